@@ -1,0 +1,99 @@
+# lancre - build, test, demo, bench.  See README.md.
+#
+#   make              build/lancre
+#   make check        install test dependencies (as root), then every test:
+#                     unit + end-to-end, then the same again under ASan+UBSan
+#   make demo         install what is missing, build, run the demo
+#   make bench        the benchmarks (bench/), results in bench/out/
+#   make install      PREFIX=/usr/local
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+PKGS     = libcrypto sqlite3 inih
+SAN     ?=
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla -Wundef -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+
+.PHONY: all check check-fast check-asan unit e2e demo bench install deps-test deps-demo \
+        deps-bench clean lint
+
+all: $(BUILD)/lancre $(TOOL_BIN)
+
+$(BUILD)/liblancre.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/lancre: $(BUILD)/src/main.o $(BUILD)/liblancre.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(BUILD)/liblancre.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblancre.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/liblancre.a $(LDLIBS) -lcmocka
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+tests: $(TEST_BIN)
+
+# The README's test command.  Runs everything twice: plain, then ASan+UBSan.
+check: deps-test
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
+	@tests/run.sh build build-asan
+
+# Plain build only, for a quick loop while developing.
+check-fast: all tests
+	@tests/run.sh $(BUILD)
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
+	@tests/run.sh build-asan
+
+demo: deps-demo all
+	$(BUILD)/lancre demo $(DEMO_ARGS)
+
+bench: deps-bench all
+	bench/run.sh $(BUILD)
+
+deps-test:
+	@scripts/deps.sh test
+deps-demo:
+	@scripts/deps.sh build
+deps-bench:
+	@scripts/deps.sh bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/lancre $(DESTDIR)$(PREFIX)/bin/lancre
+
+# Banned calls: unbounded copies and unchecked conversions (STYLE.md, 11).
+lint:
+	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' src tools tests/unit \
+	    || (echo "banned function used" && false)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian 12 packages lancre needs for a purpose, if any are missing.
+#   scripts/deps.sh build|test|bench
+# Does nothing when everything is there; as root it runs apt-get, otherwise it
+# prints the command to run.  Idempotent.
+set -eu
+
+build="build-essential pkg-config libssl-dev libsqlite3-dev libinih-dev openssl"
+test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
+libengine-pkcs11-openssl softhsm2"
+bench_pkgs="$build hyperfine time"
+
+case "${1:-build}" in
+build) want=$build ;;
+test) want=$test_pkgs ;;
+bench) want="$bench_pkgs" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "lancre needs these Debian packages:$missing" >&2
+	echo "run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "Installing:$missing" >&2
+apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2

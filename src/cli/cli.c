@@ -1,0 +1,78 @@
+/*
+ * cli.c - see cli.h.
+ */
+#define _GNU_SOURCE 1
+#include "cli/cli.h"
+
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+
+const char *
+cli_default_dir(void)
+{
+	const char *d = getenv("LANCRE_DIR");
+
+	return d != NULL && d[0] != '\0' ? d : ".";
+}
+
+int
+cli_dir_open(struct cli_dir *d, const char *dir, struct err *e)
+{
+	char conf[PATH_MAX + 32];
+
+	memset(d, 0, sizeof(*d));
+	if (fs_path(d->path, sizeof(d->path), e, "%s", dir) != 0 ||
+	    fs_path(conf, sizeof(conf), e, "%s/%s", dir, CONF_FILE) != 0)
+		return -1;
+	if (!fs_exists(conf))
+		return err_set(e, "%s is not a lancre data directory (no %s; create one with "
+				  "`lancre init -d %s`)", dir, CONF_FILE, dir);
+	if (conf_load(conf, &d->conf, e) != 0)
+		return -1;
+	d->store = store_open(dir, d->conf.store, 0, e);
+	return d->store != NULL ? 0 : -1;
+}
+
+void
+cli_dir_close(struct cli_dir *d)
+{
+	store_close(d->store);
+	d->store = NULL;
+}
+
+int
+cli_fail(const char *cmd, const struct err *e)
+{
+	fprintf(stderr, "lancre %s: %s\n", cmd, e->msg);
+	return EXIT_FAIL;
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lancre %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'lancre %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+int
+cli_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}

@@ -1,0 +1,52 @@
+/*
+ * cli.h - what every `lancre` subcommand shares: the command table, opening
+ * a data directory (lancre.conf + store), and the exit-code conventions of
+ * PRODUCT.md (0 ok, 1 failed with one line on stderr, 2 usage error).
+ *
+ * Each subcommand lives in its own cli/cmd_*.c with a `cmd_<name>(argc, argv)`
+ * entry point; argv[0] is the subcommand's name.
+ */
+#ifndef LANCRE_CLI_CLI_H
+#define LANCRE_CLI_CLI_H
+
+#include <limits.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/err.h"
+
+struct cli_dir {
+	char path[PATH_MAX];
+	struct conf conf;
+	struct store *store;
+};
+
+/* -d/--dir's default: $LANCRE_DIR, else ".". */
+const char *cli_default_dir(void);
+
+/* Load DIR/lancre.conf and open its store.  Says so clearly if DIR is not a data dir. */
+int cli_dir_open(struct cli_dir *d, const char *dir, struct err *e);
+void cli_dir_close(struct cli_dir *d);
+
+/* Print "lancre <cmd>: <message>" to stderr and return EXIT_FAIL. */
+int cli_fail(const char *cmd, const struct err *e);
+
+/* Print "lancre <cmd>: <message>" and a pointer to --help; return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Worker threads to use: the CPUs this process may run on. */
+int cli_cpus(void);
+
+/* Create DIR (if needed) with lancre.conf from c and a new, empty store. */
+int cli_init_data_dir(const char *dir, const struct conf *c, struct err *e);
+
+/* Subcommands. */
+int cmd_init(int argc, char **argv);
+int cmd_issuer(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_urls(int argc, char **argv);
+
+#endif

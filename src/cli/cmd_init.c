@@ -1,0 +1,112 @@
+/*
+ * cmd_init.c - `lancre init`: a new data directory.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/fsutil.h"
+
+static const char usage_text[] =
+    "usage: lancre init [-d DIR] [--store URL] [--listen HOST:PORT] [--base-url URL]\n"
+    "                   [--domain DOMAIN] [--shards N]\n\n"
+    "Create a lancre data directory: a commented lancre.conf and an empty store.\n\n"
+    "  -d, --dir DIR        the directory (default $LANCRE_DIR, else .); created if absent\n"
+    "      --store URL      postgresql://... for a shared store; default: the embedded\n"
+    "                       SQLite file DIR/lancre.db\n"
+    "      --listen H:P     public listener (default 127.0.0.1:8080)\n"
+    "      --base-url URL   base of the path-style URLs put in certificates\n"
+    "                       (default http://<listen>)\n"
+    "      --domain DOMAIN  use host-style URLs (<issuer>.o.DOMAIN ...) in certificates\n"
+    "      --shards N       CRL shards for new issuers (default 1)\n";
+
+int
+cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
+{
+	char path[PATH_MAX + 32];
+	char *text;
+	struct store *s;
+	int rc;
+
+	if (fs_mkdir_p(dir, 0755, e) != 0 ||
+	    fs_path(path, sizeof(path), e, "%s/%s", dir, CONF_FILE) != 0)
+		return -1;
+	if (fs_exists(path))
+		return err_set(e, "%s already exists: %s is a data directory already", path, dir);
+	/* The store first: if it cannot be made, no lancre.conf claims the directory. */
+	s = store_open(dir, c->store, 1, e);
+	if (s == NULL)
+		return -1;
+	store_close(s);
+	text = conf_template(c);
+	if (text == NULL)
+		return err_set(e, "out of memory");
+	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
+	free(text);
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},   {"store", required_argument, NULL, 's'},
+	    {"listen", required_argument, NULL, 'l'}, {"base-url", required_argument, NULL, 'b'},
+	    {"domain", required_argument, NULL, 'D'}, {"shards", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	const char *dir = cli_default_dir(), *base = NULL;
+	struct conf c;
+	struct err e;
+	char *end;
+	int ch;
+
+	conf_defaults(&c);
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+			snprintf(c.store, sizeof(c.store), "%s", optarg);
+			break;
+		case 'l':
+			snprintf(c.listen, sizeof(c.listen), "%s", optarg);
+			break;
+		case 'b':
+			base = optarg;
+			break;
+		case 'D':
+			snprintf(c.domain, sizeof(c.domain), "%s", optarg);
+			c.url_style = URL_STYLE_HOST;
+			break;
+		case 'n':
+			c.crl_shards = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || c.crl_shards < 1 || c.crl_shards > CONF_CRL_SHARDS_MAX)
+				return cli_usage_error("init", "--shards takes 1 to %d",
+				    CONF_CRL_SHARDS_MAX);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("init", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	if (base != NULL)
+		snprintf(c.base_url, sizeof(c.base_url), "%s", base);
+	else
+		snprintf(c.base_url, sizeof(c.base_url), "http://%s", c.listen);
+	if (strncmp(c.base_url, "http://", 7) != 0)
+		return cli_usage_error("init", "--base-url must start with http://");
+	if (cli_init_data_dir(dir, &c, &e) != 0)
+		return cli_fail("init", &e);
+	printf("Created %s: lancre.conf and the %s store.\n"
+	       "Next: lancre issuer add -d %s NAME CERT KEY\n",
+	    dir, strncmp(c.store, "postgres", 8) == 0 ? "PostgreSQL" : "SQLite", dir);
+	return EXIT_OK;
+}

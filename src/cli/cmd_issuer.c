@@ -1,0 +1,171 @@
+/*
+ * cmd_issuer.c - `lancre issuer add` and `lancre issuer list`.
+ *
+ * The checks themselves live in intake/issuer_add.c, shared with the demo.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <errno.h>
+
+#include <openssl/crypto.h>
+
+#include "cli/cli.h"
+#include "intake/issuer_add.h"
+#include "pki/cert.h"
+#include "pki/issuer.h"
+#include "signer/key.h"
+#include "util/fsutil.h"
+#include "util/timefmt.h"
+
+#define ISSUER_CERT_FILE_MAX (1 << 20)
+
+static const char usage_text[] =
+    "usage: lancre issuer add [-d DIR] [--shards N] NAME CERT KEY\n"
+    "       lancre issuer list [-d DIR]\n\n"
+    "add: register a CA that issues the certificates lancre will track.\n"
+    "  NAME   short name used in URLs and host names (a-z, 0-9, '-'), e.g. e1\n"
+    "  CERT   the CA certificate, PEM or DER\n"
+    "  KEY    its private key: a PEM file, or a PKCS#11 URI\n"
+    "         (pkcs11:token=...;object=...;type=private?pin-source=file:/path)\n"
+    "         with the module set in lancre.conf [pkcs11] module\n"
+    "  --shards N   CRL shards for this issuer (default: lancre.conf [crl] shards);\n"
+    "               fixed from now on, since shard numbers go into certificates\n\n"
+    "The key must match the certificate, and the certificate must be a CA allowed\n"
+    "to sign certificates and CRLs; lancre refuses otherwise.  The key stays where\n"
+    "it is: lancre records its path (relative when it is inside DIR) or its URI.\n\n"
+    "list: every issuer with its certificate count.\n";
+
+/* The key reference to record: a URI as given; a file relative to dir when inside it. */
+static int
+key_reference(const char *dir, const char *key, char *out, size_t len, struct err *e)
+{
+	char abs[PATH_MAX], base[PATH_MAX];
+	size_t n;
+
+	if (key_ref_is_pkcs11(key))
+		return fs_path(out, len, e, "%s", key);
+	if (realpath(key, abs) == NULL)
+		return err_set(e, "key %s: %s", key, strerror(errno));
+	if (realpath(dir, base) != NULL) {
+		n = strlen(base);
+		if (strncmp(abs, base, n) == 0 && abs[n] == '/')
+			return fs_path(out, len, e, "%s", abs + n + 1);
+	}
+	return fs_path(out, len, e, "%s", abs);
+}
+
+static int
+issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const char *key,
+    int shards, struct err *e)
+{
+	char ref[STORE_KEY_REF_MAX + 1], subject[256], kind[64];
+	uint8_t *data = NULL;
+	size_t len;
+	int64_t id;
+	X509 *x;
+	int rc;
+
+	if (fs_read_all(cert_path, ISSUER_CERT_FILE_MAX, &data, &len, e) != 0)
+		return -1;
+	x = cert_parse(data, len, e);
+	free(data);
+	if (x == NULL)
+		return err_prefix(e, "%s", cert_path);
+	rc = key_reference(d->path, key, ref, sizeof(ref), e);
+	if (rc == 0)
+		rc = issuer_register(d->store, &d->conf, d->path, name, x, ref, shards, &id, kind,
+		    sizeof(kind), e);
+	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
+	if (rc == 0) {
+		cert_name_line(X509_get_subject_name(x), subject, sizeof(subject));
+		printf("Added issuer %s: %s, %s key, %d CRL shard%s.\n", name, subject, kind,
+		    shards > 0 ? shards : d->conf.crl_shards,
+		    (shards > 0 ? shards : d->conf.crl_shards) == 1 ? "" : "s");
+	}
+	X509_free(x);
+	return rc;
+}
+
+static int
+issuer_list(struct cli_dir *d, struct err *e)
+{
+	struct issuer_set set;
+	char subject[256], until[TIMEFMT_LEN];
+	int64_t total, revoked, na;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	if (set.n == 0)
+		printf("No issuers yet: add one with `lancre issuer add`.\n");
+	for (size_t i = 0; i < set.n; i++) {
+		const struct issuer *is = &set.v[i];
+		if (store_cert_count(d->store, is->rec.id, &total, &revoked, e) != 0) {
+			issuer_set_free(&set);
+			return -1;
+		}
+		cert_name_line(X509_get_subject_name(is->cert), subject, sizeof(subject));
+		cert_time(X509_get0_notAfter(is->cert), &na);
+		timefmt_format(na, until, sizeof(until));
+		printf("%s\t%s\tvalid until %s\t%d shard%s\t%lld certificates\t%lld revoked\n",
+		    is->rec.name, subject, until, is->rec.crl_shards,
+		    is->rec.crl_shards == 1 ? "" : "s", (long long)total, (long long)revoked);
+	}
+	issuer_set_free(&set);
+	return 0;
+}
+
+int
+cmd_issuer(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"shards", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = cli_default_dir(), *sub;
+	struct cli_dir d;
+	struct err e;
+	int ch, shards = 0, rc;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			shards = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || shards < 1 || shards > CONF_CRL_SHARDS_MAX)
+				return cli_usage_error("issuer", "--shards takes 1 to %d",
+				    CONF_CRL_SHARDS_MAX);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("issuer", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("issuer", "missing 'add' or 'list'");
+	sub = argv[optind++];
+	if (strcmp(sub, "add") == 0 && argc - optind != 3)
+		return cli_usage_error("issuer", "add takes NAME CERT KEY");
+	if (strcmp(sub, "list") == 0 && argc != optind)
+		return cli_usage_error("issuer", "list takes no arguments");
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0)
+		return cli_usage_error("issuer", "unknown subcommand '%s'", sub);
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail("issuer", &e);
+	if (strcmp(sub, "add") == 0)
+		rc = issuer_add(&d, argv[optind], argv[optind + 1], argv[optind + 2], shards, &e);
+	else
+		rc = issuer_list(&d, &e);
+	cli_dir_close(&d);
+	return rc == 0 ? EXIT_OK : cli_fail("issuer", &e);
+}

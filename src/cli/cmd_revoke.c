@@ -1,0 +1,174 @@
+/*
+ * cmd_revoke.c - `lancre revoke`: record revocations.
+ *
+ * Several serials given at once are one transaction: if any of them is
+ * refused (unknown, already revoked, bad date), none is recorded, so a
+ * script can fix its input and run the same command again.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/lookup.h"
+#include "intake/revoke.h"
+#include "pki/reason.h"
+#include "pki/serial.h"
+#include "util/timefmt.h"
+
+#define REVOKE_SERIALS_MAX 4096
+
+static const char usage_text[] =
+    "usage: lancre revoke [-d DIR] [--reason NAME] [--date TIME] CERTFILE\n"
+    "       lancre revoke [-d DIR] [--reason NAME] [--date TIME] --issuer NAME\n"
+    "                     --serial HEX [--serial HEX ...]\n\n"
+    "Revoke certificates.  A running server publishes the change: OCSP within\n"
+    "seconds, the CRL within lancre.conf's [crl] delay.\n\n"
+    "  --reason NAME  RFC 5280 reason: unspecified (default), keyCompromise,\n"
+    "                 superseded, cessationOfOperation, affiliationChanged,\n"
+    "                 privilegeWithdrawn.  certificateHold is not allowed (BR 7.2.2).\n"
+    "  --date TIME    when it was revoked, RFC 3339 (default: now); not in the\n"
+    "                 future, not before the certificate's notBefore\n"
+    "  --issuer NAME --serial HEX   revoke by serial without the certificate file\n\n"
+    "A revocation is final.  Revoking again is refused, except with keyCompromise,\n"
+    "which replaces the reason and may move the date earlier.\n";
+
+struct revoke_args {
+	const char *issuer, *file;
+	const char *serials[REVOKE_SERIALS_MAX];
+	size_t nserials;
+	int reason;
+	int64_t date;
+};
+
+static void
+report(const struct lookup_match *m, int64_t at, int reason)
+{
+	char serial[SERIAL_HEX_MAX], when[TIMEFMT_LEN];
+
+	serial_to_hex(m->rec.serial, m->rec.serial_len, serial, sizeof(serial));
+	timefmt_format(at, when, sizeof(when));
+	printf("Revoked %s serial %s at %s (%s).\n", m->issuer->rec.name, serial, when,
+	    reason_name(reason));
+}
+
+/* Revoke one matched certificate inside the open transaction. */
+static int
+revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_args *a,
+    int64_t now, struct err *e)
+{
+	char serial[SERIAL_HEX_MAX];
+	int64_t at;
+	int reason;
+
+	serial_to_hex(m->rec.serial, m->rec.serial_len, serial, sizeof(serial));
+	if (!m->found)
+		return err_set(e, "%s serial %s: lancre has no record of this certificate "
+				  "(add it with `lancre cert add`)", m->issuer->rec.name, serial);
+	if (revoke_apply(d->store, &m->rec, a->date, a->reason, now, &at, &reason, e) != 0)
+		return err_prefix(e, "%s serial %s", m->issuer->rec.name, serial);
+	report(m, at, reason);
+	return 0;
+}
+
+static int
+revoke_all(struct cli_dir *d, const struct revoke_args *a, struct err *e)
+{
+	struct issuer_set set;
+	struct lookup_match m[LOOKUP_MAX_MATCHES];
+	int64_t now = (int64_t)time(NULL);
+	size_t n;
+	int rc = -1;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	if (store_begin(d->store, e) != 0)
+		goto out;
+	if (a->file != NULL) {
+		if (lookup_by_file(d, &set, a->file, &m[0], e) != 0 ||
+		    revoke_one(d, &m[0], a, now, e) != 0)
+			goto rollback;
+	}
+	for (size_t i = 0; i < a->nserials; i++) {
+		if (lookup_by_serial(d, &set, a->issuer, a->serials[i], m, &n, e) != 0)
+			goto rollback;
+		if (n == 0) {
+			err_set(e, "%s has no certificate with serial %s", a->issuer, a->serials[i]);
+			goto rollback;
+		}
+		if (revoke_one(d, &m[0], a, now, e) != 0)
+			goto rollback;
+	}
+	rc = store_commit(d->store, e);
+	if (rc == 0)
+		goto out;
+rollback:
+	store_rollback(d->store, NULL);
+	if (a->nserials + (a->file != NULL) > 1)
+		err_prefix(e, "nothing was revoked");
+	rc = -1;
+out:
+	issuer_set_free(&set);
+	return rc;
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},    {"reason", required_argument, NULL, 'r'},
+	    {"date", required_argument, NULL, 't'},   {"issuer", required_argument, NULL, 'i'},
+	    {"serial", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct revoke_args a = {.reason = 0, .date = (int64_t)time(NULL)};
+	const char *dir = cli_default_dir();
+	struct cli_dir d;
+	struct err e;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'r':
+			if (reason_parse(optarg, &a.reason, &e) != 0)
+				return cli_usage_error("revoke", "%s", e.msg);
+			break;
+		case 't':
+			if (timefmt_parse(optarg, &a.date, &e) != 0)
+				return cli_usage_error("revoke", "--date: %s", e.msg);
+			break;
+		case 'i':
+			a.issuer = optarg;
+			break;
+		case 's':
+			if (a.nserials == REVOKE_SERIALS_MAX)
+				return cli_usage_error("revoke", "at most %d serials at once",
+				    REVOKE_SERIALS_MAX);
+			a.serials[a.nserials++] = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("revoke", "bad option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("revoke", "one CERTFILE at a time (or --serial, repeated)");
+	if (argc - optind == 1)
+		a.file = argv[optind];
+	if (a.file == NULL && a.nserials == 0)
+		return cli_usage_error("revoke", "give a CERTFILE, or --issuer NAME --serial HEX");
+	if (a.file != NULL && (a.nserials > 0 || a.issuer != NULL))
+		return cli_usage_error("revoke", "give a CERTFILE or --issuer/--serial, not both");
+	if (a.nserials > 0 && a.issuer == NULL)
+		return cli_usage_error("revoke", "--serial needs --issuer NAME");
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail("revoke", &e);
+	rc = revoke_all(&d, &a, &e);
+	cli_dir_close(&d);
+	return rc == 0 ? EXIT_OK : cli_fail("revoke", &e);
+}

@@ -1,0 +1,117 @@
+/*
+ * cmd_status.c - `lancre status`: what lancre knows about one certificate.
+ *
+ * Output is "key: value" lines, one block per match, so that both people and
+ * scripts can read it; `status:` is always good, revoked or unknown.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/lookup.h"
+#include "pki/cert.h"
+#include "pki/reason.h"
+#include "pki/serial.h"
+#include "util/fsutil.h"
+#include "util/timefmt.h"
+
+static const char usage_text[] =
+    "usage: lancre status [-d DIR] [--issuer NAME] CERTFILE|SERIAL\n\n"
+    "Show what lancre has recorded for a certificate, given as a file (PEM or DER)\n"
+    "or as a hex serial number (searched under every issuer unless --issuer).\n"
+    "Prints issuer, serial, validity, status (good, revoked, or unknown when lancre\n"
+    "never saw it), revocation time and reason, and CRL shard.\n";
+
+static void
+print_match(const struct lookup_match *m)
+{
+	char subject[256], serial[SERIAL_HEX_MAX], t[TIMEFMT_LEN];
+
+	cert_name_line(X509_get_subject_name(m->issuer->cert), subject, sizeof(subject));
+	serial_to_hex(m->rec.serial, m->rec.serial_len, serial, sizeof(serial));
+	printf("issuer: %s (%s)\n", m->issuer->rec.name, subject);
+	printf("serial: %s\n", serial);
+	timefmt_format(m->rec.not_before, t, sizeof(t));
+	printf("not before: %s\n", t);
+	timefmt_format(m->rec.not_after, t, sizeof(t));
+	printf("not after: %s\n", t);
+	if (!m->found) {
+		printf("status: unknown\n");
+		return;
+	}
+	printf("status: %s\n", m->rec.status == CERT_REVOKED ? "revoked" : "good");
+	if (m->rec.status == CERT_REVOKED) {
+		timefmt_format(m->rec.revoked_at, t, sizeof(t));
+		printf("revoked at: %s\n", t);
+		printf("reason: %s\n", reason_name(m->rec.reason));
+	}
+	printf("crl shard: %d\n", m->rec.shard);
+}
+
+static int
+status(struct cli_dir *d, const char *issuer, const char *what, struct err *e)
+{
+	struct issuer_set set;
+	struct lookup_match m[LOOKUP_MAX_MATCHES];
+	size_t n = 0;
+	int rc;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	if (fs_exists(what) || strcmp(what, "-") == 0) {
+		rc = lookup_by_file(d, &set, what, &m[0], e);
+		n = rc == 0;
+	} else {
+		rc = lookup_by_serial(d, &set, issuer, what, m, &n, e);
+		if (rc == 0 && n == 0) {
+			char serial[SERIAL_HEX_MAX];
+			snprintf(serial, sizeof(serial), "%s", what);
+			printf("serial: %s\nstatus: unknown\n", serial);
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (i > 0)
+			putchar('\n');
+		print_match(&m[i]);
+	}
+	issuer_set_free(&set);
+	return rc;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"issuer", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = cli_default_dir(), *issuer = NULL;
+	struct cli_dir d;
+	struct err e;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'i':
+			issuer = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("status", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("status", "give one CERTFILE or SERIAL");
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail("status", &e);
+	rc = status(&d, issuer, argv[optind], &e);
+	cli_dir_close(&d);
+	return rc == 0 ? EXIT_OK : cli_fail("status", &e);
+}

@@ -1,0 +1,286 @@
+/*
+ * conf.c - reading and writing lancre.conf; see conf.h.
+ *
+ * The keys are described once, in the `keys` table below: where each lives in
+ * struct conf, its type, and its help text.  Parsing, validation and the
+ * commented template that `lancre init` writes all come from that table, so a
+ * new setting is one line here.
+ */
+#include "conf/conf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_URL_STYLE };
+
+struct key {
+	const char *section, *name;
+	enum key_type type;
+	size_t offset;
+	const char *help;
+};
+
+#define K(sec, name, type, field, help) {sec, name, type, offsetof(struct conf, field), help}
+
+static const struct key keys[] = {
+    K("server", "listen", KEY_STR, listen,
+      "Public listener, HOST:PORT (IPv6 as [::1]:80).  Serves OCSP, CRLs and issuer\n"
+      "; certificates over plain HTTP; holds no private key."),
+    K("server", "admin", KEY_STR, admin,
+      "Admin listener (health, metrics, admin API).  Empty: 127.0.0.1 on the public\n"
+      "; port + 1.  Keep it on loopback or a private network."),
+    K("store", "store", KEY_STR, store,
+      "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
+      "; in this directory, or a postgresql:// URL shared by several machines."),
+    K("urls", "style", KEY_URL_STYLE, url_style,
+      "Which URL form `lancre urls` and the demo put into certificates:\n"
+      ";   path - one host: <base>/ocsp, <base>/crl/<issuer>/<n>.crl, <base>/issuer/<issuer>\n"
+      ";   host - like lencr.org: http://<issuer>.o.<domain>, <issuer>.c.<domain>/<n>.crl,\n"
+      ";          <issuer>.i.<domain>\n"
+      "; The server answers both forms at once whatever this says."),
+    K("urls", "base", KEY_STR, base_url, "Base URL for the path style, without a trailing slash."),
+    K("urls", "domain", KEY_STR, domain,
+      "Domain for the host style; its o., c. and i. subdomains must reach the server."),
+    K("ocsp", "validity", KEY_DURATION, ocsp_validity,
+      "nextUpdate - thisUpdate of each OCSP response (BR 4.9.10: 8h to 10d)."),
+    K("ocsp", "refresh", KEY_DURATION, ocsp_refresh,
+      "Re-sign a response once this much of its validity has passed (at most half of\n"
+      "; the validity, and at most 4d)."),
+    K("crl", "shards", KEY_INT, crl_shards,
+      "CRL shards for issuers added from now on (fixed per issuer at `issuer add`;\n"
+      "; a certificate's shard is fixed at intake).  1 for small CAs, 128 at scale."),
+    K("crl", "period", KEY_DURATION, crl_period, "Re-sign every CRL at least this often."),
+    K("crl", "delay", KEY_DURATION, crl_delay,
+      "Publish a revocation in its CRL shard within this delay."),
+    K("crl", "validity", KEY_DURATION, crl_validity,
+      "nextUpdate - thisUpdate of each CRL (BR 4.9.7: at most 10d)."),
+    K("pkcs11", "module", KEY_STR, pkcs11_module,
+      "PKCS#11 module for issuer keys given as pkcs11: URIs (an HSM's library,\n"
+      "; or /usr/lib/softhsm/libsofthsm2.so for tests)."),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+	snprintf(c->store, sizeof(c->store), "lancre.db");
+	c->url_style = URL_STYLE_PATH;
+	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
+	c->ocsp_validity = 4 * 86400;
+	c->ocsp_refresh = 2 * 86400;
+	c->crl_shards = 1;
+	c->crl_period = 6 * 3600;
+	c->crl_delay = 60;
+	c->crl_validity = 7 * 86400;
+}
+
+int
+conf_parse_duration(const char *s, int64_t *out, struct err *e)
+{
+	char *end;
+	long long v;
+	int64_t mult = 1;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		goto bad;
+	if (v > INT64_MAX / mult)
+		goto bad;
+	*out = v * mult;
+	return 0;
+bad:
+	return err_set(e, "'%s' is not a duration (like 90s, 15m, 8h, 4d)", s);
+}
+
+struct parse_state {
+	struct conf *c;
+	struct err *e;
+	int failed;
+};
+
+static int
+set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
+{
+	char *field = (char *)c + k->offset;
+	char *end;
+	long v;
+
+	switch (k->type) {
+	case KEY_STR:
+		if (strlen(value) >= CONF_STR_MAX)
+			return err_set(e, "value too long");
+		snprintf(field, CONF_STR_MAX, "%s", value);
+		return 0;
+	case KEY_DURATION:
+		return conf_parse_duration(value, (int64_t *)(void *)field, e);
+	case KEY_INT:
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (end == value || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX)
+			return err_set(e, "'%s' is not a number", value);
+		*(int *)(void *)field = (int)v;
+		return 0;
+	case KEY_URL_STYLE:
+		if (strcmp(value, "path") == 0)
+			*(enum url_style *)(void *)field = URL_STYLE_PATH;
+		else if (strcmp(value, "host") == 0)
+			*(enum url_style *)(void *)field = URL_STYLE_HOST;
+		else
+			return err_set(e, "'%s' is not 'path' or 'host'", value);
+		return 0;
+	}
+	return err_set(e, "bad key type");
+}
+
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+
+	if (st->failed)
+		return 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
+			continue;
+		if (set_key(st->c, &keys[i], value, st->e) != 0) {
+			err_prefix(st->e, "[%s] %s", section, name);
+			st->failed = 1;
+			return 0;
+		}
+		return 1;
+	}
+	err_set(st->e, "unknown setting [%s] %s", section, name);
+	st->failed = 1;
+	return 0;
+}
+
+static int
+conf_validate(const struct conf *c, struct err *e)
+{
+	if (c->ocsp_validity < CONF_OCSP_VALIDITY_MIN || c->ocsp_validity > CONF_OCSP_VALIDITY_MAX)
+		return err_set(e, "[ocsp] validity must be between 8h and 10d");
+	if (c->ocsp_refresh <= 0 || c->ocsp_refresh > c->ocsp_validity / 2 ||
+	    c->ocsp_refresh > 4 * 86400)
+		return err_set(e, "[ocsp] refresh must be positive, at most half the validity "
+				  "and at most 4d");
+	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
+		return err_set(e, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
+	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)
+		return err_set(e, "[crl] validity must be positive and at most 10d");
+	if (c->crl_period <= 0 || c->crl_period >= c->crl_validity)
+		return err_set(e, "[crl] period must be positive and shorter than the validity");
+	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
+		return err_set(e, "[urls] style = host needs [urls] domain");
+	if (c->url_style == URL_STYLE_PATH && strncmp(c->base_url, "http://", 7) != 0)
+		return err_set(e, "[urls] base must start with http:// (OCSP and CRL "
+				  "fetches use plain HTTP)");
+	return 0;
+}
+
+int
+conf_load(const char *path, struct conf *c, struct err *e)
+{
+	struct parse_state st = {c, e, 0};
+	FILE *f;
+	int line;
+
+	conf_defaults(c);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
+	line = ini_parse_file(f, on_key, &st);
+	fclose(f);
+	if (st.failed)
+		return err_prefix(e, "%s:%d", path, line);
+	if (line != 0)
+		return err_set(e, "%s:%d: syntax error", path, line);
+	if (conf_validate(c, e) != 0)
+		return err_prefix(e, "%s", path);
+	return 0;
+}
+
+static void
+format_value(const struct conf *c, const struct key *k, char *buf, size_t len)
+{
+	const char *field = (const char *)c + k->offset;
+	int64_t d;
+
+	switch (k->type) {
+	case KEY_STR:
+		snprintf(buf, len, "%s", field);
+		break;
+	case KEY_INT:
+		snprintf(buf, len, "%d", *(const int *)(const void *)field);
+		break;
+	case KEY_URL_STYLE:
+		snprintf(buf, len, "%s",
+		    *(const enum url_style *)(const void *)field == URL_STYLE_HOST ? "host" : "path");
+		break;
+	case KEY_DURATION:
+		d = *(const int64_t *)(const void *)field;
+		if (d != 0 && d % 86400 == 0)
+			snprintf(buf, len, "%lldd", (long long)(d / 86400));
+		else if (d != 0 && d % 3600 == 0)
+			snprintf(buf, len, "%lldh", (long long)(d / 3600));
+		else if (d != 0 && d % 60 == 0)
+			snprintf(buf, len, "%lldm", (long long)(d / 60));
+		else
+			snprintf(buf, len, "%llds", (long long)d);
+		break;
+	}
+}
+
+char *
+conf_template(const struct conf *c)
+{
+	char *out = NULL, value[CONF_STR_MAX];
+	size_t len = 0;
+	const char *section = "";
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "; lancre.conf - settings for this lancre data directory.\n"
+		   "; Written by `lancre init`; edit freely.  Every key is optional and shows\n"
+		   "; its default unless init was told otherwise.  Durations take s, m, h, d.\n"
+		   "; Issuers are not listed here: add them with `lancre issuer add`.\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(f, "\n[%s]\n", section);
+		}
+		format_value(c, &keys[i], value, sizeof(value));
+		fprintf(f, "; %s\n%s%s = %s\n", keys[i].help, value[0] == '\0' ? ";" : "",
+		    keys[i].name, value);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}

@@ -1,0 +1,76 @@
+/*
+ * conf.h - lancre.conf, the operator's settings for one data directory.
+ *
+ * The file is INI (parsed by inih).  Every setting has a default, so an empty
+ * file is valid; unknown sections or keys are errors, because a typo in a
+ * validity period must not silently fall back to a default.  Durations are
+ * written with a unit: "90s", "15m", "8h", "4d".
+ *
+ * Issuers themselves (certificate, key reference, shard count) live in the
+ * store, recorded by `lancre issuer add`; this file holds policy.
+ */
+#ifndef LANCRE_CONF_CONF_H
+#define LANCRE_CONF_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define CONF_FILE "lancre.conf"
+#define CONF_STR_MAX 512
+
+/* Limits from RFC 5019 / CA/B Forum BR 4.9.10 and 4.9.7. */
+#define CONF_OCSP_VALIDITY_MIN (8 * 3600)
+#define CONF_OCSP_VALIDITY_MAX (10 * 86400)
+#define CONF_CRL_VALIDITY_MAX (10 * 86400)
+#define CONF_CRL_SHARDS_MAX 65536
+
+enum url_style {
+	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
+	URL_STYLE_HOST, /* lencr.org style: http://<issuer>.o.<domain>/ ... */
+};
+
+struct conf {
+	/* [server] */
+	char listen[CONF_STR_MAX]; /* HOST:PORT of the public listener */
+	char admin[CONF_STR_MAX];  /* HOST:PORT of the admin listener; "" = public port + 1 */
+
+	/* [store] */
+	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */
+
+	/* [urls] */
+	enum url_style url_style;
+	char base_url[CONF_STR_MAX]; /* path style: "http://127.0.0.1:8080" */
+	char domain[CONF_STR_MAX];   /* host style: "pki.example" */
+
+	/* [ocsp] */
+	int64_t ocsp_validity; /* seconds between thisUpdate and nextUpdate */
+	int64_t ocsp_refresh;  /* re-sign when this much of the validity has passed */
+
+	/* [crl] */
+	int crl_shards;       /* default shard count for new issuers */
+	int64_t crl_period;   /* re-sign every CRL at least this often */
+	int64_t crl_delay;    /* publish a revocation within this delay */
+	int64_t crl_validity; /* nextUpdate - thisUpdate */
+
+	/* [pkcs11] */
+	char pkcs11_module[CONF_STR_MAX]; /* PKCS#11 module (.so) for pkcs11: key URIs */
+};
+
+/* Fill c with the defaults documented in the template that conf_template() writes. */
+void conf_defaults(struct conf *c);
+
+/* Defaults, then the settings in path. */
+int conf_load(const char *path, struct conf *c, struct err *e);
+
+/*
+ * The commented lancre.conf that `lancre init` writes, with c's values filled
+ * in.  Returns a malloc'd string.
+ */
+char *conf_template(const struct conf *c);
+
+/* "4d" -> 345600.  Accepts s, m, h, d suffixes; a bare number is seconds. */
+int conf_parse_duration(const char *s, int64_t *out, struct err *e);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * intake.h - recording certificates a CA issued (`lancre cert add`, the demo).
+ *
+ * Certificates arrive as file contents (see cert.h for the formats).  Each
+ * one is parsed, refused if it is a CA certificate, tied to its issuer by
+ * signature (issuer.h), given its CRL shard, and inserted.  Work goes in
+ * batches: the expensive part (parsing and signature checks) runs on every
+ * core, then the batch is written in one store transaction.  A process killed
+ * mid-way keeps every committed batch; running the same import again skips
+ * what is there (an identical certificate is "already present", not an error)
+ * and completes the rest.
+ *
+ * Certificates are taken one by one: a bad one is reported through on_reject
+ * with its source and position and changes nothing; the others go in.
+ */
+#ifndef LANCRE_INTAKE_INTAKE_H
+#define LANCRE_INTAKE_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "pki/issuer.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define INTAKE_BATCH_DEFAULT 20000
+#define INTAKE_THREADS_MAX 64
+
+struct intake_item;
+
+struct intake {
+	/* Set by the caller before the first intake_add(). */
+	struct store *store;
+	const struct conf *conf;
+	const struct issuer_set *issuers;
+	int threads;  /* parallel workers, >= 1 */
+	size_t batch; /* certificates per transaction */
+	int64_t now;  /* added_at for new rows */
+	/* A certificate was refused: source, its 1-based position there, why. */
+	void (*on_reject)(void *arg, const char *source, size_t index, const char *why);
+	/* Called after each written batch with the bytes of the current source done. */
+	void (*on_progress)(void *arg, size_t done);
+	void *arg;
+
+	/* Results. */
+	size_t added, present, rejected;
+
+	/* Internal: the pending batch. */
+	struct intake_item *items;
+	size_t nitems;
+	uint8_t *arena; /* DER bytes of the pending items */
+	size_t arena_len, arena_cap;
+};
+
+void intake_init(struct intake *in);
+void intake_free(struct intake *in);
+
+/*
+ * Queue every certificate in data; source names it in messages and must
+ * stay valid until intake_flush().  Full batches are written as they fill.
+ * Returns -1 only if the store failed (the current batch is rolled back).
+ */
+int intake_add(struct intake *in, const char *source, const uint8_t *data, size_t len,
+    struct err *e);
+
+/* Write the pending batch. */
+int intake_flush(struct intake *in, struct err *e);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * issuer_add.c - see issuer_add.h.
+ */
+#include "intake/issuer_add.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509v3.h>
+
+#include "pki/cert.h"
+#include "pki/issuer.h"
+#include "signer/key.h"
+#include "util/timefmt.h"
+
+static int
+check_ca_cert(X509 *x, struct err *e)
+{
+	uint32_t flags = X509_get_extension_flags(x), ku = X509_get_key_usage(x);
+	int64_t not_after;
+	char when[TIMEFMT_LEN];
+
+	if (!(flags & EXFLAG_CA))
+		return err_set(e, "not a CA certificate (basicConstraints cA is not true)");
+	if ((flags & EXFLAG_KUSAGE) && !(ku & KU_KEY_CERT_SIGN))
+		return err_set(e, "its keyUsage does not allow signing certificates (keyCertSign)");
+	if ((flags & EXFLAG_KUSAGE) && !(ku & KU_CRL_SIGN))
+		return err_set(e, "its keyUsage does not allow signing CRLs (cRLSign)");
+	if (cert_time(X509_get0_notAfter(x), &not_after) != 0)
+		return err_set(e, "unreadable notAfter");
+	if (not_after < (int64_t)time(NULL)) {
+		timefmt_format(not_after, when, sizeof(when));
+		return err_set(e, "the certificate expired on %s", when);
+	}
+	return 0;
+}
+
+static void
+describe_key(EVP_PKEY *k, char *buf, size_t len)
+{
+	char group[64];
+	size_t glen;
+
+	if (EVP_PKEY_is_a(k, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(k, "group", group, sizeof(group), &glen) == 1)
+		snprintf(buf, len, "ECDSA %s", group);
+	else if (EVP_PKEY_is_a(k, "RSA"))
+		snprintf(buf, len, "RSA-%d", EVP_PKEY_get_bits(k));
+	else
+		snprintf(buf, len, "%s", EVP_PKEY_get0_type_name(k));
+}
+
+static int
+already_registered(struct store *s, X509 *cert, struct err *e)
+{
+	struct issuer_set set;
+	int rc = 0;
+
+	if (issuer_set_load(s, &set, e) != 0)
+		return -1;
+	for (size_t i = 0; i < set.n; i++) {
+		if (X509_cmp(set.v[i].cert, cert) == 0) {
+			rc = err_set(e, "this certificate is already registered as issuer '%s'",
+			    set.v[i].rec.name);
+			break;
+		}
+	}
+	issuer_set_free(&set);
+	return rc;
+}
+
+int
+issuer_register(struct store *s, const struct conf *c, const char *dir, const char *name,
+    X509 *cert, const char *key_ref, int shards, int64_t *id, char *key_desc, size_t desc_len,
+    struct err *e)
+{
+	struct issuer_record rec;
+	unsigned char *der = NULL;
+	EVP_PKEY *key;
+	int derlen, rc = -1;
+
+	if (issuer_name_check(name, e) != 0 || check_ca_cert(cert, e) != 0)
+		return -1;
+	key = key_load(key_ref, c, dir, e);
+	if (key == NULL || key_check_pair(key, cert, e) != 0) {
+		EVP_PKEY_free(key);
+		return err_prefix(e, "%s", key_ref_is_pkcs11(key_ref) ? "PKCS#11 key" : key_ref);
+	}
+	describe_key(key, key_desc, desc_len);
+	EVP_PKEY_free(key);
+	if (already_registered(s, cert, e) != 0)
+		return -1;
+	derlen = i2d_X509(cert, &der);
+	if (derlen <= 0)
+		return err_ossl(e, "encoding the certificate");
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	if (strlen(key_ref) >= sizeof(rec.key_ref)) {
+		err_set(e, "key reference longer than %d bytes", STORE_KEY_REF_MAX);
+		goto out;
+	}
+	snprintf(rec.key_ref, sizeof(rec.key_ref), "%s", key_ref);
+	rec.cert_der = der;
+	rec.cert_len = (size_t)derlen;
+	rec.crl_shards = shards > 0 ? shards : c->crl_shards;
+	rec.added_at = (int64_t)time(NULL);
+	rc = store_issuer_add(s, &rec, e);
+	*id = rec.id;
+out:
+	OPENSSL_cleanse(rec.key_ref, sizeof(rec.key_ref)); /* a PKCS#11 URI may carry a PIN */
+	OPENSSL_free(der);
+	return rc;
+}

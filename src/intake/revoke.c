@@ -1,0 +1,52 @@
+/*
+ * revoke.c - see revoke.h.
+ */
+#include "intake/revoke.h"
+
+#include "pki/reason.h"
+#include "util/timefmt.h"
+
+/* A revocation date a little ahead of our clock is the CA's clock skew, not a typo. */
+#define REVOKE_CLOCK_SKEW 300
+
+int
+revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t now,
+    int64_t *at, int *reason_out, struct err *e)
+{
+	char when[TIMEFMT_LEN], nb[TIMEFMT_LEN];
+
+	if (date > now + REVOKE_CLOCK_SKEW) {
+		timefmt_format(date, when, sizeof(when));
+		return err_set(e, "revocation date %s is in the future", when);
+	}
+	if (date < cur->not_before) {
+		timefmt_format(date, when, sizeof(when));
+		timefmt_format(cur->not_before, nb, sizeof(nb));
+		return err_set(e, "revocation date %s is before the certificate's notBefore %s",
+		    when, nb);
+	}
+	if (cur->status != CERT_REVOKED) {
+		*at = date;
+		*reason_out = reason;
+		return 0;
+	}
+	timefmt_format(cur->revoked_at, when, sizeof(when));
+	if (reason != REASON_KEY_COMPROMISE)
+		return err_set(e, "already revoked at %s (%s); only keyCompromise can change a "
+				  "revocation", when, reason_name(cur->reason));
+	if (cur->reason == REASON_KEY_COMPROMISE && date >= cur->revoked_at)
+		return err_set(e, "already revoked at %s (keyCompromise); a new keyCompromise "
+				  "date can only be earlier", when);
+	*at = date < cur->revoked_at ? date : cur->revoked_at;
+	*reason_out = REASON_KEY_COMPROMISE;
+	return 0;
+}
+
+int
+revoke_apply(struct store *s, const struct cert_record *cur, int64_t date, int reason,
+    int64_t now, int64_t *at, int *reason_out, struct err *e)
+{
+	if (revoke_decide(cur, date, reason, now, at, reason_out, e) != 0)
+		return -1;
+	return store_cert_revoke(s, cur->id, *at, *reason_out, e);
+}

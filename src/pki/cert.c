@@ -1,0 +1,246 @@
+/*
+ * cert.c - see cert.h.
+ *
+ * PEM is decoded here with EVP_DecodeUpdate rather than PEM_read_bio_X509
+ * because a bundle of a million certificates should not go through a BIO and
+ * a full X509 parse twice: the reader only frames and decodes, and the caller
+ * parses each DER once (on whichever thread it likes).
+ */
+#include "pki/cert.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "pki/serial.h"
+#include "util/timefmt.h"
+
+static const char pem_begin[] = "-----BEGIN ";
+static const char *const pem_cert_labels[] = {
+    "CERTIFICATE-----", "X509 CERTIFICATE-----", "TRUSTED CERTIFICATE-----",
+};
+
+void
+cert_reader_init(struct cert_reader *r, const uint8_t *data, size_t len)
+{
+	const uint8_t *p = data, *end = data + len;
+
+	memset(r, 0, sizeof(*r));
+	r->data = r->p = data;
+	r->end = end;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	r->pem = (size_t)(end - p) >= sizeof(pem_begin) - 1 &&
+		 memcmp(p, pem_begin, sizeof(pem_begin) - 1) == 0;
+	if (!r->pem) {
+		/* Text before the first block ("Bag Attributes", comments) is common in bundles. */
+		r->pem = memmem(data, len, pem_begin, sizeof(pem_begin) - 1) != NULL && *p != 0x30;
+	}
+}
+
+void
+cert_reader_free(struct cert_reader *r)
+{
+	OPENSSL_free(r->buf);
+	r->buf = NULL;
+}
+
+size_t
+cert_reader_offset(const struct cert_reader *r)
+{
+	return (size_t)(r->p - r->data);
+}
+
+/* Length of the DER TLV at p (header included), or 0 if it is not a complete SEQUENCE. */
+static size_t
+der_sequence_len(const uint8_t *p, size_t avail)
+{
+	size_t len, hdr;
+
+	if (avail < 2 || p[0] != 0x30)
+		return 0;
+	if (p[1] < 0x80) {
+		len = p[1];
+		hdr = 2;
+	} else {
+		size_t nbytes = p[1] & 0x7f;
+		if (nbytes == 0 || nbytes > 3 || avail < 2 + nbytes)
+			return 0;
+		len = 0;
+		for (size_t i = 0; i < nbytes; i++)
+			len = len << 8 | p[2 + i];
+		hdr = 2 + nbytes;
+	}
+	if (len > avail - hdr)
+		return 0;
+	return hdr + len;
+}
+
+static int
+next_der(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+{
+	size_t n;
+
+	if (r->p >= r->end)
+		return 0;
+	n = der_sequence_len(r->p, (size_t)(r->end - r->p));
+	if (n == 0 || n > CERT_DER_MAX)
+		return err_set(e, "not DER or PEM (truncated or garbage at byte %zu)",
+		    cert_reader_offset(r));
+	*der = r->p;
+	*len = n;
+	r->p += n;
+	r->index++;
+	return 1;
+}
+
+static int
+is_cert_label(const uint8_t *p, const uint8_t *end)
+{
+	for (size_t i = 0; i < sizeof(pem_cert_labels) / sizeof(pem_cert_labels[0]); i++) {
+		size_t n = strlen(pem_cert_labels[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, pem_cert_labels[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+{
+	const uint8_t *begin, *body, *stop;
+	EVP_ENCODE_CTX *ctx;
+	int outl = 0, fin = 0;
+
+	for (;;) {
+		begin = memmem(r->p, (size_t)(r->end - r->p), pem_begin, sizeof(pem_begin) - 1);
+		if (begin == NULL) {
+			r->p = r->end;
+			return 0;
+		}
+		body = begin + sizeof(pem_begin) - 1;
+		stop = memmem(body, (size_t)(r->end - body), "-----END ", 9);
+		if (stop == NULL)
+			return err_set(e, "PEM block without an END line");
+		if (is_cert_label(body, r->end))
+			break;
+		r->p = stop + 9; /* a key, CRL or other block: skip it */
+	}
+	body = memchr(body, '\n', (size_t)(stop - body));
+	if (body == NULL || (size_t)(stop - body) > CERT_DER_MAX * 2)
+		return err_set(e, "malformed PEM block");
+	OPENSSL_free(r->buf);
+	r->buf = OPENSSL_malloc((size_t)(stop - body));
+	ctx = EVP_ENCODE_CTX_new();
+	if (r->buf == NULL || ctx == NULL) {
+		EVP_ENCODE_CTX_free(ctx);
+		return err_set(e, "out of memory");
+	}
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, r->buf, &outl, body, (int)(stop - body)) < 0 ||
+	    EVP_DecodeFinal(ctx, r->buf + outl, &fin) != 1) {
+		EVP_ENCODE_CTX_free(ctx);
+		return err_set(e, "bad base64 in PEM block");
+	}
+	EVP_ENCODE_CTX_free(ctx);
+	r->p = stop + 9;
+	r->index++;
+	*der = r->buf;
+	*len = (size_t)(outl + fin);
+	return 1;
+}
+
+int
+cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+{
+	int rc = r->pem ? next_pem(r, der, len, e) : next_der(r, der, len, e);
+
+	if (rc < 0)
+		r->p = r->end; /* stop: nothing after unframed bytes can be trusted */
+	return rc;
+}
+
+int
+cert_time(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = timefmt_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	return 0;
+}
+
+int
+cert_is_ca(X509 *x)
+{
+	/* X509_check_ca also counts v1 self-signed roots and keyCertSign-only certificates. */
+	return X509_check_ca(x) != 0;
+}
+
+void
+cert_name_line(const X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long dlen;
+
+	if (b == NULL || X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) < 0) {
+		snprintf(buf, len, "?");
+		BIO_free(b);
+		return;
+	}
+	dlen = BIO_get_mem_data(b, &data);
+	snprintf(buf, len, "%.*s", (int)dlen, data);
+	BIO_free(b);
+}
+
+int
+cert_record_from_x509(X509 *x, const uint8_t *der, size_t len, struct cert_record *out,
+    struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (serial_from_asn1(X509_get0_serialNumber(x), out->serial, STORE_SERIAL_MAX,
+		&out->serial_len, e) != 0)
+		return -1;
+	if (cert_time(X509_get0_notBefore(x), &out->not_before) != 0 ||
+	    cert_time(X509_get0_notAfter(x), &out->not_after) != 0)
+		return err_set(e, "unreadable validity dates");
+	if (out->not_after < out->not_before)
+		return err_set(e, "notAfter is before notBefore");
+	if (EVP_Digest(der, len, out->fingerprint, NULL, EVP_sha256(), NULL) != 1)
+		return err_ossl(e, "hashing the certificate");
+	out->status = CERT_GOOD;
+	return 0;
+}
+
+X509 *
+cert_parse(const uint8_t *data, size_t len, struct err *e)
+{
+	struct cert_reader r;
+	const uint8_t *der, *p;
+	size_t dlen;
+	X509 *x = NULL;
+	int rc;
+
+	cert_reader_init(&r, data, len);
+	rc = cert_reader_next(&r, &der, &dlen, e);
+	if (rc == 0)
+		err_set(e, "no certificate found");
+	if (rc == 1) {
+		p = der;
+		x = d2i_X509(NULL, &p, (long)dlen);
+		if (x == NULL)
+			err_ossl(e, "not a valid X.509 certificate");
+		else if (p != der + dlen) {
+			X509_free(x);
+			x = NULL;
+			err_set(e, "trailing bytes inside the certificate");
+		}
+	}
+	cert_reader_free(&r);
+	return x;
+}

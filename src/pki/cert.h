@@ -1,0 +1,61 @@
+/*
+ * cert.h - reading certificates from files as CAs hand them over, and the
+ * facts lancre keeps about each one.
+ *
+ * A file may hold one DER certificate, several DER certificates back to back,
+ * or PEM text with any number of CERTIFICATE blocks among other blocks (keys,
+ * CRLs: those are skipped).  `struct cert_reader` walks such a buffer and
+ * yields each certificate's DER without copying it when it was DER already.
+ */
+#ifndef LANCRE_PKI_CERT_H
+#define LANCRE_PKI_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+#define CERT_DER_MAX (64 * 1024) /* larger than any sane certificate */
+
+struct cert_reader {
+	const uint8_t *data, *p, *end;
+	int pem;        /* the buffer is PEM text */
+	size_t index;   /* 1-based number of the certificate last returned */
+	uint8_t *buf;   /* decoded PEM block; owned */
+};
+
+/* Start reading data[0..len).  Decides PEM or DER from the first bytes. */
+void cert_reader_init(struct cert_reader *r, const uint8_t *data, size_t len);
+void cert_reader_free(struct cert_reader *r);
+
+/*
+ * The next certificate's DER.  Returns 1 and sets *der and *len (valid until the
+ * next call), 0 at the end, or -1 when the bytes cannot hold a certificate
+ * (garbage, truncated DER, bad base64): the message says where, and the
+ * reader stops, since nothing after unframed bytes can be trusted.
+ */
+int cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e);
+
+/* Bytes consumed so far, for progress reports. */
+size_t cert_reader_offset(const struct cert_reader *r);
+
+/* The facts about a certificate that the store keeps (issuer_id and shard left 0). */
+int cert_record_from_x509(X509 *x, const uint8_t *der, size_t len, struct cert_record *out,
+    struct err *e);
+
+/* 1 if x is a CA certificate (basicConstraints cA true), else 0. */
+int cert_is_ca(X509 *x);
+
+/* ASN1_TIME to seconds since the epoch. */
+int cert_time(const ASN1_TIME *t, int64_t *out);
+
+/* One-line subject (or issuer) name, RFC 2253 order, for messages. */
+void cert_name_line(const X509_NAME *n, char *buf, size_t len);
+
+/* Parse DER (or one PEM block) into an X509; NULL with a message on failure. */
+X509 *cert_parse(const uint8_t *data, size_t len, struct err *e);
+
+#endif

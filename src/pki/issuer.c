@@ -1,0 +1,109 @@
+/*
+ * issuer.c - see issuer.h.
+ */
+#include "pki/issuer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "pki/cert.h"
+
+int
+issuer_set_load(struct store *s, struct issuer_set *set, struct err *e)
+{
+	struct issuer_record *recs;
+	size_t n;
+
+	memset(set, 0, sizeof(*set));
+	if (store_issuer_list(s, &recs, &n, e) != 0)
+		return -1;
+	set->v = calloc(n ? n : 1, sizeof(*set->v));
+	if (set->v == NULL) {
+		issuer_records_free(recs, n);
+		return err_set(e, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct issuer *is = &set->v[set->n];
+		const unsigned char *p = recs[i].cert_der;
+
+		is->rec = recs[i];
+		set->n++;
+		is->cert = d2i_X509(NULL, &p, (long)recs[i].cert_len);
+		if (is->cert == NULL || (is->pub = X509_get0_pubkey(is->cert)) == NULL) {
+			err_ossl(e, "issuer %s: stored certificate is unreadable", recs[i].name);
+			free(recs);
+			issuer_set_free(set);
+			return -1;
+		}
+	}
+	free(recs); /* the records' cert_der now belong to set->v */
+	return 0;
+}
+
+void
+issuer_set_free(struct issuer_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		X509_free(set->v[i].cert);
+		free(set->v[i].rec.cert_der);
+	}
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+const struct issuer *
+issuer_set_by_name(const struct issuer_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (strcmp(set->v[i].rec.name, name) == 0)
+			return &set->v[i];
+	}
+	return NULL;
+}
+
+int
+issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **out,
+    struct err *e)
+{
+	const X509_NAME *want = X509_get_issuer_name(x);
+	const struct issuer *named = NULL;
+	char name[256];
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct issuer *is = &set->v[i];
+		if (is->rec.key_ref[0] == '\0' ||
+		    X509_NAME_cmp(X509_get_subject_name(is->cert), want) != 0)
+			continue;
+		named = is;
+		if (X509_verify(x, is->pub) == 1) {
+			*out = is;
+			return 0;
+		}
+	}
+	ERR_clear_error();
+	cert_name_line(want, name, sizeof(name));
+	if (named != NULL)
+		return err_set(e, "signature does not verify with the key of issuer %s (%s)",
+		    named->rec.name, name);
+	return err_set(e, "unknown issuer (%s)", name);
+}
+
+int
+issuer_name_check(const char *name, struct err *e)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63 || name[0] == '-' || name[n - 1] == '-')
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			goto bad;
+	}
+	return 0;
+bad:
+	return err_set(e, "issuer name '%s' must be 1-63 characters of a-z, 0-9 and '-', "
+			  "not starting or ending with '-' (it becomes a host name)", name);
+}

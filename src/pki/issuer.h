@@ -1,0 +1,51 @@
+/*
+ * issuer.h - the issuers of a data directory, loaded from the store with
+ * their certificates parsed, and the rule that ties a certificate to its
+ * issuer: the issuer's name matches and the signature verifies with the
+ * issuer's key.  A name alone proves nothing.
+ *
+ * A loaded set is read-only, so several threads may match certificates
+ * against it at once.
+ */
+#ifndef LANCRE_PKI_ISSUER_H
+#define LANCRE_PKI_ISSUER_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+struct issuer {
+	struct issuer_record rec;
+	X509 *cert;
+	EVP_PKEY *pub; /* borrowed from cert */
+};
+
+struct issuer_set {
+	struct issuer *v;
+	size_t n;
+};
+
+int issuer_set_load(struct store *s, struct issuer_set *set, struct err *e);
+void issuer_set_free(struct issuer_set *set);
+
+const struct issuer *issuer_set_by_name(const struct issuer_set *set, const char *name);
+
+/*
+ * The issuer (with a signing key: published-only entries never issue) whose
+ * key verifies x's signature.  Returns 0 and sets *out, or -1 with a message
+ * saying whether no issuer has that name or the signature did not verify.
+ */
+int issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **out,
+    struct err *e);
+
+/*
+ * Issuer names appear in host names (<name>.o.<domain>) and URL paths, so
+ * they are one DNS label: 1-63 of a-z, 0-9 and '-', not starting or ending
+ * with '-'.
+ */
+int issuer_name_check(const char *name, struct err *e);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * urls.c - see urls.h.
+ */
+#include "pki/urls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+/* snprintf's result as 0 (fitted) or -1 (truncated). */
+static int
+fitted(size_t len, int n)
+{
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+urls_ocsp(const struct conf *c, const char *issuer, char *buf, size_t len)
+{
+	if (c->url_style == URL_STYLE_HOST)
+		return fitted(len, snprintf(buf, len, "http://%s.o.%s", issuer, c->domain));
+	return fitted(len, snprintf(buf, len, "%s/ocsp", c->base_url));
+}
+
+int
+urls_ca_issuers(const struct conf *c, const char *issuer, char *buf, size_t len)
+{
+	if (c->url_style == URL_STYLE_HOST)
+		return fitted(len, snprintf(buf, len, "http://%s.i.%s/", issuer, c->domain));
+	return fitted(len, snprintf(buf, len, "%s/issuer/%s", c->base_url, issuer));
+}
+
+int
+urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *buf, size_t len)
+{
+	if (c->url_style == URL_STYLE_HOST)
+		return fitted(len,
+		    snprintf(buf, len, "http://%s.c.%s/%d.crl", issuer, c->domain, shard));
+	return fitted(len, snprintf(buf, len, "%s/crl/%s/%d.crl", c->base_url, issuer, shard));
+}
+
+/* "<digits>.crl" after prefix, as a shard number in [1, nshards]; else 0. */
+static int
+shard_after(const char *uri, size_t ulen, const char *prefix, int nshards)
+{
+	size_t plen = strlen(prefix);
+	char num[16], *end;
+	long v;
+
+	if (prefix[0] == '\0' || ulen <= plen + 4 || strncmp(uri, prefix, plen) != 0)
+		return 0;
+	if (ulen - plen - 4 >= sizeof(num) || memcmp(uri + ulen - 4, ".crl", 4) != 0)
+		return 0;
+	memcpy(num, uri + plen, ulen - plen - 4);
+	num[ulen - plen - 4] = '\0';
+	if (num[0] < '1' || num[0] > '9')
+		return 0;
+	v = strtol(num, &end, 10);
+	return *end == '\0' && v >= 1 && v <= nshards ? (int)v : 0;
+}
+
+int
+urls_shard_from_crldp(const struct conf *c, const char *issuer, int nshards, X509 *x)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	char path_prefix[URL_MAX], host_prefix[URL_MAX];
+	int shard = 0;
+
+	if (dps == NULL)
+		return 0;
+	snprintf(path_prefix, sizeof(path_prefix), "%s/crl/%s/", c->base_url, issuer);
+	if (c->domain[0] != '\0')
+		snprintf(host_prefix, sizeof(host_prefix), "http://%s.c.%s/", issuer, c->domain);
+	else
+		host_prefix[0] = '\0';
+	for (int i = 0; shard == 0 && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		GENERAL_NAMES *names = dp->distpoint->name.fullname;
+		for (int j = 0; shard == 0 && j < sk_GENERAL_NAME_num(names); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+			if (gn->type != GEN_URI)
+				continue;
+			const char *u = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+			size_t ulen = (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+			shard = shard_after(u, ulen, path_prefix, nshards);
+			if (shard == 0)
+				shard = shard_after(u, ulen, host_prefix, nshards);
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return shard;
+}

@@ -1,0 +1,435 @@
+/*
+ * sqlite.c - the embedded store: one SQLite database file in the data dir.
+ *
+ * Design:
+ *  - WAL journal, so the public server and the signer can read while the CLI
+ *    writes; synchronous=NORMAL, which in WAL mode keeps every committed
+ *    transaction across a process crash (only an OS crash may lose the last
+ *    ones, never corrupt the file).
+ *  - The schema is versioned with PRAGMA user_version and upgraded by the
+ *    ordered `migrations` list below, each step in its own transaction.  A
+ *    database newer than this binary is refused rather than guessed at.
+ *  - Statements on the hot paths (certificate insert and lookup) are prepared
+ *    once per connection.
+ *  - A busy timeout lets short writers from other processes (a `lancre revoke`
+ *    next to a running signer) wait for each other instead of failing.
+ */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SQLITE_BUSY_TIMEOUT_MS 10000
+
+static const char *const migrations[] = {
+    /* 1: issuers and certificates. */
+    "CREATE TABLE issuers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  cert BLOB NOT NULL,"
+    "  key_ref TEXT NOT NULL," /* '' for a published-only certificate */
+    "  crl_shards INTEGER NOT NULL CHECK (crl_shards >= 1),"
+    "  added_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE certificates ("
+    "  id INTEGER PRIMARY KEY,"
+    "  issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
+    "  serial BLOB NOT NULL,"
+    "  not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1)),"
+    "  revoked_at INTEGER,"
+    "  reason INTEGER,"
+    "  shard INTEGER NOT NULL CHECK (shard >= 1),"
+    "  fingerprint BLOB NOT NULL,"
+    "  added_at INTEGER NOT NULL,"
+    "  changed_at INTEGER NOT NULL,"
+    "  UNIQUE (issuer_id, serial)"
+    ");"
+    "CREATE INDEX certificates_revoked ON certificates (issuer_id, shard) WHERE status = 1;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *insert, *get, *fingerprint;
+};
+
+static int
+db_err(struct store_sqlite *s, struct err *e, const char *what)
+{
+	return err_set(e, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int
+exec(struct store_sqlite *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, "store: %s", msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+user_version(struct store_sqlite *s, int *v, struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading the schema version");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_err(s, e, "reading the schema version");
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+migrate(struct store_sqlite *s, struct err *e)
+{
+	char sql[64];
+	int v = 0;
+
+	if (user_version(s, &v, e) != 0)
+		return -1;
+	if (v > NMIGRATIONS)
+		return err_set(e, "store: schema version %d is newer than this lancre (%d); "
+				  "upgrade lancre", v, NMIGRATIONS);
+	for (; v < NMIGRATIONS; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, "BEGIN IMMEDIATE", e) != 0)
+			return -1;
+		if (exec(s, migrations[v], e) != 0 || exec(s, sql, e) != 0) {
+			exec(s, "ROLLBACK", NULL);
+			return err_prefix(e, "schema migration %d", v + 1);
+		}
+		if (exec(s, "COMMIT", e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+sqlite_close(struct store *base)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->get);
+	sqlite3_finalize(s->fingerprint);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+sqlite_begin(struct store *base, struct err *e)
+{
+	/* IMMEDIATE takes the write lock now, so a transaction never fails half-way on BUSY. */
+	return exec((struct store_sqlite *)base, "BEGIN IMMEDIATE", e);
+}
+
+static int
+sqlite_commit(struct store *base, struct err *e)
+{
+	return exec((struct store_sqlite *)base, "COMMIT", e);
+}
+
+static int
+sqlite_rollback(struct store *base, struct err *e)
+{
+	return exec((struct store_sqlite *)base, "ROLLBACK", e);
+}
+
+static int
+sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at) "
+		"VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "adding an issuer");
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->cert_der, (int)r->cert_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->key_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, r->crl_shards);
+	sqlite3_bind_int64(st, 5, r->added_at);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return err_set(e, "an issuer named '%s' already exists", r->name);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "adding an issuer");
+	r->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int
+sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct issuer_record *v = NULL;
+	size_t cap = 0, len = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT id, name, cert, key_ref, crl_shards, added_at FROM issuers ORDER BY name",
+		-1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing issuers");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct issuer_record *nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL)
+				goto nomem;
+			v = nv;
+		}
+		struct issuer_record *r = &v[len];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		snprintf(r->name, sizeof(r->name), "%s", (const char *)sqlite3_column_text(st, 1));
+		r->cert_len = (size_t)sqlite3_column_bytes(st, 2);
+		r->cert_der = malloc(r->cert_len ? r->cert_len : 1);
+		if (r->cert_der == NULL)
+			goto nomem;
+		len++;
+		memcpy(r->cert_der, sqlite3_column_blob(st, 2), r->cert_len);
+		snprintf(r->key_ref, sizeof(r->key_ref), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
+		r->crl_shards = sqlite3_column_int(st, 4);
+		r->added_at = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		issuer_records_free(v, len);
+		return db_err(s, e, "listing issuers");
+	}
+	*out = v;
+	*n = len;
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	issuer_records_free(v, len);
+	return err_set(e, "store: out of memory");
+}
+
+static int
+prepare_once(struct store_sqlite *s, sqlite3_stmt **st, const char *sql, struct err *e)
+{
+	if (*st != NULL) {
+		sqlite3_reset(*st);
+		return 0;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return db_err(s, e, "preparing a statement");
+	return 0;
+}
+
+static int
+sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_result *res,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+
+	if (prepare_once(s, &s->insert,
+		"INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
+		" revoked_at, reason, shard, fingerprint, added_at, changed_at)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT (issuer_id, serial) DO NOTHING", e) != 0)
+		return -1;
+	st = s->insert;
+	sqlite3_bind_int64(st, 1, r->issuer_id);
+	sqlite3_bind_blob(st, 2, r->serial, (int)r->serial_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->not_before);
+	sqlite3_bind_int64(st, 4, r->not_after);
+	sqlite3_bind_int(st, 5, r->status);
+	if (r->status == CERT_REVOKED) {
+		sqlite3_bind_int64(st, 6, r->revoked_at);
+		sqlite3_bind_int(st, 7, r->reason);
+	} else {
+		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 7);
+	}
+	sqlite3_bind_int(st, 8, r->shard);
+	sqlite3_bind_blob(st, 9, r->fingerprint, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, r->added_at);
+	sqlite3_bind_int64(st, 11, r->added_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_err(s, e, "adding a certificate");
+	if (sqlite3_changes(s->db) == 1) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		*res = STORE_INSERTED;
+		return 0;
+	}
+	/* Already there: the same certificate again, or a serial reused for another one. */
+	if (prepare_once(s, &s->fingerprint,
+		"SELECT fingerprint, id FROM certificates WHERE issuer_id = ? AND serial = ?", e) != 0)
+		return -1;
+	st = s->fingerprint;
+	sqlite3_bind_int64(st, 1, r->issuer_id);
+	sqlite3_bind_blob(st, 2, r->serial, (int)r->serial_len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(s, e, "checking a duplicate certificate");
+	r->id = sqlite3_column_int64(st, 1);
+	*res = sqlite3_column_bytes(st, 0) == STORE_FINGERPRINT_LEN &&
+		       memcmp(sqlite3_column_blob(st, 0), r->fingerprint, STORE_FINGERPRINT_LEN) == 0
+		   ? STORE_DUPLICATE
+		   : STORE_CONFLICT;
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+sqlite_cert_get(struct store *base, int64_t issuer_id, const uint8_t *serial, size_t len,
+    struct cert_record *out, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len == 0 || len > STORE_SERIAL_MAX)
+		return 0;
+	if (prepare_once(s, &s->get,
+		"SELECT id, not_before, not_after, status, revoked_at, reason, shard,"
+		" fingerprint, added_at FROM certificates WHERE issuer_id = ? AND serial = ?", e) != 0)
+		return -1;
+	st = s->get;
+	sqlite3_bind_int64(st, 1, issuer_id);
+	sqlite3_bind_blob(st, 2, serial, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return db_err(s, e, "looking up a certificate");
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->issuer_id = issuer_id;
+	memcpy(out->serial, serial, len);
+	out->serial_len = len;
+	out->not_before = sqlite3_column_int64(st, 1);
+	out->not_after = sqlite3_column_int64(st, 2);
+	out->status = sqlite3_column_int(st, 3) == 1 ? CERT_REVOKED : CERT_GOOD;
+	out->revoked_at = sqlite3_column_int64(st, 4);
+	out->reason = sqlite3_column_int(st, 5);
+	out->shard = sqlite3_column_int(st, 6);
+	if (sqlite3_column_bytes(st, 7) == STORE_FINGERPRINT_LEN)
+		memcpy(out->fingerprint, sqlite3_column_blob(st, 7), STORE_FINGERPRINT_LEN);
+	out->added_at = sqlite3_column_int64(st, 8);
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
+sqlite_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int reason,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"UPDATE certificates SET status = 1, revoked_at = ?, reason = ?, changed_at = ?"
+		" WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "revoking");
+	sqlite3_bind_int64(st, 1, revoked_at);
+	sqlite3_bind_int(st, 2, reason);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 4, cert_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "revoking");
+	if (sqlite3_changes(s->db) != 1)
+		return err_set(e, "store: certificate %lld not found", (long long)cert_id);
+	return 0;
+}
+
+static int
+sqlite_cert_count(struct store *base, int64_t issuer_id, int64_t *total, int64_t *revoked,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT count(*), coalesce(sum(status = 1), 0) FROM certificates"
+		" WHERE ?1 = 0 OR issuer_id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "counting certificates");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_err(s, e, "counting certificates");
+	}
+	*total = sqlite3_column_int64(st, 0);
+	*revoked = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .issuer_add = sqlite_issuer_add,
+    .issuer_list = sqlite_issuer_list,
+    .cert_insert = sqlite_cert_insert,
+    .cert_get = sqlite_cert_get,
+    .cert_revoke = sqlite_cert_revoke,
+    .cert_count = sqlite_cert_count,
+};
+
+struct store *
+store_sqlite_open(const char *path, int create, struct err *e)
+{
+	struct store_sqlite *s;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (create && access(path, F_OK) == 0) {
+		err_set(e, "%s already exists", path);
+		return NULL;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	s->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		err_set(e, "cannot open the store %s: %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite_close(&s->base);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(s->db, 0);
+	if (exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	    exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
+	    exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {
+		err_prefix(e, "%s", path);
+		sqlite_close(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}

@@ -1,0 +1,105 @@
+/*
+ * store.c - picks a backend from the store location and forwards each call
+ * through its ops table.  Nothing backend-specific belongs here.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fsutil.h"
+
+struct store *
+store_open(const char *dir, const char *location, int create, struct err *e)
+{
+	char path[4096];
+
+	if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
+		err_set(e, "the PostgreSQL store is not available in this build yet; "
+			   "use the embedded SQLite store");
+		return NULL;
+	}
+	if (strchr(location, '/') != NULL || strcmp(location, "..") == 0 || location[0] == '\0') {
+		err_set(e, "[store] store must be a file name inside the data directory or a "
+			   "postgresql:// URL, not '%s'", location);
+		return NULL;
+	}
+	if (fs_path(path, sizeof(path), e, "%s/%s", dir, location) != 0)
+		return NULL;
+	return store_sqlite_open(path, create, e);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+int
+store_begin(struct store *s, struct err *e)
+{
+	return s->ops->begin(s, e);
+}
+
+int
+store_commit(struct store *s, struct err *e)
+{
+	return s->ops->commit(s, e);
+}
+
+int
+store_rollback(struct store *s, struct err *e)
+{
+	return s->ops->rollback(s, e);
+}
+
+int
+store_issuer_add(struct store *s, struct issuer_record *r, struct err *e)
+{
+	return s->ops->issuer_add(s, r, e);
+}
+
+int
+store_issuer_list(struct store *s, struct issuer_record **out, size_t *n, struct err *e)
+{
+	return s->ops->issuer_list(s, out, n, e);
+}
+
+void
+issuer_records_free(struct issuer_record *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i].cert_der);
+	free(v);
+}
+
+int
+store_cert_insert(struct store *s, struct cert_record *r, enum store_insert_result *res,
+    struct err *e)
+{
+	return s->ops->cert_insert(s, r, res, e);
+}
+
+int
+store_cert_get(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
+    struct cert_record *out, struct err *e)
+{
+	return s->ops->cert_get(s, issuer_id, serial, len, out, e);
+}
+
+int
+store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
+    struct err *e)
+{
+	return s->ops->cert_revoke(s, cert_id, revoked_at, reason, e);
+}
+
+int
+store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
+    struct err *e)
+{
+	return s->ops->cert_count(s, issuer_id, total, revoked, e);
+}

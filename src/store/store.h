@@ -1,0 +1,129 @@
+/*
+ * store.h - the one interface to lancre's durable state.
+ *
+ * Everything lancre knows (issuers, the certificates they issued, revocations,
+ * and later the signed OCSP responses and CRLs) goes through these functions.
+ * They dispatch through `struct store_ops`, so the embedded SQLite backend
+ * (store/sqlite.c) and a PostgreSQL backend can sit behind the same calls and
+ * no caller knows which one it has.
+ *
+ * Contract for every backend:
+ *  - Each call is atomic on its own.  Between store_begin() and store_commit()
+ *    calls form one transaction; store_rollback() undoes them all.  A process
+ *    killed at any point leaves the store as of the last commit.
+ *  - Serials are the certificate's exact DER INTEGER content bytes, compared
+ *    byte for byte: 00 80 and 80 are different serials, as they are on the wire.
+ *  - Functions return 0 on success and -1 with a message in *e on failure;
+ *    lookups return 1 when found, 0 when not found.
+ */
+#ifndef LANCRE_STORE_STORE_H
+#define LANCRE_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define STORE_SERIAL_MAX 64 /* RFC 5280 allows 20 octets; tolerate bad CAs up to 64 */
+#define STORE_ISSUER_NAME_MAX 64
+#define STORE_KEY_REF_MAX 1024
+#define STORE_FINGERPRINT_LEN 32 /* SHA-256 of the certificate DER */
+
+enum cert_status {
+	CERT_GOOD = 0,
+	CERT_REVOKED = 1,
+};
+
+struct issuer_record {
+	int64_t id;
+	char name[STORE_ISSUER_NAME_MAX + 1];
+	uint8_t *cert_der; /* owned: freed by issuer_record_free() */
+	size_t cert_len;
+	char key_ref[STORE_KEY_REF_MAX + 1]; /* PEM path or pkcs11: URI; "" = publish only */
+	int crl_shards;
+	int64_t added_at;
+};
+
+struct cert_record {
+	int64_t id;
+	int64_t issuer_id;
+	uint8_t serial[STORE_SERIAL_MAX];
+	size_t serial_len;
+	int64_t not_before, not_after;
+	enum cert_status status;
+	int64_t revoked_at; /* when status == CERT_REVOKED */
+	int reason;         /* RFC 5280 CRLReason code, when revoked */
+	int shard;          /* CRL shard, 1-based; fixed at intake */
+	uint8_t fingerprint[STORE_FINGERPRINT_LEN];
+	int64_t added_at;
+};
+
+enum store_insert_result {
+	STORE_INSERTED,
+	STORE_DUPLICATE, /* the same certificate is already there: nothing to do */
+	STORE_CONFLICT,  /* same issuer and serial, different certificate */
+};
+
+struct store;
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+	int (*begin)(struct store *s, struct err *e);
+	int (*commit)(struct store *s, struct err *e);
+	int (*rollback)(struct store *s, struct err *e);
+	int (*issuer_add)(struct store *s, struct issuer_record *r, struct err *e);
+	int (*issuer_list)(struct store *s, struct issuer_record **out, size_t *n, struct err *e);
+	int (*cert_insert)(struct store *s, struct cert_record *r, enum store_insert_result *res,
+	    struct err *e);
+	int (*cert_get)(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
+	    struct cert_record *out, struct err *e);
+	int (*cert_revoke)(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
+	    struct err *e);
+	int (*cert_count)(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
+	    struct err *e);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/*
+ * Open the store of the data directory dir.  location is lancre.conf's
+ * [store] store: a file name relative to dir (SQLite) or a postgresql:// URL.
+ * create: make a new store (refuses if one exists); otherwise it must exist.
+ */
+struct store *store_open(const char *dir, const char *location, int create, struct err *e);
+void store_close(struct store *s); /* accepts NULL */
+
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+int store_rollback(struct store *s, struct err *e);
+
+/* Record a new issuer; sets r->id.  Fails if the name is taken. */
+int store_issuer_add(struct store *s, struct issuer_record *r, struct err *e);
+
+/* All issuers, ordered by name.  Free with issuer_records_free(). */
+int store_issuer_list(struct store *s, struct issuer_record **out, size_t *n, struct err *e);
+void issuer_records_free(struct issuer_record *v, size_t n);
+
+/* Insert a certificate unless its (issuer, serial) is known; sets r->id when inserted. */
+int store_cert_insert(struct store *s, struct cert_record *r, enum store_insert_result *res,
+    struct err *e);
+
+/* Look up by issuer and exact serial bytes: 1 found, 0 not found, -1 error. */
+int store_cert_get(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
+    struct cert_record *out, struct err *e);
+
+/* Set status revoked with this time and reason (policy is the caller's: see revoke.h). */
+int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
+    struct err *e);
+
+/* Number of certificates, and of revoked ones, for an issuer (issuer_id 0: all). */
+int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
+    struct err *e);
+
+/* Backends. */
+struct store *store_sqlite_open(const char *path, int create, struct err *e);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * fsutil.c - see fsutil.h.
+ */
+#include "util/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+fs_mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return err_set(e, "bad directory path '%s'", path);
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return err_set(e, "cannot create %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		return err_set(e, "cannot create %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+static int
+write_full(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	char tmp[PATH_MAX];
+	int fd, saved;
+
+	if (fs_path(tmp, sizeof(tmp), e, "%s.tmp.%ld", path, (long)getpid()) != 0)
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
+	if (write_full(fd, data, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		return err_set(e, "cannot write %s: %s", tmp, strerror(saved));
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		return err_set(e, "cannot write %s: %s", path, strerror(saved));
+	}
+	fsync_parent(path);
+	return 0;
+}
+
+int
+fs_read_all(const char *path, size_t max, uint8_t **data, size_t *len, struct err *e)
+{
+	int fd, is_stdin = strcmp(path, "-") == 0;
+	size_t cap = 65536, n = 0;
+	uint8_t *buf;
+
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
+	buf = malloc(cap + 1);
+	if (buf == NULL)
+		goto nomem;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				goto toobig;
+			uint8_t *nb = realloc(buf, cap * 2 + 1);
+			if (nb == NULL)
+				goto nomem;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int saved = errno;
+			free(buf);
+			if (!is_stdin)
+				close(fd);
+			return err_set(e, "cannot read %s: %s", path, strerror(saved));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max)
+		goto toobig;
+	if (!is_stdin)
+		close(fd);
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+toobig:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return err_set(e, "%s: larger than the %zu-byte limit", path, max);
+nomem:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return err_set(e, "%s: out of memory", path);
+}
+
+int
+fs_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+int
+fs_path(char *buf, size_t len, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return err_set(e, "path too long");
+	return 0;
+}

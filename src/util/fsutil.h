@@ -1,0 +1,36 @@
+/*
+ * fsutil.h - file-system helpers with the guarantees lancre promises:
+ * a published file is either the old one or the complete new one, never a
+ * partial write (write to a temporary name in the same directory, fsync,
+ * rename, fsync the directory).
+ */
+#ifndef LANCRE_UTIL_FSUTIL_H
+#define LANCRE_UTIL_FSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+/* Create a directory and its parents (like mkdir -p) with the given mode. */
+int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
+
+/* Atomically replace path with len bytes of data, created with mode. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+
+/*
+ * Read a whole file ("-" reads standard input) into a malloc'd buffer, with a
+ * NUL byte after the data (not counted in *len).  Files over max bytes are
+ * refused.  The caller frees *data.
+ */
+int fs_read_all(const char *path, size_t max, uint8_t **data, size_t *len, struct err *e);
+
+/* 1 if path exists (any type), 0 if not. */
+int fs_exists(const char *path);
+
+/* snprintf into buf; -1 with a message if the path does not fit. */
+int fs_path(char *buf, size_t len, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
