@@ -1,0 +1,121 @@
+#!/bin/bash
+# lancre cert add and status: every input format, issuer found by signature,
+# clear per-certificate refusals that change nothing, exact serial bytes.
+. "$(dirname "$0")/lib.sh"
+
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+mkca root
+mkca e1 root ec
+mkca r1 root rsa
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+"$LANCRE" issuer add -d "$D" r1 "$T/r1.pem" "$T/r1.key" >/dev/null
+count() { sqlite3 "$D/lancre.db" "select count(*) from certificates $*"; }
+
+mkleaf a e1
+expect 0 "one PEM certificate is added" "$LANCRE" cert add -d "$D" "$T/a.pem"
+has "$OUT" '^1 added, 0 already present, 0 refused' "the summary counts it"
+expect 0 "adding it again is fine" "$LANCRE" cert add -d "$D" "$T/a.pem"
+has "$OUT" '^0 added, 1 already present, 0 refused' "and it is already present"
+
+mkleaf b r1 && openssl x509 -in "$T/b.pem" -outform DER -out "$T/b.der"
+expect 0 "a DER certificate is added" "$LANCRE" cert add -d "$D" "$T/b.der"
+for i in 1 2 3; do mkleaf "p$i" e1; done
+{ echo "Bag Attributes: junk before the first block"; cat "$T/p1.pem" "$T/e1.key" "$T/p2.pem" "$T/p3.pem"; } >"$T/bundle.pem"
+expect 0 "a PEM bundle with a key block among the certificates" "$LANCRE" cert add -d "$D" "$T/bundle.pem"
+has "$OUT" '^3 added' "all three certificates are added, the key is skipped"
+for i in 1 2; do mkleaf "q$i" r1; openssl x509 -in "$T/q$i.pem" -outform DER; done >"$T/two.der"
+expect 0 "back-to-back DER certificates" "$LANCRE" cert add -d "$D" "$T/two.der"
+has "$OUT" '^2 added' "both are added"
+mkdir -p "$T/dir/sub" && mkleaf d1 e1 && mkleaf d2 r1 && cp "$T/d1.pem" "$T/dir/" && cp "$T/d2.pem" "$T/dir/sub/"
+expect 0 "a directory, recursively" "$LANCRE" cert add -d "$D" "$T/dir"
+has "$OUT" '^2 added' "both files are added"
+mkleaf s e1
+expect 0 "standard input" sh -c "cat '$T/s.pem' | '$LANCRE' cert add -d '$D' -"
+has "$OUT" '^1 added' "the certificate from stdin is added"
+same "ten certificates are recorded" "$(count)" 10
+
+# Refusals: each names the file and changes nothing.
+mkca stranger
+mkleaf u stranger
+expect 1 "an unknown issuer is refused" "$LANCRE" cert add -d "$D" "$T/u.pem"
+has "$ERR" "u.pem: certificate 1: unknown issuer \(.*CN=stranger" "the message names the file and the issuer"
+# Same issuer name as e1, different key: the name matches, the signature does not.
+mkdir -p "$T/fake" && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/fake/e1.key" 2>/dev/null
+openssl req -new -key "$T/fake/e1.key" -subj "/O=lancre test/CN=e1" -out "$T/fake/e1.csr" 2>/dev/null
+openssl x509 -req -in "$T/fake/e1.csr" -signkey "$T/fake/e1.key" -days 30 -extfile "$T/e1.ext" -out "$T/fake/e1.pem" 2>/dev/null
+cp "$T/fake/e1.pem" "$T/fakee1.pem" && cp "$T/fake/e1.key" "$T/fakee1.key"
+mkleaf forged fakee1
+expect 1 "a certificate with the right issuer name but a bad signature is refused" "$LANCRE" cert add -d "$D" "$T/forged.pem"
+has "$ERR" "signature does not verify with the key of issuer e1" "the message says the signature is wrong"
+expect 1 "a CA certificate is refused" "$LANCRE" cert add -d "$D" "$T/e1.pem"
+has "$ERR" "is a CA certificate" "the message says why"
+head -c 300 /dev/urandom >"$T/garbage.bin"
+expect 1 "garbage is refused" "$LANCRE" cert add -d "$D" "$T/garbage.bin"
+has "$ERR" "garbage.bin: .*not DER or PEM" "the message says it is not a certificate"
+head -c 200 "$T/b.der" >"$T/truncated.der"
+expect 1 "truncated DER is refused" "$LANCRE" cert add -d "$D" "$T/truncated.der"
+has "$ERR" "truncated" "the message says truncated"
+: >"$T/empty.pem"
+expect 1 "an empty file is refused" "$LANCRE" cert add -d "$D" "$T/empty.pem"
+has "$ERR" "no certificate found" "the message says no certificate"
+expect 1 "a missing file is refused" "$LANCRE" cert add -d "$D" "$T/missing.pem"
+# A different certificate reusing a recorded serial (a CA bug) is refused.
+mkleaf again e1 "$(serial_of "$T/a.pem")" 30
+expect 1 "a reused serial with different content is refused" "$LANCRE" cert add -d "$D" "$T/again.pem"
+has "$ERR" "already recorded for a different certificate" "the message says so"
+# A bad certificate inside a batch does not stop the good ones.
+mkleaf g1 e1
+cat "$T/g1.pem" "$T/u.pem" >"$T/mixed.pem"
+expect 1 "a bundle with one bad certificate exits 1" "$LANCRE" cert add -d "$D" "$T/mixed.pem"
+has "$ERR" "mixed.pem: certificate 2: unknown issuer" "the bad one is named by position"
+has "$OUT" "^1 added, 0 already present, 1 refused" "the good one is added"
+same "exactly the good certificates are recorded" "$(count)" 11
+
+# Serials are stored as their exact DER bytes: leading 00, 20 bytes, negative.
+mkleaf hi e1 80aabbcc
+mkleaf long e1 7f0102030405060708090a0b0c0d0e0f10111213
+openssl req -new -key "$T/leaf.key" -subj "/CN=neg.test" -out "$T/neg.csr" 2>/dev/null
+openssl x509 -req -in "$T/neg.csr" -CA "$T/e1.pem" -CAkey "$T/e1.key" -set_serial -5 -days 30 -out "$T/neg.pem" 2>/dev/null
+expect 0 "odd serials are accepted" "$LANCRE" cert add -d "$D" "$T/hi.pem" "$T/long.pem" "$T/neg.pem"
+same "a serial with the top bit set keeps its 00 byte" "$(sqlite3 "$D/lancre.db" "select hex(serial) from certificates where serial = x'0080aabbcc'")" 0080AABBCC
+same "a 20-byte serial round-trips" "$(sqlite3 "$D/lancre.db" "select length(serial) from certificates where serial = x'7f0102030405060708090a0b0c0d0e0f10111213'")" 20
+same "a negative serial keeps its sign" "$(sqlite3 "$D/lancre.db" "select hex(serial) from certificates where serial = x'fb'")" FB
+same "Python cryptography agrees on the 00-prefixed serial" "$(serial_of "$T/hi.pem")" 0080aabbcc
+
+# status: by file, by serial (exact, canonical, with separators), and unknown.
+expect 0 "status of a recorded certificate by file" "$LANCRE" status -d "$D" "$T/a.pem"
+has "$OUT" '^status: good$' "it is good"
+has "$OUT" '^issuer: e1 ' "its issuer is e1"
+has "$OUT" '^crl shard: 1$' "its shard is shown"
+has "$OUT" "^not after: $(date -u -d "$(openssl x509 -in "$T/a.pem" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)\$" "notAfter matches openssl's"
+expect 0 "status by serial" "$LANCRE" status -d "$D" "$(serial_of "$T/a.pem")"
+has "$OUT" "^serial: $(serial_of "$T/a.pem")\$" "the serial is printed as stored"
+expect 0 "status by serial without the 00 byte" "$LANCRE" status -d "$D" 80aabbcc
+has "$OUT" '^serial: 0080aabbcc$' "finds the 00-prefixed serial"
+expect 0 "status by serial with colons and 0x" "$LANCRE" status -d "$D" --issuer e1 0x80:AA:BB:CC
+has "$OUT" '^status: good$' "finds it too"
+expect 0 "status of a serial lancre never saw" "$LANCRE" status -d "$D" 0123456789
+has "$OUT" '^status: unknown$' "is unknown"
+mkleaf never e1
+expect 0 "status of a never-added certificate file" "$LANCRE" status -d "$D" "$T/never.pem"
+has "$OUT" '^status: unknown$' "is unknown"
+expect 1 "status with a bad serial fails" "$LANCRE" status -d "$D" "xyz!"
+one_line_error "in one line"
+
+# urls: the shard in the CRL URL follows the serial.
+"$LANCRE" init -d "$T/sharded" --shards 16 >/dev/null
+"$LANCRE" issuer add -d "$T/sharded" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+expect 0 "urls for a serial" "$LANCRE" urls -d "$T/sharded" --issuer e1 --serial 21
+has "$OUT" '^crl: http://127.0.0.1:8080/crl/e1/2.crl$' "serial 0x21 = 33 falls in shard 33 mod 16 + 1 = 2"
+has "$OUT" '^ocsp: http://127.0.0.1:8080/ocsp$' "the OCSP URL"
+expect 0 "urls as openssl.cnf lines" "$LANCRE" urls -d "$T/sharded" --issuer e1 --serial 21 --format openssl
+has "$OUT" '^crlDistributionPoints = URI:http://127.0.0.1:8080/crl/e1/2.crl$' "the CRLDP line"
+expect 0 "urls as JSON" "$LANCRE" urls -d "$T/sharded" --issuer e1 --serial 21 --format json
+same "the JSON parses and names the shard" "$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["crl_shard"])' <"$OUT")" 2
+# A certificate whose CRLDP names a shard lands in that shard.
+printf 'basicConstraints=critical,CA:FALSE\ncrlDistributionPoints=URI:http://127.0.0.1:8080/crl/e1/7.crl\n' >"$T/dp.ext"
+openssl x509 -req -in "$T/leaf.csr" -CA "$T/e1.pem" -CAkey "$T/e1.key" -set_serial 0x21 -days 30 -extfile "$T/dp.ext" -out "$T/dp.pem" 2>/dev/null
+"$LANCRE" cert add -d "$T/sharded" "$T/dp.pem" >/dev/null
+expect 0 "status of a certificate with a CRLDP" "$LANCRE" status -d "$T/sharded" "$T/dp.pem"
+has "$OUT" '^crl shard: 7$' "its shard is the one its CRLDP names"

@@ -1,0 +1,27 @@
+#!/bin/bash
+# The command-line contract of PRODUCT.md: help, exit codes, one-line errors.
+. "$(dirname "$0")/lib.sh"
+
+expect 0 "lancre --help exits 0" "$LANCRE" --help
+has "$OUT" '^  init ' "--help lists init"
+expect 2 "no command is a usage error" "$LANCRE"
+expect 2 "an unknown command is a usage error" "$LANCRE" frobnicate
+has "$ERR" "unknown command 'frobnicate'" "unknown command is named"
+for cmd in init issuer cert revoke status urls demo; do
+	expect 0 "lancre $cmd --help exits 0" "$LANCRE" "$cmd" --help
+	has "$OUT" "^usage: lancre $cmd" "lancre $cmd --help prints its usage"
+done
+expect 2 "a bad option is a usage error" "$LANCRE" status --bogus
+expect 2 "revoke without a target is a usage error" "$LANCRE" revoke -d "$T"
+expect 2 "revoke --serial without --issuer is a usage error" "$LANCRE" revoke -d "$T" --serial 01
+expect 2 "an unknown reason is a usage error" "$LANCRE" revoke -d "$T" --reason nope x.pem
+expect 2 "a bad --date is a usage error" "$LANCRE" revoke -d "$T" --date yesterday x.pem
+
+expect 1 "a directory that is not a data dir fails" "$LANCRE" status -d "$T/nowhere" 01
+one_line_error "and says so in one line"
+has "$ERR" "not a lancre data directory" "the message says what is wrong"
+
+# LANCRE_DIR is the default for -d.
+expect 0 "init into \$LANCRE_DIR" env LANCRE_DIR="$T/envdir" "$LANCRE" init
+if [ -f "$T/envdir/lancre.conf" ]; then ok "LANCRE_DIR is used"; else not_ok "LANCRE_DIR is used"; fi
+expect 0 "issuer list finds the dir through LANCRE_DIR" env LANCRE_DIR="$T/envdir" "$LANCRE" issuer list

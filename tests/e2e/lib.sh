@@ -1,0 +1,119 @@
+# tests/e2e/lib.sh - helpers for end-to-end tests, sourced by each script.
+#
+# Each script gets a fresh temporary directory ($T, removed on exit), runs
+# $LANCRE (the binary under test) and real tools against it, and reports
+# each check as a TAP line.  A check that cannot fail is a bug: every
+# helper below asserts an exit status AND, where it matters, the output.
+
+set -u
+: "${LANCRE:?run through tests/run.sh or set LANCRE=path/to/lancre}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/lancre-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+PY=/usr/bin/python3 # Debian's, with python3-cryptography
+n=0
+OUT=$T/.out
+ERR=$T/.err
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $*"
+	[ -s "$OUT" ] && sed 's/^/#   out: /' "$OUT" | head -n 20
+	[ -s "$ERR" ] && sed 's/^/#   err: /' "$ERR" | head -n 20
+	return 0
+}
+
+# run CMD...: run with stdout/stderr captured in $OUT/$ERR; sets $rc.
+run() { "$@" >"$OUT" 2>"$ERR"; rc=$?; }
+
+# expect STATUS DESC CMD...: the command exits with STATUS.
+expect() {
+	local want=$1 desc=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -eq "$want" ]; then ok "$desc"; else not_ok "$desc (exit $rc, wanted $want)"; fi
+}
+
+# has FILE REGEX DESC: FILE ($OUT or $ERR) matches REGEX.
+has() {
+	if grep -Eq -- "$2" "$1"; then ok "$3"; else not_ok "$3 (no /$2/)"; fi
+}
+
+# one_line_error DESC: the last command failed with exactly one line on stderr.
+one_line_error() {
+	if [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^lancre ' "$ERR"; then ok "$1"; else not_ok "$1 (stderr not one 'lancre ...' line)"; fi
+}
+
+# same DESC A B: two strings are equal.
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 ('$2' != '$3')"; fi
+}
+
+# Make a CA hierarchy with the openssl CLI (independent of lancre's own minting).
+# mkca NAME [ISSUER] [KEYTYPE: ec|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
+mkca() {
+	local name=$1 issuer=${2:-} type=${3:-ec}
+	case $type in
+	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$name.key" 2>/dev/null ;;
+	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/$name.key" 2>/dev/null ;;
+	ed25519) openssl genpkey -algorithm ED25519 -out "$T/$name.key" 2>/dev/null ;;
+	esac
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n' >"$T/$name.ext"
+	openssl req -new -key "$T/$name.key" -subj "/O=lancre test/CN=$name" -out "$T/$name.csr" 2>/dev/null
+	if [ -z "$issuer" ]; then
+		openssl x509 -req -in "$T/$name.csr" -signkey "$T/$name.key" -days 3650 \
+			-extfile "$T/$name.ext" -out "$T/$name.pem" 2>/dev/null
+	else
+		openssl x509 -req -in "$T/$name.csr" -CA "$T/$issuer.pem" -CAkey "$T/$issuer.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 1825 -extfile "$T/$name.ext" \
+			-out "$T/$name.pem" 2>/dev/null
+	fi
+}
+
+# mkleaf NAME ISSUER [SERIAL_HEX] [DAYS]: a leaf certificate $T/NAME.pem signed by ISSUER.
+mkleaf() {
+	local name=$1 issuer=$2 serial=${3:-$(openssl rand -hex 12)} days=${4:-90}
+	[ -f "$T/leaf.key" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/leaf.key" 2>/dev/null
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:%s.test\n' "$name" >"$T/leaf.ext"
+	openssl req -new -key "$T/leaf.key" -subj "/CN=$name.test" -out "$T/leaf.csr" 2>/dev/null
+	openssl x509 -req -in "$T/leaf.csr" -CA "$T/$issuer.pem" -CAkey "$T/$issuer.key" \
+		-set_serial "0x$serial" -days "$days" -extfile "$T/leaf.ext" -out "$T/$name.pem" 2>/dev/null
+}
+
+# serial_of FILE: the serial as lancre prints it (lower-case hex of the DER content bytes).
+serial_of() {
+	"$PY" - "$1" <<'PYEOF'
+import sys
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())
+n = c.serial_number
+length = (n.bit_length() + 8) // 8 if n >= 0 else ((-n - 1).bit_length() + 8) // 8
+print(n.to_bytes(length, 'big', signed=True).hex())
+PYEOF
+}
+
+# mkleaf_old NAME ISSUER DAYS_AGO: a leaf whose notBefore is DAYS_AGO days in the
+# past (openssl x509 -req cannot backdate), signed with Python cryptography.
+mkleaf_old() {
+	"$PY" - "$T" "$1" "$2" "$3" <<'PYEOF'
+import sys, datetime, os
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+t, name, issuer, days = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ikey = serialization.load_pem_private_key(open(f'{t}/{issuer}.key', 'rb').read(), None)
+icert = x509.load_pem_x509_certificate(open(f'{t}/{issuer}.pem', 'rb').read())
+key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.utcnow().replace(microsecond=0)
+cert = (x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name + '.test')]))
+        .issuer_name(icert.subject).public_key(key.public_key())
+        .serial_number(int.from_bytes(os.urandom(12), 'big') >> 1)
+        .not_valid_before(now - datetime.timedelta(days=days))
+        .not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ikey, hashes.SHA256()))
+open(f'{t}/{name}.pem', 'wb').write(cert.public_bytes(serialization.Encoding.PEM))
+PYEOF
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# lancre revoke: both forms, RFC 5280 reasons, and the BR rules: no hold, no
+# un-revoke, only keyCompromise changes a revocation (and may move it earlier).
+. "$(dirname "$0")/lib.sh"
+
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+for l in a c d e f g; do mkleaf "$l" e1; done
+mkleaf_old b e1 3
+"$LANCRE" cert add -d "$D" "$T"/[a-g].pem >/dev/null
+row() { sqlite3 "$D/lancre.db" "select status, reason, revoked_at from certificates where serial = x'$(serial_of "$T/$1.pem")'"; }
+
+expect 0 "revoke by file, default reason" "$LANCRE" revoke -d "$D" "$T/a.pem"
+has "$OUT" "^Revoked e1 serial $(serial_of "$T/a.pem") at .* \(unspecified\)" "the revocation is reported"
+expect 0 "status says revoked" "$LANCRE" status -d "$D" "$T/a.pem"
+has "$OUT" '^status: revoked$' "status: revoked"
+has "$OUT" '^reason: unspecified$' "reason: unspecified"
+expect 1 "revoking again with another reason is refused" "$LANCRE" revoke -d "$D" --reason superseded "$T/a.pem"
+has "$ERR" 'already revoked at .* \(unspecified\); only keyCompromise' "the message says what is recorded"
+expect 0 "keyCompromise replaces the reason" "$LANCRE" revoke -d "$D" --reason keyCompromise "$T/a.pem"
+same "the reason is now keyCompromise (1)" "$(row a | cut -d'|' -f1,2)" "1|1"
+
+nb=$(date -u -d "$(openssl x509 -in "$T/b.pem" -noout -startdate | cut -d= -f2)" +%s)
+expect 0 "revoke by issuer and serial with a date and reason" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/b.pem")" --reason keyCompromise --date "$(date -u -d @$((nb + 7200)) +%Y-%m-%dT%H:%M:%SZ)"
+same "the date is recorded" "$(row b | cut -d'|' -f3)" "$((nb + 7200))"
+expect 1 "a later keyCompromise date is refused" "$LANCRE" revoke -d "$D" --reason keyCompromise --date "$(date -u -d @$((nb + 9000)) +%Y-%m-%dT%H:%M:%S+00:00)" "$T/b.pem"
+has "$ERR" 'can only be earlier' "the message says why"
+expect 0 "an earlier keyCompromise date is accepted" "$LANCRE" revoke -d "$D" --reason keyCompromise --date "$(date -u -d @$((nb + 3600)) +%Y-%m-%dT%H:%M:%SZ)" "$T/b.pem"
+same "the date moved earlier" "$(row b | cut -d'|' -f3)" "$((nb + 3600))"
+expect 0 "an RFC 3339 offset is understood" "$LANCRE" revoke -d "$D" --reason keyCompromise --date "$(date -u -d @$((nb + 5400)) +%Y-%m-%dT%H:%M:%S)+01:00" "$T/b.pem"
+same "the offset is applied" "$(row b | cut -d'|' -f3)" "$((nb + 1800))"
+
+expect 2 "certificateHold is refused" "$LANCRE" revoke -d "$D" --reason certificateHold "$T/c.pem"
+has "$ERR" 'BR 7.2.2' "the message cites the rule"
+expect 2 "removeFromCRL is refused" "$LANCRE" revoke -d "$D" --reason removeFromCRL "$T/c.pem"
+expect 2 "cACompromise is refused for a subscriber certificate" "$LANCRE" revoke -d "$D" --reason cACompromise "$T/c.pem"
+same "c is still good" "$(row c | cut -d'|' -f1)" 0
+expect 1 "a future date is refused" "$LANCRE" revoke -d "$D" --date "$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)" "$T/c.pem"
+has "$ERR" 'in the future' "the message says so"
+expect 1 "a date before notBefore is refused" "$LANCRE" revoke -d "$D" --date 2001-01-01T00:00:00Z "$T/c.pem"
+has "$ERR" "before the certificate's notBefore" "the message says so"
+same "c is still good after the refusals" "$(row c | cut -d'|' -f1)" 0
+
+expect 0 "reasons are case-insensitive" "$LANCRE" revoke -d "$D" --reason SUPERSEDED "$T/c.pem"
+same "superseded is code 4" "$(row c | cut -d'|' -f2)" 4
+expect 0 "reasons by number" "$LANCRE" revoke -d "$D" --reason 5 "$T/d.pem"
+same "cessationOfOperation is code 5" "$(row d | cut -d'|' -f2)" 5
+
+# Several serials are one transaction: one bad serial and nothing changes.
+expect 1 "a batch with an unknown serial is refused" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/e.pem")" --serial 0badbad0 --serial "$(serial_of "$T/f.pem")"
+has "$ERR" 'nothing was revoked' "the message says nothing changed"
+same "e is still good" "$(row e | cut -d'|' -f1)" 0
+expect 0 "the same batch without the bad serial" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/e.pem")" --serial "$(serial_of "$T/f.pem")" --reason privilegeWithdrawn
+same "e and f are revoked" "$(row e | cut -d'|' -f1)$(row f | cut -d'|' -f1)" 11
+
+expect 1 "an unknown issuer name is refused" "$LANCRE" revoke -d "$D" --issuer nope --serial 01
+has "$ERR" "no issuer named 'nope'" "the message names it"
+mkleaf never e1
+expect 1 "a certificate lancre never saw is refused" "$LANCRE" revoke -d "$D" "$T/never.pem"
+has "$ERR" 'no record of this certificate' "the message says to add it first"
+one_line_error "in one line"
+same "nothing else was revoked" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates where status = 1')" 6

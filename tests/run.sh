@@ -1,0 +1,68 @@
+#!/bin/bash
+# tests/run.sh BUILD_DIR... - run every test against each build directory:
+# the cmocka unit tests (tests/unit, built as BUILD/tests/...) and the
+# end-to-end scripts (tests/e2e/*.sh, which drive BUILD/lancre with real
+# clients).  Everything speaks TAP ("ok N - ...", "not ok N - ..."); this
+# script counts the lines and ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# count NAME: read TAP on stdin, echo it, tally results.
+count() {
+	local name=$1 line
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case "$line" in
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*)
+			failed=$((failed + 1))
+			failures+=("$name: ${line#not ok }")
+			;;
+		esac
+	done
+}
+
+run_one() { # NAME CMD...
+	local name=$1 rc
+	shift
+	echo "# $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	count "$name" <"$log"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		# A crash or a sanitizer report with no failing TAP line still fails.
+		failed=$((failed + 1))
+		failures+=("$name: exited with status $rc")
+		tail -n 30 "$log" | sed 's/^/#   /'
+	fi
+}
+
+for build in "$@"; do
+	if [ ! -x "$build/lancre" ]; then
+		echo "tests/run.sh: $build/lancre is not built" >&2
+		exit 2
+	fi
+	export LANCRE="$PWD/$build/lancre" LANCRE_BUILD="$PWD/$build"
+	export CMOCKA_MESSAGE_OUTPUT=TAP
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	for t in $(find "$build/tests" -type f -perm -u+x | sort); do
+		run_one "[$build] unit ${t#"$build"/tests/}" "$t"
+	done
+	for t in tests/e2e/*.sh; do
+		run_one "[$build] e2e $(basename "$t" .sh)" bash "$t"
+	done
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "# failures:"
+	printf '#   %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
