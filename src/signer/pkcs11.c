@@ -28,6 +28,8 @@ key_load_pkcs11(const char *uri, const char *module, struct err *e)
 			    "libengine-pkcs11-openssl)");
 		return NULL;
 	}
+	/* libp11 prints its own diagnostics on stderr; we report one line ourselves. */
+	(void)ENGINE_ctrl_cmd(eng, "QUIET", 0, NULL, NULL, 0);
 	if (module[0] != '\0' && ENGINE_ctrl_cmd_string(eng, "MODULE_PATH", module, 0) != 1) {
 		err_ossl(e, "PKCS#11 module %s", module);
 		goto out;

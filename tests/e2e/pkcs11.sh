@@ -1,0 +1,36 @@
+#!/bin/bash
+# Issuer keys in a PKCS#11 token (SoftHSM2 through the libp11 engine).
+. "$(dirname "$0")/lib.sh"
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+export SOFTHSM2_CONF=$T/softhsm2.conf
+mkdir -p "$T/tokens"
+echo "directories.tokendir = $T/tokens" >"$SOFTHSM2_CONF"
+softhsm2-util --init-token --free --label lancre --pin 1234 --so-pin 5678 >/dev/null
+
+mkca root
+mkca e1 root ec
+mkca r1 root rsa
+for k in e1 r1; do
+	openssl pkcs8 -topk8 -nocrypt -in "$T/$k.key" -out "$T/$k.p8"
+	softhsm2-util --import "$T/$k.p8" --token lancre --label "$k" --id "0$([ $k = e1 ] && echo 1 || echo 2)" --pin 1234 >/dev/null
+done
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+printf '\n[pkcs11]\nmodule = %s\n' "$MODULE" >>"$D/lancre.conf"
+
+expect 0 "an ECDSA issuer with its key in a token" "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "pkcs11:token=lancre;object=e1;type=private?pin-value=1234"
+has "$OUT" 'ECDSA prime256v1' "the token key is recognised"
+printf 1234 >"$T/pin" # libp11 reads the whole file: no newline
+expect 0 "an RSA issuer with the PIN in a file" "$LANCRE" issuer add -d "$D" r1 "$T/r1.pem" "pkcs11:token=lancre;object=r1;type=private?pin-source=file:$T/pin"
+has "$OUT" 'RSA-2048' "the RSA token key is recognised"
+expect 1 "a token key that does not match the certificate is refused" "$LANCRE" issuer add -d "$D" x1 "$T/root.pem" "pkcs11:token=lancre;object=e1;type=private?pin-value=1234"
+has "$ERR" 'does not match' "the message says so"
+expect 1 "a wrong PIN is refused" "$LANCRE" issuer add -d "$D" x2 "$T/root.pem" "pkcs11:token=lancre;object=e1;type=private?pin-value=0000"
+one_line_error "in one line"
+expect 1 "a missing object is refused" "$LANCRE" issuer add -d "$D" x3 "$T/root.pem" "pkcs11:token=lancre;object=nope;type=private?pin-value=1234"
+one_line_error "in one line"
+same "only the two good issuers are recorded" "$(sqlite3 "$D/lancre.db" 'select name from issuers order by name' | tr '\n' ' ')" "e1 r1 "
+same "the URI is recorded as the key reference" "$(sqlite3 "$D/lancre.db" "select key_ref from issuers where name='e1'")" "pkcs11:token=lancre;object=e1;type=private?pin-value=1234"
+mkleaf a e1
+expect 0 "certificates of a token-backed issuer are added" "$LANCRE" cert add -d "$D" "$T/a.pem"
