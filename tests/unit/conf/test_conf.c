@@ -1,0 +1,137 @@
+/* Unit tests for conf: defaults, durations, validation, the template round trip. */
+#include "testutil.h"
+#include "conf/conf.h"
+
+static char dir[256];
+
+static int
+write_conf(const char *text, struct conf *c, struct err *e)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/lancre.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return conf_load(path, c, e);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	test_rmdir(dir);
+	return 0;
+}
+
+static void
+test_durations(void **state)
+{
+	struct err e;
+	int64_t d;
+
+	(void)state;
+	assert_int_equal(conf_parse_duration("90", &d, &e), 0);
+	assert_int_equal(d, 90);
+	assert_int_equal(conf_parse_duration("15m", &d, &e), 0);
+	assert_int_equal(d, 900);
+	assert_int_equal(conf_parse_duration("8h", &d, &e), 0);
+	assert_int_equal(d, 28800);
+	assert_int_equal(conf_parse_duration("4d", &d, &e), 0);
+	assert_int_equal(d, 345600);
+	assert_int_equal(conf_parse_duration("4 d", &d, &e), -1);
+	assert_int_equal(conf_parse_duration("4w", &d, &e), -1);
+	assert_int_equal(conf_parse_duration("-1h", &d, &e), -1);
+	assert_int_equal(conf_parse_duration("h", &d, &e), -1);
+	assert_int_equal(conf_parse_duration("4dd", &d, &e), -1);
+	assert_int_equal(conf_parse_duration("99999999999999999999d", &d, &e), -1);
+}
+
+static void
+test_empty_file_is_defaults(void **state)
+{
+	struct conf c, def;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(write_conf("", &c, &e), 0);
+	conf_defaults(&def);
+	assert_memory_equal(&c, &def, sizeof(c));
+	assert_int_equal(c.ocsp_validity, 4 * 86400);
+}
+
+static void
+test_template_round_trips(void **state)
+{
+	struct conf c, back;
+	struct err e;
+	char *text;
+
+	(void)state;
+	conf_defaults(&c);
+	c.crl_shards = 128;
+	c.ocsp_validity = 3 * 86400 + 3600;
+	c.ocsp_refresh = 86400;
+	c.url_style = URL_STYLE_HOST;
+	snprintf(c.domain, sizeof(c.domain), "pki.example");
+	snprintf(c.pkcs11_module, sizeof(c.pkcs11_module), "/usr/lib/softhsm/libsofthsm2.so");
+	text = conf_template(&c);
+	assert_non_null(text);
+	assert_int_equal(write_conf(text, &back, &e), 0);
+	assert_memory_equal(&c, &back, sizeof(c));
+	free(text);
+}
+
+static void
+test_rejections(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+	    {"[ocsp]\nvalidity = 7h\n", "between 8h and 10d"},
+	    {"[ocsp]\nvalidity = 11d\n", "between 8h and 10d"},
+	    {"[ocsp]\nvalidity = 4d\nrefresh = 3d\n", "half the validity"},
+	    {"[ocsp]\nvalidity = 10d\nrefresh = 5d\n", "at most 4d"},
+	    {"[crl]\nshards = 0\n", "shards"},
+	    {"[crl]\nvalidity = 11d\n", "at most 10d"},
+	    {"[crl]\nperiod = 8d\nvalidity = 7d\n", "shorter than the validity"},
+	    {"[urls]\nstyle = host\n", "needs [urls] domain"},
+	    {"[urls]\nstyle = sideways\n", "'path' or 'host'"},
+	    {"[urls]\nbase = https://x\n", "http://"},
+	    {"[nope]\nx = 1\n", "unknown setting [nope] x"},
+	    {"[ocsp]\nvalidity = soon\n", "not a duration"},
+	    {"[crl]\nshards = many\n", "not a number"},
+	    {"this is not ini\n", "syntax error"},
+	};
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(write_conf(cases[i].text, &c, &e), -1);
+		if (strstr(e.msg, cases[i].msg) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].msg);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_empty_file_is_defaults),
+	    cmocka_unit_test(test_template_round_trips),
+	    cmocka_unit_test(test_rejections),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

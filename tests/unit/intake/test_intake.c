@@ -1,0 +1,210 @@
+/* Unit tests for intake: batching, threads, issuer matching and refusals. */
+#include "testutil.h"
+#include "intake/intake.h"
+#include "pki/serial.h"
+
+static char dir[256];
+static struct store *s;
+static struct test_ca root, e1, r1, stranger, fake_e1;
+static struct conf conf;
+static char rejects[16][ERR_MSG_MAX];
+static size_t nrejects;
+
+static void
+add_issuer(const char *name, const struct test_ca *ca)
+{
+	struct issuer_record r = {0};
+	unsigned char *der = NULL;
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.key_ref, sizeof(r.key_ref), "unused.key");
+	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
+	r.cert_der = der;
+	r.crl_shards = 8;
+	assert_int_equal(store_issuer_add(s, &r, &e), 0);
+	OPENSSL_free(der);
+}
+
+static int
+setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	s = store_open(dir, "lancre.db", 1, &e);
+	assert_non_null(s);
+	conf_defaults(&conf);
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_ca_make(&r1, "r1", &root, MINT_RSA2048);
+	test_ca_make(&stranger, "stranger", NULL, MINT_P256);
+	test_ca_make(&fake_e1, "e1", &root, MINT_P256); /* same name as e1, other key */
+	add_issuer("e1", &e1);
+	add_issuer("r1", &r1);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	store_close(s);
+	test_ca_free(&root);
+	test_ca_free(&e1);
+	test_ca_free(&r1);
+	test_ca_free(&stranger);
+	test_ca_free(&fake_e1);
+	test_rmdir(dir);
+	return 0;
+}
+
+static void
+on_reject(void *arg, const char *source, size_t index, const char *why)
+{
+	(void)arg;
+	if (nrejects < 16)
+		snprintf(rejects[nrejects++], ERR_MSG_MAX, "%s#%zu: %s", source, index, why);
+}
+
+/* Append a leaf's DER to buf. */
+static size_t
+append_leaf(uint8_t *buf, size_t off, const struct test_ca *ca, uint32_t serial)
+{
+	uint8_t sn[4] = {(uint8_t)(serial >> 24) | 0x10, (uint8_t)(serial >> 16),
+	    (uint8_t)(serial >> 8), (uint8_t)serial};
+	int len;
+	unsigned char *der = test_leaf_der(ca, sn, sizeof(sn), &len);
+
+	memcpy(buf + off, der, (size_t)len);
+	OPENSSL_free(der);
+	return off + (size_t)len;
+}
+
+static void
+intake_setup(struct intake *in, struct issuer_set *set)
+{
+	struct err e;
+
+	assert_int_equal(issuer_set_load(s, set, &e), 0);
+	intake_init(in);
+	in->store = s;
+	in->conf = &conf;
+	in->issuers = set;
+	in->threads = 4;
+	in->batch = 3; /* several batches per call */
+	in->now = 42;
+	in->on_reject = on_reject;
+	nrejects = 0;
+}
+
+static void
+test_good_certificates_in_batches(void **state)
+{
+	static uint8_t buf[64 * 1024];
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	size_t off = 0;
+	int64_t total, revoked;
+
+	(void)state;
+	for (uint32_t i = 0; i < 20; i++)
+		off = append_leaf(buf, off, i % 2 ? &r1 : &e1, i);
+	intake_setup(&in, &set);
+	assert_int_equal(intake_add(&in, "bundle", buf, off, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 20);
+	assert_int_equal(in.rejected, 0);
+	/* Again: all already present, nothing added. */
+	assert_int_equal(intake_add(&in, "bundle", buf, off, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 20);
+	assert_int_equal(in.present, 20);
+	assert_int_equal(store_cert_count(s, 0, &total, &revoked, &e), 0);
+	assert_int_equal(total, 20);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
+static void
+test_refusals_are_reported_and_change_nothing(void **state)
+{
+	static uint8_t buf[64 * 1024];
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	unsigned char *der = NULL;
+	size_t off = 0;
+	int64_t before, after, revoked;
+	int len;
+
+	(void)state;
+	assert_int_equal(store_cert_count(s, 0, &before, &revoked, &e), 0);
+	off = append_leaf(buf, off, &stranger, 1000); /* #1 unknown issuer */
+	off = append_leaf(buf, off, &fake_e1, 1001);  /* #2 name matches e1, key does not */
+	len = i2d_X509(e1.cert, &der);                /* #3 a CA certificate */
+	memcpy(buf + off, der, (size_t)len);
+	off += (size_t)len;
+	OPENSSL_free(der);
+	off = append_leaf(buf, off, &e1, 1002); /* #4 good */
+	intake_setup(&in, &set);
+	assert_int_equal(intake_add(&in, "mixed", buf, off, &e), 0);
+	assert_int_equal(intake_add(&in, "junk", (const uint8_t *)"\x02\x01\x00", 3, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 1);
+	assert_int_equal(in.rejected, 4);
+	assert_int_equal(nrejects, 4);
+	/* Order of reports: junk is found while reading, the others when the batch is checked. */
+	int seen = 0;
+	for (size_t i = 0; i < nrejects; i++) {
+		if (strstr(rejects[i], "mixed#1: unknown issuer") != NULL)
+			seen |= 1;
+		if (strstr(rejects[i], "mixed#2: signature does not verify with the key of issuer e1"))
+			seen |= 2;
+		if (strstr(rejects[i], "mixed#3: is a CA certificate") != NULL)
+			seen |= 4;
+		if (strstr(rejects[i], "junk#1: not DER or PEM") != NULL)
+			seen |= 8;
+	}
+	assert_int_equal(seen, 15);
+	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
+	assert_int_equal(after, before + 1);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
+static void
+test_shard_from_serial(void **state)
+{
+	static uint8_t buf[8192];
+	struct issuer_set set;
+	struct intake in;
+	struct cert_record got;
+	struct err e;
+	uint8_t sn[4] = {0x10 | 0, 0, 0x07, 0xd5}; /* as append_leaf builds serial 2005 */
+	size_t off;
+
+	(void)state;
+	off = append_leaf(buf, 0, &e1, 2005);
+	intake_setup(&in, &set);
+	assert_int_equal(intake_add(&in, "one", buf, off, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(store_cert_get(s, set.v[0].rec.id, sn, sizeof(sn), &got, &e), 1);
+	assert_int_equal(got.shard, serial_shard(sn, sizeof(sn), 8));
+	assert_int_equal(got.added_at, 42);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_good_certificates_in_batches),
+	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
+	    cmocka_unit_test(test_shard_from_serial),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

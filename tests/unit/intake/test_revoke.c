@@ -1,0 +1,88 @@
+/* Unit tests for intake/revoke: the BR revocation rules. */
+#include "testutil.h"
+#include "intake/revoke.h"
+#include "pki/reason.h"
+
+#define NOW 1000000
+
+static struct cert_record
+cert(int revoked, int64_t at, int reason)
+{
+	struct cert_record r = {0};
+
+	r.not_before = NOW - 5000;
+	r.not_after = NOW + 5000;
+	r.status = revoked ? CERT_REVOKED : CERT_GOOD;
+	r.revoked_at = at;
+	r.reason = reason;
+	return r;
+}
+
+static void
+test_first_revocation(void **state)
+{
+	struct cert_record c = cert(0, 0, 0);
+	struct err e;
+	int64_t at;
+	int reason;
+
+	(void)state;
+	assert_int_equal(revoke_decide(&c, NOW - 10, REASON_SUPERSEDED, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW - 10);
+	assert_int_equal(reason, REASON_SUPERSEDED);
+	/* Small clock skew is tolerated, a day is not. */
+	assert_int_equal(revoke_decide(&c, NOW + 60, 0, NOW, &at, &reason, &e), 0);
+	assert_int_equal(revoke_decide(&c, NOW + 86400, 0, NOW, &at, &reason, &e), -1);
+	assert_non_null(strstr(e.msg, "future"));
+	assert_int_equal(revoke_decide(&c, NOW - 6000, 0, NOW, &at, &reason, &e), -1);
+	assert_non_null(strstr(e.msg, "notBefore"));
+}
+
+static void
+test_only_key_compromise_changes_a_revocation(void **state)
+{
+	struct cert_record c = cert(1, NOW - 100, REASON_SUPERSEDED);
+	struct err e;
+	int64_t at = 0;
+	int reason = 0;
+
+	(void)state;
+	assert_int_equal(revoke_decide(&c, NOW, REASON_SUPERSEDED, NOW, &at, &reason, &e), -1);
+	assert_non_null(strstr(e.msg, "already revoked"));
+	assert_int_equal(revoke_decide(&c, NOW, REASON_UNSPECIFIED, NOW, &at, &reason, &e), -1);
+	/* keyCompromise later than the recorded date keeps the earlier date. */
+	assert_int_equal(revoke_decide(&c, NOW, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW - 100);
+	assert_int_equal(reason, REASON_KEY_COMPROMISE);
+	/* ...and earlier moves it. */
+	assert_int_equal(revoke_decide(&c, NOW - 900, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW - 900);
+}
+
+static void
+test_key_compromise_only_moves_earlier(void **state)
+{
+	struct cert_record c = cert(1, NOW - 100, REASON_KEY_COMPROMISE);
+	struct err e;
+	int64_t at;
+	int reason;
+
+	(void)state;
+	assert_int_equal(revoke_decide(&c, NOW - 100, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), -1);
+	assert_int_equal(revoke_decide(&c, NOW - 50, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), -1);
+	assert_non_null(strstr(e.msg, "earlier"));
+	assert_int_equal(revoke_decide(&c, NOW - 101, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW - 101);
+	assert_int_equal(revoke_decide(&c, NOW - 200, REASON_SUPERSEDED, NOW, &at, &reason, &e), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_first_revocation),
+	    cmocka_unit_test(test_only_key_compromise_changes_a_revocation),
+	    cmocka_unit_test(test_key_compromise_only_moves_earlier),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/* Unit tests for pki/cert: the reader's framing of PEM and DER input. */
+#include "testutil.h"
+#include "pki/cert.h"
+
+#include <openssl/pem.h>
+
+static struct test_ca ca;
+static unsigned char *der1, *der2;
+static int len1, len2;
+
+static int
+setup(void **state)
+{
+	static const uint8_t s1[] = {0x11}, s2[] = {0x00, 0x80};
+
+	(void)state;
+	test_ca_make(&ca, "reader test CA", NULL, MINT_P256);
+	der1 = test_leaf_der(&ca, s1, sizeof(s1), &len1);
+	der2 = test_leaf_der(&ca, s2, sizeof(s2), &len2);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	OPENSSL_free(der1);
+	OPENSSL_free(der2);
+	test_ca_free(&ca);
+	return 0;
+}
+
+/* Read everything; returns how many certificates and the last return code. */
+static int
+read_all(const uint8_t *data, size_t len, size_t *count, struct err *e)
+{
+	struct cert_reader r;
+	const uint8_t *der;
+	size_t dlen;
+	int rc;
+
+	*count = 0;
+	cert_reader_init(&r, data, len);
+	while ((rc = cert_reader_next(&r, &der, &dlen, e)) == 1) {
+		(*count)++;
+		assert_int_equal(der[0], 0x30);
+	}
+	cert_reader_free(&r);
+	return rc;
+}
+
+static void
+test_der_back_to_back(void **state)
+{
+	uint8_t buf[8192];
+	size_t n;
+	struct err e;
+
+	(void)state;
+	memcpy(buf, der1, (size_t)len1);
+	memcpy(buf + len1, der2, (size_t)len2);
+	assert_int_equal(read_all(buf, (size_t)(len1 + len2), &n, &e), 0);
+	assert_int_equal(n, 2);
+	/* Truncated: the first certificate is read, then an error. */
+	assert_int_equal(read_all(buf, (size_t)(len1 + len2 - 1), &n, &e), -1);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(e.msg, "truncated"));
+}
+
+static void
+test_pem_bundle_with_other_blocks(void **state)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	const unsigned char *p1 = der1, *p2 = der2;
+	X509 *x1 = d2i_X509(NULL, &p1, len1), *x2 = d2i_X509(NULL, &p2, len2);
+	char *data;
+	long len;
+	size_t n;
+	struct err e;
+
+	(void)state;
+	BIO_puts(b, "subject=junk before the first block\n");
+	PEM_write_bio_X509(b, x1);
+	PEM_write_bio_PrivateKey(b, ca.key, NULL, NULL, 0, NULL, NULL);
+	PEM_write_bio_X509(b, x2);
+	len = BIO_get_mem_data(b, &data);
+	assert_int_equal(read_all((const uint8_t *)data, (size_t)len, &n, &e), 0);
+	assert_int_equal(n, 2);
+	BIO_free(b);
+	X509_free(x1);
+	X509_free(x2);
+}
+
+static void
+test_pem_errors(void **state)
+{
+	static const char no_end[] = "-----BEGIN CERTIFICATE-----\nMIIB\n";
+	static const char bad_b64[] =
+	    "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+	size_t n;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(read_all((const uint8_t *)no_end, strlen(no_end), &n, &e), -1);
+	assert_non_null(strstr(e.msg, "END"));
+	assert_int_equal(read_all((const uint8_t *)bad_b64, strlen(bad_b64), &n, &e), -1);
+	assert_non_null(strstr(e.msg, "base64"));
+}
+
+static void
+test_garbage_and_empty(void **state)
+{
+	static const uint8_t junk[] = {0x02, 0x01, 0x00, 0xff};
+	size_t n;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(read_all(junk, sizeof(junk), &n, &e), -1);
+	assert_int_equal(n, 0);
+	assert_int_equal(read_all((const uint8_t *)"", 0, &n, &e), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_record_from_x509(void **state)
+{
+	const unsigned char *p = der2;
+	X509 *x = d2i_X509(NULL, &p, len2);
+	struct cert_record r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cert_record_from_x509(x, der2, (size_t)len2, &r, &e), 0);
+	assert_int_equal(r.serial_len, 2);
+	assert_int_equal(r.serial[0], 0x00);
+	assert_int_equal(r.serial[1], 0x80);
+	assert_true(r.not_after - r.not_before == 86400 + 3600);
+	assert_int_equal(cert_is_ca(x), 0);
+	assert_int_equal(cert_is_ca(ca.cert), 1);
+	X509_free(x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_der_back_to_back),
+	    cmocka_unit_test(test_pem_bundle_with_other_blocks),
+	    cmocka_unit_test(test_pem_errors),
+	    cmocka_unit_test(test_garbage_and_empty),
+	    cmocka_unit_test(test_record_from_x509),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

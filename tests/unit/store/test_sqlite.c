@@ -1,0 +1,233 @@
+/* Unit tests for the SQLite store through the store interface. */
+#include "testutil.h"
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+static char dir[256];
+static struct store *s;
+
+static int
+setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	s = store_open(dir, "lancre.db", 1, &e);
+	assert_non_null(s);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	store_close(s);
+	test_rmdir(dir);
+	return 0;
+}
+
+static int64_t
+add_issuer(const char *name)
+{
+	struct issuer_record r = {0};
+	uint8_t der[] = {0x30, 0x00};
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.key_ref, sizeof(r.key_ref), "keys/%s.key", name);
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 4;
+	r.added_at = 1;
+	assert_int_equal(store_issuer_add(s, &r, &e), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
+static struct cert_record
+record(int64_t issuer, const uint8_t *serial, size_t len, uint8_t fp)
+{
+	struct cert_record r = {0};
+
+	r.issuer_id = issuer;
+	memcpy(r.serial, serial, len);
+	r.serial_len = len;
+	r.not_before = 100;
+	r.not_after = 200;
+	r.shard = 3;
+	memset(r.fingerprint, fp, sizeof(r.fingerprint));
+	r.added_at = 150;
+	return r;
+}
+
+static void
+test_open_modes(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_null(store_open(dir, "lancre.db", 1, &e));
+	assert_non_null(strstr(e.msg, "already exists"));
+	assert_null(store_open(dir, "missing.db", 0, &e));
+	assert_null(store_open(dir, "../escape.db", 0, &e));
+	assert_null(store_open(dir, "postgresql://x/y", 0, &e));
+	assert_non_null(strstr(e.msg, "PostgreSQL"));
+}
+
+static void
+test_issuers(void **state)
+{
+	struct issuer_record *v, dup = {0};
+	size_t n;
+	struct err e;
+	uint8_t der[] = {0x30, 0x00};
+
+	(void)state;
+	add_issuer("r1");
+	add_issuer("e1");
+	snprintf(dup.name, sizeof(dup.name), "e1");
+	dup.cert_der = der;
+	dup.cert_len = 2;
+	dup.crl_shards = 1;
+	assert_int_equal(store_issuer_add(s, &dup, &e), -1);
+	assert_non_null(strstr(e.msg, "already exists"));
+	assert_int_equal(store_issuer_list(s, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "e1"); /* ordered by name */
+	assert_string_equal(v[1].key_ref, "keys/r1.key");
+	assert_int_equal(v[1].crl_shards, 4);
+	assert_int_equal(v[0].cert_len, 2);
+	issuer_records_free(v, n);
+}
+
+static void
+test_serials_are_exact_bytes(void **state)
+{
+	static const uint8_t s80[] = {0x00, 0x80}, s80short[] = {0x80}, neg[] = {0xfb};
+	uint8_t s20[20];
+	struct cert_record r, got;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("x1");
+
+	(void)state;
+	memset(s20, 0x7f, sizeof(s20));
+	r = record(iss, s80, sizeof(s80), 1);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	r = record(iss, s80short, sizeof(s80short), 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED); /* 80 and 00 80 are different serials */
+	r = record(iss, neg, sizeof(neg), 3);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	r = record(iss, s20, sizeof(s20), 4);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+
+	assert_int_equal(store_cert_get(s, iss, s80, sizeof(s80), &got, &e), 1);
+	assert_int_equal(got.fingerprint[0], 1);
+	assert_int_equal(got.serial_len, 2);
+	assert_int_equal(store_cert_get(s, iss, s80short, 1, &got, &e), 1);
+	assert_int_equal(got.fingerprint[0], 2);
+	assert_int_equal(store_cert_get(s, iss, s20, sizeof(s20), &got, &e), 1);
+	assert_int_equal(got.shard, 3);
+	assert_int_equal(got.not_after, 200);
+	assert_int_equal(got.status, CERT_GOOD);
+	assert_int_equal(store_cert_get(s, iss + 1000, s80, sizeof(s80), &got, &e), 0);
+}
+
+static void
+test_duplicates_and_conflicts(void **state)
+{
+	static const uint8_t sn[] = {0x42};
+	struct cert_record r;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("d1"), total, revoked;
+
+	(void)state;
+	r = record(iss, sn, 1, 9);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	r = record(iss, sn, 1, 10);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_CONFLICT);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(revoked, 0);
+}
+
+static void
+test_revoke_and_rollback(void **state)
+{
+	static const uint8_t a[] = {0x0a}, b[] = {0x0b};
+	struct cert_record r, got;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("v1"), total, revoked;
+
+	(void)state;
+	r = record(iss, a, 1, 1);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 170, 4, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, a, 1, &got, &e), 1);
+	assert_int_equal(got.status, CERT_REVOKED);
+	assert_int_equal(got.revoked_at, 170);
+	assert_int_equal(got.reason, 4);
+	assert_int_equal(store_cert_revoke(s, 999999, 170, 4, &e), -1);
+
+	/* A rolled-back transaction leaves nothing behind. */
+	assert_int_equal(store_begin(s, &e), 0);
+	r = record(iss, b, 1, 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, b, 1, &got, &e), 0);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(revoked, 1);
+}
+
+static void
+test_reopen_keeps_data_and_schema(void **state)
+{
+	static const uint8_t sn[] = {0x77};
+	struct cert_record r, got;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("p1");
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char path[300];
+
+	(void)state;
+	r = record(iss, sn, 1, 5);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	store_close(s);
+	s = store_open(dir, "lancre.db", 0, &e);
+	assert_non_null(s);
+	assert_int_equal(store_cert_get(s, iss, sn, 1, &got, &e), 1);
+	snprintf(path, sizeof(path), "%s/lancre.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_open_modes),
+	    cmocka_unit_test(test_issuers),
+	    cmocka_unit_test(test_serials_are_exact_bytes),
+	    cmocka_unit_test(test_duplicates_and_conflicts),
+	    cmocka_unit_test(test_revoke_and_rollback),
+	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
