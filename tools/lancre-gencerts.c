@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@
 #include "pki/cert.h"
 #include "pki/mint.h"
 #include "pki/serial.h"
+#include "pki/urls.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 
@@ -221,7 +223,7 @@ static int
 gen_tmpl_build(struct gen *g, struct gen_tmpl *t, EVP_PKEY *leaf_key, const char *ocsp,
     const char *ca_issuers, const char *crl_prefix, int shard, int64_t now, struct err *e)
 {
-	char crl_url[URL_MAX_GEN];
+	char crl_url[URL_MAX];
 	uint8_t serial[GEN_SERIAL_LEN];
 	struct mint_cert m = {0};
 	unsigned char *der = NULL;
@@ -500,41 +502,39 @@ static int
 gen_selftest(struct gen *g, struct err *e)
 {
 	struct gen_signer s;
-	uint8_t *der;
-	uint8_t serial[GEN_SERIAL_LEN], got[STORE_SERIAL_MAX];
+	uint8_t serial[GEN_SERIAL_LEN], got[STORE_SERIAL_MAX], *der = NULL;
+	const uint8_t *p;
+	char *seen = NULL;
 	size_t n, got_len;
-	int rc = -1;
+	int rc = -1, left = g->ntmpl, k, ok;
+	X509 *x;
 
 	if (gen_signer_init(g, &s, e) != 0)
 		return -1;
-	if ((der = malloc(gen_cert_max(g))) == NULL) {
-		gen_signer_free(&s);
-		return err_set(e, "out of memory");
-	}
-	/* Walk indexes until every template has been used once (at most a few times ntmpl). */
-	char *seen = calloc((size_t)g->ntmpl, 1);
-	int left = g->ntmpl;
-	if (seen == NULL) {
+	der = malloc(gen_cert_max(g));
+	seen = calloc((size_t)g->ntmpl, 1);
+	if (der == NULL || seen == NULL) {
 		err_set(e, "out of memory");
 		goto out;
 	}
+	/* Walk the indexes until every template has been used once. */
 	for (uint64_t i = 0; left > 0; i++) {
 		gen_serial(g, i, serial);
-		int k = g->ntmpl > 1 ? serial_shard(serial, sizeof(serial), g->ntmpl) - 1 : 0;
+		k = g->ntmpl > 1 ? serial_shard(serial, sizeof(serial), g->ntmpl) - 1 : 0;
 		if (seen[k])
 			continue;
 		seen[k] = 1;
 		left--;
 		if ((n = gen_cert(g, &s, i, der, e)) == 0)
 			goto out;
-		const uint8_t *p = der;
-		X509 *x = d2i_X509(NULL, &p, (long)n);
+		p = der;
+		x = d2i_X509(NULL, &p, (long)n);
 		if (x == NULL || p != der + n) {
 			X509_free(x);
 			err_ossl(e, "self-test: certificate %" PRIu64 " does not parse", i);
 			goto out;
 		}
-		int ok = X509_verify(x, X509_get0_pubkey(g->issuer)) == 1 &&
+		ok = X509_verify(x, X509_get0_pubkey(g->issuer)) == 1 &&
 			 serial_from_asn1(X509_get0_serialNumber(x), got, sizeof(got), &got_len,
 			     e) == 0 &&
 			 got_len == sizeof(serial) && memcmp(got, serial, sizeof(serial)) == 0;
@@ -823,9 +823,12 @@ main(int argc, char **argv)
 		err_set(&e, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (fchmod(g.fd, 0644) != 0 || gen_run(&g, o.count, (int)o.threads, &e) != 0) {
-		if (e.msg[0] == '\0' || errno == EPERM)
-			err_set(&e, "%s: %s", tmp, strerror(errno));
+	if (fchmod(g.fd, 0644) != 0) {
+		err_set(&e, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto fail;
+	}
+	if (gen_run(&g, o.count, (int)o.threads, &e) != 0) {
 		unlink(tmp);
 		goto fail;
 	}

@@ -4,7 +4,7 @@
 
 MODULE=/usr/lib/softhsm/libsofthsm2.so
 # Under ASan: the libp11 engine leaks at exit (see tests/lsan.supp).
-export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan.supp:fast_unwind_on_malloc=0"
+export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan.supp:fast_unwind_on_malloc=0:print_suppressions=0"
 export SOFTHSM2_CONF=$T/softhsm2.conf
 mkdir -p "$T/tokens"
 echo "directories.tokendir = $T/tokens" >"$SOFTHSM2_CONF"
