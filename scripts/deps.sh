@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian 12 packages lancre needs for a purpose, if any are missing.
 #   scripts/deps.sh build|test|bench
+#   scripts/deps.sh --list build|test|bench   (print the package names only)
 # Does nothing when everything is there; as root it runs apt-get, otherwise it
 # prints the command to run.  Idempotent.
 set -eu
@@ -10,6 +11,11 @@ test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sql
 libengine-pkcs11-openssl softhsm2"
 bench_pkgs="$build hyperfine time"
 
+list=0
+if [ "${1:-}" = --list ]; then
+	list=1
+	shift
+fi
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test_pkgs ;;
@@ -17,6 +23,10 @@ bench) want="$bench_pkgs" ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
+if [ $list -eq 1 ]; then
+	echo $want
+	exit 0
+fi
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
