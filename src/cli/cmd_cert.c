@@ -40,6 +40,7 @@ static const char usage_text[] =
 struct source {
 	char *path;
 	size_t size;
+	size_t present; /* certificates of this file that were already recorded */
 };
 
 struct sources {
@@ -49,6 +50,8 @@ struct sources {
 };
 
 struct progress {
+	struct sources *srcs;
+	size_t last; /* the source on_present matched last: reports come in input order */
 	int enabled;
 	size_t done_before; /* bytes of sources already finished */
 	size_t total;
@@ -71,6 +74,7 @@ sources_push(struct sources *s, const char *path, size_t size)
 	if (s->v[s->n].path == NULL)
 		return -1;
 	s->v[s->n].size = size;
+	s->v[s->n].present = 0;
 	s->n++;
 	s->total += size;
 	return 0;
@@ -128,6 +132,13 @@ collect(struct sources *s, const char *path, int *bad)
 	return rc;
 }
 
+/* How a source is named in messages. */
+static const char *
+source_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
 static void
 on_reject(void *arg, const char *source, size_t index, const char *why)
 {
@@ -136,9 +147,37 @@ on_reject(void *arg, const char *source, size_t index, const char *why)
 	if (p->enabled)
 		fputs("\r\033[K", stderr);
 	if (index == 0)
-		fprintf(stderr, "lancre cert: %s: %s\n", source, why);
+		fprintf(stderr, "lancre cert: %s: %s\n", source_name(source), why);
 	else
-		fprintf(stderr, "lancre cert: %s: certificate %zu: %s\n", source, index, why);
+		fprintf(stderr, "lancre cert: %s: certificate %zu: %s\n", source_name(source),
+		    index, why);
+}
+
+static void
+on_present(void *arg, const char *source)
+{
+	struct progress *p = arg;
+	struct sources *s = p->srcs;
+
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = (p->last + k) % s->n;
+		if (s->v[i].path == source || strcmp(s->v[i].path, source) == 0) {
+			s->v[i].present++;
+			p->last = i;
+			return;
+		}
+	}
+}
+
+/* One line per file that held certificates already recorded: said once, not per certificate. */
+static void
+report_present(const struct sources *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].present > 0)
+			printf("%s: %zu certificate%s already recorded, skipped\n",
+			    source_name(s->v[i].path), s->v[i].present, s->v[i].present == 1 ? "" : "s");
+	}
 }
 
 static void
@@ -177,7 +216,7 @@ add_source(struct intake *in, const struct source *src, struct err *e)
 			fprintf(stderr, "lancre cert: %s\n", ferr.msg);
 			return 0;
 		}
-		rc = intake_add(in, "<stdin>", data, len, e); /* the batch keeps its own copy */
+		rc = intake_add(in, src->path, data, len, e); /* the batch keeps its own copy */
 		free(data);
 		return rc;
 	}
@@ -224,8 +263,10 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	in.now = (int64_t)time(NULL);
 	in.on_reject = on_reject;
 	in.on_progress = on_progress;
+	in.on_present = on_present;
 	in.arg = &prog;
 	prog.in = &in;
+	prog.srcs = srcs;
 	prog.total = srcs->total;
 	prog.start = time(NULL);
 	prog.enabled = !quiet && isatty(STDERR_FILENO) && srcs->total >= PROGRESS_MIN_BYTES;
@@ -239,9 +280,11 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 		draw_progress(&prog, prog.total);
 		fputc('\n', stderr);
 	}
-	if (!quiet)
+	if (!quiet) {
+		report_present(srcs);
 		printf("%zu added, %zu already present, %zu refused\n", in.added, in.present,
 		    in.rejected);
+	}
 	*rejected += in.rejected;
 	intake_free(&in);
 	issuer_set_free(&set);

@@ -154,6 +154,8 @@ write_batch(struct intake *in, struct err *e)
 			added++;
 		} else if (res == STORE_DUPLICATE) {
 			present++;
+			if (in->on_present != NULL)
+				in->on_present(in->arg, it->source);
 		} else {
 			serial_to_hex(it->rec.serial, it->rec.serial_len, serial, sizeof(serial));
 			snprintf(why, sizeof(why), "serial %s is already recorded for a different "

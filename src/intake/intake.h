@@ -39,6 +39,8 @@ struct intake {
 	int64_t now;  /* added_at for new rows */
 	/* A certificate was refused: source, its 1-based position there, why. */
 	void (*on_reject)(void *arg, const char *source, size_t index, const char *why);
+	/* Optional: a certificate of source was already recorded (nothing changed). */
+	void (*on_present)(void *arg, const char *source);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;

@@ -17,6 +17,7 @@ expect 0 "one PEM certificate is added" "$LANCRE" cert add -d "$D" "$T/a.pem"
 has "$OUT" '^1 added, 0 already present, 0 refused' "the summary counts it"
 expect 0 "adding it again is fine" "$LANCRE" cert add -d "$D" "$T/a.pem"
 has "$OUT" '^0 added, 1 already present, 0 refused' "and it is already present"
+has "$OUT" "a.pem: 1 certificate already recorded, skipped" "the file is named"
 
 mkleaf b r1 && openssl x509 -in "$T/b.pem" -outform DER -out "$T/b.der"
 expect 0 "a DER certificate is added" "$LANCRE" cert add -d "$D" "$T/b.der"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Nothing is lost when `lancre cert add` is killed with SIGKILL mid-import:
+# Large imports.  Nothing is lost when `lancre cert add` is killed with SIGKILL:
 # the store opens, is consistent, holds whole batches only, and a re-run
-# completes the import.
+# completes the import.  On a terminal, a progress bar.
 . "$(dirname "$0")/lib.sh"
 
 GEN=${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts
@@ -31,3 +31,12 @@ has "$OUT" "added, [0-9]+ already present, 0 refused" "the re-run refuses nothin
 same "every certificate is recorded exactly once" "$(sqlite3 "$D/lancre.db" 'select count(*), count(distinct serial) from certificates')" "$N|$N"
 expect 0 "a third run adds nothing" "$LANCRE" cert add -d "$D" "$T/certs.pem"
 has "$OUT" "^0 added, $N already present, 0 refused" "everything is already present"
+
+# On a terminal, a large import shows a progress bar (script(1) provides the TTY).
+"$LANCRE" init -d "$T/tty" >/dev/null
+"$LANCRE" issuer add -d "$T/tty" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+expect 0 "an import on a terminal" script -qec "'$LANCRE' cert add -d '$T/tty' '$T/certs.pem'" /dev/null
+has "$OUT" '\[#+ *\] +[0-9]+%' "shows a progress bar"
+has "$OUT" "\[##############################\] 100%" "that reaches 100%"
+expect 0 "without a terminal" "$LANCRE" cert add -d "$T/tty" "$T/certs.pem"
+if grep -q '%' "$OUT" "$ERR"; then not_ok "no progress bar without a terminal"; else ok "no progress bar without a terminal"; fi
