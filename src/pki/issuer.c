@@ -48,6 +48,7 @@ issuer_set_free(struct issuer_set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		X509_free(set->v[i].cert);
 		free(set->v[i].rec.cert_der);
+		free(set->v[i].rec.ocsp_cert_der);
 	}
 	free(set->v);
 	memset(set, 0, sizeof(*set));

@@ -14,9 +14,8 @@
  *  - A busy timeout lets short writers from other processes (a `lancre revoke`
  *    next to a running signer) wait for each other instead of failing.
  */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +25,21 @@
 #define SQLITE_BUSY_TIMEOUT_MS 10000
 
 static const char *const migrations[] = {
-    /* 1: issuers and certificates. */
+    /* 1: issuers, certificates, signed OCSP responses, sequence counters. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ");"
+    "INSERT INTO meta (key, value) VALUES ('change_seq', 0), ('ocsp_seq', 0);"
     "CREATE TABLE issuers ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
     "  cert BLOB NOT NULL,"
     "  key_ref TEXT NOT NULL," /* '' for a published-only certificate */
     "  crl_shards INTEGER NOT NULL CHECK (crl_shards >= 1),"
-    "  added_at INTEGER NOT NULL"
+    "  added_at INTEGER NOT NULL,"
+    "  ocsp_cert BLOB," /* delegated OCSP signing certificate, if any */
+    "  ocsp_key_ref TEXT NOT NULL DEFAULT ''"
     ");"
     "CREATE TABLE certificates ("
     "  id INTEGER PRIMARY KEY,"
@@ -48,27 +54,37 @@ static const char *const migrations[] = {
     "  fingerprint BLOB NOT NULL,"
     "  added_at INTEGER NOT NULL,"
     "  changed_at INTEGER NOT NULL,"
+    "  change_seq INTEGER NOT NULL," /* meta change_seq of the last insert/revoke */
     "  UNIQUE (issuer_id, serial)"
     ");"
-    "CREATE INDEX certificates_revoked ON certificates (issuer_id, shard) WHERE status = 1;",
+    "CREATE INDEX certificates_revoked ON certificates (issuer_id, shard) WHERE status = 1;"
+    "CREATE INDEX certificates_change_seq ON certificates (change_seq);"
+    "CREATE INDEX certificates_not_after ON certificates (not_after);"
+    "CREATE TABLE ocsp_responses ("
+    "  cert_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,"
+    "  hash_alg INTEGER NOT NULL," /* CertID hash: 1 SHA-1, 2 SHA-256 */
+    "  der BLOB NOT NULL,"
+    "  this_update INTEGER NOT NULL,"
+    "  next_update INTEGER NOT NULL,"
+    "  due_at INTEGER NOT NULL,"   /* when the signer re-signs it */
+    "  cert_seq INTEGER NOT NULL," /* the certificate's change_seq it reflects */
+    "  seq INTEGER NOT NULL,"      /* meta ocsp_seq when written: readers load seq > last */
+    "  PRIMARY KEY (cert_id, hash_alg)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at);"
+    "CREATE INDEX ocsp_responses_seq ON ocsp_responses (seq);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct store_sqlite {
-	struct store base;
-	sqlite3 *db;
-	sqlite3_stmt *insert, *get, *fingerprint;
-};
-
-static int
-db_err(struct store_sqlite *s, struct err *e, const char *what)
+int
+sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what)
 {
 	return err_set(e, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int
-exec(struct store_sqlite *s, const char *sql, struct err *e)
+int
+sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e)
 {
 	char *msg = NULL;
 
@@ -80,16 +96,128 @@ exec(struct store_sqlite *s, const char *sql, struct err *e)
 	return 0;
 }
 
+sqlite3_stmt *
+sqlite_stmt(struct store_sqlite *s, enum sqlite_stmt id, const char *sql, struct err *e)
+{
+	if (s->stmt[id] != NULL) {
+		sqlite3_reset(s->stmt[id]);
+		sqlite3_clear_bindings(s->stmt[id]);
+		return s->stmt[id];
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL) !=
+	    SQLITE_OK) {
+		sqlite_db_err(s, e, "preparing a statement");
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+int
+sqlite_txn_seq(struct store_sqlite *s, const char *name, int64_t *cache, int64_t *out,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (!s->in_txn)
+		return err_set(e, "store: sequence number outside a transaction");
+	if (*cache == 0) {
+		st = sqlite_stmt(s, STMT_SEQ_NEXT,
+		    "UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value", e);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return sqlite_db_err(s, e, "taking a sequence number");
+		*cache = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	*out = *cache;
+	return 0;
+}
+
+static int
+sqlite_begin(struct store *base, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	/* IMMEDIATE takes the write lock now, so a transaction never fails half-way on BUSY. */
+	if (sqlite_exec(s, "BEGIN IMMEDIATE", e) != 0)
+		return -1;
+	s->in_txn = 1;
+	s->change_seq = s->ocsp_seq = 0;
+	return 0;
+}
+
+static int
+sqlite_commit(struct store *base, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	if (sqlite_exec(s, "COMMIT", e) != 0)
+		return -1;
+	s->in_txn = 0;
+	return 0;
+}
+
+static int
+sqlite_rollback(struct store *base, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	s->in_txn = 0;
+	return sqlite_exec(s, "ROLLBACK", e);
+}
+
+int
+sqlite_txn_enter(struct store_sqlite *s, int *own, struct err *e)
+{
+	*own = !s->in_txn;
+	return *own ? sqlite_begin(&s->base, e) : 0;
+}
+
+int
+sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e)
+{
+	if (!own)
+		return rc;
+	if (rc == 0 && sqlite_commit(&s->base, e) == 0)
+		return 0;
+	sqlite_rollback(&s->base, NULL);
+	return -1;
+}
+
+void
+sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, col);
+	out->issuer_id = sqlite3_column_int64(st, col + 1);
+	out->serial_len = (size_t)sqlite3_column_bytes(st, col + 2);
+	if (out->serial_len > STORE_SERIAL_MAX)
+		out->serial_len = STORE_SERIAL_MAX;
+	memcpy(out->serial, sqlite3_column_blob(st, col + 2), out->serial_len);
+	out->not_before = sqlite3_column_int64(st, col + 3);
+	out->not_after = sqlite3_column_int64(st, col + 4);
+	out->status = sqlite3_column_int(st, col + 5) == 1 ? CERT_REVOKED : CERT_GOOD;
+	out->revoked_at = sqlite3_column_int64(st, col + 6);
+	out->reason = sqlite3_column_int(st, col + 7);
+	out->shard = sqlite3_column_int(st, col + 8);
+	if (sqlite3_column_bytes(st, col + 9) == STORE_FINGERPRINT_LEN)
+		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 9), STORE_FINGERPRINT_LEN);
+	out->added_at = sqlite3_column_int64(st, col + 10);
+	out->change_seq = sqlite3_column_int64(st, col + 11);
+}
+
 static int
 user_version(struct store_sqlite *s, int *v, struct err *e)
 {
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, e, "reading the schema version");
+		return sqlite_db_err(s, e, "reading the schema version");
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_err(s, e, "reading the schema version");
+		return sqlite_db_err(s, e, "reading the schema version");
 	}
 	*v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -109,13 +237,13 @@ migrate(struct store_sqlite *s, struct err *e)
 				  "upgrade lancre", v, NMIGRATIONS);
 	for (; v < NMIGRATIONS; v++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (exec(s, "BEGIN IMMEDIATE", e) != 0)
+		if (sqlite_exec(s, "BEGIN IMMEDIATE", e) != 0)
 			return -1;
-		if (exec(s, migrations[v], e) != 0 || exec(s, sql, e) != 0) {
-			exec(s, "ROLLBACK", NULL);
+		if (sqlite_exec(s, migrations[v], e) != 0 || sqlite_exec(s, sql, e) != 0) {
+			sqlite_exec(s, "ROLLBACK", NULL);
 			return err_prefix(e, "schema migration %d", v + 1);
 		}
-		if (exec(s, "COMMIT", e) != 0)
+		if (sqlite_exec(s, "COMMIT", e) != 0)
 			return -1;
 	}
 	return 0;
@@ -126,30 +254,10 @@ sqlite_close(struct store *base)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
-	sqlite3_finalize(s->insert);
-	sqlite3_finalize(s->get);
-	sqlite3_finalize(s->fingerprint);
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
 	free(s);
-}
-
-static int
-sqlite_begin(struct store *base, struct err *e)
-{
-	/* IMMEDIATE takes the write lock now, so a transaction never fails half-way on BUSY. */
-	return exec((struct store_sqlite *)base, "BEGIN IMMEDIATE", e);
-}
-
-static int
-sqlite_commit(struct store *base, struct err *e)
-{
-	return exec((struct store_sqlite *)base, "COMMIT", e);
-}
-
-static int
-sqlite_rollback(struct store *base, struct err *e)
-{
-	return exec((struct store_sqlite *)base, "ROLLBACK", e);
 }
 
 static int
@@ -162,7 +270,7 @@ sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
 	if (sqlite3_prepare_v2(s->db,
 		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at) "
 		"VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, e, "adding an issuer");
+		return sqlite_db_err(s, e, "adding an issuer");
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r->cert_der, (int)r->cert_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->key_ref, -1, SQLITE_STATIC);
@@ -173,7 +281,7 @@ sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
 	if (rc == SQLITE_CONSTRAINT)
 		return err_set(e, "an issuer named '%s' already exists", r->name);
 	if (rc != SQLITE_DONE)
-		return db_err(s, e, "adding an issuer");
+		return sqlite_db_err(s, e, "adding an issuer");
 	r->id = sqlite3_last_insert_rowid(s->db);
 	return 0;
 }
@@ -188,9 +296,10 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT id, name, cert, key_ref, crl_shards, added_at FROM issuers ORDER BY name",
+		"SELECT id, name, cert, key_ref, crl_shards, added_at, ocsp_cert, ocsp_key_ref"
+		" FROM issuers ORDER BY name",
 		-1, &st, NULL) != SQLITE_OK)
-		return db_err(s, e, "listing issuers");
+		return sqlite_db_err(s, e, "listing issuers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -213,11 +322,20 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 		    (const char *)sqlite3_column_text(st, 3));
 		r->crl_shards = sqlite3_column_int(st, 4);
 		r->added_at = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_type(st, 6) == SQLITE_BLOB) {
+			r->ocsp_cert_len = (size_t)sqlite3_column_bytes(st, 6);
+			r->ocsp_cert_der = malloc(r->ocsp_cert_len);
+			if (r->ocsp_cert_der == NULL)
+				goto nomem;
+			memcpy(r->ocsp_cert_der, sqlite3_column_blob(st, 6), r->ocsp_cert_len);
+			snprintf(r->ocsp_key_ref, sizeof(r->ocsp_key_ref), "%s",
+			    (const char *)sqlite3_column_text(st, 7));
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		issuer_records_free(v, len);
-		return db_err(s, e, "listing issuers");
+		return sqlite_db_err(s, e, "listing issuers");
 	}
 	*out = v;
 	*n = len;
@@ -229,31 +347,20 @@ nomem:
 }
 
 static int
-prepare_once(struct store_sqlite *s, sqlite3_stmt **st, const char *sql, struct err *e)
-{
-	if (*st != NULL) {
-		sqlite3_reset(*st);
-		return 0;
-	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-		return db_err(s, e, "preparing a statement");
-	return 0;
-}
-
-static int
-sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_result *res,
+cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_result *res,
     struct err *e)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
 
-	if (prepare_once(s, &s->insert,
-		"INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
-		" revoked_at, reason, shard, fingerprint, added_at, changed_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-		" ON CONFLICT (issuer_id, serial) DO NOTHING", e) != 0)
+	if (sqlite_txn_seq(s, "change_seq", &s->change_seq, &r->change_seq, e) != 0)
 		return -1;
-	st = s->insert;
+	st = sqlite_stmt(s, STMT_CERT_INSERT,
+	    "INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
+	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (issuer_id, serial) DO NOTHING", e);
+	if (st == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, r->issuer_id);
 	sqlite3_bind_blob(st, 2, r->serial, (int)r->serial_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, r->not_before);
@@ -262,30 +369,28 @@ sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_
 	if (r->status == CERT_REVOKED) {
 		sqlite3_bind_int64(st, 6, r->revoked_at);
 		sqlite3_bind_int(st, 7, r->reason);
-	} else {
-		sqlite3_bind_null(st, 6);
-		sqlite3_bind_null(st, 7);
 	}
 	sqlite3_bind_int(st, 8, r->shard);
 	sqlite3_bind_blob(st, 9, r->fingerprint, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, r->added_at);
 	sqlite3_bind_int64(st, 11, r->added_at);
+	sqlite3_bind_int64(st, 12, r->change_seq);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_err(s, e, "adding a certificate");
+		return sqlite_db_err(s, e, "adding a certificate");
 	if (sqlite3_changes(s->db) == 1) {
 		r->id = sqlite3_last_insert_rowid(s->db);
 		*res = STORE_INSERTED;
 		return 0;
 	}
 	/* Already there: the same certificate again, or a serial reused for another one. */
-	if (prepare_once(s, &s->fingerprint,
-		"SELECT fingerprint, id FROM certificates WHERE issuer_id = ? AND serial = ?", e) != 0)
+	st = sqlite_stmt(s, STMT_CERT_FINGERPRINT,
+	    "SELECT fingerprint, id FROM certificates WHERE issuer_id = ? AND serial = ?", e);
+	if (st == NULL)
 		return -1;
-	st = s->fingerprint;
 	sqlite3_bind_int64(st, 1, r->issuer_id);
 	sqlite3_bind_blob(st, 2, r->serial, (int)r->serial_len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(s, e, "checking a duplicate certificate");
+		return sqlite_db_err(s, e, "checking a duplicate certificate");
 	r->id = sqlite3_column_int64(st, 1);
 	*res = sqlite3_column_bytes(st, 0) == STORE_FINGERPRINT_LEN &&
 		       memcmp(sqlite3_column_blob(st, 0), r->fingerprint, STORE_FINGERPRINT_LEN) == 0
@@ -293,6 +398,18 @@ sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_
 		   : STORE_CONFLICT;
 	sqlite3_reset(st);
 	return 0;
+}
+
+static int
+sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_result *res,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, cert_insert(s, r, res, e), e);
 }
 
 static int
@@ -305,11 +422,11 @@ sqlite_cert_get(struct store *base, int64_t issuer_id, const uint8_t *serial, si
 
 	if (len == 0 || len > STORE_SERIAL_MAX)
 		return 0;
-	if (prepare_once(s, &s->get,
-		"SELECT id, not_before, not_after, status, revoked_at, reason, shard,"
-		" fingerprint, added_at FROM certificates WHERE issuer_id = ? AND serial = ?", e) != 0)
+	st = sqlite_stmt(s, STMT_CERT_GET,
+	    "SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+	    " WHERE c.issuer_id = ? AND c.serial = ?", e);
+	if (st == NULL)
 		return -1;
-	st = s->get;
 	sqlite3_bind_int64(st, 1, issuer_id);
 	sqlite3_bind_blob(st, 2, serial, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -318,23 +435,38 @@ sqlite_cert_get(struct store *base, int64_t issuer_id, const uint8_t *serial, si
 		return 0;
 	}
 	if (rc != SQLITE_ROW)
-		return db_err(s, e, "looking up a certificate");
-	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(st, 0);
-	out->issuer_id = issuer_id;
-	memcpy(out->serial, serial, len);
-	out->serial_len = len;
-	out->not_before = sqlite3_column_int64(st, 1);
-	out->not_after = sqlite3_column_int64(st, 2);
-	out->status = sqlite3_column_int(st, 3) == 1 ? CERT_REVOKED : CERT_GOOD;
-	out->revoked_at = sqlite3_column_int64(st, 4);
-	out->reason = sqlite3_column_int(st, 5);
-	out->shard = sqlite3_column_int(st, 6);
-	if (sqlite3_column_bytes(st, 7) == STORE_FINGERPRINT_LEN)
-		memcpy(out->fingerprint, sqlite3_column_blob(st, 7), STORE_FINGERPRINT_LEN);
-	out->added_at = sqlite3_column_int64(st, 8);
+		return sqlite_db_err(s, e, "looking up a certificate");
+	sqlite_cert_row(st, 0, out);
 	sqlite3_reset(st);
 	return 1;
+}
+
+static int
+cert_revoke(struct store_sqlite *s, int64_t cert_id, int64_t revoked_at, int reason,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	int64_t seq;
+	int rc;
+
+	if (sqlite_txn_seq(s, "change_seq", &s->change_seq, &seq, e) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db,
+		"UPDATE certificates SET status = 1, revoked_at = ?, reason = ?, changed_at = ?,"
+		" change_seq = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "revoking");
+	sqlite3_bind_int64(st, 1, revoked_at);
+	sqlite3_bind_int(st, 2, reason);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_int64(st, 5, cert_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "revoking");
+	if (sqlite3_changes(s->db) != 1)
+		return err_set(e, "store: certificate %lld not found", (long long)cert_id);
+	return 0;
 }
 
 static int
@@ -342,23 +474,52 @@ sqlite_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int 
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, cert_revoke(s, cert_id, revoked_at, reason, e), e);
+}
+
+static int
+sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8_t *der,
+    size_t len, const char *key_ref, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"UPDATE certificates SET status = 1, revoked_at = ?, reason = ?, changed_at = ?"
-		" WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, e, "revoking");
-	sqlite3_bind_int64(st, 1, revoked_at);
-	sqlite3_bind_int(st, 2, reason);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	sqlite3_bind_int64(st, 4, cert_id);
+		"UPDATE issuers SET ocsp_cert = ?, ocsp_key_ref = ? WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sqlite_db_err(s, e, "recording the OCSP responder");
+	if (der != NULL)
+		sqlite3_bind_blob(st, 1, der, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, der != NULL ? key_ref : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, issuer_id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_err(s, e, "revoking");
-	if (sqlite3_changes(s->db) != 1)
-		return err_set(e, "store: certificate %lld not found", (long long)cert_id);
+		return sqlite_db_err(s, e, "recording the OCSP responder");
+	return 0;
+}
+
+static int
+sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sqlite_db_err(s, e, "reading a sequence number");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return err_set(e, "store: no sequence '%s'", name);
 	return 0;
 }
 
@@ -372,11 +533,11 @@ sqlite_cert_count(struct store *base, int64_t issuer_id, int64_t *total, int64_t
 	if (sqlite3_prepare_v2(s->db,
 		"SELECT count(*), coalesce(sum(status = 1), 0) FROM certificates"
 		" WHERE ?1 = 0 OR issuer_id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, e, "counting certificates");
+		return sqlite_db_err(s, e, "counting certificates");
 	sqlite3_bind_int64(st, 1, issuer_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_err(s, e, "counting certificates");
+		return sqlite_db_err(s, e, "counting certificates");
 	}
 	*total = sqlite3_column_int64(st, 0);
 	*revoked = sqlite3_column_int64(st, 1);
@@ -396,6 +557,13 @@ static const struct store_ops sqlite_ops = {
     .cert_get = sqlite_cert_get,
     .cert_revoke = sqlite_cert_revoke,
     .cert_count = sqlite_cert_count,
+    .issuer_set_ocsp_signer = sqlite_issuer_set_ocsp_signer,
+    .seq = sqlite_seq,
+    .certs_changed = sqlite_certs_changed,
+    .ocsp_due = sqlite_ocsp_due,
+    .ocsp_put = sqlite_ocsp_put,
+    .ocsp_purge = sqlite_ocsp_purge,
+    .ocsp_each = sqlite_ocsp_each,
 };
 
 struct store *
@@ -424,9 +592,9 @@ store_sqlite_open(const char *path, int create, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
-	if (exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
-	    exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
-	    exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {
+	if (sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
+	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {
 		err_prefix(e, "%s", path);
 		sqlite_close(&s->base);
 		return NULL;

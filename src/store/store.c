@@ -71,8 +71,10 @@ issuer_records_free(struct issuer_record *v, size_t n)
 {
 	if (v == NULL)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].cert_der);
+		free(v[i].ocsp_cert_der);
+	}
 	free(v);
 }
 
@@ -102,4 +104,50 @@ store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *re
     struct err *e)
 {
 	return s->ops->cert_count(s, issuer_id, total, revoked, e);
+}
+
+int
+store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *der, size_t len,
+    const char *key_ref, struct err *e)
+{
+	return s->ops->issuer_set_ocsp_signer(s, issuer_id, der, len, key_ref, e);
+}
+
+int
+store_seq(struct store *s, const char *name, int64_t *v, struct err *e)
+{
+	return s->ops->seq(s, name, v, e);
+}
+
+int
+store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id, int64_t min_not_after,
+    struct cert_record *out, size_t max, size_t *n, struct err *e)
+{
+	return s->ops->certs_changed(s, after_seq, after_id, min_not_after, out, max, n, e);
+}
+
+int
+store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after, struct cert_record *out,
+    size_t max, size_t *n, struct err *e)
+{
+	return s->ops->ocsp_due(s, now, min_not_after, out, max, n, e);
+}
+
+int
+store_ocsp_put(struct store *s, struct ocsp_record *r, struct err *e)
+{
+	return s->ops->ocsp_put(s, r, e);
+}
+
+int
+store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e)
+{
+	return s->ops->ocsp_purge(s, expired_before, deleted, e);
+}
+
+int
+store_ocsp_each(struct store *s, int64_t after_seq,
+    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e)
+{
+	return s->ops->ocsp_each(s, after_seq, cb, arg, e);
 }

@@ -42,6 +42,10 @@ struct issuer_record {
 	char key_ref[STORE_KEY_REF_MAX + 1]; /* PEM path or pkcs11: URI; "" = publish only */
 	int crl_shards;
 	int64_t added_at;
+	/* Delegated OCSP responder (id-kp-OCSPSigning), if any; cert owned like cert_der. */
+	uint8_t *ocsp_cert_der;
+	size_t ocsp_cert_len;
+	char ocsp_key_ref[STORE_KEY_REF_MAX + 1];
 };
 
 struct cert_record {
@@ -56,6 +60,28 @@ struct cert_record {
 	int shard;          /* CRL shard, 1-based; fixed at intake */
 	uint8_t fingerprint[STORE_FINGERPRINT_LEN];
 	int64_t added_at;
+	int64_t change_seq; /* sequence number of the transaction that last changed it */
+};
+
+/* The hash algorithm of an OCSP CertID, as stored. */
+enum ocsp_hash {
+	OCSP_HASH_SHA1 = 1,
+	OCSP_HASH_SHA256 = 2,
+};
+
+/* One pre-signed OCSP response: the DER of a whole OCSPResponse. */
+struct ocsp_record {
+	int64_t cert_id;
+	int64_t issuer_id; /* read back by store_ocsp_each() */
+	uint8_t serial[STORE_SERIAL_MAX];
+	size_t serial_len;
+	enum ocsp_hash hash;
+	const uint8_t *der; /* borrowed: valid during the call */
+	size_t der_len;
+	int64_t this_update, next_update;
+	int64_t due_at;   /* when the signer should re-sign it */
+	int64_t cert_seq; /* the certificate's change_seq that this response reflects */
+	int64_t seq;      /* set on write: the writing transaction's ocsp_seq */
 };
 
 enum store_insert_result {
@@ -82,6 +108,18 @@ struct store_ops {
 	    struct err *e);
 	int (*cert_count)(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
 	    struct err *e);
+	int (*issuer_set_ocsp_signer)(struct store *s, int64_t issuer_id, const uint8_t *der,
+	    size_t len, const char *key_ref, struct err *e);
+	int (*seq)(struct store *s, const char *name, int64_t *v, struct err *e);
+	int (*certs_changed)(struct store *s, int64_t after_seq, int64_t after_id,
+	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
+	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
+	    struct cert_record *out, size_t max, size_t *n, struct err *e);
+	int (*ocsp_put)(struct store *s, struct ocsp_record *r, struct err *e);
+	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
+	    struct err *e);
+	int (*ocsp_each)(struct store *s, int64_t after_seq,
+	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 };
 
 struct store {
@@ -122,6 +160,47 @@ int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int 
 /* Number of certificates, and of revoked ones, for an issuer (issuer_id 0: all). */
 int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
     struct err *e);
+
+/* Record (der non-NULL) or remove (der NULL) an issuer's delegated OCSP responder. */
+int store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *der,
+    size_t len, const char *key_ref, struct err *e);
+
+/*
+ * Sequence counters.  Every transaction that inserts or revokes certificates
+ * takes the next "change_seq" and stamps the rows it writes with it; every
+ * transaction that writes OCSP responses does the same with "ocsp_seq".  A
+ * reader that remembers the highest number it has seen finds everything
+ * newer with one indexed query.  store_seq() reads a counter's current value.
+ */
+int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
+
+/*
+ * Certificates whose OCSP responses are missing or older than the
+ * certificate (new, or revoked since), with change_seq after after_seq (or
+ * equal and id after after_id), not expired before min_not_after, ordered by
+ * (change_seq, id): at most max into out, count in *n.  Page by passing the
+ * last row's change_seq and id.
+ */
+int store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id,
+    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
+
+/* Certificates (unexpired at min_not_after) with a response due at or before now. */
+int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after, struct cert_record *out,
+    size_t max, size_t *n, struct err *e);
+
+/* Insert or replace the response for (r->cert_id, r->hash); sets r->seq. */
+int store_ocsp_put(struct store *s, struct ocsp_record *r, struct err *e);
+
+/* Delete the responses of certificates that expired before expired_before. */
+int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);
+
+/*
+ * Call cb for every stored response with seq > after_seq, in seq order, with
+ * issuer_id and serial filled in.  cb returning non-zero stops the walk (and
+ * makes this return -1 with cb's message in e, if it set one).
+ */
+int store_ocsp_each(struct store *s, int64_t after_seq,
+    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 
 /* Backends. */
 struct store *store_sqlite_open(const char *path, int create, struct err *e);

@@ -1,0 +1,70 @@
+/*
+ * sqlite_int.h - what the SQLite backend's files share (sqlite.c: the
+ * connection, schema, issuers and certificates; sqlite_ocsp.c: signed OCSP
+ * responses).  Not for use outside src/store/.
+ */
+#ifndef LANCRE_STORE_SQLITE_INT_H
+#define LANCRE_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Statements prepared once per connection, by purpose. */
+enum sqlite_stmt {
+	STMT_CERT_INSERT,
+	STMT_CERT_GET,
+	STMT_CERT_FINGERPRINT,
+	STMT_OCSP_PUT,
+	STMT_SEQ_NEXT,
+	STMT_COUNT
+};
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	int in_txn;
+	/* Sequence numbers taken by the open transaction (0: none yet). */
+	int64_t change_seq, ocsp_seq;
+};
+
+int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
+int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
+
+/* The cached statement for id, reset and ready to bind. */
+sqlite3_stmt *sqlite_stmt(struct store_sqlite *s, enum sqlite_stmt id, const char *sql,
+    struct err *e);
+
+/*
+ * The sequence number (meta.key = name) of the open transaction: the first
+ * call in a transaction increments the counter, later calls return the same
+ * value, so every row a transaction writes carries one number and numbers
+ * grow in commit order.  Requires an open transaction.
+ */
+int sqlite_txn_seq(struct store_sqlite *s, const char *name, int64_t *cache, int64_t *out,
+    struct err *e);
+
+/* Begin a transaction unless one is open; *own says whether to end it. */
+int sqlite_txn_enter(struct store_sqlite *s, int *own, struct err *e);
+/* End a transaction begun by sqlite_txn_enter: commit if rc == 0, else roll back. */
+int sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e);
+
+/* OCSP operations (sqlite_ocsp.c). */
+int sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
+    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
+int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
+    struct cert_record *out, size_t max, size_t *n, struct err *e);
+int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, struct err *e);
+int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
+    struct err *e);
+int sqlite_ocsp_each(struct store *base, int64_t after_seq,
+    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
+
+/* Fill a cert_record from a row of the columns in SQLITE_CERT_COLUMNS, starting at col. */
+#define SQLITE_CERT_COLUMNS                                                                  \
+	"c.id, c.issuer_id, c.serial, c.not_before, c.not_after, c.status, c.revoked_at,"     \
+	" c.reason, c.shard, c.fingerprint, c.added_at, c.change_seq"
+void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * sqlite_ocsp.c - the SQLite backend's OCSP operations: what the signer must
+ * (re)sign, writing signed responses, and reading them back for the server.
+ *
+ * Work for the signer is found two ways, both by index:
+ *  - by change: certificates.change_seq (one number per writing transaction)
+ *    greater than what the signer saw last, filtered to those whose SHA-1
+ *    response is missing or older (ocsp_responses.cert_seq < change_seq);
+ *  - by time: ocsp_responses.due_at at or before now.
+ */
+#include "store/sqlite_int.h"
+
+#include <string.h>
+
+static int
+fetch_certs(struct store_sqlite *s, sqlite3_stmt *st, struct cert_record *out, size_t max,
+    size_t *n, struct err *e)
+{
+	int rc;
+
+	*n = 0;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		sqlite_cert_row(st, 0, &out[(*n)++]);
+	if (*n < max && rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return sqlite_db_err(s, e, "reading certificates");
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
+    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		" LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1"
+		" WHERE (c.change_seq, c.id) > (?, ?) AND c.not_after >= ?"
+		"   AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)"
+		" ORDER BY c.change_seq, c.id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "finding changed certificates");
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, min_not_after);
+	sqlite3_bind_int64(st, 4, (int64_t)max);
+	return fetch_certs(s, st, out, max, n, e);
+}
+
+int
+sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after, struct cert_record *out,
+    size_t max, size_t *n, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		" WHERE c.id IN (SELECT cert_id FROM ocsp_responses WHERE due_at <= ?"
+		"   ORDER BY due_at LIMIT ?)"
+		" AND c.not_after >= ?", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "finding due responses");
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	sqlite3_bind_int64(st, 3, min_not_after);
+	return fetch_certs(s, st, out, max, n, e);
+}
+
+static int
+ocsp_put(struct store_sqlite *s, struct ocsp_record *r, struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite_txn_seq(s, "ocsp_seq", &s->ocsp_seq, &r->seq, e) != 0)
+		return -1;
+	st = sqlite_stmt(s, STMT_OCSP_PUT,
+	    "INSERT OR REPLACE INTO ocsp_responses (cert_id, hash_alg, der, this_update,"
+	    " next_update, due_at, cert_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, r->cert_id);
+	sqlite3_bind_int(st, 2, r->hash);
+	sqlite3_bind_blob(st, 3, r->der, (int)r->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->this_update);
+	sqlite3_bind_int64(st, 5, r->next_update);
+	sqlite3_bind_int64(st, 6, r->due_at);
+	sqlite3_bind_int64(st, 7, r->cert_seq);
+	sqlite3_bind_int64(st, 8, r->seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sqlite_db_err(s, e, "storing an OCSP response");
+	return 0;
+}
+
+int
+sqlite_ocsp_put(struct store *base, struct ocsp_record *r, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, ocsp_put(s, r, e), e);
+}
+
+int
+sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"DELETE FROM ocsp_responses WHERE cert_id IN"
+		" (SELECT id FROM certificates WHERE not_after < ?)", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "purging expired responses");
+	sqlite3_bind_int64(st, 1, expired_before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "purging expired responses");
+	*deleted = sqlite3_changes(s->db);
+	return 0;
+}
+
+int
+sqlite_ocsp_each(struct store *base, int64_t after_seq,
+    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct ocsp_record r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT r.cert_id, c.issuer_id, c.serial, r.hash_alg, r.der, r.this_update,"
+		" r.next_update, r.due_at, r.cert_seq, r.seq"
+		" FROM ocsp_responses r JOIN certificates c ON c.id = r.cert_id"
+		" WHERE r.seq > ? ORDER BY r.seq", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading OCSP responses");
+	sqlite3_bind_int64(st, 1, after_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.cert_id = sqlite3_column_int64(st, 0);
+		r.issuer_id = sqlite3_column_int64(st, 1);
+		r.serial_len = (size_t)sqlite3_column_bytes(st, 2);
+		if (r.serial_len > STORE_SERIAL_MAX)
+			continue;
+		memcpy(r.serial, sqlite3_column_blob(st, 2), r.serial_len);
+		r.hash = sqlite3_column_int(st, 3) == OCSP_HASH_SHA256 ? OCSP_HASH_SHA256
+								      : OCSP_HASH_SHA1;
+		r.der = sqlite3_column_blob(st, 4);
+		r.der_len = (size_t)sqlite3_column_bytes(st, 4);
+		r.this_update = sqlite3_column_int64(st, 5);
+		r.next_update = sqlite3_column_int64(st, 6);
+		r.due_at = sqlite3_column_int64(st, 7);
+		r.cert_seq = sqlite3_column_int64(st, 8);
+		r.seq = sqlite3_column_int64(st, 9);
+		if (cb(arg, &r) != 0) {
+			sqlite3_finalize(st);
+			if (e != NULL && e->msg[0] == '\0')
+				err_set(e, "stopped");
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "reading OCSP responses");
+	return 0;
+}
