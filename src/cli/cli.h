@@ -48,5 +48,7 @@ int cmd_revoke(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_urls(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_answer(int argc, char **argv);
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_URL_STYLE };
+enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE };
 
 struct key {
 	const char *section, *name;
@@ -49,6 +49,9 @@ static const struct key keys[] = {
     K("ocsp", "refresh", KEY_DURATION, ocsp_refresh,
       "Re-sign a response once this much of its validity has passed (at most half of\n"
       "; the validity, and at most 4d)."),
+    K("ocsp", "sha256", KEY_BOOL, ocsp_sha256,
+      "Also pre-sign a response for SHA-256 CertIDs (most clients send SHA-1).  Costs\n"
+      "; a second signature and the memory of a second response per certificate."),
     K("crl", "shards", KEY_INT, crl_shards,
       "CRL shards for issuers added from now on (fixed per issuer at `issuer add`;\n"
       "; a certificate's shard is fixed at intake).  1 for small CAs, 128 at scale."),
@@ -74,6 +77,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
 	c->ocsp_validity = 4 * 86400;
 	c->ocsp_refresh = 2 * 86400;
+	c->ocsp_sha256 = 1;
 	c->crl_shards = 1;
 	c->crl_period = 6 * 3600;
 	c->crl_delay = 60;
@@ -144,6 +148,15 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 		if (end == value || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX)
 			return err_set(e, "'%s' is not a number", value);
 		*(int *)(void *)field = (int)v;
+		return 0;
+	case KEY_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			*(int *)(void *)field = 1;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+			 strcmp(value, "0") == 0)
+			*(int *)(void *)field = 0;
+		else
+			return err_set(e, "'%s' is not yes or no", value);
 		return 0;
 	case KEY_URL_STYLE:
 		if (strcmp(value, "path") == 0)
@@ -236,6 +249,9 @@ format_value(const struct conf *c, const struct key *k, char *buf, size_t len)
 		break;
 	case KEY_INT:
 		snprintf(buf, len, "%d", *(const int *)(const void *)field);
+		break;
+	case KEY_BOOL:
+		snprintf(buf, len, "%s", *(const int *)(const void *)field ? "yes" : "no");
 		break;
 	case KEY_URL_STYLE:
 		snprintf(buf, len, "%s",

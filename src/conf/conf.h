@@ -47,6 +47,7 @@ struct conf {
 	/* [ocsp] */
 	int64_t ocsp_validity; /* seconds between thisUpdate and nextUpdate */
 	int64_t ocsp_refresh;  /* re-sign when this much of the validity has passed */
+	int ocsp_sha256;       /* also sign responses for SHA-256 CertIDs */
 
 	/* [crl] */
 	int crl_shards;       /* default shard count for new issuers */

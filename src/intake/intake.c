@@ -3,12 +3,13 @@
  *
  * A batch holds copies of its certificates' DER in one arena, so that the
  * input buffer (a PEM decode buffer, reused per certificate) can move on.
- * Checking is split over threads by index (item i goes to worker i % n), with
- * no shared mutable state: each worker writes only its own items' results.
+ * Checking is spread over threads through one atomic counter; each worker
+ * writes only the results of the items it took.
  */
 #include "intake/intake.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,10 @@ struct intake_item {
 	char why[ERR_MSG_MAX];
 };
 
+/* Workers take items from a shared counter (certificates differ in cost: RSA vs ECDSA). */
 struct worker {
 	struct intake *in;
-	size_t first, step;
+	atomic_size_t *next;
 };
 
 void
@@ -100,7 +102,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	for (size_t i = w->first; i < w->in->nitems; i += w->step)
+	for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->in->nitems;)
 		check_item(w->in, &w->in->items[i]);
 	return NULL;
 }
@@ -111,6 +113,7 @@ check_batch(struct intake *in)
 	struct worker w[INTAKE_THREADS_MAX];
 	pthread_t tid[INTAKE_THREADS_MAX];
 	int n = in->threads, started = 1;
+	atomic_size_t next = 0;
 
 	if (n < 1)
 		n = 1;
@@ -119,16 +122,14 @@ check_batch(struct intake *in)
 	if ((size_t)n > in->nitems)
 		n = in->nitems > 0 ? (int)in->nitems : 1;
 	for (int t = 0; t < n; t++)
-		w[t] = (struct worker){in, (size_t)t, (size_t)n};
+		w[t] = (struct worker){in, &next};
 	/* Workers 1..n-1 on threads; this thread does worker 0.  A failed start runs inline. */
 	for (int t = 1; t < n; t++) {
 		if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
 			break;
 		started++;
 	}
-	worker_main(&w[0]);
-	for (int t = started; t < n; t++)
-		worker_main(&w[t]);
+	worker_main(&w[0]); /* with the others, or alone if no thread could start */
 	for (int t = 1; t < started; t++)
 		pthread_join(tid[t], NULL);
 }

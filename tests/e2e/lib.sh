@@ -50,11 +50,12 @@ same() {
 }
 
 # Make a CA hierarchy with the openssl CLI (independent of lancre's own minting).
-# mkca NAME [ISSUER] [KEYTYPE: ec|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
+# mkca NAME [ISSUER] [KEYTYPE: ec|p384|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
 mkca() {
 	local name=$1 issuer=${2:-} type=${3:-ec}
 	case $type in
 	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$name.key" 2>/dev/null ;;
+	p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/$name.key" 2>/dev/null ;;
 	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/$name.key" 2>/dev/null ;;
 	ed25519) openssl genpkey -algorithm ED25519 -out "$T/$name.key" 2>/dev/null ;;
 	esac

@@ -1,0 +1,158 @@
+/*
+ * cmd_sign.c - `lancre sign`: the signer, the only process that holds keys.
+ *
+ * Runs signer passes (signer.h) every SIGN_POLL_MS until SIGINT or SIGTERM,
+ * which let the current batch finish and commit before exiting.  With --once
+ * it signs everything due now and exits.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "signer/signer.h"
+#include "util/timefmt.h"
+
+#define SIGN_POLL_MS 200
+#define SIGN_PURGE_EVERY 3600
+
+static const char usage_text[] =
+    "usage: lancre sign [-d DIR] [--once] [--threads N]\n\n"
+    "Pre-sign an OCSP response for every unexpired certificate, and keep them\n"
+    "fresh: new certificates are signed within a second of `lancre cert add`, a\n"
+    "revocation is re-signed within a second, responses are refreshed when\n"
+    "lancre.conf's [ocsp] refresh has passed, and those of certificates expired\n"
+    "for a day are removed.  Runs until SIGINT or SIGTERM.\n\n"
+    "  --once        sign what is due now, then exit\n"
+    "  --threads N   signing threads (default: one per CPU)\n";
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+log_pass(const struct signer_stats *before, const struct signer_stats *after)
+{
+	char when[TIMEFMT_LEN];
+
+	if (after->certs == before->certs && after->purged == before->purged)
+		return;
+	timefmt_format((int64_t)time(NULL), when, sizeof(when));
+	printf("%s signed %zu responses for %zu certificates", when,
+	    after->responses - before->responses, after->certs - before->certs);
+	if (after->purged != before->purged)
+		printf(", removed %lld of expired certificates",
+		    (long long)(after->purged - before->purged));
+	printf("\n");
+	fflush(stdout);
+}
+
+static int
+run(struct signer *sg, int once, struct err *e)
+{
+	struct signer_stats st = {0}, before;
+	struct timespec poll = {0, SIGN_POLL_MS * 1000000L};
+	double start = now_seconds(), secs;
+	int64_t last_purge = 0, now;
+
+	do {
+		before = st;
+		now = (int64_t)time(NULL);
+		if (signer_pass(sg, now, &st, e) != 0)
+			return -1;
+		if (now - last_purge >= SIGN_PURGE_EVERY) {
+			if (signer_purge(sg, now, &st, e) != 0)
+				return -1;
+			last_purge = now;
+		}
+		if (!once)
+			log_pass(&before, &st);
+		else
+			break;
+		nanosleep(&poll, NULL);
+	} while (!stop);
+	if (once) {
+		secs = now_seconds() - start;
+		printf("Signed %zu responses for %zu certificates in %.1f s (%.0f responses/s)",
+		    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
+		if (st.purged > 0)
+			printf("; removed %lld of expired certificates", (long long)st.purged);
+		printf(".\n");
+	}
+	return 0;
+}
+
+int
+cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = cli_default_dir();
+	int ch, once = 0, threads = cli_cpus(), rc;
+	struct sigaction sa;
+	struct signer *sg;
+	struct cli_dir d;
+	struct err e;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'o':
+			once = 1;
+			break;
+		case 't':
+			threads = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || threads < 1 || threads > SIGNER_THREADS_MAX)
+				return cli_usage_error("sign", "--threads takes 1 to %d",
+				    SIGNER_THREADS_MAX);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("sign", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail("sign", &e);
+	sg = signer_new(d.store, &d.conf, d.path, threads, &e);
+	if (sg == NULL) {
+		cli_dir_close(&d);
+		return cli_fail("sign", &e);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = run(sg, once, &e);
+	signer_free(sg);
+	cli_dir_close(&d);
+	return rc == 0 ? EXIT_OK : cli_fail("sign", &e);
+}

@@ -1,0 +1,49 @@
+/*
+ * answer.h - from the bytes of a request to the bytes of the answer, without
+ * signing anything: either a pre-signed response from the index or one of
+ * the fixed unsuccessful responses of RFC 6960 4.2.1.
+ *
+ *   malformedRequest  the request could not be decoded or parsed
+ *   unauthorized      unknown issuer, unknown or never-issued serial, expired
+ *                     and purged certificate, or a hash algorithm lancre does
+ *                     not answer (RFC 5019 2.2.3) - never "good"
+ *   tryLater          the stored response is past its nextUpdate: it is never
+ *                     served as if fresh.  This only happens when the signer
+ *                     has been down for longer than the refresh margin (half
+ *                     the validity); clients retry, and an alert fires on the
+ *                     server's metrics (seconds to the earliest nextUpdate).
+ */
+#ifndef LANCRE_OCSP_ANSWER_H
+#define LANCRE_OCSP_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ocsp/index.h"
+
+enum ocsp_outcome {
+	OCSP_OUT_RESPONSE,     /* a signed response: good or revoked */
+	OCSP_OUT_MALFORMED,    /* malformedRequest */
+	OCSP_OUT_UNAUTHORIZED, /* unauthorized */
+	OCSP_OUT_TRY_LATER,    /* tryLater */
+};
+
+struct ocsp_answer {
+	enum ocsp_outcome outcome;
+	const uint8_t *der; /* static or inside the index */
+	size_t len;
+	int64_t this_update, next_update; /* for OCSP_OUT_RESPONSE */
+};
+
+/* Answer a DER request (a POST body). */
+void ocsp_answer_der(const struct ocsp_index *ix, const uint8_t *req, size_t len, int64_t now,
+    struct ocsp_answer *out);
+
+/* Answer a GET: path is the part after "/ocsp/" (or after "/" on an OCSP host). */
+void ocsp_answer_get(const struct ocsp_index *ix, const char *path, size_t len, int64_t now,
+    struct ocsp_answer *out);
+
+/* "response", "malformedRequest", "unauthorized", "tryLater". */
+const char *ocsp_outcome_name(enum ocsp_outcome o);
+
+#endif

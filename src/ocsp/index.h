@@ -1,0 +1,65 @@
+/*
+ * index.h - every pre-signed OCSP response held in memory, found in O(1).
+ *
+ * This is the server's hot path: a request's CertID is turned into an issuer
+ * (a short list, compared by name and key hash) and then looked up by
+ * (issuer, hash algorithm, serial) in an open-addressing hash table.  Lookups
+ * allocate nothing and touch two cache lines in the common case.
+ *
+ * Memory layout: responses live back to back in one growing arena, each
+ * behind a small fixed header; the table holds arena offsets only, so a
+ * million responses cost their bytes plus about 40 bytes each.  A response
+ * replaced by a newer one leaves its old bytes in the arena until the index
+ * is rebuilt (the server builds a fresh index beside the old one and swaps).
+ *
+ * An index is built by one thread and then only read; readers need no locks.
+ */
+#ifndef LANCRE_OCSP_INDEX_H
+#define LANCRE_OCSP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "ocsp/request.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define OCSP_INDEX_ISSUERS_MAX 1024
+
+struct ocsp_index;
+
+/* A found response: der points into the index and lives as long as it does. */
+struct ocsp_entry {
+	const uint8_t *der;
+	size_t der_len;
+	int64_t this_update, next_update;
+};
+
+enum ocsp_find_result {
+	OCSP_FOUND,
+	OCSP_UNKNOWN_ISSUER,
+	OCSP_UNKNOWN_SERIAL,
+};
+
+struct ocsp_index *ocsp_index_new(struct err *e);
+void ocsp_index_free(struct ocsp_index *ix); /* accepts NULL */
+
+/* Make an issuer known to the index (its CertID hashes are computed here). */
+int ocsp_index_add_issuer(struct ocsp_index *ix, int64_t issuer_id, X509 *cert, struct err *e);
+
+/* Add or replace a response.  One of an issuer the index does not know is skipped. */
+int ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e);
+
+enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q,
+    struct ocsp_entry *out);
+
+/* Every issuer and every stored response. */
+int ocsp_index_load(struct ocsp_index *ix, struct store *s, struct err *e);
+
+/* Responses held, and bytes used (arena + table). */
+size_t ocsp_index_count(const struct ocsp_index *ix);
+size_t ocsp_index_memory(const struct ocsp_index *ix);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * signer.h - keeping a pre-signed OCSP response for every unexpired
+ * certificate, fresh.
+ *
+ * One pass (signer_pass) finds the work in the store and does it:
+ *   1. certificates changed since the last pass (new ones, revocations):
+ *      found by their change sequence number, so a revocation is re-signed on
+ *      the next pass, which `lancre sign` runs every 200 ms;
+ *   2. responses due for refresh (due_at <= now).
+ * Work is signed in batches on every core (each thread with its own OpenSSL
+ * contexts), and each batch is written in one store transaction.
+ *
+ * Policy (lancre.conf [ocsp]):
+ *   thisUpdate = producedAt = now truncated to the minute;
+ *   nextUpdate = thisUpdate + validity - jitter, where jitter (whole minutes,
+ *     from the serial) is at most a tenth of the validity, never takes the
+ *     validity under 8 hours, and never exceeds half the refresh period, so a
+ *     million responses signed in one minute do not all expire in one minute;
+ *   due_at = thisUpdate + refresh - jitter (at most 4 days after thisUpdate);
+ *   a SHA-1 CertID response always, a SHA-256 one too unless [ocsp] sha256 = no;
+ *   certificates past notAfter are no longer signed, and their responses are
+ *   deleted SIGNER_EXPIRED_GRACE after notAfter.
+ */
+#ifndef LANCRE_SIGNER_SIGNER_H
+#define LANCRE_SIGNER_SIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define SIGNER_BATCH 4096
+#define SIGNER_EXPIRED_GRACE 86400
+#define SIGNER_THREADS_MAX 64
+
+struct signer;
+
+struct signer_stats {
+	size_t certs;     /* certificates signed for */
+	size_t responses; /* responses written */
+	int64_t purged;   /* responses deleted for expired certificates */
+};
+
+/* Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1. */
+struct signer *signer_new(struct store *s, const struct conf *c, const char *dir, int threads,
+    struct err *e);
+void signer_free(struct signer *sg); /* accepts NULL */
+
+/* Sign everything changed or due at now; adds to *st. */
+int signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+/* Delete the responses of certificates expired longer than the grace period. */
+int signer_purge(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+/* The policy's times for one response (exposed for tests). */
+void signer_times(const struct conf *c, const uint8_t *serial, size_t len, int64_t now,
+    int64_t *this_update, int64_t *next_update, int64_t *due_at);
+
+#endif
