@@ -25,6 +25,8 @@
 
 static const char usage_text[] =
     "usage: lancre issuer add [-d DIR] [--shards N] NAME CERT KEY\n"
+    "       lancre issuer ocsp-signer [-d DIR] NAME CERT KEY\n"
+    "       lancre issuer ocsp-signer [-d DIR] --remove NAME\n"
     "       lancre issuer list [-d DIR]\n\n"
     "add: register a CA that issues the certificates lancre will track.\n"
     "  NAME   short name used in URLs and host names (a-z, 0-9, '-'), e.g. e1\n"
@@ -37,6 +39,10 @@ static const char usage_text[] =
     "The key must match the certificate, and the certificate must be a CA allowed\n"
     "to sign certificates and CRLs; lancre refuses otherwise.  The key stays where\n"
     "it is: lancre records its path (relative when it is inside DIR) or its URI.\n\n"
+    "ocsp-signer: sign NAME's OCSP responses with a delegated responder: CERT must be\n"
+    "issued by NAME with extendedKeyUsage OCSPSigning and id-pkix-ocsp-nocheck; it\n"
+    "is included in every response.  --remove goes back to signing with NAME's key.\n"
+    "Either way every response of NAME is re-signed.\n\n"
     "list: every issuer with its certificate count.\n";
 
 /* The key reference to record: a URI as given; a file relative to dir when inside it. */
@@ -91,6 +97,52 @@ issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const cha
 }
 
 static int
+issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, const char *key,
+    int remove, struct err *e)
+{
+	struct issuer_set set;
+	const struct issuer *is;
+	char ref[STORE_KEY_REF_MAX + 1];
+	uint8_t *data = NULL;
+	size_t len;
+	X509 *x = NULL;
+	int rc = -1;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	is = issuer_set_by_name(&set, name);
+	if (is == NULL) {
+		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
+		goto out;
+	}
+	if (remove) {
+		rc = store_issuer_set_ocsp_signer(d->store, is->rec.id, NULL, 0, NULL, e);
+		if (rc == 0)
+			printf("Issuer %s signs its own OCSP responses again.\n", name);
+		goto out;
+	}
+	if (fs_read_all(cert_path, ISSUER_CERT_FILE_MAX, &data, &len, e) != 0)
+		goto out;
+	x = cert_parse(data, len, e);
+	if (x == NULL) {
+		err_prefix(e, "%s", cert_path);
+		goto out;
+	}
+	if (key_reference(d->path, key, ref, sizeof(ref), e) != 0)
+		goto out;
+	rc = issuer_set_responder(d->store, &d->conf, d->path, is->rec.id, is->cert, x, ref, e);
+	OPENSSL_cleanse(ref, sizeof(ref));
+	if (rc == 0)
+		printf("Issuer %s: OCSP responses are now signed by the delegated responder.\n",
+		    name);
+out:
+	X509_free(x);
+	free(data);
+	issuer_set_free(&set);
+	return rc;
+}
+
+static int
 issuer_list(struct cli_dir *d, struct err *e)
 {
 	struct issuer_set set;
@@ -124,13 +176,14 @@ cmd_issuer(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
 	    {"shards", required_argument, NULL, 'n'},
+	    {"remove", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = cli_default_dir(), *sub;
 	struct cli_dir d;
 	struct err e;
-	int ch, shards = 0, rc;
+	int ch, shards = 0, remove = 0, rc;
 	char *end;
 
 	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -143,6 +196,9 @@ cmd_issuer(int argc, char **argv)
 			if (*end != '\0' || shards < 1 || shards > CONF_CRL_SHARDS_MAX)
 				return cli_usage_error("issuer", "--shards takes 1 to %d",
 				    CONF_CRL_SHARDS_MAX);
+			break;
+		case 'r':
+			remove = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -158,12 +214,17 @@ cmd_issuer(int argc, char **argv)
 		return cli_usage_error("issuer", "add takes NAME CERT KEY");
 	if (strcmp(sub, "list") == 0 && argc != optind)
 		return cli_usage_error("issuer", "list takes no arguments");
-	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0)
+	if (strcmp(sub, "ocsp-signer") == 0 && argc - optind != (remove ? 1 : 3))
+		return cli_usage_error("issuer", "ocsp-signer takes NAME CERT KEY, or --remove NAME");
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "ocsp-signer") != 0)
 		return cli_usage_error("issuer", "unknown subcommand '%s'", sub);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("issuer", &e);
 	if (strcmp(sub, "add") == 0)
 		rc = issuer_add(&d, argv[optind], argv[optind + 1], argv[optind + 2], shards, &e);
+	else if (strcmp(sub, "ocsp-signer") == 0)
+		rc = issuer_responder(&d, argv[optind], remove ? NULL : argv[optind + 1],
+		    remove ? NULL : argv[optind + 2], remove, &e);
 	else
 		rc = issuer_list(&d, &e);
 	cli_dir_close(&d);

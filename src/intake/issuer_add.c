@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "pki/cert.h"
@@ -109,6 +110,44 @@ issuer_register(struct store *s, const struct conf *c, const char *dir, const ch
 	*id = rec.id;
 out:
 	OPENSSL_cleanse(rec.key_ref, sizeof(rec.key_ref)); /* a PKCS#11 URI may carry a PIN */
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+issuer_set_responder(struct store *s, const struct conf *c, const char *dir, int64_t issuer_id,
+    X509 *issuer, X509 *responder, const char *key_ref, struct err *e)
+{
+	unsigned char *der = NULL;
+	int64_t not_after;
+	EVP_PKEY *key;
+	int len, rc;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(responder), X509_get_subject_name(issuer)) != 0 ||
+	    X509_verify(responder, X509_get0_pubkey(issuer)) != 1) {
+		ERR_clear_error();
+		return err_set(e, "the responder certificate is not issued by this issuer");
+	}
+	if (!(X509_get_extension_flags(responder) & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(responder) & XKU_OCSP_SIGN))
+		return err_set(e, "the responder certificate lacks extendedKeyUsage "
+				  "id-kp-OCSPSigning (RFC 6960 4.2.2.2)");
+	if (X509_get_ext_by_NID(responder, NID_id_pkix_OCSP_noCheck, -1) < 0)
+		return err_set(e, "the responder certificate lacks id-pkix-ocsp-nocheck, so clients "
+				  "would have to check its own revocation (RFC 6960 4.2.2.2.1)");
+	if (cert_time(X509_get0_notAfter(responder), &not_after) != 0 ||
+	    not_after < (int64_t)time(NULL))
+		return err_set(e, "the responder certificate has expired");
+	key = key_load(key_ref, c, dir, e);
+	if (key == NULL || key_check_pair(key, responder, e) != 0) {
+		EVP_PKEY_free(key);
+		return err_prefix(e, "%s", key_ref_is_pkcs11(key_ref) ? "PKCS#11 key" : key_ref);
+	}
+	EVP_PKEY_free(key);
+	len = i2d_X509(responder, &der);
+	if (len <= 0)
+		return err_ossl(e, "encoding the responder certificate");
+	rc = store_issuer_set_ocsp_signer(s, issuer_id, der, (size_t)len, key_ref, e);
 	OPENSSL_free(der);
 	return rc;
 }

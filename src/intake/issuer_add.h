@@ -23,4 +23,15 @@ int issuer_register(struct store *s, const struct conf *c, const char *dir, cons
     X509 *cert, const char *key_ref, int shards, int64_t *id, char *key_desc, size_t desc_len,
     struct err *e);
 
+/*
+ * Make responder (with the key at key_ref) the delegated OCSP responder of
+ * the issuer issuer_id, whose certificate is issuer: RFC 6960 4.2.2.2 wants
+ * it issued by that CA with id-kp-OCSPSigning, and id-pkix-ocsp-nocheck
+ * tells clients not to check its own revocation.  Refuses otherwise, and
+ * when the key does not match or the certificate has expired.  Every
+ * response of the issuer is then re-signed by the responder.
+ */
+int issuer_set_responder(struct store *s, const struct conf *c, const char *dir,
+    int64_t issuer_id, X509 *issuer, X509 *responder, const char *key_ref, struct err *e);
+
 #endif

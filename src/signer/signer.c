@@ -25,8 +25,10 @@ struct signer_issuer {
 struct signer {
 	struct store *store;
 	const struct conf *conf;
+	const char *dir;
 	struct signer_issuer *issuers;
 	size_t nissuers;
+	int64_t issuer_seq; /* meta issuer_seq when the issuers were loaded */
 	int threads;
 	int64_t seen_seq, seen_id; /* last certificate taken from store_certs_changed */
 	struct cert_record *work;  /* SIGNER_BATCH certificates */
@@ -102,43 +104,77 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 	return 0;
 }
 
-struct signer *
-signer_new(struct store *s, const struct conf *c, const char *dir, int threads, struct err *e)
+static void
+issuers_clear(struct signer *sg)
 {
-	struct signer *sg = calloc(1, sizeof(*sg));
-	struct issuer_set set = {0};
+	for (size_t i = 0; i < sg->nissuers; i++)
+		issuer_clear(&sg->issuers[i]);
+	free(sg->issuers);
+	sg->issuers = NULL;
+	sg->nissuers = 0;
+}
 
-	if (sg == NULL)
-		goto nomem;
-	sg->store = s;
-	sg->conf = c;
-	sg->threads = threads < 1 ? 1 : threads > SIGNER_THREADS_MAX ? SIGNER_THREADS_MAX : threads;
-	sg->work = calloc(SIGNER_BATCH, sizeof(*sg->work));
-	sg->jobs = calloc(SIGNER_BATCH, sizeof(*sg->jobs));
-	if (sg->work == NULL || sg->jobs == NULL)
-		goto nomem;
-	if (issuer_set_load(s, &set, e) != 0)
-		goto fail;
+/*
+ * (Re)load every issuer that has a key.  After a reload the scan for changed
+ * certificates starts over, so that certificates of an issuer added while the
+ * signer ran are not skipped (the scan only returns unsigned ones).
+ */
+static int
+issuers_load(struct signer *sg, struct err *e)
+{
+	struct issuer_set set = {0};
+	int64_t seq;
+
+	issuers_clear(sg);
+	if (store_seq(sg->store, "issuer_seq", &seq, e) != 0 ||
+	    issuer_set_load(sg->store, &set, e) != 0)
+		return -1;
 	sg->issuers = calloc(set.n ? set.n : 1, sizeof(*sg->issuers));
-	if (sg->issuers == NULL)
-		goto nomem;
+	if (sg->issuers == NULL) {
+		issuer_set_free(&set);
+		return err_set(e, "out of memory");
+	}
 	for (size_t i = 0; i < set.n; i++) {
 		if (set.v[i].rec.key_ref[0] == '\0')
 			continue; /* published only: nothing to sign */
-		if (issuer_load(&sg->issuers[sg->nissuers], &set.v[i], c, dir, e) != 0) {
+		if (issuer_load(&sg->issuers[sg->nissuers], &set.v[i], sg->conf, sg->dir, e) != 0) {
 			issuer_clear(&sg->issuers[sg->nissuers]);
-			goto fail;
+			issuer_set_free(&set);
+			return -1;
 		}
 		sg->nissuers++;
 	}
 	issuer_set_free(&set);
+	sg->issuer_seq = seq;
+	sg->seen_seq = sg->seen_id = 0;
+	return 0;
+}
+
+struct signer *
+signer_new(struct store *s, const struct conf *c, const char *dir, int threads, struct err *e)
+{
+	struct signer *sg = calloc(1, sizeof(*sg));
+
+	if (sg == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	sg->store = s;
+	sg->conf = c;
+	sg->dir = dir;
+	sg->threads = threads < 1 ? 1 : threads > SIGNER_THREADS_MAX ? SIGNER_THREADS_MAX : threads;
+	sg->work = calloc(SIGNER_BATCH, sizeof(*sg->work));
+	sg->jobs = calloc(SIGNER_BATCH, sizeof(*sg->jobs));
+	if (sg->work == NULL || sg->jobs == NULL) {
+		err_set(e, "out of memory");
+		signer_free(sg);
+		return NULL;
+	}
+	if (issuers_load(sg, e) != 0) {
+		signer_free(sg);
+		return NULL;
+	}
 	return sg;
-nomem:
-	err_set(e, "out of memory");
-fail:
-	issuer_set_free(&set);
-	signer_free(sg);
-	return NULL;
 }
 
 void
@@ -146,9 +182,7 @@ signer_free(struct signer *sg)
 {
 	if (sg == NULL)
 		return;
-	for (size_t i = 0; i < sg->nissuers; i++)
-		issuer_clear(&sg->issuers[i]);
-	free(sg->issuers);
+	issuers_clear(sg);
 	free(sg->work);
 	free(sg->jobs);
 	free(sg);
@@ -304,7 +338,13 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct signer_stats *st, st
 int
 signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
+	int64_t issuer_seq;
 	size_t n;
+
+	if (store_seq(sg->store, "issuer_seq", &issuer_seq, e) != 0)
+		return -1;
+	if (issuer_seq != sg->issuer_seq && issuers_load(sg, e) != 0)
+		return -1;
 
 	/* Changed certificates, page by page, in (change_seq, id) order. */
 	do {

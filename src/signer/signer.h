@@ -8,7 +8,9 @@
  *      the next pass, which `lancre sign` runs every 200 ms;
  *   2. responses due for refresh (due_at <= now).
  * Work is signed in batches on every core (each thread with its own OpenSSL
- * contexts), and each batch is written in one store transaction.
+ * contexts), and each batch is written in one store transaction.  When the
+ * issuers change (meta issuer_seq: a new issuer, a new delegated responder),
+ * the next pass reloads them and their keys first.
  *
  * Policy (lancre.conf [ocsp]):
  *   thisUpdate = producedAt = now truncated to the minute;

@@ -30,7 +30,7 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL"
     ");"
-    "INSERT INTO meta (key, value) VALUES ('change_seq', 0), ('ocsp_seq', 0);"
+    "INSERT INTO meta (key, value) VALUES ('change_seq', 0), ('ocsp_seq', 0), ('issuer_seq', 0);"
     "CREATE TABLE issuers ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -260,10 +260,16 @@ sqlite_close(struct store *base)
 	free(s);
 }
 
+/* Any change to issuers bumps meta issuer_seq, so that a running signer reloads them. */
 static int
-sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
+issuer_changed(struct store_sqlite *s, struct err *e)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
+	return sqlite_exec(s, "UPDATE meta SET value = value + 1 WHERE key = 'issuer_seq'", e);
+}
+
+static int
+issuer_add(struct store_sqlite *s, struct issuer_record *r, struct err *e)
+{
 	sqlite3_stmt *st;
 	int rc;
 
@@ -283,7 +289,18 @@ sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding an issuer");
 	r->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return issuer_changed(s, e);
+}
+
+static int
+sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, issuer_add(s, r, e), e);
 }
 
 static int
@@ -482,10 +499,9 @@ sqlite_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int 
 }
 
 static int
-sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8_t *der,
-    size_t len, const char *key_ref, struct err *e)
+set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, size_t len,
+    const char *key_ref, struct err *e)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -501,7 +517,31 @@ sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "recording the OCSP responder");
-	return 0;
+	if (sqlite3_changes(s->db) != 1)
+		return err_set(e, "store: issuer %lld not found", (long long)issuer_id);
+	/* Every response of the issuer was signed by the old responder: re-sign them all. */
+	if (sqlite3_prepare_v2(s->db,
+		"UPDATE ocsp_responses SET due_at = 0 WHERE cert_id IN"
+		" (SELECT id FROM certificates WHERE issuer_id = ?)", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "scheduling re-signing");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "scheduling re-signing");
+	return issuer_changed(s, e);
+}
+
+static int
+sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8_t *der,
+    size_t len, const char *key_ref, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, set_ocsp_signer(s, issuer_id, der, len, key_ref, e), e);
 }
 
 static int

@@ -161,7 +161,10 @@ int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int 
 int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
     struct err *e);
 
-/* Record (der non-NULL) or remove (der NULL) an issuer's delegated OCSP responder. */
+/*
+ * Record (der non-NULL) or remove (der NULL) an issuer's delegated OCSP
+ * responder, and schedule all of the issuer's responses for re-signing.
+ */
 int store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *der,
     size_t len, const char *key_ref, struct err *e);
 
@@ -170,7 +173,8 @@ int store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8
  * takes the next "change_seq" and stamps the rows it writes with it; every
  * transaction that writes OCSP responses does the same with "ocsp_seq".  A
  * reader that remembers the highest number it has seen finds everything
- * newer with one indexed query.  store_seq() reads a counter's current value.
+ * newer with one indexed query.  "issuer_seq" grows with every change to the
+ * issuers.  store_seq() reads a counter's current value.
  */
 int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
 
