@@ -16,6 +16,8 @@
 #include <openssl/err.h>
 
 #include "pki/cert.h"
+#include "pki/certparse.h"
+#include "pki/sigverify.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
 
@@ -59,16 +61,79 @@ reject(struct intake *in, const char *source, size_t index, const char *why)
 		in->on_reject(in->arg, source, index, why);
 }
 
+static void
+reject_item(struct intake_item *it, const struct err *e)
+{
+	ERR_clear_error();
+	memcpy(it->why, e->msg, sizeof(it->why));
+	it->ok = 0;
+}
+
+static void
+set_shard(const struct intake *in, const struct issuer *is, int shard, struct intake_item *it)
+{
+	it->rec.issuer_id = is->rec.id;
+	it->rec.added_at = in->now;
+	it->rec.shard = shard ? shard
+			      : serial_shard(it->rec.serial, it->rec.serial_len, is->rec.crl_shards);
+	it->ok = 1;
+}
+
+/*
+ * The fast path (certparse.h): 1 done (accepted or refused), 0 not handled
+ * here (an unusual encoding, or an issuer name that is not byte-identical).
+ */
+static int
+check_fast(struct intake *in, struct intake_item *it, struct sigverify *sv)
+{
+	const uint8_t *der = in->arena + it->der_off;
+	const struct issuer *is;
+	struct cert_parsed c;
+	struct err e;
+	int rc;
+
+	if (sv == NULL || certparse(der, it->der_len, &c) != 0 || c.serial_len > STORE_SERIAL_MAX)
+		return 0;
+	if (c.is_ca) {
+		err_set(&e, "is a CA certificate; register issuers with `lancre issuer add`");
+		reject_item(it, &e);
+		return 1;
+	}
+	rc = issuer_set_match_parsed(in->issuers, &c, sv, &is, &e);
+	if (rc == -2)
+		return 0;
+	if (rc != 0 || c.not_after < c.not_before ||
+	    sigverify_sha256(sv, der, it->der_len, it->rec.fingerprint) != 0) {
+		if (rc == 0)
+			err_set(&e, "notAfter is before notBefore");
+		reject_item(it, &e);
+		return 1;
+	}
+	memcpy(it->rec.serial, c.serial, c.serial_len);
+	it->rec.serial_len = c.serial_len;
+	it->rec.not_before = c.not_before;
+	it->rec.not_after = c.not_after;
+	it->rec.status = CERT_GOOD;
+	set_shard(in, is,
+	    urls_shard_from_crldp_der(in->conf, is->rec.name, is->rec.crl_shards, c.crldp,
+		c.crldp_len),
+	    it);
+	return 1;
+}
+
 /* Everything about one certificate that needs no store: parse, classify, match. */
 static void
-check_item(struct intake *in, struct intake_item *it)
+check_item(struct intake *in, struct intake_item *it, struct sigverify *sv)
 {
 	const uint8_t *der = in->arena + it->der_off, *p = der;
 	const struct issuer *is;
 	struct err e;
 	X509 *x;
-	int shard;
 
+	memset(&it->rec, 0, sizeof(it->rec));
+	if (check_fast(in, it, sv))
+		return;
+	/* The full OpenSSL parse: slower, but takes every certificate OpenSSL takes. */
 	x = d2i_X509(NULL, &p, (long)it->der_len);
 	if (x == NULL || p != der + it->der_len) {
 		err_ossl(&e, "not a valid X.509 certificate");
@@ -82,28 +147,24 @@ check_item(struct intake *in, struct intake_item *it)
 		goto bad;
 	if (cert_record_from_x509(x, der, it->der_len, &it->rec, &e) != 0)
 		goto bad;
-	it->rec.issuer_id = is->rec.id;
-	it->rec.added_at = in->now;
-	shard = urls_shard_from_crldp(in->conf, is->rec.name, is->rec.crl_shards, x);
-	it->rec.shard = shard ? shard
-			      : serial_shard(it->rec.serial, it->rec.serial_len, is->rec.crl_shards);
-	it->ok = 1;
+	set_shard(in, is, urls_shard_from_crldp(in->conf, is->rec.name, is->rec.crl_shards, x), it);
 	X509_free(x);
 	return;
 bad:
 	X509_free(x);
-	ERR_clear_error();
-	memcpy(it->why, e.msg, sizeof(it->why));
-	it->ok = 0;
+	reject_item(it, &e);
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct sigverify *sv = sigverify_new(); /* NULL: every item takes the slow path */
 
 	for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->in->nitems;)
-		check_item(w->in, &w->in->items[i]);
+		check_item(w->in, &w->in->items[i], sv);
+	sigverify_free(sv);
+	ERR_clear_error();
 	return NULL;
 }
 

@@ -31,7 +31,11 @@ issuer_set_load(struct store *s, struct issuer_set *set, struct err *e)
 		is->rec = recs[i];
 		set->n++;
 		is->cert = d2i_X509(NULL, &p, (long)recs[i].cert_len);
-		if (is->cert == NULL || (is->pub = X509_get0_pubkey(is->cert)) == NULL) {
+		int len = is->cert != NULL
+			      ? i2d_X509_NAME(X509_get_subject_name(is->cert), &is->subject_der)
+			      : 0;
+		is->subject_len = len > 0 ? (size_t)len : 0;
+		if (len <= 0 || (is->pub = X509_get0_pubkey(is->cert)) == NULL) {
 			err_ossl(e, "issuer %s: stored certificate is unreadable", recs[i].name);
 			free(recs);
 			issuer_set_free(set);
@@ -47,6 +51,7 @@ issuer_set_free(struct issuer_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		X509_free(set->v[i].cert);
+		OPENSSL_free(set->v[i].subject_der);
 		free(set->v[i].rec.cert_der);
 		free(set->v[i].rec.ocsp_cert_der);
 	}
@@ -89,6 +94,30 @@ issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **ou
 		return err_set(e, "signature does not verify with the key of issuer %s (%s)",
 		    named->rec.name, name);
 	return err_set(e, "unknown issuer (%s)", name);
+}
+
+int
+issuer_set_match_parsed(const struct issuer_set *set, const struct cert_parsed *c,
+    struct sigverify *sv, const struct issuer **out, struct err *e)
+{
+	const struct issuer *named = NULL;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct issuer *is = &set->v[i];
+		if (is->rec.key_ref[0] == '\0' || is->subject_len != c->issuer_len ||
+		    memcmp(is->subject_der, c->issuer, c->issuer_len) != 0)
+			continue;
+		named = is;
+		if (sigverify_check(sv, is->pub, c->sig_alg, c->tbs, c->tbs_len, c->sig,
+			c->sig_len)) {
+			*out = is;
+			return 0;
+		}
+	}
+	if (named == NULL)
+		return -2;
+	return err_set(e, "signature does not verify with the key of issuer %s",
+	    named->rec.name);
 }
 
 int

@@ -14,13 +14,17 @@
 
 #include <openssl/x509.h>
 
+#include "pki/certparse.h"
+#include "pki/sigverify.h"
 #include "store/store.h"
 #include "util/err.h"
 
 struct issuer {
 	struct issuer_record rec;
 	X509 *cert;
-	EVP_PKEY *pub; /* borrowed from cert */
+	EVP_PKEY *pub;        /* borrowed from cert */
+	uint8_t *subject_der; /* the subject Name's DER, to compare with certificates' issuer */
+	size_t subject_len;
 };
 
 struct issuer_set {
@@ -40,6 +44,16 @@ const struct issuer *issuer_set_by_name(const struct issuer_set *set, const char
  */
 int issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **out,
     struct err *e);
+
+/*
+ * The same for a certificate read by certparse(): its issuer Name bytes are
+ * compared with each issuer's subject, and the signature checked with sv.
+ * Returns 0 and sets *out; -1 with a message, as above, or -2 when no issuer's
+ * subject is byte-identical (the caller may retry with the full OpenSSL
+ * parse, which compares names by their canonical form).
+ */
+int issuer_set_match_parsed(const struct issuer_set *set, const struct cert_parsed *c,
+    struct sigverify *sv, const struct issuer **out, struct err *e);
 
 /*
  * Issuer names appear in host names (<name>.o.<domain>) and URL paths, so

@@ -61,10 +61,9 @@ shard_after(const char *uri, size_t ulen, const char *prefix, int nshards)
 	return *end == '\0' && v >= 1 && v <= nshards ? (int)v : 0;
 }
 
-int
-urls_shard_from_crldp(const struct conf *c, const char *issuer, int nshards, X509 *x)
+static int
+shard_from_dps(const struct conf *c, const char *issuer, int nshards, STACK_OF(DIST_POINT) *dps)
 {
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
 	char path_prefix[URL_MAX], host_prefix[URL_MAX];
 	int shard = 0;
 
@@ -93,4 +92,22 @@ urls_shard_from_crldp(const struct conf *c, const char *issuer, int nshards, X50
 	}
 	CRL_DIST_POINTS_free(dps);
 	return shard;
+}
+
+int
+urls_shard_from_crldp(const struct conf *c, const char *issuer, int nshards, X509 *x)
+{
+	return shard_from_dps(c, issuer, nshards,
+	    X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL));
+}
+
+int
+urls_shard_from_crldp_der(const struct conf *c, const char *issuer, int nshards,
+    const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+
+	if (der == NULL)
+		return 0;
+	return shard_from_dps(c, issuer, nshards, d2i_CRL_DIST_POINTS(NULL, &p, (long)len));
 }

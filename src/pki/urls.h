@@ -31,4 +31,8 @@ int urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *bu
  */
 int urls_shard_from_crldp(const struct conf *c, const char *issuer, int nshards, X509 *x);
 
+/* The same from the DER of a CRLDistributionPoints extension value. */
+int urls_shard_from_crldp_der(const struct conf *c, const char *issuer, int nshards,
+    const uint8_t *der, size_t len);
+
 #endif

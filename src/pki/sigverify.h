@@ -1,0 +1,31 @@
+/*
+ * sigverify.h - checking a certificate's signature from its raw parts (see
+ * certparse.h), with digests fetched once instead of on every call.
+ *
+ * OpenSSL 3 looks a digest up by name, under a lock, each time a legacy
+ * EVP_sha256() pointer is used; a sigverify context fetches SHA-256/384/512
+ * once and reuses its EVP_MD_CTX.  One context per thread.
+ */
+#ifndef LANCRE_PKI_SIGVERIFY_H
+#define LANCRE_PKI_SIGVERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "pki/certparse.h"
+
+struct sigverify;
+
+struct sigverify *sigverify_new(void);
+void sigverify_free(struct sigverify *sv); /* accepts NULL */
+
+/* 1 if sig over tbs verifies with pub under alg (and pub's type fits alg), else 0. */
+int sigverify_check(struct sigverify *sv, EVP_PKEY *pub, enum cert_sig_alg alg,
+    const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
+
+/* SHA-256 of data into out[32]. */
+int sigverify_sha256(struct sigverify *sv, const uint8_t *data, size_t len, uint8_t *out);
+
+#endif
