@@ -10,7 +10,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS     = libcrypto sqlite3 inih
+PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop
 SAN     ?=
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"status", cmd_status, "what lancre knows about a certificate: good, revoked or unknown"},
     {"urls", cmd_urls, "the AIA and CRL Distribution Point URLs to put in a certificate"},
     {"sign", cmd_sign, "pre-sign OCSP responses and keep them fresh (the only process with keys)"},
+    {"serve", cmd_serve, "serve OCSP, CRLs and issuer certificates over HTTP (holds no key)"},
+    {"run", cmd_run, "run the signer and the server together, as two processes"},
     {"answer", cmd_answer, "answer one OCSP request from the pre-signed responses, as the server does"},
     {"demo", cmd_demo, "make a demo CA universe: root, two intermediates, 1,000 leaves"},
 };

@@ -50,5 +50,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_urls(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_answer(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

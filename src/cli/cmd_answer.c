@@ -32,19 +32,20 @@ answer(struct cli_dir *d, const char *get, const char *post, int64_t at, const c
     struct err *e)
 {
 	struct ocsp_index *ix = ocsp_index_new(e);
+	struct ocsp_view view = {NULL, ix};
 	struct ocsp_answer a;
 	uint8_t *body = NULL;
 	size_t len;
 	int rc = -1;
 
-	if (ix == NULL || ocsp_index_load(ix, d->store, e) != 0)
+	if (ix == NULL || ocsp_index_load(ix, d->store, 0, e) != 0)
 		goto out;
 	if (get != NULL) {
-		ocsp_answer_get(ix, get, strlen(get), at, &a);
+		ocsp_answer_get(&view, get, strlen(get), at, &a);
 	} else {
 		if (fs_read_all(post, OCSP_REQUEST_MAX, &body, &len, e) != 0)
 			goto out;
-		ocsp_answer_der(ix, body, len, at, &a);
+		ocsp_answer_der(&view, body, len, at, &a);
 	}
 	if (out_path != NULL) {
 		if (fs_write_atomic(out_path, a.der, a.len, 0644, e) != 0)

@@ -33,11 +33,12 @@ fail(struct ocsp_answer *out, enum ocsp_outcome o)
 }
 
 void
-ocsp_answer_der(const struct ocsp_index *ix, const uint8_t *req, size_t len, int64_t now,
+ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64_t now,
     struct ocsp_answer *out)
 {
 	struct ocsp_query q;
 	struct ocsp_entry en;
+	int found;
 
 	switch (ocsp_request_parse(req, len, &q)) {
 	case OCSP_REQUEST_OK:
@@ -49,7 +50,10 @@ ocsp_answer_der(const struct ocsp_index *ix, const uint8_t *req, size_t len, int
 		fail(out, OCSP_OUT_MALFORMED);
 		return;
 	}
-	if (ocsp_index_find(ix, &q, &en) != OCSP_FOUND) {
+	found = v->recent != NULL && ocsp_index_find(v->recent, &q, &en) == OCSP_FOUND;
+	if (!found)
+		found = v->base != NULL && ocsp_index_find(v->base, &q, &en) == OCSP_FOUND;
+	if (!found) {
 		fail(out, OCSP_OUT_UNAUTHORIZED);
 		return;
 	}
@@ -62,10 +66,11 @@ ocsp_answer_der(const struct ocsp_index *ix, const uint8_t *req, size_t len, int
 	out->len = en.der_len;
 	out->this_update = en.this_update;
 	out->next_update = en.next_update;
+	out->etag = en.etag;
 }
 
 void
-ocsp_answer_get(const struct ocsp_index *ix, const char *path, size_t len, int64_t now,
+ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
     struct ocsp_answer *out)
 {
 	uint8_t der[OCSP_GET_DER_MAX];
@@ -75,7 +80,7 @@ ocsp_answer_get(const struct ocsp_index *ix, const char *path, size_t len, int64
 		fail(out, OCSP_OUT_MALFORMED);
 		return;
 	}
-	ocsp_answer_der(ix, der, der_len, now, out);
+	ocsp_answer_der(v, der, der_len, now, out);
 }
 
 const char *

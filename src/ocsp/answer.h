@@ -33,14 +33,26 @@ struct ocsp_answer {
 	const uint8_t *der; /* static or inside the index */
 	size_t len;
 	int64_t this_update, next_update; /* for OCSP_OUT_RESPONSE */
+	uint64_t etag;                    /* for OCSP_OUT_RESPONSE: a hash of the bytes */
+};
+
+/*
+ * What answers come from: the responses changed recently (may be NULL), laid
+ * over a base index.  A server rebuilds the small recent layer often and the
+ * base rarely, so that a change is served quickly even with millions of
+ * responses.
+ */
+struct ocsp_view {
+	const struct ocsp_index *recent;
+	const struct ocsp_index *base;
 };
 
 /* Answer a DER request (a POST body). */
-void ocsp_answer_der(const struct ocsp_index *ix, const uint8_t *req, size_t len, int64_t now,
+void ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64_t now,
     struct ocsp_answer *out);
 
 /* Answer a GET: path is the part after "/ocsp/" (or after "/" on an OCSP host). */
-void ocsp_answer_get(const struct ocsp_index *ix, const char *path, size_t len, int64_t now,
+void ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
     struct ocsp_answer *out);
 
 /* "response", "malformedRequest", "unauthorized", "tryLater". */

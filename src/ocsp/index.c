@@ -19,6 +19,7 @@
 
 struct entry {
 	int64_t this_update, next_update;
+	uint64_t etag;
 	uint32_t der_len;
 	uint16_t issuer;  /* slot in ix->issuers */
 	uint8_t hash;     /* enum ocsp_hash */
@@ -202,6 +203,7 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 	if (arena_reserve(ix, size, e) != 0)
 		return -1;
 	en = (struct entry){.this_update = r->this_update, .next_update = r->next_update,
+	    .etag = key_hash(0, 0, 0, r->der, r->der_len),
 	    .der_len = (uint32_t)r->der_len, .issuer = (uint16_t)issuer, .hash = (uint8_t)r->hash,
 	    .serial_len = (uint8_t)r->serial_len};
 	memcpy(ix->arena + ix->arena_len, &en, sizeof(en));
@@ -239,6 +241,7 @@ ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct 
 	out->der_len = en->der_len;
 	out->this_update = en->this_update;
 	out->next_update = en->next_update;
+	out->etag = en->etag;
 	return OCSP_FOUND;
 }
 
@@ -256,7 +259,7 @@ load_one(void *arg, const struct ocsp_record *r)
 }
 
 int
-ocsp_index_load(struct ocsp_index *ix, struct store *s, struct err *e)
+ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e)
 {
 	struct issuer_set set;
 	struct load_ctx ctx = {ix, e};
@@ -268,7 +271,7 @@ ocsp_index_load(struct ocsp_index *ix, struct store *s, struct err *e)
 		rc = ocsp_index_add_issuer(ix, set.v[i].rec.id, set.v[i].cert, e);
 	issuer_set_free(&set);
 	if (rc == 0)
-		rc = store_ocsp_each(s, 0, load_one, &ctx, e);
+		rc = store_ocsp_each(s, after_seq, load_one, &ctx, e);
 	return rc;
 }
 

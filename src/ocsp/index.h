@@ -35,6 +35,7 @@ struct ocsp_entry {
 	const uint8_t *der;
 	size_t der_len;
 	int64_t this_update, next_update;
+	uint64_t etag; /* a 64-bit hash of der, computed when it was added */
 };
 
 enum ocsp_find_result {
@@ -55,8 +56,8 @@ int ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct er
 enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q,
     struct ocsp_entry *out);
 
-/* Every issuer and every stored response. */
-int ocsp_index_load(struct ocsp_index *ix, struct store *s, struct err *e);
+/* Every issuer, and every stored response with seq > after_seq (0: all). */
+int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
 /* Responses held, and bytes used (arena + table). */
 size_t ocsp_index_count(const struct ocsp_index *ix);

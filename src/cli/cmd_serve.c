@@ -1,0 +1,86 @@
+/*
+ * cmd_serve.c - `lancre serve` (the public server alone) and `lancre run`
+ * (signer and server together, as two processes).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/serving.h"
+#include "server/server.h"
+
+static const char serve_usage[] =
+    "usage: lancre serve [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--threads N]\n\n"
+    "Serve DIR's OCSP responses, CRLs and issuer certificates over HTTP/1.1 and\n"
+    "HTTP/2 (cleartext), from what the signer stored; changes are picked up within\n"
+    "a second.  This process never loads a private key.  Runs until SIGINT/SIGTERM.\n\n"
+    "  --listen H:P   public listener (default: lancre.conf [server] listen)\n"
+    "  --admin H:P    /healthz and /metrics (default: 127.0.0.1, public port + 1)\n"
+    "  --threads N    event loops (default: one per CPU)\n";
+
+static const char run_usage[] =
+    "usage: lancre run [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--threads N]\n\n"
+    "Run the signer (`lancre sign`) and the public server (`lancre serve`) together,\n"
+    "as two processes: only the signer holds keys.  Runs until SIGINT/SIGTERM; stops\n"
+    "if the signer stops.\n";
+
+static int
+serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_signer)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
+	    {"admin", required_argument, NULL, 'a'},  {"threads", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct serving o = {.with_signer = with_signer};
+	const char *dir = cli_default_dir();
+	struct cli_dir d;
+	struct err e;
+	char *end;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'a':
+			o.admin = optarg;
+			break;
+		case 't':
+			o.threads = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o.threads < 1 || o.threads > SERVER_THREADS_MAX)
+				return cli_usage_error(cmd, "--threads takes 1 to %d",
+				    SERVER_THREADS_MAX);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error(cmd, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail(cmd, &e);
+	rc = serving_run(&d, &o, cmd);
+	cli_dir_close(&d);
+	return rc;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	return serve_main(argc, argv, "serve", serve_usage, 0);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	return serve_main(argc, argv, "run", run_usage, 1);
+}

@@ -1,0 +1,21 @@
+/*
+ * serving.h - running the public server and the signer, alone or together,
+ * for `lancre serve`, `lancre run` and `lancre demo`.
+ */
+#ifndef LANCRE_CLI_SERVING_H
+#define LANCRE_CLI_SERVING_H
+
+#include "cli/cli.h"
+
+struct serving {
+	const char *listen; /* NULL: lancre.conf [server] listen */
+	const char *admin;  /* NULL: lancre.conf [server] admin, else 127.0.0.1:<port + 1> */
+	int threads;
+	int with_signer; /* fork a signer process beside the server */
+	int quiet;
+};
+
+/* Serve DIR until SIGINT or SIGTERM.  Returns an exit status. */
+int serving_run(struct cli_dir *d, const struct serving *o, const char *cmd);
+
+#endif

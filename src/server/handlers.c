@@ -1,0 +1,396 @@
+/*
+ * handlers.c - answering one request from the current snapshot.
+ *
+ * Every answer is built here from bytes that already exist: nothing is
+ * signed, nothing is read from disk or the store.  Cache headers follow RFC
+ * 5019 6 for OCSP: max-age never past nextUpdate, Last-Modified = thisUpdate,
+ * Expires = nextUpdate, an ETag from the bytes; If-None-Match and
+ * If-Modified-Since give 304.
+ */
+#include "server/server_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ocsp/answer.h"
+#include "ocsp/request.h"
+#include "util/timefmt.h"
+
+struct cache_info {
+	uint64_t etag;
+	int64_t last_modified; /* 0: none */
+	int64_t expires;       /* 0: none */
+	int64_t max_age;
+	int must_revalidate; /* the OCSP form of Cache-Control */
+};
+
+/* Every response carries Content-Length: h2o 2.2 would otherwise chunk inline bodies. */
+static void
+send_bytes(h2o_req_t *req, const void *body, size_t len)
+{
+	req->res.content_length = len;
+	h2o_send_inline(req, body, len);
+}
+
+static enum metric_status
+metric_of(int status)
+{
+	switch (status) {
+	case 200:
+		return M_200;
+	case 304:
+		return M_304;
+	case 404:
+		return M_404;
+	case 405:
+		return M_405;
+	case 413:
+		return M_413;
+	case 500:
+		return M_500;
+	}
+	return M_400;
+}
+
+static void
+count(struct server *sv, enum route_kind k, int status)
+{
+	atomic_fetch_add_explicit(&sv->requests[k][metric_of(status)], 1, memory_order_relaxed);
+}
+
+static void
+add_header(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
+{
+	h2o_add_header(&req->pool, &req->res.headers, token, NULL, h2o_strdup(&req->pool, value, len).base,
+	    len);
+}
+
+static void
+add_http_date(h2o_req_t *req, const h2o_token_t *token, int64_t t)
+{
+	char buf[H2O_TIMESTR_RFC1123_LEN + 1];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	h2o_time2str_rfc1123(buf, &tm);
+	add_header(req, token, buf, H2O_TIMESTR_RFC1123_LEN);
+}
+
+static int
+is_method(const h2o_req_t *req, const char *m)
+{
+	return h2o_memis(req->method.base, req->method.len, m, strlen(m));
+}
+
+/* 1 when the client's copy is current: If-None-Match first, then If-Modified-Since. */
+static int
+not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag)
+{
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+	struct tm tm;
+
+	if (i >= 0) {
+		h2o_iovec_t v = req->headers.entries[i].value;
+		return h2o_memis(v.base, v.len, H2O_STRLIT("*")) ||
+		       h2o_strstr(v.base, v.len, etag, strlen(etag)) != SIZE_MAX;
+	}
+	i = h2o_find_header(&req->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
+	if (i >= 0 && ci->last_modified != 0) {
+		h2o_iovec_t v = req->headers.entries[i].value;
+		if (h2o_time_parse_rfc1123(v.base, v.len, &tm) == 0)
+			return timefmt_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+				   tm.tm_hour, tm.tm_min, tm.tm_sec) >= ci->last_modified;
+	}
+	return 0;
+}
+
+/* Send a 200 (or 304) with body and the cache headers of ci. */
+static void
+send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctype,
+    const void *body, size_t len, const struct cache_info *ci)
+{
+	char buf[128], etag[24];
+	int n;
+
+	snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"", ci->etag);
+	if (ci->must_revalidate)
+		n = snprintf(buf, sizeof(buf), "max-age=%lld, public, no-transform, must-revalidate",
+		    (long long)ci->max_age);
+	else
+		n = snprintf(buf, sizeof(buf), "max-age=%lld, public", (long long)ci->max_age);
+	add_header(req, H2O_TOKEN_CACHE_CONTROL, buf, (size_t)n);
+	if (ci->etag != 0)
+		add_header(req, H2O_TOKEN_ETAG, etag, strlen(etag));
+	if (ci->last_modified != 0)
+		add_http_date(req, H2O_TOKEN_LAST_MODIFIED, ci->last_modified);
+	if (ci->expires != 0)
+		add_http_date(req, H2O_TOKEN_EXPIRES, ci->expires);
+	if (not_modified(req, ci, etag)) {
+		req->res.status = 304;
+		req->res.reason = "Not Modified";
+		count(sv, k, 304);
+		/* No Content-Length: RFC 9110 8.6 allows only the 200's length, and h2o would
+		 * then wait for that many bytes; h2o sends a 304 without a body either way. */
+		req->res.content_length = SIZE_MAX;
+		h2o_send_inline(req, NULL, 0);
+		return;
+	}
+	req->res.status = 200;
+	req->res.reason = "OK";
+	add_header(req, H2O_TOKEN_CONTENT_TYPE, ctype, strlen(ctype));
+	count(sv, k, 200);
+	send_bytes(req, body, len);
+}
+
+/* A short text answer, not counted in the metrics (the admin listener's). */
+static int
+send_plain(h2o_req_t *req, int status, const char *reason, const char *body)
+{
+	req->res.status = status;
+	req->res.reason = reason;
+	add_header(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("text/plain; charset=utf-8"));
+	add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("max-age=60, public"));
+	send_bytes(req, body, strlen(body));
+	return 0;
+}
+
+static int
+send_status(struct server *sv, h2o_req_t *req, enum route_kind k, int status, const char *reason,
+    const char *body)
+{
+	count(sv, k, status);
+	return send_plain(req, status, reason, body);
+}
+
+static int
+method_not_allowed(struct server *sv, h2o_req_t *req, enum route_kind k, const char *allow)
+{
+	add_header(req, H2O_TOKEN_ALLOW, allow, strlen(allow));
+	return send_status(sv, req, k, 405, "Method Not Allowed", "method not allowed\n");
+}
+
+static int
+handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct route *r)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct ocsp_answer a;
+	struct cache_info ci = {0};
+	char cc[64];
+	int n;
+
+	if (is_method(req, "POST")) {
+		ocsp_answer_der(&snap->view, (const uint8_t *)req->entity.base, req->entity.len, now,
+		    &a);
+	} else if (is_method(req, "GET") || is_method(req, "HEAD")) {
+		if (r->ocsp == NULL)
+			return send_status(sv, req, ROUTE_OCSP, 400, "Bad Request",
+			    "an OCSP GET needs the request in the path\n");
+		ocsp_answer_get(&snap->view, r->ocsp, r->ocsp_len, now, &a);
+	} else {
+		return method_not_allowed(sv, req, ROUTE_OCSP, "GET, HEAD, POST");
+	}
+	atomic_fetch_add_explicit(&sv->ocsp_outcomes[a.outcome], 1, memory_order_relaxed);
+	if (a.outcome != OCSP_OUT_RESPONSE) {
+		/* RFC 6960 error responses are successful HTTP exchanges, but never cached. */
+		n = snprintf(cc, sizeof(cc), "max-age=%d, public, no-transform",
+		    SERVER_OCSP_ERROR_MAX_AGE);
+		add_header(req, H2O_TOKEN_CACHE_CONTROL, cc, (size_t)n);
+		add_header(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/ocsp-response"));
+		req->res.status = 200;
+		req->res.reason = "OK";
+		count(sv, ROUTE_OCSP, 200);
+		send_bytes(req, a.der, a.len);
+		return 0;
+	}
+	ci.etag = a.etag;
+	ci.last_modified = a.this_update;
+	ci.expires = a.next_update;
+	ci.max_age = a.next_update - now;
+	if (sv->opts->max_age_cap > 0 && ci.max_age > sv->opts->max_age_cap)
+		ci.max_age = sv->opts->max_age_cap;
+	ci.must_revalidate = 1;
+	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response", a.der, a.len, &ci);
+	return 0;
+}
+
+static int
+handle_issuer(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct route *r)
+{
+	const struct snapshot_issuer *si = snapshot_issuer(snap, r->issuer);
+	struct cache_info ci = {0};
+
+	if (si == NULL)
+		return send_status(sv, req, r->kind, 404, "Not Found", "no such issuer\n");
+	ci.etag = si->etag + (r->kind == ROUTE_ISSUER_PEM);
+	ci.last_modified = si->last_modified;
+	ci.max_age = SERVER_ISSUER_MAX_AGE;
+	if (r->kind == ROUTE_ISSUER_PEM)
+		send_body(sv, req, r->kind, "application/x-pem-file", si->pem, si->pem_len, &ci);
+	else
+		send_body(sv, req, r->kind, "application/pkix-cert", si->der, si->der_len, &ci);
+	return 0;
+}
+
+static const char about_en[] =
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Certificate status service</title>"
+    "<h1>Certificate status service</h1>"
+    "<p>This host publishes the revocation status of certificates issued by a certificate "
+    "authority, and copies of the authority's own certificates. Browsers, operating systems "
+    "and applications fetch these addresses automatically when they meet one of its "
+    "certificates: the addresses are written inside every certificate it issues.</p>"
+    "<ul><li><b>OCSP</b> (<code>/ocsp/</code>, <code>*.o.</code> hosts): is this certificate "
+    "revoked?</li><li><b>CRLs</b> (<code>/crl/</code>, <code>*.c.</code> hosts): the lists of "
+    "revoked certificates.</li><li><b>Issuer certificates</b> (<code>/issuer/</code>, "
+    "<code>*.i.</code> hosts): to build the chain to a trusted root.</li></ul>"
+    "<p>Plain HTTP is deliberate and safe: every answer is signed by the certificate "
+    "authority and carries its own validity period, so it cannot be altered unnoticed, and "
+    "serving it over TLS would require checking the revocation of the TLS certificate "
+    "itself.</p><p>Seeing traffic to this host is normal. To see what a request asked, "
+    "decode it with <code>lancre explain</code> or <code>openssl ocsp -reqin</code>.</p>";
+
+static const char about_fr[] =
+    "<!doctype html><html lang=fr><meta charset=utf-8><title>Service d'état des "
+    "certificats</title><h1>Service d'état des certificats</h1>"
+    "<p>Cet hôte publie l'état de révocation des certificats émis par une autorité de "
+    "certification, ainsi que les certificats de l'autorité elle-même. Navigateurs, systèmes "
+    "et applications consultent ces adresses automatiquement lorsqu'ils rencontrent un de "
+    "ses certificats : elles sont inscrites dans chaque certificat émis.</p>"
+    "<ul><li><b>OCSP</b> (<code>/ocsp/</code>, hôtes <code>*.o.</code>) : ce certificat "
+    "est-il révoqué ?</li><li><b>CRL</b> (<code>/crl/</code>, hôtes <code>*.c.</code>) : les "
+    "listes des certificats révoqués.</li><li><b>Certificats émetteurs</b> "
+    "(<code>/issuer/</code>, hôtes <code>*.i.</code>) : pour construire la chaîne jusqu'à "
+    "une racine de confiance.</li></ul>"
+    "<p>Le HTTP en clair est voulu et sans danger : chaque réponse est signée par l'autorité "
+    "de certification et porte sa propre période de validité ; elle ne peut pas être "
+    "modifiée sans que cela se voie.</p><p>Voir du trafic vers cet hôte est normal. Pour "
+    "savoir ce qu'une requête demandait, décodez-la avec <code>lancre explain</code> ou "
+    "<code>openssl ocsp -reqin</code>.</p>";
+
+static int
+prefers_french(const h2o_req_t *req)
+{
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_LANGUAGE, -1);
+	h2o_iovec_t v;
+
+	if (i < 0)
+		return 0;
+	v = req->headers.entries[i].value;
+	/* The first language listed wins: "fr", "fr-CA", "fr;q=1". */
+	return v.len >= 2 && (v.base[0] == 'f' || v.base[0] == 'F') &&
+	       (v.base[1] == 'r' || v.base[1] == 'R') &&
+	       (v.len == 2 || v.base[2] == '-' || v.base[2] == ',' || v.base[2] == ';');
+}
+
+static int
+handle_about(struct server *sv, h2o_req_t *req, enum route_kind k)
+{
+	struct cache_info ci = {.max_age = 3600};
+	int fr = prefers_french(req);
+
+	add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, fr ? "fr" : "en", 2);
+	add_header(req, H2O_TOKEN_VARY, H2O_STRLIT("Accept-Language"));
+	send_body(sv, req, k, "text/html; charset=utf-8", fr ? about_fr : about_en,
+	    fr ? sizeof(about_fr) - 1 : sizeof(about_en) - 1, &ci);
+	return 0;
+}
+
+int
+handle_public(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct server *sv = ((struct server_handler *)self)->sv;
+	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
+	struct route r;
+
+	route_request(req->authority.base, req->authority.len, req->path.base, req->path.len,
+	    sv->conf->domain, &r);
+	if (r.kind == ROUTE_OCSP)
+		return handle_ocsp(sv, snap, req, &r);
+	if (!is_method(req, "GET") && !is_method(req, "HEAD"))
+		return method_not_allowed(sv, req, r.kind, "GET, HEAD");
+	switch (r.kind) {
+	case ROUTE_ISSUER_DER:
+	case ROUTE_ISSUER_PEM:
+		return handle_issuer(sv, snap, req, &r);
+	case ROUTE_ABOUT:
+		return handle_about(sv, req, r.kind);
+	case ROUTE_OCSP_ROOT:
+		return send_status(sv, req, r.kind, 200, "OK",
+		    "This is an OCSP responder: it answers certificate status requests.\n");
+	case ROUTE_CRL_SHARD:
+	case ROUTE_CRL_FULL:
+	case ROUTE_CRL_LIST:
+		return send_status(sv, req, r.kind, 404, "Not Found", "no CRL published yet\n");
+	default:
+		return send_status(sv, req, r.kind, 404, "Not Found", "not found\n");
+	}
+}
+
+static const char *const route_names[M_NROUTES] = {
+    [ROUTE_NOT_FOUND] = "not_found", [ROUTE_OCSP] = "ocsp", [ROUTE_OCSP_ROOT] = "ocsp_root",
+    [ROUTE_CRL_SHARD] = "crl_shard", [ROUTE_CRL_FULL] = "crl_full", [ROUTE_CRL_LIST] = "crl_list",
+    [ROUTE_ISSUER_DER] = "issuer", [ROUTE_ISSUER_PEM] = "issuer_pem", [ROUTE_ABOUT] = "about",
+};
+static const char *const status_names[M_NSTATUS] = {"200", "304", "400", "404", "405", "413",
+    "500"};
+
+static int
+handle_metrics(struct server *sv, h2o_req_t *req)
+{
+	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
+	char *buf = NULL;
+	size_t len = 0, held;
+	FILE *f = open_memstream(&buf, &len);
+	int64_t now = (int64_t)time(NULL);
+
+	if (f == NULL)
+		return send_plain(req, 500, "Internal Server Error", "out of memory\n");
+	fprintf(f, "# TYPE lancre_requests_total counter\n");
+	for (int k = 0; k < M_NROUTES; k++) {
+		for (int s = 0; s < M_NSTATUS; s++) {
+			unsigned long v = atomic_load(&sv->requests[k][s]);
+			if (v > 0)
+				fprintf(f, "lancre_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
+				    route_names[k], status_names[s], v);
+		}
+	}
+	fprintf(f, "# TYPE lancre_ocsp_answers_total counter\n");
+	for (int o = 0; o < 4; o++)
+		fprintf(f, "lancre_ocsp_answers_total{outcome=\"%s\"} %lu\n",
+		    ocsp_outcome_name((enum ocsp_outcome)o), atomic_load(&sv->ocsp_outcomes[o]));
+	held = ocsp_index_count(snap->view.base) +
+	       (snap->view.recent ? ocsp_index_count(snap->view.recent) : 0);
+	fprintf(f, "# TYPE lancre_ocsp_responses gauge\nlancre_ocsp_responses %zu\n", held);
+	fprintf(f, "# TYPE lancre_ocsp_memory_bytes gauge\nlancre_ocsp_memory_bytes %zu\n",
+	    ocsp_index_memory(snap->view.base) +
+		(snap->view.recent ? ocsp_index_memory(snap->view.recent) : 0));
+	fprintf(f, "# TYPE lancre_reloads_total counter\nlancre_reloads_total %lu\n",
+	    atomic_load(&sv->reloads));
+	fprintf(f, "# TYPE lancre_snapshot_age_seconds gauge\nlancre_snapshot_age_seconds %lld\n",
+	    (long long)(now - snap->base_built));
+	fprintf(f, "# TYPE lancre_uptime_seconds gauge\nlancre_uptime_seconds %lld\n",
+	    (long long)(now - sv->started));
+	fclose(f);
+	req->res.status = 200;
+	req->res.reason = "OK";
+	add_header(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("text/plain; version=0.0.4"));
+	send_bytes(req, buf, len);
+	free(buf);
+	return 0;
+}
+
+int
+handle_admin(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct server *sv = ((struct server_handler *)self)->sv;
+
+	if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/healthz")))
+		return send_plain(req, 200, "OK", "ok\n");
+	if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics")))
+		return handle_metrics(sv, req);
+	return send_plain(req, 404, "Not Found", "not found\n");
+}

@@ -1,0 +1,273 @@
+/*
+ * server.c - threads, listeners and reloads of the public server; see
+ * server.h.  Requests themselves are answered in handlers.c.
+ */
+#include "server/server_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ocsp/request.h"
+
+#define SERVER_LISTEN_BACKLOG 4096
+
+struct worker {
+	struct server *sv;
+	int id;
+	int fd, admin_fd; /* admin_fd: -1 except on worker 0 */
+	pthread_t tid;
+};
+
+int
+server_parse_addr(const char *hostport, char *host, size_t host_len, char *port, size_t port_len,
+    struct err *e)
+{
+	const char *colon = strrchr(hostport, ':');
+	const char *h = hostport;
+	size_t hl;
+
+	if (colon == NULL || colon[1] == '\0')
+		return err_set(e, "'%s' is not HOST:PORT", hostport);
+	hl = (size_t)(colon - hostport);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') { /* [::1]:8080 */
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= host_len || strlen(colon + 1) >= port_len)
+		return err_set(e, "'%s' is not HOST:PORT", hostport);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, port_len, "%s", colon + 1);
+	return 0;
+}
+
+/* A listening socket on addr; SO_REUSEPORT so that every loop can have its own. */
+static int
+listen_on(const char *addr, struct err *e)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+	char host[256], port[16];
+	int fd, on = 1, rc;
+
+	if (server_parse_addr(addr, host, sizeof(host), port, sizeof(port), e) != 0)
+		return -1;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return err_set(e, "cannot listen on %s: %s", addr, gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SERVER_LISTEN_BACKLOG) != 0) {
+		err_set(e, "cannot listen on %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	h2o_accept_ctx_t *actx = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	/* Take every pending connection: one wake-up may stand for many. */
+	while ((sock = h2o_evloop_socket_accept(listener)) != NULL)
+		h2o_accept(actx, sock);
+}
+
+static h2o_socket_t *
+watch(h2o_evloop_t *loop, int fd, h2o_accept_ctx_t *actx)
+{
+	h2o_socket_t *s = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+
+	s->data = actx;
+	h2o_socket_read_start(s, on_accept);
+	return s;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *sv = w->sv;
+	h2o_context_t ctx, admin_ctx;
+	h2o_accept_ctx_t actx = {0}, admin_actx = {0};
+	h2o_evloop_t *loop = h2o_evloop_create();
+	h2o_socket_t *ls, *als = NULL;
+
+	h2o_context_init(&ctx, loop, &sv->config);
+	actx.ctx = &ctx;
+	actx.hosts = sv->config.hosts;
+	ls = watch(loop, w->fd, &actx);
+	if (w->admin_fd >= 0) {
+		h2o_context_init(&admin_ctx, loop, &sv->admin_config);
+		admin_actx.ctx = &admin_ctx;
+		admin_actx.hosts = sv->admin_config.hosts;
+		als = watch(loop, w->admin_fd, &admin_actx);
+	}
+	while (!atomic_load(&sv->stopping)) {
+		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
+		atomic_fetch_add_explicit(&sv->quiescent[w->id], 1, memory_order_release);
+	}
+	/* Stop accepting; answer what is in flight for a moment, then leave. */
+	h2o_socket_read_stop(ls);
+	h2o_socket_close(ls);
+	if (als != NULL) {
+		h2o_socket_read_stop(als);
+		h2o_socket_close(als);
+	}
+	for (int i = 0; i < 5; i++)
+		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
+	return NULL;
+}
+
+/* Wait until every loop has gone round since now: nobody can still hold the old snapshot. */
+static void
+wait_quiescent(struct server *sv)
+{
+	uint64_t seen[SERVER_THREADS_MAX];
+	struct timespec ms = {0, 5 * 1000000L};
+
+	for (int i = 0; i < sv->nthreads; i++)
+		seen[i] = atomic_load_explicit(&sv->quiescent[i], memory_order_acquire);
+	for (int i = 0; i < sv->nthreads; i++) {
+		while (atomic_load_explicit(&sv->quiescent[i], memory_order_acquire) == seen[i] &&
+		    !atomic_load(&sv->stopping))
+			nanosleep(&ms, NULL);
+	}
+}
+
+static void
+setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_handler_t *, h2o_req_t *))
+{
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *path;
+	struct server_handler *h;
+
+	h2o_config_init(config);
+	config->server_name = h2o_iovec_init(H2O_STRLIT("lancre"));
+	config->max_request_entity_size = OCSP_REQUEST_MAX; /* larger POST bodies get 413 */
+	config->http1.req_timeout = SERVER_REQ_TIMEOUT_MS;
+	config->http2.idle_timeout = SERVER_IDLE_TIMEOUT_MS;
+	host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	path = h2o_config_register_path(host, "/", 0);
+	h = (struct server_handler *)h2o_create_handler(path, sizeof(*h));
+	h->super.on_req = on_req;
+	h->sv = sv;
+}
+
+static int
+reload(struct server *sv, struct err *e)
+{
+	struct snapshot *cur = atomic_load(&sv->current), *next;
+	int changed;
+
+	next = snapshot_update(sv->store, cur, (int64_t)time(NULL), &changed, e);
+	if (next == NULL)
+		return -1;
+	if (!changed)
+		return 0;
+	atomic_store_explicit(&sv->current, next, memory_order_release);
+	atomic_fetch_add(&sv->reloads, 1);
+	wait_quiescent(sv);
+	snapshot_free(cur);
+	return 0;
+}
+
+static int
+start_workers(struct server *sv, struct worker *w, struct err *e)
+{
+	const struct server_opts *o = sv->opts;
+
+	for (int i = 0; i < sv->nthreads; i++) {
+		w[i] = (struct worker){.sv = sv, .id = i, .fd = -1, .admin_fd = -1};
+		w[i].fd = listen_on(o->listen, e);
+		if (w[i].fd < 0)
+			return -1;
+	}
+	if (o->admin != NULL && o->admin[0] != '\0') {
+		w[0].admin_fd = listen_on(o->admin, e);
+		if (w[0].admin_fd < 0)
+			return err_prefix(e, "admin listener");
+	}
+	return 0;
+}
+
+int
+server_run(struct store *s, const struct conf *c, const struct server_opts *o,
+    volatile sig_atomic_t *stop, struct err *e)
+{
+	static struct server sv; /* h2o keeps pointers into its config for the process lifetime */
+	struct worker w[SERVER_THREADS_MAX];
+	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
+	struct snapshot *first;
+	int changed, started = 0, rc = -1;
+	char failure[ERR_MSG_MAX] = "";
+
+	memset(&sv, 0, sizeof(sv));
+	sv.store = s;
+	sv.conf = c;
+	sv.opts = o;
+	sv.nthreads = o->threads < 1 ? 1 : o->threads > SERVER_THREADS_MAX ? SERVER_THREADS_MAX
+									  : o->threads;
+	sv.started = (int64_t)time(NULL);
+	first = snapshot_update(s, NULL, sv.started, &changed, e);
+	if (first == NULL)
+		return -1;
+	atomic_store(&sv.current, first);
+	for (int i = 0; i < SERVER_THREADS_MAX; i++)
+		w[i].fd = w[i].admin_fd = -1;
+	/* Bind everything before serving anything, so a taken port fails at once. */
+	if (start_workers(&sv, w, e) != 0)
+		goto out;
+	setup_config(&sv.config, &sv, handle_public);
+	setup_config(&sv.admin_config, &sv, handle_admin);
+	for (; started < sv.nthreads; started++) {
+		if (pthread_create(&w[started].tid, NULL, worker_main, &w[started]) != 0) {
+			err_set(e, "cannot start a server thread");
+			goto out;
+		}
+	}
+	if (!o->quiet) {
+		printf("Serving %s (%d threads)%s%s\n", o->listen, sv.nthreads,
+		    o->admin ? ", admin on " : "", o->admin ? o->admin : "");
+		fflush(stdout);
+	}
+	while (!*stop) {
+		nanosleep(&tick, NULL);
+		/* A failed reload keeps serving the current snapshot; say so once per failure. */
+		if (reload(&sv, e) != 0) {
+			if (strcmp(failure, e->msg) != 0)
+				fprintf(stderr, "lancre serve: reload failed, still serving: %s\n",
+				    e->msg);
+			snprintf(failure, sizeof(failure), "%s", e->msg);
+		} else {
+			failure[0] = '\0';
+		}
+	}
+	rc = 0;
+out:
+	atomic_store(&sv.stopping, 1);
+	for (int i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	for (int i = 0; i < sv.nthreads; i++) {
+		if (i >= started && w[i].fd >= 0)
+			close(w[i].fd);
+	}
+	snapshot_free(atomic_load(&sv.current));
+	return rc;
+}

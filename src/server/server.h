@@ -1,0 +1,51 @@
+/*
+ * server.h - the public HTTP server: PRODUCT.md's URLs from pre-signed bytes.
+ *
+ * One h2o event loop per thread, each with its own SO_REUSEPORT listener
+ * (HTTP/1.1 with keep-alive and pipelining, and HTTP/2 over cleartext with
+ * prior knowledge).  Requests are answered from the current snapshot
+ * (snapshot.h); the main thread polls the store every SERVER_RELOAD_MS and
+ * swaps in a new snapshot when anything changed.  An old snapshot is freed
+ * once every loop has gone round since the swap (quiescent-state
+ * reclamation: loops wake at least every SERVER_LOOP_WAKE_MS), so the hot
+ * path takes no lock and no reference count.
+ *
+ * This process never loads a private key: it has no code path to
+ * signer/key.h, and the store holds only signed bytes and key references.
+ */
+#ifndef LANCRE_SERVER_SERVER_H
+#define LANCRE_SERVER_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define SERVER_RELOAD_MS 250
+#define SERVER_LOOP_WAKE_MS 100
+#define SERVER_THREADS_MAX 64
+#define SERVER_REQ_TIMEOUT_MS 10000  /* HTTP/1 request (headers + body) must arrive in time */
+#define SERVER_IDLE_TIMEOUT_MS 30000 /* HTTP/2 idle connections */
+#define SERVER_OCSP_ERROR_MAX_AGE 0  /* malformed/unauthorized answers are not cached */
+#define SERVER_ISSUER_MAX_AGE 86400
+
+struct server_opts {
+	const char *listen; /* HOST:PORT */
+	const char *admin;  /* HOST:PORT, or NULL for none */
+	int threads;
+	int64_t max_age_cap; /* Cache-Control max-age ceiling for OCSP; 0: nextUpdate only */
+	const char *dir;     /* data dir, for operator-provided about pages */
+	int quiet;
+};
+
+/* Bind, serve until *stop becomes non-zero, then return 0 (or -1 on a setup error). */
+int server_run(struct store *s, const struct conf *c, const struct server_opts *o,
+    volatile sig_atomic_t *stop, struct err *e);
+
+/* Split "HOST:PORT" ("[::1]:80" for IPv6) for bind(). */
+int server_parse_addr(const char *hostport, char *host, size_t host_len, char *port,
+    size_t port_len, struct err *e);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * server_int.h - what server.c (threads, listeners, reloads) and handlers.c
+ * (answering requests) share.  Not for use outside src/server/.
+ */
+#ifndef LANCRE_SERVER_SERVER_INT_H
+#define LANCRE_SERVER_SERVER_INT_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include <stdatomic.h>
+
+#include "server/route.h"
+#include "server/server.h"
+#include "server/snapshot.h"
+
+enum metric_status { M_200, M_304, M_400, M_404, M_405, M_413, M_500, M_NSTATUS };
+#define M_NROUTES (ROUTE_ABOUT + 1)
+
+struct server {
+	struct store *store;
+	const struct conf *conf;
+	const struct server_opts *opts;
+	_Atomic(struct snapshot *) current;
+	atomic_int stopping;
+	int nthreads;
+	/* Quiescent-state counters, one per loop: bumped every time a loop goes round. */
+	_Atomic uint64_t quiescent[SERVER_THREADS_MAX];
+	h2o_globalconf_t config, admin_config;
+	/* Metrics. */
+	atomic_ulong requests[M_NROUTES][M_NSTATUS];
+	atomic_ulong ocsp_outcomes[4]; /* by enum ocsp_outcome */
+	atomic_ulong reloads;
+	int64_t started;
+};
+
+struct server_handler {
+	h2o_handler_t super;
+	struct server *sv;
+};
+
+/* Request handlers (handlers.c). */
+int handle_public(h2o_handler_t *self, h2o_req_t *req);
+int handle_admin(h2o_handler_t *self, h2o_req_t *req);
+
+#endif

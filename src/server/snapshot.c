@@ -1,0 +1,169 @@
+/*
+ * snapshot.c - see snapshot.h.
+ */
+#include "server/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "ocsp/index.h"
+#include "pki/cert.h"
+#include "pki/issuer.h"
+
+static void
+base_release(struct shared_index *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+		ocsp_index_free(b->ix);
+		free(b);
+	}
+}
+
+void
+snapshot_free(struct snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	base_release(snap->base);
+	ocsp_index_free(snap->recent);
+	for (size_t i = 0; i < snap->nissuers; i++) {
+		free(snap->issuers[i].der);
+		free(snap->issuers[i].pem);
+	}
+	free(snap->issuers);
+	free(snap);
+}
+
+const struct snapshot_issuer *
+snapshot_issuer(const struct snapshot *snap, const char *name)
+{
+	for (size_t i = 0; i < snap->nissuers; i++) {
+		if (strcmp(snap->issuers[i].name, name) == 0)
+			return &snap->issuers[i];
+	}
+	return NULL;
+}
+
+static uint64_t
+bytes_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int
+load_issuers(struct store *s, struct snapshot *snap, struct err *e)
+{
+	struct issuer_set set;
+	BIO *b = NULL;
+	char *data;
+	long len;
+
+	if (issuer_set_load(s, &set, e) != 0)
+		return -1;
+	snap->issuers = calloc(set.n ? set.n : 1, sizeof(*snap->issuers));
+	if (snap->issuers == NULL)
+		goto nomem;
+	for (size_t i = 0; i < set.n; i++) {
+		struct snapshot_issuer *si = &snap->issuers[snap->nissuers];
+		snprintf(si->name, sizeof(si->name), "%s", set.v[i].rec.name);
+		si->der = malloc(set.v[i].rec.cert_len);
+		b = BIO_new(BIO_s_mem());
+		if (si->der == NULL || b == NULL || PEM_write_bio_X509(b, set.v[i].cert) != 1)
+			goto nomem;
+		snap->nissuers++;
+		memcpy(si->der, set.v[i].rec.cert_der, set.v[i].rec.cert_len);
+		si->der_len = set.v[i].rec.cert_len;
+		len = BIO_get_mem_data(b, &data);
+		si->pem = malloc((size_t)len);
+		if (si->pem == NULL)
+			goto nomem;
+		memcpy(si->pem, data, (size_t)len);
+		si->pem_len = (size_t)len;
+		si->etag = bytes_hash(si->der, si->der_len);
+		cert_time(X509_get0_notBefore(set.v[i].cert), &si->last_modified);
+		BIO_free(b);
+		b = NULL;
+	}
+	issuer_set_free(&set);
+	return 0;
+nomem:
+	BIO_free(b);
+	issuer_set_free(&set);
+	return err_set(e, "out of memory");
+}
+
+static struct ocsp_index *
+load_index(struct store *s, int64_t after_seq, struct err *e)
+{
+	struct ocsp_index *ix = ocsp_index_new(e);
+
+	if (ix != NULL && ocsp_index_load(ix, s, after_seq, e) != 0) {
+		ocsp_index_free(ix);
+		return NULL;
+	}
+	return ix;
+}
+
+struct snapshot *
+snapshot_update(struct store *s, struct snapshot *prev, int64_t now, int *changed,
+    struct err *e)
+{
+	struct snapshot *snap;
+	int64_t ocsp_seq, issuer_seq;
+	int full;
+
+	*changed = 0;
+	if (store_seq(s, "ocsp_seq", &ocsp_seq, e) != 0 ||
+	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0)
+		return NULL;
+	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
+	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE)
+		return prev;
+	full = prev == NULL || prev->issuer_seq != issuer_seq ||
+	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
+	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX);
+	snap = calloc(1, sizeof(*snap));
+	if (snap == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	snap->ocsp_seq = ocsp_seq;
+	snap->issuer_seq = issuer_seq;
+	if (load_issuers(s, snap, e) != 0)
+		goto fail;
+	if (full) {
+		/* Read the sequence first: anything written during the load lands in recent. */
+		snap->base = calloc(1, sizeof(*snap->base));
+		if (snap->base == NULL) {
+			err_set(e, "out of memory");
+			goto fail;
+		}
+		atomic_init(&snap->base->refs, 1);
+		snap->base->ix = load_index(s, 0, e);
+		if (snap->base->ix == NULL)
+			goto fail;
+		snap->base_seq = ocsp_seq;
+		snap->base_built = now;
+	} else {
+		snap->base = prev->base;
+		atomic_fetch_add(&snap->base->refs, 1);
+		snap->base_seq = prev->base_seq;
+		snap->base_built = prev->base_built;
+		snap->recent = load_index(s, snap->base_seq, e);
+		if (snap->recent == NULL)
+			goto fail;
+	}
+	snap->view.base = snap->base->ix;
+	snap->view.recent = snap->recent;
+	*changed = 1;
+	return snap;
+fail:
+	snapshot_free(snap);
+	return NULL;
+}

@@ -1,0 +1,67 @@
+/*
+ * snapshot.h - everything the public server serves, as one immutable object.
+ *
+ * A snapshot holds the OCSP responses (a large base index plus a small index
+ * of what changed since the base was built, see ocsp_view) and each issuer's
+ * certificate in DER and PEM.  Snapshots are never modified: the server
+ * builds a new one beside the current one and swaps a pointer, so requests
+ * never wait for a reload and never see half of one.
+ *
+ * The base index is the expensive part (millions of responses), so a new
+ * snapshot normally shares its predecessor's base and only rebuilds the
+ * recent layer; the base is rebuilt when issuers change, when the recent
+ * layer grows past SNAPSHOT_RECENT_MAX, or every SNAPSHOT_BASE_MAX_AGE (which
+ * also drops responses the signer purged).
+ */
+#ifndef LANCRE_SERVER_SNAPSHOT_H
+#define LANCRE_SERVER_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ocsp/answer.h"
+#include "store/store.h"
+#include "util/err.h"
+
+#define SNAPSHOT_RECENT_MAX 100000
+#define SNAPSHOT_BASE_MAX_AGE 3600
+
+struct snapshot_issuer {
+	char name[STORE_ISSUER_NAME_MAX + 1];
+	uint8_t *der;
+	size_t der_len;
+	char *pem;
+	size_t pem_len;
+	uint64_t etag;
+	int64_t last_modified; /* the certificate's notBefore */
+};
+
+struct shared_index {
+	struct ocsp_index *ix;
+	atomic_int refs;
+};
+
+struct snapshot {
+	struct shared_index *base;
+	struct ocsp_index *recent; /* may be NULL */
+	struct ocsp_view view;
+	struct snapshot_issuer *issuers;
+	size_t nissuers;
+	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
+	int64_t base_built; /* when (seconds) */
+	int64_t ocsp_seq, issuer_seq;
+};
+
+/*
+ * The next snapshot after prev (NULL: the first), or prev itself when the
+ * store has not changed (*changed = 0).  now drives the base's age.
+ */
+struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, int64_t now,
+    int *changed, struct err *e);
+
+void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base reference */
+
+const struct snapshot_issuer *snapshot_issuer(const struct snapshot *snap, const char *name);
+
+#endif
