@@ -9,7 +9,7 @@ set -eu
 build="build-essential pkg-config libssl-dev libsqlite3-dev libinih-dev openssl"
 test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
 libengine-pkcs11-openssl softhsm2"
-bench_pkgs="$build hyperfine time"
+bench_pkgs="$build time sqlite3"
 
 list=0
 if [ "${1:-}" = --list ]; then

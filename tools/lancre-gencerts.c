@@ -30,10 +30,12 @@
  * store's own rule).  URLs differ in length between shards, so there is one
  * template per shard, chosen from the serial.  Templates are read-only once
  * built; each worker has its own signing context, scratch TBS and output
- * buffer, and handles a contiguous range of indexes.  Full buffers are
- * appended to the output under a mutex, so the order of certificates in the
- * file is not the order of their indexes (nothing depends on it).  The file is
- * written under a temporary name and renamed when complete.
+ * buffer, and takes indexes in blocks from a shared atomic counter, so that a
+ * core slowed by a neighbour does not leave the others waiting at the end.
+ * Full buffers are appended to the output under a mutex, so the order of
+ * certificates in the file is not the order of their indexes (nothing depends
+ * on it).  The file is written under a temporary name and renamed when
+ * complete.  A summary line (count, seconds, certificates/s) goes to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +43,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +70,13 @@
 #define GEN_SERIAL_LEN 16
 #define GEN_COUNT_MAX 100000000ULL /* 100M certificates, ~50 GB of DER */
 #define GEN_THREADS_MAX 256
-#define GEN_FILE_MAX (1 << 20)      /* issuer certificate and key files */
-#define GEN_OUTBUF (4 << 20)        /* bytes a worker collects before one write */
-#define GEN_ALG_MAX 128             /* signatureAlgorithm DER */
+#define GEN_FILE_MAX (1 << 20) /* issuer certificate and key files */
+#define GEN_OUTBUF (4 << 20)   /* bytes a worker collects before one write */
+#define GEN_ALG_MAX 128        /* signatureAlgorithm DER */
 #define GEN_LEAF_DAYS_BEFORE 1
 #define GEN_LEAF_DAYS_AFTER 90
-#define GEN_PEM_LINE 48             /* DER bytes per 64-character base64 line */
+#define GEN_PEM_LINE 48        /* DER bytes per 64-character base64 line */
+#define GEN_BLOCK 1024         /* indexes a worker takes from the counter at once */
 
 static const char gen_usage_text[] =
     "usage: lancre-gencerts --issuer-cert CERT.pem --issuer-key KEY.pem --count N\n"
@@ -80,7 +85,10 @@ static const char gen_usage_text[] =
     "Write N leaf certificates signed by the issuer to FILE (DER back to back, or\n"
     "PEM blocks), for benchmarks and tests.  With --crl-url-prefix each certificate\n"
     "gets the CRL Distribution Point PREFIX<n>.crl, n = serial mod shards + 1.\n"
-    "  --threads T   signing threads (default: the CPUs available)\n";
+    "  --threads T   signing threads (default: the CPUs available)\n"
+    "  --format F    der (default) or pem\n"
+    "The subject key, name and validity (now - 1 day to now + 90 days) are fixed;\n"
+    "serials are 16 random-looking bytes, unique within a run.\n";
 
 /* One leaf template: its TBSCertificate DER and where the serial's content bytes are. */
 struct gen_tmpl {
@@ -105,6 +113,10 @@ struct gen {
 	uint64_t serial_key;
 	int pem;
 
+	/* Work: the next index to hand out, and the end. */
+	_Atomic uint64_t next;
+	uint64_t count;
+
 	/* Output, shared under lock. */
 	pthread_mutex_t lock;
 	int fd;
@@ -113,7 +125,6 @@ struct gen {
 
 struct gen_worker {
 	struct gen *g;
-	uint64_t first, last; /* indexes [first, last) */
 	pthread_t tid;
 	int started;
 	int failed;
@@ -139,7 +150,7 @@ gen_serial(const struct gen *g, uint64_t index, uint8_t out[GEN_SERIAL_LEN])
 		out[8 + i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-/* DER length octets for len at p; returns how many were written (at most 5). */
+/* DER length octets for len at p; returns how many were written (at most 1 + sizeof(size_t)). */
 static size_t
 der_put_len(uint8_t *p, size_t len)
 {
@@ -161,7 +172,7 @@ der_put_len(uint8_t *p, size_t len)
 static size_t
 der_hdr_size(size_t len)
 {
-	uint8_t tmp[8];
+	uint8_t tmp[1 + sizeof(size_t)];
 
 	return 1 + der_put_len(tmp, len);
 }
@@ -218,7 +229,7 @@ gen_find_serial(const uint8_t *tbs, size_t len, const uint8_t *serial, size_t *o
 	return 0;
 }
 
-/* Build the template for one CRL shard (0: no CRL Distribution Point). */
+/* Build the template for one CRL shard (no CRL Distribution Point when crl_prefix is NULL). */
 static int
 gen_tmpl_build(struct gen *g, struct gen_tmpl *t, EVP_PKEY *leaf_key, const char *ocsp,
     const char *ca_issuers, const char *crl_prefix, int shard, int64_t now, struct err *e)
@@ -448,6 +459,7 @@ gen_worker_main(void *arg)
 	struct err e;
 	size_t cap = GEN_OUTBUF, used = 0, need = gen_out_max(g), n;
 	uint8_t *buf = NULL, *der = NULL;
+	uint64_t i, end;
 
 	if (cap < 2 * need)
 		cap = 2 * need;
@@ -459,22 +471,25 @@ gen_worker_main(void *arg)
 		err_set(&e, "out of memory");
 		goto fail;
 	}
-	for (uint64_t i = w->first; i < w->last; i++) {
-		if (cap - used < need) {
-			if (gen_flush(g, buf, used) != 0) {
-				err_set(&e, "write failed");
-				goto fail;
+	while ((i = atomic_fetch_add(&g->next, GEN_BLOCK)) < g->count) {
+		end = g->count - i < GEN_BLOCK ? g->count : i + GEN_BLOCK;
+		for (; i < end; i++) {
+			if (cap - used < need) {
+				if (gen_flush(g, buf, used) != 0) {
+					err_set(&e, "write failed");
+					goto fail;
+				}
+				used = 0;
 			}
-			used = 0;
-		}
-		if (g->pem) {
-			if ((n = gen_cert(g, &s, i, der, &e)) == 0)
-				goto fail;
-			used += gen_pem(der, n, buf + used);
-		} else {
-			if ((n = gen_cert(g, &s, i, buf + used, &e)) == 0)
-				goto fail;
-			used += n;
+			if (g->pem) {
+				if ((n = gen_cert(g, &s, i, der, &e)) == 0)
+					goto fail;
+				used += gen_pem(der, n, buf + used);
+			} else {
+				if ((n = gen_cert(g, &s, i, buf + used, &e)) == 0)
+					goto fail;
+				used += n;
+			}
 		}
 	}
 	if (used > 0 && gen_flush(g, buf, used) != 0) {
@@ -486,6 +501,8 @@ gen_worker_main(void *arg)
 	free(der);
 	return NULL;
 fail:
+	/* Stop the others early: nothing more will be handed out. */
+	atomic_store(&g->next, g->count);
 	w->failed = 1;
 	memcpy(w->why, e.msg, sizeof(w->why));
 	gen_signer_free(&s);
@@ -602,10 +619,18 @@ gen_parse_num(const char *s, unsigned long long min, unsigned long long max,
 	return 0;
 }
 
+static int gen_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int
-gen_usage(const char *msg)
+gen_usage(const char *fmt, ...)
 {
-	fprintf(stderr, "lancre-gencerts: %s\n%s", msg, gen_usage_text);
+	va_list ap;
+
+	fputs("lancre-gencerts: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", gen_usage_text);
 	return EXIT_USAGE;
 }
 
@@ -647,7 +672,8 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'n':
 			if (gen_parse_num(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
-				return gen_usage("--count must be between 1 and 100000000");
+				return gen_usage("--count must be between 1 and %llu",
+				    GEN_COUNT_MAX);
 			have_count = 1;
 			break;
 		case 'o':
@@ -655,7 +681,8 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 't':
 			if (gen_parse_num(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
-				return gen_usage("--threads must be between 1 and 256");
+				return gen_usage("--threads must be between 1 and %d",
+				    GEN_THREADS_MAX);
 			break;
 		case 'f':
 			if (strcmp(optarg, "der") == 0)
@@ -676,7 +703,8 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 's':
 			if (gen_parse_num(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
-				return gen_usage("--crl-shards must be between 1 and 65536");
+				return gen_usage("--crl-shards must be between 1 and %d",
+				    CONF_CRL_SHARDS_MAX);
 			break;
 		case 'h':
 			fputs(gen_usage_text, stdout);
@@ -759,11 +787,10 @@ gen_run(struct gen *g, unsigned long long count, int nthreads, struct err *e)
 
 	if (w == NULL)
 		return err_set(e, "out of memory");
-	for (int t = 0; t < nthreads; t++) {
+	atomic_init(&g->next, 0);
+	g->count = count;
+	for (int t = 0; t < nthreads; t++)
 		w[t].g = g;
-		w[t].first = count * (uint64_t)t / (uint64_t)nthreads;
-		w[t].last = count * (uint64_t)(t + 1) / (uint64_t)nthreads;
-	}
 	/* Workers 1..n-1 on threads, worker 0 here; one that cannot start runs inline. */
 	for (int t = 1; t < nthreads; t++)
 		w[t].started = pthread_create(&w[t].tid, NULL, gen_worker_main, &w[t]) == 0;

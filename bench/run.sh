@@ -1,0 +1,50 @@
+#!/bin/bash
+# bench/run.sh BUILD_DIR - run every benchmark (bench/*.sh but this one) and
+# print their results; `make bench` calls this.
+#
+# The convention for a benchmark script: it takes BUILD_DIR as its only
+# argument, writes progress to stderr and only its result lines to stdout,
+# keeps its work files under bench/out/ and removes them, and exits non-zero
+# when something failed (not when it was merely slow).  Environment variables
+# (N, RUNS, ...) pass through to every script.
+#
+# Progress shows as it happens; the results are printed again together at the
+# end and kept in bench/out/results-<UTC time>.txt.  Exit status 1 if any
+# benchmark failed.
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$here/out"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+results=$here/out/results-$stamp.txt
+failed=0
+
+{
+	echo "# lancre benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores"
+	echo "# $(git -C "$here/.." describe --always --dirty 2>/dev/null || echo 'no git')"
+} >"$results"
+
+for script in "$here"/*.sh; do
+	name=$(basename "$script" .sh)
+	[ "$name" = run ] && continue
+	echo "== $name" >&2
+	out=$(mktemp)
+	if "$script" "$build" | tee "$out"; then
+		status=ok
+	else
+		status=FAILED
+		failed=1
+	fi
+	{
+		echo "== $name ($status)"
+		cat "$out"
+	} >>"$results"
+	rm -f "$out"
+done
+
+echo
+echo "== results (also in bench/out/$(basename "$results"))"
+grep -v '^#' "$results"
+exit "$failed"
