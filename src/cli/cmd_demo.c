@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "cli/cli.h"
+#include "cli/serving.h"
 #include "intake/intake.h"
 #include "intake/issuer_add.h"
 #include "intake/revoke.h"
@@ -31,6 +32,7 @@
 #include "pki/reason.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
+#include "signer/signer.h"
 #include "util/fsutil.h"
 
 #define DEMO_DIR "lancre-demo"
@@ -40,13 +42,17 @@
 #define DEMO_DOMAIN "demo.lancre.test"
 
 static const char usage_text[] =
-    "usage: lancre demo [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--leaves N]\n\n"
+    "usage: lancre demo [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--leaves N]\n"
+    "                   [--no-serve]\n\n"
     "Create a demo CA universe in DIR (default ./lancre-demo): a root CA, an ECDSA\n"
     "P-256 intermediate (e1), an RSA-2048 intermediate (r1) and N leaf certificates\n"
     "(default 1000) whose OCSP, caIssuers and CRL URLs point at HOST:PORT (default\n"
     "127.0.0.1:8080), a tenth of them revoked.  Every certificate is also written\n"
     "as PEM under DIR/certs/, with a TLS certificate for localhost (localhost.pem,\n"
-    "localhost.key, localhost-chain.pem).  Run again on the same DIR, it reuses it.\n";
+    "localhost.key, localhost-chain.pem).  Run again on the same DIR, it reuses it.\n\n"
+    "Then it pre-signs every OCSP response and serves them, with the signer running\n"
+    "beside the server (like `lancre run`), until SIGINT or SIGTERM.\n"
+    "  --no-serve   create (or reuse) and pre-sign, then exit\n";
 
 /* The reasons the demo revokes with, in turn. */
 static const int demo_reasons[] = {
@@ -357,35 +363,74 @@ remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 }
 
 static void
-summary(const char *dir)
+summary(struct cli_dir *d)
 {
-	struct cli_dir d;
+	const char *dir = d->path;
 	struct err e;
 	int64_t total = 0, revoked = 0;
-	char ocsp[URL_MAX], crl[URL_MAX], ca[URL_MAX];
+	char ocsp[URL_MAX], crl[URL_MAX], ca[URL_MAX], admin[CONF_STR_MAX];
+	const char *colon = strrchr(d->conf.listen, ':');
 
-	if (cli_dir_open(&d, dir, &e) != 0 ||
-	    store_cert_count(d.store, 0, &total, &revoked, &e) != 0) {
-		cli_dir_close(&d);
+	if (store_cert_count(d->store, 0, &total, &revoked, &e) != 0) {
 		fprintf(stderr, "lancre demo: %s\n", e.msg);
 		return;
 	}
-	urls_ocsp(&d.conf, "e1", ocsp, sizeof(ocsp));
-	urls_ca_issuers(&d.conf, "e1", ca, sizeof(ca));
-	urls_crl_shard(&d.conf, "e1", 1, crl, sizeof(crl));
+	urls_ocsp(&d->conf, "e1", ocsp, sizeof(ocsp));
+	urls_ca_issuers(&d->conf, "e1", ca, sizeof(ca));
+	urls_crl_shard(&d->conf, "e1", 1, crl, sizeof(crl));
+	if (d->conf.admin[0] != '\0')
+		snprintf(admin, sizeof(admin), "%s", d->conf.admin);
+	else
+		snprintf(admin, sizeof(admin), "127.0.0.1:%ld",
+		    colon != NULL ? strtol(colon + 1, NULL, 10) + 1 : 8081);
 	printf("Demo CA universe in %s:\n"
 	       "  issuers     root, e1 (ECDSA P-256), r1 (RSA-2048)   see: lancre issuer list -d %s\n"
 	       "  leaves      %lld certificates, %lld revoked         PEM files in %s/certs/\n"
 	       "  TLS         %s/certs/localhost.pem, localhost.key, localhost-chain.pem\n\n"
-	       "URLs in the certificates (served by `lancre serve -d %s`):\n"
-	       "  OCSP        %s\n  caIssuers   %s\n  CRL         %s\n\n"
-	       "Try:\n"
-	       "  lancre status -d %s %s/certs/localhost.pem\n"
+	       "URLs in the certificates:\n"
+	       "  OCSP        %s\n  caIssuers   %s\n  CRL         %s\n"
+	       "  admin       http://%s/metrics\n\n"
+	       "Try, while it serves:\n"
+	       "  openssl ocsp -issuer %s/certs/e1.pem -cert %s/certs/localhost.pem -url %s \\\n"
+	       "      -CAfile %s/certs/root.pem\n"
+	       "  curl -s %s | openssl x509 -inform DER -noout -subject\n"
 	       "  lancre revoke -d %s --reason keyCompromise %s/certs/localhost.pem\n"
-	       "  openssl x509 -noout -text -in %s/certs/localhost.pem\n",
-	    dir, dir, (long long)total, (long long)revoked, dir, dir, dir, ocsp, ca, crl, dir, dir,
-	    dir, dir, dir);
+	       "  lancre status -d %s %s/certs/localhost.pem\n",
+	    dir, dir, (long long)total, (long long)revoked, dir, dir, ocsp, ca, crl, admin, dir,
+	    dir, ocsp, dir, ca, dir, dir, dir, dir);
+}
+
+/* Pre-sign everything, print what there is, then serve it (signer beside) unless told not to. */
+static int
+finish(const char *dir, int no_serve, const struct serving *serve)
+{
+	struct signer_stats st = {0};
+	struct signer *sg;
+	struct cli_dir d;
+	struct err e;
+	int rc;
+
+	if (cli_dir_open(&d, dir, &e) != 0)
+		return cli_fail("demo", &e);
+	sg = signer_new(d.store, &d.conf, d.path, cli_cpus(), &e);
+	if (sg == NULL || signer_pass(sg, (int64_t)time(NULL), &st, &e) != 0) {
+		signer_free(sg);
+		cli_dir_close(&d);
+		return cli_fail("demo", &e);
+	}
+	signer_free(sg);
+	summary(&d);
+	if (no_serve) {
+		cli_dir_close(&d);
+		return EXIT_OK;
+	}
+	printf("\nServing until Ctrl-C...\n");
+	fflush(stdout);
+	struct serving o = *serve;
+	o.with_signer = 1;
+	rc = serving_run(&d, &o, "demo");
 	cli_dir_close(&d);
+	return rc;
 }
 
 int
@@ -394,9 +439,12 @@ cmd_demo(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
 	    {"admin", required_argument, NULL, 'a'},  {"leaves", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"no-serve", no_argument, NULL, 'N'},     {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct demo d = {.dir = NULL, .nleaves = DEMO_LEAVES};
+	struct serving serve = {0};
+	int no_serve = 0;
 	const char *dir = DEMO_DIR;
 	char partial[PATH_MAX], conf[PATH_MAX];
 	struct err e;
@@ -411,9 +459,14 @@ cmd_demo(int argc, char **argv)
 			break;
 		case 'l':
 			snprintf(d.conf.listen, sizeof(d.conf.listen), "%s", optarg);
+			serve.listen = optarg;
 			break;
 		case 'a':
 			snprintf(d.conf.admin, sizeof(d.conf.admin), "%s", optarg);
+			serve.admin = optarg;
+			break;
+		case 'N':
+			no_serve = 1;
 			break;
 		case 'n':
 			d.nleaves = (int)strtol(optarg, &end, 10);
@@ -434,8 +487,7 @@ cmd_demo(int argc, char **argv)
 	snprintf(conf, sizeof(conf), "%s/%s", dir, CONF_FILE);
 	if (fs_exists(conf)) {
 		printf("Reusing the demo in %s.\n\n", dir);
-		summary(dir);
-		return EXIT_OK;
+		return finish(dir, no_serve, &serve);
 	}
 	if (fs_exists(dir)) {
 		err_set(&e, "%s exists but is not a lancre data directory; choose another -d", dir);
@@ -465,6 +517,5 @@ cmd_demo(int argc, char **argv)
 		return cli_fail("demo", &e);
 	}
 	putchar('\n');
-	summary(dir);
-	return EXIT_OK;
+	return finish(dir, no_serve, &serve);
 }

@@ -22,7 +22,6 @@
 #include "signer/signer.h"
 
 static volatile sig_atomic_t stop;
-static volatile sig_atomic_t child_died;
 
 static void
 on_stop(int sig)
@@ -35,7 +34,6 @@ static void
 on_child(int sig)
 {
 	(void)sig;
-	child_died = 1;
 	stop = 1;
 }
 
@@ -121,7 +119,8 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 		kill(child, SIGTERM);
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
-		if (child_died && rc == 0) {
+		/* A signer stopped by our SIGTERM (or the terminal's SIGINT) exits 0. */
+		if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 			err_set(&e, "the signer process stopped (status %d); stopping the server",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 			rc = -1;

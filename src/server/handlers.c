@@ -308,6 +308,8 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 
 	route_request(req->authority.base, req->authority.len, req->path.base, req->path.len,
 	    sv->conf->domain, &r);
+	if (r.kind == ROUTE_OCSP_ROOT && is_method(req, "POST"))
+		r.kind = ROUTE_OCSP; /* POST / on an OCSP host is a request */
 	if (r.kind == ROUTE_OCSP)
 		return handle_ocsp(sv, snap, req, &r);
 	if (!is_method(req, "GET") && !is_method(req, "HEAD"))

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$T/demo
-expect 0 "the demo builds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080
+expect 0 "the demo builds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080 --no-serve
 has "$OUT" 'http://127.0.0.1:18080/ocsp' "it prints the OCSP URL"
 C=$D/certs
 for f in root.pem e1.pem r1.pem localhost.pem localhost.key localhost-chain.pem; do
@@ -65,21 +65,21 @@ has "$OUT" '^reason: keyCompromise$' "for keyCompromise"
 
 # A second run reuses the directory.
 before=$(sha256sum "$D/lancre.db" "$C/root.pem" | sha256sum)
-expect 0 "a second run succeeds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080
+expect 0 "a second run succeeds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080 --no-serve
 has "$OUT" 'Reusing the demo' "and says it reuses the directory"
 same "and changes nothing" "$(sha256sum "$D/lancre.db" "$C/root.pem" | sha256sum)" "$before"
 
 # A directory that is something else is not touched.
 mkdir -p "$T/other" && echo keep >"$T/other/file"
-expect 1 "a non-demo directory is refused" "$LANCRE" demo -d "$T/other"
+expect 1 "a non-demo directory is refused" "$LANCRE" demo -d "$T/other" --no-serve
 same "and left alone" "$(cat "$T/other/file")" keep
 # An interrupted run leaves no DIR, only DIR.partial, which the next run replaces.
-"$LANCRE" demo -d "$T/killed" --leaves 200000 >/dev/null 2>&1 &
+"$LANCRE" demo -d "$T/killed" --leaves 200000 --no-serve >/dev/null 2>&1 &
 pid=$!
 sleep 1.5
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 if [ ! -e "$T/killed" ]; then ok "a killed demo leaves no half-made directory"; else not_ok "a killed demo leaves no half-made directory"; fi
-expect 0 "the next run completes" "$LANCRE" demo -d "$T/killed" --leaves 20
+expect 0 "the next run completes" "$LANCRE" demo -d "$T/killed" --leaves 20 --no-serve
 same "with the requested leaves (+ localhost)" "$(sqlite3 "$T/killed/lancre.db" 'select count(*) from certificates')" 21
 if [ ! -e "$T/killed.partial" ]; then ok "and the partial directory is gone"; else not_ok "and the partial directory is gone"; fi

@@ -118,3 +118,18 @@ cert = (x509.CertificateBuilder()
 open(f'{t}/{name}.pem', 'wb').write(cert.public_bytes(serialization.Encoding.PEM))
 PYEOF
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL [SECONDS]: until URL answers (any status), or fail after SECONDS (default 10).
+wait_http() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20))); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}

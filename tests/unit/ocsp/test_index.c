@@ -153,10 +153,11 @@ test_answer_outcomes(void **state)
 	(void)state;
 	ix = ocsp_index_new(&e);
 	assert_int_equal(ocsp_index_add_issuer(ix, 1, a.cert, &e), 0);
-	ocsp_answer_der(ix, (const uint8_t *)"junk", 4, 0, &ans);
+	struct ocsp_view view = {NULL, ix};
+	ocsp_answer_der(&view, (const uint8_t *)"junk", 4, 0, &ans);
 	assert_int_equal(ans.outcome, OCSP_OUT_MALFORMED);
 	assert_memory_equal(ans.der, malformed, sizeof(malformed));
-	ocsp_answer_get(ix, "not base64!", 11, 0, &ans);
+	ocsp_answer_get(&view, "not base64!", 11, 0, &ans);
 	assert_int_equal(ans.outcome, OCSP_OUT_MALFORMED);
 	assert_string_equal(ocsp_outcome_name(OCSP_OUT_UNAUTHORIZED), "unauthorized");
 	assert_string_equal(ocsp_outcome_name(OCSP_OUT_TRY_LATER), "tryLater");

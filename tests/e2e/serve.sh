@@ -1,0 +1,149 @@
+#!/bin/bash
+# The public server end to end: the demo served by `lancre run`, queried with
+# openssl ocsp -url (the URL in each certificate), curl for issuer
+# certificates, headers, 304, HEAD, limits, host routing, h2c; a revocation
+# served within 2 seconds; no key in the serving process.
+. "$(dirname "$0")/lib.sh"
+
+P=$(free_port)
+A=$(free_port)
+D=$T/demo
+"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" --no-serve >/dev/null
+C=$D/certs
+printf '\n[urls]\ndomain = pki.test\n' >>"$D/lancre.conf" # host-form routing too
+"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" >"$T/run.log" 2>&1 &
+run_pid=$!
+if wait_http "http://127.0.0.1:$A/healthz"; then ok "lancre run starts and answers /healthz"; else not_ok "lancre run starts"; cat "$T/run.log"; fi
+B="http://127.0.0.1:$P"
+
+# Every demo leaf, through the OCSP URL in the certificate, as openssl sees it.
+sqlite3 "$D/lancre.db" "select lower(hex(c.serial)), i.name, c.status from certificates c join issuers i on i.id = c.issuer_id where c.serial != (select serial from certificates where id = (select max(id) from certificates))" >"$T/expected"
+wrong=0
+checked=0
+while IFS='|' read -r serial issuer status; do
+	f=$C/leaf-$serial.pem
+	[ -f "$f" ] || continue
+	url=$(openssl x509 -in "$f" -noout -ocsp_uri)
+	got=$(openssl ocsp -issuer "$C/$issuer.pem" -cert "$f" -url "$url" -CAfile "$C/root.pem" 2>&1)
+	want=$([ "$status" = 1 ] && echo revoked || echo good)
+	if ! printf '%s' "$got" | grep -q "Response verify OK" || ! printf '%s' "$got" | grep -q ": $want\$"; then
+		wrong=$((wrong + 1))
+		[ $wrong -le 3 ] && printf '%s\n' "$got" | sed 's/^/#   /' | head -5
+	fi
+	checked=$((checked + 1))
+done <"$T/expected"
+if [ "$checked" -ge 1000 ] && [ "$wrong" -eq 0 ]; then ok "openssl ocsp -url gets good/revoked right for all $checked demo leaves"; else not_ok "openssl ocsp -url: $wrong of $checked wrong"; fi
+
+# Issuer certificates by their caIssuers URL.
+for ca in e1 r1; do
+	leaf=$(grep "|$ca|" "$T/expected" | head -1 | cut -d'|' -f1)
+	url=$(openssl x509 -in "$C/leaf-$leaf.pem" -noout -text | sed -n 's/.*CA Issuers - URI://p')
+	run curl -s -D "$T/h" -o "$T/$ca.der" "$url"
+	has "$T/h" '^content-type: application/pkix-cert' "$ca: caIssuers answers application/pkix-cert"
+	expect 0 "$ca: the DER is the issuer certificate" sh -c "openssl x509 -inform DER -in '$T/$ca.der' -noout -subject | grep -q 'CN = lancre demo $(echo $ca | tr a-z A-Z)'"
+done
+run curl -s "$B/issuer/e1.pem"
+has "$OUT" '^-----BEGIN CERTIFICATE-----' "/issuer/e1.pem is PEM"
+run curl -s -o /dev/null -w '%{http_code}' "$B/issuer/nope"
+same "an unknown issuer is 404" "$(cat "$OUT")" 404
+
+# OCSP headers (RFC 5019), 304, HEAD, POST, limits.
+leaf=$(grep '|e1|0$' "$T/expected" | head -1 | cut -d'|' -f1)
+openssl ocsp -issuer "$C/e1.pem" -cert "$C/leaf-$leaf.pem" -no_nonce -reqout "$T/req.der" 2>/dev/null
+b64=$(base64 -w0 "$T/req.der")
+enc=$(printf %s "$b64" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+run curl -s -D "$T/h" -o "$T/get.der" "$B/ocsp/$enc"
+has "$T/h" '^HTTP/1.1 200' "GET /ocsp/<b64> is 200"
+has "$T/h" '^content-type: application/ocsp-response' "with application/ocsp-response"
+has "$T/h" '^cache-control: max-age=[0-9]+, public, no-transform, must-revalidate' "Cache-Control as RFC 5019 asks"
+has "$T/h" '^last-modified: ' "Last-Modified"
+has "$T/h" '^expires: ' "Expires"
+has "$T/h" '^etag: "[0-9a-f]{16}"' "ETag"
+has "$T/h" '^Content-Length: [0-9]+' "Content-Length"
+maxage=$(sed -n 's/^cache-control: max-age=\([0-9]*\),.*/\1/p' "$T/h")
+next=$(openssl ocsp -respin "$T/get.der" -resp_text -noverify 2>/dev/null | sed -n 's/.*Next Update: //p' | head -1)
+left=$(($(date -u -d "$next" +%s) - $(date +%s)))
+if [ "$maxage" -le "$left" ] && [ "$maxage" -gt 0 ]; then ok "max-age ($maxage) never passes nextUpdate ($left s away)"; else not_ok "max-age $maxage vs $left"; fi
+etag=$(sed -n 's/^etag: //p' "$T/h" | tr -d '\r')
+lm=$(sed -n 's/^last-modified: //p' "$T/h" | tr -d '\r')
+run curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$B/ocsp/$enc"
+same "If-None-Match gives 304" "$(cat "$OUT")" 304
+run curl -s -o /dev/null -w '%{http_code}' -H "If-Modified-Since: $lm" "$B/ocsp/$enc"
+same "If-Modified-Since gives 304" "$(cat "$OUT")" 304
+run curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "0000000000000000"' "$B/ocsp/$enc"
+same "a different ETag gives 200" "$(cat "$OUT")" 200
+run curl -s -I "$B/ocsp/$enc"
+has "$OUT" "^Content-Length: $(stat -c %s "$T/get.der")" "HEAD gives the length"
+run curl -s -o "$T/head.body" -X HEAD --max-time 3 "$B/ocsp/$enc"
+same "HEAD sends no body" "$(stat -c %s "$T/head.body" 2>/dev/null || echo 0)" 0
+run curl -s -o "$T/post.der" --data-binary @"$T/req.der" -H 'Content-Type: application/ocsp-request' "$B/ocsp"
+expect 0 "POST /ocsp returns the GET's bytes" cmp "$T/post.der" "$T/get.der"
+for form in "$b64" "$(printf %s "$b64" | tr '+/' '-_' | tr -d '=')" "/$enc"; do
+	curl -s --path-as-is -o "$T/q.der" "$B/ocsp/$form"
+	if cmp -s "$T/q.der" "$T/get.der"; then ok "GET quirk form served: ${form:0:12}..."; else not_ok "GET quirk form ${form:0:20}..."; fi
+done
+head -c 20000 /dev/zero >"$T/big"
+run curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/big" -H 'Content-Type: application/ocsp-request' "$B/ocsp"
+same "a POST over 10 KB is 413" "$(cat "$OUT")" 413
+run curl -s -D "$T/h" -o /dev/null -X PUT "$B/ocsp"
+has "$T/h" '^HTTP/1.1 405' "PUT is 405"
+has "$T/h" '^allow: GET, HEAD, POST' "with Allow"
+run curl -s -o "$T/bad.der" -D "$T/h" "$B/ocsp/not-base64!"
+run openssl ocsp -respin "$T/bad.der" -noverify
+has "$OUT" 'malformedrequest' "garbage gets malformedRequest"
+has "$T/h" '^cache-control: max-age=0' "which is not cached"
+run curl -s -o /dev/null -w '%{http_code}' "$B/no/such/thing"
+same "an unknown path is 404" "$(cat "$OUT")" 404
+
+# Host-form routing (lencr.org style) and HTTP/2 with prior knowledge.
+run curl -s -o "$T/host.der" -H "Host: e1.o.pki.test" "$B/$enc"
+expect 0 "GET http://e1.o.<domain>/<b64> answers" cmp "$T/host.der" "$T/get.der"
+run curl -s -o "$T/hostpost.der" -H "Host: e1.o.pki.test" --data-binary @"$T/req.der" "$B/"
+expect 0 "POST http://e1.o.<domain>/ answers" cmp "$T/hostpost.der" "$T/get.der"
+run curl -s -o "$T/i.der" -H "Host: e1.i.pki.test" "$B/"
+expect 0 "http://e1.i.<domain>/ is e1's certificate" cmp "$T/i.der" "$T/e1.der"
+run curl -s -o /dev/null -w '%{http_code}' -H "Host: e1.o.pki.test" "$B/"
+same "GET / on an OCSP host is 200" "$(cat "$OUT")" 200
+run curl -s -o "$T/h2.der" --http2-prior-knowledge -w '%{http_version}' "$B/ocsp/$enc"
+same "h2c with prior knowledge" "$(cat "$OUT")" 2
+expect 0 "and the same bytes" cmp "$T/h2.der" "$T/get.der"
+
+# The about page.
+run curl -s -D "$T/h" -H 'Accept: text/html' "$B/"
+has "$T/h" '^content-type: text/html' "GET / is an HTML about page"
+has "$OUT" 'Plain HTTP is deliberate' "that explains why plain HTTP is safe"
+run curl -s -H 'Accept-Language: fr-CA,fr;q=0.9' -H "Host: pki.test" "$B/"
+has "$OUT" 'lang=fr' "in French for Accept-Language: fr"
+
+# A revocation on the running system is served within 2 seconds.
+"$LANCRE" revoke -d "$D" --reason keyCompromise "$C/leaf-$leaf.pem" >/dev/null
+start=$(date +%s%N)
+while :; do
+	openssl ocsp -issuer "$C/e1.pem" -cert "$C/leaf-$leaf.pem" -url "$B/ocsp" -CAfile "$C/root.pem" >"$T/o" 2>&1
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	grep -q ': revoked$' "$T/o" && break
+	[ $elapsed -gt 5000 ] && break
+	sleep 0.1
+done
+if grep -q ': revoked$' "$T/o" && [ $elapsed -le 2000 ]; then ok "a revocation is served in ${elapsed} ms"; else not_ok "revocation served within 2 s (${elapsed} ms)"; fi
+
+run curl -s "http://127.0.0.1:$A/metrics"
+has "$OUT" '^lancre_requests_total\{route="ocsp",status="200"\} [0-9]+' "/metrics counts requests"
+has "$OUT" '^lancre_ocsp_responses [0-9]+' "/metrics shows the responses held"
+run curl -s -o /dev/null -w '%{http_code}' "$B/metrics"
+same "metrics are not on the public listener" "$(cat "$OUT")" 404
+
+kill -TERM $run_pid
+wait $run_pid
+same "lancre run exits 0 on SIGTERM" "$?" 0
+
+# The serving process never opens a key (strace sees every open of lancre serve).
+if command -v strace >/dev/null; then
+	P2=$(free_port)
+	strace -f -e trace=open,openat -o "$T/strace" "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P2" --admin "127.0.0.1:$(free_port)" >/dev/null 2>&1 &
+	spid=$!
+	wait_http "http://127.0.0.1:$P2/" && curl -s -o /dev/null "http://127.0.0.1:$P2/ocsp/$enc"
+	pkill -TERM -P $spid # the traced lancre, not strace
+	wait $spid
+	if grep -q 'lancre.db' "$T/strace" && ! grep -q '/keys/\|\.key"' "$T/strace"; then ok "lancre serve opens the store and no key"; else not_ok "lancre serve opened a key"; fi
+fi
