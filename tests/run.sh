@@ -52,6 +52,7 @@ for build in "$@"; do
 	export CMOCKA_MESSAGE_OUTPUT=TAP
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 	for t in $(find "$build/tests" -type f -perm -u+x | sort); do
 		run_one "[$build] unit ${t#"$build"/tests/}" "$t"
 	done

@@ -132,6 +132,10 @@ worker_main(void *arg)
 	}
 	for (int i = 0; i < 5; i++)
 		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
+	if (als != NULL)
+		h2o_context_dispose(&admin_ctx);
+	h2o_context_dispose(&ctx);
+	h2o_evloop_destroy(loop);
 	return NULL;
 }
 
@@ -267,6 +271,10 @@ out:
 	for (int i = 0; i < sv.nthreads; i++) {
 		if (i >= started && w[i].fd >= 0)
 			close(w[i].fd);
+	}
+	if (started > 0 || rc != 0) {
+		h2o_config_dispose(&sv.config);
+		h2o_config_dispose(&sv.admin_config);
 	}
 	snapshot_free(atomic_load(&sv.current));
 	return rc;
