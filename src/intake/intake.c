@@ -5,6 +5,13 @@
  * input buffer (a PEM decode buffer, reused per certificate) can move on.
  * Checking is spread over threads through one atomic counter; each worker
  * writes only the results of the items it took.
+ *
+ * Pipeline: two batches alternate.  When the filling batch is full, worker
+ * threads start checking it while this thread writes the previously checked
+ * batch to the store (SQLite inserts take about a tenth of the CPU of
+ * signature checks, and would otherwise leave the other cores idle); then
+ * the roles swap.  Refusals are reported when their batch is written, in
+ * input order.
  */
 #include "intake/intake.h"
 
@@ -21,6 +28,13 @@
 #include "pki/serial.h"
 #include "pki/urls.h"
 
+struct intake_batch {
+	struct intake_item *items;
+	size_t nitems;
+	uint8_t *arena; /* DER bytes of the items */
+	size_t arena_len, arena_cap;
+};
+
 struct intake_item {
 	const char *source;
 	size_t index;
@@ -33,6 +47,7 @@ struct intake_item {
 /* Workers take items from a shared counter (certificates differ in cost: RSA vs ECDSA). */
 struct worker {
 	struct intake *in;
+	struct intake_batch *b;
 	atomic_size_t *next;
 };
 
@@ -47,10 +62,15 @@ intake_init(struct intake *in)
 void
 intake_free(struct intake *in)
 {
-	free(in->items);
-	free(in->arena);
-	in->items = NULL;
-	in->arena = NULL;
+	for (int i = 0; i < 2; i++) {
+		if (in->buf[i] != NULL) {
+			free(in->buf[i]->items);
+			free(in->buf[i]->arena);
+			free(in->buf[i]);
+		}
+		in->buf[i] = NULL;
+	}
+	in->filling = in->checked = NULL;
 }
 
 static void
@@ -84,9 +104,10 @@ set_shard(const struct intake *in, const struct issuer *is, int shard, struct in
  * here (an unusual encoding, or an issuer name that is not byte-identical).
  */
 static int
-check_fast(struct intake *in, struct intake_item *it, struct sigverify *sv)
+check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *it,
+    struct sigverify *sv)
 {
-	const uint8_t *der = in->arena + it->der_off;
+	const uint8_t *der = b->arena + it->der_off;
 	const struct issuer *is;
 	struct cert_parsed c;
 	struct err e;
@@ -123,15 +144,16 @@ check_fast(struct intake *in, struct intake_item *it, struct sigverify *sv)
 
 /* Everything about one certificate that needs no store: parse, classify, match. */
 static void
-check_item(struct intake *in, struct intake_item *it, struct sigverify *sv)
+check_item(struct intake *in, const struct intake_batch *b, struct intake_item *it,
+    struct sigverify *sv)
 {
-	const uint8_t *der = in->arena + it->der_off, *p = der;
+	const uint8_t *der = b->arena + it->der_off, *p = der;
 	const struct issuer *is;
 	struct err e;
 	X509 *x;
 
 	memset(&it->rec, 0, sizeof(it->rec));
-	if (check_fast(in, it, sv))
+	if (check_fast(in, b, it, sv))
 		return;
 	/* The full OpenSSL parse: slower, but takes every certificate OpenSSL takes. */
 	x = d2i_X509(NULL, &p, (long)it->der_len);
@@ -161,42 +183,49 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct sigverify *sv = sigverify_new(); /* NULL: every item takes the slow path */
 
-	for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->in->nitems;)
-		check_item(w->in, &w->in->items[i], sv);
+	for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->b->nitems;)
+		check_item(w->in, w->b, &w->b->items[i], sv);
 	sigverify_free(sv);
 	ERR_clear_error();
 	return NULL;
 }
 
-static void
-check_batch(struct intake *in)
-{
+/* Checking in progress on worker threads. */
+struct checking {
 	struct worker w[INTAKE_THREADS_MAX];
 	pthread_t tid[INTAKE_THREADS_MAX];
-	int n = in->threads, started = 1;
-	atomic_size_t next = 0;
+	int started;
+	atomic_size_t next;
+};
 
-	if (n < 1)
-		n = 1;
-	if (n > INTAKE_THREADS_MAX)
-		n = INTAKE_THREADS_MAX;
-	if ((size_t)n > in->nitems)
-		n = in->nitems > 0 ? (int)in->nitems : 1;
-	for (int t = 0; t < n; t++)
-		w[t] = (struct worker){in, &next};
-	/* Workers 1..n-1 on threads; this thread does worker 0.  A failed start runs inline. */
-	for (int t = 1; t < n; t++) {
-		if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
+/* Start checking b on n threads; with no thread (or none started), check it here. */
+static void
+check_start(struct intake *in, struct intake_batch *b, struct checking *c)
+{
+	int n = in->threads < 1 ? 1 : in->threads > INTAKE_THREADS_MAX ? INTAKE_THREADS_MAX
+									: in->threads;
+
+	atomic_init(&c->next, 0);
+	c->started = 0;
+	for (int t = 0; t < n; t++) {
+		c->w[t] = (struct worker){in, b, &c->next};
+		if (pthread_create(&c->tid[t], NULL, worker_main, &c->w[t]) != 0)
 			break;
-		started++;
+		c->started++;
 	}
-	worker_main(&w[0]); /* with the others, or alone if no thread could start */
-	for (int t = 1; t < started; t++)
-		pthread_join(tid[t], NULL);
+	if (c->started == 0)
+		worker_main(&c->w[0]);
+}
+
+static void
+check_wait(struct checking *c)
+{
+	for (int t = 0; t < c->started; t++)
+		pthread_join(c->tid[t], NULL);
 }
 
 static int
-write_batch(struct intake *in, struct err *e)
+write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 {
 	enum store_insert_result res;
 	char serial[SERIAL_HEX_MAX], why[ERR_MSG_MAX];
@@ -204,8 +233,8 @@ write_batch(struct intake *in, struct err *e)
 
 	if (store_begin(in->store, e) != 0)
 		return -1;
-	for (size_t i = 0; i < in->nitems; i++) {
-		struct intake_item *it = &in->items[i];
+	for (size_t i = 0; i < b->nitems; i++) {
+		struct intake_item *it = &b->items[i];
 		if (!it->ok)
 			continue;
 		if (store_cert_insert(in->store, &it->rec, &res, e) != 0) {
@@ -232,55 +261,89 @@ write_batch(struct intake *in, struct err *e)
 	}
 	in->added += added;
 	in->present += present;
+	/* Report refusals in input order, once the batch's fate is known. */
+	for (size_t i = 0; i < b->nitems; i++) {
+		if (!b->items[i].ok)
+			reject(in, b->items[i].source, b->items[i].index, b->items[i].why);
+	}
+	b->nitems = 0;
+	b->arena_len = 0;
 	return 0;
+}
+
+/* Write the checked batch, if any. */
+static int
+drain(struct intake *in, struct err *e)
+{
+	struct intake_batch *b = in->checked;
+
+	in->checked = NULL;
+	return b != NULL && b->nitems > 0 ? write_batch(in, b, e) : 0;
+}
+
+/* The filling batch is full: check it while writing the previous one, then swap. */
+static int
+advance(struct intake *in, struct err *e)
+{
+	struct checking c;
+	struct intake_batch *full = in->filling;
+	int rc;
+
+	check_start(in, full, &c);
+	rc = drain(in, e);
+	check_wait(&c);
+	in->checked = full;
+	in->filling = full == in->buf[0] ? in->buf[1] : in->buf[0];
+	return rc;
 }
 
 int
 intake_flush(struct intake *in, struct err *e)
 {
-	int rc = 0;
+	if (in->filling != NULL && in->filling->nitems > 0 && advance(in, e) != 0)
+		return -1;
+	return drain(in, e);
+}
 
-	if (in->nitems == 0)
-		return 0;
-	check_batch(in);
-	if (write_batch(in, e) != 0)
-		rc = -1;
-	/* Report refusals in input order, after the batch's fate is known. */
-	for (size_t i = 0; rc == 0 && i < in->nitems; i++) {
-		if (!in->items[i].ok)
-			reject(in, in->items[i].source, in->items[i].index, in->items[i].why);
+static int
+batches_alloc(struct intake *in, struct err *e)
+{
+	for (int i = 0; i < 2; i++) {
+		in->buf[i] = calloc(1, sizeof(*in->buf[i]));
+		if (in->buf[i] == NULL ||
+		    (in->buf[i]->items = calloc(in->batch, sizeof(struct intake_item))) == NULL)
+			return err_set(e, "out of memory");
 	}
-	in->nitems = 0;
-	in->arena_len = 0;
-	return rc;
+	in->filling = in->buf[0];
+	return 0;
 }
 
 static int
 queue(struct intake *in, const char *source, size_t index, const uint8_t *der, size_t len,
     struct err *e)
 {
-	if (in->items == NULL) {
-		in->items = calloc(in->batch, sizeof(*in->items));
-		if (in->items == NULL)
-			return err_set(e, "out of memory");
-	}
-	if (in->arena_len + len > in->arena_cap) {
-		size_t cap = in->arena_cap ? in->arena_cap * 2 : 1 << 20;
-		while (cap < in->arena_len + len)
+	struct intake_batch *b;
+
+	if (in->filling == NULL && batches_alloc(in, e) != 0)
+		return -1;
+	b = in->filling;
+	if (b->arena_len + len > b->arena_cap) {
+		size_t cap = b->arena_cap ? b->arena_cap * 2 : 1 << 20;
+		while (cap < b->arena_len + len)
 			cap *= 2;
-		uint8_t *na = realloc(in->arena, cap);
+		uint8_t *na = realloc(b->arena, cap);
 		if (na == NULL)
 			return err_set(e, "out of memory");
-		in->arena = na;
-		in->arena_cap = cap;
+		b->arena = na;
+		b->arena_cap = cap;
 	}
-	memcpy(in->arena + in->arena_len, der, len);
-	in->items[in->nitems] = (struct intake_item){
-	    .source = source, .index = index, .der_off = in->arena_len, .der_len = len};
-	in->arena_len += len;
-	in->nitems++;
-	if (in->nitems == in->batch)
-		return intake_flush(in, e);
+	memcpy(b->arena + b->arena_len, der, len);
+	b->items[b->nitems] = (struct intake_item){
+	    .source = source, .index = index, .der_off = b->arena_len, .der_len = len};
+	b->arena_len += len;
+	b->nitems++;
+	if (b->nitems == in->batch)
+		return advance(in, e);
 	return 0;
 }
 
@@ -300,7 +363,7 @@ intake_add(struct intake *in, const char *source, const uint8_t *data, size_t le
 			cert_reader_free(&r);
 			return -1;
 		}
-		if (in->nitems == 0 && in->on_progress != NULL)
+		if (in->filling->nitems == 0 && in->on_progress != NULL)
 			in->on_progress(in->arg, cert_reader_offset(&r));
 	}
 	if (rc < 0)

@@ -4,8 +4,9 @@
  * Certificates arrive as file contents (see cert.h for the formats).  Each
  * one is parsed, refused if it is a CA certificate, tied to its issuer by
  * signature (issuer.h), given its CRL shard, and inserted.  Work goes in
- * batches: the expensive part (parsing and signature checks) runs on every
- * core, then the batch is written in one store transaction.  A process killed
+ * batches through a two-stage pipeline: while worker threads check batch k
+ * (parsing and signature checks, the expensive part), the calling thread
+ * writes batch k-1 in one store transaction.  A process killed
  * mid-way keeps every committed batch; running the same import again skips
  * what is there (an identical certificate is "already present", not an error)
  * and completes the rest.
@@ -28,6 +29,7 @@
 #define INTAKE_THREADS_MAX 64
 
 struct intake_item;
+struct intake_batch;
 
 struct intake {
 	/* Set by the caller before the first intake_add(). */
@@ -48,11 +50,9 @@ struct intake {
 	/* Results. */
 	size_t added, present, rejected;
 
-	/* Internal: the pending batch. */
-	struct intake_item *items;
-	size_t nitems;
-	uint8_t *arena; /* DER bytes of the pending items */
-	size_t arena_len, arena_cap;
+	/* Internal: the batch being filled, and the checked one waiting to be written. */
+	struct intake_batch *filling, *checked;
+	struct intake_batch *buf[2];
 };
 
 void intake_init(struct intake *in);
@@ -66,7 +66,7 @@ void intake_free(struct intake *in);
 int intake_add(struct intake *in, const char *source, const uint8_t *data, size_t len,
     struct err *e);
 
-/* Write the pending batch. */
+/* Check and write everything queued. */
 int intake_flush(struct intake *in, struct err *e);
 
 #endif
