@@ -22,6 +22,14 @@
 #include "signer/signer.h"
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t hup;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
+}
 
 static void
 on_stop(int sig)
@@ -81,7 +89,7 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
 	struct server_opts so = {0};
 	struct sigaction sa;
-	char admin[CONF_STR_MAX];
+	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	pid_t child = -1;
 	struct err e;
 	int rc, status;
@@ -95,12 +103,15 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 		default_admin(so.listen, admin, sizeof(admin));
 	so.admin = admin;
 	so.threads = o->threads > 0 ? o->threads : cli_cpus();
-	so.dir = d->path;
+	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);
+	so.conf_path = conf_path;
 	so.quiet = o->quiet;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (o->with_signer) {
 		fflush(NULL);
@@ -109,12 +120,14 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 			err_set(&e, "cannot start the signer: %s", strerror(errno));
 			return cli_fail(cmd, &e);
 		}
-		if (child == 0)
+		if (child == 0) {
+			signal(SIGHUP, SIG_IGN); /* the signer's settings are read at start */
 			_exit(signer_child(d, so.threads));
+		}
 		sa.sa_handler = on_child;
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	rc = server_run(d->store, &d->conf, &so, &stop, &e);
+	rc = server_run(d->store, &d->conf, &so, &stop, &hup, &e);
 	if (child > 0) {
 		kill(child, SIGTERM);
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)

@@ -32,6 +32,15 @@ static const struct key keys[] = {
     K("server", "admin", KEY_STR, admin,
       "Admin listener (health, metrics, admin API).  Empty: 127.0.0.1 on the public\n"
       "; port + 1.  Keep it on loopback or a private network."),
+    K("server", "user", KEY_STR, user,
+      "Started as root (to bind port 80), drop to this user right after binding.\n"
+      "; Root with a port under 1024 and no user is refused."),
+    K("server", "ocsp_max_age", KEY_DURATION, ocsp_max_age,
+      "Ceiling for an OCSP response's Cache-Control max-age, for CDNs that should\n"
+      "; come back sooner.  0: up to nextUpdate (never past it, RFC 5019)."),
+    K("server", "cache_tag_header", KEY_STR, cache_tag_header,
+      "Name of a response header carrying the certificate serial (like Let's Encrypt's\n"
+      "; Edge-Cache-Tag), so a CDN can purge one certificate's answers.  Empty: none."),
     K("store", "store", KEY_STR, store,
       "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
       "; in this directory, or a postgresql:// URL shared by several machines."),

@@ -40,8 +40,11 @@ ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64
 	struct ocsp_entry en;
 	int found;
 
+	out->serial_len = 0;
 	switch (ocsp_request_parse(req, len, &q)) {
 	case OCSP_REQUEST_OK:
+		memcpy(out->serial, q.serial, q.serial_len);
+		out->serial_len = q.serial_len;
 		break;
 	case OCSP_REQUEST_UNSUPPORTED:
 		fail(out, OCSP_OUT_UNAUTHORIZED);
@@ -77,6 +80,7 @@ ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, int64_t
 	size_t der_len;
 
 	if (ocsp_request_from_get(path, len, der, &der_len) != OCSP_REQUEST_OK) {
+		out->serial_len = 0;
 		fail(out, OCSP_OUT_MALFORMED);
 		return;
 	}

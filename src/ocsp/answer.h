@@ -34,6 +34,8 @@ struct ocsp_answer {
 	size_t len;
 	int64_t this_update, next_update; /* for OCSP_OUT_RESPONSE */
 	uint64_t etag;                    /* for OCSP_OUT_RESPONSE: a hash of the bytes */
+	uint8_t serial[STORE_SERIAL_MAX]; /* the serial asked about, when the request parsed */
+	size_t serial_len;
 };
 
 /*

@@ -172,6 +172,21 @@ method_not_allowed(struct server *sv, h2o_req_t *req, enum route_kind k, const c
 	return send_status(sv, req, k, 405, "Method Not Allowed", "method not allowed\n");
 }
 
+/* The configured cache-tag header (e.g. Edge-Cache-Tag: <serial hex>), for CDN purges. */
+static void
+add_cache_tag(h2o_req_t *req, const struct conf *c, const struct ocsp_answer *a)
+{
+	char hex[2 * STORE_SERIAL_MAX + 1];
+	size_t n = strlen(c->cache_tag_header);
+
+	if (n == 0 || a->serial_len == 0)
+		return;
+	for (size_t i = 0; i < a->serial_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", a->serial[i]);
+	h2o_add_header_by_str(&req->pool, &req->res.headers, c->cache_tag_header, n, 0, NULL,
+	    h2o_strdup(&req->pool, hex, 2 * a->serial_len).base, 2 * a->serial_len);
+}
+
 static int
 handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
     const struct route *r)
@@ -210,9 +225,10 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	ci.last_modified = a.this_update;
 	ci.expires = a.next_update;
 	ci.max_age = a.next_update - now;
-	if (sv->opts->max_age_cap > 0 && ci.max_age > sv->opts->max_age_cap)
-		ci.max_age = sv->opts->max_age_cap;
+	if (snap->conf.ocsp_max_age > 0 && ci.max_age > snap->conf.ocsp_max_age)
+		ci.max_age = snap->conf.ocsp_max_age;
 	ci.must_revalidate = 1;
+	add_cache_tag(req, &snap->conf, &a);
 	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response", a.der, a.len, &ci);
 	return 0;
 }
@@ -307,7 +323,7 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 	struct route r;
 
 	route_request(req->authority.base, req->authority.len, req->path.base, req->path.len,
-	    sv->conf->domain, &r);
+	    snap->conf.domain, &r);
 	if (r.kind == ROUTE_OCSP_ROOT && is_method(req, "POST"))
 		r.kind = ROUTE_OCSP; /* POST / on an OCSP host is a request */
 	if (r.kind == ROUTE_OCSP)

@@ -5,6 +5,8 @@
 #include "server/server_int.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -180,7 +182,7 @@ reload(struct server *sv, struct err *e)
 	struct snapshot *cur = atomic_load(&sv->current), *next;
 	int changed;
 
-	next = snapshot_update(sv->store, cur, (int64_t)time(NULL), &changed, e);
+	next = snapshot_update(sv->store, cur, &sv->conf, (int64_t)time(NULL), &changed, e);
 	if (next == NULL)
 		return -1;
 	if (!changed)
@@ -211,35 +213,86 @@ start_workers(struct server *sv, struct worker *w, struct err *e)
 	return 0;
 }
 
+/* SIGHUP: read lancre.conf again; keep the old settings if the new ones are bad. */
+static void
+reload_conf(struct server *sv)
+{
+	struct conf c;
+	struct err e;
+
+	if (sv->opts->conf_path == NULL)
+		return;
+	if (conf_load(sv->opts->conf_path, &c, &e) != 0) {
+		fprintf(stderr, "lancre serve: SIGHUP: %s; keeping the current settings\n", e.msg);
+		return;
+	}
+	if (strcmp(c.listen, sv->conf.listen) != 0 || strcmp(c.admin, sv->conf.admin) != 0 ||
+	    strcmp(c.store, sv->conf.store) != 0)
+		fprintf(stderr, "lancre serve: SIGHUP: listen, admin and store changes need a "
+				"restart\n");
+	sv->conf = c;
+	if (!sv->opts->quiet)
+		printf("Settings reloaded from %s\n", sv->opts->conf_path);
+}
+
+/* Started as root: become [server] user now that the ports are bound. */
+static int
+drop_privileges(const struct conf *c, const char *listen, struct err *e)
+{
+	const char *colon = strrchr(listen, ':');
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (c->user[0] == '\0') {
+		/* Root on a privileged port must hand it to a user; a high port (tests, the
+		 * demo in a container) may stay as started. */
+		if (colon != NULL && strtol(colon + 1, NULL, 10) < 1024)
+			return err_set(e, "running as root on %s: set [server] user in lancre.conf "
+					  "so the server drops to it after binding", listen);
+		return 0;
+	}
+	pw = getpwnam(c->user);
+	if (pw == NULL)
+		return err_set(e, "[server] user '%s' does not exist", c->user);
+	/* Groups first: after setuid we could no longer change them. */
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+		return err_set(e, "cannot become user '%s': %s", c->user, strerror(errno));
+	if (setuid(0) == 0)
+		return err_set(e, "dropping root failed: could become root again");
+	return 0;
+}
+
 int
 server_run(struct store *s, const struct conf *c, const struct server_opts *o,
-    volatile sig_atomic_t *stop, struct err *e)
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag, struct err *e)
 {
 	static struct server sv; /* h2o keeps pointers into its config for the process lifetime */
 	struct worker w[SERVER_THREADS_MAX];
 	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
 	struct snapshot *first;
-	int changed, started = 0, rc = -1;
+	int changed, started = 0, configured = 0, rc = -1;
 	char failure[ERR_MSG_MAX] = "";
 
 	memset(&sv, 0, sizeof(sv));
 	sv.store = s;
-	sv.conf = c;
+	sv.conf = *c;
 	sv.opts = o;
 	sv.nthreads = o->threads < 1 ? 1 : o->threads > SERVER_THREADS_MAX ? SERVER_THREADS_MAX
 									  : o->threads;
 	sv.started = (int64_t)time(NULL);
-	first = snapshot_update(s, NULL, sv.started, &changed, e);
+	first = snapshot_update(s, NULL, &sv.conf, sv.started, &changed, e);
 	if (first == NULL)
 		return -1;
 	atomic_store(&sv.current, first);
 	for (int i = 0; i < SERVER_THREADS_MAX; i++)
 		w[i].fd = w[i].admin_fd = -1;
 	/* Bind everything before serving anything, so a taken port fails at once. */
-	if (start_workers(&sv, w, e) != 0)
+	if (start_workers(&sv, w, e) != 0 || drop_privileges(c, o->listen, e) != 0)
 		goto out;
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);
+	configured = 1;
 	for (; started < sv.nthreads; started++) {
 		if (pthread_create(&w[started].tid, NULL, worker_main, &w[started]) != 0) {
 			err_set(e, "cannot start a server thread");
@@ -253,6 +306,10 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	}
 	while (!*stop) {
 		nanosleep(&tick, NULL);
+		if (reload_flag != NULL && *reload_flag) {
+			*reload_flag = 0;
+			reload_conf(&sv);
+		}
 		/* A failed reload keeps serving the current snapshot; say so once per failure. */
 		if (reload(&sv, e) != 0) {
 			if (strcmp(failure, e->msg) != 0)
@@ -268,11 +325,13 @@ out:
 	atomic_store(&sv.stopping, 1);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
-	for (int i = 0; i < sv.nthreads; i++) {
-		if (i >= started && w[i].fd >= 0)
+	for (int i = started; i < sv.nthreads; i++) { /* listeners no thread took over */
+		if (w[i].fd >= 0)
 			close(w[i].fd);
+		if (w[i].admin_fd >= 0)
+			close(w[i].admin_fd);
 	}
-	if (started > 0 || rc != 0) {
+	if (configured) {
 		h2o_config_dispose(&sv.config);
 		h2o_config_dispose(&sv.admin_config);
 	}

@@ -35,14 +35,19 @@ struct server_opts {
 	const char *listen; /* HOST:PORT */
 	const char *admin;  /* HOST:PORT, or NULL for none */
 	int threads;
-	int64_t max_age_cap; /* Cache-Control max-age ceiling for OCSP; 0: nextUpdate only */
-	const char *dir;     /* data dir, for operator-provided about pages */
+	const char *conf_path; /* re-read on *reload */
 	int quiet;
 };
 
-/* Bind, serve until *stop becomes non-zero, then return 0 (or -1 on a setup error). */
+/*
+ * Bind, drop privileges if c->user says so, and serve until *stop becomes
+ * non-zero; then return 0 (or -1 on a setup error).  When *reload becomes
+ * non-zero (SIGHUP), lancre.conf is read again and its new settings apply to
+ * the next requests (listen addresses excepted); a bad file is reported and
+ * the old settings stay.
+ */
 int server_run(struct store *s, const struct conf *c, const struct server_opts *o,
-    volatile sig_atomic_t *stop, struct err *e);
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, struct err *e);
 
 /* Split "HOST:PORT" ("[::1]:80" for IPv6) for bind(). */
 int server_parse_addr(const char *hostport, char *host, size_t host_len, char *port,

@@ -19,7 +19,7 @@ enum metric_status { M_200, M_304, M_400, M_404, M_405, M_413, M_500, M_NSTATUS 
 
 struct server {
 	struct store *store;
-	const struct conf *conf;
+	struct conf conf; /* the settings of the newest snapshot; the main thread's */
 	const struct server_opts *opts;
 	_Atomic(struct snapshot *) current;
 	atomic_int stopping;

@@ -111,8 +111,8 @@ load_index(struct store *s, int64_t after_seq, struct err *e)
 }
 
 struct snapshot *
-snapshot_update(struct store *s, struct snapshot *prev, int64_t now, int *changed,
-    struct err *e)
+snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, int64_t now,
+    int *changed, struct err *e)
 {
 	struct snapshot *snap;
 	int64_t ocsp_seq, issuer_seq;
@@ -123,7 +123,8 @@ snapshot_update(struct store *s, struct snapshot *prev, int64_t now, int *change
 	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0)
 		return NULL;
 	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
-	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE)
+	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE &&
+	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
 	full = prev == NULL || prev->issuer_seq != issuer_seq ||
 	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
@@ -133,6 +134,7 @@ snapshot_update(struct store *s, struct snapshot *prev, int64_t now, int *change
 		err_set(e, "out of memory");
 		return NULL;
 	}
+	snap->conf = *c;
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	if (load_issuers(s, snap, e) != 0)

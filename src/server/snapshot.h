@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf/conf.h"
 #include "ocsp/answer.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -43,6 +44,7 @@ struct shared_index {
 };
 
 struct snapshot {
+	struct conf conf; /* the settings requests are answered with (SIGHUP replaces them) */
 	struct shared_index *base;
 	struct ocsp_index *recent; /* may be NULL */
 	struct ocsp_view view;
@@ -54,11 +56,12 @@ struct snapshot {
 };
 
 /*
- * The next snapshot after prev (NULL: the first), or prev itself when the
- * store has not changed (*changed = 0).  now drives the base's age.
+ * The next snapshot after prev (NULL: the first), or prev itself when neither
+ * the store nor the settings c changed (*changed = 0).  now drives the base's
+ * age.
  */
-struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, int64_t now,
-    int *changed, struct err *e);
+struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c,
+    int64_t now, int *changed, struct err *e);
 
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base reference */
 

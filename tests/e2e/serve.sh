@@ -127,6 +127,23 @@ while :; do
 done
 if grep -q ': revoked$' "$T/o" && [ $elapsed -le 2000 ]; then ok "a revocation is served in ${elapsed} ms"; else not_ok "revocation served within 2 s (${elapsed} ms)"; fi
 
+# SIGHUP re-reads lancre.conf: a cache-tag header and a lower max-age for CDNs.
+cp "$D/lancre.conf" "$T/conf.orig"
+printf '\n[server]\ncache_tag_header = Edge-Cache-Tag\nocsp_max_age = 1h\n' >>"$D/lancre.conf"
+kill -HUP $run_pid
+sleep 1
+run curl -s -D "$T/h" -o /dev/null "$B/ocsp/$enc"
+has "$T/h" "^[Ee]dge-[Cc]ache-[Tt]ag: $leaf" "after SIGHUP, the cache-tag header names the serial"
+has "$T/h" '^cache-control: max-age=(3600|3[0-5][0-9][0-9]|[0-9]{1,3}),' "and max-age is capped at [server] ocsp_max_age"
+printf '\n[ocsp]\nvalidity = 99d\n' >>"$D/lancre.conf"
+kill -HUP $run_pid
+sleep 1
+run curl -s -o /dev/null -w '%{http_code}' "$B/ocsp/$enc"
+same "a bad lancre.conf on SIGHUP keeps the server serving" "$(cat "$OUT")" 200
+has "$T/run.log" 'SIGHUP: .*validity.*keeping the current settings' "and says why it kept the old settings"
+cp "$T/conf.orig" "$D/lancre.conf"
+kill -HUP $run_pid
+
 run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_requests_total\{route="ocsp",status="200"\} [0-9]+' "/metrics counts requests"
 has "$OUT" '^lancre_ocsp_responses [0-9]+' "/metrics shows the responses held"
@@ -136,6 +153,12 @@ same "metrics are not on the public listener" "$(cat "$OUT")" 404
 kill -TERM $run_pid
 wait $run_pid
 same "lancre run exits 0 on SIGTERM" "$?" 0
+
+# Root may bind a privileged port only to hand it to [server] user.
+if [ "$(id -u)" = 0 ]; then
+	expect 1 "root on port 80 without [server] user is refused" "$LANCRE" serve -d "$D" --listen 127.0.0.1:80 --admin "127.0.0.1:$(free_port)"
+	has "$ERR" 'set \[server\] user' "the message says what to set"
+fi
 
 # The serving process never opens a key (strace sees every open of lancre serve).
 if command -v strace >/dev/null; then
