@@ -52,11 +52,14 @@ log_pass(const struct signer_stats *before, const struct signer_stats *after)
 {
 	char when[TIMEFMT_LEN];
 
-	if (after->certs == before->certs && after->purged == before->purged)
+	if (after->certs == before->certs && after->purged == before->purged &&
+	    after->crls == before->crls)
 		return;
 	timefmt_format((int64_t)time(NULL), when, sizeof(when));
 	printf("%s signed %zu responses for %zu certificates", when,
 	    after->responses - before->responses, after->certs - before->certs);
+	if (after->crls != before->crls)
+		printf(", %zu CRLs", after->crls - before->crls);
 	if (after->purged != before->purged)
 		printf(", removed %lld of expired certificates",
 		    (long long)(after->purged - before->purged));
@@ -92,6 +95,7 @@ run(struct signer *sg, int once, struct err *e)
 		secs = now_seconds() - start;
 		printf("Signed %zu responses for %zu certificates in %.1f s (%.0f responses/s)",
 		    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
+		printf("; signed %zu CRLs", st.crls);
 		if (st.purged > 0)
 			printf("; removed %lld of expired certificates", (long long)st.purged);
 		printf(".\n");

@@ -64,6 +64,9 @@ static const struct key keys[] = {
     K("crl", "shards", KEY_INT, crl_shards,
       "CRL shards for issuers added from now on (fixed per issuer at `issuer add`;\n"
       "; a certificate's shard is fixed at intake).  1 for small CAs, 128 at scale."),
+    K("crl", "full", KEY_BOOL, crl_full,
+      "Also publish a full CRL per issuer (every revoked certificate, no IDP), as\n"
+      "; roots and small intermediates do."),
     K("crl", "period", KEY_DURATION, crl_period, "Re-sign every CRL at least this often."),
     K("crl", "delay", KEY_DURATION, crl_delay,
       "Publish a revocation in its CRL shard within this delay."),
@@ -88,6 +91,7 @@ conf_defaults(struct conf *c)
 	c->ocsp_refresh = 2 * 86400;
 	c->ocsp_sha256 = 1;
 	c->crl_shards = 1;
+	c->crl_full = 1;
 	c->crl_period = 6 * 3600;
 	c->crl_delay = 60;
 	c->crl_validity = 7 * 86400;

@@ -54,6 +54,7 @@ struct conf {
 
 	/* [crl] */
 	int crl_shards;       /* default shard count for new issuers */
+	int crl_full;         /* also publish a full CRL per issuer */
 	int64_t crl_period;   /* re-sign every CRL at least this often */
 	int64_t crl_delay;    /* publish a revocation within this delay */
 	int64_t crl_validity; /* nextUpdate - thisUpdate */

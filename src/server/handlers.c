@@ -10,10 +10,12 @@
 #include "server/server_int.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "crl/list.h"
 #include "ocsp/answer.h"
 #include "ocsp/request.h"
 #include "util/timefmt.h"
@@ -252,6 +254,49 @@ handle_issuer(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	return 0;
 }
 
+static int
+handle_crl(struct server *sv, const struct snapshot *snap, h2o_req_t *req, const struct route *r)
+{
+	const struct snapshot_crl *c = snapshot_crl(snap, r->issuer,
+	    r->kind == ROUTE_CRL_FULL ? 0 : r->shard);
+	int64_t now = (int64_t)time(NULL);
+	struct cache_info ci = {0};
+
+	if (c == NULL)
+		return send_status(sv, req, r->kind, 404, "Not Found", "no such CRL\n");
+	ci.etag = c->etag;
+	ci.last_modified = c->this_update;
+	ci.expires = c->next_update;
+	/* A CRL is re-signed within [crl] delay of a revocation: let caches keep it no longer. */
+	ci.max_age = c->next_update - now;
+	if (ci.max_age > snap->conf.crl_delay)
+		ci.max_age = snap->conf.crl_delay;
+	if (ci.max_age < 0)
+		ci.max_age = 0;
+	send_body(sv, req, r->kind, "application/pkix-crl", c->der, c->der_len, &ci);
+	return 0;
+}
+
+static int
+handle_crl_list(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct route *r)
+{
+	const struct snapshot_issuer *si = snapshot_issuer(snap, r->issuer);
+	struct cache_info ci = {.max_age = 3600};
+	size_t len;
+	char *json;
+
+	if (si == NULL)
+		return send_status(sv, req, r->kind, 404, "Not Found", "no such issuer\n");
+	json = crl_list_json(&snap->conf, si->name, si->crl_shards, &len);
+	if (json == NULL)
+		return send_status(sv, req, r->kind, 500, "Internal Server Error", "out of memory\n");
+	ci.etag = si->etag ^ (uint64_t)si->crl_shards;
+	send_body(sv, req, r->kind, "application/json", json, len, &ci);
+	free(json);
+	return 0;
+}
+
 static const char about_en[] =
     "<!doctype html><html lang=en><meta charset=utf-8><title>Certificate status service</title>"
     "<h1>Certificate status service</h1>"
@@ -341,8 +386,9 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 		    "This is an OCSP responder: it answers certificate status requests.\n");
 	case ROUTE_CRL_SHARD:
 	case ROUTE_CRL_FULL:
+		return handle_crl(sv, snap, req, &r);
 	case ROUTE_CRL_LIST:
-		return send_status(sv, req, r.kind, 404, "Not Found", "no CRL published yet\n");
+		return handle_crl_list(sv, snap, req, &r);
 	default:
 		return send_status(sv, req, r.kind, 404, "Not Found", "not found\n");
 	}

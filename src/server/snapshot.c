@@ -32,6 +32,9 @@ snapshot_free(struct snapshot *snap)
 		free(snap->issuers[i].der);
 		free(snap->issuers[i].pem);
 	}
+	for (size_t i = 0; i < snap->ncrls; i++)
+		free(snap->crls[i].der);
+	free(snap->crls);
 	free(snap->issuers);
 	free(snap);
 }
@@ -42,6 +45,16 @@ snapshot_issuer(const struct snapshot *snap, const char *name)
 	for (size_t i = 0; i < snap->nissuers; i++) {
 		if (strcmp(snap->issuers[i].name, name) == 0)
 			return &snap->issuers[i];
+	}
+	return NULL;
+}
+
+const struct snapshot_crl *
+snapshot_crl(const struct snapshot *snap, const char *name, int shard)
+{
+	for (size_t i = 0; i < snap->ncrls; i++) {
+		if (snap->crls[i].shard == shard && strcmp(snap->crls[i].issuer->name, name) == 0)
+			return &snap->crls[i];
 	}
 	return NULL;
 }
@@ -86,6 +99,8 @@ load_issuers(struct store *s, struct snapshot *snap, struct err *e)
 		memcpy(si->pem, data, (size_t)len);
 		si->pem_len = (size_t)len;
 		si->etag = bytes_hash(si->der, si->der_len);
+		si->id = set.v[i].rec.id;
+		si->crl_shards = set.v[i].rec.crl_shards;
 		cert_time(X509_get0_notBefore(set.v[i].cert), &si->last_modified);
 		BIO_free(b);
 		b = NULL;
@@ -96,6 +111,38 @@ nomem:
 	BIO_free(b);
 	issuer_set_free(&set);
 	return err_set(e, "out of memory");
+}
+
+static int
+add_crl(void *arg, const struct crl_record *r)
+{
+	struct snapshot *snap = arg;
+	const struct snapshot_issuer *si = NULL;
+	struct snapshot_crl *c, *nv;
+
+	for (size_t i = 0; i < snap->nissuers; i++) {
+		if (snap->issuers[i].id == r->issuer_id)
+			si = &snap->issuers[i];
+	}
+	if (si == NULL)
+		return 0;
+	nv = realloc(snap->crls, (snap->ncrls + 1) * sizeof(*snap->crls));
+	if (nv == NULL)
+		return -1;
+	snap->crls = nv;
+	c = &snap->crls[snap->ncrls];
+	c->der = malloc(r->der_len ? r->der_len : 1);
+	if (c->der == NULL)
+		return -1;
+	snap->ncrls++;
+	memcpy(c->der, r->der, r->der_len);
+	c->der_len = r->der_len;
+	c->issuer = si;
+	c->shard = r->shard;
+	c->this_update = r->this_update;
+	c->next_update = r->next_update;
+	c->etag = bytes_hash(r->der, r->der_len);
+	return 0;
 }
 
 static struct ocsp_index *
@@ -115,14 +162,16 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, in
     int *changed, struct err *e)
 {
 	struct snapshot *snap;
-	int64_t ocsp_seq, issuer_seq;
+	int64_t ocsp_seq, issuer_seq, crl_seq;
 	int full;
 
 	*changed = 0;
 	if (store_seq(s, "ocsp_seq", &ocsp_seq, e) != 0 ||
-	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0)
+	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0 ||
+	    store_seq(s, "crl_seq", &crl_seq, e) != 0)
 		return NULL;
 	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
+	    prev->crl_seq == crl_seq &&
 	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE &&
 	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
@@ -137,8 +186,15 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, in
 	snap->conf = *c;
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
+	snap->crl_seq = crl_seq;
 	if (load_issuers(s, snap, e) != 0)
 		goto fail;
+	/* CRLs are few (shards x issuers) and replaced whole: reload them every time. */
+	if (store_crl_each(s, add_crl, snap, e) != 0) {
+		if (e != NULL && e->msg[0] == '\0')
+			err_set(e, "out of memory");
+		goto fail;
+	}
 	if (full) {
 		/* Read the sequence first: anything written during the load lands in recent. */
 		snap->base = calloc(1, sizeof(*snap->base));

@@ -36,6 +36,17 @@ struct snapshot_issuer {
 	size_t pem_len;
 	uint64_t etag;
 	int64_t last_modified; /* the certificate's notBefore */
+	int64_t id;
+	int crl_shards;
+};
+
+struct snapshot_crl {
+	const struct snapshot_issuer *issuer;
+	int shard; /* 0: full CRL */
+	uint8_t *der;
+	size_t der_len;
+	int64_t this_update, next_update;
+	uint64_t etag;
 };
 
 struct shared_index {
@@ -50,9 +61,11 @@ struct snapshot {
 	struct ocsp_view view;
 	struct snapshot_issuer *issuers;
 	size_t nissuers;
+	struct snapshot_crl *crls;
+	size_t ncrls;
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
 	int64_t base_built; /* when (seconds) */
-	int64_t ocsp_seq, issuer_seq;
+	int64_t ocsp_seq, issuer_seq, crl_seq;
 };
 
 /*
@@ -66,5 +79,8 @@ struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const s
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base reference */
 
 const struct snapshot_issuer *snapshot_issuer(const struct snapshot *snap, const char *name);
+
+/* The CRL of issuer name, shard (0: full), or NULL. */
+const struct snapshot_crl *snapshot_crl(const struct snapshot *snap, const char *name, int shard);
 
 #endif

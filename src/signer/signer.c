@@ -1,7 +1,7 @@
 /*
  * signer.c - see signer.h.
  */
-#include "signer/signer.h"
+#include "signer/signer_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,27 +13,6 @@
 #include "ocsp/sign.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
-
-struct signer_issuer {
-	int64_t id;
-	char name[STORE_ISSUER_NAME_MAX + 1];
-	struct ocsp_signer sg;
-	X509 *cert, *responder;
-	EVP_PKEY *key;
-};
-
-struct signer {
-	struct store *store;
-	const struct conf *conf;
-	const char *dir;
-	struct signer_issuer *issuers;
-	size_t nissuers;
-	int64_t issuer_seq; /* meta issuer_seq when the issuers were loaded */
-	int threads;
-	int64_t seen_seq, seen_id; /* last certificate taken from store_certs_changed */
-	struct cert_record *work;  /* SIGNER_BATCH certificates */
-	struct job *jobs;          /* their results */
-};
 
 /* One certificate's responses: SHA-1 and (optionally) SHA-256. */
 struct job {
@@ -73,6 +52,9 @@ issuer_clear(struct signer_issuer *is)
 	X509_free(is->cert);
 	X509_free(is->responder);
 	EVP_PKEY_free(is->key);
+	EVP_PKEY_free(is->ocsp_key);
+	free(is->crl_dirty);
+	memset(is, 0, sizeof(*is));
 }
 
 static int
@@ -86,20 +68,22 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 	is->cert = X509_dup(src->cert);
 	if (is->cert == NULL)
 		return err_ossl(e, "issuer %s", is->name);
+	is->crl_shards = src->rec.crl_shards;
+	is->key = key_load(src->rec.key_ref, c, dir, e);
+	if (is->key == NULL)
+		return err_prefix(e, "issuer %s", is->name);
 	if (src->rec.ocsp_cert_der != NULL) {
 		p = src->rec.ocsp_cert_der;
 		is->responder = d2i_X509(NULL, &p, (long)src->rec.ocsp_cert_len);
 		if (is->responder == NULL)
 			return err_ossl(e, "issuer %s: the OCSP responder certificate", is->name);
-		is->key = key_load(src->rec.ocsp_key_ref, c, dir, e);
-	} else {
-		is->key = key_load(src->rec.key_ref, c, dir, e);
+		is->ocsp_key = key_load(src->rec.ocsp_key_ref, c, dir, e);
+		if (is->ocsp_key == NULL)
+			return err_prefix(e, "issuer %s: the OCSP responder", is->name);
 	}
-	if (is->key == NULL)
-		return err_prefix(e, "issuer %s", is->name);
 	is->sg.issuer = is->cert;
 	is->sg.responder = is->responder != NULL ? is->responder : is->cert;
-	is->sg.key = is->key;
+	is->sg.key = is->ocsp_key != NULL ? is->ocsp_key : is->key;
 	is->sg.delegated = is->responder != NULL;
 	return 0;
 }
@@ -147,6 +131,7 @@ issuers_load(struct signer *sg, struct err *e)
 	issuer_set_free(&set);
 	sg->issuer_seq = seq;
 	sg->seen_seq = sg->seen_id = 0;
+	sg->crl_seen_seq = 0;
 	return 0;
 }
 
@@ -188,8 +173,8 @@ signer_free(struct signer *sg)
 	free(sg);
 }
 
-static const struct signer_issuer *
-issuer_by_id(const struct signer *sg, int64_t id)
+struct signer_issuer *
+signer_issuer_by_id(const struct signer *sg, int64_t id)
 {
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		if (sg->issuers[i].id == id)
@@ -316,7 +301,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct signer_stats *st, st
 
 	for (size_t i = 0; i < n; i++) {
 		const struct cert_record *c = &sg->work[i];
-		const struct signer_issuer *is = issuer_by_id(sg, c->issuer_id);
+		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
 		if (is == NULL)
 			continue; /* an issuer without a key, or added after we started */
 		struct job *j = &sg->jobs[m++];
@@ -365,7 +350,7 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 		if (n > 0 && sign_batch(sg, n, now, st, e) != 0)
 			return -1;
 	} while (n == SIGNER_BATCH);
-	return 0;
+	return signer_crl_pass(sg, now, st, e);
 }
 
 int

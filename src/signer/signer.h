@@ -22,6 +22,9 @@
  *   a SHA-1 CertID response always, a SHA-256 one too unless [ocsp] sha256 = no;
  *   certificates past notAfter are no longer signed, and their responses are
  *   deleted SIGNER_EXPIRED_GRACE after notAfter.
+ *
+ * Each pass also keeps every issuer's CRLs (crls.c): N shards, and a full
+ * CRL, re-signed every [crl] period and within [crl] delay of a revocation.
  */
 #ifndef LANCRE_SIGNER_SIGNER_H
 #define LANCRE_SIGNER_SIGNER_H
@@ -43,6 +46,7 @@ struct signer_stats {
 	size_t certs;     /* certificates signed for */
 	size_t responses; /* responses written */
 	int64_t purged;   /* responses deleted for expired certificates */
+	size_t crls;      /* CRLs signed */
 };
 
 /* Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1. */

@@ -30,7 +30,8 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL"
     ");"
-    "INSERT INTO meta (key, value) VALUES ('change_seq', 0), ('ocsp_seq', 0), ('issuer_seq', 0);"
+    "INSERT INTO meta (key, value) VALUES ('change_seq', 0), ('ocsp_seq', 0), ('issuer_seq', 0),"
+    "  ('crl_seq', 0);"
     "CREATE TABLE issuers ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -72,7 +73,18 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (cert_id, hash_alg)"
     ") WITHOUT ROWID;"
     "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at);"
-    "CREATE INDEX ocsp_responses_seq ON ocsp_responses (seq);",
+    "CREATE INDEX ocsp_responses_seq ON ocsp_responses (seq);"
+    "CREATE TABLE crls ("
+    "  issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
+    "  shard INTEGER NOT NULL," /* 1..N; 0 is the issuer's full CRL */
+    "  number INTEGER NOT NULL," /* CRL number: thisUpdate in nanoseconds, or more */
+    "  this_update INTEGER NOT NULL,"
+    "  next_update INTEGER NOT NULL,"
+    "  der BLOB NOT NULL,"
+    "  built_seq INTEGER NOT NULL," /* the change_seq of certificates it reflects */
+    "  seq INTEGER NOT NULL,"       /* meta crl_seq when written */
+    "  PRIMARY KEY (issuer_id, shard)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -144,7 +156,7 @@ sqlite_begin(struct store *base, struct err *e)
 	if (sqlite_exec(s, "BEGIN IMMEDIATE", e) != 0)
 		return -1;
 	s->in_txn = 1;
-	s->change_seq = s->ocsp_seq = 0;
+	s->change_seq = s->ocsp_seq = s->crl_seq = 0;
 	return 0;
 }
 
@@ -604,6 +616,11 @@ static const struct store_ops sqlite_ops = {
     .ocsp_put = sqlite_ocsp_put,
     .ocsp_purge = sqlite_ocsp_purge,
     .ocsp_each = sqlite_ocsp_each,
+    .crl_get = sqlite_crl_get,
+    .crl_put = sqlite_crl_put,
+    .crl_each = sqlite_crl_each,
+    .crl_entries = sqlite_crl_entries,
+    .revoked_since = sqlite_revoked_since,
 };
 
 struct store *

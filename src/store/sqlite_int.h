@@ -26,7 +26,7 @@ struct store_sqlite {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	/* Sequence numbers taken by the open transaction (0: none yet). */
-	int64_t change_seq, ocsp_seq;
+	int64_t change_seq, ocsp_seq, crl_seq;
 };
 
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
@@ -60,6 +60,18 @@ int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *delet
     struct err *e);
 int sqlite_ocsp_each(struct store *base, int64_t after_seq,
     int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
+
+/* CRL operations (sqlite_crl.c). */
+int sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *out,
+    struct err *e);
+int sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e);
+int sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r),
+    void *arg, struct err *e);
+int sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
+    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+int sqlite_revoked_since(struct store *base, int64_t after_seq,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    struct err *e);
 
 /* Fill a cert_record from a row of the columns in SQLITE_CERT_COLUMNS, starting at col. */
 #define SQLITE_CERT_COLUMNS                                                                  \

@@ -151,3 +151,38 @@ store_ocsp_each(struct store *s, int64_t after_seq,
 {
 	return s->ops->ocsp_each(s, after_seq, cb, arg, e);
 }
+
+int
+store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
+    struct err *e)
+{
+	return s->ops->crl_get(s, issuer_id, shard, out, e);
+}
+
+int
+store_crl_put(struct store *s, struct crl_record *r, struct err *e)
+{
+	return s->ops->crl_put(s, r, e);
+}
+
+int
+store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+    struct err *e)
+{
+	return s->ops->crl_each(s, cb, arg, e);
+}
+
+int
+store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
+    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+{
+	return s->ops->crl_entries(s, issuer_id, shard, min_not_after, cb, arg, e);
+}
+
+int
+store_revoked_since(struct store *s, int64_t after_seq,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    struct err *e)
+{
+	return s->ops->revoked_since(s, after_seq, cb, arg, e);
+}

@@ -90,6 +90,18 @@ enum store_insert_result {
 	STORE_CONFLICT,  /* same issuer and serial, different certificate */
 };
 
+/* One signed CRL: shard 1..N of an issuer, or 0 for its full CRL. */
+struct crl_record {
+	int64_t issuer_id;
+	int shard;
+	int64_t number;
+	int64_t this_update, next_update;
+	const uint8_t *der; /* borrowed */
+	size_t der_len;
+	int64_t built_seq;
+	int64_t seq;
+};
+
 struct store;
 
 struct store_ops {
@@ -120,6 +132,16 @@ struct store_ops {
 	    struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
+	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
+	    struct err *e);
+	int (*crl_put)(struct store *s, struct crl_record *r, struct err *e);
+	int (*crl_each)(struct store *s, int (*cb)(void *arg, const struct crl_record *r),
+	    void *arg, struct err *e);
+	int (*crl_entries)(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
+	    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+	int (*revoked_since)(struct store *s, int64_t after_seq,
+	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+	    struct err *e);
 };
 
 struct store {
@@ -205,6 +227,29 @@ int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, 
  */
 int store_ocsp_each(struct store *s, int64_t after_seq,
     int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
+
+/* The stored CRL for (issuer, shard) without its bytes: 1 found, 0 none. */
+int store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
+    struct err *e);
+
+/* Insert or replace a CRL; sets r->seq ("crl_seq"). */
+int store_crl_put(struct store *s, struct crl_record *r, struct err *e);
+
+/* Every stored CRL, with its bytes. */
+int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+    struct err *e);
+
+/*
+ * The revoked certificates of an issuer's shard (shard 0: all shards), with
+ * notAfter >= min_not_after, in serial order.
+ */
+int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
+    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+
+/* For each (issuer, shard) with a revocation whose change_seq > after_seq: the highest seq. */
+int store_revoked_since(struct store *s, int64_t after_seq,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    struct err *e);
 
 /* Backends. */
 struct store *store_sqlite_open(const char *path, int create, struct err *e);

@@ -1,0 +1,45 @@
+/*
+ * build.h - building and signing one CRL (RFC 5280 5, CA/B Forum BR 7.2)
+ * with OpenSSL's X509_CRL API.
+ *
+ *  - v2, issuer's subject as issuer, thisUpdate/nextUpdate as given;
+ *  - extensions: CRL Number (from the caller: strictly increasing), Authority
+ *    Key Identifier, and for a shard a critical Issuing Distribution Point
+ *    naming exactly the shard's URL with onlyContainsUserCerts;
+ *  - one entry per revoked certificate: serial, revocation date, and the
+ *    reason code extension unless the reason is unspecified (BR 7.2.2);
+ *  - entries in serial order.
+ */
+#ifndef LANCRE_CRL_BUILD_H
+#define LANCRE_CRL_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+struct crl_params {
+	X509 *issuer;
+	EVP_PKEY *key;
+	const char *idp_url; /* the shard's own URL; NULL for a full CRL (no IDP) */
+	int64_t number;
+	int64_t this_update, next_update;
+};
+
+struct crl_builder;
+
+struct crl_builder *crl_builder_new(const struct crl_params *p, struct err *e);
+void crl_builder_free(struct crl_builder *b); /* accepts NULL */
+
+/* Add the entry for a revoked certificate. */
+int crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *e);
+
+/* Sign; *der gets the DER CRL (free with OPENSSL_free).  Entries added: *count. */
+int crl_builder_finish(struct crl_builder *b, unsigned char **der, size_t *len, size_t *count,
+    struct err *e);
+
+#endif

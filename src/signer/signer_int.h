@@ -1,0 +1,42 @@
+/*
+ * signer_int.h - what the signer's files share (signer.c: loading issuers,
+ * OCSP; crls.c: CRLs).  Not for use outside src/signer/.
+ */
+#ifndef LANCRE_SIGNER_SIGNER_INT_H
+#define LANCRE_SIGNER_SIGNER_INT_H
+
+#include "ocsp/sign.h"
+#include "signer/signer.h"
+
+struct signer_issuer {
+	int64_t id;
+	char name[STORE_ISSUER_NAME_MAX + 1];
+	int crl_shards;
+	struct ocsp_signer sg; /* signs OCSP: the issuer, or its delegated responder */
+	X509 *cert, *responder;
+	EVP_PKEY *key;      /* the issuer's own key: signs CRLs (and OCSP unless delegated) */
+	EVP_PKEY *ocsp_key; /* the delegated responder's key, or NULL */
+	/* CRLs waiting to be re-signed after a revocation: [0] full, [1..shards] shards. */
+	int64_t *crl_dirty; /* the newest change_seq not yet in that CRL, or 0 */
+};
+
+struct signer {
+	struct store *store;
+	const struct conf *conf;
+	const char *dir;
+	struct signer_issuer *issuers;
+	size_t nissuers;
+	int64_t issuer_seq; /* meta issuer_seq when the issuers were loaded */
+	int threads;
+	int64_t seen_seq, seen_id; /* last certificate taken from store_certs_changed */
+	int64_t crl_seen_seq;      /* revocations up to here are marked dirty */
+	struct cert_record *work;  /* SIGNER_BATCH certificates */
+	struct job *jobs;          /* their results */
+};
+
+struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
+
+/* CRLs due (never signed, past the period, or dirty past half the delay): sign them. */
+int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+#endif

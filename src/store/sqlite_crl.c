@@ -1,0 +1,171 @@
+/*
+ * sqlite_crl.c - the SQLite backend's CRL operations: stored CRLs, the
+ * revoked certificates that go into one, and which shards a revocation made
+ * stale (found by change_seq, like the OCSP signer's work).
+ */
+#include "store/sqlite_int.h"
+
+#include <string.h>
+
+int
+sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *out,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT number, this_update, next_update, built_seq, seq FROM crls"
+		" WHERE issuer_id = ? AND shard = ?", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading a CRL");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	sqlite3_bind_int(st, 2, shard);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->issuer_id = issuer_id;
+		out->shard = shard;
+		out->number = sqlite3_column_int64(st, 0);
+		out->this_update = sqlite3_column_int64(st, 1);
+		out->next_update = sqlite3_column_int64(st, 2);
+		out->built_seq = sqlite3_column_int64(st, 3);
+		out->seq = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "reading a CRL");
+	return rc == SQLITE_ROW;
+}
+
+static int
+crl_put(struct store_sqlite *s, struct crl_record *r, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite_txn_seq(s, "crl_seq", &s->crl_seq, &r->seq, e) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db,
+		"INSERT OR REPLACE INTO crls (issuer_id, shard, number, this_update, next_update,"
+		" der, built_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "storing a CRL");
+	sqlite3_bind_int64(st, 1, r->issuer_id);
+	sqlite3_bind_int(st, 2, r->shard);
+	sqlite3_bind_int64(st, 3, r->number);
+	sqlite3_bind_int64(st, 4, r->this_update);
+	sqlite3_bind_int64(st, 5, r->next_update);
+	sqlite3_bind_blob(st, 6, r->der, (int)r->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, r->built_seq);
+	sqlite3_bind_int64(st, 8, r->seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "storing a CRL");
+	return 0;
+}
+
+int
+sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, crl_put(s, r, e), e);
+}
+
+int
+sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct crl_record r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT issuer_id, shard, number, this_update, next_update, der, built_seq, seq"
+		" FROM crls ORDER BY issuer_id, shard", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading CRLs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = (struct crl_record){
+		    .issuer_id = sqlite3_column_int64(st, 0),
+		    .shard = sqlite3_column_int(st, 1),
+		    .number = sqlite3_column_int64(st, 2),
+		    .this_update = sqlite3_column_int64(st, 3),
+		    .next_update = sqlite3_column_int64(st, 4),
+		    .der = sqlite3_column_blob(st, 5),
+		    .der_len = (size_t)sqlite3_column_bytes(st, 5),
+		    .built_seq = sqlite3_column_int64(st, 6),
+		    .seq = sqlite3_column_int64(st, 7),
+		};
+		if (cb(arg, &r) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "reading CRLs");
+	return 0;
+}
+
+int
+sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
+    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct cert_record c;
+	sqlite3_stmt *st;
+	int rc;
+
+	/* The partial index certificates_revoked (issuer_id, shard) WHERE status = 1 serves this. */
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		" WHERE c.issuer_id = ?1 AND c.status = 1 AND (?2 = 0 OR c.shard = ?2)"
+		" AND c.not_after >= ?3 ORDER BY c.serial", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading revoked certificates");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	sqlite3_bind_int(st, 2, shard);
+	sqlite3_bind_int64(st, 3, min_not_after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite_cert_row(st, 0, &c);
+		if (cb(arg, &c) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "reading revoked certificates");
+	return 0;
+}
+
+int
+sqlite_revoked_since(struct store *base, int64_t after_seq,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT issuer_id, shard, max(change_seq) FROM certificates"
+		" WHERE change_seq > ? AND status = 1 GROUP BY issuer_id, shard", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sqlite_db_err(s, e, "finding revocations");
+	sqlite3_bind_int64(st, 1, after_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+			sqlite3_column_int64(st, 2)) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "finding revocations");
+	return 0;
+}
