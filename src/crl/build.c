@@ -9,26 +9,13 @@
 #include <openssl/x509v3.h>
 
 #include "ocsp/sign.h"
+#include "pki/serial.h"
 
 struct crl_builder {
 	X509_CRL *crl;
 	const struct crl_params *p;
 	size_t count;
 };
-
-static ASN1_INTEGER *
-serial_integer(const uint8_t *serial, size_t len)
-{
-	unsigned char der[2 + STORE_SERIAL_MAX];
-	const unsigned char *p = der;
-
-	if (len == 0 || len > STORE_SERIAL_MAX)
-		return NULL;
-	der[0] = V_ASN1_INTEGER;
-	der[1] = (unsigned char)len;
-	memcpy(der + 2, serial, len);
-	return d2i_ASN1_INTEGER(NULL, &p, (long)(len + 2));
-}
 
 static int
 add_idp(X509_CRL *crl, const char *url)
@@ -122,7 +109,7 @@ int
 crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *e)
 {
 	X509_REVOKED *r = X509_REVOKED_new();
-	ASN1_INTEGER *serial = serial_integer(c->serial, c->serial_len);
+	ASN1_INTEGER *serial = serial_to_asn1(c->serial, c->serial_len);
 	ASN1_TIME *when = ASN1_TIME_set(NULL, (time_t)c->revoked_at);
 	ASN1_ENUMERATED *reason = NULL;
 	int ok = r != NULL && serial != NULL && when != NULL &&

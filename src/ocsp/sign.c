@@ -9,6 +9,7 @@
 #include <openssl/ocsp.h>
 
 #include "ocsp/certid.h"
+#include "pki/serial.h"
 
 const EVP_MD *
 ocsp_sign_md(EVP_PKEY *key)
@@ -18,25 +19,11 @@ ocsp_sign_md(EVP_PKEY *key)
 	return EVP_sha256();
 }
 
-static ASN1_INTEGER *
-serial_integer(const uint8_t *serial, size_t len)
-{
-	unsigned char der[2 + STORE_SERIAL_MAX];
-	const unsigned char *p = der;
-
-	if (len == 0 || len > STORE_SERIAL_MAX)
-		return NULL;
-	der[0] = V_ASN1_INTEGER;
-	der[1] = (unsigned char)len;
-	memcpy(der + 2, serial, len);
-	return d2i_ASN1_INTEGER(NULL, &p, (long)(len + 2));
-}
-
 static int
 add_status(OCSP_BASICRESP *bs, const struct ocsp_signer *sg, enum ocsp_hash hash,
     const struct ocsp_status *st, ASN1_TIME *thisupd, ASN1_TIME *nextupd)
 {
-	ASN1_INTEGER *serial = serial_integer(st->serial, st->serial_len);
+	ASN1_INTEGER *serial = serial_to_asn1(st->serial, st->serial_len);
 	ASN1_TIME *revtime = NULL;
 	OCSP_CERTID *id = NULL;
 	int ok = 0;

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "pki/serial.h"
 #include "util/fsutil.h"
 
 EVP_PKEY *
@@ -68,19 +69,9 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 static int
 set_serial(X509 *x, const uint8_t *serial, size_t len)
 {
-	/* Build the INTEGER from its exact content bytes so odd serials survive as given. */
-	unsigned char der[2 + 127];
-	const unsigned char *p = der;
-	ASN1_INTEGER *ai;
-	int ok;
+	ASN1_INTEGER *ai = serial_to_asn1(serial, len);
+	int ok = ai != NULL && X509_set_serialNumber(x, ai) == 1;
 
-	if (len == 0 || len > 127)
-		return -1;
-	der[0] = V_ASN1_INTEGER;
-	der[1] = (unsigned char)len;
-	memcpy(der + 2, serial, len);
-	ai = d2i_ASN1_INTEGER(NULL, &p, (long)(len + 2));
-	ok = ai != NULL && X509_set_serialNumber(x, ai) == 1;
 	ASN1_INTEGER_free(ai);
 	return ok ? 0 : -1;
 }

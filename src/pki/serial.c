@@ -40,6 +40,21 @@ serial_from_asn1(const ASN1_INTEGER *ai, uint8_t *out, size_t max, size_t *len, 
 	return 0;
 }
 
+ASN1_INTEGER *
+serial_to_asn1(const uint8_t *s, size_t len)
+{
+	/* Built from its DER so that the bytes stay exactly as given (leading 00, sign). */
+	unsigned char der[2 + 127];
+	const unsigned char *p = der;
+
+	if (len == 0 || len > 127)
+		return NULL;
+	der[0] = V_ASN1_INTEGER;
+	der[1] = (unsigned char)len;
+	memcpy(der + 2, s, len);
+	return d2i_ASN1_INTEGER(NULL, &p, (long)(len + 2));
+}
+
 void
 serial_to_hex(const uint8_t *s, size_t len, char *buf, size_t buflen)
 {

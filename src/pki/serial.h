@@ -21,6 +21,9 @@
 int serial_from_asn1(const ASN1_INTEGER *ai, uint8_t *out, size_t max, size_t *len,
     struct err *e);
 
+/* An ASN1_INTEGER with exactly these content bytes (free with ASN1_INTEGER_free), or NULL. */
+ASN1_INTEGER *serial_to_asn1(const uint8_t *s, size_t len);
+
 /* Lower-case hex of the bytes, two digits per byte ("00ff"). */
 void serial_to_hex(const uint8_t *s, size_t len, char *buf, size_t buflen);
 
