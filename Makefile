@@ -2,7 +2,8 @@
 #
 #   make              build/lancre
 #   make check        install test dependencies (as root), then every test:
-#                     unit + end-to-end, then the same again under ASan+UBSan
+#                     unit + end-to-end, the same again under ASan+UBSan, and
+#                     every libFuzzer target for FUZZ_SECONDS
 #   make demo         install what is missing, build, run the demo
 #   make bench        the benchmarks (bench/), results in bench/out/
 #   make install      PREFIX=/usr/local
@@ -25,15 +26,25 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# libFuzzer builds (clang): the library gets coverage instrumentation, each target the driver.
+ifeq ($(FUZZ),1)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -Wno-unknown-warning-option
+LDFLAGS += -fsanitize=address,undefined
+endif
+
 LIB_SRC   := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 8
 TOOL_SRC  := $(wildcard tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 
-.PHONY: all check check-fast check-asan unit e2e demo bench install deps-test deps-demo \
-        deps-bench clean lint
+.PHONY: all check check-fast check-asan fuzz fuzzers unit e2e demo bench install deps-test \
+        deps-demo deps-bench clean lint
 
 all: $(BUILD)/lancre $(TOOL_BIN)
 
@@ -57,11 +68,24 @@ $(BUILD)/%.o: %.c
 
 tests: $(TEST_BIN)
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/liblancre.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/liblancre.a $(LDLIBS)
+
+fuzzers: $(FUZZ_BIN)
+
+# Every parser of outside bytes has a libFuzzer target (tests/fuzz/); `make check` runs
+# each for FUZZ_SECONDS from the seed corpus.
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build-fuzz
+
 # The README's test command.  Runs everything twice: plain, then ASan+UBSan.
 check: deps-test
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
-	@tests/run.sh build build-asan
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build build-asan build-fuzz
 
 # Plain build only, for a quick loop while developing.
 check-fast: all tests
@@ -94,6 +118,6 @@ lint:
 	    || (echo "banned function used" && false)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -8,7 +8,7 @@ set -eu
 
 build="build-essential pkg-config libssl-dev libsqlite3-dev libinih-dev openssl"
 test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
-libengine-pkcs11-openssl softhsm2 strace"
+libengine-pkcs11-openssl softhsm2 strace clang libclang-rt-14-dev"
 bench_pkgs="$build time sqlite3"
 
 list=0

@@ -43,7 +43,30 @@ run_one() { # NAME CMD...
 	fi
 }
 
+# fuzz_one NAME BINARY: run a libFuzzer target from its seed corpus for FUZZ_SECONDS.
+fuzz_one() {
+	local name=$1 bin=$2 work
+	work=$(mktemp -d)
+	if "$bin" -max_total_time="${FUZZ_SECONDS:-8}" -rss_limit_mb=2048 -print_final_stats=1 \
+		"$work" "tests/fuzz/corpus/$name" >"$work.log" 2>&1; then
+		echo "ok 1 - fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work.log" | grep -o '[0-9]*$') runs, no crash"
+	else
+		echo "not ok 1 - fuzz $name"
+		grep -A25 'ERROR\|==ERROR\|SUMMARY' "$work.log" | head -40 | sed 's/^/#   /'
+	fi
+	rm -rf "$work" "$work.log"
+}
+
 for build in "$@"; do
+	if [ -d "$build/fuzz" ] && [ ! -x "$build/lancre" ]; then
+		export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+		for f in "$build"/fuzz/fuzz_*; do
+			case $f in *.d | *.o) continue ;; esac
+			n=$(basename "$f")
+			run_one "[$build] $n" fuzz_one "${n#fuzz_}" "$f"
+		done
+		continue
+	fi
 	if [ ! -x "$build/lancre" ]; then
 		echo "tests/run.sh: $build/lancre is not built" >&2
 		exit 2
