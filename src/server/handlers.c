@@ -360,10 +360,43 @@ handle_about(struct server *sv, h2o_req_t *req, enum route_kind k)
 	return 0;
 }
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+observe(struct server *sv, int64_t ns)
+{
+	static const double bounds[] = SERVER_LATENCY_BUCKETS;
+	size_t b = 0;
+
+	while (b < sizeof(bounds) / sizeof(bounds[0]) && (double)ns / 1e9 > bounds[b])
+		b++;
+	atomic_fetch_add_explicit(&sv->latency[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sv->latency_sum_ns, (unsigned long)ns, memory_order_relaxed);
+}
+
+static int route_and_answer(struct server *sv, h2o_req_t *req);
+
 int
 handle_public(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct server *sv = ((struct server_handler *)self)->sv;
+	int64_t start = mono_ns();
+	int rc = route_and_answer(sv, req);
+
+	observe(sv, mono_ns() - start);
+	return rc;
+}
+
+static int
+route_and_answer(struct server *sv, h2o_req_t *req)
+{
 	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
 	struct route r;
 
@@ -434,6 +467,18 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 		(snap->view.recent ? ocsp_index_memory(snap->view.recent) : 0));
 	fprintf(f, "# TYPE lancre_reloads_total counter\nlancre_reloads_total %lu\n",
 	    atomic_load(&sv->reloads));
+	static const double bounds[] = SERVER_LATENCY_BUCKETS;
+	unsigned long cum = 0;
+	fprintf(f, "# TYPE lancre_answer_seconds histogram\n");
+	for (size_t b = 0; b <= sizeof(bounds) / sizeof(bounds[0]); b++) {
+		cum += atomic_load(&sv->latency[b]);
+		if (b < sizeof(bounds) / sizeof(bounds[0]))
+			fprintf(f, "lancre_answer_seconds_bucket{le=\"%g\"} %lu\n", bounds[b], cum);
+		else
+			fprintf(f, "lancre_answer_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	}
+	fprintf(f, "lancre_answer_seconds_sum %.9f\nlancre_answer_seconds_count %lu\n",
+	    (double)atomic_load(&sv->latency_sum_ns) / 1e9, cum);
 	fprintf(f, "# TYPE lancre_snapshot_age_seconds gauge\nlancre_snapshot_age_seconds %lld\n",
 	    (long long)(now - snap->base_built));
 	fprintf(f, "# TYPE lancre_uptime_seconds gauge\nlancre_uptime_seconds %lld\n",

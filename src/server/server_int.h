@@ -14,6 +14,9 @@
 #include "server/server.h"
 #include "server/snapshot.h"
 
+/* Upper bounds (seconds) of the answer-time histogram buckets; the last is +Inf. */
+#define SERVER_LATENCY_BUCKETS {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.05}
+
 enum metric_status { M_200, M_304, M_400, M_404, M_405, M_413, M_500, M_NSTATUS };
 #define M_NROUTES (ROUTE_ABOUT + 1)
 
@@ -31,6 +34,9 @@ struct server {
 	atomic_ulong requests[M_NROUTES][M_NSTATUS];
 	atomic_ulong ocsp_outcomes[4]; /* by enum ocsp_outcome */
 	atomic_ulong reloads;
+	/* Time spent answering (request in, response handed to h2o), in buckets. */
+	atomic_ulong latency[8];
+	atomic_ulong latency_sum_ns;
 	int64_t started;
 };
 
