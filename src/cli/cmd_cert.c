@@ -255,6 +255,10 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 		issuer_set_free(&set);
 		return err_set(e, "no issuers registered; add one with `lancre issuer add` first");
 	}
+	if (store_bulk(d->store, 1, e) != 0) {
+		issuer_set_free(&set);
+		return -1;
+	}
 	intake_init(&in);
 	in.store = d->store;
 	in.conf = &d->conf;

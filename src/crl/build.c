@@ -24,14 +24,41 @@
 #include "ocsp/sign.h"
 #include "util/timefmt.h"
 
+/*
+ * The whole CRL is laid out in one buffer, entries first written after a gap
+ * (CRL_GAP + prefix) that the headers and the TBS prefix fill at the end, so
+ * the entries are never copied: buf = [gap | entries | suffix | algid | sig].
+ */
+#define CRL_GAP 18 /* outer, TBS and revokedCertificates headers: 6 bytes each at most */
+
 struct crl_builder {
 	const struct crl_params *p;
 	uint8_t *prefix, *suffix, *algid; /* TBS fields before and after the entries */
 	size_t prefix_len, suffix_len, algid_len;
-	uint8_t *entries;
-	size_t entries_len, entries_cap;
+	uint8_t *buf;
+	size_t start;       /* where the entries begin: CRL_GAP + prefix_len */
+	size_t len, cap;    /* bytes used (from 0), and allocated */
 	size_t count;
 };
+
+/* Room for n more bytes; grows by half, not double, since CRLs can be large. */
+static int
+reserve(struct crl_builder *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 65536;
+	uint8_t *nb;
+
+	if (b->len + n <= b->cap)
+		return 0;
+	while (cap < b->len + n)
+		cap += cap / 2;
+	nb = realloc(b->buf, cap);
+	if (nb == NULL)
+		return -1;
+	b->buf = nb;
+	b->cap = cap;
+	return 0;
+}
 
 static int
 add_idp(X509_CRL *crl, const char *url)
@@ -190,6 +217,12 @@ crl_builder_new(const struct crl_params *p, struct err *e)
 		crl_builder_free(b);
 		return NULL;
 	}
+	b->start = b->len = CRL_GAP + b->prefix_len;
+	if (reserve(b, 0) != 0) {
+		err_set(e, "out of memory");
+		crl_builder_free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -201,7 +234,7 @@ crl_builder_free(struct crl_builder *b)
 	free(b->prefix);
 	free(b->suffix);
 	free(b->algid);
-	free(b->entries);
+	free(b->buf);
 	free(b);
 }
 
@@ -249,79 +282,68 @@ crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *
 	}
 	body_len = (size_t)(p - body);
 	need = der_header_len(body_len) + body_len;
-	if (b->entries_len + need > b->entries_cap) {
-		size_t cap = b->entries_cap ? b->entries_cap * 2 : 4096;
-		while (cap < b->entries_len + need)
-			cap *= 2;
-		uint8_t *nb = realloc(b->entries, cap);
-		if (nb == NULL)
-			return err_set(e, "out of memory building the CRL");
-		b->entries = nb;
-		b->entries_cap = cap;
-	}
-	p = der_header(b->entries + b->entries_len, 0x30, body_len);
+	if (reserve(b, need) != 0)
+		return err_set(e, "out of memory building the CRL");
+	p = der_header(b->buf + b->len, 0x30, body_len);
 	memcpy(p, body, body_len);
-	b->entries_len += need;
+	b->len += need;
 	b->count++;
 	return 0;
 }
 
 int
-crl_builder_finish(struct crl_builder *b, unsigned char **der, size_t *len, size_t *count,
-    struct err *e)
+crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len,
+    size_t *count, struct err *e)
 {
-	size_t rev_len = b->count > 0 ? der_header_len(b->entries_len) + b->entries_len : 0;
-	size_t tbs_content = b->prefix_len + rev_len + b->suffix_len;
-	size_t tbs_len = der_header_len(tbs_content) + tbs_content;
-	size_t sig_max = 1024, cert_max;
-	uint8_t *out, *p, *tbs, *sig;
+	size_t entries_len = b->len - b->start;
+	size_t rev_hdr = b->count > 0 ? der_header_len(entries_len) : 0;
+	size_t tbs_content = b->prefix_len + rev_hdr + (b->count > 0 ? entries_len : 0) +
+			     b->suffix_len;
+	size_t tbs_hdr = der_header_len(tbs_content), tbs_len = tbs_hdr + tbs_content;
+	size_t tbs_at = b->start - rev_hdr - b->prefix_len - tbs_hdr, siglen, content, at;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t siglen = sig_max, content;
+	uint8_t *p;
 
 	*der = NULL;
-	/* CertificateList: header, TBS, algorithm, BIT STRING with at most sig_max bytes. */
-	cert_max = 6 + tbs_len + b->algid_len + 6 + 1 + sig_max;
-	out = OPENSSL_malloc(cert_max);
-	sig = OPENSSL_malloc(sig_max);
-	if (ctx == NULL || out == NULL || sig == NULL) {
+	if (ctx == NULL || reserve(b, b->suffix_len + b->algid_len + 6 + 1 + 1024) != 0) {
 		EVP_MD_CTX_free(ctx);
-		OPENSSL_free(out);
-		OPENSSL_free(sig);
 		return err_set(e, "out of memory building the CRL");
 	}
-	/* Lay the TBS out where it will end up: after a 6-byte gap for the outer header. */
-	tbs = out + 6;
-	p = der_header(tbs, 0x30, tbs_content);
+	/* Fill the gap backwards: TBS header, prefix, revokedCertificates header. */
+	p = der_header(b->buf + tbs_at, 0x30, tbs_content);
 	memcpy(p, b->prefix, b->prefix_len);
-	p += b->prefix_len;
-	if (b->count > 0) {
-		p = der_header(p, 0x30, b->entries_len);
-		memcpy(p, b->entries, b->entries_len);
-		p += b->entries_len;
-	}
-	memcpy(p, b->suffix, b->suffix_len);
+	if (b->count > 0)
+		der_header(p + b->prefix_len, 0x30, entries_len);
+	else
+		b->len = b->start; /* no entries: the field is left out */
+	memcpy(b->buf + b->len, b->suffix, b->suffix_len);
+	b->len += b->suffix_len;
+	/* Sign the TBS where it lies; the signature goes after the algorithm. */
+	siglen = b->cap - (b->len + b->algid_len + 7);
 	if (EVP_DigestSignInit(ctx, NULL, ocsp_sign_md(b->p->key), NULL, b->p->key) != 1 ||
-	    EVP_DigestSign(ctx, sig, &siglen, tbs, tbs_len) != 1) {
+	    EVP_DigestSign(ctx, b->buf + b->len + b->algid_len + 7, &siglen, b->buf + tbs_at,
+		tbs_len) != 1) {
 		EVP_MD_CTX_free(ctx);
-		OPENSSL_free(out);
-		OPENSSL_free(sig);
 		return err_ossl(e, "signing the CRL");
 	}
 	EVP_MD_CTX_free(ctx);
-	/* Now the outer header is known: write it just before the TBS and close the gap. */
-	content = tbs_len + b->algid_len + der_header_len(siglen + 1) + siglen + 1;
-	p = der_header(out, 0x30, content);
-	memmove(p, tbs, tbs_len);
-	p += tbs_len;
-	memcpy(p, b->algid, b->algid_len);
-	p += b->algid_len;
-	p = der_header(p, 0x03, siglen + 1);
-	*p++ = 0; /* no unused bits */
-	memcpy(p, sig, siglen);
-	p += siglen;
-	OPENSSL_free(sig);
-	*der = out;
-	*len = (size_t)(p - out);
+	memcpy(b->buf + b->len, b->algid, b->algid_len);
+	b->len += b->algid_len;
+	/* The BIT STRING header (at most 6 bytes + the unused-bits byte) before the signature. */
+	{
+		uint8_t hdr[8];
+		size_t h = (size_t)(der_header(hdr, 0x03, siglen + 1) - hdr);
+		hdr[h++] = 0;
+		memmove(b->buf + b->len + h, b->buf + b->len + 7, siglen);
+		memcpy(b->buf + b->len, hdr, h);
+		b->len += h + siglen;
+	}
+	/* The outer header goes right before the TBS. */
+	content = b->len - tbs_at;
+	at = tbs_at - der_header_len(content);
+	der_header(b->buf + at, 0x30, content);
+	*der = b->buf + at;
+	*len = b->len - at;
 	*count = b->count;
 	return 0;
 }

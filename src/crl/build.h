@@ -38,8 +38,11 @@ void crl_builder_free(struct crl_builder *b); /* accepts NULL */
 /* Add the entry for a revoked certificate. */
 int crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *e);
 
-/* Sign; *der gets the DER CRL (free with OPENSSL_free).  Entries added: *count. */
-int crl_builder_finish(struct crl_builder *b, unsigned char **der, size_t *len, size_t *count,
-    struct err *e);
+/*
+ * Sign; *der points to the DER CRL inside the builder (valid until
+ * crl_builder_free).  Entries added: *count.  Call once.
+ */
+int crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len,
+    size_t *count, struct err *e);
 
 #endif

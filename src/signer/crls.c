@@ -101,7 +101,7 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	struct crl_params p = {.issuer = is->cert, .key = is->key};
 	struct crl_builder *b;
 	struct crl_record r;
-	unsigned char *der = NULL;
+	const unsigned char *der = NULL;
 	size_t len, count;
 	int64_t built_seq, ns = now_ns();
 	int rc = -1;
@@ -135,7 +135,6 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		is->crl_dirty[shard] = 0;
 	rc = 0;
 out:
-	OPENSSL_free(der);
 	crl_builder_free(b);
 	return rc;
 }

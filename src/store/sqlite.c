@@ -557,6 +557,16 @@ sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8
 }
 
 static int
+sqlite_bulk(struct store *base, int on, struct err *e)
+{
+	/* 64 MiB of page cache while importing: the (issuer, serial) index is written in
+	 * random order, and SQLite's 2 MiB default makes every insert a cache miss.  Other
+	 * work streams through tables and keeps the default, to stay small. */
+	return sqlite_exec((struct store_sqlite *)base,
+	    on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000", e);
+}
+
+static int
 sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -611,6 +621,7 @@ static const struct store_ops sqlite_ops = {
     .cert_count = sqlite_cert_count,
     .issuer_set_ocsp_signer = sqlite_issuer_set_ocsp_signer,
     .seq = sqlite_seq,
+    .bulk = sqlite_bulk,
     .certs_changed = sqlite_certs_changed,
     .ocsp_due = sqlite_ocsp_due,
     .ocsp_put = sqlite_ocsp_put,
@@ -651,9 +662,7 @@ store_sqlite_open(const char *path, int create, struct err *e)
 	sqlite3_extended_result_codes(s->db, 0);
 	if (sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
-	    /* 64 MiB of page cache: the (issuer, serial) index is written in random order, and
-	     * SQLite's 2 MiB default makes every insert of a large import a cache miss. */
-	    sqlite_exec(s, "PRAGMA cache_size = -65536", e) != 0 ||
+
 	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {
 		err_prefix(e, "%s", path);
 		sqlite_close(&s->base);

@@ -186,3 +186,9 @@ store_revoked_since(struct store *s, int64_t after_seq,
 {
 	return s->ops->revoked_since(s, after_seq, cb, arg, e);
 }
+
+int
+store_bulk(struct store *s, int on, struct err *e)
+{
+	return s->ops->bulk(s, on, e);
+}

@@ -123,6 +123,7 @@ struct store_ops {
 	int (*issuer_set_ocsp_signer)(struct store *s, int64_t issuer_id, const uint8_t *der,
 	    size_t len, const char *key_ref, struct err *e);
 	int (*seq)(struct store *s, const char *name, int64_t *v, struct err *e);
+	int (*bulk)(struct store *s, int on, struct err *e);
 	int (*certs_changed)(struct store *s, int64_t after_seq, int64_t after_id,
 	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
@@ -190,6 +191,9 @@ int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t
 int store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *der,
     size_t len, const char *key_ref, struct err *e);
 
+/* Tune for (on) or back from (off) writing many rows at once: more memory, fewer misses. */
+int store_bulk(struct store *s, int on, struct err *e);
+
 /*
  * Sequence counters.  Every transaction that inserts or revokes certificates
  * takes the next "change_seq" and stamps the rows it writes with it; every
@@ -241,7 +245,8 @@ int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record
 
 /*
  * The revoked certificates of an issuer's shard (shard 0: all shards), with
- * notAfter >= min_not_after, in serial order.
+ * notAfter >= min_not_after, in no particular order; cb gets serial,
+ * revoked_at and reason filled in.
  */
 int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
     int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
