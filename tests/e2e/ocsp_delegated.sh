@@ -82,7 +82,7 @@ if grep -q 'Subject: CN ?= ?resp' "$OUT"; then not_ok "no certificate is include
 signer=$!
 sleep 0.5
 "$LANCRE" issuer ocsp-signer -d "$D" e1 "$T/resp.pem" "$T/resp.key" >/dev/null
-sleep 1.5
+sleep $((2 * TF))
 "$LANCRE" answer -d "$D" --post "$T/req.der" -o "$T/resp.der" 2>/dev/null
 run openssl ocsp -respin "$T/resp.der" -noverify -resp_text
 has "$OUT" 'Subject: CN ?= ?resp' "the running signer switched to the responder"
