@@ -41,6 +41,7 @@ struct ocsp_index {
 	size_t table_cap; /* power of two */
 	size_t count;
 	uint64_t seed;
+	int64_t min_this_update, min_next_update;
 };
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
@@ -212,6 +213,10 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 	i = probe(ix, (unsigned)issuer, r->hash, r->serial, r->serial_len);
 	if (ix->table[i] == 0)
 		ix->count++;
+	if (ix->min_this_update == 0 || r->this_update < ix->min_this_update)
+		ix->min_this_update = r->this_update;
+	if (ix->min_next_update == 0 || r->next_update < ix->min_next_update)
+		ix->min_next_update = r->next_update;
 	ix->table[i] = ix->arena_len + 1;
 	ix->arena_len += size;
 	return 0;
@@ -273,6 +278,13 @@ ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struc
 	if (rc == 0)
 		rc = store_ocsp_each(s, after_seq, load_one, &ctx, e);
 	return rc;
+}
+
+void
+ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update)
+{
+	*this_update = ix->min_this_update;
+	*next_update = ix->min_next_update;
 }
 
 size_t

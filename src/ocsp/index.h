@@ -59,6 +59,13 @@ enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct 
 /* Every issuer, and every stored response with seq > after_seq (0: all). */
 int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
+/*
+ * The smallest thisUpdate and nextUpdate among the responses added (0 when
+ * empty).  A response replaced by a newer one still counts until the index is
+ * rebuilt, so the figures can only err on the old side.
+ */
+void ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update);
+
 /* Responses held, and bytes used (arena + table). */
 size_t ocsp_index_count(const struct ocsp_index *ix);
 size_t ocsp_index_memory(const struct ocsp_index *ix);

@@ -467,6 +467,22 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 		(snap->view.recent ? ocsp_index_memory(snap->view.recent) : 0));
 	fprintf(f, "# TYPE lancre_reloads_total counter\nlancre_reloads_total %lu\n",
 	    atomic_load(&sv->reloads));
+	{
+		int64_t t1, n1, t2 = 0, n2 = 0;
+		ocsp_index_oldest(snap->view.base, &t1, &n1);
+		if (snap->view.recent != NULL)
+			ocsp_index_oldest(snap->view.recent, &t2, &n2);
+		if (t1 == 0 || (t2 != 0 && t2 < t1))
+			t1 = t2;
+		if (n1 == 0 || (n2 != 0 && n2 < n1))
+			n1 = n2;
+		if (t1 != 0)
+			fprintf(f, "# TYPE lancre_ocsp_oldest_response_age_seconds gauge\n"
+				   "lancre_ocsp_oldest_response_age_seconds %lld\n"
+				   "# TYPE lancre_ocsp_earliest_next_update_seconds gauge\n"
+				   "lancre_ocsp_earliest_next_update_seconds %lld\n",
+			    (long long)(now - t1), (long long)(n1 - now));
+	}
 	static const double bounds[] = SERVER_LATENCY_BUCKETS;
 	unsigned long cum = 0;
 	fprintf(f, "# TYPE lancre_answer_seconds histogram\n");

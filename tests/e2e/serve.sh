@@ -147,6 +147,8 @@ kill -HUP $run_pid
 run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_requests_total\{route="ocsp",status="200"\} [0-9]+' "/metrics counts requests"
 has "$OUT" '^lancre_ocsp_responses [0-9]+' "/metrics shows the responses held"
+has "$OUT" '^lancre_ocsp_earliest_next_update_seconds [1-9][0-9]*$' "/metrics: seconds to the earliest nextUpdate"
+has "$OUT" '^lancre_ocsp_oldest_response_age_seconds [0-9]+$' "/metrics: the oldest response's age"
 has "$OUT" '^lancre_answer_seconds_bucket\{le="\+Inf"\} [1-9][0-9]*' "/metrics has the answer-time histogram"
 run curl -s -o /dev/null -w '%{http_code}' "$B/metrics"
 same "metrics are not on the public listener" "$(cat "$OUT")" 404
