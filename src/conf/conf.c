@@ -67,6 +67,10 @@ static const struct key keys[] = {
     K("crl", "full", KEY_BOOL, crl_full,
       "Also publish a full CRL per issuer (every revoked certificate, no IDP), as\n"
       "; roots and small intermediates do."),
+    K("crl", "delta", KEY_BOOL, crl_delta,
+      "Publish delta CRLs (RFC 5280 5.2.4): each base CRL points to its delta (Freshest\n"
+      "; CRL), a revocation is published in the delta within [crl] delay, and bases are\n"
+      "; re-signed every [crl] period.  no: every revocation re-signs the base."),
     K("crl", "period", KEY_DURATION, crl_period, "Re-sign every CRL at least this often."),
     K("crl", "delay", KEY_DURATION, crl_delay,
       "Publish a revocation in its CRL shard within this delay."),

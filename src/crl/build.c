@@ -109,7 +109,27 @@ add_extensions(X509_CRL *crl, const struct crl_params *p)
 	X509_EXTENSION_free(akid);
 	if (!ok)
 		return -1;
-	return p->idp_url != NULL ? add_idp(crl, p->idp_url) : 0;
+	if (p->idp_url != NULL && add_idp(crl, p->idp_url) != 0)
+		return -1;
+	if (p->freshest_url != NULL) {
+		char v[1100];
+		X509_EXTENSION *ext;
+		snprintf(v, sizeof(v), "URI:%s", p->freshest_url);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_freshest_crl, v);
+		ok = ext != NULL && X509_CRL_add_ext(crl, ext, -1) == 1;
+		X509_EXTENSION_free(ext);
+		if (!ok)
+			return -1;
+	}
+	if (p->delta_base > 0) {
+		ASN1_INTEGER *base = ASN1_INTEGER_new();
+		ok = base != NULL && ASN1_INTEGER_set_int64(base, p->delta_base) == 1 &&
+		     X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, 0) == 1;
+		ASN1_INTEGER_free(base);
+		if (!ok)
+			return -1;
+	}
+	return 0;
 }
 
 /* Length of a DER header for content of n bytes. */

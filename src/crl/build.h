@@ -5,7 +5,9 @@
  *  - v2, issuer's subject as issuer, thisUpdate/nextUpdate as given;
  *  - extensions: CRL Number (from the caller: strictly increasing), Authority
  *    Key Identifier, and for a shard a critical Issuing Distribution Point
- *    naming exactly the shard's URL with onlyContainsUserCerts;
+ *    naming exactly the shard's URL with onlyContainsUserCerts; for a base
+ *    with deltas a Freshest CRL pointer, for a delta a critical Delta CRL
+ *    Indicator naming its base's number (RFC 5280 5.2.4, 5.2.6);
  *  - one entry per revoked certificate: serial, revocation date, and the
  *    reason code extension unless the reason is unspecified (BR 7.2.2);
  *  - entries in serial order.
@@ -28,6 +30,8 @@ struct crl_params {
 	const char *idp_url; /* the shard's own URL; NULL for a full CRL (no IDP) */
 	int64_t number;
 	int64_t this_update, next_update;
+	const char *freshest_url; /* a base CRL's delta (Freshest CRL extension), or NULL */
+	int64_t delta_base;       /* > 0: this is a delta CRL over base number delta_base */
 };
 
 struct crl_builder;

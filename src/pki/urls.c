@@ -41,6 +41,30 @@ urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *buf, s
 	return fitted(len, snprintf(buf, len, "%s/crl/%s/%d.crl", c->base_url, issuer, shard));
 }
 
+int
+urls_crl_full(const struct conf *c, const char *issuer, char *buf, size_t len)
+{
+	if (c->url_style == URL_STYLE_HOST)
+		return fitted(len, snprintf(buf, len, "http://%s.c.%s/", issuer, c->domain));
+	return fitted(len, snprintf(buf, len, "%s/crl/%s.crl", c->base_url, issuer));
+}
+
+int
+urls_crl_delta(const struct conf *c, const char *issuer, int shard, char *buf, size_t len)
+{
+	if (c->url_style == URL_STYLE_HOST) {
+		if (shard == 0)
+			return fitted(len,
+			    snprintf(buf, len, "http://%s.c.%s/delta.crl", issuer, c->domain));
+		return fitted(len, snprintf(buf, len, "http://%s.c.%s/%d-delta.crl", issuer,
+				       c->domain, shard));
+	}
+	if (shard == 0)
+		return fitted(len, snprintf(buf, len, "%s/crl/%s-delta.crl", c->base_url, issuer));
+	return fitted(len,
+	    snprintf(buf, len, "%s/crl/%s/%d-delta.crl", c->base_url, issuer, shard));
+}
+
 /* "<digits>.crl" after prefix, as a shard number in [1, nshards]; else 0. */
 static int
 shard_after(const char *uri, size_t ulen, const char *prefix, int nshards)

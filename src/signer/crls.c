@@ -10,7 +10,11 @@
  *
  * CRL numbers are thisUpdate in nanoseconds, or the previous number + 1 if
  * that is not larger: strictly increasing across restarts and machines
- * whose clocks agree (as Let's Encrypt does).
+ * whose clocks agree (as Let's Encrypt does).  Deltas share the sequence.
+ *
+ * With [crl] delta = yes, every base carries a Freshest CRL pointer to its
+ * delta; revocations go into the delta (entries revoked since the base was
+ * built) within the delay, and bases follow the period alone.
  *
  * A revoked certificate stays listed until a CRL has been published after
  * its notAfter: entries are those with notAfter >= the previous CRL's
@@ -63,8 +67,21 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Where a CRL is published under DIR/public/crl/; delta: the "-delta" file. */
 static int
-publish(const struct signer *sg, const struct signer_issuer *is, int shard,
+public_path(const struct signer *sg, const struct signer_issuer *is, int shard, int delta,
+    char *path, size_t len, struct err *e)
+{
+	const char *suffix = delta ? "-delta" : "";
+
+	if (shard == 0)
+		return fs_path(path, len, e, "%s/public/crl/%s%s.crl", sg->dir, is->name, suffix);
+	return fs_path(path, len, e, "%s/public/crl/%s/%d%s.crl", sg->dir, is->name, shard,
+	    suffix);
+}
+
+static int
+publish(const struct signer *sg, const struct signer_issuer *is, int shard, int delta,
     const unsigned char *der, size_t len, struct err *e)
 {
 	char path[4096];
@@ -73,14 +90,9 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard,
 	int rc;
 
 	if (fs_path(path, sizeof(path), e, "%s/public/crl/%s", sg->dir, is->name) != 0 ||
-	    fs_mkdir_p(path, 0755, e) != 0)
-		return -1;
-	if (shard == 0)
-		rc = fs_path(path, sizeof(path), e, "%s/public/crl/%s.crl", sg->dir, is->name);
-	else
-		rc = fs_path(path, sizeof(path), e, "%s/public/crl/%s/%d.crl", sg->dir, is->name,
-		    shard);
-	if (rc != 0 || fs_write_atomic(path, der, len, 0644, e) != 0)
+	    fs_mkdir_p(path, 0755, e) != 0 ||
+	    public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
+	    fs_write_atomic(path, der, len, 0644, e) != 0)
 		return -1;
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
@@ -92,45 +104,68 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard,
 	return rc;
 }
 
-/* Build, sign, store and publish one CRL. */
+/* Deltas are stored beside their bases under negative shard numbers. */
 static int
-sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct crl_record *prev,
-    int64_t now, struct err *e)
+delta_key(int shard)
 {
-	char url[URL_MAX];
+	return -(shard + 1);
+}
+
+/*
+ * Build, sign, store and publish one CRL: the base of shard (0: full) when
+ * base is NULL, else the delta over base (entries revoked since base was
+ * built).  prev is the CRL this one replaces, if any.
+ */
+static int
+sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct crl_record *base,
+    const struct crl_record *prev, int64_t now, struct crl_record *made, struct err *e)
+{
+	char idp[URL_MAX], fresh[URL_MAX];
 	struct crl_params p = {.issuer = is->cert, .key = is->key};
 	struct crl_builder *b;
-	struct crl_record r;
 	const unsigned char *der = NULL;
 	size_t len, count;
-	int64_t built_seq, ns = now_ns();
+	int64_t built_seq, ns = now_ns(), last = prev != NULL ? prev->number : 0;
 	int rc = -1;
 
 	if (shard > 0) {
-		urls_crl_shard(sg->conf, is->name, shard, url, sizeof(url));
-		p.idp_url = url;
+		urls_crl_shard(sg->conf, is->name, shard, idp, sizeof(idp));
+		p.idp_url = idp;
+	}
+	if (base == NULL && sg->conf->crl_delta) {
+		urls_crl_delta(sg->conf, is->name, shard, fresh, sizeof(fresh));
+		p.freshest_url = fresh;
+	}
+	if (base != NULL) {
+		p.delta_base = base->number;
+		if (base->number > last) /* bases and deltas share one number sequence */
+			last = base->number;
 	}
 	p.this_update = now;
 	p.next_update = now + sg->conf->crl_validity;
-	p.number = prev != NULL && prev->number >= ns ? prev->number + 1 : ns;
+	p.number = last >= ns ? last + 1 : ns;
 	/* Read the sequence before the entries: a revocation after this makes it dirty again. */
 	if (store_seq(sg->store, "change_seq", &built_seq, e) != 0)
 		return -1;
 	b = crl_builder_new(&p, e);
 	if (b == NULL)
 		return -1;
-	if (store_crl_entries(sg->store, is->id, shard, prev != NULL ? prev->this_update : 0,
-		add_entry, b, e) != 0) {
+	if (store_crl_entries(sg->store, is->id, shard,
+		base != NULL ? 0 : prev != NULL ? prev->this_update : 0,
+		base != NULL ? base->built_seq : 0, add_entry, b, e) != 0) {
 		err_prefix(e, "issuer %s CRL %d", is->name, shard);
 		goto out;
 	}
 	if (crl_builder_finish(b, &der, &len, &count, e) != 0)
 		goto out;
-	r = (struct crl_record){.issuer_id = is->id, .shard = shard, .number = p.number,
-	    .this_update = p.this_update, .next_update = p.next_update, .der = der,
-	    .der_len = len, .built_seq = built_seq};
-	if (store_crl_put(sg->store, &r, e) != 0 || publish(sg, is, shard, der, len, e) != 0)
+	*made = (struct crl_record){.issuer_id = is->id,
+	    .shard = base != NULL ? delta_key(shard) : shard, .number = p.number,
+	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
+	    .built_seq = built_seq};
+	if (store_crl_put(sg->store, made, e) != 0 ||
+	    publish(sg, is, shard, base != NULL, der, len, e) != 0)
 		goto out;
+	made->der = NULL; /* freed with the builder */
 	if (is->crl_dirty != NULL && is->crl_dirty[shard] <= built_seq)
 		is->crl_dirty[shard] = 0;
 	rc = 0;
@@ -139,23 +174,37 @@ out:
 	return rc;
 }
 
+/* A base is due when missing or old; without deltas, also when a revocation touched it. */
 static int
-due(const struct signer *sg, const struct signer_issuer *is, int shard,
+base_due(const struct signer *sg, const struct signer_issuer *is, int shard,
     const struct crl_record *r, int found, int64_t now)
 {
 	int64_t dirty = is->crl_dirty != NULL ? is->crl_dirty[shard] : 0;
 
 	if (!found || now >= r->this_update + sg->conf->crl_period)
 		return 1;
-	return dirty > r->built_seq && now - r->this_update >= sg->conf->crl_delay / 2;
+	return !sg->conf->crl_delta && dirty > r->built_seq &&
+	       now - r->this_update >= sg->conf->crl_delay / 2;
+}
+
+/* With deltas, the delta follows revocations, and a new base always gets a new delta. */
+static int
+delta_due(const struct signer *sg, const struct signer_issuer *is, int shard,
+    const struct crl_record *base, const struct crl_record *d, int found, int64_t now)
+{
+	int64_t dirty = is->crl_dirty != NULL ? is->crl_dirty[shard] : 0;
+
+	if (!found || d->number < base->number || now >= d->this_update + sg->conf->crl_period)
+		return 1;
+	return dirty > d->built_seq && now - d->this_update >= sg->conf->crl_delay / 2;
 }
 
 int
 signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
-	struct crl_record r;
+	struct crl_record base, delta, made;
 	int64_t seq;
-	int found;
+	int found, dfound;
 
 	if (store_seq(sg->store, "change_seq", &seq, e) != 0)
 		return -1;
@@ -167,12 +216,23 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
 		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
-			found = store_crl_get(sg->store, is->id, shard, &r, e);
+			found = store_crl_get(sg->store, is->id, shard, &base, e);
 			if (found < 0)
 				return -1;
-			if (!due(sg, is, shard, &r, found, now))
+			if (base_due(sg, is, shard, &base, found, now)) {
+				if (sign_crl(sg, is, shard, NULL, found ? &base : NULL, now, &made, e))
+					return -1;
+				base = made;
+				st->crls++;
+			}
+			if (!sg->conf->crl_delta)
 				continue;
-			if (sign_crl(sg, is, shard, found ? &r : NULL, now, e) != 0)
+			dfound = store_crl_get(sg->store, is->id, delta_key(shard), &delta, e);
+			if (dfound < 0)
+				return -1;
+			if (!delta_due(sg, is, shard, &base, &delta, dfound, now))
+				continue;
+			if (sign_crl(sg, is, shard, &base, dfound ? &delta : NULL, now, &made, e))
 				return -1;
 			st->crls++;
 		}

@@ -114,7 +114,7 @@ sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record
 
 int
 sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
-    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	struct cert_record c;
@@ -129,11 +129,12 @@ sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min
 	if (sqlite3_prepare_v2(s->db,
 		"SELECT serial, revoked_at, reason FROM certificates"
 		" WHERE issuer_id = ?1 AND status = 1 AND (?2 = 0 OR shard = ?2)"
-		" AND not_after >= ?3", -1, &st, NULL) != SQLITE_OK)
+		" AND not_after >= ?3 AND change_seq > ?4", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "reading revoked certificates");
 	sqlite3_bind_int64(st, 1, issuer_id);
 	sqlite3_bind_int(st, 2, shard);
 	sqlite3_bind_int64(st, 3, min_not_after);
+	sqlite3_bind_int64(st, 4, after_seq);
 	memset(&c, 0, sizeof(c));
 	c.issuer_id = issuer_id;
 	c.status = CERT_REVOKED;

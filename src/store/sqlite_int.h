@@ -68,7 +68,7 @@ int sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e);
 int sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r),
     void *arg, struct err *e);
 int sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
-    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
 int sqlite_revoked_since(struct store *base, int64_t after_seq,
     int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
     struct err *e);

@@ -174,9 +174,9 @@ store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r)
 
 int
 store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
 {
-	return s->ops->crl_entries(s, issuer_id, shard, min_not_after, cb, arg, e);
+	return s->ops->crl_entries(s, issuer_id, shard, min_not_after, after_seq, cb, arg, e);
 }
 
 int

@@ -139,7 +139,7 @@ struct store_ops {
 	int (*crl_each)(struct store *s, int (*cb)(void *arg, const struct crl_record *r),
 	    void *arg, struct err *e);
 	int (*crl_entries)(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-	    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
 	int (*revoked_since)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
 	    struct err *e);
@@ -245,11 +245,12 @@ int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record
 
 /*
  * The revoked certificates of an issuer's shard (shard 0: all shards), with
- * notAfter >= min_not_after, in no particular order; cb gets serial,
+ * notAfter >= min_not_after and change_seq > after_seq (0: all; a delta CRL
+ * passes its base's built_seq), in no particular order; cb gets serial,
  * revoked_at and reason filled in.
  */
 int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-    int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
 
 /* For each (issuer, shard) with a revocation whose change_seq > after_seq: the highest seq. */
 int store_revoked_since(struct store *s, int64_t after_seq,
