@@ -257,8 +257,9 @@ handle_issuer(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 static int
 handle_crl(struct server *sv, const struct snapshot *snap, h2o_req_t *req, const struct route *r)
 {
+	/* Deltas are kept under -(shard + 1) (signer/crls.c). */
 	const struct snapshot_crl *c = snapshot_crl(snap, r->issuer,
-	    r->kind == ROUTE_CRL_FULL ? 0 : r->shard);
+	    r->kind == ROUTE_CRL_FULL ? 0 : r->kind == ROUTE_CRL_DELTA ? -(r->shard + 1) : r->shard);
 	int64_t now = (int64_t)time(NULL);
 	struct cache_info ci = {0};
 
@@ -419,6 +420,7 @@ route_and_answer(struct server *sv, h2o_req_t *req)
 		    "This is an OCSP responder: it answers certificate status requests.\n");
 	case ROUTE_CRL_SHARD:
 	case ROUTE_CRL_FULL:
+	case ROUTE_CRL_DELTA:
 		return handle_crl(sv, snap, req, &r);
 	case ROUTE_CRL_LIST:
 		return handle_crl_list(sv, snap, req, &r);
@@ -431,6 +433,7 @@ static const char *const route_names[M_NROUTES] = {
     [ROUTE_NOT_FOUND] = "not_found", [ROUTE_OCSP] = "ocsp", [ROUTE_OCSP_ROOT] = "ocsp_root",
     [ROUTE_CRL_SHARD] = "crl_shard", [ROUTE_CRL_FULL] = "crl_full", [ROUTE_CRL_LIST] = "crl_list",
     [ROUTE_ISSUER_DER] = "issuer", [ROUTE_ISSUER_PEM] = "issuer_pem", [ROUTE_ABOUT] = "about",
+    [ROUTE_CRL_DELTA] = "crl_delta",
 };
 static const char *const status_names[M_NSTATUS] = {"200", "304", "400", "404", "405", "413",
     "500"};

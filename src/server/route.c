@@ -25,6 +25,21 @@ issuer_label(const char *s, size_t n, char *out)
 	return 0;
 }
 
+static int shard_file(const char *s, size_t n);
+
+/* "<n>-delta.crl": n as for shard_file(), or 0. */
+static int
+delta_file(const char *s, size_t n)
+{
+	char buf[24];
+
+	if (n < 11 || n - 10 + 4 >= sizeof(buf) || memcmp(s + n - 10, "-delta.crl", 10) != 0)
+		return 0;
+	memcpy(buf, s, n - 10);
+	memcpy(buf + n - 10, ".crl", 4);
+	return shard_file(buf, n - 6);
+}
+
 /* "<n>.crl" with n a positive decimal without leading zeros. */
 static int
 shard_file(const char *s, size_t n)
@@ -110,6 +125,10 @@ route_host(char svc, const char *path, size_t len, struct route *r)
 	case 'c':
 		if (plen == 1)
 			r->kind = ROUTE_CRL_FULL;
+		else if (plen == 10 && memcmp(path, "/delta.crl", 10) == 0)
+			r->kind = ROUTE_CRL_DELTA; /* shard 0: the full CRL's delta */
+		else if ((r->shard = delta_file(path + 1, plen - 1)) > 0)
+			r->kind = ROUTE_CRL_DELTA;
 		else if ((r->shard = shard_file(path + 1, plen - 1)) > 0)
 			r->kind = ROUTE_CRL_SHARD;
 		return;
@@ -140,9 +159,16 @@ route_path(const char *path, size_t len, struct route *r)
 		n = plen - 5;
 		slash = memchr(seg, '/', n);
 		if (slash != NULL) {
-			if (issuer_label(seg, (size_t)(slash - seg), r->issuer) == 0 &&
-			    (r->shard = shard_file(slash + 1, n - (size_t)(slash - seg) - 1)) > 0)
+			size_t rest = n - (size_t)(slash - seg) - 1;
+			if (issuer_label(seg, (size_t)(slash - seg), r->issuer) != 0)
+				;
+			else if ((r->shard = delta_file(slash + 1, rest)) > 0)
+				r->kind = ROUTE_CRL_DELTA;
+			else if ((r->shard = shard_file(slash + 1, rest)) > 0)
 				r->kind = ROUTE_CRL_SHARD;
+		} else if (ends_with(seg, n, "-delta.crl") &&
+			   issuer_label(seg, n - 10, r->issuer) == 0) {
+			r->kind = ROUTE_CRL_DELTA;
 		} else if (ends_with(seg, n, ".crl") && issuer_label(seg, n - 4, r->issuer) == 0) {
 			r->kind = ROUTE_CRL_FULL;
 		} else if (ends_with(seg, n, ".json") && issuer_label(seg, n - 5, r->issuer) == 0) {

@@ -4,12 +4,14 @@
  *
  *   host form (domain from lancre.conf [urls] domain)
  *     <issuer>.o.<domain>  GET /<b64>, POST /, GET / (a short "this is OCSP" page)
- *     <issuer>.c.<domain>  GET /<n>.crl (shard n), GET / (full CRL)
+ *     <issuer>.c.<domain>  GET /<n>.crl (shard n), GET / (full CRL), /<n>-delta.crl,
+ *                          /delta.crl (deltas)
  *     <issuer>.i.<domain>  GET / (issuer certificate, DER)
  *     <domain>             GET / (about page)
  *   path form (any host)
  *     /ocsp/<b64>, POST /ocsp          /crl/<issuer>/<n>.crl, /crl/<issuer>.crl
  *     /crl/<issuer>.json               /issuer/<issuer> (DER), /issuer/<issuer>.pem
+ *     /crl/<issuer>/<n>-delta.crl, /crl/<issuer>-delta.crl (deltas)
  *     /                                about page
  *
  * The path is the raw one (h2o's req->path), never normalised: an OCSP GET's
@@ -30,9 +32,11 @@ enum route_kind {
 	ROUTE_CRL_SHARD,   /* issuer, shard */
 	ROUTE_CRL_FULL,    /* issuer */
 	ROUTE_CRL_LIST,    /* issuer: CCADB JSON list of shard URLs */
+	ROUTE_CRL_DELTA,   /* issuer, shard (0: the full CRL's delta) */
 	ROUTE_ISSUER_DER,  /* issuer */
 	ROUTE_ISSUER_PEM,  /* issuer */
 	ROUTE_ABOUT,       /* the about page */
+	ROUTE_KINDS
 };
 
 struct route {

@@ -37,6 +37,13 @@ test_path_form(void **state)
 	assert_int_equal(r.kind, ROUTE_CRL_FULL);
 	r = route("x", "/crl/e1.json", "");
 	assert_int_equal(r.kind, ROUTE_CRL_LIST);
+	r = route("x", "/crl/e1/17-delta.crl", "");
+	assert_int_equal(r.kind, ROUTE_CRL_DELTA);
+	assert_int_equal(r.shard, 17);
+	r = route("x", "/crl/e1-delta.crl", "");
+	assert_int_equal(r.kind, ROUTE_CRL_DELTA);
+	assert_int_equal(r.shard, 0);
+	assert_string_equal(r.issuer, "e1");
 	r = route("x", "/issuer/r1", "");
 	assert_int_equal(r.kind, ROUTE_ISSUER_DER);
 	assert_string_equal(r.issuer, "r1");
@@ -51,7 +58,7 @@ test_path_form(void **state)
 static void
 test_path_form_refusals(void **state)
 {
-	static const char *const bad[] = {"/crl/e1/0.crl", "/crl/e1/07.crl", "/crl/e1/x.crl",
+	static const char *const bad[] = {"/crl/e1/0.crl", "/crl/e1/07.crl", "/crl/e1/0-delta.crl", "/crl/e1/-delta.crl", "/crl/e1/x.crl",
 	    "/crl/E_1/1.crl", "/crl/-e1/1.crl", "/issuer/", "/issuer/../etc", "/crl/e1/1.crl/x",
 	    "/favicon.ico", "", "ocsp/x", "/crl/e1/99999999.crl"};
 	struct route r;
@@ -83,6 +90,12 @@ test_host_form(void **state)
 	assert_int_equal(r.shard, 36);
 	r = route("e1.c.lencr.example", "/", "lencr.example");
 	assert_int_equal(r.kind, ROUTE_CRL_FULL);
+	r = route("e1.c.lencr.example", "/36-delta.crl", "lencr.example");
+	assert_int_equal(r.kind, ROUTE_CRL_DELTA);
+	assert_int_equal(r.shard, 36);
+	r = route("e1.c.lencr.example", "/delta.crl", "lencr.example");
+	assert_int_equal(r.kind, ROUTE_CRL_DELTA);
+	assert_int_equal(r.shard, 0);
 	r = route("r10.i.lencr.example", "/", "lencr.example");
 	assert_int_equal(r.kind, ROUTE_ISSUER_DER);
 	assert_string_equal(r.issuer, "r10");
