@@ -71,6 +71,10 @@ static const struct key keys[] = {
       "Publish delta CRLs (RFC 5280 5.2.4): each base CRL points to its delta (Freshest\n"
       "; CRL), a revocation is published in the delta within [crl] delay, and bases are\n"
       "; re-signed every [crl] period.  no: every revocation re-signs the base."),
+    K("crl", "hook", KEY_STR, crl_hook,
+      "A shell command run after each CRL is published under public/, with the file's\n"
+      "; path as $1 (e.g. to upload it to a CDN).  It runs in the background; its exit\n"
+      "; status is logged.  Empty: none."),
     K("crl", "period", KEY_DURATION, crl_period, "Re-sign every CRL at least this often."),
     K("crl", "delay", KEY_DURATION, crl_delay,
       "Publish a revocation in its CRL shard within this delay."),

@@ -19,13 +19,18 @@
  * A revoked certificate stays listed until a CRL has been published after
  * its notAfter: entries are those with notAfter >= the previous CRL's
  * thisUpdate.  Each signed CRL is also written to DIR/public/crl/ (atomic
- * rename) with the issuer's JSON list of shard URLs.
+ * rename) with the issuer's JSON list of shard URLs, and [crl] hook, if set,
+ * runs with the file's path.
  */
 #include "signer/signer_int.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crl/build.h"
 #include "crl/list.h"
@@ -80,6 +85,43 @@ public_path(const struct signer *sg, const struct signer_issuer *is, int shard, 
 	    suffix);
 }
 
+/*
+ * The operator's post-publish hook, in the background: a slow upload must not
+ * hold up signing.  Finished hooks are reaped (and failures logged) by
+ * reap_hooks() on the next pass.
+ */
+static void
+run_hook(const struct signer *sg, const char *path)
+{
+	pid_t pid;
+
+	if (sg->conf->crl_hook[0] == '\0')
+		return;
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "lancre sign: cannot run the CRL hook: %s\n", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", sg->conf->crl_hook, "lancre-crl-hook", path,
+		    (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void
+reap_hooks(void)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fprintf(stderr, "lancre sign: the CRL hook (pid %d) failed with status %d\n",
+			    (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+}
+
 static int
 publish(const struct signer *sg, const struct signer_issuer *is, int shard, int delta,
     const unsigned char *der, size_t len, struct err *e)
@@ -94,6 +136,7 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	    public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
 	    fs_write_atomic(path, der, len, 0644, e) != 0)
 		return -1;
+	run_hook(sg, path);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
 		return err_set(e, "out of memory");
@@ -206,6 +249,7 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	int64_t seq;
 	int found, dfound;
 
+	reap_hooks();
 	if (store_seq(sg->store, "change_seq", &seq, e) != 0)
 		return -1;
 	if (seq > sg->crl_seen_seq) {

@@ -8,7 +8,7 @@ GEN=${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts
 P=$(free_port)
 D=$T/data
 "$LANCRE" init -d "$D" --shards 2 --listen "127.0.0.1:$P" >/dev/null
-printf '\n[crl]\ndelta = yes\ndelay = 2s\n' >>"$D/lancre.conf"
+printf '\n[crl]\ndelta = yes\ndelay = 2s\nhook = echo "$1" >> %s/hook.log\n' "$T" >>"$D/lancre.conf"
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
@@ -20,6 +20,9 @@ awk -v d="$T" '/BEGIN CERT/{n++} {print > (d "/leaf" n ".pem")}' "$T/leaves.pem"
 expect 0 "the first pass signs bases and deltas" "$LANCRE" sign -d "$D" --once
 has "$OUT" 'signed 6 CRLs' "2 shards + full, each with its delta"
 C=$D/public/crl
+sleep 0.3
+same "[crl] hook ran once per published CRL" "$(sort "$T/hook.log" | uniq | wc -l)" 6
+has "$T/hook.log" "public/crl/e1/1-delta.crl\$" "with the file's path as \$1"
 for f in e1/1-delta.crl e1/2-delta.crl e1-delta.crl; do
 	if [ -s "$C/$f" ]; then ok "published $f"; else not_ok "published $f"; fi
 done
