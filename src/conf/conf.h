@@ -36,6 +36,7 @@ struct conf {
 	char listen[CONF_STR_MAX]; /* HOST:PORT of the public listener */
 	char admin[CONF_STR_MAX];  /* HOST:PORT of the admin listener; "" = public port + 1 */
 	char user[CONF_STR_MAX];   /* drop to this user after binding, when started as root */
+	int max_connections;       /* open public connections at once; more are closed at once */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 

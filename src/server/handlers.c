@@ -470,6 +470,11 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 		(snap->view.recent ? ocsp_index_memory(snap->view.recent) : 0));
 	fprintf(f, "# TYPE lancre_reloads_total counter\nlancre_reloads_total %lu\n",
 	    atomic_load(&sv->reloads));
+	fprintf(f, "# TYPE lancre_connections gauge\nlancre_connections %ld\n",
+	    atomic_load(&sv->connections));
+	fprintf(f, "# TYPE lancre_connections_refused_total counter\n"
+		   "lancre_connections_refused_total %lu\n",
+	    atomic_load(&sv->connections_refused));
 	{
 		int64_t t1, n1, t2 = 0, n2 = 0;
 		ocsp_index_oldest(snap->view.base, &t1, &n1);

@@ -78,25 +78,53 @@ listen_on(const char *addr, struct err *e)
 	return fd;
 }
 
+/* What a listener's callback needs: h2o's accept context, and whether to count. */
+struct listener {
+	h2o_accept_ctx_t actx;
+	struct server *sv; /* NULL for the admin listener: not limited */
+};
+
+static void
+on_conn_close(void *data)
+{
+	struct server *sv = data;
+
+	atomic_fetch_sub_explicit(&sv->connections, 1, memory_order_relaxed);
+}
+
 static void
 on_accept(h2o_socket_t *listener, const char *err)
 {
-	h2o_accept_ctx_t *actx = listener->data;
+	struct listener *l = listener->data;
+	struct server *sv = l->sv;
 	h2o_socket_t *sock;
 
 	if (err != NULL)
 		return;
 	/* Take every pending connection: one wake-up may stand for many. */
-	while ((sock = h2o_evloop_socket_accept(listener)) != NULL)
-		h2o_accept(actx, sock);
+	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
+		if (sv != NULL) {
+			const struct snapshot *snap = atomic_load(&sv->current);
+			if (atomic_load_explicit(&sv->connections, memory_order_relaxed) >=
+			    snap->conf.max_connections) {
+				atomic_fetch_add(&sv->connections_refused, 1);
+				h2o_socket_close(sock);
+				continue;
+			}
+			atomic_fetch_add_explicit(&sv->connections, 1, memory_order_relaxed);
+			sock->on_close.cb = on_conn_close;
+			sock->on_close.data = sv;
+		}
+		h2o_accept(&l->actx, sock);
+	}
 }
 
 static h2o_socket_t *
-watch(h2o_evloop_t *loop, int fd, h2o_accept_ctx_t *actx)
+watch(h2o_evloop_t *loop, int fd, struct listener *l)
 {
 	h2o_socket_t *s = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
 
-	s->data = actx;
+	s->data = l;
 	h2o_socket_read_start(s, on_accept);
 	return s;
 }
@@ -107,19 +135,19 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct server *sv = w->sv;
 	h2o_context_t ctx, admin_ctx;
-	h2o_accept_ctx_t actx = {0}, admin_actx = {0};
+	struct listener pub = {.sv = sv}, adm = {.sv = NULL};
 	h2o_evloop_t *loop = h2o_evloop_create();
 	h2o_socket_t *ls, *als = NULL;
 
 	h2o_context_init(&ctx, loop, &sv->config);
-	actx.ctx = &ctx;
-	actx.hosts = sv->config.hosts;
-	ls = watch(loop, w->fd, &actx);
+	pub.actx.ctx = &ctx;
+	pub.actx.hosts = sv->config.hosts;
+	ls = watch(loop, w->fd, &pub);
 	if (w->admin_fd >= 0) {
 		h2o_context_init(&admin_ctx, loop, &sv->admin_config);
-		admin_actx.ctx = &admin_ctx;
-		admin_actx.hosts = sv->admin_config.hosts;
-		als = watch(loop, w->admin_fd, &admin_actx);
+		adm.actx.ctx = &admin_ctx;
+		adm.actx.hosts = sv->admin_config.hosts;
+		als = watch(loop, w->admin_fd, &adm);
 	}
 	while (!atomic_load(&sv->stopping)) {
 		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);

@@ -34,6 +34,8 @@ struct server {
 	atomic_ulong requests[M_NROUTES][M_NSTATUS];
 	atomic_ulong ocsp_outcomes[4]; /* by enum ocsp_outcome */
 	atomic_ulong reloads;
+	atomic_long connections;         /* open public connections */
+	atomic_ulong connections_refused; /* closed at accept: over [server] max_connections */
 	/* Time spent answering (request in, response handed to h2o), in buckets. */
 	atomic_ulong latency[8];
 	atomic_ulong latency_sum_ns;

@@ -62,7 +62,8 @@ has "$T/h" '^etag: "[0-9a-f]{16}"' "ETag"
 has "$T/h" '^Content-Length: [0-9]+' "Content-Length"
 maxage=$(sed -n 's/^cache-control: max-age=\([0-9]*\),.*/\1/p' "$T/h")
 next=$(openssl ocsp -respin "$T/get.der" -resp_text -noverify 2>/dev/null | sed -n 's/.*Next Update: //p' | head -1)
-left=$(($(date -u -d "$next" +%s) - $(date +%s)))
+served=$(date -u -d "$(sed -n 's/^Date: //p' "$T/h" | tr -d '\r')" +%s) # the server's clock, to the second
+left=$(($(date -u -d "$next" +%s) - served))
 if [ "$maxage" -le "$left" ] && [ "$maxage" -gt 0 ]; then ok "max-age ($maxage) never passes nextUpdate ($left s away)"; else not_ok "max-age $maxage vs $left"; fi
 etag=$(sed -n 's/^etag: //p' "$T/h" | tr -d '\r')
 lm=$(sed -n 's/^last-modified: //p' "$T/h" | tr -d '\r')
@@ -141,12 +142,38 @@ sleep 1
 run curl -s -o /dev/null -w '%{http_code}' "$B/ocsp/$enc"
 same "a bad lancre.conf on SIGHUP keeps the server serving" "$(cat "$OUT")" 200
 has "$T/run.log" 'SIGHUP: .*validity.*keeping the current settings' "and says why it kept the old settings"
+# [server] max_connections: with 4 connections held open, a 5th is closed at once.
+cp "$T/conf.orig" "$D/lancre.conf"
+printf '\n[server]\nmax_connections = 4\n' >>"$D/lancre.conf"
+kill -HUP $run_pid
+sleep $TF
+expect 0 "over [server] max_connections a connection is closed, and service resumes after" "$PY" - "$P" "$enc" <<'PYEOF'
+import socket, sys, time
+port, enc = int(sys.argv[1]), sys.argv[2]
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+time.sleep(0.3)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(3)
+extra.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+try:
+    got = extra.recv(100)
+except ConnectionResetError:
+    got = b""
+assert got == b"", got
+for h in held:
+    h.close()
+time.sleep(0.3)
+ok = socket.create_connection(("127.0.0.1", port))
+ok.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+assert ok.recv(100).startswith(b"HTTP/1.1 200"), "no service after the held connections closed"
+PYEOF
 cp "$T/conf.orig" "$D/lancre.conf"
 kill -HUP $run_pid
 
 run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_requests_total\{route="ocsp",status="200"\} [0-9]+' "/metrics counts requests"
 has "$OUT" '^lancre_ocsp_responses [0-9]+' "/metrics shows the responses held"
+has "$OUT" '^lancre_connections_refused_total [1-9]' "/metrics counts refused connections"
 has "$OUT" '^lancre_ocsp_earliest_next_update_seconds [1-9][0-9]*$' "/metrics: seconds to the earliest nextUpdate"
 has "$OUT" '^lancre_ocsp_oldest_response_age_seconds [0-9]+$' "/metrics: the oldest response's age"
 has "$OUT" '^lancre_answer_seconds_bucket\{le="\+Inf"\} [1-9][0-9]*' "/metrics has the answer-time histogram"
