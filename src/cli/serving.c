@@ -105,6 +105,7 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	so.threads = o->threads > 0 ? o->threads : cli_cpus();
 	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);
 	so.conf_path = conf_path;
+	so.dir = d->path;
 	so.quiet = o->quiet;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;

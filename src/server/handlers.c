@@ -349,15 +349,20 @@ prefers_french(const h2o_req_t *req)
 }
 
 static int
-handle_about(struct server *sv, h2o_req_t *req, enum route_kind k)
+handle_about(struct server *sv, const struct snapshot *snap, h2o_req_t *req, enum route_kind k)
 {
 	struct cache_info ci = {.max_age = 3600};
 	int fr = prefers_french(req);
+	const char *body = fr ? about_fr : about_en;
+	size_t len = fr ? sizeof(about_fr) - 1 : sizeof(about_en) - 1;
 
+	if (snap->about[fr] != NULL) { /* the operator's text */
+		body = snap->about[fr];
+		len = snap->about_len[fr];
+	}
 	add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, fr ? "fr" : "en", 2);
 	add_header(req, H2O_TOKEN_VARY, H2O_STRLIT("Accept-Language"));
-	send_body(sv, req, k, "text/html; charset=utf-8", fr ? about_fr : about_en,
-	    fr ? sizeof(about_fr) - 1 : sizeof(about_en) - 1, &ci);
+	send_body(sv, req, k, "text/html; charset=utf-8", body, len, &ci);
 	return 0;
 }
 
@@ -414,7 +419,7 @@ route_and_answer(struct server *sv, h2o_req_t *req)
 	case ROUTE_ISSUER_PEM:
 		return handle_issuer(sv, snap, req, &r);
 	case ROUTE_ABOUT:
-		return handle_about(sv, req, r.kind);
+		return handle_about(sv, snap, req, r.kind);
 	case ROUTE_OCSP_ROOT:
 		return send_status(sv, req, r.kind, 200, "OK",
 		    "This is an OCSP responder: it answers certificate status requests.\n");

@@ -204,13 +204,15 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	h->sv = sv;
 }
 
+/* force: build a whole new snapshot even if nothing in the store changed (SIGHUP). */
 static int
-reload(struct server *sv, struct err *e)
+reload(struct server *sv, int force, struct err *e)
 {
 	struct snapshot *cur = atomic_load(&sv->current), *next;
 	int changed;
 
-	next = snapshot_update(sv->store, cur, &sv->conf, (int64_t)time(NULL), &changed, e);
+	next = snapshot_update(sv->store, force ? NULL : cur, &sv->conf, sv->opts->dir,
+	    (int64_t)time(NULL), &changed, e);
 	if (next == NULL)
 		return -1;
 	if (!changed)
@@ -309,7 +311,7 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	sv.nthreads = o->threads < 1 ? 1 : o->threads > SERVER_THREADS_MAX ? SERVER_THREADS_MAX
 									  : o->threads;
 	sv.started = (int64_t)time(NULL);
-	first = snapshot_update(s, NULL, &sv.conf, sv.started, &changed, e);
+	first = snapshot_update(s, NULL, &sv.conf, o->dir, sv.started, &changed, e);
 	if (first == NULL)
 		return -1;
 	atomic_store(&sv.current, first);
@@ -333,13 +335,15 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 		fflush(stdout);
 	}
 	while (!*stop) {
+		int force = 0;
 		nanosleep(&tick, NULL);
 		if (reload_flag != NULL && *reload_flag) {
 			*reload_flag = 0;
 			reload_conf(&sv);
+			force = 1; /* settings, about pages: everything is read again */
 		}
 		/* A failed reload keeps serving the current snapshot; say so once per failure. */
-		if (reload(&sv, e) != 0) {
+		if (reload(&sv, force, e) != 0) {
 			if (strcmp(failure, e->msg) != 0)
 				fprintf(stderr, "lancre serve: reload failed, still serving: %s\n",
 				    e->msg);

@@ -36,6 +36,7 @@ struct server_opts {
 	const char *admin;  /* HOST:PORT, or NULL for none */
 	int threads;
 	const char *conf_path; /* re-read on *reload */
+	const char *dir;       /* the data dir: about.en.html / about.fr.html override the about page */
 	int quiet;
 };
 

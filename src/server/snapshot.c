@@ -11,6 +11,7 @@
 #include "ocsp/index.h"
 #include "pki/cert.h"
 #include "pki/issuer.h"
+#include "util/fsutil.h"
 
 static void
 base_release(struct shared_index *b)
@@ -36,6 +37,8 @@ snapshot_free(struct snapshot *snap)
 		free(snap->crls[i].der);
 	free(snap->crls);
 	free(snap->issuers);
+	free(snap->about[0]);
+	free(snap->about[1]);
 	free(snap);
 }
 
@@ -157,9 +160,28 @@ load_index(struct store *s, int64_t after_seq, struct err *e)
 	return ix;
 }
 
+/* The operator's about pages, if any; a missing or unreadable file means the built-in one. */
+static void
+load_about(struct snapshot *snap, const char *dir)
+{
+	static const char *const names[2] = {"about.en.html", "about.fr.html"};
+	char path[4096];
+	uint8_t *data;
+	size_t len;
+
+	for (int i = 0; dir != NULL && i < 2; i++) {
+		if (fs_path(path, sizeof(path), NULL, "%s/%s", dir, names[i]) != 0 || !fs_exists(path))
+			continue;
+		if (fs_read_all(path, SNAPSHOT_ABOUT_MAX, &data, &len, NULL) == 0) {
+			snap->about[i] = (char *)data;
+			snap->about_len[i] = len;
+		}
+	}
+}
+
 struct snapshot *
-snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, int64_t now,
-    int *changed, struct err *e)
+snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, const char *dir,
+    int64_t now, int *changed, struct err *e)
 {
 	struct snapshot *snap;
 	int64_t ocsp_seq, issuer_seq, crl_seq;
@@ -184,6 +206,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, in
 		return NULL;
 	}
 	snap->conf = *c;
+	load_about(snap, dir);
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	snap->crl_seq = crl_seq;

@@ -63,6 +63,8 @@ struct snapshot {
 	size_t nissuers;
 	struct snapshot_crl *crls;
 	size_t ncrls;
+	char *about[2]; /* the operator's DIR/about.en.html and about.fr.html, or NULL */
+	size_t about_len[2];
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
 	int64_t base_built; /* when (seconds) */
 	int64_t ocsp_seq, issuer_seq, crl_seq;
@@ -71,10 +73,13 @@ struct snapshot {
 /*
  * The next snapshot after prev (NULL: the first), or prev itself when neither
  * the store nor the settings c changed (*changed = 0).  now drives the base's
- * age.
+ * age.  The about pages are read from dir when a snapshot is built (so an
+ * operator's new text shows after the next change or SIGHUP).
  */
 struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c,
-    int64_t now, int *changed, struct err *e);
+    const char *dir, int64_t now, int *changed, struct err *e);
+
+#define SNAPSHOT_ABOUT_MAX (64 * 1024)
 
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base reference */
 
