@@ -36,7 +36,7 @@ delta_file(const char *s, size_t n)
 	if (n < 11 || n - 10 + 4 >= sizeof(buf) || memcmp(s + n - 10, "-delta.crl", 10) != 0)
 		return 0;
 	memcpy(buf, s, n - 10);
-	memcpy(buf + n - 10, ".crl", 4);
+	memcpy(buf + (n - 10), ".crl", 4); /* (n - 10) first: buf + n alone may point past buf */
 	return shard_file(buf, n - 6);
 }
 
