@@ -11,11 +11,20 @@
 # Progress shows as it happens; the results are printed again together at the
 # end and kept in bench/out/results-<UTC time>.txt.  Exit status 1 if any
 # benchmark failed.
+#
+# All of them take about 20 minutes on 2 cores; BENCH="ocsp serve" (names of
+# bench/*.sh, space- or comma-separated) runs only those.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
+only=" ${BENCH:-} "
+only=${only//,/ }
+for name in $only; do
+	[ -f "$here/$name.sh" ] && [ "$name" != run ] ||
+		{ echo "$0: BENCH names no benchmark '$name' (bench/$name.sh)" >&2; exit 2; }
+done
 mkdir -p "$here/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 results=$here/out/results-$stamp.txt
@@ -29,6 +38,7 @@ failed=0
 for script in "$here"/*.sh; do
 	name=$(basename "$script" .sh)
 	[ "$name" = run ] && continue
+	[ -z "${BENCH:-}" ] || [[ "$only" == *" $name "* ]] || continue
 	echo "== $name" >&2
 	out=$(mktemp)
 	if "$script" "$build" | tee "$out"; then

@@ -48,6 +48,7 @@ fuzz_one() {
 	local name=$1 bin=$2 work
 	work=$(mktemp -d)
 	if "$bin" -max_total_time="${FUZZ_SECONDS:-8}" -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="${TMPDIR:-/tmp}/lancre-fuzz-$name-" \
 		"$work" "tests/fuzz/corpus/$name" >"$work.log" 2>&1; then
 		echo "ok 1 - fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work.log" | grep -o '[0-9]*$') runs, no crash"
 	else

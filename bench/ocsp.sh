@@ -1,0 +1,333 @@
+#!/bin/bash
+# bench/ocsp.sh BUILD_DIR - how fast lancre pre-signs OCSP responses, per key
+# type and for a million certificates, and how fast the server's index finds
+# them (issue 3).
+#
+#   RUNS=3 bench/ocsp.sh build                          # about 8 minutes on 2 cores
+#   OCSP_N=5000 N=50000 RUNS=1 bench/ocsp.sh build      # a quick try
+#
+# 1. Signing rate per issuer key type (P-256, P-384, RSA-2048, Ed25519): an
+#    intermediate of that type (made with the openssl CLI under a P-256 root),
+#    N leaves from BUILD/lancre-gencerts, imported (not timed); then
+#    `lancre sign --once` with `[ocsp] sha256 = no` (one response per
+#    certificate), timed RUNS times, each on a fresh copy of the imported data
+#    directory.  The bound is `openssl speed -multi <cores>` sign/s for the
+#    same key type, measured just before; ratio = ours / openssl's (goal for
+#    P-256: >= 0.8).  openssl speed divides by its CPU (user) time, not wall
+#    time, so the ratio is also given per CPU-second: responses per second of
+#    lancre's CPU time (user + system) / openssl's signatures per second of one
+#    core.  The wall ratio also counts cores lancre left idle (serial phases)
+#    and time other processes took; the CPU ratio does not.  Both are printed
+#    with the share of the cores lancre and other processes used meanwhile.
+#    N per type: OCSP_N if set, else 100000 for P-256 and Ed25519, 20000 for
+#    RSA-2048 and 10000 for P-384 (both sign at ~2,100-2,300/s on 2 cores, and
+#    a P-384 import also verifies at that rate).
+# 2. One million P-256 certificates (OCSP_BIG_N, else N, else 1000000):
+#    `lancre sign --once` with the default configuration (SHA-1 and SHA-256
+#    CertIDs: 2 responses per certificate), then with sha256 = no; the
+#    difference is what the SHA-256 variants cost, in seconds and in stored
+#    bytes.  OCSP_BIG_RUNS runs each (default 1: one pair of runs takes about
+#    3 minutes on 2 cores).
+# 3. Lookups: BUILD/lancre-ocspbench on the directory of step 2 (both
+#    variants): loads the index as the server does, draws OCSP_REQUESTS
+#    stored serials at random, builds real SHA-1 requests for them and times
+#    OCSP_LOOKUPS lookups RUNS times on one thread: the hash table alone
+#    (ocsp_index_find), DER parse + lookup (ocsp_answer_der, a POST) and
+#    URL/base64 decoding + parse + lookup (ocsp_answer_get, a GET).  Also the
+#    index's memory against the responses' bytes.
+#
+# As in bench/import.sh: binaries are copied at the start, load averages are
+# printed before and after, progress goes to stderr and result lines to
+# stdout, work files live in bench/out/ and are removed, exit status 1 on a
+# failure or a wrong count, and a missed goal is reported, not an error.
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+OCSP_N=${OCSP_N:-}
+OCSP_TYPES=${OCSP_TYPES:-p256 p384 rsa2048 ed25519}
+OCSP_BIG_N=${OCSP_BIG_N:-${N:-1000000}}
+OCSP_BIG_RUNS=${OCSP_BIG_RUNS:-1}
+OCSP_REQUESTS=${OCSP_REQUESTS:-100000}
+OCSP_LOOKUPS=${OCSP_LOOKUPS:-1000000}
+GOAL_RATIO=0.8 # issue 3: P-256 signing at >= 0.8 of openssl's sign rate
+
+die() {
+	echo "ocsp.sh: $*" >&2
+	exit 1
+}
+say() {
+	echo "ocsp.sh: $*" >&2
+}
+posint() {
+	case $2 in '' | *[!0-9]* | 0*) die "$1 must be a positive integer" ;; esac
+}
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+posint RUNS "$RUNS"
+[ -z "$OCSP_N" ] || posint OCSP_N "$OCSP_N"
+posint OCSP_BIG_N "$OCSP_BIG_N"
+posint OCSP_BIG_RUNS "$OCSP_BIG_RUNS"
+posint OCSP_REQUESTS "$OCSP_REQUESTS"
+posint OCSP_LOOKUPS "$OCSP_LOOKUPS"
+for t in $OCSP_TYPES; do
+	case $t in p256 | p384 | rsa2048 | ed25519) ;; *) die "unknown key type $t in OCSP_TYPES" ;; esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$1" && pwd) || die "no build directory $1"
+for b in lancre lancre-gencerts lancre-ocspbench; do
+	[ -x "$build/$b" ] || die "$build/$b missing; run make"
+done
+
+need() {
+	local cmd=$1 pkg=$2
+	command -v "$cmd" >/dev/null 2>&1 && return 0
+	[ "$(id -u)" -eq 0 ] || die "$cmd is missing: apt-get install -y $pkg"
+	say "installing $pkg"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >&2 ||
+		die "cannot install $pkg"
+}
+need openssl openssl
+need sqlite3 sqlite3
+need /usr/bin/time time
+need nproc coreutils
+
+mkdir -p "$root/bench/out"
+work=$(mktemp -d "$root/bench/out/ocsp.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+cd "$work"
+cores=$(nproc)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir bin
+cp "$build/lancre" "$build/lancre-gencerts" "$build/lancre-ocspbench" bin/
+lancre=$work/bin/lancre
+gencerts=$work/bin/lancre-gencerts
+ocspbench=$work/bin/lancre-ocspbench
+
+# The median of the numbers on stdin, one per line.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) exit 1
+		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# Means of "lancre% others%" and the median of "lancre_cpu_secs" in file $1.
+cpu_means() {
+	awk '{ a += $1; b += $2 } END { printf "%.0f %.0f ", a / NR, b / NR }' "$1"
+	cut -d' ' -f3 "$1" | median
+}
+# The runs on stdin as "a, b, c".
+runs_list() {
+	paste -sd, - | sed 's/,/, /g'
+}
+
+# CPU ticks the whole machine spent in processes (user, nice, system) and lost to
+# other guests (steal), every tenant's (/proc/stat).
+machine_busy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
+}
+tck=$(getconf CLK_TCK)
+
+# openssl speed -multi <cores> ALG: "sign/s verify/s" of the summary line.
+speed() {
+	local alg=$1 pat line
+	case $alg in
+	ecdsap256) pat='nistp256' ;;
+	ecdsap384) pat='nistp384' ;;
+	rsa2048) pat='^rsa 2048 bits' ;;
+	ed25519) pat='Ed25519' ;;
+	esac
+	say "openssl speed -seconds 3 -multi $cores $alg"
+	line=$(openssl speed -seconds 3 -multi "$cores" "$alg" 2>/dev/null | grep -E "$pat" | tail -1)
+	set -- $line
+	[ $# -ge 2 ] || die "cannot read openssl speed $alg output: $line"
+	shift $(($# - 2))
+	case "$1$2" in '' | *[!0-9.]*) die "cannot read openssl speed $alg output: $line" ;; esac
+	echo "$1 $2"
+}
+
+# --- The root (P-256) and one intermediate per key type. --------------------
+say "making the root and the intermediates"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	-keyout root.key -out root.pem -subj "/CN=lancre bench root" \
+	-addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+cat >int.ext <<'EOF'
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+make_int() {
+	local t=$1
+	local -a key
+	case $t in
+	p256) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	p384) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+	rsa2048) key=(-newkey rsa:2048) ;;
+	ed25519) key=(-newkey ed25519) ;;
+	esac
+	openssl req -new "${key[@]}" -nodes -keyout "$t.key" -out "$t.csr" \
+		-subj "/CN=lancre bench $t" 2>/dev/null
+	openssl x509 -req -in "$t.csr" -CA root.pem -CAkey root.key -CAcreateserial \
+		-days 1825 -extfile int.ext -out "$t.pem" 2>/dev/null
+}
+
+# A data directory with issuer e1 = intermediate $2 and $3 of its certificates
+# imported, with [ocsp] sha256 = $4 (yes|no).
+make_dir() {
+	local d=$1 t=$2 n=$3 sha256=$4
+	"$lancre" init -d "$d" >/dev/null
+	"$lancre" issuer add -d "$d" e1 "$work/$t.pem" "$work/$t.key" >/dev/null
+	set_sha256 "$d" "$sha256"
+	say "$t: generating $n certificates"
+	"$gencerts" --issuer-cert "$t.pem" --issuer-key "$t.key" --count "$n" \
+		--out "$t.certs.der" 2>gen.log || { cat gen.log >&2; die "lancre-gencerts failed"; }
+	cat gen.log >&2
+	openssl x509 -inform DER -in "$t.certs.der" -out first.pem ||
+		die "$t: the first generated certificate does not parse"
+	openssl verify -CAfile root.pem -untrusted "$t.pem" first.pem >/dev/null ||
+		die "$t: the first generated certificate does not verify"
+	say "$t: importing them (not timed)"
+	/usr/bin/time -f '%e' -o import.time "$lancre" cert add -q -d "$d" "$t.certs.der" ||
+		die "$t: lancre cert add failed"
+	say "$t: imported in $(cat import.time) s"
+	rm -f "$t.certs.der"
+	got=$(sqlite3 "$d/lancre.db" 'select count(*) from certificates')
+	[ "$got" = "$n" ] || die "$t: the store holds $got certificates, expected $n"
+}
+
+set_sha256() {
+	local d=$1 v=$2
+	sed -i "s/^sha256 = .*/sha256 = $v/" "$d/lancre.conf"
+	grep -q "^sha256 = $v\$" "$d/lancre.conf" || die "cannot set [ocsp] sha256 = $v in $d"
+}
+
+# Time `lancre sign --once` on a fresh copy of template $1, expecting $2
+# responses; appends "secs" to file $3 and "cores_used_by_lancre% others%
+# lancre_cpu_secs" to $3.cpu.  The copy is left as $4 if given.
+sign_run() {
+	local tmpl=$1 want=$2 out=$3 keep=${4:-} d=run got secs m_before m_after
+	rm -rf "$d"
+	cp -a "$tmpl" "$d"
+	sync
+	m_before=$(machine_busy)
+	/usr/bin/time -f '%e %U %S' -o sign.time "$lancre" sign -d "$d" --once >sign.log 2>&1 ||
+		{ cat sign.log >&2; die "lancre sign failed"; }
+	m_after=$(machine_busy)
+	read -r secs usr sys <<<"$(tail -1 sign.time)"
+	got=$(sqlite3 "$d/lancre.db" 'select count(*) from ocsp_responses')
+	[ "$got" = "$want" ] || die "$tmpl: the store holds $got responses, expected $want"
+	cpu=$(awk -v w="$secs" -v u="$usr" -v s="$sys" -v a="$m_before" -v b="$m_after" -v t="$tck" \
+	    -v c="$cores" 'BEGIN {
+		others = (b - a) / t - u - s
+		if (others < 0) others = 0
+		printf "%.0f %.0f %.2f", 100 * (u + s) / (w * c), 100 * others / (w * c), u + s }')
+	read -r c_ours c_others c_secs <<<"$cpu"
+	say "  $(cat sign.log) (wall $secs s, CPU $c_secs s; of the $cores cores: $c_ours% lancre," \
+		"$c_others% other processes)"
+	echo "$secs" >>"$out"
+	echo "$cpu" >>"$out.cpu"
+	if [ -n "$keep" ]; then
+		rm -rf "$keep"
+		mv "$d" "$keep"
+	else
+		rm -rf "$d"
+	fi
+}
+
+# --- 1. Signing rate per key type. ---------------------------------------------
+p256_ratio=
+for t in $OCSP_TYPES; do
+	case $t in
+	p256) alg=ecdsap256 n=${OCSP_N:-100000} ;;
+	p384) alg=ecdsap384 n=${OCSP_N:-10000} ;;
+	rsa2048) alg=rsa2048 n=${OCSP_N:-20000} ;;
+	ed25519) alg=ed25519 n=${OCSP_N:-100000} ;;
+	esac
+	make_int "$t"
+	make_dir "tmpl-$t" "$t" "$n" no
+	read -r ossl_sign _ <<<"$(speed "$alg")"
+	: >"sign-$t.runs"
+	: >"sign-$t.runs.cpu"
+	for r in $(seq 1 "$RUNS"); do
+		say "$t: run $r/$RUNS: lancre sign --once, $n certificates, sha256 = no"
+		keep=
+		[ "$r" != "$RUNS" ] || keep=last-$t
+		sign_run "tmpl-$t" "$n" "sign-$t.runs" "$keep"
+	done
+	bytes=$(sqlite3 "last-$t/lancre.db" 'select sum(length(der)) from ocsp_responses')
+	rm -rf "last-$t" "tmpl-$t"
+	med=$(median <"sign-$t.runs")
+	line=$(awk -v t="$t" -v n="$n" -v m="$med" -v r="$RUNS" -v runs="$(runs_list <"sign-$t.runs")" \
+	    -v s="$ossl_sign" -v c="$cores" -v b="$bytes" -v cpu="$(cpu_means "sign-$t.runs.cpu")" \
+	    'BEGIN {
+		rate = m > 0 ? n / m : 0
+		split(cpu, u, " ")
+		printf "sign %s: %d responses (SHA-1 CertIDs) in %.2f s, median of %d (%s): " \
+		    "%.0f/s; openssl sign bound %.0f/s (%d cores); ratio %.2f, per CPU-second %.2f; " \
+		    "%.0f bytes/response; lancre used %d%% of the cores, others %d%%\n",
+		    t, n, m, r, runs, rate, s, c, rate / s, (n / u[3]) / (s / c), b / n, u[1], u[2] }')
+	echo "$line"
+	[ "$t" = p256 ] && p256_ratio=$(printf '%s\n' "$line" | sed -n 's/.*ratio \([0-9.]*\);.*/\1/p')
+done
+if [ -n "$p256_ratio" ]; then
+	awk -v r="$p256_ratio" -v g="$GOAL_RATIO" 'BEGIN {
+		printf "goal: P-256 signing at >= %.1f of openssl sign/s: %s (%.2f)\n", g,
+		    (r >= g) ? "met" : "MISSED", r }'
+fi
+
+# --- 2. One million P-256 certificates, both CertID variants and SHA-1 only. ---
+[ -f p256.pem ] || make_int p256
+make_dir tmpl-big p256 "$OCSP_BIG_N" yes
+cp -a tmpl-big tmpl-big1
+set_sha256 tmpl-big1 no
+read -r ossl_sign _ <<<"$(speed ecdsap256)"
+: >big2.runs
+: >big1.runs
+: >big2.runs.cpu
+: >big1.runs.cpu
+for r in $(seq 1 "$OCSP_BIG_RUNS"); do
+	say "1M: run $r/$OCSP_BIG_RUNS: lancre sign --once, $OCSP_BIG_N certificates, sha256 = yes"
+	keep=
+	[ "$r" != "$OCSP_BIG_RUNS" ] || keep=big2
+	sign_run tmpl-big "$((2 * OCSP_BIG_N))" big2.runs "$keep"
+	say "1M: run $r/$OCSP_BIG_RUNS: lancre sign --once, $OCSP_BIG_N certificates, sha256 = no"
+	sign_run tmpl-big1 "$OCSP_BIG_N" big1.runs
+done
+rm -rf tmpl-big tmpl-big1
+read -r bytes1 bytes2 <<<"$(sqlite3 -separator ' ' big2/lancre.db "select
+	(select sum(length(der)) from ocsp_responses where hash_alg = 1),
+	(select sum(length(der)) from ocsp_responses where hash_alg = 2)")"
+db_mb=$(du -m big2/lancre.db | cut -f1)
+m2=$(median <big2.runs)
+m1=$(median <big1.runs)
+awk -v n="$OCSP_BIG_N" -v m="$m2" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <big2.runs)" \
+    -v s="$ossl_sign" -v c="$cores" -v cpu="$(cpu_means big2.runs.cpu)" 'BEGIN {
+	rate = m > 0 ? 2 * n / m : 0
+	split(cpu, u, " ")
+	printf "sign %d P-256 certs, SHA-1 + SHA-256 CertIDs: %d responses in %.1f s, median of %d " \
+	    "(%s): %.0f/s; openssl sign bound %.0f/s (%d cores); ratio %.2f, per CPU-second %.2f; " \
+	    "lancre used %d%% of the cores, others %d%%\n", n, 2 * n, m, r, runs, rate, s, c,
+	    rate / s, (2 * n / u[3]) / (s / c), u[1], u[2] }'
+awk -v n="$OCSP_BIG_N" -v m="$m1" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <big1.runs)" \
+    -v s="$ossl_sign" -v c="$cores" -v cpu="$(cpu_means big1.runs.cpu)" 'BEGIN {
+	rate = m > 0 ? n / m : 0
+	split(cpu, u, " ")
+	printf "sign %d P-256 certs, SHA-1 CertIDs only: %d responses in %.1f s, median of %d " \
+	    "(%s): %.0f/s; ratio %.2f, per CPU-second %.2f; lancre used %d%% of the cores, " \
+	    "others %d%%\n", n, n, m, r, runs, rate, rate / s, (n / u[3]) / (s / c), u[1], u[2] }'
+awk -v n="$OCSP_BIG_N" -v m1="$m1" -v m2="$m2" -v b1="$bytes1" -v b2="$bytes2" -v db="$db_mb" \
+    'BEGIN {
+	printf "sha256 variants: +%.1f s (x%.2f the SHA-1-only time), +%.0f MB of responses " \
+	    "(SHA-1 %.0f MB, SHA-256 %.0f MB: %.0f and %.0f bytes each); lancre.db %d MB with both\n",
+	    m2 - m1, (m1 > 0) ? m2 / m1 : 0, b2 / 1e6, b1 / 1e6, b2 / 1e6, b1 / n, b2 / n, db }'
+
+# --- 3. Lookups in the index of step 2. ------------------------------------------
+say "lancre-ocspbench bench: $OCSP_REQUESTS requests, $OCSP_LOOKUPS lookups x $RUNS"
+"$ocspbench" bench -d big2 --requests "$OCSP_REQUESTS" --lookups "$OCSP_LOOKUPS" \
+	--runs "$RUNS" >lookups.out || die "lancre-ocspbench failed"
+sed 's/^/lookup /' lookups.out
+rm -rf big2
+
+echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
