@@ -3,7 +3,8 @@
 #   make              build/lancre
 #   make check        install test dependencies (as root), then every test:
 #                     unit + end-to-end, the same again under ASan+UBSan, and
-#                     every libFuzzer target for FUZZ_SECONDS
+#                     every libFuzzer target (fixed runs and seed)
+#   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo         install what is missing, build, run the demo
 #   make bench        the benchmarks (bench/), results in bench/out/
 #   make install      PREFIX=/usr/local
@@ -39,7 +40,7 @@ TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_SECONDS ?= 8
+FUZZ_SECONDS ?= 60
 TOOL_SRC  := $(wildcard tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 
@@ -74,8 +75,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/liblancre.a
 
 fuzzers: $(FUZZ_BIN)
 
-# Every parser of outside bytes has a libFuzzer target (tests/fuzz/); `make check` runs
-# each for FUZZ_SECONDS from the seed corpus.
+# Every parser of outside bytes has a libFuzzer target (tests/fuzz/).  `make check` runs
+# each for a fixed number of runs from a fixed seed (repeatable); `make fuzz` explores for
+# FUZZ_SECONDS each.
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build-fuzz
@@ -85,7 +87,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build build-asan build-fuzz
+	@tests/run.sh build build-asan build-fuzz
 
 # Plain build only, for a quick loop while developing.
 check-fast: all tests

@@ -43,11 +43,19 @@ run_one() { # NAME CMD...
 	fi
 }
 
-# fuzz_one NAME BINARY: run a libFuzzer target from its seed corpus for FUZZ_SECONDS.
+# fuzz_one NAME BINARY: run a libFuzzer target from its seed corpus.  By default a fixed
+# number of runs from a fixed seed, so that `make check` is repeatable; FUZZ_SECONDS (as
+# `make fuzz` sets it) explores for that long instead.
 fuzz_one() {
-	local name=$1 bin=$2 work
+	local name=$1 bin=$2 work budget
 	work=$(mktemp -d)
-	if "$bin" -max_total_time="${FUZZ_SECONDS:-8}" -rss_limit_mb=2048 -print_final_stats=1 \
+	if [ -n "${FUZZ_SECONDS:-}" ]; then
+		budget="-max_total_time=$FUZZ_SECONDS"
+	else
+		budget="-runs=${FUZZ_RUNS:-1000000} -seed=1"
+	fi
+	# shellcheck disable=SC2086
+	if "$bin" $budget -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="${TMPDIR:-/tmp}/lancre-fuzz-$name-" \
 		"$work" "tests/fuzz/corpus/$name" >"$work.log" 2>&1; then
 		echo "ok 1 - fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work.log" | grep -o '[0-9]*$') runs, no crash"
