@@ -16,6 +16,7 @@
 
 #include "ocsp/certid.h"
 #include "pki/issuer.h"
+#include "util/hash.h"
 
 struct entry {
 	int64_t this_update, next_update;
@@ -63,9 +64,7 @@ key_hash(uint64_t seed, unsigned issuer, unsigned hash, const uint8_t *serial, s
 	uint64_t h = seed ^ ((uint64_t)issuer << 8 | hash) * 0x9e3779b97f4a7c15ULL;
 
 	/* FNV-1a over the serial, then a full mix. */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ serial[i]) * 0x100000001b3ULL;
-	return mix(h ^ len);
+	return mix(hash_fnv1a(h, serial, len) ^ len);
 }
 
 static const struct entry *

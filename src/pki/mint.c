@@ -36,26 +36,6 @@ mint_key(enum mint_key_type type, struct err *e)
 	return k;
 }
 
-int
-mint_key_type_parse(const char *s, enum mint_key_type *out, struct err *e)
-{
-	static const struct {
-		const char *name;
-		enum mint_key_type type;
-	} types[] = {
-	    {"p256", MINT_P256}, {"p384", MINT_P384}, {"rsa2048", MINT_RSA2048},
-	    {"ed25519", MINT_ED25519},
-	};
-
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (strcmp(s, types[i].name) == 0) {
-			*out = types[i].type;
-			return 0;
-		}
-	}
-	return err_set(e, "unknown key type '%s' (p256, p384, rsa2048, ed25519)", s);
-}
-
 static int
 add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {

@@ -24,9 +24,6 @@ enum mint_key_type {
 
 EVP_PKEY *mint_key(enum mint_key_type type, struct err *e);
 
-/* "p256", "p384", "rsa2048", "ed25519" -> type. */
-int mint_key_type_parse(const char *s, enum mint_key_type *out, struct err *e);
-
 struct mint_cert {
 	const char *common_name;
 	const char *organization; /* optional */

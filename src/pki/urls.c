@@ -42,14 +42,6 @@ urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *buf, s
 }
 
 int
-urls_crl_full(const struct conf *c, const char *issuer, char *buf, size_t len)
-{
-	if (c->url_style == URL_STYLE_HOST)
-		return fitted(len, snprintf(buf, len, "http://%s.c.%s/", issuer, c->domain));
-	return fitted(len, snprintf(buf, len, "%s/crl/%s.crl", c->base_url, issuer));
-}
-
-int
 urls_crl_delta(const struct conf *c, const char *issuer, int shard, char *buf, size_t len)
 {
 	if (c->url_style == URL_STYLE_HOST) {

@@ -24,9 +24,6 @@ int urls_ocsp(const struct conf *c, const char *issuer, char *buf, size_t len);
 int urls_ca_issuers(const struct conf *c, const char *issuer, char *buf, size_t len);
 int urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *buf, size_t len);
 
-/* The full CRL: <base>/crl/<issuer>.crl or http://<issuer>.c.<domain>/ */
-int urls_crl_full(const struct conf *c, const char *issuer, char *buf, size_t len);
-
 /*
  * The delta CRL of shard n (0: of the full CRL): the base URL with "-delta"
  * before ".crl" (/crl/e1/3-delta.crl, /crl/e1-delta.crl; host form

@@ -18,6 +18,7 @@
 #include "crl/list.h"
 #include "ocsp/answer.h"
 #include "ocsp/request.h"
+#include "pki/serial.h"
 #include "util/timefmt.h"
 
 struct cache_info {
@@ -178,13 +179,12 @@ method_not_allowed(struct server *sv, h2o_req_t *req, enum route_kind k, const c
 static void
 add_cache_tag(h2o_req_t *req, const struct conf *c, const struct ocsp_answer *a)
 {
-	char hex[2 * STORE_SERIAL_MAX + 1];
+	char hex[SERIAL_HEX_MAX];
 	size_t n = strlen(c->cache_tag_header);
 
 	if (n == 0 || a->serial_len == 0)
 		return;
-	for (size_t i = 0; i < a->serial_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", a->serial[i]);
+	serial_to_hex(a->serial, a->serial_len, hex, sizeof(hex));
 	h2o_add_header_by_str(&req->pool, &req->res.headers, c->cache_tag_header, n, 0, NULL,
 	    h2o_strdup(&req->pool, hex, 2 * a->serial_len).base, 2 * a->serial_len);
 }

@@ -12,6 +12,7 @@
 #include "pki/cert.h"
 #include "pki/issuer.h"
 #include "util/fsutil.h"
+#include "util/hash.h"
 
 static void
 base_release(struct shared_index *b)
@@ -62,16 +63,6 @@ snapshot_crl(const struct snapshot *snap, const char *name, int shard)
 	return NULL;
 }
 
-static uint64_t
-bytes_hash(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
 static int
 load_issuers(struct store *s, struct snapshot *snap, struct err *e)
 {
@@ -101,7 +92,7 @@ load_issuers(struct store *s, struct snapshot *snap, struct err *e)
 			goto nomem;
 		memcpy(si->pem, data, (size_t)len);
 		si->pem_len = (size_t)len;
-		si->etag = bytes_hash(si->der, si->der_len);
+		si->etag = hash_fnv1a(HASH_FNV_OFFSET, si->der, si->der_len);
 		si->id = set.v[i].rec.id;
 		si->crl_shards = set.v[i].rec.crl_shards;
 		cert_time(X509_get0_notBefore(set.v[i].cert), &si->last_modified);
@@ -144,7 +135,7 @@ add_crl(void *arg, const struct crl_record *r)
 	c->shard = r->shard;
 	c->this_update = r->this_update;
 	c->next_update = r->next_update;
-	c->etag = bytes_hash(r->der, r->der_len);
+	c->etag = hash_fnv1a(HASH_FNV_OFFSET, r->der, r->der_len);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "ocsp/sign.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
+#include "util/hash.h"
 
 /* One certificate's responses: SHA-1 and (optionally) SHA-256. */
 struct job {
@@ -30,15 +31,13 @@ signer_times(const struct conf *c, const uint8_t *serial, size_t len, int64_t no
     int64_t *this_update, int64_t *next_update, int64_t *due_at)
 {
 	int64_t v = c->ocsp_validity, r = c->ocsp_refresh, max_jitter = v / 10;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = hash_fnv1a(HASH_FNV_OFFSET, serial, len);
 	int64_t jitter = 0;
 
 	if (max_jitter > v - CONF_OCSP_VALIDITY_MIN)
 		max_jitter = v - CONF_OCSP_VALIDITY_MIN;
 	if (max_jitter > r / 2)
 		max_jitter = r / 2;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ serial[i]) * 1099511628211ULL;
 	if (max_jitter >= 60)
 		jitter = (int64_t)(h % (uint64_t)(max_jitter / 60)) * 60;
 	*this_update = now - now % 60;
