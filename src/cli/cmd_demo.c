@@ -369,7 +369,6 @@ summary(struct cli_dir *d)
 	struct err e;
 	int64_t total = 0, revoked = 0;
 	char ocsp[URL_MAX], crl[URL_MAX], ca[URL_MAX], admin[CONF_STR_MAX];
-	const char *colon = strrchr(d->conf.listen, ':');
 
 	if (store_cert_count(d->store, 0, &total, &revoked, &e) != 0) {
 		fprintf(stderr, "lancre demo: %s\n", e.msg);
@@ -378,11 +377,7 @@ summary(struct cli_dir *d)
 	urls_ocsp(&d->conf, "e1", ocsp, sizeof(ocsp));
 	urls_ca_issuers(&d->conf, "e1", ca, sizeof(ca));
 	urls_crl_shard(&d->conf, "e1", 1, crl, sizeof(crl));
-	if (d->conf.admin[0] != '\0')
-		snprintf(admin, sizeof(admin), "%s", d->conf.admin);
-	else
-		snprintf(admin, sizeof(admin), "127.0.0.1:%ld",
-		    colon != NULL ? strtol(colon + 1, NULL, 10) + 1 : 8081);
+	serving_admin_addr(&d->conf, d->conf.listen, NULL, admin, sizeof(admin));
 	printf("Demo CA universe in %s:\n"
 	       "  issuers     root, e1 (ECDSA P-256), r1 (RSA-2048)   see: lancre issuer list -d %s\n"
 	       "  leaves      %lld certificates, %lld revoked         PEM files in %s/certs/\n"

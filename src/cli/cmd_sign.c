@@ -1,7 +1,7 @@
 /*
  * cmd_sign.c - `lancre sign`: the signer, the only process that holds keys.
  *
- * Runs signer passes (signer.h) every SIGN_POLL_MS until SIGINT or SIGTERM,
+ * Runs signer passes (signer_loop) every SIGNER_POLL_MS until SIGINT or SIGTERM,
  * which let the current batch finish and commit before exiting.  With --once
  * it signs everything due now and exits.
  */
@@ -16,8 +16,6 @@
 #include "signer/signer.h"
 #include "util/timefmt.h"
 
-#define SIGN_POLL_MS 200
-#define SIGN_PURGE_EVERY 3600
 
 static const char usage_text[] =
     "usage: lancre sign [-d DIR] [--once] [--threads N]\n\n"
@@ -48,10 +46,11 @@ now_seconds(void)
 }
 
 static void
-log_pass(const struct signer_stats *before, const struct signer_stats *after)
+log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
 {
 	char when[TIMEFMT_LEN];
 
+	(void)arg;
 	if (after->certs == before->certs && after->purged == before->purged &&
 	    after->crls == before->crls)
 		return;
@@ -70,36 +69,21 @@ log_pass(const struct signer_stats *before, const struct signer_stats *after)
 static int
 run(struct signer *sg, int once, struct err *e)
 {
-	struct signer_stats st = {0}, before;
-	struct timespec poll = {0, SIGN_POLL_MS * 1000000L};
+	struct signer_stats st = {0};
 	double start = now_seconds(), secs;
-	int64_t last_purge = 0, now;
+	int64_t last_purge = 0;
 
-	do {
-		before = st;
-		now = (int64_t)time(NULL);
-		if (signer_pass(sg, now, &st, e) != 0)
-			return -1;
-		if (now - last_purge >= SIGN_PURGE_EVERY) {
-			if (signer_purge(sg, now, &st, e) != 0)
-				return -1;
-			last_purge = now;
-		}
-		if (!once)
-			log_pass(&before, &st);
-		else
-			break;
-		nanosleep(&poll, NULL);
-	} while (!stop);
-	if (once) {
-		secs = now_seconds() - start;
-		printf("Signed %zu responses for %zu certificates in %.1f s (%.0f responses/s)",
-		    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
-		printf("; signed %zu CRLs", st.crls);
-		if (st.purged > 0)
-			printf("; removed %lld of expired certificates", (long long)st.purged);
-		printf(".\n");
-	}
+	if (!once)
+		return signer_loop(sg, &stop, log_pass, NULL, &st, e);
+	if (signer_step(sg, (int64_t)time(NULL), &last_purge, &st, e) != 0)
+		return -1;
+	secs = now_seconds() - start;
+	printf("Signed %zu responses for %zu certificates in %.1f s (%.0f responses/s)",
+	    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
+	printf("; signed %zu CRLs", st.crls);
+	if (st.purged > 0)
+		printf("; removed %lld of expired certificates", (long long)st.purged);
+	printf(".\n");
 	return 0;
 }
 

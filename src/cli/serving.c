@@ -49,39 +49,34 @@ on_child(int sig)
 static int
 signer_child(struct cli_dir *d, int threads)
 {
-	struct timespec poll = {0, 200 * 1000000L};
 	struct signer_stats st = {0};
 	struct signer *sg;
 	struct err e;
-	int64_t last_purge = 0, now;
+	int rc;
 
 	/* The store connection is per process: open our own. */
 	store_close(d->store);
 	d->store = store_open(d->path, d->conf.store, 0, &e);
 	if (d->store == NULL || (sg = signer_new(d->store, &d->conf, d->path, threads, &e)) == NULL)
 		return cli_fail("sign", &e);
-	while (!stop) {
-		now = (int64_t)time(NULL);
-		if (signer_pass(sg, now, &st, &e) != 0 ||
-		    (now - last_purge >= 3600 && signer_purge(sg, now, &st, &e) != 0)) {
-			signer_free(sg);
-			return cli_fail("sign", &e);
-		}
-		if (now - last_purge >= 3600)
-			last_purge = now;
-		nanosleep(&poll, NULL);
-	}
+	rc = signer_loop(sg, &stop, NULL, NULL, &st, &e);
 	signer_free(sg);
-	return EXIT_OK;
+	return rc == 0 ? EXIT_OK : cli_fail("sign", &e);
 }
 
-static void
-default_admin(const char *listen, char *out, size_t len)
+void
+serving_admin_addr(const struct conf *c, const char *listen, const char *admin, char *out,
+    size_t len)
 {
 	const char *colon = strrchr(listen, ':');
 	long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
 
-	snprintf(out, len, "127.0.0.1:%ld", port > 0 && port < 65535 ? port + 1 : 8081);
+	if (admin != NULL)
+		snprintf(out, len, "%s", admin);
+	else if (c->admin[0] != '\0')
+		snprintf(out, len, "%s", c->admin);
+	else
+		snprintf(out, len, "127.0.0.1:%ld", port > 0 && port < 65535 ? port + 1 : 8081);
 }
 
 int
@@ -95,12 +90,7 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	int rc, status;
 
 	so.listen = o->listen != NULL ? o->listen : d->conf.listen;
-	if (o->admin != NULL)
-		snprintf(admin, sizeof(admin), "%s", o->admin);
-	else if (d->conf.admin[0] != '\0')
-		snprintf(admin, sizeof(admin), "%s", d->conf.admin);
-	else
-		default_admin(so.listen, admin, sizeof(admin));
+	serving_admin_addr(&d->conf, so.listen, o->admin, admin, sizeof(admin));
 	so.admin = admin;
 	so.threads = o->threads > 0 ? o->threads : cli_cpus();
 	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);

@@ -15,6 +15,13 @@ struct serving {
 	int quiet;
 };
 
+/*
+ * The admin listener's address: admin if given, else lancre.conf's [server]
+ * admin, else 127.0.0.1 on listen's port + 1.
+ */
+void serving_admin_addr(const struct conf *c, const char *listen, const char *admin, char *out,
+    size_t len);
+
 /* Serve DIR until SIGINT or SIGTERM.  Returns an exit status. */
 int serving_run(struct cli_dir *d, const struct serving *o, const char *cmd);
 

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 
@@ -360,5 +361,38 @@ signer_purge(struct signer *sg, int64_t now, struct signer_stats *st, struct err
 	if (store_ocsp_purge(sg->store, now - SIGNER_EXPIRED_GRACE, &deleted, e) != 0)
 		return -1;
 	st->purged += deleted;
+	return 0;
+}
+
+int
+signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct signer_stats *st,
+    struct err *e)
+{
+	if (signer_pass(sg, now, st, e) != 0)
+		return -1;
+	if (now - *last_purge < SIGNER_PURGE_EVERY)
+		return 0;
+	*last_purge = now;
+	return signer_purge(sg, now, st, e);
+}
+
+int
+signer_loop(struct signer *sg, volatile sig_atomic_t *stop,
+    void (*on_pass)(void *arg, const struct signer_stats *before,
+	const struct signer_stats *after),
+    void *arg, struct signer_stats *st, struct err *e)
+{
+	struct timespec poll = {0, SIGNER_POLL_MS * 1000000L};
+	struct signer_stats before;
+	int64_t last_purge = 0;
+
+	while (!*stop) {
+		before = *st;
+		if (signer_step(sg, (int64_t)time(NULL), &last_purge, st, e) != 0)
+			return -1;
+		if (on_pass != NULL)
+			on_pass(arg, &before, st);
+		nanosleep(&poll, NULL);
+	}
 	return 0;
 }

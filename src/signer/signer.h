@@ -36,7 +36,11 @@
 #include "store/store.h"
 #include "util/err.h"
 
+#include <signal.h>
+
 #define SIGNER_BATCH 4096
+#define SIGNER_POLL_MS 200      /* how often a running signer looks for work */
+#define SIGNER_PURGE_EVERY 3600 /* how often it deletes responses of expired certificates */
 #define SIGNER_EXPIRED_GRACE 86400
 #define SIGNER_THREADS_MAX 64
 
@@ -59,6 +63,20 @@ int signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 
 /* Delete the responses of certificates expired longer than the grace period. */
 int signer_purge(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+/* A pass, and a purge when SIGNER_PURGE_EVERY has passed since *last_purge (updated). */
+int signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct signer_stats *st,
+    struct err *e);
+
+/*
+ * The running signer (`lancre sign`, `lancre run`): signer_step() every
+ * SIGNER_POLL_MS until *stop, calling on_pass (if not NULL) with the totals
+ * before and after each step.
+ */
+int signer_loop(struct signer *sg, volatile sig_atomic_t *stop,
+    void (*on_pass)(void *arg, const struct signer_stats *before,
+	const struct signer_stats *after),
+    void *arg, struct signer_stats *st, struct err *e);
 
 /* The policy's times for one response (exposed for tests). */
 void signer_times(const struct conf *c, const uint8_t *serial, size_t len, int64_t now,
