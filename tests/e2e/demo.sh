@@ -28,7 +28,7 @@ expect 0 "localhost's SAN names localhost and 127.0.0.1" sh -c "openssl x509 -in
 
 # Every leaf verifies under its intermediate, and carries the three URLs.
 cat "$C/e1.pem" "$C/r1.pem" >"$T/inter.pem"
-expect 0 "openssl verifies every leaf" sh -c "openssl verify -CAfile '$C/root.pem' -untrusted '$T/inter.pem' '$C'/leaf-*.pem | grep -vc ': OK\$' | grep -qx 0"
+same "openssl verifies every leaf" "$(openssl verify -CAfile "$C/root.pem" -untrusted "$T/inter.pem" "$C"/leaf-*.pem 2>/dev/null | grep -c ': OK$')" 1000
 leaf=$(ls "$C"/leaf-*.pem | head -1)
 run openssl x509 -in "$leaf" -noout -text
 has "$OUT" 'OCSP - URI:http://127.0.0.1:18080/ocsp' "a leaf has the OCSP URL"
