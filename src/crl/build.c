@@ -22,7 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "ocsp/sign.h"
-#include "util/timefmt.h"
+#include "util/der.h"
 
 /*
  * The whole CRL is laid out in one buffer, entries first written after a gap
@@ -132,29 +132,6 @@ add_extensions(X509_CRL *crl, const struct crl_params *p)
 	return 0;
 }
 
-/* Length of a DER header for content of n bytes. */
-static size_t
-der_header_len(size_t n)
-{
-	return n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6;
-}
-
-static uint8_t *
-der_header(uint8_t *out, uint8_t tag, size_t n)
-{
-	size_t k = der_header_len(n) - 2;
-
-	*out++ = tag;
-	if (k == 0) {
-		*out++ = (uint8_t)n;
-		return out;
-	}
-	*out++ = (uint8_t)(0x80 | k);
-	for (size_t i = k; i > 0; i--)
-		*out++ = (uint8_t)(n >> (8 * (i - 1)));
-	return out;
-}
-
 /*
  * Sign the entry-less CRL and keep its TBS split at the entries' place:
  * prefix = version .. nextUpdate, suffix = [0] crlExtensions.
@@ -258,28 +235,6 @@ crl_builder_free(struct crl_builder *b)
 	free(b);
 }
 
-/* RFC 5280 5.1.2.6: UTCTime through 2049, GeneralizedTime from 2050. */
-static size_t
-der_time(uint8_t *out, int64_t t)
-{
-	char buf[TIMEFMT_LEN]; /* "YYYY-MM-DDTHH:MM:SSZ" */
-	int utc;
-	size_t n = 0;
-
-	timefmt_format(t, buf, sizeof(buf));
-	utc = memcmp(buf, "1950", 4) >= 0 && memcmp(buf, "2050", 4) < 0;
-	out[n++] = utc ? 0x17 : 0x18;
-	out[n++] = utc ? 13 : 15;
-	memcpy(out + n, buf + (utc ? 2 : 0), utc ? 2 : 4);
-	n += utc ? 2 : 4;
-	for (int i = 5; i < 19; i += 3) { /* MM DD HH MM SS */
-		out[n++] = (uint8_t)buf[i];
-		out[n++] = (uint8_t)buf[i + 1];
-	}
-	out[n++] = 'Z';
-	return n;
-}
-
 int
 crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *e)
 {
@@ -292,7 +247,7 @@ crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *
 	*p++ = (uint8_t)c->serial_len;
 	memcpy(p, c->serial, c->serial_len);
 	p += c->serial_len;
-	p += der_time(p, c->revoked_at);
+	p = der_put_x509_time(p, c->revoked_at); /* RFC 5280 5.1.2.6 */
 	if (c->reason != 0) { /* crlEntryExtensions { reasonCode } (BR 7.2.2: not unspecified) */
 		static const uint8_t ext[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15,
 		    0x04, 0x03, 0x0a, 0x01};
@@ -304,7 +259,7 @@ crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *
 	need = der_header_len(body_len) + body_len;
 	if (reserve(b, need) != 0)
 		return err_set(e, "out of memory building the CRL");
-	p = der_header(b->buf + b->len, 0x30, body_len);
+	p = der_put_header(b->buf + b->len, 0x30, body_len);
 	memcpy(p, body, body_len);
 	b->len += need;
 	b->count++;
@@ -330,10 +285,10 @@ crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len
 		return err_set(e, "out of memory building the CRL");
 	}
 	/* Fill the gap backwards: TBS header, prefix, revokedCertificates header. */
-	p = der_header(b->buf + tbs_at, 0x30, tbs_content);
+	p = der_put_header(b->buf + tbs_at, 0x30, tbs_content);
 	memcpy(p, b->prefix, b->prefix_len);
 	if (b->count > 0)
-		der_header(p + b->prefix_len, 0x30, entries_len);
+		der_put_header(p + b->prefix_len, 0x30, entries_len);
 	else
 		b->len = b->start; /* no entries: the field is left out */
 	memcpy(b->buf + b->len, b->suffix, b->suffix_len);
@@ -352,7 +307,7 @@ crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len
 	/* The BIT STRING header (at most 6 bytes + the unused-bits byte) before the signature. */
 	{
 		uint8_t hdr[8];
-		size_t h = (size_t)(der_header(hdr, 0x03, siglen + 1) - hdr);
+		size_t h = (size_t)(der_put_header(hdr, 0x03, siglen + 1) - hdr);
 		hdr[h++] = 0;
 		memmove(b->buf + b->len + h, b->buf + b->len + 7, siglen);
 		memcpy(b->buf + b->len, hdr, h);
@@ -361,7 +316,7 @@ crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len
 	/* The outer header goes right before the TBS. */
 	content = b->len - tbs_at;
 	at = tbs_at - der_header_len(content);
-	der_header(b->buf + at, 0x30, content);
+	der_put_header(b->buf + at, 0x30, content);
 	*der = b->buf + at;
 	*len = b->len - at;
 	*count = b->count;

@@ -1,69 +1,14 @@
 /*
- * certparse.c - see certparse.h.  A DER walker: each step reads one
- * tag-length-value with definite, minimal-enough lengths and checks that it
- * fits its parent; any surprise returns -1.
+ * certparse.c - see certparse.h.  A DER walker (util/der.h): each step reads
+ * one tag-length-value and checks that it fits its parent; any surprise
+ * returns -1.
  */
 #include "pki/certparse.h"
 
 #include <string.h>
 
+#include "util/der.h"
 #include "util/timefmt.h"
-
-struct der {
-	const uint8_t *p, *end;
-};
-
-struct tlv {
-	uint8_t tag;
-	const uint8_t *start; /* the tag byte */
-	const uint8_t *val;   /* the content */
-	size_t len;           /* content length */
-	size_t total;         /* tag + length + content */
-};
-
-static int
-der_next(struct der *d, struct tlv *t)
-{
-	const uint8_t *p = d->p;
-	size_t len, avail = (size_t)(d->end - p);
-
-	if (avail < 2 || (p[0] & 0x1f) == 0x1f) /* no multi-byte tags here */
-		return -1;
-	t->tag = p[0];
-	t->start = p;
-	if (p[1] < 0x80) {
-		len = p[1];
-		p += 2;
-	} else {
-		size_t n = p[1] & 0x7f;
-		if (n == 0 || n > 3 || avail < 2 + n)
-			return -1;
-		len = 0;
-		for (size_t i = 0; i < n; i++)
-			len = len << 8 | p[2 + i];
-		p += 2 + n;
-	}
-	if (len > (size_t)(d->end - p))
-		return -1;
-	t->val = p;
-	t->len = len;
-	t->total = (size_t)(p + len - t->start);
-	d->p = p + len;
-	return 0;
-}
-
-/* The next element, which must have this tag; its content as a nested reader. */
-static int
-der_expect(struct der *d, uint8_t tag, struct tlv *t, struct der *inner)
-{
-	if (der_next(d, t) != 0 || t->tag != tag)
-		return -1;
-	if (inner != NULL) {
-		inner->p = t->val;
-		inner->end = t->val + t->len;
-	}
-	return 0;
-}
 
 static int
 two_digits(const uint8_t *p)
@@ -75,7 +20,7 @@ two_digits(const uint8_t *p)
 
 /* UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 4.1.2.5). */
 static int
-der_time(const struct tlv *t, int64_t *out)
+der_time(const struct der_tlv *t, int64_t *out)
 {
 	const uint8_t *v = t->val;
 	int year, f[5];
@@ -107,13 +52,13 @@ der_time(const struct tlv *t, int64_t *out)
 }
 
 static int
-oid_is(const struct tlv *t, const uint8_t *oid, size_t len)
+oid_is(const struct der_tlv *t, const uint8_t *oid, size_t len)
 {
 	return t->tag == 0x06 && t->len == len && memcmp(t->val, oid, len) == 0;
 }
 
 static int
-sig_alg(const struct tlv *algid, enum cert_sig_alg *out)
+sig_alg(const struct der_tlv *algid, enum cert_sig_alg *out)
 {
 	static const struct {
 		uint8_t oid[9];
@@ -129,8 +74,8 @@ sig_alg(const struct tlv *algid, enum cert_sig_alg *out)
 	    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, 1, CERT_SIG_RSA_SHA512},
 	    {{0x2b, 0x65, 0x70}, 3, 0, CERT_SIG_ED25519},
 	};
-	struct der d = {algid->val, algid->val + algid->len};
-	struct tlv oid, params;
+	struct der_reader d = der_reader(algid->val, algid->len);
+	struct der_tlv oid, params;
 
 	if (der_next(&d, &oid) != 0)
 		return -1;
@@ -149,13 +94,13 @@ sig_alg(const struct tlv *algid, enum cert_sig_alg *out)
 }
 
 static int
-extensions(struct der *exts, struct cert_parsed *out)
+extensions(struct der_reader *exts, struct cert_parsed *out)
 {
 	static const uint8_t oid_bc[] = {0x55, 0x1d, 0x13};    /* basicConstraints */
 	static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};    /* keyUsage */
 	static const uint8_t oid_crldp[] = {0x55, 0x1d, 0x1f}; /* cRLDistributionPoints */
-	struct tlv ext, oid, t, value;
-	struct der e, v;
+	struct der_tlv ext, oid, t, value;
+	struct der_reader e, v;
 
 	while (exts->p < exts->end) {
 		if (der_expect(exts, 0x30, &ext, &e) != 0 || der_next(&e, &oid) != 0 || oid.tag != 0x06)
@@ -167,9 +112,9 @@ extensions(struct der *exts, struct cert_parsed *out)
 		if (t.tag != 0x04 || e.p != e.end)
 			return -1;
 		value = t;
-		v = (struct der){value.val, value.val + value.len};
+		v = der_reader(value.val, value.len);
 		if (oid_is(&oid, oid_bc, sizeof(oid_bc))) {
-			struct der bc;
+			struct der_reader bc;
 			if (der_expect(&v, 0x30, &t, &bc) != 0)
 				return -1;
 			if (bc.p < bc.end && bc.p[0] == 0x01) { /* cA BOOLEAN */
@@ -192,8 +137,8 @@ extensions(struct der *exts, struct cert_parsed *out)
 int
 certparse(const uint8_t *der, size_t len, struct cert_parsed *out)
 {
-	struct der top = {der, der + len}, cert, tbs, validity, exts_wrap, exts;
-	struct tlv c, t, tbs_tlv, algid, inner_alg, sig, nb, na;
+	struct der_reader top = der_reader(der, len), cert, tbs, validity, exts_wrap, exts;
+	struct der_tlv c, t, tbs_tlv, algid, inner_alg, sig, nb, na;
 	enum cert_sig_alg inner;
 
 	memset(out, 0, sizeof(*out));

@@ -42,18 +42,28 @@ civil_from_days(int64_t z, int *year, int *mon, int *day)
 }
 
 void
-timefmt_format(int64_t t, char *buf, size_t len)
+timefmt_to_civil(int64_t t, struct timefmt_civil *out)
 {
 	int64_t days = t / 86400, rem = t % 86400;
-	int y, m, d;
 
 	if (rem < 0) {
 		rem += 86400;
 		days--;
 	}
-	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
-	    (int)(rem / 60 % 60), (int)(rem % 60));
+	civil_from_days(days, &out->year, &out->mon, &out->day);
+	out->hour = (int)(rem / 3600);
+	out->min = (int)(rem / 60 % 60);
+	out->sec = (int)(rem % 60);
+}
+
+void
+timefmt_format(int64_t t, char *buf, size_t len)
+{
+	struct timefmt_civil c;
+
+	timefmt_to_civil(t, &c);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.mon, c.day, c.hour, c.min,
+	    c.sec);
 }
 
 /* Read exactly n decimal digits from *p. */

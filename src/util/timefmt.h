@@ -25,6 +25,13 @@ void timefmt_format(int64_t t, char *buf, size_t len);
  */
 int timefmt_parse(const char *s, int64_t *out, struct err *e);
 
+struct timefmt_civil {
+	int year, mon, day, hour, min, sec;
+};
+
+/* The civil UTC date and time of t. */
+void timefmt_to_civil(int64_t t, struct timefmt_civil *out);
+
 /* Seconds since the epoch for a civil UTC date; no range checks. */
 int64_t timefmt_from_civil(int year, int mon, int day, int hour, int min, int sec);
 
