@@ -11,7 +11,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "signer/signer.h"
 #include "util/fsutil.h"
+
+struct signer *
+cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
+{
+	struct signer *sg = signer_new(d->store, &d->conf, d->path, threads, e);
+	const char *why, *issuer;
+
+	if (sg != NULL && (why = signer_template_warning(sg, &issuer)) != NULL)
+		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
+		    cmd, issuer, why);
+	return sg;
+}
 
 const char *
 cli_default_dir(void)

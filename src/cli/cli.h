@@ -21,6 +21,14 @@ struct cli_dir {
 	struct store *store;
 };
 
+struct signer;
+
+/*
+ * signer_new() for d, saying on stderr (as cmd) when an issuer's OCSP
+ * responses cannot use the fast layout and are built the slow way.
+ */
+struct signer *cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e);
+
 /* -d/--dir's default: $LANCRE_DIR, else ".". */
 const char *cli_default_dir(void);
 

@@ -407,7 +407,7 @@ finish(const char *dir, int no_serve, const struct serving *serve)
 
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("demo", &e);
-	sg = signer_new(d.store, &d.conf, d.path, cli_cpus(), &e);
+	sg = cli_signer_new("demo", &d, cli_cpus(), &e);
 	if (sg == NULL || signer_pass(sg, (int64_t)time(NULL), &st, &e) != 0) {
 		signer_free(sg);
 		cli_dir_close(&d);

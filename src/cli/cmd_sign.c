@@ -130,7 +130,7 @@ cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("sign", &e);
-	sg = signer_new(d.store, &d.conf, d.path, threads, &e);
+	sg = cli_signer_new("sign", &d, threads, &e);
 	if (sg == NULL) {
 		cli_dir_close(&d);
 		return cli_fail("sign", &e);

@@ -57,7 +57,7 @@ signer_child(struct cli_dir *d, int threads)
 	/* The store connection is per process: open our own. */
 	store_close(d->store);
 	d->store = store_open(d->path, d->conf.store, 0, &e);
-	if (d->store == NULL || (sg = signer_new(d->store, &d->conf, d->path, threads, &e)) == NULL)
+	if (d->store == NULL || (sg = cli_signer_new("sign", d, threads, &e)) == NULL)
 		return cli_fail("sign", &e);
 	rc = signer_loop(sg, &stop, NULL, NULL, &st, &e);
 	signer_free(sg);

@@ -7,18 +7,22 @@
  *      found by their change sequence number, so a revocation is re-signed on
  *      the next pass, which `lancre sign` runs every 200 ms;
  *   2. responses due for refresh (due_at <= now).
- * Work is signed in batches on every core (each thread with its own OpenSSL
- * contexts), and each batch is written in one store transaction.  When the
+ * Work is signed in batches on every core (each thread with its own signing
+ * contexts, responses laid out from a per-issuer template: ocsp/template.h),
+ * and each batch is written in one store transaction while the next one is
+ * being signed.  When the
  * issuers change (meta issuer_seq: a new issuer, a new delegated responder),
  * the next pass reloads them and their keys first.
  *
  * Policy (lancre.conf [ocsp]):
  *   thisUpdate = producedAt = now truncated to the minute;
  *   nextUpdate = thisUpdate + validity - jitter, where jitter (whole minutes,
- *     from the serial) is at most a tenth of the validity, never takes the
+ *     from the first serial of the batch, up to SIGNER_BATCH responses that
+ *     share their times) is at most a tenth of the validity, never takes the
  *     validity under 8 hours, and never exceeds half the refresh period, so a
  *     million responses signed in one minute do not all expire in one minute;
- *   due_at = thisUpdate + refresh - jitter (at most 4 days after thisUpdate);
+ *   due_at = thisUpdate + refresh - jitter (at most 4 days after thisUpdate),
+ *     or never when the response outlives the certificate;
  *   a SHA-1 CertID response always, a SHA-256 one too unless [ocsp] sha256 = no;
  *   certificates past notAfter are no longer signed, and their responses are
  *   deleted SIGNER_EXPIRED_GRACE after notAfter.
@@ -43,6 +47,7 @@
 #define SIGNER_PURGE_EVERY 3600 /* how often it deletes responses of expired certificates */
 #define SIGNER_EXPIRED_GRACE 86400
 #define SIGNER_THREADS_MAX 64
+#define SIGNER_NEVER INT64_MAX /* the due_at of a response that outlives its certificate */
 
 struct signer;
 
@@ -51,12 +56,21 @@ struct signer_stats {
 	size_t responses; /* responses written */
 	int64_t purged;   /* responses deleted for expired certificates */
 	size_t crls;      /* CRLs signed */
+	size_t slow;      /* responses built by ocsp_sign(), the issuer's template having failed */
 };
 
 /* Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1. */
 struct signer *signer_new(struct store *s, const struct conf *c, const char *dir, int threads,
     struct err *e);
 void signer_free(struct signer *sg); /* accepts NULL */
+
+/*
+ * NULL when every issuer's responses are laid out from a template (see
+ * ocsp/template.h); else why one issuer's are not, with *issuer its name.
+ * Those responses are then built with OpenSSL's OCSP objects, correct but
+ * about twice as slow.
+ */
+const char *signer_template_warning(const struct signer *sg, const char **issuer);
 
 /* Sign everything changed or due at now; adds to *st. */
 int signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);

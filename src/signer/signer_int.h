@@ -6,6 +6,8 @@
 #define LANCRE_SIGNER_SIGNER_INT_H
 
 #include "ocsp/sign.h"
+#include "ocsp/template.h"
+#include "pki/sigctx.h"
 #include "signer/signer.h"
 
 struct signer_issuer {
@@ -13,6 +15,9 @@ struct signer_issuer {
 	char name[STORE_ISSUER_NAME_MAX + 1];
 	int crl_shards;
 	struct ocsp_signer sg; /* signs OCSP: the issuer, or its delegated responder */
+	struct ocsp_template tmpl; /* how responses are laid out, when tmpl_ok */
+	int tmpl_ok;
+	char tmpl_why[ERR_MSG_MAX]; /* why not: responses are then built by ocsp_sign() */
 	X509 *cert, *responder;
 	EVP_PKEY *key;      /* the issuer's own key: signs CRLs (and OCSP unless delegated) */
 	EVP_PKEY *ocsp_key; /* the delegated responder's key, or NULL */
@@ -30,8 +35,19 @@ struct signer {
 	int threads;
 	int64_t seen_seq, seen_id; /* last certificate taken from store_certs_changed */
 	int64_t crl_seen_seq;      /* revocations up to here are marked dirty */
-	struct cert_record *work;  /* SIGNER_BATCH certificates */
-	struct job *jobs;          /* their results */
+	/*
+	 * Two batches: while the workers sign one, the main thread writes the
+	 * other.  work: SIGNER_BATCH certificates each; jobs: their results.
+	 */
+	struct batch {
+		struct cert_record *work;
+		struct job *jobs;
+		size_t n;
+	} batch[2];
+	int cur;              /* the batch being filled and signed */
+	struct batch *unsaved; /* signed, not yet written, or NULL */
+	/* A signing context per worker slot (threads + 1) and issuer: [slot * nissuers + i]. */
+	struct sigctx *sigctx;
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);

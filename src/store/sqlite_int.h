@@ -54,7 +54,8 @@ int sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e);
 int sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
-    struct cert_record *out, size_t max, size_t *n, struct err *e);
+    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e);
 int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);

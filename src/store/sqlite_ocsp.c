@@ -50,23 +50,38 @@ sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
 	return fetch_certs(s, st, out, max, n, e);
 }
 
+/* Every signed certificate has a SHA-1 response; its row stands for both. */
 int
-sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after, struct cert_record *out,
-    size_t max, size_t *n, struct err *e)
+sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
+    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
-		" WHERE c.id IN (SELECT cert_id FROM ocsp_responses WHERE due_at <= ?"
-		"   ORDER BY due_at LIMIT ?)"
-		" AND c.not_after >= ?", -1, &st, NULL) != SQLITE_OK)
+		"SELECT " SQLITE_CERT_COLUMNS ", r.due_at FROM ocsp_responses r"
+		" JOIN certificates c ON c.id = r.cert_id"
+		" WHERE r.hash_alg = 1 AND r.due_at <= ? AND (r.due_at, r.cert_id) > (?, ?)"
+		"   AND c.not_after >= ?"
+		" ORDER BY r.due_at, r.cert_id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "finding due responses");
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, (int64_t)max);
-	sqlite3_bind_int64(st, 3, min_not_after);
-	return fetch_certs(s, st, out, max, n, e);
+	sqlite3_bind_int64(st, 2, after->due_at);
+	sqlite3_bind_int64(st, 3, after->cert_id);
+	sqlite3_bind_int64(st, 4, min_not_after);
+	sqlite3_bind_int64(st, 5, (int64_t)max);
+	*n = 0;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite_cert_row(st, 0, &out[*n]);
+		after->due_at = sqlite3_column_int64(st, 12);
+		after->cert_id = out[(*n)++].id;
+	}
+	sqlite3_finalize(st);
+	if (*n < max && rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "finding due responses");
+	return 0;
 }
 
 static int

@@ -127,10 +127,11 @@ store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id, int64_
 }
 
 int
-store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after, struct cert_record *out,
-    size_t max, size_t *n, struct err *e)
+store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
+    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e)
 {
-	return s->ops->ocsp_due(s, now, min_not_after, out, max, n, e);
+	return s->ops->ocsp_due(s, now, min_not_after, after, out, max, n, e);
 }
 
 int

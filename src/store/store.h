@@ -64,6 +64,11 @@ struct cert_record {
 };
 
 /* The hash algorithm of an OCSP CertID, as stored. */
+/* Where a scan of due OCSP responses stopped (store_ocsp_due). */
+struct store_due_cursor {
+	int64_t due_at, cert_id;
+};
+
 enum ocsp_hash {
 	OCSP_HASH_SHA1 = 1,
 	OCSP_HASH_SHA256 = 2,
@@ -127,7 +132,8 @@ struct store_ops {
 	int (*certs_changed)(struct store *s, int64_t after_seq, int64_t after_id,
 	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
-	    struct cert_record *out, size_t max, size_t *n, struct err *e);
+	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+	    struct err *e);
 	int (*ocsp_put)(struct store *s, struct ocsp_record *r, struct err *e);
 	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
 	    struct err *e);
@@ -214,9 +220,16 @@ int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
 int store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 
-/* Certificates (unexpired at min_not_after) with a response due at or before now. */
-int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after, struct cert_record *out,
-    size_t max, size_t *n, struct err *e);
+/*
+ * Certificates (unexpired at min_not_after) whose responses are due at or
+ * before now, in (due_at, certificate id) order after *after, which a page
+ * moves to its last row: start from {0, 0}.  A cursor rather than "the first
+ * max due": the signer reads the next page before the previous one's new
+ * due_at is written.  (struct store_due_cursor is defined above.)
+ */
+int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
+    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e);
 
 /* Insert or replace the response for (r->cert_id, r->hash); sets r->seq. */
 int store_ocsp_put(struct store *s, struct ocsp_record *r, struct err *e);

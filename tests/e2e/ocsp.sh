@@ -23,6 +23,7 @@ mkleaf never e1     # signed by e1, never recorded
 mkleaf alien stranger
 
 expect 0 "lancre sign --once signs every certificate" "$LANCRE" sign -d "$D" --once
+same "every key type lays its responses out from a template (no slow-way warning)" "$(cat "$ERR")" ""
 has "$OUT" '^Signed 22 responses for 11 certificates' "SHA-1 and SHA-256 responses for 11 certificates"
 same "the store holds 22 responses" "$(sqlite3 "$D/lancre.db" 'select count(*) from ocsp_responses')" 22
 expect 0 "a second --once has nothing to do" "$LANCRE" sign -d "$D" --once

@@ -36,3 +36,21 @@ same "only the two good issuers are recorded" "$(sqlite3 "$D/lancre.db" 'select 
 same "the URI is recorded as the key reference" "$(sqlite3 "$D/lancre.db" "select key_ref from issuers where name='e1'")" "pkcs11:token=lancre;object=e1;type=private?pin-value=1234"
 mkleaf a e1
 expect 0 "certificates of a token-backed issuer are added" "$LANCRE" cert add -d "$D" "$T/a.pem"
+
+# OCSP signed by keys in the token: the per-thread signing contexts
+# (pki/sigctx.c) go through the PKCS#11 engine, and the template's self-check
+# passes, so no response is built the slow way.
+mkleaf b e1
+mkleaf c r1
+"$LANCRE" cert add -d "$D" "$T/b.pem" "$T/c.pem" >/dev/null
+expect 0 "lancre sign --once signs with the token's keys" "$LANCRE" sign -d "$D" --once
+has "$OUT" '^Signed 6 responses for 3 certificates' "SHA-1 and SHA-256 responses for 3 certificates"
+same "no issuer falls back to the slow way" "$(cat "$ERR")" ""
+for leaf in a:e1 b:e1 c:r1; do
+	cert=${leaf%%:*} ca=${leaf##*:}
+	openssl ocsp -issuer "$T/$ca.pem" -cert "$T/$cert.pem" -no_nonce -reqout "$T/req.der" >/dev/null 2>&1
+	"$LANCRE" answer -d "$D" --post "$T/req.der" -o "$T/resp.der" 2>/dev/null
+	run openssl ocsp -respin "$T/resp.der" -issuer "$T/$ca.pem" -cert "$T/$cert.pem" -CAfile "$T/root.pem" -no_nonce
+	has "$ERR" '^Response verify OK' "$cert ($ca, key in the token): openssl verifies the response"
+	has "$OUT" ": good$" "$cert: openssl says good"
+done

@@ -218,6 +218,52 @@ test_reopen_keeps_data_and_schema(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * Due responses come in (due_at, id) order, page after page, from a cursor:
+ * a page read before the previous one's new due_at is written must not
+ * return it again.  Expired certificates and future due times are left out;
+ * the SHA-256 row does not make a certificate come twice.
+ */
+static void
+test_ocsp_due_pages(void **state)
+{
+	static const int64_t due[] = {50, 10, 30, 10, 999, 20, 40};
+	uint8_t sn[1], der[] = {0x30, 0x00};
+	struct cert_record r, out[3];
+	struct store_due_cursor after = {0, 0};
+	struct ocsp_record o;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("due1"), ids[7], seen[8];
+	size_t n, total = 0;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		sn[0] = (uint8_t)(i + 1);
+		r = record(iss, sn, 1, (uint8_t)(10 + i));
+		r.not_after = i == 6 ? 90 : 200; /* the last one is expired at 100 */
+		assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+		ids[i] = r.id;
+		for (int h = OCSP_HASH_SHA1; h <= OCSP_HASH_SHA256; h++) {
+			o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = h,
+			    .der = der, .der_len = sizeof(der), .this_update = 1, .next_update = 2,
+			    .due_at = due[i]};
+			assert_int_equal(store_ocsp_put(s, &o, &e), 0);
+		}
+	}
+	do { /* now = 100: all but the one due at 999 and the expired one */
+		assert_int_equal(store_ocsp_due(s, 100, 100, &after, out, 3, &n, &e), 0);
+		for (size_t i = 0; i < n; i++)
+			seen[total++] = out[i].id;
+	} while (n == 3);
+	assert_int_equal(total, 5);
+	assert_int_equal(seen[0], ids[1]); /* due 10 */
+	assert_int_equal(seen[1], ids[3]); /* due 10, larger id */
+	assert_int_equal(seen[2], ids[5]); /* 20 */
+	assert_int_equal(seen[3], ids[2]); /* 30 */
+	assert_int_equal(seen[4], ids[0]); /* 50 */
+}
+
 int
 main(void)
 {
@@ -228,6 +274,7 @@ main(void)
 	    cmocka_unit_test(test_duplicates_and_conflicts),
 	    cmocka_unit_test(test_revoke_and_rollback),
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
+	    cmocka_unit_test(test_ocsp_due_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
