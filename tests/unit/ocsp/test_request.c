@@ -1,6 +1,7 @@
 /* Unit tests for ocsp/request: GET decoding quirks and request parsing. */
 #include "testutil.h"
 #include "ocsp/request.h"
+#include "pki/serial.h"
 
 #include <openssl/ocsp.h>
 
@@ -224,6 +225,112 @@ test_parse(void **state)
 	    OCSP_REQUEST_MALFORMED);
 }
 
+/* The two parsers agree: same result, and the same query when it is OK. */
+static void
+agree(const uint8_t *der, size_t len)
+{
+	struct ocsp_query a, b;
+	int ra, rb;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ra = ocsp_request_parse(der, len, &a);
+	rb = ocsp_request_parse_openssl(der, len, &b);
+	assert_int_equal(ra, rb);
+	if (ra == OCSP_REQUEST_OK) {
+		assert_int_equal(a.hash, b.hash);
+		assert_int_equal(a.serial_len, b.serial_len);
+		assert_memory_equal(a.serial, b.serial, a.serial_len);
+		assert_memory_equal(a.name_hash, b.name_hash, ocsp_hash_len(a.hash));
+		assert_memory_equal(a.key_hash, b.key_hash, ocsp_hash_len(a.hash));
+	}
+}
+
+enum req_extra {
+	REQ_PLAIN,
+	REQ_NONCE,      /* what openssl ocsp sends by default */
+	REQ_TWO,        /* two CertIDs */
+	REQ_ONE_EXT,    /* a singleRequestExtensions nonce */
+	REQ_REQUESTOR,  /* requestorName */
+};
+
+static unsigned char *
+request_with(const EVP_MD *md, const uint8_t *sn, size_t sn_len, enum req_extra extra, int *len)
+{
+	ASN1_INTEGER *serial = serial_to_asn1(sn, sn_len);
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_ONEREQ *one;
+	unsigned char *der = NULL;
+
+	assert_non_null(serial);
+	one = OCSP_request_add0_id(req, OCSP_cert_id_new(md, X509_get_subject_name(ca.cert),
+					    X509_get0_pubkey_bitstr(ca.cert), serial));
+	assert_non_null(one);
+	if (extra == REQ_NONCE)
+		assert_int_equal(OCSP_request_add1_nonce(req, NULL, -1), 1);
+	if (extra == REQ_TWO)
+		assert_non_null(OCSP_request_add0_id(req, OCSP_cert_id_new(md,
+		    X509_get_subject_name(ca.cert), X509_get0_pubkey_bitstr(ca.cert), serial)));
+	if (extra == REQ_ONE_EXT) {
+		X509_EXTENSION *x = X509_EXTENSION_create_by_NID(NULL, NID_id_pkix_OCSP_Nonce, 0,
+		    ASN1_OCTET_STRING_new());
+		assert_int_equal(OCSP_ONEREQ_add_ext(one, x, -1), 1);
+		X509_EXTENSION_free(x);
+	}
+	if (extra == REQ_REQUESTOR)
+		assert_int_equal(OCSP_request_set1_name(req, X509_get_subject_name(ca.cert)), 1);
+	*len = i2d_OCSP_REQUEST(req, &der);
+	assert_true(*len > 0);
+	OCSP_REQUEST_free(req);
+	ASN1_INTEGER_free(serial);
+	return der;
+}
+
+/*
+ * The hand-read common shape (ocsp_request_parse_fast) takes what clients
+ * send, leaves the rest to OpenSSL, and never disagrees with it: on real
+ * requests of every form, and on every truncation and every one-byte change
+ * of them.
+ */
+static void
+test_fast_path_agrees_with_openssl(void **state)
+{
+	static const uint8_t s1[] = {0x01}, s2[] = {0x00, 0x80}, s3[] = {0xfe, 0x01},
+			     s20[20] = {0x7f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	static const struct {
+		const uint8_t *sn;
+		size_t len;
+	} serials[] = {{s1, 1}, {s2, 2}, {s3, 2}, {s20, 20}};
+	const EVP_MD *mds[] = {EVP_sha1(), EVP_sha256(), EVP_sha384()};
+	struct ocsp_query q;
+	unsigned char *der;
+	int len;
+
+	(void)state;
+	for (size_t m = 0; m < 3; m++) {
+		for (size_t i = 0; i < sizeof(serials) / sizeof(serials[0]); i++) {
+			for (int x = REQ_PLAIN; x <= REQ_REQUESTOR; x++) {
+				der = request_with(mds[m], serials[i].sn, serials[i].len, x, &len);
+				/* Clients' forms take the fast path; the rest go to OpenSSL. */
+				assert_int_equal(ocsp_request_parse_fast(der, (size_t)len, &q),
+				    m < 2 && (x == REQ_PLAIN || x == REQ_NONCE));
+				agree(der, (size_t)len);
+				if (m == 0 && x == REQ_NONCE) {
+					for (int k = 0; k < len; k++) {
+						agree(der, (size_t)k);
+						for (int bit = 0; bit < 8; bit++) {
+							der[k] ^= (uint8_t)(1 << bit);
+							agree(der, (size_t)len);
+							der[k] ^= (uint8_t)(1 << bit);
+						}
+					}
+				}
+				OPENSSL_free(der);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -232,6 +339,7 @@ main(void)
 	    cmocka_unit_test(test_get_padding_and_spaces),
 	    cmocka_unit_test(test_get_rejects),
 	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_fast_path_agrees_with_openssl),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
