@@ -38,6 +38,9 @@ static const struct key keys[] = {
     K("server", "max_connections", KEY_INT, max_connections,
       "Open public connections at once (all threads); beyond it a new connection is\n"
       "; closed as soon as it is accepted.  Raise `ulimit -n` to match."),
+    K("server", "max_header_size", KEY_INT, max_header_size,
+      "Bytes of request line and headers a request may have (1024 to 65536); a\n"
+      "; larger one is answered 431.  OCSP clients send a few hundred."),
     K("server", "ocsp_max_age", KEY_DURATION, ocsp_max_age,
       "Ceiling for an OCSP response's Cache-Control max-age, for CDNs that should\n"
       "; come back sooner.  0: up to nextUpdate (never past it, RFC 5019)."),
@@ -96,6 +99,7 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
 	c->max_connections = 50000;
+	c->max_header_size = 8192;
 	snprintf(c->store, sizeof(c->store), "lancre.db");
 	c->url_style = URL_STYLE_PATH;
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
@@ -228,6 +232,9 @@ conf_validate(const struct conf *c, struct err *e)
 				  "and at most 4d");
 	if (c->max_connections < 1)
 		return err_set(e, "[server] max_connections must be at least 1");
+	if (c->max_header_size < CONF_HEADER_SIZE_MIN || c->max_header_size > CONF_HEADER_SIZE_MAX)
+		return err_set(e, "[server] max_header_size must be between %d and %d",
+		    CONF_HEADER_SIZE_MIN, CONF_HEADER_SIZE_MAX);
 	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
 		return err_set(e, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
 	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)

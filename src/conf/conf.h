@@ -25,6 +25,8 @@
 #define CONF_OCSP_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_SHARDS_MAX 65536
+#define CONF_HEADER_SIZE_MIN 1024
+#define CONF_HEADER_SIZE_MAX 65536
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
@@ -37,6 +39,7 @@ struct conf {
 	char admin[CONF_STR_MAX];  /* HOST:PORT of the admin listener; "" = public port + 1 */
 	char user[CONF_STR_MAX];   /* drop to this user after binding, when started as root */
 	int max_connections;       /* open public connections at once; more are closed at once */
+	int max_header_size;       /* request line + headers, bytes; more gets 431 */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 

@@ -51,6 +51,8 @@ metric_of(int status)
 		return M_405;
 	case 413:
 		return M_413;
+	case 431:
+		return M_431;
 	case 500:
 		return M_500;
 	}
@@ -389,6 +391,22 @@ observe(struct server *sv, int64_t ns)
 
 static int route_and_answer(struct server *sv, h2o_req_t *req);
 
+/*
+ * The request line and headers, in bytes, as HTTP/1.1 would send them
+ * ("Name: value\r\n").  h2o itself accepts up to H2O_MAX_REQLEN (400 KB, a
+ * compile-time constant of the library); [server] max_header_size is the
+ * operator's limit, checked here for HTTP/1.1 and HTTP/2 alike.
+ */
+static size_t
+header_size(const h2o_req_t *req)
+{
+	size_t n = req->method.len + req->path.len + 12;
+
+	for (size_t i = 0; i < req->headers.size; i++)
+		n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+	return n;
+}
+
 int
 handle_public(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -408,6 +426,9 @@ route_and_answer(struct server *sv, h2o_req_t *req)
 
 	route_request(req->authority.base, req->authority.len, req->path.base, req->path.len,
 	    snap->conf.domain, &r);
+	if (header_size(req) > (size_t)snap->conf.max_header_size)
+		return send_status(sv, req, r.kind, 431, "Request Header Fields Too Large",
+		    "request header fields too large\n");
 	if (r.kind == ROUTE_OCSP_ROOT && is_method(req, "POST"))
 		r.kind = ROUTE_OCSP; /* POST / on an OCSP host is a request */
 	if (r.kind == ROUTE_OCSP)
@@ -440,7 +461,7 @@ static const char *const route_names[M_NROUTES] = {
     [ROUTE_ISSUER_DER] = "issuer", [ROUTE_ISSUER_PEM] = "issuer_pem", [ROUTE_ABOUT] = "about",
     [ROUTE_CRL_DELTA] = "crl_delta",
 };
-static const char *const status_names[M_NSTATUS] = {"200", "304", "400", "404", "405", "413",
+static const char *const status_names[M_NSTATUS] = {"200", "304", "400", "404", "405", "413", "431",
     "500"};
 
 static int

@@ -17,7 +17,7 @@
 /* Upper bounds (seconds) of the answer-time histogram buckets; the last is +Inf. */
 #define SERVER_LATENCY_BUCKETS {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.05}
 
-enum metric_status { M_200, M_304, M_400, M_404, M_405, M_413, M_500, M_NSTATUS };
+enum metric_status { M_200, M_304, M_400, M_404, M_405, M_413, M_431, M_500, M_NSTATUS };
 #define M_NROUTES ROUTE_KINDS
 
 struct server {

@@ -86,6 +86,15 @@ done
 head -c 20000 /dev/zero >"$T/big"
 run curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/big" -H 'Content-Type: application/ocsp-request' "$B/ocsp"
 same "a POST over 10 KB is 413" "$(cat "$OUT")" 413
+# [server] max_header_size (default 8192): over it, 431, on HTTP/1.1 and HTTP/2.
+pad7=$(head -c 7000 /dev/zero | tr '\0' a)
+pad9=$(head -c 9000 /dev/zero | tr '\0' a)
+run curl -s -o /dev/null -w '%{http_code}' -H "X-Pad: $pad7" "$B/ocsp/$enc"
+same "7 KB of headers is served" "$(cat "$OUT")" 200
+run curl -s -o /dev/null -w '%{http_code}' -H "X-Pad: $pad9" "$B/ocsp/$enc"
+same "9 KB of headers is 431" "$(cat "$OUT")" 431
+run curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge -H "X-Pad: $pad9" "$B/ocsp/$enc"
+same "and 431 over HTTP/2 too" "$(cat "$OUT")" 431
 run curl -s -D "$T/h" -o /dev/null -X PUT "$B/ocsp"
 has "$T/h" '^HTTP/1.1 405' "PUT is 405"
 has "$T/h" '^allow: GET, HEAD, POST' "with Allow"
@@ -173,6 +182,13 @@ ok = socket.create_connection(("127.0.0.1", port))
 ok.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
 assert ok.recv(100).startswith(b"HTTP/1.1 200"), "no service after the held connections closed"
 PYEOF
+# A lower max_header_size takes effect on SIGHUP.
+cp "$T/conf.orig" "$D/lancre.conf"
+printf '\n[server]\nmax_header_size = 2048\n' >>"$D/lancre.conf"
+kill -HUP $run_pid
+sleep $TF
+run curl -s -o /dev/null -w '%{http_code}' -H "X-Pad: $(head -c 3000 /dev/zero | tr '\0' a)" "$B/ocsp/$enc"
+same "with max_header_size = 2048, 3 KB of headers is 431" "$(cat "$OUT")" 431
 cp "$T/conf.orig" "$D/lancre.conf"
 kill -HUP $run_pid
 
@@ -180,6 +196,7 @@ run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_requests_total\{route="ocsp",status="200"\} [0-9]+' "/metrics counts requests"
 has "$OUT" '^lancre_ocsp_responses [0-9]+' "/metrics shows the responses held"
 has "$OUT" '^lancre_connections_refused_total [1-9]' "/metrics counts refused connections"
+has "$OUT" '^lancre_requests_total\{route="ocsp",status="431"\} [1-9]' "/metrics counts 431s"
 has "$OUT" '^lancre_ocsp_earliest_next_update_seconds [1-9][0-9]*$' "/metrics: seconds to the earliest nextUpdate"
 has "$OUT" '^lancre_ocsp_oldest_response_age_seconds [0-9]+$' "/metrics: the oldest response's age"
 has "$OUT" '^lancre_answer_seconds_bucket\{le="\+Inf"\} [1-9][0-9]*' "/metrics has the answer-time histogram"
