@@ -12,11 +12,13 @@
  * its TBSCertificate DER, in which we locate the serial's content bytes.  Per
  * certificate a worker copies the template, patches in the serial, signs the
  * TBS and wraps it as Certificate ::= SEQUENCE { tbs, signatureAlgorithm,
- * BIT STRING signature } by hand.  Hand-written DER is confined to this tool
- * on purpose: it is the measured hot path, the pieces are three TLVs whose
- * lengths we encode in one helper (der_put_len), and a self-test parses and
- * verifies the first certificate of every template with OpenSSL before the
- * run starts, so a framing mistake stops us rather than the benchmark.
+ * BIT STRING signature } by hand.  Hand-written DER is kept to the measured
+ * hot path: the pieces are three TLVs framed with util/der.h, the helpers the
+ * CRL and OCSP writers share, and a self-test parses and verifies the first
+ * certificate of every template with OpenSSL before the run starts, so a
+ * framing mistake stops us rather than the benchmark.  Signing goes through
+ * a per-worker sigctx (pki/sigctx.h), which sets up the key's signing
+ * context once rather than per certificate.
  *
  * Serials are 16 bytes: 8 random per run (the first one forced to 0x40..0x7f
  * so the INTEGER is positive, needs no leading zero and keeps its length) and
@@ -63,7 +65,9 @@
 #include "pki/cert.h"
 #include "pki/mint.h"
 #include "pki/serial.h"
+#include "pki/sigctx.h"
 #include "pki/urls.h"
+#include "util/der.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 
@@ -100,8 +104,6 @@ struct gen_tmpl {
 struct gen {
 	/* Read-only while the workers run. */
 	EVP_PKEY *key;
-	EVP_MD *sha256;
-	int eddsa; /* sign the TBS itself (Ed25519), not its SHA-256 digest */
 	X509 *issuer;
 	struct gen_tmpl *tmpl;
 	int ntmpl;
@@ -150,82 +152,25 @@ gen_serial(const struct gen *g, uint64_t index, uint8_t out[GEN_SERIAL_LEN])
 		out[8 + i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-/* DER length octets for len at p; returns how many were written (at most 1 + sizeof(size_t)). */
-static size_t
-der_put_len(uint8_t *p, size_t len)
-{
-	size_t n = 0;
-
-	if (len < 0x80) {
-		p[0] = (uint8_t)len;
-		return 1;
-	}
-	for (size_t v = len; v > 0; v >>= 8)
-		n++;
-	p[0] = (uint8_t)(0x80 | n);
-	for (size_t i = 0; i < n; i++)
-		p[1 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-	return 1 + n;
-}
-
-/* Size of a DER header (tag and length) for content of len bytes. */
-static size_t
-der_hdr_size(size_t len)
-{
-	uint8_t tmp[1 + sizeof(size_t)];
-
-	return 1 + der_put_len(tmp, len);
-}
-
-/*
- * Read one TLV header at p: tag, header size, content length.  Only what a
- * template we built ourselves can hold (single-byte tags, lengths < 2^24).
- */
-static int
-der_get_hdr(const uint8_t *p, size_t avail, uint8_t *tag, size_t *hdr, size_t *len)
-{
-	size_t n;
-
-	if (avail < 2)
-		return -1;
-	*tag = p[0];
-	if (p[1] < 0x80) {
-		*hdr = 2;
-		*len = p[1];
-	} else {
-		n = p[1] & 0x7f;
-		if (n == 0 || n > 3 || avail < 2 + n)
-			return -1;
-		*len = 0;
-		for (size_t i = 0; i < n; i++)
-			*len = *len << 8 | p[2 + i];
-		*hdr = 2 + n;
-	}
-	return *hdr + *len <= avail ? 0 : -1;
-}
-
 /* Where the serial's content bytes sit in a TBSCertificate: after the SEQUENCE and [0] version. */
 static int
 gen_find_serial(const uint8_t *tbs, size_t len, const uint8_t *serial, size_t *off,
     struct err *e)
 {
-	size_t pos, hdr, clen;
-	uint8_t tag;
+	struct der_reader d = der_reader(tbs, len), in;
+	struct der_tlv t;
 
-	if (der_get_hdr(tbs, len, &tag, &hdr, &clen) != 0 || tag != 0x30 || hdr + clen != len)
+	if (der_expect(&d, DER_SEQUENCE, &t, &in) != 0 || !der_at_end(&d))
 		return err_set(e, "template TBSCertificate is not one SEQUENCE");
-	pos = hdr;
-	if (der_get_hdr(tbs + pos, len - pos, &tag, &hdr, &clen) != 0)
+	if (der_next(&in, &t) != 0)
 		return err_set(e, "template TBSCertificate is truncated");
-	if (tag == 0xa0) { /* [0] EXPLICIT version */
-		pos += hdr + clen;
-		if (der_get_hdr(tbs + pos, len - pos, &tag, &hdr, &clen) != 0)
-			return err_set(e, "template TBSCertificate is truncated");
-	}
-	if (tag != 0x02 || clen != GEN_SERIAL_LEN ||
-	    memcmp(tbs + pos + hdr, serial, GEN_SERIAL_LEN) != 0)
+	/* Step over the [0] EXPLICIT version, which only a v1 certificate leaves out. */
+	if (t.tag == DER_CONTEXT_CONS(0) && der_next(&in, &t) != 0)
+		return err_set(e, "template TBSCertificate is truncated");
+	if (t.tag != DER_INTEGER || t.len != GEN_SERIAL_LEN ||
+	    memcmp(t.val, serial, GEN_SERIAL_LEN) != 0)
 		return err_set(e, "template serial is not where it should be");
-	*off = pos + hdr;
+	*off = (size_t)(t.val - tbs);
 	return 0;
 }
 
@@ -289,10 +234,9 @@ gen_tmpl_build(struct gen *g, struct gen_tmpl *t, EVP_PKEY *leaf_key, const char
 	return gen_find_serial(t->tbs, t->tbs_len, serial, &t->serial_off, e);
 }
 
-/* A worker's private state: signing contexts and the scratch TBS. */
+/* A worker's private state: its signing context and the scratch TBS and signature. */
 struct gen_signer {
-	EVP_PKEY_CTX *pctx; /* ECDSA, RSA: initialised once, then signs digest after digest */
-	EVP_MD_CTX *mctx;
+	struct sigctx ctx;
 	uint8_t *tbs;
 	uint8_t *sig;
 };
@@ -300,8 +244,7 @@ struct gen_signer {
 static void
 gen_signer_free(struct gen_signer *s)
 {
-	EVP_PKEY_CTX_free(s->pctx);
-	EVP_MD_CTX_free(s->mctx);
+	sigctx_clear(&s->ctx);
 	free(s->tbs);
 	free(s->sig);
 	memset(s, 0, sizeof(*s));
@@ -311,25 +254,15 @@ static int
 gen_signer_init(const struct gen *g, struct gen_signer *s, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
-	s->mctx = EVP_MD_CTX_new();
+	if (sigctx_init(&s->ctx, g->key, e) != 0)
+		return err_prefix(e, "issuer key");
 	s->tbs = malloc(g->tbs_max);
 	s->sig = malloc(g->sig_max);
-	if (s->mctx == NULL || s->tbs == NULL || s->sig == NULL)
-		goto oom;
-	if (g->eddsa)
-		return 0;
-	s->pctx = EVP_PKEY_CTX_new(g->key, NULL);
-	if (s->pctx == NULL)
-		goto oom;
-	if (EVP_PKEY_sign_init(s->pctx) != 1 ||
-	    EVP_PKEY_CTX_set_signature_md(s->pctx, g->sha256) != 1) {
+	if (s->tbs == NULL || s->sig == NULL) {
 		gen_signer_free(s);
-		return err_ossl(e, "cannot set up signing with the issuer key");
+		return err_set(e, "out of memory");
 	}
 	return 0;
-oom:
-	gen_signer_free(s);
-	return err_set(e, "out of memory");
 }
 
 /*
@@ -340,45 +273,29 @@ static size_t
 gen_cert(const struct gen *g, struct gen_signer *s, uint64_t index, uint8_t *out,
     struct err *e)
 {
-	uint8_t serial[GEN_SERIAL_LEN], md[EVP_MAX_MD_SIZE];
+	uint8_t serial[GEN_SERIAL_LEN], *o = out;
 	const struct gen_tmpl *t;
-	unsigned int mdlen;
-	size_t siglen = g->sig_max, body, o = 0;
+	size_t siglen, body;
 
 	gen_serial(g, index, serial);
 	t = &g->tmpl[g->ntmpl > 1 ? serial_shard(serial, sizeof(serial), g->ntmpl) - 1 : 0];
 	memcpy(s->tbs, t->tbs, t->tbs_len);
 	memcpy(s->tbs + t->serial_off, serial, sizeof(serial));
 
-	if (g->eddsa) {
-		if (EVP_DigestSignInit(s->mctx, NULL, NULL, NULL, g->key) != 1 ||
-		    EVP_DigestSign(s->mctx, s->sig, &siglen, s->tbs, t->tbs_len) != 1) {
-			err_ossl(e, "signing failed");
-			return 0;
-		}
-	} else {
-		if (EVP_DigestInit_ex2(s->mctx, g->sha256, NULL) != 1 ||
-		    EVP_DigestUpdate(s->mctx, s->tbs, t->tbs_len) != 1 ||
-		    EVP_DigestFinal_ex(s->mctx, md, &mdlen) != 1 ||
-		    EVP_PKEY_sign(s->pctx, s->sig, &siglen, md, mdlen) != 1) {
-			err_ossl(e, "signing failed");
-			return 0;
-		}
-	}
+	if (sigctx_sign(&s->ctx, s->tbs, t->tbs_len, s->sig, &siglen, e) != 0)
+		return 0;
 
 	/* Certificate ::= SEQUENCE { tbs, algorithm, BIT STRING { 0 unused bits, sig } } */
-	body = t->tbs_len + g->alg_len + der_hdr_size(siglen + 1) + siglen + 1;
-	out[o++] = 0x30;
-	o += der_put_len(out + o, body);
-	memcpy(out + o, s->tbs, t->tbs_len);
+	body = t->tbs_len + g->alg_len + der_header_len(siglen + 1) + siglen + 1;
+	o = der_put_header(o, DER_SEQUENCE, body);
+	memcpy(o, s->tbs, t->tbs_len);
 	o += t->tbs_len;
-	memcpy(out + o, g->alg, g->alg_len);
+	memcpy(o, g->alg, g->alg_len);
 	o += g->alg_len;
-	out[o++] = 0x03;
-	o += der_put_len(out + o, siglen + 1);
-	out[o++] = 0x00;
-	memcpy(out + o, s->sig, siglen);
-	return o + siglen;
+	o = der_put_header(o, DER_BIT_STRING, siglen + 1);
+	*o++ = 0x00;
+	memcpy(o, s->sig, siglen);
+	return (size_t)(o - out) + siglen;
 }
 
 /* Upper bound on one certificate's DER. */
@@ -735,11 +652,9 @@ gen_setup(struct gen *g, const struct gen_opts *o, struct err *e)
 		return -1;
 	if (X509_check_private_key(g->issuer, g->key) != 1)
 		return err_ossl(e, "%s does not match %s", o->key, o->cert);
-	g->eddsa = EVP_PKEY_is_a(g->key, "ED25519");
-	if (!g->eddsa && !EVP_PKEY_is_a(g->key, "EC") && !EVP_PKEY_is_a(g->key, "RSA"))
+	if (!EVP_PKEY_is_a(g->key, "ED25519") && !EVP_PKEY_is_a(g->key, "EC") &&
+	    !EVP_PKEY_is_a(g->key, "RSA"))
 		return err_set(e, "%s: only EC, RSA and Ed25519 issuer keys are supported", o->key);
-	if ((g->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
-		return err_ossl(e, "SHA-256 is not available");
 	g->sig_max = (size_t)EVP_PKEY_get_size(g->key);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return err_ossl(e, "no randomness");
@@ -773,7 +688,6 @@ gen_free(struct gen *g)
 	for (int i = 0; g->tmpl != NULL && i < g->ntmpl; i++)
 		OPENSSL_free(g->tmpl[i].tbs);
 	free(g->tmpl);
-	EVP_MD_free(g->sha256);
 	EVP_PKEY_free(g->key);
 	X509_free(g->issuer);
 }
