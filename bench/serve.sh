@@ -42,6 +42,15 @@
 # (VmRSS) with SERVE_N responses against their bytes (sum(length(der))):
 # goal <= 1.5 x bytes + 64 MiB.
 #
+# Last, latency with a core each (SERVE_LAT_SECS s, RUNS runs): on a 2-core
+# machine h2load and the server share the cores, and the 99th percentile
+# measures their contention more than the server.  So lancre (`--threads 1`)
+# and nginx (`worker_processes 1`, open_file_cache) are pinned to core 0 with
+# taskset and the client to core 1; the client is wrk -t1 -c SERVE_CONNS
+# --latency with a Lua request() drawing a random URI per request (h2load's
+# per-request times put p50 near 1 ms and p99 near 9 ms for nginx and lancre
+# alike, even at a tenth of their rate: an artefact of its single loop).
+#
 # lancre's /metrics must show exactly one "response" answer per request sent
 # (an OCSP error answer is also HTTP 200), and h2load no failed request.
 # As in bench/import.sh: binaries are copied at the start, load averages are
@@ -100,6 +109,8 @@ need nproc coreutils
 need curl curl
 need python3 python3
 need h2load nghttp2-client
+need wrk wrk
+need taskset util-linux
 [ -x /usr/sbin/nginx ] || need nginx nginx-light
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -223,7 +234,8 @@ say "lancre-ocspbench requests: $SERVE_URIS requests, their responses, a POST bo
 	--post post.der --index index.txt || die "lancre-ocspbench failed"
 [ "$(wc -l <reqs.txt)" = "$SERVE_URIS" ] || die "reqs.txt does not hold $SERVE_URIS requests"
 
-read -r lancre_port admin_port nginx_port nginx2_port ossl_port <<<"$(free_ports 5)"
+read -r lancre_port admin_port nginx_port nginx2_port ossl_port lat_port lat_admin nginx3_port \
+	nginx3_plain_port <<<"$(free_ports 9)"
 awk -v p="$lancre_port" '{ print "http://127.0.0.1:" p "/ocsp/" $2 }' reqs.txt >uris-lancre.txt
 awk -v p="$nginx_port" '{ print "http://127.0.0.1:" p "/" $1 ".der" }' reqs.txt >uris-nginx.txt
 awk -v p="$nginx2_port" '{ print "http://127.0.0.1:" p "/" $1 ".der" }' reqs.txt >uris-nginx2.txt
@@ -243,9 +255,12 @@ startup=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	die "lancre serves $(metric lancre_ocsp_responses) responses, not $SERVE_N"
 
 mkdir nginx-tmp
+ofc_max=$((2 * SERVE_URIS)) # no more open files than nginx may hold
+[ "$ofc_max" -le $((want - 1024)) ] || ofc_max=$((want - 1024))
 cat >nginx.conf <<EOF
 $([ "$(id -u)" -eq 0 ] && echo 'user root;')
 worker_processes 2;
+worker_rlimit_nofile $want;
 pid $work/nginx.pid;
 error_log $work/nginx.err warn;
 events {
@@ -271,7 +286,7 @@ http {
 	server {
 		listen 127.0.0.1:$nginx2_port;
 		root $work/files;
-		open_file_cache max=$((2 * SERVE_URIS)) inactive=600s;
+		open_file_cache max=$ofc_max inactive=600s;
 		open_file_cache_valid 600s;
 		location / {
 			default_type application/ocsp-response;
@@ -537,6 +552,60 @@ for r in $(seq 1 "$RUNS"); do
 	rm -f idle.in
 done
 
+# --- Latency with a core each. ----------------------------------------------------
+SERVE_LAT_SECS=${SERVE_LAT_SECS:-8}
+awk '{ print "/ocsp/" $2 }' reqs.txt >paths-lancre.txt
+awk '{ print "/" $1 ".der" }' reqs.txt >paths-nginx.txt
+cat >rand.lua <<'EOF'
+local paths = {}
+init = function(args)
+	for line in io.lines(args[1]) do paths[#paths + 1] = line end
+end
+request = function()
+	return wrk.format("GET", paths[math.random(#paths)])
+end
+EOF
+sed -e "s/^worker_processes 2;/worker_processes 1;/" \
+	-e "s/127.0.0.1:$nginx2_port;/127.0.0.1:$nginx3_port;/" \
+	-e "s/127.0.0.1:$nginx_port;/127.0.0.1:$nginx3_plain_port;/" \
+	-e "s|$work/nginx.pid|$work/nginx3.pid|" nginx.conf >nginx3.conf
+say "latency: lancre serve --threads 1 and nginx (1 worker) on core 0, wrk on core 1"
+taskset -c 0 "$lancre" serve -d d --listen "127.0.0.1:$lat_port" --admin "127.0.0.1:$lat_admin" \
+	--threads 1 >lancre-lat.log 2>&1 &
+lat_pid=$!
+pids+=("$lat_pid")
+taskset -c 0 "$nginx" -e "$work/nginx.err" -p "$work/" -c "$work/nginx3.conf" -g 'daemon off;' &
+nginx3_pid=$!
+pids+=("$nginx3_pid")
+wait_http "http://127.0.0.1:$lat_admin/healthz" 300 ||
+	{ cat lancre-lat.log >&2; die "lancre (latency) does not start"; }
+wait_http "http://127.0.0.1:$nginx3_port/$serial.der" 30 || die "nginx (latency) does not start"
+# lat NAME PORT PATHS: one wrk run; appends "req/s p50_ms p99_ms errors" to NAME.runs.
+lat() {
+	taskset -c 1 wrk -t1 -c "$SERVE_CONNS" -d "${SERVE_LAT_SECS}s" --latency -s rand.lua \
+		"http://127.0.0.1:$2" -- "$3" >wrk.out 2>&1 || { cat wrk.out >&2; die "$1: wrk failed"; }
+	awk 'function ms(v) {
+		if (v ~ /us$/) return v / 1000
+		if (v ~ /ms$/) return v + 0
+		if (v ~ /s$/) return v * 1000
+		return v }
+		$1 == "50%" { p50 = ms($2) }
+		$1 == "99%" { p99 = ms($2) }
+		$1 == "Requests/sec:" { rps = $2 }
+		/Non-2xx|Socket errors/ { bad = 1 }
+		END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, bad }' wrk.out >>"$1.runs"
+	[ "$(tail -1 "$1.runs" | cut -d' ' -f4)" = 0 ] || { cat wrk.out >&2; die "$1: errors"; }
+	say "  $1: $(tail -1 "$1.runs" | awk '{ printf "%s req/s, p50 %s ms, p99 %s ms", $1, $2, $3 }')"
+}
+lat warm-lat-lancre "$lat_port" paths-lancre.txt
+lat warm-lat-nginx "$nginx3_port" paths-nginx.txt
+for r in $(seq 1 "$RUNS"); do
+	say "run $r/$RUNS: latency, $SERVE_LAT_SECS s each"
+	lat lat-lancre "$lat_port" paths-lancre.txt
+	lat lat-nginx "$nginx3_port" paths-nginx.txt
+done
+kill "$lat_pid" "$nginx3_pid"
+
 # Every request lancre got was answered with a response, none with an OCSP error.
 lancre_ok=$(metric 'lancre_ocsp_answers_total{outcome="response"}')
 for o in malformedRequest unauthorized tryLater; do
@@ -577,6 +646,17 @@ awk -v n="$SERVE_N" -v b="$resp_bytes" -v rss="$rss" -v hwm="$hwm" -v ix="$index
 	    n, b / mib, b / n, ix / mib, goal / mib, (rss * 1024 <= goal) ? "met" : "MISSED",
 	    (hwm * 1024 <= goal) ? "met" : "MISSED"
 	printf "startup: lancre serve loaded %d responses and answered /healthz after %s s\n", n, st }'
+lat_med() { # NAME FIELD: the median of one field of NAME.runs
+	cut -d' ' -f"$2" "$1.runs" | median
+}
+awk -v lr="$(lat_med lat-lancre 1)" -v l50="$(lat_med lat-lancre 2)" \
+    -v l99="$(lat_med lat-lancre 3)" -v nr="$(lat_med lat-nginx 1)" \
+    -v n50="$(lat_med lat-nginx 2)" -v n99="$(lat_med lat-nginx 3)" \
+    -v runs="$(cut -d' ' -f3 lat-lancre.runs | runs_list)" -v c="$SERVE_CONNS" 'BEGIN {
+	printf "latency, a core each (server on core 0, wrk -t1 -c%d on core 1), medians of runs: " \
+	    "lancre %.0f req/s, p50 %.2f ms, p99 %.2f ms (p99 of runs: %s); nginx %.0f req/s, " \
+	    "p50 %.2f ms, p99 %.2f ms; lancre/nginx req/s %.2f; goal p99 <= 1 ms: %s\n", c, lr,
+	    l50, l99, runs, nr, n50, n99, lr / nr, (l99 <= 1) ? "met" : "MISSED" }'
 echo "machine: $cores cores shared by the server and h2load (-t 1, $SERVE_CONNS connections," \
 	"HTTP/1.1 keep-alive); openssl ocsp signs each response and closes each connection"
 echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
