@@ -203,8 +203,19 @@ has "$BOTH" 'trylater \(3\)' "openssl reads tryLater"
 # Validity policy: between 8 hours and 10 days, refresh due by half of it, jitter spreads expiry.
 same "every response lasts 8h..10d" "$(sqlite3 "$D/lancre.db" 'select count(*) from ocsp_responses where next_update - this_update between 28800 and 864000')" 22
 same "every refresh is due by half the validity" "$(sqlite3 "$D/lancre.db" 'select count(*) from ocsp_responses where due_at - this_update <= (next_update - this_update) / 2 + 60 and due_at > this_update')" 22
-spread=$(sqlite3 "$D/lancre.db" 'select count(distinct next_update) from ocsp_responses')
-if [ "$spread" -ge 5 ]; then ok "expiry is spread over $spread different minutes"; else not_ok "expiry is spread ($spread)"; fi
+# Jitter is per batch: one batch shares its times (its rows sit together in the
+# due index), and batches spread over the jitter window.
+same "the responses of one batch share their nextUpdate" "$(sqlite3 "$D/lancre.db" 'select count(distinct next_update) from ocsp_responses')" 1
+D2=$T/batches
+"$LANCRE" init -d "$D2" >/dev/null
+"$LANCRE" issuer add -d "$D2" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+for i in 1 2 3 4 5 6 7; do
+	mkleaf "batch$i" e1
+	"$LANCRE" cert add -d "$D2" "$T/batch$i.pem" >/dev/null
+	"$LANCRE" sign -d "$D2" --once >/dev/null
+done
+spread=$(sqlite3 "$D2/lancre.db" 'select count(distinct next_update) from ocsp_responses')
+if [ "$spread" -ge 4 ]; then ok "7 batches expire in $spread different minutes"; else not_ok "7 batches expire in only $spread different minutes"; fi
 
 # An expired certificate is not signed: unauthorized.
 "$PY" - "$T" <<'PYEOF'

@@ -272,10 +272,12 @@ request_with(const EVP_MD *md, const uint8_t *sn, size_t sn_len, enum req_extra 
 		assert_non_null(OCSP_request_add0_id(req, OCSP_cert_id_new(md,
 		    X509_get_subject_name(ca.cert), X509_get0_pubkey_bitstr(ca.cert), serial)));
 	if (extra == REQ_ONE_EXT) {
+		ASN1_OCTET_STRING *empty = ASN1_OCTET_STRING_new();
 		X509_EXTENSION *x = X509_EXTENSION_create_by_NID(NULL, NID_id_pkix_OCSP_Nonce, 0,
-		    ASN1_OCTET_STRING_new());
+		    empty);
 		assert_int_equal(OCSP_ONEREQ_add_ext(one, x, -1), 1);
 		X509_EXTENSION_free(x);
+		ASN1_OCTET_STRING_free(empty);
 	}
 	if (extra == REQ_REQUESTOR)
 		assert_int_equal(OCSP_request_set1_name(req, X509_get_subject_name(ca.cert)), 1);
