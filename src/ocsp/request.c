@@ -249,3 +249,22 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+int
+ocsp_request_parsers_agree(const uint8_t *der, size_t len)
+{
+	struct ocsp_query a, b;
+	int ra, rb;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ra = ocsp_request_parse(der, len, &a);
+	rb = ocsp_request_parse_openssl(der, len, &b);
+	if (ra != rb)
+		return 0;
+	return ra != OCSP_REQUEST_OK ||
+	       (a.hash == b.hash && a.serial_len == b.serial_len &&
+		   memcmp(a.serial, b.serial, a.serial_len) == 0 &&
+		   memcmp(a.name_hash, b.name_hash, ocsp_hash_len(a.hash)) == 0 &&
+		   memcmp(a.key_hash, b.key_hash, ocsp_hash_len(a.hash)) == 0);
+}

@@ -57,5 +57,7 @@ int ocsp_request_parse(const uint8_t *der, size_t len, struct ocsp_query *q);
 int ocsp_request_parse_fast(const uint8_t *der, size_t len, struct ocsp_query *q);
 /* OpenSSL's d2i_OCSP_REQUEST only. */
 int ocsp_request_parse_openssl(const uint8_t *der, size_t len, struct ocsp_query *q);
+/* 1 if ocsp_request_parse() and ocsp_request_parse_openssl() give the same result and query. */
+int ocsp_request_parsers_agree(const uint8_t *der, size_t len);
 
 #endif

@@ -229,21 +229,7 @@ test_parse(void **state)
 static void
 agree(const uint8_t *der, size_t len)
 {
-	struct ocsp_query a, b;
-	int ra, rb;
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	ra = ocsp_request_parse(der, len, &a);
-	rb = ocsp_request_parse_openssl(der, len, &b);
-	assert_int_equal(ra, rb);
-	if (ra == OCSP_REQUEST_OK) {
-		assert_int_equal(a.hash, b.hash);
-		assert_int_equal(a.serial_len, b.serial_len);
-		assert_memory_equal(a.serial, b.serial, a.serial_len);
-		assert_memory_equal(a.name_hash, b.name_hash, ocsp_hash_len(a.hash));
-		assert_memory_equal(a.key_hash, b.key_hash, ocsp_hash_len(a.hash));
-	}
+	assert_true(ocsp_request_parsers_agree(der, len));
 }
 
 enum req_extra {
