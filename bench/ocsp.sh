@@ -22,6 +22,14 @@
 #    N per type: OCSP_N if set, else 100000 for P-256 and Ed25519, 20000 for
 #    RSA-2048 and 10000 for P-384 (both sign at ~2,100-2,300/s on 2 cores, and
 #    a P-384 import also verifies at that rate).
+#    Then, on the same data directory, `lancre-ocspbench sign --count N --runs
+#    RUNS`: the same key signs N responses with lancre's signing engine (OCSP
+#    template + one sigctx per thread, one thread per core) and nothing is
+#    read from or written to the store.  Its "engine <type>" line gives that
+#    rate (median of RUNS), its ratio to the same openssl bound, and per
+#    CPU-second (responses per second of its CPU time / openssl's signatures
+#    per second of one core).  What separates it from the sign line is what
+#    the store (SQLite) and the signer around the engine cost.
 # 2. One million P-256 certificates (OCSP_BIG_N, else N, else 1000000):
 #    `lancre sign --once` with the default configuration (SHA-1 and SHA-256
 #    CertIDs: 2 responses per certificate), then with sha256 = no; the
@@ -256,6 +264,9 @@ for t in $OCSP_TYPES; do
 		[ "$r" != "$RUNS" ] || keep=last-$t
 		sign_run "tmpl-$t" "$n" "sign-$t.runs" "$keep"
 	done
+	say "$t: lancre-ocspbench sign: $n responses x $RUNS, the signing engine alone (no store)"
+	"$ocspbench" sign -d "last-$t" --count "$n" --runs "$RUNS" >"engine-$t.out" ||
+		die "$t: lancre-ocspbench sign failed"
 	bytes=$(sqlite3 "last-$t/lancre.db" 'select sum(length(der)) from ocsp_responses')
 	rm -rf "last-$t" "tmpl-$t"
 	med=$(median <"sign-$t.runs")
@@ -269,7 +280,14 @@ for t in $OCSP_TYPES; do
 		    "%.0f bytes/response; lancre used %d%% of the cores, others %d%%\n",
 		    t, n, m, r, runs, rate, s, c, rate / s, (n / u[3]) / (s / c), b / n, u[1], u[2] }')
 	echo "$line"
-	[ "$t" = p256 ] && p256_ratio=$(printf '%s\n' "$line" | sed -n 's/.*ratio \([0-9.]*\);.*/\1/p')
+	# "sign: ...: <rate>/s; CPU <median CPU seconds> s (...)"
+	read -r e_rate e_cpu <<<"$(sed -n 's/^sign: .*: \([0-9]*\)\/s; CPU \([0-9.]*\) s .*/\1 \2/p' \
+	    "engine-$t.out")"
+	[ -n "$e_cpu" ] || die "$t: cannot read lancre-ocspbench sign output: $(cat "engine-$t.out")"
+	awk -v t="$t" -v n="$n" -v r="$e_rate" -v cpu="$e_cpu" -v s="$ossl_sign" -v c="$cores" 'BEGIN {
+		printf "engine %s: %.0f/s signing only (no store), ratio %.2f of openssl speed, " \
+		    "per CPU-second %.2f\n", t, r, r / s, (cpu > 0) ? (n / cpu) / (s / c) : 0 }'
+	[ "$t" = p256 ] && p256_ratio=$(printf '%s\n' "$line" | sed -n 's/.*ratio \([0-9.]*\),.*/\1/p')
 done
 if [ -n "$p256_ratio" ]; then
 	awk -v r="$p256_ratio" -v g="$GOAL_RATIO" 'BEGIN {

@@ -1,11 +1,14 @@
 /*
  * lancre-ocspbench.c - how fast the public server's hot path answers, without
- * the HTTP around it, and test requests for the HTTP benchmarks.
+ * the HTTP around it, test requests for the HTTP benchmarks, and how fast the
+ * signing engine signs, without the store around it.
  *
  *   lancre-ocspbench bench -d DIR [--requests K] [--lookups L] [--runs R]
  *       [--hash sha1|sha256] [--seed S]
  *   lancre-ocspbench requests -d DIR --out FILE [--requests K] [--hash sha1|sha256]
  *       [--seed S] [--responses DIR] [--post FILE] [--index FILE]
+ *   lancre-ocspbench sign -d DIR [--count N] [--threads T] [--hash sha1|sha256]
+ *       [--runs R]
  *
  * Design.  Both modes load DIR's pre-signed responses into one index with
  * ocsp_index_load(), exactly as `lancre serve` does, and time that load.  A
@@ -37,17 +40,35 @@
  * --post FILE the DER of the first request (a POST body) and with --index
  * FILE an `openssl ca` index.txt naming the drawn serials as valid, for
  * `openssl ocsp -index`.  Output lines go to stdout, progress to stderr.
+ *
+ * sign separates the signature from SQLite: `lancre sign` reads certificates
+ * from the store and writes responses back, and its rate mixes both.  Here
+ * the first issuer of DIR with a key is loaded as the signer loads it
+ * (key_load, ocsp_template_init; only an issuer that signs its own
+ * responses: a delegated responder is refused), and N responses, status
+ * good, with distinct made-up serials and the signer's times, are signed
+ * with ocsp_template_sign() on T threads, each with its own sigctx and one
+ * reused output buffer, as the signer's workers do.  Nothing is stored.
+ * Before anything is timed, the first response of the first run is signed
+ * and checked with OpenSSL: it must decode, verify with the issuer's key and
+ * say "good" for its CertID.  Each of R runs is timed in wall time and in
+ * the process's CPU time (user + system), and the medians are printed: the
+ * CPU time tells what a response costs whatever else the machine did.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
@@ -57,14 +78,20 @@
 #include "ocsp/certid.h"
 #include "ocsp/index.h"
 #include "ocsp/request.h"
+#include "ocsp/template.h"
 #include "pki/issuer.h"
 #include "pki/serial.h"
+#include "pki/sigctx.h"
+#include "signer/key.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 
 #define OB_REQUESTS_MAX 10000000ULL
 #define OB_LOOKUPS_MAX 1000000000ULL
 #define OB_RUNS_MAX 101
+#define OB_COUNT_MAX 1000000000ULL
+#define OB_THREADS_MAX 1024
+#define OB_SERIAL_LEN 16
 #define OB_REQ_DER_MAX 256 /* one CertID, no extensions: 75-180 bytes */
 #define OB_GET_MAX (3 * ((OB_REQ_DER_MAX + 2) / 3 * 4) + 1) /* base64, each char %XX */
 
@@ -73,17 +100,24 @@ static const char ob_usage_text[] =
     "           [--hash sha1|sha256] [--seed S]\n"
     "       lancre-ocspbench requests -d DIR --out FILE [--requests K]\n"
     "           [--hash sha1|sha256] [--seed S] [--responses DIR] [--post FILE]\n"
-    "           [--index FILE]\n\n"
+    "           [--index FILE]\n"
+    "       lancre-ocspbench sign -d DIR [--count N] [--threads T] [--hash sha1|sha256]\n"
+    "           [--runs R]\n\n"
     "bench: load DIR's OCSP responses as the server does, build K requests for\n"
     "random stored serials, and time L lookups R times (median): the index alone,\n"
     "DER request parse + lookup, and GET path decoding + parse + lookup.\n"
     "requests: write K such requests as \"<serial hex> <URL-encoded base64>\" lines,\n"
     "and optionally the response bytes per serial (DIR/<serial hex>.der), the first\n"
     "request's DER, and an openssl ca index.txt of the serials.\n"
+    "sign: sign N responses (status good) with the first issuer of DIR that has a\n"
+    "key, on T threads, R times (median), storing nothing: the signing engine alone.\n"
     "  --requests K  distinct requests (default 100000, at most the responses stored)\n"
     "  --lookups L   lookups per timed run (default 2000000)\n"
+    "  --count N     sign: responses per timed run (default 100000)\n"
+    "  --threads T   sign: signing threads (default: the CPUs this process may use)\n"
     "  --runs R      timed runs, median reported (default 3)\n"
-    "  --hash H      CertID hash of the requests (default sha1, what clients send)\n"
+    "  --hash H      CertID hash of the requests or responses (default sha1, what\n"
+    "                clients send)\n"
     "  --seed S      sample seed (default 1)\n";
 
 /*
@@ -107,10 +141,12 @@ struct ob_buf {
 };
 
 struct ob_opts {
-	int mode; /* 'b' bench, 'r' requests */
+	int mode; /* 'b' bench, 'r' requests, 's' sign */
 	const char *dir, *out, *responses, *post, *index;
 	unsigned long long requests, lookups, runs, seed;
+	unsigned long long count, threads; /* sign; threads 0: one per CPU */
 	enum ocsp_hash hash;
+	int sample_opt, sign_opt; /* an option for bench/requests only, for sign only, given */
 };
 
 /* The sampling pass over the store. */
@@ -369,6 +405,17 @@ ob_cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of v[0..n), 0 < n <= OB_RUNS_MAX; v is left in its order (the runs' order). */
+static double
+ob_median(const double *v, size_t n)
+{
+	double t[OB_RUNS_MAX];
+
+	memcpy(t, v, n * sizeof(t[0]));
+	qsort(t, n, sizeof(t[0]), ob_cmp_double);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
 enum ob_path {
 	OB_FIND,
 	OB_DER,
@@ -425,8 +472,7 @@ ob_time(const char *name, enum ob_path path, const struct ocsp_index *ix,
 		fprintf(stderr, "lancre-ocspbench: %s run %llu/%llu: %llu lookups in %.3f s\n",
 		    name, i + 1, o->runs, o->lookups, t[i]);
 	}
-	qsort(t, (size_t)o->runs, sizeof(t[0]), ob_cmp_double);
-	med = o->runs % 2 ? t[o->runs / 2] : (t[o->runs / 2 - 1] + t[o->runs / 2]) / 2;
+	med = ob_median(t, (size_t)o->runs);
 	printf("%s: %llu lookups over %zu requests in %.3f s, median of %llu: %.0f lookups/s, "
 	       "%.0f ns/lookup (1 thread)\n",
 	    name, o->lookups, n, med, o->runs, med > 0 ? (double)o->lookups / med : 0.0,
@@ -487,6 +533,356 @@ out:
 	return rc;
 }
 
+/*
+ * sign: the signing engine alone.  What every signing thread shares,
+ * read-only while the threads run.
+ */
+struct ob_engine {
+	char name[STORE_ISSUER_NAME_MAX + 1];
+	X509 *cert;
+	EVP_PKEY *key;
+	struct ocsp_template tmpl;
+	enum ocsp_hash hash;
+	int64_t validity; /* [ocsp] validity, as the signer: 4 days unless configured */
+	int64_t this_update, next_update;
+};
+
+/* One signing thread: its own context and buffer, as in the signer's pool. */
+struct ob_worker {
+	const struct ob_engine *en;
+	struct sigctx sc;
+	uint8_t *buf;      /* ocsp_template_max() bytes, reused for every response */
+	uint64_t first, n; /* the serial counters it signs */
+	pthread_t tid;
+	int failed;
+	char why[ERR_MSG_MAX];
+};
+
+/*
+ * Load the first issuer with a key, as signer.c issuer_load() does, and make
+ * its template.  Delegated responders are refused rather than measured
+ * without their certificate, which would time a response lancre never signs.
+ */
+static int
+ob_engine_load(struct ob_engine *en, struct cli_dir *d, enum ocsp_hash hash, struct err *e)
+{
+	struct issuer_set set = {0};
+	const struct issuer *is = NULL;
+	struct ocsp_signer sg;
+	int rc = -1;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	for (size_t i = 0; i < set.n && is == NULL; i++) {
+		if (set.v[i].rec.key_ref[0] != '\0')
+			is = &set.v[i];
+	}
+	if (is == NULL) {
+		err_set(e, "%s has no issuer with a signing key: add one with lancre issuer add",
+		    d->path);
+		goto out;
+	}
+	snprintf(en->name, sizeof(en->name), "%s", is->rec.name);
+	if (is->rec.ocsp_cert_der != NULL) {
+		err_set(e, "issuer %s signs through a delegated OCSP responder; sign measures "
+			   "only issuers that sign their own responses", en->name);
+		goto out;
+	}
+	if ((en->cert = X509_dup(is->cert)) == NULL) {
+		err_ossl(e, "issuer %s", en->name);
+		goto out;
+	}
+	if ((en->key = key_load(is->rec.key_ref, &d->conf, d->path, e)) == NULL) {
+		err_prefix(e, "issuer %s", en->name);
+		goto out;
+	}
+	sg = (struct ocsp_signer){.issuer = en->cert, .responder = en->cert, .key = en->key};
+	if (ocsp_template_init(&en->tmpl, &sg, e) != 0) {
+		/* The signer would fall back to ocsp_sign(); there is no engine to time. */
+		err_prefix(e, "issuer %s: the OCSP response template is not usable", en->name);
+		goto out;
+	}
+	en->hash = hash;
+	en->validity = d->conf.ocsp_validity;
+	rc = 0;
+out:
+	issuer_set_free(&set);
+	return rc;
+}
+
+static void
+ob_engine_clear(struct ob_engine *en)
+{
+	ocsp_template_clear(&en->tmpl); /* also right after a failed init */
+	X509_free(en->cert);
+	EVP_PKEY_free(en->key);
+	memset(en, 0, sizeof(*en));
+}
+
+/* The signer's times (signer_times() without its per-serial jitter). */
+static void
+ob_engine_times(struct ob_engine *en)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	en->this_update = now - now % 60;
+	en->next_update = en->this_update + en->validity;
+}
+
+/* Serial k: 0x40 (positive, no leading zero byte needed), then k big-endian. */
+static void
+ob_serial(uint64_t k, uint8_t serial[OB_SERIAL_LEN])
+{
+	memset(serial, 0, OB_SERIAL_LEN);
+	serial[0] = 0x40;
+	for (int i = 0; i < 8; i++)
+		serial[OB_SERIAL_LEN - 1 - i] = (uint8_t)(k >> (8 * i));
+}
+
+static struct ocsp_status
+ob_status(const struct ob_engine *en, const uint8_t *serial)
+{
+	return (struct ocsp_status){
+	    .serial = serial,
+	    .serial_len = OB_SERIAL_LEN,
+	    .status = CERT_GOOD,
+	    .this_update = en->this_update,
+	    .next_update = en->next_update,
+	};
+}
+
+static void
+ob_workers_free(struct ob_worker *w, int n)
+{
+	for (int t = 0; w != NULL && t < n; t++) {
+		sigctx_clear(&w[t].sc);
+		free(w[t].buf);
+	}
+	free(w);
+}
+
+static struct ob_worker *
+ob_workers_new(const struct ob_engine *en, int n, struct err *e)
+{
+	struct ob_worker *w = calloc((size_t)n, sizeof(*w));
+
+	if (w == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	for (int t = 0; t < n; t++) {
+		w[t].en = en;
+		if ((w[t].buf = malloc(ocsp_template_max(&en->tmpl))) == NULL)
+			err_set(e, "out of memory");
+		if (w[t].buf == NULL || sigctx_init(&w[t].sc, en->key, e) != 0) {
+			ob_workers_free(w, t + 1);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+/* serial's status in bs, by a CertID OpenSSL builds itself: 0 if good and current. */
+static int
+ob_check_status(OCSP_BASICRESP *bs, const struct ob_engine *en, const uint8_t *serial,
+    struct err *e)
+{
+	BIGNUM *bn = BN_bin2bn(serial, OB_SERIAL_LEN, NULL);
+	ASN1_INTEGER *ai = bn != NULL ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	OCSP_CERTID *id = NULL;
+	ASN1_GENERALIZEDTIME *thisupd, *nextupd;
+	int status = -1, reason, rc = -1;
+
+	if (ai != NULL)
+		id = OCSP_cert_id_new(ocsp_hash_md(en->hash), X509_get_subject_name(en->cert),
+		    X509_get0_pubkey_bitstr(en->cert), ai);
+	if (id == NULL)
+		err_ossl(e, "building a CertID");
+	else if (OCSP_resp_find_status(bs, id, &status, &reason, NULL, &thisupd, &nextupd) != 1)
+		err_set(e, "the first response does not answer for its CertID");
+	else if (status != V_OCSP_CERTSTATUS_GOOD)
+		err_set(e, "the first response says %s, not good", OCSP_cert_status_str(status));
+	else if (OCSP_check_validity(thisupd, nextupd, 300, -1) != 1)
+		err_ossl(e, "the first response's thisUpdate/nextUpdate");
+	else
+		rc = 0;
+	OCSP_CERTID_free(id);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return rc;
+}
+
+/*
+ * Sign the first response of the first run and have OpenSSL decode it and
+ * verify it with the issuer's certificate, so that a fast but broken engine
+ * cannot be timed.
+ */
+static int
+ob_sign_check(const struct ob_engine *en, struct ob_worker *w, struct err *e)
+{
+	uint8_t serial[OB_SERIAL_LEN];
+	struct ocsp_status st;
+	const unsigned char *p = w->buf;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	X509_STORE *store = X509_STORE_new();
+	size_t len;
+	int rc = -1;
+
+	ob_serial(0, serial);
+	st = ob_status(en, serial);
+	if (certs == NULL || store == NULL || sk_X509_push(certs, en->cert) <= 0)
+		err_set(e, "out of memory");
+	else if (ocsp_template_sign(&en->tmpl, &w->sc, en->hash, &st, w->buf, &len, e) != 0)
+		err_prefix(e, "signing the first response");
+	else if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len)) == NULL || p != w->buf + len)
+		err_ossl(e, "the first response does not decode");
+	else if (OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (bs = OCSP_response_get1_basic(resp)) == NULL)
+		err_ossl(e, "the first response is not a successful basic response");
+	else if (OCSP_basic_verify(bs, certs, store, OCSP_NOVERIFY | OCSP_TRUSTOTHER) != 1)
+		err_ossl(e, "the first response does not verify with issuer %s's certificate",
+		    en->name);
+	else
+		rc = ob_check_status(bs, en, serial, e);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	X509_STORE_free(store);
+	sk_X509_free(certs); /* the certificate stays en's */
+	return rc;
+}
+
+static void *
+ob_sign_worker(void *arg)
+{
+	struct ob_worker *w = arg;
+	uint8_t serial[OB_SERIAL_LEN];
+	struct ocsp_status st = ob_status(w->en, serial);
+	struct err e;
+	size_t len;
+
+	for (uint64_t k = w->first; k < w->first + w->n; k++) {
+		ob_serial(k, serial);
+		if (ocsp_template_sign(&w->en->tmpl, &w->sc, w->en->hash, &st, w->buf, &len,
+			&e) != 0) {
+			w->failed = 1;
+			memcpy(w->why, e.msg, sizeof(w->why));
+			break;
+		}
+	}
+	return NULL;
+}
+
+static double
+ob_cpu_secs(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * One timed run: serials [base, base + count) split evenly over n threads.
+ * *wall and *cpu get its wall time and the process's CPU time.
+ */
+static int
+ob_sign_run(struct ob_engine *en, struct ob_worker *w, int n, uint64_t base, uint64_t count,
+    double *wall, double *cpu, struct err *e)
+{
+	double t0, c0;
+	int started, rc = 0;
+
+	ob_engine_times(en);
+	for (int t = 0; t < n; t++) {
+		w[t].first = base + count * (uint64_t)t / (uint64_t)n;
+		w[t].n = base + count * (uint64_t)(t + 1) / (uint64_t)n - w[t].first;
+		w[t].failed = 0;
+	}
+	c0 = ob_cpu_secs();
+	t0 = ob_now();
+	for (started = 0; started < n; started++) {
+		if (pthread_create(&w[started].tid, NULL, ob_sign_worker, &w[started]) != 0) {
+			rc = err_set(e, "cannot start signing thread %d", started + 1);
+			break;
+		}
+	}
+	for (int t = 0; t < started; t++)
+		pthread_join(w[t].tid, NULL);
+	*wall = ob_now() - t0;
+	*cpu = ob_cpu_secs() - c0;
+	for (int t = 0; t < started && rc == 0; t++) {
+		if (w[t].failed)
+			rc = err_set(e, "%s", w[t].why);
+	}
+	return rc;
+}
+
+static void
+ob_sign_report(const struct ob_opts *o, int threads, const double *wall, const double *cpu)
+{
+	size_t runs = (size_t)o->runs;
+	double med = ob_median(wall, runs), cpu_med = ob_median(cpu, runs);
+
+	printf("sign: %llu responses (%s CertIDs, %d thread%s) in %.2f s, median of %zu (",
+	    o->count, ocsp_hash_name(o->hash), threads, threads == 1 ? "" : "s", med, runs);
+	for (size_t i = 0; i < runs; i++)
+		printf("%s%.2f", i ? ", " : "", wall[i]);
+	printf("): %.0f/s; CPU %.2f s (%.1f us/response)\n", med > 0 ? (double)o->count / med : 0.0,
+	    cpu_med, cpu_med * 1e6 / (double)o->count);
+}
+
+static int
+ob_sign_main(const struct ob_opts *o)
+{
+	struct ob_engine en;
+	struct ob_worker *w = NULL;
+	struct cli_dir d;
+	struct err e;
+	double wall[OB_RUNS_MAX], cpu[OB_RUNS_MAX];
+	const char *type;
+	int threads = o->threads ? (int)o->threads : cli_cpus(), rc = EXIT_FAIL, opened = 0;
+
+	memset(&en, 0, sizeof(en));
+	if ((unsigned long long)threads > o->count) /* an idle thread would only cost */
+		threads = (int)o->count;
+	if (cli_dir_open(&d, o->dir, &e) != 0)
+		goto out;
+	opened = 1;
+	if (ob_engine_load(&en, &d, o->hash, &e) != 0 ||
+	    (w = ob_workers_new(&en, threads, &e)) == NULL)
+		goto out;
+	ob_engine_times(&en);
+	if (ob_sign_check(&en, &w[0], &e) != 0)
+		goto out;
+	type = EVP_PKEY_get0_type_name(en.key); /* NULL for some engine (HSM) keys */
+	fprintf(stderr, "lancre-ocspbench: issuer %s (%s key, %d bits): the first response "
+			"decodes and verifies\n", en.name, type != NULL ? type : "an engine",
+	    EVP_PKEY_get_bits(en.key));
+	for (unsigned long long r = 0; r < o->runs; r++) {
+		/* Serials go on counting across runs: no two responses are alike. */
+		if (ob_sign_run(&en, w, threads, r * o->count, o->count, &wall[r], &cpu[r],
+			&e) != 0)
+			goto out;
+		fprintf(stderr, "lancre-ocspbench: sign run %llu/%llu: %llu responses in %.3f s "
+				"(%.0f/s), CPU %.2f s\n", r + 1, o->runs, o->count, wall[r],
+		    wall[r] > 0 ? (double)o->count / wall[r] : 0.0, cpu[r]);
+	}
+	ob_sign_report(o, threads, wall, cpu);
+	rc = EXIT_OK;
+out:
+	if (rc != EXIT_OK)
+		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);
+	ob_workers_free(w, threads);
+	ob_engine_clear(&en);
+	if (opened)
+		cli_dir_close(&d);
+	return rc;
+}
+
 static int
 ob_parse_num(const char *s, unsigned long long min, unsigned long long max,
     unsigned long long *out)
@@ -527,6 +923,8 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"requests", required_argument, NULL, 'k'},
 	    {"lookups", required_argument, NULL, 'l'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"threads", required_argument, NULL, 't'},
 	    {"runs", required_argument, NULL, 'r'},
 	    {"hash", required_argument, NULL, 'H'},
 	    {"seed", required_argument, NULL, 's'},
@@ -545,13 +943,15 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	o->lookups = 2000000;
 	o->runs = 3;
 	o->seed = 1;
+	o->count = 100000;
 	o->hash = OCSP_HASH_SHA1;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(ob_usage_text, stdout);
 		return EXIT_OK;
 	}
-	if (argc < 2 || (strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "requests") != 0))
-		return ob_usage("the first argument is bench or requests");
+	if (argc < 2 || (strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "requests") != 0 &&
+	    strcmp(argv[1], "sign") != 0))
+		return ob_usage("the first argument is bench, requests or sign");
 	o->mode = argv[1][0];
 	argc--;
 	argv++;
@@ -564,11 +964,24 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			if (ob_parse_num(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
 				return ob_usage("--requests must be between 1 and %llu",
 				    OB_REQUESTS_MAX);
+			o->sample_opt = 1;
 			break;
 		case 'l':
 			if (ob_parse_num(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
 				return ob_usage("--lookups must be between 1 and %llu",
 				    OB_LOOKUPS_MAX);
+			o->sample_opt = 1;
+			break;
+		case 'n':
+			if (ob_parse_num(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
+				return ob_usage("--count must be between 1 and %llu", OB_COUNT_MAX);
+			o->sign_opt = 1;
+			break;
+		case 't':
+			if (ob_parse_num(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
+				return ob_usage("--threads must be between 1 and %d",
+				    OB_THREADS_MAX);
+			o->sign_opt = 1;
 			break;
 		case 'r':
 			if (ob_parse_num(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
@@ -585,6 +998,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 		case 's':
 			if (ob_parse_num(optarg, 0, ULLONG_MAX, &o->seed) != 0)
 				return ob_usage("bad --seed");
+			o->sample_opt = 1;
 			break;
 		case 'o':
 			o->out = optarg;
@@ -609,8 +1023,12 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 		return ob_usage("unexpected argument '%s'", argv[optind]);
 	if (o->mode == 'r' && o->out == NULL)
 		return ob_usage("requests needs --out FILE");
-	if (o->mode == 'b' && (o->out || o->responses || o->post || o->index))
+	if (o->mode != 'r' && (o->out || o->responses || o->post || o->index))
 		return ob_usage("--out, --responses, --post and --index are for requests");
+	if (o->mode == 's' && o->sample_opt)
+		return ob_usage("--requests, --lookups and --seed are for bench and requests");
+	if (o->mode != 's' && o->sign_opt)
+		return ob_usage("--count and --threads are for sign");
 	return -1;
 }
 
@@ -630,6 +1048,8 @@ main(int argc, char **argv)
 
 	if ((rc = ob_parse_opts(argc, argv, &o)) >= 0)
 		return rc;
+	if (o.mode == 's')
+		return ob_sign_main(&o);
 	if (cli_dir_open(&d, o.dir, &e) != 0)
 		goto fail;
 	opened = 1;
