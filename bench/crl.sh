@@ -14,11 +14,10 @@
 # with the CRL's bytes per entry.  Both CRLs are checked: openssl crl -verify,
 # and the entry count.  Result lines go to stdout; work files are removed.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 N=${N:-1000000}
 RUNS=${RUNS:-3}
-say() { echo "crl.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd) || die "no build directory $1"
@@ -70,7 +69,6 @@ default_md = sha256
 default_crl_days = 7
 CNF
 
-median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 for i in $(seq 1 "$RUNS"); do
 	sqlite3 D/lancre.db 'delete from crls'
 	/usr/bin/time -f '%e %M' -o t.lancre "$L" sign -d D --once >/dev/null

@@ -24,38 +24,22 @@
 # collects them).  Exit status 1 on any failure or wrong count; a missed goal
 # is reported, not an error.  Work files live in bench/out/ and are removed.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 N=${N:-1000000}
 RUNS=${RUNS:-3}
 GOAL_SECS=60   # issue 2: 1M certificates
 GOAL_COUNT=1000000
 
-die() {
-	echo "import.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "import.sh: $*" >&2
-}
-
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-case $N in '' | *[!0-9]* | 0*) die "N must be a positive integer" ;; esac
-case $RUNS in '' | *[!0-9]* | 0*) die "RUNS must be a positive integer" ;; esac
+posint N "$N"
+posint RUNS "$RUNS"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd) || die "no build directory $1"
 [ -x "$build/lancre" ] && [ -x "$build/lancre-gencerts" ] ||
 	die "$build/lancre or $build/lancre-gencerts missing; run make"
 
-# Debian packages we need: command -> package.
-need() {
-	local cmd=$1 pkg=$2
-	command -v "$cmd" >/dev/null 2>&1 && return 0
-	[ "$(id -u)" -eq 0 ] || die "$cmd is missing: apt-get install -y $pkg"
-	say "installing $pkg"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >&2 ||
-		die "cannot install $pkg"
-}
 need openssl openssl
 need sqlite3 sqlite3
 need /usr/bin/time time

@@ -49,6 +49,7 @@
 # stdout, work files live in bench/out/ and are removed, exit status 1 on a
 # failure or a wrong count, and a missed goal is reported, not an error.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-3}
 OCSP_N=${OCSP_N:-}
@@ -59,16 +60,6 @@ OCSP_REQUESTS=${OCSP_REQUESTS:-100000}
 OCSP_LOOKUPS=${OCSP_LOOKUPS:-1000000}
 GOAL_RATIO=0.8 # issue 3: P-256 signing at >= 0.8 of openssl's sign rate
 
-die() {
-	echo "ocsp.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "ocsp.sh: $*" >&2
-}
-posint() {
-	case $2 in '' | *[!0-9]* | 0*) die "$1 must be a positive integer" ;; esac
-}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 posint RUNS "$RUNS"
@@ -87,14 +78,6 @@ for b in lancre lancre-gencerts lancre-ocspbench; do
 	[ -x "$build/$b" ] || die "$build/$b missing; run make"
 done
 
-need() {
-	local cmd=$1 pkg=$2
-	command -v "$cmd" >/dev/null 2>&1 && return 0
-	[ "$(id -u)" -eq 0 ] || die "$cmd is missing: apt-get install -y $pkg"
-	say "installing $pkg"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >&2 ||
-		die "cannot install $pkg"
-}
 need openssl openssl
 need sqlite3 sqlite3
 need /usr/bin/time time
@@ -113,27 +96,12 @@ lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
 
-# The median of the numbers on stdin, one per line.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) exit 1
-		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 # Means of "lancre% others%" and the median of "lancre_cpu_secs" in file $1.
 cpu_means() {
 	awk '{ a += $1; b += $2 } END { printf "%.0f %.0f ", a / NR, b / NR }' "$1"
 	cut -d' ' -f3 "$1" | median
 }
-# The runs on stdin as "a, b, c".
-runs_list() {
-	paste -sd, - | sed 's/,/, /g'
-}
 
-# CPU ticks the whole machine spent in processes (user, nice, system) and lost to
-# other guests (steal), every tenant's (/proc/stat).
-machine_busy() {
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
-}
 tck=$(getconf CLK_TCK)
 
 # openssl speed -multi <cores> ALG: "sign/s verify/s" of the summary line.

@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 only=" ${BENCH:-} "
 only=${only//,/ }
 for name in $only; do
-	[ -f "$here/$name.sh" ] && [ "$name" != run ] ||
+	[ -f "$here/$name.sh" ] && [ "$name" != run ] && [ "$name" != lib ] ||
 		{ echo "$0: BENCH names no benchmark '$name' (bench/$name.sh)" >&2; exit 2; }
 done
 mkdir -p "$here/out"
@@ -37,7 +37,7 @@ failed=0
 
 for script in "$here"/*.sh; do
 	name=$(basename "$script" .sh)
-	[ "$name" = run ] && continue
+	[ "$name" = run ] || [ "$name" = lib ] && continue # the runner, and what the scripts share
 	[ -z "${BENCH:-}" ] || [[ "$only" == *" $name "* ]] || continue
 	echo "== $name" >&2
 	out=$(mktemp)

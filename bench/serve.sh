@@ -58,6 +58,7 @@
 # bench/out/ and are removed, servers are stopped by PID; exit status 1 on a
 # failure, a missed goal is reported.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-3}
 SERVE_N=${SERVE_N:-${N:-1000000}}
@@ -69,16 +70,6 @@ SERVE_IDLE=${SERVE_IDLE:-10000}
 SERVE_IDLE_SECS=${SERVE_IDLE_SECS:-5}
 IDLE_TIMEOUT=10 # lancre closes HTTP/1 connections idle this long (SERVER_REQ_TIMEOUT_MS)
 
-die() {
-	echo "serve.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "serve.sh: $*" >&2
-}
-posint() {
-	case $2 in '' | *[!0-9]* | 0*) die "$1 must be a positive integer" ;; esac
-}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 for v in RUNS SERVE_N SERVE_URIS SERVE_REQUESTS SERVE_OPENSSL_REQUESTS SERVE_CONNS SERVE_IDLE \
@@ -94,14 +85,6 @@ for b in lancre lancre-gencerts lancre-ocspbench; do
 	[ -x "$build/$b" ] || die "$build/$b missing; run make"
 done
 
-need() {
-	local cmd=$1 pkg=$2
-	command -v "$cmd" >/dev/null 2>&1 && return 0
-	[ "$(id -u)" -eq 0 ] || die "$cmd is missing: apt-get install -y $pkg"
-	say "installing $pkg"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >&2 ||
-		die "cannot install $pkg"
-}
 need openssl openssl
 need sqlite3 sqlite3
 need /usr/bin/time time
@@ -149,14 +132,6 @@ lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
 
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) exit 1
-		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-runs_list() {
-	paste -sd, - | sed 's/,/, /g'
-}
 # N distinct free TCP ports on 127.0.0.1 (held open together while chosen).
 free_ports() {
 	python3 -c 'import socket, sys
@@ -182,12 +157,6 @@ ticks() {
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
-}
-# CPU ticks the whole machine spent in processes (user, nice, system) and lost to
-# other guests (steal): every process of every tenant (/proc/stat).  Interrupt
-# time is left out: loopback traffic is handled there, not charged to processes.
-machine_busy() {
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
 }
 rss_kb() {
 	awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status"
