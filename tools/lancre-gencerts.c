@@ -71,6 +71,8 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 
+#include "tool.h"
+
 #define GEN_SERIAL_LEN 16
 #define GEN_COUNT_MAX 100000000ULL /* 100M certificates, ~50 GB of DER */
 #define GEN_THREADS_MAX 256
@@ -519,38 +521,6 @@ gen_load_cert(const char *path, struct err *e)
 	return x;
 }
 
-static int
-gen_parse_num(const char *s, unsigned long long min, unsigned long long max,
-    unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int gen_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-gen_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("lancre-gencerts: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", gen_usage_text);
-	return EXIT_USAGE;
-}
-
 struct gen_opts {
 	const char *cert, *key, *out, *ocsp, *ca_issuers, *crl_prefix;
 	unsigned long long count, threads, shards;
@@ -588,8 +558,8 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->key = optarg;
 			break;
 		case 'n':
-			if (gen_parse_num(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
-				return gen_usage("--count must be between 1 and %llu",
+			if (tool_parse_num(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
+				return tool_usage("lancre-gencerts", gen_usage_text, "--count must be between 1 and %llu",
 				    GEN_COUNT_MAX);
 			have_count = 1;
 			break;
@@ -597,8 +567,8 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->out = optarg;
 			break;
 		case 't':
-			if (gen_parse_num(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
-				return gen_usage("--threads must be between 1 and %d",
+			if (tool_parse_num(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
+				return tool_usage("lancre-gencerts", gen_usage_text, "--threads must be between 1 and %d",
 				    GEN_THREADS_MAX);
 			break;
 		case 'f':
@@ -607,7 +577,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			else if (strcmp(optarg, "pem") == 0)
 				o->pem = 1;
 			else
-				return gen_usage("--format is der or pem");
+				return tool_usage("lancre-gencerts", gen_usage_text, "--format is der or pem");
 			break;
 		case 'O':
 			o->ocsp = optarg;
@@ -619,23 +589,23 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->crl_prefix = optarg;
 			break;
 		case 's':
-			if (gen_parse_num(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
-				return gen_usage("--crl-shards must be between 1 and %d",
+			if (tool_parse_num(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
+				return tool_usage("lancre-gencerts", gen_usage_text, "--crl-shards must be between 1 and %d",
 				    CONF_CRL_SHARDS_MAX);
 			break;
 		case 'h':
 			fputs(gen_usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return gen_usage("bad option");
+			return tool_usage("lancre-gencerts", gen_usage_text, "bad option");
 		}
 	}
 	if (optind != argc)
-		return gen_usage("unexpected argument");
+		return tool_usage("lancre-gencerts", gen_usage_text, "unexpected argument");
 	if (o->cert == NULL || o->key == NULL || o->out == NULL || !have_count)
-		return gen_usage("--issuer-cert, --issuer-key, --count and --out are required");
+		return tool_usage("lancre-gencerts", gen_usage_text, "--issuer-cert, --issuer-key, --count and --out are required");
 	if (o->shards > 1 && o->crl_prefix == NULL)
-		return gen_usage("--crl-shards needs --crl-url-prefix");
+		return tool_usage("lancre-gencerts", gen_usage_text, "--crl-shards needs --crl-url-prefix");
 	return -1; /* parsed; go on */
 }
 

@@ -86,6 +86,8 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 
+#include "tool.h"
+
 #define OB_REQUESTS_MAX 10000000ULL
 #define OB_LOOKUPS_MAX 1000000000ULL
 #define OB_RUNS_MAX 101
@@ -883,38 +885,6 @@ out:
 	return rc;
 }
 
-static int
-ob_parse_num(const char *s, unsigned long long min, unsigned long long max,
-    unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int ob_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-ob_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("lancre-ocspbench: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", ob_usage_text);
-	return EXIT_USAGE;
-}
-
 /* -1: parsed, go on; otherwise the exit status. */
 static int
 ob_parse_opts(int argc, char **argv, struct ob_opts *o)
@@ -951,7 +921,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	}
 	if (argc < 2 || (strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "requests") != 0 &&
 	    strcmp(argv[1], "sign") != 0))
-		return ob_usage("the first argument is bench, requests or sign");
+		return tool_usage("lancre-ocspbench", ob_usage_text, "the first argument is bench, requests or sign");
 	o->mode = argv[1][0];
 	argc--;
 	argv++;
@@ -961,31 +931,31 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			o->dir = optarg;
 			break;
 		case 'k':
-			if (ob_parse_num(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
-				return ob_usage("--requests must be between 1 and %llu",
+			if (tool_parse_num(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--requests must be between 1 and %llu",
 				    OB_REQUESTS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'l':
-			if (ob_parse_num(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
-				return ob_usage("--lookups must be between 1 and %llu",
+			if (tool_parse_num(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--lookups must be between 1 and %llu",
 				    OB_LOOKUPS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'n':
-			if (ob_parse_num(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
-				return ob_usage("--count must be between 1 and %llu", OB_COUNT_MAX);
+			if (tool_parse_num(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--count must be between 1 and %llu", OB_COUNT_MAX);
 			o->sign_opt = 1;
 			break;
 		case 't':
-			if (ob_parse_num(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
-				return ob_usage("--threads must be between 1 and %d",
+			if (tool_parse_num(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--threads must be between 1 and %d",
 				    OB_THREADS_MAX);
 			o->sign_opt = 1;
 			break;
 		case 'r':
-			if (ob_parse_num(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
-				return ob_usage("--runs must be between 1 and %d", OB_RUNS_MAX);
+			if (tool_parse_num(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--runs must be between 1 and %d", OB_RUNS_MAX);
 			break;
 		case 'H':
 			if (strcmp(optarg, "sha1") == 0)
@@ -993,11 +963,11 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			else if (strcmp(optarg, "sha256") == 0)
 				o->hash = OCSP_HASH_SHA256;
 			else
-				return ob_usage("--hash is sha1 or sha256");
+				return tool_usage("lancre-ocspbench", ob_usage_text, "--hash is sha1 or sha256");
 			break;
 		case 's':
-			if (ob_parse_num(optarg, 0, ULLONG_MAX, &o->seed) != 0)
-				return ob_usage("bad --seed");
+			if (tool_parse_num(optarg, 0, ULLONG_MAX, &o->seed) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text, "bad --seed");
 			o->sample_opt = 1;
 			break;
 		case 'o':
@@ -1016,19 +986,19 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			fputs(ob_usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return ob_usage("bad option");
+			return tool_usage("lancre-ocspbench", ob_usage_text, "bad option");
 		}
 	}
 	if (optind != argc)
-		return ob_usage("unexpected argument '%s'", argv[optind]);
+		return tool_usage("lancre-ocspbench", ob_usage_text, "unexpected argument '%s'", argv[optind]);
 	if (o->mode == 'r' && o->out == NULL)
-		return ob_usage("requests needs --out FILE");
+		return tool_usage("lancre-ocspbench", ob_usage_text, "requests needs --out FILE");
 	if (o->mode != 'r' && (o->out || o->responses || o->post || o->index))
-		return ob_usage("--out, --responses, --post and --index are for requests");
+		return tool_usage("lancre-ocspbench", ob_usage_text, "--out, --responses, --post and --index are for requests");
 	if (o->mode == 's' && o->sample_opt)
-		return ob_usage("--requests, --lookups and --seed are for bench and requests");
+		return tool_usage("lancre-ocspbench", ob_usage_text, "--requests, --lookups and --seed are for bench and requests");
 	if (o->mode != 's' && o->sign_opt)
-		return ob_usage("--count and --threads are for sign");
+		return tool_usage("lancre-ocspbench", ob_usage_text, "--count and --threads are for sign");
 	return -1;
 }
 
