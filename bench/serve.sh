@@ -68,7 +68,7 @@ SERVE_OPENSSL_REQUESTS=${SERVE_OPENSSL_REQUESTS:-5000}
 SERVE_CONNS=${SERVE_CONNS:-64}
 SERVE_IDLE=${SERVE_IDLE:-10000}
 SERVE_IDLE_SECS=${SERVE_IDLE_SECS:-5}
-IDLE_TIMEOUT=10 # lancre closes HTTP/1 connections idle this long (SERVER_REQ_TIMEOUT_MS)
+IDLE_TIMEOUT=10 # lancre closes HTTP/1 connections idle this long ([server] request_timeout)
 
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }

@@ -41,6 +41,10 @@ static const struct key keys[] = {
     K("server", "max_header_size", KEY_INT, max_header_size,
       "Bytes of request line and headers a request may have (1024 to 65536); a\n"
       "; larger one is answered 431.  OCSP clients send a few hundred."),
+    K("server", "request_timeout", KEY_DURATION, request_timeout,
+      "An HTTP/1.1 request must arrive whole within this, and a kept-alive\n"
+      "; connection is closed after this long idle (1s to 300s; slow senders, as in\n"
+      "; slowloris, are cut off).  Read at start, not on SIGHUP."),
     K("server", "ocsp_max_age", KEY_DURATION, ocsp_max_age,
       "Ceiling for an OCSP response's Cache-Control max-age, for CDNs that should\n"
       "; come back sooner.  0: up to nextUpdate (never past it, RFC 5019)."),
@@ -100,6 +104,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
 	c->max_connections = 50000;
 	c->max_header_size = 8192;
+	c->request_timeout = 10;
 	snprintf(c->store, sizeof(c->store), "lancre.db");
 	c->url_style = URL_STYLE_PATH;
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
@@ -235,6 +240,9 @@ conf_validate(const struct conf *c, struct err *e)
 	if (c->max_header_size < CONF_HEADER_SIZE_MIN || c->max_header_size > CONF_HEADER_SIZE_MAX)
 		return err_set(e, "[server] max_header_size must be between %d and %d",
 		    CONF_HEADER_SIZE_MIN, CONF_HEADER_SIZE_MAX);
+	if (c->request_timeout < 1 || c->request_timeout > CONF_REQUEST_TIMEOUT_MAX)
+		return err_set(e, "[server] request_timeout must be between 1s and %ds",
+		    CONF_REQUEST_TIMEOUT_MAX);
 	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
 		return err_set(e, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
 	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)

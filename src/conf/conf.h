@@ -27,6 +27,7 @@
 #define CONF_CRL_SHARDS_MAX 65536
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
+#define CONF_REQUEST_TIMEOUT_MAX 300
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
@@ -40,6 +41,7 @@ struct conf {
 	char user[CONF_STR_MAX];   /* drop to this user after binding, when started as root */
 	int max_connections;       /* open public connections at once; more are closed at once */
 	int max_header_size;       /* request line + headers, bytes; more gets 431 */
+	int64_t request_timeout;   /* an HTTP/1 request (and a kept-alive wait) must end in time */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 

@@ -195,7 +195,7 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	h2o_config_init(config);
 	config->server_name = h2o_iovec_init(H2O_STRLIT("lancre"));
 	config->max_request_entity_size = OCSP_REQUEST_MAX; /* larger POST bodies get 413 */
-	config->http1.req_timeout = SERVER_REQ_TIMEOUT_MS;
+	config->http1.req_timeout = (uint64_t)sv->conf.request_timeout * 1000; /* slowloris */
 	config->http2.idle_timeout = SERVER_IDLE_TIMEOUT_MS;
 	host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);

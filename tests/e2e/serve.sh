@@ -207,6 +207,62 @@ kill -TERM $run_pid
 wait $run_pid
 same "lancre run exits 0 on SIGTERM" "$?" 0
 
+# [server] request_timeout (slowloris): a request head sent a byte at a time is cut
+# off once the timeout has passed, and so is an idle kept-alive connection; whole
+# requests are still answered.  The server reads the setting at start.
+cp "$T/conf.orig" "$D/lancre.conf"
+printf '\n[server]\nrequest_timeout = 2s\n' >>"$D/lancre.conf"
+P3=$(free_port)
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P3" --admin "127.0.0.1:$(free_port)" >"$T/slow.log" 2>&1 &
+slow_pid=$!
+wait_http "http://127.0.0.1:$P3/ocsp/$enc" || not_ok "the server for the timeout test did not start"
+cp "$T/conf.orig" "$D/lancre.conf"
+expect 0 "with request_timeout = 2s, a slow request head and an idle connection are cut off after 2 s" "$PY" - "$P3" "$enc" "$TF" <<'PYEOF2'
+import socket, sys, time
+port, enc, tf = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+
+def closed_after(sock, trickle):
+    """Seconds until the server closes sock, sending trickle a byte every 0.25 s."""
+    start = time.monotonic()
+    sock.settimeout(0.25)
+    for b in trickle:
+        try:
+            sock.sendall(bytes([b]))
+            if sock.recv(1) == b"":
+                return time.monotonic() - start
+        except socket.timeout:
+            pass
+        except OSError:
+            return time.monotonic() - start
+        if time.monotonic() - start > 10 * tf:
+            break
+    return None
+
+slow = socket.create_connection(("127.0.0.1", port))
+head = f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nX-Slow: {'a' * 400}\r\n\r\n".encode()
+t = closed_after(slow, head)
+assert t is not None and 1.5 <= t <= 2 + 2 * tf, f"slow head cut off after {t}"
+idle = socket.create_connection(("127.0.0.1", port))
+idle.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+assert idle.recv(100).startswith(b"HTTP/1.1 200")
+start = time.monotonic()
+idle.settimeout(10 * tf)
+while True:
+    try:
+        d = idle.recv(65536)
+    except OSError:
+        break
+    if not d:
+        break
+t = time.monotonic() - start
+assert 1.5 <= t <= 2 + 2 * tf, f"idle connection closed after {t}"
+ok = socket.create_connection(("127.0.0.1", port))
+ok.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+assert ok.recv(100).startswith(b"HTTP/1.1 200"), "a whole request is still answered"
+PYEOF2
+kill -TERM $slow_pid
+wait $slow_pid
+
 # Root may bind a privileged port only to hand it to [server] user.
 if [ "$(id -u)" = 0 ]; then
 	expect 1 "root on port 80 without [server] user is refused" "$LANCRE" serve -d "$D" --listen 127.0.0.1:80 --admin "127.0.0.1:$(free_port)"
