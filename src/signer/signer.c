@@ -231,11 +231,18 @@ slot_ctx(const struct signer *sg, int slot, const struct job *j, struct err *e)
 	return sc->mctx != NULL ? sc : NULL;
 }
 
-static int
-sign_one(const struct signer_issuer *is, struct sigctx *sc, enum ocsp_hash hash,
-    const struct ocsp_status *st, unsigned char **der, size_t *len, struct err *e)
+void
+signer_use_templates(struct signer *sg, int on)
 {
-	if (!is->tmpl_ok)
+	sg->no_templates = !on;
+}
+
+static int
+sign_one(const struct signer *sg, const struct signer_issuer *is, struct sigctx *sc,
+    enum ocsp_hash hash, const struct ocsp_status *st, unsigned char **der, size_t *len,
+    struct err *e)
+{
+	if (!is->tmpl_ok || sg->no_templates)
 		return ocsp_sign(&is->sg, sc->mctx, hash, st, der, len, e);
 	if ((*der = OPENSSL_malloc(ocsp_template_max(&is->tmpl))) == NULL)
 		return err_set(e, "out of memory");
@@ -261,7 +268,7 @@ sign_job(const struct signer *sg, int slot, struct job *j)
 	if ((sc = slot_ctx(sg, slot, j, &e)) == NULL)
 		goto fail;
 	for (int k = 0; k < 1 + (sg->conf->ocsp_sha256 != 0); k++) {
-		if (sign_one(j->issuer, sc, hashes[k], &st, &j->der[k], &j->len[k], &e) != 0)
+		if (sign_one(sg, j->issuer, sc, hashes[k], &st, &j->der[k], &j->len[k], &e) != 0)
 			goto fail;
 	}
 	return;
@@ -370,7 +377,7 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 			if (store_ocsp_put(sg->store, &r, e) != 0)
 				goto rollback;
 			responses++;
-			slow += !j->issuer->tmpl_ok;
+			slow += !j->issuer->tmpl_ok || sg->no_templates;
 		}
 	}
 	if (store_commit(sg->store, e) != 0)

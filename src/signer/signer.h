@@ -72,6 +72,12 @@ void signer_free(struct signer *sg); /* accepts NULL */
  */
 const char *signer_template_warning(const struct signer *sg, const char **issuer);
 
+/*
+ * For tests: with on = 0, every response is built by ocsp_sign(), OpenSSL's
+ * builder, as when a template fails its check (the default is 1).
+ */
+void signer_use_templates(struct signer *sg, int on);
+
 /* Sign everything changed or due at now; adds to *st. */
 int signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
 

@@ -1,9 +1,14 @@
-/* Unit tests for the signer's policy: validity, refresh and jitter; and ocsp_sign's output. */
+/*
+ * Unit tests for the signer's policy: validity, refresh and jitter; ocsp_sign's
+ * output; and whole signer passes, with response templates and with OpenSSL's
+ * builder, which must agree byte for byte apart from the signatures.
+ */
 #include "testutil.h"
 #include "ocsp/sign.h"
 #include "signer/signer.h"
 
 #include <openssl/ocsp.h>
+#include <openssl/pem.h>
 
 static void
 test_times_within_bounds(void **state)
@@ -98,6 +103,178 @@ test_sign_key_types(void **state)
 	sign_and_check(MINT_ED25519);
 }
 
+/* A data directory with issuers e1 (P-256) and r1 (RSA), keys as PEM files, and 6 certificates. */
+struct pass_fixture {
+	char dir[256];
+	struct store *s;
+};
+
+static void
+fixture_issuer(struct pass_fixture *f, const char *name, const struct test_ca *ca)
+{
+	struct issuer_record r = {0};
+	unsigned char *der = NULL;
+	char path[400];
+	FILE *fp;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/%s.key", f->dir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(PEM_write_PrivateKey(fp, ca->key, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(fp);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.key_ref, sizeof(r.key_ref), "%s.key", name);
+	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
+	r.cert_der = der;
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(f->s, &r, &e), 0);
+	OPENSSL_free(der);
+}
+
+static void
+fixture_make(struct pass_fixture *f, const struct test_ca *e1, const struct test_ca *r1,
+    int64_t now)
+{
+	static const uint8_t serials[][3] = {{0x01}, {0x00, 0x80, 0x01}, {0x7f, 0xff}, {0x42},
+	    {0x00, 0xc0, 0x02}, {0x33, 0x44}};
+	static const size_t lens[] = {1, 3, 2, 1, 3, 2};
+	enum store_insert_result res;
+	struct cert_record c;
+	struct err e;
+
+	test_mkdtemp(f->dir, sizeof(f->dir));
+	assert_non_null(f->s = store_open(f->dir, "lancre.db", 1, &e));
+	fixture_issuer(f, "e1", e1);
+	fixture_issuer(f, "r1", r1);
+	for (int i = 0; i < 6; i++) {
+		memset(&c, 0, sizeof(c));
+		c.issuer_id = i < 4 ? 1 : 2;
+		memcpy(c.serial, serials[i], lens[i]);
+		c.serial_len = lens[i];
+		c.not_before = now - 86400;
+		c.not_after = now + 90 * 86400;
+		c.shard = 1;
+		c.fingerprint[0] = (uint8_t)i;
+		c.added_at = now;
+		if (i % 2 == 1) { /* revoked: with keyCompromise, and with no reason */
+			c.status = CERT_REVOKED;
+			c.revoked_at = now - 3600 * i;
+			c.reason = i == 1 ? 1 : 0;
+		}
+		assert_int_equal(store_cert_insert(f->s, &c, &res, &e), 0);
+	}
+}
+
+struct collected {
+	unsigned char *der[16];
+	size_t len[16];
+	int64_t cert_id[16];
+	enum ocsp_hash hash[16];
+	size_t n;
+};
+
+static int
+collect(void *arg, const struct ocsp_record *r)
+{
+	struct collected *c = arg;
+
+	assert_true(c->n < 16);
+	c->der[c->n] = OPENSSL_memdup(r->der, r->der_len);
+	c->len[c->n] = r->der_len;
+	c->cert_id[c->n] = r->cert_id;
+	c->hash[c->n++] = r->hash;
+	return 0;
+}
+
+static void
+sign_fixture(struct pass_fixture *f, int templates, int64_t now, struct collected *out)
+{
+	struct conf c;
+	struct signer *sg;
+	struct signer_stats st = {0};
+	struct err e;
+
+	conf_defaults(&c);
+	sg = signer_new(f->s, &c, f->dir, 2, &e);
+	assert_non_null(sg);
+	signer_use_templates(sg, templates);
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(st.slow, templates ? 0 : 12);
+	signer_free(sg);
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(store_ocsp_each(f->s, 0, collect, out, &e), 0);
+	assert_int_equal(out->n, 12);
+}
+
+/* The DER of a response's tbsResponseData, and that its signature verifies with signer. */
+static size_t
+checked_respdata(const unsigned char *der, size_t len, X509 *signer, unsigned char **out)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	int n;
+
+	assert_non_null(bs);
+	sk_X509_push(certs, signer);
+	assert_int_equal(OCSP_basic_verify(bs, certs, NULL, OCSP_NOVERIFY | OCSP_TRUSTOTHER), 1);
+	*out = NULL;
+	n = i2d_OCSP_RESPDATA((OCSP_RESPDATA *)OCSP_resp_get0_respdata(bs), out);
+	assert_true(n > 0);
+	sk_X509_free(certs);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return (size_t)n;
+}
+
+static void
+test_pass_templates_match_openssl(void **state)
+{
+	struct test_ca root, e1, r1;
+	struct pass_fixture a, b;
+	struct collected ours, theirs;
+	int64_t now = (int64_t)time(NULL);
+	unsigned char *x, *y;
+	size_t nx, ny;
+
+	(void)state;
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_ca_make(&r1, "r1", &root, MINT_RSA2048);
+	fixture_make(&a, &e1, &r1, now);
+	fixture_make(&b, &e1, &r1, now);
+	sign_fixture(&a, 1, now, &ours);
+	sign_fixture(&b, 0, now, &theirs);
+	for (size_t i = 0; i < ours.n; i++) {
+		size_t k;
+		for (k = 0; k < theirs.n; k++) {
+			if (theirs.cert_id[k] == ours.cert_id[i] && theirs.hash[k] == ours.hash[i])
+				break;
+		}
+		assert_true(k < theirs.n);
+		X509 *signer = ours.cert_id[i] <= 4 ? e1.cert : r1.cert;
+		nx = checked_respdata(ours.der[i], ours.len[i], signer, &x);
+		ny = checked_respdata(theirs.der[k], theirs.len[k], signer, &y);
+		assert_int_equal(nx, ny);
+		assert_memory_equal(x, y, nx);
+		OPENSSL_free(x);
+		OPENSSL_free(y);
+	}
+	for (size_t i = 0; i < ours.n; i++) {
+		OPENSSL_free(ours.der[i]);
+		OPENSSL_free(theirs.der[i]);
+	}
+	store_close(a.s);
+	store_close(b.s);
+	test_rmdir(a.dir);
+	test_rmdir(b.dir);
+	test_ca_free(&r1);
+	test_ca_free(&e1);
+	test_ca_free(&root);
+}
+
 int
 main(void)
 {
@@ -105,6 +282,7 @@ main(void)
 	    cmocka_unit_test(test_times_within_bounds),
 	    cmocka_unit_test(test_times_minimum_validity_has_no_jitter),
 	    cmocka_unit_test(test_sign_key_types),
+	    cmocka_unit_test(test_pass_templates_match_openssl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
