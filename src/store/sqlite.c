@@ -88,6 +88,35 @@ static const char *const migrations[] = {
     "  seq INTEGER NOT NULL,"       /* meta crl_seq when written */
     "  PRIMARY KEY (issuer_id, shard)"
     ") WITHOUT ROWID;",
+    /*
+     * 2: ocsp_responses as a rowid table with a unique (cert_id, hash_alg)
+     * index, and no foreign key.  Each ~300-byte response used to sit in the
+     * WITHOUT ROWID primary key's B-tree, and every insert also checked the
+     * certificate's row; together 9% of `lancre sign`'s CPU (either change
+     * alone gained nothing measurable; docs/BENCHMARKS.md).  The key it
+     * dropped is kept by the only writer: the signer stores responses for
+     * certificates it has just read, and certificates are never deleted.
+     * The due index carries cert_id so that the signer's (due_at, cert_id)
+     * cursor is an index range, not a sort.
+     */
+    "CREATE TABLE ocsp_responses_v2 ("
+    "  cert_id INTEGER NOT NULL," /* certificates.id */
+    "  hash_alg INTEGER NOT NULL," /* CertID hash: 1 SHA-1, 2 SHA-256 */
+    "  der BLOB NOT NULL,"
+    "  this_update INTEGER NOT NULL,"
+    "  next_update INTEGER NOT NULL,"
+    "  due_at INTEGER NOT NULL,"   /* when the signer re-signs it */
+    "  cert_seq INTEGER NOT NULL," /* the certificate's change_seq it reflects */
+    "  seq INTEGER NOT NULL"       /* meta ocsp_seq when written: readers load seq > last */
+    ");"
+    "INSERT INTO ocsp_responses_v2 (cert_id, hash_alg, der, this_update, next_update, due_at,"
+    "  cert_seq, seq) SELECT cert_id, hash_alg, der, this_update, next_update, due_at,"
+    "  cert_seq, seq FROM ocsp_responses ORDER BY seq, cert_id, hash_alg;"
+    "DROP TABLE ocsp_responses;"
+    "ALTER TABLE ocsp_responses_v2 RENAME TO ocsp_responses;"
+    "CREATE UNIQUE INDEX ocsp_responses_cert ON ocsp_responses (cert_id, hash_alg);"
+    "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at, cert_id);"
+    "CREATE INDEX ocsp_responses_seq ON ocsp_responses (seq);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -264,6 +264,110 @@ test_ocsp_due_pages(void **state)
 	assert_int_equal(seen[4], ids[0]); /* 50 */
 }
 
+static int
+count_response(void *arg, const struct ocsp_record *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+exec_sql(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+/*
+ * Schema 1 -> 2: ocsp_responses was a WITHOUT ROWID table keyed by
+ * (cert_id, hash_alg).  A store at version 1 with responses (put back into
+ * that shape by hand, as a version-1 lancre left it) opens as version 2 with
+ * every response kept and readable, by certificate, by due time and by seq.
+ */
+static void
+test_migration_2_keeps_responses(void **state)
+{
+	static const uint8_t sn[] = {0x51};
+	uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+	struct cert_record r, out[4];
+	struct store_due_cursor after = {0, 0};
+	struct ocsp_record o;
+	enum store_insert_result res;
+	struct err e;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char path[300];
+	size_t n;
+	int64_t iss = add_issuer("m1");
+
+	(void)state;
+	r = record(iss, sn, 1, 9);
+	r.not_after = 1000;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/lancre.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_sql(db, "DROP TABLE ocsp_responses;"
+		     "CREATE TABLE ocsp_responses (cert_id INTEGER NOT NULL REFERENCES"
+		     " certificates(id) ON DELETE CASCADE, hash_alg INTEGER NOT NULL,"
+		     " der BLOB NOT NULL, this_update INTEGER NOT NULL, next_update INTEGER"
+		     " NOT NULL, due_at INTEGER NOT NULL, cert_seq INTEGER NOT NULL, seq INTEGER"
+		     " NOT NULL, PRIMARY KEY (cert_id, hash_alg)) WITHOUT ROWID;"
+		     "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at);"
+		     "CREATE INDEX ocsp_responses_seq ON ocsp_responses (seq);"
+		     "UPDATE meta SET value = 12 WHERE key = 'ocsp_seq';" /* as written below */
+		     "PRAGMA user_version = 1;");
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO ocsp_responses VALUES (?, ?, ?, 1, 2,"
+					    " 50, 1, ?)", -1, &st, NULL), SQLITE_OK);
+	for (int h = 1; h <= 2; h++) {
+		sqlite3_bind_int64(st, 1, r.id);
+		sqlite3_bind_int(st, 2, h);
+		sqlite3_bind_blob(st, 3, der, sizeof(der), SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, 10 + h);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	s = store_open(dir, "lancre.db", 0, &e);
+	assert_non_null(s);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* By due time (the signer's cursor) ... */
+	assert_int_equal(store_ocsp_due(s, 100, 100, &after, out, 4, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].id, r.id);
+	/* ... by seq (the server's reload: both, then only the rewritten one) ... */
+	int seen = 0;
+	assert_int_equal(store_ocsp_each(s, 0, count_response, &seen, &e), 0);
+	assert_int_equal(seen, 2);
+	/* ... and a rewrite replaces, not adds. */
+	o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = OCSP_HASH_SHA1,
+	    .der = der, .der_len = sizeof(der), .this_update = 3, .next_update = 4, .due_at = 60};
+	assert_int_equal(store_ocsp_put(s, &o, &e), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(hash_alg), min(due_at),"
+					    " max(due_at) FROM ocsp_responses", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	assert_int_equal(sqlite3_column_int(st, 2), 50);
+	assert_int_equal(sqlite3_column_int(st, 3), 60);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	seen = 0;
+	assert_int_equal(store_ocsp_each(s, 12, count_response, &seen, &e), 0);
+	assert_int_equal(seen, 1);
+}
+
 int
 main(void)
 {
@@ -275,6 +379,7 @@ main(void)
 	    cmocka_unit_test(test_revoke_and_rollback),
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
 	    cmocka_unit_test(test_ocsp_due_pages),
+	    cmocka_unit_test(test_migration_2_keeps_responses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
