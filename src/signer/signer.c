@@ -405,6 +405,37 @@ batch_flush(struct signer *sg, struct signer_stats *st, struct err *e)
 }
 
 /*
+ * The jobs for the n certificates in b's work, with one set of times for the
+ * whole batch, its jitter keyed on the first serial: the batch's rows then
+ * sit together in the due_at index and are written in order (per-certificate
+ * jitter scattered every batch over the whole index: 10 us per row instead
+ * of 6 at 1M responses), and they come due, and are re-signed, together.
+ * Batches of up to SIGNER_BATCH still spread over the jitter window.
+ */
+static void
+batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
+{
+	int64_t this_update, next_update, due_at;
+
+	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &this_update,
+	    &next_update, &due_at);
+	b->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct cert_record *c = &b->work[i];
+		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
+		if (is == NULL)
+			continue; /* an issuer without a key, or added after we started */
+		struct job *j = &b->jobs[b->n++];
+		memset(j, 0, sizeof(*j));
+		j->cert = c;
+		j->issuer = is;
+		j->this_update = this_update;
+		j->next_update = next_update;
+		j->due_at = due_at > c->not_after ? SIGNER_NEVER : due_at; /* outlives it: never */
+	}
+}
+
+/*
  * Sign the n certificates in the current batch's work while the previous
  * batch is written; the current one is then left unsaved (batch_flush()
  * writes it if no batch follows).
@@ -420,34 +451,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct signer_stats *st, st
 		batch_discard(sg);
 		return err_set(e, "out of memory");
 	}
-	int64_t this_update, next_update, due_at;
-
-	/*
-	 * One set of times for the whole batch, its jitter keyed on the first
-	 * serial: the batch's rows then sit together in the due_at index and
-	 * are written in order (per-certificate jitter scattered every batch
-	 * over the whole index: 10 us per row instead of 6 at 1M responses),
-	 * and they come due, and are re-signed, together.  Batches of up to
-	 * SIGNER_BATCH still spread over the jitter window.
-	 */
-	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &this_update,
-	    &next_update, &due_at);
-	b->n = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct cert_record *c = &b->work[i];
-		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
-		if (is == NULL)
-			continue; /* an issuer without a key, or added after we started */
-		struct job *j = &b->jobs[b->n++];
-		memset(j, 0, sizeof(*j));
-		j->cert = c;
-		j->issuer = is;
-		j->this_update = this_update;
-		j->next_update = next_update;
-		j->due_at = due_at;
-		if (j->due_at > c->not_after)
-			j->due_at = SIGNER_NEVER; /* this response outlives the certificate */
-	}
+	batch_prepare(sg, b, n, now);
 	/* With nothing to write, the main thread is one of the signers from the start. */
 	pool_start(pool, sg, b, writing ? sg->threads : sg->threads - 1);
 	if (writing)
