@@ -45,6 +45,9 @@ static const struct key keys[] = {
       "An HTTP/1.1 request must arrive whole within this, and a kept-alive\n"
       "; connection is closed after this long idle (1s to 300s; slow senders, as in\n"
       "; slowloris, are cut off).  Read at start, not on SIGHUP."),
+    K("server", "h2_idle_timeout", KEY_DURATION, h2_idle_timeout,
+      "An HTTP/2 connection with no request for this long is closed (1s to 300s).\n"
+      "; Read at start, not on SIGHUP."),
     K("server", "ocsp_max_age", KEY_DURATION, ocsp_max_age,
       "Ceiling for an OCSP response's Cache-Control max-age, for CDNs that should\n"
       "; come back sooner.  0: up to nextUpdate (never past it, RFC 5019)."),
@@ -105,6 +108,7 @@ conf_defaults(struct conf *c)
 	c->max_connections = 50000;
 	c->max_header_size = 8192;
 	c->request_timeout = 10;
+	c->h2_idle_timeout = 30;
 	snprintf(c->store, sizeof(c->store), "lancre.db");
 	c->url_style = URL_STYLE_PATH;
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
@@ -242,6 +246,9 @@ conf_validate(const struct conf *c, struct err *e)
 		    CONF_HEADER_SIZE_MIN, CONF_HEADER_SIZE_MAX);
 	if (c->request_timeout < 1 || c->request_timeout > CONF_REQUEST_TIMEOUT_MAX)
 		return err_set(e, "[server] request_timeout must be between 1s and %ds",
+		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->h2_idle_timeout < 1 || c->h2_idle_timeout > CONF_REQUEST_TIMEOUT_MAX)
+		return err_set(e, "[server] h2_idle_timeout must be between 1s and %ds",
 		    CONF_REQUEST_TIMEOUT_MAX);
 	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
 		return err_set(e, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);

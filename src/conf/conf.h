@@ -42,6 +42,7 @@ struct conf {
 	int max_connections;       /* open public connections at once; more are closed at once */
 	int max_header_size;       /* request line + headers, bytes; more gets 431 */
 	int64_t request_timeout;   /* an HTTP/1 request (and a kept-alive wait) must end in time */
+	int64_t h2_idle_timeout;   /* an HTTP/2 connection with nothing to do is closed after it */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 

@@ -196,7 +196,7 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	config->server_name = h2o_iovec_init(H2O_STRLIT("lancre"));
 	config->max_request_entity_size = OCSP_REQUEST_MAX; /* larger POST bodies get 413 */
 	config->http1.req_timeout = (uint64_t)sv->conf.request_timeout * 1000; /* slowloris */
-	config->http2.idle_timeout = SERVER_IDLE_TIMEOUT_MS;
+	config->http2.idle_timeout = (uint64_t)sv->conf.h2_idle_timeout * 1000;
 	host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
 	h = (struct server_handler *)h2o_create_handler(path, sizeof(*h));

@@ -26,7 +26,6 @@
 #define SERVER_RELOAD_MS 250
 #define SERVER_LOOP_WAKE_MS 100
 #define SERVER_THREADS_MAX 64
-#define SERVER_IDLE_TIMEOUT_MS 30000 /* HTTP/2 idle connections */
 #define SERVER_OCSP_ERROR_MAX_AGE 0  /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
 

@@ -211,13 +211,13 @@ same "lancre run exits 0 on SIGTERM" "$?" 0
 # off once the timeout has passed, and so is an idle kept-alive connection; whole
 # requests are still answered.  The server reads the setting at start.
 cp "$T/conf.orig" "$D/lancre.conf"
-printf '\n[server]\nrequest_timeout = 2s\n' >>"$D/lancre.conf"
+printf '\n[server]\nrequest_timeout = 2s\nh2_idle_timeout = 2s\n' >>"$D/lancre.conf"
 P3=$(free_port)
 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P3" --admin "127.0.0.1:$(free_port)" >"$T/slow.log" 2>&1 &
 slow_pid=$!
 wait_http "http://127.0.0.1:$P3/ocsp/$enc" || not_ok "the server for the timeout test did not start"
 cp "$T/conf.orig" "$D/lancre.conf"
-expect 0 "with request_timeout = 2s, a slow request head and an idle connection are cut off after 2 s" "$PY" - "$P3" "$enc" "$TF" <<'PYEOF2'
+expect 0 "with request_timeout and h2_idle_timeout = 2s, a slow request head and idle HTTP/1.1 and HTTP/2 connections are cut off after 2 s" "$PY" - "$P3" "$enc" "$TF" <<'PYEOF2'
 import socket, sys, time
 port, enc, tf = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 
@@ -259,6 +259,28 @@ assert 1.5 <= t <= 2 + 2 * tf, f"idle connection closed after {t}"
 ok = socket.create_connection(("127.0.0.1", port))
 ok.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
 assert ok.recv(100).startswith(b"HTTP/1.1 200"), "a whole request is still answered"
+# HTTP/2 (prior knowledge): the preface and an empty SETTINGS frame, then nothing;
+# the server says GOAWAY (frame type 7) and closes after h2_idle_timeout.
+h2 = socket.create_connection(("127.0.0.1", port))
+h2.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+start, got = time.monotonic(), b""
+h2.settimeout(10 * tf)
+while True:
+    try:
+        d = h2.recv(65536)
+    except OSError:
+        break
+    if not d:
+        break
+    got += d
+t = time.monotonic() - start
+frames, i = [], 0
+while i + 9 <= len(got):
+    n = int.from_bytes(got[i:i + 3], "big")
+    frames.append(got[i + 3])
+    i += 9 + n
+assert 7 in frames, f"no GOAWAY from the idle HTTP/2 connection (frames {frames})"
+assert 1.5 <= t <= 2 + 2 * tf, f"idle HTTP/2 connection closed after {t}"
 PYEOF2
 kill -TERM $slow_pid
 wait $slow_pid
