@@ -71,6 +71,8 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 
+#include "util/num.h"
+
 #include "tool.h"
 
 #define GEN_SERIAL_LEN 16
@@ -558,7 +560,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->key = optarg;
 			break;
 		case 'n':
-			if (tool_parse_num(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
+			if (num_parse(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
 				return tool_usage("lancre-gencerts", gen_usage_text, "--count must be between 1 and %llu",
 				    GEN_COUNT_MAX);
 			have_count = 1;
@@ -567,7 +569,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->out = optarg;
 			break;
 		case 't':
-			if (tool_parse_num(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
+			if (num_parse(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
 				return tool_usage("lancre-gencerts", gen_usage_text, "--threads must be between 1 and %d",
 				    GEN_THREADS_MAX);
 			break;
@@ -589,7 +591,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			o->crl_prefix = optarg;
 			break;
 		case 's':
-			if (tool_parse_num(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
+			if (num_parse(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
 				return tool_usage("lancre-gencerts", gen_usage_text, "--crl-shards must be between 1 and %d",
 				    CONF_CRL_SHARDS_MAX);
 			break;

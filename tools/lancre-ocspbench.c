@@ -86,6 +86,8 @@
 #include "util/err.h"
 #include "util/fsutil.h"
 
+#include "util/num.h"
+
 #include "tool.h"
 
 #define OB_REQUESTS_MAX 10000000ULL
@@ -931,30 +933,30 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			o->dir = optarg;
 			break;
 		case 'k':
-			if (tool_parse_num(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
+			if (num_parse(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--requests must be between 1 and %llu",
 				    OB_REQUESTS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'l':
-			if (tool_parse_num(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
+			if (num_parse(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--lookups must be between 1 and %llu",
 				    OB_LOOKUPS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'n':
-			if (tool_parse_num(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
+			if (num_parse(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--count must be between 1 and %llu", OB_COUNT_MAX);
 			o->sign_opt = 1;
 			break;
 		case 't':
-			if (tool_parse_num(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
+			if (num_parse(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--threads must be between 1 and %d",
 				    OB_THREADS_MAX);
 			o->sign_opt = 1;
 			break;
 		case 'r':
-			if (tool_parse_num(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
+			if (num_parse(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--runs must be between 1 and %d", OB_RUNS_MAX);
 			break;
 		case 'H':
@@ -966,7 +968,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--hash is sha1 or sha256");
 			break;
 		case 's':
-			if (tool_parse_num(optarg, 0, ULLONG_MAX, &o->seed) != 0)
+			if (num_parse(optarg, 0, ULLONG_MAX, &o->seed) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "bad --seed");
 			o->sample_opt = 1;
 			break;

@@ -33,6 +33,7 @@
 #include "pki/serial.h"
 #include "pki/urls.h"
 #include "signer/signer.h"
+#include "util/num.h"
 #include "util/fsutil.h"
 
 #define DEMO_DIR "lancre-demo"
@@ -443,7 +444,6 @@ cmd_demo(int argc, char **argv)
 	const char *dir = DEMO_DIR;
 	char partial[PATH_MAX], conf[PATH_MAX];
 	struct err e;
-	char *end;
 	int ch, rc;
 
 	conf_defaults(&d.conf);
@@ -464,9 +464,7 @@ cmd_demo(int argc, char **argv)
 			no_serve = 1;
 			break;
 		case 'n':
-			d.nleaves = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || d.nleaves < DEMO_REVOKE_EVERY ||
-			    d.nleaves > DEMO_LEAVES_MAX)
+			if (num_parse_int(optarg, DEMO_REVOKE_EVERY, DEMO_LEAVES_MAX, &d.nleaves) != 0)
 				return cli_usage_error("demo", "--leaves takes %d to %d",
 				    DEMO_REVOKE_EVERY, DEMO_LEAVES_MAX);
 			break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/num.h"
 #include "util/fsutil.h"
 
 static const char usage_text[] =
@@ -60,7 +61,6 @@ cmd_init(int argc, char **argv)
 	const char *dir = cli_default_dir(), *base = NULL;
 	struct conf c;
 	struct err e;
-	char *end;
 	int ch;
 
 	conf_defaults(&c);
@@ -83,8 +83,7 @@ cmd_init(int argc, char **argv)
 			c.url_style = URL_STYLE_HOST;
 			break;
 		case 'n':
-			c.crl_shards = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || c.crl_shards < 1 || c.crl_shards > CONF_CRL_SHARDS_MAX)
+			if (num_parse_int(optarg, 1, CONF_CRL_SHARDS_MAX, &c.crl_shards) != 0)
 				return cli_usage_error("init", "--shards takes 1 to %d",
 				    CONF_CRL_SHARDS_MAX);
 			break;

@@ -18,6 +18,7 @@
 #include "pki/cert.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
+#include "util/num.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
@@ -184,7 +185,6 @@ cmd_issuer(int argc, char **argv)
 	struct cli_dir d;
 	struct err e;
 	int ch, shards = 0, remove = 0, rc;
-	char *end;
 
 	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -192,8 +192,7 @@ cmd_issuer(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'n':
-			shards = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || shards < 1 || shards > CONF_CRL_SHARDS_MAX)
+			if (num_parse_int(optarg, 1, CONF_CRL_SHARDS_MAX, &shards) != 0)
 				return cli_usage_error("issuer", "--shards takes 1 to %d",
 				    CONF_CRL_SHARDS_MAX);
 			break;

@@ -9,6 +9,7 @@
 
 #include "cli/serving.h"
 #include "server/server.h"
+#include "util/num.h"
 
 static const char serve_usage[] =
     "usage: lancre serve [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--threads N]\n\n"
@@ -37,7 +38,6 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 	const char *dir = cli_default_dir();
 	struct cli_dir d;
 	struct err e;
-	char *end;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -52,8 +52,7 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 			o.admin = optarg;
 			break;
 		case 't':
-			o.threads = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o.threads < 1 || o.threads > SERVER_THREADS_MAX)
+			if (num_parse_int(optarg, 1, SERVER_THREADS_MAX, &o.threads) != 0)
 				return cli_usage_error(cmd, "--threads takes 1 to %d",
 				    SERVER_THREADS_MAX);
 			break;

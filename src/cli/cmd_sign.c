@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "signer/signer.h"
+#include "util/num.h"
 #include "util/timefmt.h"
 
 
@@ -103,7 +104,6 @@ cmd_sign(int argc, char **argv)
 	struct signer *sg;
 	struct cli_dir d;
 	struct err e;
-	char *end;
 
 	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -114,8 +114,7 @@ cmd_sign(int argc, char **argv)
 			once = 1;
 			break;
 		case 't':
-			threads = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || threads < 1 || threads > SIGNER_THREADS_MAX)
+			if (num_parse_int(optarg, 1, SIGNER_THREADS_MAX, &threads) != 0)
 				return cli_usage_error("sign", "--threads takes 1 to %d",
 				    SIGNER_THREADS_MAX);
 			break;

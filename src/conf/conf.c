@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/num.h"
+
 enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE };
 
 struct key {
@@ -169,8 +171,6 @@ static int
 set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 {
 	char *field = (char *)c + k->offset;
-	char *end;
-	long v;
 
 	switch (k->type) {
 	case KEY_STR:
@@ -181,11 +181,8 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 	case KEY_DURATION:
 		return conf_parse_duration(value, (int64_t *)(void *)field, e);
 	case KEY_INT:
-		errno = 0;
-		v = strtol(value, &end, 10);
-		if (end == value || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX)
+		if (num_parse_int(value, 0, INT32_MAX, (int *)(void *)field) != 0)
 			return err_set(e, "'%s' is not a number", value);
-		*(int *)(void *)field = (int)v;
 		return 0;
 	case KEY_BOOL:
 		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)

@@ -19,6 +19,10 @@ same "and leaves the store alone" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version
 
 expect 0 "init takes --listen, --shards and --domain" "$LANCRE" init -d "$T/d2" --listen 127.0.0.1:9090 --shards 128 --domain pki.example
 has "$T/d2/lancre.conf" '^shards = 128' "--shards is written"
+for bad in 0 -4 +4 " 4" 4x 4294967297 99999999999999999999; do
+	expect 2 "--shards '$bad' is a usage error" "$LANCRE" init -d "$T/d3" --shards "$bad"
+done
+if [ -e "$T/d3" ]; then not_ok "a refused --shards created nothing"; else ok "a refused --shards created nothing"; fi
 has "$T/d2/lancre.conf" '^style = host' "--domain selects host-style URLs"
 has "$T/d2/lancre.conf" '^domain = pki.example' "--domain is written"
 
