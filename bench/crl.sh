@@ -19,19 +19,13 @@ set -euo pipefail
 N=${N:-1000000}
 RUNS=${RUNS:-3}
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd) || die "no build directory $1"
-[ -x "$build/lancre" ] || die "$build/lancre missing; run make"
-command -v /usr/bin/time >/dev/null || die "/usr/bin/time missing: apt-get install -y time"
+need /usr/bin/time time
 
-mkdir -p "$root/bench/out"
-W=$(mktemp -d "$root/bench/out/crl.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-cp "$build/lancre" "$W/lancre"
-L=$W/lancre
-say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_setup crl "$1" lancre
+W=$work
+L=$work/bin/lancre
+say "load before: $load_before"
 
-cd "$W"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key 2>/dev/null
 openssl req -x509 -new -key root.key -subj /CN=bench-root -days 365 -out root.pem 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out int.key 2>/dev/null

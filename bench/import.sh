@@ -35,44 +35,19 @@ GOAL_COUNT=1000000
 posint N "$N"
 posint RUNS "$RUNS"
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd) || die "no build directory $1"
-[ -x "$build/lancre" ] && [ -x "$build/lancre-gencerts" ] ||
-	die "$build/lancre or $build/lancre-gencerts missing; run make"
-
 need openssl openssl
 need sqlite3 sqlite3
 need /usr/bin/time time
 need nproc coreutils
 
-mkdir -p "$root/bench/out"
-work=$(mktemp -d "$root/bench/out/import.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
-cd "$work"
-cores=$(nproc)
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-mkdir bin
-cp "$build/lancre" "$build/lancre-gencerts" bin/
+bench_setup import "$1" lancre lancre-gencerts
 lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
 
 # --- A root and an intermediate (the issuer lancre serves). -----------------
 say "making the root and the intermediate"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-	-keyout root.key -out root.pem -subj "/CN=lancre bench root" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout int.key -out int.csr -subj "/CN=lancre bench E1" 2>/dev/null
-cat >int.ext <<'EOF'
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
-openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1825 \
-	-extfile int.ext -out int.pem 2>/dev/null
+bench_root
+bench_int int p256 "lancre bench E1"
 
 # A data directory with the issuer registered (not timed).
 new_dir() {

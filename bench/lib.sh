@@ -39,3 +39,55 @@ runs_list() {
 machine_busy() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
 }
+# bench_setup NAME BUILD_DIR BINARY...: check that BUILD_DIR holds the binaries,
+# make the work directory bench/out/NAME.XXXXXX (removed on exit; a script with
+# servers to stop sets its own EXIT trap after this), cd into it and copy the
+# binaries to ./bin, so that a rebuild during the run cannot mix two versions in
+# one result.  Sets root, build, work, cores and load_before.
+bench_setup() {
+	local name=$1 b
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	build=$(cd "$2" && pwd) || die "no build directory $2"
+	shift 2
+	for b in "$@"; do
+		[ -x "$build/$b" ] || die "$build/$b missing; run make"
+	done
+	mkdir -p "$root/bench/out"
+	work=$(mktemp -d "$root/bench/out/$name.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	trap 'exit 130' INT TERM
+	cd "$work"
+	mkdir bin
+	for b in "$@"; do
+		cp "$build/$b" bin/
+	done
+	cores=$(nproc)
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+# bench_root: a P-256 root CA in root.key and root.pem (in the work directory).
+bench_root() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+		-keyout root.key -out root.pem -subj "/CN=lancre bench root" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+# bench_int NAME TYPE CN: an intermediate CA under the root in NAME.key and NAME.pem,
+# with a TYPE key (p256, p384, rsa2048 or ed25519).
+bench_int() {
+	local name=$1 type=$2 cn=$3
+	local -a key
+	case $type in
+	p256) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	p384) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+	rsa2048) key=(-newkey rsa:2048) ;;
+	ed25519) key=(-newkey ed25519) ;;
+	*) die "unknown key type $type" ;;
+	esac
+	printf '%s\n' "basicConstraints = critical, CA:TRUE, pathlen:0" \
+		"keyUsage = critical, keyCertSign, cRLSign, digitalSignature" \
+		"subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid:always" >int.ext
+	openssl req -new "${key[@]}" -nodes -keyout "$name.key" -out "$name.csr" \
+		-subj "/CN=$cn" 2>/dev/null
+	openssl x509 -req -in "$name.csr" -CA root.pem -CAkey root.key -CAcreateserial \
+		-days 1825 -extfile int.ext -out "$name.pem" 2>/dev/null
+}

@@ -72,26 +72,13 @@ for t in $OCSP_TYPES; do
 	case $t in p256 | p384 | rsa2048 | ed25519) ;; *) die "unknown key type $t in OCSP_TYPES" ;; esac
 done
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd) || die "no build directory $1"
-for b in lancre lancre-gencerts lancre-ocspbench; do
-	[ -x "$build/$b" ] || die "$build/$b missing; run make"
-done
 
 need openssl openssl
 need sqlite3 sqlite3
 need /usr/bin/time time
 need nproc coreutils
 
-mkdir -p "$root/bench/out"
-work=$(mktemp -d "$root/bench/out/ocsp.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
-cd "$work"
-cores=$(nproc)
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-mkdir bin
-cp "$build/lancre" "$build/lancre-gencerts" "$build/lancre-ocspbench" bin/
+bench_setup ocsp "$1" lancre lancre-gencerts lancre-ocspbench
 lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
@@ -124,29 +111,9 @@ speed() {
 
 # --- The root (P-256) and one intermediate per key type. --------------------
 say "making the root and the intermediates"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-	-keyout root.key -out root.pem -subj "/CN=lancre bench root" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-cat >int.ext <<'EOF'
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
+bench_root
 make_int() {
-	local t=$1
-	local -a key
-	case $t in
-	p256) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
-	p384) key=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
-	rsa2048) key=(-newkey rsa:2048) ;;
-	ed25519) key=(-newkey ed25519) ;;
-	esac
-	openssl req -new "${key[@]}" -nodes -keyout "$t.key" -out "$t.csr" \
-		-subj "/CN=lancre bench $t" 2>/dev/null
-	openssl x509 -req -in "$t.csr" -CA root.pem -CAkey root.key -CAcreateserial \
-		-days 1825 -extfile int.ext -out "$t.pem" 2>/dev/null
+	bench_int "$1" "$1" "lancre bench $1"
 }
 
 # A data directory with issuer e1 = intermediate $2 and $3 of its certificates

@@ -79,11 +79,6 @@ done
 [ "$SERVE_IDLE_SECS" -lt "$IDLE_TIMEOUT" ] || die "SERVE_IDLE_SECS must be below $IDLE_TIMEOUT"
 [ "$SERVE_URIS" -le "$SERVE_N" ] || SERVE_URIS=$SERVE_N
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd) || die "no build directory $1"
-for b in lancre lancre-gencerts lancre-ocspbench; do
-	[ -x "$build/$b" ] || die "$build/$b missing; run make"
-done
 
 need openssl openssl
 need sqlite3 sqlite3
@@ -107,8 +102,7 @@ if [ $((SERVE_IDLE + 1024)) -gt "$want" ]; then
 	say "open files limited to $want: holding $SERVE_IDLE idle connections"
 fi
 
-mkdir -p "$root/bench/out"
-work=$(mktemp -d "$root/bench/out/serve.XXXXXX")
+bench_setup serve "$1" lancre lancre-gencerts lancre-ocspbench
 pids=()
 cleanup() {
 	local p
@@ -121,13 +115,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work"
-cores=$(nproc)
 tck=$(getconf CLK_TCK)
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-mkdir bin
-cp "$build/lancre" "$build/lancre-gencerts" "$build/lancre-ocspbench" bin/
 lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
@@ -167,20 +155,8 @@ metric() {
 
 # --- The data: a P-256 intermediate, SERVE_N certificates, signed. ------------
 say "making the root and the intermediate"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-	-keyout root.key -out root.pem -subj "/CN=lancre bench root" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout int.key -out int.csr -subj "/CN=lancre bench E1" 2>/dev/null
-cat >int.ext <<'EOF'
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
-openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1825 \
-	-extfile int.ext -out int.pem 2>/dev/null
+bench_root
+bench_int int p256 "lancre bench E1"
 "$lancre" init -d d >/dev/null
 "$lancre" issuer add -d d e1 "$work/int.pem" "$work/int.key" >/dev/null
 sed -i 's/^sha256 = .*/sha256 = no/' d/lancre.conf
