@@ -238,6 +238,20 @@ def closed_after(sock, trickle):
             break
     return None
 
+def until_closed(sock):
+    """Seconds until the server closes sock, sending nothing, and what it sent meanwhile."""
+    start, got = time.monotonic(), b""
+    sock.settimeout(10 * tf)
+    while True:
+        try:
+            d = sock.recv(65536)
+        except OSError:
+            break
+        if not d:
+            break
+        got += d
+    return time.monotonic() - start, got
+
 slow = socket.create_connection(("127.0.0.1", port))
 head = f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nX-Slow: {'a' * 400}\r\n\r\n".encode()
 t = closed_after(slow, head)
@@ -245,16 +259,7 @@ assert t is not None and 1.5 <= t <= 2 + 2 * tf, f"slow head cut off after {t}"
 idle = socket.create_connection(("127.0.0.1", port))
 idle.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
 assert idle.recv(100).startswith(b"HTTP/1.1 200")
-start = time.monotonic()
-idle.settimeout(10 * tf)
-while True:
-    try:
-        d = idle.recv(65536)
-    except OSError:
-        break
-    if not d:
-        break
-t = time.monotonic() - start
+t, _ = until_closed(idle)
 assert 1.5 <= t <= 2 + 2 * tf, f"idle connection closed after {t}"
 ok = socket.create_connection(("127.0.0.1", port))
 ok.sendall(f"GET /ocsp/{enc} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
@@ -263,17 +268,7 @@ assert ok.recv(100).startswith(b"HTTP/1.1 200"), "a whole request is still answe
 # the server says GOAWAY (frame type 7) and closes after h2_idle_timeout.
 h2 = socket.create_connection(("127.0.0.1", port))
 h2.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
-start, got = time.monotonic(), b""
-h2.settimeout(10 * tf)
-while True:
-    try:
-        d = h2.recv(65536)
-    except OSError:
-        break
-    if not d:
-        break
-    got += d
-t = time.monotonic() - start
+t, got = until_closed(h2)
 frames, i = [], 0
 while i + 9 <= len(got):
     n = int.from_bytes(got[i:i + 3], "big")
