@@ -20,7 +20,7 @@
 struct job {
 	const struct cert_record *cert;
 	const struct signer_issuer *issuer;
-	int64_t this_update, next_update, due_at;
+	int64_t due_at; /* the batch's, or SIGNER_NEVER */
 	unsigned char *der[2];
 	size_t len[2];
 	int failed;
@@ -250,7 +250,7 @@ sign_one(const struct signer *sg, const struct signer_issuer *is, struct sigctx 
 }
 
 static void
-sign_job(const struct signer *sg, int slot, struct job *j)
+sign_job(const struct signer *sg, int slot, const struct batch *b, struct job *j)
 {
 	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
 	struct ocsp_status st = {
@@ -259,8 +259,8 @@ sign_job(const struct signer *sg, int slot, struct job *j)
 	    .status = j->cert->status,
 	    .revoked_at = j->cert->revoked_at,
 	    .reason = j->cert->reason,
-	    .this_update = j->this_update,
-	    .next_update = j->next_update,
+	    .this_update = b->this_update,
+	    .next_update = b->next_update,
 	};
 	struct sigctx *sc;
 	struct err e;
@@ -302,7 +302,7 @@ pool_work(void *arg)
 	struct pool *p = w->pool;
 
 	for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->b->n;)
-		sign_job(p->sg, w->slot, &p->b->jobs[i]);
+		sign_job(p->sg, w->slot, p->b, &p->b->jobs[i]);
 	ERR_clear_error(); /* the error queue is per thread; leave it clean */
 	return NULL;
 }
@@ -372,7 +372,7 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
 			r = (struct ocsp_record){.cert_id = j->cert->id, .issuer_id = j->cert->issuer_id,
 			    .hash = hashes[k], .der = j->der[k], .der_len = j->len[k],
-			    .this_update = j->this_update, .next_update = j->next_update,
+			    .this_update = b->this_update, .next_update = b->next_update,
 			    .due_at = j->due_at, .cert_seq = j->cert->change_seq};
 			if (store_ocsp_put(sg->store, &r, e) != 0)
 				goto rollback;
@@ -415,10 +415,8 @@ batch_flush(struct signer *sg, struct signer_stats *st, struct err *e)
 static void
 batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 {
-	int64_t this_update, next_update, due_at;
-
-	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &this_update,
-	    &next_update, &due_at);
+	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &b->this_update,
+	    &b->next_update, &b->due_at);
 	b->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct cert_record *c = &b->work[i];
@@ -429,9 +427,7 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 		memset(j, 0, sizeof(*j));
 		j->cert = c;
 		j->issuer = is;
-		j->this_update = this_update;
-		j->next_update = next_update;
-		j->due_at = due_at > c->not_after ? SIGNER_NEVER : due_at; /* outlives it: never */
+		j->due_at = b->due_at > c->not_after ? SIGNER_NEVER : b->due_at; /* outlives it */
 	}
 }
 

@@ -44,6 +44,7 @@ struct signer {
 		struct cert_record *work;
 		struct job *jobs;
 		size_t n;
+		int64_t this_update, next_update, due_at; /* shared by the batch's responses */
 	} batch[2];
 	int cur;              /* the batch being filled and signed */
 	struct batch *unsaved; /* signed, not yet written, or NULL */
