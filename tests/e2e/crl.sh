@@ -27,22 +27,7 @@ reasons=(keyCompromise superseded unspecified cessationOfOperation affiliationCh
 for i in $(seq 1 4 40); do
 	"$LANCRE" revoke -d "$D" --reason "${reasons[$(((i / 4) % 6))]}" "$T/leaf$i.pem" >/dev/null
 done
-"$PY" - "$T" "$D" <<'PYEOF'
-import sys, datetime, os
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-t, d = sys.argv[1], sys.argv[2]
-ikey = serialization.load_pem_private_key(open(f'{t}/e1.key', 'rb').read(), None)
-icert = x509.load_pem_x509_certificate(open(f'{t}/e1.pem', 'rb').read())
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'gone.test')]))
-        .issuer_name(icert.subject).public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
-        .serial_number(0x7e57ed).not_valid_before(now - datetime.timedelta(days=10))
-        .not_valid_after(now - datetime.timedelta(days=1)).sign(ikey, hashes.SHA256()))
-open(f'{t}/expired.pem', 'wb').write(cert.public_bytes(serialization.Encoding.PEM))
-PYEOF
+mkleaf_old expired e1 10 -1 7e57ed
 "$LANCRE" cert add -d "$D" "$T/expired.pem" >/dev/null
 "$LANCRE" revoke -d "$D" --reason keyCompromise --date "$(date -u -d '-5 days' +%Y-%m-%dT%H:%M:%SZ)" "$T/expired.pem" >/dev/null
 

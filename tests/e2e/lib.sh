@@ -98,16 +98,19 @@ print(n.to_bytes(length, 'big', signed=True).hex())
 PYEOF
 }
 
-# mkleaf_old NAME ISSUER DAYS_AGO: a leaf whose notBefore is DAYS_AGO days in the
-# past (openssl x509 -req cannot backdate), signed with Python cryptography.
+# mkleaf_old NAME ISSUER DAYS_AGO [DAYS_LEFT [SERIAL_HEX]]: a leaf whose notBefore
+# is DAYS_AGO days in the past (openssl x509 -req cannot backdate) and notAfter
+# DAYS_LEFT days ahead (default 90; negative: already expired), with a random or
+# the given serial, signed with Python cryptography.
 mkleaf_old() {
-	"$PY" - "$T" "$1" "$2" "$3" <<'PYEOF'
+	"$PY" - "$T" "$1" "$2" "$3" "${4:-90}" "${5:-}" <<'PYEOF'
 import sys, datetime, os
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-t, name, issuer, days = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+t, name, issuer, days, left = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+serial = int(sys.argv[6], 16) if sys.argv[6] else int.from_bytes(os.urandom(12), 'big') >> 1
 ikey = serialization.load_pem_private_key(open(f'{t}/{issuer}.key', 'rb').read(), None)
 icert = x509.load_pem_x509_certificate(open(f'{t}/{issuer}.pem', 'rb').read())
 key = ec.generate_private_key(ec.SECP256R1())
@@ -115,9 +118,9 @@ now = datetime.datetime.utcnow().replace(microsecond=0)
 cert = (x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name + '.test')]))
         .issuer_name(icert.subject).public_key(key.public_key())
-        .serial_number(int.from_bytes(os.urandom(12), 'big') >> 1)
+        .serial_number(serial)
         .not_valid_before(now - datetime.timedelta(days=days))
-        .not_valid_after(now + datetime.timedelta(days=90))
+        .not_valid_after(now + datetime.timedelta(days=left))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ikey, hashes.SHA256()))
 open(f'{t}/{name}.pem', 'wb').write(cert.public_bytes(serialization.Encoding.PEM))

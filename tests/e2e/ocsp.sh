@@ -218,22 +218,7 @@ spread=$(sqlite3 "$D2/lancre.db" 'select count(distinct next_update) from ocsp_r
 if [ "$spread" -ge 4 ]; then ok "7 batches expire in $spread different minutes"; else not_ok "7 batches expire in only $spread different minutes"; fi
 
 # An expired certificate is not signed: unauthorized.
-"$PY" - "$T" <<'PYEOF'
-import sys, datetime, os
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-t = sys.argv[1]
-ikey = serialization.load_pem_private_key(open(f'{t}/e1.key', 'rb').read(), None)
-icert = x509.load_pem_x509_certificate(open(f'{t}/e1.pem', 'rb').read())
-now = datetime.datetime.utcnow()
-cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'expired.test')]))
-        .issuer_name(icert.subject).public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
-        .serial_number(0x1234567).not_valid_before(now - datetime.timedelta(days=30))
-        .not_valid_after(now - datetime.timedelta(days=2)).sign(ikey, hashes.SHA256()))
-open(f'{t}/expired.pem', 'wb').write(cert.public_bytes(serialization.Encoding.PEM))
-PYEOF
+mkleaf_old expired e1 30 -2
 "$LANCRE" cert add -d "$D" "$T/expired.pem" >/dev/null
 "$LANCRE" sign -d "$D" --once >/dev/null
 ask expired e1
