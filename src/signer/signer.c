@@ -432,26 +432,44 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 }
 
 /*
- * Sign the n certificates in the current batch's work while the previous
- * batch is written; the current one is then left unsaved (batch_flush()
- * writes it if no batch follows).
+ * Where a pass's certificates come from, a page of up to SIGNER_BATCH at a
+ * time: the changed ones, or those whose responses are due.  read() fills
+ * out[] and moves the cursor past what it read.
+ */
+struct pager {
+	int (*read)(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
+	    size_t *n, struct err *e);
+	int64_t seq, id;             /* changed: (change_seq, id) of the last one read */
+	struct store_due_cursor due; /* due: (due_at, cert_id) of the last one read */
+};
+
+/*
+ * Sign the n certificates in the current batch's work.  Meanwhile the main
+ * thread writes the previous batch and, if p is given, reads the next page
+ * into the batch it has just written (*next certificates); then it joins the
+ * signers.  Reading ahead keeps both cores signing: read between batches, a
+ * page left one core idle for ~6% of `lancre sign --once`.  The current
+ * batch is then left unsaved (batch_flush() writes it if no batch follows).
  */
 static int
-sign_batch(struct signer *sg, size_t n, int64_t now, struct signer_stats *st, struct err *e)
+sign_batch(struct signer *sg, size_t n, int64_t now, struct pager *p, size_t *next,
+    struct signer_stats *st, struct err *e)
 {
-	struct batch *b = &sg->batch[sg->cur];
+	struct batch *b = &sg->batch[sg->cur], *other = &sg->batch[sg->cur ^ 1];
 	struct pool *pool = malloc(sizeof(*pool));
-	int rc = 0, writing = sg->unsaved != NULL;
+	int rc = 0, busy = sg->unsaved != NULL || p != NULL;
 
+	*next = 0;
 	if (pool == NULL) {
 		batch_discard(sg);
 		return err_set(e, "out of memory");
 	}
 	batch_prepare(sg, b, n, now);
-	/* With nothing to write, the main thread is one of the signers from the start. */
-	pool_start(pool, sg, b, writing ? sg->threads : sg->threads - 1);
-	if (writing)
-		rc = batch_flush(sg, st, e);
+	/* With nothing else to do, the main thread is one of the signers from the start. */
+	pool_start(pool, sg, b, busy ? sg->threads : sg->threads - 1);
+	rc = batch_flush(sg, st, e); /* the unsaved batch, if any, is the other one */
+	if (rc == 0 && p != NULL)
+		rc = p->read(sg, p, now, other->work, next, e);
 	pool_finish(pool);
 	free(pool);
 	sg->unsaved = b;
@@ -461,42 +479,67 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct signer_stats *st, st
 	return rc;
 }
 
-/* Every page of changed certificates, in (change_seq, id) order. */
+/* Sign every page p reads, reading each while the one before it is signed. */
+static int
+sign_pages(struct signer *sg, struct pager *p, int64_t now, struct signer_stats *st,
+    struct err *e)
+{
+	size_t n, next;
+
+	if (p->read(sg, p, now, sg->batch[sg->cur].work, &n, e) != 0)
+		return -1;
+	for (; n > 0; n = next) {
+		if (sign_batch(sg, n, now, n == SIGNER_BATCH ? p : NULL, &next, st, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+read_changed(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
+    size_t *n, struct err *e)
+{
+	if (store_certs_changed(sg->store, p->seq, p->id, now, out, SIGNER_BATCH, n, e) != 0)
+		return -1;
+	if (*n > 0) {
+		p->seq = out[*n - 1].change_seq;
+		p->id = out[*n - 1].id;
+	}
+	return 0;
+}
+
+/*
+ * Every page of changed certificates, in (change_seq, id) order.  The
+ * signer's own cursor moves only once they are all signed and written: after
+ * an error, the next pass reads them again (the query skips those whose
+ * responses already reflect their change).
+ */
 static int
 sign_changed(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
-	size_t n;
+	struct pager p = {.read = read_changed, .seq = sg->seen_seq, .id = sg->seen_id};
 
-	do {
-		struct batch *b = &sg->batch[sg->cur];
-		if (store_certs_changed(sg->store, sg->seen_seq, sg->seen_id, now, b->work,
-			SIGNER_BATCH, &n, e) != 0)
-			return -1;
-		if (n == 0)
-			break;
-		sg->seen_seq = b->work[n - 1].change_seq;
-		sg->seen_id = b->work[n - 1].id;
-		if (sign_batch(sg, n, now, st, e) != 0)
-			return -1;
-	} while (n == SIGNER_BATCH);
+	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
+		return -1;
+	sg->seen_seq = p.seq;
+	sg->seen_id = p.id;
 	return 0;
+}
+
+static int
+read_due(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out, size_t *n,
+    struct err *e)
+{
+	return store_ocsp_due(sg->store, now, now, &p->due, out, SIGNER_BATCH, n, e);
 }
 
 /* Every page of responses due for refresh. */
 static int
 sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
-	struct store_due_cursor after = {0, 0};
-	size_t n;
+	struct pager p = {.read = read_due};
 
-	do {
-		if (store_ocsp_due(sg->store, now, now, &after, sg->batch[sg->cur].work,
-			SIGNER_BATCH, &n, e) != 0)
-			return -1;
-		if (n > 0 && sign_batch(sg, n, now, st, e) != 0)
-			return -1;
-	} while (n == SIGNER_BATCH);
-	return 0;
+	return sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0 ? -1 : 0;
 }
 
 int
@@ -512,8 +555,7 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 	 * Changed certificates first, written before the due ones are looked
 	 * for (a revoked certificate can be both), then the due ones.
 	 */
-	if (sign_changed(sg, now, st, e) != 0 || batch_flush(sg, st, e) != 0 ||
-	    sign_due(sg, now, st, e) != 0 || batch_flush(sg, st, e) != 0) {
+	if (sign_changed(sg, now, st, e) != 0 || sign_due(sg, now, st, e) != 0) {
 		batch_discard(sg);
 		return -1;
 	}

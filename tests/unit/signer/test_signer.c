@@ -275,6 +275,93 @@ test_pass_templates_match_openssl(void **state)
 	test_ca_free(&root);
 }
 
+static int
+count_responses(void *arg, const struct ocsp_record *r)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static size_t
+stored_responses(struct store *s)
+{
+	size_t n = 0;
+	struct err e;
+
+	assert_int_equal(store_ocsp_each(s, 0, count_responses, &n, &e), 0);
+	return n;
+}
+
+static void
+pass_expect(struct signer *sg, int64_t now, uint64_t responses)
+{
+	struct signer_stats st = {0};
+	struct err e;
+
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(st.responses, responses);
+}
+
+/*
+ * More certificates than two pages: the signer reads each page while the one
+ * before it is signed, and none is lost at the seams: every certificate is
+ * signed once, revocations on either side of a seam are re-signed, and when
+ * everything comes due every response is re-signed once.
+ */
+static void
+test_pass_pages(void **state)
+{
+	const size_t n = 2 * SIGNER_BATCH + 3;
+	const int64_t revoke[] = {1, SIGNER_BATCH, SIGNER_BATCH + 1, (int64_t)n};
+	struct test_ca root, e1;
+	struct pass_fixture f;
+	struct cert_record c;
+	enum store_insert_result res;
+	int64_t now = (int64_t)time(NULL);
+	struct signer *sg;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_mkdtemp(f.dir, sizeof(f.dir));
+	assert_non_null(f.s = store_open(f.dir, "lancre.db", 1, &e));
+	fixture_issuer(&f, "e1", &e1);
+	for (size_t i = 0; i < n; i++) {
+		memset(&c, 0, sizeof(c));
+		c.issuer_id = 1;
+		c.serial[0] = 0x10;
+		c.serial[1] = (uint8_t)(i >> 8);
+		c.serial[2] = (uint8_t)i;
+		c.serial_len = 3;
+		c.not_before = now - 86400;
+		c.not_after = now + 90 * 86400;
+		c.shard = 1;
+		memcpy(c.fingerprint, &i, sizeof(i));
+		c.added_at = now;
+		assert_int_equal(store_cert_insert(f.s, &c, &res, &e), 0);
+	}
+	conf_defaults(&conf);
+	conf.ocsp_sha256 = 0;
+	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	pass_expect(sg, now, n);
+	assert_int_equal(stored_responses(f.s), n);
+	pass_expect(sg, now, 0);
+	for (size_t i = 0; i < sizeof(revoke) / sizeof(revoke[0]); i++)
+		assert_int_equal(store_cert_revoke(f.s, revoke[i], now, 1, &e), 0);
+	pass_expect(sg, now + 1, sizeof(revoke) / sizeof(revoke[0]));
+	pass_expect(sg, now + conf.ocsp_validity, n);
+	pass_expect(sg, now + conf.ocsp_validity, 0);
+	assert_int_equal(stored_responses(f.s), n);
+	signer_free(sg);
+	store_close(f.s);
+	test_rmdir(f.dir);
+	test_ca_free(&e1);
+	test_ca_free(&root);
+}
+
 int
 main(void)
 {
@@ -283,6 +370,7 @@ main(void)
 	    cmocka_unit_test(test_times_minimum_validity_has_no_jitter),
 	    cmocka_unit_test(test_sign_key_types),
 	    cmocka_unit_test(test_pass_templates_match_openssl),
+	    cmocka_unit_test(test_pass_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
