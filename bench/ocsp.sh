@@ -12,7 +12,9 @@
 #    `lancre sign --once` with `[ocsp] sha256 = no` (one response per
 #    certificate), timed RUNS times, each on a fresh copy of the imported data
 #    directory.  The bound is `openssl speed -multi <cores>` sign/s for the
-#    same key type, measured just before; ratio = ours / openssl's (goal for
+#    same key type, measured just before each run (the machine's speed drifts
+#    by 20% within minutes: one measure at the start swung the ratio by as
+#    much), median of those RUNS; ratio = ours / openssl's (goal for
 #    P-256: >= 0.8).  openssl speed divides by its CPU (user) time, not wall
 #    time, so the ratio is also given per CPU-second: responses per second of
 #    lancre's CPU time (user + system) / openssl's signatures per second of one
@@ -190,10 +192,11 @@ for t in $OCSP_TYPES; do
 	esac
 	make_int "$t"
 	make_dir "tmpl-$t" "$t" "$n" no
-	read -r ossl_sign _ <<<"$(speed "$alg")"
 	: >"sign-$t.runs"
 	: >"sign-$t.runs.cpu"
+	: >"speed-$t.runs"
 	for r in $(seq 1 "$RUNS"); do
+		speed "$alg" | cut -d' ' -f1 >>"speed-$t.runs"
 		say "$t: run $r/$RUNS: lancre sign --once, $n certificates, sha256 = no"
 		keep=
 		[ "$r" != "$RUNS" ] || keep=last-$t
@@ -205,6 +208,8 @@ for t in $OCSP_TYPES; do
 	bytes=$(sqlite3 "last-$t/lancre.db" 'select sum(length(der)) from ocsp_responses')
 	rm -rf "last-$t" "tmpl-$t"
 	med=$(median <"sign-$t.runs")
+	ossl_sign=$(median <"speed-$t.runs")
+	say "$t: openssl speed sign/s, one measure before each run: $(runs_list <"speed-$t.runs")"
 	line=$(awk -v t="$t" -v n="$n" -v m="$med" -v r="$RUNS" -v runs="$(runs_list <"sign-$t.runs")" \
 	    -v s="$ossl_sign" -v c="$cores" -v b="$bytes" -v cpu="$(cpu_means "sign-$t.runs.cpu")" \
 	    'BEGIN {
@@ -235,12 +240,13 @@ fi
 make_dir tmpl-big p256 "$OCSP_BIG_N" yes
 cp -a tmpl-big tmpl-big1
 set_sha256 tmpl-big1 no
-read -r ossl_sign _ <<<"$(speed ecdsap256)"
 : >big2.runs
 : >big1.runs
 : >big2.runs.cpu
 : >big1.runs.cpu
+: >speed-big.runs
 for r in $(seq 1 "$OCSP_BIG_RUNS"); do
+	speed ecdsap256 | cut -d' ' -f1 >>speed-big.runs
 	say "1M: run $r/$OCSP_BIG_RUNS: lancre sign --once, $OCSP_BIG_N certificates, sha256 = yes"
 	keep=
 	[ "$r" != "$OCSP_BIG_RUNS" ] || keep=big2
@@ -249,6 +255,7 @@ for r in $(seq 1 "$OCSP_BIG_RUNS"); do
 	sign_run tmpl-big1 "$OCSP_BIG_N" big1.runs
 done
 rm -rf tmpl-big tmpl-big1
+ossl_sign=$(median <speed-big.runs)
 read -r bytes1 bytes2 <<<"$(sqlite3 -separator ' ' big2/lancre.db "select
 	(select sum(length(der)) from ocsp_responses where hash_alg = 1),
 	(select sum(length(der)) from ocsp_responses where hash_alg = 2)")"

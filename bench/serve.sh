@@ -49,7 +49,10 @@
 # taskset and the client to core 1; the client is wrk -t1 -c SERVE_CONNS
 # --latency with a Lua request() drawing a random URI per request (h2load's
 # per-request times put p50 near 1 ms and p99 near 9 ms for nginx and lancre
-# alike, even at a tenth of their rate: an artefact of its single loop).
+# alike, even at a tenth of their rate: an artefact of its single loop).  The
+# same client against a third server, nginx answering every path with a
+# fixed body from memory, gives the floor: what the client and loopback TCP
+# alone cost here, below which no server's p99 can go on this machine.
 #
 # lancre's /metrics must show exactly one "response" answer per request sent
 # (an OCSP error answer is also HTTP 200), and h2load no failed request.
@@ -180,7 +183,7 @@ say "lancre-ocspbench requests: $SERVE_URIS requests, their responses, a POST bo
 [ "$(wc -l <reqs.txt)" = "$SERVE_URIS" ] || die "reqs.txt does not hold $SERVE_URIS requests"
 
 read -r lancre_port admin_port nginx_port nginx2_port ossl_port lat_port lat_admin nginx3_port \
-	nginx3_plain_port <<<"$(free_ports 9)"
+	nginx3_plain_port null_port <<<"$(free_ports 10)"
 awk -v p="$lancre_port" '{ print "http://127.0.0.1:" p "/ocsp/" $2 }' reqs.txt >uris-lancre.txt
 awk -v p="$nginx_port" '{ print "http://127.0.0.1:" p "/" $1 ".der" }' reqs.txt >uris-nginx.txt
 awk -v p="$nginx2_port" '{ print "http://127.0.0.1:" p "/" $1 ".der" }' reqs.txt >uris-nginx2.txt
@@ -514,6 +517,28 @@ sed -e "s/^worker_processes 2;/worker_processes 1;/" \
 	-e "s/127.0.0.1:$nginx2_port;/127.0.0.1:$nginx3_port;/" \
 	-e "s/127.0.0.1:$nginx_port;/127.0.0.1:$nginx3_plain_port;/" \
 	-e "s|$work/nginx.pid|$work/nginx3.pid|" nginx.conf >nginx3.conf
+# The floor: nginx answering every path with a fixed body of a response's size
+# from memory (no file, no lookup).  What the client and the kernel's loopback
+# TCP cost alone on this machine: no server can show a lower p99 here.
+body=$(head -c "$(stat -c %s "files/$serial.der")" /dev/zero | tr '\0' x)
+sed -n '1,/^http {/p' nginx3.conf | sed "s|$work/nginx3.pid|$work/nginx-null.pid|" >nginx-null.conf
+cat >>nginx-null.conf <<EOF
+	access_log off;
+	keepalive_requests 100000000;
+	client_body_temp_path $work/nginx-tmp/body;
+	proxy_temp_path $work/nginx-tmp/proxy;
+	fastcgi_temp_path $work/nginx-tmp/fastcgi;
+	uwsgi_temp_path $work/nginx-tmp/uwsgi;
+	scgi_temp_path $work/nginx-tmp/scgi;
+	server {
+		listen 127.0.0.1:$null_port;
+		location / {
+			default_type application/ocsp-response;
+			return 200 "$body";
+		}
+	}
+}
+EOF
 say "latency: lancre serve --threads 1 and nginx (1 worker) on core 0, wrk on core 1"
 taskset -c 0 "$lancre" serve -d d --listen "127.0.0.1:$lat_port" --admin "127.0.0.1:$lat_admin" \
 	--threads 1 >lancre-lat.log 2>&1 &
@@ -525,6 +550,12 @@ pids+=("$nginx3_pid")
 wait_http "http://127.0.0.1:$lat_admin/healthz" 300 ||
 	{ cat lancre-lat.log >&2; die "lancre (latency) does not start"; }
 wait_http "http://127.0.0.1:$nginx3_port/$serial.der" 30 || die "nginx (latency) does not start"
+taskset -c 0 "$nginx" -e "$work/nginx.err" -p "$work/" -c "$work/nginx-null.conf" -g 'daemon off;' &
+null_pid=$!
+pids+=("$null_pid")
+wait_http "http://127.0.0.1:$null_port/$serial.der" 30 || die "nginx (floor) does not start"
+[ "$(curl -sf "http://127.0.0.1:$null_port/$serial.der" | wc -c)" = "${#body}" ] ||
+	die "nginx (floor) does not answer with its fixed body"
 # lat NAME PORT PATHS: one wrk run; appends "req/s p50_ms p99_ms errors" to NAME.runs.
 lat() {
 	taskset -c 1 wrk -t1 -c "$SERVE_CONNS" -d "${SERVE_LAT_SECS}s" --latency -s rand.lua \
@@ -544,12 +575,14 @@ lat() {
 }
 lat warm-lat-lancre "$lat_port" paths-lancre.txt
 lat warm-lat-nginx "$nginx3_port" paths-nginx.txt
+lat warm-lat-null "$null_port" paths-nginx.txt
 for r in $(seq 1 "$RUNS"); do
 	say "run $r/$RUNS: latency, $SERVE_LAT_SECS s each"
 	lat lat-lancre "$lat_port" paths-lancre.txt
 	lat lat-nginx "$nginx3_port" paths-nginx.txt
+	lat lat-null "$null_port" paths-nginx.txt
 done
-kill "$lat_pid" "$nginx3_pid"
+kill "$lat_pid" "$nginx3_pid" "$null_pid"
 
 # Every request lancre got was answered with a response, none with an OCSP error.
 lancre_ok=$(metric 'lancre_ocsp_answers_total{outcome="response"}')
@@ -602,6 +635,14 @@ awk -v lr="$(lat_med lat-lancre 1)" -v l50="$(lat_med lat-lancre 2)" \
 	    "lancre %.0f req/s, p50 %.2f ms, p99 %.2f ms (p99 of runs: %s); nginx %.0f req/s, " \
 	    "p50 %.2f ms, p99 %.2f ms; lancre/nginx req/s %.2f; goal p99 <= 1 ms: %s\n", c, lr,
 	    l50, l99, runs, nr, n50, n99, lr / nr, (l99 <= 1) ? "met" : "MISSED" }'
+awk -v fr="$(lat_med lat-null 1)" -v f50="$(lat_med lat-null 2)" -v f99="$(lat_med lat-null 3)" \
+    -v runs="$(cut -d' ' -f3 lat-null.runs | runs_list)" -v l99="$(lat_med lat-lancre 3)" \
+    -v lr="$(lat_med lat-lancre 1)" 'BEGIN {
+	printf "latency floor, same pinning and client (nginx, 1 worker, a fixed body from memory " \
+	    "for every path): %.0f req/s, p50 %.2f ms, p99 %.2f ms (p99 of runs: %s); lancre/floor " \
+	    "req/s %.2f, p99 %.2f x the floor%s\n", fr, f50, f99, runs, lr / fr, l99 / f99,
+	    (f99 > 1) ? "; the floor itself is over 1 ms: the p99 goal is out of reach of any " \
+	    "server on this machine" : "" }'
 echo "machine: $cores cores shared by the server and h2load (-t 1, $SERVE_CONNS connections," \
 	"HTTP/1.1 keep-alive); openssl ocsp signs each response and closes each connection"
 echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
