@@ -9,7 +9,6 @@
  */
 #include "server/server_int.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,16 +71,58 @@ add_header(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t l
 	    len);
 }
 
+/*
+ * The cache headers of every answer are written straight into the request's
+ * pool, without printf or gmtime_r: together they were 6% of the server's
+ * CPU per OCSP answer (perf), gmtime_r() taking glibc's time zone lock.
+ */
 static void
 add_http_date(h2o_req_t *req, const h2o_token_t *token, int64_t t)
 {
-	char buf[H2O_TIMESTR_RFC1123_LEN + 1];
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char *v = h2o_mem_alloc_pool(&req->pool, TIMEFMT_HTTP_LEN);
 
-	gmtime_r(&tt, &tm);
-	h2o_time2str_rfc1123(buf, &tm);
-	add_header(req, token, buf, H2O_TIMESTR_RFC1123_LEN);
+	timefmt_http(t, v);
+	h2o_add_header(&req->pool, &req->res.headers, token, NULL, v, TIMEFMT_HTTP_LEN);
+}
+
+#define ETAG_LEN 18 /* a quoted 64-bit hex value */
+
+static void
+format_etag(uint64_t etag, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '"';
+	for (int i = 0; i < 16; i++)
+		out[1 + i] = hex[(etag >> (60 - 4 * i)) & 0xf];
+	out[17] = '"';
+}
+
+/* "max-age=N" and the rest of Cache-Control; N below 0 is sent as 0. */
+static void
+add_cache_control(h2o_req_t *req, int64_t max_age, int must_revalidate)
+{
+	static const char head[] = "max-age=";
+	static const char ocsp[] = ", public, no-transform, must-revalidate";
+	static const char plain[] = ", public";
+	const char *tail = must_revalidate ? ocsp : plain;
+	size_t tail_len = must_revalidate ? sizeof(ocsp) - 1 : sizeof(plain) - 1;
+	char digits[20], *v, *p;
+	uint64_t n = max_age > 0 ? (uint64_t)max_age : 0;
+	size_t nd = 0;
+
+	do
+		digits[nd++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	p = v = h2o_mem_alloc_pool(&req->pool, sizeof(head) - 1 + nd + tail_len);
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	while (nd > 0)
+		*p++ = digits[--nd];
+	memcpy(p, tail, tail_len);
+	p += tail_len;
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, v,
+	    (size_t)(p - v));
 }
 
 static int
@@ -92,7 +133,8 @@ is_method(const h2o_req_t *req, const char *m)
 
 /* 1 when the client's copy is current: If-None-Match first, then If-Modified-Since. */
 static int
-not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag)
+not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag,
+    size_t etag_len)
 {
 	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
 	struct tm tm;
@@ -100,7 +142,7 @@ not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag
 	if (i >= 0) {
 		h2o_iovec_t v = req->headers.entries[i].value;
 		return h2o_memis(v.base, v.len, H2O_STRLIT("*")) ||
-		       h2o_strstr(v.base, v.len, etag, strlen(etag)) != SIZE_MAX;
+		       h2o_strstr(v.base, v.len, etag, etag_len) != SIZE_MAX;
 	}
 	i = h2o_find_header(&req->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
 	if (i >= 0 && ci->last_modified != 0) {
@@ -117,23 +159,17 @@ static void
 send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctype,
     const void *body, size_t len, const struct cache_info *ci)
 {
-	char buf[128], etag[24];
-	int n;
+	char *etag = h2o_mem_alloc_pool(&req->pool, ETAG_LEN);
 
-	snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"", ci->etag);
-	if (ci->must_revalidate)
-		n = snprintf(buf, sizeof(buf), "max-age=%lld, public, no-transform, must-revalidate",
-		    (long long)ci->max_age);
-	else
-		n = snprintf(buf, sizeof(buf), "max-age=%lld, public", (long long)ci->max_age);
-	add_header(req, H2O_TOKEN_CACHE_CONTROL, buf, (size_t)n);
+	format_etag(ci->etag, etag);
+	add_cache_control(req, ci->max_age, ci->must_revalidate);
 	if (ci->etag != 0)
-		add_header(req, H2O_TOKEN_ETAG, etag, strlen(etag));
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag, ETAG_LEN);
 	if (ci->last_modified != 0)
 		add_http_date(req, H2O_TOKEN_LAST_MODIFIED, ci->last_modified);
 	if (ci->expires != 0)
 		add_http_date(req, H2O_TOKEN_EXPIRES, ci->expires);
-	if (not_modified(req, ci, etag)) {
+	if (not_modified(req, ci, etag, ETAG_LEN)) {
 		req->res.status = 304;
 		req->res.reason = "Not Modified";
 		count(sv, k, 304);
@@ -145,7 +181,8 @@ send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctyp
 	}
 	req->res.status = 200;
 	req->res.reason = "OK";
-	add_header(req, H2O_TOKEN_CONTENT_TYPE, ctype, strlen(ctype));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+	    strlen(ctype)); /* a literal */
 	count(sv, k, 200);
 	send_bytes(req, body, len);
 }
@@ -198,8 +235,6 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	int64_t now = (int64_t)time(NULL);
 	struct ocsp_answer a;
 	struct cache_info ci = {0};
-	char cc[64];
-	int n;
 
 	if (is_method(req, "POST")) {
 		ocsp_answer_der(&snap->view, (const uint8_t *)req->entity.base, req->entity.len, now,
@@ -215,9 +250,8 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	atomic_fetch_add_explicit(&sv->ocsp_outcomes[a.outcome], 1, memory_order_relaxed);
 	if (a.outcome != OCSP_OUT_RESPONSE) {
 		/* RFC 6960 error responses are successful HTTP exchanges, but never cached. */
-		n = snprintf(cc, sizeof(cc), "max-age=%d, public, no-transform",
-		    SERVER_OCSP_ERROR_MAX_AGE);
-		add_header(req, H2O_TOKEN_CACHE_CONTROL, cc, (size_t)n);
+		add_header(req, H2O_TOKEN_CACHE_CONTROL,
+		    H2O_STRLIT("max-age=" SERVER_OCSP_ERROR_MAX_AGE_STR ", public, no-transform"));
 		add_header(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/ocsp-response"));
 		req->res.status = 200;
 		req->res.reason = "OK";

@@ -26,7 +26,7 @@
 #define SERVER_RELOAD_MS 250
 #define SERVER_LOOP_WAKE_MS 100
 #define SERVER_THREADS_MAX 64
-#define SERVER_OCSP_ERROR_MAX_AGE 0  /* malformed/unauthorized answers are not cached */
+#define SERVER_OCSP_ERROR_MAX_AGE_STR "0" /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
 
 struct server_opts {

@@ -66,6 +66,48 @@ timefmt_format(int64_t t, char *buf, size_t len)
 	    c.sec);
 }
 
+static char *
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/*
+ * By hand rather than gmtime_r() + strftime(): the server writes two of these
+ * per OCSP answer, and gmtime_r() takes glibc's time zone lock every call,
+ * which the server's threads then contend for.
+ */
+void
+timefmt_http(int64_t t, char *buf)
+{
+	static const char wdays[] = "ThuFriSatSunMonTueWed"; /* 1970-01-01 was a Thursday */
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct timefmt_civil c;
+	int64_t days = t / 86400 - (t % 86400 < 0);
+	int wday = (int)(days % 7 + (days % 7 < 0 ? 7 : 0));
+	char *p = buf;
+
+	timefmt_to_civil(t, &c);
+	memcpy(p, wdays + 3 * wday, 3);
+	p[3] = ',';
+	p[4] = ' ';
+	p = put2(p + 5, c.day);
+	*p++ = ' ';
+	memcpy(p, months + 3 * (c.mon - 1), 3);
+	p[3] = ' ';
+	p = put2(p + 4, c.year / 100);
+	p = put2(p, c.year % 100);
+	*p++ = ' ';
+	p = put2(p, c.hour);
+	*p++ = ':';
+	p = put2(p, c.min);
+	*p++ = ':';
+	p = put2(p, c.sec);
+	memcpy(p, " GMT", 4);
+}
+
 /* Read exactly n decimal digits from *p. */
 static int
 digits(const char **p, int n, int *out)

@@ -18,6 +18,14 @@
 /* Write t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least TIMEFMT_LEN bytes). */
 void timefmt_format(int64_t t, char *buf, size_t len);
 
+#define TIMEFMT_HTTP_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/*
+ * Write t as an HTTP date (RFC 9110 IMF-fixdate) into buf: exactly
+ * TIMEFMT_HTTP_LEN bytes, no terminator.  For years 0000-9999.
+ */
+void timefmt_http(int64_t t, char *buf);
+
 /*
  * Parse an RFC 3339 date-time: "2026-11-28T10:00:00Z", with optional fractional
  * seconds (dropped) and an offset ("+01:00", "-05:30", "Z" or "z").  A lone

@@ -67,6 +67,17 @@ left=$(($(date -u -d "$next" +%s) - served))
 if [ "$maxage" -le "$left" ] && [ "$maxage" -gt 0 ]; then ok "max-age ($maxage) never passes nextUpdate ($left s away)"; else not_ok "max-age $maxage vs $left"; fi
 etag=$(sed -n 's/^etag: //p' "$T/h" | tr -d '\r')
 lm=$(sed -n 's/^last-modified: //p' "$T/h" | tr -d '\r')
+ex=$(sed -n 's/^expires: //p' "$T/h" | tr -d '\r')
+expect 0 "Last-Modified and Expires are thisUpdate and nextUpdate as HTTP dates (Python)" \
+	python3 -c '
+import sys, email.utils
+from cryptography.x509 import ocsp
+r = ocsp.load_der_ocsp_response(open(sys.argv[1], "rb").read())
+for name, h, t in (("Last-Modified", sys.argv[2], r.this_update), ("Expires", sys.argv[3], r.next_update)):
+    want = email.utils.format_datetime(t.replace(tzinfo=__import__("datetime").timezone.utc), usegmt=True)
+    if h != want:
+        sys.exit("%s: %r, expected %r" % (name, h, want))
+' "$T/get.der" "$lm" "$ex"
 run curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$B/ocsp/$enc"
 same "If-None-Match gives 304" "$(cat "$OUT")" 304
 run curl -s -o /dev/null -w '%{http_code}' -H "If-Modified-Since: $lm" "$B/ocsp/$enc"

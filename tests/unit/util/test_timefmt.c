@@ -2,6 +2,9 @@
 #include "testutil.h"
 #include "util/timefmt.h"
 
+#include <string.h>
+#include <time.h>
+
 static void
 test_format_epoch_and_leap_day(void **state)
 {
@@ -70,6 +73,44 @@ test_round_trip(void **state)
 	}
 }
 
+/* The C library's gmtime_r() + strftime() in the C locale, for comparison. */
+static void
+libc_http(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&tt, &tm));
+	assert_int_equal(strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm), TIMEFMT_HTTP_LEN);
+}
+
+static void
+test_http_date(void **state)
+{
+	char ours[TIMEFMT_HTTP_LEN + 1] = {0}, theirs[TIMEFMT_HTTP_LEN + 1];
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	timefmt_http(784111777, ours); /* RFC 9110's example */
+	assert_string_equal(ours, "Sun, 06 Nov 1994 08:49:37 GMT");
+	timefmt_http(-1, ours);
+	assert_string_equal(ours, "Wed, 31 Dec 1969 23:59:59 GMT");
+	/* Every day for 200 years from 1900, and 100,000 random seconds in 1000-9999
+	 * (strftime's %Y does not pad years before 1000 to four digits). */
+	for (int64_t t = -2208988800LL; t < 4102444800LL; t += 86400 + 3607) {
+		timefmt_http(t, ours);
+		libc_http(t, theirs, sizeof(theirs));
+		assert_string_equal(ours, theirs);
+	}
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int64_t t = (int64_t)(x % 284012524800ULL) - 30610224000LL; /* 1000 to 9999 */
+		timefmt_http(t, ours);
+		libc_http(t, theirs, sizeof(theirs));
+		assert_string_equal(ours, theirs);
+	}
+}
+
 int
 main(void)
 {
@@ -78,6 +119,7 @@ main(void)
 	    cmocka_unit_test(test_parse_forms),
 	    cmocka_unit_test(test_parse_rejects),
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_http_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
