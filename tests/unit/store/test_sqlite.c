@@ -224,6 +224,8 @@ test_reopen_keeps_data_and_schema(void **state)
  * return it again.  Expired certificates and future due times are left out;
  * the SHA-256 row does not make a certificate come twice.
  */
+static void store_purge_and_reschedule(int64_t iss);
+
 static void
 test_ocsp_due_pages(void **state)
 {
@@ -262,14 +264,40 @@ test_ocsp_due_pages(void **state)
 	assert_int_equal(seen[2], ids[5]); /* 20 */
 	assert_int_equal(seen[3], ids[2]); /* 30 */
 	assert_int_equal(seen[4], ids[0]); /* 50 */
+	store_purge_and_reschedule(iss);
 }
 
+/* Responses held (*(int *)arg)++, and those due at once (due_at 0) in arg[1]. */
 static int
 count_response(void *arg, const struct ocsp_record *r)
 {
-	(void)r;
 	(*(int *)arg)++;
+	((int *)arg)[1] += r->due_at == 0;
 	return 0;
+}
+
+/*
+ * After test_ocsp_due_pages: purging at 100 drops both responses of the
+ * expired certificate and no other; a new OCSP responder for the issuer
+ * makes every remaining response, of both hashes, due at once.
+ */
+static void
+store_purge_and_reschedule(int64_t iss)
+{
+	int64_t deleted;
+	int counts[2] = {0, 0};
+	struct err e;
+
+	assert_int_equal(store_ocsp_purge(s, 100, &deleted, &e), 0);
+	assert_int_equal(deleted, 2);
+	assert_int_equal(store_ocsp_each(s, 0, count_response, counts, &e), 0);
+	assert_int_equal(counts[0], 12);
+	assert_int_equal(counts[1], 0);
+	assert_int_equal(store_issuer_set_ocsp_signer(s, iss, NULL, 0, "", &e), 0);
+	counts[0] = counts[1] = 0;
+	assert_int_equal(store_ocsp_each(s, 0, count_response, counts, &e), 0);
+	assert_int_equal(counts[0], 12);
+	assert_int_equal(counts[1], 12);
 }
 
 static void
@@ -346,9 +374,9 @@ test_migration_2_keeps_responses(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0].id, r.id);
 	/* ... by seq (the server's reload: both, then only the rewritten one) ... */
-	int seen = 0;
-	assert_int_equal(store_ocsp_each(s, 0, count_response, &seen, &e), 0);
-	assert_int_equal(seen, 2);
+	int seen[2] = {0, 0};
+	assert_int_equal(store_ocsp_each(s, 0, count_response, seen, &e), 0);
+	assert_int_equal(seen[0], 2);
 	/* ... and a rewrite replaces, not adds. */
 	o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = OCSP_HASH_SHA1,
 	    .der = der, .der_len = sizeof(der), .this_update = 3, .next_update = 4, .due_at = 60};
@@ -363,9 +391,9 @@ test_migration_2_keeps_responses(void **state)
 	assert_int_equal(sqlite3_column_int(st, 3), 60);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	seen = 0;
-	assert_int_equal(store_ocsp_each(s, 12, count_response, &seen, &e), 0);
-	assert_int_equal(seen, 1);
+	seen[0] = 0;
+	assert_int_equal(store_ocsp_each(s, 12, count_response, seen, &e), 0);
+	assert_int_equal(seen[0], 1);
 }
 
 int
