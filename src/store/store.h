@@ -134,7 +134,7 @@ struct store_ops {
 	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
 	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
 	    struct err *e);
-	int (*ocsp_put)(struct store *s, struct ocsp_record *r, struct err *e);
+	int (*ocsp_put)(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
 	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
 	    struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
@@ -231,8 +231,12 @@ int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
     struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
     struct err *e);
 
-/* Insert or replace the response for (r->cert_id, r->hash); sets r->seq. */
-int store_ocsp_put(struct store *s, struct ocsp_record *r, struct err *e);
+/*
+ * Insert or replace the responses r[0..n-1], each for its (cert_id, hash), in
+ * one transaction (the caller's, if open); sets their seq.  Many at a time is
+ * much cheaper per response than one at a time.
+ */
+int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
 
 /* Delete the responses of certificates that expired before expired_before. */
 int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);

@@ -250,7 +250,7 @@ test_ocsp_due_pages(void **state)
 			o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = h,
 			    .der = der, .der_len = sizeof(der), .this_update = 1, .next_update = 2,
 			    .due_at = due[i]};
-			assert_int_equal(store_ocsp_put(s, &o, &e), 0);
+			assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
 		}
 	}
 	do { /* now = 100: all but the one due at 999 and the expired one */
@@ -307,6 +307,73 @@ exec_sql(sqlite3 *db, const char *sql)
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
+}
+
+struct many_seen {
+	int n;
+	uint8_t first[200]; /* der[0] of each response, by (cert_id - base) * 2 + hash - 1 */
+	int64_t base;
+};
+
+static int
+note_many(void *arg, const struct ocsp_record *r)
+{
+	struct many_seen *m = arg;
+	int64_t k = (r->cert_id - m->base) * 2 + (int64_t)r->hash - 1;
+
+	assert_true(k >= 0 && k < 200);
+	assert_int_equal(r->der_len, 3);
+	m->first[k] = r->der[0];
+	m->n++;
+	return 0;
+}
+
+/*
+ * Many responses in one call (two statements of 64 rows and four of one):
+ * every one stored with its own bytes; writing them again replaces them.
+ */
+static void
+test_ocsp_put_many(void **state)
+{
+	enum { CERTS = 66, N = 2 * CERTS };
+	struct ocsp_record o[N];
+	uint8_t der[N][3], sn[2];
+	struct cert_record r;
+	enum store_insert_result res;
+	struct many_seen seen;
+	struct err e;
+	int64_t iss = add_issuer("many1"), base = 0;
+
+	(void)state;
+	for (int i = 0; i < CERTS; i++) {
+		sn[0] = 0x70;
+		sn[1] = (uint8_t)i;
+		r = record(iss, sn, 2, (uint8_t)(100 + i));
+		r.not_after = 200;
+		assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+		base = i == 0 ? r.id : base;
+		for (int h = 0; h < 2; h++) {
+			int k = 2 * i + h;
+			der[k][0] = (uint8_t)k;
+			der[k][1] = der[k][2] = 0;
+			o[k] = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss,
+			    .hash = h == 0 ? OCSP_HASH_SHA1 : OCSP_HASH_SHA256, .der = der[k],
+			    .der_len = 3, .this_update = 1, .next_update = 2, .due_at = 150};
+		}
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int k = 0; k < N; k++)
+			der[k][0] = (uint8_t)(k + 100 * round);
+		assert_int_equal(store_ocsp_put(s, o, N, &e), 0);
+		assert_true(o[0].seq > 0);
+		assert_int_equal(o[N - 1].seq, o[0].seq);
+		memset(&seen, 0, sizeof(seen));
+		seen.base = base;
+		assert_int_equal(store_ocsp_each(s, o[0].seq - 1, note_many, &seen, &e), 0);
+		assert_int_equal(seen.n, N);
+		for (int k = 0; k < N; k++)
+			assert_int_equal(seen.first[k], (uint8_t)(k + 100 * round));
+	}
 }
 
 /*
@@ -380,7 +447,7 @@ test_migration_2_keeps_responses(void **state)
 	/* ... and a rewrite replaces, not adds. */
 	o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = OCSP_HASH_SHA1,
 	    .der = der, .der_len = sizeof(der), .this_update = 3, .next_update = 4, .due_at = 60};
-	assert_int_equal(store_ocsp_put(s, &o, &e), 0);
+	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(hash_alg), min(due_at),"
 					    " max(due_at) FROM ocsp_responses", -1, &st, NULL), SQLITE_OK);
@@ -407,6 +474,7 @@ main(void)
 	    cmocka_unit_test(test_revoke_and_rollback),
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
 	    cmocka_unit_test(test_ocsp_due_pages),
+	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_2_keeps_responses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
