@@ -210,6 +210,9 @@ for t in $OCSP_TYPES; do
 	med=$(median <"sign-$t.runs")
 	ossl_sign=$(median <"speed-$t.runs")
 	say "$t: openssl speed sign/s, one measure before each run: $(runs_list <"speed-$t.runs")"
+	# Each run against the openssl speed measured just before it: the machine drifts.
+	pairs=$(paste -d' ' "sign-$t.runs" "speed-$t.runs" |
+	    awk -v n="$n" '{ printf "%.2f\n", ($1 > 0 && $2 > 0) ? n / $1 / $2 : 0 }')
 	line=$(awk -v t="$t" -v n="$n" -v m="$med" -v r="$RUNS" -v runs="$(runs_list <"sign-$t.runs")" \
 	    -v s="$ossl_sign" -v c="$cores" -v b="$bytes" -v cpu="$(cpu_means "sign-$t.runs.cpu")" \
 	    'BEGIN {
@@ -220,6 +223,8 @@ for t in $OCSP_TYPES; do
 		    "%.0f bytes/response; lancre used %d%% of the cores, others %d%%\n",
 		    t, n, m, r, runs, rate, s, c, rate / s, (n / u[3]) / (s / c), b / n, u[1], u[2] }')
 	echo "$line"
+	echo "pairs $t: each run against the openssl speed just before it: ratios" \
+	    "$(runs_list <<<"$pairs"), median $(median <<<"$pairs")"
 	# "sign: ...: <rate>/s; CPU <median CPU seconds> s (...)"
 	read -r e_rate e_cpu <<<"$(sed -n 's/^sign: .*: \([0-9]*\)\/s; CPU \([0-9.]*\) s .*/\1 \2/p' \
 	    "engine-$t.out")"
