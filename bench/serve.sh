@@ -521,15 +521,9 @@ sed -e "s/^worker_processes 2;/worker_processes 1;/" \
 # from memory (no file, no lookup).  What the client and the kernel's loopback
 # TCP cost alone on this machine: no server can show a lower p99 here.
 body=$(head -c "$(stat -c %s "files/$serial.der")" /dev/zero | tr '\0' x)
-sed -n '1,/^http {/p' nginx3.conf | sed "s|$work/nginx3.pid|$work/nginx-null.pid|" >nginx-null.conf
+# nginx3.conf's settings, its server blocks replaced by one.
+sed -e '/^\tserver {/,$d' -e "s|$work/nginx3.pid|$work/nginx-null.pid|" nginx3.conf >nginx-null.conf
 cat >>nginx-null.conf <<EOF
-	access_log off;
-	keepalive_requests 100000000;
-	client_body_temp_path $work/nginx-tmp/body;
-	proxy_temp_path $work/nginx-tmp/proxy;
-	fastcgi_temp_path $work/nginx-tmp/fastcgi;
-	uwsgi_temp_path $work/nginx-tmp/uwsgi;
-	scgi_temp_path $work/nginx-tmp/scgi;
 	server {
 		listen 127.0.0.1:$null_port;
 		location / {
