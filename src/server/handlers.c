@@ -64,11 +64,11 @@ count(struct server *sv, enum route_kind k, int status)
 	atomic_fetch_add_explicit(&sv->requests[k][metric_of(status)], 1, memory_order_relaxed);
 }
 
+/* A header whose value lives as long as the request: a string literal, or pool memory. */
 static void
 add_header(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
 {
-	h2o_add_header(&req->pool, &req->res.headers, token, NULL, h2o_strdup(&req->pool, value, len).base,
-	    len);
+	h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, len);
 }
 
 /*
@@ -82,7 +82,7 @@ add_http_date(h2o_req_t *req, const h2o_token_t *token, int64_t t)
 	char *v = h2o_mem_alloc_pool(&req->pool, TIMEFMT_HTTP_LEN);
 
 	timefmt_http(t, v);
-	h2o_add_header(&req->pool, &req->res.headers, token, NULL, v, TIMEFMT_HTTP_LEN);
+	add_header(req, token, v, TIMEFMT_HTTP_LEN);
 }
 
 #define ETAG_LEN 18 /* a quoted 64-bit hex value */
@@ -121,8 +121,7 @@ add_cache_control(h2o_req_t *req, int64_t max_age, int must_revalidate)
 		*p++ = digits[--nd];
 	memcpy(p, tail, tail_len);
 	p += tail_len;
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, v,
-	    (size_t)(p - v));
+	add_header(req, H2O_TOKEN_CACHE_CONTROL, v, (size_t)(p - v));
 }
 
 static int
@@ -154,7 +153,7 @@ not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag
 	return 0;
 }
 
-/* Send a 200 (or 304) with body and the cache headers of ci. */
+/* Send a 200 (or 304) with body and the cache headers of ci; ctype is a string literal. */
 static void
 send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctype,
     const void *body, size_t len, const struct cache_info *ci)
@@ -164,7 +163,7 @@ send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctyp
 	format_etag(ci->etag, etag);
 	add_cache_control(req, ci->max_age, ci->must_revalidate);
 	if (ci->etag != 0)
-		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag, ETAG_LEN);
+		add_header(req, H2O_TOKEN_ETAG, etag, ETAG_LEN);
 	if (ci->last_modified != 0)
 		add_http_date(req, H2O_TOKEN_LAST_MODIFIED, ci->last_modified);
 	if (ci->expires != 0)
@@ -181,8 +180,7 @@ send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctyp
 	}
 	req->res.status = 200;
 	req->res.reason = "OK";
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-	    strlen(ctype)); /* a literal */
+	add_header(req, H2O_TOKEN_CONTENT_TYPE, ctype, strlen(ctype));
 	count(sv, k, 200);
 	send_bytes(req, body, len);
 }
