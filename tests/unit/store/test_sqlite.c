@@ -377,13 +377,14 @@ test_ocsp_put_many(void **state)
 }
 
 /*
- * Schema 1 -> 2: ocsp_responses was a WITHOUT ROWID table keyed by
- * (cert_id, hash_alg).  A store at version 1 with responses (put back into
- * that shape by hand, as a version-1 lancre left it) opens as version 2 with
- * every response kept and readable, by certificate, by due time and by seq.
+ * Schema 1 -> 3: ocsp_responses was a WITHOUT ROWID table keyed by
+ * (cert_id, hash_alg); 2 made it a rowid table, 3 keeps only SHA-1 rows in
+ * the due index.  A store at version 1 with responses (put back into that
+ * shape by hand, as a version-1 lancre left it) opens as version 3 with every
+ * response kept and readable, by certificate, by due time and by seq.
  */
 static void
-test_migration_2_keeps_responses(void **state)
+test_migration_keeps_responses(void **state)
 {
 	static const uint8_t sn[] = {0x51};
 	uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x07};
@@ -433,7 +434,14 @@ test_migration_2_keeps_responses(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	/* Schema 3: only SHA-1 rows in the due index. */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE"
+					    " name = 'ocsp_responses_due' AND sql LIKE '%WHERE hash_alg = 1'",
+			     -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* By due time (the signer's cursor) ... */
@@ -475,7 +483,7 @@ main(void)
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
 	    cmocka_unit_test(test_ocsp_due_pages),
 	    cmocka_unit_test(test_ocsp_put_many),
-	    cmocka_unit_test(test_migration_2_keeps_responses),
+	    cmocka_unit_test(test_migration_keeps_responses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
