@@ -31,7 +31,11 @@
 #    rate (median of RUNS), its ratio to the same openssl bound, and per
 #    CPU-second (responses per second of its CPU time / openssl's signatures
 #    per second of one core).  What separates it from the sign line is what
-#    the store (SQLite) and the signer around the engine cost.
+#    the store (SQLite) and the signer around the engine cost.  That cost
+#    alone: `lancre-ocspbench put` RUNS times, each on a fresh copy of the
+#    imported directory, reads the certificates and writes responses of the
+#    same size as the signer does, signing nothing; its "store <type>" line
+#    gives the CPU per response (reads, writes) beside the engine's.
 # 2. One million P-256 certificates (OCSP_BIG_N, else N, else 1000000):
 #    `lancre sign --once` with the default configuration (SHA-1 and SHA-256
 #    CertIDs: 2 responses per certificate), then with sha256 = no; the
@@ -206,7 +210,20 @@ for t in $OCSP_TYPES; do
 	"$ocspbench" sign -d "last-$t" --count "$n" --runs "$RUNS" >"engine-$t.out" ||
 		die "$t: lancre-ocspbench sign failed"
 	bytes=$(sqlite3 "last-$t/lancre.db" 'select sum(length(der)) from ocsp_responses')
-	rm -rf "last-$t" "tmpl-$t"
+	say "$t: lancre-ocspbench put: the store alone, $RUNS runs on fresh copies"
+	: >"put-$t.runs"
+	for r in $(seq 1 "$RUNS"); do
+		rm -rf put-run
+		cp -a "tmpl-$t" put-run
+		"$ocspbench" put -d put-run --bytes "$((bytes / n))" >put.out ||
+			die "$t: lancre-ocspbench put failed"
+		say "  $(cat put.out)"
+		# "put: ...; CPU per response: read R us, write W us, together T us"
+		sed -n 's/.*read \([0-9.]*\) us, write \([0-9.]*\) us, together \([0-9.]*\) us$/\1 \2 \3/p' \
+		    put.out >>"put-$t.runs"
+	done
+	[ "$(wc -l <"put-$t.runs")" = "$RUNS" ] || die "$t: cannot read lancre-ocspbench put output"
+	rm -rf put-run "last-$t" "tmpl-$t"
 	med=$(median <"sign-$t.runs")
 	ossl_sign=$(median <"speed-$t.runs")
 	say "$t: openssl speed sign/s, one measure before each run: $(runs_list <"speed-$t.runs")"
@@ -233,6 +250,13 @@ for t in $OCSP_TYPES; do
 		printf "engine %s: %.0f/s signing only (no store), ratio %.2f of openssl speed, " \
 		    "per CPU-second %.2f\n", t, r, r / s, (cpu > 0) ? (n / cpu) / (s / c) : 0 }'
 	[ "$t" = p256 ] && p256_ratio=$(printf '%s\n' "$line" | sed -n 's/.*ratio \([0-9.]*\),.*/\1/p')
+	awk -v t="$t" -v n="$n" -v cpu="$e_cpu" -v rd="$(cut -d' ' -f1 "put-$t.runs" | median)" \
+	    -v wr="$(cut -d' ' -f2 "put-$t.runs" | median)" \
+	    -v both="$(cut -d' ' -f3 "put-$t.runs" | median)" 'BEGIN {
+		sig = cpu * 1e6 / n
+		printf "store %s: %.2f us of CPU per response (read %.2f, write %.2f; medians), " \
+		    "beside %.1f us to sign one (the engine): %.0f%% on top\n", t, both, rd, wr, sig,
+		    100 * both / sig }'
 done
 if [ -n "$p256_ratio" ]; then
 	awk -v r="$p256_ratio" -v g="$GOAL_RATIO" 'BEGIN {

@@ -9,6 +9,7 @@
  *       [--seed S] [--responses DIR] [--post FILE] [--index FILE]
  *   lancre-ocspbench sign -d DIR [--count N] [--threads T] [--hash sha1|sha256]
  *       [--runs R]
+ *   lancre-ocspbench put -d DIR [--bytes B]
  *
  * Design.  Both modes load DIR's pre-signed responses into one index with
  * ocsp_index_load(), exactly as `lancre serve` does, and time that load.  A
@@ -54,6 +55,15 @@
  * say "good" for its CertID.  Each of R runs is timed in wall time and in
  * the process's CPU time (user + system), and the medians are printed: the
  * CPU time tells what a response costs whatever else the machine did.
+ *
+ * put is the other half: what the store costs per response, without
+ * signing.  On DIR as `lancre sign --once` finds it (run it on a fresh copy
+ * of an imported directory: it writes), one thread does what the signer's
+ * main thread does: pages of SIGNER_BATCH changed certificates
+ * (store_certs_changed), each page's responses (B bytes of filler each, one
+ * or two per certificate as DIR's [ocsp] sha256 says) written in one
+ * transaction, SIGNER_PUT_ROWS per store_ocsp_put().  The CPU time of the
+ * reads and of the writes is printed per response.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +93,7 @@
 #include "pki/serial.h"
 #include "pki/sigctx.h"
 #include "signer/key.h"
+#include "signer/signer.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 
@@ -96,6 +107,7 @@
 #define OB_COUNT_MAX 1000000000ULL
 #define OB_THREADS_MAX 1024
 #define OB_SERIAL_LEN 16
+#define OB_BYTES_MAX 65536ULL
 #define OB_REQ_DER_MAX 256 /* one CertID, no extensions: 75-180 bytes */
 #define OB_GET_MAX (3 * ((OB_REQ_DER_MAX + 2) / 3 * 4) + 1) /* base64, each char %XX */
 
@@ -106,7 +118,8 @@ static const char ob_usage_text[] =
     "           [--hash sha1|sha256] [--seed S] [--responses DIR] [--post FILE]\n"
     "           [--index FILE]\n"
     "       lancre-ocspbench sign -d DIR [--count N] [--threads T] [--hash sha1|sha256]\n"
-    "           [--runs R]\n\n"
+    "           [--runs R]\n"
+    "       lancre-ocspbench put -d DIR [--bytes B]\n\n"
     "bench: load DIR's OCSP responses as the server does, build K requests for\n"
     "random stored serials, and time L lookups R times (median): the index alone,\n"
     "DER request parse + lookup, and GET path decoding + parse + lookup.\n"
@@ -115,10 +128,14 @@ static const char ob_usage_text[] =
     "request's DER, and an openssl ca index.txt of the serials.\n"
     "sign: sign N responses (status good) with the first issuer of DIR that has a\n"
     "key, on T threads, R times (median), storing nothing: the signing engine alone.\n"
+    "put: write a response of B bytes (default 280) for every certificate of DIR\n"
+    "that lancre sign would sign, as the signer writes them, signing nothing: the\n"
+    "store alone.  It writes to DIR: give it a copy.\n"
     "  --requests K  distinct requests (default 100000, at most the responses stored)\n"
     "  --lookups L   lookups per timed run (default 2000000)\n"
     "  --count N     sign: responses per timed run (default 100000)\n"
     "  --threads T   sign: signing threads (default: the CPUs this process may use)\n"
+    "  --bytes B     put: bytes per response (default 280, a P-256 response's size)\n"
     "  --runs R      timed runs, median reported (default 3)\n"
     "  --hash H      CertID hash of the requests or responses (default sha1, what\n"
     "                clients send)\n"
@@ -145,12 +162,14 @@ struct ob_buf {
 };
 
 struct ob_opts {
-	int mode; /* 'b' bench, 'r' requests, 's' sign */
+	int mode; /* 'b' bench, 'r' requests, 's' sign, 'p' put */
 	const char *dir, *out, *responses, *post, *index;
 	unsigned long long requests, lookups, runs, seed;
 	unsigned long long count, threads; /* sign; threads 0: one per CPU */
+	unsigned long long bytes;          /* put */
 	enum ocsp_hash hash;
-	int sample_opt, sign_opt; /* an option for bench/requests only, for sign only, given */
+	/* An option given that only bench/requests, sign, put, or bench/sign take. */
+	int sample_opt, sign_opt, put_opt, runs_opt, hash_opt;
 };
 
 /* The sampling pass over the store. */
@@ -887,6 +906,96 @@ out:
 	return rc;
 }
 
+/* Pages of changed certificates, and dummy responses for them, as the signer writes them. */
+static int
+ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, double *read_cpu,
+    double *write_cpu, struct err *e)
+{
+	static struct cert_record work[SIGNER_BATCH];
+	struct ocsp_record r[SIGNER_PUT_ROWS];
+	uint8_t *der = malloc(bytes);
+	int64_t seq = 0, id = 0, now = (int64_t)time(NULL);
+	size_t n = 0;
+	double c;
+	int rc = -1;
+
+	if (der == NULL)
+		return err_set(e, "out of memory");
+	memset(der, 0x5a, bytes);
+	do {
+		c = ob_cpu_secs();
+		if (store_certs_changed(st, seq, id, now, work, SIGNER_BATCH, &n, e) != 0)
+			goto out;
+		*read_cpu += ob_cpu_secs() - c;
+		if (n == 0)
+			break;
+		seq = work[n - 1].change_seq;
+		id = work[n - 1].id;
+		c = ob_cpu_secs();
+		if (store_begin(st, e) != 0)
+			goto out;
+		for (size_t i = 0, k = 0; i < n; i++) {
+			for (int v = 0; v < variants; v++) {
+				r[k++] = (struct ocsp_record){.cert_id = work[i].id,
+				    .issuer_id = work[i].issuer_id,
+				    .hash = v == 0 ? OCSP_HASH_SHA1 : OCSP_HASH_SHA256, .der = der,
+				    .der_len = bytes, .this_update = now, .next_update = now + 86400,
+				    .due_at = now + 43200, .cert_seq = work[i].change_seq};
+			}
+			if (k + 2 > SIGNER_PUT_ROWS || i + 1 == n) {
+				if (store_ocsp_put(st, r, k, e) != 0) {
+					store_rollback(st, NULL);
+					goto out;
+				}
+				*responses += k;
+				k = 0;
+			}
+		}
+		if (store_commit(st, e) != 0)
+			goto out;
+		*write_cpu += ob_cpu_secs() - c;
+	} while (n == SIGNER_BATCH);
+	rc = 0;
+out:
+	free(der);
+	return rc;
+}
+
+static int
+ob_put_main(const struct ob_opts *o)
+{
+	struct cli_dir d;
+	struct err e;
+	uint64_t responses = 0;
+	double read_cpu = 0, write_cpu = 0, t0, wall;
+	int variants;
+
+	if (cli_dir_open(&d, o->dir, &e) != 0) {
+		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);
+		return EXIT_FAIL;
+	}
+	variants = d.conf.ocsp_sha256 ? 2 : 1;
+	t0 = ob_now();
+	if (store_bulk(d.store, 1, &e) != 0 ||
+	    ob_put_pass(d.store, variants, (size_t)o->bytes, &responses, &read_cpu, &write_cpu,
+		&e) != 0) {
+		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);
+		cli_dir_close(&d);
+		return EXIT_FAIL;
+	}
+	wall = ob_now() - t0;
+	cli_dir_close(&d);
+	if (responses == 0) {
+		fprintf(stderr, "lancre-ocspbench: %s has no certificate to sign\n", o->dir);
+		return EXIT_FAIL;
+	}
+	printf("put: %" PRIu64 " responses of %llu bytes (%d per certificate) in %.2f s; CPU per "
+	       "response: read %.2f us, write %.2f us, together %.2f us\n",
+	    responses, o->bytes, variants, wall, read_cpu * 1e6 / (double)responses,
+	    write_cpu * 1e6 / (double)responses, (read_cpu + write_cpu) * 1e6 / (double)responses);
+	return EXIT_OK;
+}
+
 /* -1: parsed, go on; otherwise the exit status. */
 static int
 ob_parse_opts(int argc, char **argv, struct ob_opts *o)
@@ -904,6 +1013,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	    {"responses", required_argument, NULL, 'R'},
 	    {"post", required_argument, NULL, 'p'},
 	    {"index", required_argument, NULL, 'i'},
+	    {"bytes", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -917,13 +1027,15 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	o->seed = 1;
 	o->count = 100000;
 	o->hash = OCSP_HASH_SHA1;
+	o->bytes = 280;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(ob_usage_text, stdout);
 		return EXIT_OK;
 	}
 	if (argc < 2 || (strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "requests") != 0 &&
-	    strcmp(argv[1], "sign") != 0))
-		return tool_usage("lancre-ocspbench", ob_usage_text, "the first argument is bench, requests or sign");
+	    strcmp(argv[1], "sign") != 0 && strcmp(argv[1], "put") != 0))
+		return tool_usage("lancre-ocspbench", ob_usage_text,
+		    "the first argument is bench, requests, sign or put");
 	o->mode = argv[1][0];
 	argc--;
 	argv++;
@@ -958,6 +1070,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 		case 'r':
 			if (num_parse(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--runs must be between 1 and %d", OB_RUNS_MAX);
+			o->runs_opt = 1;
 			break;
 		case 'H':
 			if (strcmp(optarg, "sha1") == 0)
@@ -966,6 +1079,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 				o->hash = OCSP_HASH_SHA256;
 			else
 				return tool_usage("lancre-ocspbench", ob_usage_text, "--hash is sha1 or sha256");
+			o->hash_opt = 1;
 			break;
 		case 's':
 			if (num_parse(optarg, 0, ULLONG_MAX, &o->seed) != 0)
@@ -984,6 +1098,12 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 		case 'i':
 			o->index = optarg;
 			break;
+		case 'b':
+			if (num_parse(optarg, 1, OB_BYTES_MAX, &o->bytes) != 0)
+				return tool_usage("lancre-ocspbench", ob_usage_text,
+				    "--bytes must be between 1 and %llu", OB_BYTES_MAX);
+			o->put_opt = 1;
+			break;
 		case 'h':
 			fputs(ob_usage_text, stdout);
 			return EXIT_OK;
@@ -1001,6 +1121,11 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 		return tool_usage("lancre-ocspbench", ob_usage_text, "--requests, --lookups and --seed are for bench and requests");
 	if (o->mode != 's' && o->sign_opt)
 		return tool_usage("lancre-ocspbench", ob_usage_text, "--count and --threads are for sign");
+	if (o->mode != 'p' && o->put_opt)
+		return tool_usage("lancre-ocspbench", ob_usage_text, "--bytes is for put");
+	if (o->mode == 'p' && (o->sample_opt || o->sign_opt || o->runs_opt || o->hash_opt))
+		return tool_usage("lancre-ocspbench", ob_usage_text,
+		    "put takes only -d and --bytes (it writes: one run per copy of DIR)");
 	return -1;
 }
 
@@ -1022,6 +1147,8 @@ main(int argc, char **argv)
 		return rc;
 	if (o.mode == 's')
 		return ob_sign_main(&o);
+	if (o.mode == 'p')
+		return ob_put_main(&o);
 	if (cli_dir_open(&d, o.dir, &e) != 0)
 		goto fail;
 	opened = 1;

@@ -357,7 +357,6 @@ batch_discard(struct signer *sg)
  * to the store SIGNER_PUT_ROWS at a time: the store writes many rows per
  * statement far cheaper than one (store_ocsp_put()).
  */
-#define SIGNER_PUT_ROWS 128
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
