@@ -19,6 +19,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,11 +674,26 @@ static const struct store_ops sqlite_ops = {
     .revoked_since = sqlite_revoked_since,
 };
 
+/*
+ * SQLite keeps memory statistics by default, taking a process-wide mutex on
+ * every allocation; lancre never reads them (2% of SQLite's instructions per
+ * stored response, callgrind).  sqlite3_config() only works before SQLite
+ * initialises, so this runs once, before the first open.
+ */
+static void
+sqlite_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *
 store_sqlite_open(const char *path, int create, struct err *e)
 {
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	struct store_sqlite *s;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	pthread_once(&configured, sqlite_configure);
 
 	if (create && access(path, F_OK) == 0) {
 		err_set(e, "%s already exists", path);
