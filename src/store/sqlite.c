@@ -123,8 +123,8 @@ static const char *const migrations[] = {
      * refresh reads (a certificate's SHA-1 row stands for both variants):
      * storing a SHA-256 response is one index write cheaper.
      */
-    "DROP INDEX ocsp_responses_due;"
-    "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at, cert_id) WHERE hash_alg = 1;",
+    ("DROP INDEX ocsp_responses_due;"
+     "CREATE INDEX ocsp_responses_due ON ocsp_responses (due_at, cert_id) WHERE hash_alg = 1;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

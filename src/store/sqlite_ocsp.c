@@ -109,7 +109,8 @@ ocsp_put_stmt(struct store_sqlite *s, size_t rows, struct err *e)
 		return sqlite_stmt(s, STMT_OCSP_PUT, SQLITE_OCSP_INSERT SQLITE_OCSP_VALUES, e);
 	if (s->stmt[STMT_OCSP_PUT_MANY] != NULL) /* prepared: no need to spell it again */
 		return sqlite_stmt(s, STMT_OCSP_PUT_MANY, NULL, e);
-	len = strlen(strcpy(sql, SQLITE_OCSP_INSERT));
+	len = sizeof(SQLITE_OCSP_INSERT) - 1;
+	memcpy(sql, SQLITE_OCSP_INSERT, len);
 	for (size_t i = 0; i < rows; i++) {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s" SQLITE_OCSP_VALUES,
 		    i > 0 ? ", " : "");
