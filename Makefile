@@ -83,7 +83,7 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build-fuzz
 
 # The README's test command.  Runs everything twice: plain, then ASan+UBSan.
-check: deps-test
+check: deps-test lint
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
