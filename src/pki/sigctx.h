@@ -32,6 +32,7 @@ struct sigctx {
 };
 
 int sigctx_init(struct sigctx *s, EVP_PKEY *key, struct err *e);
+/* Free what s holds (any part may be NULL, as after a failed init) and zero it. */
 void sigctx_clear(struct sigctx *s);
 
 /* The largest signature the key makes. */

@@ -102,11 +102,8 @@ issuers_clear(struct signer *sg)
 {
 	size_t nctx = (size_t)(sg->threads + 1) * sg->nissuers;
 
-	for (size_t i = 0; sg->sigctx != NULL && i < nctx; i++) {
-		EVP_MD_CTX_free(sg->sigctx[i].mctx); /* set alone for ocsp_sign() */
-		sg->sigctx[i].mctx = NULL;
-		sigctx_clear(&sg->sigctx[i]);
-	}
+	for (size_t i = 0; sg->sigctx != NULL && i < nctx; i++)
+		sigctx_clear(&sg->sigctx[i]); /* also one with only mctx, set for ocsp_sign() */
 	free(sg->sigctx);
 	sg->sigctx = NULL;
 	for (size_t i = 0; i < sg->nissuers; i++)
