@@ -61,9 +61,9 @@
  * of an imported directory: it writes), one thread does what the signer's
  * main thread does: pages of SIGNER_BATCH changed certificates
  * (store_certs_changed), each page's responses (B bytes of filler each, one
- * or two per certificate as DIR's [ocsp] sha256 says) written in one
- * transaction, SIGNER_PUT_ROWS per store_ocsp_put().  The CPU time of the
- * reads and of the writes is printed per response.
+ * or two per certificate as DIR's [ocsp] sha256 says) written with one
+ * store_ocsp_put(), one transaction.  The CPU time of the reads and of the
+ * writes is printed per response.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -912,7 +912,7 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
     double *write_cpu, struct err *e)
 {
 	static struct cert_record work[SIGNER_BATCH];
-	struct ocsp_record r[SIGNER_PUT_ROWS];
+	static struct ocsp_record r[2 * SIGNER_BATCH];
 	uint8_t *der = malloc(bytes);
 	int64_t seq = 0, id = 0, now = (int64_t)time(NULL);
 	size_t n = 0;
@@ -932,9 +932,8 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
 		seq = work[n - 1].change_seq;
 		id = work[n - 1].id;
 		c = ob_cpu_secs();
-		if (store_begin(st, e) != 0)
-			goto out;
-		for (size_t i = 0, k = 0; i < n; i++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
 			for (int v = 0; v < variants; v++) {
 				r[k++] = (struct ocsp_record){.cert_id = work[i].id,
 				    .issuer_id = work[i].issuer_id,
@@ -942,17 +941,10 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
 				    .der_len = bytes, .this_update = now, .next_update = now + 86400,
 				    .due_at = now + 43200, .cert_seq = work[i].change_seq};
 			}
-			if (k + 2 > SIGNER_PUT_ROWS || i + 1 == n) {
-				if (store_ocsp_put(st, r, k, e) != 0) {
-					store_rollback(st, NULL);
-					goto out;
-				}
-				*responses += k;
-				k = 0;
-			}
 		}
-		if (store_commit(st, e) != 0)
+		if (store_ocsp_put(st, r, k, e) != 0)
 			goto out;
+		*responses += k;
 		*write_cpu += ob_cpu_secs() - c;
 	} while (n == SIGNER_BATCH);
 	rc = 0;

@@ -167,10 +167,11 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 	sg->conf = c;
 	sg->dir = dir;
 	sg->threads = threads < 1 ? 1 : threads > SIGNER_THREADS_MAX ? SIGNER_THREADS_MAX : threads;
+	sg->records = calloc(2 * SIGNER_BATCH, sizeof(*sg->records));
 	for (int i = 0; i < 2; i++) {
 		sg->batch[i].work = calloc(SIGNER_BATCH, sizeof(*sg->batch[i].work));
 		sg->batch[i].jobs = calloc(SIGNER_BATCH, sizeof(*sg->batch[i].jobs));
-		if (sg->batch[i].work == NULL || sg->batch[i].jobs == NULL) {
+		if (sg->records == NULL || sg->batch[i].work == NULL || sg->batch[i].jobs == NULL) {
 			err_set(e, "out of memory");
 			signer_free(sg);
 			return NULL;
@@ -199,6 +200,7 @@ signer_free(struct signer *sg)
 		free(sg->batch[i].work);
 		free(sg->batch[i].jobs);
 	}
+	free(sg->records);
 	free(sg);
 }
 
@@ -350,50 +352,38 @@ batch_discard(struct signer *sg)
 }
 
 /*
- * Write a signed batch in one transaction, then free its responses.  They go
- * to the store SIGNER_PUT_ROWS at a time: the store writes many rows per
- * statement far cheaper than one (store_ocsp_put()).
+ * Write a signed batch, then free its responses: one store_ocsp_put() of all
+ * of them, one transaction (the store writes many rows per statement far
+ * cheaper than one).
  */
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
 	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
-	struct ocsp_record r[SIGNER_PUT_ROWS];
-	size_t responses = 0, slow = 0, n = 0;
+	size_t n = 0, slow = 0;
 	int rc = -1;
 
-	if (store_begin(sg->store, e) != 0)
-		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
 		if (j->failed) {
 			err_set(e, "issuer %s: %s", j->issuer->name, j->why);
-			goto rollback;
+			goto out;
 		}
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
-			r[n++] = (struct ocsp_record){.cert_id = j->cert->id,
+			sg->records[n++] = (struct ocsp_record){.cert_id = j->cert->id,
 			    .issuer_id = j->cert->issuer_id, .hash = hashes[k], .der = j->der[k],
 			    .der_len = j->len[k], .this_update = b->this_update,
 			    .next_update = b->next_update, .due_at = j->due_at,
 			    .cert_seq = j->cert->change_seq};
-			responses++;
 			slow += !j->issuer->tmpl_ok || sg->no_templates;
 		}
-		if (n + 2 > SIGNER_PUT_ROWS || i + 1 == b->n) {
-			if (store_ocsp_put(sg->store, r, n, e) != 0)
-				goto rollback;
-			n = 0;
-		}
 	}
-	if (store_commit(sg->store, e) != 0)
-		goto rollback;
+	if (store_ocsp_put(sg->store, sg->records, n, e) != 0)
+		goto out;
 	st->certs += b->n;
-	st->responses += responses;
+	st->responses += n;
 	st->slow += slow;
 	rc = 0;
-	goto out;
-rollback:
-	store_rollback(sg->store, NULL);
 out:
 	batch_free_responses(b);
 	return rc;

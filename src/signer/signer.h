@@ -43,7 +43,6 @@
 #include <signal.h>
 
 #define SIGNER_BATCH 4096
-#define SIGNER_PUT_ROWS 128 /* responses per store_ocsp_put() call when writing a batch */
 #define SIGNER_POLL_MS 200      /* how often a running signer looks for work */
 #define SIGNER_PURGE_EVERY 3600 /* how often it deletes responses of expired certificates */
 #define SIGNER_EXPIRED_GRACE 86400

@@ -48,6 +48,7 @@ struct signer {
 	} batch[2];
 	int cur;              /* the batch being filled and signed */
 	struct batch *unsaved; /* signed, not yet written, or NULL */
+	struct ocsp_record *records; /* 2 * SIGNER_BATCH: a batch's responses, as written */
 	/* A signing context per worker slot (threads + 1) and issuer: [slot * nissuers + i]. */
 	struct sigctx *sigctx;
 };
