@@ -98,6 +98,9 @@ static const char gen_usage_text[] =
     "The subject key, name and validity (now - 1 day to now + 90 days) are fixed;\n"
     "serials are 16 random-looking bytes, unique within a run.\n";
 
+/* A usage error: the message, then the usage text; EXIT_USAGE. */
+#define gen_usage(...) tool_usage("lancre-gencerts", gen_usage_text, __VA_ARGS__)
+
 /* One leaf template: its TBSCertificate DER and where the serial's content bytes are. */
 struct gen_tmpl {
 	uint8_t *tbs;
@@ -561,7 +564,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'n':
 			if (num_parse(optarg, 1, GEN_COUNT_MAX, &o->count) != 0)
-				return tool_usage("lancre-gencerts", gen_usage_text, "--count must be between 1 and %llu",
+				return gen_usage("--count must be between 1 and %llu",
 				    GEN_COUNT_MAX);
 			have_count = 1;
 			break;
@@ -570,7 +573,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 't':
 			if (num_parse(optarg, 1, GEN_THREADS_MAX, &o->threads) != 0)
-				return tool_usage("lancre-gencerts", gen_usage_text, "--threads must be between 1 and %d",
+				return gen_usage("--threads must be between 1 and %d",
 				    GEN_THREADS_MAX);
 			break;
 		case 'f':
@@ -579,7 +582,7 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			else if (strcmp(optarg, "pem") == 0)
 				o->pem = 1;
 			else
-				return tool_usage("lancre-gencerts", gen_usage_text, "--format is der or pem");
+				return gen_usage("--format is der or pem");
 			break;
 		case 'O':
 			o->ocsp = optarg;
@@ -592,22 +595,22 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 's':
 			if (num_parse(optarg, 1, CONF_CRL_SHARDS_MAX, &o->shards) != 0)
-				return tool_usage("lancre-gencerts", gen_usage_text, "--crl-shards must be between 1 and %d",
+				return gen_usage("--crl-shards must be between 1 and %d",
 				    CONF_CRL_SHARDS_MAX);
 			break;
 		case 'h':
 			fputs(gen_usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return tool_usage("lancre-gencerts", gen_usage_text, "bad option");
+			return gen_usage("bad option");
 		}
 	}
 	if (optind != argc)
-		return tool_usage("lancre-gencerts", gen_usage_text, "unexpected argument");
+		return gen_usage("unexpected argument");
 	if (o->cert == NULL || o->key == NULL || o->out == NULL || !have_count)
-		return tool_usage("lancre-gencerts", gen_usage_text, "--issuer-cert, --issuer-key, --count and --out are required");
+		return gen_usage("--issuer-cert, --issuer-key, --count and --out are required");
 	if (o->shards > 1 && o->crl_prefix == NULL)
-		return tool_usage("lancre-gencerts", gen_usage_text, "--crl-shards needs --crl-url-prefix");
+		return gen_usage("--crl-shards needs --crl-url-prefix");
 	return -1; /* parsed; go on */
 }
 

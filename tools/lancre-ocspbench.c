@@ -141,6 +141,9 @@ static const char ob_usage_text[] =
     "                clients send)\n"
     "  --seed S      sample seed (default 1)\n";
 
+/* A usage error: the message, then the usage text; EXIT_USAGE. */
+#define ob_usage(...) tool_usage("lancre-ocspbench", ob_usage_text, __VA_ARGS__)
+
 /*
  * One drawn response and the request for it.  The request's DER and GET path
  * live in two packed buffers (struct ob_sample), so that a timed loop reads
@@ -1026,8 +1029,7 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 	}
 	if (argc < 2 || (strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "requests") != 0 &&
 	    strcmp(argv[1], "sign") != 0 && strcmp(argv[1], "put") != 0))
-		return tool_usage("lancre-ocspbench", ob_usage_text,
-		    "the first argument is bench, requests, sign or put");
+		return ob_usage("the first argument is bench, requests, sign or put");
 	o->mode = argv[1][0];
 	argc--;
 	argv++;
@@ -1038,30 +1040,30 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			break;
 		case 'k':
 			if (num_parse(optarg, 1, OB_REQUESTS_MAX, &o->requests) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--requests must be between 1 and %llu",
+				return ob_usage("--requests must be between 1 and %llu",
 				    OB_REQUESTS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'l':
 			if (num_parse(optarg, 1, OB_LOOKUPS_MAX, &o->lookups) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--lookups must be between 1 and %llu",
+				return ob_usage("--lookups must be between 1 and %llu",
 				    OB_LOOKUPS_MAX);
 			o->sample_opt = 1;
 			break;
 		case 'n':
 			if (num_parse(optarg, 1, OB_COUNT_MAX, &o->count) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--count must be between 1 and %llu", OB_COUNT_MAX);
+				return ob_usage("--count must be between 1 and %llu", OB_COUNT_MAX);
 			o->sign_opt = 1;
 			break;
 		case 't':
 			if (num_parse(optarg, 1, OB_THREADS_MAX, &o->threads) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--threads must be between 1 and %d",
+				return ob_usage("--threads must be between 1 and %d",
 				    OB_THREADS_MAX);
 			o->sign_opt = 1;
 			break;
 		case 'r':
 			if (num_parse(optarg, 1, OB_RUNS_MAX, &o->runs) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--runs must be between 1 and %d", OB_RUNS_MAX);
+				return ob_usage("--runs must be between 1 and %d", OB_RUNS_MAX);
 			o->runs_opt = 1;
 			break;
 		case 'H':
@@ -1070,12 +1072,12 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			else if (strcmp(optarg, "sha256") == 0)
 				o->hash = OCSP_HASH_SHA256;
 			else
-				return tool_usage("lancre-ocspbench", ob_usage_text, "--hash is sha1 or sha256");
+				return ob_usage("--hash is sha1 or sha256");
 			o->hash_opt = 1;
 			break;
 		case 's':
 			if (num_parse(optarg, 0, ULLONG_MAX, &o->seed) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text, "bad --seed");
+				return ob_usage("bad --seed");
 			o->sample_opt = 1;
 			break;
 		case 'o':
@@ -1092,32 +1094,30 @@ ob_parse_opts(int argc, char **argv, struct ob_opts *o)
 			break;
 		case 'b':
 			if (num_parse(optarg, 1, OB_BYTES_MAX, &o->bytes) != 0)
-				return tool_usage("lancre-ocspbench", ob_usage_text,
-				    "--bytes must be between 1 and %llu", OB_BYTES_MAX);
+				return ob_usage("--bytes must be between 1 and %llu", OB_BYTES_MAX);
 			o->put_opt = 1;
 			break;
 		case 'h':
 			fputs(ob_usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return tool_usage("lancre-ocspbench", ob_usage_text, "bad option");
+			return ob_usage("bad option");
 		}
 	}
 	if (optind != argc)
-		return tool_usage("lancre-ocspbench", ob_usage_text, "unexpected argument '%s'", argv[optind]);
+		return ob_usage("unexpected argument '%s'", argv[optind]);
 	if (o->mode == 'r' && o->out == NULL)
-		return tool_usage("lancre-ocspbench", ob_usage_text, "requests needs --out FILE");
+		return ob_usage("requests needs --out FILE");
 	if (o->mode != 'r' && (o->out || o->responses || o->post || o->index))
-		return tool_usage("lancre-ocspbench", ob_usage_text, "--out, --responses, --post and --index are for requests");
+		return ob_usage("--out, --responses, --post and --index are for requests");
 	if (o->mode == 's' && o->sample_opt)
-		return tool_usage("lancre-ocspbench", ob_usage_text, "--requests, --lookups and --seed are for bench and requests");
+		return ob_usage("--requests, --lookups and --seed are for bench and requests");
 	if (o->mode != 's' && o->sign_opt)
-		return tool_usage("lancre-ocspbench", ob_usage_text, "--count and --threads are for sign");
+		return ob_usage("--count and --threads are for sign");
 	if (o->mode != 'p' && o->put_opt)
-		return tool_usage("lancre-ocspbench", ob_usage_text, "--bytes is for put");
+		return ob_usage("--bytes is for put");
 	if (o->mode == 'p' && (o->sample_opt || o->sign_opt || o->runs_opt || o->hash_opt))
-		return tool_usage("lancre-ocspbench", ob_usage_text,
-		    "put takes only -d and --bytes (it writes: one run per copy of DIR)");
+		return ob_usage("put takes only -d and --bytes (it writes: one run per copy of DIR)");
 	return -1;
 }
 
