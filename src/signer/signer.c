@@ -435,7 +435,7 @@ struct pager {
 	int (*read)(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
 	    size_t *n, struct err *e);
 	int64_t seq, id;             /* changed: (change_seq, id) of the last one read */
-	struct store_due_cursor due; /* due: (due_at, cert_id) of the last one read */
+	struct store_due_cursor due; /* due: the last response read */
 };
 
 /*
@@ -528,13 +528,15 @@ read_due(struct signer *sg, struct pager *p, int64_t now, struct cert_record *ou
 	return store_ocsp_due(sg->store, now, now, &p->due, out, SIGNER_BATCH, n, e);
 }
 
-/* Every page of responses due for refresh. */
+/* Every page of responses due for refresh; then the store's due times are settled. */
 static int
 sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
 	struct pager p = {.read = read_due};
 
-	return sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0 ? -1 : 0;
+	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
+		return -1;
+	return store_ocsp_due_settle(sg->store, now, now, e);
 }
 
 int

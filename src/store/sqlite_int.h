@@ -17,6 +17,8 @@ enum sqlite_stmt {
 	STMT_CERT_FINGERPRINT,
 	STMT_OCSP_PUT,
 	STMT_OCSP_PUT_MANY,
+	STMT_OCSP_DUE_RANGE,
+	STMT_OCSP_SEQ_SET,
 	STMT_SEQ_NEXT,
 	STMT_COUNT
 };
@@ -27,7 +29,7 @@ struct store_sqlite {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	/* Sequence numbers taken by the open transaction (0: none yet). */
-	int64_t change_seq, ocsp_seq, crl_seq;
+	int64_t change_seq, crl_seq;
 };
 
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
@@ -56,6 +58,8 @@ int sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
     struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e);
+int sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
     struct err *e);
 int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,

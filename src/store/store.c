@@ -141,6 +141,12 @@ store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e)
 }
 
 int
+store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after, struct err *e)
+{
+	return s->ops->ocsp_due_settle(s, now, min_not_after, e);
+}
+
+int
 store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e)
 {
 	return s->ops->ocsp_purge(s, expired_before, deleted, e);

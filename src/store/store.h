@@ -64,9 +64,9 @@ struct cert_record {
 };
 
 /* The hash algorithm of an OCSP CertID, as stored. */
-/* Where a scan of due OCSP responses stopped (store_ocsp_due). */
+/* Where a scan of due OCSP responses stopped (store_ocsp_due): {0} to start. */
 struct store_due_cursor {
-	int64_t due_at, cert_id;
+	int64_t id; /* the store's own order of responses: the last one read */
 };
 
 enum ocsp_hash {
@@ -86,7 +86,7 @@ struct ocsp_record {
 	int64_t this_update, next_update;
 	int64_t due_at;   /* when the signer should re-sign it */
 	int64_t cert_seq; /* the certificate's change_seq that this response reflects */
-	int64_t seq;      /* set on write: the writing transaction's ocsp_seq */
+	int64_t seq;      /* set on write: its place in the write order ("ocsp_seq") */
 };
 
 enum store_insert_result {
@@ -135,6 +135,8 @@ struct store_ops {
 	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
 	    struct err *e);
 	int (*ocsp_put)(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
+	int (*ocsp_due_settle)(struct store *s, int64_t now, int64_t min_not_after,
+	    struct err *e);
 	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
 	    struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
@@ -202,11 +204,12 @@ int store_bulk(struct store *s, int on, struct err *e);
 
 /*
  * Sequence counters.  Every transaction that inserts or revokes certificates
- * takes the next "change_seq" and stamps the rows it writes with it; every
- * transaction that writes OCSP responses does the same with "ocsp_seq".  A
- * reader that remembers the highest number it has seen finds everything
- * newer with one indexed query.  "issuer_seq" grows with every change to the
- * issuers.  store_seq() reads a counter's current value.
+ * takes the next "change_seq" and stamps the rows it writes with it.  Every
+ * OCSP response written gets the next number in "ocsp_seq", its seq (a
+ * rewritten response a new one).  A reader that remembers the highest number
+ * it has seen finds everything newer with one indexed query.  "issuer_seq"
+ * grows with every change to the issuers.  store_seq() reads a counter's
+ * current value.
  */
 int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
 
@@ -222,19 +225,29 @@ int store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id,
 
 /*
  * Certificates (unexpired at min_not_after) whose responses are due at or
- * before now, in (due_at, certificate id) order after *after, which a page
- * moves to its last row: start from {0, 0}.  A cursor rather than "the first
- * max due": the signer reads the next page before the previous one's new
- * due_at is written.  (struct store_due_cursor is defined above.)
+ * before now, in the store's order after *after, which a page moves to its
+ * last row: start from {0}.  A cursor rather than "the first max due": the
+ * signer reads the next page before the previous one's new due_at is
+ * written.  (struct store_due_cursor is defined above.)
  */
 int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
     struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
     struct err *e);
 
 /*
+ * Once what store_ocsp_due(now, min_not_after) returned is re-signed and
+ * written: let the store bring its record of what is due up to date (the
+ * SQLite store keeps one due time per batch written, the earliest in it; see
+ * sqlite_ocsp.c).  Leaving it out is never wrong, only slower: later scans
+ * read those batches again.
+ */
+int store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after,
+    struct err *e);
+
+/*
  * Insert or replace the responses r[0..n-1], each for its (cert_id, hash), in
- * one transaction (the caller's, if open); sets their seq.  Many at a time is
- * much cheaper per response than one at a time.
+ * one transaction (the caller's, if open); sets their seq, in array order.
+ * Many at a time is much cheaper per response than one at a time.
  */
 int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
 

@@ -219,12 +219,28 @@ test_reopen_keeps_data_and_schema(void **state)
 }
 
 /*
- * Due responses come in (due_at, id) order, page after page, from a cursor:
- * a page read before the previous one's new due_at is written must not
- * return it again.  Expired certificates and future due times are left out;
- * the SHA-256 row does not make a certificate come twice.
+ * Due responses come in the order they were written, page after page, from
+ * a cursor: a page read before the previous one's new due_at is written must
+ * not return it again.  Expired certificates and future due times are left
+ * out; the SHA-256 row does not make a certificate come twice.
  */
 static void store_purge_and_reschedule(int64_t iss);
+
+/* How many certificates store_ocsp_due() returns at now, min_not_after, in pages of 2. */
+static size_t
+due_count(int64_t now, int64_t min_not_after)
+{
+	struct store_due_cursor after = {0};
+	struct cert_record out[2];
+	struct err e;
+	size_t n, total = 0;
+
+	do {
+		assert_int_equal(store_ocsp_due(s, now, min_not_after, &after, out, 2, &n, &e), 0);
+		total += n;
+	} while (n == 2);
+	return total;
+}
 
 static void
 test_ocsp_due_pages(void **state)
@@ -232,7 +248,7 @@ test_ocsp_due_pages(void **state)
 	static const int64_t due[] = {50, 10, 30, 10, 999, 20, 40};
 	uint8_t sn[1], der[] = {0x30, 0x00};
 	struct cert_record r, out[3];
-	struct store_due_cursor after = {0, 0};
+	struct store_due_cursor after = {0};
 	struct ocsp_record o;
 	enum store_insert_result res;
 	struct err e;
@@ -259,12 +275,106 @@ test_ocsp_due_pages(void **state)
 			seen[total++] = out[i].id;
 	} while (n == 3);
 	assert_int_equal(total, 5);
-	assert_int_equal(seen[0], ids[1]); /* due 10 */
-	assert_int_equal(seen[1], ids[3]); /* due 10, larger id */
-	assert_int_equal(seen[2], ids[5]); /* 20 */
-	assert_int_equal(seen[3], ids[2]); /* 30 */
-	assert_int_equal(seen[4], ids[0]); /* 50 */
+	assert_int_equal(seen[0], ids[0]); /* due 50 */
+	assert_int_equal(seen[1], ids[1]); /* 10 */
+	assert_int_equal(seen[2], ids[2]); /* 30 */
+	assert_int_equal(seen[3], ids[3]); /* 10 */
+	assert_int_equal(seen[4], ids[5]); /* 20 */
 	store_purge_and_reschedule(iss);
+}
+
+/* The due times of the ranges in the store in directory d, in order: "10,500". */
+static void
+due_ranges(const char *d, char *out, size_t len)
+{
+	char path[300];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	snprintf(path, sizeof(path), "%s/lancre.db", d);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT coalesce(group_concat(due_at), '') FROM"
+					    " (SELECT due_at FROM ocsp_due ORDER BY last_id)", -1, &st,
+			     NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* Write both responses of each certificate in c[0..n-1], due at due, in one call. */
+static void
+put_both(const int64_t *c, size_t n, int64_t due)
+{
+	static uint8_t der[] = {0x30, 0x00};
+	struct ocsp_record o[8];
+	struct err e;
+
+	assert_true(n <= 4);
+	for (size_t i = 0; i < 2 * n; i++)
+		o[i] = (struct ocsp_record){.cert_id = c[i / 2], .hash = i % 2 ? OCSP_HASH_SHA256
+		    : OCSP_HASH_SHA1, .der = der, .der_len = sizeof(der), .this_update = 1,
+		    .next_update = 2, .due_at = due};
+	assert_int_equal(store_ocsp_put(s, o, 2 * n, &e), 0);
+}
+
+/*
+ * Settling after a refresh: a range whose responses were all rewritten is
+ * dropped; one with responses left moves to the earliest still due, those of
+ * expired certificates left out; a purge drops the ranges it empties.  In a
+ * store of its own (the other tests' ranges would be in the way).
+ */
+static void
+test_ocsp_due_settle(void **state)
+{
+	uint8_t sn[1];
+	struct cert_record r;
+	enum store_insert_result res;
+	struct store *shared = s;
+	struct err e;
+	char own[256], got[128];
+	int64_t iss, c[4], deleted; /* a, b, c, and d which expires at 90 */
+
+	(void)state;
+	test_mkdtemp(own, sizeof(own));
+	s = store_open(own, "lancre.db", 1, &e);
+	assert_non_null(s);
+	iss = add_issuer("settle1");
+	for (int i = 0; i < 4; i++) {
+		sn[0] = (uint8_t)(i + 1);
+		r = record(iss, sn, 1, (uint8_t)i);
+		r.not_after = i == 3 ? 90 : 5000;
+		assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+		c[i] = r.id;
+		put_both(&c[i], 1, i == 0 ? 10 : i == 1 ? 50 : i == 2 ? 999 : 20);
+	}
+	/* One range per write, due at its SHA-1 response's time. */
+	due_ranges(own, got, sizeof(got));
+	assert_string_equal(got, "10,50,999,20");
+	assert_int_equal(store_ocsp_due_settle(s, 0, 100, &e), 0); /* nothing due at 0 */
+	due_ranges(own, got, sizeof(got));
+	assert_string_equal(got, "10,50,999,20");
+	assert_int_equal(due_count(100, 100), 2); /* a and b; not c (999), not d (expired) */
+	put_both(c, 2, 500);                       /* a and b re-signed */
+	assert_int_equal(store_ocsp_due_settle(s, 100, 100, &e), 0);
+	due_ranges(own, got, sizeof(got)); /* a's and b's gone; d's never (expired) */
+	assert_string_equal(got, "999,9223372036854775807,500");
+	assert_int_equal(due_count(100, 100), 0);
+	assert_int_equal(due_count(600, 100), 2);
+	assert_int_equal(due_count(1000, 100), 3);
+	/* A purge drops d's responses, and the ranges they leave empty. */
+	assert_int_equal(store_ocsp_purge(s, 100, &deleted, &e), 0);
+	assert_int_equal(deleted, 2);
+	due_ranges(own, got, sizeof(got));
+	assert_string_equal(got, "999,500");
+	/* A range whose responses are all rewritten goes at the next settling. */
+	put_both(c, 3, 2000);
+	assert_int_equal(store_ocsp_due_settle(s, 1000, 100, &e), 0);
+	due_ranges(own, got, sizeof(got));
+	assert_string_equal(got, "2000");
+	store_close(s);
+	s = shared;
+	test_rmdir(own);
 }
 
 /* Responses held (*(int *)arg)++, and those due at once (due_at 0) in arg[1]. */
@@ -298,6 +408,8 @@ store_purge_and_reschedule(int64_t iss)
 	assert_int_equal(store_ocsp_each(s, 0, count_response, counts, &e), 0);
 	assert_int_equal(counts[0], 12);
 	assert_int_equal(counts[1], 12);
+	/* And the refresh finds them all, the one due at 999 too. */
+	assert_int_equal(due_count(1, 1), 6);
 }
 
 static void
@@ -366,7 +478,7 @@ test_ocsp_put_many(void **state)
 			der[k][0] = (uint8_t)(k + 100 * round);
 		assert_int_equal(store_ocsp_put(s, o, N, &e), 0);
 		assert_true(o[0].seq > 0);
-		assert_int_equal(o[N - 1].seq, o[0].seq);
+		assert_int_equal(o[N - 1].seq, o[0].seq + N - 1); /* in write order */
 		memset(&seen, 0, sizeof(seen));
 		seen.base = base;
 		assert_int_equal(store_ocsp_each(s, o[0].seq - 1, note_many, &seen, &e), 0);
@@ -377,11 +489,12 @@ test_ocsp_put_many(void **state)
 }
 
 /*
- * Schema 1 -> 3: ocsp_responses was a WITHOUT ROWID table keyed by
- * (cert_id, hash_alg); 2 made it a rowid table, 3 keeps only SHA-1 rows in
- * the due index.  A store at version 1 with responses (put back into that
- * shape by hand, as a version-1 lancre left it) opens as version 3 with every
- * response kept and readable, by certificate, by due time and by seq.
+ * Schema 1 -> 4: ocsp_responses was a WITHOUT ROWID table keyed by
+ * (cert_id, hash_alg); 2 made it a rowid table, 3 kept only SHA-1 rows in
+ * the due index, 4 numbers responses in write order and keeps due times per
+ * range of them.  A store at version 1 with responses (put back into that
+ * shape by hand, as a version-1 lancre left it) opens as version 4 with every
+ * response kept and readable, by certificate, by due time and in order.
  */
 static void
 test_migration_keeps_responses(void **state)
@@ -389,7 +502,7 @@ test_migration_keeps_responses(void **state)
 	static const uint8_t sn[] = {0x51};
 	uint8_t der[] = {0x30, 0x03, 0x02, 0x01, 0x07};
 	struct cert_record r, out[4];
-	struct store_due_cursor after = {0, 0};
+	struct store_due_cursor after = {0};
 	struct ocsp_record o;
 	enum store_insert_result res;
 	struct err e;
@@ -397,7 +510,7 @@ test_migration_keeps_responses(void **state)
 	sqlite3_stmt *st;
 	char path[300];
 	size_t n;
-	int64_t iss = add_issuer("m1");
+	int64_t iss = add_issuer("m1"), seq;
 
 	(void)state;
 	r = record(iss, sn, 1, 9);
@@ -407,6 +520,7 @@ test_migration_keeps_responses(void **state)
 	snprintf(path, sizeof(path), "%s/lancre.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	exec_sql(db, "DROP TABLE ocsp_responses;"
+		     "DROP TABLE ocsp_due;"
 		     "CREATE TABLE ocsp_responses (cert_id INTEGER NOT NULL REFERENCES"
 		     " certificates(id) ON DELETE CASCADE, hash_alg INTEGER NOT NULL,"
 		     " der BLOB NOT NULL, this_update INTEGER NOT NULL, next_update INTEGER"
@@ -434,21 +548,25 @@ test_migration_keeps_responses(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
-	/* Schema 3: only SHA-1 rows in the due index. */
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE"
-					    " name = 'ocsp_responses_due' AND sql LIKE '%WHERE hash_alg = 1'",
-			     -1, &st, NULL), SQLITE_OK);
+	/* Schema 4: the two responses are one range, due at the SHA-1 one's time. */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), min(first_id), max(last_id),"
+					    " min(due_at) FROM ocsp_due", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 1);
+	assert_int_equal(sqlite3_column_int(st, 2), 2);
+	assert_int_equal(sqlite3_column_int(st, 3), 50);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	assert_int_equal(store_seq(s, "ocsp_seq", &seq, &e), 0);
+	assert_int_equal(seq, 2); /* the server's cursor: the highest id */
 	/* By due time (the signer's cursor) ... */
 	assert_int_equal(store_ocsp_due(s, 100, 100, &after, out, 4, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0].id, r.id);
-	/* ... by seq (the server's reload: both, then only the rewritten one) ... */
+	/* ... in order (the server's reload: both, then only the rewritten one) ... */
 	int seen[2] = {0, 0};
 	assert_int_equal(store_ocsp_each(s, 0, count_response, seen, &e), 0);
 	assert_int_equal(seen[0], 2);
@@ -467,8 +585,9 @@ test_migration_keeps_responses(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	seen[0] = 0;
-	assert_int_equal(store_ocsp_each(s, 12, count_response, seen, &e), 0);
+	assert_int_equal(store_ocsp_each(s, seq, count_response, seen, &e), 0);
 	assert_int_equal(seen[0], 1);
+	assert_int_equal(o.seq, 3); /* after the copied ones (AUTOINCREMENT kept by the rename) */
 }
 
 int
@@ -482,6 +601,7 @@ main(void)
 	    cmocka_unit_test(test_revoke_and_rollback),
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
 	    cmocka_unit_test(test_ocsp_due_pages),
+	    cmocka_unit_test(test_ocsp_due_settle),
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	};
