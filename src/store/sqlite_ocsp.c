@@ -141,13 +141,34 @@ due_settle(struct store_sqlite *s, int64_t now, int64_t min_not_after, struct er
 	return 0;
 }
 
+/* Whether any range is due at now: 1, 0, or -1 on error. */
+static int
+due_any(struct store_sqlite *s, int64_t now, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM ocsp_due WHERE due_at <= ? LIMIT 1", -1, &st,
+		NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "settling due responses");
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "settling due responses");
+	return rc == SQLITE_ROW;
+}
+
+/* Nothing due, as in most of a running signer's passes: no write transaction either. */
 int
 sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int own;
+	int own, any = due_any(s, now, e);
 
+	if (any <= 0)
+		return any;
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
 	return sqlite_txn_leave(s, own, due_settle(s, now, min_not_after, e), e);
