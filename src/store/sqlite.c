@@ -6,6 +6,9 @@
  *    writes; synchronous=NORMAL, which in WAL mode keeps every committed
  *    transaction across a process crash (only an OS crash may lose the last
  *    ones, never corrupt the file).
+ *  - 8 KiB pages for a new store (SQLite's default is 4 KiB; an existing
+ *    store keeps its own): half the WAL frames, reads and B-tree splits per
+ *    row, 15-20% less CPU per stored OCSP response (docs/DESIGN.md).
  *  - temp_store=MEMORY: every INSERT OR REPLACE of the signer keeps a
  *    statement journal, which SQLite otherwise writes to a temporary file
  *    (a tenth of the signer's system time went to those writes).
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000
+#define SQLITE_PAGE_SIZE "8192" /* for new stores: see above */
 
 static const char *const migrations[] = {
     /* 1: issuers, certificates, signed OCSP responses, sequence counters. */
@@ -756,7 +760,8 @@ store_sqlite_open(const char *path, int create, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
-	if (sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	if ((create && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
+	    sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA temp_store = MEMORY", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {

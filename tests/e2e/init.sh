@@ -7,6 +7,7 @@ expect 0 "init creates a data dir" "$LANCRE" init -d "$D"
 if [ -f "$D/lancre.conf" ] && [ -f "$D/lancre.db" ]; then ok "lancre.conf and lancre.db exist"; else not_ok "lancre.conf and lancre.db exist"; fi
 same "the store is in WAL mode" "$(sqlite3 "$D/lancre.db" 'PRAGMA journal_mode')" wal
 same "the schema is versioned" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version')" 4
+same "a new store has 8 KiB pages" "$(sqlite3 "$D/lancre.db" 'PRAGMA page_size')" 8192
 same "the store passes integrity_check" "$(sqlite3 "$D/lancre.db" 'PRAGMA integrity_check')" ok
 has "$D/lancre.conf" '^; ' "lancre.conf is commented"
 has "$D/lancre.conf" '^validity = 4d' "lancre.conf shows the OCSP validity default"
