@@ -12,10 +12,13 @@
 #    `lancre sign --once` with `[ocsp] sha256 = no` (one response per
 #    certificate), timed RUNS times, each on a fresh copy of the imported data
 #    directory.  The bound is `openssl speed -multi <cores>` sign/s for the
-#    same key type, measured just before each run (the machine's speed drifts
-#    by 20% within minutes: one measure at the start swung the ratio by as
-#    much), median of those RUNS; ratio = ours / openssl's (goal for
-#    P-256: >= 0.8).  openssl is measured twice each time: by default `openssl
+#    same key type, measured before the first run and after each run; a
+#    run's bound is the mean of the measures just before and just after it
+#    (the machine's speed drifts by 20% within minutes: one measure at the
+#    start swung the ratio by as much).  The ratio (goal for P-256: >= 0.8) is
+#    the median of the runs' ratios, each against its own bound; the ratio of
+#    the median rate to the median bound is printed beside it.  The engine
+#    below gets its bound the same way.  openssl is measured twice each time: by default `openssl
 #    speed` divides by its CPU (user) time, which time taken by other
 #    processes and the hypervisor does not lower, while lancre's rate is
 #    signatures per second of wall time, which it does; `openssl speed
@@ -125,6 +128,12 @@ speed() {
 	echo "$out"
 }
 
+# "cpu wall" lines on stdin, measured one after another: the mean of each two
+# neighbours, the bound for what ran between them.
+bounds() {
+	awk 'NR > 1 { printf "%.1f %.1f\n", (c + $1) / 2, (w + $2) / 2 } { c = $1; w = $2 }'
+}
+
 # --- The root (P-256) and one intermediate per key type. --------------------
 say "making the root and the intermediates"
 bench_root
@@ -208,17 +217,18 @@ for t in $OCSP_TYPES; do
 	make_dir "tmpl-$t" "$t" "$n" no
 	: >"sign-$t.runs"
 	: >"sign-$t.runs.cpu"
-	: >"speed-$t.runs"
+	speed "$alg" >"speed-$t.runs"
 	for r in $(seq 1 "$RUNS"); do
-		speed "$alg" >>"speed-$t.runs"
 		say "$t: run $r/$RUNS: lancre sign --once, $n certificates, sha256 = no"
 		keep=
 		[ "$r" != "$RUNS" ] || keep=last-$t
 		sign_run "tmpl-$t" "$n" "sign-$t.runs" "$keep"
+		speed "$alg" >>"speed-$t.runs"
 	done
 	say "$t: lancre-ocspbench sign: $n responses x $RUNS, the signing engine alone (no store)"
 	"$ocspbench" sign -d "last-$t" --count "$n" --runs "$RUNS" >"engine-$t.out" ||
 		die "$t: lancre-ocspbench sign failed"
+	speed "$alg" >"speed-$t.engine"
 	bytes=$(sqlite3 "last-$t/lancre.db" 'select sum(length(der)) from ocsp_responses')
 	say "$t: lancre-ocspbench put: the store alone, $RUNS runs on fresh copies"
 	: >"put-$t.runs"
@@ -235,38 +245,41 @@ for t in $OCSP_TYPES; do
 	[ "$(wc -l <"put-$t.runs")" = "$RUNS" ] || die "$t: cannot read lancre-ocspbench put output"
 	rm -rf put-run "last-$t" "tmpl-$t"
 	med=$(median <"sign-$t.runs")
-	ossl_cpu=$(median <"speed-$t.runs")
-	ossl_wall=$(cut -d' ' -f2 "speed-$t.runs" | median)
-	say "$t: openssl speed sign/s, one measure before each run: per CPU time" \
-	    "$(cut -d' ' -f1 "speed-$t.runs" | runs_list), per wall time" \
+	say "$t: openssl speed sign/s, measured before, between and after the runs: per CPU" \
+	    "time $(cut -d' ' -f1 "speed-$t.runs" | runs_list), per wall time" \
 	    "$(cut -d' ' -f2 "speed-$t.runs" | runs_list)"
-	# Each run against the openssl speed measured just before it: the machine drifts.
-	pairs=$(paste -d' ' "sign-$t.runs" "speed-$t.runs" |
+	# Each run's bound: the mean of the measures just before and just after it
+	# (the machine drifts); "cpu wall" per run.
+	bounds <"speed-$t.runs" >"bound-$t.runs"
+	ossl_cpu=$(median <"bound-$t.runs")
+	ossl_wall=$(cut -d' ' -f2 "bound-$t.runs" | median)
+	pairs=$(paste -d' ' "sign-$t.runs" "bound-$t.runs" |
 	    awk -v n="$n" '{ printf "%.2f\n", ($1 > 0 && $3 > 0) ? n / $1 / $3 : 0 }')
 	line=$(awk -v t="$t" -v n="$n" -v m="$med" -v r="$RUNS" -v runs="$(runs_list <"sign-$t.runs")" \
 	    -v s="$ossl_cpu" -v w="$ossl_wall" -v c="$cores" -v b="$bytes" \
+	    -v pm="$(median <<<"$pairs")" -v pl="$(runs_list <<<"$pairs")" \
 	    -v cpu="$(cpu_means "sign-$t.runs.cpu")" 'BEGIN {
 		rate = m > 0 ? n / m : 0
 		split(cpu, u, " ")
 		printf "sign %s: %d responses (SHA-1 CertIDs) in %.2f s, median of %d (%s): " \
 		    "%.0f/s; openssl sign bound %.0f/s wall-clock, %.0f/s per CPU time (%d cores); " \
-		    "ratio %.2f (%.2f against the CPU-time figure), per CPU-second %.2f; " \
-		    "%.0f bytes/response; lancre used %d%% of the cores, others %d%%\n",
-		    t, n, m, r, runs, rate, w, s, c, rate / w, rate / s, (n / u[3]) / (s / c), b / n,
-		    u[1], u[2] }')
+		    "ratio %.2f (each run against its own bound: %s); ratio of the medians %.2f " \
+		    "(%.2f against the CPU-time figure), per CPU-second %.2f; %.0f bytes/response; " \
+		    "lancre used %d%% of the cores, others %d%%\n", t, n, m, r, runs, rate, w, s, c,
+		    pm, pl, rate / w, rate / s, (n / u[3]) / (s / c), b / n, u[1], u[2] }')
 	echo "$line"
-	echo "pairs $t: each run against the openssl speed just before it: ratios" \
-	    "$(runs_list <<<"$pairs"), median $(median <<<"$pairs")"
 	# "sign: ...: <rate>/s; CPU <median CPU seconds> s (...)"
 	read -r e_rate e_cpu <<<"$(sed -n 's/^sign: .*: \([0-9]*\)\/s; CPU \([0-9.]*\) s .*/\1 \2/p' \
 	    "engine-$t.out")"
 	[ -n "$e_cpu" ] || die "$t: cannot read lancre-ocspbench sign output: $(cat "engine-$t.out")"
-	awk -v t="$t" -v n="$n" -v r="$e_rate" -v cpu="$e_cpu" -v s="$ossl_cpu" -v w="$ossl_wall" \
+	# The engine's bound: the measures just before and just after it.
+	read -r e_bcpu e_bwall <<<"$(tail -1 "speed-$t.runs" | cat - "speed-$t.engine" | bounds)"
+	awk -v t="$t" -v n="$n" -v r="$e_rate" -v cpu="$e_cpu" -v s="$e_bcpu" -v w="$e_bwall" \
 	    -v c="$cores" 'BEGIN {
 		printf "engine %s: %.0f/s signing only (no store), ratio %.2f of openssl speed " \
 		    "(%.2f against the CPU-time figure), per CPU-second %.2f\n", t, r, r / w, r / s,
 		    (cpu > 0) ? (n / cpu) / (s / c) : 0 }'
-	[ "$t" = p256 ] && p256_ratio=$(printf '%s\n' "$line" | sed -n 's/.*; ratio \([0-9.]*\) (.*/\1/p')
+	[ "$t" = p256 ] && p256_ratio=$(median <<<"$pairs")
 	awk -v t="$t" -v n="$n" -v cpu="$e_cpu" -v rd="$(cut -d' ' -f1 "put-$t.runs" | median)" \
 	    -v wr="$(cut -d' ' -f2 "put-$t.runs" | median)" \
 	    -v both="$(cut -d' ' -f3 "put-$t.runs" | median)" 'BEGIN {
@@ -291,18 +304,24 @@ set_sha256 tmpl-big1 no
 : >big2.runs.cpu
 : >big1.runs.cpu
 : >speed-big.runs
+speed ecdsap256 >speed-big.runs
 for r in $(seq 1 "$OCSP_BIG_RUNS"); do
-	speed ecdsap256 >>speed-big.runs
 	say "1M: run $r/$OCSP_BIG_RUNS: lancre sign --once, $OCSP_BIG_N certificates, sha256 = yes"
 	keep=
 	[ "$r" != "$OCSP_BIG_RUNS" ] || keep=big2
 	sign_run tmpl-big "$((2 * OCSP_BIG_N))" big2.runs "$keep"
+	speed ecdsap256 >>speed-big.runs
 	say "1M: run $r/$OCSP_BIG_RUNS: lancre sign --once, $OCSP_BIG_N certificates, sha256 = no"
 	sign_run tmpl-big1 "$OCSP_BIG_N" big1.runs
+	speed ecdsap256 >>speed-big.runs
 done
 rm -rf tmpl-big tmpl-big1
-ossl_cpu=$(median <speed-big.runs)
-ossl_wall=$(cut -d' ' -f2 speed-big.runs | median)
+# Each run's bound from the measures around it: odd lines for sha256 = yes, even for no.
+bounds <speed-big.runs >bound-big.runs
+ossl_cpu=$(awk 'NR % 2 == 1' bound-big.runs | median)
+ossl_wall=$(awk 'NR % 2 == 1 { print $2 }' bound-big.runs | median)
+ossl1_cpu=$(awk 'NR % 2 == 0' bound-big.runs | median)
+ossl1_wall=$(awk 'NR % 2 == 0 { print $2 }' bound-big.runs | median)
 read -r bytes1 bytes2 <<<"$(sqlite3 -separator ' ' big2/lancre.db "select
 	(select sum(length(der)) from ocsp_responses where hash_alg = 1),
 	(select sum(length(der)) from ocsp_responses where hash_alg = 2)")"
@@ -319,7 +338,7 @@ awk -v n="$OCSP_BIG_N" -v m="$m2" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <bi
 	    "lancre used %d%% of the cores, others %d%%\n", n, 2 * n, m, r, runs, rate, w, s, c,
 	    rate / w, rate / s, (2 * n / u[3]) / (s / c), u[1], u[2] }'
 awk -v n="$OCSP_BIG_N" -v m="$m1" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <big1.runs)" \
-    -v s="$ossl_cpu" -v w="$ossl_wall" -v c="$cores" -v cpu="$(cpu_means big1.runs.cpu)" 'BEGIN {
+    -v s="$ossl1_cpu" -v w="$ossl1_wall" -v c="$cores" -v cpu="$(cpu_means big1.runs.cpu)" 'BEGIN {
 	rate = m > 0 ? n / m : 0
 	split(cpu, u, " ")
 	printf "sign %d P-256 certs, SHA-1 CertIDs only: %d responses in %.1f s, median of %d " \
