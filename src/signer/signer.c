@@ -21,8 +21,9 @@ struct job {
 	const struct cert_record *cert;
 	const struct signer_issuer *issuer;
 	int64_t due_at; /* the batch's, or SIGNER_NEVER */
-	unsigned char *der[2];
+	unsigned char *der[2]; /* in the batch's slab, or allocated by OpenSSL if owned */
 	size_t len[2];
+	int owned[2];
 	int failed;
 	char why[ERR_MSG_MAX];
 };
@@ -113,6 +114,28 @@ issuers_clear(struct signer *sg)
 	sg->nissuers = 0;
 }
 
+/* Size the batches' slabs for the loaded issuers' templates (no batch is in flight). */
+static int
+slabs_alloc(struct signer *sg)
+{
+	size_t slot = 0;
+
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		if (sg->issuers[i].tmpl_ok && ocsp_template_max(&sg->issuers[i].tmpl) > slot)
+			slot = ocsp_template_max(&sg->issuers[i].tmpl);
+	}
+	for (int b = 0; b < 2; b++) {
+		free(sg->batch[b].slab);
+		sg->batch[b].slab = slot > 0 ? malloc(2 * SIGNER_BATCH * slot) : NULL;
+		if (slot > 0 && sg->batch[b].slab == NULL) {
+			sg->slot = 0;
+			return -1;
+		}
+	}
+	sg->slot = slot;
+	return 0;
+}
+
 /*
  * (Re)load every issuer that has a key.  After a reload the scan for changed
  * certificates starts over, so that certificates of an issuer added while the
@@ -146,7 +169,7 @@ issuers_load(struct signer *sg, struct err *e)
 	issuer_set_free(&set);
 	sg->sigctx = calloc((size_t)(sg->threads + 1) * (sg->nissuers ? sg->nissuers : 1),
 	    sizeof(*sg->sigctx));
-	if (sg->sigctx == NULL)
+	if (sg->sigctx == NULL || slabs_alloc(sg) != 0)
 		return err_set(e, "out of memory");
 	sg->issuer_seq = seq;
 	sg->seen_seq = sg->seen_id = 0;
@@ -199,6 +222,7 @@ signer_free(struct signer *sg)
 	for (int i = 0; i < 2; i++) {
 		free(sg->batch[i].work);
 		free(sg->batch[i].jobs);
+		free(sg->batch[i].slab);
 	}
 	free(sg->records);
 	free(sg);
@@ -236,22 +260,25 @@ signer_use_templates(struct signer *sg, int on)
 	sg->no_templates = !on;
 }
 
+/* Response k of job j: into its slot of b's slab, or OpenSSL's allocation (owned). */
 static int
-sign_one(const struct signer *sg, const struct signer_issuer *is, struct sigctx *sc,
-    enum ocsp_hash hash, const struct ocsp_status *st, unsigned char **der, size_t *len,
-    struct err *e)
+sign_one(const struct signer *sg, const struct batch *b, struct job *j, struct sigctx *sc,
+    int k, const struct ocsp_status *st, struct err *e)
 {
-	if (!is->tmpl_ok || sg->no_templates)
-		return ocsp_sign(&is->sg, sc->mctx, hash, st, der, len, e);
-	if ((*der = OPENSSL_malloc(ocsp_template_max(&is->tmpl))) == NULL)
-		return err_set(e, "out of memory");
-	return ocsp_template_sign(&is->tmpl, sc, hash, st, *der, len, e);
+	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
+	const struct signer_issuer *is = j->issuer;
+
+	if (!is->tmpl_ok || sg->no_templates) {
+		j->owned[k] = 1;
+		return ocsp_sign(&is->sg, sc->mctx, hashes[k], st, &j->der[k], &j->len[k], e);
+	}
+	j->der[k] = b->slab + (2 * (size_t)(j - b->jobs) + (size_t)k) * sg->slot;
+	return ocsp_template_sign(&is->tmpl, sc, hashes[k], st, j->der[k], &j->len[k], e);
 }
 
 static void
 sign_job(const struct signer *sg, int slot, const struct batch *b, struct job *j)
 {
-	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
 	struct ocsp_status st = {
 	    .serial = j->cert->serial,
 	    .serial_len = j->cert->serial_len,
@@ -267,7 +294,7 @@ sign_job(const struct signer *sg, int slot, const struct batch *b, struct job *j
 	if ((sc = slot_ctx(sg, slot, j, &e)) == NULL)
 		goto fail;
 	for (int k = 0; k < 1 + (sg->conf->ocsp_sha256 != 0); k++) {
-		if (sign_one(sg, j->issuer, sc, hashes[k], &st, &j->der[k], &j->len[k], &e) != 0)
+		if (sign_one(sg, b, j, sc, k, &st, &e) != 0)
 			goto fail;
 	}
 	return;
@@ -335,9 +362,13 @@ static void
 batch_free_responses(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		OPENSSL_free(b->jobs[i].der[0]);
-		OPENSSL_free(b->jobs[i].der[1]);
-		b->jobs[i].der[0] = b->jobs[i].der[1] = NULL;
+		struct job *j = &b->jobs[i];
+		for (int k = 0; k < 2; k++) {
+			if (j->owned[k])
+				OPENSSL_free(j->der[k]);
+			j->der[k] = NULL;
+			j->owned[k] = 0;
+		}
 	}
 	b->n = 0;
 }

@@ -45,7 +45,15 @@ struct signer {
 		struct job *jobs;
 		size_t n;
 		int64_t this_update, next_update, due_at; /* shared by the batch's responses */
+		unsigned char *slab; /* 2 * SIGNER_BATCH slots of sg->slot bytes, or NULL */
 	} batch[2];
+	/*
+	 * Responses built from templates go to the batch's slab, response k of
+	 * job i to slot 2 * i + k: no malloc and cross-thread free per response
+	 * (0.6 us of a ~35 us P-256 response).  slot: the largest template's
+	 * response; 0 when no issuer has a template.
+	 */
+	size_t slot;
 	int cur;              /* the batch being filled and signed */
 	struct batch *unsaved; /* signed, not yet written, or NULL */
 	struct ocsp_record *records; /* 2 * SIGNER_BATCH: a batch's responses, as written */
