@@ -68,9 +68,11 @@ sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
 
 /*
  * Every signed certificate has a SHA-1 response; its row stands for both.
- * Ranges are read in id order (their key is last_id: the range holding the
- * cursor is found by a seek), responses in a range by id, from the range's
- * first or past the cursor.  The unary + keeps SQLite from building a
+ * The ranges due are read in (due_at, last_id) order from their index (a
+ * running signer writes a range per pass: one per few certificates), their
+ * responses by id, from the range's first or from past the cursor in its
+ * own range.  No range changes during a pass: what it writes is due later,
+ * and settling comes after.  The unary + keeps SQLite from building a
  * temporary index on hash_alg (a scan of every response, on every page).
  */
 int
@@ -83,22 +85,27 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 	int rc = SQLITE_DONE;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT " SQLITE_CERT_COLUMNS ", r.id"
+		"SELECT " SQLITE_CERT_COLUMNS ", d.due_at, d.last_id, r.id"
 		" FROM ocsp_due d CROSS JOIN ocsp_responses r CROSS JOIN certificates c"
-		" WHERE d.last_id > ?1 AND d.due_at <= ?2"
-		"   AND r.id >= max(d.first_id, ?1 + 1) AND r.id <= d.last_id"
-		"   AND +r.hash_alg = 1 AND +r.due_at <= ?2"
-		"   AND c.id = r.cert_id AND c.not_after >= ?3"
-		" ORDER BY d.last_id, r.id LIMIT ?4", -1, &st, NULL) != SQLITE_OK)
+		" WHERE d.due_at <= ?4 AND (d.due_at, d.last_id) >= (?1, ?2)"
+		"   AND r.id >= max(d.first_id, CASE WHEN d.due_at = ?1 AND d.last_id = ?2"
+		"     THEN ?3 + 1 ELSE 0 END) AND r.id <= d.last_id"
+		"   AND +r.hash_alg = 1 AND +r.due_at <= ?4"
+		"   AND c.id = r.cert_id AND c.not_after >= ?5"
+		" ORDER BY d.due_at, d.last_id, r.id LIMIT ?6", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "finding due responses");
-	sqlite3_bind_int64(st, 1, after->id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, min_not_after);
-	sqlite3_bind_int64(st, 4, (int64_t)max);
+	sqlite3_bind_int64(st, 1, after->due_at);
+	sqlite3_bind_int64(st, 2, after->range);
+	sqlite3_bind_int64(st, 3, after->id);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, min_not_after);
+	sqlite3_bind_int64(st, 6, (int64_t)max);
 	*n = 0;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite_cert_row(st, 0, &out[(*n)++]);
-		after->id = sqlite3_column_int64(st, 12);
+		after->due_at = sqlite3_column_int64(st, 12);
+		after->range = sqlite3_column_int64(st, 13);
+		after->id = sqlite3_column_int64(st, 14);
 	}
 	sqlite3_finalize(st);
 	if (*n < max && rc != SQLITE_DONE)

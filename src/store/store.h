@@ -66,7 +66,7 @@ struct cert_record {
 /* The hash algorithm of an OCSP CertID, as stored. */
 /* Where a scan of due OCSP responses stopped (store_ocsp_due): {0} to start. */
 struct store_due_cursor {
-	int64_t id; /* the store's own order of responses: the last one read */
+	int64_t due_at, range, id; /* the last one read, in the store's own terms */
 };
 
 enum ocsp_hash {

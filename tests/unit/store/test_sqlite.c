@@ -228,9 +228,9 @@ test_reopen_keeps_data_and_schema(void **state)
 }
 
 /*
- * Due responses come in the order they were written, page after page, from
- * a cursor: a page read before the previous one's new due_at is written must
- * not return it again.  Expired certificates and future due times are left
+ * Due responses come by due time, then in the order they were written, page
+ * after page, from a cursor: a page read before the previous one's new
+ * due_at is written must not return it again.  Expired certificates and future due times are left
  * out; the SHA-256 row does not make a certificate come twice.
  */
 static void store_purge_and_reschedule(int64_t iss);
@@ -284,11 +284,11 @@ test_ocsp_due_pages(void **state)
 			seen[total++] = out[i].id;
 	} while (n == 3);
 	assert_int_equal(total, 5);
-	assert_int_equal(seen[0], ids[0]); /* due 50 */
-	assert_int_equal(seen[1], ids[1]); /* 10 */
-	assert_int_equal(seen[2], ids[2]); /* 30 */
-	assert_int_equal(seen[3], ids[3]); /* 10 */
-	assert_int_equal(seen[4], ids[5]); /* 20 */
+	assert_int_equal(seen[0], ids[1]); /* due 10 */
+	assert_int_equal(seen[1], ids[3]); /* due 10, written later */
+	assert_int_equal(seen[2], ids[5]); /* 20 */
+	assert_int_equal(seen[3], ids[2]); /* 30 */
+	assert_int_equal(seen[4], ids[0]); /* 50 */
 	store_purge_and_reschedule(iss);
 }
 
