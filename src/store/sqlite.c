@@ -139,7 +139,9 @@ static const char *const migrations[] = {
      * instead of two index entries per response (3.9 -> 2.2 us per stored
      * response; docs/DESIGN.md).  Rows are copied in write order and the
      * ranges cut every 4,096 ids, as the signer writes them; meta ocsp_seq
-     * becomes the highest id.
+     * becomes the highest id.  Meta ocsp_cert_seq, the highest cert_seq of
+     * any response, spares the search for changed certificates its join
+     * above it (sqlite_ocsp.c).
      */
     "CREATE TABLE ocsp_responses_v4 ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT," /* write order: readers load id > last */
@@ -167,7 +169,9 @@ static const char *const migrations[] = {
     "  coalesce(min(CASE WHEN hash_alg = 1 THEN due_at END), 9223372036854775807)"
     "  FROM ocsp_responses GROUP BY (id - 1) / 4096;"
     "UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM ocsp_responses)"
-    "  WHERE key = 'ocsp_seq';",
+    "  WHERE key = 'ocsp_seq';"
+    "INSERT OR REPLACE INTO meta (key, value)"
+    "  SELECT 'ocsp_cert_seq', coalesce(max(cert_seq), 0) FROM ocsp_responses;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -652,7 +656,7 @@ sqlite_bulk(struct store *base, int on, struct err *e)
 	    on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000", e);
 }
 
-static int
+int
 sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;

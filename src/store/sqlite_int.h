@@ -33,6 +33,8 @@ struct store_sqlite {
 };
 
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
+/* The counter meta.key = name (store_seq()). */
+int sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e);
 int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
 
 /* The cached statement for id, reset and ready to bind. */

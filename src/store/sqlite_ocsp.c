@@ -45,25 +45,70 @@ fetch_certs(struct store_sqlite *s, sqlite3_stmt *st, struct cert_record *out, s
 	return 0;
 }
 
+/*
+ * A page of certificates changed after (after_seq, after_id), up to change_seq
+ * upto: with join, only those whose SHA-1 response is missing or older.
+ */
+static int
+changed_page(struct store_sqlite *s, int join, int64_t after_seq, int64_t after_id,
+    int64_t upto, int64_t min_not_after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, join ?
+		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		" LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1"
+		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
+		"   AND c.not_after >= ?4 AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)"
+		" ORDER BY c.change_seq, c.id LIMIT ?5" :
+		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
+		"   AND c.not_after >= ?4"
+		" ORDER BY c.change_seq, c.id LIMIT ?5", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "finding changed certificates");
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, upto);
+	sqlite3_bind_int64(st, 4, min_not_after);
+	sqlite3_bind_int64(st, 5, (int64_t)max);
+	return fetch_certs(s, st, out, max, n, e);
+}
+
+/*
+ * A certificate whose change_seq is above every response's cert_seq (meta
+ * ocsp_cert_seq) has no response that reflects it: only those at or below
+ * need the join that looks for one, a probe of the responses' index each
+ * (0.4 of the 1.8 us it took to read a certificate).  New certificates and
+ * revocations are above; a signer that starts over from 0 reads the rest
+ * with the join.
+ */
 int
 sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	sqlite3_stmt *st;
+	int64_t top;
+	size_t k = 0;
 
-	if (sqlite3_prepare_v2(s->db,
-		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
-		" LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1"
-		" WHERE (c.change_seq, c.id) > (?, ?) AND c.not_after >= ?"
-		"   AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)"
-		" ORDER BY c.change_seq, c.id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "finding changed certificates");
-	sqlite3_bind_int64(st, 1, after_seq);
-	sqlite3_bind_int64(st, 2, after_id);
-	sqlite3_bind_int64(st, 3, min_not_after);
-	sqlite3_bind_int64(st, 4, (int64_t)max);
-	return fetch_certs(s, st, out, max, n, e);
+	if (sqlite_seq(base, "ocsp_cert_seq", &top, e) != 0)
+		return -1;
+	if (after_seq < top) {
+		if (changed_page(s, 1, after_seq, after_id, top, min_not_after, out, max, &k,
+			e) != 0)
+			return -1;
+		if (k == max) {
+			*n = k;
+			return 0;
+		}
+		after_seq = top;
+		after_id = INT64_MAX;
+	}
+	if (changed_page(s, 0, after_seq, after_id, INT64_MAX, min_not_after, out + k, max - k,
+		n, e) != 0)
+		return -1;
+	*n += k;
+	return 0;
 }
 
 /*
@@ -228,13 +273,13 @@ ocsp_bind(sqlite3_stmt *st, int first, const struct ocsp_record *r)
 
 /*
  * Record the range of ids [first, last] that one write gave r[0..n-1]: their
- * seq, their entry in ocsp_due, and meta ocsp_seq.
+ * seq, their entry in ocsp_due, meta ocsp_seq and ocsp_cert_seq.
  */
 static int
 ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t first,
     struct err *e)
 {
-	int64_t last = sqlite3_last_insert_rowid(s->db), due = INT64_MAX;
+	int64_t last = sqlite3_last_insert_rowid(s->db), due = INT64_MAX, cert_seq = 0;
 	sqlite3_stmt *st;
 
 	if (last - first + 1 != (int64_t)n) /* AUTOINCREMENT in one transaction: never */
@@ -244,6 +289,8 @@ ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t 
 		r[i].seq = first + (int64_t)i;
 		if (r[i].hash == OCSP_HASH_SHA1 && r[i].due_at < due)
 			due = r[i].due_at;
+		if (r[i].cert_seq > cert_seq)
+			cert_seq = r[i].cert_seq;
 	}
 	st = sqlite_stmt(s, STMT_OCSP_DUE_RANGE,
 	    "INSERT INTO ocsp_due (last_id, first_id, due_at) VALUES (?, ?, ?)", e);
@@ -254,10 +301,13 @@ ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t 
 	sqlite3_bind_int64(st, 3, due);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "storing an OCSP response");
-	st = sqlite_stmt(s, STMT_OCSP_SEQ_SET, "UPDATE meta SET value = ? WHERE key = 'ocsp_seq'", e);
+	st = sqlite_stmt(s, STMT_OCSP_SEQ_SET,
+	    "UPDATE meta SET value = CASE key WHEN 'ocsp_seq' THEN ?1 ELSE max(value, ?2) END"
+	    " WHERE key IN ('ocsp_seq', 'ocsp_cert_seq')", e);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, last);
+	sqlite3_bind_int64(st, 2, cert_seq);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "storing an OCSP response");
 	return 0;

@@ -393,6 +393,90 @@ test_ocsp_due_settle(void **state)
 	test_rmdir(own);
 }
 
+/* The ids store_certs_changed() returns from (0, 0), in pages of max, into ids; how many. */
+static size_t
+changed_ids(size_t max, int64_t *ids, size_t cap)
+{
+	struct cert_record out[4];
+	struct err e;
+	int64_t seq = 0, id = 0;
+	size_t n, total = 0;
+
+	assert_true(max <= 4);
+	do {
+		assert_int_equal(store_certs_changed(s, seq, id, 100, out, max, &n, &e), 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(total < cap);
+			ids[total++] = out[i].id;
+		}
+		if (n > 0) {
+			seq = out[n - 1].change_seq;
+			id = out[n - 1].id;
+		}
+	} while (n == max);
+	return total;
+}
+
+/*
+ * Changed certificates: those above the highest cert_seq of any response are
+ * returned without looking for their responses, those at or below it only if
+ * their response is missing or older; in (change_seq, id) order across the
+ * seam, a page at a time.  In a store of its own.
+ */
+static void
+test_certs_changed_above_responses(void **state)
+{
+	static uint8_t der[] = {0x30, 0x00};
+	uint8_t sn[1];
+	struct cert_record r[4];
+	struct ocsp_record o;
+	enum store_insert_result res;
+	struct store *shared = s;
+	struct err e;
+	char own[256];
+	int64_t iss, ids[8], top;
+
+	(void)state;
+	test_mkdtemp(own, sizeof(own));
+	s = store_open(own, "lancre.db", 1, &e);
+	assert_non_null(s);
+	iss = add_issuer("changed1");
+	for (int i = 0; i < 3; i++) { /* a, b, c: change_seq 1, 2, 3 */
+		sn[0] = (uint8_t)(i + 1);
+		r[i] = record(iss, sn, 1, (uint8_t)i);
+		assert_int_equal(store_cert_insert(s, &r[i], &res, &e), 0);
+	}
+	assert_int_equal(changed_ids(4, ids, 8), 3);
+	/* a and b signed: only c is left, and the highest cert_seq is b's. */
+	for (int i = 0; i < 2; i++) {
+		o = (struct ocsp_record){.cert_id = r[i].id, .hash = OCSP_HASH_SHA1, .der = der,
+		    .der_len = sizeof(der), .this_update = 1, .next_update = 2, .due_at = 150,
+		    .cert_seq = r[i].change_seq};
+		assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
+	}
+	assert_int_equal(store_seq(s, "ocsp_cert_seq", &top, &e), 0);
+	assert_int_equal(top, r[1].change_seq);
+	assert_int_equal(changed_ids(4, ids, 8), 1);
+	assert_int_equal(ids[0], r[2].id);
+	/* d signed before c: c is below the top now, and found by its missing response. */
+	sn[0] = 4;
+	r[3] = record(iss, sn, 1, 3);
+	assert_int_equal(store_cert_insert(s, &r[3], &res, &e), 0);
+	o.cert_id = r[3].id;
+	o.cert_seq = r[3].change_seq;
+	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
+	assert_int_equal(changed_ids(4, ids, 8), 1);
+	assert_int_equal(ids[0], r[2].id);
+	/* a revoked: above the top again; c, then a, one page at a time. */
+	assert_int_equal(store_cert_revoke(s, r[0].id, 160, 1, &e), 0);
+	assert_int_equal(changed_ids(1, ids, 8), 2);
+	assert_int_equal(ids[0], r[2].id);
+	assert_int_equal(ids[1], r[0].id);
+	store_close(s);
+	s = shared;
+	test_rmdir(own);
+}
+
 /* Responses held (*(int *)arg)++, and those due at once (due_at 0) in arg[1]. */
 static int
 count_response(void *arg, const struct ocsp_record *r)
@@ -517,7 +601,7 @@ test_migration_keeps_responses(void **state)
 	sqlite3_stmt *st;
 	char path[300];
 	size_t n;
-	int64_t iss = add_issuer("m1"), seq;
+	int64_t iss = add_issuer("m1"), seq, n64;
 
 	(void)state;
 	r = record(iss, sn, 1, 9);
@@ -528,6 +612,7 @@ test_migration_keeps_responses(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	exec_sql(db, "DROP TABLE ocsp_responses;"
 		     "DROP TABLE ocsp_due;"
+		     "DELETE FROM meta WHERE key = 'ocsp_cert_seq';"
 		     "CREATE TABLE ocsp_responses (cert_id INTEGER NOT NULL REFERENCES"
 		     " certificates(id) ON DELETE CASCADE, hash_alg INTEGER NOT NULL,"
 		     " der BLOB NOT NULL, this_update INTEGER NOT NULL, next_update INTEGER"
@@ -569,6 +654,8 @@ test_migration_keeps_responses(void **state)
 	sqlite3_close(db);
 	assert_int_equal(store_seq(s, "ocsp_seq", &seq, &e), 0);
 	assert_int_equal(seq, 2); /* the server's cursor: the highest id */
+	assert_int_equal(store_seq(s, "ocsp_cert_seq", &n64, &e), 0);
+	assert_int_equal(n64, 1); /* the highest cert_seq of the copied responses */
 	/* By due time (the signer's cursor) ... */
 	assert_int_equal(store_ocsp_due(s, 100, 100, &after, out, 4, &n, &e), 0);
 	assert_int_equal(n, 1);
@@ -609,6 +696,7 @@ main(void)
 	    cmocka_unit_test(test_reopen_keeps_data_and_schema),
 	    cmocka_unit_test(test_ocsp_due_pages),
 	    cmocka_unit_test(test_ocsp_due_settle),
+	    cmocka_unit_test(test_certs_changed_above_responses),
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	};
