@@ -195,6 +195,22 @@ sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e)
 	return 0;
 }
 
+int
+sqlite_run(struct store_sqlite *s, const char *sql, const int64_t *v, int n, const char *what,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, what);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(st, i + 1, v[i]);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, what);
+}
+
 sqlite3_stmt *
 sqlite_stmt(struct store_sqlite *s, enum sqlite_stmt id, const char *sql, struct err *e)
 {
@@ -561,25 +577,16 @@ static int
 cert_revoke(struct store_sqlite *s, int64_t cert_id, int64_t revoked_at, int reason,
     struct err *e)
 {
-	sqlite3_stmt *st;
 	int64_t seq;
-	int rc;
 
 	if (sqlite_txn_seq(s, "change_seq", &s->change_seq, &seq, e) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(s->db,
+	if (sqlite_run(s,
 		"UPDATE certificates SET status = 1, revoked_at = ?, reason = ?, changed_at = ?,"
-		" change_seq = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "revoking");
-	sqlite3_bind_int64(st, 1, revoked_at);
-	sqlite3_bind_int(st, 2, reason);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	sqlite3_bind_int64(st, 4, seq);
-	sqlite3_bind_int64(st, 5, cert_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_db_err(s, e, "revoking");
+		" change_seq = ? WHERE id = ?",
+		(const int64_t[]){revoked_at, reason, (int64_t)time(NULL), seq, cert_id}, 5,
+		"revoking", e) != 0)
+		return -1;
 	if (sqlite3_changes(s->db) != 1)
 		return err_set(e, "store: certificate %lld not found", (long long)cert_id);
 	return 0;
@@ -618,19 +625,16 @@ set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, s
 		return sqlite_db_err(s, e, "recording the OCSP responder");
 	if (sqlite3_changes(s->db) != 1)
 		return err_set(e, "store: issuer %lld not found", (long long)issuer_id);
-	/* Every response of the issuer was signed by the old responder: re-sign them all. */
-	if (sqlite3_prepare_v2(s->db,
-		"UPDATE ocsp_responses SET due_at = 0 WHERE cert_id IN"
-		" (SELECT id FROM certificates WHERE issuer_id = ?)", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "scheduling re-signing");
-	sqlite3_bind_int64(st, 1, issuer_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_db_err(s, e, "scheduling re-signing");
-	/* Every range may hold some: the next scan reads them all (sqlite_ocsp.c). */
-	if (sqlite_exec(s, "UPDATE ocsp_due SET due_at = 0", e) != 0)
-		return err_prefix(e, "scheduling re-signing");
+	/*
+	 * Every response of the issuer was signed by the old responder: re-sign
+	 * them all.  Every range may hold some: the next scan reads them all
+	 * (sqlite_ocsp.c).
+	 */
+	if (sqlite_run(s, "UPDATE ocsp_responses SET due_at = 0 WHERE cert_id IN"
+		" (SELECT id FROM certificates WHERE issuer_id = ?)", &issuer_id, 1,
+		"scheduling re-signing", e) != 0 ||
+	    sqlite_run(s, "UPDATE ocsp_due SET due_at = 0", NULL, 0, "scheduling re-signing", e) != 0)
+		return -1;
 	return issuer_changed(s, e);
 }
 

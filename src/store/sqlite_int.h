@@ -36,6 +36,13 @@ int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
 /* The counter meta.key = name (store_seq()). */
 int sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e);
 int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
+/*
+ * Run sql, a statement that returns no rows, with v[0..n-1] bound to its
+ * parameters 1..n; what names it in an error.  sqlite3_changes() tells how
+ * many rows it changed.
+ */
+int sqlite_run(struct store_sqlite *s, const char *sql, const int64_t *v, int n, const char *what,
+    struct err *e);
 
 /* The cached statement for id, reset and ready to bind. */
 sqlite3_stmt *sqlite_stmt(struct store_sqlite *s, enum sqlite_stmt id, const char *sql,

@@ -17,9 +17,9 @@
  *    and picks the responses due in them; once those are re-signed (given
  *    new ids, in a new range), settling raises each range's due_at to its
  *    earliest response still due, or drops it when nothing is left in it.
- *    An index on due_at cost two B-tree writes per response (with the one
- *    on seq, the server's order before ids took its place): 3.9 us per
- *    stored response against 2.2 without them (docs/DESIGN.md).  Invariant:
+ *    An index on the responses' due_at cost two B-tree writes per response
+ *    (with the one on seq, the server's order before ids took its place):
+ *    3.9 us per stored response against 2.2 without them (docs/DESIGN.md).  Invariant:
  *    every response lies in one range, whose due_at is at or before the
  *    response's.
  */
@@ -158,39 +158,31 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 	return 0;
 }
 
+/* Drop the ranges due at or before upto whose responses are all gone (rewritten, purged). */
+static int
+due_drop_empty(struct store_sqlite *s, int64_t upto, struct err *e)
+{
+	return sqlite_run(s,
+	    "DELETE FROM ocsp_due WHERE due_at <= ? AND NOT EXISTS (SELECT 1 FROM"
+	    " ocsp_responses r WHERE r.id BETWEEN ocsp_due.first_id AND ocsp_due.last_id)",
+	    &upto, 1, "dropping empty due ranges", e);
+}
+
 /*
- * The ranges due at now: drop those left empty (their responses rewritten
- * or purged), and move the others to their earliest response still due for
- * an unexpired certificate, if any.
+ * The ranges due at now: drop those left empty, and move the others to their
+ * earliest response still due for an unexpired certificate, if any.
  */
 static int
 due_settle(struct store_sqlite *s, int64_t now, int64_t min_not_after, struct err *e)
 {
-	static const char *const sql[] = {
-	    "DELETE FROM ocsp_due WHERE due_at <= ?1 AND NOT EXISTS (SELECT 1 FROM"
-	    " ocsp_responses r WHERE r.id BETWEEN ocsp_due.first_id AND ocsp_due.last_id)",
+	if (due_drop_empty(s, now, e) != 0)
+		return -1;
+	return sqlite_run(s,
 	    "UPDATE ocsp_due SET due_at = coalesce((SELECT min(r.due_at) FROM ocsp_responses r"
 	    " JOIN certificates c ON c.id = r.cert_id"
 	    " WHERE r.id BETWEEN ocsp_due.first_id AND ocsp_due.last_id AND +r.hash_alg = 1"
 	    " AND c.not_after >= ?2), ?3) WHERE due_at <= ?1",
-	};
-	sqlite3_stmt *st;
-	int rc;
-
-	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
-			return sqlite_db_err(s, e, "settling due responses");
-		sqlite3_bind_int64(st, 1, now);
-		if (i == 1) {
-			sqlite3_bind_int64(st, 2, min_not_after);
-			sqlite3_bind_int64(st, 3, INT64_MAX);
-		}
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return sqlite_db_err(s, e, "settling due responses");
-	}
-	return 0;
+	    (const int64_t[]){now, min_not_after, INT64_MAX}, 3, "settling due responses", e);
 }
 
 /* Whether any range is due at now: 1, 0, or -1 on error. */
@@ -349,21 +341,12 @@ sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err 
 static int
 ocsp_purge(struct store_sqlite *s, int64_t expired_before, int64_t *deleted, struct err *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db,
-		"DELETE FROM ocsp_responses WHERE cert_id IN"
-		" (SELECT id FROM certificates WHERE not_after < ?)", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "purging expired responses");
-	sqlite3_bind_int64(st, 1, expired_before);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_db_err(s, e, "purging expired responses");
+	if (sqlite_run(s, "DELETE FROM ocsp_responses WHERE cert_id IN"
+		" (SELECT id FROM certificates WHERE not_after < ?)", &expired_before, 1,
+		"purging expired responses", e) != 0)
+		return -1;
 	*deleted = sqlite3_changes(s->db);
-	return sqlite_exec(s, "DELETE FROM ocsp_due WHERE NOT EXISTS (SELECT 1 FROM ocsp_responses r"
-			      " WHERE r.id BETWEEN ocsp_due.first_id AND ocsp_due.last_id)", e);
+	return due_drop_empty(s, INT64_MAX, e);
 }
 
 int
