@@ -28,6 +28,9 @@ struct job {
 	char why[ERR_MSG_MAX];
 };
 
+/* Response k of a job is signed over a CertID hashed with hashes[k]. */
+static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
+
 static void batch_discard(struct signer *sg);
 
 void
@@ -265,7 +268,6 @@ static int
 sign_one(const struct signer *sg, const struct batch *b, struct job *j, struct sigctx *sc,
     int k, const struct ocsp_status *st, struct err *e)
 {
-	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
 	const struct signer_issuer *is = j->issuer;
 
 	if (!is->tmpl_ok || sg->no_templates) {
@@ -390,7 +392,6 @@ batch_discard(struct signer *sg)
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
-	static const enum ocsp_hash hashes[] = {OCSP_HASH_SHA1, OCSP_HASH_SHA256};
 	size_t n = 0, slow = 0;
 	int rc = -1;
 

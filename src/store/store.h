@@ -63,12 +63,12 @@ struct cert_record {
 	int64_t change_seq; /* sequence number of the transaction that last changed it */
 };
 
-/* The hash algorithm of an OCSP CertID, as stored. */
 /* Where a scan of due OCSP responses stopped (store_ocsp_due): {0} to start. */
 struct store_due_cursor {
 	int64_t due_at, range, id; /* the last one read, in the store's own terms */
 };
 
+/* The hash algorithm of an OCSP CertID, as stored. */
 enum ocsp_hash {
 	OCSP_HASH_SHA1 = 1,
 	OCSP_HASH_SHA256 = 2,
