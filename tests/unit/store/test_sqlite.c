@@ -292,23 +292,58 @@ test_ocsp_due_pages(void **state)
 	store_purge_and_reschedule(iss);
 }
 
-/* The due times of the ranges in the store in directory d, in order: "10,500". */
+/* The first row sql gives on the store in directory d, its columns joined by '|'. */
 static void
-due_ranges(const char *d, char *out, size_t len)
+query_row(const char *d, const char *sql, char *out, size_t len)
 {
 	char path[300];
+	size_t used = 0;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
 	snprintf(path, sizeof(path), "%s/lancre.db", d);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT coalesce(group_concat(due_at), '') FROM"
-					    " (SELECT due_at FROM ocsp_due ORDER BY last_id)", -1, &st,
-			     NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	out[0] = '\0';
+	for (int i = 0; i < sqlite3_column_count(st) && used < len; i++) {
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i > 0 ? "|" : "",
+		    (const char *)sqlite3_column_text(st, i));
+	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* The due times of the ranges in the store in directory d, in order: "10,500". */
+static void
+due_ranges(const char *d, char *out, size_t len)
+{
+	query_row(d, "SELECT coalesce(group_concat(due_at), '') FROM"
+		     " (SELECT due_at FROM ocsp_due ORDER BY last_id)", out, len);
+}
+
+/*
+ * For a test with a store of its own, in own (the shared store's rows would
+ * be in the way): s is that store until own_store_end().  Returns the shared one.
+ */
+static struct store *
+own_store_begin(char *own, size_t len)
+{
+	struct store *shared = s;
+	struct err e;
+
+	test_mkdtemp(own, len);
+	s = store_open(own, "lancre.db", 1, &e);
+	assert_non_null(s);
+	return shared;
+}
+
+static void
+own_store_end(struct store *shared, const char *own)
+{
+	store_close(s);
+	s = shared;
+	test_rmdir(own);
 }
 
 /* Write both responses of each certificate in c[0..n-1], due at due, in one call. */
@@ -339,16 +374,13 @@ test_ocsp_due_settle(void **state)
 	uint8_t sn[1];
 	struct cert_record r;
 	enum store_insert_result res;
-	struct store *shared = s;
 	struct err e;
 	char own[256], got[128], path[300];
+	struct store *shared = own_store_begin(own, sizeof(own));
 	sqlite3 *db;
 	int64_t iss, c[4], deleted; /* a, b, c, and d which expires at 90 */
 
 	(void)state;
-	test_mkdtemp(own, sizeof(own));
-	s = store_open(own, "lancre.db", 1, &e);
-	assert_non_null(s);
 	iss = add_issuer("settle1");
 	for (int i = 0; i < 4; i++) {
 		sn[0] = (uint8_t)(i + 1);
@@ -388,9 +420,7 @@ test_ocsp_due_settle(void **state)
 	assert_int_equal(store_ocsp_due_settle(s, 1000, 100, &e), 0);
 	due_ranges(own, got, sizeof(got));
 	assert_string_equal(got, "2000");
-	store_close(s);
-	s = shared;
-	test_rmdir(own);
+	own_store_end(shared, own);
 }
 
 /* The ids store_certs_changed() returns from (0, 0), in pages of max, into ids; how many. */
@@ -431,15 +461,12 @@ test_certs_changed_above_responses(void **state)
 	struct cert_record r[4];
 	struct ocsp_record o;
 	enum store_insert_result res;
-	struct store *shared = s;
 	struct err e;
 	char own[256];
+	struct store *shared = own_store_begin(own, sizeof(own));
 	int64_t iss, ids[8], top;
 
 	(void)state;
-	test_mkdtemp(own, sizeof(own));
-	s = store_open(own, "lancre.db", 1, &e);
-	assert_non_null(s);
 	iss = add_issuer("changed1");
 	for (int i = 0; i < 3; i++) { /* a, b, c: change_seq 1, 2, 3 */
 		sn[0] = (uint8_t)(i + 1);
@@ -472,9 +499,7 @@ test_certs_changed_above_responses(void **state)
 	assert_int_equal(changed_ids(1, ids, 8), 2);
 	assert_int_equal(ids[0], r[2].id);
 	assert_int_equal(ids[1], r[0].id);
-	store_close(s);
-	s = shared;
-	test_rmdir(own);
+	own_store_end(shared, own);
 }
 
 /* Responses held (*(int *)arg)++, and those due at once (due_at 0) in arg[1]. */
@@ -599,7 +624,7 @@ test_migration_keeps_responses(void **state)
 	struct err e;
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	char path[300];
+	char path[300], got[64];
 	size_t n;
 	int64_t iss = add_issuer("m1"), seq, n64;
 
@@ -637,21 +662,12 @@ test_migration_keeps_responses(void **state)
 
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 4);
-	sqlite3_finalize(st);
-	/* Schema 4: the two responses are one range, due at the SHA-1 one's time. */
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), min(first_id), max(last_id),"
-					    " min(due_at) FROM ocsp_due", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 1);
-	assert_int_equal(sqlite3_column_int(st, 1), 1);
-	assert_int_equal(sqlite3_column_int(st, 2), 2);
-	assert_int_equal(sqlite3_column_int(st, 3), 50);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_row(dir, "PRAGMA user_version", got, sizeof(got));
+	assert_string_equal(got, "4");
+	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
+	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
+	    got, sizeof(got));
+	assert_string_equal(got, "1|1|2|50");
 	assert_int_equal(store_seq(s, "ocsp_seq", &seq, &e), 0);
 	assert_int_equal(seq, 2); /* the server's cursor: the highest id */
 	assert_int_equal(store_seq(s, "ocsp_cert_seq", &n64, &e), 0);
@@ -668,16 +684,9 @@ test_migration_keeps_responses(void **state)
 	o = (struct ocsp_record){.cert_id = r.id, .issuer_id = iss, .hash = OCSP_HASH_SHA1,
 	    .der = der, .der_len = sizeof(der), .this_update = 3, .next_update = 4, .due_at = 60};
 	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(hash_alg), min(due_at),"
-					    " max(due_at) FROM ocsp_responses", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
-	assert_int_equal(sqlite3_column_int(st, 1), 3);
-	assert_int_equal(sqlite3_column_int(st, 2), 50);
-	assert_int_equal(sqlite3_column_int(st, 3), 60);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	query_row(dir, "SELECT count(*), sum(hash_alg), min(due_at), max(due_at) FROM ocsp_responses",
+	    got, sizeof(got));
+	assert_string_equal(got, "2|3|50|60");
 	seen[0] = 0;
 	assert_int_equal(store_ocsp_each(s, seq, count_response, seen, &e), 0);
 	assert_int_equal(seen[0], 1);
