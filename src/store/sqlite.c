@@ -323,6 +323,23 @@ sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	out->change_seq = sqlite3_column_int64(st, col + 11);
 }
 
+void
+sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, col);
+	out->issuer_id = sqlite3_column_int64(st, col + 1);
+	out->serial_len = (size_t)sqlite3_column_bytes(st, col + 2);
+	if (out->serial_len > STORE_SERIAL_MAX)
+		out->serial_len = STORE_SERIAL_MAX;
+	memcpy(out->serial, sqlite3_column_blob(st, col + 2), out->serial_len);
+	out->not_after = sqlite3_column_int64(st, col + 3);
+	out->status = sqlite3_column_int(st, col + 4) == 1 ? CERT_REVOKED : CERT_GOOD;
+	out->revoked_at = sqlite3_column_int64(st, col + 5);
+	out->reason = sqlite3_column_int(st, col + 6);
+	out->change_seq = sqlite3_column_int64(st, col + 7);
+}
+
 static int
 user_version(struct store_sqlite *s, int *v, struct err *e)
 {

@@ -94,4 +94,14 @@ int sqlite_revoked_since(struct store *base, int64_t after_seq,
 	" c.reason, c.shard, c.fingerprint, c.added_at, c.change_seq"
 void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
+/*
+ * What the signer needs of a certificate, the rest of the cert_record left
+ * zero (store_certs_changed, store_ocsp_due): eight columns, not twelve.
+ */
+#define SQLITE_SIGN_COLUMNS                                                                  \
+	"c.id, c.issuer_id, c.serial, c.not_after, c.status, c.revoked_at, c.reason,"         \
+	" c.change_seq"
+#define SQLITE_SIGN_NCOLUMNS 8
+void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
+
 #endif

@@ -36,7 +36,7 @@ fetch_certs(struct store_sqlite *s, sqlite3_stmt *st, struct cert_record *out, s
 
 	*n = 0;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		sqlite_cert_row(st, 0, &out[(*n)++]);
+		sqlite_sign_row(st, 0, &out[(*n)++]);
 	if (*n < max && rc != SQLITE_DONE) {
 		sqlite3_finalize(st);
 		return sqlite_db_err(s, e, "reading certificates");
@@ -57,12 +57,12 @@ changed_page(struct store_sqlite *s, int join, int64_t after_seq, int64_t after_
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(s->db, join ?
-		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		"SELECT " SQLITE_SIGN_COLUMNS " FROM certificates c"
 		" LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1"
 		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
 		"   AND c.not_after >= ?4 AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)"
 		" ORDER BY c.change_seq, c.id LIMIT ?5" :
-		"SELECT " SQLITE_CERT_COLUMNS " FROM certificates c"
+		"SELECT " SQLITE_SIGN_COLUMNS " FROM certificates c"
 		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
 		"   AND c.not_after >= ?4"
 		" ORDER BY c.change_seq, c.id LIMIT ?5", -1, &st, NULL) != SQLITE_OK)
@@ -130,7 +130,7 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 	int rc = SQLITE_DONE;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT " SQLITE_CERT_COLUMNS ", d.due_at, d.last_id, r.id"
+		"SELECT " SQLITE_SIGN_COLUMNS ", d.due_at, d.last_id, r.id"
 		" FROM ocsp_due d CROSS JOIN ocsp_responses r CROSS JOIN certificates c"
 		" WHERE d.due_at <= ?4 AND (d.due_at, d.last_id) >= (?1, ?2)"
 		"   AND r.id >= max(d.first_id, CASE WHEN d.due_at = ?1 AND d.last_id = ?2"
@@ -147,10 +147,10 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 	sqlite3_bind_int64(st, 6, (int64_t)max);
 	*n = 0;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite_cert_row(st, 0, &out[(*n)++]);
-		after->due_at = sqlite3_column_int64(st, 12);
-		after->range = sqlite3_column_int64(st, 13);
-		after->id = sqlite3_column_int64(st, 14);
+		sqlite_sign_row(st, 0, &out[(*n)++]);
+		after->due_at = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS);
+		after->range = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 1);
+		after->id = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 2);
 	}
 	sqlite3_finalize(st);
 	if (*n < max && rc != SQLITE_DONE)

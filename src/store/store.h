@@ -218,7 +218,9 @@ int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
  * certificate (new, or revoked since), with change_seq after after_seq (or
  * equal and id after after_id), not expired before min_not_after, ordered by
  * (change_seq, id): at most max into out, count in *n.  Page by passing the
- * last row's change_seq and id.
+ * last row's change_seq and id.  This and store_ocsp_due() fill what the
+ * signer needs: id, issuer_id, serial, not_after, status, revoked_at, reason
+ * and change_seq; the other fields of each cert_record are zero.
  */
 int store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);

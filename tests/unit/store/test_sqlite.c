@@ -173,10 +173,11 @@ static void
 test_revoke_and_rollback(void **state)
 {
 	static const uint8_t a[] = {0x0a}, b[] = {0x0b};
-	struct cert_record r, got;
+	struct cert_record r, got, seen[4];
 	enum store_insert_result res;
 	struct err e;
 	int64_t iss = add_issuer("v1"), total, revoked;
+	size_t n;
 
 	(void)state;
 	r = record(iss, a, 1, 1);
@@ -187,6 +188,22 @@ test_revoke_and_rollback(void **state)
 	assert_int_equal(got.revoked_at, 170);
 	assert_int_equal(got.reason, 4);
 	assert_int_equal(store_cert_revoke(s, 999999, 170, 4, &e), -1);
+
+	/* What the signer reads of it: what it needs, the rest zero. */
+	assert_int_equal(store_certs_changed(s, got.change_seq - 1, INT64_MAX, 100, seen, 4,
+			     &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(seen[0].id, r.id);
+	assert_int_equal(seen[0].issuer_id, iss);
+	assert_int_equal(seen[0].serial_len, 1);
+	assert_int_equal(seen[0].serial[0], 0x0a);
+	assert_int_equal(seen[0].not_after, 200);
+	assert_int_equal(seen[0].status, CERT_REVOKED);
+	assert_int_equal(seen[0].revoked_at, 170);
+	assert_int_equal(seen[0].reason, 4);
+	assert_int_equal(seen[0].change_seq, got.change_seq);
+	assert_int_equal(seen[0].not_before, 0);
+	assert_int_equal(seen[0].fingerprint[0], 0);
 
 	/* A rolled-back transaction leaves nothing behind. */
 	assert_int_equal(store_begin(s, &e), 0);
