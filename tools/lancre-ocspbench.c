@@ -917,7 +917,8 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
 	static struct cert_record work[SIGNER_BATCH];
 	static struct ocsp_record r[2 * SIGNER_BATCH];
 	uint8_t *der = malloc(bytes);
-	int64_t seq = 0, id = 0, now = (int64_t)time(NULL);
+	struct store_changed_cursor after = {0, 0};
+	int64_t now = (int64_t)time(NULL);
 	size_t n = 0;
 	double c;
 	int rc = -1;
@@ -927,13 +928,11 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
 	memset(der, 0x5a, bytes);
 	do {
 		c = ob_cpu_secs();
-		if (store_certs_changed(st, seq, id, now, work, SIGNER_BATCH, &n, e) != 0)
+		if (store_certs_changed(st, &after, now, work, SIGNER_BATCH, &n, e) != 0)
 			goto out;
 		*read_cpu += ob_cpu_secs() - c;
 		if (n == 0)
 			break;
-		seq = work[n - 1].change_seq;
-		id = work[n - 1].id;
 		c = ob_cpu_secs();
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++) {

@@ -140,6 +140,22 @@ slabs_alloc(struct signer *sg)
 }
 
 /*
+ * Resume the scan of changed certificates where the store's mark says it
+ * got, if the mark was made with the issuers just loaded; else start over
+ * (certificates skipped for an issuer that had no key may have one now).
+ */
+static int
+resume_changed(struct signer *sg, struct err *e)
+{
+	struct store_signed_upto u;
+
+	if (store_signed_upto_get(sg->store, &u, e) != 0)
+		return -1;
+	sg->seen = u.issuer_seq == sg->issuer_seq ? u.at : (struct store_changed_cursor){0, 0};
+	return 0;
+}
+
+/*
  * (Re)load every issuer that has a key.  After a reload the scan for changed
  * certificates starts over, so that certificates of an issuer added while the
  * signer ran are not skipped (the scan only returns unsigned ones).
@@ -175,9 +191,8 @@ issuers_load(struct signer *sg, struct err *e)
 	if (sg->sigctx == NULL || slabs_alloc(sg) != 0)
 		return err_set(e, "out of memory");
 	sg->issuer_seq = seq;
-	sg->seen_seq = sg->seen_id = 0;
 	sg->crl_seen_seq = 0;
-	return 0;
+	return resume_changed(sg, e);
 }
 
 struct signer *
@@ -204,9 +219,9 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 		}
 	}
 	/*
-	 * A batch writes ~2.5 MB of responses and their due_at index in random
-	 * order (the jitter): with SQLite's default 2 MiB cache every batch
-	 * spilled pages to the WAL mid-transaction.
+	 * A batch writes up to ~2.5 MB of responses (4,096 certificates, both
+	 * CertIDs) in one transaction: more than SQLite's default 2 MiB cache,
+	 * which would spill pages to the WAL before the commit.
 	 */
 	if (store_bulk(s, 1, e) != 0 || issuers_load(sg, e) != 0) {
 		signer_free(sg);
@@ -466,8 +481,8 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 struct pager {
 	int (*read)(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
 	    size_t *n, struct err *e);
-	int64_t seq, id;             /* changed: (change_seq, id) of the last one read */
-	struct store_due_cursor due; /* due: the last response read */
+	struct store_changed_cursor changed; /* changed: past the last one read */
+	struct store_due_cursor due;         /* due: the last response read */
 };
 
 /*
@@ -526,31 +541,29 @@ static int
 read_changed(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
     size_t *n, struct err *e)
 {
-	if (store_certs_changed(sg->store, p->seq, p->id, now, out, SIGNER_BATCH, n, e) != 0)
-		return -1;
-	if (*n > 0) {
-		p->seq = out[*n - 1].change_seq;
-		p->id = out[*n - 1].id;
-	}
-	return 0;
+	return store_certs_changed(sg->store, &p->changed, now, out, SIGNER_BATCH, n, e);
 }
 
 /*
  * Every page of changed certificates, in (change_seq, id) order.  The
  * signer's own cursor moves only once they are all signed and written: after
  * an error, the next pass reads them again (the query skips those whose
- * responses already reflect their change).
+ * responses already reflect their change).  Then the store keeps it, so
+ * that a restart resumes there (store_signed_upto_set): only when it moved,
+ * so an idle pass writes nothing.
  */
 static int
 sign_changed(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
-	struct pager p = {.read = read_changed, .seq = sg->seen_seq, .id = sg->seen_id};
+	struct pager p = {.read = read_changed, .changed = sg->seen};
 
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
-	sg->seen_seq = p.seq;
-	sg->seen_id = p.id;
-	return 0;
+	if (p.changed.change_seq == sg->seen.change_seq && p.changed.cert_id == sg->seen.cert_id)
+		return 0;
+	sg->seen = p.changed;
+	return store_signed_upto_set(sg->store,
+	    &(struct store_signed_upto){sg->issuer_seq, sg->seen}, e);
 }
 
 static int

@@ -34,8 +34,8 @@ struct signer {
 	int64_t issuer_seq; /* meta issuer_seq when the issuers were loaded */
 	int threads;
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
-	int64_t seen_seq, seen_id; /* last certificate taken from store_certs_changed */
-	int64_t crl_seen_seq;      /* revocations up to here are marked dirty */
+	struct store_changed_cursor seen; /* changed certificates signed up to here */
+	int64_t crl_seen_seq;             /* revocations up to here are marked dirty */
 	/*
 	 * Two batches: while the workers sign one, the main thread writes the
 	 * other.  work: SIGNER_BATCH certificates each; jobs: their results.

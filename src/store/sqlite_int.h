@@ -63,7 +63,7 @@ int sqlite_txn_enter(struct store_sqlite *s, int *own, struct err *e);
 int sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e);
 
 /* OCSP operations (sqlite_ocsp.c). */
-int sqlite_certs_changed(struct store *base, int64_t after_seq, int64_t after_id,
+int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
     struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
@@ -71,6 +71,9 @@ int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 int sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
     struct err *e);
 int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e);
+int sqlite_signed_upto_get(struct store *base, struct store_signed_upto *u, struct err *e);
+int sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u,
+    struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);
 int sqlite_ocsp_each(struct store *base, int64_t after_seq,

@@ -120,10 +120,10 @@ store_seq(struct store *s, const char *name, int64_t *v, struct err *e)
 }
 
 int
-store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id, int64_t min_not_after,
+store_certs_changed(struct store *s, struct store_changed_cursor *after, int64_t min_not_after,
     struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
-	return s->ops->certs_changed(s, after_seq, after_id, min_not_after, out, max, n, e);
+	return s->ops->certs_changed(s, after, min_not_after, out, max, n, e);
 }
 
 int
@@ -192,6 +192,18 @@ store_revoked_since(struct store *s, int64_t after_seq,
     struct err *e)
 {
 	return s->ops->revoked_since(s, after_seq, cb, arg, e);
+}
+
+int
+store_signed_upto_get(struct store *s, struct store_signed_upto *u, struct err *e)
+{
+	return s->ops->signed_upto_get(s, u, e);
+}
+
+int
+store_signed_upto_set(struct store *s, const struct store_signed_upto *u, struct err *e)
+{
+	return s->ops->signed_upto_set(s, u, e);
 }
 
 int

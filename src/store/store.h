@@ -63,6 +63,22 @@ struct cert_record {
 	int64_t change_seq; /* sequence number of the transaction that last changed it */
 };
 
+/* Where a scan of changed certificates stands (store_certs_changed): {0} to start. */
+struct store_changed_cursor {
+	int64_t change_seq, cert_id; /* at or before this, in this order: passed */
+};
+
+/*
+ * How far the signer has got through the changed certificates: every
+ * certificate at or before at has responses that reflect its last change,
+ * signed by the issuers as they were at meta issuer_seq issuer_seq (or has
+ * expired, or its issuer has no key).  {0}: nothing known.
+ */
+struct store_signed_upto {
+	int64_t issuer_seq;
+	struct store_changed_cursor at;
+};
+
 /* Where a scan of due OCSP responses stopped (store_ocsp_due): {0} to start. */
 struct store_due_cursor {
 	int64_t due_at, range, id; /* the last one read, in the store's own terms */
@@ -129,12 +145,14 @@ struct store_ops {
 	    size_t len, const char *key_ref, struct err *e);
 	int (*seq)(struct store *s, const char *name, int64_t *v, struct err *e);
 	int (*bulk)(struct store *s, int on, struct err *e);
-	int (*certs_changed)(struct store *s, int64_t after_seq, int64_t after_id,
+	int (*certs_changed)(struct store *s, struct store_changed_cursor *after,
 	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
 	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
 	    struct err *e);
 	int (*ocsp_put)(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
+	int (*signed_upto_get)(struct store *s, struct store_signed_upto *u, struct err *e);
+	int (*signed_upto_set)(struct store *s, const struct store_signed_upto *u, struct err *e);
 	int (*ocsp_due_settle)(struct store *s, int64_t now, int64_t min_not_after,
 	    struct err *e);
 	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
@@ -215,14 +233,15 @@ int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
 
 /*
  * Certificates whose OCSP responses are missing or older than the
- * certificate (new, or revoked since), with change_seq after after_seq (or
- * equal and id after after_id), not expired before min_not_after, ordered by
- * (change_seq, id): at most max into out, count in *n.  Page by passing the
- * last row's change_seq and id.  This and store_ocsp_due() fill what the
+ * certificate (new, or revoked since), after *after in (change_seq, id)
+ * order, not expired before min_not_after: at most max into out, count in
+ * *n; fewer than max means none are left.  *after moves past what was read:
+ * the last row, or further when the store passed over certificates whose
+ * responses already reflect them.  This and store_ocsp_due() fill what the
  * signer needs: id, issuer_id, serial, not_after, status, revoked_at, reason
  * and change_seq; the other fields of each cert_record are zero.
  */
-int store_certs_changed(struct store *s, int64_t after_seq, int64_t after_id,
+int store_certs_changed(struct store *s, struct store_changed_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 
 /*
@@ -252,6 +271,16 @@ int store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after,
  * Many at a time is much cheaper per response than one at a time.
  */
 int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
+
+/*
+ * The signer's mark in the changed certificates (struct store_signed_upto,
+ * above), kept so that a restarted signer resumes there instead of looking
+ * for every older certificate's responses again (1.5 s per million
+ * certificates, during which a new revocation waits).  Set it only once the
+ * responses it vouches for are written; {0} until the first set.
+ */
+int store_signed_upto_get(struct store *s, struct store_signed_upto *u, struct err *e);
+int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, struct err *e);
 
 /* Delete the responses of certificates that expired before expired_before. */
 int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);

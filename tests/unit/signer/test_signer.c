@@ -9,6 +9,7 @@
 
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <sqlite3.h>
 
 static void
 test_times_within_bounds(void **state)
@@ -362,6 +363,74 @@ test_pass_pages(void **state)
 	test_ca_free(&root);
 }
 
+/* Run sql on the fixture's store behind the store's back (what a restart cannot know). */
+static void
+fixture_sql(const struct pass_fixture *f, const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/lancre.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+}
+
+/*
+ * A restarted signer resumes the scan of changed certificates at the store's
+ * mark, made with the same issuers: a response deleted behind the mark is
+ * not looked for (a full rescan would find it), while a revocation made
+ * after the mark is.  When the issuers change, the mark no longer holds: the
+ * running signer starts over and finds the missing response.
+ */
+static void
+test_pass_resumes_at_mark(void **state)
+{
+	struct test_ca root, e1, r1, x1;
+	struct pass_fixture f;
+	struct store_signed_upto u;
+	struct signer *sg;
+	struct conf conf;
+	struct err e;
+	int64_t now = (int64_t)time(NULL), issuer_seq;
+
+	(void)state;
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_ca_make(&r1, "r1", &root, MINT_P256);
+	test_ca_make(&x1, "x1", &root, MINT_P256);
+	fixture_make(&f, &e1, &r1, now);
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	pass_expect(sg, now, 12);
+	signer_free(sg);
+	assert_int_equal(store_signed_upto_get(f.s, &u, &e), 0);
+	assert_int_equal(store_seq(f.s, "issuer_seq", &issuer_seq, &e), 0);
+	assert_int_equal(u.issuer_seq, issuer_seq);
+	assert_true(u.at.change_seq > 0);
+
+	fixture_sql(&f, "DELETE FROM ocsp_responses WHERE cert_id = 2 AND hash_alg = 1");
+	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	pass_expect(sg, now, 0);
+	assert_int_equal(store_cert_revoke(f.s, 3, now, 1, &e), 0);
+	pass_expect(sg, now, 2);
+	assert_int_equal(stored_responses(f.s), 11);
+
+	fixture_issuer(&f, "x1", &x1);
+	pass_expect(sg, now, 2);
+	assert_int_equal(stored_responses(f.s), 12);
+	signer_free(sg);
+	assert_int_equal(store_signed_upto_get(f.s, &u, &e), 0);
+	assert_int_equal(u.issuer_seq, issuer_seq + 1);
+	store_close(f.s);
+	test_rmdir(f.dir);
+	test_ca_free(&x1);
+	test_ca_free(&r1);
+	test_ca_free(&e1);
+	test_ca_free(&root);
+}
+
 int
 main(void)
 {
@@ -371,6 +440,7 @@ main(void)
 	    cmocka_unit_test(test_sign_key_types),
 	    cmocka_unit_test(test_pass_templates_match_openssl),
 	    cmocka_unit_test(test_pass_pages),
+	    cmocka_unit_test(test_pass_resumes_at_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

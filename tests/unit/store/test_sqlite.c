@@ -174,6 +174,7 @@ test_revoke_and_rollback(void **state)
 {
 	static const uint8_t a[] = {0x0a}, b[] = {0x0b};
 	struct cert_record r, got, seen[4];
+	struct store_changed_cursor after;
 	enum store_insert_result res;
 	struct err e;
 	int64_t iss = add_issuer("v1"), total, revoked;
@@ -190,8 +191,8 @@ test_revoke_and_rollback(void **state)
 	assert_int_equal(store_cert_revoke(s, 999999, 170, 4, &e), -1);
 
 	/* What the signer reads of it: what it needs, the rest zero. */
-	assert_int_equal(store_certs_changed(s, got.change_seq - 1, INT64_MAX, 100, seen, 4,
-			     &n, &e), 0);
+	after = (struct store_changed_cursor){got.change_seq - 1, INT64_MAX};
+	assert_int_equal(store_certs_changed(s, &after, 100, seen, 4, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(seen[0].id, r.id);
 	assert_int_equal(seen[0].issuer_id, iss);
@@ -440,25 +441,28 @@ test_ocsp_due_settle(void **state)
 	own_store_end(shared, own);
 }
 
-/* The ids store_certs_changed() returns from (0, 0), in pages of max, into ids; how many. */
+/*
+ * The ids store_certs_changed() returns from *after ({0}: the start), in pages
+ * of max, into ids; how many.  *after ends where the scan did.
+ */
 static size_t
-changed_ids(size_t max, int64_t *ids, size_t cap)
+changed_ids(struct store_changed_cursor *after, size_t max, int64_t *ids, size_t cap)
 {
 	struct cert_record out[4];
 	struct err e;
-	int64_t seq = 0, id = 0;
 	size_t n, total = 0;
 
 	assert_true(max <= 4);
 	do {
-		assert_int_equal(store_certs_changed(s, seq, id, 100, out, max, &n, &e), 0);
+		assert_int_equal(store_certs_changed(s, after, 100, out, max, &n, &e), 0);
 		for (size_t i = 0; i < n; i++) {
 			assert_true(total < cap);
 			ids[total++] = out[i].id;
 		}
-		if (n > 0) {
-			seq = out[n - 1].change_seq;
-			id = out[n - 1].id;
+		if (n > 0) { /* at or past the last row */
+			assert_true(after->change_seq > out[n - 1].change_seq ||
+			    (after->change_seq == out[n - 1].change_seq &&
+				after->cert_id >= out[n - 1].id));
 		}
 	} while (n == max);
 	return total;
@@ -468,7 +472,9 @@ changed_ids(size_t max, int64_t *ids, size_t cap)
  * Changed certificates: those above the highest cert_seq of any response are
  * returned without looking for their responses, those at or below it only if
  * their response is missing or older; in (change_seq, id) order across the
- * seam, a page at a time.  In a store of its own.
+ * seam, a page at a time.  The cursor moves past what the scan passed over:
+ * resumed from it, a scan finds only what changed since.  In a store of its
+ * own.
  */
 static void
 test_certs_changed_above_responses(void **state)
@@ -482,6 +488,7 @@ test_certs_changed_above_responses(void **state)
 	char own[256];
 	struct store *shared = own_store_begin(own, sizeof(own));
 	int64_t iss, ids[8], top;
+	struct store_changed_cursor from, mark;
 
 	(void)state;
 	iss = add_issuer("changed1");
@@ -490,7 +497,8 @@ test_certs_changed_above_responses(void **state)
 		r[i] = record(iss, sn, 1, (uint8_t)i);
 		assert_int_equal(store_cert_insert(s, &r[i], &res, &e), 0);
 	}
-	assert_int_equal(changed_ids(4, ids, 8), 3);
+	from = (struct store_changed_cursor){0, 0};
+	assert_int_equal(changed_ids(&from, 4, ids, 8), 3);
 	/* a and b signed: only c is left, and the highest cert_seq is b's. */
 	for (int i = 0; i < 2; i++) {
 		o = (struct ocsp_record){.cert_id = r[i].id, .hash = OCSP_HASH_SHA1, .der = der,
@@ -500,7 +508,8 @@ test_certs_changed_above_responses(void **state)
 	}
 	assert_int_equal(store_seq(s, "ocsp_cert_seq", &top, &e), 0);
 	assert_int_equal(top, r[1].change_seq);
-	assert_int_equal(changed_ids(4, ids, 8), 1);
+	from = (struct store_changed_cursor){0, 0};
+	assert_int_equal(changed_ids(&from, 4, ids, 8), 1);
 	assert_int_equal(ids[0], r[2].id);
 	/* d signed before c: c is below the top now, and found by its missing response. */
 	sn[0] = 4;
@@ -509,13 +518,52 @@ test_certs_changed_above_responses(void **state)
 	o.cert_id = r[3].id;
 	o.cert_seq = r[3].change_seq;
 	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
-	assert_int_equal(changed_ids(4, ids, 8), 1);
+	mark = (struct store_changed_cursor){0, 0};
+	assert_int_equal(changed_ids(&mark, 4, ids, 8), 1);
 	assert_int_equal(ids[0], r[2].id);
+	/* The scan passed over d (signed): its cursor is at the top, past d. */
+	assert_int_equal(mark.change_seq, r[3].change_seq);
+	assert_int_equal(mark.cert_id, INT64_MAX);
 	/* a revoked: above the top again; c, then a, one page at a time. */
 	assert_int_equal(store_cert_revoke(s, r[0].id, 160, 1, &e), 0);
-	assert_int_equal(changed_ids(1, ids, 8), 2);
+	from = (struct store_changed_cursor){0, 0};
+	assert_int_equal(changed_ids(&from, 1, ids, 8), 2);
 	assert_int_equal(ids[0], r[2].id);
 	assert_int_equal(ids[1], r[0].id);
+	/* Resumed from the mark: a alone. */
+	assert_int_equal(changed_ids(&mark, 4, ids, 8), 1);
+	assert_int_equal(ids[0], r[0].id);
+	own_store_end(shared, own);
+}
+
+/* The signer's mark: {0} in a new store; what was set, after a reopen too; a rollback keeps none. */
+static void
+test_signed_upto(void **state)
+{
+	const struct store_signed_upto want = {7, {12, INT64_MAX}}, other = {8, {13, 5}};
+	struct store_signed_upto got;
+	struct err e;
+	char own[256];
+	struct store *shared = own_store_begin(own, sizeof(own));
+
+	(void)state;
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 0);
+	assert_int_equal(got.at.change_seq, 0);
+	assert_int_equal(got.at.cert_id, 0);
+	assert_int_equal(store_signed_upto_set(s, &want, &e), 0);
+	store_close(s);
+	assert_non_null(s = store_open(own, "lancre.db", 0, &e));
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 7);
+	assert_int_equal(got.at.change_seq, 12);
+	assert_int_equal(got.at.cert_id, INT64_MAX);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_signed_upto_set(s, &other, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 7);
+	assert_int_equal(got.at.change_seq, 12);
 	own_store_end(shared, own);
 }
 
@@ -723,6 +771,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_due_pages),
 	    cmocka_unit_test(test_ocsp_due_settle),
 	    cmocka_unit_test(test_certs_changed_above_responses),
+	    cmocka_unit_test(test_signed_upto),
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	};
