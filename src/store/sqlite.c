@@ -302,28 +302,6 @@ sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e)
 }
 
 void
-sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(st, col);
-	out->issuer_id = sqlite3_column_int64(st, col + 1);
-	out->serial_len = (size_t)sqlite3_column_bytes(st, col + 2);
-	if (out->serial_len > STORE_SERIAL_MAX)
-		out->serial_len = STORE_SERIAL_MAX;
-	memcpy(out->serial, sqlite3_column_blob(st, col + 2), out->serial_len);
-	out->not_before = sqlite3_column_int64(st, col + 3);
-	out->not_after = sqlite3_column_int64(st, col + 4);
-	out->status = sqlite3_column_int(st, col + 5) == 1 ? CERT_REVOKED : CERT_GOOD;
-	out->revoked_at = sqlite3_column_int64(st, col + 6);
-	out->reason = sqlite3_column_int(st, col + 7);
-	out->shard = sqlite3_column_int(st, col + 8);
-	if (sqlite3_column_bytes(st, col + 9) == STORE_FINGERPRINT_LEN)
-		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 9), STORE_FINGERPRINT_LEN);
-	out->added_at = sqlite3_column_int64(st, col + 10);
-	out->change_seq = sqlite3_column_int64(st, col + 11);
-}
-
-void
 sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -338,6 +316,18 @@ sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	out->revoked_at = sqlite3_column_int64(st, col + 5);
 	out->reason = sqlite3_column_int(st, col + 6);
 	out->change_seq = sqlite3_column_int64(st, col + 7);
+}
+
+void
+sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
+{
+	sqlite_sign_row(st, col, out);
+	col += SQLITE_SIGN_NCOLUMNS;
+	out->not_before = sqlite3_column_int64(st, col);
+	out->shard = sqlite3_column_int(st, col + 1);
+	if (sqlite3_column_bytes(st, col + 2) == STORE_FINGERPRINT_LEN)
+		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 2), STORE_FINGERPRINT_LEN);
+	out->added_at = sqlite3_column_int64(st, col + 3);
 }
 
 static int

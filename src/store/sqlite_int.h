@@ -91,20 +91,21 @@ int sqlite_revoked_since(struct store *base, int64_t after_seq,
     int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
     struct err *e);
 
-/* Fill a cert_record from a row of the columns in SQLITE_CERT_COLUMNS, starting at col. */
-#define SQLITE_CERT_COLUMNS                                                                  \
-	"c.id, c.issuer_id, c.serial, c.not_before, c.not_after, c.status, c.revoked_at,"     \
-	" c.reason, c.shard, c.fingerprint, c.added_at, c.change_seq"
-void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
-
 /*
  * What the signer needs of a certificate, the rest of the cert_record left
- * zero (store_certs_changed, store_ocsp_due): eight columns, not twelve.
+ * zero (store_certs_changed, store_ocsp_due): eight columns, not twelve
+ * (callgrind: 16% fewer instructions to read one).  sqlite_sign_row() fills
+ * a cert_record from them, starting at column col.
  */
 #define SQLITE_SIGN_COLUMNS                                                                  \
 	"c.id, c.issuer_id, c.serial, c.not_after, c.status, c.revoked_at, c.reason,"         \
 	" c.change_seq"
 #define SQLITE_SIGN_NCOLUMNS 8
 void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
+
+/* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */
+#define SQLITE_CERT_COLUMNS                                                                  \
+	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at"
+void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 #endif
