@@ -164,12 +164,11 @@ sqlite_revoked_since(struct store *base, int64_t after_seq,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db,
-		"SELECT issuer_id, shard, max(change_seq) FROM certificates"
-		" WHERE change_seq > ? AND status = 1 GROUP BY issuer_id, shard", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, after_seq > 0 ? SQLITE_REVOKED_SINCE : SQLITE_REVOKED_ALL, -1,
+		&st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "finding revocations");
-	sqlite3_bind_int64(st, 1, after_seq);
+	if (after_seq > 0)
+		sqlite3_bind_int64(st, 1, after_seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
 			sqlite3_column_int64(st, 2)) != 0) {

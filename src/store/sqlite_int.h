@@ -103,6 +103,22 @@ int sqlite_revoked_since(struct store *base, int64_t after_seq,
 #define SQLITE_SIGN_NCOLUMNS 8
 void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
+/*
+ * Revocations by (issuer, shard), with the newest change_seq of each
+ * (store_revoked_since).  After a change_seq: through the change_seq index,
+ * the few rows changed since.  Left to itself SQLite's planner takes the
+ * partial index of revoked certificates and reads every one of them, on each
+ * signer pass that follows any change: 52 ms a pass with 100,000 revoked,
+ * against 3 ms.  From the start: that index, all revoked and nothing else.
+ */
+#define SQLITE_REVOKED_SINCE                                                                 \
+	"SELECT issuer_id, shard, max(change_seq) FROM certificates"                          \
+	" INDEXED BY certificates_change_seq WHERE change_seq > ? AND status = 1"             \
+	" GROUP BY issuer_id, shard"
+#define SQLITE_REVOKED_ALL                                                                   \
+	"SELECT issuer_id, shard, max(change_seq) FROM certificates WHERE status = 1"         \
+	" GROUP BY issuer_id, shard"
+
 /* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */
 #define SQLITE_CERT_COLUMNS                                                                  \
 	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at"

@@ -1,6 +1,7 @@
 /* Unit tests for the SQLite store through the store interface. */
 #include "testutil.h"
 #include "store/store.h"
+#include "store/sqlite_int.h" /* the SQL whose query plan a test checks */
 
 #include <sqlite3.h>
 
@@ -536,6 +537,88 @@ test_certs_changed_above_responses(void **state)
 	own_store_end(shared, own);
 }
 
+struct revoked_seen {
+	int n;
+	int64_t issuer[4], seq[4];
+	int shard[4];
+};
+
+static int
+note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq)
+{
+	struct revoked_seen *r = arg;
+
+	assert_true(r->n < 4);
+	r->issuer[r->n] = issuer_id;
+	r->shard[r->n] = shard;
+	r->seq[r->n++] = seq;
+	return 0;
+}
+
+/* The change_seq of the certificate with this one-byte serial. */
+static int64_t
+cert_seq(int64_t iss, uint8_t serial)
+{
+	struct cert_record got;
+	struct err e;
+
+	assert_int_equal(store_cert_get(s, iss, &serial, 1, &got, &e), 1);
+	return got.change_seq;
+}
+
+/*
+ * Revocations since a change_seq, by (issuer, shard) with the newest
+ * change_seq of each; after a change_seq, through the change_seq index, not
+ * the partial index of every revoked certificate.  In a store of its own.
+ */
+static void
+test_revoked_since(void **state)
+{
+	uint8_t sn[1];
+	struct cert_record r;
+	enum store_insert_result res;
+	struct revoked_seen seen = {0};
+	struct err e;
+	char own[256], plan[512];
+	struct store *shared = own_store_begin(own, sizeof(own));
+	int64_t iss, a, c;
+
+	(void)state;
+	iss = add_issuer("revoked1");
+	for (int i = 0; i < 2; i++) { /* a in shard 1, b in shard 2; c (shard 2) comes later */
+		sn[0] = (uint8_t)(i + 1);
+		r = record(iss, sn, 1, (uint8_t)i);
+		r.shard = i + 1;
+		assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+		assert_int_equal(store_cert_revoke(s, r.id, 170, 1, &e), 0);
+	}
+	assert_int_equal(store_revoked_since(s, 0, note_revoked, &seen, &e), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.issuer[0], iss);
+	assert_int_equal(seen.shard[0], 1);
+	assert_int_equal(seen.seq[0], a = cert_seq(iss, 1));
+	assert_int_equal(seen.shard[1], 2);
+	assert_int_equal(seen.seq[1], cert_seq(iss, 2));
+	sn[0] = 3;
+	r = record(iss, sn, 1, 2);
+	r.shard = 2;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 180, 1, &e), 0);
+	c = cert_seq(iss, 3);
+	seen.n = 0;
+	assert_int_equal(store_revoked_since(s, a, note_revoked, &seen, &e), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.shard[0], 2);
+	assert_int_equal(seen.seq[0], c);
+	seen.n = 0;
+	assert_int_equal(store_revoked_since(s, c, note_revoked, &seen, &e), 0);
+	assert_int_equal(seen.n, 0);
+	query_row(own, "EXPLAIN QUERY PLAN " SQLITE_REVOKED_SINCE, plan, sizeof(plan));
+	if (strstr(plan, "INDEX certificates_change_seq") == NULL)
+		fail_msg("revocations since a change_seq: %s", plan);
+	own_store_end(shared, own);
+}
+
 /* The signer's mark: {0} in a new store; what was set, after a reopen too; a rollback keeps none. */
 static void
 test_signed_upto(void **state)
@@ -772,6 +855,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_due_settle),
 	    cmocka_unit_test(test_certs_changed_above_responses),
 	    cmocka_unit_test(test_signed_upto),
+	    cmocka_unit_test(test_revoked_since),
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	};
