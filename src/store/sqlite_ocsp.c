@@ -46,34 +46,59 @@ fetch_certs(struct store_sqlite *s, sqlite3_stmt *st, struct cert_record *out, s
 }
 
 /*
- * A page of certificates changed after *after, up to change_seq upto: with
- * join, only those whose SHA-1 response is missing or older.  *after moves to
- * the last one.
+ * Up to max certificates changed after *after, up to change_seq upto, in
+ * (change_seq, id) order, into out: with same_seq, the rest of after's
+ * change_seq; else the change_seqs after it.  With join, only those whose
+ * SHA-1 response is missing or older.
+ */
+static int
+changed_rows(struct store_sqlite *s, int join, int same_seq,
+    const struct store_changed_cursor *after, int64_t upto, int64_t min_not_after,
+    struct cert_record *out, size_t max, size_t *n, struct err *e)
+{
+	char sql[768];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT " SQLITE_SIGN_COLUMNS " FROM certificates c%s"
+	    " WHERE %s AND c.change_seq <= ?3 AND c.not_after >= ?4%s"
+	    " ORDER BY c.change_seq, c.id LIMIT ?5",
+	    join ? " LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1" : "",
+	    same_seq ? "c.change_seq = ?1 AND c.id > ?2" : "c.change_seq > ?1",
+	    join ? " AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)" : "");
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "finding changed certificates");
+	sqlite3_bind_int64(st, 1, after->change_seq);
+	if (same_seq)
+		sqlite3_bind_int64(st, 2, after->cert_id);
+	sqlite3_bind_int64(st, 3, upto);
+	sqlite3_bind_int64(st, 4, min_not_after);
+	sqlite3_bind_int64(st, 5, (int64_t)max);
+	return fetch_certs(s, st, out, max, n, e);
+}
+
+/*
+ * A page of certificates changed after *after, up to change_seq upto (with
+ * join, only those whose SHA-1 response is missing or older); *after moves
+ * to the last one.  Two ranges that each seek the index on change_seq (whose
+ * entries end with the id): the rest of the cursor's change_seq, then the
+ * later ones.  As one row-value comparison, (change_seq, id) > (?, ?), SQLite
+ * sought on change_seq alone and stepped over every row of the cursor's
+ * change_seq: an idle signer read its last import batch again on every pass
+ * (20,000 rows: 3.5 ms, five times a second).
  */
 static int
 changed_page(struct store_sqlite *s, int join, struct store_changed_cursor *after, int64_t upto,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st;
+	size_t k = 0;
 
-	if (sqlite3_prepare_v2(s->db, join ?
-		"SELECT " SQLITE_SIGN_COLUMNS " FROM certificates c"
-		" LEFT JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = 1"
-		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
-		"   AND c.not_after >= ?4 AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)"
-		" ORDER BY c.change_seq, c.id LIMIT ?5" :
-		"SELECT " SQLITE_SIGN_COLUMNS " FROM certificates c"
-		" WHERE (c.change_seq, c.id) > (?1, ?2) AND c.change_seq <= ?3"
-		"   AND c.not_after >= ?4"
-		" ORDER BY c.change_seq, c.id LIMIT ?5", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "finding changed certificates");
-	sqlite3_bind_int64(st, 1, after->change_seq);
-	sqlite3_bind_int64(st, 2, after->cert_id);
-	sqlite3_bind_int64(st, 3, upto);
-	sqlite3_bind_int64(st, 4, min_not_after);
-	sqlite3_bind_int64(st, 5, (int64_t)max);
-	if (fetch_certs(s, st, out, max, n, e) != 0)
+	*n = 0;
+	if (changed_rows(s, join, 1, after, upto, min_not_after, out, max, &k, e) != 0 ||
+	    (k < max && changed_rows(s, join, 0, after, upto, min_not_after, out + k, max - k, n,
+			    e) != 0))
 		return -1;
+	*n += k;
 	if (*n > 0)
 		*after = (struct store_changed_cursor){out[*n - 1].change_seq, out[*n - 1].id};
 	return 0;

@@ -757,8 +757,9 @@ test_ocsp_put_many(void **state)
  * (cert_id, hash_alg); 2 made it a rowid table, 3 kept only SHA-1 rows in
  * the due index, 4 numbers responses in write order and keeps due times per
  * range of them.  A store at version 1 with responses (put back into that
- * shape by hand, as a version-1 lancre left it) opens as version 4 with every
- * response kept and readable, by certificate, by due time and in order.
+ * shape by hand, as a version-1 lancre left it) opens at the latest version
+ * (5) with every response kept and readable, by certificate, by due time and
+ * in order.
  */
 static void
 test_migration_keeps_responses(void **state)
@@ -811,7 +812,7 @@ test_migration_keeps_responses(void **state)
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
 	query_row(dir, "PRAGMA user_version", got, sizeof(got));
-	assert_string_equal(got, "4");
+	assert_string_equal(got, "5");
 	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
 	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
 	    got, sizeof(got));
@@ -841,6 +842,72 @@ test_migration_keeps_responses(void **state)
 	assert_int_equal(o.seq, 3); /* after the copied ones (AUTOINCREMENT kept by the rename) */
 }
 
+static int
+note_crl(void *arg, const struct crl_record *r)
+{
+	char *out = arg;
+
+	snprintf(out, 64, "%d:%02x%02x%02x", r->shard, r->der[0], r->der[1], r->der[2]);
+	return 0;
+}
+
+/*
+ * Schema 4 -> 5: crls was a WITHOUT ROWID table with der before built_seq
+ * and seq; 5 makes it a rowid table with der last.  A stored CRL is kept,
+ * found by (issuer, shard), read whole, and replaced, not added to.  In a
+ * store of its own.
+ */
+static void
+test_migration_crls(void **state)
+{
+	static const uint8_t der[] = {0x30, 0x01, 0x05};
+	struct crl_record got, put;
+	struct err e;
+	char own[256], path[300], row[128];
+	struct store *shared = own_store_begin(own, sizeof(own));
+	sqlite3 *db;
+	int64_t iss;
+
+	(void)state;
+	iss = add_issuer("crl5");
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/lancre.db", own);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_sql(db, "DROP TABLE crls;"
+		     "CREATE TABLE crls (issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
+		     " shard INTEGER NOT NULL, number INTEGER NOT NULL, this_update INTEGER NOT"
+		     " NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL, built_seq INTEGER"
+		     " NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (issuer_id, shard))"
+		     " WITHOUT ROWID;"
+		     "INSERT INTO crls VALUES (1, 0, 7, 100, 200, x'300102', 3, 4);"
+		     "PRAGMA user_version = 4;");
+	sqlite3_close(db);
+	assert_non_null(s = store_open(own, "lancre.db", 0, &e));
+	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
+		       " instr(sql, 'WITHOUT ROWID') FROM sqlite_master WHERE name = 'crls'",
+	    row, sizeof(row));
+	assert_string_equal(row, "5|0");
+	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
+	assert_int_equal(got.number, 7);
+	assert_int_equal(got.this_update, 100);
+	assert_int_equal(got.next_update, 200);
+	assert_int_equal(got.built_seq, 3);
+	assert_int_equal(got.seq, 4);
+	assert_int_equal(store_crl_each(s, note_crl, row, &e), 0);
+	assert_string_equal(row, "0:300102");
+	put = (struct crl_record){.issuer_id = iss, .shard = 0, .number = 8, .this_update = 300,
+	    .next_update = 400, .der = der, .der_len = sizeof(der), .built_seq = 5};
+	assert_int_equal(store_crl_put(s, &put, &e), 0);
+	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
+	assert_int_equal(got.number, 8);
+	assert_int_equal(got.built_seq, 5);
+	assert_int_equal(store_crl_each(s, note_crl, row, &e), 0);
+	assert_string_equal(row, "0:300105");
+	query_row(own, "SELECT count(*) FROM crls", row, sizeof(row));
+	assert_string_equal(row, "1");
+	own_store_end(shared, own);
+}
+
 int
 main(void)
 {
@@ -858,6 +925,7 @@ main(void)
 	    cmocka_unit_test(test_revoked_since),
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
+	    cmocka_unit_test(test_migration_crls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
