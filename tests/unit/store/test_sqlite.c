@@ -619,6 +619,44 @@ test_revoked_since(void **state)
 	own_store_end(shared, own);
 }
 
+/*
+ * Certificates written by one transaction share a change_seq: a scan paged
+ * one at a time goes through them in id order (the rest of the cursor's
+ * change_seq), then on to later ones.  In a store of its own.
+ */
+static void
+test_certs_changed_same_seq(void **state)
+{
+	uint8_t sn[1];
+	struct cert_record r[4];
+	enum store_insert_result res;
+	struct store_changed_cursor from = {0, 0};
+	struct err e;
+	char own[256];
+	struct store *shared = own_store_begin(own, sizeof(own));
+	int64_t iss, ids[8];
+
+	(void)state;
+	iss = add_issuer("sameseq1");
+	assert_int_equal(store_begin(s, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		sn[0] = (uint8_t)(i + 1);
+		r[i] = record(iss, sn, 1, (uint8_t)i);
+		assert_int_equal(store_cert_insert(s, &r[i], &res, &e), 0);
+	}
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(r[0].change_seq, r[2].change_seq);
+	assert_int_equal(changed_ids(&from, 1, ids, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ids[i], r[i].id);
+	sn[0] = 4;
+	r[3] = record(iss, sn, 1, 3);
+	assert_int_equal(store_cert_insert(s, &r[3], &res, &e), 0);
+	assert_int_equal(changed_ids(&from, 1, ids, 8), 1);
+	assert_int_equal(ids[0], r[3].id);
+	own_store_end(shared, own);
+}
+
 /* The signer's mark: {0} in a new store; what was set, after a reopen too; a rollback keeps none. */
 static void
 test_signed_upto(void **state)
@@ -921,6 +959,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_due_pages),
 	    cmocka_unit_test(test_ocsp_due_settle),
 	    cmocka_unit_test(test_certs_changed_above_responses),
+	    cmocka_unit_test(test_certs_changed_same_seq),
 	    cmocka_unit_test(test_signed_upto),
 	    cmocka_unit_test(test_revoked_since),
 	    cmocka_unit_test(test_ocsp_put_many),
