@@ -20,6 +20,7 @@ enum sqlite_stmt {
 	STMT_OCSP_DUE_RANGE,
 	STMT_OCSP_SEQ_SET,
 	STMT_SEQ_NEXT,
+	STMT_CRL_GET,
 	STMT_COUNT
 };
 
