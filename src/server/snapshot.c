@@ -23,6 +23,22 @@ base_release(struct shared_index *b)
 	}
 }
 
+static void
+catalog_release(struct shared_catalog *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->nissuers; i++) {
+		free(c->issuers[i].der);
+		free(c->issuers[i].pem);
+	}
+	for (size_t i = 0; i < c->ncrls; i++)
+		free(c->crls[i].der);
+	free(c->crls);
+	free(c->issuers);
+	free(c);
+}
+
 void
 snapshot_free(struct snapshot *snap)
 {
@@ -30,14 +46,7 @@ snapshot_free(struct snapshot *snap)
 		return;
 	base_release(snap->base);
 	ocsp_index_free(snap->recent);
-	for (size_t i = 0; i < snap->nissuers; i++) {
-		free(snap->issuers[i].der);
-		free(snap->issuers[i].pem);
-	}
-	for (size_t i = 0; i < snap->ncrls; i++)
-		free(snap->crls[i].der);
-	free(snap->crls);
-	free(snap->issuers);
+	catalog_release(snap->catalog);
 	free(snap->about[0]);
 	free(snap->about[1]);
 	free(snap);
@@ -46,9 +55,11 @@ snapshot_free(struct snapshot *snap)
 const struct snapshot_issuer *
 snapshot_issuer(const struct snapshot *snap, const char *name)
 {
-	for (size_t i = 0; i < snap->nissuers; i++) {
-		if (strcmp(snap->issuers[i].name, name) == 0)
-			return &snap->issuers[i];
+	const struct shared_catalog *c = snap->catalog;
+
+	for (size_t i = 0; i < c->nissuers; i++) {
+		if (strcmp(c->issuers[i].name, name) == 0)
+			return &c->issuers[i];
 	}
 	return NULL;
 }
@@ -56,15 +67,17 @@ snapshot_issuer(const struct snapshot *snap, const char *name)
 const struct snapshot_crl *
 snapshot_crl(const struct snapshot *snap, const char *name, int shard)
 {
-	for (size_t i = 0; i < snap->ncrls; i++) {
-		if (snap->crls[i].shard == shard && strcmp(snap->crls[i].issuer->name, name) == 0)
-			return &snap->crls[i];
+	const struct shared_catalog *c = snap->catalog;
+
+	for (size_t i = 0; i < c->ncrls; i++) {
+		if (c->crls[i].shard == shard && strcmp(c->crls[i].issuer->name, name) == 0)
+			return &c->crls[i];
 	}
 	return NULL;
 }
 
 static int
-load_issuers(struct store *s, struct snapshot *snap, struct err *e)
+load_issuers(struct store *s, struct shared_catalog *cat, struct err *e)
 {
 	struct issuer_set set;
 	BIO *b = NULL;
@@ -73,17 +86,17 @@ load_issuers(struct store *s, struct snapshot *snap, struct err *e)
 
 	if (issuer_set_load(s, &set, e) != 0)
 		return -1;
-	snap->issuers = calloc(set.n ? set.n : 1, sizeof(*snap->issuers));
-	if (snap->issuers == NULL)
+	cat->issuers = calloc(set.n ? set.n : 1, sizeof(*cat->issuers));
+	if (cat->issuers == NULL)
 		goto nomem;
 	for (size_t i = 0; i < set.n; i++) {
-		struct snapshot_issuer *si = &snap->issuers[snap->nissuers];
+		struct snapshot_issuer *si = &cat->issuers[cat->nissuers];
 		snprintf(si->name, sizeof(si->name), "%s", set.v[i].rec.name);
 		si->der = malloc(set.v[i].rec.cert_len);
 		b = BIO_new(BIO_s_mem());
 		if (si->der == NULL || b == NULL || PEM_write_bio_X509(b, set.v[i].cert) != 1)
 			goto nomem;
-		snap->nissuers++;
+		cat->nissuers++;
 		memcpy(si->der, set.v[i].rec.cert_der, set.v[i].rec.cert_len);
 		si->der_len = set.v[i].rec.cert_len;
 		len = BIO_get_mem_data(b, &data);
@@ -110,25 +123,25 @@ nomem:
 static int
 add_crl(void *arg, const struct crl_record *r)
 {
-	struct snapshot *snap = arg;
+	struct shared_catalog *cat = arg;
 	const struct snapshot_issuer *si = NULL;
 	struct snapshot_crl *c, *nv;
 
-	for (size_t i = 0; i < snap->nissuers; i++) {
-		if (snap->issuers[i].id == r->issuer_id)
-			si = &snap->issuers[i];
+	for (size_t i = 0; i < cat->nissuers; i++) {
+		if (cat->issuers[i].id == r->issuer_id)
+			si = &cat->issuers[i];
 	}
 	if (si == NULL)
 		return 0;
-	nv = realloc(snap->crls, (snap->ncrls + 1) * sizeof(*snap->crls));
+	nv = realloc(cat->crls, (cat->ncrls + 1) * sizeof(*cat->crls));
 	if (nv == NULL)
 		return -1;
-	snap->crls = nv;
-	c = &snap->crls[snap->ncrls];
+	cat->crls = nv;
+	c = &cat->crls[cat->ncrls];
 	c->der = malloc(r->der_len ? r->der_len : 1);
 	if (c->der == NULL)
 		return -1;
-	snap->ncrls++;
+	cat->ncrls++;
 	memcpy(c->der, r->der, r->der_len);
 	c->der_len = r->der_len;
 	c->issuer = si;
@@ -137,6 +150,31 @@ add_crl(void *arg, const struct crl_record *r)
 	c->next_update = r->next_update;
 	c->etag = hash_fnv1a(HASH_FNV_OFFSET, r->der, r->der_len);
 	return 0;
+}
+
+/* The issuers and CRLs in the store now, in a catalog of one reference. */
+static struct shared_catalog *
+catalog_load(struct store *s, struct err *e)
+{
+	struct shared_catalog *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	atomic_init(&c->refs, 1);
+	if (load_issuers(s, c, e) != 0)
+		goto fail;
+	/* CRLs are replaced whole, and few (shards x issuers): all of them, each time. */
+	if (store_crl_each(s, add_crl, c, e) != 0) {
+		if (e != NULL && e->msg[0] == '\0')
+			err_set(e, "out of memory");
+		goto fail;
+	}
+	return c;
+fail:
+	catalog_release(c);
+	return NULL;
 }
 
 static struct ocsp_index *
@@ -201,12 +239,10 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	snap->crl_seq = crl_seq;
-	if (load_issuers(s, snap, e) != 0)
-		goto fail;
-	/* CRLs are few (shards x issuers) and replaced whole: reload them every time. */
-	if (store_crl_each(s, add_crl, snap, e) != 0) {
-		if (e != NULL && e->msg[0] == '\0')
-			err_set(e, "out of memory");
+	if (prev != NULL && prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq) {
+		snap->catalog = prev->catalog;
+		atomic_fetch_add(&snap->catalog->refs, 1);
+	} else if ((snap->catalog = catalog_load(s, e)) == NULL) {
 		goto fail;
 	}
 	if (full) {

@@ -11,7 +11,10 @@
  * snapshot normally shares its predecessor's base and only rebuilds the
  * recent layer; the base is rebuilt when issuers change, when the recent
  * layer grows past SNAPSHOT_RECENT_MAX, or every SNAPSHOT_BASE_MAX_AGE (which
- * also drops responses the signer purged).
+ * also drops responses the signer purged).  The issuers and CRLs (the
+ * catalog) are shared the same way while meta issuer_seq and crl_seq stay
+ * put: CRLs can be tens of megabytes, and a reload follows every signer pass
+ * that wrote a response.
  */
 #ifndef LANCRE_SERVER_SNAPSHOT_H
 #define LANCRE_SERVER_SNAPSHOT_H
@@ -54,15 +57,21 @@ struct shared_index {
 	atomic_int refs;
 };
 
+/* The issuers and their CRLs, as of meta issuer_seq and crl_seq. */
+struct shared_catalog {
+	struct snapshot_issuer *issuers;
+	size_t nissuers;
+	struct snapshot_crl *crls; /* each points at one of issuers */
+	size_t ncrls;
+	atomic_int refs;
+};
+
 struct snapshot {
 	struct conf conf; /* the settings requests are answered with (SIGHUP replaces them) */
 	struct shared_index *base;
 	struct ocsp_index *recent; /* may be NULL */
 	struct ocsp_view view;
-	struct snapshot_issuer *issuers;
-	size_t nissuers;
-	struct snapshot_crl *crls;
-	size_t ncrls;
+	struct shared_catalog *catalog;
 	char *about[2]; /* the operator's DIR/about.en.html and about.fr.html, or NULL */
 	size_t about_len[2];
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
@@ -81,7 +90,7 @@ struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const s
 
 #define SNAPSHOT_ABOUT_MAX (64 * 1024)
 
-void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base reference */
+void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base and catalog references */
 
 const struct snapshot_issuer *snapshot_issuer(const struct snapshot *snap, const char *name);
 
