@@ -18,6 +18,9 @@
 #include <cmocka.h>
 
 #include "pki/mint.h"
+#include "store/store.h"
+
+#include <openssl/x509.h>
 
 /* A fresh directory under $TMPDIR; removed by test_rmdir(). */
 static inline void
@@ -75,6 +78,25 @@ test_ca_free(struct test_ca *ca)
 {
 	EVP_PKEY_free(ca->key);
 	X509_free(ca->cert);
+}
+
+/* Record ca's certificate in s as issuer name, with key_ref ("": none) and shards; its id. */
+static inline int64_t
+test_issuer_add(struct store *s, const char *name, const struct test_ca *ca,
+    const char *key_ref, int shards)
+{
+	struct issuer_record r = {0};
+	unsigned char *der = NULL;
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.key_ref, sizeof(r.key_ref), "%s", key_ref);
+	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
+	r.cert_der = der;
+	r.crl_shards = shards;
+	assert_int_equal(store_issuer_add(s, &r, &e), 0);
+	OPENSSL_free(der);
+	return r.id;
 }
 
 /* A leaf under ca with the given serial bytes; returns its DER (caller frees). */

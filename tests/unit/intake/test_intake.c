@@ -13,17 +13,7 @@ static size_t nrejects;
 static void
 add_issuer(const char *name, const struct test_ca *ca)
 {
-	struct issuer_record r = {0};
-	unsigned char *der = NULL;
-	struct err e;
-
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.key_ref, sizeof(r.key_ref), "unused.key");
-	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
-	r.cert_der = der;
-	r.crl_shards = 8;
-	assert_int_equal(store_issuer_add(s, &r, &e), 0);
-	OPENSSL_free(der);
+	test_issuer_add(s, name, ca, "unused.key", 8);
 }
 
 static int

@@ -8,33 +8,23 @@
 #include "conf/conf.h"
 #include "server/snapshot.h"
 
-#include <openssl/x509.h>
-
 static const uint8_t crl1[] = {0x30, 0x01, 0x01}, crl2[] = {0x30, 0x01, 0x02};
 
 /* Issuer s1 (a self-signed CA) with a full CRL crl1, in a new store in dir. */
 static struct store *
 store_with_crl(char *dir, size_t len, struct test_ca *ca, int64_t *issuer_id)
 {
-	struct issuer_record ir = {0};
 	struct crl_record cr;
-	unsigned char *cert = NULL;
 	struct store *s;
 	struct err e;
 
 	test_ca_make(ca, "snapshot test CA", NULL, MINT_P256);
 	test_mkdtemp(dir, len);
 	assert_non_null(s = store_open(dir, "lancre.db", 1, &e));
-	snprintf(ir.name, sizeof(ir.name), "s1");
-	ir.cert_len = (size_t)i2d_X509(ca->cert, &cert);
-	ir.cert_der = cert;
-	ir.crl_shards = 1;
-	assert_int_equal(store_issuer_add(s, &ir, &e), 0);
-	OPENSSL_free(cert);
-	cr = (struct crl_record){.issuer_id = ir.id, .shard = 0, .number = 1, .this_update = 100,
-	    .next_update = 200, .der = crl1, .der_len = sizeof(crl1)};
+	*issuer_id = test_issuer_add(s, "s1", ca, "", 1);
+	cr = (struct crl_record){.issuer_id = *issuer_id, .shard = 0, .number = 1,
+	    .this_update = 100, .next_update = 200, .der = crl1, .der_len = sizeof(crl1)};
 	assert_int_equal(store_crl_put(s, &cr, &e), 0);
-	*issuer_id = ir.id;
 	return s;
 }
 

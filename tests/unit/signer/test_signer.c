@@ -113,23 +113,15 @@ struct pass_fixture {
 static void
 fixture_issuer(struct pass_fixture *f, const char *name, const struct test_ca *ca)
 {
-	struct issuer_record r = {0};
-	unsigned char *der = NULL;
-	char path[400];
+	char path[400], key_ref[300];
 	FILE *fp;
-	struct err e;
 
 	snprintf(path, sizeof(path), "%s/%s.key", f->dir, name);
 	assert_non_null(fp = fopen(path, "w"));
 	assert_int_equal(PEM_write_PrivateKey(fp, ca->key, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(fp);
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.key_ref, sizeof(r.key_ref), "%s.key", name);
-	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
-	r.cert_der = der;
-	r.crl_shards = 1;
-	assert_int_equal(store_issuer_add(f->s, &r, &e), 0);
-	OPENSSL_free(der);
+	snprintf(key_ref, sizeof(key_ref), "%s.key", name);
+	test_issuer_add(f->s, name, ca, key_ref, 1);
 }
 
 static void

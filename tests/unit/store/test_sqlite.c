@@ -56,6 +56,25 @@ exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
+/*
+ * Close s, the store in directory in, and run sql on its database directly
+ * (to put it back into an older shape, as an older lancre left it); returns
+ * the database, still open.
+ */
+static sqlite3 *
+store_rewind(const char *in, const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+
+	store_close(s);
+	s = NULL;
+	snprintf(path, sizeof(path), "%s/lancre.db", in);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_sql(db, sql);
+	return db;
+}
+
 static struct cert_record
 record(int64_t issuer, const uint8_t *serial, size_t len, uint8_t fp)
 {
@@ -811,7 +830,7 @@ test_migration_keeps_responses(void **state)
 	struct err e;
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	char path[300], got[64];
+	char got[64];
 	size_t n;
 	int64_t iss = add_issuer("m1"), seq, n64;
 
@@ -819,10 +838,7 @@ test_migration_keeps_responses(void **state)
 	r = record(iss, sn, 1, 9);
 	r.not_after = 1000;
 	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
-	store_close(s);
-	snprintf(path, sizeof(path), "%s/lancre.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_sql(db, "DROP TABLE ocsp_responses;"
+	db = store_rewind(dir, "DROP TABLE ocsp_responses;"
 		     "DROP TABLE ocsp_due;"
 		     "DELETE FROM meta WHERE key = 'ocsp_cert_seq';"
 		     "CREATE TABLE ocsp_responses (cert_id INTEGER NOT NULL REFERENCES"
@@ -902,17 +918,14 @@ test_migration_crls(void **state)
 	static const uint8_t der[] = {0x30, 0x01, 0x05};
 	struct crl_record got, put;
 	struct err e;
-	char own[256], path[300], row[128];
+	char own[256], row[128];
 	struct store *shared = own_store_begin(own, sizeof(own));
 	sqlite3 *db;
 	int64_t iss;
 
 	(void)state;
 	iss = add_issuer("crl5");
-	store_close(s);
-	snprintf(path, sizeof(path), "%s/lancre.db", own);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_sql(db, "DROP TABLE crls;"
+	db = store_rewind(own, "DROP TABLE crls;"
 		     "CREATE TABLE crls (issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
 		     " shard INTEGER NOT NULL, number INTEGER NOT NULL, this_update INTEGER NOT"
 		     " NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL, built_seq INTEGER"
