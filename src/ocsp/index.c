@@ -110,6 +110,29 @@ ocsp_index_free(struct ocsp_index *ix)
 	free(ix);
 }
 
+struct ocsp_index *
+ocsp_index_copy(const struct ocsp_index *ix, struct err *e)
+{
+	struct ocsp_index *c = malloc(sizeof(*c));
+
+	if (c == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	*c = *ix;
+	c->arena = ix->arena_cap > 0 ? malloc(ix->arena_cap) : NULL;
+	c->table = malloc(ix->table_cap * sizeof(*ix->table));
+	if ((ix->arena_cap > 0 && c->arena == NULL) || c->table == NULL) {
+		ocsp_index_free(c);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	if (ix->arena_len > 0)
+		memcpy(c->arena, ix->arena, ix->arena_len);
+	memcpy(c->table, ix->table, ix->table_cap * sizeof(*ix->table));
+	return c;
+}
+
 int
 ocsp_index_add_issuer(struct ocsp_index *ix, int64_t issuer_id, X509 *cert, struct err *e)
 {
@@ -271,8 +294,10 @@ ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struc
 
 	if (issuer_set_load(s, &set, e) != 0)
 		return -1;
-	for (size_t i = 0; rc == 0 && i < set.n; i++)
-		rc = ocsp_index_add_issuer(ix, set.v[i].rec.id, set.v[i].cert, e);
+	for (size_t i = 0; rc == 0 && i < set.n; i++) {
+		if (issuer_slot_by_id(ix, set.v[i].rec.id) < 0) /* known: a copy's */
+			rc = ocsp_index_add_issuer(ix, set.v[i].rec.id, set.v[i].cert, e);
+	}
 	issuer_set_free(&set);
 	if (rc == 0)
 		rc = store_ocsp_each(s, after_seq, load_one, &ctx, e);

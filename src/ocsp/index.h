@@ -47,6 +47,9 @@ enum ocsp_find_result {
 struct ocsp_index *ocsp_index_new(struct err *e);
 void ocsp_index_free(struct ocsp_index *ix); /* accepts NULL */
 
+/* A copy of ix to add to (its issuers, responses and hash seed), leaving ix as it is. */
+struct ocsp_index *ocsp_index_copy(const struct ocsp_index *ix, struct err *e);
+
 /* Make an issuer known to the index (its CertID hashes are computed here). */
 int ocsp_index_add_issuer(struct ocsp_index *ix, int64_t issuer_id, X509 *cert, struct err *e);
 
@@ -56,7 +59,7 @@ int ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct er
 enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q,
     struct ocsp_entry *out);
 
-/* Every issuer, and every stored response with seq > after_seq (0: all). */
+/* Every issuer not yet known, and every stored response with seq > after_seq (0: all). */
 int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
 /*

@@ -189,6 +189,24 @@ load_index(struct store *s, int64_t after_seq, struct err *e)
 	return ix;
 }
 
+/*
+ * The recent layer of snap: prev's, copied, and the responses written since
+ * prev read the store (some may be in prev's already: put again, they
+ * replace themselves).  Reading the whole layer again from the store, on
+ * every reload, cost ~1 us a response: up to 100,000 of them four times a
+ * second while certificates stream in; the copy is one memcpy.
+ */
+static int
+extend_recent(struct store *s, const struct snapshot *prev, struct snapshot *snap,
+    struct err *e)
+{
+	snap->recent = prev->recent != NULL ? ocsp_index_copy(prev->recent, e) :
+					      ocsp_index_new(e);
+	if (snap->recent == NULL)
+		return -1;
+	return ocsp_index_load(snap->recent, s, prev->ocsp_seq, e);
+}
+
 /* The operator's about pages, if any; a missing or unreadable file means the built-in one. */
 static void
 load_about(struct snapshot *snap, const char *dir)
@@ -263,8 +281,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		atomic_fetch_add(&snap->base->refs, 1);
 		snap->base_seq = prev->base_seq;
 		snap->base_built = prev->base_built;
-		snap->recent = load_index(s, snap->base_seq, e);
-		if (snap->recent == NULL)
+		if (extend_recent(s, prev, snap, e) != 0)
 			goto fail;
 	}
 	snap->view.base = snap->base->ix;

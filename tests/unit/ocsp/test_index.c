@@ -105,6 +105,42 @@ test_find(void **state)
 	ocsp_index_free(ix);
 }
 
+/* A copy finds what the original held; what is added to it or replaced in it stays its own. */
+static void
+test_copy(void **state)
+{
+	struct ocsp_index *ix, *cp;
+	struct ocsp_entry en;
+	struct ocsp_query q;
+	struct err e;
+
+	(void)state;
+	assert_non_null(ix = ocsp_index_new(&e));
+	assert_int_equal(ocsp_index_add_issuer(ix, 10, a.cert, &e), 0);
+	put(ix, 10, OCSP_HASH_SHA1, 1, "one", 5000);
+	put(ix, 10, OCSP_HASH_SHA1, 2, "two", 5000);
+	assert_non_null(cp = ocsp_index_copy(ix, &e));
+	put(cp, 10, OCSP_HASH_SHA1, 2, "two again", 6000);
+	put(cp, 10, OCSP_HASH_SHA1, 3, "three", 6000);
+	assert_int_equal(ocsp_index_count(ix), 2);
+	assert_int_equal(ocsp_index_count(cp), 3);
+	q = query(&ha, OCSP_HASH_SHA1, 1);
+	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "one", 3);
+	q = query(&ha, OCSP_HASH_SHA1, 2);
+	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "two again", 9);
+	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "two", 3);
+	assert_int_equal(en.der_len, 3);
+	q = query(&ha, OCSP_HASH_SHA1, 3);
+	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_UNKNOWN_SERIAL);
+	ocsp_index_free(ix); /* the copy holds its own bytes */
+	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "three", 5);
+	ocsp_index_free(cp);
+}
+
 static void
 test_replace_and_grow(void **state)
 {
@@ -169,6 +205,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_replace_and_grow),
 	    cmocka_unit_test(test_answer_outcomes),
 	};

@@ -1,9 +1,12 @@
 /*
  * Unit tests for the server's snapshots: one is reused while nothing
  * changed; the next one shares its base index and its catalog (issuers,
- * CRLs) while their sequence numbers stay put, and reads the catalog again
- * when the CRLs change, each snapshot keeping the one it was built with.
+ * CRLs) while their sequence numbers stay put, extends a copy of its
+ * predecessor's recent layer with what was written since, and reads the
+ * catalog again when the CRLs change, each snapshot keeping what it was
+ * built with.
  */
+#include "ocsp/index.h"
 #include "testutil.h"
 #include "conf/conf.h"
 #include "server/snapshot.h"
@@ -28,9 +31,9 @@ store_with_crl(char *dir, size_t len, struct test_ca *ca, int64_t *issuer_id)
 	return s;
 }
 
-/* A response for a new certificate of issuer_id: meta ocsp_seq moves. */
+/* A response for a new certificate of issuer_id with serial sn: meta ocsp_seq moves. */
 static void
-add_response(struct store *s, int64_t issuer_id)
+add_response(struct store *s, int64_t issuer_id, uint8_t sn)
 {
 	static const uint8_t der[] = {0x30, 0x00};
 	struct cert_record c = {0};
@@ -39,7 +42,7 @@ add_response(struct store *s, int64_t issuer_id)
 	struct err e;
 
 	c.issuer_id = issuer_id;
-	c.serial[0] = 0x42;
+	c.serial[0] = sn;
 	c.serial_len = 1;
 	c.not_before = 100;
 	c.not_after = 5000;
@@ -87,21 +90,31 @@ test_catalog_shared_until_crls_change(void **state)
 	assert_int_equal(changed, 0);
 
 	/* A new response: a new snapshot, with the same base and catalog. */
-	add_response(s, iss);
+	add_response(s, iss, 0x42);
 	assert_non_null(b = snapshot_update(s, a, &conf, NULL, 1002, &changed, &e));
 	assert_int_equal(changed, 1);
 	assert_ptr_equal(b->base, a->base);
 	assert_ptr_equal(b->catalog, a->catalog);
+	assert_int_equal(ocsp_index_count(b->recent), 1);
 	snapshot_free(a); /* b's catalog outlives it */
 	expect_crl(b, crl1);
+
+	/* Another: the recent layer holds both, b's still one. */
+	add_response(s, iss, 0x43);
+	assert_non_null(d = snapshot_update(s, b, &conf, NULL, 1003, &changed, &e));
+	assert_int_equal(ocsp_index_count(d->recent), 2);
+	assert_int_equal(ocsp_index_count(b->recent), 1);
+	snapshot_free(b);
+	b = d;
 
 	/* A new CRL: a new catalog, with it; b keeps the old one. */
 	cr = (struct crl_record){.issuer_id = iss, .shard = 0, .number = 2, .this_update = 150,
 	    .next_update = 250, .der = crl2, .der_len = sizeof(crl2)};
 	assert_int_equal(store_crl_put(s, &cr, &e), 0);
-	assert_non_null(d = snapshot_update(s, b, &conf, NULL, 1003, &changed, &e));
+	assert_non_null(d = snapshot_update(s, b, &conf, NULL, 1004, &changed, &e));
 	assert_int_equal(changed, 1);
 	assert_true(d->catalog != b->catalog);
+	assert_int_equal(ocsp_index_count(d->recent), 2);
 	expect_crl(d, crl2);
 	expect_crl(b, crl1);
 	snapshot_free(b);
