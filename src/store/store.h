@@ -282,7 +282,12 @@ int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err 
 int store_signed_upto_get(struct store *s, struct store_signed_upto *u, struct err *e);
 int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, struct err *e);
 
-/* Delete the responses of certificates that expired before expired_before. */
+/*
+ * Delete the responses of certificates that expired before expired_before.
+ * The store remembers the cutoff (meta ocsp_purged_before) and looks only at
+ * certificates that expired since the last purge: the signer writes no
+ * response for an expired certificate, so none is left behind.
+ */
 int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);
 
 /*

@@ -639,6 +639,53 @@ test_revoked_since(void **state)
 }
 
 /*
+ * A purge looks only at certificates that expired since the last one's
+ * cutoff: a response put back (by hand: the signer signs no expired
+ * certificate) for one expired before it stays; the cutoff only rises.  In a
+ * store of its own.
+ */
+static void
+test_purge_since_last_cutoff(void **state)
+{
+	uint8_t sn[1];
+	struct cert_record r;
+	enum store_insert_result res;
+	struct err e;
+	char own[256], got[64], want[64];
+	struct store *shared = own_store_begin(own, sizeof(own));
+	int64_t iss, c[3], deleted;
+
+	(void)state;
+	iss = add_issuer("purge1");
+	for (int i = 0; i < 3; i++) { /* a, b, c expire at 50, 150, 300 */
+		sn[0] = (uint8_t)(i + 1);
+		r = record(iss, sn, 1, (uint8_t)i);
+		r.not_after = i == 0 ? 50 : i == 1 ? 150 : 300;
+		assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+		c[i] = r.id;
+	}
+	put_both(c, 3, 999);
+	assert_int_equal(store_ocsp_purge(s, 100, &deleted, &e), 0);
+	assert_int_equal(deleted, 2); /* a's */
+	query_row(own, "SELECT value FROM meta WHERE key = 'ocsp_purged_before'", got, sizeof(got));
+	assert_string_equal(got, "100");
+	assert_int_equal(store_ocsp_purge(s, 100, &deleted, &e), 0);
+	assert_int_equal(deleted, 0);
+	put_both(c, 1, 999); /* a's back */
+	assert_int_equal(store_ocsp_purge(s, 200, &deleted, &e), 0);
+	assert_int_equal(deleted, 2); /* b's, not a's */
+	assert_int_equal(store_ocsp_purge(s, 150, &deleted, &e), 0); /* an earlier cutoff */
+	assert_int_equal(deleted, 0);
+	query_row(own, "SELECT group_concat(cert_id) FROM (SELECT DISTINCT cert_id FROM"
+		       " ocsp_responses ORDER BY cert_id)", got, sizeof(got));
+	snprintf(want, sizeof(want), "%lld,%lld", (long long)c[0], (long long)c[2]);
+	assert_string_equal(got, want);
+	assert_int_equal(store_ocsp_purge(s, 400, &deleted, &e), 0);
+	assert_int_equal(deleted, 2); /* c's */
+	own_store_end(shared, own);
+}
+
+/*
  * Certificates written by one transaction share a change_seq: a scan paged
  * one at a time goes through them in id order (the rest of the cursor's
  * change_seq), then on to later ones.  In a store of its own.
@@ -977,6 +1024,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_due_settle),
 	    cmocka_unit_test(test_certs_changed_above_responses),
 	    cmocka_unit_test(test_certs_changed_same_seq),
+	    cmocka_unit_test(test_purge_since_last_cutoff),
 	    cmocka_unit_test(test_signed_upto),
 	    cmocka_unit_test(test_revoked_since),
 	    cmocka_unit_test(test_ocsp_put_many),
