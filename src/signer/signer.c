@@ -158,7 +158,8 @@ resume_changed(struct signer *sg, struct err *e)
 /*
  * (Re)load every issuer that has a key.  After a reload the scan for changed
  * certificates starts over, so that certificates of an issuer added while the
- * signer ran are not skipped (the scan only returns unsigned ones).
+ * signer ran are not skipped (the scan only returns unsigned ones), unless
+ * the store's mark was made with these same issuers (resume_changed()).
  */
 static int
 issuers_load(struct signer *sg, struct err *e)
