@@ -11,6 +11,7 @@
  *  - by change: certificates.change_seq (one number per writing transaction)
  *    greater than what the signer saw last, filtered to those whose SHA-1
  *    response is missing or older (ocsp_responses.cert_seq < change_seq);
+ *    where the signer got is kept in meta (signed_*) for its next start;
  *  - by time: every write of responses (a signer batch) adds a row to
  *    ocsp_due: its range of ids and the earliest due_at among its SHA-1
  *    responses.  The refresh reads the ranges that are due, range by range,
@@ -19,9 +20,11 @@
  *    earliest response still due, or drops it when nothing is left in it.
  *    An index on the responses' due_at cost two B-tree writes per response
  *    (with the one on seq, the server's order before ids took its place):
- *    3.9 us per stored response against 2.2 without them (docs/DESIGN.md).  Invariant:
- *    every response lies in one range, whose due_at is at or before the
- *    response's.
+ *    3.9 us per stored response against 2.2 without them (docs/DESIGN.md).
+ *    Invariant: every response lies in one range, whose due_at is at or
+ *    before the response's.
+ * Purges delete the responses of certificates expired since the last
+ * purge's cutoff (meta ocsp_purged_before).
  */
 #include "store/sqlite_int.h"
 
