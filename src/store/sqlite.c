@@ -695,22 +695,33 @@ sqlite_bulk(struct store *base, int on, struct err *e)
 }
 
 int
-sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
+sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err *e)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
 	int rc;
 
+	*v = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return sqlite_db_err(s, e, "reading a sequence number");
+		return sqlite_db_err(s, e, "reading a stored counter");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		sqlite_db_err(s, e, "reading a stored counter");
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
+{
+	int rc = sqlite_meta_get((struct store_sqlite *)base, name, v, e);
+
+	if (rc == 0)
 		return err_set(e, "store: no sequence '%s'", name);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int

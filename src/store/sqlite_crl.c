@@ -37,14 +37,11 @@ sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_reco
 		out->next_update = sqlite3_column_int64(st, 2);
 		out->built_seq = sqlite3_column_int64(st, 3);
 		out->seq = sqlite3_column_int64(st, 4);
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	} else if (rc != SQLITE_DONE) {
 		sqlite_db_err(s, e, "reading a CRL");
-		sqlite3_reset(st);
-		return -1;
 	}
 	sqlite3_reset(st); /* left on its row, it would keep its read transaction open */
-	return rc == SQLITE_ROW;
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int

@@ -34,7 +34,9 @@ struct store_sqlite {
 };
 
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
-/* The counter meta.key = name (store_seq()). */
+/* meta.key = name into *v: 1 found, 0 not there (*v = 0), -1 on error. */
+int sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err *e);
+/* The counter meta.key = name, which must be there (store_seq()). */
 int sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e);
 int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
 /*

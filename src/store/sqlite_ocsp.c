@@ -375,27 +375,11 @@ int
 sqlite_signed_upto_get(struct store *base, struct store_signed_upto *u, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	sqlite3_stmt *st;
-	int rc;
 
-	memset(u, 0, sizeof(*u));
-	if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta WHERE key IN"
-		" ('signed_issuer_seq', 'signed_change_seq', 'signed_cert_id')", -1, &st,
-		NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "reading the signer's mark");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
-		int64_t v = sqlite3_column_int64(st, 1);
-		if (strcmp(key, "signed_issuer_seq") == 0)
-			u->issuer_seq = v;
-		else if (strcmp(key, "signed_change_seq") == 0)
-			u->at.change_seq = v;
-		else
-			u->at.cert_id = v;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_db_err(s, e, "reading the signer's mark");
+	if (sqlite_meta_get(s, "signed_issuer_seq", &u->issuer_seq, e) < 0 ||
+	    sqlite_meta_get(s, "signed_change_seq", &u->at.change_seq, e) < 0 ||
+	    sqlite_meta_get(s, "signed_cert_id", &u->at.cert_id, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -427,19 +411,11 @@ sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u, st
 static int
 ocsp_purge(struct store_sqlite *s, int64_t expired_before, int64_t *deleted, struct err *e)
 {
-	sqlite3_stmt *st;
 	int64_t from;
-	int rc;
 
 	*deleted = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce((SELECT value FROM meta"
-		" WHERE key = 'ocsp_purged_before'), 0)", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "purging expired responses");
-	rc = sqlite3_step(st);
-	from = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return sqlite_db_err(s, e, "purging expired responses");
+	if (sqlite_meta_get(s, "ocsp_purged_before", &from, e) < 0)
+		return -1;
 	if (expired_before <= from)
 		return 0;
 	if (sqlite_run(s, "DELETE FROM ocsp_responses WHERE cert_id IN (SELECT id FROM"

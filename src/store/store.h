@@ -275,7 +275,7 @@ int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err 
 /*
  * The signer's mark in the changed certificates (struct store_signed_upto,
  * above), kept so that a restarted signer resumes there instead of looking
- * for every older certificate's responses again (1.5 s per million
+ * for every older certificate's responses again (about 1 s per million
  * certificates, during which a new revocation waits).  Set it only once the
  * responses it vouches for are written; {0} until the first set.
  */
