@@ -249,3 +249,19 @@ same "a certificate added while the signer runs is answered within a second" "$(
 kill -TERM $signer
 wait $signer
 same "the signer exits cleanly on SIGTERM" "$?" 0
+
+# A restarted signer resumes at the mark it left in the store (unit-tested in
+# test_signer.c) and still finds a revocation made while it was stopped.
+mark=$(sqlite3 "$D/lancre.db" "select value from meta where key = 'signed_change_seq'")
+if [ "${mark:-0}" -gt 0 ]; then
+	ok "the signer left its mark in the store ($mark)"
+else
+	not_ok "the signer left its mark in the store (${mark:-none})"
+fi
+"$LANCRE" revoke -d "$D" --reason keyCompromise "$T/late.pem" >/dev/null
+expect 0 "the restarted signer re-signs it" "$LANCRE" sign -d "$D" --once
+has "$OUT" "^Signed 2 responses for 1 certificates" "only the revoked certificate"
+ask late e1
+check late e1
+has "$OUT" ": revoked$" "and openssl reads it as revoked"
+has "$ERR" '^Response verify OK' "with a signature that verifies"
