@@ -970,7 +970,7 @@ ob_put_main(const struct ob_opts *o)
 	}
 	variants = d.conf.ocsp_sha256 ? 2 : 1;
 	t0 = ob_now();
-	if (store_bulk(d.store, 1, &e) != 0 ||
+	if (store_cache(d.store, STORE_CACHE_SIGN, &e) != 0 ||
 	    ob_put_pass(d.store, variants, (size_t)o->bytes, &responses, &read_cpu, &write_cpu,
 		&e) != 0) {
 		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);

@@ -255,7 +255,7 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 		issuer_set_free(&set);
 		return err_set(e, "no issuers registered; add one with `lancre issuer add` first");
 	}
-	if (store_bulk(d->store, 1, e) != 0) {
+	if (store_cache(d->store, STORE_CACHE_IMPORT, e) != 0) {
 		issuer_set_free(&set);
 		return -1;
 	}

@@ -219,12 +219,7 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 			return NULL;
 		}
 	}
-	/*
-	 * A batch writes up to ~2.5 MB of responses (4,096 certificates, both
-	 * CertIDs) in one transaction: more than SQLite's default 2 MiB cache,
-	 * which would spill pages to the WAL before the commit.
-	 */
-	if (store_bulk(s, 1, e) != 0 || issuers_load(sg, e) != 0) {
+	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || issuers_load(sg, e) != 0) {
 		signer_free(sg);
 		return NULL;
 	}

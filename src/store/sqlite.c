@@ -684,14 +684,16 @@ sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8
 	return sqlite_txn_leave(s, own, set_ocsp_signer(s, issuer_id, der, len, key_ref, e), e);
 }
 
+/* SQLite's default is 2 MiB (cache_size = -2000): enough to stream through tables. */
 static int
-sqlite_bulk(struct store *base, int on, struct err *e)
+sqlite_cache(struct store *base, int mib, struct err *e)
 {
-	/* 64 MiB of page cache while importing: the (issuer, serial) index is written in
-	 * random order, and SQLite's 2 MiB default makes every insert a cache miss.  Other
-	 * work streams through tables and keeps the default, to stay small. */
-	return sqlite_exec((struct store_sqlite *)base,
-	    on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000", e);
+	char sql[64];
+
+	if (mib < 0 || mib > 4096)
+		return err_set(e, "a page cache of %d MiB is out of range", mib);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", mib > 0 ? -1024 * mib : -2000);
+	return sqlite_exec((struct store_sqlite *)base, sql, e);
 }
 
 int
@@ -760,7 +762,7 @@ static const struct store_ops sqlite_ops = {
     .cert_count = sqlite_cert_count,
     .issuer_set_ocsp_signer = sqlite_issuer_set_ocsp_signer,
     .seq = sqlite_seq,
-    .bulk = sqlite_bulk,
+    .cache = sqlite_cache,
     .certs_changed = sqlite_certs_changed,
     .ocsp_due = sqlite_ocsp_due,
     .ocsp_put = sqlite_ocsp_put,

@@ -207,7 +207,7 @@ store_signed_upto_set(struct store *s, const struct store_signed_upto *u, struct
 }
 
 int
-store_bulk(struct store *s, int on, struct err *e)
+store_cache(struct store *s, int mib, struct err *e)
 {
-	return s->ops->bulk(s, on, e);
+	return s->ops->cache(s, mib, e);
 }

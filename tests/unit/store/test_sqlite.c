@@ -265,6 +265,39 @@ test_reopen_keeps_data_and_schema(void **state)
 	sqlite3_close(db);
 }
 
+/* store_cache() sets the handle's page cache, in MiB, or back to the default; refuses nonsense. */
+static int64_t
+cache_size(void)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(((struct store_sqlite *)s)->db, "PRAGMA cache_size",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+test_cache(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cache_size(), -2000);
+	assert_int_equal(store_cache(s, STORE_CACHE_SIGN, &e), 0);
+	assert_int_equal(cache_size(), -1024 * STORE_CACHE_SIGN);
+	assert_int_equal(store_cache(s, STORE_CACHE_IMPORT, &e), 0);
+	assert_int_equal(cache_size(), -1024 * STORE_CACHE_IMPORT);
+	assert_int_equal(store_cache(s, -1, &e), -1);
+	assert_non_null(strstr(e.msg, "out of range"));
+	assert_int_equal(cache_size(), -1024 * STORE_CACHE_IMPORT);
+	assert_int_equal(store_cache(s, 0, &e), 0);
+	assert_int_equal(cache_size(), -2000);
+}
+
 /*
  * Due responses come by due time, then in the order they were written, page
  * after page, from a cursor: a page read before the previous one's new
@@ -1016,6 +1049,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_modes),
 	    cmocka_unit_test(test_issuers),
+	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_serials_are_exact_bytes),
 	    cmocka_unit_test(test_duplicates_and_conflicts),
 	    cmocka_unit_test(test_revoke_and_rollback),
