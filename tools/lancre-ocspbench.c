@@ -1149,6 +1149,7 @@ main(int argc, char **argv)
 	t0 = ob_now();
 	if ((ix = ocsp_index_new(&e)) == NULL || ocsp_index_load(ix, d.store, 0, &e) != 0)
 		goto fail;
+	ocsp_index_trim(ix);
 	load_secs = ob_now() - t0;
 	rss = ob_rss_kb();
 

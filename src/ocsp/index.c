@@ -317,6 +317,21 @@ ocsp_index_count(const struct ocsp_index *ix)
 	return ix->count;
 }
 
+void
+ocsp_index_trim(struct ocsp_index *ix)
+{
+	uint8_t *na;
+
+	if (ix->arena_len == 0 || ix->arena_len == ix->arena_cap)
+		return;
+	/* glibc moves the pages of a large block (mremap): no copy. */
+	na = realloc(ix->arena, ix->arena_len);
+	if (na == NULL)
+		return; /* keeps the larger block, which is as good */
+	ix->arena = na;
+	ix->arena_cap = ix->arena_len;
+}
+
 size_t
 ocsp_index_memory(const struct ocsp_index *ix)
 {

@@ -63,13 +63,20 @@ enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct 
 int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
 /*
+ * Give back the room the arena grew into and did not use (it doubles as it
+ * grows: up to half of it).  For an index that is done growing, such as the
+ * server's base; an index that grows again pays for it with a copy.
+ */
+void ocsp_index_trim(struct ocsp_index *ix);
+
+/*
  * The smallest thisUpdate and nextUpdate among the responses added (0 when
  * empty).  A response replaced by a newer one still counts until the index is
  * rebuilt, so the figures can only err on the old side.
  */
 void ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update);
 
-/* Responses held, and bytes used (arena + table). */
+/* Responses held, and bytes allocated (arena + table). */
 size_t ocsp_index_count(const struct ocsp_index *ix);
 size_t ocsp_index_memory(const struct ocsp_index *ix);
 

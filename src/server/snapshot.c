@@ -186,6 +186,8 @@ load_index(struct store *s, int64_t after_seq, struct err *e)
 		ocsp_index_free(ix);
 		return NULL;
 	}
+	if (ix != NULL)
+		ocsp_index_trim(ix); /* a base index is never added to */
 	return ix;
 }
 

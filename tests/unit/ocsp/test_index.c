@@ -178,6 +178,47 @@ test_replace_and_grow(void **state)
 	ocsp_index_free(ix);
 }
 
+/* A trimmed index holds only what it uses, finds the same, and can still grow. */
+static void
+test_trim(void **state)
+{
+	struct ocsp_index *ix;
+	struct ocsp_entry en;
+	struct ocsp_query q;
+	struct err e;
+	char der[32];
+	size_t before, after;
+
+	(void)state;
+	ix = ocsp_index_new(&e);
+	assert_int_equal(ocsp_index_add_issuer(ix, 1, a.cert, &e), 0);
+	for (uint32_t i = 0; i < 30000; i++) { /* ~1.4 MB of entries: a 2 MiB arena */
+		snprintf(der, sizeof(der), "resp-%u", i);
+		put(ix, 1, OCSP_HASH_SHA1, i, der, 1000 + i);
+	}
+	before = ocsp_index_memory(ix);
+	ocsp_index_trim(ix);
+	after = ocsp_index_memory(ix);
+	assert_true(after < before - 400000);
+	ocsp_index_trim(ix); /* nothing more to give back */
+	assert_int_equal(ocsp_index_memory(ix), after);
+	for (uint32_t i = 0; i < 30000; i += 7) {
+		q = query(&ha, OCSP_HASH_SHA1, i);
+		assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
+		snprintf(der, sizeof(der), "resp-%u", i);
+		assert_int_equal(en.der_len, strlen(der));
+		assert_memory_equal(en.der, der, en.der_len);
+	}
+	put(ix, 1, OCSP_HASH_SHA1, 30000, "after the trim", 5);
+	q = query(&ha, OCSP_HASH_SHA1, 30000);
+	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "after the trim", 14);
+	q = query(&ha, OCSP_HASH_SHA1, 29999);
+	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
+	assert_memory_equal(en.der, "resp-29999", 10);
+	ocsp_index_free(ix);
+}
+
 static void
 test_answer_outcomes(void **state)
 {
@@ -207,6 +248,7 @@ main(void)
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_copy),
 	    cmocka_unit_test(test_replace_and_grow),
+	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_answer_outcomes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
