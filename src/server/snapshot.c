@@ -177,17 +177,19 @@ fail:
 	return NULL;
 }
 
+/* The base layer: every stored response, in an index that is never added to. */
 static struct ocsp_index *
-load_index(struct store *s, int64_t after_seq, struct err *e)
+load_base(struct store *s, struct err *e)
 {
 	struct ocsp_index *ix = ocsp_index_new(e);
 
-	if (ix != NULL && ocsp_index_load(ix, s, after_seq, e) != 0) {
+	if (ix == NULL)
+		return NULL;
+	if (ocsp_index_load(ix, s, 0, e) != 0) {
 		ocsp_index_free(ix);
 		return NULL;
 	}
-	if (ix != NULL)
-		ocsp_index_trim(ix); /* a base index is never added to */
+	ocsp_index_trim(ix);
 	return ix;
 }
 
@@ -273,7 +275,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 			goto fail;
 		}
 		atomic_init(&snap->base->refs, 1);
-		snap->base->ix = load_index(s, 0, e);
+		snap->base->ix = load_base(s, e);
 		if (snap->base->ix == NULL)
 			goto fail;
 		snap->base_seq = ocsp_seq;
