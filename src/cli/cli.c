@@ -8,11 +8,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "signer/signer.h"
 #include "util/fsutil.h"
+#include "util/timefmt.h"
 
 struct signer *
 cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
@@ -24,6 +27,57 @@ cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
 		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
 		    cmd, issuer, why);
 	return sg;
+}
+
+static void
+log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
+{
+	char when[TIMEFMT_LEN];
+
+	(void)arg;
+	if (after->certs == before->certs && after->purged == before->purged &&
+	    after->crls == before->crls)
+		return;
+	timefmt_format((int64_t)time(NULL), when, sizeof(when));
+	printf("%s signed %zu responses for %zu certificates", when,
+	    after->responses - before->responses, after->certs - before->certs);
+	if (after->crls != before->crls)
+		printf(", %zu CRLs", after->crls - before->crls);
+	if (after->purged != before->purged)
+		printf(", removed %lld of expired certificates",
+		    (long long)(after->purged - before->purged));
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+log_error(void *arg, const struct err *e, int retry_secs)
+{
+	char when[TIMEFMT_LEN];
+
+	timefmt_format((int64_t)time(NULL), when, sizeof(when));
+	fprintf(stderr, "%s lancre %s: %s; trying again in %d s\n", when, (const char *)arg,
+	    e->msg, retry_secs);
+}
+
+static void
+log_recover(void *arg, int failures)
+{
+	char when[TIMEFMT_LEN];
+
+	timefmt_format((int64_t)time(NULL), when, sizeof(when));
+	fprintf(stderr, "%s lancre %s: working again after %d failed tr%s\n", when,
+	    (const char *)arg, failures, failures == 1 ? "y" : "ies");
+}
+
+void
+cli_signer_loop(const char *cmd, struct signer *sg, volatile sig_atomic_t *stop,
+    int log_passes, struct signer_stats *st)
+{
+	struct signer_events ev = {log_passes ? log_pass : NULL, log_error, log_recover,
+	    (void *)(uintptr_t)cmd};
+
+	signer_loop(sg, stop, &ev, st);
 }
 
 const char *

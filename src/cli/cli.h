@@ -10,6 +10,7 @@
 #define LANCRE_CLI_CLI_H
 
 #include <limits.h>
+#include <signal.h>
 
 #include "conf/conf.h"
 #include "store/store.h"
@@ -28,6 +29,15 @@ struct signer;
  * responses cannot use the fast layout and are built the slow way.
  */
 struct signer *cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e);
+
+/*
+ * signer_loop() until *stop, logging as cmd: each failed step and its retry,
+ * and the recovery, on stderr; with log_passes, each step that did something
+ * on stdout.  Lines start with the UTC time.
+ */
+struct signer_stats;
+void cli_signer_loop(const char *cmd, struct signer *sg, volatile sig_atomic_t *stop,
+    int log_passes, struct signer_stats *st);
 
 /* -d/--dir's default: $LANCRE_DIR, else ".". */
 const char *cli_default_dir(void);

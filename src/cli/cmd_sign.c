@@ -2,7 +2,8 @@
  * cmd_sign.c - `lancre sign`: the signer, the only process that holds keys.
  *
  * Runs signer passes (signer_loop) every SIGNER_POLL_MS until SIGINT or SIGTERM,
- * which let the current batch finish and commit before exiting.  With --once
+ * which let the current batch finish and commit before exiting; a failed
+ * pass is logged and retried, not fatal.  With --once
  * it signs everything due now and exits.
  */
 #include <getopt.h>
@@ -15,7 +16,6 @@
 #include "cli/cli.h"
 #include "signer/signer.h"
 #include "util/num.h"
-#include "util/timefmt.h"
 
 
 static const char usage_text[] =
@@ -24,7 +24,9 @@ static const char usage_text[] =
     "fresh: new certificates are signed within a second of `lancre cert add`, a\n"
     "revocation is re-signed within a second, responses are refreshed when\n"
     "lancre.conf's [ocsp] refresh has passed, and those of certificates expired\n"
-    "for a day are removed.  Runs until SIGINT or SIGTERM.\n\n"
+    "for a day are removed.  Runs until SIGINT or SIGTERM.  A pass that fails (a\n"
+    "full disk, a locked store, a key gone from its token) is logged and tried\n"
+    "again after 1 s, then 2, 4... up to a minute; with --once it is an error.\n\n"
     "  --once        sign what is due now, then exit\n"
     "  --threads N   signing threads (default: one per CPU)\n";
 
@@ -46,27 +48,6 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
-{
-	char when[TIMEFMT_LEN];
-
-	(void)arg;
-	if (after->certs == before->certs && after->purged == before->purged &&
-	    after->crls == before->crls)
-		return;
-	timefmt_format((int64_t)time(NULL), when, sizeof(when));
-	printf("%s signed %zu responses for %zu certificates", when,
-	    after->responses - before->responses, after->certs - before->certs);
-	if (after->crls != before->crls)
-		printf(", %zu CRLs", after->crls - before->crls);
-	if (after->purged != before->purged)
-		printf(", removed %lld of expired certificates",
-		    (long long)(after->purged - before->purged));
-	printf("\n");
-	fflush(stdout);
-}
-
 static int
 run(struct signer *sg, int once, struct err *e)
 {
@@ -74,8 +55,10 @@ run(struct signer *sg, int once, struct err *e)
 	double start = now_seconds(), secs;
 	int64_t last_purge = 0;
 
-	if (!once)
-		return signer_loop(sg, &stop, log_pass, NULL, &st, e);
+	if (!once) {
+		cli_signer_loop("sign", sg, &stop, 1, &st);
+		return 0;
+	}
 	if (signer_step(sg, (int64_t)time(NULL), &last_purge, &st, e) != 0)
 		return -1;
 	secs = now_seconds() - start;

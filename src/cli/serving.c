@@ -45,23 +45,22 @@ on_child(int sig)
 	stop = 1;
 }
 
-/* The signer process: sign every SIGN_POLL interval until told to stop. */
+/* The signer process: signer passes until told to stop, failures logged and retried. */
 static int
 signer_child(struct cli_dir *d, int threads)
 {
 	struct signer_stats st = {0};
 	struct signer *sg;
 	struct err e;
-	int rc;
 
 	/* The store connection is per process: open our own. */
 	store_close(d->store);
 	d->store = store_open(d->path, d->conf.store, 0, &e);
 	if (d->store == NULL || (sg = cli_signer_new("sign", d, threads, &e)) == NULL)
 		return cli_fail("sign", &e);
-	rc = signer_loop(sg, &stop, NULL, NULL, &st, &e);
+	cli_signer_loop("sign", sg, &stop, 0, &st);
 	signer_free(sg);
-	return rc == 0 ? EXIT_OK : cli_fail("sign", &e);
+	return EXIT_OK;
 }
 
 void

@@ -20,7 +20,11 @@
  * its notAfter: entries are those with notAfter >= the previous CRL's
  * thisUpdate.  Each signed CRL is also written to DIR/public/crl/ (atomic
  * rename) with the issuer's JSON list of shard URLs, and [crl] hook, if set,
- * runs with the file's path.
+ * runs with the file's path.  The file is written before the store: if
+ * either fails (a full disk) or the signer dies between them, the store
+ * does not have the new CRL, still finds the shard due, and the next pass
+ * signs and publishes a newer one.  Stored first, a failed publish would
+ * have left the file behind the store until the next [crl] period.
  */
 #include "signer/signer_int.h"
 
@@ -205,8 +209,9 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	    .shard = base != NULL ? delta_key(shard) : shard, .number = p.number,
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
 	    .built_seq = built_seq};
-	if (store_crl_put(sg->store, made, e) != 0 ||
-	    publish(sg, is, shard, base != NULL, der, len, e) != 0)
+	/* Published first: see the top of this file. */
+	if (publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
+	    store_crl_put(sg->store, made, e) != 0)
 		goto out;
 	made->der = NULL; /* freed with the builder */
 	if (is->crl_dirty != NULL && is->crl_dirty[shard] <= built_seq)

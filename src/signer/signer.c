@@ -631,27 +631,55 @@ signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct signer_s
 		return -1;
 	if (now - *last_purge < SIGNER_PURGE_EVERY)
 		return 0;
+	if (signer_purge(sg, now, st, e) != 0)
+		return -1; /* tried again with the step */
 	*last_purge = now;
-	return signer_purge(sg, now, st, e);
+	return 0;
 }
 
 int
-signer_loop(struct signer *sg, volatile sig_atomic_t *stop,
-    void (*on_pass)(void *arg, const struct signer_stats *before,
-	const struct signer_stats *after),
-    void *arg, struct signer_stats *st, struct err *e)
+signer_retry_delay(int failures)
 {
-	struct timespec poll = {0, SIGNER_POLL_MS * 1000000L};
+	int secs = 1;
+
+	for (int i = 1; i < failures && secs < SIGNER_RETRY_MAX; i++)
+		secs *= 2;
+	return secs < SIGNER_RETRY_MAX ? secs : SIGNER_RETRY_MAX;
+}
+
+/* Sleep for ms milliseconds, a poll at a time, or until *stop. */
+static void
+wait_ms(volatile sig_atomic_t *stop, long ms)
+{
+	for (; ms > 0 && !*stop; ms -= SIGNER_POLL_MS) {
+		struct timespec t = {0, (ms < SIGNER_POLL_MS ? ms : SIGNER_POLL_MS) * 1000000L};
+		nanosleep(&t, NULL);
+	}
+}
+
+void
+signer_loop(struct signer *sg, volatile sig_atomic_t *stop, const struct signer_events *ev,
+    struct signer_stats *st)
+{
 	struct signer_stats before;
 	int64_t last_purge = 0;
+	int failures = 0;
+	struct err e;
 
 	while (!*stop) {
 		before = *st;
-		if (signer_step(sg, (int64_t)time(NULL), &last_purge, st, e) != 0)
-			return -1;
-		if (on_pass != NULL)
-			on_pass(arg, &before, st);
-		nanosleep(&poll, NULL);
+		if (signer_step(sg, (int64_t)time(NULL), &last_purge, st, &e) != 0) {
+			failures++;
+			if (ev->on_error != NULL)
+				ev->on_error(ev->arg, &e, signer_retry_delay(failures));
+			wait_ms(stop, 1000L * signer_retry_delay(failures));
+			continue;
+		}
+		if (failures > 0 && ev->on_recover != NULL)
+			ev->on_recover(ev->arg, failures);
+		failures = 0;
+		if (ev->on_pass != NULL)
+			ev->on_pass(ev->arg, &before, st);
+		wait_ms(stop, SIGNER_POLL_MS);
 	}
-	return 0;
 }

@@ -89,14 +89,34 @@ int signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct sign
     struct err *e);
 
 /*
- * The running signer (`lancre sign`, `lancre run`): signer_step() every
- * SIGNER_POLL_MS until *stop, calling on_pass (if not NULL) with the totals
- * before and after each step.
+ * What the running signer tells its caller (any hook may be NULL): on_pass
+ * after each step, with the totals before and after it; on_error when a step
+ * fails, with why and how many seconds it waits before trying again;
+ * on_recover when a step succeeds after `failures` failed ones in a row.
  */
-int signer_loop(struct signer *sg, volatile sig_atomic_t *stop,
-    void (*on_pass)(void *arg, const struct signer_stats *before,
-	const struct signer_stats *after),
-    void *arg, struct signer_stats *st, struct err *e);
+struct signer_events {
+	void (*on_pass)(void *arg, const struct signer_stats *before,
+	    const struct signer_stats *after);
+	void (*on_error)(void *arg, const struct err *e, int retry_secs);
+	void (*on_recover)(void *arg, int failures);
+	void *arg;
+};
+
+/*
+ * The running signer (`lancre sign`, `lancre run`): signer_step() every
+ * SIGNER_POLL_MS until *stop.  A failed step (a full disk, a store locked
+ * too long, a key gone from its token) is tried again after
+ * signer_retry_delay() seconds, whole: a step keeps nothing of what it did
+ * not commit, and what it committed it finds done.  It does not stop the
+ * signer, so `lancre run` keeps serving the responses already signed (valid
+ * for days) while the operator mends the cause.
+ */
+void signer_loop(struct signer *sg, volatile sig_atomic_t *stop, const struct signer_events *ev,
+    struct signer_stats *st);
+
+/* Seconds to wait after `failures` failed steps in a row: 1, 2, 4... up to SIGNER_RETRY_MAX. */
+#define SIGNER_RETRY_MAX 60
+int signer_retry_delay(int failures);
 
 /* The policy's times for one response (exposed for tests). */
 void signer_times(const struct conf *c, const uint8_t *serial, size_t len, int64_t now,

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "ocsp/sign.h"
 #include "signer/signer.h"
+#include "util/fsutil.h"
 
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -369,6 +370,170 @@ fixture_sql(const struct pass_fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
+/* After 1, 2, 3... failed steps in a row the running signer waits 1, 2, 4... s, at most a minute. */
+static void
+test_retry_delay(void **state)
+{
+	static const int want[] = {1, 2, 4, 8, 16, 32, 60, 60};
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(signer_retry_delay(i + 1), want[i]);
+	assert_int_equal(signer_retry_delay(1000000), SIGNER_RETRY_MAX);
+}
+
+/* A store whose writes of responses fail while put_failures > 0 (a full disk). */
+static const struct store_ops *real_ops;
+static struct store_ops failing_ops;
+static int put_failures;
+
+static int
+failing_put(struct store *s, struct ocsp_record *r, size_t n, struct err *e)
+{
+	if (put_failures > 0) {
+		put_failures--;
+		return err_set(e, "database or disk is full (a test)");
+	}
+	return real_ops->ocsp_put(s, r, n, e);
+}
+
+struct loop_log {
+	int errors, retry_secs, recovered_after, passes;
+	char msg[ERR_MSG_MAX];
+};
+
+static volatile sig_atomic_t loop_stop;
+
+static void
+on_loop_error(void *arg, const struct err *e, int retry_secs)
+{
+	struct loop_log *l = arg;
+
+	l->errors++;
+	l->retry_secs = retry_secs;
+	snprintf(l->msg, sizeof(l->msg), "%s", e->msg);
+}
+
+static void
+on_loop_recover(void *arg, int failures)
+{
+	((struct loop_log *)arg)->recovered_after = failures;
+}
+
+static void
+on_loop_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
+{
+	(void)before;
+	((struct loop_log *)arg)->passes++;
+	if (after->responses >= 12)
+		loop_stop = 1;
+}
+
+/*
+ * The running signer does not stop on a failed step: it reports it, waits
+ * (1 s after the first failure) and tries the whole step again, which then
+ * signs everything; nothing of the failed step was kept.
+ */
+static void
+test_loop_retries_a_failed_step(void **state)
+{
+	struct test_ca root, e1, r1;
+	struct loop_log log = {0};
+	struct signer_events ev = {on_loop_pass, on_loop_error, on_loop_recover, &log};
+	struct signer_stats st = {0};
+	struct pass_fixture f;
+	struct signer *sg;
+	struct conf conf;
+	struct err e;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_ca_make(&r1, "r1", &root, MINT_RSA2048);
+	fixture_make(&f, &e1, &r1, now);
+	real_ops = f.s->ops;
+	failing_ops = *real_ops;
+	failing_ops.ocsp_put = failing_put;
+	f.s->ops = &failing_ops;
+	put_failures = 1;
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	loop_stop = 0;
+	signer_loop(sg, &loop_stop, &ev, &st);
+	assert_int_equal(log.errors, 1);
+	assert_int_equal(log.retry_secs, 1);
+	assert_non_null(strstr(log.msg, "disk is full (a test)"));
+	assert_int_equal(log.recovered_after, 1);
+	assert_int_equal(log.passes, 1);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(stored_responses(f.s), 12);
+	signer_free(sg);
+	f.s->ops = real_ops;
+	store_close(f.s);
+	test_rmdir(f.dir);
+	test_ca_free(&r1);
+	test_ca_free(&e1);
+	test_ca_free(&root);
+}
+
+/*
+ * A CRL is published to DIR/public/ before it is stored: when publishing
+ * fails, the store does not have it, and the next pass signs, publishes and
+ * stores it, so the file is never left behind the store.
+ */
+static void
+test_crl_publish_failure_is_retried(void **state)
+{
+	struct test_ca root, e1, r1;
+	struct signer_stats st = {0};
+	struct crl_record got;
+	struct pass_fixture f;
+	struct signer *sg;
+	struct conf conf;
+	struct err e;
+	char path[400];
+	int64_t now = (int64_t)time(NULL);
+	X509_CRL *crl;
+	ASN1_INTEGER *num;
+	FILE *fp;
+
+	(void)state;
+	test_ca_make(&root, "root", NULL, MINT_P256);
+	test_ca_make(&e1, "e1", &root, MINT_P256);
+	test_ca_make(&r1, "r1", &root, MINT_P256);
+	fixture_make(&f, &e1, &r1, now);
+	conf_defaults(&conf);
+	/* A file where the issuer's CRL directory goes. */
+	snprintf(path, sizeof(path), "%s/public/crl", f.dir);
+	assert_int_equal(fs_mkdir_p(path, 0755, &e), 0);
+	snprintf(path, sizeof(path), "%s/public/crl/e1", f.dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	assert_int_equal(signer_pass(sg, now, &st, &e), -1);
+	assert_int_equal(st.responses, 12); /* committed before the CRLs */
+	assert_int_equal(store_crl_get(f.s, 1, 1, &got, &e), 0);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(store_crl_get(f.s, 1, 1, &got, &e), 1);
+	snprintf(path, sizeof(path), "%s/public/crl/e1/1.crl", f.dir);
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_non_null(crl = d2i_X509_CRL_fp(fp, NULL));
+	fclose(fp);
+	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL));
+	assert_int_equal(ASN1_INTEGER_get(num), got.number);
+	ASN1_INTEGER_free(num);
+	X509_CRL_free(crl);
+	signer_free(sg);
+	store_close(f.s);
+	test_rmdir(f.dir);
+	test_ca_free(&r1);
+	test_ca_free(&e1);
+	test_ca_free(&root);
+}
+
 /*
  * A restarted signer resumes the scan of changed certificates at the store's
  * mark, made with the same issuers: a response deleted behind the mark is
@@ -433,6 +598,9 @@ main(void)
 	    cmocka_unit_test(test_pass_templates_match_openssl),
 	    cmocka_unit_test(test_pass_pages),
 	    cmocka_unit_test(test_pass_resumes_at_mark),
+	    cmocka_unit_test(test_retry_delay),
+	    cmocka_unit_test(test_loop_retries_a_failed_step),
+	    cmocka_unit_test(test_crl_publish_failure_is_retried),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

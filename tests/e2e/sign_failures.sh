@@ -1,0 +1,81 @@
+#!/bin/bash
+# The running signer when its writes fail (a full disk, simulated by a file
+# size limit: every write to the store's WAL fails): it logs the failure and
+# tries again, 1 s later, then 2, 4...; it does not exit, and `lancre serve`
+# goes on serving the responses already signed.  Once writes work again (the
+# limit raised from outside with prlimit), the next try re-signs the
+# revocation that waited, and openssl reads it as revoked.  `lancre sign
+# --once` under the same limit fails with one clear line and changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+GEN=${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts
+P=$(free_port)
+A=$(free_port)
+D=$T/data
+"$LANCRE" init -d "$D" --listen "127.0.0.1:$P" >/dev/null
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count 4 --format pem \
+	--out "$T/leaves.pem" 2>/dev/null
+awk -v d="$T" '/BEGIN CERT/{n++} {print > (d "/leaf" n ".pem")}' "$T/leaves.pem"
+"$LANCRE" cert add -d "$D" "$T/leaves.pem" >/dev/null
+expect 0 "lancre sign --once signs the leaves" "$LANCRE" sign -d "$D" --once
+DB=$D/lancre.db
+count() { sqlite3 "$DB" 'select count(*) from ocsp_responses'; }
+before=$(count)
+
+# limited CMD...: CMD with writes past 8 KiB in any file failing (EFBIG): no
+# WAL frame (8 KiB page + header) can be written.  SIGXFSZ ignored, as
+# write() then fails instead of killing the process.
+limited() { (trap '' XFSZ && ulimit -S -f 8 && exec "$@"); }
+
+"$LANCRE" revoke -d "$D" --reason keyCompromise "$T/leaf1.pem" >/dev/null
+run limited "$LANCRE" sign -d "$D" --once
+same "lancre sign --once on a full disk exits 1" "$rc" 1
+one_line_error "with one line on stderr"
+has "$ERR" 'disk I/O error|disk is full' "saying the store could not be written"
+same "nothing was stored" "$(count) $(sqlite3 "$DB" "select count(*) from ocsp_responses r join certificates c on c.id = r.cert_id where c.status = 1 and r.cert_seq = c.change_seq")" "$before 0"
+same "the store is intact" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+
+"$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
+serve_pid=$!
+wait_http "http://127.0.0.1:$A/healthz" || cat "$T/serve.log"
+# Not through limited(): $! must be lancre itself, for prlimit and kill.
+(trap '' XFSZ && ulimit -S -f 8 && exec "$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err") &
+sign_pid=$!
+for _ in $(seq 1 100); do
+	grep -q 'trying again in' "$T/sign.err" && break
+	sleep 0.1
+done
+has "$T/sign.err" 'lancre sign: .*(disk I/O error|disk is full).*; trying again in 1 s$' \
+	"the running signer logs the failed write and when it will try again"
+sleep 1.5
+if kill -0 "$sign_pid" 2>/dev/null; then ok "and keeps running"; else not_ok "the signer exited"; fi
+has "$T/sign.err" 'trying again in 2 s$' "a second failure waits twice as long"
+B=http://127.0.0.1:$P
+ocsp() { openssl ocsp -issuer "$T/e1.pem" -cert "$1" -url "$B/ocsp" -CAfile "$T/root.pem" 2>&1; }
+if ocsp "$T/leaf1.pem" | grep -q ': good$'; then ok "meanwhile the server serves the response signed before"; else not_ok "the server does not answer"; fi
+
+expect 0 "writes work again (prlimit raises the limit)" prlimit --pid "$sign_pid" --fsize=unlimited
+got=
+for _ in $(seq 1 $((100 * TF))); do
+	got=$(ocsp "$T/leaf1.pem")
+	printf '%s' "$got" | grep -q ': revoked$' && break
+	sleep 0.1
+done
+if printf '%s' "$got" | grep -q ': revoked$' && printf '%s' "$got" | grep -q 'Response verify OK'; then
+	ok "the next try re-signs the revocation: openssl reads it revoked and verifies it"
+else
+	not_ok "the revocation was not served after writes came back: $got"
+fi
+has "$T/sign.err" 'lancre sign: working again after [0-9]+ failed tries$' "the signer says it works again"
+if ocsp "$T/leaf2.pem" | grep -q ': good$'; then ok "the other leaves are still good"; else not_ok "another leaf changed"; fi
+kill -TERM "$sign_pid"
+wait "$sign_pid"
+same "SIGTERM stops the signer with status 0" "$?" 0
+kill "$serve_pid" 2>/dev/null
+wait "$serve_pid" 2>/dev/null
+same "the store is intact" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+
+echo "1..$n"
