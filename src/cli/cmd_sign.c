@@ -2,9 +2,9 @@
  * cmd_sign.c - `lancre sign`: the signer, the only process that holds keys.
  *
  * Runs signer passes (signer_loop) every SIGNER_POLL_MS until SIGINT or SIGTERM,
- * which let the current batch finish and commit before exiting; a failed
- * pass is logged and retried, not fatal.  With --once
- * it signs everything due now and exits.
+ * which let the current batch finish and commit before exiting; a failed pass
+ * is logged and retried, not fatal.  With --once it signs everything due now
+ * and exits, 1 on a failure.
  */
 #include <getopt.h>
 #include <signal.h>
