@@ -66,6 +66,18 @@ query(const struct ocsp_issuer_hashes *h, enum ocsp_hash hash, uint32_t serial)
 	return q;
 }
 
+/* ix answers a's SHA-1 CertID for serial with exactly the bytes want. */
+static void
+expect_der(const struct ocsp_index *ix, uint32_t serial, const char *want)
+{
+	struct ocsp_query q = query(&ha, OCSP_HASH_SHA1, serial);
+	struct ocsp_entry en;
+
+	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
+	assert_int_equal(en.der_len, strlen(want));
+	assert_memory_equal(en.der, want, en.der_len);
+}
+
 static void
 test_find(void **state)
 {
@@ -124,20 +136,13 @@ test_copy(void **state)
 	put(cp, 10, OCSP_HASH_SHA1, 3, "three", 6000);
 	assert_int_equal(ocsp_index_count(ix), 2);
 	assert_int_equal(ocsp_index_count(cp), 3);
-	q = query(&ha, OCSP_HASH_SHA1, 1);
-	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "one", 3);
-	q = query(&ha, OCSP_HASH_SHA1, 2);
-	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "two again", 9);
-	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "two", 3);
-	assert_int_equal(en.der_len, 3);
+	expect_der(cp, 1, "one");
+	expect_der(cp, 2, "two again");
+	expect_der(ix, 2, "two");
 	q = query(&ha, OCSP_HASH_SHA1, 3);
 	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_UNKNOWN_SERIAL);
 	ocsp_index_free(ix); /* the copy holds its own bytes */
-	assert_int_equal(ocsp_index_find(cp, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "three", 5);
+	expect_der(cp, 3, "three");
 	ocsp_index_free(cp);
 }
 
@@ -183,8 +188,6 @@ static void
 test_trim(void **state)
 {
 	struct ocsp_index *ix;
-	struct ocsp_entry en;
-	struct ocsp_query q;
 	struct err e;
 	char der[32];
 	size_t before, after;
@@ -203,19 +206,12 @@ test_trim(void **state)
 	ocsp_index_trim(ix); /* nothing more to give back */
 	assert_int_equal(ocsp_index_memory(ix), after);
 	for (uint32_t i = 0; i < 30000; i += 7) {
-		q = query(&ha, OCSP_HASH_SHA1, i);
-		assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
 		snprintf(der, sizeof(der), "resp-%u", i);
-		assert_int_equal(en.der_len, strlen(der));
-		assert_memory_equal(en.der, der, en.der_len);
+		expect_der(ix, i, der);
 	}
 	put(ix, 1, OCSP_HASH_SHA1, 30000, "after the trim", 5);
-	q = query(&ha, OCSP_HASH_SHA1, 30000);
-	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "after the trim", 14);
-	q = query(&ha, OCSP_HASH_SHA1, 29999);
-	assert_int_equal(ocsp_index_find(ix, &q, &en), OCSP_FOUND);
-	assert_memory_equal(en.der, "resp-29999", 10);
+	expect_der(ix, 30000, "after the trim");
+	expect_der(ix, 29999, "resp-29999");
 	ocsp_index_free(ix);
 }
 

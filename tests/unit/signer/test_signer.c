@@ -370,6 +370,31 @@ fixture_sql(const struct pass_fixture *f, const char *sql)
 	sqlite3_close(db);
 }
 
+/* A root, e1 (P-256) and r1 (r1_type) under it, and a fixture of their certificates. */
+struct world {
+	struct test_ca root, e1, r1;
+	struct pass_fixture f;
+};
+
+static void
+world_make(struct world *w, enum mint_key_type r1_type, int64_t now)
+{
+	test_ca_make(&w->root, "root", NULL, MINT_P256);
+	test_ca_make(&w->e1, "e1", &w->root, MINT_P256);
+	test_ca_make(&w->r1, "r1", &w->root, r1_type);
+	fixture_make(&w->f, &w->e1, &w->r1, now);
+}
+
+static void
+world_free(struct world *w)
+{
+	store_close(w->f.s);
+	test_rmdir(w->f.dir);
+	test_ca_free(&w->r1);
+	test_ca_free(&w->e1);
+	test_ca_free(&w->root);
+}
+
 /* After 1, 2, 3... failed steps in a row the running signer waits 1, 2, 4... s, at most a minute. */
 static void
 test_retry_delay(void **state)
@@ -437,28 +462,23 @@ on_loop_pass(void *arg, const struct signer_stats *before, const struct signer_s
 static void
 test_loop_retries_a_failed_step(void **state)
 {
-	struct test_ca root, e1, r1;
 	struct loop_log log = {0};
 	struct signer_events ev = {on_loop_pass, on_loop_error, on_loop_recover, &log};
 	struct signer_stats st = {0};
-	struct pass_fixture f;
 	struct signer *sg;
+	struct world w;
 	struct conf conf;
 	struct err e;
-	int64_t now = (int64_t)time(NULL);
 
 	(void)state;
-	test_ca_make(&root, "root", NULL, MINT_P256);
-	test_ca_make(&e1, "e1", &root, MINT_P256);
-	test_ca_make(&r1, "r1", &root, MINT_RSA2048);
-	fixture_make(&f, &e1, &r1, now);
-	real_ops = f.s->ops;
+	world_make(&w, MINT_RSA2048, (int64_t)time(NULL));
+	real_ops = w.f.s->ops;
 	failing_ops = *real_ops;
 	failing_ops.ocsp_put = failing_put;
-	f.s->ops = &failing_ops;
+	w.f.s->ops = &failing_ops;
 	put_failures = 1;
 	conf_defaults(&conf);
-	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
 	loop_stop = 0;
 	signer_loop(sg, &loop_stop, &ev, &st);
 	assert_int_equal(log.errors, 1);
@@ -467,14 +487,10 @@ test_loop_retries_a_failed_step(void **state)
 	assert_int_equal(log.recovered_after, 1);
 	assert_int_equal(log.passes, 1);
 	assert_int_equal(st.responses, 12);
-	assert_int_equal(stored_responses(f.s), 12);
+	assert_int_equal(stored_responses(w.f.s), 12);
 	signer_free(sg);
-	f.s->ops = real_ops;
-	store_close(f.s);
-	test_rmdir(f.dir);
-	test_ca_free(&r1);
-	test_ca_free(&e1);
-	test_ca_free(&root);
+	w.f.s->ops = real_ops;
+	world_free(&w);
 }
 
 /*
@@ -485,11 +501,10 @@ test_loop_retries_a_failed_step(void **state)
 static void
 test_crl_publish_failure_is_retried(void **state)
 {
-	struct test_ca root, e1, r1;
 	struct signer_stats st = {0};
 	struct crl_record got;
-	struct pass_fixture f;
 	struct signer *sg;
+	struct world w;
 	struct conf conf;
 	struct err e;
 	char path[400];
@@ -499,26 +514,23 @@ test_crl_publish_failure_is_retried(void **state)
 	FILE *fp;
 
 	(void)state;
-	test_ca_make(&root, "root", NULL, MINT_P256);
-	test_ca_make(&e1, "e1", &root, MINT_P256);
-	test_ca_make(&r1, "r1", &root, MINT_P256);
-	fixture_make(&f, &e1, &r1, now);
+	world_make(&w, MINT_P256, now);
 	conf_defaults(&conf);
 	/* A file where the issuer's CRL directory goes. */
-	snprintf(path, sizeof(path), "%s/public/crl", f.dir);
+	snprintf(path, sizeof(path), "%s/public/crl", w.f.dir);
 	assert_int_equal(fs_mkdir_p(path, 0755, &e), 0);
-	snprintf(path, sizeof(path), "%s/public/crl/e1", f.dir);
+	snprintf(path, sizeof(path), "%s/public/crl/e1", w.f.dir);
 	assert_non_null(fp = fopen(path, "w"));
 	fclose(fp);
-	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
 	assert_int_equal(signer_pass(sg, now, &st, &e), -1);
 	assert_int_equal(st.responses, 12); /* committed before the CRLs */
-	assert_int_equal(store_crl_get(f.s, 1, 1, &got, &e), 0);
+	assert_int_equal(store_crl_get(w.f.s, 1, 1, &got, &e), 0);
 
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
-	assert_int_equal(store_crl_get(f.s, 1, 1, &got, &e), 1);
-	snprintf(path, sizeof(path), "%s/public/crl/e1/1.crl", f.dir);
+	assert_int_equal(store_crl_get(w.f.s, 1, 1, &got, &e), 1);
+	snprintf(path, sizeof(path), "%s/public/crl/e1/1.crl", w.f.dir);
 	assert_non_null(fp = fopen(path, "rb"));
 	assert_non_null(crl = d2i_X509_CRL_fp(fp, NULL));
 	fclose(fp);
@@ -527,11 +539,7 @@ test_crl_publish_failure_is_retried(void **state)
 	ASN1_INTEGER_free(num);
 	X509_CRL_free(crl);
 	signer_free(sg);
-	store_close(f.s);
-	test_rmdir(f.dir);
-	test_ca_free(&r1);
-	test_ca_free(&e1);
-	test_ca_free(&root);
+	world_free(&w);
 }
 
 /*
@@ -544,8 +552,9 @@ test_crl_publish_failure_is_retried(void **state)
 static void
 test_pass_resumes_at_mark(void **state)
 {
-	struct test_ca root, e1, r1, x1;
-	struct pass_fixture f;
+	struct test_ca x1;
+	struct world w;
+	struct pass_fixture *f = &w.f;
 	struct store_signed_upto u;
 	struct signer *sg;
 	struct conf conf;
@@ -553,39 +562,32 @@ test_pass_resumes_at_mark(void **state)
 	int64_t now = (int64_t)time(NULL), issuer_seq;
 
 	(void)state;
-	test_ca_make(&root, "root", NULL, MINT_P256);
-	test_ca_make(&e1, "e1", &root, MINT_P256);
-	test_ca_make(&r1, "r1", &root, MINT_P256);
-	test_ca_make(&x1, "x1", &root, MINT_P256);
-	fixture_make(&f, &e1, &r1, now);
+	world_make(&w, MINT_P256, now);
+	test_ca_make(&x1, "x1", &w.root, MINT_P256);
 	conf_defaults(&conf);
-	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	assert_non_null(sg = signer_new(f->s, &conf, f->dir, 2, &e));
 	pass_expect(sg, now, 12);
 	signer_free(sg);
-	assert_int_equal(store_signed_upto_get(f.s, &u, &e), 0);
-	assert_int_equal(store_seq(f.s, "issuer_seq", &issuer_seq, &e), 0);
+	assert_int_equal(store_signed_upto_get(f->s, &u, &e), 0);
+	assert_int_equal(store_seq(f->s, "issuer_seq", &issuer_seq, &e), 0);
 	assert_int_equal(u.issuer_seq, issuer_seq);
 	assert_true(u.at.change_seq > 0);
 
-	fixture_sql(&f, "DELETE FROM ocsp_responses WHERE cert_id = 2 AND hash_alg = 1");
-	assert_non_null(sg = signer_new(f.s, &conf, f.dir, 2, &e));
+	fixture_sql(f, "DELETE FROM ocsp_responses WHERE cert_id = 2 AND hash_alg = 1");
+	assert_non_null(sg = signer_new(f->s, &conf, f->dir, 2, &e));
 	pass_expect(sg, now, 0);
-	assert_int_equal(store_cert_revoke(f.s, 3, now, 1, &e), 0);
+	assert_int_equal(store_cert_revoke(f->s, 3, now, 1, &e), 0);
 	pass_expect(sg, now, 2);
-	assert_int_equal(stored_responses(f.s), 11);
+	assert_int_equal(stored_responses(f->s), 11);
 
-	fixture_issuer(&f, "x1", &x1);
+	fixture_issuer(f, "x1", &x1);
 	pass_expect(sg, now, 2);
-	assert_int_equal(stored_responses(f.s), 12);
+	assert_int_equal(stored_responses(f->s), 12);
 	signer_free(sg);
-	assert_int_equal(store_signed_upto_get(f.s, &u, &e), 0);
+	assert_int_equal(store_signed_upto_get(f->s, &u, &e), 0);
 	assert_int_equal(u.issuer_seq, issuer_seq + 1);
-	store_close(f.s);
-	test_rmdir(f.dir);
 	test_ca_free(&x1);
-	test_ca_free(&r1);
-	test_ca_free(&e1);
-	test_ca_free(&root);
+	world_free(&w);
 }
 
 int
