@@ -421,8 +421,10 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 			slow += !j->issuer->tmpl_ok || sg->no_templates;
 		}
 	}
-	if (store_ocsp_put(sg->store, sg->records, n, e) != 0)
+	if (store_ocsp_put(sg->store, sg->records, n, e) != 0) {
+		err_prefix(e, "writing %zu OCSP responses", n);
 		goto out;
+	}
 	st->certs += b->n;
 	st->responses += n;
 	st->slow += slow;

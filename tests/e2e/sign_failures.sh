@@ -30,17 +30,23 @@ before=$(count)
 # write() then fails instead of killing the process.
 limited() { (trap '' XFSZ && ulimit -S -f 8 && exec "$@"); }
 
+# The server holds the store open, so the store's shared-memory file exists
+# at its full size and the signer's writes of responses are the first to
+# fail (alone, opening the store would fail, growing that file).
+serve_pid= sign_pid=
+trap 'kill $serve_pid $sign_pid 2>/dev/null; rm -rf "$T"' EXIT # also when cut short
+"$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
+serve_pid=$!
+wait_http "http://127.0.0.1:$A/healthz" || cat "$T/serve.log"
 "$LANCRE" revoke -d "$D" --reason keyCompromise "$T/leaf1.pem" >/dev/null
 run limited "$LANCRE" sign -d "$D" --once
 same "lancre sign --once on a full disk exits 1" "$rc" 1
 one_line_error "with one line on stderr"
-has "$ERR" 'disk I/O error|disk is full' "saying the store could not be written"
+has "$ERR" '^lancre sign: writing 2 OCSP responses: .*(disk I/O error|disk is full)' \
+	"saying which write failed, and why"
 same "nothing was stored" "$(count) $(sqlite3 "$DB" "select count(*) from ocsp_responses r join certificates c on c.id = r.cert_id where c.status = 1 and r.cert_seq = c.change_seq")" "$before 0"
 same "the store is intact" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 
-"$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
-serve_pid=$!
-wait_http "http://127.0.0.1:$A/healthz" || cat "$T/serve.log"
 # Not through limited(): $! must be lancre itself, for prlimit and kill.
 (trap '' XFSZ && ulimit -S -f 8 && exec "$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err") &
 sign_pid=$!
@@ -48,7 +54,7 @@ for _ in $(seq 1 100); do
 	grep -q 'trying again in' "$T/sign.err" && break
 	sleep 0.1
 done
-has "$T/sign.err" 'lancre sign: .*(disk I/O error|disk is full).*; trying again in 1 s$' \
+has "$T/sign.err" 'lancre sign: writing 2 OCSP responses: .*(disk I/O error|disk is full); trying again in 1 s$' \
 	"the running signer logs the failed write and when it will try again"
 sleep 1.5
 if kill -0 "$sign_pid" 2>/dev/null; then ok "and keeps running"; else not_ok "the signer exited"; fi
