@@ -4,6 +4,7 @@
 #define _GNU_SOURCE 1
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,6 +119,21 @@ cli_fail(const char *cmd, const struct err *e)
 {
 	fprintf(stderr, "lancre %s: %s\n", cmd, e->msg);
 	return EXIT_FAIL;
+}
+
+int
+cli_bad_option(const char *cmd, char *const argv[], const char *shortopts)
+{
+	const char *arg = argv[optind - 1];
+
+	if (optopt == 0) /* a long option getopt does not know */
+		return cli_usage_error(cmd, "unknown option '%s'", arg);
+	if (strncmp(arg, "--", 2) == 0)
+		return cli_usage_error(cmd, strchr(arg, '=') != NULL ?
+		    "option '%s' takes no value" : "option '%s' needs a value", arg);
+	if (strchr(shortopts, optopt) != NULL)
+		return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+	return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 }
 
 int

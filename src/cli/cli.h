@@ -52,6 +52,13 @@ int cli_fail(const char *cmd, const struct err *e);
 /* Print "lancre <cmd>: <message>" and a pointer to --help; return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The usage error for getopt_long() returning '?' (main sets opterr = 0, so
+ * getopt itself prints nothing): "unknown option '--x'", or "option '-d'
+ * needs a value".  shortopts: the string given to getopt_long().
+ */
+int cli_bad_option(const char *cmd, char *const argv[], const char *shortopts);
+
 /* Worker threads to use: the CPUs this process may run on. */
 int cli_cpus(void);
 

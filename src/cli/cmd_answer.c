@@ -98,7 +98,7 @@ cmd_answer(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("answer", "bad option");
+			return cli_bad_option("answer", argv, "d:o:h");
 		}
 	}
 	if ((get == NULL) == (post == NULL) || optind != argc)

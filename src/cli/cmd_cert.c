@@ -323,7 +323,7 @@ cmd_cert(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("cert", "bad option");
+			return cli_bad_option("cert", argv, "d:qh");
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "add") != 0)

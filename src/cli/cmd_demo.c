@@ -472,7 +472,7 @@ cmd_demo(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("demo", "bad option");
+			return cli_bad_option("demo", argv, "d:h");
 		}
 	}
 	if (optind != argc)

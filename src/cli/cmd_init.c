@@ -91,7 +91,7 @@ cmd_init(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("init", "bad option");
+			return cli_bad_option("init", argv, "d:h");
 		}
 	}
 	if (optind != argc)

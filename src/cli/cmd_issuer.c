@@ -203,7 +203,7 @@ cmd_issuer(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("issuer", "bad option");
+			return cli_bad_option("issuer", argv, "d:h");
 		}
 	}
 	if (optind >= argc)

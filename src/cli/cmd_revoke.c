@@ -153,7 +153,7 @@ cmd_revoke(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("revoke", "bad option");
+			return cli_bad_option("revoke", argv, "d:h");
 		}
 	}
 	if (argc - optind > 1)

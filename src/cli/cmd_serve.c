@@ -60,7 +60,7 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error(cmd, "bad option");
+			return cli_bad_option(cmd, argv, "d:h");
 		}
 	}
 	if (optind != argc)

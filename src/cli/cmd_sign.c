@@ -105,7 +105,7 @@ cmd_sign(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("sign", "bad option");
+			return cli_bad_option("sign", argv, "d:h");
 		}
 	}
 	if (optind != argc)

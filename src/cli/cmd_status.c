@@ -104,7 +104,7 @@ cmd_status(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("status", "bad option");
+			return cli_bad_option("status", argv, "d:h");
 		}
 	}
 	if (argc - optind != 1)

@@ -81,7 +81,7 @@ cmd_urls(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("urls", "bad option");
+			return cli_bad_option("urls", argv, "d:h");
 		}
 	}
 	if (issuer == NULL || optind != argc)

@@ -12,6 +12,14 @@ for cmd in init issuer cert revoke status urls demo; do
 	has "$OUT" "^usage: lancre $cmd" "lancre $cmd --help prints its usage"
 done
 expect 2 "a bad option is a usage error" "$LANCRE" status --bogus
+has "$ERR" "^lancre status: unknown option '--bogus'$" "which names the option"
+same "in lancre's words only (not getopt's too)" "$(grep -c 'unrecognized' "$ERR")" 0
+expect 2 "an option without its value is a usage error" "$LANCRE" sign --threads
+has "$ERR" "^lancre sign: option '--threads' needs a value$" "saying which option needs a value"
+expect 2 "an unknown short option" "$LANCRE" cert add -x
+has "$ERR" "^lancre cert: unknown option '-x'$" "is named too"
+expect 2 "a value given to a flag" "$LANCRE" sign --once=yes
+has "$ERR" "^lancre sign: option '--once=yes' takes no value$" "is refused by name"
 expect 2 "revoke without a target is a usage error" "$LANCRE" revoke -d "$T"
 expect 2 "revoke --serial without --issuer is a usage error" "$LANCRE" revoke -d "$T" --serial 01
 expect 2 "an unknown reason is a usage error" "$LANCRE" revoke -d "$T" --reason nope x.pem
