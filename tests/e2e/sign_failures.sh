@@ -44,7 +44,11 @@ same "lancre sign --once on a full disk exits 1" "$rc" 1
 one_line_error "with one line on stderr"
 has "$ERR" '^lancre sign: writing 2 OCSP responses: .*(disk I/O error|disk is full)' \
 	"saying which write failed, and why"
-same "nothing was stored" "$(count) $(sqlite3 "$DB" "select count(*) from ocsp_responses r join certificates c on c.id = r.cert_id where c.status = 1 and r.cert_seq = c.change_seq")" "$before 0"
+revoked_signed() {
+	sqlite3 "$DB" "select count(*) from ocsp_responses r join certificates c
+	    on c.id = r.cert_id where c.status = 1 and r.cert_seq = c.change_seq"
+}
+same "nothing was stored" "$(count) $(revoked_signed)" "$before 0"
 same "the store is intact" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 
 # Not through limited(): $! must be lancre itself, for prlimit and kill.
@@ -61,7 +65,11 @@ if kill -0 "$sign_pid" 2>/dev/null; then ok "and keeps running"; else not_ok "th
 has "$T/sign.err" 'trying again in 2 s$' "a second failure waits twice as long"
 B=http://127.0.0.1:$P
 ocsp() { openssl ocsp -issuer "$T/e1.pem" -cert "$1" -url "$B/ocsp" -CAfile "$T/root.pem" 2>&1; }
-if ocsp "$T/leaf1.pem" | grep -q ': good$'; then ok "meanwhile the server serves the response signed before"; else not_ok "the server does not answer"; fi
+if ocsp "$T/leaf1.pem" | grep -q ': good$'; then
+	ok "meanwhile the server serves the response signed before"
+else
+	not_ok "the server does not answer"
+fi
 
 expect 0 "writes work again (prlimit raises the limit)" prlimit --pid "$sign_pid" --fsize=unlimited
 got=

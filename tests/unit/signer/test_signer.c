@@ -395,7 +395,7 @@ world_free(struct world *w)
 	test_ca_free(&w->root);
 }
 
-/* After 1, 2, 3... failed steps in a row the running signer waits 1, 2, 4... s, at most a minute. */
+/* After 1, 2, 3... failed steps in a row the running signer waits 1, 2, 4... s, up to a minute. */
 static void
 test_retry_delay(void **state)
 {
