@@ -45,7 +45,7 @@ log_pass(void *arg, const struct signer_stats *before, const struct signer_stats
 	if (after->crls != before->crls)
 		printf(", %zu CRLs", after->crls - before->crls);
 	if (after->purged != before->purged)
-		printf(", removed %lld of expired certificates",
+		printf(", removed %lld responses of expired certificates",
 		    (long long)(after->purged - before->purged));
 	printf("\n");
 	fflush(stdout);

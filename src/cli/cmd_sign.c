@@ -66,7 +66,7 @@ run(struct signer *sg, int once, struct err *e)
 	    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
 	printf("; signed %zu CRLs", st.crls);
 	if (st.purged > 0)
-		printf("; removed %lld of expired certificates", (long long)st.purged);
+		printf("; removed %lld responses of expired certificates", (long long)st.purged);
 	printf(".\n");
 	return 0;
 }

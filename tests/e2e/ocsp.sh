@@ -224,6 +224,25 @@ mkleaf_old expired e1 30 -2
 ask expired e1
 same "an expired certificate is unauthorized" "$(cat "$T/outcome")" unauthorized
 
+# A day after a certificate expires (the grace period), a purge deletes its
+# responses: then it is unauthorized too.  The purge looks only at what
+# expired since its last cutoff (a day before its last run), so the
+# certificate expires in that window, as time would make it.
+D3=$T/purge
+"$LANCRE" init -d "$D3" >/dev/null
+"$LANCRE" issuer add -d "$D3" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+mkleaf shortlived e1
+"$LANCRE" cert add -d "$D3" "$T/shortlived.pem" >/dev/null
+"$LANCRE" sign -d "$D3" --once >/dev/null
+sleep 2
+sqlite3 "$D3/lancre.db" "update certificates set not_after = strftime('%s', 'now') - 86401"
+expect 0 "a purge after the grace period" "$LANCRE" sign -d "$D3" --once
+has "$OUT" 'removed 2 responses of expired certificates' "deletes both responses of the expired certificate"
+same "none is left" "$(sqlite3 "$D3/lancre.db" 'select count(*) from ocsp_responses')" 0
+openssl ocsp -issuer "$T/e1.pem" -cert "$T/shortlived.pem" -no_nonce -reqout "$T/req.der" >/dev/null 2>&1
+"$LANCRE" answer -d "$D3" --post "$T/req.der" -o "$T/resp.der" 2>"$T/outcome"
+same "then it is unauthorized" "$(cat "$T/outcome")" unauthorized
+
 # The running signer re-signs a revocation within a second.
 "$LANCRE" sign -d "$D" >"$T/signer.log" 2>&1 &
 signer=$!
