@@ -49,7 +49,9 @@
 #    CertIDs: 2 responses per certificate), then with sha256 = no; the
 #    difference is what the SHA-256 variants cost, in seconds and in stored
 #    bytes.  OCSP_BIG_RUNS runs each (default 1: one pair of runs takes about
-#    3 minutes on 2 cores).
+#    3 minutes on 2 cores).  Then every response of the first is made due and
+#    `lancre sign --once` re-signs them all (the refresh path: due ranges read,
+#    old responses replaced), once.
 # 3. Lookups: BUILD/lancre-ocspbench on the directory of step 2 (both
 #    variants): loads the index as the server does, draws OCSP_REQUESTS
 #    stored serials at random, builds real SHA-1 requests for them and times
@@ -350,6 +352,31 @@ awk -v n="$OCSP_BIG_N" -v m1="$m1" -v m2="$m2" -v b1="$bytes1" -v b2="$bytes2" -
 	printf "sha256 variants: +%.1f s (x%.2f the SHA-1-only time), +%.0f MB of responses " \
 	    "(SHA-1 %.0f MB, SHA-256 %.0f MB: %.0f and %.0f bytes each); lancre.db %d MB with both\n",
 	    m2 - m1, (m1 > 0) ? m2 / m1 : 0, b2 / 1e6, b1 / 1e6, b2 / 1e6, b1 / n, b2 / n, db }'
+
+# The same million refreshed at once, as after an outage longer than the refresh
+# margin: every response of big2 made due, then re-signed (the due ranges read,
+# each old response replaced).
+say "1M: every response due: lancre sign --once re-signs them"
+cp -a big2 tmpl-due
+sqlite3 tmpl-due/lancre.db "UPDATE ocsp_due SET due_at = 0;
+	UPDATE ocsp_responses SET due_at = 0 WHERE hash_alg = 1" || die "cannot make tmpl-due due"
+: >due.runs
+: >due.runs.cpu
+speed ecdsap256 >speed-due.runs
+sign_run tmpl-due "$((2 * OCSP_BIG_N))" due.runs
+grep -q "^Signed $((2 * OCSP_BIG_N)) responses" sign.log ||
+	die "the refresh did not re-sign every response: $(cat sign.log)"
+speed ecdsap256 >>speed-due.runs
+rm -rf tmpl-due
+read -r due_cpu due_wall <<<"$(bounds <speed-due.runs)"
+awk -v n="$OCSP_BIG_N" -v m="$(median <due.runs)" -v s="$due_cpu" -v w="$due_wall" -v c="$cores" \
+    -v cpu="$(cpu_means due.runs.cpu)" 'BEGIN {
+	rate = m > 0 ? 2 * n / m : 0
+	split(cpu, u, " ")
+	printf "refresh %d P-256 certs, all due, SHA-1 + SHA-256 CertIDs: %d responses in %.1f s: " \
+	    "%.0f/s; ratio %.2f (%.2f against the CPU-time figure), per CPU-second %.2f; " \
+	    "lancre used %d%% of the cores, others %d%%\n", n, 2 * n, m, rate, rate / w, rate / s,
+	    (2 * n / u[3]) / (s / c), u[1], u[2] }'
 
 # --- 3. Lookups in the index of step 2. ------------------------------------------
 say "lancre-ocspbench bench: $OCSP_REQUESTS requests, $OCSP_LOOKUPS lookups x $RUNS"
