@@ -3,7 +3,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -61,7 +60,6 @@ main(int argc, char **argv)
 		printf("lancre %s\n", LANCRE_VERSION);
 		return EXIT_OK;
 	}
-	opterr = 0; /* commands say what is wrong with an option: cli_bad_option() */
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

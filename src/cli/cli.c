@@ -122,17 +122,19 @@ cli_fail(const char *cmd, const struct err *e)
 }
 
 int
-cli_bad_option(const char *cmd, char *const argv[], const char *shortopts)
+cli_bad_option(const char *cmd, char *const argv[], int ch)
 {
 	const char *arg = argv[optind - 1];
+	int is_long = strncmp(arg, "--", 2) == 0;
 
-	if (optopt == 0) /* a long option getopt does not know */
-		return cli_usage_error(cmd, "unknown option '%s'", arg);
-	if (strncmp(arg, "--", 2) == 0)
-		return cli_usage_error(cmd, strchr(arg, '=') != NULL ?
-		    "option '%s' takes no value" : "option '%s' needs a value", arg);
-	if (strchr(shortopts, optopt) != NULL)
+	if (ch == ':' && is_long)
+		return cli_usage_error(cmd, "option '%s' needs a value", arg);
+	if (ch == ':')
 		return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+	if (is_long && optopt != 0) /* a known flag given "=value" */
+		return cli_usage_error(cmd, "option '%s' takes no value", arg);
+	if (is_long)
+		return cli_usage_error(cmd, "unknown option '%s'", arg);
 	return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 }
 

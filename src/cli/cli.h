@@ -53,11 +53,12 @@ int cli_fail(const char *cmd, const struct err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * The usage error for getopt_long() returning '?' (main sets opterr = 0, so
- * getopt itself prints nothing): "unknown option '--x'", or "option '-d'
- * needs a value".  shortopts: the string given to getopt_long().
+ * The usage error for what getopt_long() returned instead of an option, ch:
+ * '?', "unknown option '--x'" (or "option '--once=x' takes no value"), or
+ * ':', "option '-d' needs a value".  Every command's option string starts
+ * with ':', which makes getopt tell the two apart and print nothing itself.
  */
-int cli_bad_option(const char *cmd, char *const argv[], const char *shortopts);
+int cli_bad_option(const char *cmd, char *const argv[], int ch);
 
 /* Worker threads to use: the CPUs this process may run on. */
 int cli_cpus(void);

@@ -76,7 +76,7 @@ cmd_answer(int argc, char **argv)
 	struct err e;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "d:o:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:o:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -98,7 +98,7 @@ cmd_answer(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("answer", argv, "d:o:h");
+			return cli_bad_option("answer", argv, ch);
 		}
 	}
 	if ((get == NULL) == (post == NULL) || optind != argc)

@@ -311,7 +311,7 @@ cmd_cert(int argc, char **argv)
 	int ch, quiet = 0, bad = 0, rc;
 	size_t rejected = 0;
 
-	while ((ch = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:qh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -323,7 +323,7 @@ cmd_cert(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("cert", argv, "d:qh");
+			return cli_bad_option("cert", argv, ch);
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "add") != 0)

@@ -447,7 +447,7 @@ cmd_demo(int argc, char **argv)
 	int ch, rc;
 
 	conf_defaults(&d.conf);
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -472,7 +472,7 @@ cmd_demo(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("demo", argv, "d:h");
+			return cli_bad_option("demo", argv, ch);
 		}
 	}
 	if (optind != argc)

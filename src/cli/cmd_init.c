@@ -64,7 +64,7 @@ cmd_init(int argc, char **argv)
 	int ch;
 
 	conf_defaults(&c);
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -91,7 +91,7 @@ cmd_init(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("init", argv, "d:h");
+			return cli_bad_option("init", argv, ch);
 		}
 	}
 	if (optind != argc)

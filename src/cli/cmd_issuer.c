@@ -186,7 +186,7 @@ cmd_issuer(int argc, char **argv)
 	struct err e;
 	int ch, shards = 0, remove = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -203,7 +203,7 @@ cmd_issuer(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("issuer", argv, "d:h");
+			return cli_bad_option("issuer", argv, ch);
 		}
 	}
 	if (optind >= argc)

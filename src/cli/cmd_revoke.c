@@ -127,7 +127,7 @@ cmd_revoke(int argc, char **argv)
 	struct err e;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -153,7 +153,7 @@ cmd_revoke(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("revoke", argv, "d:h");
+			return cli_bad_option("revoke", argv, ch);
 		}
 	}
 	if (argc - optind > 1)

@@ -40,7 +40,7 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 	struct err e;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -60,7 +60,7 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option(cmd, argv, "d:h");
+			return cli_bad_option(cmd, argv, ch);
 		}
 	}
 	if (optind != argc)

@@ -88,7 +88,7 @@ cmd_sign(int argc, char **argv)
 	struct cli_dir d;
 	struct err e;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -105,7 +105,7 @@ cmd_sign(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("sign", argv, "d:h");
+			return cli_bad_option("sign", argv, ch);
 		}
 	}
 	if (optind != argc)

@@ -92,7 +92,7 @@ cmd_status(int argc, char **argv)
 	struct err e;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -104,7 +104,7 @@ cmd_status(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("status", argv, "d:h");
+			return cli_bad_option("status", argv, ch);
 		}
 	}
 	if (argc - optind != 1)

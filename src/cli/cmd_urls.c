@@ -63,7 +63,7 @@ cmd_urls(int argc, char **argv)
 	struct err e;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -81,7 +81,7 @@ cmd_urls(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("urls", argv, "d:h");
+			return cli_bad_option("urls", argv, ch);
 		}
 	}
 	if (issuer == NULL || optind != argc)
