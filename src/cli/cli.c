@@ -30,17 +30,25 @@ cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
 	return sg;
 }
 
+/* The running signer's log lines start with the UTC time. */
 static void
-log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
+log_stamp(FILE *f)
 {
 	char when[TIMEFMT_LEN];
 
+	timefmt_format((int64_t)time(NULL), when, sizeof(when));
+	fprintf(f, "%s ", when);
+}
+
+static void
+log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
+{
 	(void)arg;
 	if (after->certs == before->certs && after->purged == before->purged &&
 	    after->crls == before->crls)
 		return;
-	timefmt_format((int64_t)time(NULL), when, sizeof(when));
-	printf("%s signed %zu responses for %zu certificates", when,
+	log_stamp(stdout);
+	printf("signed %zu responses for %zu certificates",
 	    after->responses - before->responses, after->certs - before->certs);
 	if (after->crls != before->crls)
 		printf(", %zu CRLs", after->crls - before->crls);
@@ -54,21 +62,17 @@ log_pass(void *arg, const struct signer_stats *before, const struct signer_stats
 static void
 log_error(void *arg, const struct err *e, int retry_secs)
 {
-	char when[TIMEFMT_LEN];
-
-	timefmt_format((int64_t)time(NULL), when, sizeof(when));
-	fprintf(stderr, "%s lancre %s: %s; trying again in %d s\n", when, (const char *)arg,
-	    e->msg, retry_secs);
+	log_stamp(stderr);
+	fprintf(stderr, "lancre %s: %s; trying again in %d s\n", (const char *)arg, e->msg,
+	    retry_secs);
 }
 
 static void
 log_recover(void *arg, int failures)
 {
-	char when[TIMEFMT_LEN];
-
-	timefmt_format((int64_t)time(NULL), when, sizeof(when));
-	fprintf(stderr, "%s lancre %s: working again after %d failed tr%s\n", when,
-	    (const char *)arg, failures, failures == 1 ? "y" : "ies");
+	log_stamp(stderr);
+	fprintf(stderr, "lancre %s: working again after %d failed tr%s\n", (const char *)arg,
+	    failures, failures == 1 ? "y" : "ies");
 }
 
 void

@@ -31,9 +31,9 @@ struct signer;
 struct signer *cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e);
 
 /*
- * signer_loop() until *stop, logging as cmd: each failed step and its retry,
- * and the recovery, on stderr; with log_passes, each step that did something
- * on stdout.  Lines start with the UTC time.
+ * signer_loop() until *stop, logging as cmd, each line after the UTC time:
+ * each failed step and its retry, and the recovery, on stderr; with
+ * log_passes, each step that did something on stdout.
  */
 struct signer_stats;
 void cli_signer_loop(const char *cmd, struct signer *sg, volatile sig_atomic_t *stop,
