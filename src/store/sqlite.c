@@ -717,6 +717,24 @@ sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err
 }
 
 int
+sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+		-1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "writing a stored counter");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		sqlite_db_err(s, e, "writing a stored counter");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 {
 	int rc = sqlite_meta_get((struct store_sqlite *)base, name, v, e);

@@ -36,6 +36,8 @@ struct store_sqlite {
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
 /* meta.key = name into *v: 1 found, 0 not there (*v = 0), -1 on error. */
 int sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err *e);
+/* meta.key = name set to v (added if not there), in the caller's transaction. */
+int sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err *e);
 /* The counter meta.key = name, which must be there (store_seq()). */
 int sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e);
 int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);

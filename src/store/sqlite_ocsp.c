@@ -387,15 +387,16 @@ int
 sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int own;
+	int own, rc;
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	return sqlite_txn_leave(s, own,
-	    sqlite_run(s, "INSERT OR REPLACE INTO meta (key, value) VALUES"
-		" ('signed_issuer_seq', ?1), ('signed_change_seq', ?2), ('signed_cert_id', ?3)",
-		(const int64_t[]){u->issuer_seq, u->at.change_seq, u->at.cert_id}, 3,
-		"storing the signer's mark", e), e);
+	rc = sqlite_meta_set(s, "signed_issuer_seq", u->issuer_seq, e);
+	if (rc == 0)
+		rc = sqlite_meta_set(s, "signed_change_seq", u->at.change_seq, e);
+	if (rc == 0)
+		rc = sqlite_meta_set(s, "signed_cert_id", u->at.cert_id, e);
+	return sqlite_txn_leave(s, own, rc, e);
 }
 
 /*
@@ -423,9 +424,7 @@ ocsp_purge(struct store_sqlite *s, int64_t expired_before, int64_t *deleted, str
 		(const int64_t[]){from, expired_before}, 2, "purging expired responses", e) != 0)
 		return -1;
 	*deleted = sqlite3_changes(s->db);
-	if (sqlite_run(s, "INSERT OR REPLACE INTO meta (key, value) VALUES"
-		" ('ocsp_purged_before', ?)", &expired_before, 1, "purging expired responses",
-		e) != 0)
+	if (sqlite_meta_set(s, "ocsp_purged_before", expired_before, e) != 0)
 		return -1;
 	return due_drop_empty(s, INT64_MAX, e);
 }
