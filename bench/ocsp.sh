@@ -330,23 +330,25 @@ read -r bytes1 bytes2 <<<"$(sqlite3 -separator ' ' big2/lancre.db "select
 db_mb=$(du -m big2/lancre.db | cut -f1)
 m2=$(median <big2.runs)
 m1=$(median <big1.runs)
-awk -v n="$OCSP_BIG_N" -v m="$m2" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <big2.runs)" \
-    -v s="$ossl_cpu" -v w="$ossl_wall" -v c="$cores" -v cpu="$(cpu_means big2.runs.cpu)" 'BEGIN {
-	rate = m > 0 ? 2 * n / m : 0
-	split(cpu, u, " ")
-	printf "sign %d P-256 certs, SHA-1 + SHA-256 CertIDs: %d responses in %.1f s, median of %d " \
-	    "(%s): %.0f/s; openssl sign bound %.0f/s wall-clock, %.0f/s per CPU time (%d cores); " \
-	    "ratio %.2f (%.2f against the CPU-time figure), per CPU-second %.2f; " \
-	    "lancre used %d%% of the cores, others %d%%\n", n, 2 * n, m, r, runs, rate, w, s, c,
-	    rate / w, rate / s, (2 * n / u[3]) / (s / c), u[1], u[2] }'
-awk -v n="$OCSP_BIG_N" -v m="$m1" -v r="$OCSP_BIG_RUNS" -v runs="$(runs_list <big1.runs)" \
-    -v s="$ossl1_cpu" -v w="$ossl1_wall" -v c="$cores" -v cpu="$(cpu_means big1.runs.cpu)" 'BEGIN {
-	rate = m > 0 ? n / m : 0
-	split(cpu, u, " ")
-	printf "sign %d P-256 certs, SHA-1 CertIDs only: %d responses in %.1f s, median of %d " \
-	    "(%s): %.0f/s; ratio %.2f (%.2f against the CPU-time figure), per CPU-second %.2f; " \
-	    "lancre used %d%% of the cores, others %d%%\n", n, n, m, r, runs, rate, rate / w,
-	    rate / s, (n / u[3]) / (s / c), u[1], u[2] }'
+# big_line WHAT RESPONSES RUNS_FILE CPU_BOUND WALL_BOUND: the result line of a
+# 1M run: its median time (and each run) from RUNS_FILE, the rate, the ratios
+# to openssl's bounds, and the cores used (RUNS_FILE.cpu).
+big_line() {
+	awk -v what="$1" -v resp="$2" -v m="$(median <"$3")" -v r="$(wc -l <"$3")" \
+	    -v runs="$(runs_list <"$3")" -v s="$4" -v w="$5" -v c="$cores" \
+	    -v cpu="$(cpu_means "$3.cpu")" 'BEGIN {
+		rate = m > 0 ? resp / m : 0
+		split(cpu, u, " ")
+		printf "%s: %d responses in %.1f s, median of %d (%s): %.0f/s; openssl sign bound " \
+		    "%.0f/s wall-clock, %.0f/s per CPU time (%d cores); ratio %.2f (%.2f against " \
+		    "the CPU-time figure), per CPU-second %.2f; lancre used %d%% of the cores, " \
+		    "others %d%%\n", what, resp, m, r, runs, rate, w, s, c, rate / w, rate / s,
+		    (resp / u[3]) / (s / c), u[1], u[2] }'
+}
+big_line "sign $OCSP_BIG_N P-256 certs, SHA-1 + SHA-256 CertIDs" "$((2 * OCSP_BIG_N))" \
+	big2.runs "$ossl_cpu" "$ossl_wall"
+big_line "sign $OCSP_BIG_N P-256 certs, SHA-1 CertIDs only" "$OCSP_BIG_N" big1.runs \
+	"$ossl1_cpu" "$ossl1_wall"
 awk -v n="$OCSP_BIG_N" -v m1="$m1" -v m2="$m2" -v b1="$bytes1" -v b2="$bytes2" -v db="$db_mb" \
     'BEGIN {
 	printf "sha256 variants: +%.1f s (x%.2f the SHA-1-only time), +%.0f MB of responses " \
@@ -369,14 +371,8 @@ grep -q "^Signed $((2 * OCSP_BIG_N)) responses" sign.log ||
 speed ecdsap256 >>speed-due.runs
 rm -rf tmpl-due
 read -r due_cpu due_wall <<<"$(bounds <speed-due.runs)"
-awk -v n="$OCSP_BIG_N" -v m="$(median <due.runs)" -v s="$due_cpu" -v w="$due_wall" -v c="$cores" \
-    -v cpu="$(cpu_means due.runs.cpu)" 'BEGIN {
-	rate = m > 0 ? 2 * n / m : 0
-	split(cpu, u, " ")
-	printf "refresh %d P-256 certs, all due, SHA-1 + SHA-256 CertIDs: %d responses in %.1f s: " \
-	    "%.0f/s; ratio %.2f (%.2f against the CPU-time figure), per CPU-second %.2f; " \
-	    "lancre used %d%% of the cores, others %d%%\n", n, 2 * n, m, rate, rate / w, rate / s,
-	    (2 * n / u[3]) / (s / c), u[1], u[2] }'
+big_line "refresh $OCSP_BIG_N P-256 certs, all due, SHA-1 + SHA-256 CertIDs" \
+	"$((2 * OCSP_BIG_N))" due.runs "$due_cpu" "$due_wall"
 
 # --- 3. Lookups in the index of step 2. ------------------------------------------
 say "lancre-ocspbench bench: $OCSP_REQUESTS requests, $OCSP_LOOKUPS lookups x $RUNS"
