@@ -48,7 +48,7 @@ answer(struct cli_dir *d, const char *get, const char *post, int64_t at, const c
 		ocsp_answer_der(&view, body, len, at, &a);
 	}
 	if (out_path != NULL) {
-		if (fs_write_atomic(out_path, a.der, a.len, 0644, e) != 0)
+		if (fs_write_output(out_path, a.der, a.len, 0644, e) != 0)
 			goto out;
 	} else if (fwrite(a.der, 1, a.len, stdout) != a.len || fflush(stdout) != 0) {
 		err_set(e, "cannot write the response");

@@ -77,7 +77,13 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, str
 
 	if (fs_path(tmp, sizeof(tmp), e, "%s.tmp.%ld", path, (long)getpid()) != 0)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/*
+	 * O_EXCL | O_NOFOLLOW: the temporary name is ours alone.  A leftover of a
+	 * killed run with our pid (pids are reused) is removed first; a symlink
+	 * planted at the name is removed too, never followed.
+	 */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 	if (write_full(fd, data, len) != 0 || fsync(fd) != 0) {
@@ -93,6 +99,39 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, str
 	}
 	fsync_parent(path);
 	return 0;
+}
+
+/*
+ * An output the user named that exists and is not a regular file (a device such
+ * as /dev/null, a FIFO, a terminal) is written in place: replacing it by rename
+ * would turn /dev/null into a regular file for the whole machine.  A symlink is
+ * followed, so that the file it points at is replaced and the link stays.
+ */
+int
+fs_write_output(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	int fd, saved;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return err_set(e, "cannot write %s: it is a directory", path);
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return err_set(e, "cannot open %s: %s", path, strerror(errno));
+		if (write_full(fd, data, len) != 0) {
+			saved = errno;
+			close(fd);
+			return err_set(e, "cannot write %s: %s", path, strerror(saved));
+		}
+		if (close(fd) != 0)
+			return err_set(e, "cannot write %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (realpath(path, target) != NULL)
+		return fs_write_atomic(target, data, len, mode, e);
+	return fs_write_atomic(path, data, len, mode, e);
 }
 
 int

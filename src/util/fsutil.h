@@ -20,6 +20,14 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 
 /*
+ * Write an output file the user named (-o FILE): a regular file or a new name is
+ * replaced atomically as above; a symlink is followed (the file it names is
+ * replaced, the link kept); anything else that exists (/dev/null, a FIFO) is
+ * written in place, never replaced.
+ */
+int fs_write_output(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+
+/*
  * Read a whole file ("-" reads standard input) into a malloc'd buffer, with a
  * NUL byte after the data (not counted in *len).  Files over max bytes are
  * refused.  The caller frees *data.

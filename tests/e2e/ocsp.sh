@@ -110,6 +110,22 @@ has "$BOTH" 'malformedrequest \(1\)' "openssl reads malformedRequest"
 openssl ocsp -issuer "$T/e1.pem" -cert "$T/good-e1.pem" -no_nonce -reqout "$T/req.der" -sha384 >/dev/null 2>&1
 expect 0 "a SHA-384 CertID is answered" "$LANCRE" answer -d "$D" --post "$T/req.der" -o /dev/null
 has "$ERR" '^unauthorized$' "with unauthorized, never good"
+# -o names what exists: a device is written in place (as root, replacing /dev/null by a
+# regular file would break every later program on the machine), a FIFO too, and a
+# symlink is followed (the link stays, the file it names gets the response).
+if [ -c /dev/null ]; then ok "/dev/null is still a character device"; else
+	not_ok "answer -o /dev/null replaced the device"
+	rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+fi
+mkfifo "$T/fifo"
+timeout 20 cat "$T/fifo" >"$T/from-fifo" &
+expect 0 "answer -o FIFO" "$LANCRE" answer -d "$D" --post "$T/req.der" -o "$T/fifo"
+wait
+if [ -p "$T/fifo" ] && [ -s "$T/from-fifo" ]; then ok "the FIFO stays a FIFO and its reader gets the response"; else not_ok "answer -o FIFO"; fi
+: >"$T/target.der"
+ln -s target.der "$T/link.der"
+expect 0 "answer -o SYMLINK" "$LANCRE" answer -d "$D" --post "$T/req.der" -o "$T/link.der"
+if [ -L "$T/link.der" ] && cmp -s "$T/target.der" "$T/from-fifo"; then ok "the link stays and its target gets the response"; else not_ok "answer -o SYMLINK"; fi
 
 # Nonces are ignored: the pre-signed response is the answer.
 openssl ocsp -issuer "$T/e1.pem" -cert "$T/good-e1.pem" -reqout "$T/req-nonce.der" >/dev/null 2>&1
