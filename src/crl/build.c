@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "ocsp/sign.h"
+#include "pki/revtime.h"
 #include "util/der.h"
 
 /*
@@ -247,7 +248,7 @@ crl_builder_add(struct crl_builder *b, const struct cert_record *c, struct err *
 	*p++ = (uint8_t)c->serial_len;
 	memcpy(p, c->serial, c->serial_len);
 	p += c->serial_len;
-	p = der_put_x509_time(p, c->revoked_at); /* RFC 5280 5.1.2.6 */
+	p = der_put_x509_time(p, revtime_clamp(c->revoked_at, b->p->this_update)); /* 5.1.2.6 */
 	if (c->reason != 0) { /* crlEntryExtensions { reasonCode } (BR 7.2.2: not unspecified) */
 		static const uint8_t ext[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15,
 		    0x04, 0x03, 0x0a, 0x01};

@@ -4,10 +4,8 @@
 #include "intake/revoke.h"
 
 #include "pki/reason.h"
+#include "pki/revtime.h"
 #include "util/timefmt.h"
-
-/* A revocation date a little ahead of our clock is the CA's clock skew, not a typo. */
-#define REVOKE_CLOCK_SKEW 300
 
 int
 revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t now,
@@ -15,7 +13,7 @@ revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t n
 {
 	char when[TIMEFMT_LEN], nb[TIMEFMT_LEN];
 
-	if (date > now + REVOKE_CLOCK_SKEW) {
+	if (date > now + REVTIME_CLOCK_SKEW) {
 		timefmt_format(date, when, sizeof(when));
 		return err_set(e, "revocation date %s is in the future", when);
 	}

@@ -9,6 +9,7 @@
 #include <openssl/ocsp.h>
 
 #include "ocsp/certid.h"
+#include "pki/revtime.h"
 #include "pki/serial.h"
 
 const EVP_MD *
@@ -35,7 +36,8 @@ add_status(OCSP_BASICRESP *bs, const struct ocsp_signer *sg, enum ocsp_hash hash
 	if (id == NULL)
 		goto out;
 	if (st->status == CERT_REVOKED) {
-		revtime = ASN1_GENERALIZEDTIME_set(NULL, (time_t)st->revoked_at);
+		revtime = ASN1_GENERALIZEDTIME_set(NULL,
+		    (time_t)revtime_clamp(st->revoked_at, st->this_update));
 		if (revtime == NULL)
 			goto out;
 		ok = OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_REVOKED,

@@ -35,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 
+#include "pki/revtime.h"
 #include "pki/serial.h"
 #include "util/der.h"
 
@@ -89,7 +90,7 @@ put_tbs(const struct ocsp_template *t, enum ocsp_hash hash, const struct ocsp_st
 	p += st->serial_len;
 	if (revoked) {
 		p = der_put_header(p, DER_CONTEXT_CONS(1), revinfo);
-		p = der_put_generalized_time(p, st->revoked_at);
+		p = der_put_generalized_time(p, revtime_clamp(st->revoked_at, st->this_update));
 		if (st->reason != 0) { /* unspecified is left out, as in CRLs */
 			p = der_put_header(p, DER_CONTEXT_CONS(0), 3);
 			p = der_put_header(p, DER_ENUMERATED, 1);

@@ -146,6 +146,64 @@ test_self_check_refuses_a_mismatch(void **state)
 	test_ca_free(&ca);
 }
 
+/* The revocationTime a response carries, as seconds. */
+static int64_t
+revocation_time(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);
+	ASN1_GENERALIZEDTIME *rev = NULL;
+	int reason;
+	struct tm tm;
+
+	assert_int_equal(OCSP_single_get0_status(OCSP_resp_get0(bs, 0), &reason, &rev, NULL, NULL),
+	    V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(ASN1_TIME_to_tm(rev, &tm), 1);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return (int64_t)timegm(&tm);
+}
+
+/*
+ * Item 16 of issue 15: a revocation recorded a few minutes ahead (inside the
+ * clock-skew allowance) must not be signed after the response's thisUpdate,
+ * by either builder.
+ */
+static void
+test_revocation_time_never_after_this_update(void **state)
+{
+	static const uint8_t s1[] = {0x01};
+	const int64_t now = 1800000000 - 1800000000 % 60;
+	const struct ocsp_status st = {s1, sizeof(s1), CERT_REVOKED, now + 240, 1, now, now + 86400};
+	struct test_ca ca;
+	struct ocsp_template t;
+	struct sigctx sc;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct ocsp_signer sg;
+	unsigned char *ref;
+	uint8_t *ours;
+	size_t len;
+	struct err e;
+
+	(void)state;
+	test_ca_make(&ca, "template CA", NULL, MINT_P256);
+	sg = (struct ocsp_signer){ca.cert, ca.cert, ca.key, 0};
+	assert_int_equal(ocsp_template_init(&t, &sg, &e), 0);
+	assert_int_equal(sigctx_init(&sc, sg.key, &e), 0);
+	ours = malloc(ocsp_template_max(&t));
+	assert_int_equal(ocsp_template_sign(&t, &sc, OCSP_HASH_SHA1, &st, ours, &len, &e), 0);
+	assert_int_equal(revocation_time(ours, len), now);
+	assert_int_equal(ocsp_sign(&sg, ctx, OCSP_HASH_SHA1, &st, &ref, &len, &e), 0);
+	assert_int_equal(revocation_time(ref, len), now);
+	OPENSSL_free(ref);
+	free(ours);
+	sigctx_clear(&sc);
+	ocsp_template_clear(&t);
+	EVP_MD_CTX_free(ctx);
+	test_ca_free(&ca);
+}
+
 int
 main(void)
 {
@@ -153,6 +211,7 @@ main(void)
 	    cmocka_unit_test(test_direct_every_key_type),
 	    cmocka_unit_test(test_delegated_responder),
 	    cmocka_unit_test(test_self_check_refuses_a_mismatch),
+	    cmocka_unit_test(test_revocation_time_never_after_this_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
