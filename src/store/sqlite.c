@@ -813,7 +813,7 @@ store_sqlite_open(const char *path, int create, struct err *e)
 {
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	struct store_sqlite *s;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, version;
 
 	pthread_once(&configured, sqlite_configure);
 
@@ -821,6 +821,9 @@ store_sqlite_open(const char *path, int create, struct err *e)
 		err_set(e, "%s already exists", path);
 		return NULL;
 	}
+	/* Only init makes a store: an empty or foreign file is refused before any write. */
+	if (!create && sqlite_check_file(path, e) != 0)
+		return NULL;
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	s = calloc(1, sizeof(*s));
@@ -837,6 +840,11 @@ store_sqlite_open(const char *path, int create, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
+	if (!create && (user_version(s, &version, e) != 0 ||
+			   sqlite_check_schema(s, path, version, e) != 0)) {
+		sqlite_close(&s->base);
+		return NULL;
+	}
 	if ((create && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
 	    sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||

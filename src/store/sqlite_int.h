@@ -67,6 +67,14 @@ int sqlite_txn_enter(struct store_sqlite *s, int *own, struct err *e);
 /* End a transaction begun by sqlite_txn_enter: commit if rc == 0, else roll back. */
 int sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e);
 
+/*
+ * Before opening an existing store (sqlite_check.c), without writing: path is
+ * a regular, non-empty SQLite file; once open, with schema version version,
+ * it has lancre's schema.  Each fails with one line naming path.
+ */
+int sqlite_check_file(const char *path, struct err *e);
+int sqlite_check_schema(struct store_sqlite *s, const char *path, int version, struct err *e);
+
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);

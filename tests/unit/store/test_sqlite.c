@@ -4,6 +4,7 @@
 #include "store/sqlite_int.h" /* the SQL whose query plan a test checks */
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 static char dir[256];
 static struct store *s;
@@ -103,6 +104,49 @@ test_open_modes(void **state)
 	assert_null(store_open(dir, "../escape.db", 0, &e));
 	assert_null(store_open(dir, "postgresql://x/y", 0, &e));
 	assert_non_null(strstr(e.msg, "PostgreSQL"));
+}
+
+/* Only a create makes a store: an empty or foreign file stays as it was (issue 15 item 8). */
+static void
+test_open_refuses_foreign_files(void **state)
+{
+	char path[512];
+	sqlite3 *db;
+	struct stat st;
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/empty.db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_null(store_open(dir, "empty.db", 0, &e));
+	assert_non_null(strstr(e.msg, "is empty"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	snprintf(path, sizeof(path), "%s/text.db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not a database, but long enough to hold a header\n", f);
+	fclose(f);
+	assert_null(store_open(dir, "text.db", 0, &e));
+	assert_non_null(strstr(e.msg, "not an SQLite database"));
+
+	snprintf(path, sizeof(path), "%s/other.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 3", NULL,
+			     NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(dir, "other.db", 0, &e));
+	assert_non_null(strstr(e.msg, "not a lancre store"));
+
+	assert_null(store_open(dir, "missing.db", 0, &e));
+	assert_non_null(strstr(e.msg, "only `lancre init` creates one"));
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/missing.db", dir);
+	assert_int_not_equal(stat(path, &st), 0);
 }
 
 static void
@@ -1048,6 +1092,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_modes),
+	    cmocka_unit_test(test_open_refuses_foreign_files),
 	    cmocka_unit_test(test_issuers),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_serials_are_exact_bytes),
