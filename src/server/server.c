@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ocsp/request.h"
+#include "server/conns.h"
 
 #define SERVER_LISTEN_BACKLOG 4096
 
@@ -78,19 +79,12 @@ listen_on(const char *addr, struct err *e)
 	return fd;
 }
 
-/* What a listener's callback needs: h2o's accept context, and whether to count. */
+/* What a listener's callback needs: h2o's accept context, the loop's connections. */
 struct listener {
 	h2o_accept_ctx_t actx;
+	struct conns *conns;
 	struct server *sv; /* NULL for the admin listener: not limited */
 };
-
-static void
-on_conn_close(void *data)
-{
-	struct server *sv = data;
-
-	atomic_fetch_sub_explicit(&sv->connections, 1, memory_order_relaxed);
-}
 
 static void
 on_accept(h2o_socket_t *listener, const char *err)
@@ -103,6 +97,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 		return;
 	/* Take every pending connection: one wake-up may stand for many. */
 	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
+		atomic_long *counter = NULL;
 		if (sv != NULL) {
 			const struct snapshot *snap = atomic_load(&sv->current);
 			if (atomic_load_explicit(&sv->connections, memory_order_relaxed) >=
@@ -111,10 +106,16 @@ on_accept(h2o_socket_t *listener, const char *err)
 				h2o_socket_close(sock);
 				continue;
 			}
-			atomic_fetch_add_explicit(&sv->connections, 1, memory_order_relaxed);
-			sock->on_close.cb = on_conn_close;
-			sock->on_close.data = sv;
+			counter = &sv->connections;
 		}
+		if (conns_add(l->conns, sock, counter) != 0) {
+			if (sv != NULL)
+				atomic_fetch_add(&sv->connections_refused, 1);
+			h2o_socket_close(sock);
+			continue;
+		}
+		if (counter != NULL)
+			atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 		h2o_accept(&l->actx, sock);
 	}
 }
@@ -129,16 +130,72 @@ watch(h2o_evloop_t *loop, int fd, struct listener *l)
 	return s;
 }
 
+static void
+unwatch(h2o_socket_t *s)
+{
+	if (s != NULL) {
+		h2o_socket_read_stop(s);
+		h2o_socket_close(s);
+	}
+}
+
+/*
+ * h2o 2.2's HTTP/2 shutdown leaves a one-second timer on the context (to
+ * send GOAWAY again) that h2o_context_dispose() does not unlink; with every
+ * connection closed it has nothing left to do.
+ */
+static void
+drop_shutdown_timer(h2o_context_t *ctx)
+{
+	if (ctx != NULL && h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
+}
+
+/*
+ * The stop: no new connections; HTTP/2 clients get GOAWAY; every connection
+ * that is not writing a response is closed, the others once they have
+ * written it, for at most SERVER_DRAIN_MS; then whatever is left is cut.
+ * Returns 0 when every connection is closed (the contexts may be disposed).
+ */
+static int
+drain(h2o_evloop_t *loop, struct conns *cs, h2o_context_t *ctx, h2o_context_t *admin_ctx)
+{
+	uint64_t deadline = h2o_now(loop) + SERVER_DRAIN_MS;
+
+	h2o_context_request_shutdown(ctx);
+	if (admin_ctx != NULL)
+		h2o_context_request_shutdown(admin_ctx);
+	h2o_evloop_run(loop, 0); /* send the GOAWAYs before reading sides close */
+	while (cs->n > 0 && h2o_now(loop) < deadline) {
+		conns_close_idle(cs);
+		h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
+	}
+	if (cs->n > 0) {
+		conns_close_all(cs);
+		for (int i = 0; i < SERVER_DRAIN_CUT_TICKS && cs->n > 0; i++)
+			h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
+	}
+	/* Run what the closes queued (h2o frees some objects on the next turn). */
+	h2o_evloop_run(loop, 0);
+	if (cs->n > 0)
+		return -1;
+	drop_shutdown_timer(ctx);
+	drop_shutdown_timer(admin_ctx);
+	return 0;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *sv = w->sv;
 	h2o_context_t ctx, admin_ctx;
-	struct listener pub = {.sv = sv}, adm = {.sv = NULL};
+	struct conns cs;
+	struct listener pub = {.sv = sv, .conns = &cs}, adm = {.sv = NULL, .conns = &cs};
 	h2o_evloop_t *loop = h2o_evloop_create();
 	h2o_socket_t *ls, *als = NULL;
 
+	conns_init(&cs);
 	h2o_context_init(&ctx, loop, &sv->config);
 	pub.actx.ctx = &ctx;
 	pub.actx.hosts = sv->config.hosts;
@@ -153,15 +210,13 @@ worker_main(void *arg)
 		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
 		atomic_fetch_add_explicit(&sv->quiescent[w->id], 1, memory_order_release);
 	}
-	/* Stop accepting; answer what is in flight for a moment, then leave. */
-	h2o_socket_read_stop(ls);
-	h2o_socket_close(ls);
-	if (als != NULL) {
-		h2o_socket_read_stop(als);
-		h2o_socket_close(als);
+	unwatch(ls);
+	unwatch(als);
+	if (drain(loop, &cs, &ctx, als != NULL ? &admin_ctx : NULL) != 0) {
+		/* A connection h2o would not close: disposing would abort on its
+		 * timers.  The process is exiting; leave the loop to the OS. */
+		return NULL;
 	}
-	for (int i = 0; i < 5; i++)
-		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
 	if (als != NULL)
 		h2o_context_dispose(&admin_ctx);
 	h2o_context_dispose(&ctx);

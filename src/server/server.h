@@ -26,6 +26,10 @@
 #define SERVER_RELOAD_MS 250
 #define SERVER_LOOP_WAKE_MS 100
 #define SERVER_THREADS_MAX 64
+/* A stop lets responses being written finish for this long, then cuts them. */
+#define SERVER_DRAIN_MS 5000
+#define SERVER_DRAIN_TICK_MS 10
+#define SERVER_DRAIN_CUT_TICKS 10
 #define SERVER_OCSP_ERROR_MAX_AGE_STR "0" /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
 

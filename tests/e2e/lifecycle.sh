@@ -1,0 +1,127 @@
+#!/bin/bash
+# The processes' lifecycle end to end: SIGTERM/SIGINT drain the public server
+# with client connections open (idle, kept alive, half-sent, HTTP/2) and exit
+# 0; `lancre run` stops its signer too.
+. "$(dirname "$0")/lib.sh"
+
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+
+# hold PORT KIND READY: open one client connection of KIND and keep it open until
+# the server closes it; writes READY once it is set up, then "closed" to READY.done.
+cat >"$T/hold.py" <<'PYEOF'
+import socket, sys, time
+port, kind, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port))
+get = b"GET /issuer/e1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+if kind == "keepalive":
+    s.sendall(get)
+    got = b""
+    while b"\r\n\r\n" not in got or len(got) < got.index(b"\r\n\r\n") + 100:
+        got += s.recv(65536)
+elif kind == "half":
+    s.sendall(get[:30])
+elif kind == "h2":
+    # Prior knowledge: the preface, empty SETTINGS, then GET / on stream 1
+    # (HPACK: :method GET, :scheme http, :path /, :authority localhost).
+    block = b"\x82\x86\x84\x41\x09localhost"
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" +
+              len(block).to_bytes(3, "big") + b"\x01\x05\x00\x00\x00\x01" + block)
+    got = s.recv(65536)
+open(ready, "w").write("ready\n")
+s.settimeout(30)
+rest = got if kind == "h2" else b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        rest += b
+except OSError:
+    pass
+# An HTTP/2 client is told with GOAWAY (frame type 7) before the close.
+goaway, i = False, 0
+while i + 9 <= len(rest):
+    goaway = goaway or rest[i + 3] == 7
+    i += 9 + int.from_bytes(rest[i:i + 3], "big")
+open(ready + ".done", "w").write("closed goaway\n" if goaway else "closed\n")
+PYEOF
+
+# wait_file FILE [SECONDS]: until FILE exists.
+wait_file() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_gone PID [SECONDS]: until PID has exited (and been reaped by us); sets $st.
+wait_gone() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			st=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	st=timeout
+	return 1
+}
+
+for sig in TERM INT; do
+	for kind in idle keepalive half h2; do
+		P=$(free_port)
+		A=$(free_port)
+		"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+			>"$T/serve.out" 2>"$T/serve.err" &
+		pid=$!
+		wait_http "http://127.0.0.1:$A/healthz"
+		rm -f "$T/ready" "$T/ready.done"
+		python3 "$T/hold.py" "$P" "$kind" "$T/ready" &
+		hold=$!
+		wait_file "$T/ready" 5
+		t0=$(date +%s%N)
+		kill -s "$sig" "$pid"
+		wait_gone "$pid" 10
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		if [ "$st" = 0 ] && ! grep -q Assertion "$T/serve.err" && [ "$ms" -lt $((1500 * TF)) ]; then
+			ok "SIG$sig with a $kind connection open: the server exits 0 in $ms ms"
+		else
+			not_ok "SIG$sig with a $kind connection open: exit $st after $ms ms"
+			sed 's/^/#   /' "$T/serve.err"
+			kill -9 "$pid" 2>/dev/null
+		fi
+		if wait_file "$T/ready.done" 3; then ok "the $kind client sees its connection closed"; else not_ok "the $kind connection is still open"; fi
+		[ "$kind" = h2 ] && has "$T/ready.done" goaway "the HTTP/2 client got GOAWAY first"
+		kill "$hold" 2>/dev/null
+		wait "$hold" 2>/dev/null
+	done
+done
+
+# `lancre run`: SIGTERM with an idle connection open stops the server and its signer.
+P=$(free_port)
+A=$(free_port)
+"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+	>"$T/run.out" 2>"$T/run.err" &
+pid=$!
+wait_http "http://127.0.0.1:$A/healthz"
+signer=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+rm -f "$T/ready" "$T/ready.done"
+python3 "$T/hold.py" "$P" keepalive "$T/ready" &
+hold=$!
+wait_file "$T/ready" 5
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "lancre run: SIGTERM with a kept-alive connection exits 0" "$st" 0
+if [ -n "$signer" ] && ! kill -0 "$signer" 2>/dev/null; then ok "the signer ($signer) is gone too"; else not_ok "the signer '$signer' is still running"; kill -9 "$signer" 2>/dev/null; fi
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
+
+echo "1..$n"
