@@ -28,7 +28,8 @@ static const char usage_text[] =
     "                 superseded, cessationOfOperation, affiliationChanged,\n"
     "                 privilegeWithdrawn.  certificateHold is not allowed (BR 7.2.2).\n"
     "  --date TIME    when it was revoked, RFC 3339 (default: now); not in the\n"
-    "                 future, not before the certificate's notBefore\n"
+    "                 future (5 minutes of clock skew allowed), not before the\n"
+    "                 certificate's notBefore unless it is not yet valid\n"
     "  --issuer NAME --serial HEX   revoke by serial without the certificate file\n\n"
     "A revocation is final.  Revoking again is refused, except with keyCompromise,\n"
     "which replaces the reason and may move the date earlier.\n";

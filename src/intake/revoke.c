@@ -15,9 +15,11 @@ revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t n
 
 	if (date > now + REVTIME_CLOCK_SKEW) {
 		timefmt_format(date, when, sizeof(when));
-		return err_set(e, "revocation date %s is in the future", when);
+		return err_set(e, "revocation date %s is in the future (more than %d s ahead of "
+				  "this machine's clock)", when, REVTIME_CLOCK_SKEW);
 	}
-	if (date < cur->not_before) {
+	/* A certificate not yet valid (mis-issued, future-dated) is revocable now. */
+	if (date < cur->not_before && cur->not_before <= now) {
 		timefmt_format(date, when, sizeof(when));
 		timefmt_format(cur->not_before, nb, sizeof(nb));
 		return err_set(e, "revocation date %s is before the certificate's notBefore %s",

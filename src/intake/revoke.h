@@ -3,8 +3,10 @@
  *
  *  - A revocation is final: nothing un-revokes a certificate (no
  *    certificateHold, no removeFromCRL; reason.h refuses those names).
- *  - The revocation time may not be in the future, nor before the
- *    certificate's notBefore.
+ *  - The revocation time may not be in the future (beyond the clock-skew
+ *    allowance of pki/revtime.h), nor before the certificate's notBefore
+ *    unless that is itself in the future: a mis-issued, future-dated
+ *    certificate is revocable now.
  *  - An already revoked certificate can change only towards keyCompromise
  *    (BR 4.9.1.1: a later key compromise report must show in the reason), and
  *    a keyCompromise revocation may move the date earlier, to when the key

@@ -63,3 +63,11 @@ expect 1 "a certificate lancre never saw is refused" "$LANCRE" revoke -d "$D" "$
 has "$ERR" 'no record of this certificate' "the message says to add it first"
 one_line_error "in one line"
 same "nothing else was revoked" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates where status = 1')" 6
+
+# Item 16 of issue 15: a mis-issued certificate dated a month ahead is revocable now.
+mkleaf_old future e1 -30 60
+"$LANCRE" cert add -d "$D" "$T/future.pem" >/dev/null
+expect 0 "a certificate not yet valid is revoked now" "$LANCRE" revoke -d "$D" --reason keyCompromise "$T/future.pem"
+same "it is revoked, dated now (before its notBefore)" "$(row future | cut -d'|' -f1,2)" "1|1"
+expect 1 "a date past the clock-skew allowance is still refused" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/g.pem")" --date "$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ)"
+has "$ERR" 'in the future \(more than 300 s ahead' "the message names the allowance"

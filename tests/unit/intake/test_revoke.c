@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include "intake/revoke.h"
 #include "pki/reason.h"
+#include "pki/revtime.h"
 
 #define NOW 1000000
 
@@ -76,6 +77,32 @@ test_key_compromise_only_moves_earlier(void **state)
 	assert_int_equal(revoke_decide(&c, NOW - 200, REASON_SUPERSEDED, NOW, &at, &reason, &e), -1);
 }
 
+/*
+ * Item 16 of issue 15: a mis-issued certificate dated in the future can be
+ * revoked now (a date before its notBefore); a date past the clock-skew
+ * allowance is still refused.
+ */
+static void
+test_not_yet_valid_is_revocable_now(void **state)
+{
+	struct cert_record c = cert(0, 0, 0);
+	struct err e;
+	int64_t at;
+	int reason;
+
+	(void)state;
+	c.not_before = NOW + 30 * 86400;
+	c.not_after = NOW + 60 * 86400;
+	assert_int_equal(revoke_decide(&c, NOW, REASON_KEY_COMPROMISE, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW);
+	assert_int_equal(revoke_decide(&c, NOW - 3600, 0, NOW, &at, &reason, &e), 0);
+	assert_int_equal(at, NOW - 3600);
+	assert_int_equal(revoke_decide(&c, NOW + REVTIME_CLOCK_SKEW + 1, 0, NOW, &at, &reason, &e),
+	    -1);
+	assert_non_null(strstr(e.msg, "future"));
+	assert_int_equal(revoke_decide(&c, c.not_before, 0, NOW, &at, &reason, &e), -1);
+}
+
 int
 main(void)
 {
@@ -83,6 +110,7 @@ main(void)
 	    cmocka_unit_test(test_first_revocation),
 	    cmocka_unit_test(test_only_key_compromise_changes_a_revocation),
 	    cmocka_unit_test(test_key_compromise_only_moves_earlier),
+	    cmocka_unit_test(test_not_yet_valid_is_revocable_now),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
