@@ -40,6 +40,7 @@ struct intake_item {
 	size_t index;
 	size_t der_off, der_len;
 	int ok;
+	int unread; /* the reader could not frame it: why is already set */
 	struct cert_record rec;
 	char why[ERR_MSG_MAX];
 };
@@ -153,6 +154,8 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 	X509 *x;
 
 	memset(&it->rec, 0, sizeof(it->rec));
+	if (it->unread)
+		return;
 	if (check_fast(in, b, it, sv))
 		return;
 	/* The full OpenSSL parse: slower, but takes every certificate OpenSSL takes. */
@@ -320,7 +323,7 @@ batches_alloc(struct intake *in, struct err *e)
 
 static int
 queue(struct intake *in, const char *source, size_t index, const uint8_t *der, size_t len,
-    struct err *e)
+    const char *unread, struct err *e)
 {
 	struct intake_batch *b;
 
@@ -337,9 +340,14 @@ queue(struct intake *in, const char *source, size_t index, const uint8_t *der, s
 		b->arena = na;
 		b->arena_cap = cap;
 	}
-	memcpy(b->arena + b->arena_len, der, len);
+	if (len > 0)
+		memcpy(b->arena + b->arena_len, der, len);
 	b->items[b->nitems] = (struct intake_item){
 	    .source = source, .index = index, .der_off = b->arena_len, .der_len = len};
+	if (unread != NULL) {
+		b->items[b->nitems].unread = 1;
+		snprintf(b->items[b->nitems].why, sizeof(b->items[b->nitems].why), "%s", unread);
+	}
 	b->arena_len += len;
 	b->nitems++;
 	if (b->nitems == in->batch)
@@ -352,24 +360,32 @@ intake_add(struct intake *in, const char *source, const uint8_t *data, size_t le
     struct err *e)
 {
 	struct cert_reader r;
-	const uint8_t *der;
-	size_t dlen;
+	const uint8_t *der = NULL;
+	size_t dlen = 0;
 	struct err why;
 	int rc;
 
+	/*
+	 * A certificate the reader cannot frame goes into the batch too, already
+	 * refused, so that it is reported in input order with the others and the
+	 * reader goes on with the next one (cert.h says when it can).
+	 */
 	cert_reader_init(&r, data, len);
-	while ((rc = cert_reader_next(&r, &der, &dlen, &why)) == 1) {
-		if (queue(in, source, r.index, der, dlen, e) != 0) {
+	while ((rc = cert_reader_next(&r, &der, &dlen, &why)) != 0) {
+		if (queue(in, source, r.index, rc == 1 ? der : NULL, rc == 1 ? dlen : 0,
+			rc == 1 ? NULL : why.msg, e) != 0) {
 			cert_reader_free(&r);
 			return -1;
 		}
 		if (in->filling->nitems == 0 && in->on_progress != NULL)
 			in->on_progress(in->arg, cert_reader_offset(&r));
 	}
-	if (rc < 0)
-		reject(in, source, r.index + 1, why.msg);
-	else if (r.index == 0)
-		reject(in, source, 0, "no certificate found");
+	if (r.index == 0) {
+		if (in->on_empty != NULL && in->on_empty(in->arg, source))
+			in->skipped++;
+		else
+			reject(in, source, 0, "no certificate found");
+	}
 	cert_reader_free(&r);
 	return 0;
 }

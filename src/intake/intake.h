@@ -12,7 +12,11 @@
  * and completes the rest.
  *
  * Certificates are taken one by one: a bad one is reported through on_reject
- * with its source and position and changes nothing; the others go in.
+ * with its source and position and changes nothing; the others go in.  That
+ * includes a certificate whose bytes cannot be read (bad base64, a PEM block
+ * without its END line): every certificate of the input is either recorded
+ * (added or already present) or refused, so added + present + rejected
+ * counts them all.
  */
 #ifndef LANCRE_INTAKE_INTAKE_H
 #define LANCRE_INTAKE_INTAKE_H
@@ -43,12 +47,18 @@ struct intake {
 	void (*on_reject)(void *arg, const char *source, size_t index, const char *why);
 	/* Optional: a certificate of source was already recorded (nothing changed). */
 	void (*on_present)(void *arg, const char *source);
+	/*
+	 * Optional: a source held no certificate at all (a key file met in a
+	 * directory walk).  Return 1 to skip it (counted in skipped), 0 to refuse it.
+	 */
+	int (*on_empty)(void *arg, const char *source);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;
 
 	/* Results. */
 	size_t added, present, rejected;
+	size_t skipped; /* sources without certificates that on_empty skipped */
 
 	/* Internal: the batch being filled, and the checked one waiting to be written. */
 	struct intake_batch *filling, *checked;

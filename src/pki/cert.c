@@ -18,6 +18,7 @@
 #include "util/timefmt.h"
 
 static const char pem_begin[] = "-----BEGIN ";
+static const char pem_end[] = "-----END ";
 static const char *const pem_cert_labels[] = {
     "CERTIFICATE-----", "X509 CERTIFICATE-----", "TRUSTED CERTIFICATE-----",
 };
@@ -87,8 +88,8 @@ next_der(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
 		return 0;
 	n = der_sequence_len(r->p, (size_t)(r->end - r->p));
 	if (n == 0 || n > CERT_DER_MAX)
-		return err_set(e, "not DER or PEM (truncated or garbage at byte %zu)",
-		    cert_reader_offset(r));
+		return err_set(e, "not DER or PEM (truncated or garbage at byte %zu); the rest of "
+				  "the input was not read", cert_reader_offset(r));
 	*der = r->p;
 	*len = n;
 	r->p += n;
@@ -107,27 +108,30 @@ is_cert_label(const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
-static int
-next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+/*
+ * The block that starts at begin (its "-----BEGIN " line) and what follows it:
+ * *stop is its END line, or NULL when another BEGIN (or the end of the
+ * input) comes first, i.e. the block lost its END line.
+ */
+static const uint8_t *
+pem_block_end(const uint8_t *body, const uint8_t *end, const uint8_t **next_begin)
 {
-	const uint8_t *begin, *body, *stop;
-	EVP_ENCODE_CTX *ctx;
-	int outl = 0, fin = 0;
+	const uint8_t *stop = memmem(body, (size_t)(end - body), pem_end, sizeof(pem_end) - 1);
+	const uint8_t *nb = memmem(body, (size_t)((stop ? stop : end) - body), pem_begin,
+	    sizeof(pem_begin) - 1);
 
-	for (;;) {
-		begin = memmem(r->p, (size_t)(r->end - r->p), pem_begin, sizeof(pem_begin) - 1);
-		if (begin == NULL) {
-			r->p = r->end;
-			return 0;
-		}
-		body = begin + sizeof(pem_begin) - 1;
-		stop = memmem(body, (size_t)(r->end - body), "-----END ", 9);
-		if (stop == NULL)
-			return err_set(e, "PEM block without an END line");
-		if (is_cert_label(body, r->end))
-			break;
-		r->p = stop + 9; /* a key, CRL or other block: skip it */
-	}
+	*next_begin = nb;
+	return nb != NULL ? NULL : stop;
+}
+
+/* Decode the base64 between body (the BEGIN line) and stop (the END line). */
+static int
+pem_decode(struct cert_reader *r, const uint8_t *body, const uint8_t *stop, size_t *len,
+    struct err *e)
+{
+	EVP_ENCODE_CTX *ctx;
+	int outl = 0, fin = 0, ok;
+
 	body = memchr(body, '\n', (size_t)(stop - body));
 	if (body == NULL || (size_t)(stop - body) > CERT_DER_MAX * 2)
 		return err_set(e, "malformed PEM block");
@@ -139,16 +143,50 @@ next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
 		return err_set(e, "out of memory");
 	}
 	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, r->buf, &outl, body, (int)(stop - body)) < 0 ||
-	    EVP_DecodeFinal(ctx, r->buf + outl, &fin) != 1) {
-		EVP_ENCODE_CTX_free(ctx);
-		return err_set(e, "bad base64 in PEM block");
-	}
+	ok = EVP_DecodeUpdate(ctx, r->buf, &outl, body, (int)(stop - body)) >= 0 &&
+	     EVP_DecodeFinal(ctx, r->buf + outl, &fin) == 1;
 	EVP_ENCODE_CTX_free(ctx);
-	r->p = stop + 9;
-	r->index++;
-	*der = r->buf;
+	if (!ok)
+		return err_set(e, "bad base64 in PEM block");
 	*len = (size_t)(outl + fin);
+	return 0;
+}
+
+/*
+ * PEM frames itself, so a bad certificate block is reported (counted as a
+ * certificate, -1) and reading goes on at the next block: one damaged block
+ * in a bundle of a million costs that one certificate, never the rest.  A
+ * block without its END line ends where the next BEGIN starts.
+ */
+static int
+next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+{
+	const uint8_t *begin, *body, *stop, *next;
+
+	for (;;) {
+		begin = memmem(r->p, (size_t)(r->end - r->p), pem_begin, sizeof(pem_begin) - 1);
+		if (begin == NULL) {
+			r->p = r->end;
+			return 0;
+		}
+		body = begin + sizeof(pem_begin) - 1;
+		stop = pem_block_end(body, r->end, &next);
+		if (!is_cert_label(body, r->end)) {
+			/* A key, CRL or other block: skip it (to the next BEGIN if it has no END). */
+			r->p = stop != NULL ? stop + sizeof(pem_end) - 1 : next != NULL ? next : r->end;
+			continue;
+		}
+		break;
+	}
+	r->index++;
+	if (stop == NULL) {
+		r->p = next != NULL ? next : r->end;
+		return err_set(e, "PEM block without an END line");
+	}
+	r->p = stop + sizeof(pem_end) - 1;
+	if (pem_decode(r, body, stop, len, e) != 0)
+		return -1;
+	*der = r->buf;
 	return 1;
 }
 
@@ -157,8 +195,10 @@ cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct
 {
 	int rc = r->pem ? next_pem(r, der, len, e) : next_der(r, der, len, e);
 
-	if (rc < 0)
-		r->p = r->end; /* stop: nothing after unframed bytes can be trusted */
+	if (rc < 0 && !r->pem) {
+		r->index++;
+		r->p = r->end; /* stop: nothing after unframed DER bytes can be trusted */
+	}
 	return rc;
 }
 

@@ -33,9 +33,11 @@ void cert_reader_free(struct cert_reader *r);
 
 /*
  * The next certificate's DER.  Returns 1 and sets *der and *len (valid until the
- * next call), 0 at the end, or -1 when the bytes cannot hold a certificate
- * (garbage, truncated DER, bad base64): the message says where, and the
- * reader stops, since nothing after unframed bytes can be trusted.
+ * next call), 0 at the end, or -1 when the next certificate cannot be read
+ * (bad base64, a PEM block without its END line, garbage or truncated DER):
+ * the message says why, and index counts it like a certificate.  Call again
+ * after -1: PEM goes on with the next block; DER stops (returns 0), since
+ * nothing after unframed bytes can be trusted.  Every call consumes input.
  */
 int cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e);
 

@@ -73,6 +73,46 @@ has "$ERR" "mixed.pem: certificate 2: unknown issuer" "the bad one is named by p
 has "$OUT" "^1 added, 0 already present, 1 refused" "the good one is added"
 same "exactly the good certificates are recorded" "$(count)" 11
 
+# Item 2 of issue 15: a 400-certificate bundle with one line of certificate 201
+# replaced by '!!!!notbase64!!!!' and certificate 300's END line gone: the other
+# 398 go in, both damaged ones are named, and the count line adds up to 400.
+"$PY" - "$T" <<'PYEOF'
+import sys, datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+t = sys.argv[1]
+ikey = serialization.load_pem_private_key(open(f'{t}/e1.key', 'rb').read(), None)
+icert = x509.load_pem_x509_certificate(open(f'{t}/e1.pem', 'rb').read())
+key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.utcnow().replace(microsecond=0)
+out = []
+for i in range(1, 401):
+    c = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f'b{i}.test')]))
+         .issuer_name(icert.subject).public_key(key.public_key())
+         .serial_number(0x4000000 + i)
+         .not_valid_before(now - datetime.timedelta(days=1))
+         .not_valid_after(now + datetime.timedelta(days=90))
+         .sign(ikey, hashes.SHA256()))
+    pem = c.public_bytes(serialization.Encoding.PEM).decode()
+    if i == 201:
+        lines = pem.split('\n')
+        lines[3] = '!!!!notbase64!!!!'
+        pem = '\n'.join(lines)
+    if i == 300:
+        pem = pem.replace('-----END CERTIFICATE-----\n', '')
+    out.append(pem)
+open(f'{t}/400.pem', 'w').write(''.join(out))
+PYEOF
+expect 1 "a bundle with two damaged blocks exits 1" "$LANCRE" cert add -d "$D" "$T/400.pem"
+has "$ERR" "400.pem: certificate 201: bad base64" "certificate 201 is named"
+has "$ERR" "400.pem: certificate 300: PEM block without an END line" "certificate 300 is named"
+same "nothing else is refused" "$(wc -l <"$ERR")" 2
+has "$OUT" "^398 added, 0 already present, 2 refused" "the count line accounts for all 400"
+same "the 398 are recorded, those after the damage too" "$(count "where hex(serial) like '04000%'")" 398
+
 # Serials are stored as their exact DER bytes: leading 00, 20 bytes, negative.
 mkleaf hi e1 80aabbcc
 mkleaf long e1 7f0102030405060708090a0b0c0d0e0f10111213

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "pki/cert.h"
 #include "pki/certparse.h"
@@ -21,8 +22,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)certparse(data, size, &c);
 	cert_reader_init(&r, data, size);
-	while (cert_reader_next(&r, &der, &len, &e) == 1)
-		(void)certparse(der, len, &c);
+	for (;;) { /* on after errors, as intake reads: each call must consume input */
+		size_t before = cert_reader_offset(&r);
+		int rc = cert_reader_next(&r, &der, &len, &e);
+		if (rc == 0)
+			break;
+		if (cert_reader_offset(&r) <= before)
+			abort();
+		if (rc == 1)
+			(void)certparse(der, len, &c);
+	}
 	cert_reader_free(&r);
 	return 0;
 }

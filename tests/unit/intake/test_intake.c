@@ -3,6 +3,8 @@
 #include "intake/intake.h"
 #include "pki/serial.h"
 
+#include <openssl/pem.h>
+
 static char dir[256];
 static struct store *s;
 static struct test_ca root, e1, r1, stranger, fake_e1;
@@ -188,6 +190,70 @@ test_shard_from_serial(void **state)
 	issuer_set_free(&set);
 }
 
+/* n PEM leaves of e1 (serials 3000 + i) into buf; returns where block i (0-based) starts. */
+static size_t
+pem_bundle(char *buf, size_t cap, size_t n, size_t *starts)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t sn[2] = {0x30, (uint8_t)i};
+		int len;
+		unsigned char *der = test_leaf_der(&e1, sn, sizeof(sn), &len);
+		const unsigned char *p = der;
+		X509 *x = d2i_X509(NULL, &p, len);
+		BIO *b = BIO_new(BIO_s_mem());
+		char *data;
+		long dlen;
+
+		assert_int_equal(PEM_write_bio_X509(b, x), 1);
+		dlen = BIO_get_mem_data(b, &data);
+		assert_true(off + (size_t)dlen < cap);
+		starts[i] = off;
+		memcpy(buf + off, data, (size_t)dlen);
+		off += (size_t)dlen;
+		BIO_free(b);
+		X509_free(x);
+		OPENSSL_free(der);
+	}
+	buf[off] = 0;
+	return off;
+}
+
+/*
+ * Item 2 of issue 15: one damaged PEM block costs that certificate alone.
+ * Block 4 has a line that is not base64, block 7 lost its END line: the
+ * other 8 go in, and both are reported, in input order.
+ */
+static void
+test_damaged_pem_blocks_cost_only_themselves(void **state)
+{
+	static char buf[64 * 1024];
+	size_t starts[10], len;
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	char *line, *end;
+
+	(void)state;
+	len = pem_bundle(buf, sizeof(buf), 10, starts);
+	line = strchr(buf + starts[3], '\n') + 1;
+	memcpy(line, "!!!!", 4);
+	end = strstr(buf + starts[6], "-----END CERTIFICATE-----\n");
+	memmove(end, end + 26, len - (size_t)(end + 26 - buf) + 1);
+	len -= 26;
+	intake_setup(&in, &set);
+	assert_int_equal(intake_add(&in, "bundle", (const uint8_t *)buf, len, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 8);
+	assert_int_equal(in.rejected, 2);
+	assert_int_equal(nrejects, 2);
+	assert_non_null(strstr(rejects[0], "bundle#4: bad base64"));
+	assert_non_null(strstr(rejects[1], "bundle#7: PEM block without an END line"));
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
 int
 main(void)
 {
@@ -195,6 +261,7 @@ main(void)
 	    cmocka_unit_test(test_good_certificates_in_batches),
 	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
 	    cmocka_unit_test(test_shard_from_serial),
+	    cmocka_unit_test(test_damaged_pem_blocks_cost_only_themselves),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -30,23 +30,36 @@ teardown(void **state)
 	return 0;
 }
 
-/* Read everything; returns how many certificates and the last return code. */
+/*
+ * Read everything, as intake does (on after an error, until 0); returns -1 if
+ * any certificate could not be read (e: the last why), else 0.  *count: the
+ * certificates read.  Each call must consume input, errors included.
+ */
 static int
 read_all(const uint8_t *data, size_t len, size_t *count, struct err *e)
 {
 	struct cert_reader r;
 	const uint8_t *der;
-	size_t dlen;
+	size_t dlen, before, errors = 0;
 	int rc;
 
 	*count = 0;
 	cert_reader_init(&r, data, len);
-	while ((rc = cert_reader_next(&r, &der, &dlen, e)) == 1) {
-		(*count)++;
-		assert_int_equal(der[0], 0x30);
+	for (;;) {
+		before = cert_reader_offset(&r);
+		if ((rc = cert_reader_next(&r, &der, &dlen, e)) == 0)
+			break;
+		assert_true(cert_reader_offset(&r) > before);
+		if (rc == 1) {
+			(*count)++;
+			assert_int_equal(der[0], 0x30);
+		} else {
+			errors++;
+		}
+		assert_int_equal(r.index, *count + errors);
 	}
 	cert_reader_free(&r);
-	return rc;
+	return errors ? -1 : 0;
 }
 
 static void
@@ -107,6 +120,36 @@ test_pem_errors(void **state)
 	assert_non_null(strstr(e.msg, "base64"));
 }
 
+/*
+ * Item 2 of issue 15: after a damaged block the reader goes on with the next
+ * one; a block without its END line ends at the next BEGIN, and the
+ * certificate after it is read whole.
+ */
+static void
+test_pem_goes_on_after_a_damaged_block(void **state)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	const unsigned char *p1 = der1;
+	X509 *x1 = d2i_X509(NULL, &p1, len1);
+	char *data;
+	long len;
+	size_t n;
+	struct err e;
+
+	(void)state;
+	BIO_puts(b, "-----BEGIN CERTIFICATE-----\n!!!!notbase64!!!!\n-----END CERTIFICATE-----\n");
+	PEM_write_bio_X509(b, x1);
+	BIO_puts(b, "-----BEGIN CERTIFICATE-----\nMIIBkTCB\n"); /* no END line */
+	PEM_write_bio_X509(b, x1);
+	BIO_puts(b, "-----BEGIN PRIVATE KEY-----\nMIIB\n"); /* a key without END: skipped */
+	PEM_write_bio_X509(b, x1);
+	len = BIO_get_mem_data(b, &data);
+	assert_int_equal(read_all((const uint8_t *)data, (size_t)len, &n, &e), -1);
+	assert_int_equal(n, 3);
+	BIO_free(b);
+	X509_free(x1);
+}
+
 static void
 test_garbage_and_empty(void **state)
 {
@@ -147,6 +190,7 @@ main(void)
 	    cmocka_unit_test(test_der_back_to_back),
 	    cmocka_unit_test(test_pem_bundle_with_other_blocks),
 	    cmocka_unit_test(test_pem_errors),
+	    cmocka_unit_test(test_pem_goes_on_after_a_damaged_block),
 	    cmocka_unit_test(test_garbage_and_empty),
 	    cmocka_unit_test(test_record_from_x509),
 	};
