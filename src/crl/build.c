@@ -21,8 +21,8 @@
 
 #include <openssl/x509v3.h>
 
-#include "ocsp/sign.h"
 #include "pki/revtime.h"
+#include "pki/sigctx.h"
 #include "util/der.h"
 
 /*
@@ -153,7 +153,7 @@ template(struct crl_builder *b, struct err *e)
 	if (crl == NULL || t == NULL || n == NULL || X509_CRL_set_version(crl, 1) != 1 ||
 	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(p->issuer)) != 1 ||
 	    X509_CRL_set1_lastUpdate(crl, t) != 1 || X509_CRL_set1_nextUpdate(crl, n) != 1 ||
-	    add_extensions(crl, p) != 0 || X509_CRL_sign(crl, p->key, ocsp_sign_md(p->key)) <= 0 ||
+	    add_extensions(crl, p) != 0 || X509_CRL_sign(crl, p->key, sigctx_md(p->key)) <= 0 ||
 	    (tbs_len = i2d_re_X509_CRL_tbs(crl, &tbs)) <= 0) {
 		err_ossl(e, "building the CRL");
 		goto out;
@@ -296,7 +296,7 @@ crl_builder_finish(struct crl_builder *b, const unsigned char **der, size_t *len
 	b->len += b->suffix_len;
 	/* Sign the TBS where it lies; the signature goes after the algorithm. */
 	siglen = b->cap - (b->len + b->algid_len + 7);
-	if (EVP_DigestSignInit(ctx, NULL, ocsp_sign_md(b->p->key), NULL, b->p->key) != 1 ||
+	if (EVP_DigestSignInit(ctx, NULL, sigctx_md(b->p->key), NULL, b->p->key) != 1 ||
 	    EVP_DigestSign(ctx, b->buf + b->len + b->algid_len + 7, &siglen, b->buf + tbs_at,
 		tbs_len) != 1) {
 		EVP_MD_CTX_free(ctx);

@@ -11,14 +11,7 @@
 #include "ocsp/certid.h"
 #include "pki/revtime.h"
 #include "pki/serial.h"
-
-const EVP_MD *
-ocsp_sign_md(EVP_PKEY *key)
-{
-	if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"))
-		return NULL;
-	return EVP_sha256();
-}
+#include "pki/sigctx.h"
 
 static int
 add_status(OCSP_BASICRESP *bs, const struct ocsp_signer *sg, enum ocsp_hash hash,
@@ -84,7 +77,7 @@ ocsp_sign(const struct ocsp_signer *sg, EVP_MD_CTX *ctx, enum ocsp_hash hash,
 		goto out;
 	}
 	EVP_MD_CTX_reset(ctx);
-	if (EVP_DigestSignInit(ctx, NULL, ocsp_sign_md(sg->key), NULL, sg->key) != 1 ||
+	if (EVP_DigestSignInit(ctx, NULL, sigctx_md(sg->key), NULL, sg->key) != 1 ||
 	    OCSP_basic_sign_ctx(bs, sg->responder, ctx, NULL, flags) != 1) {
 		err_ossl(e, "signing the OCSP response");
 		goto out;

@@ -41,10 +41,4 @@ struct ocsp_status {
 int ocsp_sign(const struct ocsp_signer *sg, EVP_MD_CTX *ctx, enum ocsp_hash hash,
     const struct ocsp_status *st, unsigned char **der, size_t *len, struct err *e);
 
-/*
- * The digest a key signs OCSP responses with: SHA-256 for RSA (PKCS#1 v1.5)
- * and ECDSA; none for Ed25519/Ed448, which hash internally.
- */
-const EVP_MD *ocsp_sign_md(EVP_PKEY *key);
-
 #endif

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki/serial.h"
+#include "pki/sigctx.h"
 #include "util/fsutil.h"
 
 EVP_PKEY *
@@ -121,7 +122,7 @@ X509 *
 mint_certificate(const struct mint_cert *m, struct err *e)
 {
 	X509 *x = X509_new();
-	const EVP_MD *md = EVP_PKEY_is_a(m->issuer_key, "ED25519") ? NULL : EVP_sha256();
+	const EVP_MD *md = sigctx_md(m->issuer_key);
 
 	if (x == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    set_serial(x, m->serial, m->serial_len) != 0 ||

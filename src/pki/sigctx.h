@@ -6,8 +6,8 @@
  * it fetches the digest and the signature algorithm by name, under locks,
  * and builds fresh provider contexts.  A sigctx does that once: for ECDSA and
  * RSA (PKCS#1 v1.5) keys it keeps an EVP_PKEY_CTX initialised for signing
- * with SHA-256 and a fetched SHA-256, and each message is hashed and its
- * digest signed.  EdDSA keys hash inside the signature, so for them each
+ * with the key's digest (sigctx_md_name) and that digest fetched, and each
+ * message is hashed and its digest signed.  EdDSA keys hash inside the signature, so for them each
  * message is signed with a one-shot EVP_DigestSign (the EdDSA init is cheap).
  * Keys behind the PKCS#11 engine work the same way.
  *
@@ -27,9 +27,21 @@ struct sigctx {
 	EVP_PKEY *key;      /* borrowed */
 	EVP_PKEY_CTX *pctx; /* ECDSA, RSA: initialised once */
 	EVP_MD_CTX *mctx;
-	EVP_MD *sha256;
+	EVP_MD *md;         /* ECDSA, RSA: the key's digest (sigctx_md_name) */
 	int eddsa;
 };
+
+/*
+ * The one choice of digest for everything lancre signs (OCSP responses,
+ * CRLs, delegated responders' keys, PKCS#11 keys, key checks), from the key
+ * alone, as the Baseline Requirements (7.1.3.2.2) ask: ECDSA P-256 with
+ * SHA-256, P-384 with SHA-384, P-521 with SHA-512; RSA with SHA-256; EdDSA
+ * hashes inside the signature, so NULL (no digest).  sigctx_md_name gives
+ * OpenSSL's name for EVP_MD_fetch, sigctx_md the EVP_MD for the one-shot
+ * OpenSSL signers (X509_CRL_sign, EVP_DigestSignInit).
+ */
+const char *sigctx_md_name(const EVP_PKEY *key);
+const EVP_MD *sigctx_md(const EVP_PKEY *key);
 
 int sigctx_init(struct sigctx *s, EVP_PKEY *key, struct err *e);
 /* Free what s holds (any part may be NULL, as after a failed init) and zero it. */

@@ -12,6 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "pki/sigctx.h"
+
 int
 key_ref_is_pkcs11(const char *ref)
 {
@@ -59,10 +61,7 @@ key_check_pair(EVP_PKEY *key, X509 *cert, struct err *e)
 	size_t siglen = sizeof(sig);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
-	/* Ed25519 and Ed448 sign the message itself; the others sign a SHA-256 digest. */
-	const EVP_MD *md = EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")
-			       ? NULL
-			       : EVP_sha256();
+	const EVP_MD *md = sigctx_md(key); /* as everything the key signs */
 	int ok = 0;
 
 	if (ctx == NULL || pub == NULL)
