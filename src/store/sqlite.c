@@ -199,6 +199,18 @@ static const char *const migrations[] = {
     "  FROM crls ORDER BY issuer_id, shard;"
     "DROP TABLE crls;"
     "ALTER TABLE crls_v5 RENAME TO crls;",
+    /*
+     * 6: issuer management.  key_pass_ref: the file holding an encrypted
+     * PEM key's passphrase (its path, never the passphrase); retired_at:
+     * when `lancre issuer retire` stopped the issuer (0: active); is_ca: a
+     * recorded certificate that is itself a CA (a root's intermediate), with
+     * a partial index, a few rows, that tells whether an issuer's CRLs are
+     * ARLs (sqlite_issuer.c).
+     */
+    "ALTER TABLE issuers ADD COLUMN key_pass_ref TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE issuers ADD COLUMN retired_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE certificates ADD COLUMN is_ca INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX certificates_ca ON certificates (issuer_id) WHERE is_ca = 1;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -355,6 +367,7 @@ sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	if (sqlite3_column_bytes(st, col + 2) == STORE_FINGERPRINT_LEN)
 		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 2), STORE_FINGERPRINT_LEN);
 	out->added_at = sqlite3_column_int64(st, col + 3);
+	out->is_ca = sqlite3_column_int(st, col + 4);
 }
 
 static int
@@ -409,9 +422,8 @@ sqlite_close(struct store *base)
 	free(s);
 }
 
-/* Any change to issuers bumps meta issuer_seq, so that a running signer reloads them. */
-static int
-issuer_changed(struct store_sqlite *s, struct err *e)
+int
+sqlite_issuer_changed(struct store_sqlite *s, struct err *e)
 {
 	return sqlite_exec(s, "UPDATE meta SET value = value + 1 WHERE key = 'issuer_seq'", e);
 }
@@ -423,14 +435,15 @@ issuer_add(struct store_sqlite *s, struct issuer_record *r, struct err *e)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at) "
-		"VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at, key_pass_ref) "
+		"VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "adding an issuer");
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r->cert_der, (int)r->cert_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->key_ref, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, r->crl_shards);
 	sqlite3_bind_int64(st, 5, r->added_at);
+	sqlite3_bind_text(st, 6, r->key_pass_ref, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
@@ -438,7 +451,7 @@ issuer_add(struct store_sqlite *s, struct issuer_record *r, struct err *e)
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding an issuer");
 	r->id = sqlite3_last_insert_rowid(s->db);
-	return issuer_changed(s, e);
+	return sqlite_issuer_changed(s, e);
 }
 
 static int
@@ -462,8 +475,8 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT id, name, cert, key_ref, crl_shards, added_at, ocsp_cert, ocsp_key_ref"
-		" FROM issuers ORDER BY name",
+		"SELECT id, name, cert, key_ref, crl_shards, added_at, ocsp_cert, ocsp_key_ref,"
+		" key_pass_ref, retired_at FROM issuers ORDER BY name",
 		-1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "listing issuers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -497,6 +510,9 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 			snprintf(r->ocsp_key_ref, sizeof(r->ocsp_key_ref), "%s",
 			    (const char *)sqlite3_column_text(st, 7));
 		}
+		snprintf(r->key_pass_ref, sizeof(r->key_pass_ref), "%s",
+		    (const char *)sqlite3_column_text(st, 8));
+		r->retired_at = sqlite3_column_int64(st, 9);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -522,8 +538,8 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 		return -1;
 	st = sqlite_stmt(s, STMT_CERT_INSERT,
 	    "INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
-	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (issuer_id, serial) DO NOTHING", e);
 	if (st == NULL)
 		return -1;
@@ -541,6 +557,7 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 	sqlite3_bind_int64(st, 10, r->added_at);
 	sqlite3_bind_int64(st, 11, r->added_at);
 	sqlite3_bind_int64(st, 12, r->change_seq);
+	sqlite3_bind_int(st, 13, r->is_ca != 0);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding a certificate");
 	if (sqlite3_changes(s->db) == 1) {
@@ -669,7 +686,7 @@ set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, s
 		"scheduling re-signing", e) != 0 ||
 	    sqlite_run(s, "UPDATE ocsp_due SET due_at = 0", NULL, 0, "scheduling re-signing", e) != 0)
 		return -1;
-	return issuer_changed(s, e);
+	return sqlite_issuer_changed(s, e);
 }
 
 static int
@@ -794,6 +811,9 @@ static const struct store_ops sqlite_ops = {
     .crl_each = sqlite_crl_each,
     .crl_entries = sqlite_crl_entries,
     .revoked_since = sqlite_revoked_since,
+    .issuer_set_key = sqlite_issuer_set_key,
+    .issuer_retire = sqlite_issuer_retire,
+    .issuer_certs = sqlite_issuer_certs,
 };
 
 /*

@@ -75,6 +75,16 @@ int sqlite_txn_leave(struct store_sqlite *s, int own, int rc, struct err *e);
 int sqlite_check_file(const char *path, struct err *e);
 int sqlite_check_schema(struct store_sqlite *s, const char *path, int version, struct err *e);
 
+/* Any change to issuers bumps meta issuer_seq, so that a running signer reloads them. */
+int sqlite_issuer_changed(struct store_sqlite *s, struct err *e);
+
+/* Issuer management (sqlite_issuer.c). */
+int sqlite_issuer_set_key(struct store *base, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, struct err *e);
+int sqlite_issuer_retire(struct store *base, int64_t issuer_id, int64_t at, struct err *e);
+int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
+    struct store_issuer_certs *out, struct err *e);
+
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
@@ -134,7 +144,7 @@ void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */
 #define SQLITE_CERT_COLUMNS                                                                  \
-	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at"
+	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at, c.is_ca"
 void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 #endif

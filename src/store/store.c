@@ -114,6 +114,26 @@ store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *
 }
 
 int
+store_issuer_set_key(struct store *s, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, struct err *e)
+{
+	return s->ops->issuer_set_key(s, issuer_id, key_ref, pass_ref, e);
+}
+
+int
+store_issuer_retire(struct store *s, int64_t issuer_id, int64_t at, struct err *e)
+{
+	return s->ops->issuer_retire(s, issuer_id, at, e);
+}
+
+int
+store_issuer_certs(struct store *s, int64_t issuer_id, int with_expiry,
+    struct store_issuer_certs *out, struct err *e)
+{
+	return s->ops->issuer_certs(s, issuer_id, with_expiry, out, e);
+}
+
+int
 store_seq(struct store *s, const char *name, int64_t *v, struct err *e)
 {
 	return s->ops->seq(s, name, v, e);

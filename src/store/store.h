@@ -46,6 +46,9 @@ struct issuer_record {
 	uint8_t *ocsp_cert_der;
 	size_t ocsp_cert_len;
 	char ocsp_key_ref[STORE_KEY_REF_MAX + 1];
+	/* The file holding key_ref's passphrase (an encrypted PEM key), or "". */
+	char key_pass_ref[STORE_KEY_REF_MAX + 1];
+	int64_t retired_at; /* when `lancre issuer retire` ran; 0: active */
 };
 
 struct cert_record {
@@ -61,6 +64,13 @@ struct cert_record {
 	uint8_t fingerprint[STORE_FINGERPRINT_LEN];
 	int64_t added_at;
 	int64_t change_seq; /* sequence number of the transaction that last changed it */
+	int is_ca;          /* itself a CA certificate (an intermediate of a root issuer) */
+};
+
+/* What an issuer's recorded certificates are (store_issuer_certs). */
+struct store_issuer_certs {
+	int has_ca, has_ee;      /* any CA certificates; any end-entity ones */
+	int64_t last_not_after;  /* the latest notAfter (0: none), if asked for */
 };
 
 /* Where a scan of changed certificates stands (store_certs_changed): {0} to start. */
@@ -169,6 +179,11 @@ struct store_ops {
 	int (*revoked_since)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
 	    struct err *e);
+	int (*issuer_set_key)(struct store *s, int64_t issuer_id, const char *key_ref,
+	    const char *pass_ref, struct err *e);
+	int (*issuer_retire)(struct store *s, int64_t issuer_id, int64_t at, struct err *e);
+	int (*issuer_certs)(struct store *s, int64_t issuer_id, int with_expiry,
+	    struct store_issuer_certs *out, struct err *e);
 };
 
 struct store {
@@ -216,6 +231,25 @@ int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t
  */
 int store_issuer_set_ocsp_signer(struct store *s, int64_t issuer_id, const uint8_t *der,
     size_t len, const char *key_ref, struct err *e);
+
+/*
+ * Replace an issuer's key reference and its passphrase file (pass_ref, ""
+ * for none): the key moved, or a token was replaced.  The caller checks the
+ * key; a running signer reloads the issuers (issuer_seq).
+ */
+int store_issuer_set_key(struct store *s, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, struct err *e);
+
+/* Mark an issuer retired at `at`; fails if it is already retired. */
+int store_issuer_retire(struct store *s, int64_t issuer_id, int64_t at, struct err *e);
+
+/*
+ * Whether issuer_id's certificates include CA and end-entity ones (the
+ * scope of its CRLs), and with with_expiry their latest notAfter (a scan of
+ * the issuer's certificates: for a retired issuer, not per CRL).
+ */
+int store_issuer_certs(struct store *s, int64_t issuer_id, int with_expiry,
+    struct store_issuer_certs *out, struct err *e);
 
 /*
  * Give this handle a page cache of mib MiB (0: the store's default, small).

@@ -57,6 +57,11 @@ exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
+/* Undoes schema 6 (issuer management), for tests that put a store back to an older version. */
+#define UNDO_SCHEMA_6                                                                        \
+	"DROP INDEX certificates_ca; ALTER TABLE certificates DROP COLUMN is_ca;"              \
+	"ALTER TABLE issuers DROP COLUMN retired_at; ALTER TABLE issuers DROP COLUMN key_pass_ref;"
+
 /*
  * Close s, the store in directory in, and run sql on its database directly
  * (to put it back into an older shape, as an older lancre left it); returns
@@ -173,6 +178,63 @@ test_issuers(void **state)
 	assert_int_equal(v[1].crl_shards, 4);
 	assert_int_equal(v[0].cert_len, 2);
 	issuer_records_free(v, n);
+}
+
+/*
+ * Issuer management (schema 6): a new key reference and passphrase file,
+ * retirement (once), and the kinds of certificates an issuer has; each
+ * change to an issuer bumps issuer_seq, so that a running signer reloads.
+ */
+static void
+test_issuer_manage(void **state)
+{
+	static const uint8_t s1[] = {1}, s2[] = {2}, s3[] = {3};
+	struct store_issuer_certs k;
+	struct issuer_record *v;
+	struct cert_record r;
+	enum store_insert_result res;
+	int64_t id = add_issuer("mg1"), seq0, seq;
+	size_t n;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_seq(s, "issuer_seq", &seq0, &e), 0);
+	assert_int_equal(store_issuer_set_key(s, id, "/new/m1.key", "/etc/m1.pass", &e), 0);
+	assert_int_equal(store_issuer_set_key(s, 9999, "x", "", &e), -1);
+	assert_int_equal(store_issuer_retire(s, id, 1234, &e), 0);
+	assert_int_equal(store_issuer_retire(s, id, 1235, &e), -1);
+	assert_non_null(strstr(e.msg, "already retired"));
+	assert_int_equal(store_seq(s, "issuer_seq", &seq, &e), 0);
+	assert_int_equal(seq, seq0 + 2);
+	assert_int_equal(store_issuer_list(s, &v, &n, &e), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].id != id)
+			continue;
+		assert_string_equal(v[i].key_ref, "/new/m1.key");
+		assert_string_equal(v[i].key_pass_ref, "/etc/m1.pass");
+		assert_int_equal(v[i].retired_at, 1234);
+	}
+	issuer_records_free(v, n);
+
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(!k.has_ca && !k.has_ee && k.last_not_after == 0);
+	r = record(id, s1, 1, 1);
+	r.is_ca = 1;
+	r.not_after = 300;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(k.has_ca && !k.has_ee && k.last_not_after == 300);
+	assert_int_equal(store_cert_get(s, id, s1, 1, &r, &e), 1);
+	assert_int_equal(r.is_ca, 1);
+	r = record(id, s2, 1, 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	r = record(id, s3, 1, 3);
+	r.not_after = 500;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(k.has_ca && k.has_ee && k.last_not_after == 500);
+	assert_int_equal(store_cert_get(s, id, s2, 1, &r, &e), 1);
+	assert_int_equal(r.is_ca, 0);
 }
 
 static void
@@ -962,7 +1024,7 @@ test_migration_keeps_responses(void **state)
 	r = record(iss, sn, 1, 9);
 	r.not_after = 1000;
 	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
-	db = store_rewind(dir, "DROP TABLE ocsp_responses;"
+	db = store_rewind(dir, UNDO_SCHEMA_6 "DROP TABLE ocsp_responses;"
 		     "DROP TABLE ocsp_due;"
 		     "DELETE FROM meta WHERE key = 'ocsp_cert_seq';"
 		     "CREATE TABLE ocsp_responses (cert_id INTEGER NOT NULL REFERENCES"
@@ -990,7 +1052,7 @@ test_migration_keeps_responses(void **state)
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
 	query_row(dir, "PRAGMA user_version", got, sizeof(got));
-	assert_string_equal(got, "5");
+	assert_string_equal(got, "6");
 	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
 	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
 	    got, sizeof(got));
@@ -1049,7 +1111,7 @@ test_migration_crls(void **state)
 
 	(void)state;
 	iss = add_issuer("crl5");
-	db = store_rewind(own, "DROP TABLE crls;"
+	db = store_rewind(own, UNDO_SCHEMA_6 "DROP TABLE crls;"
 		     "CREATE TABLE crls (issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
 		     " shard INTEGER NOT NULL, number INTEGER NOT NULL, this_update INTEGER NOT"
 		     " NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL, built_seq INTEGER"
@@ -1062,7 +1124,7 @@ test_migration_crls(void **state)
 	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
 		       " instr(sql, 'WITHOUT ROWID') FROM sqlite_master WHERE name = 'crls'",
 	    row, sizeof(row));
-	assert_string_equal(row, "5|0");
+	assert_string_equal(row, "6|0");
 	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
 	assert_int_equal(got.number, 7);
 	assert_int_equal(got.this_update, 100);
@@ -1095,6 +1157,7 @@ main(void)
 	    cmocka_unit_test(test_open_refuses_foreign_files),
 	    cmocka_unit_test(test_issuers),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_issuer_manage),
 	    cmocka_unit_test(test_serials_are_exact_bytes),
 	    cmocka_unit_test(test_duplicates_and_conflicts),
 	    cmocka_unit_test(test_revoke_and_rollback),
