@@ -96,6 +96,12 @@ cli_default_dir(void)
 int
 cli_dir_open(struct cli_dir *d, const char *dir, struct err *e)
 {
+	return cli_dir_open_as(d, dir, STORE_WRITE, e);
+}
+
+int
+cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e)
+{
 	char conf[PATH_MAX + 32];
 
 	memset(d, 0, sizeof(*d));
@@ -107,7 +113,7 @@ cli_dir_open(struct cli_dir *d, const char *dir, struct err *e)
 				  "`lancre init -d %s`)", dir, CONF_FILE, dir);
 	if (conf_load(conf, &d->conf, e) != 0)
 		return -1;
-	d->store = store_open(dir, d->conf.store, 0, e);
+	d->store = store_open(dir, d->conf.store, mode, e);
 	return d->store != NULL ? 0 : -1;
 }
 

@@ -44,6 +44,8 @@ const char *cli_default_dir(void);
 
 /* Load DIR/lancre.conf and open its store.  Says so clearly if DIR is not a data dir. */
 int cli_dir_open(struct cli_dir *d, const char *dir, struct err *e);
+/* The same with the store opened in mode: STORE_READ for commands that only read it. */
+int cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e);
 void cli_dir_close(struct cli_dir *d);
 
 /* Print "lancre <cmd>: <message>" to stderr and return EXIT_FAIL. */

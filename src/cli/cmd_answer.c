@@ -103,7 +103,7 @@ cmd_answer(int argc, char **argv)
 	}
 	if ((get == NULL) == (post == NULL) || optind != argc)
 		return cli_usage_error("answer", "give one of --get PATH or --post FILE");
-	if (cli_dir_open(&d, dir, &e) != 0)
+	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("answer", &e);
 	rc = answer(&d, get, post, at, out, &e);
 	cli_dir_close(&d);

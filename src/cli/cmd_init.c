@@ -37,7 +37,7 @@ cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 	if (fs_exists(path))
 		return err_set(e, "%s already exists: %s is a data directory already", path, dir);
 	/* The store first: if it cannot be made, no lancre.conf claims the directory. */
-	s = store_open(dir, c->store, 1, e);
+	s = store_open(dir, c->store, STORE_CREATE, e);
 	if (s == NULL)
 		return -1;
 	store_close(s);

@@ -217,7 +217,7 @@ cmd_issuer(int argc, char **argv)
 		return cli_usage_error("issuer", "ocsp-signer takes NAME CERT KEY, or --remove NAME");
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "ocsp-signer") != 0)
 		return cli_usage_error("issuer", "unknown subcommand '%s'", sub);
-	if (cli_dir_open(&d, dir, &e) != 0)
+	if (cli_dir_open_as(&d, dir, strcmp(sub, "list") == 0 ? STORE_READ : STORE_WRITE, &e) != 0)
 		return cli_fail("issuer", &e);
 	if (strcmp(sub, "add") == 0)
 		rc = issuer_add(&d, argv[optind], argv[optind + 1], argv[optind + 2], shards, &e);

@@ -109,7 +109,7 @@ cmd_status(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("status", "give one CERTFILE or SERIAL");
-	if (cli_dir_open(&d, dir, &e) != 0)
+	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("status", &e);
 	rc = status(&d, issuer, argv[optind], &e);
 	cli_dir_close(&d);

@@ -91,7 +91,7 @@ cmd_urls(int argc, char **argv)
 	if (serial != NULL &&
 	    serial_parse_hex(serial, exact, &elen, canon, &clen, STORE_SERIAL_MAX, &e) != 0)
 		return cli_usage_error("urls", "%s", e.msg);
-	if (cli_dir_open(&d, dir, &e) != 0)
+	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("urls", &e);
 	if (issuer_set_load(d.store, &set, &e) != 0) {
 		cli_dir_close(&d);

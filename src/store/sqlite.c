@@ -828,23 +828,39 @@ sqlite_configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * A read-only open found a store older than this binary: upgrade it, as a
+ * user who may write it, and keep that connection.
+ */
+static struct store *
+open_to_upgrade(const char *path, int version, struct err *e)
+{
+	if (access(path, W_OK) != 0) {
+		err_set(e, "%s: store: schema version %d is older than this lancre (%d) and this "
+			   "user may not upgrade it: run `lancre issuer list` once as its owner", path,
+		    version, NMIGRATIONS);
+		return NULL;
+	}
+	return store_sqlite_open(path, STORE_WRITE, e);
+}
+
 struct store *
-store_sqlite_open(const char *path, int create, struct err *e)
+store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 {
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	struct store_sqlite *s;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, version;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, version, rc;
 
 	pthread_once(&configured, sqlite_configure);
 
-	if (create && access(path, F_OK) == 0) {
+	if (mode == STORE_CREATE && access(path, F_OK) == 0) {
 		err_set(e, "%s already exists", path);
 		return NULL;
 	}
 	/* Only init makes a store: an empty or foreign file is refused before any write. */
-	if (!create && sqlite_check_file(path, e) != 0)
+	if (mode != STORE_CREATE && sqlite_check_file(path, e) != 0)
 		return NULL;
-	if (create)
+	if (mode == STORE_CREATE)
 		flags |= SQLITE_OPEN_CREATE;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -852,21 +868,30 @@ store_sqlite_open(const char *path, int create, struct err *e)
 		return NULL;
 	}
 	s->base.ops = &sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+	if (mode == STORE_READ) {
+		rc = sqlite_open_readonly(path, &s->db, e);
+	} else if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		err_set(e, "cannot open the store %s: %s", path,
 		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+	}
+	if (rc != 0) {
 		sqlite_close(&s->base);
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
-	if (!create && (user_version(s, &version, e) != 0 ||
-			   sqlite_check_schema(s, path, version, e) != 0)) {
+	if (mode != STORE_CREATE && (user_version(s, &version, e) != 0 ||
+				       sqlite_check_schema(s, path, version, e) != 0)) {
 		sqlite_close(&s->base);
 		return NULL;
 	}
-	if ((create && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
-	    sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	if (mode == STORE_READ && version < NMIGRATIONS) {
+		sqlite_close(&s->base);
+		return open_to_upgrade(path, version, e);
+	}
+	/* A read-only connection keeps the journal mode the file has (WAL, from init). */
+	if ((mode == STORE_CREATE && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
+	    (mode != STORE_READ && sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0) ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA temp_store = MEMORY", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {

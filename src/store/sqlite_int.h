@@ -85,6 +85,12 @@ int sqlite_issuer_retire(struct store *base, int64_t issuer_id, int64_t at, stru
 int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
     struct store_issuer_certs *out, struct err *e);
 
+/*
+ * Open path read-only into *db (sqlite_readonly.c), immutable when its WAL
+ * index cannot be had and nothing has it open; the first read is made.
+ */
+int sqlite_open_readonly(const char *path, sqlite3 **db, struct err *e);
+
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);

@@ -10,7 +10,7 @@
 #include "util/fsutil.h"
 
 struct store *
-store_open(const char *dir, const char *location, int create, struct err *e)
+store_open(const char *dir, const char *location, enum store_mode mode, struct err *e)
 {
 	char path[4096];
 
@@ -26,7 +26,7 @@ store_open(const char *dir, const char *location, int create, struct err *e)
 	}
 	if (fs_path(path, sizeof(path), e, "%s/%s", dir, location) != 0)
 		return NULL;
-	return store_sqlite_open(path, create, e);
+	return store_sqlite_open(path, mode, e);
 }
 
 void

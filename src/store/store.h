@@ -190,12 +190,23 @@ struct store {
 	const struct store_ops *ops;
 };
 
+/* How a store is opened. */
+enum store_mode {
+	STORE_WRITE = 0,  /* an existing store, read and written (and upgraded if older) */
+	STORE_CREATE = 1, /* a new store: `lancre init` only; refuses an existing file */
+	STORE_READ = 2,   /* an existing store, only read: a user who may only read it can */
+};
+
 /*
  * Open the store of the data directory dir.  location is lancre.conf's
  * [store] store: a file name relative to dir (SQLite) or a postgresql:// URL.
- * create: make a new store (refuses if one exists); otherwise it must exist.
+ * Except with STORE_CREATE, the store must exist and be lancre's: a missing,
+ * empty or foreign file is refused without writing to it.  STORE_READ writes
+ * nothing, except that a store older than this lancre is upgraded by a user
+ * who may write it (one who may not is told to upgrade it first).
  */
-struct store *store_open(const char *dir, const char *location, int create, struct err *e);
+struct store *store_open(const char *dir, const char *location, enum store_mode mode,
+    struct err *e);
 void store_close(struct store *s); /* accepts NULL */
 
 int store_begin(struct store *s, struct err *e);
@@ -368,6 +379,6 @@ int store_revoked_since(struct store *s, int64_t after_seq,
     struct err *e);
 
 /* Backends. */
-struct store *store_sqlite_open(const char *path, int create, struct err *e);
+struct store *store_sqlite_open(const char *path, enum store_mode mode, struct err *e);
 
 #endif

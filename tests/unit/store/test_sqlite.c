@@ -154,6 +154,26 @@ test_open_refuses_foreign_files(void **state)
 	assert_int_not_equal(stat(path, &st), 0);
 }
 
+/* STORE_READ reads and never writes (issue 15 item 15). */
+static void
+test_open_read_only(void **state)
+{
+	struct issuer_record r = {0}, *list = NULL;
+	struct store *ro;
+	struct err e;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_issuer_list(ro, &list, &n, &e), 0);
+	issuer_records_free(list, n);
+	snprintf(r.name, sizeof(r.name), "ro");
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(ro, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "readonly"));
+	store_close(ro);
+}
+
 static void
 test_issuers(void **state)
 {
@@ -1155,6 +1175,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_modes),
 	    cmocka_unit_test(test_open_refuses_foreign_files),
+	    cmocka_unit_test(test_open_read_only),
 	    cmocka_unit_test(test_issuers),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_issuer_manage),
