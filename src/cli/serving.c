@@ -6,6 +6,14 @@
  * nothing but the store.  SIGINT/SIGTERM stop both; if the signer dies, the
  * server stops too and the exit status says so, rather than serving
  * responses that will silently go stale.
+ *
+ * Only an exit counts: SIGCHLD is asked for with SA_NOCLDSTOP and the handler
+ * reaps only the signer, with WNOHANG, so a signer stopped (SIGSTOP, a
+ * debugger) and continued is not taken for a dead one.  The other way round,
+ * the signer asks the kernel for SIGTERM when its parent dies
+ * (PR_SET_PDEATHSIG), so a SIGKILLed `run` leaves no signer behind; it then
+ * checks its parent is still the one that forked it, in case the parent died
+ * before the request was made.
  */
 #include "cli/serving.h"
 
@@ -14,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +31,12 @@
 #include "signer/signer.h"
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop_asked; /* by SIGINT/SIGTERM, not by the signer's exit */
 static volatile sig_atomic_t hup;
+/* The signer child, and its wait status once the SIGCHLD handler has reaped it. */
+static volatile pid_t signer_pid = -1;
+static volatile sig_atomic_t signer_reaped, signer_died_first;
+static int signer_status;
 
 static void
 on_hup(int sig)
@@ -35,23 +49,44 @@ static void
 on_stop(int sig)
 {
 	(void)sig;
+	stop_asked = 1;
 	stop = 1;
 }
 
 static void
 on_child(int sig)
 {
+	int saved = errno, status;
+
 	(void)sig;
-	stop = 1;
+	if (signer_pid > 0 && !signer_reaped && waitpid(signer_pid, &status, WNOHANG) == signer_pid) {
+		signer_status = status;
+		signer_died_first = !stop_asked;
+		signer_reaped = 1;
+		stop = 1;
+	}
+	errno = saved;
 }
 
 /* The signer process: signer passes until told to stop, failures logged and retried. */
 static int
-signer_child(struct cli_dir *d, int threads)
+signer_child(struct cli_dir *d, int threads, pid_t parent)
 {
 	struct signer_stats st = {0};
+	struct sigaction sa;
 	struct signer *sg;
 	struct err e;
+
+	/* Die with the parent; if it is already gone, go now. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		return EXIT_FAIL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* The terminal's SIGINT reaches the whole group: the parent stops us with SIGTERM. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN); /* the signer's settings are read at start */
 
 	/* The store connection is per process: open our own. */
 	store_close(d->store);
@@ -78,15 +113,62 @@ serving_admin_addr(const struct conf *c, const char *listen, const char *admin, 
 		snprintf(out, len, "127.0.0.1:%ld", port > 0 && port < 65535 ? port + 1 : 8081);
 }
 
+/* Fork the signer, SIGCHLD (exits only) watched from before the fork. */
+static int
+start_signer(struct cli_dir *d, int threads, struct err *e)
+{
+	struct sigaction sa;
+	pid_t parent = getpid(), child;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return err_set(e, "cannot start the signer: %s", strerror(errno));
+	if (child == 0)
+		_exit(signer_child(d, threads, parent));
+	signer_pid = child;
+	return 0;
+}
+
+/*
+ * Stop the signer (SIGTERM: it commits its batch) and reap it.  Fails when
+ * it died before we were asked to stop, or did not exit 0, saying how.
+ */
+static int
+stop_signer(int server_ok, struct err *e)
+{
+	int status = 0;
+
+	if (!signer_reaped) {
+		kill(signer_pid, SIGTERM);
+		while (!signer_reaped && waitpid(signer_pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!signer_reaped)
+			signer_status = status;
+	}
+	status = signer_status;
+	if (!server_ok || (!signer_died_first && WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return 0;
+	if (WIFSIGNALED(status))
+		return err_set(e, "the signer process (pid %ld) was killed by signal %d (%s); "
+				  "stopping the server", (long)signer_pid, WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	return err_set(e, "the signer process (pid %ld) exited with status %d; stopping the "
+			  "server", (long)signer_pid, WEXITSTATUS(status));
+}
+
 int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
 	struct server_opts so = {0};
 	struct sigaction sa;
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
-	pid_t child = -1;
 	struct err e;
-	int rc, status;
+	int rc;
 
 	so.listen = o->listen != NULL ? o->listen : d->conf.listen;
 	serving_admin_addr(&d->conf, so.listen, o->admin, admin, sizeof(admin));
@@ -103,31 +185,10 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (o->with_signer) {
-		fflush(NULL);
-		child = fork();
-		if (child < 0) {
-			err_set(&e, "cannot start the signer: %s", strerror(errno));
-			return cli_fail(cmd, &e);
-		}
-		if (child == 0) {
-			signal(SIGHUP, SIG_IGN); /* the signer's settings are read at start */
-			_exit(signer_child(d, so.threads));
-		}
-		sa.sa_handler = on_child;
-		sigaction(SIGCHLD, &sa, NULL);
-	}
+	if (o->with_signer && start_signer(d, so.threads, &e) != 0)
+		return cli_fail(cmd, &e);
 	rc = server_run(d->store, &d->conf, &so, &stop, &hup, &e);
-	if (child > 0) {
-		kill(child, SIGTERM);
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-			;
-		/* A signer stopped by our SIGTERM (or the terminal's SIGINT) exits 0. */
-		if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-			err_set(&e, "the signer process stopped (status %d); stopping the server",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-			rc = -1;
-		}
-	}
+	if (signer_pid > 0 && stop_signer(rc == 0, &e) != 0)
+		rc = -1;
 	return rc == 0 ? EXIT_OK : cli_fail(cmd, &e);
 }

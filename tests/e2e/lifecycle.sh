@@ -124,4 +124,48 @@ if [ -n "$signer" ] && ! kill -0 "$signer" 2>/dev/null; then ok "the signer ($si
 kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
 
+# start_run: `lancre run` in the background on fresh ports; sets $pid, $signer, $P, $A.
+start_run() {
+	P=$(free_port)
+	A=$(free_port)
+	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+		>"$T/run.out" 2>"$T/run.err" &
+	pid=$!
+	wait_http "http://127.0.0.1:$A/healthz"
+	signer=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+}
+
+# A stopped signer is not a dead one: STOP/CONT, then SIGTERM, exits 0.
+start_run
+kill -STOP "$signer"
+sleep 0.5
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/issuer/e1")
+same "with the signer stopped (SIGSTOP), the server still answers" "$code" 200
+kill -CONT "$signer"
+sleep 0.5
+if kill -0 "$pid" 2>/dev/null && kill -0 "$signer" 2>/dev/null; then ok "after SIGCONT both processes still run"; else not_ok "a SIGSTOP/SIGCONT of the signer stopped lancre run"; fi
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/issuer/e1")
+same "and the server answers" "$code" 200
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "then SIGTERM: lancre run exits 0" "$st" 0
+
+# SIGKILL of the parent takes the signer with it.
+start_run
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+gone=no
+for _ in $(seq 1 $((40 * TF))); do
+	kill -0 "$signer" 2>/dev/null || { gone=yes; break; }
+	sleep 0.05
+done
+if [ "$gone" = yes ]; then ok "SIGKILL of lancre run: its signer ($signer) is gone within 2 s"; else not_ok "the signer $signer outlived its parent"; kill -9 "$signer" 2>/dev/null; fi
+
+# A signer that dies stops the server: non-zero, one clear line.
+start_run
+kill -9 "$signer"
+wait_gone "$pid" 5
+if [ "$st" != 0 ] && [ "$st" != timeout ]; then ok "a killed signer stops lancre run (exit $st)"; else not_ok "a killed signer: lancre run exit $st"; kill -9 "$pid" 2>/dev/null; fi
+has "$T/run.err" '^lancre run: the signer process .*killed by signal 9' "and says why"
+
 echo "1..$n"
