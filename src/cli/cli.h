@@ -62,6 +62,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  */
 int cli_bad_option(const char *cmd, char *const argv[], int ch);
 
+/*
+ * For the long-running commands (serve, sign, run, demo): line-buffer stdout
+ * and stderr, so that a log file or a pipe gets each line when it is written
+ * (not 4 KB later) and the processes of `lancre run` never split each other's
+ * lines.  Call before anything is printed.
+ */
+void cli_log_lines(void);
+
 /* Worker threads to use: the CPUs this process may run on. */
 int cli_cpus(void);
 

@@ -446,6 +446,7 @@ cmd_demo(int argc, char **argv)
 	struct err e;
 	int ch, rc;
 
+	cli_log_lines();
 	conf_defaults(&d.conf);
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {

@@ -40,6 +40,7 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 	struct err e;
 	int ch, rc;
 
+	cli_log_lines();
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':

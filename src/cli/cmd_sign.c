@@ -88,6 +88,7 @@ cmd_sign(int argc, char **argv)
 	struct cli_dir d;
 	struct err e;
 
+	cli_log_lines();
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':

@@ -124,6 +124,22 @@ if [ -n "$signer" ] && ! kill -0 "$signer" 2>/dev/null; then ok "the signer ($si
 kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
 
+# Logs to a file are line-buffered: SIGHUP's "Settings reloaded" is there at once.
+P=$(free_port)
+A=$(free_port)
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/serve.out" 2>"$T/serve.err" &
+pid=$!
+wait_http "http://127.0.0.1:$A/healthz"
+kill -HUP "$pid"
+found=no
+for _ in $(seq 1 $((40 * TF))); do
+	grep -q '^Settings reloaded' "$T/serve.out" && { found=yes; break; }
+	sleep 0.05
+done
+if [ "$found" = yes ] && kill -0 "$pid"; then ok "serve >file: 'Settings reloaded' is in the file while it runs"; else not_ok "serve >file: no 'Settings reloaded' line yet"; fi
+kill "$pid"
+wait "$pid"
+
 # start_run: `lancre run` in the background on fresh ports; sets $pid, $signer, $P, $A.
 start_run() {
 	P=$(free_port)
