@@ -40,10 +40,50 @@ log_stamp(FILE *f)
 	fprintf(f, "%s ", when);
 }
 
+/* What the running signer's hooks need. */
+struct signer_log {
+	const char *cmd;
+	struct cli_dir *d;
+	volatile sig_atomic_t *reload;
+	int log_passes;
+};
+
+/* SIGHUP: lancre.conf again, between two steps; the store cannot change under a running signer. */
+static void
+reload_settings(struct signer_log *l)
+{
+	char path[PATH_MAX + 32];
+	struct conf c;
+	struct err e;
+
+	if (l->reload == NULL || !*l->reload)
+		return;
+	*l->reload = 0;
+	if (fs_path(path, sizeof(path), &e, "%s/%s", l->d->path, CONF_FILE) != 0 ||
+	    conf_load(path, &c, &e) != 0) {
+		log_stamp(stderr);
+		fprintf(stderr, "lancre %s: SIGHUP: %s; keeping the current settings\n", l->cmd,
+		    e.msg);
+		return;
+	}
+	if (strcmp(c.store, l->d->conf.store) != 0) {
+		log_stamp(stderr);
+		fprintf(stderr, "lancre %s: SIGHUP: a [store] change needs a restart\n", l->cmd);
+		memcpy(c.store, l->d->conf.store, sizeof(c.store));
+	}
+	l->d->conf = c;
+	log_stamp(stdout);
+	printf("Settings reloaded from %s (signer: from the next pass)\n", path);
+}
+
 static void
 log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
 {
-	(void)arg;
+	struct signer_log *l = arg;
+
+	reload_settings(l);
+	if (!l->log_passes)
+		return;
 	if (after->certs == before->certs && after->purged == before->purged &&
 	    after->crls == before->crls)
 		return;
@@ -62,25 +102,30 @@ log_pass(void *arg, const struct signer_stats *before, const struct signer_stats
 static void
 log_error(void *arg, const struct err *e, int retry_secs)
 {
+	struct signer_log *l = arg;
+
 	log_stamp(stderr);
-	fprintf(stderr, "lancre %s: %s; trying again in %d s\n", (const char *)arg, e->msg,
-	    retry_secs);
+	fprintf(stderr, "lancre %s: %s; trying again in %d s\n", l->cmd, e->msg, retry_secs);
+	reload_settings(l);
 }
 
 static void
 log_recover(void *arg, int failures)
 {
+	struct signer_log *l = arg;
+
 	log_stamp(stderr);
-	fprintf(stderr, "lancre %s: working again after %d failed tr%s\n", (const char *)arg,
-	    failures, failures == 1 ? "y" : "ies");
+	fprintf(stderr, "lancre %s: working again after %d failed tr%s\n", l->cmd, failures,
+	    failures == 1 ? "y" : "ies");
 }
 
 void
-cli_signer_loop(const char *cmd, struct signer *sg, volatile sig_atomic_t *stop,
-    int log_passes, struct signer_stats *st)
+cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, int log_passes,
+    struct signer_stats *st)
 {
-	struct signer_events ev = {log_passes ? log_pass : NULL, log_error, log_recover,
-	    (void *)(uintptr_t)cmd};
+	struct signer_log l = {cmd, d, reload, log_passes};
+	struct signer_events ev = {log_pass, log_error, log_recover, &l};
 
 	signer_loop(sg, stop, &ev, st);
 }

@@ -33,11 +33,16 @@ struct signer *cli_signer_new(const char *cmd, struct cli_dir *d, int threads, s
 /*
  * signer_loop() until *stop, logging as cmd, each line after the UTC time:
  * each failed step and its retry, and the recovery, on stderr; with
- * log_passes, each step that did something on stdout.
+ * log_passes, each step that did something on stdout.  When *reload is set
+ * (SIGHUP), d's lancre.conf is read again between two steps (when no signing
+ * thread runs) and the signer, which reads d->conf, signs with it from the
+ * next step on; a bad file is reported and the old settings stay.  reload
+ * may be NULL.
  */
 struct signer_stats;
-void cli_signer_loop(const char *cmd, struct signer *sg, volatile sig_atomic_t *stop,
-    int log_passes, struct signer_stats *st);
+void cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, int log_passes,
+    struct signer_stats *st);
 
 /* -d/--dir's default: $LANCRE_DIR, else ".". */
 const char *cli_default_dir(void);

@@ -2,7 +2,8 @@
  * cmd_sign.c - `lancre sign`: the signer, the only process that holds keys.
  *
  * Runs signer passes (signer_loop) every SIGNER_POLL_MS until SIGINT or SIGTERM,
- * which let the current batch finish and commit before exiting; a failed pass
+ * which let the current batch finish and commit before exiting (SIGHUP reloads
+ * lancre.conf between two passes, see cli_signer_loop); a failed pass
  * is logged and retried, not fatal.  With --once it signs everything due now
  * and exits, 1 on a failure.
  */
@@ -24,19 +25,22 @@ static const char usage_text[] =
     "fresh: new certificates are signed within a second of `lancre cert add`, a\n"
     "revocation is re-signed within a second, responses are refreshed when\n"
     "lancre.conf's [ocsp] refresh has passed, and those of certificates expired\n"
-    "for a day are removed.  Runs until SIGINT or SIGTERM.  A pass that fails (a\n"
+    "for a day are removed.  Runs until SIGINT or SIGTERM; SIGHUP reloads\n"
+    "lancre.conf ([ocsp], [crl]) for the next pass.  A pass that fails (a\n"
     "full disk, a locked store, a key gone from its token) is logged and tried\n"
     "again after 1 s, then 2, 4... up to a minute; with --once it is an error.\n\n"
     "  --once        sign what is due now, then exit\n"
     "  --threads N   signing threads (default: one per CPU)\n";
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, hup;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stop = 1;
 }
 
 static double
@@ -49,14 +53,14 @@ now_seconds(void)
 }
 
 static int
-run(struct signer *sg, int once, struct err *e)
+run(struct signer *sg, struct cli_dir *d, int once, struct err *e)
 {
 	struct signer_stats st = {0};
 	double start = now_seconds(), secs;
 	int64_t last_purge = 0;
 
 	if (!once) {
-		cli_signer_loop("sign", sg, &stop, 1, &st);
+		cli_signer_loop("sign", sg, d, &stop, &hup, 1, &st);
 		return 0;
 	}
 	if (signer_step(sg, (int64_t)time(NULL), &last_purge, &st, e) != 0)
@@ -122,7 +126,8 @@ cmd_sign(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = run(sg, once, &e);
+	sigaction(SIGHUP, &sa, NULL); /* reload lancre.conf, see cli_signer_loop() */
+	rc = run(sg, &d, once, &e);
 	signer_free(sg);
 	cli_dir_close(&d);
 	return rc == 0 ? EXIT_OK : cli_fail("sign", &e);

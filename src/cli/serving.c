@@ -38,11 +38,14 @@ static volatile pid_t signer_pid = -1;
 static volatile sig_atomic_t signer_reaped, signer_died_first;
 static int signer_status;
 
+/* SIGHUP: both processes read lancre.conf again; the parent passes it on to the signer. */
 static void
 on_hup(int sig)
 {
 	(void)sig;
 	hup = 1;
+	if (signer_pid > 0)
+		kill(signer_pid, SIGHUP);
 }
 
 static void
@@ -86,14 +89,16 @@ signer_child(struct cli_dir *d, int threads, pid_t parent)
 	/* The terminal's SIGINT reaches the whole group: the parent stops us with SIGTERM. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGHUP, SIG_IGN); /* the signer's settings are read at start */
+	hup = 0;
+	sa.sa_handler = on_hup; /* signer_pid is -1 here: nothing to pass on */
+	sigaction(SIGHUP, &sa, NULL);
 
 	/* The store connection is per process: open our own. */
 	store_close(d->store);
 	d->store = store_open(d->path, d->conf.store, 0, &e);
 	if (d->store == NULL || (sg = cli_signer_new("sign", d, threads, &e)) == NULL)
 		return cli_fail("sign", &e);
-	cli_signer_loop("sign", sg, &stop, 0, &st);
+	cli_signer_loop("sign", sg, d, &stop, &hup, 0, &st);
 	signer_free(sg);
 	return EXIT_OK;
 }

@@ -140,6 +140,58 @@ if [ "$found" = yes ] && kill -0 "$pid"; then ok "serve >file: 'Settings reloade
 kill "$pid"
 wait "$pid"
 
+# validity_of NAME: nextUpdate - thisUpdate (seconds) of the response lancre would
+# answer now for $T/NAME.pem, or nothing while it is not signed.
+validity_of() {
+	openssl ocsp -issuer "$T/e1.pem" -cert "$T/$1.pem" -no_nonce -reqout "$T/$1.req" 2>/dev/null
+	"$LANCRE" answer -d "$D" --post "$T/$1.req" -o "$T/$1.resp" >/dev/null 2>&1 || return 0
+	"$PY" -c '
+import sys
+from cryptography.x509 import ocsp
+r = ocsp.load_der_ocsp_response(open(sys.argv[1], "rb").read())
+if r.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL:
+    print(int((r.next_update - r.this_update).total_seconds()))
+' "$T/$1.resp" 2>/dev/null
+}
+
+# wait_signed NAME: until NAME's response is signed; prints its validity.
+wait_signed() {
+	local v
+	for _ in $(seq 1 $((50 * TF))); do
+		v=$(validity_of "$1")
+		[ -n "$v" ] && { echo "$v"; return 0; }
+		sleep 0.1
+	done
+}
+
+# SIGHUP: a standalone signer reloads lancre.conf, and the next response signed has the
+# new [ocsp] validity (4 days by default, 7 after the reload).
+mkleaf before e1
+mkleaf after e1
+"$LANCRE" cert add -d "$D" "$T/before.pem" >/dev/null
+"$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err" &
+pid=$!
+v1=$(wait_signed before)
+sed -i 's/^validity = 4d$/validity = 7d/' "$D/lancre.conf"
+kill -HUP "$pid"
+found=no
+for _ in $(seq 1 $((40 * TF))); do
+	grep -q 'Settings reloaded' "$T/sign.out" && { found=yes; break; }
+	sleep 0.05
+done
+if [ "$found" = yes ] && kill -0 "$pid" 2>/dev/null; then ok "lancre sign survives SIGHUP and logs the reload"; else not_ok "lancre sign on SIGHUP"; sed 's/^/#   /' "$T/sign.err"; fi
+"$LANCRE" cert add -d "$D" "$T/after.pem" >/dev/null
+v2=$(wait_signed after)
+if [ -n "$v1" ] && [ "$v1" -le $((4 * 86400)) ] && [ -n "$v2" ] && [ "$v2" -gt $((5 * 86400)) ]; then
+	ok "the response signed after SIGHUP has the new validity ($v1 s, then $v2 s)"
+else
+	not_ok "validity before/after SIGHUP: '$v1' then '$v2'"
+fi
+kill "$pid"
+wait_gone "$pid" 10
+same "and SIGTERM still stops it with 0" "$st" 0
+sed -i 's/^validity = 7d$/validity = 4d/' "$D/lancre.conf"
+
 # start_run: `lancre run` in the background on fresh ports; sets $pid, $signer, $P, $A.
 start_run() {
 	P=$(free_port)
@@ -150,6 +202,25 @@ start_run() {
 	wait_http "http://127.0.0.1:$A/healthz"
 	signer=$(ps -o pid= --ppid "$pid" | tr -d ' ')
 }
+
+# Under run, SIGHUP reaches the signer too.
+mkleaf run_after e1
+start_run
+sed -i 's/^validity = 4d$/validity = 7d/' "$D/lancre.conf"
+kill -HUP "$pid"
+found=no
+for _ in $(seq 1 $((40 * TF))); do
+	[ "$(grep -c 'Settings reloaded' "$T/run.out")" -ge 2 ] && { found=yes; break; }
+	sleep 0.05
+done
+if [ "$found" = yes ]; then ok "lancre run: SIGHUP reloads the server and the signer"; else not_ok "lancre run: SIGHUP"; sed 's/^/#   /' "$T/run.out"; fi
+"$LANCRE" cert add -d "$D" "$T/run_after.pem" >/dev/null
+v=$(wait_signed run_after)
+if [ -n "$v" ] && [ "$v" -gt $((5 * 86400)) ]; then ok "and its signer signs with the new validity ($v s)"; else not_ok "run's signer after SIGHUP: validity '$v'"; fi
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "lancre run exits 0 after" "$st" 0
+sed -i 's/^validity = 7d$/validity = 4d/' "$D/lancre.conf"
 
 # A stopped signer is not a dead one: STOP/CONT, then SIGTERM, exits 0.
 start_run
