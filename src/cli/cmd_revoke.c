@@ -3,10 +3,13 @@
  *
  * Several serials given at once are one transaction: if any of them is
  * refused (unknown, already revoked, bad date), none is recorded, so a
- * script can fix its input and run the same command again.
+ * script can fix its input and run the same command again.  What was revoked
+ * is printed after the commit, never before: a line on stdout is a fact.  A
+ * certificate named twice (the same serial, or 01 and 0x01) is revoked once.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,33 +45,76 @@ struct revoke_args {
 	int64_t date;
 };
 
-static void
-report(const struct lookup_match *m, int64_t at, int reason)
-{
-	char serial[SERIAL_HEX_MAX], when[TIMEFMT_LEN];
-
-	serial_to_hex(m->rec.serial, m->rec.serial_len, serial, sizeof(serial));
-	timefmt_format(at, when, sizeof(when));
-	printf("Revoked %s serial %s at %s (%s).\n", m->issuer->rec.name, serial, when,
-	    reason_name(reason));
-}
-
-/* Revoke one matched certificate inside the open transaction. */
-static int
-revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_args *a,
-    int64_t now, struct err *e)
-{
+/* One revocation decided inside the transaction, printed only once it is committed. */
+struct revoke_done {
+	int64_t id; /* the certificate's row: the same certificate named twice is revoked once */
+	const char *issuer;
 	char serial[SERIAL_HEX_MAX];
 	int64_t at;
 	int reason;
+};
 
-	serial_to_hex(m->rec.serial, m->rec.serial_len, serial, sizeof(serial));
+struct revoke_log {
+	struct revoke_done *v;
+	size_t n;
+};
+
+static void
+report(const struct revoke_log *log)
+{
+	char when[TIMEFMT_LEN];
+
+	for (size_t i = 0; i < log->n; i++) {
+		timefmt_format(log->v[i].at, when, sizeof(when));
+		printf("Revoked %s serial %s at %s (%s).\n", log->v[i].issuer, log->v[i].serial,
+		    when, reason_name(log->v[i].reason));
+	}
+}
+
+/* Revoke one matched certificate inside the open transaction; log it for report(). */
+static int
+revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_args *a,
+    int64_t now, struct revoke_log *log, struct err *e)
+{
+	struct revoke_done *r = &log->v[log->n];
+
+	serial_to_hex(m->rec.serial, m->rec.serial_len, r->serial, sizeof(r->serial));
 	if (!m->found)
 		return err_set(e, "%s serial %s: lancre has no record of this certificate "
-				  "(add it with `lancre cert add`)", m->issuer->rec.name, serial);
-	if (revoke_apply(d->store, &m->rec, a->date, a->reason, now, &at, &reason, e) != 0)
-		return err_prefix(e, "%s serial %s", m->issuer->rec.name, serial);
-	report(m, at, reason);
+				  "(add it with `lancre cert add`)", m->issuer->rec.name, r->serial);
+	for (size_t i = 0; i < log->n; i++) {
+		if (log->v[i].id == m->rec.id)
+			return 0; /* named twice (01 and 0x01 too): one revocation */
+	}
+	if (revoke_apply(d->store, &m->rec, a->date, a->reason, now, &r->at, &r->reason, e) != 0)
+		return err_prefix(e, "%s serial %s", m->issuer->rec.name, r->serial);
+	r->id = m->rec.id;
+	r->issuer = m->issuer->rec.name;
+	log->n++;
+	return 0;
+}
+
+static int
+revoke_in_tx(struct cli_dir *d, const struct issuer_set *set, const struct revoke_args *a,
+    int64_t now, struct revoke_log *log, struct err *e)
+{
+	struct lookup_match m[LOOKUP_MAX_MATCHES];
+	size_t n;
+
+	if (a->file != NULL) {
+		if (lookup_by_file(d, set, a->file, &m[0], e) != 0 ||
+		    revoke_one(d, &m[0], a, now, log, e) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < a->nserials; i++) {
+		if (lookup_by_serial(d, set, a->issuer, a->serials[i], m, &n, e) != 0)
+			return -1;
+		if (n == 0)
+			return err_set(e, "%s has no certificate with serial %s", a->issuer,
+			    a->serials[i]);
+		if (revoke_one(d, &m[0], a, now, log, e) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -76,39 +122,29 @@ static int
 revoke_all(struct cli_dir *d, const struct revoke_args *a, struct err *e)
 {
 	struct issuer_set set;
-	struct lookup_match m[LOOKUP_MAX_MATCHES];
+	struct revoke_log log = {0};
 	int64_t now = (int64_t)time(NULL);
-	size_t n;
 	int rc = -1;
 
 	if (issuer_set_load(d->store, &set, e) != 0)
 		return -1;
+	log.v = calloc(a->nserials + 1, sizeof(*log.v));
+	if (log.v == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
 	if (store_begin(d->store, e) != 0)
 		goto out;
-	if (a->file != NULL) {
-		if (lookup_by_file(d, &set, a->file, &m[0], e) != 0 ||
-		    revoke_one(d, &m[0], a, now, e) != 0)
-			goto rollback;
-	}
-	for (size_t i = 0; i < a->nserials; i++) {
-		if (lookup_by_serial(d, &set, a->issuer, a->serials[i], m, &n, e) != 0)
-			goto rollback;
-		if (n == 0) {
-			err_set(e, "%s has no certificate with serial %s", a->issuer, a->serials[i]);
-			goto rollback;
-		}
-		if (revoke_one(d, &m[0], a, now, e) != 0)
-			goto rollback;
-	}
-	rc = store_commit(d->store, e);
-	if (rc == 0)
+	if (revoke_in_tx(d, &set, a, now, &log, e) == 0 && store_commit(d->store, e) == 0) {
+		report(&log); /* only now is it true */
+		rc = 0;
 		goto out;
-rollback:
+	}
 	store_rollback(d->store, NULL);
 	if (a->nserials + (a->file != NULL) > 1)
 		err_prefix(e, "nothing was revoked");
-	rc = -1;
 out:
+	free(log.v);
 	issuer_set_free(&set);
 	return rc;
 }

@@ -71,3 +71,14 @@ expect 0 "a certificate not yet valid is revoked now" "$LANCRE" revoke -d "$D" -
 same "it is revoked, dated now (before its notBefore)" "$(row future | cut -d'|' -f1,2)" "1|1"
 expect 1 "a date past the clock-skew allowance is still refused" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/g.pem")" --date "$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ)"
 has "$ERR" 'in the future \(more than 300 s ahead' "the message names the allowance"
+
+# Item 6 of issue 15: a batch that rolls back prints no "Revoked" line; the
+# lines come after the commit.  The same serial twice is one revocation.
+mkleaf m1 e1 && mkleaf m2 e1 && "$LANCRE" cert add -d "$D" "$T/m1.pem" "$T/m2.pem" >/dev/null
+expect 1 "a batch ending in an unknown serial fails" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/m1.pem")" --serial "$(serial_of "$T/m2.pem")" --serial deadbeef
+same "and prints no Revoked line for what it rolled back" "$(cat "$OUT")" ""
+has "$ERR" 'nothing was revoked' "it says nothing was revoked"
+same "m1 and m2 are still good" "$(row m1 | cut -d'|' -f1)$(row m2 | cut -d'|' -f1)" 00
+expect 0 "the same serial twice is one revocation" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/m1.pem")" --serial "$(serial_of "$T/m1.pem")" --serial "0x$(serial_of "$T/m2.pem")"
+same "one Revoked line per certificate" "$(grep -c '^Revoked' "$OUT")" 2
+same "both are revoked" "$(row m1 | cut -d'|' -f1)$(row m2 | cut -d'|' -f1)" 11
