@@ -20,9 +20,11 @@
 #include "cli/cli.h"
 #include "intake/intake.h"
 #include "util/fsutil.h"
+#include "util/timefmt.h"
 
 #define CERT_STDIN_MAX ((size_t)4 << 30)
 #define PROGRESS_MIN_BYTES (4 << 20) /* smaller imports finish before a bar helps */
+#define EXPIRED_NAMED_MAX 10           /* expired certificates named one by one */
 
 static const char usage_text[] =
     "usage: lancre cert add [-d DIR] [-q] FILE|DIR|- ...\n\n"
@@ -33,7 +35,8 @@ static const char usage_text[] =
     "Each certificate's issuer is found by verifying its signature with the keys of\n"
     "the registered issuers.  A certificate that is unknown, badly signed, a CA\n"
     "certificate, or unreadable is reported and skipped; the others go in.  The same\n"
-    "certificate twice is 'already present', so an interrupted import can be re-run.\n\n"
+    "certificate twice is 'already present', so an interrupted import can be re-run.\n"
+    "An expired certificate is recorded with a warning: OCSP answers unauthorized.\n\n"
     "  -q, --quiet   no progress bar and no summary line\n"
     "Exit status 1 if any certificate was refused.\n";
 
@@ -57,6 +60,7 @@ struct progress {
 	size_t total;
 	time_t start;
 	struct intake *in;
+	size_t expired_named;
 };
 
 static int
@@ -151,6 +155,25 @@ on_reject(void *arg, const char *source, size_t index, const char *why)
 	else
 		fprintf(stderr, "lancre cert: %s: certificate %zu: %s\n", source_name(source),
 		    index, why);
+}
+
+/*
+ * An expired certificate was added: recorded, but never signed for.  The first
+ * few are named, the rest counted in the summary.
+ */
+static void
+on_expired(void *arg, const char *source, size_t index, int64_t not_after)
+{
+	struct progress *p = arg;
+	char when[TIMEFMT_LEN];
+
+	if (p->expired_named++ >= EXPIRED_NAMED_MAX)
+		return;
+	if (p->enabled)
+		fputs("\r\033[K", stderr);
+	timefmt_format(not_after, when, sizeof(when));
+	fprintf(stderr, "lancre cert: %s: certificate %zu: warning: expired at %s; recorded, but "
+			"OCSP answers unauthorized for it\n", source_name(source), index, when);
 }
 
 static void
@@ -268,6 +291,7 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	in.on_reject = on_reject;
 	in.on_progress = on_progress;
 	in.on_present = on_present;
+	in.on_expired = on_expired;
 	in.arg = &prog;
 	prog.in = &in;
 	prog.srcs = srcs;
@@ -288,6 +312,10 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 		report_present(srcs);
 		printf("%zu added, %zu already present, %zu refused\n", in.added, in.present,
 		    in.rejected);
+		if (in.expired > EXPIRED_NAMED_MAX)
+			fprintf(stderr, "lancre cert: warning: %zu of the certificates added had "
+					"expired (the first %d are named above)\n", in.expired,
+			    EXPIRED_NAMED_MAX);
 	}
 	*rejected += in.rejected;
 	intake_free(&in);

@@ -2,16 +2,21 @@
  * cmd_status.c - `lancre status`: what lancre knows about one certificate.
  *
  * Output is "key: value" lines, one block per match, so that both people and
- * scripts can read it; `status:` is always good, revoked or unknown.
+ * scripts can read it; `status:` is always good, revoked or unknown (the
+ * record), and `ocsp:` what the server answers and why (ocsp/expect.h):
+ * an expired certificate recorded as good is answered unauthorized.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/lookup.h"
+#include "ocsp/expect.h"
 #include "pki/cert.h"
 #include "pki/reason.h"
 #include "pki/serial.h"
+#include "signer/signer.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
@@ -20,10 +25,33 @@ static const char usage_text[] =
     "Show what lancre has recorded for a certificate, given as a file (PEM or DER)\n"
     "or as a hex serial number (searched under every issuer unless --issuer).\n"
     "Prints issuer, serial, validity, status (good, revoked, or unknown when lancre\n"
-    "never saw it), revocation time and reason, and CRL shard.\n";
+    "never saw it), what the OCSP server answers and why (ocsp: unauthorized for a\n"
+    "certificate expired past the grace period or not signed yet), revocation time\n"
+    "and reason, and CRL shard.\n";
+
+/* The signer has written responses for rec's last change (store_signed_upto's cursor). */
+static int
+signed_yet(const struct store_signed_upto *u, const struct cert_record *rec)
+{
+	return rec->change_seq < u->at.change_seq ||
+	       (rec->change_seq == u->at.change_seq && rec->id <= u->at.cert_id);
+}
+
+/* "ocsp: ANSWER (WHY)": what the server answers, which the record alone does not say. */
+static void
+print_ocsp(const struct cert_record *rec, const struct store_signed_upto *u)
+{
+	const char *answer;
+	char why[256];
+
+	ocsp_expect(&(struct ocsp_expect_in){rec, rec != NULL && signed_yet(u, rec),
+			(int64_t)time(NULL), SIGNER_EXPIRED_GRACE},
+	    &answer, why, sizeof(why));
+	printf("ocsp: %s (%s)\n", answer, why);
+}
 
 static void
-print_match(const struct lookup_match *m)
+print_match(const struct lookup_match *m, const struct store_signed_upto *u)
 {
 	char subject[256], serial[SERIAL_HEX_MAX], t[TIMEFMT_LEN];
 
@@ -37,9 +65,11 @@ print_match(const struct lookup_match *m)
 	printf("not after: %s\n", t);
 	if (!m->found) {
 		printf("status: unknown\n");
+		print_ocsp(NULL, u);
 		return;
 	}
 	printf("status: %s\n", m->rec.status == CERT_REVOKED ? "revoked" : "good");
+	print_ocsp(&m->rec, u);
 	if (m->rec.status == CERT_REVOKED) {
 		timefmt_format(m->rec.revoked_at, t, sizeof(t));
 		printf("revoked at: %s\n", t);
@@ -53,10 +83,11 @@ status(struct cli_dir *d, const char *issuer, const char *what, struct err *e)
 {
 	struct issuer_set set;
 	struct lookup_match m[LOOKUP_MAX_MATCHES];
+	struct store_signed_upto u;
 	size_t n = 0;
 	int rc;
 
-	if (issuer_set_load(d->store, &set, e) != 0)
+	if (store_signed_upto_get(d->store, &u, e) != 0 || issuer_set_load(d->store, &set, e) != 0)
 		return -1;
 	if (fs_exists(what) || strcmp(what, "-") == 0) {
 		rc = lookup_by_file(d, &set, what, &m[0], e);
@@ -67,12 +98,13 @@ status(struct cli_dir *d, const char *issuer, const char *what, struct err *e)
 			char serial[SERIAL_HEX_MAX];
 			snprintf(serial, sizeof(serial), "%s", what);
 			printf("serial: %s\nstatus: unknown\n", serial);
+			print_ocsp(NULL, &u);
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (i > 0)
 			putchar('\n');
-		print_match(&m[i]);
+		print_match(&m[i], &u);
 	}
 	issuer_set_free(&set);
 	return rc;

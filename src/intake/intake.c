@@ -41,6 +41,7 @@ struct intake_item {
 	size_t der_off, der_len;
 	int ok;
 	int unread; /* the reader could not frame it: why is already set */
+	int added;  /* written as a new certificate (not already present) */
 	struct cert_record rec;
 	char why[ERR_MSG_MAX];
 };
@@ -232,7 +233,7 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 {
 	enum store_insert_result res;
 	char serial[SERIAL_HEX_MAX], why[ERR_MSG_MAX];
-	size_t added = 0, present = 0;
+	size_t added = 0, present = 0, expired = 0;
 
 	if (store_begin(in->store, e) != 0)
 		return -1;
@@ -244,8 +245,10 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 			store_rollback(in->store, NULL);
 			return -1;
 		}
+		it->added = res == STORE_INSERTED;
 		if (res == STORE_INSERTED) {
 			added++;
+			expired += it->rec.not_after <= in->now;
 		} else if (res == STORE_DUPLICATE) {
 			present++;
 			if (in->on_present != NULL)
@@ -264,10 +267,14 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 	}
 	in->added += added;
 	in->present += present;
-	/* Report refusals in input order, once the batch's fate is known. */
+	in->expired += expired;
+	/* Report refusals (and expired additions) in input order, once the batch is written. */
 	for (size_t i = 0; i < b->nitems; i++) {
-		if (!b->items[i].ok)
-			reject(in, b->items[i].source, b->items[i].index, b->items[i].why);
+		const struct intake_item *it = &b->items[i];
+		if (!it->ok)
+			reject(in, it->source, it->index, it->why);
+		else if (it->added && it->rec.not_after <= in->now && in->on_expired != NULL)
+			in->on_expired(in->arg, it->source, it->index, it->rec.not_after);
 	}
 	b->nitems = 0;
 	b->arena_len = 0;

@@ -52,6 +52,12 @@ struct intake {
 	 * directory walk).  Return 1 to skip it (counted in skipped), 0 to refuse it.
 	 */
 	int (*on_empty)(void *arg, const char *source);
+	/*
+	 * Optional: an expired certificate was added (recorded all the same: a CA
+	 * may need to revoke it, and the record keeps its serial taken), but the
+	 * signer never signs for it, so OCSP answers unauthorized.
+	 */
+	void (*on_expired)(void *arg, const char *source, size_t index, int64_t not_after);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;
@@ -59,6 +65,7 @@ struct intake {
 	/* Results. */
 	size_t added, present, rejected;
 	size_t skipped; /* sources without certificates that on_empty skipped */
+	size_t expired; /* of added: already past notAfter */
 
 	/* Internal: the batch being filled, and the checked one waiting to be written. */
 	struct intake_batch *filling, *checked;

@@ -160,3 +160,25 @@ openssl x509 -req -in "$T/leaf.csr" -CA "$T/e1.pem" -CAkey "$T/e1.key" -set_seri
 "$LANCRE" cert add -d "$T/sharded" "$T/dp.pem" >/dev/null
 expect 0 "status of a certificate with a CRLDP" "$LANCRE" status -d "$T/sharded" "$T/dp.pem"
 has "$OUT" '^crl shard: 7$' "its shard is the one its CRLDP names"
+
+# Item 17 of issue 15: an expired certificate is recorded with a warning, and
+# status says what OCSP answers for it (unauthorized), not just "good".
+mkleaf_old old e1 100 -3
+expect 0 "an expired certificate is recorded" "$LANCRE" cert add -d "$D" "$T/old.pem"
+has "$ERR" "old.pem: certificate 1: warning: expired at .*OCSP answers unauthorized" "with a warning"
+has "$OUT" "^1 added" "it is counted as added"
+expect 0 "status of the expired certificate" "$LANCRE" status -d "$D" "$T/old.pem"
+has "$OUT" '^status: good$' "the record says good"
+has "$OUT" '^ocsp: unauthorized \(expired at ' "and the answer is unauthorized, saying why"
+mkleaf fresh e1 && "$LANCRE" cert add -d "$D" "$T/fresh.pem" >/dev/null
+expect 0 "status of a certificate not signed yet" "$LANCRE" status -d "$D" "$T/fresh.pem"
+has "$OUT" '^ocsp: unauthorized \(not signed yet' "says the signer has not run"
+"$LANCRE" sign -d "$D" --once >/dev/null 2>&1
+expect 0 "status once signed" "$LANCRE" status -d "$D" "$T/fresh.pem"
+has "$OUT" '^ocsp: good \(signed\)$' "says good"
+expect 0 "status of a serial never recorded" "$LANCRE" status -d "$D" --issuer e1 0a0b0c
+has "$OUT" '^ocsp: unauthorized \(lancre has no record' "says unauthorized"
+# What the server would answer, asked for real: unauthorized for the expired one.
+openssl ocsp -issuer "$T/e1.pem" -cert "$T/old.pem" -reqout "$T/old.req" -no_nonce 2>/dev/null
+expect 0 "lancre answer for the expired certificate" "$LANCRE" answer -d "$D" --post "$T/old.req" -o "$T/old.resp"
+same "the server answers unauthorized, as status said" "$(cat "$ERR")" unauthorized
