@@ -1,6 +1,7 @@
 /*
  * main.c - the `lancre` binary: finds the subcommand and runs it.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,8 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	/* The character type only (names print as UTF-8 where the terminal takes it). */
+	setlocale(LC_CTYPE, "");
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

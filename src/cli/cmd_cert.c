@@ -31,7 +31,8 @@ static const char usage_text[] =
     "Record certificates a CA issued, so that lancre signs their OCSP responses and\n"
     "lists them in CRLs when revoked.  FILE: PEM (any number of certificates; other\n"
     "blocks are skipped) or DER (one or more certificates back to back).  DIR: every\n"
-    "file in it, recursively.  -: standard input.\n\n"
+    "file in it, recursively; files in it that hold no certificate (keys, notes)\n"
+    "are skipped and counted.  -: standard input.\n\n"
     "Each certificate's issuer is found by verifying its signature with the keys of\n"
     "the registered issuers.  A certificate that is unknown, badly signed, a CA\n"
     "certificate, or unreadable is reported and skipped; the others go in.  The same\n"
@@ -44,6 +45,7 @@ struct source {
 	char *path;
 	size_t size;
 	size_t present; /* certificates of this file that were already recorded */
+	int in_dir;     /* found by walking a directory, not named on the command line */
 };
 
 struct sources {
@@ -61,10 +63,11 @@ struct progress {
 	time_t start;
 	struct intake *in;
 	size_t expired_named;
+	const struct source *current; /* the source being handed to the intake */
 };
 
 static int
-sources_push(struct sources *s, const char *path, size_t size)
+sources_push(struct sources *s, const char *path, size_t size, int in_dir)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -79,6 +82,7 @@ sources_push(struct sources *s, const char *path, size_t size)
 		return -1;
 	s->v[s->n].size = size;
 	s->v[s->n].present = 0;
+	s->v[s->n].in_dir = in_dir;
 	s->n++;
 	s->total += size;
 	return 0;
@@ -96,9 +100,12 @@ hidden(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Expand a command-line argument into files; reports unusable paths and counts them. */
+/*
+ * Expand a command-line argument into files (in_dir: path was found in a
+ * directory); reports unusable paths and counts them.
+ */
 static int
-collect(struct sources *s, const char *path, int *bad)
+collect(struct sources *s, const char *path, int in_dir, int *bad)
 {
 	struct dirent **names;
 	struct stat st;
@@ -106,14 +113,14 @@ collect(struct sources *s, const char *path, int *bad)
 	int n;
 
 	if (strcmp(path, "-") == 0)
-		return sources_push(s, path, 0);
+		return sources_push(s, path, 0, in_dir);
 	if (stat(path, &st) != 0) {
 		fprintf(stderr, "lancre cert: %s: %s\n", path, strerror(errno));
 		(*bad)++;
 		return 0;
 	}
 	if (S_ISREG(st.st_mode))
-		return sources_push(s, path, (size_t)st.st_size);
+		return sources_push(s, path, (size_t)st.st_size, in_dir);
 	if (!S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "lancre cert: %s: not a file or directory\n", path);
 		(*bad)++;
@@ -129,7 +136,7 @@ collect(struct sources *s, const char *path, int *bad)
 	for (int i = 0; i < n; i++) {
 		if (rc == 0 && (size_t)snprintf(child, sizeof(child), "%s/%s", path,
 				    names[i]->d_name) < sizeof(child))
-			rc = collect(s, child, bad);
+			rc = collect(s, child, 1, bad);
 		free(names[i]);
 	}
 	free(names);
@@ -174,6 +181,19 @@ on_expired(void *arg, const char *source, size_t index, int64_t not_after)
 	timefmt_format(not_after, when, sizeof(when));
 	fprintf(stderr, "lancre cert: %s: certificate %zu: warning: expired at %s; recorded, but "
 			"OCSP answers unauthorized for it\n", source_name(source), index, when);
+}
+
+/*
+ * A file without any certificate: one met in a directory (the CA's key, a
+ * README beside the certificates) is skipped and counted; one named on the
+ * command line is refused, since it was named as holding certificates.
+ */
+static int
+on_empty(void *arg, const char *source)
+{
+	const struct progress *p = arg;
+
+	return p->current != NULL && p->current->path == source && p->current->in_dir;
 }
 
 static void
@@ -292,6 +312,7 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	in.on_progress = on_progress;
 	in.on_present = on_present;
 	in.on_expired = on_expired;
+	in.on_empty = on_empty;
 	in.arg = &prog;
 	prog.in = &in;
 	prog.srcs = srcs;
@@ -299,6 +320,7 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	prog.start = time(NULL);
 	prog.enabled = !quiet && isatty(STDERR_FILENO) && srcs->total >= PROGRESS_MIN_BYTES;
 	for (size_t i = 0; rc == 0 && i < srcs->n; i++) {
+		prog.current = &srcs->v[i];
 		rc = add_source(&in, &srcs->v[i], e);
 		prog.done_before += srcs->v[i].size;
 	}
@@ -310,8 +332,12 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	}
 	if (!quiet) {
 		report_present(srcs);
-		printf("%zu added, %zu already present, %zu refused\n", in.added, in.present,
+		printf("%zu added, %zu already present, %zu refused", in.added, in.present,
 		    in.rejected);
+		if (in.skipped > 0)
+			printf(", %zu file%s without certificates skipped", in.skipped,
+			    in.skipped == 1 ? "" : "s");
+		putchar('\n');
 		if (in.expired > EXPIRED_NAMED_MAX)
 			fprintf(stderr, "lancre cert: warning: %zu of the certificates added had "
 					"expired (the first %d are named above)\n", in.expired,
@@ -362,7 +388,7 @@ cmd_cert(int argc, char **argv)
 		return cli_fail("cert", &e);
 	rc = 0;
 	for (int i = optind; rc == 0 && i < argc; i++)
-		rc = collect(&srcs, argv[i], &bad);
+		rc = collect(&srcs, argv[i], 0, &bad);
 	if (rc != 0)
 		err_set(&e, "out of memory");
 	if (rc == 0)

@@ -184,6 +184,8 @@ cmd_revoke(int argc, char **argv)
 			if (a.nserials == REVOKE_SERIALS_MAX)
 				return cli_usage_error("revoke", "at most %d serials at once",
 				    REVOKE_SERIALS_MAX);
+			if (lookup_check_serial(optarg, &e) != 0) /* a bad argument: usage, as in urls */
+				return cli_usage_error("revoke", "--serial: %s", e.msg);
 			a.serials[a.nserials++] = optarg;
 			break;
 		case 'h':

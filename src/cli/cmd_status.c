@@ -141,6 +141,9 @@ cmd_status(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("status", "give one CERTFILE or SERIAL");
+	if (!fs_exists(argv[optind]) && strcmp(argv[optind], "-") != 0 &&
+	    lookup_check_serial(argv[optind], &e) != 0)
+		return cli_usage_error("status", "no such file, and %s", e.msg);
 	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("status", &e);
 	rc = status(&d, issuer, argv[optind], &e);

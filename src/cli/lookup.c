@@ -52,6 +52,15 @@ out:
 }
 
 int
+lookup_check_serial(const char *hex, struct err *e)
+{
+	uint8_t exact[STORE_SERIAL_MAX], canon[STORE_SERIAL_MAX];
+	size_t elen, clen;
+
+	return serial_parse_hex(hex, exact, &elen, canon, &clen, STORE_SERIAL_MAX, e);
+}
+
+int
 lookup_by_serial(struct cli_dir *d, const struct issuer_set *set, const char *issuer,
     const char *hex, struct lookup_match *m, size_t *n, struct err *e)
 {

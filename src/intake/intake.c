@@ -378,6 +378,12 @@ intake_add(struct intake *in, const char *source, const uint8_t *data, size_t le
 	 * reader goes on with the next one (cert.h says when it can).
 	 */
 	cert_reader_init(&r, data, len);
+	if (!cert_reader_may_hold_certs(&r) && len > 0 && in->on_empty != NULL &&
+	    in->on_empty(in->arg, source)) {
+		in->skipped++;
+		cert_reader_free(&r);
+		return 0;
+	}
 	while ((rc = cert_reader_next(&r, &der, &dlen, &why)) != 0) {
 		if (queue(in, source, r.index, rc == 1 ? der : NULL, rc == 1 ? dlen : 0,
 			rc == 1 ? NULL : why.msg, e) != 0) {

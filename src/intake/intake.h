@@ -48,8 +48,10 @@ struct intake {
 	/* Optional: a certificate of source was already recorded (nothing changed). */
 	void (*on_present)(void *arg, const char *source);
 	/*
-	 * Optional: a source held no certificate at all (a key file met in a
-	 * directory walk).  Return 1 to skip it (counted in skipped), 0 to refuse it.
+	 * Optional: a source held no certificate at all (a key file or a README
+	 * met in a directory walk: PEM without a CERTIFICATE block, or bytes that
+	 * are neither PEM nor DER).  Return 1 to skip it (counted in skipped), 0
+	 * to refuse it.
 	 */
 	int (*on_empty)(void *arg, const char *source);
 	/*

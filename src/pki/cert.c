@@ -8,6 +8,7 @@
  */
 #include "pki/cert.h"
 
+#include <langinfo.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -46,6 +47,12 @@ cert_reader_free(struct cert_reader *r)
 {
 	OPENSSL_free(r->buf);
 	r->buf = NULL;
+}
+
+int
+cert_reader_may_hold_certs(const struct cert_reader *r)
+{
+	return r->pem || (r->end > r->data && r->data[0] == 0x30);
 }
 
 size_t
@@ -221,6 +228,20 @@ cert_is_ca(X509 *x)
 	return X509_check_ca(x) != 0;
 }
 
+/*
+ * RFC 2253 escapes every byte above 0x7f (\E8\AA\8D for a CJK character);
+ * where the locale's character set is UTF-8 the name is printed as UTF-8
+ * instead (every string type converted to it), control characters and the
+ * RFC 2253 specials still escaped.
+ */
+static unsigned long
+cert_name_flags(void)
+{
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		return XN_FLAG_RFC2253;
+	return (XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT;
+}
+
 void
 cert_name_line(const X509_NAME *n, char *buf, size_t len)
 {
@@ -228,7 +249,7 @@ cert_name_line(const X509_NAME *n, char *buf, size_t len)
 	char *data;
 	long dlen;
 
-	if (b == NULL || X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) < 0) {
+	if (b == NULL || X509_NAME_print_ex(b, n, 0, cert_name_flags()) < 0) {
 		snprintf(buf, len, "?");
 		BIO_free(b);
 		return;

@@ -41,6 +41,13 @@ void cert_reader_free(struct cert_reader *r);
  */
 int cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e);
 
+/*
+ * 0 when the input cannot hold a certificate at all: neither PEM text nor
+ * starting with a DER SEQUENCE (a README, a text note).  PEM without any
+ * CERTIFICATE block (a key file) shows as no certificate read.
+ */
+int cert_reader_may_hold_certs(const struct cert_reader *r);
+
 /* Bytes consumed so far, for progress reports. */
 size_t cert_reader_offset(const struct cert_reader *r);
 
@@ -54,7 +61,11 @@ int cert_is_ca(X509 *x);
 /* ASN1_TIME to seconds since the epoch. */
 int cert_time(const ASN1_TIME *t, int64_t *out);
 
-/* One-line subject (or issuer) name, RFC 2253 order, for messages. */
+/*
+ * One-line subject (or issuer) name, RFC 2253 order, for messages: UTF-8 when
+ * the process's LC_CTYPE (main sets it from the environment) is UTF-8, else
+ * with every non-ASCII byte escaped (\XX).
+ */
 void cert_name_line(const X509_NAME *n, char *buf, size_t len);
 
 /* Parse DER (or one PEM block) into an X509; NULL with a message on failure. */

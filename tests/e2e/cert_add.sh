@@ -141,8 +141,8 @@ has "$OUT" '^status: unknown$' "is unknown"
 mkleaf never e1
 expect 0 "status of a never-added certificate file" "$LANCRE" status -d "$D" "$T/never.pem"
 has "$OUT" '^status: unknown$' "is unknown"
-expect 1 "status with a bad serial fails" "$LANCRE" status -d "$D" "xyz!"
-one_line_error "in one line"
+expect 2 "status with a bad serial is a usage error" "$LANCRE" status -d "$D" "xyz!"
+has "$ERR" "^lancre status: no such file, and 'xyz!' is not a hex serial" "the message says why"
 
 # urls: the shard in the CRL URL follows the serial.
 "$LANCRE" init -d "$T/sharded" --shards 16 >/dev/null
@@ -182,3 +182,31 @@ has "$OUT" '^ocsp: unauthorized \(lancre has no record' "says unauthorized"
 openssl ocsp -issuer "$T/e1.pem" -cert "$T/old.pem" -reqout "$T/old.req" -no_nonce 2>/dev/null
 expect 0 "lancre answer for the expired certificate" "$LANCRE" answer -d "$D" --post "$T/old.req" -o "$T/old.resp"
 same "the server answers unauthorized, as status said" "$(cat "$ERR")" unauthorized
+
+# Item 19 of issue 15, a directory import: files that hold no certificate (a
+# key, a README) are skipped and counted, not refused.
+mkdir -p "$T/issued" && mkleaf k1 e1 && mkleaf k2 e1
+cp "$T/k1.pem" "$T/k2.pem" "$T/issued/" && cp "$T/leaf.key" "$T/issued/k1.key" && echo "issued by e1" >"$T/issued/README"
+expect 0 "a directory with keys and a README among the certificates" "$LANCRE" cert add -d "$D" "$T/issued"
+has "$OUT" "^2 added, 0 already present, 0 refused, 2 files without certificates skipped$" "the two files are skipped and counted"
+same "nothing on stderr" "$(cat "$ERR")" ""
+expect 1 "a key file named on the command line is still refused" "$LANCRE" cert add -d "$D" "$T/leaf.key"
+has "$ERR" "leaf.key: no certificate found" "saying so"
+
+# Item 19: a bad serial is a usage error (2) in status and revoke, as in urls.
+expect 2 "status with a bad serial is a usage error" "$LANCRE" status -d "$D" --issuer e1 xyz
+has "$ERR" "^lancre status: no such file, and 'xyz' is not a hex serial" "saying why"
+expect 2 "revoke with a bad serial is a usage error" "$LANCRE" revoke -d "$D" --issuer e1 --serial 12zz
+has "$ERR" "^lancre revoke: --serial: '12zz' is not a hex serial" "saying why"
+expect 2 "urls with a bad serial is a usage error" "$LANCRE" urls -d "$D" --issuer e1 --serial 12zz
+
+# Item 19: UTF-8 names are printed as UTF-8 when the locale's codeset is UTF-8.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/u8.key" 2>/dev/null
+openssl req -new -x509 -utf8 -key "$T/u8.key" -subj "/O=lancre test/CN=認証局" -days 30 -extensions v3_ca \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" -out "$T/u8.pem" 2>/dev/null
+"$LANCRE" issuer add -d "$D" u8 "$T/u8.pem" "$T/u8.key" >/dev/null
+mkleaf u8leaf u8 && "$LANCRE" cert add -d "$D" "$T/u8leaf.pem" >/dev/null
+expect 0 "status under a UTF-8 locale" env LC_ALL=C.UTF-8 "$LANCRE" status -d "$D" "$T/u8leaf.pem"
+has "$OUT" "^issuer: u8 \(CN=認証局,O=lancre test\)$" "prints the name as UTF-8"
+expect 0 "status under the C locale" env LC_ALL=C "$LANCRE" status -d "$D" "$T/u8leaf.pem"
+has "$OUT" '^issuer: u8 \(CN=\\E8\\AA\\8D' "escapes it"
