@@ -618,7 +618,7 @@ ob_engine_load(struct ob_engine *en, struct cli_dir *d, enum ocsp_hash hash, str
 		err_ossl(e, "issuer %s", en->name);
 		goto out;
 	}
-	if ((en->key = key_load(is->rec.key_ref, &d->conf, d->path, e)) == NULL) {
+	if ((en->key = key_load(is->rec.key_ref, is->rec.key_pass_ref, &d->conf, d->path, e)) == NULL) {
 		err_prefix(e, "issuer %s", en->name);
 		goto out;
 	}

@@ -18,18 +18,6 @@
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
-struct signer *
-cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
-{
-	struct signer *sg = signer_new(d->store, &d->conf, d->path, threads, e);
-	const char *why, *issuer;
-
-	if (sg != NULL && (why = signer_template_warning(sg, &issuer)) != NULL)
-		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
-		    cmd, issuer, why);
-	return sg;
-}
-
 /* The running signer's log lines start with the UTC time. */
 static void
 log_stamp(FILE *f)
@@ -74,6 +62,35 @@ reload_settings(struct signer_log *l)
 	l->d->conf = c;
 	log_stamp(stdout);
 	printf("Settings reloaded from %s (signer: from the next pass)\n", path);
+}
+
+static void
+log_issuer(void *arg, const char *issuer, const char *why)
+{
+	struct signer_log *l = arg;
+
+	log_stamp(stderr);
+	if (why != NULL)
+		fprintf(stderr, "lancre %s: cannot sign for issuer %s, signing for the others: %s\n",
+		    l->cmd, issuer, why);
+	else
+		fprintf(stderr, "lancre %s: signing for issuer %s again\n", l->cmd, issuer);
+}
+
+struct signer *
+cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
+{
+	struct signer *sg = signer_new(d->store, &d->conf, d->path, threads, e);
+	struct signer_log l = {.cmd = cmd, .d = d};
+	struct signer_events ev = {.on_issuer = log_issuer, .arg = &l};
+	const char *why, *issuer;
+
+	if (sg != NULL && (why = signer_template_warning(sg, &issuer)) != NULL)
+		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
+		    cmd, issuer, why);
+	if (sg != NULL)
+		signer_report(sg, &ev);
+	return sg;
 }
 
 static void
@@ -125,7 +142,8 @@ cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
     struct signer_stats *st)
 {
 	struct signer_log l = {cmd, d, reload, log_passes};
-	struct signer_events ev = {log_pass, log_error, log_recover, &l};
+	struct signer_events ev = {.on_pass = log_pass, .on_error = log_error,
+	    .on_recover = log_recover, .on_issuer = log_issuer, .arg = &l};
 
 	signer_loop(sg, stop, &ev, st);
 }

@@ -132,7 +132,7 @@ register_ca(struct demo *d, struct store *s, struct ca *ca, struct err *e)
 	char ref[64], kind[64];
 
 	snprintf(ref, sizeof(ref), "keys/%s.key", ca->name);
-	return issuer_register(s, &d->conf, d->dir, ca->name, ca->cert, ref, 0, &ca->id, kind,
+	return issuer_register(s, &d->conf, d->dir, ca->name, ca->cert, ref, NULL, 0, &ca->id, kind,
 	    sizeof(kind), e);
 }
 

@@ -1,7 +1,8 @@
 /*
- * cmd_issuer.c - `lancre issuer add` and `lancre issuer list`.
+ * cmd_issuer.c - `lancre issuer add|set-key|retire|ocsp-signer|list`.
  *
- * The checks themselves live in intake/issuer_add.c, shared with the demo.
+ * The checks themselves live in intake/issuer_add.c (shared with the demo)
+ * and intake/issuer_manage.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "intake/issuer_add.h"
+#include "intake/issuer_manage.h"
 #include "pki/cert.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
@@ -25,7 +27,9 @@
 #define ISSUER_CERT_FILE_MAX (1 << 20)
 
 static const char usage_text[] =
-    "usage: lancre issuer add [-d DIR] [--shards N] NAME CERT KEY\n"
+    "usage: lancre issuer add [-d DIR] [--shards N] [--passphrase-file FILE] NAME CERT KEY\n"
+    "       lancre issuer set-key [-d DIR] [--passphrase-file FILE] NAME KEY\n"
+    "       lancre issuer retire [-d DIR] NAME\n"
     "       lancre issuer ocsp-signer [-d DIR] NAME CERT KEY\n"
     "       lancre issuer ocsp-signer [-d DIR] --remove NAME\n"
     "       lancre issuer list [-d DIR]\n\n"
@@ -36,7 +40,10 @@ static const char usage_text[] =
     "         (pkcs11:token=...;object=...;type=private?pin-source=file:/path)\n"
     "         with the module set in lancre.conf [pkcs11] module\n"
     "  --shards N   CRL shards for this issuer (default: lancre.conf [crl] shards);\n"
-    "               fixed from now on, since shard numbers go into certificates\n\n"
+    "               fixed from now on, since shard numbers go into certificates\n"
+    "  --passphrase-file FILE  KEY is an encrypted PEM key whose passphrase is the\n"
+    "               first line of FILE; lancre records FILE's path, never the\n"
+    "               passphrase, and reads it (then wipes it) each time it loads KEY\n\n"
     "The key must match the certificate, and the certificate must be a CA allowed\n"
     "to sign certificates and CRLs; lancre refuses otherwise.  The key stays where\n"
     "it is: lancre records its path (relative when it is inside DIR) or its URI.\n\n"
@@ -44,7 +51,16 @@ static const char usage_text[] =
     "issued by NAME with extendedKeyUsage OCSPSigning and id-pkix-ocsp-nocheck; it\n"
     "is included in every response.  --remove goes back to signing with NAME's key.\n"
     "Either way every response of NAME is re-signed.\n\n"
-    "list: every issuer with its certificate count.\n";
+    "set-key: NAME's key moved (a new file, a replaced token): KEY must be the\n"
+    "private key of NAME's certificate, or nothing changes.  A running signer\n"
+    "picks it up on its next pass.  Until then it goes on signing for the other\n"
+    "issuers and logs which one it cannot sign for.\n\n"
+    "retire: NAME issues no more: `lancre cert add` refuses its certificates from\n"
+    "now on; its OCSP responses and CRLs are kept fresh until its last recorded\n"
+    "certificate expires; then each of its CRLs is signed once more and the\n"
+    "signer stops signing for it (and no longer loads its key).\n"
+    "Published CRLs stay served.  Cannot be undone.\n\n"
+    "list: every issuer with its certificate count, and retired ones as such.\n";
 
 /* The key reference to record: a URI as given; a file relative to dir when inside it. */
 static int
@@ -67,9 +83,9 @@ key_reference(const char *dir, const char *key, char *out, size_t len, struct er
 
 static int
 issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const char *key,
-    int shards, struct err *e)
+    const char *pass_file, int shards, struct err *e)
 {
-	char ref[STORE_KEY_REF_MAX + 1], subject[256], kind[64];
+	char ref[STORE_KEY_REF_MAX + 1], pass[STORE_KEY_REF_MAX + 1], subject[256], kind[64];
 	uint8_t *data = NULL;
 	size_t len;
 	int64_t id;
@@ -83,9 +99,11 @@ issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const cha
 	if (x == NULL)
 		return err_prefix(e, "%s", cert_path);
 	rc = key_reference(d->path, key, ref, sizeof(ref), e);
+	if (rc == 0 && pass_file != NULL)
+		rc = key_reference(d->path, pass_file, pass, sizeof(pass), e);
 	if (rc == 0)
-		rc = issuer_register(d->store, &d->conf, d->path, name, x, ref, shards, &id, kind,
-		    sizeof(kind), e);
+		rc = issuer_register(d->store, &d->conf, d->path, name, x, ref,
+		    pass_file != NULL ? pass : NULL, shards, &id, kind, sizeof(kind), e);
 	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
 	if (rc == 0) {
 		cert_name_line(X509_get_subject_name(x), subject, sizeof(subject));
@@ -144,10 +162,86 @@ out:
 }
 
 static int
+issuer_set_key_cmd(struct cli_dir *d, const char *name, const char *key, const char *pass_file,
+    struct err *e)
+{
+	struct issuer_set set;
+	const struct issuer *is;
+	char ref[STORE_KEY_REF_MAX + 1], pass[STORE_KEY_REF_MAX + 1];
+	int rc = -1;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	is = issuer_set_by_name(&set, name);
+	if (is == NULL)
+		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
+	else if (key_reference(d->path, key, ref, sizeof(ref), e) == 0 &&
+		 (pass_file == NULL || key_reference(d->path, pass_file, pass, sizeof(pass), e) == 0))
+		rc = issuer_set_key(d->store, &d->conf, d->path, is, ref,
+		    pass_file != NULL ? pass : NULL, e);
+	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
+	if (rc == 0)
+		printf("Issuer %s: key set to %s; a running signer uses it from its next pass.\n",
+		    name, key_ref_is_pkcs11(key) ? "the PKCS#11 URI" : key);
+	issuer_set_free(&set);
+	return rc;
+}
+
+static int
+issuer_retire_cmd(struct cli_dir *d, const char *name, struct err *e)
+{
+	struct issuer_set set;
+	const struct issuer *is;
+	struct store_issuer_certs k;
+	char when[TIMEFMT_LEN];
+	int rc = -1;
+
+	if (issuer_set_load(d->store, &set, e) != 0)
+		return -1;
+	is = issuer_set_by_name(&set, name);
+	if (is == NULL)
+		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
+	else if (issuer_retire(d->store, is, (int64_t)time(NULL), e) == 0 &&
+		 store_issuer_certs(d->store, is->rec.id, 1, &k, e) == 0)
+		rc = 0;
+	if (rc == 0 && k.last_not_after > (int64_t)time(NULL)) {
+		timefmt_format(k.last_not_after, when, sizeof(when));
+		printf("Issuer %s retired: no new certificates; its OCSP responses and CRLs are "
+		       "kept until its last certificate expires on %s.\n", name, when);
+	} else if (rc == 0) {
+		printf("Issuer %s retired: its certificates have all expired; the signer publishes "
+		       "one last CRL and stops signing for it.\n", name);
+	}
+	issuer_set_free(&set);
+	return rc;
+}
+
+/* ", retired on X, signing until Y" for a retired issuer; "" otherwise. */
+static int
+retired_note(struct cli_dir *d, const struct issuer *is, char *buf, size_t len, struct err *e)
+{
+	struct store_issuer_certs k;
+	char on[TIMEFMT_LEN], until[TIMEFMT_LEN];
+
+	buf[0] = '\0';
+	if (is->rec.retired_at == 0)
+		return 0;
+	if (store_issuer_certs(d->store, is->rec.id, 1, &k, e) != 0)
+		return -1;
+	timefmt_format(is->rec.retired_at, on, sizeof(on));
+	timefmt_format(k.last_not_after, until, sizeof(until));
+	snprintf(buf, len, "\tretired on %s, %s %s", on,
+	    k.last_not_after > (int64_t)time(NULL) ? "signing until its last certificate expires on"
+						     : "its last certificate expired on",
+	    k.last_not_after > 0 ? until : "(none recorded)");
+	return 0;
+}
+
+static int
 issuer_list(struct cli_dir *d, struct err *e)
 {
 	struct issuer_set set;
-	char subject[256], until[TIMEFMT_LEN];
+	char subject[256], until[TIMEFMT_LEN], retired[160];
 	int64_t total, revoked, na;
 
 	if (issuer_set_load(d->store, &set, e) != 0)
@@ -156,16 +250,17 @@ issuer_list(struct cli_dir *d, struct err *e)
 		printf("No issuers yet: add one with `lancre issuer add`.\n");
 	for (size_t i = 0; i < set.n; i++) {
 		const struct issuer *is = &set.v[i];
-		if (store_cert_count(d->store, is->rec.id, &total, &revoked, e) != 0) {
+		if (store_cert_count(d->store, is->rec.id, &total, &revoked, e) != 0 ||
+		    retired_note(d, is, retired, sizeof(retired), e) != 0) {
 			issuer_set_free(&set);
 			return -1;
 		}
 		cert_name_line(X509_get_subject_name(is->cert), subject, sizeof(subject));
 		cert_time(X509_get0_notAfter(is->cert), &na);
 		timefmt_format(na, until, sizeof(until));
-		printf("%s\t%s\tvalid until %s\t%d shard%s\t%lld certificates\t%lld revoked\n",
+		printf("%s\t%s\tvalid until %s\t%d shard%s\t%lld certificates\t%lld revoked%s\n",
 		    is->rec.name, subject, until, is->rec.crl_shards,
-		    is->rec.crl_shards == 1 ? "" : "s", (long long)total, (long long)revoked);
+		    is->rec.crl_shards == 1 ? "" : "s", (long long)total, (long long)revoked, retired);
 	}
 	issuer_set_free(&set);
 	return 0;
@@ -178,10 +273,11 @@ cmd_issuer(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"shards", required_argument, NULL, 'n'},
 	    {"remove", no_argument, NULL, 'r'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = cli_default_dir(), *sub;
+	const char *dir = cli_default_dir(), *sub, *pass_file = NULL;
 	struct cli_dir d;
 	struct err e;
 	int ch, shards = 0, remove = 0, rc;
@@ -199,6 +295,9 @@ cmd_issuer(int argc, char **argv)
 		case 'r':
 			remove = 1;
 			break;
+		case 'p':
+			pass_file = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -207,20 +306,32 @@ cmd_issuer(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("issuer", "missing 'add' or 'list'");
+		return cli_usage_error("issuer", "missing 'add', 'set-key', 'retire' or 'list'");
 	sub = argv[optind++];
 	if (strcmp(sub, "add") == 0 && argc - optind != 3)
 		return cli_usage_error("issuer", "add takes NAME CERT KEY");
+	if (strcmp(sub, "set-key") == 0 && argc - optind != 2)
+		return cli_usage_error("issuer", "set-key takes NAME KEY");
+	if (strcmp(sub, "retire") == 0 && argc - optind != 1)
+		return cli_usage_error("issuer", "retire takes NAME");
+	if (pass_file != NULL && strcmp(sub, "add") != 0 && strcmp(sub, "set-key") != 0)
+		return cli_usage_error("issuer", "--passphrase-file goes with add or set-key");
 	if (strcmp(sub, "list") == 0 && argc != optind)
 		return cli_usage_error("issuer", "list takes no arguments");
 	if (strcmp(sub, "ocsp-signer") == 0 && argc - optind != (remove ? 1 : 3))
 		return cli_usage_error("issuer", "ocsp-signer takes NAME CERT KEY, or --remove NAME");
-	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "ocsp-signer") != 0)
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "ocsp-signer") != 0 &&
+	    strcmp(sub, "set-key") != 0 && strcmp(sub, "retire") != 0)
 		return cli_usage_error("issuer", "unknown subcommand '%s'", sub);
 	if (cli_dir_open_as(&d, dir, strcmp(sub, "list") == 0 ? STORE_READ : STORE_WRITE, &e) != 0)
 		return cli_fail("issuer", &e);
 	if (strcmp(sub, "add") == 0)
-		rc = issuer_add(&d, argv[optind], argv[optind + 1], argv[optind + 2], shards, &e);
+		rc = issuer_add(&d, argv[optind], argv[optind + 1], argv[optind + 2], pass_file,
+		    shards, &e);
+	else if (strcmp(sub, "set-key") == 0)
+		rc = issuer_set_key_cmd(&d, argv[optind], argv[optind + 1], pass_file, &e);
+	else if (strcmp(sub, "retire") == 0)
+		rc = issuer_retire_cmd(&d, argv[optind], &e);
 	else if (strcmp(sub, "ocsp-signer") == 0)
 		rc = issuer_responder(&d, argv[optind], remove ? NULL : argv[optind + 1],
 		    remove ? NULL : argv[optind + 2], remove, &e);

@@ -91,6 +91,16 @@ reject_item(struct intake_item *it, const struct err *e)
 	it->ok = 0;
 }
 
+/* A retired issuer issues nothing more: a certificate of its is a mistake (issuer_manage.h). */
+static int
+check_retired(const struct issuer *is, struct err *e)
+{
+	if (is->rec.retired_at == 0)
+		return 0;
+	return err_set(e, "its issuer %s is retired (`lancre issuer retire`): no new certificates",
+	    is->rec.name);
+}
+
 static void
 set_shard(const struct intake *in, const struct issuer *is, int shard, struct intake_item *it)
 {
@@ -125,6 +135,8 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 	rc = issuer_set_match_parsed(in->issuers, &c, sv, &is, &e);
 	if (rc == -2)
 		return 0;
+	if (rc == 0)
+		rc = check_retired(is, &e);
 	if (rc != 0 || c.not_after < c.not_before ||
 	    sigverify_sha256(sv, der, it->der_len, it->rec.fingerprint) != 0) {
 		if (rc == 0)
@@ -169,7 +181,7 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 		err_set(&e, "is a CA certificate; register issuers with `lancre issuer add`");
 		goto bad;
 	}
-	if (issuer_set_match(in->issuers, x, &is, &e) != 0)
+	if (issuer_set_match(in->issuers, x, &is, &e) != 0 || check_retired(is, &e) != 0)
 		goto bad;
 	if (cert_record_from_x509(x, der, it->der_len, &it->rec, &e) != 0)
 		goto bad;

@@ -73,8 +73,8 @@ already_registered(struct store *s, X509 *cert, struct err *e)
 
 int
 issuer_register(struct store *s, const struct conf *c, const char *dir, const char *name,
-    X509 *cert, const char *key_ref, int shards, int64_t *id, char *key_desc, size_t desc_len,
-    struct err *e)
+    X509 *cert, const char *key_ref, const char *pass_ref, int shards, int64_t *id,
+    char *key_desc, size_t desc_len, struct err *e)
 {
 	struct issuer_record rec;
 	unsigned char *der = NULL;
@@ -83,7 +83,7 @@ issuer_register(struct store *s, const struct conf *c, const char *dir, const ch
 
 	if (issuer_name_check(name, e) != 0 || check_ca_cert(cert, e) != 0)
 		return -1;
-	key = key_load(key_ref, c, dir, e);
+	key = key_load(key_ref, pass_ref, c, dir, e);
 	if (key == NULL || key_check_pair(key, cert, e) != 0) {
 		EVP_PKEY_free(key);
 		return err_prefix(e, "%s", key_ref_is_pkcs11(key_ref) ? "PKCS#11 key" : key_ref);
@@ -102,6 +102,11 @@ issuer_register(struct store *s, const struct conf *c, const char *dir, const ch
 		goto out;
 	}
 	snprintf(rec.key_ref, sizeof(rec.key_ref), "%s", key_ref);
+	if (pass_ref != NULL && strlen(pass_ref) >= sizeof(rec.key_pass_ref)) {
+		err_set(e, "passphrase file path longer than %d bytes", STORE_KEY_REF_MAX);
+		goto out;
+	}
+	snprintf(rec.key_pass_ref, sizeof(rec.key_pass_ref), "%s", pass_ref ? pass_ref : "");
 	rec.cert_der = der;
 	rec.cert_len = (size_t)derlen;
 	rec.crl_shards = shards > 0 ? shards : c->crl_shards;
@@ -138,7 +143,7 @@ issuer_set_responder(struct store *s, const struct conf *c, const char *dir, int
 	if (cert_time(X509_get0_notAfter(responder), &not_after) != 0 ||
 	    not_after < (int64_t)time(NULL))
 		return err_set(e, "the responder certificate has expired");
-	key = key_load(key_ref, c, dir, e);
+	key = key_load(key_ref, NULL, c, dir, e);
 	if (key == NULL || key_check_pair(key, responder, e) != 0) {
 		EVP_PKEY_free(key);
 		return err_prefix(e, "%s", key_ref_is_pkcs11(key_ref) ? "PKCS#11 key" : key_ref);

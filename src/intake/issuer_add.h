@@ -13,15 +13,16 @@
 
 /*
  * Register cert under name with the key at key_ref (a PEM path, relative to
- * dir or absolute, or a pkcs11: URI).  Refuses a bad name, a certificate that
+ * dir or absolute, or a pkcs11: URI; an encrypted PEM key with pass_ref, the
+ * file holding its passphrase, else NULL).  Refuses a bad name, a certificate that
  * is not a CA allowed to sign certificates and CRLs, an expired one, a key
  * that does not match or cannot sign, and a certificate already registered.
  * shards 0 means the configured default.  On success, sets *id and describes the key
  * ("ECDSA prime256v1") in key_desc.
  */
 int issuer_register(struct store *s, const struct conf *c, const char *dir, const char *name,
-    X509 *cert, const char *key_ref, int shards, int64_t *id, char *key_desc, size_t desc_len,
-    struct err *e);
+    X509 *cert, const char *key_ref, const char *pass_ref, int shards, int64_t *id,
+    char *key_desc, size_t desc_len, struct err *e);
 
 /*
  * Make responder (with the key at key_ref) the delegated OCSP responder of

@@ -222,6 +222,19 @@ out:
 	return rc;
 }
 
+/*
+ * A retired issuer's CRL signed after its last certificate expired is its
+ * last: the BRs want CRLs until then, and one after says that nothing is
+ * left (signer.h).
+ */
+static int
+retired_final(const struct signer_issuer *is, const struct crl_record *r, int found,
+    int64_t now)
+{
+	return is->retired_at != 0 && is->last_not_after < now && found &&
+	       r->this_update > is->last_not_after;
+}
+
 /* A base is due when missing or old; without deltas, also when a revocation touched it. */
 static int
 base_due(const struct signer *sg, const struct signer_issuer *is, int shard,
@@ -229,6 +242,8 @@ base_due(const struct signer *sg, const struct signer_issuer *is, int shard,
 {
 	int64_t dirty = is->crl_dirty != NULL ? is->crl_dirty[shard] : 0;
 
+	if (retired_final(is, r, found, now))
+		return 0;
 	if (!found || now >= r->this_update + sg->conf->crl_period)
 		return 1;
 	return !sg->conf->crl_delta && dirty > r->built_seq &&
@@ -242,6 +257,8 @@ delta_due(const struct signer *sg, const struct signer_issuer *is, int shard,
 {
 	int64_t dirty = is->crl_dirty != NULL ? is->crl_dirty[shard] : 0;
 
+	if (retired_final(is, d, found, now) && d->number > base->number)
+		return 0;
 	if (!found || d->number < base->number || now >= d->this_update + sg->conf->crl_period)
 		return 1;
 	return dirty > d->built_seq && now - d->this_update >= sg->conf->crl_delay / 2;

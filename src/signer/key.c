@@ -1,18 +1,31 @@
 /*
  * key.c - see key.h.
+ *
+ * A PEM key file is read whole into memory (keys are small: KEY_FILE_MAX),
+ * decoded from there, and the buffer wiped, as is the passphrase read from
+ * its file: neither outlives the load.  The passphrase goes to OpenSSL
+ * through a callback of our own, never OpenSSL's default one, which would
+ * prompt on a terminal (a daemon has none); an unencrypted key given a
+ * passphrase file loads as it is.
  */
 #include "signer/key.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "pki/sigctx.h"
+#include "util/fsutil.h"
+
+#define KEY_FILE_MAX (1 << 16) /* a PEM private key; RSA-16384 is about 13 KB */
 
 int
 key_ref_is_pkcs11(const char *ref)
@@ -20,38 +33,111 @@ key_ref_is_pkcs11(const char *ref)
 	return strncmp(ref, "pkcs11:", 7) == 0;
 }
 
-static EVP_PKEY *
-load_pem(const char *path, struct err *e)
+/* A reference relative to the data directory dir, or absolute. */
+static int
+ref_path(const char *ref, const char *dir, char *path, size_t len, struct err *e)
 {
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k;
+	if (ref[0] == '/')
+		return fs_path(path, len, e, "%s", ref);
+	return fs_path(path, len, e, "%s/%s", dir, ref);
+}
 
-	if (f == NULL) {
-		err_set(e, "cannot open key %s: %s", path, strerror(errno));
+int
+key_pass_read(const char *pass_ref, const char *dir, char *out, size_t len, struct err *e)
+{
+	char path[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t n, total;
+
+	if (ref_path(pass_ref, dir, path, sizeof(path), e) != 0)
+		return -1;
+	if (fs_read_all(path, KEY_PASS_MAX, &data, &total, e) != 0)
+		return err_prefix(e, "passphrase file");
+	n = total;
+	/* The first line is the passphrase, as `openssl -passin file:` reads it. */
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' || data[i] == '\r') {
+			n = i;
+			break;
+		}
+	}
+	if (n == 0 || n >= len) {
+		OPENSSL_cleanse(data, total);
+		free(data);
+		return err_set(e, "passphrase file %s: %s", path,
+		    n == 0 ? "empty" : "passphrase too long");
+	}
+	memcpy(out, data, n);
+	out[n] = '\0';
+	OPENSSL_cleanse(data, total);
+	free(data);
+	return 0;
+}
+
+/* OpenSSL's pem_password_cb: the passphrase we read, never a prompt. */
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n = u != NULL ? strlen(u) : 0;
+
+	(void)rwflag;
+	if (n == 0 || n >= (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+static EVP_PKEY *
+load_pem(const char *path, const char *pass, struct err *e)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	BIO *bio;
+	EVP_PKEY *k = NULL;
+	int encrypted;
+
+	if (fs_read_all(path, KEY_FILE_MAX, &data, &len, e) != 0) {
+		err_prefix(e, "cannot read key");
 		return NULL;
 	}
-	/* No passphrase callback: an encrypted key fails here instead of prompting a daemon. */
-	k = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
-	fclose(f);
-	if (k == NULL)
-		err_ossl(e, "%s is not an unencrypted PEM private key", path);
-	return k;
+	encrypted = strstr((const char *)data, "ENCRYPTED") != NULL;
+	bio = BIO_new_mem_buf(data, (int)len);
+	if (bio != NULL)
+		k = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)pass);
+	BIO_free(bio);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	if (k != NULL)
+		return k;
+	if (encrypted && pass == NULL)
+		err_set(e, "%s is an encrypted PEM key: give the file holding its passphrase "
+			   "(--passphrase-file)", path);
+	else if (encrypted)
+		err_set(e, "%s: wrong passphrase, or a key OpenSSL cannot decrypt", path);
+	else
+		err_ossl(e, "%s is not a PEM private key", path);
+	ERR_clear_error();
+	return NULL;
 }
 
 EVP_PKEY *
-key_load(const char *ref, const struct conf *c, const char *dir, struct err *e)
+key_load(const char *ref, const char *pass_ref, const struct conf *c, const char *dir,
+    struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX], pass[KEY_PASS_MAX];
+	EVP_PKEY *k;
 
 	if (key_ref_is_pkcs11(ref))
 		return key_load_pkcs11(ref, c->pkcs11_module, e);
-	if (ref[0] == '/')
-		return load_pem(ref, e);
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, ref) >= sizeof(path)) {
-		err_set(e, "key path too long");
+	if (ref_path(ref, dir, path, sizeof(path), e) != 0)
 		return NULL;
-	}
-	return load_pem(path, e);
+	if (pass_ref == NULL || pass_ref[0] == '\0')
+		return load_pem(path, NULL, e);
+	if (key_pass_read(pass_ref, dir, pass, sizeof(pass), e) != 0)
+		return NULL;
+	k = load_pem(path, pass, e);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	return k;
 }
 
 int

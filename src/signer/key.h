@@ -7,6 +7,11 @@
  * PKCS#11 URI ("pkcs11:token=ca;object=e1;type=private", with the PIN given
  * as pin-value=... or pin-source=file:...) for keys in an HSM, reached through
  * the libp11 engine and the module named in lancre.conf [pkcs11] module.
+ *
+ * An encrypted PEM key comes with a passphrase reference: the path of a file
+ * whose first line is the passphrase (like a PKCS#11 pin-source), recorded
+ * instead of the passphrase itself and read at each load; the passphrase is
+ * wiped (OPENSSL_cleanse) as soon as the key is decrypted.
  */
 #ifndef LANCRE_SIGNER_KEY_H
 #define LANCRE_SIGNER_KEY_H
@@ -20,12 +25,22 @@
 /* 1 if ref is a PKCS#11 URI rather than a file path. */
 int key_ref_is_pkcs11(const char *ref);
 
+#define KEY_PASS_MAX 1024 /* bytes of a passphrase file read, and of a passphrase + 1 */
+
 /*
- * Load the private key ref names; a relative file path is taken relative to
- * the data directory dir, so that a data directory can move.  Free with
- * EVP_PKEY_free().
+ * Load the private key ref names, decrypting a PEM key with the passphrase
+ * in the file pass_ref (NULL or "": none); relative file paths are taken
+ * relative to the data directory dir, so that a data directory can move.
+ * Free with EVP_PKEY_free().
  */
-EVP_PKEY *key_load(const char *ref, const struct conf *c, const char *dir, struct err *e);
+EVP_PKEY *key_load(const char *ref, const char *pass_ref, const struct conf *c,
+    const char *dir, struct err *e);
+
+/*
+ * The passphrase in the file pass_ref (its first line, without the line
+ * end) into out[len]; refuses an empty one.  The caller wipes out.
+ */
+int key_pass_read(const char *pass_ref, const char *dir, char *out, size_t len, struct err *e);
 
 /*
  * Prove that key is the private half of cert's public key and that it can

@@ -76,7 +76,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 	if (is->cert == NULL)
 		return err_ossl(e, "issuer %s", is->name);
 	is->crl_shards = src->rec.crl_shards;
-	is->key = key_load(src->rec.key_ref, c, dir, e);
+	is->key = key_load(src->rec.key_ref, src->rec.key_pass_ref, c, dir, e);
 	if (is->key == NULL)
 		return err_prefix(e, "issuer %s", is->name);
 	if (src->rec.ocsp_cert_der != NULL) {
@@ -84,7 +84,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 		is->responder = d2i_X509(NULL, &p, (long)src->rec.ocsp_cert_len);
 		if (is->responder == NULL)
 			return err_ossl(e, "issuer %s: the OCSP responder certificate", is->name);
-		is->ocsp_key = key_load(src->rec.ocsp_key_ref, c, dir, e);
+		is->ocsp_key = key_load(src->rec.ocsp_key_ref, NULL, c, dir, e);
 		if (is->ocsp_key == NULL)
 			return err_prefix(e, "issuer %s: the OCSP responder", is->name);
 	}
@@ -156,6 +156,114 @@ resume_changed(struct signer *sg, struct err *e)
 }
 
 /*
+ * Whether the retired issuer src has nothing left to sign: its last
+ * certificate has expired and every one of its CRLs was signed after that.
+ * Sets is's retirement fields either way.
+ */
+static int
+retired_done(struct signer *sg, struct signer_issuer *is, const struct issuer *src,
+    int64_t now, int *done, struct err *e)
+{
+	struct store_issuer_certs k;
+	struct crl_record r;
+	int found;
+
+	*done = 0;
+	is->retired_at = src->rec.retired_at;
+	if (is->retired_at == 0)
+		return 0;
+	if (store_issuer_certs(sg->store, src->rec.id, 1, &k, e) != 0)
+		return -1;
+	is->last_not_after = k.last_not_after;
+	if (k.last_not_after >= now)
+		return 0;
+	for (int shard = sg->conf->crl_full ? 0 : 1; shard <= src->rec.crl_shards; shard++) {
+		found = store_crl_get(sg->store, src->rec.id, shard, &r, e);
+		if (found < 0)
+			return -1;
+		if (!found || r.this_update <= k.last_not_after)
+			return 0;
+	}
+	*done = 1;
+	return 0;
+}
+
+/* Note that name is left out for why, keeping "reported" if an earlier note said the same. */
+static int
+down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_t nold,
+    const char *name, const char *why)
+{
+	struct signer_down *nv = realloc(*v, (*n + 1) * sizeof(**v)), *d;
+
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	d = &nv[(*n)++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->why, sizeof(d->why), "%s", why);
+	for (size_t i = 0; i < nold; i++) {
+		if (strcmp(old[i].name, name) == 0 && strcmp(old[i].why, why) == 0)
+			d->reported = old[i].reported;
+	}
+	return 0;
+}
+
+/* The issuers left out before (old) and told of, that are left out no more: "up" news. */
+static int
+down_recovered(struct signer *sg, const struct signer_down *old, size_t nold)
+{
+	for (size_t i = 0; i < nold; i++) {
+		int still = 0;
+		for (size_t j = 0; j < sg->ndown; j++)
+			still |= strcmp(sg->down[j].name, old[i].name) == 0;
+		if (still || !old[i].reported)
+			continue;
+		void *nu = realloc(sg->up, (sg->nup + 1) * sizeof(*sg->up));
+		if (nu == NULL)
+			return -1;
+		sg->up = nu;
+		snprintf(sg->up[sg->nup++], sizeof(*sg->up), "%s", old[i].name);
+	}
+	return 0;
+}
+
+/*
+ * Load each issuer of set that has something to sign into sg->issuers;
+ * those whose keys fail go to sg->down instead.
+ */
+static int
+issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signer_down *old,
+    size_t nold, struct err *e)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct err why;
+	int done;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct signer_issuer *is = &sg->issuers[sg->nissuers];
+		if (set->v[i].rec.key_ref[0] == '\0')
+			continue; /* published only: nothing to sign */
+		if (retired_done(sg, is, &set->v[i], now, &done, e) != 0)
+			return -1;
+		if (done) {
+			memset(is, 0, sizeof(*is));
+			continue; /* retired and finished: its key may be gone */
+		}
+		if (issuer_load(is, &set->v[i], sg->conf, sg->dir, &why) != 0) {
+			issuer_clear(is);
+			ERR_clear_error();
+			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.name, why.msg))
+				return err_set(e, "out of memory");
+			continue;
+		}
+		is->retired_at = set->v[i].rec.retired_at;
+		sg->nissuers++;
+	}
+	return 0;
+}
+
+/*
  * (Re)load every issuer that has a key.  After a reload the scan for changed
  * certificates starts over, so that certificates of an issuer added while the
  * signer ran are not skipped (the scan only returns unsigned ones), unless
@@ -165,35 +273,56 @@ static int
 issuers_load(struct signer *sg, struct err *e)
 {
 	struct issuer_set set = {0};
+	struct signer_down *old = sg->down;
+	size_t nold = sg->ndown;
 	int64_t seq;
+	int rc;
 
 	issuers_clear(sg);
+	sg->issuer_seq = -1; /* until loaded: a failed load is tried again on the next pass */
+	sg->down = NULL;
+	sg->ndown = 0;
 	if (store_seq(sg->store, "issuer_seq", &seq, e) != 0 ||
-	    issuer_set_load(sg->store, &set, e) != 0)
+	    issuer_set_load(sg->store, &set, e) != 0) {
+		free(old);
 		return -1;
+	}
 	sg->issuers = calloc(set.n ? set.n : 1, sizeof(*sg->issuers));
-	if (sg->issuers == NULL) {
-		issuer_set_free(&set);
-		return err_set(e, "out of memory");
-	}
-	for (size_t i = 0; i < set.n; i++) {
-		if (set.v[i].rec.key_ref[0] == '\0')
-			continue; /* published only: nothing to sign */
-		if (issuer_load(&sg->issuers[sg->nissuers], &set.v[i], sg->conf, sg->dir, e) != 0) {
-			issuer_clear(&sg->issuers[sg->nissuers]);
-			issuer_set_free(&set);
-			return -1;
-		}
-		sg->nissuers++;
-	}
+	rc = sg->issuers == NULL ? err_set(e, "out of memory")
+				 : issuers_fill(sg, &set, old, nold, e);
+	if (rc == 0 && down_recovered(sg, old, nold) != 0)
+		rc = err_set(e, "out of memory");
+	free(old);
 	issuer_set_free(&set);
+	if (rc != 0) {
+		issuers_clear(sg);
+		return -1;
+	}
+	sg->down_retry_at = (int64_t)time(NULL) + SIGNER_KEY_RETRY;
 	sg->sigctx = calloc((size_t)(sg->threads + 1) * (sg->nissuers ? sg->nissuers : 1),
 	    sizeof(*sg->sigctx));
-	if (sg->sigctx == NULL || slabs_alloc(sg) != 0)
+	if (sg->sigctx == NULL || slabs_alloc(sg) != 0) {
+		issuers_clear(sg);
 		return err_set(e, "out of memory");
+	}
 	sg->issuer_seq = seq;
 	sg->crl_seen_seq = 0;
 	return resume_changed(sg, e);
+}
+
+void
+signer_report(struct signer *sg, const struct signer_events *ev)
+{
+	for (size_t i = 0; i < sg->ndown; i++) {
+		if (!sg->down[i].reported && ev->on_issuer != NULL)
+			ev->on_issuer(ev->arg, sg->down[i].name, sg->down[i].why);
+		sg->down[i].reported = 1;
+	}
+	for (size_t i = 0; i < sg->nup; i++) {
+		if (ev->on_issuer != NULL)
+			ev->on_issuer(ev->arg, sg->up[i], NULL);
+	}
+	sg->nup = 0;
 }
 
 struct signer *
@@ -233,6 +362,8 @@ signer_free(struct signer *sg)
 		return;
 	batch_discard(sg);
 	issuers_clear(sg);
+	free(sg->down);
+	free(sg->up);
 	for (int i = 0; i < 2; i++) {
 		free(sg->batch[i].work);
 		free(sg->batch[i].jobs);
@@ -560,6 +691,8 @@ sign_changed(struct signer *sg, int64_t now, struct signer_stats *st, struct err
 	if (p.changed.change_seq == sg->seen.change_seq && p.changed.cert_id == sg->seen.cert_id)
 		return 0;
 	sg->seen = p.changed;
+	if (sg->ndown > 0)
+		return 0; /* their certificates were passed over: the mark must not say signed */
 	return store_signed_upto_set(sg->store,
 	    &(struct store_signed_upto){sg->issuer_seq, sg->seen}, e);
 }
@@ -589,7 +722,9 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 
 	if (store_seq(sg->store, "issuer_seq", &issuer_seq, e) != 0)
 		return -1;
-	if (issuer_seq != sg->issuer_seq && issuers_load(sg, e) != 0)
+	/* The issuers changed, or keys that failed may load now. */
+	if ((issuer_seq != sg->issuer_seq || (sg->ndown > 0 && now >= sg->down_retry_at)) &&
+	    issuers_load(sg, e) != 0)
 		return -1;
 	/*
 	 * Changed certificates first, written before the due ones are looked
@@ -670,7 +805,9 @@ signer_loop(struct signer *sg, volatile sig_atomic_t *stop, const struct signer_
 
 	while (!*stop) {
 		before = *st;
-		if (signer_step(sg, (int64_t)time(NULL), &last_purge, st, &e) != 0) {
+		int rc = signer_step(sg, (int64_t)time(NULL), &last_purge, st, &e);
+		signer_report(sg, ev);
+		if (rc != 0) {
 			failures++;
 			if (ev->on_error != NULL)
 				ev->on_error(ev->arg, &e, signer_retry_delay(failures));

@@ -48,6 +48,7 @@
 #define SIGNER_EXPIRED_GRACE 86400
 #define SIGNER_THREADS_MAX 64
 #define SIGNER_NEVER INT64_MAX /* the due_at of a response that outlives its certificate */
+#define SIGNER_KEY_RETRY 60    /* how often it tries again to load keys that failed */
 
 struct signer;
 
@@ -59,7 +60,20 @@ struct signer_stats {
 	size_t slow;      /* responses built by ocsp_sign(), the issuer's template having failed */
 };
 
-/* Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1. */
+/*
+ * Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1.
+ * An issuer whose key does not load (a moved file, a missing token) is left
+ * out and the others are signed for: signer_report() says which and why.
+ * The signer tries its key again every SIGNER_KEY_RETRY seconds, and at once
+ * when the issuers change (`lancre issuer set-key`).  While one is left out,
+ * the store's mark of changed certificates is not moved, so its revocations
+ * are signed once its key is back, even after a restart.
+ *
+ * A retired issuer (`lancre issuer retire`) is signed for until its last
+ * certificate expires (OCSP stops with each certificate's notAfter, as for
+ * every issuer); each of its CRLs is then signed once more, after that
+ * notAfter, and never again.  Once they all are, its key is not loaded.
+ */
 struct signer *signer_new(struct store *s, const struct conf *c, const char *dir, int threads,
     struct err *e);
 void signer_free(struct signer *sg); /* accepts NULL */
@@ -99,8 +113,18 @@ struct signer_events {
 	    const struct signer_stats *after);
 	void (*on_error)(void *arg, const struct err *e, int retry_secs);
 	void (*on_recover)(void *arg, int failures);
+	/* An issuer the signer cannot sign for, and why; why NULL: it can again. */
+	void (*on_issuer)(void *arg, const char *issuer, const char *why);
 	void *arg;
 };
+
+/*
+ * Tell ev->on_issuer what has not been told yet: each issuer left out (once
+ * per reason), each signed for again.  signer_loop() calls it after every
+ * step; a caller running steps itself calls it after signer_new() and each
+ * step.
+ */
+void signer_report(struct signer *sg, const struct signer_events *ev);
 
 /*
  * The running signer (`lancre sign`, `lancre run`): signer_step() every

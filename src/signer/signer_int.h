@@ -23,6 +23,19 @@ struct signer_issuer {
 	EVP_PKEY *ocsp_key; /* the delegated responder's key, or NULL */
 	/* CRLs waiting to be re-signed after a revocation: [0] full, [1..shards] shards. */
 	int64_t *crl_dirty; /* the newest change_seq not yet in that CRL, or 0 */
+	/* Retired (`lancre issuer retire`): when, and its last certificate's notAfter. */
+	int64_t retired_at, last_not_after;
+};
+
+/*
+ * An issuer the signer cannot sign for (its key would not load), and
+ * whether the caller has been told (signer_report): each is told once, and
+ * again only when the reason changes.
+ */
+struct signer_down {
+	char name[STORE_ISSUER_NAME_MAX + 1];
+	char why[ERR_MSG_MAX];
+	int reported;
 };
 
 struct signer {
@@ -32,6 +45,12 @@ struct signer {
 	struct signer_issuer *issuers;
 	size_t nissuers;
 	int64_t issuer_seq; /* meta issuer_seq when the issuers were loaded */
+	struct signer_down *down; /* issuers left out, their keys failing to load */
+	size_t ndown;
+	int64_t down_retry_at; /* when to try loading them again */
+	/* Issuers signed for again since the last signer_report(), to be told so. */
+	char (*up)[STORE_ISSUER_NAME_MAX + 1];
+	size_t nup;
 	int threads;
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
 	struct store_changed_cursor seen; /* changed certificates signed up to here */

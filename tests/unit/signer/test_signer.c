@@ -463,7 +463,8 @@ static void
 test_loop_retries_a_failed_step(void **state)
 {
 	struct loop_log log = {0};
-	struct signer_events ev = {on_loop_pass, on_loop_error, on_loop_recover, &log};
+	struct signer_events ev = {.on_pass = on_loop_pass, .on_error = on_loop_error,
+	    .on_recover = on_loop_recover, .arg = &log};
 	struct signer_stats st = {0};
 	struct signer *sg;
 	struct world w;
