@@ -16,6 +16,7 @@
 
 #include "signer/signer.h"
 #include "util/fsutil.h"
+#include "util/lockfile.h"
 #include "util/timefmt.h"
 
 /* The running signer's log lines start with the UTC time. */
@@ -146,6 +147,17 @@ cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
 	    .on_recover = log_recover, .on_issuer = log_issuer, .arg = &l};
 
 	signer_loop(sg, stop, &ev, st);
+}
+
+int
+cli_lock_signer(const struct cli_dir *d, struct err *e)
+{
+	char path[PATH_MAX + 32], what[PATH_MAX + 32];
+
+	if (fs_path(path, sizeof(path), e, "%s/%s", d->path, CLI_SIGNER_LOCK) != 0)
+		return -1;
+	snprintf(what, sizeof(what), "a signer for %s", d->path);
+	return lockfile_take(path, what, e);
 }
 
 const char *

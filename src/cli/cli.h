@@ -44,6 +44,14 @@ void cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
     volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, int log_passes,
     struct signer_stats *st);
 
+/*
+ * The signer's lock on d (DIR/sign.lock, util/lockfile.h): its descriptor,
+ * kept open while signing, or -1 when another signer (`lancre sign`, run's
+ * signer) already works on DIR, saying which process.
+ */
+#define CLI_SIGNER_LOCK "sign.lock"
+int cli_lock_signer(const struct cli_dir *d, struct err *e);
+
 /* -d/--dir's default: $LANCRE_DIR, else ".". */
 const char *cli_default_dir(void);
 

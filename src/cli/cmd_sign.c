@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "signer/signer.h"
@@ -86,7 +87,7 @@ cmd_sign(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = cli_default_dir();
-	int ch, once = 0, threads = cli_cpus(), rc;
+	int ch, once = 0, threads = cli_cpus(), rc, lock;
 	struct sigaction sa;
 	struct signer *sg;
 	struct cli_dir d;
@@ -117,7 +118,9 @@ cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("sign", &e);
-	sg = cli_signer_new("sign", &d, threads, &e);
+	/* One signer per directory, --once included: two would sign everything twice. */
+	lock = cli_lock_signer(&d, &e);
+	sg = lock >= 0 ? cli_signer_new("sign", &d, threads, &e) : NULL;
 	if (sg == NULL) {
 		cli_dir_close(&d);
 		return cli_fail("sign", &e);
@@ -130,5 +133,6 @@ cmd_sign(int argc, char **argv)
 	rc = run(sg, &d, once, &e);
 	signer_free(sg);
 	cli_dir_close(&d);
+	close(lock);
 	return rc == 0 ? EXIT_OK : cli_fail("sign", &e);
 }

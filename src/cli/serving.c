@@ -29,6 +29,7 @@
 
 #include "server/server.h"
 #include "signer/signer.h"
+#include "util/lockfile.h"
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t stop_asked; /* by SIGINT/SIGTERM, not by the signer's exit */
@@ -73,7 +74,7 @@ on_child(int sig)
 
 /* The signer process: signer passes until told to stop, failures logged and retried. */
 static int
-signer_child(struct cli_dir *d, int threads, pid_t parent)
+signer_child(struct cli_dir *d, int threads, pid_t parent, int lock)
 {
 	struct signer_stats st = {0};
 	struct sigaction sa;
@@ -83,6 +84,7 @@ signer_child(struct cli_dir *d, int threads, pid_t parent)
 	/* Die with the parent; if it is already gone, go now. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		return EXIT_FAIL;
+	lockfile_set_pid(lock); /* the parent took the lock for us: name the signer */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -124,6 +126,11 @@ start_signer(struct cli_dir *d, int threads, struct err *e)
 {
 	struct sigaction sa;
 	pid_t parent = getpid(), child;
+	/* Taken here, before anything is bound, so that a second `run` fails at once. */
+	int lock = cli_lock_signer(d, e);
+
+	if (lock < 0)
+		return -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_child;
@@ -134,7 +141,7 @@ start_signer(struct cli_dir *d, int threads, struct err *e)
 	if (child < 0)
 		return err_set(e, "cannot start the signer: %s", strerror(errno));
 	if (child == 0)
-		_exit(signer_child(d, threads, parent));
+		_exit(signer_child(d, threads, parent, lock));
 	signer_pid = child;
 	return 0;
 }

@@ -52,7 +52,13 @@ server_parse_addr(const char *hostport, char *host, size_t host_len, char *port,
 	return 0;
 }
 
-/* A listening socket on addr; SO_REUSEPORT so that every loop can have its own. */
+/*
+ * The listening socket on addr, bound once, without SO_REUSEPORT: a port
+ * another process holds (another lancre included, whatever its data
+ * directory) is refused by the kernel, where SO_REUSEPORT let two servers
+ * split the traffic.  The loops share it (start_workers); SO_REUSEADDR only
+ * lets a restart bind while old connections sit in TIME_WAIT.
+ */
 static int
 listen_on(const char *addr, struct err *e)
 {
@@ -67,9 +73,12 @@ listen_on(const char *addr, struct err *e)
 		return err_set(e, "cannot listen on %s: %s", addr, gai_strerror(rc));
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SERVER_LISTEN_BACKLOG) != 0) {
-		err_set(e, "cannot listen on %s: %s", addr, strerror(errno));
+		if (errno == EADDRINUSE)
+			err_set(e, "cannot listen on %s: the address is already in use (another "
+				   "lancre, or another program)", addr);
+		else
+			err_set(e, "cannot listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(res);
@@ -279,6 +288,12 @@ reload(struct server *sv, int force, struct err *e)
 	return 0;
 }
 
+/*
+ * One public socket for all the loops: each watches its own dup() of it (h2o
+ * closes the descriptor it was given), and whichever loop wakes first
+ * accepts.  Measured against one SO_REUSEPORT socket per loop in
+ * docs/BENCHMARKS.md.
+ */
 static int
 start_workers(struct server *sv, struct worker *w, struct err *e)
 {
@@ -286,9 +301,9 @@ start_workers(struct server *sv, struct worker *w, struct err *e)
 
 	for (int i = 0; i < sv->nthreads; i++) {
 		w[i] = (struct worker){.sv = sv, .id = i, .fd = -1, .admin_fd = -1};
-		w[i].fd = listen_on(o->listen, e);
+		w[i].fd = i == 0 ? listen_on(o->listen, e) : fcntl(w[0].fd, F_DUPFD_CLOEXEC, 0);
 		if (w[i].fd < 0)
-			return -1;
+			return i == 0 ? -1 : err_set(e, "cannot share the listener: %s", strerror(errno));
 	}
 	if (o->admin != NULL && o->admin[0] != '\0') {
 		w[0].admin_fd = listen_on(o->admin, e);

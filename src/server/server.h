@@ -1,8 +1,8 @@
 /*
  * server.h - the public HTTP server: PRODUCT.md's URLs from pre-signed bytes.
  *
- * One h2o event loop per thread, each with its own SO_REUSEPORT listener
- * (HTTP/1.1 with keep-alive and pipelining, and HTTP/2 over cleartext with
+ * One h2o event loop per thread, all sharing one listening socket, bound
+ * once so that the kernel refuses a port another server holds (HTTP/1.1 with keep-alive and pipelining, and HTTP/2 over cleartext with
  * prior knowledge).  Requests are answered from the current snapshot
  * (snapshot.h); the main thread polls the store every SERVER_RELOAD_MS and
  * swaps in a new snapshot when anything changed.  An old snapshot is freed

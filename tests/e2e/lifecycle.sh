@@ -222,6 +222,37 @@ wait_gone "$pid" 10
 same "lancre run exits 0 after" "$st" 0
 sed -i 's/^validity = 7d$/validity = 4d/' "$D/lancre.conf"
 
+# One server per port, whatever its data directory; one signer per data directory.
+D2=$T/data2
+"$LANCRE" init -d "$D2" >/dev/null
+start_run
+expect 1 "a second server on run's port (same data directory) is refused" \
+	timeout 5 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)"
+one_line_error "in one line"
+has "$ERR" "127.0.0.1:$P.*already in use" "naming the address"
+expect 1 "a second server on run's port (another data directory) is refused" \
+	timeout 5 "$LANCRE" serve -d "$D2" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)"
+expect 1 "a second server on run's admin port is refused" \
+	timeout 5 "$LANCRE" serve -d "$D2" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$A"
+expect 1 "lancre sign beside run's signer is refused" timeout 5 "$LANCRE" sign -d "$D"
+one_line_error "in one line"
+has "$ERR" "already running \(process $signer," "naming the signer's PID ($signer)"
+expect 1 "so is sign --once" timeout 5 "$LANCRE" sign -d "$D" --once
+expect 1 "and a second lancre run" timeout 5 "$LANCRE" run -d "$D" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/issuer/e1")
+same "the first server still answers" "$code" 200
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "and stops with 0" "$st" 0
+"$LANCRE" sign -d "$D2" >/dev/null 2>&1 &
+sig2=$!
+sleep 0.5
+expect 1 "lancre sign on a directory another lancre sign signs is refused" timeout 5 "$LANCRE" sign -d "$D2"
+has "$ERR" "already running \(process $sig2," "naming it ($sig2)"
+kill -TERM "$sig2"
+wait "$sig2"
+expect 0 "once it has stopped, the directory can be signed again" timeout 10 "$LANCRE" sign -d "$D2" --once
+
 # A stopped signer is not a dead one: STOP/CONT, then SIGTERM, exits 0.
 start_run
 kill -STOP "$signer"
