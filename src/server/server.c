@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,12 +89,42 @@ listen_on(const char *addr, struct err *e)
 	return fd;
 }
 
-/* What a listener's callback needs: h2o's accept context, the loop's connections. */
+/*
+ * One listening socket in one loop: h2o's accept context, the loop's
+ * connections, and the pause after EMFILE/ENFILE.  Out of descriptors, the
+ * pending connection stays in the backlog and the socket stays readable: a
+ * loop that kept watching it would spin (both cores, nothing accepted).  So
+ * the listener stops watching for SERVER_ACCEPT_PAUSE_MS, which lets the
+ * connections it serves finish and free descriptors, then tries again.
+ */
 struct listener {
 	h2o_accept_ctx_t actx;
 	struct conns *conns;
-	struct server *sv; /* NULL for the admin listener: not limited */
+	struct server *sv;
+	int limited; /* counted against [server] max_connections (the public one) */
+	h2o_socket_t *sock;
+	h2o_timeout_t pause;
+	h2o_timeout_entry_t resume;
 };
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void
+on_resume(h2o_timeout_entry_t *entry)
+{
+	struct listener *l = H2O_STRUCT_FROM_MEMBER(struct listener, resume, entry);
+
+	h2o_socket_read_start(l->sock, on_accept);
+}
+
+static void
+pause_accepting(struct listener *l)
+{
+	h2o_socket_read_stop(l->sock);
+	h2o_timeout_link(l->actx.ctx->loop, &l->pause, &l->resume);
+	atomic_fetch_add(&l->sv->connections_refused, 1);
+	atomic_fetch_add(&l->sv->fd_pauses, 1); /* the main thread logs them, see log_fd_pauses() */
+}
 
 static void
 on_accept(h2o_socket_t *listener, const char *err)
@@ -107,7 +138,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 	/* Take every pending connection: one wake-up may stand for many. */
 	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
 		atomic_long *counter = NULL;
-		if (sv != NULL) {
+		if (l->limited) {
 			const struct snapshot *snap = atomic_load(&sv->current);
 			if (atomic_load_explicit(&sv->connections, memory_order_relaxed) >=
 			    snap->conf.max_connections) {
@@ -118,8 +149,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 			counter = &sv->connections;
 		}
 		if (conns_add(l->conns, sock, counter) != 0) {
-			if (sv != NULL)
-				atomic_fetch_add(&sv->connections_refused, 1);
+			atomic_fetch_add(&sv->connections_refused, 1);
 			h2o_socket_close(sock);
 			continue;
 		}
@@ -127,25 +157,31 @@ on_accept(h2o_socket_t *listener, const char *err)
 			atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 		h2o_accept(&l->actx, sock);
 	}
-}
-
-static h2o_socket_t *
-watch(h2o_evloop_t *loop, int fd, struct listener *l)
-{
-	h2o_socket_t *s = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-
-	s->data = l;
-	h2o_socket_read_start(s, on_accept);
-	return s;
+	/* h2o_evloop_socket_accept() returns NULL right after accept() fails. */
+	if (errno == EMFILE || errno == ENFILE)
+		pause_accepting(l);
 }
 
 static void
-unwatch(h2o_socket_t *s)
+watch(h2o_evloop_t *loop, int fd, struct listener *l)
 {
-	if (s != NULL) {
-		h2o_socket_read_stop(s);
-		h2o_socket_close(s);
-	}
+	l->sock = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	l->sock->data = l;
+	h2o_timeout_init(loop, &l->pause, SERVER_ACCEPT_PAUSE_MS);
+	l->resume.cb = on_resume;
+	h2o_socket_read_start(l->sock, on_accept);
+}
+
+static void
+unwatch(h2o_evloop_t *loop, struct listener *l)
+{
+	if (l->sock == NULL)
+		return;
+	if (h2o_timeout_is_linked(&l->resume))
+		h2o_timeout_unlink(&l->resume);
+	h2o_timeout_dispose(loop, &l->pause);
+	h2o_socket_read_stop(l->sock);
+	h2o_socket_close(l->sock);
 }
 
 /*
@@ -200,33 +236,32 @@ worker_main(void *arg)
 	struct server *sv = w->sv;
 	h2o_context_t ctx, admin_ctx;
 	struct conns cs;
-	struct listener pub = {.sv = sv, .conns = &cs}, adm = {.sv = NULL, .conns = &cs};
+	struct listener pub = {.sv = sv, .conns = &cs, .limited = 1}, adm = {.sv = sv, .conns = &cs};
 	h2o_evloop_t *loop = h2o_evloop_create();
-	h2o_socket_t *ls, *als = NULL;
 
 	conns_init(&cs);
 	h2o_context_init(&ctx, loop, &sv->config);
 	pub.actx.ctx = &ctx;
 	pub.actx.hosts = sv->config.hosts;
-	ls = watch(loop, w->fd, &pub);
+	watch(loop, w->fd, &pub);
 	if (w->admin_fd >= 0) {
 		h2o_context_init(&admin_ctx, loop, &sv->admin_config);
 		adm.actx.ctx = &admin_ctx;
 		adm.actx.hosts = sv->admin_config.hosts;
-		als = watch(loop, w->admin_fd, &adm);
+		watch(loop, w->admin_fd, &adm);
 	}
 	while (!atomic_load(&sv->stopping)) {
 		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
 		atomic_fetch_add_explicit(&sv->quiescent[w->id], 1, memory_order_release);
 	}
-	unwatch(ls);
-	unwatch(als);
-	if (drain(loop, &cs, &ctx, als != NULL ? &admin_ctx : NULL) != 0) {
+	unwatch(loop, &pub);
+	unwatch(loop, &adm);
+	if (drain(loop, &cs, &ctx, adm.sock != NULL ? &admin_ctx : NULL) != 0) {
 		/* A connection h2o would not close: disposing would abort on its
 		 * timers.  The process is exiting; leave the loop to the OS. */
 		return NULL;
 	}
-	if (als != NULL)
+	if (adm.sock != NULL)
 		h2o_context_dispose(&admin_ctx);
 	h2o_context_dispose(&ctx);
 	h2o_evloop_destroy(loop);
@@ -363,6 +398,63 @@ drop_privileges(const struct conf *c, const char *listen, struct err *e)
 	return 0;
 }
 
+/*
+ * Every connection is a descriptor: take all the hard limit allows.  note
+ * says what the limit is (and was), for the start-up line.
+ */
+static void
+raise_fd_limit(char *note, size_t len, rlim_t *limit)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	*limit = 0;
+	note[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			*limit = rl.rlim_cur;
+			snprintf(note, len, "; descriptor limit raised from %llu to %llu",
+			    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+			return;
+		}
+	}
+	*limit = was;
+	snprintf(note, len, "; descriptor limit %llu", (unsigned long long)was);
+}
+
+/*
+ * Out of descriptors: say so once per episode, a run of pauses (any loop's)
+ * with no gap of SERVER_FD_EPISODE_GAP_S between them, not once per pause.
+ */
+struct fd_watch {
+	unsigned long pauses;
+	int64_t last; /* when pauses last grew; 0: never */
+	rlim_t limit;
+};
+
+static void
+log_fd_pauses(struct server *sv, struct fd_watch *fw)
+{
+	unsigned long now = atomic_load(&sv->fd_pauses);
+	int64_t t = (int64_t)time(NULL), last = fw->last;
+
+	if (now == fw->pauses)
+		return;
+	fw->pauses = now;
+	fw->last = t;
+	if (last != 0 && t - last < SERVER_FD_EPISODE_GAP_S)
+		return;
+	fprintf(stderr, "lancre serve: out of file descriptors (limit %llu): new connections wait, "
+			"accepting is paused %d ms at a time until some close (counted in "
+			"connections_refused_total); raise the hard `ulimit -n` or lower [server] "
+			"max_connections\n",
+	    (unsigned long long)fw->limit, SERVER_ACCEPT_PAUSE_MS);
+}
+
 int
 server_run(struct store *s, const struct conf *c, const struct server_opts *o,
     volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag, struct err *e)
@@ -372,7 +464,8 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
 	struct snapshot *first;
 	int changed, started = 0, configured = 0, rc = -1;
-	char failure[ERR_MSG_MAX] = "";
+	char failure[ERR_MSG_MAX] = "", fd_note[96];
+	struct fd_watch fw = {0};
 
 	memset(&sv, 0, sizeof(sv));
 	sv.store = s;
@@ -387,6 +480,7 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	atomic_store(&sv.current, first);
 	for (int i = 0; i < SERVER_THREADS_MAX; i++)
 		w[i].fd = w[i].admin_fd = -1;
+	raise_fd_limit(fd_note, sizeof(fd_note), &fw.limit);
 	/* Bind everything before serving anything, so a taken port fails at once. */
 	if (start_workers(&sv, w, e) != 0 || drop_privileges(c, o->listen, e) != 0)
 		goto out;
@@ -400,13 +494,14 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 		}
 	}
 	if (!o->quiet) {
-		printf("Serving %s (%d threads)%s%s\n", o->listen, sv.nthreads,
-		    o->admin ? ", admin on " : "", o->admin ? o->admin : "");
+		printf("Serving %s (%d threads)%s%s%s\n", o->listen, sv.nthreads,
+		    o->admin ? ", admin on " : "", o->admin ? o->admin : "", fd_note);
 		fflush(stdout);
 	}
 	while (!*stop) {
 		int force = 0;
 		nanosleep(&tick, NULL);
+		log_fd_pauses(&sv, &fw);
 		if (reload_flag != NULL && *reload_flag) {
 			*reload_flag = 0;
 			reload_conf(&sv);

@@ -30,6 +30,9 @@
 #define SERVER_DRAIN_MS 5000
 #define SERVER_DRAIN_TICK_MS 10
 #define SERVER_DRAIN_CUT_TICKS 10
+/* Out of file descriptors, a listener stops accepting for this long (see server.c). */
+#define SERVER_ACCEPT_PAUSE_MS 50
+#define SERVER_FD_EPISODE_GAP_S 10 /* pauses closer than this are one episode, logged once */
 #define SERVER_OCSP_ERROR_MAX_AGE_STR "0" /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
 

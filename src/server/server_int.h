@@ -35,7 +35,10 @@ struct server {
 	atomic_ulong ocsp_outcomes[4]; /* by enum ocsp_outcome */
 	atomic_ulong reloads;
 	atomic_long connections;         /* open public connections */
-	atomic_ulong connections_refused; /* closed at accept: over [server] max_connections */
+	/* Closed at accept (over [server] max_connections), or an accept that found no
+	 * descriptor left (EMFILE/ENFILE: one per pause of SERVER_ACCEPT_PAUSE_MS). */
+	atomic_ulong connections_refused;
+	atomic_ulong fd_pauses; /* accept pauses for want of a descriptor */
 	/* Time spent answering (request in, response handed to h2o), in buckets. */
 	atomic_ulong latency[8];
 	atomic_ulong latency_sum_ns;
