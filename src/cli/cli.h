@@ -93,6 +93,7 @@ int cli_init_data_dir(const char *dir, const struct conf *c, struct err *e);
 int cmd_init(int argc, char **argv);
 int cmd_issuer(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_cert_list(int argc, char **argv); /* `cert list`, reached through cmd_cert */
 int cmd_revoke(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

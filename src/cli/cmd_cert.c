@@ -1,5 +1,6 @@
 /*
- * cmd_cert.c - `lancre cert add`: record the certificates a CA issued.
+ * cmd_cert.c - `lancre cert add`: record the certificates a CA issued
+ * (`lancre cert list` is in cmd_cert_list.c).
  *
  * Files are mapped rather than read, so a bundle of a million certificates
  * costs no copy before the intake batches it (intake.h).  Directories are
@@ -27,7 +28,9 @@
 #define EXPIRED_NAMED_MAX 10           /* expired certificates named one by one */
 
 static const char usage_text[] =
-    "usage: lancre cert add [-d DIR] [-q] FILE|DIR|- ...\n\n"
+    "usage: lancre cert add [-d DIR] [-q] FILE|DIR|- ...\n"
+    "       lancre cert list [-d DIR] [--issuer NAME] [--revoked] [--json]\n"
+    "                        (see 'lancre cert list --help')\n\n"
     "Record certificates a CA issued, so that lancre signs their OCSP responses and\n"
     "lists them in CRLs when revoked.  FILE: PEM (any number of certificates; other\n"
     "blocks are skipped) or DER (one or more certificates back to back).  DIR: every\n"
@@ -349,6 +352,20 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	return rc;
 }
 
+/* The subcommand word (add, list), past the options and their values; NULL if none. */
+static const char *
+subcommand(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--dir") == 0 ||
+		    strcmp(argv[i], "--issuer") == 0)
+			i++;
+		else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)
+			return argv[i];
+	}
+	return NULL;
+}
+
 int
 cmd_cert(int argc, char **argv)
 {
@@ -365,6 +382,8 @@ cmd_cert(int argc, char **argv)
 	int ch, quiet = 0, bad = 0, rc;
 	size_t rejected = 0;
 
+	if (subcommand(argc, argv) != NULL && strcmp(subcommand(argc, argv), "list") == 0)
+		return cmd_cert_list(argc, argv); /* options of its own */
 	while ((ch = getopt_long(argc, argv, ":d:qh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -381,7 +400,7 @@ cmd_cert(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "add") != 0)
-		return cli_usage_error("cert", "expected 'add FILE...'");
+		return cli_usage_error("cert", "expected 'add FILE...' or 'list'");
 	if (++optind >= argc)
 		return cli_usage_error("cert", "add needs at least one FILE, DIR or -");
 	if (cli_dir_open(&d, dir, &e) != 0)

@@ -814,6 +814,7 @@ static const struct store_ops sqlite_ops = {
     .issuer_set_key = sqlite_issuer_set_key,
     .issuer_retire = sqlite_issuer_retire,
     .issuer_certs = sqlite_issuer_certs,
+    .cert_each = sqlite_cert_each,
 };
 
 /*

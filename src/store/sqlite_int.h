@@ -108,6 +108,10 @@ int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *delet
 int sqlite_ocsp_each(struct store *base, int64_t after_seq,
     int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 
+/* Listing certificates (sqlite_list.c). */
+int sqlite_cert_each(struct store *base, int64_t issuer_id, int only_revoked,
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
+
 /* CRL operations (sqlite_crl.c). */
 int sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *out,
     struct err *e);

@@ -231,3 +231,10 @@ store_cache(struct store *s, int mib, struct err *e)
 {
 	return s->ops->cache(s, mib, e);
 }
+
+int
+store_cert_each(struct store *s, int64_t issuer_id, int only_revoked,
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e)
+{
+	return s->ops->cert_each(s, issuer_id, only_revoked, cb, arg, e);
+}

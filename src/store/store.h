@@ -184,6 +184,9 @@ struct store_ops {
 	int (*issuer_retire)(struct store *s, int64_t issuer_id, int64_t at, struct err *e);
 	int (*issuer_certs)(struct store *s, int64_t issuer_id, int with_expiry,
 	    struct store_issuer_certs *out, struct err *e);
+	int (*cert_each)(struct store *s, int64_t issuer_id, int only_revoked,
+	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,
+	    struct err *e);
 };
 
 struct store {
@@ -231,6 +234,15 @@ int store_cert_get(struct store *s, int64_t issuer_id, const uint8_t *serial, si
 /* Set status revoked with this time and reason (policy is the caller's: see revoke.h). */
 int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
     struct err *e);
+
+/*
+ * Every recorded certificate (issuer_id 0: of every issuer; only_revoked: the
+ * revoked ones), whole, in the order they were recorded, one at a time to cb
+ * (streamed: no list is built).  cb returning non-zero stops the walk, which
+ * then returns -1 with cb's message in *e.
+ */
+int store_cert_each(struct store *s, int64_t issuer_id, int only_revoked,
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
 
 /* Number of certificates, and of revoked ones, for an issuer (issuer_id 0: all). */
 int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
