@@ -20,6 +20,7 @@
 
 static const char pem_begin[] = "-----BEGIN ";
 static const char pem_end[] = "-----END ";
+static const char pem_pkcs7[] = "PKCS7-----";
 static const char *const pem_cert_labels[] = {
     "CERTIFICATE-----", "X509 CERTIFICATE-----", "TRUSTED CERTIFICATE-----",
 };
@@ -47,6 +48,7 @@ cert_reader_free(struct cert_reader *r)
 {
 	OPENSSL_free(r->buf);
 	r->buf = NULL;
+	pkcs7_certs_free(&r->p7);
 }
 
 int
@@ -87,24 +89,6 @@ der_sequence_len(const uint8_t *p, size_t avail)
 }
 
 static int
-next_der(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
-{
-	size_t n;
-
-	if (r->p >= r->end)
-		return 0;
-	n = der_sequence_len(r->p, (size_t)(r->end - r->p));
-	if (n == 0 || n > CERT_DER_MAX)
-		return err_set(e, "not DER or PEM (truncated or garbage at byte %zu); the rest of "
-				  "the input was not read", cert_reader_offset(r));
-	*der = r->p;
-	*len = n;
-	r->p += n;
-	r->index++;
-	return 1;
-}
-
-static int
 is_cert_label(const uint8_t *p, const uint8_t *end)
 {
 	for (size_t i = 0; i < sizeof(pem_cert_labels) / sizeof(pem_cert_labels[0]); i++) {
@@ -133,14 +117,14 @@ pem_block_end(const uint8_t *body, const uint8_t *end, const uint8_t **next_begi
 
 /* Decode the base64 between body (the BEGIN line) and stop (the END line). */
 static int
-pem_decode(struct cert_reader *r, const uint8_t *body, const uint8_t *stop, size_t *len,
-    struct err *e)
+pem_decode(struct cert_reader *r, const uint8_t *body, const uint8_t *stop, size_t max,
+    size_t *len, struct err *e)
 {
 	EVP_ENCODE_CTX *ctx;
 	int outl = 0, fin = 0, ok;
 
 	body = memchr(body, '\n', (size_t)(stop - body));
-	if (body == NULL || (size_t)(stop - body) > CERT_DER_MAX * 2)
+	if (body == NULL || (size_t)(stop - body) > max * 2)
 		return err_set(e, "malformed PEM block");
 	OPENSSL_free(r->buf);
 	r->buf = OPENSSL_malloc((size_t)(stop - body));
@@ -165,10 +149,28 @@ pem_decode(struct cert_reader *r, const uint8_t *body, const uint8_t *stop, size
  * in a bundle of a million costs that one certificate, never the rest.  A
  * block without its END line ends where the next BEGIN starts.
  */
+/*
+ * A PKCS#7 bundle at der: its certificates are queued for cert_reader_next.
+ * A bundle that cannot be read counts as one certificate refused.
+ */
 static int
-next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
+load_pkcs7(struct cert_reader *r, const uint8_t *der, size_t len, struct err *e)
+{
+	pkcs7_certs_free(&r->p7);
+	r->p7_next = 0;
+	if (pkcs7_certs_read(der, len, &r->p7, e) != 0) {
+		r->index++;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+next_pem(struct cert_reader *r, struct err *e)
 {
 	const uint8_t *begin, *body, *stop, *next;
+	int p7;
+	size_t len = 0;
 
 	for (;;) {
 		begin = memmem(r->p, (size_t)(r->end - r->p), pem_begin, sizeof(pem_begin) - 1);
@@ -178,33 +180,77 @@ next_pem(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
 		}
 		body = begin + sizeof(pem_begin) - 1;
 		stop = pem_block_end(body, r->end, &next);
-		if (!is_cert_label(body, r->end)) {
+		p7 = (size_t)(r->end - body) >= sizeof(pem_pkcs7) - 1 &&
+		     memcmp(body, pem_pkcs7, sizeof(pem_pkcs7) - 1) == 0;
+		if (!p7 && !is_cert_label(body, r->end)) {
 			/* A key, CRL or other block: skip it (to the next BEGIN if it has no END). */
 			r->p = stop != NULL ? stop + sizeof(pem_end) - 1 : next != NULL ? next : r->end;
 			continue;
 		}
 		break;
 	}
-	r->index++;
 	if (stop == NULL) {
+		r->index++;
 		r->p = next != NULL ? next : r->end;
 		return err_set(e, "PEM block without an END line");
 	}
 	r->p = stop + sizeof(pem_end) - 1;
-	if (pem_decode(r, body, stop, len, e) != 0)
+	if (pem_decode(r, body, stop, p7 ? PKCS7_DER_MAX : CERT_DER_MAX, &len, e) != 0) {
+		r->index++;
 		return -1;
-	*der = r->buf;
+	}
+	if (p7)
+		return load_pkcs7(r, r->buf, len, e) == 0 ? 2 : -1;
+	r->index++;
+	r->cur = r->buf;
+	r->cur_len = len;
+	return 1;
+}
+
+/* DER: certificates back to back, any of them possibly a PKCS#7 bundle. */
+static int
+next_der(struct cert_reader *r, struct err *e)
+{
+	size_t n;
+
+	if (r->p >= r->end)
+		return 0;
+	n = der_sequence_len(r->p, (size_t)(r->end - r->p));
+	if (n == 0 || (n > CERT_DER_MAX && !pkcs7_is_signed_data(r->p, n))) {
+		r->index++;
+		err_set(e, "not DER or PEM (truncated or garbage at byte %zu); the rest of the "
+			   "input was not read", cert_reader_offset(r));
+		r->p = r->end; /* stop: nothing after unframed DER bytes can be trusted */
+		return -1;
+	}
+	r->p += n;
+	if (pkcs7_is_signed_data(r->p - n, n))
+		return load_pkcs7(r, r->p - n, n, e) == 0 ? 2 : -1;
+	r->index++;
+	r->cur = r->p - n;
+	r->cur_len = n;
 	return 1;
 }
 
 int
 cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e)
 {
-	int rc = r->pem ? next_pem(r, der, len, e) : next_der(r, der, len, e);
+	int rc;
 
-	if (rc < 0 && !r->pem) {
-		r->index++;
-		r->p = r->end; /* stop: nothing after unframed DER bytes can be trusted */
+	for (;;) {
+		if (r->p7_next < r->p7.n) { /* certificates of a PKCS#7 bundle first */
+			*der = r->p7.der[r->p7_next];
+			*len = r->p7.len[r->p7_next++];
+			r->index++;
+			return 1;
+		}
+		rc = r->pem ? next_pem(r, e) : next_der(r, e);
+		if (rc != 2)
+			break; /* 2: a bundle was loaded (maybe empty): take from it */
+	}
+	if (rc == 1) {
+		*der = r->cur;
+		*len = r->cur_len;
 	}
 	return rc;
 }

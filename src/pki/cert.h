@@ -4,7 +4,8 @@
  *
  * A file may hold one DER certificate, several DER certificates back to back,
  * or PEM text with any number of CERTIFICATE blocks among other blocks (keys,
- * CRLs: those are skipped).  `struct cert_reader` walks such a buffer and
+ * CRLs: those are skipped); a PKCS#7 bundle (.p7b, DER or a PEM PKCS7 block,
+ * pkcs7.h) stands for the certificates it holds.  `struct cert_reader` walks such a buffer and
  * yields each certificate's DER without copying it when it was DER already.
  */
 #ifndef LANCRE_PKI_CERT_H
@@ -15,6 +16,7 @@
 
 #include <openssl/x509.h>
 
+#include "pki/pkcs7.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -25,6 +27,10 @@ struct cert_reader {
 	int pem;        /* the buffer is PEM text */
 	size_t index;   /* 1-based number of the certificate last returned */
 	uint8_t *buf;   /* decoded PEM block; owned */
+	const uint8_t *cur; /* the certificate to return */
+	size_t cur_len;
+	struct pkcs7_certs p7; /* certificates of the last PKCS#7 bundle read; owned */
+	size_t p7_next;        /* the next of them to return */
 };
 
 /* Start reading data[0..len).  Decides PEM or DER from the first bytes. */
@@ -37,7 +43,8 @@ void cert_reader_free(struct cert_reader *r);
  * (bad base64, a PEM block without its END line, garbage or truncated DER):
  * the message says why, and index counts it like a certificate.  Call again
  * after -1: PEM goes on with the next block; DER stops (returns 0), since
- * nothing after unframed bytes can be trusted.  Every call consumes input.
+ * nothing after unframed bytes can be trusted.  Every call makes progress:
+ * it consumes input, or returns the next certificate of a PKCS#7 bundle.
  */
 int cert_reader_next(struct cert_reader *r, const uint8_t **der, size_t *len, struct err *e);
 

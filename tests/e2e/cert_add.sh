@@ -210,3 +210,19 @@ expect 0 "status under a UTF-8 locale" env LC_ALL=C.UTF-8 "$LANCRE" status -d "$
 has "$OUT" "^issuer: u8 \(CN=認証局,O=lancre test\)$" "prints the name as UTF-8"
 expect 0 "status under the C locale" env LC_ALL=C "$LANCRE" status -d "$D" "$T/u8leaf.pem"
 has "$OUT" '^issuer: u8 \(CN=\\E8\\AA\\8D' "escapes it"
+
+# PKCS#7 bundles (.p7b), as openssl crl2pkcs7 writes them: DER and PEM.
+for i in 1 2 3; do mkleaf "p7_$i" e1; done
+mkleaf p7_r r1
+openssl crl2pkcs7 -nocrl -certfile "$T/p7_1.pem" -certfile "$T/p7_2.pem" -certfile "$T/p7_r.pem" -outform DER -out "$T/b.p7b"
+expect 0 "a DER PKCS#7 bundle" "$LANCRE" cert add -d "$D" "$T/b.p7b"
+has "$OUT" "^3 added, 0 already present, 0 refused" "its three certificates are added"
+openssl crl2pkcs7 -nocrl -certfile "$T/p7_2.pem" -certfile "$T/p7_3.pem" -certfile "$T/u.pem" -out "$T/b.p7c"
+expect 1 "a PEM PKCS#7 bundle with a certificate of an unknown issuer" "$LANCRE" cert add -d "$D" "$T/b.p7c"
+has "$OUT" "^1 added, 1 already present, 1 refused" "one added, one present, one refused"
+has "$ERR" "b.p7c: certificate 3: unknown issuer" "the refused one is named by its place in the bundle"
+expect 0 "status of a certificate that came in a bundle" "$LANCRE" status -d "$D" "$T/p7_3.pem"
+has "$OUT" '^status: good$' "is recorded"
+printf '\x30\x0f\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02\xa0\x02\x30\x00' >"$T/bad.p7b"
+expect 1 "a broken PKCS#7 bundle is refused" "$LANCRE" cert add -d "$D" "$T/bad.p7b"
+has "$ERR" "bad.p7b: certificate 1: not a valid PKCS#7 certificate bundle" "saying so"

@@ -3,6 +3,7 @@
 #include "pki/cert.h"
 
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 
 static struct test_ca ca;
 static unsigned char *der1, *der2;
@@ -46,10 +47,11 @@ read_all(const uint8_t *data, size_t len, size_t *count, struct err *e)
 	*count = 0;
 	cert_reader_init(&r, data, len);
 	for (;;) {
+		size_t p7_before = r.p7_next;
 		before = cert_reader_offset(&r);
 		if ((rc = cert_reader_next(&r, &der, &dlen, e)) == 0)
 			break;
-		assert_true(cert_reader_offset(&r) > before);
+		assert_true(cert_reader_offset(&r) > before || r.p7_next > p7_before);
 		if (rc == 1) {
 			(*count)++;
 			assert_int_equal(der[0], 0x30);
@@ -150,6 +152,53 @@ test_pem_goes_on_after_a_damaged_block(void **state)
 	X509_free(x1);
 }
 
+/* A PKCS#7 bundle (DER, then inside PEM text) stands for its certificates, bytes unchanged. */
+static void
+test_pkcs7_bundle(void **state)
+{
+	const unsigned char *p1 = der1, *p2 = der2;
+	X509 *x1 = d2i_X509(NULL, &p1, len1), *x2 = d2i_X509(NULL, &p2, len2);
+	PKCS7 *p7 = PKCS7_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	unsigned char *der = NULL;
+	struct cert_reader r;
+	const uint8_t *got;
+	char *text;
+	size_t n, glen;
+	long tlen;
+	int len;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(PKCS7_set_type(p7, NID_pkcs7_signed), 1);
+	assert_int_equal(PKCS7_content_new(p7, NID_pkcs7_data), 1);
+	assert_int_equal(PKCS7_add_certificate(p7, x1), 1);
+	assert_int_equal(PKCS7_add_certificate(p7, x2), 1);
+	len = i2d_PKCS7(p7, &der);
+	assert_true(len > 0);
+	cert_reader_init(&r, der, (size_t)len);
+	assert_int_equal(cert_reader_next(&r, &got, &glen, &e), 1);
+	assert_int_equal(glen, len1);
+	assert_memory_equal(got, der1, glen);
+	assert_int_equal(cert_reader_next(&r, &got, &glen, &e), 1);
+	assert_memory_equal(got, der2, glen);
+	assert_int_equal(r.index, 2);
+	assert_int_equal(cert_reader_next(&r, &got, &glen, &e), 0);
+	cert_reader_free(&r);
+	BIO_puts(b, "a PEM PKCS7 block between two certificates\n");
+	PEM_write_bio_X509(b, x1);
+	PEM_write_bio_PKCS7(b, p7);
+	PEM_write_bio_X509(b, x2);
+	tlen = BIO_get_mem_data(b, &text);
+	assert_int_equal(read_all((const uint8_t *)text, (size_t)tlen, &n, &e), 0);
+	assert_int_equal(n, 4);
+	OPENSSL_free(der);
+	BIO_free(b);
+	PKCS7_free(p7);
+	X509_free(x1);
+	X509_free(x2);
+}
+
 static void
 test_garbage_and_empty(void **state)
 {
@@ -191,6 +240,7 @@ main(void)
 	    cmocka_unit_test(test_pem_bundle_with_other_blocks),
 	    cmocka_unit_test(test_pem_errors),
 	    cmocka_unit_test(test_pem_goes_on_after_a_damaged_block),
+	    cmocka_unit_test(test_pkcs7_bundle),
 	    cmocka_unit_test(test_garbage_and_empty),
 	    cmocka_unit_test(test_record_from_x509),
 	};
