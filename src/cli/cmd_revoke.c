@@ -14,19 +14,25 @@
 #include <time.h>
 
 #include "cli/lookup.h"
+#include "intake/intake.h"
 #include "intake/revoke.h"
+#include "pki/cert.h"
 #include "pki/reason.h"
 #include "pki/serial.h"
+#include "util/fsutil.h"
 #include "util/timefmt.h"
 
 #define REVOKE_SERIALS_MAX 4096
+#define REVOKE_FILE_MAX (1 << 20) /* a certificate file, as lookup.c reads it */
 
 static const char usage_text[] =
     "usage: lancre revoke [-d DIR] [--reason NAME] [--date TIME] CERTFILE\n"
     "       lancre revoke [-d DIR] [--reason NAME] [--date TIME] --issuer NAME\n"
     "                     --serial HEX [--serial HEX ...]\n\n"
     "Revoke certificates.  A running server publishes the change: OCSP within\n"
-    "seconds, the CRL within lancre.conf's [crl] delay.\n\n"
+    "seconds, the CRL within lancre.conf's [crl] delay.  A CERTFILE that lancre\n"
+    "has not recorded yet is recorded and revoked in one step (its issuer must be\n"
+    "registered; the checks of `lancre cert add` apply).\n\n"
     "  --reason NAME  RFC 5280 reason: unspecified (default), keyCompromise,\n"
     "                 superseded, cessationOfOperation, affiliationChanged,\n"
     "                 privilegeWithdrawn.  certificateHold is not allowed (BR 7.2.2).\n"
@@ -52,6 +58,7 @@ struct revoke_done {
 	char serial[SERIAL_HEX_MAX];
 	int64_t at;
 	int reason;
+	int recorded; /* the file's certificate was recorded first, in the same transaction */
 };
 
 struct revoke_log {
@@ -65,6 +72,9 @@ report(const struct revoke_log *log)
 	char when[TIMEFMT_LEN];
 
 	for (size_t i = 0; i < log->n; i++) {
+		if (log->v[i].recorded)
+			printf("Recorded %s serial %s (it was not recorded yet).\n", log->v[i].issuer,
+			    log->v[i].serial);
 		timefmt_format(log->v[i].at, when, sizeof(when));
 		printf("Revoked %s serial %s at %s (%s).\n", log->v[i].issuer, log->v[i].serial,
 		    when, reason_name(log->v[i].reason));
@@ -94,6 +104,45 @@ revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_
 	return 0;
 }
 
+/*
+ * The certificate in path, which lancre has not recorded: record it now,
+ * with every check `cert add` makes (its issuer must be registered), so that
+ * it can be revoked in the same transaction.
+ */
+static int
+record_file(struct cli_dir *d, const struct issuer_set *set, const char *path, int64_t now,
+    struct lookup_match *m, struct err *e)
+{
+	struct intake in;
+	uint8_t *data;
+	unsigned char *der = NULL;
+	size_t len;
+	int derlen, rc;
+	X509 *x;
+
+	if (fs_read_all(path, REVOKE_FILE_MAX, &data, &len, e) != 0)
+		return -1;
+	x = cert_parse(data, len, e);
+	free(data);
+	if (x == NULL || (derlen = i2d_X509(x, &der)) <= 0) {
+		X509_free(x);
+		return err_prefix(e, "%s", path);
+	}
+	intake_init(&in);
+	in.store = d->store;
+	in.conf = &d->conf;
+	in.issuers = set;
+	in.now = now;
+	rc = intake_record_one(&in, der, (size_t)derlen, &m->rec, e);
+	intake_free(&in);
+	OPENSSL_free(der);
+	X509_free(x);
+	if (rc != 0)
+		return err_prefix(e, "%s", path);
+	m->found = 1;
+	return 0;
+}
+
 static int
 revoke_in_tx(struct cli_dir *d, const struct issuer_set *set, const struct revoke_args *a,
     int64_t now, struct revoke_log *log, struct err *e)
@@ -102,7 +151,10 @@ revoke_in_tx(struct cli_dir *d, const struct issuer_set *set, const struct revok
 	size_t n;
 
 	if (a->file != NULL) {
-		if (lookup_by_file(d, set, a->file, &m[0], e) != 0 ||
+		if (lookup_by_file(d, set, a->file, &m[0], e) != 0)
+			return -1;
+		log->v[log->n].recorded = !m[0].found;
+		if ((!m[0].found && record_file(d, set, a->file, now, &m[0], e) != 0) ||
 		    revoke_one(d, &m[0], a, now, log, e) != 0)
 			return -1;
 	}

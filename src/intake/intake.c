@@ -414,3 +414,28 @@ intake_add(struct intake *in, const char *source, const uint8_t *data, size_t le
 	cert_reader_free(&r);
 	return 0;
 }
+
+int
+intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert_record *out,
+    struct err *e)
+{
+	/* A batch of one, read in place: check_item only reads the arena. */
+	struct intake_item it = {.der_len = len};
+	struct intake_batch b = {.items = &it, .nitems = 1, .arena = (uint8_t *)(uintptr_t)der};
+	enum store_insert_result res;
+	char serial[SERIAL_HEX_MAX];
+
+	check_item(in, &b, &it, NULL);
+	ERR_clear_error();
+	if (!it.ok)
+		return err_set(e, "%s", it.why);
+	if (store_cert_insert(in->store, &it.rec, &res, e) != 0)
+		return -1;
+	if (res == STORE_CONFLICT) {
+		serial_to_hex(it.rec.serial, it.rec.serial_len, serial, sizeof(serial));
+		return err_set(e, "serial %s is already recorded for a different certificate of the "
+				  "same issuer", serial);
+	}
+	*out = it.rec;
+	return 0;
+}

@@ -88,4 +88,14 @@ int intake_add(struct intake *in, const char *source, const uint8_t *data, size_
 /* Check and write everything queued. */
 int intake_flush(struct intake *in, struct err *e);
 
+/*
+ * Check one certificate as intake_add() does and insert it inside the
+ * caller's open transaction (in: store, conf, issuers and now set; nothing
+ * queued).  0 with the recorded row in *out (also when it was already
+ * there), or -1 saying why it is refused.  For `lancre revoke CERTFILE` of a
+ * certificate not recorded yet: recorded and revoked in one transaction.
+ */
+int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert_record *out,
+    struct err *e);
+
 #endif

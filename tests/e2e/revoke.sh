@@ -58,11 +58,22 @@ same "e and f are revoked" "$(row e | cut -d'|' -f1)$(row f | cut -d'|' -f1)" 11
 
 expect 1 "an unknown issuer name is refused" "$LANCRE" revoke -d "$D" --issuer nope --serial 01
 has "$ERR" "no issuer named 'nope'" "the message names it"
+# A certificate file lancre never saw is recorded and revoked in one step.
 mkleaf never e1
-expect 1 "a certificate lancre never saw is refused" "$LANCRE" revoke -d "$D" "$T/never.pem"
-has "$ERR" 'no record of this certificate' "the message says to add it first"
+expect 0 "a certificate lancre never saw is recorded and revoked" "$LANCRE" revoke -d "$D" --reason superseded "$T/never.pem"
+has "$OUT" "^Recorded e1 serial $(serial_of "$T/never.pem") \(it was not recorded yet\)\.$" "it says it recorded it"
+has "$OUT" "^Revoked e1 serial $(serial_of "$T/never.pem") at .* \(superseded\)" "and revoked it"
+same "it is recorded, revoked" "$(row never | cut -d'|' -f1,2)" "1|4"
+same "nothing else was revoked" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates where status = 1')" 7
+mkca nobody
+mkleaf orphan nobody
+expect 1 "a certificate of an unregistered issuer is refused" "$LANCRE" revoke -d "$D" "$T/orphan.pem"
+has "$ERR" 'unknown issuer' "the message says why"
 one_line_error "in one line"
-same "nothing else was revoked" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates where status = 1')" 6
+mkca sub e1
+expect 1 "a CA certificate is refused" "$LANCRE" revoke -d "$D" "$T/sub.pem"
+has "$ERR" 'is a CA certificate' "the message says why"
+same "nothing was recorded" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates')" 8
 
 # Item 16 of issue 15: a mis-issued certificate dated a month ahead is revocable now.
 mkleaf_old future e1 -30 60
