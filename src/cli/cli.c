@@ -137,6 +137,17 @@ log_recover(void *arg, int failures)
 	    failures == 1 ? "y" : "ies");
 }
 
+static void
+log_clock_step(void *arg, int64_t secs, int64_t responses)
+{
+	struct signer_log *l = arg;
+
+	log_stamp(stderr);
+	fprintf(stderr, "lancre %s: the clock went back: what was signed up to %lld s ahead of it "
+			"(%lld OCSP responses, and CRLs) is re-signed now\n",
+	    l->cmd, (long long)secs, (long long)responses);
+}
+
 void
 cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
     volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, int log_passes,
@@ -144,7 +155,8 @@ cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
 {
 	struct signer_log l = {cmd, d, reload, log_passes};
 	struct signer_events ev = {.on_pass = log_pass, .on_error = log_error,
-	    .on_recover = log_recover, .on_issuer = log_issuer, .arg = &l};
+	    .on_recover = log_recover, .on_issuer = log_issuer, .on_clock_step = log_clock_step,
+	    .arg = &l};
 
 	signer_loop(sg, stop, &ev, st);
 }

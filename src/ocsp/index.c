@@ -43,6 +43,7 @@ struct ocsp_index {
 	size_t count;
 	uint64_t seed;
 	int64_t min_this_update, min_next_update;
+	int64_t max_this_update, max_next_update;
 };
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
@@ -239,6 +240,10 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 		ix->min_this_update = r->this_update;
 	if (ix->min_next_update == 0 || r->next_update < ix->min_next_update)
 		ix->min_next_update = r->next_update;
+	if (r->this_update > ix->max_this_update)
+		ix->max_this_update = r->this_update;
+	if (r->next_update > ix->max_next_update)
+		ix->max_next_update = r->next_update;
 	ix->table[i] = ix->arena_len + 1;
 	ix->arena_len += size;
 	return 0;
@@ -309,6 +314,13 @@ ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *ne
 {
 	*this_update = ix->min_this_update;
 	*next_update = ix->min_next_update;
+}
+
+void
+ocsp_index_newest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update)
+{
+	*this_update = ix->max_this_update;
+	*next_update = ix->max_next_update;
 }
 
 size_t

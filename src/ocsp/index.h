@@ -75,6 +75,8 @@ void ocsp_index_trim(struct ocsp_index *ix);
  * rebuilt, so the figures can only err on the old side.
  */
 void ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update);
+/* The largest, likewise (replaced responses count until a rebuild: they err on the new side). */
+void ocsp_index_newest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update);
 
 /* Responses held, and bytes allocated (arena + table). */
 size_t ocsp_index_count(const struct ocsp_index *ix);

@@ -574,13 +574,27 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 	return 0;
 }
 
+/* 503 with the reason while the snapshot is unfit to serve (snapshot_unhealthy). */
+static int
+handle_healthz(struct server *sv, h2o_req_t *req)
+{
+	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
+	const char *why = snapshot_unhealthy(snap, (int64_t)time(NULL));
+	char msg[128];
+
+	if (why == NULL)
+		return send_plain(req, 200, "OK", "ok\n");
+	snprintf(msg, sizeof(msg), "unhealthy: %s\n", why);
+	return send_plain(req, 503, "Service Unavailable", msg);
+}
+
 int
 handle_admin(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct server *sv = ((struct server_handler *)self)->sv;
 
 	if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/healthz")))
-		return send_plain(req, 200, "OK", "ok\n");
+		return handle_healthz(sv, req);
 	if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics")))
 		return handle_metrics(sv, req);
 	return send_plain(req, 404, "Not Found", "not found\n");

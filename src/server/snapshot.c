@@ -230,6 +230,51 @@ load_about(struct snapshot *snap, const char *dir)
 	}
 }
 
+/* The newest thisUpdate and nextUpdate of the responses snap serves (0, 0: none). */
+static void
+view_newest(const struct snapshot *snap, int64_t *this_update, int64_t *next_update)
+{
+	int64_t t = 0, n = 0;
+
+	ocsp_index_newest(snap->view.base, this_update, next_update);
+	if (snap->view.recent != NULL)
+		ocsp_index_newest(snap->view.recent, &t, &n);
+	if (t > *this_update)
+		*this_update = t;
+	if (n > *next_update)
+		*next_update = n;
+}
+
+const char *
+snapshot_unhealthy(const struct snapshot *snap, int64_t now)
+{
+	const struct shared_catalog *c = snap->catalog;
+	int64_t t, n;
+
+	for (size_t i = 0; i < c->ncrls; i++) {
+		if (c->crls[i].this_update > now + SNAPSHOT_CLOCK_SKEW)
+			return "a CRL is dated in the future";
+	}
+	view_newest(snap, &t, &n);
+	if (t > now + SNAPSHOT_CLOCK_SKEW)
+		return "an OCSP response is dated in the future";
+	if (t != 0 && n <= now)
+		return "every OCSP response is past its nextUpdate (tryLater only)";
+	return NULL;
+}
+
+/* Responses dated in the future were loaded, and the store changed since the base: rebuild it. */
+static int
+future_stale(const struct snapshot *prev, int64_t ocsp_seq, int64_t now)
+{
+	int64_t t, n;
+
+	if (prev->base_seq == ocsp_seq || now - prev->base_built < SNAPSHOT_FUTURE_RECHECK)
+		return 0;
+	view_newest(prev, &t, &n);
+	return t > now + SNAPSHOT_CLOCK_SKEW;
+}
+
 struct snapshot *
 snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, const char *dir,
     int64_t now, int *changed, struct err *e)
@@ -245,12 +290,13 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		return NULL;
 	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
 	    prev->crl_seq == crl_seq &&
-	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE &&
+	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !future_stale(prev, ocsp_seq, now) &&
 	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
 	full = prev == NULL || prev->issuer_seq != issuer_seq ||
 	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
-	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX);
+	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) ||
+	       future_stale(prev, ocsp_seq, now);
 	snap = calloc(1, sizeof(*snap));
 	if (snap == NULL) {
 		err_set(e, "out of memory");

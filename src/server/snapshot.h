@@ -30,6 +30,15 @@
 
 #define SNAPSHOT_RECENT_MAX 100000
 #define SNAPSHOT_BASE_MAX_AGE 3600
+/*
+ * Health.  A response or CRL dated more than SNAPSHOT_CLOCK_SKEW ahead of
+ * the clock was signed while the signer's clock ran ahead (clients reject
+ * it: "not yet valid"); the signer re-signs it at once, and the server then
+ * rebuilds its base (at most every SNAPSHOT_FUTURE_RECHECK seconds), which
+ * drops the future-dated copies an index keeps counting until rebuilt.
+ */
+#define SNAPSHOT_CLOCK_SKEW 60
+#define SNAPSHOT_FUTURE_RECHECK 5
 
 struct snapshot_issuer {
 	char name[STORE_ISSUER_NAME_MAX + 1];
@@ -91,6 +100,13 @@ struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const s
 #define SNAPSHOT_ABOUT_MAX (64 * 1024)
 
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base and catalog references */
+
+/*
+ * NULL when snap is fit to serve at now; else why not (for /healthz): it
+ * holds a response or CRL dated in the future, or every response it holds is
+ * past its nextUpdate (it could only answer tryLater).
+ */
+const char *snapshot_unhealthy(const struct snapshot *snap, int64_t now);
 
 const struct snapshot_issuer *snapshot_issuer(const struct snapshot *snap, const char *name);
 

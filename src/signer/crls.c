@@ -8,9 +8,11 @@
  * burst share one re-signing, and none waits longer than the delay).
  * Revocations are found by change_seq, like the OCSP work.
  *
- * CRL numbers are thisUpdate in nanoseconds, or the previous number + 1 if
- * that is not larger: strictly increasing across restarts and machines
- * whose clocks agree (as Let's Encrypt does).  Deltas share the sequence.
+ * CRL numbers are thisUpdate in nanoseconds, or the largest number stored
+ * for the shard (its base or its delta: they share one sequence) + 1 if that
+ * is not larger: strictly increasing across restarts, machines whose clocks
+ * agree (as Let's Encrypt does), and a clock that steps back.  A CRL dated
+ * more than SIGNER_CLOCK_SKEW ahead of the clock is due at once.
  *
  * With [crl] delta = yes, every base carries a Freshest CRL pointer to its
  * delta; revocations go into the delta (entries revoked since the base was
@@ -165,14 +167,15 @@ delta_key(int shard)
  */
 static int
 sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct crl_record *base,
-    const struct crl_record *prev, int64_t now, struct crl_record *made, struct err *e)
+    const struct crl_record *prev, int64_t last, int64_t now, struct crl_record *made,
+    struct err *e)
 {
 	char idp[URL_MAX], fresh[URL_MAX];
 	struct crl_params p = {.issuer = is->cert, .key = is->key};
 	struct crl_builder *b;
 	const unsigned char *der = NULL;
 	size_t len, count;
-	int64_t built_seq, ns = now_ns(), last = prev != NULL ? prev->number : 0;
+	int64_t built_seq, ns = now_ns();
 	int rc = -1;
 
 	if (shard > 0) {
@@ -183,11 +186,8 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		urls_crl_delta(sg->conf, is->name, shard, fresh, sizeof(fresh));
 		p.freshest_url = fresh;
 	}
-	if (base != NULL) {
+	if (base != NULL)
 		p.delta_base = base->number;
-		if (base->number > last) /* bases and deltas share one number sequence */
-			last = base->number;
-	}
 	p.this_update = now;
 	p.next_update = now + sg->conf->crl_validity;
 	p.number = last >= ns ? last + 1 : ns;
@@ -198,7 +198,7 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	if (b == NULL)
 		return -1;
 	if (store_crl_entries(sg->store, is->id, shard,
-		base != NULL ? 0 : prev != NULL ? prev->this_update : 0,
+		base != NULL ? 0 : prev != NULL ? (prev->this_update < now ? prev->this_update : now) : 0,
 		base != NULL ? base->built_seq : 0, add_entry, b, e) != 0) {
 		err_prefix(e, "issuer %s CRL %d", is->name, shard);
 		goto out;
@@ -235,7 +235,22 @@ retired_final(const struct signer_issuer *is, const struct crl_record *r, int fo
 	       r->this_update > is->last_not_after;
 }
 
-/* A base is due when missing or old; without deltas, also when a revocation touched it. */
+static int64_t
+max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* A CRL dated past the skew was signed while the clock ran ahead: for the clock-step event. */
+static void
+note_ahead(struct signer *sg, int64_t this_update, int64_t now)
+{
+	if (this_update > now + SIGNER_CLOCK_SKEW)
+		sg->ahead = max64(sg->ahead, this_update - now);
+}
+
+/* A base is due when missing, old or dated in the future; without deltas, also when a
+ * revocation touched it. */
 static int
 base_due(const struct signer *sg, const struct signer_issuer *is, int shard,
     const struct crl_record *r, int found, int64_t now)
@@ -244,7 +259,8 @@ base_due(const struct signer *sg, const struct signer_issuer *is, int shard,
 
 	if (retired_final(is, r, found, now))
 		return 0;
-	if (!found || now >= r->this_update + sg->conf->crl_period)
+	if (!found || now >= r->this_update + sg->conf->crl_period ||
+	    r->this_update > now + SIGNER_CLOCK_SKEW)
 		return 1;
 	return !sg->conf->crl_delta && dirty > r->built_seq &&
 	       now - r->this_update >= sg->conf->crl_delay / 2;
@@ -259,7 +275,8 @@ delta_due(const struct signer *sg, const struct signer_issuer *is, int shard,
 
 	if (retired_final(is, d, found, now) && d->number > base->number)
 		return 0;
-	if (!found || d->number < base->number || now >= d->this_update + sg->conf->crl_period)
+	if (!found || d->number < base->number || now >= d->this_update + sg->conf->crl_period ||
+	    d->this_update > now + SIGNER_CLOCK_SKEW)
 		return 1;
 	return dirty > d->built_seq && now - d->this_update >= sg->conf->crl_delay / 2;
 }
@@ -268,7 +285,7 @@ int
 signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
 	struct crl_record base, delta, made;
-	int64_t seq;
+	int64_t seq, last;
 	int found, dfound;
 
 	reap_hooks();
@@ -282,23 +299,26 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
 		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
+			dfound = 0;
 			found = store_crl_get(sg->store, is->id, shard, &base, e);
-			if (found < 0)
+			if (found > 0 && sg->conf->crl_delta)
+				dfound = store_crl_get(sg->store, is->id, delta_key(shard), &delta, e);
+			if (found < 0 || dfound < 0)
 				return -1;
+			last = max64(found ? base.number : 0, dfound ? delta.number : 0);
+			note_ahead(sg, found ? base.this_update : 0, now);
+			note_ahead(sg, dfound ? delta.this_update : 0, now);
 			if (base_due(sg, is, shard, &base, found, now)) {
-				if (sign_crl(sg, is, shard, NULL, found ? &base : NULL, now, &made, e))
+				if (sign_crl(sg, is, shard, NULL, found ? &base : NULL, last, now, &made, e))
 					return -1;
 				base = made;
+				last = made.number;
 				st->crls++;
 			}
-			if (!sg->conf->crl_delta)
+			if (!sg->conf->crl_delta ||
+			    !delta_due(sg, is, shard, &base, &delta, dfound, now))
 				continue;
-			dfound = store_crl_get(sg->store, is->id, delta_key(shard), &delta, e);
-			if (dfound < 0)
-				return -1;
-			if (!delta_due(sg, is, shard, &base, &delta, dfound, now))
-				continue;
-			if (sign_crl(sg, is, shard, &base, dfound ? &delta : NULL, now, &made, e))
+			if (sign_crl(sg, is, shard, &base, dfound ? &delta : NULL, last, now, &made, e))
 				return -1;
 			st->crls++;
 		}

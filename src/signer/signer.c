@@ -715,12 +715,29 @@ sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 	return store_ocsp_due_settle(sg->store, now, now, e);
 }
 
+/* Responses dated in the future (see signer.h): made due, to be signed in this pass. */
+static int
+clock_check(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
+{
+	int64_t newest, n;
+
+	sg->ahead = 0;
+	if (store_ocsp_future_due(sg->store, now + SIGNER_CLOCK_SKEW, &newest, &n, e) != 0)
+		return -1;
+	if (newest > now + SIGNER_CLOCK_SKEW) {
+		sg->ahead = newest - now;
+		st->future += n;
+	}
+	return 0;
+}
+
 int
 signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
 	int64_t issuer_seq;
 
-	if (store_seq(sg->store, "issuer_seq", &issuer_seq, e) != 0)
+	if (clock_check(sg, now, st, e) != 0 ||
+	    store_seq(sg->store, "issuer_seq", &issuer_seq, e) != 0)
 		return -1;
 	/* The issuers changed, or keys that failed may load now. */
 	if ((issuer_seq != sg->issuer_seq || (sg->ndown > 0 && now >= sg->down_retry_at)) &&
@@ -734,7 +751,13 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 		batch_discard(sg);
 		return -1;
 	}
-	return signer_crl_pass(sg, now, st, e);
+	if (signer_crl_pass(sg, now, st, e) != 0)
+		return -1;
+	if (sg->ahead > 0) { /* counted once everything dated in the future is re-signed */
+		st->clock_steps++;
+		st->clock_behind = sg->ahead;
+	}
+	return 0;
 }
 
 const char *
@@ -816,6 +839,8 @@ signer_loop(struct signer *sg, volatile sig_atomic_t *stop, const struct signer_
 		}
 		if (failures > 0 && ev->on_recover != NULL)
 			ev->on_recover(ev->arg, failures);
+		if (st->clock_steps != before.clock_steps && ev->on_clock_step != NULL)
+			ev->on_clock_step(ev->arg, st->clock_behind, st->future - before.future);
 		failures = 0;
 		if (ev->on_pass != NULL)
 			ev->on_pass(ev->arg, &before, st);

@@ -29,6 +29,13 @@
  *
  * Each pass also keeps every issuer's CRLs (crls.c): N shards, and a full
  * CRL, re-signed every [crl] period and within [crl] delay of a revocation.
+ *
+ * A clock that steps back leaves what was signed while it ran ahead dated in
+ * the future, refused by clients ("not yet valid") and, by the rules above,
+ * not due for days.  Each pass asks the store whether it holds a response
+ * dated past now + SIGNER_CLOCK_SKEW (the store keeps the newest thisUpdate
+ * written: one read); if so, every such response is made due and re-signed
+ * in that pass, and so is any CRL dated in the future (crls.c).
  */
 #ifndef LANCRE_SIGNER_SIGNER_H
 #define LANCRE_SIGNER_SIGNER_H
@@ -49,6 +56,11 @@
 #define SIGNER_THREADS_MAX 64
 #define SIGNER_NEVER INT64_MAX /* the due_at of a response that outlives its certificate */
 #define SIGNER_KEY_RETRY 60    /* how often it tries again to load keys that failed */
+/*
+ * A response or CRL dated more than this ahead of the clock was signed while
+ * the clock ran ahead (then stepped back): it is due at once.
+ */
+#define SIGNER_CLOCK_SKEW 60
 
 struct signer;
 
@@ -58,6 +70,9 @@ struct signer_stats {
 	int64_t purged;   /* responses deleted for expired certificates */
 	size_t crls;      /* CRLs signed */
 	size_t slow;      /* responses built by ocsp_sign(), the issuer's template having failed */
+	size_t clock_steps;   /* passes that found responses or CRLs dated in the future */
+	int64_t clock_behind; /* the last such pass: how far ahead the newest was, seconds */
+	int64_t future;       /* responses found dated in the future, made due */
 };
 
 /*
@@ -106,7 +121,10 @@ int signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct sign
  * What the running signer tells its caller (any hook may be NULL): on_pass
  * after each step, with the totals before and after it; on_error when a step
  * fails, with why and how many seconds it waits before trying again;
- * on_recover when a step succeeds after `failures` failed ones in a row.
+ * on_recover when a step succeeds after `failures` failed ones in a row;
+ * on_clock_step when a step found what it had signed dated in the future
+ * (the clock went back by about `secs`): once per step of the clock, as the
+ * pass re-signs all of it.
  */
 struct signer_events {
 	void (*on_pass)(void *arg, const struct signer_stats *before,
@@ -115,6 +133,7 @@ struct signer_events {
 	void (*on_recover)(void *arg, int failures);
 	/* An issuer the signer cannot sign for, and why; why NULL: it can again. */
 	void (*on_issuer)(void *arg, const char *issuer, const char *why);
+	void (*on_clock_step)(void *arg, int64_t secs, int64_t responses);
 	void *arg;
 };
 

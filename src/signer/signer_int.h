@@ -55,6 +55,7 @@ struct signer {
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
 	struct store_changed_cursor seen; /* changed certificates signed up to here */
 	int64_t crl_seen_seq;             /* revocations up to here are marked dirty */
+	int64_t ahead; /* this pass: how far ahead of now the newest response or CRL was dated */
 	/*
 	 * Two batches: while the workers sign one, the main thread writes the
 	 * other.  work: SIGNER_BATCH certificates each; jobs: their results.

@@ -805,6 +805,7 @@ static const struct store_ops sqlite_ops = {
     .signed_upto_set = sqlite_signed_upto_set,
     .ocsp_due_settle = sqlite_ocsp_due_settle,
     .ocsp_purge = sqlite_ocsp_purge,
+    .ocsp_future_due = sqlite_ocsp_future_due,
     .ocsp_each = sqlite_ocsp_each,
     .crl_get = sqlite_crl_get,
     .crl_put = sqlite_crl_put,

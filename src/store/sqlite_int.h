@@ -19,6 +19,7 @@ enum sqlite_stmt {
 	STMT_OCSP_PUT_MANY,
 	STMT_OCSP_DUE_RANGE,
 	STMT_OCSP_SEQ_SET,
+	STMT_OCSP_NEWEST_SET,
 	STMT_SEQ_NEXT,
 	STMT_CRL_GET,
 	STMT_COUNT
@@ -102,6 +103,8 @@ int sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_afte
 int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e);
 int sqlite_signed_upto_get(struct store *base, struct store_signed_upto *u, struct err *e);
 int sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u,
+    struct err *e);
+int sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, int64_t *n,
     struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);

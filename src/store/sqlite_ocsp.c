@@ -301,7 +301,7 @@ static int
 ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t first,
     struct err *e)
 {
-	int64_t last = sqlite3_last_insert_rowid(s->db), due = INT64_MAX, cert_seq = 0;
+	int64_t last = sqlite3_last_insert_rowid(s->db), due = INT64_MAX, cert_seq = 0, newest = 0;
 	sqlite3_stmt *st;
 
 	if (last - first + 1 != (int64_t)n) /* AUTOINCREMENT in one transaction: never */
@@ -313,6 +313,8 @@ ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t 
 			due = r[i].due_at;
 		if (r[i].cert_seq > cert_seq)
 			cert_seq = r[i].cert_seq;
+		if (r[i].this_update > newest)
+			newest = r[i].this_update;
 	}
 	st = sqlite_stmt(s, STMT_OCSP_DUE_RANGE,
 	    "INSERT INTO ocsp_due (last_id, first_id, due_at) VALUES (?, ?, ?)", e);
@@ -330,6 +332,14 @@ ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t 
 		return -1;
 	sqlite3_bind_int64(st, 1, last);
 	sqlite3_bind_int64(st, 2, cert_seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sqlite_db_err(s, e, "storing an OCSP response");
+	st = sqlite_stmt(s, STMT_OCSP_NEWEST_SET,
+	    "INSERT INTO meta (key, value) VALUES ('ocsp_newest', ?1)"
+	    " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)", e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, newest);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "storing an OCSP response");
 	return 0;
@@ -365,6 +375,44 @@ sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
 	return sqlite_txn_leave(s, own, ocsp_put(s, r, n, e), e);
+}
+
+/*
+ * Responses dated after `after` (signed while the clock was ahead) become due
+ * at 0, and so do the due ranges that hold them; meta ocsp_newest comes down
+ * to after.  A scan of every response, run only when ocsp_newest says there
+ * is something to find (once per clock step).
+ */
+static int
+ocsp_future_due(struct store_sqlite *s, int64_t after, int64_t *n, struct err *e)
+{
+	if (sqlite_run(s, "UPDATE ocsp_responses SET due_at = 0 WHERE this_update > ?", &after, 1,
+		"finding responses dated in the future", e) != 0)
+		return -1;
+	*n = sqlite3_changes(s->db);
+	if (*n > 0 &&
+	    sqlite_run(s, "UPDATE ocsp_due SET due_at = 0 WHERE EXISTS (SELECT 1 FROM"
+		" ocsp_responses r WHERE r.id BETWEEN ocsp_due.first_id AND ocsp_due.last_id"
+		" AND r.due_at = 0)", NULL, 0, "making responses dated in the future due", e) != 0)
+		return -1;
+	return sqlite_meta_set(s, "ocsp_newest", after, e);
+}
+
+int
+sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, int64_t *n,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own;
+
+	*n = 0;
+	if (sqlite_meta_get(s, "ocsp_newest", newest, e) < 0)
+		return -1;
+	if (*newest <= after)
+		return 0;
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, ocsp_future_due(s, after, n, e), e);
 }
 
 /*

@@ -167,6 +167,13 @@ store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after, struc
 }
 
 int
+store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
+    struct err *e)
+{
+	return s->ops->ocsp_future_due(s, after, newest, n, e);
+}
+
+int
 store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e)
 {
 	return s->ops->ocsp_purge(s, expired_before, deleted, e);

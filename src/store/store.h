@@ -167,6 +167,8 @@ struct store_ops {
 	    struct err *e);
 	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
 	    struct err *e);
+	int (*ocsp_future_due)(struct store *s, int64_t after, int64_t *newest, int64_t *n,
+	    struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
@@ -356,6 +358,17 @@ int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, st
  * response for an expired certificate, so none is left behind.
  */
 int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);
+
+/*
+ * Clock steps.  Each write of responses raises meta ocsp_newest to the
+ * newest thisUpdate written.  *newest gets it (0: none yet).  When it is
+ * after `after`, the clock went back since: every response dated after
+ * `after` is made due now (*n of them) and ocsp_newest comes down to after,
+ * in one transaction.  Otherwise nothing is written (one read: cheap enough
+ * for every pass).
+ */
+int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
+    struct err *e);
 
 /*
  * Call cb for every stored response with seq > after_seq, in seq order, with

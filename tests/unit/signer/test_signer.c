@@ -591,6 +591,77 @@ test_pass_resumes_at_mark(void **state)
 	world_free(&w);
 }
 
+static int
+newest_cb(void *arg, const struct ocsp_record *r)
+{
+	int64_t *newest = arg;
+
+	if (r->this_update > *newest)
+		*newest = r->this_update;
+	return 0;
+}
+
+/* The newest thisUpdate among the stored responses, and among the stored CRLs. */
+static void
+newest_dates(struct store *s, int64_t *ocsp, int64_t *crl)
+{
+	struct crl_record r;
+	struct err e;
+
+	*ocsp = *crl = 0;
+	for (int shard = 0; shard <= 1; shard++) {
+		for (int64_t issuer = 1; issuer <= 2; issuer++) {
+			assert_int_equal(store_crl_get(s, issuer, shard, &r, &e), 1);
+			if (r.this_update > *crl)
+				*crl = r.this_update;
+		}
+	}
+	assert_int_equal(store_ocsp_each(s, 0, newest_cb, ocsp, &e), 0);
+}
+
+/*
+ * Issue 15 item 9: a pass run while the clock is 10 days ahead, then passes
+ * at the real time.  Every response and CRL dated in the future is re-signed
+ * in the first of them (due at once), which counts one clock step; the next
+ * pass finds nothing more and counts none.
+ */
+static void
+test_clock_step_back(void **state)
+{
+	struct signer_stats st = {0};
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	int64_t now = (int64_t)time(NULL), ahead = now + 10 * 86400, ocsp, crl;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	assert_int_equal(signer_pass(sg, ahead, &st, &e), 0);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(st.clock_steps, 0);
+	newest_dates(w.f.s, &ocsp, &crl);
+	assert_true(ocsp > ahead - 60 && crl == ahead);
+
+	st = (struct signer_stats){0};
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(st.crls, 4);
+	assert_int_equal(st.clock_steps, 1);
+	assert_int_equal(st.future, 12);
+	assert_true(st.clock_behind > 10 * 86400 - 120 && st.clock_behind <= 10 * 86400);
+	newest_dates(w.f.s, &ocsp, &crl);
+	assert_true(ocsp <= now && crl == now);
+
+	st = (struct signer_stats){0};
+	assert_int_equal(signer_pass(sg, now + 1, &st, &e), 0);
+	assert_int_equal(st.responses + st.crls + st.clock_steps, 0);
+	signer_free(sg);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -604,6 +675,7 @@ main(void)
 	    cmocka_unit_test(test_retry_delay),
 	    cmocka_unit_test(test_loop_retries_a_failed_step),
 	    cmocka_unit_test(test_crl_publish_failure_is_retried),
+	    cmocka_unit_test(test_clock_step_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
