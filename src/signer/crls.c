@@ -22,7 +22,7 @@
  * its notAfter: entries are those with notAfter >= the previous CRL's
  * thisUpdate.  Each signed CRL is also written to DIR/public/crl/ (atomic
  * rename) with the issuer's JSON list of shard URLs, and [crl] hook, if set,
- * runs with the file's path.  The file is written before the store: if
+ * runs with each file's absolute path.  The file is written before the store: if
  * either fails (a full disk) or the signer dies between them, the store
  * does not have the new CRL, still finds the shard due, and the next pass
  * signs and publishes a newer one.  Stored first, a failed publish would
@@ -31,6 +31,7 @@
 #include "signer/signer_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,16 +94,23 @@ public_path(const struct signer *sg, const struct signer_issuer *is, int shard, 
 
 /*
  * The operator's post-publish hook, in the background: a slow upload must not
- * hold up signing.  Finished hooks are reaped (and failures logged) by
- * reap_hooks() on the next pass.
+ * hold up signing.  It runs for every file published (CRLs and the JSON
+ * lists), with the file's absolute path: the hook may change directory, and
+ * `lancre sign -d data` must not hand it a path only the signer's working
+ * directory makes sense of.  Finished hooks are reaped (and failures logged)
+ * by reap_hooks() on the next pass.
  */
 static void
 run_hook(const struct signer *sg, const char *path)
 {
+	char abs[PATH_MAX + 4096], cwd[PATH_MAX];
 	pid_t pid;
 
 	if (sg->conf->crl_hook[0] == '\0')
 		return;
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+	    fs_path(abs, sizeof(abs), NULL, "%s/%s", cwd, path) == 0)
+		path = abs;
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "lancre sign: cannot run the CRL hook: %s\n", strerror(errno));
@@ -150,6 +158,8 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	if (rc == 0)
 		rc = fs_write_atomic(path, json, jlen, 0644, e);
 	free(json);
+	if (rc == 0)
+		run_hook(sg, path);
 	return rc;
 }
 
