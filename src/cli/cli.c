@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/addr.h"
 #include "signer/signer.h"
 #include "util/fsutil.h"
 #include "util/lockfile.h"
@@ -253,6 +254,16 @@ cli_log_lines(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+int
+cli_check_listen(const char *cmd, const char *flag, const char *value)
+{
+	struct err e;
+
+	if (value == NULL || addr_check_listen(value, &e) == 0)
+		return 0;
+	return cli_usage_error(cmd, "%s: %s", flag, e.msg);
 }
 
 int

@@ -83,6 +83,12 @@ int cli_bad_option(const char *cmd, char *const argv[], int ch);
  */
 void cli_log_lines(void);
 
+/*
+ * A --listen or --admin value (flag) checked as lancre.conf's are (conf/addr.h):
+ * 0 if value is NULL or good, else EXIT_USAGE after saying why.
+ */
+int cli_check_listen(const char *cmd, const char *flag, const char *value);
+
 /* Worker threads to use: the CPUs this process may run on. */
 int cli_cpus(void);
 

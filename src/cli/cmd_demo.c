@@ -478,6 +478,9 @@ cmd_demo(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+	if (cli_check_listen("demo", "--listen", serve.listen) != 0 ||
+	    cli_check_listen("demo", "--admin", serve.admin) != 0)
+		return EXIT_USAGE;
 	snprintf(conf, sizeof(conf), "%s/%s", dir, CONF_FILE);
 	if (fs_exists(conf)) {
 		printf("Reusing the demo in %s.\n\n", dir);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "conf/addr.h"
 #include "util/num.h"
 #include "util/fsutil.h"
 
@@ -18,8 +19,8 @@ static const char usage_text[] =
     "      --store URL      postgresql://... for a shared store; default: the embedded\n"
     "                       SQLite file DIR/lancre.db\n"
     "      --listen H:P     public listener (default 127.0.0.1:8080)\n"
-    "      --base-url URL   base of the path-style URLs put in certificates\n"
-    "                       (default http://<listen>)\n"
+    "      --base-url URL   base of the path-style URLs put in certificates,\n"
+    "                       http://HOST[:PORT] (default http://<listen>)\n"
     "      --domain DOMAIN  use host-style URLs (<issuer>.o.DOMAIN ...) in certificates\n"
     "      --shards N       CRL shards for new issuers (default 1)\n";
 
@@ -96,12 +97,18 @@ cmd_init(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	if (addr_check_listen(c.listen, &e) != 0)
+		return cli_usage_error("init", "--listen: %s", e.msg);
 	if (base != NULL)
 		snprintf(c.base_url, sizeof(c.base_url), "%s", base);
 	else
 		snprintf(c.base_url, sizeof(c.base_url), "http://%s", c.listen);
-	if (strncmp(c.base_url, "http://", 7) != 0)
-		return cli_usage_error("init", "--base-url must start with http://");
+	if (addr_check_base_url(c.base_url, &e) != 0)
+		return cli_usage_error("init", "--base-url: %s", e.msg);
+	if (c.url_style == URL_STYLE_HOST && addr_check_domain(c.domain, &e) != 0)
+		return cli_usage_error("init", "--domain: %s", e.msg);
+	if (conf_check(&c, &e) != 0)
+		return cli_usage_error("init", "%s", e.msg);
 	if (cli_init_data_dir(dir, &c, &e) != 0)
 		return cli_fail("init", &e);
 	printf("Created %s: lancre.conf and the %s store.\n"

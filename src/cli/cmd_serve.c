@@ -66,6 +66,9 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 	}
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (cli_check_listen(cmd, "--listen", o.listen) != 0 ||
+	    cli_check_listen(cmd, "--admin", o.admin) != 0)
+		return EXIT_USAGE;
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail(cmd, &e);
 	rc = serving_run(&d, &o, cmd);

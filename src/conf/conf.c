@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/addr.h"
 #include "util/num.h"
 
 enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE };
@@ -65,7 +66,9 @@ static const struct key keys[] = {
       ";   host - like lencr.org: http://<issuer>.o.<domain>, <issuer>.c.<domain>/<n>.crl,\n"
       ";          <issuer>.i.<domain>\n"
       "; The server answers both forms at once whatever this says."),
-    K("urls", "base", KEY_STR, base_url, "Base URL for the path style, without a trailing slash."),
+    K("urls", "base", KEY_STR, base_url,
+      "Base URL for the path style: http://HOST[:PORT], no path (a trailing slash is\n"
+      "; removed: the server answers /ocsp, /crl/ and /issuer/ at the root)."),
     K("urls", "domain", KEY_STR, domain,
       "Domain for the host style; its o., c. and i. subdomains must reach the server."),
     K("ocsp", "validity", KEY_DURATION, ocsp_validity,
@@ -227,8 +230,23 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	return 0;
 }
 
+/* What goes into certificates and listen addresses (conf/addr.h); normalises base_url. */
 static int
-conf_validate(const struct conf *c, struct err *e)
+conf_check_addrs(struct conf *c, struct err *e)
+{
+	if (addr_check_listen(c->listen, e) != 0)
+		return err_prefix(e, "[server] listen");
+	if (c->admin[0] != '\0' && addr_check_listen(c->admin, e) != 0)
+		return err_prefix(e, "[server] admin");
+	if (addr_check_base_url(c->base_url, e) != 0)
+		return err_prefix(e, "[urls] base");
+	if (c->domain[0] != '\0' && addr_check_domain(c->domain, e) != 0)
+		return err_prefix(e, "[urls] domain");
+	return 0;
+}
+
+int
+conf_check(struct conf *c, struct err *e)
 {
 	if (c->ocsp_validity < CONF_OCSP_VALIDITY_MIN || c->ocsp_validity > CONF_OCSP_VALIDITY_MAX)
 		return err_set(e, "[ocsp] validity must be between 8h and 10d");
@@ -255,10 +273,7 @@ conf_validate(const struct conf *c, struct err *e)
 		return err_set(e, "[crl] period must be positive and shorter than the validity");
 	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
 		return err_set(e, "[urls] style = host needs [urls] domain");
-	if (c->url_style == URL_STYLE_PATH && strncmp(c->base_url, "http://", 7) != 0)
-		return err_set(e, "[urls] base must start with http:// (OCSP and CRL "
-				  "fetches use plain HTTP)");
-	return 0;
+	return conf_check_addrs(c, e);
 }
 
 int
@@ -278,7 +293,7 @@ conf_load(const char *path, struct conf *c, struct err *e)
 		return err_prefix(e, "%s:%d", path, line);
 	if (line != 0)
 		return err_set(e, "%s:%d: syntax error", path, line);
-	if (conf_validate(c, e) != 0)
+	if (conf_check(c, e) != 0)
 		return err_prefix(e, "%s", path);
 	return 0;
 }

@@ -75,8 +75,14 @@ struct conf {
 /* Fill c with the defaults documented in the template that conf_template() writes. */
 void conf_defaults(struct conf *c);
 
-/* Defaults, then the settings in path. */
+/* Defaults, then the settings in path, checked by conf_check(). */
 int conf_load(const char *path, struct conf *c, struct err *e);
+
+/*
+ * Are c's settings valid together (ranges, URLs and listen addresses: see
+ * conf/addr.h)?  Removes a trailing slash from c->base_url.
+ */
+int conf_check(struct conf *c, struct err *e);
 
 /*
  * The commented lancre.conf that `lancre init` writes, with c's values filled
