@@ -66,6 +66,17 @@ reload_settings(struct signer_log *l)
 	printf("Settings reloaded from %s (signer: from the next pass)\n", path);
 }
 
+void
+cli_print_public(size_t republished, size_t tmp_removed)
+{
+	if (republished > 0)
+		printf(", rewrote %zu published file%s that differed from the store", republished,
+		    republished == 1 ? "" : "s");
+	if (tmp_removed > 0)
+		printf(", removed %zu stale temporary file%s from public/", tmp_removed,
+		    tmp_removed == 1 ? "" : "s");
+}
+
 static void
 log_issuer(void *arg, const char *issuer, const char *why)
 {
@@ -104,7 +115,8 @@ log_pass(void *arg, const struct signer_stats *before, const struct signer_stats
 	if (!l->log_passes)
 		return;
 	if (after->certs == before->certs && after->purged == before->purged &&
-	    after->crls == before->crls)
+	    after->crls == before->crls && after->republished == before->republished &&
+	    after->tmp_removed == before->tmp_removed)
 		return;
 	log_stamp(stdout);
 	printf("signed %zu responses for %zu certificates",
@@ -114,6 +126,8 @@ log_pass(void *arg, const struct signer_stats *before, const struct signer_stats
 	if (after->purged != before->purged)
 		printf(", removed %lld responses of expired certificates",
 		    (long long)(after->purged - before->purged));
+	cli_print_public(after->republished - before->republished,
+	    after->tmp_removed - before->tmp_removed);
 	printf("\n");
 	fflush(stdout);
 }

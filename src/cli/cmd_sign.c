@@ -76,6 +76,7 @@ run(struct signer *sg, struct cli_dir *d, int once, struct err *e)
 	printf("; signed %zu CRLs", st.crls);
 	if (st.purged > 0)
 		printf("; removed %lld responses of expired certificates", (long long)st.purged);
+	cli_print_public(st.republished, st.tmp_removed);
 	printf(".\n");
 	return 0;
 }

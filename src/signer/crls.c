@@ -136,6 +136,19 @@ reap_hooks(void)
 	}
 }
 
+/* Where is->seen remembers the file of a CRL stored under key (delta_key() for deltas). */
+static size_t
+seen_index(const struct signer_issuer *is, int key)
+{
+	return key >= 0 ? (size_t)key : (size_t)(is->crl_shards + 1 + (-key - 1));
+}
+
+static size_t
+seen_json(const struct signer_issuer *is)
+{
+	return 2 * ((size_t)is->crl_shards + 1);
+}
+
 static int
 publish(const struct signer *sg, const struct signer_issuer *is, int shard, int delta,
     const unsigned char *der, size_t len, struct err *e)
@@ -150,6 +163,7 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	    public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
 	    fs_write_atomic(path, der, len, 0644, e) != 0)
 		return -1;
+	signer_public_seen(path, &is->seen[seen_index(is, delta ? -(shard + 1) : shard)]);
 	run_hook(sg, path);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
@@ -158,9 +172,119 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	if (rc == 0)
 		rc = fs_write_atomic(path, json, jlen, 0644, e);
 	free(json);
-	if (rc == 0)
+	if (rc == 0) {
+		signer_public_seen(path, &is->seen[seen_json(is)]);
 		run_hook(sg, path);
+	}
 	return rc;
+}
+
+/*
+ * Published files that no longer look as the signer left them (public.c):
+ * the JSON lists are made again and compared; the CRLs are compared with the
+ * store's bytes, read only when one of them changed.  A file that differs is
+ * written again, and the hook runs for it.
+ */
+struct recheck {
+	struct signer *sg;
+	struct signer_stats *st;
+	struct err *e;
+};
+
+static int
+recheck_crl(void *arg, const struct crl_record *r)
+{
+	struct recheck *rc = arg;
+	struct signer_issuer *is = signer_issuer_by_id(rc->sg, r->issuer_id);
+	int shard = r->shard >= 0 ? r->shard : -r->shard - 1, rewritten;
+	struct signer_seen *seen;
+	char path[4096];
+
+	if (is == NULL || is->seen == NULL || shard > is->crl_shards ||
+	    (r->shard < 0 && !rc->sg->conf->crl_delta))
+		return 0;
+	seen = &is->seen[seen_index(is, r->shard)];
+	if (public_path(rc->sg, is, shard, r->shard < 0, path, sizeof(path), rc->e) != 0)
+		return -1;
+	if (signer_public_unchanged(path, seen))
+		return 0;
+	if (signer_public_sync(path, r->der, r->der_len, seen, &rewritten, rc->e) != 0)
+		return -1;
+	if (rewritten) {
+		rc->st->republished++;
+		run_hook(rc->sg, path);
+	}
+	return 0;
+}
+
+/* 1 when one of is's published CRLs does not look as the signer left it. */
+static int
+crls_touched(const struct signer *sg, const struct signer_issuer *is, struct err *e)
+{
+	char path[4096];
+
+	for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
+		for (int delta = 0; delta <= sg->conf->crl_delta; delta++) {
+			if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0)
+				return -1;
+			if (!signer_public_unchanged(path,
+				&is->seen[seen_index(is, delta ? -(shard + 1) : shard)]))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *st,
+    struct err *e)
+{
+	struct signer_seen *seen = &is->seen[seen_json(is)];
+	char path[4096];
+	char *json;
+	size_t jlen;
+	int rc, rewritten = 0;
+
+	if (fs_path(path, sizeof(path), e, "%s/public/crl/%s.json", sg->dir, is->name) != 0)
+		return -1;
+	if (signer_public_unchanged(path, seen))
+		return 0;
+	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
+	if (json == NULL)
+		return err_set(e, "out of memory");
+	rc = signer_public_sync(path, json, jlen, seen, &rewritten, e);
+	free(json);
+	if (rc == 0 && rewritten) {
+		st->republished++;
+		run_hook(sg, path);
+	}
+	return rc;
+}
+
+static int
+recheck_public(struct signer *sg, struct signer_stats *st, struct err *e)
+{
+	struct recheck rc = {sg, st, e};
+	int touched = 0, t;
+
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		if (recheck_json(sg, &sg->issuers[i], st, e) != 0)
+			return -1;
+		if (!touched && (t = crls_touched(sg, &sg->issuers[i], e)) != 0) {
+			if (t < 0)
+				return -1;
+			touched = 1;
+		}
+	}
+	if (!touched)
+		return 0;
+	e->msg[0] = '\0';
+	if (store_crl_each(sg->store, recheck_crl, &rc, e) != 0) {
+		if (e->msg[0] == '\0')
+			err_set(e, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* Deltas are stored beside their bases under negative shard numbers. */
@@ -299,6 +423,10 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	int found, dfound;
 
 	reap_hooks();
+	if (!sg->public_cleaned) {
+		st->tmp_removed += signer_public_clean(sg->dir);
+		sg->public_cleaned = 1;
+	}
 	if (store_seq(sg->store, "change_seq", &seq, e) != 0)
 		return -1;
 	if (seq > sg->crl_seen_seq) {
@@ -308,6 +436,9 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	}
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
+		if (is->seen == NULL &&
+		    (is->seen = calloc(seen_json(is) + 1, sizeof(*is->seen))) == NULL)
+			return err_set(e, "out of memory");
 		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
 			dfound = 0;
 			found = store_crl_get(sg->store, is->id, shard, &base, e);
@@ -333,5 +464,5 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			st->crls++;
 		}
 	}
-	return 0;
+	return recheck_public(sg, st, e);
 }

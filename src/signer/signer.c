@@ -61,6 +61,7 @@ issuer_clear(struct signer_issuer *is)
 	EVP_PKEY_free(is->ocsp_key);
 	ocsp_template_clear(&is->tmpl);
 	free(is->crl_dirty);
+	free(is->seen);
 	memset(is, 0, sizeof(*is));
 }
 

@@ -73,6 +73,8 @@ struct signer_stats {
 	size_t clock_steps;   /* passes that found responses or CRLs dated in the future */
 	int64_t clock_behind; /* the last such pass: how far ahead the newest was, seconds */
 	int64_t future;       /* responses found dated in the future, made due */
+	size_t republished;   /* published files that differed from the store, written again */
+	size_t tmp_removed;   /* temporary files of dead writers removed from DIR/public/ */
 };
 
 /*

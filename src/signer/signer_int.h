@@ -10,6 +10,17 @@
 #include "pki/sigctx.h"
 #include "signer/signer.h"
 
+#include <sys/types.h>
+#include <time.h>
+
+/* How a published file looked when the signer last wrote or checked it (public.c). */
+struct signer_seen {
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int valid;
+};
+
 struct signer_issuer {
 	int64_t id;
 	char name[STORE_ISSUER_NAME_MAX + 1];
@@ -25,6 +36,8 @@ struct signer_issuer {
 	int64_t *crl_dirty; /* the newest change_seq not yet in that CRL, or 0 */
 	/* Retired (`lancre issuer retire`): when, and its last certificate's notAfter. */
 	int64_t retired_at, last_not_after;
+	/* Its published files: [shard] bases, [shards + 1 + shard] deltas, [2 * (shards + 1)] JSON. */
+	struct signer_seen *seen;
 };
 
 /*
@@ -55,6 +68,7 @@ struct signer {
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
 	struct store_changed_cursor seen; /* changed certificates signed up to here */
 	int64_t crl_seen_seq;             /* revocations up to here are marked dirty */
+	int public_cleaned; /* stale temporary files removed (at the first CRL pass) */
 	int64_t ahead; /* this pass: how far ahead of now the newest response or CRL was dated */
 	/*
 	 * Two batches: while the workers sign one, the main thread writes the
@@ -82,6 +96,16 @@ struct signer {
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
+
+/* Remove the temporary files (NAME.tmp.PID) of writers no longer running under DIR/public/. */
+size_t signer_public_clean(const char *dir);
+/* Remember how path looks now (after writing it). */
+void signer_public_seen(const char *path, struct signer_seen *seen);
+/* 1 when path looks as *seen remembers it (one stat). */
+int signer_public_unchanged(const char *path, const struct signer_seen *seen);
+/* Rewrite path unless it holds data (*rewritten says which); *seen is updated. */
+int signer_public_sync(const char *path, const void *data, size_t len, struct signer_seen *seen,
+    int *rewritten, struct err *e);
 
 /* CRLs due (never signed, past the period, or dirty past half the delay): sign them. */
 int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
