@@ -94,14 +94,14 @@ public_path(const struct signer *sg, const struct signer_issuer *is, int shard, 
 
 /*
  * The operator's post-publish hook, in the background: a slow upload must not
- * hold up signing.  It runs for every file published (CRLs and the JSON
- * lists), with the file's absolute path: the hook may change directory, and
+ * hold up signing.  It runs for every file published (CRLs, the JSON lists,
+ * the issuer certificates), with the file's absolute path: the hook may change directory, and
  * `lancre sign -d data` must not hand it a path only the signer's working
  * directory makes sense of.  Finished hooks are reaped (and failures logged)
  * by reap_hooks() on the next pass.
  */
-static void
-run_hook(const struct signer *sg, const char *path)
+void
+signer_run_hook(const struct signer *sg, const char *path)
 {
 	char abs[PATH_MAX + 4096], cwd[PATH_MAX];
 	pid_t pid;
@@ -164,7 +164,7 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	    fs_write_atomic(path, der, len, 0644, e) != 0)
 		return -1;
 	signer_public_seen(path, &is->seen[seen_index(is, delta ? -(shard + 1) : shard)]);
-	run_hook(sg, path);
+	signer_run_hook(sg, path);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
 		return err_set(e, "out of memory");
@@ -174,7 +174,7 @@ publish(const struct signer *sg, const struct signer_issuer *is, int shard, int 
 	free(json);
 	if (rc == 0) {
 		signer_public_seen(path, &is->seen[seen_json(is)]);
-		run_hook(sg, path);
+		signer_run_hook(sg, path);
 	}
 	return rc;
 }
@@ -212,7 +212,7 @@ recheck_crl(void *arg, const struct crl_record *r)
 		return -1;
 	if (rewritten) {
 		rc->st->republished++;
-		run_hook(rc->sg, path);
+		signer_run_hook(rc->sg, path);
 	}
 	return 0;
 }
@@ -256,7 +256,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
 	free(json);
 	if (rc == 0 && rewritten) {
 		st->republished++;
-		run_hook(sg, path);
+		signer_run_hook(sg, path);
 	}
 	return rc;
 }
@@ -276,6 +276,8 @@ recheck_public(struct signer *sg, struct signer_stats *st, struct err *e)
 			touched = 1;
 		}
 	}
+	if (signer_public_issuers(sg, e) != 0)
+		return -1;
 	if (!touched)
 		return 0;
 	e->msg[0] = '\0';

@@ -38,6 +38,7 @@ struct signer_issuer {
 	int64_t retired_at, last_not_after;
 	/* Its published files: [shard] bases, [shards + 1 + shard] deltas, [2 * (shards + 1)] JSON. */
 	struct signer_seen *seen;
+	struct signer_seen cert_seen[2]; /* public/issuer/<name>, <name>.pem (publish_issuers.c) */
 };
 
 /*
@@ -96,6 +97,11 @@ struct signer {
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
+
+/* The operator's [crl] hook for a file just published, in the background (crls.c). */
+void signer_run_hook(const struct signer *sg, const char *path);
+/* Every issuer's certificate in DIR/public/issuer/ (DER and .pem), written if missing or different. */
+int signer_public_issuers(struct signer *sg, struct err *e);
 
 /* Remove the temporary files (NAME.tmp.PID) of writers no longer running under DIR/public/. */
 size_t signer_public_clean(const char *dir);

@@ -21,7 +21,7 @@ expect 0 "the first pass signs bases and deltas" "$LANCRE" sign -d "$D" --once
 has "$OUT" 'signed 6 CRLs' "2 shards + full, each with its delta"
 C=$D/public/crl
 sleep 0.3
-same "[crl] hook ran once per published file (6 CRLs, the JSON list)" "$(sort "$T/hook.log" | uniq | wc -l)" 7
+same "[crl] hook ran once per published file (6 CRLs, the JSON list, 2 issuer files)" "$(sort "$T/hook.log" | uniq | wc -l)" 9
 has "$T/hook.log" "public/crl/e1/1-delta.crl\$" "with the file's path as \$1"
 for f in e1/1-delta.crl e1/2-delta.crl e1-delta.crl; do
 	if [ -s "$C/$f" ]; then ok "published $f"; else not_ok "published $f"; fi

@@ -1,7 +1,8 @@
 #!/bin/bash
-# [crl] hook (issue 15 item 19): it runs for every published file, the CRLs and
-# the issuer's JSON list, with absolute paths even when `lancre sign -d` was
-# given a relative directory.
+# Published files (issue 15 item 19): the issuer certificates are published in
+# public/issuer/ as the server serves them (DER and .pem), and [crl] hook runs
+# for every published file (CRLs, the JSON list, the issuer certificates) with
+# absolute paths, even when `lancre sign -d` was given a relative directory.
 . "$(dirname "$0")/lib.sh"
 
 cd "$T" || exit 1
@@ -11,10 +12,17 @@ mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d data e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 expect 0 "lancre sign -d data (a relative directory)" "$LANCRE" sign -d data --once
-for i in $(seq 1 40); do [ "$(wc -l <"$T/hook.log" 2>/dev/null)" -ge 4 ] && break; sleep 0.05; done
+for i in $(seq 1 40); do [ "$(wc -l <"$T/hook.log" 2>/dev/null)" -ge 6 ] && break; sleep 0.05; done
 sort -u "$T/hook.log" >"$T/hooked"
-for f in e1.crl e1/1.crl e1/2.crl e1.json; do
-	has "$T/hooked" "^$T/data/public/crl/$f\$" "the hook ran for $f with its absolute path"
+for f in crl/e1.crl crl/e1/1.crl crl/e1/2.crl crl/e1.json issuer/e1 issuer/e1.pem; do
+	has "$T/hooked" "^$T/data/public/$f\$" "the hook ran for $f with its absolute path"
 done
+openssl x509 -in "$T/e1.pem" -outform DER -out "$T/e1.der"
+expect 0 "public/issuer/e1 is the issuer certificate in DER" cmp data/public/issuer/e1 "$T/e1.der"
+openssl x509 -in "$T/e1.pem" -out "$T/e1.norm.pem"
+expect 0 "public/issuer/e1.pem is it in PEM" cmp data/public/issuer/e1.pem "$T/e1.norm.pem"
+echo junk >data/public/issuer/e1.pem
+expect 0 "another pass" "$LANCRE" sign -d data --once
+expect 0 "a damaged issuer file is written again" cmp data/public/issuer/e1.pem "$T/e1.norm.pem"
 same "nothing but absolute paths" "$(grep -vc '^/' "$T/hooked")" 0
 echo "1..$n"
