@@ -93,3 +93,25 @@ same "m1 and m2 are still good" "$(row m1 | cut -d'|' -f1)$(row m2 | cut -d'|' -
 expect 0 "the same serial twice is one revocation" "$LANCRE" revoke -d "$D" --issuer e1 --serial "$(serial_of "$T/m1.pem")" --serial "$(serial_of "$T/m1.pem")" --serial "0x$(serial_of "$T/m2.pem")"
 same "one Revoked line per certificate" "$(grep -c '^Revoked' "$OUT")" 2
 same "both are revoked" "$(row m1 | cut -d'|' -f1)$(row m2 | cut -d'|' -f1)" 11
+
+# Item 16: a date inside the clock-skew allowance (4 minutes ahead) is recorded
+# as given, but neither the OCSP response nor the CRL says the certificate was
+# revoked after its own thisUpdate.
+mkleaf skew e1 && "$LANCRE" cert add -d "$D" "$T/skew.pem" >/dev/null
+ahead=$(($(date +%s) + 240))
+expect 0 "a date 4 minutes ahead is accepted" "$LANCRE" revoke -d "$D" --date "$(date -u -d @$ahead +%Y-%m-%dT%H:%M:%SZ)" "$T/skew.pem"
+same "and recorded as given" "$(row skew | cut -d'|' -f3)" "$ahead"
+expect 0 "the signer signs it" "$LANCRE" sign -d "$D" --once
+openssl ocsp -issuer "$T/e1.pem" -cert "$T/skew.pem" -reqout "$T/skew.req" -no_nonce 2>/dev/null
+"$LANCRE" answer -d "$D" --post "$T/skew.req" -o "$T/skew.resp" 2>/dev/null
+same "OCSP and CRL: revoked, at most at their thisUpdate" "$("$PY" - "$T/skew.resp" "$D/public/crl/e1.crl" "$(serial_of "$T/skew.pem")" <<'PYEOF'
+import sys
+from cryptography import x509
+from cryptography.x509 import ocsp
+r = ocsp.load_der_ocsp_response(open(sys.argv[1], 'rb').read())
+crl = x509.load_der_x509_crl(open(sys.argv[2], 'rb').read())
+e = crl.get_revoked_certificate_by_serial_number(int(sys.argv[3], 16))
+print(r.certificate_status.name, r.revocation_time <= r.this_update,
+      e is not None and e.revocation_date <= crl.last_update)
+PYEOF
+)" "REVOKED True True"
