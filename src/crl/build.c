@@ -61,15 +61,26 @@ reserve(struct crl_builder *b, size_t n)
 	return 0;
 }
 
+/*
+ * The Issuing Distribution Point (RFC 5280 5.2.5): the shard's URL, if any,
+ * and the scope's onlyContains flag; called only when there is one or both
+ * (an empty IDP is forbidden).
+ */
 static int
-add_idp(X509_CRL *crl, const char *url)
+add_idp(X509_CRL *crl, const char *url, enum crl_scope scope)
 {
 	ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
 	GENERAL_NAME *gn = GENERAL_NAME_new();
 	ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
 	int ok = 0;
 
-	if (idp == NULL || gn == NULL || uri == NULL || ASN1_STRING_set(uri, url, -1) != 1)
+	if (idp == NULL || gn == NULL || uri == NULL)
+		goto out;
+	idp->onlyuser = scope == CRL_SCOPE_USER ? 0xff : 0; /* onlyContainsUserCerts */
+	idp->onlyCA = scope == CRL_SCOPE_CA ? 0xff : 0;     /* onlyContainsCACerts: an ARL */
+	if (url == NULL)
+		goto add;
+	if (ASN1_STRING_set(uri, url, -1) != 1)
 		goto out;
 	GENERAL_NAME_set0_value(gn, GEN_URI, uri);
 	uri = NULL;
@@ -82,7 +93,7 @@ add_idp(X509_CRL *crl, const char *url)
 	    !sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn))
 		goto out;
 	gn = NULL;
-	idp->onlyuser = 0xff; /* onlyContainsUserCerts: leaf shards */
+add:
 	ok = X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0) == 1;
 out:
 	ASN1_IA5STRING_free(uri);
@@ -110,7 +121,9 @@ add_extensions(X509_CRL *crl, const struct crl_params *p)
 	X509_EXTENSION_free(akid);
 	if (!ok)
 		return -1;
-	if (p->idp_url != NULL && add_idp(crl, p->idp_url) != 0)
+	/* A full CRL of leaves has no IDP, as before scopes; an ARL always says it is one. */
+	if ((p->idp_url != NULL || p->scope == CRL_SCOPE_CA) &&
+	    add_idp(crl, p->idp_url, p->scope) != 0)
 		return -1;
 	if (p->freshest_url != NULL) {
 		char v[1100];

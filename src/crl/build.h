@@ -5,7 +5,10 @@
  *  - v2, issuer's subject as issuer, thisUpdate/nextUpdate as given;
  *  - extensions: CRL Number (from the caller: strictly increasing), Authority
  *    Key Identifier, and for a shard a critical Issuing Distribution Point
- *    naming exactly the shard's URL with onlyContainsUserCerts; for a base
+ *    naming exactly the shard's URL, with onlyContainsUserCerts when the
+ *    issuer's certificates are all end-entity ones, onlyContainsCACerts when
+ *    they are all CAs (an ARL: a root's intermediates; its full CRL then has
+ *    an IDP with that flag alone), neither when they are both; for a base
  *    with deltas a Freshest CRL pointer, for a delta a critical Delta CRL
  *    Indicator naming its base's number (RFC 5280 5.2.4, 5.2.6);
  *  - one entry per revoked certificate: serial, revocation date, and the
@@ -24,6 +27,13 @@
 #include "store/store.h"
 #include "util/err.h"
 
+/* Which certificates a CRL covers (RFC 5280 5.2.5): those its issuer has recorded. */
+enum crl_scope {
+	CRL_SCOPE_USER = 0, /* end-entity certificates only (the default) */
+	CRL_SCOPE_CA,       /* CA certificates only: an ARL */
+	CRL_SCOPE_ALL,      /* both */
+};
+
 struct crl_params {
 	X509 *issuer;
 	EVP_PKEY *key;
@@ -32,6 +42,7 @@ struct crl_params {
 	int64_t this_update, next_update;
 	const char *freshest_url; /* a base CRL's delta (Freshest CRL extension), or NULL */
 	int64_t delta_base;       /* > 0: this is a delta CRL over base number delta_base */
+	enum crl_scope scope;
 };
 
 struct crl_builder;

@@ -127,11 +127,8 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 
 	if (sv == NULL || certparse(der, it->der_len, &c) != 0 || c.serial_len > STORE_SERIAL_MAX)
 		return 0;
-	if (c.is_ca) {
-		err_set(&e, "is a CA certificate; register issuers with `lancre issuer add`");
-		reject_item(it, &e);
-		return 1;
-	}
+	if (c.is_ca)
+		return 0; /* CA certificates are few: the full parse's checks (check_ca()) */
 	rc = issuer_set_match_parsed(in->issuers, &c, sv, &is, &e);
 	if (rc == -2)
 		return 0;
@@ -156,6 +153,26 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 	return 1;
 }
 
+/*
+ * A CA certificate is recorded when a registered issuer issued it (a root
+ * tracks its intermediates: their revocations go into its ARL, cACompromise
+ * allowed).  A self-issued one is an issuer itself, given to the wrong
+ * command; one of an unknown issuer most likely too.
+ */
+static int
+check_ca(const struct intake *in, X509 *x, struct err *e)
+{
+	const struct issuer *is;
+
+	if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0)
+		return err_set(e, "is a CA certificate, self-issued: register issuers with "
+				  "`lancre issuer add`");
+	if (issuer_set_match(in->issuers, x, &is, e) != 0)
+		return err_set(e, "is a CA certificate not issued by a registered issuer: register "
+				  "issuers with `lancre issuer add`, its issuer too to track it");
+	return 0;
+}
+
 /* Everything about one certificate that needs no store: parse, classify, match. */
 static void
 check_item(struct intake *in, const struct intake_batch *b, struct intake_item *it,
@@ -177,14 +194,13 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 		err_ossl(&e, "not a valid X.509 certificate");
 		goto bad;
 	}
-	if (cert_is_ca(x)) {
-		err_set(&e, "is a CA certificate; register issuers with `lancre issuer add`");
+	if (cert_is_ca(x) && check_ca(in, x, &e) != 0)
 		goto bad;
-	}
 	if (issuer_set_match(in->issuers, x, &is, &e) != 0 || check_retired(is, &e) != 0)
 		goto bad;
 	if (cert_record_from_x509(x, der, it->der_len, &it->rec, &e) != 0)
 		goto bad;
+	it->rec.is_ca = cert_is_ca(x);
 	set_shard(in, is, urls_shard_from_crldp(in->conf, is->rec.name, is->rec.crl_shards, x), it);
 	X509_free(x);
 	return;

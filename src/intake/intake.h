@@ -2,7 +2,9 @@
  * intake.h - recording certificates a CA issued (`lancre cert add`, the demo).
  *
  * Certificates arrive as file contents (see cert.h for the formats).  Each
- * one is parsed, refused if it is a CA certificate, tied to its issuer by
+ * one is parsed, refused if it is a CA certificate that is self-issued or
+ * not issued by a registered issuer (one that is, an intermediate of a
+ * registered root, is recorded as a CA: is_ca), tied to its issuer by
  * signature (issuer.h), given its CRL shard, and inserted.  Work goes in
  * batches through a two-stage pipeline: while worker threads check batch k
  * (parsing and signature checks, the expensive part), the calling thread

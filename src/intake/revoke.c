@@ -13,6 +13,9 @@ revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t n
 {
 	char when[TIMEFMT_LEN], nb[TIMEFMT_LEN];
 
+	if (reason == REASON_CA_COMPROMISE && !cur->is_ca)
+		return err_set(e, "cACompromise applies to CA certificates; this is a subscriber "
+				  "certificate (RFC 5280 5.3.1, BR 7.2.2)");
 	if (date > now + REVTIME_CLOCK_SKEW) {
 		timefmt_format(date, when, sizeof(when));
 		return err_set(e, "revocation date %s is in the future (more than %d s ahead of "

@@ -3,6 +3,7 @@
  *
  *  - A revocation is final: nothing un-revokes a certificate (no
  *    certificateHold, no removeFromCRL; reason.h refuses those names).
+ *  - cACompromise only for a CA certificate (is_ca: a root's intermediate).
  *  - The revocation time may not be in the future (beyond the clock-skew
  *    allowance of pki/revtime.h), nor before the certificate's notBefore
  *    unless that is itself in the future: a mis-issued, future-dated

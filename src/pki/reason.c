@@ -54,10 +54,9 @@ reason_parse(const char *s, int *code, struct err *e)
 	case REASON_REMOVE_FROM_CRL:
 		return err_set(e, "%s is not allowed: certificates cannot be suspended or "
 				  "un-revoked (CA/B Forum BR 7.2.2)", names[c]);
-	case REASON_CA_COMPROMISE:
 	case REASON_AA_COMPROMISE:
-		return err_set(e, "%s applies to CA or attribute-authority certificates, not to "
-				  "the subscriber certificates lancre tracks (BR 7.2.2)", names[c]);
+		return err_set(e, "%s applies to attribute-authority certificates, which lancre "
+				  "does not track", names[c]);
 	}
 	*code = c;
 	return 0;

@@ -27,10 +27,10 @@ const char *reason_name(int code);
 
 /*
  * Parse a reason given on the command line, case-insensitively, by RFC 5280
- * name or number, and accept it only if the BRs allow it for a subscriber
- * certificate: unspecified, keyCompromise, affiliationChanged, superseded,
- * cessationOfOperation, privilegeWithdrawn.  Anything else is refused with the
- * rule that forbids it.
+ * name or number, and accept it only if the BRs allow it: unspecified,
+ * keyCompromise, affiliationChanged, superseded, cessationOfOperation,
+ * privilegeWithdrawn, and cACompromise (for CA certificates only: see
+ * revoke_decide()).  Anything else is refused with the rule that forbids it.
  */
 int reason_parse(const char *s, int *code, struct err *e);
 

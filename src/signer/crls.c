@@ -289,6 +289,23 @@ recheck_public(struct signer *sg, struct signer_stats *st, struct err *e)
 	return 0;
 }
 
+/*
+ * What is's CRLs cover, from what it has recorded: only CA certificates (a
+ * root's intermediates) make its CRLs ARLs; leaves alone, or nothing yet,
+ * keep them the leaf CRLs they always were; both make them cover both.
+ */
+static int
+crl_scope_of(const struct signer *sg, const struct signer_issuer *is, enum crl_scope *scope,
+    struct err *e)
+{
+	struct store_issuer_certs k;
+
+	if (store_issuer_certs(sg->store, is->id, 0, &k, e) != 0)
+		return -1;
+	*scope = k.has_ca && !k.has_ee ? CRL_SCOPE_CA : k.has_ca ? CRL_SCOPE_ALL : CRL_SCOPE_USER;
+	return 0;
+}
+
 /* Deltas are stored beside their bases under negative shard numbers. */
 static int
 delta_key(int shard)
@@ -324,6 +341,8 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	}
 	if (base != NULL)
 		p.delta_base = base->number;
+	if (crl_scope_of(sg, is, &p.scope, e) != 0)
+		return -1;
 	p.this_update = now;
 	p.next_update = now + sg->conf->crl_validity;
 	p.number = last >= ns ? last + 1 : ns;

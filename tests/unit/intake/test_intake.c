@@ -254,6 +254,46 @@ test_damaged_pem_blocks_cost_only_themselves(void **state)
 	issuer_set_free(&set);
 }
 
+/*
+ * A root that tracks its intermediates: once the root is registered, e1's
+ * own certificate (a CA it issued) is recorded, as a CA; the root's own
+ * (self-issued) certificate is still refused.  Runs last: it registers root.
+ */
+static void
+test_intermediate_under_root(void **state)
+{
+	static uint8_t buf[8192];
+	struct store_issuer_certs k;
+	struct issuer_set set;
+	struct intake in;
+	unsigned char *der = NULL;
+	size_t off = 0;
+	struct err e;
+	int len;
+
+	(void)state;
+	add_issuer("root", &root);
+	len = i2d_X509(e1.cert, &der);
+	memcpy(buf, der, (size_t)len);
+	off = (size_t)len;
+	OPENSSL_free(der);
+	der = NULL;
+	len = i2d_X509(root.cert, &der);
+	memcpy(buf + off, der, (size_t)len);
+	off += (size_t)len;
+	OPENSSL_free(der);
+	intake_setup(&in, &set);
+	assert_int_equal(intake_add(&in, "cas", buf, off, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 1);
+	assert_int_equal(nrejects, 1);
+	assert_non_null(strstr(rejects[0], "cas#2: is a CA certificate, self-issued"));
+	assert_int_equal(store_issuer_certs(s, issuer_set_by_name(&set, "root")->rec.id, 0, &k, &e), 0);
+	assert_true(k.has_ca && !k.has_ee);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
 int
 main(void)
 {
@@ -262,6 +302,7 @@ main(void)
 	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
 	    cmocka_unit_test(test_shard_from_serial),
 	    cmocka_unit_test(test_damaged_pem_blocks_cost_only_themselves),
+	    cmocka_unit_test(test_intermediate_under_root),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

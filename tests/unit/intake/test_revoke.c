@@ -39,6 +39,23 @@ test_first_revocation(void **state)
 	assert_non_null(strstr(e.msg, "notBefore"));
 }
 
+/* cACompromise only for a CA certificate (an intermediate recorded under its root). */
+static void
+test_ca_compromise_only_for_cas(void **state)
+{
+	struct cert_record leaf = cert(0, 0, 0), ca = cert(0, 0, 0);
+	struct err e;
+	int64_t at;
+	int reason;
+
+	(void)state;
+	ca.is_ca = 1;
+	assert_int_equal(revoke_decide(&leaf, NOW, REASON_CA_COMPROMISE, NOW, &at, &reason, &e), -1);
+	assert_non_null(strstr(e.msg, "subscriber certificate"));
+	assert_int_equal(revoke_decide(&ca, NOW, REASON_CA_COMPROMISE, NOW, &at, &reason, &e), 0);
+	assert_int_equal(reason, REASON_CA_COMPROMISE);
+}
+
 static void
 test_only_key_compromise_changes_a_revocation(void **state)
 {
@@ -108,6 +125,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_first_revocation),
+	    cmocka_unit_test(test_ca_compromise_only_for_cas),
 	    cmocka_unit_test(test_only_key_compromise_changes_a_revocation),
 	    cmocka_unit_test(test_key_compromise_only_moves_earlier),
 	    cmocka_unit_test(test_not_yet_valid_is_revocable_now),

@@ -28,13 +28,16 @@ test_parse_allowed(void **state)
 	assert_int_equal(c, REASON_UNSPECIFIED);
 	assert_int_equal(reason_parse("9", &c, &e), 0);
 	assert_int_equal(c, REASON_PRIVILEGE_WITHDRAWN);
+	/* For CA certificates: revoke_decide() refuses it for the others. */
+	assert_int_equal(reason_parse("cACompromise", &c, &e), 0);
+	assert_int_equal(c, REASON_CA_COMPROMISE);
 }
 
 static void
 test_parse_refused(void **state)
 {
 	static const char *const bad[] = {"certificateHold", "6", "removeFromCRL", "8",
-	    "cACompromise", "aACompromise", "7", "11", "1/", "-1", "", "keyCompromised"};
+	    "aACompromise", "7", "11", "1/", "-1", "", "keyCompromised"};
 	struct err e;
 	int c = 42;
 
