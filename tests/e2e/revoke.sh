@@ -72,9 +72,12 @@ expect 1 "a certificate of an unregistered issuer is refused" "$LANCRE" revoke -
 has "$ERR" 'unknown issuer' "the message says why"
 one_line_error "in one line"
 mkca sub e1
-expect 1 "a CA certificate is refused" "$LANCRE" revoke -d "$D" "$T/sub.pem"
-has "$ERR" 'is a CA certificate' "the message says why"
-same "nothing was recorded" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates')" 8
+# A CA certificate issued by a registered issuer is tracked by it (an intermediate of a root).
+expect 0 "a CA certificate issued by e1 is recorded and revoked" "$LANCRE" revoke -d "$D" --reason cACompromise "$T/sub.pem"
+same "it is recorded as a CA, revoked cACompromise" "$(sqlite3 "$D/lancre.db" "select is_ca, status, reason from certificates where id = (select max(id) from certificates)")" "1|1|2"
+expect 1 "a CA certificate of no registered issuer is refused" "$LANCRE" revoke -d "$D" "$T/nobody.pem"
+has "$ERR" 'unknown issuer' "the message says why"
+same "nothing else was recorded" "$(sqlite3 "$D/lancre.db" 'select count(*) from certificates')" 9
 
 # Item 16 of issue 15: a mis-issued certificate dated a month ahead is revocable now.
 mkleaf_old future e1 -30 60
