@@ -210,6 +210,8 @@ cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct
 	if (fs_path(d->path, sizeof(d->path), e, "%s", dir) != 0 ||
 	    fs_path(conf, sizeof(conf), e, "%s/%s", dir, CONF_FILE) != 0)
 		return -1;
+	if (fs_exists(dir) && !fs_is_dir(dir))
+		return err_set(e, "%s is not a directory (-d takes a lancre data directory)", dir);
 	if (!fs_exists(conf))
 		return err_set(e, "%s is not a lancre data directory (no %s; create one with "
 				  "`lancre init -d %s`)", dir, CONF_FILE, dir);

@@ -168,6 +168,10 @@ struct parse_state {
 	struct conf *c;
 	struct err *e;
 	int failed;
+	FILE *f;
+	int line;          /* of the text being parsed, counted by read_line() */
+	int at_start;      /* the next read starts a new line */
+	int lines[NKEYS];  /* where each key was set; 0: not in the file */
 };
 
 static int
@@ -218,6 +222,13 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
 			continue;
+		if (st->lines[i] != 0) { /* which one would win is anyone's guess: refuse both */
+			err_set(st->e, "[%s] %s is set twice (first on line %d)", section, name,
+			    st->lines[i]);
+			st->failed = 1;
+			return 0;
+		}
+		st->lines[i] = st->line;
 		if (set_key(st->c, &keys[i], value, st->e) != 0) {
 			err_prefix(st->e, "[%s] %s", section, name);
 			st->failed = 1;
@@ -230,71 +241,110 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	return 0;
 }
 
+/* The setting that failed a check, as its field's offset in struct conf (for its line). */
+#define BAD(fld, ...) (*field = offsetof(struct conf, fld), err_set(e, __VA_ARGS__))
+#define BAD_PREFIX(fld, ...) (*field = offsetof(struct conf, fld), err_prefix(e, __VA_ARGS__))
+
 /* What goes into certificates and listen addresses (conf/addr.h); normalises base_url. */
 static int
-conf_check_addrs(struct conf *c, struct err *e)
+check_addrs(struct conf *c, size_t *field, struct err *e)
 {
 	if (addr_check_listen(c->listen, e) != 0)
-		return err_prefix(e, "[server] listen");
+		return BAD_PREFIX(listen, "[server] listen");
 	if (c->admin[0] != '\0' && addr_check_listen(c->admin, e) != 0)
-		return err_prefix(e, "[server] admin");
+		return BAD_PREFIX(admin, "[server] admin");
 	if (addr_check_base_url(c->base_url, e) != 0)
-		return err_prefix(e, "[urls] base");
+		return BAD_PREFIX(base_url, "[urls] base");
 	if (c->domain[0] != '\0' && addr_check_domain(c->domain, e) != 0)
-		return err_prefix(e, "[urls] domain");
+		return BAD_PREFIX(domain, "[urls] domain");
 	return 0;
+}
+
+static int
+check_all(struct conf *c, size_t *field, struct err *e)
+{
+	if (c->ocsp_validity < CONF_OCSP_VALIDITY_MIN || c->ocsp_validity > CONF_OCSP_VALIDITY_MAX)
+		return BAD(ocsp_validity, "[ocsp] validity must be between 8h and 10d");
+	if (c->ocsp_refresh <= 0 || c->ocsp_refresh > c->ocsp_validity / 2 ||
+	    c->ocsp_refresh > 4 * 86400)
+		return BAD(ocsp_refresh, "[ocsp] refresh must be positive, at most half the "
+					 "validity and at most 4d");
+	if (c->max_connections < 1)
+		return BAD(max_connections, "[server] max_connections must be at least 1");
+	if (c->max_header_size < CONF_HEADER_SIZE_MIN || c->max_header_size > CONF_HEADER_SIZE_MAX)
+		return BAD(max_header_size, "[server] max_header_size must be between %d and %d",
+		    CONF_HEADER_SIZE_MIN, CONF_HEADER_SIZE_MAX);
+	if (c->request_timeout < 1 || c->request_timeout > CONF_REQUEST_TIMEOUT_MAX)
+		return BAD(request_timeout, "[server] request_timeout must be between 1s and %ds",
+		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->h2_idle_timeout < 1 || c->h2_idle_timeout > CONF_REQUEST_TIMEOUT_MAX)
+		return BAD(h2_idle_timeout, "[server] h2_idle_timeout must be between 1s and %ds",
+		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
+		return BAD(crl_shards, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
+	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)
+		return BAD(crl_validity, "[crl] validity must be positive and at most 10d");
+	if (c->crl_period <= 0 || c->crl_period >= c->crl_validity)
+		return BAD(crl_period, "[crl] period must be positive and shorter than the validity");
+	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
+		return BAD(url_style, "[urls] style = host needs [urls] domain");
+	return check_addrs(c, field, e);
 }
 
 int
 conf_check(struct conf *c, struct err *e)
 {
-	if (c->ocsp_validity < CONF_OCSP_VALIDITY_MIN || c->ocsp_validity > CONF_OCSP_VALIDITY_MAX)
-		return err_set(e, "[ocsp] validity must be between 8h and 10d");
-	if (c->ocsp_refresh <= 0 || c->ocsp_refresh > c->ocsp_validity / 2 ||
-	    c->ocsp_refresh > 4 * 86400)
-		return err_set(e, "[ocsp] refresh must be positive, at most half the validity "
-				  "and at most 4d");
-	if (c->max_connections < 1)
-		return err_set(e, "[server] max_connections must be at least 1");
-	if (c->max_header_size < CONF_HEADER_SIZE_MIN || c->max_header_size > CONF_HEADER_SIZE_MAX)
-		return err_set(e, "[server] max_header_size must be between %d and %d",
-		    CONF_HEADER_SIZE_MIN, CONF_HEADER_SIZE_MAX);
-	if (c->request_timeout < 1 || c->request_timeout > CONF_REQUEST_TIMEOUT_MAX)
-		return err_set(e, "[server] request_timeout must be between 1s and %ds",
-		    CONF_REQUEST_TIMEOUT_MAX);
-	if (c->h2_idle_timeout < 1 || c->h2_idle_timeout > CONF_REQUEST_TIMEOUT_MAX)
-		return err_set(e, "[server] h2_idle_timeout must be between 1s and %ds",
-		    CONF_REQUEST_TIMEOUT_MAX);
-	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
-		return err_set(e, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
-	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)
-		return err_set(e, "[crl] validity must be positive and at most 10d");
-	if (c->crl_period <= 0 || c->crl_period >= c->crl_validity)
-		return err_set(e, "[crl] period must be positive and shorter than the validity");
-	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
-		return err_set(e, "[urls] style = host needs [urls] domain");
-	return conf_check_addrs(c, e);
+	size_t field;
+
+	return check_all(c, &field, e);
+}
+
+/* inih's reader: fgets, counting lines for the messages (its handler is not told them). */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	char *r = fgets(str, num, st->f);
+
+	if (r != NULL) {
+		st->line += st->at_start;
+		st->at_start = strchr(r, '\n') != NULL;
+	}
+	return r;
+}
+
+/* The line where the key stored at offset field was set, or 0. */
+static int
+field_line(const struct parse_state *st, size_t field)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].offset == field)
+			return st->lines[i];
+	}
+	return 0;
 }
 
 int
 conf_load(const char *path, struct conf *c, struct err *e)
 {
-	struct parse_state st = {c, e, 0};
-	FILE *f;
+	struct parse_state st = {.c = c, .e = e, .at_start = 1};
+	size_t field;
 	int line;
 
 	conf_defaults(c);
-	f = fopen(path, "r");
-	if (f == NULL)
+	st.f = fopen(path, "r");
+	if (st.f == NULL)
 		return err_set(e, "cannot open %s: %s", path, strerror(errno));
-	line = ini_parse_file(f, on_key, &st);
-	fclose(f);
+	line = ini_parse_stream(read_line, &st, on_key, &st);
+	fclose(st.f);
 	if (st.failed)
 		return err_prefix(e, "%s:%d", path, line);
 	if (line != 0)
 		return err_set(e, "%s:%d: syntax error", path, line);
-	if (conf_check(c, e) != 0)
-		return err_prefix(e, "%s", path);
+	if (check_all(c, &field, e) != 0) {
+		line = field_line(&st, field);
+		return line > 0 ? err_prefix(e, "%s:%d", path, line) : err_prefix(e, "%s", path);
+	}
 	return 0;
 }
 

@@ -32,6 +32,8 @@ fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 	}
 	if (mkdir(buf, mode) != 0 && errno != EEXIST)
 		return err_set(e, "cannot create %s: %s", buf, strerror(errno));
+	if (!fs_is_dir(buf))
+		return err_set(e, "%s exists and is not a directory", path);
 	return 0;
 }
 
@@ -197,6 +199,14 @@ fs_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
+}
+
+int
+fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int

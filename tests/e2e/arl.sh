@@ -11,7 +11,7 @@
 
 D=$T/data
 "$LANCRE" init -d "$D" --shards 2 >/dev/null
-printf '\n[crl]\ndelay = 2s\n' >>"$D/lancre.conf" # a CRL is re-signed 1 s after a revocation
+conf_set "$D/lancre.conf" crl delay 2s # a CRL is re-signed 1 s after a revocation
 mkca root
 mkca i1 root ec
 mkca i2 root rsa

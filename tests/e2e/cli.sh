@@ -29,6 +29,17 @@ expect 1 "a directory that is not a data dir fails" "$LANCRE" status -d "$T/nowh
 one_line_error "and says so in one line"
 has "$ERR" "not a lancre data directory" "the message says what is wrong"
 
+# -d naming a regular file: said plainly, and init does not pretend it can (issue 15 item 19).
+echo "not a directory" >"$T/afile"
+expect 1 "-d FILE fails" "$LANCRE" status -d "$T/afile" 01
+one_line_error "in one line"
+has "$ERR" "afile is not a directory" "saying it is not a directory"
+if grep -q "lancre init" "$ERR"; then not_ok "and not suggesting lancre init"; else ok "and not suggesting lancre init"; fi
+expect 1 "init -d FILE fails" "$LANCRE" init -d "$T/afile"
+one_line_error "in one line"
+has "$ERR" "afile exists and is not a directory" "saying it is not a directory"
+same "and leaves the file alone" "$(cat "$T/afile")" "not a directory"
+
 # LANCRE_DIR is the default for -d.
 expect 0 "init into \$LANCRE_DIR" env LANCRE_DIR="$T/envdir" "$LANCRE" init
 if [ -f "$T/envdir/lancre.conf" ]; then ok "LANCRE_DIR is used"; else not_ok "LANCRE_DIR is used"; fi

@@ -13,7 +13,9 @@ P=$(free_port)
 A=$(free_port)
 D=$T/data
 "$LANCRE" init -d "$D" --listen "127.0.0.1:$P" >/dev/null
-printf '\n[server]\nadmin = 127.0.0.1:%s\n[crl]\ndelta = yes\ndelay = 2s\n' "$A" >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" server admin "127.0.0.1:$A"
+conf_set "$D/lancre.conf" crl delta yes
+conf_set "$D/lancre.conf" crl delay 2s
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null

@@ -10,7 +10,7 @@ GEN=${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts
 P=$(free_port)
 D=$T/data
 "$LANCRE" init -d "$D" --shards 4 --listen "127.0.0.1:$P" >/dev/null
-printf '\n[crl]\ndelay = 4s\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" crl delay 4s
 mkca root
 mkca e1 root ec
 mkca r1 root rsa

@@ -8,7 +8,9 @@ GEN=${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts
 P=$(free_port)
 D=$T/data
 "$LANCRE" init -d "$D" --shards 2 --listen "127.0.0.1:$P" >/dev/null
-printf '\n[crl]\ndelta = yes\ndelay = 2s\nhook = echo "$1" >> %s/hook.log\n' "$T" >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" crl delta yes
+conf_set "$D/lancre.conf" crl delay 2s
+conf_set "$D/lancre.conf" crl hook "echo \"\$1\" >> $T/hook.log"
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null

@@ -29,7 +29,7 @@ has "$T/d2/lancre.conf" '^domain = pki.example' "--domain is written"
 
 # A bad lancre.conf is refused with the file and line.
 "$LANCRE" init -d "$T/d3" >/dev/null
-printf '\n[ocsp]\nvalidity = 30d\n' >>"$T/d3/lancre.conf"
+conf_set "$T/d3/lancre.conf" ocsp validity 30d
 expect 1 "an OCSP validity over 10 days is refused" "$LANCRE" issuer list -d "$T/d3"
 has "$ERR" 'validity must be between 8h and 10d' "the message gives the allowed range"
 "$LANCRE" init -d "$T/d4" >/dev/null
@@ -37,6 +37,16 @@ printf '\n[ocsp]\nvaldity = 4d\n' >>"$T/d4/lancre.conf"
 expect 1 "an unknown setting is refused" "$LANCRE" issuer list -d "$T/d4"
 has "$ERR" 'unknown setting \[ocsp\] valdity' "the typo is named"
 has "$ERR" 'lancre.conf:[0-9]+' "with its line number"
+
+# Out-of-range values and duplicate keys name their line (issue 15 item 19).
+line=$(grep -n '^validity = 30d' "$T/d3/lancre.conf" | cut -d: -f1)
+expect 1 "an out-of-range value is refused" "$LANCRE" issuer list -d "$T/d3"
+has "$ERR" "lancre.conf:$line: \[ocsp\] validity must be between" "naming lancre.conf:$line, where it is"
+"$LANCRE" init -d "$T/d7" >/dev/null
+printf '\n[crl]\nshards = 4\n' >>"$T/d7/lancre.conf"
+expect 1 "a key set twice is refused" "$LANCRE" issuer list -d "$T/d7"
+one_line_error "in one line"
+has "$ERR" "lancre.conf:$(wc -l <"$T/d7/lancre.conf"): \[crl\] shards is set twice \(first on line $(grep -n '^shards = 1' "$T/d7/lancre.conf" | cut -d: -f1)\)" "naming both lines"
 
 # A file that is not a database.
 "$LANCRE" init -d "$T/d5" >/dev/null

@@ -156,13 +156,14 @@ if grep -q ': revoked$' "$T/o" && [ $elapsed -le $((2000 * TF)) ]; then ok "a re
 
 # SIGHUP re-reads lancre.conf: a cache-tag header and a lower max-age for CDNs.
 cp "$D/lancre.conf" "$T/conf.orig"
-printf '\n[server]\ncache_tag_header = Edge-Cache-Tag\nocsp_max_age = 1h\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" server cache_tag_header Edge-Cache-Tag
+conf_set "$D/lancre.conf" server ocsp_max_age 1h
 kill -HUP $run_pid
 sleep $TF
 run curl -s -D "$T/h" -o /dev/null "$B/ocsp/$enc"
 has "$T/h" "^[Ee]dge-[Cc]ache-[Tt]ag: $leaf" "after SIGHUP, the cache-tag header names the serial"
 has "$T/h" '^cache-control: max-age=(3600|3[0-5][0-9][0-9]|[0-9]{1,3}),' "and max-age is capped at [server] ocsp_max_age"
-printf '\n[ocsp]\nvalidity = 99d\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" ocsp validity 99d
 kill -HUP $run_pid
 sleep 1
 run curl -s -o /dev/null -w '%{http_code}' "$B/ocsp/$enc"
@@ -170,7 +171,7 @@ same "a bad lancre.conf on SIGHUP keeps the server serving" "$(cat "$OUT")" 200
 has "$T/run.log" 'SIGHUP: .*validity.*keeping the current settings' "and says why it kept the old settings"
 # [server] max_connections: with 4 connections held open, a 5th is closed at once.
 cp "$T/conf.orig" "$D/lancre.conf"
-printf '\n[server]\nmax_connections = 4\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" server max_connections 4
 kill -HUP $run_pid
 sleep $TF
 expect 0 "over [server] max_connections a connection is closed, and service resumes after" "$PY" - "$P" "$enc" <<'PYEOF'
@@ -195,7 +196,7 @@ assert ok.recv(100).startswith(b"HTTP/1.1 200"), "no service after the held conn
 PYEOF
 # A lower max_header_size takes effect on SIGHUP.
 cp "$T/conf.orig" "$D/lancre.conf"
-printf '\n[server]\nmax_header_size = 2048\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" server max_header_size 2048
 kill -HUP $run_pid
 sleep $TF
 run curl -s -o /dev/null -w '%{http_code}' -H "X-Pad: $(head -c 3000 /dev/zero | tr '\0' a)" "$B/ocsp/$enc"
@@ -222,7 +223,8 @@ same "lancre run exits 0 on SIGTERM" "$?" 0
 # off once the timeout has passed, and so is an idle kept-alive connection; whole
 # requests are still answered.  The server reads the setting at start.
 cp "$T/conf.orig" "$D/lancre.conf"
-printf '\n[server]\nrequest_timeout = 2s\nh2_idle_timeout = 2s\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" server request_timeout 2s
+conf_set "$D/lancre.conf" server h2_idle_timeout 2s
 P3=$(free_port)
 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P3" --admin "127.0.0.1:$(free_port)" >"$T/slow.log" 2>&1 &
 slow_pid=$!

@@ -9,7 +9,7 @@
 
 D=$T/data
 "$LANCRE" init -d "$D" --shards 2 >/dev/null
-printf '\n[crl]\ndelta = yes\n' >>"$D/lancre.conf"
+conf_set "$D/lancre.conf" crl delta yes
 mkca root
 mkca p256 root ec
 mkca p384 root p384

@@ -13,7 +13,7 @@ P=$(free_port)
 A=$(free_port)
 D=$T/data
 "$LANCRE" init -d "$D" --shards 2 --listen "127.0.0.1:$P" >/dev/null
-printf '\n[crl]\ndelay = 2s\n' >>"$D/lancre.conf" # a CRL is re-signed 1 s after its last
+conf_set "$D/lancre.conf" crl delay 2s # a CRL is re-signed 1 s after its last
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null

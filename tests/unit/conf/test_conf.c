@@ -124,6 +124,34 @@ test_rejections(void **state)
 	}
 }
 
+/* Out-of-range values and duplicate keys name their line (issue 15 item 19). */
+static void
+test_errors_name_the_line(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+	    {"[ocsp]\n\nvalidity = 30d\n", "lancre.conf:3: [ocsp] validity must be between"},
+	    {"; x\n[crl]\nvalidity = 7d\nperiod = 8d\n", "lancre.conf:4: [crl] period must"},
+	    {"[server]\nmax_header_size = 10\n", "lancre.conf:2: [server] max_header_size"},
+	    {"[server]\n\n\nlisten = 127.0.0.1:99999\n", "lancre.conf:4: [server] listen: "},
+	    {"[urls]\nbase = http://a.test/x\n", "lancre.conf:2: [urls] base: "},
+	    {"[crl]\nshards = 2\n; again\nshards = 3\n",
+		"lancre.conf:4: [crl] shards is set twice (first on line 2)"},
+	    {"[ocsp]\nsha256 = yes\n[ocsp]\nsha256 = yes\n",
+		"lancre.conf:4: [ocsp] sha256 is set twice (first on line 2)"},
+	};
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(write_conf(cases[i].text, &c, &e), -1);
+		if (strstr(e.msg, cases[i].msg) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].msg);
+	}
+}
+
 int
 main(void)
 {
@@ -132,6 +160,7 @@ main(void)
 	    cmocka_unit_test(test_empty_file_is_defaults),
 	    cmocka_unit_test(test_template_round_trips),
 	    cmocka_unit_test(test_rejections),
+	    cmocka_unit_test(test_errors_name_the_line),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
