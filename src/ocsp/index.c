@@ -279,6 +279,7 @@ ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct 
 
 struct load_ctx {
 	struct ocsp_index *ix;
+	const struct ocsp_index_check *check; /* or NULL */
 	struct err *e;
 };
 
@@ -287,14 +288,23 @@ load_one(void *arg, const struct ocsp_record *r)
 {
 	struct load_ctx *ctx = arg;
 
+	if (ctx->check != NULL && !ctx->check->fn(ctx->check->arg, r))
+		return 0; /* left out: the check counts it */
 	return ocsp_index_put(ctx->ix, r, ctx->e);
 }
 
 int
 ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e)
 {
+	return ocsp_index_load_checked(ix, s, after_seq, NULL, e);
+}
+
+int
+ocsp_index_load_checked(struct ocsp_index *ix, struct store *s, int64_t after_seq,
+    const struct ocsp_index_check *check, struct err *e)
+{
 	struct issuer_set set;
-	struct load_ctx ctx = {ix, e};
+	struct load_ctx ctx = {ix, check, e};
 	int rc = 0;
 
 	if (issuer_set_load(s, &set, e) != 0)

@@ -62,6 +62,14 @@ enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct 
 /* Every issuer not yet known, and every stored response with seq > after_seq (0: all). */
 int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
+/* The same, each response first shown to check->fn: one it refuses (0) is left out. */
+struct ocsp_index_check {
+	int (*fn)(void *arg, const struct ocsp_record *r);
+	void *arg;
+};
+int ocsp_index_load_checked(struct ocsp_index *ix, struct store *s, int64_t after_seq,
+    const struct ocsp_index_check *check, struct err *e);
+
 /*
  * Give back the room the arena grew into and did not use (it doubles as it
  * grows: up to half of it).  For an index that is done growing, such as the

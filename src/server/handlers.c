@@ -528,6 +528,14 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 		(snap->view.recent ? ocsp_index_memory(snap->view.recent) : 0));
 	fprintf(f, "# TYPE lancre_reloads_total counter\nlancre_reloads_total %lu\n",
 	    atomic_load(&sv->reloads));
+	fprintf(f, "# TYPE lancre_crl_signature_failures_total counter\n"
+		   "lancre_crl_signature_failures_total %llu\n"
+		   "# TYPE lancre_ocsp_signatures_checked_total counter\n"
+		   "lancre_ocsp_signatures_checked_total %llu\n"
+		   "# TYPE lancre_ocsp_signature_failures_total counter\n"
+		   "lancre_ocsp_signature_failures_total %llu\n",
+	    (unsigned long long)snap->crl_bad_total, (unsigned long long)snap->ocsp_checked_total,
+	    (unsigned long long)snap->ocsp_bad_total);
 	fprintf(f, "# TYPE lancre_connections gauge\nlancre_connections %ld\n",
 	    atomic_load(&sv->connections));
 	fprintf(f, "# TYPE lancre_connections_refused_total counter\n"

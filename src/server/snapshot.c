@@ -11,6 +11,7 @@
 #include "ocsp/index.h"
 #include "pki/cert.h"
 #include "pki/issuer.h"
+#include "server/verify.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
 
@@ -31,6 +32,7 @@ catalog_release(struct shared_catalog *c)
 	for (size_t i = 0; i < c->nissuers; i++) {
 		free(c->issuers[i].der);
 		free(c->issuers[i].pem);
+		X509_free(c->issuers[i].cert);
 	}
 	for (size_t i = 0; i < c->ncrls; i++)
 		free(c->crls[i].der);
@@ -94,7 +96,9 @@ load_issuers(struct store *s, struct shared_catalog *cat, struct err *e)
 		snprintf(si->name, sizeof(si->name), "%s", set.v[i].rec.name);
 		si->der = malloc(set.v[i].rec.cert_len);
 		b = BIO_new(BIO_s_mem());
-		if (si->der == NULL || b == NULL || PEM_write_bio_X509(b, set.v[i].cert) != 1)
+		si->cert = X509_dup(set.v[i].cert);
+		if (si->der == NULL || b == NULL || si->cert == NULL ||
+		    PEM_write_bio_X509(b, set.v[i].cert) != 1)
 			goto nomem;
 		cat->nissuers++;
 		memcpy(si->der, set.v[i].rec.cert_der, set.v[i].rec.cert_len);
@@ -120,12 +124,35 @@ nomem:
 	return err_set(e, "out of memory");
 }
 
+/* What a catalog load needs: the catalog being filled and the one it replaces (or NULL). */
+struct crl_load {
+	struct shared_catalog *cat;
+	const struct shared_catalog *prev;
+};
+
+static const struct snapshot_crl *
+catalog_find(const struct shared_catalog *c, int64_t issuer_id, int shard)
+{
+	for (size_t i = 0; c != NULL && i < c->ncrls; i++) {
+		if (c->crls[i].issuer->id == issuer_id && c->crls[i].shard == shard)
+			return &c->crls[i];
+	}
+	return NULL;
+}
+
+/*
+ * A CRL from the store, verified (verify.h) unless the previous catalog held
+ * the same bytes (verified then).  One that fails is counted and replaced by
+ * the previous good copy, or left out.
+ */
 static int
 add_crl(void *arg, const struct crl_record *r)
 {
-	struct shared_catalog *cat = arg;
+	struct crl_load *ld = arg;
+	struct shared_catalog *cat = ld->cat;
 	const struct snapshot_issuer *si = NULL;
-	struct snapshot_crl *c, *nv;
+	const struct snapshot_crl *old;
+	struct snapshot_crl *c, *nv, from;
 
 	for (size_t i = 0; i < cat->nissuers; i++) {
 		if (cat->issuers[i].id == r->issuer_id)
@@ -133,30 +160,41 @@ add_crl(void *arg, const struct crl_record *r)
 	}
 	if (si == NULL)
 		return 0;
+	old = catalog_find(ld->prev, r->issuer_id, r->shard);
+	from = (struct snapshot_crl){.der = (uint8_t *)r->der, .der_len = r->der_len,
+	    .this_update = r->this_update, .next_update = r->next_update};
+	if ((old == NULL || old->der_len != r->der_len || memcmp(old->der, r->der, r->der_len) != 0) &&
+	    !verify_crl(r->der, r->der_len, si->cert)) {
+		cat->crl_bad++;
+		if (old == NULL)
+			return 0;
+		from = *old;
+	}
 	nv = realloc(cat->crls, (cat->ncrls + 1) * sizeof(*cat->crls));
 	if (nv == NULL)
 		return -1;
 	cat->crls = nv;
 	c = &cat->crls[cat->ncrls];
-	c->der = malloc(r->der_len ? r->der_len : 1);
+	c->der = malloc(from.der_len ? from.der_len : 1);
 	if (c->der == NULL)
 		return -1;
 	cat->ncrls++;
-	memcpy(c->der, r->der, r->der_len);
-	c->der_len = r->der_len;
+	memcpy(c->der, from.der, from.der_len);
+	c->der_len = from.der_len;
 	c->issuer = si;
 	c->shard = r->shard;
-	c->this_update = r->this_update;
-	c->next_update = r->next_update;
-	c->etag = hash_fnv1a(HASH_FNV_OFFSET, r->der, r->der_len);
+	c->this_update = from.this_update;
+	c->next_update = from.next_update;
+	c->etag = hash_fnv1a(HASH_FNV_OFFSET, c->der, c->der_len);
 	return 0;
 }
 
 /* The issuers and CRLs in the store now, in a catalog of one reference. */
 static struct shared_catalog *
-catalog_load(struct store *s, struct err *e)
+catalog_load(struct store *s, const struct shared_catalog *prev, struct err *e)
 {
 	struct shared_catalog *c = calloc(1, sizeof(*c));
+	struct crl_load ld = {c, prev};
 
 	if (c == NULL) {
 		err_set(e, "out of memory");
@@ -166,7 +204,7 @@ catalog_load(struct store *s, struct err *e)
 	if (load_issuers(s, c, e) != 0)
 		goto fail;
 	/* CRLs are replaced whole, and few (shards x issuers): all of them, each time. */
-	if (store_crl_each(s, add_crl, c, e) != 0) {
+	if (store_crl_each(s, add_crl, &ld, e) != 0) {
 		if (e != NULL && e->msg[0] == '\0')
 			err_set(e, "out of memory");
 		goto fail;
@@ -177,15 +215,43 @@ fail:
 	return NULL;
 }
 
+/* The responses of one load, a sample of them verified (verify.h). */
+struct ocsp_sample {
+	const struct shared_catalog *cat;
+	uint64_t seen, checked, bad;
+};
+
+static int
+check_response(void *arg, const struct ocsp_record *r)
+{
+	struct ocsp_sample *sm = arg;
+	const struct shared_catalog *c = sm->cat;
+
+	sm->seen++;
+	if (sm->seen > VERIFY_OCSP_FIRST && sm->seen % VERIFY_OCSP_EVERY != 0)
+		return 1;
+	for (size_t i = 0; i < c->nissuers; i++) {
+		if (c->issuers[i].id != r->issuer_id)
+			continue;
+		sm->checked++;
+		if (verify_ocsp(r->der, r->der_len, c->issuers[i].cert))
+			return 1;
+		sm->bad++;
+		return 0;
+	}
+	return 1; /* an issuer the catalog does not know: the index leaves it out itself */
+}
+
 /* The base layer: every stored response, in an index that is never added to. */
 static struct ocsp_index *
-load_base(struct store *s, struct err *e)
+load_base(struct store *s, struct ocsp_sample *sm, struct err *e)
 {
 	struct ocsp_index *ix = ocsp_index_new(e);
+	struct ocsp_index_check check = {check_response, sm};
 
 	if (ix == NULL)
 		return NULL;
-	if (ocsp_index_load(ix, s, 0, e) != 0) {
+	if (ocsp_index_load_checked(ix, s, 0, &check, e) != 0) {
 		ocsp_index_free(ix);
 		return NULL;
 	}
@@ -202,13 +268,15 @@ load_base(struct store *s, struct err *e)
  */
 static int
 extend_recent(struct store *s, const struct snapshot *prev, struct snapshot *snap,
-    struct err *e)
+    struct ocsp_sample *sm, struct err *e)
 {
+	struct ocsp_index_check check = {check_response, sm};
+
 	snap->recent = prev->recent != NULL ? ocsp_index_copy(prev->recent, e) :
 					      ocsp_index_new(e);
 	if (snap->recent == NULL)
 		return -1;
-	return ocsp_index_load(snap->recent, s, prev->ocsp_seq, e);
+	return ocsp_index_load_checked(snap->recent, s, prev->ocsp_seq, &check, e);
 }
 
 /* The operator's about pages, if any; a missing or unreadable file means the built-in one. */
@@ -280,6 +348,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
     int64_t now, int *changed, struct err *e)
 {
 	struct snapshot *snap;
+	struct ocsp_sample sm = {0};
 	int64_t ocsp_seq, issuer_seq, crl_seq;
 	int full;
 
@@ -310,9 +379,13 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	if (prev != NULL && prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq) {
 		snap->catalog = prev->catalog;
 		atomic_fetch_add(&snap->catalog->refs, 1);
-	} else if ((snap->catalog = catalog_load(s, e)) == NULL) {
+	} else if ((snap->catalog = catalog_load(s, prev != NULL ? prev->catalog : NULL, e)) ==
+		   NULL) {
 		goto fail;
+	} else {
+		snap->crl_bad_total = snap->catalog->crl_bad;
 	}
+	sm.cat = snap->catalog;
 	if (full) {
 		/* Read the sequence first: anything written during the load lands in recent. */
 		snap->base = calloc(1, sizeof(*snap->base));
@@ -321,7 +394,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 			goto fail;
 		}
 		atomic_init(&snap->base->refs, 1);
-		snap->base->ix = load_base(s, e);
+		snap->base->ix = load_base(s, &sm, e);
 		if (snap->base->ix == NULL)
 			goto fail;
 		snap->base_seq = ocsp_seq;
@@ -331,9 +404,16 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		atomic_fetch_add(&snap->base->refs, 1);
 		snap->base_seq = prev->base_seq;
 		snap->base_built = prev->base_built;
-		if (extend_recent(s, prev, snap, e) != 0)
+		if (extend_recent(s, prev, snap, &sm, e) != 0)
 			goto fail;
 	}
+	if (prev != NULL) {
+		snap->crl_bad_total += prev->crl_bad_total;
+		snap->ocsp_checked_total = prev->ocsp_checked_total;
+		snap->ocsp_bad_total = prev->ocsp_bad_total;
+	}
+	snap->ocsp_checked_total += sm.checked;
+	snap->ocsp_bad_total += sm.bad;
 	snap->view.base = snap->base->ix;
 	snap->view.recent = snap->recent;
 	*changed = 1;

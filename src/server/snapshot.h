@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "conf/conf.h"
 #include "ocsp/answer.h"
 #include "store/store.h"
@@ -50,6 +52,7 @@ struct snapshot_issuer {
 	int64_t last_modified; /* the certificate's notBefore */
 	int64_t id;
 	int crl_shards;
+	X509 *cert; /* to verify its CRLs and responses with (server/verify.h) */
 };
 
 struct snapshot_crl {
@@ -72,6 +75,7 @@ struct shared_catalog {
 	size_t nissuers;
 	struct snapshot_crl *crls; /* each points at one of issuers */
 	size_t ncrls;
+	uint64_t crl_bad; /* CRLs whose signature failed at this load (verify.h) */
 	atomic_int refs;
 };
 
@@ -86,6 +90,12 @@ struct snapshot {
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
 	int64_t base_built; /* when (seconds) */
 	int64_t ocsp_seq, issuer_seq, crl_seq;
+	/*
+	 * Signature checks since the server started (verify.h): CRLs that failed
+	 * (the previous good copy, or none, is served instead), OCSP responses
+	 * checked and failed (left out).
+	 */
+	uint64_t crl_bad_total, ocsp_checked_total, ocsp_bad_total;
 };
 
 /*

@@ -4,43 +4,103 @@
  * CRLs) while their sequence numbers stay put, extends a copy of its
  * predecessor's recent layer with what was written since, and reads the
  * catalog again when the CRLs change, each snapshot keeping what it was
- * built with.
+ * built with.  What the store holds is checked (issue 15 item 11): a CRL
+ * whose signature fails is never served (the previous good copy is), an
+ * OCSP response that fails is left out, and the failures are counted.
  */
+#include "crl/build.h"
 #include "ocsp/index.h"
+#include "ocsp/sign.h"
 #include "testutil.h"
 #include "conf/conf.h"
 #include "server/snapshot.h"
 
-static const uint8_t crl1[] = {0x30, 0x01, 0x01}, crl2[] = {0x30, 0x01, 0x02};
+#define CRL_MAX 1024
+static uint8_t crl1[CRL_MAX], crl2[CRL_MAX];
+static size_t crl1_len, crl2_len;
+static struct test_ca ca; /* the issuer s1 that signs them */
 
-/* Issuer s1 (a self-signed CA) with a full CRL crl1, in a new store in dir. */
-static struct store *
-store_with_crl(char *dir, size_t len, struct test_ca *ca, int64_t *issuer_id)
+/* A full CRL of ca, numbered number, into out. */
+static size_t
+make_crl(int64_t number, uint8_t *out)
 {
-	struct crl_record cr;
+	struct crl_params p = {.issuer = ca.cert, .key = ca.key, .number = number,
+	    .this_update = 1700000000, .next_update = 1700086400};
+	struct crl_builder *b;
+	const unsigned char *der;
+	size_t len, count;
+	struct err e;
+
+	assert_non_null(b = crl_builder_new(&p, &e));
+	assert_int_equal(crl_builder_finish(b, &der, &len, &count, &e), 0);
+	assert_true(len <= CRL_MAX);
+	memcpy(out, der, len);
+	crl_builder_free(b);
+	return len;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	test_ca_make(&ca, "snapshot test CA", NULL, MINT_P256);
+	crl1_len = make_crl(1, crl1);
+	crl2_len = make_crl(2, crl2);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	test_ca_free(&ca);
+	return 0;
+}
+
+static void
+put_crl(struct store *s, int64_t issuer_id, int64_t number, const uint8_t *der, size_t len)
+{
+	struct crl_record cr = {.issuer_id = issuer_id, .shard = 0, .number = number,
+	    .this_update = 100 + number, .next_update = 200, .der = der, .der_len = len};
+	struct err e;
+
+	assert_int_equal(store_crl_put(s, &cr, &e), 0);
+}
+
+/* Issuer s1 (ca) with a full CRL crl1, in a new store in dir. */
+static struct store *
+store_with_crl(char *dir, size_t len, int64_t *issuer_id)
+{
 	struct store *s;
 	struct err e;
 
-	test_ca_make(ca, "snapshot test CA", NULL, MINT_P256);
 	test_mkdtemp(dir, len);
 	assert_non_null(s = store_open(dir, "lancre.db", 1, &e));
-	*issuer_id = test_issuer_add(s, "s1", ca, "", 1);
-	cr = (struct crl_record){.issuer_id = *issuer_id, .shard = 0, .number = 1,
-	    .this_update = 100, .next_update = 200, .der = crl1, .der_len = sizeof(crl1)};
-	assert_int_equal(store_crl_put(s, &cr, &e), 0);
+	*issuer_id = test_issuer_add(s, "s1", &ca, "", 1);
+	put_crl(s, *issuer_id, 1, crl1, crl1_len);
 	return s;
 }
 
-/* A response for a new certificate of issuer_id with serial sn: meta ocsp_seq moves. */
+/*
+ * A response signed by ca for a new certificate of issuer_id with serial sn
+ * (meta ocsp_seq moves); bad: with a byte of its signature flipped.
+ */
 static void
-add_response(struct store *s, int64_t issuer_id, uint8_t sn)
+add_response_as(struct store *s, int64_t issuer_id, uint8_t sn, int bad)
 {
-	static const uint8_t der[] = {0x30, 0x00};
+	struct ocsp_signer sg = {ca.cert, ca.cert, ca.key, 0};
+	struct ocsp_status st = {&sn, 1, CERT_GOOD, 0, 0, 100, 4000};
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *der;
+	size_t der_len;
 	struct cert_record c = {0};
 	struct ocsp_record o;
 	enum store_insert_result res;
 	struct err e;
 
+	assert_int_equal(ocsp_sign(&sg, ctx, OCSP_HASH_SHA1, &st, &der, &der_len, &e), 0);
+	if (bad)
+		der[der_len - 10] ^= 0x01;
 	c.issuer_id = issuer_id;
 	c.serial[0] = sn;
 	c.serial_len = 1;
@@ -49,27 +109,34 @@ add_response(struct store *s, int64_t issuer_id, uint8_t sn)
 	c.shard = 1;
 	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
 	o = (struct ocsp_record){.cert_id = c.id, .issuer_id = issuer_id, .hash = OCSP_HASH_SHA1,
-	    .der = der, .der_len = sizeof(der), .this_update = 100, .next_update = 4000,
+	    .der = der, .der_len = der_len, .this_update = 100, .next_update = 4000,
 	    .due_at = 3000, .cert_seq = c.change_seq};
 	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+}
+
+static void
+add_response(struct store *s, int64_t issuer_id, uint8_t sn)
+{
+	add_response_as(s, issuer_id, sn, 0);
 }
 
 static void
 expect_crl(const struct snapshot *snap, const uint8_t *der)
 {
 	const struct snapshot_crl *c = snapshot_crl(snap, "s1", 0);
+	size_t len = der == crl1 ? crl1_len : crl2_len;
 
 	assert_non_null(c);
-	assert_int_equal(c->der_len, 3);
-	assert_memory_equal(c->der, der, 3);
+	assert_int_equal(c->der_len, len);
+	assert_memory_equal(c->der, der, len);
 	assert_string_equal(c->issuer->name, "s1");
 }
 
 static void
 test_catalog_shared_until_crls_change(void **state)
 {
-	struct test_ca ca;
-	struct crl_record cr;
 	struct snapshot *a, *b, *d;
 	struct store *s;
 	struct conf conf;
@@ -79,7 +146,7 @@ test_catalog_shared_until_crls_change(void **state)
 	int changed;
 
 	(void)state;
-	s = store_with_crl(dir, sizeof(dir), &ca, &iss);
+	s = store_with_crl(dir, sizeof(dir), &iss);
 	conf_defaults(&conf);
 	assert_non_null(a = snapshot_update(s, NULL, &conf, NULL, 1000, &changed, &e));
 	assert_int_equal(changed, 1);
@@ -108,9 +175,7 @@ test_catalog_shared_until_crls_change(void **state)
 	b = d;
 
 	/* A new CRL: a new catalog, with it; b keeps the old one. */
-	cr = (struct crl_record){.issuer_id = iss, .shard = 0, .number = 2, .this_update = 150,
-	    .next_update = 250, .der = crl2, .der_len = sizeof(crl2)};
-	assert_int_equal(store_crl_put(s, &cr, &e), 0);
+	put_crl(s, iss, 2, crl2, crl2_len);
 	assert_non_null(d = snapshot_update(s, b, &conf, NULL, 1004, &changed, &e));
 	assert_int_equal(changed, 1);
 	assert_true(d->catalog != b->catalog);
@@ -122,7 +187,58 @@ test_catalog_shared_until_crls_change(void **state)
 	snapshot_free(d);
 	store_close(s);
 	test_rmdir(dir);
-	test_ca_free(&ca);
+}
+
+/*
+ * A CRL with a byte flipped in the store: the snapshot keeps serving the
+ * previous good one, a first snapshot serves none, and both count it; a
+ * response with a bad signature is left out and counted.
+ */
+static void
+test_corrupted_store(void **state)
+{
+	uint8_t bad[CRL_MAX];
+	struct snapshot *a, *b, *c;
+	struct store *s;
+	struct conf conf;
+	struct err e;
+	char dir[256];
+	int64_t iss;
+	int changed;
+
+	(void)state;
+	s = store_with_crl(dir, sizeof(dir), &iss);
+	conf_defaults(&conf);
+	add_response(s, iss, 0x42);
+	assert_non_null(a = snapshot_update(s, NULL, &conf, NULL, 1000, &changed, &e));
+	expect_crl(a, crl1);
+	assert_int_equal(a->crl_bad_total, 0);
+	assert_int_equal(a->ocsp_checked_total, 1);
+	assert_int_equal(a->ocsp_bad_total, 0);
+
+	memcpy(bad, crl2, crl2_len);
+	bad[crl2_len - 5] ^= 0x40; /* in the signature */
+	put_crl(s, iss, 2, bad, crl2_len);
+	assert_non_null(b = snapshot_update(s, a, &conf, NULL, 1001, &changed, &e));
+	expect_crl(b, crl1); /* the previous good copy */
+	assert_int_equal(b->crl_bad_total, 1);
+	assert_non_null(c = snapshot_update(s, NULL, &conf, NULL, 1002, &changed, &e));
+	assert_null(snapshot_crl(c, "s1", 0)); /* no good copy to keep */
+	assert_int_equal(c->crl_bad_total, 1);
+	snapshot_free(c);
+
+	add_response_as(s, iss, 0x43, 1);
+	add_response(s, iss, 0x44);
+	assert_non_null(c = snapshot_update(s, b, &conf, NULL, 1003, &changed, &e));
+	assert_int_equal(ocsp_index_count(c->recent), 1); /* the good one only */
+	assert_int_equal(c->ocsp_checked_total, 3);
+	assert_int_equal(c->ocsp_bad_total, 1);
+	assert_int_equal(c->crl_bad_total, 1);
+	snapshot_free(c);
+	snapshot_free(b);
+	snapshot_free(a);
+	store_close(s);
+	test_rmdir(dir);
 }
 
 int
@@ -130,6 +246,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_catalog_shared_until_crls_change),
+	    cmocka_unit_test(test_corrupted_store),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
