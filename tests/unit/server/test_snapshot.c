@@ -241,12 +241,46 @@ test_corrupted_store(void **state)
 	test_rmdir(dir);
 }
 
+/*
+ * Health (issue 15 item 9): unfit while a response or CRL is dated in the
+ * future (the clock went back), or while every response is past its
+ * nextUpdate (only tryLater); fit in between.
+ */
+static void
+test_unhealthy(void **state)
+{
+	struct snapshot *a;
+	struct store *s;
+	struct conf conf;
+	struct err e;
+	char dir[256];
+	int64_t iss;
+	int changed;
+	const char *why;
+
+	(void)state;
+	s = store_with_crl(dir, sizeof(dir), &iss); /* the CRL's thisUpdate: 101 */
+	conf_defaults(&conf);
+	add_response(s, iss, 0x42); /* thisUpdate 100, nextUpdate 4000 */
+	assert_non_null(a = snapshot_update(s, NULL, &conf, NULL, 1000, &changed, &e));
+	assert_null(snapshot_unhealthy(a, 1000));
+	assert_null(snapshot_unhealthy(a, 101 - SNAPSHOT_CLOCK_SKEW));
+	assert_non_null(why = snapshot_unhealthy(a, 100 - SNAPSHOT_CLOCK_SKEW));
+	assert_non_null(strstr(why, "future"));
+	assert_non_null(why = snapshot_unhealthy(a, 4000));
+	assert_non_null(strstr(why, "tryLater"));
+	snapshot_free(a);
+	store_close(s);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_catalog_shared_until_crls_change),
 	    cmocka_unit_test(test_corrupted_store),
+	    cmocka_unit_test(test_unhealthy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
