@@ -28,7 +28,7 @@
 #define EXPIRED_NAMED_MAX 10           /* expired certificates named one by one */
 
 static const char usage_text[] =
-    "usage: lancre cert add [-d DIR] [-q] FILE|DIR|- ...\n"
+    "usage: lancre cert add [-d DIR] [-q] [--allow-foreign-urls] FILE|DIR|- ...\n"
     "       lancre cert list [-d DIR] [--issuer NAME] [--revoked] [--json]\n"
     "                        (see 'lancre cert list --help')\n\n"
     "Record certificates a CA issued, so that lancre signs their OCSP responses and\n"
@@ -41,8 +41,11 @@ static const char usage_text[] =
     "the registered issuers.  A certificate that is unknown, badly signed, a CA\n"
     "certificate, or unreadable is reported and skipped; the others go in.  The same\n"
     "certificate twice is 'already present', so an interrupted import can be re-run.\n"
-    "An expired certificate is recorded with a warning: OCSP answers unauthorized.\n\n"
-    "  -q, --quiet   no progress bar and no summary line\n"
+    "An expired certificate is recorded with a warning: OCSP answers unauthorized.\n"
+    "A certificate whose CRL Distribution Point, OCSP or caIssuers URL is not one\n"
+    "lancre serves for its issuer (see `lancre urls`) is refused.\n\n"
+    "  -q, --quiet            no progress bar and no summary line\n"
+    "  --allow-foreign-urls   record such certificates anyway, with a warning each\n"
     "Exit status 1 if any certificate was refused.\n";
 
 struct source {
@@ -187,6 +190,18 @@ on_expired(void *arg, const char *source, size_t index, int64_t not_after)
 			"OCSP answers unauthorized for it\n", source_name(source), index, when);
 }
 
+/* A certificate naming URLs lancre does not serve, recorded with --allow-foreign-urls. */
+static void
+on_foreign(void *arg, const char *source, size_t index, const char *why)
+{
+	struct progress *p = arg;
+
+	if (p->enabled)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "lancre cert: %s: certificate %zu: warning: %s; recorded "
+			"(--allow-foreign-urls)\n", source_name(source), index, why);
+}
+
 /*
  * A file without any certificate: one met in a directory (the CA's key, a
  * README beside the certificates) is skipped and counted; one named on the
@@ -289,7 +304,8 @@ add_source(struct intake *in, const struct source *src, struct err *e)
 }
 
 static int
-cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, struct err *e)
+cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, size_t *rejected,
+    struct err *e)
 {
 	struct issuer_set set;
 	struct intake in;
@@ -316,6 +332,8 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, size_t *rejected, s
 	in.on_progress = on_progress;
 	in.on_present = on_present;
 	in.on_expired = on_expired;
+	in.allow_foreign_urls = allow_foreign;
+	in.on_foreign = on_foreign;
 	in.on_empty = on_empty;
 	in.arg = &prog;
 	prog.in = &in;
@@ -373,6 +391,7 @@ cmd_cert(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"allow-foreign-urls", no_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -380,7 +399,7 @@ cmd_cert(int argc, char **argv)
 	struct sources srcs = {0};
 	struct cli_dir d;
 	struct err e;
-	int ch, quiet = 0, bad = 0, rc;
+	int ch, quiet = 0, allow_foreign = 0, bad = 0, rc;
 	size_t rejected = 0;
 
 	if (subcommand(argc, argv) != NULL && strcmp(subcommand(argc, argv), "list") == 0)
@@ -392,6 +411,9 @@ cmd_cert(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'F':
+			allow_foreign = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -412,7 +434,7 @@ cmd_cert(int argc, char **argv)
 	if (rc != 0)
 		err_set(&e, "out of memory");
 	if (rc == 0)
-		rc = cert_add(&d, &srcs, quiet, &rejected, &e);
+		rc = cert_add(&d, &srcs, quiet, allow_foreign, &rejected, &e);
 	cli_dir_close(&d);
 	for (size_t i = 0; i < srcs.n; i++)
 		free(srcs.v[i].path);

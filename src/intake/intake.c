@@ -27,6 +27,7 @@
 #include "pki/sigverify.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
+#include "intake/urlcheck.h"
 
 struct intake_batch {
 	struct intake_item *items;
@@ -42,6 +43,7 @@ struct intake_item {
 	int ok;
 	int unread; /* the reader could not frame it: why is already set */
 	int added;  /* written as a new certificate (not already present) */
+	int foreign; /* names URLs lancre does not serve (why says which): warn */
 	struct cert_record rec;
 	char why[ERR_MSG_MAX];
 };
@@ -101,6 +103,21 @@ check_retired(const struct issuer *is, struct err *e)
 	    is->rec.name);
 }
 
+/*
+ * A certificate naming a URL lancre does not serve for its issuer
+ * (urlcheck.h): with allow_foreign_urls, recorded and warned about (1);
+ * otherwise refused (0).
+ */
+static int
+foreign_ok(const struct intake *in, struct intake_item *it, const struct err *e)
+{
+	if (!in->allow_foreign_urls)
+		return 0;
+	it->foreign = 1;
+	memcpy(it->why, e->msg, sizeof(it->why));
+	return 1;
+}
+
 static void
 set_shard(const struct intake *in, const struct issuer *is, int shard, struct intake_item *it)
 {
@@ -146,6 +163,11 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 	it->rec.not_before = c.not_before;
 	it->rec.not_after = c.not_after;
 	it->rec.status = CERT_GOOD;
+	if (urlcheck_der(in->conf, &is->rec, c.crldp, c.crldp_len, c.aia, c.aia_len, &e) != 0 &&
+	    !foreign_ok(in, it, &e)) {
+		reject_item(it, &e);
+		return 1;
+	}
 	set_shard(in, is,
 	    urls_shard_from_crldp_der(in->conf, is->rec.name, is->rec.crl_shards, c.crldp,
 		c.crldp_len),
@@ -184,6 +206,7 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 	X509 *x;
 
 	memset(&it->rec, 0, sizeof(it->rec));
+	it->foreign = 0;
 	if (it->unread)
 		return;
 	if (check_fast(in, b, it, sv))
@@ -201,6 +224,8 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 	if (cert_record_from_x509(x, der, it->der_len, &it->rec, &e) != 0)
 		goto bad;
 	it->rec.is_ca = cert_is_ca(x);
+	if (urlcheck_x509(in->conf, &is->rec, x, &e) != 0 && !foreign_ok(in, it, &e))
+		goto bad;
 	set_shard(in, is, urls_shard_from_crldp(in->conf, is->rec.name, is->rec.crl_shards, x), it);
 	X509_free(x);
 	return;
@@ -299,9 +324,13 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 	/* Report refusals (and expired additions) in input order, once the batch is written. */
 	for (size_t i = 0; i < b->nitems; i++) {
 		const struct intake_item *it = &b->items[i];
-		if (!it->ok)
+		if (!it->ok) {
 			reject(in, it->source, it->index, it->why);
-		else if (it->added && it->rec.not_after <= in->now && in->on_expired != NULL)
+			continue;
+		}
+		if (it->added && it->foreign && in->on_foreign != NULL)
+			in->on_foreign(in->arg, it->source, it->index, it->why);
+		if (it->added && it->rec.not_after <= in->now && in->on_expired != NULL)
 			in->on_expired(in->arg, it->source, it->index, it->rec.not_after);
 	}
 	b->nitems = 0;

@@ -62,6 +62,13 @@ struct intake {
 	 * signer never signs for it, so OCSP answers unauthorized.
 	 */
 	void (*on_expired)(void *arg, const char *source, size_t index, int64_t not_after);
+	/*
+	 * A certificate names a CRL Distribution Point, OCSP or caIssuers URL
+	 * that lancre does not serve for its issuer (urlcheck.h): refused, unless
+	 * allow_foreign_urls, when it is recorded and on_foreign (optional) says why.
+	 */
+	int allow_foreign_urls;
+	void (*on_foreign)(void *arg, const char *source, size_t index, const char *why);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;

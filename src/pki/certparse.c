@@ -99,6 +99,7 @@ extensions(struct der_reader *exts, struct cert_parsed *out)
 	static const uint8_t oid_bc[] = {0x55, 0x1d, 0x13};    /* basicConstraints */
 	static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};    /* keyUsage */
 	static const uint8_t oid_crldp[] = {0x55, 0x1d, 0x1f}; /* cRLDistributionPoints */
+	static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
 	struct der_tlv ext, oid, t, value;
 	struct der_reader e, v;
 
@@ -129,6 +130,9 @@ extensions(struct der_reader *exts, struct cert_parsed *out)
 		} else if (oid_is(&oid, oid_crldp, sizeof(oid_crldp))) {
 			out->crldp = value.val;
 			out->crldp_len = value.len;
+		} else if (oid_is(&oid, oid_aia, sizeof(oid_aia))) { /* authorityInfoAccess */
+			out->aia = value.val;
+			out->aia_len = value.len;
 		}
 	}
 	return 0;

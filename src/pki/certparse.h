@@ -46,6 +46,8 @@ struct cert_parsed {
 	int is_ca;             /* basicConstraints cA, or keyUsage keyCertSign */
 	const uint8_t *crldp;  /* CRLDistributionPoints DER, or NULL */
 	size_t crldp_len;
+	const uint8_t *aia;    /* AuthorityInfoAccessSyntax DER, or NULL */
+	size_t aia_len;
 };
 
 /* 0 and *out filled, or -1: not a certificate this reader handles. */
