@@ -55,16 +55,19 @@ mkleaf a e1 "$SERIAL"
 "$LANCRE" sign -d "$D" --once >/dev/null
 openssl ocsp -issuer "$T/e1.pem" -cert "$T/a.pem" -no_nonce -reqout "$T/req.der" >/dev/null 2>&1
 B64=$(base64 -w0 <"$T/req.der" | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')
-"$LANCRE" serve -d "$D" --threads 1 >"$T/serve.log" 2>&1 &
+# The server listens on a port taken now (P, in the URLs, may have been taken by
+# another test since); curl --connect-to sends every URL's host there.
+P2=$(free_port)
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P2" --threads 1 >"$T/serve.log" 2>&1 &
 SP=$!
 trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$T"' EXIT
-wait_http "http://127.0.0.1:$P/" || not_ok "the server starts"
+wait_http "http://127.0.0.1:$P2/" $((30 * TF)) || { cp "$T/serve.log" "$ERR"; not_ok "the server starts"; }
 
 # fetch DESC URL [curl args]: 200, into $T/body.
 fetch() {
 	local desc=$1 url=$2 code
 	shift 2
-	code=$(curl -s -o "$T/body" -w '%{http_code}' --connect-to "::127.0.0.1:$P" "$@" "$url")
+	code=$(curl -s -o "$T/body" -w '%{http_code}' --connect-to "::127.0.0.1:$P2" "$@" "$url")
 	same "$desc: $url answers 200" "$code" 200
 }
 
