@@ -54,3 +54,23 @@ for leaf in a:e1 b:e1 c:r1; do
 	has "$ERR" '^Response verify OK' "$cert ($ca, key in the token): openssl verifies the response"
 	has "$OUT" ": good$" "$cert: openssl says good"
 done
+
+# A P-384 key in the token signs with SHA-384 (issue 15 item 3), OCSP and CRLs alike.
+mkca e3 root p384
+openssl pkcs8 -topk8 -nocrypt -in "$T/e3.key" -out "$T/e3.p8"
+softhsm2-util --import "$T/e3.p8" --token lancre --label e3 --id 03 --pin 1234 >/dev/null
+D3=$T/data3
+"$LANCRE" init -d "$D3" >/dev/null
+printf '\n[pkcs11]\nmodule = %s\n' "$MODULE" >>"$D3/lancre.conf"
+expect 0 "a P-384 issuer with its key in a token" "$LANCRE" issuer add -d "$D3" e3 "$T/e3.pem" "pkcs11:token=lancre;object=e3;type=private?pin-value=1234"
+mkleaf d e3
+"$LANCRE" cert add -d "$D3" "$T/d.pem" >/dev/null
+expect 0 "lancre sign --once with the P-384 token key" "$LANCRE" sign -d "$D3" --once
+openssl ocsp -issuer "$T/e3.pem" -cert "$T/d.pem" -no_nonce -reqout "$T/req.der" >/dev/null 2>&1
+"$LANCRE" answer -d "$D3" --post "$T/req.der" -o "$T/resp.der" 2>/dev/null
+run openssl ocsp -respin "$T/resp.der" -issuer "$T/e3.pem" -cert "$T/d.pem" -CAfile "$T/root.pem" -no_nonce -resp_text
+has "$ERR" '^Response verify OK' "openssl verifies the P-384 token's response"
+has "$OUT" 'Signature Algorithm: ecdsa-with-SHA384' "signed ecdsa-with-SHA384"
+run openssl crl -inform DER -in "$D3/public/crl/e3.crl" -CAfile "$T/e3.pem" -noout -verify -text
+has "$OUT" "Signature Algorithm: ecdsa-with-SHA384" "its CRL too"
+has "$ERR" "verify OK" "and openssl verifies it"
