@@ -591,6 +591,68 @@ test_pass_resumes_at_mark(void **state)
 	world_free(&w);
 }
 
+struct issuer_news {
+	char name[16], why[ERR_MSG_MAX];
+	int n;
+};
+
+static void
+on_issuer_news(void *arg, const char *issuer, const char *why)
+{
+	struct issuer_news *news = arg;
+
+	news->n++;
+	snprintf(news->name, sizeof(news->name), "%s", issuer);
+	snprintf(news->why, sizeof(news->why), "%s", why != NULL ? why : "(up)");
+}
+
+/*
+ * A key that does not load leaves its issuer out, not the signer: the other
+ * issuer's four certificates are signed; the failure is told once, with the
+ * issuer and the key; the store's mark is held back.  With the key back
+ * (set-key), the next pass signs the left-out issuer's certificates and tells
+ * that it signs for it again.
+ */
+static void
+test_missing_key_leaves_only_its_issuer(void **state)
+{
+	struct issuer_news news = {0};
+	struct signer_events ev = {.on_issuer = on_issuer_news, .arg = &news};
+	struct store_signed_upto u;
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	char path[400], moved[400];
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	snprintf(path, sizeof(path), "%s/r1.key", w.f.dir);
+	snprintf(moved, sizeof(moved), "%s/r1-moved.key", w.f.dir);
+	assert_int_equal(rename(path, moved), 0);
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	signer_report(sg, &ev);
+	assert_int_equal(news.n, 1);
+	assert_string_equal(news.name, "r1");
+	assert_non_null(strstr(news.why, "r1.key"));
+	pass_expect(sg, now, 8); /* e1's four certificates, two responses each */
+	signer_report(sg, &ev);
+	assert_int_equal(news.n, 1); /* once */
+	assert_int_equal(store_signed_upto_get(w.f.s, &u, &e), 0);
+	assert_int_equal(u.at.change_seq, 0);
+
+	assert_int_equal(store_issuer_set_key(w.f.s, 2, "r1-moved.key", "", &e), 0);
+	pass_expect(sg, now, 4); /* r1's two */
+	signer_report(sg, &ev);
+	assert_int_equal(news.n, 2);
+	assert_string_equal(news.name, "r1");
+	assert_string_equal(news.why, "(up)");
+	signer_free(sg);
+	world_free(&w);
+}
+
 static int
 newest_cb(void *arg, const struct ocsp_record *r)
 {
@@ -672,6 +734,7 @@ main(void)
 	    cmocka_unit_test(test_pass_templates_match_openssl),
 	    cmocka_unit_test(test_pass_pages),
 	    cmocka_unit_test(test_pass_resumes_at_mark),
+	    cmocka_unit_test(test_missing_key_leaves_only_its_issuer),
 	    cmocka_unit_test(test_retry_delay),
 	    cmocka_unit_test(test_loop_retries_a_failed_step),
 	    cmocka_unit_test(test_crl_publish_failure_is_retried),
