@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +112,18 @@ signer_run_hook(const struct signer *sg, const char *path)
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
 	    fs_path(abs, sizeof(abs), NULL, "%s/%s", cwd, path) == 0)
 		path = abs;
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "lancre sign: cannot run the CRL hook: %s\n", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", sg->conf->crl_hook, "lancre-crl-hook", path,
-		    (char *)NULL);
-		_exit(127);
-	}
+	/*
+	 * posix_spawn, not fork: glibc's returns once the child has exec'd, so the
+	 * close-on-exec descriptors (the signer's lock on the data directory above
+	 * all) are gone from it by then.  A forked child held the lock until it
+	 * reached exec, and a `lancre sign` started just after this one exited
+	 * could be refused as "already running".
+	 */
+	char *argv[] = {"sh", "-c", (char *)sg->conf->crl_hook, "lancre-crl-hook", (char *)path,
+	    NULL};
+	int rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+	if (rc != 0)
+		fprintf(stderr, "lancre sign: cannot run the CRL hook: %s\n", strerror(rc));
 }
 
 static void
