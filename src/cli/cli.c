@@ -90,19 +90,39 @@ log_issuer(void *arg, const char *issuer, const char *why)
 		fprintf(stderr, "lancre %s: signing for issuer %s again\n", l->cmd, issuer);
 }
 
+/* Same lines as when the signer printed them itself: no time stamp. */
+static void
+log_hook(void *arg, int pid, int status, const char *why)
+{
+	struct signer_log *l = arg;
+
+	if (why != NULL)
+		fprintf(stderr, "lancre %s: cannot run the CRL hook: %s\n", l->cmd, why);
+	else
+		fprintf(stderr, "lancre %s: the CRL hook (pid %d) failed with status %d\n", l->cmd,
+		    pid, status);
+}
+
+void
+cli_signer_report(const char *cmd, struct signer *sg, struct cli_dir *d)
+{
+	struct signer_log l = {.cmd = cmd, .d = d};
+	struct signer_events ev = {.on_issuer = log_issuer, .on_hook = log_hook, .arg = &l};
+
+	signer_report(sg, &ev);
+}
+
 struct signer *
 cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
 {
 	struct signer *sg = signer_new(d->store, &d->conf, d->path, threads, e);
-	struct signer_log l = {.cmd = cmd, .d = d};
-	struct signer_events ev = {.on_issuer = log_issuer, .arg = &l};
 	const char *why, *issuer;
 
 	if (sg != NULL && (why = signer_template_warning(sg, &issuer)) != NULL)
 		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
 		    cmd, issuer, why);
 	if (sg != NULL)
-		signer_report(sg, &ev);
+		cli_signer_report(cmd, sg, d);
 	return sg;
 }
 
@@ -171,7 +191,7 @@ cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
 	struct signer_log l = {cmd, d, reload, log_passes};
 	struct signer_events ev = {.on_pass = log_pass, .on_error = log_error,
 	    .on_recover = log_recover, .on_issuer = log_issuer, .on_clock_step = log_clock_step,
-	    .arg = &l};
+	    .on_hook = log_hook, .arg = &l};
 
 	signer_loop(sg, stop, &ev, st);
 }

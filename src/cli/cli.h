@@ -29,6 +29,11 @@ struct signer;
  * responses cannot use the fast layout and are built the slow way.
  */
 struct signer *cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e);
+/*
+ * signer_report() for a caller running steps itself: on stderr (as cmd), the
+ * issuers left out or back, and the [crl] hooks that could not start or failed.
+ */
+void cli_signer_report(const char *cmd, struct signer *sg, struct cli_dir *d);
 
 /*
  * signer_loop() until *stop, logging as cmd, each line after the UTC time:

@@ -409,7 +409,10 @@ finish(const char *dir, int no_serve, const struct serving *serve)
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("demo", &e);
 	sg = cli_signer_new("demo", &d, cli_cpus(), &e);
-	if (sg == NULL || signer_pass(sg, (int64_t)time(NULL), &st, &e) != 0) {
+	rc = sg != NULL ? signer_pass(sg, (int64_t)time(NULL), &st, &e) : -1;
+	if (sg != NULL)
+		cli_signer_report("demo", sg, &d);
+	if (rc != 0) {
 		signer_free(sg);
 		cli_dir_close(&d);
 		return cli_fail("demo", &e);

@@ -59,12 +59,15 @@ run(struct signer *sg, struct cli_dir *d, int once, struct err *e)
 	struct signer_stats st = {0};
 	double start = now_seconds(), secs;
 	int64_t last_purge = 0;
+	int rc;
 
 	if (!once) {
 		cli_signer_loop("sign", sg, d, &stop, &hup, 1, &st);
 		return 0;
 	}
-	if (signer_step(sg, (int64_t)time(NULL), &last_purge, &st, e) != 0)
+	rc = signer_step(sg, (int64_t)time(NULL), &last_purge, &st, e);
+	cli_signer_report("sign", sg, d); /* a hook that could not start, failed or not */
+	if (rc != 0)
 		return -1;
 	secs = now_seconds() - start;
 	if (st.clock_steps > 0)

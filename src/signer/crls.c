@@ -22,7 +22,7 @@
  * its notAfter: entries are those with notAfter >= the previous CRL's
  * thisUpdate.  Each signed CRL is also written to DIR/public/crl/ (atomic
  * rename) with the issuer's JSON list of shard URLs, and [crl] hook, if set,
- * runs with each file's absolute path.  The file is written before the store: if
+ * runs with each file's absolute path (hook.c).  The file is written before the store: if
  * either fails (a full disk) or the signer dies between them, the store
  * does not have the new CRL, still finds the shard due, and the next pass
  * signs and publishes a newer one.  Stored first, a failed publish would
@@ -30,15 +30,10 @@
  */
 #include "signer/signer_int.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <spawn.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "crl/build.h"
 #include "crl/list.h"
@@ -93,52 +88,6 @@ public_path(const struct signer *sg, const struct signer_issuer *is, int shard, 
 	    suffix);
 }
 
-/*
- * The operator's post-publish hook, in the background: a slow upload must not
- * hold up signing.  It runs for every file published (CRLs, the JSON lists,
- * the issuer certificates), with the file's absolute path: the hook may change directory, and
- * `lancre sign -d data` must not hand it a path only the signer's working
- * directory makes sense of.  Finished hooks are reaped (and failures logged)
- * by reap_hooks() on the next pass.
- */
-void
-signer_run_hook(const struct signer *sg, const char *path)
-{
-	char abs[PATH_MAX + 4096], cwd[PATH_MAX];
-	pid_t pid;
-
-	if (sg->conf->crl_hook[0] == '\0')
-		return;
-	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
-	    fs_path(abs, sizeof(abs), NULL, "%s/%s", cwd, path) == 0)
-		path = abs;
-	/*
-	 * posix_spawn, not fork: glibc's returns once the child has exec'd, so the
-	 * close-on-exec descriptors (the signer's lock on the data directory above
-	 * all) are gone from it by then.  A forked child held the lock until it
-	 * reached exec, and a `lancre sign` started just after this one exited
-	 * could be refused as "already running".
-	 */
-	char *argv[] = {"sh", "-c", (char *)sg->conf->crl_hook, "lancre-crl-hook", (char *)path,
-	    NULL};
-	int rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
-	if (rc != 0)
-		fprintf(stderr, "lancre sign: cannot run the CRL hook: %s\n", strerror(rc));
-}
-
-static void
-reap_hooks(void)
-{
-	pid_t pid;
-	int status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			fprintf(stderr, "lancre sign: the CRL hook (pid %d) failed with status %d\n",
-			    (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	}
-}
-
 /* Where is->seen remembers the file of a CRL stored under key (delta_key() for deltas). */
 static size_t
 seen_index(const struct signer_issuer *is, int key)
@@ -153,7 +102,7 @@ seen_json(const struct signer_issuer *is)
 }
 
 static int
-publish(const struct signer *sg, const struct signer_issuer *is, int shard, int delta,
+publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
     const unsigned char *der, size_t len, struct err *e)
 {
 	char path[4096];
@@ -446,7 +395,7 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	int64_t seq, last;
 	int found, dfound;
 
-	reap_hooks();
+	signer_hooks_reap(sg);
 	if (!sg->public_cleaned) {
 		st->tmp_removed += signer_public_clean(sg->dir);
 		sg->public_cleaned = 1;

@@ -16,7 +16,7 @@
 
 /* One issuer's certificate file (pem: the .pem one) made equal to its certificate. */
 static int
-issuer_file(const struct signer *sg, struct signer_issuer *is, int pem, struct err *e)
+issuer_file(struct signer *sg, struct signer_issuer *is, int pem, struct err *e)
 {
 	char path[PATH_MAX];
 	unsigned char *der = NULL;

@@ -319,6 +319,7 @@ signer_report(struct signer *sg, const struct signer_events *ev)
 			ev->on_issuer(ev->arg, sg->down[i].name, sg->down[i].why);
 		sg->down[i].reported = 1;
 	}
+	signer_hooks_report(sg, ev);
 	for (size_t i = 0; i < sg->nup; i++) {
 		if (ev->on_issuer != NULL)
 			ev->on_issuer(ev->arg, sg->up[i], NULL);
@@ -371,6 +372,7 @@ signer_free(struct signer *sg)
 		free(sg->batch[i].slab);
 	}
 	free(sg->records);
+	signer_hooks_free(sg);
 	free(sg);
 }
 

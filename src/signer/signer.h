@@ -126,7 +126,8 @@ int signer_step(struct signer *sg, int64_t now, int64_t *last_purge, struct sign
  * on_recover when a step succeeds after `failures` failed ones in a row;
  * on_clock_step when a step found what it had signed dated in the future
  * (the clock went back by about `secs`): once per step of the clock, as the
- * pass re-signs all of it.
+ * pass re-signs all of it; on_hook when a [crl] hook could not start or
+ * failed.
  */
 struct signer_events {
 	void (*on_pass)(void *arg, const struct signer_stats *before,
@@ -136,12 +137,20 @@ struct signer_events {
 	/* An issuer the signer cannot sign for, and why; why NULL: it can again. */
 	void (*on_issuer)(void *arg, const char *issuer, const char *why);
 	void (*on_clock_step)(void *arg, int64_t secs, int64_t responses);
+	/*
+	 * A [crl] hook that could not start (why: the reason, pid 0), or that ended
+	 * with a non-zero status (why NULL; status: its exit code, or 128 + the
+	 * signal that killed it).
+	 */
+	void (*on_hook)(void *arg, int pid, int status, const char *why);
 	void *arg;
 };
 
 /*
  * Tell ev->on_issuer what has not been told yet: each issuer left out (once
- * per reason), each signed for again.  signer_loop() calls it after every
+ * per reason), each signed for again; and ev->on_hook each [crl] hook that
+ * could not start or failed (the signer waits only for the hooks it started,
+ * at the start of each pass, never blocking).  signer_loop() calls it after every
  * step; a caller running steps itself calls it after signer_new() and each
  * step.
  */

@@ -21,6 +21,22 @@ struct signer_seen {
 	int valid;
 };
 
+/* A [crl] hook the signer started (hook.c), until the caller has been told how it went. */
+struct signer_hook {
+	pid_t pid;       /* 0: it could not start, spawn_errno says why */
+	int spawn_errno;
+	int done;        /* reaped: status is its exit code, or 128 + the signal that killed it */
+	int status;
+};
+
+/* The hooks started and not yet reported: a list that grows as needed. */
+#define SIGNER_HOOKS_INITIAL 16
+struct signer_hooks {
+	struct signer_hook *v;
+	size_t n, cap;
+	size_t nomem; /* hooks not started for want of memory, to be told */
+};
+
 struct signer_issuer {
 	int64_t id;
 	char name[STORE_ISSUER_NAME_MAX + 1];
@@ -94,12 +110,18 @@ struct signer {
 	struct ocsp_record *records; /* 2 * SIGNER_BATCH: a batch's responses, as written */
 	/* A signing context per worker slot (threads + 1) and issuer: [slot * nissuers + i]. */
 	struct sigctx *sigctx;
+	struct signer_hooks hooks; /* [crl] hooks started, waited for by PID (hook.c) */
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
 
-/* The operator's [crl] hook for a file just published, in the background (crls.c). */
-void signer_run_hook(const struct signer *sg, const char *path);
+/* The operator's [crl] hook for a file just published, in the background (hook.c). */
+void signer_run_hook(struct signer *sg, const char *path);
+/* Wait, without blocking, for the hooks this signer started, and only those. */
+void signer_hooks_reap(struct signer *sg);
+/* Tell ev->on_hook of each hook that could not start or failed; forget those finished. */
+void signer_hooks_report(struct signer *sg, const struct signer_events *ev);
+void signer_hooks_free(struct signer *sg);
 /* Every issuer's certificate in DIR/public/issuer/ (DER and .pem), written if missing or different. */
 int signer_public_issuers(struct signer *sg, struct err *e);
 
