@@ -334,9 +334,9 @@ ocsp_put_range(struct store_sqlite *s, struct ocsp_record *r, size_t n, int64_t 
 	sqlite3_bind_int64(st, 2, cert_seq);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "storing an OCSP response");
+	/* Only raised: an absent value stays absent until computed from every row. */
 	st = sqlite_stmt(s, STMT_OCSP_NEWEST_SET,
-	    "INSERT INTO meta (key, value) VALUES ('ocsp_newest', ?1)"
-	    " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)", e);
+	    "UPDATE meta SET value = max(value, ?1) WHERE key = 'ocsp_newest'", e);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, newest);
@@ -398,16 +398,41 @@ ocsp_future_due(struct store_sqlite *s, int64_t after, int64_t *n, struct err *e
 	return sqlite_meta_set(s, "ocsp_newest", after, e);
 }
 
+/*
+ * A store written before meta ocsp_newest existed (or by a version that did
+ * not keep it) has none: it is computed once from every stored response's
+ * this_update, a column (a scan of the table, no index: measured at 1M
+ * certificates in docs/BENCHMARKS.md), and kept up from then on by each write
+ * (ocsp_put_range() only raises a value that is there).  Without this, the
+ * responses an upgraded store holds dated in the future were never found.
+ */
+static int
+ocsp_newest_compute(struct store_sqlite *s, int64_t *newest, struct err *e)
+{
+	if (sqlite_run(s, "INSERT OR IGNORE INTO meta (key, value) SELECT 'ocsp_newest',"
+		" coalesce(max(this_update), 0) FROM ocsp_responses", NULL, 0,
+		"finding the newest OCSP response", e) != 0)
+		return -1;
+	return sqlite_meta_get(s, "ocsp_newest", newest, e) == 1
+		   ? 0
+		   : err_set(e, "store: finding the newest OCSP response: not recorded");
+}
+
 int
 sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, int64_t *n,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int own;
+	int own, found;
 
 	*n = 0;
-	if (sqlite_meta_get(s, "ocsp_newest", newest, e) < 0)
+	if ((found = sqlite_meta_get(s, "ocsp_newest", newest, e)) < 0)
 		return -1;
+	if (found == 0) {
+		if (sqlite_txn_enter(s, &own, e) != 0 ||
+		    sqlite_txn_leave(s, own, ocsp_newest_compute(s, newest, e), e) != 0)
+			return -1;
+	}
 	if (*newest <= after)
 		return 0;
 	if (sqlite_txn_enter(s, &own, e) != 0)

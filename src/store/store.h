@@ -365,7 +365,8 @@ int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, 
  * after `after`, the clock went back since: every response dated after
  * `after` is made due now (*n of them) and ocsp_newest comes down to after,
  * in one transaction.  Otherwise nothing is written (one read: cheap enough
- * for every pass).
+ * for every pass).  A store without ocsp_newest (written by an older
+ * version) has it computed once from every response, a scan of them.
  */
 int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
     struct err *e);

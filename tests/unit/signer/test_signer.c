@@ -724,6 +724,45 @@ test_clock_step_back(void **state)
 	world_free(&w);
 }
 
+/*
+ * Issue 15 item 9, an upgraded store: responses signed 10 days ahead by a
+ * version that kept no meta ocsp_newest (deleted here, as such a store
+ * lacks it).  The pass at the real time computes it from the responses,
+ * finds the 12 dated in the future and re-signs them; the value is kept.
+ */
+static void
+test_clock_step_back_without_newest(void **state)
+{
+	struct signer_stats st = {0};
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	int64_t now = (int64_t)time(NULL), ahead = now + 10 * 86400, ocsp, crl, newest;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	assert_int_equal(signer_pass(sg, ahead, &st, &e), 0);
+	assert_int_equal(st.responses, 12);
+	signer_free(sg);
+	fixture_sql(&w.f, "DELETE FROM meta WHERE key = 'ocsp_newest'");
+
+	st = (struct signer_stats){0};
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(st.future, 12);
+	assert_int_equal(st.responses, 12);
+	assert_int_equal(st.clock_steps, 1);
+	newest_dates(w.f.s, &ocsp, &crl);
+	assert_true(ocsp <= now);
+	assert_int_equal(store_seq(w.f.s, "ocsp_newest", &newest, &e), 0);
+	assert_true(newest <= now + SIGNER_CLOCK_SKEW);
+	signer_free(sg);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -739,6 +778,7 @@ main(void)
 	    cmocka_unit_test(test_loop_retries_a_failed_step),
 	    cmocka_unit_test(test_crl_publish_failure_is_retried),
 	    cmocka_unit_test(test_clock_step_back),
+	    cmocka_unit_test(test_clock_step_back_without_newest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
