@@ -192,7 +192,7 @@ retired_done(struct signer *sg, struct signer_issuer *is, const struct issuer *s
 /* Note that name is left out for why, keeping "reported" if an earlier note said the same. */
 static int
 down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_t nold,
-    const char *name, const char *why)
+    int64_t id, const char *name, const char *why)
 {
 	struct signer_down *nv = realloc(*v, (*n + 1) * sizeof(**v)), *d;
 
@@ -201,6 +201,7 @@ down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_
 	*v = nv;
 	d = &nv[(*n)++];
 	memset(d, 0, sizeof(*d));
+	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->why, sizeof(d->why), "%s", why);
 	for (size_t i = 0; i < nold; i++) {
@@ -254,12 +255,29 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
 		if (issuer_load(is, &set->v[i], sg->conf, sg->dir, &why) != 0) {
 			issuer_clear(is);
 			ERR_clear_error();
-			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.name, why.msg))
+			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,
+				set->v[i].rec.name, why.msg))
 				return err_set(e, "out of memory");
 			continue;
 		}
 		is->retired_at = set->v[i].rec.retired_at;
 		sg->nissuers++;
+	}
+	return 0;
+}
+
+/*
+ * The loaded issuers' responses held while their keys failed to load (by
+ * this process or one before it) are due again: re-signed in this pass.
+ */
+static int
+issuers_release(struct signer *sg, struct err *e)
+{
+	int64_t n;
+
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		if (store_ocsp_release(sg->store, sg->issuers[i].id, &n, e) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -305,6 +323,10 @@ issuers_load(struct signer *sg, struct err *e)
 	if (sg->sigctx == NULL || slabs_alloc(sg) != 0) {
 		issuers_clear(sg);
 		return err_set(e, "out of memory");
+	}
+	if (issuers_release(sg, e) != 0) {
+		issuers_clear(sg);
+		return -1;
 	}
 	sg->issuer_seq = seq;
 	sg->crl_seen_seq = 0;
@@ -707,14 +729,26 @@ read_due(struct signer *sg, struct pager *p, int64_t now, struct cert_record *ou
 	return store_ocsp_due(sg->store, now, now, &p->due, out, SIGNER_BATCH, n, e);
 }
 
-/* Every page of responses due for refresh; then the store's due times are settled. */
+/*
+ * Every page of responses due for refresh; then the store's due times are
+ * settled.  The responses of issuers left out (keys failing) were passed
+ * over: they are held first, so that settling moves their batches past them
+ * and the next passes do not read them again, nor write, until the key loads
+ * (issuers_release()).  Without it, an idle signer with 100k such responses
+ * read them all on every pass (docs/BENCHMARKS.md).
+ */
 static int
 sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
 	struct pager p = {.read = read_due};
+	int64_t n;
 
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
+	for (size_t i = 0; i < sg->ndown; i++) {
+		if (store_ocsp_hold(sg->store, sg->down[i].id, now, &n, e) != 0)
+			return -1;
+	}
 	return store_ocsp_due_settle(sg->store, now, now, e);
 }
 

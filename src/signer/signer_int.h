@@ -63,6 +63,7 @@ struct signer_issuer {
  * again only when the reason changes.
  */
 struct signer_down {
+	int64_t id; /* its responses due meanwhile are held (store_ocsp_hold) */
 	char name[STORE_ISSUER_NAME_MAX + 1];
 	char why[ERR_MSG_MAX];
 	int reported;

@@ -1,7 +1,8 @@
 /*
  * sqlite_int.h - what the SQLite backend's files share (sqlite.c: the
  * connection, schema, issuers and certificates; sqlite_ocsp.c: signed OCSP
- * responses).  Not for use outside src/store/.
+ * responses; sqlite_ocsp_hold.c: those held for an issuer that cannot be
+ * signed for).  Not for use outside src/store/.
  */
 #ifndef LANCRE_STORE_SQLITE_INT_H
 #define LANCRE_STORE_SQLITE_INT_H
@@ -106,6 +107,10 @@ int sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u
     struct err *e);
 int sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, int64_t *n,
     struct err *e);
+int sqlite_ocsp_hold(struct store *base, int64_t issuer_id, int64_t now, int64_t *n,
+    struct err *e);
+int sqlite_ocsp_release(struct store *base, int64_t issuer_id, int64_t *n, struct err *e);
+int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);
 int sqlite_ocsp_each(struct store *base, int64_t after_seq,

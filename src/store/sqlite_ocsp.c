@@ -216,8 +216,8 @@ due_settle(struct store_sqlite *s, int64_t now, int64_t min_not_after, struct er
 }
 
 /* Whether any range is due at now: 1, 0, or -1 on error. */
-static int
-due_any(struct store_sqlite *s, int64_t now, struct err *e)
+int
+sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -239,7 +239,7 @@ sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int own, any = due_any(s, now, e);
+	int own, any = sqlite_ocsp_due_any(s, now, e);
 
 	if (any <= 0)
 		return any;

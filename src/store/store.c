@@ -167,6 +167,18 @@ store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after, struc
 }
 
 int
+store_ocsp_hold(struct store *s, int64_t issuer_id, int64_t now, int64_t *n, struct err *e)
+{
+	return s->ops->ocsp_hold(s, issuer_id, now, n, e);
+}
+
+int
+store_ocsp_release(struct store *s, int64_t issuer_id, int64_t *n, struct err *e)
+{
+	return s->ops->ocsp_release(s, issuer_id, n, e);
+}
+
+int
 store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
     struct err *e)
 {

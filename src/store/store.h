@@ -169,6 +169,9 @@ struct store_ops {
 	    struct err *e);
 	int (*ocsp_future_due)(struct store *s, int64_t after, int64_t *newest, int64_t *n,
 	    struct err *e);
+	int (*ocsp_hold)(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
+	    struct err *e);
+	int (*ocsp_release)(struct store *s, int64_t issuer_id, int64_t *n, struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
@@ -370,6 +373,23 @@ int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, 
  */
 int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
     struct err *e);
+
+/*
+ * An issuer the signer cannot sign for (its key fails to load): its
+ * responses due at now are held (*n of them), no longer due, so that later
+ * passes neither read them nor settle their batches again; the store
+ * remembers that the issuer has some held (meta ocsp_held_<id>), across
+ * restarts.  Nothing due: nothing written.
+ */
+#define STORE_DUE_HELD (INT64_MAX - 1) /* a held response's due_at: never due */
+int store_ocsp_hold(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
+    struct err *e);
+
+/*
+ * The issuer can be signed for again: its held responses are due at once (*n
+ * of them).  One read when it has none held, as on every issuer load.
+ */
+int store_ocsp_release(struct store *s, int64_t issuer_id, int64_t *n, struct err *e);
 
 /*
  * Call cb for every stored response with seq > after_seq, in seq order, with

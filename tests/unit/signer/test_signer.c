@@ -763,6 +763,101 @@ test_clock_step_back_without_newest(void **state)
 	world_free(&w);
 }
 
+/* A store that counts the due responses it hands out (failing issuer tests). */
+static const struct store_ops *counted_real;
+static struct store_ops counted_ops;
+static size_t due_rows;
+
+static int
+counted_due(struct store *s, int64_t now, int64_t min_not_after,
+    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct err *e)
+{
+	int rc = counted_real->ocsp_due(s, now, min_not_after, after, out, max, n, e);
+
+	due_rows += rc == 0 ? *n : 0;
+	return rc;
+}
+
+/* The store file's PRAGMA data_version, from a connection of its own: moves with each commit. */
+static int64_t
+data_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Issue 15 issuer item 1, what an idle signer does for an issuer whose key
+ * fails: its responses that come due are read once and held; the passes
+ * after read none and commit nothing, and neither does a restarted signer
+ * with the key still missing.  A revocation meanwhile, and the held
+ * responses, are signed once the key is back, after a restart.
+ */
+static void
+test_failing_issuer_costs_nothing(void **state)
+{
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	sqlite3 *db;
+	char path[400], moved[400], dbpath[400];
+	int64_t now = (int64_t)time(NULL), later, v;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	later = now + conf.ocsp_validity; /* every response due */
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	pass_expect(sg, now, 12);
+	signer_free(sg);
+	snprintf(path, sizeof(path), "%s/r1.key", w.f.dir);
+	snprintf(moved, sizeof(moved), "%s/r1-moved.key", w.f.dir);
+	assert_int_equal(rename(path, moved), 0);
+	counted_real = w.f.s->ops;
+	counted_ops = *counted_real;
+	counted_ops.ocsp_due = counted_due;
+	w.f.s->ops = &counted_ops;
+	snprintf(dbpath, sizeof(dbpath), "%s/lancre.db", w.f.dir);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	due_rows = 0;
+	pass_expect(sg, later, 8); /* e1's; r1's two certificates read, passed over */
+	assert_int_equal(due_rows, 6);
+	due_rows = 0;
+	v = data_version(db);
+	pass_expect(sg, later + 1, 0);
+	assert_int_equal(due_rows, 0);
+	assert_int_equal(data_version(db), v);
+	signer_free(sg);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	v = data_version(db);
+	pass_expect(sg, later + 2, 0);
+	assert_int_equal(due_rows, 0);
+	assert_int_equal(data_version(db), v);
+	assert_int_equal(store_cert_revoke(w.f.s, 5, later, 1, &e), 0);
+	pass_expect(sg, later + 3, 0);
+	signer_free(sg);
+
+	snprintf(path, sizeof(path), "%s/r1.key", w.f.dir);
+	assert_int_equal(rename(moved, path), 0);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 2, &e));
+	pass_expect(sg, later + 4, 4); /* r1's two: the revoked one and the held one */
+	pass_expect(sg, later + 5, 0);
+	signer_free(sg);
+	sqlite3_close(db);
+	w.f.s->ops = counted_real;
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -779,6 +874,7 @@ main(void)
 	    cmocka_unit_test(test_crl_publish_failure_is_retried),
 	    cmocka_unit_test(test_clock_step_back),
 	    cmocka_unit_test(test_clock_step_back_without_newest),
+	    cmocka_unit_test(test_failing_issuer_costs_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
