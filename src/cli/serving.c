@@ -2,10 +2,14 @@
  * serving.c - see serving.h.
  *
  * `lancre run` is two processes: the signer (the only one that loads keys)
- * is forked first and the parent becomes the public server.  They share
- * nothing but the store.  SIGINT/SIGTERM stop both; if the signer dies, the
- * server stops too and the exit status says so, rather than serving
- * responses that will silently go stale.
+ * is forked and the parent becomes the public server.  They share nothing
+ * but the store.  Acquire, then start: the signer lock on the data directory
+ * is taken and the ports are bound before the fork, so a second `run` or a
+ * taken port fails with no signer ever started; the child closes its copies
+ * of the listening sockets at once (a signer holding one would keep the port
+ * from the next server, and could accept on it).  SIGINT/SIGTERM stop both;
+ * if the signer dies, the server stops too and the exit status says so,
+ * rather than serving responses that will silently go stale.
  *
  * Only an exit counts: SIGCHLD is asked for with SA_NOCLDSTOP and the handler
  * reaps only the signer, with WNOHANG, so a signer stopped (SIGSTOP, a
@@ -74,13 +78,15 @@ on_child(int sig)
 
 /* The signer process: signer passes until told to stop, failures logged and retried. */
 static int
-signer_child(struct cli_dir *d, int threads, pid_t parent, int lock)
+signer_child(struct cli_dir *d, int threads, pid_t parent, int lock, struct server_listeners *ls)
 {
 	struct signer_stats st = {0};
 	struct sigaction sa;
 	struct signer *sg;
 	struct err e;
 
+	/* The ports are the server's: drop our copies before anything else. */
+	server_listeners_close(ls);
 	/* Die with the parent; if it is already gone, go now. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		return EXIT_FAIL;
@@ -120,17 +126,16 @@ serving_admin_addr(const struct conf *c, const char *listen, const char *admin, 
 		snprintf(out, len, "127.0.0.1:%ld", port > 0 && port < 65535 ? port + 1 : 8081);
 }
 
-/* Fork the signer, SIGCHLD (exits only) watched from before the fork. */
+/*
+ * Fork the signer, SIGCHLD (exits only) watched from before the fork; lock
+ * is the signer lock the caller took, ls the ports it bound.
+ */
 static int
-start_signer(struct cli_dir *d, int threads, struct err *e)
+start_signer(struct cli_dir *d, int threads, int lock, struct server_listeners *ls,
+    struct err *e)
 {
 	struct sigaction sa;
 	pid_t parent = getpid(), child;
-	/* Taken here, before anything is bound, so that a second `run` fails at once. */
-	int lock = cli_lock_signer(d, e);
-
-	if (lock < 0)
-		return -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_child;
@@ -141,7 +146,7 @@ start_signer(struct cli_dir *d, int threads, struct err *e)
 	if (child < 0)
 		return err_set(e, "cannot start the signer: %s", strerror(errno));
 	if (child == 0)
-		_exit(signer_child(d, threads, parent, lock));
+		_exit(signer_child(d, threads, parent, lock, ls));
 	signer_pid = child;
 	return 0;
 }
@@ -177,10 +182,11 @@ int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
 	struct server_opts so = {0};
+	struct server_listeners ls;
 	struct sigaction sa;
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	struct err e;
-	int rc;
+	int rc, lock = -1;
 
 	so.listen = o->listen != NULL ? o->listen : d->conf.listen;
 	serving_admin_addr(&d->conf, so.listen, o->admin, admin, sizeof(admin));
@@ -197,9 +203,18 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (o->with_signer && start_signer(d, so.threads, &e) != 0)
+	/* Acquire everything before starting anything: the signer lock first (a
+	 * second `run` names the running signer), then the ports, then the fork.
+	 * The lock is ours until exit; the child inherits it. */
+	if (o->with_signer && (lock = cli_lock_signer(d, &e)) < 0)
 		return cli_fail(cmd, &e);
-	rc = server_run(d->store, &d->conf, &so, &stop, &hup, &e);
+	if (server_listen(&so, &ls, &e) != 0)
+		return cli_fail(cmd, &e);
+	if (o->with_signer && start_signer(d, so.threads, lock, &ls, &e) != 0) {
+		server_listeners_close(&ls);
+		return cli_fail(cmd, &e);
+	}
+	rc = server_run(d->store, &d->conf, &so, &ls, &stop, &hup, &e);
 	if (signer_pid > 0 && stop_signer(rc == 0, &e) != 0)
 		rc = -1;
 	return rc == 0 ? EXIT_OK : cli_fail(cmd, &e);

@@ -323,27 +323,52 @@ reload(struct server *sv, int force, struct err *e)
 	return 0;
 }
 
+int
+server_listen(const struct server_opts *o, struct server_listeners *l, struct err *e)
+{
+	l->admin_fd = -1;
+	l->fd = listen_on(o->listen, e);
+	if (l->fd < 0)
+		return -1;
+	if (o->admin != NULL && o->admin[0] != '\0') {
+		l->admin_fd = listen_on(o->admin, e);
+		if (l->admin_fd < 0) {
+			server_listeners_close(l);
+			return err_prefix(e, "admin listener");
+		}
+	}
+	return 0;
+}
+
+void
+server_listeners_close(struct server_listeners *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->admin_fd >= 0)
+		close(l->admin_fd);
+	l->fd = l->admin_fd = -1;
+}
+
 /*
  * One public socket for all the loops: each watches its own dup() of it (h2o
  * closes the descriptor it was given), and whichever loop wakes first
  * accepts.  Measured against one SO_REUSEPORT socket per loop in
- * docs/BENCHMARKS.md.
+ * docs/BENCHMARKS.md.  The workers take l's descriptors over (l is left
+ * with -1s), worker 0 the admin one too.
  */
 static int
-start_workers(struct server *sv, struct worker *w, struct err *e)
+start_workers(struct server *sv, struct worker *w, struct server_listeners *l, struct err *e)
 {
-	const struct server_opts *o = sv->opts;
-
 	for (int i = 0; i < sv->nthreads; i++) {
 		w[i] = (struct worker){.sv = sv, .id = i, .fd = -1, .admin_fd = -1};
-		w[i].fd = i == 0 ? listen_on(o->listen, e) : fcntl(w[0].fd, F_DUPFD_CLOEXEC, 0);
+		w[i].fd = i == 0 ? l->fd : fcntl(w[0].fd, F_DUPFD_CLOEXEC, 0);
+		if (i == 0) {
+			w[0].admin_fd = l->admin_fd;
+			l->fd = l->admin_fd = -1;
+		}
 		if (w[i].fd < 0)
-			return i == 0 ? -1 : err_set(e, "cannot share the listener: %s", strerror(errno));
-	}
-	if (o->admin != NULL && o->admin[0] != '\0') {
-		w[0].admin_fd = listen_on(o->admin, e);
-		if (w[0].admin_fd < 0)
-			return err_prefix(e, "admin listener");
+			return err_set(e, "cannot share the listener: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -457,7 +482,8 @@ log_fd_pauses(struct server *sv, struct fd_watch *fw)
 
 int
 server_run(struct store *s, const struct conf *c, const struct server_opts *o,
-    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag, struct err *e)
+    struct server_listeners *l, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag,
+    struct err *e)
 {
 	static struct server sv; /* h2o keeps pointers into its config for the process lifetime */
 	struct worker w[SERVER_THREADS_MAX];
@@ -475,14 +501,16 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 									  : o->threads;
 	sv.started = (int64_t)time(NULL);
 	first = snapshot_update(s, NULL, &sv.conf, o->dir, sv.started, &changed, e);
-	if (first == NULL)
+	if (first == NULL) {
+		server_listeners_close(l);
 		return -1;
+	}
 	atomic_store(&sv.current, first);
 	for (int i = 0; i < SERVER_THREADS_MAX; i++)
 		w[i].fd = w[i].admin_fd = -1;
 	raise_fd_limit(fd_note, sizeof(fd_note), &fw.limit);
-	/* Bind everything before serving anything, so a taken port fails at once. */
-	if (start_workers(&sv, w, e) != 0 || drop_privileges(c, o->listen, e) != 0)
+	/* The ports are bound (server_listen): privileges can go before serving anything. */
+	if (start_workers(&sv, w, l, e) != 0 || drop_privileges(c, o->listen, e) != 0)
 		goto out;
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);
@@ -528,6 +556,7 @@ out:
 		if (w[i].admin_fd >= 0)
 			close(w[i].admin_fd);
 	}
+	server_listeners_close(l); /* if start_workers() failed before taking them */
 	if (configured) {
 		h2o_config_dispose(&sv.config);
 		h2o_config_dispose(&sv.admin_config);

@@ -2,8 +2,9 @@
  * server.h - the public HTTP server: PRODUCT.md's URLs from pre-signed bytes.
  *
  * One h2o event loop per thread, all sharing one listening socket, bound
- * once so that the kernel refuses a port another server holds (HTTP/1.1 with keep-alive and pipelining, and HTTP/2 over cleartext with
- * prior knowledge).  Requests are answered from the current snapshot
+ * once so that the kernel refuses a port another server holds (HTTP/1.1
+ * with keep-alive and pipelining, and HTTP/2 over cleartext with prior
+ * knowledge).  Requests are answered from the current snapshot
  * (snapshot.h); the main thread polls the store every SERVER_RELOAD_MS and
  * swaps in a new snapshot when anything changed.  An old snapshot is freed
  * once every loop has gone round since the swap (quiescent-state
@@ -45,15 +46,38 @@ struct server_opts {
 	int quiet;
 };
 
+/* The server's listening sockets, bound by server_listen(). */
+struct server_listeners {
+	int fd;       /* o->listen */
+	int admin_fd; /* o->admin, or -1 for none */
+};
+
 /*
- * Bind, drop privileges if c->user says so, and serve until *stop becomes
- * non-zero; then return 0 (or -1 on a setup error).  When *reload becomes
- * non-zero (SIGHUP), lancre.conf is read again and its new settings apply to
- * the next requests (listen addresses excepted); a bad file is reported and
- * the old settings stay.
+ * Bind and listen on o->listen and o->admin, without SO_REUSEPORT: a port
+ * another process holds (another lancre included, whatever its data
+ * directory) is refused.  The first step of serving, apart so that a caller
+ * can acquire the ports before anything else starts (lancre run binds before
+ * it forks the signer: a taken port means no signer ever starts).  The
+ * descriptors are close-on-exec but survive fork(): a forked child that must
+ * not hold them calls server_listeners_close().  On error nothing stays open
+ * and both are -1.
+ */
+int server_listen(const struct server_opts *o, struct server_listeners *l, struct err *e);
+
+/* Close both (either may be -1); they are -1 after.  Safe to call twice. */
+void server_listeners_close(struct server_listeners *l);
+
+/*
+ * Serve on l (from server_listen(), owned from here on: closed by the time
+ * this returns, whatever happens), dropping privileges first if c->user says
+ * so, until *stop becomes non-zero; then return 0 (or -1 on a setup error).
+ * When *reload becomes non-zero (SIGHUP), lancre.conf is read again and its
+ * new settings apply to the next requests (listen addresses excepted); a bad
+ * file is reported and the old settings stay.
  */
 int server_run(struct store *s, const struct conf *c, const struct server_opts *o,
-    volatile sig_atomic_t *stop, volatile sig_atomic_t *reload, struct err *e);
+    struct server_listeners *l, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
+    struct err *e);
 
 /* Split "HOST:PORT" ("[::1]:80" for IPv6) for bind(). */
 int server_parse_addr(const char *hostport, char *host, size_t host_len, char *port,

@@ -286,4 +286,61 @@ wait_gone "$pid" 5
 if [ "$st" != 0 ] && [ "$st" != timeout ]; then ok "a killed signer stops lancre run (exit $st)"; else not_ok "a killed signer: lancre run exit $st"; kill -9 "$pid" 2>/dev/null; fi
 has "$T/run.err" '^lancre run: the signer process .*killed by signal 9' "and says why"
 
+# Acquire, then start: lancre run binds its ports before it forks the signer.  With
+# either port held by another program, run exits 1 in one line and no signer ever
+# started: the signer lock file still names run itself (a forked signer writes its
+# own PID there first thing).
+cat >"$T/holdport.py" <<'PYEOF'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+open(sys.argv[2], "w").write("ready\n")
+time.sleep(60)
+PYEOF
+for taken in public admin; do
+	P=$(free_port)
+	A=$(free_port)
+	[ "$taken" = public ] && port=$P || port=$A
+	rm -f "$T/portready"
+	python3 "$T/holdport.py" "$port" "$T/portready" &
+	holder=$!
+	wait_file "$T/portready" 5
+	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 >"$OUT" 2>"$ERR" &
+	pid=$!
+	wait_gone "$pid" 10
+	same "lancre run with its $taken port held by another program exits 1" "$st" 1
+	one_line_error "in one line"
+	has "$ERR" "127.0.0.1:$port.*already in use" "naming the $taken address"
+	same "no signer was started: $D/sign.lock names lancre run ($pid) itself" "$(tr -d '\n' <"$D/sign.lock")" "$pid"
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+done
+
+# listen_inodes PORT: the socket inodes listening on 127.0.0.1:PORT (/proc/net/tcp, state 0A).
+listen_inodes() {
+	awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p && $4 == "0A" { print $10 }' /proc/net/tcp
+}
+# holds PID INODE: process PID has socket INODE open.
+holds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "socket:\[$2\]"; }
+
+# The signer holds no listening socket: it closes its copies right after the fork.
+start_run
+inodes=$(listen_inodes "$P"; listen_inodes "$A")
+server_has=0
+signer_has=0
+for i in $inodes; do
+	holds "$pid" "$i" && server_has=$((server_has + 1))
+	holds "$signer" "$i" && signer_has=$((signer_has + 1))
+done
+if [ -n "$signer" ] && [ "$(echo $inodes | wc -w)" = 2 ] && [ "$server_has" = 2 ]; then
+	ok "lancre run's server ($pid) holds both listening sockets ($(echo $inodes))"
+else
+	not_ok "listening sockets '$(echo $inodes)': the server ($pid) holds $server_has, signer '$signer'"
+fi
+same "its signer ($signer) holds none of them" "$signer_has" 0
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "lancre run exits 0 after" "$st" 0
+
 echo "1..$n"
