@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/lookup.h"
 #include "intake/issuer_add.h"
 #include "intake/issuer_manage.h"
 #include "pki/cert.h"
@@ -115,6 +116,15 @@ issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const cha
 	return rc;
 }
 
+/* The issuer named name, from *set loaded here (the caller frees it, even on failure). */
+static const struct issuer *
+issuer_load_named(struct cli_dir *d, struct issuer_set *set, const char *name, struct err *e)
+{
+	if (issuer_set_load(d->store, set, e) != 0)
+		return NULL;
+	return lookup_issuer(set, name, e);
+}
+
 static int
 issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, const char *key,
     int remove, struct err *e)
@@ -127,13 +137,8 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 	X509 *x = NULL;
 	int rc = -1;
 
-	if (issuer_set_load(d->store, &set, e) != 0)
-		return -1;
-	is = issuer_set_by_name(&set, name);
-	if (is == NULL) {
-		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
+	if ((is = issuer_load_named(d, &set, name, e)) == NULL)
 		goto out;
-	}
 	if (remove) {
 		rc = store_issuer_set_ocsp_signer(d->store, is->rec.id, NULL, 0, NULL, e);
 		if (rc == 0)
@@ -170,13 +175,9 @@ issuer_set_key_cmd(struct cli_dir *d, const char *name, const char *key, const c
 	char ref[STORE_KEY_REF_MAX + 1], pass[STORE_KEY_REF_MAX + 1];
 	int rc = -1;
 
-	if (issuer_set_load(d->store, &set, e) != 0)
-		return -1;
-	is = issuer_set_by_name(&set, name);
-	if (is == NULL)
-		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
-	else if (key_reference(d->path, key, ref, sizeof(ref), e) == 0 &&
-		 (pass_file == NULL || key_reference(d->path, pass_file, pass, sizeof(pass), e) == 0))
+	is = issuer_load_named(d, &set, name, e);
+	if (is != NULL && key_reference(d->path, key, ref, sizeof(ref), e) == 0 &&
+	    (pass_file == NULL || key_reference(d->path, pass_file, pass, sizeof(pass), e) == 0))
 		rc = issuer_set_key(d->store, &d->conf, d->path, is, ref,
 		    pass_file != NULL ? pass : NULL, e);
 	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
@@ -196,13 +197,9 @@ issuer_retire_cmd(struct cli_dir *d, const char *name, struct err *e)
 	char when[TIMEFMT_LEN];
 	int rc = -1;
 
-	if (issuer_set_load(d->store, &set, e) != 0)
-		return -1;
-	is = issuer_set_by_name(&set, name);
-	if (is == NULL)
-		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
-	else if (issuer_retire(d->store, is, (int64_t)time(NULL), e) == 0 &&
-		 store_issuer_certs(d->store, is->rec.id, 1, &k, e) == 0)
+	is = issuer_load_named(d, &set, name, e);
+	if (is != NULL && issuer_retire(d->store, is, (int64_t)time(NULL), e) == 0 &&
+	    store_issuer_certs(d->store, is->rec.id, 1, &k, e) == 0)
 		rc = 0;
 	if (rc == 0 && k.last_not_after > (int64_t)time(NULL)) {
 		timefmt_format(k.last_not_after, when, sizeof(when));

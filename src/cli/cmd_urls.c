@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/lookup.h"
 #include "pki/issuer.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
@@ -97,11 +98,9 @@ cmd_urls(int argc, char **argv)
 		cli_dir_close(&d);
 		return cli_fail("urls", &e);
 	}
-	is = issuer_set_by_name(&set, issuer);
-	if (is == NULL) {
+	if ((is = lookup_issuer(&set, issuer, &e)) == NULL) {
 		issuer_set_free(&set);
 		cli_dir_close(&d);
-		err_set(&e, "no issuer named '%s' (see `lancre issuer list`)", issuer);
 		return cli_fail("urls", &e);
 	}
 	/* The serial as the CA will encode it: canonical positive DER. */

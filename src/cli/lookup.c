@@ -60,6 +60,16 @@ lookup_check_serial(const char *hex, struct err *e)
 	return serial_parse_hex(hex, exact, &elen, canon, &clen, STORE_SERIAL_MAX, e);
 }
 
+const struct issuer *
+lookup_issuer(const struct issuer_set *set, const char *name, struct err *e)
+{
+	const struct issuer *is = issuer_set_by_name(set, name);
+
+	if (is == NULL)
+		err_set(e, "no issuer named '%s' (see `lancre issuer list`)", name);
+	return is;
+}
+
 int
 lookup_by_serial(struct cli_dir *d, const struct issuer_set *set, const char *issuer,
     const char *hex, struct lookup_match *m, size_t *n, struct err *e)
@@ -72,8 +82,8 @@ lookup_by_serial(struct cli_dir *d, const struct issuer_set *set, const char *is
 	*n = 0;
 	if (serial_parse_hex(hex, exact, &elen, canon, &clen, STORE_SERIAL_MAX, e) != 0)
 		return -1;
-	if (issuer != NULL && (only = issuer_set_by_name(set, issuer)) == NULL)
-		return err_set(e, "no issuer named '%s' (see `lancre issuer list`)", issuer);
+	if (issuer != NULL && (only = lookup_issuer(set, issuer, e)) == NULL)
+		return -1;
 	for (size_t i = 0; i < set->n && *n < LOOKUP_MAX_MATCHES; i++) {
 		const struct issuer *is = &set->v[i];
 		if (only != NULL && is != only)

@@ -32,6 +32,10 @@ int lookup_by_file(struct cli_dir *d, const struct issuer_set *set, const char *
 int lookup_by_serial(struct cli_dir *d, const struct issuer_set *set, const char *issuer,
     const char *hex, struct lookup_match *m, size_t *n, struct err *e);
 
+/* The issuer named name in set, or NULL saying there is none (and where to look). */
+const struct issuer *lookup_issuer(const struct issuer_set *set, const char *name,
+    struct err *e);
+
 /*
  * 0 if hex is a serial lookup_by_serial() can read, else -1 saying why: a
  * bad serial is a usage error (exit 2), found before anything is opened.
