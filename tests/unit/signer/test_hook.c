@@ -82,46 +82,46 @@ pass_until_told(struct signer *sg, const struct signer_events *ev, struct hook_n
 	}
 }
 
-/* A hook that exits 3 is told once per file published, with its PID and status 3. */
+/* What is told of hook (a shell command) run for the files of a first pass. */
 static void
-test_failing_hook_is_told(void **state)
+hook_told(const char *hook, struct hook_news *news)
 {
 	struct hook_fixture f;
-	struct hook_news news = {0};
-	struct signer_events ev = {.on_hook = on_hook_news, .arg = &news};
+	struct signer_events ev = {.on_hook = on_hook_news, .arg = news};
 	struct signer *sg;
 	struct err e;
 
-	(void)state;
-	fixture_make(&f, "exit 3");
+	fixture_make(&f, hook);
 	assert_non_null(sg = signer_new(f.s, &f.conf, f.dir, 1, &e));
-	pass_until_told(sg, &ev, &news);
+	pass_until_told(sg, &ev, news);
+	signer_free(sg);
+	fixture_free(&f);
+}
+
+/* A hook that exits 3 is told, with its PID and status 3. */
+static void
+test_failing_hook_is_told(void **state)
+{
+	struct hook_news news = {0};
+
+	(void)state;
+	hook_told("exit 3", &news);
 	assert_true(news.n >= 1);
 	assert_true(news.pid > 0);
 	assert_int_equal(news.status, 3);
 	assert_string_equal(news.why, "");
-	signer_free(sg);
-	fixture_free(&f);
 }
 
 /* A hook killed by a signal: 128 + the signal, as a shell says it. */
 static void
 test_killed_hook_is_told(void **state)
 {
-	struct hook_fixture f;
 	struct hook_news news = {0};
-	struct signer_events ev = {.on_hook = on_hook_news, .arg = &news};
-	struct signer *sg;
-	struct err e;
 
 	(void)state;
-	fixture_make(&f, "kill -9 $$");
-	assert_non_null(sg = signer_new(f.s, &f.conf, f.dir, 1, &e));
-	pass_until_told(sg, &ev, &news);
+	hook_told("kill -9 $$", &news);
 	assert_true(news.n >= 1);
 	assert_int_equal(news.status, 128 + SIGKILL);
-	signer_free(sg);
-	fixture_free(&f);
 }
 
 /*
