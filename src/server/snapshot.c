@@ -146,7 +146,7 @@ catalog_find(const struct shared_catalog *c, int64_t issuer_id, int shard)
  * the previous good copy, or left out.
  */
 static int
-add_crl(void *arg, const struct crl_record *r)
+add_crl(void *arg, const struct crl_record *r, struct err *e)
 {
 	struct crl_load *ld = arg;
 	struct shared_catalog *cat = ld->cat;
@@ -172,12 +172,12 @@ add_crl(void *arg, const struct crl_record *r)
 	}
 	nv = realloc(cat->crls, (cat->ncrls + 1) * sizeof(*cat->crls));
 	if (nv == NULL)
-		return -1;
+		return err_set(e, "out of memory");
 	cat->crls = nv;
 	c = &cat->crls[cat->ncrls];
 	c->der = malloc(from.der_len ? from.der_len : 1);
 	if (c->der == NULL)
-		return -1;
+		return err_set(e, "out of memory");
 	cat->ncrls++;
 	memcpy(c->der, from.der, from.der_len);
 	c->der_len = from.der_len;
@@ -204,11 +204,8 @@ catalog_load(struct store *s, const struct shared_catalog *prev, struct err *e)
 	if (load_issuers(s, c, e) != 0)
 		goto fail;
 	/* CRLs are replaced whole, and few (shards x issuers): all of them, each time. */
-	if (store_crl_each(s, add_crl, &ld, e) != 0) {
-		if (e != NULL && e->msg[0] == '\0')
-			err_set(e, "out of memory");
+	if (store_crl_each(s, add_crl, &ld, e) != 0)
 		goto fail;
-	}
 	return c;
 fail:
 	catalog_release(c);

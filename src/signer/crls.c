@@ -41,7 +41,7 @@
 #include "util/fsutil.h"
 
 static int
-mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq)
+mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
 {
 	struct signer *sg = arg;
 	struct signer_issuer *is = signer_issuer_by_id(sg, issuer_id);
@@ -51,7 +51,7 @@ mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq)
 	if (is->crl_dirty == NULL) {
 		is->crl_dirty = calloc((size_t)is->crl_shards + 1, sizeof(*is->crl_dirty));
 		if (is->crl_dirty == NULL)
-			return -1;
+			return err_set(e, "out of memory");
 	}
 	if (shard >= 1 && shard <= is->crl_shards && seq > is->crl_dirty[shard])
 		is->crl_dirty[shard] = seq;
@@ -61,9 +61,9 @@ mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq)
 }
 
 static int
-add_entry(void *arg, const struct cert_record *c)
+add_entry(void *arg, const struct cert_record *c, struct err *e)
 {
-	return crl_builder_add(arg, c, NULL);
+	return crl_builder_add(arg, c, e);
 }
 
 static int64_t
@@ -140,11 +140,10 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 struct recheck {
 	struct signer *sg;
 	struct signer_stats *st;
-	struct err *e;
 };
 
 static int
-recheck_crl(void *arg, const struct crl_record *r)
+recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 {
 	struct recheck *rc = arg;
 	struct signer_issuer *is = signer_issuer_by_id(rc->sg, r->issuer_id);
@@ -156,11 +155,11 @@ recheck_crl(void *arg, const struct crl_record *r)
 	    (r->shard < 0 && !rc->sg->conf->crl_delta))
 		return 0;
 	seen = &is->seen[seen_index(is, r->shard)];
-	if (public_path(rc->sg, is, shard, r->shard < 0, path, sizeof(path), rc->e) != 0)
+	if (public_path(rc->sg, is, shard, r->shard < 0, path, sizeof(path), e) != 0)
 		return -1;
 	if (signer_public_unchanged(path, seen))
 		return 0;
-	if (signer_public_sync(path, r->der, r->der_len, seen, &rewritten, rc->e) != 0)
+	if (signer_public_sync(path, r->der, r->der_len, seen, &rewritten, e) != 0)
 		return -1;
 	if (rewritten) {
 		rc->st->republished++;
@@ -216,7 +215,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
 static int
 recheck_public(struct signer *sg, struct signer_stats *st, struct err *e)
 {
-	struct recheck rc = {sg, st, e};
+	struct recheck rc = {sg, st};
 	int touched = 0, t;
 
 	for (size_t i = 0; i < sg->nissuers; i++) {
@@ -232,13 +231,7 @@ recheck_public(struct signer *sg, struct signer_stats *st, struct err *e)
 		return -1;
 	if (!touched)
 		return 0;
-	e->msg[0] = '\0';
-	if (store_crl_each(sg->store, recheck_crl, &rc, e) != 0) {
-		if (e->msg[0] == '\0')
-			err_set(e, "out of memory");
-		return -1;
-	}
-	return 0;
+	return store_crl_each(sg->store, recheck_crl, &rc, e);
 }
 
 /*

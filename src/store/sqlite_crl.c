@@ -83,7 +83,7 @@ sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e)
 }
 
 int
-sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r, struct err *e), void *arg,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -107,7 +107,7 @@ sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record
 		    .built_seq = sqlite3_column_int64(st, 6),
 		    .seq = sqlite3_column_int64(st, 7),
 		};
-		if (cb(arg, &r) != 0) {
+		if (cb(arg, &r, e) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -120,7 +120,7 @@ sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record
 
 int
 sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
-    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	struct cert_record c;
@@ -151,7 +151,7 @@ sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min
 		memcpy(c.serial, sqlite3_column_blob(st, 0), c.serial_len);
 		c.revoked_at = sqlite3_column_int64(st, 1);
 		c.reason = sqlite3_column_int(st, 2);
-		if (cb(arg, &c) != 0) {
+		if (cb(arg, &c, e) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -164,7 +164,7 @@ sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min
 
 int
 sqlite_revoked_since(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg, struct err *e)
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
@@ -177,7 +177,7 @@ sqlite_revoked_since(struct store *base, int64_t after_seq,
 		sqlite3_bind_int64(st, 1, after_seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-			sqlite3_column_int64(st, 2)) != 0) {
+			sqlite3_column_int64(st, 2), e) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}

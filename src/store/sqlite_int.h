@@ -124,12 +124,12 @@ int sqlite_cert_each(struct store *base, int64_t issuer_id, int only_revoked,
 int sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *out,
     struct err *e);
 int sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e);
-int sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r),
+int sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r, struct err *e),
     void *arg, struct err *e);
 int sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
-    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
 int sqlite_revoked_since(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
     struct err *e);
 
 /*

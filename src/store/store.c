@@ -212,7 +212,7 @@ store_crl_put(struct store *s, struct crl_record *r, struct err *e)
 }
 
 int
-store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r, struct err *e), void *arg,
     struct err *e)
 {
 	return s->ops->crl_each(s, cb, arg, e);
@@ -220,14 +220,14 @@ store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r)
 
 int
 store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e)
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e)
 {
 	return s->ops->crl_entries(s, issuer_id, shard, min_not_after, after_seq, cb, arg, e);
 }
 
 int
 store_revoked_since(struct store *s, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
     struct err *e)
 {
 	return s->ops->revoked_since(s, after_seq, cb, arg, e);

@@ -177,12 +177,12 @@ struct store_ops {
 	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
 	    struct err *e);
 	int (*crl_put)(struct store *s, struct crl_record *r, struct err *e);
-	int (*crl_each)(struct store *s, int (*cb)(void *arg, const struct crl_record *r),
+	int (*crl_each)(struct store *s, int (*cb)(void *arg, const struct crl_record *r, struct err *e),
 	    void *arg, struct err *e);
 	int (*crl_entries)(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
 	int (*revoked_since)(struct store *s, int64_t after_seq,
-	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
 	    struct err *e);
 	int (*issuer_set_key)(struct store *s, int64_t issuer_id, const char *key_ref,
 	    const char *pass_ref, struct err *e);
@@ -406,8 +406,13 @@ int store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_reco
 /* Insert or replace a CRL; sets r->seq ("crl_seq"). */
 int store_crl_put(struct store *s, struct crl_record *r, struct err *e);
 
+/*
+ * The walks below call cb for each row; cb returning non-zero stops the walk
+ * and makes it return -1, cb having said why in e (its last argument).
+ */
+
 /* Every stored CRL, with its bytes. */
-int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r), void *arg,
+int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record *r, struct err *e), void *arg,
     struct err *e);
 
 /*
@@ -417,11 +422,11 @@ int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record
  * revoked_at and reason filled in.
  */
 int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c), void *arg, struct err *e);
+    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
 
 /* For each (issuer, shard) with a revocation whose change_seq > after_seq: the highest seq. */
 int store_revoked_since(struct store *s, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq), void *arg,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
     struct err *e);
 
 /* Backends. */

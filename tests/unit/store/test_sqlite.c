@@ -722,8 +722,9 @@ struct revoked_seen {
 };
 
 static int
-note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq)
+note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
 {
+	(void)e;
 	struct revoked_seen *r = arg;
 
 	assert_true(r->n < 4);
@@ -731,6 +732,13 @@ note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq)
 	r->shard[r->n] = shard;
 	r->seq[r->n++] = seq;
 	return 0;
+}
+
+static int
+stop_walk(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+{
+	(void)arg, (void)issuer_id, (void)shard, (void)seq;
+	return err_set(e, "stopped by the callback");
 }
 
 /* The change_seq of the certificate with this one-byte serial. */
@@ -791,6 +799,9 @@ test_revoked_since(void **state)
 	seen.n = 0;
 	assert_int_equal(store_revoked_since(s, c, note_revoked, &seen, &e), 0);
 	assert_int_equal(seen.n, 0);
+	/* A callback that stops the walk says why, in the walk's own error. */
+	assert_int_equal(store_revoked_since(s, 0, stop_walk, NULL, &e), -1);
+	assert_string_equal(e.msg, "stopped by the callback");
 	query_row(own, "EXPLAIN QUERY PLAN " SQLITE_REVOKED_SINCE, plan, sizeof(plan));
 	if (strstr(plan, "INDEX certificates_change_seq") == NULL)
 		fail_msg("revocations since a change_seq: %s", plan);
@@ -1103,8 +1114,9 @@ test_migration_keeps_responses(void **state)
 }
 
 static int
-note_crl(void *arg, const struct crl_record *r)
+note_crl(void *arg, const struct crl_record *r, struct err *e)
 {
+	(void)e;
 	char *out = arg;
 
 	snprintf(out, 64, "%d:%02x%02x%02x", r->shard, r->der[0], r->der[1], r->der[2]);
