@@ -1,0 +1,152 @@
+#!/bin/bash
+# SIGTERM drains responses in flight.  A CRL of several MB (more than the kernel
+# can buffer for a client with a tiny receive window) is being written to a client
+# that does not read for a while: the server waits for it, the client gets every
+# byte, and the server exits 0 after.  A client that never reads is cut after
+# SERVER_DRAIN_MS, and the server still exits 0 within that bound plus a margin.
+. "$(dirname "$0")/lib.sh"
+
+DRAIN_MS=$(sed -n 's/^#define SERVER_DRAIN_MS \([0-9]*\).*/\1/p' "$(dirname "$0")/../../src/server/server.h")
+N=${DRAIN_CRL_ENTRIES:-220000}
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+conf_set "$D/lancre.conf" crl full no # one CRL per issuer is enough
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+
+# N revoked certificates straight into the store (as bench/crl.sh does): random
+# 16-byte serials, expired yesterday so that the signer signs no OCSP response for
+# them, while the first CRL after their revocation still lists them.
+now=$(date +%s)
+sqlite3 "$D/lancre.db" <<SQL
+BEGIN;
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $N)
+INSERT INTO certificates (issuer_id, serial, not_before, not_after, status, revoked_at, reason,
+    shard, fingerprint, added_at, changed_at, change_seq)
+SELECT 1, X'01' || randomblob(15), $now - 30 * 86400, $now - 86400, 1, $now - 2 * 86400, 1, 1,
+    randomblob(32), $now, $now, 1 FROM n;
+UPDATE meta SET value = 1 WHERE key = 'change_seq';
+COMMIT;
+SQL
+expect 0 "lancre sign --once signs a CRL of $N entries" "$LANCRE" sign -d "$D" --once
+CRL=$D/public/crl/e1/1.crl
+size=$(stat -c %s "$CRL" 2>/dev/null || echo 0)
+wmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem)
+if [ "$size" -gt $((wmem + 1048576)) ]; then
+	ok "the CRL ($size bytes) is larger than the kernel's largest send buffer ($wmem) by 1 MB"
+else
+	not_ok "the CRL is $size bytes, not more than tcp_wmem's $wmem + 1 MB: the kernel could buffer it whole"
+fi
+
+# client.py PORT MODE READY OUT: GET the CRL with a 4 KB receive buffer; write READY
+# once the request is sent, then wait (slow: 1.5 s; never: until READY.go exists) before
+# reading; the body goes to OUT, and "got BYTES of LENGTH" to OUT.status.  The slow
+# one starts reading some 1.2 s after the SIGTERM that follows READY.
+cat >"$T/client.py" <<'PYEOF'
+import os, socket, sys, time
+port, mode, ready, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096) # before connect: a small window
+s.connect(("127.0.0.1", port))
+s.sendall(b"GET /crl/e1/1.crl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+time.sleep(0.3) # the server has started writing and filled the buffers
+open(ready, "w").write("ready\n")
+if mode == "slow":
+    time.sleep(1.5)
+else:
+    while not os.path.exists(ready + ".go"):
+        time.sleep(0.05)
+s.settimeout(20)
+got = bytearray()
+try:
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+got = bytes(got)
+head, _, body = got.partition(b"\r\n\r\n")
+length = -1
+for line in head.split(b"\r\n")[1:]:
+    k, _, v = line.partition(b":")
+    if k.strip().lower() == b"content-length":
+        length = int(v)
+open(out, "wb").write(body)
+open(out + ".status", "w").write("got %d of %d\n" % (len(body), length))
+PYEOF
+
+# wait_file FILE [SECONDS]: until FILE exists.
+wait_file() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_serve: `lancre serve` on fresh ports; sets $pid, $P, $A.
+start_serve() {
+	P=$(free_port)
+	A=$(free_port)
+	"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+		>"$T/serve.out" 2>"$T/serve.err" &
+	pid=$!
+	wait_http "http://127.0.0.1:$A/healthz" 30
+}
+
+# exit_ms PID T0: waits for PID (ours) to exit; sets $st and $ms (since T0, in ns).
+exit_ms() {
+	local i
+	st=timeout
+	for i in $(seq 1 $((400 * TF))); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			st=$?
+			break
+		fi
+		sleep 0.05
+	done
+	ms=$((($(date +%s%N) - $2) / 1000000))
+	[ "$st" = timeout ] && kill -9 "$1" 2>/dev/null
+}
+
+# A slow reader: the whole body arrives after SIGTERM, then the server exits 0.
+start_serve
+python3 "$T/client.py" "$P" slow "$T/slow" "$T/slow.body" &
+client=$!
+wait_file "$T/slow" 10
+t0=$(date +%s%N)
+kill -TERM "$pid"
+sleep 0.5
+if kill -0 "$pid" 2>/dev/null; then ok "0.5 s after SIGTERM the server still runs, writing to the slow reader"; else not_ok "the server exited before the slow reader read anything"; fi
+wait "$client"
+exit_ms "$pid" "$t0"
+same "the slow reader got the whole response" "$(cat "$T/slow.body.status" 2>/dev/null)" "got $size of $size"
+if cmp -s "$T/slow.body" "$CRL"; then ok "byte for byte the CRL in public/"; else not_ok "the body differs from $CRL"; fi
+same "then the server exits 0 (after $ms ms)" "$st" 0
+[ -s "$T/serve.err" ] && sed 's/^/#   serve: /' "$T/serve.err"
+
+# A client that never reads is cut after SERVER_DRAIN_MS; the server exits 0 all the same.
+start_serve
+python3 "$T/client.py" "$P" never "$T/never" "$T/never.body" &
+client=$!
+wait_file "$T/never" 10
+t0=$(date +%s%N)
+kill -TERM "$pid"
+exit_ms "$pid" "$t0"
+touch "$T/never.go"
+wait "$client"
+same "with a client that never reads, the server exits 0" "$st" 0
+if [ "$ms" -ge $((DRAIN_MS - 200)) ] && [ "$ms" -le $((DRAIN_MS + 2000 * TF)) ]; then
+	ok "after $ms ms: the drain bound (SERVER_DRAIN_MS, $DRAIN_MS ms) and no more than 2 s past it"
+else
+	not_ok "exit $ms ms after SIGTERM: not within SERVER_DRAIN_MS ($DRAIN_MS ms) + 2 s"
+fi
+read -r _ got _ want <"$T/never.body.status"
+if [ "$want" = "$size" ] && [ "$got" -lt "$size" ]; then ok "and the client was cut ($got of $size bytes)"; else not_ok "the never-reading client: got '$got' of '$want'"; fi
+
+echo "1..$n"
