@@ -3,6 +3,7 @@
  */
 #include "server/snapshot.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,7 +282,7 @@ static void
 load_about(struct snapshot *snap, const char *dir)
 {
 	static const char *const names[2] = {"about.en.html", "about.fr.html"};
-	char path[4096];
+	char path[PATH_MAX];
 	uint8_t *data;
 	size_t len;
 

@@ -105,7 +105,7 @@ static int
 publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
     const unsigned char *der, size_t len, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	char *json;
 	size_t jlen;
 	int rc;
@@ -149,7 +149,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 	struct signer_issuer *is = signer_issuer_by_id(rc->sg, r->issuer_id);
 	int shard = r->shard >= 0 ? r->shard : -r->shard - 1, rewritten;
 	struct signer_seen *seen;
-	char path[4096];
+	char path[PATH_MAX];
 
 	if (is == NULL || is->seen == NULL || shard > is->crl_shards ||
 	    (r->shard < 0 && !rc->sg->conf->crl_delta))
@@ -172,7 +172,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 static int
 crls_touched(const struct signer *sg, const struct signer_issuer *is, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
 	for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
 		for (int delta = 0; delta <= sg->conf->crl_delta; delta++) {
@@ -191,7 +191,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
     struct err *e)
 {
 	struct signer_seen *seen = &is->seen[seen_json(is)];
-	char path[4096];
+	char path[PATH_MAX];
 	char *json;
 	size_t jlen;
 	int rc, rewritten = 0;

@@ -53,7 +53,7 @@ hook_slot(struct signer *sg)
 void
 signer_run_hook(struct signer *sg, const char *path)
 {
-	char abs[PATH_MAX + 4096], cwd[PATH_MAX];
+	char abs[2 * PATH_MAX], cwd[PATH_MAX]; /* abs: cwd, '/', path */
 	struct signer_hook *hk;
 
 	if (sg->conf->crl_hook[0] == '\0')

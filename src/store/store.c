@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 struct store *
 store_open(const char *dir, const char *location, enum store_mode mode, struct err *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
 	if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
 		err_set(e, "the PostgreSQL store is not available in this build yet; "
