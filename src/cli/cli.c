@@ -172,15 +172,21 @@ log_recover(void *arg, int failures)
 	    failures == 1 ? "y" : "ies");
 }
 
+void
+cli_print_clock_step(const char *cmd, int64_t secs, int64_t responses)
+{
+	fprintf(stderr, "lancre %s: the clock went back: what was signed up to %lld s ahead of it "
+			"(%lld OCSP responses, and CRLs) is re-signed now\n",
+	    cmd, (long long)secs, (long long)responses);
+}
+
 static void
 log_clock_step(void *arg, int64_t secs, int64_t responses)
 {
 	struct signer_log *l = arg;
 
 	log_stamp(stderr);
-	fprintf(stderr, "lancre %s: the clock went back: what was signed up to %lld s ahead of it "
-			"(%lld OCSP responses, and CRLs) is re-signed now\n",
-	    l->cmd, (long long)secs, (long long)responses);
+	cli_print_clock_step(l->cmd, secs, responses);
 }
 
 void

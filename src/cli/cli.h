@@ -116,5 +116,7 @@ int cmd_run(int argc, char **argv);
 
 /* The signer's upkeep of DIR/public/, as ", rewrote N ..." parts of a summary line. */
 void cli_print_public(size_t republished, size_t tmp_removed);
+/* On stderr: a step of the signer found what it signed up to secs ahead of the clock. */
+void cli_print_clock_step(const char *cmd, int64_t secs, int64_t responses);
 
 #endif

@@ -71,9 +71,7 @@ run(struct signer *sg, struct cli_dir *d, int once, struct err *e)
 		return -1;
 	secs = now_seconds() - start;
 	if (st.clock_steps > 0)
-		fprintf(stderr, "lancre sign: the clock went back: what was signed up to %lld s ahead "
-				"of it (%lld OCSP responses, and CRLs) is re-signed now\n",
-		    (long long)st.clock_behind, (long long)st.future);
+		cli_print_clock_step("sign", st.clock_behind, st.future);
 	printf("Signed %zu responses for %zu certificates in %.1f s (%.0f responses/s)",
 	    st.responses, st.certs, secs, secs > 0 ? (double)st.responses / secs : 0.0);
 	printf("; signed %zu CRLs", st.crls);
