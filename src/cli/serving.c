@@ -178,11 +178,75 @@ stop_signer(int server_ok, struct err *e)
 			  "server", (long)signer_pid, WEXITSTATUS(status));
 }
 
+/*
+ * What the server reports, in the words `lancre serve` has always used
+ * (tests/e2e check them).  Called on the thread that runs server_run();
+ * arg is the struct serving (for --quiet).
+ */
+static void
+log_start(void *arg, const struct server_started *st)
+{
+	const struct serving *o = arg;
+	char note[96] = "";
+
+	if (o->quiet)
+		return;
+	if (st->fd_limit != 0 && st->fd_limit != st->fd_limit_was)
+		snprintf(note, sizeof(note), "; descriptor limit raised from %llu to %llu",
+		    st->fd_limit_was, st->fd_limit);
+	else if (st->fd_limit != 0)
+		snprintf(note, sizeof(note), "; descriptor limit %llu", st->fd_limit);
+	printf("Serving %s (%d threads)%s%s%s\n", st->listen, st->threads,
+	    st->admin ? ", admin on " : "", st->admin ? st->admin : "", note);
+	fflush(stdout);
+}
+
+static void
+log_settings(void *arg, const char *conf_path, int needs_restart)
+{
+	const struct serving *o = arg;
+
+	if (needs_restart)
+		fprintf(stderr, "lancre serve: SIGHUP: listen, admin and store changes need a "
+				"restart\n");
+	if (!o->quiet)
+		printf("Settings reloaded from %s\n", conf_path);
+}
+
+static void
+log_settings_error(void *arg, const char *conf_path, const struct err *e)
+{
+	(void)arg;
+	(void)conf_path;
+	fprintf(stderr, "lancre serve: SIGHUP: %s; keeping the current settings\n", e->msg);
+}
+
+static void
+log_fd_exhausted(void *arg, unsigned long long fd_limit, int pause_ms)
+{
+	(void)arg;
+	fprintf(stderr, "lancre serve: out of file descriptors (limit %llu): new connections wait, "
+			"accepting is paused %d ms at a time until some close (counted in "
+			"connections_refused_total); raise the hard `ulimit -n` or lower [server] "
+			"max_connections\n",
+	    fd_limit, pause_ms);
+}
+
+static void
+log_reload_error(void *arg, const struct err *e)
+{
+	(void)arg;
+	fprintf(stderr, "lancre serve: reload failed, still serving: %s\n", e->msg);
+}
+
 int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
 	struct server_opts so = {0};
 	struct server_listeners ls;
+	struct server_events ev = {.on_start = log_start, .on_settings = log_settings,
+	    .on_settings_error = log_settings_error, .on_fd_exhausted = log_fd_exhausted,
+	    .on_reload_error = log_reload_error, .arg = (void *)o};
 	struct sigaction sa;
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	struct err e;
@@ -195,7 +259,6 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);
 	so.conf_path = conf_path;
 	so.dir = d->path;
-	so.quiet = o->quiet;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
@@ -214,7 +277,7 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 		server_listeners_close(&ls);
 		return cli_fail(cmd, &e);
 	}
-	rc = server_run(d->store, &d->conf, &so, &ls, &stop, &hup, &e);
+	rc = server_run(d->store, &d->conf, &so, &ls, &stop, &hup, &ev, &e);
 	if (signer_pid > 0 && stop_signer(rc == 0, &e) != 0)
 		rc = -1;
 	return rc == 0 ? EXIT_OK : cli_fail(cmd, &e);

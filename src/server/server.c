@@ -377,22 +377,23 @@ start_workers(struct server *sv, struct worker *w, struct server_listeners *l, s
 static void
 reload_conf(struct server *sv)
 {
+	const struct server_events *ev = sv->ev;
 	struct conf c;
 	struct err e;
+	int restart;
 
 	if (sv->opts->conf_path == NULL)
 		return;
 	if (conf_load(sv->opts->conf_path, &c, &e) != 0) {
-		fprintf(stderr, "lancre serve: SIGHUP: %s; keeping the current settings\n", e.msg);
+		if (ev->on_settings_error != NULL)
+			ev->on_settings_error(ev->arg, sv->opts->conf_path, &e);
 		return;
 	}
-	if (strcmp(c.listen, sv->conf.listen) != 0 || strcmp(c.admin, sv->conf.admin) != 0 ||
-	    strcmp(c.store, sv->conf.store) != 0)
-		fprintf(stderr, "lancre serve: SIGHUP: listen, admin and store changes need a "
-				"restart\n");
+	restart = strcmp(c.listen, sv->conf.listen) != 0 || strcmp(c.admin, sv->conf.admin) != 0 ||
+	    strcmp(c.store, sv->conf.store) != 0;
 	sv->conf = c;
-	if (!sv->opts->quiet)
-		printf("Settings reloaded from %s\n", sv->opts->conf_path);
+	if (ev->on_settings != NULL)
+		ev->on_settings(ev->arg, sv->opts->conf_path, restart);
 }
 
 /* Started as root: become [server] user now that the ports are bound. */
@@ -424,31 +425,23 @@ drop_privileges(const struct conf *c, const char *listen, struct err *e)
 }
 
 /*
- * Every connection is a descriptor: take all the hard limit allows.  note
- * says what the limit is (and was), for the start-up line.
+ * Every connection is a descriptor: take all the hard limit allows.  *was
+ * and *limit are the limit before and after (both 0 if it is unknown).
  */
 static void
-raise_fd_limit(char *note, size_t len, rlim_t *limit)
+raise_fd_limit(rlim_t *was, rlim_t *limit)
 {
 	struct rlimit rl;
-	rlim_t was;
 
-	*limit = 0;
-	note[0] = '\0';
+	*was = *limit = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
-	was = rl.rlim_cur;
+	*was = *limit = rl.rlim_cur;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
 			*limit = rl.rlim_cur;
-			snprintf(note, len, "; descriptor limit raised from %llu to %llu",
-			    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
-			return;
-		}
 	}
-	*limit = was;
-	snprintf(note, len, "; descriptor limit %llu", (unsigned long long)was);
 }
 
 /*
@@ -458,7 +451,7 @@ raise_fd_limit(char *note, size_t len, rlim_t *limit)
 struct fd_watch {
 	unsigned long pauses;
 	int64_t last; /* when pauses last grew; 0: never */
-	rlim_t limit;
+	rlim_t was, limit;
 };
 
 static void
@@ -473,30 +466,60 @@ log_fd_pauses(struct server *sv, struct fd_watch *fw)
 	fw->last = t;
 	if (last != 0 && t - last < SERVER_FD_EPISODE_GAP_S)
 		return;
-	fprintf(stderr, "lancre serve: out of file descriptors (limit %llu): new connections wait, "
-			"accepting is paused %d ms at a time until some close (counted in "
-			"connections_refused_total); raise the hard `ulimit -n` or lower [server] "
-			"max_connections\n",
-	    (unsigned long long)fw->limit, SERVER_ACCEPT_PAUSE_MS);
+	if (sv->ev->on_fd_exhausted != NULL)
+		sv->ev->on_fd_exhausted(sv->ev->arg, (unsigned long long)fw->limit,
+		    SERVER_ACCEPT_PAUSE_MS);
+}
+
+/*
+ * The main thread's loop until *stop: watch the descriptors, re-read
+ * lancre.conf on *reload_flag, and swap in a new snapshot when the store
+ * changed.  A failed reload keeps serving the current snapshot and is told
+ * once per distinct failure.
+ */
+static void
+serve_loop(struct server *sv, struct fd_watch *fw, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *reload_flag, struct err *e)
+{
+	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
+	char failure[ERR_MSG_MAX] = "";
+
+	while (!*stop) {
+		int force = 0;
+		nanosleep(&tick, NULL);
+		log_fd_pauses(sv, fw);
+		if (reload_flag != NULL && *reload_flag) {
+			*reload_flag = 0;
+			reload_conf(sv);
+			force = 1; /* settings, about pages: everything is read again */
+		}
+		if (reload(sv, force, e) != 0) {
+			if (strcmp(failure, e->msg) != 0 && sv->ev->on_reload_error != NULL)
+				sv->ev->on_reload_error(sv->ev->arg, e);
+			snprintf(failure, sizeof(failure), "%s", e->msg);
+		} else {
+			failure[0] = '\0';
+		}
+	}
 }
 
 int
 server_run(struct store *s, const struct conf *c, const struct server_opts *o,
     struct server_listeners *l, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag,
-    struct err *e)
+    const struct server_events *ev, struct err *e)
 {
 	static struct server sv; /* h2o keeps pointers into its config for the process lifetime */
+	static const struct server_events silent = {0};
 	struct worker w[SERVER_THREADS_MAX];
-	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
 	struct snapshot *first;
 	int changed, started = 0, configured = 0, rc = -1;
-	char failure[ERR_MSG_MAX] = "", fd_note[96];
 	struct fd_watch fw = {0};
 
 	memset(&sv, 0, sizeof(sv));
 	sv.store = s;
 	sv.conf = *c;
 	sv.opts = o;
+	sv.ev = ev != NULL ? ev : &silent;
 	sv.nthreads = o->threads < 1 ? 1 : o->threads > SERVER_THREADS_MAX ? SERVER_THREADS_MAX
 									  : o->threads;
 	sv.started = (int64_t)time(NULL);
@@ -508,7 +531,7 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	atomic_store(&sv.current, first);
 	for (int i = 0; i < SERVER_THREADS_MAX; i++)
 		w[i].fd = w[i].admin_fd = -1;
-	raise_fd_limit(fd_note, sizeof(fd_note), &fw.limit);
+	raise_fd_limit(&fw.was, &fw.limit);
 	/* The ports are bound (server_listen): privileges can go before serving anything. */
 	if (start_workers(&sv, w, l, e) != 0 || drop_privileges(c, o->listen, e) != 0)
 		goto out;
@@ -521,30 +544,13 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 			goto out;
 		}
 	}
-	if (!o->quiet) {
-		printf("Serving %s (%d threads)%s%s%s\n", o->listen, sv.nthreads,
-		    o->admin ? ", admin on " : "", o->admin ? o->admin : "", fd_note);
-		fflush(stdout);
+	if (sv.ev->on_start != NULL) {
+		struct server_started st = {.listen = o->listen, .admin = o->admin,
+		    .threads = sv.nthreads, .fd_limit_was = (unsigned long long)fw.was,
+		    .fd_limit = (unsigned long long)fw.limit};
+		sv.ev->on_start(sv.ev->arg, &st);
 	}
-	while (!*stop) {
-		int force = 0;
-		nanosleep(&tick, NULL);
-		log_fd_pauses(&sv, &fw);
-		if (reload_flag != NULL && *reload_flag) {
-			*reload_flag = 0;
-			reload_conf(&sv);
-			force = 1; /* settings, about pages: everything is read again */
-		}
-		/* A failed reload keeps serving the current snapshot; say so once per failure. */
-		if (reload(&sv, force, e) != 0) {
-			if (strcmp(failure, e->msg) != 0)
-				fprintf(stderr, "lancre serve: reload failed, still serving: %s\n",
-				    e->msg);
-			snprintf(failure, sizeof(failure), "%s", e->msg);
-		} else {
-			failure[0] = '\0';
-		}
-	}
+	serve_loop(&sv, &fw, stop, reload_flag, e);
 	rc = 0;
 out:
 	atomic_store(&sv.stopping, 1);

@@ -43,7 +43,39 @@ struct server_opts {
 	int threads;
 	const char *conf_path; /* re-read on *reload */
 	const char *dir;       /* the data dir: about.en.html / about.fr.html override the about page */
-	int quiet;
+};
+
+/* What server_run() tells its caller on start-up (server_events.on_start). */
+struct server_started {
+	const char *listen; /* HOST:PORT */
+	const char *admin;  /* HOST:PORT, or NULL for none */
+	int threads;        /* loops actually started (o->threads, clamped) */
+	/* The descriptor limit before and after raising it to the hard limit;
+	 * fd_limit 0: unknown (getrlimit failed), fd_limit == fd_limit_was: not raised. */
+	unsigned long long fd_limit_was, fd_limit;
+};
+
+/*
+ * What happens while serving, for the command to report (the server never
+ * prints).  Every callback is called from the thread that called
+ * server_run(), never from a worker loop, one at a time; any may be NULL,
+ * and so may the whole struct.  arg is passed back unchanged.
+ */
+struct server_events {
+	/* All loops are running and accepting. */
+	void (*on_start)(void *arg, const struct server_started *st);
+	/* SIGHUP: lancre.conf re-read and its settings applied (listen, admin and store
+	 * excepted: needs_restart says one of them changed and was not applied). */
+	void (*on_settings)(void *arg, const char *conf_path, int needs_restart);
+	/* SIGHUP: lancre.conf could not be loaded (e says why); the current settings stay. */
+	void (*on_settings_error)(void *arg, const char *conf_path, const struct err *e);
+	/* Out of file descriptors: accepting pauses pause_ms at a time until some
+	 * close.  Once per episode (SERVER_FD_EPISODE_GAP_S), not once per pause. */
+	void (*on_fd_exhausted)(void *arg, unsigned long long fd_limit, int pause_ms);
+	/* The store could not be read into a new snapshot; the current one is still
+	 * served.  Once per distinct failure, not once per poll. */
+	void (*on_reload_error)(void *arg, const struct err *e);
+	void *arg;
 };
 
 /* The server's listening sockets, bound by server_listen(). */
@@ -73,11 +105,12 @@ void server_listeners_close(struct server_listeners *l);
  * so, until *stop becomes non-zero; then return 0 (or -1 on a setup error).
  * When *reload becomes non-zero (SIGHUP), lancre.conf is read again and its
  * new settings apply to the next requests (listen addresses excepted); a bad
- * file is reported and the old settings stay.
+ * file is reported and the old settings stay.  ev (may be NULL) hears what
+ * happens; see struct server_events.
  */
 int server_run(struct store *s, const struct conf *c, const struct server_opts *o,
     struct server_listeners *l, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
-    struct err *e);
+    const struct server_events *ev, struct err *e);
 
 /* Split "HOST:PORT" ("[::1]:80" for IPv6) for bind(). */
 int server_parse_addr(const char *hostport, char *host, size_t host_len, char *port,

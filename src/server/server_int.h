@@ -24,6 +24,7 @@ struct server {
 	struct store *store;
 	struct conf conf; /* the settings of the newest snapshot; the main thread's */
 	const struct server_opts *opts;
+	const struct server_events *ev; /* never NULL; called on the main thread only */
 	_Atomic(struct snapshot *) current;
 	atomic_int stopping;
 	int nthreads;

@@ -341,6 +341,35 @@ future_stale(const struct snapshot *prev, int64_t ocsp_seq, int64_t now)
 	return t > now + SNAPSHOT_CLOCK_SKEW;
 }
 
+/*
+ * snap's responses: a new base read whole (full), else prev's base shared
+ * and the responses written since added to recent.  sm counts the signature
+ * checks.  snap->ocsp_seq is read before the load: anything written during it
+ * lands in the next snapshot's recent.
+ */
+static int
+load_responses(struct store *s, const struct snapshot *prev, struct snapshot *snap, int full,
+    int64_t now, struct ocsp_sample *sm, struct err *e)
+{
+	if (full) {
+		snap->base = calloc(1, sizeof(*snap->base));
+		if (snap->base == NULL)
+			return err_set(e, "out of memory");
+		atomic_init(&snap->base->refs, 1);
+		snap->base->ix = load_base(s, sm, e);
+		if (snap->base->ix == NULL)
+			return -1;
+		snap->base_seq = snap->ocsp_seq;
+		snap->base_built = now;
+		return 0;
+	}
+	snap->base = prev->base;
+	atomic_fetch_add(&snap->base->refs, 1);
+	snap->base_seq = prev->base_seq;
+	snap->base_built = prev->base_built;
+	return extend_recent(s, prev, snap, sm, e);
+}
+
 struct snapshot *
 snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, const char *dir,
     int64_t now, int *changed, struct err *e)
@@ -384,27 +413,8 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		snap->crl_bad_total = snap->catalog->crl_bad;
 	}
 	sm.cat = snap->catalog;
-	if (full) {
-		/* Read the sequence first: anything written during the load lands in recent. */
-		snap->base = calloc(1, sizeof(*snap->base));
-		if (snap->base == NULL) {
-			err_set(e, "out of memory");
-			goto fail;
-		}
-		atomic_init(&snap->base->refs, 1);
-		snap->base->ix = load_base(s, &sm, e);
-		if (snap->base->ix == NULL)
-			goto fail;
-		snap->base_seq = ocsp_seq;
-		snap->base_built = now;
-	} else {
-		snap->base = prev->base;
-		atomic_fetch_add(&snap->base->refs, 1);
-		snap->base_seq = prev->base_seq;
-		snap->base_built = prev->base_built;
-		if (extend_recent(s, prev, snap, &sm, e) != 0)
-			goto fail;
-	}
+	if (load_responses(s, prev, snap, full, now, &sm, e) != 0)
+		goto fail;
 	if (prev != NULL) {
 		snap->crl_bad_total += prev->crl_bad_total;
 		snap->ocsp_checked_total = prev->ocsp_checked_total;

@@ -125,11 +125,26 @@ kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
 
 # Logs to a file are line-buffered: SIGHUP's "Settings reloaded" is there at once.
+# Started with a soft descriptor limit of 64 under a higher hard one, the start-up
+# line says the limit was raised.  A changed listen address is applied only by a
+# restart, and SIGHUP says so.
 P=$(free_port)
 A=$(free_port)
-"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/serve.out" 2>"$T/serve.err" &
+hard=$(ulimit -Hn)
+(if [ "$hard" = unlimited ] || [ "$hard" -gt 64 ]; then ulimit -Sn 64; fi
+	exec "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2) \
+	>"$T/serve.out" 2>"$T/serve.err" &
 pid=$!
 wait_http "http://127.0.0.1:$A/healthz"
+if [ "$hard" = unlimited ] || [ "$hard" -gt 64 ]; then
+	has "$T/serve.out" "^Serving 127\.0\.0\.1:$P \(2 threads\), admin on 127\.0\.0\.1:$A; descriptor limit raised from 64 to [0-9]+\$" \
+		"serve: the start-up line names the ports, the threads and the raised descriptor limit"
+else
+	has "$T/serve.out" "^Serving 127\.0\.0\.1:$P \(2 threads\), admin on 127\.0\.0\.1:$A; descriptor limit [0-9]+\$" \
+		"serve: the start-up line names the ports, the threads and the descriptor limit"
+fi
+cp "$D/lancre.conf" "$T/conf.before-hup"
+conf_set "$D/lancre.conf" server listen "127.0.0.1:$(free_port)"
 kill -HUP "$pid"
 found=no
 for _ in $(seq 1 $((40 * TF))); do
@@ -137,6 +152,9 @@ for _ in $(seq 1 $((40 * TF))); do
 	sleep 0.05
 done
 if [ "$found" = yes ] && kill -0 "$pid"; then ok "serve >file: 'Settings reloaded' is in the file while it runs"; else not_ok "serve >file: no 'Settings reloaded' line yet"; fi
+has "$T/serve.err" '^lancre serve: SIGHUP: listen, admin and store changes need a restart$' \
+	"serve: SIGHUP with a new listen address says it needs a restart"
+cp "$T/conf.before-hup" "$D/lancre.conf"
 kill "$pid"
 wait "$pid"
 
