@@ -78,16 +78,6 @@ open(out, "wb").write(body)
 open(out + ".status", "w").write("got %d of %d\n" % (len(body), length))
 PYEOF
 
-# wait_file FILE [SECONDS]: until FILE exists.
-wait_file() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # start_serve: `lancre serve` on fresh ports; sets $pid, $P, $A.
 start_serve() {
 	P=$(free_port)
@@ -98,20 +88,11 @@ start_serve() {
 	wait_http "http://127.0.0.1:$A/healthz" 30
 }
 
-# exit_ms PID T0: waits for PID (ours) to exit; sets $st and $ms (since T0, in ns).
+# exit_ms PID T0: waits up to 20 s (x TF) for PID (ours) to exit, killing it after; sets $st
+# and $ms (since T0, in ns).
 exit_ms() {
-	local i
-	st=timeout
-	for i in $(seq 1 $((400 * TF))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			st=$?
-			break
-		fi
-		sleep 0.05
-	done
+	wait_gone "$1" 20 || kill -9 "$1" 2>/dev/null
 	ms=$((($(date +%s%N) - $2) / 1000000))
-	[ "$st" = timeout ] && kill -9 "$1" 2>/dev/null
 }
 
 # A slow reader: the whole body arrives after SIGTERM, then the server exits 0.

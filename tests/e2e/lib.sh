@@ -167,3 +167,29 @@ wait_http() {
 	done
 	return 1
 }
+
+# wait_file FILE [SECONDS]: until FILE exists.
+wait_file() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_gone PID [SECONDS]: until PID (a child of this shell) has exited and been
+# reaped; sets $st to its exit status, or to "timeout".
+wait_gone() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			st=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	st=timeout
+	return 1
+}

@@ -50,31 +50,6 @@ while i + 9 <= len(rest):
 open(ready + ".done", "w").write("closed goaway\n" if goaway else "closed\n")
 PYEOF
 
-# wait_file FILE [SECONDS]: until FILE exists.
-wait_file() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# wait_gone PID [SECONDS]: until PID has exited (and been reaped by us); sets $st.
-wait_gone() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			st=$?
-			return 0
-		fi
-		sleep 0.05
-	done
-	st=timeout
-	return 1
-}
-
 for sig in TERM INT; do
 	for kind in idle keepalive half h2; do
 		P=$(free_port)
