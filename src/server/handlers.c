@@ -291,9 +291,8 @@ handle_issuer(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 static int
 handle_crl(struct server *sv, const struct snapshot *snap, h2o_req_t *req, const struct route *r)
 {
-	/* Deltas are kept under -(shard + 1) (signer/crls.c). */
 	const struct snapshot_crl *c = snapshot_crl(snap, r->issuer,
-	    r->kind == ROUTE_CRL_FULL ? 0 : r->kind == ROUTE_CRL_DELTA ? -(r->shard + 1) : r->shard);
+	    r->kind == ROUTE_CRL_FULL ? 0 : crl_key(r->shard, r->kind == ROUTE_CRL_DELTA));
 	int64_t now = (int64_t)time(NULL);
 	struct cache_info ci = {0};
 

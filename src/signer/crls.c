@@ -88,11 +88,11 @@ public_path(const struct signer *sg, const struct signer_issuer *is, int shard, 
 	    suffix);
 }
 
-/* Where is->seen remembers the file of a CRL stored under key (delta_key() for deltas). */
+/* Where is->seen remembers the file of a CRL stored under key (crl_key()). */
 static size_t
 seen_index(const struct signer_issuer *is, int key)
 {
-	return key >= 0 ? (size_t)key : (size_t)(is->crl_shards + 1 + (-key - 1));
+	return key >= 0 ? (size_t)key : (size_t)(is->crl_shards + 1 + crl_key_shard(key));
 }
 
 static size_t
@@ -115,7 +115,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 	    public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
 	    fs_write_atomic(path, der, len, 0644, e) != 0)
 		return -1;
-	signer_public_seen(path, &is->seen[seen_index(is, delta ? -(shard + 1) : shard)]);
+	signer_public_seen(path, &is->seen[seen_index(is, crl_key(shard, delta))]);
 	signer_run_hook(sg, path);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
@@ -147,7 +147,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 {
 	struct recheck *rc = arg;
 	struct signer_issuer *is = signer_issuer_by_id(rc->sg, r->issuer_id);
-	int shard = r->shard >= 0 ? r->shard : -r->shard - 1, rewritten;
+	int shard = crl_key_shard(r->shard), rewritten;
 	struct signer_seen *seen;
 	char path[PATH_MAX];
 
@@ -179,7 +179,7 @@ crls_touched(const struct signer *sg, const struct signer_issuer *is, struct err
 			if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0)
 				return -1;
 			if (!signer_public_unchanged(path,
-				&is->seen[seen_index(is, delta ? -(shard + 1) : shard)]))
+				&is->seen[seen_index(is, crl_key(shard, delta))]))
 				return 1;
 		}
 	}
@@ -251,13 +251,6 @@ crl_scope_of(const struct signer *sg, const struct signer_issuer *is, enum crl_s
 	return 0;
 }
 
-/* Deltas are stored beside their bases under negative shard numbers. */
-static int
-delta_key(int shard)
-{
-	return -(shard + 1);
-}
-
 /*
  * Build, sign, store and publish one CRL: the base of shard (0: full) when
  * base is NULL, else the delta over base (entries revoked since base was
@@ -306,7 +299,7 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	if (crl_builder_finish(b, &der, &len, &count, e) != 0)
 		goto out;
 	*made = (struct crl_record){.issuer_id = is->id,
-	    .shard = base != NULL ? delta_key(shard) : shard, .number = p.number,
+	    .shard = base != NULL ? crl_key(shard, 1) : shard, .number = p.number,
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
 	    .built_seq = built_seq};
 	/* Published first: see the top of this file. */
@@ -409,7 +402,7 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			dfound = 0;
 			found = store_crl_get(sg->store, is->id, shard, &base, e);
 			if (found > 0 && sg->conf->crl_delta)
-				dfound = store_crl_get(sg->store, is->id, delta_key(shard), &delta, e);
+				dfound = store_crl_get(sg->store, is->id, crl_key(shard, 1), &delta, e);
 			if (found < 0 || dfound < 0)
 				return -1;
 			last = max64(found ? base.number : 0, dfound ? delta.number : 0);

@@ -260,7 +260,6 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
 				return err_set(e, "out of memory");
 			continue;
 		}
-		is->retired_at = set->v[i].rec.retired_at;
 		sg->nissuers++;
 	}
 	return 0;

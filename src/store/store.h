@@ -121,10 +121,13 @@ enum store_insert_result {
 	STORE_CONFLICT,  /* same issuer and serial, different certificate */
 };
 
-/* One signed CRL: shard 1..N of an issuer, or 0 for its full CRL. */
+/*
+ * One signed CRL: shard 1..N of an issuer, or 0 for its full CRL; the delta
+ * CRL of shard n is kept beside its base under crl_key(n, 1), a negative key.
+ */
 struct crl_record {
 	int64_t issuer_id;
-	int shard;
+	int shard; /* crl_key(): the shard, or a delta's negative key */
 	int64_t number;
 	int64_t this_update, next_update;
 	const uint8_t *der; /* borrowed */
@@ -132,6 +135,20 @@ struct crl_record {
 	int64_t built_seq;
 	int64_t seq;
 };
+
+/* The key a CRL is stored and looked up under: shard for a base, -(shard + 1) for a delta. */
+static inline int
+crl_key(int shard, int delta)
+{
+	return delta ? -(shard + 1) : shard;
+}
+
+/* The shard a key stands for (crl_key()'s inverse); a delta when the key is negative. */
+static inline int
+crl_key_shard(int key)
+{
+	return key >= 0 ? key : -key - 1;
+}
 
 struct store;
 
