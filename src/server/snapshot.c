@@ -377,22 +377,21 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	struct snapshot *snap;
 	struct ocsp_sample sm = {0};
 	int64_t ocsp_seq, issuer_seq, crl_seq;
-	int full;
+	int full, stale;
 
 	*changed = 0;
 	if (store_seq(s, "ocsp_seq", &ocsp_seq, e) != 0 ||
 	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0 ||
 	    store_seq(s, "crl_seq", &crl_seq, e) != 0)
 		return NULL;
+	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
 	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
-	    prev->crl_seq == crl_seq &&
-	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !future_stale(prev, ocsp_seq, now) &&
+	    prev->crl_seq == crl_seq && now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale &&
 	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
 	full = prev == NULL || prev->issuer_seq != issuer_seq ||
 	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
-	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) ||
-	       future_stale(prev, ocsp_seq, now);
+	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) || stale;
 	snap = calloc(1, sizeof(*snap));
 	if (snap == NULL) {
 		err_set(e, "out of memory");
