@@ -16,22 +16,6 @@
 
 #include "pki/urls.h"
 
-/* uri is prefix followed by "<k>.crl", k a shard in 1..nshards without leading zeros. */
-static int
-is_shard_url(const char *uri, const char *prefix, int nshards)
-{
-	size_t plen = strlen(prefix), ulen = strlen(uri);
-	char *end;
-	long k;
-
-	if (ulen <= plen + 4 || strncmp(uri, prefix, plen) != 0 || strcmp(uri + ulen - 4, ".crl"))
-		return 0;
-	if (uri[plen] < '1' || uri[plen] > '9')
-		return 0;
-	k = strtol(uri + plen, &end, 10);
-	return end == uri + ulen - 4 && k >= 1 && k <= nshards;
-}
-
 /* uri is s, or s with one '/' more or less at the end (host form). */
 static int
 same_host_url(const char *uri, const char *s)
@@ -50,8 +34,7 @@ served_crl(const struct conf *c, const struct issuer_record *is, const char *uri
 {
 	char u[URL_MAX];
 
-	snprintf(u, sizeof(u), "%s/crl/%s/", c->base_url, is->name);
-	if (is_shard_url(uri, u, is->crl_shards))
+	if (urls_crl_shard_of(c, is->name, is->crl_shards, uri, strlen(uri)) != 0)
 		return 1;
 	snprintf(u, sizeof(u), "%s/crl/%s.crl", c->base_url, is->name);
 	if (c->crl_full && strcmp(uri, u) == 0)
@@ -59,7 +42,7 @@ served_crl(const struct conf *c, const struct issuer_record *is, const char *uri
 	if (c->domain[0] == '\0')
 		return 0;
 	snprintf(u, sizeof(u), "http://%s.c.%s/", is->name, c->domain);
-	return is_shard_url(uri, u, is->crl_shards) || (c->crl_full && same_host_url(uri, u));
+	return c->crl_full && same_host_url(uri, u);
 }
 
 static int

@@ -77,19 +77,28 @@ shard_after(const char *uri, size_t ulen, const char *prefix, int nshards)
 	return *end == '\0' && v >= 1 && v <= nshards ? (int)v : 0;
 }
 
+int
+urls_crl_shard_of(const struct conf *c, const char *issuer, int nshards, const char *uri,
+    size_t ulen)
+{
+	char prefix[URL_MAX];
+	int shard;
+
+	snprintf(prefix, sizeof(prefix), "%s/crl/%s/", c->base_url, issuer);
+	shard = shard_after(uri, ulen, prefix, nshards);
+	if (shard != 0 || c->domain[0] == '\0')
+		return shard;
+	snprintf(prefix, sizeof(prefix), "http://%s.c.%s/", issuer, c->domain);
+	return shard_after(uri, ulen, prefix, nshards);
+}
+
 static int
 shard_from_dps(const struct conf *c, const char *issuer, int nshards, STACK_OF(DIST_POINT) *dps)
 {
-	char path_prefix[URL_MAX], host_prefix[URL_MAX];
 	int shard = 0;
 
 	if (dps == NULL)
 		return 0;
-	snprintf(path_prefix, sizeof(path_prefix), "%s/crl/%s/", c->base_url, issuer);
-	if (c->domain[0] != '\0')
-		snprintf(host_prefix, sizeof(host_prefix), "http://%s.c.%s/", issuer, c->domain);
-	else
-		host_prefix[0] = '\0';
 	for (int i = 0; shard == 0 && i < sk_DIST_POINT_num(dps); i++) {
 		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
 		if (dp->distpoint == NULL || dp->distpoint->type != 0)
@@ -99,11 +108,9 @@ shard_from_dps(const struct conf *c, const char *issuer, int nshards, STACK_OF(D
 			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
 			if (gn->type != GEN_URI)
 				continue;
-			const char *u = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
-			size_t ulen = (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier);
-			shard = shard_after(u, ulen, path_prefix, nshards);
-			if (shard == 0)
-				shard = shard_after(u, ulen, host_prefix, nshards);
+			shard = urls_crl_shard_of(c, issuer, nshards,
+			    (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+			    (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier));
 		}
 	}
 	CRL_DIST_POINTS_free(dps);

@@ -32,6 +32,13 @@ int urls_crl_shard(const struct conf *c, const char *issuer, int shard, char *bu
 int urls_crl_delta(const struct conf *c, const char *issuer, int shard, char *buf, size_t len);
 
 /*
+ * The shard that uri (ulen bytes, not NUL-terminated) names for this issuer,
+ * in either URL form, if it is between 1 and nshards; else 0.
+ */
+int urls_crl_shard_of(const struct conf *c, const char *issuer, int nshards, const char *uri,
+    size_t ulen);
+
+/*
  * The shard that x's own CRL Distribution Points name for this issuer, in
  * either URL form, if it is between 1 and nshards; 0 if x names none.  A
  * certificate's CRLDP is what clients fetch, so it decides the shard.
