@@ -58,7 +58,7 @@ readable "a stopped store" "$T/copy"
 # written by root).
 chmod -R a+rX "$D"
 P=$(free_port)
-"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --threads 1 >"$T/serve.log" 2>&1 &
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)" --threads 1 >"$T/serve.log" 2>&1 &
 SP=$!
 trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$T"' EXIT
 wait_http "http://127.0.0.1:$P/" $((30 * TF)) || { cp "$T/serve.log" "$ERR"; not_ok "the server starts"; }

@@ -58,7 +58,7 @@ B64=$(base64 -w0 <"$T/req.der" | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')
 # The server listens on a port taken now (P, in the URLs, may have been taken by
 # another test since); curl --connect-to sends every URL's host there.
 P2=$(free_port)
-"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P2" --threads 1 >"$T/serve.log" 2>&1 &
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P2" --admin "127.0.0.1:$(free_port)" --threads 1 >"$T/serve.log" 2>&1 &
 SP=$!
 trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$T"' EXIT
 wait_http "http://127.0.0.1:$P2/" $((30 * TF)) || { cp "$T/serve.log" "$ERR"; not_ok "the server starts"; }
