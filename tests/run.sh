@@ -12,6 +12,8 @@ failed=0
 failures=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# As root the tests start lancre as root: it needs its two users (lancre-server, lancre-signer).
+scripts/users.sh || exit 2
 
 # count NAME: read TAP on stdin, echo it, tally results.
 count() {

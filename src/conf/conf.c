@@ -36,8 +36,8 @@ static const struct key keys[] = {
       "Admin listener (health, metrics, admin API).  Empty: 127.0.0.1 on the public\n"
       "; port + 1.  Keep it on loopback or a private network."),
     K("server", "user", KEY_STR, user,
-      "Started as root (to bind port 80), drop to this user right after binding.\n"
-      "; Root with a port under 1024 and no user is refused."),
+      "Started as root, the public server runs as this user (the ports are bound\n"
+      "; before).  Empty: lancre-server.  Started as a normal user: ignored."),
     K("server", "max_connections", KEY_INT, max_connections,
       "Open public connections at once (all threads); beyond it a new connection is\n"
       "; closed as soon as it is accepted.  Raise `ulimit -n` to match."),
@@ -57,6 +57,10 @@ static const struct key keys[] = {
     K("server", "cache_tag_header", KEY_STR, cache_tag_header,
       "Name of a response header carrying the certificate serial (like Let's Encrypt's\n"
       "; Edge-Cache-Tag), so a CDN can purge one certificate's answers.  Empty: none."),
+    K("signer", "user", KEY_STR, signer_user,
+      "Started as root, the signer (the only process with keys), and the commands\n"
+      "; that write the store, run as this user; it owns the data directory.  Must\n"
+      "; differ from [server] user.  Empty: lancre-signer.  As a normal user: ignored."),
     K("store", "store", KEY_STR, store,
       "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
       "; in this directory, or a postgresql:// URL shared by several machines."),

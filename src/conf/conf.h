@@ -38,13 +38,16 @@ struct conf {
 	/* [server] */
 	char listen[CONF_STR_MAX]; /* HOST:PORT of the public listener */
 	char admin[CONF_STR_MAX];  /* HOST:PORT of the admin listener; "" = public port + 1 */
-	char user[CONF_STR_MAX];   /* drop to this user after binding, when started as root */
+	char user[CONF_STR_MAX];   /* started as root, the server runs as this user; "": lancre-server */
 	int max_connections;       /* open public connections at once; more are closed at once */
 	int max_header_size;       /* request line + headers, bytes; more gets 431 */
 	int64_t request_timeout;   /* an HTTP/1 request (and a kept-alive wait) must end in time */
 	int64_t h2_idle_timeout;   /* an HTTP/2 connection with nothing to do is closed after it */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
+
+	/* [signer] */
+	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */

@@ -9,6 +9,9 @@ set -u
 : "${LANCRE:?run through tests/run.sh or set LANCRE=path/to/lancre}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/lancre-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# Started as root, lancre's processes run as lancre-server and lancre-signer
+# (scripts/users.sh): both must reach the data directories made under $T.
+chmod 755 "$T"
 PY=/usr/bin/python3 # Debian's, with python3-cryptography
 n=0
 OUT=$T/.out
@@ -54,6 +57,13 @@ same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 ('$2' != '$3')"; fi
 }
 
+# signer_owns FILE...: as root, give FILE to lancre-signer (a key the signer,
+# or a write command run as root, which becomes lancre-signer, must read).
+signer_owns() {
+	[ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null || return 0
+	chown lancre-signer "$@"
+}
+
 # Make a CA hierarchy with the openssl CLI (independent of lancre's own minting).
 # mkca NAME [ISSUER] [KEYTYPE: ec|p384|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
 mkca() {
@@ -64,6 +74,7 @@ mkca() {
 	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/$name.key" 2>/dev/null ;;
 	ed25519) openssl genpkey -algorithm ED25519 -out "$T/$name.key" 2>/dev/null ;;
 	esac
+	signer_owns "$T/$name.key"
 	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n' >"$T/$name.ext"
 	openssl req -new -key "$T/$name.key" -subj "/O=lancre test/CN=$name" -out "$T/$name.csr" 2>/dev/null
 	if [ -z "$issuer" ]; then
