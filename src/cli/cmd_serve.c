@@ -23,8 +23,8 @@ static const char serve_usage[] =
 static const char run_usage[] =
     "usage: lancre run [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--threads N]\n\n"
     "Run the signer (`lancre sign`) and the public server (`lancre serve`) together,\n"
-    "as two processes: only the signer holds keys.  Runs until SIGINT/SIGTERM; stops\n"
-    "if the signer stops.\n";
+    "as two processes under a supervisor that restarts either if it dies: only the\n"
+    "signer holds keys.  Runs until SIGINT/SIGTERM.\n";
 
 static int
 serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_signer)

@@ -1,23 +1,20 @@
 /*
  * serving.c - see serving.h.
  *
- * `lancre run` is two processes: the signer (the only one that loads keys)
- * is forked and the parent becomes the public server.  They share nothing
- * but the store.  Acquire, then start: the signer lock on the data directory
- * is taken and the ports are bound before the fork, so a second `run` or a
- * taken port fails with no signer ever started; the child closes its copies
- * of the listening sockets at once (a signer holding one would keep the port
- * from the next server, and could accept on it).  SIGINT/SIGTERM stop both;
- * if the signer dies, the server stops too and the exit status says so,
- * rather than serving responses that will silently go stale.
+ * `lancre run` is the process table's children (proc/procs.h) under a
+ * supervisor (proc/supervise.h): the public server and the signer (the only
+ * one that loads keys), which share nothing but the store.  Acquire, then
+ * start: the signer lock on the data directory is taken and the ports are
+ * bound by the supervisor before any fork, so a second `run` or a taken port
+ * fails with no child ever started, and a restarted server finds the ports
+ * still bound.  The supervisor closes its store handle before forking; each
+ * child opens its own (the server read-only), keeps what its row says and
+ * closes the rest (the signer its copies of the listening sockets: holding
+ * one would let it accept).  A child that dies is restarted and the
+ * supervisor logs why; SIGHUP reaches both; SIGINT/SIGTERM stop both.
  *
- * Only an exit counts: SIGCHLD is asked for with SA_NOCLDSTOP and the handler
- * reaps only the signer, with WNOHANG, so a signer stopped (SIGSTOP, a
- * debugger) and continued is not taken for a dead one.  The other way round,
- * the signer asks the kernel for SIGTERM when its parent dies
- * (PR_SET_PDEATHSIG), so a SIGKILLed `run` leaves no signer behind; it then
- * checks its parent is still the one that forked it, in case the parent died
- * before the request was made.
+ * `lancre serve` runs the server row in its own process, without a
+ * supervisor.
  */
 #include "cli/serving.h"
 
@@ -26,90 +23,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "proc/procs.h"
+#include "proc/supervise.h"
 #include "server/server.h"
 #include "signer/signer.h"
 #include "util/lockfile.h"
 
+/* Set by the handlers of the process that serves or signs (one per process). */
 static volatile sig_atomic_t stop;
-static volatile sig_atomic_t stop_asked; /* by SIGINT/SIGTERM, not by the signer's exit */
 static volatile sig_atomic_t hup;
-/* The signer child, and its wait status once the SIGCHLD handler has reaped it. */
-static volatile pid_t signer_pid = -1;
-static volatile sig_atomic_t signer_reaped, signer_died_first;
-static int signer_status;
 
-/* SIGHUP: both processes read lancre.conf again; the parent passes it on to the signer. */
 static void
 on_hup(int sig)
 {
 	(void)sig;
 	hup = 1;
-	if (signer_pid > 0)
-		kill(signer_pid, SIGHUP);
 }
 
 static void
 on_stop(int sig)
 {
 	(void)sig;
-	stop_asked = 1;
 	stop = 1;
 }
 
+/* SIGTERM (and SIGINT when asked) stop, SIGHUP reloads lancre.conf. */
 static void
-on_child(int sig)
+set_handlers(int with_sigint)
 {
-	int saved = errno, status;
-
-	(void)sig;
-	if (signer_pid > 0 && !signer_reaped && waitpid(signer_pid, &status, WNOHANG) == signer_pid) {
-		signer_status = status;
-		signer_died_first = !stop_asked;
-		signer_reaped = 1;
-		stop = 1;
-	}
-	errno = saved;
-}
-
-/* The signer process: signer passes until told to stop, failures logged and retried. */
-static int
-signer_child(struct cli_dir *d, int threads, pid_t parent, int lock, struct server_listeners *ls)
-{
-	struct signer_stats st = {0};
 	struct sigaction sa;
-	struct signer *sg;
-	struct err e;
 
-	/* The ports are the server's: drop our copies before anything else. */
-	server_listeners_close(ls);
-	/* Die with the parent; if it is already gone, go now. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-		return EXIT_FAIL;
-	lockfile_set_pid(lock); /* the parent took the lock for us: name the signer */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	/* The terminal's SIGINT reaches the whole group: the parent stops us with SIGTERM. */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	hup = 0;
-	sa.sa_handler = on_hup; /* signer_pid is -1 here: nothing to pass on */
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	if (with_sigint)
+		sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
-
-	/* The store connection is per process: open our own. */
-	store_close(d->store);
-	d->store = store_open(d->path, d->conf.store, 0, &e);
-	if (d->store == NULL || (sg = cli_signer_new("sign", d, threads, &e)) == NULL)
-		return cli_fail("sign", &e);
-	cli_signer_loop("sign", sg, d, &stop, &hup, 0, &st);
-	signer_free(sg);
-	return EXIT_OK;
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 }
+
+/* What the children of `lancre run` need from the supervisor. */
+struct serving_ctx {
+	struct cli_dir *d;
+	const struct serving *o;
+	const char *cmd;
+	struct server_opts so;
+	struct server_listeners ls;
+	int lock; /* the signer lock, held by the supervisor */
+};
 
 void
 serving_admin_addr(const struct conf *c, const char *listen, const char *admin, char *out,
@@ -124,58 +91,6 @@ serving_admin_addr(const struct conf *c, const char *listen, const char *admin, 
 		snprintf(out, len, "%s", c->admin);
 	else
 		snprintf(out, len, "127.0.0.1:%ld", port > 0 && port < 65535 ? port + 1 : 8081);
-}
-
-/*
- * Fork the signer, SIGCHLD (exits only) watched from before the fork; lock
- * is the signer lock the caller took, ls the ports it bound.
- */
-static int
-start_signer(struct cli_dir *d, int threads, int lock, struct server_listeners *ls,
-    struct err *e)
-{
-	struct sigaction sa;
-	pid_t parent = getpid(), child;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child;
-	sa.sa_flags = SA_NOCLDSTOP;
-	sigaction(SIGCHLD, &sa, NULL);
-	fflush(NULL);
-	child = fork();
-	if (child < 0)
-		return err_set(e, "cannot start the signer: %s", strerror(errno));
-	if (child == 0)
-		_exit(signer_child(d, threads, parent, lock, ls));
-	signer_pid = child;
-	return 0;
-}
-
-/*
- * Stop the signer (SIGTERM: it commits its batch) and reap it.  Fails when
- * it died before we were asked to stop, or did not exit 0, saying how.
- */
-static int
-stop_signer(int server_ok, struct err *e)
-{
-	int status = 0;
-
-	if (!signer_reaped) {
-		kill(signer_pid, SIGTERM);
-		while (!signer_reaped && waitpid(signer_pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (!signer_reaped)
-			signer_status = status;
-	}
-	status = signer_status;
-	if (!server_ok || (!signer_died_first && WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		return 0;
-	if (WIFSIGNALED(status))
-		return err_set(e, "the signer process (pid %ld) was killed by signal %d (%s); "
-				  "stopping the server", (long)signer_pid, WTERMSIG(status),
-		    strsignal(WTERMSIG(status)));
-	return err_set(e, "the signer process (pid %ld) exited with status %d; stopping the "
-			  "server", (long)signer_pid, WEXITSTATUS(status));
 }
 
 /*
@@ -239,46 +154,146 @@ log_reload_error(void *arg, const struct err *e)
 	fprintf(stderr, "lancre serve: reload failed, still serving: %s\n", e->msg);
 }
 
+/* Open d's store as row p says (the server read-only, the signer read-write). */
+static int
+open_store(struct cli_dir *d, const struct proc *p, struct err *e)
+{
+	store_close(d->store);
+	d->store = store_open(d->path, d->conf.store,
+	    (p->opens & PROC_OPENS_STORE_WRITE) ? STORE_WRITE : STORE_READ, e);
+	return d->store != NULL ? 0 : -1;
+}
+
+/* The server row: serve on sc->ls until SIGTERM.  c is NULL for `lancre serve`. */
+static int
+server_body(struct serving_ctx *sc, const struct proc_child *c)
+{
+	struct server_events ev = {.on_start = log_start, .on_settings = log_settings,
+	    .on_settings_error = log_settings_error, .on_fd_exhausted = log_fd_exhausted,
+	    .on_reload_error = log_reload_error, .arg = (void *)sc->o};
+	const struct proc *p = proc_get(PROC_SERVER);
+	struct err e;
+
+	if (open_store(sc->d, p, &e) != 0) {
+		server_listeners_close(&sc->ls);
+		return cli_fail(sc->cmd, &e);
+	}
+	/* SANDBOX: enter p->sandbox here (the store is open, no thread runs yet). */
+	set_handlers(c == NULL);
+	if (c != NULL && proc_child_ready(c, &e) != 0) {
+		server_listeners_close(&sc->ls);
+		return cli_fail(sc->cmd, &e);
+	}
+	if (server_run(sc->d->store, &sc->d->conf, &sc->so, &sc->ls, &stop, &hup, &ev, &e) != 0)
+		return cli_fail(sc->cmd, &e);
+	return EXIT_OK;
+}
+
+/* The signer row under the supervisor: signer passes until SIGTERM, failures logged and retried. */
+static int
+signer_body(struct serving_ctx *sc, const struct proc_child *c)
+{
+	const struct proc *p = proc_get(PROC_SIGNER);
+	struct signer_stats st = {0};
+	struct signer *sg;
+	struct err e;
+
+	/* The ports are the server's: drop our copies before anything else. */
+	server_listeners_close(&sc->ls);
+	lockfile_set_pid(sc->lock); /* the supervisor took the lock for us: name the signer */
+	if (open_store(sc->d, p, &e) != 0 || (sg = cli_signer_new("sign", sc->d, sc->so.threads,
+						 &e)) == NULL)
+		return cli_fail("sign", &e);
+	/* SANDBOX: enter p->sandbox here (the store is open, no thread runs yet). */
+	set_handlers(0);
+	if (proc_child_ready(c, &e) != 0) {
+		signer_free(sg);
+		return cli_fail("sign", &e);
+	}
+	cli_signer_loop("sign", sg, sc->d, &stop, &hup, 0, &st);
+	signer_free(sg);
+	return EXIT_OK;
+}
+
+static int
+child_body(void *arg, const struct proc_child *c)
+{
+	struct serving_ctx *sc = arg;
+
+	return c->p->id == PROC_SIGNER ? signer_body(sc, c) : server_body(sc, c);
+}
+
+/* The supervisor's log: which child died, why, and when it starts again. */
+static void
+log_child_exit(void *arg, const struct proc *p, pid_t pid, int status, long restart_ms)
+{
+	const struct serving_ctx *sc = arg;
+	char how[128];
+
+	if (restart_ms < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return; /* stopped as asked */
+	proc_describe_status(status, how, sizeof(how));
+	if (restart_ms >= 0)
+		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s; restarting it in %ld ms\n",
+		    sc->cmd, p->name, (long)pid, how, restart_ms);
+	else
+		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s\n", sc->cmd, p->name,
+		    (long)pid, how);
+}
+
+static void
+log_child_start_error(void *arg, const struct proc *p, const struct err *e)
+{
+	const struct serving_ctx *sc = arg;
+
+	(void)p;
+	fprintf(stderr, "lancre %s: %s\n", sc->cmd, e->msg);
+}
+
+/* `lancre run`: the children of the process table under the supervisor. */
+static int
+supervise(struct serving_ctx *sc, struct err *e)
+{
+	static const enum proc_id ids[] = {PROC_SIGNER, PROC_SERVER};
+	struct proc_events ev = {.on_exit = log_child_exit,
+	    .on_start_error = log_child_start_error, .arg = sc};
+	struct proc_supervise_opts po = {.ids = ids, .n = sizeof(ids) / sizeof(ids[0]),
+	    .body = child_body, .body_arg = sc, .ev = &ev};
+	int rc;
+
+	/* The supervisor holds no store: each child opens its own. */
+	store_close(sc->d->store);
+	sc->d->store = NULL;
+	rc = proc_supervise(&po, e);
+	server_listeners_close(&sc->ls);
+	return rc;
+}
+
 int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
-	struct server_opts so = {0};
-	struct server_listeners ls;
-	struct server_events ev = {.on_start = log_start, .on_settings = log_settings,
-	    .on_settings_error = log_settings_error, .on_fd_exhausted = log_fd_exhausted,
-	    .on_reload_error = log_reload_error, .arg = (void *)o};
-	struct sigaction sa;
+	struct serving_ctx sc = {.d = d, .o = o, .cmd = cmd, .lock = -1};
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	struct err e;
-	int rc, lock = -1;
+	int rc;
 
-	so.listen = o->listen != NULL ? o->listen : d->conf.listen;
-	serving_admin_addr(&d->conf, so.listen, o->admin, admin, sizeof(admin));
-	so.admin = admin;
-	so.threads = o->threads > 0 ? o->threads : cli_cpus();
+	sc.so.listen = o->listen != NULL ? o->listen : d->conf.listen;
+	serving_admin_addr(&d->conf, sc.so.listen, o->admin, admin, sizeof(admin));
+	sc.so.admin = admin;
+	sc.so.threads = o->threads > 0 ? o->threads : cli_cpus();
 	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);
-	so.conf_path = conf_path;
-	so.dir = d->path;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
+	sc.so.conf_path = conf_path;
+	sc.so.dir = d->path;
 	signal(SIGPIPE, SIG_IGN);
 	/* Acquire everything before starting anything: the signer lock first (a
-	 * second `run` names the running signer), then the ports, then the fork.
-	 * The lock is ours until exit; the child inherits it. */
-	if (o->with_signer && (lock = cli_lock_signer(d, &e)) < 0)
+	 * second `run` names the running signer), then the ports, then the forks.
+	 * The lock is the supervisor's until exit; each signer child inherits it. */
+	if (o->with_signer && (sc.lock = cli_lock_signer(d, &e)) < 0)
 		return cli_fail(cmd, &e);
-	if (server_listen(&so, &ls, &e) != 0)
+	if (server_listen(&sc.so, &sc.ls, &e) != 0)
 		return cli_fail(cmd, &e);
-	if (o->with_signer && start_signer(d, so.threads, lock, &ls, &e) != 0) {
-		server_listeners_close(&ls);
-		return cli_fail(cmd, &e);
-	}
-	rc = server_run(d->store, &d->conf, &so, &ls, &stop, &hup, &ev, &e);
-	if (signer_pid > 0 && stop_signer(rc == 0, &e) != 0)
-		rc = -1;
+	if (!o->with_signer)
+		return server_body(&sc, NULL);
+	rc = supervise(&sc, &e);
 	return rc == 0 ? EXIT_OK : cli_fail(cmd, &e);
 }

@@ -179,6 +179,12 @@ wait_http() {
 	return 1
 }
 
+# child_pid PID NAME: the PID of the child of PID (lancre run's supervisor) that runs
+# the process table's row NAME (server, signer): children are named lancre-NAME.
+child_pid() {
+	ps -o pid=,comm= --ppid "$1" | awk -v c="lancre-$2" '$2 == c { print $1 }'
+}
+
 # wait_file FILE [SECONDS]: until FILE exists.
 wait_file() {
 	local i

@@ -87,7 +87,7 @@ A=$(free_port)
 	>"$T/run.out" 2>"$T/run.err" &
 pid=$!
 wait_http "http://127.0.0.1:$A/healthz"
-signer=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+signer=$(child_pid "$pid" signer)
 rm -f "$T/ready" "$T/ready.done"
 python3 "$T/hold.py" "$P" keepalive "$T/ready" &
 hold=$!
@@ -185,7 +185,8 @@ wait_gone "$pid" 10
 same "and SIGTERM still stops it with 0" "$st" 0
 sed -i 's/^validity = 7d$/validity = 4d/' "$D/lancre.conf"
 
-# start_run: `lancre run` in the background on fresh ports; sets $pid, $signer, $P, $A.
+# start_run: `lancre run` in the background on fresh ports; sets $pid (the supervisor),
+# $signer and $server (its children), $P, $A.
 start_run() {
 	P=$(free_port)
 	A=$(free_port)
@@ -193,7 +194,8 @@ start_run() {
 		>"$T/run.out" 2>"$T/run.err" &
 	pid=$!
 	wait_http "http://127.0.0.1:$A/healthz"
-	signer=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+	signer=$(child_pid "$pid" signer)
+	server=$(child_pid "$pid" server)
 }
 
 # Under run, SIGHUP reaches the signer too.
@@ -261,23 +263,33 @@ kill -TERM "$pid"
 wait_gone "$pid" 10
 same "then SIGTERM: lancre run exits 0" "$st" 0
 
-# SIGKILL of the parent takes the signer with it.
+# SIGKILL of the supervisor takes its children with it.
 start_run
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 gone=no
 for _ in $(seq 1 $((40 * TF))); do
-	kill -0 "$signer" 2>/dev/null || { gone=yes; break; }
+	kill -0 "$signer" 2>/dev/null || kill -0 "$server" 2>/dev/null || { gone=yes; break; }
 	sleep 0.05
 done
-if [ "$gone" = yes ]; then ok "SIGKILL of lancre run: its signer ($signer) is gone within 2 s"; else not_ok "the signer $signer outlived its parent"; kill -9 "$signer" 2>/dev/null; fi
+if [ -n "$signer" ] && [ -n "$server" ] && [ "$gone" = yes ]; then ok "SIGKILL of lancre run: its signer ($signer) and server ($server) are gone within 2 s"; else not_ok "the signer '$signer' or the server '$server' outlived their supervisor"; kill -9 "$signer" "$server" 2>/dev/null; fi
 
-# A signer that dies stops the server: non-zero, one clear line.
+# A signer that dies is restarted (issue 16: the supervisor restarts its children; before,
+# the server stopped too), with one line saying which child died and why.
 start_run
 kill -9 "$signer"
-wait_gone "$pid" 5
-if [ "$st" != 0 ] && [ "$st" != timeout ]; then ok "a killed signer stops lancre run (exit $st)"; else not_ok "a killed signer: lancre run exit $st"; kill -9 "$pid" 2>/dev/null; fi
-has "$T/run.err" '^lancre run: the signer process .*killed by signal 9' "and says why"
+new=
+for _ in $(seq 1 $((40 * TF))); do
+	new=$(child_pid "$pid" signer)
+	[ -n "$new" ] && [ "$new" != "$signer" ] && break
+	sleep 0.05
+done
+if [ -n "$new" ] && [ "$new" != "$signer" ] && kill -0 "$pid"; then ok "a killed signer ($signer) is restarted within 2 s ($new)"; else not_ok "a killed signer: no new signer ('$new')"; fi
+has "$T/run.err" "^lancre run: the signer process \(pid $signer\) was killed by signal 9 \(Killed\); restarting it in 100 ms$" "and the supervisor says why"
+same "the server ($server) was not restarted" "$(child_pid "$pid" server)" "$server"
+kill -TERM "$pid"
+wait_gone "$pid" 10
+same "then SIGTERM: lancre run exits 0" "$st" 0
 
 # Acquire, then start: lancre run binds its ports before it forks the signer.  With
 # either port held by another program, run exits 1 in one line and no signer ever
@@ -318,18 +330,19 @@ listen_inodes() {
 holds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "socket:\[$2\]"; }
 
 # The signer holds no listening socket: it closes its copies right after the fork.
+# The supervisor keeps its copies (bound once: a restarted server finds them).
 start_run
 inodes=$(listen_inodes "$P"; listen_inodes "$A")
 server_has=0
 signer_has=0
 for i in $inodes; do
-	holds "$pid" "$i" && server_has=$((server_has + 1))
+	holds "$server" "$i" && server_has=$((server_has + 1))
 	holds "$signer" "$i" && signer_has=$((signer_has + 1))
 done
 if [ -n "$signer" ] && [ "$(echo $inodes | wc -w)" = 2 ] && [ "$server_has" = 2 ]; then
-	ok "lancre run's server ($pid) holds both listening sockets ($(echo $inodes))"
+	ok "lancre run's server ($server) holds both listening sockets ($(echo $inodes))"
 else
-	not_ok "listening sockets '$(echo $inodes)': the server ($pid) holds $server_has, signer '$signer'"
+	not_ok "listening sockets '$(echo $inodes)': the server '$server' holds $server_has, signer '$signer'"
 fi
 same "its signer ($signer) holds none of them" "$signer_has" 0
 kill -TERM "$pid"

@@ -1,0 +1,277 @@
+/*
+ * supervise.c - the supervisor loop; see supervise.h.
+ *
+ * Everything happens on one thread between two sigtimedwait() calls: reap
+ * the children that exited (each by its own PID, WNOHANG: never a child
+ * someone else started), start those whose back-off has run out, pass
+ * SIGHUP on, and on SIGTERM/SIGINT stop.  The timeout is the next restart,
+ * at most PROC_WAIT_TICK_MS, so a restart is never late by more than a tick.
+ */
+#include "proc/supervise.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct child {
+	const struct proc *p;
+	pid_t pid;            /* 0: not running */
+	int64_t started_ms;   /* when pid was forked */
+	int64_t restart_at_ms;
+	long backoff_ms;      /* the next death's delay, if it follows a short run */
+	int status;           /* the last wait status */
+	int killed;           /* SIGKILLed at the stop deadline */
+};
+
+struct supervisor {
+	const struct proc_supervise_opts *o;
+	struct child kids[PROC_COUNT];
+	size_t n;
+	sigset_t set, old;
+	int stopping;
+	int64_t stop_deadline_ms;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+proc_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "was killed by signal %d (SIGSYS: a system call outside its "
+				   "sandbox)", SIGSYS);
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended with wait status %d", status);
+}
+
+/* In the forked child: name it, run its body, never return. */
+static void
+child_main(struct supervisor *sv, struct child *k, pid_t parent)
+{
+	struct proc_child c = {.p = k->p, .supervisor = parent, .blocked = sv->set};
+	struct sigaction sa;
+	char name[16];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN; /* Ctrl-C reaches the group: the supervisor sends SIGTERM */
+	sigaction(SIGINT, &sa, NULL);
+	snprintf(name, sizeof(name), "lancre-%s", k->p->name);
+	prctl(PR_SET_NAME, name);
+	_exit(sv->o->body(sv->o->body_arg, &c));
+}
+
+static void
+start(struct supervisor *sv, struct child *k)
+{
+	pid_t parent = getpid(), pid;
+	struct err e;
+
+	fflush(NULL); /* nothing buffered is written twice */
+	pid = fork();
+	if (pid == 0)
+		child_main(sv, k, parent);
+	k->started_ms = now_ms();
+	if (pid > 0) {
+		k->pid = pid;
+		return;
+	}
+	err_set(&e, "cannot start the %s: %s", k->p->name, strerror(errno));
+	if (sv->o->ev != NULL && sv->o->ev->on_start_error != NULL)
+		sv->o->ev->on_start_error(sv->o->ev->arg, k->p, &e);
+	k->restart_at_ms = k->started_ms + PROC_RESTART_MAX_MS;
+}
+
+/* k exited: when to start it again, and tell. */
+static void
+exited(struct supervisor *sv, struct child *k, int status)
+{
+	int64_t t = now_ms();
+	long delay = -1;
+	pid_t pid = k->pid;
+
+	k->pid = 0;
+	k->status = status;
+	if (!sv->stopping) {
+		if (t - k->started_ms >= PROC_RESTART_RESET_MS)
+			k->backoff_ms = PROC_RESTART_MIN_MS;
+		delay = k->backoff_ms;
+		k->restart_at_ms = t + delay;
+		k->backoff_ms = k->backoff_ms * 2 > PROC_RESTART_MAX_MS ? PROC_RESTART_MAX_MS
+									  : k->backoff_ms * 2;
+	}
+	if (sv->o->ev != NULL && sv->o->ev->on_exit != NULL)
+		sv->o->ev->on_exit(sv->o->ev->arg, k->p, pid, status, delay);
+}
+
+static void
+reap(struct supervisor *sv)
+{
+	int status;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		struct child *k = &sv->kids[i];
+		if (k->pid > 0 && waitpid(k->pid, &status, WNOHANG) == k->pid)
+			exited(sv, k, status);
+	}
+}
+
+static void
+signal_all(struct supervisor *sv, int sig)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		if (sv->kids[i].pid > 0)
+			kill(sv->kids[i].pid, sig);
+	}
+}
+
+/* Start the children that are due; returns ms until the next one is (or the tick). */
+static long
+start_due(struct supervisor *sv)
+{
+	int64_t t = now_ms(), wait = PROC_WAIT_TICK_MS;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		struct child *k = &sv->kids[i];
+		if (k->pid > 0)
+			continue;
+		if (k->restart_at_ms <= t)
+			start(sv, k);
+		else if (k->restart_at_ms - t < wait)
+			wait = k->restart_at_ms - t;
+	}
+	return (long)wait;
+}
+
+static int
+running(const struct supervisor *sv)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		if (sv->kids[i].pid > 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+on_signal(struct supervisor *sv, int sig)
+{
+	if (sig == SIGHUP && !sv->stopping) {
+		signal_all(sv, SIGHUP);
+	} else if ((sig == SIGTERM || sig == SIGINT) && !sv->stopping) {
+		sv->stopping = 1;
+		sv->stop_deadline_ms = now_ms() + PROC_STOP_KILL_MS;
+		for (size_t i = 0; i < sv->n; i++)
+			sv->kids[i].status = 0; /* only the stop's exit counts now */
+		signal_all(sv, SIGTERM);
+	}
+}
+
+/* After the stop: 0 if every child exited 0, else say which did not. */
+static int
+stop_result(const struct supervisor *sv, struct err *e)
+{
+	char how[128];
+
+	for (size_t i = 0; i < sv->n; i++) {
+		const struct child *k = &sv->kids[i];
+		if (k->killed)
+			return err_set(e, "the %s did not stop within %d s and was killed", k->p->name,
+			    PROC_STOP_KILL_MS / 1000);
+		if (k->status != 0) {
+			proc_describe_status(k->status, how, sizeof(how));
+			return err_set(e, "the %s %s while stopping", k->p->name, how);
+		}
+	}
+	return 0;
+}
+
+static void
+loop(struct supervisor *sv)
+{
+	struct timespec ts;
+	long wait;
+	int sig;
+
+	for (;;) {
+		reap(sv);
+		if (sv->stopping && !running(sv))
+			return;
+		wait = sv->stopping ? PROC_WAIT_TICK_MS : start_due(sv);
+		if (sv->stopping && now_ms() >= sv->stop_deadline_ms) {
+			for (size_t i = 0; i < sv->n; i++) {
+				if (sv->kids[i].pid > 0 && !sv->kids[i].killed) {
+					kill(sv->kids[i].pid, SIGKILL);
+					sv->kids[i].killed = 1;
+				}
+			}
+		}
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (wait % 1000) * 1000000L;
+		sig = sigtimedwait(&sv->set, NULL, &ts);
+		if (sig > 0)
+			on_signal(sv, sig);
+	}
+}
+
+int
+proc_supervise(const struct proc_supervise_opts *o, struct err *e)
+{
+	struct supervisor sv;
+	struct sigaction sa;
+	int rc;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.o = o;
+	if (o->n > PROC_COUNT)
+		return err_set(e, "too many processes to supervise");
+	for (size_t i = 0; i < o->n; i++) {
+		sv.kids[i].p = proc_get(o->ids[i]);
+		sv.kids[i].backoff_ms = PROC_RESTART_MIN_MS;
+	}
+	sv.n = o->n;
+	/* SIGCHLD must not be ignored (the kernel would reap for us): default, blocked. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&sv.set);
+	sigaddset(&sv.set, SIGCHLD);
+	sigaddset(&sv.set, SIGHUP);
+	sigaddset(&sv.set, SIGTERM);
+	sigaddset(&sv.set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &sv.set, &sv.old) != 0)
+		return err_set(e, "cannot block signals: %s", strerror(errno));
+	loop(&sv);
+	sigprocmask(SIG_SETMASK, &sv.old, NULL);
+	rc = stop_result(&sv, e);
+	return rc;
+}
+
+int
+proc_child_ready(const struct proc_child *c, struct err *e)
+{
+	/* Cleared by a change of user: asked for after it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		return err_set(e, "cannot ask to die with the supervisor: %s", strerror(errno));
+	if (getppid() != c->supervisor)
+		return err_set(e, "the supervisor (pid %ld) is gone", (long)c->supervisor);
+	if (sigprocmask(SIG_UNBLOCK, &c->blocked, NULL) != 0)
+		return err_set(e, "cannot unblock signals: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * supervise.h - the supervisor of `lancre run`: start the children of the
+ * process table (proc/procs.h), restart one that dies, pass signals on, stop
+ * cleanly.
+ *
+ * The supervisor only supervises.  It holds what the caller acquired before
+ * calling (the listening sockets, the signer lock: the children inherit them,
+ * and a restarted server finds the ports still bound, so there is no moment
+ * when another program could take them) and nothing else: no store handle and
+ * no key.  It is single-threaded and waits for signals with sigtimedwait()
+ * (SIGCHLD, SIGHUP, SIGTERM, SIGINT blocked), so no handler races a restart.
+ *
+ * A child that dies is restarted after a back-off: PROC_RESTART_MIN_MS,
+ * doubled at each death that follows a short run, up to PROC_RESTART_MAX_MS;
+ * a child that ran PROC_RESTART_RESET_MS or more starts again from the
+ * minimum.  SIGHUP is passed to every child; SIGTERM and SIGINT become a
+ * SIGTERM to every child, and the supervisor returns once all have exited
+ * (SIGKILL after PROC_STOP_KILL_MS).  Library code: events go to callbacks,
+ * nothing is printed, and only the children it started are waited for.
+ */
+#ifndef LANCRE_PROC_SUPERVISE_H
+#define LANCRE_PROC_SUPERVISE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "proc/procs.h"
+#include "util/err.h"
+
+#define PROC_RESTART_MIN_MS 100
+#define PROC_RESTART_MAX_MS 10000
+#define PROC_RESTART_RESET_MS 10000 /* a child that ran this long was healthy */
+#define PROC_STOP_KILL_MS 30000     /* after SIGTERM: the server drains for SERVER_DRAIN_MS */
+#define PROC_WAIT_TICK_MS 1000      /* the longest sigtimedwait() between checks */
+
+/* What a child gets from the supervisor, for proc_child_ready(). */
+struct proc_child {
+	const struct proc *p;
+	pid_t supervisor;
+	sigset_t blocked; /* blocked by the supervisor; the child unblocks them when ready */
+};
+
+/*
+ * A child's body, run in the forked process; its return value is the
+ * child's exit status.  It starts with SIGTERM, SIGHUP and SIGCHLD blocked
+ * (none is lost) and SIGINT ignored (the terminal's Ctrl-C reaches the whole
+ * process group: the supervisor turns it into one SIGTERM); it sets its
+ * handlers, then calls proc_child_ready().
+ */
+typedef int (*proc_body_fn)(void *arg, const struct proc_child *c);
+
+struct proc_events {
+	/* Child p (pid) exited with wait status status.  restart_ms >= 0: it is started
+	 * again in that many ms; -1: it is not (the supervisor is stopping). */
+	void (*on_exit)(void *arg, const struct proc *p, pid_t pid, int status, long restart_ms);
+	/* Child p could not be forked (e says why); tried again after the back-off. */
+	void (*on_start_error)(void *arg, const struct proc *p, const struct err *e);
+	void *arg;
+};
+
+struct proc_supervise_opts {
+	const enum proc_id *ids; /* the rows to run as children */
+	size_t n;
+	proc_body_fn body;
+	void *body_arg;
+	const struct proc_events *ev; /* may be NULL */
+};
+
+/*
+ * Run o's children until SIGTERM or SIGINT, then stop them.  Returns 0 when
+ * every child exited 0 on the stop; -1 with e saying which did not (and if
+ * it had to be killed).  The caller has not blocked or handled SIGCHLD.
+ */
+int proc_supervise(const struct proc_supervise_opts *o, struct err *e);
+
+/*
+ * In a child, once its handlers are set: die with the supervisor
+ * (PR_SET_PDEATHSIG; after any change of user, which clears it), return -1
+ * if the supervisor is already gone, and unblock the signals.
+ */
+int proc_child_ready(const struct proc_child *c, struct err *e);
+
+/* "exited with status N", "was killed by signal N (Name)" (SIGSYS: "... outside its sandbox"). */
+void proc_describe_status(int status, char *buf, size_t len);
+
+#endif
