@@ -51,6 +51,16 @@ static const struct key keys[] = {
     K("server", "h2_idle_timeout", KEY_DURATION, h2_idle_timeout,
       "An HTTP/2 connection with no request for this long is closed (1s to 300s).\n"
       "; Read at start, not on SIGHUP."),
+    K("server", "write_timeout", KEY_DURATION, write_timeout,
+      "A connection owing a client a response is closed when the client takes in\n"
+      "; nothing of it for this long (a client that stops reading holds no memory or\n"
+      "; connection slot past it; 1s to 300s).  Applies from the next reload."),
+    K("server", "h2_max_streams", KEY_INT, h2_max_streams,
+      "Requests one HTTP/2 connection may have answered at once (1 to 256); more\n"
+      "; wait their turn.  Read at start, not on SIGHUP."),
+    K("server", "admin_max_connections", KEY_INT, admin_max_connections,
+      "Open admin connections at once (health checks, metrics scrapes); beyond it a\n"
+      "; new one is closed as soon as it is accepted."),
     K("server", "ocsp_max_age", KEY_DURATION, ocsp_max_age,
       "Ceiling for an OCSP response's Cache-Control max-age, for CDNs that should\n"
       "; come back sooner.  0: up to nextUpdate (never past it, RFC 5019)."),
@@ -118,6 +128,9 @@ conf_defaults(struct conf *c)
 	c->max_header_size = 8192;
 	c->request_timeout = 10;
 	c->h2_idle_timeout = 30;
+	c->write_timeout = 30;
+	c->h2_max_streams = 32;
+	c->admin_max_connections = 64;
 	snprintf(c->store, sizeof(c->store), "lancre.db");
 	c->url_style = URL_STYLE_PATH;
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
@@ -284,6 +297,14 @@ check_all(struct conf *c, size_t *field, struct err *e)
 	if (c->h2_idle_timeout < 1 || c->h2_idle_timeout > CONF_REQUEST_TIMEOUT_MAX)
 		return BAD(h2_idle_timeout, "[server] h2_idle_timeout must be between 1s and %ds",
 		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->write_timeout < 1 || c->write_timeout > CONF_REQUEST_TIMEOUT_MAX)
+		return BAD(write_timeout, "[server] write_timeout must be between 1s and %ds",
+		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->h2_max_streams < 1 || c->h2_max_streams > CONF_H2_STREAMS_MAX)
+		return BAD(h2_max_streams, "[server] h2_max_streams must be between 1 and %d",
+		    CONF_H2_STREAMS_MAX);
+	if (c->admin_max_connections < 1)
+		return BAD(admin_max_connections, "[server] admin_max_connections must be at least 1");
 	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
 		return BAD(crl_shards, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
 	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)

@@ -28,6 +28,7 @@
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
 #define CONF_REQUEST_TIMEOUT_MAX 300
+#define CONF_H2_STREAMS_MAX 256 /* h2o 2.2 accepts no more streams on a connection */
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
@@ -43,6 +44,9 @@ struct conf {
 	int max_header_size;       /* request line + headers, bytes; more gets 431 */
 	int64_t request_timeout;   /* an HTTP/1 request (and a kept-alive wait) must end in time */
 	int64_t h2_idle_timeout;   /* an HTTP/2 connection with nothing to do is closed after it */
+	int64_t write_timeout;     /* a connection whose client takes nothing for this long is closed */
+	int h2_max_streams;        /* HTTP/2 requests answered at once per connection */
+	int admin_max_connections; /* open admin connections at once; more are closed at once */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 

@@ -1,16 +1,28 @@
 /*
  * conns.h - the client connections one event loop holds, so that a stop can
- * drain them (not for use outside src/server/).
+ * drain them and a client that stops reading is cut off (not for use outside
+ * src/server/).
  *
  * h2o 2.2 keeps no list of a context's connections, and h2o_context_dispose()
  * asserts that no connection still has a timer: a stop with any client
  * connected used to abort.  Each accepted socket is therefore recorded here
  * (one small entry, removed by the socket's on_close hook), and a stop drains
  * the set: conns_close_idle() half-closes the reading side of every connection
- * that is not writing a response, which h2o sees as the peer's EOF and closes
- * through its own path (timers unlinked, HTTP/2 streams freed).  The
- * handlers answer synchronously, so a connection that is not writing has no
+ * that is neither writing nor owing a response body, which h2o sees as the
+ * peer's EOF and closes through its own path (timers unlinked, HTTP/2 streams
+ * freed).  The handlers answer synchronously, so such a connection has no
  * request in flight: it is idle, kept alive, or still sending its request.
+ *
+ * Write stalls.  h2o 2.2 has no write timeout: an HTTP/1 response whose client
+ * stops reading waits forever, and so does an HTTP/2 stream the client grants
+ * no flow-control window (the idle timeout is off while a stream is open).
+ * Each loop therefore sweeps its set every CONNS_SWEEP_MS and shuts down, both
+ * ways, a connection that owed the client bytes (a socket write pending, or a
+ * response body in flight: server/body.h registers each here) and of which
+ * the client acknowledged no byte for write_timeout_ms (TCP_INFO, tcpstat.h).
+ * A slow client that keeps reading is never cut, however big the response.
+ * One HTTP/2 connection is judged as a whole: a stream stalled for want of
+ * window lives on while the client takes the others' bytes.
  */
 #ifndef LANCRE_SERVER_CONNS_H
 #define LANCRE_SERVER_CONNS_H
@@ -20,12 +32,30 @@
 
 #include <stdatomic.h>
 
+#define CONNS_SWEEP_MS 500
+
 struct conns {
-	h2o_linklist_t open; /* of struct conn_entry */
+	h2o_linklist_t open;   /* of struct conn_entry */
+	h2o_linklist_t bodies; /* of struct conns_body: response bodies in flight */
 	size_t n;
+	uint64_t write_timeout_ms; /* set by the loop's owner; 0: no write timeout */
+	atomic_ulong *stalled;     /* counter of connections cut for a stall (may be NULL) */
+	h2o_evloop_t *loop;
+	h2o_timeout_t sweep;
+	h2o_timeout_entry_t sweep_entry;
 };
 
-void conns_init(struct conns *cs);
+/* A response body in flight, as the sweep sees it (embedded in body.c's generator). */
+struct conns_body {
+	h2o_linklist_t link;
+	h2o_req_t *req;
+};
+
+/* Start an empty set on loop, sweeping for stalls; stalled (may be NULL) counts the cuts. */
+void conns_init(struct conns *cs, h2o_evloop_t *loop, atomic_ulong *stalled);
+
+/* Stop sweeping (before the loop is destroyed).  The set must be empty or abandoned. */
+void conns_dispose(struct conns *cs);
 
 /*
  * Record sock in cs until it closes; when it does, *counter (may be NULL)
@@ -33,7 +63,11 @@ void conns_init(struct conns *cs);
  */
 int conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter);
 
-/* Half-close (reading side) every connection not writing a response. */
+/* Watch b (b->req set by the caller) until conns_body_done(b). */
+void conns_body_start(struct conns *cs, struct conns_body *b);
+void conns_body_done(struct conns_body *b);
+
+/* Half-close (reading side) every connection neither writing nor owing a body. */
 void conns_close_idle(struct conns *cs);
 
 /* Shut down both sides of every connection, writing or not (the drain timed out). */

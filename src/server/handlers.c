@@ -18,6 +18,7 @@
 #include "ocsp/answer.h"
 #include "ocsp/request.h"
 #include "pki/serial.h"
+#include "server/body.h"
 #include "util/timefmt.h"
 
 struct cache_info {
@@ -153,10 +154,13 @@ not_modified(const h2o_req_t *req, const struct cache_info *ci, const char *etag
 	return 0;
 }
 
-/* Send a 200 (or 304) with body and the cache headers of ci; ctype is a string literal. */
+/*
+ * Send a 200 (or 304) with body and the cache headers of ci; ctype is a string
+ * literal.  Big bodies go by reference (body.h); body->owned is taken over.
+ */
 static void
 send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctype,
-    const void *body, size_t len, const struct cache_info *ci)
+    const struct body_src *body, const struct cache_info *ci)
 {
 	char *etag = h2o_mem_alloc_pool(&req->pool, ETAG_LEN);
 
@@ -176,13 +180,14 @@ send_body(struct server *sv, h2o_req_t *req, enum route_kind k, const char *ctyp
 		 * then wait for that many bytes; h2o sends a 304 without a body either way. */
 		req->res.content_length = SIZE_MAX;
 		h2o_send_inline(req, NULL, 0);
+		free(body->owned);
 		return;
 	}
 	req->res.status = 200;
 	req->res.reason = "OK";
 	add_header(req, H2O_TOKEN_CONTENT_TYPE, ctype, strlen(ctype));
 	count(sv, k, 200);
-	send_bytes(req, body, len);
+	body_send(req, server_loop_conns(req), body);
 }
 
 /* A short text answer, not counted in the metrics (the admin listener's). */
@@ -265,7 +270,9 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 		ci.max_age = snap->conf.ocsp_max_age;
 	ci.must_revalidate = 1;
 	add_cache_tag(req, &snap->conf, &a);
-	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response", a.der, a.len, &ci);
+	/* Copied: a few hundred bytes, cheaper than a reference (and the index has no count). */
+	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response",
+	    &(struct body_src){.p = a.der, .len = a.len}, &ci);
 	return 0;
 }
 
@@ -282,9 +289,11 @@ handle_issuer(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	ci.last_modified = si->last_modified;
 	ci.max_age = SERVER_ISSUER_MAX_AGE;
 	if (r->kind == ROUTE_ISSUER_PEM)
-		send_body(sv, req, r->kind, "application/x-pem-file", si->pem, si->pem_len, &ci);
+		send_body(sv, req, r->kind, "application/x-pem-file",
+		    &(struct body_src){.p = si->pem, .len = si->pem_len, .cat = snap->catalog}, &ci);
 	else
-		send_body(sv, req, r->kind, "application/pkix-cert", si->der, si->der_len, &ci);
+		send_body(sv, req, r->kind, "application/pkix-cert",
+		    &(struct body_src){.p = si->der, .len = si->der_len, .cat = snap->catalog}, &ci);
 	return 0;
 }
 
@@ -307,7 +316,8 @@ handle_crl(struct server *sv, const struct snapshot *snap, h2o_req_t *req, const
 		ci.max_age = snap->conf.crl_delay;
 	if (ci.max_age < 0)
 		ci.max_age = 0;
-	send_body(sv, req, r->kind, "application/pkix-crl", c->der, c->der_len, &ci);
+	send_body(sv, req, r->kind, "application/pkix-crl",
+	    &(struct body_src){.p = c->der, .len = c->der_len, .cat = snap->catalog}, &ci);
 	return 0;
 }
 
@@ -326,8 +336,8 @@ handle_crl_list(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	if (json == NULL)
 		return send_status(sv, req, r->kind, 500, "Internal Server Error", "out of memory\n");
 	ci.etag = si->etag ^ (uint64_t)si->crl_shards;
-	send_body(sv, req, r->kind, "application/json", json, len, &ci);
-	free(json);
+	send_body(sv, req, r->kind, "application/json",
+	    &(struct body_src){.p = json, .len = len, .owned = json}, &ci);
 	return 0;
 }
 
@@ -395,7 +405,8 @@ handle_about(struct server *sv, const struct snapshot *snap, h2o_req_t *req, enu
 	}
 	add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, fr ? "fr" : "en", 2);
 	add_header(req, H2O_TOKEN_VARY, H2O_STRLIT("Accept-Language"));
-	send_body(sv, req, k, "text/html; charset=utf-8", body, len, &ci);
+	send_body(sv, req, k, "text/html; charset=utf-8", &(struct body_src){.p = body, .len = len},
+	    &ci); /* at most SNAPSHOT_ABOUT_MAX: copied */
 	return 0;
 }
 
@@ -540,6 +551,12 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 	fprintf(f, "# TYPE lancre_connections_refused_total counter\n"
 		   "lancre_connections_refused_total %lu\n",
 	    atomic_load(&sv->connections_refused));
+	fprintf(f, "# TYPE lancre_admin_connections gauge\nlancre_admin_connections %ld\n"
+		   "# TYPE lancre_admin_connections_refused_total counter\n"
+		   "lancre_admin_connections_refused_total %lu\n"
+		   "# TYPE lancre_write_timeouts_total counter\nlancre_write_timeouts_total %lu\n",
+	    atomic_load(&sv->admin_connections), atomic_load(&sv->admin_connections_refused),
+	    atomic_load(&sv->write_stalls));
 	{
 		int64_t t1, n1, t2 = 0, n2 = 0;
 		ocsp_index_oldest(snap->view.base, &t1, &n1);

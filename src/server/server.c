@@ -101,7 +101,7 @@ struct listener {
 	h2o_accept_ctx_t actx;
 	struct conns *conns;
 	struct server *sv;
-	int limited; /* counted against [server] max_connections (the public one) */
+	int admin; /* counted against [server] admin_max_connections, else max_connections */
 	h2o_socket_t *sock;
 	h2o_timeout_t pause;
 	h2o_timeout_entry_t resume;
@@ -137,24 +137,18 @@ on_accept(h2o_socket_t *listener, const char *err)
 		return;
 	/* Take every pending connection: one wake-up may stand for many. */
 	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
-		atomic_long *counter = NULL;
-		if (l->limited) {
-			const struct snapshot *snap = atomic_load(&sv->current);
-			if (atomic_load_explicit(&sv->connections, memory_order_relaxed) >=
-			    snap->conf.max_connections) {
-				atomic_fetch_add(&sv->connections_refused, 1);
-				h2o_socket_close(sock);
-				continue;
-			}
-			counter = &sv->connections;
-		}
-		if (conns_add(l->conns, sock, counter) != 0) {
-			atomic_fetch_add(&sv->connections_refused, 1);
+		const struct snapshot *snap = atomic_load(&sv->current);
+		atomic_long *counter = l->admin ? &sv->admin_connections : &sv->connections;
+		atomic_ulong *refused = l->admin ? &sv->admin_connections_refused
+						 : &sv->connections_refused;
+		long max = l->admin ? snap->conf.admin_max_connections : snap->conf.max_connections;
+		if (atomic_load_explicit(counter, memory_order_relaxed) >= max ||
+		    conns_add(l->conns, sock, counter) != 0) {
+			atomic_fetch_add(refused, 1);
 			h2o_socket_close(sock);
 			continue;
 		}
-		if (counter != NULL)
-			atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 		h2o_accept(&l->actx, sock);
 	}
 	/* h2o_evloop_socket_accept() returns NULL right after accept() fails. */
@@ -234,36 +228,40 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *sv = w->sv;
-	h2o_context_t ctx, admin_ctx;
-	struct conns cs;
-	struct listener pub = {.sv = sv, .conns = &cs, .limited = 1}, adm = {.sv = sv, .conns = &cs};
+	struct server_loop lp;
+	struct conns *cs = &lp.conns;
+	struct listener pub = {.sv = sv, .conns = cs}, adm = {.sv = sv, .conns = cs, .admin = 1};
 	h2o_evloop_t *loop = h2o_evloop_create();
 
-	conns_init(&cs);
-	h2o_context_init(&ctx, loop, &sv->config);
-	pub.actx.ctx = &ctx;
+	conns_init(cs, loop, &sv->write_stalls);
+	h2o_context_init(&lp.ctx, loop, &sv->config);
+	pub.actx.ctx = &lp.ctx;
 	pub.actx.hosts = sv->config.hosts;
 	watch(loop, w->fd, &pub);
 	if (w->admin_fd >= 0) {
-		h2o_context_init(&admin_ctx, loop, &sv->admin_config);
-		adm.actx.ctx = &admin_ctx;
+		h2o_context_init(&lp.admin_ctx, loop, &sv->admin_config);
+		adm.actx.ctx = &lp.admin_ctx;
 		adm.actx.hosts = sv->admin_config.hosts;
 		watch(loop, w->admin_fd, &adm);
 	}
 	while (!atomic_load(&sv->stopping)) {
+		/* The settings of the snapshot this loop may hold until it goes round again. */
+		const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
+		cs->write_timeout_ms = (uint64_t)snap->conf.write_timeout * 1000;
 		h2o_evloop_run(loop, SERVER_LOOP_WAKE_MS);
 		atomic_fetch_add_explicit(&sv->quiescent[w->id], 1, memory_order_release);
 	}
 	unwatch(loop, &pub);
 	unwatch(loop, &adm);
-	if (drain(loop, &cs, &ctx, adm.sock != NULL ? &admin_ctx : NULL) != 0) {
+	if (drain(loop, cs, &lp.ctx, adm.sock != NULL ? &lp.admin_ctx : NULL) != 0) {
 		/* A connection h2o would not close: disposing would abort on its
 		 * timers.  The process is exiting; leave the loop to the OS. */
 		return NULL;
 	}
+	conns_dispose(cs);
 	if (adm.sock != NULL)
-		h2o_context_dispose(&admin_ctx);
-	h2o_context_dispose(&ctx);
+		h2o_context_dispose(&lp.admin_ctx);
+	h2o_context_dispose(&lp.ctx);
 	h2o_evloop_destroy(loop);
 	return NULL;
 }
@@ -296,6 +294,9 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	config->max_request_entity_size = OCSP_REQUEST_MAX; /* larger POST bodies get 413 */
 	config->http1.req_timeout = (uint64_t)sv->conf.request_timeout * 1000; /* slowloris */
 	config->http2.idle_timeout = (uint64_t)sv->conf.h2_idle_timeout * 1000;
+	/* h2o 2.2 accepts up to 256 open streams a connection but answers only this
+	 * many at once; the others wait, holding their request headers alone. */
+	config->http2.max_concurrent_requests_per_connection = (size_t)sv->conf.h2_max_streams;
 	host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
 	h = (struct server_handler *)h2o_create_handler(path, sizeof(*h));

@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 
+#include "server/conns.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "server/snapshot.h"
@@ -40,11 +41,28 @@ struct server {
 	 * descriptor left (EMFILE/ENFILE: one per pause of SERVER_ACCEPT_PAUSE_MS). */
 	atomic_ulong connections_refused;
 	atomic_ulong fd_pauses; /* accept pauses for want of a descriptor */
+	atomic_long admin_connections;         /* open admin connections */
+	atomic_ulong admin_connections_refused; /* over [server] admin_max_connections */
+	atomic_ulong write_stalls; /* connections cut by [server] write_timeout (conns.h) */
 	/* Time spent answering (request in, response handed to h2o), in buckets. */
 	atomic_ulong latency[8];
 	atomic_ulong latency_sum_ns;
 	int64_t started;
 };
+
+/* One event loop's state (worker_main in server.c). */
+struct server_loop {
+	h2o_context_t ctx; /* the public listener's: a public request finds its loop from it */
+	h2o_context_t admin_ctx;
+	struct conns conns;
+};
+
+/* The connection set of the loop a public request (handle_public) arrived on. */
+static inline struct conns *
+server_loop_conns(h2o_req_t *req)
+{
+	return &H2O_STRUCT_FROM_MEMBER(struct server_loop, ctx, req->conn->ctx)->conns;
+}
 
 struct server_handler {
 	h2o_handler_t super;

@@ -43,6 +43,18 @@ catalog_release(struct shared_catalog *c)
 }
 
 void
+snapshot_catalog_hold(struct shared_catalog *c)
+{
+	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+void
+snapshot_catalog_release(struct shared_catalog *c)
+{
+	catalog_release(c);
+}
+
+void
 snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)

@@ -112,6 +112,15 @@ struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const s
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base and catalog references */
 
 /*
+ * One more reference on c, from any thread, so that its bytes outlive the
+ * snapshot that holds it: a response body still being written holds one
+ * (server/body.h).  Each hold is dropped by one snapshot_catalog_release(),
+ * from any thread; the last frees the catalog.  release accepts NULL.
+ */
+void snapshot_catalog_hold(struct shared_catalog *c);
+void snapshot_catalog_release(struct shared_catalog *c);
+
+/*
  * NULL when snap is fit to serve at now; else why not (for /healthz): it
  * holds a response or CRL dated in the future, or every response it holds is
  * past its nextUpdate (it could only answer tryLater).

@@ -68,6 +68,9 @@ test_empty_file_is_defaults(void **state)
 	conf_defaults(&def);
 	assert_memory_equal(&c, &def, sizeof(c));
 	assert_int_equal(c.ocsp_validity, 4 * 86400);
+	assert_int_equal(c.write_timeout, 30);
+	assert_int_equal(c.h2_max_streams, 32);
+	assert_int_equal(c.admin_max_connections, 64);
 }
 
 static void
@@ -103,6 +106,11 @@ test_rejections(void **state)
 	    {"[ocsp]\nvalidity = 4d\nrefresh = 3d\n", "half the validity"},
 	    {"[ocsp]\nvalidity = 10d\nrefresh = 5d\n", "at most 4d"},
 	    {"[crl]\nshards = 0\n", "shards"},
+	    {"[server]\nwrite_timeout = 0s\n", "write_timeout must be between 1s and 300s"},
+	    {"[server]\nwrite_timeout = 301s\n", "write_timeout must be between 1s and 300s"},
+	    {"[server]\nh2_max_streams = 0\n", "h2_max_streams must be between 1 and 256"},
+	    {"[server]\nh2_max_streams = 257\n", "h2_max_streams must be between 1 and 256"},
+	    {"[server]\nadmin_max_connections = 0\n", "admin_max_connections must be at least 1"},
 	    {"[crl]\nvalidity = 11d\n", "at most 10d"},
 	    {"[crl]\nperiod = 8d\nvalidity = 7d\n", "shorter than the validity"},
 	    {"[urls]\nstyle = host\n", "needs [urls] domain"},

@@ -1,0 +1,249 @@
+#!/bin/bash
+# Memory stays bounded whatever clients do (issue 16).  A CRL of 20 MB or more
+# is asked for by 500 clients that never read: 250 over HTTP/1.1 and 250 over
+# HTTP/2 (each asking on CRL_MEM_STREAMS streams, with the largest window HTTP/2
+# allows), all with a 4 KB receive buffer.  Bodies go by reference (server/body.h),
+# so the server's peak RSS (VmHWM) stays under its RSS before the clients plus
+# CRL_MEM_BOUND_MB (docs/OPERATOR.md, "Memory and slow clients"): a copy per
+# request would be 10 GB.  Meanwhile OCSP and a whole CRL are still served, and
+# after [server] write_timeout the stalled clients are cut.  Then: the HTTP/2
+# stream cap (a request past h2_max_streams waits for a free slot), and the
+# admin listener's own connection cap.
+. "$(dirname "$0")/lib.sh"
+
+N=${CRL_MEM_ENTRIES:-420000} # about 49 bytes an entry: > 20 MB
+H1=${CRL_MEM_H1:-250}
+H2=${CRL_MEM_H2:-250}
+STREAMS=${CRL_MEM_STREAMS:-4}
+BOUND_MB=${CRL_MEM_BOUND_MB:-64}
+WT=5 # [server] write_timeout here, seconds
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+conf_set "$D/lancre.conf" crl full no
+conf_set "$D/lancre.conf" server write_timeout "${WT}s"
+conf_set "$D/lancre.conf" server h2_max_streams 2
+conf_set "$D/lancre.conf" server admin_max_connections 3
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+mkleaf leaf e1
+"$LANCRE" cert add -q -d "$D" "$T/leaf.pem" >/dev/null
+
+# N revoked certificates straight into the store (as drain.sh does).
+now=$(date +%s)
+sqlite3 "$D/lancre.db" <<SQL
+BEGIN;
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $N)
+INSERT INTO certificates (issuer_id, serial, not_before, not_after, status, revoked_at, reason,
+    shard, fingerprint, added_at, changed_at, change_seq)
+SELECT 1, X'01' || randomblob(15), $now - 30 * 86400, $now - 86400, 1, $now - 2 * 86400, 1, 1,
+    randomblob(32), $now, $now, 1 FROM n;
+UPDATE meta SET value = (SELECT max(change_seq) FROM certificates) WHERE key = 'change_seq';
+COMMIT;
+SQL
+expect 0 "lancre sign --once signs a CRL of $N entries and the leaf's OCSP response" \
+	"$LANCRE" sign -d "$D" --once
+CRL=$D/public/crl/e1/1.crl
+size=$(stat -c %s "$CRL" 2>/dev/null || echo 0)
+if [ "$size" -ge 20000000 ]; then ok "the CRL is $size bytes (>= 20 MB)"; else not_ok "the CRL is only $size bytes"; fi
+openssl ocsp -issuer "$T/e1.pem" -cert "$T/leaf.pem" -no_nonce -reqout "$T/req.der" 2>/dev/null
+enc=$(base64 -w0 "$T/req.der" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+
+P=$(free_port)
+A=$(free_port)
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+	>"$T/serve.out" 2>"$T/serve.err" &
+pid=$!
+wait_http "http://127.0.0.1:$A/healthz" 30 || not_ok "the server did not start"
+curl -s -o /dev/null "http://127.0.0.1:$P/crl/e1/1.crl" # every page of the CRL touched once
+rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status" 2>/dev/null; }
+base=$(rss_kb VmRSS)
+# Start VmHWM afresh (Linux 4.0): start-up parsed the CRL to verify it, a peak of its own.
+echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+bound=$((base + BOUND_MB * 1024))
+# A guard for the machine: a server that copies bodies (the bug) would take 10 GB.
+(
+	while kill -0 "$pid" 2>/dev/null; do
+		r=$(rss_kb VmRSS)
+		if [ "${r:-0}" -gt $((bound * 4)) ]; then kill -9 "$pid"; break; fi
+		sleep 0.02
+	done
+) &
+guard=$!
+metric() { curl -s --max-time 5 "http://127.0.0.1:$A/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+# stall.py PORT H1 H2 STREAMS READY: open the connections, ask, never read; write
+# READY when every request is sent, then hold the sockets until READY.go exists.
+cat >"$T/stall.py" <<'PYEOF'
+import os, socket, struct, sys, time
+port, h1, h2, streams, ready = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+PATH = b"/crl/e1/1.crl"
+
+def conn():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096) # before connect: a small window
+    s.connect(("127.0.0.1", port))
+    return s
+
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+def get(stream):
+    # HPACK: :method GET, :scheme http (static), :path and :authority literal, not indexed
+    block = b"\x82\x86\x04" + bytes([len(PATH)]) + PATH + b"\x01\x09127.0.0.1"
+    return frame(1, 0x5, stream, block) # HEADERS, END_STREAM | END_HEADERS
+
+socks = []
+for _ in range(h1):
+    s = conn()
+    s.sendall(b"GET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    socks.append(s)
+big = 0x7fffffff
+for _ in range(h2):
+    s = conn()
+    # the largest window a client may grant, for every stream and the connection
+    out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, struct.pack(">HI", 4, big) + struct.pack(">HI", 2, 0))
+    out += frame(4, 1, 0, b"") + frame(8, 0, 0, struct.pack(">I", big - 65535))
+    out += b"".join(get(2 * i + 1) for i in range(streams))
+    s.sendall(out)
+    socks.append(s)
+open(ready, "w").write("ready\n")
+while not os.path.exists(ready + ".go"):
+    time.sleep(0.05)
+PYEOF
+
+"$PY" "$T/stall.py" "$P" "$H1" "$H2" "$STREAMS" "$T/ready" &
+client=$!
+wait_file "$T/ready" 30 || not_ok "the stalled clients did not start"
+t0=$(date +%s%N)
+sleep 1
+open=$(metric lancre_connections)
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "${open:-0}" -ge $((H1 + H2)) ] && [ "$ms" -lt $((WT * 1000 - 500)) ]; then
+	ok "$ms ms in, before write_timeout, the $((H1 + H2)) stalled connections are still open ($open)"
+else
+	not_ok "$ms ms in: $open connections open, wanted $((H1 + H2)) before write_timeout (${WT}s)"
+fi
+# Other clients meanwhile, in the background while the cut is timed.
+(
+	curl -s --max-time 5 -o "$T/ocsp.der" -w '%{http_code}' "http://127.0.0.1:$P/ocsp/$enc" >"$T/ocsp.code"
+	curl -s --max-time 20 -o "$T/crl.der" -w '%{http_code}' "http://127.0.0.1:$P/crl/e1/1.crl" >"$T/crl.code"
+	curl -s --http2-prior-knowledge --max-time 20 -o "$T/crl2.der" -w '%{http_version}' \
+		"http://127.0.0.1:$P/crl/e1/1.crl" >"$T/crl2.code"
+) &
+others=$!
+# Cut after write_timeout: counted from the client's last acknowledged byte, which
+# on loopback comes up to a few seconds after the request (the kernel squeezes its
+# receive queue to take more), and the sweep runs every CONNS_SWEEP_MS (0.5 s).
+left=$open
+for _ in $(seq 1 $((60 * TF))); do
+	left=$(metric lancre_connections)
+	[ -n "${CRL_MEM_DEBUG:-}" ] && echo "# $((($(date +%s%N) - t0) / 1000000)) ms: $left open, $(metric lancre_write_timeouts_total) cut" >&2
+	[ "${left:-0}" -eq 0 ] && break
+	sleep 0.25
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "${left:-1}" -eq 0 ] && [ "$ms" -le $((2 * WT * 1000 + 2000 * TF)) ]; then
+	ok "every stalled connection was cut within $ms ms (write_timeout ${WT}s)"
+else
+	not_ok "$ms ms in, $left connections still open (write_timeout ${WT}s)"
+fi
+wait "$others"
+same "with $((H1 + H2)) stalled clients, an OCSP GET is answered" "$(cat "$T/ocsp.code")" 200
+expect 0 "and the answer is the leaf's response" sh -c "openssl ocsp -respin '$T/ocsp.der' -noverify -resp_text | grep -q 'Cert Status: good'"
+if [ "$(cat "$T/crl.code")" = 200 ] && cmp -s "$T/crl.der" "$CRL"; then ok "a whole CRL GET is answered, byte for byte the CRL"; else not_ok "CRL GET: $(cat "$T/crl.code")"; fi
+if [ "$(cat "$T/crl2.code")" = 2 ] && cmp -s "$T/crl2.der" "$CRL"; then ok "and over HTTP/2"; else not_ok "CRL GET over HTTP/2: $(cat "$T/crl2.code")"; fi
+stalls=$(metric lancre_write_timeouts_total)
+if [ "${stalls:-0}" -ge $((H1 + H2)) ]; then ok "lancre_write_timeouts_total counts them ($stalls)"; else not_ok "lancre_write_timeouts_total is '$stalls'"; fi
+hwm=$(rss_kb VmHWM)
+if kill -0 "$pid" 2>/dev/null && [ "${hwm:-0}" -le "$bound" ]; then
+	ok "peak RSS $((hwm / 1024)) MB <= $((base / 1024)) MB before the clients + ${BOUND_MB} MB"
+else
+	not_ok "peak RSS $((${hwm:-0} / 1024)) MB over the bound $((bound / 1024)) MB ($((base / 1024)) MB + ${BOUND_MB} MB), or the server died"
+fi
+touch "$T/ready.go"
+wait "$client"
+
+# A slow client that keeps reading is not cut: 2 MB over 6 s (past write_timeout).
+run "$PY" - "$P" "$size" <<'PYEOF'
+import socket, sys, time
+port, size = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.sendall(b"GET /crl/e1/1.crl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+got, start = 0, time.monotonic()
+while time.monotonic() - start < 6 and got < 2 << 20:
+    b = s.recv(16384)
+    if not b:
+        sys.exit("cut after %d bytes" % got)
+    got += len(b)
+    time.sleep(0.03)
+while True:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    got += len(b)
+assert got > size, "got %d of %d" % (got, size)
+PYEOF
+same "a slow client that keeps reading gets the whole CRL" "$rc" 0
+
+# h2_max_streams = 2: with no window (SETTINGS_INITIAL_WINDOW_SIZE 0) two CRL
+# requests stay in flight; a third waits for a slot, and gets one when the client
+# resets one of the two.
+run "$PY" - "$P" <<'PYEOF'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+def get(stream, path):
+    return frame(1, 0x5, stream, b"\x82\x86\x04" + bytes([len(path)]) + path + b"\x01\x09127.0.0.1")
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, struct.pack(">HI", 4, 0)) +
+          get(1, b"/crl/e1/1.crl") + get(3, b"/crl/e1/1.crl") + get(5, b"/issuer/e1"))
+buf = b""
+def headers_for(secs):
+    global buf
+    seen, end = set(), time.monotonic() + secs
+    s.settimeout(0.1)
+    while time.monotonic() < end:
+        try:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        except socket.timeout:
+            pass
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n = int.from_bytes(buf[:3], "big")
+            if buf[3] == 1:
+                seen.add(int.from_bytes(buf[5:9], "big") & 0x7fffffff)
+            buf = buf[9 + n:]
+    return seen
+first = headers_for(1.0)
+assert first == {1, 3}, "answered before a reset: %s" % sorted(first)
+s.sendall(frame(3, 0, 1, struct.pack(">I", 8))) # RST_STREAM 1, CANCEL
+later = headers_for(1.0)
+assert 5 in later, "the third request was not answered after a slot freed (%s)" % sorted(later)
+PYEOF
+same "HTTP/2: a third request waits while h2_max_streams (2) are in flight, and is answered when one ends" "$rc" 0
+
+# The admin listener has its own cap (admin_max_connections = 3).
+exec 7<>"/dev/tcp/127.0.0.1/$A" 8<>"/dev/tcp/127.0.0.1/$A" 9<>"/dev/tcp/127.0.0.1/$A"
+sleep 0.3
+run curl -s --max-time 5 "http://127.0.0.1:$A/healthz"
+if [ "$rc" -ne 0 ]; then ok "with admin_max_connections (3) open, a 4th admin connection is closed (curl exit $rc)"; else not_ok "a 4th admin connection was answered: $(cat "$OUT")"; fi
+exec 7>&- 8>&- 9>&-
+sleep 0.3
+run curl -s --max-time 5 "http://127.0.0.1:$A/healthz"
+same "once they close, /healthz answers again" "$(cat "$OUT")" ok
+refused=$(metric lancre_admin_connections_refused_total)
+if [ "${refused:-0}" -ge 1 ]; then ok "lancre_admin_connections_refused_total counts it ($refused)"; else not_ok "lancre_admin_connections_refused_total is '$refused'"; fi
+
+kill -TERM "$pid"
+wait_gone "$pid" 20 || kill -9 "$pid"
+same "the server exits 0" "$st" 0
+kill "$guard" 2>/dev/null
+wait "$guard" 2>/dev/null
+[ -s "$T/serve.err" ] && sed 's/^/#   serve: /' "$T/serve.err"
+echo "1..$n"
