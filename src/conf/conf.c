@@ -56,7 +56,7 @@ static const struct key keys[] = {
       "; nothing of it for this long (a client that stops reading holds no memory or\n"
       "; connection slot past it; 1s to 300s).  Applies from the next reload."),
     K("server", "h2_max_streams", KEY_INT, h2_max_streams,
-      "Requests one HTTP/2 connection may have answered at once (1 to 256); more\n"
+      "Requests one HTTP/2 connection may have answered at once (1 to 100); more\n"
       "; wait their turn.  Read at start, not on SIGHUP."),
     K("server", "admin_max_connections", KEY_INT, admin_max_connections,
       "Open admin connections at once (health checks, metrics scrapes); beyond it a\n"

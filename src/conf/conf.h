@@ -28,7 +28,7 @@
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
 #define CONF_REQUEST_TIMEOUT_MAX 300
-#define CONF_H2_STREAMS_MAX 256 /* h2o 2.2 accepts no more streams on a connection */
+#define CONF_H2_STREAMS_MAX 100 /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */

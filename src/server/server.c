@@ -294,8 +294,8 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	config->max_request_entity_size = OCSP_REQUEST_MAX; /* larger POST bodies get 413 */
 	config->http1.req_timeout = (uint64_t)sv->conf.request_timeout * 1000; /* slowloris */
 	config->http2.idle_timeout = (uint64_t)sv->conf.h2_idle_timeout * 1000;
-	/* h2o 2.2 accepts up to 256 open streams a connection but answers only this
-	 * many at once; the others wait, holding their request headers alone. */
+	/* h2o 2.2 accepts 100 open streams a connection (refusing more) but answers
+	 * only this many at once; the others wait, holding their request headers alone. */
 	config->http2.max_concurrent_requests_per_connection = (size_t)sv->conf.h2_max_streams;
 	host = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
