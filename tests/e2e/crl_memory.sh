@@ -16,7 +16,7 @@ H1=${CRL_MEM_H1:-250}
 H2=${CRL_MEM_H2:-250}
 STREAMS=${CRL_MEM_STREAMS:-4}
 BOUND_MB=${CRL_MEM_BOUND_MB:-64}
-WT=5 # [server] write_timeout here, seconds
+WT=6 # [server] write_timeout here, seconds
 D=$T/data
 "$LANCRE" init -d "$D" >/dev/null
 conf_set "$D/lancre.conf" crl full no
@@ -119,7 +119,9 @@ t0=$(date +%s%N)
 sleep 1
 open=$(metric lancre_connections)
 ms=$((($(date +%s%N) - t0) / 1000000))
-if [ "${open:-0}" -ge $((H1 + H2)) ] && [ "$ms" -lt $((WT * 1000 - 500)) ]; then
+if [ "$ms" -ge $((WT * 1000 - 500)) ]; then
+	ok "# SKIP the count came $ms ms in, too late to tell an early cut (a loaded machine)"
+elif [ "${open:-0}" -ge $((H1 + H2)) ]; then
 	ok "$ms ms in, before write_timeout, the $((H1 + H2)) stalled connections are still open ($open)"
 else
 	not_ok "$ms ms in: $open connections open, wanted $((H1 + H2)) before write_timeout (${WT}s)"
