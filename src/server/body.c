@@ -56,9 +56,17 @@ body_dispose(void *p)
 void
 body_send(h2o_req_t *req, struct conns *cs, const struct body_src *src)
 {
+	static h2o_generator_t headers_only = {NULL, NULL};
 	struct body *b;
 
 	req->res.content_length = src->len;
+	if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
+		/* What h2o_send_inline() does for HEAD, without copying the body first. */
+		h2o_start_response(req, &headers_only);
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+		free(src->owned);
+		return;
+	}
 	if (src->len <= BODY_INLINE_MAX || (src->cat == NULL && src->owned == NULL)) {
 		h2o_send_inline(req, src->p, src->len);
 		free(src->owned);

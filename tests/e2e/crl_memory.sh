@@ -230,6 +230,15 @@ assert 5 in later, "the third request was not answered after a slot freed (%s)" 
 PYEOF
 same "HTTP/2: a third request waits while h2_max_streams (2) are in flight, and is answered when one ends" "$rc" 0
 
+# HEAD: the headers of the CRL (its length), and no body (over both protocols).
+for proto in --http1.1 --http2-prior-knowledge; do
+	run curl -s "$proto" -I --max-time 10 "http://127.0.0.1:$P/crl/e1/1.crl"
+	has "$OUT" "^[Cc]ontent-[Ll]ength: $size" "HEAD $proto: the CRL's Content-Length"
+	run curl -s "$proto" -X HEAD -o /dev/null -w '%{http_code} %{size_download}' --max-time 10 \
+		"http://127.0.0.1:$P/crl/e1/1.crl"
+	same "HEAD $proto: 200 and no body" "$(cat "$OUT")" "200 0"
+done
+
 # The admin listener has its own cap (admin_max_connections = 3).
 exec 7<>"/dev/tcp/127.0.0.1/$A" 8<>"/dev/tcp/127.0.0.1/$A" 9<>"/dev/tcp/127.0.0.1/$A"
 sleep 0.3
