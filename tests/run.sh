@@ -97,7 +97,7 @@ for build in "$@"; do
 		run_one "[$build] unit ${t#"$build"/tests/}" "$t"
 	done
 	for t in tests/e2e/*.sh; do
-		[ "$(basename "$t")" = lib.sh ] && continue
+		case $(basename "$t") in lib.sh | lib_*.sh) continue ;; esac # sourced helpers
 		run_one "[$build] e2e $(basename "$t" .sh)" bash "$t"
 	done
 done

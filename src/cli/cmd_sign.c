@@ -69,6 +69,9 @@ run(struct signer *sg, struct cli_dir *d, int once, struct err *e)
 	cli_signer_report("sign", sg, d); /* a hook that could not start, failed or not */
 	if (rc != 0)
 		return -1;
+	if (st.key_failures > 0) /* said why above: the issuer it left out */
+		return err_set(e, "%zu signatures failed; what they were for stays unsigned",
+		    st.key_failures);
 	secs = now_seconds() - start;
 	if (st.clock_steps > 0)
 		cli_print_clock_step("sign", st.clock_behind, st.future);

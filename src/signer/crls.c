@@ -254,12 +254,13 @@ crl_scope_of(const struct signer *sg, const struct signer_issuer *is, enum crl_s
 /*
  * Build, sign, store and publish one CRL: the base of shard (0: full) when
  * base is NULL, else the delta over base (entries revoked since base was
- * built).  prev is the CRL this one replaces, if any.
+ * built).  prev is the CRL this one replaces, if any.  1 when the key failed
+ * to sign (signer_key_failed: the issuer is left out, nothing is stored).
  */
 static int
 sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct crl_record *base,
     const struct crl_record *prev, int64_t last, int64_t now, struct crl_record *made,
-    struct err *e)
+    struct signer_stats *st, struct err *e)
 {
 	char idp[URL_MAX], fresh[URL_MAX];
 	struct crl_params p = {.issuer = is->cert, .key = is->key};
@@ -296,8 +297,10 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		err_prefix(e, "issuer %s CRL %d", is->name, shard);
 		goto out;
 	}
-	if (crl_builder_finish(b, &der, &len, &count, e) != 0)
+	if (crl_builder_finish(b, &der, &len, &count, e) != 0) {
+		rc = signer_key_failed(sg, is, e->msg, st) != 0 ? err_set(e, "out of memory") : 1;
 		goto out;
+	}
 	*made = (struct crl_record){.issuer_id = is->id,
 	    .shard = base != NULL ? crl_key(shard, 1) : shard, .number = p.number,
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
@@ -379,7 +382,7 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 {
 	struct crl_record base, delta, made;
 	int64_t seq, last;
-	int found, dfound;
+	int found, dfound, rc;
 
 	signer_hooks_reap(sg);
 	if (!sg->public_cleaned) {
@@ -395,10 +398,13 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 	}
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
+		if (is->broken)
+			continue; /* its key failed this pass: retried when it loads again */
 		if (is->seen == NULL &&
 		    (is->seen = calloc(seen_json(is) + 1, sizeof(*is->seen))) == NULL)
 			return err_set(e, "out of memory");
-		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
+		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards && !is->broken;
+		     shard++) {
 			dfound = 0;
 			found = store_crl_get(sg->store, is->id, shard, &base, e);
 			if (found > 0 && sg->conf->crl_delta)
@@ -409,8 +415,12 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			note_ahead(sg, found ? base.this_update : 0, now);
 			note_ahead(sg, dfound ? delta.this_update : 0, now);
 			if (base_due(sg, is, shard, &base, found, now)) {
-				if (sign_crl(sg, is, shard, NULL, found ? &base : NULL, last, now, &made, e))
+				rc = sign_crl(sg, is, shard, NULL, found ? &base : NULL, last, now,
+				    &made, st, e);
+				if (rc < 0)
 					return -1;
+				if (rc > 0)
+					break;
 				base = made;
 				last = made.number;
 				st->crls++;
@@ -418,8 +428,12 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			if (!sg->conf->crl_delta ||
 			    !delta_due(sg, is, shard, &base, &delta, dfound, now))
 				continue;
-			if (sign_crl(sg, is, shard, &base, dfound ? &delta : NULL, last, now, &made, e))
+			rc = sign_crl(sg, is, shard, &base, dfound ? &delta : NULL, last, now, &made,
+			    st, e);
+			if (rc < 0)
 				return -1;
+			if (rc > 0)
+				break;
 			st->crls++;
 		}
 	}

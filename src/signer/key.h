@@ -4,9 +4,9 @@
  * a path that reaches it at run time.
  *
  * A key reference is either a PEM file path (labs, tests) or an RFC 7512
- * PKCS#11 URI ("pkcs11:token=ca;object=e1;type=private", with the PIN given
- * as pin-value=... or pin-source=file:...) for keys in an HSM, reached through
- * the libp11 engine and the module named in lancre.conf [pkcs11] module.
+ * PKCS#11 URI ("pkcs11:token=ca;object=e1;type=private?pin-source=file:/p")
+ * for keys in an HSM, reached through the libp11 engine (signer/pkcs11.c:
+ * which module, where the PIN comes from; a pin-value= is refused).
  *
  * An encrypted PEM key comes with a passphrase reference: the path of a file
  * whose first line is the passphrase (like a PKCS#11 pin-source), recorded
@@ -15,6 +15,8 @@
  */
 #ifndef LANCRE_SIGNER_KEY_H
 #define LANCRE_SIGNER_KEY_H
+
+#include <limits.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -49,7 +51,35 @@ int key_pass_read(const char *pass_ref, const char *dir, char *out, size_t len, 
  */
 int key_check_pair(EVP_PKEY *key, X509 *cert, struct err *e);
 
-/* Load a key from a PKCS#11 token (signer/pkcs11.c). */
-EVP_PKEY *key_load_pkcs11(const char *uri, const char *module, struct err *e);
+/*
+ * Load a key from a PKCS#11 token (signer/pkcs11.c): the module is the
+ * URI's module-path=, else conf_module ([pkcs11] module, "" for none), else
+ * PKCS11_MODULE_PATH; the PIN the file of its pin-source=, else
+ * LANCRE_PKCS11_PIN.  Error messages never repeat the URI.
+ */
+EVP_PKEY *key_load_pkcs11(const char *uri, const char *conf_module, struct err *e);
+
+/* What lancre takes out of a pkcs11: URI before the engine sees the rest. */
+#define PKCS11_URI_MAX 1024 /* as long as a stored key reference (STORE_KEY_REF_MAX) */
+struct pkcs11_uri {
+	char engine_uri[PKCS11_URI_MAX + 1]; /* the URI without pin-source= and module-path= */
+	char module[PATH_MAX];   /* module-path=, %-decoded; "" if absent */
+	char pin_file[PATH_MAX]; /* pin-source=file:PATH's PATH; "" if absent */
+};
+
+/*
+ * Split uri (RFC 7512: path attributes after "pkcs11:" separated by ';',
+ * query attributes after '?' by '&').  Refuses a pin-value= (pointing to
+ * pin-source), a pin-source that is not file:/absolute/path, a relative
+ * module-path, and either of them in the path part.
+ */
+int pkcs11_uri_parse(const char *uri, struct pkcs11_uri *u, struct err *e);
+
+/*
+ * The PIN in the file path: its first line, without the line end if there
+ * is one, into out[len].  Refuses a file group or others may read, an empty
+ * PIN and a longer one.  The caller wipes out.
+ */
+int pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e);
 
 #endif

@@ -78,7 +78,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 		return err_ossl(e, "issuer %s", is->name);
 	is->crl_shards = src->rec.crl_shards;
 	is->key = key_load(src->rec.key_ref, src->rec.key_pass_ref, c, dir, e);
-	if (is->key == NULL)
+	if (is->key == NULL || key_check_pair(is->key, is->cert, e) != 0)
 		return err_prefix(e, "issuer %s", is->name);
 	if (src->rec.ocsp_cert_der != NULL) {
 		p = src->rec.ocsp_cert_der;
@@ -86,7 +86,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 		if (is->responder == NULL)
 			return err_ossl(e, "issuer %s: the OCSP responder certificate", is->name);
 		is->ocsp_key = key_load(src->rec.ocsp_key_ref, NULL, c, dir, e);
-		if (is->ocsp_key == NULL)
+		if (is->ocsp_key == NULL || key_check_pair(is->ocsp_key, is->responder, e) != 0)
 			return err_prefix(e, "issuer %s: the OCSP responder", is->name);
 	}
 	is->sg.issuer = is->cert;
@@ -189,7 +189,12 @@ retired_done(struct signer *sg, struct signer_issuer *is, const struct issuer *s
 	return 0;
 }
 
-/* Note that name is left out for why, keeping "reported" if an earlier note said the same. */
+/*
+ * Note that name is left out for why, keeping "reported" if it was left out
+ * before: one line when an issuer stops, one when it resumes, however often
+ * the reason changes meanwhile (a token pulled out fails first to sign, then
+ * to load).
+ */
 static int
 down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_t nold,
     int64_t id, const char *name, const char *why)
@@ -205,7 +210,7 @@ down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->why, sizeof(d->why), "%s", why);
 	for (size_t i = 0; i < nold; i++) {
-		if (strcmp(old[i].name, name) == 0 && strcmp(old[i].why, why) == 0)
+		if (strcmp(old[i].name, name) == 0)
 			d->reported = old[i].reported;
 	}
 	return 0;
@@ -316,7 +321,8 @@ issuers_load(struct signer *sg, struct err *e)
 		issuers_clear(sg);
 		return -1;
 	}
-	sg->down_retry_at = (int64_t)time(NULL) + SIGNER_KEY_RETRY;
+	sg->down_tries = sg->ndown > 0 ? sg->down_tries + 1 : 0;
+	sg->down_retry_at = (int64_t)time(NULL) + signer_retry_delay(sg->down_tries);
 	sg->sigctx = calloc((size_t)(sg->threads + 1) * (sg->nissuers ? sg->nissuers : 1),
 	    sizeof(*sg->sigctx));
 	if (sg->sigctx == NULL || slabs_alloc(sg) != 0) {
@@ -405,6 +411,24 @@ signer_issuer_by_id(const struct signer *sg, int64_t id)
 			return &sg->issuers[i];
 	}
 	return NULL;
+}
+
+int
+signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
+    struct signer_stats *st)
+{
+	char msg[ERR_MSG_MAX];
+
+	st->key_failures++;
+	if (is->broken)
+		return 0; /* told with its first failure */
+	is->broken = 1;
+	snprintf(msg, sizeof(msg), "its key stopped signing: %s", why);
+	if (down_add(&sg->down, &sg->ndown, NULL, 0, is->id, is->name, msg) != 0)
+		return -1;
+	sg->down_tries++;
+	sg->down_retry_at = (int64_t)time(NULL) + signer_retry_delay(sg->down_tries);
+	return 0;
 }
 
 /* The calling thread's signing context for j's issuer, set up on first use. */
@@ -558,14 +582,19 @@ batch_discard(struct signer *sg)
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
-	size_t n = 0, slow = 0;
+	size_t n = 0, slow = 0, failed = 0;
 	int rc = -1;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
-		if (j->failed) {
-			err_set(e, "issuer %s: %s", j->issuer->name, j->why);
-			goto out;
+		if (j->failed) { /* nothing of it is written: it stays due, or changed */
+			if (signer_key_failed(sg, signer_issuer_by_id(sg, j->issuer->id), j->why,
+				st) != 0) {
+				err_set(e, "out of memory");
+				goto out;
+			}
+			failed++;
+			continue;
 		}
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
 			sg->records[n++] = (struct ocsp_record){.cert_id = j->cert->id,
@@ -580,7 +609,7 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 		err_prefix(e, "writing %zu OCSP responses", n);
 		goto out;
 	}
-	st->certs += b->n;
+	st->certs += b->n - failed;
 	st->responses += n;
 	st->slow += slow;
 	rc = 0;
@@ -616,8 +645,8 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 	for (size_t i = 0; i < n; i++) {
 		const struct cert_record *c = &b->work[i];
 		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
-		if (is == NULL)
-			continue; /* an issuer without a key, or added after we started */
+		if (is == NULL || is->broken)
+			continue; /* an issuer without a working key, or added after we started */
 		struct job *j = &b->jobs[b->n++];
 		memset(j, 0, sizeof(*j));
 		j->cert = c;

@@ -55,7 +55,6 @@
 #define SIGNER_EXPIRED_GRACE 86400
 #define SIGNER_THREADS_MAX 64
 #define SIGNER_NEVER INT64_MAX /* the due_at of a response that outlives its certificate */
-#define SIGNER_KEY_RETRY 60    /* how often it tries again to load keys that failed */
 /*
  * A response or CRL dated more than this ahead of the clock was signed while
  * the clock ran ahead (then stepped back): it is due at once.
@@ -75,16 +74,23 @@ struct signer_stats {
 	int64_t future;       /* responses found dated in the future, made due */
 	size_t republished;   /* published files that differed from the store, written again */
 	size_t tmp_removed;   /* temporary files of dead writers removed from DIR/public/ */
+	size_t key_failures;  /* signatures that failed (a key gone from its token...) */
 };
 
 /*
- * Load every issuer's key (PEM or PKCS#11).  threads: signing threads, >= 1.
- * An issuer whose key does not load (a moved file, a missing token) is left
- * out and the others are signed for: signer_report() says which and why.
- * The signer tries its key again every SIGNER_KEY_RETRY seconds, and at once
- * when the issuers change (`lancre issuer set-key`).  While one is left out,
- * the store's mark of changed certificates is not moved, so its revocations
- * are signed once its key is back, even after a restart.
+ * Load every issuer's key (PEM or PKCS#11) and prove that it signs for the
+ * issuer's certificate (key_check_pair).  threads: signing threads, >= 1.
+ * An issuer whose key does not load or sign (a moved file, a missing token,
+ * a wrong PIN) is left out and the others are signed for: signer_report()
+ * says which and why, once until it is signed for again.  A key that stops
+ * signing while the signer runs (a token pulled, a module error, a session
+ * closed) leaves its issuer out the same way, from the failed signature on
+ * (signer_int.h: signer_key_failed).  The signer tries the keys left out
+ * again after signer_retry_delay(tries) seconds (1, 2, 4... up to
+ * SIGNER_RETRY_MAX), and at once when the issuers change (`lancre issuer
+ * set-key`).  While one is left out, the store's mark of changed
+ * certificates is not moved, so its revocations are signed once its key is
+ * back, even after a restart; what it did not sign is never recorded.
  *
  * A retired issuer (`lancre issuer retire`) is signed for until its last
  * certificate expires (OCSP stops with each certificate's notAfter, as for

@@ -45,6 +45,7 @@ struct signer_issuer {
 	struct ocsp_template tmpl; /* how responses are laid out, when tmpl_ok */
 	int tmpl_ok;
 	char tmpl_why[ERR_MSG_MAX]; /* why not: responses are then built by ocsp_sign() */
+	int broken; /* a signature failed this pass (signer_key_failed): nothing more signed */
 	X509 *cert, *responder;
 	EVP_PKEY *key;      /* the issuer's own key: signs CRLs (and OCSP unless delegated) */
 	EVP_PKEY *ocsp_key; /* the delegated responder's key, or NULL */
@@ -79,6 +80,7 @@ struct signer {
 	struct signer_down *down; /* issuers left out, their keys failing to load */
 	size_t ndown;
 	int64_t down_retry_at; /* when to try loading them again */
+	int down_tries;        /* loads in a row that left some down: the backoff's step */
 	/* Issuers signed for again since the last signer_report(), to be told so. */
 	char (*up)[STORE_ISSUER_NAME_MAX + 1];
 	size_t nup;
@@ -115,6 +117,16 @@ struct signer {
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
+
+/*
+ * is's key failed to sign (why): a token gone, a session closed, a module
+ * error.  The issuer is signed for no more until its key loads again and
+ * passes a test signature: it goes down (signer_report tells why, once),
+ * its work is passed over and never marked signed, and the next load is
+ * tried after signer_retry_delay().  -1 only for want of memory.
+ */
+int signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
+    struct signer_stats *st);
 
 /* The operator's [crl] hook for a file just published, in the background (hook.c). */
 void signer_run_hook(struct signer *sg, const char *path);
