@@ -114,7 +114,11 @@ static const struct key keys[] = {
       "nextUpdate - thisUpdate of each CRL (BR 4.9.7: at most 10d)."),
     K("pkcs11", "module", KEY_STR, pkcs11_module,
       "PKCS#11 module for issuer keys given as pkcs11: URIs (an HSM's library,\n"
-      "; or /usr/lib/softhsm/libsofthsm2.so for tests)."),
+      "; or /usr/lib/softhsm/libsofthsm2.so for tests); a URI's module-path= wins.\n"
+      "; Empty: the PKCS11_MODULE_PATH environment variable."),
+    K("pkcs11", "sessions", KEY_INT, pkcs11_sessions,
+      "PKCS#11 sessions a key signs through at once.  0: one per signing thread, as\n"
+      "; they ask (a session signs one thing at a time: 1 makes the threads wait)."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -305,6 +309,9 @@ check_all(struct conf *c, size_t *field, struct err *e)
 		    CONF_H2_STREAMS_MAX);
 	if (c->admin_max_connections < 1)
 		return BAD(admin_max_connections, "[server] admin_max_connections must be at least 1");
+	if (c->pkcs11_sessions < 0 || c->pkcs11_sessions > CONF_PKCS11_SESSIONS_MAX)
+		return BAD(pkcs11_sessions, "[pkcs11] sessions must be between 0 and %d",
+		    CONF_PKCS11_SESSIONS_MAX);
 	if (c->crl_shards < 1 || c->crl_shards > CONF_CRL_SHARDS_MAX)
 		return BAD(crl_shards, "[crl] shards must be between 1 and %d", CONF_CRL_SHARDS_MAX);
 	if (c->crl_validity <= 0 || c->crl_validity > CONF_CRL_VALIDITY_MAX)

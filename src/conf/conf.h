@@ -25,6 +25,7 @@
 #define CONF_OCSP_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_SHARDS_MAX 65536
+#define CONF_PKCS11_SESSIONS_MAX 65 /* one per signing thread (SIGNER_THREADS_MAX) + 1 */
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
 #define CONF_REQUEST_TIMEOUT_MAX 300
@@ -77,6 +78,7 @@ struct conf {
 
 	/* [pkcs11] */
 	char pkcs11_module[CONF_STR_MAX]; /* PKCS#11 module (.so) for pkcs11: key URIs */
+	int pkcs11_sessions;              /* sessions per key at most; 0: one per signing thread */
 };
 
 /* Fill c with the defaults documented in the template that conf_template() writes. */

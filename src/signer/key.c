@@ -128,7 +128,7 @@ key_load(const char *ref, const char *pass_ref, const struct conf *c, const char
 	EVP_PKEY *k;
 
 	if (key_ref_is_pkcs11(ref))
-		return key_load_pkcs11(ref, c->pkcs11_module, e);
+		return key_load_pkcs11(ref, c, e);
 	if (ref_path(ref, dir, path, sizeof(path), e) != 0)
 		return NULL;
 	if (pass_ref == NULL || pass_ref[0] == '\0')

@@ -53,25 +53,34 @@ int key_check_pair(EVP_PKEY *key, X509 *cert, struct err *e);
 
 /*
  * Load a key from a PKCS#11 token (signer/pkcs11.c): the module is the
- * URI's module-path=, else conf_module ([pkcs11] module, "" for none), else
- * PKCS11_MODULE_PATH; the PIN the file of its pin-source=, else
- * LANCRE_PKCS11_PIN.  Error messages never repeat the URI.
+ * URI's module-path=, else c's [pkcs11] module, else PKCS11_MODULE_PATH;
+ * the PIN the file of its pin-source=, else LANCRE_PKCS11_PIN.  The key
+ * signs through a pool of sessions, up to c's [pkcs11] sessions at once.
+ * Error messages never repeat the URI.
  */
-EVP_PKEY *key_load_pkcs11(const char *uri, const char *conf_module, struct err *e);
+EVP_PKEY *key_load_pkcs11(const char *uri, const struct conf *c, struct err *e);
 
-/* What lancre takes out of a pkcs11: URI before the engine sees the rest. */
-#define PKCS11_URI_MAX 1024 /* as long as a stored key reference (STORE_KEY_REF_MAX) */
+/* An RFC 7512 URI as lancre reads it (pkcs11.c: which attributes, and why). */
+#define PKCS11_URI_TEXT_MAX 256 /* a token label, serial... or object label */
 struct pkcs11_uri {
-	char engine_uri[PKCS11_URI_MAX + 1]; /* the URI without pin-source= and module-path= */
-	char module[PATH_MAX];   /* module-path=, %-decoded; "" if absent */
-	char pin_file[PATH_MAX]; /* pin-source=file:PATH's PATH; "" if absent */
+	char token[PKCS11_URI_TEXT_MAX];        /* token=, "" = any */
+	char manufacturer[PKCS11_URI_TEXT_MAX]; /* manufacturer= */
+	char serial[PKCS11_URI_TEXT_MAX];       /* serial= */
+	char model[PKCS11_URI_TEXT_MAX];        /* model= */
+	long slot_id;                           /* slot-id=, -1 = any */
+	char object[PKCS11_URI_TEXT_MAX];       /* object= (CKA_LABEL), "" = any */
+	unsigned char id[PKCS11_URI_TEXT_MAX];  /* id= (CKA_ID), %-decoded bytes */
+	size_t id_len;                          /* 0: any */
+	char module[PATH_MAX];                  /* module-path=, "" if absent */
+	char pin_file[PATH_MAX];                /* pin-source=file:PATH's PATH, "" if absent */
 };
 
 /*
- * Split uri (RFC 7512: path attributes after "pkcs11:" separated by ';',
- * query attributes after '?' by '&').  Refuses a pin-value= (pointing to
- * pin-source), a pin-source that is not file:/absolute/path, a relative
- * module-path, and either of them in the path part.
+ * Read uri (RFC 7512: path attributes after "pkcs11:" separated by ';',
+ * query attributes after '?' by '&', values %-decoded).  Refuses a
+ * pin-value= (pointing to pin-source), a pin-source that is not
+ * file:/absolute/path, a relative module-path, attributes lancre does not
+ * know, and a URI that names no key (object= or id=).
  */
 int pkcs11_uri_parse(const char *uri, struct pkcs11_uri *u, struct err *e);
 

@@ -1,41 +1,55 @@
 /*
- * pkcs11.c - private keys held in a PKCS#11 token, through the libp11
- * "pkcs11" engine (Debian: libengine-pkcs11-openssl).  Every line that
- * knows of the engine is in this file, so that an OpenSSL provider
- * (pkcs11-provider) can replace it without touching the rest.
+ * pkcs11.c - private keys held in a PKCS#11 token.  Every line of lancre
+ * that speaks PKCS#11 is in this file, so that an OpenSSL provider
+ * (pkcs11-provider) can replace it without touching the rest: what it
+ * returns is an ordinary EVP_PKEY whose signatures the token makes.
  *
- * OpenSSL 3 deprecates the ENGINE API in favour of providers, but Debian 12
- * ships no PKCS#11 provider; libp11's engine is the maintained way there, so
- * this one file opts out of the deprecation warnings.  The key it returns is
- * an ordinary EVP_PKEY whose operations the engine forwards to the token.
+ * Why not the libp11 engine (Debian 12's libengine-pkcs11-openssl 0.4.12),
+ * which lancre used before: it cannot get a key back once its token went
+ * away.  Its object handles stay cached after the token returns (every
+ * signature then fails "Object handle invalid"), its RE_ENUMERATE control
+ * fails, and finishing the engine to start over crashes the process.  An HSM
+ * operator expects the signer to resume by itself, so lancre calls the
+ * module directly (Cryptoki 2.40, the few functions below) and owns that
+ * state:
+ *   - a module is loaded and C_Initialize'd once per process and path, and
+ *     C_Finalize'd and unloaded when its last key is freed: the signer frees
+ *     every key before it loads them again, so a reload after a failure
+ *     starts from a fresh module (SoftHSM rescans its token directory, a
+ *     network HSM's client reconnects);
+ *   - each key keeps a pool of sessions, opened as signing threads ask for
+ *     them and given back after each signature: one per signing thread, so
+ *     threads sign concurrently ([pkcs11] sessions caps the pool; 1 makes
+ *     every signature wait for the one session, docs/BENCHMARKS.md).  The
+ *     first session logs in (login is per token and process in PKCS#11) and
+ *     the pool keeps the login alive; a session the token closed is dropped;
+ *   - the EVP_PKEY is an EC_KEY or RSA whose method signs with CKM_ECDSA or
+ *     CKM_RSA_PKCS (CKM_RSA_X_509 for OpenSSL's own padding), built from the
+ *     public half read from the token.  A failure is put on OpenSSL's error
+ *     queue as the CKR name, so err_ossl() reports it.
  *
- * The URI is RFC 7512's.  lancre takes three of its query attributes out
- * before the engine sees it, because libp11 does not do them as the RFC and
- * an operator expect (pkcs11_uri_parse()):
+ * The URI is RFC 7512's (pkcs11_uri_parse): the token by token=,
+ * manufacturer=, serial=, model=, slot-id=; the key by object= (CKA_LABEL)
+ * and/or id= (CKA_ID); type=private.  Query attributes:
  *   module-path=  the module; else [pkcs11] module; else PKCS11_MODULE_PATH;
  *   pin-source=file:PATH  the PIN is the file's first line, with or without
- *                 its line end (libp11 would send the newline as part of the
- *                 PIN); the file must not be readable by group or others;
+ *                 its line end; the file must not be readable by group or
+ *                 others (refused, not warned of: a daemon's warning is
+ *                 easily missed); else LANCRE_PKCS11_PIN (the environment);
  *   pin-value=    refused: a PIN does not belong in a key reference, which
- *                 is stored, backed up and shown.  LANCRE_PKCS11_PIN (the
- *                 environment) is the last fallback.
- * A PIN is wiped once handed to the engine, and no message here ever
- * repeats the URI (it might be an old one holding a pin-value).
+ *                 is stored, backed up and shown.
+ * A PIN is wiped once the token has it; no message repeats the URI.
  *
- * Sessions: libp11 keeps a pool of sessions per slot (up to 16) and takes
- * one for each signature, so each signing thread signs in its own session,
- * concurrently (docs/BENCHMARKS.md measures it).
- *
- * The engine is one per process (OpenSSL's engine list), and so is the
- * module libp11 loads into it: a second module in the same process is
- * refused, saying which one is in use (pkcs11_module_in_use below mirrors
- * that process-wide fact, under a lock).
+ * EC_KEY_METHOD and RSA_METHOD are deprecated in OpenSSL 3 in favour of
+ * providers; Debian 12 ships no PKCS#11 provider, so this one file opts out
+ * of the deprecation warnings until one replaces it.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "signer/key.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,19 +61,58 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/engine.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/ui.h>
+#include <openssl/rsa.h>
 
-#define PKCS11_PIN_MAX 256 /* bytes of a PIN file read; a PIN is far shorter */
+#include <p11-kit/pkcs11.h>
 
-/* The module the process-wide engine was given first (see the top). */
-static pthread_mutex_t pkcs11_lock = PTHREAD_MUTEX_INITIALIZER;
-static char pkcs11_module_in_use[PATH_MAX];
+#define PKCS11_PIN_MAX 256     /* bytes of a PIN file read; a PIN is far shorter */
+#define PKCS11_SESSIONS_MAX 65 /* a key's sessions: SIGNER_THREADS_MAX + the main thread */
+#define PKCS11_ATTR_MAX 2048   /* an attribute read (an RSA-16384 modulus, an EC point) */
+#define PKCS11_SIG_MAX 2048    /* a signature (RSA-16384) */
+#define PKCS11_SLOTS_MAX 256   /* slots looked through for the token */
 
-/* Percent-decode src[0..n) into out (RFC 3986); refuses %00 and bad escapes. */
+/*
+ * A loaded module.  Process-wide because Cryptoki is: C_Initialize once per
+ * process, shared by every key from that module (p11_modules, under
+ * p11_lock).
+ */
+struct p11_module {
+	char path[PATH_MAX];
+	void *dl;
+	CK_FUNCTION_LIST_PTR f;
+	int refs;     /* keys using it */
+	int finalize; /* we initialised it: finalise it with the last key */
+	struct p11_module *next;
+};
+
+/* A key in a token, attached to its EC_KEY or RSA (ex_data): freed with it. */
+struct p11_key {
+	struct p11_module *mod;
+	CK_SLOT_ID slot;
+	CK_OBJECT_HANDLE obj;
+	pthread_mutex_t lock;
+	pthread_cond_t idle_cv;
+	CK_SESSION_HANDLE idle[PKCS11_SESSIONS_MAX];
+	int nidle, nopen, max; /* sessions idle, open (idle or signing), allowed */
+};
+
+static pthread_mutex_t p11_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct p11_module *p11_modules;
+
+/* What OpenSSL needs once per process: key methods, ex_data slots, error strings. */
+static pthread_once_t p11_once = PTHREAD_ONCE_INIT;
+static EC_KEY_METHOD *p11_ec_method;
+static RSA_METHOD *p11_rsa_method;
+static int p11_ec_idx = -1, p11_rsa_idx = -1, p11_err_lib;
+
+/* --- URIs and PINs ----------------------------------------------------- */
+
+/* Percent-decode src[0..n) into out[len] (RFC 3986); *outlen bytes; refuses bad escapes. */
 static int
-pct_decode(const char *src, size_t n, char *out, size_t len, const char *what, struct err *e)
+pct_decode(const char *src, size_t n, char *out, size_t len, size_t *outlen, const char *what,
+    struct err *e)
 {
 	size_t o = 0;
 
@@ -71,8 +124,6 @@ pct_decode(const char *src, size_t n, char *out, size_t len, const char *what, s
 				return err_set(e, "PKCS#11 URI: a bad %%-escape in %s", what);
 			char hex[3] = {src[i + 1], src[i + 2], '\0'};
 			c = (unsigned int)strtoul(hex, NULL, 16);
-			if (c == 0)
-				return err_set(e, "PKCS#11 URI: a bad %%-escape in %s", what);
 			i += 2;
 		}
 		if (o + 1 >= len)
@@ -80,18 +131,23 @@ pct_decode(const char *src, size_t n, char *out, size_t len, const char *what, s
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
+	if (outlen != NULL)
+		*outlen = o;
+	else if (strlen(out) != o)
+		return err_set(e, "PKCS#11 URI: %s holds a NUL byte", what);
 	return 0;
 }
 
-/* Whether attribute a[0..n) is name=...; *val is then its value. */
+/* Whether attribute a[0..n) is name=...; *val, *vlen are then its value. */
 static int
-attr_is(const char *a, size_t n, const char *name, const char **val)
+attr_is(const char *a, size_t n, const char *name, const char **val, size_t *vlen)
 {
 	size_t k = strlen(name);
 
 	if (n <= k || strncmp(a, name, k) != 0 || a[k] != '=')
 		return 0;
 	*val = a + k + 1;
+	*vlen = n - k - 1;
 	return 1;
 }
 
@@ -100,12 +156,11 @@ static int
 pin_source(const char *v, size_t n, struct pkcs11_uri *u, struct err *e)
 {
 	char src[PATH_MAX + 16];
+	const char *p;
 
-	if (pct_decode(v, n, src, sizeof(src), "pin-source", e) != 0)
+	if (pct_decode(v, n, src, sizeof(src), NULL, "pin-source", e) != 0)
 		return -1;
-	const char *p = strncmp(src, "file://", 7) == 0 ? src + 7
-		      : strncmp(src, "file:", 5) == 0	 ? src + 5
-							 : NULL;
+	p = strncmp(src, "file://", 7) == 0 ? src + 7 : strncmp(src, "file:", 5) == 0 ? src + 5 : NULL;
 	if (p == NULL || p[0] != '/')
 		return err_set(e, "PKCS#11 URI: pin-source must be file:/absolute/path");
 	if (strlen(p) >= sizeof(u->pin_file))
@@ -114,64 +169,103 @@ pin_source(const char *v, size_t n, struct pkcs11_uri *u, struct err *e)
 	return 0;
 }
 
-/* Append a[0..n) to the engine's URI after sep ('?' or '&'). */
+/* One path attribute (between ';'), a[0..n). */
 static int
-uri_append(struct pkcs11_uri *u, char sep, const char *a, size_t n, struct err *e)
+path_attr(const char *a, size_t n, struct pkcs11_uri *u, struct err *e)
 {
-	size_t len = strlen(u->engine_uri);
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} text[] = {
+	    {"token", offsetof(struct pkcs11_uri, token), sizeof(u->token)},
+	    {"manufacturer", offsetof(struct pkcs11_uri, manufacturer), sizeof(u->manufacturer)},
+	    {"serial", offsetof(struct pkcs11_uri, serial), sizeof(u->serial)},
+	    {"model", offsetof(struct pkcs11_uri, model), sizeof(u->model)},
+	    {"object", offsetof(struct pkcs11_uri, object), sizeof(u->object)},
+	};
+	const char *v;
+	size_t vlen;
+	char num[32], *end;
 
-	if (len + 1 + n >= sizeof(u->engine_uri))
-		return err_set(e, "PKCS#11 URI too long");
-	u->engine_uri[len++] = sep;
-	memcpy(u->engine_uri + len, a, n);
-	u->engine_uri[len + n] = '\0';
-	return 0;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		if (attr_is(a, n, text[i].name, &v, &vlen))
+			return pct_decode(v, vlen, (char *)u + text[i].off, text[i].len, NULL,
+			    text[i].name, e);
+	}
+	if (attr_is(a, n, "id", &v, &vlen))
+		return pct_decode(v, vlen, (char *)u->id, sizeof(u->id), &u->id_len, "id", e);
+	if (attr_is(a, n, "slot-id", &v, &vlen)) {
+		if (pct_decode(v, vlen, num, sizeof(num), NULL, "slot-id", e) != 0)
+			return -1;
+		errno = 0;
+		u->slot_id = strtol(num, &end, 10);
+		if (num[0] < '0' || num[0] > '9' || *end != '\0' || errno != 0)
+			return err_set(e, "PKCS#11 URI: slot-id must be a number");
+		return 0;
+	}
+	if (attr_is(a, n, "type", &v, &vlen))
+		return vlen == 7 && strncmp(v, "private", 7) == 0
+			   ? 0
+			   : err_set(e, "PKCS#11 URI: type must be private (a signing key)");
+	if (attr_is(a, n, "pin-value", &v, &vlen) || attr_is(a, n, "pin-source", &v, &vlen) ||
+	    attr_is(a, n, "module-path", &v, &vlen))
+		return err_set(e, "PKCS#11 URI: %.*s= belongs in the query part (after '?')",
+		    (int)(v - a - 1), a);
+	return err_set(e, "PKCS#11 URI: unsupported attribute %.*s", (int)strcspn(a, "="), a);
+}
+
+/* One query attribute (between '&'), a[0..n). */
+static int
+query_attr(const char *a, size_t n, struct pkcs11_uri *u, struct err *e)
+{
+	const char *v;
+	size_t vlen;
+
+	if (n == 0)
+		return 0;
+	if (attr_is(a, n, "pin-value", &v, &vlen))
+		return err_set(e, "a PIN in the key URI (pin-value=) is refused: put the PIN in a "
+				  "file only the signer's user can read and give "
+				  "pin-source=file:/path/to/pin instead");
+	if (attr_is(a, n, "pin-source", &v, &vlen))
+		return pin_source(v, vlen, u, e);
+	if (attr_is(a, n, "module-path", &v, &vlen)) {
+		if (pct_decode(v, vlen, u->module, sizeof(u->module), NULL, "module-path", e) != 0)
+			return -1;
+		return u->module[0] == '/'
+			   ? 0
+			   : err_set(e, "PKCS#11 URI: module-path must be an absolute path");
+	}
+	return err_set(e, "PKCS#11 URI: unsupported query attribute %.*s", (int)strcspn(a, "="),
+	    a);
 }
 
 int
 pkcs11_uri_parse(const char *uri, struct pkcs11_uri *u, struct err *e)
 {
-	const char *q = strchr(uri, '?'), *v;
-	size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
-	char sep = '?';
+	const char *q = strchr(uri, '?');
+	const char *pend = q != NULL ? q : uri + strlen(uri);
 
 	memset(u, 0, sizeof(*u));
+	u->slot_id = -1;
 	if (strncmp(uri, "pkcs11:", 7) != 0)
 		return err_set(e, "not a PKCS#11 URI");
-	if (plen >= sizeof(u->engine_uri))
-		return err_set(e, "PKCS#11 URI too long");
-	/* The path part (';'-separated) carries no PIN in RFC 7512, but libp11 reads one there. */
-	for (const char *a = uri + 7; a < uri + plen;) {
+	for (const char *a = uri + 7; a < pend;) {
 		size_t n = strcspn(a, ";?");
-		if (attr_is(a, n, "pin-value", &v) || attr_is(a, n, "pin-source", &v) ||
-		    attr_is(a, n, "module-path", &v))
-			return err_set(e, "PKCS#11 URI: %.*s= belongs in the query part (after '?')",
-			    (int)(strchr(a, '=') - a), a);
-		a += n + 1;
+		if (path_attr(a, n, u, e) != 0)
+			return -1;
+		a += n + (a[n] == ';');
 	}
-	memcpy(u->engine_uri, uri, plen);
-	for (const char *a = q != NULL ? q + 1 : NULL; a != NULL && *a != '\0';) {
+	for (const char *a = q != NULL ? q + 1 : pend; *a != '\0';) {
 		size_t n = strcspn(a, "&");
-		int rc = 0;
-		if (attr_is(a, n, "pin-value", &v))
-			return err_set(e, "a PIN in the key URI (pin-value=) is refused: put the PIN in a "
-					  "file only the signer's user can read and give "
-					  "pin-source=file:/path/to/pin instead");
-		else if (attr_is(a, n, "pin-source", &v))
-			rc = pin_source(v, n - (size_t)(v - a), u, e);
-		else if (attr_is(a, n, "module-path", &v))
-			rc = pct_decode(v, n - (size_t)(v - a), u->module, sizeof(u->module),
-			    "module-path", e);
-		else if (n > 0) {
-			rc = uri_append(u, sep, a, n, e);
-			sep = '&';
-		}
-		if (rc != 0)
+		if (query_attr(a, n, u, e) != 0)
 			return -1;
 		a += n + (a[n] == '&');
 	}
-	if (u->module[0] != '\0' && u->module[0] != '/')
-		return err_set(e, "PKCS#11 URI: module-path must be an absolute path");
+	if (u->object[0] == '\0' && u->id_len == 0)
+		return err_set(e, "PKCS#11 URI: name the key with object= or id=");
 	return 0;
 }
 
@@ -190,7 +284,6 @@ pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e)
 		close(fd);
 		return err_set(e, "PIN file %s: not a regular file", path);
 	}
-	/* Refused rather than warned of: a daemon's warning is easily missed, a PIN is not. */
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		close(fd);
 		return err_set(e, "PIN file %s: group or others may read it (mode %04o): "
@@ -201,12 +294,9 @@ pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e)
 	close(fd);
 	if (got < 0)
 		return err_set(e, "PIN file %s: %s", path, strerror(errno));
-	/* The first line, with or without its line end (\n or \r\n). */
-	n = strcspn(buf, "\r\n") < (size_t)got ? strcspn(buf, "\r\n") : (size_t)got;
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\0')
-			n = i;
-	}
+	/* The first line, with or without its line end (\n or \r\n), up to a NUL. */
+	for (n = 0; n < (size_t)got && buf[n] != '\n' && buf[n] != '\r' && buf[n] != '\0'; n++)
+		;
 	if (n == 0 || n >= len || (size_t)got == sizeof(buf)) {
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return err_set(e, "PIN file %s: %s", path, n == 0 ? "empty" : "PIN too long");
@@ -217,18 +307,501 @@ pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e)
 	return 0;
 }
 
-/*
- * libp11 asks OpenSSL's UI for a PIN it was not given, and the default UI
- * prompts on the terminal: a daemon must fail instead, saying no PIN was
- * given.  A UI whose reader always fails.
- */
-static int
-ui_refuse(UI *ui, UI_STRING *uis)
+/* --- Cryptoki errors ---------------------------------------------------- */
+
+static const struct {
+	CK_RV rv;
+	const char *name;
+} ckr_names[] = {
+    {CKR_GENERAL_ERROR, "general error"},
+    {CKR_FUNCTION_FAILED, "function failed"},
+    {CKR_DEVICE_ERROR, "device error"},
+    {CKR_DEVICE_MEMORY, "device out of memory"},
+    {CKR_DEVICE_REMOVED, "device removed"},
+    {CKR_TOKEN_NOT_PRESENT, "token not present"},
+    {CKR_TOKEN_NOT_RECOGNIZED, "token not recognized"},
+    {CKR_SESSION_CLOSED, "session closed"},
+    {CKR_SESSION_HANDLE_INVALID, "session handle invalid"},
+    {CKR_SESSION_COUNT, "too many sessions"},
+    {CKR_OBJECT_HANDLE_INVALID, "object handle invalid"},
+    {CKR_KEY_HANDLE_INVALID, "key handle invalid"},
+    {CKR_KEY_FUNCTION_NOT_PERMITTED, "the key may not sign"},
+    {CKR_MECHANISM_INVALID, "mechanism not supported"},
+    {CKR_PIN_INCORRECT, "wrong PIN"},
+    {CKR_PIN_LOCKED, "PIN locked"},
+    {CKR_PIN_EXPIRED, "PIN expired"},
+    {CKR_USER_NOT_LOGGED_IN, "not logged in"},
+    {CKR_USER_PIN_NOT_INITIALIZED, "user PIN not initialised"},
+    {CKR_CRYPTOKI_NOT_INITIALIZED, "module not initialised"},
+    {CKR_HOST_MEMORY, "out of memory"},
+    {CKR_SLOT_ID_INVALID, "slot id invalid"},
+    {CKR_ARGUMENTS_BAD, "bad arguments"},
+    {CKR_DATA_LEN_RANGE, "data length out of range"},
+};
+
+static const char *
+ckr_name(CK_RV rv)
 {
-	(void)ui;
-	(void)uis;
-	return -1;
+	for (size_t i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++) {
+		if (ckr_names[i].rv == rv)
+			return ckr_names[i].name;
+	}
+	return NULL;
 }
+
+static int
+ckr_err(struct err *e, CK_RV rv, const char *fmt, const char *arg)
+{
+	char what[ERR_MSG_MAX];
+	const char *name = ckr_name(rv);
+
+	snprintf(what, sizeof(what), fmt, arg);
+	if (name != NULL)
+		return err_set(e, "%s: %s (CKR 0x%lx)", what, name, (unsigned long)rv);
+	return err_set(e, "%s: CKR 0x%lx", what, (unsigned long)rv);
+}
+
+/* rv on OpenSSL's error queue, from a signing method (no struct err there). */
+static void
+ckr_raise(CK_RV rv)
+{
+	int reason = rv < 0xfff ? (int)rv : 0xfff; /* vendor codes share one reason */
+
+	ERR_raise(p11_err_lib, reason);
+}
+
+/* --- modules --------------------------------------------------------------- */
+
+/* The module at path, loaded and initialised once per process; NULL on error. */
+static struct p11_module *
+module_get(const char *path, struct err *e)
+{
+	struct p11_module *m;
+	CK_C_GetFunctionList get;
+	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
+	CK_RV rv;
+
+	pthread_mutex_lock(&p11_lock);
+	for (m = p11_modules; m != NULL && strcmp(m->path, path) != 0; m = m->next)
+		;
+	if (m != NULL) {
+		m->refs++;
+		pthread_mutex_unlock(&p11_lock);
+		return m;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		err_set(e, "out of memory");
+		goto fail;
+	}
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	if ((m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err_set(e, "PKCS#11 module %s: %s", path, dlerror());
+		goto fail;
+	}
+	*(void **)&get = dlsym(m->dl, "C_GetFunctionList");
+	if (get == NULL || get(&m->f) != CKR_OK || m->f == NULL) {
+		err_set(e, "PKCS#11 module %s: no C_GetFunctionList", path);
+		goto fail;
+	}
+	rv = m->f->C_Initialize(&args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		ckr_err(e, rv, "PKCS#11 module %s: C_Initialize", path);
+		goto fail;
+	}
+	m->finalize = rv == CKR_OK;
+	m->refs = 1;
+	m->next = p11_modules;
+	p11_modules = m;
+	pthread_mutex_unlock(&p11_lock);
+	return m;
+fail:
+	if (m != NULL && m->dl != NULL)
+		dlclose(m->dl);
+	free(m);
+	pthread_mutex_unlock(&p11_lock);
+	return NULL;
+}
+
+/* Drop a key's use of m; the last one finalises and unloads it. */
+static void
+module_put(struct p11_module *m)
+{
+	struct p11_module **p;
+
+	pthread_mutex_lock(&p11_lock);
+	if (--m->refs == 0) {
+		for (p = &p11_modules; *p != m; p = &(*p)->next)
+			;
+		*p = m->next;
+		if (m->finalize)
+			m->f->C_Finalize(NULL);
+		dlclose(m->dl);
+		free(m);
+	}
+	pthread_mutex_unlock(&p11_lock);
+}
+
+/* --- keys and their sessions ---------------------------------------------- */
+
+static void
+key_free(struct p11_key *k)
+{
+	if (k == NULL)
+		return;
+	for (int i = 0; i < k->nidle; i++)
+		k->mod->f->C_CloseSession(k->idle[i]);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->idle_cv);
+	module_put(k->mod);
+	free(k);
+}
+
+/* A session of k's slot for one signature: an idle one, a new one, or wait for one. */
+static CK_RV
+session_take(struct p11_key *k, CK_SESSION_HANDLE *h)
+{
+	CK_RV rv = CKR_OK;
+
+	pthread_mutex_lock(&k->lock);
+	while (k->nidle == 0 && k->nopen >= k->max)
+		pthread_cond_wait(&k->idle_cv, &k->lock);
+	if (k->nidle > 0) {
+		*h = k->idle[--k->nidle];
+	} else {
+		rv = k->mod->f->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, h);
+		k->nopen += rv == CKR_OK;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return rv;
+}
+
+/* Give h back after a signature that returned rv; a session the token lost is dropped. */
+static void
+session_give(struct p11_key *k, CK_SESSION_HANDLE h, CK_RV rv)
+{
+	int dead = rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+		   rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
+		   rv == CKR_DEVICE_ERROR;
+
+	pthread_mutex_lock(&k->lock);
+	if (dead) {
+		k->mod->f->C_CloseSession(h);
+		k->nopen--;
+	} else {
+		k->idle[k->nidle++] = h;
+	}
+	pthread_cond_signal(&k->idle_cv);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Sign in[inlen] with mechanism mech into out (*outlen: its room, then the length). */
+static int
+key_sign(struct p11_key *k, CK_MECHANISM_TYPE mech, const unsigned char *in, size_t inlen,
+    unsigned char *out, CK_ULONG *outlen)
+{
+	CK_MECHANISM m = {mech, NULL, 0};
+	CK_SESSION_HANDLE h;
+	CK_RV rv;
+
+	if (k == NULL) {
+		ckr_raise(CKR_KEY_HANDLE_INVALID);
+		return -1;
+	}
+	if ((rv = session_take(k, &h)) != CKR_OK) {
+		ckr_raise(rv);
+		return -1;
+	}
+	rv = k->mod->f->C_SignInit(h, &m, k->obj);
+	if (rv == CKR_OK)
+		rv = k->mod->f->C_Sign(h, (CK_BYTE_PTR)in, (CK_ULONG)inlen, out, outlen);
+	session_give(k, h, rv);
+	if (rv != CKR_OK) {
+		ckr_raise(rv);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- OpenSSL key methods ------------------------------------------------------ */
+
+static ECDSA_SIG *
+ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv, const BIGNUM *r,
+    EC_KEY *ec)
+{
+	unsigned char sig[PKCS11_SIG_MAX];
+	CK_ULONG n = sizeof(sig);
+	ECDSA_SIG *s;
+	BIGNUM *br, *bs;
+
+	(void)kinv;
+	(void)r;
+	if (dlen < 0 || key_sign(EC_KEY_get_ex_data(ec, p11_ec_idx), CKM_ECDSA, dgst,
+			    (size_t)dlen, sig, &n) != 0)
+		return NULL;
+	/* CKM_ECDSA gives r || s, each as long as the order. */
+	s = ECDSA_SIG_new();
+	br = BN_bin2bn(sig, (int)(n / 2), NULL);
+	bs = BN_bin2bn(sig + n / 2, (int)(n / 2), NULL);
+	if (s == NULL || br == NULL || bs == NULL || n % 2 != 0 || ECDSA_SIG_set0(s, br, bs) != 1) {
+		ECDSA_SIG_free(s);
+		BN_free(br);
+		BN_free(bs);
+		return NULL;
+	}
+	return s;
+}
+
+/* OpenSSL pads (PKCS#1 v1.5 DigestInfo, or PSS then no padding); the token signs. */
+static int
+rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa, int padding)
+{
+	CK_ULONG n = (CK_ULONG)RSA_size(rsa);
+	CK_MECHANISM_TYPE mech = padding == RSA_PKCS1_PADDING ? CKM_RSA_PKCS : CKM_RSA_X_509;
+
+	if (flen < 0 || (padding != RSA_PKCS1_PADDING && padding != RSA_NO_PADDING)) {
+		ckr_raise(CKR_MECHANISM_INVALID);
+		return -1;
+	}
+	if (key_sign(RSA_get_ex_data(rsa, p11_rsa_idx), mech, from, (size_t)flen, to, &n) != 0)
+		return -1;
+	return (int)n;
+}
+
+static void
+ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	key_free(ptr);
+}
+
+/* Error strings for the CKR codes ckr_raise() puts on the queue, as reasons. */
+#define P11_ERR_TEXT_MAX 64
+static ERR_STRING_DATA p11_err_strings[sizeof(ckr_names) / sizeof(ckr_names[0]) + 2];
+static char p11_err_text[sizeof(ckr_names) / sizeof(ckr_names[0])][P11_ERR_TEXT_MAX];
+
+static void
+p11_init(void)
+{
+	int (*sign)(int, const unsigned char *, int, unsigned char *, unsigned int *,
+	    const BIGNUM *, const BIGNUM *, EC_KEY *) = NULL;
+	size_t i;
+
+	p11_ec_method = EC_KEY_METHOD_new(EC_KEY_OpenSSL());
+	if (p11_ec_method != NULL) {
+		EC_KEY_METHOD_get_sign(EC_KEY_OpenSSL(), &sign, NULL, NULL);
+		EC_KEY_METHOD_set_sign(p11_ec_method, sign, NULL, ec_sign_sig);
+	}
+	p11_rsa_method = RSA_meth_dup(RSA_PKCS1_OpenSSL());
+	if (p11_rsa_method != NULL &&
+	    (RSA_meth_set1_name(p11_rsa_method, "lancre PKCS#11") != 1 ||
+		RSA_meth_set_priv_enc(p11_rsa_method, rsa_priv_enc) != 1)) {
+		RSA_meth_free(p11_rsa_method);
+		p11_rsa_method = NULL;
+	}
+	p11_ec_idx = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+	p11_rsa_idx = RSA_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+	p11_err_lib = ERR_get_next_error_library();
+	for (i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++) {
+		/* No ':' in it: err_ossl() keeps what follows the last one. */
+		snprintf(p11_err_text[i], sizeof(p11_err_text[i]), "%s (PKCS#11 token)",
+		    ckr_names[i].name);
+		p11_err_strings[i] = (ERR_STRING_DATA){
+		    ERR_PACK(p11_err_lib, 0, (int)ckr_names[i].rv), p11_err_text[i]};
+	}
+	p11_err_strings[i++] =
+	    (ERR_STRING_DATA){ERR_PACK(p11_err_lib, 0, 0xfff), "vendor error (PKCS#11 token)"};
+	p11_err_strings[i] = (ERR_STRING_DATA){0, NULL};
+	ERR_load_strings(p11_err_lib, p11_err_strings);
+}
+
+/* --- finding the token and the key ---------------------------------------------- */
+
+/* Whether want ("" = anything) names the space-padded field f[n]. */
+static int
+field_is(const char *want, const CK_UTF8CHAR *f, size_t n)
+{
+	size_t w = strlen(want);
+
+	while (n > 0 && f[n - 1] == ' ')
+		n--;
+	return w == 0 || (w == n && memcmp(want, f, n) == 0);
+}
+
+/* The slot of the token u names (the first one, in the module's order). */
+static int
+find_slot(struct p11_module *m, const struct pkcs11_uri *u, CK_SLOT_ID *slot, struct err *e)
+{
+	CK_SLOT_ID slots[PKCS11_SLOTS_MAX];
+	CK_ULONG n = PKCS11_SLOTS_MAX;
+	CK_TOKEN_INFO ti;
+	CK_RV rv = m->f->C_GetSlotList(CK_TRUE, slots, &n);
+
+	if (rv != CKR_OK)
+		return ckr_err(e, rv, "PKCS#11 module %s: C_GetSlotList", m->path);
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (u->slot_id >= 0 && slots[i] != (CK_SLOT_ID)u->slot_id)
+			continue;
+		if (m->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+			continue;
+		if (field_is(u->token, ti.label, sizeof(ti.label)) &&
+		    field_is(u->manufacturer, ti.manufacturerID, sizeof(ti.manufacturerID)) &&
+		    field_is(u->serial, ti.serialNumber, sizeof(ti.serialNumber)) &&
+		    field_is(u->model, ti.model, sizeof(ti.model))) {
+			*slot = slots[i];
+			return 0;
+		}
+	}
+	return err_set(e, "no token%s%s%s in PKCS#11 module %s", u->token[0] ? " labelled '" : "",
+	    u->token, u->token[0] ? "'" : " matching the URI", m->path);
+}
+
+/* Log the token in with pin ("" = none given), if it wants a login. */
+static int
+login(struct p11_key *k, CK_SESSION_HANDLE h, const char *pin, struct err *e)
+{
+	CK_TOKEN_INFO ti;
+	CK_RV rv = k->mod->f->C_GetTokenInfo(k->slot, &ti);
+
+	if (rv != CKR_OK)
+		return ckr_err(e, rv, "PKCS#11 token: %s", "C_GetTokenInfo");
+	if (!(ti.flags & CKF_LOGIN_REQUIRED))
+		return 0;
+	if (pin[0] == '\0' && !(ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH))
+		return err_set(e, "the PKCS#11 token needs a PIN and none was given (pin-source= "
+				  "in the URI, or LANCRE_PKCS11_PIN)");
+	rv = k->mod->f->C_Login(h, CKU_USER, pin[0] ? (CK_UTF8CHAR_PTR)pin : NULL,
+	    (CK_ULONG)strlen(pin));
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+		return ckr_err(e, rv, "PKCS#11 login%s", "");
+	return 0;
+}
+
+/* The one object of class cls that u names (object=, id=), in *obj. */
+static int
+find_object(struct p11_key *k, CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls,
+    const struct pkcs11_uri *u, CK_OBJECT_HANDLE *obj, struct err *e)
+{
+	CK_ATTRIBUTE t[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_OBJECT_HANDLE found[2];
+	CK_ULONG nt = 1, n = 0;
+	CK_FUNCTION_LIST_PTR f = k->mod->f;
+	CK_RV rv;
+	const char *what = cls == CKO_PRIVATE_KEY ? "private key" : "public key";
+
+	if (u->object[0] != '\0')
+		t[nt++] = (CK_ATTRIBUTE){CKA_LABEL, (void *)u->object, strlen(u->object)};
+	if (u->id_len > 0)
+		t[nt++] = (CK_ATTRIBUTE){CKA_ID, (void *)u->id, u->id_len};
+	rv = f->C_FindObjectsInit(h, t, nt);
+	if (rv == CKR_OK) {
+		rv = f->C_FindObjects(h, found, 2, &n);
+		f->C_FindObjectsFinal(h);
+	}
+	if (rv != CKR_OK)
+		return ckr_err(e, rv, "PKCS#11: looking for the %s", what);
+	if (n != 1)
+		return err_set(e, "%s %s%s%s in the PKCS#11 token", n == 0 ? "no" : "more than one",
+		    what, u->object[0] ? " labelled " : " with that id", u->object);
+	*obj = found[0];
+	return 0;
+}
+
+/* Attribute type of obj into buf[*len] (*len: its room, then its length). */
+static int
+get_attr(struct p11_key *k, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+    void *buf, CK_ULONG *len, struct err *e)
+{
+	CK_ATTRIBUTE a = {type, buf, *len};
+	CK_RV rv = k->mod->f->C_GetAttributeValue(h, obj, &a, 1);
+
+	if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return ckr_err(e, rv != CKR_OK ? rv : CKR_ATTRIBUTE_TYPE_INVALID,
+		    "PKCS#11: reading the %s's public half or type", "key");
+	*len = a.ulValueLen;
+	return 0;
+}
+
+/* The EC public key of u's key pair (CKA_EC_PARAMS, and the public object's CKA_EC_POINT). */
+static EVP_PKEY *
+build_ec(struct p11_key *k, CK_SESSION_HANDLE h, const struct pkcs11_uri *u, struct err *e)
+{
+	unsigned char params[PKCS11_ATTR_MAX], point[PKCS11_ATTR_MAX];
+	CK_ULONG plen = sizeof(params), qlen = sizeof(point);
+	CK_OBJECT_HANDLE pub;
+	const unsigned char *p = params, *q;
+	ASN1_OCTET_STRING *os = NULL;
+	EC_KEY *ec = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (get_attr(k, h, k->obj, CKA_EC_PARAMS, params, &plen, e) != 0 ||
+	    find_object(k, h, CKO_PUBLIC_KEY, u, &pub, e) != 0 ||
+	    get_attr(k, h, pub, CKA_EC_POINT, point, &qlen, e) != 0)
+		return NULL;
+	/* CKA_EC_POINT is a DER OCTET STRING around the point (some tokens give it bare). */
+	q = point;
+	os = d2i_ASN1_OCTET_STRING(NULL, &q, (long)qlen);
+	q = os != NULL && q == point + qlen ? ASN1_STRING_get0_data(os) : point;
+	if ((ec = EC_KEY_new()) == NULL || EC_KEY_set_method(ec, p11_ec_method) != 1 ||
+	    d2i_ECParameters(&ec, &p, (long)plen) == NULL ||
+	    o2i_ECPublicKey(&ec, &q, os != NULL && q != point ? ASN1_STRING_length(os)
+								: (long)qlen) == NULL) {
+		err_ossl(e, "PKCS#11: the token's EC public key");
+		goto fail;
+	}
+	if (EC_KEY_set_ex_data(ec, p11_ec_idx, k) != 1 || (pk = EVP_PKEY_new()) == NULL ||
+	    EVP_PKEY_assign_EC_KEY(pk, ec) != 1) {
+		EC_KEY_set_ex_data(ec, p11_ec_idx, NULL);
+		err_set(e, "out of memory");
+		goto fail;
+	}
+	ASN1_OCTET_STRING_free(os);
+	return pk;
+fail:
+	EVP_PKEY_free(pk);
+	EC_KEY_free(ec);
+	ASN1_OCTET_STRING_free(os);
+	return NULL;
+}
+
+/* The RSA public key of u's key (CKA_MODULUS, CKA_PUBLIC_EXPONENT of the private object). */
+static EVP_PKEY *
+build_rsa(struct p11_key *k, CK_SESSION_HANDLE h, struct err *e)
+{
+	unsigned char mod[PKCS11_ATTR_MAX], exp[64];
+	CK_ULONG mlen = sizeof(mod), elen = sizeof(exp);
+	BIGNUM *n, *x;
+	RSA *rsa = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (get_attr(k, h, k->obj, CKA_MODULUS, mod, &mlen, e) != 0 ||
+	    get_attr(k, h, k->obj, CKA_PUBLIC_EXPONENT, exp, &elen, e) != 0)
+		return NULL;
+	n = BN_bin2bn(mod, (int)mlen, NULL);
+	x = BN_bin2bn(exp, (int)elen, NULL);
+	if (n == NULL || x == NULL || (rsa = RSA_new()) == NULL ||
+	    RSA_set_method(rsa, p11_rsa_method) != 1 || RSA_set0_key(rsa, n, x, NULL) != 1) {
+		BN_free(n);
+		BN_free(x);
+		RSA_free(rsa);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	if (RSA_set_ex_data(rsa, p11_rsa_idx, k) != 1 || (pk = EVP_PKEY_new()) == NULL ||
+	    EVP_PKEY_assign_RSA(pk, rsa) != 1) {
+		RSA_set_ex_data(rsa, p11_rsa_idx, NULL);
+		EVP_PKEY_free(pk);
+		RSA_free(rsa);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	return pk;
+}
+
+/* --- loading -------------------------------------------------------------------- */
 
 /* The module for u: module-path=, else [pkcs11] module, else PKCS11_MODULE_PATH. */
 static const char *
@@ -259,80 +832,80 @@ pin_for(const struct pkcs11_uri *u, char *pin, size_t len, struct err *e)
 	return 0;
 }
 
-/* The engine, with module set: one module per process (see the top). */
-static ENGINE *
-engine_for(const char *module, struct err *e)
+/* The key u names in module m, through a first session that logs in with pin. */
+static EVP_PKEY *
+key_open(struct p11_key *k, const struct pkcs11_uri *u, const char *pin, struct err *e)
 {
-	ENGINE *eng;
-	int clash;
+	CK_SESSION_HANDLE h;
+	CK_KEY_TYPE type;
+	CK_ULONG tlen = sizeof(type);
+	CK_RV rv;
+	EVP_PKEY *pk = NULL;
 
-	pthread_mutex_lock(&pkcs11_lock);
-	clash = pkcs11_module_in_use[0] != '\0' && strcmp(pkcs11_module_in_use, module) != 0;
-	if (!clash)
-		snprintf(pkcs11_module_in_use, sizeof(pkcs11_module_in_use), "%s", module);
-	pthread_mutex_unlock(&pkcs11_lock);
-	if (clash) {
-		err_set(e, "PKCS#11 module %s: this process already uses %s (one module per "
-			   "process)", module, pkcs11_module_in_use);
+	if (find_slot(k->mod, u, &k->slot, e) != 0)
+		return NULL;
+	rv = k->mod->f->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &h);
+	if (rv != CKR_OK) {
+		ckr_err(e, rv, "PKCS#11: %s", "C_OpenSession");
 		return NULL;
 	}
-	ENGINE_load_builtin_engines();
-	eng = ENGINE_by_id("pkcs11");
-	if (eng == NULL) {
-		err_ossl(e, "PKCS#11 keys need the libp11 engine (Debian package "
-			    "libengine-pkcs11-openssl)");
-		return NULL;
+	k->nopen = 1;
+	if (login(k, h, pin, e) == 0 && find_object(k, h, CKO_PRIVATE_KEY, u, &k->obj, e) == 0 &&
+	    get_attr(k, h, k->obj, CKA_KEY_TYPE, &type, &tlen, e) == 0) {
+		if (type == CKK_EC)
+			pk = build_ec(k, h, u, e);
+		else if (type == CKK_RSA)
+			pk = build_rsa(k, h, e);
+		else
+			err_set(e, "the PKCS#11 key is neither EC nor RSA (CKK 0x%lx)",
+			    (unsigned long)type);
 	}
-	/* libp11 prints its own diagnostics on stderr; we report one line ourselves. */
-	(void)ENGINE_ctrl_cmd(eng, "QUIET", 0, NULL, NULL, 0);
-	if (ENGINE_ctrl_cmd_string(eng, "MODULE_PATH", module, 0) != 1) {
-		err_ossl(e, "PKCS#11 module %s", module);
-		ENGINE_free(eng);
-		return NULL;
-	}
-	return eng;
+	/* The first session stays open in the pool: it keeps the token logged in. */
+	k->idle[k->nidle++] = h;
+	return pk;
 }
 
 EVP_PKEY *
-key_load_pkcs11(const char *uri, const char *conf_module, struct err *e)
+key_load_pkcs11(const char *uri, const struct conf *c, struct err *e)
 {
 	struct pkcs11_uri u;
 	char pin[PKCS11_PIN_MAX];
-	const char *module;
-	ENGINE *eng;
-	EVP_PKEY *k = NULL;
-	UI_METHOD *ui = NULL;
+	const char *path;
+	struct p11_key *k;
+	EVP_PKEY *pk = NULL;
 
+	if (pthread_once(&p11_once, p11_init) != 0 || p11_ec_method == NULL ||
+	    p11_rsa_method == NULL || p11_ec_idx < 0 || p11_rsa_idx < 0) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
 	if (pkcs11_uri_parse(uri, &u, e) != 0)
 		return NULL;
-	if ((module = module_for(&u, conf_module)) == NULL) {
+	if ((path = module_for(&u, c->pkcs11_module)) == NULL) {
 		err_set(e, "no PKCS#11 module: give module-path= in the URI, [pkcs11] module in "
 			   "lancre.conf, or PKCS11_MODULE_PATH");
 		return NULL;
 	}
-	if (pin_for(&u, pin, sizeof(pin), e) != 0 || (eng = engine_for(module, e)) == NULL) {
-		OPENSSL_cleanse(pin, sizeof(pin));
-		return NULL;
-	}
-	if (ENGINE_init(eng) != 1) {
-		err_ossl(e, "cannot start the PKCS#11 engine with %s", module);
+	if (pin_for(&u, pin, sizeof(pin), e) != 0)
+		goto out;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		err_set(e, "out of memory");
 		goto out;
 	}
-	/* libp11 copies the PIN (it logs in again with it when a session is lost). */
-	if (pin[0] != '\0' && ENGINE_ctrl_cmd_string(eng, "PIN", pin, 0) != 1)
-		err_ossl(e, "the PKCS#11 engine refused the PIN");
-	else if ((ui = UI_create_method("lancre: no prompt")) == NULL ||
-		 UI_method_set_reader(ui, ui_refuse) != 0)
-		err_ossl(e, "out of memory");
-	else if ((k = ENGINE_load_private_key(eng, u.engine_uri, ui, NULL)) == NULL)
-		err_ossl(e, "no usable private key at this PKCS#11 URI (token, object, %s?)",
-		    pin[0] != '\0' ? "PIN" : "no PIN given");
-	/* The key keeps its own reference to the engine; ours can go. */
-	ENGINE_finish(eng);
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->idle_cv, NULL);
+	k->max = c->pkcs11_sessions > 0 ? c->pkcs11_sessions : PKCS11_SESSIONS_MAX;
+	if ((k->mod = module_get(path, e)) == NULL) {
+		pthread_mutex_destroy(&k->lock);
+		pthread_cond_destroy(&k->idle_cv);
+		free(k);
+		goto out;
+	}
+	/* From here k belongs to pk, freed with it (ex_free), or freed here. */
+	if ((pk = key_open(k, &u, pin, e)) == NULL)
+		key_free(k);
 out:
-	UI_destroy_method(ui);
 	OPENSSL_cleanse(pin, sizeof(pin));
 	OPENSSL_cleanse(&u, sizeof(u));
-	ENGINE_free(eng);
-	return k;
+	return pk;
 }

@@ -103,7 +103,7 @@ expect 0 "the module from PKCS11_MODULE_PATH, the PIN from LANCRE_PKCS11_PIN" \
 expect 1 "without LANCRE_PKCS11_PIN the same key is refused" env PKCS11_MODULE_PATH="$MODULE" \
 	"$LANCRE" issuer set-key -d "$D3" r1 "pkcs11:token=lancre;object=r1;type=private"
 one_line_error "in one line"
-has "$ERR" 'no PIN given' "saying no PIN was given"
+has "$ERR" 'needs a PIN and none was given' "saying no PIN was given"
 
 # A P-384 key made in the token signs with SHA-384 (issue 15 item 3), OCSP and CRLs alike.
 p11_keygen e3 03 EC:secp384r1
