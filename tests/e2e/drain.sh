@@ -111,6 +111,54 @@ if cmp -s "$T/slow.body" "$CRL"; then ok "byte for byte the CRL in public/"; els
 same "then the server exits 0 (after $ms ms)" "$st" 0
 [ -s "$T/serve.err" ] && sed 's/^/#   serve: /' "$T/serve.err"
 
+# The same over HTTP/2: the stream waits for the client's window (its socket has no
+# write pending, so it looks idle) and must not be closed as idle: 1.5 s after SIGTERM
+# the client grants the window and reads, and gets the whole CRL.
+cat >"$T/h2client.py" <<'PYEOF'
+import socket, struct, sys, time
+port, ready, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+path = b"/crl/e1/1.crl"
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+          frame(1, 5, 1, b"\x82\x86\x04" + bytes([len(path)]) + path + b"\x01\x09127.0.0.1"))
+time.sleep(0.3) # the server has sent the first window's worth and waits
+open(ready, "w").write("ready\n")
+time.sleep(1.5)
+# All the window at once: nothing more is sent, so nothing reaches the server after it
+# closes (which would reset the connection and drop what the client has not read yet).
+grant = struct.pack(">I", 0x7fffffff - 65535)
+s.sendall(frame(4, 1, 0, b"") + frame(8, 0, 0, grant) + frame(8, 0, 1, grant))
+s.settimeout(20)
+buf, body, done = b"", bytearray(), False
+try:
+    while not done:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        buf += d
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n, kind, flags = int.from_bytes(buf[:3], "big"), buf[3], buf[4]
+            stream, payload, buf = int.from_bytes(buf[5:9], "big") & 0x7fffffff, buf[9:9 + n], buf[9 + n:]
+            if kind == 0 and stream == 1:
+                body += payload
+                done = bool(flags & 1)
+except OSError:
+    pass
+open(out, "wb").write(body)
+PYEOF
+start_serve
+python3 "$T/h2client.py" "$P" "$T/h2ready" "$T/h2.body" &
+client=$!
+wait_file "$T/h2ready" 10
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$client"
+exit_ms "$pid" "$t0"
+if cmp -s "$T/h2.body" "$CRL"; then ok "HTTP/2: a stream waiting for window when SIGTERM comes gets the whole CRL"; else not_ok "HTTP/2: got $(stat -c %s "$T/h2.body" 2>/dev/null) of $size bytes"; fi
+same "then the server exits 0 (after $ms ms)" "$st" 0
+
 # A client that never reads is cut after SERVER_DRAIN_MS; the server exits 0 all the same.
 start_serve
 python3 "$T/client.py" "$P" never "$T/never" "$T/never.body" &
