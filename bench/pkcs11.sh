@@ -72,7 +72,7 @@ sign() {
 	for r in $(seq 1 "$RUNS"); do
 		rm -rf run
 		cp -a "$where" run
-		[ "$sessions" = 0 ] || printf '\n[pkcs11]\nsessions = %s\n' "$sessions" >>run/lancre.conf
+		sed -i -E "s/^;?sessions = .*/sessions = $sessions/" run/lancre.conf # [pkcs11]
 		line=$("$lancre" sign -d run --once --threads "$threads") ||
 			die "lancre sign --once failed ($where, $threads threads)"
 		case $line in

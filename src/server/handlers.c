@@ -546,6 +546,12 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 		   "lancre_ocsp_signature_failures_total %llu\n",
 	    (unsigned long long)snap->crl_bad_total, (unsigned long long)snap->ocsp_checked_total,
 	    (unsigned long long)snap->ocsp_bad_total);
+	fprintf(f, "# TYPE lancre_signing_key_available gauge\n"); /* the signer's word, via the store */
+	for (size_t i = 0; i < snap->catalog->nissuers; i++) {
+		if (snap->key_ok[i] >= 0)
+			fprintf(f, "lancre_signing_key_available{issuer=\"%s\"} %d\n",
+			    snap->catalog->issuers[i].name, snap->key_ok[i]);
+	}
 	fprintf(f, "# TYPE lancre_connections gauge\nlancre_connections %ld\n",
 	    atomic_load(&sv->connections));
 	fprintf(f, "# TYPE lancre_connections_refused_total counter\n"

@@ -62,6 +62,7 @@ snapshot_free(struct snapshot *snap)
 	base_release(snap->base);
 	ocsp_index_free(snap->recent);
 	catalog_release(snap->catalog);
+	free(snap->key_ok);
 	free(snap->about[0]);
 	free(snap->about[1]);
 	free(snap);
@@ -382,23 +383,42 @@ load_responses(struct store *s, const struct snapshot *prev, struct snapshot *sn
 	return extend_recent(s, prev, snap, sm, e);
 }
 
+/* The signer's word on each issuer's key (snapshot.h: key_ok), for /metrics. */
+static int
+load_key_states(struct store *s, struct snapshot *snap, struct err *e)
+{
+	const struct shared_catalog *cat = snap->catalog;
+	int64_t seq;
+
+	snap->key_ok = calloc(cat->nissuers ? cat->nissuers : 1, sizeof(*snap->key_ok));
+	if (snap->key_ok == NULL)
+		return err_set(e, "out of memory");
+	for (size_t i = 0; i < cat->nissuers; i++) {
+		if (store_key_state_get(s, cat->issuers[i].id, &snap->key_ok[i], &seq, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 struct snapshot *
 snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, const char *dir,
     int64_t now, int *changed, struct err *e)
 {
 	struct snapshot *snap;
 	struct ocsp_sample sm = {0};
-	int64_t ocsp_seq, issuer_seq, crl_seq;
-	int full, stale;
+	int64_t ocsp_seq, issuer_seq, crl_seq, key_seq;
+	int full, stale, any;
 
 	*changed = 0;
 	if (store_seq(s, "ocsp_seq", &ocsp_seq, e) != 0 ||
 	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0 ||
-	    store_seq(s, "crl_seq", &crl_seq, e) != 0)
+	    store_seq(s, "crl_seq", &crl_seq, e) != 0 ||
+	    store_key_state_get(s, 0, &any, &key_seq, e) != 0)
 		return NULL;
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
 	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
-	    prev->crl_seq == crl_seq && now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale &&
+	    prev->crl_seq == crl_seq && prev->key_seq == key_seq &&
+	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale &&
 	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
 	full = prev == NULL || prev->issuer_seq != issuer_seq ||
@@ -414,6 +434,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	snap->crl_seq = crl_seq;
+	snap->key_seq = key_seq;
 	if (prev != NULL && prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq) {
 		snap->catalog = prev->catalog;
 		atomic_fetch_add(&snap->catalog->refs, 1);
@@ -424,7 +445,7 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		snap->crl_bad_total = snap->catalog->crl_bad;
 	}
 	sm.cat = snap->catalog;
-	if (load_responses(s, prev, snap, full, now, &sm, e) != 0)
+	if (load_key_states(s, snap, e) != 0 || load_responses(s, prev, snap, full, now, &sm, e) != 0)
 		goto fail;
 	if (prev != NULL) {
 		snap->crl_bad_total += prev->crl_bad_total;

@@ -96,6 +96,13 @@ struct snapshot {
 	 * checked and failed (left out).
 	 */
 	uint64_t crl_bad_total, ocsp_checked_total, ocsp_bad_total;
+	/*
+	 * Whether the signer can sign for each issuer of the catalog (same
+	 * index): 1, 0, or -1 if it never said (store_key_state_get); key_seq:
+	 * the store's counter of those changes when read.
+	 */
+	int *key_ok;
+	int64_t key_seq;
 };
 
 /*

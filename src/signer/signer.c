@@ -321,6 +321,7 @@ issuers_load(struct signer *sg, struct err *e)
 		issuers_clear(sg);
 		return -1;
 	}
+	sg->keystate_dirty = 1;
 	sg->down_tries = sg->ndown > 0 ? sg->down_tries + 1 : 0;
 	sg->down_retry_at = (int64_t)time(NULL) + signer_retry_delay(sg->down_tries);
 	sg->sigctx = calloc((size_t)(sg->threads + 1) * (sg->nissuers ? sg->nissuers : 1),
@@ -423,6 +424,7 @@ signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
 	if (is->broken)
 		return 0; /* told with its first failure */
 	is->broken = 1;
+	sg->keystate_dirty = 1;
 	snprintf(msg, sizeof(msg), "its key stopped signing: %s", why);
 	if (down_add(&sg->down, &sg->ndown, NULL, 0, is->id, is->name, msg) != 0)
 		return -1;
@@ -796,6 +798,29 @@ clock_check(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 	return 0;
 }
 
+/*
+ * Tell the store which issuers the signer can sign for, and which not
+ * (store_key_state_set: the server's lancre_signing_key_available), after
+ * a load or a key that stopped signing.  The store writes only changes.
+ */
+static int
+keystate_sync(struct signer *sg, struct err *e)
+{
+	if (!sg->keystate_dirty)
+		return 0;
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		if (!sg->issuers[i].broken &&
+		    store_key_state_set(sg->store, sg->issuers[i].id, 1, e) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sg->ndown; i++) {
+		if (store_key_state_set(sg->store, sg->down[i].id, 0, e) != 0)
+			return -1;
+	}
+	sg->keystate_dirty = 0;
+	return 0;
+}
+
 int
 signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
@@ -816,7 +841,7 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 		batch_discard(sg);
 		return -1;
 	}
-	if (signer_crl_pass(sg, now, st, e) != 0)
+	if (signer_crl_pass(sg, now, st, e) != 0 || keystate_sync(sg, e) != 0)
 		return -1;
 	if (sg->ahead > 0) { /* counted once everything dated in the future is re-signed */
 		st->clock_steps++;

@@ -81,6 +81,7 @@ struct signer {
 	size_t ndown;
 	int64_t down_retry_at; /* when to try loading them again */
 	int down_tries;        /* loads in a row that left some down: the backoff's step */
+	int keystate_dirty;    /* issuers loaded or left out since the store was told */
 	/* Issuers signed for again since the last signer_report(), to be told so. */
 	char (*up)[STORE_ISSUER_NAME_MAX + 1];
 	size_t nup;

@@ -110,6 +110,10 @@ int sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, i
 int sqlite_ocsp_hold(struct store *base, int64_t issuer_id, int64_t now, int64_t *n,
     struct err *e);
 int sqlite_ocsp_release(struct store *base, int64_t issuer_id, int64_t *n, struct err *e);
+/* sqlite_keystate.c */
+int sqlite_key_state_set(struct store *base, int64_t issuer_id, int available, struct err *e);
+int sqlite_key_state_get(struct store *base, int64_t issuer_id, int *available, int64_t *seq,
+    struct err *e);
 int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);
 int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
     struct err *e);

@@ -180,6 +180,19 @@ store_ocsp_release(struct store *s, int64_t issuer_id, int64_t *n, struct err *e
 }
 
 int
+store_key_state_set(struct store *s, int64_t issuer_id, int available, struct err *e)
+{
+	return s->ops->key_state_set(s, issuer_id, available, e);
+}
+
+int
+store_key_state_get(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
+    struct err *e)
+{
+	return s->ops->key_state_get(s, issuer_id, available, seq, e);
+}
+
+int
 store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
     struct err *e)
 {

@@ -189,6 +189,9 @@ struct store_ops {
 	int (*ocsp_hold)(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
 	    struct err *e);
 	int (*ocsp_release)(struct store *s, int64_t issuer_id, int64_t *n, struct err *e);
+	int (*key_state_set)(struct store *s, int64_t issuer_id, int available, struct err *e);
+	int (*key_state_get)(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
+	    struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
@@ -407,6 +410,17 @@ int store_ocsp_hold(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
  * of them).  One read when it has none held, as on every issuer load.
  */
 int store_ocsp_release(struct store *s, int64_t issuer_id, int64_t *n, struct err *e);
+
+/*
+ * Whether the signer can sign for an issuer (its key loaded and signs: 1,
+ * or not: 0), as the signer records it; only a change is written, and each
+ * raises a counter.  store_key_state_get gives that counter in *seq (0: no
+ * state ever recorded) and, for issuer_id > 0, the issuer's state in
+ * *available (-1: never recorded).  The server shows it on /metrics.
+ */
+int store_key_state_set(struct store *s, int64_t issuer_id, int available, struct err *e);
+int store_key_state_get(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
+    struct err *e);
 
 /*
  * Call cb for every stored response with seq > after_seq, in seq order, with

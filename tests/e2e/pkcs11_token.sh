@@ -7,7 +7,8 @@
 # meanwhile stays unsigned: OCSP still answers the old, valid response and
 # the CRL file is untouched).  Once the directory is back, the signer loads
 # the key again by itself (a fresh module, a new login: pkcs11.c) and the
-# revocation reaches OCSP and the CRL, which openssl verifies.
+# revocation reaches OCSP and the CRL, which openssl verifies.  Meanwhile the
+# admin /metrics shows lancre_signing_key_available{issuer} 1, 0, then 1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pkcs11.sh"
 
@@ -58,9 +59,24 @@ crl_has() { # CA SERIAL: the published CRL of CA lists SERIAL
 		grep -qi "Serial Number: *0*$2$"
 }
 serial() { openssl x509 -in "$T/$1.pem" -noout -serial | cut -d= -f2 | sed 's/^0*//'; }
+# key_metric CA: lancre_signing_key_available for CA on the admin /metrics ("" if absent).
+key_metric() {
+	curl -s "http://127.0.0.1:$A/metrics" |
+		awk -v k="lancre_signing_key_available{issuer=\"$1\"}" '$1 == k { print $2 }'
+}
+# wait_metric CA WANT: until key_metric CA is WANT (10 s).
+wait_metric() {
+	local i
+	for i in $(seq 1 $((100 * TF))); do
+		[ "$(key_metric "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 if wait_status a e1 good 10; then ok "signed through the token: the server answers good for a"; else not_ok "no good answer for a (e1, key in the token)"; cat "$T/run.err" >&2; fi
 wait_file "$D/public/crl/e1.crl"
+if wait_metric e1 1 && [ "$(key_metric f1)" = 1 ]; then ok "/metrics: lancre_signing_key_available 1 for e1 and f1"; else not_ok "/metrics: e1 '$(key_metric e1)', f1 '$(key_metric f1)', wanted 1 and 1"; fi
 cp "$D/public/crl/e1.crl" "$T/e1.crl.before"
 
 # The token goes away; then a's revocation, and fa's (a file key's issuer).
@@ -73,6 +89,7 @@ has "$T/run.err" 'lancre (run|sign): cannot sign for issuer e1, signing for the 
 	"the signer says why it stopped signing for e1"
 sleep $((6 * TF)) # a few tries to load the key again (1, 2, 4 s)
 same "in one line, however often it tried again" "$(grep -c 'cannot sign for issuer e1' "$T/run.err")" 1
+if wait_metric e1 0 && [ "$(key_metric f1)" = 1 ]; then ok "/metrics: lancre_signing_key_available 0 for e1, still 1 for f1"; else not_ok "/metrics: e1 '$(key_metric e1)', f1 '$(key_metric f1)', wanted 0 and 1"; fi
 same "the server keeps serving what was signed: a is still good (the old response)" "$(status_of a e1)" good
 same "and b" "$(status_of b e1)" good
 if cmp -s "$D/public/crl/e1.crl" "$T/e1.crl.before"; then ok "e1's CRL is the one signed before, untouched"; else not_ok "e1's CRL changed while its token was away"; fi
@@ -88,6 +105,7 @@ if crl_has e1 "$(serial a)"; then ok "and e1's CRL"; else not_ok "a is not in e1
 run openssl crl -inform DER -in "$D/public/crl/e1.crl" -CAfile "$T/e1.pem" -noout -verify
 has "$ERR" "verify OK" "which openssl verifies (signed in the token)"
 has "$T/run.err" 'signing for issuer e1 again' "the signer says it signs for e1 again"
+if wait_metric e1 1; then ok "/metrics: lancre_signing_key_available 1 for e1 again"; else not_ok "/metrics: e1 '$(key_metric e1)', wanted 1"; fi
 same "b is still good" "$(status_of b e1)" good
 no_pin "$T/run.err" "the PIN is in no log line"
 no_pin "$T/run.out" "nor on stdout"

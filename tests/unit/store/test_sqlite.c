@@ -155,6 +155,43 @@ test_open_refuses_foreign_files(void **state)
 }
 
 /* STORE_READ reads and never writes (issue 15 item 15). */
+/*
+ * The signer's word on each issuer's key (store_key_state_set/get, issue 16
+ * keys in HSMs item 2): unknown until said; only a change is written and
+ * raises key_seq; a read-only opener (the server) sees it.
+ */
+static void
+test_key_states(void **state)
+{
+	int64_t a = add_issuer("ka"), b = add_issuer("kb"), seq, seq2;
+	struct store *ro;
+	struct err e;
+	int ok;
+
+	(void)state;
+	assert_int_equal(store_key_state_get(s, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, -1);
+	assert_int_equal(seq, 0);
+	assert_int_equal(store_key_state_set(s, a, 1, &e), 0);
+	assert_int_equal(store_key_state_set(s, b, 0, &e), 0);
+	assert_int_equal(store_key_state_get(s, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, 1);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_key_state_set(s, a, 1, &e), 0); /* no change */
+	assert_int_equal(store_key_state_get(s, b, &ok, &seq2, &e), 0);
+	assert_int_equal(ok, 0);
+	assert_int_equal(seq2, 2);
+	assert_int_equal(store_key_state_set(s, a, 0, &e), 0);
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_key_state_get(ro, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_key_state_get(ro, 0, &ok, &seq, &e), 0); /* the counter alone */
+	assert_int_equal(ok, -1);
+	assert_int_equal(seq, 3);
+	store_close(ro);
+}
+
 static void
 test_open_read_only(void **state)
 {
@@ -1205,6 +1242,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	    cmocka_unit_test(test_migration_crls),
+	    cmocka_unit_test(test_key_states),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,70 @@
+/*
+ * sqlite_keystate.c - the SQLite backend's record of which issuers the
+ * signer can sign for (store_key_state_set/get, store.h): meta
+ * key_ok_<issuer id> = 1 or 0, and meta key_seq, raised with each change, so
+ * that the server, which polls counters, sees a change without reading
+ * every issuer's row.  Both rows appear with the first change: a store the
+ * signer never reported on has none (unknown).
+ */
+#include "store/sqlite_int.h"
+
+#include <stdio.h>
+
+#define SQLITE_KEYSTATE_KEY_MAX 48 /* "key_ok_" and a 64-bit id */
+
+static void
+state_key(char *key, size_t size, int64_t issuer_id)
+{
+	snprintf(key, size, "key_ok_%lld", (long long)issuer_id);
+}
+
+static int
+state_set(struct store_sqlite *s, const char *key, int available, struct err *e)
+{
+	int64_t seq;
+
+	if (sqlite_meta_set(s, key, available != 0, e) != 0 ||
+	    sqlite_meta_get(s, "key_seq", &seq, e) < 0)
+		return -1;
+	return sqlite_meta_set(s, "key_seq", seq + 1, e);
+}
+
+int
+sqlite_key_state_set(struct store *base, int64_t issuer_id, int available, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	char key[SQLITE_KEYSTATE_KEY_MAX];
+	int64_t v;
+	int own, found;
+
+	state_key(key, sizeof(key), issuer_id);
+	if ((found = sqlite_meta_get(s, key, &v, e)) < 0)
+		return -1;
+	if (found && v == (available != 0))
+		return 0; /* no change: nothing written */
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, state_set(s, key, available, e), e);
+}
+
+int
+sqlite_key_state_get(struct store *base, int64_t issuer_id, int *available, int64_t *seq,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	char key[SQLITE_KEYSTATE_KEY_MAX];
+	int64_t v;
+	int found;
+
+	*available = -1;
+	if (sqlite_meta_get(s, "key_seq", seq, e) < 0)
+		return -1;
+	if (issuer_id <= 0)
+		return 0;
+	state_key(key, sizeof(key), issuer_id);
+	if ((found = sqlite_meta_get(s, key, &v, e)) < 0)
+		return -1;
+	if (found)
+		*available = v != 0;
+	return 0;
+}
