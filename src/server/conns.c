@@ -13,11 +13,11 @@ struct conn_entry {
 	h2o_socket_t *sock;
 	struct conns *set;
 	atomic_long *counter;
-	int64_t acked;      /* bytes the client acknowledged, when last seen (tcpstat.h) */
-	size_t written;     /* sock->bytes_written, when last seen */
-	uint64_t quiet_ms;  /* since when it has owed the client bytes and they took none */
-	unsigned busy : 1;  /* owes a response body (conns_close_idle's mark) */
-	unsigned cut : 1;   /* shut down for a stall (counted once) */
+	int64_t acked;     /* bytes the client acknowledged, when last seen (tcpstat.h) */
+	size_t written;    /* sock->bytes_written, when last seen */
+	uint64_t quiet_ms; /* since when it has owed the client bytes and they took none */
+	unsigned busy : 1; /* owes a response body (mark_busy) */
+	unsigned cut : 1;  /* shut down for a stall (counted once) */
 };
 
 static void sweep(h2o_timeout_entry_t *te);
