@@ -56,6 +56,8 @@ A=$(free_port)
 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
 	>"$T/serve.out" 2>"$T/serve.err" &
 pid=$!
+# Whatever stops this script, the server and the stalled clients go with it.
+trap 'kill "$pid" ${guard:-} ${client:-} 2>/dev/null; rm -rf "$T"' EXIT
 wait_http "http://127.0.0.1:$A/healthz" 30 || not_ok "the server did not start"
 curl -s -o /dev/null "http://127.0.0.1:$P/crl/e1/1.crl" # every page of the CRL touched once
 rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status" 2>/dev/null; }
