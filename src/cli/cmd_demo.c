@@ -10,7 +10,7 @@
  *
  * The universe is built in DIR.partial and renamed to DIR only when complete:
  * an interrupted demo leaves no half-made DIR, and a second run on a complete
- * DIR reuses it.
+ * DIR reuses it.  DIR may exist if it is empty; anything else in it is refused.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -50,7 +50,8 @@ static const char usage_text[] =
     "(default 1000) whose OCSP, caIssuers and CRL URLs point at HOST:PORT (default\n"
     "127.0.0.1:8080), a tenth of them revoked.  Every certificate is also written\n"
     "as PEM under DIR/certs/, with a TLS certificate for localhost (localhost.pem,\n"
-    "localhost.key, localhost-chain.pem).  Run again on the same DIR, it reuses it.\n\n"
+    "localhost.key, localhost-chain.pem).  DIR may be an existing empty directory;\n"
+    "run again on the same DIR, it reuses it.\n\n"
     "Then it pre-signs every OCSP response and serves them, with the signer running\n"
     "beside the server (like `lancre run`), until SIGINT or SIGTERM.\n"
     "  --no-serve   create (or reuse) and pre-sign, then exit\n";
@@ -489,7 +490,9 @@ cmd_demo(int argc, char **argv)
 		printf("Reusing the demo in %s.\n\n", dir);
 		return finish(dir, no_serve, &serve);
 	}
-	if (fs_exists(dir)) {
+	/* An empty directory (mktemp -d) is taken, as init takes it: the finished universe is
+	 * renamed over it, which rename(2) allows for an empty directory only. */
+	if (fs_exists(dir) && !fs_is_empty_dir(dir)) {
 		err_set(&e, "%s exists but is not a lancre data directory; choose another -d", dir);
 		return cli_fail("demo", &e);
 	}

@@ -40,6 +40,9 @@ int fs_exists(const char *path);
 /* 1 if path is a directory (or a link to one), else 0. */
 int fs_is_dir(const char *path);
 
+/* 1 if path is a directory with no entry but . and .. (mktemp -d's), else 0. */
+int fs_is_empty_dir(const char *path);
+
 /* snprintf into buf; -1 with a message if the path does not fit. */
 int fs_path(char *buf, size_t len, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

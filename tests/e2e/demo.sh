@@ -73,6 +73,14 @@ same "and changes nothing" "$(sha256sum "$D/lancre.db" "$C/root.pem" | sha256sum
 mkdir -p "$T/other" && echo keep >"$T/other/file"
 expect 1 "a non-demo directory is refused" "$LANCRE" demo -d "$T/other" --no-serve
 same "and left alone" "$(cat "$T/other/file")" keep
+# An existing empty directory (mktemp -d) is taken, as lancre init takes one.
+E=$(mktemp -d "$T/empty.XXXXXX")
+expect 0 "an existing empty directory is accepted" "$LANCRE" demo -d "$E" --leaves 10 --no-serve
+same "and becomes the demo (+ localhost)" "$(sqlite3 "$E/lancre.db" 'select count(*) from certificates')" 11
+if [ ! -e "$E.partial" ]; then ok "leaving no partial directory"; else not_ok "leaving no partial directory"; fi
+expect 1 "a non-empty one is still refused" "$LANCRE" demo -d "$T/other" --no-serve
+one_line_error "with one line"
+has "$ERR" 'exists but is not a lancre data directory' "saying it is not a data directory"
 # An interrupted run leaves no DIR, only DIR.partial, which the next run replaces.
 "$LANCRE" demo -d "$T/killed" --leaves 200000 --no-serve >/dev/null 2>&1 &
 pid=$!
