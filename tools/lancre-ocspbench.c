@@ -875,7 +875,7 @@ ob_sign_main(const struct ob_opts *o)
 	memset(&en, 0, sizeof(en));
 	if ((unsigned long long)threads > o->count) /* an idle thread would only cost */
 		threads = (int)o->count;
-	if (cli_dir_open(&d, o->dir, &e) != 0)
+	if (cli_dir_open_keep_user(&d, o->dir, STORE_WRITE, &e) != 0)
 		goto out;
 	opened = 1;
 	if (ob_engine_load(&en, &d, o->hash, &e) != 0 ||
@@ -964,7 +964,7 @@ ob_put_main(const struct ob_opts *o)
 	double read_cpu = 0, write_cpu = 0, t0, wall;
 	int variants;
 
-	if (cli_dir_open(&d, o->dir, &e) != 0) {
+	if (cli_dir_open_keep_user(&d, o->dir, STORE_WRITE, &e) != 0) {
 		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);
 		return EXIT_FAIL;
 	}
@@ -1140,7 +1140,7 @@ main(int argc, char **argv)
 		return ob_sign_main(&o);
 	if (o.mode == 'p')
 		return ob_put_main(&o);
-	if (cli_dir_open(&d, o.dir, &e) != 0)
+	if (cli_dir_open_keep_user(&d, o.dir, STORE_WRITE, &e) != 0)
 		goto fail;
 	opened = 1;
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "conf/addr.h"
+#include "proc/drop.h"
+#include "proc/layout.h"
 #include "signer/signer.h"
 #include "util/fsutil.h"
 #include "util/lockfile.h"
@@ -228,7 +230,22 @@ cli_dir_open(struct cli_dir *d, const char *dir, struct err *e)
 }
 
 int
-cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e)
+cli_become_signer(const struct cli_dir *d, struct err *e)
+{
+	struct proc_users u;
+
+	if (geteuid() != 0)
+		return 0;
+	if (proc_users_resolve(&d->conf, &u, e) != 0 ||
+	    proc_layout_check(d->path, d->conf.store, &u, e) != 0)
+		return -1;
+	return proc_become(&u.signer, e);
+}
+
+/* lancre.conf of dir, and its store in mode; as [signer] user first if become_signer. */
+static int
+dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_signer,
+    struct err *e)
 {
 	char conf[PATH_MAX + 32];
 
@@ -243,8 +260,23 @@ cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct
 				  "`lancre init -d %s`)", dir, CONF_FILE, dir);
 	if (conf_load(conf, &d->conf, e) != 0)
 		return -1;
+	/* Whatever the command creates (WAL, public/ files) then belongs to the signer. */
+	if (become_signer && cli_become_signer(d, e) != 0)
+		return -1;
 	d->store = store_open(dir, d->conf.store, mode, e);
 	return d->store != NULL ? 0 : -1;
+}
+
+int
+cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e)
+{
+	return dir_open(d, dir, mode, mode != STORE_READ, e);
+}
+
+int
+cli_dir_open_keep_user(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e)
+{
+	return dir_open(d, dir, mode, 0, e);
 }
 
 void

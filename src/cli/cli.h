@@ -60,10 +60,25 @@ int cli_lock_signer(const struct cli_dir *d, struct err *e);
 /* -d/--dir's default: $LANCRE_DIR, else ".". */
 const char *cli_default_dir(void);
 
-/* Load DIR/lancre.conf and open its store.  Says so clearly if DIR is not a data dir. */
+/*
+ * Load DIR/lancre.conf and open its store.  Says so clearly if DIR is not a
+ * data dir.  Started as root, the command first becomes [signer] user for
+ * good (cli_become_signer): what it writes then belongs to the signer.
+ */
 int cli_dir_open(struct cli_dir *d, const char *dir, struct err *e);
-/* The same with the store opened in mode: STORE_READ for commands that only read it. */
+/*
+ * The same with the store opened in mode: STORE_READ for commands that only
+ * read it (they stay the user they were started as).
+ */
 int cli_dir_open_as(struct cli_dir *d, const char *dir, enum store_mode mode, struct err *e);
+/* The same, never changing user: for serve, run and demo, which start processes as users. */
+int cli_dir_open_keep_user(struct cli_dir *d, const char *dir, enum store_mode mode,
+    struct err *e);
+/*
+ * Started as root: check d's owners (proc/layout.h) and become [signer] user
+ * for good.  As a normal user: nothing.
+ */
+int cli_become_signer(const struct cli_dir *d, struct err *e);
 void cli_dir_close(struct cli_dir *d);
 
 /* Print "lancre <cmd>: <message>" to stderr and return EXIT_FAIL. */

@@ -32,6 +32,7 @@
 #include "pki/reason.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
+#include "proc/layout.h"
 #include "signer/signer.h"
 #include "util/num.h"
 #include "util/fsutil.h"
@@ -397,6 +398,21 @@ summary(struct cli_dir *d)
 	    dir, ocsp, dir, ca, dir, dir, dir, dir);
 }
 
+/*
+ * Started as root, the whole demo directory (keys, certificates, what the
+ * pre-signing wrote) goes to [signer] user, readable by the server's group,
+ * as `lancre init` does for what it makes (proc/layout.h).
+ */
+static int
+give_to_users(const struct cli_dir *d, struct err *e)
+{
+	struct proc_users u;
+
+	if (proc_users_resolve(&d->conf, &u, e) != 0)
+		return -1;
+	return proc_layout_apply(d->path, NULL, &u, e);
+}
+
 /* Pre-sign everything, print what there is, then serve it (signer beside) unless told not to. */
 static int
 finish(const char *dir, int no_serve, const struct serving *serve)
@@ -407,10 +423,13 @@ finish(const char *dir, int no_serve, const struct serving *serve)
 	struct err e;
 	int rc;
 
-	if (cli_dir_open(&d, dir, &e) != 0)
+	/* As root, the demo is made as root, then given to its users (give_to_users). */
+	if (cli_dir_open_keep_user(&d, dir, STORE_WRITE, &e) != 0)
 		return cli_fail("demo", &e);
 	sg = cli_signer_new("demo", &d, cli_cpus(), &e);
 	rc = sg != NULL ? signer_pass(sg, (int64_t)time(NULL), &st, &e) : -1;
+	if (rc == 0)
+		rc = give_to_users(&d, &e);
 	if (sg != NULL)
 		cli_signer_report("demo", sg, &d);
 	if (rc != 0) {

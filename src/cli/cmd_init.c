@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "conf/addr.h"
+#include "proc/layout.h"
 #include "util/num.h"
 #include "util/fsutil.h"
 
@@ -24,15 +25,37 @@ static const char usage_text[] =
     "      --domain DOMAIN  use host-style URLs (<issuer>.o.DOMAIN ...) in certificates\n"
     "      --shards N       CRL shards for new issuers (default 1)\n";
 
+/*
+ * private/ (keys.db, keys, PIN files: the signer's only) and public/ (what the
+ * signer publishes); started as root, the whole directory then goes to
+ * [signer] user, readable by the server's group (proc/layout.h).
+ */
+static int
+give_to_users(const char *dir, const struct proc_users *u, struct err *e)
+{
+	char path[PATH_MAX + 32];
+	static const char *const made[] = {"lancre.db", "lancre.db-wal", "lancre.db-shm",
+	    CONF_FILE, "private", "public", NULL};
+
+	if (fs_path(path, sizeof(path), e, "%s/private", dir) != 0 ||
+	    fs_mkdir_p(path, 0700, e) != 0 ||
+	    fs_path(path, sizeof(path), e, "%s/public", dir) != 0 ||
+	    fs_mkdir_p(path, 0755, e) != 0)
+		return -1;
+	return proc_layout_apply(dir, made, u, e);
+}
+
 int
 cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 {
 	char path[PATH_MAX + 32];
 	char *text;
+	struct proc_users u;
 	struct store *s;
 	int rc;
 
-	if (fs_mkdir_p(dir, 0755, e) != 0 ||
+	/* A missing user is said before anything is created. */
+	if (proc_users_resolve(c, &u, e) != 0 || fs_mkdir_p(dir, 0755, e) != 0 ||
 	    fs_path(path, sizeof(path), e, "%s/%s", dir, CONF_FILE) != 0)
 		return -1;
 	if (fs_exists(path))
@@ -47,7 +70,7 @@ cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 		return err_set(e, "out of memory");
 	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
 	free(text);
-	return rc;
+	return rc == 0 ? give_to_users(dir, &u, e) : -1;
 }
 
 int

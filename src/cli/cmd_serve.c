@@ -69,7 +69,8 @@ serve_main(int argc, char **argv, const char *cmd, const char *usage, int with_s
 	if (cli_check_listen(cmd, "--listen", o.listen) != 0 ||
 	    cli_check_listen(cmd, "--admin", o.admin) != 0)
 		return EXIT_USAGE;
-	if (cli_dir_open(&d, dir, &e) != 0)
+	/* Each process opens its own store as its user (cli/serving.c): this one only checks. */
+	if (cli_dir_open_keep_user(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail(cmd, &e);
 	rc = serving_run(&d, &o, cmd);
 	cli_dir_close(&d);

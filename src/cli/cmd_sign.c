@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "proc/drop.h"
 #include "signer/signer.h"
 #include "util/num.h"
 
@@ -127,6 +128,11 @@ cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("sign", &e);
+	/* Keys will be in this process: no core file, no ptrace by our own user. */
+	if (proc_protect(&e) != 0) {
+		cli_dir_close(&d);
+		return cli_fail("sign", &e);
+	}
 	/* One signer per directory, --once included: two would sign everything twice. */
 	lock = cli_lock_signer(&d, &e);
 	sg = lock >= 0 ? cli_signer_new("sign", &d, threads, &e) : NULL;

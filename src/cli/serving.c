@@ -23,12 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "proc/drop.h"
+#include "proc/layout.h"
 #include "proc/procs.h"
 #include "proc/supervise.h"
+#include "proc/users.h"
 #include "server/server.h"
 #include "signer/signer.h"
 #include "util/lockfile.h"
@@ -76,6 +80,7 @@ struct serving_ctx {
 	struct server_opts so;
 	struct server_listeners ls;
 	int lock; /* the signer lock, held by the supervisor */
+	struct proc_users users; /* started as root: whom each row becomes */
 };
 
 void
@@ -174,7 +179,12 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 	const struct proc *p = proc_get(PROC_SERVER);
 	struct err e;
 
-	if (open_store(sc->d, p, &e) != 0) {
+	/* The signer lock is the signer's: a server holding it would keep it past both. */
+	if (sc->lock >= 0)
+		close(sc->lock);
+	/* The ports are bound: leave root before reading anything from the network. */
+	if ((sc->users.as_root && proc_become(&sc->users.server, &e) != 0) ||
+	    open_store(sc->d, p, &e) != 0) {
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
 	}
@@ -201,7 +211,8 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	/* The ports are the server's: drop our copies before anything else. */
 	server_listeners_close(&sc->ls);
 	lockfile_set_pid(sc->lock); /* the supervisor took the lock for us: name the signer */
-	if (open_store(sc->d, p, &e) != 0 || (sg = cli_signer_new("sign", sc->d, sc->so.threads,
+	if ((sc->users.as_root && proc_become(&sc->users.signer, &e) != 0) ||
+	    proc_protect(&e) != 0 || open_store(sc->d, p, &e) != 0 || (sg = cli_signer_new("sign", sc->d, sc->so.threads,
 						 &e)) == NULL)
 		return cli_fail("sign", &e);
 	/* SANDBOX: enter p->sandbox here (the store is open, no thread runs yet). */
@@ -250,6 +261,22 @@ log_child_start_error(void *arg, const struct proc *p, const struct err *e)
 	fprintf(stderr, "lancre %s: %s\n", sc->cmd, e->msg);
 }
 
+/* The signer lock, taken as root: the file is the signer's, as `lancre sign` makes it. */
+static int
+lock_signer(struct cli_dir *d, const struct proc_users *u, struct err *e)
+{
+	int fd = cli_lock_signer(d, e);
+
+	if (fd >= 0 && u->as_root &&
+	    (fchown(fd, u->signer.uid, u->signer.gid) != 0 || fchmod(fd, 0600) != 0)) {
+		err_set(e, "cannot give %s/%s to %s: %s", d->path, CLI_SIGNER_LOCK,
+		    u->signer.name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* `lancre run`: the children of the process table under the supervisor. */
 static int
 supervise(struct serving_ctx *sc, struct err *e)
@@ -264,6 +291,11 @@ supervise(struct serving_ctx *sc, struct err *e)
 	/* The supervisor holds no store: each child opens its own. */
 	store_close(sc->d->store);
 	sc->d->store = NULL;
+	/* Leave root too, keeping only what starting children as their users needs. */
+	if (sc->users.as_root ? proc_become_supervisor(&sc->users.signer, e) : proc_protect(e)) {
+		server_listeners_close(&sc->ls);
+		return -1;
+	}
 	rc = proc_supervise(&po, e);
 	server_listeners_close(&sc->ls);
 	return rc;
@@ -285,10 +317,15 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	sc.so.conf_path = conf_path;
 	sc.so.dir = d->path;
 	signal(SIGPIPE, SIG_IGN);
-	/* Acquire everything before starting anything: the signer lock first (a
-	 * second `run` names the running signer), then the ports, then the forks.
-	 * The lock is the supervisor's until exit; each signer child inherits it. */
-	if (o->with_signer && (sc.lock = cli_lock_signer(d, &e)) < 0)
+	/* Acquire everything before starting anything: the users and the owners of
+	 * the directory (a missing user or a wrong owner is one line now, not a
+	 * child dying at each restart), the signer lock (a second `run` names the
+	 * running signer), then the ports, then the forks.  The lock is the
+	 * supervisor's until exit; each signer child inherits it. */
+	if (proc_users_resolve(&d->conf, &sc.users, &e) != 0 ||
+	    proc_layout_check(d->path, d->conf.store, &sc.users, &e) != 0)
+		return cli_fail(cmd, &e);
+	if (o->with_signer && (sc.lock = lock_signer(d, &sc.users, &e)) < 0)
 		return cli_fail(cmd, &e);
 	if (server_listen(&sc.so, &sc.ls, &e) != 0)
 		return cli_fail(cmd, &e);

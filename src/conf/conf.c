@@ -104,9 +104,13 @@ static const struct key keys[] = {
       "; CRL), a revocation is published in the delta within [crl] delay, and bases are\n"
       "; re-signed every [crl] period.  no: every revocation re-signs the base."),
     K("crl", "hook", KEY_STR, crl_hook,
-      "A shell command run after each CRL is published under public/, with the file's\n"
-      "; path as $1 (e.g. to upload it to a CDN).  It runs in the background; its exit\n"
-      "; status is logged.  Empty: none."),
+      "A program run after each file is published under public/ (e.g. to upload it to\n"
+      "; a CDN): its path and arguments, split at spaces (no quotes, no shell), with the\n"
+      "; file's absolute path added as the last argument.  It runs in the background,\n"
+      "; as the signer's user; its exit status is logged.  Empty: none."),
+    K("crl", "hook_shell", KEY_BOOL, crl_hook_shell,
+      "yes: [crl] hook is a /bin/sh command instead, with the file's path as $1\n"
+      "; (pipes, &&, quotes).  Only if you need them: the shell parses the command."),
     K("crl", "period", KEY_DURATION, crl_period, "Re-sign every CRL at least this often."),
     K("crl", "delay", KEY_DURATION, crl_delay,
       "Publish a revocation in its CRL shard within this delay."),

@@ -71,7 +71,8 @@ struct conf {
 	int crl_shards;       /* default shard count for new issuers */
 	int crl_full;         /* also publish a full CRL per issuer */
 	int crl_delta;        /* publish delta CRLs; bases then follow [crl] period only */
-	char crl_hook[CONF_STR_MAX]; /* sh command run with each published CRL's path as $1 */
+	char crl_hook[CONF_STR_MAX]; /* program and arguments run with each published file's path */
+	int crl_hook_shell;          /* crl_hook is a /bin/sh command instead, the path as $1 */
 	int64_t crl_period;   /* re-sign every CRL at least this often */
 	int64_t crl_delay;    /* publish a revocation within this delay */
 	int64_t crl_validity; /* nextUpdate - thisUpdate */

@@ -5,8 +5,6 @@
 #include "server/server_int.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -397,34 +395,6 @@ reload_conf(struct server *sv)
 		ev->on_settings(ev->arg, sv->opts->conf_path, restart);
 }
 
-/* Started as root: become [server] user now that the ports are bound. */
-static int
-drop_privileges(const struct conf *c, const char *listen, struct err *e)
-{
-	const char *colon = strrchr(listen, ':');
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	if (c->user[0] == '\0') {
-		/* Root on a privileged port must hand it to a user; a high port (tests, the
-		 * demo in a container) may stay as started. */
-		if (colon != NULL && strtol(colon + 1, NULL, 10) < 1024)
-			return err_set(e, "running as root on %s: set [server] user in lancre.conf "
-					  "so the server drops to it after binding", listen);
-		return 0;
-	}
-	pw = getpwnam(c->user);
-	if (pw == NULL)
-		return err_set(e, "[server] user '%s' does not exist", c->user);
-	/* Groups first: after setuid we could no longer change them. */
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
-		return err_set(e, "cannot become user '%s': %s", c->user, strerror(errno));
-	if (setuid(0) == 0)
-		return err_set(e, "dropping root failed: could become root again");
-	return 0;
-}
-
 /*
  * Every connection is a descriptor: take all the hard limit allows.  *was
  * and *limit are the limit before and after (both 0 if it is unknown).
@@ -533,8 +503,8 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	for (int i = 0; i < SERVER_THREADS_MAX; i++)
 		w[i].fd = w[i].admin_fd = -1;
 	raise_fd_limit(&fw.was, &fw.limit);
-	/* The ports are bound (server_listen): privileges can go before serving anything. */
-	if (start_workers(&sv, w, l, e) != 0 || drop_privileges(c, o->listen, e) != 0)
+	/* The caller has left root already (proc/drop.h): the ports were bound before. */
+	if (start_workers(&sv, w, l, e) != 0)
 		goto out;
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);

@@ -101,8 +101,8 @@ void server_listeners_close(struct server_listeners *l);
 
 /*
  * Serve on l (from server_listen(), owned from here on: closed by the time
- * this returns, whatever happens), dropping privileges first if c->user says
- * so, until *stop becomes non-zero; then return 0 (or -1 on a setup error).
+ * this returns, whatever happens) until *stop becomes non-zero (the caller
+ * changes user, after server_listen(): cli/serving.c, proc/drop.h); then return 0 (or -1 on a setup error).
  * When *reload becomes non-zero (SIGHUP), lancre.conf is read again and its
  * new settings apply to the next requests (listen addresses excepted); a bad
  * file is reported and the old settings stay.  ev (may be NULL) hears what

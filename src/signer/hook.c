@@ -1,7 +1,8 @@
 /*
  * hook.c - the operator's [crl] hook, run in the background for every file
- * the signer publishes (CRLs, the JSON lists, the issuer certificates), with
- * the file's absolute path: the hook may change directory, and
+ * the signer publishes (CRLs, the JSON lists, the issuer certificates), as
+ * the signer's user (it runs in the signer, which has no capability), without
+ * a shell unless [crl] hook_shell asks for one, with the file's absolute path: the hook may change directory, and
  * `lancre sign -d data` must not hand it a path only the signer's working
  * directory makes sense of.  A slow upload must not hold up signing, so the
  * signer does not wait for it.
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -50,6 +52,36 @@ hook_slot(struct signer *sg)
 	return &h->v[h->n++];
 }
 
+/*
+ * Start the hook for path: [crl] hook split at blanks and run directly, path
+ * as the last argument, or with [crl] hook_shell through /bin/sh, path as $1.
+ * No shell unless asked: a hook is the operator's program, and a shell would
+ * parse whatever the command line holds.  Returns 0 or an errno.
+ */
+static int
+spawn(const struct conf *c, const char *path, pid_t *pid)
+{
+	char words[CONF_STR_MAX], *argv[SIGNER_HOOK_ARGS_MAX + 2], *save = NULL, *w;
+	size_t n = 0;
+
+	if (c->crl_hook_shell) {
+		char *sh[] = {"sh", "-c", (char *)c->crl_hook, "lancre-crl-hook", (char *)path,
+		    NULL};
+		return posix_spawn(pid, "/bin/sh", NULL, NULL, sh, environ);
+	}
+	snprintf(words, sizeof(words), "%s", c->crl_hook);
+	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (n == SIGNER_HOOK_ARGS_MAX)
+			return E2BIG;
+		argv[n++] = w;
+	}
+	if (n == 0)
+		return ENOENT;
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	return posix_spawnp(pid, argv[0], NULL, NULL, argv, environ);
+}
+
 void
 signer_run_hook(struct signer *sg, const char *path)
 {
@@ -72,9 +104,7 @@ signer_run_hook(struct signer *sg, const char *path)
 	 * reached exec, and a `lancre sign` started just after this one exited
 	 * could be refused as "already running".
 	 */
-	char *argv[] = {"sh", "-c", (char *)sg->conf->crl_hook, "lancre-crl-hook", (char *)path,
-	    NULL};
-	hk->spawn_errno = posix_spawn(&hk->pid, "/bin/sh", NULL, NULL, argv, environ);
+	hk->spawn_errno = spawn(sg->conf, path, &hk->pid);
 	if (hk->spawn_errno != 0)
 		hk->pid = 0;
 }

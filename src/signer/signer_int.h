@@ -31,6 +31,7 @@ struct signer_hook {
 
 /* The hooks started and not yet reported: a list that grows as needed. */
 #define SIGNER_HOOKS_INITIAL 16
+#define SIGNER_HOOK_ARGS_MAX 32 /* words of [crl] hook (without hook_shell) */
 struct signer_hooks {
 	struct signer_hook *v;
 	size_t n, cap;

@@ -43,7 +43,7 @@ holder_pid(int fd)
 int
 lockfile_take(const char *path, const char *what, struct err *e)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	long pid;
 
 	if (fd < 0)

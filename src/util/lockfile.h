@@ -15,7 +15,7 @@
 #include "util/err.h"
 
 /*
- * Take the lock on path (created if need be, mode 0644) and write our PID in
+ * Take the lock on path (created if need be, mode 0600: the signer's) and write our PID in
  * it; returns its descriptor, to keep open while the role runs.  Held by
  * another process: -1 and "<what> is already running (process N, PATH)".
  */

@@ -43,6 +43,7 @@ expect 1 "an unknown issuer is refused" "$LANCRE" cert add -d "$D" "$T/u.pem"
 has "$ERR" "u.pem: certificate 1: unknown issuer \(.*CN=stranger" "the message names the file and the issuer"
 # Same issuer name as e1, different key: the name matches, the signature does not.
 mkdir -p "$T/fake" && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/fake/e1.key" 2>/dev/null
+signer_owns "$T/fake/e1.key"
 openssl req -new -key "$T/fake/e1.key" -subj "/O=lancre test/CN=e1" -out "$T/fake/e1.csr" 2>/dev/null
 openssl x509 -req -in "$T/fake/e1.csr" -signkey "$T/fake/e1.key" -days 30 -extfile "$T/e1.ext" -out "$T/fake/e1.pem" 2>/dev/null
 cp "$T/fake/e1.pem" "$T/fakee1.pem" && cp "$T/fake/e1.key" "$T/fakee1.key"
@@ -187,6 +188,7 @@ same "the server answers unauthorized, as status said" "$(cat "$ERR")" unauthori
 # key, a README) are skipped and counted, not refused.
 mkdir -p "$T/issued" && mkleaf k1 e1 && mkleaf k2 e1
 cp "$T/k1.pem" "$T/k2.pem" "$T/issued/" && cp "$T/leaf.key" "$T/issued/k1.key" && echo "issued by e1" >"$T/issued/README"
+signer_owns "$T/issued/k1.key" # as root, cert add reads as lancre-signer
 expect 0 "a directory with keys and a README among the certificates" "$LANCRE" cert add -d "$D" "$T/issued"
 has "$OUT" "^2 added, 0 already present, 0 refused, 2 files without certificates skipped$" "the two files are skipped and counted"
 same "nothing on stderr" "$(cat "$ERR")" ""
@@ -202,6 +204,7 @@ expect 2 "urls with a bad serial is a usage error" "$LANCRE" urls -d "$D" --issu
 
 # Item 19: UTF-8 names are printed as UTF-8 when the locale's codeset is UTF-8.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/u8.key" 2>/dev/null
+signer_owns "$T/u8.key"
 openssl req -new -x509 -utf8 -key "$T/u8.key" -subj "/O=lancre test/CN=認証局" -days 30 -extensions v3_ca \
 	-addext "keyUsage=critical,keyCertSign,cRLSign" -out "$T/u8.pem" 2>/dev/null
 "$LANCRE" issuer add -d "$D" u8 "$T/u8.pem" "$T/u8.key" >/dev/null

@@ -11,6 +11,8 @@ D=$T/data
 conf_set "$D/lancre.conf" crl delta yes
 conf_set "$D/lancre.conf" crl delay 2s
 conf_set "$D/lancre.conf" crl hook "echo \"\$1\" >> $T/hook.log"
+conf_set "$D/lancre.conf" crl hook_shell yes
+touch "$T/hook.log" && signer_owns "$T/hook.log" # the hook runs as the signer's user
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null

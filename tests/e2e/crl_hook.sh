@@ -8,6 +8,8 @@
 cd "$T" || exit 1
 "$LANCRE" init -d data --shards 2 >/dev/null
 printf '\n[crl]\nhook = cd / && echo "$1" >> %s/hook.log\n' "$T" >>data/lancre.conf
+conf_set data/lancre.conf crl hook_shell yes
+touch "$T/hook.log" && signer_owns "$T/hook.log" # the hook runs as the signer's user
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d data e1 "$T/e1.pem" "$T/e1.key" >/dev/null

@@ -17,6 +17,7 @@ mkca e2 root rsa
 mkca e3 root ec
 mkdir -p "$T/keys" "$T/moved"
 cp "$T/e2.key" "$T/keys/e2.key"
+signer_owns "$T/keys/e2.key"
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 "$LANCRE" issuer add -d "$D" e2 "$T/e2.pem" "$T/keys/e2.key" >/dev/null
 for l in a1 a2; do mkleaf "$l" e1; done
@@ -80,6 +81,7 @@ printf 'correct horse battery staple\n' >"$T/pass"
 printf 'wrong\n' >"$T/wrong"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 -pass "file:$T/pass" \
 	-out "$T/p1.key" 2>/dev/null
+signer_owns "$T/p1.key" "$T/pass" "$T/wrong"
 openssl req -new -key "$T/p1.key" -passin "file:$T/pass" -subj "/O=lancre test/CN=p1" \
 	-out "$T/p1.csr" 2>/dev/null
 openssl x509 -req -in "$T/p1.csr" -CA "$T/root.pem" -CAkey "$T/root.key" -set_serial 77 \
@@ -106,6 +108,7 @@ expect 0 "the signer signs with the encrypted key" "$LANCRE" sign -d "$D" --once
 same "its response says revoked and verifies" "$(status p1 c1)" revoked
 expect 0 "its CRL verifies with the issuer" openssl crl -in "$D/public/crl/p1.crl" -inform DER -CAfile "$T/p1.pem" -noout
 cp "$T/p1.key" "$T/p1-moved.key"
+signer_owns "$T/p1-moved.key"
 expect 1 "set-key of the encrypted key without its passphrase is refused" "$LANCRE" issuer set-key -d "$D" p1 "$T/p1-moved.key"
 expect 0 "set-key with --passphrase-file works" "$LANCRE" issuer set-key -d "$D" --passphrase-file "$T/pass" p1 "$T/p1-moved.key"
 same "both paths are recorded" "$(ref p1)" "$T/p1-moved.key|$T/pass"

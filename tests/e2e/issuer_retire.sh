@@ -13,6 +13,7 @@ mkca root
 mkca r1 root ec
 mkca c1 root ec
 cp "$T/r1.key" "$T/r1-signer.key"
+signer_owns "$T/r1-signer.key"
 "$LANCRE" issuer add -d "$D" r1 "$T/r1.pem" "$T/r1-signer.key" >/dev/null
 "$LANCRE" issuer add -d "$D" c1 "$T/c1.pem" "$T/c1.key" >/dev/null
 mkleaf l1 r1 "" 2

@@ -64,6 +64,19 @@ signer_owns() {
 	chown lancre-signer "$@"
 }
 
+# as_user USER CMD...: run CMD as USER (uid, primary group, no other group).
+as_user() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+}
+
+# as_signer CMD...: as root, CMD as lancre-signer (the user lancre's signer runs as);
+# otherwise CMD as is.
+as_signer() {
+	if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then as_user lancre-signer "$@"; else "$@"; fi
+}
+
 # Make a CA hierarchy with the openssl CLI (independent of lancre's own minting).
 # mkca NAME [ISSUER] [KEYTYPE: ec|p384|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
 mkca() {
@@ -90,7 +103,7 @@ mkca() {
 # mkleaf NAME ISSUER [SERIAL_HEX] [DAYS]: a leaf certificate $T/NAME.pem signed by ISSUER.
 mkleaf() {
 	local name=$1 issuer=$2 serial=${3:-$(openssl rand -hex 12)} days=${4:-90}
-	[ -f "$T/leaf.key" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/leaf.key" 2>/dev/null
+	[ -f "$T/leaf.key" ] || { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/leaf.key" 2>/dev/null && signer_owns "$T/leaf.key"; }
 	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:%s.test\n' "$name" >"$T/leaf.ext"
 	openssl req -new -key "$T/leaf.key" -subj "/CN=$name.test" -out "$T/leaf.csr" 2>/dev/null
 	openssl x509 -req -in "$T/leaf.csr" -CA "$T/$issuer.pem" -CAkey "$T/$issuer.key" \

@@ -17,6 +17,7 @@ mkleaf a e1
 # mkresp NAME ISSUER EXTENSIONS: a responder certificate.
 mkresp() {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null
+	signer_owns "$T/$1.key"
 	openssl req -new -key "$T/$1.key" -subj "/CN=$1" -out "$T/$1.csr" 2>/dev/null
 	printf '%b' "$3" >"$T/$1.ext"
 	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" -set_serial "0x$(openssl rand -hex 8)" \

@@ -27,9 +27,41 @@ if [ -n "$server" ] && [ -n "$signer" ]; then ok "lancre run ($pid): a server ($
 
 # fds PID: what the process's descriptors point to, one per line.
 fds() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null; }
+# status_of PID FIELD: a field of /proc/PID/status (Uid and Gid: real, effective, saved, fs).
+status_of() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "/proc/$1/status"; }
 
 if fds "$pid" | grep -q 'lancre\.db'; then not_ok "the supervisor holds the store: $(fds "$pid" | grep lancre.db | tr '\n' ' ')"; else ok "the supervisor ($pid) holds no store descriptor"; fi
 if fds "$server" | grep -q 'lancre\.db$'; then ok "(the server holds one: the check sees store descriptors)"; else not_ok "the server holds no lancre.db descriptor: the check is blind"; fi
+
+# Started as root (CI): every process has left uid 0 for its row's user.
+if [ "$(id -u)" -eq 0 ]; then
+	su=$(id -u lancre-signer) sg=$(id -g lancre-signer) eu=$(id -u lancre-server) eg=$(id -g lancre-server)
+	same "the supervisor runs as lancre-signer (Uid)" "$(status_of "$pid" Uid)" "$su $su $su $su"
+	same "the supervisor runs as lancre-signer (Gid)" "$(status_of "$pid" Gid)" "$sg $sg $sg $sg"
+	same "the supervisor keeps only CAP_SETUID, CAP_SETGID, CAP_KILL" "$(status_of "$pid" CapEff)/$(status_of "$pid" CapPrm)" "00000000000000e0/00000000000000e0"
+	same "the supervisor has no supplementary group" "$(status_of "$pid" Groups)" ""
+	same "the server runs as lancre-server (Uid)" "$(status_of "$server" Uid)" "$eu $eu $eu $eu"
+	same "the server runs as lancre-server (Gid)" "$(status_of "$server" Gid)" "$eg $eg $eg $eg"
+	same "the server has no capability" "$(status_of "$server" CapEff)/$(status_of "$server" CapPrm)" "0000000000000000/0000000000000000"
+	same "the signer runs as lancre-signer (Uid)" "$(status_of "$signer" Uid)" "$su $su $su $su"
+	same "the signer runs as lancre-signer (Gid)" "$(status_of "$signer" Gid)" "$sg $sg $sg $sg"
+	same "the signer has no capability" "$(status_of "$signer" CapEff)/$(status_of "$signer" CapPrm)" "0000000000000000/0000000000000000"
+	# Not dumpable: even its own user cannot read its /proc files (nor ptrace it).  (The
+	# kernel also clears "dumpable" at a change of uid, so the server is not either; the
+	# signer and supervisor set it themselves, which matters when not started as root,
+	# with RLIMIT_CORE 0, checked below.)
+	if as_user lancre-signer cat "/proc/$signer/environ" >/dev/null 2>&1; then not_ok "lancre-signer can read the signer's /proc/PID/environ: it is dumpable"; else ok "the signer is not dumpable: /proc/$signer/environ is unreadable even as lancre-signer"; fi
+	if as_user lancre-server cat "/proc/$signer/environ" >/dev/null 2>&1; then not_ok "the server's user reads the signer's environment"; else ok "and as lancre-server"; fi
+	if as_user lancre-signer cat "/proc/$pid/environ" >/dev/null 2>&1; then not_ok "the supervisor is dumpable"; else ok "the supervisor is not dumpable either"; fi
+	same "the signer may not dump core" "$(awk '/^Max core file size/ { print $5 $6 }' "/proc/$signer/limits")" "00"
+	if as_user lancre-server cat "$D/lancre.db" >/dev/null 2>&1 && ! as_user lancre-server sh -c "echo >> '$D/lancre.db'" 2>/dev/null; then ok "lancre-server may read lancre.db, not write it"; else not_ok "lancre-server's access to lancre.db"; fi
+else
+	ok "# SKIP not root: users and capabilities are checked when the tests run as root"
+fi
+# No process but the signer has a key file open (keys in $T, and DIR/private/).
+for p in "$pid" "$server"; do
+	if fds "$p" | grep -q '\.key$\|/private/'; then not_ok "process $p has a key file open"; else ok "process $p has no key file open"; fi
+done
 
 # ocsp_of CERT: the certificate's status as the server answers it (good, revoked, ...).
 ocsp_of() {
@@ -97,5 +129,35 @@ kill -TERM "$pid"
 wait_gone "$pid" 15
 same "SIGTERM: lancre run exits 0" "$st" 0
 if ! kill -0 "$server" 2>/dev/null && ! kill -0 "$signer" 2>/dev/null; then ok "and both children are gone"; else not_ok "a child outlived the stop"; kill -9 "$server" "$signer" 2>/dev/null; fi
+
+# Owners when started as root: init sets them, write commands become lancre-signer (what
+# they create is its), a directory with other owners is one line naming the fix, a
+# missing user one line naming useradd.
+if [ "$(id -u)" -eq 0 ]; then
+	O=$T/owners
+	"$LANCRE" init -d "$O" >/dev/null
+	same "init as root: DIR" "$(stat -c '%U:%G %a' "$O")" "lancre-signer:lancre-server 750"
+	same "init as root: lancre.db" "$(stat -c '%U:%G %a' "$O/lancre.db")" "lancre-signer:lancre-server 640"
+	same "init as root: lancre.conf" "$(stat -c '%U:%G %a' "$O/lancre.conf")" "lancre-signer:lancre-server 640"
+	same "init as root: private/" "$(stat -c '%U:%G %a' "$O/private")" "lancre-signer:lancre-signer 700"
+	same "init as root: public/" "$(stat -c '%U:%G %a' "$O/public")" "lancre-signer:lancre-server 750"
+	"$LANCRE" issuer add -d "$O" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+	"$LANCRE" cert add -d "$O" "$T/a.pem" >/dev/null 2>&1
+	expect 0 "sign --once as root" "$LANCRE" sign -d "$O" --once
+	same "what it wrote belongs to lancre-signer" "$(find "$O" ! -user lancre-signer | wc -l)" 0
+	same "sign.lock is lancre-signer's, 0600" "$(stat -c '%U %a' "$O/sign.lock")" "lancre-signer 600"
+	chown root:root "$O/lancre.db"
+	expect 1 "a store owned by root: revoke as root is refused" "$LANCRE" revoke -d "$O" "$T/a.pem"
+	one_line_error "in one line"
+	has "$ERR" "lancre.db belongs to uid 0, gid 0, not to \[signer\] user lancre-signer .*chown -R lancre-signer:$(id -g lancre-server) $O" "naming the fix"
+	expect 1 "and lancre run too" "$LANCRE" run -d "$O" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
+	has "$ERR" "chown -R lancre-signer" "naming the fix"
+	chown -R "lancre-signer:lancre-server" "$O"
+	expect 0 "after the fix, revoke works" "$LANCRE" revoke -d "$O" "$T/a.pem"
+	conf_set "$O/lancre.conf" signer user lancre-nosuchuser
+	expect 1 "a missing [signer] user: run refused" "$LANCRE" run -d "$O" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
+	one_line_error "in one line"
+	has "$ERR" "useradd --system --user-group --no-create-home --shell /usr/sbin/nologin lancre-nosuchuser" "giving the useradd command"
+fi
 
 echo "1..$n"

@@ -17,6 +17,7 @@ mkca rsa root rsa
 mkca ed root ed25519
 mkca del root ec # a P-256 issuer whose delegated responder has a P-384 key
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/resp.key" 2>/dev/null
+signer_owns "$T/resp.key"
 openssl req -new -key "$T/resp.key" -subj "/CN=resp" -out "$T/resp.csr" 2>/dev/null
 printf 'extendedKeyUsage=OCSPSigning\nnoCheck=ignored\nkeyUsage=critical,digitalSignature\n' >"$T/resp.ext"
 openssl x509 -req -in "$T/resp.csr" -CA "$T/del.pem" -CAkey "$T/del.key" -set_serial 0x0a01 \

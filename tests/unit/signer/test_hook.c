@@ -25,7 +25,7 @@ struct hook_fixture {
 };
 
 static void
-fixture_make(struct hook_fixture *f, const char *hook)
+fixture_make(struct hook_fixture *f, const char *hook, int shell)
 {
 	char path[400];
 	struct err e;
@@ -41,6 +41,7 @@ fixture_make(struct hook_fixture *f, const char *hook)
 	test_issuer_add(f->s, "e1", &f->ca, "e1.key", 1);
 	conf_defaults(&f->conf);
 	snprintf(f->conf.crl_hook, sizeof(f->conf.crl_hook), "%s", hook);
+	f->conf.crl_hook_shell = shell;
 }
 
 static void
@@ -82,16 +83,16 @@ pass_until_told(struct signer *sg, const struct signer_events *ev, struct hook_n
 	}
 }
 
-/* What is told of hook (a shell command) run for the files of a first pass. */
+/* What is told of hook (a shell command if shell) run for the files of a first pass. */
 static void
-hook_told(const char *hook, struct hook_news *news)
+hook_told(const char *hook, int shell, struct hook_news *news)
 {
 	struct hook_fixture f;
 	struct signer_events ev = {.on_hook = on_hook_news, .arg = news};
 	struct signer *sg;
 	struct err e;
 
-	fixture_make(&f, hook);
+	fixture_make(&f, hook, shell);
 	assert_non_null(sg = signer_new(f.s, &f.conf, f.dir, 1, &e));
 	pass_until_told(sg, &ev, news);
 	signer_free(sg);
@@ -105,7 +106,7 @@ test_failing_hook_is_told(void **state)
 	struct hook_news news = {0};
 
 	(void)state;
-	hook_told("exit 3", &news);
+	hook_told("exit 3", 1, &news);
 	assert_true(news.n >= 1);
 	assert_true(news.pid > 0);
 	assert_int_equal(news.status, 3);
@@ -119,9 +120,53 @@ test_killed_hook_is_told(void **state)
 	struct hook_news news = {0};
 
 	(void)state;
-	hook_told("kill -9 $$", &news);
+	hook_told("kill -9 $$", 1, &news);
 	assert_true(news.n >= 1);
 	assert_int_equal(news.status, 128 + SIGKILL);
+}
+
+/*
+ * Without hook_shell, no shell: "exit 3" is no program (told as a spawn
+ * error), "false" is run (status 1), and shell syntax reaches the program as
+ * plain arguments: touch makes a file named "x;touch", not x.
+ */
+static void
+test_hook_without_shell(void **state)
+{
+	struct hook_fixture f;
+	struct hook_news news = {0};
+	struct signer_events ev = {.on_hook = on_hook_news, .arg = &news};
+	struct signer *sg;
+	char hook[400], path[400];
+	struct err e;
+
+	(void)state;
+	hook_told("exit 3", 0, &news);
+	assert_true(news.n >= 1);
+	assert_int_equal(news.pid, 0);
+	assert_string_equal(news.why, strerror(ENOENT));
+	memset(&news, 0, sizeof(news));
+	hook_told("false", 0, &news);
+	assert_int_equal(news.status, 1);
+	memset(&news, 0, sizeof(news));
+	fixture_make(&f, "", 0);
+	snprintf(hook, sizeof(hook), "touch %s/x;touch", f.dir);
+	snprintf(f.conf.crl_hook, sizeof(f.conf.crl_hook), "%s", hook);
+	assert_non_null(sg = signer_new(f.s, &f.conf, f.dir, 1, &e));
+	snprintf(path, sizeof(path), "%s/x;touch", f.dir);
+	for (int ms = 0; ms < HOOK_WAIT_MS && access(path, F_OK) != 0; ms += 10) {
+		struct signer_stats st = {0};
+		struct timespec tick = {0, 10 * 1000000L};
+		assert_int_equal(signer_pass(sg, (int64_t)time(NULL), &st, &e), 0);
+		signer_report(sg, &ev);
+		nanosleep(&tick, NULL);
+	}
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/x", f.dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(news.n, 0); /* touch succeeded every time */
+	signer_free(sg);
+	fixture_free(&f);
 }
 
 /*
@@ -144,7 +189,7 @@ test_other_children_are_not_reaped(void **state)
 	pid_t child;
 
 	(void)state;
-	fixture_make(&f, "exit 0");
+	fixture_make(&f, "exit 0", 1);
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0)
@@ -173,6 +218,7 @@ main(void)
 	    cmocka_unit_test(test_failing_hook_is_told),
 	    cmocka_unit_test(test_killed_hook_is_told),
 	    cmocka_unit_test(test_other_children_are_not_reaped),
+	    cmocka_unit_test(test_hook_without_shell),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
