@@ -146,14 +146,32 @@ if [ "$(id -u)" -eq 0 ]; then
 	expect 0 "sign --once as root" "$LANCRE" sign -d "$O" --once
 	same "what it wrote belongs to lancre-signer" "$(find "$O" ! -user lancre-signer | wc -l)" 0
 	same "sign.lock is lancre-signer's, 0600" "$(stat -c '%U %a' "$O/sign.lock")" "lancre-signer 600"
+	# lancre sign alone, as root: lancre-signer, no core file, and its [crl] hook (run
+	# without a shell: a script that writes who it runs as) runs as lancre-signer too.
+	printf '#!/bin/sh\nid -un >> %s/hook.user\n' "$T" >"$T/hook.sh"
+	chmod 755 "$T/hook.sh"
+	touch "$T/hook.user" && signer_owns "$T/hook.user"
+	conf_set "$O/lancre.conf" crl hook "$T/hook.sh"
+	conf_set "$O/lancre.conf" crl delay 1s # the revocation below is published (and hooked) at once
+	"$LANCRE" revoke -d "$O" "$T/a.pem" >/dev/null
+	"$LANCRE" sign -d "$O" >"$T/sign.out" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 $((100 * TF))); do [ -s "$T/hook.user" ] && break; sleep 0.05; done
+	same "lancre sign as root runs as lancre-signer" "$(status_of "$spid" Uid)" "$su $su $su $su"
+	same "with no core file" "$(awk '/^Max core file size/ { print $5 $6 }' "/proc/$spid/limits")" "00"
+	same "its [crl] hook runs as lancre-signer" "$(sort -u "$T/hook.user")" "lancre-signer"
+	kill -TERM "$spid"
+	wait_gone "$spid" 10
+	same "and it stops with 0" "$st" 0
 	chown root:root "$O/lancre.db"
-	expect 1 "a store owned by root: revoke as root is refused" "$LANCRE" revoke -d "$O" "$T/a.pem"
+	expect 1 "a store owned by root: revoke as root is refused" "$LANCRE" revoke -d "$O" "$T/b.pem"
 	one_line_error "in one line"
 	has "$ERR" "lancre.db belongs to uid 0, gid 0, not to \[signer\] user lancre-signer .*chown -R lancre-signer:$(id -g lancre-server) $O" "naming the fix"
 	expect 1 "and lancre run too" "$LANCRE" run -d "$O" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
 	has "$ERR" "chown -R lancre-signer" "naming the fix"
 	chown -R "lancre-signer:lancre-server" "$O"
-	expect 0 "after the fix, revoke works" "$LANCRE" revoke -d "$O" "$T/a.pem"
+	"$LANCRE" cert add -d "$O" "$T/b.pem" >/dev/null 2>&1
+	expect 0 "after the fix, revoke works" "$LANCRE" revoke -d "$O" "$T/b.pem"
 	conf_set "$O/lancre.conf" signer user lancre-nosuchuser
 	expect 1 "a missing [signer] user: run refused" "$LANCRE" run -d "$O" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
 	one_line_error "in one line"
