@@ -92,6 +92,10 @@ answers_within_2s() {
 # a connection meanwhile (the supervisor keeps the listening socket: the kernel queues).
 t0=$(date +%s%N)
 kill -9 "$server"
+# Meanwhile no other program can take the port: it stays bound in the supervisor.
+if "$PY" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$P" 2>/dev/null; then not_ok "the port was free while the server restarted"; else ok "while the server restarts, the port cannot be bound by another program"; fi
 if answers_within_2s; then ok "server ($server) SIGKILLed: the port answers again within 2 s ($((($(date +%s%N) - t0) / 1000000)) ms)"; else not_ok "server SIGKILLed: the port does not answer within 2 s"; fi
 if wait_child server "$server"; then ok "a new server ($new) replaced it"; else not_ok "no new server"; fi
 has "$T/run.err" "^lancre run: the server process \\(pid $server\\) was killed by signal 9 \\(Killed\\); restarting it in 100 ms$" "the supervisor says which child died and why"
