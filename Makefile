@@ -116,7 +116,7 @@ install: all
 
 # Banned calls: unbounded copies and unchecked conversions (STYLE.md, 11).
 lint:
-	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' src tools tests/unit \
+	@! grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' src tools tests/unit $(wildcard bench/*.c) \
 	    || (echo "banned function used" && false)
 
 clean:

@@ -15,7 +15,13 @@
 # per certificate), RUNS times on a fresh copy of the recorded directory,
 # for: the file key with 1 and 2 threads; the token with 1 and 2 threads and
 # its default pool (a session per thread); the token with 2 threads and
-# `[pkcs11] sessions = 1` (every signature waits for the one session).  Each
+# `[pkcs11] sessions = 1` (every signature waits for the one session).
+# SoftHSM2 signs on the caller's CPU, so on a busy machine a second thread
+# finds no core and neither line moves; a network HSM's signature is a
+# round trip instead.  So the same again through bench/p11delay.c, a module
+# that forwards to SoftHSM2 and makes each C_Sign wait PKCS11_DELAY_US
+# (default 1000 us), on PKCS11_DELAY_N certificates (default 1000): 1, 2 and
+# 4 threads with a session each, and 4 threads sharing one session.  Each
 # line gives the median responses/s and the runs.  Load averages are printed
 # before and after: the machine is shared, so compare lines of one run.
 set -euo pipefail
@@ -23,12 +29,17 @@ set -euo pipefail
 
 RUNS=${RUNS:-3}
 PKCS11_N=${PKCS11_N:-10000}
+PKCS11_DELAY_N=${PKCS11_DELAY_N:-1000}
+PKCS11_DELAY_US=${PKCS11_DELAY_US:-1000}
 MODULE=${PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 posint RUNS "$RUNS"
 posint PKCS11_N "$PKCS11_N"
+posint PKCS11_DELAY_N "$PKCS11_DELAY_N"
+posint PKCS11_DELAY_US "$PKCS11_DELAY_US"
 need openssl openssl
+need cc build-essential
 need softhsm2-util softhsm2
 [ -r "$MODULE" ] || die "no PKCS#11 module $MODULE (softhsm2)"
 
@@ -57,13 +68,23 @@ softhsm2-util --import e1.p8 --token bench --label e1 --id 01 --pin 4711 >/dev/n
 say "$PKCS11_N leaves"
 "$work/bin/lancre-gencerts" --issuer-cert e1.pem --issuer-key e1.key --count "$PKCS11_N" \
 	--out leaves.der 2>/dev/null
-uri="pkcs11:token=bench;object=e1;type=private?module-path=$MODULE&pin-source=file:$work/pin"
-for where in file token; do
+"$work/bin/lancre-gencerts" --issuer-cert e1.pem --issuer-key e1.key --count "$PKCS11_DELAY_N" \
+	--out few.der 2>/dev/null
+cc -shared -fPIC -O2 $(pkg-config --cflags p11-kit-1) -o p11delay.so "$root/bench/p11delay.c" \
+	-ldl -pthread || die "cannot build bench/p11delay.c"
+export P11DELAY_MODULE=$MODULE P11DELAY_US=$PKCS11_DELAY_US
+uri="pkcs11:token=bench;object=e1;type=private?pin-source=file:$work/pin&module-path="
+for where in file token delayed; do
 	"$lancre" init -d "$where" >/dev/null
-	key=$work/e1.key
-	[ $where = token ] && key=$uri
+	case $where in
+	file) key=$work/e1.key ;;
+	token) key=$uri$MODULE ;;
+	delayed) key=$uri$work/p11delay.so ;;
+	esac
 	"$lancre" issuer add -d "$where" e1 e1.pem "$key" >/dev/null
-	"$lancre" cert add -d "$where" leaves.der >/dev/null
+	leaves=leaves.der
+	[ $where = delayed ] && leaves=few.der
+	"$lancre" cert add -d "$where" "$leaves" >/dev/null
 done
 
 # sign WHERE THREADS SESSIONS: median responses/s of RUNS `lancre sign --once`, and the runs.
@@ -75,8 +96,10 @@ sign() {
 		sed -i -E "s/^;?sessions = .*/sessions = $sessions/" run/lancre.conf # [pkcs11]
 		line=$("$lancre" sign -d run --once --threads "$threads") ||
 			die "lancre sign --once failed ($where, $threads threads)"
+		n=$PKCS11_N
+		[ "$where" = delayed ] && n=$PKCS11_DELAY_N
 		case $line in
-		"Signed $((2 * PKCS11_N)) responses"*) ;;
+		"Signed $((2 * n)) responses"*) ;;
 		*) die "unexpected: $line" ;;
 		esac
 		rate=$(echo "$line" | sed -E 's/.*\(([0-9]+) responses\/s\).*/\1/')
@@ -92,4 +115,9 @@ echo "file key, 2 threads:                  $(sign file 2 0)"
 echo "token, 1 thread:                      $(sign token 1 0)"
 echo "token, 2 threads, a session each:     $(sign token 2 0)"
 echo "token, 2 threads, one shared session: $(sign token 2 1)"
+echo "pkcs11: the same token, each C_Sign $PKCS11_DELAY_US us longer (a network HSM), $PKCS11_DELAY_N certificates x 2"
+echo "delayed token, 1 thread:              $(sign delayed 1 0)"
+echo "delayed token, 2 threads:             $(sign delayed 2 0)"
+echo "delayed token, 4 threads:             $(sign delayed 4 0)"
+echo "delayed token, 4 threads, 1 session:  $(sign delayed 4 1)"
 echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
