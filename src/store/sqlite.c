@@ -19,18 +19,33 @@
  *    once per connection.
  *  - A busy timeout lets short writers from other processes (a `lancre revoke`
  *    next to a running signer) wait for each other instead of failing.
+ *  - Writers keep the -wal and -shm files when they close (PERSIST_WAL, the
+ *    WAL truncated to SQLITE_JOURNAL_SIZE_LIMIT), so that the public server,
+ *    which opens the store read-only and may not create files beside it
+ *    (sqlite_readonly.c), finds them whichever process started first.  A new
+ *    store is created 0640 whatever the umask: its owner (the signer) writes,
+ *    its group (the server's) reads, nobody else; SQLite gives the -wal and
+ *    -shm the database's mode.
  */
 #include "store/sqlite_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SQLITE_BUSY_TIMEOUT_MS 10000
 #define SQLITE_PAGE_SIZE "8192" /* for new stores: see above */
+/*
+ * The WAL a writer leaves behind when it closes: truncated to this, never
+ * removed (SQLITE_FCNTL_PERSIST_WAL), so that a reader who may not create
+ * the -wal and -shm files (the public server) always finds them.
+ */
+#define SQLITE_JOURNAL_SIZE_LIMIT "16777216"
 
 static const char *const migrations[] = {
     /* 1: issuers, certificates, signed OCSP responses, sequence counters. */
@@ -754,8 +769,13 @@ sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err 
 int
 sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 {
-	int rc = sqlite_meta_get((struct store_sqlite *)base, name, v, e);
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc;
 
+	/* The server's poll starts here: the place to leave an immutable open. */
+	if (sqlite_readonly_refresh(s, e) != 0)
+		return -1;
+	rc = sqlite_meta_get(s, name, v, e);
 	if (rc == 0)
 		return err_set(e, "store: no sequence '%s'", name);
 	return rc < 0 ? -1 : 0;
@@ -850,6 +870,43 @@ open_to_upgrade(const char *path, int version, struct err *e)
 	return store_sqlite_open(path, STORE_WRITE, e);
 }
 
+/*
+ * The new store's file, empty (SQLite makes an empty file a new database),
+ * mode SQLITE_FILE_MODE whatever the umask; refused if path exists.
+ */
+static int
+create_file(const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SQLITE_FILE_MODE);
+
+	if (fd < 0 && errno == EEXIST)
+		return err_set(e, "%s already exists", path);
+	if (fd < 0)
+		return err_set(e, "cannot create the store %s: %s", path, strerror(errno));
+	if (fchmod(fd, SQLITE_FILE_MODE) != 0) {
+		int saved = errno;
+		close(fd);
+		unlink(path);
+		return err_set(e, "cannot create the store %s: %s", path, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}
+
+/* A writer's connection: WAL, kept in place when it closes (see the top). */
+static int
+writer_setup(struct store_sqlite *s, struct err *e)
+{
+	int persist = 1;
+
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) != SQLITE_OK)
+		return sqlite_db_err(s, e, "keeping the WAL");
+	return sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+		       sqlite_exec(s, "PRAGMA journal_size_limit = " SQLITE_JOURNAL_SIZE_LIMIT, e) != 0
+		   ? -1
+		   : 0;
+}
+
 struct store *
 store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 {
@@ -859,10 +916,8 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 
 	pthread_once(&configured, sqlite_configure);
 
-	if (mode == STORE_CREATE && access(path, F_OK) == 0) {
-		err_set(e, "%s already exists", path);
+	if (mode == STORE_CREATE && create_file(path, e) != 0)
 		return NULL;
-	}
 	/* Only init makes a store: an empty or foreign file is refused before any write. */
 	if (mode != STORE_CREATE && sqlite_check_file(path, e) != 0)
 		return NULL;
@@ -874,8 +929,9 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 		return NULL;
 	}
 	s->base.ops = &sqlite_ops;
+	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (mode == STORE_READ) {
-		rc = sqlite_open_readonly(path, &s->db, e);
+		rc = sqlite_open_readonly(path, &s->db, &s->immutable, e);
 	} else if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		err_set(e, "cannot open the store %s: %s", path,
 		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
@@ -897,7 +953,7 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 	}
 	/* A read-only connection keeps the journal mode the file has (WAL, from init). */
 	if ((mode == STORE_CREATE && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
-	    (mode != STORE_READ && sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0) ||
+	    (mode != STORE_READ && writer_setup(s, e) != 0) ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA temp_store = MEMORY", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {

@@ -7,9 +7,21 @@
 #ifndef LANCRE_STORE_SQLITE_INT_H
 #define LANCRE_STORE_SQLITE_INT_H
 
+#include <limits.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
+
+/*
+ * Modes of the files the store creates, whatever the umask: the database
+ * (its owner writes, the server's group reads; its -wal and -shm take the
+ * same mode from SQLite), and the private directory and key store, which
+ * only their owner, the signer's user, may read.
+ */
+#define SQLITE_FILE_MODE 0640
+#define SQLITE_BUSY_TIMEOUT_MS 10000
+#define SQLITE_PRIVATE_DIR_MODE 0700
+#define SQLITE_PRIVATE_FILE_MODE 0600
 
 /* Statements prepared once per connection, by purpose. */
 enum sqlite_stmt {
@@ -29,6 +41,8 @@ enum sqlite_stmt {
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
+	char path[PATH_MAX];
+	int immutable; /* a read-only handle opened immutable (sqlite_readonly.c) */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	/* Sequence numbers taken by the open transaction (0: none yet). */
@@ -88,10 +102,13 @@ int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
     struct store_issuer_certs *out, struct err *e);
 
 /*
- * Open path read-only into *db (sqlite_readonly.c), immutable when its WAL
- * index cannot be had and nothing has it open; the first read is made.
+ * Open path read-only into *db (sqlite_readonly.c), immutable (*immutable
+ * set) when its WAL index cannot be had and nothing has it open; the first
+ * read is made.
  */
-int sqlite_open_readonly(const char *path, sqlite3 **db, struct err *e);
+int sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct err *e);
+/* An immutable handle reopened the ordinary way once a writer has made a -wal; else nothing. */
+int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
 
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,

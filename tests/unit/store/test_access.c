@@ -1,0 +1,290 @@
+/*
+ * Unit tests for who may do what to the SQLite store (issue 16): the files'
+ * modes, a read-only handle that holds no descriptor open for writing, the
+ * WAL kept in place for read-only readers.
+ */
+#include "testutil.h"
+#include "store/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	test_rmdir(dir);
+	return 0;
+}
+
+static mode_t
+mode_of(const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* A new store is 0640 whatever the umask, and so are its -wal and -shm. */
+static void
+test_create_mode(void **state)
+{
+	mode_t masks[] = {0, 022, 077};
+	struct store *s;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		mode_t old = umask(masks[i]);
+		char sub[300];
+
+		snprintf(sub, sizeof(sub), "%s/%zu", dir, i);
+		assert_int_equal(mkdir(sub, 0755), 0);
+		s = store_open(sub, "lancre.db", STORE_CREATE, &e);
+		umask(old);
+		assert_non_null(s);
+		store_close(s);
+		snprintf(sub, sizeof(sub), "%zu/lancre.db", i);
+		assert_int_equal(mode_of(sub), 0640);
+		snprintf(sub, sizeof(sub), "%zu/lancre.db-wal", i);
+		assert_int_equal(mode_of(sub), 0640);
+		snprintf(sub, sizeof(sub), "%zu/lancre.db-shm", i);
+		assert_int_equal(mode_of(sub), 0640);
+	}
+}
+
+/* Every descriptor this process holds on dir's lancre.db*: how many, and how many writable. */
+static void
+count_store_fds(int *n, int *writable)
+{
+	char link[64], target[512], want[300], info[64], line[128];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+
+	assert_non_null(d);
+	*n = *writable = 0;
+	snprintf(want, sizeof(want), "%s/lancre.db", dir);
+	while ((de = readdir(d)) != NULL) {
+		ssize_t len;
+		FILE *f;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, want, strlen(want)) != 0)
+			continue;
+		(*n)++;
+		snprintf(info, sizeof(info), "/proc/self/fdinfo/%s", de->d_name);
+		assert_non_null(f = fopen(info, "r"));
+		while (fgets(line, sizeof(line), f) != NULL) {
+			unsigned long flags;
+			if (sscanf(line, "flags: %lo", &flags) == 1 && (flags & O_ACCMODE) != O_RDONLY)
+				(*writable)++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/*
+ * A writer in another process (SQLite keeps a closed connection's
+ * descriptors while another connection of the same process holds locks on
+ * the file, so it cannot be in this one), forked while this process has no
+ * connection (a forked child must not share its parent's): for each byte it
+ * reads from go it adds an issuer (the first opens the store) and says so on
+ * ready; it exits at EOF.
+ */
+static pid_t
+start_writer(int *ready, int *go)
+{
+	int a[2], b[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct issuer_record r = {.crl_shards = 1};
+		uint8_t der[] = {0x30, 0x00};
+		struct store *w = NULL;
+		struct err e;
+		char c;
+
+		close(a[0]);
+		close(b[1]);
+		r.cert_der = der;
+		r.cert_len = sizeof(der);
+		for (int i = 0; read(b[0], &c, 1) == 1; i++) {
+			if (i == 0 && (w = store_open(dir, "lancre.db", STORE_WRITE, &e)) == NULL)
+				_exit(1);
+			snprintf(r.name, sizeof(r.name), "later%d", i);
+			if (store_issuer_add(w, &r, &e) != 0)
+				_exit(1);
+			(void)!write(a[1], "d", 1);
+		}
+		store_close(w);
+		_exit(0);
+	}
+	close(a[1]);
+	close(b[0]);
+	*ready = a[0];
+	*go = b[1];
+	return pid;
+}
+
+static void
+stop_writer(pid_t pid, int ready, int go)
+{
+	int status;
+
+	close(go);
+	close(ready);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/*
+ * STORE_READ holds the database, its -wal and -shm open for reading only,
+ * also when the process could write them (the old code opened the -shm
+ * read-write whenever the mode allowed), with a writer running and without;
+ * and it sees what a writer that starts after it commits.
+ */
+static void
+test_read_only_descriptors(void **state)
+{
+	struct store *s, *ro;
+	struct err e;
+	int64_t v;
+	int n, writable, ready, go;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	store_close(s);
+	pid = start_writer(&ready, &go);
+
+	/* Opened with no writer running. */
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 0);
+	count_store_fds(&n, &writable);
+	assert_true(n >= 1);
+	assert_int_equal(writable, 0);
+
+	/* A writer that comes later is seen, and the reader still writes nothing. */
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 1);
+	count_store_fds(&n, &writable);
+	assert_true(n >= 2); /* the database and its -shm at least */
+	assert_int_equal(writable, 0);
+	store_close(ro);
+
+	/* Opened while the writer runs, which writes again. */
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 2);
+	count_store_fds(&n, &writable);
+	assert_true(n >= 2);
+	assert_int_equal(writable, 0);
+	stop_writer(pid, ready, go);
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 2);
+	store_close(ro);
+}
+
+/*
+ * A store whose -wal and -shm something removed (the sqlite3 shell, the last
+ * to close it, keeps no WAL) is opened immutable: the handle moves to the
+ * WAL once a writer has made one, and sees its changes at the next poll.
+ */
+static void
+test_immutable_then_writer(void **state)
+{
+	char path[300];
+	struct store *s, *ro;
+	struct err e;
+	int64_t v;
+	int ready, go;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/lancre.db-wal", dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/lancre.db-shm", dir);
+	assert_int_equal(unlink(path), 0);
+	pid = start_writer(&ready, &go);
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 2);
+	stop_writer(pid, ready, go);
+	store_close(ro);
+}
+
+/* A writer that closes leaves the -wal and -shm for readers who may not create them. */
+static void
+test_wal_kept(void **state)
+{
+	char path[300];
+	struct store *s;
+	struct err e;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	store_close(s);
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/lancre.db-wal", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/lancre.db-shm", dir);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_create_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only_descriptors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wal_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_immutable_then_writer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
