@@ -264,7 +264,12 @@ dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_si
 	if (become_signer && cli_become_signer(d, e) != 0)
 		return -1;
 	d->store = store_open(dir, d->conf.store, mode, e);
-	return d->store != NULL ? 0 : -1;
+	if (d->store == NULL)
+		return -1;
+	/* Told once: the open that upgraded the store is the only one that has it. */
+	if (store_notice(d->store) != NULL)
+		fprintf(stderr, "lancre: notice: %s\n", store_notice(d->store));
+	return 0;
 }
 
 int

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "ocsp/sign.h"
@@ -66,8 +67,8 @@ issuer_clear(struct signer_issuer *is)
 }
 
 static int
-issuer_load(struct signer_issuer *is, const struct issuer *src, const struct conf *c,
-    const char *dir, struct err *e)
+issuer_load(struct signer_issuer *is, const struct issuer *src,
+    const struct store_issuer_keys *k, const struct conf *c, const char *dir, struct err *e)
 {
 	const unsigned char *p;
 
@@ -77,7 +78,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 	if (is->cert == NULL)
 		return err_ossl(e, "issuer %s", is->name);
 	is->crl_shards = src->rec.crl_shards;
-	is->key = key_load(src->rec.key_ref, src->rec.key_pass_ref, c, dir, e);
+	is->key = key_load(k->key_ref, k->key_pass_ref, c, dir, e);
 	if (is->key == NULL || key_check_pair(is->key, is->cert, e) != 0)
 		return err_prefix(e, "issuer %s", is->name);
 	if (src->rec.ocsp_cert_der != NULL) {
@@ -85,7 +86,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 		is->responder = d2i_X509(NULL, &p, (long)src->rec.ocsp_cert_len);
 		if (is->responder == NULL)
 			return err_ossl(e, "issuer %s: the OCSP responder certificate", is->name);
-		is->ocsp_key = key_load(src->rec.ocsp_key_ref, NULL, c, dir, e);
+		is->ocsp_key = key_load(k->ocsp_key_ref, NULL, c, dir, e);
 		if (is->ocsp_key == NULL || key_check_pair(is->ocsp_key, is->responder, e) != 0)
 			return err_prefix(e, "issuer %s: the OCSP responder", is->name);
 	}
@@ -244,12 +245,13 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
     size_t nold, struct err *e)
 {
 	int64_t now = (int64_t)time(NULL);
+	struct store_issuer_keys keys;
 	struct err why;
-	int done;
+	int done, rc;
 
 	for (size_t i = 0; i < set->n; i++) {
 		struct signer_issuer *is = &sg->issuers[sg->nissuers];
-		if (set->v[i].rec.key_ref[0] == '\0')
+		if (!set->v[i].rec.has_key)
 			continue; /* published only: nothing to sign */
 		if (retired_done(sg, is, &set->v[i], now, &done, e) != 0)
 			return -1;
@@ -257,7 +259,23 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
 			memset(is, 0, sizeof(*is));
 			continue; /* retired and finished: its key may be gone */
 		}
-		if (issuer_load(is, &set->v[i], sg->conf, sg->dir, &why) != 0) {
+		/*
+		 * Names and shard counts from the store become file names under
+		 * public/: checked again here, whoever wrote them (issuer add checks
+		 * them once; a hand-edited store is not held to it).
+		 */
+		if (issuer_store_check(&set->v[i].rec, &why) != 0) {
+			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,
+				set->v[i].rec.name, why.msg))
+				return err_set(e, "out of memory");
+			continue;
+		}
+		/* The key references, from the key store (store.h): only here. */
+		if (store_issuer_keys(sg->store, set->v[i].rec.id, &keys, e) < 0)
+			return -1;
+		rc = issuer_load(is, &set->v[i], &keys, sg->conf, sg->dir, &why);
+		OPENSSL_cleanse(&keys, sizeof(keys));
+		if (rc != 0) {
 			issuer_clear(is);
 			ERR_clear_error();
 			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,

@@ -147,7 +147,13 @@ void signer_public_seen(const char *path, struct signer_seen *seen);
 /* 1 when path looks as *seen remembers it (one stat). */
 int signer_public_unchanged(const char *path, const struct signer_seen *seen);
 /* Rewrite path unless it holds data (*rewritten says which); *seen is updated. */
-int signer_public_sync(const char *path, const void *data, size_t len, struct signer_seen *seen,
+/*
+ * Write path, a file below DIR/public/ (dir: DIR), atomically and without
+ * following a symlink below public/ (fs_write_beneath), mode 0644.
+ */
+int signer_public_write(const char *dir, const char *path, const void *data, size_t len,
+    struct err *e);
+int signer_public_sync(const char *dir, const char *path, const void *data, size_t len, struct signer_seen *seen,
     int *rewritten, struct err *e);
 
 /* CRLs due (never signed, past the period, or dirty past half the delay): sign them. */

@@ -43,6 +43,7 @@ struct store_sqlite {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	int immutable; /* a read-only handle opened immutable (sqlite_readonly.c) */
+	int keys;      /* the key store is attached as lancre_keys (sqlite_keys.c) */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	/* Sequence numbers taken by the open transaction (0: none yet). */
@@ -93,6 +94,26 @@ int sqlite_check_schema(struct store_sqlite *s, const char *path, int version, s
 
 /* Any change to issuers bumps meta issuer_seq, so that a running signer reloads them. */
 int sqlite_issuer_changed(struct store_sqlite *s, struct err *e);
+
+/*
+ * The key store (sqlite_keys.c): attach DIR/private/keys.db (created 0600 in
+ * a 0700 directory if missing) to a read-write connection of db_path.
+ */
+int sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e);
+/*
+ * Record issuer_id's key_ref and pass_ref (key_ref non-NULL) or its
+ * ocsp_key_ref (key_ref NULL), in the caller's transaction; a reference with
+ * a PIN is refused.
+ */
+int sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, const char *ocsp_key_ref, struct err *e);
+int sqlite_issuer_keys(struct store *base, int64_t issuer_id, struct store_issuer_keys *out,
+    struct err *e);
+/*
+ * Schema 7: remove the PIN (pin-value) from every stored PKCS#11 URI; when
+ * there was one, notice says which issuers and what to configure instead.
+ */
+int sqlite_keys_strip_pins(struct store_sqlite *s, char *notice, size_t len, struct err *e);
 
 /* Issuer management (sqlite_issuer.c). */
 int sqlite_issuer_set_key(struct store *base, int64_t issuer_id, const char *key_ref,

@@ -6,6 +6,8 @@
 #include "testutil.h"
 #include "store/store.h"
 
+#include <sqlite3.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -137,7 +139,7 @@ start_writer(int *ready, int *go)
 			if (i == 0 && (w = store_open(dir, "lancre.db", STORE_WRITE, &e)) == NULL)
 				_exit(1);
 			snprintf(r.name, sizeof(r.name), "later%d", i);
-			if (store_issuer_add(w, &r, &e) != 0)
+			if (store_issuer_add(w, &r, NULL, &e) != 0)
 				_exit(1);
 			(void)!write(a[1], "d", 1);
 		}
@@ -276,6 +278,205 @@ test_wal_kept(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+/* 1 if the file dir/name holds the bytes of text anywhere (or is missing: 0). */
+static int
+file_holds(const char *name, const char *text)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t n = 0, cap = 1 << 20, tl = strlen(text);
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "rb")) == NULL)
+		return 0;
+	assert_non_null(buf = malloc(cap));
+	for (size_t r; (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			assert_non_null(buf = realloc(buf, cap));
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i + tl <= n && !found; i++)
+		found = memcmp(buf + i, text, tl) == 0;
+	free(buf);
+	return found;
+}
+
+static void
+sql(const char *db_name, const char *text)
+{
+	char path[512], *msg = NULL;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, db_name);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", text, msg);
+	sqlite3_close(db);
+}
+
+static int64_t
+issuer_with_keys(struct store *s, const char *name, const char *key_ref, const char *ocsp_ref)
+{
+	struct issuer_record r = {.crl_shards = 1};
+	struct store_issuer_keys k = {0};
+	uint8_t der[] = {0x30, 0x00};
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(k.key_ref, sizeof(k.key_ref), "%s", key_ref);
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), 0);
+	if (ocsp_ref != NULL)
+		assert_int_equal(store_issuer_set_ocsp_signer(s, r.id, der, sizeof(der), ocsp_ref, &e),
+		    0);
+	return r.id;
+}
+
+/*
+ * Key references are in DIR/private/keys.db (0700, 0600), never in lancre.db;
+ * a read-only handle cannot read them; a PIN is refused.
+ */
+static void
+test_keys_apart(void **state)
+{
+	struct store_issuer_keys k;
+	struct store *s, *ro;
+	struct err e;
+	int64_t id;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	id = issuer_with_keys(s, "k1", "/secret/where/k1.key", "/secret/where/ocsp.key");
+	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
+	assert_string_equal(k.key_ref, "/secret/where/k1.key");
+	assert_string_equal(k.ocsp_key_ref, "/secret/where/ocsp.key");
+	assert_int_equal(store_issuer_set_key(s, id, "pkcs11:token=t;object=k?pin-value=4321", "",
+			     &e), -1);
+	assert_non_null(strstr(e.msg, "pin-source=file:"));
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_issuer_keys(ro, id, &k, &e), -1);
+	store_close(ro);
+	store_close(s);
+	assert_int_equal(mode_of("private"), 0700);
+	assert_int_equal(mode_of("private/keys.db"), 0600);
+	assert_true(file_holds("private/keys.db", "/secret/where/k1.key"));
+	assert_false(file_holds("lancre.db", "/secret/where"));
+	assert_false(file_holds("lancre.db-wal", "/secret/where"));
+	/* And lancre.db refuses them, whoever writes. */
+	char path[300], *msg = NULL;
+	sqlite3 *db;
+	snprintf(path, sizeof(path), "%s/lancre.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE issuers SET key_ref = '/x'", NULL, NULL, &msg),
+	    SQLITE_OK);
+	assert_non_null(strstr(msg, "private/keys.db"));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+/*
+ * A store of schema 6 (key references in lancre.db, a PIN in one): the
+ * upgrade moves them to keys.db, blanks them in lancre.db so that neither
+ * the file nor its WAL holds their text, removes the PIN and says so once.
+ */
+static void
+test_keys_migration(void **state)
+{
+	struct store_issuer_keys k;
+	struct store *s;
+	struct err e;
+	int64_t a, b;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	a = issuer_with_keys(s, "plain", "/old/place/plain.key", NULL);
+	b = issuer_with_keys(s, "hsm", "pkcs11:token=t;object=k", "/old/place/ocsp.key");
+	assert_null(store_notice(s));
+	store_close(s);
+	/* Back to schema 6, as an older lancre left it. */
+	sql("lancre.db", "DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"
+			 "DROP TRIGGER certificates_revocation_final;"
+			 "DROP TRIGGER certificates_revoked_kept;"
+			 "ALTER TABLE issuers DROP COLUMN has_key;"
+			 "UPDATE issuers SET key_ref = '/old/place/plain.key' WHERE name = 'plain';"
+			 "UPDATE issuers SET key_ref = 'pkcs11:token=t;object=k?pin-value=98765',"
+			 " ocsp_key_ref = '/old/place/ocsp.key' WHERE name = 'hsm';"
+			 "PRAGMA user_version = 6;");
+	sql("private/keys.db", "DELETE FROM issuer_keys");
+	assert_true(file_holds("lancre.db", "98765") || file_holds("lancre.db-wal", "98765"));
+
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(store_notice(s));
+	assert_non_null(strstr(store_notice(s), "issuer hsm "));
+	assert_non_null(strstr(store_notice(s), "pin-source=file:"));
+	assert_int_equal(store_issuer_keys(s, a, &k, &e), 1);
+	assert_string_equal(k.key_ref, "/old/place/plain.key");
+	assert_int_equal(store_issuer_keys(s, b, &k, &e), 1);
+	assert_string_equal(k.key_ref, "pkcs11:token=t;object=k");
+	assert_string_equal(k.ocsp_key_ref, "/old/place/ocsp.key");
+	store_close(s);
+	assert_false(file_holds("lancre.db", "/old/place"));
+	assert_false(file_holds("lancre.db-wal", "/old/place"));
+	assert_false(file_holds("lancre.db", "98765"));
+	assert_false(file_holds("lancre.db-wal", "98765"));
+	assert_false(file_holds("private/keys.db", "98765"));
+	/* Told once: the next open has nothing to say. */
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
+	assert_null(store_notice(s));
+	store_close(s);
+}
+
+/*
+ * Revocation is final in the store itself: making a revoked certificate
+ * good, or deleting it, fails whoever asks (here SQL, as a mistaken tool or
+ * a tamperer would); `revoke` again may still change its reason and date.
+ */
+static void
+test_revocation_final(void **state)
+{
+	struct cert_record r = {0}, got;
+	enum store_insert_result res;
+	struct store *s;
+	struct err e;
+	char path[300], *msg = NULL;
+	sqlite3 *db;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	r.issuer_id = issuer_with_keys(s, "rv", "/k", NULL);
+	r.serial[0] = 7;
+	r.serial_len = 1;
+	r.not_before = 1;
+	r.not_after = 2;
+	r.shard = 1;
+	memset(r.fingerprint, 1, sizeof(r.fingerprint));
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 100, 1, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 90, 4, &e), 0); /* reason and date change */
+	assert_int_equal(store_cert_get(s, r.issuer_id, r.serial, 1, &got, &e), 1);
+	assert_int_equal(got.reason, 4);
+	assert_int_equal(got.revoked_at, 90);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/lancre.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE certificates SET status = 0", NULL, NULL, &msg),
+	    SQLITE_OK);
+	assert_non_null(strstr(msg, "stays revoked"));
+	sqlite3_free(msg);
+	msg = NULL;
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM certificates", NULL, NULL, &msg),
+	    SQLITE_OK);
+	assert_non_null(strstr(msg, "stays revoked"));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -284,6 +485,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_read_only_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_immutable_then_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keys_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revocation_final, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
