@@ -366,6 +366,12 @@ signer_report(struct signer *sg, const struct signer_events *ev)
 		sg->down[i].reported = 1;
 	}
 	signer_hooks_report(sg, ev);
+	for (size_t i = 0; i < sg->nrefusals; i++) {
+		if (ev->on_refused != NULL)
+			ev->on_refused(ev->arg, sg->refusals[i].issuer, sg->refusals[i].serial,
+			    sg->refusals[i].why, i + 1 == sg->nrefusals ? sg->refusals_dropped : 0);
+	}
+	sg->nrefusals = sg->refusals_dropped = 0;
 	for (size_t i = 0; i < sg->nup; i++) {
 		if (ev->on_issuer != NULL)
 			ev->on_issuer(ev->arg, sg->up[i], NULL);
@@ -396,7 +402,8 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 			return NULL;
 		}
 	}
-	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || issuers_load(sg, e) != 0) {
+	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || signer_revoked_load(sg, e) != 0 ||
+	    issuers_load(sg, e) != 0) {
 		signer_free(sg);
 		return NULL;
 	}
@@ -419,6 +426,8 @@ signer_free(struct signer *sg)
 	}
 	free(sg->records);
 	signer_hooks_free(sg);
+	signer_revset_free(&sg->revoked);
+	signer_revset_free(&sg->refused);
 	free(sg);
 }
 
@@ -616,6 +625,9 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 			failed++;
 			continue;
 		}
+		/* The evidence before the signature: recorded as signed revoked first. */
+		if (signer_revoked_record(sg, j->cert, e) != 0)
+			goto out;
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
 			sg->records[n++] = (struct ocsp_record){.cert_id = j->cert->id,
 			    .issuer_id = j->cert->issuer_id, .hash = hashes[k], .der = j->der[k],
@@ -657,8 +669,11 @@ batch_flush(struct signer *sg, struct signer_stats *st, struct err *e)
  * Batches of up to SIGNER_BATCH still spread over the jitter window.
  */
 static void
-batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
+batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
+    struct signer_stats *st)
 {
+	const char *why;
+
 	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &b->this_update,
 	    &b->next_update, &b->due_at);
 	b->n = 0;
@@ -667,6 +682,10 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
 		if (is == NULL || is->broken)
 			continue; /* an issuer without a working key, or added after we started */
+		if ((why = signer_refuse_why(sg, c)) != NULL) {
+			signer_refuse(sg, is->name, c, why, st); /* left unsigned: never a good */
+			continue;
+		}
 		struct job *j = &b->jobs[b->n++];
 		memset(j, 0, sizeof(*j));
 		j->cert = c;
@@ -708,7 +727,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct pager *p, size_t *ne
 		batch_discard(sg);
 		return err_set(e, "out of memory");
 	}
-	batch_prepare(sg, b, n, now);
+	batch_prepare(sg, b, n, now, st);
 	/* With nothing else to do, the main thread is one of the signers from the start. */
 	pool_start(pool, sg, b, busy ? sg->threads : sg->threads - 1);
 	rc = batch_flush(sg, st, e); /* the unsaved batch, if any, is the other one */

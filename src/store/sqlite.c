@@ -408,6 +408,7 @@ sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	out->revoked_at = sqlite3_column_int64(st, col + 5);
 	out->reason = sqlite3_column_int(st, col + 6);
 	out->change_seq = sqlite3_column_int64(st, col + 7);
+	out->has_fingerprint = sqlite3_column_int(st, col + 8);
 }
 
 void
@@ -863,6 +864,8 @@ static const struct store_ops sqlite_ops = {
     .rollback = sqlite_rollback,
     .issuer_add = sqlite_issuer_add,
     .issuer_keys = sqlite_issuer_keys,
+    .revoked_signed_add = sqlite_revoked_signed_add,
+    .revoked_signed_each = sqlite_revoked_signed_each,
     .issuer_list = sqlite_issuer_list,
     .cert_insert = sqlite_cert_insert,
     .cert_get = sqlite_cert_get,

@@ -107,6 +107,11 @@ int sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *
  */
 int sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
     const char *pass_ref, const char *ocsp_key_ref, struct err *e);
+int sqlite_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *serial,
+    size_t len, struct err *e);
+int sqlite_revoked_signed_each(struct store *base,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e);
 int sqlite_issuer_keys(struct store *base, int64_t issuer_id, struct store_issuer_keys *out,
     struct err *e);
 /*
@@ -182,8 +187,8 @@ int sqlite_revoked_since(struct store *base, int64_t after_seq,
  */
 #define SQLITE_SIGN_COLUMNS                                                                  \
 	"c.id, c.issuer_id, c.serial, c.not_after, c.status, c.revoked_at, c.reason,"         \
-	" c.change_seq"
-#define SQLITE_SIGN_NCOLUMNS 8
+	" c.change_seq, length(c.fingerprint) = 32 AND c.fingerprint != zeroblob(32)"
+#define SQLITE_SIGN_NCOLUMNS 9
 void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /*

@@ -88,6 +88,44 @@ keys_table_exists(struct store_sqlite *s)
 	return rc == SQLITE_ROW;
 }
 
+/*
+ * The signer's record of what it signed revoked (store.h), made with the key
+ * store; when made for a store that already has certificates (an upgrade),
+ * seeded with those revoked now, which the signer has signed or is about to.
+ */
+static int
+revoked_signed_create(struct store_sqlite *s, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, have_certs;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT 1 FROM lancre_keys.sqlite_schema WHERE name ="
+		" 'signed_revoked'), (SELECT 1 FROM main.sqlite_schema WHERE name = 'certificates')",
+		-1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading the key store's schema");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return sqlite_db_err(s, e, "reading the key store's schema");
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		sqlite3_finalize(st);
+		return 0; /* there already: written once, when new */
+	}
+	have_certs = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	sqlite3_finalize(st);
+	if (sqlite_exec(s, "CREATE TABLE lancre_keys.signed_revoked ("
+			   "  issuer_id INTEGER NOT NULL,"
+			   "  serial BLOB NOT NULL,"
+			   "  PRIMARY KEY (issuer_id, serial)"
+			   ") WITHOUT ROWID", e) != 0)
+		return -1;
+	return have_certs ? sqlite_exec(s, "INSERT OR IGNORE INTO lancre_keys.signed_revoked"
+					   " SELECT issuer_id, serial FROM main.certificates WHERE status = 1",
+				e)
+			  : 0;
+}
+
 int
 sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e)
 {
@@ -117,8 +155,55 @@ sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e)
 			   "  ocsp_key_ref TEXT NOT NULL DEFAULT ''"
 			   ")", e) != 0))
 		return err_prefix(e, "%s", path);
+	if (revoked_signed_create(s, e) != 0)
+		return err_prefix(e, "%s", path);
 	s->keys = 1;
 	return 0;
+}
+
+int
+sqlite_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *serial,
+    size_t len, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->keys)
+		return err_set(e, "store: the key store is not open (read-only handle)");
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO lancre_keys.signed_revoked"
+		" (issuer_id, serial) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "recording a signed revocation");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	sqlite3_bind_blob(st, 2, serial, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "recording a signed revocation");
+}
+
+int
+sqlite_revoked_signed_each(struct store *base,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->keys)
+		return err_set(e, "store: the key store is not open (read-only handle)");
+	if (sqlite3_prepare_v2(s->db, "SELECT issuer_id, serial FROM lancre_keys.signed_revoked",
+		-1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading the signed revocations");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+			(size_t)sqlite3_column_bytes(st, 1)) != 0) {
+			sqlite3_finalize(st);
+			return err_set(e, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "reading the signed revocations");
 }
 
 static int

@@ -69,6 +69,21 @@ store_issuer_add(struct store *s, struct issuer_record *r, const struct store_is
 }
 
 int
+store_revoked_signed_add(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
+    struct err *e)
+{
+	return s->ops->revoked_signed_add(s, issuer_id, serial, len, e);
+}
+
+int
+store_revoked_signed_each(struct store *s,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e)
+{
+	return s->ops->revoked_signed_each(s, cb, arg, e);
+}
+
+int
 store_issuer_keys(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
     struct err *e)
 {

@@ -83,6 +83,13 @@ struct cert_record {
 	int64_t added_at;
 	int64_t change_seq; /* sequence number of the transaction that last changed it */
 	int is_ca;          /* itself a CA certificate (an intermediate of a root issuer) */
+	/*
+	 * The row carries a certificate's fingerprint (32 bytes, not all zero):
+	 * what every certificate `cert add` records has, and a row made by hand
+	 * may lack.  Filled by the signer's reads (store_certs_changed,
+	 * store_ocsp_due), which refuse to sign for a row without one.
+	 */
+	int has_fingerprint;
 };
 
 /* What an issuer's recorded certificates are (store_issuer_certs). */
@@ -179,6 +186,11 @@ struct store_ops {
 	int (*issuer_add)(struct store *s, struct issuer_record *r,
 	    const struct store_issuer_keys *keys, struct err *e);
 	int (*issuer_keys)(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
+	    struct err *e);
+	int (*revoked_signed_add)(struct store *s, int64_t issuer_id, const uint8_t *serial,
+	    size_t len, struct err *e);
+	int (*revoked_signed_each)(struct store *s,
+	    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
 	    struct err *e);
 	int (*issuer_list)(struct store *s, struct issuer_record **out, size_t *n, struct err *e);
 	int (*cert_insert)(struct store *s, struct cert_record *r, enum store_insert_result *res,
@@ -280,6 +292,20 @@ const char *store_notice(const struct store *s);
  */
 int store_issuer_add(struct store *s, struct issuer_record *r,
     const struct store_issuer_keys *keys, struct err *e);
+
+/*
+ * The signer's own record of the certificates it has signed `revoked` (issuer
+ * and serial), kept with the key references (private/keys.db for SQLite:
+ * not in the file a revocation is written to), so that a store changed by
+ * hand cannot make it sign `good` for one of them.  _add records one (again:
+ * nothing); _each walks them all (cb non-zero stops the walk, an error).
+ * Read-write handles only.
+ */
+int store_revoked_signed_add(struct store *s, int64_t issuer_id, const uint8_t *serial,
+    size_t len, struct err *e);
+int store_revoked_signed_each(struct store *s,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e);
 
 /*
  * The key references of issuer_id into *out: 1 found, 0 none (published
