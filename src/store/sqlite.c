@@ -987,6 +987,10 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 	s->base.ops = &sqlite_ops;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (mode == STORE_READ) {
+		s->readonly = 1;
+		sqlite_readonly_files(path, s->files); /* before the open: a change after it is seen */
+		if (stat(path, &s->db_seen) != 0)
+			memset(&s->db_seen, 0, sizeof(s->db_seen));
 		rc = sqlite_open_readonly(path, &s->db, &s->immutable, e);
 	} else if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		err_set(e, "cannot open the store %s: %s", path,

@@ -9,6 +9,8 @@
 
 #include <limits.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "store/store.h"
 
@@ -42,7 +44,10 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	char path[PATH_MAX];
+	int readonly;  /* opened STORE_READ */
 	int immutable; /* a read-only handle opened immutable (sqlite_readonly.c) */
+	ino_t files[2]; /* a read-only handle's -wal and -shm when opened (0: none) */
+	struct stat db_seen; /* and the database file's (an immutable handle watches it) */
 	int keys;      /* the key store is attached as lancre_keys (sqlite_keys.c) */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
@@ -133,8 +138,13 @@ int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
  * read is made.
  */
 int sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct err *e);
-/* An immutable handle reopened the ordinary way once a writer has made a -wal; else nothing. */
+/*
+ * A read-only handle reopened when the -wal and -shm are no longer the files
+ * it opened (an immutable one: once a writer has made a -wal); else nothing.
+ */
 int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
+/* The inodes of path's -wal and -shm (0: missing). */
+void sqlite_readonly_files(const char *path, ino_t id[2]);
 
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,

@@ -33,13 +33,19 @@
  * server is not, and meets this case whenever something that does not keep
  * the WAL (the sqlite3 shell, an older lancre) was the last to close the
  * store before it started: so an immutable handle looks for a -wal at each
- * sequence read (the server's poll, one access() call) and, once a writer
- * has made one, reopens itself the ordinary way (sqlite_readonly_refresh).
+ * sequence read (the server's poll) and, once a writer has made one, reopens
+ * itself the ordinary way (sqlite_readonly_refresh).  The same tool closing
+ * while the server runs with no writer (the server's read-only connection
+ * holds no lock that stops it) removes the -wal and -shm the server has open,
+ * and the next writer makes new ones the server would never see: so every
+ * read-only handle compares, at each poll, the files' inodes with those it
+ * opened (two stat() calls) and reopens itself when they changed.
  */
 #include "store/sqlite_int.h"
 
 #include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,18 +156,41 @@ sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct err 
 	return -1;
 }
 
+void
+sqlite_readonly_files(const char *path, ino_t id[2])
+{
+	static const char *const suffix[2] = {"-wal", "-shm"};
+	char name[PATH_MAX + 8];
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffix[i]);
+		id[i] = stat(name, &st) == 0 ? st.st_ino : 0;
+	}
+}
+
 int
 sqlite_readonly_refresh(struct store_sqlite *s, struct err *e)
 {
-	char wal[PATH_MAX + 8];
+	struct stat db_now;
+	ino_t now[2];
 	sqlite3 *db;
 	int immutable;
 
-	if (!s->immutable)
+	if (!s->readonly)
 		return 0;
-	snprintf(wal, sizeof(wal), "%s-wal", s->path);
-	if (access(wal, F_OK) != 0)
+	sqlite_readonly_files(s->path, now);
+	if (stat(s->path, &db_now) != 0)
+		memset(&db_now, 0, sizeof(db_now));
+	/* Immutable: SQLite caches the file as never changing; a writer that came and went
+	 * (its WAL checkpointed into the file and removed since) changed it. */
+	if (s->immutable && now[0] == 0 && db_now.st_ino == s->db_seen.st_ino &&
+	    db_now.st_size == s->db_seen.st_size &&
+	    db_now.st_mtim.tv_sec == s->db_seen.st_mtim.tv_sec &&
+	    db_now.st_mtim.tv_nsec == s->db_seen.st_mtim.tv_nsec)
 		return 0; /* still no writer since: the main file is the store */
+	if (!s->immutable && now[0] == s->files[0] && now[1] == s->files[1])
+		return 0; /* the files this connection reads are still the store's */
 	if (sqlite_open_readonly(s->path, &db, &immutable, e) != 0)
 		return -1;
 	for (int i = 0; i < STMT_COUNT; i++) {
@@ -171,6 +200,9 @@ sqlite_readonly_refresh(struct store_sqlite *s, struct err *e)
 	sqlite3_close(s->db);
 	s->db = db;
 	s->immutable = immutable;
+	s->files[0] = now[0]; /* as found before this open: a change since is seen next time */
+	s->files[1] = now[1];
+	s->db_seen = db_now;
 	sqlite3_extended_result_codes(s->db, 0);
 	return sqlite_exec(s, "PRAGMA temp_store = MEMORY", e);
 }

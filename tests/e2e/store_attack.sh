@@ -38,7 +38,7 @@ serial_c=$(openssl x509 -in "$T/c.pem" -noout -serial | cut -d= -f2)
 # sets; set here too, whatever init did, so that this test checks the store).
 sgroup=$(id -gn lancre-server)
 chown -R lancre-signer:"$sgroup" "$D"
-chmod 0750 "$D"
+chmod 2750 "$D"
 chmod 0640 "$DB" "$DB-wal" "$DB-shm"
 chown -R lancre-signer: "$D/private"
 same "lancre.db, -wal and -shm are 0640" "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" | sort -u)" 640

@@ -259,6 +259,53 @@ test_immutable_then_writer(void **state)
 	store_close(ro);
 }
 
+/* The sqlite3 shell reads the store and closes: the last connection, it removes -wal and -shm. */
+static void
+shell_reads(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s/lancre.db' 'SELECT count(*) FROM meta' >/dev/null",
+	    dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/lancre.db-wal", dir);
+	assert_int_not_equal(access(cmd, F_OK), 0);
+}
+
+/*
+ * A read-only handle opened immutable (the sqlite3 shell, which keeps no WAL,
+ * was the last to close the store) while a writer comes, writes, goes, and
+ * the shell closes again, so that no -wal is left when the handle next
+ * looks: it still sees the write (an immutable handle caches the file as
+ * unchanging: it reopens when the file changed).
+ */
+static void
+test_immutable_file_changed(void **state)
+{
+	struct store *s, *ro;
+	struct err e;
+	int64_t v;
+	int ready, go;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	store_close(s);
+	pid = start_writer(&ready, &go);
+	shell_reads();
+	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+	stop_writer(pid, ready, go);
+	shell_reads();
+	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, 1);
+	store_close(ro);
+}
+
 /* A writer that closes leaves the -wal and -shm for readers who may not create them. */
 static void
 test_wal_kept(void **state)
@@ -485,6 +532,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_read_only_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_immutable_then_writer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_immutable_file_changed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revocation_final, setup, teardown),
