@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,28 @@
 
 #define SQLITE_KEYS_DIR "private"
 #define SQLITE_KEYS_FILE "keys.db"
+
+/*
+ * Run as root, what the store creates belongs to the store's owner, as SQLite
+ * does for the -wal and -shm: a root command (an upgrade by `issuer list`)
+ * must not leave a key store the signer's user cannot open.  path gets the
+ * owner of like (its user, and that user's own group when user_group, else
+ * like's group).
+ */
+static void
+give_to_owner(const char *path, const char *like, int user_group)
+{
+	struct passwd *pw;
+	struct stat st;
+	gid_t g;
+
+	if (geteuid() != 0 || stat(like, &st) != 0)
+		return;
+	g = st.st_gid;
+	if (user_group && (pw = getpwuid(st.st_uid)) != NULL)
+		g = pw->pw_gid;
+	(void)!lchown(path, st.st_uid, g);
+}
 
 /* DIR/private for the store at db_path (in DIR), created 0700 if missing; never a link. */
 static int
@@ -46,7 +69,9 @@ keys_dir(const char *db_path, char *out, size_t len, struct err *e)
 			  : snprintf(out, len, "%s", SQLITE_KEYS_DIR);
 	if (n < 0 || (size_t)n >= len)
 		return err_set(e, "store: path too long");
-	if (mkdir(out, SQLITE_PRIVATE_DIR_MODE) != 0 && errno != EEXIST)
+	if (mkdir(out, SQLITE_PRIVATE_DIR_MODE) == 0)
+		give_to_owner(out, db_path, 1);
+	else if (errno != EEXIST)
 		return err_set(e, "cannot create %s: %s", out, strerror(errno));
 	if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode))
 		return err_set(e, "%s is not a directory", out);
@@ -55,7 +80,7 @@ keys_dir(const char *db_path, char *out, size_t len, struct err *e)
 
 /* The key store's file, created empty (a new database) and 0600 if missing. */
 static int
-keys_file(const char *path, struct err *e)
+keys_file(const char *path, const char *dir, struct err *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    SQLITE_PRIVATE_FILE_MODE);
@@ -64,6 +89,7 @@ keys_file(const char *path, struct err *e)
 		return 0;
 	if (fd < 0)
 		return err_set(e, "cannot create the key store %s: %s", path, strerror(errno));
+	give_to_owner(path, dir, 0);
 	if (fchmod(fd, SQLITE_PRIVATE_FILE_MODE) != 0) {
 		int saved = errno;
 		close(fd);
@@ -136,7 +162,7 @@ sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e)
 	if (keys_dir(db_path, dir, sizeof(dir), e) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, SQLITE_KEYS_FILE);
-	if (keys_file(path, e) != 0)
+	if (keys_file(path, dir, e) != 0)
 		return -1;
 	if (sqlite3_prepare_v2(s->db, "ATTACH DATABASE ? AS lancre_keys", -1, &st, NULL) !=
 	    SQLITE_OK)
