@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/sandboxing.h"
 #include "proc/drop.h"
 #include "signer/signer.h"
 #include "util/num.h"
@@ -136,6 +137,11 @@ cmd_sign(int argc, char **argv)
 	/* One signer per directory, --once included: two would sign everything twice. */
 	lock = cli_lock_signer(&d, &e);
 	sg = lock >= 0 ? cli_signer_new("sign", &d, threads, &e) : NULL;
+	/* Keys loaded, store open and locked: narrow before the signing threads start. */
+	if (sg != NULL && cli_sandbox_signer("sign", &d, &e) != 0) {
+		signer_free(sg);
+		sg = NULL;
+	}
 	if (sg == NULL) {
 		cli_dir_close(&d);
 		return cli_fail("sign", &e);

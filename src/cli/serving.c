@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/sandboxing.h"
 #include "proc/drop.h"
 #include "proc/layout.h"
 #include "proc/procs.h"
@@ -159,6 +160,13 @@ log_reload_error(void *arg, const struct err *e)
 	fprintf(stderr, "lancre serve: reload failed, still serving: %s\n", e->msg);
 }
 
+static void
+log_sandbox(void *arg, const struct sandbox_report *r)
+{
+	(void)arg;
+	cli_sandbox_warn("serve", SANDBOX_SERVER, r);
+}
+
 /* Open d's store as row p says (the server read-only, the signer read-write). */
 static int
 open_store(struct cli_dir *d, const struct proc *p, struct err *e)
@@ -175,8 +183,9 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 {
 	struct server_events ev = {.on_start = log_start, .on_settings = log_settings,
 	    .on_settings_error = log_settings_error, .on_fd_exhausted = log_fd_exhausted,
-	    .on_reload_error = log_reload_error, .arg = (void *)sc->o};
+	    .on_reload_error = log_reload_error, .on_sandbox = log_sandbox, .arg = (void *)sc->o};
 	const struct proc *p = proc_get(PROC_SERVER);
+	struct cli_sandbox sb;
 	struct err e;
 
 	/* The signer lock is the signer's: a server holding it would keep it past both. */
@@ -188,12 +197,16 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
 	}
-	/* SANDBOX: enter p->sandbox here (the store is open, no thread runs yet). */
 	set_handlers(c == NULL);
 	if (c != NULL && proc_child_ready(c, &e) != 0) {
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
 	}
+	/* server_run() enters the sandbox once it has dropped root, before its threads. */
+	cli_sandbox_paths(&sb, sc->d);
+	sc->so.sandbox = sb.paths;
+	sc->so.sandbox_mode = p->sandbox == PROC_SANDBOX_SERVER ? cli_sandbox_mode(sc->d)
+								 : SANDBOX_OFF;
 	if (server_run(sc->d->store, &sc->d->conf, &sc->so, &sc->ls, &stop, &hup, &ev, &e) != 0)
 		return cli_fail(sc->cmd, &e);
 	return EXIT_OK;
@@ -215,9 +228,10 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	    proc_protect(&e) != 0 || open_store(sc->d, p, &e) != 0 || (sg = cli_signer_new("sign", sc->d, sc->so.threads,
 						 &e)) == NULL)
 		return cli_fail("sign", &e);
-	/* SANDBOX: enter p->sandbox here (the store is open, no thread runs yet). */
 	set_handlers(0);
-	if (proc_child_ready(c, &e) != 0) {
+	/* Keys loaded, store open, ready told (prctl): narrow before the signing threads start. */
+	if (proc_child_ready(c, &e) != 0 ||
+	    (p->sandbox == PROC_SANDBOX_SIGNER && cli_sandbox_signer("sign", sc->d, &e) != 0)) {
 		signer_free(sg);
 		return cli_fail("sign", &e);
 	}
@@ -293,6 +307,12 @@ supervise(struct serving_ctx *sc, struct err *e)
 	sc->d->store = NULL;
 	/* Leave root too, keeping only what starting children as their users needs. */
 	if (sc->users.as_root ? proc_become_supervisor(&sc->users.signer, e) : proc_protect(e)) {
+		server_listeners_close(&sc->ls);
+		return -1;
+	}
+	/* Then narrow: the children start inside the supervisor's sandbox and narrow further. */
+	if (proc_get(PROC_SUPERVISOR)->sandbox == PROC_SANDBOX_SUPERVISOR &&
+	    cli_sandbox_supervisor(sc->cmd, sc->d, e) != 0) {
 		server_listeners_close(&sc->ls);
 		return -1;
 	}

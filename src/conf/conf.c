@@ -17,7 +17,7 @@
 #include "conf/addr.h"
 #include "util/num.h"
 
-enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE };
+enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE, KEY_SANDBOX_MODE };
 
 struct key {
 	const char *section, *name;
@@ -123,6 +123,14 @@ static const struct key keys[] = {
     K("pkcs11", "sessions", KEY_INT, pkcs11_sessions,
       "PKCS#11 sessions a key signs through at once.  0: one per signing thread, as\n"
       "; they ask (a session signs one thing at a time: 1 makes the threads wait)."),
+    K("sandbox", "mode", KEY_SANDBOX_MODE, sandbox_mode,
+      "Confine each process after start-up (Linux: no-new-privs, a seccomp system\n"
+      "; call allowlist, Landlock file rules; see docs/SECURITY.md):\n"
+      ";   auto     - what the kernel offers; one warning line for what it lacks\n"
+      ";   required - refuse to start unless the kernel offers all of it\n"
+      ";   off      - none (also LANCRE_SANDBOX=off in the environment)\n"
+      "; The [crl] hook runs inside the signer's sandbox: it may write only under\n"
+      "; public/ and private/ and use the network.  Read at start."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -232,6 +240,10 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 			*(enum url_style *)(void *)field = URL_STYLE_HOST;
 		else
 			return err_set(e, "'%s' is not 'path' or 'host'", value);
+		return 0;
+	case KEY_SANDBOX_MODE:
+		if (sandbox_mode_parse(value, (enum sandbox_mode *)(void *)field) != 0)
+			return err_set(e, "'%s' is not auto, required or off", value);
 		return 0;
 	}
 	return err_set(e, "bad key type");
@@ -403,6 +415,10 @@ format_value(const struct conf *c, const struct key *k, char *buf, size_t len)
 	case KEY_URL_STYLE:
 		snprintf(buf, len, "%s",
 		    *(const enum url_style *)(const void *)field == URL_STYLE_HOST ? "host" : "path");
+		break;
+	case KEY_SANDBOX_MODE:
+		snprintf(buf, len, "%s",
+		    sandbox_mode_name(*(const enum sandbox_mode *)(const void *)field));
 		break;
 	case KEY_DURATION:
 		d = *(const int64_t *)(const void *)field;

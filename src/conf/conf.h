@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/sandbox.h"
 #include "util/err.h"
 
 #define CONF_FILE "lancre.conf"
@@ -80,6 +81,9 @@ struct conf {
 	/* [pkcs11] */
 	char pkcs11_module[CONF_STR_MAX]; /* PKCS#11 module (.so) for pkcs11: key URIs */
 	int pkcs11_sessions;              /* sessions per key at most; 0: one per signing thread */
+
+	/* [sandbox] */
+	enum sandbox_mode sandbox_mode; /* no-new-privs, seccomp, Landlock: src/sandbox/ */
 };
 
 /* Fill c with the defaults documented in the template that conf_template() writes. */

@@ -8,8 +8,8 @@
  * their own process.  A later admin-API process is one more row.
  *
  *   name        user            opens                                   sandbox
- *   supervisor  (see below)     listening sockets (bound, never read),  none: forks,
- *                               the signer lock; no store, no key       waits, signals
+ *   supervisor  (see below)     listening sockets (bound, never read),  PROC_SANDBOX_SUPERVISOR
+ *                               the signer lock; no store, no key
  *   server      [server] user   the store read-only, listening sockets  PROC_SANDBOX_SERVER
  *   signer      [signer] user   the store read-write, keys, public/     PROC_SANDBOX_SIGNER
  *
@@ -50,6 +50,7 @@ enum proc_sandbox {
 	PROC_SANDBOX_NONE,
 	PROC_SANDBOX_SERVER,
 	PROC_SANDBOX_SIGNER,
+	PROC_SANDBOX_SUPERVISOR, /* no-new-privs and the union of its children's allowlists */
 };
 
 struct proc {

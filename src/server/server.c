@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ocsp/request.h"
+#include "sandbox/sandbox.h"
 #include "server/conns.h"
 
 #define SERVER_LISTEN_BACKLOG 4096
@@ -396,6 +397,23 @@ reload_conf(struct server *sv)
 }
 
 /*
+ * After the drop (the caller's; the allowlist has no setuid) and before the
+ * threads: Landlock binds the calling thread and the threads it starts
+ * later, not those already running.
+ */
+static int
+enter_sandbox(struct server *sv, struct err *e)
+{
+	struct sandbox_report r;
+
+	if (sandbox_enter(SANDBOX_SERVER, sv->opts->sandbox_mode, &sv->opts->sandbox, &r, e) != 0)
+		return err_prefix(e, "sandbox");
+	if (sv->ev->on_sandbox != NULL)
+		sv->ev->on_sandbox(sv->ev->arg, &r);
+	return 0;
+}
+
+/*
  * Every connection is a descriptor: take all the hard limit allows.  *was
  * and *limit are the limit before and after (both 0 if it is unknown).
  */
@@ -504,7 +522,7 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 		w[i].fd = w[i].admin_fd = -1;
 	raise_fd_limit(&fw.was, &fw.limit);
 	/* The caller has left root already (proc/drop.h): the ports were bound before. */
-	if (start_workers(&sv, w, l, e) != 0)
+	if (start_workers(&sv, w, l, e) != 0 || enter_sandbox(&sv, e) != 0)
 		goto out;
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);

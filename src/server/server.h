@@ -43,6 +43,8 @@ struct server_opts {
 	int threads;
 	const char *conf_path; /* re-read on *reload */
 	const char *dir;       /* the data dir: about.en.html / about.fr.html override the about page */
+	enum sandbox_mode sandbox_mode; /* entered after the drop, before the threads start */
+	struct sandbox_paths sandbox;   /* what the server may read once in it */
 };
 
 /* What server_run() tells its caller on start-up (server_events.on_start). */
@@ -75,6 +77,8 @@ struct server_events {
 	/* The store could not be read into a new snapshot; the current one is still
 	 * served.  Once per distinct failure, not once per poll. */
 	void (*on_reload_error)(void *arg, const struct err *e);
+	/* The sandbox is entered; r says what the kernel lacked (r->lacking, "" if nothing). */
+	void (*on_sandbox)(void *arg, const struct sandbox_report *r);
 	void *arg;
 };
 

@@ -191,10 +191,10 @@ retired_done(struct signer *sg, struct signer_issuer *is, const struct issuer *s
 }
 
 /*
- * Note that name is left out for why, keeping "reported" if the note before
- * said the same: a line when an issuer stops, and another only when the
- * reason changes (a token pulled out fails to sign, then to load; put back
- * with a changed PIN, to log in), never one per try.
+ * Note that name is left out for why, keeping "reported" if it was left out
+ * before: one line when an issuer stops, one when it resumes, however often
+ * the reason changes meanwhile (a token pulled out fails first to sign, then
+ * to load).
  */
 static int
 down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_t nold,
@@ -211,7 +211,7 @@ down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->why, sizeof(d->why), "%s", why);
 	for (size_t i = 0; i < nold; i++) {
-		if (strcmp(old[i].name, name) == 0 && strcmp(old[i].why, why) == 0)
+		if (strcmp(old[i].name, name) == 0)
 			d->reported = old[i].reported;
 	}
 	return 0;

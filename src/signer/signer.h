@@ -83,7 +83,7 @@ struct signer_stats {
  * issuer's certificate (key_check_pair).  threads: signing threads, >= 1.
  * An issuer whose key does not load or sign (a moved file, a missing token,
  * a wrong PIN) is left out and the others are signed for: signer_report()
- * says which and why, once per reason (not once per try).  A key that stops
+ * says which and why, once until it is signed for again.  A key that stops
  * signing while the signer runs (a token pulled, a module error, a session
  * closed) leaves its issuer out the same way, from the failed signature on
  * (signer_int.h: signer_key_failed).  The signer tries the keys left out

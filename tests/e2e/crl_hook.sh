@@ -7,15 +7,16 @@
 
 cd "$T" || exit 1
 "$LANCRE" init -d data --shards 2 >/dev/null
-printf '\n[crl]\nhook = cd / && echo "$1" >> %s/hook.log\n' "$T" >>data/lancre.conf
+# The hook runs in the signer's sandbox: it may write under public/ (and private/), not $T.
+H=$T/data/public/hook.log
+printf '\n[crl]\nhook = cd / && echo "$1" >> %s\n' "$H" >>data/lancre.conf
 conf_set data/lancre.conf crl hook_shell yes
-touch "$T/hook.log" && signer_owns "$T/hook.log" # the hook runs as the signer's user
 mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d data e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 expect 0 "lancre sign -d data (a relative directory)" "$LANCRE" sign -d data --once
-for i in $(seq 1 40); do [ "$(wc -l <"$T/hook.log" 2>/dev/null)" -ge 6 ] && break; sleep 0.05; done
-sort -u "$T/hook.log" >"$T/hooked"
+for i in $(seq 1 40); do [ "$(wc -l <"$H" 2>/dev/null)" -ge 6 ] && break; sleep 0.05; done
+sort -u "$H" >"$T/hooked"
 for f in crl/e1.crl crl/e1/1.crl crl/e1/2.crl crl/e1.json issuer/e1 issuer/e1.pem; do
 	has "$T/hooked" "^$T/data/public/$f\$" "the hook ran for $f with its absolute path"
 done

@@ -138,9 +138,10 @@ expect 0 "a request with a nonce gets the same bytes" cmp "$T/resp.der" "$T/resp
 forms="raw urlencoded lowercase space base64url nopad slash doubleslash"
 declare -A bad_forms=()
 plus=0
-# get_forms CERT ISSUER: every GET spelling of CERT's request gets the POST's bytes.
-get_forms() {
-	ask "$1" "$2"
+for cert in good-e1 good-e3 good-r1 good-ed rev-keyCompromise rev-superseded rev-unspecified \
+	rev-cessationOfOperation rev-affiliationChanged rev-privilegeWithdrawn oldrev; do
+	issuer=$(case $cert in good-e3) echo e3 ;; good-r1) echo r1 ;; good-ed) echo ed ;; *) echo e1 ;; esac)
+	ask "$cert" "$issuer"
 	cp "$T/resp.der" "$T/post.der"
 	b64=$(base64 -w0 "$T/req.der")
 	case "$b64" in *+*) plus=$((plus + 1)) ;; esac
@@ -156,20 +157,8 @@ get_forms() {
 		doubleslash) g=//$(printf %s "$b64" | sed 's|/|%2F|g') ;;
 		esac
 		"$LANCRE" answer -d "$D" --get "$g" -o "$T/get.der" 2>/dev/null
-		cmp -s "$T/get.der" "$T/post.der" || bad_forms[$form]+=" $1"
+		cmp -s "$T/get.der" "$T/post.der" || bad_forms[$form]+=" $cert"
 	done
-}
-for cert in good-e1 good-e3 good-r1 good-ed rev-keyCompromise rev-superseded rev-unspecified \
-	rev-cessationOfOperation rev-affiliationChanged rev-privilegeWithdrawn oldrev; do
-	get_forms "$cert" "$(case $cert in good-e3) echo e3 ;; good-r1) echo r1 ;; good-ed) echo ed ;; *) echo e1 ;; esac)"
-done
-# Whether a '+' occurs depends on the random serials and keys (about 1 run in 200 has
-# none): then unrecorded leaves are tried until one has it (their answer, unauthorized,
-# must be the same bytes by GET and POST too).
-for i in $(seq 1 40); do
-	[ $plus -gt 0 ] && break
-	mkleaf "plus$i" e1
-	get_forms "plus$i" e1
 done
 if [ $plus -gt 0 ]; then ok "$plus of the requests have a '+' in their base64"; else not_ok "some request has a '+'"; fi
 for form in $forms; do

@@ -9,8 +9,6 @@
 # the key again by itself (a fresh module, a new login: pkcs11.c) and the
 # revocation reaches OCSP and the CRL, which openssl verifies.  Meanwhile the
 # admin /metrics shows lancre_signing_key_available{issuer} 1, 0, then 1.
-# Then a wrong PIN after a change: down with "wrong PIN", up once the PIN file
-# is fixed and `issuer set-key` says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pkcs11.sh"
 
@@ -90,12 +88,7 @@ for i in $(seq 1 $((50 * TF))); do grep -q 'cannot sign for issuer e1' "$T/run.e
 has "$T/run.err" 'lancre (run|sign): cannot sign for issuer e1, signing for the others: its key stopped signing: .*\(PKCS#11 token\)' \
 	"the signer says why it stopped signing for e1"
 sleep $((6 * TF)) # a few tries to load the key again (1, 2, 4 s)
-lines=$(grep -c 'cannot sign for issuer e1' "$T/run.err")
-if [ "$lines" -le 2 ] && [ -z "$(grep 'cannot sign for issuer e1' "$T/run.err" | cut -d' ' -f2- | sort | uniq -d)" ]; then
-	ok "one line when it stopped, one when the reason changed ($lines), none per try"
-else
-	not_ok "$lines lines for e1 while its token was away"
-fi
+same "in one line, however often it tried again" "$(grep -c 'cannot sign for issuer e1' "$T/run.err")" 1
 if wait_metric e1 0 && [ "$(key_metric f1)" = 1 ]; then ok "/metrics: lancre_signing_key_available 0 for e1, still 1 for f1"; else not_ok "/metrics: e1 '$(key_metric e1)', f1 '$(key_metric f1)', wanted 0 and 1"; fi
 same "the server keeps serving what was signed: a is still good (the old response)" "$(status_of a e1)" good
 same "and b" "$(status_of b e1)" good
@@ -114,29 +107,5 @@ has "$ERR" "verify OK" "which openssl verifies (signed in the token)"
 has "$T/run.err" 'signing for issuer e1 again' "the signer says it signs for e1 again"
 if wait_metric e1 1; then ok "/metrics: lancre_signing_key_available 1 for e1 again"; else not_ok "/metrics: e1 '$(key_metric e1)', wanted 1"; fi
 same "b is still good" "$(status_of b e1)" good
-
-# A wrong PIN after a change: the token's PIN changes, then the token drops
-# the signer (away and back), which logs in again with the old PIN file and
-# fails; once the file holds the new PIN, `issuer set-key` (same URI) makes
-# it load the key at once.
-NEWPIN=264813
-pkcs11-tool --module "$MODULE" --token-label lancre --login --pin "$PIN" --change-pin \
-	--new-pin "$NEWPIN" >/dev/null 2>&1
-p11_chown
-mv "$TOKENS" "$TOKENS.away"
-"$LANCRE" revoke -d "$D" "$T/b.pem" >/dev/null
-sleep $((2 * TF))
-mv "$TOKENS.away" "$TOKENS"
-for i in $(seq 1 $((200 * TF))); do grep -q 'PKCS#11 login: wrong PIN' "$T/run.err" && break; sleep 0.1; done
-has "$T/run.err" 'cannot sign for issuer e1, signing for the others: .*PKCS#11 login: wrong PIN' \
-	"with the PIN changed under it, the signer says the PIN is wrong"
-if wait_metric e1 0; then ok "/metrics: 0 for e1 meanwhile"; else not_ok "/metrics: e1 '$(key_metric e1)', wanted 0"; fi
-same "b is not revoked yet (nothing signed without the key)" "$(status_of b e1)" good
-printf '%s\n' "$NEWPIN" >"$T/pin.nl"
-expect 0 "issuer set-key with the new PIN in the PIN file" "$LANCRE" issuer set-key -d "$D" e1 \
-	"pkcs11:token=lancre;object=e1;type=private?module-path=$MODULE&pin-source=file:$T/pin.nl"
-if wait_status b e1 revoked 10; then ok "the signer loads the key at once: b revoked"; else not_ok "b is not revoked 10 s after set-key"; fi
-if wait_metric e1 1; then ok "/metrics: 1 for e1 again"; else not_ok "/metrics: e1 '$(key_metric e1)', wanted 1"; fi
 no_pin "$T/run.err" "the PIN is in no log line"
 no_pin "$T/run.out" "nor on stdout"
-if grep -q "$NEWPIN" "$T/run.err" "$T/run.out"; then not_ok "the new PIN is in a log"; else ok "nor the new PIN"; fi

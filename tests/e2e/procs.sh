@@ -159,18 +159,18 @@ if [ "$(id -u)" -eq 0 ]; then
 	same "sign.lock is lancre-signer's, 0600" "$(stat -c '%U %a' "$O/sign.lock")" "lancre-signer 600"
 	# lancre sign alone, as root: lancre-signer, no core file, and its [crl] hook (run
 	# without a shell: a script that writes who it runs as) runs as lancre-signer too.
-	printf '#!/bin/sh\nid -un >> %s/hook.user\n' "$T" >"$T/hook.sh"
+	# (in the signer's sandbox, the hook may write under public/ only)
+	printf '#!/bin/sh\nid -un >> %s/public/hook.user\n' "$O" >"$T/hook.sh"
 	chmod 755 "$T/hook.sh"
-	touch "$T/hook.user" && signer_owns "$T/hook.user"
 	conf_set "$O/lancre.conf" crl hook "$T/hook.sh"
 	conf_set "$O/lancre.conf" crl delay 1s # the revocation below is published (and hooked) at once
 	"$LANCRE" revoke -d "$O" "$T/a.pem" >/dev/null
 	"$LANCRE" sign -d "$O" >"$T/sign.out" 2>&1 &
 	spid=$!
-	for _ in $(seq 1 $((100 * TF))); do [ -s "$T/hook.user" ] && break; sleep 0.05; done
+	for _ in $(seq 1 $((100 * TF))); do [ -s "$O/public/hook.user" ] && break; sleep 0.05; done
 	same "lancre sign as root runs as lancre-signer" "$(status_of "$spid" Uid)" "$su $su $su $su"
 	same "with no core file" "$(awk '/^Max core file size/ { print $5 $6 }' "/proc/$spid/limits")" "00"
-	same "its [crl] hook runs as lancre-signer" "$(sort -u "$T/hook.user")" "lancre-signer"
+	same "its [crl] hook runs as lancre-signer" "$(sort -u "$O/public/hook.user")" "lancre-signer"
 	kill -TERM "$spid"
 	wait_gone "$spid" 10
 	same "and it stops with 0" "$st" 0

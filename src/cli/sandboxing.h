@@ -1,0 +1,41 @@
+/*
+ * sandboxing.h - entering a process's sandbox from a command (lancre serve,
+ * sign, run, demo): the paths from the data directory, the mode from
+ * lancre.conf (or LANCRE_SANDBOX=off), and the one warning line.
+ */
+#ifndef LANCRE_CLI_SANDBOXING_H
+#define LANCRE_CLI_SANDBOXING_H
+
+#include <limits.h>
+
+#include "cli/cli.h"
+#include "sandbox/sandbox.h"
+
+/* The paths struct sandbox_paths points into, for as long as the process runs. */
+struct cli_sandbox {
+	char conf[PATH_MAX];
+	struct sandbox_paths paths;
+};
+
+/* Fill sb from d: its data directory, store file, lancre.conf, PKCS#11 module. */
+void cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d);
+
+/* d's [sandbox] mode, unless LANCRE_SANDBOX=off. */
+enum sandbox_mode cli_sandbox_mode(const struct cli_dir *d);
+
+/* Say on stderr, as cmd, what role's sandbox lacks on this kernel (nothing if all is there). */
+void cli_sandbox_warn(const char *cmd, enum sandbox_role role, const struct sandbox_report *r);
+
+/*
+ * The signer's sandbox, for `lancre sign` and the signer of `lancre run`:
+ * public/ is created first (Landlock rules hang on existing directories).
+ */
+int cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct err *e);
+
+/*
+ * The supervisor's (`lancre run`'s parent), before it starts its children,
+ * which start inside it and narrow to their own.
+ */
+int cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e);
+
+#endif

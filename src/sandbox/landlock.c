@@ -1,0 +1,286 @@
+/*
+ * landlock.c - the files each role may touch, with Landlock (Linux 5.13+),
+ * through the raw system calls (no library: three calls and two structs).
+ *
+ * A ruleset "handles" every file right the kernel's ABI knows: what no rule
+ * grants is denied.  Rules hang on inodes opened now (O_PATH), so a file
+ * created, or replaced by rename, after entry is out of reach; a rule on a
+ * directory covers everything beneath it.
+ *
+ *   server  reads the store file and its -wal and -shm (the WAL index), and
+ *           lancre.conf and the about pages, read again on SIGHUP and reloads
+ *           (see server_rules() for when that is the whole data directory).
+ *           Nothing else: no writes anywhere, no execution.  Libraries,
+ *           locale and zone files, openssl.cnf are loaded before entry.
+ *   signer  reads and executes anywhere (keys added while it runs may live
+ *           anywhere, a PKCS#11 module loads its own files, the [crl] hook
+ *           runs programs), but writes only: the store file, -wal and -shm;
+ *           public/ (what it publishes) and private/ (its key references and
+ *           PIN files); /dev/null (the hook's redirections); and the token
+ *           directory of a SoftHSM2 module.  A hook inherits all of this.
+ *
+ * With ABI 4 the network is narrowed too: neither role may bind a TCP port
+ * (the server's are bound before entry); the server may not connect
+ * anywhere, the signer may (a network HSM, a hook that uploads).  With ABI 6
+ * neither may reach an abstract unix socket outside its domain, nor signal
+ * a process outside it (the supervisor, the other child).
+ */
+#include "sandbox/sandbox_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/landlock.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Rights and fields newer than the installed <linux/landlock.h> (Debian 12: ABI 2). */
+#define LL_FS_TRUNCATE (1ULL << 14)  /* ABI 3 */
+#define LL_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+#define LL_NET_BIND_TCP (1ULL << 0)  /* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
+#define LL_SCOPE_SIGNAL (1ULL << 1)
+
+#define LL_FS_ABI1 ((1ULL << 13) - 1) /* EXECUTE .. MAKE_SYM */
+#define LL_FS_FILE                                                                          \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                       \
+	    LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+#define LL_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define LL_WRITE_FILE (LANDLOCK_ACCESS_FS_WRITE_FILE | LL_FS_TRUNCATE)
+
+/* struct landlock_ruleset_attr as of ABI 6, whatever the header says. */
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+/* The SoftHSM2 configuration key naming its token directory. */
+#define LL_SOFTHSM_TOKENDIR "directories.tokendir"
+#define LL_SOFTHSM_CONF "/etc/softhsm/softhsm2.conf"
+
+struct ll {
+	int fd;          /* the ruleset */
+	uint64_t fs;     /* the file rights it handles */
+	struct err *e;
+};
+
+int
+sandbox_landlock_abi(void)
+{
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return v > 0 ? (int)v : 0; /* ENOSYS: no Landlock; EOPNOTSUPP: disabled at boot */
+}
+
+/* Every file right ABI abi knows. */
+static uint64_t
+fs_rights(int abi)
+{
+	uint64_t r = LL_FS_ABI1;
+
+	if (abi >= 2)
+		r |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		r |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		r |= LL_FS_IOCTL_DEV;
+	return r;
+}
+
+/*
+ * Grant access beneath path (or to the file path).  A path that does not
+ * exist gets no rule; rights a plain file cannot have are dropped for one.
+ */
+static int
+ll_allow(struct ll *l, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb;
+	struct stat st;
+	int fd, rc;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_set(l->e, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= LL_FS_FILE;
+	pb.allowed_access = access & l->fs;
+	pb.parent_fd = fd;
+	rc = pb.allowed_access == 0 ? 0
+				    : (int)syscall(SYS_landlock_add_rule, l->fd, LANDLOCK_RULE_PATH_BENEATH,
+					  &pb, 0);
+	close(fd);
+	if (rc != 0)
+		return err_set(l->e, "cannot add a rule for %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Grant access to DIR/NAME SUFFIX. */
+static int
+ll_allow_in(struct ll *l, const char *dir, const char *name, const char *suffix, uint64_t access)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (dir == NULL || name == NULL || name[0] == '\0')
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return err_set(l->e, "%s/%s%s: path too long", dir, name, suffix);
+	return ll_allow(l, path, access);
+}
+
+/* The store file and the two files SQLite keeps beside it in WAL mode. */
+static int
+ll_allow_store(struct ll *l, const struct sandbox_paths *p, uint64_t access)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (ll_allow_in(l, p->dir, p->store, suffixes[i], access) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The token directory of a SoftHSM2 module (SOFTHSM2_CONF, else its default
+ * configuration file), into out; "" when the module is another or says none.
+ */
+static void
+softhsm_tokendir(const char *module, char *out, size_t len)
+{
+	const char *conf = getenv("SOFTHSM2_CONF");
+	char line[PATH_MAX + 64];
+	FILE *f;
+
+	out[0] = '\0';
+	if (module == NULL || strstr(module, "softhsm") == NULL)
+		return;
+	f = fopen(conf != NULL ? conf : LL_SOFTHSM_CONF, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = line, *v;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (strncmp(s, LL_SOFTHSM_TOKENDIR, strlen(LL_SOFTHSM_TOKENDIR)) != 0 ||
+		    (v = strchr(s, '=')) == NULL)
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		v[strcspn(v, " \t\r\n")] = '\0';
+		snprintf(out, len, "%s", v);
+	}
+	fclose(f);
+}
+
+/*
+ * For the sanitizers' runtime at exit: /proc (LeakSanitizer reads the
+ * threads' maps) and the suppressions file LSAN_OPTIONS names, read then.
+ */
+static int
+ll_allow_sanitizer(struct ll *l)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	const char *opts = getenv("LSAN_OPTIONS"), *s;
+	char path[PATH_MAX];
+
+	if (opts != NULL && (s = strstr(opts, "suppressions=")) != NULL) {
+		s += strlen("suppressions=");
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(s, ":"), s);
+		if (ll_allow(l, path, LANDLOCK_ACCESS_FS_READ_FILE) != 0)
+			return -1;
+	}
+	return ll_allow(l, "/proc", LL_READ);
+#else
+	(void)l;
+	return 0;
+#endif
+}
+
+/*
+ * Whether the server runs as the data directory's owner (one user for every
+ * process): then Landlock is all that keeps private/ from it.
+ */
+static int
+server_owns_dir(const char *dir)
+{
+	struct stat st;
+
+	return dir != NULL && stat(dir, &st) == 0 && geteuid() != 0 && st.st_uid == geteuid();
+}
+
+/*
+ * Run as another user than the data directory's owner (started as root),
+ * the server may read beneath the directory: private/ is closed to it by
+ * its owner and mode (lancre-signer, 0700), and lancre.conf or an about page
+ * replaced by an editor (a new file) is still read on SIGHUP.  Run as the
+ * owner, only the files present at entry: a file replaced later is out of
+ * reach until a restart, the price of keeping private/ away.
+ */
+static int
+server_rules(struct ll *l, const struct sandbox_paths *p)
+{
+	static const char *const about[] = {"about.en.html", "about.fr.html"};
+
+	if (!server_owns_dir(p->dir))
+		return ll_allow(l, p->dir, LL_READ) != 0 ? -1 : ll_allow_sanitizer(l);
+	if (ll_allow_store(l, p, LANDLOCK_ACCESS_FS_READ_FILE) != 0 ||
+	    ll_allow(l, p->conf, LANDLOCK_ACCESS_FS_READ_FILE) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++) {
+		if (ll_allow_in(l, p->dir, about[i], "", LANDLOCK_ACCESS_FS_READ_FILE) != 0)
+			return -1;
+	}
+	return ll_allow_sanitizer(l);
+}
+
+static int
+signer_rules(struct ll *l, const struct sandbox_paths *p)
+{
+	char tokendir[PATH_MAX];
+
+	softhsm_tokendir(p->pkcs11_module, tokendir, sizeof(tokendir));
+	if (ll_allow(l, "/", LL_READ | LANDLOCK_ACCESS_FS_EXECUTE) != 0 ||
+	    ll_allow_store(l, p, LL_READ | LL_WRITE_FILE) != 0 ||
+	    ll_allow_in(l, p->dir, "public", "", l->fs) != 0 ||
+	    ll_allow_in(l, p->dir, "private", "", l->fs) != 0 ||
+	    ll_allow(l, "/dev/null", LL_READ | LL_WRITE_FILE) != 0 ||
+	    ll_allow(l, tokendir, l->fs) != 0)
+		return -1;
+	return 0;
+}
+
+int
+sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, int abi,
+    struct err *e)
+{
+	struct ll_ruleset_attr attr = {.handled_access_fs = fs_rights(abi)};
+	size_t size = abi >= 6 ? sizeof(attr) : abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
+	struct ll l = {.fs = attr.handled_access_fs, .e = e};
+	int rc;
+
+	if (abi >= 4) /* the server connects nowhere; the signer may (network HSMs, hooks) */
+		attr.handled_access_net = LL_NET_BIND_TCP |
+		    (role == SANDBOX_SERVER ? LL_NET_CONNECT_TCP : 0);
+	if (abi >= 6) /* neither signals anyone: the supervisor does */
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+	l.fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (l.fd < 0)
+		return err_set(e, "cannot create a ruleset: %s", strerror(errno));
+	rc = role == SANDBOX_SERVER ? server_rules(&l, p) : signer_rules(&l, p);
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, l.fd, 0) != 0)
+		rc = err_set(e, "cannot enforce the ruleset: %s", strerror(errno));
+	close(l.fd);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * sandbox_int.h - between sandbox.c (the policy: modes, order) and the
+ * mechanisms, one file each: landlock.c and seccomp.c.
+ */
+#ifndef LANCRE_SANDBOX_SANDBOX_INT_H
+#define LANCRE_SANDBOX_SANDBOX_INT_H
+
+#include "sandbox/sandbox.h"
+
+/* The kernel's Landlock ABI version, 0 if it has none (or it is disabled at boot). */
+int sandbox_landlock_abi(void);
+
+/* Restrict the calling thread (and what it starts later) to role's file rules. */
+int sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, int abi,
+    struct err *e);
+
+/* Whether the kernel filters system calls (seccomp filter mode). */
+int sandbox_seccomp_available(void);
+
+/* Load role's allowlist for every thread of the process.  no-new-privs must be set. */
+int sandbox_seccomp_enter(enum sandbox_role role, struct err *e);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * seccomp.c - the system calls each role may make, with libseccomp.
+ *
+ * One table, one row per call, the roles that may make it and why.  What no
+ * row allows kills the process (SCMP_ACT_KILL_PROCESS), all its threads at
+ * once (the filter is synchronised to every thread: TSYNC).  A few calls are
+ * allowed only with some arguments, in allow_conditional():
+ *
+ *   openat   the server opens for reading only: O_ACCMODE == O_RDONLY, no
+ *            O_CREAT, no O_TRUNC (its store and lancre.conf, on reloads);
+ *   clone    the server starts threads only (CLONE_THREAD), never a process;
+ *   clone3   its flags sit in a struct seccomp cannot read, so it fails
+ *            with ENOSYS for every role, and glibc falls back to clone;
+ *   tgkill   only to the process itself (raise(), abort());
+ *   ioctl    the server only TCGETS: stdio's isatty() on the first line it
+ *            logs (stdout on /dev/null is a character device);
+ *   kill     the signer only with signal 0 (is the process that left a
+ *            temporary file in public/ still alive?); the server never.
+ *
+ * The server has no execve, no fork, no socket (it accepts on the listeners
+ * bound before entry), no ptrace, no open for writing.  The signer
+ * may write files (Landlock says which), start the [crl] hook (clone, vfork,
+ * execve, wait4) and open sockets (a PKCS#11 module for a network HSM, a hook
+ * that uploads): the hook runs under this same filter, so the signer's list
+ * also covers what /bin/sh and ordinary commands need; a program that makes
+ * a call outside it is killed, and the signer reports the hook's status 159
+ * (128 + SIGSYS).  The supervisor's children start under its filter and
+ * narrow their own, so the supervisor's list is the union of theirs and its
+ * own (setuid and friends, capset: the children become their users; kill;
+ * sigtimedwait; and the children's own narrowing: seccomp, landlock_*).
+ *
+ * Sanitizer builds (ASan, LeakSanitizer) add the calls their runtime makes
+ * when the process exits: the leak check stops the threads with ptrace from
+ * a helper it clones.  Never in a release build.
+ */
+#include "sandbox/sandbox_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define SV (1u << SANDBOX_SERVER)
+#define SG (1u << SANDBOX_SIGNER)
+#define ALL (SV | SG)
+
+struct allow {
+	int nr;
+	unsigned roles; /* the supervisor has every row */
+};
+
+#define A(name, roles) {SCMP_SYS(name), roles}
+
+static const struct allow table[] = {
+    /* Reading and writing descriptors the process holds (sockets, the store, files). */
+    A(read, ALL), A(readv, ALL), A(pread64, ALL), A(write, ALL), A(writev, ALL),
+    A(close, ALL), A(lseek, ALL), A(fstat, ALL), A(newfstatat, ALL), A(statx, ALL),
+    A(fcntl, ALL),  /* SQLite's byte-range locks, O_NONBLOCK, F_DUPFD_CLOEXEC */
+    A(dup, ALL),    /* OpenSSL BIOs and the shell */
+    /* Memory: malloc, h2o's pools, SQLite's page cache and WAL index mapping. */
+    A(mmap, ALL), A(munmap, ALL), A(mremap, ALL), A(mprotect, ALL), A(madvise, ALL),
+    A(brk, ALL),
+    /* Threads: locks, start and exit (clone is in allow_conditional()). */
+    A(futex, ALL), A(set_robust_list, ALL), A(rseq, ALL), A(exit, ALL), A(exit_group, ALL),
+    A(sched_yield, ALL), A(sched_getaffinity, ALL), /* the CPU count for thread pools */
+    A(getpid, ALL), A(gettid, ALL),
+    A(getuid, ALL), A(geteuid, ALL), A(getgid, ALL), A(getegid, ALL), /* SQLite, OpenSSL */
+    /* Signals: SIGINT/SIGTERM/SIGHUP handlers, masks around thread start. */
+    A(rt_sigaction, ALL), A(rt_sigprocmask, ALL), A(rt_sigreturn, ALL), A(sigaltstack, ALL),
+    A(restart_syscall, ALL),
+    /* Time: response dates, reload ticks, timeouts. */
+    A(clock_gettime, ALL), A(clock_nanosleep, ALL), A(nanosleep, ALL), A(gettimeofday, ALL),
+    A(time, ALL),
+    A(getrandom, ALL), /* OpenSSL's DRBG (ECDSA nonces, h2o's HTTP/2 hash seeds) */
+    /* The event loops (h2o's evloop: epoll, a pipe to wake each loop). */
+    A(epoll_create, ALL), A(epoll_create1, ALL), A(epoll_ctl, ALL), A(epoll_wait, ALL),
+    A(epoll_pwait, ALL), A(pipe2, ALL), A(poll, ALL), A(ppoll, ALL),
+    /* Connections: the server accepts on its listeners and talks on what it accepted. */
+    A(accept4, SV), A(recvfrom, ALL), A(recvmsg, ALL), A(sendto, ALL), A(sendmsg, ALL),
+    A(shutdown, ALL), A(setsockopt, ALL), A(getsockopt, ALL), A(getsockname, ALL),
+    A(getpeername, ALL),
+    /* The signer's files: the store (WAL, checkpoints), public/, private/ (Landlock's paths). */
+    A(openat, SG), A(pwrite64, SG), A(fsync, SG), A(fdatasync, SG), A(ftruncate, SG),
+    A(fallocate, SG), A(rename, SG), A(renameat, SG), A(renameat2, SG), A(unlink, SG),
+    A(unlinkat, SG), A(mkdir, SG), A(mkdirat, SG), A(fchmod, SG), A(fchown, SG),
+    A(getdents64, SG), /* public/'s walk for stale temporary files */
+    A(flock, SG),      /* SoftHSM2's token lock */
+    A(umask, SG), A(getcwd, SG), /* the hook's absolute path */
+    /* The [crl] hook: posix_spawn, then what /bin/sh and the loader need. */
+    A(clone, SG), A(vfork, SG), A(execve, SG), A(wait4, SG), A(dup2, SG), A(dup3, SG),
+    A(chdir, SG), A(fchdir, SG), A(arch_prctl, SG), A(set_tid_address, SG), A(access, SG),
+    A(faccessat, SG), A(faccessat2, SG), A(readlink, SG), A(readlinkat, SG), A(uname, SG),
+    A(getppid, SG), A(getpgrp, SG), A(setpgid, SG), A(prlimit64, SG), A(sysinfo, SG),
+    A(statfs, SG), A(fstatfs, SG), A(fadvise64, SG), A(copy_file_range, SG),
+    A(sendfile, SG),
+    A(ioctl, SG), /* the shell's terminal checks (TCGETS); device ioctls are Landlock's */
+    /* Sockets: a PKCS#11 module for a network HSM, a hook that uploads (never listening). */
+    A(socket, SG), A(connect, SG), A(socketpair, SG), A(eventfd2, SG),
+    A(sched_getparam, SG), A(sched_getscheduler, SG), A(getrusage, SG), A(times, SG),
+};
+
+/* Calls the sanitizers' runtime makes at exit (LeakSanitizer's thread suspender). */
+static const int sanitizer_table[] = {
+    SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getppid),
+    SCMP_SYS(getdents64), SCMP_SYS(getdents), SCMP_SYS(readlink), SCMP_SYS(stat), SCMP_SYS(lstat),
+    SCMP_SYS(access), SCMP_SYS(pipe), SCMP_SYS(kill), SCMP_SYS(tgkill),
+    SCMP_SYS(sched_yield), SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address),
+};
+
+/*
+ * The supervisor's own work beyond its children's: users, signals, and what
+ * the children need to narrow further (their own filter and Landlock rules).
+ */
+static const int supervisor_table[] = {
+    SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setgroups), SCMP_SYS(setresuid),
+    SCMP_SYS(setresgid), SCMP_SYS(kill), SCMP_SYS(prctl),
+    SCMP_SYS(setrlimit), SCMP_SYS(setsid), SCMP_SYS(rt_sigtimedwait), SCMP_SYS(capget),
+    SCMP_SYS(capset), SCMP_SYS(getresuid), SCMP_SYS(getresgid), SCMP_SYS(seccomp),
+    SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule),
+    SCMP_SYS(landlock_restrict_self),
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZED 1
+#else
+#define SANDBOX_SANITIZED 0
+#endif
+
+int
+sandbox_seccomp_available(void)
+{
+	/* PR_GET_SECCOMP fails with EINVAL on a kernel built without seccomp. */
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && seccomp_api_get() >= 2;
+}
+
+const char *
+sandbox_syscall_name(int nr, char *buf, size_t len)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+	if (name != NULL)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "syscall %d", nr);
+	free(name);
+	return buf;
+}
+
+static int
+add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned argc, const struct scmp_arg_cmp *c,
+    struct err *e)
+{
+	char name[64];
+	int rc = seccomp_rule_add_array(ctx, action, nr, argc, c);
+
+	/* -EEXIST: a row allowed it already (with conditions, or twice). */
+	if (rc != 0 && rc != -EEXIST)
+		return err_set(e, "cannot allow %s: %s", sandbox_syscall_name(nr, name, sizeof(name)),
+		    strerror(-rc));
+	return 0;
+}
+
+static int
+add_list(scmp_filter_ctx ctx, const int *nrs, size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (add(ctx, SCMP_ACT_ALLOW, nrs[i], 0, NULL, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The calls allowed with some arguments only (see the comment at the top). */
+static int
+allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
+{
+	struct scmp_arg_cmp rdonly = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+	    O_RDONLY);
+	struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	struct scmp_arg_cmp probe = SCMP_A1(SCMP_CMP_EQ, 0);
+	struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS);
+
+	if (add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &self, e) != 0)
+		return -1;
+	if (role == SANDBOX_SIGNER)
+		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &probe, e);
+	if (role != SANDBOX_SERVER)
+		return 0;
+	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, &rdonly, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &tcgets, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &thread, e) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+build(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
+{
+	/* The sanitizers' runtime reads /proc/self/maps with open(2), read-only. */
+	struct scmp_arg_cmp sanitizer_open = SCMP_A1(SCMP_CMP_MASKED_EQ,
+	    O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY);
+	unsigned bit = 1u << role;
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if ((role == SANDBOX_SUPERVISOR || (table[i].roles & bit)) &&
+		    add(ctx, SCMP_ACT_ALLOW, table[i].nr, 0, NULL, e) != 0)
+			return -1;
+	}
+	if (role == SANDBOX_SUPERVISOR &&
+	    add_list(ctx, supervisor_table, sizeof(supervisor_table) / sizeof(int), e) != 0)
+		return -1;
+	if (SANDBOX_SANITIZED &&
+	    (add_list(ctx, sanitizer_table, sizeof(sanitizer_table) / sizeof(int), e) != 0 ||
+		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, &sanitizer_open, e) != 0))
+		return -1;
+	return allow_conditional(ctx, role, e);
+}
+
+int
+sandbox_seccomp_enter(enum sandbox_role role, struct err *e)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc;
+
+	if (ctx == NULL)
+		return err_set(e, "cannot start a filter");
+	/* TSYNC: every thread the process has gets the filter, not only the caller. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc != 0) {
+		err_set(e, "cannot synchronise threads: %s", strerror(-rc));
+	} else if (build(ctx, role, e) == 0) {
+		rc = seccomp_load(ctx);
+		if (rc != 0)
+			err_set(e, "cannot load the filter: %s", strerror(-rc));
+	} else {
+		rc = -1;
+	}
+	seccomp_release(ctx);
+	return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,445 @@
+/*
+ * test_sandbox.c - each role's sandbox, entered in a forked child: a call the
+ * role must not make kills the child with SIGSYS (seccomp) or fails with
+ * EACCES (Landlock), and what the role needs still works.
+ *
+ * Each check runs in its own child (a sandbox cannot be left) and reports
+ * through its exit status: CHILD_OK, or a code saying what went wrong.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/sandbox.h"
+#include "sandbox/sandbox_int.h"
+
+enum {
+	CHILD_OK = 0,
+	CHILD_ENTER_FAILED = 10,
+	CHILD_REFUSED = 11,   /* an allowed call failed */
+	CHILD_ALLOWED = 12,   /* a forbidden call succeeded */
+	CHILD_WRONG_ERRNO = 13,
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1 /* LeakSanitizer's calls are allowed (seccomp.c): ptrace and fork too */
+#else
+#define SANITIZED 0
+#endif
+
+static char dir[PATH_MAX];
+static char conf[PATH_MAX + 32];
+extern char **environ;
+
+static void
+put(const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	char sub[PATH_MAX + 16];
+
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	snprintf(conf, sizeof(conf), "%s/lancre.conf", dir);
+	put("lancre.conf", "[server]\n");
+	put("lancre.db", "not really a database");
+	snprintf(sub, sizeof(sub), "%s/public", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/private", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	test_rmdir(dir);
+	return 0;
+}
+
+static int
+in_dir(char *buf, size_t len, const char *name)
+{
+	return snprintf(buf, len, "%s/%s", dir, name) > 0 ? 0 : -1;
+}
+
+/* Open DIR/name with flags in the sandbox: 0 if it opened, else errno. */
+static int
+try_open(const char *name, int flags)
+{
+	char path[PATH_MAX + 64];
+	int fd;
+
+	in_dir(path, sizeof(path), name);
+	fd = open(path, flags | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Fork; the child enters role's sandbox in mode and runs fn, whose return
+ * value is its exit status.  Returns the child's wait status.
+ */
+static int
+in_sandbox(enum sandbox_role role, enum sandbox_mode mode, int (*fn)(void))
+{
+	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf};
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sandbox_report r;
+		struct err e;
+		if (sandbox_enter(role, mode, &p, &r, &e) != 0 ||
+		    (mode != SANDBOX_OFF && (!r.no_new_privs || !r.seccomp)))
+			_exit(CHILD_ENTER_FAILED);
+		_exit(fn());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void
+assert_exit(int status, int code)
+{
+	if (WIFSIGNALED(status))
+		fail_msg("killed by signal %d, expected exit %d", WTERMSIG(status), code);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), code);
+}
+
+static void
+assert_sigsys(int status)
+{
+	if (WIFEXITED(status))
+		fail_msg("exited %d, expected to be killed by SIGSYS", WEXITSTATUS(status));
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+/* ---- the server ---- */
+
+static int
+server_reads(void)
+{
+	if (try_open("lancre.db", O_RDONLY) != 0 || try_open("lancre.conf", O_RDONLY) != 0)
+		return CHILD_REFUSED;
+	return CHILD_OK;
+}
+
+static int
+server_writes(void)
+{
+	try_open("lancre.db", O_WRONLY);
+	return CHILD_ALLOWED;
+}
+
+static int
+server_read_writes(void)
+{
+	try_open("lancre.db", O_RDWR);
+	return CHILD_ALLOWED;
+}
+
+static int
+server_creates(void)
+{
+	try_open("new", O_RDONLY | O_CREAT);
+	return CHILD_ALLOWED;
+}
+
+static int
+server_truncates(void)
+{
+	try_open("lancre.db", O_RDONLY | O_TRUNC);
+	return CHILD_ALLOWED;
+}
+
+static int
+server_reads_outside(void)
+{
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		return CHILD_ALLOWED;
+	return errno == EACCES ? CHILD_OK : CHILD_WRONG_ERRNO;
+}
+
+static int
+exec_true(void)
+{
+	char *argv[] = {"true", NULL};
+
+	execve("/bin/true", argv, environ);
+	return CHILD_REFUSED; /* the exec failed: the signer must be able to */
+}
+
+static int
+open_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return CHILD_REFUSED;
+	close(fd);
+	return CHILD_ALLOWED; /* the caller says whether that is right */
+}
+
+static int
+attach_parent(void)
+{
+	long rc = ptrace(PTRACE_ATTACH, getppid(), NULL, NULL);
+
+	if (rc == 0)
+		return CHILD_ALLOWED;
+	return errno == EPERM ? CHILD_OK : CHILD_WRONG_ERRNO; /* Landlock: outside its domain */
+}
+
+static int
+forks(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	return pid > 0 ? CHILD_ALLOWED : CHILD_REFUSED;
+}
+
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+static int
+starts_thread(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return CHILD_REFUSED;
+	return CHILD_OK;
+}
+
+static void
+test_server_reads_its_files(void **state)
+{
+	(void)state;
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_reads), CHILD_OK);
+}
+
+static void
+test_server_never_opens_for_writing(void **state)
+{
+	(void)state;
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_writes));
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_read_writes));
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_creates));
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_truncates));
+}
+
+static void
+test_server_reads_nothing_outside(void **state)
+{
+	(void)state;
+	if (sandbox_landlock_abi() == 0)
+		skip();
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, server_reads_outside), CHILD_OK);
+}
+
+static void
+test_server_no_exec_socket_ptrace_fork(void **state)
+{
+	(void)state;
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, exec_true));
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, open_socket));
+	if (SANITIZED) { /* allowed for LeakSanitizer; Landlock still refuses the parent */
+		assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, attach_parent), CHILD_OK);
+		return;
+	}
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, attach_parent));
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, forks));
+}
+
+static void
+test_server_starts_threads(void **state)
+{
+	(void)state;
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, starts_thread), CHILD_OK);
+}
+
+/* A thread started before entry gets the filter too (TSYNC): its socket() kills all. */
+static int tsync_pipe[2];
+
+static void *
+late_socket(void *arg)
+{
+	char c;
+
+	(void)arg;
+	if (read(tsync_pipe[0], &c, 1) == 1)
+		socket(AF_INET, SOCK_STREAM, 0);
+	return NULL;
+}
+
+static void
+test_threads_started_before_get_the_filter(void **state)
+{
+	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf};
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sandbox_report r;
+		struct err e;
+		pthread_t t;
+		if (pipe(tsync_pipe) != 0 || pthread_create(&t, NULL, late_socket, NULL) != 0)
+			_exit(CHILD_REFUSED);
+		if (sandbox_enter(SANDBOX_SERVER, SANDBOX_AUTO, &p, &r, &e) != 0)
+			_exit(CHILD_ENTER_FAILED);
+		if (write(tsync_pipe[1], "x", 1) != 1)
+			_exit(CHILD_REFUSED);
+		pthread_join(t, NULL);
+		_exit(CHILD_ALLOWED);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_sigsys(status);
+}
+
+/* ---- the signer ---- */
+
+static int
+signer_writes_its_files(void)
+{
+	if (try_open("public/crl.tmp", O_WRONLY | O_CREAT | O_EXCL) != 0 ||
+	    try_open("private/keys.db", O_RDWR | O_CREAT) != 0 ||
+	    try_open("lancre.db", O_RDWR) != 0 || try_open("lancre.conf", O_RDONLY) != 0)
+		return CHILD_REFUSED;
+	return CHILD_OK;
+}
+
+static int
+signer_writes_elsewhere(void)
+{
+	int a = try_open("lancre.conf", O_WRONLY), b = try_open("stray", O_WRONLY | O_CREAT);
+
+	if (a == 0 || b == 0)
+		return CHILD_ALLOWED;
+	return a == EACCES && b == EACCES ? CHILD_OK : CHILD_WRONG_ERRNO;
+}
+
+static int
+signer_runs_hook(void)
+{
+	char *argv[] = {"sh", "-c", "exit 7", NULL};
+	int status;
+	pid_t pid;
+
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0 ||
+	    waitpid(pid, &status, 0) != pid)
+		return CHILD_REFUSED;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 7 ? CHILD_OK : CHILD_WRONG_ERRNO;
+}
+
+static void
+test_signer_writes_only_its_files(void **state)
+{
+	(void)state;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, signer_writes_its_files), CHILD_OK);
+	if (sandbox_landlock_abi() == 0)
+		skip();
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, signer_writes_elsewhere), CHILD_OK);
+}
+
+static void
+test_signer_runs_the_hook(void **state)
+{
+	(void)state;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, signer_runs_hook), CHILD_OK);
+	/* A network HSM or an uploading hook needs a socket: allowed. */
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, open_socket), CHILD_ALLOWED);
+	if (!SANITIZED)
+		assert_sigsys(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, attach_parent));
+}
+
+/* ---- modes and names ---- */
+
+static void
+test_off_applies_nothing(void **state)
+{
+	(void)state;
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_OFF, exec_true), 0); /* /bin/true ran */
+}
+
+static void
+test_modes(void **state)
+{
+	enum sandbox_mode m;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(sandbox_mode_parse("auto", &m), 0);
+	assert_int_equal(m, SANDBOX_AUTO);
+	assert_int_equal(sandbox_mode_parse("required", &m), 0);
+	assert_int_equal(m, SANDBOX_REQUIRED);
+	assert_int_equal(sandbox_mode_parse("off", &m), 0);
+	assert_int_equal(m, SANDBOX_OFF);
+	assert_int_equal(sandbox_mode_parse("on", &m), -1);
+	assert_string_equal(sandbox_mode_name(SANDBOX_REQUIRED), "required");
+	setenv(SANDBOX_ENV, "off", 1);
+	assert_int_equal(sandbox_mode_effective(SANDBOX_REQUIRED), SANDBOX_OFF);
+	unsetenv(SANDBOX_ENV);
+	assert_int_equal(sandbox_mode_effective(SANDBOX_REQUIRED), SANDBOX_REQUIRED);
+	assert_string_equal(sandbox_syscall_name(SYS_openat, buf, sizeof(buf)), "openat");
+	assert_string_equal(sandbox_syscall_name(-5, buf, sizeof(buf)), "syscall -5");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_server_reads_its_files),
+	    cmocka_unit_test(test_server_never_opens_for_writing),
+	    cmocka_unit_test(test_server_reads_nothing_outside),
+	    cmocka_unit_test(test_server_no_exec_socket_ptrace_fork),
+	    cmocka_unit_test(test_server_starts_threads),
+	    cmocka_unit_test(test_threads_started_before_get_the_filter),
+	    cmocka_unit_test(test_signer_writes_only_its_files),
+	    cmocka_unit_test(test_signer_runs_the_hook),
+	    cmocka_unit_test(test_off_applies_nothing),
+	    cmocka_unit_test(test_modes),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
