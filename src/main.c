@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "serve OCSP, CRLs and issuer certificates over HTTP (holds no key)"},
     {"run", cmd_run, "run the signer and the server together, as two processes"},
     {"answer", cmd_answer, "answer one OCSP request from the pre-signed responses, as the server does"},
+    {"explain", cmd_explain, "say what a captured OCSP URL, request, response, CRL or certificate is; lint it"},
     {"demo", cmd_demo, "make a demo CA universe: root, two intermediates, 1,000 leaves"},
 };
 

@@ -1,0 +1,45 @@
+/*
+ * crl_facts.h - what the CRL rules look at, read from an X509_CRL once
+ * (one pass over the entries), so each rule is a few lines over plain
+ * values and a million-entry CRL is walked once, not once per rule.
+ */
+#ifndef LANCRE_LINT_CRL_FACTS_H
+#define LANCRE_LINT_CRL_FACTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "lint/hex.h"
+#include "util/err.h"
+
+/* An entry property: how many entries have it, and the first one's serial. */
+struct crl_fact_entries {
+	size_t n;
+	char first[LINT_HEX_MAX];
+	int reason; /* for reasons: the first one's code */
+};
+
+struct crl_facts {
+	size_t der_len;
+	long version;          /* 0 for v1, 1 for v2 */
+	int sig_md_nid;        /* digest of the signature, NID_undef when unknown */
+	int sig_nid;
+	int times_ok;          /* thisUpdate (and nextUpdate if present) readable */
+	int64_t this_update, next_update;
+	int has_next_update;
+	int has_number, number_negative, number_bits;
+	char number[LINT_HEX_MAX];
+	int has_aki;
+	int has_idp, idp_critical, idp_has_uri;
+	int is_delta;
+	size_t entries;
+	struct crl_fact_entries unspecified, hold, unknown_reason, remove_from_crl, duplicate,
+	    after_this_update;
+};
+
+/* Fill f from crl; -1 only when memory runs out (the duplicate search sorts the serials). */
+int crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e);
+
+#endif

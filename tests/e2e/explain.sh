@@ -1,0 +1,108 @@
+#!/bin/bash
+# explain.sh - `lancre explain` on what investigators have at hand: OCSP GET URLs in every
+# shape a log keeps them (raw, URL-encoded, base64url, host or path style, with or without
+# scheme, inside common/combined/squid log lines and a HAR file), requests made by openssl,
+# responses and CRLs made by lancre's demo, certificates and chains; DER, PEM, base64,
+# stdin; --json; bad input (one line, exit 1) and usage errors (exit 2).
+. "$(dirname "$0")/lib.sh"
+
+D=$T/demo
+"$LANCRE" demo -d "$D" --leaves 20 --listen 127.0.0.1:18080 --no-serve >/dev/null 2>&1 ||
+	{ not_ok "the demo builds"; exit 1; }
+C=$D/certs
+for leaf in "$C"/leaf-*.pem; do openssl x509 -in "$leaf" -noout -issuer | grep -q E1 && break; done
+serial=$(openssl x509 -in "$leaf" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+openssl ocsp -issuer "$C/e1.pem" -cert "$leaf" -reqout "$T/req.der" -no_nonce >/dev/null 2>&1
+B=$(base64 -w0 "$T/req.der")
+ENC=$("$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$B")
+URLSAFE=$(printf '%s' "$B" | tr '+/' '-_' | tr -d '=')
+
+# asks DESC INPUT...: explained as an OCSP request about the leaf's serial, in plain words first.
+asks() {
+	local desc=$1
+	shift
+	run "$LANCRE" explain "$@"
+	if [ "$rc" -eq 0 ] && sed -n 3p "$OUT" | grep -q "^A client asking .* whether certificate $serial is still valid" &&
+		grep -q 'not malicious by itself' "$OUT"; then ok "$desc"; else not_ok "$desc"; fi
+}
+asks "a DER request from openssl" "$T/req.der"
+asks "the raw base64 alone" "$B"
+asks "a host-style URL with scheme" "http://e1.o.example.com/$B"
+asks "a host-style URL without scheme" "e1.o.example.com/$B"
+asks "a path-style URL, URL-encoded" "/ocsp/$ENC"
+asks "a path-style URL with a host, URL-encoded" "http://127.0.0.1:18080/ocsp/$ENC"
+asks "base64url without padding" "http://o.example/$URLSAFE"
+asks "a doubled slash" "http://o.example//$B"
+printf '10.0.0.7 - - [06/Dec/2026:08:00:00 +0000] "GET /ocsp/%s HTTP/1.1" 200 503\n' "$ENC" >"$T/common.log"
+asks "a common log format line" "$T/common.log"
+printf '10.0.0.7 - - [06/Dec/2026:08:00:00 +0000] "GET /%s HTTP/1.1" 200 503 "-" "Microsoft-CryptoAPI/10.0"\n' "$B" >"$T/combined.log"
+asks "a combined log format line, raw base64" "$T/combined.log"
+printf '1765008000.123     12 10.0.0.7 TCP_MISS/200 503 GET http://e1.o.example.com/%s - HIER_DIRECT/192.0.2.1 application/ocsp-response\n' "$ENC" >"$T/squid.log"
+asks "a squid access.log line" "$T/squid.log"
+printf '{"log":{"entries":[{"request":{"method":"GET","url":"http://o.example/ocsp/%s","headers":[]}}]}}\n' "$ENC" >"$T/x.har"
+asks "a HAR file" "$T/x.har"
+printf '%s\n' "$B" | fold -w 40 >"$T/req.b64"
+asks "bare base64 over several lines" "$T/req.b64"
+{ echo "-----BEGIN OCSP REQUEST-----"; base64 "$T/req.der"; echo "-----END OCSP REQUEST-----"; } >"$T/req.pem"
+asks "PEM" "$T/req.pem"
+run sh -c "'$LANCRE' explain - <'$T/req.der'"
+has "$OUT" "^A client asking" "stdin"
+
+# --issuer names the issuer of a request.
+run "$LANCRE" explain --issuer "$C/e1.pem" "$B"
+has "$OUT" "^A client asking lancre demo E1 whether certificate $serial" "--issuer names the issuer"
+has "$OUT" '^  hash algorithm: SHA1' "and the CertID's hash algorithm is shown"
+
+# An OCSP response from lancre, good and revoked.
+"$LANCRE" answer -d "$D" --get "$B" -o "$T/resp.der" 2>/dev/null
+run "$LANCRE" explain --issuer "$C/e1.pem" "$T/resp.der"
+has "$OUT" "^An OCSP response from lancre demo E1: certificate $serial is good" "a lancre response: status in words"
+has "$OUT" 'Signature: verifies \(signed by the issuer itself\)' "its signature verifies"
+has "$OUT" '^Lint: no finding' "a lancre response trips no lint rule"
+run "$LANCRE" explain "$T/resp.der"
+has "$OUT" 'not checked: the issuer is unknown' "without the issuer, says it could not check"
+# A CRL by lancre, DER and PEM; its entries by reason; signature.
+run "$LANCRE" explain --issuer "$C/e1.pem" "$D/public/crl/e1/1.crl"
+has "$OUT" '^A certificate revocation list \(CRL\) published by lancre demo E1' "a lancre CRL in words"
+has "$OUT" '^scope \(IssuingDistributionPoint\): http://127.0.0.1:18080/crl/e1/1.crl' "its scope"
+has "$OUT" '^signature: verifies with the issuer' "its signature verifies"
+has "$OUT" '^Lint: no finding' "a lancre CRL trips no lint rule"
+openssl crl -inform DER -in "$D/public/crl/e1.crl" -out "$T/e1.crl.pem"
+run "$LANCRE" explain --json "$T/e1.crl.pem"
+if "$PY" -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+o = d["objects"][0]
+assert d["form"] == "PEM" and o["kind"] == "crl" and o["summary"].startswith("A certificate revocation list")
+assert o["details"]["entries"] >= 1 and o["findings"] == []
+' "$OUT"; then ok "--json: form, kind, summary, details, findings"; else not_ok "--json: form, kind, summary, details, findings"; fi
+
+# Certificates: a chain, the URLs a client fetches; a short-lived one.
+run "$LANCRE" explain "$C/localhost-chain.pem"
+has "$OUT" '^== .*: certificate, certificate' "a chain: each certificate"
+run "$LANCRE" explain "$leaf"
+has "$OUT" '^OCSP: http://127.0.0.1:18080/ocsp' "a leaf: its OCSP URL"
+has "$OUT" '^CRL: http://127.0.0.1:18080/crl/e1/' "a leaf: its CRL URL"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/s.key" \
+	-subj /CN=short.example -days 5 -out "$T/short.pem" 2>/dev/null
+run "$LANCRE" explain "$T/short.pem"
+has "$OUT" 'It is short-lived' "a 5-day certificate is short-lived"
+
+# Bad input: one line, exit 1, and the other inputs are still explained.
+head -c 300 /dev/urandom >"$T/garbage"
+expect 1 "random bytes are refused" "$LANCRE" explain "$T/garbage"
+one_line_error "with one line"
+: >"$T/empty"
+expect 1 "an empty file is refused" "$LANCRE" explain "$T/empty"
+one_line_error "with one line"
+expect 1 "text without a URL is refused" "$LANCRE" explain "GET /index.html HTTP/1.1"
+one_line_error "with one line"
+expect 1 "a bad input among good ones fails" "$LANCRE" explain "$T/req.der" "$T/garbage"
+has "$OUT" "^A client asking" "the good one is still explained"
+expect 1 "--issuer without a certificate" "$LANCRE" explain --issuer "$T/empty" "$T/req.der"
+one_line_error "with one line"
+expect 2 "no INPUT is a usage error" "$LANCRE" explain
+expect 2 "an unknown option is a usage error" "$LANCRE" explain --bogus x
+expect 0 "--help" "$LANCRE" explain --help
+has "$OUT" '^usage: lancre explain' "--help prints the usage"
+echo "1..$n"
