@@ -19,23 +19,32 @@
 
 #include "cli/cli.h"
 #include "cli/explain.h"
+#include "cli/explain_diff.h"
+#include "cli/explain_dir.h"
 #include "pki/cert.h"
 #include "util/fsutil.h"
 
 static const char usage_text[] =
-    "usage: lancre explain [--issuer FILE] [--json] INPUT...\n"
+    "usage: lancre explain [-d DIR] [--issuer FILE] [--json] INPUT...\n"
+    "       lancre explain [-d DIR] [--issuer FILE] [--json] OLD.crl NEW.crl\n"
     "       lancre explain --list-lints\n\n"
     "Say what INPUT is and what it means, then its details, then what the lint rules\n"
     "find in it (docs/LINTS.md).  INPUT is a file or '-' holding an OCSP request, an\n"
     "OCSP response, a CRL, a certificate or a chain, in DER, PEM or bare base64; or an\n"
     "OCSP GET URL as captured in a log (URL-encoded or raw, host or path style, with or\n"
     "without scheme), alone or inside a whole log line (common, combined, squid, HAR).\n\n"
+    "  -d DIR          a lancre data directory: name its issuers, check signatures\n"
+    "                  with them, and say what lancre answers today to a request\n"
     "  --issuer FILE   certificates (PEM or DER) that may have signed the input, to\n"
     "                  verify signatures and name issuers; may be repeated\n"
     "  --json          one JSON object per INPUT and line (keys: docs/OPERATOR.md)\n"
     "  --list-lints    print the table of lint rules as Markdown (docs/LINTS.md)\n\n"
-    "Exit status: 0 every INPUT explained, 1 an INPUT could not be read or decoded,\n"
-    "2 usage error.\n";
+    "Two CRLs of one issuer are compared instead: serials added and removed (a removal\n"
+    "is allowed once the certificate expired before the older CRL's thisUpdate: give\n"
+    "the certificates with --issuer, or -d), entries whose date or reason changed (only\n"
+    "to keyCompromise), the CRL number and thisUpdate steps, a changed scope.\n\n"
+    "Exit status: 0 every INPUT explained (a CRL diff: the change is sound), 1 an INPUT\n"
+    "could not be read or decoded, 2 usage error, 3 a CRL diff found the change unsound.\n";
 
 #define EXPLAIN_ISSUERS_MAX 16 /* --issuer flags */
 
@@ -108,9 +117,9 @@ explain_one(struct explain_ctx *c, const struct explain_object *obj, struct err 
 /* The certificates of the input join the known ones, so a chain explains itself. */
 static int
 explain_input(struct xout *o, const char *name, const struct explain_input *in,
-    STACK_OF(X509) *issuers, struct err *e)
+    STACK_OF(X509) *issuers, const struct explain_dir *dir, struct err *e)
 {
-	struct explain_ctx c = {o, (int64_t)time(NULL), sk_X509_dup(issuers)};
+	struct explain_ctx c = {o, (int64_t)time(NULL), sk_X509_dup(issuers), dir};
 	int rc = 0;
 
 	for (size_t i = 0; c.known != NULL && i < in->n; i++) {
@@ -146,50 +155,116 @@ explain_input(struct xout *o, const char *name, const struct explain_input *in,
 	return rc;
 }
 
+/* Read and detect one INPUT: a file, '-', or else the argument's own text. */
 static int
-run_input(struct xout *o, const char *arg, STACK_OF(X509) *issuers)
+load_input(const char *arg, struct explain_input *in, struct err *e)
 {
-	struct explain_input in;
-	struct err e;
+	int is_file = strcmp(arg, "-") == 0 || fs_exists(arg);
 	uint8_t *data = NULL;
 	size_t len;
 	int rc;
 
-	if (strcmp(arg, "-") == 0 || fs_exists(arg)) {
-		if (fs_read_all(arg, EXPLAIN_INPUT_MAX, &data, &len, &e) != 0)
-			return cli_fail("explain", &e);
-		rc = explain_detect(data, len, &in, &e);
+	memset(in, 0, sizeof(*in));
+	if (is_file) {
+		if (fs_read_all(arg, EXPLAIN_INPUT_MAX, &data, &len, e) != 0)
+			return -1;
+		rc = explain_detect(data, len, in, e);
 	} else {
-		rc = explain_detect((const uint8_t *)arg, strlen(arg), &in, &e);
+		rc = explain_detect((const uint8_t *)arg, strlen(arg), in, e);
 	}
 	free(data);
-	if (rc != 0) {
-		err_prefix(&e, "%s", strcmp(arg, "-") == 0 || fs_exists(arg) ? arg : "argument");
+	if (rc != 0)
+		err_prefix(e, "%s", is_file ? arg : "argument");
+	return rc;
+}
+
+static int
+run_input(struct xout *o, const char *arg, STACK_OF(X509) *issuers, const struct explain_dir *dir)
+{
+	struct explain_input in;
+	struct err e;
+	int rc;
+
+	if (load_input(arg, &in, &e) != 0) {
 		explain_input_free(&in);
 		return cli_fail("explain", &e);
 	}
-	fflush(o->f);
-	rc = explain_input(o, arg, &in, issuers, &e);
+	rc = explain_input(o, arg, &in, issuers, dir, &e);
 	explain_input_free(&in);
 	return rc == 0 ? EXIT_OK : cli_fail("explain", &e);
+}
+
+/* 1 if a and b are one CRL each, by the same issuer: `explain OLD.crl NEW.crl` compares them. */
+static int
+same_issuer_crls(const struct explain_input *a, const struct explain_input *b)
+{
+	const unsigned char *pa, *pb;
+	X509_CRL *ca, *cb;
+	int same;
+
+	if (a->n != 1 || b->n != 1 || a->v[0].kind != EXPLAIN_CRL || b->v[0].kind != EXPLAIN_CRL)
+		return 0;
+	pa = a->v[0].der;
+	pb = b->v[0].der;
+	ca = d2i_X509_CRL(NULL, &pa, (long)a->v[0].len);
+	cb = d2i_X509_CRL(NULL, &pb, (long)b->v[0].len);
+	same = ca != NULL && cb != NULL && X509_NAME_cmp(X509_CRL_get_issuer(ca), X509_CRL_get_issuer(cb)) == 0;
+	X509_CRL_free(ca);
+	X509_CRL_free(cb);
+	return same;
+}
+
+/*
+ * Two inputs: when both are CRLs of one issuer, the diff (exit 0 sound, 3
+ * not); otherwise each is explained.  -1: not a diff, explain them one by one.
+ */
+static int
+try_diff(struct xout *o, char **args, STACK_OF(X509) *issuers, const struct explain_dir *dir)
+{
+	static struct explain_input a, b; /* large: off the stack; zeroed by load_input */
+	struct explain_ctx c = {o, (int64_t)time(NULL), issuers, dir};
+	struct err e;
+	int rc = -1, sound = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (load_input(args[0], &a, &e) == 0 && load_input(args[1], &b, &e) == 0 &&
+	    same_issuer_crls(&a, &b)) {
+		xout_begin(o);
+		if (o->json) {
+			xout_str(o, "input", NULL, "%s", args[0]);
+			xout_str(o, "new_input", NULL, "%s", args[1]);
+		} else {
+			fprintf(o->f, "== %s -> %s: CRL diff\n\n", args[0], args[1]);
+		}
+		rc = explain_crl_diff(&c, &a.v[0], &b.v[0], &sound, &e);
+		xout_end(o);
+		rc = rc != 0 ? cli_fail("explain", &e) : sound ? EXIT_OK : EXIT_DIFF_UNSOUND;
+	}
+	explain_input_free(&a);
+	explain_input_free(&b);
+	return rc;
 }
 
 int
 cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"issuer", required_argument, NULL, 'i'}, {"json", no_argument, NULL, 'j'},
+	    {"dir", required_argument, NULL, 'd'},    {"issuer", required_argument, NULL, 'i'}, {"json", no_argument, NULL, 'j'},
 	    {"list-lints", no_argument, NULL, 'l'},   {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *issuer_files[EXPLAIN_ISSUERS_MAX];
+	const char *issuer_files[EXPLAIN_ISSUERS_MAX], *dir = NULL;
+	struct explain_dir xd;
 	STACK_OF(X509) *issuers = sk_X509_new_null();
 	struct xout o;
 	struct err e;
 	int ch, json = 0, n_issuers = 0, rc = EXIT_OK;
 
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
 		case 'i':
 			if (n_issuers == EXPLAIN_ISSUERS_MAX) {
 				sk_X509_pop_free(issuers, X509_free);
@@ -223,10 +298,21 @@ cmd_explain(int argc, char **argv)
 			return cli_fail("explain", &e);
 		}
 	}
+	/* -d's issuers come after --issuer's: a certificate given by hand is tried first. */
+	if (dir != NULL && explain_dir_open(&xd, dir, issuers, &e) != 0) {
+		sk_X509_pop_free(issuers, X509_free);
+		return cli_fail("explain", &e);
+	}
 	xout_init(&o, stdout, json);
+	if (argc - optind == 2 && (rc = try_diff(&o, argv + optind, issuers, dir != NULL ? &xd : NULL)) >= 0)
+		optind = argc;
+	else
+		rc = EXIT_OK;
 	for (int i = optind; i < argc; i++)
-		if (run_input(&o, argv[i], issuers) != EXIT_OK)
+		if (run_input(&o, argv[i], issuers, dir != NULL ? &xd : NULL) != EXIT_OK)
 			rc = EXIT_FAIL;
+	if (dir != NULL)
+		explain_dir_close(&xd);
 	sk_X509_pop_free(issuers, X509_free);
 	return rc;
 }

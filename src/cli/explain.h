@@ -15,10 +15,13 @@
 #include "lint/lint.h"
 #include "util/err.h"
 
+struct explain_dir;
+
 struct explain_ctx {
 	struct xout *o;
 	int64_t now;
-	STACK_OF(X509) *known; /* certificates that may be issuers: --issuer, the input's own */
+	STACK_OF(X509) *known; /* certificates that may be issuers: --issuer, -d, the input's own */
+	const struct explain_dir *dir; /* -d DIR, or NULL */
 };
 
 int explain_crl(struct explain_ctx *c, const struct explain_object *obj, struct err *e);
@@ -39,5 +42,8 @@ void explain_span(int64_t secs, char *buf, size_t len);
 X509 *explain_issuer_by_name(const struct explain_ctx *c, const X509_NAME *name);
 /* Short name for sentences: the CN, else the whole one-line name. */
 void explain_short_name(const X509_NAME *n, char *buf, size_t len);
+/* The same, as "e1 (CN)" when cert is one of -d DIR's issuers (cert may be NULL). */
+void explain_issuer_label(const struct explain_ctx *c, X509 *cert, const X509_NAME *n, char *buf,
+    size_t len);
 
 #endif

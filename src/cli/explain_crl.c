@@ -146,7 +146,8 @@ explain_crl(struct explain_ctx *c, const struct explain_object *obj, struct err 
 		return err_set(e, "unreadable CRL");
 	revs = X509_CRL_get_REVOKED(crl);
 	n = revs != NULL ? sk_X509_REVOKED_num(revs) : 0;
-	explain_short_name(X509_CRL_get_issuer(crl), name, sizeof(name));
+	explain_issuer_label(c, explain_issuer_by_name(c, X509_CRL_get_issuer(crl)),
+	    X509_CRL_get_issuer(crl), name, sizeof(name));
 	cert_name_line(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
 	freshness(c, crl, fresh, sizeof(fresh));
 	snprintf(say, sizeof(say),

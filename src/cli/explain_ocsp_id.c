@@ -56,11 +56,12 @@ explain_certid_read(const struct explain_ctx *c, OCSP_CERTID *id, struct explain
 	hex(key_hash, out->key_hash, sizeof(out->key_hash));
 	out->issuer_cert = explain_certid_issuer(c, id);
 	if (out->issuer_cert != NULL)
-		explain_short_name(X509_get_subject_name(out->issuer_cert), out->issuer,
-		    sizeof(out->issuer));
+		explain_issuer_label(c, out->issuer_cert, X509_get_subject_name(out->issuer_cert),
+		    out->issuer, sizeof(out->issuer));
 	else
-		snprintf(out->issuer, sizeof(out->issuer),
-		    "an issuer known only by hashes (give --issuer to name it)");
+		snprintf(out->issuer, sizeof(out->issuer), "%s",
+		    c->dir != NULL ? "an issuer this data directory does not have"
+				   : "an issuer known only by hashes (give --issuer or -d to name it)");
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cli/explain_dir.h"
 #include "pki/cert.h"
 #include "util/timefmt.h"
 
@@ -60,6 +61,20 @@ explain_short_name(const X509_NAME *n, char *buf, size_t len)
 		return;
 	}
 	cert_name_line(n, buf, len);
+}
+
+void
+explain_issuer_label(const struct explain_ctx *c, X509 *cert, const X509_NAME *n, char *buf,
+    size_t len)
+{
+	const char *name = c->dir != NULL ? explain_dir_issuer_name(c->dir, cert) : NULL;
+	char cn[256];
+
+	explain_short_name(n, cn, sizeof(cn));
+	if (name != NULL)
+		snprintf(buf, len, "lancre issuer %s (%s)", name, cn);
+	else
+		snprintf(buf, len, "%s", cn);
 }
 
 void

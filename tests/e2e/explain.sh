@@ -7,10 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$T/demo
-"$LANCRE" demo -d "$D" --leaves 20 --listen 127.0.0.1:18080 --no-serve >/dev/null 2>&1 ||
+"$LANCRE" demo -d "$D" --leaves 40 --listen 127.0.0.1:18080 --no-serve >/dev/null 2>&1 ||
 	{ not_ok "the demo builds"; exit 1; }
 C=$D/certs
-for leaf in "$C"/leaf-*.pem; do openssl x509 -in "$leaf" -noout -issuer | grep -q E1 && break; done
+# A good leaf of e1 (the demo revokes a tenth of them).
+for leaf in "$C"/leaf-*.pem; do
+	openssl x509 -in "$leaf" -noout -issuer | grep -q E1 || continue
+	"$LANCRE" status -d "$D" "$leaf" 2>/dev/null | grep -q '^status: good' && break
+done
 serial=$(openssl x509 -in "$leaf" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 openssl ocsp -issuer "$C/e1.pem" -cert "$leaf" -reqout "$T/req.der" -no_nonce >/dev/null 2>&1
 B=$(base64 -w0 "$T/req.der")
@@ -53,7 +57,7 @@ run "$LANCRE" explain --issuer "$C/e1.pem" "$B"
 has "$OUT" "^A client asking lancre demo E1 whether certificate $serial" "--issuer names the issuer"
 has "$OUT" '^  hash algorithm: SHA1' "and the CertID's hash algorithm is shown"
 
-# An OCSP response from lancre, good and revoked.
+# An OCSP response from lancre (good here; a revoked one below, with -d).
 "$LANCRE" answer -d "$D" --get "$B" -o "$T/resp.der" 2>/dev/null
 run "$LANCRE" explain --issuer "$C/e1.pem" "$T/resp.der"
 has "$OUT" "^An OCSP response from lancre demo E1: certificate $serial is good" "a lancre response: status in words"
@@ -87,6 +91,29 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 	-subj /CN=short.example -days 5 -out "$T/short.pem" 2>/dev/null
 run "$LANCRE" explain "$T/short.pem"
 has "$OUT" 'It is short-lived' "a 5-day certificate is short-lived"
+
+# -d DIR: the issuer by its lancre name, and what lancre answers today (the server's answer path).
+run "$LANCRE" explain -d "$D" "$B"
+has "$OUT" "^A client asking lancre issuer e1 \(lancre demo E1\) whether certificate $serial" "-d names the issuer"
+has "$OUT" '^lancre answers today: good \(a pre-signed response\)' "-d says lancre answers good"
+for cand in "$C"/leaf-*.pem; do
+	openssl x509 -in "$cand" -noout -issuer | grep -q E1 || continue
+	"$LANCRE" status -d "$D" "$cand" 2>/dev/null | grep -q '^status: revoked' && { revoked=$cand; break; }
+done
+openssl ocsp -issuer "$C/e1.pem" -cert "$revoked" -reqout "$T/rev.der" -no_nonce >/dev/null 2>&1
+run "$LANCRE" explain -d "$D" --json "$T/rev.der"
+has "$OUT" '"lancre_answers":"revoked, [A-Za-z]+ \(a pre-signed response\)"' "-d says lancre answers revoked, with the reason"
+"$LANCRE" answer -d "$D" --post "$T/rev.der" -o "$T/rev-resp.der" 2>/dev/null
+run "$LANCRE" explain -d "$D" "$T/rev-resp.der"
+has "$OUT" '^An OCSP response from lancre issuer e1 .*: certificate [0-9a-f]+ was REVOKED at [0-9T:Z-]+, reason [A-Za-z]+' "a revoked response: time and reason in words"
+has "$OUT" '^reason: (keyCompromise|superseded|affiliationChanged|cessationOfOperation|privilegeWithdrawn|unspecified)$' "and the reason in the details"
+openssl ocsp -issuer "$C/e1.pem" -serial 0x0badc0de -reqout "$T/unknown.der" -no_nonce >/dev/null 2>&1
+run "$LANCRE" explain -d "$D" "$T/unknown.der"
+has "$OUT" '^lancre answers today: unauthorized' "-d: a serial lancre never saw is unauthorized"
+run "$LANCRE" explain -d "$D" "$D/public/crl/e1.crl"
+has "$OUT" '^signature: verifies with the issuer' "-d: a CRL's signature is checked with the directory's issuer"
+expect 1 "-d on a directory that is not lancre's" "$LANCRE" explain -d "$T/garbage" "$B"
+one_line_error "with one line"
 
 # Bad input: one line, exit 1, and the other inputs are still explained.
 head -c 300 /dev/urandom >"$T/garbage"

@@ -21,7 +21,7 @@ print_all(const struct explain_input *in, FILE *sink, int json, STACK_OF(X509) *
 	struct err e;
 
 	xout_init(&o, sink, json);
-	c = (struct explain_ctx){&o, (int64_t)time(NULL), known};
+	c = (struct explain_ctx){&o, (int64_t)time(NULL), known, NULL};
 	xout_begin(&o);
 	for (size_t i = 0; i < in->n; i++) {
 		switch (in->v[i].kind) {
