@@ -131,6 +131,13 @@ static const struct key keys[] = {
       ";   off      - none (also LANCRE_SANDBOX=off in the environment)\n"
       "; The [crl] hook runs inside the signer's sandbox: it may write only under\n"
       "; public/ and private/ and use the network.  Read at start."),
+    K("about", "ca_name", KEY_STR, about_ca_name,
+      "The certificate authority the about page (the bare domain's page) names.\n"
+      "; Empty: the organization (else common name) of the first issuer certificate."),
+    K("about", "contact", KEY_STR, about_contact,
+      "How to reach the CA, on the about page: an e-mail address or an http(s) URL\n"
+      "; (made links), or any text.  Empty: none given.  Translations and extra\n"
+      "; languages: DIR/about/<tag>.html (docs/OPERATOR.md, \"The about page\")."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -84,6 +84,9 @@ struct conf {
 
 	/* [sandbox] */
 	enum sandbox_mode sandbox_mode; /* no-new-privs, seccomp, Landlock: src/sandbox/ */
+	/* [about] */
+	char about_ca_name[CONF_STR_MAX]; /* the CA the about page names; "": its issuers' O or CN */
+	char about_contact[CONF_STR_MAX]; /* an e-mail address, a URL or any text; "": none */
 };
 
 /* Fill c with the defaults documented in the template that conf_template() writes. */

@@ -8,7 +8,7 @@
  * directory covers everything beneath it.
  *
  *   server  reads the store file and its -wal and -shm (the WAL index), and
- *           lancre.conf and the about pages, read again on SIGHUP and reloads
+ *           lancre.conf and DIR/about/ (the about page's templates), read again on SIGHUP and reloads
  *           (see server_rules() for when that is the whole data directory).
  *           Nothing else: no writes anywhere, no execution.  Libraries,
  *           locale and zone files, openssl.cnf are loaded before entry.
@@ -26,6 +26,7 @@
  * a process outside it (the supervisor, the other child).
  */
 #include "sandbox/sandbox_int.h"
+#include "server/about.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,17 +232,14 @@ server_owns_dir(const char *dir)
 static int
 server_rules(struct ll *l, const struct sandbox_paths *p)
 {
-	static const char *const about[] = {"about.en.html", "about.fr.html"};
-
 	if (!server_owns_dir(p->dir))
 		return ll_allow(l, p->dir, LL_READ) != 0 ? -1 : ll_allow_sanitizer(l);
 	if (ll_allow_store(l, p, LANDLOCK_ACCESS_FS_READ_FILE) != 0 ||
 	    ll_allow(l, p->conf, LANDLOCK_ACCESS_FS_READ_FILE) != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++) {
-		if (ll_allow_in(l, p->dir, about[i], "", LANDLOCK_ACCESS_FS_READ_FILE) != 0)
-			return -1;
-	}
+	/* The about page's templates: the directory, so a language added later is read too. */
+	if (ll_allow_in(l, p->dir, ABOUT_DIR, "", LL_READ) != 0)
+		return -1;
 	return ll_allow_sanitizer(l);
 }
 

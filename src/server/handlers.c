@@ -341,72 +341,23 @@ handle_crl_list(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	return 0;
 }
 
-static const char about_en[] =
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Certificate status service</title>"
-    "<h1>Certificate status service</h1>"
-    "<p>This host publishes the revocation status of certificates issued by a certificate "
-    "authority, and copies of the authority's own certificates. Browsers, operating systems "
-    "and applications fetch these addresses automatically when they meet one of its "
-    "certificates: the addresses are written inside every certificate it issues.</p>"
-    "<ul><li><b>OCSP</b> (<code>/ocsp/</code>, <code>*.o.</code> hosts): is this certificate "
-    "revoked?</li><li><b>CRLs</b> (<code>/crl/</code>, <code>*.c.</code> hosts): the lists of "
-    "revoked certificates.</li><li><b>Issuer certificates</b> (<code>/issuer/</code>, "
-    "<code>*.i.</code> hosts): to build the chain to a trusted root.</li></ul>"
-    "<p>Plain HTTP is deliberate and safe: every answer is signed by the certificate "
-    "authority and carries its own validity period, so it cannot be altered unnoticed, and "
-    "serving it over TLS would require checking the revocation of the TLS certificate "
-    "itself.</p><p>Seeing traffic to this host is normal. To see what a request asked, "
-    "decode it with <code>lancre explain</code> or <code>openssl ocsp -reqin</code>.</p>";
-
-static const char about_fr[] =
-    "<!doctype html><html lang=fr><meta charset=utf-8><title>Service d'état des "
-    "certificats</title><h1>Service d'état des certificats</h1>"
-    "<p>Cet hôte publie l'état de révocation des certificats émis par une autorité de "
-    "certification, ainsi que les certificats de l'autorité elle-même. Navigateurs, systèmes "
-    "et applications consultent ces adresses automatiquement lorsqu'ils rencontrent un de "
-    "ses certificats : elles sont inscrites dans chaque certificat émis.</p>"
-    "<ul><li><b>OCSP</b> (<code>/ocsp/</code>, hôtes <code>*.o.</code>) : ce certificat "
-    "est-il révoqué ?</li><li><b>CRL</b> (<code>/crl/</code>, hôtes <code>*.c.</code>) : les "
-    "listes des certificats révoqués.</li><li><b>Certificats émetteurs</b> "
-    "(<code>/issuer/</code>, hôtes <code>*.i.</code>) : pour construire la chaîne jusqu'à "
-    "une racine de confiance.</li></ul>"
-    "<p>Le HTTP en clair est voulu et sans danger : chaque réponse est signée par l'autorité "
-    "de certification et porte sa propre période de validité ; elle ne peut pas être "
-    "modifiée sans que cela se voie.</p><p>Voir du trafic vers cet hôte est normal. Pour "
-    "savoir ce qu'une requête demandait, décodez-la avec <code>lancre explain</code> ou "
-    "<code>openssl ocsp -reqin</code>.</p>";
-
-static int
-prefers_french(const h2o_req_t *req)
-{
-	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_LANGUAGE, -1);
-	h2o_iovec_t v;
-
-	if (i < 0)
-		return 0;
-	v = req->headers.entries[i].value;
-	/* The first language listed wins: "fr", "fr-CA", "fr;q=1". */
-	return v.len >= 2 && (v.base[0] == 'f' || v.base[0] == 'F') &&
-	       (v.base[1] == 'r' || v.base[1] == 'R') &&
-	       (v.len == 2 || v.base[2] == '-' || v.base[2] == ',' || v.base[2] == ';');
-}
-
+/* The about page (about.h): built with the snapshot, in the visitor's language. */
 static int
 handle_about(struct server *sv, const struct snapshot *snap, h2o_req_t *req, enum route_kind k)
 {
-	struct cache_info ci = {.max_age = 3600};
-	int fr = prefers_french(req);
-	const char *body = fr ? about_fr : about_en;
-	size_t len = fr ? sizeof(about_fr) - 1 : sizeof(about_en) - 1;
+	struct cache_info ci = {.max_age = SERVER_ABOUT_MAX_AGE};
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_LANGUAGE, -1);
+	h2o_iovec_t al = i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+	const char *q = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : NULL;
+	size_t ql = q != NULL ? req->path.len - req->query_at - 1 : 0;
+	const struct about_page *pg = about_choose(snap->about, q, ql, al.base, al.len);
 
-	if (snap->about[fr] != NULL) { /* the operator's text */
-		body = snap->about[fr];
-		len = snap->about_len[fr];
-	}
-	add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, fr ? "fr" : "en", 2);
+	ci.etag = pg->etag;
+	add_header(req, H2O_TOKEN_CONTENT_LANGUAGE, pg->tag, strlen(pg->tag));
 	add_header(req, H2O_TOKEN_VARY, H2O_STRLIT("Accept-Language"));
-	send_body(sv, req, k, "text/html; charset=utf-8", &(struct body_src){.p = body, .len = len},
-	    &ci); /* at most SNAPSHOT_ABOUT_MAX: copied */
+	/* A few tens of KB: copied into the response (body.h), the snapshot may go. */
+	send_body(sv, req, k, "text/html; charset=utf-8",
+	    &(struct body_src){.p = pg->html, .len = pg->len}, &ci);
 	return 0;
 }
 
@@ -552,6 +503,8 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 			fprintf(f, "lancre_signing_key_available{issuer=\"%s\"} %d\n",
 			    snap->catalog->issuers[i].name, snap->key_ok[i]);
 	}
+	fprintf(f, "# TYPE lancre_about_templates_skipped gauge\nlancre_about_templates_skipped %zu\n",
+	    snap->about->skipped); /* DIR/about/ files that could not be used */
 	fprintf(f, "# TYPE lancre_connections gauge\nlancre_connections %ld\n",
 	    atomic_load(&sv->connections));
 	fprintf(f, "# TYPE lancre_connections_refused_total counter\n"

@@ -36,13 +36,14 @@
 #define SERVER_FD_EPISODE_GAP_S 10 /* pauses closer than this are one episode, logged once */
 #define SERVER_OCSP_ERROR_MAX_AGE_STR "0" /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
+#define SERVER_ABOUT_MAX_AGE 300 /* the about page shows the CRLs' ages */
 
 struct server_opts {
 	const char *listen; /* HOST:PORT */
 	const char *admin;  /* HOST:PORT, or NULL for none */
 	int threads;
 	const char *conf_path; /* re-read on *reload */
-	const char *dir;       /* the data dir: about.en.html / about.fr.html override the about page */
+	const char *dir;       /* the data dir: DIR/about/<tag>.html add to the about page (about.h) */
 	enum sandbox_mode sandbox_mode; /* entered after the drop, before the threads start */
 	struct sandbox_paths sandbox;   /* what the server may read once in it */
 };

@@ -63,8 +63,7 @@ snapshot_free(struct snapshot *snap)
 	ocsp_index_free(snap->recent);
 	catalog_release(snap->catalog);
 	free(snap->key_ok);
-	free(snap->about[0]);
-	free(snap->about[1]);
+	about_free(snap->about);
 	free(snap);
 }
 
@@ -290,25 +289,6 @@ extend_recent(struct store *s, const struct snapshot *prev, struct snapshot *sna
 	return ocsp_index_load_checked(snap->recent, s, prev->ocsp_seq, &check, e);
 }
 
-/* The operator's about pages, if any; a missing or unreadable file means the built-in one. */
-static void
-load_about(struct snapshot *snap, const char *dir)
-{
-	static const char *const names[2] = {"about.en.html", "about.fr.html"};
-	char path[PATH_MAX];
-	uint8_t *data;
-	size_t len;
-
-	for (int i = 0; dir != NULL && i < 2; i++) {
-		if (fs_path(path, sizeof(path), NULL, "%s/%s", dir, names[i]) != 0 || !fs_exists(path))
-			continue;
-		if (fs_read_all(path, SNAPSHOT_ABOUT_MAX, &data, &len, NULL) == 0) {
-			snap->about[i] = (char *)data;
-			snap->about_len[i] = len;
-		}
-	}
-}
-
 /* The newest thisUpdate and nextUpdate of the responses snap serves (0, 0: none). */
 static void
 view_newest(const struct snapshot *snap, int64_t *this_update, int64_t *next_update)
@@ -430,7 +410,6 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		return NULL;
 	}
 	snap->conf = *c;
-	load_about(snap, dir);
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	snap->crl_seq = crl_seq;
@@ -445,6 +424,8 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 		snap->crl_bad_total = snap->catalog->crl_bad;
 	}
 	sm.cat = snap->catalog;
+	if ((snap->about = about_build(&snap->conf, snap->catalog, dir, now, e)) == NULL)
+		goto fail;
 	if (load_key_states(s, snap, e) != 0 || load_responses(s, prev, snap, full, now, &sm, e) != 0)
 		goto fail;
 	if (prev != NULL) {

@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "conf/conf.h"
+#include "server/about.h"
 #include "ocsp/answer.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -85,8 +86,7 @@ struct snapshot {
 	struct ocsp_index *recent; /* may be NULL */
 	struct ocsp_view view;
 	struct shared_catalog *catalog;
-	char *about[2]; /* the operator's DIR/about.en.html and about.fr.html, or NULL */
-	size_t about_len[2];
+	struct about_pages *about; /* built with this snapshot (about.h), never NULL */
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
 	int64_t base_built; /* when (seconds) */
 	int64_t ocsp_seq, issuer_seq, crl_seq;
@@ -108,13 +108,11 @@ struct snapshot {
 /*
  * The next snapshot after prev (NULL: the first), or prev itself when neither
  * the store nor the settings c changed (*changed = 0).  now drives the base's
- * age.  The about pages are read from dir when a snapshot is built (so an
- * operator's new text shows after the next change or SIGHUP).
+ * age.  The about pages are built with each snapshot, with the templates in
+ * dir (so an operator's new text shows after the next change or SIGHUP).
  */
 struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c,
     const char *dir, int64_t now, int *changed, struct err *e);
-
-#define SNAPSHOT_ABOUT_MAX (64 * 1024)
 
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base and catalog references */
 

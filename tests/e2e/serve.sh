@@ -132,15 +132,16 @@ expect 0 "and the same bytes" cmp "$T/h2.der" "$T/get.der"
 # The about page.
 run curl -s -D "$T/h" -H 'Accept: text/html' "$B/"
 has "$T/h" '^content-type: text/html' "GET / is an HTML about page"
-has "$OUT" 'Plain HTTP is deliberate' "that explains why plain HTTP is safe"
+has "$OUT" 'Why plain HTTP' "that explains why plain HTTP is safe"
 run curl -s -H 'Accept-Language: fr-CA,fr;q=0.9' -H "Host: pki.test" "$B/"
-has "$OUT" 'lang=fr' "in French for Accept-Language: fr"
-echo '<p>Operated by Example CA.</p>' >"$D/about.en.html"
+has "$OUT" '<html lang="fr">' "in French for Accept-Language: fr"
+mkdir -p "$D/about"
+echo '<p>Operated by Example CA.</p>' >"$D/about/en.html"
 kill -HUP $run_pid
 sleep $TF
 run curl -s -H 'Accept: text/html' "$B/"
-has "$OUT" 'Operated by Example CA' "after SIGHUP, DIR/about.en.html replaces the English page"
-rm "$D/about.en.html"
+has "$OUT" 'Operated by Example CA' "after SIGHUP, DIR/about/en.html replaces the English page"
+rm -r "$D/about"
 
 # A revocation on the running system is served within 2 seconds.
 "$LANCRE" revoke -d "$D" --reason keyCompromise "$C/leaf-$leaf.pem" >/dev/null
