@@ -12,7 +12,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp libcurl
+PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp
 SAN     ?=
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -88,6 +88,8 @@ check: deps-test lint
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all tests
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzzers
 	@tests/run.sh build build-asan build-fuzz
+	@test -c /dev/null || { echo "make check: /dev/null is no longer a character device:" \
+		"restore it (rm -f /dev/null; mknod -m 666 /dev/null c 1 3) and find the cause" >&2; exit 1; }
 
 # Plain build only, for a quick loop while developing.
 check-fast: all tests

@@ -102,6 +102,18 @@ for build in "$@"; do
 	done
 done
 
+# Tests run as root: one that replaced /dev/null by a regular file (an atomic
+# write over it, as `lancre answer -o /dev/null` once did) breaks every later
+# program on the machine.  Say so loudly, whatever else passed.
+if [ -c /dev/null ]; then
+	passed=$((passed + 1))
+	echo "ok - /dev/null is still a character device"
+else
+	failed=$((failed + 1))
+	failures+=("/dev/null is no longer a character device: restore it (rm -f /dev/null; mknod -m 666 /dev/null c 1 3) and find the test that replaced it")
+	echo "not ok - /dev/null is no longer a character device" >&2
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"
 	printf '#   %s\n' "${failures[@]}"

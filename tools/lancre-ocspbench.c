@@ -594,13 +594,14 @@ ob_engine_load(struct ob_engine *en, struct cli_dir *d, enum ocsp_hash hash, str
 {
 	struct issuer_set set = {0};
 	const struct issuer *is = NULL;
+	struct store_issuer_keys keys;
 	struct ocsp_signer sg;
 	int rc = -1;
 
 	if (issuer_set_load(d->store, &set, e) != 0)
 		return -1;
 	for (size_t i = 0; i < set.n && is == NULL; i++) {
-		if (set.v[i].rec.key_ref[0] != '\0')
+		if (set.v[i].rec.has_key)
 			is = &set.v[i];
 	}
 	if (is == NULL) {
@@ -618,7 +619,9 @@ ob_engine_load(struct ob_engine *en, struct cli_dir *d, enum ocsp_hash hash, str
 		err_ossl(e, "issuer %s", en->name);
 		goto out;
 	}
-	if ((en->key = key_load(is->rec.key_ref, is->rec.key_pass_ref, &d->conf, d->path, e)) == NULL) {
+	if (store_issuer_keys(d->store, is->rec.id, &keys, e) < 0)
+		goto out;
+	if ((en->key = key_load(keys.key_ref, keys.key_pass_ref, &d->conf, d->path, e)) == NULL) {
 		err_prefix(e, "issuer %s", en->name);
 		goto out;
 	}

@@ -105,11 +105,27 @@ log_hook(void *arg, int pid, int status, const char *why)
 		    pid, status);
 }
 
+/* A certificate the signer would not sign good (defence in depth): one line each. */
+static void
+log_refused(void *arg, const char *issuer, const char *serial, const char *why, size_t dropped)
+{
+	struct signer_log *l = arg;
+
+	log_stamp(stderr);
+	fprintf(stderr, "lancre %s: refused to sign issuer %s serial %s: %s\n", l->cmd, issuer,
+	    serial, why);
+	if (dropped > 0) {
+		log_stamp(stderr);
+		fprintf(stderr, "lancre %s: and %zu more such refusals\n", l->cmd, dropped);
+	}
+}
+
 void
 cli_signer_report(const char *cmd, struct signer *sg, struct cli_dir *d)
 {
 	struct signer_log l = {.cmd = cmd, .d = d};
-	struct signer_events ev = {.on_issuer = log_issuer, .on_hook = log_hook, .arg = &l};
+	struct signer_events ev = {.on_issuer = log_issuer, .on_hook = log_hook,
+	    .on_refused = log_refused, .arg = &l};
 
 	signer_report(sg, &ev);
 }
@@ -199,7 +215,7 @@ cli_signer_loop(const char *cmd, struct signer *sg, struct cli_dir *d,
 	struct signer_log l = {cmd, d, reload, log_passes};
 	struct signer_events ev = {.on_pass = log_pass, .on_error = log_error,
 	    .on_recover = log_recover, .on_issuer = log_issuer, .on_clock_step = log_clock_step,
-	    .on_hook = log_hook, .arg = &l};
+	    .on_hook = log_hook, .on_refused = log_refused, .arg = &l};
 
 	signer_loop(sg, stop, &ev, st);
 }
@@ -264,7 +280,12 @@ dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_si
 	if (become_signer && cli_become_signer(d, e) != 0)
 		return -1;
 	d->store = store_open(dir, d->conf.store, mode, e);
-	return d->store != NULL ? 0 : -1;
+	if (d->store == NULL)
+		return -1;
+	/* Told once: the open that upgraded the store is the only one that has it. */
+	if (store_notice(d->store) != NULL)
+		fprintf(stderr, "lancre: notice: %s\n", store_notice(d->store));
+	return 0;
 }
 
 int

@@ -13,6 +13,7 @@
 #include "pki/cert.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
+#include "util/pkcs11_uri.h"
 #include "util/timefmt.h"
 
 static int
@@ -77,11 +78,13 @@ issuer_register(struct store *s, const struct conf *c, const char *dir, const ch
     char *key_desc, size_t desc_len, struct err *e)
 {
 	struct issuer_record rec;
+	struct store_issuer_keys keys;
 	unsigned char *der = NULL;
 	EVP_PKEY *key;
-	int derlen, rc = -1;
+	int derlen, rc;
 
-	if (issuer_name_check(name, e) != 0 || check_ca_cert(cert, e) != 0)
+	if (issuer_name_check(name, e) != 0 || check_ca_cert(cert, e) != 0 ||
+	    issuer_key_ref_check(key_ref, pass_ref, e) != 0)
 		return -1;
 	key = key_load(key_ref, pass_ref, c, dir, e);
 	if (key == NULL || key_check_pair(key, cert, e) != 0) {
@@ -96,27 +99,32 @@ issuer_register(struct store *s, const struct conf *c, const char *dir, const ch
 	if (derlen <= 0)
 		return err_ossl(e, "encoding the certificate");
 	memset(&rec, 0, sizeof(rec));
+	memset(&keys, 0, sizeof(keys));
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
-	if (strlen(key_ref) >= sizeof(rec.key_ref)) {
-		err_set(e, "key reference longer than %d bytes", STORE_KEY_REF_MAX);
-		goto out;
-	}
-	snprintf(rec.key_ref, sizeof(rec.key_ref), "%s", key_ref);
-	if (pass_ref != NULL && strlen(pass_ref) >= sizeof(rec.key_pass_ref)) {
-		err_set(e, "passphrase file path longer than %d bytes", STORE_KEY_REF_MAX);
-		goto out;
-	}
-	snprintf(rec.key_pass_ref, sizeof(rec.key_pass_ref), "%s", pass_ref ? pass_ref : "");
+	snprintf(keys.key_ref, sizeof(keys.key_ref), "%s", key_ref);
+	snprintf(keys.key_pass_ref, sizeof(keys.key_pass_ref), "%s", pass_ref ? pass_ref : "");
 	rec.cert_der = der;
 	rec.cert_len = (size_t)derlen;
 	rec.crl_shards = shards > 0 ? shards : c->crl_shards;
 	rec.added_at = (int64_t)time(NULL);
-	rc = store_issuer_add(s, &rec, e);
+	rc = store_issuer_add(s, &rec, &keys, e);
 	*id = rec.id;
-out:
-	OPENSSL_cleanse(rec.key_ref, sizeof(rec.key_ref)); /* a PKCS#11 URI may carry a PIN */
+	OPENSSL_cleanse(&keys, sizeof(keys));
 	OPENSSL_free(der);
 	return rc;
+}
+
+int
+issuer_key_ref_check(const char *key_ref, const char *pass_ref, struct err *e)
+{
+	if (strlen(key_ref) > STORE_KEY_REF_MAX)
+		return err_set(e, "key reference longer than %d bytes", STORE_KEY_REF_MAX);
+	if (pass_ref != NULL && strlen(pass_ref) > STORE_KEY_REF_MAX)
+		return err_set(e, "passphrase file path longer than %d bytes", STORE_KEY_REF_MAX);
+	if (pkcs11_uri_has_pin(key_ref))
+		return err_set(e, "a PKCS#11 URI with pin-value= is refused: the PIN would be "
+				  "stored; %s", PKCS11_URI_PIN_HINT);
+	return 0;
 }
 
 int
@@ -143,6 +151,8 @@ issuer_set_responder(struct store *s, const struct conf *c, const char *dir, int
 	if (cert_time(X509_get0_notAfter(responder), &not_after) != 0 ||
 	    not_after < (int64_t)time(NULL))
 		return err_set(e, "the responder certificate has expired");
+	if (issuer_key_ref_check(key_ref, NULL, e) != 0)
+		return -1;
 	key = key_load(key_ref, NULL, c, dir, e);
 	if (key == NULL || key_check_pair(key, responder, e) != 0) {
 		EVP_PKEY_free(key);

@@ -35,4 +35,11 @@ int issuer_register(struct store *s, const struct conf *c, const char *dir, cons
 int issuer_set_responder(struct store *s, const struct conf *c, const char *dir,
     int64_t issuer_id, X509 *issuer, X509 *responder, const char *key_ref, struct err *e);
 
+/*
+ * A key reference (and passphrase file, or NULL) fit to be stored: not too
+ * long, and no PIN in a PKCS#11 URI (pin-value=: refused, pointing to
+ * pin-source=file:PATH and LANCRE_PKCS11_PIN).
+ */
+int issuer_key_ref_check(const char *key_ref, const char *pass_ref, struct err *e);
+
 #endif

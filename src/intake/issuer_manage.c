@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include "intake/issuer_add.h"
 #include "signer/key.h"
 #include "util/timefmt.h"
 
@@ -16,9 +17,8 @@ issuer_set_key(struct store *s, const struct conf *c, const char *dir,
 {
 	EVP_PKEY *key;
 
-	if (strlen(key_ref) > STORE_KEY_REF_MAX ||
-	    (pass_ref != NULL && strlen(pass_ref) > STORE_KEY_REF_MAX))
-		return err_set(e, "key reference longer than %d bytes", STORE_KEY_REF_MAX);
+	if (issuer_key_ref_check(key_ref, pass_ref, e) != 0)
+		return -1;
 	key = key_load(key_ref, pass_ref, c, dir, e);
 	if (key == NULL || key_check_pair(key, is->cert, e) != 0) {
 		EVP_PKEY_free(key);

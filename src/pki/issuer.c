@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 
+#include "conf/conf.h"
 #include "pki/cert.h"
 
 int
@@ -79,7 +80,7 @@ issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **ou
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct issuer *is = &set->v[i];
-		if (is->rec.key_ref[0] == '\0' ||
+		if (!is->rec.has_key ||
 		    X509_NAME_cmp(X509_get_subject_name(is->cert), want) != 0)
 			continue;
 		named = is;
@@ -104,7 +105,7 @@ issuer_set_match_parsed(const struct issuer_set *set, const struct cert_parsed *
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct issuer *is = &set->v[i];
-		if (is->rec.key_ref[0] == '\0' || is->subject_len != c->issuer_len ||
+		if (!is->rec.has_key || is->subject_len != c->issuer_len ||
 		    memcmp(is->subject_der, c->issuer, c->issuer_len) != 0)
 			continue;
 		named = is;
@@ -118,6 +119,17 @@ issuer_set_match_parsed(const struct issuer_set *set, const struct cert_parsed *
 		return -2;
 	return err_set(e, "signature does not verify with the key of issuer %s",
 	    named->rec.name);
+}
+
+int
+issuer_store_check(const struct issuer_record *r, struct err *e)
+{
+	if (issuer_name_check(r->name, e) != 0)
+		return err_prefix(e, "refused, a name from the store");
+	if (r->crl_shards < 1 || r->crl_shards > CONF_CRL_SHARDS_MAX)
+		return err_set(e, "refused: %d CRL shards in the store (1 to %d)", r->crl_shards,
+		    CONF_CRL_SHARDS_MAX);
+	return 0;
 }
 
 int

@@ -61,5 +61,11 @@ int issuer_set_match_parsed(const struct issuer_set *set, const struct cert_pars
  * with '-'.
  */
 int issuer_name_check(const char *name, struct err *e);
+/*
+ * A record read from the store, checked again before its name and shard
+ * count become file names (the signer): issuer_name_check() and 1 to
+ * CONF_CRL_SHARDS_MAX shards.
+ */
+int issuer_store_check(const struct issuer_record *r, struct err *e);
 
 #endif

@@ -38,7 +38,13 @@ apply_one(const FTSENT *f, const char *rel, const struct proc_users *u, struct e
 {
 	int private = is_private(rel), dir = f->fts_info == FTS_D;
 	gid_t g = private ? u->signer.gid : u->server.gid;
-	mode_t m = dir ? (private ? 0700 : 0750) : (private ? 0600 : 0640);
+	/*
+	 * Shared directories are set-group-ID (02750): a file the signer creates
+	 * there later (SQLite re-creates lancre.db-wal and -shm if a tool that
+	 * keeps no WAL, the sqlite3 shell, removed them) gets the server's group,
+	 * not the signer's, and the server can still read it.
+	 */
+	mode_t m = dir ? (private ? 0700 : 02750) : (private ? 0600 : 0640);
 
 	if (lchown(f->fts_accpath, u->signer.uid, g) != 0 ||
 	    fchmodat(AT_FDCWD, f->fts_accpath, m, AT_SYMLINK_NOFOLLOW) != 0)

@@ -110,10 +110,8 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 	size_t jlen;
 	int rc;
 
-	if (fs_path(path, sizeof(path), e, "%s/public/crl/%s", sg->dir, is->name) != 0 ||
-	    fs_mkdir_p(path, 0755, e) != 0 ||
-	    public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
-	    fs_write_atomic(path, der, len, 0644, e) != 0)
+	if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
+	    signer_public_write(sg->dir, path, der, len, e) != 0)
 		return -1;
 	signer_public_seen(path, &is->seen[seen_index(is, crl_key(shard, delta))]);
 	signer_run_hook(sg, path);
@@ -122,7 +120,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 		return err_set(e, "out of memory");
 	rc = fs_path(path, sizeof(path), e, "%s/public/crl/%s.json", sg->dir, is->name);
 	if (rc == 0)
-		rc = fs_write_atomic(path, json, jlen, 0644, e);
+		rc = signer_public_write(sg->dir, path, json, jlen, e);
 	free(json);
 	if (rc == 0) {
 		signer_public_seen(path, &is->seen[seen_json(is)]);
@@ -159,7 +157,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 		return -1;
 	if (signer_public_unchanged(path, seen))
 		return 0;
-	if (signer_public_sync(path, r->der, r->der_len, seen, &rewritten, e) != 0)
+	if (signer_public_sync(rc->sg->dir, path, r->der, r->der_len, seen, &rewritten, e) != 0)
 		return -1;
 	if (rewritten) {
 		rc->st->republished++;
@@ -203,7 +201,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
 		return err_set(e, "out of memory");
-	rc = signer_public_sync(path, json, jlen, seen, &rewritten, e);
+	rc = signer_public_sync(sg->dir, path, json, jlen, seen, &rewritten, e);
 	free(json);
 	if (rc == 0 && rewritten) {
 		st->republished++;

@@ -117,8 +117,21 @@ signer_public_unchanged(const char *path, const struct signer_seen *seen)
 }
 
 int
-signer_public_sync(const char *path, const void *data, size_t len, struct signer_seen *seen,
-    int *rewritten, struct err *e)
+signer_public_write(const char *dir, const char *path, const void *data, size_t len,
+    struct err *e)
+{
+	char root[PATH_MAX];
+
+	if (fs_path(root, sizeof(root), e, "%s/public", dir) != 0)
+		return -1;
+	if (mkdir(root, 0755) != 0 && errno != EEXIST)
+		return err_set(e, "cannot create %s: %s", root, strerror(errno));
+	return fs_write_beneath(root, path, data, len, 0644, e);
+}
+
+int
+signer_public_sync(const char *dir, const char *path, const void *data, size_t len,
+    struct signer_seen *seen, int *rewritten, struct err *e)
 {
 	uint8_t *have = NULL;
 	size_t have_len = 0;
@@ -129,7 +142,7 @@ signer_public_sync(const char *path, const void *data, size_t len, struct signer
 	       memcmp(have, data, len) == 0;
 	free(have);
 	if (!same) {
-		if (fs_write_atomic(path, data, len, 0644, e) != 0)
+		if (signer_public_write(dir, path, data, len, e) != 0)
 			return -1;
 		*rewritten = 1;
 	}

@@ -45,7 +45,7 @@ issuer_file(struct signer *sg, struct signer_issuer *is, int pem, struct err *e)
 		data = (char *)der;
 		len = n;
 	}
-	rc = signer_public_sync(path, data, (size_t)len, &is->cert_seen[pem], &rewritten, e);
+	rc = signer_public_sync(sg->dir, path, data, (size_t)len, &is->cert_seen[pem], &rewritten, e);
 	if (rc == 0 && rewritten)
 		signer_run_hook(sg, path);
 out:
@@ -57,11 +57,6 @@ out:
 int
 signer_public_issuers(struct signer *sg, struct err *e)
 {
-	char path[PATH_MAX];
-
-	if (fs_path(path, sizeof(path), e, "%s/public/issuer", sg->dir) != 0 ||
-	    fs_mkdir_p(path, 0755, e) != 0)
-		return -1;
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		if (issuer_file(sg, &sg->issuers[i], 0, e) != 0 ||
 		    issuer_file(sg, &sg->issuers[i], 1, e) != 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "ocsp/sign.h"
@@ -66,8 +67,8 @@ issuer_clear(struct signer_issuer *is)
 }
 
 static int
-issuer_load(struct signer_issuer *is, const struct issuer *src, const struct conf *c,
-    const char *dir, struct err *e)
+issuer_load(struct signer_issuer *is, const struct issuer *src,
+    const struct store_issuer_keys *k, const struct conf *c, const char *dir, struct err *e)
 {
 	const unsigned char *p;
 
@@ -77,7 +78,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 	if (is->cert == NULL)
 		return err_ossl(e, "issuer %s", is->name);
 	is->crl_shards = src->rec.crl_shards;
-	is->key = key_load(src->rec.key_ref, src->rec.key_pass_ref, c, dir, e);
+	is->key = key_load(k->key_ref, k->key_pass_ref, c, dir, e);
 	if (is->key == NULL || key_check_pair(is->key, is->cert, e) != 0)
 		return err_prefix(e, "issuer %s", is->name);
 	if (src->rec.ocsp_cert_der != NULL) {
@@ -85,7 +86,7 @@ issuer_load(struct signer_issuer *is, const struct issuer *src, const struct con
 		is->responder = d2i_X509(NULL, &p, (long)src->rec.ocsp_cert_len);
 		if (is->responder == NULL)
 			return err_ossl(e, "issuer %s: the OCSP responder certificate", is->name);
-		is->ocsp_key = key_load(src->rec.ocsp_key_ref, NULL, c, dir, e);
+		is->ocsp_key = key_load(k->ocsp_key_ref, NULL, c, dir, e);
 		if (is->ocsp_key == NULL || key_check_pair(is->ocsp_key, is->responder, e) != 0)
 			return err_prefix(e, "issuer %s: the OCSP responder", is->name);
 	}
@@ -244,12 +245,13 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
     size_t nold, struct err *e)
 {
 	int64_t now = (int64_t)time(NULL);
+	struct store_issuer_keys keys;
 	struct err why;
-	int done;
+	int done, rc;
 
 	for (size_t i = 0; i < set->n; i++) {
 		struct signer_issuer *is = &sg->issuers[sg->nissuers];
-		if (set->v[i].rec.key_ref[0] == '\0')
+		if (!set->v[i].rec.has_key)
 			continue; /* published only: nothing to sign */
 		if (retired_done(sg, is, &set->v[i], now, &done, e) != 0)
 			return -1;
@@ -257,7 +259,23 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
 			memset(is, 0, sizeof(*is));
 			continue; /* retired and finished: its key may be gone */
 		}
-		if (issuer_load(is, &set->v[i], sg->conf, sg->dir, &why) != 0) {
+		/*
+		 * Names and shard counts from the store become file names under
+		 * public/: checked again here, whoever wrote them (issuer add checks
+		 * them once; a hand-edited store is not held to it).
+		 */
+		if (issuer_store_check(&set->v[i].rec, &why) != 0) {
+			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,
+				set->v[i].rec.name, why.msg))
+				return err_set(e, "out of memory");
+			continue;
+		}
+		/* The key references, from the key store (store.h): only here. */
+		if (store_issuer_keys(sg->store, set->v[i].rec.id, &keys, e) < 0)
+			return -1;
+		rc = issuer_load(is, &set->v[i], &keys, sg->conf, sg->dir, &why);
+		OPENSSL_cleanse(&keys, sizeof(keys));
+		if (rc != 0) {
 			issuer_clear(is);
 			ERR_clear_error();
 			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,
@@ -348,6 +366,12 @@ signer_report(struct signer *sg, const struct signer_events *ev)
 		sg->down[i].reported = 1;
 	}
 	signer_hooks_report(sg, ev);
+	for (size_t i = 0; i < sg->nrefusals; i++) {
+		if (ev->on_refused != NULL)
+			ev->on_refused(ev->arg, sg->refusals[i].issuer, sg->refusals[i].serial,
+			    sg->refusals[i].why, i + 1 == sg->nrefusals ? sg->refusals_dropped : 0);
+	}
+	sg->nrefusals = sg->refusals_dropped = 0;
 	for (size_t i = 0; i < sg->nup; i++) {
 		if (ev->on_issuer != NULL)
 			ev->on_issuer(ev->arg, sg->up[i], NULL);
@@ -378,7 +402,8 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 			return NULL;
 		}
 	}
-	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || issuers_load(sg, e) != 0) {
+	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || signer_revoked_load(sg, e) != 0 ||
+	    issuers_load(sg, e) != 0) {
 		signer_free(sg);
 		return NULL;
 	}
@@ -401,6 +426,8 @@ signer_free(struct signer *sg)
 	}
 	free(sg->records);
 	signer_hooks_free(sg);
+	signer_revset_free(&sg->revoked);
+	signer_revset_free(&sg->refused);
 	free(sg);
 }
 
@@ -598,6 +625,9 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 			failed++;
 			continue;
 		}
+		/* The evidence before the signature: recorded as signed revoked first. */
+		if (signer_revoked_record(sg, j->cert, e) != 0)
+			goto out;
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
 			sg->records[n++] = (struct ocsp_record){.cert_id = j->cert->id,
 			    .issuer_id = j->cert->issuer_id, .hash = hashes[k], .der = j->der[k],
@@ -639,8 +669,11 @@ batch_flush(struct signer *sg, struct signer_stats *st, struct err *e)
  * Batches of up to SIGNER_BATCH still spread over the jitter window.
  */
 static void
-batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
+batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
+    struct signer_stats *st)
 {
+	const char *why;
+
 	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &b->this_update,
 	    &b->next_update, &b->due_at);
 	b->n = 0;
@@ -649,6 +682,10 @@ batch_prepare(const struct signer *sg, struct batch *b, size_t n, int64_t now)
 		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
 		if (is == NULL || is->broken)
 			continue; /* an issuer without a working key, or added after we started */
+		if ((why = signer_refuse_why(sg, c)) != NULL) {
+			signer_refuse(sg, is->name, c, why, st); /* left unsigned: never a good */
+			continue;
+		}
 		struct job *j = &b->jobs[b->n++];
 		memset(j, 0, sizeof(*j));
 		j->cert = c;
@@ -690,7 +727,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct pager *p, size_t *ne
 		batch_discard(sg);
 		return err_set(e, "out of memory");
 	}
-	batch_prepare(sg, b, n, now);
+	batch_prepare(sg, b, n, now, st);
 	/* With nothing else to do, the main thread is one of the signers from the start. */
 	pool_start(pool, sg, b, busy ? sg->threads : sg->threads - 1);
 	rc = batch_flush(sg, st, e); /* the unsaved batch, if any, is the other one */

@@ -75,6 +75,7 @@ struct signer_stats {
 	size_t republished;   /* published files that differed from the store, written again */
 	size_t tmp_removed;   /* temporary files of dead writers removed from DIR/public/ */
 	size_t key_failures;  /* signatures that failed (a key gone from its token...) */
+	size_t refused; /* certificates refused a good response (revoked before, or no certificate) */
 };
 
 /*
@@ -149,6 +150,14 @@ struct signer_events {
 	 * signal that killed it).
 	 */
 	void (*on_hook)(void *arg, int pid, int status, const char *why);
+	/*
+	 * A certificate the signer refused to sign good (defence in depth: it
+	 * signed it revoked before, or its row is not from a certificate): once
+	 * per certificate; serial in hex.  dropped: refusals not told (too many
+	 * at once), counted in signer_stats.refused all the same.
+	 */
+	void (*on_refused)(void *arg, const char *issuer, const char *serial, const char *why,
+	    size_t dropped);
 	void *arg;
 };
 

@@ -71,6 +71,20 @@ struct signer_down {
 	int reported;
 };
 
+/* A set of 64-bit keys of (issuer, serial) (revoked.c). */
+struct signer_revset {
+	uint64_t *v; /* open addressing, 0 empty; cap a power of two */
+	size_t cap, n;
+};
+
+/* A refusal to sign good, to be told by signer_report() (revoked.c). */
+#define SIGNER_REFUSALS_MAX 64
+struct signer_refusal {
+	char issuer[STORE_ISSUER_NAME_MAX + 1];
+	char serial[2 * STORE_SERIAL_MAX + 1]; /* hex */
+	const char *why;
+};
+
 struct signer {
 	struct store *store;
 	const struct conf *conf;
@@ -89,6 +103,10 @@ struct signer {
 	int threads;
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
 	struct store_changed_cursor seen; /* changed certificates signed up to here */
+	struct signer_revset revoked; /* what this signer (or one before it) signed revoked */
+	struct signer_revset refused; /* refusals told already */
+	struct signer_refusal refusals[SIGNER_REFUSALS_MAX]; /* not yet told */
+	size_t nrefusals, refusals_dropped;
 	int64_t crl_seen_seq;             /* revocations up to here are marked dirty */
 	int public_cleaned; /* stale temporary files removed (at the first CRL pass) */
 	int64_t ahead; /* this pass: how far ahead of now the newest response or CRL was dated */
@@ -147,10 +165,31 @@ void signer_public_seen(const char *path, struct signer_seen *seen);
 /* 1 when path looks as *seen remembers it (one stat). */
 int signer_public_unchanged(const char *path, const struct signer_seen *seen);
 /* Rewrite path unless it holds data (*rewritten says which); *seen is updated. */
-int signer_public_sync(const char *path, const void *data, size_t len, struct signer_seen *seen,
+/*
+ * Write path, a file below DIR/public/ (dir: DIR), atomically and without
+ * following a symlink below public/ (fs_write_beneath), mode 0644.
+ */
+int signer_public_write(const char *dir, const char *path, const void *data, size_t len,
+    struct err *e);
+int signer_public_sync(const char *dir, const char *path, const void *data, size_t len, struct signer_seen *seen,
     int *rewritten, struct err *e);
 
 /* CRLs due (never signed, past the period, or dirty past half the delay): sign them. */
 int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+/* Defence in depth (revoked.c). */
+uint64_t signer_revset_key(int64_t issuer_id, const uint8_t *serial, size_t len);
+int signer_revset_has(const struct signer_revset *s, uint64_t key);
+int signer_revset_add(struct signer_revset *s, uint64_t key); /* -1: out of memory */
+void signer_revset_free(struct signer_revset *s);
+/* Load what the store records as signed revoked. */
+int signer_revoked_load(struct signer *sg, struct err *e);
+/* Why c must not be signed (good for a revoked one, or a row not from a certificate), or NULL. */
+const char *signer_refuse_why(const struct signer *sg, const struct cert_record *c);
+/* Count and queue (once per certificate) a refusal for signer_report(). */
+void signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c,
+    const char *why, struct signer_stats *st);
+/* c is about to be signed: if revoked, recorded as signed revoked (store and set). */
+int signer_revoked_record(struct signer *sg, const struct cert_record *c, struct err *e);
 
 #endif

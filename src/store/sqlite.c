@@ -19,18 +19,33 @@
  *    once per connection.
  *  - A busy timeout lets short writers from other processes (a `lancre revoke`
  *    next to a running signer) wait for each other instead of failing.
+ *  - Writers keep the -wal and -shm files when they close (PERSIST_WAL, the
+ *    WAL truncated to SQLITE_JOURNAL_SIZE_LIMIT), so that the public server,
+ *    which opens the store read-only and may not create files beside it
+ *    (sqlite_readonly.c), finds them whichever process started first.  A new
+ *    store is created 0640 whatever the umask: its owner (the signer) writes,
+ *    its group (the server's) reads, nobody else; SQLite gives the -wal and
+ *    -shm the database's mode.
  */
 #include "store/sqlite_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SQLITE_BUSY_TIMEOUT_MS 10000
 #define SQLITE_PAGE_SIZE "8192" /* for new stores: see above */
+/*
+ * The WAL a writer leaves behind when it closes: truncated to this, never
+ * removed (SQLITE_FCNTL_PERSIST_WAL), so that a reader who may not create
+ * the -wal and -shm files (the public server) always finds them.
+ */
+#define SQLITE_JOURNAL_SIZE_LIMIT "16777216"
 
 static const char *const migrations[] = {
     /* 1: issuers, certificates, signed OCSP responses, sequence counters. */
@@ -211,7 +226,45 @@ static const char *const migrations[] = {
     "ALTER TABLE issuers ADD COLUMN retired_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE certificates ADD COLUMN is_ca INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX certificates_ca ON certificates (issuer_id) WHERE is_ca = 1;",
+    /*
+     * 7: who may change what (issue 16).  Key references move to the key
+     * store (DIR/private/keys.db, sqlite_keys.c), attached as lancre_keys,
+     * and are blanked here, with secure_delete on and the WAL checkpointed
+     * and truncated after (migrate()), so that their text does not stay in
+     * a free page or a WAL frame; has_key says whether an issuer signs.  The
+     * PINs stored URIs held are removed (sqlite_keys_strip_pins, after this
+     * step's SQL).  Triggers refuse, whoever asks: key references in
+     * lancre.db; a revoked certificate made good again or deleted
+     * (revocation is final; reason and date may still change, by `revoke`).
+     */
+    "ALTER TABLE issuers ADD COLUMN has_key INTEGER NOT NULL DEFAULT 0;"
+    "INSERT OR REPLACE INTO lancre_keys.issuer_keys (issuer_id, key_ref, key_pass_ref,"
+    "  ocsp_key_ref) SELECT id, key_ref, key_pass_ref, ocsp_key_ref FROM main.issuers"
+    "  WHERE key_ref != '' OR key_pass_ref != '' OR ocsp_key_ref != '';"
+    "UPDATE main.issuers SET has_key = (key_ref != '');"
+    "UPDATE main.issuers SET key_ref = '', key_pass_ref = '', ocsp_key_ref = ''"
+    "  WHERE key_ref != '' OR key_pass_ref != '' OR ocsp_key_ref != '';"
+    "CREATE TRIGGER issuers_no_key_refs BEFORE INSERT ON issuers"
+    "  WHEN NEW.key_ref != '' OR NEW.key_pass_ref != '' OR NEW.ocsp_key_ref != ''"
+    "  BEGIN SELECT RAISE(ABORT, 'key references are kept in private/keys.db, not in"
+    " lancre.db'); END;"
+    "CREATE TRIGGER issuers_no_key_refs_update"
+    "  BEFORE UPDATE OF key_ref, key_pass_ref, ocsp_key_ref ON issuers"
+    "  WHEN NEW.key_ref != '' OR NEW.key_pass_ref != '' OR NEW.ocsp_key_ref != ''"
+    "  BEGIN SELECT RAISE(ABORT, 'key references are kept in private/keys.db, not in"
+    " lancre.db'); END;"
+    "CREATE TRIGGER certificates_revocation_final BEFORE UPDATE OF status ON certificates"
+    "  WHEN OLD.status = 1 AND NEW.status != 1"
+    "  BEGIN SELECT RAISE(ABORT, 'a revoked certificate stays revoked: revocation is"
+    " final'); END;"
+    "CREATE TRIGGER certificates_revoked_kept BEFORE DELETE ON certificates"
+    "  WHEN OLD.status = 1"
+    "  BEGIN SELECT RAISE(ABORT, 'a revoked certificate stays revoked: it cannot be"
+    " deleted'); END;",
 };
+
+/* The schema version that moved key references out (migrations[6]). */
+#define SQLITE_SCHEMA_KEYS 7
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -355,6 +408,7 @@ sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	out->revoked_at = sqlite3_column_int64(st, col + 5);
 	out->reason = sqlite3_column_int(st, col + 6);
 	out->change_seq = sqlite3_column_int64(st, col + 7);
+	out->has_fingerprint = sqlite3_column_int(st, col + 8);
 }
 
 void
@@ -397,15 +451,29 @@ migrate(struct store_sqlite *s, struct err *e)
 	if (v > NMIGRATIONS)
 		return err_set(e, "store: schema version %d is newer than this lancre (%d); "
 				  "upgrade lancre", v, NMIGRATIONS);
-	for (; v < NMIGRATIONS; v++) {
+	if (v < SQLITE_SCHEMA_KEYS && !s->keys)
+		return err_set(e, "store: schema %d needs the key store to upgrade", v);
+	/* The key references blanked by schema 7 are overwritten, not freed (Debian's
+	 * SQLite has it on by default; others may not; this connection keeps it). */
+	if (v < SQLITE_SCHEMA_KEYS && sqlite_exec(s, "PRAGMA main.secure_delete = ON", e) != 0)
+		return -1;
+	for (int from = v; v < NMIGRATIONS; v++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (sqlite_exec(s, "BEGIN IMMEDIATE", e) != 0)
 			return -1;
-		if (sqlite_exec(s, migrations[v], e) != 0 || sqlite_exec(s, sql, e) != 0) {
+		if (sqlite_exec(s, migrations[v], e) != 0 ||
+		    (v + 1 == SQLITE_SCHEMA_KEYS &&
+			sqlite_keys_strip_pins(s, s->base.notice, sizeof(s->base.notice), e) != 0) ||
+		    sqlite_exec(s, sql, e) != 0) {
 			sqlite_exec(s, "ROLLBACK", NULL);
 			return err_prefix(e, "schema migration %d", v + 1);
 		}
 		if (sqlite_exec(s, "COMMIT", e) != 0)
+			return -1;
+		/* Nor left in the WAL: copied into the file and the WAL emptied, if no
+		 * reader holds it (then by a later checkpoint). */
+		if (v + 1 == SQLITE_SCHEMA_KEYS && from < SQLITE_SCHEMA_KEYS &&
+		    sqlite_exec(s, "PRAGMA main.wal_checkpoint(TRUNCATE)", e) != 0)
 			return -1;
 	}
 	return 0;
@@ -429,21 +497,22 @@ sqlite_issuer_changed(struct store_sqlite *s, struct err *e)
 }
 
 static int
-issuer_add(struct store_sqlite *s, struct issuer_record *r, struct err *e)
+issuer_add(struct store_sqlite *s, struct issuer_record *r, const struct store_issuer_keys *k,
+    struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
+	r->has_key = k != NULL && k->key_ref[0] != '\0';
 	if (sqlite3_prepare_v2(s->db,
-		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at, key_pass_ref) "
-		"VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		"INSERT INTO issuers (name, cert, key_ref, crl_shards, added_at, has_key) "
+		"VALUES (?, ?, '', ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "adding an issuer");
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r->cert_der, (int)r->cert_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->key_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, r->crl_shards);
-	sqlite3_bind_int64(st, 5, r->added_at);
-	sqlite3_bind_text(st, 6, r->key_pass_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, r->crl_shards);
+	sqlite3_bind_int64(st, 4, r->added_at);
+	sqlite3_bind_int(st, 5, r->has_key);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
@@ -451,18 +520,22 @@ issuer_add(struct store_sqlite *s, struct issuer_record *r, struct err *e)
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding an issuer");
 	r->id = sqlite3_last_insert_rowid(s->db);
+	if (k != NULL && (k->key_ref[0] != '\0' || k->key_pass_ref[0] != '\0') &&
+	    sqlite_keys_put(s, r->id, k->key_ref, k->key_pass_ref, NULL, e) != 0)
+		return -1;
 	return sqlite_issuer_changed(s, e);
 }
 
 static int
-sqlite_issuer_add(struct store *base, struct issuer_record *r, struct err *e)
+sqlite_issuer_add(struct store *base, struct issuer_record *r,
+    const struct store_issuer_keys *keys, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int own;
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	return sqlite_txn_leave(s, own, issuer_add(s, r, e), e);
+	return sqlite_txn_leave(s, own, issuer_add(s, r, keys, e), e);
 }
 
 static int
@@ -475,8 +548,8 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT id, name, cert, key_ref, crl_shards, added_at, ocsp_cert, ocsp_key_ref,"
-		" key_pass_ref, retired_at FROM issuers ORDER BY name",
+		"SELECT id, name, cert, has_key, crl_shards, added_at, ocsp_cert, retired_at"
+		" FROM issuers ORDER BY name",
 		-1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "listing issuers");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -497,8 +570,7 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 			goto nomem;
 		len++;
 		memcpy(r->cert_der, sqlite3_column_blob(st, 2), r->cert_len);
-		snprintf(r->key_ref, sizeof(r->key_ref), "%s",
-		    (const char *)sqlite3_column_text(st, 3));
+		r->has_key = sqlite3_column_int(st, 3) != 0;
 		r->crl_shards = sqlite3_column_int(st, 4);
 		r->added_at = sqlite3_column_int64(st, 5);
 		if (sqlite3_column_type(st, 6) == SQLITE_BLOB) {
@@ -507,12 +579,8 @@ sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, st
 			if (r->ocsp_cert_der == NULL)
 				goto nomem;
 			memcpy(r->ocsp_cert_der, sqlite3_column_blob(st, 6), r->ocsp_cert_len);
-			snprintf(r->ocsp_key_ref, sizeof(r->ocsp_key_ref), "%s",
-			    (const char *)sqlite3_column_text(st, 7));
 		}
-		snprintf(r->key_pass_ref, sizeof(r->key_pass_ref), "%s",
-		    (const char *)sqlite3_column_text(st, 8));
-		r->retired_at = sqlite3_column_int64(st, 9);
+		r->retired_at = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -662,20 +730,20 @@ set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, s
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db,
-		"UPDATE issuers SET ocsp_cert = ?, ocsp_key_ref = ? WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "UPDATE issuers SET ocsp_cert = ? WHERE id = ?", -1, &st,
+		NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "recording the OCSP responder");
 	if (der != NULL)
 		sqlite3_bind_blob(st, 1, der, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, der != NULL ? key_ref : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, issuer_id);
+	sqlite3_bind_int64(st, 2, issuer_id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "recording the OCSP responder");
 	if (sqlite3_changes(s->db) != 1)
 		return err_set(e, "store: issuer %lld not found", (long long)issuer_id);
+	if (sqlite_keys_put(s, issuer_id, NULL, NULL, der != NULL ? key_ref : "", e) != 0)
+		return -1;
 	/*
 	 * Every response of the issuer was signed by the old responder: re-sign
 	 * them all.  Every range may hold some: the next scan reads them all
@@ -754,8 +822,13 @@ sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err 
 int
 sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 {
-	int rc = sqlite_meta_get((struct store_sqlite *)base, name, v, e);
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc;
 
+	/* The server's poll starts here: the place to leave an immutable open. */
+	if (sqlite_readonly_refresh(s, e) != 0)
+		return -1;
+	rc = sqlite_meta_get(s, name, v, e);
 	if (rc == 0)
 		return err_set(e, "store: no sequence '%s'", name);
 	return rc < 0 ? -1 : 0;
@@ -790,6 +863,9 @@ static const struct store_ops sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .issuer_add = sqlite_issuer_add,
+    .issuer_keys = sqlite_issuer_keys,
+    .revoked_signed_add = sqlite_revoked_signed_add,
+    .revoked_signed_each = sqlite_revoked_signed_each,
     .issuer_list = sqlite_issuer_list,
     .cert_insert = sqlite_cert_insert,
     .cert_get = sqlite_cert_get,
@@ -850,6 +926,43 @@ open_to_upgrade(const char *path, int version, struct err *e)
 	return store_sqlite_open(path, STORE_WRITE, e);
 }
 
+/*
+ * The new store's file, empty (SQLite makes an empty file a new database),
+ * mode SQLITE_FILE_MODE whatever the umask; refused if path exists.
+ */
+static int
+create_file(const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SQLITE_FILE_MODE);
+
+	if (fd < 0 && errno == EEXIST)
+		return err_set(e, "%s already exists", path);
+	if (fd < 0)
+		return err_set(e, "cannot create the store %s: %s", path, strerror(errno));
+	if (fchmod(fd, SQLITE_FILE_MODE) != 0) {
+		int saved = errno;
+		close(fd);
+		unlink(path);
+		return err_set(e, "cannot create the store %s: %s", path, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}
+
+/* A writer's connection: WAL, kept in place when it closes (see the top). */
+static int
+writer_setup(struct store_sqlite *s, struct err *e)
+{
+	int persist = 1;
+
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) != SQLITE_OK)
+		return sqlite_db_err(s, e, "keeping the WAL");
+	return sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+		       sqlite_exec(s, "PRAGMA journal_size_limit = " SQLITE_JOURNAL_SIZE_LIMIT, e) != 0
+		   ? -1
+		   : 0;
+}
+
 struct store *
 store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 {
@@ -859,10 +972,8 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 
 	pthread_once(&configured, sqlite_configure);
 
-	if (mode == STORE_CREATE && access(path, F_OK) == 0) {
-		err_set(e, "%s already exists", path);
+	if (mode == STORE_CREATE && create_file(path, e) != 0)
 		return NULL;
-	}
 	/* Only init makes a store: an empty or foreign file is refused before any write. */
 	if (mode != STORE_CREATE && sqlite_check_file(path, e) != 0)
 		return NULL;
@@ -874,8 +985,13 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 		return NULL;
 	}
 	s->base.ops = &sqlite_ops;
+	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (mode == STORE_READ) {
-		rc = sqlite_open_readonly(path, &s->db, e);
+		s->readonly = 1;
+		sqlite_readonly_files(path, s->files); /* before the open: a change after it is seen */
+		if (stat(path, &s->db_seen) != 0)
+			memset(&s->db_seen, 0, sizeof(s->db_seen));
+		rc = sqlite_open_readonly(path, &s->db, &s->immutable, e);
 	} else if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		err_set(e, "cannot open the store %s: %s", path,
 		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
@@ -886,6 +1002,11 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
+	/* Writers reach the key store; the server's read-only handle never does. */
+	if (mode != STORE_READ && sqlite_keys_attach(s, path, e) != 0) {
+		sqlite_close(&s->base);
+		return NULL;
+	}
 	if (mode != STORE_CREATE && (user_version(s, &version, e) != 0 ||
 				       sqlite_check_schema(s, path, version, e) != 0)) {
 		sqlite_close(&s->base);
@@ -897,7 +1018,7 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 	}
 	/* A read-only connection keeps the journal mode the file has (WAL, from init). */
 	if ((mode == STORE_CREATE && sqlite_exec(s, "PRAGMA page_size = " SQLITE_PAGE_SIZE, e) != 0) ||
-	    (mode != STORE_READ && sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0) ||
+	    (mode != STORE_READ && writer_setup(s, e) != 0) ||
 	    sqlite_exec(s, "PRAGMA synchronous = NORMAL", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA temp_store = MEMORY", e) != 0 ||
 	    sqlite_exec(s, "PRAGMA foreign_keys = ON", e) != 0 || migrate(s, e) != 0) {

@@ -7,9 +7,23 @@
 #ifndef LANCRE_STORE_SQLITE_INT_H
 #define LANCRE_STORE_SQLITE_INT_H
 
+#include <limits.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "store/store.h"
+
+/*
+ * Modes of the files the store creates, whatever the umask: the database
+ * (its owner writes, the server's group reads; its -wal and -shm take the
+ * same mode from SQLite), and the private directory and key store, which
+ * only their owner, the signer's user, may read.
+ */
+#define SQLITE_FILE_MODE 0640
+#define SQLITE_BUSY_TIMEOUT_MS 10000
+#define SQLITE_PRIVATE_DIR_MODE 0700
+#define SQLITE_PRIVATE_FILE_MODE 0600
 
 /* Statements prepared once per connection, by purpose. */
 enum sqlite_stmt {
@@ -29,6 +43,12 @@ enum sqlite_stmt {
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
+	char path[PATH_MAX];
+	int readonly;  /* opened STORE_READ */
+	int immutable; /* a read-only handle opened immutable (sqlite_readonly.c) */
+	ino_t files[2]; /* a read-only handle's -wal and -shm when opened (0: none) */
+	struct stat db_seen; /* and the database file's (an immutable handle watches it) */
+	int keys;      /* the key store is attached as lancre_keys (sqlite_keys.c) */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	/* Sequence numbers taken by the open transaction (0: none yet). */
@@ -80,6 +100,31 @@ int sqlite_check_schema(struct store_sqlite *s, const char *path, int version, s
 /* Any change to issuers bumps meta issuer_seq, so that a running signer reloads them. */
 int sqlite_issuer_changed(struct store_sqlite *s, struct err *e);
 
+/*
+ * The key store (sqlite_keys.c): attach DIR/private/keys.db (created 0600 in
+ * a 0700 directory if missing) to a read-write connection of db_path.
+ */
+int sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e);
+/*
+ * Record issuer_id's key_ref and pass_ref (key_ref non-NULL) or its
+ * ocsp_key_ref (key_ref NULL), in the caller's transaction; a reference with
+ * a PIN is refused.
+ */
+int sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, const char *ocsp_key_ref, struct err *e);
+int sqlite_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *serial,
+    size_t len, struct err *e);
+int sqlite_revoked_signed_each(struct store *base,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e);
+int sqlite_issuer_keys(struct store *base, int64_t issuer_id, struct store_issuer_keys *out,
+    struct err *e);
+/*
+ * Schema 7: remove the PIN (pin-value) from every stored PKCS#11 URI; when
+ * there was one, notice says which issuers and what to configure instead.
+ */
+int sqlite_keys_strip_pins(struct store_sqlite *s, char *notice, size_t len, struct err *e);
+
 /* Issuer management (sqlite_issuer.c). */
 int sqlite_issuer_set_key(struct store *base, int64_t issuer_id, const char *key_ref,
     const char *pass_ref, struct err *e);
@@ -88,10 +133,18 @@ int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
     struct store_issuer_certs *out, struct err *e);
 
 /*
- * Open path read-only into *db (sqlite_readonly.c), immutable when its WAL
- * index cannot be had and nothing has it open; the first read is made.
+ * Open path read-only into *db (sqlite_readonly.c), immutable (*immutable
+ * set) when its WAL index cannot be had and nothing has it open; the first
+ * read is made.
  */
-int sqlite_open_readonly(const char *path, sqlite3 **db, struct err *e);
+int sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct err *e);
+/*
+ * A read-only handle reopened when the -wal and -shm are no longer the files
+ * it opened (an immutable one: once a writer has made a -wal); else nothing.
+ */
+int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
+/* The inodes of path's -wal and -shm (0: missing). */
+void sqlite_readonly_files(const char *path, ino_t id[2]);
 
 /* OCSP operations (sqlite_ocsp.c). */
 int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
@@ -144,8 +197,8 @@ int sqlite_revoked_since(struct store *base, int64_t after_seq,
  */
 #define SQLITE_SIGN_COLUMNS                                                                  \
 	"c.id, c.issuer_id, c.serial, c.not_after, c.status, c.revoked_at, c.reason,"         \
-	" c.change_seq"
-#define SQLITE_SIGN_NCOLUMNS 8
+	" c.change_seq, length(c.fingerprint) = 32 AND c.fingerprint != zeroblob(32)"
+#define SQLITE_SIGN_NCOLUMNS 9
 void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /*

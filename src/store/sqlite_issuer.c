@@ -1,6 +1,7 @@
 /*
  * sqlite_issuer.c - managing registered issuers in the SQLite store: a new
- * key reference, retirement, and what kinds of certificates an issuer has.
+ * key reference (into the key store, sqlite_keys.c), retirement, and what
+ * kinds of certificates an issuer has.
  *
  * Each change to an issuer bumps meta issuer_seq in the same transaction,
  * which is how a running signer learns that it must reload its issuers and
@@ -20,18 +21,18 @@ set_key(struct store_sqlite *s, int64_t issuer_id, const char *key_ref, const ch
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "UPDATE issuers SET key_ref = ?, key_pass_ref = ? WHERE id = ?",
-		-1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "UPDATE issuers SET has_key = 1 WHERE id = ?", -1, &st,
+		NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "recording the key");
-	sqlite3_bind_text(st, 1, key_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pass_ref != NULL ? pass_ref : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, issuer_id);
+	sqlite3_bind_int64(st, 1, issuer_id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sqlite_db_err(s, e, "recording the key");
 	if (sqlite3_changes(s->db) != 1)
 		return err_set(e, "store: issuer %lld not found", (long long)issuer_id);
+	if (sqlite_keys_put(s, issuer_id, key_ref, pass_ref, NULL, e) != 0)
+		return -1;
 	return sqlite_issuer_changed(s, e);
 }
 

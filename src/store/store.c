@@ -55,10 +55,39 @@ store_rollback(struct store *s, struct err *e)
 	return s->ops->rollback(s, e);
 }
 
-int
-store_issuer_add(struct store *s, struct issuer_record *r, struct err *e)
+const char *
+store_notice(const struct store *s)
 {
-	return s->ops->issuer_add(s, r, e);
+	return s->notice[0] != '\0' ? s->notice : NULL;
+}
+
+int
+store_issuer_add(struct store *s, struct issuer_record *r, const struct store_issuer_keys *keys,
+    struct err *e)
+{
+	return s->ops->issuer_add(s, r, keys, e);
+}
+
+int
+store_revoked_signed_add(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
+    struct err *e)
+{
+	return s->ops->revoked_signed_add(s, issuer_id, serial, len, e);
+}
+
+int
+store_revoked_signed_each(struct store *s,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e)
+{
+	return s->ops->revoked_signed_each(s, cb, arg, e);
+}
+
+int
+store_issuer_keys(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
+    struct err *e)
+{
+	return s->ops->issuer_keys(s, issuer_id, out, e);
 }
 
 int

@@ -34,21 +34,39 @@ enum cert_status {
 	CERT_REVOKED = 1,
 };
 
+/*
+ * An issuer as everyone may read it, the public server included: no key
+ * reference (those are in struct store_issuer_keys, read apart).
+ */
 struct issuer_record {
 	int64_t id;
 	char name[STORE_ISSUER_NAME_MAX + 1];
 	uint8_t *cert_der; /* owned: freed by issuer_record_free() */
 	size_t cert_len;
-	char key_ref[STORE_KEY_REF_MAX + 1]; /* PEM path or pkcs11: URI; "" = publish only */
+	int has_key; /* it signs (a key is registered); 0: its certificate is only published */
 	int crl_shards;
 	int64_t added_at;
 	/* Delegated OCSP responder (id-kp-OCSPSigning), if any; cert owned like cert_der. */
 	uint8_t *ocsp_cert_der;
 	size_t ocsp_cert_len;
-	char ocsp_key_ref[STORE_KEY_REF_MAX + 1];
+	int64_t retired_at; /* when `lancre issuer retire` ran; 0: active */
+};
+
+/*
+ * Where an issuer's keys are: never the keys themselves, never a PIN, and
+ * still kept from the public server.  The SQLite store keeps them in a
+ * second database, DIR/private/keys.db (directory 0700, file 0600, both the
+ * signer's user's), attached only to read-write handles: a STORE_READ handle
+ * (the server's) never opens it, and lancre.db holds none (a trigger refuses
+ * them there).  A PostgreSQL store maps this to a table of its own,
+ * issuer_keys, granted to the signer's role and not to the server's, which
+ * may only SELECT the other tables.
+ */
+struct store_issuer_keys {
+	char key_ref[STORE_KEY_REF_MAX + 1]; /* PEM path or pkcs11: URI; "" = publish only */
 	/* The file holding key_ref's passphrase (an encrypted PEM key), or "". */
 	char key_pass_ref[STORE_KEY_REF_MAX + 1];
-	int64_t retired_at; /* when `lancre issuer retire` ran; 0: active */
+	char ocsp_key_ref[STORE_KEY_REF_MAX + 1]; /* the delegated responder's key */
 };
 
 struct cert_record {
@@ -65,6 +83,13 @@ struct cert_record {
 	int64_t added_at;
 	int64_t change_seq; /* sequence number of the transaction that last changed it */
 	int is_ca;          /* itself a CA certificate (an intermediate of a root issuer) */
+	/*
+	 * The row carries a certificate's fingerprint (32 bytes, not all zero):
+	 * what every certificate `cert add` records has, and a row made by hand
+	 * may lack.  Filled by the signer's reads (store_certs_changed,
+	 * store_ocsp_due), which refuse to sign for a row without one.
+	 */
+	int has_fingerprint;
 };
 
 /* What an issuer's recorded certificates are (store_issuer_certs). */
@@ -158,7 +183,15 @@ struct store_ops {
 	int (*begin)(struct store *s, struct err *e);
 	int (*commit)(struct store *s, struct err *e);
 	int (*rollback)(struct store *s, struct err *e);
-	int (*issuer_add)(struct store *s, struct issuer_record *r, struct err *e);
+	int (*issuer_add)(struct store *s, struct issuer_record *r,
+	    const struct store_issuer_keys *keys, struct err *e);
+	int (*issuer_keys)(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
+	    struct err *e);
+	int (*revoked_signed_add)(struct store *s, int64_t issuer_id, const uint8_t *serial,
+	    size_t len, struct err *e);
+	int (*revoked_signed_each)(struct store *s,
+	    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+	    struct err *e);
 	int (*issuer_list)(struct store *s, struct issuer_record **out, size_t *n, struct err *e);
 	int (*cert_insert)(struct store *s, struct cert_record *r, enum store_insert_result *res,
 	    struct err *e);
@@ -214,8 +247,12 @@ struct store_ops {
 	    struct err *e);
 };
 
+#define STORE_NOTICE_MAX 1024
+
 struct store {
 	const struct store_ops *ops;
+	/* What the open that upgraded the store has to tell the operator (""), once. */
+	char notice[STORE_NOTICE_MAX];
 };
 
 /* How a store is opened. */
@@ -241,8 +278,42 @@ int store_begin(struct store *s, struct err *e);
 int store_commit(struct store *s, struct err *e);
 int store_rollback(struct store *s, struct err *e);
 
-/* Record a new issuer; sets r->id.  Fails if the name is taken. */
-int store_issuer_add(struct store *s, struct issuer_record *r, struct err *e);
+/*
+ * What opening the store has to tell the operator once (an upgrade that
+ * removed a PIN from a stored key reference, and what to configure instead),
+ * or NULL.  The command prints it; it is not kept anywhere.
+ */
+const char *store_notice(const struct store *s);
+
+/*
+ * Record a new issuer with its keys (NULL: published only; sets r->has_key);
+ * sets r->id.  Fails if the name is taken, or if a key reference carries a
+ * PIN (pin-value=): PINs are never stored.
+ */
+int store_issuer_add(struct store *s, struct issuer_record *r,
+    const struct store_issuer_keys *keys, struct err *e);
+
+/*
+ * The signer's own record of the certificates it has signed `revoked` (issuer
+ * and serial), kept with the key references (private/keys.db for SQLite:
+ * not in the file a revocation is written to), so that a store changed by
+ * hand cannot make it sign `good` for one of them.  _add records one (again:
+ * nothing); _each walks them all (cb non-zero stops the walk, an error).
+ * Read-write handles only.
+ */
+int store_revoked_signed_add(struct store *s, int64_t issuer_id, const uint8_t *serial,
+    size_t len, struct err *e);
+int store_revoked_signed_each(struct store *s,
+    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
+    struct err *e);
+
+/*
+ * The key references of issuer_id into *out: 1 found, 0 none (published
+ * only).  For the signer and the issuer commands only: a STORE_READ handle
+ * (the server's) has no access to them and fails.
+ */
+int store_issuer_keys(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
+    struct err *e);
 
 /* All issuers, ordered by name.  Free with issuer_records_free(). */
 int store_issuer_list(struct store *s, struct issuer_record **out, size_t *n, struct err *e);

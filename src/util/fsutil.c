@@ -104,6 +104,100 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, str
 	return 0;
 }
 
+/* A component of a relative path that may name a directory entry: not "", "." or "..". */
+static int
+plain_name(const char *c, size_t n)
+{
+	return n > 0 && !(n == 1 && c[0] == '.') && !(n == 2 && c[0] == '.' && c[1] == '.') &&
+	       n <= NAME_MAX;
+}
+
+int
+fs_dir_beneath(const char *root, const char *rel, int create, mode_t mode, struct err *e)
+{
+	char comp[NAME_MAX + 1];
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
+
+	if (fd < 0)
+		return err_set(e, "cannot open %s: %s", root, strerror(errno));
+	for (const char *p = rel; *p != '\0';) {
+		size_t n = strcspn(p, "/");
+		if (!plain_name(p, n)) {
+			close(fd);
+			return err_set(e, "%s/%s: refused: not a plain relative path", root, rel);
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (create && mkdirat(fd, comp, mode) != 0 && errno != EEXIST) {
+			int saved = errno;
+			close(fd);
+			return err_set(e, "cannot create %s/%s: %s", root, rel, strerror(saved));
+		}
+		/* O_NOFOLLOW: a symlink here (planted, or a mistake) is refused, ELOOP/ENOTDIR. */
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int saved = errno;
+			close(fd);
+			return err_set(e, "cannot open %s/%s: %s%s", root, rel, strerror(saved),
+			    saved == ELOOP || saved == ENOTDIR ? " (a symlink or a file in the way: "
+								 "refused, never followed)"
+							       : "");
+		}
+		close(fd);
+		fd = next;
+		p += n + (p[n] == '/');
+	}
+	return fd;
+}
+
+int
+fs_write_beneath(const char *root, const char *path, const void *data, size_t len,
+    mode_t mode, struct err *e)
+{
+	size_t rl = strlen(root);
+	char rel[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *base;
+	int dfd, fd, saved;
+
+	if (strncmp(path, root, rl) != 0 || path[rl] != '/' || strlen(path + rl + 1) >= sizeof(rel))
+		return err_set(e, "%s: refused: not below %s", path, root);
+	snprintf(rel, sizeof(rel), "%s", path + rl + 1);
+	base = strrchr(rel, '/');
+	if (base != NULL)
+		rel[base - rel] = '\0';
+	base = base != NULL ? path + rl + 1 + (base - rel) + 1 : path + rl + 1;
+	if (!plain_name(base, strlen(base)) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid()) >= (int)sizeof(tmp))
+		return err_set(e, "%s: refused: not a plain file name", path);
+	dfd = fs_dir_beneath(root, base == path + rl + 1 ? "" : rel, 1, 0755, e);
+	if (dfd < 0)
+		return -1;
+	/* As in fs_write_atomic: the temporary name is ours alone, never a link followed. */
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		saved = errno;
+		close(dfd);
+		return err_set(e, "cannot create %s.tmp.%ld: %s", path, (long)getpid(), strerror(saved));
+	}
+	if (write_full(fd, data, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return err_set(e, "cannot write %s: %s", path, strerror(saved));
+	}
+	if (close(fd) != 0 || renameat(dfd, tmp, dfd, base) != 0) {
+		saved = errno;
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return err_set(e, "cannot write %s: %s", path, strerror(saved));
+	}
+	(void)fsync(dfd);
+	close(dfd);
+	return 0;
+}
+
 /*
  * An output the user named that exists and is not a regular file (a device such
  * as /dev/null, a FIFO, a terminal) is written in place: replacing it by rename
@@ -117,6 +211,11 @@ fs_write_output(const char *path, const void *data, size_t len, mode_t mode, str
 	struct stat st;
 	int fd, saved;
 
+	if (strcmp(path, "-") == 0) { /* standard output, as the commands read "-" as input */
+		if (write_full(STDOUT_FILENO, data, len) != 0)
+			return err_set(e, "cannot write to standard output: %s", strerror(errno));
+		return 0;
+	}
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if (S_ISDIR(st.st_mode))
 			return err_set(e, "cannot write %s: it is a directory", path);

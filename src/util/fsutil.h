@@ -20,10 +20,29 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 
 /*
+ * The directory root/rel opened (O_DIRECTORY), rel's components ('/'
+ * separated, each a plain name: no "", "." or "..") created with mode when
+ * missing (create), each opened with O_NOFOLLOW relative to the one before:
+ * a symlink anywhere below root is refused, never followed.  The descriptor,
+ * or -1 with a message.  rel "" opens root itself.
+ */
+int fs_dir_beneath(const char *root, const char *rel, int create, mode_t mode, struct err *e);
+
+/*
+ * Atomically replace path, which must name a file below root (root + '/' +
+ * rel), with len bytes of data, created with mode: the directories of rel
+ * through fs_dir_beneath() (created 0755), the temporary file created in
+ * the last one with O_EXCL|O_NOFOLLOW, fsync'd, renamed over the name
+ * (renameat, same directory descriptor) and the directory fsync'd.
+ */
+int fs_write_beneath(const char *root, const char *path, const void *data, size_t len,
+    mode_t mode, struct err *e);
+
+/*
  * Write an output file the user named (-o FILE): a regular file or a new name is
  * replaced atomically as above; a symlink is followed (the file it names is
- * replaced, the link kept); anything else that exists (/dev/null, a FIFO) is
- * written in place, never replaced.
+ * replaced, the link kept); anything else that exists (/dev/null, a FIFO,
+ * /dev/stdout) is written in place, never replaced; "-" is standard output.
  */
 int fs_write_output(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 

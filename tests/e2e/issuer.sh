@@ -76,4 +76,4 @@ same "nothing refused was recorded" "$(sqlite3 "$D/lancre.db" 'select count(*) f
 mkdir -p "$D/keys" && cp "$T/other.key" "$D/keys/other.key"
 signer_owns "$D/keys" "$D/keys/other.key"
 expect 0 "an issuer with its key inside the data dir" "$LANCRE" issuer add -d "$D" o1 "$T/other.pem" "$D/keys/other.key"
-same "its key path is stored relative" "$(sqlite3 "$D/lancre.db" "select key_ref from issuers where name='o1'")" "keys/other.key"
+same "its key path is stored relative" "$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys k where issuer_id = $(sqlite3 "$D/lancre.db" "select id from issuers where name='o1'")")" "keys/other.key"

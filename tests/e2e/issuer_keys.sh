@@ -59,7 +59,7 @@ has "$T/sign.err" 'lancre sign: cannot sign for issuer e2, signing for the other
 same "and says so once" "$(grep -c 'cannot sign for issuer' "$T/sign.err")" 1
 if kill -0 "$sign_pid" 2>/dev/null; then ok "the signer keeps running"; else not_ok "the signer exited"; fi
 
-ref() { sqlite3 "$D/lancre.db" "select key_ref || '|' || key_pass_ref from issuers where name = '$1'"; }
+ref() { sqlite3 "$D/private/keys.db" "select key_ref || '|' || key_pass_ref from issuer_keys where issuer_id = $(sqlite3 "$D/lancre.db" "select id from issuers where name = '$1'")"; }
 expect 1 "set-key with another issuer's key is refused" "$LANCRE" issuer set-key -d "$D" e2 "$T/e1.key"
 has "$ERR" 'does not match' "because it does not match the certificate"
 one_line_error "in one line"

@@ -147,11 +147,11 @@ if ! kill -0 "$server" 2>/dev/null && ! kill -0 "$signer" 2>/dev/null; then ok "
 if [ "$(id -u)" -eq 0 ]; then
 	O=$T/owners
 	"$LANCRE" init -d "$O" >/dev/null
-	same "init as root: DIR" "$(stat -c '%U:%G %a' "$O")" "lancre-signer:lancre-server 750"
+	same "init as root: DIR" "$(stat -c '%U:%G %a' "$O")" "lancre-signer:lancre-server 2750"
 	same "init as root: lancre.db" "$(stat -c '%U:%G %a' "$O/lancre.db")" "lancre-signer:lancre-server 640"
 	same "init as root: lancre.conf" "$(stat -c '%U:%G %a' "$O/lancre.conf")" "lancre-signer:lancre-server 640"
 	same "init as root: private/" "$(stat -c '%U:%G %a' "$O/private")" "lancre-signer:lancre-signer 700"
-	same "init as root: public/" "$(stat -c '%U:%G %a' "$O/public")" "lancre-signer:lancre-server 750"
+	same "init as root: public/" "$(stat -c '%U:%G %a' "$O/public")" "lancre-signer:lancre-server 2750"
 	"$LANCRE" issuer add -d "$O" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 	"$LANCRE" cert add -d "$O" "$T/a.pem" >/dev/null 2>&1
 	expect 0 "sign --once as root" "$LANCRE" sign -d "$O" --once

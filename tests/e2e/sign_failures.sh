@@ -25,10 +25,12 @@ DB=$D/lancre.db
 count() { sqlite3 "$DB" 'select count(*) from ocsp_responses'; }
 before=$(count)
 
-# limited CMD...: CMD with writes past 8 KiB in any file failing (EFBIG): no
-# WAL frame (8 KiB page + header) can be written.  SIGXFSZ ignored, as
+# limited CMD...: CMD with writes past 32 KiB in any file failing (EFBIG): the
+# WAL index (-shm, 32 KiB), which the first writer re-creates when no other
+# connection holds it (the server only reads since issue 16), fits; a signing
+# pass's WAL (four 8 KiB frames and more) does not.  SIGXFSZ ignored, as
 # write() then fails instead of killing the process.
-limited() { (trap '' XFSZ && ulimit -S -f 8 && exec "$@"); }
+limited() { (trap '' XFSZ && ulimit -S -f 32 && exec "$@"); }
 
 # The server holds the store open, so the store's shared-memory file exists
 # at its full size and the signer's writes of responses are the first to
@@ -58,7 +60,7 @@ same "nothing was stored" "$(count) $(revoked_signed)" "$before 0"
 same "the store is intact" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 
 # Not through limited(): $! must be lancre itself, for prlimit and kill.
-(trap '' XFSZ && ulimit -S -f 8 && exec "$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err") &
+(trap '' XFSZ && ulimit -S -f 32 && exec "$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err") &
 sign_pid=$!
 for _ in $(seq 1 100); do
 	grep -q 'trying again in' "$T/sign.err" && break

@@ -48,11 +48,19 @@ readable() {
 	same "$what: nothing was written" "$(digests "$dir")" "$before"
 }
 
-# A copy taken with lancre stopped: no -wal or -shm, and nobody cannot create them.
+# A stopped store: its writers left -wal and -shm in place (issue 16), which
+# nobody may read but not write.
+same "writers leave -wal and -shm in place" "$(ls "$D" | grep -c -- '-wal\|-shm')" 2
+cp -a "$D" "$T/kept"
+chmod -R a+rX "$T/kept"
+readable "a stopped store with its -wal and -shm" "$T/kept"
+
+# A copy without them (a backup, or a store an older lancre closed), which nobody
+# cannot create.
 cp -a "$D" "$T/copy"
+rm -f "$T/copy/lancre.db-wal" "$T/copy/lancre.db-shm"
 chmod -R a+rX "$T/copy"
-same "the copy has no -wal or -shm" "$(ls "$T/copy" | grep -c -- '-wal\|-shm')" 0
-readable "a stopped store" "$T/copy"
+readable "a stopped store without -wal or -shm" "$T/copy"
 
 # The live directory, with a server holding the store open (-wal and -shm there,
 # written by root).

@@ -31,9 +31,18 @@ sq "select shard, number, hex(der) from crls order by shard" >"$T/crls.before"
 sq "select cert_id, hash_alg, hex(der) from ocsp_responses order by cert_id, hash_alg" >"$T/ocsp.before"
 
 # Back to schema 4's layout of the CRLs table, as a lancre of that version left it
-# (and without schema 6's columns).
+# (without schema 6's columns, and with the key reference in lancre.db as
+# before schema 7, the key store gone).
+keyref=$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")
+rm -f "$D/private/keys.db"
 run sqlite3 "$DB" "
 BEGIN;
+DROP TRIGGER issuers_no_key_refs;
+DROP TRIGGER issuers_no_key_refs_update;
+DROP TRIGGER certificates_revocation_final;
+DROP TRIGGER certificates_revoked_kept;
+ALTER TABLE issuers DROP COLUMN has_key;
+UPDATE issuers SET key_ref = '$keyref';
 DROP INDEX certificates_ca;
 ALTER TABLE certificates DROP COLUMN is_ca;
 ALTER TABLE issuers DROP COLUMN retired_at;
@@ -57,7 +66,10 @@ same "with CRLs WITHOUT ROWID" "$(has_sql 'WITHOUT ROWID')" 1
 
 expect 0 "lancre issuer list upgrades it" "$LANCRE" issuer list -d "$D"
 has "$OUT" '^e1' "and lists the issuer"
-same "the store is at schema 6" "$(sq 'PRAGMA user_version')" 6
+same "the store is at schema 7" "$(sq 'PRAGMA user_version')" 7
+same "the key reference moved to private/keys.db" "$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")" "$keyref"
+same "and left lancre.db" "$(sq "select count(*) from issuers where key_ref != ''")" 0
+if grep -qF "$keyref" "$DB" "$DB-wal"; then not_ok "its text is gone from lancre.db and its WAL"; else ok "its text is gone from lancre.db and its WAL"; fi
 same "its CRLs in a rowid table" "$(has_sql 'WITHOUT ROWID')" 0
 sq "select shard, number, hex(der) from crls order by shard" >"$T/crls.after"
 if cmp -s "$T/crls.before" "$T/crls.after"; then ok "every CRL kept, byte for byte"; else not_ok "the CRLs changed in the upgrade"; fi

@@ -86,15 +86,16 @@ test_issuer_add(struct store *s, const char *name, const struct test_ca *ca,
     const char *key_ref, int shards)
 {
 	struct issuer_record r = {0};
+	struct store_issuer_keys k = {0};
 	unsigned char *der = NULL;
 	struct err e;
 
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.key_ref, sizeof(r.key_ref), "%s", key_ref);
+	snprintf(k.key_ref, sizeof(k.key_ref), "%s", key_ref);
 	r.cert_len = (size_t)i2d_X509(ca->cert, &der);
 	r.cert_der = der;
 	r.crl_shards = shards;
-	assert_int_equal(store_issuer_add(s, &r, &e), 0);
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), 0);
 	OPENSSL_free(der);
 	return r.id;
 }

@@ -149,6 +149,7 @@ fixture_make(struct pass_fixture *f, const struct test_ca *e1, const struct test
 		c.not_after = now + 90 * 86400;
 		c.shard = 1;
 		c.fingerprint[0] = (uint8_t)i;
+		c.fingerprint[31] = 0xf1; /* never all zero: a row from a certificate */
 		c.added_at = now;
 		if (i % 2 == 1) { /* revoked: with keyCompromise, and with no reason */
 			c.status = CERT_REVOKED;
@@ -334,6 +335,7 @@ test_pass_pages(void **state)
 		c.not_after = now + 90 * 86400;
 		c.shard = 1;
 		memcpy(c.fingerprint, &i, sizeof(i));
+		c.fingerprint[31] = 0xf1;
 		c.added_at = now;
 		assert_int_equal(store_cert_insert(f.s, &c, &res, &e), 0);
 	}
@@ -393,6 +395,129 @@ world_free(struct world *w)
 	test_ca_free(&w->r1);
 	test_ca_free(&w->e1);
 	test_ca_free(&w->root);
+}
+
+/* What the signer refused, as told through signer_events.on_refused. */
+struct refusals {
+	int n;
+	char why[2][256];
+};
+
+static void
+on_refused(void *arg, const char *issuer, const char *serial, const char *why, size_t dropped)
+{
+	struct refusals *r = arg;
+
+	(void)issuer;
+	(void)serial;
+	(void)dropped;
+	if (r->n < 2)
+		snprintf(r->why[r->n], sizeof(r->why[0]), "%s", why);
+	r->n++;
+}
+
+/* Responses stored for cert_id that reflect its change change_seq. */
+struct reflect {
+	int64_t cert_id, cert_seq;
+	int n;
+};
+
+static int
+count_reflecting(void *arg, const struct ocsp_record *r)
+{
+	struct reflect *x = arg;
+
+	x->n += r->cert_id == x->cert_id && (x->cert_seq == 0 || r->cert_seq == x->cert_seq);
+	return 0;
+}
+
+static int
+responses_for(struct store *s, int64_t cert_id, int64_t cert_seq)
+{
+	struct reflect x = {cert_id, cert_seq, 0};
+	struct err e;
+
+	assert_int_equal(store_ocsp_each(s, 0, count_reflecting, &x, &e), 0);
+	return x.n;
+}
+
+/*
+ * Defence in depth (issue 16): with the store's trigger dropped and a revoked
+ * certificate set good behind its back, the signer does not sign it good; nor
+ * a row that no certificate made (no fingerprint).  Each is told once and
+ * counted; the revoked response stays the last one signed.
+ */
+static void
+test_refuses_good_after_revoked(void **state)
+{
+	int64_t now = (int64_t)time(NULL), seq;
+	struct refusals told = {0};
+	struct signer_events ev = {.on_refused = on_refused, .arg = &told};
+	struct signer_stats st = {0};
+	char path[300], sql[1024];
+	struct signer *sg;
+	struct conf conf;
+	struct world w;
+	struct err e;
+	sqlite3 *db;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+	assert_int_equal(st.refused, 0);
+	assert_int_equal(responses_for(w.f.s, 2, 0), 2); /* certificate 2 is revoked */
+
+	/* Behind the store's back: its trigger dropped, certificate 2 made good as a new
+	 * change, and a row no certificate made. */
+	snprintf(path, sizeof(path), "%s/lancre.db", w.f.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+	    "DROP TRIGGER certificates_revocation_final;"
+	    "UPDATE meta SET value = value + 1 WHERE key = 'change_seq';"
+	    "UPDATE certificates SET status = 0, change_seq = (SELECT value FROM meta WHERE"
+	    " key = 'change_seq') WHERE id = 2;"
+	    "INSERT INTO certificates (issuer_id, serial, not_before, not_after, shard, fingerprint,"
+	    " added_at, changed_at, change_seq) VALUES (1, x'0bad', %lld, %lld, 1, zeroblob(32),"
+	    " %lld, %lld, (SELECT value FROM meta WHERE key = 'change_seq'));",
+	    (long long)(now - 60), (long long)(now + 30 * 86400), (long long)now, (long long)now);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_seq(w.f.s, "change_seq", &seq, &e), 0);
+
+	assert_int_equal(signer_pass(sg, now + 1, &st, &e), 0);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(responses_for(w.f.s, 2, seq), 0); /* never signed good */
+	assert_int_equal(responses_for(w.f.s, 2, 0), 2);   /* the revoked ones stay */
+	assert_int_equal(responses_for(w.f.s, 7, 0), 0);   /* the row without a certificate */
+	signer_report(sg, &ev);
+	assert_int_equal(told.n, 2);
+	assert_non_null(strstr(told.why[0], "revoked before") != NULL ? told.why[0] : told.why[1]);
+	assert_true(strstr(told.why[0], "fingerprint") != NULL ||
+		    strstr(told.why[1], "fingerprint") != NULL);
+	/* Told once: a later pass meets them again and says nothing more. */
+	assert_int_equal(signer_pass(sg, now + 2, &st, &e), 0);
+	signer_report(sg, &ev);
+	assert_int_equal(told.n, 2);
+	assert_int_equal(st.refused, 2);
+	signer_free(sg);
+
+	/* A new signer (a restart) knows from the key store what it signed revoked. */
+	st = (struct signer_stats){0};
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	snprintf(path, sizeof(path), "%s/lancre.db", w.f.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE ocsp_responses SET due_at = 0", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE ocsp_due SET due_at = 0", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(signer_pass(sg, now + 3, &st, &e), 0);
+	assert_true(st.refused >= 1);
+	assert_int_equal(responses_for(w.f.s, 2, seq), 0);
+	signer_free(sg);
+	world_free(&w);
 }
 
 /* After 1, 2, 3... failed steps in a row the running signer waits 1, 2, 4... s, up to a minute. */
@@ -875,6 +1000,7 @@ main(void)
 	    cmocka_unit_test(test_clock_step_back),
 	    cmocka_unit_test(test_clock_step_back_without_newest),
 	    cmocka_unit_test(test_failing_issuer_costs_nothing),
+	    cmocka_unit_test(test_refuses_good_after_revoked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,16 +34,17 @@ static int64_t
 add_issuer(const char *name)
 {
 	struct issuer_record r = {0};
+	struct store_issuer_keys k = {0};
 	uint8_t der[] = {0x30, 0x00};
 	struct err e;
 
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.key_ref, sizeof(r.key_ref), "keys/%s.key", name);
+	snprintf(k.key_ref, sizeof(k.key_ref), "keys/%s.key", name);
 	r.cert_der = der;
 	r.cert_len = sizeof(der);
 	r.crl_shards = 4;
 	r.added_at = 1;
-	assert_int_equal(store_issuer_add(s, &r, &e), 0);
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), 0);
 	assert_true(r.id > 0);
 	return r.id;
 }
@@ -57,8 +58,12 @@ exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
-/* Undoes schema 6 (issuer management), for tests that put a store back to an older version. */
+/* Undoes schema 7 (key store, final revocations), then 6 (issuer management), for tests
+ * that put a store back to an older version. */
 #define UNDO_SCHEMA_6                                                                        \
+	"DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"          \
+	"DROP TRIGGER certificates_revocation_final; DROP TRIGGER certificates_revoked_kept;"  \
+	"ALTER TABLE issuers DROP COLUMN has_key;"                                             \
 	"DROP INDEX certificates_ca; ALTER TABLE certificates DROP COLUMN is_ca;"              \
 	"ALTER TABLE issuers DROP COLUMN retired_at; ALTER TABLE issuers DROP COLUMN key_pass_ref;"
 
@@ -206,7 +211,7 @@ test_open_read_only(void **state)
 	issuer_records_free(list, n);
 	snprintf(r.name, sizeof(r.name), "ro");
 	r.crl_shards = 1;
-	assert_int_equal(store_issuer_add(ro, &r, &e), -1);
+	assert_int_equal(store_issuer_add(ro, &r, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "readonly"));
 	store_close(ro);
 }
@@ -226,12 +231,15 @@ test_issuers(void **state)
 	dup.cert_der = der;
 	dup.cert_len = 2;
 	dup.crl_shards = 1;
-	assert_int_equal(store_issuer_add(s, &dup, &e), -1);
+	assert_int_equal(store_issuer_add(s, &dup, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "already exists"));
 	assert_int_equal(store_issuer_list(s, &v, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[0].name, "e1"); /* ordered by name */
-	assert_string_equal(v[1].key_ref, "keys/r1.key");
+	assert_true(v[0].has_key && v[1].has_key);
+	struct store_issuer_keys k;
+	assert_int_equal(store_issuer_keys(s, v[1].id, &k, &e), 1);
+	assert_string_equal(k.key_ref, "keys/r1.key");
 	assert_int_equal(v[1].crl_shards, 4);
 	assert_int_equal(v[0].cert_len, 2);
 	issuer_records_free(v, n);
@@ -267,8 +275,11 @@ test_issuer_manage(void **state)
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].id != id)
 			continue;
-		assert_string_equal(v[i].key_ref, "/new/m1.key");
-		assert_string_equal(v[i].key_pass_ref, "/etc/m1.pass");
+		struct store_issuer_keys kr;
+		assert_true(v[i].has_key);
+		assert_int_equal(store_issuer_keys(s, id, &kr, &e), 1);
+		assert_string_equal(kr.key_ref, "/new/m1.key");
+		assert_string_equal(kr.key_pass_ref, "/etc/m1.pass");
 		assert_int_equal(v[i].retired_at, 1234);
 	}
 	issuer_records_free(v, n);
@@ -1120,7 +1131,7 @@ test_migration_keeps_responses(void **state)
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
 	query_row(dir, "PRAGMA user_version", got, sizeof(got));
-	assert_string_equal(got, "6");
+	assert_string_equal(got, "7");
 	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
 	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
 	    got, sizeof(got));
@@ -1193,7 +1204,7 @@ test_migration_crls(void **state)
 	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
 		       " instr(sql, 'WITHOUT ROWID') FROM sqlite_master WHERE name = 'crls'",
 	    row, sizeof(row));
-	assert_string_equal(row, "6|0");
+	assert_string_equal(row, "7|0");
 	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
 	assert_int_equal(got.number, 7);
 	assert_int_equal(got.this_update, 100);

@@ -1,0 +1,119 @@
+/*
+ * Unit tests for util/fsutil.c's writes (issue 16): an output the user named
+ * that is not a regular file is written in place, never replaced; a file
+ * under public/ is written without following a symlink planted below it.
+ */
+#include "testutil.h"
+#include "util/fsutil.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	test_rmdir(dir);
+	return 0;
+}
+
+/* /dev/null, a FIFO and "-" are written in place; /dev/null stays a device. */
+static void
+test_output_in_place(void **state)
+{
+	char fifo[300], buf[8] = {0};
+	struct stat st;
+	struct err e;
+	int rfd, p[2], saved;
+
+	(void)state;
+	assert_int_equal(fs_write_output("/dev/null", "abc", 3, 0644, &e), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_true((rfd = open(fifo, O_RDONLY | O_NONBLOCK)) >= 0);
+	assert_int_equal(fs_write_output(fifo, "xyz", 3, 0644, &e), 0);
+	assert_int_equal(read(rfd, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "xyz", 3);
+	close(rfd);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+
+	/* "-": standard output, and no file named "-" appears. */
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	assert_int_equal(chdir(dir), 0);
+	int rc = fs_write_output("-", "out", 3, 0644, &e);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	close(p[1]);
+	assert_int_equal(rc, 0);
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "out", 3);
+	close(p[0]);
+	assert_int_not_equal(access("-", F_OK), 0);
+}
+
+/* Written below root, directories made; a symlink below root is refused, nothing written through it. */
+static void
+test_write_beneath(void **state)
+{
+	char root[300], path[400], outside[300], link[400];
+	struct err e;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/public", dir);
+	assert_int_equal(mkdir(root, 0755), 0);
+	snprintf(path, sizeof(path), "%s/crl/e1/1.crl", root);
+	assert_int_equal(fs_write_beneath(root, path, "crl", 3, 0644, &e), 0);
+	assert_int_equal(access(path, F_OK), 0);
+
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	snprintf(link, sizeof(link), "%s/crl/evil", root);
+	assert_int_equal(symlink(outside, link), 0);
+	snprintf(path, sizeof(path), "%s/crl/evil/1.crl", root);
+	assert_int_equal(fs_write_beneath(root, path, "crl", 3, 0644, &e), -1);
+	assert_non_null(strstr(e.msg, "symlink"));
+	snprintf(path, sizeof(path), "%s/1.crl", outside);
+	assert_int_not_equal(access(path, F_OK), 0);
+
+	/* A link at the file's own name is replaced (rename), never written through. */
+	snprintf(link, sizeof(link), "%s/crl/e1/2.crl", root);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(fs_write_beneath(root, link, "new", 3, 0644, &e), 0);
+	assert_int_not_equal(access(path, F_OK), 0);
+
+	/* Names that climb out are refused. */
+	snprintf(path, sizeof(path), "%s/crl/../../x.crl", root);
+	assert_int_equal(fs_write_beneath(root, path, "x", 1, 0644, &e), -1);
+	snprintf(path, sizeof(path), "%s/x.crl", dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(fs_write_beneath(root, "/etc/passwd", "x", 1, 0644, &e), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_output_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_beneath, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
