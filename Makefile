@@ -12,7 +12,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp
+PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp libcurl
 SAN     ?=
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

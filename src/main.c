@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"answer", cmd_answer, "answer one OCSP request from the pre-signed responses, as the server does"},
     {"explain", cmd_explain, "say what a captured OCSP URL, request, response, CRL or certificate is; lint it"},
     {"demo", cmd_demo, "make a demo CA universe: root, two intermediates, 1,000 leaves"},
+    {"check", cmd_check, "is a certificate revoked? ask its OCSP responder and CRL, as a client does"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

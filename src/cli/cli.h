@@ -129,6 +129,7 @@ int cmd_answer(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* The signer's upkeep of DIR/public/, as ", rewrote N ..." parts of a summary line. */
 void cli_print_public(size_t republished, size_t tmp_removed);

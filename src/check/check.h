@@ -1,0 +1,88 @@
+/*
+ * check.h - deciding a certificate's revocation status as a careful client
+ * does (`lancre check`), without a data directory.
+ *
+ * The order (check.c): a short-lived certificate or one with noRevAvail
+ * (RFC 9608) needs no revocation information, by design.  Otherwise the
+ * issuer comes from the chain given, or is fetched from the AIA caIssuers URL,
+ * and must have signed the certificate.  OCSP is asked first when the
+ * certificate names a responder (check_ocsp.c); when it names none, or OCSP
+ * gives no usable answer, the CRL from the CRL Distribution Point decides
+ * (check_crl.c).  Each fetch and each conclusion is recorded as a step, so a
+ * command can show how the decision was reached; the library prints nothing.
+ */
+#ifndef LANCRE_CHECK_CHECK_H
+#define LANCRE_CHECK_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "pki/urls.h"
+#include "util/err.h"
+
+#define CHECK_SKEW_SECONDS 300                 /* clock difference allowed on thisUpdate/nextUpdate */
+#define CHECK_SHORT_LIVED_SECONDS (7 * 86400)  /* validity up to this needs no revocation data */
+#define CHECK_STEPS_MAX 16
+#define CHECK_NOTE_MAX 320
+
+enum check_status {
+	CHECK_GOOD,
+	CHECK_REVOKED,
+	CHECK_UNDECIDED,  /* could not decide: why says why */
+	CHECK_BY_DESIGN,  /* short-lived or noRevAvail: no revocation information by design */
+};
+
+/* One fetch or one conclusion on the way to the decision. */
+struct check_step {
+	const char *kind;  /* "issuer", "ocsp", "crl", "decision" (static strings) */
+	char url[URL_MAX]; /* what was fetched, or "" */
+	long http_status;  /* 0 when nothing was fetched or no answer came */
+	size_t bytes;
+	int ok;            /* this step gave a usable answer */
+	char note[CHECK_NOTE_MAX];
+};
+
+struct check_result {
+	enum check_status status;
+	const char *source;   /* "ocsp", "crl" or "" (static) */
+	int64_t revoked_at;   /* CHECK_REVOKED */
+	int reason;           /* CHECK_REVOKED: CRL reason code, -1 when none given */
+	int64_t this_update, next_update; /* of the answer that decided; next_update 0 if none */
+	char why[CHECK_NOTE_MAX];         /* one line: the reason for the status */
+	size_t nsteps;
+	struct check_step steps[CHECK_STEPS_MAX];
+};
+
+struct check_opts {
+	int64_t now;       /* 0: the clock */
+	int skew;          /* seconds; 0: CHECK_SKEW_SECONDS */
+};
+
+/*
+ * Decide about leaf, with chain (may be NULL) holding the certificates that
+ * came with it.  0 with *r filled (whatever the status), or -1 and e on an
+ * error that is not about the certificate's status (out of memory).
+ */
+int check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
+    struct check_result *r, struct err *e);
+
+const char *check_status_name(enum check_status s);
+
+/* For check_*.c: add a step (the last one is overwritten when full) and return it. */
+struct check_step *check_step_add(struct check_result *r, const char *kind, const char *url);
+
+/* An ASN1_TIME as seconds since the epoch; -1 if it cannot be read. */
+int64_t check_asn1_time(const ASN1_TIME *t);
+
+/*
+ * The two ways to an answer, each 0 when it decided (r->status and times
+ * set) and -1 when it could not, with the reason in r->why.
+ */
+int check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
+    struct check_result *r);
+int check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
+    struct check_result *r);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * check_ocsp.c - asking the certificate's OCSP responder, as check.h says.
+ *
+ * The request holds one SHA-1 CertID and no nonce (RFC 9919/5019 clients:
+ * responses are pre-signed and cacheable).  It goes by GET when its
+ * URL-encoded base64 fits OCSP_CHECK_GET_MAX bytes (RFC 5019 5), else by POST.
+ * The answer is accepted only if every check passes, each with its own reason
+ * (as ocspcheck's validate_response does): a successful response, signed by
+ * the issuer or by a certificate the issuer signed for id-kp-OCSPSigning and
+ * valid now, naming our CertID, thisUpdate not in the future and nextUpdate
+ * not past, both with the skew allowed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "check/check.h"
+#include "check/fetch.h"
+
+#define OCSP_CHECK_GET_MAX 255
+
+/* The request's DER as a GET URL in url; 0, or -1 if it does not fit OCSP_CHECK_GET_MAX. */
+static int
+ocsp_get_url(const char *base, const uint8_t *der, size_t len, char *url, size_t ulen)
+{
+	unsigned char b64[4 * ((OCSP_CHECK_GET_MAX + 2) / 3) + 1];
+	char enc[OCSP_CHECK_GET_MAX + 1];
+	size_t n = 0;
+	int blen;
+
+	if (len > OCSP_CHECK_GET_MAX)
+		return -1;
+	blen = EVP_EncodeBlock(b64, der, (int)len);
+	for (int i = 0; i < blen; i++) {
+		const char *rep = b64[i] == '+' ? "%2B" : b64[i] == '/' ? "%2F" : b64[i] == '=' ? "%3D" : NULL;
+		size_t add = rep ? 3 : 1;
+
+		if (n + add > OCSP_CHECK_GET_MAX)
+			return -1;
+		if (rep)
+			memcpy(enc + n, rep, 3);
+		else
+			enc[n] = (char)b64[i];
+		n += add;
+	}
+	enc[n] = '\0';
+	size_t bl = strlen(base);
+	if ((size_t)snprintf(url, ulen, "%s%s%s", base, bl && base[bl - 1] == '/' ? "" : "/", enc) >= ulen)
+		return -1;
+	return 0;
+}
+
+/* Whether signer may sign for issuer: it is the issuer, or a delegated responder. */
+static int
+ocsp_signer_ok(X509 *signer, X509 *issuer, int64_t now, char *why, size_t wlen)
+{
+	int64_t nb, na;
+
+	if (X509_cmp(signer, issuer) == 0)
+		return 1;
+	if (X509_check_issued(issuer, signer) != X509_V_OK ||
+	    X509_verify(signer, X509_get0_pubkey(issuer)) != 1) {
+		snprintf(why, wlen, "the response is signed by a certificate the issuer did not sign");
+		return 0;
+	}
+	if (!(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN)) {
+		snprintf(why, wlen, "the delegated responder's certificate lacks id-kp-OCSPSigning");
+		return 0;
+	}
+	nb = check_asn1_time(X509_get0_notBefore(signer));
+	na = check_asn1_time(X509_get0_notAfter(signer));
+	if (nb < 0 || na < 0 || now < nb || now > na) {
+		snprintf(why, wlen, "the delegated responder's certificate is not valid now");
+		return 0;
+	}
+	return 1;
+}
+
+/* Find the signer (issuer or a certificate in the response) and check the signature. */
+static int
+ocsp_verify_sig(OCSP_BASICRESP *bs, X509 *issuer, int64_t now, char *why, size_t wlen)
+{
+	STACK_OF(X509) *extra = sk_X509_new_null(), *one = sk_X509_new_null();
+	X509 *signer = NULL;
+	int ok = 0;
+
+	if (extra == NULL || one == NULL || !sk_X509_push(extra, issuer)) {
+		snprintf(why, wlen, "out of memory");
+		goto done;
+	}
+	if (OCSP_resp_get0_signer(bs, &signer, extra) != 1 || signer == NULL) {
+		snprintf(why, wlen, "the responder ID names neither the issuer nor a certificate in the response");
+		goto done;
+	}
+	if (!ocsp_signer_ok(signer, issuer, now, why, wlen))
+		goto done;
+	/* The signature alone: who may sign was decided above, by our rules. */
+	if (!sk_X509_push(one, signer) ||
+	    OCSP_basic_verify(bs, one, NULL, OCSP_NOINTERN | OCSP_NOVERIFY | OCSP_NOCHECKS) != 1) {
+		snprintf(why, wlen, "the response's signature does not verify with the %s key",
+		    X509_cmp(signer, issuer) == 0 ? "issuer's" : "delegated responder's");
+		goto done;
+	}
+	ok = 1;
+done:
+	ERR_clear_error();
+	sk_X509_free(extra);
+	sk_X509_free(one);
+	return ok;
+}
+
+/* Status and times for id from bs; 0, or -1 with why. */
+static int
+ocsp_read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id, int64_t now, int skew,
+    struct check_result *r)
+{
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+	int status, reason = -1;
+
+	if (OCSP_resp_find_status(bs, id, &status, &reason, &rev, &tu, &nu) != 1) {
+		snprintf(r->why, sizeof(r->why), "the response does not answer for this certificate (no matching CertID)");
+		return -1;
+	}
+	r->this_update = check_asn1_time(tu);
+	r->next_update = nu != NULL ? check_asn1_time(nu) : 0;
+	if (r->this_update < 0 || r->this_update > now + skew) {
+		snprintf(r->why, sizeof(r->why), "the response's thisUpdate is in the future");
+		return -1;
+	}
+	if (nu == NULL) {
+		snprintf(r->why, sizeof(r->why), "the response has no nextUpdate");
+		return -1;
+	}
+	if (r->next_update < 0 || now > r->next_update + skew) {
+		snprintf(r->why, sizeof(r->why), "the response is stale: past its nextUpdate");
+		return -1;
+	}
+	if (status == V_OCSP_CERTSTATUS_GOOD) {
+		r->status = CHECK_GOOD;
+		snprintf(r->why, sizeof(r->why), "the OCSP responder says good");
+	} else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+		r->status = CHECK_REVOKED;
+		r->revoked_at = check_asn1_time(rev);
+		r->reason = reason >= 0 ? reason : -1;
+		snprintf(r->why, sizeof(r->why), "the OCSP responder says revoked");
+	} else {
+		snprintf(r->why, sizeof(r->why), "the OCSP responder does not know the certificate (unknown)");
+		return -1;
+	}
+	r->source = "ocsp";
+	return 0;
+}
+
+/* Parse and verify the DER answer; 0 when it decided. */
+static int
+ocsp_judge(const uint8_t *der, size_t len, X509 *issuer, OCSP_CERTID *id, int64_t now, int skew,
+    struct check_result *r)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = NULL;
+	int st, ret = -1;
+
+	if (resp == NULL) {
+		snprintf(r->why, sizeof(r->why), "the answer is not an OCSP response");
+		goto done;
+	}
+	if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		snprintf(r->why, sizeof(r->why), "the responder answered %s", OCSP_response_status_str(st));
+		goto done;
+	}
+	if ((bs = OCSP_response_get1_basic(resp)) == NULL) {
+		snprintf(r->why, sizeof(r->why), "the response is not a basic OCSP response");
+		goto done;
+	}
+	if (!ocsp_verify_sig(bs, issuer, now, r->why, sizeof(r->why)))
+		goto done;
+	ret = ocsp_read_status(bs, id, now, skew, r);
+done:
+	ERR_clear_error();
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return ret;
+}
+
+int
+check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
+    struct check_result *r)
+{
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	unsigned char *der = NULL;
+	char get[URL_MAX];
+	struct check_fetch f = {0};
+	struct check_step *s;
+	struct err e;
+	int len, ret = -1, is_get;
+
+	if (id == NULL || req == NULL || !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) ||
+	    (len = i2d_OCSP_REQUEST(req, &der)) <= 0) {
+		snprintf(r->why, sizeof(r->why), "cannot build the OCSP request");
+		goto done;
+	}
+	is_get = ocsp_get_url(url, der, (size_t)len, get, sizeof(get)) == 0;
+	s = check_step_add(r, "ocsp", is_get ? get : url);
+	if (check_fetch(is_get ? get : url, is_get ? NULL : der, (size_t)len,
+		"application/ocsp-request", CHECK_FETCH_OCSP_MAX, CHECK_FETCH_TIMEOUT_MS, &f, &e) != 0) {
+		s->http_status = f.http_status;
+		snprintf(r->why, sizeof(r->why), "%s", e.msg);
+		snprintf(s->note, sizeof(s->note), "%s %s", is_get ? "GET" : "POST", e.msg);
+		goto done;
+	}
+	s->http_status = f.http_status;
+	s->bytes = f.len;
+	ret = ocsp_judge(f.body, f.len, issuer, id, now, skew, r);
+	s->ok = ret == 0;
+	snprintf(s->note, sizeof(s->note), "%s: %s", is_get ? "GET" : "POST", r->why);
+done:
+	ERR_clear_error();
+	check_fetch_free(&f);
+	OPENSSL_free(der);
+	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(id);
+	return ret;
+}

@@ -1,0 +1,135 @@
+/*
+ * fetch.c - see fetch.h.  One libcurl easy handle per fetch: a check makes
+ * two or three requests, so reusing connections is not worth a shared handle.
+ * curl_global_init runs once, lazily, under pthread_once (it is not
+ * thread-safe itself).
+ */
+#include "check/fetch.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+struct fetch_sink {
+	struct check_fetch *out;
+	size_t max, cap;
+	int over;
+};
+
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Append to the body; returning less than given makes curl stop (CURLE_WRITE_ERROR). */
+static size_t
+fetch_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch_sink *s = arg;
+	size_t len = size * n, want;
+	uint8_t *p;
+
+	if (len > s->max - s->out->len) {
+		s->over = 1;
+		return 0;
+	}
+	if (s->out->len + len > s->cap) {
+		want = s->cap ? s->cap * 2 : 16384;
+		while (want < s->out->len + len)
+			want *= 2;
+		if (want > s->max)
+			want = s->max;
+		if ((p = realloc(s->out->body, want)) == NULL)
+			return 0;
+		s->out->body = p;
+		s->cap = want;
+	}
+	memcpy(s->out->body + s->out->len, data, len);
+	s->out->len += len;
+	return len;
+}
+
+static int
+fetch_setup(CURL *c, const char *url, struct fetch_sink *sink, long timeout_ms, char *errbuf)
+{
+	int bad = 0;
+
+	bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)CHECK_FETCH_REDIRECTS) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CHECK_FETCH_CONNECT_TIMEOUT_MS) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)sink->max) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "lancre-check") != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
+	return bad ? -1 : 0;
+}
+
+int
+check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *content_type,
+    size_t max, long timeout_ms, struct check_fetch *out, struct err *e)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", ctype[128];
+	struct fetch_sink sink = {out, max, 0, 0};
+	struct curl_slist *hdrs = NULL;
+	CURLcode rc;
+	long redirects = 0;
+	CURL *c;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	pthread_once(&fetch_once, fetch_global_init);
+	if ((c = curl_easy_init()) == NULL)
+		return err_set(e, "%s: cannot start libcurl", url);
+	if (fetch_setup(c, url, &sink, timeout_ms, errbuf) != 0) {
+		err_set(e, "%s: libcurl refused an option", url);
+		goto done;
+	}
+	if (post != NULL) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(NULL, ctype);
+		if (hdrs == NULL || curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+		    curl_easy_setopt(c, CURLOPT_POSTFIELDS, post) != CURLE_OK ||
+		    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)post_len) != CURLE_OK) {
+			err_set(e, "%s: cannot set up the POST", url);
+			goto done;
+		}
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->http_status);
+	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
+	out->redirects = (int)redirects;
+	if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
+		err_set(e, "%s: the answer is larger than %zu bytes", url, max);
+	} else if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		err_set(e, "%s: more than %d redirects", url, CHECK_FETCH_REDIRECTS);
+	} else if (rc != CURLE_OK) {
+		err_set(e, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	} else if (out->http_status != 200) {
+		err_set(e, "%s: HTTP status %ld", url, out->http_status);
+	} else {
+		ret = 0;
+	}
+done:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+void
+check_fetch_free(struct check_fetch *f)
+{
+	free(f->body);
+	f->body = NULL;
+	f->len = 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * fetch.h - the HTTP GETs and POSTs `lancre check` makes, with libcurl.
+ *
+ * Everything a check fetches comes from URLs inside a certificate someone
+ * else wrote, so every fetch is bounded: a connect timeout, a total timeout,
+ * a size cap per kind of object (an OCSP response, a certificate, a CRL), at
+ * most CHECK_FETCH_REDIRECTS redirects, and only http and https, for the
+ * first URL and every redirect (no file://, no gopher://).  A body larger
+ * than its cap is abandoned as soon as it passes the cap, not after.
+ */
+#ifndef LANCRE_CHECK_FETCH_H
+#define LANCRE_CHECK_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define CHECK_FETCH_OCSP_MAX (64 * 1024)          /* an OCSP response */
+#define CHECK_FETCH_CERT_MAX (64 * 1024)          /* an issuer certificate */
+#define CHECK_FETCH_CRL_MAX (100L * 1024 * 1024)  /* a CRL */
+#define CHECK_FETCH_REDIRECTS 3
+#define CHECK_FETCH_CONNECT_TIMEOUT_MS 5000L
+#define CHECK_FETCH_TIMEOUT_MS 20000L             /* OCSP and certificates */
+#define CHECK_FETCH_CRL_TIMEOUT_MS 120000L        /* 100 MB on a slow link */
+
+struct check_fetch {
+	uint8_t *body; /* malloc'd; check_fetch_free() */
+	size_t len;
+	long http_status;     /* 0 when no HTTP answer came */
+	int redirects;
+};
+
+/*
+ * GET url (post == NULL) or POST post (post_len bytes, with content_type),
+ * keeping at most max bytes of body.  0 with a 200 answer in *out, else -1
+ * and e says why (timeout, refused, over the cap, HTTP status); *out holds
+ * what is known (http_status) either way and must be freed.
+ */
+int check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *content_type,
+    size_t max, long timeout_ms, struct check_fetch *out, struct err *e);
+
+void check_fetch_free(struct check_fetch *f); /* accepts a zeroed struct */
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * cmd_check.c - `lancre check`: a certificate's revocation status, decided
+ * as a careful client does (src/check/), printed for a person or as JSON.
+ * It needs no data directory.  The exit status is the answer, so scripts can
+ * branch on it: 0 good (or no revocation information by design), 3 revoked,
+ * 4 could not decide, 1 error, 2 usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "check/check.h"
+#include "cli/cli.h"
+#include "pki/reason.h"
+#include "util/timefmt.h"
+
+#define CHECK_EXIT_REVOKED 3
+#define CHECK_EXIT_UNDECIDED 4
+
+static const char usage_text[] =
+    "usage: lancre check [--json] [--verbose] CERTFILE\n\n"
+    "Decide whether a certificate is revoked, as a careful client does: the\n"
+    "issuer from the chain in CERTFILE or fetched from the caIssuers URL, then\n"
+    "the OCSP responder the certificate names (signature, CertID, freshness),\n"
+    "then, when there is no responder or it gives no usable answer, the CRL from\n"
+    "the CRL Distribution Point (signature, scope, freshness).  CERTFILE is PEM\n"
+    "(the certificate first, then its chain) or one DER certificate.  No data\n"
+    "directory is needed.\n\n"
+    "  --verbose   every fetch and the reason for each decision\n"
+    "  --json      the same as one JSON object\n\n"
+    "Exit status: 0 good (or no revocation information by design: short-lived or\n"
+    "noRevAvail), 3 revoked, 4 could not decide, 1 error, 2 usage.\n";
+
+/* The certificate and the chain after it, PEM or one DER certificate. */
+static int
+check_load(const char *path, X509 **leaf, STACK_OF(X509) **chain, struct err *e)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	X509 *x;
+
+	*leaf = NULL;
+	if ((*chain = sk_X509_new_null()) == NULL || b == NULL)
+		return err_ossl(e, "%s: cannot read", path);
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (*leaf == NULL)
+			*leaf = x;
+		else if (!sk_X509_push(*chain, x))
+			X509_free(x);
+	}
+	if (*leaf == NULL) {
+		ERR_clear_error();
+		(void)BIO_reset(b);
+		*leaf = d2i_X509_bio(b, NULL);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (*leaf == NULL)
+		return err_set(e, "%s: no certificate (PEM or DER) in it", path);
+	return 0;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+check_print_json(const struct check_result *r)
+{
+	char t[TIMEFMT_LEN];
+
+	printf("{\"status\":");
+	json_str(r->status == CHECK_BY_DESIGN ? "no_revocation_info" :
+	    r->status == CHECK_UNDECIDED ? "undecided" : check_status_name(r->status));
+	printf(",\"reason\":");
+	json_str(r->why);
+	printf(",\"source\":");
+	json_str(r->source);
+	if (r->status == CHECK_REVOKED) {
+		timefmt_format(r->revoked_at, t, sizeof(t));
+		printf(",\"revoked_at\":\"%s\",\"revocation_reason\":", t);
+		json_str(r->reason >= 0 ? reason_name(r->reason) : "");
+	}
+	if (r->source[0]) {
+		timefmt_format(r->this_update, t, sizeof(t));
+		printf(",\"this_update\":\"%s\"", t);
+		timefmt_format(r->next_update, t, sizeof(t));
+		printf(",\"next_update\":\"%s\"", t);
+	}
+	printf(",\"steps\":[");
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct check_step *s = &r->steps[i];
+
+		printf("%s{\"kind\":", i ? "," : "");
+		json_str(s->kind);
+		printf(",\"url\":");
+		json_str(s->url);
+		printf(",\"http_status\":%ld,\"bytes\":%zu,\"ok\":%s,\"note\":", s->http_status,
+		    s->bytes, s->ok ? "true" : "false");
+		json_str(s->note);
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+static void
+check_print_text(const struct check_result *r, int verbose)
+{
+	char t[TIMEFMT_LEN];
+
+	if (verbose) {
+		for (size_t i = 0; i < r->nsteps; i++) {
+			const struct check_step *s = &r->steps[i];
+
+			printf("%s: %s%s", s->kind, s->url, s->url[0] ? " " : "");
+			if (s->url[0])
+				printf("(HTTP %ld, %zu bytes) ", s->http_status, s->bytes);
+			printf("%s\n", s->note);
+		}
+	}
+	printf("status: %s\n", check_status_name(r->status));
+	if (r->status == CHECK_REVOKED) {
+		timefmt_format(r->revoked_at, t, sizeof(t));
+		printf("revoked at: %s\nreason: %s\n", t,
+		    r->reason >= 0 ? reason_name(r->reason) : "(none given)");
+	}
+	if (r->source[0])
+		printf("from: %s\n", r->source);
+	printf("why: %s\n", r->why);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	STACK_OF(X509) *chain = NULL;
+	struct check_result r;
+	X509 *leaf = NULL;
+	struct err e;
+	int ch, json = 0, verbose = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_bad_option("check", argv, ch);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("check", "give one CERTFILE");
+	if (check_load(argv[optind], &leaf, &chain, &e) != 0 ||
+	    check_cert(leaf, chain, NULL, &r, &e) != 0) {
+		rc = cli_fail("check", &e);
+		goto done;
+	}
+	if (json)
+		check_print_json(&r);
+	else
+		check_print_text(&r, verbose);
+	rc = r.status == CHECK_REVOKED ? CHECK_EXIT_REVOKED :
+	    r.status == CHECK_UNDECIDED ? CHECK_EXIT_UNDECIDED : EXIT_OK;
+done:
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
