@@ -147,7 +147,7 @@ conf_set "$D/lancre.conf" sandbox mode required
 expect 1 "without Landlock, required: sign refuses to start" nolandlock "$LANCRE" sign -d "$D" --once
 has "$ERR" "^lancre sign: sandbox: \[sandbox\] mode = required, but this kernel has no Landlock" "saying why"
 one_line_error "in one line"
-expect 1 "required: serve refuses to start" nolandlock "$LANCRE" serve -d "$D" --admin "127.0.0.1:$A"
+expect 1 "required: serve refuses to start" timeout $((10 * TF)) "$PY" "$T/nolandlock.py" "$LANCRE" serve -d "$D" --admin "127.0.0.1:$A"
 has "$ERR" "^lancre serve: sandbox: \[sandbox\] mode = required, but this kernel has no Landlock" "saying why"
 expect 0 "required on this kernel (it has Landlock): sign --once runs" "$LANCRE" sign -d "$D" --once
 conf_set "$D/lancre.conf" sandbox mode sometimes
