@@ -19,6 +19,8 @@ A=$(free_port)
 	>"$T/serve.out" 2>"$T/serve.err" &
 pid=$!
 wait_http "http://127.0.0.1:$A/healthz"
+# The start-up line is printed once the threads run, which may be just after /healthz answers.
+for _ in $(seq 1 $((40 * TF))); do grep -q 'descriptor limit' "$T/serve.out" && break; sleep 0.05; done
 has "$T/serve.out" 'descriptor limit 64' "the start-up line gives the descriptor limit"
 
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # clock ticks

@@ -61,6 +61,11 @@ sandboxed "lancre run's signer" "$signer"
 same "no warning: this kernel has all of it" "$(grep -c sandbox "$T/run.err")" 0
 for _ in $(seq 1 $((40 * TF))); do [ "$(ocsp_of a)" = good ] && break; sleep 0.05; done
 same "OCSP answers with the sandbox on" "$(ocsp_of a)" good
+# The CRL may be published a pass after the responses: wait for it as for OCSP.
+for _ in $(seq 1 $((40 * TF))); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/crl/e1/1.crl")" = 200 ] && break
+	sleep 0.05
+done
 same "the CRL is served" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/crl/e1/1.crl")" 200
 serial=$(openssl x509 -in "$T/a.pem" -noout -serial | cut -d= -f2)
 "$LANCRE" revoke -d "$D" "$T/a.pem" >/dev/null
