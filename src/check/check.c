@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,14 @@ check_status_name(enum check_status s)
 	default:
 		return "could not decide";
 	}
+}
+
+void
+check_result_free(struct check_result *r)
+{
+	free(r->ocsp_response);
+	r->ocsp_response = NULL;
+	r->ocsp_response_len = 0;
 }
 
 struct check_step *

@@ -53,6 +53,10 @@ struct check_result {
 	char why[CHECK_NOTE_MAX];         /* one line: the reason for the status */
 	size_t nsteps;
 	struct check_step steps[CHECK_STEPS_MAX];
+	/* The DER of the OCSP response that decided (verified and fresh), for
+	 * --staple; NULL when OCSP did not decide.  Owned: check_result_free(). */
+	uint8_t *ocsp_response;
+	size_t ocsp_response_len;
 };
 
 struct check_opts {
@@ -64,9 +68,13 @@ struct check_opts {
  * Decide about leaf, with chain (may be NULL) holding the certificates that
  * came with it.  0 with *r filled (whatever the status), or -1 and e on an
  * error that is not about the certificate's status (out of memory).
+ * Either way, check_result_free(r) afterwards.
  */
 int check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
     struct check_result *r, struct err *e);
+
+/* Frees what *r owns (the OCSP response); r itself is the caller's. */
+void check_result_free(struct check_result *r);
 
 const char *check_status_name(enum check_status s);
 

@@ -219,6 +219,11 @@ check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	s->bytes = f.len;
 	ret = ocsp_judge(f.body, f.len, issuer, id, now, skew, r);
 	s->ok = ret == 0;
+	if (ret == 0) { /* kept for --staple */
+		r->ocsp_response = f.body;
+		r->ocsp_response_len = f.len;
+		f.body = NULL;
+	}
 	snprintf(s->note, sizeof(s->note), "%s: %s", is_get ? "GET" : "POST", r->why);
 done:
 	ERR_clear_error();

@@ -16,13 +16,16 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "pki/reason.h"
+#include "util/fsutil.h"
 #include "util/timefmt.h"
+
+#define CHECK_STAPLE_MODE 0644 /* read by the TLS server's worker user */
 
 #define CHECK_EXIT_REVOKED 3
 #define CHECK_EXIT_UNDECIDED 4
 
 static const char usage_text[] =
-    "usage: lancre check [--json] [--verbose] CERTFILE\n\n"
+    "usage: lancre check [--json] [--verbose] [--staple FILE] CERTFILE\n\n"
     "Decide whether a certificate is revoked, as a careful client does: the\n"
     "issuer from the chain in CERTFILE or fetched from the caIssuers URL, then\n"
     "the OCSP responder the certificate names (signature, CertID, freshness),\n"
@@ -31,7 +34,10 @@ static const char usage_text[] =
     "(the certificate first, then its chain) or one DER certificate.  No data\n"
     "directory is needed.\n\n"
     "  --verbose   every fetch and the reason for each decision\n"
-    "  --json      the same as one JSON object\n\n"
+    "  --json      the same as one JSON object\n"
+    "  --staple FILE  write the OCSP response (DER) that decided, verified and\n"
+    "              fresh, atomically to FILE (nginx ssl_stapling_file, HAProxy);\n"
+    "              without one, exit 1 and leave FILE as it was\n\n"
     "Exit status: 0 good (or no revocation information by design: short-lived or\n"
     "noRevAvail), 3 revoked, 4 could not decide, 1 error, 2 usage.\n";
 
@@ -145,15 +151,27 @@ check_print_text(const struct check_result *r, int verbose)
 	printf("why: %s\n", r->why);
 }
 
+/* --staple: only an OCSP answer that decided was verified and is fresh. */
+static int
+check_staple(const char *path, const struct check_result *r, struct err *e)
+{
+	if (r->ocsp_response == NULL)
+		return err_set(e, "--staple: no verified, fresh OCSP response (%s); %s left as it was",
+		    r->why, path);
+	return fs_write_atomic(path, r->ocsp_response, r->ocsp_response_len, CHECK_STAPLE_MODE, e);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	    {"staple", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
+	const char *staple = NULL;
 	STACK_OF(X509) *chain = NULL;
-	struct check_result r;
+	struct check_result r = {0};
 	X509 *leaf = NULL;
 	struct err e;
 	int ch, json = 0, verbose = 0, rc;
@@ -165,6 +183,9 @@ cmd_check(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 's':
+			staple = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -186,7 +207,10 @@ cmd_check(int argc, char **argv)
 		check_print_text(&r, verbose);
 	rc = r.status == CHECK_REVOKED ? CHECK_EXIT_REVOKED :
 	    r.status == CHECK_UNDECIDED ? CHECK_EXIT_UNDECIDED : EXIT_OK;
+	if (staple != NULL && check_staple(staple, &r, &e) != 0)
+		rc = cli_fail("check", &e);
 done:
+	check_result_free(&r);
 	X509_free(leaf);
 	sk_X509_pop_free(chain, X509_free);
 	return rc;
