@@ -81,6 +81,24 @@ assert d["form"] == "PEM" and o["kind"] == "crl" and o["summary"].startswith("A 
 assert o["details"]["entries"] >= 1 and o["findings"] == []
 ' "$OUT"; then ok "--json: form, kind, summary, details, findings"; else not_ok "--json: form, kind, summary, details, findings"; fi
 
+# A CRL made by GnuTLS certtool: explained, its signature verified, no finding.
+G=$T/gnutls
+mkdir -p "$G"
+certtool --generate-privkey --key-type ecdsa --outfile "$G/ca.key" 2>/dev/null
+printf 'cn = "gnutls CA"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 365\n' >"$G/ca.tmpl"
+certtool --generate-self-signed --load-privkey "$G/ca.key" --template "$G/ca.tmpl" --outfile "$G/ca.pem" 2>/dev/null
+certtool --generate-privkey --key-type ecdsa --outfile "$G/leaf.key" 2>/dev/null
+printf 'cn = "leaf"\nserial = 0x4242\nexpiration_days = 30\n' >"$G/leaf.tmpl"
+certtool --generate-certificate --load-privkey "$G/leaf.key" --load-ca-privkey "$G/ca.key" \
+	--load-ca-certificate "$G/ca.pem" --template "$G/leaf.tmpl" --outfile "$G/leaf.pem" 2>/dev/null
+printf 'crl_next_update = 7\ncrl_number = 3\n' >"$G/crl.tmpl"
+certtool --generate-crl --load-ca-privkey "$G/ca.key" --load-ca-certificate "$G/ca.pem" \
+	--load-certificate "$G/leaf.pem" --template "$G/crl.tmpl" --outfile "$G/crl.pem" 2>/dev/null
+run "$LANCRE" explain --issuer "$G/ca.pem" "$G/crl.pem"
+has "$OUT" '^A certificate revocation list \(CRL\) published by gnutls CA: it lists 1 certificate' "a certtool CRL in words"
+has "$OUT" '^signature: verifies with the issuer' "its signature verifies"
+has "$OUT" '^Lint: no finding' "a certtool CRL trips no lint rule"
+
 # Certificates: a chain, the URLs a client fetches; a short-lived one.
 run "$LANCRE" explain "$C/localhost-chain.pem"
 has "$OUT" '^== .*: certificate, certificate' "a chain: each certificate"
