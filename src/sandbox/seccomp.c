@@ -184,9 +184,9 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 	struct scmp_arg_cmp rdonly = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
 	    O_RDONLY);
 	struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
-	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-	struct scmp_arg_cmp probe = SCMP_A1(SCMP_CMP_EQ, 0);
-	struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS);
+	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+	struct scmp_arg_cmp probe = SCMP_A1(SCMP_CMP_EQ, 0, 0);
+	struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS, 0);
 
 	if (add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, e) != 0 ||
 	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &self, e) != 0)
