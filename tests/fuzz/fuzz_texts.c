@@ -1,0 +1,42 @@
+/*
+ * libFuzzer target: the short texts lancre parses from outside -- an
+ * Accept-Language header and a ?lang= query (from any HTTP client), an
+ * about-page template (DIR/about/<tag>.html, from the operator), and a
+ * PKCS#11 URI (RFC 7512, from `issuer add` and the store).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/about_lang.h"
+#include "server/about_tpl.h"
+#include "signer/key.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const tags[] = {"en", "fr", "fr-CA", "de", "zh-Hant-TW"};
+	const size_t ntags = sizeof(tags) / sizeof(tags[0]);
+	struct about_tpl t;
+	struct pkcs11_uri u;
+	char *s = malloc(size + 1);
+
+	if (s == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (about_lang_pick(size > 0 ? s : NULL, size, tags, ntags, 0) >= ntags ||
+	    about_lang_query(s, size, tags, ntags) > ntags)
+		abort(); /* an index past the tags would be read by the caller */
+	(void)about_lang_tag_ok(s, size);
+	memset(&t, 0, sizeof(t));
+	if (about_tpl_parse(&t, "en", s, size, NULL) == 0)
+		about_tpl_free(&t);
+	memset(&u, 0, sizeof(u));
+	(void)pkcs11_uri_parse(s, &u, NULL);
+	free(s);
+	return 0;
+}
