@@ -40,18 +40,7 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
 bench_setup crlget "$1" lancre
 chmod 755 "$work" # started as root, the server reads it as [server] user
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_stop_on_exit
 tck=$(getconf CLK_TCK)
 lancre=$work/bin/lancre
 say "load before: $load_before"

@@ -41,7 +41,7 @@ machine_busy() {
 }
 # bench_setup NAME BUILD_DIR BINARY...: check that BUILD_DIR holds the binaries,
 # make the work directory bench/out/NAME.XXXXXX (removed on exit; a script with
-# servers to stop sets its own EXIT trap after this), cd into it and copy the
+# servers to stop calls bench_stop_on_exit after this), cd into it and copy the
 # binaries to ./bin, so that a rebuild during the run cannot mix two versions in
 # one result.  Sets root, build, work, cores and load_before.
 bench_setup() {
@@ -63,6 +63,22 @@ bench_setup() {
 	done
 	cores=$(nproc)
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+# bench_stop_on_exit: on exit, stop the processes whose PIDs the script put in
+# the array pids (servers, clients), wait for them, then remove the work directory.
+pids=()
+bench_stop_on_exit() {
+	trap bench_stop EXIT
+}
+bench_stop() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
 }
 # bench_root: a P-256 root CA in root.key and root.pem (in the work directory).
 bench_root() {

@@ -41,18 +41,7 @@ need python3 python3
 need h2load nghttp2-client
 
 bench_setup sandbox "$1" lancre lancre-gencerts lancre-ocspbench
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_stop_on_exit
 lancre=$work/bin/lancre
 
 say "making $SANDBOX_N certificates and their responses"

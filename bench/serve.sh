@@ -106,18 +106,7 @@ if [ $((SERVE_IDLE + 1024)) -gt "$want" ]; then
 fi
 
 bench_setup serve "$1" lancre lancre-gencerts lancre-ocspbench
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_stop_on_exit
 tck=$(getconf CLK_TCK)
 lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
