@@ -198,6 +198,20 @@ child_pid() {
 	ps -o pid=,comm= --ppid "$1" | awk -v c="lancre-$2" '$2 == c { print $1 }'
 }
 
+# start_run: `lancre run -d $D` in the background on fresh ports, output in
+# $T/run.out and $T/run.err; sets $pid (the supervisor), $server and $signer (its
+# children), $P and $A (public and admin ports) once /healthz answers.
+start_run() {
+	P=$(free_port)
+	A=$(free_port)
+	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+		>"$T/run.out" 2>"$T/run.err" &
+	pid=$!
+	wait_http "http://127.0.0.1:$A/healthz"
+	signer=$(child_pid "$pid" signer)
+	server=$(child_pid "$pid" server)
+}
+
 # wait_file FILE [SECONDS]: until FILE exists.
 wait_file() {
 	local i

@@ -81,13 +81,7 @@ for sig in TERM INT; do
 done
 
 # `lancre run`: SIGTERM with an idle connection open stops the server and its signer.
-P=$(free_port)
-A=$(free_port)
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-	>"$T/run.out" 2>"$T/run.err" &
-pid=$!
-wait_http "http://127.0.0.1:$A/healthz"
-signer=$(child_pid "$pid" signer)
+start_run
 rm -f "$T/ready" "$T/ready.done"
 python3 "$T/hold.py" "$P" keepalive "$T/ready" &
 hold=$!
@@ -184,19 +178,6 @@ kill "$pid"
 wait_gone "$pid" 10
 same "and SIGTERM still stops it with 0" "$st" 0
 sed -i 's/^validity = 7d$/validity = 4d/' "$D/lancre.conf"
-
-# start_run: `lancre run` in the background on fresh ports; sets $pid (the supervisor),
-# $signer and $server (its children), $P, $A.
-start_run() {
-	P=$(free_port)
-	A=$(free_port)
-	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-		>"$T/run.out" 2>"$T/run.err" &
-	pid=$!
-	wait_http "http://127.0.0.1:$A/healthz"
-	signer=$(child_pid "$pid" signer)
-	server=$(child_pid "$pid" server)
-}
 
 # Under run, SIGHUP reaches the signer too.
 mkleaf run_after e1

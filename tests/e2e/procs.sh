@@ -15,14 +15,7 @@ mkleaf a e1
 mkleaf b e1
 "$LANCRE" cert add -d "$D" "$T/a.pem" "$T/b.pem" >/dev/null 2>&1
 
-P=$(free_port)
-A=$(free_port)
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-	>"$T/run.out" 2>"$T/run.err" &
-pid=$!
-wait_http "http://127.0.0.1:$A/healthz"
-server=$(child_pid "$pid" server)
-signer=$(child_pid "$pid" signer)
+start_run
 if [ -n "$server" ] && [ -n "$signer" ]; then ok "lancre run ($pid): a server ($server) and a signer ($signer) child"; else not_ok "children of $pid: server '$server', signer '$signer'"; fi
 
 # fds PID: what the process's descriptors point to, one per line.
