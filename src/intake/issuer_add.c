@@ -121,10 +121,7 @@ issuer_key_ref_check(const char *key_ref, const char *pass_ref, struct err *e)
 		return err_set(e, "key reference longer than %d bytes", STORE_KEY_REF_MAX);
 	if (pass_ref != NULL && strlen(pass_ref) > STORE_KEY_REF_MAX)
 		return err_set(e, "passphrase file path longer than %d bytes", STORE_KEY_REF_MAX);
-	if (pkcs11_uri_has_pin(key_ref))
-		return err_set(e, "a PKCS#11 URI with pin-value= is refused: the PIN would be "
-				  "stored; %s", PKCS11_URI_PIN_HINT);
-	return 0;
+	return pkcs11_uri_refuse_pin(key_ref, e);
 }
 
 int

@@ -5,8 +5,9 @@
  *
  * A key reference is either a PEM file path (labs, tests) or an RFC 7512
  * PKCS#11 URI ("pkcs11:token=ca;object=e1;type=private?pin-source=file:/p")
- * for keys in an HSM, reached through the libp11 engine (signer/pkcs11.c:
- * which module, where the PIN comes from; a pin-value= is refused).
+ * for keys in an HSM, reached through Cryptoki (signer/pkcs11.c: which
+ * module, where the PIN comes from), the URI read by util/pkcs11_uri.c (a
+ * pin-value= is refused).
  *
  * An encrypted PEM key comes with a passphrase reference: the path of a file
  * whose first line is the passphrase (like a PKCS#11 pin-source), recorded
@@ -59,30 +60,6 @@ int key_check_pair(EVP_PKEY *key, X509 *cert, struct err *e);
  * Error messages never repeat the URI.
  */
 EVP_PKEY *key_load_pkcs11(const char *uri, const struct conf *c, struct err *e);
-
-/* An RFC 7512 URI as lancre reads it (pkcs11.c: which attributes, and why). */
-#define PKCS11_URI_TEXT_MAX 256 /* a token label, serial... or object label */
-struct pkcs11_uri {
-	char token[PKCS11_URI_TEXT_MAX];        /* token=, "" = any */
-	char manufacturer[PKCS11_URI_TEXT_MAX]; /* manufacturer= */
-	char serial[PKCS11_URI_TEXT_MAX];       /* serial= */
-	char model[PKCS11_URI_TEXT_MAX];        /* model= */
-	long slot_id;                           /* slot-id=, -1 = any */
-	char object[PKCS11_URI_TEXT_MAX];       /* object= (CKA_LABEL), "" = any */
-	unsigned char id[PKCS11_URI_TEXT_MAX];  /* id= (CKA_ID), %-decoded bytes */
-	size_t id_len;                          /* 0: any */
-	char module[PATH_MAX];                  /* module-path=, "" if absent */
-	char pin_file[PATH_MAX];                /* pin-source=file:PATH's PATH, "" if absent */
-};
-
-/*
- * Read uri (RFC 7512: path attributes after "pkcs11:" separated by ';',
- * query attributes after '?' by '&', values %-decoded).  Refuses a
- * pin-value= (pointing to pin-source), a pin-source that is not
- * file:/absolute/path, a relative module-path, attributes lancre does not
- * know, and a URI that names no key (object= or id=).
- */
-int pkcs11_uri_parse(const char *uri, struct pkcs11_uri *u, struct err *e);
 
 /*
  * The PIN in the file path: its first line, without the line end if there

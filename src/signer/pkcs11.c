@@ -28,17 +28,14 @@
  *     public half read from the token.  A failure is put on OpenSSL's error
  *     queue as the CKR name, so err_ossl() reports it.
  *
- * The URI is RFC 7512's (pkcs11_uri_parse): the token by token=,
- * manufacturer=, serial=, model=, slot-id=; the key by object= (CKA_LABEL)
- * and/or id= (CKA_ID); type=private.  Query attributes:
- *   module-path=  the module; else [pkcs11] module; else PKCS11_MODULE_PATH;
- *   pin-source=file:PATH  the PIN is the file's first line, with or without
- *                 its line end; the file must not be readable by group or
- *                 others (refused, not warned of: a daemon's warning is
- *                 easily missed); else LANCRE_PKCS11_PIN (the environment);
- *   pin-value=    refused: a PIN does not belong in a key reference, which
- *                 is stored, backed up and shown.
- * A PIN is wiped once the token has it; no message repeats the URI.
+ * The URI is read by util/pkcs11_uri.c (RFC 7512: which attributes, a
+ * pin-value= refused); this file acts on what it names.  The module is
+ * module-path=, else [pkcs11] module, else PKCS11_MODULE_PATH.  The PIN is
+ * pin-source=file:PATH's first line, with or without its line end (the file
+ * must not be readable by group or others: refused, not warned of, as a
+ * daemon's warning is easily missed), else LANCRE_PKCS11_PIN (the
+ * environment).  A PIN is wiped once the token has it; no message repeats
+ * the URI.
  *
  * EC_KEY_METHOD and RSA_METHOD are deprecated in OpenSSL 3 in favour of
  * providers; Debian 12 ships no PKCS#11 provider, so this one file opts out
@@ -48,7 +45,6 @@
 
 #include "signer/key.h"
 
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +62,8 @@
 #include <openssl/rsa.h>
 
 #include <p11-kit/pkcs11.h>
+
+#include "util/pkcs11_uri.h"
 
 #define PKCS11_PIN_MAX 256     /* bytes of a PIN file read; a PIN is far shorter */
 #define PKCS11_SESSIONS_MAX 65 /* a key's sessions: SIGNER_THREADS_MAX + the main thread */
@@ -107,167 +105,7 @@ static EC_KEY_METHOD *p11_ec_method;
 static RSA_METHOD *p11_rsa_method;
 static int p11_ec_idx = -1, p11_rsa_idx = -1, p11_err_lib;
 
-/* --- URIs and PINs ----------------------------------------------------- */
-
-/* Percent-decode src[0..n) into out[len] (RFC 3986); *outlen bytes; refuses bad escapes. */
-static int
-pct_decode(const char *src, size_t n, char *out, size_t len, size_t *outlen, const char *what,
-    struct err *e)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned int c = (unsigned char)src[i];
-		if (c == '%') {
-			if (i + 2 >= n || !isxdigit((unsigned char)src[i + 1]) ||
-			    !isxdigit((unsigned char)src[i + 2]))
-				return err_set(e, "PKCS#11 URI: a bad %%-escape in %s", what);
-			char hex[3] = {src[i + 1], src[i + 2], '\0'};
-			c = (unsigned int)strtoul(hex, NULL, 16);
-			i += 2;
-		}
-		if (o + 1 >= len)
-			return err_set(e, "PKCS#11 URI: %s too long", what);
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	if (outlen != NULL)
-		*outlen = o;
-	else if (strlen(out) != o)
-		return err_set(e, "PKCS#11 URI: %s holds a NUL byte", what);
-	return 0;
-}
-
-/* Whether attribute a[0..n) is name=...; *val, *vlen are then its value. */
-static int
-attr_is(const char *a, size_t n, const char *name, const char **val, size_t *vlen)
-{
-	size_t k = strlen(name);
-
-	if (n <= k || strncmp(a, name, k) != 0 || a[k] != '=')
-		return 0;
-	*val = a + k + 1;
-	*vlen = n - k - 1;
-	return 1;
-}
-
-/* pin-source's value: file:PATH or file:///PATH, an absolute path. */
-static int
-pin_source(const char *v, size_t n, struct pkcs11_uri *u, struct err *e)
-{
-	char src[PATH_MAX + 16];
-	const char *p;
-
-	if (pct_decode(v, n, src, sizeof(src), NULL, "pin-source", e) != 0)
-		return -1;
-	p = strncmp(src, "file://", 7) == 0 ? src + 7 : strncmp(src, "file:", 5) == 0 ? src + 5 : NULL;
-	if (p == NULL || p[0] != '/')
-		return err_set(e, "PKCS#11 URI: pin-source must be file:/absolute/path");
-	if (strlen(p) >= sizeof(u->pin_file))
-		return err_set(e, "PKCS#11 URI: pin-source too long");
-	memcpy(u->pin_file, p, strlen(p) + 1);
-	return 0;
-}
-
-/* One path attribute (between ';'), a[0..n). */
-static int
-path_attr(const char *a, size_t n, struct pkcs11_uri *u, struct err *e)
-{
-	static const struct {
-		const char *name;
-		size_t off, len;
-	} text[] = {
-	    {"token", offsetof(struct pkcs11_uri, token), sizeof(u->token)},
-	    {"manufacturer", offsetof(struct pkcs11_uri, manufacturer), sizeof(u->manufacturer)},
-	    {"serial", offsetof(struct pkcs11_uri, serial), sizeof(u->serial)},
-	    {"model", offsetof(struct pkcs11_uri, model), sizeof(u->model)},
-	    {"object", offsetof(struct pkcs11_uri, object), sizeof(u->object)},
-	};
-	const char *v;
-	size_t vlen;
-	char num[32], *end;
-
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		if (attr_is(a, n, text[i].name, &v, &vlen))
-			return pct_decode(v, vlen, (char *)u + text[i].off, text[i].len, NULL,
-			    text[i].name, e);
-	}
-	if (attr_is(a, n, "id", &v, &vlen))
-		return pct_decode(v, vlen, (char *)u->id, sizeof(u->id), &u->id_len, "id", e);
-	if (attr_is(a, n, "slot-id", &v, &vlen)) {
-		if (pct_decode(v, vlen, num, sizeof(num), NULL, "slot-id", e) != 0)
-			return -1;
-		errno = 0;
-		u->slot_id = strtol(num, &end, 10);
-		if (num[0] < '0' || num[0] > '9' || *end != '\0' || errno != 0)
-			return err_set(e, "PKCS#11 URI: slot-id must be a number");
-		return 0;
-	}
-	if (attr_is(a, n, "type", &v, &vlen))
-		return vlen == 7 && strncmp(v, "private", 7) == 0
-			   ? 0
-			   : err_set(e, "PKCS#11 URI: type must be private (a signing key)");
-	if (attr_is(a, n, "pin-value", &v, &vlen) || attr_is(a, n, "pin-source", &v, &vlen) ||
-	    attr_is(a, n, "module-path", &v, &vlen))
-		return err_set(e, "PKCS#11 URI: %.*s= belongs in the query part (after '?')",
-		    (int)(v - a - 1), a);
-	return err_set(e, "PKCS#11 URI: unsupported attribute %.*s", (int)strcspn(a, "="), a);
-}
-
-/* One query attribute (between '&'), a[0..n). */
-static int
-query_attr(const char *a, size_t n, struct pkcs11_uri *u, struct err *e)
-{
-	const char *v;
-	size_t vlen;
-
-	if (n == 0)
-		return 0;
-	if (attr_is(a, n, "pin-value", &v, &vlen))
-		return err_set(e, "a PIN in the key URI (pin-value=) is refused: put the PIN in a "
-				  "file only the signer's user can read and give "
-				  "pin-source=file:/path/to/pin instead");
-	if (attr_is(a, n, "pin-source", &v, &vlen))
-		return pin_source(v, vlen, u, e);
-	if (attr_is(a, n, "module-path", &v, &vlen)) {
-		if (pct_decode(v, vlen, u->module, sizeof(u->module), NULL, "module-path", e) != 0)
-			return -1;
-		return u->module[0] == '/'
-			   ? 0
-			   : err_set(e, "PKCS#11 URI: module-path must be an absolute path");
-	}
-	return err_set(e, "PKCS#11 URI: unsupported query attribute %.*s", (int)strcspn(a, "="),
-	    a);
-}
-
-int
-pkcs11_uri_parse(const char *uri, struct pkcs11_uri *u, struct err *e)
-{
-	const char *q = strchr(uri, '?');
-	const char *pend = q != NULL ? q : uri + strlen(uri);
-
-	memset(u, 0, sizeof(*u));
-	u->slot_id = -1;
-	if (strncmp(uri, "pkcs11:", 7) != 0)
-		return err_set(e, "not a PKCS#11 URI");
-	for (const char *a = uri + 7; a < pend;) {
-		size_t n = strcspn(a, ";?");
-		if (path_attr(a, n, u, e) != 0)
-			return -1;
-		a += n + (a[n] == ';');
-	}
-	for (const char *a = q != NULL ? q + 1 : pend; *a != '\0';) {
-		size_t n = strcspn(a, "&");
-		if (query_attr(a, n, u, e) != 0)
-			return -1;
-		a += n + (a[n] == '&');
-	}
-	if (u->object[0] == '\0' && u->id_len == 0)
-		return err_set(e, "PKCS#11 URI: name the key with object= or id=");
-	return 0;
-}
+/* --- PINs ----------------------------------------------------------------- */
 
 int
 pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e)

@@ -232,15 +232,6 @@ sqlite_revoked_signed_each(struct store *base,
 	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "reading the signed revocations");
 }
 
-static int
-refuse_pin(const char *ref, struct err *e)
-{
-	if (ref != NULL && pkcs11_uri_has_pin(ref))
-		return err_set(e, "a PKCS#11 URI with pin-value= would put the PIN in the store: "
-				  "%s", PKCS11_URI_PIN_HINT);
-	return 0;
-}
-
 int
 sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
     const char *pass_ref, const char *ocsp_key_ref, struct err *e)
@@ -258,7 +249,7 @@ sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
 
 	if (!s->keys)
 		return err_set(e, "store: the key store is not open (read-only handle)");
-	if (refuse_pin(key_ref, e) != 0 || refuse_pin(ocsp_key_ref, e) != 0)
+	if (pkcs11_uri_refuse_pin(key_ref, e) != 0 || pkcs11_uri_refuse_pin(ocsp_key_ref, e) != 0)
 		return -1;
 	if (sqlite3_prepare_v2(s->db, sql[key_ref == NULL], -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "recording the key");

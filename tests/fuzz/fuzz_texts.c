@@ -11,7 +11,7 @@
 
 #include "server/about_lang.h"
 #include "server/about_tpl.h"
-#include "signer/key.h"
+#include "util/pkcs11_uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,10 +22,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const size_t ntags = sizeof(tags) / sizeof(tags[0]);
 	struct about_tpl t;
 	struct pkcs11_uri u;
-	char *s = malloc(size + 1);
+	char *s = malloc(size + 1), *stripped = malloc(size + 1);
 
-	if (s == NULL)
+	if (s == NULL) {
+		free(stripped);
 		return 0;
+	}
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (about_lang_pick(size > 0 ? s : NULL, size, tags, ntags, 0) >= ntags ||
@@ -37,6 +39,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		about_tpl_free(&t);
 	memset(&u, 0, sizeof(u));
 	(void)pkcs11_uri_parse(s, &u, NULL);
+	(void)pkcs11_uri_has_pin(s);
+	if (stripped != NULL && pkcs11_uri_strip_pin(s, stripped, size + 1) > 0 &&
+	    pkcs11_uri_has_pin(stripped))
+		abort(); /* a PIN left in what the migration stores */
+	free(stripped);
 	free(s);
 	return 0;
 }
