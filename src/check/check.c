@@ -137,9 +137,44 @@ check_parse_issuer(const uint8_t *der, size_t len)
 	return x;
 }
 
+/* The issuer the cache keeps for url, if it is a certificate that signed leaf; else NULL. */
+static X509 *
+check_cached_issuer(X509 *leaf, const char *url, int64_t now, const struct check_cache *cache,
+    struct check_result *r)
+{
+	char why[CHECK_NOTE_MAX];
+	struct check_step *s;
+	uint8_t *body;
+	size_t len;
+	X509 *x = NULL;
+	int rc;
+
+	rc = check_cache_get(cache, CHECK_CACHE_CERT, url, NULL, 0, now, CHECK_FETCH_CERT_MAX, &body,
+	    &len, why, sizeof(why));
+	if (rc == 1)
+		return NULL;
+	s = check_step_add(r, "issuer", url);
+	s->from_cache = 1;
+	s->bytes = len;
+	if (rc == 0) {
+		x = check_parse_issuer(body, len);
+		free(body);
+		if (x != NULL && check_signed_by(leaf, x)) {
+			s->ok = 1;
+			snprintf(s->note, sizeof(s->note), "from cache: the issuer; it signed the certificate");
+			return x;
+		}
+		snprintf(why, sizeof(why), "%s", x == NULL ? "not a certificate" : "it did not sign the certificate");
+		X509_free(x);
+	}
+	snprintf(s->note, sizeof(s->note), "the cached issuer is not used (%s): fetched again", why);
+	return NULL;
+}
+
 /* The issuer from the chain, else from the caIssuers URL; NULL with r->why set. */
 static X509 *
-check_find_issuer(X509 *leaf, STACK_OF(X509) *chain, struct check_result *r)
+check_find_issuer(X509 *leaf, STACK_OF(X509) *chain, int64_t now, const struct check_cache *cache,
+    struct check_result *r)
 {
 	char url[URL_MAX];
 	struct check_fetch f;
@@ -161,6 +196,8 @@ check_find_issuer(X509 *leaf, STACK_OF(X509) *chain, struct check_result *r)
 		snprintf(r->why, sizeof(r->why), "no issuer in the chain given and no caIssuers URL to fetch it");
 		return NULL;
 	}
+	if ((x = check_cached_issuer(leaf, url, now, cache, r)) != NULL)
+		return x;
 	s = check_step_add(r, "issuer", url);
 	if (check_fetch(url, NULL, 0, NULL, CHECK_FETCH_CERT_MAX, CHECK_FETCH_TIMEOUT_MS, &f, &e) != 0) {
 		s->http_status = f.http_status;
@@ -172,8 +209,8 @@ check_find_issuer(X509 *leaf, STACK_OF(X509) *chain, struct check_result *r)
 	s->http_status = f.http_status;
 	s->bytes = f.len;
 	x = check_parse_issuer(f.body, f.len);
-	check_fetch_free(&f);
 	if (x == NULL || !check_signed_by(leaf, x)) {
+		check_fetch_free(&f);
 		snprintf(r->why, sizeof(r->why), "%s: %s", url,
 		    x == NULL ? "not a certificate" : "this certificate did not sign the one checked");
 		snprintf(s->note, sizeof(s->note), "%s", r->why);
@@ -182,6 +219,11 @@ check_find_issuer(X509 *leaf, STACK_OF(X509) *chain, struct check_result *r)
 	}
 	s->ok = 1;
 	snprintf(s->note, sizeof(s->note), "fetched the issuer; it signed the certificate");
+	/* Kept as the server allows, else a day: an issuer certificate rarely changes. */
+	if (check_cache_put(cache, CHECK_CACHE_CERT, url, NULL, 0, f.body, f.len,
+		check_cache_expiry(now, f.max_age, f.no_store, 0, CHECK_CACHE_CERT_SECONDS), &e) != 0)
+		snprintf(s->note, sizeof(s->note), "fetched the issuer; it signed the certificate (not cached: %.200s)", e.msg);
+	check_fetch_free(&f);
 	return x;
 }
 
@@ -224,6 +266,7 @@ check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
 	char ocsp_url[URL_MAX], crl_url[URL_MAX], ocsp_why[CHECK_NOTE_MAX] = "";
 	int64_t now = o != NULL && o->now ? o->now : (int64_t)time(NULL);
 	int skew = o != NULL && o->skew ? o->skew : CHECK_SKEW_SECONDS;
+	const struct check_cache *cache = o != NULL ? o->cache : NULL;
 	int have_ocsp, have_crl;
 	X509 *issuer;
 
@@ -243,11 +286,11 @@ check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
 		check_decided(r);
 		return 0;
 	}
-	if ((issuer = check_find_issuer(leaf, chain, r)) == NULL) {
+	if ((issuer = check_find_issuer(leaf, chain, now, cache, r)) == NULL) {
 		check_decided(r);
 		return 0;
 	}
-	if (have_ocsp && check_ocsp(leaf, issuer, ocsp_url, now, skew, r) == 0)
+	if (have_ocsp && check_ocsp(leaf, issuer, ocsp_url, now, skew, cache, r) == 0)
 		goto done;
 	if (have_ocsp)
 		snprintf(ocsp_why, sizeof(ocsp_why), "%s", r->why);

@@ -10,6 +10,8 @@
  * gives no usable answer, the CRL from the CRL Distribution Point decides
  * (check_crl.c).  Each fetch and each conclusion is recorded as a step, so a
  * command can show how the decision was reached; the library prints nothing.
+ * With a cache (check_opts.cache, cache.h) each fetch is first looked up there;
+ * what it holds is re-verified like a fresh answer before it counts.
  */
 #ifndef LANCRE_CHECK_CHECK_H
 #define LANCRE_CHECK_CHECK_H
@@ -19,6 +21,7 @@
 
 #include <openssl/x509.h>
 
+#include "check/cache.h"
 #include "pki/urls.h"
 #include "util/err.h"
 
@@ -41,6 +44,7 @@ struct check_step {
 	long http_status;  /* 0 when nothing was fetched or no answer came */
 	size_t bytes;
 	int ok;            /* this step gave a usable answer */
+	int from_cache;    /* the answer came from the cache (cache.h), re-verified */
 	char note[CHECK_NOTE_MAX];
 };
 
@@ -62,6 +66,7 @@ struct check_result {
 struct check_opts {
 	int64_t now;       /* 0: the clock */
 	int skew;          /* seconds; 0: CHECK_SKEW_SECONDS */
+	const struct check_cache *cache; /* NULL: fetch everything, keep nothing */
 };
 
 /*
@@ -89,7 +94,7 @@ int64_t check_asn1_time(const ASN1_TIME *t);
  * set) and -1 when it could not, with the reason in r->why.
  */
 int check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
-    struct check_result *r);
+    const struct check_cache *cache, struct check_result *r);
 int check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
     struct check_result *r);
 

@@ -11,6 +11,7 @@
  * not past, both with the skew allowed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -188,9 +189,63 @@ done:
 	return ret;
 }
 
+/*
+ * The cached answer for this request, if the cache has one that passes every
+ * check a fetched one must: 0 when it decided.  A cached answer that does not
+ * (damaged, expired, or no longer verifying) is a step saying why, and the
+ * caller fetches.
+ */
+static int
+ocsp_cached(const char *url, const uint8_t *req, size_t reqlen, X509 *issuer, OCSP_CERTID *id,
+    int64_t now, int skew, const struct check_cache *cache, struct check_result *r)
+{
+	char why[CHECK_NOTE_MAX];
+	struct check_step *s;
+	uint8_t *body;
+	size_t len;
+	int rc;
+
+	rc = check_cache_get(cache, CHECK_CACHE_OCSP, url, req, reqlen, now, CHECK_FETCH_OCSP_MAX,
+	    &body, &len, why, sizeof(why));
+	if (rc == 1)
+		return -1;
+	s = check_step_add(r, "ocsp", url);
+	s->from_cache = 1;
+	s->bytes = len;
+	if (rc == 0 && ocsp_judge(body, len, issuer, id, now, skew, r) == 0) {
+		s->ok = 1;
+		snprintf(s->note, sizeof(s->note), "from cache: %s", r->why);
+		r->ocsp_response = body; /* kept for --staple */
+		r->ocsp_response_len = len;
+		return 0;
+	}
+	snprintf(s->note, sizeof(s->note), "the cached response is not used (%s): fetched again",
+	    rc == 0 ? r->why : why);
+	free(body);
+	return -1;
+}
+
+/* Keep a verified answer for as long as its nextUpdate and the server's max-age allow. */
+static void
+ocsp_keep(const char *url, const uint8_t *req, size_t reqlen, const struct check_fetch *f,
+    int64_t now, const struct check_cache *cache, const struct check_result *r, struct check_step *s)
+{
+	int64_t until = check_cache_expiry(now, f->max_age, f->no_store, r->next_update, 0);
+	struct err e;
+	size_t n = strlen(s->note);
+
+	if (cache == NULL)
+		return;
+	if (check_cache_put(cache, CHECK_CACHE_OCSP, url, req, reqlen, f->body, f->len, until, &e) != 0)
+		snprintf(s->note + n, sizeof(s->note) - n, " (not cached: %s)", e.msg);
+	else if (until == 0)
+		snprintf(s->note + n, sizeof(s->note) - n, " (not cached: %s)",
+		    f->no_store ? "Cache-Control forbids it" : "already expired");
+}
+
 int
 check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
-    struct check_result *r)
+    const struct check_cache *cache, struct check_result *r)
 {
 	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
 	OCSP_REQUEST *req = OCSP_REQUEST_new();
@@ -200,6 +255,8 @@ check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	struct check_step *s;
 	struct err e;
 	int len, ret = -1, is_get;
+	const char *furl;
+	size_t plen;
 
 	if (id == NULL || req == NULL || !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) ||
 	    (len = i2d_OCSP_REQUEST(req, &der)) <= 0) {
@@ -207,9 +264,15 @@ check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 		goto done;
 	}
 	is_get = ocsp_get_url(url, der, (size_t)len, get, sizeof(get)) == 0;
-	s = check_step_add(r, "ocsp", is_get ? get : url);
-	if (check_fetch(is_get ? get : url, is_get ? NULL : der, (size_t)len,
-		"application/ocsp-request", CHECK_FETCH_OCSP_MAX, CHECK_FETCH_TIMEOUT_MS, &f, &e) != 0) {
+	furl = is_get ? get : url;
+	plen = is_get ? 0 : (size_t)len; /* a POST's body is part of what it asks */
+	if (ocsp_cached(furl, der, plen, issuer, id, now, skew, cache, r) == 0) {
+		ret = 0;
+		goto done;
+	}
+	s = check_step_add(r, "ocsp", furl);
+	if (check_fetch(furl, is_get ? NULL : der, (size_t)len, "application/ocsp-request",
+		CHECK_FETCH_OCSP_MAX, CHECK_FETCH_TIMEOUT_MS, &f, &e) != 0) {
 		s->http_status = f.http_status;
 		snprintf(r->why, sizeof(r->why), "%s", e.msg);
 		snprintf(s->note, sizeof(s->note), "%s %s", is_get ? "GET" : "POST", e.msg);
@@ -219,12 +282,13 @@ check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	s->bytes = f.len;
 	ret = ocsp_judge(f.body, f.len, issuer, id, now, skew, r);
 	s->ok = ret == 0;
-	if (ret == 0) { /* kept for --staple */
+	snprintf(s->note, sizeof(s->note), "%s: %s", is_get ? "GET" : "POST", r->why);
+	if (ret == 0) { /* kept for --staple, and in the cache */
+		ocsp_keep(furl, der, plen, &f, now, cache, r, s);
 		r->ocsp_response = f.body;
 		r->ocsp_response_len = f.len;
 		f.body = NULL;
 	}
-	snprintf(s->note, sizeof(s->note), "%s: %s", is_get ? "GET" : "POST", r->why);
 done:
 	ERR_clear_error();
 	check_fetch_free(&f);

@@ -9,8 +9,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
+
+#include "check/cache.h"
+
+#define FETCH_HEADER_MAX 1024 /* a Cache-Control value longer than this is ignored */
 
 struct fetch_sink {
 	struct check_fetch *out;
@@ -54,6 +59,39 @@ fetch_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * Each header line of each answer (redirects too): a status line starts a new
+ * answer, so only the last one's Cache-Control counts; several Cache-Control
+ * lines combine (the smallest max-age, any no-store).
+ */
+static size_t
+fetch_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct check_fetch *out = arg;
+	size_t len = size * n, vlen;
+	char val[FETCH_HEADER_MAX];
+	long ma;
+	int ns;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		out->max_age = -1;
+		out->no_store = 0;
+	} else if (len > 14 && strncasecmp(data, "Cache-Control:", 14) == 0) {
+		vlen = len - 14;
+		while (vlen > 0 && (data[14 + vlen - 1] == '\r' || data[14 + vlen - 1] == '\n'))
+			vlen--;
+		if (vlen < sizeof(val)) {
+			memcpy(val, data + 14, vlen);
+			val[vlen] = '\0';
+			check_cache_control(val, &ma, &ns);
+			if (ma >= 0 && (out->max_age < 0 || ma < out->max_age))
+				out->max_age = ma;
+			out->no_store |= ns;
+		}
+	}
+	return len;
+}
+
 static int
 fetch_setup(CURL *c, const char *url, struct fetch_sink *sink, long timeout_ms, char *errbuf)
 {
@@ -69,6 +107,8 @@ fetch_setup(CURL *c, const char *url, struct fetch_sink *sink, long timeout_ms, 
 	bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)sink->max) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, sink->out) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "lancre-check") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
@@ -88,6 +128,7 @@ check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *c
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	out->max_age = -1;
 	pthread_once(&fetch_once, fetch_global_init);
 	if ((c = curl_easy_init()) == NULL)
 		return err_set(e, "%s: cannot start libcurl", url);

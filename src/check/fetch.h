@@ -29,6 +29,10 @@ struct check_fetch {
 	size_t len;
 	long http_status;     /* 0 when no HTTP answer came */
 	int redirects;
+	/* The final answer's Cache-Control (cache.h): max-age in seconds or -1 when
+	 * none; no_store 1 for no-store or no-cache. */
+	long max_age;
+	int no_store;
 };
 
 /*

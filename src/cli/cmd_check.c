@@ -25,7 +25,7 @@
 #define CHECK_EXIT_UNDECIDED 4
 
 static const char usage_text[] =
-    "usage: lancre check [--json] [--verbose] [--staple FILE] CERTFILE\n\n"
+    "usage: lancre check [--json] [--verbose] [--no-cache] [--staple FILE] CERTFILE\n\n"
     "Decide whether a certificate is revoked, as a careful client does: the\n"
     "issuer from the chain in CERTFILE or fetched from the caIssuers URL, then\n"
     "the OCSP responder the certificate names (signature, CertID, freshness),\n"
@@ -35,6 +35,10 @@ static const char usage_text[] =
     "directory is needed.\n\n"
     "  --verbose   every fetch and the reason for each decision\n"
     "  --json      the same as one JSON object\n"
+    "  --no-cache  fetch everything and keep nothing; by default answers are kept\n"
+    "              in $XDG_CACHE_HOME/lancre (else ~/.cache/lancre) until the\n"
+    "              earlier of their nextUpdate and Cache-Control max-age, and\n"
+    "              re-verified each time they are used\n"
     "  --staple FILE  write the OCSP response (DER) that decided, verified and\n"
     "              fresh, atomically to FILE (nginx ssl_stapling_file, HAProxy);\n"
     "              without one, exit 1 and leave FILE as it was\n\n"
@@ -117,8 +121,8 @@ check_print_json(const struct check_result *r)
 		json_str(s->kind);
 		printf(",\"url\":");
 		json_str(s->url);
-		printf(",\"http_status\":%ld,\"bytes\":%zu,\"ok\":%s,\"note\":", s->http_status,
-		    s->bytes, s->ok ? "true" : "false");
+		printf(",\"http_status\":%ld,\"bytes\":%zu,\"ok\":%s,\"from_cache\":%s,\"note\":",
+		    s->http_status, s->bytes, s->ok ? "true" : "false", s->from_cache ? "true" : "false");
 		json_str(s->note);
 		putchar('}');
 	}
@@ -135,7 +139,9 @@ check_print_text(const struct check_result *r, int verbose)
 			const struct check_step *s = &r->steps[i];
 
 			printf("%s: %s%s", s->kind, s->url, s->url[0] ? " " : "");
-			if (s->url[0])
+			if (s->from_cache)
+				printf("(from cache, %zu bytes) ", s->bytes);
+			else if (s->url[0])
 				printf("(HTTP %ld, %zu bytes) ", s->http_status, s->bytes);
 			printf("%s\n", s->note);
 		}
@@ -166,7 +172,8 @@ cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
-	    {"staple", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+	    {"staple", required_argument, NULL, 's'}, {"no-cache", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *staple = NULL;
@@ -174,7 +181,9 @@ cmd_check(int argc, char **argv)
 	struct check_result r = {0};
 	X509 *leaf = NULL;
 	struct err e;
-	int ch, json = 0, verbose = 0, rc;
+	struct check_cache cache;
+	struct check_opts o = {0};
+	int ch, json = 0, verbose = 0, use_cache = 1, rc;
 
 	while ((ch = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -187,6 +196,9 @@ cmd_check(int argc, char **argv)
 		case 's':
 			staple = optarg;
 			break;
+		case 'n':
+			use_cache = 0;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -196,8 +208,16 @@ cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("check", "give one CERTFILE");
-	if (check_load(argv[optind], &leaf, &chain, &e) != 0 ||
-	    check_cert(leaf, chain, NULL, &r, &e) != 0) {
+	if (check_load(argv[optind], &leaf, &chain, &e) != 0) {
+		rc = cli_fail("check", &e);
+		goto done;
+	}
+	/* A cache that cannot be used is not an error: the check fetches everything. */
+	if (use_cache && check_cache_open(&cache, &e) == 0)
+		o.cache = &cache;
+	else if (use_cache && verbose && !json)
+		printf("cache: not used: %s\n", e.msg);
+	if (check_cert(leaf, chain, &o, &r, &e) != 0) {
 		rc = cli_fail("check", &e);
 		goto done;
 	}

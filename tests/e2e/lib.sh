@@ -12,6 +12,9 @@ trap 'rm -rf "$T"' EXIT
 # Started as root, lancre's processes run as lancre-server and lancre-signer
 # (scripts/users.sh): both must reach the data directories made under $T.
 chmod 755 "$T"
+# `lancre check` keeps what it fetches in $XDG_CACHE_HOME/lancre: each script gets its
+# own, so no test reads another's answers or writes into the home directory.
+export XDG_CACHE_HOME=$T/.cache
 PY=/usr/bin/python3 # Debian's, with python3-cryptography
 n=0
 OUT=$T/.out
