@@ -113,7 +113,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 	if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0 ||
 	    signer_public_write(sg->dir, path, der, len, e) != 0)
 		return -1;
-	signer_public_seen(path, &is->seen[seen_index(is, crl_key(shard, delta))]);
+	signer_public_seen(sg->dir, path, &is->seen[seen_index(is, crl_key(shard, delta))]);
 	signer_run_hook(sg, path);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
@@ -123,7 +123,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 		rc = signer_public_write(sg->dir, path, json, jlen, e);
 	free(json);
 	if (rc == 0) {
-		signer_public_seen(path, &is->seen[seen_json(is)]);
+		signer_public_seen(sg->dir, path, &is->seen[seen_json(is)]);
 		signer_run_hook(sg, path);
 	}
 	return rc;
@@ -155,7 +155,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 	seen = &is->seen[seen_index(is, r->shard)];
 	if (public_path(rc->sg, is, shard, r->shard < 0, path, sizeof(path), e) != 0)
 		return -1;
-	if (signer_public_unchanged(path, seen))
+	if (signer_public_unchanged(rc->sg->dir, path, seen))
 		return 0;
 	if (signer_public_sync(rc->sg->dir, path, r->der, r->der_len, seen, &rewritten, e) != 0)
 		return -1;
@@ -176,7 +176,7 @@ crls_touched(const struct signer *sg, const struct signer_issuer *is, struct err
 		for (int delta = 0; delta <= sg->conf->crl_delta; delta++) {
 			if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0)
 				return -1;
-			if (!signer_public_unchanged(path,
+			if (!signer_public_unchanged(sg->dir, path,
 				&is->seen[seen_index(is, crl_key(shard, delta))]))
 				return 1;
 		}
@@ -196,7 +196,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
 
 	if (fs_path(path, sizeof(path), e, "%s/public/crl/%s.json", sg->dir, is->name) != 0)
 		return -1;
-	if (signer_public_unchanged(path, seen))
+	if (signer_public_unchanged(sg->dir, path, seen))
 		return 0;
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)

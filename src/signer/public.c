@@ -14,6 +14,12 @@
  * wrote or checked it: a stat per file, no read.  Only a file that differs
  * (or was never seen: at start) is read and compared with the store's bytes,
  * and rewritten if they differ.
+ *
+ * Looking never follows a symlink below public/, as writing does not
+ * (fs_stat_beneath, fs_read_beneath): a symlink planted at a published name
+ * would otherwise be stat'ed and read through (a file outside public/ with
+ * the right bytes kept it there for good, a FIFO blocked the signer on its
+ * open).  Anything but a regular file counts as changed and is replaced.
  */
 #include "signer/signer_int.h"
 
@@ -92,13 +98,25 @@ signer_public_clean(const char *dir)
 	return clean_dir(path, 0);
 }
 
+/* lstat of path, below DIR/public/, following no symlink below public/; 0 for a regular file. */
+static int
+public_stat(const char *dir, const char *path, struct stat *sb)
+{
+	char root[PATH_MAX];
+
+	if (fs_path(root, sizeof(root), NULL, "%s/public", dir) != 0 ||
+	    fs_stat_beneath(root, path, sb, NULL) != 0)
+		return -1;
+	return S_ISREG(sb->st_mode) ? 0 : -1;
+}
+
 void
-signer_public_seen(const char *path, struct signer_seen *seen)
+signer_public_seen(const char *dir, const char *path, struct signer_seen *seen)
 {
 	struct stat sb;
 
 	memset(seen, 0, sizeof(*seen));
-	if (stat(path, &sb) != 0)
+	if (public_stat(dir, path, &sb) != 0)
 		return;
 	seen->ino = sb.st_ino;
 	seen->size = sb.st_size;
@@ -107,11 +125,11 @@ signer_public_seen(const char *path, struct signer_seen *seen)
 }
 
 int
-signer_public_unchanged(const char *path, const struct signer_seen *seen)
+signer_public_unchanged(const char *dir, const char *path, const struct signer_seen *seen)
 {
 	struct stat sb;
 
-	return seen->valid && stat(path, &sb) == 0 && sb.st_ino == seen->ino &&
+	return seen->valid && public_stat(dir, path, &sb) == 0 && sb.st_ino == seen->ino &&
 	       sb.st_size == seen->size && sb.st_mtim.tv_sec == seen->mtime.tv_sec &&
 	       sb.st_mtim.tv_nsec == seen->mtime.tv_nsec;
 }
@@ -137,15 +155,19 @@ signer_public_sync(const char *dir, const char *path, const void *data, size_t l
 	size_t have_len = 0;
 	int same;
 
+	char root[PATH_MAX];
+
 	*rewritten = 0;
-	same = fs_read_all(path, len + 1, &have, &have_len, NULL) == 0 && have_len == len &&
-	       memcmp(have, data, len) == 0;
+	/* Never read through a symlink (a file outside public/, a FIFO): it differs. */
+	same = fs_path(root, sizeof(root), NULL, "%s/public", dir) == 0 &&
+	       fs_read_beneath(root, path, len + 1, &have, &have_len, NULL) == 0 &&
+	       have_len == len && memcmp(have, data, len) == 0;
 	free(have);
 	if (!same) {
 		if (signer_public_write(dir, path, data, len, e) != 0)
 			return -1;
 		*rewritten = 1;
 	}
-	signer_public_seen(path, seen);
+	signer_public_seen(dir, path, seen);
 	return 0;
 }

@@ -28,7 +28,7 @@ issuer_file(struct signer *sg, struct signer_issuer *is, int pem, struct err *e)
 	if (fs_path(path, sizeof(path), e, "%s/public/issuer/%s%s", sg->dir, is->name,
 		pem ? ".pem" : "") != 0)
 		return -1;
-	if (signer_public_unchanged(path, &is->cert_seen[pem]))
+	if (signer_public_unchanged(sg->dir, path, &is->cert_seen[pem]))
 		return 0;
 	if (pem) {
 		b = BIO_new(BIO_s_mem());

@@ -160,17 +160,25 @@ int signer_public_issuers(struct signer *sg, struct err *e);
 
 /* Remove the temporary files (NAME.tmp.PID) of writers no longer running under DIR/public/. */
 size_t signer_public_clean(const char *dir);
-/* Remember how path looks now (after writing it). */
-void signer_public_seen(const char *path, struct signer_seen *seen);
-/* 1 when path looks as *seen remembers it (one stat). */
-int signer_public_unchanged(const char *path, const struct signer_seen *seen);
-/* Rewrite path unless it holds data (*rewritten says which); *seen is updated. */
 /*
- * Write path, a file below DIR/public/ (dir: DIR), atomically and without
- * following a symlink below public/ (fs_write_beneath), mode 0644.
+ * Remember how path, a file below DIR/public/ (dir: DIR), looks now (after
+ * writing it).  Like everything below, without following a symlink below
+ * public/: a symlink or anything but a regular file is never "seen", so the
+ * next check finds it changed and the file is written again over it.
+ */
+void signer_public_seen(const char *dir, const char *path, struct signer_seen *seen);
+/* 1 when path is a regular file that looks as *seen remembers it (one lstat). */
+int signer_public_unchanged(const char *dir, const char *path, const struct signer_seen *seen);
+/*
+ * Write path, a file below DIR/public/, atomically and without following a
+ * symlink below public/ (fs_write_beneath), mode 0644.
  */
 int signer_public_write(const char *dir, const char *path, const void *data, size_t len,
     struct err *e);
+/*
+ * Rewrite path unless it is a regular file holding data (*rewritten says
+ * which; read with O_NOFOLLOW, never through a symlink); *seen is updated.
+ */
 int signer_public_sync(const char *dir, const char *path, const void *data, size_t len, struct signer_seen *seen,
     int *rewritten, struct err *e);
 

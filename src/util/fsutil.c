@@ -150,26 +150,85 @@ fs_dir_beneath(const char *root, const char *rel, int create, mode_t mode, struc
 	return fd;
 }
 
+/*
+ * Split path, which must be root + '/' + rel, into the directory part of rel
+ * (into dir, "" when the file is directly in root) and the file's name
+ * (*base, pointing into path), which must be a plain name.
+ */
+static int
+beneath_split(const char *root, const char *path, char *dir, size_t len, const char **base,
+    struct err *e)
+{
+	size_t rl = strlen(root);
+	const char *rel, *slash;
+
+	if (strncmp(path, root, rl) != 0 || path[rl] != '/' || strlen(path + rl + 1) >= len)
+		return err_set(e, "%s: refused: not below %s", path, root);
+	rel = path + rl + 1;
+	slash = strrchr(rel, '/');
+	snprintf(dir, len, "%.*s", slash != NULL ? (int)(slash - rel) : 0, rel);
+	*base = slash != NULL ? slash + 1 : rel;
+	if (!plain_name(*base, strlen(*base)))
+		return err_set(e, "%s: refused: not a plain file name", path);
+	return 0;
+}
+
+int
+fs_stat_beneath(const char *root, const char *path, struct stat *sb, struct err *e)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int dfd, rc, saved;
+
+	if (beneath_split(root, path, dir, sizeof(dir), &base, e) != 0 ||
+	    (dfd = fs_dir_beneath(root, dir, 0, 0, e)) < 0)
+		return -1;
+	rc = fstatat(dfd, base, sb, AT_SYMLINK_NOFOLLOW);
+	saved = errno;
+	close(dfd);
+	if (rc != 0)
+		return err_set(e, "cannot stat %s: %s", path, strerror(saved));
+	return 0;
+}
+
+int
+fs_open_beneath(const char *root, const char *path, struct err *e)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	struct stat sb;
+	int dfd, fd, saved;
+
+	if (beneath_split(root, path, dir, sizeof(dir), &base, e) != 0 ||
+	    (dfd = fs_dir_beneath(root, dir, 0, 0, e)) < 0)
+		return -1;
+	/* O_NONBLOCK: a FIFO in the way must not hold the caller until someone writes to it. */
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	saved = errno;
+	close(dfd);
+	if (fd < 0)
+		return err_set(e, "cannot open %s: %s%s", path, strerror(saved),
+		    saved == ELOOP ? " (a symlink: refused, never followed)" : "");
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return err_set(e, "%s: refused: not a regular file", path);
+	}
+	return fd;
+}
+
 int
 fs_write_beneath(const char *root, const char *path, const void *data, size_t len,
     mode_t mode, struct err *e)
 {
-	size_t rl = strlen(root);
 	char rel[PATH_MAX], tmp[NAME_MAX + 1];
 	const char *base;
 	int dfd, fd, saved;
 
-	if (strncmp(path, root, rl) != 0 || path[rl] != '/' || strlen(path + rl + 1) >= sizeof(rel))
-		return err_set(e, "%s: refused: not below %s", path, root);
-	snprintf(rel, sizeof(rel), "%s", path + rl + 1);
-	base = strrchr(rel, '/');
-	if (base != NULL)
-		rel[base - rel] = '\0';
-	base = base != NULL ? path + rl + 1 + (base - rel) + 1 : path + rl + 1;
-	if (!plain_name(base, strlen(base)) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid()) >= (int)sizeof(tmp))
+	if (beneath_split(root, path, rel, sizeof(rel), &base, e) != 0)
+		return -1;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", base, (long)getpid()) >= (int)sizeof(tmp))
 		return err_set(e, "%s: refused: not a plain file name", path);
-	dfd = fs_dir_beneath(root, base == path + rl + 1 ? "" : rel, 1, 0755, e);
+	dfd = fs_dir_beneath(root, rel, 1, 0755, e);
 	if (dfd < 0)
 		return -1;
 	/* As in fs_write_atomic: the temporary name is ours alone, never a link followed. */
@@ -236,16 +295,14 @@ fs_write_output(const char *path, const void *data, size_t len, mode_t mode, str
 	return fs_write_atomic(path, data, len, mode, e);
 }
 
-int
-fs_read_all(const char *path, size_t max, uint8_t **data, size_t *len, struct err *e)
+/* Read fd (path, for messages) whole as fs_read_all() says; closed unless is_stdin. */
+static int
+read_fd(int fd, int is_stdin, const char *path, size_t max, uint8_t **data, size_t *len,
+    struct err *e)
 {
-	int fd, is_stdin = strcmp(path, "-") == 0;
 	size_t cap = 65536, n = 0;
 	uint8_t *buf;
 
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(e, "cannot open %s: %s", path, strerror(errno));
 	buf = malloc(cap + 1);
 	if (buf == NULL)
 		goto nomem;
@@ -291,6 +348,26 @@ nomem:
 	if (!is_stdin)
 		close(fd);
 	return err_set(e, "%s: out of memory", path);
+}
+
+int
+fs_read_all(const char *path, size_t max, uint8_t **data, size_t *len, struct err *e)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
+	return read_fd(fd, is_stdin, path, max, data, len, e);
+}
+
+int
+fs_read_beneath(const char *root, const char *path, size_t max, uint8_t **data, size_t *len,
+    struct err *e)
+{
+	int fd = fs_open_beneath(root, path, e);
+
+	return fd < 0 ? -1 : read_fd(fd, 0, path, max, data, len, e);
 }
 
 int

@@ -39,6 +39,25 @@ int fs_write_beneath(const char *root, const char *path, const void *data, size_
     mode_t mode, struct err *e);
 
 /*
+ * path, a file below root as for fs_write_beneath(), looked at without
+ * following a symlink anywhere below root: its own lstat (a symlink is
+ * reported as one, S_ISLNK), or -1 with a message.
+ */
+struct stat;
+int fs_stat_beneath(const char *root, const char *path, struct stat *sb, struct err *e);
+
+/*
+ * path, a file below root, opened read-only the same way (the file itself
+ * O_NOFOLLOW, never blocking on a FIFO): the descriptor of a regular file, or
+ * -1 with a message (a symlink, a device or a FIFO is refused).
+ */
+int fs_open_beneath(const char *root, const char *path, struct err *e);
+
+/* fs_read_all() of a file below root opened by fs_open_beneath(). */
+int fs_read_beneath(const char *root, const char *path, size_t max, uint8_t **data, size_t *len,
+    struct err *e);
+
+/*
  * Write an output file the user named (-o FILE): a regular file or a new name is
  * replaced atomically as above; a symlink is followed (the file it names is
  * replaced, the link kept); anything else that exists (/dev/null, a FIFO,

@@ -41,6 +41,25 @@ same "the CRLs were not re-signed" "$(sqlite3 "$D/lancre.db" 'select count(*) fr
 expect 0 "a second pass" "$LANCRE" sign -d "$D" --once
 if grep -q 'rewrote' "$OUT"; then not_ok "nothing more to rewrite"; else ok "nothing more to rewrite"; fi
 
+# A symlink or a FIFO planted in public/ is never followed or read through
+# (issue 16): it counts as a changed file and a regular file is written over
+# it; the file it points to is left alone, even when its bytes are the store's.
+cp "$T/good/e1/1.crl" "$T/outside.crl"
+cp "$T/good/e1/1.crl" "$T/outside.orig"
+ln -sf "$T/outside.crl" "$C/e1/1.crl"
+rm -f "$C/e1/2.crl"
+mkfifo "$C/e1/2.crl"
+cp "$D/public/issuer/e1.pem" "$T/outside.pem"
+ln -sf "$T/outside.pem" "$D/public/issuer/e1.pem"
+expect 0 "sign --once with symlinks and a FIFO in public/ (never blocks on the FIFO)" \
+	timeout $((20 * TF)) "$LANCRE" sign -d "$D" --once
+has "$OUT" 'rewrote 2 published files that differed from the store' "the 2 planted CRLs are written again (and the issuer file)"
+for f in "$C/e1/1.crl" "$C/e1/2.crl" "$D/public/issuer/e1.pem"; do
+	if [ -f "$f" ] && [ ! -L "$f" ]; then ok "${f#"$D"/} is a regular file again"; else not_ok "${f#"$D"/}: $(ls -l "$f")"; fi
+done
+expect 0 "the symlink's target was not written" cmp "$T/outside.crl" "$T/outside.orig"
+expect 0 "and the CRL is the store's" cmp "$C/e1/1.crl" "$T/good/e1/1.crl"
+
 # The running signer notices within a pass or two.
 "$LANCRE" sign -d "$D" >"$T/sign.log" 2>&1 &
 spid=$!
@@ -48,6 +67,11 @@ sleep 1
 head -c 50 "$T/good/e1.crl" >"$C/e1.crl"
 for i in $(seq 1 $((40 * TF))); do cmp -s "$C/e1.crl" "$T/good/e1.crl" && break; sleep 0.1; done
 expect 0 "the running signer writes a damaged CRL again" cmp "$C/e1.crl" "$T/good/e1.crl"
+# A symlink put in place of a published file while it runs: replaced, not followed.
+cp "$T/good/e1.crl" "$T/outside2.crl"
+ln -sf "$T/outside2.crl" "$C/e1.crl.new" && mv -T "$C/e1.crl.new" "$C/e1.crl"
+for i in $(seq 1 $((40 * TF))); do [ ! -L "$C/e1.crl" ] && break; sleep 0.1; done
+if [ -f "$C/e1.crl" ] && [ ! -L "$C/e1.crl" ]; then ok "the running signer replaces a symlink planted in public/"; else not_ok "still a symlink: $(ls -l "$C/e1.crl")"; fi
 kill -TERM $spid
 wait $spid
 has "$T/sign.log" 'rewrote 1 published file that differed' "and logs it"

@@ -1,7 +1,8 @@
 /*
  * Unit tests for util/fsutil.c's writes (issue 16): an output the user named
  * that is not a regular file is written in place, never replaced; a file
- * under public/ is written without following a symlink planted below it.
+ * under public/ is written, stat'ed and read without following a symlink
+ * planted below it.
  */
 #include "testutil.h"
 #include "util/fsutil.h"
@@ -107,12 +108,56 @@ test_write_beneath(void **state)
 	assert_int_equal(fs_write_beneath(root, "/etc/passwd", "x", 1, 0644, &e), -1);
 }
 
+/* Reading and stat'ing below a root never goes through a symlink, nor blocks on a FIFO. */
+static void
+test_read_beneath(void **state)
+{
+	char root[300], path[400], link[400], outside[400];
+	struct stat sb;
+	uint8_t *data = NULL;
+	size_t len;
+	struct err e;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/public", dir);
+	assert_int_equal(mkdir(root, 0755), 0);
+	snprintf(path, sizeof(path), "%s/crl/1.crl", root);
+	assert_int_equal(fs_write_beneath(root, path, "crl", 3, 0644, &e), 0);
+	assert_int_equal(fs_stat_beneath(root, path, &sb, &e), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(fs_read_beneath(root, path, 100, &data, &len, &e), 0);
+	assert_int_equal(len, 3);
+	free(data);
+
+	snprintf(outside, sizeof(outside), "%s/secret", dir);
+	assert_int_equal(fs_write_atomic(outside, "key", 3, 0600, &e), 0);
+	snprintf(link, sizeof(link), "%s/crl/2.crl", root);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(fs_stat_beneath(root, link, &sb, &e), 0);
+	assert_true(S_ISLNK(sb.st_mode)); /* the link itself, not the file it names */
+	assert_int_equal(fs_read_beneath(root, link, 100, &data, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "symlink"));
+
+	snprintf(link, sizeof(link), "%s/crl/3.crl", root);
+	assert_int_equal(mkfifo(link, 0644), 0);
+	assert_int_equal(fs_read_beneath(root, link, 100, &data, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+
+	/* A symlinked directory on the way is refused too. */
+	snprintf(link, sizeof(link), "%s/evil", root);
+	assert_int_equal(symlink(dir, link), 0);
+	snprintf(path, sizeof(path), "%s/evil/secret", root);
+	assert_int_equal(fs_stat_beneath(root, path, &sb, &e), -1);
+	assert_int_equal(fs_read_beneath(root, path, 100, &data, &len, &e), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_output_in_place, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_beneath, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_beneath, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
