@@ -61,7 +61,7 @@ list_lints(void)
 	for (size_t i = 0; (d = lint_def_at(i)) != NULL; i++) {
 		if (i == 0 || d->kind != lint_def_at(i - 1)->kind)
 			printf("\n## %s\n\n| id | finding | source |\n|---|---|---|\n",
-			    d->kind == LINT_CRL ? "CRLs" : "OCSP responses");
+			    lint_kind_title(d->kind));
 		printf("| `%s` | %s | %s |\n", d->id, d->text, d->source);
 	}
 }

@@ -2,8 +2,9 @@
  * explain_cert.c - `lancre explain` for a certificate: who it is for, who
  * issued it, when it is valid, and every URL a client will fetch because of
  * it (AIA OCSP and caIssuers, CRL Distribution Points), or why it needs
- * none (short-lived, or noRevAvail, RFC 9608).  No certificate rule exists
- * yet in src/lint/.
+ * none (short-lived, BR 1.6.1, or noRevAvail, RFC 9608); then what the
+ * certificate rules (lint/lint.h) find, and for a delegated OCSP responder's
+ * certificate the responder rules.
  */
 #include "cli/explain.h"
 
@@ -16,7 +17,6 @@
 #include "pki/cert.h"
 #include "util/timefmt.h"
 
-#define EXPLAIN_SHORT_LIVED_SECS (7 * 86400) /* BR: short-lived subscriber certificates */
 #define OID_NO_REV_AVAIL "2.5.29.56"         /* RFC 9608 */
 
 /* Every URI of the AIA entries with this method; returns how many. */
@@ -89,6 +89,7 @@ explain_cert(struct explain_ctx *c, const struct explain_object *obj, struct err
 	ASN1_OBJECT *norev = OBJ_txt2obj(OID_NO_REV_AVAIL, 1);
 	char subject[512], issuer[512], name[256], iname[256], nb[TIMEFMT_LEN], na[TIMEFMT_LEN];
 	char serial[LINT_HEX_MAX], say[1024];
+	struct lint_report r;
 	int64_t tb = 0, ta = 0;
 	int short_lived, no_rev, urls;
 
@@ -103,15 +104,15 @@ explain_cert(struct explain_ctx *c, const struct explain_object *obj, struct err
 	lint_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
 	explain_time(X509_get0_notBefore(x), &tb, nb, sizeof(nb));
 	explain_time(X509_get0_notAfter(x), &ta, na, sizeof(na));
-	short_lived = ta - tb <= EXPLAIN_SHORT_LIVED_SECS;
+	short_lived = lint_cert_short_lived(tb, ta);
 	no_rev = norev != NULL && X509_get_ext_by_OBJ(x, norev, -1) >= 0;
 	snprintf(say, sizeof(say), "A %s certificate for %s, issued by %s, valid from %s to %s%s.%s",
 	    cert_is_ca(x) ? "CA" : "leaf", name, iname, nb, na,
 	    ta < c->now ? " (EXPIRED)" : tb > c->now ? " (not valid yet)" : "",
 	    no_rev ? " It carries noRevAvail (RFC 9608): no revocation information exists for it, "
 		     "by design."
-	    : short_lived ? " It is short-lived (7 days or less): clients need no revocation "
-			    "information for it."
+	    : short_lived ? " It is short-lived (BR 1.6.1: 7 days or less): clients need no "
+			    "revocation information for it."
 			  : " Clients checking it fetch the URLs below.");
 	xout_str(c->o, "kind", NULL, "%s", "certificate");
 	xout_say(c->o, say);
@@ -131,9 +132,9 @@ explain_cert(struct explain_ctx *c, const struct explain_object *obj, struct err
 		fputs("URLs: none\n", c->o->f);
 	xout_close(c->o, '}');
 	if (!c->o->json)
-		fputs("\nLint: no certificate rules yet.\n", c->o->f);
-	xout_arr(c->o, "findings", NULL);
-	xout_close(c->o, ']');
+		fputc('\n', c->o->f);
+	lint_cert(x, &r);
+	explain_findings(c->o, &r);
 	ASN1_OBJECT_free(norev);
 	X509_free(x);
 	return 0;

@@ -91,6 +91,34 @@ read_number(const X509_CRL *crl, struct crl_facts *f)
 	ASN1_INTEGER_free(num);
 }
 
+/*
+ * The delta CRL indicator (RFC 5280 5.2.4): critical, its BaseCRLNumber a
+ * CRLNumber (0..2^159), and below the delta's own number, since complete and
+ * delta CRLs share one numbering sequence (5.2.3) and the base came first.
+ */
+static void
+read_delta(const X509_CRL *crl, struct crl_facts *f)
+{
+	int i = X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1);
+	ASN1_INTEGER *base, *num;
+	BIGNUM *bn;
+
+	if (i < 0)
+		return;
+	f->is_delta = 1;
+	f->delta_critical = X509_EXTENSION_get_critical(X509_CRL_get_ext(crl, i));
+	if ((base = X509_CRL_get_ext_d2i(crl, NID_delta_crl, NULL, NULL)) == NULL)
+		return;
+	lint_hex(base, f->delta_base, sizeof(f->delta_base));
+	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	bn = ASN1_INTEGER_to_BN(base, NULL);
+	f->delta_base_bad = bn == NULL || BN_is_negative(bn) || BN_num_bits(bn) > CRL_NUMBER_MAX_BITS;
+	BN_free(bn);
+	f->delta_number_not_above_base = num != NULL && ASN1_INTEGER_cmp(num, base) <= 0;
+	ASN1_INTEGER_free(num);
+	ASN1_INTEGER_free(base);
+}
+
 /* The IssuingDistributionPoint: criticality, and whether it names a URL (a fullName URI). */
 static void
 read_idp(const X509_CRL *crl, struct crl_facts *f)
@@ -116,7 +144,7 @@ int
 crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e)
 {
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
-	int pknid;
+	int pknid, fresh;
 
 	memset(f, 0, sizeof(*f));
 	f->der_len = der_len;
@@ -131,7 +159,11 @@ crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e
 	}
 	read_number(crl, f);
 	f->has_aki = X509_CRL_get_ext_by_NID(crl, NID_authority_key_identifier, -1) >= 0;
-	f->is_delta = X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0;
+	read_delta(crl, f);
+	if ((fresh = X509_CRL_get_ext_by_NID(crl, NID_freshest_crl, -1)) >= 0) {
+		f->has_freshest = 1;
+		f->freshest_critical = X509_EXTENSION_get_critical(X509_CRL_get_ext(crl, fresh));
+	}
 	read_idp(crl, f);
 	f->entries = revs != NULL ? (size_t)sk_X509_REVOKED_num(revs) : 0;
 	for (size_t i = 0; i < f->entries; i++)

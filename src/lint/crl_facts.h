@@ -14,6 +14,8 @@
 #include "lint/hex.h"
 #include "util/err.h"
 
+#define CRL_NUMBER_MAX_BITS 159 /* RFC 5280 5.2.3, BR 7.2.2: below 2^159, 20 octets */
+
 /* An entry property: how many entries have it, and the first one's serial. */
 struct crl_fact_entries {
 	size_t n;
@@ -33,7 +35,11 @@ struct crl_facts {
 	char number[LINT_HEX_MAX];
 	int has_aki;
 	int has_idp, idp_critical, idp_has_uri;
-	int is_delta;
+	int is_delta, delta_critical;
+	int delta_base_bad;               /* BaseCRLNumber negative or over 159 bits */
+	int delta_number_not_above_base;  /* cRLNumber <= BaseCRLNumber */
+	char delta_base[LINT_HEX_MAX];
+	int has_freshest, freshest_critical;
 	size_t entries;
 	struct crl_fact_entries unspecified, hold, unknown_reason, remove_from_crl, duplicate,
 	    after_this_update;

@@ -27,18 +27,35 @@ lint_level_name(enum lint_level l)
 	return l == LINT_ERROR ? "error" : l == LINT_WARNING ? "warning" : "notice";
 }
 
+/* The tables in the order of enum lint_kind. */
+static const struct lint_def *(*const tables[])(size_t) = {
+    lint_crl_def_at, lint_ocsp_def_at, lint_cert_def_at, lint_responder_def_at,
+};
+
+const char *
+lint_kind_title(enum lint_kind k)
+{
+	static const char *const titles[] = {"CRLs", "OCSP responses", "Certificates",
+	    "Delegated OCSP responder certificates"};
+
+	return titles[k];
+}
+
 const struct lint_def *
 lint_def_at(size_t i)
 {
 	const struct lint_def *d;
-	size_t ncrl = 0;
 
-	while (lint_crl_def_at(ncrl) != NULL)
-		ncrl++;
-	if (i < ncrl)
-		return lint_crl_def_at(i);
-	d = lint_ocsp_def_at(i - ncrl);
-	return d;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		size_t n = 0;
+
+		while ((d = tables[t](n)) != NULL && n < i)
+			n++;
+		if (d != NULL)
+			return d;
+		i -= n;
+	}
+	return NULL;
 }
 
 const struct lint_def *

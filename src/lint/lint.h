@@ -1,6 +1,7 @@
 /*
- * lint.h - one set of named rules over the data a CA publishes (CRLs and
- * OCSP responses; certificates later), shared by `lancre explain`, and
+ * lint.h - one set of named rules over the data a CA publishes (CRLs, OCSP
+ * responses, certificates and delegated OCSP responders' certificates), shared
+ * by `lancre explain`, and
  * meant for the signer (refuse to publish what fails an e_ check) and a
  * monitor.
  *
@@ -15,7 +16,8 @@
  * no store, no network: "stale now" is explain's business, not a rule), never
  * print, never allocate what they return: a report holds at most one finding
  * per rule, with a short detail naming the offending value, in table order.
- * The tables live one per object kind (lint_crl.c, lint_ocsp.c).
+ * The tables live one per object kind (lint_crl.c, lint_ocsp.c, lint_cert.c,
+ * lint_responder.c).
  */
 #ifndef LANCRE_LINT_LINT_H
 #define LANCRE_LINT_LINT_H
@@ -29,7 +31,7 @@
 #include "util/err.h"
 
 enum lint_level { LINT_NOTICE, LINT_WARNING, LINT_ERROR };
-enum lint_kind { LINT_CRL, LINT_OCSP };
+enum lint_kind { LINT_CRL, LINT_OCSP, LINT_CERT, LINT_RESPONDER };
 
 struct lint_def {
 	const char *id;     /* "e_crl_idp_not_critical" */
@@ -39,7 +41,7 @@ struct lint_def {
 };
 
 #define LINT_DETAIL_MAX 160
-#define LINT_FINDINGS_MAX 48 /* more than the rules of any one kind */
+#define LINT_FINDINGS_MAX 48 /* more than one report's rules (a response's OCSP + responder rules) */
 
 struct lint_finding {
 	const struct lint_def *def;
@@ -56,13 +58,17 @@ enum lint_level lint_level(const struct lint_def *d);
 /* "error", "warning", "notice". */
 const char *lint_level_name(enum lint_level l);
 
-/* Every rule, CRLs first then OCSP, each table in its order; NULL past the last. */
+/* Every rule, CRLs, OCSP, certificates, responders, each table in its order; NULL past the last. */
 const struct lint_def *lint_def_at(size_t i);
+/* "CRLs", "OCSP responses", ...: the heading of a kind in docs/LINTS.md. */
+const char *lint_kind_title(enum lint_kind k);
 /* The rule with this id, or NULL. */
 const struct lint_def *lint_def_find(const char *id);
 /* The same per kind (lint_crl.c, lint_ocsp.c). */
 const struct lint_def *lint_crl_def_at(size_t i);
 const struct lint_def *lint_ocsp_def_at(size_t i);
+const struct lint_def *lint_cert_def_at(size_t i);
+const struct lint_def *lint_responder_def_at(size_t i);
 
 /* Number of findings at this level. */
 size_t lint_count(const struct lint_report *r, enum lint_level l);
@@ -74,10 +80,25 @@ size_t lint_count(const struct lint_report *r, enum lint_level l);
 int lint_crl(X509_CRL *crl, size_t der_len, struct lint_report *r, struct err *e);
 
 /*
- * Every OCSP rule over a response.  Only successful responses carry data to
- * check; any other status gives no finding.
+ * Every OCSP rule over a response, then, when the response names a delegated
+ * responder whose certificate it carries, the responder rules over that
+ * certificate.  Only successful responses carry data to check; any other
+ * status gives no finding.
  */
 void lint_ocsp(const OCSP_RESPONSE *resp, struct lint_report *r);
+
+/*
+ * Every certificate rule over x, and the responder rules when x carries
+ * id-kp-OCSPSigning.  r is emptied first.
+ */
+void lint_cert(X509 *x, struct lint_report *r);
+
+/*
+ * 1 if a certificate valid from not_before to not_after is a Short-lived
+ * Subscriber Certificate (BR 1.6.1: at most 7 days if issued since
+ * 2026-03-15, 10 days if since 2024-03-15; the period counts both ends).
+ */
+int lint_cert_short_lived(int64_t not_before, int64_t not_after);
 
 /* For the tables: add a finding for d, detail from fmt (lint.c). */
 void lint_add(struct lint_report *r, const struct lint_def *d, const char *fmt, ...)

@@ -16,7 +16,6 @@
 #include "pki/reason.h"
 
 #define LINT_CRL_MAX_DAYS 10                    /* BR 4.9.7 */
-#define LINT_CRL_NUMBER_MAX_BITS 159            /* RFC 5280 5.2.3: at most 20 octets */
 #define LINT_CRL_SIZE_MAX (10 * 1024 * 1024)    /* Microsoft: CRLs under 10 MB */
 
 struct crl_rule {
@@ -73,7 +72,7 @@ number_negative(const struct crl_facts *f, const struct lint_def *d, struct lint
 static void
 number_bits(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
 {
-	if (f->has_number && f->number_bits > LINT_CRL_NUMBER_MAX_BITS)
+	if (f->has_number && f->number_bits > CRL_NUMBER_MAX_BITS)
 		lint_add(r, d, "cRLNumber %s has %d bits", f->number, f->number_bits);
 }
 
@@ -161,6 +160,41 @@ after_this_update(const struct crl_facts *f, const struct lint_def *d, struct li
 	entries(&f->after_this_update, d, r);
 }
 
+static void
+delta_not_critical(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->is_delta && !f->delta_critical)
+		lint_add(r, d, "%s", "");
+}
+
+static void
+delta_base_bad(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->is_delta && f->delta_base_bad)
+		lint_add(r, d, "BaseCRLNumber %s", f->delta_base);
+}
+
+static void
+delta_not_above(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->is_delta && f->delta_number_not_above_base)
+		lint_add(r, d, "cRLNumber %s, BaseCRLNumber %s", f->number, f->delta_base);
+}
+
+static void
+freshest_in_delta(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->is_delta && f->has_freshest)
+		lint_add(r, d, "%s", "");
+}
+
+static void
+freshest_critical(const struct crl_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->freshest_critical)
+		lint_add(r, d, "%s", "");
+}
+
 #define CRL(id, text, source) {id, LINT_CRL, text, source}
 
 static const struct crl_rule crl_rules[] = {
@@ -206,6 +240,20 @@ static const struct crl_rule crl_rules[] = {
     {CRL("w_crl_revocation_date_after_this_update",
 	 "An entry's revocation date is after the CRL's thisUpdate.", "RFC 5280 5.1.2.6"),
 	after_this_update},
+    {CRL("e_crl_delta_indicator_not_critical",
+	 "The delta CRL's deltaCRLIndicator is not marked critical.", "RFC 5280 5.2.4"),
+	delta_not_critical},
+    {CRL("e_crl_delta_base_number_invalid",
+	 "The delta CRL's BaseCRLNumber is negative or longer than 20 octets.",
+	 "RFC 5280 5.2.4, 5.2.3"), delta_base_bad},
+    {CRL("e_crl_delta_number_not_above_base",
+	 "The delta CRL's number is not greater than its BaseCRLNumber (complete and delta CRLs "
+	 "share one increasing sequence, and the base came first).", "RFC 5280 5.2.3, 5.2.4"),
+	delta_not_above},
+    {CRL("e_crl_delta_with_freshest_crl", "A delta CRL carries a Freshest CRL extension.",
+	 "RFC 5280 5.2.6"), freshest_in_delta},
+    {CRL("e_crl_freshest_crl_critical", "The CRL's Freshest CRL extension is critical.",
+	 "RFC 5280 5.2.6"), freshest_critical},
 };
 
 #define NRULES (sizeof(crl_rules) / sizeof(crl_rules[0]))

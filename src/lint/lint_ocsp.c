@@ -5,16 +5,27 @@
  * so no rule applies to it.
  *
  * Sources: RFC 6960; RFC 9919 (2026, the successor of RFC 5019's
- * lightweight profile: one SingleResponse, nextUpdate always present,
- * ResponderID byKey); BR 4.9.10 (validity interval from 8 hours to 10
- * days); Microsoft's program requirements (at most 7 days).
+ * lightweight profile: 3.2.1 one SingleResponse, 3.2.4 nextUpdate always
+ * present, 3.2.2 ResponderID byKey); BR 4.9.10 (validity interval from 8
+ * hours to 10 days); Microsoft's program requirements 3.2.2 (at most 7
+ * days); Mozilla Root Store Policy 6 (nextUpdate no later than the expiry of
+ * the certificates the response carries).
+ *
+ * The certificate that signed the response, when the response carries it and
+ * it is not the CA's own (its subject does not hash to the CertID's
+ * issuerNameHash and issuerKeyHash), is a delegated responder's: the
+ * responder rules (lint_responder.c) run over it, told whether its issuer is
+ * the CA the CertID names.
  */
 #include "lint/lint.h"
 
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "lint/cert_facts.h"
 #include "lint/hex.h"
 #include "pki/cert.h"
 #include "pki/reason.h"
@@ -32,6 +43,9 @@ struct ocsp_facts {
 	int bad_order;   /* ... whose nextUpdate is before thisUpdate */
 	int64_t longest, shortest; /* validity intervals (with nextUpdate) */
 	int have_span;
+	int64_t latest_next;       /* the latest nextUpdate */
+	int64_t first_expiry;      /* the earliest notAfter of the certificates carried */
+	int have_certs;
 	int unspecified, hold;     /* revoked with these reasons */
 	char first_unspecified[LINT_HEX_MAX], first_hold[LINT_HEX_MAX];
 };
@@ -65,6 +79,8 @@ read_single(OCSP_SINGLERESP *s, struct ocsp_facts *f)
 		return;
 	if (t1 < t0)
 		f->bad_order++;
+	if (!f->have_span || t1 > f->latest_next)
+		f->latest_next = t1;
 	if (!f->have_span || t1 - t0 > f->longest)
 		f->longest = t1 - t0;
 	if (!f->have_span || t1 - t0 < f->shortest)
@@ -92,6 +108,15 @@ read_facts(const OCSP_RESPONSE *resp, struct ocsp_facts *f)
 	f->count = OCSP_resp_count(bs);
 	for (int i = 0; i < f->count; i++)
 		read_single(OCSP_resp_get0(bs, i), f);
+	for (int i = 0; i < sk_X509_num(OCSP_resp_get0_certs(bs)); i++) {
+		int64_t t;
+
+		if (cert_time(X509_get0_notAfter(sk_X509_value(OCSP_resp_get0_certs(bs), i)), &t) != 0)
+			continue;
+		if (!f->have_certs || t < f->first_expiry)
+			f->first_expiry = t;
+		f->have_certs = 1;
+	}
 	OCSP_BASICRESP_free(bs);
 }
 
@@ -173,6 +198,14 @@ hold(const struct ocsp_facts *f, const struct lint_def *d, struct lint_report *r
 		lint_add(r, d, "serial %s", f->first_hold);
 }
 
+static void
+after_cert_expiry(const struct ocsp_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->have_span && f->have_certs && f->latest_next > f->first_expiry)
+		lint_add(r, d, "nextUpdate %lld s after the first expiry",
+		    (long long)(f->latest_next - f->first_expiry));
+}
+
 #define OCSP(id, text, source) {id, LINT_OCSP, text, source}
 
 static const struct ocsp_rule ocsp_rules[] = {
@@ -200,6 +233,9 @@ static const struct ocsp_rule ocsp_rules[] = {
     {OCSP("e_ocsp_reason_certificate_hold",
 	 "The OCSP response gives the revocation reason certificateHold.",
 	 "Mozilla Root Store Policy 6.1.1; BR 7.2.2"), hold},
+    {OCSP("e_ocsp_next_update_after_cert_expiry",
+	 "The OCSP response's nextUpdate is after the expiry of a certificate it carries (the "
+	 "delegated responder's).", "Mozilla Root Store Policy 6"), after_cert_expiry},
 };
 
 #define NRULES (sizeof(ocsp_rules) / sizeof(ocsp_rules[0]))
@@ -208,6 +244,61 @@ const struct lint_def *
 lint_ocsp_def_at(size_t i)
 {
 	return i < NRULES ? &ocsp_rules[i].def : NULL;
+}
+
+/* 1 if cert's name and key are the ones the CertID hashes: the CA itself. */
+static int
+is_the_ca(X509 *cert, OCSP_CERTID *id)
+{
+	ASN1_OCTET_STRING *name_hash = NULL, *key_hash = NULL;
+	ASN1_OBJECT *alg = NULL;
+	OCSP_CERTID *own;
+	int same;
+
+	OCSP_id_get0_info(&name_hash, &alg, &key_hash, NULL, id);
+	own = OCSP_cert_id_new(EVP_get_digestbyobj(alg), X509_get_subject_name(cert),
+	    X509_get0_pubkey_bitstr(cert), NULL);
+	same = own != NULL && OCSP_id_issuer_cmp(own, id) == 0;
+	OCSP_CERTID_free(own);
+	return same;
+}
+
+/* 1 if cert's issuer name hashes to the CertID's issuerNameHash. */
+static int
+issued_by_ca(X509 *cert, OCSP_CERTID *id)
+{
+	ASN1_OCTET_STRING *name_hash = NULL;
+	ASN1_OBJECT *alg = NULL;
+	const EVP_MD *md;
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+
+	OCSP_id_get0_info(&name_hash, &alg, NULL, NULL, id);
+	md = EVP_get_digestbyobj(alg);
+	return md != NULL && X509_NAME_digest(X509_get_issuer_name(cert), md, h, &hlen) == 1 &&
+	       name_hash != NULL && (int)hlen == name_hash->length &&
+	       memcmp(h, name_hash->data, hlen) == 0;
+}
+
+/* The delegated responder: the carried certificate the ResponderID names, if not the CA's. */
+static void
+lint_delegate(const OCSP_RESPONSE *resp, struct lint_report *r)
+{
+	OCSP_BASICRESP *bs = OCSP_response_get1_basic((OCSP_RESPONSE *)resp);
+	OCSP_CERTID *id = bs != NULL && OCSP_resp_count(bs) > 0
+			      ? (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(OCSP_resp_get0(bs, 0)) : NULL;
+	X509 *signer = NULL;
+
+	if (id != NULL && OCSP_resp_get0_signer(bs, &signer, NULL) == 1 && signer != NULL &&
+	    !is_the_ca(signer, id)) {
+		struct lint_responder_ctx ctx = {1, issued_by_ca(signer, id)};
+		struct cert_facts cf;
+
+		cert_facts_read(signer, &cf);
+		lint_responder_run(&cf, &ctx, r);
+	}
+	OCSP_BASICRESP_free(bs);
+	ERR_clear_error();
 }
 
 void
@@ -221,4 +312,5 @@ lint_ocsp(const OCSP_RESPONSE *resp, struct lint_report *r)
 		return;
 	for (size_t i = 0; i < NRULES; i++)
 		ocsp_rules[i].run(&f, &ocsp_rules[i].def, r);
+	lint_delegate(resp, r);
 }

@@ -105,6 +105,9 @@ has "$OUT" '^== .*: certificate, certificate' "a chain: each certificate"
 run "$LANCRE" explain "$leaf"
 has "$OUT" '^OCSP: http://127.0.0.1:18080/ocsp' "a leaf: its OCSP URL"
 has "$OUT" '^CRL: http://127.0.0.1:18080/crl/e1/' "a leaf: its CRL URL"
+has "$OUT" '^Lint: no finding' "a lancre leaf trips no certificate rule"
+run "$LANCRE" explain --json "$C/localhost-chain.pem"
+has "$OUT" '"findings":\[\]}\]' "nor does lancre's chain (leaf and intermediate)"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/s.key" \
 	-subj /CN=short.example -days 5 -out "$T/short.pem" 2>/dev/null
 run "$LANCRE" explain "$T/short.pem"

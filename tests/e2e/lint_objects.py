@@ -91,7 +91,7 @@ def ext(dotted, value, critical=False):
 ECDSA = {"sha256": ("1.2.840.10045.4.3.2", hashes.SHA256()), "sha1": ("1.2.840.10045.4.1", hashes.SHA1())}
 
 
-def raw_crl(version=1, number=1, reason=1, sig="sha256", next_update=DAY, aki=True):
+def raw_crl(version=1, number=1, reason=1, sig="sha256", next_update=DAY, aki=True, more=()):
     alg = seq(oid(ECDSA[sig][0]))
     entry = seq(integer(0x77), utctime(NOW - HOUR),
                 seq(ext("2.5.29.21", integer(reason, 0x0A))) if reason is not None else b"")
@@ -100,6 +100,7 @@ def raw_crl(version=1, number=1, reason=1, sig="sha256", next_update=DAY, aki=Tr
         exts.append(ext("2.5.29.35", seq(tlv(0x80, SKI.digest))))
     if number is not None:
         exts.append(ext("2.5.29.20", integer(number)))
+    exts.extend(more)
     tbs = seq(integer(version) if version is not None else b"", alg,
               NAME.public_bytes(), utctime(NOW),
               utctime(NOW + next_update) if next_update is not None else b"", seq(entry),
@@ -118,7 +119,8 @@ def entry(serial, reason=x509.ReasonFlags.key_compromise, when=None):
     return b.build()
 
 
-def crl(entries=None, next_update=DAY, number=7, aki=True, idp="critical", extra=None):
+def crl(entries=None, next_update=DAY, number=7, aki=True, idp="critical", extra=None,
+        delta=None, delta_critical=True, freshest=None):
     b = (x509.CertificateRevocationListBuilder().issuer_name(NAME).last_update(NOW)
          .next_update(NOW + next_update))
     for e in entries if entries is not None else [entry(0x10), entry(0x11, None)]:
@@ -136,6 +138,12 @@ def crl(entries=None, next_update=DAY, number=7, aki=True, idp="critical", extra
             only_contains_attribute_certs=False), critical=idp != "noncritical")
     if extra is not None:
         b = b.add_extension(extra, critical=False)
+    if delta is not None:
+        b = b.add_extension(x509.DeltaCRLIndicator(delta), critical=delta_critical)
+    if freshest is not None:
+        b = b.add_extension(x509.FreshestCRL([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(URL.replace(".crl", "-delta.crl"))], None, None, None)]),
+            critical=freshest == "critical")
     return b.sign(KEY, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
@@ -166,6 +174,17 @@ write("e_crl_reason_unknown", raw_crl(reason=7))
 write("e_crl_remove_from_crl_in_base",
       crl(entries=[entry(0x10, x509.ReasonFlags.remove_from_crl)]))
 write("w_crl_revocation_date_after_this_update", crl(entries=[entry(0x10, when=NOW + HOUR)]))
+# Delta CRLs (RFC 5280 5.2.4): number 8 over base 7, and the base that points to its delta.
+write("clean-crl-delta", crl(number=8, delta=7))
+write("clean-crl-delta-remove-from-crl",
+      crl(number=8, delta=7, entries=[entry(0x10, x509.ReasonFlags.remove_from_crl)]))
+write("clean-crl-base-with-freshest", crl(freshest="noncritical"))
+write("e_crl_delta_indicator_not_critical", crl(number=8, delta=7, delta_critical=False))
+write("e_crl_delta_base_number_invalid",
+      raw_crl(number=8, more=[ext("2.5.29.27", integer(-1), critical=True)]))
+write("e_crl_delta_number_not_above_base", crl(number=7, delta=7))
+write("e_crl_delta_with_freshest_crl", crl(number=8, delta=7, freshest="noncritical"))
+write("e_crl_freshest_crl_critical", crl(freshest="critical"))
 
 
 # --- OCSP responses ------------------------------------------------------------------------

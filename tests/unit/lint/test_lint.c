@@ -12,12 +12,13 @@
 static void
 test_table(void **state)
 {
+	static const char *const prefix[] = {"_crl_", "_ocsp_", "_cert_", "_ocsp_responder_"};
 	const struct lint_def *d, *o;
-	size_t ncrl = 0, nocsp = 0;
+	size_t ncrl = 0, nocsp = 0, ncert = 0, nresp = 0;
 
 	(void)state;
 	for (size_t i = 0; (d = lint_def_at(i)) != NULL; i++) {
-		const char *kind = d->kind == LINT_CRL ? "_crl_" : "_ocsp_";
+		const char *kind = prefix[d->kind];
 
 		assert_true(strncmp(d->id, "e_", 2) == 0 || strncmp(d->id, "w_", 2) == 0 ||
 			    strncmp(d->id, "n_", 2) == 0);
@@ -28,11 +29,18 @@ test_table(void **state)
 		assert_ptr_equal(lint_def_find(d->id), d);
 		for (size_t k = 0; (o = lint_def_at(k)) != NULL; k++)
 			assert_true(k == i || strcmp(o->id, d->id) != 0);
+		/* kinds come in table order, each once */
+		assert_true(i == 0 || lint_def_at(i - 1)->kind <= d->kind);
 		ncrl += d->kind == LINT_CRL;
 		nocsp += d->kind == LINT_OCSP;
+		ncert += d->kind == LINT_CERT;
+		nresp += d->kind == LINT_RESPONDER;
 	}
-	assert_true(ncrl >= 8 && nocsp >= 2);
-	assert_true(ncrl <= LINT_FINDINGS_MAX && nocsp <= LINT_FINDINGS_MAX);
+	assert_true(ncrl >= 8 && nocsp >= 2 && ncert >= 8 && nresp >= 4);
+	/* a response's report holds its OCSP and its responder's rules */
+	assert_true(ncrl <= LINT_FINDINGS_MAX && nocsp + nresp <= LINT_FINDINGS_MAX &&
+		    ncert + nresp <= LINT_FINDINGS_MAX);
+	assert_string_equal(lint_kind_title(LINT_RESPONDER), "Delegated OCSP responder certificates");
 	assert_null(lint_def_find("e_no_such_rule"));
 	assert_int_equal(lint_level(lint_def_find("e_crl_idp_not_critical")), LINT_ERROR);
 	assert_int_equal(lint_level(lint_def_find("w_ocsp_validity_over_7_days")), LINT_WARNING);
@@ -127,6 +135,20 @@ test_crl_empty(void **state)
 	X509_CRL_free(crl);
 }
 
+/* BR 1.6.1: the validity period counts both ends; 7 days since 2026-03-15, 10 before. */
+static void
+test_short_lived(void **state)
+{
+	const int64_t t2026 = 1773532800, t2025 = 1740000000, t2023 = 1680000000;
+
+	(void)state;
+	assert_true(lint_cert_short_lived(t2026, t2026 + 604799));
+	assert_false(lint_cert_short_lived(t2026, t2026 + 604800));
+	assert_true(lint_cert_short_lived(t2025, t2025 + 863999));
+	assert_false(lint_cert_short_lived(t2025, t2025 + 864000));
+	assert_false(lint_cert_short_lived(t2023, t2023 + 86400)); /* no such thing before 2024-03-15 */
+}
+
 int
 main(void)
 {
@@ -134,6 +156,7 @@ main(void)
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_crl_details),
 	    cmocka_unit_test(test_crl_empty),
+	    cmocka_unit_test(test_short_lived),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
