@@ -3,7 +3,9 @@
 # processes"): the supervisor holds no store and restarts a child that dies,
 # with back-off and one line saying why, the port answering again within 2 s
 # of a server's death (the supervisor keeps it bound) and a restarted signer
-# still signing revocations; SIGTERM stops everything with exit 0.
+# still signing revocations; SIGTERM stops everything with exit 0.  Run by one
+# user for everything, that user cannot read the signer's or the supervisor's
+# memory (PR_SET_DUMPABLE 0).
 . "$(dirname "$0")/lib.sh"
 
 D=$T/data
@@ -46,9 +48,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	same "the signer runs as lancre-signer (Gid)" "$(status_of "$signer" Gid)" "$sg $sg $sg $sg"
 	same "the signer has no capability" "$(status_of "$signer" CapEff)/$(status_of "$signer" CapPrm)" "0000000000000000/0000000000000000"
 	# Not dumpable: even its own user cannot read its /proc files (nor ptrace it).  (The
-	# kernel also clears "dumpable" at a change of uid, so the server is not either; the
-	# signer and supervisor set it themselves, which matters when not started as root,
-	# with RLIMIT_CORE 0, checked below.)
+	# kernel also clears "dumpable" at a change of uid, so these pass without lancre's
+	# PR_SET_DUMPABLE: the one-user run below is what checks it, and RLIMIT_CORE 0 here.)
 	if as_user lancre-signer cat "/proc/$signer/environ" >/dev/null 2>&1; then not_ok "lancre-signer can read the signer's /proc/PID/environ: it is dumpable"; else ok "the signer is not dumpable: /proc/$signer/environ is unreadable even as lancre-signer"; fi
 	if as_user lancre-server cat "/proc/$signer/environ" >/dev/null 2>&1; then not_ok "the server's user reads the signer's environment"; else ok "and as lancre-server"; fi
 	if as_user lancre-signer cat "/proc/$pid/environ" >/dev/null 2>&1; then not_ok "the supervisor is dumpable"; else ok "the supervisor is not dumpable either"; fi
@@ -133,6 +134,43 @@ kill -TERM "$pid"
 wait_gone "$pid" 15
 same "SIGTERM: lancre run exits 0" "$st" 0
 if ! kill -0 "$server" 2>/dev/null && ! kill -0 "$signer" 2>/dev/null; then ok "and both children are gone"; else not_ok "a child outlived the stop"; kill -9 "$server" "$signer" 2>/dev/null; fi
+
+# One user for every process (`lancre run` started by a normal user; as root, the test
+# runs it as lancre-signer in a directory that user owns): no uid separates the
+# processes, so only PR_SET_DUMPABLE 0 keeps that user, and so a taken-over server,
+# out of the signer's and the supervisor's memory.  (Started as root the kernel clears
+# "dumpable" at the change of uid anyway: the checks above cannot tell.)
+ONE=() # the prefix that runs a command as that user (setpriv execs: $! is the command)
+[ "$(id -u)" -eq 0 ] && ONE=(setpriv --reuid=lancre-signer --regid="$(id -g lancre-signer)" --clear-groups)
+O1=$T/one
+mkdir "$O1"
+[ "$(id -u)" -eq 0 ] && chown lancre-signer "$O1"
+"${ONE[@]}" "$LANCRE" init -d "$O1" >/dev/null
+"${ONE[@]}" "$LANCRE" issuer add -d "$O1" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+P1=$(free_port)
+"${ONE[@]}" "$LANCRE" run -d "$O1" --listen "127.0.0.1:$P1" --admin "127.0.0.1:$(free_port)" \
+	--threads 1 >"$T/one.out" 2>"$T/one.err" &
+opid=$!
+wait_http "http://127.0.0.1:$P1/issuer/e1" $((10 * TF))
+osigner=$(child_pid "$opid" signer)
+if [ -n "$osigner" ] && [ "$(status_of "$osigner" Uid)" = "$(status_of "$opid" Uid)" ]; then ok "one user: the supervisor ($opid) and its signer ($osigner) run as $(id -un "$(status_of "$opid" Uid | cut -d' ' -f1)")"; else not_ok "one user: no signer child of $opid, or another user"; fi
+# The control: the same user reads the /proc files of its own dumpable process.
+"${ONE[@]}" sleep 30 &
+spid=$!
+sleep 0.2
+if "${ONE[@]}" cat "/proc/$spid/environ" >/dev/null 2>&1 && "${ONE[@]}" sh -c 'exec 3<"$1"' sh "/proc/$spid/mem"; then ok "(control: that user opens its own dumpable process's environ and mem)"; else not_ok "the control cannot read /proc/$spid/environ or mem: the checks below are blind"; fi
+kill "$spid"
+wait "$spid" 2>/dev/null
+for w in signer:"$osigner" supervisor:"$opid"; do
+	name=${w%%:*} p=${w#*:}
+	[ -d "/proc/$p" ] || { not_ok "one user: no $name process"; continue; }
+	if "${ONE[@]}" cat "/proc/$p/environ" >/dev/null 2>&1; then not_ok "one user: the $name's environ is readable by its own user (dumpable)"; else ok "one user: the $name's /proc/PID/environ is unreadable by its own user"; fi
+	if "${ONE[@]}" sh -c 'exec 3<"$1"' sh "/proc/$p/mem" 2>/dev/null; then not_ok "one user: the $name's /proc/PID/mem opens as its own user"; else ok "one user: nor its /proc/PID/mem (no ptrace access)"; fi
+	same "one user: the $name's /proc files belong to root (not dumpable)" "$(stat -c %u "/proc/$p/environ")" 0
+done
+kill -TERM "$opid"
+wait_gone "$opid" 15
+same "one user: SIGTERM, exit 0" "$st" 0
 
 # Owners when started as root: init sets them, write commands become lancre-signer (what
 # they create is its), a directory with other owners is one line naming the fix, a
