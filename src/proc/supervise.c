@@ -4,8 +4,9 @@
  * Everything happens on one thread between two sigtimedwait() calls: reap
  * the children that exited (each by its own PID, WNOHANG: never a child
  * someone else started), start those whose back-off has run out, pass
- * SIGHUP on, and on SIGTERM/SIGINT stop.  The timeout is the next restart,
- * at most PROC_WAIT_TICK_MS, so a restart is never late by more than a tick.
+ * SIGHUP on, and on SIGTERM/SIGINT stop.  The timeout is the next restart
+ * (or, stopping, the kill deadline), at most PROC_WAIT_TICK_MS, so neither is
+ * ever late by more than a tick.
  */
 #include "proc/supervise.h"
 
@@ -35,6 +36,7 @@ struct supervisor {
 	sigset_t set, old;
 	int stopping;
 	int64_t stop_deadline_ms;
+	long reset_ms, stop_kill_ms; /* o's, or the named limits */
 };
 
 static int64_t
@@ -109,7 +111,7 @@ exited(struct supervisor *sv, struct child *k, int status)
 	k->pid = 0;
 	k->status = status;
 	if (!sv->stopping) {
-		if (t - k->started_ms >= PROC_RESTART_RESET_MS)
+		if (t - k->started_ms >= sv->reset_ms)
 			k->backoff_ms = PROC_RESTART_MIN_MS;
 		delay = k->backoff_ms;
 		k->restart_at_ms = t + delay;
@@ -176,7 +178,7 @@ on_signal(struct supervisor *sv, int sig)
 		signal_all(sv, SIGHUP);
 	} else if ((sig == SIGTERM || sig == SIGINT) && !sv->stopping) {
 		sv->stopping = 1;
-		sv->stop_deadline_ms = now_ms() + PROC_STOP_KILL_MS;
+		sv->stop_deadline_ms = now_ms() + sv->stop_kill_ms;
 		for (size_t i = 0; i < sv->n; i++)
 			sv->kids[i].status = 0; /* only the stop's exit counts now */
 		signal_all(sv, SIGTERM);
@@ -192,14 +194,25 @@ stop_result(const struct supervisor *sv, struct err *e)
 	for (size_t i = 0; i < sv->n; i++) {
 		const struct child *k = &sv->kids[i];
 		if (k->killed)
-			return err_set(e, "the %s did not stop within %d s and was killed", k->p->name,
-			    PROC_STOP_KILL_MS / 1000);
+			return err_set(e, "the %s did not stop within %ld ms and was killed",
+			    k->p->name, sv->stop_kill_ms);
 		if (k->status != 0) {
 			proc_describe_status(k->status, how, sizeof(how));
 			return err_set(e, "the %s %s while stopping", k->p->name, how);
 		}
 	}
 	return 0;
+}
+
+/* Stopping: ms until the kill deadline (or the tick), so the SIGKILL is not late. */
+static long
+stop_wait(const struct supervisor *sv)
+{
+	int64_t left = sv->stop_deadline_ms - now_ms();
+
+	if (left > 0 && left < PROC_WAIT_TICK_MS)
+		return (long)left;
+	return PROC_WAIT_TICK_MS; /* past it: the children were killed, their SIGCHLD wakes us */
 }
 
 static void
@@ -213,7 +226,7 @@ loop(struct supervisor *sv)
 		reap(sv);
 		if (sv->stopping && !running(sv))
 			return;
-		wait = sv->stopping ? PROC_WAIT_TICK_MS : start_due(sv);
+		wait = sv->stopping ? stop_wait(sv) : start_due(sv);
 		if (sv->stopping && now_ms() >= sv->stop_deadline_ms) {
 			for (size_t i = 0; i < sv->n; i++) {
 				if (sv->kids[i].pid > 0 && !sv->kids[i].killed) {
@@ -246,6 +259,8 @@ proc_supervise(const struct proc_supervise_opts *o, struct err *e)
 		sv.kids[i].backoff_ms = PROC_RESTART_MIN_MS;
 	}
 	sv.n = o->n;
+	sv.reset_ms = o->reset_ms > 0 ? o->reset_ms : PROC_RESTART_RESET_MS;
+	sv.stop_kill_ms = o->stop_kill_ms > 0 ? o->stop_kill_ms : PROC_STOP_KILL_MS;
 	/* SIGCHLD must not be ignored (the kernel would reap for us): default, blocked. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;

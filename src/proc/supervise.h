@@ -65,6 +65,9 @@ struct proc_supervise_opts {
 	proc_body_fn body;
 	void *body_arg;
 	const struct proc_events *ev; /* may be NULL */
+	/* 0: the named limits, PROC_RESTART_RESET_MS and PROC_STOP_KILL_MS (tests shorten them). */
+	long reset_ms;     /* a child that ran this long restarts after PROC_RESTART_MIN_MS */
+	long stop_kill_ms; /* after the stop's SIGTERM, children still running are SIGKILLed */
 };
 
 /*

@@ -1,5 +1,7 @@
 /*
- * Unit tests for proc/supervise: restarts with back-off, the stop, the
+ * Unit tests for proc/supervise: restarts with back-off and its reset after
+ * a healthy run, the stop and its kill deadline (both shortened through
+ * proc_supervise_opts, standing in for the named limits), the
  * description of a child's end, and that only the supervisor's own children
  * are waited for.
  */
@@ -138,6 +140,120 @@ test_stop(void **state)
 	assert_int_equal(waitpid(killer, &status, 0), killer);
 }
 
+/* Dies at once in its first two runs, lives 300 ms in its third (s->n: deaths seen at its fork). */
+static int
+body_lives_third(void *arg, const struct proc_child *c)
+{
+	const struct seen *s = arg;
+	struct timespec t = {0, 300 * 1000000L};
+
+	(void)c;
+	if (s->n == 2)
+		nanosleep(&t, NULL);
+	return 3;
+}
+
+/*
+ * A child that ran reset_ms or longer starts again from the minimum: 100,
+ * 200, then 100 (not 400) after the 300 ms run, with reset_ms = 250 standing
+ * in for PROC_RESTART_RESET_MS.
+ */
+static void
+test_backoff_reset_after_a_healthy_run(void **state)
+{
+	static const enum proc_id ids[] = {PROC_SERVER};
+	struct seen s = {0};
+	struct proc_events ev = {.on_exit = on_exit_seen, .arg = &s};
+	struct proc_supervise_opts o = {.ids = ids, .n = 1, .body = body_lives_third,
+	    .body_arg = &s, .ev = &ev, .reset_ms = 250};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(proc_supervise(&o, &e), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.delays[0], 100);
+	assert_int_equal(s.delays[1], 200);
+	assert_int_equal(s.delays[2], 100);
+}
+
+/*
+ * Ignores SIGTERM: only SIGKILL ends it in time.  It gives up after 5 s
+ * (exit 7), so that a supervisor that never kills fails the test instead of
+ * leaving it behind.
+ */
+static int
+body_ignores_term(void *arg, const struct proc_child *c)
+{
+	struct timespec t = {5, 0};
+	struct sigaction sa;
+	struct err e;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGTERM, &sa, NULL);
+	if (proc_child_ready(c, &e) != 0)
+		return 1;
+	while (nanosleep(&t, &t) != 0)
+		;
+	return 7;
+}
+
+static int
+body_by_row(void *arg, const struct proc_child *c)
+{
+	return c->p->id == PROC_SERVER ? body_ignores_term(arg, c) : body_waits(arg, c);
+}
+
+/*
+ * A child that ignores the stop's SIGTERM is SIGKILLed at the deadline
+ * (stop_kill_ms = 300 standing in for PROC_STOP_KILL_MS), the other stops
+ * as asked, and the supervisor returns -1 saying which was killed.  alarm()
+ * ends the test if the supervisor hangs (its default action fails it).
+ */
+static void
+test_stop_deadline_kills(void **state)
+{
+	static const enum proc_id ids[] = {PROC_SERVER, PROC_SIGNER};
+	struct seen s = {0};
+	struct proc_events ev = {.on_exit = on_exit_seen, .arg = &s};
+	struct proc_supervise_opts o = {.ids = ids, .n = 2, .body = body_by_row, .ev = &ev,
+	    .stop_kill_ms = 300};
+	struct timespec t0, t1;
+	struct err e;
+	int status, killed = 0, stopped = 0;
+	long ms;
+	pid_t killer, me = getpid();
+
+	(void)state;
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		struct timespec t = {0, 200 * 1000000L};
+		nanosleep(&t, NULL);
+		kill(me, SIGTERM);
+		_exit(0);
+	}
+	alarm(10);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(proc_supervise(&o, &e), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	alarm(0);
+	assert_string_equal(e.msg, "the server did not stop within 300 ms and was killed");
+	assert_int_equal(s.n, 2);
+	for (int i = 0; i < 2; i++) {
+		killed += WIFSIGNALED(s.status[i]) && WTERMSIG(s.status[i]) == SIGKILL;
+		stopped += WIFEXITED(s.status[i]) && WEXITSTATUS(s.status[i]) == 0;
+		assert_int_equal(s.delays[i], -1); /* stopping: not restarted */
+	}
+	assert_int_equal(killed, 1);
+	assert_int_equal(stopped, 1);
+	assert_int_equal(waitpid(killer, &status, 0), killer);
+	/* the stop at 200 ms, the kill 300 ms later: not 30 s, nor a tick late */
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 450 && ms < 1000);
+}
+
 int
 main(void)
 {
@@ -145,6 +261,8 @@ main(void)
 	    cmocka_unit_test(test_describe_status),
 	    cmocka_unit_test(test_restarts_with_backoff),
 	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_backoff_reset_after_a_healthy_run),
+	    cmocka_unit_test(test_stop_deadline_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
