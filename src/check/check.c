@@ -33,6 +33,23 @@ check_status_name(enum check_status s)
 	}
 }
 
+const char *
+check_staple_name(enum check_staple s)
+{
+	switch (s) {
+	case CHECK_STAPLE_NONE:
+		return "none";
+	case CHECK_STAPLE_VALID:
+		return "valid";
+	case CHECK_STAPLE_INVALID:
+		return "refused";
+	case CHECK_STAPLE_UNCHECKED:
+		return "not checked";
+	default:
+		return "";
+	}
+}
+
 void
 check_result_free(struct check_result *r)
 {
@@ -250,6 +267,32 @@ check_by_design(X509 *leaf, struct check_result *r)
 	return 1;
 }
 
+/*
+ * A TLS check: what the server stapled, judged once the issuer is known
+ * (issuer NULL: only recorded).  0 when a valid staple decided.
+ */
+static int
+check_staple(X509 *leaf, X509 *issuer, const struct check_opts *o, int64_t now, int skew,
+    struct check_result *r)
+{
+	if (o == NULL || !o->tls)
+		return -1;
+	if (o->staple == NULL) {
+		r->staple = CHECK_STAPLE_NONE;
+		snprintf(r->staple_why, sizeof(r->staple_why), "the server does not staple an OCSP response");
+		return -1;
+	}
+	if (issuer == NULL) {
+		r->staple = CHECK_STAPLE_UNCHECKED;
+		snprintf(r->staple_why, sizeof(r->staple_why), "not checked: %s", r->why);
+		return -1;
+	}
+	if (check_ocsp_staple(leaf, issuer, o->staple, o->staple_len, now, skew, r) != 0)
+		return -1;
+	r->source = "staple";
+	return 0;
+}
+
 static void
 check_decided(struct check_result *r)
 {
@@ -276,6 +319,7 @@ check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
 	r->source = "";
 	r->reason = -1;
 	if (check_by_design(leaf, r)) {
+		check_staple(leaf, NULL, o, now, skew, r);
 		check_decided(r);
 		return 0;
 	}
@@ -283,13 +327,17 @@ check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
 	have_crl = check_crldp_url(leaf, crl_url, sizeof(crl_url));
 	if (!have_ocsp && !have_crl) {
 		snprintf(r->why, sizeof(r->why), "the certificate names neither an OCSP responder nor a CRL");
+		check_staple(leaf, NULL, o, now, skew, r);
 		check_decided(r);
 		return 0;
 	}
 	if ((issuer = check_find_issuer(leaf, chain, now, cache, r)) == NULL) {
+		check_staple(leaf, NULL, o, now, skew, r);
 		check_decided(r);
 		return 0;
 	}
+	if (check_staple(leaf, issuer, o, now, skew, r) == 0)
+		goto done;
 	if (have_ocsp && check_ocsp(leaf, issuer, ocsp_url, now, skew, cache, r) == 0)
 		goto done;
 	if (have_ocsp)

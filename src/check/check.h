@@ -11,7 +11,9 @@
  * (check_crl.c).  Each fetch and each conclusion is recorded as a step, so a
  * command can show how the decision was reached; the library prints nothing.
  * With a cache (check_opts.cache, cache.h) each fetch is first looked up there;
- * what it holds is re-verified like a fresh answer before it counts.
+ * what it holds is re-verified like a fresh answer before it counts.  For a
+ * TLS server (tls.h) the response it stapled is judged first, by the same
+ * rules as a fetched one; a valid staple decides.
  */
 #ifndef LANCRE_CHECK_CHECK_H
 #define LANCRE_CHECK_CHECK_H
@@ -48,6 +50,15 @@ struct check_step {
 	char note[CHECK_NOTE_MAX];
 };
 
+/* What a TLS server stapled (lancre check HOST[:PORT]). */
+enum check_staple {
+	CHECK_STAPLE_NA,        /* not a TLS check */
+	CHECK_STAPLE_NONE,      /* the server does not staple */
+	CHECK_STAPLE_VALID,     /* verified: signature, CertID, fresh; it decided */
+	CHECK_STAPLE_INVALID,   /* stapled, but refused: staple_why */
+	CHECK_STAPLE_UNCHECKED, /* stapled, not judged (no issuer, or none needed) */
+};
+
 struct check_result {
 	enum check_status status;
 	const char *source;   /* "ocsp", "crl" or "" (static) */
@@ -61,12 +72,20 @@ struct check_result {
 	 * --staple; NULL when OCSP did not decide.  Owned: check_result_free(). */
 	uint8_t *ocsp_response;
 	size_t ocsp_response_len;
+	enum check_staple staple;
+	char staple_why[CHECK_NOTE_MAX];
 };
 
 struct check_opts {
 	int64_t now;       /* 0: the clock */
 	int skew;          /* seconds; 0: CHECK_SKEW_SECONDS */
 	const struct check_cache *cache; /* NULL: fetch everything, keep nothing */
+	/* A TLS check: the server's stapled response (NULL: it sent none).  A
+	 * valid staple decides, as it does for a browser; otherwise the check
+	 * goes on as for a file. */
+	int tls;
+	const uint8_t *staple;
+	size_t staple_len;
 };
 
 /*
@@ -95,6 +114,10 @@ int64_t check_asn1_time(const ASN1_TIME *t);
  */
 int check_ocsp(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
     const struct check_cache *cache, struct check_result *r);
+/* A stapled response judged as a fetched one is: 0 when it decided (r->staple VALID). */
+int check_ocsp_staple(X509 *leaf, X509 *issuer, const uint8_t *der, size_t len, int64_t now,
+    int skew, struct check_result *r);
+const char *check_staple_name(enum check_staple s);
 int check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
     struct check_result *r);
 

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "check/check.h"
+#include "check/tls.h"
 #include "cli/cli.h"
 #include "pki/reason.h"
 #include "util/fsutil.h"
@@ -25,7 +26,8 @@
 #define CHECK_EXIT_UNDECIDED 4
 
 static const char usage_text[] =
-    "usage: lancre check [--json] [--verbose] [--no-cache] [--staple FILE] CERTFILE\n\n"
+    "usage: lancre check [--json] [--verbose] [--no-cache] [--staple FILE]\n"
+    "                    [--servername NAME] [--cafile FILE] CERTFILE | HOST[:PORT]\n\n"
     "Decide whether a certificate is revoked, as a careful client does: the\n"
     "issuer from the chain in CERTFILE or fetched from the caIssuers URL, then\n"
     "the OCSP responder the certificate names (signature, CertID, freshness),\n"
@@ -33,6 +35,12 @@ static const char usage_text[] =
     "the CRL Distribution Point (signature, scope, freshness).  CERTFILE is PEM\n"
     "(the certificate first, then its chain) or one DER certificate.  No data\n"
     "directory is needed.\n\n"
+    "An argument that is not an existing file is a TLS server, HOST[:PORT]\n"
+    "(port 443; [IPV6]:PORT): lancre connects, asks for an OCSP staple, and\n"
+    "decides on the certificate and chain the server presents; a valid staple\n"
+    "(signature, CertID, fresh) decides, else the check goes on as for a file.\n"
+    "It says whether the server staples and whether the staple is valid, and\n"
+    "whether the chain verifies (reported, not required).\n\n"
     "  --verbose   every fetch and the reason for each decision\n"
     "  --json      the same as one JSON object\n"
     "  --no-cache  fetch everything and keep nothing; by default answers are kept\n"
@@ -41,7 +49,11 @@ static const char usage_text[] =
     "              re-verified each time they are used\n"
     "  --staple FILE  write the OCSP response (DER) that decided, verified and\n"
     "              fresh, atomically to FILE (nginx ssl_stapling_file, HAProxy);\n"
-    "              without one, exit 1 and leave FILE as it was\n\n"
+    "              without one, exit 1 and leave FILE as it was\n"
+    "  --servername NAME  the SNI to send and the name to verify (default: HOST,\n"
+    "              none for an IP address)\n"
+    "  --cafile FILE  verify the server's chain against these roots, not the\n"
+    "              system's trust store\n\n"
     "Exit status: 0 good (or no revocation information by design: short-lived or\n"
     "noRevAvail), 3 revoked, 4 could not decide, 1 error, 2 usage.\n";
 
@@ -90,8 +102,27 @@ json_str(const char *s)
 	putchar('"');
 }
 
+/* The TLS server's part, as "tls":{...}, after a comma. */
 static void
-check_print_json(const struct check_result *r)
+check_print_json_tls(const struct check_tls *tls, const struct check_result *r)
+{
+	printf(",\"tls\":{\"address\":");
+	json_str(tls->address);
+	printf(",\"protocol\":");
+	json_str(tls->protocol);
+	printf(",\"servername\":");
+	json_str(tls->servername);
+	printf(",\"chain_verified\":%s,\"chain\":", tls->chain_verified ? "true" : "false");
+	json_str(tls->chain_why);
+	printf(",\"staples\":%s,\"staple\":", tls->staple != NULL ? "true" : "false");
+	json_str(check_staple_name(r->staple));
+	printf(",\"staple_valid\":%s,\"staple_why\":", r->staple == CHECK_STAPLE_VALID ? "true" : "false");
+	json_str(r->staple_why);
+	putchar('}');
+}
+
+static void
+check_print_json(const struct check_result *r, const struct check_tls *tls)
 {
 	char t[TIMEFMT_LEN];
 
@@ -113,6 +144,8 @@ check_print_json(const struct check_result *r)
 		timefmt_format(r->next_update, t, sizeof(t));
 		printf(",\"next_update\":\"%s\"", t);
 	}
+	if (tls != NULL)
+		check_print_json_tls(tls, r);
 	printf(",\"steps\":[");
 	for (size_t i = 0; i < r->nsteps; i++) {
 		const struct check_step *s = &r->steps[i];
@@ -130,7 +163,7 @@ check_print_json(const struct check_result *r)
 }
 
 static void
-check_print_text(const struct check_result *r, int verbose)
+check_print_text(const struct check_result *r, const struct check_tls *tls, int verbose)
 {
 	char t[TIMEFMT_LEN];
 
@@ -145,6 +178,12 @@ check_print_text(const struct check_result *r, int verbose)
 				printf("(HTTP %ld, %zu bytes) ", s->http_status, s->bytes);
 			printf("%s\n", s->note);
 		}
+	}
+	if (tls != NULL) {
+		printf("server: %s (%s%s%s)\n", tls->address, tls->protocol,
+		    tls->servername[0] ? ", SNI " : ", no SNI", tls->servername);
+		printf("chain: %s%s\n", tls->chain_verified ? "" : "not verified: ", tls->chain_why);
+		printf("staple: %s: %s\n", check_staple_name(r->staple), r->staple_why);
 	}
 	printf("status: %s\n", check_status_name(r->status));
 	if (r->status == CHECK_REVOKED) {
@@ -167,70 +206,134 @@ check_staple(const char *path, const struct check_result *r, struct err *e)
 	return fs_write_atomic(path, r->ocsp_response, r->ocsp_response_len, CHECK_STAPLE_MODE, e);
 }
 
-int
-cmd_check(int argc, char **argv)
+struct check_args {
+	const char *staple, *servername, *cafile, *target;
+	int json, verbose, use_cache;
+};
+
+/* The options; -1 with the exit status in *rc when the command ends here. */
+static int
+check_args(int argc, char **argv, struct check_args *a, int *rc)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"verbose", no_argument, NULL, 'v'},
 	    {"staple", required_argument, NULL, 's'}, {"no-cache", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"servername", required_argument, NULL, 'S'}, {"cafile", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *staple = NULL;
-	STACK_OF(X509) *chain = NULL;
-	struct check_result r = {0};
-	X509 *leaf = NULL;
-	struct err e;
-	struct check_cache cache;
-	struct check_opts o = {0};
-	int ch, json = 0, verbose = 0, use_cache = 1, rc;
+	int ch;
 
+	memset(a, 0, sizeof(*a));
+	a->use_cache = 1;
 	while ((ch = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = 1;
+			a->json = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		case 's':
-			staple = optarg;
+			a->staple = optarg;
 			break;
 		case 'n':
-			use_cache = 0;
+			a->use_cache = 0;
+			break;
+		case 'S':
+			a->servername = optarg;
+			break;
+		case 'C':
+			a->cafile = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			*rc = EXIT_OK;
+			return -1;
 		default:
-			return cli_bad_option("check", argv, ch);
+			*rc = cli_bad_option("check", argv, ch);
+			return -1;
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage_error("check", "give one CERTFILE");
-	if (check_load(argv[optind], &leaf, &chain, &e) != 0) {
-		rc = cli_fail("check", &e);
+	if (optind != argc - 1) {
+		*rc = cli_usage_error("check", "give one CERTFILE or HOST[:PORT]");
+		return -1;
+	}
+	a->target = argv[optind];
+	return 0;
+}
+
+/*
+ * The certificate and chain: from the file named, else from the TLS server
+ * (a name with a '/' is a file that does not exist).  0, 2 for a usage
+ * error, or -1 with e.
+ */
+static int
+check_subject(const struct check_args *a, struct check_tls *tls, int *is_tls, X509 **leaf,
+    STACK_OF(X509) **chain, struct err *e)
+{
+	struct check_tls_target t;
+
+	*is_tls = !fs_exists(a->target) && strchr(a->target, '/') == NULL;
+	if (!*is_tls) {
+		if (a->servername != NULL || a->cafile != NULL) {
+			err_set(e, "--servername and --cafile are for HOST[:PORT], not a file");
+			return 2;
+		}
+		return check_load(a->target, leaf, chain, e);
+	}
+	if (check_tls_target_parse(a->target, &t, e) != 0)
+		return 2;
+	if (check_tls_fetch(&t, a->servername, a->cafile, tls, e) != 0)
+		return -1;
+	*leaf = tls->leaf;
+	*chain = tls->chain;
+	X509_up_ref(*leaf);
+	tls->chain = NULL; /* handed over */
+	return 0;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	STACK_OF(X509) *chain = NULL;
+	struct check_result r = {0};
+	struct check_tls tls = {0};
+	struct check_cache cache;
+	struct check_opts o = {0};
+	struct check_args a;
+	X509 *leaf = NULL;
+	struct err e;
+	int rc, is_tls;
+
+	if (check_args(argc, argv, &a, &rc) != 0)
+		return rc;
+	if ((rc = check_subject(&a, &tls, &is_tls, &leaf, &chain, &e)) != 0) {
+		rc = rc == 2 ? cli_usage_error("check", "%s", e.msg) : cli_fail("check", &e);
 		goto done;
 	}
 	/* A cache that cannot be used is not an error: the check fetches everything. */
-	if (use_cache && check_cache_open(&cache, &e) == 0)
+	if (a.use_cache && check_cache_open(&cache, &e) == 0)
 		o.cache = &cache;
-	else if (use_cache && verbose && !json)
+	else if (a.use_cache && a.verbose && !a.json)
 		printf("cache: not used: %s\n", e.msg);
+	o.tls = is_tls;
+	o.staple = tls.staple;
+	o.staple_len = tls.staple_len;
 	if (check_cert(leaf, chain, &o, &r, &e) != 0) {
 		rc = cli_fail("check", &e);
 		goto done;
 	}
-	if (json)
-		check_print_json(&r);
+	if (a.json)
+		check_print_json(&r, is_tls ? &tls : NULL);
 	else
-		check_print_text(&r, verbose);
+		check_print_text(&r, is_tls ? &tls : NULL, a.verbose);
 	rc = r.status == CHECK_REVOKED ? CHECK_EXIT_REVOKED :
 	    r.status == CHECK_UNDECIDED ? CHECK_EXIT_UNDECIDED : EXIT_OK;
-	if (staple != NULL && check_staple(staple, &r, &e) != 0)
+	if (a.staple != NULL && check_staple(a.staple, &r, &e) != 0)
 		rc = cli_fail("check", &e);
 done:
 	check_result_free(&r);
+	check_tls_free(&tls);
 	X509_free(leaf);
 	sk_X509_pop_free(chain, X509_free);
 	return rc;
