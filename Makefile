@@ -67,7 +67,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-tests: $(TEST_BIN)
+tests: $(TEST_BIN) $(BUILD)/shim/trap_shim.so
+
+# A test-only LD_PRELOAD library (tests/shim/trap_shim.c says why), never in lancre, outside
+# BUILD/tests/ (tests/run.sh runs what is there).  Built
+# without the sanitizers: it is preloaded into any build of lancre.
+$(BUILD)/shim/trap_shim.so: tests/shim/trap_shim.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -fPIC -shared $(WARN) -o $@ $<
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/liblancre.a
 	@mkdir -p $(@D)

@@ -36,6 +36,15 @@ cli_sandbox_warn(const char *cmd, enum sandbox_role role, const struct sandbox_r
 	    cmd, sandbox_role_name(role), r->lacking);
 }
 
+void
+cli_sandbox_trap_says(const char *cmd)
+{
+	char prefix[SANDBOX_TRAP_PREFIX_MAX];
+
+	snprintf(prefix, sizeof(prefix), "lancre %s", cmd);
+	sandbox_trap_report(NULL, prefix);
+}
+
 static int
 enter(const char *cmd, struct cli_dir *d, enum sandbox_role role, struct err *e)
 {
@@ -63,5 +72,6 @@ cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct err *e)
 int
 cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e)
 {
+	cli_sandbox_trap_says(cmd);
 	return enter(cmd, d, SANDBOX_SUPERVISOR, e);
 }

@@ -27,6 +27,14 @@ enum sandbox_mode cli_sandbox_mode(const struct cli_dir *d);
 void cli_sandbox_warn(const char *cmd, enum sandbox_role role, const struct sandbox_report *r);
 
 /*
+ * A process run alone (`lancre sign`, `lancre serve`, `lancre run`'s
+ * supervisor): a system call its sandbox traps is said on stderr as
+ * "lancre CMD: killed by the sandbox: ...".  A child of the supervisor
+ * reports to the supervisor instead (proc/supervise.c).
+ */
+void cli_sandbox_trap_says(const char *cmd);
+
+/*
  * The signer's sandbox, for `lancre sign` and the signer of `lancre run`:
  * public/ is created first (Landlock rules hang on existing directories).
  */

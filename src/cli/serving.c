@@ -198,6 +198,8 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 		return cli_fail(sc->cmd, &e);
 	}
 	set_handlers(c == NULL);
+	if (c == NULL)
+		cli_sandbox_trap_says(sc->cmd);
 	if (c != NULL && proc_child_ready(c, &e) != 0) {
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
@@ -250,20 +252,20 @@ child_body(void *arg, const struct proc_child *c)
 
 /* The supervisor's log: which child died, why, and when it starts again. */
 static void
-log_child_exit(void *arg, const struct proc *p, pid_t pid, int status, long restart_ms)
+log_child_exit(void *arg, const struct proc *p, const struct proc_exit *x)
 {
 	const struct serving_ctx *sc = arg;
-	char how[128];
+	char how[192];
 
-	if (restart_ms < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (x->restart_ms < 0 && WIFEXITED(x->status) && WEXITSTATUS(x->status) == 0)
 		return; /* stopped as asked */
-	proc_describe_status(status, how, sizeof(how));
-	if (restart_ms >= 0)
+	proc_describe_exit(x, how, sizeof(how));
+	if (x->restart_ms >= 0)
 		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s; restarting it in %ld ms\n",
-		    sc->cmd, p->name, (long)pid, how, restart_ms);
+		    sc->cmd, p->name, (long)x->pid, how, x->restart_ms);
 	else
 		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s\n", sc->cmd, p->name,
-		    (long)pid, how);
+		    (long)x->pid, how);
 }
 
 static void

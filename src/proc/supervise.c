@@ -9,11 +9,13 @@
  * ever late by more than a tick.
  */
 #include "proc/supervise.h"
+#include "sandbox/sandbox.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +29,7 @@ struct child {
 	long backoff_ms;      /* the next death's delay, if it follows a short run */
 	int status;           /* the last wait status */
 	int killed;           /* SIGKILLed at the stop deadline */
+	struct sandbox_trap *trap; /* its own shared page (MAP_SHARED), or NULL */
 };
 
 struct supervisor {
@@ -46,6 +49,18 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+proc_describe_exit(const struct proc_exit *x, char *buf, size_t len)
+{
+	char call[96];
+
+	if (x->trap_nr >= 0 && WIFSIGNALED(x->status) && WTERMSIG(x->status) == SIGSYS)
+		snprintf(buf, len, "was killed by the sandbox: forbidden system call %s",
+		    sandbox_syscall_describe(x->trap_arch, x->trap_nr, call, sizeof(call)));
+	else
+		proc_describe_status(x->status, buf, len);
 }
 
 void
@@ -71,6 +86,12 @@ child_main(struct supervisor *sv, struct child *k, pid_t parent)
 	struct sigaction sa;
 	char name[16];
 
+	/* Only its own page: a sibling's death is not its to describe. */
+	for (size_t i = 0; i < sv->n; i++) {
+		if (&sv->kids[i] != k && sv->kids[i].trap != NULL)
+			munmap(sv->kids[i].trap, sizeof(*sv->kids[i].trap));
+	}
+	sandbox_trap_report(k->trap, NULL); /* the supervisor says it, naming the call */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN; /* Ctrl-C reaches the group: the supervisor sends SIGTERM */
 	sigaction(SIGINT, &sa, NULL);
@@ -86,6 +107,8 @@ start(struct supervisor *sv, struct child *k)
 	struct err e;
 
 	fflush(NULL); /* nothing buffered is written twice */
+	if (k->trap != NULL)
+		sandbox_trap_clear(k->trap);
 	pid = fork();
 	if (pid == 0)
 		child_main(sv, k, parent);
@@ -106,8 +129,10 @@ exited(struct supervisor *sv, struct child *k, int status)
 {
 	int64_t t = now_ms();
 	long delay = -1;
-	pid_t pid = k->pid;
+	struct proc_exit x = {.pid = k->pid, .status = status, .trap_nr = -1};
 
+	if (k->trap == NULL || sandbox_trap_read(k->trap, k->pid, &x.trap_nr, &x.trap_arch) != 0)
+		x.trap_nr = -1;
 	k->pid = 0;
 	k->status = status;
 	if (!sv->stopping) {
@@ -118,8 +143,9 @@ exited(struct supervisor *sv, struct child *k, int status)
 		k->backoff_ms = k->backoff_ms * 2 > PROC_RESTART_MAX_MS ? PROC_RESTART_MAX_MS
 									  : k->backoff_ms * 2;
 	}
+	x.restart_ms = delay;
 	if (sv->o->ev != NULL && sv->o->ev->on_exit != NULL)
-		sv->o->ev->on_exit(sv->o->ev->arg, k->p, pid, status, delay);
+		sv->o->ev->on_exit(sv->o->ev->arg, k->p, &x);
 }
 
 static void
@@ -257,6 +283,11 @@ proc_supervise(const struct proc_supervise_opts *o, struct err *e)
 	for (size_t i = 0; i < o->n; i++) {
 		sv.kids[i].p = proc_get(o->ids[i]);
 		sv.kids[i].backoff_ms = PROC_RESTART_MIN_MS;
+		/* A page each, shared with that child alone (child_main()); none: calls go unnamed. */
+		sv.kids[i].trap = mmap(NULL, sizeof(struct sandbox_trap), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (sv.kids[i].trap == MAP_FAILED)
+			sv.kids[i].trap = NULL;
 	}
 	sv.n = o->n;
 	sv.reset_ms = o->reset_ms > 0 ? o->reset_ms : PROC_RESTART_RESET_MS;
@@ -270,11 +301,17 @@ proc_supervise(const struct proc_supervise_opts *o, struct err *e)
 	sigaddset(&sv.set, SIGHUP);
 	sigaddset(&sv.set, SIGTERM);
 	sigaddset(&sv.set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &sv.set, &sv.old) != 0)
-		return err_set(e, "cannot block signals: %s", strerror(errno));
-	loop(&sv);
-	sigprocmask(SIG_SETMASK, &sv.old, NULL);
-	rc = stop_result(&sv, e);
+	if (sigprocmask(SIG_BLOCK, &sv.set, &sv.old) != 0) {
+		rc = err_set(e, "cannot block signals: %s", strerror(errno));
+	} else {
+		loop(&sv);
+		sigprocmask(SIG_SETMASK, &sv.old, NULL);
+		rc = stop_result(&sv, e);
+	}
+	for (size_t i = 0; i < sv.n; i++) {
+		if (sv.kids[i].trap != NULL)
+			munmap(sv.kids[i].trap, sizeof(*sv.kids[i].trap));
+	}
 	return rc;
 }
 

@@ -17,12 +17,19 @@
  * SIGTERM to every child, and the supervisor returns once all have exited
  * (SIGKILL after PROC_STOP_KILL_MS).  Library code: events go to callbacks,
  * nothing is printed, and only the children it started are waited for.
+ *
+ * Each child has a page of its own shared with the supervisor, mapped before
+ * the fork, where the child's sandbox notes the system call that killed it
+ * (struct sandbox_trap): the supervisor reads it after the death, so its log
+ * names the call.  A child unmaps its siblings' pages at once: a taken-over
+ * server cannot write what the signer's death will say.
  */
 #ifndef LANCRE_PROC_SUPERVISE_H
 #define LANCRE_PROC_SUPERVISE_H
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "proc/procs.h"
@@ -41,6 +48,15 @@ struct proc_child {
 	sigset_t blocked; /* blocked by the supervisor; the child unblocks them when ready */
 };
 
+/* How a child ended, for proc_events.on_exit. */
+struct proc_exit {
+	pid_t pid;
+	int status;       /* its wait status */
+	int trap_nr;      /* killed by its sandbox: the system call it noted (sandbox.h); else -1 */
+	uint32_t trap_arch;
+	long restart_ms;  /* >= 0: started again in that many ms; -1: not (stopping) */
+};
+
 /*
  * A child's body, run in the forked process; its return value is the
  * child's exit status.  It starts with SIGTERM, SIGHUP and SIGCHLD blocked
@@ -51,9 +67,8 @@ struct proc_child {
 typedef int (*proc_body_fn)(void *arg, const struct proc_child *c);
 
 struct proc_events {
-	/* Child p (pid) exited with wait status status.  restart_ms >= 0: it is started
-	 * again in that many ms; -1: it is not (the supervisor is stopping). */
-	void (*on_exit)(void *arg, const struct proc *p, pid_t pid, int status, long restart_ms);
+	/* Child p ended as x says. */
+	void (*on_exit)(void *arg, const struct proc *p, const struct proc_exit *x);
 	/* Child p could not be forked (e says why); tried again after the back-off. */
 	void (*on_start_error)(void *arg, const struct proc *p, const struct err *e);
 	void *arg;
@@ -86,5 +101,12 @@ int proc_child_ready(const struct proc_child *c, struct err *e);
 
 /* "exited with status N", "was killed by signal N (Name)" (SIGSYS: "... outside its sandbox"). */
 void proc_describe_status(int status, char *buf, size_t len);
+
+/*
+ * As proc_describe_status(), or for a child its sandbox killed and that
+ * noted the call: "was killed by the sandbox: forbidden system call
+ * "ptrace" (101)".
+ */
+void proc_describe_exit(const struct proc_exit *x, char *buf, size_t len);
 
 #endif

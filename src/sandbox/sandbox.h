@@ -14,10 +14,11 @@
  *    is why a role enters before starting threads;
  *  - seccomp (seccomp.c): an allowlist of system calls per role, built with
  *    libseccomp, for every thread of the process (TSYNC).  A call outside it
- *    kills the whole process with SIGSYS (SCMP_ACT_KILL_PROCESS): a
- *    taken-over process is stopped, not told "no" and left to try
- *    something else.  Whoever waits for the process names the call with
- *    sandbox_syscall_name().
+ *    kills the whole process with SIGSYS: a taken-over process is stopped,
+ *    not told "no" and left to try something else.  The filter traps
+ *    (SCMP_ACT_TRAP) into a handler (trap.c) that notes the call in the
+ *    process's struct sandbox_trap, or says it on stderr, before the process
+ *    dies; whoever waits for it names the call with sandbox_syscall_describe().
  *
  * Neither filter can be lifted, and both are inherited across fork and
  * execve: a [crl] hook the signer starts runs inside the signer's sandbox.
@@ -33,6 +34,7 @@
 #define LANCRE_SANDBOX_SANDBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/err.h"
@@ -66,6 +68,43 @@ struct sandbox_paths {
 };
 
 #define SANDBOX_LACK_MAX 160
+#define SANDBOX_TRAP_PREFIX_MAX 64
+
+/*
+ * Where a sandboxed process notes the call that its filter trapped, for
+ * whoever waits for it: a slot in memory shared with that waiter (the
+ * supervisor maps one page per child before fork).  Written once, by the
+ * SIGSYS handler of the process that dies.
+ */
+struct sandbox_trap {
+	volatile int32_t set; /* 1 once the fields below are written */
+	int32_t nr;           /* the system call's number (si_syscall) */
+	uint32_t arch;        /* its architecture (si_arch, an AUDIT_ARCH_* value) */
+	int32_t pid;          /* the process that made it */
+};
+
+/*
+ * Where this process's SIGSYS handler reports a trapped call: into slot
+ * (NULL: none), and one line on stderr starting with prefix ("lancre sign";
+ * NULL: no line), with the call's number (its name needs libseccomp, which a
+ * signal handler cannot call).  By default: no slot, prefix "lancre".  Makes
+ * no system call, so a child of the supervisor, already in its filter, can
+ * set its own slot.
+ */
+void sandbox_trap_report(struct sandbox_trap *slot, const char *prefix);
+
+/* Make slot empty (before the process that reports to it starts). */
+void sandbox_trap_clear(struct sandbox_trap *slot);
+
+/* The call process pid noted in slot: 0 with *nr and *arch, or -1 if it noted none. */
+int sandbox_trap_read(const struct sandbox_trap *slot, pid_t pid, int *nr, uint32_t *arch);
+
+/*
+ * "\"ptrace\" (101)" for call nr of architecture arch (the architecture noted
+ * with it, another one's is named), or "number 999 (...)" if libseccomp
+ * does not know it: for the line saying which call killed a process.
+ */
+const char *sandbox_syscall_describe(uint32_t arch, int nr, char *buf, size_t len);
 
 /* What sandbox_enter() applied; filled even when it fails. */
 struct sandbox_report {
@@ -100,8 +139,7 @@ const char *sandbox_role_name(enum sandbox_role role);
 
 /*
  * The name of system call nr on this architecture ("openat"), into buf, or
- * "syscall NR" if libseccomp does not know it: for the line saying which
- * call killed a process (si_syscall of a SIGSYS, or the kernel's audit log).
+ * "syscall NR" if libseccomp does not know it: for messages about the filter.
  */
 const char *sandbox_syscall_name(int nr, char *buf, size_t len);
 

@@ -14,6 +14,13 @@ int sandbox_landlock_abi(void);
 int sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, int abi,
     struct err *e);
 
+/*
+ * Handle SIGSYS (trap.c): note the trapped call, then die by SIGSYS.  Before
+ * the filter, which refuses to change SIGSYS's action; once per process (a
+ * child inherits its parent's handler).
+ */
+int sandbox_trap_install(struct err *e);
+
 /* Whether the kernel filters system calls (seccomp filter mode). */
 int sandbox_seccomp_available(void);
 

@@ -2,16 +2,27 @@
  * seccomp.c - the system calls each role may make, with libseccomp.
  *
  * One table, one row per call, the roles that may make it and why.  What no
- * row allows kills the process (SCMP_ACT_KILL_PROCESS), all its threads at
- * once (the filter is synchronised to every thread: TSYNC).  A few calls are
- * allowed only with some arguments, in allow_conditional():
+ * row allows kills the process, all its threads at once (the filter is
+ * synchronised to every thread: TSYNC): the filter traps (SCMP_ACT_TRAP),
+ * trap.c's SIGSYS handler notes the call for the supervisor's log and the
+ * process dies by SIGSYS.  A call made through another architecture's entry
+ * (int 0x80 on x86_64) traps too, where libseccomp's default would kill
+ * only the thread.  A few calls are allowed only with some arguments, in
+ * allow_conditional():
  *
+ *   rt_sigaction  never a new action for SIGSYS (EPERM): the trap's handler
+ *            stays, so a taken-over process cannot catch its own trap and
+ *            go on, nor ignore it.  EPERM rather than a trap because glibc's
+ *            posix_spawn (the [crl] hook) resets every handler in the child
+ *            before exec and ignores a failure; the exec resets it anyway;
  *   openat   the server opens for reading only: O_ACCMODE == O_RDONLY, no
  *            O_CREAT, no O_TRUNC (its store and lancre.conf, on reloads);
  *   clone    the server starts threads only (CLONE_THREAD), never a process;
  *   clone3   its flags sit in a struct seccomp cannot read, so it fails
  *            with ENOSYS for every role, and glibc falls back to clone;
- *   tgkill   only to the process itself (raise(), abort());
+ *   tgkill   only to the process itself (raise(), abort(), the trap's
+ *            handler); the supervisor's children start under its filter, so
+ *            the supervisor's allows any (it may kill() anyone anyway);
  *   ioctl    the server only TCGETS: stdio's isatty() on the first line it
  *            logs (stdout on /dev/null is a character device);
  *   kill     the signer only with signal 0 (is the process that left a
@@ -72,8 +83,8 @@ static const struct allow table[] = {
     A(sched_yield, ALL), A(sched_getaffinity, ALL), /* the CPU count for thread pools */
     A(getpid, ALL), A(gettid, ALL),
     A(getuid, ALL), A(geteuid, ALL), A(getgid, ALL), A(getegid, ALL), /* SQLite, OpenSSL */
-    /* Signals: SIGINT/SIGTERM/SIGHUP handlers, masks around thread start. */
-    A(rt_sigaction, ALL), A(rt_sigprocmask, ALL), A(rt_sigreturn, ALL), A(sigaltstack, ALL),
+    /* Signals: SIGINT/SIGTERM/SIGHUP handlers (rt_sigaction: allow_conditional()), masks. */
+    A(rt_sigprocmask, ALL), A(rt_sigreturn, ALL), A(sigaltstack, ALL),
     A(restart_syscall, ALL),
     /* Time: response dates, reload ticks, timeouts. */
     A(clock_gettime, ALL), A(clock_nanosleep, ALL), A(nanosleep, ALL), A(gettimeofday, ALL),
@@ -187,9 +198,19 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
 	struct scmp_arg_cmp probe = SCMP_A1(SCMP_CMP_EQ, 0, 0);
 	struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS, 0);
+	struct scmp_arg_cmp not_sigsys = SCMP_A0(SCMP_CMP_NE, SIGSYS, 0);
+	struct scmp_arg_cmp query = SCMP_A1(SCMP_CMP_EQ, 0, 0);
+	/* A new action: act != NULL.  GT, not NE: libseccomp 2.5 drops a two-argument
+	 * rule with NE without a word (seccomp_export_pfc shows it missing). */
+	struct scmp_arg_cmp set_sigsys[] = {SCMP_A0(SCMP_CMP_EQ, SIGSYS, 0),
+	    SCMP_A1(SCMP_CMP_GT, 0, 0)};
 
 	if (add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, e) != 0 ||
-	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &self, e) != 0)
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &not_sigsys, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &query, e) != 0 ||
+	    add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_sigaction), 2, set_sigsys, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), role == SANDBOX_SUPERVISOR ? 0 : 1, &self,
+		e) != 0)
 		return -1;
 	if (role == SANDBOX_SIGNER)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &probe, e);
@@ -228,15 +249,18 @@ build(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 int
 sandbox_seccomp_enter(enum sandbox_role role, struct err *e)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int rc;
 
 	if (ctx == NULL)
 		return err_set(e, "cannot start a filter");
 	/* TSYNC: every thread the process has gets the filter, not only the caller. */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/* Another architecture's calls: the process dies too, not only the thread. */
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	if (rc != 0) {
-		err_set(e, "cannot synchronise threads: %s", strerror(-rc));
+		err_set(e, "cannot set up the filter: %s", strerror(-rc));
 	} else if (build(ctx, role, e) == 0) {
 		rc = seccomp_load(ctx);
 		if (rc != 0)

@@ -7,8 +7,10 @@
  */
 #include "testutil.h"
 #include "proc/supervise.h"
+#include "sandbox/sandbox.h"
 
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,15 +38,14 @@ struct seen {
 
 /* Records each death; after the third, asks the supervisor to stop (SIGTERM to ourselves). */
 static void
-on_exit_seen(void *arg, const struct proc *p, pid_t pid, int status, long restart_ms)
+on_exit_seen(void *arg, const struct proc *p, const struct proc_exit *x)
 {
 	struct seen *s = arg;
 
 	(void)p;
-	(void)pid;
 	if (s->n < 8) {
-		s->delays[s->n] = restart_ms;
-		s->status[s->n] = status;
+		s->delays[s->n] = x->restart_ms;
+		s->status[s->n] = x->status;
 	}
 	if (++s->n == 3)
 		kill(getpid(), SIGTERM);
@@ -254,6 +255,49 @@ test_stop_deadline_kills(void **state)
 	assert_true(ms >= 450 && ms < 1000);
 }
 
+/* A child its sandbox kills: the supervisor is told which call, and says it. */
+static void
+on_exit_described(void *arg, const struct proc *p, const struct proc_exit *x)
+{
+	char *out = arg;
+
+	(void)p;
+	if (out[0] == '\0')
+		proc_describe_exit(x, out, 256);
+	kill(getpid(), SIGTERM);
+}
+
+static int
+body_forbidden_call(void *arg, const struct proc_child *c)
+{
+	struct sandbox_paths paths = {.dir = "/nonexistent", .store = "lancre.db"};
+	struct sandbox_report r;
+	struct err e;
+
+	(void)arg;
+	(void)c;
+	if (sandbox_enter(SANDBOX_SERVER, SANDBOX_AUTO, &paths, &r, &e) != 0)
+		return 10;
+	syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL);
+	return 11;
+}
+
+static void
+test_names_the_forbidden_call(void **state)
+{
+	static const enum proc_id ids[] = {PROC_SERVER};
+	char got[256] = "", want[128];
+	struct proc_events ev = {.on_exit = on_exit_described, .arg = got};
+	struct proc_supervise_opts o = {.ids = ids, .n = 1, .body = body_forbidden_call, .ev = &ev};
+	struct err e;
+
+	(void)state;
+	proc_supervise(&o, &e);
+	snprintf(want, sizeof(want), "was killed by the sandbox: forbidden system call \"mount\" (%d)",
+	    SYS_mount);
+	assert_string_equal(got, want);
+}
+
 int
 main(void)
 {
@@ -263,6 +307,7 @@ main(void)
 	    cmocka_unit_test(test_stop),
 	    cmocka_unit_test(test_backoff_reset_after_a_healthy_run),
 	    cmocka_unit_test(test_stop_deadline_kills),
+	    cmocka_unit_test(test_names_the_forbidden_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /*
  * test_sandbox.c - each role's sandbox, entered in a forked child: a call the
  * role must not make kills the child with SIGSYS (seccomp) or fails with
- * EACCES (Landlock), and what the role needs still works.
+ * EACCES (Landlock), and what the role needs still works.  The trap says
+ * which call (in a slot shared with the parent, or on stderr), and a process
+ * cannot escape it by ignoring, catching or blocking SIGSYS.
  *
  * Each check runs in its own child (a sandbox cannot be left) and reports
  * through its exit status: CHILD_OK, or a code saying what went wrong.
@@ -13,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +42,8 @@ enum {
 
 static char dir[PATH_MAX];
 static char conf[PATH_MAX + 32];
+static struct sandbox_trap *slot; /* shared with the children: where they note a trap */
+static pid_t last_child;
 extern char **environ;
 
 static void
@@ -68,6 +73,8 @@ setup(void **state)
 	assert_int_equal(mkdir(sub, 0755), 0);
 	snprintf(sub, sizeof(sub), "%s/private", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
+	slot = mmap(NULL, sizeof(*slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(slot != MAP_FAILED);
 	return 0;
 }
 
@@ -76,6 +83,7 @@ teardown(void **state)
 {
 	(void)state;
 	test_rmdir(dir);
+	munmap(slot, sizeof(*slot));
 	return 0;
 }
 
@@ -112,17 +120,20 @@ in_sandbox(enum sandbox_role role, enum sandbox_mode mode, int (*fn)(void))
 	pid_t pid;
 
 	fflush(NULL);
+	sandbox_trap_clear(slot);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct sandbox_report r;
 		struct err e;
+		sandbox_trap_report(slot, NULL);
 		if (sandbox_enter(role, mode, &p, &r, &e) != 0 ||
 		    (mode != SANDBOX_OFF && (!r.no_new_privs || !r.seccomp)))
 			_exit(CHILD_ENTER_FAILED);
 		_exit(fn());
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	last_child = pid;
 	return status;
 }
 
@@ -393,6 +404,133 @@ test_signer_runs_the_hook(void **state)
 		assert_sigsys(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, attach_parent));
 }
 
+/* ---- the trap: which call, and no way around it ---- */
+
+static int
+calls_mount(void)
+{
+	syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL); /* no role may; EFAULT if it could */
+	return CHILD_ALLOWED;
+}
+
+/* The call its child noted, as the supervisor's log names it; "" if none. */
+static const char *
+noted_call(char *buf, size_t len)
+{
+	uint32_t arch;
+	int nr;
+
+	if (sandbox_trap_read(slot, last_child, &nr, &arch) != 0)
+		return "";
+	return sandbox_syscall_describe(arch, nr, buf, len);
+}
+
+static void
+test_trap_notes_the_call(void **state)
+{
+	char buf[96], want[64];
+
+	(void)state;
+	snprintf(want, sizeof(want), "\"mount\" (%d)", SYS_mount);
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, calls_mount));
+	assert_string_equal(noted_call(buf, sizeof(buf)), want);
+	assert_sigsys(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, calls_mount));
+	assert_string_equal(noted_call(buf, sizeof(buf)), want);
+	assert_sigsys(in_sandbox(SANDBOX_SUPERVISOR, SANDBOX_AUTO, calls_mount));
+	assert_string_equal(noted_call(buf, sizeof(buf)), want);
+	/* Another process's note is not this one's. */
+	assert_int_not_equal(sandbox_trap_read(slot, last_child + 1, &(int){0}, &(uint32_t){0}), 0);
+}
+
+static void
+noop_handler(int sig)
+{
+	(void)sig;
+}
+
+/* A taken-over process may not ignore SIGSYS or catch it with a handler of its own. */
+static int
+ignores_then_calls(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGSYS, &sa, NULL) == 0)
+		return CHILD_ALLOWED;
+	if (errno != EPERM)
+		return CHILD_WRONG_ERRNO;
+	sa.sa_handler = noop_handler;
+	if (sigaction(SIGSYS, &sa, NULL) == 0 || signal(SIGSYS, SIG_IGN) != SIG_ERR)
+		return CHILD_ALLOWED;
+	if (sigaction(SIGSYS, NULL, &sa) != 0) /* asking is allowed (posix_spawn does) */
+		return CHILD_REFUSED;
+	return calls_mount();
+}
+
+/* Blocking SIGSYS does not help either: the kernel delivers it with the default action. */
+static int
+blocks_then_calls(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return CHILD_REFUSED;
+	return calls_mount();
+}
+
+static void
+test_trap_cannot_be_escaped(void **state)
+{
+	char buf[96], want[64];
+
+	(void)state;
+	snprintf(want, sizeof(want), "\"mount\" (%d)", SYS_mount);
+	for (enum sandbox_role r = SANDBOX_SERVER; r <= SANDBOX_SUPERVISOR; r++) {
+		assert_sigsys(in_sandbox(r, SANDBOX_AUTO, ignores_then_calls));
+		assert_string_equal(noted_call(buf, sizeof(buf)), want);
+		assert_sigsys(in_sandbox(r, SANDBOX_AUTO, blocks_then_calls));
+	}
+}
+
+/* Run alone, the process says it on stderr, with the number. */
+static void
+test_trap_line_on_stderr(void **state)
+{
+	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf};
+	char line[256] = "", want[128];
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sandbox_report r;
+		struct err e;
+		dup2(fds[1], STDERR_FILENO);
+		sandbox_trap_report(NULL, "lancre sign");
+		if (sandbox_enter(SANDBOX_SIGNER, SANDBOX_AUTO, &p, &r, &e) != 0)
+			_exit(CHILD_ENTER_FAILED);
+		_exit(calls_mount());
+	}
+	close(fds[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_sigsys(status);
+	n = read(fds[0], line, sizeof(line) - 1);
+	close(fds[0]);
+	assert_true(n > 0);
+	line[n] = '\0';
+	snprintf(want, sizeof(want),
+	    "lancre sign: killed by the sandbox: forbidden system call number %d\n", SYS_mount);
+	assert_string_equal(line, want);
+}
+
 /* ---- modes and names ---- */
 
 static void
@@ -437,6 +575,9 @@ main(void)
 	    cmocka_unit_test(test_threads_started_before_get_the_filter),
 	    cmocka_unit_test(test_signer_writes_only_its_files),
 	    cmocka_unit_test(test_signer_runs_the_hook),
+	    cmocka_unit_test(test_trap_notes_the_call),
+	    cmocka_unit_test(test_trap_cannot_be_escaped),
+	    cmocka_unit_test(test_trap_line_on_stderr),
 	    cmocka_unit_test(test_off_applies_nothing),
 	    cmocka_unit_test(test_modes),
 	};
