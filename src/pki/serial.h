@@ -24,7 +24,10 @@ int serial_from_asn1(const ASN1_INTEGER *ai, uint8_t *out, size_t max, size_t *l
 /* An ASN1_INTEGER with exactly these content bytes (free with ASN1_INTEGER_free), or NULL. */
 ASN1_INTEGER *serial_to_asn1(const uint8_t *s, size_t len);
 
-/* Lower-case hex of the bytes, two digits per byte ("00ff"). */
+/*
+ * Lower-case hex of the bytes, two digits per byte ("00ff"), cut after a
+ * whole byte if buf is short.  lint_hex() shows an ASN1_INTEGER with it.
+ */
 void serial_to_hex(const uint8_t *s, size_t len, char *buf, size_t buflen);
 
 /*
