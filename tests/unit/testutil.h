@@ -1,7 +1,7 @@
 /*
  * testutil.h - shared helpers for lancre's cmocka unit tests: temporary
- * directories and freshly minted CA/leaf fixtures.  Header-only so that each
- * test binary stays a single file.
+ * directories (and the per-test one, test_dir) and freshly minted CA/leaf
+ * fixtures.  Header-only so that each test binary stays a single file.
  */
 #ifndef LANCRE_TESTUTIL_H
 #define LANCRE_TESTUTIL_H
@@ -39,6 +39,39 @@ test_rmdir(const char *dir)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A test binary's temporary directory, for the files its tests write:
+ * test_dir_setup and test_dir_teardown are cmocka fixtures (per test or per
+ * group) that make and remove it; test_path names a file in it.
+ */
+static char test_dir[256] __attribute__((unused));
+
+static inline int
+test_dir_setup(void **state)
+{
+	(void)state;
+	test_mkdtemp(test_dir, sizeof(test_dir));
+	return 0;
+}
+
+static inline int
+test_dir_teardown(void **state)
+{
+	(void)state;
+	test_rmdir(test_dir);
+	return 0;
+}
+
+/* A unit test f run in a fresh test_dir of its own. */
+#define test_dir_unit_test(f) cmocka_unit_test_setup_teardown(f, test_dir_setup, test_dir_teardown)
+
+/* test_dir/name into buf[len]. */
+static inline void
+test_path(char *buf, size_t len, const char *name)
+{
+	assert_true((size_t)snprintf(buf, len, "%s/%s", test_dir, name) < len);
 }
 
 struct test_ca {

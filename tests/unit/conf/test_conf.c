@@ -2,36 +2,18 @@
 #include "testutil.h"
 #include "conf/conf.h"
 
-static char dir[256];
-
 static int
 write_conf(const char *text, struct conf *c, struct err *e)
 {
 	char path[300];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/lancre.conf", dir);
+	test_path(path, sizeof(path), "lancre.conf");
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
 	return conf_load(path, c, e);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	test_rmdir(dir);
-	return 0;
 }
 
 static void
@@ -170,5 +152,5 @@ main(void)
 	    cmocka_unit_test(test_rejections),
 	    cmocka_unit_test(test_errors_name_the_line),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

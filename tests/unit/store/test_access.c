@@ -14,33 +14,55 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	test_rmdir(dir);
-	return 0;
-}
-
 static mode_t
 mode_of(const char *name)
 {
 	char path[512];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	test_path(path, sizeof(path), name);
 	assert_int_equal(lstat(path, &st), 0);
 	return st.st_mode & 07777;
+}
+
+/* test_dir's store (lancre.db), opened in mode. */
+static struct store *
+open_store(enum store_mode mode)
+{
+	struct store *s;
+	struct err e;
+
+	if ((s = store_open(test_dir, "lancre.db", mode, &e)) == NULL)
+		fail_msg("store_open: %s", e.msg);
+	return s;
+}
+
+/* A new, empty store in test_dir, closed. */
+static void
+create_store(void)
+{
+	store_close(open_store(STORE_CREATE));
+}
+
+/* s sees issuer_seq at want (how many issuers a writer added). */
+static void
+assert_issuer_seq(struct store *s, int64_t want)
+{
+	struct err e;
+	int64_t v;
+
+	assert_int_equal(store_seq(s, "issuer_seq", &v, &e), 0);
+	assert_int_equal(v, want);
+}
+
+/* 1 if test_dir/name exists. */
+static int
+exists(const char *name)
+{
+	char path[512];
+
+	test_path(path, sizeof(path), name);
+	return access(path, F_OK) == 0;
 }
 
 /* A new store is 0640 whatever the umask, and so are its -wal and -shm. */
@@ -54,9 +76,10 @@ test_create_mode(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
 		mode_t old = umask(masks[i]);
-		char sub[300];
+		char sub[300], name[32];
 
-		snprintf(sub, sizeof(sub), "%s/%zu", dir, i);
+		snprintf(name, sizeof(name), "%zu", i);
+		test_path(sub, sizeof(sub), name);
 		assert_int_equal(mkdir(sub, 0755), 0);
 		s = store_open(sub, "lancre.db", STORE_CREATE, &e);
 		umask(old);
@@ -71,7 +94,7 @@ test_create_mode(void **state)
 	}
 }
 
-/* Every descriptor this process holds on dir's lancre.db*: how many, and how many writable. */
+/* Every descriptor this process holds on test_dir's lancre.db*: how many, and how many writable. */
 static void
 count_store_fds(int *n, int *writable)
 {
@@ -81,7 +104,7 @@ count_store_fds(int *n, int *writable)
 
 	assert_non_null(d);
 	*n = *writable = 0;
-	snprintf(want, sizeof(want), "%s/lancre.db", dir);
+	test_path(want, sizeof(want), "lancre.db");
 	while ((de = readdir(d)) != NULL) {
 		ssize_t len;
 		FILE *f;
@@ -104,6 +127,17 @@ count_store_fds(int *n, int *writable)
 		fclose(f);
 	}
 	closedir(d);
+}
+
+/* This process holds at least min descriptors on the store, none of them writable. */
+static void
+assert_store_fds_read_only(int min)
+{
+	int n, writable;
+
+	count_store_fds(&n, &writable);
+	assert_true(n >= min);
+	assert_int_equal(writable, 0);
 }
 
 /*
@@ -136,7 +170,8 @@ start_writer(int *ready, int *go)
 		r.cert_der = der;
 		r.cert_len = sizeof(der);
 		for (int i = 0; read(b[0], &c, 1) == 1; i++) {
-			if (i == 0 && (w = store_open(dir, "lancre.db", STORE_WRITE, &e)) == NULL)
+			if (i == 0 &&
+			    (w = store_open(test_dir, "lancre.db", STORE_WRITE, &e)) == NULL)
 				_exit(1);
 			snprintf(r.name, sizeof(r.name), "later%d", i);
 			if (store_issuer_add(w, &r, NULL, &e) != 0)
@@ -164,6 +199,16 @@ stop_writer(pid_t pid, int ready, int go)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The writer adds one issuer: back once it has committed. */
+static void
+writer_adds(int ready, int go)
+{
+	char c;
+
+	assert_int_equal(write(go, "x", 1), 1);
+	assert_int_equal(read(ready, &c, 1), 1);
+}
+
 /*
  * STORE_READ holds the database, its -wal and -shm open for reading only,
  * also when the process could write them (the old code opened the -shm
@@ -173,50 +218,33 @@ stop_writer(pid_t pid, int ready, int go)
 static void
 test_read_only_descriptors(void **state)
 {
-	struct store *s, *ro;
-	struct err e;
-	int64_t v;
-	int n, writable, ready, go;
+	struct store *ro;
+	int ready, go;
 	pid_t pid;
-	char c;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
-	store_close(s);
+	create_store();
 	pid = start_writer(&ready, &go);
 
 	/* Opened with no writer running. */
-	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 0);
-	count_store_fds(&n, &writable);
-	assert_true(n >= 1);
-	assert_int_equal(writable, 0);
+	ro = open_store(STORE_READ);
+	assert_issuer_seq(ro, 0);
+	assert_store_fds_read_only(1);
 
 	/* A writer that comes later is seen, and the reader still writes nothing. */
-	assert_int_equal(write(go, "x", 1), 1);
-	assert_int_equal(read(ready, &c, 1), 1);
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 1);
-	count_store_fds(&n, &writable);
-	assert_true(n >= 2); /* the database and its -shm at least */
-	assert_int_equal(writable, 0);
+	writer_adds(ready, go);
+	assert_issuer_seq(ro, 1);
+	assert_store_fds_read_only(2); /* the database and its -shm at least */
 	store_close(ro);
 
 	/* Opened while the writer runs, which writes again. */
-	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(write(go, "x", 1), 1);
-	assert_int_equal(read(ready, &c, 1), 1);
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 2);
-	count_store_fds(&n, &writable);
-	assert_true(n >= 2);
-	assert_int_equal(writable, 0);
+	ro = open_store(STORE_READ);
+	assert_issuer_seq(ro, 1);
+	writer_adds(ready, go);
+	assert_issuer_seq(ro, 2);
+	assert_store_fds_read_only(2);
 	stop_writer(pid, ready, go);
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 2);
+	assert_issuer_seq(ro, 2);
 	store_close(ro);
 }
 
@@ -229,32 +257,23 @@ static void
 test_immutable_then_writer(void **state)
 {
 	char path[300];
-	struct store *s, *ro;
-	struct err e;
-	int64_t v;
+	struct store *ro;
 	int ready, go;
 	pid_t pid;
-	char c;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
-	store_close(s);
-	snprintf(path, sizeof(path), "%s/lancre.db-wal", dir);
+	create_store();
+	test_path(path, sizeof(path), "lancre.db-wal");
 	assert_int_equal(unlink(path), 0);
-	snprintf(path, sizeof(path), "%s/lancre.db-shm", dir);
+	test_path(path, sizeof(path), "lancre.db-shm");
 	assert_int_equal(unlink(path), 0);
 	pid = start_writer(&ready, &go);
-	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(write(go, "x", 1), 1);
-	assert_int_equal(read(ready, &c, 1), 1);
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(write(go, "x", 1), 1);
-	assert_int_equal(read(ready, &c, 1), 1);
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 2);
+	ro = open_store(STORE_READ);
+	assert_issuer_seq(ro, 0);
+	writer_adds(ready, go);
+	assert_issuer_seq(ro, 1);
+	writer_adds(ready, go);
+	assert_issuer_seq(ro, 2);
 	stop_writer(pid, ready, go);
 	store_close(ro);
 }
@@ -266,10 +285,9 @@ shell_reads(void)
 	char cmd[600];
 
 	snprintf(cmd, sizeof(cmd), "sqlite3 '%s/lancre.db' 'SELECT count(*) FROM meta' >/dev/null",
-	    dir);
+	    test_dir);
 	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "%s/lancre.db-wal", dir);
-	assert_int_not_equal(access(cmd, F_OK), 0);
+	assert_false(exists("lancre.db-wal"));
 }
 
 /*
@@ -282,27 +300,20 @@ shell_reads(void)
 static void
 test_immutable_file_changed(void **state)
 {
-	struct store *s, *ro;
-	struct err e;
-	int64_t v;
+	struct store *ro;
 	int ready, go;
 	pid_t pid;
-	char c;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
-	store_close(s);
+	create_store();
 	pid = start_writer(&ready, &go);
 	shell_reads();
-	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(write(go, "x", 1), 1);
-	assert_int_equal(read(ready, &c, 1), 1);
+	ro = open_store(STORE_READ);
+	assert_issuer_seq(ro, 0);
+	writer_adds(ready, go);
 	stop_writer(pid, ready, go);
 	shell_reads();
-	assert_int_equal(store_seq(ro, "issuer_seq", &v, &e), 0);
-	assert_int_equal(v, 1);
+	assert_issuer_seq(ro, 1);
 	store_close(ro);
 }
 
@@ -310,22 +321,14 @@ test_immutable_file_changed(void **state)
 static void
 test_wal_kept(void **state)
 {
-	char path[300];
-	struct store *s;
-	struct err e;
-
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
-	store_close(s);
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
-	store_close(s);
-	snprintf(path, sizeof(path), "%s/lancre.db-wal", dir);
-	assert_int_equal(access(path, F_OK), 0);
-	snprintf(path, sizeof(path), "%s/lancre.db-shm", dir);
-	assert_int_equal(access(path, F_OK), 0);
+	create_store();
+	store_close(open_store(STORE_WRITE));
+	assert_true(exists("lancre.db-wal"));
+	assert_true(exists("lancre.db-shm"));
 }
 
-/* 1 if the file dir/name holds the bytes of text anywhere (or is missing: 0). */
+/* 1 if the file test_dir/name holds the bytes of text anywhere (or is missing: 0). */
 static int
 file_holds(const char *name, const char *text)
 {
@@ -335,7 +338,7 @@ file_holds(const char *name, const char *text)
 	FILE *f;
 	int found = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	test_path(path, sizeof(path), name);
 	if ((f = fopen(path, "rb")) == NULL)
 		return 0;
 	assert_non_null(buf = malloc(cap));
@@ -353,17 +356,41 @@ file_holds(const char *name, const char *text)
 	return found;
 }
 
+/* Run the SQL text on test_dir/db_name as any tool would: SQLITE_OK, else msg (sqlite3_free). */
+static int
+sql_exec(const char *db_name, const char *text, char **msg)
+{
+	char path[512];
+	sqlite3 *db;
+	int rc;
+
+	*msg = NULL;
+	test_path(path, sizeof(path), db_name);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, text, NULL, NULL, msg);
+	sqlite3_close(db);
+	return rc;
+}
+
 static void
 sql(const char *db_name, const char *text)
 {
-	char path[512], *msg = NULL;
-	sqlite3 *db;
+	char *msg;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, db_name);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+	if (sql_exec(db_name, text, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", text, msg);
-	sqlite3_close(db);
+}
+
+/* The SQL text fails on test_dir/db_name, saying why. */
+static void
+sql_refused(const char *db_name, const char *text, const char *why)
+{
+	char *msg;
+
+	assert_int_not_equal(sql_exec(db_name, text, &msg), SQLITE_OK);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, why));
+	sqlite3_free(msg);
 }
 
 static int64_t
@@ -398,7 +425,7 @@ test_keys_apart(void **state)
 	int64_t id;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	s = open_store(STORE_CREATE);
 	id = issuer_with_keys(s, "k1", "/secret/where/k1.key", "/secret/where/ocsp.key");
 	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
 	assert_string_equal(k.key_ref, "/secret/where/k1.key");
@@ -406,7 +433,7 @@ test_keys_apart(void **state)
 	assert_int_equal(store_issuer_set_key(s, id, "pkcs11:token=t;object=k?pin-value=4321", "",
 			     &e), -1);
 	assert_non_null(strstr(e.msg, "pin-source=file:"));
-	assert_non_null(ro = store_open(dir, "lancre.db", STORE_READ, &e));
+	ro = open_store(STORE_READ);
 	assert_int_equal(store_issuer_keys(ro, id, &k, &e), -1);
 	store_close(ro);
 	store_close(s);
@@ -416,15 +443,7 @@ test_keys_apart(void **state)
 	assert_false(file_holds("lancre.db", "/secret/where"));
 	assert_false(file_holds("lancre.db-wal", "/secret/where"));
 	/* And lancre.db refuses them, whoever writes. */
-	char path[300], *msg = NULL;
-	sqlite3 *db;
-	snprintf(path, sizeof(path), "%s/lancre.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE issuers SET key_ref = '/x'", NULL, NULL, &msg),
-	    SQLITE_OK);
-	assert_non_null(strstr(msg, "private/keys.db"));
-	sqlite3_free(msg);
-	sqlite3_close(db);
+	sql_refused("lancre.db", "UPDATE issuers SET key_ref = '/x'", "private/keys.db");
 }
 
 /*
@@ -441,7 +460,7 @@ test_keys_migration(void **state)
 	int64_t a, b;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	s = open_store(STORE_CREATE);
 	a = issuer_with_keys(s, "plain", "/old/place/plain.key", NULL);
 	b = issuer_with_keys(s, "hsm", "pkcs11:token=t;object=k", "/old/place/ocsp.key");
 	assert_null(store_notice(s));
@@ -458,7 +477,7 @@ test_keys_migration(void **state)
 	sql("private/keys.db", "DELETE FROM issuer_keys");
 	assert_true(file_holds("lancre.db", "98765") || file_holds("lancre.db-wal", "98765"));
 
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
+	s = open_store(STORE_WRITE);
 	assert_non_null(store_notice(s));
 	assert_non_null(strstr(store_notice(s), "issuer hsm "));
 	assert_non_null(strstr(store_notice(s), "pin-source=file:"));
@@ -474,7 +493,7 @@ test_keys_migration(void **state)
 	assert_false(file_holds("lancre.db-wal", "98765"));
 	assert_false(file_holds("private/keys.db", "98765"));
 	/* Told once: the next open has nothing to say. */
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_WRITE, &e));
+	s = open_store(STORE_WRITE);
 	assert_null(store_notice(s));
 	store_close(s);
 }
@@ -491,11 +510,9 @@ test_revocation_final(void **state)
 	enum store_insert_result res;
 	struct store *s;
 	struct err e;
-	char path[300], *msg = NULL;
-	sqlite3 *db;
 
 	(void)state;
-	assert_non_null(s = store_open(dir, "lancre.db", STORE_CREATE, &e));
+	s = open_store(STORE_CREATE);
 	r.issuer_id = issuer_with_keys(s, "rv", "/k", NULL);
 	r.serial[0] = 7;
 	r.serial_len = 1;
@@ -510,32 +527,22 @@ test_revocation_final(void **state)
 	assert_int_equal(got.reason, 4);
 	assert_int_equal(got.revoked_at, 90);
 	store_close(s);
-	snprintf(path, sizeof(path), "%s/lancre.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE certificates SET status = 0", NULL, NULL, &msg),
-	    SQLITE_OK);
-	assert_non_null(strstr(msg, "stays revoked"));
-	sqlite3_free(msg);
-	msg = NULL;
-	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM certificates", NULL, NULL, &msg),
-	    SQLITE_OK);
-	assert_non_null(strstr(msg, "stays revoked"));
-	sqlite3_free(msg);
-	sqlite3_close(db);
+	sql_refused("lancre.db", "UPDATE certificates SET status = 0", "stays revoked");
+	sql_refused("lancre.db", "DELETE FROM certificates", "stays revoked");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_create_mode, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_read_only_descriptors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_wal_kept, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_immutable_then_writer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_immutable_file_changed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keys_apart, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keys_migration, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_revocation_final, setup, teardown),
+	    test_dir_unit_test(test_create_mode),
+	    test_dir_unit_test(test_read_only_descriptors),
+	    test_dir_unit_test(test_wal_kept),
+	    test_dir_unit_test(test_immutable_then_writer),
+	    test_dir_unit_test(test_immutable_file_changed),
+	    test_dir_unit_test(test_keys_apart),
+	    test_dir_unit_test(test_keys_migration),
+	    test_dir_unit_test(test_revocation_final),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,24 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	test_rmdir(dir);
-	return 0;
-}
-
 /* /dev/null, a FIFO and "-" are written in place; /dev/null stays a device. */
 static void
 test_output_in_place(void **state)
@@ -43,7 +25,7 @@ test_output_in_place(void **state)
 	assert_int_equal(stat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
 
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	test_path(fifo, sizeof(fifo), "fifo");
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_true((rfd = open(fifo, O_RDONLY | O_NONBLOCK)) >= 0);
 	assert_int_equal(fs_write_output(fifo, "xyz", 3, 0644, &e), 0);
@@ -58,7 +40,7 @@ test_output_in_place(void **state)
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
 	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
-	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(chdir(test_dir), 0);
 	int rc = fs_write_output("-", "out", 3, 0644, &e);
 	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
 	close(saved);
@@ -78,13 +60,13 @@ test_write_beneath(void **state)
 	struct err e;
 
 	(void)state;
-	snprintf(root, sizeof(root), "%s/public", dir);
+	test_path(root, sizeof(root), "public");
 	assert_int_equal(mkdir(root, 0755), 0);
 	snprintf(path, sizeof(path), "%s/crl/e1/1.crl", root);
 	assert_int_equal(fs_write_beneath(root, path, "crl", 3, 0644, &e), 0);
 	assert_int_equal(access(path, F_OK), 0);
 
-	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	test_path(outside, sizeof(outside), "outside");
 	assert_int_equal(mkdir(outside, 0755), 0);
 	snprintf(link, sizeof(link), "%s/crl/evil", root);
 	assert_int_equal(symlink(outside, link), 0);
@@ -103,7 +85,7 @@ test_write_beneath(void **state)
 	/* Names that climb out are refused. */
 	snprintf(path, sizeof(path), "%s/crl/../../x.crl", root);
 	assert_int_equal(fs_write_beneath(root, path, "x", 1, 0644, &e), -1);
-	snprintf(path, sizeof(path), "%s/x.crl", dir);
+	test_path(path, sizeof(path), "x.crl");
 	assert_int_not_equal(access(path, F_OK), 0);
 	assert_int_equal(fs_write_beneath(root, "/etc/passwd", "x", 1, 0644, &e), -1);
 }
@@ -119,7 +101,7 @@ test_read_beneath(void **state)
 	struct err e;
 
 	(void)state;
-	snprintf(root, sizeof(root), "%s/public", dir);
+	test_path(root, sizeof(root), "public");
 	assert_int_equal(mkdir(root, 0755), 0);
 	snprintf(path, sizeof(path), "%s/crl/1.crl", root);
 	assert_int_equal(fs_write_beneath(root, path, "crl", 3, 0644, &e), 0);
@@ -129,7 +111,7 @@ test_read_beneath(void **state)
 	assert_int_equal(len, 3);
 	free(data);
 
-	snprintf(outside, sizeof(outside), "%s/secret", dir);
+	test_path(outside, sizeof(outside), "secret");
 	assert_int_equal(fs_write_atomic(outside, "key", 3, 0600, &e), 0);
 	snprintf(link, sizeof(link), "%s/crl/2.crl", root);
 	assert_int_equal(symlink(outside, link), 0);
@@ -145,7 +127,7 @@ test_read_beneath(void **state)
 
 	/* A symlinked directory on the way is refused too. */
 	snprintf(link, sizeof(link), "%s/evil", root);
-	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(symlink(test_dir, link), 0);
 	snprintf(path, sizeof(path), "%s/evil/secret", root);
 	assert_int_equal(fs_stat_beneath(root, path, &sb, &e), -1);
 	assert_int_equal(fs_read_beneath(root, path, 100, &data, &len, &e), -1);
@@ -155,9 +137,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_output_in_place, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_write_beneath, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_read_beneath, setup, teardown),
+	    test_dir_unit_test(test_output_in_place),
+	    test_dir_unit_test(test_write_beneath),
+	    test_dir_unit_test(test_read_beneath),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
