@@ -2,14 +2,16 @@
  * check_crl.c - the CRL from the certificate's CRL Distribution Point, as
  * check.h says.
  *
- * Accepted only if: it parses, its issuer name is the issuer's subject, the
- * issuer's key verifies its signature, its IssuingDistributionPoint (when it
- * has one) names the URL fetched and does not exclude end-entity
- * certificates, and it is fresh (thisUpdate not in the future, nextUpdate
- * present and not past, with the skew allowed).  A CRL without an
- * IssuingDistributionPoint is a complete CRL of the issuer, which covers every
- * certificate (RFC 5280 5.2.5).  The body is held whole, up to
- * CHECK_FETCH_CRL_MAX (streaming it in bounded memory is still to come).
+ * The CRL is checked while it streams in (crl_stream.h): only its header,
+ * the certificate's own entry and a digest are kept, so memory does not
+ * grow with the CRL's size.  Accepted only if: it is a whole DER CRL, its
+ * issuer name is the issuer's subject, the issuer's key verifies its
+ * signature, it carries no critical extension this code does not know, it
+ * is not a delta CRL, its IssuingDistributionPoint (when it has one) names
+ * the URL fetched and does not exclude end-entity certificates, and it is
+ * fresh (thisUpdate not in the future, nextUpdate present and not past, with
+ * the skew allowed).  A CRL without an IssuingDistributionPoint is a complete
+ * CRL of the issuer, which covers every certificate (RFC 5280 5.2.5).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,23 +20,25 @@
 #include <openssl/x509v3.h>
 
 #include "check/check.h"
+#include "check/check_crl.h"
+#include "check/crl_stream.h"
 #include "check/fetch.h"
 
 /* 1 if the CRL's scope covers a leaf fetched from url; else 0 and why. */
 static int
-crl_scope_ok(X509_CRL *crl, const char *url, char *why, size_t wlen)
+crl_scope_ok(const STACK_OF(X509_EXTENSION) *exts, const char *url, char *why, size_t wlen)
 {
 	ISSUING_DIST_POINT *idp;
 	int crit = -1, match = 0, eeok;
 
-	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit, NULL);
+	idp = X509V3_get_d2i(exts, NID_issuing_distribution_point, &crit, NULL);
 	if (idp == NULL) {
 		if (crit == -1)
 			return 1; /* a complete CRL */
 		snprintf(why, wlen, "the CRL's IssuingDistributionPoint cannot be read");
 		return 0;
 	}
-	eeok = !idp->onlyCA && !idp->onlyattr;
+	eeok = !idp->onlyCA && !idp->onlyattr && !idp->indirectCRL;
 	if (idp->distpoint != NULL && idp->distpoint->type == 0) {
 		GENERAL_NAMES *gn = idp->distpoint->name.fullname;
 
@@ -54,56 +58,139 @@ crl_scope_ok(X509_CRL *crl, const char *url, char *why, size_t wlen)
 	return match && eeok;
 }
 
-/* Signature, issuer, scope, freshness; 0 or -1 with r->why. */
+/* RFC 5280 5.2: a CRL with a critical extension the client does not know must be refused. */
 static int
-crl_validate(X509_CRL *crl, X509 *issuer, const char *url, int64_t now, int skew,
-    struct check_result *r)
+crl_criticals_known(const STACK_OF(X509_EXTENSION) *exts)
 {
-	const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+	static const int known[] = {NID_authority_key_identifier, NID_issuer_alt_name, NID_crl_number,
+	    NID_delta_crl, NID_issuing_distribution_point, NID_freshest_crl};
 
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *x = sk_X509_EXTENSION_value(exts, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(x)), ok = 0;
+
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			ok |= nid == known[k];
+		if (X509_EXTENSION_get_critical(x) && !ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* What every CRL must pass, base or delta: issuer, signature, extensions, freshness. */
+static int
+crl_validate(struct crl_stream *st, X509 *issuer, int64_t now, int skew, struct check_result *r)
+{
+	const struct crl_stream_info *in = crl_stream_info(st);
+	int64_t tu, nu;
+
+	if (X509_NAME_cmp(in->issuer, X509_get_subject_name(issuer)) != 0) {
 		snprintf(r->why, sizeof(r->why), "the CRL's issuer is not the certificate's issuer");
 		return -1;
 	}
-	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-		snprintf(r->why, sizeof(r->why), "the CRL's signature does not verify with the issuer's key");
+	if (!crl_stream_verify(st, X509_get0_pubkey(issuer))) {
+		snprintf(r->why, sizeof(r->why), "%s", crl_stream_why(st));
 		return -1;
 	}
-	if (!crl_scope_ok(crl, url, r->why, sizeof(r->why)))
+	if (!crl_criticals_known(in->exts)) {
+		snprintf(r->why, sizeof(r->why), "the CRL has a critical extension this client does not know");
 		return -1;
-	r->this_update = check_asn1_time(X509_CRL_get0_lastUpdate(crl));
-	r->next_update = nu != NULL ? check_asn1_time(nu) : 0;
-	if (r->this_update < 0 || r->this_update > now + skew) {
+	}
+	tu = check_asn1_time(in->this_update);
+	nu = in->next_update != NULL ? check_asn1_time(in->next_update) : -1;
+	if (tu < 0 || (in->next_update != NULL && nu < 0)) {
+		snprintf(r->why, sizeof(r->why), "the CRL's thisUpdate or nextUpdate cannot be read");
+		return -1;
+	}
+	if (tu > now + skew) {
 		snprintf(r->why, sizeof(r->why), "the CRL's thisUpdate is in the future");
 		return -1;
 	}
-	if (nu == NULL || r->next_update < 0) {
+	if (nu < 0) {
 		snprintf(r->why, sizeof(r->why), "the CRL has no nextUpdate");
 		return -1;
 	}
-	if (now > r->next_update + skew) {
+	if (now > nu + skew) {
 		snprintf(r->why, sizeof(r->why), "the CRL is stale: past its nextUpdate");
 		return -1;
 	}
+	r->this_update = tu;
+	r->next_update = nu;
 	return 0;
 }
 
-/* The leaf's entry, if any. */
-static void
-crl_lookup(X509_CRL *crl, X509 *leaf, struct check_result *r)
+/* Feeds libcurl's chunks to the parser; its refusal stops the fetch. */
+static int
+crl_sink(void *arg, const uint8_t *data, size_t len, struct err *e)
 {
-	X509_REVOKED *rev = NULL;
+	struct crl_stream *st = arg;
+
+	if (crl_stream_feed(st, data, len) != 0)
+		return err_set(e, "%s", crl_stream_why(st));
+	return 0;
+}
+
+struct crl_stream *
+check_crl_fetch(X509 *leaf, X509 *issuer, const char *url, const char *kind, int64_t now,
+    int skew, struct check_result *r)
+{
+	struct check_step *s = check_step_add(r, kind, url);
+	struct crl_stream *st = crl_stream_new(X509_get0_serialNumber(leaf), CHECK_FETCH_CRL_MAX);
+	const struct crl_stream_info *in;
+	struct check_fetch f;
+	struct err e;
+	int ok = 0;
+
+	if (st == NULL) {
+		snprintf(r->why, sizeof(r->why), "out of memory");
+		return NULL;
+	}
+	in = crl_stream_info(st);
+	if (check_fetch_stream(url, CHECK_FETCH_CRL_MAX, CHECK_FETCH_CRL_TIMEOUT_MS, crl_sink, st, &f,
+		&e) != 0)
+		snprintf(r->why, sizeof(r->why), "%s", e.msg);
+	else if (crl_stream_end(st) != 0)
+		snprintf(r->why, sizeof(r->why), "%s", crl_stream_why(st));
+	else
+		ok = crl_validate(st, issuer, now, skew, r) == 0;
+	s->http_status = f.http_status;
+	s->bytes = (size_t)in->bytes;
+	s->ok = ok;
+	snprintf(s->note, sizeof(s->note), "%s; %zu entries streamed, at most %zu bytes held%s",
+	    ok ? "verified and fresh" : r->why, in->entries, in->peak,
+	    in->held_whole ? " (the signature algorithm needs the whole CRL)" : "");
+	ERR_clear_error();
+	if (!ok) {
+		crl_stream_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+check_crl_refused(struct check_result *r)
+{
+	struct check_step *s = &r->steps[r->nsteps - 1];
+
+	s->ok = 0;
+	snprintf(s->note, sizeof(s->note), "%s", r->why);
+}
+
+/* The leaf's entry, if any, decides. */
+static void
+crl_lookup(const struct crl_stream_info *in, struct check_result *r)
+{
 	ASN1_ENUMERATED *reason;
 
 	r->source = "crl";
-	if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(leaf)) != 1 || rev == NULL) {
+	if (in->entry == NULL) {
 		r->status = CHECK_GOOD;
 		snprintf(r->why, sizeof(r->why), "the certificate is not on the issuer's CRL");
 		return;
 	}
 	r->status = CHECK_REVOKED;
-	r->revoked_at = check_asn1_time(X509_REVOKED_get0_revocationDate(rev));
-	reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+	r->revoked_at = check_asn1_time(X509_REVOKED_get0_revocationDate(in->entry));
+	reason = X509_REVOKED_get_ext_d2i(in->entry, NID_crl_reason, NULL, NULL);
 	r->reason = reason != NULL ? (int)ASN1_ENUMERATED_get(reason) : -1;
 	ASN1_ENUMERATED_free(reason);
 	snprintf(r->why, sizeof(r->why), "the certificate is on the issuer's CRL");
@@ -113,33 +200,25 @@ int
 check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
     struct check_result *r)
 {
-	struct check_step *s = check_step_add(r, "crl", url);
-	struct check_fetch f;
-	const unsigned char *p;
-	X509_CRL *crl = NULL;
-	struct err e;
-	int ret = -1;
+	struct crl_stream *st = check_crl_fetch(leaf, issuer, url, "crl", now, skew, r);
+	const struct crl_stream_info *in;
+	int ret = -1, crit = -1;
+	ASN1_INTEGER *delta;
 
-	if (check_fetch(url, NULL, 0, NULL, CHECK_FETCH_CRL_MAX, CHECK_FETCH_CRL_TIMEOUT_MS, &f, &e) != 0) {
-		s->http_status = f.http_status;
-		snprintf(r->why, sizeof(r->why), "%s", e.msg);
-		snprintf(s->note, sizeof(s->note), "%s", e.msg);
-		goto done;
-	}
-	s->http_status = f.http_status;
-	s->bytes = f.len;
-	p = f.body;
-	if ((crl = d2i_X509_CRL(NULL, &p, (long)f.len)) == NULL)
-		snprintf(r->why, sizeof(r->why), "the answer is not a DER CRL");
-	else if (crl_validate(crl, issuer, url, now, skew, r) == 0) {
-		crl_lookup(crl, leaf, r);
+	if (st == NULL)
+		return -1;
+	in = crl_stream_info(st);
+	delta = X509V3_get_d2i(in->exts, NID_delta_crl, &crit, NULL);
+	if (delta != NULL || crit != -1)
+		snprintf(r->why, sizeof(r->why), "the CRL at the distribution point is a delta CRL, not a complete one");
+	else if (crl_scope_ok(in->exts, url, r->why, sizeof(r->why)))
 		ret = 0;
-	}
-	s->ok = ret == 0;
-	snprintf(s->note, sizeof(s->note), "%s", r->why);
-done:
+	ASN1_INTEGER_free(delta);
+	if (ret == 0)
+		crl_lookup(in, r);
+	else
+		check_crl_refused(r);
+	crl_stream_free(st);
 	ERR_clear_error();
-	X509_CRL_free(crl);
-	check_fetch_free(&f);
 	return ret;
 }

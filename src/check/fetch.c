@@ -21,6 +21,11 @@ struct fetch_sink {
 	struct check_fetch *out;
 	size_t max, cap;
 	int over;
+	CURL *curl;
+	check_fetch_sink fn;  /* NULL: keep the body in out */
+	void *arg;
+	int sink_failed;
+	struct err sink_err;
 };
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
@@ -31,17 +36,32 @@ fetch_global_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Append to the body; returning less than given makes curl stop (CURLE_WRITE_ERROR). */
+/*
+ * Append to the body, or hand it to the sink; returning less than given
+ * makes curl stop (CURLE_WRITE_ERROR).  The body of an answer other than 200
+ * is dropped: the status is reported instead.
+ */
 static size_t
 fetch_write(char *data, size_t size, size_t n, void *arg)
 {
 	struct fetch_sink *s = arg;
 	size_t len = size * n, want;
+	long status = 0;
 	uint8_t *p;
 
+	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+		return len;
 	if (len > s->max - s->out->len) {
 		s->over = 1;
 		return 0;
+	}
+	if (s->fn != NULL) {
+		if (s->fn(s->arg, (const uint8_t *)data, len, &s->sink_err) != 0) {
+			s->sink_failed = 1;
+			return 0;
+		}
+		s->out->len += len;
+		return len;
 	}
 	if (s->out->len + len > s->cap) {
 		want = s->cap ? s->cap * 2 : 16384;
@@ -115,12 +135,12 @@ fetch_setup(CURL *c, const char *url, struct fetch_sink *sink, long timeout_ms, 
 	return bad ? -1 : 0;
 }
 
-int
-check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *content_type,
-    size_t max, long timeout_ms, struct check_fetch *out, struct err *e)
+/* The fetch itself, into sink (which says where the body goes). */
+static int
+fetch_run(const char *url, const uint8_t *post, size_t post_len, const char *content_type,
+    struct fetch_sink *sink, long timeout_ms, struct check_fetch *out, struct err *e)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", ctype[128];
-	struct fetch_sink sink = {out, max, 0, 0};
 	struct curl_slist *hdrs = NULL;
 	CURLcode rc;
 	long redirects = 0;
@@ -132,7 +152,8 @@ check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *c
 	pthread_once(&fetch_once, fetch_global_init);
 	if ((c = curl_easy_init()) == NULL)
 		return err_set(e, "%s: cannot start libcurl", url);
-	if (fetch_setup(c, url, &sink, timeout_ms, errbuf) != 0) {
+	sink->curl = c;
+	if (fetch_setup(c, url, sink, timeout_ms, errbuf) != 0) {
 		err_set(e, "%s: libcurl refused an option", url);
 		goto done;
 	}
@@ -150,8 +171,10 @@ check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *c
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->http_status);
 	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
 	out->redirects = (int)redirects;
-	if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
-		err_set(e, "%s: the answer is larger than %zu bytes", url, max);
+	if (sink->sink_failed) {
+		err_set(e, "%s", sink->sink_err.msg);
+	} else if (sink->over || rc == CURLE_FILESIZE_EXCEEDED) {
+		err_set(e, "%s: the answer is larger than %zu bytes", url, sink->max);
 	} else if (rc == CURLE_TOO_MANY_REDIRECTS) {
 		err_set(e, "%s: more than %d redirects", url, CHECK_FETCH_REDIRECTS);
 	} else if (rc != CURLE_OK) {
@@ -165,6 +188,24 @@ done:
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	return ret;
+}
+
+int
+check_fetch(const char *url, const uint8_t *post, size_t post_len, const char *content_type,
+    size_t max, long timeout_ms, struct check_fetch *out, struct err *e)
+{
+	struct fetch_sink sink = {.out = out, .max = max};
+
+	return fetch_run(url, post, post_len, content_type, &sink, timeout_ms, out, e);
+}
+
+int
+check_fetch_stream(const char *url, size_t max, long timeout_ms, check_fetch_sink fn, void *arg,
+    struct check_fetch *out, struct err *e)
+{
+	struct fetch_sink sink = {.out = out, .max = max, .fn = fn, .arg = arg};
+
+	return fetch_run(url, NULL, 0, NULL, &sink, timeout_ms, out, e);
 }
 
 void

@@ -7,6 +7,11 @@
  * most CHECK_FETCH_REDIRECTS redirects, and only http and https, for the
  * first URL and every redirect (no file://, no gopher://).  A body larger
  * than its cap is abandoned as soon as it passes the cap, not after.
+ *
+ * check_fetch() keeps the body; check_fetch_stream() hands it to a sink as it
+ * arrives and keeps nothing (CRLs: crl_stream.h), so memory does not grow
+ * with the body.  Either way only a 200 answer's body is delivered: an error
+ * page is never parsed.
  */
 #ifndef LANCRE_CHECK_FETCH_H
 #define LANCRE_CHECK_FETCH_H
@@ -45,5 +50,19 @@ int check_fetch(const char *url, const uint8_t *post, size_t post_len, const cha
     size_t max, long timeout_ms, struct check_fetch *out, struct err *e);
 
 void check_fetch_free(struct check_fetch *f); /* accepts a zeroed struct */
+
+/*
+ * A sink for check_fetch_stream: 0 to go on, -1 to stop the fetch, with
+ * the reason in e (the fetch then fails with that reason).
+ */
+typedef int (*check_fetch_sink)(void *arg, const uint8_t *data, size_t len, struct err *e);
+
+/*
+ * GET url, giving the body of a 200 answer to sink as it arrives, at most
+ * max bytes in all; out->len counts them and out->body stays NULL.  0 when
+ * the whole body was delivered, else -1 and e says why.
+ */
+int check_fetch_stream(const char *url, size_t max, long timeout_ms, check_fetch_sink sink,
+    void *arg, struct check_fetch *out, struct err *e);
 
 #endif
