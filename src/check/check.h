@@ -41,7 +41,7 @@ enum check_status {
 
 /* One fetch or one conclusion on the way to the decision. */
 struct check_step {
-	const char *kind;  /* "issuer", "ocsp", "crl", "decision" (static strings) */
+	const char *kind;  /* "issuer", "ocsp", "crl", "delta", "decision" (static strings) */
 	char url[URL_MAX]; /* what was fetched, or "" */
 	long http_status;  /* 0 when nothing was fetched or no answer came */
 	size_t bytes;

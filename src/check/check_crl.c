@@ -12,6 +12,7 @@
  * fresh (thisUpdate not in the future, nextUpdate present and not past, with
  * the skew allowed).  A CRL without an IssuingDistributionPoint is a complete
  * CRL of the issuer, which covers every certificate (RFC 5280 5.2.5).
+ * When the base names a delta CRL, check_delta.c has the last word.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include "check/check.h"
 #include "check/check_crl.h"
+#include "check/check_delta.h"
 #include "check/crl_stream.h"
 #include "check/fetch.h"
 
@@ -214,10 +216,12 @@ check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	else if (crl_scope_ok(in->exts, url, r->why, sizeof(r->why)))
 		ret = 0;
 	ASN1_INTEGER_free(delta);
-	if (ret == 0)
+	if (ret == 0) {
 		crl_lookup(in, r);
-	else
+		ret = check_delta(leaf, issuer, in->exts, now, skew, r);
+	} else {
 		check_crl_refused(r);
+	}
 	crl_stream_free(st);
 	ERR_clear_error();
 	return ret;
