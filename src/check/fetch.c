@@ -21,6 +21,7 @@ struct fetch_sink {
 	struct check_fetch *out;
 	size_t max, cap;
 	int over;
+	int refused;          /* the answer is not a 200: its body is not read */
 	CURL *curl;
 	check_fetch_sink fn;  /* NULL: keep the body in out */
 	void *arg;
@@ -39,7 +40,8 @@ fetch_global_init(void)
 /*
  * Append to the body, or hand it to the sink; returning less than given
  * makes curl stop (CURLE_WRITE_ERROR).  The body of an answer other than 200
- * is dropped: the status is reported instead.
+ * is not read at all (an error page may be endless): the status is reported
+ * instead.  Followed redirects never reach here.
  */
 static size_t
 fetch_write(char *data, size_t size, size_t n, void *arg)
@@ -49,8 +51,10 @@ fetch_write(char *data, size_t size, size_t n, void *arg)
 	long status = 0;
 	uint8_t *p;
 
-	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
-		return len;
+	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200) {
+		s->refused = 1;
+		return 0;
+	}
 	if (len > s->max - s->out->len) {
 		s->over = 1;
 		return 0;
@@ -173,6 +177,8 @@ fetch_run(const char *url, const uint8_t *post, size_t post_len, const char *con
 	out->redirects = (int)redirects;
 	if (sink->sink_failed) {
 		err_set(e, "%s", sink->sink_err.msg);
+	} else if (sink->refused) {
+		err_set(e, "%s: HTTP status %ld", url, out->http_status);
 	} else if (sink->over || rc == CURLE_FILESIZE_EXCEEDED) {
 		err_set(e, "%s: the answer is larger than %zu bytes", url, sink->max);
 	} else if (rc == CURLE_TOO_MANY_REDIRECTS) {

@@ -2,11 +2,11 @@
 # lancre check's fetches (issue 17): a POST when the encoded OCSP request is
 # over 255 bytes (seen in the responder's log), a GET otherwise; 3 redirects
 # followed and 4 refused; size caps (an OCSP response or a certificate over
-# 64 KB, with and without Content-Length); http and https only (file://,
-# ftp://, a redirect to file://); delegated responders refused when their
-# certificate lacks id-kp-OCSPSigning, was signed by another CA or has
-# expired (a valid one accepted). Each refusal: could not decide (exit 4)
-# with its reason.
+# 64 KB, with and without Content-Length; an endless error page not read);
+# http and https only (file://, ftp://, a redirect to file://); delegated
+# responders refused when their certificate lacks id-kp-OCSPSigning, was
+# signed by another CA or has expired (a valid one accepted). Each refusal:
+# could not decide (exit 4) with its reason.
 . "$(dirname "$0")/lib.sh"
 
 F=$(free_port)
@@ -30,6 +30,7 @@ for d in noeku othca expired ok; do leaf "deleg$d" "authorityInfoAccess=OCSP;URI
 leaf redir3 "crlDistributionPoints=URI:$U/r/3/e1.crl"
 leaf redir4 "crlDistributionPoints=URI:$U/r/4/e1.crl"
 leaf bigocsp "authorityInfoAccess=OCSP;URI:$U/big"
+leaf endless "authorityInfoAccess=OCSP;URI:$U/endless-404"
 leaf bigocspnolen "authorityInfoAccess=OCSP;URI:$U/big-nolen"
 leaf fileocsp "authorityInfoAccess=OCSP;URI:file:///etc/hostname"
 leaf ftpocsp "authorityInfoAccess=OCSP;URI:ftp://127.0.0.1:$F/ocsp"
@@ -99,6 +100,14 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', '0')
             self.end_headers()
             return
+        if parts[1] == 'endless-404':  # an error page that never ends
+            self.send_response(404)
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(b'<p>not here</p>' * 4096)
+            except (BrokenPipeError, ConnectionResetError):
+                return
         if parts[1] in ('big', 'big-nolen'):
             return self.body(b'\x30' * (64 * 1024 + 1), parts[1] == 'big')
         if path == '/e1.crl':
@@ -153,6 +162,12 @@ expect 4 "an OCSP response over 64 KB (no length, read until closed): could not 
 has "$OUT" "^why: OCSP: $U/big-nolen/[^ ]*: the answer is larger than 65536 bytes" "it says so"
 expect 4 "an issuer certificate over 64 KB: could not decide" "$LANCRE" check --no-cache "$T/bigcert.pem"
 has "$OUT" "^why: cannot fetch the issuer: $U/big: the answer is larger than 65536 bytes" "it says so"
+
+start=$(date +%s)
+expect 4 "a 404 whose page never ends: could not decide" "$LANCRE" check --no-cache "$T/endless.pem"
+has "$OUT" "^why: OCSP: $U/endless-404/[^ ]*: HTTP status 404" "the status"
+end=$(date +%s)
+if [ $((end - start)) -le $((3 * TF)) ]; then ok "at once, the page not read ($((end - start)) s)"; else not_ok "the page was read for $((end - start)) s"; fi
 
 # http and https only.
 expect 4 "a file:// OCSP URL: could not decide" "$LANCRE" check --no-cache "$T/fileocsp.pem"
