@@ -18,6 +18,7 @@ cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 	sb->paths.store = d->conf.store;
 	sb->paths.conf = sb->conf;
 	sb->paths.pkcs11_module = d->conf.pkcs11_module;
+	sb->paths.network = d->conf.signer_network;
 }
 
 enum sandbox_mode

@@ -71,6 +71,11 @@ static const struct key keys[] = {
       "Started as root, the signer (the only process with keys), and the commands\n"
       "; that write the store, run as this user; it owns the data directory.  Must\n"
       "; differ from [server] user.  Empty: lancre-signer.  As a normal user: ignored."),
+    K("signer", "network", KEY_BOOL, signer_network,
+      "yes: the signer, and the [crl] hook it runs, may open network sockets and\n"
+      "; connect: a PKCS#11 module for a network HSM needs it, and so does a hook that\n"
+      "; uploads.  no: only unix sockets; anything else fails with \"Permission\n"
+      "; denied\" (the signer's sandbox).  Read at start."),
     K("store", "store", KEY_STR, store,
       "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
       "; in this directory, or a postgresql:// URL shared by several machines."),

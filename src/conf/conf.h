@@ -54,6 +54,7 @@ struct conf {
 
 	/* [signer] */
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */
+	int signer_network; /* the signer (and its [crl] hook) may reach the network */
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */

@@ -21,7 +21,9 @@
  *
  * With ABI 4 the network is narrowed too: neither role may bind a TCP port
  * (the server's are bound before entry); the server may not connect
- * anywhere, the signer may (a network HSM, a hook that uploads).  With ABI 6
+ * anywhere, nor may the signer unless [signer] network = yes (a network HSM,
+ * a hook that uploads; seccomp already refuses it a network socket, this is
+ * the second lock).  With ABI 6
  * neither may reach an abstract unix socket outside its domain, nor signal
  * a process outside it (the supervisor, the other child).
  */
@@ -268,9 +270,9 @@ sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, in
 	struct ll l = {.fs = attr.handled_access_fs, .e = e};
 	int rc;
 
-	if (abi >= 4) /* the server connects nowhere; the signer may (network HSMs, hooks) */
+	if (abi >= 4) /* the server connects nowhere; the signer with [signer] network only */
 		attr.handled_access_net = LL_NET_BIND_TCP |
-		    (role == SANDBOX_SERVER ? LL_NET_CONNECT_TCP : 0);
+		    (role == SANDBOX_SERVER || !p->network ? LL_NET_CONNECT_TCP : 0);
 	if (abi >= 6) /* neither signals anyone: the supervisor does */
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 	l.fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);

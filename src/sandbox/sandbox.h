@@ -58,13 +58,15 @@ enum sandbox_mode {
 /*
  * What a role may touch on disk, as absolute or working-directory-relative
  * paths; NULL or "" for what does not apply.  Files that do not exist at
- * entry get no rule (a file created later is out of reach).
+ * entry get no rule (a file created later is out of reach).  And whether
+ * the signer may reach the network.
  */
 struct sandbox_paths {
 	const char *dir;           /* the data directory */
 	const char *store;         /* the store file's name in dir ("lancre.db"); -wal, -shm too */
 	const char *conf;          /* lancre.conf, read again on SIGHUP */
 	const char *pkcs11_module; /* [pkcs11] module: its token directory is writable (SoftHSM2) */
+	int network; /* signer, supervisor: sockets of any family and TCP connect ([signer] network) */
 };
 
 #define SANDBOX_LACK_MAX 160

@@ -24,7 +24,11 @@ int sandbox_trap_install(struct err *e);
 /* Whether the kernel filters system calls (seccomp filter mode). */
 int sandbox_seccomp_available(void);
 
-/* Load role's allowlist for every thread of the process.  no-new-privs must be set. */
-int sandbox_seccomp_enter(enum sandbox_role role, struct err *e);
+/*
+ * Load role's allowlist for every thread of the process.  network: the
+ * signer (and the supervisor, which bounds it) may create sockets of any
+ * family, not only AF_UNIX.  no-new-privs must be set.
+ */
+int sandbox_seccomp_enter(enum sandbox_role role, int network, struct err *e);
 
 #endif

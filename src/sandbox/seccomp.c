@@ -26,13 +26,18 @@
  *   ioctl    the server only TCGETS: stdio's isatty() on the first line it
  *            logs (stdout on /dev/null is a character device);
  *   kill     the signer only with signal 0 (is the process that left a
- *            temporary file in public/ still alive?); the server never.
+ *            temporary file in public/ still alive?); the server never;
+ *   socket   the signer (and the supervisor, which bounds it) AF_UNIX only
+ *            unless [signer] network = yes: another family fails with
+ *            EACCES, not a kill, so a PKCS#11 module or a hook that tries
+ *            gets an error it can report; the server never.
  *
  * The server has no execve, no fork, no socket (it accepts on the listeners
  * bound before entry), no ptrace, no open for writing.  The signer
  * may write files (Landlock says which), start the [crl] hook (clone, vfork,
- * execve, wait4) and open sockets (a PKCS#11 module for a network HSM, a hook
- * that uploads): the hook runs under this same filter, so the signer's list
+ * execve, wait4) and, with [signer] network = yes, open network sockets (a
+ * PKCS#11 module for a network HSM, a hook that uploads): the hook runs
+ * under this same filter, so the signer's list
  * also covers what /bin/sh and ordinary commands need; a program that makes
  * a call outside it is killed, and the signer reports the hook's status 159
  * (128 + SIGSYS).  The supervisor's children start under its filter and
@@ -56,6 +61,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define SV (1u << SANDBOX_SERVER)
@@ -112,8 +118,9 @@ static const struct allow table[] = {
     A(statfs, SG), A(fstatfs, SG), A(fadvise64, SG), A(copy_file_range, SG),
     A(sendfile, SG),
     A(ioctl, SG), /* the shell's terminal checks (TCGETS); device ioctls are Landlock's */
-    /* Sockets: a PKCS#11 module for a network HSM, a hook that uploads (never listening). */
-    A(socket, SG), A(connect, SG), A(socketpair, SG), A(eventfd2, SG),
+    /* Sockets (socket: allow_conditional()): unix ones, and with [signer] network a network
+     * HSM's module or a hook that uploads; never listening. */
+    A(connect, SG), A(socketpair, SG), A(eventfd2, SG),
     A(sched_getparam, SG), A(sched_getscheduler, SG), A(getrusage, SG), A(times, SG),
 };
 
@@ -188,9 +195,24 @@ add_list(scmp_filter_ctx ctx, const int *nrs, size_t n, struct err *e)
 	return 0;
 }
 
+/* socket(): any family with network, else AF_UNIX only and EACCES for the rest. */
+static int
+allow_socket(scmp_filter_ctx ctx, int network, struct err *e)
+{
+	struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
+	struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0);
+
+	if (network)
+		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0, NULL, e);
+	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only, e) != 0 ||
+	    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &not_unix, e) != 0)
+		return -1;
+	return 0;
+}
+
 /* The calls allowed with some arguments only (see the comment at the top). */
 static int
-allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
+allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, struct err *e)
 {
 	struct scmp_arg_cmp rdonly = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
 	    O_RDONLY);
@@ -212,6 +234,8 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), role == SANDBOX_SUPERVISOR ? 0 : 1, &self,
 		e) != 0)
 		return -1;
+	if (role != SANDBOX_SERVER && allow_socket(ctx, network, e) != 0)
+		return -1;
 	if (role == SANDBOX_SIGNER)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &probe, e);
 	if (role != SANDBOX_SERVER)
@@ -224,7 +248,7 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 }
 
 static int
-build(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
+build(scmp_filter_ctx ctx, enum sandbox_role role, int network, struct err *e)
 {
 	/* The sanitizers' runtime reads /proc/self/maps with open(2), read-only. */
 	struct scmp_arg_cmp sanitizer_open = SCMP_A1(SCMP_CMP_MASKED_EQ,
@@ -243,11 +267,11 @@ build(scmp_filter_ctx ctx, enum sandbox_role role, struct err *e)
 	    (add_list(ctx, sanitizer_table, sizeof(sanitizer_table) / sizeof(int), e) != 0 ||
 		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, &sanitizer_open, e) != 0))
 		return -1;
-	return allow_conditional(ctx, role, e);
+	return allow_conditional(ctx, role, network, e);
 }
 
 int
-sandbox_seccomp_enter(enum sandbox_role role, struct err *e)
+sandbox_seccomp_enter(enum sandbox_role role, int network, struct err *e)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int rc;
@@ -261,7 +285,7 @@ sandbox_seccomp_enter(enum sandbox_role role, struct err *e)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	if (rc != 0) {
 		err_set(e, "cannot set up the filter: %s", strerror(-rc));
-	} else if (build(ctx, role, e) == 0) {
+	} else if (build(ctx, role, network, e) == 0) {
 		rc = seccomp_load(ctx);
 		if (rc != 0)
 			err_set(e, "cannot load the filter: %s", strerror(-rc));

@@ -17,6 +17,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,6 +45,7 @@ static char dir[PATH_MAX];
 static char conf[PATH_MAX + 32];
 static struct sandbox_trap *slot; /* shared with the children: where they note a trap */
 static pid_t last_child;
+static int network; /* the children's [signer] network */
 extern char **environ;
 
 static void
@@ -115,7 +117,7 @@ try_open(const char *name, int flags)
 static int
 in_sandbox(enum sandbox_role role, enum sandbox_mode mode, int (*fn)(void))
 {
-	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf};
+	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf, .network = network};
 	int status;
 	pid_t pid;
 
@@ -399,8 +401,11 @@ test_signer_runs_the_hook(void **state)
 {
 	(void)state;
 	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, signer_runs_hook), CHILD_OK);
-	/* A network HSM or an uploading hook needs a socket: allowed. */
+	/* A network HSM or an uploading hook needs a socket: with [signer] network only. */
+	network = 1;
 	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, open_socket), CHILD_ALLOWED);
+	network = 0;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, open_socket), CHILD_REFUSED);
 	if (!SANITIZED)
 		assert_sigsys(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, attach_parent));
 }
@@ -532,6 +537,76 @@ test_trap_line_on_stderr(void **state)
 	assert_string_equal(line, want);
 }
 
+/* ---- the signer's network ([signer] network) ---- */
+
+/* Every family but AF_UNIX fails with EACCES (not a kill); AF_UNIX works. */
+static int
+socket_families(void)
+{
+	static const int refused[] = {AF_INET, AF_INET6, AF_NETLINK, AF_PACKET};
+	int fd;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = socket(refused[i], SOCK_DGRAM, 0);
+		if (fd >= 0)
+			return CHILD_ALLOWED;
+		if (errno != EACCES)
+			return CHILD_WRONG_ERRNO;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return CHILD_REFUSED;
+	close(fd);
+	return CHILD_OK;
+}
+
+/* A listener and an unconnected TCP socket made before entry, for Landlock's rule. */
+static int tcp_listener = -1, tcp_client = -1;
+static struct sockaddr_in tcp_addr;
+
+static int
+connects_out(void)
+{
+	if (connect(tcp_client, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) == 0)
+		return CHILD_ALLOWED;
+	return errno == EACCES ? CHILD_REFUSED : CHILD_WRONG_ERRNO;
+}
+
+static void
+test_signer_network(void **state)
+{
+	socklen_t len = sizeof(tcp_addr);
+
+	(void)state;
+	network = 0;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, socket_families), CHILD_OK);
+	assert_exit(in_sandbox(SANDBOX_SUPERVISOR, SANDBOX_AUTO, socket_families), CHILD_OK);
+	network = 1;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, socket_families), CHILD_ALLOWED);
+	/* Landlock ABI 4: a TCP socket made before entry connects only with network = yes. */
+	if (sandbox_landlock_abi() < 4) {
+		network = 0;
+		skip();
+	}
+	memset(&tcp_addr, 0, sizeof(tcp_addr));
+	tcp_addr.sin_family = AF_INET;
+	tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tcp_listener = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(tcp_listener >= 0);
+	assert_int_equal(bind(tcp_listener, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)), 0);
+	assert_int_equal(listen(tcp_listener, 4), 0);
+	assert_int_equal(getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &len), 0);
+	for (network = 0; network <= 1; network++) {
+		tcp_client = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(tcp_client >= 0);
+		assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, connects_out),
+		    network ? CHILD_ALLOWED : CHILD_REFUSED);
+		close(tcp_client);
+	}
+	network = 0;
+	close(tcp_listener);
+}
+
 /* ---- modes and names ---- */
 
 static void
@@ -576,6 +651,7 @@ main(void)
 	    cmocka_unit_test(test_threads_started_before_get_the_filter),
 	    cmocka_unit_test(test_signer_writes_only_its_files),
 	    cmocka_unit_test(test_signer_runs_the_hook),
+	    cmocka_unit_test(test_signer_network),
 	    cmocka_unit_test(test_trap_notes_the_call),
 	    cmocka_unit_test(test_trap_cannot_be_escaped),
 	    cmocka_unit_test(test_trap_line_on_stderr),
