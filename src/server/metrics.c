@@ -15,6 +15,12 @@ static const char *const route_names[M_NROUTES] = {
     [ROUTE_ISSUER_DER] = "issuer", [ROUTE_ISSUER_PEM] = "issuer_pem", [ROUTE_ABOUT] = "about",
     [ROUTE_CRL_DELTA] = "crl_delta",
 };
+/* The reason label of lancre_signer_refusals_total, by enum store_refusal. */
+static const char *const refusal_names[STORE_REFUSED_COUNT] = {
+    [STORE_REFUSED_REVOKED_BEFORE] = "revoked_before",
+    [STORE_REFUSED_NO_CERTIFICATE] = "no_certificate",
+    [STORE_REFUSED_BAD_ISSUER] = "bad_issuer",
+};
 static const char *const status_names[M_NSTATUS] = {"200", "304", "400", "404", "405", "413", "431",
     "500"};
 
@@ -65,6 +71,10 @@ metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 			fprintf(f, "lancre_signing_key_available{issuer=\"%s\"} %d\n",
 			    snap->catalog->issuers[i].name, snap->key_ok[i]);
 	}
+	fprintf(f, "# TYPE lancre_signer_refusals_total counter\n"); /* also the signer's word */
+	for (int r = 0; r < STORE_REFUSED_COUNT; r++)
+		fprintf(f, "lancre_signer_refusals_total{reason=\"%s\"} %lld\n", refusal_names[r],
+		    (long long)snap->refusals[r]);
 	fprintf(f, "# TYPE lancre_about_templates_skipped gauge\nlancre_about_templates_skipped %zu\n",
 	    snap->about->skipped); /* DIR/about/ files that could not be used */
 }

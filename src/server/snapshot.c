@@ -363,7 +363,7 @@ load_responses(struct store *s, const struct snapshot *prev, struct snapshot *sn
 	return extend_recent(s, prev, snap, sm, e);
 }
 
-/* The signer's word on each issuer's key (snapshot.h: key_ok), for /metrics. */
+/* The signer's word on each issuer's key and its refusals (snapshot.h), for /metrics. */
 static int
 load_key_states(struct store *s, struct snapshot *snap, struct err *e)
 {
@@ -377,7 +377,7 @@ load_key_states(struct store *s, struct snapshot *snap, struct err *e)
 		if (store_key_state_get(s, cat->issuers[i].id, &snap->key_ok[i], &seq, e) != 0)
 			return -1;
 	}
-	return 0;
+	return store_refusals_get(s, snap->refusals, e);
 }
 
 struct snapshot *

@@ -98,10 +98,12 @@ struct snapshot {
 	uint64_t crl_bad_total, ocsp_checked_total, ocsp_bad_total;
 	/*
 	 * Whether the signer can sign for each issuer of the catalog (same
-	 * index): 1, 0, or -1 if it never said (store_key_state_get); key_seq:
-	 * the store's counter of those changes when read.
+	 * index): 1, 0, or -1 if it never said (store_key_state_get); its
+	 * refusals to sign, by reason (store_refusals_get); key_seq: the store's
+	 * counter of changes to either when read.
 	 */
 	int *key_ok;
+	int64_t refusals[STORE_REFUSED_COUNT];
 	int64_t key_seq;
 };
 

@@ -12,7 +12,9 @@
  * signed good.  A collision could only refuse a good response (logged), never
  * sign a wrong one.  A refusal is told once per certificate (the pass that
  * meets it again is silent) through signer_events.on_refused and counted in
- * signer_stats.refused; the certificate is left unsigned, never signed good.
+ * signer_stats.refused and, by reason, in the store for the server's
+ * /metrics (signer_refusals_save); the certificate is left unsigned, never
+ * signed good.
  */
 #include "signer/signer_int.h"
 
@@ -105,24 +107,30 @@ signer_revoked_load(struct signer *sg, struct err *e)
 	return store_revoked_signed_each(sg->store, load_one, &sg->revoked, e);
 }
 
-const char *
+/* What the log says for each reason of signer_refuse_why(). */
+static const char *const refuse_text[STORE_REFUSED_COUNT] = {
+    [STORE_REFUSED_REVOKED_BEFORE] = "it was signed revoked before and the store now says "
+				     "good: revocation is final, not signed good",
+    [STORE_REFUSED_NO_CERTIFICATE] = "no certificate is recorded for this serial (its row "
+				     "has no fingerprint): not signed good",
+};
+
+int
 signer_refuse_why(const struct signer *sg, const struct cert_record *c)
 {
 	if (c->status != CERT_GOOD)
-		return NULL;
+		return -1;
 	if (!c->has_fingerprint)
-		return "no certificate is recorded for this serial (its row has no fingerprint): "
-		       "not signed good";
+		return STORE_REFUSED_NO_CERTIFICATE;
 	if (signer_revset_has(&sg->revoked, signer_revset_key(c->issuer_id, c->serial,
 						c->serial_len)))
-		return "it was signed revoked before and the store now says good: revocation is "
-		       "final, not signed good";
-	return NULL;
+		return STORE_REFUSED_REVOKED_BEFORE;
+	return -1;
 }
 
 void
-signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c,
-    const char *why, struct signer_stats *st)
+signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c, int why,
+    struct signer_stats *st)
 {
 	uint64_t key = signer_revset_key(c->issuer_id, c->serial, c->serial_len);
 	struct signer_refusal *r;
@@ -130,6 +138,7 @@ signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c
 	if (signer_revset_has(&sg->refused, key) || signer_revset_add(&sg->refused, key) != 0)
 		return; /* told already (or no memory to remember it: told again later) */
 	st->refused++;
+	sg->refusals_unsaved[why]++;
 	if (sg->nrefusals == SIGNER_REFUSALS_MAX) {
 		sg->refusals_dropped++;
 		return;
@@ -138,7 +147,16 @@ signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c
 	snprintf(r->issuer, sizeof(r->issuer), "%s", issuer);
 	for (size_t i = 0; i < c->serial_len && i < STORE_SERIAL_MAX; i++)
 		snprintf(r->serial + 2 * i, 3, "%02x", c->serial[i]);
-	r->why = why;
+	r->why = refuse_text[why];
+}
+
+int
+signer_refusals_save(struct signer *sg, struct err *e)
+{
+	if (store_refusals_add(sg->store, sg->refusals_unsaved, e) != 0)
+		return -1; /* kept: added with the next pass's */
+	memset(sg->refusals_unsaved, 0, sizeof(sg->refusals_unsaved));
+	return 0;
 }
 
 int

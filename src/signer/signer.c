@@ -217,6 +217,17 @@ down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_
 	return 0;
 }
 
+/* Whether name was left out before (old) for the same reason. */
+static int
+down_was(const struct signer_down *old, size_t nold, const char *name, const char *why)
+{
+	for (size_t i = 0; i < nold; i++) {
+		if (strcmp(old[i].name, name) == 0 && strcmp(old[i].why, why) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The issuers left out before (old) and told of, that are left out no more: "up" news. */
 static int
 down_recovered(struct signer *sg, const struct signer_down *old, size_t nold)
@@ -265,6 +276,8 @@ issuers_fill(struct signer *sg, const struct issuer_set *set, const struct signe
 		 * them once; a hand-edited store is not held to it).
 		 */
 		if (issuer_store_check(&set->v[i].rec, &why) != 0) {
+			if (!down_was(old, nold, set->v[i].rec.name, why.msg))
+				sg->refusals_unsaved[STORE_REFUSED_BAD_ISSUER]++; /* once, as told */
 			if (down_add(&sg->down, &sg->ndown, old, nold, set->v[i].rec.id,
 				set->v[i].rec.name, why.msg))
 				return err_set(e, "out of memory");
@@ -672,7 +685,7 @@ static void
 batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
     struct signer_stats *st)
 {
-	const char *why;
+	int why;
 
 	signer_times(sg->conf, b->work[0].serial, b->work[0].serial_len, now, &b->this_update,
 	    &b->next_update, &b->due_at);
@@ -682,7 +695,7 @@ batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
 		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
 		if (is == NULL || is->broken)
 			continue; /* an issuer without a working key, or added after we started */
-		if ((why = signer_refuse_why(sg, c)) != NULL) {
+		if ((why = signer_refuse_why(sg, c)) >= 0) {
 			signer_refuse(sg, is->name, c, why, st); /* left unsigned: never a good */
 			continue;
 		}
@@ -878,7 +891,8 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 		batch_discard(sg);
 		return -1;
 	}
-	if (signer_crl_pass(sg, now, st, e) != 0 || keystate_sync(sg, e) != 0)
+	if (signer_crl_pass(sg, now, st, e) != 0 || keystate_sync(sg, e) != 0 ||
+	    signer_refusals_save(sg, e) != 0)
 		return -1;
 	if (sg->ahead > 0) { /* counted once everything dated in the future is re-signed */
 		st->clock_steps++;

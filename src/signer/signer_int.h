@@ -107,6 +107,7 @@ struct signer {
 	struct signer_revset refused; /* refusals told already */
 	struct signer_refusal refusals[SIGNER_REFUSALS_MAX]; /* not yet told */
 	size_t nrefusals, refusals_dropped;
+	int64_t refusals_unsaved[STORE_REFUSED_COUNT]; /* counted, not yet in the store */
 	int64_t crl_seen_seq;             /* revocations up to here are marked dirty */
 	int public_cleaned; /* stale temporary files removed (at the first CRL pass) */
 	int64_t ahead; /* this pass: how far ahead of now the newest response or CRL was dated */
@@ -192,11 +193,17 @@ int signer_revset_add(struct signer_revset *s, uint64_t key); /* -1: out of memo
 void signer_revset_free(struct signer_revset *s);
 /* Load what the store records as signed revoked. */
 int signer_revoked_load(struct signer *sg, struct err *e);
-/* Why c must not be signed (good for a revoked one, or a row not from a certificate), or NULL. */
-const char *signer_refuse_why(const struct signer *sg, const struct cert_record *c);
-/* Count and queue (once per certificate) a refusal for signer_report(). */
+/*
+ * Why c must not be signed: STORE_REFUSED_REVOKED_BEFORE (good for one it
+ * signed revoked) or STORE_REFUSED_NO_CERTIFICATE (a row not from a
+ * certificate); -1 if it may.
+ */
+int signer_refuse_why(const struct signer *sg, const struct cert_record *c);
+/* Count (for the store too) and queue, once per certificate, a refusal for signer_report(). */
 void signer_refuse(struct signer *sg, const char *issuer, const struct cert_record *c,
-    const char *why, struct signer_stats *st);
+    int why, struct signer_stats *st);
+/* Add the refusals counted since the last call to the store's counts (store_refusals_add). */
+int signer_refusals_save(struct signer *sg, struct err *e);
 /* c is about to be signed: if revoked, recorded as signed revoked (store and set). */
 int signer_revoked_record(struct signer *sg, const struct cert_record *c, struct err *e);
 

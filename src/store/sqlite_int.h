@@ -165,6 +165,8 @@ int sqlite_ocsp_hold(struct store *base, int64_t issuer_id, int64_t now, int64_t
 int sqlite_ocsp_release(struct store *base, int64_t issuer_id, int64_t *n, struct err *e);
 /* sqlite_keystate.c */
 int sqlite_key_state_set(struct store *base, int64_t issuer_id, int available, struct err *e);
+int sqlite_refusals_add(struct store *base, const int64_t *add, struct err *e);
+int sqlite_refusals_get(struct store *base, int64_t *out, struct err *e);
 int sqlite_key_state_get(struct store *base, int64_t issuer_id, int *available, int64_t *seq,
     struct err *e);
 int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);

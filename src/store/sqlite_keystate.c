@@ -1,16 +1,25 @@
 /*
- * sqlite_keystate.c - the SQLite backend's record of which issuers the
- * signer can sign for (store_key_state_set/get, store.h): meta
- * key_ok_<issuer id> = 1 or 0, and meta key_seq, raised with each change, so
- * that the server, which polls counters, sees a change without reading
- * every issuer's row.  Both rows appear with the first change: a store the
- * signer never reported on has none (unknown).
+ * sqlite_keystate.c - the SQLite backend's record of what the signer tells
+ * the server through the store: which issuers it can sign for
+ * (store_key_state_set/get, store.h: meta key_ok_<issuer id> = 1 or 0) and
+ * how often it refused to sign (store_refusals_add/get: meta
+ * refused_<reason>), and meta key_seq, raised with each change, so that the
+ * server, which polls counters, sees a change without reading every row.
+ * The rows appear with the first change: a store the signer never reported
+ * on has none (unknown, or no refusal).
  */
 #include "store/sqlite_int.h"
 
 #include <stdio.h>
 
 #define SQLITE_KEYSTATE_KEY_MAX 48 /* "key_ok_" and a 64-bit id */
+
+/* The meta rows of store_refusals_*, by enum store_refusal. */
+static const char *const refusal_keys[STORE_REFUSED_COUNT] = {
+    [STORE_REFUSED_REVOKED_BEFORE] = "refused_revoked_before",
+    [STORE_REFUSED_NO_CERTIFICATE] = "refused_no_certificate",
+    [STORE_REFUSED_BAD_ISSUER] = "refused_bad_issuer",
+};
 
 static void
 state_key(char *key, size_t size, int64_t issuer_id)
@@ -66,5 +75,51 @@ sqlite_key_state_get(struct store *base, int64_t issuer_id, int *available, int6
 		return -1;
 	if (found)
 		*available = v != 0;
+	return 0;
+}
+
+/* Add add[r] to each refusal count and raise key_seq, in the caller's transaction. */
+static int
+refusals_add(struct store_sqlite *s, const int64_t *add, struct err *e)
+{
+	int64_t v;
+
+	for (int r = 0; r < STORE_REFUSED_COUNT; r++) {
+		if (add[r] == 0)
+			continue;
+		if (sqlite_meta_get(s, refusal_keys[r], &v, e) < 0 ||
+		    sqlite_meta_set(s, refusal_keys[r], v + add[r], e) != 0)
+			return -1;
+	}
+	if (sqlite_meta_get(s, "key_seq", &v, e) < 0)
+		return -1;
+	return sqlite_meta_set(s, "key_seq", v + 1, e);
+}
+
+int
+sqlite_refusals_add(struct store *base, const int64_t *add, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own, any = 0;
+
+	for (int r = 0; r < STORE_REFUSED_COUNT; r++)
+		any |= add[r] != 0;
+	if (!any)
+		return 0;
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	return sqlite_txn_leave(s, own, refusals_add(s, add, e), e);
+}
+
+int
+sqlite_refusals_get(struct store *base, int64_t *out, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	for (int r = 0; r < STORE_REFUSED_COUNT; r++) {
+		out[r] = 0;
+		if (sqlite_meta_get(s, refusal_keys[r], &out[r], e) < 0)
+			return -1;
+	}
 	return 0;
 }

@@ -215,6 +215,18 @@ store_key_state_set(struct store *s, int64_t issuer_id, int available, struct er
 }
 
 int
+store_refusals_add(struct store *s, const int64_t add[STORE_REFUSED_COUNT], struct err *e)
+{
+	return s->ops->refusals_add(s, add, e);
+}
+
+int
+store_refusals_get(struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e)
+{
+	return s->ops->refusals_get(s, out, e);
+}
+
+int
 store_key_state_get(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
     struct err *e)
 {

@@ -225,6 +225,8 @@ struct store_ops {
 	int (*key_state_set)(struct store *s, int64_t issuer_id, int available, struct err *e);
 	int (*key_state_get)(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
 	    struct err *e);
+	int (*refusals_add)(struct store *s, const int64_t *add, struct err *e);
+	int (*refusals_get)(struct store *s, int64_t *out, struct err *e);
 	int (*ocsp_each)(struct store *s, int64_t after_seq,
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
@@ -492,6 +494,24 @@ int store_ocsp_release(struct store *s, int64_t issuer_id, int64_t *n, struct er
 int store_key_state_set(struct store *s, int64_t issuer_id, int available, struct err *e);
 int store_key_state_get(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
     struct err *e);
+
+/* Why the signer refused to sign (defence in depth), as counted in the store. */
+enum store_refusal {
+	STORE_REFUSED_REVOKED_BEFORE, /* good for a certificate it signed revoked */
+	STORE_REFUSED_NO_CERTIFICATE, /* a serial with no issued certificate (no fingerprint) */
+	STORE_REFUSED_BAD_ISSUER,     /* an issuer whose name or shard count cannot be a file name */
+	STORE_REFUSED_COUNT,
+};
+
+/*
+ * The signer's refusals, counted by reason where the server, a separate
+ * process, reads them (lancre_signer_refusals_total on /metrics), as it
+ * reads store_key_state_get.  store_refusals_add adds add[r] to each count
+ * (nothing written when all are 0) and raises the same counter as a key
+ * state change; store_refusals_get reads the totals (0: never counted).
+ */
+int store_refusals_add(struct store *s, const int64_t add[STORE_REFUSED_COUNT], struct err *e);
+int store_refusals_get(struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e);
 
 /*
  * Call cb for every stored response with seq > after_seq, in seq order, with

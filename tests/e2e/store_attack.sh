@@ -138,4 +138,32 @@ has "$ERR" "cannot sign for issuer \.\./\.\./evil.*refused" "saying it is refuse
 same "nothing named evil outside public/" "$(find "$T" -name '*evil*' -not -path "$D/public/*" | wc -l)" 0
 same "nor inside it" "$(find "$D/public" -name '*evil*' | wc -l)" 0
 
+# Someone who may write the file (root here) drops the trigger, un-revokes a and adds a
+# serial no certificate made: the signer refuses both, and the server, which cannot read
+# the signer's log, counts each refusal on /metrics (the signer's word, via the store).
+sqlite3 "$DB" "DROP TRIGGER certificates_revocation_final;
+  UPDATE meta SET value = value + 1 WHERE key = 'change_seq';
+  UPDATE certificates SET status = 0, change_seq = (SELECT value FROM meta WHERE key = 'change_seq')
+    WHERE hex(serial) LIKE '%$serial_a';
+  INSERT INTO certificates (issuer_id, serial, not_before, not_after, shard, fingerprint, added_at,
+    changed_at, change_seq) VALUES ($id1, x'0bad', 0, 4000000000, 1, zeroblob(32), 0, 0,
+    (SELECT value FROM meta WHERE key = 'change_seq'));"
+run "$LANCRE" sign -d "$D" --once
+has "$ERR" "refused to sign issuer e1 serial .*revocation is final" "the signer refuses good for a, signed revoked before"
+has "$ERR" "refused to sign issuer e1 serial 0bad: no certificate" "and the serial no certificate made"
+S=$(free_port) SA=$(free_port)
+"$LANCRE" serve -d "$D" --listen "127.0.0.1:$S" --admin "127.0.0.1:$SA" --threads 1 >/dev/null 2>&1 &
+run_pid=$!
+wait_http "http://127.0.0.1:$SA/healthz" $((30 * TF))
+curl -s "http://127.0.0.1:$SA/metrics" >"$T/metrics"
+# ('../../evil' twice: each sign --once above told it once)
+for want in revoked_before:1 no_certificate:1 bad_issuer:2; do
+	has "$T/metrics" "^lancre_signer_refusals_total\{reason=\"${want%%:*}\"\} ${want#*:}\$" "/metrics counts the signer's refusals: ${want%%:*} ${want#*:}"
+done
+run openssl ocsp -issuer "$T/e1.pem" -cert "$T/a.pem" -url "http://127.0.0.1:$S/ocsp" -noverify -no_nonce
+has "$OUT" "a.pem: revoked|Responder Error: unauthorized" "and a is not answered good (the store, changed behind lancre's back, now disagrees with what was signed)"
+kill "$run_pid"
+wait "$run_pid" 2>/dev/null
+run_pid=
+
 echo "1..$n"

@@ -445,13 +445,15 @@ responses_for(struct store *s, int64_t cert_id, int64_t cert_seq)
  * Defence in depth (issue 16): with the store's trigger dropped and a revoked
  * certificate set good behind its back, the signer does not sign it good; nor
  * a row that no certificate made (no fingerprint).  Each is told once and
- * counted; the revoked response stays the last one signed.
+ * counted, in the stats and by reason in the store (the server's /metrics);
+ * the revoked response stays the last one signed.
  */
 static void
 test_refuses_good_after_revoked(void **state)
 {
-	int64_t now = (int64_t)time(NULL), seq;
+	int64_t now = (int64_t)time(NULL), seq, key_seq, seq2, counted[STORE_REFUSED_COUNT];
 	struct refusals told = {0};
+	int avail;
 	struct signer_events ev = {.on_refused = on_refused, .arg = &told};
 	struct signer_stats st = {0};
 	char path[300], sql[1024];
@@ -486,8 +488,18 @@ test_refuses_good_after_revoked(void **state)
 	sqlite3_close(db);
 	assert_int_equal(store_seq(w.f.s, "change_seq", &seq, &e), 0);
 
+	assert_int_equal(store_refusals_get(w.f.s, counted, &e), 0);
+	assert_int_equal(counted[STORE_REFUSED_REVOKED_BEFORE] + counted[STORE_REFUSED_NO_CERTIFICATE], 0);
+	assert_int_equal(store_key_state_get(w.f.s, 0, &avail, &key_seq, &e), 0);
 	assert_int_equal(signer_pass(sg, now + 1, &st, &e), 0);
 	assert_int_equal(st.refused, 2);
+	/* Counted by reason in the store, for the server's /metrics, and key_seq raised. */
+	assert_int_equal(store_refusals_get(w.f.s, counted, &e), 0);
+	assert_int_equal(counted[STORE_REFUSED_REVOKED_BEFORE], 1);
+	assert_int_equal(counted[STORE_REFUSED_NO_CERTIFICATE], 1);
+	assert_int_equal(counted[STORE_REFUSED_BAD_ISSUER], 0);
+	assert_int_equal(store_key_state_get(w.f.s, 0, &avail, &seq2, &e), 0);
+	assert_true(seq2 > key_seq);
 	assert_int_equal(responses_for(w.f.s, 2, seq), 0); /* never signed good */
 	assert_int_equal(responses_for(w.f.s, 2, 0), 2);   /* the revoked ones stay */
 	assert_int_equal(responses_for(w.f.s, 7, 0), 0);   /* the row without a certificate */
@@ -501,6 +513,8 @@ test_refuses_good_after_revoked(void **state)
 	signer_report(sg, &ev);
 	assert_int_equal(told.n, 2);
 	assert_int_equal(st.refused, 2);
+	assert_int_equal(store_refusals_get(w.f.s, counted, &e), 0);
+	assert_int_equal(counted[STORE_REFUSED_REVOKED_BEFORE] + counted[STORE_REFUSED_NO_CERTIFICATE], 2);
 	signer_free(sg);
 
 	/* A new signer (a restart) knows from the key store what it signed revoked. */
