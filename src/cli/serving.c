@@ -11,7 +11,9 @@
  * child opens its own (the server read-only), keeps what its row says and
  * closes the rest (the signer its copies of the listening sockets: holding
  * one would let it accept).  A child that dies is restarted and the
- * supervisor logs why; SIGHUP reaches both; SIGINT/SIGTERM stop both.
+ * supervisor logs why; SIGHUP reaches both, the server getting lancre.conf
+ * as the supervisor read it (proc/confpass.h: its sandbox may not reach a
+ * replaced file); SIGINT/SIGTERM stop both.
  *
  * `lancre serve` runs the server row in its own process, without a
  * supervisor.
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "cli/sandboxing.h"
+#include "proc/confpass.h"
 #include "proc/drop.h"
 #include "proc/layout.h"
 #include "proc/procs.h"
@@ -81,6 +84,7 @@ struct serving_ctx {
 	struct server_opts so;
 	struct server_listeners ls;
 	int lock; /* the signer lock, held by the supervisor */
+	int conf_fd; /* `lancre run`: lancre.conf passed to the server on SIGHUP; else -1 */
 	struct proc_users users; /* started as root: whom each row becomes */
 };
 
@@ -177,6 +181,22 @@ open_store(struct cli_dir *d, const struct proc *p, struct err *e)
 	return d->store != NULL ? 0 : -1;
 }
 
+/* SIGHUP in the server of `lancre run`: lancre.conf as the supervisor read it. */
+static int
+load_passed_conf(void *arg, struct conf *c, struct err *e)
+{
+	const struct serving_ctx *sc = arg;
+	size_t len;
+	char *text;
+	int rc;
+
+	if ((rc = proc_confpass_get(sc->conf_fd, &text, &len, e)) != 0)
+		return rc; /* 1: nothing passed yet, the file is read */
+	rc = conf_load_text(sc->so.conf_path, text, len, c, e);
+	free(text);
+	return rc;
+}
+
 /* The server row: serve on sc->ls until SIGTERM.  c is NULL for `lancre serve`. */
 static int
 server_body(struct serving_ctx *sc, const struct proc_child *c)
@@ -209,6 +229,10 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 	sc->so.sandbox = sb.paths;
 	sc->so.sandbox_mode = p->sandbox == PROC_SANDBOX_SERVER ? cli_sandbox_mode(sc->d)
 								 : SANDBOX_OFF;
+	if (sc->conf_fd >= 0) {
+		sc->so.load_conf = load_passed_conf;
+		sc->so.load_conf_arg = sc;
+	}
 	if (server_run(sc->d->store, &sc->d->conf, &sc->so, &sc->ls, &stop, &hup, &ev, &e) != 0)
 		return cli_fail(sc->cmd, &e);
 	return EXIT_OK;
@@ -223,8 +247,10 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	struct signer *sg;
 	struct err e;
 
-	/* The ports are the server's: drop our copies before anything else. */
+	/* The ports are the server's: drop our copies before anything else (and lancre.conf's
+	 * memory file: the signer reads the file itself). */
 	server_listeners_close(&sc->ls);
+	close(sc->conf_fd);
 	lockfile_set_pid(sc->lock); /* the supervisor took the lock for us: name the signer */
 	if ((sc->users.as_root && proc_become(&sc->users.signer, &e) != 0) ||
 	    proc_protect(&e) != 0 || open_store(sc->d, p, &e) != 0 || (sg = cli_signer_new("sign", sc->d, sc->so.threads,
@@ -268,6 +294,17 @@ log_child_exit(void *arg, const struct proc *p, const struct proc_exit *x)
 		    (long)x->pid, how);
 }
 
+/* SIGHUP: read lancre.conf for the server, whose sandbox may not reach a replaced file. */
+static void
+pass_conf(void *arg)
+{
+	const struct serving_ctx *sc = arg;
+	struct err e;
+
+	if (proc_confpass_put(sc->conf_fd, sc->so.conf_path, &e) != 0)
+		fprintf(stderr, "lancre %s: SIGHUP: %s\n", sc->cmd, e.msg);
+}
+
 static void
 log_child_start_error(void *arg, const struct proc *p, const struct err *e)
 {
@@ -299,7 +336,7 @@ supervise(struct serving_ctx *sc, struct err *e)
 {
 	static const enum proc_id ids[] = {PROC_SIGNER, PROC_SERVER};
 	struct proc_events ev = {.on_exit = log_child_exit,
-	    .on_start_error = log_child_start_error, .arg = sc};
+	    .on_start_error = log_child_start_error, .on_hup = pass_conf, .arg = sc};
 	struct proc_supervise_opts po = {.ids = ids, .n = sizeof(ids) / sizeof(ids[0]),
 	    .body = child_body, .body_arg = sc, .ev = &ev};
 	int rc;
@@ -320,13 +357,14 @@ supervise(struct serving_ctx *sc, struct err *e)
 	}
 	rc = proc_supervise(&po, e);
 	server_listeners_close(&sc->ls);
+	close(sc->conf_fd);
 	return rc;
 }
 
 int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
-	struct serving_ctx sc = {.d = d, .o = o, .cmd = cmd, .lock = -1};
+	struct serving_ctx sc = {.d = d, .o = o, .cmd = cmd, .lock = -1, .conf_fd = -1};
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	struct err e;
 	int rc;
@@ -353,6 +391,10 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 		return cli_fail(cmd, &e);
 	if (!o->with_signer)
 		return server_body(&sc, NULL);
+	if ((sc.conf_fd = proc_confpass_new(&e)) < 0) {
+		server_listeners_close(&sc.ls);
+		return cli_fail(cmd, &e);
+	}
 	rc = supervise(&sc, &e);
 	return rc == 0 ? EXIT_OK : cli_fail(cmd, &e);
 }

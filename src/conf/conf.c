@@ -384,19 +384,17 @@ field_line(const struct parse_state *st, size_t field)
 	return 0;
 }
 
-int
-conf_load(const char *path, struct conf *c, struct err *e)
+/* Defaults, then the settings read from f (closed), path naming it in messages. */
+static int
+load_stream(FILE *f, const char *path, struct conf *c, struct err *e)
 {
-	struct parse_state st = {.c = c, .e = e, .at_start = 1};
+	struct parse_state st = {.c = c, .e = e, .at_start = 1, .f = f};
 	size_t field;
 	int line;
 
 	conf_defaults(c);
-	st.f = fopen(path, "r");
-	if (st.f == NULL)
-		return err_set(e, "cannot open %s: %s", path, strerror(errno));
 	line = ini_parse_stream(read_line, &st, on_key, &st);
-	fclose(st.f);
+	fclose(f);
 	if (st.failed)
 		return err_prefix(e, "%s:%d", path, line);
 	if (line != 0)
@@ -406,6 +404,26 @@ conf_load(const char *path, struct conf *c, struct err *e)
 		return line > 0 ? err_prefix(e, "%s:%d", path, line) : err_prefix(e, "%s", path);
 	}
 	return 0;
+}
+
+int
+conf_load(const char *path, struct conf *c, struct err *e)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return err_set(e, "cannot open %s: %s", path, strerror(errno));
+	return load_stream(f, path, c, e);
+}
+
+int
+conf_load_text(const char *name, const char *text, size_t len, struct conf *c, struct err *e)
+{
+	FILE *f = fmemopen((void *)(len > 0 ? text : "\n"), len > 0 ? len : 1, "r");
+
+	if (f == NULL)
+		return err_set(e, "cannot read %s: %s", name, strerror(errno));
+	return load_stream(f, name, c, e);
 }
 
 static void

@@ -97,6 +97,13 @@ void conf_defaults(struct conf *c);
 int conf_load(const char *path, struct conf *c, struct err *e);
 
 /*
+ * The same from a file's text (len bytes, not NUL-terminated), name saying
+ * in messages where it came from (lancre.conf as another process read it:
+ * proc/confpass.h).
+ */
+int conf_load_text(const char *name, const char *text, size_t len, struct conf *c, struct err *e);
+
+/*
  * Are c's settings valid together (ranges, URLs and listen addresses: see
  * conf/addr.h)?  Removes a trailing slash from c->base_url.
  */

@@ -9,7 +9,9 @@
  *
  *   name        user            opens                                   sandbox
  *   supervisor  (see below)     listening sockets (bound, never read),  PROC_SANDBOX_SUPERVISOR
- *                               the signer lock; no store, no key
+ *                               the signer lock, lancre.conf (read on
+ *                               SIGHUP for the server: proc/confpass.h);
+ *                               no store, no key
  *   server      [server] user   the store read-only, listening sockets  PROC_SANDBOX_SERVER
  *   signer      [signer] user   the store read-write, keys, public/     PROC_SANDBOX_SIGNER
  *

@@ -201,6 +201,8 @@ static void
 on_signal(struct supervisor *sv, int sig)
 {
 	if (sig == SIGHUP && !sv->stopping) {
+		if (sv->o->ev != NULL && sv->o->ev->on_hup != NULL)
+			sv->o->ev->on_hup(sv->o->ev->arg);
 		signal_all(sv, SIGHUP);
 	} else if ((sig == SIGTERM || sig == SIGINT) && !sv->stopping) {
 		sv->stopping = 1;

@@ -71,6 +71,8 @@ struct proc_events {
 	void (*on_exit)(void *arg, const struct proc *p, const struct proc_exit *x);
 	/* Child p could not be forked (e says why); tried again after the back-off. */
 	void (*on_start_error)(void *arg, const struct proc *p, const struct err *e);
+	/* SIGHUP came: called before it is passed to the children. */
+	void (*on_hup)(void *arg);
 	void *arg;
 };
 

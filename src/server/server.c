@@ -380,11 +380,14 @@ reload_conf(struct server *sv)
 	const struct server_events *ev = sv->ev;
 	struct conf c;
 	struct err e;
-	int restart;
+	int restart, rc;
 
 	if (sv->opts->conf_path == NULL)
 		return;
-	if (conf_load(sv->opts->conf_path, &c, &e) != 0) {
+	rc = sv->opts->load_conf != NULL ? sv->opts->load_conf(sv->opts->load_conf_arg, &c, &e) : 1;
+	if (rc == 1)
+		rc = conf_load(sv->opts->conf_path, &c, &e);
+	if (rc != 0) {
 		if (ev->on_settings_error != NULL)
 			ev->on_settings_error(ev->arg, sv->opts->conf_path, &e);
 		return;

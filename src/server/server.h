@@ -43,6 +43,13 @@ struct server_opts {
 	const char *admin;  /* HOST:PORT, or NULL for none */
 	int threads;
 	const char *conf_path; /* re-read on *reload */
+	/*
+	 * If set, how *reload gets the settings instead of reading conf_path
+	 * (`lancre run`: lancre.conf as the supervisor read it, proc/confpass.h);
+	 * returns 0, 1 to read conf_path after all, or -1 with e set.
+	 */
+	int (*load_conf)(void *arg, struct conf *c, struct err *e);
+	void *load_conf_arg;
 	const char *dir;       /* the data dir: DIR/about/<tag>.html add to the about page (about.h) */
 	enum sandbox_mode sandbox_mode; /* entered after the drop, before the threads start */
 	struct sandbox_paths sandbox;   /* what the server may read once in it */

@@ -5,7 +5,8 @@
 # of a server's death (the supervisor keeps it bound) and a restarted signer
 # still signing revocations; SIGTERM stops everything with exit 0.  Run by one
 # user for everything, that user cannot read the signer's or the supervisor's
-# memory (PR_SET_DUMPABLE 0).
+# memory (PR_SET_DUMPABLE 0), and a lancre.conf replaced by rename is read on
+# SIGHUP (the supervisor hands it to the server, whose sandbox names the old file).
 . "$(dirname "$0")/lib.sh"
 
 D=$T/data
@@ -168,6 +169,20 @@ for w in signer:"$osigner" supervisor:"$opid"; do
 	if "${ONE[@]}" sh -c 'exec 3<"$1"' sh "/proc/$p/mem" 2>/dev/null; then not_ok "one user: the $name's /proc/PID/mem opens as its own user"; else ok "one user: nor its /proc/PID/mem (no ptrace access)"; fi
 	same "one user: the $name's /proc files belong to root (not dumpable)" "$(stat -c %u "/proc/$p/environ")" 0
 done
+# lancre.conf replaced as an editor does (a new file renamed over it): the server's
+# sandbox names the old file only, so the supervisor reads the new one on SIGHUP and
+# hands it over; the about page names the new [about] ca_name, and nothing is refused.
+cp "$O1/lancre.conf" "$T/one.conf"
+conf_set "$T/one.conf" about ca_name "Renamed Test CA"
+ino=$(stat -c %i "$O1/lancre.conf")
+"${ONE[@]}" sh -c 'cat "$1" >"$2.tmp" && mv "$2.tmp" "$2"' sh "$T/one.conf" "$O1/lancre.conf"
+about() { curl -s "http://127.0.0.1:$P1/?lang=en" | grep -c "Renamed Test CA"; }
+if [ "$(stat -c %i "$O1/lancre.conf")" != "$ino" ] && [ "$(about)" = 0 ]; then ok "one user: lancre.conf replaced by a new file (inode $ino -> $(stat -c %i "$O1/lancre.conf")), not yet read"; else not_ok "one user: lancre.conf was not replaced, or the new name is served already"; fi
+kill -HUP "$opid"
+for _ in $(seq 1 $((40 * TF))); do [ "$(about)" != 0 ] && break; sleep 0.05; done
+if [ "$(about)" != 0 ]; then ok "one user: after SIGHUP the about page names the new [about] ca_name"; else not_ok "one user: the replaced lancre.conf's ca_name is not served after SIGHUP"; fi
+same "one user: the server and the signer say they reloaded" "$(grep -c "Settings reloaded from $O1/lancre.conf" "$T/one.out")" 2
+same "one user: and nothing is logged as an error" "$(cat "$T/one.err")" ""
 kill -TERM "$opid"
 wait_gone "$opid" 15
 same "one user: SIGTERM, exit 0" "$st" 0
