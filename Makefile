@@ -7,7 +7,7 @@
 #   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo         install what is missing, build, run the demo
 #   make bench        the benchmarks (bench/), results in bench/out/
-#   make install      PREFIX=/usr/local
+#   make install      PREFIX=/usr/local (lancre, and the about page's templates to copy)
 
 CC      ?= cc
 BUILD   ?= build
@@ -35,7 +35,10 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRC   := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/about_builtin.o
+# The about page's built-in languages: the files `make install` ships for operators to
+# copy, compiled in from those same files (src/server/about_builtin.h).
+ABOUT_HTML := $(sort $(wildcard share/about/*.html))
 TEST_SRC  := $(shell find tests/unit -name 'test_*.c' | sort)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -65,6 +68,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblancre.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/about_builtin.c: $(ABOUT_HTML) scripts/embed_about.sh
+	@mkdir -p $(@D)
+	sh scripts/embed_about.sh $(ABOUT_HTML) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/about_builtin.o: $(BUILD)/gen/about_builtin.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 tests: $(TEST_BIN) $(BUILD)/shim/trap_shim.so
@@ -120,8 +130,9 @@ deps-bench:
 	@scripts/deps.sh bench
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lancre/about
 	install -m 0755 $(BUILD)/lancre $(DESTDIR)$(PREFIX)/bin/lancre
+	install -m 0644 $(ABOUT_HTML) $(DESTDIR)$(PREFIX)/share/lancre/about/
 
 # Banned calls: unbounded copies and unchecked conversions (STYLE.md, 11).
 lint:

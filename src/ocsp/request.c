@@ -93,6 +93,36 @@ ocsp_request_from_get(const char *path, size_t len, uint8_t *out, size_t *out_le
 	return OCSP_REQUEST_OK;
 }
 
+int
+ocsp_request_to_get(const uint8_t *der, size_t len, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char b64[4 * ((OCSP_GET_DER_MAX + 2) / 3) + 1];
+	size_t o = 0;
+	int blen;
+
+	if (len > OCSP_GET_DER_MAX)
+		return -1;
+	blen = EVP_EncodeBlock(b64, der, (int)len);
+	for (int i = 0; i < blen; i++) {
+		int esc = b64[i] == '+' || b64[i] == '/' || b64[i] == '=';
+
+		if (o + (esc ? 3 : 1) >= outlen)
+			return -1;
+		if (esc) {
+			out[o++] = '%';
+			out[o++] = hex[b64[i] >> 4];
+			out[o++] = hex[b64[i] & 15];
+		} else {
+			out[o++] = (char)b64[i];
+		}
+	}
+	if (outlen == 0)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
 /* The hashAlgorithm OIDs lancre answers (content bytes), as OCSP_cert_id_new writes them. */
 static const uint8_t oid_sha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
 static const uint8_t oid_sha256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};

@@ -47,6 +47,13 @@ enum ocsp_request_result {
 int ocsp_request_from_get(const char *path, size_t len, uint8_t *out, size_t *out_len);
 
 /*
+ * The other way, as clients send it (RFC 6960 Appendix A): der in base64,
+ * '+', '/' and '=' %-encoded, NUL-terminated into out[outlen]; its length,
+ * or -1 if out is too small.  ocsp_request_from_get() reads it back.
+ */
+int ocsp_request_to_get(const uint8_t *der, size_t len, char *out, size_t outlen);
+
+/*
  * Parse a DER OCSPRequest and take its first CertID: by hand for the common
  * shape, else with OpenSSL (see request.c); the result is the same.
  */

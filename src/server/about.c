@@ -1,6 +1,8 @@
 /*
- * about.c - see about.h.  Builds the pages; the words are in about_text.c
- * (and the operator's templates), the language choice in about_lang.c.
+ * about.c - see about.h.  Builds the pages; the words are in
+ * share/about/<tag>.html, built in (about_builtin.h), and the operator's
+ * templates; the language choice in about_lang.c, the example request in
+ * about_example.c.
  *
  * The page is one self-contained HTML document: system fonts, a line length
  * of about 70 characters, an embedded style sheet, no script and no outside
@@ -22,7 +24,8 @@
 
 #include <openssl/x509.h>
 
-#include "server/about_text.h"
+#include "server/about_builtin.h"
+#include "server/about_example.h"
 #include "server/about_tpl.h"
 #include "server/snapshot.h"
 #include "store/store.h"
@@ -38,7 +41,8 @@ static const char about_css[] =
     "h1{font-size:1.6em;line-height:1.25}h2{font-size:1.25em;margin-top:1.8em}"
     "h3{font-size:1.05em}code,pre{font-family:ui-monospace,\"SFMono-Regular\",Menlo,"
     "Consolas,\"DejaVu Sans Mono\",monospace;font-size:.92em}"
-    "code{overflow-wrap:anywhere}pre{background:#f4f4f4;padding:.6em;overflow-x:auto}"
+    "code{overflow-wrap:anywhere}pre{background:#f4f4f4;padding:.6em;overflow-x:auto;"
+    "white-space:pre-wrap}"
     "a{color:#0b57d0}nav ul{list-style:none;padding:0;margin:0}"
     "nav li{display:inline;margin-right:1em}"
     ".wide{overflow-x:auto}table{border-collapse:collapse;font-size:.9em}"
@@ -167,28 +171,6 @@ write_names(FILE *f, const void *arg)
 	}
 }
 
-/* What an OCSP GET URL looks like in a log, for the first issuer (cut short). */
-struct ocsp_example {
-	const struct conf *c;
-	const char *issuer; /* a label ([a-z0-9-]): safe as it is */
-};
-
-static void
-write_ocsp_example(FILE *f, const void *arg)
-{
-	const struct ocsp_example *x = arg;
-	const struct conf *c = x->c;
-
-	if (c->domain[0] != '\0') {
-		fprintf(f, "http://%s.o.", x->issuer);
-		put_escaped(f, c->domain);
-		fputs("/MFMwUTBPME0wSzAJBgUrDgMCGgUABBQ…", f);
-	} else {
-		put_escaped(f, c->base_url);
-		fputs("/ocsp/MFMwUTBPME0wSzAJBgUrDgMCGgUABBQ…", f);
-	}
-}
-
 /* An issuer certificate's organization, else its common name, into buf ("" if neither). */
 static void
 cert_org(X509 *cert, char *buf, int len)
@@ -204,7 +186,7 @@ cert_org(X509 *cert, char *buf, int len)
 static int
 vars_init(struct about_vars *v, const struct conf *c, const struct shared_catalog *cat)
 {
-	char org[CONF_STR_MAX];
+	char org[CONF_STR_MAX], *url;
 	const char *ca = c->about_ca_name;
 
 	memset(v, 0, sizeof(*v));
@@ -218,8 +200,12 @@ vars_init(struct about_vars *v, const struct conf *c, const struct shared_catalo
 		return -1;
 	v->domain = build_string(write_domain, c);
 	v->names = build_string(write_names, c);
-	v->ocsp_example = build_string(write_ocsp_example,
-	    &(struct ocsp_example){c, cat != NULL && cat->nissuers > 0 ? cat->issuers[0].name : "ca"});
+	/* A whole OCSP GET URL of the first issuer, as a log shows it (about_example.c). */
+	url = cat != NULL && cat->nissuers > 0
+		  ? about_example_ocsp_url(c, cat->issuers[0].name, cat->issuers[0].cert)
+		  : about_example_ocsp_url(c, NULL, NULL);
+	v->ocsp_example = url != NULL ? build_string(write_escaped, url) : NULL;
+	free(url);
 	return v->domain != NULL && v->names != NULL && v->ocsp_example != NULL ? 0 : -1;
 }
 
@@ -504,6 +490,32 @@ load_templates(const char *dir, struct about_tpl *t, size_t *n, size_t *skipped)
 	free(names);
 }
 
+/*
+ * The built-in languages into t (English first: page[0] is every unknown
+ * visitor's) and English again into en, the fallback of every key.
+ */
+static int
+builtin_templates(struct about_tpl *t, size_t *n, struct about_tpl *en, struct err *e)
+{
+	const struct about_builtin *b = NULL;
+
+	for (size_t i = 0; i < about_nbuiltin; i++)
+		if (strcmp(about_builtin[i].tag, "en") == 0)
+			b = &about_builtin[i];
+	if (b == NULL)
+		return err_set(e, "about page: no built-in English (share/about/en.html)");
+	if (about_tpl_parse(en, "en", b->text, b->len, e) != 0 ||
+	    about_tpl_parse(&t[(*n)++], "en", b->text, b->len, e) != 0)
+		return -1;
+	for (size_t i = 0; i < about_nbuiltin && *n < ABOUT_LANGS_MAX; i++) {
+		b = &about_builtin[i];
+		if (strcmp(b->tag, "en") != 0 &&
+		    about_tpl_parse(&t[(*n)++], b->tag, b->text, b->len, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 render_all(struct about_pages *p, const struct about_tpl *t, size_t n, const struct about_tpl *en,
     const struct conf *c, const struct shared_catalog *cat, int64_t now)
@@ -551,9 +563,7 @@ about_build(const struct conf *c, const struct shared_catalog *cat, const char *
 		err_set(e, "about page: out of memory");
 		goto out;
 	}
-	if (about_tpl_parse(&en, "en", about_text_en, strlen(about_text_en), e) != 0 ||
-	    about_tpl_parse(&t[n++], "en", about_text_en, strlen(about_text_en), e) != 0 ||
-	    about_tpl_parse(&t[n++], "fr", about_text_fr, strlen(about_text_fr), e) != 0)
+	if (builtin_templates(t, &n, &en, e) != 0)
 		goto out;
 	load_templates(dir, t, &n, &p->skipped);
 	rc = render_all(p, t, n, &en, c, cat, now);

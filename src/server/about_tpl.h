@@ -11,9 +11,10 @@
  * builder (about.c), which adds the directory at the end of a body without
  * one; any other brace is copied as it is.
  *
- * The built-in English and French templates are in about_text.c; an
- * operator adds or replaces a language with DIR/about/<tag>.html in the same
- * form (docs/OPERATOR.md, "The about page").
+ * The built-in English and French templates are share/about/en.html and
+ * fr.html (about_builtin.h); an operator adds or replaces a language with
+ * DIR/about/<tag>.html in the same form, copied from one of those
+ * (docs/OPERATOR.md, "The about page").
  */
 #ifndef LANCRE_SERVER_ABOUT_TPL_H
 #define LANCRE_SERVER_ABOUT_TPL_H

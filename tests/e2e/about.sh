@@ -127,8 +127,44 @@ assert 'Was dieser Dienst veröffentlicht' in de and '<th>Signed (UTC)</th>' in 
 assert '>Deutsch<' in open(f'{t}/en.html', encoding='utf-8').read()
 assert 'bad name' not in de
 en = open(f'{t}/en.html', encoding='utf-8').read()
-assert "lancre explain 'http://e1.o.pki.test/MFMw" in en
+assert "lancre explain 'http://e1.o.pki.test/M" in en and '…' not in en
 PYEOF
+
+# The built-in pages are share/about/<tag>.html, the files `make install` ships for
+# operators to copy: every line of their bodies (but those with a placeholder) is on the page.
+expect 0 "the built-in en and fr pages are share/about/en.html and fr.html" "$PY" - "$T" \
+	"$(dirname "$0")/../../share/about" <<'PYEOF'
+import sys
+t, share = sys.argv[1], sys.argv[2]
+for lang in ('en', 'fr'):
+    body = open(f'{share}/{lang}.html', encoding='utf-8').read().split('\n---\n', 1)[1]
+    page = open(f'{t}/{lang}.html', encoding='utf-8').read()
+    lines = [l for l in body.splitlines() if l and '{' not in l]
+    assert len(lines) > 15, (lang, len(lines))
+    for l in lines:
+        assert l in page, (lang, l)
+PYEOF
+
+# The example of a captured request is a whole OCSP GET URL of the demo's first issuer, the
+# same in every language: `lancre explain` decodes it, naming the issuer, and the server
+# answers it.
+for lang in en fr; do
+	"$PY" - "$T/$lang.html" >"$T/example.$lang" <<'PYEOF'
+import sys, re, html
+m = re.search(r"lancre explain '([^']*)'", open(sys.argv[1], encoding='utf-8').read())
+print(html.unescape(m.group(1)) if m else '')
+PYEOF
+done
+url=$(cat "$T/example.en")
+if [[ "$url" =~ ^http://e1\.o\.pki\.test/[A-Za-z0-9%]{80,}$ ]]; then ok "the example is a whole URL ($url)"; else not_ok "the example is a whole URL ($url)"; fi
+same "the same example in French" "$(cat "$T/example.fr")" "$url"
+expect 0 "lancre explain decodes the page's example" "$LANCRE" explain -d "$D" "$url"
+has "$OUT" 'OCSP request' "as an OCSP request"
+has "$OUT" 'lancre issuer e1 .*certificate 01' "about serial 01 of the demo's issuer e1"
+run curl -s -o "$T/example.der" -w '%{http_code} %{content_type}' -H 'Host: e1.o.pki.test' "$B/${url#http://e1.o.pki.test/}"
+same "the server answers the example (Host: e1.o.pki.test)" "$(cat "$OUT")" "200 application/ocsp-response"
+run openssl ocsp -respin "$T/example.der" -resp_text -noverify
+has "$OUT" 'unauthorized \(6\)' "a response openssl reads (unauthorized: no certificate 01 was issued)"
 
 # The directory is what the demo publishes: every issuer (DER, PEM, CCADB list) and every
 # CRL with its size, and every link on the page answers with the right content type.
@@ -194,6 +230,7 @@ for lang in ('en', 'fr', 'de'):
     assert not re.search(r'<script|\son[a-z]+=|src=|href="(https?:)?//|@import|url\(', h, re.I), lang
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in h, lang
     assert re.search(r'body\{[^}]*max-width:4\dem', h) and 'system-ui' in h, lang
+    assert re.search(r'pre\{[^}]*white-space:pre-wrap', h), (lang, 'long commands wrap on a phone')
     ids = re.findall(r'\sid="([^"]+)"', h)
     assert len(ids) == len(set(ids)), lang
 PYEOF

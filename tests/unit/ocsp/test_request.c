@@ -152,6 +152,33 @@ test_get_forms(void **state)
 	expect_same(buf);
 }
 
+/* ocsp_request_to_get writes what clients send, which ocsp_request_from_get reads back. */
+static void
+test_to_get(void **state)
+{
+	char buf[4096], small[8], out_text[4096];
+	uint8_t der[64], out[OCSP_GET_DER_MAX];
+	size_t len;
+
+	(void)state;
+	transform(buf, sizeof(buf), urlencode_upper);
+	assert_int_equal(ocsp_request_to_get(req_der, (size_t)req_len, small, sizeof(small)), -1);
+	assert_int_equal(ocsp_request_to_get(req_der, (size_t)req_len, out_text, sizeof(out_text)),
+	    (int)strlen(buf));
+	assert_string_equal(out_text, buf);
+	expect_same(out_text);
+	/* Every byte value and length of padding, through both. */
+	for (size_t n = 1; n <= sizeof(der); n++) {
+		for (size_t i = 0; i < n; i++)
+			der[i] = (uint8_t)(n * 37 + i * 101 + 0xf8);
+		assert_true(ocsp_request_to_get(der, n, buf, sizeof(buf)) > 0);
+		assert_null(strpbrk(buf, "+/="));
+		assert_int_equal(ocsp_request_from_get(buf, strlen(buf), out, &len), OCSP_REQUEST_OK);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, der, n);
+	}
+}
+
 static void
 test_get_padding_and_spaces(void **state)
 {
@@ -324,6 +351,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_get_forms),
+	    cmocka_unit_test(test_to_get),
 	    cmocka_unit_test(test_get_padding_and_spaces),
 	    cmocka_unit_test(test_get_rejects),
 	    cmocka_unit_test(test_parse),
