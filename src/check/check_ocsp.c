@@ -21,6 +21,7 @@
 
 #include "check/check.h"
 #include "check/fetch.h"
+#include "ocsp/request.h"
 
 #define OCSP_CHECK_GET_MAX 255
 
@@ -28,28 +29,11 @@
 static int
 ocsp_get_url(const char *base, const uint8_t *der, size_t len, char *url, size_t ulen)
 {
-	unsigned char b64[4 * ((OCSP_CHECK_GET_MAX + 2) / 3) + 1];
 	char enc[OCSP_CHECK_GET_MAX + 1];
-	size_t n = 0;
-	int blen;
-
-	if (len > OCSP_CHECK_GET_MAX)
-		return -1;
-	blen = EVP_EncodeBlock(b64, der, (int)len);
-	for (int i = 0; i < blen; i++) {
-		const char *rep = b64[i] == '+' ? "%2B" : b64[i] == '/' ? "%2F" : b64[i] == '=' ? "%3D" : NULL;
-		size_t add = rep ? 3 : 1;
-
-		if (n + add > OCSP_CHECK_GET_MAX)
-			return -1;
-		if (rep)
-			memcpy(enc + n, rep, 3);
-		else
-			enc[n] = (char)b64[i];
-		n += add;
-	}
-	enc[n] = '\0';
 	size_t bl = strlen(base);
+
+	if (ocsp_request_to_get(der, len, enc, sizeof(enc)) < 0)
+		return -1;
 	if ((size_t)snprintf(url, ulen, "%s%s%s", base, bl && base[bl - 1] == '/' ? "" : "/", enc) >= ulen)
 		return -1;
 	return 0;
