@@ -154,7 +154,9 @@ has "$OUT" '^reason: keyCompromise$' "with the CRL's reason"
 has "$OUT" '^crl: .*big.crl \(HTTP 200, 200[0-9]{5} bytes\) verified and fresh; 4[0-9]{5} entries streamed, at most [0-9]{3,4} bytes held$' \
 	"verbose: every entry streamed, a few KB held"
 rss=$(tail -n 1 "$T/rss") # after "Command exited with non-zero status 3"
-if [ "$rss" -lt $((24 * 1024)) ]; then ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (under 24 MB)"; else not_ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (over 24 MB)"; fi
+# 12.7 MB plain, 23 MB under ASan (its shadow memory and allocator); held whole it was 208 MB.
+limit=$((TF > 1 ? 48 : 24))
+if [ "$rss" -lt $((limit * 1024)) ]; then ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (under $limit MB)"; else not_ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (over $limit MB)"; fi
 expect 0 "the same CRL for a leaf not on it: good" "$LANCRE" check "$T/biggood.pem"
 
 # Other tools' CRLs: the same answer as openssl verify -crl_check.
