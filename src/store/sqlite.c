@@ -951,7 +951,13 @@ create_file(const char *path, struct err *e)
 	return 0;
 }
 
-/* A writer's connection: WAL, kept in place when it closes (see the top). */
+/*
+ * A writer's connection: lancre.db in WAL, kept in place when it closes (see
+ * the top).  "main." matters: a journal_mode without a schema name is set on
+ * every attached database, and made the key store a WAL database too, whose
+ * -wal and -shm each writer created and removed in private/ (not kept: the
+ * persistence is main's), against its design (sqlite_keys.c).
+ */
 static int
 writer_setup(struct store_sqlite *s, struct err *e)
 {
@@ -959,8 +965,8 @@ writer_setup(struct store_sqlite *s, struct err *e)
 
 	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) != SQLITE_OK)
 		return sqlite_db_err(s, e, "keeping the WAL");
-	return sqlite_exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
-		       sqlite_exec(s, "PRAGMA journal_size_limit = " SQLITE_JOURNAL_SIZE_LIMIT, e) != 0
+	return sqlite_exec(s, "PRAGMA main.journal_mode = WAL", e) != 0 ||
+		       sqlite_exec(s, "PRAGMA main.journal_size_limit = " SQLITE_JOURNAL_SIZE_LIMIT, e) != 0
 		   ? -1
 		   : 0;
 }

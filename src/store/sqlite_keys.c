@@ -152,6 +152,31 @@ revoked_signed_create(struct store_sqlite *s, struct err *e)
 			  : 0;
 }
 
+/*
+ * keys.db in rollback-journal mode, as designed: a key store that an older
+ * writer_setup() (sqlite.c) turned into a WAL database, as it did every
+ * attached one, is turned back.  That needs the file to itself: with another
+ * connection open (a running signer) SQLite refuses at once, without
+ * waiting, and a later open that is alone does it.
+ */
+static void
+keys_journal(struct store_sqlite *s)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *st;
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA lancre_keys.journal_mode", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW && (mode = sqlite3_column_text(st, 0)) != NULL)
+		wal = strcmp((const char *)mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (wal)
+		(void)sqlite3_exec(s->db, "PRAGMA lancre_keys.journal_mode = DELETE", NULL, NULL,
+		    NULL);
+}
+
 int
 sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e)
 {
@@ -172,6 +197,7 @@ sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return err_set(e, "cannot open the key store %s: %s", path, sqlite3_errmsg(s->db));
+	keys_journal(s);
 	/* Written once, when new: an open that only reads writes nothing (a full disk). */
 	if (sqlite_exec(s, "PRAGMA lancre_keys.secure_delete = ON", e) != 0 ||
 	    (!keys_table_exists(s) && sqlite_exec(s, "CREATE TABLE lancre_keys.issuer_keys ("

@@ -446,6 +446,51 @@ test_keys_apart(void **state)
 	sql_refused("lancre.db", "UPDATE issuers SET key_ref = '/x'", "private/keys.db");
 }
 
+/* keys.db's journal mode as its header says: 1 rollback journal, 2 WAL (file format, byte 18). */
+static int
+keys_format(void)
+{
+	unsigned char hdr[19];
+	char path[512];
+	FILE *f;
+
+	test_path(path, sizeof(path), "private/keys.db");
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+	fclose(f);
+	return hdr[18];
+}
+
+/*
+ * keys.db keeps a rollback journal (sqlite_keys.c), whatever journal_mode
+ * lancre.db's writers set: a writer that only reads it creates no file in
+ * private/ (a WAL database needs its -wal and -shm made by every first
+ * opener, which fails with "unable to open database file" whenever they
+ * cannot be made).  A key store left in WAL by an older writer is turned
+ * back by the next writer that has it to itself.
+ */
+static void
+test_keys_rollback_journal(void **state)
+{
+	struct store *s, *s2;
+
+	(void)state;
+	s = open_store(STORE_CREATE);
+	issuer_with_keys(s, "k1", "/secret/k1.key", NULL);
+	assert_int_equal(keys_format(), 1);
+	s2 = open_store(STORE_WRITE);
+	assert_false(exists("private/keys.db-wal"));
+	assert_false(exists("private/keys.db-shm"));
+	assert_false(exists("private/keys.db-journal"));
+	store_close(s2);
+	store_close(s);
+	assert_true(exists("lancre.db-wal")); /* lancre.db is WAL (the check is not blind) */
+	sql("private/keys.db", "PRAGMA journal_mode = WAL");
+	assert_int_equal(keys_format(), 2);
+	store_close(open_store(STORE_WRITE));
+	assert_int_equal(keys_format(), 1);
+}
+
 /*
  * A store of schema 6 (key references in lancre.db, a PIN in one): the
  * upgrade moves them to keys.db, blanks them in lancre.db so that neither
@@ -542,6 +587,7 @@ main(void)
 	    test_dir_unit_test(test_immutable_file_changed),
 	    test_dir_unit_test(test_keys_apart),
 	    test_dir_unit_test(test_keys_migration),
+	    test_dir_unit_test(test_keys_rollback_journal),
 	    test_dir_unit_test(test_revocation_final),
 	};
 
