@@ -19,6 +19,7 @@
 #include "ocsp/request.h"
 #include "sandbox/sandbox.h"
 #include "server/conns.h"
+#include "util/asan.h"
 
 #define SERVER_LISTEN_BACKLOG 4096
 
@@ -409,6 +410,7 @@ enter_sandbox(struct server *sv, struct err *e)
 {
 	struct sandbox_report r;
 
+	asan_symbolizer_warm(); /* sanitizer builds: leak reports name functions (util/asan.h) */
 	if (sandbox_enter(SANDBOX_SERVER, sv->opts->sandbox_mode, &sv->opts->sandbox, &r, e) != 0)
 		return err_prefix(e, "sandbox");
 	if (sv->ev->on_sandbox != NULL)
