@@ -23,14 +23,13 @@ write_file(const char *path, const char *text, size_t len)
 static void
 test_put_get(void **state)
 {
-	char dir[256], path[300], *text;
+	char path[300], *text;
 	struct err e;
 	size_t len;
 	int fd;
 
 	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/lancre.conf", dir);
+	test_path(path, sizeof(path), "lancre.conf");
 	assert_true((fd = proc_confpass_new(&e)) >= 0);
 	assert_int_equal(proc_confpass_get(fd, &text, &len, &e), 1);
 	write_file(path, "[about]\nca_name = A longer name\n", 32);
@@ -51,21 +50,19 @@ test_put_get(void **state)
 	assert_int_equal(len, 0);
 	free(text);
 	close(fd);
-	test_rmdir(dir);
 }
 
 /* A file that cannot be read (missing, too big): the reader gets why, as the supervisor met it. */
 static void
 test_unreadable_is_passed_as_an_error(void **state)
 {
-	char dir[256], path[300], want[400], *text, *big;
+	char path[300], want[400], *text, *big;
 	struct err e;
 	size_t len;
 	int fd;
 
 	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/lancre.conf", dir);
+	test_path(path, sizeof(path), "lancre.conf");
 	assert_true((fd = proc_confpass_new(&e)) >= 0);
 	assert_int_equal(proc_confpass_put(fd, path, &e), 0);
 	assert_int_equal(proc_confpass_get(fd, &text, &len, &e), -1);
@@ -81,22 +78,20 @@ test_unreadable_is_passed_as_an_error(void **state)
 	assert_int_equal(proc_confpass_get(fd, &text, &len, &e), -1);
 	assert_non_null(strstr(e.msg, "larger than"));
 	close(fd);
-	test_rmdir(dir);
 }
 
 /* A put begun and not finished (its sequence number written first, not yet last): never read. */
 static void
 test_half_put_is_not_read(void **state)
 {
-	char dir[256], path[300], *text;
+	char path[300], *text;
 	uint64_t seq;
 	struct err e;
 	size_t len;
 	int fd;
 
 	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/lancre.conf", dir);
+	test_path(path, sizeof(path), "lancre.conf");
 	write_file(path, "[about]\n", 8);
 	assert_true((fd = proc_confpass_new(&e)) >= 0);
 	assert_int_equal(proc_confpass_put(fd, path, &e), 0);
@@ -108,16 +103,15 @@ test_half_put_is_not_read(void **state)
 	assert_null(text);
 	assert_non_null(strstr(e.msg, "cannot read lancre.conf"));
 	close(fd);
-	test_rmdir(dir);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_put_get),
-	    cmocka_unit_test(test_unreadable_is_passed_as_an_error),
-	    cmocka_unit_test(test_half_put_is_not_read),
+	    test_dir_unit_test(test_put_get),
+	    test_dir_unit_test(test_unreadable_is_passed_as_an_error),
+	    test_dir_unit_test(test_half_put_is_not_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
