@@ -16,7 +16,7 @@
 #include "pki/reason.h"
 
 #define LINT_CRL_MAX_DAYS 10                    /* BR 4.9.7 */
-#define LINT_CRL_SIZE_MAX (10 * 1024 * 1024)    /* Microsoft: CRLs under 10 MB */
+#define LINT_CRL_SIZE_MAX (10 * 1024 * 1024)    /* Microsoft 3.2.3: CRLs under 10 MB */
 
 struct crl_rule {
 	struct lint_def def;
@@ -213,18 +213,19 @@ static const struct crl_rule crl_rules[] = {
 	number_negative},
     {CRL("e_crl_number_over_159_bits",
 	 "The CRL number is longer than 20 octets (a positive number of more than 159 bits).",
-	 "RFC 5280 5.2.3"), number_bits},
+	 "RFC 5280 5.2.3; BR 7.2.2"), number_bits},
     {CRL("e_crl_aki_missing", "The CRL has no authorityKeyIdentifier.",
 	 "RFC 5280 5.2.1; BR 7.2.2"), aki_missing},
     {CRL("e_crl_idp_not_critical", "The CRL's issuingDistributionPoint is not marked critical.",
-	 "RFC 5280 5.2.5"), idp_not_critical},
+	 "RFC 5280 5.2.5; BR 7.2.2; CCADB Policy 6.2"), idp_not_critical},
     {CRL("e_crl_idp_without_url",
 	 "The CRL's issuingDistributionPoint names no URL (a partitioned CRL must name the URL "
-	 "it is published at).", "BR 7.2.2; CCADB Policy 6.2"), idp_without_url},
+	 "it is published at).", "BR 7.2.2.1; CCADB Policy 6.2; Mozilla Root Store Policy 6.1.2"),
+	idp_without_url},
     {CRL("e_crl_sha1_signature", "The CRL is signed with SHA-1.",
 	 "BR 7.1.3.2; Mozilla Root Store Policy 5.1.3"), sha1},
     {CRL("w_crl_size_over_10_mb", "The CRL is larger than 10 MB.",
-	 "Microsoft Trusted Root Program (CRLs under 10 MB)"), size},
+	 "Microsoft Trusted Root Program Requirements 3.2.3 (CRLs under 10 MB)"), size},
     {CRL("e_crl_duplicate_serial", "A serial number is listed more than once.",
 	 "RFC 5280 5.1.2.6"), duplicate},
     {CRL("e_crl_reason_unspecified",

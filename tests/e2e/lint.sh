@@ -62,7 +62,7 @@ has "$OUT" '^signature: verifies with the issuer' "a CRL's signature verifies wi
 has "$OUT" '^signature: verifies \(signed by the issuer itself\)' "an OCSP response's signature verifies"
 # Text output names the rule, its level and its source.
 run "$LANCRE" explain "$O/e_crl_idp_not_critical.der"
-has "$OUT" '^  error e_crl_idp_not_critical: .*\[RFC 5280 5.2.5\]' "a finding shows level, id, text and source"
+has "$OUT" '^  error e_crl_idp_not_critical: .*\[RFC 5280 5.2.5; BR 7.2.2; CCADB Policy 6.2\]' "a finding shows level, id, text and source"
 
 # docs/LINTS.md is generated from the tables.
 run "$LANCRE" explain --list-lints
