@@ -32,7 +32,8 @@ static const char usage_text[] =
     "find in it (docs/LINTS.md).  INPUT is a file or '-' holding an OCSP request, an\n"
     "OCSP response, a CRL, a certificate or a chain, in DER, PEM or bare base64; or an\n"
     "OCSP GET URL as captured in a log (URL-encoded or raw, host or path style, with or\n"
-    "without scheme), alone or inside a whole log line (common, combined, squid, HAR).\n\n"
+    "without scheme), alone or inside a whole log line (common, combined, squid, HAR;\n"
+    "a '+' the log turned into a space is read back), or a HAR file's POSTed bodies.\n\n"
     "  -d DIR          a lancre data directory: name its issuers, check signatures\n"
     "                  with them, and say what lancre answers today to a request\n"
     "  --issuer FILE   certificates (PEM or DER) that may have signed the input, to\n"
@@ -135,11 +136,14 @@ explain_input(struct xout *o, const char *name, const struct explain_input *in,
 		xout_str(o, "form", NULL, "%s", explain_form_name(in->form));
 		if (in->form == EXPLAIN_URL)
 			xout_str(o, "url", NULL, "%s", in->url);
+		if (in->form == EXPLAIN_URL)
+			xout_bool(o, "spaces_as_plus", NULL, in->spaces_as_plus);
 	} else {
 		fprintf(o->f, "== %s: ", name);
 		for (size_t i = 0; i < in->n; i++)
 			fprintf(o->f, "%s%s", i > 0 ? ", " : "", explain_kind_name(in->v[i].kind));
-		fprintf(o->f, " (%s)\n\n", explain_form_name(in->form));
+		fprintf(o->f, " (%s%s)\n\n", explain_form_name(in->form),
+		    in->spaces_as_plus ? ", its spaces read as '+': the log decoded them" : "");
 	}
 	xout_arr(o, "objects", NULL);
 	for (size_t i = 0; rc == 0 && i < in->n; i++) {

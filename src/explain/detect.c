@@ -1,7 +1,16 @@
 /*
  * detect.c - see detect.h.  The order of attempts matters: DER first (a DER
- * object is never valid text), then PEM, then a URL in text, then the whole
- * text as base64; the first that yields an object wins.
+ * object is never valid text), then PEM, then the POST bodies of a HAR file,
+ * then a URL in text, then the whole text as base64; the first that yields
+ * an object wins.
+ *
+ * A URL whose '+' became spaces (log formats that form-decode the request
+ * line) is split into several tokens; when no single token holds a request,
+ * runs of tokens separated by spaces only are tried whole, each space read
+ * as '+' by the GET decoder.  Only a run that starts at a token holding
+ * "/M" (every OCSP request's base64 starts with 'M', a DER SEQUENCE) and
+ * goes on with base64 characters only is tried, and the attempts are
+ * bounded, so a large text stays linear.
  */
 #include "explain/detect.h"
 
@@ -37,7 +46,7 @@ explain_kind_key(enum explain_kind k)
 const char *
 explain_form_name(enum explain_form f)
 {
-	static const char *const names[] = {"DER", "PEM", "base64", "URL"};
+	static const char *const names[] = {"DER", "PEM", "base64", "URL", "HAR"};
 
 	return names[f];
 }
@@ -79,8 +88,8 @@ explain_classify(const uint8_t *der, size_t len, enum explain_kind *kind)
 	return rc;
 }
 
-static int
-add(struct explain_input *in, const uint8_t *der, size_t len)
+int
+explain_input_add(struct explain_input *in, const uint8_t *der, size_t len)
 {
 	enum explain_kind kind;
 
@@ -105,7 +114,7 @@ from_pem(const uint8_t *data, size_t len, struct explain_input *in)
 	long dlen;
 
 	while (b != NULL && PEM_read_bio(b, &name, &header, &der, &dlen) == 1) {
-		add(in, der, (size_t)dlen);
+		explain_input_add(in, der, (size_t)dlen);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(der);
@@ -139,7 +148,7 @@ from_base64(const uint8_t *data, size_t len, struct explain_input *in)
 		for (size_t k = 0; k < pad; k++)
 			b64[n++] = '=';
 		if ((got = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)n)) > (int)pad)
-			add(in, der, (size_t)got - pad);
+			explain_input_add(in, der, (size_t)got - pad);
 	}
 	free(b64);
 	free(der);
@@ -161,7 +170,7 @@ from_token(const char *tok, size_t len, struct explain_input *in)
 		if (ocsp_request_from_get(tok + i, end - i, der, &dlen) != OCSP_REQUEST_OK ||
 		    explain_classify(der, dlen, &kind) != 0 || kind != EXPLAIN_OCSP_REQUEST)
 			continue;
-		if (add(in, der, dlen) != 0)
+		if (explain_input_add(in, der, dlen) != 0)
 			return -1;
 		snprintf(in->url, sizeof(in->url), "%.*s",
 		    (int)(len < EXPLAIN_URL_MAX ? len : EXPLAIN_URL_MAX - 1), tok);
@@ -177,11 +186,51 @@ is_separator(uint8_t c)
 	       c == '<' || c == '>' || c == '\0';
 }
 
+static int
+is_base64ish(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=' || c == '%' || c == '-' || c == '_';
+}
+
+/*
+ * Tokens from start on, joined over gaps of spaces only while they are base64
+ * characters: each longer run is tried once.  *tries counts the attempts.
+ */
+static int
+from_spaced_run(const uint8_t *data, size_t len, size_t start, struct explain_input *in,
+    size_t *tries)
+{
+	size_t end = start;
+
+	while (end < len && !is_separator(data[end]))
+		end++;
+	for (;;) {
+		size_t next = end, stop;
+
+		while (next < len && data[next] == ' ')
+			next++;
+		if (next == end || next >= len || is_separator(data[next]))
+			return -1;
+		for (stop = next; stop < len && is_base64ish(data[stop]); stop++)
+			;
+		if (stop < len && !is_separator(data[stop]))
+			return -1; /* the next token is not base64: the run ends here */
+		end = stop;
+		if (end - start > EXPLAIN_SPACED_URL_MAX || ++*tries > EXPLAIN_SPACED_TRIES_MAX)
+			return -1;
+		if (from_token((const char *)data + start, end - start, in) == 0) {
+			in->spaces_as_plus = 1;
+			return 0;
+		}
+	}
+}
+
 /* The first OCSP GET URL in the text: tokens between blanks and quotes. */
 static void
 from_text(const uint8_t *data, size_t len, struct explain_input *in)
 {
-	size_t i = 0, start;
+	size_t i = 0, start, tries = 0;
 
 	while (i < len && in->n == 0) {
 		while (i < len && is_separator(data[i]))
@@ -191,6 +240,15 @@ from_text(const uint8_t *data, size_t len, struct explain_input *in)
 			i++;
 		if (i > start)
 			from_token((const char *)data + start, i - start, in);
+	}
+	/* Then runs of tokens whose '+' a log turned into spaces. */
+	for (i = 0; i < len && in->n == 0 && tries <= EXPLAIN_SPACED_TRIES_MAX; i++) {
+		if (i > 0 && !is_separator(data[i - 1]))
+			continue;
+		for (start = i; i < len && !is_separator(data[i]); i++)
+			;
+		if (memmem(data + start, i - start, "/M", 2) != NULL)
+			from_spaced_run(data, len, start, in, &tries);
 	}
 }
 
@@ -212,13 +270,17 @@ explain_detect(const uint8_t *data, size_t len, struct explain_input *in, struct
 		return err_set(e, "the input is empty");
 	if (len > EXPLAIN_INPUT_MAX)
 		return err_set(e, "the input is larger than %zu MB", EXPLAIN_INPUT_MAX >> 20);
-	if (add(in, data, len) == 0) {
+	if (explain_input_add(in, data, len) == 0) {
 		in->form = EXPLAIN_DER;
 		return 0;
 	}
 	if (!looks_like_text(data, len))
 		return err_set(e, "not an OCSP request, OCSP response, CRL or certificate "
 				  "(binary input that is not one of them in DER)");
+	if (explain_har_posts(data, len, in) == 0) {
+		in->form = EXPLAIN_HAR;
+		return 0;
+	}
 	if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
 		in->form = EXPLAIN_PEM;
 		from_pem(data, len, in);
