@@ -21,6 +21,7 @@
 #include "cli/explain.h"
 #include "cli/explain_diff.h"
 #include "cli/explain_dir.h"
+#include "lint/crl_der.h"
 #include "pki/cert.h"
 #include "util/fsutil.h"
 
@@ -198,20 +199,26 @@ run_input(struct xout *o, const char *arg, STACK_OF(X509) *issuers, const struct
 	return rc == 0 ? EXIT_OK : cli_fail("explain", &e);
 }
 
+/* The CRL's headers (lint/crl_der.h: its entries are not parsed), or NULL. */
+static X509_CRL *
+crl_headers(const struct explain_object *obj)
+{
+	struct crl_der d;
+
+	return crl_der_open(obj->der, obj->len, &d) == 0 ? crl_der_headers(&d) : NULL;
+}
+
 /* 1 if a and b are one CRL each, by the same issuer: `explain OLD.crl NEW.crl` compares them. */
 static int
 same_issuer_crls(const struct explain_input *a, const struct explain_input *b)
 {
-	const unsigned char *pa, *pb;
 	X509_CRL *ca, *cb;
 	int same;
 
 	if (a->n != 1 || b->n != 1 || a->v[0].kind != EXPLAIN_CRL || b->v[0].kind != EXPLAIN_CRL)
 		return 0;
-	pa = a->v[0].der;
-	pb = b->v[0].der;
-	ca = d2i_X509_CRL(NULL, &pa, (long)a->v[0].len);
-	cb = d2i_X509_CRL(NULL, &pb, (long)b->v[0].len);
+	ca = crl_headers(&a->v[0]);
+	cb = crl_headers(&b->v[0]);
 	same = ca != NULL && cb != NULL && X509_NAME_cmp(X509_CRL_get_issuer(ca), X509_CRL_get_issuer(cb)) == 0;
 	X509_CRL_free(ca);
 	X509_CRL_free(cb);

@@ -9,44 +9,52 @@
 #include <openssl/bn.h>
 #include <openssl/x509v3.h>
 
+#include "lint/crl_der.h"
 #include "pki/cert.h"
 #include "pki/reason.h"
 
 struct entry {
-	const ASN1_INTEGER *serial;
+	const uint8_t *serial; /* content bytes, in the CRL's DER */
 	int64_t date;
-	int reason;
+	uint32_t serial_len;   /* 24 bytes an entry: a CRL is at most 256 MB */
+	int32_t reason;
 };
 
 static int
 cmp_entry(const void *a, const void *b)
 {
-	return ASN1_INTEGER_cmp(((const struct entry *)a)->serial, ((const struct entry *)b)->serial);
+	const struct entry *x = a, *y = b;
+
+	return crl_der_serial_cmp(x->serial, x->serial_len, y->serial, y->serial_len);
 }
 
-/* The entries of crl, sorted by serial (*out NULL when there are none). */
+/* The entries of the CRL, sorted by serial (*out NULL when there are none). */
 static int
-entries(X509_CRL *crl, struct entry **out, size_t *n, struct err *e)
+entries(const struct crl_der *c, struct entry **out, size_t *n, struct err *e)
 {
-	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	struct crl_der_entry en;
+	long count = crl_der_count(c);
+	size_t pos = 0, k = 0;
 
 	*out = NULL;
-	*n = revs != NULL ? (size_t)sk_X509_REVOKED_num(revs) : 0;
-	if (*n == 0)
+	*n = 0;
+	if (count < 0)
+		return err_set(e, "a CRL entry is malformed");
+	if (count == 0)
 		return 0;
-	if ((*out = calloc(*n, sizeof(**out))) == NULL)
-		return err_set(e, "out of memory reading %zu CRL entries", *n);
-	for (size_t i = 0; i < *n; i++) {
-		X509_REVOKED *r = sk_X509_REVOKED_value(revs, (int)i);
-		ASN1_ENUMERATED *code = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
-
-		(*out)[i].serial = X509_REVOKED_get0_serialNumber(r);
-		(*out)[i].reason = code != NULL ? (int)ASN1_ENUMERATED_get(code) : -1;
-		if (cert_time(X509_REVOKED_get0_revocationDate(r), &(*out)[i].date) != 0)
-			(*out)[i].date = 0;
-		ASN1_ENUMERATED_free(code);
+	if ((*out = calloc((size_t)count, sizeof(**out))) == NULL)
+		return err_set(e, "out of memory reading %ld CRL entries", count);
+	while (k < (size_t)count && crl_der_next(c, &pos, &en) == 1)
+		(*out)[k++] = (struct entry){en.serial, en.date_ok ? en.date : 0, (uint32_t)en.serial_len,
+		    en.reason};
+	*n = k;
+	/* A CRL written in serial order (lancre's are) needs no sort: one pass to know it. */
+	for (size_t i = 1; i < k; i++) {
+		if (cmp_entry(&(*out)[i - 1], &(*out)[i]) > 0) {
+			qsort(*out, *n, sizeof(**out), cmp_entry);
+			break;
+		}
 	}
-	qsort(*out, *n, sizeof(**out), cmp_entry);
 	return 0;
 }
 
@@ -83,8 +91,9 @@ static int
 removal(const struct entry *o, int64_t old_this_update, crldiff_expiry_fn expiry, void *arg,
     struct crldiff_item *it, struct err *e)
 {
-	int rc = expiry != NULL ? expiry(arg, o->serial, &it->not_after, e) : 0;
+	int rc = expiry != NULL && it->serial != NULL ? expiry(arg, it->serial, &it->not_after, e) : 0;
 
+	(void)o;
 	if (rc < 0)
 		return -1;
 	it->verdict = rc == 0 ? CRLDIFF_CANNOT_TELL
@@ -93,7 +102,7 @@ removal(const struct entry *o, int64_t old_this_update, crldiff_expiry_fn expiry
 	return 0;
 }
 
-/* Merge the two sorted lists into items. */
+/* Merge the two sorted lists into items (each with its own copy of the serial). */
 static int
 merge(const struct entry *a, size_t na, const struct entry *b, size_t nb, int64_t old_tu,
     crldiff_expiry_fn expiry, void *arg, struct crldiff *d, struct err *e)
@@ -101,30 +110,37 @@ merge(const struct entry *a, size_t na, const struct entry *b, size_t nb, int64_
 	size_t i = 0, j = 0, cap = 0;
 
 	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : ASN1_INTEGER_cmp(a[i].serial, b[j].serial);
+		int c = i == na ? 1 : j == nb ? -1
+			: crl_der_serial_cmp(a[i].serial, a[i].serial_len, b[j].serial, b[j].serial_len);
 		struct crldiff_item it = {.old_reason = -1, .new_reason = -1};
+		const struct entry *s = c < 0 ? &a[i] : &b[j];
 
-		if (c < 0) {
-			it = (struct crldiff_item){CRLDIFF_REMOVED, CRLDIFF_OK, a[i].serial, a[i].date, 0,
-			    a[i].reason, -1, 0};
-			if (removal(&a[i], old_tu, expiry, arg, &it, e) != 0)
-				return -1;
-			i++;
-		} else if (c > 0) {
-			it = (struct crldiff_item){CRLDIFF_ADDED, CRLDIFF_OK, b[j].serial, 0, b[j].date, -1,
-			    b[j].reason, 0};
-			j++;
-		} else {
-			if (a[i].reason == b[j].reason && a[i].date == b[j].date) {
-				i++, j++;
-				continue;
-			}
-			it = (struct crldiff_item){CRLDIFF_CHANGED, change_verdict(&a[i], &b[j]),
-			    b[j].serial, a[i].date, b[j].date, a[i].reason, b[j].reason, 0};
+		if (c == 0 && a[i].reason == b[j].reason && a[i].date == b[j].date) {
 			i++, j++;
+			continue;
 		}
-		if (push(d, &cap, &it, e) != 0)
+		if (c < 0) {
+			it = (struct crldiff_item){CRLDIFF_REMOVED, CRLDIFF_OK, NULL, a[i].date, 0,
+			    a[i].reason, -1, 0};
+		} else if (c > 0) {
+			it = (struct crldiff_item){CRLDIFF_ADDED, CRLDIFF_OK, NULL, 0, b[j].date, -1,
+			    b[j].reason, 0};
+		} else {
+			it = (struct crldiff_item){CRLDIFF_CHANGED, change_verdict(&a[i], &b[j]), NULL,
+			    a[i].date, b[j].date, a[i].reason, b[j].reason, 0};
+		}
+		if ((it.serial = crl_der_serial(s->serial, s->serial_len)) == NULL)
+			return err_set(e, "out of memory comparing CRLs");
+		if (c < 0 && removal(&a[i], old_tu, expiry, arg, &it, e) != 0) {
+			ASN1_INTEGER_free(it.serial);
 			return -1;
+		}
+		if (push(d, &cap, &it, e) != 0) {
+			ASN1_INTEGER_free(it.serial);
+			return -1;
+		}
+		i += c <= 0;
+		j += c >= 0;
 	}
 	return 0;
 }
@@ -157,19 +173,37 @@ scope_changed(const X509_CRL *o, const X509_CRL *n)
 		   X509_EXTENSION_get_data(X509_CRL_get_ext(n, k))) != 0;
 }
 
+/* Both CRLs' parts and headers, or -1. */
+static int
+open_both(const uint8_t *od, size_t ol, const uint8_t *nd, size_t nl, struct crl_der *o,
+    struct crl_der *n, X509_CRL **oh, X509_CRL **nh, struct err *e)
+{
+	*oh = crl_der_open(od, ol, o) == 0 ? crl_der_headers(o) : NULL;
+	*nh = crl_der_open(nd, nl, n) == 0 ? crl_der_headers(n) : NULL;
+	if (*oh == NULL || *nh == NULL)
+		return err_set(e, "unreadable CRL");
+	return 0;
+}
+
 int
-crldiff_compute(X509_CRL *old_crl, X509_CRL *new_crl, crldiff_expiry_fn expiry, void *arg,
-    struct crldiff *d, struct err *e)
+crldiff_compute(const uint8_t *old_der, size_t old_len, const uint8_t *new_der, size_t new_len,
+    crldiff_expiry_fn expiry, void *arg, struct crldiff *d, struct err *e)
 {
 	struct entry *a = NULL, *b = NULL;
+	struct crl_der oc, nc;
+	X509_CRL *old_crl = NULL, *new_crl = NULL;
 	size_t na, nb;
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
+	if (open_both(old_der, old_len, new_der, new_len, &oc, &nc, &old_crl, &new_crl, e) != 0)
+		goto out;
 	if (cert_time(X509_CRL_get0_lastUpdate(old_crl), &d->old_this_update) != 0 ||
-	    cert_time(X509_CRL_get0_lastUpdate(new_crl), &d->new_this_update) != 0)
-		return err_set(e, "a CRL's thisUpdate is unreadable");
-	if (entries(old_crl, &a, &na, e) != 0 || entries(new_crl, &b, &nb, e) != 0 ||
+	    cert_time(X509_CRL_get0_lastUpdate(new_crl), &d->new_this_update) != 0) {
+		err_set(e, "a CRL's thisUpdate is unreadable");
+		goto out;
+	}
+	if (entries(&oc, &a, &na, e) != 0 || entries(&nc, &b, &nb, e) != 0 ||
 	    merge(a, na, b, nb, d->old_this_update, expiry, arg, d, e) != 0)
 		goto out;
 	for (size_t i = 0; i < d->n; i++) {
@@ -188,6 +222,8 @@ crldiff_compute(X509_CRL *old_crl, X509_CRL *new_crl, crldiff_expiry_fn expiry, 
 out:
 	free(a);
 	free(b);
+	X509_CRL_free(old_crl);
+	X509_CRL_free(new_crl);
 	if (rc != 0)
 		crldiff_free(d);
 	return rc;
@@ -196,6 +232,8 @@ out:
 void
 crldiff_free(struct crldiff *d)
 {
+	for (size_t i = 0; i < d->n; i++)
+		ASN1_INTEGER_free(d->v[i].serial);
 	free(d->v);
 	d->v = NULL;
 	d->n = 0;

@@ -16,9 +16,10 @@
  *   - an entry's reason may change only to keyCompromise (BR 7.2.2, Mozilla
  *     Root Store Policy 6.1.1), and its revocation date only together with
  *     that change and only earlier; any other change is a problem.
- * Pure: no clock, no store, no printing.  Entries are matched by serial
- * after sorting both lists (n log n; two 1M-entry CRLs within the memory of
- * their parsed forms and two arrays of pointers).
+ * Pure: no clock, no store, no printing.  The CRLs are read from their DER
+ * by lint/crl_der.h (headers parsed by OpenSSL, entries walked in place),
+ * their entries matched by serial after sorting a compact array per CRL
+ * (n log n; two 1M-entry CRLs in their own bytes plus 32 bytes an entry).
  */
 #ifndef LANCRE_EXPLAIN_CRLDIFF_H
 #define LANCRE_EXPLAIN_CRLDIFF_H
@@ -45,7 +46,7 @@ enum crldiff_verdict {
 struct crldiff_item {
 	enum crldiff_kind kind;
 	enum crldiff_verdict verdict;
-	const ASN1_INTEGER *serial; /* borrowed from the CRLs */
+	ASN1_INTEGER *serial;       /* owned (crldiff_free) */
 	int64_t old_date, new_date; /* revocation dates (0 when absent) */
 	int old_reason, new_reason; /* -1: no reasonCode */
 	int64_t not_after;          /* removals: the certificate's, when known */
@@ -68,8 +69,9 @@ struct crldiff {
 typedef int (*crldiff_expiry_fn)(void *arg, const ASN1_INTEGER *serial, int64_t *out,
     struct err *e);
 
-int crldiff_compute(X509_CRL *old_crl, X509_CRL *new_crl, crldiff_expiry_fn expiry, void *arg,
-    struct crldiff *out, struct err *e);
+/* -1 with e set when either is not a CRL, an entry is malformed, or memory runs out. */
+int crldiff_compute(const uint8_t *old_der, size_t old_len, const uint8_t *new_der,
+    size_t new_len, crldiff_expiry_fn expiry, void *arg, struct crldiff *out, struct err *e);
 void crldiff_free(struct crldiff *d);
 
 #endif

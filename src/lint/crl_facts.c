@@ -12,65 +12,87 @@
 #include "pki/cert.h"
 #include "pki/reason.h"
 
+/* lower-case hex of a serial's content bytes, as lint_hex prints an ASN1_INTEGER */
 static void
-note(struct crl_fact_entries *fe, const ASN1_INTEGER *serial, int reason)
+serial_hex(const uint8_t *p, size_t n, char *buf, size_t len)
+{
+	ASN1_INTEGER *ai = crl_der_serial(p, n);
+
+	lint_hex(ai, buf, len);
+	ASN1_INTEGER_free(ai);
+}
+
+static void
+note(struct crl_fact_entries *fe, const struct crl_der_entry *en, int reason)
 {
 	if (fe->n++ == 0) {
-		lint_hex(serial, fe->first, sizeof(fe->first));
+		serial_hex(en->serial, en->serial_len, fe->first, sizeof(fe->first));
 		fe->reason = reason;
 	}
 }
 
+struct serial_ref {
+	const uint8_t *p;
+	size_t n;
+};
+
 static int
 cmp_serial(const void *a, const void *b)
 {
-	return ASN1_INTEGER_cmp(*(const ASN1_INTEGER *const *)a, *(const ASN1_INTEGER *const *)b);
+	const struct serial_ref *x = a, *y = b;
+
+	return crl_der_serial_cmp(x->p, x->n, y->p, y->n);
 }
 
-/* Serials listed more than once: sort a copy of the pointers (the CRL's order is kept). */
+/* Serials listed more than once: sort references to them (the CRL is not touched). */
 static int
-read_duplicates(STACK_OF(X509_REVOKED) *revs, struct crl_facts *f, struct err *e)
+read_duplicates(const struct crl_der *c, struct crl_facts *f, struct err *e)
 {
-	size_t n = f->entries;
-	const ASN1_INTEGER **v;
+	struct crl_der_entry en;
+	struct serial_ref *v;
+	size_t n = f->entries, pos = 0, k = 0;
 
 	if (n < 2)
 		return 0;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
 		return err_set(e, "out of memory sorting %zu CRL entries", n);
-	for (size_t i = 0; i < n; i++)
-		v[i] = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, (int)i));
-	qsort(v, n, sizeof(*v), cmp_serial);
-	for (size_t i = 1; i < n; i++)
-		if (ASN1_INTEGER_cmp(v[i - 1], v[i]) == 0 && (i < 2 || ASN1_INTEGER_cmp(v[i - 2], v[i]) != 0))
-			note(&f->duplicate, v[i], 0);
+	while (k < n && crl_der_next(c, &pos, &en) == 1)
+		v[k++] = (struct serial_ref){en.serial, en.serial_len};
+	/* A CRL written in serial order (lancre's are) needs no sort: one pass to know it. */
+	for (size_t i = 1; i < k; i++) {
+		if (cmp_serial(&v[i - 1], &v[i]) > 0) {
+			qsort(v, k, sizeof(*v), cmp_serial);
+			break;
+		}
+	}
+	for (size_t i = 1; i < k; i++) {
+		if (crl_der_serial_eq(v[i - 1].p, v[i - 1].n, v[i].p, v[i].n) &&
+		    (i < 2 || !crl_der_serial_eq(v[i - 2].p, v[i - 2].n, v[i].p, v[i].n))) {
+			en.serial = v[i].p;
+			en.serial_len = v[i].n;
+			note(&f->duplicate, &en, 0);
+		}
+	}
 	free(v);
 	return 0;
 }
 
 static void
-read_entry(X509_REVOKED *r, struct crl_facts *f)
+read_entry(const struct crl_der_entry *en, struct crl_facts *f)
 {
-	const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(r);
-	ASN1_ENUMERATED *reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
-	int64_t when;
+	int code = en->reason;
 
-	if (reason != NULL) {
-		long code = ASN1_ENUMERATED_get(reason);
-
-		if (code == REASON_UNSPECIFIED)
-			note(&f->unspecified, serial, (int)code);
-		else if (code == REASON_CERTIFICATE_HOLD)
-			note(&f->hold, serial, (int)code);
-		else if (code == REASON_REMOVE_FROM_CRL)
-			note(&f->remove_from_crl, serial, (int)code);
-		else if (reason_name((int)code) == NULL)
-			note(&f->unknown_reason, serial, (int)code);
-		ASN1_ENUMERATED_free(reason);
-	}
-	if (f->times_ok && cert_time(X509_REVOKED_get0_revocationDate(r), &when) == 0 &&
-	    when > f->this_update)
-		note(&f->after_this_update, serial, 0);
+	f->by_reason[code >= 0 && code < CRL_FACTS_REASONS ? code : CRL_FACTS_REASONS]++;
+	if (code == REASON_UNSPECIFIED)
+		note(&f->unspecified, en, code);
+	else if (code == REASON_CERTIFICATE_HOLD)
+		note(&f->hold, en, code);
+	else if (code == REASON_REMOVE_FROM_CRL)
+		note(&f->remove_from_crl, en, code);
+	else if (code >= 0 && reason_name(code) == NULL)
+		note(&f->unknown_reason, en, code);
+	if (f->times_ok && en->date_ok && en->date > f->this_update)
+		note(&f->after_this_update, en, 0);
 }
 
 static void
@@ -141,13 +163,14 @@ read_idp(const X509_CRL *crl, struct crl_facts *f)
 }
 
 int
-crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e)
+crl_facts_read(const struct crl_der *c, X509_CRL *crl, struct crl_facts *f, struct err *e)
 {
-	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
-	int pknid, fresh;
+	struct crl_der_entry en;
+	size_t pos = 0;
+	int pknid, fresh, rc;
 
 	memset(f, 0, sizeof(*f));
-	f->der_len = der_len;
+	f->der_len = c->len;
 	f->version = X509_CRL_get_version(crl);
 	f->sig_nid = X509_CRL_get_signature_nid(crl);
 	if (!OBJ_find_sigid_algs(f->sig_nid, &f->sig_md_nid, &pknid))
@@ -165,8 +188,11 @@ crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e
 		f->freshest_critical = X509_EXTENSION_get_critical(X509_CRL_get_ext(crl, fresh));
 	}
 	read_idp(crl, f);
-	f->entries = revs != NULL ? (size_t)sk_X509_REVOKED_num(revs) : 0;
-	for (size_t i = 0; i < f->entries; i++)
-		read_entry(sk_X509_REVOKED_value(revs, (int)i), f);
-	return read_duplicates(revs, f, e);
+	while ((rc = crl_der_next(c, &pos, &en)) == 1) {
+		f->entries++;
+		read_entry(&en, f);
+	}
+	if (rc < 0)
+		return err_set(e, "CRL entry %zu is malformed", f->entries + 1);
+	return read_duplicates(c, f, e);
 }

@@ -1,7 +1,8 @@
 /*
- * crl_facts.h - what the CRL rules look at, read from an X509_CRL once
- * (one pass over the entries), so each rule is a few lines over plain
- * values and a million-entry CRL is walked once, not once per rule.
+ * crl_facts.h - what the CRL rules look at, read once (one pass over the
+ * entries, walked in the DER by crl_der.h, never parsed into OpenSSL objects)
+ * so each rule is a few lines over plain values and a million-entry CRL is
+ * walked once, not once per rule.
  */
 #ifndef LANCRE_LINT_CRL_FACTS_H
 #define LANCRE_LINT_CRL_FACTS_H
@@ -11,9 +12,11 @@
 
 #include <openssl/x509.h>
 
+#include "lint/crl_der.h"
 #include "lint/hex.h"
 #include "util/err.h"
 
+#define CRL_FACTS_REASONS 11    /* RFC 5280 reason codes 0..10 */
 #define CRL_NUMBER_MAX_BITS 159 /* RFC 5280 5.2.3, BR 7.2.2: below 2^159, 20 octets */
 
 /* An entry property: how many entries have it, and the first one's serial. */
@@ -41,11 +44,16 @@ struct crl_facts {
 	char delta_base[LINT_HEX_MAX];
 	int has_freshest, freshest_critical;
 	size_t entries;
+	size_t by_reason[CRL_FACTS_REASONS + 1]; /* codes 0..10; the last: no reasonCode or another */
 	struct crl_fact_entries unspecified, hold, unknown_reason, remove_from_crl, duplicate,
 	    after_this_update;
 };
 
-/* Fill f from crl; -1 only when memory runs out (the duplicate search sorts the serials). */
-int crl_facts_read(X509_CRL *crl, size_t der_len, struct crl_facts *f, struct err *e);
+/*
+ * Fill f from c and its headers (crl_der_headers(c)); -1 when an entry is
+ * malformed or memory runs out (the duplicate search sorts the serials).
+ */
+int crl_facts_read(const struct crl_der *c, X509_CRL *headers, struct crl_facts *f,
+    struct err *e);
 
 #endif

@@ -74,10 +74,11 @@ const struct lint_def *lint_responder_def_at(size_t i);
 size_t lint_count(const struct lint_report *r, enum lint_level l);
 
 /*
- * Every CRL rule over crl, whose DER encoding is der_len bytes (the size
- * rule needs it).  r is emptied first.  -1 only when memory runs out.
+ * Every CRL rule over the CRL der[0..len) (read by crl_der.h: its entries are
+ * walked in place, never parsed into OpenSSL objects).  r is emptied first.
+ * -1 when der is not a CRL, an entry is malformed, or memory runs out.
  */
-int lint_crl(X509_CRL *crl, size_t der_len, struct lint_report *r, struct err *e);
+int lint_crl(const uint8_t *der, size_t len, struct lint_report *r, struct err *e);
 
 /*
  * Every OCSP rule over a response, then, when the response names a delegated

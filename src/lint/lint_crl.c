@@ -266,12 +266,19 @@ lint_crl_def_at(size_t i)
 }
 
 int
-lint_crl(X509_CRL *crl, size_t der_len, struct lint_report *r, struct err *e)
+lint_crl(const uint8_t *der, size_t len, struct lint_report *r, struct err *e)
 {
 	struct crl_facts f;
+	struct crl_der c;
+	X509_CRL *headers;
+	int rc;
 
 	r->n = 0;
-	if (crl_facts_read(crl, der_len, &f, e) != 0)
+	if (crl_der_open(der, len, &c) != 0 || (headers = crl_der_headers(&c)) == NULL)
+		return err_set(e, "not a CRL");
+	rc = crl_facts_read(&c, headers, &f, e);
+	X509_CRL_free(headers);
+	if (rc != 0)
 		return -1;
 	for (size_t i = 0; i < NRULES; i++)
 		crl_rules[i].run(&f, &crl_rules[i].def, r);

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "lint/lint.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 static void
@@ -65,7 +66,23 @@ add_entry(X509_CRL *crl, long serial, int reason)
 	ASN1_ENUMERATED_free(code);
 }
 
-/* An unsigned CRL is enough: no rule looks at the signature value. */
+/* lint_crl over crl's DER, signed first with a throwaway key (no rule checks the value). */
+static int
+lint_of(X509_CRL *crl, struct lint_report *r, struct err *e)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	unsigned char *der = NULL;
+	int len, rc;
+
+	assert_non_null(key);
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	assert_true((len = i2d_X509_CRL(crl, &der)) > 0);
+	rc = lint_crl(der, (size_t)len, r, e);
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 static X509_CRL *
 crl_new(int64_t span)
 {
@@ -103,7 +120,7 @@ test_crl_details(void **state)
 	add_entry(crl, 0x10, 0);
 	add_entry(crl, 0x20, 7);
 	add_entry(crl, 0x10, 1); /* a third time: still one duplicate serial */
-	assert_int_equal(lint_crl(crl, 20 << 20, &r, &e), 0);
+	assert_int_equal(lint_of(crl, &r, &e), 0);
 	assert_non_null(f = finding(&r, "e_crl_duplicate_serial"));
 	assert_string_equal(f->detail, "1 entry, the first serial 10");
 	assert_non_null(f = finding(&r, "e_crl_reason_unspecified"));
@@ -112,10 +129,10 @@ test_crl_details(void **state)
 	assert_string_equal(f->detail, "1 entry, the first serial 20 with code 7");
 	assert_non_null(f = finding(&r, "e_crl_next_update_over_10_days"));
 	assert_string_equal(f->detail, "nextUpdate - thisUpdate = 950400 s (11.0 days)");
-	assert_non_null(finding(&r, "w_crl_size_over_10_mb"));
+	assert_null(finding(&r, "w_crl_size_over_10_mb")); /* lint.sh makes a CRL over 10 MB */
 	assert_non_null(finding(&r, "e_crl_number_missing"));
 	assert_non_null(finding(&r, "e_crl_aki_missing"));
-	assert_int_equal(lint_count(&r, LINT_WARNING), 1);
+	assert_int_equal(lint_count(&r, LINT_WARNING), 0);
 	X509_CRL_free(crl);
 }
 
@@ -128,7 +145,7 @@ test_crl_empty(void **state)
 	struct err e;
 
 	(void)state;
-	assert_int_equal(lint_crl(crl, 100, &r, &e), 0);
+	assert_int_equal(lint_of(crl, &r, &e), 0);
 	assert_null(finding(&r, "e_crl_duplicate_serial"));
 	assert_null(finding(&r, "e_crl_next_update_over_10_days"));
 	assert_non_null(finding(&r, "e_crl_number_missing"));
