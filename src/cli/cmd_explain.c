@@ -173,7 +173,8 @@ load_input(const char *arg, struct explain_input *in, struct err *e)
 	if (is_file) {
 		if (fs_read_all(arg, EXPLAIN_INPUT_MAX, &data, &len, e) != 0)
 			return -1;
-		rc = explain_detect(data, len, in, e);
+		rc = explain_detect_take(data, len, in, e);
+		data = NULL;
 	} else {
 		rc = explain_detect((const uint8_t *)arg, strlen(arg), in, e);
 	}

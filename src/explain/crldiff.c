@@ -16,16 +16,31 @@
 struct entry {
 	const uint8_t *serial; /* content bytes, in the CRL's DER */
 	int64_t date;
-	uint32_t serial_len;   /* 24 bytes an entry: a CRL is at most 256 MB */
+	uint64_t head;         /* the first 8 content bytes, big-endian: most comparisons end here */
+	uint32_t serial_len;   /* a CRL is at most 256 MB */
 	int32_t reason;
 };
 
+/* By value, as crl_der_serial_cmp; two non-negative serials of one length by their heads first. */
 static int
 cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 
+	if (x->serial_len == y->serial_len && x->head != y->head && !(x->serial[0] & 0x80) &&
+	    !(y->serial[0] & 0x80))
+		return x->head < y->head ? -1 : 1;
 	return crl_der_serial_cmp(x->serial, x->serial_len, y->serial, y->serial_len);
+}
+
+static uint64_t
+head(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		h = h << 8 | (i < n ? p[i] : 0);
+	return h;
 }
 
 /* The entries of the CRL, sorted by serial (*out NULL when there are none). */
@@ -45,8 +60,8 @@ entries(const struct crl_der *c, struct entry **out, size_t *n, struct err *e)
 	if ((*out = calloc((size_t)count, sizeof(**out))) == NULL)
 		return err_set(e, "out of memory reading %ld CRL entries", count);
 	while (k < (size_t)count && crl_der_next(c, &pos, &en) == 1)
-		(*out)[k++] = (struct entry){en.serial, en.date_ok ? en.date : 0, (uint32_t)en.serial_len,
-		    en.reason};
+		(*out)[k++] = (struct entry){en.serial, en.date_ok ? en.date : 0,
+		    head(en.serial, en.serial_len), (uint32_t)en.serial_len, en.reason};
 	*n = k;
 	/* A CRL written in serial order (lancre's are) needs no sort: one pass to know it. */
 	for (size_t i = 1; i < k; i++) {
@@ -111,7 +126,7 @@ merge(const struct entry *a, size_t na, const struct entry *b, size_t nb, int64_
 
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1
-			: crl_der_serial_cmp(a[i].serial, a[i].serial_len, b[j].serial, b[j].serial_len);
+			: cmp_entry(&a[i], &b[j]);
 		struct crldiff_item it = {.old_reason = -1, .new_reason = -1};
 		const struct entry *s = c < 0 ? &a[i] : &b[j];
 

@@ -320,6 +320,26 @@ explain_detect(const uint8_t *data, size_t len, struct explain_input *in, struct
 			  "response, CRL or certificate");
 }
 
+int
+explain_detect_take(uint8_t *data, size_t len, struct explain_input *in, struct err *e)
+{
+	enum explain_kind kind;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if (len > 0 && len <= EXPLAIN_INPUT_MAX && explain_classify(data, len, &kind) == 0) {
+		uint8_t *tight = realloc(data, len); /* a reader's buffer may have grown past len */
+
+		in->v[0] = (struct explain_object){kind, tight != NULL ? tight : data, len};
+		in->n = 1;
+		in->form = EXPLAIN_DER;
+		return 0;
+	}
+	rc = explain_detect(data, len, in, e);
+	free(data);
+	return rc;
+}
+
 void
 explain_input_free(struct explain_input *in)
 {

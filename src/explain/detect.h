@@ -67,6 +67,11 @@ struct explain_input {
  * one line saying what the input is not.  in is always left freeable.
  */
 int explain_detect(const uint8_t *data, size_t len, struct explain_input *in, struct err *e);
+/*
+ * The same over a buffer from malloc, which this takes: a DER object is kept
+ * as it is instead of copied (a 50 MB CRL is held once, not twice).
+ */
+int explain_detect_take(uint8_t *data, size_t len, struct explain_input *in, struct err *e);
 void explain_input_free(struct explain_input *in);
 
 /* Add a copy of one DER object if explain knows its kind: 0, or -1 (unknown kind, full, no memory). */
