@@ -246,18 +246,23 @@ lint_ocsp_def_at(size_t i)
 	return i < NRULES ? &ocsp_rules[i].def : NULL;
 }
 
-/* 1 if cert's name and key are the ones the CertID hashes: the CA itself. */
+/*
+ * 1 if cert's name and key are the ones the CertID hashes (the CA itself), 0
+ * if not, -1 when the CertID's hash algorithm is unknown (nothing to judge).
+ */
 static int
 is_the_ca(X509 *cert, OCSP_CERTID *id)
 {
 	ASN1_OCTET_STRING *name_hash = NULL, *key_hash = NULL;
 	ASN1_OBJECT *alg = NULL;
+	const EVP_MD *md;
 	OCSP_CERTID *own;
 	int same;
 
 	OCSP_id_get0_info(&name_hash, &alg, &key_hash, NULL, id);
-	own = OCSP_cert_id_new(EVP_get_digestbyobj(alg), X509_get_subject_name(cert),
-	    X509_get0_pubkey_bitstr(cert), NULL);
+	if ((md = EVP_get_digestbyobj(alg)) == NULL)
+		return -1;
+	own = OCSP_cert_id_new(md, X509_get_subject_name(cert), X509_get0_pubkey_bitstr(cert), NULL);
 	same = own != NULL && OCSP_id_issuer_cmp(own, id) == 0;
 	OCSP_CERTID_free(own);
 	return same;
@@ -290,7 +295,7 @@ lint_delegate(const OCSP_RESPONSE *resp, struct lint_report *r)
 	X509 *signer = NULL;
 
 	if (id != NULL && OCSP_resp_get0_signer(bs, &signer, NULL) == 1 && signer != NULL &&
-	    !is_the_ca(signer, id)) {
+	    is_the_ca(signer, id) == 0) {
 		struct lint_responder_ctx ctx = {1, issued_by_ca(signer, id)};
 		struct cert_facts cf;
 
