@@ -88,15 +88,17 @@ make_crls() {
 [ -f "$cache/new.crl" ] || make_crls
 cp "$cache/old.crl" "$cache/new.crl" "$cache/int.pem" . 2>/dev/null || true
 
-# timed NAME COMMAND...: run once under /usr/bin/time, append seconds and KB to NAME.s/.kb.
+# timed NAME COMMAND...: run once under /usr/bin/time, append wall seconds, CPU seconds
+# (user + system: what a loaded machine distorts least) and peak KB to NAME.s/.cpu/.kb.
 timed() {
-	local name=$1 s m
+	local name=$1 s m u y
 	shift
-	/usr/bin/time -f '%e %M' -o "t.$name" "$@" >/dev/null 2>"err.$name" || true
-	read -r s m <"t.$name"
+	/usr/bin/time -f '%e %M %U %S' -o "t.$name" "$@" >/dev/null 2>"err.$name" || true
+	read -r s m u y <"t.$name"
 	echo "$s" >>"$name.s"
+	awk -v u="$u" -v y="$y" 'BEGIN{print u + y}' >>"$name.cpu"
 	echo "$m" >>"$name.kb"
-	say "$name: ${s} s, $((m / 1024)) MB"
+	say "$name: ${s} s (CPU $(tail -1 "$name.cpu") s), $((m / 1024)) MB"
 }
 for i in $(seq 1 "$RUNS"); do
 	timed explain "$L" explain --issuer int.pem new.crl
@@ -109,12 +111,12 @@ done
 grep -q "adds $((N / 100)) serials, removes 0 and changes 0 entries" diff.txt ||
 	die "the diff does not report $((N / 100)) serials added: $(sed -n 3p diff.txt)"
 
-es=$(median <explain.s); em=$(($(median <explain.kb) / 1024))
-os=$(median <openssl.s); om=$(($(median <openssl.kb) / 1024))
-ds=$(median <diff.s); dm=$(($(median <diff.kb) / 1024))
+es=$(median <explain.s); em=$(($(median <explain.kb) / 1024)); ec=$(median <explain.cpu)
+os=$(median <openssl.s); om=$(($(median <openssl.kb) / 1024)); oc=$(median <openssl.cpu)
+ds=$(median <diff.s); dm=$(($(median <diff.kb) / 1024)); dc=$(median <diff.cpu)
 both=$((($(stat -c %s old.crl) + $(stat -c %s new.crl)) / 1048576))
 say "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "explain: $((N + N / 100))-entry CRL ($(($(stat -c %s new.crl) / 1048576)) MB): lancre explain ${es} s, ${em} MB peak; openssl crl -text ${os} s, ${om} MB peak; time ratio $(awk -v a="$es" -v b="$os" 'BEGIN{printf "%.2f", a/b}') (median of $RUNS: $(runs_list <explain.s) vs $(runs_list <openssl.s))"
+echo "explain: $((N + N / 100))-entry CRL ($(($(stat -c %s new.crl) / 1048576)) MB): lancre explain ${es} s (CPU ${ec} s), ${em} MB peak; openssl crl -text ${os} s (CPU ${oc} s), ${om} MB peak; time ratio $(awk -v a="$es" -v b="$os" 'BEGIN{printf "%.2f", a/b}'), CPU ratio $(awk -v a="$ec" -v b="$oc" 'BEGIN{printf "%.2f", a/b}') (median of $RUNS: $(runs_list <explain.s) vs $(runs_list <openssl.s))"
 echo "goal: explain in <= 0.5 x openssl's time: $(awk -v a="$es" -v b="$os" 'BEGIN{print (a <= 0.5 * b) ? "MET" : "MISSED"}')"
-echo "diff: $N -> $((N + N / 100)) entries: ${ds} s, ${dm} MB peak (the two CRLs: ${both} MB) (median of $RUNS: $(runs_list <diff.s))"
+echo "diff: $N -> $((N + N / 100)) entries: ${ds} s (CPU ${dc} s), ${dm} MB peak (the two CRLs: ${both} MB) (median of $RUNS: $(runs_list <diff.s))"
 echo "goal: diff in <= 3 s and <= 2 x the CRLs' size: $(awk -v s="$ds" -v m="$dm" -v b="$both" 'BEGIN{print (s <= 3 && m <= 2 * b) ? "MET" : "MISSED"}')"
