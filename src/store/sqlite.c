@@ -342,7 +342,7 @@ sqlite_txn_seq(struct store_sqlite *s, const char *name, int64_t *cache, int64_t
 	return 0;
 }
 
-static int
+int
 sqlite_begin(struct store *base, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -355,7 +355,7 @@ sqlite_begin(struct store *base, struct err *e)
 	return 0;
 }
 
-static int
+int
 sqlite_commit(struct store *base, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -366,7 +366,7 @@ sqlite_commit(struct store *base, struct err *e)
 	return 0;
 }
 
-static int
+int
 sqlite_rollback(struct store *base, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -526,7 +526,7 @@ issuer_add(struct store_sqlite *s, struct issuer_record *r, const struct store_i
 	return sqlite_issuer_changed(s, e);
 }
 
-static int
+int
 sqlite_issuer_add(struct store *base, struct issuer_record *r,
     const struct store_issuer_keys *keys, struct err *e)
 {
@@ -538,7 +538,7 @@ sqlite_issuer_add(struct store *base, struct issuer_record *r,
 	return sqlite_txn_leave(s, own, issuer_add(s, r, keys, e), e);
 }
 
-static int
+int
 sqlite_issuer_list(struct store *base, struct issuer_record **out, size_t *n, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -651,7 +651,7 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 	return 0;
 }
 
-static int
+int
 sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_result *res,
     struct err *e)
 {
@@ -663,7 +663,7 @@ sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_
 	return sqlite_txn_leave(s, own, cert_insert(s, r, res, e), e);
 }
 
-static int
+int
 sqlite_cert_get(struct store *base, int64_t issuer_id, const uint8_t *serial, size_t len,
     struct cert_record *out, struct err *e)
 {
@@ -711,7 +711,7 @@ cert_revoke(struct store_sqlite *s, int64_t cert_id, int64_t revoked_at, int rea
 	return 0;
 }
 
-static int
+int
 sqlite_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int reason,
     struct err *e)
 {
@@ -757,7 +757,7 @@ set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, s
 	return sqlite_issuer_changed(s, e);
 }
 
-static int
+int
 sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8_t *der,
     size_t len, const char *key_ref, struct err *e)
 {
@@ -770,7 +770,7 @@ sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8
 }
 
 /* SQLite's default is 2 MiB (cache_size = -2000): enough to stream through tables. */
-static int
+int
 sqlite_cache(struct store *base, int mib, struct err *e)
 {
 	char sql[64];
@@ -834,7 +834,7 @@ sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 	return rc < 0 ? -1 : 0;
 }
 
-static int
+int
 sqlite_cert_count(struct store *base, int64_t issuer_id, int64_t *total, int64_t *revoked,
     struct err *e)
 {
@@ -856,49 +856,13 @@ sqlite_cert_count(struct store *base, int64_t issuer_id, int64_t *total, int64_t
 	return 0;
 }
 
+#define SQLITE_OP_ENTRY(name, params, args) .name = sqlite_##name,
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
-    .begin = sqlite_begin,
-    .commit = sqlite_commit,
-    .rollback = sqlite_rollback,
-    .issuer_add = sqlite_issuer_add,
-    .issuer_keys = sqlite_issuer_keys,
-    .revoked_signed_add = sqlite_revoked_signed_add,
-    .revoked_signed_each = sqlite_revoked_signed_each,
-    .issuer_list = sqlite_issuer_list,
-    .cert_insert = sqlite_cert_insert,
-    .cert_get = sqlite_cert_get,
-    .cert_revoke = sqlite_cert_revoke,
-    .cert_count = sqlite_cert_count,
-    .issuer_set_ocsp_signer = sqlite_issuer_set_ocsp_signer,
-    .seq = sqlite_seq,
-    .cache = sqlite_cache,
-    .certs_changed = sqlite_certs_changed,
-    .ocsp_due = sqlite_ocsp_due,
-    .ocsp_put = sqlite_ocsp_put,
-    .signed_upto_get = sqlite_signed_upto_get,
-    .signed_upto_set = sqlite_signed_upto_set,
-    .ocsp_due_settle = sqlite_ocsp_due_settle,
-    .ocsp_purge = sqlite_ocsp_purge,
-    .ocsp_future_due = sqlite_ocsp_future_due,
-    .ocsp_hold = sqlite_ocsp_hold,
-    .ocsp_release = sqlite_ocsp_release,
-    .key_state_set = sqlite_key_state_set,
-    .key_state_get = sqlite_key_state_get,
-    .refusals_add = sqlite_refusals_add,
-    .refusals_get = sqlite_refusals_get,
-    .ocsp_each = sqlite_ocsp_each,
-    .crl_get = sqlite_crl_get,
-    .crl_put = sqlite_crl_put,
-    .crl_each = sqlite_crl_each,
-    .crl_entries = sqlite_crl_entries,
-    .revoked_since = sqlite_revoked_since,
-    .issuer_set_key = sqlite_issuer_set_key,
-    .issuer_retire = sqlite_issuer_retire,
-    .issuer_certs = sqlite_issuer_certs,
-    .cert_each = sqlite_cert_each,
+    STORE_OPS(SQLITE_OP_ENTRY)
 };
+#undef SQLITE_OP_ENTRY
 
 /*
  * SQLite keeps memory statistics by default, taking a process-wide mutex on

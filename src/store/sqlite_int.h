@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 
 /*
  * Modes of the files the store creates, whatever the umask: the database
@@ -55,13 +55,17 @@ struct store_sqlite {
 	int64_t change_seq, crl_seq;
 };
 
+/* The backend's operations, sqlite_<name>() for each of STORE_OPS (backend.h). */
+#define SQLITE_OP_DECLARE(name, params, args) int sqlite_##name params;
+STORE_OPS(SQLITE_OP_DECLARE)
+#undef SQLITE_OP_DECLARE
+
 int sqlite_db_err(struct store_sqlite *s, struct err *e, const char *what);
 /* meta.key = name into *v: 1 found, 0 not there (*v = 0), -1 on error. */
 int sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err *e);
 /* meta.key = name set to v (added if not there), in the caller's transaction. */
 int sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err *e);
 /* The counter meta.key = name, which must be there (store_seq()). */
-int sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e);
 int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
 /*
  * Run sql, a statement that returns no rows, with v[0..n-1] bound to its
@@ -112,13 +116,6 @@ int sqlite_keys_attach(struct store_sqlite *s, const char *db_path, struct err *
  */
 int sqlite_keys_put(struct store_sqlite *s, int64_t issuer_id, const char *key_ref,
     const char *pass_ref, const char *ocsp_key_ref, struct err *e);
-int sqlite_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *serial,
-    size_t len, struct err *e);
-int sqlite_revoked_signed_each(struct store *base,
-    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
-    struct err *e);
-int sqlite_issuer_keys(struct store *base, int64_t issuer_id, struct store_issuer_keys *out,
-    struct err *e);
 /*
  * Schema 7: remove the PIN (pin-value) from every stored PKCS#11 URI; when
  * there was one, notice says which issuers and what to configure instead.
@@ -126,11 +123,6 @@ int sqlite_issuer_keys(struct store *base, int64_t issuer_id, struct store_issue
 int sqlite_keys_strip_pins(struct store_sqlite *s, char *notice, size_t len, struct err *e);
 
 /* Issuer management (sqlite_issuer.c). */
-int sqlite_issuer_set_key(struct store *base, int64_t issuer_id, const char *key_ref,
-    const char *pass_ref, struct err *e);
-int sqlite_issuer_retire(struct store *base, int64_t issuer_id, int64_t at, struct err *e);
-int sqlite_issuer_certs(struct store *base, int64_t issuer_id, int with_expiry,
-    struct store_issuer_certs *out, struct err *e);
 
 /*
  * Open path read-only into *db (sqlite_readonly.c), immutable (*immutable
@@ -146,50 +138,8 @@ int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
 /* The inodes of path's -wal and -shm (0: missing). */
 void sqlite_readonly_files(const char *path, ino_t id[2]);
 
-/* OCSP operations (sqlite_ocsp.c). */
-int sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
-    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
-int sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
-    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
-    struct err *e);
-int sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
-    struct err *e);
-int sqlite_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e);
-int sqlite_signed_upto_get(struct store *base, struct store_signed_upto *u, struct err *e);
-int sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u,
-    struct err *e);
-int sqlite_ocsp_future_due(struct store *base, int64_t after, int64_t *newest, int64_t *n,
-    struct err *e);
-int sqlite_ocsp_hold(struct store *base, int64_t issuer_id, int64_t now, int64_t *n,
-    struct err *e);
-int sqlite_ocsp_release(struct store *base, int64_t issuer_id, int64_t *n, struct err *e);
-/* sqlite_keystate.c */
-int sqlite_key_state_set(struct store *base, int64_t issuer_id, int available, struct err *e);
-int sqlite_refusals_add(struct store *base, const int64_t *add, struct err *e);
-int sqlite_refusals_get(struct store *base, int64_t *out, struct err *e);
-int sqlite_key_state_get(struct store *base, int64_t issuer_id, int *available, int64_t *seq,
-    struct err *e);
+/* Whether any response is due at now (sqlite_ocsp.c). */
 int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);
-int sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted,
-    struct err *e);
-int sqlite_ocsp_each(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
-
-/* Listing certificates (sqlite_list.c). */
-int sqlite_cert_each(struct store *base, int64_t issuer_id, int only_revoked,
-    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
-
-/* CRL operations (sqlite_crl.c). */
-int sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *out,
-    struct err *e);
-int sqlite_crl_put(struct store *base, struct crl_record *r, struct err *e);
-int sqlite_crl_each(struct store *base, int (*cb)(void *arg, const struct crl_record *r, struct err *e),
-    void *arg, struct err *e);
-int sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not_after,
-    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
-int sqlite_revoked_since(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
-    struct err *e);
 
 /*
  * What the signer needs of a certificate, the rest of the cert_record left

@@ -97,7 +97,7 @@ refusals_add(struct store_sqlite *s, const int64_t *add, struct err *e)
 }
 
 int
-sqlite_refusals_add(struct store *base, const int64_t *add, struct err *e)
+sqlite_refusals_add(struct store *base, const int64_t add[STORE_REFUSED_COUNT], struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int own, any = 0;
@@ -112,7 +112,7 @@ sqlite_refusals_add(struct store *base, const int64_t *add, struct err *e)
 }
 
 int
-sqlite_refusals_get(struct store *base, int64_t *out, struct err *e)
+sqlite_refusals_get(struct store *base, int64_t out[STORE_REFUSED_COUNT], struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 

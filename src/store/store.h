@@ -3,9 +3,12 @@
  *
  * Everything lancre knows (issuers, the certificates they issued, revocations,
  * and later the signed OCSP responses and CRLs) goes through these functions.
- * They dispatch through `struct store_ops`, so the embedded SQLite backend
- * (store/sqlite.c) and a PostgreSQL backend can sit behind the same calls and
- * no caller knows which one it has.
+ * This header is the contract only: the operations lancre needs, named for
+ * what they do.  How a backend provides them (its ops table, constructors)
+ * is in store/backend.h; the embedded SQLite backend's details stay in
+ * src/store/sqlite*.c, so a PostgreSQL backend can sit behind the same
+ * calls and no caller knows which one it has.  tests/unit/store/
+ * test_contract.c checks every backend against it.
  *
  * Contract for every backend:
  *  - Each call is atomic on its own.  Between store_begin() and store_commit()
@@ -177,86 +180,6 @@ crl_key_shard(int key)
 
 struct store;
 
-struct store_ops {
-	const char *name;
-	void (*close)(struct store *s);
-	int (*begin)(struct store *s, struct err *e);
-	int (*commit)(struct store *s, struct err *e);
-	int (*rollback)(struct store *s, struct err *e);
-	int (*issuer_add)(struct store *s, struct issuer_record *r,
-	    const struct store_issuer_keys *keys, struct err *e);
-	int (*issuer_keys)(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
-	    struct err *e);
-	int (*revoked_signed_add)(struct store *s, int64_t issuer_id, const uint8_t *serial,
-	    size_t len, struct err *e);
-	int (*revoked_signed_each)(struct store *s,
-	    int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
-	    struct err *e);
-	int (*issuer_list)(struct store *s, struct issuer_record **out, size_t *n, struct err *e);
-	int (*cert_insert)(struct store *s, struct cert_record *r, enum store_insert_result *res,
-	    struct err *e);
-	int (*cert_get)(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
-	    struct cert_record *out, struct err *e);
-	int (*cert_revoke)(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
-	    struct err *e);
-	int (*cert_count)(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
-	    struct err *e);
-	int (*issuer_set_ocsp_signer)(struct store *s, int64_t issuer_id, const uint8_t *der,
-	    size_t len, const char *key_ref, struct err *e);
-	int (*seq)(struct store *s, const char *name, int64_t *v, struct err *e);
-	int (*cache)(struct store *s, int mib, struct err *e);
-	int (*certs_changed)(struct store *s, struct store_changed_cursor *after,
-	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
-	int (*ocsp_due)(struct store *s, int64_t now, int64_t min_not_after,
-	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
-	    struct err *e);
-	int (*ocsp_put)(struct store *s, struct ocsp_record *r, size_t n, struct err *e);
-	int (*signed_upto_get)(struct store *s, struct store_signed_upto *u, struct err *e);
-	int (*signed_upto_set)(struct store *s, const struct store_signed_upto *u, struct err *e);
-	int (*ocsp_due_settle)(struct store *s, int64_t now, int64_t min_not_after,
-	    struct err *e);
-	int (*ocsp_purge)(struct store *s, int64_t expired_before, int64_t *deleted,
-	    struct err *e);
-	int (*ocsp_future_due)(struct store *s, int64_t after, int64_t *newest, int64_t *n,
-	    struct err *e);
-	int (*ocsp_hold)(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
-	    struct err *e);
-	int (*ocsp_release)(struct store *s, int64_t issuer_id, int64_t *n, struct err *e);
-	int (*key_state_set)(struct store *s, int64_t issuer_id, int available, struct err *e);
-	int (*key_state_get)(struct store *s, int64_t issuer_id, int *available, int64_t *seq,
-	    struct err *e);
-	int (*refusals_add)(struct store *s, const int64_t *add, struct err *e);
-	int (*refusals_get)(struct store *s, int64_t *out, struct err *e);
-	int (*ocsp_each)(struct store *s, int64_t after_seq,
-	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
-	int (*crl_get)(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
-	    struct err *e);
-	int (*crl_put)(struct store *s, struct crl_record *r, struct err *e);
-	int (*crl_each)(struct store *s, int (*cb)(void *arg, const struct crl_record *r, struct err *e),
-	    void *arg, struct err *e);
-	int (*crl_entries)(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
-	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
-	int (*revoked_since)(struct store *s, int64_t after_seq,
-	    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
-	    struct err *e);
-	int (*issuer_set_key)(struct store *s, int64_t issuer_id, const char *key_ref,
-	    const char *pass_ref, struct err *e);
-	int (*issuer_retire)(struct store *s, int64_t issuer_id, int64_t at, struct err *e);
-	int (*issuer_certs)(struct store *s, int64_t issuer_id, int with_expiry,
-	    struct store_issuer_certs *out, struct err *e);
-	int (*cert_each)(struct store *s, int64_t issuer_id, int only_revoked,
-	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,
-	    struct err *e);
-};
-
-#define STORE_NOTICE_MAX 1024
-
-struct store {
-	const struct store_ops *ops;
-	/* What the open that upgraded the store has to tell the operator (""), once. */
-	char notice[STORE_NOTICE_MAX];
-};
-
 /* How a store is opened. */
 enum store_mode {
 	STORE_WRITE = 0,  /* an existing store, read and written (and upgraded if older) */
@@ -266,7 +189,9 @@ enum store_mode {
 
 /*
  * Open the store of the data directory dir.  location is lancre.conf's
- * [store] store: a file name relative to dir (SQLite) or a postgresql:// URL.
+ * [store] store, which picks the backend: a file name relative to dir, or
+ * sqlite:NAME, is the embedded SQLite store; a postgresql:// URL is refused
+ * with a clear error until that backend is built.
  * Except with STORE_CREATE, the store must exist and be lancre's: a missing,
  * empty or foreign file is refused without writing to it.  STORE_READ writes
  * nothing, except that a store older than this lancre is upgraded by a user
@@ -550,8 +475,5 @@ int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min
 int store_revoked_since(struct store *s, int64_t after_seq,
     int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
     struct err *e);
-
-/* Backends. */
-struct store *store_sqlite_open(const char *path, enum store_mode mode, struct err *e);
 
 #endif

@@ -4,6 +4,7 @@
  * builder, which must agree byte for byte apart from the signatures.
  */
 #include "testutil.h"
+#include "store/backend.h"
 #include "ocsp/sign.h"
 #include "signer/signer.h"
 #include "util/fsutil.h"

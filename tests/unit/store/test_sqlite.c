@@ -114,6 +114,11 @@ test_open_modes(void **state)
 	assert_null(store_open(dir, "../escape.db", 0, &e));
 	assert_null(store_open(dir, "postgresql://x/y", 0, &e));
 	assert_non_null(strstr(e.msg, "PostgreSQL"));
+	/* sqlite:NAME is the same file as NAME; sqlite:../x escapes no more than ../x. */
+	assert_null(store_open(dir, "sqlite:lancre.db", 1, &e));
+	assert_non_null(strstr(e.msg, "already exists"));
+	assert_null(store_open(dir, "sqlite:../escape.db", 0, &e));
+	assert_non_null(strstr(e.msg, "file name inside"));
 }
 
 /* Only a create makes a store: an empty or foreign file stays as it was (issue 15 item 8). */

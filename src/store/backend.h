@@ -1,0 +1,128 @@
+/*
+ * backend.h - what a store backend provides, and how one is opened.  For
+ * store.c, the backends (src/store/sqlite*.c) and tests that wrap a backend;
+ * callers of the store include store/store.h only.
+ *
+ * Every operation of the contract is listed once, in STORE_OPS below, as
+ * X(name, parameters, arguments).  From that one list come the ops table's
+ * fields (here), the forwarders store_<name>() (store.c), each backend's
+ * declarations and its table (sqlite_int.h, sqlite.c).  The documented
+ * prototypes stay written out in store.h, where a reader of the contract
+ * and grep find them; the compiler checks each against the forwarder the
+ * list generates, so they cannot drift apart.  Adding an operation: one
+ * line here, its prototype and comment in store.h, its body in each backend.
+ * Every operation returns int (0 / 1 found, -1 error with *e set); close,
+ * which cannot fail, and the open are apart.
+ */
+#ifndef LANCRE_STORE_BACKEND_H
+#define LANCRE_STORE_BACKEND_H
+
+#include "store/store.h"
+
+/* clang-format off */
+#define STORE_OPS(X)                                                                             \
+	X(begin, (struct store *s, struct err *e), (s, e))                                        \
+	X(commit, (struct store *s, struct err *e), (s, e))                                       \
+	X(rollback, (struct store *s, struct err *e), (s, e))                                     \
+	X(issuer_add, (struct store *s, struct issuer_record *r,                                  \
+	    const struct store_issuer_keys *keys, struct err *e), (s, r, keys, e))                \
+	X(issuer_keys, (struct store *s, int64_t issuer_id, struct store_issuer_keys *out,        \
+	    struct err *e), (s, issuer_id, out, e))                                               \
+	X(revoked_signed_add, (struct store *s, int64_t issuer_id, const uint8_t *serial,         \
+	    size_t len, struct err *e), (s, issuer_id, serial, len, e))                           \
+	X(revoked_signed_each, (struct store *s, int (*cb)(void *arg, int64_t issuer_id,          \
+	    const uint8_t *serial, size_t len), void *arg, struct err *e), (s, cb, arg, e))       \
+	X(issuer_list, (struct store *s, struct issuer_record **out, size_t *n, struct err *e),   \
+	    (s, out, n, e))                                                                       \
+	X(issuer_set_ocsp_signer, (struct store *s, int64_t issuer_id, const uint8_t *der,        \
+	    size_t len, const char *key_ref, struct err *e), (s, issuer_id, der, len, key_ref, e)) \
+	X(issuer_set_key, (struct store *s, int64_t issuer_id, const char *key_ref,               \
+	    const char *pass_ref, struct err *e), (s, issuer_id, key_ref, pass_ref, e))           \
+	X(issuer_retire, (struct store *s, int64_t issuer_id, int64_t at, struct err *e),         \
+	    (s, issuer_id, at, e))                                                                \
+	X(issuer_certs, (struct store *s, int64_t issuer_id, int with_expiry,                     \
+	    struct store_issuer_certs *out, struct err *e), (s, issuer_id, with_expiry, out, e))  \
+	X(cert_insert, (struct store *s, struct cert_record *r, enum store_insert_result *res,    \
+	    struct err *e), (s, r, res, e))                                                       \
+	X(cert_get, (struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,       \
+	    struct cert_record *out, struct err *e), (s, issuer_id, serial, len, out, e))         \
+	X(cert_revoke, (struct store *s, int64_t cert_id, int64_t revoked_at, int reason,         \
+	    struct err *e), (s, cert_id, revoked_at, reason, e))                                  \
+	X(cert_count, (struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,      \
+	    struct err *e), (s, issuer_id, total, revoked, e))                                    \
+	X(cert_each, (struct store *s, int64_t issuer_id, int only_revoked,                       \
+	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,          \
+	    struct err *e), (s, issuer_id, only_revoked, cb, arg, e))                             \
+	X(seq, (struct store *s, const char *name, int64_t *v, struct err *e), (s, name, v, e))   \
+	X(cache, (struct store *s, int mib, struct err *e), (s, mib, e))                          \
+	X(certs_changed, (struct store *s, struct store_changed_cursor *after,                    \
+	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n,                \
+	    struct err *e), (s, after, min_not_after, out, max, n, e))                            \
+	X(ocsp_due, (struct store *s, int64_t now, int64_t min_not_after,                         \
+	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,       \
+	    struct err *e), (s, now, min_not_after, after, out, max, n, e))                       \
+	X(ocsp_due_settle, (struct store *s, int64_t now, int64_t min_not_after,                  \
+	    struct err *e), (s, now, min_not_after, e))                                           \
+	X(ocsp_put, (struct store *s, struct ocsp_record *r, size_t n, struct err *e),            \
+	    (s, r, n, e))                                                                         \
+	X(signed_upto_get, (struct store *s, struct store_signed_upto *u, struct err *e),         \
+	    (s, u, e))                                                                            \
+	X(signed_upto_set, (struct store *s, const struct store_signed_upto *u, struct err *e),   \
+	    (s, u, e))                                                                            \
+	X(ocsp_purge, (struct store *s, int64_t expired_before, int64_t *deleted,                 \
+	    struct err *e), (s, expired_before, deleted, e))                                      \
+	X(ocsp_future_due, (struct store *s, int64_t after, int64_t *newest, int64_t *n,          \
+	    struct err *e), (s, after, newest, n, e))                                             \
+	X(ocsp_hold, (struct store *s, int64_t issuer_id, int64_t now, int64_t *n,                \
+	    struct err *e), (s, issuer_id, now, n, e))                                            \
+	X(ocsp_release, (struct store *s, int64_t issuer_id, int64_t *n, struct err *e),          \
+	    (s, issuer_id, n, e))                                                                 \
+	X(key_state_set, (struct store *s, int64_t issuer_id, int available, struct err *e),      \
+	    (s, issuer_id, available, e))                                                         \
+	X(key_state_get, (struct store *s, int64_t issuer_id, int *available, int64_t *seq,       \
+	    struct err *e), (s, issuer_id, available, seq, e))                                    \
+	X(refusals_add, (struct store *s, const int64_t add[STORE_REFUSED_COUNT], struct err *e),   \
+	    (s, add, e))                                                                          \
+	X(refusals_get, (struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e),         \
+	    (s, out, e))                                                                          \
+	X(ocsp_each, (struct store *s, int64_t after_seq,                                         \
+	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e),         \
+	    (s, after_seq, cb, arg, e))                                                           \
+	X(crl_get, (struct store *s, int64_t issuer_id, int shard, struct crl_record *out,        \
+	    struct err *e), (s, issuer_id, shard, out, e))                                        \
+	X(crl_put, (struct store *s, struct crl_record *r, struct err *e), (s, r, e))             \
+	X(crl_each, (struct store *s, int (*cb)(void *arg, const struct crl_record *r,            \
+	    struct err *e), void *arg, struct err *e), (s, cb, arg, e))                           \
+	X(crl_entries, (struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,     \
+	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e),  \
+	    void *arg, struct err *e), (s, issuer_id, shard, min_not_after, after_seq, cb, arg, e)) \
+	X(revoked_since, (struct store *s, int64_t after_seq, int (*cb)(void *arg,                \
+	    int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,                 \
+	    struct err *e), (s, after_seq, cb, arg, e))
+/* clang-format on */
+
+/* A backend: its name, close, and one field per operation of STORE_OPS. */
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+#define STORE_OP_FIELD(name, params, args) int(*name) params;
+	STORE_OPS(STORE_OP_FIELD)
+#undef STORE_OP_FIELD
+};
+
+#define STORE_NOTICE_MAX 1024
+
+/* What every backend's handle starts with. */
+struct store {
+	const struct store_ops *ops;
+	/* What the open that upgraded the store has to tell the operator (""), once. */
+	char notice[STORE_NOTICE_MAX];
+};
+
+/*
+ * Constructors, one per backend, which store_open() picks by the location.
+ * The embedded SQLite store: the database file at path.
+ */
+struct store *store_sqlite_open(const char *path, enum store_mode mode, struct err *e);
+
+#endif
