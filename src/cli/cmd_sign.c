@@ -139,7 +139,7 @@ cmd_sign(int argc, char **argv)
 	sg = lock >= 0 ? cli_signer_new("sign", &d, threads, &e) : NULL;
 	/* Keys loaded, store open and locked: narrow before the signing threads start. */
 	cli_sandbox_trap_says("sign");
-	if (sg != NULL && cli_sandbox_signer("sign", &d, &e) != 0) {
+	if (sg != NULL && cli_sandbox_signer("sign", &d, sg, &e) != 0) {
 		signer_free(sg);
 		sg = NULL;
 	}

@@ -1,12 +1,16 @@
 /*
  * sandboxing.c - see sandboxing.h.  The library enters the sandbox and
- * reports; this file decides the words.
+ * reports; this file decides the words, and gathers what the signer's
+ * sandbox must let it read: its keys' directories (from the signer, which
+ * read them at start), [signer] read_dirs, its modules and its hook.
  */
 #include "cli/sandboxing.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "signer/key.h"
+#include "signer/signer.h"
 #include "util/fsutil.h"
 
 void
@@ -46,33 +50,110 @@ cli_sandbox_trap_says(const char *cmd)
 	sandbox_trap_report(NULL, prefix);
 }
 
-static int
-enter(const char *cmd, struct cli_dir *d, enum sandbox_role role, struct err *e)
-{
-	static struct cli_sandbox sb; /* the process's one sandbox, for its lifetime */
-	struct sandbox_report r;
+static struct cli_sandbox sb; /* the process's one sandbox, for its lifetime */
 
-	cli_sandbox_paths(&sb, d);
-	if (sandbox_enter(role, cli_sandbox_mode(d), &sb.paths, &r, e) != 0)
+static int
+enter(const char *cmd, struct cli_dir *d, enum sandbox_role role, struct sandbox_report *r,
+    struct err *e)
+{
+	if (sandbox_enter(role, cli_sandbox_mode(d), &sb.paths, r, e) != 0)
 		return err_prefix(e, "sandbox");
-	cli_sandbox_warn(cmd, role, &r);
+	cli_sandbox_warn(cmd, role, r);
 	return 0;
 }
 
+/* One more directory into sb's storage; *list gets it (NULL-terminated). */
+static int
+add_dir(const char **list, size_t *n, const char *dir, size_t len, struct err *e)
+{
+	if (sb.ndirs == CLI_SANDBOX_DIRS_MAX)
+		return err_set(e, "the signer's sandbox: more than %d directories to read",
+		    CLI_SANDBOX_DIRS_MAX);
+	snprintf(sb.dirs[sb.ndirs], sizeof(sb.dirs[0]), "%.*s", (int)len, dir);
+	list[(*n)++] = sb.dirs[sb.ndirs++];
+	list[*n] = NULL;
+	return 0;
+}
+
+/* The length of path's directory part: 1 for "/k.pem", 0 for a bare name. */
+static size_t
+dir_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+}
+
+/*
+ * What the signer reads beyond the data directory: [signer] read_dirs, the
+ * directories of the files its keys were read from, its modules, its hook.
+ */
+static int
+signer_reads(const struct cli_dir *d, const struct signer *sg, struct err *e)
+{
+	const struct key_file *f;
+	size_t nf = signer_key_files(sg, &f), nr = 0, nm = 0;
+	const char *w = d->conf.signer_read_dirs;
+	const char *hook = d->conf.crl_hook + strspn(d->conf.crl_hook, " \t");
+
+	sb.ndirs = 0;
+	for (; *w != '\0'; w += strspn(w, " \t")) {
+		size_t n = strcspn(w, " \t");
+		if (n > 0 && add_dir(sb.read_dirs, &nr, w, n, e) != 0)
+			return -1;
+		w += n;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (f[i].exec) {
+			if (add_dir(sb.modules, &nm, f[i].path, strlen(f[i].path), e) != 0)
+				return -1;
+			continue;
+		}
+		if (add_dir(sb.read_dirs, &nr, dir_len(f[i].path) > 0 ? f[i].path : ".",
+			dir_len(f[i].path) > 0 ? dir_len(f[i].path) : 1, e) != 0)
+			return -1;
+	}
+	sb.paths.read_dirs = nr > 0 ? sb.read_dirs : NULL;
+	sb.paths.modules = nm > 0 ? sb.modules : NULL;
+	/* The hook's program: its first word, or the shell. */
+	if (d->conf.crl_hook_shell)
+		snprintf(sb.hook, sizeof(sb.hook), "/bin/sh");
+	else
+		snprintf(sb.hook, sizeof(sb.hook), "%.*s", (int)strcspn(hook, " \t"), hook);
+	sb.paths.hook = sb.hook;
+	return 0;
+}
+
+/* The signer's question, once confined: may its sandbox read path? */
+static int
+signer_may_read(void *arg, const char *path, int exec)
+{
+	return sandbox_signer_may_read(arg, path, exec);
+}
+
 int
-cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct err *e)
+cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, struct err *e)
 {
 	char public[PATH_MAX];
+	struct sandbox_report r;
 
 	if (fs_path(public, sizeof(public), e, "%s/public", d->path) != 0 ||
 	    fs_mkdir_p(public, 0755, e) != 0)
 		return -1;
-	return enter(cmd, d, SANDBOX_SIGNER, e);
+	cli_sandbox_paths(&sb, d);
+	if (signer_reads(d, sg, e) != 0 || enter(cmd, d, SANDBOX_SIGNER, &r, e) != 0)
+		return -1;
+	if (r.landlock) /* without file rules, nothing to refuse */
+		signer_confine_reads(sg, signer_may_read, &sb.paths);
+	return 0;
 }
 
 int
 cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e)
 {
+	struct sandbox_report r;
+
 	cli_sandbox_trap_says(cmd);
-	return enter(cmd, d, SANDBOX_SUPERVISOR, e);
+	cli_sandbox_paths(&sb, d);
+	return enter(cmd, d, SANDBOX_SUPERVISOR, &r, e);
 }

@@ -11,9 +11,16 @@
 #include "cli/cli.h"
 #include "sandbox/sandbox.h"
 
+#define CLI_SANDBOX_DIRS_MAX 32 /* the signer's read directories and modules together */
+
 /* The paths struct sandbox_paths points into, for as long as the process runs. */
 struct cli_sandbox {
 	char conf[PATH_MAX];
+	char hook[PATH_MAX];
+	char dirs[CLI_SANDBOX_DIRS_MAX][PATH_MAX]; /* storage for read_dirs and modules */
+	size_t ndirs;
+	const char *read_dirs[CLI_SANDBOX_DIRS_MAX + 1];
+	const char *modules[CLI_SANDBOX_DIRS_MAX + 1];
 	struct sandbox_paths paths;
 };
 
@@ -34,11 +41,14 @@ void cli_sandbox_warn(const char *cmd, enum sandbox_role role, const struct sand
  */
 void cli_sandbox_trap_says(const char *cmd);
 
+struct signer;
 /*
  * The signer's sandbox, for `lancre sign` and the signer of `lancre run`:
  * public/ is created first (Landlock rules hang on existing directories).
+ * It reads what sg's keys were read from ([signer] read_dirs too), and sg
+ * is told to refuse a key named later outside that (signer_confine_reads).
  */
-int cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct err *e);
+int cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, struct err *e);
 
 /*
  * The supervisor's (`lancre run`'s parent), before it starts its children,

@@ -259,7 +259,7 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	set_handlers(0);
 	/* Keys loaded, store open, ready told (prctl): narrow before the signing threads start. */
 	if (proc_child_ready(c, &e) != 0 ||
-	    (p->sandbox == PROC_SANDBOX_SIGNER && cli_sandbox_signer("sign", sc->d, &e) != 0)) {
+	    (p->sandbox == PROC_SANDBOX_SIGNER && cli_sandbox_signer("sign", sc->d, sg, &e) != 0)) {
 		signer_free(sg);
 		return cli_fail("sign", &e);
 	}

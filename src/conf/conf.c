@@ -71,6 +71,12 @@ static const struct key keys[] = {
       "Started as root, the signer (the only process with keys), and the commands\n"
       "; that write the store, run as this user; it owns the data directory.  Must\n"
       "; differ from [server] user.  Empty: lancre-signer.  As a normal user: ignored."),
+    K("signer", "read_dirs", KEY_STR, signer_read_dirs,
+      "Directories (absolute, separated by spaces) the signer and its [crl] hook may\n"
+      "; read besides the data directory, the system's files and the directories of\n"
+      "; the key, passphrase and PIN files of the issuers it finds at start: where keys\n"
+      "; of issuers added later will be, or files the hook reads.  A key elsewhere\n"
+      "; added while it runs is refused until a restart.  Read at start."),
     K("signer", "network", KEY_BOOL, signer_network,
       "yes: the signer, and the [crl] hook it runs, may open network sockets and\n"
       "; connect: a PKCS#11 module for a network HSM needs it, and so does a hook that\n"
@@ -346,6 +352,13 @@ check_all(struct conf *c, size_t *field, struct err *e)
 		return BAD(crl_validity, "[crl] validity must be positive and at most 10d");
 	if (c->crl_period <= 0 || c->crl_period >= c->crl_validity)
 		return BAD(crl_period, "[crl] period must be positive and shorter than the validity");
+	for (const char *w = c->signer_read_dirs; *w != '\0';) {
+		size_t n = strcspn(w, " \t");
+		if (n > 0 && w[0] != '/')
+			return BAD(signer_read_dirs, "[signer] read_dirs: '%.*s' is not an absolute "
+						     "path", (int)n, w);
+		w += n + strspn(w + n, " \t");
+	}
 	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
 		return BAD(url_style, "[urls] style = host needs [urls] domain");
 	return check_addrs(c, field, e);

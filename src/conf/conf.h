@@ -55,6 +55,7 @@ struct conf {
 	/* [signer] */
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */
 	int signer_network; /* the signer (and its [crl] hook) may reach the network */
+	char signer_read_dirs[CONF_STR_MAX]; /* absolute directories, blank-separated: the signer reads them */
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */

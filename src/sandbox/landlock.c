@@ -12,12 +12,19 @@
  *           (see server_rules() for when that is the whole data directory).
  *           Nothing else: no writes anywhere, no execution.  Libraries,
  *           locale and zone files, openssl.cnf are loaded before entry.
- *   signer  reads and executes anywhere (keys added while it runs may live
- *           anywhere, a PKCS#11 module loads its own files, the [crl] hook
- *           runs programs), but writes only: the store file, -wal and -shm;
- *           public/ (what it publishes) and private/ (its key references and
- *           PIN files); /dev/null (the hook's redirections); and the token
- *           directory of a SoftHSM2 module.  A hook inherits all of this.
+ *   signer  reads the data directory; the system's files it and its [crl]
+ *           hook need (signer_system[], each with why); the directories of
+ *           the key, passphrase and PIN files its issuers named at start and
+ *           [signer] read_dirs (paths->read_dirs); the directories of its
+ *           PKCS#11 modules and of the hook's program, also executed; a
+ *           SoftHSM2 module's configuration.  Nothing else: a key file put
+ *           elsewhere later is refused, by signer/reads.c with a reason
+ *           naming the setting (sandbox_signer_may_read() is the same list
+ *           checked by path).  It writes only: the store file, -wal and
+ *           -shm; public/ (what it publishes) and private/ (its key
+ *           references and PIN files); /dev/null (the hook's redirections);
+ *           and the token directory of a SoftHSM2 module.  A hook inherits
+ *           all of this.
  *
  * With ABI 4 the network is narrowed too: neither role may bind a TCP port
  * (the server's are bound before entry); the server may not connect
@@ -63,6 +70,38 @@ struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net;
 	uint64_t scoped;
+};
+
+#define LL_READ_EXEC (LL_READ | LANDLOCK_ACCESS_FS_EXECUTE)
+
+/* What every signer reads outside the data directory, and why; missing ones get no rule. */
+static const struct {
+	const char *path;
+	uint64_t access;
+} signer_system[] = {
+    {"/usr", LL_READ_EXEC},   /* libraries, the hook's programs, zoneinfo, locales, p11-kit */
+    {"/bin", LL_READ_EXEC},   /* the same where /usr is not merged */
+    {"/sbin", LL_READ_EXEC},
+    {"/lib", LL_READ_EXEC},
+    {"/lib64", LL_READ_EXEC},
+    {"/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE}, /* the loader: hook programs, modules */
+    {"/etc/ssl", LL_READ},            /* CA certificates, openssl.cnf: a hook's TLS (curl) */
+    {"/etc/pki", LL_READ},            /* the same on Red Hat systems */
+    {"/etc/ca-certificates", LL_READ},
+    {"/etc/localtime", LANDLOCK_ACCESS_FS_READ_FILE}, /* local time for the hook's programs */
+    {"/etc/passwd", LANDLOCK_ACCESS_FS_READ_FILE},    /* user and group names (ls -l, id) */
+    {"/etc/group", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/nsswitch.conf", LANDLOCK_ACCESS_FS_READ_FILE}, /* how glibc looks those up */
+    {"/etc/hosts", LANDLOCK_ACCESS_FS_READ_FILE},   /* name resolution: an uploading hook, */
+    {"/etc/resolv.conf", LANDLOCK_ACCESS_FS_READ_FILE}, /* a network HSM ([signer] network) */
+    {"/etc/host.conf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/gai.conf", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/services", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/etc/pkcs11", LL_READ},        /* p11-kit's module configuration */
+    {"/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE}, /* randomness for the hook's programs */
+    {"/dev/random", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/dev/zero", LANDLOCK_ACCESS_FS_READ_FILE},
+    {"/sys/devices/system/cpu", LL_READ}, /* the CPU count (glibc's malloc arenas) */
 };
 
 /* The SoftHSM2 configuration key naming its token directory. */
@@ -155,21 +194,42 @@ ll_allow_store(struct ll *l, const struct sandbox_paths *p, uint64_t access)
 	return 0;
 }
 
-/*
- * The token directory of a SoftHSM2 module (SOFTHSM2_CONF, else its default
- * configuration file), into out; "" when the module is another or says none.
- */
-static void
-softhsm_tokendir(const char *module, char *out, size_t len)
+/* Whether one of p's PKCS#11 modules is SoftHSM2 (which keeps its tokens in files). */
+static int
+uses_softhsm(const struct sandbox_paths *p)
+{
+	if (p->pkcs11_module != NULL && strstr(p->pkcs11_module, "softhsm") != NULL)
+		return 1;
+	for (size_t i = 0; p->modules != NULL && p->modules[i] != NULL; i++) {
+		if (strstr(p->modules[i], "softhsm") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* SoftHSM2's configuration file: SOFTHSM2_CONF, else its default. */
+static const char *
+softhsm_conf(void)
 {
 	const char *conf = getenv("SOFTHSM2_CONF");
+
+	return conf != NULL && conf[0] != '\0' ? conf : LL_SOFTHSM_CONF;
+}
+
+/*
+ * The token directory of p's SoftHSM2 module (its configuration file's
+ * directories.tokendir), into out; "" when none is SoftHSM2 or it says none.
+ */
+static void
+softhsm_tokendir(const struct sandbox_paths *p, char *out, size_t len)
+{
 	char line[PATH_MAX + 64];
 	FILE *f;
 
 	out[0] = '\0';
-	if (module == NULL || strstr(module, "softhsm") == NULL)
+	if (!uses_softhsm(p))
 		return;
-	f = fopen(conf != NULL ? conf : LL_SOFTHSM_CONF, "re");
+	f = fopen(softhsm_conf(), "re");
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -245,20 +305,126 @@ server_rules(struct ll *l, const struct sandbox_paths *p)
 	return ll_allow_sanitizer(l);
 }
 
+/* Called for each of the signer's read rules: path (may be relative), its rights. */
+typedef int (*ll_rule_fn)(void *arg, const char *path, uint64_t access);
+
+/* dir_of's directory into buf ("." for a bare name), for a rule on it. */
+static const char *
+dir_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return buf;
+}
+
+/*
+ * Every read rule of the signer, to fn: one list for Landlock's rules and
+ * for sandbox_signer_may_read()'s check of a path.
+ */
+static int
+signer_reads(const struct sandbox_paths *p, ll_rule_fn fn, void *arg)
+{
+	char dir[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(signer_system) / sizeof(signer_system[0]); i++) {
+		if (fn(arg, signer_system[i].path, signer_system[i].access) != 0)
+			return -1;
+	}
+	/* The data directory: lancre.conf (SIGHUP), keys/ and private/ (keys, PIN files). */
+	if (fn(arg, p->dir, LL_READ) != 0)
+		return -1;
+	for (size_t i = 0; p->read_dirs != NULL && p->read_dirs[i] != NULL; i++) {
+		if (fn(arg, p->read_dirs[i], LL_READ) != 0)
+			return -1;
+	}
+	/* A module is loaded again when its token comes back (signer/pkcs11.c). */
+	if (p->pkcs11_module != NULL && p->pkcs11_module[0] != '\0' &&
+	    fn(arg, dir_of(p->pkcs11_module, dir, sizeof(dir)), LL_READ_EXEC) != 0)
+		return -1;
+	for (size_t i = 0; p->modules != NULL && p->modules[i] != NULL; i++) {
+		if (fn(arg, dir_of(p->modules[i], dir, sizeof(dir)), LL_READ_EXEC) != 0)
+			return -1;
+	}
+	/* The hook's program, wherever the operator put it (a bare name is found in /usr). */
+	if (p->hook != NULL && strchr(p->hook, '/') != NULL &&
+	    fn(arg, dir_of(p->hook, dir, sizeof(dir)), LL_READ_EXEC) != 0)
+		return -1;
+	/* SoftHSM2 reads its configuration at each C_Initialize (a token that came back). */
+	if (uses_softhsm(p) && fn(arg, softhsm_conf(), LANDLOCK_ACCESS_FS_READ_FILE) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+ll_rule(void *arg, const char *path, uint64_t access)
+{
+	return ll_allow(arg, path, access);
+}
+
 static int
 signer_rules(struct ll *l, const struct sandbox_paths *p)
 {
 	char tokendir[PATH_MAX];
 
-	softhsm_tokendir(p->pkcs11_module, tokendir, sizeof(tokendir));
-	if (ll_allow(l, "/", LL_READ | LANDLOCK_ACCESS_FS_EXECUTE) != 0 ||
+	softhsm_tokendir(p, tokendir, sizeof(tokendir));
+	if (signer_reads(p, ll_rule, l) != 0 ||
 	    ll_allow_store(l, p, LL_READ | LL_WRITE_FILE) != 0 ||
 	    ll_allow_in(l, p->dir, "public", "", l->fs) != 0 ||
 	    ll_allow_in(l, p->dir, "private", "", l->fs) != 0 ||
 	    ll_allow(l, "/dev/null", LL_READ | LL_WRITE_FILE) != 0 ||
 	    ll_allow(l, tokendir, l->fs) != 0)
 		return -1;
+	return ll_allow_sanitizer(l);
+}
+
+/* sandbox_signer_may_read()'s question: is real (resolved) beneath a rule with the rights? */
+struct may_read {
+	const char *real;
+	uint64_t need;
+	int yes;
+};
+
+static int
+may_read_rule(void *arg, const char *path, uint64_t access)
+{
+	struct may_read *m = arg;
+	char real[PATH_MAX];
+	size_t n;
+
+	if ((access & m->need) != m->need || path == NULL || path[0] == '\0' ||
+	    realpath(path, real) == NULL)
+		return 0;
+	n = strlen(real);
+	if (strcmp(real, "/") == 0 ||
+	    (strncmp(m->real, real, n) == 0 && (m->real[n] == '\0' || m->real[n] == '/')))
+		m->yes = 1;
 	return 0;
+}
+
+int
+sandbox_signer_may_read(const struct sandbox_paths *paths, const char *path, int exec)
+{
+	char real[PATH_MAX];
+	struct may_read m = {.real = real, .need = LANDLOCK_ACCESS_FS_READ_FILE |
+						  (exec ? LANDLOCK_ACCESS_FS_EXECUTE : 0)};
+
+	/* A file that is not there yet is judged by where it would be. */
+	if (realpath(path, real) == NULL) {
+		char dir[PATH_MAX], rdir[PATH_MAX];
+		const char *base = strrchr(path, '/');
+		if (realpath(dir_of(path, dir, sizeof(dir)), rdir) == NULL ||
+		    snprintf(real, sizeof(real), "%s/%s", rdir, base != NULL ? base + 1 : path) >=
+			(int)sizeof(real))
+			return 0;
+	}
+	signer_reads(paths, may_read_rule, &m);
+	return m.yes;
 }
 
 int

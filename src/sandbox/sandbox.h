@@ -67,6 +67,11 @@ struct sandbox_paths {
 	const char *conf;          /* lancre.conf, read again on SIGHUP */
 	const char *pkcs11_module; /* [pkcs11] module: its token directory is writable (SoftHSM2) */
 	int network; /* signer, supervisor: sockets of any family and TCP connect ([signer] network) */
+	/* The signer's reads beyond the data directory and the system's files (landlock.c): */
+	const char *const *read_dirs; /* directories it reads (keys, PIN files, [signer] read_dirs);
+				       * NULL-terminated, or NULL */
+	const char *const *modules;   /* PKCS#11 modules: their directories read and executed */
+	const char *hook;             /* [crl] hook's program, if a path: its directory too */
 };
 
 #define SANDBOX_LACK_MAX 160
@@ -126,6 +131,14 @@ struct sandbox_report {
  */
 int sandbox_enter(enum sandbox_role role, enum sandbox_mode mode, const struct sandbox_paths *paths,
     struct sandbox_report *out, struct err *e);
+
+/*
+ * Whether the signer's sandbox, entered with paths, lets it read path (exec:
+ * load it as code): the same rules Landlock is given, checked by path (both
+ * resolved with realpath()).  For a key file named after entry: the signer
+ * refuses it with a clear reason rather than a bare EACCES.
+ */
+int sandbox_signer_may_read(const struct sandbox_paths *paths, const char *path, int exec);
 
 /* mode as lancre.conf spells it ("auto", "required", "off"). */
 const char *sandbox_mode_name(enum sandbox_mode mode);

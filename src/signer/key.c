@@ -24,6 +24,7 @@
 
 #include "pki/sigctx.h"
 #include "util/fsutil.h"
+#include "util/pkcs11_uri.h"
 
 #define KEY_FILE_MAX (1 << 16) /* a PEM private key; RSA-16384 is about 13 KB */
 
@@ -40,6 +41,39 @@ ref_path(const char *ref, const char *dir, char *path, size_t len, struct err *e
 	if (ref[0] == '/')
 		return fs_path(path, len, e, "%s", ref);
 	return fs_path(path, len, e, "%s/%s", dir, ref);
+}
+
+int
+key_ref_files(const char *ref, const char *pass_ref, const struct conf *c, const char *dir,
+    struct key_file *out, size_t *n, struct err *e)
+{
+	struct pkcs11_uri u;
+	const char *module;
+
+	*n = 0;
+	if (!key_ref_is_pkcs11(ref)) {
+		if (ref_path(ref, dir, out[0].path, sizeof(out[0].path), e) != 0)
+			return -1;
+		out[(*n)++].exec = 0;
+		if (pass_ref == NULL || pass_ref[0] == '\0')
+			return 0;
+		if (ref_path(pass_ref, dir, out[1].path, sizeof(out[1].path), e) != 0)
+			return -1;
+		out[(*n)++].exec = 0;
+		return 0;
+	}
+	if (pkcs11_uri_parse(ref, &u, e) != 0)
+		return -1;
+	if ((module = key_pkcs11_module(&u, c->pkcs11_module)) != NULL) {
+		snprintf(out[*n].path, sizeof(out[*n].path), "%s", module);
+		out[(*n)++].exec = 1;
+	}
+	if (u.pin_file[0] != '\0') {
+		snprintf(out[*n].path, sizeof(out[*n].path), "%s", u.pin_file);
+		out[(*n)++].exec = 0;
+	}
+	OPENSSL_cleanse(&u, sizeof(u));
+	return 0;
 }
 
 int

@@ -61,6 +61,27 @@ int key_check_pair(EVP_PKEY *key, X509 *cert, struct err *e);
  */
 EVP_PKEY *key_load_pkcs11(const char *uri, const struct conf *c, struct err *e);
 
+struct pkcs11_uri;
+/* The module for u: module-path=, else conf_module ([pkcs11] module), else PKCS11_MODULE_PATH; or NULL. */
+const char *key_pkcs11_module(const struct pkcs11_uri *u, const char *conf_module);
+
+#define KEY_REF_FILES_MAX 2 /* a key and its passphrase file, or a module and a PIN file */
+
+/* A file a key reference makes the signer read; exec: a module it loads as code. */
+struct key_file {
+	char path[PATH_MAX]; /* as key_load() opens it: absolute, or relative to the cwd */
+	int exec;
+};
+
+/*
+ * The files that loading ref (and pass_ref, NULL or "": none) reads, into
+ * out[*n] (at most KEY_REF_FILES_MAX): a PEM key file and its passphrase
+ * file, or a PKCS#11 URI's module and pin-source file.  For the signer's
+ * sandbox (which files it may read) and its check of a key added later.
+ */
+int key_ref_files(const char *ref, const char *pass_ref, const struct conf *c, const char *dir,
+    struct key_file *out, size_t *n, struct err *e);
+
 /*
  * The PIN in the file path: its first line, without the line end if there
  * is one, into out[len].  Refuses a file group or others may read, an empty

@@ -641,9 +641,8 @@ build_rsa(struct p11_key *k, CK_SESSION_HANDLE h, struct err *e)
 
 /* --- loading -------------------------------------------------------------------- */
 
-/* The module for u: module-path=, else [pkcs11] module, else PKCS11_MODULE_PATH. */
-static const char *
-module_for(const struct pkcs11_uri *u, const char *conf_module)
+const char *
+key_pkcs11_module(const struct pkcs11_uri *u, const char *conf_module)
 {
 	const char *env = getenv("PKCS11_MODULE_PATH");
 
@@ -719,7 +718,7 @@ key_load_pkcs11(const char *uri, const struct conf *c, struct err *e)
 	}
 	if (pkcs11_uri_parse(uri, &u, e) != 0)
 		return NULL;
-	if ((path = module_for(&u, c->pkcs11_module)) == NULL) {
+	if ((path = key_pkcs11_module(&u, c->pkcs11_module)) == NULL) {
 		err_set(e, "no PKCS#11 module: give module-path= in the URI, [pkcs11] module in "
 			   "lancre.conf, or PKCS11_MODULE_PATH");
 		return NULL;

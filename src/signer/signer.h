@@ -102,6 +102,24 @@ struct signer *signer_new(struct store *s, const struct conf *c, const char *dir
     struct err *e);
 void signer_free(struct signer *sg); /* accepts NULL */
 
+struct key_file;
+/*
+ * The files the issuers' key references made signer_new() read (key,
+ * passphrase and PIN files, PKCS#11 modules: struct key_file in
+ * signer/key.h), into *files: what the signer's sandbox must let it read.
+ */
+size_t signer_key_files(const struct signer *sg, const struct key_file **files);
+
+/*
+ * From now on the signer runs confined: before loading an issuer's key
+ * (one added later, or any on a reload) it asks may_read(arg, path, exec)
+ * for each file the key reference names, and leaves an issuer out whose
+ * files the sandbox would not let it read, with a reason that names
+ * [signer] read_dirs, rather than failing on a bare "Permission denied".
+ */
+void signer_confine_reads(struct signer *sg, int (*may_read)(void *arg, const char *path, int exec),
+    void *arg);
+
 /*
  * NULL when every issuer's responses are laid out from a template (see
  * ocsp/template.h); else why one issuer's are not, with *issuer its name.

@@ -8,6 +8,7 @@
 #include "ocsp/sign.h"
 #include "ocsp/template.h"
 #include "pki/sigctx.h"
+#include "signer/key.h"
 #include "signer/signer.h"
 
 #include <sys/types.h>
@@ -97,6 +98,12 @@ struct signer {
 	int64_t down_retry_at; /* when to try loading them again */
 	int down_tries;        /* loads in a row that left some down: the backoff's step */
 	int keystate_dirty;    /* issuers loaded or left out since the store was told */
+	/* The files the issuers' keys were read from while unconfined (reads.c). */
+	struct key_file *key_files;
+	size_t nkey_files, key_files_cap;
+	/* Once confined (signer_confine_reads()): may the sandbox read path (exec: as code)? */
+	int (*may_read)(void *arg, const char *path, int exec);
+	void *may_read_arg;
 	/* Issuers signed for again since the last signer_report(), to be told so. */
 	char (*up)[STORE_ISSUER_NAME_MAX + 1];
 	size_t nup;
@@ -158,6 +165,14 @@ void signer_hooks_report(struct signer *sg, const struct signer_events *ev);
 void signer_hooks_free(struct signer *sg);
 /* Every issuer's certificate in DIR/public/issuer/ (DER and .pem), written if missing or different. */
 int signer_public_issuers(struct signer *sg, struct err *e);
+
+/*
+ * The files k's references read (reads.c): before the signer is confined,
+ * remembered for signer_key_files(); after, each checked with may_read: one
+ * outside fails the issuer (-1, why naming [signer] read_dirs).
+ */
+int signer_reads_check(struct signer *sg, const struct store_issuer_keys *k, struct err *why);
+void signer_reads_free(struct signer *sg);
 
 /* Remove the temporary files (NAME.tmp.PID) of writers no longer running under DIR/public/. */
 size_t signer_public_clean(const char *dir);
