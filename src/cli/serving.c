@@ -294,15 +294,39 @@ log_child_exit(void *arg, const struct proc *p, const struct proc_exit *x)
 		    (long)x->pid, how);
 }
 
+/*
+ * A child started after a SIGHUP (a restart) starts with the settings read
+ * then, as the running ones reloaded them; what `lancre run` itself bound or
+ * decided at start stays (the ports, the store, the users, the sandbox mode).
+ * A file the children refuse is refused here too, silently: they say why.
+ */
+static void
+reload_for_restarts(struct serving_ctx *sc)
+{
+	struct conf c, *now = &sc->d->conf;
+	struct err e;
+
+	if (conf_load(sc->so.conf_path, &c, &e) != 0)
+		return;
+	memcpy(c.listen, now->listen, sizeof(c.listen));
+	memcpy(c.admin, now->admin, sizeof(c.admin));
+	memcpy(c.store, now->store, sizeof(c.store));
+	memcpy(c.user, now->user, sizeof(c.user));
+	memcpy(c.signer_user, now->signer_user, sizeof(c.signer_user));
+	c.sandbox_mode = now->sandbox_mode;
+	*now = c;
+}
+
 /* SIGHUP: read lancre.conf for the server, whose sandbox may not reach a replaced file. */
 static void
 pass_conf(void *arg)
 {
-	const struct serving_ctx *sc = arg;
+	struct serving_ctx *sc = arg;
 	struct err e;
 
 	if (proc_confpass_put(sc->conf_fd, sc->so.conf_path, &e) != 0)
 		fprintf(stderr, "lancre %s: SIGHUP: %s\n", sc->cmd, e.msg);
+	reload_for_restarts(sc);
 }
 
 static void

@@ -183,6 +183,17 @@ for _ in $(seq 1 $((40 * TF))); do [ "$(about)" != 0 ] && break; sleep 0.05; don
 if [ "$(about)" != 0 ]; then ok "one user: after SIGHUP the about page names the new [about] ca_name"; else not_ok "one user: the replaced lancre.conf's ca_name is not served after SIGHUP"; fi
 same "one user: the server and the signer say they reloaded" "$(grep -c "Settings reloaded from $O1/lancre.conf" "$T/one.out")" 2
 same "one user: and nothing is logged as an error" "$(cat "$T/one.err")" ""
+# A server that dies after that SIGHUP starts again with the settings then read, not
+# with those `lancre run` started with.
+oserver=$(child_pid "$opid" server)
+kill -9 "$oserver"
+for _ in $(seq 1 $((40 * TF))); do
+	nserver=$(child_pid "$opid" server)
+	[ -n "$nserver" ] && [ "$nserver" != "$oserver" ] && break
+	sleep 0.05
+done
+wait_http "http://127.0.0.1:$P1/issuer/e1" $((5 * TF))
+if [ -n "$nserver" ] && [ "$nserver" != "$oserver" ] && [ "$(about)" != 0 ]; then ok "one user: a server restarted after the SIGHUP ($oserver killed, $nserver) serves the new [about] ca_name"; else not_ok "one user: the restarted server ('$nserver') went back to the settings run started with"; fi
 kill -TERM "$opid"
 wait_gone "$opid" 15
 same "one user: SIGTERM, exit 0" "$st" 0
