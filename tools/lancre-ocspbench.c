@@ -920,7 +920,7 @@ ob_put_pass(struct store *st, int variants, size_t bytes, uint64_t *responses, d
 	static struct cert_record work[SIGNER_BATCH];
 	static struct ocsp_record r[2 * SIGNER_BATCH];
 	uint8_t *der = malloc(bytes);
-	struct store_changed_cursor after = {0, 0};
+	struct store_cursor after = {{0}};
 	int64_t now = (int64_t)time(NULL);
 	size_t n = 0;
 	double c;
@@ -973,7 +973,7 @@ ob_put_main(const struct ob_opts *o)
 	}
 	variants = d.conf.ocsp_sha256 ? 2 : 1;
 	t0 = ob_now();
-	if (store_cache(d.store, STORE_CACHE_SIGN, &e) != 0 ||
+	if (store_set_intent(d.store, STORE_INTENT_SIGN, &e) != 0 ||
 	    ob_put_pass(d.store, variants, (size_t)o->bytes, &responses, &read_cpu, &write_cpu,
 		&e) != 0) {
 		fprintf(stderr, "lancre-ocspbench: %s\n", e.msg);

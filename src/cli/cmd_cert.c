@@ -318,7 +318,7 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 		issuer_set_free(&set);
 		return err_set(e, "no issuers registered; add one with `lancre issuer add` first");
 	}
-	if (store_cache(d->store, STORE_CACHE_IMPORT, e) != 0) {
+	if (store_set_intent(d->store, STORE_INTENT_BULK_IMPORT, e) != 0) {
 		issuer_set_free(&set);
 		return -1;
 	}

@@ -31,27 +31,26 @@ static const char usage_text[] =
 
 /* The signer has written responses for rec's last change (store_signed_upto's cursor). */
 static int
-signed_yet(const struct store_signed_upto *u, const struct cert_record *rec)
+signed_yet(struct store *s, const struct store_signed_upto *u, const struct cert_record *rec)
 {
-	return rec->change_seq < u->at.change_seq ||
-	       (rec->change_seq == u->at.change_seq && rec->id <= u->at.cert_id);
+	return store_cursor_passed(s, &u->at, rec);
 }
 
 /* "ocsp: ANSWER (WHY)": what the server answers, which the record alone does not say. */
 static void
-print_ocsp(const struct cert_record *rec, const struct store_signed_upto *u)
+print_ocsp(struct store *s, const struct cert_record *rec, const struct store_signed_upto *u)
 {
 	const char *answer;
 	char why[256];
 
-	ocsp_expect(&(struct ocsp_expect_in){rec, rec != NULL && signed_yet(u, rec),
+	ocsp_expect(&(struct ocsp_expect_in){rec, rec != NULL && signed_yet(s, u, rec),
 			(int64_t)time(NULL), SIGNER_EXPIRED_GRACE},
 	    &answer, why, sizeof(why));
 	printf("ocsp: %s (%s)\n", answer, why);
 }
 
 static void
-print_match(const struct lookup_match *m, const struct store_signed_upto *u)
+print_match(struct store *s, const struct lookup_match *m, const struct store_signed_upto *u)
 {
 	char subject[256], serial[SERIAL_HEX_MAX], t[TIMEFMT_LEN];
 
@@ -65,11 +64,11 @@ print_match(const struct lookup_match *m, const struct store_signed_upto *u)
 	printf("not after: %s\n", t);
 	if (!m->found) {
 		printf("status: unknown\n");
-		print_ocsp(NULL, u);
+		print_ocsp(s, NULL, u);
 		return;
 	}
 	printf("status: %s\n", m->rec.status == CERT_REVOKED ? "revoked" : "good");
-	print_ocsp(&m->rec, u);
+	print_ocsp(s, &m->rec, u);
 	if (m->rec.status == CERT_REVOKED) {
 		timefmt_format(m->rec.revoked_at, t, sizeof(t));
 		printf("revoked at: %s\n", t);
@@ -98,13 +97,13 @@ status(struct cli_dir *d, const char *issuer, const char *what, struct err *e)
 			char serial[SERIAL_HEX_MAX];
 			snprintf(serial, sizeof(serial), "%s", what);
 			printf("serial: %s\nstatus: unknown\n", serial);
-			print_ocsp(NULL, &u);
+			print_ocsp(d->store, NULL, &u);
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (i > 0)
 			putchar('\n');
-		print_match(&m[i], &u);
+		print_match(d->store, &m[i], &u);
 	}
 	issuer_set_free(&set);
 	return rc;

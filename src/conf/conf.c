@@ -234,6 +234,13 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 	case KEY_STR:
 		if (strlen(value) >= CONF_STR_MAX)
 			return err_set(e, "value too long");
+		/*
+		 * store = sqlite:NAME is the file NAME: kept as the file name, which
+		 * the process layout and the sandbox's rules name (store_open takes
+		 * both spellings).
+		 */
+		if (field == c->store && strncmp(value, CONF_STORE_SQLITE, strlen(CONF_STORE_SQLITE)) == 0)
+			value += strlen(CONF_STORE_SQLITE);
 		snprintf(field, CONF_STR_MAX, "%s", value);
 		return 0;
 	case KEY_DURATION:

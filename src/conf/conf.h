@@ -20,6 +20,7 @@
 
 #define CONF_FILE "lancre.conf"
 #define CONF_STR_MAX 512
+#define CONF_STORE_SQLITE "sqlite:" /* [store] store = sqlite:NAME: the file NAME */
 
 /* Limits from RFC 5019 / CA/B Forum BR 4.9.10 and 4.9.7. */
 #define CONF_OCSP_VALIDITY_MIN (8 * 3600)

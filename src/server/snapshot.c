@@ -390,9 +390,9 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	int full, stale, any;
 
 	*changed = 0;
-	if (store_seq(s, "ocsp_seq", &ocsp_seq, e) != 0 ||
-	    store_seq(s, "issuer_seq", &issuer_seq, e) != 0 ||
-	    store_seq(s, "crl_seq", &crl_seq, e) != 0 ||
+	if (store_seq(s, STORE_SEQ_OCSP, &ocsp_seq, e) != 0 ||
+	    store_seq(s, STORE_SEQ_ISSUER, &issuer_seq, e) != 0 ||
+	    store_seq(s, STORE_SEQ_CRL, &crl_seq, e) != 0 ||
 	    store_key_state_get(s, 0, &any, &key_seq, e) != 0)
 		return NULL;
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);

@@ -284,7 +284,7 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	p.next_update = now + sg->conf->crl_validity;
 	p.number = last >= ns ? last + 1 : ns;
 	/* Read the sequence before the entries: a revocation after this makes it dirty again. */
-	if (store_seq(sg->store, "change_seq", &built_seq, e) != 0)
+	if (store_seq(sg->store, STORE_SEQ_CHANGE, &built_seq, e) != 0)
 		return -1;
 	b = crl_builder_new(&p, e);
 	if (b == NULL)
@@ -387,7 +387,7 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 		st->tmp_removed += signer_public_clean(sg->dir);
 		sg->public_cleaned = 1;
 	}
-	if (store_seq(sg->store, "change_seq", &seq, e) != 0)
+	if (store_seq(sg->store, STORE_SEQ_CHANGE, &seq, e) != 0)
 		return -1;
 	if (seq > sg->crl_seen_seq) {
 		if (store_revoked_since(sg->store, sg->crl_seen_seq, mark_dirty, sg, e) != 0)

@@ -153,7 +153,7 @@ resume_changed(struct signer *sg, struct err *e)
 
 	if (store_signed_upto_get(sg->store, &u, e) != 0)
 		return -1;
-	sg->seen = u.issuer_seq == sg->issuer_seq ? u.at : (struct store_changed_cursor){0, 0};
+	sg->seen = u.issuer_seq == sg->issuer_seq ? u.at : (struct store_cursor){{0}};
 	return 0;
 }
 
@@ -374,7 +374,7 @@ issuers_load(struct signer *sg, struct err *e)
 	sg->issuer_seq = -1; /* until loaded: a failed load is tried again on the next pass */
 	sg->down = NULL;
 	sg->ndown = 0;
-	if (store_seq(sg->store, "issuer_seq", &seq, e) != 0 ||
+	if (store_seq(sg->store, STORE_SEQ_ISSUER, &seq, e) != 0 ||
 	    issuer_set_load(sg->store, &set, e) != 0) {
 		free(old);
 		return -1;
@@ -453,7 +453,7 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 			return NULL;
 		}
 	}
-	if (store_cache(s, STORE_CACHE_SIGN, e) != 0 || signer_revoked_load(sg, e) != 0 ||
+	if (store_set_intent(s, STORE_INTENT_SIGN, e) != 0 || signer_revoked_load(sg, e) != 0 ||
 	    issuers_load(sg, e) != 0) {
 		signer_free(sg);
 		return NULL;
@@ -754,8 +754,8 @@ batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
 struct pager {
 	int (*read)(struct signer *sg, struct pager *p, int64_t now, struct cert_record *out,
 	    size_t *n, struct err *e);
-	struct store_changed_cursor changed; /* changed: past the last one read */
-	struct store_due_cursor due;         /* due: the last response read */
+	struct store_cursor changed; /* changed: past the last one read */
+	struct store_cursor due;     /* due: past the last response read */
 };
 
 /*
@@ -832,7 +832,7 @@ sign_changed(struct signer *sg, int64_t now, struct signer_stats *st, struct err
 
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
-	if (p.changed.change_seq == sg->seen.change_seq && p.changed.cert_id == sg->seen.cert_id)
+	if (store_cursor_same(&p.changed, &sg->seen))
 		return 0;
 	sg->seen = p.changed;
 	if (sg->ndown > 0)
@@ -849,9 +849,9 @@ read_due(struct signer *sg, struct pager *p, int64_t now, struct cert_record *ou
 }
 
 /*
- * Every page of responses due for refresh; then the store's due times are
- * settled.  The responses of issuers left out (keys failing) were passed
- * over: they are held first, so that settling moves their batches past them
+ * Every page of responses due for refresh; then the store is told the
+ * refresh is done.  The responses of issuers left out (keys failing) were
+ * passed over: they are held first, so that the store moves past them
  * and the next passes do not read them again, nor write, until the key loads
  * (issuers_release()).  Without it, an idle signer with 100k such responses
  * read them all on every pass (docs/BENCHMARKS.md).
@@ -868,7 +868,7 @@ sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 		if (store_ocsp_hold(sg->store, sg->down[i].id, now, &n, e) != 0)
 			return -1;
 	}
-	return store_ocsp_due_settle(sg->store, now, now, e);
+	return store_ocsp_refresh_done(sg->store, now, now, e);
 }
 
 /* Responses dated in the future (see signer.h): made due, to be signed in this pass. */
@@ -916,7 +916,7 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 	int64_t issuer_seq;
 
 	if (clock_check(sg, now, st, e) != 0 ||
-	    store_seq(sg->store, "issuer_seq", &issuer_seq, e) != 0)
+	    store_seq(sg->store, STORE_SEQ_ISSUER, &issuer_seq, e) != 0)
 		return -1;
 	/* The issuers changed, or keys that failed may load now. */
 	if ((issuer_seq != sg->issuer_seq || (sg->ndown > 0 && now >= sg->down_retry_at)) &&

@@ -109,7 +109,7 @@ struct signer {
 	size_t nup;
 	int threads;
 	int no_templates;          /* signer_use_templates(sg, 0): every response by ocsp_sign() */
-	struct store_changed_cursor seen; /* changed certificates signed up to here */
+	struct store_cursor seen;       /* changed certificates signed up to here */
 	struct signer_revset revoked; /* what this signer (or one before it) signed revoked */
 	struct signer_revset refused; /* refusals told already */
 	struct signer_refusal refusals[SIGNER_REFUSALS_MAX]; /* not yet told */

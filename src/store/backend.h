@@ -53,15 +53,19 @@
 	X(cert_each, (struct store *s, int64_t issuer_id, int only_revoked,                       \
 	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,          \
 	    struct err *e), (s, issuer_id, only_revoked, cb, arg, e))                             \
-	X(seq, (struct store *s, const char *name, int64_t *v, struct err *e), (s, name, v, e))   \
-	X(cache, (struct store *s, int mib, struct err *e), (s, mib, e))                          \
-	X(certs_changed, (struct store *s, struct store_changed_cursor *after,                    \
+	X(seq, (struct store *s, enum store_seq which, int64_t *v, struct err *e),                \
+	    (s, which, v, e))                                                                     \
+	X(set_intent, (struct store *s, enum store_intent intent, struct err *e),                 \
+	    (s, intent, e))                                                                       \
+	X(certs_changed, (struct store *s, struct store_cursor *after,                           \
 	    int64_t min_not_after, struct cert_record *out, size_t max, size_t *n,                \
 	    struct err *e), (s, after, min_not_after, out, max, n, e))                            \
+	X(cursor_passed, (struct store *s, const struct store_cursor *at,                         \
+	    const struct cert_record *c), (s, at, c))                                             \
 	X(ocsp_due, (struct store *s, int64_t now, int64_t min_not_after,                         \
-	    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,       \
+	    struct store_cursor *after, struct cert_record *out, size_t max, size_t *n,           \
 	    struct err *e), (s, now, min_not_after, after, out, max, n, e))                       \
-	X(ocsp_due_settle, (struct store *s, int64_t now, int64_t min_not_after,                  \
+	X(ocsp_refresh_done, (struct store *s, int64_t now, int64_t min_not_after,                \
 	    struct err *e), (s, now, min_not_after, e))                                           \
 	X(ocsp_put, (struct store *s, struct ocsp_record *r, size_t n, struct err *e),            \
 	    (s, r, n, e))                                                                         \

@@ -769,15 +769,20 @@ sqlite_issuer_set_ocsp_signer(struct store *base, int64_t issuer_id, const uint8
 	return sqlite_txn_leave(s, own, set_ocsp_signer(s, issuer_id, der, len, key_ref, e), e);
 }
 
-/* SQLite's default is 2 MiB (cache_size = -2000): enough to stream through tables. */
+/* An intent is a page cache size (SQLITE_CACHE_*_MIB, sqlite_int.h). */
 int
-sqlite_cache(struct store *base, int mib, struct err *e)
+sqlite_set_intent(struct store *base, enum store_intent intent, struct err *e)
 {
+	static const int mib[STORE_INTENT_COUNT] = {
+	    [STORE_INTENT_DEFAULT] = SQLITE_CACHE_DEFAULT_MIB,
+	    [STORE_INTENT_SIGN] = SQLITE_CACHE_SIGN_MIB,
+	    [STORE_INTENT_BULK_IMPORT] = SQLITE_CACHE_IMPORT_MIB,
+	};
 	char sql[64];
 
-	if (mib < 0 || mib > 4096)
-		return err_set(e, "a page cache of %d MiB is out of range", mib);
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", mib > 0 ? -1024 * mib : -2000);
+	if ((unsigned)intent >= STORE_INTENT_COUNT)
+		return err_set(e, "store: unknown intent %d", (int)intent);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", -1024 * mib[intent]);
 	return sqlite_exec((struct store_sqlite *)base, sql, e);
 }
 
@@ -820,9 +825,8 @@ sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err 
 }
 
 int
-sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
+sqlite_counter(struct store_sqlite *s, const char *name, int64_t *v, struct err *e)
 {
-	struct store_sqlite *s = (struct store_sqlite *)base;
 	int rc;
 
 	/* The server's poll starts here: the place to leave an immutable open. */
@@ -832,6 +836,22 @@ sqlite_seq(struct store *base, const char *name, int64_t *v, struct err *e)
 	if (rc == 0)
 		return err_set(e, "store: no sequence '%s'", name);
 	return rc < 0 ? -1 : 0;
+}
+
+/* The contract's counters are these meta rows. */
+int
+sqlite_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
+{
+	static const char *const key[STORE_SEQ_COUNT] = {
+	    [STORE_SEQ_CHANGE] = "change_seq",
+	    [STORE_SEQ_OCSP] = "ocsp_seq",
+	    [STORE_SEQ_CRL] = "crl_seq",
+	    [STORE_SEQ_ISSUER] = "issuer_seq",
+	};
+
+	if ((unsigned)which >= STORE_SEQ_COUNT)
+		return err_set(e, "store: unknown sequence %d", (int)which);
+	return sqlite_counter((struct store_sqlite *)base, key[which], v, e);
 }
 
 int

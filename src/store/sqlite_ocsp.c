@@ -56,7 +56,7 @@ fetch_certs(struct store_sqlite *s, sqlite3_stmt *st, struct cert_record *out, s
  */
 static int
 changed_rows(struct store_sqlite *s, int join, int same_seq,
-    const struct store_changed_cursor *after, int64_t upto, int64_t min_not_after,
+    const struct store_cursor *after, int64_t upto, int64_t min_not_after,
     struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
 	char sql[768];
@@ -71,9 +71,9 @@ changed_rows(struct store_sqlite *s, int join, int same_seq,
 	    join ? " AND (r.cert_id IS NULL OR r.cert_seq < c.change_seq)" : "");
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "finding changed certificates");
-	sqlite3_bind_int64(st, 1, after->change_seq);
+	sqlite3_bind_int64(st, 1, SQLITE_CUR_CHANGE_SEQ(after));
 	if (same_seq)
-		sqlite3_bind_int64(st, 2, after->cert_id);
+		sqlite3_bind_int64(st, 2, SQLITE_CUR_CERT_ID(after));
 	sqlite3_bind_int64(st, 3, upto);
 	sqlite3_bind_int64(st, 4, min_not_after);
 	sqlite3_bind_int64(st, 5, (int64_t)max);
@@ -91,7 +91,7 @@ changed_rows(struct store_sqlite *s, int join, int same_seq,
  * (20,000 rows: 3.5 ms, five times a second).
  */
 static int
-changed_page(struct store_sqlite *s, int join, struct store_changed_cursor *after, int64_t upto,
+changed_page(struct store_sqlite *s, int join, struct store_cursor *after, int64_t upto,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
 	size_t k = 0;
@@ -103,8 +103,18 @@ changed_page(struct store_sqlite *s, int join, struct store_changed_cursor *afte
 		return -1;
 	*n += k;
 	if (*n > 0)
-		*after = (struct store_changed_cursor){out[*n - 1].change_seq, out[*n - 1].id};
+		*after = sqlite_changed_cursor(out[*n - 1].change_seq, out[*n - 1].id);
 	return 0;
+}
+
+/* A changed-certificates cursor has passed what is at or before it in (change_seq, id). */
+int
+sqlite_cursor_passed(struct store *base, const struct store_cursor *at,
+    const struct cert_record *c)
+{
+	(void)base;
+	return c->change_seq < SQLITE_CUR_CHANGE_SEQ(at) ||
+	       (c->change_seq == SQLITE_CUR_CHANGE_SEQ(at) && c->id <= SQLITE_CUR_CERT_ID(at));
 }
 
 /*
@@ -117,23 +127,23 @@ changed_page(struct store_sqlite *s, int join, struct store_changed_cursor *afte
  * cursor moves to the seam, past the certificates it passed over.
  */
 int
-sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
+sqlite_certs_changed(struct store *base, struct store_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int64_t top;
 	size_t k = 0;
 
-	if (sqlite_seq(base, "ocsp_cert_seq", &top, e) != 0)
+	if (sqlite_counter(s, "ocsp_cert_seq", &top, e) != 0)
 		return -1;
-	if (after->change_seq < top) {
+	if (SQLITE_CUR_CHANGE_SEQ(after) < top) {
 		if (changed_page(s, 1, after, top, min_not_after, out, max, &k, e) != 0)
 			return -1;
 		if (k == max) {
 			*n = k;
 			return 0;
 		}
-		*after = (struct store_changed_cursor){top, INT64_MAX};
+		*after = sqlite_changed_cursor(top, INT64_MAX);
 	}
 	if (changed_page(s, 0, after, INT64_MAX, min_not_after, out + k, max - k, n, e) != 0)
 		return -1;
@@ -152,7 +162,7 @@ sqlite_certs_changed(struct store *base, struct store_changed_cursor *after,
  */
 int
 sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
-    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct store_cursor *after, struct cert_record *out, size_t max, size_t *n,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -169,18 +179,18 @@ sqlite_ocsp_due(struct store *base, int64_t now, int64_t min_not_after,
 		"   AND c.id = r.cert_id AND c.not_after >= ?5"
 		" ORDER BY d.due_at, d.last_id, r.id LIMIT ?6", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "finding due responses");
-	sqlite3_bind_int64(st, 1, after->due_at);
-	sqlite3_bind_int64(st, 2, after->range);
-	sqlite3_bind_int64(st, 3, after->id);
+	sqlite3_bind_int64(st, 1, SQLITE_CUR_DUE_AT(after));
+	sqlite3_bind_int64(st, 2, SQLITE_CUR_RANGE(after));
+	sqlite3_bind_int64(st, 3, SQLITE_CUR_ID(after));
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int64(st, 5, min_not_after);
 	sqlite3_bind_int64(st, 6, (int64_t)max);
 	*n = 0;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite_sign_row(st, 0, &out[(*n)++]);
-		after->due_at = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS);
-		after->range = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 1);
-		after->id = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 2);
+		SQLITE_CUR_DUE_AT(after) = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS);
+		SQLITE_CUR_RANGE(after) = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 1);
+		SQLITE_CUR_ID(after) = sqlite3_column_int64(st, SQLITE_SIGN_NCOLUMNS + 2);
 	}
 	sqlite3_finalize(st);
 	if (*n < max && rc != SQLITE_DONE)
@@ -233,9 +243,16 @@ sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e)
 	return rc == SQLITE_ROW;
 }
 
-/* Nothing due, as in most of a running signer's passes: no write transaction either. */
+/*
+ * The refresh done (store_ocsp_refresh_done) is where this backend settles
+ * its due ranges: it keeps one due time per batch written, the earliest in
+ * it, and the responses re-signed have left their old batches, whose due
+ * times would otherwise stay in the past and be read again by every scan.
+ * Nothing due, as in most of a running signer's passes: no write
+ * transaction either.
+ */
 int
-sqlite_ocsp_due_settle(struct store *base, int64_t now, int64_t min_not_after,
+sqlite_ocsp_refresh_done(struct store *base, int64_t now, int64_t min_not_after,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -449,9 +466,10 @@ sqlite_signed_upto_get(struct store *base, struct store_signed_upto *u, struct e
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
+	*u = (struct store_signed_upto){0};
 	if (sqlite_meta_get(s, "signed_issuer_seq", &u->issuer_seq, e) < 0 ||
-	    sqlite_meta_get(s, "signed_change_seq", &u->at.change_seq, e) < 0 ||
-	    sqlite_meta_get(s, "signed_cert_id", &u->at.cert_id, e) < 0)
+	    sqlite_meta_get(s, "signed_change_seq", &SQLITE_CUR_CHANGE_SEQ(&u->at), e) < 0 ||
+	    sqlite_meta_get(s, "signed_cert_id", &SQLITE_CUR_CERT_ID(&u->at), e) < 0)
 		return -1;
 	return 0;
 }
@@ -466,9 +484,9 @@ sqlite_signed_upto_set(struct store *base, const struct store_signed_upto *u, st
 		return -1;
 	rc = sqlite_meta_set(s, "signed_issuer_seq", u->issuer_seq, e);
 	if (rc == 0)
-		rc = sqlite_meta_set(s, "signed_change_seq", u->at.change_seq, e);
+		rc = sqlite_meta_set(s, "signed_change_seq", SQLITE_CUR_CHANGE_SEQ(&u->at), e);
 	if (rc == 0)
-		rc = sqlite_meta_set(s, "signed_cert_id", u->at.cert_id, e);
+		rc = sqlite_meta_set(s, "signed_cert_id", SQLITE_CUR_CERT_ID(&u->at), e);
 	return sqlite_txn_leave(s, own, rc, e);
 }
 

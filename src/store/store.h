@@ -101,25 +101,35 @@ struct store_issuer_certs {
 	int64_t last_not_after;  /* the latest notAfter (0: none), if asked for */
 };
 
-/* Where a scan of changed certificates stands (store_certs_changed): {0} to start. */
-struct store_changed_cursor {
-	int64_t change_seq, cert_id; /* at or before this, in this order: passed */
+/*
+ * A place in a scan (store_certs_changed, store_ocsp_due): opaque.  The
+ * caller keeps it, passes it back for the next page, compares two with
+ * store_cursor_same() and never reads or makes one, except {0}, the start.
+ * Each backend fills it in its own terms (sqlite_int.h).
+ */
+#define STORE_CURSOR_WORDS 3
+struct store_cursor {
+	int64_t pos[STORE_CURSOR_WORDS];
 };
+
+static inline int
+store_cursor_same(const struct store_cursor *a, const struct store_cursor *b)
+{
+	for (int i = 0; i < STORE_CURSOR_WORDS; i++)
+		if (a->pos[i] != b->pos[i])
+			return 0;
+	return 1;
+}
 
 /*
  * How far the signer has got through the changed certificates: every
  * certificate at or before at has responses that reflect its last change,
- * signed by the issuers as they were at meta issuer_seq issuer_seq (or has
+ * signed by the issuers as they were at STORE_SEQ_ISSUER issuer_seq (or has
  * expired, or its issuer has no key).  {0}: nothing known.
  */
 struct store_signed_upto {
 	int64_t issuer_seq;
-	struct store_changed_cursor at;
-};
-
-/* Where a scan of due OCSP responses stopped (store_ocsp_due): {0} to start. */
-struct store_due_cursor {
-	int64_t due_at, range, id; /* the last one read, in the store's own terms */
+	struct store_cursor at; /* a store_certs_changed cursor */
 };
 
 /* The hash algorithm of an OCSP CertID, as stored. */
@@ -140,7 +150,7 @@ struct ocsp_record {
 	int64_t this_update, next_update;
 	int64_t due_at;   /* when the signer should re-sign it */
 	int64_t cert_seq; /* the certificate's change_seq that this response reflects */
-	int64_t seq;      /* set on write: its place in the write order ("ocsp_seq") */
+	int64_t seq;      /* set on write: its place in the write order (STORE_SEQ_OCSP) */
 };
 
 enum store_insert_result {
@@ -298,28 +308,35 @@ int store_issuer_certs(struct store *s, int64_t issuer_id, int with_expiry,
     struct store_issuer_certs *out, struct err *e);
 
 /*
- * Give this handle a page cache of mib MiB (0: the store's default, small).
- * Writing many rows at once wants more: STORE_CACHE_IMPORT for an import,
- * whose (issuer, serial) index is written in random order, and
- * STORE_CACHE_SIGN for the signer, whose transactions write up to ~2.5 MB
- * of responses in order (a cache smaller than that spills pages to the WAL
- * before the commit; a larger one only costs page faults filling it: 64 MiB
- * cost 15% more CPU per response than 8 MiB to sign 100,000 certificates).
+ * What a handle is for, so that the backend can size itself (SQLite: its
+ * page cache; see sqlite.c).  Set once after the open, by whoever knows:
+ * the signer states its own intent on the handle it is given.
  */
-#define STORE_CACHE_IMPORT 64
-#define STORE_CACHE_SIGN 8
-int store_cache(struct store *s, int mib, struct err *e);
+enum store_intent {
+	STORE_INTENT_DEFAULT = 0, /* short commands and the server's reads */
+	STORE_INTENT_SIGN,        /* the signer: batches of responses written in order */
+	STORE_INTENT_BULK_IMPORT, /* many certificates, indexed in random order */
+	STORE_INTENT_COUNT,
+};
+int store_set_intent(struct store *s, enum store_intent intent, struct err *e);
 
 /*
  * Sequence counters.  Every transaction that inserts or revokes certificates
- * takes the next "change_seq" and stamps the rows it writes with it.  Every
- * OCSP response written gets the next number in "ocsp_seq", its seq (a
- * rewritten response a new one).  A reader that remembers the highest number
- * it has seen finds everything newer with one indexed query.  "issuer_seq"
- * grows with every change to the issuers.  store_seq() reads a counter's
- * current value.
+ * takes the next STORE_SEQ_CHANGE and stamps the rows it writes with it.
+ * Every OCSP response written gets the next number in STORE_SEQ_OCSP, its seq
+ * (a rewritten response a new one); every CRL stored, the next STORE_SEQ_CRL.
+ * A reader that remembers the highest number it has seen finds everything
+ * newer with one indexed query.  STORE_SEQ_ISSUER grows with every change to
+ * the issuers.  store_seq() reads a counter's current value.
  */
-int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
+enum store_seq {
+	STORE_SEQ_CHANGE,
+	STORE_SEQ_OCSP,
+	STORE_SEQ_CRL,
+	STORE_SEQ_ISSUER,
+	STORE_SEQ_COUNT,
+};
+int store_seq(struct store *s, enum store_seq which, int64_t *v, struct err *e);
 
 /*
  * Certificates whose OCSP responses are missing or older than the
@@ -331,28 +348,36 @@ int store_seq(struct store *s, const char *name, int64_t *v, struct err *e);
  * signer needs: id, issuer_id, serial, not_after, status, revoked_at, reason
  * and change_seq; the other fields of each cert_record are zero.
  */
-int store_certs_changed(struct store *s, struct store_changed_cursor *after,
+int store_certs_changed(struct store *s, struct store_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
 
 /*
+ * Whether a scan of store_certs_changed standing at *at has passed c as it
+ * is now (its change_seq and id as store_cert_get read them): 1 yes, 0 no.
+ * `lancre status` asks it of the signer's mark (store_signed_upto).
+ */
+int store_cursor_passed(struct store *s, const struct store_cursor *at,
+    const struct cert_record *c);
+
+/*
  * Certificates (unexpired at min_not_after) whose responses are due at or
- * before now, in the store's order after *after, which a page moves to its
+ * before now, in the store's order after *after, which a page moves past its
  * last row: start from {0}.  A cursor rather than "the first max due": the
  * signer reads the next page before the previous one's new due_at is
- * written.  (struct store_due_cursor is defined above.)
+ * written.
  */
 int store_ocsp_due(struct store *s, int64_t now, int64_t min_not_after,
-    struct store_due_cursor *after, struct cert_record *out, size_t max, size_t *n,
+    struct store_cursor *after, struct cert_record *out, size_t max, size_t *n,
     struct err *e);
 
 /*
- * Once what store_ocsp_due(now, min_not_after) returned is re-signed and
- * written: let the store bring its record of what is due up to date (the
- * SQLite store keeps one due time per batch written, the earliest in it; see
- * sqlite_ocsp.c).  Leaving it out is never wrong, only slower: later scans
- * read those batches again.
+ * The signer's refresh is done: everything store_ocsp_due(now, min_not_after)
+ * returned has been re-signed and written (or held).  The store may then
+ * forget what it kept to find those (a backend that needs nothing here does
+ * nothing).  Leaving it out is never wrong, only slower: later scans may
+ * read past the same responses again.
  */
-int store_ocsp_due_settle(struct store *s, int64_t now, int64_t min_not_after,
+int store_ocsp_refresh_done(struct store *s, int64_t now, int64_t min_not_after,
     struct err *e);
 
 /*
@@ -374,20 +399,20 @@ int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, st
 
 /*
  * Delete the responses of certificates that expired before expired_before.
- * The store remembers the cutoff (meta ocsp_purged_before) and looks only at
+ * The store remembers the cutoff and looks only at
  * certificates that expired since the last purge: the signer writes no
  * response for an expired certificate, so none is left behind.
  */
 int store_ocsp_purge(struct store *s, int64_t expired_before, int64_t *deleted, struct err *e);
 
 /*
- * Clock steps.  Each write of responses raises meta ocsp_newest to the
- * newest thisUpdate written.  *newest gets it (0: none yet).  When it is
- * after `after`, the clock went back since: every response dated after
- * `after` is made due now (*n of them) and ocsp_newest comes down to after,
- * in one transaction.  Otherwise nothing is written (one read: cheap enough
- * for every pass).  A store without ocsp_newest (written by an older
- * version) has it computed once from every response, a scan of them.
+ * Clock steps.  The store keeps the newest thisUpdate of the responses
+ * written; *newest gets it (0: none yet).  When it is after `after`, the
+ * clock went back since: every response dated after `after` is made due now
+ * (*n of them) and the newest comes down to after, in one transaction.
+ * Otherwise nothing is written (one read: cheap enough for every pass;
+ * after = INT64_MAX only reads it).  A store written by a version that did
+ * not keep it has it computed once from every response, a scan of them.
  */
 int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64_t *n,
     struct err *e);
@@ -395,9 +420,8 @@ int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64
 /*
  * An issuer the signer cannot sign for (its key fails to load): its
  * responses due at now are held (*n of them), no longer due, so that later
- * passes neither read them nor settle their batches again; the store
- * remembers that the issuer has some held (meta ocsp_held_<id>), across
- * restarts.  Nothing due: nothing written.
+ * passes do not read them again; the store remembers, across restarts, that
+ * the issuer has some held.  Nothing due: nothing written.
  */
 #define STORE_DUE_HELD (INT64_MAX - 1) /* a held response's due_at: never due */
 int store_ocsp_hold(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
@@ -450,7 +474,7 @@ int store_ocsp_each(struct store *s, int64_t after_seq,
 int store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
     struct err *e);
 
-/* Insert or replace a CRL; sets r->seq ("crl_seq"). */
+/* Insert or replace a CRL; sets r->seq (STORE_SEQ_CRL). */
 int store_crl_put(struct store *s, struct crl_record *r, struct err *e);
 
 /*

@@ -77,6 +77,20 @@ test_template_round_trips(void **state)
 	free(text);
 }
 
+/* [store] store = sqlite:NAME is kept as the file name the layout and sandbox use. */
+static void
+test_store_sqlite_scheme(void **state)
+{
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(write_conf("[store]\nstore = sqlite:ca.db\n", &c, &e), 0);
+	assert_string_equal(c.store, "ca.db");
+	assert_int_equal(write_conf("[store]\nstore = ca.db\n", &c, &e), 0);
+	assert_string_equal(c.store, "ca.db");
+}
+
 static void
 test_rejections(void **state)
 {
@@ -147,6 +161,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_store_sqlite_scheme),
 	    cmocka_unit_test(test_empty_file_is_defaults),
 	    cmocka_unit_test(test_template_round_trips),
 	    cmocka_unit_test(test_rejections),

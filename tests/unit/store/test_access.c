@@ -51,7 +51,7 @@ assert_issuer_seq(struct store *s, int64_t want)
 	struct err e;
 	int64_t v;
 
-	assert_int_equal(store_seq(s, "issuer_seq", &v, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &v, &e), 0);
 	assert_int_equal(v, want);
 }
 

@@ -1,0 +1,836 @@
+/*
+ * test_contract.c - the store contract (store/store.h), one suite run
+ * against every backend.  A backend is one entry of backends[]: its name
+ * and how a lancre command opens its store for a data directory (mode
+ * STORE_CREATE makes a fresh one for each test).  The tests use store.h
+ * only: nothing here knows how a backend keeps its data.  The embedded
+ * SQLite store is the one entry today; PostgreSQL will be one more (its
+ * open making a fresh database per test), and every test runs on it.
+ * What only one backend does (its files, its SQL, its query plans) is
+ * tested beside it (test_sqlite.c, test_access.c).
+ */
+#include "testutil.h"
+#include "store/store.h"
+
+struct backend {
+	const char *name;
+	struct store *(*open)(const char *dir, enum store_mode mode, struct err *e);
+};
+
+static struct store *
+sqlite_open_dir(const char *d, enum store_mode mode, struct err *e)
+{
+	return store_open(d, "sqlite:lancre.db", mode, e);
+}
+
+static const struct backend backends[] = {
+    {"sqlite", sqlite_open_dir},
+};
+
+static const struct backend *cur; /* the backend the suite is running against */
+static char dir[256];
+static struct store *s;
+
+static int
+setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	s = cur->open(dir, STORE_CREATE, &e);
+	if (s == NULL)
+		fail_msg("%s: %s", cur->name, e.msg);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	store_close(s);
+	test_rmdir(dir);
+	return 0;
+}
+
+static int64_t
+add_issuer(const char *name)
+{
+	struct issuer_record r = {0};
+	struct store_issuer_keys k = {0};
+	uint8_t der[] = {0x30, 0x00};
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(k.key_ref, sizeof(k.key_ref), "keys/%s.key", name);
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 4;
+	r.added_at = 1;
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
+static struct cert_record
+record(int64_t issuer, const uint8_t *serial, size_t len, uint8_t fp)
+{
+	struct cert_record r = {0};
+
+	r.issuer_id = issuer;
+	memcpy(r.serial, serial, len);
+	r.serial_len = len;
+	r.not_before = 100;
+	r.not_after = 200;
+	r.shard = 3;
+	memset(r.fingerprint, fp, sizeof(r.fingerprint));
+	r.added_at = 150;
+	return r;
+}
+
+/* Insert a certificate with a two-byte serial (hi, lo); returns its record. */
+static struct cert_record
+insert(int64_t iss, uint8_t hi, uint8_t lo)
+{
+	const uint8_t sn[2] = {hi, lo};
+	struct cert_record r = record(iss, sn, 2, (uint8_t)(hi ^ lo ^ 0x5a));
+	enum store_insert_result res;
+	struct err e;
+
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	return r;
+}
+
+/*
+ * A STORE_READ handle (the server's) reads the issuers, with whether each
+ * signs, but not where their keys are, and writes nothing; a key reference
+ * with a PIN is refused.
+ */
+static void
+test_open_read_only(void **state)
+{
+	struct issuer_record r = {0}, *list = NULL;
+	struct store_issuer_keys k;
+	struct store *ro;
+	struct err e;
+	size_t n = 0;
+	int64_t id;
+
+	(void)state;
+	id = add_issuer("k1");
+	assert_non_null(ro = cur->open(dir, STORE_READ, &e));
+	assert_int_equal(store_issuer_list(ro, &list, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_true(list[0].has_key); /* that it signs, readable by all */
+	issuer_records_free(list, n);
+	/* Where its key is: the signer's handle only, never the server's. */
+	assert_int_equal(store_issuer_keys(ro, id, &k, &e), -1);
+	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
+	assert_string_equal(k.key_ref, "keys/k1.key");
+	snprintf(r.name, sizeof(r.name), "ro");
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(ro, &r, NULL, &e), -1);
+	assert_true(e.msg[0] != '\0');
+	store_close(ro);
+	/* A PIN is never stored. */
+	snprintf(k.key_ref, sizeof(k.key_ref), "pkcs11:token=t;object=k?pin-value=4321");
+	snprintf(r.name, sizeof(r.name), "pin");
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), -1);
+	assert_int_equal(store_issuer_set_key(s, id, k.key_ref, "", &e), -1);
+	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
+	assert_string_equal(k.key_ref, "keys/k1.key");
+}
+
+static void
+test_issuers(void **state)
+{
+	struct issuer_record *v, dup = {0};
+	size_t n;
+	struct err e;
+	uint8_t der[] = {0x30, 0x00};
+
+	(void)state;
+	add_issuer("r1");
+	add_issuer("e1");
+	snprintf(dup.name, sizeof(dup.name), "e1");
+	dup.cert_der = der;
+	dup.cert_len = 2;
+	dup.crl_shards = 1;
+	assert_int_equal(store_issuer_add(s, &dup, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "already exists"));
+	assert_int_equal(store_issuer_list(s, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "e1"); /* ordered by name */
+	assert_true(v[0].has_key && v[1].has_key);
+	struct store_issuer_keys k;
+	assert_int_equal(store_issuer_keys(s, v[1].id, &k, &e), 1);
+	assert_string_equal(k.key_ref, "keys/r1.key");
+	assert_int_equal(v[1].crl_shards, 4);
+	assert_int_equal(v[0].cert_len, 2);
+	issuer_records_free(v, n);
+}
+
+/*
+ * Issuer management (schema 6): a new key reference and passphrase file,
+ * retirement (once), and the kinds of certificates an issuer has; each
+ * change to an issuer bumps issuer_seq, so that a running signer reloads.
+ */
+static void
+test_issuer_manage(void **state)
+{
+	static const uint8_t s1[] = {1}, s2[] = {2}, s3[] = {3};
+	struct store_issuer_certs k;
+	struct issuer_record *v;
+	struct cert_record r;
+	enum store_insert_result res;
+	int64_t id = add_issuer("mg1"), seq0, seq;
+	size_t n;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &seq0, &e), 0);
+	assert_int_equal(store_issuer_set_key(s, id, "/new/m1.key", "/etc/m1.pass", &e), 0);
+	assert_int_equal(store_issuer_set_key(s, 9999, "x", "", &e), -1);
+	assert_int_equal(store_issuer_retire(s, id, 1234, &e), 0);
+	assert_int_equal(store_issuer_retire(s, id, 1235, &e), -1);
+	assert_non_null(strstr(e.msg, "already retired"));
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &seq, &e), 0);
+	assert_int_equal(seq, seq0 + 2);
+	assert_int_equal(store_issuer_list(s, &v, &n, &e), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].id != id)
+			continue;
+		struct store_issuer_keys kr;
+		assert_true(v[i].has_key);
+		assert_int_equal(store_issuer_keys(s, id, &kr, &e), 1);
+		assert_string_equal(kr.key_ref, "/new/m1.key");
+		assert_string_equal(kr.key_pass_ref, "/etc/m1.pass");
+		assert_int_equal(v[i].retired_at, 1234);
+	}
+	issuer_records_free(v, n);
+
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(!k.has_ca && !k.has_ee && k.last_not_after == 0);
+	r = record(id, s1, 1, 1);
+	r.is_ca = 1;
+	r.not_after = 300;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(k.has_ca && !k.has_ee && k.last_not_after == 300);
+	assert_int_equal(store_cert_get(s, id, s1, 1, &r, &e), 1);
+	assert_int_equal(r.is_ca, 1);
+	r = record(id, s2, 1, 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	r = record(id, s3, 1, 3);
+	r.not_after = 500;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_issuer_certs(s, id, 1, &k, &e), 0);
+	assert_true(k.has_ca && k.has_ee && k.last_not_after == 500);
+	assert_int_equal(store_cert_get(s, id, s2, 1, &r, &e), 1);
+	assert_int_equal(r.is_ca, 0);
+}
+
+static void
+test_serials_are_exact_bytes(void **state)
+{
+	static const uint8_t s80[] = {0x00, 0x80}, s80short[] = {0x80}, neg[] = {0xfb};
+	uint8_t s20[20];
+	struct cert_record r, got;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("x1");
+
+	(void)state;
+	memset(s20, 0x7f, sizeof(s20));
+	r = record(iss, s80, sizeof(s80), 1);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	r = record(iss, s80short, sizeof(s80short), 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED); /* 80 and 00 80 are different serials */
+	r = record(iss, neg, sizeof(neg), 3);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	r = record(iss, s20, sizeof(s20), 4);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+
+	assert_int_equal(store_cert_get(s, iss, s80, sizeof(s80), &got, &e), 1);
+	assert_int_equal(got.fingerprint[0], 1);
+	assert_int_equal(got.serial_len, 2);
+	assert_int_equal(store_cert_get(s, iss, s80short, 1, &got, &e), 1);
+	assert_int_equal(got.fingerprint[0], 2);
+	assert_int_equal(store_cert_get(s, iss, s20, sizeof(s20), &got, &e), 1);
+	assert_int_equal(got.shard, 3);
+	assert_int_equal(got.not_after, 200);
+	assert_int_equal(got.status, CERT_GOOD);
+	assert_int_equal(store_cert_get(s, iss + 1000, s80, sizeof(s80), &got, &e), 0);
+}
+
+static void
+test_duplicates_and_conflicts(void **state)
+{
+	static const uint8_t sn[] = {0x42};
+	struct cert_record r;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("d1"), total, revoked;
+
+	(void)state;
+	r = record(iss, sn, 1, 9);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	r = record(iss, sn, 1, 10);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_CONFLICT);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(revoked, 0);
+}
+
+static void
+test_revoke_and_rollback(void **state)
+{
+	static const uint8_t a[] = {0x0a}, b[] = {0x0b};
+	struct cert_record r, got, seen[4];
+	struct store_cursor after;
+	enum store_insert_result res;
+	struct err e;
+	int64_t iss = add_issuer("v1"), total, revoked;
+	size_t n;
+
+	(void)state;
+	r = record(iss, a, 1, 1);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 170, 4, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, a, 1, &got, &e), 1);
+	assert_int_equal(got.status, CERT_REVOKED);
+	assert_int_equal(got.revoked_at, 170);
+	assert_int_equal(got.reason, 4);
+	assert_int_equal(store_cert_revoke(s, 999999, 170, 4, &e), -1);
+
+	/* What the signer reads of it: what it needs, the rest zero. */
+	after = (struct store_cursor){{0}};
+	assert_int_equal(store_certs_changed(s, &after, 100, seen, 4, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(seen[0].id, r.id);
+	assert_int_equal(seen[0].issuer_id, iss);
+	assert_int_equal(seen[0].serial_len, 1);
+	assert_int_equal(seen[0].serial[0], 0x0a);
+	assert_int_equal(seen[0].not_after, 200);
+	assert_int_equal(seen[0].status, CERT_REVOKED);
+	assert_int_equal(seen[0].revoked_at, 170);
+	assert_int_equal(seen[0].reason, 4);
+	assert_int_equal(seen[0].change_seq, got.change_seq);
+	assert_int_equal(seen[0].not_before, 0);
+	assert_int_equal(seen[0].fingerprint[0], 0);
+
+	/* A rolled-back transaction leaves nothing behind. */
+	assert_int_equal(store_begin(s, &e), 0);
+	r = record(iss, b, 1, 2);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, b, 1, &got, &e), 0);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(revoked, 1);
+}
+
+/*
+ * The signer's word on each issuer's key (store_key_state_set/get, issue 16
+ * keys in HSMs item 2): unknown until said; only a change is written and
+ * raises key_seq; a read-only opener (the server) sees it.
+ */
+static void
+test_key_states(void **state)
+{
+	int64_t a = add_issuer("ka"), b = add_issuer("kb"), seq, seq2;
+	struct store *ro;
+	struct err e;
+	int ok;
+
+	(void)state;
+	assert_int_equal(store_key_state_get(s, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, -1);
+	assert_int_equal(seq, 0);
+	assert_int_equal(store_key_state_set(s, a, 1, &e), 0);
+	assert_int_equal(store_key_state_set(s, b, 0, &e), 0);
+	assert_int_equal(store_key_state_get(s, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, 1);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_key_state_set(s, a, 1, &e), 0); /* no change */
+	assert_int_equal(store_key_state_get(s, b, &ok, &seq2, &e), 0);
+	assert_int_equal(ok, 0);
+	assert_int_equal(seq2, 2);
+	assert_int_equal(store_key_state_set(s, a, 0, &e), 0);
+	assert_non_null(ro = cur->open(dir, STORE_READ, &e));
+	assert_int_equal(store_key_state_get(ro, a, &ok, &seq, &e), 0);
+	assert_int_equal(ok, 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_key_state_get(ro, 0, &ok, &seq, &e), 0); /* the counter alone */
+	assert_int_equal(ok, -1);
+	assert_int_equal(seq, 3);
+	store_close(ro);
+}
+
+/*
+ * A transaction is all or nothing, and other handles see it only once it
+ * is committed: the server's handle (STORE_READ) does not see a row of an
+ * open transaction and does after the commit (from its next poll, which
+ * starts with store_seq); a rollback undoes every call in it; a store opened
+ * again keeps what was committed.
+ */
+static void
+test_transactions_and_readers(void **state)
+{
+	static const uint8_t a[] = {0x0a}, b[] = {0x0b};
+	struct cert_record r, r2, got;
+	enum store_insert_result res;
+	struct store *ro;
+	struct err e;
+	int64_t iss = add_issuer("t1"), total, revoked, seq;
+
+	(void)state;
+	assert_non_null(ro = cur->open(dir, STORE_READ, &e));
+	assert_int_equal(store_begin(s, &e), 0);
+	r = record(iss, a, 1, 1);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, a, 1, &got, &e), 1); /* its own writes */
+	assert_int_equal(store_seq(ro, STORE_SEQ_CHANGE, &seq, &e), 0);
+	assert_int_equal(store_cert_get(ro, iss, a, 1, &got, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_seq(ro, STORE_SEQ_CHANGE, &seq, &e), 0);
+	assert_int_equal(store_cert_get(ro, iss, a, 1, &got, &e), 1);
+	assert_int_equal(got.id, r.id);
+
+	assert_int_equal(store_begin(s, &e), 0);
+	r2 = record(iss, b, 1, 2);
+	assert_int_equal(store_cert_insert(s, &r2, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 170, 1, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, b, 1, &got, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, a, 1, &got, &e), 1);
+	assert_int_equal(got.status, CERT_GOOD);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(revoked, 0);
+	store_close(ro);
+	store_close(s);
+	assert_non_null(s = cur->open(dir, STORE_WRITE, &e));
+	assert_int_equal(store_cert_get(s, iss, a, 1, &got, &e), 1);
+	assert_int_equal(store_cert_get(s, iss, b, 1, &got, &e), 0);
+}
+
+struct revoked_seen {
+	int entries, walked, since;
+	int64_t revoked_at;
+	int reason, shard;
+};
+
+static int
+note_entry(void *arg, const struct cert_record *c, struct err *e)
+{
+	struct revoked_seen *v = arg;
+
+	(void)e;
+	v->entries++;
+	v->revoked_at = c->revoked_at;
+	v->reason = c->reason;
+	assert_int_equal(c->serial_len, 1);
+	assert_int_equal(c->serial[0], 0x0c);
+	return 0;
+}
+
+static int
+note_walked(void *arg, const struct cert_record *c, struct err *e)
+{
+	(void)e;
+	assert_int_equal(c->status, CERT_REVOKED);
+	((struct revoked_seen *)arg)->walked++;
+	return 0;
+}
+
+static int
+note_since(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+{
+	(void)issuer_id, (void)seq, (void)e;
+	((struct revoked_seen *)arg)->since++;
+	((struct revoked_seen *)arg)->shard = shard;
+	return 0;
+}
+
+/*
+ * Revocation is final through the contract: the certificate inserted again
+ * as issued (status good) is a duplicate and stays revoked; another
+ * certificate under its serial is a conflict; revoking a certificate that
+ * is not there fails.  The revoked one is in its shard's CRL entries (not
+ * in another shard's, nor once expired), in the walk of revoked ones and
+ * in revoked_since, with its time and reason.
+ */
+static void
+test_revocation_is_final(void **state)
+{
+	static const uint8_t sn[] = {0x0c}, other[] = {0x0d};
+	struct cert_record r, again, got;
+	enum store_insert_result res;
+	struct revoked_seen v = {0};
+	struct err e;
+	int64_t iss = add_issuer("rv1");
+
+	(void)state;
+	r = record(iss, sn, 1, 7);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	again = record(iss, other, 1, 8);
+	assert_int_equal(store_cert_insert(s, &again, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id, 170, 1, &e), 0);
+	assert_int_equal(store_cert_revoke(s, r.id + again.id + 1000, 170, 1, &e), -1);
+
+	again = record(iss, sn, 1, 7);
+	assert_int_equal(store_cert_insert(s, &again, &res, &e), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	again = record(iss, sn, 1, 9);
+	assert_int_equal(store_cert_insert(s, &again, &res, &e), 0);
+	assert_int_equal(res, STORE_CONFLICT);
+	assert_int_equal(store_cert_get(s, iss, sn, 1, &got, &e), 1);
+	assert_int_equal(got.status, CERT_REVOKED);
+	assert_int_equal(got.revoked_at, 170);
+	assert_int_equal(got.reason, 1);
+
+	assert_int_equal(store_crl_entries(s, iss, 3, 100, 0, note_entry, &v, &e), 0);
+	assert_int_equal(store_crl_entries(s, iss, 0, 100, 0, note_entry, &v, &e), 0);
+	assert_int_equal(store_crl_entries(s, iss, 2, 100, 0, note_entry, &v, &e), 0);
+	assert_int_equal(store_crl_entries(s, iss, 3, 201, 0, note_entry, &v, &e), 0);
+	assert_int_equal(store_crl_entries(s, iss, 3, 100, got.change_seq, note_entry, &v, &e), 0);
+	assert_int_equal(v.entries, 2);
+	assert_int_equal(v.revoked_at, 170);
+	assert_int_equal(v.reason, 1);
+	assert_int_equal(store_cert_each(s, iss, 1, note_walked, &v, &e), 0);
+	assert_int_equal(v.walked, 1);
+	assert_int_equal(store_revoked_since(s, 0, note_since, &v, &e), 0);
+	assert_int_equal(store_revoked_since(s, got.change_seq, note_since, &v, &e), 0);
+	assert_int_equal(v.since, 1);
+	assert_int_equal(v.shard, 3);
+}
+
+struct seen_row {
+	int64_t id, change;
+};
+
+/*
+ * The scan of changed certificates never skips a committed row, whatever
+ * lands between its pages: transactions of 1 to 4 certificates, some with
+ * a revocation of an earlier one, each followed by one page of 1 to 3; then
+ * the rest.  What was read is in (change, id) order, each once, and holds
+ * every certificate as it is at the end (a revoked one at its revocation).
+ */
+static void
+test_changed_cursor_never_skips(void **state)
+{
+	enum { ROUNDS = 16, CAP = 128, PAGE = 4 };
+	struct store_cursor at = {{0}};
+	struct cert_record page[PAGE], all[CAP], got;
+	struct seen_row seen[CAP];
+	size_t nseen = 0, nall = 0, n;
+	struct err e;
+	int64_t iss = add_issuer("c1");
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		assert_int_equal(store_begin(s, &e), 0);
+		for (int k = 0; k <= round % 4; k++)
+			all[nall++] = insert(iss, (uint8_t)round, (uint8_t)k);
+		if (round % 3 == 2)
+			assert_int_equal(store_cert_revoke(s, all[round / 2].id, 170, 1, &e), 0);
+		assert_int_equal(store_commit(s, &e), 0);
+		assert_int_equal(store_certs_changed(s, &at, 0, page, 1 + (size_t)round % 3, &n, &e),
+		    0);
+		if (n > 0)
+			assert_int_equal(store_cursor_passed(s, &at, &page[n - 1]), 1);
+		for (size_t i = 0; i < n; i++)
+			seen[nseen++] = (struct seen_row){page[i].id, page[i].change_seq};
+	}
+	do {
+		assert_int_equal(store_certs_changed(s, &at, 0, page, PAGE, &n, &e), 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(nseen < CAP);
+			seen[nseen++] = (struct seen_row){page[i].id, page[i].change_seq};
+		}
+	} while (n == PAGE);
+	assert_int_equal(store_certs_changed(s, &at, 0, page, PAGE, &n, &e), 0);
+	assert_int_equal(n, 0);
+	for (size_t i = 1; i < nseen; i++)
+		assert_true(seen[i - 1].change < seen[i].change ||
+			    (seen[i - 1].change == seen[i].change && seen[i - 1].id < seen[i].id));
+	for (size_t j = 0; j < nall; j++) {
+		size_t i = 0;
+
+		assert_int_equal(store_cert_get(s, iss, all[j].serial, 2, &got, &e), 1);
+		assert_int_equal(store_cursor_passed(s, &at, &got), 1);
+		while (i < nseen && !(seen[i].id == got.id && seen[i].change == got.change_seq))
+			i++;
+		if (i == nseen)
+			fail_msg("%s: certificate %lld at change %lld was never read", cur->name,
+			    (long long)got.id, (long long)got.change_seq);
+	}
+}
+
+/* Write one SHA-1 response for c, due at due_at; its seq into *seq if asked. */
+static void
+put_response(const struct cert_record *c, int64_t due_at, uint8_t tag, int64_t *seq)
+{
+	uint8_t der[4] = {0x30, 0x02, 0x00, tag};
+	struct ocsp_record o = {.cert_id = c->id, .issuer_id = c->issuer_id,
+	    .hash = OCSP_HASH_SHA1, .der = der, .der_len = sizeof(der), .this_update = 1,
+	    .next_update = 2, .due_at = due_at, .cert_seq = c->change_seq};
+	struct err e;
+
+	assert_int_equal(store_ocsp_put(s, &o, 1, &e), 0);
+	if (seq != NULL)
+		*seq = o.seq;
+}
+
+/* How many certificates store_ocsp_due() returns at now, in pages of 2. */
+static size_t
+due_total(int64_t now)
+{
+	struct store_cursor at = {{0}};
+	struct cert_record page[2];
+	size_t n, total = 0;
+	struct err e;
+
+	do {
+		assert_int_equal(store_ocsp_due(s, now, 100, &at, page, 2, &n, &e), 0);
+		total += n;
+	} while (n == 2);
+	return total;
+}
+
+/*
+ * The due scan's cursor pages through every response due, each once, while
+ * the signer re-signs what it read between pages (rewritten, due later).
+ * Once the refresh is done nothing is due at that time; every response is
+ * due at a time past all of them.
+ */
+static void
+test_due_cursor_pages(void **state)
+{
+	enum { N = 9, BATCH = 3 };
+	struct cert_record c[N], page[2];
+	struct ocsp_record o[BATCH];
+	uint8_t der[] = {0x30, 0x00};
+	struct store_cursor at = {{0}};
+	int hits[N] = {0};
+	size_t n;
+	struct err e;
+	int64_t iss = add_issuer("due1");
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		c[i] = insert(iss, 0x40, (uint8_t)i);
+	for (int b = 0; b < N / BATCH; b++) { /* three writes, due 0, 10, ... 80 */
+		for (int k = 0; k < BATCH; k++) {
+			const struct cert_record *x = &c[b * BATCH + k];
+
+			o[k] = (struct ocsp_record){.cert_id = x->id, .issuer_id = iss,
+			    .hash = OCSP_HASH_SHA1, .der = der, .der_len = sizeof(der),
+			    .this_update = 1, .next_update = 2, .due_at = 10 * (b * BATCH + k),
+			    .cert_seq = x->change_seq};
+		}
+		assert_int_equal(store_ocsp_put(s, o, BATCH, &e), 0);
+	}
+	do {
+		assert_int_equal(store_ocsp_due(s, 45, 100, &at, page, 2, &n, &e), 0);
+		for (size_t j = 0; j < n; j++) {
+			int i = (int)(page[j].id - c[0].id);
+
+			assert_true(i >= 0 && i < N);
+			hits[i]++;
+			put_response(&c[i], 1000, 1, NULL);
+		}
+	} while (n == 2);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(hits[i], i <= 4);
+	assert_int_equal(store_ocsp_refresh_done(s, 45, 100, &e), 0);
+	assert_int_equal(due_total(45), 0);
+	assert_int_equal(due_total(1000), N);
+}
+
+struct each_seen {
+	int n;
+	int64_t last_seq;
+	uint8_t tags[8];
+};
+
+static int
+note_each(void *arg, const struct ocsp_record *r)
+{
+	struct each_seen *v = arg;
+
+	assert_true(r->seq > v->last_seq);
+	v->last_seq = r->seq;
+	assert_int_equal(r->der_len, 4);
+	assert_int_equal(r->der[0], 0x30);
+	assert_int_equal(r->der[2], 0x00);
+	assert_int_equal(r->serial_len, 2);
+	assert_true(r->issuer_id > 0);
+	v->tags[v->n++ % 8] = r->der[3];
+	return 0;
+}
+
+/*
+ * Responses are read back byte for byte in write order (their seq, which
+ * STORE_SEQ_OCSP follows): a rewritten one takes a new, higher seq, so a
+ * reader that remembers the last seq it saw finds exactly what is newer.
+ */
+static void
+test_ocsp_write_order(void **state)
+{
+	struct cert_record c[3];
+	struct each_seen v = {0};
+	int64_t seq[4], top;
+	struct err e;
+	int64_t iss = add_issuer("o1");
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		c[i] = insert(iss, 0x50, (uint8_t)i);
+		put_response(&c[i], 500, (uint8_t)(0xa0 + i), &seq[i]);
+	}
+	assert_true(seq[0] < seq[1] && seq[1] < seq[2]);
+	assert_int_equal(store_seq(s, STORE_SEQ_OCSP, &top, &e), 0);
+	assert_int_equal(top, seq[2]);
+	assert_int_equal(store_ocsp_each(s, 0, note_each, &v, &e), 0);
+	assert_int_equal(v.n, 3);
+	assert_memory_equal(v.tags, "\xa0\xa1\xa2", 3);
+	put_response(&c[0], 500, 0xb0, &seq[3]);
+	assert_true(seq[3] > seq[2]);
+	v = (struct each_seen){0};
+	assert_int_equal(store_ocsp_each(s, seq[2], note_each, &v, &e), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.tags[0], 0xb0);
+	v = (struct each_seen){0};
+	assert_int_equal(store_ocsp_each(s, 0, note_each, &v, &e), 0);
+	assert_int_equal(v.n, 3); /* replaced, not added */
+}
+
+/*
+ * The counters rise with what they count, a transaction's certificates
+ * sharing one change; every intent is accepted and nonsense refused.
+ */
+static void
+test_seqs_and_intents(void **state)
+{
+	uint8_t der[] = {0x30, 0x00};
+	struct crl_record crl = {.shard = 1, .number = 5, .this_update = 1, .next_update = 2,
+	    .der = der, .der_len = sizeof(der)}, got;
+	struct cert_record a, b;
+	int64_t iss0, iss1, ch0, ch1, crl0, crl1, v;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iss0, &e), 0);
+	crl.issuer_id = add_issuer("q1");
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iss1, &e), 0);
+	assert_true(iss1 > iss0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CHANGE, &ch0, &e), 0);
+	assert_int_equal(store_begin(s, &e), 0);
+	a = insert(crl.issuer_id, 1, 1);
+	b = insert(crl.issuer_id, 1, 2);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CHANGE, &ch1, &e), 0);
+	assert_int_equal(a.change_seq, b.change_seq);
+	assert_true(ch1 > ch0);
+	assert_int_equal(store_cert_get(s, crl.issuer_id, a.serial, 2, &a, &e), 1);
+	assert_int_equal(a.change_seq, ch1);
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &crl0, &e), 0);
+	assert_int_equal(store_crl_put(s, &crl, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &crl1, &e), 0);
+	assert_true(crl1 > crl0);
+	assert_int_equal(crl.seq, crl1);
+	assert_int_equal(store_crl_get(s, crl.issuer_id, 1, &got, &e), 1);
+	assert_int_equal(got.number, 5);
+	assert_int_equal(store_crl_get(s, crl.issuer_id, 2, &got, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_COUNT, &v, &e), -1);
+
+	for (int i = 0; i < STORE_INTENT_COUNT; i++)
+		assert_int_equal(store_set_intent(s, (enum store_intent)i, &e), 0);
+	assert_int_equal(store_set_intent(s, STORE_INTENT_COUNT, &e), -1);
+}
+
+/*
+ * The signer's mark holds a cursor the store gave it, whatever is in it:
+ * {0} until set, the same cursor after a reopen, unchanged by a rolled-back
+ * set; a cursor has passed what it read and not what is after.
+ */
+static void
+test_signed_upto_keeps_cursor(void **state)
+{
+	struct store_cursor at = {{0}}, start = {{0}};
+	struct store_signed_upto got, mark;
+	struct cert_record page[2], first, second;
+	size_t n;
+	struct err e;
+	int64_t iss = add_issuer("su1");
+
+	(void)state;
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 0);
+	assert_true(store_cursor_same(&got.at, &start));
+	first = insert(iss, 2, 1);
+	second = insert(iss, 2, 2);
+	assert_int_equal(store_cursor_passed(s, &start, &first), 0);
+	assert_int_equal(store_certs_changed(s, &at, 0, page, 1, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_false(store_cursor_same(&at, &start));
+	/* `lancre status` asks whether the mark has passed a certificate. */
+	assert_int_equal(store_cursor_passed(s, &at, &first), 1);
+	assert_int_equal(store_cursor_passed(s, &at, &second), 0);
+	mark = (struct store_signed_upto){7, at};
+	assert_int_equal(store_signed_upto_set(s, &mark, &e), 0);
+	store_close(s);
+	assert_non_null(s = cur->open(dir, STORE_WRITE, &e));
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 7);
+	assert_true(store_cursor_same(&got.at, &at));
+	/* Resuming from it reads the second certificate, not the first again. */
+	assert_int_equal(store_certs_changed(s, &got.at, 0, page, 2, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(page[0].serial[1], 2);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_signed_upto_set(s, &(struct store_signed_upto){8, got.at}, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
+	assert_int_equal(got.issuer_seq, 7);
+	assert_true(store_cursor_same(&got.at, &at));
+}
+
+#define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+	    CONTRACT_TEST(test_open_read_only),
+	    CONTRACT_TEST(test_issuers),
+	    CONTRACT_TEST(test_issuer_manage),
+	    CONTRACT_TEST(test_key_states),
+	    CONTRACT_TEST(test_serials_are_exact_bytes),
+	    CONTRACT_TEST(test_duplicates_and_conflicts),
+	    CONTRACT_TEST(test_revoke_and_rollback),
+	    CONTRACT_TEST(test_transactions_and_readers),
+	    CONTRACT_TEST(test_revocation_is_final),
+	    CONTRACT_TEST(test_changed_cursor_never_skips),
+	    CONTRACT_TEST(test_due_cursor_pages),
+	    CONTRACT_TEST(test_ocsp_write_order),
+	    CONTRACT_TEST(test_seqs_and_intents),
+	    CONTRACT_TEST(test_signed_upto_keeps_cursor),
+	};
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		cur = &backends[i];
+		failed += cmocka_run_group_tests_name(cur->name, tests, NULL, NULL);
+	}
+	return failed;
+}
