@@ -158,9 +158,14 @@ cache_line(const char **p, const char *end, const char *name, char *val, size_t 
 	return 0;
 }
 
-int
-check_cache_parse(const uint8_t *buf, size_t len, const char *key, int64_t now,
-    const uint8_t **body, size_t *blen, int64_t *expires, char *why, size_t wlen)
+/*
+ * The header at buf (len bytes, the file's start or all of it): 0 with *hlen
+ * (the header's bytes), *blen and *expires when it is a header of key that
+ * has not expired at now; else -1 with why.
+ */
+static int
+cache_header(const uint8_t *buf, size_t len, const char *key, int64_t now, size_t *hlen,
+    size_t *blen, int64_t *expires, char *why, size_t wlen)
 {
 	const char *p = (const char *)buf, *end = p + len;
 	char k[CHECK_CACHE_KEY_LEN], u[CHECK_CACHE_HEADER_MAX], num[CACHE_NUM_MAX + 1], t[TIMEFMT_LEN];
@@ -184,19 +189,38 @@ check_cache_parse(const uint8_t *buf, size_t len, const char *key, int64_t now,
 		snprintf(why, wlen, "an entry of another key");
 		return -1;
 	}
-	if ((size_t)(end - p) != n) {
-		snprintf(why, wlen, "%s: %zu bytes of body where the header says %llu",
-		    (size_t)(end - p) < n ? "truncated" : "too long", (size_t)(end - p), n);
-		return -1;
-	}
 	if ((int64_t)exp <= now) {
 		timefmt_format((int64_t)exp, t, sizeof(t));
 		snprintf(why, wlen, "expired at %s", t);
 		return -1;
 	}
-	*body = (const uint8_t *)p;
+	*hlen = (size_t)(p - (const char *)buf);
 	*blen = (size_t)n;
 	*expires = (int64_t)exp;
+	return 0;
+}
+
+/* "truncated" or "too long": the body's size against the header's length. */
+static int
+cache_body_size(size_t have, size_t want, char *why, size_t wlen)
+{
+	if (have == want)
+		return 0;
+	snprintf(why, wlen, "%s: %zu bytes of body where the header says %zu",
+	    have < want ? "truncated" : "too long", have, want);
+	return -1;
+}
+
+int
+check_cache_parse(const uint8_t *buf, size_t len, const char *key, int64_t now,
+    const uint8_t **body, size_t *blen, int64_t *expires, char *why, size_t wlen)
+{
+	size_t hlen;
+
+	if (cache_header(buf, len, key, now, &hlen, blen, expires, why, wlen) != 0 ||
+	    cache_body_size(len - hlen, *blen, why, wlen) != 0)
+		return -1;
+	*body = buf + hlen;
 	return 0;
 }
 
@@ -209,44 +233,57 @@ cache_path(const struct check_cache *c, const char *kind, const char *key, char 
 	return fs_path(buf, len, &e, "%s/%s-%s", c->dir, kind, key);
 }
 
-/* The whole file, no larger than max, never through a link; 1 when it does not exist. */
-static int
-cache_read(const char *path, size_t max, uint8_t **data, size_t *len, char *why, size_t wlen)
+int
+check_cache_open_entry(const struct check_cache *c, const char *kind, const char *url,
+    const uint8_t *req, size_t reqlen, int64_t now, size_t max, int *fd, size_t *len, char *why,
+    size_t wlen)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	char key[CHECK_CACHE_KEY_LEN], path[PATH_MAX];
+	uint8_t head[CHECK_CACHE_HEADER_MAX];
+	size_t hlen;
+	ssize_t got;
 	struct stat st;
-	ssize_t got = 0;
+	int64_t exp;
 
-	*data = NULL;
-	if (fd < 0) {
+	*fd = -1;
+	*len = 0;
+	if (c == NULL)
+		return 1;
+	check_cache_key(kind, url, req, reqlen, key);
+	if (key[0] == '\0' || cache_path(c, kind, key, path, sizeof(path)) != 0)
+		return 1;
+	/* Never through a link; O_NONBLOCK so that a FIFO planted here cannot hang the check. */
+	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return 1;
 		snprintf(why, wlen, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		snprintf(why, wlen, "not a regular file of at most %zu bytes", max);
-		close(fd);
-		return -1;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "not a regular file");
+		goto bad;
 	}
-	/* One byte more than the size: a file that grew since fstat shows as too long. */
-	if ((*data = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		snprintf(why, wlen, "out of memory");
-		return -1;
+	if ((got = pread(*fd, head, sizeof(head), 0)) < 0) {
+		snprintf(why, wlen, "cannot read: %s", strerror(errno));
+		goto bad;
 	}
-	*len = 0;
-	while (*len <= (size_t)st.st_size &&
-	    (got = read(fd, *data + *len, (size_t)st.st_size + 1 - *len)) > 0)
-		*len += (size_t)got;
-	close(fd);
-	if (got < 0 || *len > (size_t)st.st_size) {
-		snprintf(why, wlen, "%s", got < 0 ? strerror(errno) : "it grew while read");
-		free(*data);
-		*data = NULL;
-		return -1;
+	if (cache_header(head, (size_t)got, key, now, &hlen, len, &exp, why, wlen) != 0 ||
+	    cache_body_size((size_t)st.st_size - hlen, *len, why, wlen) != 0)
+		goto bad;
+	if (*len > max) {
+		snprintf(why, wlen, "larger than %zu bytes", max);
+		goto bad;
+	}
+	if (lseek(*fd, (off_t)hlen, SEEK_SET) != (off_t)hlen) {
+		snprintf(why, wlen, "cannot seek: %s", strerror(errno));
+		goto bad;
 	}
 	return 0;
+bad:
+	close(*fd);
+	*fd = -1;
+	*len = 0;
+	return -1;
 }
 
 int
@@ -254,35 +291,49 @@ check_cache_get(const struct check_cache *c, const char *kind, const char *url,
     const uint8_t *req, size_t reqlen, int64_t now, size_t max, uint8_t **body, size_t *len,
     char *why, size_t wlen)
 {
-	char key[CHECK_CACHE_KEY_LEN], path[PATH_MAX];
-	const uint8_t *b;
-	uint8_t *data;
-	size_t dlen;
-	int64_t exp;
-	int rc;
+	size_t have = 0;
+	ssize_t got = 0;
+	int fd, rc;
 
 	*body = NULL;
-	*len = 0;
-	if (c == NULL)
-		return 1;
-	check_cache_key(kind, url, req, reqlen, key);
-	if (cache_path(c, kind, key, path, sizeof(path)) != 0)
-		return 1;
-	if ((rc = cache_read(path, max + CHECK_CACHE_HEADER_MAX, &data, &dlen, why, wlen)) != 0)
+	if ((rc = check_cache_open_entry(c, kind, url, req, reqlen, now, max, &fd, len, why, wlen)) != 0)
 		return rc;
-	rc = check_cache_parse(data, dlen, key, now, &b, len, &exp, why, wlen);
-	if (rc == 0 && *len > max) {
-		snprintf(why, wlen, "larger than %zu bytes", max);
+	/* One byte more than the header says: a file that grew since shows as too long. */
+	if ((*body = malloc(*len + 1)) == NULL) {
+		snprintf(why, wlen, "out of memory");
 		rc = -1;
 	}
-	if (rc == 0) {
-		memmove(data, b, *len); /* the body to the front: one allocation, the caller's */
-		*body = data;
-	} else {
-		free(data);
+	while (rc == 0 && have <= *len && (got = read(fd, *body + have, *len + 1 - have)) > 0)
+		have += (size_t)got;
+	close(fd);
+	if (rc == 0 && got < 0) {
+		snprintf(why, wlen, "cannot read: %s", strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && cache_body_size(have, *len, why, wlen) != 0)
+		rc = -1;
+	if (rc != 0) {
+		free(*body);
+		*body = NULL;
 		*len = 0;
 	}
 	return rc;
+}
+
+/*
+ * The header, fixed in width (times and lengths in 20 digits) so that a
+ * writer that streams the body can write it first and fill it in at the end.
+ */
+static int
+cache_head(char *head, size_t hsize, const char *key, const char *url, int64_t expires, size_t len)
+{
+	int hl;
+
+	if (strchr(url, '\n') != NULL)
+		return -1;
+	hl = snprintf(head, hsize, CACHE_MAGIC "key %s\nurl %s\nexpires %020" PRId64 "\nlength %020zu\n\n",
+	    key, url, expires, len);
+	return hl < 0 || (size_t)hl >= hsize ? -1 : hl;
 }
 
 int
@@ -299,9 +350,7 @@ check_cache_put(const struct check_cache *c, const char *kind, const char *url,
 	check_cache_key(kind, url, req, reqlen, key);
 	if (key[0] == '\0' || cache_path(c, kind, key, path, sizeof(path)) != 0)
 		return err_set(e, "%s: no cache key", url);
-	hl = snprintf(head, sizeof(head), CACHE_MAGIC "key %s\nurl %s\nexpires %" PRId64 "\nlength %zu\n\n",
-	    key, url, expires, len);
-	if (hl < 0 || (size_t)hl >= sizeof(head) || strchr(url, '\n') != NULL)
+	if ((hl = cache_head(head, sizeof(head), key, url, expires, len)) < 0)
 		return err_set(e, "%s: not cacheable (URL too long or with a newline)", url);
 	if ((data = malloc((size_t)hl + len)) == NULL)
 		return err_set(e, "out of memory");
@@ -310,4 +359,91 @@ check_cache_put(const struct check_cache *c, const char *kind, const char *url,
 	rc = fs_write_atomic(path, data, (size_t)hl + len, CHECK_CACHE_FILE_MODE, e);
 	free(data);
 	return rc;
+}
+
+/* Stop writing: the temporary file goes, nothing is stored. */
+void
+check_cache_tee_abort(struct check_cache_tee *t)
+{
+	if (t->fd >= 0) {
+		close(t->fd);
+		unlink(t->tmp);
+	}
+	t->fd = -1;
+}
+
+void
+check_cache_tee_begin(const struct check_cache *c, const char *kind, const char *url,
+    const uint8_t *req, size_t reqlen, size_t max, struct check_cache_tee *t)
+{
+	struct err e;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->max = max;
+	t->url = url;
+	if (c == NULL)
+		return;
+	check_cache_key(kind, url, req, reqlen, t->key);
+	if (t->key[0] == '\0' || cache_path(c, kind, t->key, t->path, sizeof(t->path)) != 0 ||
+	    (t->hlen = cache_head(t->head, sizeof(t->head), t->key, url, 0, 0)) <= 0 ||
+	    fs_path(t->tmp, sizeof(t->tmp), &e, "%s.tmp.%ld", t->path, (long)getpid()) != 0)
+		return;
+	/* As fs_write_atomic: a name of this process alone, never a link followed. */
+	(void)unlink(t->tmp);
+	if ((t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CHECK_CACHE_FILE_MODE)) < 0)
+		return;
+	if (write(t->fd, t->head, (size_t)t->hlen) != t->hlen)
+		check_cache_tee_abort(t);
+}
+
+void
+check_cache_tee_write(struct check_cache_tee *t, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	if (t->fd < 0)
+		return;
+	if (n > t->max - t->len) { /* over the cap: this one is not kept */
+		check_cache_tee_abort(t);
+		return;
+	}
+	while (n > 0) {
+		if ((w = write(t->fd, p, n)) <= 0) {
+			check_cache_tee_abort(t);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+		t->len += (size_t)w;
+	}
+}
+
+int
+check_cache_tee_commit(struct check_cache_tee *t, int64_t expires, struct err *e)
+{
+	int ok, saved;
+
+	if (t->fd < 0 || expires <= 0) {
+		check_cache_tee_abort(t);
+		return 0;
+	}
+	/* The same header, now with the expiry and the length: the same width. */
+	ok = cache_head(t->head, sizeof(t->head), t->key, t->url, expires, t->len) == t->hlen &&
+	    pwrite(t->fd, t->head, (size_t)t->hlen, 0) == t->hlen && fsync(t->fd) == 0;
+	saved = errno;
+	if (close(t->fd) != 0 && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	t->fd = -1;
+	if (ok && rename(t->tmp, t->path) != 0) {
+		ok = 0;
+		saved = errno;
+	}
+	if (!ok) {
+		unlink(t->tmp);
+		return err_set(e, "cannot write %s: %s", t->path, strerror(saved));
+	}
+	return 0;
 }

@@ -25,7 +25,9 @@
  * What is kept of a CRL: the CRL file itself, up to CHECK_CACHE_CRL_MAX
  * (Microsoft's 10 MB guidance: the CRLs clients are expected to fetch); a
  * larger CRL is fetched again by each check.  Keeping the file rather than a
- * verdict per certificate lets every use re-verify its signature.
+ * verdict per certificate lets every use re-verify its signature.  A CRL is
+ * written to the cache as it streams in and read back as a stream (the tee
+ * and check_cache_open_entry below), so caching it does not hold it in memory.
  */
 #ifndef LANCRE_CHECK_CACHE_H
 #define LANCRE_CHECK_CACHE_H
@@ -106,11 +108,44 @@ int check_cache_get(const struct check_cache *c, const char *kind, const char *u
     char *why, size_t wlen);
 
 /*
+ * The entry for (kind, url, req) opened for reading as it streams: 0 with
+ * *fd at the first byte of the body and *len its length (the file's size
+ * checked against the header), the caller closes *fd; 1 when there is no
+ * entry; -1 with why as check_cache_get.
+ */
+int check_cache_open_entry(const struct check_cache *c, const char *kind, const char *url,
+    const uint8_t *req, size_t reqlen, int64_t now, size_t max, int *fd, size_t *len, char *why,
+    size_t wlen);
+
+/*
  * Store body for (kind, url, req) until expires (from check_cache_expiry;
  * 0 stores nothing and succeeds).  Atomic, as above.
  */
 int check_cache_put(const struct check_cache *c, const char *kind, const char *url,
     const uint8_t *req, size_t reqlen, const uint8_t *body, size_t len, int64_t expires,
     struct err *e);
+
+/*
+ * A body kept while it streams in (a CRL), in bounded memory: written to a
+ * temporary file of this process beside the entry (O_EXCL|O_NOFOLLOW) with
+ * a header of fixed width, filled in and renamed into place by commit.  A
+ * body over max, a failed write or no cache make it a no-op (fd -1); commit
+ * with expires 0 or abort leave nothing behind.  url must outlive the tee.
+ */
+struct check_cache_tee {
+	int fd;
+	int hlen;
+	size_t len, max;
+	const char *url;
+	char key[CHECK_CACHE_KEY_LEN];
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	char head[CHECK_CACHE_HEADER_MAX];
+};
+
+void check_cache_tee_begin(const struct check_cache *c, const char *kind, const char *url,
+    const uint8_t *req, size_t reqlen, size_t max, struct check_cache_tee *t);
+void check_cache_tee_write(struct check_cache_tee *t, const uint8_t *p, size_t n);
+int check_cache_tee_commit(struct check_cache_tee *t, int64_t expires, struct err *e);
+void check_cache_tee_abort(struct check_cache_tee *t);
 
 #endif

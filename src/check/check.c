@@ -342,7 +342,7 @@ check_cert(X509 *leaf, STACK_OF(X509) *chain, const struct check_opts *o,
 		goto done;
 	if (have_ocsp)
 		snprintf(ocsp_why, sizeof(ocsp_why), "%s", r->why);
-	if (have_crl && check_crl(leaf, issuer, crl_url, now, skew, r) == 0)
+	if (have_crl && check_crl(leaf, issuer, crl_url, now, skew, cache, r) == 0)
 		goto done;
 	/* Both failed: say why each did. */
 	if (have_ocsp && have_crl) {

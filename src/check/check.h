@@ -119,6 +119,6 @@ int check_ocsp_staple(X509 *leaf, X509 *issuer, const uint8_t *der, size_t len, 
     int skew, struct check_result *r);
 const char *check_staple_name(enum check_staple s);
 int check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
-    struct check_result *r);
+    const struct check_cache *cache, struct check_result *r);
 
 #endif

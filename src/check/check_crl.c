@@ -13,9 +13,15 @@
  * the skew allowed).  A CRL without an IssuingDistributionPoint is a complete
  * CRL of the issuer, which covers every certificate (RFC 5280 5.2.5).
  * When the base names a delta CRL, check_delta.c has the last word.
+ *
+ * With a cache (cache.h), a CRL kept there is streamed from its file through
+ * the same parser and checks first; a fetched one that verified is written to
+ * the cache while it streams in (up to CHECK_CACHE_CRL_MAX), so neither way
+ * holds it in memory.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -25,6 +31,8 @@
 #include "check/check_delta.h"
 #include "check/crl_stream.h"
 #include "check/fetch.h"
+
+#define CRL_CACHE_CHUNK 16384 /* a cached CRL is read back in pieces this size */
 
 /* 1 if the CRL's scope covers a leaf fetched from url; else 0 and why. */
 static int
@@ -121,52 +129,152 @@ crl_validate(struct crl_stream *st, X509 *issuer, int64_t now, int skew, struct 
 	return 0;
 }
 
-/* Feeds libcurl's chunks to the parser; its refusal stops the fetch. */
+/* What the fetched chunks go to: the parser, and the cache's copy of the file. */
+struct crl_feed {
+	struct crl_stream *st;
+	struct check_cache_tee tee;
+};
+
+/*
+ * The size a CRL announces in its first bytes (the outer SEQUENCE's length),
+ * or 0 when they do not tell: a CRL larger than the cache keeps is then not
+ * written to the cache at all, rather than up to the cap and thrown away.
+ */
+static uint64_t
+crl_announced(const uint8_t *p, size_t n)
+{
+	uint64_t len = 0;
+	size_t k;
+
+	if (n < 2 || p[0] != 0x30 || !(p[1] & 0x80))
+		return n >= 2 && p[0] == 0x30 ? (uint64_t)p[1] + 2 : 0;
+	k = p[1] & 0x7f;
+	if (k == 0 || k > 4 || n < 2 + k)
+		return 0;
+	for (size_t i = 0; i < k; i++)
+		len = len << 8 | p[2 + i];
+	return len + 2 + k;
+}
+
+/* Feeds libcurl's chunks to the parser (its refusal stops the fetch) and the cache. */
 static int
 crl_sink(void *arg, const uint8_t *data, size_t len, struct err *e)
 {
-	struct crl_stream *st = arg;
+	struct crl_feed *f = arg;
 
-	if (crl_stream_feed(st, data, len) != 0)
-		return err_set(e, "%s", crl_stream_why(st));
+	if (crl_stream_feed(f->st, data, len) != 0)
+		return err_set(e, "%s", crl_stream_why(f->st));
+	if (f->tee.len == 0 && crl_announced(data, len) > f->tee.max)
+		check_cache_tee_abort(&f->tee);
+	check_cache_tee_write(&f->tee, data, len);
 	return 0;
+}
+
+/* The step's note: the verdict, and what streaming cost. */
+static void
+crl_note(struct check_step *s, const struct crl_stream_info *in, const char *prefix, const char *what)
+{
+	snprintf(s->note, sizeof(s->note), "%s%s; %zu entries streamed, at most %zu bytes held%s", prefix,
+	    what, in->entries, in->peak, in->held_whole ? " (the signature algorithm needs the whole CRL)" : "");
+}
+
+/*
+ * The CRL the cache keeps for url, streamed from its file through the same
+ * parser and checks as a fetched one (cache.h: never trusted as stored).  The
+ * stream when it passed; NULL when there is none, or (a step saying why) when
+ * it did not.
+ */
+static struct crl_stream *
+crl_cached(X509 *leaf, X509 *issuer, const char *url, const char *kind, int64_t now, int skew,
+    const struct check_cache *cache, struct check_result *r)
+{
+	uint8_t buf[CRL_CACHE_CHUNK];
+	char why[CHECK_NOTE_MAX];
+	struct crl_stream *st = NULL;
+	struct check_step *s;
+	size_t len, left = 0;
+	ssize_t got = 0;
+	int fd, rc, ok = 0;
+
+	rc = check_cache_open_entry(cache, CHECK_CACHE_CRL, url, NULL, 0, now, CHECK_CACHE_CRL_MAX, &fd, &len,
+	    why, sizeof(why));
+	if (rc == 1)
+		return NULL;
+	s = check_step_add(r, kind, url);
+	s->from_cache = 1;
+	s->bytes = len;
+	if (rc == 0)
+		snprintf(why, sizeof(why), "out of memory");
+	if (rc == 0 && (st = crl_stream_new(X509_get0_serialNumber(leaf), CHECK_FETCH_CRL_MAX)) != NULL) {
+		for (left = len; left > 0 && (got = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf))) > 0;
+		     left -= (size_t)got)
+			if (crl_stream_feed(st, buf, (size_t)got) != 0)
+				break;
+		if (left != 0 || crl_stream_end(st) != 0)
+			snprintf(why, sizeof(why), "%s", got <= 0 && left != 0 ? "cannot read it whole" : crl_stream_why(st));
+		else if (crl_validate(st, issuer, now, skew, r) != 0)
+			snprintf(why, sizeof(why), "%s", r->why);
+		else
+			ok = 1;
+	}
+	if (rc == 0)
+		close(fd);
+	if (ok) {
+		s->ok = 1;
+		crl_note(s, crl_stream_info(st), "from cache: ", "verified and fresh");
+		ERR_clear_error();
+		return st;
+	}
+	snprintf(s->note, sizeof(s->note), "the cached CRL is not used (%.250s): fetched again", why);
+	crl_stream_free(st);
+	ERR_clear_error();
+	return NULL;
 }
 
 struct crl_stream *
 check_crl_fetch(X509 *leaf, X509 *issuer, const char *url, const char *kind, int64_t now,
-    int skew, struct check_result *r)
+    int skew, const struct check_cache *cache, struct check_result *r)
 {
-	struct check_step *s = check_step_add(r, kind, url);
-	struct crl_stream *st = crl_stream_new(X509_get0_serialNumber(leaf), CHECK_FETCH_CRL_MAX);
+	struct crl_feed feed;
 	const struct crl_stream_info *in;
+	struct check_step *s;
 	struct check_fetch f;
 	struct err e;
 	int ok = 0;
 
-	if (st == NULL) {
+	if ((feed.st = crl_cached(leaf, issuer, url, kind, now, skew, cache, r)) != NULL)
+		return feed.st;
+	s = check_step_add(r, kind, url);
+	if ((feed.st = crl_stream_new(X509_get0_serialNumber(leaf), CHECK_FETCH_CRL_MAX)) == NULL) {
 		snprintf(r->why, sizeof(r->why), "out of memory");
 		return NULL;
 	}
-	in = crl_stream_info(st);
-	if (check_fetch_stream(url, CHECK_FETCH_CRL_MAX, CHECK_FETCH_CRL_TIMEOUT_MS, crl_sink, st, &f,
+	in = crl_stream_info(feed.st);
+	check_cache_tee_begin(cache, CHECK_CACHE_CRL, url, NULL, 0, CHECK_CACHE_CRL_MAX, &feed.tee);
+	if (check_fetch_stream(url, CHECK_FETCH_CRL_MAX, CHECK_FETCH_CRL_TIMEOUT_MS, crl_sink, &feed, &f,
 		&e) != 0)
 		snprintf(r->why, sizeof(r->why), "%s", e.msg);
-	else if (crl_stream_end(st) != 0)
-		snprintf(r->why, sizeof(r->why), "%s", crl_stream_why(st));
+	else if (crl_stream_end(feed.st) != 0)
+		snprintf(r->why, sizeof(r->why), "%s", crl_stream_why(feed.st));
 	else
-		ok = crl_validate(st, issuer, now, skew, r) == 0;
+		ok = crl_validate(feed.st, issuer, now, skew, r) == 0;
 	s->http_status = f.http_status;
 	s->bytes = (size_t)in->bytes;
 	s->ok = ok;
-	snprintf(s->note, sizeof(s->note), "%s; %zu entries streamed, at most %zu bytes held%s",
-	    ok ? "verified and fresh" : r->why, in->entries, in->peak,
-	    in->held_whole ? " (the signature algorithm needs the whole CRL)" : "");
+	crl_note(s, in, "", ok ? "verified and fresh" : r->why);
+	/* Kept only once verified, until the earlier of nextUpdate and max-age. */
+	if (check_cache_tee_commit(&feed.tee,
+		ok ? check_cache_expiry(now, f.max_age, f.no_store, r->next_update, 0) : 0, &e) != 0) {
+		size_t n = strlen(s->note);
+
+		snprintf(s->note + n, sizeof(s->note) - n, " (not cached: %s)", e.msg);
+	}
 	ERR_clear_error();
 	if (!ok) {
-		crl_stream_free(st);
+		crl_stream_free(feed.st);
 		return NULL;
 	}
-	return st;
+	return feed.st;
 }
 
 void
@@ -200,9 +308,9 @@ crl_lookup(const struct crl_stream_info *in, struct check_result *r)
 
 int
 check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
-    struct check_result *r)
+    const struct check_cache *cache, struct check_result *r)
 {
-	struct crl_stream *st = check_crl_fetch(leaf, issuer, url, "crl", now, skew, r);
+	struct crl_stream *st = check_crl_fetch(leaf, issuer, url, "crl", now, skew, cache, r);
 	const struct crl_stream_info *in;
 	int ret = -1, crit = -1;
 	ASN1_INTEGER *delta;
@@ -218,7 +326,7 @@ check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	ASN1_INTEGER_free(delta);
 	if (ret == 0) {
 		crl_lookup(in, r);
-		ret = check_delta(leaf, issuer, in->exts, now, skew, r);
+		ret = check_delta(leaf, issuer, in->exts, now, skew, cache, r);
 	} else {
 		check_crl_refused(r);
 	}

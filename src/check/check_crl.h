@@ -20,7 +20,7 @@
  * caller checks the scope and frees the stream.
  */
 struct crl_stream *check_crl_fetch(X509 *leaf, X509 *issuer, const char *url, const char *kind,
-    int64_t now, int skew, struct check_result *r);
+    int64_t now, int skew, const struct check_cache *cache, struct check_result *r);
 
 /* The CRL the last step fetched was refused after all: r->why says why. */
 void check_crl_refused(struct check_result *r);

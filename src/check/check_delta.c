@@ -134,7 +134,7 @@ delta_final(const struct check_result *r)
 
 int
 check_delta(X509 *leaf, X509 *issuer, const STACK_OF(X509_EXTENSION) *base_exts, int64_t now,
-    int skew, struct check_result *r)
+    int skew, const struct check_cache *cache, struct check_result *r)
 {
 	char url[URL_MAX], why[CHECK_NOTE_MAX];
 	struct check_result saved = *r;
@@ -143,7 +143,7 @@ check_delta(X509 *leaf, X509 *issuer, const STACK_OF(X509_EXTENSION) *base_exts,
 
 	if (!delta_url(base_exts, url, sizeof(url)))
 		return 0;
-	st = check_crl_fetch(leaf, issuer, url, "delta", now, skew, r);
+	st = check_crl_fetch(leaf, issuer, url, "delta", now, skew, cache, r);
 	ok = st != NULL && check_delta_applies(base_exts, crl_stream_info(st)->exts, r->why, sizeof(r->why));
 	if (st != NULL && !ok)
 		check_crl_refused(r);

@@ -19,7 +19,7 @@
  * delta (r->why says why).
  */
 int check_delta(X509 *leaf, X509 *issuer, const STACK_OF(X509_EXTENSION) *base_exts, int64_t now,
-    int skew, struct check_result *r);
+    int skew, const struct check_cache *cache, struct check_result *r);
 
 /* RFC 5280 5.2.4: the delta applies to this base (numbers, indicator, scope); else 0 and why. */
 int check_delta_applies(const STACK_OF(X509_EXTENSION) *base, const STACK_OF(X509_EXTENSION) *delta,

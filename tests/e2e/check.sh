@@ -199,7 +199,7 @@ expect 4 "no OCSP URL and no CRL: cannot decide" "$LANCRE" check "$T/nothing.pem
 has "$OUT" 'neither an OCSP responder nor a CRL' "it says why"
 
 # --json: the same as data.
-expect 3 "--json of a revoked leaf: exit 3" "$LANCRE" check --json "$T/downrev.pem"
+expect 3 "--json of a revoked leaf: exit 3" "$LANCRE" check --json --no-cache "$T/downrev.pem"
 cp "$OUT" "$T/check.json"
 expect 0 "is one JSON object with status, reason, source and steps" "$PY" -c '
 import json, sys

@@ -4,8 +4,9 @@
 # a truncated entry, a garbage entry and a well-formed entry holding another
 # certificate's answer are ignored and refetched, two concurrent checks writing
 # the same entry leave one whole entry, an entry past its expiry (libfaketime,
-# and the server's Cache-Control max-age) is refetched; the directory is
-# $XDG_CACHE_HOME/lancre, 0700, entries 0600.
+# and the server's Cache-Control max-age) is refetched; the same for a CRL
+# (kept as a file, re-verified when read: another issuer's CRL is refused); the
+# directory is $XDG_CACHE_HOME/lancre, 0700, entries 0600.
 . "$(dirname "$0")/lib.sh"
 
 FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
@@ -35,7 +36,16 @@ for nm in plain nostore; do
 	openssl x509 -req -in "$T/$nm.csr" -CA "$C/e1.pem" -CAkey "$D/keys/e1.key" -set_serial "0x4$(openssl rand -hex 11)" \
 		-days 90 -extfile "$T/$nm.ext" -out "$T/$nm.pem" 2>/dev/null
 done
-"$LANCRE" cert add -q --allow-foreign-urls -d "$D" "$T/plain.pem" "$T/nostore.pem" >/dev/null 2>&1 || not_ok "cert add"
+# A leaf of e1 with only a CRL (lancre's shard for its serial): the CRL decides.
+s=4$(openssl rand -hex 11)
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nauthorityInfoAccess=caIssuers;URI:http://127.0.0.1:%s/issuer/e1\ncrlDistributionPoints=URI:%s\n' \
+	"$P" "$("$LANCRE" urls -d "$D" --issuer e1 --serial "$s" | sed -n 's/^crl: //p')" >"$T/crlonly.ext"
+openssl req -new -key "$T/leaf.key" -subj "/CN=crlonly.test" -out "$T/crlonly.csr" 2>/dev/null
+openssl x509 -req -in "$T/crlonly.csr" -CA "$C/e1.pem" -CAkey "$D/keys/e1.key" -set_serial "0x$s" \
+	-days 90 -extfile "$T/crlonly.ext" -out "$T/crlonly.pem" 2>/dev/null
+"$LANCRE" cert add -q --allow-foreign-urls -d "$D" "$T/plain.pem" "$T/nostore.pem" "$T/crlonly.pem" >/dev/null 2>&1 || not_ok "cert add"
+# lancre's CRLs say max-age = min(nextUpdate, [crl] delay): a minute, for the tests below.
+conf_set "$D/lancre.conf" crl delay 60s
 "$LANCRE" sign -d "$D" --once >/dev/null || not_ok "lancre sign --once"
 "$PY" - "$F" "$P" <<'PYEOF' &
 import sys, http.server, urllib.request
@@ -157,8 +167,47 @@ stop
 expect 0 "the entries they wrote are whole (server stopped: from cache)" "$LANCRE" check --verbose "$c"
 has "$OUT" '^ocsp: .*from cache: the OCSP responder says good' "read from cache"
 
+# CRLs: kept as files (streamed in, streamed back), re-verified each time they are read.
+start
+rm -f "$CACHE"/*
+expect 0 "a leaf with only a CRL: good" "$LANCRE" check --verbose "$T/crlonly.pem"
+has "$OUT" '^crl: http://.*\(HTTP 200.*verified and fresh' "the CRL is fetched"
+crl_entry=$(ls "$CACHE"/crl-* 2>/dev/null | head -n 1)
+if [ -n "$crl_entry" ] && whole "$crl_entry"; then ok "it is kept, whole"; else not_ok "it is kept, whole"; fi
+exp=$((10#$(sed -n 's/^expires //p' "$crl_entry")))
+now=$(date +%s)
+if [ "$exp" -le $((now + 60)) ] && [ "$exp" -ge $((now + 50)) ]; then ok "until its max-age (60 s)"; else not_ok "until its max-age ($exp, now $now)"; fi
+cp "$crl_entry" "$T/crl.entry"
+stop
+expect 0 "the server stopped: good, from the cached CRL" "$LANCRE" check --verbose "$T/crlonly.pem"
+has "$OUT" '^crl: http://.*\(from cache, [0-9]+ bytes\) from cache: verified and fresh' "verbose: the CRL from cache"
+has "$OUT" '^from: crl$' "the CRL decided"
+start
+truncate -s -7 "$crl_entry"
+expect 0 "a truncated CRL entry: still good" "$LANCRE" check --verbose "$T/crlonly.pem"
+has "$OUT" '^crl: .*not used \(truncated' "verbose: not used"
+has "$OUT" '^crl: http://.*\(HTTP 200' "it is fetched again"
+# A whole entry holding r1's CRL instead of e1's: re-verified, refused, fetched again.
+curl -s "http://127.0.0.1:$P/crl/r1/1.crl" -o "$T/r1.crl" || not_ok "r1's CRL"
+"$PY" - "$crl_entry" "$T/r1.crl" <<'PYEOF'
+import sys
+h, _ = open(sys.argv[1], 'rb').read().split(b'\n\n', 1)
+body = open(sys.argv[2], 'rb').read()
+lines = [l if not l.startswith(b'length ') else b'length %020d' % len(body) for l in h.split(b'\n')]
+open(sys.argv[1], 'wb').write(b'\n'.join(lines) + b'\n\n' + body)
+PYEOF
+expect 0 "an entry holding another issuer's CRL: still good" "$LANCRE" check --verbose "$T/crlonly.pem"
+has "$OUT" "^crl: .*not used \(the CRL's issuer is not the certificate's issuer" "verbose: re-verified and refused"
+has "$OUT" '^crl: http://.*\(HTTP 200' "it is fetched again"
+expect 4 "8 days on: the CRL entry expired, and the CRL is stale" later 8d "$LANCRE" check --verbose "$T/crlonly.pem"
+has "$OUT" '^crl: .*not used \(expired at' "verbose: the entry expired"
+expect 0 "--no-cache: the CRL fetched, not read from the cache" "$LANCRE" check --verbose --no-cache "$T/crlonly.pem"
+has "$OUT" '^crl: http://.*\(HTTP 200' "fetched"
+stop
+
 # Expiry.  5 days on the OCSP response (4 days) is past its nextUpdate: never served.
 start
+"$LANCRE" check "$c" >/dev/null || not_ok "c is good"
 expect 0 "5 days on: the expired entry is not served (the CRL decides)" later 5d "$LANCRE" check --verbose "$c"
 has "$OUT" '^ocsp: .*from cache.*not used \(expired at' "verbose: the entry expired"
 has "$OUT" '^ocsp: http://.*\(HTTP 200' "it is fetched again"
@@ -168,7 +217,7 @@ expect 0 "an answer without Cache-Control: good" "$LANCRE" check --json "$T/plai
 nu=$("$PY" -c 'import json, sys, datetime as d
 t = json.load(open(sys.argv[1]))["next_update"]
 print(int(d.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=d.timezone.utc).timestamp()))' "$OUT")
-same "its entry expires at the response's nextUpdate" "$(sed -n 's/^expires //p' "$(ocsp_entry)")" "$nu"
+same "its entry expires at the response's nextUpdate" "$((10#$(sed -n 's/^expires //p' "$(ocsp_entry)")))" "$nu"
 rm -f "$CACHE"/*
 expect 0 "an answer with no-store: good" "$LANCRE" check --verbose "$T/nostore.pem"
 has "$OUT" 'not cached: Cache-Control forbids it' "verbose: not cached, and why"
@@ -180,7 +229,7 @@ conf_set "$D/lancre.conf" server ocsp_max_age 2s
 start
 rm -f "$CACHE"/*
 expect 0 "with max-age=2: good" "$LANCRE" check "$a"
-exp=$(sed -n 's/^expires //p' "$(ocsp_entry)")
+exp=$((10#$(sed -n 's/^expires //p' "$(ocsp_entry)")))
 now=$(date +%s)
 if [ "$exp" -le $((now + 2)) ] && [ "$exp" -ge $((now - 2)) ]; then ok "the entry expires at max-age, not nextUpdate"; else not_ok "the entry expires at max-age ($exp, now $now)"; fi
 expect 0 "10 s on: refetched" later 10s "$LANCRE" check --verbose "$a"

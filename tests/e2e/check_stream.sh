@@ -158,6 +158,8 @@ rss=$(tail -n 1 "$T/rss") # after "Command exited with non-zero status 3"
 limit=$((TF > 1 ? 48 : 24))
 if [ "$rss" -lt $((limit * 1024)) ]; then ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (under $limit MB)"; else not_ok "lancre check's peak RSS on the 20 MB CRL: $rss KB (over $limit MB)"; fi
 expect 0 "the same CRL for a leaf not on it: good" "$LANCRE" check "$T/biggood.pem"
+same "a 20 MB CRL is not kept in the cache (over its 10 MB), nothing half-written left" \
+	"$(ls -A "$XDG_CACHE_HOME/lancre" | grep -c '^crl-')" 0
 
 # Other tools' CRLs: the same answer as openssl verify -crl_check.
 for nm in pyrev pygood rsarev edrev edgood osslrev osslhold osslgood; do

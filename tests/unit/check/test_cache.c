@@ -213,6 +213,79 @@ test_put_get_round_trip(void **state)
 	test_rmdir(dir);
 }
 
+/* The number of files in dir (temporary ones included). */
+static int
+count_files(const char *dir)
+{
+	char cmd[PATH_MAX + 32];
+	int n = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	assert_non_null(f = popen(cmd, "r"));
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	return n;
+}
+
+static void
+test_tee_streams_to_an_entry(void **state)
+{
+	char dir[PATH_MAX], why[200], buf[64];
+	struct check_cache c;
+	struct check_cache_tee t;
+	struct err e;
+	uint8_t *body;
+	size_t len;
+	int fd;
+
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	/* Written in pieces, committed: one whole entry, read back as a stream. */
+	check_cache_tee_begin(&c, "crl", "http://c/1.crl", NULL, 0, 10, &t);
+	assert_true(t.fd >= 0);
+	check_cache_tee_write(&t, (const uint8_t *)"abcd", 4);
+	check_cache_tee_write(&t, (const uint8_t *)"efghij", 6);
+	assert_int_equal(count_files(dir), 1); /* only the temporary file so far */
+	assert_int_equal(check_cache_open_entry(&c, "crl", "http://c/1.crl", NULL, 0, NOW, 10, &fd, &len, why, sizeof(why)), 1);
+	assert_int_equal(check_cache_tee_commit(&t, NOW + 60, &e), 0);
+	assert_int_equal(count_files(dir), 1); /* renamed into place */
+	assert_int_equal(check_cache_open_entry(&c, "crl", "http://c/1.crl", NULL, 0, NOW, 10, &fd, &len, why, sizeof(why)), 0);
+	assert_int_equal(len, 10);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 10);
+	assert_memory_equal(buf, "abcdefghij", 10);
+	close(fd);
+	/* The same entry through check_cache_get, and its expiry honoured. */
+	assert_int_equal(check_cache_get(&c, "crl", "http://c/1.crl", NULL, 0, NOW, 10, &body, &len, why, sizeof(why)), 0);
+	assert_memory_equal(body, "abcdefghij", 10);
+	free(body);
+	assert_int_equal(check_cache_open_entry(&c, "crl", "http://c/1.crl", NULL, 0, NOW + 60, 10, &fd, &len, why, sizeof(why)), -1);
+	assert_int_equal(check_cache_open_entry(&c, "crl", "http://c/1.crl", NULL, 0, NOW, 9, &fd, &len, why, sizeof(why)), -1);
+	/* Over the cap: nothing kept, no temporary file left; the old entry stays. */
+	check_cache_tee_begin(&c, "crl", "http://c/1.crl", NULL, 0, 10, &t);
+	check_cache_tee_write(&t, (const uint8_t *)"0123456789", 10);
+	check_cache_tee_write(&t, (const uint8_t *)"x", 1);
+	assert_int_equal(t.fd, -1);
+	assert_int_equal(check_cache_tee_commit(&t, NOW + 60, &e), 0);
+	assert_int_equal(count_files(dir), 1);
+	assert_int_equal(check_cache_get(&c, "crl", "http://c/1.crl", NULL, 0, NOW, 10, &body, &len, why, sizeof(why)), 0);
+	assert_memory_equal(body, "abcdefghij", 10);
+	free(body);
+	/* Expiry 0 (not cacheable) and abort leave nothing behind either. */
+	check_cache_tee_begin(&c, "crl", "http://c/2.crl", NULL, 0, 10, &t);
+	check_cache_tee_write(&t, (const uint8_t *)"ab", 2);
+	assert_int_equal(check_cache_tee_commit(&t, 0, &e), 0);
+	check_cache_tee_begin(&c, "crl", "http://c/3.crl", NULL, 0, 10, &t);
+	check_cache_tee_abort(&t);
+	assert_int_equal(count_files(dir), 1);
+	/* No cache: a no-op. */
+	check_cache_tee_begin(NULL, "crl", "http://c/4.crl", NULL, 0, 10, &t);
+	check_cache_tee_write(&t, (const uint8_t *)"ab", 2);
+	assert_int_equal(check_cache_tee_commit(&t, NOW + 60, &e), 0);
+	test_rmdir(dir);
+}
+
 static void
 test_open_makes_private_directory(void **state)
 {
@@ -253,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_expiry_rule),
 	    cmocka_unit_test(test_parse_entries),
 	    cmocka_unit_test(test_put_get_round_trip),
+	    cmocka_unit_test(test_tee_streams_to_an_entry),
 	    cmocka_unit_test(test_open_makes_private_directory),
 	};
 
