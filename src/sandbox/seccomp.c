@@ -80,6 +80,9 @@ static const struct allow table[] = {
     A(read, ALL), A(readv, ALL), A(pread64, ALL), A(write, ALL), A(writev, ALL),
     A(close, ALL), A(lseek, ALL), A(fstat, ALL), A(newfstatat, ALL), A(statx, ALL),
     A(fcntl, ALL),  /* SQLite's byte-range locks, O_NONBLOCK, F_DUPFD_CLOEXEC */
+    /* Whether a path may be opened: SQLite asks of -wal/-shm (the read-only server too, when
+     * a writer outside lancre removed them), the shell of the hook. Landlock bounds paths. */
+    A(access, ALL), A(faccessat, ALL), A(faccessat2, ALL),
     A(dup, ALL),    /* OpenSSL BIOs and the shell */
     /* Memory: malloc, h2o's pools, SQLite's page cache and WAL index mapping. */
     A(mmap, ALL), A(munmap, ALL), A(mremap, ALL), A(mprotect, ALL), A(madvise, ALL),
@@ -107,13 +110,15 @@ static const struct allow table[] = {
     A(openat, SG), A(pwrite64, SG), A(fsync, SG), A(fdatasync, SG), A(ftruncate, SG),
     A(fallocate, SG), A(rename, SG), A(renameat, SG), A(renameat2, SG), A(unlink, SG),
     A(unlinkat, SG), A(mkdir, SG), A(mkdirat, SG), A(fchmod, SG), A(fchown, SG),
-    A(getdents64, SG), /* public/'s walk for stale temporary files */
+    /* Directory listings: public/'s walk for stale temporary files (signer), the about
+     * page's languages in DIR/about/ read again on each reload (server). */
+    A(getdents64, ALL),
     A(flock, SG),      /* SoftHSM2's token lock */
     A(umask, SG), A(getcwd, SG), /* the hook's absolute path */
     /* The [crl] hook: posix_spawn, then what /bin/sh and the loader need. */
     A(clone, SG), A(vfork, SG), A(execve, SG), A(wait4, SG), A(dup2, SG), A(dup3, SG),
-    A(chdir, SG), A(fchdir, SG), A(arch_prctl, SG), A(set_tid_address, SG), A(access, SG),
-    A(faccessat, SG), A(faccessat2, SG), A(readlink, SG), A(readlinkat, SG), A(uname, SG),
+    A(chdir, SG), A(fchdir, SG), A(arch_prctl, SG), A(set_tid_address, SG),
+    A(readlink, SG), A(readlinkat, SG), A(uname, SG),
     A(getppid, SG), A(getpgrp, SG), A(setpgid, SG), A(prlimit64, SG), A(sysinfo, SG),
     A(statfs, SG), A(fstatfs, SG), A(fadvise64, SG), A(copy_file_range, SG),
     A(sendfile, SG),

@@ -41,7 +41,7 @@ else
 	"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" >"$T/demo.log" 2>&1 &
 fi
 demo_pid=$!
-trap 'kill $demo_pid 2>/dev/null; wait $demo_pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $demo_pid 2>/dev/null; wait $demo_pid 2>/dev/null; lib_exit' EXIT
 up=0
 for i in $(seq 1 60); do # each try bounded: a bound port whose server has not started holds a client
 	if curl -s -m 2 -o /dev/null "$B/"; then up=1; break; fi

@@ -78,7 +78,7 @@ stop() {
 }
 A=$(free_port)
 run_pid=
-trap 'kill $proxy_pid $run_pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $proxy_pid $run_pid 2>/dev/null; lib_exit' EXIT
 start
 ocsp_entry() { ls "$CACHE"/ocsp-* 2>/dev/null | head -n 1; }
 # whole FILE: the entry's body is as long as its header says.

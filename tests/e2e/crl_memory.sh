@@ -57,7 +57,7 @@ A=$(free_port)
 	>"$T/serve.out" 2>"$T/serve.err" &
 pid=$!
 # Whatever stops this script, the server and the stalled clients go with it.
-trap 'kill "$pid" ${guard:-} ${client:-} 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$pid" ${guard:-} ${client:-} 2>/dev/null; lib_exit' EXIT
 wait_http "http://127.0.0.1:$A/healthz" 30 || not_ok "the server did not start"
 curl -s -o /dev/null "http://127.0.0.1:$P/crl/e1/1.crl" # every page of the CRL touched once
 rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status" 2>/dev/null; }

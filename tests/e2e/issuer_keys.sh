@@ -43,7 +43,7 @@ wait_status() {
 }
 
 sign_pid=
-trap 'kill $sign_pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $sign_pid 2>/dev/null; lib_exit' EXIT
 "$LANCRE" sign -d "$D" >"$T/sign.out" 2>"$T/sign.err" &
 sign_pid=$!
 mv "$T/keys/e2.key" "$T/moved/e2.key"

@@ -8,7 +8,20 @@
 set -u
 : "${LANCRE:?run through tests/run.sh or set LANCRE=path/to/lancre}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/lancre-e2e.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# lib_exit: what every script's EXIT trap ends with.  A lancre process killed by its
+# sandbox is restarted by the supervisor and a script's checks may still pass, so the
+# logs under $T are searched for the kill line (src/sandbox/trap.c, proc/supervise.c):
+# one more failed check unless the script provokes kills on purpose (SANDBOX_KILLS_OK=1).
+lib_exit() {
+	local hit
+	if [ -z "${SANDBOX_KILLS_OK:-}" ] &&
+		hit=$(grep -rhsI -m1 'killed by the sandbox' "$T" 2>/dev/null | head -n 1) && [ -n "$hit" ]; then
+		n=$((n + 1))
+		echo "not ok $n - no lancre process killed by its sandbox (${hit})"
+	fi
+	rm -rf "$T"
+}
+trap lib_exit EXIT
 # Started as root, lancre's processes run as lancre-server and lancre-signer
 # (scripts/users.sh): both must reach the data directories made under $T.
 chmod 755 "$T"

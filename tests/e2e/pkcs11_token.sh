@@ -36,7 +36,7 @@ A=$(free_port)
 "$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
 	>"$T/run.out" 2>"$T/run.err" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; lib_exit' EXIT
 
 wait_http "http://127.0.0.1:$A/healthz"
 

@@ -107,6 +107,7 @@ same "lancre serve exits 0" "$st" 0
 # the call is named.  tests/shim/trap_shim.c, preloaded, makes the process call
 # mount(2) on SIGUSR2, as code an attacker runs in it would (no such trigger is
 # in lancre itself).  ASan insists on coming first among preloaded libraries.
+SANDBOX_KILLS_OK=1 # the shim below makes children call mount(2): the kill lines are wanted
 SHIM=${LANCRE_BUILD:-$(dirname "$LANCRE")}/shim/trap_shim.so
 # env execs lancre: $! of a command started in the background with it is lancre's PID.
 preloaded=(env LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")

@@ -38,7 +38,7 @@ limited() { (trap '' XFSZ && ulimit -S -f 32 && exec "$@"); }
 # As root the server runs as lancre-server, which may not create the -shm (issue 16):
 # a reader with the store open as root (Python's sqlite3) keeps it there, as it did.
 serve_pid= sign_pid= hold_pid=
-trap 'kill $serve_pid $sign_pid $hold_pid 2>/dev/null; rm -rf "$T"' EXIT # also when cut short
+trap 'kill $serve_pid $sign_pid $hold_pid 2>/dev/null; lib_exit' EXIT # also when cut short
 "$PY" -c 'import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1]); c.execute("select count(*) from certificates").fetchall()
 time.sleep(300)' "$D/lancre.db" &

@@ -43,7 +43,7 @@ while time.time() < end:
 PYEOF
 "$PY" "$T/listen.py" "$NP" "$T/got" &
 lpid=$!
-trap 'kill $lpid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $lpid 2>/dev/null; lib_exit' EXIT
 : >"$T/got"
 
 # The hook may write only under public/ (the signer's sandbox): it notes what happened there.

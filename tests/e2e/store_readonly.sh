@@ -68,7 +68,7 @@ chmod -R a+rX "$D"
 P=$(free_port)
 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)" --threads 1 >"$T/serve.log" 2>&1 &
 SP=$!
-trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; lib_exit' EXIT
 wait_http "http://127.0.0.1:$P/" $((30 * TF)) || { cp "$T/serve.log" "$ERR"; not_ok "the server starts"; }
 if [ -e "$D/lancre.db-shm" ] && [ -e "$D/lancre.db-wal" ]; then ok "a running server keeps -wal and -shm"; else not_ok "a running server keeps -wal and -shm"; fi
 readable "a store a server holds open" "$D"

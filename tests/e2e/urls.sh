@@ -60,7 +60,7 @@ B64=$(base64 -w0 <"$T/req.der" | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')
 P2=$(free_port)
 "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P2" --admin "127.0.0.1:$(free_port)" --threads 1 >"$T/serve.log" 2>&1 &
 SP=$!
-trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; lib_exit' EXIT
 wait_http "http://127.0.0.1:$P2/" $((30 * TF)) || { cp "$T/serve.log" "$ERR"; not_ok "the server starts"; }
 
 # fetch DESC URL [curl args]: 200, into $T/body.
