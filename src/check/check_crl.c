@@ -334,3 +334,25 @@ check_crl(X509 *leaf, X509 *issuer, const char *url, int64_t now, int skew,
 	ERR_clear_error();
 	return ret;
 }
+
+int
+check_dp_http_url(const STACK_OF(DIST_POINT) *dps, char *buf, size_t len)
+{
+	for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+			const ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
+
+			if (g->type != GEN_URI || (strncmp((const char *)u->data, "http://", 7) != 0 &&
+						      strncmp((const char *)u->data, "https://", 8) != 0))
+				continue;
+			/* A URL cut to fit buf would name another resource: none rather than that. */
+			return snprintf(buf, len, "%.*s", u->length, (const char *)u->data) < (int)len;
+		}
+	}
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "check/check.h"
 #include "check/crl_stream.h"
@@ -21,6 +22,12 @@
  */
 struct crl_stream *check_crl_fetch(X509 *leaf, X509 *issuer, const char *url, const char *kind,
     int64_t now, int skew, const struct check_cache *cache, struct check_result *r);
+
+/*
+ * The first http:// or https:// fullName URI of dps (a CRL Distribution Points
+ * or Freshest CRL extension) into buf; 0 when there is none or it does not fit.
+ */
+int check_dp_http_url(const STACK_OF(DIST_POINT) *dps, char *buf, size_t len);
 
 /* The CRL the last step fetched was refused after all: r->why says why. */
 void check_crl_refused(struct check_result *r);

@@ -35,23 +35,8 @@ static int
 delta_url(const STACK_OF(X509_EXTENSION) *exts, char *buf, size_t len)
 {
 	STACK_OF(DIST_POINT) *dps = X509V3_get_d2i(exts, NID_freshest_crl, NULL, NULL);
-	int found = 0;
+	int found = check_dp_http_url(dps, buf, len);
 
-	for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !found; i++) {
-		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-
-		if (dp->distpoint == NULL || dp->distpoint->type != 0)
-			continue;
-		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname) && !found; j++) {
-			GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
-			ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
-
-			if (g->type != GEN_URI || (strncmp((const char *)u->data, "http://", 7) != 0 &&
-						      strncmp((const char *)u->data, "https://", 8) != 0))
-				continue;
-			found = snprintf(buf, len, "%.*s", u->length, (const char *)u->data) < (int)len;
-		}
-	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return found;
 }
