@@ -169,6 +169,9 @@ int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
 /* The inodes of path's -wal and -shm (0: missing). */
 void sqlite_readonly_files(const char *path, ino_t id[2]);
 
+/* A held response's due_at (sqlite_ocsp_hold.c): past any time, never due. */
+#define SQLITE_DUE_HELD (INT64_MAX - 1)
+
 /* Whether any response is due at now (sqlite_ocsp.c). */
 int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);
 

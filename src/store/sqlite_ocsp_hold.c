@@ -6,7 +6,7 @@
  * due_at is at or before every response in it, sqlite_ocsp.c), so every
  * pass of the signer, five a second, read them all again, passed them over
  * and opened a write transaction to settle ranges that could not move.
- * Holding sets their due_at to STORE_DUE_HELD, past any time: settling then
+ * Holding sets their due_at to SQLITE_DUE_HELD, past any time: settling then
  * raises their ranges past them, and the next passes find nothing due.  It
  * touches only the ranges due now, and only responses due now, so it costs
  * what one pass already read.  Meta ocsp_held_<issuer id> records that the
@@ -37,7 +37,7 @@ ocsp_hold(struct store_sqlite *s, int64_t issuer_id, int64_t now, int64_t *n, st
 		" CROSS JOIN ocsp_responses r WHERE d.due_at <= ?1"
 		" AND r.id BETWEEN d.first_id AND d.last_id AND +r.due_at <= ?1)"
 		" AND cert_id IN (SELECT id FROM certificates WHERE issuer_id = ?2)",
-		(const int64_t[]){now, issuer_id, STORE_DUE_HELD}, 3, "holding OCSP responses",
+		(const int64_t[]){now, issuer_id, SQLITE_DUE_HELD}, 3, "holding OCSP responses",
 		e) != 0)
 		return -1;
 	*n = sqlite3_changes(s->db);
@@ -69,7 +69,7 @@ ocsp_release(struct store_sqlite *s, int64_t issuer_id, const char *key, int64_t
 	if (sqlite_run(s,
 		"UPDATE ocsp_responses SET due_at = 0 WHERE due_at = ?2"
 		" AND cert_id IN (SELECT id FROM certificates WHERE issuer_id = ?1)",
-		(const int64_t[]){issuer_id, STORE_DUE_HELD}, 2, "releasing held OCSP responses",
+		(const int64_t[]){issuer_id, SQLITE_DUE_HELD}, 2, "releasing held OCSP responses",
 		e) != 0)
 		return -1;
 	*n = sqlite3_changes(s->db);

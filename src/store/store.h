@@ -104,7 +104,8 @@ struct store_issuer_certs {
 /*
  * A place in a scan (store_certs_changed, store_ocsp_due): opaque.  The
  * caller keeps it, passes it back for the next page, compares two with
- * store_cursor_same() and never reads or makes one, except {0}, the start.
+ * store_cursor_same(), asks store_cursor_passed() whether it is past a
+ * certificate, and never reads or makes one, except {0}, the start.
  * Each backend fills it in its own terms (sqlite_int.h).
  */
 #define STORE_CURSOR_WORDS 3
@@ -423,7 +424,6 @@ int store_ocsp_future_due(struct store *s, int64_t after, int64_t *newest, int64
  * passes do not read them again; the store remembers, across restarts, that
  * the issuer has some held.  Nothing due: nothing written.
  */
-#define STORE_DUE_HELD (INT64_MAX - 1) /* a held response's due_at: never due */
 int store_ocsp_hold(struct store *s, int64_t issuer_id, int64_t now, int64_t *n,
     struct err *e);
 

@@ -656,6 +656,53 @@ test_due_cursor_pages(void **state)
 	assert_int_equal(due_total(1000), N);
 }
 
+static int
+count_each(void *arg, const struct ocsp_record *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Responses of an issuer that cannot be signed for are held: no longer
+ * due, the other issuers' still; released, due again; each only once.  A
+ * purge deletes the responses of certificates expired before its cutoff.
+ */
+static void
+test_hold_release_purge(void **state)
+{
+	struct cert_record a1, a2, b1;
+	int64_t ia = add_issuer("ha"), ib = add_issuer("hb"), n;
+	int count = 0;
+	struct err e;
+
+	(void)state;
+	a1 = insert(ia, 0x60, 1);
+	a2 = insert(ia, 0x60, 2);
+	b1 = insert(ib, 0x60, 3);
+	put_response(&a1, 10, 1, NULL);
+	put_response(&a2, 10, 2, NULL);
+	put_response(&b1, 10, 3, NULL);
+	assert_int_equal(store_ocsp_hold(s, ia, 50, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due_total(50), 1);
+	assert_int_equal(store_ocsp_hold(s, ia, 50, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_ocsp_release(s, ia, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due_total(50), 3);
+	assert_int_equal(store_ocsp_release(s, ia, &n, &e), 0);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(store_ocsp_purge(s, 200, &n, &e), 0); /* not_after 200: not before */
+	assert_int_equal(n, 0);
+	assert_int_equal(store_ocsp_purge(s, 201, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_ocsp_each(s, 0, count_each, &count, &e), 0);
+	assert_int_equal(count, 0);
+}
+
 struct each_seen {
 	int n;
 	int64_t last_seq;
@@ -823,6 +870,7 @@ main(void)
 	    CONTRACT_TEST(test_changed_cursor_never_skips),
 	    CONTRACT_TEST(test_due_cursor_pages),
 	    CONTRACT_TEST(test_ocsp_write_order),
+	    CONTRACT_TEST(test_hold_release_purge),
 	    CONTRACT_TEST(test_seqs_and_intents),
 	    CONTRACT_TEST(test_signed_upto_keeps_cursor),
 	};
