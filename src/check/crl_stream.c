@@ -299,10 +299,20 @@ crl_read_exts(struct crl_stream *s)
 	return 0;
 }
 
-/* The serial of an entry is whole: if it is the one wanted, keep the entry from here. */
+/*
+ * The serial of an entry is whole: every one must be a DER INTEGER (d2i_X509_CRL
+ * refuses the CRL otherwise, and a padded copy of the wanted serial would not
+ * match it byte for byte: reading on would be fail-open); if it is the one
+ * wanted, keep the entry from here.
+ */
 static int
 crl_serial(struct crl_stream *s)
 {
+	const uint8_t *c = s->elem.p + s->elem_hlen;
+	size_t n = s->elem.len - s->elem_hlen;
+
+	if (n == 0 || (n >= 2 && ((c[0] == 0x00 && c[1] < 0x80) || (c[0] == 0xff && c[1] >= 0x80))))
+		return crl_fail(s, "not DER: a CRL entry's serial is not a minimal INTEGER");
 	if (s->info.entry != NULL || s->elem.len != (size_t)s->serial_der_len ||
 	    memcmp(s->elem.p, s->serial_der, s->elem.len) != 0)
 		return 0;
@@ -422,7 +432,7 @@ crl_start_element(struct crl_stream *s, size_t hlen, uint64_t len)
 	int descend;
 
 	s->hdr_len = 0; /* hdr keeps the bytes for what follows */
-	if (l->end != CRL_NO_END && len > l->end - s->pos)
+	if (l->end != CRL_NO_END && (s->pos > l->end || len > l->end - s->pos))
 		return crl_fail(s, "an element runs past the end of the one holding it");
 	s->what = crl_classify(s, tag, &descend, &child);
 	if (l->ctx == CTX_TOP && !descend)

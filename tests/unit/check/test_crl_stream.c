@@ -424,6 +424,105 @@ test_declared_too_big(void **state)
 	ASN1_INTEGER_free(s);
 }
 
+/*
+ * der re-signed by key after entry i's serial is set to the magnitude c (n
+ * bytes, kept as they are by i2d: a leading 00 stays), negative when neg.
+ */
+static uint8_t *
+resign_serial(const uint8_t *der, size_t len, EVP_PKEY *key, int i, const uint8_t *c, int n, int neg,
+    size_t *out)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	X509_REVOKED *r;
+	uint8_t *res = NULL;
+	int l;
+
+	assert_non_null(crl);
+	r = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), i);
+	assert_int_equal(ASN1_STRING_set((ASN1_STRING *)X509_REVOKED_get0_serialNumber(r), c, n), 1);
+	if (neg)
+		((ASN1_STRING *)X509_REVOKED_get0_serialNumber(r))->type = V_ASN1_NEG_INTEGER;
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	l = i2d_X509_CRL(crl, &res);
+	assert_true(l > 0);
+	*out = (size_t)l;
+	X509_CRL_free(crl);
+	return res;
+}
+
+/*
+ * A serial with a redundant leading 00 or FF octet is not DER: OpenSSL
+ * refuses the CRL, and so must the stream, for the wanted serial padded
+ * (which would not match it byte for byte: GOOD, fail-open) as for any other
+ * entry's; an empty INTEGER too.
+ */
+static void
+test_padded_serial(void **state)
+{
+	/* 02 03 00 03 e8 (1000), and 02 02 ff 80 (-128: the magnitude 00 80 in two's complement). */
+	static const uint8_t pad_1000[] = {0x00, 0x03, 0xe8}, pad_ff[] = {0x00, 0x80};
+	/* CertificateList, tbsCertList (v2, ecdsa-with-SHA256, empty issuer, thisUpdate), one entry: 02 00. */
+	static const uint8_t empty[] = {0x30, 0x7f, 0x30, 0x26, 0x02, 0x01, 0x01, 0x30, 0x0a, 0x06, 0x08, 0x2a,
+	    0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02, 0x30, 0x00, 0x17, 0x0d, '3', '0', '0', '1', '0', '1', '0',
+	    '0', '0', '0', '0', '0', 'Z', 0x30, 0x04, 0x30, 0x02, 0x02, 0x00};
+	struct test_ca ca;
+	ASN1_INTEGER *s = serial_of(1000);
+	struct crl_outcome o;
+	struct crl_stream *st;
+	size_t len, plen;
+	uint8_t *der, *padded;
+
+	(void)state;
+	test_ca_make(&ca, "pad CA", NULL, MINT_P256);
+	der = make_crl(ca.key, ca.cert, EVP_sha256(), 3, -1, 0, &len);
+	for (int i = 0; i < 3; i++) {
+		padded = resign_serial(der, len, ca.key, i, pad_1000, (int)sizeof(pad_1000), 0, &plen);
+		o = agree(padded, plen, ca.key, s);
+		assert_false(o.parsed);
+		crl_oracle_stream(padded, plen, 7, ca.key, s, &o, NULL);
+		assert_string_equal(o.why, "not DER: a CRL entry's serial is not a minimal INTEGER");
+		OPENSSL_free(padded);
+	}
+	padded = resign_serial(der, len, ca.key, 1, pad_ff, (int)sizeof(pad_ff), 1, &plen);
+	assert_non_null(memmem(padded, plen, "\x02\x02\xff\x80", 4));
+	assert_false(agree(padded, plen, ca.key, s).parsed);
+	OPENSSL_free(padded);
+	st = crl_stream_new(s, 1 << 20);
+	assert_int_equal(crl_stream_feed(st, empty, sizeof(empty)), -1);
+	assert_string_equal(crl_stream_why(st), "not DER: a CRL entry's serial is not a minimal INTEGER");
+	crl_stream_free(st);
+	OPENSSL_free(der);
+	ASN1_INTEGER_free(s);
+	test_ca_free(&ca);
+}
+
+/*
+ * An inner header that crosses its parent's end (the CertificateList holds
+ * 3 bytes, tbsCertList's header takes 4) is a framing error at that header,
+ * not a CRL that never ends.
+ */
+static void
+test_header_past_parent(void **state)
+{
+	static const uint8_t crl[] = {0x30, 0x03, 0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x01};
+	ASN1_INTEGER *s = serial_of(1);
+	struct crl_stream *st;
+
+	(void)state;
+	for (size_t chunk = 1; chunk <= sizeof(crl); chunk += sizeof(crl) - 1) {
+		st = crl_stream_new(s, 1 << 20);
+		for (size_t i = 0; i < sizeof(crl); i += chunk) {
+			if (crl_stream_feed(st, crl + i, chunk < sizeof(crl) - i ? chunk : sizeof(crl) - i) != 0)
+				break;
+		}
+		assert_int_equal(crl_stream_end(st), -1);
+		assert_string_equal(crl_stream_why(st), "an element runs past the end of the one holding it");
+		crl_stream_free(st);
+	}
+	ASN1_INTEGER_free(s);
+}
+
 int
 main(void)
 {
@@ -437,6 +536,8 @@ main(void)
 	    cmocka_unit_test(test_huge_entries),
 	    cmocka_unit_test(test_bounded_memory),
 	    cmocka_unit_test(test_declared_too_big),
+	    cmocka_unit_test(test_padded_serial),
+	    cmocka_unit_test(test_header_past_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
