@@ -225,7 +225,13 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, stru
 	struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
 	struct scmp_arg_cmp probe = SCMP_A1(SCMP_CMP_EQ, 0, 0);
 	struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS, 0);
-	struct scmp_arg_cmp not_sigsys = SCMP_A0(SCMP_CMP_NE, SIGSYS, 0);
+	/* Signal numbers other than SIGSYS, compared on all 64 bits: the kernel reads an int,
+	 * so SIGSYS | 1 << 32 must not pass as "not SIGSYS" (a NE rule would let it, and
+	 * libseccomp 2.5's 32-bit comparisons still compare 64 bits).  Anything else falls
+	 * to the default action. */
+	struct scmp_arg_cmp below_sigsys = SCMP_A0(SCMP_CMP_LT, SIGSYS, 0);
+	struct scmp_arg_cmp sig_32_63 = SCMP_A0(SCMP_CMP_MASKED_EQ, ~(scmp_datum_t)0x1f, 0x20);
+	struct scmp_arg_cmp sig_64 = SCMP_A0(SCMP_CMP_EQ, 64, 0);
 	struct scmp_arg_cmp query = SCMP_A1(SCMP_CMP_EQ, 0, 0);
 	/* A new action: act != NULL.  GT, not NE: libseccomp 2.5 drops a two-argument
 	 * rule with NE without a word (seccomp_export_pfc shows it missing). */
@@ -233,7 +239,9 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, stru
 	    SCMP_A1(SCMP_CMP_GT, 0, 0)};
 
 	if (add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, e) != 0 ||
-	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &not_sigsys, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &below_sigsys, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &sig_32_63, e) != 0 ||
+	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &sig_64, e) != 0 ||
 	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, &query, e) != 0 ||
 	    add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_sigaction), 2, set_sigsys, e) != 0 ||
 	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), role == SANDBOX_SUPERVISOR ? 0 : 1, &self,

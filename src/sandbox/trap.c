@@ -15,7 +15,8 @@
  *
  * A taken-over process cannot turn the trap into "try something else": the
  * filter refuses to set SIGSYS's action once it is loaded (rt_sigaction with
- * a new action for SIGSYS fails with EPERM, seccomp.c), so it can neither
+ * a new action for SIGSYS fails with EPERM, and a signal number with bits
+ * above the kernel's int is trapped: seccomp.c), so it can neither
  * install a handler that returns nor ignore SIGSYS; and a SIGSYS that
  * seccomp forces on a thread that blocks or ignores it is delivered with the
  * default action anyway (the kernel's force_sig_seccomp: blocked or ignored,

@@ -474,6 +474,26 @@ ignores_then_calls(void)
 	return calls_mount();
 }
 
+/*
+ * Nor by a signal number with bits above the int the kernel reads: the raw
+ * call with SIGSYS | 1 << 32 would install noop_handler for SIGSYS had the
+ * filter compared "not SIGSYS" (a NE rule); it must be trapped instead.
+ */
+static int
+high_bits_sigaction(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} ksa = {noop_handler, 0, NULL, 0};
+
+	if (syscall(SYS_rt_sigaction, (unsigned long)SIGSYS | 1UL << 32, &ksa, NULL, 8) == 0)
+		return CHILD_ALLOWED;
+	return CHILD_REFUSED;
+}
+
 /* Blocking SIGSYS does not help either: the kernel delivers it with the default action. */
 static int
 blocks_then_calls(void)
@@ -497,6 +517,7 @@ test_trap_cannot_be_escaped(void **state)
 	for (enum sandbox_role r = SANDBOX_SERVER; r <= SANDBOX_SUPERVISOR; r++) {
 		assert_sigsys(in_sandbox(r, SANDBOX_AUTO, ignores_then_calls));
 		assert_string_equal(noted_call(buf, sizeof(buf)), want);
+		assert_sigsys(in_sandbox(r, SANDBOX_AUTO, high_bits_sigaction));
 		assert_sigsys(in_sandbox(r, SANDBOX_AUTO, blocks_then_calls));
 	}
 }
