@@ -66,6 +66,11 @@ enter(const char *cmd, struct cli_dir *d, enum sandbox_role role, struct sandbox
 static int
 add_dir(const char **list, size_t *n, const char *dir, size_t len, struct err *e)
 {
+	/* Issuers' keys mostly share a directory or two: one rule each, not one per key. */
+	for (size_t i = 0; i < *n; i++) {
+		if (strlen(list[i]) == len && strncmp(list[i], dir, len) == 0)
+			return 0;
+	}
 	if (sb.ndirs == CLI_SANDBOX_DIRS_MAX)
 		return err_set(e, "the signer's sandbox: more than %d directories to read",
 		    CLI_SANDBOX_DIRS_MAX);
@@ -104,13 +109,17 @@ signer_reads(const struct cli_dir *d, const struct signer *sg, struct err *e)
 		w += n;
 	}
 	for (size_t i = 0; i < nf; i++) {
+		/* A bare name has no directory to allow: "." would be wherever lancre was
+		 * started ("/" under systemd).  The loader finds a bare module in /usr or /lib,
+		 * which are allowed; a bare key file is refused by the signer's check. */
+		if (dir_len(f[i].path) == 0)
+			continue;
 		if (f[i].exec) {
 			if (add_dir(sb.modules, &nm, f[i].path, strlen(f[i].path), e) != 0)
 				return -1;
 			continue;
 		}
-		if (add_dir(sb.read_dirs, &nr, dir_len(f[i].path) > 0 ? f[i].path : ".",
-			dir_len(f[i].path) > 0 ? dir_len(f[i].path) : 1, e) != 0)
+		if (add_dir(sb.read_dirs, &nr, f[i].path, dir_len(f[i].path), e) != 0)
 			return -1;
 	}
 	sb.paths.read_dirs = nr > 0 ? sb.read_dirs : NULL;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,13 +59,21 @@ get_at(int fd, void *buf, size_t n, off_t at)
 static int
 read_file(const char *path, char *buf, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), bad;
+	/* O_NONBLOCK and a regular file only: a FIFO put there would otherwise hang the
+	 * supervisor, which then reaps nothing and never sees SIGTERM. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), bad;
 	ssize_t r = 0;
+	struct stat st;
 
 	*len = 0;
 	if (fd < 0) {
 		*len = (size_t)snprintf(buf, PROC_CONF_MAX, "cannot open %s: %s", path,
 		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		*len = (size_t)snprintf(buf, PROC_CONF_MAX, "%s is not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	while (*len <= PROC_CONF_MAX && (r = read(fd, buf + *len, PROC_CONF_MAX + 1 - *len)) > 0)

@@ -343,8 +343,10 @@ signer_reads(const struct sandbox_paths *p, ll_rule_fn fn, void *arg)
 		if (fn(arg, p->read_dirs[i], LL_READ) != 0)
 			return -1;
 	}
-	/* A module is loaded again when its token comes back (signer/pkcs11.c). */
-	if (p->pkcs11_module != NULL && p->pkcs11_module[0] != '\0' &&
+	/* A module is loaded again when its token comes back (signer/pkcs11.c).  A bare
+	 * name ("p11-kit-proxy.so") is the loader's to find in /usr or /lib, allowed above:
+	 * its "." would be wherever lancre was started, "/" under systemd. */
+	if (p->pkcs11_module != NULL && strchr(p->pkcs11_module, '/') != NULL &&
 	    fn(arg, dir_of(p->pkcs11_module, dir, sizeof(dir)), LL_READ_EXEC) != 0)
 		return -1;
 	for (size_t i = 0; p->modules != NULL && p->modules[i] != NULL; i++) {

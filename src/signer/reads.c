@@ -19,9 +19,15 @@
 
 #include "util/err.h"
 
+/* f, once: without Landlock the signer is never confined and reloads its issuers
+ * every retry, so a list that grew with each reload would grow for ever. */
 static int
 remember(struct signer *sg, const struct key_file *f)
 {
+	for (size_t i = 0; i < sg->nkey_files; i++) {
+		if (sg->key_files[i].exec == f->exec && strcmp(sg->key_files[i].path, f->path) == 0)
+			return 0;
+	}
 	if (sg->nkey_files == sg->key_files_cap) {
 		size_t cap = sg->key_files_cap ? 2 * sg->key_files_cap : 8;
 		struct key_file *v = realloc(sg->key_files, cap * sizeof(*v));
@@ -51,8 +57,9 @@ check_ref(struct signer *sg, const char *ref, const char *pass_ref, struct err *
 				return err_set(why, "out of memory");
 		} else if (!sg->may_read(sg->may_read_arg, f[i].path, f[i].exec)) {
 			return err_set(why, "%s is outside what the signer's sandbox may %s: add its "
-					    "directory to [signer] read_dirs in lancre.conf, or restart "
-					    "the signer (it may read where the keys it finds at start are)",
+					    "directory to [signer] read_dirs in lancre.conf and restart "
+					    "the signer, or just restart it (it may read where the keys "
+					    "it finds at start are)",
 			    f[i].path, f[i].exec ? "load code from" : "read");
 		}
 	}

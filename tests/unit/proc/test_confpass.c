@@ -7,6 +7,7 @@
 #include "proc/confpass.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -77,6 +78,14 @@ test_unreadable_is_passed_as_an_error(void **state)
 	assert_int_equal(proc_confpass_put(fd, path, &e), 0);
 	assert_int_equal(proc_confpass_get(fd, &text, &len, &e), -1);
 	assert_non_null(strstr(e.msg, "larger than"));
+	/* A FIFO (no writer: a blocking open would wait for ever) is refused at once. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a hang fails the test instead of the suite */
+	assert_int_equal(proc_confpass_put(fd, path, &e), 0);
+	alarm(0);
+	assert_int_equal(proc_confpass_get(fd, &text, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
 	close(fd);
 }
 
