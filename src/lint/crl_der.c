@@ -328,7 +328,7 @@ crl_der_verify(const struct crl_der *c, EVP_PKEY *key)
 {
 	const unsigned char *p = c->alg;
 	X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, (long)c->alg_len);
-	int nid, md_nid = NID_undef, pk_nid, rc = -1;
+	int nid, md_nid = NID_undef, pk_nid, ptype, rc = -1;
 	const EVP_MD *md = NULL;
 	EVP_MD_CTX *ctx = NULL;
 
@@ -343,6 +343,16 @@ crl_der_verify(const struct crl_der *c, EVP_PKEY *key)
 	nid = OBJ_obj2nid(alg->algorithm);
 	if (nid == NID_rsassaPss || !OBJ_find_sigid_algs(nid, &md_nid, &pk_nid))
 		goto out; /* parameters this path does not read: the caller asks OpenSSL */
+	/*
+	 * The key must be of the algorithm's type (X509_CRL_verify refuses an RSA
+	 * key for ecdsa-with-SHA256, which EVP_DigestVerify would not see), and
+	 * the parameters those this path knows: none, or NULL for RSA PKCS#1.
+	 * Anything else is left to OpenSSL.
+	 */
+	X509_ALGOR_get0(NULL, &ptype, NULL, alg);
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_type(pk_nid) ||
+	    !(ptype == V_ASN1_UNDEF || (pk_nid == NID_rsaEncryption && ptype == V_ASN1_NULL)))
+		goto out;
 	if (md_nid != NID_undef && (md = EVP_get_digestbynid(md_nid)) == NULL)
 		goto out;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)

@@ -117,6 +117,52 @@ test_verify(void **state)
 	OPENSSL_free(der);
 }
 
+/*
+ * The algorithm must match the key: bytes signed with RSA and labelled
+ * ecdsa-with-SHA256 are not verified here (X509_CRL_verify refuses them:
+ * WRONG_PUBLIC_KEY_TYPE), and RSA PKCS#1 parameters other than NULL or none
+ * are left to OpenSSL; with NULL or none they verify.
+ */
+static void
+test_verify_key_type(void **state)
+{
+	static const uint8_t ecdsa256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const uint8_t rsa_null[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+	    0x0b, 0x05, 0x00};
+	static const uint8_t rsa_none[] = {0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+	    0x0b};
+	static const uint8_t rsa_int[] = {0x30, 0x0e, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+	    0x0b, 0x02, 0x01, 0x00};
+	static const uint8_t tbs[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	EVP_PKEY *rsa = EVP_RSA_gen(2048);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t sig[1 + 512] = {0};
+	size_t sig_len = sizeof(sig) - 1;
+	struct crl_der c = {0};
+
+	(void)state;
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, rsa), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig + 1, &sig_len, tbs, sizeof(tbs)), 1);
+	c.tbs = tbs;
+	c.tbs_len = sizeof(tbs);
+	c.sig = sig;
+	c.sig_len = sig_len + 1;
+	c.alg = c.inner_alg = ecdsa256;
+	c.alg_len = c.inner_alg_len = sizeof(ecdsa256);
+	assert_int_equal(crl_der_verify(&c, rsa), -1);
+	c.alg = c.inner_alg = rsa_int;
+	c.alg_len = c.inner_alg_len = sizeof(rsa_int);
+	assert_int_equal(crl_der_verify(&c, rsa), -1);
+	c.alg = c.inner_alg = rsa_null;
+	c.alg_len = c.inner_alg_len = sizeof(rsa_null);
+	assert_int_equal(crl_der_verify(&c, rsa), 1);
+	c.alg = c.inner_alg = rsa_none;
+	c.alg_len = c.inner_alg_len = sizeof(rsa_none);
+	assert_int_equal(crl_der_verify(&c, rsa), 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(rsa);
+}
+
 /* No prefix of a CRL is a CRL, and reading one never reads past it (ASan). */
 static void
 test_truncated(void **state)
@@ -174,6 +220,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_walk),
 	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_verify_key_type),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_serial_order),
 	};
