@@ -173,6 +173,24 @@ from_base64(const uint8_t *data, size_t len, struct explain_input *in)
 	free(der);
 }
 
+/*
+ * Where base64 of an OCSP request can start: a DER SEQUENCE (0x30) is 'M' in
+ * base64, or %4D escaped.  Anywhere else no decoding is tried, so a token of
+ * many '/' costs no decoding at each.
+ */
+static int
+starts_sequence(const char *p, size_t n)
+{
+	return (n >= 1 && p[0] == 'M') ||
+	       (n >= 3 && p[0] == '%' && p[1] == '4' && (p[2] == 'D' || p[2] == 'd'));
+}
+
+/*
+ * At most this many characters can decode to an OCSP GET request: each base64
+ * character (OCSP_GET_PATH_MAX of them, two '=' more) is at most 3 (%XX).
+ */
+#define DETECT_GET_CHARS_MAX (3 * (OCSP_GET_PATH_MAX + 2))
+
 /* An OCSP request in one token of text, at any '/' of it (or its start). */
 static int
 from_token(const char *tok, size_t len, struct explain_input *in)
@@ -184,7 +202,8 @@ from_token(const char *tok, size_t len, struct explain_input *in)
 	while (end < len && tok[end] != '?' && tok[end] != '#')
 		end++;
 	for (size_t i = 0; i < end; i++) {
-		if (i > 0 && tok[i - 1] != '/')
+		if ((i > 0 && tok[i - 1] != '/') || end - i > DETECT_GET_CHARS_MAX ||
+		    !starts_sequence(tok + i, end - i))
 			continue;
 		if (ocsp_request_from_get(tok + i, end - i, der, &dlen) != OCSP_REQUEST_OK ||
 		    explain_classify(der, dlen, &kind) != 0 || kind != EXPLAIN_OCSP_REQUEST)
@@ -214,29 +233,32 @@ is_base64ish(uint8_t c)
 
 /*
  * Tokens from start on, joined over gaps of spaces only while they are base64
- * characters: each longer run is tried once.  *tries counts the attempts.
+ * characters: each longer run is tried once.  *tries counts the attempts, a
+ * run that grew too long among them; no scan goes further than
+ * EXPLAIN_SPACED_URL_MAX + 1 bytes from start, so each call costs at most that.
  */
 static int
 from_spaced_run(const uint8_t *data, size_t len, size_t start, struct explain_input *in,
     size_t *tries)
 {
+	size_t limit = len - start > EXPLAIN_SPACED_URL_MAX + 1 ? start + EXPLAIN_SPACED_URL_MAX + 1 : len;
 	size_t end = start;
 
-	while (end < len && !is_separator(data[end]))
+	while (end < limit && !is_separator(data[end]))
 		end++;
 	for (;;) {
 		size_t next = end, stop;
 
-		while (next < len && data[next] == ' ')
+		while (next < limit && data[next] == ' ')
 			next++;
-		if (next == end || next >= len || is_separator(data[next]))
+		if (next == end || next >= limit || is_separator(data[next]))
 			return -1;
-		for (stop = next; stop < len && is_base64ish(data[stop]); stop++)
+		for (stop = next; stop < limit && is_base64ish(data[stop]); stop++)
 			;
-		if (stop < len && !is_separator(data[stop]))
+		if (stop < limit && !is_separator(data[stop]))
 			return -1; /* the next token is not base64: the run ends here */
 		end = stop;
-		if (end - start > EXPLAIN_SPACED_URL_MAX || ++*tries > EXPLAIN_SPACED_TRIES_MAX)
+		if (++*tries > EXPLAIN_SPACED_TRIES_MAX || end - start > EXPLAIN_SPACED_URL_MAX)
 			return -1;
 		if (from_token((const char *)data + start, end - start, in) == 0) {
 			in->spaces_as_plus = 1;

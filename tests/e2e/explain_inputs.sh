@@ -125,4 +125,16 @@ done
 har "$T/lost.har" '0\ufffd\u0001\ufffd'
 expect 1 "a HAR body that was decoded as UTF-8 and lost" "$LANCRE" explain "$T/lost.har"
 one_line_error "with one line"
+# Bounded work on text that only looks like URLs: decoding is tried only where base64
+# of a DER SEQUENCE ('M') follows a '/', and a run joined over spaces is scanned no
+# further than its length limit (10 MB of 'A/' took minutes, decoding at every '/').
+"$PY" -c 'import sys; sys.stdout.write("A/" * 5000000 + "\n")' >"$T/slashes.txt"
+"$PY" -c 'import sys; sys.stdout.write(" ".join(["x/M"] * 90) + " " + "QUJD" * 2500000 + "\n")' >"$T/spaced.txt"
+for f in slashes spaced; do
+	run timeout 10 "$LANCRE" explain "$T/$f.txt"
+	if [ "$rc" -eq 1 ] && grep -q '^lancre explain: .*no OCSP GET URL' "$ERR"; then
+		ok "a pathological text input ($f) is refused within 10 s"
+	else not_ok "a pathological text input ($f) is refused within 10 s (exit $rc)"; fi
+done
+rm -f "$T/slashes.txt" "$T/spaced.txt"
 echo "1..$n"
