@@ -35,14 +35,30 @@ string_end(const uint8_t *d, size_t len, size_t q)
 	return len;
 }
 
-/* The object that starts at the first '{' from i: [*from, *to) with its braces; -1 if none. */
+static int
+is_json_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * The object that is the value of the key ending at i (blanks, ':', blanks,
+ * then '{'): [*from, *to) with its braces; 1 when the value is not an object
+ * (null, say: the next '{' is some other key's), -1 when it never ends.
+ */
 static int
 object_at(const uint8_t *d, size_t len, size_t i, size_t *from, size_t *to)
 {
 	int depth = 0;
 
-	while (i < len && d[i] != '{')
+	while (i < len && is_json_space(d[i]))
 		i++;
+	if (i >= len || d[i++] != ':')
+		return 1;
+	while (i < len && is_json_space(d[i]))
+		i++;
+	if (i >= len || d[i] != '{')
+		return 1;
 	*from = i;
 	for (; i < len; i++) {
 		if (d[i] == '"')
@@ -200,8 +216,14 @@ explain_har_posts(const uint8_t *data, size_t len, struct explain_input *in)
 
 	while ((p = memmem(p, len - (size_t)(p - data), HAR_KEY_POSTDATA, klen)) != NULL &&
 	       in->n < EXPLAIN_OBJECTS_MAX) {
-		if (object_at(data, len, (size_t)(p - data) + klen, &from, &to) != 0)
+		int rc = object_at(data, len, (size_t)(p - data) + klen, &from, &to);
+
+		if (rc < 0)
 			break;
+		if (rc > 0) {
+			p += klen;
+			continue;
+		}
 		one_post(data, from, to, in);
 		p = data + to;
 	}

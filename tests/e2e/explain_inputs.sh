@@ -121,6 +121,13 @@ for h in b64 b64-unmarked latin1 utf8; do
 		ok "a HAR file POSTing the request ($h)"
 	else not_ok "a HAR file POSTing the request ($h)"; fi
 done
+# "postData": null is no body: the response's content (here the request's base64) is
+# not read as one (the next '{' after the key was taken as postData's object).
+printf '{"log":{"entries":[{"request":{"method":"POST","url":"http://o.example/","postData": null},"response":{"status":200,"content":{"mimeType":"text/plain","text":"%s","encoding":"base64"}}}]}}\n' \
+	"$(base64 -w0 "$T/revoked.req")" >"$T/null.har"
+run "$LANCRE" explain "$T/null.har"
+if ! grep -q 'OCSP request (HAR)' "$OUT"; then ok "a HAR postData null: nothing explained as a POST body"
+else not_ok "a HAR postData null: nothing explained as a POST body"; fi
 # A body some tool already replaced with U+FFFD is gone: one line, exit 1.
 har "$T/lost.har" '0\ufffd\u0001\ufffd'
 expect 1 "a HAR body that was decoded as UTF-8 and lost" "$LANCRE" explain "$T/lost.har"
