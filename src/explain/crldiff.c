@@ -14,6 +14,7 @@
 #include "pki/reason.h"
 
 #define CRLDIFF_SERIAL_LEN_MAX ((1u << 24) - 1) /* struct entry's bit field */
+#define CRLDIFF_SERIAL_HEX_MAX 24               /* bytes of a malformed serial shown */
 
 /* 24 bytes an entry: two million-entry CRLs are compared within twice their size. */
 struct entry {
@@ -123,6 +124,24 @@ removal(const struct entry *o, int64_t old_this_update, crldiff_expiry_fn expiry
 	return 0;
 }
 
+/*
+ * A serial OpenSSL does not read (a redundant leading 00 or FF, or empty: not
+ * DER), named by its first bytes in hex.
+ */
+static int
+bad_serial(const struct entry *s, const char *which, struct err *e)
+{
+	char hex[2 * CRLDIFF_SERIAL_HEX_MAX + 4] = "";
+	size_t n = s->serial_len < CRLDIFF_SERIAL_HEX_MAX ? s->serial_len : CRLDIFF_SERIAL_HEX_MAX;
+
+	for (size_t k = 0; k < n; k++)
+		snprintf(hex + 2 * k, sizeof(hex) - 2 * k, "%02X", s->serial[k]);
+	if (n < s->serial_len)
+		snprintf(hex + 2 * n, sizeof(hex) - 2 * n, "...");
+	return err_set(e, "the %s CRL lists a serial that is not a DER INTEGER (%s%s): a redundant "
+			  "leading byte or none", which, n > 0 ? "content " : "empty", hex);
+}
+
 /* Merge the two sorted lists into items (each with its own copy of the serial). */
 static int
 merge(const struct entry *a, size_t na, const struct entry *b, size_t nb, int64_t old_tu,
@@ -151,7 +170,7 @@ merge(const struct entry *a, size_t na, const struct entry *b, size_t nb, int64_
 			    a[i].date, b[j].date, a[i].reason, b[j].reason, 0};
 		}
 		if ((it.serial = crl_der_serial(s->serial, s->serial_len)) == NULL)
-			return err_set(e, "out of memory comparing CRLs");
+			return bad_serial(s, c < 0 ? "older" : "newer", e);
 		if (c < 0 && removal(&a[i], old_tu, expiry, arg, &it, e) != 0) {
 			ASN1_INTEGER_free(it.serial);
 			return -1;

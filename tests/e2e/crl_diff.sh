@@ -50,6 +50,37 @@ assert len(r) == 1 and r[0]["serial"] == "21" and r[0]["verdict"] == "problem" a
 assert o["details"]["added"] == [] and o["details"]["changed"] == []
 ' "$OUT"; then ok "--json: kind crl_diff, sound, problems, removed[] with verdict"; else not_ok "--json of a diff"; fi
 
+# A serial with a redundant leading 00 (not DER; OpenSSL refuses it) in the newer CRL:
+# named as malformed, not "out of memory". Serial 12's INTEGER is rewritten 02 02 00 12 (lancre and openssl show serials in hex).
+"$PY" - "$O/sound-new.der" "$O/pad-new.der" 0,5,2,0 <<'PYEOF'
+import sys
+def tlv(d, i):
+    t = d[i]; l = d[i + 1]; h = 2
+    if l & 0x80:
+        n = l & 0x7f; l = int.from_bytes(d[i + 2:i + 2 + n], "big"); h += n
+    return t, h, l
+def enc(t, c):
+    n = len(c)
+    if n < 0x80: return bytes([t, n]) + c
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([t, 0x80 | len(b)]) + b + c
+def walk(d, path):
+    # rewrite: CertificateList > tbs > revokedCertificates (the SEQUENCE after the times) > entry > serial
+    t, h, l = tlv(d, 0); c = d[h:h + l]
+    if not path: return enc(t, b"\x00" + c)  # the serial: a redundant leading 00
+    out, i, k = b"", 0, 0
+    while i < len(c):
+        ct, ch, cl = tlv(c, i); el = c[i:i + ch + cl]
+        out += walk(el, path[1:]) if k == path[0] else el
+        i += ch + cl; k += 1
+    return enc(t, out)
+d = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(walk(d, [int(x) for x in sys.argv[3].split(",")]))
+PYEOF
+expect 1 "a padded serial in the newer CRL" "$LANCRE" explain "$O/sound-old.der" "$O/pad-new.der"
+has "$ERR" '^lancre explain: the newer CRL lists a serial that is not a DER INTEGER \(content 0012\)' "names the malformed serial"
+one_line_error "with one line"
+
 # Two CRLs of different issuers are explained one by one, not compared.
 run "$LANCRE" explain "$O/sound-old.der" "$HERE/../fuzz/corpus/explain/crl.der"
 if [ "$rc" -eq 0 ] && [ "$(grep -c '^A certificate revocation list' "$OUT")" -eq 2 ]; then
