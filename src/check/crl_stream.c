@@ -109,6 +109,8 @@ crl_buf_add(struct crl_stream *s, struct crl_buf *b, const uint8_t *p, size_t n)
 	size_t want;
 	uint8_t *q;
 
+	if (n == 0) /* an empty element: nothing to keep, and memcpy may not see NULL */
+		return 0;
 	if (n > SIZE_MAX / 2 - b->len)
 		return crl_fail(s, "out of memory");
 	if (b->len + n > b->cap) {

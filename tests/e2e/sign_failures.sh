@@ -39,10 +39,15 @@ limited() { (trap '' XFSZ && ulimit -S -f 32 && exec "$@"); }
 # a reader with the store open as root (Python's sqlite3) keeps it there, as it did.
 serve_pid= sign_pid= hold_pid=
 trap 'kill $serve_pid $sign_pid $hold_pid 2>/dev/null; lib_exit' EXIT # also when cut short
+# The holder says when it has the store open: sqlite3 above, the last connection to
+# close, removed the -wal and -shm, and a server started before the holder has made
+# them again cannot open the store ("unable to open database file", seen in CI).
 "$PY" -c 'import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1]); c.execute("select count(*) from certificates").fetchall()
-time.sleep(300)' "$D/lancre.db" &
+open(sys.argv[2], "w").close()
+time.sleep(300)' "$D/lancre.db" "$T/holding" &
 hold_pid=$!
+wait_file "$T/holding" || not_ok "the holder opened the store"
 "$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
 serve_pid=$!
 wait_http "http://127.0.0.1:$A/healthz" || cat "$T/serve.log"
