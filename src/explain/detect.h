@@ -31,7 +31,7 @@
 #define EXPLAIN_OBJECTS_MAX 32                /* PEM blocks in one input */
 #define EXPLAIN_URL_MAX 512                   /* the URL shown back (cut) */
 #define EXPLAIN_SPACED_URL_MAX 4096           /* a URL rejoined over spaces, at most */
-#define EXPLAIN_SPACED_TRIES_MAX 4096         /* rejoined runs tried in one input */
+#define EXPLAIN_SPACED_TRIES_MAX 64           /* rejoined runs tried in one input */
 
 enum explain_kind {
 	EXPLAIN_OCSP_REQUEST,
