@@ -51,14 +51,9 @@ if [ "$size" -ge 20000000 ]; then ok "the CRL is $size bytes (>= 20 MB)"; else n
 openssl ocsp -issuer "$T/e1.pem" -cert "$T/leaf.pem" -no_nonce -reqout "$T/req.der" 2>/dev/null
 enc=$(base64 -w0 "$T/req.der" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
 
-P=$(free_port)
-A=$(free_port)
-"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-	>"$T/serve.out" 2>"$T/serve.err" &
-pid=$!
 # Whatever stops this script, the server and the stalled clients go with it.
-trap 'kill "$pid" ${guard:-} ${client:-} 2>/dev/null; lib_exit' EXIT
-wait_http "http://127.0.0.1:$A/healthz" 30 || not_ok "the server did not start"
+trap 'kill ${pid:-} ${guard:-} ${client:-} 2>/dev/null; lib_exit' EXIT
+start_serve 30 || not_ok "the server did not start"
 curl -s -o /dev/null "http://127.0.0.1:$P/crl/e1/1.crl" # every page of the CRL touched once
 rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status" 2>/dev/null; }
 base=$(rss_kb VmRSS)

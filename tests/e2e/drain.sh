@@ -78,15 +78,6 @@ open(out, "wb").write(body)
 open(out + ".status", "w").write("got %d of %d\n" % (len(body), length))
 PYEOF
 
-# start_serve: `lancre serve` on fresh ports; sets $pid, $P, $A.
-start_serve() {
-	P=$(free_port)
-	A=$(free_port)
-	"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-		>"$T/serve.out" 2>"$T/serve.err" &
-	pid=$!
-	wait_http "http://127.0.0.1:$A/healthz" 30
-}
 
 # exit_ms PID T0: waits up to 20 s (x TF) for PID (ours) to exit, killing it after; sets $st
 # and $ms (since T0, in ns).
@@ -96,7 +87,7 @@ exit_ms() {
 }
 
 # A slow reader: the whole body arrives after SIGTERM, then the server exits 0.
-start_serve
+start_serve 30
 python3 "$T/client.py" "$P" slow "$T/slow" "$T/slow.body" &
 client=$!
 wait_file "$T/slow" 10
@@ -148,7 +139,7 @@ except OSError:
     pass
 open(out, "wb").write(body)
 PYEOF
-start_serve
+start_serve 30
 python3 "$T/h2client.py" "$P" "$T/h2ready" "$T/h2.body" &
 client=$!
 wait_file "$T/h2ready" 10
@@ -160,7 +151,7 @@ if cmp -s "$T/h2.body" "$CRL"; then ok "HTTP/2: a stream waiting for window when
 same "then the server exits 0 (after $ms ms)" "$st" 0
 
 # A client that never reads is cut after SERVER_DRAIN_MS; the server exits 0 all the same.
-start_serve
+start_serve 30
 python3 "$T/client.py" "$P" never "$T/never" "$T/never.body" &
 client=$!
 wait_file "$T/never" 10

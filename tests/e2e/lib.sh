@@ -214,6 +214,18 @@ child_pid() {
 	ps -o pid=,comm= --ppid "$1" | awk -v c="lancre-$2" '$2 == c { print $1 }'
 }
 
+# start_serve [SECONDS]: `lancre serve -d $D` in the background on fresh ports, output
+# in $T/serve.out and $T/serve.err; sets $pid, $P and $A; returns once /healthz answers
+# (0), or after SECONDS (default 10) without it (1).
+start_serve() {
+	P=$(free_port)
+	A=$(free_port)
+	"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+		>"$T/serve.out" 2>"$T/serve.err" &
+	pid=$!
+	wait_http "http://127.0.0.1:$A/healthz" "${1:-10}"
+}
+
 # start_run: `lancre run -d $D` in the background on fresh ports, output in
 # $T/run.out and $T/run.err; sets $pid (the supervisor), $server and $signer (its
 # children), $P and $A (public and admin ports) once /healthz answers.

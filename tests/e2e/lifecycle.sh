@@ -52,12 +52,7 @@ PYEOF
 
 for sig in TERM INT; do
 	for kind in idle keepalive half h2; do
-		P=$(free_port)
-		A=$(free_port)
-		"$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-			>"$T/serve.out" 2>"$T/serve.err" &
-		pid=$!
-		wait_http "http://127.0.0.1:$A/healthz"
+		start_serve
 		rm -f "$T/ready" "$T/ready.done"
 		python3 "$T/hold.py" "$P" "$kind" "$T/ready" &
 		hold=$!
