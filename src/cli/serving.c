@@ -306,7 +306,9 @@ reload_for_restarts(struct serving_ctx *sc)
 	struct conf c, *now = &sc->d->conf;
 	struct err e;
 
-	if (conf_load(sc->so.conf_path, &c, &e) != 0)
+	/* The bytes just passed to the server, not the file read a second time: the
+	 * server and a child restarted later get the same version of it. */
+	if (load_passed_conf(sc, &c, &e) != 0)
 		return;
 	memcpy(c.listen, now->listen, sizeof(c.listen));
 	memcpy(c.admin, now->admin, sizeof(c.admin));
