@@ -461,7 +461,9 @@ crl_start_element(struct crl_stream *s, size_t hlen, uint64_t len)
 	if (s->what == W_SKIP) {
 		s->state = S_SKIP;
 	} else {
-		if (len > (s->what == W_DATE ? CRL_TIME_MAX : CRL_STREAM_ELEMENT_MAX))
+		if ((s->what == W_DATE || s->what == W_THIS || s->what == W_NEXT) && len > CRL_TIME_MAX)
+			return crl_fail(s, "a time in the CRL is longer than a UTCTime or GeneralizedTime can be");
+		if (len > CRL_STREAM_ELEMENT_MAX)
 			return crl_fail(s, "an element of the CRL's header is larger than 64 KB");
 		s->state = S_COLLECT;
 		s->elem.len = 0;

@@ -159,7 +159,15 @@ for i in $(seq 0 $((150 * TF))); do
 done
 has "$OUT" 'Cert Status: revoked' "s_client: Cert Status: revoked"
 grep -q 'Cert Status: revoked' "$OUT" || sed 's/^/#   nginx: /' "$T/nginx/error.log" | tail -n 15
-expect 3 "(c) lancre check of the server: revoked, from the staple (exit 3)" "$LANCRE" check --servername localhost "127.0.0.1:$Pc"
+# lancre check makes its own connection, which may likewise meet the old worker
+# for a moment (CI at f668c1e: s_client saw revoked, the next connection good):
+# asked until it says revoked, for at most 10 s; the answer that ended the wait is judged.
+for i in $(seq 1 $((50 * TF))); do
+	run "$LANCRE" check --servername localhost "127.0.0.1:$Pc"
+	[ "$rc" -eq 3 ] && break
+	sleep 0.2
+done
+if [ "$rc" -eq 3 ]; then ok "(c) lancre check of the server: revoked, from the staple (exit 3)"; else not_ok "(c) lancre check of the server: revoked, from the staple (exit $rc, wanted 3)"; fi
 has "$OUT" '^reason: keyCompromise$' "with the reason"
 has "$OUT" '^from: staple$' "from the staple"
 

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * Every constructed element, recursively: single-byte tags, minimal definite
- * lengths, SEQUENCE and SET constructed (OpenSSL reads a primitive 0x10).
+ * lengths, SEQUENCE and SET constructed (OpenSSL reads a primitive 0x10),
+ * times of the one length DER allows.
  */
 static int
 strict_der(const uint8_t *p, size_t n, int depth)
@@ -50,6 +51,8 @@ strict_der(const uint8_t *p, size_t n, int depth)
 			return 0;
 		if ((p[0] & 0x20) && !strict_der(p + hl, len, depth + 1))
 			return 0;
+		if ((p[0] == 0x17 && len != 13) || (p[0] == 0x18 && len != 15))
+			return 0; /* RFC 5280 4.1.2.5: YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ; d2i reads any length */
 		p += hl + len;
 		n -= hl + len;
 	}

@@ -523,6 +523,77 @@ test_header_past_parent(void **state)
 	ASN1_INTEGER_free(s);
 }
 
+/* tag, one-byte length, n bytes at v: what the hand-made CRLs below are built of. */
+static size_t
+tlv(uint8_t *out, uint8_t tag, const uint8_t *v, size_t n)
+{
+	assert_true(n < 0x80);
+	memmove(out + 2, v, n); /* first: v may be out */
+	out[0] = tag;
+	out[1] = (uint8_t)n;
+	return n + 2;
+}
+
+/*
+ * A CRL (unsigned: refused before the signature matters) with a UTCTime of
+ * tlen bytes as thisUpdate (where 0) or as the entry's revocationDate (where 1).
+ */
+static size_t
+crl_with_time(uint8_t *out, size_t tlen, int where)
+{
+	static const uint8_t head[] = {0x02, 0x01, 0x01, 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+	    0x3d, 0x04, 0x03, 0x02, 0x30, 0x00};
+	uint8_t t[64], good[16], entry[64], tbs[127];
+	size_t n = 0, tl, gl, el;
+
+	memset(t, '0', tlen - 1);
+	t[tlen - 1] = 'Z';
+	tl = tlv(t, 0x17, t, tlen);
+	memcpy(good, "300101000000Z", 13);
+	gl = tlv(good, 0x17, good, 13);
+	memcpy(tbs, head, sizeof(head));
+	n = sizeof(head);
+	memcpy(tbs + n, where == 0 ? t : good, where == 0 ? tl : gl);
+	n += where == 0 ? tl : gl;
+	el = tlv(entry, 0x02, (const uint8_t *)"\x01", 1);
+	memcpy(entry + el, where == 1 ? t : good, where == 1 ? tl : gl);
+	el = tlv(entry, 0x30, entry, el + (where == 1 ? tl : gl));
+	el = tlv(entry, 0x30, entry, el);
+	memcpy(tbs + n, entry, el);
+	n = tlv(tbs, 0x30, tbs, n + el);
+	return tlv(out, 0x30, tbs, n);
+}
+
+/*
+ * A UTCTime of 40 bytes, as thisUpdate or as the wanted entry's date:
+ * d2i_X509_CRL reads it (it checks a time's text only when asked), the
+ * stream refuses it for what it is, not as "over 64 KB" (fuzz_crl_stream
+ * found that message); with 13-byte times the same bytes are read up to
+ * where the signature algorithm should follow.
+ */
+static void
+test_long_time(void **state)
+{
+	ASN1_INTEGER *s = serial_of(1);
+	struct crl_stream *st;
+	uint8_t crl[256];
+	size_t n;
+
+	(void)state;
+	for (int where = 0; where < 2; where++) {
+		for (size_t tlen = 13; tlen <= 40; tlen += 27) {
+			n = crl_with_time(crl, tlen, where);
+			st = crl_stream_new(s, 1 << 20);
+			assert_int_equal(crl_stream_feed(st, crl, n), -1);
+			assert_string_equal(crl_stream_why(st), tlen == 13 ?
+			    "the CertificateList does not hold tbsCertList, algorithm and signature" :
+			    "a time in the CRL is longer than a UTCTime or GeneralizedTime can be");
+			crl_stream_free(st);
+		}
+	}
+	ASN1_INTEGER_free(s);
+}
+
 int
 main(void)
 {
@@ -538,6 +609,7 @@ main(void)
 	    cmocka_unit_test(test_declared_too_big),
 	    cmocka_unit_test(test_padded_serial),
 	    cmocka_unit_test(test_header_past_parent),
+	    cmocka_unit_test(test_long_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
