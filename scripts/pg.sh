@@ -1,0 +1,90 @@
+#!/bin/bash
+# pg.sh - a throwaway PostgreSQL 15 server for the tests and benchmarks.
+#
+#   scripts/pg.sh start DIR   initdb in DIR/data, start on a free loopback port,
+#                             write DIR/env (sourceable) and print its lines
+#   scripts/pg.sh stop DIR    stop the server by its PID (TERM, then KILL after
+#                             10 s) and remove DIR
+#
+# DIR/env sets LANCRE_TEST_PG (a postgresql:// URL of the superuser's
+# maintenance database, no password in it) and PGPASSFILE (DIR/passfile,
+# 0600, where the password is).  TCP connections need that password
+# (scram-sha-256): lancre is tested the way an operator runs it, with the
+# password in a file, never in the URL.  The server listens on 127.0.0.1
+# only, and on a unix socket in DIR/sock.  fsync is off: a test server's
+# data need not survive the machine.
+#
+# initdb and postgres refuse to run as root: as root they run as the
+# Debian package's user "postgres" (DIR is given to it); as anyone else, as
+# themselves.
+set -euo pipefail
+
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+
+as_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start() {
+	local dir=$1 port pw i
+	[ -x "$PGBIN/initdb" ] || { echo "pg.sh: no PostgreSQL server (apt-get install postgresql-15)" >&2; exit 1; }
+	mkdir -p "$dir/sock"
+	dir=$(cd "$dir" && pwd)
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+	(umask 077 && printf '%s\n' "$pw" >"$dir/pw")
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pw"
+	as_owner "$PGBIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pw" -A scram-sha-256 \
+		--auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; exit 1; }
+	rm -f "$dir/pw"
+	port=$(free_port)
+	as_owner "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
+		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+		-c full_page_writes=off -c max_connections=200 >"$dir/server.log" 2>&1 &
+	echo $! >"$dir/pid"
+	for i in $(seq 1 100); do
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+		kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || { echo "pg.sh: the server did not start" >&2; exit 1; }
+	(umask 077 && printf '127.0.0.1:%s:*:postgres:%s\n' "$port" "$pw" >"$dir/passfile")
+	[ "$(id -u)" -eq 0 ] && chown root: "$dir/passfile"
+	cat >"$dir/env" <<EOF
+export LANCRE_TEST_PG=postgresql://postgres@127.0.0.1:$port/postgres
+export PGPASSFILE=$dir/passfile
+export LANCRE_TEST_PG_DIR=$dir
+EOF
+	cat "$dir/env"
+}
+
+stop() {
+	local dir=$1 pid i
+	[ -f "$dir/pid" ] || { rm -rf "$dir"; return 0; }
+	pid=$(cat "$dir/pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+
+case ${1:-} in
+start) start "${2:?usage: pg.sh start DIR}" ;;
+stop) stop "${2:?usage: pg.sh stop DIR}" ;;
+*)
+	echo "usage: scripts/pg.sh start|stop DIR" >&2
+	exit 2
+	;;
+esac
