@@ -594,6 +594,40 @@ test_long_time(void **state)
 	ASN1_INTEGER_free(s);
 }
 
+/*
+ * md4WithRSAEncryption: OpenSSL 3 names the digest but its default provider
+ * does not offer it.  The stream reads the CRL as OpenSSL does (it used to
+ * refuse it, "the digest failed": fuzz_crl_stream), finds the entry, and the
+ * signature does not verify, for both.
+ */
+static void
+test_unavailable_digest(void **state)
+{
+	static const uint8_t sha256rsa[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
+	struct test_ca ca;
+	struct crl_outcome ref, got;
+	ASN1_INTEGER *s = serial_of(1001);
+	size_t len, patched = 0;
+	uint8_t *der, *p;
+
+	(void)state;
+	test_ca_make(&ca, "md4 CA", NULL, MINT_RSA2048);
+	der = make_crl(ca.key, ca.cert, EVP_sha256(), 3, -1, 0, &len);
+	for (p = der; (p = memmem(p, len - (size_t)(p - der), sha256rsa, sizeof(sha256rsa))) != NULL; patched++)
+		p[sizeof(sha256rsa) - 1] = 0x03; /* 1.2.840.113549.1.1.3 */
+	assert_int_equal(patched, 2);
+	crl_oracle_openssl(der, len, ca.key, s, &ref);
+	assert_true(ref.parsed && ref.found && !ref.verified);
+	for (size_t chunk = 1; chunk <= len; chunk = chunk * 7 + 1) {
+		crl_oracle_stream(der, len, chunk, ca.key, s, &got, NULL);
+		assert_true(got.parsed && got.found && !got.verified);
+		assert_int_equal(got.date, ref.date);
+	}
+	OPENSSL_free(der);
+	ASN1_INTEGER_free(s);
+	test_ca_free(&ca);
+}
+
 int
 main(void)
 {
@@ -610,6 +644,7 @@ main(void)
 	    cmocka_unit_test(test_padded_serial),
 	    cmocka_unit_test(test_header_past_parent),
 	    cmocka_unit_test(test_long_time),
+	    cmocka_unit_test(test_unavailable_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
