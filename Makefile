@@ -14,13 +14,16 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp libcurl
 SAN     ?=
+# libpq (Debian libpq-dev): its headers only; pkg-config's --cflags would also add
+# -I/usr/include/<triplet>, turning system headers into warned-about ones.
+PQ_CFLAGS = -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wvla -Wundef -Wno-format-truncation
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc \
-           $(shell pkg-config --cflags $(PKGS) p11-kit-1 2>/dev/null) -MMD -MP
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -ldl
+           $(shell pkg-config --cflags $(PKGS) p11-kit-1 2>/dev/null) $(PQ_CFLAGS) -MMD -MP
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpq -pthread -ldl
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -128,5 +128,11 @@ struct store {
  * The embedded SQLite store: the database file at path.
  */
 struct store *store_sqlite_open(const char *path, enum store_mode mode, struct err *e);
+/*
+ * The shared PostgreSQL store (postgresql.c): location is a postgresql://
+ * or postgres:// URL, given to libpq as is; one carrying a password is
+ * refused (the password goes in a password file).
+ */
+struct store *store_pg_open(const char *location, enum store_mode mode, struct err *e);
 
 #endif

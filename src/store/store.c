@@ -20,11 +20,8 @@ store_open(const char *dir, const char *location, enum store_mode mode, struct e
 
 	if (strncmp(location, STORE_SCHEME_SQLITE, strlen(STORE_SCHEME_SQLITE)) == 0)
 		location += strlen(STORE_SCHEME_SQLITE); /* the default said outright */
-	if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
-		err_set(e, "the PostgreSQL store is not available in this build yet; "
-			   "use the embedded SQLite store");
-		return NULL;
-	}
+	if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+		return store_pg_open(location, mode, e);
 	if (strchr(location, '/') != NULL || strcmp(location, "..") == 0 || location[0] == '\0') {
 		err_set(e, "[store] store must be a file name inside the data directory or a "
 			   "postgresql:// URL, not '%s'", location);

@@ -201,8 +201,8 @@ enum store_mode {
 /*
  * Open the store of the data directory dir.  location is lancre.conf's
  * [store] store, which picks the backend: a file name relative to dir, or
- * sqlite:NAME, is the embedded SQLite store; a postgresql:// URL is refused
- * with a clear error until that backend is built.
+ * sqlite:NAME, is the embedded SQLite store; a postgresql:// (or postgres://)
+ * URL is the shared PostgreSQL store, the database named in it.
  * Except with STORE_CREATE, the store must exist and be lancre's: a missing,
  * empty or foreign file is refused without writing to it.  STORE_READ writes
  * nothing, except that a store older than this lancre is upgraded by a user

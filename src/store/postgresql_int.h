@@ -1,0 +1,185 @@
+/*
+ * postgresql_int.h - what the PostgreSQL backend's files share: the handle
+ * (struct store_pg), the statement helpers, error mapping, counters under
+ * THE CURSOR RULE (postgresql.c's design paragraph), transactions and the
+ * streaming row walker.  Not for use outside src/store/.
+ *
+ * Conventions every file follows:
+ *  - Parameters: integers as text (PG_INT), bytea as binary (PG_BYTEA),
+ *    text as text; cast each in the SQL ($1::bigint) so that no type is
+ *    guessed.  Results always come back in binary format: pg_int() reads
+ *    any integer or boolean column by its size (cast sums to bigint: a
+ *    numeric cannot be read), pg_bytes() a bytea's or text's bytes as is.
+ *  - Errors: "store: <what>: <PostgreSQL's message on one line>".
+ *  - An operation that writes more than one statement runs between
+ *    pg_txn_enter() and pg_txn_leave(): its own transaction, or the
+ *    caller's (store_begin) if one is open.
+ */
+#ifndef LANCRE_STORE_POSTGRESQL_INT_H
+#define LANCRE_STORE_POSTGRESQL_INT_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "store/backend.h"
+
+/* The most parameters one pg_params holds (a bulk statement builds its own arrays). */
+#define PG_PARAMS_MAX 16
+/* Rows fetched at a time by pg_walk()'s cursor: memory stays bounded whatever the table. */
+#define PG_FETCH_ROWS 1000
+/* Key of pg_advisory_xact_lock() taken by the migrations runner ("lancre" in ASCII). */
+#define PG_MIGRATION_LOCK 108097106099114101LL
+
+/*
+ * Statements prepared once per connection (lazily, on first use), by
+ * purpose: one line each, X(id, name).  The name is the server-side name.
+ */
+#define PG_STMTS(X)                                                                          \
+	X(PG_STMT_CERT_INSERT, "lancre_cert_insert")                                          \
+	X(PG_STMT_CERT_GET, "lancre_cert_get")                                                \
+	X(PG_STMT_CERT_FINGERPRINT, "lancre_cert_fingerprint")                                \
+	X(PG_STMT_COUNTER_TAKE, "lancre_counter_take")                                        \
+	X(PG_STMT_META_GET, "lancre_meta_get")                                                \
+	X(PG_STMT_OCSP_PUT, "lancre_ocsp_put")                                                \
+	X(PG_STMT_CERTS_CHANGED, "lancre_certs_changed")                                      \
+	X(PG_STMT_OCSP_DUE, "lancre_ocsp_due")                                                \
+	X(PG_STMT_OCSP_EACH, "lancre_ocsp_each")
+
+#define PG_STMT_ENUM(id, name) id,
+enum pg_stmt { PG_STMTS(PG_STMT_ENUM) PG_STMT_COUNT };
+#undef PG_STMT_ENUM
+
+struct store_pg {
+	struct store base;
+	PGconn *conn;
+	enum store_mode mode;
+	enum store_intent intent;
+	int in_txn;        /* a transaction is open (the caller's or an operation's own) */
+	int walk_depth;    /* cursors open by pg_walk(), nested */
+	uint64_t prepared; /* bit i: statement i of PG_STMTS prepared on this connection */
+	/* Numbers taken by the open transaction (0: none yet), forgotten at its end. */
+	int64_t change_seq, crl_seq;
+};
+
+/* The backend's operations, pg_<name>() for each of STORE_OPS (backend.h). */
+#define PG_OP_DECLARE(name, params, args) int pg_##name params;
+STORE_OPS(PG_OP_DECLARE)
+#undef PG_OP_DECLARE
+
+/* Parameters of one statement, added in order ($1, $2, ...). */
+struct pg_params {
+	int n;
+	const char *values[PG_PARAMS_MAX];
+	int lengths[PG_PARAMS_MAX];
+	int formats[PG_PARAMS_MAX];
+	char text[PG_PARAMS_MAX][24]; /* the integers' digits */
+};
+
+void pg_param_int(struct pg_params *p, int64_t v);
+void pg_param_bytea(struct pg_params *p, const void *b, size_t len); /* borrowed */
+void pg_param_text(struct pg_params *p, const char *s);              /* borrowed */
+void pg_param_null(struct pg_params *p);
+
+/*
+ * Run sql with p (NULL: none); what names it in an error.  Returns the
+ * result (PGRES_COMMAND_OK or PGRES_TUPLES_OK, binary columns) to PQclear,
+ * or NULL with *e set.  pg_exec_prepared() runs statement id, preparing sql
+ * under its name first if this connection has not yet.
+ */
+PGresult *pg_exec(struct store_pg *s, const char *sql, const struct pg_params *p,
+    const char *what, struct err *e);
+PGresult *pg_exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql,
+    const struct pg_params *p, const char *what, struct err *e);
+/* pg_exec for a statement whose rows do not matter; *changed: rows it changed (NULL: no). */
+int pg_run(struct store_pg *s, const char *sql, const struct pg_params *p, const char *what,
+    int64_t *changed, struct err *e);
+/* Simple-protocol SQL without parameters (several statements allowed: migrations). */
+int pg_exec_simple(struct store_pg *s, const char *sql, const char *what, struct err *e);
+
+/* "store: what: message" from r (or the connection when r is NULL); returns -1. */
+int pg_err(struct store_pg *s, const PGresult *r, const char *what, struct err *e);
+/* The SQLSTATE of a failed result ("" if none), e.g. "23505" unique violation. */
+const char *pg_sqlstate(const PGresult *r);
+/* PostgreSQL's message for r, folded to one line into buf. */
+void pg_fold(const char *msg, char *buf, size_t len);
+
+/* Column col of row: an integer or boolean (0 when NULL), as int64. */
+int64_t pg_int(const PGresult *r, int row, int col);
+/* Column col of row: its bytes (bytea or text; NULL when the value is NULL) and length. */
+const uint8_t *pg_bytes(const PGresult *r, int row, int col, size_t *len);
+/* A copy of a bytea column into a new buffer (*out NULL when NULL); -1 out of memory. */
+int pg_bytes_dup(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
+
+/*
+ * Transactions.  pg_txn_enter() begins one unless one is open (*own says
+ * whether this call began it); pg_txn_leave() ends it if own: commit when
+ * rc == 0, else roll back; returns rc, or -1 if the commit failed.
+ */
+int pg_txn_enter(struct store_pg *s, int *own, struct err *e);
+int pg_txn_leave(struct store_pg *s, int own, int rc, struct err *e);
+
+/*
+ * THE CURSOR RULE: take n numbers from the counter meta.key = name inside
+ * the open transaction (UPDATE ... RETURNING: the row stays locked until
+ * commit, so numbers commit in the order they are taken); *last is the
+ * highest, the numbers are *last - n + 1 .. *last.  Fails outside a
+ * transaction.  Take it as late as possible: the lock serialises writers.
+ */
+int pg_counter_take(struct store_pg *s, const char *name, int64_t n, int64_t *last,
+    struct err *e);
+/*
+ * The open transaction's change_seq: taken (pg_counter_take) by its first
+ * insert or revoke, reused by the others, forgotten at commit or rollback.
+ */
+int pg_txn_change_seq(struct store_pg *s, int64_t *out, struct err *e);
+
+/* meta.key = name into *v: 1 found, 0 not there (*v = 0), -1 on error. */
+int pg_meta_get(struct store_pg *s, const char *name, int64_t *v, struct err *e);
+/* meta.key = name set to v (added if not there). */
+int pg_meta_set(struct store_pg *s, const char *name, int64_t v, struct err *e);
+
+/*
+ * Stream the rows of sql (a SELECT) to row(), PG_FETCH_ROWS at a time
+ * through a cursor (in the open transaction, or one of its own): memory
+ * stays bounded and row() may call other operations on the handle.  row()
+ * returning non-zero stops the walk, which returns -1 (row() said why in e).
+ */
+int pg_walk(struct store_pg *s, const char *sql, const struct pg_params *p, const char *what,
+    int (*row)(void *arg, const PGresult *r, int i, struct err *e), void *arg, struct err *e);
+
+/*
+ * What the signer needs of a certificate (store_certs_changed,
+ * store_ocsp_due): PG_SIGN_NCOLUMNS columns of certificates c, read by
+ * pg_sign_row() from column col; PG_CERT_COLUMNS adds the rest of the
+ * record, read by pg_cert_row().
+ */
+#define PG_SIGN_COLUMNS                                                                      \
+	"c.id, c.issuer_id, c.serial, c.not_after, c.status, coalesce(c.revoked_at, 0),"      \
+	" coalesce(c.reason, 0), c.change_seq,"                                               \
+	" (length(c.fingerprint) = 32 AND c.fingerprint <> decode(repeat('00', 32), 'hex'))"
+#define PG_SIGN_NCOLUMNS 9
+#define PG_CERT_COLUMNS                                                                      \
+	PG_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at, c.is_ca"
+void pg_sign_row(const PGresult *r, int row, int col, struct cert_record *out);
+void pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out);
+
+/* Any change to the issuers takes the next issuer_seq, so that a running signer reloads. */
+int pg_issuer_changed(struct store_pg *s, struct err *e);
+
+/*
+ * Record issuer_id's key_ref and pass_ref (key_ref non-NULL) or its
+ * ocsp_key_ref (key_ref NULL) in issuer_keys (postgresql_keys.c); a
+ * reference with a PIN is refused, and so is a STORE_READ handle.
+ */
+int pg_keys_put(struct store_pg *s, int64_t issuer_id, const char *key_ref,
+    const char *pass_ref, const char *ocsp_key_ref, struct err *e);
+
+/* The schema (postgresql_schema.c): bring the database up to the newest version. */
+int pg_schema_migrate(struct store_pg *s, struct err *e);
+/* The schema version into *version (0: no lancre_schema table): 0, or -1 on error. */
+int pg_schema_version(struct store_pg *s, int *version, struct err *e);
+/* Whether the database has any table of its own in the current schema: 1, 0, -1. */
+int pg_schema_has_tables(struct store_pg *s, struct err *e);
+extern const int pg_schema_newest;
+
+#endif
