@@ -11,8 +11,10 @@
 # 0600, where the password is).  TCP connections need that password
 # (scram-sha-256): lancre is tested the way an operator runs it, with the
 # password in a file, never in the URL.  The server listens on 127.0.0.1
-# only, and on a unix socket in DIR/sock.  fsync is off: a test server's
-# data need not survive the machine.
+# only, and on a unix socket in DIR/sock, where local connections need no
+# password (DIR is 0711 so that every user reaches it: lancre's own users,
+# lancre-server and lancre-signer, when the tests start lancre as root).
+# fsync is off: a test server's data need not survive the machine.
 #
 # initdb and postgres refuse to run as root: as root they run as the
 # Debian package's user "postgres" (DIR is given to it); as anyone else, as
@@ -39,6 +41,7 @@ start() {
 	mkdir -p "$dir/sock"
 	dir=$(cd "$dir" && pwd)
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	chmod 711 "$dir"
 	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 	(umask 077 && printf '%s\n' "$pw" >"$dir/pw")
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pw"
@@ -47,9 +50,17 @@ start() {
 		{ cat "$dir/initdb.log" >&2; exit 1; }
 	rm -f "$dir/pw"
 	port=$(free_port)
-	as_owner "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
+	# The server itself in the background, not a shell or runuser around it (they would
+	# not pass a TERM on): DIR/pid is the postmaster's PID, what stop signals.
+	set -- "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
 		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-		-c full_page_writes=off -c max_connections=200 >"$dir/server.log" 2>&1 &
+		-c full_page_writes=off -c max_connections=200
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all -- "$@" \
+			>"$dir/server.log" 2>&1 &
+	else
+		"$@" >"$dir/server.log" 2>&1 &
+	fi
 	echo $! >"$dir/pid"
 	for i in $(seq 1 100); do
 		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break

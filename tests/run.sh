@@ -4,6 +4,14 @@
 # end-to-end scripts (tests/e2e/*.sh, which drive BUILD/lancre with real
 # clients).  Everything speaks TAP ("ok N - ...", "not ok N - ..."); this
 # script counts the lines and ends with "N passed, N failed".
+#
+# One PostgreSQL server serves the whole run (scripts/pg.sh, in a temporary
+# directory): every test gets its environment (LANCRE_TEST_PG, PGPASSFILE),
+# the store's unit tests run their PostgreSQL cases against it, and the plain
+# build's e2e scripts run a second time with their stores in it (the pass
+# "[BUILD/postgresql]", tests/e2e/pg_wrap.sh; which scripts: tests/e2e/postgresql.txt).
+# The server is stopped by its PID on every exit: the end, a failed test,
+# Ctrl-C or a TERM to this script (which then stops the test it was running).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -11,7 +19,23 @@ passed=0
 failed=0
 failures=()
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pgdir=""
+test_pid=""
+cleanup() {
+	rm -f "$log"
+	[ -n "$pgdir" ] && scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+}
+trap cleanup EXIT
+# Interrupted: stop the running test (its own EXIT trap cleans up its processes),
+# then exit, which stops the server.
+interrupted() {
+	trap - INT TERM
+	[ -n "$test_pid" ] && kill -TERM "$test_pid" 2>/dev/null && wait "$test_pid" 2>/dev/null
+	echo "tests/run.sh: interrupted" >&2
+	exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 # As root the tests start lancre as root: it needs its two users (lancre-server, lancre-signer).
 scripts/users.sh || exit 2
 
@@ -34,8 +58,12 @@ run_one() { # NAME CMD...
 	local name=$1 rc
 	shift
 	echo "# $name"
-	"$@" >"$log" 2>&1
+	# In the background, so that a signal to this script is handled at once (wait returns).
+	"$@" >"$log" 2>&1 &
+	test_pid=$!
+	wait "$test_pid"
 	rc=$?
+	test_pid=""
 	count "$name" <"$log"
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
 		# A crash or a sanitizer report with no failing TAP line still fails.
@@ -68,6 +96,48 @@ fuzz_one() {
 	rm -rf "$work" "$work.log"
 }
 
+# The run's PostgreSQL server.  Without one (no postgresql-15 here) the run goes on and
+# counts one failure: the tests that need it skip, and CI must not pass without them.
+pg_start() {
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/lancre-pg.XXXXXX")
+	if scripts/pg.sh start "$pgdir" >"$log" 2>&1; then
+		# shellcheck disable=SC1091
+		. "$pgdir/env"
+		echo "# PostgreSQL for this run: $LANCRE_TEST_PG (pid $(cat "$pgdir/pid"))"
+	else
+		failed=$((failed + 1))
+		failures+=("PostgreSQL test server did not start (scripts/pg.sh): $(tail -n 1 "$log")")
+		sed 's/^/#   /' "$log"
+		rm -rf "$pgdir"
+		pgdir=""
+	fi
+}
+
+# pg_e2e BUILD: the e2e scripts tests/e2e/postgresql.txt marks "pg", with every
+# `lancre init` given a fresh database (tests/e2e/pg_wrap.sh as $LANCRE); each
+# script's databases are dropped after it.
+pg_e2e() {
+	local build=$1 s
+	for s in $(awk '!/^#/ && $2 == "pg" { print $1 }' tests/e2e/postgresql.txt); do
+		LANCRE_PG_REAL=$LANCRE LANCRE=$PWD/tests/e2e/pg_wrap.sh \
+			run_one "[$build/postgresql] e2e $s" bash "tests/e2e/$s.sh"
+		tests/e2e/pg_wrap.sh --drop-all >/dev/null 2>&1
+	done
+}
+
+if [ $# -gt 0 ]; then
+	pg_start
+fi
+# Every e2e script says in tests/e2e/postgresql.txt whether it runs on PostgreSQL.
+for t in tests/e2e/*.sh; do
+	s=$(basename "$t" .sh)
+	case $s in lib | lib_* | pg_wrap) continue ;; esac
+	if ! awk -v s="$s" '$1 == s { found = 1 } END { exit !found }' tests/e2e/postgresql.txt; then
+		failed=$((failed + 1))
+		failures+=("tests/e2e/$s.sh is not in tests/e2e/postgresql.txt (does it run on PostgreSQL?)")
+	fi
+done
+
 for build in "$@"; do
 	if [ -d "$build/fuzz" ] && [ ! -x "$build/lancre" ]; then
 		export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
@@ -97,9 +167,14 @@ for build in "$@"; do
 		run_one "[$build] unit ${t#"$build"/tests/}" "$t"
 	done
 	for t in tests/e2e/*.sh; do
-		case $(basename "$t") in lib.sh | lib_*.sh) continue ;; esac # sourced helpers
+		case $(basename "$t") in lib.sh | lib_*.sh | pg_wrap.sh) continue ;; esac # helpers
 		run_one "[$build] e2e $(basename "$t" .sh)" bash "$t"
 	done
+	# On PostgreSQL: the plain build only (the sanitizers find nothing new there, and
+	# CI's time is bounded).
+	if [ -n "$pgdir" ] && [ "$LANCRE_TIME_FACTOR" = 1 ]; then
+		pg_e2e "$build"
+	fi
 done
 
 # Tests run as root: one that replaced /dev/null by a regular file (an atomic

@@ -1,0 +1,53 @@
+#!/bin/bash
+# pg_wrap.sh - $LANCRE for tests/run.sh's PostgreSQL pass: the e2e scripts run
+# unchanged with their stores in the run's PostgreSQL server.
+#
+#   pg_wrap.sh init ARGS...   CREATE DATABASE lancre_e2e_<pid>_<n> (a new, empty
+#                             one for each init), then exec the real lancre as
+#                             `init --store URL ARGS...`
+#   pg_wrap.sh ARGS...        exec the real lancre as is (same PID: scripts that
+#                             wait for or signal $! see lancre itself)
+#   pg_wrap.sh --drop-all     drop every lancre_e2e_* database (after each script)
+#
+# The real lancre is $LANCRE_PG_REAL; the server is $LANCRE_TEST_PG (scripts/pg.sh).
+# lancre reads no variable of its own for this: the store's location is
+# lancre.conf's, written by `lancre init --store`, as an operator would.
+#
+# The URL reaches the server by its unix socket (DIR/sock), where pg.sh lets
+# local connections in without a password: started as root, each lancre
+# process runs as its own user (lancre-signer, lancre-server), and libpq
+# refuses a password file any other user can read, so no one file could serve
+# both.  The TCP and password-file path, under the sandbox, is pg_run.sh's.
+# An init that names its own --store, or asks for --help, is left alone.
+set -u
+: "${LANCRE_TEST_PG:?pg_wrap.sh: no PostgreSQL server (LANCRE_TEST_PG)}"
+: "${LANCRE_TEST_PG_DIR:?pg_wrap.sh: no PostgreSQL server (LANCRE_TEST_PG_DIR)}"
+
+psql_admin() {
+	psql "$LANCRE_TEST_PG" -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+if [ "${1:-}" = --drop-all ]; then
+	for db in $(psql_admin -c "select datname from pg_database where datname like 'lancre\_e2e\_%'"); do
+		psql_admin -c "drop database \"$db\" with (force)" || exit 1
+	done
+	exit 0
+fi
+
+real=${LANCRE_PG_REAL:?pg_wrap.sh: set LANCRE_PG_REAL to the lancre binary}
+if [ "${1:-}" != init ]; then
+	exec "$real" "$@"
+fi
+for a in "$@"; do
+	case $a in --store | --store=* | --help | -h) exec "$real" "$@" ;; esac
+done
+
+port=${LANCRE_TEST_PG#*@*:}
+port=${port%%/*}
+db=lancre_e2e_$$_$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+psql_admin -c "create database $db" >/dev/null || {
+	echo "pg_wrap.sh: cannot create database $db" >&2
+	exit 1
+}
+shift
+exec "$real" init --store "postgresql://postgres@/$db?host=$LANCRE_TEST_PG_DIR/sock&port=$port" "$@"
