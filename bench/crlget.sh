@@ -45,13 +45,6 @@ tck=$(getconf CLK_TCK)
 lancre=$work/bin/lancre
 say "load before: $load_before"
 
-free_ports() {
-	python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
 wait_http() {
 	local i
 	for i in $(seq 1 $(($2 * 10))); do

@@ -39,6 +39,14 @@ runs_list() {
 machine_busy() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
 }
+# free_ports N: N free loopback TCP ports, on one line.
+free_ports() {
+	python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 # bench_setup NAME BUILD_DIR BINARY...: check that BUILD_DIR holds the binaries,
 # make the work directory bench/out/NAME.XXXXXX (removed on exit; a script with
 # servers to stop calls bench_stop_on_exit after this), cd into it and copy the

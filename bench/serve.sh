@@ -113,13 +113,6 @@ gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
 
 # N distinct free TCP ports on 127.0.0.1 (held open together while chosen).
-free_ports() {
-	python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
 # Wait until URL answers (up to $2 seconds).
 wait_http() {
 	local url=$1 secs=$2 i

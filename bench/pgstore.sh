@@ -1,0 +1,176 @@
+#!/bin/bash
+# bench/pgstore.sh BUILD_DIR - the PostgreSQL store next to SQLite on the same
+# data (issue 18): import, pre-signing, the server's start-up and its GET rate.
+#
+#   N=1000000 RUNS=3 bench/pgstore.sh build
+#
+# Starts a throwaway PostgreSQL 15 (scripts/pg.sh: initdb in a temporary
+# directory, a free loopback port, stopped by its PID on exit), makes a P-256
+# intermediate and N leaves with lancre-gencerts, then, RUNS times and for
+# each store in turn (SQLite, then PostgreSQL, a fresh data directory and a
+# fresh database each run):
+#   - times `lancre cert add -q` of the N certificates (issue 18's goal for
+#     PostgreSQL: 1M in at most 60 s);
+#   - times `lancre sign --once` with `[ocsp] sha256 = no` (N responses; goal:
+#     PostgreSQL's rate at least 0.8 of SQLite's);
+#   - on the last run only, starts `lancre serve --threads 2` on each store,
+#     times its start-up (until /healthz answers and /metrics counts N
+#     responses), and loads it with h2load (GET, 100,000 stored serials drawn
+#     at random, 64 connections) after a warm-up; the two stores' req/s and
+#     p99 are printed side by side (goal: within 5%).
+# Each run checks the counts: N certificates and N responses in the store.
+#
+# The PostgreSQL store is reached through the server's unix socket (no
+# password: a benchmark measures the store, not authentication). Results go
+# to stdout; progress to stderr; work files in bench/out/ are removed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+N=${N:-1000000}
+RUNS=${RUNS:-3}
+GET_N=${GET_N:-300000}
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+posint N "$N"
+posint RUNS "$RUNS"
+
+need openssl openssl
+need /usr/bin/time time
+need h2load nghttp2-client
+need psql postgresql-client-15
+need sqlite3 sqlite3
+
+bench_setup pgstore "$1" lancre lancre-gencerts lancre-ocspbench
+bench_stop_on_exit
+lancre=$work/bin/lancre
+gencerts=$work/bin/lancre-gencerts
+ocspbench=$work/bin/lancre-ocspbench
+
+# --- PostgreSQL, stopped by its PID whatever happens. ------------------------
+pgdir=$(mktemp -d /tmp/lancre-bench-pg.XXXXXX)
+stop_all() {
+	bench_stop
+	"$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
+"$root/scripts/pg.sh" start "$pgdir" >/dev/null || die "cannot start PostgreSQL"
+. "$pgdir/env"
+pgport=${LANCRE_TEST_PG##*:}
+pgport=${pgport%%/*}
+# pg_url DB: the URL of database DB through the server's unix socket.
+pg_url() {
+	echo "postgresql://postgres@/$1?host=$pgdir/sock&port=$pgport"
+}
+psql_admin() {
+	psql -q -X -v ON_ERROR_STOP=1 "$(pg_url postgres)" "$@"
+}
+
+# new_dir DIR STORE: a data directory on STORE (sqlite, or pg:DB) with e1 registered.
+new_dir() {
+	local d=$1 store=$2
+	case $store in
+	sqlite) "$lancre" init -d "$d" >/dev/null ;;
+	pg:*)
+		psql_admin -c "DROP DATABASE IF EXISTS ${store#pg:}" -c "CREATE DATABASE ${store#pg:}"
+		"$lancre" init -d "$d" --store "$(pg_url "${store#pg:}")" >/dev/null
+		;;
+	esac
+	"$lancre" issuer add -d "$d" e1 int.pem int.key >/dev/null
+	sed -i 's/^sha256 = .*/sha256 = no/' "$d/lancre.conf"
+	grep -q '^sha256 = no$' "$d/lancre.conf" || die "cannot set [ocsp] sha256 = no"
+}
+# counts DIR KIND: "certificates responses" in DIR's store.
+counts() {
+	local q='select (select count(*) from certificates), (select count(*) from ocsp_responses)'
+	case $2 in
+	sqlite) sqlite3 -separator ' ' "$1/lancre.db" "$q" ;;
+	pg) psql -X -A -t -F ' ' "$(pg_url "lancre_bench_${1##*-}")" -c "$q" ;;
+	esac
+}
+
+say "making the root, the intermediate and $N certificates"
+bench_root
+bench_int int p256 "lancre bench E1"
+"$gencerts" --issuer-cert int.pem --issuer-key int.key --count "$N" --out certs.der \
+	2>gen.log || { cat gen.log >&2; die "lancre-gencerts failed"; }
+
+: >runs
+for r in $(seq 1 "$RUNS"); do
+	for store in sqlite pg:lancre_bench_$r; do
+		kind=${store%%:*}
+		d=d-$kind-$r
+		new_dir "$d" "$store"
+		sync
+		/usr/bin/time -f '%e %M' -o t.import "$lancre" cert add -q -d "$d" certs.der ||
+			die "run $r ($kind): lancre cert add failed"
+		/usr/bin/time -f '%e %M' -o t.sign "$lancre" sign -d "$d" --once >sign.log 2>&1 ||
+			{ cat sign.log >&2; die "run $r ($kind): lancre sign failed"; }
+		read -r nc nr <<<"$(counts "$d" "$kind")"
+		[ "$nc" = "$N" ] && [ "$nr" = "$N" ] ||
+			die "run $r ($kind): $nc certificates and $nr responses, expected $N of each"
+		read -r ti mi <<<"$(tail -1 t.import)"
+		read -r ts ms <<<"$(tail -1 t.sign)"
+		say "run $r/$RUNS $kind: import $ti s ($((mi / 1024)) MB), sign $ts s ($((ms / 1024)) MB)"
+		echo "$kind $ti $ts" >>runs
+		[ "$r" -eq "$RUNS" ] || { [ "$kind" = sqlite ] && rm -rf "$d"; } || true
+	done
+done
+
+med() { awk -v k="$1" -v c="$2" '$1 == k { print $c }' runs | median; }
+si=$(med sqlite 2) pi=$(med pg 2) ss=$(med sqlite 3) ps=$(med pg 3)
+awk -v n="$N" -v si="$si" -v pi="$pi" -v ss="$ss" -v ps="$ps" -v r="$RUNS" 'BEGIN {
+	printf "pgstore import: %d certs, SQLite %.1f s (%.0f/s), PostgreSQL %.1f s (%.0f/s), median of %d; " \
+	    "goal PostgreSQL 1M <= 60 s: %s (%.1f s per 1M)\n", n, si, n / si, pi, n / pi, r,
+	    pi * 1000000 / n <= 60 ? "met" : "MISSED", pi * 1000000 / n
+	printf "pgstore sign: %d responses, SQLite %.1f s (%.0f/s), PostgreSQL %.1f s (%.0f/s); " \
+	    "ratio %.2f (goal >= 0.8: %s)\n", n, ss, n / ss, ps, n / ps, ss / ps,
+	    ss / ps >= 0.8 ? "met" : "MISSED" }'
+
+# --- The server on each store: start-up and GET. --------------------------------
+say "lancre-ocspbench requests: 100000 stored serials"
+"$ocspbench" requests -d "d-sqlite-$RUNS" --requests 100000 --out reqs.txt ||
+	die "lancre-ocspbench failed"
+metric() {
+	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+serve_on() {
+	local kind=$1 d=$2 port admin t0 pid st
+	read -r port admin <<<"$(free_ports 2)"
+	t0=$(date +%s.%N)
+	"$lancre" serve -d "$d" --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" \
+		--threads 2 >"serve-$kind.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	until [ "$(metric lancre_ocsp_responses "$admin")" = "$N" ]; do
+		kill -0 "$pid" 2>/dev/null || { cat "serve-$kind.log" >&2; die "lancre serve ($kind) died"; }
+		sleep 0.05
+	done
+	st=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	awk -v p="$port" '{ print "http://127.0.0.1:" p "/ocsp/" $2 }' reqs.txt >"uris-$kind.txt"
+	h2load --h1 -c 64 -t 1 -n 20000 -i "uris-$kind.txt" >/dev/null 2>&1 || true
+	for i in 1 2 3; do
+		h2load --h1 -c 64 -t 1 -n "$GET_N" -i "uris-$kind.txt" --log-file="h2-$kind-$i.log" \
+			>"h2-$kind-$i.out" 2>&1 || die "h2load ($kind) failed"
+		grep -q "succeeded, 0 errored" "h2-$kind-$i.out" ||
+			die "h2load ($kind): errors: $(grep 'requests:' "h2-$kind-$i.out")"
+		rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "h2-$kind-$i.out")
+		p99=$(awk '{ print $3 / 1000 }' "h2-$kind-$i.log" | sort -g |
+			awk '{ v[NR] = $1 } END { print v[int(NR * 0.99)] }')
+		echo "$kind $rps $p99" >>get
+	done
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	echo "$kind startup $st"
+}
+: >get
+s_start=$(serve_on sqlite "d-sqlite-$RUNS" | awk '{ print $3 }')
+p_start=$(serve_on pg "d-pg-$RUNS" | awk '{ print $3 }')
+gm() { awk -v k="$1" -v c="$2" '$1 == k { print $c }' get | median; }
+awk -v n="$N" -v ss="$s_start" -v ps="$p_start" -v sr="$(gm sqlite 2)" -v pr="$(gm pg 2)" \
+    -v sp="$(gm sqlite 3)" -v pp="$(gm pg 3)" 'BEGIN {
+	printf "pgstore serve: %d responses; start-up SQLite %.2f s, PostgreSQL %.2f s (goal <= 1 s: %s)\n",
+	    n, ss, ps, ps <= 1 ? "met" : "MISSED"
+	printf "pgstore GET (h2load -c 64, median of 3): SQLite %.0f req/s p99 %.2f ms, PostgreSQL %.0f " \
+	    "req/s p99 %.2f ms; ratio %.2f (goal >= 0.95: %s)\n", sr, sp, pr, pp, pr / sr,
+	    pr / sr >= 0.95 ? "met" : "MISSED" }'
+echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
