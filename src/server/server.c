@@ -479,15 +479,19 @@ serve_loop(struct server *sv, struct fd_watch *fw, volatile sig_atomic_t *stop,
 	char failure[ERR_MSG_MAX] = "";
 
 	while (!*stop) {
-		int force = 0;
-		nanosleep(&tick, NULL);
+		int force = 0, maybe;
+		/* SQLite: sleeps a tick and says "maybe"; PostgreSQL: woken by a commit (LISTEN). */
+		if ((maybe = store_changes_wait(sv->store, SERVER_RELOAD_MS, e)) < 0)
+			nanosleep(&tick, NULL); /* the store is away: keep serving, try again */
 		log_fd_pauses(sv, fw);
 		if (reload_flag != NULL && *reload_flag) {
 			*reload_flag = 0;
 			reload_conf(sv);
 			force = 1; /* settings, about pages: everything is read again */
 		}
-		if (reload(sv, force, e) != 0) {
+		if (maybe == 0 && !force)
+			continue;
+		if (maybe < 0 || reload(sv, force, e) != 0) {
 			if (strcmp(failure, e->msg) != 0 && sv->ev->on_reload_error != NULL)
 				sv->ev->on_reload_error(sv->ev->arg, e);
 			snprintf(failure, sizeof(failure), "%s", e->msg);

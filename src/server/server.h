@@ -5,8 +5,10 @@
  * once so that the kernel refuses a port another server holds (HTTP/1.1
  * with keep-alive and pipelining, and HTTP/2 over cleartext with prior
  * knowledge).  Requests are answered from the current snapshot
- * (snapshot.h); the main thread polls the store every SERVER_RELOAD_MS and
- * swaps in a new snapshot when anything changed.  An old snapshot is freed
+ * (snapshot.h); the main thread waits for the store to change
+ * (store_changes_wait: SQLite, a tick of SERVER_RELOAD_MS; PostgreSQL, a
+ * notification at commit, or a tick) and swaps in a new snapshot when
+ * anything did.  An old snapshot is freed
  * once every loop has gone round since the swap (quiescent-state
  * reclamation: loops wake at least every SERVER_LOOP_WAKE_MS), so the hot
  * path takes no lock and no reference count.

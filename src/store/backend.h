@@ -89,6 +89,7 @@
 	    (s, add, e))                                                                          \
 	X(refusals_get, (struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e),         \
 	    (s, out, e))                                                                          \
+	X(changes_wait, (struct store *s, int timeout_ms, struct err *e), (s, timeout_ms, e))      \
 	X(ocsp_each, (struct store *s, int64_t after_seq,                                         \
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e),         \
 	    (s, after_seq, cb, arg, e))                                                           \

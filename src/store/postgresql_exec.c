@@ -121,6 +121,8 @@ PGresult *
 pg_exec(struct store_pg *s, const char *sql, const struct pg_params *p, const char *what,
     struct err *e)
 {
+	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
+		return NULL;
 	return checked(s,
 	    PQexecParams(s->conn, sql, p != NULL ? p->n : 0, NULL, p != NULL ? p->values : NULL,
 		p != NULL ? p->lengths : NULL, p != NULL ? p->formats : NULL, 1),
@@ -137,6 +139,8 @@ PGresult *
 pg_exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql,
     const struct pg_params *p, const char *what, struct err *e)
 {
+	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
+		return NULL;
 	if (!(s->prepared & (UINT64_C(1) << id))) {
 		PGresult *r = checked(s, PQprepare(s->conn, stmt_names[id], sql, 0, NULL), what, e);
 
@@ -169,9 +173,11 @@ pg_run(struct store_pg *s, const char *sql, const struct pg_params *p, const cha
 int
 pg_exec_simple(struct store_pg *s, const char *sql, const char *what, struct err *e)
 {
-	PGresult *r = checked(s, PQexec(s->conn, sql), what, e);
+	PGresult *r;
 
-	if (r == NULL)
+	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
+		return -1;
+	if ((r = checked(s, PQexec(s->conn, sql), what, e)) == NULL)
 		return -1;
 	PQclear(r);
 	return 0;

@@ -30,6 +30,12 @@
 /* Key of pg_advisory_xact_lock() taken by the migrations runner ("lancre" in ASCII). */
 #define PG_MIGRATION_LOCK 108097106099114101LL
 
+/* store_changes_wait says "maybe" at least this often, notified or not (postgresql_notify.c). */
+#define PG_CHANGES_RECHECK_MS 5000
+/* Reconnection back-off: the first wait after a failed attempt, doubled up to the most. */
+#define PG_RECONNECT_FIRST_MS 100
+#define PG_RECONNECT_MAX_MS 5000
+
 /*
  * Statements prepared once per connection (lazily, on first use), by
  * purpose: one line each, X(id, name).  The name is the server-side name.
@@ -59,6 +65,11 @@ struct store_pg {
 	uint64_t prepared; /* bit i: statement i of PG_STMTS prepared on this connection */
 	/* Numbers taken by the open transaction (0: none yet), forgotten at its end. */
 	int64_t change_seq, crl_seq;
+	/* store_changes_wait (postgresql_notify.c): LISTEN issued on this connection; */
+	int listening;
+	/* when it last said "maybe" (ms, monotonic), and when it may next try to reconnect. */
+	int64_t changes_said_ms, reconnect_at_ms;
+	int reconnect_backoff_ms;
 };
 
 /* The backend's operations, pg_<name>() for each of STORE_OPS (backend.h). */
@@ -173,6 +184,16 @@ int pg_issuer_changed(struct store_pg *s, struct err *e);
  */
 int pg_keys_put(struct store_pg *s, int64_t issuer_id, const char *key_ref,
     const char *pass_ref, const char *ocsp_key_ref, struct err *e);
+
+/*
+ * The connection (postgresql_notify.c): pg_conn_lost() whether it is
+ * broken; pg_reconnect() resets it (outside a transaction, at most once per
+ * back-off period) and gives the new session the handle's settings.  The
+ * statement helpers call it, so any operation after a database restart
+ * gets a connection back.
+ */
+int pg_conn_lost(const struct store_pg *s);
+int pg_reconnect(struct store_pg *s, struct err *e);
 
 /* The schema (postgresql_schema.c): bring the database up to the newest version. */
 int pg_schema_migrate(struct store_pg *s, struct err *e);

@@ -133,6 +133,18 @@ static const char *const migrations[] = {
     "  der bytea NOT NULL,"
     "  UNIQUE (issuer_id, shard)"
     ");",
+    /*
+     * 2: tell the servers.  Every change to a counter other than change_seq
+     * (ocsp_seq, crl_seq, issuer_seq, key_seq: what a server serves) or to
+     * a key state notifies channel lancre_changes with the counter's name,
+     * delivered when the transaction commits, once per name however many
+     * rows it wrote; `lancre serve` LISTENs (store_changes_wait,
+     * postgresql_notify.c) instead of polling the counters.
+     */
+    "CREATE FUNCTION lancre_meta_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('lancre_changes', NEW.key); RETURN NULL; END $$;"
+    "CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW"
+    "  WHEN (NEW.key <> 'change_seq') EXECUTE FUNCTION lancre_meta_notify();",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

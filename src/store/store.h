@@ -463,6 +463,21 @@ int store_refusals_add(struct store *s, const int64_t add[STORE_REFUSED_COUNT], 
 int store_refusals_get(struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e);
 
 /*
+ * Wait, up to timeout_ms, for another process to commit something the
+ * public server serves (responses, CRLs, issuers, key states: what
+ * store_seq() and store_key_state_get() read).  1: there may be something
+ * new, read the counters; 0: nothing new for certain; -1 error (the
+ * connection is lost: the next call tries to get it back, and returns 1
+ * once it has, since anything may have changed meanwhile).  A backend that
+ * cannot be told (SQLite, a file) sleeps timeout_ms and returns 1; one that
+ * can (PostgreSQL: LISTEN/NOTIFY) returns as soon as a change commits, and
+ * 0 on a quiet timeout, except every few seconds, when it returns 1 anyway
+ * so that a lost notification costs a delay, never a change missed.
+ * For a handle that only reads (the server's), outside a transaction.
+ */
+int store_changes_wait(struct store *s, int timeout_ms, struct err *e);
+
+/*
  * Call cb for every stored response with seq > after_seq, in seq order, with
  * issuer_id and serial filled in.  cb returning non-zero stops the walk (and
  * makes this return -1 with cb's message in e, if it set one).

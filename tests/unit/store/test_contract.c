@@ -852,6 +852,47 @@ test_signed_upto_keeps_cursor(void **state)
 	assert_true(store_cursor_same(&got.at, &at));
 }
 
+static int64_t
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * store_changes_wait on a reader's handle (the server's): "maybe" first;
+ * then either a backend that cannot be told (it sleeps the time out and
+ * says "maybe") or one that can (a quiet wait says 0, and a commit by
+ * another handle wakes it well before its time out).  Either way, after a
+ * commit elsewhere it never says 0.
+ */
+static void
+test_changes_wait(void **state)
+{
+	struct store *ro;
+	struct timespec t0;
+	struct err e;
+	int quiet;
+
+	(void)state;
+	assert_non_null(ro = cur->open(dir, STORE_READ, &e));
+	assert_int_equal(store_changes_wait(ro, 0, &e), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	quiet = store_changes_wait(ro, 300, &e);
+	assert_true(quiet == 0 || quiet == 1);
+	assert_true(elapsed_ms(&t0) >= 250); /* nothing happened: it waited */
+	add_issuer("w1");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_changes_wait(ro, 1200, &e), 1);
+	if (quiet == 0) /* told: woken by the commit, not by the time out */
+		assert_true(elapsed_ms(&t0) < 1000);
+	print_message("%s: a quiet wait says %d; woken after %lld ms\n", cur->name, quiet,
+	    (long long)elapsed_ms(&t0));
+	store_close(ro);
+}
+
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -873,6 +914,7 @@ main(void)
 	    CONTRACT_TEST(test_hold_release_purge),
 	    CONTRACT_TEST(test_seqs_and_intents),
 	    CONTRACT_TEST(test_signed_upto_keeps_cursor),
+	    CONTRACT_TEST(test_changes_wait),
 	};
 	int failed = 0;
 
