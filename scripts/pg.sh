@@ -5,6 +5,9 @@
 #                             write DIR/env (sourceable) and print its lines
 #   scripts/pg.sh stop DIR    stop the server by its PID (TERM, then KILL after
 #                             10 s) and remove DIR
+#   scripts/pg.sh down DIR    stop the server (a fast shutdown: its clients are
+#                             cut off), keeping DIR: a database gone away
+#   scripts/pg.sh up DIR      start it again, on the same port
 #
 # DIR/env sets LANCRE_TEST_PG (a postgresql:// URL of the superuser's
 # maintenance database, no password in it) and PGPASSFILE (DIR/passfile,
@@ -35,6 +38,41 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# run_server DIR PORT: the server itself in the background, not a shell or runuser
+# around it (they would not pass a TERM on): DIR/pid is the postmaster's PID, what
+# stop and down signal.  Returns once it accepts connections.
+run_server() {
+	local dir=$1 port=$2 i
+	set -- "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
+		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+		-c full_page_writes=off -c max_connections=200
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all -- "$@" \
+			>>"$dir/server.log" 2>&1 &
+	else
+		"$@" >>"$dir/server.log" 2>&1 &
+	fi
+	echo $! >"$dir/pid"
+	for i in $(seq 1 100); do
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+		kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || { echo "pg.sh: the server did not start" >&2; exit 1; }
+}
+
+# halt DIR SIGNAL: signal the postmaster and wait until it is gone (KILL after 10 s).
+halt() {
+	local pid i
+	pid=$(cat "$1/pid")
+	kill "-$2" "$pid" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
 start() {
 	local dir=$1 port pw i
 	[ -x "$PGBIN/initdb" ] || { echo "pg.sh: no PostgreSQL server (apt-get install postgresql-15)" >&2; exit 1; }
@@ -50,24 +88,8 @@ start() {
 		{ cat "$dir/initdb.log" >&2; exit 1; }
 	rm -f "$dir/pw"
 	port=$(free_port)
-	# The server itself in the background, not a shell or runuser around it (they would
-	# not pass a TERM on): DIR/pid is the postmaster's PID, what stop signals.
-	set -- "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
-		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-		-c full_page_writes=off -c max_connections=200
-	if [ "$(id -u)" -eq 0 ]; then
-		setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all -- "$@" \
-			>"$dir/server.log" 2>&1 &
-	else
-		"$@" >"$dir/server.log" 2>&1 &
-	fi
-	echo $! >"$dir/pid"
-	for i in $(seq 1 100); do
-		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
-		kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || { echo "pg.sh: the server did not start" >&2; exit 1; }
+	echo "$port" >"$dir/port"
+	run_server "$dir" "$port"
 	(umask 077 && printf '127.0.0.1:%s:*:postgres:%s\n' "$port" "$pw" >"$dir/passfile")
 	[ "$(id -u)" -eq 0 ] && chown root: "$dir/passfile"
 	cat >"$dir/env" <<EOF
@@ -79,23 +101,18 @@ EOF
 }
 
 stop() {
-	local dir=$1 pid i
-	[ -f "$dir/pid" ] || { rm -rf "$dir"; return 0; }
-	pid=$(cat "$dir/pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	local dir=$1
+	[ -f "$dir/pid" ] && halt "$dir" TERM
 	rm -rf "$dir"
 }
 
 case ${1:-} in
 start) start "${2:?usage: pg.sh start DIR}" ;;
 stop) stop "${2:?usage: pg.sh stop DIR}" ;;
+down) halt "${2:?usage: pg.sh down DIR}" INT ;;
+up) run_server "${2:?usage: pg.sh up DIR}" "$(cat "$2/port")" ;;
 *)
-	echo "usage: scripts/pg.sh start|stop DIR" >&2
+	echo "usage: scripts/pg.sh start|stop|down|up DIR" >&2
 	exit 2
 	;;
 esac
