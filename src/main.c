@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"explain", cmd_explain, "say what a captured OCSP URL, request, response, CRL or certificate is; lint it"},
     {"demo", cmd_demo, "make a demo CA universe: root, two intermediates, 1,000 leaves"},
     {"check", cmd_check, "is a certificate revoked? ask its OCSP responder and CRL, as a client does"},
+    {"store", cmd_store, "copy the store into another (SQLite or PostgreSQL), resumable and verified"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -130,6 +130,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* The signer's upkeep of DIR/public/, as ", rewrote N ..." parts of a summary line. */
 void cli_print_public(size_t republished, size_t tmp_removed);

@@ -103,7 +103,22 @@
 	    void *arg, struct err *e), (s, issuer_id, shard, min_not_after, after_seq, cb, arg, e)) \
 	X(revoked_since, (struct store *s, int64_t after_seq, int (*cb)(void *arg,                \
 	    int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,                 \
-	    struct err *e), (s, after_seq, cb, arg, e))
+	    struct err *e), (s, after_seq, cb, arg, e))                                           \
+	X(issuer_import, (struct store *s, const struct issuer_record *r,                         \
+	    const struct store_issuer_keys *keys, struct err *e), (s, r, keys, e))                \
+	X(cert_export, (struct store *s, int64_t after_id,                                        \
+	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,          \
+	    struct err *e), (s, after_id, cb, arg, e))                                            \
+	X(cert_import, (struct store *s, const struct cert_record *r, size_t n, struct err *e),   \
+	    (s, r, n, e))                                                                         \
+	X(ocsp_import, (struct store *s, const struct ocsp_record *r, size_t n, struct err *e),   \
+	    (s, r, n, e))                                                                         \
+	X(crl_import, (struct store *s, const struct crl_record *r, struct err *e), (s, r, e))    \
+	X(seq_raise, (struct store *s, enum store_seq which, int64_t v, struct err *e),           \
+	    (s, which, v, e))                                                                     \
+	X(copy_mark_get, (struct store *s, struct store_copy_mark *m, struct err *e), (s, m, e))  \
+	X(copy_mark_set, (struct store *s, const struct store_copy_mark *m, struct err *e),       \
+	    (s, m, e))
 /* clang-format on */
 
 /* A backend: its name, close, and one field per operation of STORE_OPS. */

@@ -839,8 +839,8 @@ sqlite_counter(struct store_sqlite *s, const char *name, int64_t *v, struct err 
 }
 
 /* The contract's counters are these meta rows. */
-int
-sqlite_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
+const char *
+sqlite_seq_key(enum store_seq which)
 {
 	static const char *const key[STORE_SEQ_COUNT] = {
 	    [STORE_SEQ_CHANGE] = "change_seq",
@@ -849,9 +849,17 @@ sqlite_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
 	    [STORE_SEQ_ISSUER] = "issuer_seq",
 	};
 
-	if ((unsigned)which >= STORE_SEQ_COUNT)
+	return (unsigned)which < STORE_SEQ_COUNT ? key[which] : NULL;
+}
+
+int
+sqlite_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
+{
+	const char *key = sqlite_seq_key(which);
+
+	if (key == NULL)
 		return err_set(e, "store: unknown sequence %d", (int)which);
-	return sqlite_counter((struct store_sqlite *)base, key[which], v, e);
+	return sqlite_counter((struct store_sqlite *)base, key, v, e);
 }
 
 /*

@@ -67,6 +67,8 @@ int sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct
 int sqlite_meta_set(struct store_sqlite *s, const char *name, int64_t v, struct err *e);
 /* The counter meta.key = name, which must be there (store_seq() and internal ones). */
 int sqlite_counter(struct store_sqlite *s, const char *name, int64_t *v, struct err *e);
+/* The meta key of a contract counter (store_seq), or NULL for an unknown one. */
+const char *sqlite_seq_key(enum store_seq which);
 
 /*
  * The page cache of a handle by its intent (store_set_intent), in MiB.
@@ -171,6 +173,9 @@ void sqlite_readonly_files(const char *path, ino_t id[2]);
 
 /* A held response's due_at (sqlite_ocsp_hold.c): past any time, never due. */
 #define SQLITE_DUE_HELD (INT64_MAX - 1)
+/* Meta ocsp_held_<issuer id> (sqlite_ocsp_hold.c): the issuer has held responses. */
+#define SQLITE_HELD_KEY_MAX 48 /* "ocsp_held_" and a 64-bit id */
+void sqlite_held_key(char *key, size_t size, int64_t issuer_id);
 
 /* Whether any response is due at now (sqlite_ocsp.c). */
 int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);

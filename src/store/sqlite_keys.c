@@ -24,7 +24,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -233,29 +235,80 @@ sqlite_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *
 	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "recording a signed revocation");
 }
 
+/*
+ * Read in pages by key, each statement finished before cb sees its rows: the
+ * key store is a rollback-journal database, and a statement left open on it
+ * holds its read lock, under which no other connection can commit to it
+ * (store copy writes the same file, private/keys.db, when it copies to
+ * another store of the same directory).
+ */
+#define SQLITE_REVOKED_PAGE 1024
+
+struct revoked_row {
+	int64_t issuer_id;
+	uint8_t serial[STORE_SERIAL_MAX];
+	size_t len;
+};
+
+/* The page after (issuer_id, serial) of last (first page: last->len == SIZE_MAX). */
+static int
+revoked_page(struct store_sqlite *s, const struct revoked_row *last, struct revoked_row *out,
+    size_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, first = last->len == SIZE_MAX;
+
+	if (sqlite3_prepare_v2(s->db, first
+		? "SELECT issuer_id, serial FROM lancre_keys.signed_revoked"
+		  " ORDER BY issuer_id, serial LIMIT ?3"
+		: "SELECT issuer_id, serial FROM lancre_keys.signed_revoked"
+		  " WHERE (issuer_id, serial) > (?1, ?2) ORDER BY issuer_id, serial LIMIT ?3",
+		-1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading the signed revocations");
+	if (!first) {
+		sqlite3_bind_int64(st, 1, last->issuer_id);
+		sqlite3_bind_blob(st, 2, last->serial, (int)last->len, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(st, 3, SQLITE_REVOKED_PAGE);
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct revoked_row *r = &out[(*n)++];
+		r->issuer_id = sqlite3_column_int64(st, 0);
+		r->len = (size_t)sqlite3_column_bytes(st, 1);
+		if (r->len > STORE_SERIAL_MAX)
+			r->len = STORE_SERIAL_MAX;
+		memcpy(r->serial, sqlite3_column_blob(st, 1), r->len);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "reading the signed revocations");
+}
+
 int
 sqlite_revoked_signed_each(struct store *base,
     int (*cb)(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len), void *arg,
     struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	sqlite3_stmt *st;
-	int rc;
+	struct revoked_row *page, last = {.len = SIZE_MAX};
+	size_t n;
+	int rc = 0;
 
 	if (!s->keys)
 		return err_set(e, "store: the key store is not open (read-only handle)");
-	if (sqlite3_prepare_v2(s->db, "SELECT issuer_id, serial FROM lancre_keys.signed_revoked",
-		-1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "reading the signed revocations");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-			(size_t)sqlite3_column_bytes(st, 1)) != 0) {
-			sqlite3_finalize(st);
-			return err_set(e, "out of memory");
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "reading the signed revocations");
+	page = malloc(SQLITE_REVOKED_PAGE * sizeof(*page));
+	if (page == NULL)
+		return err_set(e, "out of memory");
+	do {
+		if ((rc = revoked_page(s, &last, page, &n, e)) != 0)
+			break;
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (cb(arg, page[i].issuer_id, page[i].serial, page[i].len) != 0)
+				rc = err_set(e, "out of memory");
+		if (n > 0)
+			last = page[n - 1];
+	} while (rc == 0 && n == SQLITE_REVOKED_PAGE);
+	free(page);
+	return rc;
 }
 
 int

@@ -19,10 +19,8 @@
 
 #include <stdio.h>
 
-#define SQLITE_HELD_KEY_MAX 48 /* "ocsp_held_" and a 64-bit id */
-
-static void
-held_key(char *key, size_t size, int64_t issuer_id)
+void
+sqlite_held_key(char *key, size_t size, int64_t issuer_id)
 {
 	snprintf(key, size, "ocsp_held_%lld", (long long)issuer_id);
 }
@@ -43,7 +41,7 @@ ocsp_hold(struct store_sqlite *s, int64_t issuer_id, int64_t now, int64_t *n, st
 	*n = sqlite3_changes(s->db);
 	if (*n == 0)
 		return 0;
-	held_key(key, sizeof(key), issuer_id);
+	sqlite_held_key(key, sizeof(key), issuer_id);
 	return sqlite_meta_set(s, key, 1, e);
 }
 
@@ -90,7 +88,7 @@ sqlite_ocsp_release(struct store *base, int64_t issuer_id, int64_t *n, struct er
 	int own, found;
 
 	*n = 0;
-	held_key(key, sizeof(key), issuer_id);
+	sqlite_held_key(key, sizeof(key), issuer_id);
 	if ((found = sqlite_meta_get(s, key, &v, e)) <= 0 || v == 0)
 		return found < 0 ? -1 : 0;
 	if (sqlite_txn_enter(s, &own, e) != 0)

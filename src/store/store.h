@@ -515,4 +515,66 @@ int store_revoked_since(struct store *s, int64_t after_seq,
     int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
     struct err *e);
 
+/*
+ * Copying a store to another one, of any backend (store/copy.c, `lancre
+ * store copy`).  The operations above give new ids and take new sequence
+ * numbers; these write records exactly as another store holds them, ids,
+ * change_seq, status and seqs included, so that after the copy nothing
+ * looks changed to the signer (nothing is re-signed) and the server serves
+ * the same bytes.  They are for an empty target, or one that a copy in
+ * progress has filled: a record already there is an error (except for
+ * store_crl_import, which replaces).  Like every write they join the
+ * caller's transaction when one is open, so a batch and the copy's
+ * progress mark commit together.  They maintain what the backend derives
+ * from the rows (SQLite: its due ranges and internal counters), never the
+ * contract's counters, which store_seq_raise sets at the end.
+ */
+
+/*
+ * Record an issuer exactly: its id, name, certificate, has_key, shards,
+ * added_at, delegated responder and retired_at, and its key references
+ * (keys NULL: none; a reference with a PIN is refused).
+ */
+int store_issuer_import(struct store *s, const struct issuer_record *r,
+    const struct store_issuer_keys *keys, struct err *e);
+
+/*
+ * Every certificate with id > after_id, whole, in id order, to cb, streamed
+ * (bounded memory, whatever the count); cb returning non-zero stops the
+ * walk, which returns -1 with cb's message.
+ */
+int store_cert_export(struct store *s, int64_t after_id,
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
+
+/* Record r[0..n-1] exactly (id, change_seq, status, revocation, fingerprint...). */
+int store_cert_import(struct store *s, const struct cert_record *r, size_t n, struct err *e);
+
+/*
+ * Record the responses r[0..n-1] exactly, each with its seq (its place in
+ * the write order, which store_ocsp_each follows), cert_seq, due_at and
+ * dates; r is in seq order and follows every response imported before.
+ */
+int store_ocsp_import(struct store *s, const struct ocsp_record *r, size_t n, struct err *e);
+
+/* Record a CRL exactly (number, built_seq, seq), replacing any of its (issuer, shard). */
+int store_crl_import(struct store *s, const struct crl_record *r, struct err *e);
+
+/* Raise counter which to v if it is below (never lowers it). */
+int store_seq_raise(struct store *s, enum store_seq which, int64_t v, struct err *e);
+
+/*
+ * Where a copy into this store stands, kept in it so that an interrupted
+ * copy resumes: which store it copies (source, an identity copy.c derives
+ * from the source's content), the step it is at and how far that step got
+ * (an id, a seq or a count: copy.c's terms).  _get: 1 and *m when a copy
+ * has written to this store, 0 (and {0}) when none has.
+ */
+struct store_copy_mark {
+	int64_t source;
+	int64_t step;
+	int64_t done;
+};
+int store_copy_mark_get(struct store *s, struct store_copy_mark *m, struct err *e);
+int store_copy_mark_set(struct store *s, const struct store_copy_mark *m, struct err *e);
+
 #endif
