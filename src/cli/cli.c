@@ -258,6 +258,15 @@ cli_become_signer(const struct cli_dir *d, struct err *e)
 	return proc_become(&u.signer, e);
 }
 
+void
+cli_store_passfile(const struct conf *c, int server)
+{
+	const char *f = server ? c->server_passfile : c->signer_passfile;
+
+	if (f[0] != '\0')
+		setenv("PGPASSFILE", f, 1);
+}
+
 /* lancre.conf of dir, and its store in mode; as [signer] user first if become_signer. */
 static int
 dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_signer,
@@ -279,6 +288,7 @@ dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_si
 	/* Whatever the command creates (WAL, public/ files) then belongs to the signer. */
 	if (become_signer && cli_become_signer(d, e) != 0)
 		return -1;
+	cli_store_passfile(&d->conf, 0);
 	d->store = store_open(dir, d->conf.store, mode, e);
 	if (d->store == NULL)
 		return -1;

@@ -112,6 +112,15 @@ int cli_check_listen(const char *cmd, const char *flag, const char *value);
 /* Worker threads to use: the CPUs this process may run on. */
 int cli_cpus(void);
 
+/*
+ * Before a process opens a postgresql:// store: its own password file,
+ * [server] passfile for the public server, [signer] passfile for the
+ * signer and every command, becomes PGPASSFILE for libpq (nothing when
+ * unset).  Started as root, the two run as different users and libpq
+ * ignores a password file anyone else may read, so each needs its own.
+ */
+void cli_store_passfile(const struct conf *c, int server);
+
 /* Create DIR (if needed) with lancre.conf from c and a new, empty store. */
 int cli_init_data_dir(const char *dir, const struct conf *c, struct err *e);
 

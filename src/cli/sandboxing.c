@@ -16,6 +16,8 @@
 void
 cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 {
+	struct err e;
+
 	memset(sb, 0, sizeof(*sb));
 	snprintf(sb->conf, sizeof(sb->conf), "%s/%s", d->path, CONF_FILE);
 	sb->paths.dir = d->path;
@@ -23,6 +25,13 @@ cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 	sb->paths.conf = sb->conf;
 	sb->paths.pkcs11_module = d->conf.pkcs11_module;
 	sb->paths.network = d->conf.signer_network;
+	/* The store is open by now, so its URL parses; were it not to, no sockets at all. */
+	if (store_reach(d->conf.store, &sb->reach, &e) == 0 && sb->reach.sockets) {
+		sb->paths.db_sockets = 1;
+		sb->paths.db_ports = sb->reach.ports;
+		sb->paths.db_nports = sb->reach.nports;
+		sb->paths.db_passfile = sb->reach.passfile;
+	}
 }
 
 enum sandbox_mode

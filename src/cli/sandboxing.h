@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "sandbox/sandbox.h"
+#include "store/reach.h"
 
 #define CLI_SANDBOX_DIRS_MAX 32 /* the signer's read directories and modules together */
 
@@ -21,10 +22,15 @@ struct cli_sandbox {
 	size_t ndirs;
 	const char *read_dirs[CLI_SANDBOX_DIRS_MAX + 1];
 	const char *modules[CLI_SANDBOX_DIRS_MAX + 1];
+	struct store_reach reach; /* a PostgreSQL store's ports and password file */
 	struct sandbox_paths paths;
 };
 
-/* Fill sb from d: its data directory, store file, lancre.conf, PKCS#11 module. */
+/*
+ * Fill sb from d: its data directory, store file (or a PostgreSQL store's
+ * ports and password file, as this process sees them), lancre.conf, PKCS#11
+ * module.
+ */
 void cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d);
 
 /* d's [sandbox] mode, unless LANCRE_SANDBOX=off. */

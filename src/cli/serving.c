@@ -176,6 +176,7 @@ static int
 open_store(struct cli_dir *d, const struct proc *p, struct err *e)
 {
 	store_close(d->store);
+	cli_store_passfile(&d->conf, !(p->opens & PROC_OPENS_STORE_WRITE));
 	d->store = store_open(d->path, d->conf.store,
 	    (p->opens & PROC_OPENS_STORE_WRITE) ? STORE_WRITE : STORE_READ, e);
 	return d->store != NULL ? 0 : -1;

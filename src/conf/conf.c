@@ -38,6 +38,11 @@ static const struct key keys[] = {
     K("server", "user", KEY_STR, user,
       "Started as root, the public server runs as this user (the ports are bound\n"
       "; before).  Empty: lancre-server.  Started as a normal user: ignored."),
+    K("server", "passfile", KEY_STR, server_passfile,
+      "With a postgresql:// store: the password file the server reads (libpq's\n"
+      "; PGPASSFILE; lines host:port:database:user:password), owned by [server] user,\n"
+      "; mode 0600 (libpq ignores one others may read).  Empty: PGPASSFILE, else the\n"
+      "; user's ~/.pgpass.  Read at start."),
     K("server", "max_connections", KEY_INT, max_connections,
       "Open public connections at once (all threads); beyond it a new connection is\n"
       "; closed as soon as it is accepted.  Raise `ulimit -n` to match."),
@@ -77,6 +82,11 @@ static const struct key keys[] = {
       "; the key, passphrase and PIN files of the issuers it finds at start: where keys\n"
       "; of issuers added later will be, or files the hook reads.  A key elsewhere\n"
       "; added while it runs is refused until a restart.  Read at start."),
+    K("signer", "passfile", KEY_STR, signer_passfile,
+      "With a postgresql:// store: the password file the signer, and the commands\n"
+      "; that write the store, read; owned by [signer] user, mode 0600.  Each process\n"
+      "; needs its own: as root they run as two users, and a file both could read\n"
+      "; libpq ignores.  Empty: PGPASSFILE, else the user's ~/.pgpass.  Read at start."),
     K("signer", "network", KEY_BOOL, signer_network,
       "yes: the signer, and the [crl] hook it runs, may open network sockets and\n"
       "; connect: a PKCS#11 module for a network HSM needs it, and so does a hook that\n"
@@ -366,6 +376,12 @@ check_all(struct conf *c, size_t *field, struct err *e)
 						     "path", (int)n, w);
 		w += n + strspn(w + n, " \t");
 	}
+	if (c->server_passfile[0] != '\0' && c->server_passfile[0] != '/')
+		return BAD(server_passfile, "[server] passfile: '%s' is not an absolute path",
+		    c->server_passfile);
+	if (c->signer_passfile[0] != '\0' && c->signer_passfile[0] != '/')
+		return BAD(signer_passfile, "[signer] passfile: '%s' is not an absolute path",
+		    c->signer_passfile);
 	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
 		return BAD(url_style, "[urls] style = host needs [urls] domain");
 	return check_addrs(c, field, e);

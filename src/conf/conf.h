@@ -43,6 +43,7 @@ struct conf {
 	char listen[CONF_STR_MAX]; /* HOST:PORT of the public listener */
 	char admin[CONF_STR_MAX];  /* HOST:PORT of the admin listener; "" = public port + 1 */
 	char user[CONF_STR_MAX];   /* started as root, the server runs as this user; "": lancre-server */
+	char server_passfile[CONF_STR_MAX]; /* PostgreSQL password file of the server; "": libpq's */
 	int max_connections;       /* open public connections at once; more are closed at once */
 	int max_header_size;       /* request line + headers, bytes; more gets 431 */
 	int64_t request_timeout;   /* an HTTP/1 request (and a kept-alive wait) must end in time */
@@ -57,6 +58,7 @@ struct conf {
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */
 	int signer_network; /* the signer (and its [crl] hook) may reach the network */
 	char signer_read_dirs[CONF_STR_MAX]; /* absolute directories, blank-separated: the signer reads them */
+	char signer_passfile[CONF_STR_MAX]; /* the signer's and the writing commands'; "": libpq's */
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */

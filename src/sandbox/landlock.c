@@ -30,7 +30,9 @@
  * (the server's are bound before entry); the server may not connect
  * anywhere, nor may the signer unless [signer] network = yes (a network HSM,
  * a hook that uploads; seccomp already refuses it a network socket, this is
- * the second lock).  With ABI 6
+ * the second lock) -- but to a PostgreSQL store's ports (paths->db_ports),
+ * which both may connect to, and its password file, which both may read:
+ * libpq reads it again when it reconnects.  With ABI 6
  * neither may reach an abstract unix socket outside its domain, nor signal
  * a process outside it (the supervisor, the other child).
  */
@@ -64,6 +66,13 @@
 	    LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 #define LL_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define LL_WRITE_FILE (LANDLOCK_ACCESS_FS_WRITE_FILE | LL_FS_TRUNCATE)
+
+/* struct landlock_net_port_attr (ABI 4), and its rule type. */
+#define LL_RULE_NET_PORT 2
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 
 /* struct landlock_ruleset_attr as of ABI 6, whatever the header says. */
 struct ll_ruleset_attr {
@@ -111,6 +120,7 @@ static const struct {
 struct ll {
 	int fd;          /* the ruleset */
 	uint64_t fs;     /* the file rights it handles */
+	int net_connect; /* it handles TCP connect: allowed only where a rule says */
 	struct err *e;
 };
 
@@ -190,6 +200,30 @@ ll_allow_store(struct ll *l, const struct sandbox_paths *p, uint64_t access)
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		if (ll_allow_in(l, p->dir, p->store, suffixes[i], access) != 0)
 			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A PostgreSQL store: its password file (a file this user cannot even
+ * reach gets no rule: libpq could not read it either), and TCP connect to
+ * its ports when the ruleset handles TCP connect (net: whether it does).
+ */
+static int
+ll_allow_db(struct ll *l, const struct sandbox_paths *p, int net)
+{
+	if (!p->db_sockets)
+		return 0;
+	if (p->db_passfile != NULL && p->db_passfile[0] != '\0' &&
+	    access(p->db_passfile, F_OK) == 0 &&
+	    ll_allow(l, p->db_passfile, LANDLOCK_ACCESS_FS_READ_FILE) != 0)
+		return -1;
+	for (int i = 0; net && i < p->db_nports; i++) {
+		struct ll_net_port_attr np = {.allowed_access = LL_NET_CONNECT_TCP,
+		    .port = p->db_ports[i]};
+		if (syscall(SYS_landlock_add_rule, l->fd, LL_RULE_NET_PORT, &np, 0) != 0)
+			return err_set(l->e, "cannot allow TCP connect to port %u: %s",
+			    (unsigned)p->db_ports[i], strerror(errno));
 	}
 	return 0;
 }
@@ -294,6 +328,8 @@ server_owns_dir(const char *dir)
 static int
 server_rules(struct ll *l, const struct sandbox_paths *p)
 {
+	if (ll_allow_db(l, p, l->net_connect) != 0)
+		return -1;
 	if (!server_owns_dir(p->dir))
 		return ll_allow(l, p->dir, LL_READ) != 0 ? -1 : ll_allow_sanitizer(l);
 	if (ll_allow_store(l, p, LANDLOCK_ACCESS_FS_READ_FILE) != 0 ||
@@ -380,7 +416,7 @@ signer_rules(struct ll *l, const struct sandbox_paths *p)
 	    ll_allow_in(l, p->dir, "public", "", l->fs) != 0 ||
 	    ll_allow_in(l, p->dir, "private", "", l->fs) != 0 ||
 	    ll_allow(l, "/dev/null", LL_READ | LL_WRITE_FILE) != 0 ||
-	    ll_allow(l, tokendir, l->fs) != 0)
+	    ll_allow(l, tokendir, l->fs) != 0 || ll_allow_db(l, p, l->net_connect) != 0)
 		return -1;
 	return ll_allow_sanitizer(l);
 }
@@ -438,9 +474,12 @@ sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, in
 	struct ll l = {.fs = attr.handled_access_fs, .e = e};
 	int rc;
 
-	if (abi >= 4) /* the server connects nowhere; the signer with [signer] network only */
-		attr.handled_access_net = LL_NET_BIND_TCP |
-		    (role == SANDBOX_SERVER || !p->network ? LL_NET_CONNECT_TCP : 0);
+	/* The server connects nowhere, the signer with [signer] network only; both to a
+	 * PostgreSQL store's ports (ll_allow_db). */
+	if (abi >= 4) {
+		l.net_connect = role == SANDBOX_SERVER || !p->network;
+		attr.handled_access_net = LL_NET_BIND_TCP | (l.net_connect ? LL_NET_CONNECT_TCP : 0);
+	}
 	if (abi >= 6) /* neither signals anyone: the supervisor does */
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 	l.fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);

@@ -106,7 +106,8 @@ sandbox_enter(enum sandbox_role role, enum sandbox_mode mode, const struct sandb
 	}
 	if (!sandbox_seccomp_available())
 		return lacking(out, mode, "seccomp (system call filter)", e);
-	if (sandbox_trap_install(e) != 0 || sandbox_seccomp_enter(role, paths->network, e) != 0)
+	if (sandbox_trap_install(e) != 0 ||
+	    sandbox_seccomp_enter(role, paths->network, paths->db_sockets, e) != 0)
 		return err_prefix(e, "seccomp");
 	out->seccomp = 1;
 	return 0;

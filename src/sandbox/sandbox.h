@@ -72,6 +72,14 @@ struct sandbox_paths {
 				       * NULL-terminated, or NULL */
 	const char *const *modules;   /* PKCS#11 modules: their directories read and executed */
 	const char *hook;             /* [crl] hook's program, if a path: its directory too */
+	/* A store that is a database server (PostgreSQL, store/reach.h); db_sockets 0 if not.
+	 * Both roles may then open stream sockets (unix, TCP) and connect, as libpq does
+	 * (re)connecting; with Landlock ABI 4, TCP connect reaches the db_ports only, even for
+	 * a signer with [signer] network = no.  The password file is readable. */
+	int db_sockets;
+	const unsigned short *db_ports;
+	int db_nports;
+	const char *db_passfile;
 };
 
 #define SANDBOX_LACK_MAX 160

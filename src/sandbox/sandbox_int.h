@@ -27,8 +27,10 @@ int sandbox_seccomp_available(void);
 /*
  * Load role's allowlist for every thread of the process.  network: the
  * signer (and the supervisor, which bounds it) may create sockets of any
- * family, not only AF_UNIX.  no-new-privs must be set.
+ * family, not only AF_UNIX.  db: the store is a database server, which
+ * every role may reach with stream sockets (unix, IPv4, IPv6) and connect.
+ * no-new-privs must be set.
  */
-int sandbox_seccomp_enter(enum sandbox_role role, int network, struct err *e);
+int sandbox_seccomp_enter(enum sandbox_role role, int network, int db, struct err *e);
 
 #endif

@@ -30,10 +30,18 @@
  *   socket   the signer (and the supervisor, which bounds it) AF_UNIX only
  *            unless [signer] network = yes: another family fails with
  *            EACCES, not a kill, so a PKCS#11 module or a hook that tries
- *            gets an error it can report; the server never.
+ *            gets an error it can report; the server never.  With a store
+ *            that is a database server (PostgreSQL), every role may also
+ *            open stream sockets of AF_UNIX, AF_INET and AF_INET6, which is
+ *            what libpq connects with (the server: those only, and connect);
+ *            for the signer without network, a datagram or raw AF_INET or
+ *            AF_INET6 socket still fails with EACCES (no UDP out), and
+ *            Landlock (ABI 4) lets TCP connect reach the database's ports
+ *            only (landlock.c).
  *
  * The server has no execve, no fork, no socket (it accepts on the listeners
- * bound before entry), no ptrace, no open for writing.  The signer
+ * bound before entry; a database store's streams excepted), no ptrace, no
+ * open for writing.  The signer
  * may write files (Landlock says which), start the [crl] hook (clone, vfork,
  * execve, wait4) and, with [signer] network = yes, open network sockets (a
  * PKCS#11 module for a network HSM, a hook that uploads): the hook runs
@@ -67,6 +75,9 @@
 #define SV (1u << SANDBOX_SERVER)
 #define SG (1u << SANDBOX_SIGNER)
 #define ALL (SV | SG)
+
+/* socket()'s type argument without SOCK_NONBLOCK and SOCK_CLOEXEC (the kernel's SOCK_TYPE_MASK). */
+#define SANDBOX_SOCK_TYPE_MASK 0xf
 
 struct allow {
 	int nr;
@@ -200,15 +211,81 @@ add_list(scmp_filter_ctx ctx, const int *nrs, size_t n, struct err *e)
 	return 0;
 }
 
-/* socket(): any family with network, else AF_UNIX only and EACCES for the rest. */
+/* socket(family, SOCK_STREAM | flags) for each of a database's families: action. */
 static int
-allow_socket(scmp_filter_ctx ctx, int network, struct err *e)
+db_stream(scmp_filter_ctx ctx, uint32_t action, int unix_too, struct err *e)
+{
+	static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+
+	for (size_t i = unix_too ? 0 : 1; i < sizeof(families) / sizeof(families[0]); i++) {
+		struct scmp_arg_cmp c[] = {SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_SOCK_TYPE_MASK, SOCK_STREAM)};
+		if (add(ctx, action, SCMP_SYS(socket), 2, c, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The signer's socket() without network but with a database store: AF_UNIX
+ * of any type, AF_INET/AF_INET6 streams; EACCES for every other family and
+ * for the other types of those two.  The rules match disjoint arguments
+ * (libseccomp gives no order to overlapping rules of different actions).
+ */
+static int
+signer_db_sockets(scmp_filter_ctx ctx, struct err *e)
+{
+	static const int other_types[] = {SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET,
+	    SOCK_DCCP, SOCK_PACKET};
+	struct scmp_arg_cmp unix_any = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
+	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_INET6, 0);
+
+	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_any, e) != 0 ||
+	    db_stream(ctx, SCMP_ACT_ALLOW, 0, e) != 0 ||
+	    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &above, e) != 0)
+		return -1;
+	/* AF_UNSPEC (0) and the families between AF_INET (2) and AF_INET6 (10). */
+	for (int f = 0; f < AF_INET6; f++) {
+		struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f, 0);
+		if (f != AF_UNIX && f != AF_INET &&
+		    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &fam, e) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(other_types) / sizeof(other_types[0]); i++) {
+		for (int inet6 = 0; inet6 < 2; inet6++) {
+			struct scmp_arg_cmp c[] = {
+			    SCMP_A0(SCMP_CMP_EQ, inet6 ? AF_INET6 : AF_INET, 0),
+			    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_SOCK_TYPE_MASK,
+				(scmp_datum_t)other_types[i])};
+			if (add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2, c, e) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * socket(): the signer and supervisor any family with network, else AF_UNIX
+ * only and EACCES for the rest (with a database store: signer_db_sockets);
+ * the server none, or a database's streams (and connect).
+ */
+static int
+allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, struct err *e)
 {
 	struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
 	struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0);
 
+	if (role == SANDBOX_SERVER) {
+		if (!db)
+			return 0;
+		return db_stream(ctx, SCMP_ACT_ALLOW, 1, e) != 0
+			   ? -1
+			   : add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0, NULL, e);
+	}
 	if (network)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0, NULL, e);
+	if (db)
+		return signer_db_sockets(ctx, e);
 	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only, e) != 0 ||
 	    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &not_unix, e) != 0)
 		return -1;
@@ -217,7 +294,8 @@ allow_socket(scmp_filter_ctx ctx, int network, struct err *e)
 
 /* The calls allowed with some arguments only (see the comment at the top). */
 static int
-allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, struct err *e)
+allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db,
+    struct err *e)
 {
 	struct scmp_arg_cmp rdonly = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
 	    O_RDONLY);
@@ -247,7 +325,7 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, stru
 	    add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), role == SANDBOX_SUPERVISOR ? 0 : 1, &self,
 		e) != 0)
 		return -1;
-	if (role != SANDBOX_SERVER && allow_socket(ctx, network, e) != 0)
+	if (allow_socket(ctx, role, network, db, e) != 0)
 		return -1;
 	if (role == SANDBOX_SIGNER)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &probe, e);
@@ -261,7 +339,7 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, stru
 }
 
 static int
-build(scmp_filter_ctx ctx, enum sandbox_role role, int network, struct err *e)
+build(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, struct err *e)
 {
 	/* The sanitizers' runtime reads /proc/self/maps with open(2), read-only. */
 	struct scmp_arg_cmp sanitizer_open = SCMP_A1(SCMP_CMP_MASKED_EQ,
@@ -280,11 +358,11 @@ build(scmp_filter_ctx ctx, enum sandbox_role role, int network, struct err *e)
 	    (add_list(ctx, sanitizer_table, sizeof(sanitizer_table) / sizeof(int), e) != 0 ||
 		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, &sanitizer_open, e) != 0))
 		return -1;
-	return allow_conditional(ctx, role, network, e);
+	return allow_conditional(ctx, role, network, db, e);
 }
 
 int
-sandbox_seccomp_enter(enum sandbox_role role, int network, struct err *e)
+sandbox_seccomp_enter(enum sandbox_role role, int network, int db, struct err *e)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int rc;
@@ -298,7 +376,7 @@ sandbox_seccomp_enter(enum sandbox_role role, int network, struct err *e)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	if (rc != 0) {
 		err_set(e, "cannot set up the filter: %s", strerror(-rc));
-	} else if (build(ctx, role, network, e) == 0) {
+	} else if (build(ctx, role, network, db, e) == 0) {
 		rc = seccomp_load(ctx);
 		if (rc != 0)
 			err_set(e, "cannot load the filter: %s", strerror(-rc));

@@ -46,6 +46,8 @@ static char conf[PATH_MAX + 32];
 static struct sandbox_trap *slot; /* shared with the children: where they note a trap */
 static pid_t last_child;
 static int network; /* the children's [signer] network */
+static int db;                 /* the children's store is a database server (PostgreSQL) */
+static unsigned short db_port; /* its TCP port */
 extern char **environ;
 
 static void
@@ -117,7 +119,8 @@ try_open(const char *name, int flags)
 static int
 in_sandbox(enum sandbox_role role, enum sandbox_mode mode, int (*fn)(void))
 {
-	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf, .network = network};
+	struct sandbox_paths p = {.dir = dir, .store = "lancre.db", .conf = conf, .network = network,
+	    .db_sockets = db, .db_ports = &db_port, .db_nports = db};
 	int status;
 	pid_t pid;
 
@@ -628,6 +631,116 @@ test_signer_network(void **state)
 	close(tcp_listener);
 }
 
+/* ---- a PostgreSQL store: stream sockets, and TCP connect to its port only ---- */
+
+/* What libpq opens works; UDP, raw and other families still fail with EACCES. */
+static int
+db_socket_kinds(void)
+{
+	static const int streams[] = {AF_UNIX, AF_INET, AF_INET6};
+	static const int refused[][2] = {{AF_INET, SOCK_DGRAM}, {AF_INET6, SOCK_DGRAM},
+	    {AF_INET, SOCK_RAW}, {AF_PACKET, SOCK_RAW}, {AF_NETLINK, SOCK_DGRAM}, {0, SOCK_STREAM}};
+	int fd;
+
+	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
+		fd = socket(streams[i], SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return CHILD_REFUSED;
+		close(fd);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = socket(refused[i][0], refused[i][1], 0);
+		if (fd >= 0)
+			return CHILD_ALLOWED;
+		if (errno != EACCES)
+			return CHILD_WRONG_ERRNO;
+	}
+	return CHILD_OK;
+}
+
+/* The server's: the database's streams only (anything else is its kill, tested above). */
+static int
+db_streams(void)
+{
+	static const int streams[] = {AF_UNIX, AF_INET, AF_INET6};
+
+	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
+		int fd = socket(streams[i], SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return CHILD_REFUSED;
+		close(fd);
+	}
+	return CHILD_OK;
+}
+
+static struct sockaddr_in other_addr; /* a listener on another port than the database's */
+
+/* A new TCP socket connects to the database's port, and not to another. */
+static int
+connects_db_only(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	if (fd < 0)
+		return CHILD_REFUSED;
+	rc = connect(fd, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr));
+	close(fd);
+	if (rc != 0)
+		return CHILD_REFUSED;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	rc = connect(fd, (struct sockaddr *)&other_addr, sizeof(other_addr));
+	close(fd);
+	if (rc == 0)
+		return CHILD_ALLOWED;
+	return errno == EACCES ? CHILD_OK : CHILD_WRONG_ERRNO;
+}
+
+static int
+loopback_listener(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)a, &len), 0);
+	return fd;
+}
+
+static void
+test_db_store(void **state)
+{
+	int other;
+
+	(void)state;
+	db = 1;
+	network = 0;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, db_socket_kinds), CHILD_OK);
+	assert_exit(in_sandbox(SANDBOX_SUPERVISOR, SANDBOX_AUTO, db_socket_kinds), CHILD_OK);
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, db_streams), CHILD_OK);
+	db = 0; /* without one, the signer's TCP socket is refused and the server's kills it */
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, db_streams), CHILD_REFUSED);
+	assert_sigsys(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, db_streams));
+	if (sandbox_landlock_abi() < 4)
+		skip();
+	tcp_listener = loopback_listener(&tcp_addr);
+	other = loopback_listener(&other_addr);
+	db_port = ntohs(tcp_addr.sin_port);
+	db = 1;
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, connects_db_only), CHILD_OK);
+	assert_exit(in_sandbox(SANDBOX_SERVER, SANDBOX_AUTO, connects_db_only), CHILD_OK);
+	network = 1; /* [signer] network = yes: anywhere */
+	assert_exit(in_sandbox(SANDBOX_SIGNER, SANDBOX_AUTO, connects_db_only), CHILD_ALLOWED);
+	network = 0;
+	db = 0;
+	close(tcp_listener);
+	close(other);
+}
+
 /* ---- modes and names ---- */
 
 static void
@@ -673,6 +786,7 @@ main(void)
 	    cmocka_unit_test(test_signer_writes_only_its_files),
 	    cmocka_unit_test(test_signer_runs_the_hook),
 	    cmocka_unit_test(test_signer_network),
+	    cmocka_unit_test(test_db_store),
 	    cmocka_unit_test(test_trap_notes_the_call),
 	    cmocka_unit_test(test_trap_cannot_be_escaped),
 	    cmocka_unit_test(test_trap_line_on_stderr),
