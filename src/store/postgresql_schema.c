@@ -206,8 +206,11 @@ apply(struct store_pg *s, int v, struct err *e)
 		return -1;
 	if (pg_exec_simple(s, lock, what, e) != 0 || pg_schema_version(s, &now, e) != 0)
 		goto fail;
-	if (now > v) { /* done meanwhile by another process */
-		return pg_exec_simple(s, "COMMIT", what, e);
+	if (now > v) { /* done meanwhile by another process: for an init, its store */
+		pg_exec_simple(s, "ROLLBACK", what, NULL);
+		return s->mode == STORE_CREATE
+			   ? err_set(e, "store: the database already holds a lancre store")
+			   : 0;
 	}
 	pg_param_int(&p, v + 1);
 	pg_param_int(&p, (int64_t)time(NULL));

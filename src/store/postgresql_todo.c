@@ -15,41 +15,6 @@
 		return err_set(e, "store: " #name ": not implemented in the PostgreSQL backend yet"); \
 	}
 
-/* Engineer A's, until written. */
-PG_TODO(issuer_add, (struct store *s, struct issuer_record *r,
-    const struct store_issuer_keys *keys, struct err *e))
-PG_TODO(issuer_keys, (struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
-    struct err *e))
-PG_TODO(revoked_signed_add, (struct store *s, int64_t issuer_id, const uint8_t *serial,
-    size_t len, struct err *e))
-PG_TODO(revoked_signed_each, (struct store *s, int (*cb)(void *arg, int64_t issuer_id,
-    const uint8_t *serial, size_t len), void *arg, struct err *e))
-PG_TODO(issuer_list, (struct store *s, struct issuer_record **out, size_t *n, struct err *e))
-PG_TODO(issuer_set_ocsp_signer, (struct store *s, int64_t issuer_id, const uint8_t *der,
-    size_t len, const char *key_ref, struct err *e))
-PG_TODO(issuer_set_key, (struct store *s, int64_t issuer_id, const char *key_ref,
-    const char *pass_ref, struct err *e))
-PG_TODO(issuer_retire, (struct store *s, int64_t issuer_id, int64_t at, struct err *e))
-PG_TODO(issuer_certs, (struct store *s, int64_t issuer_id, int with_expiry,
-    struct store_issuer_certs *out, struct err *e))
-PG_TODO(cert_insert, (struct store *s, struct cert_record *r, enum store_insert_result *res,
-    struct err *e))
-PG_TODO(cert_get, (struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
-    struct cert_record *out, struct err *e))
-PG_TODO(cert_revoke, (struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
-    struct err *e))
-PG_TODO(cert_count, (struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,
-    struct err *e))
-PG_TODO(cert_each, (struct store *s, int64_t issuer_id, int only_revoked,
-    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,
-    struct err *e))
-PG_TODO(key_state_set, (struct store *s, int64_t issuer_id, int available, struct err *e))
-PG_TODO(key_state_get, (struct store *s, int64_t issuer_id, int *available, int64_t *seq,
-    struct err *e))
-PG_TODO(refusals_add, (struct store *s, const int64_t add[STORE_REFUSED_COUNT],
-    struct err *e))
-PG_TODO(refusals_get, (struct store *s, int64_t out[STORE_REFUSED_COUNT], struct err *e))
-
 /* Engineer B's (postgresql_ocsp.c, postgresql_crl.c). */
 PG_TODO(certs_changed, (struct store *s, struct store_cursor *after, int64_t min_not_after,
     struct cert_record *out, size_t max, size_t *n, struct err *e))

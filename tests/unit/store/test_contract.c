@@ -1,20 +1,26 @@
 /*
  * test_contract.c - the store contract (store/store.h), one suite run
  * against every backend.  A backend is one entry of backends[]: its name
- * and how a lancre command opens its store for a data directory (mode
- * STORE_CREATE makes a fresh one for each test).  The tests use store.h
- * only: nothing here knows how a backend keeps its data.  The embedded
- * SQLite store is the one entry today; PostgreSQL will be one more (its
- * open making a fresh database per test), and every test runs on it.
- * What only one backend does (its files, its SQL, its query plans) is
- * tested beside it (test_sqlite.c, test_access.c).
+ * and how a lancre command opens its store for a data directory (the
+ * test's first STORE_CREATE makes a fresh one), with what ends a test (done:
+ * removes what the open made, NULL: nothing) and whether it can run here
+ * (ready: NULL for always).  The tests use store.h only: nothing here knows
+ * how a backend keeps its data.  The embedded SQLite store runs always; the
+ * PostgreSQL store runs when LANCRE_TEST_PG names a server (pgtest.h), each
+ * test on a database of its own, and otherwise says in one line that it was
+ * not run.  What only one backend does (its files, its SQL, its query
+ * plans) is tested beside it (test_sqlite.c, test_access.c,
+ * test_postgresql.c).
  */
 #include "testutil.h"
+#include "pgtest.h"
 #include "store/store.h"
 
 struct backend {
 	const char *name;
 	struct store *(*open)(const char *dir, enum store_mode mode, struct err *e);
+	void (*done)(void);
+	const char *(*ready)(void); /* NULL when it can run, else why not */
 };
 
 static struct store *
@@ -23,8 +29,35 @@ sqlite_open_dir(const char *d, enum store_mode mode, struct err *e)
 	return store_open(d, "sqlite:lancre.db", mode, e);
 }
 
+/* The test's database (pgtest.h): made by its first STORE_CREATE, dropped by pg_done. */
+static char pg_name[64], pg_db[PGTEST_URL_MAX];
+
+static struct store *
+pg_open_dir(const char *d, enum store_mode mode, struct err *e)
+{
+	if (pg_db[0] == '\0' && mode == STORE_CREATE &&
+	    pgtest_create(pg_name, sizeof(pg_name), pg_db, sizeof(pg_db)) != 0)
+		fail_msg("postgresql: cannot create a test database");
+	return store_open(d, pg_db, mode, e);
+}
+
+static void
+pg_done(void)
+{
+	if (pg_name[0] != '\0')
+		assert_int_equal(pgtest_drop(pg_name), 0);
+	pg_name[0] = pg_db[0] = '\0';
+}
+
+static const char *
+pg_ready(void)
+{
+	return pgtest_url() != NULL ? NULL : "LANCRE_TEST_PG is not set";
+}
+
 static const struct backend backends[] = {
-    {"sqlite", sqlite_open_dir},
+    {"sqlite", sqlite_open_dir, NULL, NULL},
+    {"postgresql", pg_open_dir, pg_done, pg_ready},
 };
 
 static const struct backend *cur; /* the backend the suite is running against */
@@ -49,8 +82,89 @@ teardown(void **state)
 {
 	(void)state;
 	store_close(s);
+	s = NULL;
+	if (cur->done != NULL)
+		cur->done();
 	test_rmdir(dir);
 	return 0;
+}
+
+static int
+probe_cb(void *arg, const struct ocsp_record *r)
+{
+	(void)arg;
+	(void)r;
+	return 0;
+}
+
+static int
+probe_cert_cb(void *arg, const struct cert_record *c, struct err *e)
+{
+	(void)arg;
+	(void)c;
+	(void)e;
+	return 0;
+}
+
+static int
+probe_since_cb(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+{
+	(void)arg;
+	(void)issuer_id;
+	(void)shard;
+	(void)seq;
+	(void)e;
+	return 0;
+}
+
+/*
+ * A backend being built says "not implemented" for the operations it lacks
+ * yet (the PostgreSQL store's OCSP and CRL operations arrive apart from its
+ * core): a test that uses them is skipped, saying so, until every one of
+ * them answers.  Each probe is harmless on the test's empty store.
+ */
+static void
+skip_unless_signer_ops(void)
+{
+	struct store_cursor at = {{0}};
+	struct store_signed_upto u = {0};
+	struct cert_record c;
+	struct crl_record crl = {.issuer_id = 0, .shard = 1, .der = (const uint8_t *)"0",
+	    .der_len = 1};
+	struct err e;
+	int64_t n, newest;
+	size_t got;
+	int rc[16], k = 0;
+
+	rc[k++] = store_certs_changed(s, &at, 0, &c, 1, &got, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	at = (struct store_cursor){{0}};
+	rc[k++] = store_ocsp_due(s, 0, 0, &at, &c, 1, &got, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_each(s, 0, probe_cb, NULL, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_crl_get(s, 0, 1, &crl, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_crl_entries(s, 0, 0, 0, 0, probe_cert_cb, NULL, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_revoked_since(s, 0, probe_since_cb, NULL, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_signed_upto_get(s, &u, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_put(s, NULL, 0, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_hold(s, 0, 0, &n, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_release(s, 0, &n, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_purge(s, 0, &n, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_refresh_done(s, 0, 0, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_ocsp_future_due(s, 0, &newest, &n, &e) < 0 &&
+		  strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_crl_put(s, &crl, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	rc[k++] = store_signed_upto_set(s, &u, &e) < 0 && strstr(e.msg, "not implemented") != NULL;
+	for (int i = 0; i < k; i++)
+		if (rc[i]) {
+			printf("# %s: skipped: the backend's OCSP/CRL operations are not all written "
+			       "yet\n", cur->name);
+			skip();
+		}
 }
 
 static int64_t
@@ -301,6 +415,7 @@ test_revoke_and_rollback(void **state)
 	size_t n;
 
 	(void)state;
+	skip_unless_signer_ops();
 	r = record(iss, a, 1, 1);
 	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
 	assert_int_equal(store_cert_revoke(s, r.id, 170, 4, &e), 0);
@@ -479,6 +594,7 @@ test_revocation_is_final(void **state)
 	int64_t iss = add_issuer("rv1");
 
 	(void)state;
+	skip_unless_signer_ops();
 	r = record(iss, sn, 1, 7);
 	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
 	again = record(iss, other, 1, 8);
@@ -536,6 +652,7 @@ test_changed_cursor_never_skips(void **state)
 	int64_t iss = add_issuer("c1");
 
 	(void)state;
+	skip_unless_signer_ops();
 	for (int round = 0; round < ROUNDS; round++) {
 		assert_int_equal(store_begin(s, &e), 0);
 		for (int k = 0; k <= round % 4; k++)
@@ -626,6 +743,7 @@ test_due_cursor_pages(void **state)
 	int64_t iss = add_issuer("due1");
 
 	(void)state;
+	skip_unless_signer_ops();
 	for (int i = 0; i < N; i++)
 		c[i] = insert(iss, 0x40, (uint8_t)i);
 	for (int b = 0; b < N / BATCH; b++) { /* three writes, due 0, 10, ... 80 */
@@ -678,6 +796,7 @@ test_hold_release_purge(void **state)
 	struct err e;
 
 	(void)state;
+	skip_unless_signer_ops();
 	a1 = insert(ia, 0x60, 1);
 	a2 = insert(ia, 0x60, 2);
 	b1 = insert(ib, 0x60, 3);
@@ -740,6 +859,7 @@ test_ocsp_write_order(void **state)
 	int64_t iss = add_issuer("o1");
 
 	(void)state;
+	skip_unless_signer_ops();
 	for (int i = 0; i < 3; i++) {
 		c[i] = insert(iss, 0x50, (uint8_t)i);
 		put_response(&c[i], 500, (uint8_t)(0xa0 + i), &seq[i]);
@@ -776,6 +896,7 @@ test_seqs_and_intents(void **state)
 	struct err e;
 
 	(void)state;
+	skip_unless_signer_ops();
 	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iss0, &e), 0);
 	crl.issuer_id = add_issuer("q1");
 	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iss1, &e), 0);
@@ -821,6 +942,7 @@ test_signed_upto_keeps_cursor(void **state)
 	int64_t iss = add_issuer("su1");
 
 	(void)state;
+	skip_unless_signer_ops();
 	assert_int_equal(store_signed_upto_get(s, &got, &e), 0);
 	assert_int_equal(got.issuer_seq, 0);
 	assert_true(store_cursor_same(&got.at, &start));
@@ -891,6 +1013,233 @@ test_changes_wait(void **state)
 	print_message("%s: a quiet wait says %d; woken after %lld ms\n", cur->name, quiet,
 	    (long long)elapsed_ms(&t0));
 	store_close(ro);
+/* A store is created once: a second STORE_CREATE of the same store is refused. */
+static void
+test_create_refuses_existing(void **state)
+{
+	struct store *again;
+	struct err e;
+
+	(void)state;
+	add_issuer("cr1");
+	again = cur->open(dir, STORE_CREATE, &e);
+	if (again != NULL) {
+		store_close(again);
+		fail_msg("%s: a second STORE_CREATE opened the existing store", cur->name);
+	}
+	assert_true(e.msg[0] != '\0');
+	assert_non_null(again = cur->open(dir, STORE_WRITE, &e)); /* still there, whole */
+	store_close(again);
+}
+
+struct signed_seen {
+	int n;
+	int64_t issuer;
+	uint8_t serial[4];
+	size_t len;
+};
+
+static int
+note_signed(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len)
+{
+	struct signed_seen *v = arg;
+
+	v->n++;
+	v->issuer = issuer_id;
+	v->len = len;
+	memcpy(v->serial, serial, len < sizeof(v->serial) ? len : sizeof(v->serial));
+	return 0;
+}
+
+static int
+stop_signed(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len)
+{
+	(void)arg;
+	(void)issuer_id;
+	(void)serial;
+	(void)len;
+	return 1;
+}
+
+/*
+ * The signer's own records: what it signed revoked (once each, read-write
+ * handles only), its refusals counted by reason (read by all, raising the
+ * key state counter), and a delegated responder recorded and removed, its
+ * key reference kept with the other key references.
+ */
+static void
+test_signer_records(void **state)
+{
+	static const uint8_t sn[] = {0x00, 0x99};
+	struct signed_seen v = {0};
+	struct store_issuer_keys k;
+	struct issuer_record *list;
+	struct store *ro;
+	int64_t add[STORE_REFUSED_COUNT] = {0}, got[STORE_REFUSED_COUNT], seq0, seq, iseq0, iseq;
+	uint8_t resp[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+	int64_t id = add_issuer("sg1");
+	struct err e;
+	size_t n;
+	int ok;
+
+	(void)state;
+	assert_int_equal(store_revoked_signed_add(s, id, sn, sizeof(sn), &e), 0);
+	assert_int_equal(store_revoked_signed_add(s, id, sn, sizeof(sn), &e), 0); /* again */
+	assert_int_equal(store_revoked_signed_each(s, note_signed, &v, &e), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.issuer, id);
+	assert_int_equal(v.len, 2);
+	assert_memory_equal(v.serial, sn, 2);
+	assert_int_equal(store_revoked_signed_each(s, stop_signed, NULL, &e), -1);
+
+	assert_int_equal(store_refusals_get(s, got, &e), 0);
+	assert_true(got[0] == 0 && got[1] == 0 && got[2] == 0);
+	assert_int_equal(store_key_state_get(s, 0, &ok, &seq0, &e), 0);
+	assert_int_equal(store_refusals_add(s, add, &e), 0); /* all zero: nothing written */
+	assert_int_equal(store_key_state_get(s, 0, &ok, &seq, &e), 0);
+	assert_int_equal(seq, seq0);
+	add[STORE_REFUSED_NO_CERTIFICATE] = 3;
+	assert_int_equal(store_refusals_add(s, add, &e), 0);
+	assert_int_equal(store_refusals_add(s, add, &e), 0);
+	assert_int_equal(store_key_state_get(s, 0, &ok, &seq, &e), 0);
+	assert_int_equal(seq, seq0 + 2);
+
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iseq0, &e), 0);
+	assert_int_equal(store_issuer_set_ocsp_signer(s, id, resp, sizeof(resp), "keys/r.key", &e),
+	    0);
+	assert_int_equal(store_issuer_set_ocsp_signer(s, id + 1000, resp, sizeof(resp), "x", &e),
+	    -1);
+	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
+	assert_string_equal(k.ocsp_key_ref, "keys/r.key");
+	assert_string_equal(k.key_ref, "keys/sg1.key");
+	assert_int_equal(store_seq(s, STORE_SEQ_ISSUER, &iseq, &e), 0);
+	assert_true(iseq > iseq0);
+
+	assert_non_null(ro = cur->open(dir, STORE_READ, &e));
+	assert_int_equal(store_refusals_get(ro, got, &e), 0);
+	assert_int_equal(got[STORE_REFUSED_NO_CERTIFICATE], 6);
+	assert_int_equal(got[STORE_REFUSED_REVOKED_BEFORE], 0);
+	assert_int_equal(store_revoked_signed_each(ro, note_signed, &v, &e), -1);
+	assert_int_equal(store_revoked_signed_add(ro, id, sn, 1, &e), -1);
+	assert_int_equal(store_issuer_list(ro, &list, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].ocsp_cert_len, sizeof(resp));
+	assert_memory_equal(list[0].ocsp_cert_der, resp, sizeof(resp));
+	issuer_records_free(list, n);
+	store_close(ro);
+
+	assert_int_equal(store_issuer_set_ocsp_signer(s, id, NULL, 0, NULL, &e), 0);
+	assert_int_equal(store_issuer_keys(s, id, &k, &e), 1);
+	assert_string_equal(k.ocsp_key_ref, "");
+	assert_int_equal(store_issuer_list(s, &list, &n, &e), 0);
+	assert_null(list[0].ocsp_cert_der);
+	issuer_records_free(list, n);
+}
+
+struct walk_seen {
+	int n, stop_at;
+	int64_t last_id;
+	int revoked;
+};
+
+static int
+note_walk(void *arg, const struct cert_record *c, struct err *e)
+{
+	struct walk_seen *v = arg;
+
+	assert_true(c->id > v->last_id); /* in the order recorded */
+	v->last_id = c->id;
+	v->revoked += c->status == CERT_REVOKED;
+	if (++v->n == v->stop_at)
+		return err_set(e, "stopped by the callback");
+	return 0;
+}
+
+/*
+ * The walk of certificates streams every one, in the order recorded, more
+ * than a backend fetches at a time (PostgreSQL: 1,000 a page); by issuer,
+ * revoked only; a callback that fails stops it with its own message.
+ */
+static void
+test_cert_each_walks_all(void **state)
+{
+	enum { N = 2100 };
+	struct walk_seen v = {0};
+	struct cert_record r;
+	int64_t a = add_issuer("wa"), b = add_issuer("wb"), total, revoked;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_begin(s, &e), 0);
+	for (int i = 0; i < N; i++) {
+		r = insert(i % 7 == 0 ? b : a, (uint8_t)(i >> 8), (uint8_t)i);
+		if (i % 100 == 1)
+			assert_int_equal(store_cert_revoke(s, r.id, 170, 1, &e), 0);
+	}
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_cert_each(s, 0, 0, note_walk, &v, &e), 0);
+	assert_int_equal(v.n, N);
+	assert_int_equal(v.revoked, N / 100);
+	v = (struct walk_seen){0};
+	assert_int_equal(store_cert_each(s, b, 0, note_walk, &v, &e), 0);
+	assert_int_equal(v.n, (N + 6) / 7);
+	v = (struct walk_seen){0};
+	assert_int_equal(store_cert_each(s, 0, 1, note_walk, &v, &e), 0);
+	assert_int_equal(v.n, N / 100);
+	assert_int_equal(v.revoked, N / 100);
+	v = (struct walk_seen){.stop_at = 1500};
+	assert_int_equal(store_cert_each(s, 0, 0, note_walk, &v, &e), -1);
+	assert_string_equal(e.msg, "stopped by the callback");
+	assert_int_equal(v.n, 1500);
+	assert_int_equal(store_cert_count(s, 0, &total, &revoked, &e), 0);
+	assert_int_equal(total, N);
+	assert_int_equal(revoked, N / 100);
+	assert_int_equal(store_cert_count(s, a, &total, &revoked, &e), 0);
+	assert_int_equal(total, N - (N + 6) / 7);
+	/* The handle still works after a stopped walk, in and out of a transaction. */
+	assert_int_equal(store_begin(s, &e), 0);
+	v = (struct walk_seen){.stop_at = 10};
+	assert_int_equal(store_cert_each(s, 0, 0, note_walk, &v, &e), -1);
+	v = (struct walk_seen){0};
+	assert_int_equal(store_cert_each(s, b, 1, note_walk, &v, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_cert_count(s, 0, &total, &revoked, &e), 0);
+	assert_int_equal(total, N);
+}
+
+/*
+ * A transaction's inserts and revocations share one change_seq, the
+ * counter's value once it commits; the next transaction's is higher; a
+ * rolled-back one leaves the counter as it was.
+ */
+static void
+test_change_seq_per_transaction(void **state)
+{
+	struct cert_record a, b, c, got;
+	int64_t iss = add_issuer("cs1"), seq, before;
+	struct err e;
+
+	(void)state;
+	a = insert(iss, 3, 1);
+	assert_int_equal(store_begin(s, &e), 0);
+	b = insert(iss, 3, 2);
+	c = insert(iss, 3, 3);
+	assert_int_equal(store_cert_revoke(s, a.id, 170, 1, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(b.change_seq, c.change_seq);
+	assert_true(b.change_seq > a.change_seq);
+	assert_int_equal(store_cert_get(s, iss, a.serial, 2, &got, &e), 1);
+	assert_int_equal(got.change_seq, b.change_seq);
+	assert_int_equal(store_seq(s, STORE_SEQ_CHANGE, &seq, &e), 0);
+	assert_int_equal(seq, b.change_seq);
+	before = seq;
+	assert_int_equal(store_begin(s, &e), 0);
+	insert(iss, 3, 4);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CHANGE, &seq, &e), 0);
+	assert_int_equal(seq, before);
+	c = insert(iss, 3, 5);
+	assert_int_equal(c.change_seq, before + 1);
 }
 
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -915,11 +1264,21 @@ main(void)
 	    CONTRACT_TEST(test_seqs_and_intents),
 	    CONTRACT_TEST(test_signed_upto_keeps_cursor),
 	    CONTRACT_TEST(test_changes_wait),
+	    CONTRACT_TEST(test_create_refuses_existing),
+	    CONTRACT_TEST(test_signer_records),
+	    CONTRACT_TEST(test_cert_each_walks_all),
+	    CONTRACT_TEST(test_change_seq_per_transaction),
 	};
 	int failed = 0;
 
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		const char *why = backends[i].ready != NULL ? backends[i].ready() : NULL;
+
 		cur = &backends[i];
+		if (why != NULL) {
+			printf("# %s: the contract tests were not run: %s\n", cur->name, why);
+			continue;
+		}
 		failed += cmocka_run_group_tests_name(cur->name, tests, NULL, NULL);
 	}
 	return failed;

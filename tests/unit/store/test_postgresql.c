@@ -1,0 +1,239 @@
+/*
+ * test_postgresql.c - what only the PostgreSQL store does, beside the
+ * contract (test_contract.c runs the contract on it): which locations and
+ * databases it opens, refusing a password in the URL, a database that is
+ * not lancre's or not empty, a schema newer than this lancre; the
+ * triggers that make revocation final whoever writes; a STORE_READ
+ * connection that cannot write even by hand; migrations that two opens
+ * racing `lancre init`s make one store.  Each test gets a fresh database (pgtest.h);
+ * without LANCRE_TEST_PG the tests are not run, saying so in one line.
+ */
+#include "testutil.h"
+#include "pgtest.h"
+#include "store/store.h"
+
+#include <sys/wait.h>
+
+static char name[64], url[PGTEST_URL_MAX], dir[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	test_mkdtemp(dir, sizeof(dir));
+	if (pgtest_create(name, sizeof(name), url, sizeof(url)) != 0)
+		fail_msg("cannot create a test database");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(pgtest_drop(name), 0);
+	test_rmdir(dir);
+	return 0;
+}
+
+static struct store *
+open_url(const char *u, enum store_mode mode, struct err *e)
+{
+	return store_open(dir, u, mode, e);
+}
+
+/* A password in the URL or its parameters is refused before connecting. */
+static void
+test_password_refused(void **state)
+{
+	static const char *const bad[] = {
+	    "postgresql://postgres:secret@127.0.0.1:1/x",
+	    "postgres://postgres:secret@127.0.0.1:1/x",
+	    "postgresql://postgres@127.0.0.1:1/x?password=secret",
+	    "postgresql://127.0.0.1:1/x?sslmode=disable&password=secret",
+	};
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(open_url(bad[i], STORE_CREATE, &e));
+		assert_non_null(strstr(e.msg, "a password does not go in lancre.conf"));
+		assert_null(strstr(e.msg, "secret"));
+		assert_null(strchr(e.msg, '\n'));
+	}
+	/* A connection that fails says so on one line. */
+	assert_null(open_url("postgresql://postgres@127.0.0.1:1/x", STORE_WRITE, &e));
+	assert_non_null(strstr(e.msg, "cannot connect to PostgreSQL"));
+	assert_null(strchr(e.msg, '\n'));
+}
+
+/*
+ * Only STORE_CREATE makes a store, in an empty database; WRITE and READ
+ * refuse a database without lancre's schema, or with another
+ * application's tables; CREATE refuses those too, and an existing store.
+ */
+static void
+test_which_databases(void **state)
+{
+	struct store *s;
+	struct err e;
+	char msg[256];
+
+	(void)state;
+	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_non_null(strstr(e.msg, "not a lancre store: run lancre init"));
+	assert_null(open_url(url, STORE_READ, &e));
+	assert_non_null(strstr(e.msg, "not a lancre store"));
+	assert_int_equal(pgtest_exec(url, "CREATE TABLE other (x int)", msg, sizeof(msg)), 0);
+	assert_null(open_url(url, STORE_CREATE, &e));
+	assert_non_null(strstr(e.msg, "not empty"));
+	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_non_null(strstr(e.msg, "not a lancre store"));
+	assert_int_equal(pgtest_exec(url, "DROP TABLE other", msg, sizeof(msg)), 0);
+	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	store_close(s);
+	assert_null(open_url(url, STORE_CREATE, &e));
+	assert_non_null(strstr(e.msg, "already holds a lancre store"));
+	assert_non_null(s = open_url(url, STORE_WRITE, &e));
+	store_close(s);
+	/* A schema newer than this lancre is refused, not guessed at. */
+	assert_int_equal(pgtest_exec(url, "INSERT INTO lancre_schema VALUES (999, 0)", msg,
+			     sizeof(msg)), 0);
+	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_non_null(strstr(e.msg, "newer than this lancre"));
+}
+
+/* Whoever writes, a revoked certificate stays revoked and cannot be deleted. */
+static void
+test_revocation_final_in_sql(void **state)
+{
+	struct issuer_record r = {0};
+	struct cert_record c = {0};
+	enum store_insert_result res;
+	uint8_t der[] = {0x30, 0x00};
+	struct store *s;
+	struct err e;
+	char msg[512];
+
+	(void)state;
+	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	snprintf(r.name, sizeof(r.name), "f1");
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(s, &r, NULL, &e), 0);
+	c.issuer_id = r.id;
+	c.serial[0] = 7;
+	c.serial_len = 1;
+	c.shard = 1;
+	c.not_after = 200;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	c.serial[0] = 8;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	assert_int_equal(store_cert_revoke(s, c.id, 170, 1, &e), 0);
+	store_close(s);
+	assert_int_equal(pgtest_exec(url, "UPDATE certificates SET status = 0", msg, sizeof(msg)),
+	    -1);
+	assert_non_null(strstr(msg, "revocation is final"));
+	assert_int_equal(pgtest_exec(url, "DELETE FROM certificates WHERE status = 1", msg,
+			     sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "cannot be deleted"));
+	assert_int_equal(pgtest_exec(url, "TRUNCATE certificates CASCADE", msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "stays revoked"));
+	/* A good certificate may still be changed or removed by hand. */
+	assert_int_equal(pgtest_exec(url, "UPDATE certificates SET reason = 4 WHERE status = 1",
+			     msg, sizeof(msg)), 0);
+	assert_int_equal(pgtest_exec(url, "DELETE FROM certificates WHERE status = 0", msg,
+			     sizeof(msg)), 0);
+}
+
+/*
+ * The server's handle is read-only in PostgreSQL itself: no write passes,
+ * and it reads no key reference.
+ */
+static void
+test_read_only_connection(void **state)
+{
+	struct issuer_record r = {0};
+	struct cert_record c = {0};
+	struct store_issuer_keys k;
+	enum store_insert_result res;
+	uint8_t der[] = {0x30, 0x00};
+	struct store *s, *ro;
+	struct err e;
+
+	(void)state;
+	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	store_close(s);
+	assert_non_null(ro = open_url(url, STORE_READ, &e));
+	snprintf(r.name, sizeof(r.name), "ro1");
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(ro, &r, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "read-only"));
+	c.issuer_id = 1;
+	c.serial_len = 1;
+	c.shard = 1;
+	assert_int_equal(store_cert_insert(ro, &c, &res, &e), -1);
+	assert_int_equal(store_issuer_keys(ro, 1, &k, &e), -1);
+	assert_int_equal(store_set_intent(ro, STORE_INTENT_DEFAULT, &e), 0);
+	store_close(ro);
+}
+
+/*
+ * Two `lancre init` of one database at once (the migrations under their
+ * advisory lock): one makes the store, the other is refused, and every
+ * version is applied once.
+ */
+static void
+test_create_concurrently(void **state)
+{
+	enum { N = 4 };
+	pid_t pid[N];
+	int made = 0, status;
+	struct store *s;
+	char msg[256];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			struct err e;
+
+			s = open_url(url, STORE_CREATE, &e);
+			_exit(s != NULL ? 0 : strstr(e.msg, "already holds") != NULL ? 3 : 4);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_true(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3);
+		made += WEXITSTATUS(status) == 0;
+	}
+	assert_int_equal(made, 1);
+	assert_int_equal(pgtest_exec(url, "DO $$ BEGIN IF (SELECT count(*) FROM lancre_schema)"
+					  " <> (SELECT max(version) FROM lancre_schema) THEN"
+					  " RAISE EXCEPTION 'a version twice'; END IF; END $$",
+			     msg, sizeof(msg)), 0);
+}
+
+#define PG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+	    PG_TEST(test_password_refused),
+	    PG_TEST(test_which_databases),
+	    PG_TEST(test_revocation_final_in_sql),
+	    PG_TEST(test_read_only_connection),
+	    PG_TEST(test_create_concurrently),
+	};
+
+	if (pgtest_url() == NULL) {
+		printf("# postgresql: not run: LANCRE_TEST_PG is not set\n");
+		return 0;
+	}
+	return cmocka_run_group_tests_name("postgresql", tests, NULL, NULL);
+}
