@@ -117,16 +117,51 @@ checked(struct store_pg *s, PGresult *r, const char *what, struct err *e)
 	return NULL;
 }
 
+/*
+ * After r failed: whether it failed because the connection was lost, outside
+ * a transaction, and the connection is back (pg_reconnect), so that the
+ * statement may run once more: the first statement after a database restart
+ * then succeeds instead of only finding the connection broken.  Outside a
+ * transaction every statement lancre runs is a read, a BEGIN, or a write
+ * that is the same done twice (an upsert, a SET); inside one, the work
+ * before it is gone, which the caller must hear about.
+ */
+static int
+retry(struct store_pg *s, PGresult *r)
+{
+	ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	int back;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || s->in_txn || s->walk_depth > 0 ||
+	    s->retrying || !pg_conn_lost(s))
+		return 0;
+	s->retrying = 1; /* restoring the session runs statements: no retry within it */
+	back = pg_reconnect(s, NULL) == 0;
+	s->retrying = 0;
+	return back;
+}
+
+static PGresult *
+exec_params(struct store_pg *s, const char *sql, const struct pg_params *p)
+{
+	return PQexecParams(s->conn, sql, p != NULL ? p->n : 0, NULL, p != NULL ? p->values : NULL,
+	    p != NULL ? p->lengths : NULL, p != NULL ? p->formats : NULL, 1);
+}
+
 PGresult *
 pg_exec(struct store_pg *s, const char *sql, const struct pg_params *p, const char *what,
     struct err *e)
 {
+	PGresult *r;
+
 	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
 		return NULL;
-	return checked(s,
-	    PQexecParams(s->conn, sql, p != NULL ? p->n : 0, NULL, p != NULL ? p->values : NULL,
-		p != NULL ? p->lengths : NULL, p != NULL ? p->formats : NULL, 1),
-	    what, e);
+	r = exec_params(s, sql, p);
+	if (retry(s, r)) {
+		PQclear(r);
+		r = exec_params(s, sql, p);
+	}
+	return checked(s, r, what, e);
 }
 
 static const char *const stmt_names[PG_STMT_COUNT] = {
@@ -135,25 +170,37 @@ static const char *const stmt_names[PG_STMT_COUNT] = {
 #undef PG_STMT_NAME
 };
 
+/* Statement id, prepared first if this connection has not yet: its result, or a failure. */
+static PGresult *
+exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql, const struct pg_params *p)
+{
+	if (!(s->prepared & (UINT64_C(1) << id))) {
+		PGresult *r = PQprepare(s->conn, stmt_names[id], sql, 0, NULL);
+
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		s->prepared |= UINT64_C(1) << id;
+	}
+	return PQexecPrepared(s->conn, stmt_names[id], p != NULL ? p->n : 0,
+	    p != NULL ? p->values : NULL, p != NULL ? p->lengths : NULL,
+	    p != NULL ? p->formats : NULL, 1);
+}
+
 PGresult *
 pg_exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql,
     const struct pg_params *p, const char *what, struct err *e)
 {
+	PGresult *r;
+
 	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
 		return NULL;
-	if (!(s->prepared & (UINT64_C(1) << id))) {
-		PGresult *r = checked(s, PQprepare(s->conn, stmt_names[id], sql, 0, NULL), what, e);
-
-		if (r == NULL)
-			return NULL;
+	r = exec_prepared(s, id, sql, p);
+	if (retry(s, r)) {
 		PQclear(r);
-		s->prepared |= UINT64_C(1) << id;
+		r = exec_prepared(s, id, sql, p);
 	}
-	return checked(s,
-	    PQexecPrepared(s->conn, stmt_names[id], p != NULL ? p->n : 0,
-		p != NULL ? p->values : NULL, p != NULL ? p->lengths : NULL,
-		p != NULL ? p->formats : NULL, 1),
-	    what, e);
+	return checked(s, r, what, e);
 }
 
 int
@@ -177,7 +224,12 @@ pg_exec_simple(struct store_pg *s, const char *sql, const char *what, struct err
 
 	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
 		return -1;
-	if ((r = checked(s, PQexec(s->conn, sql), what, e)) == NULL)
+	r = PQexec(s->conn, sql);
+	if (retry(s, r)) {
+		PQclear(r);
+		r = PQexec(s->conn, sql);
+	}
+	if ((r = checked(s, r, what, e)) == NULL)
 		return -1;
 	PQclear(r);
 	return 0;

@@ -70,6 +70,7 @@ struct store_pg {
 	/* when it last said "maybe" (ms, monotonic), and when it may next try to reconnect. */
 	int64_t changes_said_ms, reconnect_at_ms;
 	int reconnect_backoff_ms;
+	int retrying; /* a statement is being run again after a reconnection (postgresql_exec.c) */
 };
 
 /* The backend's operations, pg_<name>() for each of STORE_OPS (backend.h). */
@@ -190,7 +191,8 @@ int pg_keys_put(struct store_pg *s, int64_t issuer_id, const char *key_ref,
  * broken; pg_reconnect() resets it (outside a transaction, at most once per
  * back-off period) and gives the new session the handle's settings.  The
  * statement helpers call it, so any operation after a database restart
- * gets a connection back.
+ * gets a connection back; one whose statement found the connection broken
+ * (outside a transaction) runs it once more on the new one.
  */
 int pg_conn_lost(const struct store_pg *s);
 int pg_reconnect(struct store_pg *s, struct err *e);

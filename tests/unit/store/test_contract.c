@@ -1013,6 +1013,8 @@ test_changes_wait(void **state)
 	print_message("%s: a quiet wait says %d; woken after %lld ms\n", cur->name, quiet,
 	    (long long)elapsed_ms(&t0));
 	store_close(ro);
+}
+
 /* A store is created once: a second STORE_CREATE of the same store is refused. */
 static void
 test_create_refuses_existing(void **state)

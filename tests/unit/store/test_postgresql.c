@@ -5,7 +5,7 @@
  * not lancre's or not empty, a schema newer than this lancre; the
  * triggers that make revocation final whoever writes; a STORE_READ
  * connection that cannot write even by hand; migrations that two opens
- * racing `lancre init`s make one store.  Each test gets a fresh database (pgtest.h);
+ * racing `lancre init`s make one store; a cut connection comes back.  Each test gets a fresh database (pgtest.h);
  * without LANCRE_TEST_PG the tests are not run, saying so in one line.
  */
 #include "testutil.h"
@@ -218,6 +218,67 @@ test_create_concurrently(void **state)
 			     msg, sizeof(msg)), 0);
 }
 
+/* End every other connection to the test's database (the database restarted, seen by them). */
+static void
+cut_connections(void)
+{
+	char sql[256], msg[256];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+				   " WHERE datname = '%s' AND pid <> pg_backend_pid()", name);
+	assert_int_equal(pgtest_exec(url, sql, msg, sizeof(msg)), 0);
+}
+
+/*
+ * A handle whose connection was cut carries on: the next statement outside
+ * a transaction reconnects (the server's handle still read-only, prepared
+ * statements prepared again); inside a transaction the cut is an error, and
+ * the handle works again after the rollback.
+ */
+static void
+test_reconnects(void **state)
+{
+	struct issuer_record r = {0};
+	struct cert_record c = {0}, got;
+	enum store_insert_result res;
+	uint8_t der[] = {0x30, 0x00};
+	struct store *s, *ro;
+	struct err e;
+	int64_t v;
+
+	(void)state;
+	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	assert_non_null(ro = open_url(url, STORE_READ, &e));
+	snprintf(r.name, sizeof(r.name), "rc1");
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(s, &r, NULL, &e), 0);
+	c.issuer_id = r.id;
+	c.serial[0] = 1;
+	c.serial_len = 1;
+	c.shard = 1;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	assert_int_equal(store_cert_get(ro, r.id, c.serial, 1, &got, &e), 1); /* prepared */
+	cut_connections();
+	assert_int_equal(store_seq(ro, STORE_SEQ_CHANGE, &v, &e), 0);
+	assert_int_equal(store_cert_get(ro, r.id, c.serial, 1, &got, &e), 1);
+	assert_int_equal(store_issuer_retire(ro, r.id, 5, &e), -1); /* still read-only */
+	assert_non_null(strstr(e.msg, "read-only"));
+	cut_connections();
+	c.serial[0] = 2;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0); /* its own transaction */
+	assert_int_equal(store_begin(s, &e), 0);
+	cut_connections();
+	c.serial[0] = 3;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), -1);
+	store_rollback(s, &e);
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	store_close(ro);
+	store_close(s);
+}
+
 #define PG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -229,6 +290,7 @@ main(void)
 	    PG_TEST(test_revocation_final_in_sql),
 	    PG_TEST(test_read_only_connection),
 	    PG_TEST(test_create_concurrently),
+	    PG_TEST(test_reconnects),
 	};
 
 	if (pgtest_url() == NULL) {
