@@ -171,14 +171,20 @@ log_sandbox(void *arg, const struct sandbox_report *r)
 	cli_sandbox_warn("serve", SANDBOX_SERVER, r);
 }
 
-/* Open d's store as row p says (the server read-only, the signer read-write). */
+/*
+ * Open d's store as row p says: the signer read-write, the server read-only,
+ * at [store] server_store if set (a role that may only read, or a replica).
+ */
 static int
 open_store(struct cli_dir *d, const struct proc *p, struct err *e)
 {
+	int write = (p->opens & PROC_OPENS_STORE_WRITE) != 0;
+
 	store_close(d->store);
-	cli_store_passfile(&d->conf, !(p->opens & PROC_OPENS_STORE_WRITE));
-	d->store = store_open(d->path, d->conf.store,
-	    (p->opens & PROC_OPENS_STORE_WRITE) ? STORE_WRITE : STORE_READ, e);
+	cli_store_passfile(&d->conf, !write);
+	d->store = store_open(d->path,
+	    !write && d->conf.server_store[0] != '\0' ? d->conf.server_store : d->conf.store,
+	    write ? STORE_WRITE : STORE_READ, e);
 	return d->store != NULL ? 0 : -1;
 }
 

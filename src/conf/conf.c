@@ -95,6 +95,10 @@ static const struct key keys[] = {
     K("store", "store", KEY_STR, store,
       "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
       "; in this directory, or a postgresql:// URL shared by several machines."),
+    K("store", "server_store", KEY_STR, server_store,
+      "With a postgresql:// store: where the public server reads, if not there: the\n"
+      "; same database as a role that may only read what it serves (the GRANTs are in\n"
+      "; docs/OPERATOR.md), or a streaming replica.  Empty: [store] store."),
     K("urls", "style", KEY_URL_STYLE, url_style,
       "Which URL form `lancre urls` and the demo put into certificates:\n"
       ";   path - one host: <base>/ocsp, <base>/crl/<issuer>/<n>.crl, <base>/issuer/<issuer>\n"
@@ -382,6 +386,10 @@ check_all(struct conf *c, size_t *field, struct err *e)
 	if (c->signer_passfile[0] != '\0' && c->signer_passfile[0] != '/')
 		return BAD(signer_passfile, "[signer] passfile: '%s' is not an absolute path",
 		    c->signer_passfile);
+	if (c->server_store[0] != '\0' && strncmp(c->server_store, "postgresql://", 13) != 0 &&
+	    strncmp(c->server_store, "postgres://", 11) != 0)
+		return BAD(server_store, "[store] server_store must be a postgresql:// URL (a SQLite "
+					 "store is one file, which the server reads read-only)");
 	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
 		return BAD(url_style, "[urls] style = host needs [urls] domain");
 	return check_addrs(c, field, e);

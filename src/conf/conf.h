@@ -62,6 +62,7 @@ struct conf {
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */
+	char server_store[CONF_STR_MAX]; /* where the server reads (a read-only role, a replica); "": store */
 
 	/* [urls] */
 	enum url_style url_style;

@@ -89,6 +89,10 @@ test_store_sqlite_scheme(void **state)
 	assert_string_equal(c.store, "ca.db");
 	assert_int_equal(write_conf("[store]\nstore = ca.db\n", &c, &e), 0);
 	assert_string_equal(c.store, "ca.db");
+	assert_string_equal(c.server_store, "");
+	assert_int_equal(write_conf("[store]\nstore = postgresql://db/ca\n"
+				    "server_store = postgresql://reader@replica/ca\n", &c, &e), 0);
+	assert_string_equal(c.server_store, "postgresql://reader@replica/ca");
 }
 
 static void
@@ -116,6 +120,7 @@ test_rejections(void **state)
 	    {"[ocsp]\nvalidity = soon\n", "not a duration"},
 	    {"[crl]\nshards = many\n", "not a number"},
 	    {"this is not ini\n", "syntax error"},
+	    {"[store]\nserver_store = replica.db\n", "server_store must be a postgresql:// URL"},
 	};
 	struct conf c;
 	struct err e;
