@@ -13,6 +13,30 @@
 #include "signer/signer.h"
 #include "util/fsutil.h"
 
+/*
+ * [store] server_store's ports join the store's: the supervisor's filters
+ * and Landlock domain are its children's too, so every process of one
+ * lancre run may reach both (the server uses the one, the signer the other).
+ */
+static void
+add_server_store(struct store_reach *r, const char *location)
+{
+	struct store_reach more;
+	struct err e;
+
+	if (location[0] == '\0' || store_reach(location, &more, &e) != 0 || !more.sockets)
+		return;
+	r->sockets = 1;
+	for (int i = 0; i < more.nports && r->nports < STORE_REACH_PORTS_MAX; i++) {
+		int dup = 0;
+
+		for (int j = 0; j < r->nports; j++)
+			dup |= r->ports[j] == more.ports[i];
+		if (!dup)
+			r->ports[r->nports++] = more.ports[i];
+	}
+}
+
 void
 cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 {
@@ -26,7 +50,9 @@ cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 	sb->paths.pkcs11_module = d->conf.pkcs11_module;
 	sb->paths.network = d->conf.signer_network;
 	/* The store is open by now, so its URL parses; were it not to, no sockets at all. */
-	if (store_reach(d->conf.store, &sb->reach, &e) == 0 && sb->reach.sockets) {
+	if (store_reach(d->conf.store, &sb->reach, &e) == 0)
+		add_server_store(&sb->reach, d->conf.server_store);
+	if (sb->reach.sockets) {
 		sb->paths.db_sockets = 1;
 		sb->paths.db_ports = sb->reach.ports;
 		sb->paths.db_nports = sb->reach.nports;
