@@ -114,12 +114,13 @@ pg_start() {
 }
 
 # pg_e2e BUILD: the e2e scripts tests/e2e/postgresql.txt marks "pg", with every
-# `lancre init` given a fresh database (tests/e2e/pg_wrap.sh as $LANCRE); each
-# script's databases are dropped after it.
+# `lancre init` given a fresh database (tests/e2e/pg_wrap.sh as $LANCRE) and the
+# scripts' `sqlite3 DIR/lancre.db SQL` asked of that database (tests/e2e/pg_bin/sqlite3
+# first in PATH); each script's databases are dropped after it.
 pg_e2e() {
 	local build=$1 s
 	for s in $(awk '!/^#/ && $2 == "pg" { print $1 }' tests/e2e/postgresql.txt); do
-		LANCRE_PG_REAL=$LANCRE LANCRE=$PWD/tests/e2e/pg_wrap.sh \
+		LANCRE_PG_REAL=$LANCRE LANCRE=$PWD/tests/e2e/pg_wrap.sh PATH=$PWD/tests/e2e/pg_bin:$PATH \
 			run_one "[$build/postgresql] e2e $s" bash "tests/e2e/$s.sh"
 		tests/e2e/pg_wrap.sh --drop-all >/dev/null 2>&1
 	done

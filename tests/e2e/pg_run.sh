@@ -4,8 +4,9 @@
 # password, the URL without it; each process reads its own password file
 # ([server] passfile as lancre-server, [signer] passfile as lancre-signer, 0600),
 # none from the environment.  OCSP and the CRL are served and a revocation reaches
-# both; nothing is killed by the sandbox (lib_exit); the two connections are TCP
-# from the server's and the signer's users.  Without its passfile setting, or with
+# both; nothing is killed by the sandbox (lib_exit); the two connections are TCP;
+# when the database ends them, both processes connect again from inside their
+# sandbox and go on.  Without its passfile setting, or with
 # a file others may read, a process cannot connect, and says so.
 . "$(dirname "$0")/lib.sh"
 
@@ -14,7 +15,9 @@ if [ "$(id -u)" -ne 0 ] || [ -z "${LANCRE_TEST_PG:-}" ] || ! getent passwd lancr
 	exit 0
 fi
 
-admin() { psql "$LANCRE_TEST_PG" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+# The test server's own superuser connection, with the run's password file.
+run_passfile=${PGPASSFILE:-}
+admin() { PGPASSFILE=$run_passfile psql "$LANCRE_TEST_PG" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 port=${LANCRE_TEST_PG#*@*:}
 port=${port%%/*}
 role=lancre_run_$$
@@ -48,17 +51,17 @@ D=$T/data
 P=$(free_port)
 expect 0 "lancre init --store $URL (root's password file)" \
 	env PGPASSFILE="$T/root.pgpass" "$LANCRE" init -d "$D" --store "$URL" --listen "127.0.0.1:$P"
-# Until the PostgreSQL backend has every operation, what follows cannot run: say so.
-if ! PGPASSFILE="$T/root.pgpass" "$LANCRE" issuer list -d "$D" >"$OUT" 2>"$ERR" &&
-	grep -q 'not implemented in the PostgreSQL backend' "$ERR"; then
-	echo "1..$n # SKIP the rest: $(cat "$ERR")"
-	exit 0
-fi
 has "$D/lancre.conf" "^store = $URL\$" "lancre.conf names the URL, no password"
 if grep -q "$pw" "$D/lancre.conf"; then not_ok "the password is not in lancre.conf"; else ok "the password is not in lancre.conf"; fi
 conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
 conf_set "$D/lancre.conf" signer passfile "$T/signer.pgpass"
 conf_set "$D/lancre.conf" crl delay 1s
+# Until the PostgreSQL backend has every operation, what follows cannot run: say so.
+if ! "$LANCRE" sign -d "$D" --once >"$OUT" 2>"$ERR" &&
+	grep -q 'not implemented in the PostgreSQL backend' "$ERR"; then
+	echo "1..$n # SKIP the rest: $(cat "$ERR")"
+	exit 0
+fi
 mkca root
 mkca e1 root ec
 # As root, these become lancre-signer and read [signer] passfile.
@@ -74,7 +77,7 @@ crl_has() { # crl_has SERIAL: the served CRL lists it
 	curl -s -m 5 "http://127.0.0.1:$P/crl/e1/1.crl" | openssl crl -inform DER -noout -text 2>/dev/null |
 		grep -qi "Serial Number: *$1"
 }
-# users_connected: the database users' OS users seen by PostgreSQL (one line per connection).
+# connections: how many connections to the database came over TCP.
 connections() { admin "select count(*) from pg_stat_activity where datname = '$db' and client_addr is not null"; }
 
 start_run
@@ -93,17 +96,28 @@ for _ in $(seq 1 $((100 * TF))); do
 	sleep 0.1
 done
 if [ -n "$got" ]; then ok "the revocation reaches OCSP and the CRL"; else not_ok "revoked a: OCSP '$(ocsp_of a)', CRL has it: $(crl_has "$serial" && echo yes || echo no)"; fi
-# The children reconnect on a restart: kill the signer, the supervisor starts a new one.
+# The database drops both connections: each process connects again from inside its
+# sandbox (a new socket, TCP connect to the database's port, the password file read).
+before=$(connections)
+same "the database ends the server's and the signer's connections" \
+	"$(admin "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity where datname = '$db' and client_addr is not null) t")" \
+	"$before"
+mkleaf b e1
+expect 0 "cert add after the connections were cut" "$LANCRE" cert add -d "$D" "$T/b.pem"
+for _ in $(seq 1 $((150 * TF))); do [ "$(ocsp_of b)" = good ] && break; sleep 0.1; done
+same "the signer and the server connected again, sandboxed, and b is served" "$(ocsp_of b)" good
+same "the same two processes" "$(child_pid "$pid" server) $(child_pid "$pid" signer)" "$server $signer"
+# A restarted signer connects again: kill it, the supervisor starts a new one.
 kill -KILL "$signer"
 for _ in $(seq 1 $((100 * TF))); do
 	new=$(child_pid "$pid" signer)
 	[ -n "$new" ] && [ "$new" != "$signer" ] && break
 	sleep 0.1
 done
-mkleaf b e1
-expect 0 "cert add after the signer's restart" "$LANCRE" cert add -d "$D" "$T/b.pem"
-for _ in $(seq 1 $((100 * TF))); do [ "$(ocsp_of b)" = good ] && break; sleep 0.1; done
-same "a restarted signer connects again and signs" "$(ocsp_of b)" good
+mkleaf c e1
+expect 0 "cert add after the signer's restart" "$LANCRE" cert add -d "$D" "$T/c.pem"
+for _ in $(seq 1 $((100 * TF))); do [ "$(ocsp_of c)" = good ] && break; sleep 0.1; done
+same "a restarted signer connects and signs" "$(ocsp_of c)" good
 kill "$pid"
 wait_gone "$pid" 30
 same "lancre run stops" "$st" 0
@@ -122,7 +136,7 @@ pid=""
 # libpq ignores a password file that others may read.
 conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
 chmod 644 "$T/signer.pgpass"
-mkleaf c e1
-expect 1 "a command with a group/world-readable [signer] passfile fails" "$LANCRE" cert add -d "$D" "$T/c.pem"
+mkleaf d e1
+expect 1 "a command with a group/world-readable [signer] passfile fails" "$LANCRE" cert add -d "$D" "$T/d.pem"
 has "$ERR" "no password supplied" "because libpq ignored the file"
 echo "1..$n"
