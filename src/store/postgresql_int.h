@@ -49,7 +49,7 @@
 	X(PG_STMT_OCSP_PUT, "lancre_ocsp_put")                                                \
 	X(PG_STMT_CERTS_CHANGED, "lancre_certs_changed")                                      \
 	X(PG_STMT_OCSP_DUE, "lancre_ocsp_due")                                                \
-	X(PG_STMT_OCSP_EACH, "lancre_ocsp_each")
+	X(PG_STMT_CRL_GET, "lancre_crl_get")
 
 #define PG_STMT_ENUM(id, name) id,
 enum pg_stmt { PG_STMTS(PG_STMT_ENUM) PG_STMT_COUNT };

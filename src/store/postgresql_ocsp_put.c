@@ -1,0 +1,176 @@
+/*
+ * postgresql_ocsp_put.c - the PostgreSQL backend's write of signed OCSP
+ * responses (store_ocsp_put): a batch of n in one statement.
+ *
+ * The signer writes millions of responses, a batch of a few thousand at a
+ * time.  One INSERT per response would cost a round trip each; a batch is
+ * sent as seven arrays (one per column) in PostgreSQL's binary array
+ * format, unnested on the server into one INSERT ... ON CONFLICT (cert_id,
+ * hash_alg) DO UPDATE: a rewritten response replaces the old row.  Binary
+ * arrays spare the hex escaping of every DER byte (text bytea doubles it).
+ *
+ * The same statement takes the batch's n numbers from meta ocsp_seq (THE
+ * CURSOR RULE, postgresql.c: the counter's row stays locked until commit,
+ * so a reader loading "seq > the last seen" never skips a row that commits
+ * later with a lower number) and gives r[i] the i-th of them, in array
+ * order: as late in the transaction as can be, the lock held the shortest
+ * time.  It also raises meta ocsp_cert_seq (the highest cert_seq of any
+ * response, which spares store_certs_changed a probe above it) and
+ * ocsp_newest (the newest thisUpdate, store_ocsp_future_due's test), where
+ * they are kept.
+ *
+ * A (cert_id, hash) twice in one batch: the later one is written, as a
+ * second INSERT OR REPLACE would (PostgreSQL refuses to update one row twice
+ * in a statement, hence DISTINCT ON ... ord DESC).  Sorted by cert_id, the
+ * rows also reach each partition's key index in order.
+ */
+#include "store/postgresql_int.h"
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Element type OIDs of PostgreSQL's binary array format (pg_type.dat). */
+#define PG_OID_INT8 20
+#define PG_OID_BYTEA 17
+
+/* The arrays of one batch: the integer columns, then der. */
+enum { ARR_CERT, ARR_HASH, ARR_THIS, ARR_NEXT, ARR_DUE, ARR_CERT_SEQ, ARR_DER, ARR_COUNT };
+
+#define PG_OCSP_PUT                                                                          \
+	"WITH c AS (UPDATE meta SET value = value + $8::bigint WHERE key = 'ocsp_seq'"         \
+	"  RETURNING value),"                                                                 \
+	" w AS (INSERT INTO ocsp_responses AS o (cert_id, hash_alg, this_update, next_update," \
+	"  due_at, cert_seq, seq, der)"                                                       \
+	"  SELECT DISTINCT ON (u.cert_id, u.hash_alg) u.cert_id, u.hash_alg, u.this_update,"  \
+	"   u.next_update, u.due_at, u.cert_seq, c.value - $8::bigint + u.ord, u.der"         \
+	"  FROM unnest($1::bigint[], $2::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"  \
+	"   $7::bigint[], $3::bytea[]) WITH ORDINALITY"                                        \
+	"   AS u(cert_id, hash_alg, this_update, next_update, due_at, cert_seq, der, ord), c" \
+	"  ORDER BY u.cert_id, u.hash_alg, u.ord DESC"                                        \
+	"  ON CONFLICT (cert_id, hash_alg) DO UPDATE SET this_update = EXCLUDED.this_update," \
+	"   next_update = EXCLUDED.next_update, due_at = EXCLUDED.due_at,"                    \
+	"   cert_seq = EXCLUDED.cert_seq, seq = EXCLUDED.seq, der = EXCLUDED.der),"           \
+	" m AS (UPDATE meta SET value = CASE key WHEN 'ocsp_cert_seq' THEN $9::bigint"         \
+	"  ELSE $10::bigint END WHERE (key = 'ocsp_cert_seq' AND value < $9::bigint)"         \
+	"  OR (key = 'ocsp_newest' AND value < $10::bigint))"                                 \
+	" SELECT value FROM c"
+
+/* A one-dimensional binary array being built. */
+struct pg_array {
+	uint8_t *buf;
+	size_t len;
+};
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+/* The header of an array of n elements of type oid, no NULLs, lower bound 1. */
+static uint8_t *
+array_start(struct pg_array *a, size_t size, size_t n, uint32_t oid)
+{
+	a->len = 20;
+	if ((a->buf = malloc(size)) == NULL)
+		return NULL;
+	put32(a->buf, 1);       /* dimensions */
+	put32(a->buf + 4, 0);   /* no NULL */
+	put32(a->buf + 8, oid); /* element type */
+	put32(a->buf + 12, (uint32_t)n);
+	put32(a->buf + 16, 1); /* lower bound */
+	return a->buf;
+}
+
+static void
+array_int(struct pg_array *a, int64_t v)
+{
+	uint64_t be = htobe64((uint64_t)v);
+
+	put32(a->buf + a->len, sizeof(be));
+	memcpy(a->buf + a->len + 4, &be, sizeof(be));
+	a->len += 4 + sizeof(be);
+}
+
+/* The seven arrays of r[0..n-1]; -1 out of memory (what was built is freed by the caller). */
+static int
+arrays_build(struct pg_array *a, const struct ocsp_record *r, size_t n)
+{
+	size_t der = 20;
+
+	for (int k = 0; k < ARR_DER; k++) {
+		if (array_start(&a[k], 20 + n * 12, n, PG_OID_INT8) == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		der += 4 + r[i].der_len;
+	if (array_start(&a[ARR_DER], der, n, PG_OID_BYTEA) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		array_int(&a[ARR_CERT], r[i].cert_id);
+		array_int(&a[ARR_HASH], r[i].hash);
+		array_int(&a[ARR_THIS], r[i].this_update);
+		array_int(&a[ARR_NEXT], r[i].next_update);
+		array_int(&a[ARR_DUE], r[i].due_at);
+		array_int(&a[ARR_CERT_SEQ], r[i].cert_seq);
+		put32(a[ARR_DER].buf + a[ARR_DER].len, (uint32_t)r[i].der_len);
+		if (r[i].der_len > 0)
+			memcpy(a[ARR_DER].buf + a[ARR_DER].len + 4, r[i].der, r[i].der_len);
+		a[ARR_DER].len += 4 + r[i].der_len;
+	}
+	return 0;
+}
+
+/* Write r[0..n-1] (n > 0) and set their seq. */
+static int
+ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
+{
+	static const int order[ARR_COUNT] = {ARR_CERT, ARR_HASH, ARR_DER, ARR_THIS, ARR_NEXT,
+	    ARR_DUE, ARR_CERT_SEQ}; /* $1..$7 */
+	struct pg_array a[ARR_COUNT] = {{0}};
+	struct pg_params p = {0};
+	int64_t cert_seq = 0, newest = 0, last;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].cert_seq > cert_seq)
+			cert_seq = r[i].cert_seq;
+		if (r[i].this_update > newest)
+			newest = r[i].this_update;
+	}
+	if (arrays_build(a, r, n) != 0) {
+		err_set(e, "store: out of memory");
+		goto out;
+	}
+	for (int k = 0; k < ARR_COUNT; k++)
+		pg_param_bytea(&p, a[order[k]].buf, a[order[k]].len);
+	pg_param_int(&p, (int64_t)n);
+	pg_param_int(&p, cert_seq);
+	pg_param_int(&p, newest);
+	res = pg_exec_prepared(s, PG_STMT_OCSP_PUT, PG_OCSP_PUT, &p, "storing OCSP responses", e);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		err_set(e, "store: storing OCSP responses: no ocsp_seq counter");
+		goto out;
+	}
+	last = pg_int(res, 0, 0);
+	for (size_t i = 0; i < n; i++)
+		r[i].seq = last - (int64_t)n + 1 + (int64_t)i;
+	rc = 0;
+out:
+	PQclear(res);
+	for (int k = 0; k < ARR_COUNT; k++)
+		free(a[k].buf);
+	return rc;
+}
+
+/* One statement: atomic on its own, or part of the caller's transaction. */
+int
+pg_ocsp_put(struct store *base, struct ocsp_record *r, size_t n, struct err *e)
+{
+	return n > 0 ? ocsp_put((struct store_pg *)base, r, n, e) : 0;
+}
