@@ -14,13 +14,15 @@
  * after the copy get new ids.  A response's seq is its column seq.  What the
  * backend derives from the rows it derives here, in the caller's
  * transaction: meta ocsp_seq, ocsp_cert_seq (the seam of the search for
- * changed certificates) and ocsp_newest are raised to the batch's highest.
+ * changed certificates) and ocsp_newest are raised to the batch's highest,
+ * and ocsp_held_<issuer> set for a held response.
  * store_seq_raise and the mark write meta rows; neither takes a counter
  * under THE CURSOR RULE (postgresql.c): a copy writes a store nobody else
  * uses yet.
  */
 #include "store/postgresql_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +298,23 @@ pg_cert_import(struct store *base, const struct cert_record *r, size_t n, struct
 	return pg_txn_leave(s, own, cert_import(s, r, n, e), e);
 }
 
+/*
+ * A held response (postgresql_ocsp_hold.c: due_at past any time) leaves its
+ * issuer marked as having some, in meta ocsp_held_<issuer id>, so that its
+ * release finds them.
+ */
+#define PG_COPY_DUE_HELD (INT64_MAX - 1)
+#define PG_COPY_HELD_KEY_MAX 48
+
+static int
+ocsp_import_held(struct store_pg *s, const struct ocsp_record *r, struct err *e)
+{
+	char key[PG_COPY_HELD_KEY_MAX];
+
+	snprintf(key, sizeof(key), "ocsp_held_%lld", (long long)r->issuer_id);
+	return pg_meta_set(s, key, 1, e);
+}
+
 static int
 ocsp_import(struct store_pg *s, const struct ocsp_record *r, size_t n, struct err *e)
 {
@@ -322,6 +341,10 @@ ocsp_import(struct store_pg *s, const struct ocsp_record *r, size_t n, struct er
 			cert_seq = r[i].cert_seq;
 		if (r[i].this_update > newest)
 			newest = r[i].this_update;
+		if (r[i].due_at == PG_COPY_DUE_HELD && ocsp_import_held(s, &r[i], e) != 0) {
+			free(c.b);
+			return -1;
+		}
 	}
 	rc = copy_in(s, "COPY ocsp_responses (cert_id, hash_alg, der, this_update, next_update,"
 			" due_at, cert_seq, seq) FROM STDIN", &c, "importing OCSP responses", e);

@@ -10,14 +10,16 @@
  * (a child process that exits in the progress callback, which runs after
  * each commit) and resumed until done ends exactly as an uninterrupted one.
  * Targets that are neither empty nor a copy of this source are refused.
- * The target is SQLite; with LANCRE_TEST_PG set, each test also copies into
- * a fresh PostgreSQL database (the source stays SQLite: the operator's case).
+ * The target is SQLite, then, with LANCRE_TEST_PG set (pgtest.h), a fresh
+ * PostgreSQL database per target (the source stays SQLite: the operator's
+ * case).
  */
 #include "testutil.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pgtest.h"
 #include "store/copy.h"
 
 #define N_E1 20000 /* more than one certificate batch (16384) */
@@ -42,7 +44,34 @@ sqlite_target(int n, enum store_mode mode, struct err *e)
 	return store_open(dst_dir, name, mode, e);
 }
 
-static struct target targets[2] = {{"sqlite", sqlite_target}};
+/* PostgreSQL targets (pgtest.h): database n made by its STORE_CREATE, all dropped at teardown. */
+#define PG_TARGETS 8
+static char pg_name[PG_TARGETS][64], pg_url[PG_TARGETS][PGTEST_URL_MAX];
+
+static struct store *
+pg_target(int n, enum store_mode mode, struct err *e)
+{
+	assert_true(n >= 0 && n < PG_TARGETS);
+	if (mode == STORE_CREATE &&
+	    pgtest_create(pg_name[n], sizeof(pg_name[n]), pg_url[n], sizeof(pg_url[n])) != 0)
+		fail_msg("postgresql: cannot create a test database");
+	return store_open(dst_dir, pg_url[n], mode, e);
+}
+
+static void
+pg_drop_all(void)
+{
+	for (int n = 0; n < PG_TARGETS; n++) {
+		if (pg_name[n][0] != '\0')
+			assert_int_equal(pgtest_drop(pg_name[n]), 0);
+		pg_name[n][0] = pg_url[n][0] = '\0';
+	}
+}
+
+static const struct target targets[] = {
+    {"sqlite", sqlite_target},
+    {"postgresql", pg_target},
+};
 static const struct target *cur;
 
 static int64_t
@@ -204,6 +233,7 @@ teardown(void **state)
 	store_close(src);
 	test_rmdir(src_dir);
 	test_rmdir(dst_dir);
+	pg_drop_all();
 	return 0;
 }
 
@@ -427,7 +457,7 @@ test_copy_exact(void **state)
 	struct cert_record r = {0};
 	struct ocsp_record o;
 	enum store_insert_result res;
-	int64_t v;
+	int64_t v, held_src, held_dst;
 	uint8_t der[4] = {1, 2, 3, 4};
 	struct err e;
 
@@ -453,6 +483,11 @@ test_copy_exact(void **state)
 	assert_int_equal(store_ocsp_put(dst, &o, 1, &e), 0);
 	assert_int_equal(store_seq(src, STORE_SEQ_OCSP, &v, &e), 0);
 	assert_true(o.seq > v);
+	/* r1's held responses are known held in the copy: released, the same ones. */
+	assert_int_equal(store_ocsp_release(dst, r1, &held_dst, &e), 0);
+	assert_true(held_dst > 0);
+	assert_int_equal(store_ocsp_release(src, r1, &held_src, &e), 0);
+	assert_int_equal(held_src, held_dst);
 	store_close(dst);
 }
 
@@ -595,8 +630,12 @@ main(void)
 	};
 	int failed = 0;
 
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]) && targets[i].name; i++) {
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		cur = &targets[i];
+		if (cur->open == pg_target && pgtest_url() == NULL) {
+			printf("# postgresql: not run: LANCRE_TEST_PG is not set\n");
+			continue;
+		}
 		failed += cmocka_run_group_tests_name(cur->name, tests, NULL, NULL);
 	}
 	return failed;
