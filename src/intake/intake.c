@@ -281,23 +281,61 @@ check_wait(struct checking *c)
 		pthread_join(c->tid[t], NULL);
 }
 
+/*
+ * The batch's certificates to the store in one call (store_cert_insert_many:
+ * a backend with a round trip per statement sends them together), in input
+ * order, into res[] beside each item's record; items not ok are left out.
+ */
+static int
+insert_batch(struct intake *in, struct intake_batch *b, enum store_insert_result *res,
+    struct err *e)
+{
+	struct cert_record **recs = malloc((b->nitems > 0 ? b->nitems : 1) * sizeof(*recs));
+	enum store_insert_result *got = malloc((b->nitems > 0 ? b->nitems : 1) * sizeof(*got));
+	size_t n = 0;
+	int rc;
+
+	if (recs == NULL || got == NULL) {
+		free(recs);
+		free(got);
+		return err_set(e, "out of memory");
+	}
+	for (size_t i = 0; i < b->nitems; i++)
+		if (b->items[i].ok)
+			recs[n++] = &b->items[i].rec;
+	rc = store_cert_insert_many(in->store, recs, n, got, e);
+	for (size_t i = 0, k = 0; rc == 0 && i < b->nitems; i++)
+		if (b->items[i].ok)
+			res[i] = got[k++];
+	free(recs);
+	free(got);
+	return rc;
+}
+
 static int
 write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 {
-	enum store_insert_result res;
+	enum store_insert_result res, *all;
 	char serial[SERIAL_HEX_MAX], why[ERR_MSG_MAX];
 	size_t added = 0, present = 0, expired = 0;
 
-	if (store_begin(in->store, e) != 0)
+	all = malloc((b->nitems > 0 ? b->nitems : 1) * sizeof(*all));
+	if (all == NULL)
+		return err_set(e, "out of memory");
+	if (store_begin(in->store, e) != 0) {
+		free(all);
 		return -1;
+	}
+	if (insert_batch(in, b, all, e) != 0) {
+		store_rollback(in->store, NULL);
+		free(all);
+		return -1;
+	}
 	for (size_t i = 0; i < b->nitems; i++) {
 		struct intake_item *it = &b->items[i];
 		if (!it->ok)
 			continue;
-		if (store_cert_insert(in->store, &it->rec, &res, e) != 0) {
-			store_rollback(in->store, NULL);
-			return -1;
-		}
+		res = all[i];
 		it->added = res == STORE_INSERTED;
 		if (res == STORE_INSERTED) {
 			added++;
@@ -314,6 +352,7 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 			memcpy(it->why, why, sizeof(why));
 		}
 	}
+	free(all);
 	if (store_commit(in->store, e) != 0) {
 		store_rollback(in->store, NULL);
 		return -1;

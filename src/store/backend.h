@@ -44,6 +44,8 @@
 	    struct store_issuer_certs *out, struct err *e), (s, issuer_id, with_expiry, out, e))  \
 	X(cert_insert, (struct store *s, struct cert_record *r, enum store_insert_result *res,    \
 	    struct err *e), (s, r, res, e))                                                       \
+	X(cert_insert_many, (struct store *s, struct cert_record **r, size_t n,                  \
+	    enum store_insert_result *res, struct err *e), (s, r, n, res, e))                     \
 	X(cert_get, (struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,       \
 	    struct cert_record *out, struct err *e), (s, issuer_id, serial, len, out, e))         \
 	X(cert_revoke, (struct store *s, int64_t cert_id, int64_t revoked_at, int reason,         \

@@ -170,18 +170,44 @@ static const char *const stmt_names[PG_STMT_COUNT] = {
 #undef PG_STMT_NAME
 };
 
+/* Prepare statement id unless this connection has: NULL, or the failed result. */
+static PGresult *
+prepare(struct store_pg *s, enum pg_stmt id, const char *sql)
+{
+	PGresult *r;
+
+	if (s->prepared & (UINT64_C(1) << id))
+		return NULL;
+	r = PQprepare(s->conn, stmt_names[id], sql, 0, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return r != NULL ? r : PQmakeEmptyPGresult(s->conn, PGRES_FATAL_ERROR);
+	PQclear(r);
+	s->prepared |= UINT64_C(1) << id;
+	return NULL;
+}
+
+const char *
+pg_prepared_name(struct store_pg *s, enum pg_stmt id, const char *sql, const char *what,
+    struct err *e)
+{
+	PGresult *r = prepare(s, id, sql);
+
+	if (r != NULL) {
+		pg_err(s, r, what, e);
+		PQclear(r);
+		return NULL;
+	}
+	return stmt_names[id];
+}
+
 /* Statement id, prepared first if this connection has not yet: its result, or a failure. */
 static PGresult *
 exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql, const struct pg_params *p)
 {
-	if (!(s->prepared & (UINT64_C(1) << id))) {
-		PGresult *r = PQprepare(s->conn, stmt_names[id], sql, 0, NULL);
+	PGresult *r = prepare(s, id, sql);
 
-		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
-		s->prepared |= UINT64_C(1) << id;
-	}
+	if (r != NULL)
+		return r;
 	return PQexecPrepared(s->conn, stmt_names[id], p != NULL ? p->n : 0,
 	    p != NULL ? p->values : NULL, p != NULL ? p->lengths : NULL,
 	    p != NULL ? p->formats : NULL, 1);

@@ -102,6 +102,12 @@ PGresult *pg_exec(struct store_pg *s, const char *sql, const struct pg_params *p
     const char *what, struct err *e);
 PGresult *pg_exec_prepared(struct store_pg *s, enum pg_stmt id, const char *sql,
     const struct pg_params *p, const char *what, struct err *e);
+/*
+ * Statement id prepared on this connection (sql, if not yet): its name, for
+ * PQsendQueryPrepared in pipeline mode; NULL with *e set on failure.
+ */
+const char *pg_prepared_name(struct store_pg *s, enum pg_stmt id, const char *sql,
+    const char *what, struct err *e);
 /* pg_exec for a statement whose rows do not matter; *changed: rows it changed (NULL: no). */
 int pg_run(struct store_pg *s, const char *sql, const struct pg_params *p, const char *what,
     int64_t *changed, struct err *e);

@@ -663,6 +663,21 @@ sqlite_cert_insert(struct store *base, struct cert_record *r, enum store_insert_
 	return sqlite_txn_leave(s, own, cert_insert(s, r, res, e), e);
 }
 
+/* One after the other: an SQLite insert has no round trip to save. */
+int
+sqlite_cert_insert_many(struct store *base, struct cert_record **r, size_t n,
+    enum store_insert_result *res, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own, rc = 0;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cert_insert(s, r[i], &res[i], e);
+	return sqlite_txn_leave(s, own, rc, e);
+}
+
 int
 sqlite_cert_get(struct store *base, int64_t issuer_id, const uint8_t *serial, size_t len,
     struct cert_record *out, struct err *e)

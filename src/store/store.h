@@ -261,6 +261,16 @@ void issuer_records_free(struct issuer_record *v, size_t n);
 int store_cert_insert(struct store *s, struct cert_record *r, enum store_insert_result *res,
     struct err *e);
 
+/*
+ * store_cert_insert of *r[0], ..., *r[n-1], in that order, into res[0..n-1]
+ * (and each r[i]->id, r[i]->change_seq): one call for a batch of intake,
+ * which a backend may send together (PostgreSQL pipelines them instead of
+ * waiting for each answer).  In the caller's transaction or one of its own;
+ * on failure nothing of the batch is to be kept (the caller rolls back).
+ */
+int store_cert_insert_many(struct store *s, struct cert_record **r, size_t n,
+    enum store_insert_result *res, struct err *e);
+
 /* Look up by issuer and exact serial bytes: 1 found, 0 not found, -1 error. */
 int store_cert_get(struct store *s, int64_t issuer_id, const uint8_t *serial, size_t len,
     struct cert_record *out, struct err *e);

@@ -1158,6 +1158,68 @@ test_change_seq_per_transaction(void **state)
 	assert_int_equal(c.change_seq, before + 1);
 }
 
+/*
+ * A batch inserted in one call is the same as one insert after the other:
+ * in order, a certificate met again in the batch a duplicate, another under
+ * a serial already there a conflict, ids and change_seq set; over several
+ * of a backend's pipeline lengths.  A batch that fails (an issuer that is
+ * not there) leaves nothing once rolled back.
+ */
+static void
+test_cert_insert_many(void **state)
+{
+	enum { N = 700 };
+	static struct cert_record recs[N + 3];
+	struct cert_record *r[N + 3], got, bad;
+	enum store_insert_result res[N + 3];
+	int64_t iss = add_issuer("im1"), total, revoked;
+	struct cert_record first = insert(iss, 0x7f, 0x01);
+	struct err e;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		recs[i] = record(iss, (const uint8_t[]){0x70, (uint8_t)(i >> 8), (uint8_t)i}, 3,
+		    (uint8_t)(i + 1));
+		r[i] = &recs[i];
+	}
+	recs[N] = recs[5];                        /* the same again: a duplicate */
+	recs[N + 1] = record(iss, recs[6].serial, 3, 0xee); /* another, same serial: conflict */
+	recs[N + 2] = first;                      /* there before the batch */
+	for (int i = N; i < N + 3; i++)
+		r[i] = &recs[i];
+	assert_int_equal(store_cert_insert_many(s, r, N + 3, res, &e), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(res[i], STORE_INSERTED);
+		assert_true(recs[i].id > 0 && (i == 0 || recs[i].id > recs[i - 1].id));
+		assert_int_equal(recs[i].change_seq, recs[0].change_seq);
+	}
+	assert_int_equal(res[N], STORE_DUPLICATE);
+	assert_int_equal(recs[N].id, recs[5].id);
+	assert_int_equal(res[N + 1], STORE_CONFLICT);
+	assert_int_equal(recs[N + 1].id, recs[6].id);
+	assert_int_equal(res[N + 2], STORE_DUPLICATE);
+	assert_int_equal(recs[N + 2].id, first.id);
+	assert_int_equal(store_cert_get(s, iss, recs[N - 1].serial, 3, &got, &e), 1);
+	assert_int_equal(got.id, recs[N - 1].id);
+	assert_int_equal(got.fingerprint[0], (uint8_t)N);
+	assert_int_equal(store_cert_insert_many(s, r, 0, res, &e), 0);
+
+	assert_int_equal(store_begin(s, &e), 0);
+	for (int i = 0; i < 300; i++)
+		recs[i] = record(iss, (const uint8_t[]){0x71, (uint8_t)(i >> 8), (uint8_t)i}, 3, 1);
+	bad = record(iss + 1000, (const uint8_t[]){0x72}, 1, 1);
+	r[299] = &bad;
+	assert_int_equal(store_cert_insert_many(s, r, 300, res, &e), -1);
+	assert_true(e.msg[0] != '\0');
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, N + 1);
+	/* The handle carries on after the failed batch. */
+	r[0] = &recs[0];
+	assert_int_equal(store_cert_insert_many(s, r, 1, res, &e), 0);
+	assert_int_equal(res[0], STORE_INSERTED);
+}
+
 /* A response for c (hash h, due_at, this_update), der 30 02 00 tag. */
 static struct ocsp_record
 response(const struct cert_record *c, enum ocsp_hash h, int64_t due_at, int64_t this_update,
@@ -1554,6 +1616,7 @@ main(void)
 	    CONTRACT_TEST(test_future_due),
 	    CONTRACT_TEST(test_crls),
 	    CONTRACT_TEST(test_crl_entries_and_since),
+	    CONTRACT_TEST(test_cert_insert_many),
 	};
 	int failed = 0;
 
