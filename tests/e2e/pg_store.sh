@@ -2,9 +2,9 @@
 # The PostgreSQL store end to end: lancre init --store postgresql://... on a
 # server of its own (scripts/pg.sh: initdb in $T, a free loopback port, the
 # password in a 0600 passfile), then the commands that manage issuers and
-# certificates against it; a password in the URL, a foreign database and an
-# existing store are refused with one line.  Skipped only when no
-# PostgreSQL server is installed.
+# certificates (issuer, cert add, revoke, cert list, status) against it; a
+# password in the URL, a foreign database and an existing store are refused
+# with one line.  Skipped only when no PostgreSQL server is installed.
 . "$(dirname "$0")/lib.sh"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -68,6 +68,12 @@ has "$OUT" "^0b02 e1 [0-9T:-]+Z revoked [0-9T:-]+Z keyCompromise$" "the revoked 
 has "$OUT" "^0c03 r1 " "the other issuer's"
 expect 0 "cert list --revoked" "$LANCRE" cert list -d "$D" --revoked
 same "only the revocation" "$(tail -n +2 "$OUT" | cut -d' ' -f1)" "0b02"
+expect 0 "status of the revoked one" "$LANCRE" status -d "$D" "$T/b.pem"
+has "$OUT" '^status: revoked$' "status: revoked"
+expect 0 "status of a good one" "$LANCRE" status -d "$D" "$T/a.pem"
+has "$OUT" '^status: good$' "status: good"
+expect 0 "status of a serial never recorded" "$LANCRE" status -d "$D" --issuer e1 0fff
+has "$OUT" '^status: unknown$' "status: unknown"
 # Revocation is final in the database too, whoever writes.
 run psql "$URL" -c "update certificates set status = 0 where serial = '\\x0b02'"
 [ "$rc" -ne 0 ] && has "$ERR" "revocation is final" "un-revoking by hand is refused by the trigger" ||
