@@ -89,6 +89,21 @@ expect 1 "a target that is not empty is refused" "$LANCRE" store copy -d "$D" --
 one_line_error "store copy"
 has "$ERR" 'not empty' "it says the target is not empty"
 conf_set "$D/lancre.conf" store store lancre.db
+# Beside a running signer of DIR (it holds DIR/sign.lock): refused, nothing made.
+"$LANCRE" sign -d "$D" >"$T/sign.out" 2>&1 &
+sgpid=$!
+# (its lock taken: sign.lock among its open files; a probe with flock(1) could take
+# the lock at the moment the signer asks for it and make it give up)
+for _ in $(seq 1 $((100 * TF))); do
+	ls -l "/proc/$sgpid/fd" 2>/dev/null | grep -q 'sign\.lock$' && break
+	sleep 0.05
+done
+sleep 0.2
+expect 1 "a copy beside a running signer is refused" "$LANCRE" store copy -d "$D" --to sqlite:locked.db
+has "$ERR" 'signer' "it names the signer"
+if [ -e "$D/locked.db" ]; then not_ok "nothing is made"; else ok "nothing is made"; fi
+kill -TERM "$sgpid" 2>/dev/null
+wait "$sgpid" 2>/dev/null
 
 # A few hundred thousand rows (made with SQL: the copy's speed, not the intake's),
 # killed with SIGKILL mid-copy, resumed, and compared with an uninterrupted copy.
