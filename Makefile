@@ -57,7 +57,7 @@ all: $(BUILD)/lancre $(TOOL_BIN)
 
 $(BUILD)/liblancre.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^ # from scratch: a deleted source leaves no stale member
 
 $(BUILD)/lancre: $(BUILD)/src/main.o $(BUILD)/liblancre.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,0 +1,147 @@
+#!/bin/bash
+# Two nodes on one PostgreSQL database (issue 18, "Many servers"): node A runs
+# `lancre run` (signer and server), node B only `lancre serve`, each with its
+# own data directory and its own in-memory index.  A revocation made on A is
+# served revoked by B within 2 s (B learns of it through LISTEN/NOTIFY, not by
+# polling); with the database stopped both keep answering what they have, and
+# once it is back they reconnect and a new revocation reaches both.  A node
+# started late loads everything.  An idle node's server does not poll the
+# database every tick (no polling storm).
+. "$(dirname "$0")/lib.sh"
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PGD=$T/pg
+if ! "$ROOT/scripts/pg.sh" start "$PGD" >/dev/null 2>"$T/pg.err"; then
+	not_ok "start PostgreSQL: $(tail -n 1 "$T/pg.err")"
+	echo "1..$n"
+	exit 1
+fi
+pids=()
+stop_all() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	"$ROOT/scripts/pg.sh" stop "$PGD"
+	lib_exit
+}
+trap stop_all EXIT
+. "$PGD/env"
+psql -X -q "$LANCRE_TEST_PG" -c "create database nodes" || not_ok "create database"
+URL="postgresql://postgres@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+
+DA=$T/a
+DB=$T/b
+expect 0 "node A: lancre init --store postgresql://" "$LANCRE" init -d "$DA" --store "$URL"
+# Node B shares A's store: the same lancre.conf (its own directory for what it writes),
+# its server reading as a role that may only read what it serves (docs/OPERATOR.md).
+mkdir -p "$DB"
+cp "$DA/lancre.conf" "$DB/lancre.conf"
+chown -R "$(stat -c %u:%g "$DA")" "$DB" # as root, owned as lancre init makes a directory
+psql -X -q -v ON_ERROR_STOP=1 "${LANCRE_TEST_PG%/postgres}/nodes" \
+	-c "CREATE ROLE lancre_reader LOGIN" \
+	-c "GRANT CONNECT ON DATABASE nodes TO lancre_reader" \
+	-c "GRANT USAGE ON SCHEMA public TO lancre_reader" \
+	-c "GRANT SELECT ON lancre_schema, meta, issuers, certificates, ocsp_responses, crls TO lancre_reader" ||
+	not_ok "create the read-only role"
+conf_set "$DB/lancre.conf" store server_store "postgresql://lancre_reader@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+mkca root
+mkca e1 root ec
+expect 0 "issuer add on A" "$LANCRE" issuer add -d "$DA" e1 "$T/e1.pem" "$T/e1.key"
+for i in 1 2 3; do mkleaf "c$i" e1; done
+expect 0 "cert add on A" "$LANCRE" cert add -d "$DA" "$T/c1.pem" "$T/c2.pem"
+
+D=$DA
+start_run
+PA=$P
+pids+=("$pid")
+run_a=$pid
+D=$DB
+start_serve 20 || not_ok "node B's lancre serve answers /healthz: $(tail -n 3 "$T/serve.err")"
+PB=$P
+pids+=("$pid")
+serve_b=$pid
+
+# status PORT NAME: what the server on PORT answers for $T/NAME.pem (good, revoked, ...).
+status() {
+	openssl ocsp -issuer "$T/e1.pem" -cert "$T/$2.pem" -url "http://127.0.0.1:$1/ocsp" \
+		-VAfile "$T/e1.pem" -no_nonce 2>/dev/null | sed -n "s|^$T/$2.pem: ||p"
+}
+# until_status PORT NAME WANT SECONDS: poll until the answer is WANT; prints the ms it took.
+until_status() {
+	local t0 i
+	t0=$(date +%s%N)
+	for i in $(seq 1 $(($4 * 20 * TF))); do
+		[ "$(status "$1" "$2")" = "$3" ] && { echo $((($(date +%s%N) - t0) / 1000000)); return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+ms=$(until_status "$PB" c1 good 10) && ok "B serves A's signed response for c1: good (${ms} ms)" ||
+	not_ok "B serves c1 good (now: $(status "$PB" c1))"
+[ "$(status "$PA" c1)" = good ] && ok "A too" || not_ok "A serves c1 good"
+
+# A revocation on A, served revoked by B within 2 s.
+"$LANCRE" revoke -d "$DA" --reason keyCompromise "$T/c1.pem" >/dev/null || not_ok "revoke c1 on A"
+ms=$(until_status "$PB" c1 revoked 2) && ok "revoked on A, served revoked by B within 2 s (${ms} ms)" ||
+	not_ok "B serves c1 revoked within 2 s (now: $(status "$PB" c1))"
+
+# What B's role may do: read what it serves, nothing else.
+RO="postgresql://lancre_reader@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+run psql -X -q "$RO" -c "UPDATE certificates SET status = 0"
+has "$ERR" 'permission denied' "B's role cannot change a certificate"
+run psql -X -q "$RO" -c "SELECT key_ref FROM issuer_keys"
+has "$ERR" 'permission denied' "B's role cannot read where the keys are"
+run psql -X -q "$RO" -c "UPDATE meta SET value = value + 1 WHERE key = 'ocsp_seq'"
+has "$ERR" 'permission denied' "B's role cannot move a counter"
+
+# The database stops: both nodes keep answering what they have.
+"$ROOT/scripts/pg.sh" down "$PGD" || not_ok "stop PostgreSQL"
+sleep 1
+[ "$(status "$PB" c1)" = revoked ] && ok "database down: B still answers c1 revoked" ||
+	not_ok "database down: B answers c1: $(status "$PB" c1)"
+[ "$(status "$PA" c2)" = good ] && ok "database down: A still answers c2 good" ||
+	not_ok "database down: A answers c2: $(status "$PA" c2)"
+kill -0 "$serve_b" 2>/dev/null && ok "B's server is still running" || not_ok "B's server is running"
+
+# It comes back; a revocation made now reaches B (the nodes reconnect and catch up).
+"$ROOT/scripts/pg.sh" up "$PGD" || not_ok "restart PostgreSQL"
+"$LANCRE" revoke -d "$DA" --reason superseded "$T/c2.pem" >/dev/null 2>"$T/revoke2.err" ||
+	not_ok "revoke c2 on A after the restart: $(cat "$T/revoke2.err")"
+ms=$(until_status "$PB" c2 revoked 15) && ok "after the restart: c2 revoked on A, served by B (${ms} ms)" ||
+	not_ok "after the restart B serves c2 revoked (now: $(status "$PB" c2))"
+[ "$(status "$PA" c2)" = revoked ] && ok "and by A" || not_ok "A serves c2 revoked"
+
+# A node started late loads everything.
+expect 0 "cert add c3 on A" "$LANCRE" cert add -d "$DA" "$T/c3.pem"
+until_status "$PA" c3 good 10 >/dev/null || not_ok "A serves c3 good"
+DC=$T/c
+mkdir -p "$DC"
+cp "$DA/lancre.conf" "$DC/lancre.conf"
+chown -R "$(stat -c %u:%g "$DA")" "$DC"
+D=$DC
+start_serve 20 || not_ok "node C's lancre serve answers /healthz: $(tail -n 3 "$T/serve.err")"
+pids+=("$pid")
+[ "$(status "$P" c1)" = revoked ] && [ "$(status "$P" c2)" = revoked ] && [ "$(status "$P" c3)" = good ] &&
+	ok "a node started late serves everything: c1, c2 revoked, c3 good" ||
+	not_ok "late node C: c1 $(status "$P" c1), c2 $(status "$P" c2), c3 $(status "$P" c3)"
+# The CRL that lists c1 is served by B as A's signer stored it.
+curl -s -o "$T/b.crl" "http://127.0.0.1:$PB/crl/e1/1.crl"
+curl -s -o "$T/a.crl" "http://127.0.0.1:$PA/crl/e1/1.crl"
+cmp -s "$T/a.crl" "$T/b.crl" && ok "B serves the same CRL as A" || not_ok "B serves the same CRL as A"
+expect 0 "openssl crl verifies it" openssl crl -inform DER -in "$T/b.crl" -CAfile "$T/e1.pem" -noout
+# No polling storm: with A stopped, nodes B and C only serve; each waits for a
+# notification and reads the counters on its own only every 5 s (PG_CHANGES_RECHECK_MS),
+# where polling every 250 ms would be 20 reads of 4 counters per node in 5 s.  Counted
+# in the database's own log of every statement (pg_stat_database would also count
+# autovacuum's transactions and the stopped node's, flushed late).
+kill "$run_a"
+wait "$run_a" 2>/dev/null
+psql -X -q "$LANCRE_TEST_PG" -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+from=$(stat -c %s "$PGD/server.log")
+sleep 5
+stmts=$(tail -c +"$((from + 1))" "$PGD/server.log" | grep -c 'LOG:  \(statement\|execute\)')
+[ "$stmts" -le 24 ] && ok "two idle nodes: $stmts statements in 5 s (polling every 250 ms: 160)" ||
+	not_ok "two idle nodes: $stmts statements in 5 s"
+echo "1..$n"
