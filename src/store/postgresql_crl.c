@@ -6,8 +6,8 @@
  * crls keeps der last: a CRL of more than about 2 kB is TOASTed, out of the
  * row, so that the signer's look at every CRL's number and seqs on each
  * pass (store_crl_get, prepared) does not read CRLs.  Each CRL stored takes
- * the next crl_seq in the statement that writes it (THE CURSOR RULE,
- * postgresql.c).  The walks stream: CRLs a few at a time by key (a CRL may
+ * the next crl_seq (THE CURSOR RULE, postgresql.c) and must carry a number
+ * above every one stored in its scope, whichever signer wrote them.  The walks stream: CRLs a few at a time by key (a CRL may
  * be many megabytes), revoked certificates through a cursor (a mass
  * revocation makes millions).
  */
@@ -50,14 +50,49 @@ pg_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_record *
 	return found;
 }
 
-/* One statement: the counter taken and the CRL written, or neither. */
-int
-pg_crl_put(struct store *base, struct crl_record *r, struct err *e)
+/*
+ * The highest number stored in the scope of a CRL with key `key`: its
+ * shard's base and delta (RFC 5280 5.2.3: one sequence for both), -1 none.
+ */
+static int
+scope_max(struct store_pg *s, int64_t issuer_id, int key, int64_t *max, struct err *e)
 {
-	struct store_pg *s = (struct store_pg *)base;
 	struct pg_params p = {0};
-	PGresult *res;
+	PGresult *r;
+	int shard = crl_key_shard(key);
 
+	pg_param_int(&p, issuer_id);
+	pg_param_int(&p, crl_key(shard, 0));
+	pg_param_int(&p, crl_key(shard, 1));
+	r = pg_exec(s,
+	    "SELECT coalesce(max(number), -1) FROM crls"
+	    " WHERE issuer_id = $1::bigint AND shard IN ($2::integer, $3::integer)",
+	    &p, "reading CRL numbers", e);
+	if (r == NULL)
+		return -1;
+	*max = pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * The counter first (THE CURSOR RULE): its row lock makes CRL writers take
+ * turns, and the statements after it see every CRL committed before, so
+ * the number check below cannot race with another signer's.
+ */
+static int
+crl_put(struct store_pg *s, struct crl_record *r, struct err *e)
+{
+	struct pg_params p = {0};
+	int64_t max = -1;
+
+	if (pg_counter_take(s, "crl_seq", 1, &r->seq, e) != 0 ||
+	    scope_max(s, r->issuer_id, r->shard, &max, e) != 0)
+		return -1;
+	if (r->number <= max)
+		return err_set(e, "store: CRL number %lld of shard %d is not above the %lld stored: "
+				  "a CRL number never repeats or goes back; not stored",
+		    (long long)r->number, crl_key_shard(r->shard), (long long)max);
 	pg_param_int(&p, r->issuer_id);
 	pg_param_int(&p, r->shard);
 	pg_param_int(&p, r->number);
@@ -65,25 +100,26 @@ pg_crl_put(struct store *base, struct crl_record *r, struct err *e)
 	pg_param_int(&p, r->next_update);
 	pg_param_int(&p, r->built_seq);
 	pg_param_bytea(&p, r->der, r->der_len);
-	res = pg_exec(s,
-	    "WITH c AS (UPDATE meta SET value = value + 1 WHERE key = 'crl_seq' RETURNING value)"
-	    " INSERT INTO crls (issuer_id, shard, number, this_update, next_update, built_seq,"
-	    "  seq, der) SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint,"
-	    "  $6::bigint, c.value, $7::bytea FROM c"
+	pg_param_int(&p, r->seq);
+	return pg_run(s,
+	    "INSERT INTO crls (issuer_id, shard, number, this_update, next_update, built_seq,"
+	    "  seq, der) VALUES ($1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint,"
+	    "  $6::bigint, $8::bigint, $7::bytea)"
 	    " ON CONFLICT (issuer_id, shard) DO UPDATE SET number = EXCLUDED.number,"
 	    "  this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,"
-	    "  built_seq = EXCLUDED.built_seq, seq = EXCLUDED.seq, der = EXCLUDED.der"
-	    " RETURNING seq",
-	    &p, "storing a CRL", e);
-	if (res == NULL)
+	    "  built_seq = EXCLUDED.built_seq, seq = EXCLUDED.seq, der = EXCLUDED.der",
+	    &p, "storing a CRL", NULL, e);
+}
+
+int
+pg_crl_put(struct store *base, struct crl_record *r, struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int own;
+
+	if (pg_txn_enter(s, &own, e) != 0)
 		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return err_set(e, "store: storing a CRL: no crl_seq counter");
-	}
-	r->seq = pg_int(res, 0, 0);
-	PQclear(res);
-	return 0;
+	return pg_txn_leave(s, own, crl_put(s, r, e), e);
 }
 
 /* Hand out one page of CRLs; *last_* moves to its last key.  The number read, or -1. */

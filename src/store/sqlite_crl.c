@@ -44,12 +44,45 @@ sqlite_crl_get(struct store *base, int64_t issuer_id, int shard, struct crl_reco
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * The highest number stored in the scope of a CRL with key `key`: its
+ * shard's base and delta (RFC 5280 5.2.3: one sequence for both), -1 none.
+ */
+static int
+scope_max(struct store_sqlite *s, int64_t issuer_id, int key, int64_t *max, struct err *e)
+{
+	sqlite3_stmt *st;
+	int shard = crl_key_shard(key);
+
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(number), -1) FROM crls"
+				      " WHERE issuer_id = ? AND shard IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading CRL numbers");
+	sqlite3_bind_int64(st, 1, issuer_id);
+	sqlite3_bind_int(st, 2, crl_key(shard, 0));
+	sqlite3_bind_int(st, 3, crl_key(shard, 1));
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return sqlite_db_err(s, e, "reading CRL numbers");
+	}
+	*max = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* In the caller's write transaction: no other writer between the check and the write. */
 static int
 crl_put(struct store_sqlite *s, struct crl_record *r, struct err *e)
 {
 	sqlite3_stmt *st;
+	int64_t max = -1;
 	int rc;
 
+	if (scope_max(s, r->issuer_id, r->shard, &max, e) != 0)
+		return -1;
+	if (r->number <= max)
+		return err_set(e, "store: CRL number %lld of shard %d is not above the %lld stored: "
+				  "a CRL number never repeats or goes back; not stored",
+		    (long long)r->number, crl_key_shard(r->shard), (long long)max);
 	if (sqlite_txn_seq(s, "crl_seq", &s->crl_seq, &r->seq, e) != 0)
 		return -1;
 	if (sqlite3_prepare_v2(s->db,

@@ -499,7 +499,12 @@ int store_ocsp_each(struct store *s, int64_t after_seq,
 int store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
     struct err *e);
 
-/* Insert or replace a CRL; sets r->seq (STORE_SEQ_CRL). */
+/*
+ * Insert or replace a CRL; sets r->seq (STORE_SEQ_CRL).  Its number must be
+ * above every number stored for its shard, base and delta alike (one
+ * sequence per scope, RFC 5280 5.2.3): a lower or equal one is refused and
+ * nothing is stored, whichever signer wrote the other.
+ */
 int store_crl_put(struct store *s, struct crl_record *r, struct err *e);
 
 /*

@@ -1502,6 +1502,54 @@ test_crls(void **state)
 	assert_string_equal(e.msg, "enough");
 }
 
+/* Store a 3-byte CRL for (iss, key) with number n: store_crl_put's result. */
+static int
+put_crl(int64_t iss, int key, int64_t n, struct err *e)
+{
+	static uint8_t der[3] = {0x30, 0x01, 0};
+	struct crl_record r = {.issuer_id = iss, .shard = key, .number = n, .this_update = 5,
+	    .next_update = 6, .der = der, .der_len = 3, .built_seq = 7};
+
+	return store_crl_put(s, &r, e);
+}
+
+/*
+ * CRL numbers never repeat and never go back within a scope (a shard's base
+ * and delta: one sequence), whoever stores them: a lower or equal number is
+ * refused, nothing is stored and no seq is spent; other shards are apart.
+ */
+static void
+test_crl_numbers_only_go_up(void **state)
+{
+	int64_t iss = add_issuer("cn1"), seq0, seq1;
+	struct crl_record got;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(put_crl(iss, 1, 50, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &seq0, &e), 0);
+	assert_int_equal(put_crl(iss, 1, 50, &e), -1);
+	assert_non_null(strstr(e.msg, "never repeats or goes back"));
+	assert_int_equal(put_crl(iss, 1, 40, &e), -1);
+	assert_int_equal(put_crl(iss, crl_key(1, 1), 50, &e), -1); /* its delta: the same scope */
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &seq1, &e), 0);
+	assert_int_equal(seq1, seq0);
+	assert_int_equal(store_crl_get(s, iss, 1, &got, &e), 1);
+	assert_int_equal(got.number, 50);
+	assert_int_equal(store_crl_get(s, iss, crl_key(1, 1), &got, &e), 0);
+	assert_int_equal(put_crl(iss, crl_key(1, 1), 51, &e), 0);
+	assert_int_equal(put_crl(iss, 1, 51, &e), -1); /* the delta took 51 */
+	assert_int_equal(put_crl(iss, 1, 52, &e), 0);
+	assert_int_equal(put_crl(iss, 2, 1, &e), 0); /* another shard: its own sequence */
+	assert_int_equal(put_crl(iss, 0, 1, &e), 0); /* the full CRL too */
+	/* In the caller's transaction: refused there too, and the caller rolls back. */
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(put_crl(iss, 2, 1, &e), -1);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_crl_get(s, iss, 1, &got, &e), 1);
+	assert_int_equal(got.number, 52);
+}
+
 struct entry_seen {
 	int n;
 	uint8_t lo[8];
@@ -1615,6 +1663,7 @@ main(void)
 	    CONTRACT_TEST(test_hold_both_hashes),
 	    CONTRACT_TEST(test_future_due),
 	    CONTRACT_TEST(test_crls),
+	    CONTRACT_TEST(test_crl_numbers_only_go_up),
 	    CONTRACT_TEST(test_crl_entries_and_since),
 	    CONTRACT_TEST(test_cert_insert_many),
 	};
