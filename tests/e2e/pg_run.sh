@@ -51,6 +51,8 @@ D=$T/data
 P=$(free_port)
 expect 0 "lancre init --store $URL (root's password file)" \
 	env PGPASSFILE="$T/root.pgpass" "$LANCRE" init -d "$D" --store "$URL" --listen "127.0.0.1:$P"
+# Nothing below can work without the store: stop here rather than wait for each step.
+[ "$rc" -eq 0 ] || { echo "1..$n"; exit 1; }
 has "$D/lancre.conf" "^store = $URL\$" "lancre.conf names the URL, no password"
 if grep -q "$pw" "$D/lancre.conf"; then not_ok "the password is not in lancre.conf"; else ok "the password is not in lancre.conf"; fi
 conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
@@ -81,7 +83,12 @@ crl_has() { # crl_has SERIAL: the served CRL lists it
 connections() { admin "select count(*) from pg_stat_activity where datname = '$db' and client_addr is not null"; }
 
 start_run
-if [ -n "$server" ] && [ -n "$signer" ]; then ok "lancre run started its server and signer"; else not_ok "lancre run: server '$server', signer '$signer'"; sed 's/^/#   /' "$T/run.err"; fi
+if [ -n "$server" ] && [ -n "$signer" ]; then ok "lancre run started its server and signer"; else
+	not_ok "lancre run: server '$server', signer '$signer'"
+	sed 's/^/#   /' "$T/run.err"
+	echo "1..$n"
+	exit 1
+fi
 same "the server runs as lancre-server" "$(ps -o user= -p "$server")" lancre-server
 same "the signer runs as lancre-signer" "$(ps -o user= -p "$signer")" lancre-signer
 same "both are sandboxed (Seccomp: 2)" "$(grep -h '^Seccomp:' /proc/"$server"/status /proc/"$signer"/status | awk '{ print $2 }' | sort -u)" 2
