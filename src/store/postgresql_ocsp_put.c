@@ -20,13 +20,17 @@
  * they are kept.
  *
  * A (cert_id, hash) twice in one batch: the later one is written, as a
- * second INSERT OR REPLACE would (PostgreSQL refuses to update one row twice
- * in a statement, hence DISTINCT ON ... ord DESC).  Sorted by cert_id, the
- * rows also reach each partition's key index in order.
+ * second INSERT OR REPLACE would.  PostgreSQL refuses to update one row twice
+ * in a statement, so the earlier ones are left out here (a hash of the
+ * batch's keys), and each row sent carries its place in the batch (ord) for
+ * its seq.  Done in SQL (DISTINCT ON ... ORDER BY ord DESC), it sorted every
+ * batch with its DER: 8,192 responses of RSA size are more than work_mem,
+ * a sort on disk for every batch.
  */
 #include "store/postgresql_int.h"
 
 #include <endian.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,26 +38,35 @@
 #define PG_OID_INT8 20
 #define PG_OID_BYTEA 17
 
-/* The arrays of one batch: the integer columns, then der. */
-enum { ARR_CERT, ARR_HASH, ARR_THIS, ARR_NEXT, ARR_DUE, ARR_CERT_SEQ, ARR_DER, ARR_COUNT };
+/* The arrays of one batch: the integer columns (ord: 1-based place in r[]), then der. */
+enum {
+	ARR_CERT,
+	ARR_HASH,
+	ARR_THIS,
+	ARR_NEXT,
+	ARR_DUE,
+	ARR_CERT_SEQ,
+	ARR_ORD,
+	ARR_DER,
+	ARR_COUNT
+};
 
 #define PG_OCSP_PUT                                                                          \
-	"WITH c AS (UPDATE meta SET value = value + $8::bigint WHERE key = 'ocsp_seq'"         \
+	"WITH c AS (UPDATE meta SET value = value + $9::bigint WHERE key = 'ocsp_seq'"         \
 	"  RETURNING value),"                                                                 \
 	" w AS (INSERT INTO ocsp_responses AS o (cert_id, hash_alg, this_update, next_update," \
 	"  due_at, cert_seq, seq, der)"                                                       \
-	"  SELECT DISTINCT ON (u.cert_id, u.hash_alg) u.cert_id, u.hash_alg, u.this_update,"  \
-	"   u.next_update, u.due_at, u.cert_seq, c.value - $8::bigint + u.ord, u.der"         \
+	"  SELECT u.cert_id, u.hash_alg, u.this_update, u.next_update, u.due_at, u.cert_seq,"  \
+	"   c.value - $9::bigint + u.ord, u.der"                                              \
 	"  FROM unnest($1::bigint[], $2::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"  \
-	"   $7::bigint[], $3::bytea[]) WITH ORDINALITY"                                        \
-	"   AS u(cert_id, hash_alg, this_update, next_update, due_at, cert_seq, der, ord), c" \
-	"  ORDER BY u.cert_id, u.hash_alg, u.ord DESC"                                        \
+	"   $7::bigint[], $8::bigint[], $3::bytea[])"                                          \
+	"   AS u(cert_id, hash_alg, this_update, next_update, due_at, cert_seq, ord, der), c" \
 	"  ON CONFLICT (cert_id, hash_alg) DO UPDATE SET this_update = EXCLUDED.this_update," \
 	"   next_update = EXCLUDED.next_update, due_at = EXCLUDED.due_at,"                    \
 	"   cert_seq = EXCLUDED.cert_seq, seq = EXCLUDED.seq, der = EXCLUDED.der),"           \
-	" m AS (UPDATE meta SET value = CASE key WHEN 'ocsp_cert_seq' THEN $9::bigint"         \
-	"  ELSE $10::bigint END WHERE (key = 'ocsp_cert_seq' AND value < $9::bigint)"         \
-	"  OR (key = 'ocsp_newest' AND value < $10::bigint))"                                 \
+	" m AS (UPDATE meta SET value = CASE key WHEN 'ocsp_cert_seq' THEN $10::bigint"        \
+	"  ELSE $11::bigint END WHERE (key = 'ocsp_cert_seq' AND value < $10::bigint)"        \
+	"  OR (key = 'ocsp_newest' AND value < $11::bigint))"                                 \
 	" SELECT value FROM c"
 
 /* A one-dimensional binary array being built. */
@@ -94,27 +107,66 @@ array_int(struct pg_array *a, int64_t v)
 	a->len += 4 + sizeof(be);
 }
 
-/* The seven arrays of r[0..n-1]; -1 out of memory (what was built is freed by the caller). */
+/*
+ * skip[i] = 1 for each r[i] whose (cert_id, hash) comes again later in
+ * r[0..n-1]: open addressing over 2n..4n slots, walked from the end so that
+ * the later one is kept.  The number kept, or 0 out of memory.
+ */
+static size_t
+batch_dedupe(const struct ocsp_record *r, size_t n, uint8_t *skip)
+{
+	size_t slots = 2, kept = 0;
+	size_t *slot;
+
+	while (slots < 2 * n)
+		slots *= 2;
+	if ((slot = malloc(slots * sizeof(*slot))) == NULL)
+		return 0;
+	for (size_t k = 0; k < slots; k++)
+		slot[k] = SIZE_MAX;
+	for (size_t i = n; i-- > 0;) {
+		uint64_t h = ((uint64_t)r[i].cert_id * 2 + (r[i].hash == OCSP_HASH_SHA256)) *
+			     UINT64_C(0x9e3779b97f4a7c15);
+		size_t k = (size_t)(h >> 32) & (slots - 1);
+
+		while (slot[k] != SIZE_MAX &&
+		       (r[slot[k]].cert_id != r[i].cert_id || r[slot[k]].hash != r[i].hash))
+			k = (k + 1) & (slots - 1);
+		skip[i] = slot[k] != SIZE_MAX;
+		if (!skip[i]) {
+			slot[k] = i;
+			kept++;
+		}
+	}
+	free(slot);
+	return kept;
+}
+
+/* The arrays of the m rows of r[0..n-1] not skipped; -1 out of memory (the caller frees). */
 static int
-arrays_build(struct pg_array *a, const struct ocsp_record *r, size_t n)
+arrays_build(struct pg_array *a, const struct ocsp_record *r, size_t n, const uint8_t *skip,
+    size_t m)
 {
 	size_t der = 20;
 
 	for (int k = 0; k < ARR_DER; k++) {
-		if (array_start(&a[k], 20 + n * 12, n, PG_OID_INT8) == NULL)
+		if (array_start(&a[k], 20 + m * 12, m, PG_OID_INT8) == NULL)
 			return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		der += 4 + r[i].der_len;
-	if (array_start(&a[ARR_DER], der, n, PG_OID_BYTEA) == NULL)
+		der += skip[i] ? 0 : 4 + r[i].der_len;
+	if (array_start(&a[ARR_DER], der, m, PG_OID_BYTEA) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
+		if (skip[i])
+			continue;
 		array_int(&a[ARR_CERT], r[i].cert_id);
 		array_int(&a[ARR_HASH], r[i].hash);
 		array_int(&a[ARR_THIS], r[i].this_update);
 		array_int(&a[ARR_NEXT], r[i].next_update);
 		array_int(&a[ARR_DUE], r[i].due_at);
 		array_int(&a[ARR_CERT_SEQ], r[i].cert_seq);
+		array_int(&a[ARR_ORD], (int64_t)i + 1);
 		put32(a[ARR_DER].buf + a[ARR_DER].len, (uint32_t)r[i].der_len);
 		if (r[i].der_len > 0)
 			memcpy(a[ARR_DER].buf + a[ARR_DER].len + 4, r[i].der, r[i].der_len);
@@ -128,11 +180,13 @@ static int
 ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
 {
 	static const int order[ARR_COUNT] = {ARR_CERT, ARR_HASH, ARR_DER, ARR_THIS, ARR_NEXT,
-	    ARR_DUE, ARR_CERT_SEQ}; /* $1..$7 */
+	    ARR_DUE, ARR_CERT_SEQ, ARR_ORD}; /* $1..$8 */
 	struct pg_array a[ARR_COUNT] = {{0}};
 	struct pg_params p = {0};
 	int64_t cert_seq = 0, newest = 0, last;
+	uint8_t *skip = malloc(n);
 	PGresult *res = NULL;
+	size_t m;
 	int rc = -1;
 
 	for (size_t i = 0; i < n; i++) {
@@ -141,7 +195,8 @@ ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
 		if (r[i].this_update > newest)
 			newest = r[i].this_update;
 	}
-	if (arrays_build(a, r, n) != 0) {
+	if (skip == NULL || (m = batch_dedupe(r, n, skip)) == 0 ||
+	    arrays_build(a, r, n, skip, m) != 0) {
 		err_set(e, "store: out of memory");
 		goto out;
 	}
@@ -163,6 +218,7 @@ ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
 	rc = 0;
 out:
 	PQclear(res);
+	free(skip);
 	for (int k = 0; k < ARR_COUNT; k++)
 		free(a[k].buf);
 	return rc;
