@@ -41,6 +41,7 @@ need psql postgresql-client-15
 need sqlite3 sqlite3
 
 bench_setup pgstore "$1" lancre lancre-gencerts lancre-ocspbench
+chmod 755 "$work" # started as root, lancre runs as lancre-signer and lancre-server
 bench_stop_on_exit
 lancre=$work/bin/lancre
 gencerts=$work/bin/lancre-gencerts
@@ -124,7 +125,7 @@ awk -v n="$N" -v si="$si" -v pi="$pi" -v ss="$ss" -v ps="$ps" -v r="$RUNS" 'BEGI
 	    pi * 1000000 / n <= 60 ? "met" : "MISSED", pi * 1000000 / n
 	printf "pgstore sign: %d responses, SQLite %.1f s (%.0f/s), PostgreSQL %.1f s (%.0f/s); " \
 	    "ratio %.2f (goal >= 0.8: %s)\n", n, ss, n / ss, ps, n / ps, ss / ps,
-	    ss / ps >= 0.8 ? "met" : "MISSED" }'
+	    (ss / ps >= 0.8) ? "met" : "MISSED" }'
 
 # --- The server on each store: start-up and GET. --------------------------------
 say "lancre-ocspbench requests: 100000 stored serials"
@@ -172,5 +173,5 @@ awk -v n="$N" -v ss="$s_start" -v ps="$p_start" -v sr="$(gm sqlite 2)" -v pr="$(
 	    n, ss, ps, ps <= 1 ? "met" : "MISSED"
 	printf "pgstore GET (h2load -c 64, median of 3): SQLite %.0f req/s p99 %.2f ms, PostgreSQL %.0f " \
 	    "req/s p99 %.2f ms; ratio %.2f (goal >= 0.95: %s)\n", sr, sp, pr, pp, pr / sr,
-	    pr / sr >= 0.95 ? "met" : "MISSED" }'
+	    (pr / sr >= 0.95) ? "met" : "MISSED" }'
 echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
