@@ -211,7 +211,11 @@ add_list(scmp_filter_ctx ctx, const int *nrs, size_t n, struct err *e)
 	return 0;
 }
 
-/* socket(family, SOCK_STREAM | flags) for each of a database's families: action. */
+/*
+ * socket(family, SOCK_STREAM | flags, 0) for each of a database's families:
+ * action.  Protocol 0 only (libpq's): SCTP or MPTCP streams would pass
+ * Landlock's rule, which is for TCP alone.
+ */
 static int
 db_stream(scmp_filter_ctx ctx, uint32_t action, int unix_too, struct err *e)
 {
@@ -219,8 +223,9 @@ db_stream(scmp_filter_ctx ctx, uint32_t action, int unix_too, struct err *e)
 
 	for (size_t i = unix_too ? 0 : 1; i < sizeof(families) / sizeof(families[0]); i++) {
 		struct scmp_arg_cmp c[] = {SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_SOCK_TYPE_MASK, SOCK_STREAM)};
-		if (add(ctx, action, SCMP_SYS(socket), 2, c, e) != 0)
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_SOCK_TYPE_MASK, SOCK_STREAM),
+		    SCMP_A2(SCMP_CMP_EQ, 0, 0)};
+		if (add(ctx, action, SCMP_SYS(socket), 3, c, e) != 0)
 			return -1;
 	}
 	return 0;
@@ -249,6 +254,13 @@ signer_db_sockets(scmp_filter_ctx ctx, struct err *e)
 		struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f, 0);
 		if (f != AF_UNIX && f != AF_INET &&
 		    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &fam, e) != 0)
+			return -1;
+	}
+	for (int inet6 = 0; inet6 < 2; inet6++) { /* streams of another protocol (SCTP, MPTCP) */
+		struct scmp_arg_cmp c[] = {SCMP_A0(SCMP_CMP_EQ, inet6 ? AF_INET6 : AF_INET, 0),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_SOCK_TYPE_MASK, SOCK_STREAM),
+		    SCMP_A2(SCMP_CMP_NE, 0, 0)};
+		if (add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 3, c, e) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < sizeof(other_types) / sizeof(other_types[0]); i++) {

@@ -477,26 +477,28 @@ serve_loop(struct server *sv, struct fd_watch *fw, volatile sig_atomic_t *stop,
 {
 	struct timespec tick = {0, SERVER_RELOAD_MS * 1000000L};
 	char failure[ERR_MSG_MAX] = "";
+	int force = 0;
 
 	while (!*stop) {
-		int force = 0, maybe;
+		int maybe;
 		/* SQLite: sleeps a tick and says "maybe"; PostgreSQL: woken by a commit (LISTEN). */
 		if ((maybe = store_changes_wait(sv->store, SERVER_RELOAD_MS, e)) < 0)
-			nanosleep(&tick, NULL); /* the store is away: keep serving, try again */
+			nanosleep(&tick, NULL); /* the store is away: the reload below says so, and serving goes on */
 		log_fd_pauses(sv, fw);
 		if (reload_flag != NULL && *reload_flag) {
 			*reload_flag = 0;
 			reload_conf(sv);
-			force = 1; /* settings, about pages: everything is read again */
+			force = 1; /* settings, about pages: everything is read again, until it succeeds */
 		}
 		if (maybe == 0 && !force)
 			continue;
-		if (maybe < 0 || reload(sv, force, e) != 0) {
+		if (reload(sv, force, e) != 0) {
 			if (strcmp(failure, e->msg) != 0 && sv->ev->on_reload_error != NULL)
 				sv->ev->on_reload_error(sv->ev->arg, e);
 			snprintf(failure, sizeof(failure), "%s", e->msg);
 		} else {
 			failure[0] = '\0';
+			force = 0;
 		}
 	}
 }

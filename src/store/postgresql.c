@@ -170,11 +170,9 @@ refuse_password(const char *location, struct err *e)
 	int has = 0;
 
 	if (opts == NULL) {
-		char line[ERR_MSG_MAX];
-
-		pg_fold(msg != NULL ? msg : "out of memory", line, sizeof(line));
+		/* Not libpq's words: they may quote the URL, and with it a password. */
 		PQfreemem(msg);
-		return err_set(e, "store: not a valid PostgreSQL URL: %s", line);
+		return err_set(e, "store: not a valid PostgreSQL URL");
 	}
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL)

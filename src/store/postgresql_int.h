@@ -32,6 +32,9 @@
 
 /* store_changes_wait says "maybe" at least this often, notified or not (postgresql_notify.c). */
 #define PG_CHANGES_RECHECK_MS 5000
+/* store_pg.session_unset: restoring the settings after a reconnect; failed to (lost). */
+#define PG_SESSION_RESTORING 1
+#define PG_SESSION_UNSET 2
 /* Reconnection back-off: the first wait after a failed attempt, doubled up to the most. */
 #define PG_RECONNECT_FIRST_MS 100
 #define PG_RECONNECT_MAX_MS 5000
@@ -65,8 +68,9 @@ struct store_pg {
 	uint64_t prepared; /* bit i: statement i of PG_STMTS prepared on this connection */
 	/* Numbers taken by the open transaction (0: none yet), forgotten at its end. */
 	int64_t change_seq, crl_seq;
-	/* store_changes_wait (postgresql_notify.c): LISTEN issued on this connection; */
+	/* store_changes_wait (postgresql_notify.c): LISTEN issued on this connection (-1: refused); */
 	int listening;
+	int session_unset; /* reconnected, settings not restored: PG_SESSION_UNSET counts as lost */
 	/* when it last said "maybe" (ms, monotonic), and when it may next try to reconnect. */
 	int64_t changes_said_ms, reconnect_at_ms;
 	int reconnect_backoff_ms;

@@ -8,7 +8,9 @@
  *    counter but change_seq), and PostgreSQL delivers it at commit, so a
  *    notification never announces a change a reader cannot see yet.
  *  - A waiting handle LISTENs once per connection, then waits on libpq's
- *    socket with poll(): a node learns of a new response within a round
+ *    socket with poll() (a hot standby refuses LISTEN, and is never
+ *    notified anyway: a handle on one waits a tick and says "maybe", as a
+ *    SQLite handle does): a node learns of a new response within a round
  *    trip of its commit, and an idle node sends nothing at all.  On a quiet
  *    timeout it still answers "maybe" every PG_CHANGES_RECHECK_MS, so that
  *    a notification lost (none is, on a live connection; but a LISTEN
@@ -23,6 +25,8 @@
  *    stays away and starts again once it is back.  A new session gets the
  *    handle's settings again (read-only, intent) and forgets its prepared
  *    statements and its LISTEN; the first wait after it answers "maybe".
+ *    Until the settings are back the session counts as lost, so that no
+ *    statement runs on a session that is not read-only when it should be.
  */
 #include "store/postgresql_int.h"
 
@@ -43,7 +47,7 @@ now_ms(void)
 int
 pg_conn_lost(const struct store_pg *s)
 {
-	return PQstatus(s->conn) == CONNECTION_BAD;
+	return PQstatus(s->conn) == CONNECTION_BAD || s->session_unset == PG_SESSION_UNSET;
 }
 
 /* What the session had: the same as store_pg_open() and store_set_intent() set. */
@@ -84,7 +88,14 @@ pg_reconnect(struct store_pg *s, struct err *e)
 	s->prepared = 0;
 	s->listening = 0;
 	s->changes_said_ms = 0; /* the next wait says "maybe": anything may have changed */
-	return restore_session(s, e);
+	/* Until the settings are back (read-only above all), the session counts as lost. */
+	s->session_unset = PG_SESSION_RESTORING; /* its own statements run meanwhile */
+	if (restore_session(s, e) != 0) {
+		s->session_unset = PG_SESSION_UNSET;
+		return -1;
+	}
+	s->session_unset = 0;
+	return 0;
 }
 
 /* Drain the notifications libpq has read: 1 if there were any. */
@@ -108,6 +119,17 @@ maybe(struct store_pg *s)
 	return 1;
 }
 
+/* Where nothing is announced (a streaming replica refuses LISTEN): a tick, then "maybe". */
+static int
+sleep_maybe(struct store_pg *s, int timeout_ms)
+{
+	struct timespec t = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+
+	if (timeout_ms > 0)
+		nanosleep(&t, NULL);
+	return maybe(s);
+}
+
 int
 pg_changes_wait(struct store *base, int timeout_ms, struct err *e)
 {
@@ -120,9 +142,15 @@ pg_changes_wait(struct store *base, int timeout_ms, struct err *e)
 		return err_set(e, "store: waiting for changes inside a transaction");
 	if (pg_conn_lost(s) && pg_reconnect(s, e) != 0)
 		return -1;
+	if (s->listening < 0) /* a standby: nothing to listen to, as for a file */
+		return sleep_maybe(s, timeout_ms);
 	if (!s->listening) {
-		if (pg_exec_simple(s, "LISTEN lancre_changes", "listening for changes", e) != 0)
-			return -1;
+		if (pg_exec_simple(s, "LISTEN lancre_changes", "listening for changes", e) != 0) {
+			if (pg_conn_lost(s))
+				return -1;
+			s->listening = -1; /* refused (a hot standby refuses LISTEN): tick instead */
+			return sleep_maybe(s, timeout_ms);
+		}
 		s->listening = 1;
 	}
 	for (;;) {

@@ -230,9 +230,12 @@ apply(struct store_pg *s, int v, struct err *e)
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", PG_MIGRATION_LOCK);
 	if (pg_exec_simple(s, "BEGIN", what, e) != 0)
 		return -1;
+	/* In a transaction: a lost connection fails the step, never reruns half of it outside the lock. */
+	s->in_txn = 1;
 	if (pg_exec_simple(s, lock, what, e) != 0 || pg_schema_version(s, &now, e) != 0)
 		goto fail;
 	if (now > v) { /* done meanwhile by another process: for an init, its store */
+		s->in_txn = 0;
 		pg_exec_simple(s, "ROLLBACK", what, NULL);
 		return s->mode == STORE_CREATE
 			   ? err_set(e, "store: the database already holds a lancre store")
@@ -244,8 +247,10 @@ apply(struct store_pg *s, int v, struct err *e)
 	    pg_run(s, "INSERT INTO lancre_schema (version, applied_at) VALUES ($1::int, $2::bigint)",
 		&p, what, NULL, e) != 0)
 		goto fail;
+	s->in_txn = 0;
 	return pg_exec_simple(s, "COMMIT", what, e);
 fail:
+	s->in_txn = 0;
 	pg_exec_simple(s, "ROLLBACK", what, NULL);
 	return -1;
 }

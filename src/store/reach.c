@@ -110,9 +110,8 @@ store_reach(const char *location, struct store_reach *r, struct err *e)
 		return 0;
 	opts = PQconninfoParse(location, &msg);
 	if (opts == NULL) {
-		if (msg != NULL)
-			msg[strcspn(msg, "\n")] = '\0';
-		err_set(e, "store: not a valid PostgreSQL URL: %s", msg != NULL ? msg : "out of memory");
+		/* Not libpq's words: they may quote the URL, and with it a password. */
+		err_set(e, "store: not a valid PostgreSQL URL");
 		PQfreemem(msg);
 		return -1;
 	}

@@ -638,8 +638,10 @@ static int
 db_socket_kinds(void)
 {
 	static const int streams[] = {AF_UNIX, AF_INET, AF_INET6};
-	static const int refused[][2] = {{AF_INET, SOCK_DGRAM}, {AF_INET6, SOCK_DGRAM},
-	    {AF_INET, SOCK_RAW}, {AF_PACKET, SOCK_RAW}, {AF_NETLINK, SOCK_DGRAM}, {0, SOCK_STREAM}};
+	/* Family, type, protocol: SCTP streams would pass Landlock's TCP-only port rule. */
+	static const int refused[][3] = {{AF_INET, SOCK_DGRAM, 0}, {AF_INET6, SOCK_DGRAM, 0},
+	    {AF_INET, SOCK_RAW, 0}, {AF_PACKET, SOCK_RAW, 0}, {AF_NETLINK, SOCK_DGRAM, 0},
+	    {0, SOCK_STREAM, 0}, {AF_INET, SOCK_STREAM, IPPROTO_SCTP}, {AF_INET6, SOCK_STREAM, IPPROTO_SCTP}};
 	int fd;
 
 	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
@@ -649,7 +651,7 @@ db_socket_kinds(void)
 		close(fd);
 	}
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		fd = socket(refused[i][0], refused[i][1], 0);
+		fd = socket(refused[i][0], refused[i][1], refused[i][2]);
 		if (fd >= 0)
 			return CHILD_ALLOWED;
 		if (errno != EACCES)

@@ -60,6 +60,9 @@ test_password_refused(void **state)
 		assert_null(strstr(e.msg, "secret"));
 		assert_null(strchr(e.msg, '\n'));
 	}
+	/* A URL libpq cannot parse: refused without libpq's words, which quote the bad token. */
+	assert_null(open_url("postgresql://postgres:s3cr%zz@127.0.0.1:1/x", STORE_CREATE, &e));
+	assert_string_equal(e.msg, "store: not a valid PostgreSQL URL");
 	/* A connection that fails says so on one line. */
 	assert_null(open_url("postgresql://postgres@127.0.0.1:1/x", STORE_WRITE, &e));
 	assert_non_null(strstr(e.msg, "cannot connect to PostgreSQL"));
