@@ -373,23 +373,8 @@ int
 pg_crl_import(struct store *base, const struct crl_record *r, struct err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	struct pg_params p = {0};
 
-	pg_param_int(&p, r->issuer_id);
-	pg_param_int(&p, r->shard);
-	pg_param_int(&p, r->number);
-	pg_param_int(&p, r->this_update);
-	pg_param_int(&p, r->next_update);
-	pg_param_int(&p, r->built_seq);
-	pg_param_int(&p, r->seq);
-	pg_param_bytea(&p, r->der, r->der_len);
-	return pg_run(s, "INSERT INTO crls (issuer_id, shard, number, this_update, next_update,"
-			 " built_seq, seq, der) VALUES ($1::bigint, $2::integer, $3::bigint, $4::bigint,"
-			 " $5::bigint, $6::bigint, $7::bigint, $8::bytea) ON CONFLICT (issuer_id, shard)"
-			 " DO UPDATE SET number = EXCLUDED.number, this_update = EXCLUDED.this_update,"
-			 " next_update = EXCLUDED.next_update, built_seq = EXCLUDED.built_seq,"
-			 " seq = EXCLUDED.seq, der = EXCLUDED.der",
-	    &p, "importing a CRL", NULL, e);
+	return pg_crl_write(s, r, "importing a CRL", e);
 }
 
 int

@@ -83,7 +83,6 @@ scope_max(struct store_pg *s, int64_t issuer_id, int key, int64_t *max, struct e
 static int
 crl_put(struct store_pg *s, struct crl_record *r, struct err *e)
 {
-	struct pg_params p = {0};
 	int64_t max = -1;
 
 	if (pg_counter_take(s, "crl_seq", 1, &r->seq, e) != 0 ||
@@ -93,22 +92,31 @@ crl_put(struct store_pg *s, struct crl_record *r, struct err *e)
 		return err_set(e, "store: CRL number %lld of shard %d is not above the %lld stored: "
 				  "a CRL number never repeats or goes back; not stored",
 		    (long long)r->number, crl_key_shard(r->shard), (long long)max);
+	return pg_crl_write(s, r, "storing a CRL", e);
+}
+
+/* The row of r as given, replacing the one with its key (crl_put, and a copy's import). */
+int
+pg_crl_write(struct store_pg *s, const struct crl_record *r, const char *what, struct err *e)
+{
+	struct pg_params p = {0};
+
 	pg_param_int(&p, r->issuer_id);
 	pg_param_int(&p, r->shard);
 	pg_param_int(&p, r->number);
 	pg_param_int(&p, r->this_update);
 	pg_param_int(&p, r->next_update);
 	pg_param_int(&p, r->built_seq);
-	pg_param_bytea(&p, r->der, r->der_len);
 	pg_param_int(&p, r->seq);
+	pg_param_bytea(&p, r->der, r->der_len);
 	return pg_run(s,
 	    "INSERT INTO crls (issuer_id, shard, number, this_update, next_update, built_seq,"
 	    "  seq, der) VALUES ($1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint,"
-	    "  $6::bigint, $8::bigint, $7::bytea)"
+	    "  $6::bigint, $7::bigint, $8::bytea)"
 	    " ON CONFLICT (issuer_id, shard) DO UPDATE SET number = EXCLUDED.number,"
 	    "  this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,"
 	    "  built_seq = EXCLUDED.built_seq, seq = EXCLUDED.seq, der = EXCLUDED.der",
-	    &p, "storing a CRL", NULL, e);
+	    &p, what, NULL, e);
 }
 
 int

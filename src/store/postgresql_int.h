@@ -215,4 +215,7 @@ int pg_schema_version(struct store_pg *s, int *version, struct err *e);
 int pg_schema_has_tables(struct store_pg *s, struct err *e);
 extern const int pg_schema_newest;
 
+/* A CRL's row as given, replacing the one with its key: store_crl_put's write, a copy's import. */
+int pg_crl_write(struct store_pg *s, const struct crl_record *r, const char *what, struct err *e);
+
 #endif

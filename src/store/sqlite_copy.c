@@ -257,29 +257,6 @@ sqlite_ocsp_import(struct store *base, const struct ocsp_record *r, size_t n, st
 	return sqlite_txn_leave(s, own, ocsp_import(s, r, n, e), e);
 }
 
-static int
-crl_import(struct store_sqlite *s, const struct crl_record *r, struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db,
-		"INSERT OR REPLACE INTO crls (issuer_id, shard, number, this_update, next_update,"
-		" der, built_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "importing a CRL");
-	sqlite3_bind_int64(st, 1, r->issuer_id);
-	sqlite3_bind_int(st, 2, r->shard);
-	sqlite3_bind_int64(st, 3, r->number);
-	sqlite3_bind_int64(st, 4, r->this_update);
-	sqlite3_bind_int64(st, 5, r->next_update);
-	sqlite3_bind_blob(st, 6, r->der, (int)r->der_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, r->built_seq);
-	sqlite3_bind_int64(st, 8, r->seq);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "importing a CRL");
-}
-
 int
 sqlite_crl_import(struct store *base, const struct crl_record *r, struct err *e)
 {
@@ -288,7 +265,7 @@ sqlite_crl_import(struct store *base, const struct crl_record *r, struct err *e)
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	return sqlite_txn_leave(s, own, crl_import(s, r, e), e);
+	return sqlite_txn_leave(s, own, sqlite_crl_write(s, r, "importing a CRL", e), e);
 }
 
 /* Responses written later get ids above v: AUTOINCREMENT's high-water mark raised. */

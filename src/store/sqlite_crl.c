@@ -73,9 +73,7 @@ scope_max(struct store_sqlite *s, int64_t issuer_id, int key, int64_t *max, stru
 static int
 crl_put(struct store_sqlite *s, struct crl_record *r, struct err *e)
 {
-	sqlite3_stmt *st;
 	int64_t max = -1;
-	int rc;
 
 	if (scope_max(s, r->issuer_id, r->shard, &max, e) != 0)
 		return -1;
@@ -85,10 +83,20 @@ crl_put(struct store_sqlite *s, struct crl_record *r, struct err *e)
 		    (long long)r->number, crl_key_shard(r->shard), (long long)max);
 	if (sqlite_txn_seq(s, "crl_seq", &s->crl_seq, &r->seq, e) != 0)
 		return -1;
+	return sqlite_crl_write(s, r, "storing a CRL", e);
+}
+
+/* The row of r as given, replacing the one with its key (crl_put, and a copy's import). */
+int
+sqlite_crl_write(struct store_sqlite *s, const struct crl_record *r, const char *what, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
 	if (sqlite3_prepare_v2(s->db,
 		"INSERT OR REPLACE INTO crls (issuer_id, shard, number, this_update, next_update,"
 		" der, built_seq, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "storing a CRL");
+		return sqlite_db_err(s, e, what);
 	sqlite3_bind_int64(st, 1, r->issuer_id);
 	sqlite3_bind_int(st, 2, r->shard);
 	sqlite3_bind_int64(st, 3, r->number);
@@ -99,9 +107,7 @@ crl_put(struct store_sqlite *s, struct crl_record *r, struct err *e)
 	sqlite3_bind_int64(st, 8, r->seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlite_db_err(s, e, "storing a CRL");
-	return 0;
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, what);
 }
 
 int

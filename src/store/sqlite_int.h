@@ -213,4 +213,8 @@ void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at, c.is_ca"
 void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
+/* A CRL's row as given, replacing the one with its key: store_crl_put's write, a copy's import. */
+int sqlite_crl_write(struct store_sqlite *s, const struct crl_record *r, const char *what,
+    struct err *e);
+
 #endif
