@@ -50,6 +50,7 @@
 	X(PG_STMT_COUNTER_TAKE, "lancre_counter_take")                                        \
 	X(PG_STMT_META_GET, "lancre_meta_get")                                                \
 	X(PG_STMT_OCSP_PUT, "lancre_ocsp_put")                                                \
+	X(PG_STMT_OCSP_INSERT, "lancre_ocsp_insert")                                          \
 	X(PG_STMT_CERTS_CHANGED, "lancre_certs_changed")                                      \
 	X(PG_STMT_OCSP_DUE, "lancre_ocsp_due")                                                \
 	X(PG_STMT_CRL_GET, "lancre_crl_get")
@@ -75,6 +76,7 @@ struct store_pg {
 	int64_t changes_said_ms, reconnect_at_ms;
 	int reconnect_backoff_ms;
 	int retrying; /* a statement is being run again after a reconnection (postgresql_exec.c) */
+	int ocsp_upsert_left; /* batches store_ocsp_put sends straight to its upsert (_ocsp_put.c) */
 };
 
 /* The backend's operations, pg_<name>() for each of STORE_OPS (backend.h). */
@@ -120,7 +122,8 @@ int pg_exec_simple(struct store_pg *s, const char *sql, const char *what, struct
 
 /* "store: what: message" from r (or the connection when r is NULL); returns -1. */
 int pg_err(struct store_pg *s, const PGresult *r, const char *what, struct err *e);
-/* The SQLSTATE of a failed result ("" if none), e.g. "23505" unique violation. */
+/* The SQLSTATE of a failed result ("" if none), e.g. PG_UNIQUE_VIOLATION. */
+#define PG_UNIQUE_VIOLATION "23505"
 const char *pg_sqlstate(const PGresult *r);
 /* PostgreSQL's message for r, folded to one line into buf. */
 void pg_fold(const char *msg, char *buf, size_t len);

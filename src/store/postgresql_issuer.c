@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_UNIQUE_VIOLATION "23505"
-
 static int
 issuer_add(struct store_pg *s, struct issuer_record *r, const struct store_issuer_keys *k,
     struct err *e)
