@@ -231,6 +231,9 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
 	}
+	/* Its lookup threads and base loader open the store as open_store() did. */
+	sc->so.store_location = sc->d->conf.server_store[0] != '\0' ? sc->d->conf.server_store
+								   : sc->d->conf.store;
 	/* server_run() enters the sandbox once it has dropped root, before its threads. */
 	cli_sandbox_paths(&sb, sc->d);
 	sc->so.sandbox = sb.paths;

@@ -33,14 +33,41 @@ fail(struct ocsp_answer *out, enum ocsp_outcome o)
 }
 
 void
-ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64_t now,
-    struct ocsp_answer *out)
+ocsp_answer_fail(struct ocsp_answer *out, enum ocsp_outcome o)
+{
+	fail(out, o);
+}
+
+void
+ocsp_answer_entry(const struct ocsp_entry *en, int64_t now, struct ocsp_answer *out)
+{
+	if (en == NULL) {
+		fail(out, OCSP_OUT_UNAUTHORIZED);
+		return;
+	}
+	if (now >= en->next_update) {
+		fail(out, OCSP_OUT_TRY_LATER);
+		return;
+	}
+	out->outcome = OCSP_OUT_RESPONSE;
+	out->der = en->der;
+	out->len = en->der_len;
+	out->this_update = en->this_update;
+	out->next_update = en->next_update;
+	out->etag = en->etag;
+}
+
+void
+ocsp_answer_der_miss(const struct ocsp_view *v, const uint8_t *req, size_t len, int64_t now,
+    struct ocsp_answer *out, struct ocsp_miss *miss)
 {
 	struct ocsp_query q;
 	struct ocsp_entry en;
 	int found;
 
 	out->serial_len = 0;
+	if (miss != NULL)
+		miss->issuer_id = 0;
 	switch (ocsp_request_parse(req, len, &q)) {
 	case OCSP_REQUEST_OK:
 		memcpy(out->serial, q.serial, q.serial_len);
@@ -56,35 +83,46 @@ ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64
 	found = v->recent != NULL && ocsp_index_find(v->recent, &q, &en) == OCSP_FOUND;
 	if (!found)
 		found = v->base != NULL && ocsp_index_find(v->base, &q, &en) == OCSP_FOUND;
-	if (!found) {
-		fail(out, OCSP_OUT_UNAUTHORIZED);
+	if (!found && miss != NULL) {
+		/* The recent layer knows the newest issuers (index.h: it learns them as it loads). */
+		if (v->recent != NULL)
+			miss->issuer_id = ocsp_index_issuer_of(v->recent, &q);
+		if (miss->issuer_id == 0 && v->base != NULL)
+			miss->issuer_id = ocsp_index_issuer_of(v->base, &q);
+		miss->q = q;
+	}
+	ocsp_answer_entry(found ? &en : NULL, now, out);
+}
+
+void
+ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, int64_t now,
+    struct ocsp_answer *out)
+{
+	ocsp_answer_der_miss(v, req, len, now, out, NULL);
+}
+
+void
+ocsp_answer_get_miss(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
+    struct ocsp_answer *out, struct ocsp_miss *miss)
+{
+	uint8_t der[OCSP_GET_DER_MAX];
+	size_t der_len;
+
+	if (miss != NULL)
+		miss->issuer_id = 0;
+	if (ocsp_request_from_get(path, len, der, &der_len) != OCSP_REQUEST_OK) {
+		out->serial_len = 0;
+		fail(out, OCSP_OUT_MALFORMED);
 		return;
 	}
-	if (now >= en.next_update) {
-		fail(out, OCSP_OUT_TRY_LATER);
-		return;
-	}
-	out->outcome = OCSP_OUT_RESPONSE;
-	out->der = en.der;
-	out->len = en.der_len;
-	out->this_update = en.this_update;
-	out->next_update = en.next_update;
-	out->etag = en.etag;
+	ocsp_answer_der_miss(v, der, der_len, now, out, miss);
 }
 
 void
 ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
     struct ocsp_answer *out)
 {
-	uint8_t der[OCSP_GET_DER_MAX];
-	size_t der_len;
-
-	if (ocsp_request_from_get(path, len, der, &der_len) != OCSP_REQUEST_OK) {
-		out->serial_len = 0;
-		fail(out, OCSP_OUT_MALFORMED);
-		return;
-	}
-	ocsp_answer_der(v, der, der_len, now, out);
+	ocsp_answer_get_miss(v, path, len, now, out, NULL);
 }
 
 const char *

@@ -57,6 +57,34 @@ void ocsp_answer_der(const struct ocsp_view *v, const uint8_t *req, size_t len, 
 void ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
     struct ocsp_answer *out);
 
+/*
+ * What a view lacked: the request parsed and named an issuer the view knows
+ * (issuer_id), but the view holds no response for the serial of q.  The
+ * answer is then unauthorized, which is final for a view that holds every
+ * stored response; a server whose view does not (snapshot.h: still loading,
+ * or a bounded cache) asks the store instead (ocsp_answer_entry).
+ */
+struct ocsp_miss {
+	int64_t issuer_id; /* 0: no miss, the answer is final */
+	struct ocsp_query q;
+};
+
+/* ocsp_answer_der and ocsp_answer_get, telling a miss (miss->issuer_id != 0). */
+void ocsp_answer_der_miss(const struct ocsp_view *v, const uint8_t *req, size_t len,
+    int64_t now, struct ocsp_answer *out, struct ocsp_miss *miss);
+void ocsp_answer_get_miss(const struct ocsp_view *v, const char *path, size_t len, int64_t now,
+    struct ocsp_answer *out, struct ocsp_miss *miss);
+
+/*
+ * The answer with en, found outside the view for out's request (out->serial
+ * stays), as the view would have given it: tryLater past its nextUpdate; en
+ * NULL: unauthorized (the store has no response either).
+ */
+void ocsp_answer_entry(const struct ocsp_entry *en, int64_t now, struct ocsp_answer *out);
+
+/* One of the fixed unsuccessful answers (o is not OCSP_OUT_RESPONSE); out->serial stays. */
+void ocsp_answer_fail(struct ocsp_answer *out, enum ocsp_outcome o);
+
 /* "response", "malformedRequest", "unauthorized", "tryLater". */
 const char *ocsp_outcome_name(enum ocsp_outcome o);
 

@@ -227,7 +227,7 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 	if (arena_reserve(ix, size, e) != 0)
 		return -1;
 	en = (struct entry){.this_update = r->this_update, .next_update = r->next_update,
-	    .etag = key_hash(0, 0, 0, r->der, r->der_len),
+	    .etag = ocsp_index_etag(r->der, r->der_len),
 	    .der_len = (uint32_t)r->der_len, .issuer = (uint16_t)issuer, .hash = (uint8_t)r->hash,
 	    .serial_len = (uint8_t)r->serial_len};
 	memcpy(ix->arena + ix->arena_len, &en, sizeof(en));
@@ -249,12 +249,18 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 	return 0;
 }
 
-enum ocsp_find_result
-ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct ocsp_entry *out)
+uint64_t
+ocsp_index_etag(const uint8_t *der, size_t len)
+{
+	return key_hash(0, 0, 0, der, len);
+}
+
+/* The slot of the issuer q names, or ix->nissuers when none. */
+static unsigned
+issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q)
 {
 	int k = ocsp_hash_index(q->hash);
-	size_t hlen = ocsp_hash_len(q->hash), i;
-	const struct entry *en;
+	size_t hlen = ocsp_hash_len(q->hash);
 	unsigned issuer;
 
 	for (issuer = 0; issuer < ix->nissuers; issuer++) {
@@ -263,6 +269,24 @@ ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct 
 		    memcmp(h->name[k], q->name_hash, hlen) == 0)
 			break;
 	}
+	return issuer;
+}
+
+int64_t
+ocsp_index_issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q)
+{
+	unsigned issuer = issuer_of(ix, q);
+
+	return issuer < ix->nissuers ? ix->issuers[issuer].id : 0;
+}
+
+enum ocsp_find_result
+ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct ocsp_entry *out)
+{
+	unsigned issuer = issuer_of(ix, q);
+	const struct entry *en;
+	size_t i;
+
 	if (issuer == ix->nissuers)
 		return OCSP_UNKNOWN_ISSUER;
 	i = probe(ix, issuer, q->hash, q->serial, q->serial_len);
@@ -287,8 +311,11 @@ static int
 load_one(void *arg, const struct ocsp_record *r)
 {
 	struct load_ctx *ctx = arg;
+	int ok = ctx->check != NULL ? ctx->check->fn(ctx->check->arg, r) : 1;
 
-	if (ctx->check != NULL && !ctx->check->fn(ctx->check->arg, r))
+	if (ok < 0)
+		return err_set(ctx->e, "stopped");
+	if (ok == 0)
 		return 0; /* left out: the check counts it */
 	return ocsp_index_put(ctx->ix, r, ctx->e);
 }

@@ -59,10 +59,23 @@ int ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct er
 enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q,
     struct ocsp_entry *out);
 
+/*
+ * The id of the issuer q names (by its CertID hashes), or 0 if the index does
+ * not know it: for a request the index has no response for, whether the
+ * store may have one (ocsp_index_find said OCSP_UNKNOWN_SERIAL).
+ */
+int64_t ocsp_index_issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q);
+
+/* The ETag the index gives der (struct ocsp_entry's etag), for bytes found elsewhere. */
+uint64_t ocsp_index_etag(const uint8_t *der, size_t len);
+
 /* Every issuer not yet known, and every stored response with seq > after_seq (0: all). */
 int ocsp_index_load(struct ocsp_index *ix, struct store *s, int64_t after_seq, struct err *e);
 
-/* The same, each response first shown to check->fn: one it refuses (0) is left out. */
+/*
+ * The same, each response first shown to check->fn: one it refuses (0) is
+ * left out; -1 stops the load (it fails with "stopped").
+ */
 struct ocsp_index_check {
 	int (*fn)(void *arg, const struct ocsp_record *r);
 	void *arg;

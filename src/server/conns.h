@@ -10,8 +10,10 @@
  * the set: conns_close_idle() half-closes the reading side of every connection
  * that is neither writing nor owing a response body, which h2o sees as the
  * peer's EOF and closes through its own path (timers unlinked, HTTP/2 streams
- * freed).  The handlers answer synchronously, so such a connection has no
- * request in flight: it is idle, kept alive, or still sending its request.
+ * freed).  The handlers answer synchronously, except a request waiting for
+ * a store lookup (lookup.h), which the stop lets come back first; so such a
+ * connection has no request in flight: it is idle, kept alive, or still
+ * sending its request.
  *
  * Write stalls.  h2o 2.2 has no write timeout: an HTTP/1 response whose client
  * stops reading waits forever, and so does an HTTP/2 stream the client grants

@@ -2,7 +2,11 @@
  * handlers.c - answering one request from the current snapshot.
  *
  * Every answer is built here from bytes that already exist: nothing is
- * signed, nothing is read from disk or the store.  Cache headers follow RFC
+ * signed, nothing is read from disk or the store on a loop.  The one
+ * exception waits off the loop: an OCSP request a partial snapshot misses
+ * (its responses still loading, snapshot.h) is suspended while a lookup
+ * thread asks the store (lookup.h), and answered here, by the same code and
+ * with the same bytes and headers, when the job comes back.  Cache headers follow RFC
  * 5019 6 for OCSP: max-age never past nextUpdate, Last-Modified = thisUpdate,
  * Expires = nextUpdate, an ETag from the bytes; If-None-Match and
  * If-Modified-Since give 304.
@@ -232,25 +236,15 @@ add_cache_tag(h2o_req_t *req, const struct conf *c, const struct ocsp_answer *a)
 	    h2o_strdup(&req->pool, hex, 2 * a->serial_len).base, 2 * a->serial_len);
 }
 
+/* The answer a to an OCSP request, with its cache headers (RFC 5019 6). */
 static int
-handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
-    const struct route *r)
+reply_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct ocsp_answer *ans)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct ocsp_answer a;
+	struct ocsp_answer a = *ans;
 	struct cache_info ci = {0};
 
-	if (is_method(req, "POST")) {
-		ocsp_answer_der(&snap->view, (const uint8_t *)req->entity.base, req->entity.len, now,
-		    &a);
-	} else if (is_method(req, "GET") || is_method(req, "HEAD")) {
-		if (r->ocsp == NULL)
-			return send_status(sv, req, ROUTE_OCSP, 400, "Bad Request",
-			    "an OCSP GET needs the request in the path\n");
-		ocsp_answer_get(&snap->view, r->ocsp, r->ocsp_len, now, &a);
-	} else {
-		return method_not_allowed(sv, req, ROUTE_OCSP, "GET, HEAD, POST");
-	}
 	atomic_fetch_add_explicit(&sv->ocsp_outcomes[a.outcome], 1, memory_order_relaxed);
 	if (a.outcome != OCSP_OUT_RESPONSE) {
 		/* RFC 6960 error responses are successful HTTP exchanges, but never cached. */
@@ -275,6 +269,44 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response",
 	    &(struct body_src){.p = a.der, .len = a.len}, &ci);
 	return 0;
+}
+
+static int64_t mono_ns(void);
+
+/* route_and_answer's return for a request suspended until its lookup comes back. */
+#define HANDLE_SUSPENDED 1
+
+/*
+ * An OCSP request, answered from the view; one a partial snapshot misses
+ * (snapshot.h) is suspended and asked of the store (lookup.h), or answered
+ * tryLater when the lookups are full.
+ */
+static int
+handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct route *r)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct ocsp_miss miss = {0}, *mp = snap->partial ? &miss : NULL;
+	struct ocsp_answer a;
+
+	if (is_method(req, "POST")) {
+		ocsp_answer_der_miss(&snap->view, (const uint8_t *)req->entity.base, req->entity.len,
+		    now, &a, mp);
+	} else if (is_method(req, "GET") || is_method(req, "HEAD")) {
+		if (r->ocsp == NULL)
+			return send_status(sv, req, ROUTE_OCSP, 400, "Bad Request",
+			    "an OCSP GET needs the request in the path\n");
+		ocsp_answer_get_miss(&snap->view, r->ocsp, r->ocsp_len, now, &a, mp);
+	} else {
+		return method_not_allowed(sv, req, ROUTE_OCSP, "GET, HEAD, POST");
+	}
+	if (miss.issuer_id != 0) {
+		if (lookup_submit(sv->lookup, server_loop_port(req), req, &miss, &a, snap->catalog,
+			mono_ns()) == 0)
+			return HANDLE_SUSPENDED;
+		ocsp_answer_fail(&a, OCSP_OUT_TRY_LATER);
+	}
+	return reply_ocsp(sv, snap, req, &a);
 }
 
 static int
@@ -408,8 +440,26 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 	int64_t start = mono_ns();
 	int rc = route_and_answer(sv, req);
 
+	if (rc == HANDLE_SUSPENDED)
+		return 0; /* observed when answered (handle_lookup_done) */
 	observe(sv, mono_ns() - start);
 	return rc;
+}
+
+void
+handle_lookup_done(void *arg, h2o_req_t *req, struct lookup_job *job)
+{
+	struct server *sv = arg;
+	/* The loop holds the current snapshot until it goes round (server.h). */
+	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
+	struct ocsp_answer a = job->answer;
+
+	if (job->found < 0)
+		ocsp_answer_fail(&a, OCSP_OUT_TRY_LATER); /* the store is away: clients retry */
+	else
+		ocsp_answer_entry(job->found ? &job->entry : NULL, (int64_t)time(NULL), &a);
+	reply_ocsp(sv, snap, req, &a);
+	observe(sv, mono_ns() - job->started_ns);
 }
 
 static int

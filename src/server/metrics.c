@@ -47,8 +47,10 @@ metrics_requests(FILE *f, struct server *sv)
 static void
 metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 {
+	uint64_t lookups, checked, bad;
 	size_t held;
 
+	lookup_counts(sv->lookup, &lookups, &checked, &bad);
 	held = ocsp_index_count(snap->view.base) +
 	       (snap->view.recent ? ocsp_index_count(snap->view.recent) : 0);
 	fprintf(f, "# TYPE lancre_ocsp_responses gauge\nlancre_ocsp_responses %zu\n", held);
@@ -63,8 +65,13 @@ metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 		   "lancre_ocsp_signatures_checked_total %llu\n"
 		   "# TYPE lancre_ocsp_signature_failures_total counter\n"
 		   "lancre_ocsp_signature_failures_total %llu\n",
-	    (unsigned long long)snap->crl_bad_total, (unsigned long long)snap->ocsp_checked_total,
-	    (unsigned long long)snap->ocsp_bad_total);
+	    (unsigned long long)snap->crl_bad_total,
+	    (unsigned long long)(snap->ocsp_checked_total + checked),
+	    (unsigned long long)(snap->ocsp_bad_total + bad));
+	/* 1 while the responses load (snapshot.h): a miss is then looked up in the store. */
+	fprintf(f, "# TYPE lancre_ocsp_loading gauge\nlancre_ocsp_loading %d\n"
+		   "# TYPE lancre_ocsp_lookups_total counter\nlancre_ocsp_lookups_total %llu\n",
+	    snap->partial, (unsigned long long)lookups);
 	fprintf(f, "# TYPE lancre_signing_key_available gauge\n"); /* the signer's word, via the store */
 	for (size_t i = 0; i < snap->catalog->nissuers; i++) {
 		if (snap->key_ok[i] >= 0)

@@ -197,7 +197,8 @@ drop_shutdown_timer(h2o_context_t *ctx)
  * Returns 0 when every connection is closed (the contexts may be disposed).
  */
 static int
-drain(h2o_evloop_t *loop, struct conns *cs, h2o_context_t *ctx, h2o_context_t *admin_ctx)
+drain(h2o_evloop_t *loop, struct conns *cs, struct lookup_port *port, h2o_context_t *ctx,
+    h2o_context_t *admin_ctx)
 {
 	uint64_t deadline = h2o_now(loop) + SERVER_DRAIN_MS;
 
@@ -205,6 +206,9 @@ drain(h2o_evloop_t *loop, struct conns *cs, h2o_context_t *ctx, h2o_context_t *a
 	if (admin_ctx != NULL)
 		h2o_context_request_shutdown(admin_ctx);
 	h2o_evloop_run(loop, 0); /* send the GOAWAYs before reading sides close */
+	/* A request waiting for its lookup owes a response but no body yet: answer it first. */
+	while (atomic_load(&port->out) > 0 && h2o_now(loop) < deadline)
+		h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
 	while (cs->n > 0 && h2o_now(loop) < deadline) {
 		conns_close_idle(cs);
 		h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
@@ -235,6 +239,8 @@ worker_main(void *arg)
 
 	conns_init(cs, loop, &sv->write_stalls);
 	h2o_context_init(&lp.ctx, loop, &sv->config);
+	/* Without a queue (no pipe left) a miss is answered tryLater (lookup_submit). */
+	(void)lookup_port_init(&lp.port, loop, handle_lookup_done, sv);
 	pub.actx.ctx = &lp.ctx;
 	pub.actx.hosts = sv->config.hosts;
 	watch(loop, w->fd, &pub);
@@ -253,11 +259,12 @@ worker_main(void *arg)
 	}
 	unwatch(loop, &pub);
 	unwatch(loop, &adm);
-	if (drain(loop, cs, &lp.ctx, adm.sock != NULL ? &lp.admin_ctx : NULL) != 0) {
+	if (drain(loop, cs, &lp.port, &lp.ctx, adm.sock != NULL ? &lp.admin_ctx : NULL) != 0) {
 		/* A connection h2o would not close: disposing would abort on its
 		 * timers.  The process is exiting; leave the loop to the OS. */
 		return NULL;
 	}
+	lookup_port_dispose(&lp.port, loop);
 	conns_dispose(cs);
 	if (adm.sock != NULL)
 		h2o_context_dispose(&lp.admin_ctx);
@@ -304,17 +311,28 @@ setup_config(h2o_globalconf_t *config, struct server *sv, int (*on_req)(h2o_hand
 	h->sv = sv;
 }
 
-/* force: build a whole new snapshot even if nothing in the store changed (SIGHUP). */
+/*
+ * force: build a whole new snapshot even if nothing in the store changed
+ * (SIGHUP).  With a builder (builder.h) the base is never loaded here: a
+ * finished one is taken, and a new one asked for when it is due.
+ */
 static int
 reload(struct server *sv, int force, struct err *e)
 {
 	struct snapshot *cur = atomic_load(&sv->current), *next;
-	int changed;
+	struct snapshot_how how = {.defer_base = sv->builder != NULL, .force = force};
+	int64_t now = (int64_t)time(NULL);
+	int changed, failed = 0;
 
-	next = snapshot_update(sv->store, force ? NULL : cur, &sv->conf, sv->opts->dir,
-	    (int64_t)time(NULL), &changed, e);
+	if (sv->builder != NULL && (how.fresh = builder_take(sv->builder, &failed, e)) == NULL &&
+	    failed)
+		return err_prefix(e, "loading the responses"); /* asked for again below, next time */
+	next = snapshot_update_ex(sv->store, force && sv->builder == NULL ? NULL : cur, &sv->conf,
+	    sv->opts->dir, now, &how, &changed, e);
 	if (next == NULL)
 		return -1;
+	if (how.want_base)
+		builder_request(sv->builder, next->catalog, now);
 	if (!changed)
 		return 0;
 	atomic_store_explicit(&sv->current, next, memory_order_release);
@@ -398,6 +416,64 @@ reload_conf(struct server *sv)
 	sv->conf = c;
 	if (ev->on_settings != NULL)
 		ev->on_settings(ev->arg, sv->opts->conf_path, restart);
+}
+
+static void
+close_helper_stores(struct store **helpers)
+{
+	for (int i = 0; i < 1 + SERVER_LOOKUP_THREADS; i++) {
+		store_close(helpers[i]);
+		helpers[i] = NULL;
+	}
+}
+
+/* The read-only handles of the base loader (helpers[0]) and the lookup threads, or none. */
+static int
+open_helper_stores(const struct server_opts *o, struct store **helpers, struct err *e)
+{
+	if (o->store_location == NULL)
+		return 0;
+	for (int i = 0; i < 1 + SERVER_LOOKUP_THREADS; i++) {
+		helpers[i] = store_open(o->dir, o->store_location, STORE_READ, e);
+		if (helpers[i] == NULL) {
+			close_helper_stores(helpers);
+			return err_prefix(e, "a second handle on the store");
+		}
+	}
+	return 0;
+}
+
+/* SERVER_LOAD_DELAY_ENV's milliseconds (0 when unset or not a number in range). */
+static int
+load_delay_ms(void)
+{
+	const char *v = getenv(SERVER_LOAD_DELAY_ENV);
+	char *end;
+	long ms;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	ms = strtol(v, &end, 10);
+	return *end == '\0' && ms > 0 && ms <= SERVER_LOAD_DELAY_MAX_MS ? (int)ms : 0;
+}
+
+/*
+ * The base loader and the lookup threads, in the sandbox (started after it:
+ * they are bound by it), taking helpers over.
+ */
+static int
+start_helpers(struct server *sv, struct store **helpers, struct err *e)
+{
+	if (helpers[0] == NULL)
+		return 0;
+	sv->builder = builder_start(helpers[0], load_delay_ms(), e);
+	helpers[0] = NULL;
+	if (sv->builder == NULL)
+		return -1;
+	sv->lookup = lookup_start(helpers + 1, SERVER_LOOKUP_THREADS, e);
+	for (int i = 1; i < 1 + SERVER_LOOKUP_THREADS; i++)
+		helpers[i] = NULL;
+	return sv->lookup != NULL ? 0 : -1;
 }
 
 /*
@@ -490,7 +566,7 @@ serve_loop(struct server *sv, struct fd_watch *fw, volatile sig_atomic_t *stop,
 			reload_conf(sv);
 			force = 1; /* settings, about pages: everything is read again, until it succeeds */
 		}
-		if (maybe == 0 && !force)
+		if (maybe == 0 && !force && (sv->builder == NULL || !builder_ready(sv->builder)))
 			continue;
 		if (reload(sv, force, e) != 0) {
 			if (strcmp(failure, e->msg) != 0 && sv->ev->on_reload_error != NULL)
@@ -514,6 +590,8 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	struct snapshot *first;
 	int changed, started = 0, configured = 0, rc = -1;
 	struct fd_watch fw = {0};
+	struct store *helpers[1 + SERVER_LOOKUP_THREADS] = {0};
+	struct snapshot_how how = {0};
 
 	memset(&sv, 0, sizeof(sv));
 	sv.store = s;
@@ -523,8 +601,14 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	sv.nthreads = o->threads < 1 ? 1 : o->threads > SERVER_THREADS_MAX ? SERVER_THREADS_MAX
 									  : o->threads;
 	sv.started = (int64_t)time(NULL);
-	first = snapshot_update(s, NULL, &sv.conf, o->dir, sv.started, &changed, e);
+	if (open_helper_stores(o, helpers, e) != 0) {
+		server_listeners_close(l);
+		return -1;
+	}
+	how.defer_base = helpers[0] != NULL;
+	first = snapshot_update_ex(s, NULL, &sv.conf, o->dir, sv.started, &how, &changed, e);
 	if (first == NULL) {
+		close_helper_stores(helpers);
 		server_listeners_close(l);
 		return -1;
 	}
@@ -533,8 +617,11 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 		w[i].fd = w[i].admin_fd = -1;
 	raise_fd_limit(&fw.was, &fw.limit);
 	/* The caller has left root already (proc/drop.h): the ports were bound before. */
-	if (start_workers(&sv, w, l, e) != 0 || enter_sandbox(&sv, e) != 0)
+	if (start_workers(&sv, w, l, e) != 0 || enter_sandbox(&sv, e) != 0 ||
+	    start_helpers(&sv, helpers, e) != 0)
 		goto out;
+	if (how.want_base)
+		builder_request(sv.builder, first->catalog, sv.started);
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);
 	configured = 1;
@@ -563,6 +650,10 @@ out:
 			close(w[i].admin_fd);
 	}
 	server_listeners_close(l); /* if start_workers() failed before taking them */
+	/* After the loops: a job out comes back to its loop's port (lookup_port_dispose). */
+	lookup_stop(sv.lookup);
+	builder_stop(sv.builder);
+	close_helper_stores(helpers); /* those no thread took over */
 	if (configured) {
 		h2o_config_dispose(&sv.config);
 		h2o_config_dispose(&sv.admin_config);

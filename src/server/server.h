@@ -39,6 +39,15 @@
 #define SERVER_OCSP_ERROR_MAX_AGE_STR "0" /* malformed/unauthorized answers are not cached */
 #define SERVER_ISSUER_MAX_AGE 86400
 #define SERVER_ABOUT_MAX_AGE 300 /* the about page shows the CRLs' ages */
+#define SERVER_LOOKUP_THREADS 2 /* store lookups in flight at once (server/lookup.h) */
+/*
+ * For tests only: an environment variable holding milliseconds that every
+ * base load waits before it starts (builder.h), so that a test can ask a
+ * node for responses it has not loaded yet, and during a reload, whatever
+ * the machine's speed (tests/e2e/serve_startup.sh).  Unset in service.
+ */
+#define SERVER_LOAD_DELAY_ENV "LANCRE_TEST_LOAD_DELAY_MS"
+#define SERVER_LOAD_DELAY_MAX_MS 60000
 
 struct server_opts {
 	const char *listen; /* HOST:PORT */
@@ -53,6 +62,14 @@ struct server_opts {
 	int (*load_conf)(void *arg, struct conf *c, struct err *e);
 	void *load_conf_arg;
 	const char *dir;       /* the data dir: DIR/about/<tag>.html add to the about page (about.h) */
+	/*
+	 * Where the server's store is (lancre.conf's [store] server_store, else
+	 * store): the lookup threads and the base loader each open it read-only,
+	 * so that a node answers at once and loads its responses while it
+	 * serves (snapshot.h).  NULL: none, every response is loaded before the
+	 * first request is answered (as before; unit tests).
+	 */
+	const char *store_location;
 	enum sandbox_mode sandbox_mode; /* entered after the drop, before the threads start */
 	struct sandbox_paths sandbox;   /* what the server may read once in it */
 };

@@ -10,7 +10,9 @@
 
 #include <stdatomic.h>
 
+#include "server/builder.h"
 #include "server/conns.h"
+#include "server/lookup.h"
 #include "server/route.h"
 #include "server/server.h"
 #include "server/snapshot.h"
@@ -48,6 +50,12 @@ struct server {
 	atomic_ulong latency[8];
 	atomic_ulong latency_sum_ns;
 	int64_t started;
+	/*
+	 * Both NULL, or both there (opts->store_location): the threads that look
+	 * up what a partial snapshot misses (lookup.h) and load bases (builder.h).
+	 */
+	struct lookup *lookup;
+	struct builder *builder;
 };
 
 /* One event loop's state (worker_main in server.c). */
@@ -55,6 +63,7 @@ struct server_loop {
 	h2o_context_t ctx; /* the public listener's: a public request finds its loop from it */
 	h2o_context_t admin_ctx;
 	struct conns conns;
+	struct lookup_port port; /* where this loop's lookups come back */
 };
 
 /* The connection set of the loop a public request (handle_public) arrived on. */
@@ -62,6 +71,13 @@ static inline struct conns *
 server_loop_conns(h2o_req_t *req)
 {
 	return &H2O_STRUCT_FROM_MEMBER(struct server_loop, ctx, req->conn->ctx)->conns;
+}
+
+/* The lookup port of the loop a public request arrived on. */
+static inline struct lookup_port *
+server_loop_port(h2o_req_t *req)
+{
+	return &H2O_STRUCT_FROM_MEMBER(struct server_loop, ctx, req->conn->ctx)->port;
 }
 
 struct server_handler {
@@ -72,5 +88,7 @@ struct server_handler {
 /* Request handlers (handlers.c). */
 int handle_public(h2o_handler_t *self, h2o_req_t *req);
 int handle_admin(h2o_handler_t *self, h2o_req_t *req);
+/* A suspended OCSP request's lookup came back (lookup_port's done; arg: the server). */
+void handle_lookup_done(void *arg, h2o_req_t *req, struct lookup_job *job);
 
 #endif

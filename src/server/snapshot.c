@@ -229,6 +229,7 @@ fail:
 struct ocsp_sample {
 	const struct shared_catalog *cat;
 	uint64_t seen, checked, bad;
+	const atomic_int *cancel; /* non-zero: stop the load; or NULL */
 };
 
 static int
@@ -237,6 +238,8 @@ check_response(void *arg, const struct ocsp_record *r)
 	struct ocsp_sample *sm = arg;
 	const struct shared_catalog *c = sm->cat;
 
+	if (sm->cancel != NULL && atomic_load_explicit(sm->cancel, memory_order_relaxed))
+		return -1;
 	sm->seen++;
 	if (sm->seen > VERIFY_OCSP_FIRST && sm->seen % VERIFY_OCSP_EVERY != 0)
 		return 1;
@@ -334,17 +337,104 @@ future_stale(const struct snapshot *prev, int64_t ocsp_seq, int64_t now)
 	return t > now + SNAPSHOT_CLOCK_SKEW;
 }
 
+/* An empty base that knows cat's issuers: a partial snapshot's (snapshot.h). */
+static struct ocsp_index *
+empty_base(const struct shared_catalog *cat, struct err *e)
+{
+	struct ocsp_index *ix = ocsp_index_new(e);
+
+	for (size_t i = 0; ix != NULL && i < cat->nissuers; i++) {
+		if (ocsp_index_add_issuer(ix, cat->issuers[i].id, cat->issuers[i].cert, e) != 0) {
+			ocsp_index_free(ix);
+			ix = NULL;
+		}
+	}
+	return ix;
+}
+
+static struct shared_index *
+shared_index_of(struct ocsp_index *ix, struct err *e)
+{
+	struct shared_index *b;
+
+	if (ix == NULL)
+		return NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		ocsp_index_free(ix);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	b->ix = ix;
+	atomic_init(&b->refs, 1);
+	return b;
+}
+
+struct snapshot_base *
+snapshot_base_load(struct store *s, const struct shared_catalog *cat, int64_t now,
+    const atomic_int *cancel, struct err *e)
+{
+	struct ocsp_sample sm = {.cat = cat, .cancel = cancel};
+	struct snapshot_base *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	/* The counter first: anything written during the load lands in a later recent layer. */
+	if (store_seq(s, STORE_SEQ_OCSP, &b->seq, e) != 0 ||
+	    (b->base = shared_index_of(load_base(s, &sm, e), e)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	b->built = now;
+	b->checked = sm.checked;
+	b->bad = sm.bad;
+	return b;
+}
+
+void
+snapshot_base_free(struct snapshot_base *b)
+{
+	if (b == NULL)
+		return;
+	base_release(b->base);
+	free(b);
+}
+
+/* snap serves fresh from now on, with the responses written since it was read. */
+static int
+take_fresh(struct store *s, struct snapshot *snap, struct snapshot_base *fresh,
+    struct ocsp_sample *sm, struct err *e)
+{
+	struct ocsp_index_check check = {check_response, sm};
+
+	snap->base = fresh->base;
+	fresh->base = NULL;
+	snap->base_seq = fresh->seq;
+	snap->base_built = fresh->built;
+	sm->checked += fresh->checked;
+	sm->bad += fresh->bad;
+	if ((snap->recent = ocsp_index_new(e)) == NULL)
+		return -1;
+	return ocsp_index_load_checked(snap->recent, s, fresh->seq, &check, e);
+}
+
 /*
  * snap's responses: a new base read whole (full), else prev's base shared
  * and the responses written since added to recent.  sm counts the signature
  * checks.  snap->ocsp_seq is read before the load: anything written during it
- * lands in the next snapshot's recent.
+ * lands in the next snapshot's recent.  how (may be NULL): a base loaded
+ * apart to take, or none to load here (a first snapshot is then partial).
  */
 static int
 load_responses(struct store *s, const struct snapshot *prev, struct snapshot *snap, int full,
-    int64_t now, struct ocsp_sample *sm, struct err *e)
+    int64_t now, struct ocsp_sample *sm, const struct snapshot_how *how, struct err *e)
 {
-	if (full) {
+	int defer = how != NULL && how->defer_base;
+
+	if (how != NULL && how->fresh != NULL)
+		return take_fresh(s, snap, how->fresh, sm, e);
+	if (full && !defer) {
 		snap->base = calloc(1, sizeof(*snap->base));
 		if (snap->base == NULL)
 			return err_set(e, "out of memory");
@@ -356,10 +446,18 @@ load_responses(struct store *s, const struct snapshot *prev, struct snapshot *sn
 		snap->base_built = now;
 		return 0;
 	}
+	if (prev == NULL) {
+		/* Nothing loaded: every miss goes to the store until a base arrives. */
+		snap->partial = 1;
+		snap->base_seq = snap->ocsp_seq;
+		snap->base = shared_index_of(empty_base(snap->catalog, e), e);
+		return snap->base != NULL ? 0 : -1;
+	}
 	snap->base = prev->base;
 	atomic_fetch_add(&snap->base->refs, 1);
 	snap->base_seq = prev->base_seq;
 	snap->base_built = prev->base_built;
+	snap->partial = prev->partial;
 	return extend_recent(s, prev, snap, sm, e);
 }
 
@@ -384,37 +482,55 @@ struct snapshot *
 snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, const char *dir,
     int64_t now, int *changed, struct err *e)
 {
+	return snapshot_update_ex(s, prev, c, dir, now, NULL, changed, e);
+}
+
+/* Whether prev's base is due to be read again (snapshot.h's top). */
+static int
+base_due(const struct snapshot *prev, int64_t issuer_seq, int64_t now, int stale)
+{
+	return prev == NULL || prev->partial || prev->issuer_seq != issuer_seq ||
+	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
+	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) ||
+	       stale;
+}
+
+struct snapshot *
+snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
+    const char *dir, int64_t now, struct snapshot_how *how, int *changed, struct err *e)
+{
 	struct snapshot *snap;
 	struct ocsp_sample sm = {0};
 	int64_t ocsp_seq, issuer_seq, crl_seq, key_seq;
-	int full, stale, any;
+	int full, stale, any, defer = how != NULL && how->defer_base;
+	int force = how != NULL && how->force, fresh = how != NULL && how->fresh != NULL;
 
 	*changed = 0;
 	if (store_seq(s, STORE_SEQ_OCSP, &ocsp_seq, e) != 0 ||
 	    store_seq(s, STORE_SEQ_ISSUER, &issuer_seq, e) != 0 ||
 	    store_seq(s, STORE_SEQ_CRL, &crl_seq, e) != 0 ||
 	    store_key_state_get(s, 0, &any, &key_seq, e) != 0)
-		return NULL;
+		goto fail_fresh;
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
-	if (prev != NULL && prev->ocsp_seq == ocsp_seq && prev->issuer_seq == issuer_seq &&
-	    prev->crl_seq == crl_seq && prev->key_seq == key_seq &&
-	    now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale &&
+	full = base_due(prev, issuer_seq, now, stale);
+	if (how != NULL) /* a fresh base is as new as a base gets: the next is due from it */
+		how->want_base = defer && !fresh && (full || force);
+	if (prev != NULL && !force && !fresh && prev->ocsp_seq == ocsp_seq &&
+	    prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq && prev->key_seq == key_seq &&
+	    (defer || (now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale)) &&
 	    memcmp(&prev->conf, c, sizeof(*c)) == 0)
 		return prev;
-	full = prev == NULL || prev->issuer_seq != issuer_seq ||
-	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
-	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) || stale;
 	snap = calloc(1, sizeof(*snap));
 	if (snap == NULL) {
 		err_set(e, "out of memory");
-		return NULL;
+		goto fail_fresh;
 	}
 	snap->conf = *c;
 	snap->ocsp_seq = ocsp_seq;
 	snap->issuer_seq = issuer_seq;
 	snap->crl_seq = crl_seq;
 	snap->key_seq = key_seq;
-	if (prev != NULL && prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq) {
+	if (prev != NULL && !force && prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq) {
 		snap->catalog = prev->catalog;
 		atomic_fetch_add(&snap->catalog->refs, 1);
 	} else if ((snap->catalog = catalog_load(s, prev != NULL ? prev->catalog : NULL, e)) ==
@@ -426,7 +542,8 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	sm.cat = snap->catalog;
 	if ((snap->about = about_build(&snap->conf, snap->catalog, dir, now, e)) == NULL)
 		goto fail;
-	if (load_key_states(s, snap, e) != 0 || load_responses(s, prev, snap, full, now, &sm, e) != 0)
+	if (load_key_states(s, snap, e) != 0 ||
+	    load_responses(s, prev, snap, full, now, &sm, how, e) != 0)
 		goto fail;
 	if (prev != NULL) {
 		snap->crl_bad_total += prev->crl_bad_total;
@@ -438,8 +555,17 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 	snap->view.base = snap->base->ix;
 	snap->view.recent = snap->recent;
 	*changed = 1;
+	if (how != NULL) {
+		snapshot_base_free(how->fresh);
+		how->fresh = NULL;
+	}
 	return snap;
 fail:
 	snapshot_free(snap);
+fail_fresh:
+	if (how != NULL) {
+		snapshot_base_free(how->fresh);
+		how->fresh = NULL;
+	}
 	return NULL;
 }

@@ -15,6 +15,16 @@
  * catalog) are shared the same way while meta issuer_seq and crl_seq stay
  * put: CRLs can be tens of megabytes, and a reload follows every signer pass
  * that wrote a response.
+ *
+ * Loading a base takes time in proportion to the store (1.5 s at 1M
+ * responses, 23 s at 10M), so the server builds it apart
+ * (snapshot_base_load, on a thread of its own) and snapshot_update_ex with
+ * defer_base never loads one: it says when one is due (want_base) and takes
+ * a finished one (fresh).  Until the first arrives a snapshot is partial:
+ * its base is empty (it knows the issuers only), and a request its view
+ * misses is looked up in the store (server/lookup.h).  The recent layer
+ * keeps taking the changes meanwhile, so nothing a lookup missed is older
+ * than what the view holds.
  */
 #ifndef LANCRE_SERVER_SNAPSHOT_H
 #define LANCRE_SERVER_SNAPSHOT_H
@@ -88,6 +98,11 @@ struct snapshot {
 	struct shared_catalog *catalog;
 	struct about_pages *about; /* built with this snapshot (about.h), never NULL */
 	int64_t base_seq;   /* responses with seq <= base_seq are in the base */
+	/*
+	 * The view is not every stored response (its base is not loaded yet): a
+	 * request it misses (ocsp_answer_der_miss) is asked of the store.
+	 */
+	int partial;
 	int64_t base_built; /* when (seconds) */
 	int64_t ocsp_seq, issuer_seq, crl_seq;
 	/*
@@ -115,6 +130,40 @@ struct snapshot {
  */
 struct snapshot *snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c,
     const char *dir, int64_t now, int *changed, struct err *e);
+
+/* A base index loaded apart from the snapshots (snapshot_base_load). */
+struct snapshot_base {
+	struct shared_index *base; /* one reference */
+	int64_t seq;               /* every response with seq <= seq is in it */
+	int64_t built;             /* when (seconds) */
+	uint64_t checked, bad;     /* signatures checked, and failed (left out) */
+};
+
+/*
+ * Load every stored response into a new base, checking a sample of
+ * signatures against cat's issuers (verify.h), at now.  Takes as long as
+ * the store is large: for a thread of its own, with its own store handle.
+ * *cancel (may be NULL) becoming non-zero stops it (NULL, "stopped").
+ */
+struct snapshot_base *snapshot_base_load(struct store *s, const struct shared_catalog *cat,
+    int64_t now, const atomic_int *cancel, struct err *e);
+void snapshot_base_free(struct snapshot_base *b); /* accepts NULL; drops the base's reference */
+
+/* How snapshot_update_ex goes about the base (snapshot.h's top). */
+struct snapshot_how {
+	int defer_base; /* never load a base here: a first snapshot is partial */
+	int force;      /* a new snapshot, catalog and about pages read again (SIGHUP) */
+	struct snapshot_base *fresh; /* a base loaded apart, to serve from now on; taken over */
+	int want_base; /* set: a base is due (none yet, issuers changed, too old, stale) */
+};
+
+/*
+ * snapshot_update, the base as how says (how NULL: snapshot_update).  With
+ * defer_base a snapshot's base is prev's, or how->fresh, or (the first)
+ * an empty one; never loaded here.  how->fresh is taken over even on error.
+ */
+struct snapshot *snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
+    const char *dir, int64_t now, struct snapshot_how *how, int *changed, struct err *e);
 
 void snapshot_free(struct snapshot *snap); /* accepts NULL; drops its base and catalog references */
 

@@ -95,6 +95,9 @@
 	X(ocsp_each, (struct store *s, int64_t after_seq,                                         \
 	    int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e),         \
 	    (s, after_seq, cb, arg, e))                                                           \
+	X(ocsp_get, (struct store *s, int64_t issuer_id, enum ocsp_hash hash,                     \
+	    const uint8_t *serial, size_t len, int (*cb)(void *arg, const struct ocsp_record *r), \
+	    void *arg, struct err *e), (s, issuer_id, hash, serial, len, cb, arg, e))             \
 	X(crl_get, (struct store *s, int64_t issuer_id, int shard, struct crl_record *out,        \
 	    struct err *e), (s, issuer_id, shard, out, e))                                        \
 	X(crl_put, (struct store *s, struct crl_record *r, struct err *e), (s, r, e))             \

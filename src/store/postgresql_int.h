@@ -53,7 +53,8 @@
 	X(PG_STMT_OCSP_INSERT, "lancre_ocsp_insert")                                          \
 	X(PG_STMT_CERTS_CHANGED, "lancre_certs_changed")                                      \
 	X(PG_STMT_OCSP_DUE, "lancre_ocsp_due")                                                \
-	X(PG_STMT_CRL_GET, "lancre_crl_get")
+	X(PG_STMT_CRL_GET, "lancre_crl_get")                                                  \
+	X(PG_STMT_OCSP_GET, "lancre_ocsp_get")
 
 #define PG_STMT_ENUM(id, name) id,
 enum pg_stmt { PG_STMTS(PG_STMT_ENUM) PG_STMT_COUNT };

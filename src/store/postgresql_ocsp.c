@@ -318,3 +318,49 @@ pg_ocsp_each(struct store *base, int64_t after_seq,
 	pg_param_int(&p, after_seq);
 	return pg_walk(s, PG_OCSP_EACH, &p, "reading OCSP responses", each_row, &w, e);
 }
+
+int
+pg_ocsp_get(struct store *base, int64_t issuer_id, enum ocsp_hash hash, const uint8_t *serial,
+    size_t len, int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	struct pg_params p = {0};
+	struct ocsp_record rec;
+	PGresult *r;
+	int found;
+
+	if (len == 0 || len > STORE_SERIAL_MAX)
+		return 0;
+	pg_param_int(&p, issuer_id);
+	pg_param_bytea(&p, serial, len);
+	pg_param_int(&p, (int64_t)hash);
+	r = pg_exec_prepared(s, PG_STMT_OCSP_GET,
+	    "SELECT r.cert_id, r.der, r.this_update, r.next_update, r.due_at, r.cert_seq, r.seq"
+	    " FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id"
+	    " AND r.hash_alg = $3::smallint"
+	    " WHERE c.issuer_id = $1::bigint AND c.serial = $2::bytea",
+	    &p, "looking up an OCSP response", e);
+	if (r == NULL)
+		return -1;
+	found = PQntuples(r) == 1;
+	if (found) {
+		memset(&rec, 0, sizeof(rec));
+		rec.cert_id = pg_int(r, 0, 0);
+		rec.issuer_id = issuer_id;
+		memcpy(rec.serial, serial, len);
+		rec.serial_len = len;
+		rec.hash = hash;
+		rec.der = pg_bytes(r, 0, 1, &rec.der_len);
+		rec.this_update = pg_int(r, 0, 2);
+		rec.next_update = pg_int(r, 0, 3);
+		rec.due_at = pg_int(r, 0, 4);
+		rec.cert_seq = pg_int(r, 0, 5);
+		rec.seq = pg_int(r, 0, 6);
+		if (rec.der == NULL)
+			found = 0;
+		else
+			(void)cb(arg, &rec);
+	}
+	PQclear(r);
+	return found;
+}

@@ -37,6 +37,7 @@ enum sqlite_stmt {
 	STMT_OCSP_NEWEST_SET,
 	STMT_SEQ_NEXT,
 	STMT_CRL_GET,
+	STMT_OCSP_GET,
 	STMT_COUNT
 };
 

@@ -576,3 +576,48 @@ sqlite_ocsp_each(struct store *base, int64_t after_seq,
 		return sqlite_db_err(s, e, "reading OCSP responses");
 	return 0;
 }
+
+int
+sqlite_ocsp_get(struct store *base, int64_t issuer_id, enum ocsp_hash hash,
+    const uint8_t *serial, size_t len, int (*cb)(void *arg, const struct ocsp_record *r),
+    void *arg, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct ocsp_record r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len == 0 || len > STORE_SERIAL_MAX)
+		return 0;
+	/* Two unique indexes: certificates (issuer_id, serial), responses (cert_id, hash_alg). */
+	st = sqlite_stmt(s, STMT_OCSP_GET,
+	    "SELECT r.cert_id, r.der, r.this_update, r.next_update, r.due_at, r.cert_seq, r.id"
+	    " FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = ?"
+	    " WHERE c.issuer_id = ? AND c.serial = ?", e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, (int)hash);
+	sqlite3_bind_int64(st, 2, issuer_id);
+	sqlite3_bind_blob(st, 3, serial, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.cert_id = sqlite3_column_int64(st, 0);
+		r.issuer_id = issuer_id;
+		memcpy(r.serial, serial, len);
+		r.serial_len = len;
+		r.hash = hash;
+		r.der = sqlite3_column_blob(st, 1);
+		r.der_len = (size_t)sqlite3_column_bytes(st, 1);
+		r.this_update = sqlite3_column_int64(st, 2);
+		r.next_update = sqlite3_column_int64(st, 3);
+		r.due_at = sqlite3_column_int64(st, 4);
+		r.cert_seq = sqlite3_column_int64(st, 5);
+		r.seq = sqlite3_column_int64(st, 6);
+		(void)cb(arg, &r);
+	} else if (rc != SQLITE_DONE) {
+		sqlite_db_err(s, e, "looking up an OCSP response");
+	}
+	sqlite3_reset(st); /* left on its row, it would keep its read transaction open */
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

@@ -495,6 +495,17 @@ int store_changes_wait(struct store *s, int timeout_ms, struct err *e);
 int store_ocsp_each(struct store *s, int64_t after_seq,
     int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
 
+/*
+ * The stored response of one certificate, issuer_id's serial (exact bytes),
+ * for CertID hash `hash`: a point lookup, for a server that does not hold
+ * every response in memory.  1: found, cb called once with the row as
+ * store_ocsp_each gives it (seq included; der borrowed for the call); 0: no
+ * such certificate or no response for it yet; -1 error.  cb's return is
+ * ignored.
+ */
+int store_ocsp_get(struct store *s, int64_t issuer_id, enum ocsp_hash hash, const uint8_t *serial,
+    size_t len, int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);
+
 /* The stored CRL for (issuer, shard) without its bytes: 1 found, 0 none. */
 int store_crl_get(struct store *s, int64_t issuer_id, int shard, struct crl_record *out,
     struct err *e);

@@ -208,6 +208,17 @@ wait_http() {
 	return 1
 }
 
+# wait_loaded ADMIN_PORT [SECS]: until the server at ADMIN_PORT holds every response
+# (/metrics lancre_ocsp_loading 0: a node answers at once and loads them meanwhile).
+wait_loaded() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20))); do
+		curl -s "http://127.0.0.1:$1/metrics" | grep -qx 'lancre_ocsp_loading 0' && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # child_pid PID NAME: the PID of the child of PID (lancre run's supervisor) that runs
 # the process table's row NAME (server, signer): children are named lancre-NAME.
 child_pid() {

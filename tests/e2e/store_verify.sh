@@ -41,6 +41,7 @@ serve() {
 	"$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
 	spid=$!
 	wait_http "http://127.0.0.1:$A/healthz" || not_ok "lancre serve started"
+	wait_loaded "$A" || not_ok "lancre serve loaded the responses"
 }
 
 serve

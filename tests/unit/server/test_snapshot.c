@@ -7,8 +7,12 @@
  * built with.  What the store holds is checked (issue 15 item 11): a CRL
  * whose signature fails is never served (the previous good copy is), an
  * OCSP response that fails is left out, and the failures are counted.
+ * A server that loads its base apart (defer_base, issue 18) starts from a
+ * partial snapshot that knows the issuers and no response, takes the base
+ * once loaded, and never loads one itself.
  */
 #include "crl/build.h"
+#include "ocsp/certid.h"
 #include "ocsp/index.h"
 #include "ocsp/sign.h"
 #include "testutil.h"
@@ -274,6 +278,82 @@ test_unhealthy(void **state)
 	test_rmdir(dir);
 }
 
+/* A SHA-1 CertID query for serial sn of ca. */
+static struct ocsp_query
+query_of(uint8_t sn)
+{
+	struct ocsp_query q = {.hash = OCSP_HASH_SHA1, .serial = {sn}, .serial_len = 1};
+	struct ocsp_issuer_hashes h;
+	struct err e;
+	int k = ocsp_hash_index(OCSP_HASH_SHA1);
+
+	assert_int_equal(ocsp_issuer_hashes(ca.cert, &h, &e), 0);
+	memcpy(q.name_hash, h.name[k], ocsp_hash_len(OCSP_HASH_SHA1));
+	memcpy(q.key_hash, h.key[k], ocsp_hash_len(OCSP_HASH_SHA1));
+	return q;
+}
+
+static void
+test_deferred_base(void **state)
+{
+	struct snapshot_how how = {.defer_base = 1};
+	struct snapshot *a, *b;
+	struct snapshot_base *base;
+	struct ocsp_query q = query_of(0x42);
+	struct ocsp_entry en;
+	struct store *s;
+	struct conf conf;
+	struct err e;
+	char dir[256];
+	int64_t iss;
+	int changed;
+
+	(void)state;
+	s = store_with_crl(dir, sizeof(dir), &iss);
+	conf_defaults(&conf);
+	add_response(s, iss, 0x42);
+	/* The first: partial, its base empty but knowing the issuer; a base is due. */
+	assert_non_null(a = snapshot_update_ex(s, NULL, &conf, NULL, 1000, &how, &changed, &e));
+	assert_int_equal(a->partial, 1);
+	assert_int_equal(how.want_base, 1);
+	assert_int_equal(ocsp_index_count(a->view.base), 0);
+	assert_int_equal(ocsp_index_find(a->view.base, &q, &en), OCSP_UNKNOWN_SERIAL);
+	assert_int_equal(ocsp_index_issuer_of(a->view.base, &q), iss);
+	expect_crl(a, crl1);
+	/* Nothing changed: the same snapshot, a base still due and not loaded here. */
+	assert_ptr_equal(snapshot_update_ex(s, a, &conf, NULL, 1001, &how, &changed, &e), a);
+	assert_int_equal(changed, 0);
+	assert_int_equal(how.want_base, 1);
+	/* A base loaded apart, then a response written after it. */
+	assert_non_null(base = snapshot_base_load(s, a->catalog, 1002, NULL, &e));
+	assert_int_equal(ocsp_index_count(base->base->ix), 1);
+	add_response(s, iss, 0x43);
+	how.fresh = base;
+	assert_non_null(b = snapshot_update_ex(s, a, &conf, NULL, 1003, &how, &changed, &e));
+	assert_null(how.fresh);
+	assert_int_equal(changed, 1);
+	assert_int_equal(b->partial, 0);
+	assert_int_equal(how.want_base, 0);
+	assert_int_equal(ocsp_index_count(b->view.base), 1);
+	assert_int_equal(ocsp_index_count(b->view.recent), 1);
+	assert_int_equal(ocsp_index_find(b->view.base, &q, &en), OCSP_FOUND);
+	q = query_of(0x43);
+	assert_int_equal(ocsp_index_find(b->view.recent, &q, &en), OCSP_FOUND);
+	snapshot_free(a);
+	/* Too old: due, but the base is kept until a new one is loaded apart. */
+	assert_ptr_equal(snapshot_update_ex(s, b, &conf, NULL, 1002 + SNAPSHOT_BASE_MAX_AGE, &how,
+			     &changed, &e), b);
+	assert_int_equal(how.want_base, 1);
+	/* A cancelled load gives nothing. */
+	{
+		atomic_int stop = 1;
+		assert_null(snapshot_base_load(s, b->catalog, 1004, &stop, &e));
+	}
+	snapshot_free(b);
+	store_close(s);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -281,6 +361,7 @@ main(void)
 	    cmocka_unit_test(test_catalog_shared_until_crls_change),
 	    cmocka_unit_test(test_corrupted_store),
 	    cmocka_unit_test(test_unhealthy),
+	    cmocka_unit_test(test_deferred_base),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

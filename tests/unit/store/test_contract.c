@@ -797,6 +797,71 @@ test_ocsp_write_order(void **state)
 	assert_int_equal(v.n, 3); /* replaced, not added */
 }
 
+/* What store_ocsp_get handed its callback. */
+struct got_one {
+	int calls;
+	struct ocsp_record r;
+	uint8_t der[16];
+};
+
+static int
+note_got(void *arg, const struct ocsp_record *r)
+{
+	struct got_one *g = arg;
+
+	g->calls++;
+	g->r = *r;
+	memcpy(g->der, r->der, r->der_len < sizeof(g->der) ? r->der_len : sizeof(g->der));
+	return 0;
+}
+
+/*
+ * A point lookup finds one certificate's response by issuer, exact serial
+ * bytes and CertID hash, the newest version, with its seq as the walk gives
+ * it; another serial, hash or issuer finds nothing.
+ */
+static void
+test_ocsp_get(void **state)
+{
+	int64_t iss = add_issuer("g1"), other = add_issuer("g2"), seq[3];
+	struct cert_record c = insert(iss, 0x61, 0x01), d = insert(iss, 0x61, 0x02);
+	struct got_one g = {0};
+	struct err e;
+
+	(void)state;
+	put_response(&c, 500, 0xc1, &seq[0]);
+	put_response(&d, 500, 0xd1, &seq[1]);
+	assert_int_equal(store_ocsp_get(s, iss, OCSP_HASH_SHA1, c.serial, c.serial_len, note_got,
+			     &g, &e), 1);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.der[3], 0xc1);
+	assert_int_equal(g.r.der_len, 4);
+	assert_int_equal(g.r.seq, seq[0]);
+	assert_int_equal(g.r.cert_id, c.id);
+	assert_int_equal(g.r.issuer_id, iss);
+	assert_int_equal(g.r.next_update, 2);
+	assert_int_equal(g.r.serial_len, c.serial_len);
+	assert_memory_equal(g.r.serial, c.serial, c.serial_len);
+	put_response(&c, 500, 0xc2, &seq[2]);
+	g = (struct got_one){0};
+	assert_int_equal(store_ocsp_get(s, iss, OCSP_HASH_SHA1, c.serial, c.serial_len, note_got,
+			     &g, &e), 1);
+	assert_int_equal(g.der[3], 0xc2);
+	assert_int_equal(g.r.seq, seq[2]);
+	g = (struct got_one){0};
+	assert_int_equal(store_ocsp_get(s, iss, OCSP_HASH_SHA1, d.serial, d.serial_len, note_got,
+			     &g, &e), 1);
+	assert_int_equal(g.der[3], 0xd1);
+	g = (struct got_one){0};
+	assert_int_equal(store_ocsp_get(s, iss, OCSP_HASH_SHA256, c.serial, c.serial_len,
+			     note_got, &g, &e), 0);
+	assert_int_equal(store_ocsp_get(s, other, OCSP_HASH_SHA1, c.serial, c.serial_len,
+			     note_got, &g, &e), 0);
+	assert_int_equal(store_ocsp_get(s, iss, OCSP_HASH_SHA1, c.serial, c.serial_len - 1,
+			     note_got, &g, &e), 0);
+	assert_int_equal(g.calls, 0);
+}
+
 /*
  * The counters rise with what they count, a transaction's certificates
  * sharing one change; every intent is accepted and nonsense refused.
@@ -1650,6 +1715,7 @@ main(void)
 	    CONTRACT_TEST(test_changed_cursor_never_skips),
 	    CONTRACT_TEST(test_due_cursor_pages),
 	    CONTRACT_TEST(test_ocsp_write_order),
+	    CONTRACT_TEST(test_ocsp_get),
 	    CONTRACT_TEST(test_hold_release_purge),
 	    CONTRACT_TEST(test_seqs_and_intents),
 	    CONTRACT_TEST(test_signed_upto_keeps_cursor),

@@ -1,0 +1,282 @@
+/*
+ * lookup.c - see lookup.h.
+ *
+ * The threads share one FIFO of jobs under a mutex (a job is a few hundred
+ * bytes and a lookup tens of microseconds: the lock is never the cost).  A
+ * thread takes one job at a time, so n threads keep n lookups in flight.
+ */
+#include "server/lookup.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ocsp/index.h"
+#include "server/verify.h"
+
+struct lookup_worker {
+	struct lookup *lk;
+	struct store *store;
+	pthread_t tid;
+	int started;
+};
+
+struct lookup {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct lookup_job *head, *tail;
+	long queued;
+	int stopping;
+	int n;
+	struct lookup_worker w[LOOKUP_THREADS_MAX];
+	atomic_ulong done, seen, checked, bad;
+};
+
+/* Lives in the request's pool: its disposal means the request is gone. */
+struct lookup_ticket {
+	struct lookup_job *job; /* NULL once the job came back */
+};
+
+static void
+job_free(struct lookup_job *j)
+{
+	snapshot_catalog_release(j->cat);
+	free(j->der);
+	free(j);
+}
+
+/* What store_ocsp_get found, copied into the job (its der is borrowed). */
+static int
+take_row(void *arg, const struct ocsp_record *r)
+{
+	struct lookup_job *j = arg;
+
+	j->der = malloc(r->der_len ? r->der_len : 1);
+	if (j->der == NULL)
+		return 1;
+	memcpy(j->der, r->der, r->der_len);
+	j->entry = (struct ocsp_entry){.der = j->der, .der_len = r->der_len,
+	    .this_update = r->this_update, .next_update = r->next_update,
+	    .etag = ocsp_index_etag(r->der, r->der_len)};
+	j->seq = r->seq;
+	return 0;
+}
+
+/* A sample of the signatures, as a snapshot load checks them (verify.h); 0 when one fails. */
+static int
+check_signature(struct lookup *lk, const struct lookup_job *j)
+{
+	unsigned long seen = atomic_fetch_add(&lk->seen, 1) + 1;
+	const struct shared_catalog *c = j->cat;
+
+	if (seen > VERIFY_OCSP_FIRST && seen % VERIFY_OCSP_EVERY != 0)
+		return 1;
+	for (size_t i = 0; i < c->nissuers; i++) {
+		if (c->issuers[i].id != j->miss.issuer_id)
+			continue;
+		atomic_fetch_add(&lk->checked, 1);
+		if (verify_ocsp(j->entry.der, j->entry.der_len, c->issuers[i].cert))
+			return 1;
+		atomic_fetch_add(&lk->bad, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+run_job(struct lookup_worker *w, struct lookup_job *j)
+{
+	struct err e;
+	const struct ocsp_query *q = &j->miss.q;
+
+	atomic_fetch_add_explicit(&w->lk->done, 1, memory_order_relaxed);
+	j->found = store_ocsp_get(w->store, j->miss.issuer_id, q->hash, q->serial, q->serial_len,
+	    take_row, j, &e);
+	if (j->found == 1 && j->der == NULL)
+		j->found = -1; /* out of memory: as if the store had failed */
+	if (j->found == 1 && !check_signature(w->lk, j))
+		j->found = 0; /* never served, as a snapshot leaves it out */
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct lookup_worker *w = arg;
+	struct lookup *lk = w->lk;
+	struct lookup_job *j;
+
+	pthread_mutex_lock(&lk->mu);
+	for (;;) {
+		while (lk->head == NULL && !lk->stopping)
+			pthread_cond_wait(&lk->cv, &lk->mu);
+		if (lk->head == NULL)
+			break;
+		j = lk->head;
+		lk->head = j->next;
+		if (lk->head == NULL)
+			lk->tail = NULL;
+		lk->queued--;
+		pthread_mutex_unlock(&lk->mu);
+		run_job(w, j);
+		h2o_multithread_send_message(&j->port->receiver, &j->msg);
+		pthread_mutex_lock(&lk->mu);
+	}
+	pthread_mutex_unlock(&lk->mu);
+	return NULL;
+}
+
+struct lookup *
+lookup_start(struct store **stores, int n, struct err *e)
+{
+	struct lookup *lk = calloc(1, sizeof(*lk));
+
+	if (lk == NULL || n < 1 || n > LOOKUP_THREADS_MAX) {
+		for (int i = 0; i < n; i++)
+			store_close(stores[i]);
+		free(lk);
+		err_set(e, lk == NULL ? "out of memory" : "bad number of lookup threads");
+		return NULL;
+	}
+	pthread_mutex_init(&lk->mu, NULL);
+	pthread_cond_init(&lk->cv, NULL);
+	lk->n = n;
+	for (int i = 0; i < n; i++) {
+		lk->w[i] = (struct lookup_worker){.lk = lk, .store = stores[i]};
+		if (pthread_create(&lk->w[i].tid, NULL, worker_main, &lk->w[i]) != 0) {
+			err_set(e, "cannot start a lookup thread");
+			lookup_stop(lk);
+			return NULL;
+		}
+		lk->w[i].started = 1;
+	}
+	return lk;
+}
+
+void
+lookup_stop(struct lookup *lk)
+{
+	if (lk == NULL)
+		return;
+	pthread_mutex_lock(&lk->mu);
+	lk->stopping = 1;
+	pthread_cond_broadcast(&lk->cv);
+	pthread_mutex_unlock(&lk->mu);
+	for (int i = 0; i < lk->n; i++) {
+		if (lk->w[i].started)
+			pthread_join(lk->w[i].tid, NULL);
+		store_close(lk->w[i].store);
+	}
+	pthread_cond_destroy(&lk->cv);
+	pthread_mutex_destroy(&lk->mu);
+	free(lk);
+}
+
+void
+lookup_counts(const struct lookup *lk, uint64_t *done, uint64_t *checked, uint64_t *bad)
+{
+	*done = lk != NULL ? atomic_load(&lk->done) : 0;
+	*checked = lk != NULL ? atomic_load(&lk->checked) : 0;
+	*bad = lk != NULL ? atomic_load(&lk->bad) : 0;
+}
+
+/* Jobs back on the loop: answer the requests still there, free every job. */
+static void
+on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+	struct lookup_port *p = H2O_STRUCT_FROM_MEMBER(struct lookup_port, receiver, receiver);
+
+	while (!h2o_linklist_is_empty(messages)) {
+		struct lookup_job *j = H2O_STRUCT_FROM_MEMBER(struct lookup_job, msg.link,
+		    messages->next);
+		h2o_linklist_unlink(&j->msg.link);
+		atomic_fetch_sub(&p->out, 1);
+		if (j->req != NULL) {
+			j->ticket->job = NULL;
+			p->done(p->arg, j->req, j);
+		}
+		job_free(j);
+	}
+}
+
+int
+lookup_port_init(struct lookup_port *p, h2o_loop_t *loop,
+    void (*done)(void *arg, h2o_req_t *req, struct lookup_job *job), void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->done = done;
+	p->arg = arg;
+	atomic_init(&p->out, 0);
+	if ((p->queue = h2o_multithread_create_queue(loop)) == NULL)
+		return -1;
+	h2o_multithread_register_receiver(p->queue, &p->receiver, on_messages);
+	return 0;
+}
+
+void
+lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop)
+{
+	struct timespec t0, t;
+
+	if (p->queue == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (atomic_load(&p->out) > 0) {
+		h2o_evloop_run(loop, 10);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >
+		    LOOKUP_DRAIN_MS)
+			return; /* a lookup that never came back: the process is exiting, leave it */
+	}
+	h2o_multithread_unregister_receiver(p->queue, &p->receiver);
+	h2o_multithread_destroy_queue(p->queue);
+	p->queue = NULL;
+}
+
+static void
+ticket_dispose(void *arg)
+{
+	struct lookup_ticket *t = arg;
+
+	if (t->job != NULL)
+		t->job->req = NULL; /* the request is gone: its job's return is dropped */
+}
+
+int
+lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
+    const struct ocsp_miss *miss, const struct ocsp_answer *a, struct shared_catalog *cat,
+    int64_t started_ns)
+{
+	struct lookup_job *j;
+
+	if (lk == NULL || p->queue == NULL)
+		return -1;
+	pthread_mutex_lock(&lk->mu);
+	if (lk->queued >= LOOKUP_QUEUE_MAX || lk->stopping) {
+		pthread_mutex_unlock(&lk->mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&lk->mu);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->port = p;
+	j->req = req;
+	j->miss = *miss;
+	j->answer = *a;
+	j->started_ns = started_ns;
+	j->ticket = h2o_mem_alloc_shared(&req->pool, sizeof(*j->ticket), ticket_dispose);
+	j->ticket->job = j;
+	snapshot_catalog_hold(cat);
+	j->cat = cat;
+	atomic_fetch_add(&p->out, 1);
+	pthread_mutex_lock(&lk->mu);
+	if (lk->tail != NULL)
+		lk->tail->next = j;
+	else
+		lk->head = j;
+	lk->tail = j;
+	lk->queued++;
+	pthread_cond_signal(&lk->cv);
+	pthread_mutex_unlock(&lk->mu);
+	return 0;
+}
