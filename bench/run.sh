@@ -12,7 +12,7 @@
 # end and kept in bench/out/results-<UTC time>.txt.  Exit status 1 if any
 # benchmark failed.
 #
-# All of them take about 22 minutes on 2 cores; BENCH="ocsp serve" (names of
+# All of them take about 25 minutes on 2 cores; BENCH="ocsp serve" (names of
 # bench/*.sh, space- or comma-separated) runs only those.
 set -euo pipefail
 

@@ -11,7 +11,7 @@ libp11-kit-dev libseccomp-dev libcurl4-openssl-dev libpq-dev openssl"
 test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
 libengine-pkcs11-openssl softhsm2 opensc strace clang libclang-rt-14-dev faketime libfaketime util-linux \
 chromium python3-html5lib python3-pil nginx-light postgresql-15"
-bench_pkgs="$build time sqlite3 curl python3 nghttp2-client nginx-light wrk util-linux softhsm2 postgresql-15"
+bench_pkgs="$build time sqlite3 curl python3 python3-cryptography nghttp2-client nginx-light wrk util-linux softhsm2 postgresql-15"
 
 list=0
 if [ "${1:-}" = --list ]; then
