@@ -485,6 +485,7 @@ pg_sign_row(const PGresult *r, int row, int col, struct cert_record *out)
 	out->reason = (int)pg_int(r, row, col + 6);
 	out->change_seq = pg_int(r, row, col + 7);
 	out->has_fingerprint = pg_int(r, row, col + 8) != 0;
+	out->shard = (int)pg_int(r, row, col + 9);
 }
 
 void
@@ -496,10 +497,9 @@ pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out)
 	pg_sign_row(r, row, col, out);
 	col += PG_SIGN_NCOLUMNS;
 	out->not_before = pg_int(r, row, col);
-	out->shard = (int)pg_int(r, row, col + 1);
-	b = pg_bytes(r, row, col + 2, &len);
+	b = pg_bytes(r, row, col + 1, &len);
 	if (b != NULL && len == STORE_FINGERPRINT_LEN)
 		memcpy(out->fingerprint, b, STORE_FINGERPRINT_LEN);
-	out->added_at = pg_int(r, row, col + 3);
-	out->is_ca = (int)pg_int(r, row, col + 4);
+	out->added_at = pg_int(r, row, col + 2);
+	out->is_ca = (int)pg_int(r, row, col + 3);
 }

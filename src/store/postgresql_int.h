@@ -182,10 +182,11 @@ int pg_walk(struct store_pg *s, const char *sql, const struct pg_params *p, cons
 #define PG_SIGN_COLUMNS                                                                      \
 	"c.id, c.issuer_id, c.serial, c.not_after, c.status, coalesce(c.revoked_at, 0),"      \
 	" coalesce(c.reason, 0), c.change_seq,"                                               \
-	" (length(c.fingerprint) = 32 AND c.fingerprint <> decode(repeat('00', 32), 'hex'))"
-#define PG_SIGN_NCOLUMNS 9
+	" (length(c.fingerprint) = 32 AND c.fingerprint <> decode(repeat('00', 32), 'hex')),"     \
+	" c.shard"
+#define PG_SIGN_NCOLUMNS 10
 #define PG_CERT_COLUMNS                                                                      \
-	PG_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at, c.is_ca"
+	PG_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca"
 void pg_sign_row(const PGresult *r, int row, int col, struct cert_record *out);
 void pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out);
 

@@ -171,6 +171,29 @@ static const char *const migrations[] = {
     " BEGIN PERFORM pg_notify('lancre_changes', NEW.key); RETURN NULL; END $$;"
     "CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW"
     "  WHEN (NEW.key <> 'change_seq') EXECUTE FUNCTION lancre_meta_notify();",
+    /*
+     * 3: many signers (issue 18; postgresql_lease.c, store.h's leases): a row
+     * per unit (issuer, CRL shard) ever leased, with its holder, the expiry
+     * of its lease and the unit's mark in the changed certificates; and the
+     * holders alive.  A store that had one signer gets the rows as its
+     * signer first takes the units, each starting from the global mark.
+     */
+    "CREATE TABLE leases ("
+    "  issuer_id bigint NOT NULL REFERENCES issuers(id),"
+    "  shard integer NOT NULL,"
+    "  holder text NOT NULL DEFAULT '',"
+    "  expires_at bigint NOT NULL DEFAULT 0,"
+    "  mark_issuer_seq bigint NOT NULL DEFAULT 0,"
+    "  mark0 bigint NOT NULL DEFAULT 0,"
+    "  mark1 bigint NOT NULL DEFAULT 0,"
+    "  mark2 bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (issuer_id, shard)"
+    ");"
+    "CREATE INDEX leases_holder ON leases (holder);"
+    "CREATE TABLE lease_holders ("
+    "  holder text PRIMARY KEY,"
+    "  expires_at bigint NOT NULL"
+    ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

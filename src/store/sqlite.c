@@ -261,6 +261,29 @@ static const char *const migrations[] = {
     "  WHEN OLD.status = 1"
     "  BEGIN SELECT RAISE(ABORT, 'a revoked certificate stays revoked: it cannot be"
     " deleted'); END;",
+    /*
+     * 8: many signers (issue 18; sqlite_lease.c, store.h's leases): a row per
+     * unit (issuer, CRL shard) ever leased, with its holder, the expiry of
+     * its lease and the unit's mark in the changed certificates; and the
+     * holders alive.  A store that had one signer gets the rows as its
+     * signer first takes the units, each starting from the global mark.
+     */
+    "CREATE TABLE leases ("
+    "  issuer_id INTEGER NOT NULL REFERENCES issuers(id),"
+    "  shard INTEGER NOT NULL,"
+    "  holder TEXT NOT NULL DEFAULT '',"
+    "  expires_at INTEGER NOT NULL DEFAULT 0,"
+    "  mark_issuer_seq INTEGER NOT NULL DEFAULT 0,"
+    "  mark0 INTEGER NOT NULL DEFAULT 0,"
+    "  mark1 INTEGER NOT NULL DEFAULT 0,"
+    "  mark2 INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (issuer_id, shard)"
+    ");"
+    "CREATE INDEX leases_holder ON leases (holder);"
+    "CREATE TABLE lease_holders ("
+    "  holder TEXT PRIMARY KEY,"
+    "  expires_at INTEGER NOT NULL"
+    ");",
 };
 
 /* The schema version that moved key references out (migrations[6]). */
@@ -409,6 +432,7 @@ sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	out->reason = sqlite3_column_int(st, col + 6);
 	out->change_seq = sqlite3_column_int64(st, col + 7);
 	out->has_fingerprint = sqlite3_column_int(st, col + 8);
+	out->shard = sqlite3_column_int(st, col + 9);
 }
 
 void
@@ -417,11 +441,10 @@ sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
 	sqlite_sign_row(st, col, out);
 	col += SQLITE_SIGN_NCOLUMNS;
 	out->not_before = sqlite3_column_int64(st, col);
-	out->shard = sqlite3_column_int(st, col + 1);
-	if (sqlite3_column_bytes(st, col + 2) == STORE_FINGERPRINT_LEN)
-		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 2), STORE_FINGERPRINT_LEN);
-	out->added_at = sqlite3_column_int64(st, col + 3);
-	out->is_ca = sqlite3_column_int(st, col + 4);
+	if (sqlite3_column_bytes(st, col + 1) == STORE_FINGERPRINT_LEN)
+		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 1), STORE_FINGERPRINT_LEN);
+	out->added_at = sqlite3_column_int64(st, col + 2);
+	out->is_ca = sqlite3_column_int(st, col + 3);
 }
 
 static int

@@ -189,8 +189,8 @@ int sqlite_ocsp_due_any(struct store_sqlite *s, int64_t now, struct err *e);
  */
 #define SQLITE_SIGN_COLUMNS                                                                  \
 	"c.id, c.issuer_id, c.serial, c.not_after, c.status, c.revoked_at, c.reason,"         \
-	" c.change_seq, length(c.fingerprint) = 32 AND c.fingerprint != zeroblob(32)"
-#define SQLITE_SIGN_NCOLUMNS 9
+	" c.change_seq, length(c.fingerprint) = 32 AND c.fingerprint != zeroblob(32), c.shard"
+#define SQLITE_SIGN_NCOLUMNS 10
 void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /*
@@ -211,7 +211,7 @@ void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */
 #define SQLITE_CERT_COLUMNS                                                                  \
-	SQLITE_SIGN_COLUMNS ", c.not_before, c.shard, c.fingerprint, c.added_at, c.is_ca"
+	SQLITE_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca"
 void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /* A CRL's row as given, replacing the one with its key: store_crl_put's write, a copy's import. */

@@ -356,8 +356,8 @@ int store_seq(struct store *s, enum store_seq which, int64_t *v, struct err *e);
  * *n; fewer than max means none are left.  *after moves past what was read:
  * the last row, or further when the store passed over certificates whose
  * responses already reflect them.  This and store_ocsp_due() fill what the
- * signer needs: id, issuer_id, serial, not_after, status, revoked_at, reason
- * and change_seq; the other fields of each cert_record are zero.
+ * signer needs: id, issuer_id, serial, not_after, status, revoked_at, reason,
+ * change_seq and shard (its lease: store_lease_take); the other fields of each cert_record are zero.
  */
 int store_certs_changed(struct store *s, struct store_cursor *after,
     int64_t min_not_after, struct cert_record *out, size_t max, size_t *n, struct err *e);
@@ -407,6 +407,84 @@ int store_ocsp_put(struct store *s, struct ocsp_record *r, size_t n, struct err 
  */
 int store_signed_upto_get(struct store *s, struct store_signed_upto *u, struct err *e);
 int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, struct err *e);
+
+/*
+ * Leases: several signers on one store share the work (issue 18, "Many
+ * signers").  The unit of work is an issuer's CRL shard: shard 1..N stands
+ * for that shard's certificates (cert_record.shard, fixed at intake: a
+ * range of serials), their OCSP responses and the shard's CRL and delta;
+ * shard 0 for the issuer's full CRL.  A signer (a holder: "host:pid:random")
+ * signs and writes only for the units it holds; a lease lasts until
+ * expires_at (seconds), renewed by its holder, and once expired anyone may
+ * take it.  Each unit keeps its own mark in the changed certificates (struct
+ * store_signed_upto), so a signer that takes a unit over resumes where the
+ * last holder stopped.  Times are the callers' clocks: the lease must
+ * outlast their skew.
+ */
+#define STORE_LEASE_HOLDER_MAX 127
+struct store_lease {
+	int64_t issuer_id;
+	int shard;                               /* 1..N, or 0: the full CRL */
+	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "": nobody */
+	int64_t expires_at;
+	struct store_signed_upto upto; /* the unit's mark ({0}: none) */
+};
+
+/*
+ * Take unit (l->issuer_id, l->shard) for l->holder until l->expires_at if
+ * nobody holds it, its lease expired before now, or l->holder holds it
+ * already: 1, and l->upto is the unit's mark; else 0, nothing written.  A
+ * unit never leased before is made, its mark the store's (store_signed_upto:
+ * what a single signer before leases had signed).
+ */
+int store_lease_take(struct store *s, struct store_lease *l, int64_t now, struct err *e);
+
+/*
+ * The holder is alive until `until`, and so are the leases it holds (those
+ * expired that nobody took included).  *live: the holders alive at now, it
+ * among them; holders long dead are forgotten.
+ */
+int store_lease_renew(struct store *s, const char *holder, int64_t now, int64_t until,
+    int64_t *live, struct err *e);
+
+/* Every unit ever leased, to cb (non-zero stops the walk, an error). */
+int store_lease_each(struct store *s,
+    int (*cb)(void *arg, const struct store_lease *l, struct err *e), void *arg, struct err *e);
+
+/*
+ * Give back holder's unit (issuer_id, shard), or with issuer_id 0 all its
+ * units, and forget the holder (a clean exit): free at once, marks kept.
+ */
+int store_lease_release(struct store *s, const char *holder, int64_t issuer_id, int shard,
+    struct err *e);
+
+/*
+ * The fence, inside the caller's transaction (store_begin; an error
+ * outside one): the units holder holds now, each to cb (issuer_id, shard),
+ * expired or not, and none of them can be taken from it before the
+ * transaction ends.  A signer writes only what belongs to those units, so
+ * one whose leases were taken (it stalled past its lease) writes nothing
+ * over its successor's work.
+ */
+int store_lease_fence(struct store *s, const char *holder,
+    int (*cb)(void *arg, int64_t issuer_id, int shard), void *arg, struct err *e);
+
+/* Set the mark of every unit of issuer_id that holder holds. */
+int store_lease_mark(struct store *s, const char *holder, int64_t issuer_id,
+    const struct store_signed_upto *u, struct err *e);
+
+/*
+ * Whether a changed-certificates cursor (store_certs_changed) is behind
+ * another: every backend's are ordered by their words in turn.
+ */
+static inline int
+store_cursor_before(const struct store_cursor *a, const struct store_cursor *b)
+{
+	for (int i = 0; i < STORE_CURSOR_WORDS; i++)
+		if (a->pos[i] != b->pos[i])
+			return a->pos[i] < b->pos[i];
+	return 0;
+}
 
 /*
  * Delete the responses of certificates that expired before expired_before.

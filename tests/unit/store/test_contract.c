@@ -1697,6 +1697,164 @@ test_crl_entries_and_since(void **state)
 	assert_true(since[1] > seq1 && since[2] == 0);
 }
 
+/* What a walk of the leases or a fence found, by shard of one issuer. */
+struct lease_seen {
+	int64_t issuer;
+	int n;
+	int held[8];
+	struct store_lease row[8];
+};
+
+static int
+note_lease(void *arg, const struct store_lease *l, struct err *e)
+{
+	struct lease_seen *v = arg;
+
+	(void)e;
+	assert_int_equal(l->issuer_id, v->issuer);
+	assert_true(l->shard >= 0 && l->shard < 8);
+	v->row[l->shard] = *l;
+	v->n++;
+	return 0;
+}
+
+static int
+note_fenced(void *arg, int64_t issuer_id, int shard)
+{
+	struct lease_seen *v = arg;
+
+	assert_int_equal(issuer_id, v->issuer);
+	assert_true(shard >= 0 && shard < 8);
+	v->held[shard] = 1;
+	v->n++;
+	return 0;
+}
+
+/* The units holder may write now, in a transaction of their own (then rolled back). */
+static struct lease_seen
+fenced(struct store *st, int64_t iss, const char *holder)
+{
+	struct lease_seen v = {.issuer = iss};
+	struct err e;
+
+	assert_int_equal(store_begin(st, &e), 0);
+	assert_int_equal(store_lease_fence(st, holder, note_fenced, &v, &e), 0);
+	assert_int_equal(store_rollback(st, &e), 0);
+	return v;
+}
+
+static struct store_lease
+lease(int64_t iss, int shard, const char *holder, int64_t until)
+{
+	struct store_lease l = {.issuer_id = iss, .shard = shard, .expires_at = until};
+
+	snprintf(l.holder, sizeof(l.holder), "%s", holder);
+	return l;
+}
+
+/*
+ * Leases (store.h): a unit is taken by one holder at a time, taken again by
+ * it, refused to another until it expires, then taken over with the mark
+ * its last holder left (the first take of a unit starts from the single
+ * signer's mark: a store from before leases).  Renewing keeps only what
+ * the holder still holds; the fence gives each holder its own units, and
+ * no longer the ones taken from it; a release frees them at once.
+ */
+static void
+test_leases(void **state)
+{
+	const struct store_signed_upto old = {7, {{3, 4, 0}}}, left = {9, {{10, 11, 0}}};
+	int64_t iss = add_issuer("l1"), live;
+	struct store_lease a = lease(iss, 1, "host:1:a", 100), b = lease(iss, 1, "host:2:b", 130);
+	struct store_lease a2 = lease(iss, 2, "host:1:a", 100);
+	struct lease_seen v = {.issuer = iss};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_signed_upto_set(s, &old, &e), 0);
+	assert_int_equal(store_lease_take(s, &a, 50, &e), 1);
+	assert_int_equal(a.upto.issuer_seq, 7);
+	assert_true(store_cursor_same(&a.upto.at, &old.at));
+	assert_int_equal(store_lease_take(s, &a2, 50, &e), 1);
+	assert_int_equal(store_lease_take(s, &b, 60, &e), 0); /* A's until 100 */
+	assert_int_equal(store_lease_take(s, &b, 100, &e), 0); /* expires at 100, not before */
+	assert_int_equal(store_lease_take(s, &a, 60, &e), 1);  /* its own again */
+	assert_int_equal(store_lease_mark(s, "host:1:a", iss, &left, &e), 0);
+	v = fenced(s, iss, "host:1:a");
+	assert_int_equal(v.n, 2);
+	assert_true(v.held[1] && v.held[2]);
+
+	/* A stalls past its lease: B takes shard 1 over, from A's mark. */
+	assert_int_equal(store_lease_take(s, &b, 101, &e), 1);
+	assert_int_equal(b.upto.issuer_seq, 9);
+	assert_true(store_cursor_same(&b.upto.at, &left.at));
+	v = fenced(s, iss, "host:1:a");
+	assert_int_equal(v.n, 1); /* A may write shard 2 (expired, nobody took it), not 1 */
+	assert_true(v.held[2] && !v.held[1]);
+	v = fenced(s, iss, "host:2:b");
+	assert_int_equal(v.n, 1);
+	assert_true(v.held[1]);
+	/* A renewing does not get shard 1 back; its mark is no longer A's to set. */
+	assert_int_equal(store_lease_renew(s, "host:1:a", 102, 200, &live, &e), 0);
+	assert_int_equal(live, 1); /* B has not said it is alive yet */
+	assert_int_equal(store_lease_mark(s, "host:1:a", iss, &old, &e), 0);
+	assert_int_equal(store_lease_renew(s, "host:2:b", 103, 230, &live, &e), 0);
+	assert_int_equal(live, 2);
+	v = (struct lease_seen){.issuer = iss};
+	assert_int_equal(store_lease_each(s, note_lease, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.row[1].holder, "host:2:b");
+	assert_int_equal(v.row[1].expires_at, 230);
+	assert_int_equal(v.row[1].upto.issuer_seq, 9); /* A's later mark was not written */
+	assert_string_equal(v.row[2].holder, "host:1:a");
+	assert_int_equal(v.row[2].expires_at, 200);
+	assert_int_equal(v.row[2].upto.issuer_seq, 7); /* A's own unit: its mark moved */
+
+	/* The fence needs the writer's transaction. */
+	assert_int_equal(store_lease_fence(s, "host:1:a", note_fenced, &v, &e), -1);
+
+	/* B leaves cleanly: shard 1 is free at once, its mark kept; B is no longer alive. */
+	assert_int_equal(store_lease_release(s, "host:2:b", 0, 0, &e), 0);
+	a = lease(iss, 1, "host:1:a", 300);
+	assert_int_equal(store_lease_take(s, &a, 104, &e), 1);
+	assert_int_equal(a.upto.issuer_seq, 9);
+	assert_int_equal(store_lease_renew(s, "host:1:a", 105, 300, &live, &e), 0);
+	assert_int_equal(live, 1);
+	/* One unit given back: free for another, the other unit still A's. */
+	assert_int_equal(store_lease_release(s, "host:1:a", iss, 2, &e), 0);
+	b = lease(iss, 2, "host:2:b", 300);
+	assert_int_equal(store_lease_take(s, &b, 106, &e), 1);
+	v = fenced(s, iss, "host:1:a");
+	assert_true(v.n == 1 && v.held[1]);
+}
+
+/*
+ * Two handles, as two signers: what one takes, the other sees taken, and a
+ * holder dead for longer than its lease is no longer counted alive.
+ */
+static void
+test_leases_two_handles(void **state)
+{
+	int64_t iss = add_issuer("l2"), live;
+	struct store_lease a = lease(iss, 3, "a", 20), b = lease(iss, 3, "b", 40);
+	struct store *other;
+	struct err e;
+
+	(void)state;
+	assert_non_null(other = cur->open(dir, STORE_WRITE, &e));
+	assert_int_equal(store_lease_renew(s, "a", 10, 20, &live, &e), 0);
+	assert_int_equal(store_lease_renew(other, "b", 10, 40, &live, &e), 0);
+	assert_int_equal(live, 2);
+	assert_int_equal(store_lease_take(s, &a, 10, &e), 1);
+	assert_int_equal(store_lease_take(other, &b, 11, &e), 0);
+	assert_int_equal(store_lease_renew(other, "b", 21, 40, &live, &e), 0);
+	assert_int_equal(live, 1); /* a's presence ended at 20 */
+	assert_int_equal(store_lease_take(other, &b, 21, &e), 1);
+	assert_int_equal(fenced(s, iss, "a").n, 0);
+	assert_int_equal(fenced(other, iss, "b").n, 1);
+	store_close(other);
+}
+
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1732,6 +1890,8 @@ main(void)
 	    CONTRACT_TEST(test_crl_numbers_only_go_up),
 	    CONTRACT_TEST(test_crl_entries_and_since),
 	    CONTRACT_TEST(test_cert_insert_many),
+	    CONTRACT_TEST(test_leases),
+	    CONTRACT_TEST(test_leases_two_handles),
 	};
 	int failed = 0;
 
