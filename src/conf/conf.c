@@ -92,6 +92,12 @@ static const struct key keys[] = {
       "; connect: a PKCS#11 module for a network HSM needs it, and so does a hook that\n"
       "; uploads.  no: only unix sockets; anything else fails with \"Permission\n"
       "; denied\" (the signer's sandbox).  Read at start."),
+    K("signer", "lease", KEY_DURATION, signer_lease,
+      "Several signers on one store (one per HSM, or two for failover) share the work\n"
+      "; by issuer and CRL shard, each part leased to one signer at a time and renewed\n"
+      "; every third of this; a signer that stops (killed, its machine down) loses its\n"
+      "; parts this long after its last renewal, and another takes them over (2s to\n"
+      "; 1h; longer than the machines' clocks differ).  One signer alone holds them all."),
     K("store", "store", KEY_STR, store,
       "Where issuers, certificates, revocations and signed data live: a SQLite file\n"
       "; in this directory, or a postgresql:// URL shared by several machines."),
@@ -190,6 +196,7 @@ conf_defaults(struct conf *c)
 	c->crl_period = 6 * 3600;
 	c->crl_delay = 60;
 	c->crl_validity = 7 * 86400;
+	c->signer_lease = 30;
 }
 
 int
@@ -373,6 +380,9 @@ check_all(struct conf *c, size_t *field, struct err *e)
 		return BAD(crl_validity, "[crl] validity must be positive and at most 10d");
 	if (c->crl_period <= 0 || c->crl_period >= c->crl_validity)
 		return BAD(crl_period, "[crl] period must be positive and shorter than the validity");
+	if (c->signer_lease < CONF_SIGNER_LEASE_MIN || c->signer_lease > CONF_SIGNER_LEASE_MAX)
+		return BAD(signer_lease, "[signer] lease must be between %ds and %ds",
+		    CONF_SIGNER_LEASE_MIN, CONF_SIGNER_LEASE_MAX);
 	for (const char *w = c->signer_read_dirs; *w != '\0';) {
 		size_t n = strcspn(w, " \t");
 		if (n > 0 && w[0] != '/')

@@ -27,6 +27,8 @@
 #define CONF_OCSP_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_VALIDITY_MAX (10 * 86400)
 #define CONF_CRL_SHARDS_MAX 65536
+#define CONF_SIGNER_LEASE_MIN 2    /* [signer] lease: renewed every third of it */
+#define CONF_SIGNER_LEASE_MAX 3600
 #define CONF_PKCS11_SESSIONS_MAX 65 /* one per signing thread (SIGNER_THREADS_MAX) + 1 */
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
@@ -59,6 +61,7 @@ struct conf {
 	int signer_network; /* the signer (and its [crl] hook) may reach the network */
 	char signer_read_dirs[CONF_STR_MAX]; /* absolute directories, blank-separated: the signer reads them */
 	char signer_passfile[CONF_STR_MAX]; /* the signer's and the writing commands'; "": libpq's */
+	int64_t signer_lease; /* many signers: a signer silent this long loses its work to another */
 
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */

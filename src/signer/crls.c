@@ -11,7 +11,11 @@
  * CRL numbers are thisUpdate in nanoseconds, or the largest number stored
  * for the shard (its base or its delta: they share one sequence) + 1 if that
  * is not larger: strictly increasing across restarts, machines whose clocks
- * agree (as Let's Encrypt does), and a clock that steps back.  A CRL dated
+ * agree (as Let's Encrypt does), and a clock that steps back.  With several
+ * signers, a shard's CRLs are signed only by the signer leasing it (lease.c),
+ * and the store refuses a number not above every one stored for the shard,
+ * so a stale signer's CRL is never stored; a refused one is signed again
+ * at the next pass, numbered from what the store holds.  A CRL dated
  * more than SIGNER_CLOCK_SKEW ahead of the clock is due at once.
  *
  * With [crl] delta = yes, every base carries a Freshest CRL pointer to its
@@ -150,8 +154,8 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 	char path[PATH_MAX];
 
 	if (is == NULL || is->seen == NULL || shard > is->crl_shards ||
-	    (r->shard < 0 && !rc->sg->conf->crl_delta))
-		return 0;
+	    (r->shard < 0 && !rc->sg->conf->crl_delta) || !signer_unit_held(is, shard))
+		return 0; /* another signer's CRL is its to publish (lease.c) */
 	seen = &is->seen[seen_index(is, r->shard)];
 	if (public_path(rc->sg, is, shard, r->shard < 0, path, sizeof(path), e) != 0)
 		return -1;
@@ -173,7 +177,8 @@ crls_touched(const struct signer *sg, const struct signer_issuer *is, struct err
 	char path[PATH_MAX];
 
 	for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards; shard++) {
-		for (int delta = 0; delta <= sg->conf->crl_delta; delta++) {
+		for (int delta = 0; delta <= sg->conf->crl_delta && signer_unit_held(is, shard);
+		     delta++) {
 			if (public_path(sg, is, shard, delta, path, sizeof(path), e) != 0)
 				return -1;
 			if (!signer_public_unchanged(sg->dir, path,
@@ -253,7 +258,8 @@ crl_scope_of(const struct signer *sg, const struct signer_issuer *is, enum crl_s
  * Build, sign, store and publish one CRL: the base of shard (0: full) when
  * base is NULL, else the delta over base (entries revoked since base was
  * built).  prev is the CRL this one replaces, if any.  1 when the key failed
- * to sign (signer_key_failed: the issuer is left out, nothing is stored).
+ * to sign (signer_key_failed: the issuer is left out, nothing is stored); 2
+ * when another signer took the shard over (lease.c: nothing published).
  */
 static int
 sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct crl_record *base,
@@ -303,10 +309,23 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	    .shard = base != NULL ? crl_key(shard, 1) : shard, .number = p.number,
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
 	    .built_seq = built_seq};
-	/* Published first: see the top of this file. */
-	if (publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
-	    store_crl_put(sg->store, made, e) != 0)
+	/*
+	 * Published first (see the top of this file), and both fenced: only while
+	 * this signer still holds the shard (lease.c), which no other can take
+	 * until the commit.  Lost meanwhile: nothing published or stored (2).
+	 */
+	if (store_begin(sg->store, e) != 0)
 		goto out;
+	if (signer_lease_fence(sg, e) != 0 || !signer_unit_held(is, shard)) {
+		store_rollback(sg->store, NULL);
+		rc = signer_unit_held(is, shard) ? -1 : 2;
+		goto out;
+	}
+	if (publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
+	    store_crl_put(sg->store, made, e) != 0 || store_commit(sg->store, e) != 0) {
+		store_rollback(sg->store, NULL);
+		goto out;
+	}
 	made->der = NULL; /* freed with the builder */
 	if (is->crl_dirty != NULL && is->crl_dirty[shard] <= built_seq)
 		is->crl_dirty[shard] = 0;
@@ -403,6 +422,8 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			return err_set(e, "out of memory");
 		for (int shard = sg->conf->crl_full ? 0 : 1; shard <= is->crl_shards && !is->broken;
 		     shard++) {
+			if (!signer_unit_held(is, shard))
+				continue; /* another signer's (lease.c) */
 			dfound = 0;
 			found = store_crl_get(sg->store, is->id, shard, &base, e);
 			if (found > 0 && sg->conf->crl_delta)
@@ -417,6 +438,8 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 				    &made, st, e);
 				if (rc < 0)
 					return -1;
+				if (rc == 2)
+					continue; /* taken by another signer meanwhile */
 				if (rc > 0)
 					break;
 				base = made;
@@ -430,6 +453,8 @@ signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct 
 			    st, e);
 			if (rc < 0)
 				return -1;
+			if (rc == 2)
+				continue;
 			if (rc > 0)
 				break;
 			st->crls++;

@@ -63,6 +63,7 @@ issuer_clear(struct signer_issuer *is)
 	ocsp_template_clear(&is->tmpl);
 	free(is->crl_dirty);
 	free(is->seen);
+	free(is->units);
 	memset(is, 0, sizeof(*is));
 }
 
@@ -405,6 +406,7 @@ issuers_load(struct signer *sg, struct err *e)
 	}
 	sg->issuer_seq = seq;
 	sg->crl_seen_seq = 0;
+	sg->lease.look = 1; /* the units of the issuers loaded: taken (again) at once */
 	return resume_changed(sg, e);
 }
 
@@ -442,6 +444,7 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 	sg->store = s;
 	sg->conf = c;
 	sg->dir = dir;
+	signer_lease_init(sg);
 	sg->threads = threads < 1 ? 1 : threads > SIGNER_THREADS_MAX ? SIGNER_THREADS_MAX : threads;
 	sg->records = calloc(2 * SIGNER_BATCH, sizeof(*sg->records));
 	for (int i = 0; i < 2; i++) {
@@ -467,6 +470,7 @@ signer_free(struct signer *sg)
 	if (sg == NULL)
 		return;
 	batch_discard(sg);
+	signer_lease_release(sg); /* a clean exit: another signer may take them at once */
 	issuers_clear(sg);
 	free(sg->down);
 	free(sg->up);
@@ -663,23 +667,33 @@ batch_discard(struct signer *sg)
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
-	size_t n = 0, slow = 0, failed = 0;
+	size_t n = 0, slow = 0, failed = 0, lost = 0;
+	int64_t now = sg->pass_now + ((int64_t)time(NULL) - sg->pass_wall);
 	int rc = -1;
 
+	/* Renewed in a long pass; fenced: only the units still held are written (lease.c). */
+	if (signer_lease_tick(sg, now, e) != 0 || store_begin(sg->store, e) != 0)
+		goto out;
+	if (signer_lease_fence(sg, e) != 0)
+		goto rollback;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
+		if (!signer_unit_held(j->issuer, j->cert->shard)) {
+			lost++; /* taken by another signer meanwhile: its work now */
+			continue;
+		}
 		if (j->failed) { /* nothing of it is written: it stays due, or changed */
 			if (signer_key_failed(sg, signer_issuer_by_id(sg, j->issuer->id), j->why,
 				st) != 0) {
 				err_set(e, "out of memory");
-				goto out;
+				goto rollback;
 			}
 			failed++;
 			continue;
 		}
 		/* The evidence before the signature: recorded as signed revoked first. */
 		if (signer_revoked_record(sg, j->cert, e) != 0)
-			goto out;
+			goto rollback;
 		for (int k = 0; k < 2 && j->der[k] != NULL; k++) {
 			sg->records[n++] = (struct ocsp_record){.cert_id = j->cert->id,
 			    .issuer_id = j->cert->issuer_id, .hash = hashes[k], .der = j->der[k],
@@ -691,12 +705,17 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 	}
 	if (store_ocsp_put(sg->store, sg->records, n, e) != 0) {
 		err_prefix(e, "writing %zu OCSP responses", n);
-		goto out;
+		goto rollback;
 	}
-	st->certs += b->n - failed;
+	if (store_commit(sg->store, e) != 0)
+		goto out;
+	st->certs += b->n - failed - lost;
 	st->responses += n;
 	st->slow += slow;
 	rc = 0;
+	goto out;
+rollback:
+	store_rollback(sg->store, NULL);
 out:
 	batch_free_responses(b);
 	return rc;
@@ -734,6 +753,8 @@ batch_prepare(struct signer *sg, struct batch *b, size_t n, int64_t now,
 		const struct signer_issuer *is = signer_issuer_by_id(sg, c->issuer_id);
 		if (is == NULL || is->broken)
 			continue; /* an issuer without a working key, or added after we started */
+		if (!signer_unit_held(is, c->shard))
+			continue; /* another signer's (lease.c) */
 		if ((why = signer_refuse_why(sg, c)) >= 0) {
 			signer_refuse(sg, is->name, c, why, st); /* left unsigned: never a good */
 			continue;
@@ -828,17 +849,18 @@ read_changed(struct signer *sg, struct pager *p, int64_t now, struct cert_record
 static int
 sign_changed(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 {
-	struct pager p = {.read = read_changed, .changed = sg->seen};
+	struct pager p = {.read = read_changed};
 
+	if (sg->lease.held == 0)
+		return 0; /* every unit is another signer's (lease.c) */
+	signer_lease_scan_start(sg);
+	p.changed = sg->seen;
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
 	if (store_cursor_same(&p.changed, &sg->seen))
 		return 0;
 	sg->seen = p.changed;
-	if (sg->ndown > 0)
-		return 0; /* their certificates were passed over: the mark must not say signed */
-	return store_signed_upto_set(sg->store,
-	    &(struct store_signed_upto){sg->issuer_seq, sg->seen}, e);
+	return signer_lease_marks(sg, e); /* each unit's, and the single mark if alone */
 }
 
 static int
@@ -862,9 +884,12 @@ sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 	struct pager p = {.read = read_due};
 	int64_t n;
 
+	if (sg->lease.held == 0)
+		return 0;
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
-	for (size_t i = 0; i < sg->ndown; i++) {
+	/* Another signer alive may have the key this one lacks: nothing held for it. */
+	for (size_t i = 0; sg->lease.live <= 1 && i < sg->ndown; i++) {
 		if (store_ocsp_hold(sg->store, sg->down[i].id, now, &n, e) != 0)
 			return -1;
 	}
@@ -921,6 +946,10 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 	/* The issuers changed, or keys that failed may load now. */
 	if ((issuer_seq != sg->issuer_seq || (sg->ndown > 0 && now >= sg->down_retry_at)) &&
 	    issuers_load(sg, e) != 0)
+		return -1;
+	sg->pass_now = now;
+	sg->pass_wall = (int64_t)time(NULL);
+	if (signer_lease_step(sg, now, e) != 0)
 		return -1;
 	/*
 	 * Changed certificates first, written before the due ones are looked

@@ -39,6 +39,27 @@ struct signer_hooks {
 	size_t nomem; /* hooks not started for want of memory, to be told */
 };
 
+/* One unit of work (lease.c): a CRL shard of an issuer, or 0, its full CRL. */
+struct signer_unit {
+	int held;      /* this signer holds its lease */
+	int row;       /* scratch of a look: the store has a lease row for it */
+	int free;      /* scratch of a look: nobody holds it (released, or expired) */
+	int free_seen; /* free at the last look and not taken: taken at the next, share or not */
+	int fenced;    /* scratch of a write: the fence found it still held */
+	struct store_signed_upto upto; /* its mark when taken, then as set */
+};
+
+/* This signer's leases (lease.c). */
+struct signer_leases {
+	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "host:pid:random" */
+	int64_t renew_at; /* when to renew and look again (0: at the next pass) */
+	int64_t live;     /* signers alive at the last look, this one included */
+	int64_t gave_at;  /* when units were last given back for a newcomer */
+	size_t held, wanted; /* units held; units of the issuers it signs for */
+	int rescan;       /* units taken: the scan of changed certificates starts from their marks */
+	int look;         /* look at the leases at the next pass (issuers reloaded, a unit lost) */
+};
+
 struct signer_issuer {
 	int64_t id;
 	char name[STORE_ISSUER_NAME_MAX + 1];
@@ -58,6 +79,7 @@ struct signer_issuer {
 	/* Its published files: [shard] bases, [shards + 1 + shard] deltas, [2 * (shards + 1)] JSON. */
 	struct signer_seen *seen;
 	struct signer_seen cert_seen[2]; /* public/issuer/<name>, <name>.pem (publish_issuers.c) */
+	struct signer_unit *units; /* [shard], 0..crl_shards (lease.c); NULL before the first look */
 };
 
 /*
@@ -142,6 +164,8 @@ struct signer {
 	/* A signing context per worker slot (threads + 1) and issuer: [slot * nissuers + i]. */
 	struct sigctx *sigctx;
 	struct signer_hooks hooks; /* [crl] hooks started, waited for by PID (hook.c) */
+	struct signer_leases lease; /* the units this signer works on (lease.c) */
+	int64_t pass_now, pass_wall; /* the pass's now, and the clock when it began */
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
@@ -200,6 +224,26 @@ int signer_public_sync(const char *dir, const char *path, const void *data, size
 
 /* CRLs due (never signed, past the period, or dirty past half the delay): sign them. */
 int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e);
+
+/*
+ * Leases (lease.c; see its top).  _init names the holder; _step renews and
+ * takes or gives back units, every third of [signer] lease (and looks at
+ * once when lease.look is set); _tick only renews, in a long pass; _fence, inside the
+ * write's transaction, drops the units taken by another; _scan_start moves
+ * sg->seen back to the lowest mark of units just taken; _marks sets the
+ * marks of the units held to sg->seen; _release gives every unit back (a
+ * clean exit).  _mine: the rows this holder holds (free *v).
+ */
+void signer_lease_init(struct signer *sg);
+int signer_lease_step(struct signer *sg, int64_t now, struct err *e);
+int signer_lease_tick(struct signer *sg, int64_t now, struct err *e);
+int signer_lease_fence(struct signer *sg, struct err *e);
+void signer_lease_scan_start(struct signer *sg);
+int signer_lease_marks(struct signer *sg, struct err *e);
+void signer_lease_release(struct signer *sg);
+int signer_lease_mine(struct signer *sg, struct store_lease **v, size_t *n, struct err *e);
+/* Whether this signer holds is's unit shard (its certificates, its CRLs). */
+int signer_unit_held(const struct signer_issuer *is, int shard);
 
 /* Defence in depth (revoked.c). */
 uint64_t signer_revset_key(int64_t issuer_id, const uint8_t *serial, size_t len);

@@ -1,0 +1,395 @@
+/*
+ * lease.c - several signers on one store share the work (issue 18, "Many
+ * signers"), through the store's leases (store.h, store_lease_*).
+ *
+ * The unit is an issuer's CRL shard: shard n (1..N) is its certificates
+ * of that shard (fixed at intake, a range of serials), their OCSP responses
+ * and the shard's CRL and delta; shard 0 is the full CRL.  A signer (holder
+ * "host:pid:random") signs, writes and publishes only for the units it
+ * holds, of the issuers whose keys it has: signers with different HSMs
+ * split the issuers by themselves.
+ *
+ * Every third of [signer] lease signer_lease_step() renews the holder and
+ * its leases, then looks at every unit (after a reload or a lost unit it
+ * looks at once, a read): it takes those free (never leased, released, or expired: a
+ * signer that died) up to its share, ceil(units / signers alive), and any
+ * it saw free at the look before (so that no unit stays unsigned because
+ * shares disagree); when a signer alive holds nothing (one just started)
+ * and this one holds more than its share, it gives the excess back, at most
+ * once per SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
+ * for (no key here, or down) it gives back.
+ *
+ * Every write is fenced: the batch's transaction first asks the store which
+ * units the holder still holds (store_lease_fence, which keeps them from
+ * being taken until the commit), and writes only theirs; a unit taken by
+ * another meanwhile (this signer stalled past its lease) is dropped, and
+ * nothing of it is written over its new holder's work.
+ *
+ * Each unit keeps its own mark in the changed certificates: the scan
+ * starts from the lowest mark of the units held (after a takeover, where
+ * the dead signer stopped), reads every changed certificate, signs those of
+ * its units, and sets the marks of its units to where it got.  A signer
+ * alone holding every unit also keeps the store's single mark
+ * (store_signed_upto), as before leases, for `lancre status` and copies.
+ */
+#include "signer/signer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#define SIGNER_LEASE_RANDOM 8     /* random bytes in a holder's name */
+#define SIGNER_LEASE_PEERS_MAX 64 /* other holders told apart when counting */
+#define SIGNER_LEASE_REBALANCE 10 /* leases between two gifts of units to a newcomer */
+
+void
+signer_lease_init(struct signer *sg)
+{
+	unsigned char r[SIGNER_LEASE_RANDOM] = {0};
+	char host[64] = "", hex[2 * SIGNER_LEASE_RANDOM + 1];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	if (RAND_bytes(r, sizeof(r)) != 1) /* the pid still tells it apart on this host */
+		memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	snprintf(sg->lease.holder, sizeof(sg->lease.holder), "%s:%ld:%s", host, (long)getpid(),
+	    hex);
+	sg->lease.renew_at = 0;
+	sg->lease.look = 1;
+}
+
+/* The first unit of is: 0 (its full CRL) when full CRLs are published, else shard 1. */
+static int
+first_unit(const struct signer *sg)
+{
+	return sg->conf->crl_full ? 0 : 1;
+}
+
+int
+signer_unit_held(const struct signer_issuer *is, int shard)
+{
+	return is->units != NULL && shard >= 0 && shard <= is->crl_shards && is->units[shard].held;
+}
+
+/* What a look at every lease found. */
+struct look {
+	struct signer *sg;
+	int64_t now;
+	char peers[SIGNER_LEASE_PEERS_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* others holding units */
+	size_t npeers;
+	int stray; /* this holder holds units it does not want (an issuer it cannot sign for) */
+};
+
+static void
+look_peer(struct look *k, const char *holder)
+{
+	for (size_t i = 0; i < k->npeers; i++)
+		if (strcmp(k->peers[i], holder) == 0)
+			return;
+	if (k->npeers < SIGNER_LEASE_PEERS_MAX)
+		snprintf(k->peers[k->npeers++], sizeof(k->peers[0]), "%s", holder);
+}
+
+static int
+look_row(void *arg, const struct store_lease *l, struct err *e)
+{
+	struct look *k = arg;
+	struct signer *sg = k->sg;
+	struct signer_issuer *is = signer_issuer_by_id(sg, l->issuer_id);
+	int mine = strcmp(l->holder, sg->lease.holder) == 0;
+	struct signer_unit *u;
+
+	(void)e;
+	if (!mine && l->holder[0] != '\0' && l->expires_at >= k->now)
+		look_peer(k, l->holder);
+	if (is == NULL || is->broken || l->shard < first_unit(sg) || l->shard > is->crl_shards) {
+		k->stray |= mine;
+		return 0;
+	}
+	u = &is->units[l->shard];
+	u->row = 1;
+	u->held = mine;
+	u->free = !mine && (l->holder[0] == '\0' || l->expires_at < k->now);
+	return 0;
+}
+
+/* Give back the units this holder holds and does not want: those of issuers it left out. */
+static int
+release_strays(struct signer *sg, struct err *e)
+{
+	struct store_lease *v = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (signer_lease_mine(sg, &v, &n, e) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct signer_issuer *is = signer_issuer_by_id(sg, v[i].issuer_id);
+		if (is == NULL || is->broken || v[i].shard < first_unit(sg) ||
+		    v[i].shard > is->crl_shards)
+			rc = store_lease_release(sg->store, sg->lease.holder, v[i].issuer_id,
+			    v[i].shard, e);
+	}
+	free(v);
+	return rc;
+}
+
+struct mine {
+	const char *holder;
+	struct store_lease *v;
+	size_t n;
+};
+
+static int
+mine_row(void *arg, const struct store_lease *l, struct err *e)
+{
+	struct mine *m = arg;
+	struct store_lease *nv;
+
+	if (strcmp(l->holder, m->holder) != 0)
+		return 0;
+	if ((nv = realloc(m->v, (m->n + 1) * sizeof(*nv))) == NULL)
+		return err_set(e, "out of memory");
+	m->v = nv;
+	m->v[m->n++] = *l;
+	return 0;
+}
+
+int
+signer_lease_mine(struct signer *sg, struct store_lease **v, size_t *n, struct err *e)
+{
+	struct mine m = {sg->lease.holder, NULL, 0};
+
+	if (store_lease_each(sg->store, mine_row, &m, e) != 0) {
+		free(m.v);
+		return -1;
+	}
+	*v = m.v;
+	*n = m.n;
+	return 0;
+}
+
+/* Make room for every issuer's units; clear what the last look found. */
+static int
+units_reset(struct signer *sg, size_t *wanted)
+{
+	*wanted = 0;
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		struct signer_issuer *is = &sg->issuers[i];
+		if (is->units == NULL &&
+		    (is->units = calloc((size_t)is->crl_shards + 1, sizeof(*is->units))) == NULL)
+			return -1;
+		for (int sh = 0; sh <= is->crl_shards; sh++) {
+			is->units[sh].row = is->units[sh].held = is->units[sh].free = 0;
+			if (!is->broken && sh >= first_unit(sg))
+				(*wanted)++;
+		}
+	}
+	return 0;
+}
+
+/* Give back held units beyond target, the last ones first. */
+static int
+give_back(struct signer *sg, size_t *held, size_t target, struct err *e)
+{
+	for (size_t i = sg->nissuers; i-- > 0 && *held > target;) {
+		struct signer_issuer *is = &sg->issuers[i];
+		for (int sh = is->crl_shards; sh >= 0 && *held > target; sh--) {
+			if (!is->units[sh].held)
+				continue;
+			if (store_lease_release(sg->store, sg->lease.holder, is->id, sh, e) != 0)
+				return -1;
+			is->units[sh].held = 0;
+			(*held)--;
+		}
+	}
+	return 0;
+}
+
+/* Take the free units, up to target, and those free at the last look too. */
+static int
+take_free(struct signer *sg, int64_t now, size_t *held, size_t target, struct err *e)
+{
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		struct signer_issuer *is = &sg->issuers[i];
+		for (int sh = first_unit(sg); sh <= is->crl_shards && !is->broken; sh++) {
+			struct signer_unit *u = &is->units[sh];
+			struct store_lease l = {.issuer_id = is->id, .shard = sh,
+			    .expires_at = now + sg->conf->signer_lease};
+			int free_now = !u->held && (u->free || !u->row), rc;
+			if (!free_now || (*held >= target && !u->free_seen)) {
+				u->free_seen = free_now;
+				continue;
+			}
+			memcpy(l.holder, sg->lease.holder, sizeof(l.holder));
+			if ((rc = store_lease_take(sg->store, &l, now, e)) < 0)
+				return -1;
+			u->free_seen = 0;
+			if (rc == 0)
+				continue; /* another signer was first */
+			u->held = 1;
+			u->upto = l.upto;
+			sg->lease.rescan = 1;
+			(*held)++;
+		}
+	}
+	return 0;
+}
+
+int
+signer_lease_step(struct signer *sg, int64_t now, struct err *e)
+{
+	int64_t secs = sg->conf->signer_lease, live = sg->lease.live;
+	int renew = now >= sg->lease.renew_at || now < sg->lease.renew_at - secs, rc = 0;
+	struct look *k;
+	size_t wanted, held = 0, target;
+
+	if (!renew && !sg->lease.look)
+		return 0; /* not yet (and the clock did not go back) */
+	if ((k = calloc(1, sizeof(*k))) == NULL || units_reset(sg, &wanted) != 0) {
+		free(k);
+		return err_set(e, "out of memory");
+	}
+	k->sg = sg;
+	k->now = now;
+	/* A look without a renewal (issuers reloaded, a unit lost) only reads, unless it takes. */
+	if (renew)
+		rc = store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e);
+	if (rc == 0)
+		rc = store_lease_each(sg->store, look_row, k, e);
+	if (rc == 0 && k->stray)
+		rc = release_strays(sg, e);
+	for (size_t i = 0; rc == 0 && i < sg->nissuers; i++)
+		for (int sh = 0; sh <= sg->issuers[i].crl_shards; sh++)
+			held += sg->issuers[i].units[sh].held;
+	sg->lease.live = live < 1 ? 1 : live;
+	target = (wanted + (size_t)sg->lease.live - 1) / (size_t)sg->lease.live;
+	if (rc == 0 && held > target && (int64_t)k->npeers + 1 < sg->lease.live &&
+	    now - sg->lease.gave_at >= SIGNER_LEASE_REBALANCE * secs) {
+		sg->lease.gave_at = now; /* a signer alive holds nothing: it gets a share */
+		rc = give_back(sg, &held, target, e);
+	}
+	if (rc == 0)
+		rc = take_free(sg, now, &held, target, e);
+	free(k);
+	if (rc != 0)
+		return -1;
+	sg->lease.held = held;
+	sg->lease.wanted = wanted;
+	sg->lease.look = 0;
+	if (renew)
+		sg->lease.renew_at = now + (secs / 3 > 0 ? secs / 3 : 1);
+	return 0;
+}
+
+int
+signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
+{
+	int64_t secs = sg->conf->signer_lease, live;
+
+	if (now < sg->lease.renew_at && now >= sg->lease.renew_at - secs)
+		return 0;
+	if (store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e) != 0)
+		return -1;
+	sg->lease.renew_at = now + (secs / 3 > 0 ? secs / 3 : 1);
+	return 0;
+}
+
+static int
+fenced(void *arg, int64_t issuer_id, int shard)
+{
+	struct signer_issuer *is = signer_issuer_by_id(arg, issuer_id);
+
+	if (is != NULL && is->units != NULL && shard >= 0 && shard <= is->crl_shards)
+		is->units[shard].fenced = 1;
+	return 0;
+}
+
+int
+signer_lease_fence(struct signer *sg, struct err *e)
+{
+	size_t lost = 0;
+
+	for (size_t i = 0; i < sg->nissuers; i++)
+		for (int sh = 0; sg->issuers[i].units != NULL && sh <= sg->issuers[i].crl_shards; sh++)
+			sg->issuers[i].units[sh].fenced = 0;
+	if (store_lease_fence(sg->store, sg->lease.holder, fenced, sg, e) != 0)
+		return -1;
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		struct signer_issuer *is = &sg->issuers[i];
+		for (int sh = 0; is->units != NULL && sh <= is->crl_shards; sh++) {
+			if (is->units[sh].held && !is->units[sh].fenced) {
+				is->units[sh].held = 0; /* taken by another: dropped */
+				lost++;
+			}
+		}
+	}
+	if (lost > 0) {
+		sg->lease.held -= lost < sg->lease.held ? lost : sg->lease.held;
+		sg->lease.look = 1; /* look again at the next pass */
+	}
+	return 0;
+}
+
+void
+signer_lease_scan_start(struct signer *sg)
+{
+	struct store_cursor low = {{0}};
+	int any = 0;
+
+	if (!sg->lease.rescan)
+		return;
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		struct signer_issuer *is = &sg->issuers[i];
+		for (int sh = 0; is->units != NULL && sh <= is->crl_shards; sh++) {
+			const struct store_signed_upto *u = &is->units[sh].upto;
+			struct store_cursor at = u->issuer_seq == sg->issuer_seq ? u->at
+										 : (struct store_cursor){{0}};
+			if (!is->units[sh].held)
+				continue;
+			if (!any || store_cursor_before(&at, &low))
+				low = at;
+			any = 1;
+		}
+	}
+	if (any && store_cursor_before(&low, &sg->seen))
+		sg->seen = low;
+	sg->lease.rescan = 0;
+}
+
+int
+signer_lease_marks(struct signer *sg, struct err *e)
+{
+	const struct store_signed_upto u = {sg->issuer_seq, sg->seen};
+
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		struct signer_issuer *is = &sg->issuers[i];
+		int any = 0;
+		for (int sh = 0; is->units != NULL && sh <= is->crl_shards; sh++) {
+			if (is->units[sh].held)
+				is->units[sh].upto = u;
+			any |= is->units[sh].held;
+		}
+		if (any && !is->broken && store_lease_mark(sg->store, sg->lease.holder, is->id, &u, e) != 0)
+			return -1;
+	}
+	if (sg->lease.live > 1 || sg->lease.held < sg->lease.wanted || sg->ndown > 0)
+		return 0; /* the single mark says "all signed": only a signer alone may set it */
+	return store_signed_upto_set(sg->store, &u, e);
+}
+
+void
+signer_lease_release(struct signer *sg)
+{
+	struct err e;
+
+	if (sg->store != NULL && sg->lease.holder[0] != '\0')
+		(void)store_lease_release(sg->store, sg->lease.holder, 0, 0, &e);
+}
