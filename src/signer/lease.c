@@ -17,7 +17,10 @@
  * shares disagree); when a signer alive holds nothing (one just started)
  * and this one holds more than its share, it gives the excess back, at most
  * once per SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
- * for (no key here, or down) it gives back.
+ * for (no key here, or down) it gives back.  A holder of this host whose
+ * process is gone (kill(pid, 0): ESRCH; a signer restarted after a crash,
+ * by `lancre run`'s supervisor or by hand) is dead for certain: its units
+ * are freed at once instead of after its lease (a reused pid only waits).
  *
  * Every write is fenced: the batch's transaction first asks the store which
  * units the holder still holds (store_lease_fence, which keeps them from
@@ -34,6 +37,8 @@
  */
 #include "signer/signer_int.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,7 @@
 #define SIGNER_LEASE_RANDOM 8     /* random bytes in a holder's name */
 #define SIGNER_LEASE_PEERS_MAX 64 /* other holders told apart when counting */
 #define SIGNER_LEASE_REBALANCE 10 /* leases between two gifts of units to a newcomer */
+#define SIGNER_LEASE_DEAD_MAX 8   /* dead holders of this host freed per look */
 
 void
 signer_lease_init(struct signer *sg)
@@ -55,6 +61,7 @@ signer_lease_init(struct signer *sg)
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "?");
 	host[sizeof(host) - 1] = '\0';
+	snprintf(sg->lease.host, sizeof(sg->lease.host), "%s", host);
 	if (RAND_bytes(r, sizeof(r)) != 1) /* the pid still tells it apart on this host */
 		memset(r, 0, sizeof(r));
 	for (size_t i = 0; i < sizeof(r); i++)
@@ -85,7 +92,28 @@ struct look {
 	char peers[SIGNER_LEASE_PEERS_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* others holding units */
 	size_t npeers;
 	int stray; /* this holder holds units it does not want (an issuer it cannot sign for) */
+	char dead[SIGNER_LEASE_DEAD_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* of this host, gone */
+	size_t ndead;
 };
+
+/* Whether holder ("host:pid:random") is a process of this host that is gone. */
+static int
+holder_dead(const struct signer *sg, const char *holder)
+{
+	const char *r = strrchr(holder, ':'), *p;
+	size_t hlen = strlen(sg->lease.host);
+	char *end;
+	long pid;
+
+	if (r == NULL || strncmp(holder, sg->lease.host, hlen) != 0 || holder[hlen] != ':')
+		return 0;
+	p = holder + hlen + 1;
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (end != r || errno != 0 || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
 
 static void
 look_peer(struct look *k, const char *holder)
@@ -107,8 +135,17 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 	struct signer_unit *u;
 
 	(void)e;
-	if (!mine && l->holder[0] != '\0' && l->expires_at >= k->now)
+	if (!mine && l->holder[0] != '\0' && l->expires_at >= k->now) {
+		if (holder_dead(sg, l->holder)) {
+			for (size_t i = 0; i < k->ndead; i++)
+				if (strcmp(k->dead[i], l->holder) == 0)
+					return 0;
+			if (k->ndead < SIGNER_LEASE_DEAD_MAX)
+				snprintf(k->dead[k->ndead++], sizeof(k->dead[0]), "%s", l->holder);
+			return 0;
+		}
 		look_peer(k, l->holder);
+	}
 	if (is == NULL || is->broken || l->shard < first_unit(sg) || l->shard > is->crl_shards) {
 		k->stray |= mine;
 		return 0;
@@ -264,6 +301,15 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 		rc = store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e);
 	if (rc == 0)
 		rc = store_lease_each(sg->store, look_row, k, e);
+	if (rc == 0 && k->ndead > 0) { /* freed, and looked at again */
+		for (size_t i = 0; rc == 0 && i < k->ndead; i++)
+			rc = store_lease_release(sg->store, k->dead[i], 0, 0, e);
+		k->ndead = k->npeers = 0;
+		if (rc == 0 && units_reset(sg, &wanted) != 0)
+			rc = err_set(e, "out of memory");
+		if (rc == 0)
+			rc = store_lease_each(sg->store, look_row, k, e);
+	}
 	if (rc == 0 && k->stray)
 		rc = release_strays(sg, e);
 	for (size_t i = 0; rc == 0 && i < sg->nissuers; i++)

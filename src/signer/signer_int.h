@@ -52,6 +52,7 @@ struct signer_unit {
 /* This signer's leases (lease.c). */
 struct signer_leases {
 	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "host:pid:random" */
+	char host[64];    /* this host's name, as in holder */
 	int64_t renew_at; /* when to renew and look again (0: at the next pass) */
 	int64_t live;     /* signers alive at the last look, this one included */
 	int64_t gave_at;  /* when units were last given back for a newcomer */

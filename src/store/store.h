@@ -453,7 +453,8 @@ int store_lease_each(struct store *s,
 
 /*
  * Give back holder's unit (issuer_id, shard), or with issuer_id 0 all its
- * units, and forget the holder (a clean exit): free at once, marks kept.
+ * units, and forget the holder (a clean exit, or a holder another signer
+ * knows to be dead): free at once, marks kept.
  */
 int store_lease_release(struct store *s, const char *holder, int64_t issuer_id, int shard,
     struct err *e);

@@ -6,11 +6,14 @@
 # then are signed by one of them only: the responses they say they signed
 # add up to exactly one per certificate and hash, and each signed some.  A
 # sampler reads every stored CRL number during the run: none goes down and
-# none repeats for another CRL.  Then one signer is SIGKILLed; certificates
-# of its shards are revoked, and the other takes its leases over once they
+# none repeats for another CRL.  Then signer B stalls (SIGSTOP) and
+# certificates of its shards are revoked: A takes its leases over once they
 # expire ([signer] lease = 3s here), signs the revocations and publishes
-# those shards' CRLs, within the lease and a few renewals.  A signer that
-# stops cleanly gives its leases back.
+# those shards' CRLs, within the lease and a few renewals; B, woken, writes
+# nothing (fenced).  Then A is SIGKILLed: B, on the same host, sees the
+# process gone and takes over at once, and signs revocations in A's shards.
+# Each response is still signed once.  A signer that stops cleanly gives
+# its leases back.
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -125,39 +128,70 @@ same "each response signed exactly once: A $sa + B $sb" "$((sa + sb))" $want
 same "no response is older than its certificate's change" \
 	"$(sql 'SELECT count(*) FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id WHERE r.cert_seq < c.change_seq')" 0
 
-# B dies without a word; revocations land in its shards.
-kill -9 "$sign_b"
-wait "$sign_b" 2>/dev/null
-t0=$(date +%s%N)
-mapfile -t victims < <(sql "SELECT i.name, encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
-	JOIN LATERAL (SELECT serial FROM certificates WHERE issuer_id = l.issuer_id AND shard = l.shard LIMIT 1) c ON true
-	WHERE l.holder LIKE '%:$sign_b:%' AND l.shard > 0")
-nv=${#victims[@]}
-[ "$nv" -gt 0 ] && ok "certificates in $nv of B's shards" || not_ok "certificates in B's shards"
-for v in "${victims[@]}"; do
-	"$LANCRE" revoke -d "$DA" --reason keyCompromise --issuer "${v%%|*}" --serial "${v##*|}" >/dev/null 2>>"$T/revoke.err" ||
-		not_ok "revoke ${v%%|*} ${v##*|}: $(tail -n 1 "$T/revoke.err")"
-done
-# Done when each revoked certificate has both responses re-signed, and each of its
-# shards (and the full CRLs) a CRL built after the revocation.
+# revoke_in HOLDER_PID: revoke one certificate in each CRL shard the signer PID holds;
+# sets nv (how many) and t0 (when, ns).
+revoke_in() {
+	local v
+	mapfile -t victims < <(sql "SELECT i.name, encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
+		JOIN LATERAL (SELECT serial FROM certificates WHERE issuer_id = l.issuer_id AND shard = l.shard
+		AND status = 0 LIMIT 1) c ON true WHERE l.holder LIKE '%:$1:%' AND l.shard > 0")
+	nv=${#victims[@]}
+	t0=$(date +%s%N)
+	for v in "${victims[@]}"; do
+		"$LANCRE" revoke -d "$DA" --reason keyCompromise --issuer "${v%%|*}" --serial "${v##*|}" >/dev/null 2>>"$T/revoke.err" ||
+			not_ok "revoke ${v%%|*} ${v##*|}: $(tail -n 1 "$T/revoke.err")"
+	done
+}
+# Done when each revoked certificate has both responses re-signed, and its shard and
+# the full CRL a CRL built after the revocation.
 done_q="SELECT (SELECT count(*) FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id
 	WHERE c.status = 1 AND r.cert_seq >= c.change_seq),
 	(SELECT count(*) FROM certificates c JOIN crls k ON k.issuer_id = c.issuer_id AND k.shard IN (0, c.shard)
 	WHERE c.status = 1 AND k.built_seq >= c.change_seq)"
-took=
-for i in $(seq 1 $((120 * TF))); do
-	if [ "$(sql "$done_q")" = "$((2 * nv))|$((2 * nv))" ]; then
-		took=$((($(date +%s%N) - t0) / 1000000))
-		break
-	fi
-	sleep 0.1
-done
+# taken_over WHO REVOKED LIMIT_MS: wait for the revocations to be signed and published.
+taken_over() {
+	local i took=
+	for i in $(seq 1 $((150 * TF))); do
+		if [ "$(sql "$done_q")" = "$((2 * $2))|$((2 * $2))" ]; then
+			took=$((($(date +%s%N) - t0) / 1000000))
+			break
+		fi
+		sleep 0.1
+	done
+	[ -n "$took" ] && [ "$took" -le "$3" ] &&
+		ok "$1: revocations signed and CRLs published in $took ms (lease ${LEASE}s, limit $3 ms)" ||
+		not_ok "$1 within $3 ms (${took:-never}; now: $(sql "$done_q"))"
+}
 limit=$(((LEASE + 2 * (LEASE / 3) + 3) * 1000 * TF))
-[ -n "$took" ] && [ "$took" -le "$limit" ] &&
-	ok "A took B's shards over: revocations signed and CRLs published in $took ms (lease ${LEASE}s, limit $limit ms)" ||
-	not_ok "A took B's shards over within $limit ms (${took:-never}; now: $(sql "$done_q"))"
+revoked=0
+
+# B stalls (SIGSTOP: alive, silent): once its leases expire, A takes its shards over.
+kill -STOP "$sign_b"
+revoke_in "$sign_b"
+[ "$nv" -gt 0 ] && ok "certificates revoked in $nv of B's shards" || not_ok "certificates revoked in B's shards"
+revoked=$((revoked + nv))
+taken_over "B stalled, A took its shards over after the lease" $revoked $limit
 same "A holds every unit now" "$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_a:%'")" $units
-has "$T/a.out" ', [0-9]* CRLs' "A's log says it signed CRLs"
+# B wakes up: whatever it was doing, its writes are fenced off (its units are A's now).
+sb_before=$(signed "$T/b.out")
+kill -CONT "$sign_b"
+sleep 2
+same "B, awake, wrote nothing more (its units are A's)" "$(signed "$T/b.out")" "$sb_before"
+
+# A dies (SIGKILL): B, on the same host, sees its process gone and takes over at once.
+kill -9 "$sign_a"
+wait "$sign_a" 2>/dev/null
+revoke_in "$sign_a"
+[ "$nv" -gt 0 ] && ok "certificates revoked in $nv of A's shards" || not_ok "certificates revoked in A's shards"
+revoked=$((revoked + nv))
+taken_over "A killed, B took its shards over" $revoked $limit
+same "B holds every unit now" "$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_b:%'")" $units
+has "$T/b.out" ', [0-9]* CRLs' "B's log says it signed CRLs"
+sa=$(signed "$T/a.out")
+sb=$(signed "$T/b.out")
+same "still each response signed once: A $sa + B $sb (2 per revocation)" "$((sa + sb))" $((want + 2 * revoked))
+same "no revoked certificate's response says otherwise" \
+	"$(sql 'SELECT count(*) FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id WHERE r.cert_seq < c.change_seq')" 0
 
 # Every CRL number seen, per (issuer, shard): never lower than the one before, and
 # one number is one CRL (the same digest) whichever signer made it.
@@ -176,9 +210,9 @@ crls_seen=$(awk -F'|' 'NF == 4 { s[$1 "|" $2 "|" $3] = 1 } END { print length(s)
 	not_ok "the sampler saw $crls_seen CRLs"
 
 # A clean stop gives the leases back at once.
-kill -TERM "$sign_a"
-wait "$sign_a" 2>/dev/null
-same "signer A stopped cleanly" "$?" 0
+kill -TERM "$sign_b"
+wait "$sign_b"
+same "signer B stopped cleanly" "$?" 0
 same "its leases are free" "$(sql "SELECT count(*) FROM leases WHERE holder <> ''")" 0
 sed 's/^/# A: /' "$T/a.err"
 sed 's/^/# B: /' "$T/b.err"
