@@ -153,6 +153,8 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 	u = &is->units[l->shard];
 	u->row = 1;
 	u->held = mine;
+	if (mine)
+		u->upto = l->upto; /* held across a reload: its mark as stored */
 	u->free = !mine && (l->holder[0] == '\0' || l->expires_at < k->now);
 	return 0;
 }

@@ -934,6 +934,52 @@ data_version(sqlite3 *db)
 }
 
 /*
+ * Issue 18, many signers: a second signer on the same store takes nothing
+ * while the first holds every unit; once the first has stalled past its
+ * lease, the second takes its units over and signs a revocation.  The
+ * first, waking with a revocation to sign, is fenced: its batch is not
+ * written (its units are no longer its own), and at its next look it holds
+ * nothing.  Without the fence it would write its responses over the
+ * second's work.
+ */
+static void
+test_stalled_signer_is_fenced(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct signer *a, *b;
+	struct cert_record c;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12); /* a first: every unit is a's */
+	pass_expect(b, now, 0);
+	assert_int_equal(store_cert_revoke(w.f.s, 3, now, 1, &e), 0);
+	pass_expect(b, now + 1, 0); /* a's, and a is alive */
+	/* a stalls; its leases end at now + lease, then b takes them over. */
+	pass_expect(b, now + conf.signer_lease + 1, 2);
+	assert_int_equal(responses_for(w.f.s, 3, 0), 2);
+	assert_int_equal(store_cert_revoke(w.f.s, 1, now, 1, &e), 0);
+	assert_int_equal(store_cert_get(w.f.s, 1, (const uint8_t[]){0x01}, 1, &c, &e), 1);
+	pass_expect(a, now + 2, 0); /* a wakes up, signs certificate 1: fenced, not written */
+	assert_int_equal(responses_for(w.f.s, 1, c.change_seq), 0);
+	pass_expect(b, now + conf.signer_lease + 2, 2);
+	assert_int_equal(responses_for(w.f.s, 1, c.change_seq), 2);
+	pass_expect(a, now + 3, 0); /* it looked again: nothing is its own */
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	world_free(&w);
+}
+
+/*
  * Issue 15 issuer item 1, what an idle signer does for an issuer whose key
  * fails: its responses that come due are read once and held; the passes
  * after read none and commit nothing, and neither does a restarted signer
@@ -1017,6 +1063,7 @@ main(void)
 	    cmocka_unit_test(test_clock_step_back),
 	    cmocka_unit_test(test_clock_step_back_without_newest),
 	    cmocka_unit_test(test_failing_issuer_costs_nothing),
+	    cmocka_unit_test(test_stalled_signer_is_fenced),
 	    cmocka_unit_test(test_refuses_good_after_revoked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
