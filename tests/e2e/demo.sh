@@ -63,11 +63,18 @@ expect 0 "status of a revoked demo leaf" "$LANCRE" status -d "$D" "$C/leaf-$seri
 has "$OUT" '^status: revoked$' "is revoked"
 has "$OUT" '^reason: keyCompromise$' "for keyCompromise"
 
-# A second run reuses the directory.
-before=$(sha256sum "$D/lancre.db" "$C/root.pem" | sha256sum)
+# A second run reuses the directory: the same tables and rows, except the signers'
+# leases (written by every signer's pass: docs/DESIGN.md, "Many signers").
+content() {
+	local t
+	for t in $(sqlite3 "$D/lancre.db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'lease%' ORDER BY name"); do
+		sqlite3 "$D/lancre.db" ".dump $t"
+	done | cat - "$C/root.pem" | sha256sum
+}
+before=$(content)
 expect 0 "a second run succeeds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080 --no-serve
 has "$OUT" 'Reusing the demo' "and says it reuses the directory"
-same "and changes nothing" "$(sha256sum "$D/lancre.db" "$C/root.pem" | sha256sum)" "$before"
+same "and changes nothing" "$(content)" "$before"
 
 # A directory that is something else is not touched.
 mkdir -p "$T/other" && echo keep >"$T/other/file"
