@@ -306,6 +306,7 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	if (rc == 0 && k->ndead > 0) { /* freed, and looked at again */
 		for (size_t i = 0; rc == 0 && i < k->ndead; i++)
 			rc = store_lease_release(sg->store, k->dead[i], 0, 0, e);
+		live -= (int64_t)k->ndead; /* counted alive by the renewal: forgotten now */
 		k->ndead = k->npeers = 0;
 		if (rc == 0 && units_reset(sg, &wanted) != 0)
 			rc = err_set(e, "out of memory");
@@ -328,7 +329,7 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 		rc = take_free(sg, now, &held, target, e);
 	free(k);
 	if (rc != 0)
-		return -1;
+		return err_prefix(e, "the signer's leases");
 	sg->lease.held = held;
 	sg->lease.wanted = wanted;
 	sg->lease.look = 0;
@@ -345,7 +346,7 @@ signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
 	if (now < sg->lease.renew_at && now >= sg->lease.renew_at - secs)
 		return 0;
 	if (store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e) != 0)
-		return -1;
+		return err_prefix(e, "the signer's leases");
 	sg->lease.renew_at = now + (secs / 3 > 0 ? secs / 3 : 1);
 	return 0;
 }
