@@ -117,6 +117,14 @@ for i in $(seq 1 $((40 * TF))); do
 done
 same "every certificate's responses are stored" "$(sql 'SELECT count(*) FROM ocsp_responses')" $want
 sleep 1 # a pass that would sign something twice would have logged by now
+# lancre status knows each is signed from its unit's mark (no single signer's mark with two).
+for who in "$sign_a" "$sign_b"; do
+	c=$(sql "SELECT i.name || ' ' || encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
+		JOIN certificates c ON c.issuer_id = l.issuer_id AND c.shard = l.shard
+		WHERE l.holder LIKE '%:$who:%' ORDER BY c.id LIMIT 1")
+	expect 0 "lancre status of a certificate signed by $who" "$LANCRE" status -d "$DA" --issuer "${c%% *}" "${c##* }"
+	has "$OUT" '^ocsp: good' "says it is signed and served good"
+done
 # signed RESPONSES: the responses a signer's log says it signed, all passes.
 signed() { awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "responses" && $i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' "$1"; }
 sa=$(signed "$T/a.out")
