@@ -30,6 +30,12 @@
  * Each pass also keeps every issuer's CRLs (crls.c): N shards, and a full
  * CRL, re-signed every [crl] period and within [crl] delay of a revocation.
  *
+ * Several signers may share one store (issue 18): the work is split by
+ * issuer and CRL shard, each unit leased to one signer at a time through
+ * the store (lease.c); a pass signs, writes and publishes only for the
+ * units its signer holds, and each write is fenced against a unit taken
+ * over meanwhile.  A signer alone holds every unit.
+ *
  * A clock that steps back leaves what was signed while it ran ahead dated in
  * the future, refused by clients ("not yet valid") and, by the rules above,
  * not due for days.  Each pass asks the store whether it holds a response

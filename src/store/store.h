@@ -465,7 +465,8 @@ int store_lease_release(struct store *s, const char *holder, int64_t issuer_id, 
  * expired or not, and none of them can be taken from it before the
  * transaction ends.  A signer writes only what belongs to those units, so
  * one whose leases were taken (it stalled past its lease) writes nothing
- * over its successor's work.
+ * over its successor's work.  cb returning non-zero fails the call (out of
+ * memory).
  */
 int store_lease_fence(struct store *s, const char *holder,
     int (*cb)(void *arg, int64_t issuer_id, int shard), void *arg, struct err *e);
