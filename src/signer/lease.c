@@ -14,9 +14,10 @@
  * looks at once, a read): it takes those free (never leased, released, or expired: a
  * signer that died) up to its share, ceil(units / signers alive), and any
  * it saw free at the look before (so that no unit stays unsigned because
- * shares disagree); when a signer alive holds nothing (one just started)
- * and this one holds more than its share, it gives the excess back, at most
- * once per SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
+ * shares disagree); when a signer alive holds less than a share (one just
+ * started, or two that started together and raced) and this one holds more,
+ * it gives the excess back: at once the first time, then at most once per
+ * SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
  * for (no key here, or down) it gives back.  A holder of this host whose
  * process is gone (kill(pid, 0): ESRCH; a signer restarted after a crash,
  * by `lancre run`'s supervisor or by hand) is dead for certain: its units
@@ -90,7 +91,7 @@ struct look {
 	struct signer *sg;
 	int64_t now;
 	char peers[SIGNER_LEASE_PEERS_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* others holding units */
-	size_t npeers;
+	size_t npeers, units[SIGNER_LEASE_PEERS_MAX]; /* and how many each holds */
 	int stray; /* this holder holds units it does not want (an issuer it cannot sign for) */
 	char dead[SIGNER_LEASE_DEAD_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* of this host, gone */
 	size_t ndead;
@@ -118,11 +119,16 @@ holder_dead(const struct signer *sg, const char *holder)
 static void
 look_peer(struct look *k, const char *holder)
 {
-	for (size_t i = 0; i < k->npeers; i++)
-		if (strcmp(k->peers[i], holder) == 0)
+	for (size_t i = 0; i < k->npeers; i++) {
+		if (strcmp(k->peers[i], holder) == 0) {
+			k->units[i]++;
 			return;
-	if (k->npeers < SIGNER_LEASE_PEERS_MAX)
+		}
+	}
+	if (k->npeers < SIGNER_LEASE_PEERS_MAX) {
+		k->units[k->npeers] = 1;
 		snprintf(k->peers[k->npeers++], sizeof(k->peers[0]), "%s", holder);
+	}
 }
 
 static int
@@ -234,6 +240,23 @@ units_reset(struct signer *sg, size_t *wanted)
 	return 0;
 }
 
+/*
+ * Whether a signer alive holds less than a share: one holding nothing (not
+ * among the peers), or a peer holding fewer than target.  It may be unable
+ * to sign more (other keys): then what is given back is taken back two
+ * looks later, at most once per SIGNER_LEASE_REBALANCE leases.
+ */
+static int
+short_peer(const struct look *k, int64_t live, size_t target)
+{
+	if ((int64_t)k->npeers + 1 < live)
+		return 1;
+	for (size_t i = 0; i < k->npeers; i++)
+		if (k->units[i] < target)
+			return 1;
+	return 0;
+}
+
 /* Give back held units beyond target, the last ones first. */
 static int
 give_back(struct signer *sg, size_t *held, size_t target, struct err *e)
@@ -320,9 +343,9 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 			held += sg->issuers[i].units[sh].held;
 	sg->lease.live = live < 1 ? 1 : live;
 	target = (wanted + (size_t)sg->lease.live - 1) / (size_t)sg->lease.live;
-	if (rc == 0 && held > target && (int64_t)k->npeers + 1 < sg->lease.live &&
-	    now - sg->lease.gave_at >= SIGNER_LEASE_REBALANCE * secs) {
-		sg->lease.gave_at = now; /* a signer alive holds nothing: it gets a share */
+	if (rc == 0 && held > target && short_peer(k, sg->lease.live, target) &&
+	    (sg->lease.gave_at == 0 || now - sg->lease.gave_at >= SIGNER_LEASE_REBALANCE * secs)) {
+		sg->lease.gave_at = now; /* a signer alive holds less than its share: it gets it */
 		rc = give_back(sg, &held, target, e);
 	}
 	if (rc == 0)

@@ -98,16 +98,16 @@ pids+=("$sign_b")
 done) &
 pids+=("$!")
 units=10 # two issuers, four shards and the full CRL each
-for i in $(seq 1 $((40 * TF))); do
-	[ "$(sql "SELECT count(DISTINCT holder) FROM leases WHERE holder <> ''")" = 2 ] &&
-		[ "$(sql "SELECT count(*) FROM leases WHERE holder <> ''")" = $units ] && break
+# held PID: how many units the signer PID holds.
+held() { sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$1:%'"; }
+for i in $(seq 1 $((40 * TF))); do # until the shares settle (two that start together may race)
+	[ "$(sql "SELECT count(DISTINCT holder), count(*) FROM leases WHERE holder <> ''")" = "2|$units" ] &&
+		[ "$(held "$sign_a") $(held "$sign_b")" = "5 5" ] && break
 	sleep 0.25
 done
 same "both signers hold leases, every unit leased" \
 	"$(sql "SELECT count(DISTINCT holder), count(*) FROM leases WHERE holder <> ''")" "2|$units"
-held_a=$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_a:%'")
-held_b=$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_b:%'")
-same "each holds its share of the $units units" "$held_a $held_b" "5 5"
+same "each holds its share of the $units units" "$(held "$sign_a") $(held "$sign_b")" "5 5"
 
 expect 0 "cert add on A: $NCERT leaves of each issuer" "$LANCRE" cert add -d "$DA" -q "$T/e1-leaves.pem" "$T/e2-leaves.pem"
 want=$((2 * NCERT * 2)) # SHA-1 and SHA-256 responses
