@@ -224,3 +224,4 @@ same "signer B stopped cleanly" "$?" 0
 same "its leases are free" "$(sql "SELECT count(*) FROM leases WHERE holder <> ''")" 0
 sed 's/^/# A: /' "$T/a.err"
 sed 's/^/# B: /' "$T/b.err"
+echo "1..$n"
