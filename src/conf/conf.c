@@ -17,7 +17,7 @@
 #include "conf/addr.h"
 #include "util/num.h"
 
-enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE, KEY_SANDBOX_MODE };
+enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE, KEY_SANDBOX_MODE, KEY_SIZE };
 
 struct key {
 	const char *section, *name;
@@ -72,6 +72,11 @@ static const struct key keys[] = {
     K("server", "cache_tag_header", KEY_STR, cache_tag_header,
       "Name of a response header carrying the certificate serial (like Let's Encrypt's\n"
       "; Edge-Cache-Tag), so a CDN can purge one certificate's answers.  Empty: none."),
+    K("server", "cache", KEY_SIZE, cache,
+      "OCSP responses the server holds in memory at most, in bytes (like 512M, 2G;\n"
+      "; at least 1M), for a store that does not fit: a response not held is read\n"
+      "; from the store when asked for, the least recently used go.  0: every\n"
+      "; response, loaded at start (the default).  Read at start, not on SIGHUP."),
     K("signer", "user", KEY_STR, signer_user,
       "Started as root, the signer (the only process with keys), and the commands\n"
       "; that write the store, run as this user; it owns the data directory.  Must\n"
@@ -236,6 +241,42 @@ bad:
 	return err_set(e, "'%s' is not a duration (like 90s, 15m, 8h, 4d)", s);
 }
 
+/* Bytes: digits, then K, M or G (binary: 1024, 1024^2, 1024^3), or none. */
+static int
+conf_parse_size(const char *s, int64_t *out, struct err *e)
+{
+	const char *p = s;
+	int64_t v = 0, mult = 1;
+
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case 'K':
+	case 'k':
+		mult = 1024, p++;
+		break;
+	case 'M':
+	case 'm':
+		mult = 1024 * 1024, p++;
+		break;
+	case 'G':
+	case 'g':
+		mult = 1024 * 1024 * 1024, p++;
+		break;
+	}
+	if (*p != '\0' || v > INT64_MAX / mult)
+		goto bad;
+	*out = v * mult;
+	return 0;
+bad:
+	return err_set(e, "'%s' is not a size (like 512M, 2G, or 0)", s);
+}
+
 struct parse_state {
 	struct conf *c;
 	struct err *e;
@@ -291,6 +332,8 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 		if (sandbox_mode_parse(value, (enum sandbox_mode *)(void *)field) != 0)
 			return err_set(e, "'%s' is not auto, required or off", value);
 		return 0;
+	case KEY_SIZE:
+		return conf_parse_size(value, (int64_t *)(void *)field, e);
 	}
 	return err_set(e, "bad key type");
 }
@@ -366,6 +409,8 @@ check_all(struct conf *c, size_t *field, struct err *e)
 	if (c->write_timeout < 1 || c->write_timeout > CONF_REQUEST_TIMEOUT_MAX)
 		return BAD(write_timeout, "[server] write_timeout must be between 1s and %ds",
 		    CONF_REQUEST_TIMEOUT_MAX);
+	if (c->cache != 0 && c->cache < CONF_CACHE_MIN)
+		return BAD(cache, "[server] cache must be 0 (every response) or at least 1M");
 	if (c->h2_max_streams < 1 || c->h2_max_streams > CONF_H2_STREAMS_MAX)
 		return BAD(h2_max_streams, "[server] h2_max_streams must be between 1 and %d",
 		    CONF_H2_STREAMS_MAX);
@@ -503,6 +548,17 @@ format_value(const struct conf *c, const struct key *k, char *buf, size_t len)
 	case KEY_SANDBOX_MODE:
 		snprintf(buf, len, "%s",
 		    sandbox_mode_name(*(const enum sandbox_mode *)(const void *)field));
+		break;
+	case KEY_SIZE:
+		d = *(const int64_t *)(const void *)field;
+		if (d != 0 && d % (1024 * 1024 * 1024) == 0)
+			snprintf(buf, len, "%lldG", (long long)(d / (1024 * 1024 * 1024)));
+		else if (d != 0 && d % (1024 * 1024) == 0)
+			snprintf(buf, len, "%lldM", (long long)(d / (1024 * 1024)));
+		else if (d != 0 && d % 1024 == 0)
+			snprintf(buf, len, "%lldK", (long long)(d / 1024));
+		else
+			snprintf(buf, len, "%lld", (long long)d);
 		break;
 	case KEY_DURATION:
 		d = *(const int64_t *)(const void *)field;

@@ -20,6 +20,7 @@
 
 #define CONF_FILE "lancre.conf"
 #define CONF_STR_MAX 512
+#define CONF_CACHE_MIN (1024 * 1024) /* [server] cache: the smallest bound (ocsp/cache.h) */
 #define CONF_STORE_SQLITE "sqlite:" /* [store] store = sqlite:NAME: the file NAME */
 
 /* Limits from RFC 5019 / CA/B Forum BR 4.9.10 and 4.9.7. */
@@ -55,6 +56,7 @@ struct conf {
 	int admin_max_connections; /* open admin connections at once; more are closed at once */
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
+	int64_t cache; /* bytes of OCSP responses the server holds at most; 0 = all (loaded at start) */
 
 	/* [signer] */
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */

@@ -276,10 +276,42 @@ static int64_t mono_ns(void);
 /* route_and_answer's return for a request suspended until its lookup comes back. */
 #define HANDLE_SUSPENDED 1
 
+enum miss_outcome { MISS_SENT, MISS_SUSPENDED, MISS_TRY_LATER };
+
+/*
+ * A miss of a partial snapshot: answered from the bounded cache (sent
+ * here, while its bytes are on the stack: reply_ocsp copies them), else
+ * suspended while the store is asked, else (the lookups are full: *a is
+ * made tryLater) left to the caller.
+ */
+static enum miss_outcome
+answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct ocsp_miss *miss, struct ocsp_answer *a, int64_t now)
+{
+	struct ocsp_cache_key k = {miss->issuer_id, miss->q.hash, miss->q.serial,
+	    miss->q.serial_len};
+	uint8_t buf[SERVER_CACHED_MAX];
+	struct ocsp_entry en;
+
+	if (sv->cache != NULL && ocsp_cache_get(sv->cache, &k, buf, sizeof(buf), &en)) {
+		ocsp_answer_entry(&en, now, a);
+		reply_ocsp(sv, snap, req, a);
+		return MISS_SENT;
+	}
+	if (lookup_submit(sv->lookup, server_loop_port(req), req, miss, a, snap->catalog,
+		sv->cache, mono_ns()) == 0)
+		return MISS_SUSPENDED;
+	if (sv->cache != NULL)
+		ocsp_cache_fill(sv->cache, &k, NULL); /* the reservation the miss made */
+	ocsp_answer_fail(a, OCSP_OUT_TRY_LATER);
+	return MISS_TRY_LATER;
+}
+
 /*
  * An OCSP request, answered from the view; one a partial snapshot misses
- * (snapshot.h) is suspended and asked of the store (lookup.h), or answered
- * tryLater when the lookups are full.
+ * (snapshot.h) is answered from the bounded cache ([server] cache), or
+ * suspended and asked of the store (lookup.h), or answered tryLater when the
+ * lookups are full.
  */
 static int
 handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
@@ -301,10 +333,14 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 		return method_not_allowed(sv, req, ROUTE_OCSP, "GET, HEAD, POST");
 	}
 	if (miss.issuer_id != 0) {
-		if (lookup_submit(sv->lookup, server_loop_port(req), req, &miss, &a, snap->catalog,
-			mono_ns()) == 0)
+		switch (answer_miss(sv, snap, req, &miss, &a, now)) {
+		case MISS_SENT:
+			return 0;
+		case MISS_SUSPENDED:
 			return HANDLE_SUSPENDED;
-		ocsp_answer_fail(&a, OCSP_OUT_TRY_LATER);
+		case MISS_TRY_LATER:
+			break;
+		}
 	}
 	return reply_ocsp(sv, snap, req, &a);
 }

@@ -97,6 +97,15 @@ run_job(struct lookup_worker *w, struct lookup_job *j)
 		j->found = -1; /* out of memory: as if the store had failed */
 	if (j->found == 1 && !check_signature(w->lk, j))
 		j->found = 0; /* never served, as a snapshot leaves it out */
+	if (j->cache != NULL) {
+		struct ocsp_cache_key k = {j->miss.issuer_id, q->hash, q->serial, q->serial_len};
+		struct ocsp_record r = {.issuer_id = j->miss.issuer_id, .hash = q->hash,
+		    .serial_len = q->serial_len, .der = j->der, .der_len = j->entry.der_len,
+		    .this_update = j->entry.this_update, .next_update = j->entry.next_update,
+		    .seq = j->seq};
+		memcpy(r.serial, q->serial, q->serial_len);
+		ocsp_cache_fill(j->cache, &k, j->found == 1 ? &r : NULL);
+	}
 }
 
 static void *
@@ -245,7 +254,7 @@ ticket_dispose(void *arg)
 int
 lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
     const struct ocsp_miss *miss, const struct ocsp_answer *a, struct shared_catalog *cat,
-    int64_t started_ns)
+    struct ocsp_cache *cache, int64_t started_ns)
 {
 	struct lookup_job *j;
 
@@ -260,6 +269,7 @@ lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -1;
 	j->port = p;
+	j->cache = cache;
 	j->req = req;
 	j->miss = *miss;
 	j->answer = *a;

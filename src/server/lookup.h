@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 
 #include "ocsp/answer.h"
+#include "ocsp/cache.h"
 #include "server/snapshot.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -61,6 +62,7 @@ struct lookup_job {
 	h2o_req_t *req;              /* NULL once the request is gone */
 	struct lookup_ticket *ticket; /* in req's pool */
 	struct shared_catalog *cat;  /* held: its issuer certificates check the signature */
+	struct ocsp_cache *cache;    /* bounded: the miss reserved its key there, the lookup fills it */
 	struct ocsp_miss miss;
 	struct ocsp_answer answer; /* what the view answered (its serial) */
 	int64_t started_ns;        /* when the request arrived (monotonic) */
@@ -92,12 +94,14 @@ void lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop);
 
 /*
  * Suspend req (on p's loop) and ask the store for miss; the answer so far
- * (a) and cat (held for the job) go with it.  0: req is suspended and
+ * (a) and cat (held for the job) go with it.  cache (or NULL): where the
+ * miss reserved its key, filled by the lookup (ocsp/cache.h); on -1 the
+ * caller releases it.  0: req is suspended and
  * p->done will be called for it; -1: the queue is full (or lk is NULL),
  * answer req now.
  */
 int lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
     const struct ocsp_miss *miss, const struct ocsp_answer *a, struct shared_catalog *cat,
-    int64_t started_ns);
+    struct ocsp_cache *cache, int64_t started_ns);
 
 #endif

@@ -43,6 +43,24 @@ metrics_requests(FILE *f, struct server *sv)
 		    ocsp_outcome_name((enum ocsp_outcome)o), atomic_load(&sv->ocsp_outcomes[o]));
 }
 
+/* The bounded cache ([server] cache): what it holds against its bound, hits, misses. */
+static void
+metrics_cache(FILE *f, struct ocsp_cache *c)
+{
+	struct ocsp_cache_stats st;
+
+	ocsp_cache_stats(c, &st);
+	fprintf(f, "# TYPE lancre_ocsp_cache_bytes gauge\nlancre_ocsp_cache_bytes %zu\n"
+		   "# TYPE lancre_ocsp_cache_limit_bytes gauge\nlancre_ocsp_cache_limit_bytes %zu\n"
+		   "# TYPE lancre_ocsp_cache_entries gauge\nlancre_ocsp_cache_entries %zu\n"
+		   "# TYPE lancre_ocsp_cache_hits_total counter\nlancre_ocsp_cache_hits_total %llu\n"
+		   "# TYPE lancre_ocsp_cache_misses_total counter\nlancre_ocsp_cache_misses_total %llu\n"
+		   "# TYPE lancre_ocsp_cache_evictions_total counter\n"
+		   "lancre_ocsp_cache_evictions_total %llu\n",
+	    st.bytes, st.max_bytes, st.count, (unsigned long long)st.hits,
+	    (unsigned long long)st.misses, (unsigned long long)st.evictions);
+}
+
 /* What the snapshot holds and what loading it found. */
 static void
 metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
@@ -71,7 +89,9 @@ metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 	/* 1 while the responses load (snapshot.h): a miss is then looked up in the store. */
 	fprintf(f, "# TYPE lancre_ocsp_loading gauge\nlancre_ocsp_loading %d\n"
 		   "# TYPE lancre_ocsp_lookups_total counter\nlancre_ocsp_lookups_total %llu\n",
-	    snap->partial, (unsigned long long)lookups);
+	    snap->partial && sv->cache == NULL, (unsigned long long)lookups);
+	if (sv->cache != NULL)
+		metrics_cache(f, sv->cache);
 	fprintf(f, "# TYPE lancre_signing_key_available gauge\n"); /* the signer's word, via the store */
 	for (size_t i = 0; i < snap->catalog->nissuers; i++) {
 		if (snap->key_ok[i] >= 0)

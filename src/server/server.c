@@ -320,7 +320,8 @@ static int
 reload(struct server *sv, int force, struct err *e)
 {
 	struct snapshot *cur = atomic_load(&sv->current), *next;
-	struct snapshot_how how = {.defer_base = sv->builder != NULL, .force = force};
+	struct snapshot_how how = {.defer_base = sv->builder != NULL, .force = force,
+	    .cache = sv->cache};
 	int64_t now = (int64_t)time(NULL);
 	int changed, failed = 0;
 
@@ -606,8 +607,15 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 		return -1;
 	}
 	how.defer_base = helpers[0] != NULL;
+	if (helpers[0] != NULL && c->cache > 0 &&
+	    (sv.cache = how.cache = ocsp_cache_new((size_t)c->cache, e)) == NULL) {
+		close_helper_stores(helpers);
+		server_listeners_close(l);
+		return -1;
+	}
 	first = snapshot_update_ex(s, NULL, &sv.conf, o->dir, sv.started, &how, &changed, e);
 	if (first == NULL) {
+		ocsp_cache_free(sv.cache);
 		close_helper_stores(helpers);
 		server_listeners_close(l);
 		return -1;
@@ -653,6 +661,7 @@ out:
 	/* After the loops: a job out comes back to its loop's port (lookup_port_dispose). */
 	lookup_stop(sv.lookup);
 	builder_stop(sv.builder);
+	ocsp_cache_free(sv.cache); /* after the lookups, which fill it */
 	close_helper_stores(helpers); /* those no thread took over */
 	if (configured) {
 		h2o_config_dispose(&sv.config);

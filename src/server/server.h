@@ -40,6 +40,7 @@
 #define SERVER_ISSUER_MAX_AGE 86400
 #define SERVER_ABOUT_MAX_AGE 300 /* the about page shows the CRLs' ages */
 #define SERVER_LOOKUP_THREADS 2 /* store lookups in flight at once (server/lookup.h) */
+#define SERVER_CACHED_MAX 16384  /* a cached response larger is read from the store each time */
 /*
  * For tests only: an environment variable holding milliseconds that every
  * base load waits before it starts (builder.h), so that a test can ask a

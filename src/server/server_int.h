@@ -56,6 +56,8 @@ struct server {
 	 */
 	struct lookup *lookup;
 	struct builder *builder;
+	/* [server] cache: the bounded cache of responses (ocsp/cache.h), or NULL (all loaded). */
+	struct ocsp_cache *cache;
 };
 
 /* One event loop's state (worker_main in server.c). */

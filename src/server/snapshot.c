@@ -419,6 +419,45 @@ take_fresh(struct store *s, struct snapshot *snap, struct snapshot_base *fresh,
 	return ocsp_index_load_checked(snap->recent, s, fresh->seq, &check, e);
 }
 
+/* The change feed of a bounded snapshot: each response written goes to the cache. */
+struct cache_feed {
+	struct ocsp_cache *cache;
+	struct ocsp_sample *sm;
+};
+
+static int
+feed_one(void *arg, const struct ocsp_record *r)
+{
+	struct cache_feed *f = arg;
+
+	/* One whose signature fails is dropped, so an older copy is not served either. */
+	ocsp_cache_update(f->cache, r, check_response(f->sm, r) > 0);
+	return 0;
+}
+
+/*
+ * snap's responses when bounded (how->cache): an empty base that knows the
+ * issuers (prev's while the catalog is the same), and the responses written
+ * since prev told to the cache.
+ */
+static int
+feed_cache(struct store *s, const struct snapshot *prev, struct snapshot *snap,
+    struct ocsp_cache *cache, int64_t now, struct ocsp_sample *sm, struct err *e)
+{
+	struct cache_feed f = {cache, sm};
+
+	snap->partial = 1;
+	snap->base_seq = snap->ocsp_seq;
+	snap->base_built = now;
+	if (prev != NULL && prev->catalog == snap->catalog) {
+		snap->base = prev->base;
+		atomic_fetch_add(&snap->base->refs, 1);
+	} else if ((snap->base = shared_index_of(empty_base(snap->catalog, e), e)) == NULL) {
+		return -1;
+	}
+	return prev != NULL ? store_ocsp_each(s, prev->ocsp_seq, feed_one, &f, e) : 0;
+}
+
 /*
  * snap's responses: a new base read whole (full), else prev's base shared
  * and the responses written since added to recent.  sm counts the signature
@@ -432,6 +471,8 @@ load_responses(struct store *s, const struct snapshot *prev, struct snapshot *sn
 {
 	int defer = how != NULL && how->defer_base;
 
+	if (how != NULL && how->cache != NULL)
+		return feed_cache(s, prev, snap, how->cache, now, sm, e);
 	if (how != NULL && how->fresh != NULL)
 		return take_fresh(s, snap, how->fresh, sm, e);
 	if (full && !defer) {
@@ -502,7 +543,8 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	struct snapshot *snap;
 	struct ocsp_sample sm = {0};
 	int64_t ocsp_seq, issuer_seq, crl_seq, key_seq;
-	int full, stale, any, defer = how != NULL && how->defer_base;
+	int full, stale, any, bounded = how != NULL && how->cache != NULL;
+	int defer = bounded || (how != NULL && how->defer_base);
 	int force = how != NULL && how->force, fresh = how != NULL && how->fresh != NULL;
 
 	*changed = 0;
@@ -514,7 +556,7 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
 	full = base_due(prev, issuer_seq, now, stale);
 	if (how != NULL) /* a fresh base is as new as a base gets: the next is due from it */
-		how->want_base = defer && !fresh && (full || force);
+		how->want_base = defer && !bounded && !fresh && (full || force);
 	if (prev != NULL && !force && !fresh && prev->ocsp_seq == ocsp_seq &&
 	    prev->issuer_seq == issuer_seq && prev->crl_seq == crl_seq && prev->key_seq == key_seq &&
 	    (defer || (now - prev->base_built < SNAPSHOT_BASE_MAX_AGE && !stale)) &&

@@ -38,6 +38,7 @@
 #include "conf/conf.h"
 #include "server/about.h"
 #include "ocsp/answer.h"
+#include "ocsp/cache.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -154,6 +155,13 @@ struct snapshot_how {
 	int defer_base; /* never load a base here: a first snapshot is partial */
 	int force;      /* a new snapshot, catalog and about pages read again (SIGHUP) */
 	struct snapshot_base *fresh; /* a base loaded apart, to serve from now on; taken over */
+	/*
+	 * Bounded ([server] cache): no base is ever loaded and there is no
+	 * recent layer; every snapshot is partial (its base knows the issuers
+	 * only), and the responses written since the previous one go to this
+	 * cache (ocsp_cache_update) instead, so that it holds nothing stale.
+	 */
+	struct ocsp_cache *cache;
 	int want_base; /* set: a base is due (none yet, issuers changed, too old, stale) */
 };
 

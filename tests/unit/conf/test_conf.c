@@ -68,6 +68,7 @@ test_template_round_trips(void **state)
 	c.ocsp_validity = 3 * 86400 + 3600;
 	c.ocsp_refresh = 86400;
 	c.url_style = URL_STYLE_HOST;
+	c.cache = 3LL * 1024 * 1024 * 1024 + 1024; /* written in K */
 	snprintf(c.domain, sizeof(c.domain), "pki.example");
 	snprintf(c.pkcs11_module, sizeof(c.pkcs11_module), "/usr/lib/softhsm/libsofthsm2.so");
 	text = conf_template(&c);
@@ -75,6 +76,28 @@ test_template_round_trips(void **state)
 	assert_int_equal(write_conf(text, &back, &e), 0);
 	assert_memory_equal(&c, &back, sizeof(c));
 	free(text);
+}
+
+/* [server] cache: a size in bytes, K, M or G (binary); 0 (the default) is every response. */
+static void
+test_cache_size(void **state)
+{
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(write_conf("", &c, &e), 0);
+	assert_int_equal(c.cache, 0);
+	assert_int_equal(write_conf("[server]\ncache = 512M\n", &c, &e), 0);
+	assert_int_equal(c.cache, 512LL * 1024 * 1024);
+	assert_int_equal(write_conf("[server]\ncache = 2g\n", &c, &e), 0);
+	assert_int_equal(c.cache, 2LL * 1024 * 1024 * 1024);
+	assert_int_equal(write_conf("[server]\ncache = 1048576\n", &c, &e), 0);
+	assert_int_equal(c.cache, 1048576);
+	assert_int_equal(write_conf("[server]\ncache = 4096K\n", &c, &e), 0);
+	assert_int_equal(c.cache, 4 * 1024 * 1024);
+	assert_int_equal(write_conf("[server]\ncache = 0\n", &c, &e), 0);
+	assert_int_equal(c.cache, 0);
 }
 
 /* [store] store = sqlite:NAME is kept as the file name the layout and sandbox use. */
@@ -121,6 +144,11 @@ test_rejections(void **state)
 	    {"[crl]\nshards = many\n", "not a number"},
 	    {"this is not ini\n", "syntax error"},
 	    {"[store]\nserver_store = replica.db\n", "server_store must be a postgresql:// URL"},
+	    {"[server]\ncache = 512K\n", "cache must be 0 (every response) or at least 1M"},
+	    {"[server]\ncache = lots\n", "'lots' is not a size"},
+	    {"[server]\ncache = 2T\n", "not a size"},
+	    {"[server]\ncache = -1M\n", "not a size"},
+	    {"[server]\ncache = 99999999999G\n", "not a size"},
 	};
 	struct conf c;
 	struct err e;
@@ -166,6 +194,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_cache_size),
 	    cmocka_unit_test(test_store_sqlite_scheme),
 	    cmocka_unit_test(test_empty_file_is_defaults),
 	    cmocka_unit_test(test_template_round_trips),
