@@ -44,8 +44,8 @@
 #define DEMO_DOMAIN "demo.lancre.test"
 
 static const char usage_text[] =
-    "usage: lancre demo [-d DIR] [--listen HOST:PORT] [--admin HOST:PORT] [--leaves N]\n"
-    "                   [--no-serve]\n\n"
+    "usage: lancre demo [-d DIR] [--store URL] [--listen HOST:PORT] [--admin HOST:PORT]\n"
+    "                   [--leaves N] [--no-serve]\n\n"
     "Create a demo CA universe in DIR (default ./lancre-demo): a root CA, an ECDSA\n"
     "P-256 intermediate (e1), an RSA-2048 intermediate (r1) and N leaf certificates\n"
     "(default 1000) whose OCSP, caIssuers and CRL URLs point at HOST:PORT (default\n"
@@ -55,6 +55,9 @@ static const char usage_text[] =
     "run again on the same DIR, it reuses it.\n\n"
     "Then it pre-signs every OCSP response and serves them, with the signer running\n"
     "beside the server (like `lancre run`), until SIGINT or SIGTERM.\n"
+    "  --store URL  keep the demo's store in PostgreSQL (postgresql://..., an empty\n"
+    "               database, as `lancre init --store`); default: DIR/lancre.db.\n"
+    "               (a DIR made already keeps the store its lancre.conf names)\n"
     "  --no-serve   create (or reuse) and pre-sign, then exit\n";
 
 /* The reasons the demo revokes with, in turn. */
@@ -458,13 +461,13 @@ cmd_demo(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},    {"listen", required_argument, NULL, 'l'},
 	    {"admin", required_argument, NULL, 'a'},  {"leaves", required_argument, NULL, 'n'},
-	    {"no-serve", no_argument, NULL, 'N'},     {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"no-serve", no_argument, NULL, 'N'},     {"store", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	struct demo d = {.dir = NULL, .nleaves = DEMO_LEAVES};
 	struct serving serve = {0};
 	int no_serve = 0;
-	const char *dir = DEMO_DIR;
+	const char *dir = DEMO_DIR, *store = NULL;
 	char partial[PATH_MAX], conf[PATH_MAX];
 	struct err e;
 	int ch, rc;
@@ -487,6 +490,14 @@ cmd_demo(int argc, char **argv)
 		case 'N':
 			no_serve = 1;
 			break;
+		case 's':
+			if (strncmp(optarg, "postgresql://", 13) != 0 &&
+			    strncmp(optarg, "postgres://", 11) != 0)
+				return cli_usage_error("demo", "--store takes a postgresql:// URL "
+								"(the default store is DIR/lancre.db)");
+			snprintf(d.conf.store, sizeof(d.conf.store), "%s", optarg);
+			store = optarg;
+			break;
 		case 'n':
 			if (num_parse_int(optarg, DEMO_REVOKE_EVERY, DEMO_LEAVES_MAX, &d.nleaves) != 0)
 				return cli_usage_error("demo", "--leaves takes %d to %d",
@@ -506,6 +517,9 @@ cmd_demo(int argc, char **argv)
 		return EXIT_USAGE;
 	snprintf(conf, sizeof(conf), "%s/%s", dir, CONF_FILE);
 	if (fs_exists(conf)) {
+		if (store != NULL)
+			return cli_usage_error("demo", "%s is a demo already, with the store its "
+						       "lancre.conf names: run it without --store", dir);
 		printf("Reusing the demo in %s.\n\n", dir);
 		return finish(dir, no_serve, &serve);
 	}

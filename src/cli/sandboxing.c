@@ -38,8 +38,9 @@ add_server_store(struct store_reach *r, const char *location)
 }
 
 void
-cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
+cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d, int server)
 {
+	struct store_reach own;
 	struct err e;
 
 	memset(sb, 0, sizeof(*sb));
@@ -52,6 +53,10 @@ cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d)
 	/* The store is open by now, so its URL parses; were it not to, no sockets at all. */
 	if (store_reach(d->conf.store, &sb->reach, &e) == 0)
 		add_server_store(&sb->reach, d->conf.server_store);
+	/* libpq reads it again when a reconnection is a new connection (postgresql_conn.c). */
+	if (server && d->conf.server_store[0] != '\0' &&
+	    store_reach(d->conf.server_store, &own, &e) == 0 && own.sockets)
+		snprintf(sb->reach.passfile, sizeof(sb->reach.passfile), "%s", own.passfile);
 	if (sb->reach.sockets) {
 		sb->paths.db_sockets = 1;
 		sb->paths.db_ports = sb->reach.ports;
@@ -184,7 +189,7 @@ cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, struct
 	if (fs_path(public, sizeof(public), e, "%s/public", d->path) != 0 ||
 	    fs_mkdir_p(public, 0755, e) != 0)
 		return -1;
-	cli_sandbox_paths(&sb, d);
+	cli_sandbox_paths(&sb, d, 0);
 	if (signer_reads(d, sg, e) != 0 || enter(cmd, d, SANDBOX_SIGNER, &r, e) != 0)
 		return -1;
 	if (r.landlock) /* without file rules, nothing to refuse */
@@ -198,6 +203,6 @@ cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e)
 	struct sandbox_report r;
 
 	cli_sandbox_trap_says(cmd);
-	cli_sandbox_paths(&sb, d);
+	cli_sandbox_paths(&sb, d, 0);
 	return enter(cmd, d, SANDBOX_SUPERVISOR, &r, e);
 }

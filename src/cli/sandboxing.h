@@ -29,9 +29,10 @@ struct cli_sandbox {
 /*
  * Fill sb from d: its data directory, store file (or a PostgreSQL store's
  * ports and password file, as this process sees them), lancre.conf, PKCS#11
- * module.
+ * module.  server: for the public server, whose password file is that of
+ * [store] server_store's URL when it is set (the location it connects to).
  */
-void cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d);
+void cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d, int server);
 
 /* d's [sandbox] mode, unless LANCRE_SANDBOX=off. */
 enum sandbox_mode cli_sandbox_mode(const struct cli_dir *d);

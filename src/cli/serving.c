@@ -235,7 +235,7 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 	sc->so.store_location = sc->d->conf.server_store[0] != '\0' ? sc->d->conf.server_store
 								   : sc->d->conf.store;
 	/* server_run() enters the sandbox once it has dropped root, before its threads. */
-	cli_sandbox_paths(&sb, sc->d);
+	cli_sandbox_paths(&sb, sc->d, 1);
 	sc->so.sandbox = sb.paths;
 	sc->so.sandbox_mode = p->sandbox == PROC_SANDBOX_SERVER ? cli_sandbox_mode(sc->d)
 								 : SANDBOX_OFF;

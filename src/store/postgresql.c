@@ -9,7 +9,8 @@
  *    PGPASSFILE, or ~/.pgpass), which libpq reads itself.  Errors are one
  *    line (libpq's message with its newlines folded); no password is ever
  *    in one, since none is in the location.  fallback_application_name
- *    "lancre" and a connect_timeout the URL may override.
+ *    "lancre" and a connect_timeout the URL may override (postgresql_conn.c,
+ *    which also connects again to the address a host name first resolved to).
  *  - Modes: STORE_CREATE (`lancre init`) creates the schema in an existing,
  *    empty database and refuses one that has tables (lancre's or another
  *    application's); STORE_WRITE and STORE_READ refuse a database without
@@ -50,9 +51,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Seconds libpq waits to connect unless the URL says (connect_timeout=). */
-#define PG_CONNECT_TIMEOUT "10"
-
 static void
 pg_close(struct store *base)
 {
@@ -61,6 +59,7 @@ pg_close(struct store *base)
 	if (s == NULL)
 		return;
 	PQfinish(s->conn);
+	free(s->location);
 	free(s);
 }
 
@@ -185,36 +184,6 @@ refuse_password(const char *location, struct err *e)
 	return 0;
 }
 
-/* libpq prints the server's notices on stderr by default; library code never prints. */
-static void
-ignore_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-static PGconn *
-connect_db(const char *location, struct err *e)
-{
-	const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-	const char *const values[] = {PG_CONNECT_TIMEOUT, "lancre", location, NULL};
-	PGconn *conn = PQconnectdbParams(keys, values, 1);
-	char line[ERR_MSG_MAX];
-
-	if (conn == NULL) {
-		err_set(e, "store: cannot connect to PostgreSQL: out of memory");
-		return NULL;
-	}
-	if (PQstatus(conn) != CONNECTION_OK) {
-		pg_fold(PQerrorMessage(conn), line, sizeof(line));
-		err_set(e, "store: cannot connect to PostgreSQL: %s", line);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQsetNoticeProcessor(conn, ignore_notice, NULL);
-	return conn;
-}
-
 /* The database is what mode asks: empty to create, lancre's otherwise; migrated. */
 static int
 check_and_migrate(struct store_pg *s, struct err *e)
@@ -251,12 +220,13 @@ store_pg_open(const char *location, enum store_mode mode, struct err *e)
 	}
 	s->base.ops = &pg_ops;
 	s->mode = mode;
-	if ((s->conn = connect_db(location, e)) == NULL) {
+	if ((s->conn = pg_connect(location, NULL, e)) == NULL) {
 		free(s);
 		return NULL;
 	}
 	/* Times are numbers and names bytes: nothing depends on the session's settings. */
-	if (pg_exec_simple(s, "SET client_min_messages = warning", "setting up", e) != 0 ||
+	if (pg_conn_pin(s, location, e) != 0 ||
+	    pg_exec_simple(s, "SET client_min_messages = warning", "setting up", e) != 0 ||
 	    check_and_migrate(s, e) != 0 ||
 	    (mode == STORE_READ &&
 		pg_exec_simple(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",

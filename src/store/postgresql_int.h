@@ -38,6 +38,8 @@
 /* Reconnection back-off: the first wait after a failed attempt, doubled up to the most. */
 #define PG_RECONNECT_FIRST_MS 100
 #define PG_RECONNECT_MAX_MS 5000
+/* An address as PQhostaddr() gives it: an IPv6 address in text is at most 45 bytes. */
+#define PG_HOSTADDR_MAX 64
 
 /*
  * Statements prepared once per connection (lazily, on first use), by
@@ -78,6 +80,10 @@ struct store_pg {
 	int reconnect_backoff_ms;
 	int retrying; /* a statement is being run again after a reconnection (postgresql_exec.c) */
 	int ocsp_upsert_left; /* batches store_ocsp_put sends straight to its upsert (_ocsp_put.c) */
+	/* A database named by a host name: its URL and the address the first connect reached,
+	 * which a reconnection uses (postgresql_conn.c); location NULL: PQreset instead. */
+	char *location;
+	char hostaddr[PG_HOSTADDR_MAX];
 };
 
 /* The backend's operations, pg_<name>() for each of STORE_OPS (backend.h). */
@@ -211,6 +217,17 @@ int pg_keys_put(struct store_pg *s, int64_t issuer_id, const char *key_ref,
  */
 int pg_conn_lost(const struct store_pg *s);
 int pg_reconnect(struct store_pg *s, struct err *e);
+
+/*
+ * postgresql_conn.c: pg_connect() opens a connection to location (NULL, e set, on
+ * failure), to hostaddr if not NULL (the name then only names it: TLS, the password
+ * file); pg_conn_pin() notes, after the first connect, the address a host name
+ * resolved to; pg_conn_again() connects s again, to that address if pinned, else
+ * with PQreset: 0, or -1 with why (len bytes) saying why, s->conn kept, broken.
+ */
+PGconn *pg_connect(const char *location, const char *hostaddr, struct err *e);
+int pg_conn_pin(struct store_pg *s, const char *location, struct err *e);
+int pg_conn_again(struct store_pg *s, char *why, size_t len);
 
 /* The schema (postgresql_schema.c): bring the database up to the newest version. */
 int pg_schema_migrate(struct store_pg *s, struct err *e);

@@ -74,13 +74,11 @@ pg_reconnect(struct store_pg *s, struct err *e)
 	if (now < s->reconnect_at_ms)
 		return err_set(e, "store: the connection to PostgreSQL is lost; trying again in %lld ms",
 		    (long long)(s->reconnect_at_ms - now));
-	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	if (pg_conn_again(s, line, sizeof(line)) != 0) {
 		s->reconnect_backoff_ms = s->reconnect_backoff_ms == 0 ? PG_RECONNECT_FIRST_MS
 			: s->reconnect_backoff_ms * 2 > PG_RECONNECT_MAX_MS ? PG_RECONNECT_MAX_MS
 									   : s->reconnect_backoff_ms * 2;
 		s->reconnect_at_ms = now + s->reconnect_backoff_ms;
-		pg_fold(PQerrorMessage(s->conn), line, sizeof(line));
 		return err_set(e, "store: the connection to PostgreSQL is lost: %s", line);
 	}
 	s->reconnect_backoff_ms = 0;

@@ -21,7 +21,7 @@ for delay in 0.5 1.5 3; do
 	sleep "$delay"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	same "after SIGKILL at ${delay}s the store passes integrity_check" "$(sqlite3 "$D/lancre.db" 'PRAGMA integrity_check')" ok
+	same "after SIGKILL at ${delay}s the store passes integrity_check" "$(store_integrity "$D")" ok
 	got=$(sqlite3 "$D/lancre.db" 'select count(*) from certificates')
 	# Batches are 20,000 certificates, each one transaction: only whole batches survive.
 	if [ "$got" -le "$N" ] && [ $((got % 20000)) -eq 0 ]; then ok "after SIGKILL at ${delay}s: $got certificates, whole batches only"; else not_ok "after SIGKILL at ${delay}s: $got certificates"; fi

@@ -76,6 +76,16 @@ expect 0 "a second run succeeds" "$LANCRE" demo -d "$D" --listen 127.0.0.1:18080
 has "$OUT" 'Reusing the demo' "and says it reuses the directory"
 same "and changes nothing" "$(content)" "$before"
 
+# --store: a PostgreSQL URL only, and not for a directory that is a demo already.
+if url=$(store_pg_url "$D"); then
+	if [ ! -e "$D/lancre.db" ] && "$LANCRE" cert list -d "$D" | grep -qc .; then ok "the store is in PostgreSQL ($url), no lancre.db"; else not_ok "demo --store: lancre.db exists, or the store is empty"; fi
+fi
+expect 2 "--store takes a postgresql:// URL" "$LANCRE" demo -d "$T/x" --store "$T/x.db" --no-serve
+has "$ERR" "^lancre demo: --store takes a postgresql:// URL" "saying so"
+expect 2 "a demo reused with --store is refused" "$LANCRE" demo -d "$D" --store postgresql://lancre@/lancre --no-serve
+has "$ERR" "is a demo already, with the store its lancre.conf names" "saying it has its store"
+if [ ! -e "$T/x" ] && [ ! -e "$T/x.partial" ]; then ok "and nothing is made"; else not_ok "a refused --store made $T/x"; fi
+
 # A directory that is something else is not touched.
 mkdir -p "$T/other" && echo keep >"$T/other/file"
 expect 1 "a non-demo directory is refused" "$LANCRE" demo -d "$T/other" --no-serve

@@ -276,3 +276,28 @@ wait_gone() {
 	st=timeout
 	return 1
 }
+
+# store_pg_url DIR: the postgresql:// URL DIR's lancre.conf names as its store (as
+# tests/run.sh's PostgreSQL pass makes it), or nothing and status 1 for a SQLite store.
+store_pg_url() {
+	sed -n 's/^[[:space:]]*store[[:space:]]*=[[:space:]]*\(postgres\(ql\)\{0,1\}:\/\/[^[:space:]]*\).*/\1/p' \
+		"$1/lancre.conf" | grep .
+}
+
+# store_integrity DIR: "ok" when DIR's store is sound: SQLite's PRAGMA integrity_check;
+# in PostgreSQL, amcheck's bt_index_check of every B-tree index of lancre's tables
+# (each index agrees with its table's ordering), which errors out otherwise.
+store_integrity() {
+	local url
+	if url=$(store_pg_url "$1"); then
+		psql "$url" -X -q -A -t -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS amcheck' \
+			-c "SELECT count(bt_index_check(c.oid, true)) FROM pg_index i
+			    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+			    JOIN pg_namespace s ON s.oid = c.relnamespace
+			    WHERE a.amname = 'btree' AND s.nspname = 'public' AND c.relkind = 'i'" \
+			>"$T/.integrity" 2>&1 && grep -qx '[1-9][0-9]*' "$T/.integrity" && echo ok ||
+			sed 's/^/# /' "$T/.integrity"
+	else
+		sqlite3 "$1/lancre.db" 'PRAGMA integrity_check'
+	fi
+}

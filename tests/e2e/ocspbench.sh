@@ -11,12 +11,14 @@ OB=$BUILD_DIR/lancre-ocspbench
 N=300
 mkca root
 mkca e1 root ec
-D=$T/data
-"$LANCRE" init -d "$D" >/dev/null
-"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 "$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$N" --out "$T/certs.der" 2>/dev/null
-"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
-cp -a "$D" "$T/unsigned"
+# Two stores of the same certificates, one to sign and one left unsigned for put (made
+# twice, not copied: a PostgreSQL store is not in its directory).
+for D in "$T/unsigned" "$T/data"; do
+	"$LANCRE" init -d "$D" >/dev/null
+	"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+	"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
+done
 expect 0 "lancre sign --once signs the $N certificates" "$LANCRE" sign -d "$D" --once
 
 # put: the store alone, on an unsigned copy, both CertIDs (the default).

@@ -37,13 +37,15 @@ expect 0 "node A: lancre init --store postgresql://" "$LANCRE" init -d "$DA" --s
 mkdir -p "$DB"
 cp "$DA/lancre.conf" "$DB/lancre.conf"
 chown -R "$(stat -c %u:%g "$DA")" "$DB" # as root, owned as lancre init makes a directory
-psql -X -q -v ON_ERROR_STOP=1 "${LANCRE_TEST_PG%/postgres}/nodes" \
-	-c "CREATE ROLE lancre_reader LOGIN" \
-	-c "GRANT CONNECT ON DATABASE nodes TO lancre_reader" \
-	-c "GRANT USAGE ON SCHEMA public TO lancre_reader" \
-	-c "GRANT SELECT ON lancre_schema, meta, issuers, certificates, ocsp_responses, crls TO lancre_reader" ||
-	not_ok "create the read-only role"
-conf_set "$DB/lancre.conf" store server_store "postgresql://lancre_reader@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+# The role as docs/OPERATOR.md makes it ("A role that may only read"): its lines as written
+# there, for the database "nodes" instead of "lancre".
+awk '/^    CREATE ROLE lancre_server LOGIN;/,/^$/' "$ROOT/docs/OPERATOR.md" |
+	sed 's/ DATABASE lancre / DATABASE nodes /' >"$T/role.sql"
+grep -q 'GRANT SELECT' "$T/role.sql" || not_ok "docs/OPERATOR.md has no role lancre_server to make"
+psql -X -q -v ON_ERROR_STOP=1 "${LANCRE_TEST_PG%/postgres}/nodes" -f "$T/role.sql" ||
+	not_ok "create the read-only role as docs/OPERATOR.md says"
+RO="postgresql://lancre_server@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+conf_set "$DB/lancre.conf" store server_store "$RO"
 mkca root
 mkca e1 root ec
 expect 0 "issuer add on A" "$LANCRE" issuer add -d "$DA" e1 "$T/e1.pem" "$T/e1.key"
@@ -58,8 +60,10 @@ run_a=$pid
 D=$DB
 start_serve 20 || not_ok "node B's lancre serve answers /healthz: $(tail -n 3 "$T/serve.err")"
 PB=$P
+AB=$A
 pids+=("$pid")
 serve_b=$pid
+mv "$T/serve.err" "$T/b.err" # B keeps writing there; node C's start_serve reuses serve.err
 
 # status PORT NAME: what the server on PORT answers for $T/NAME.pem (good, revoked, ...).
 status() {
@@ -86,8 +90,36 @@ ms=$(until_status "$PB" c1 good 10) && ok "B serves A's signed response for c1: 
 ms=$(until_status "$PB" c1 revoked 2) && ok "revoked on A, served revoked by B within 2 s (${ms} ms)" ||
 	not_ok "B serves c1 revoked within 2 s (now: $(status "$PB" c1))"
 
-# What B's role may do: read what it serves, nothing else.
-RO="postgresql://lancre_reader@/nodes?host=$PGD/sock&port=$(cat "$PGD/port")"
+# What B's role may do: read what it serves, nothing else.  In the catalog, for every
+# table (partitions too) and sequence of the database: no write of any kind, no SELECT
+# on what only the signer needs, no table of its own (nor a temporary one).
+# role_can ROLE: one line per privilege ROLE has that a server's role must not.
+role_can() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 "${LANCRE_TEST_PG%/postgres}/nodes" -v r="$1" <<'SQL'
+SELECT c.relname || ' ' || p FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+    unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege(:'r', c.oid, p)
+UNION ALL SELECT c.relname || ' SELECT' FROM pg_class c
+  WHERE c.relname IN ('issuer_keys', 'signed_revoked') AND has_table_privilege(:'r', c.oid, 'SELECT')
+UNION ALL SELECT c.relname || ' ' || p FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+    unnest(ARRAY['USAGE', 'UPDATE']) p
+  WHERE n.nspname = 'public' AND c.relkind = 'S' AND has_sequence_privilege(:'r', c.oid, p)
+UNION ALL SELECT 'schema public CREATE' WHERE has_schema_privilege(:'r', 'public', 'CREATE')
+UNION ALL SELECT 'database ' || p FROM unnest(ARRAY['CREATE', 'TEMPORARY']) p
+  WHERE has_database_privilege(:'r', 'nodes', p);
+SQL
+}
+same "B's role (OPERATOR.md's GRANTs) can write nothing, nor read issuer_keys or signed_revoked" \
+	"$(role_can lancre_server | tr '\n' ',')" ""
+# The control: the owner's role has every kind, on every table (partitions too).
+tables=$(psql -X -q -A -t "${LANCRE_TEST_PG%/postgres}/nodes" -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
+same "(control: the owner has all 11 kinds, each write on all $tables tables)" \
+	"$(role_can postgres | awk '{ print $NF }' | sort | uniq -c | awk -v t="$tables" '{ printf "%s%s", s, ($2 ~ /^(INSERT|DELETE|TRUNCATE|TRIGGER|REFERENCES)$/ && $1 != t) ? $2 ":" $1 : $2; s = "," }')" \
+	"CREATE,DELETE,INSERT,REFERENCES,SELECT,TEMPORARY,TRIGGER,TRUNCATE,UPDATE,USAGE"
+run psql -X -q "$RO" -c "CREATE TEMPORARY TABLE t (i int)"
+has "$ERR" 'permission denied' "B's role cannot make a temporary table"
+run psql -X -q "$RO" -c "SELECT count(*) FROM signed_revoked"
+has "$ERR" 'permission denied' "B's role cannot read what the signer signed revoked"
 run psql -X -q "$RO" -c "UPDATE certificates SET status = 0"
 has "$ERR" 'permission denied' "B's role cannot change a certificate"
 run psql -X -q "$RO" -c "SELECT key_ref FROM issuer_keys"
@@ -130,6 +162,11 @@ curl -s -o "$T/b.crl" "http://127.0.0.1:$PB/crl/e1/1.crl"
 curl -s -o "$T/a.crl" "http://127.0.0.1:$PA/crl/e1/1.crl"
 cmp -s "$T/a.crl" "$T/b.crl" && ok "B serves the same CRL as A" || not_ok "B serves the same CRL as A"
 expect 0 "openssl crl verifies it" openssl crl -inform DER -in "$T/b.crl" -CAfile "$T/e1.pem" -noout
+# Everything else B serves, as its role reads it: the issuer, the about page, the metrics;
+# and nothing its server asked was refused.
+same "B serves the issuer, the about page and its metrics" \
+	"$(for u in "$PB/issuer/e1" "$PB/?lang=en" "$AB/metrics"; do curl -s -o /dev/null -w '%{http_code} ' "http://127.0.0.1:$u"; done)" "200 200 200 "
+if grep -qi 'permission denied\|refused' "$T/b.err"; then not_ok "B's server was refused: $(grep -i -m1 'permission denied\|refused' "$T/b.err")"; else ok "B's server was refused nothing by its role"; fi
 # No polling storm: with A stopped, nodes B and C only serve; each waits for a
 # notification and reads the counters on its own only every 5 s (PG_CHANGES_RECHECK_MS),
 # where polling every 250 ms would be 20 reads of 4 counters per node in 5 s.  Counted

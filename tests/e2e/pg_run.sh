@@ -7,7 +7,8 @@
 # both; nothing is killed by the sandbox (lib_exit); the two connections are TCP;
 # when the database ends them, both processes connect again from inside their
 # sandbox and go on.  Without its passfile setting, or with
-# a file others may read, a process cannot connect, and says so.
+# a file others may read, a process cannot connect, and says so.  A server_store with a
+# passfile= of its own connects again from inside the sandbox too.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || [ -z "${LANCRE_TEST_PG:-}" ] || ! getent passwd lancre-server >/dev/null; then
@@ -146,4 +147,41 @@ chmod 644 "$T/signer.pgpass"
 mkleaf d e1
 expect 1 "a command with a group/world-readable [signer] passfile fails" "$LANCRE" cert add -d "$D" "$T/d.pem"
 has "$ERR" "no password supplied" "because libpq ignored the file"
+chmod 600 "$T/signer.pgpass"
+
+# The database named by a host name (localhost): the sandboxes cannot resolve it again
+# (the server has no /etc/hosts and no datagram socket for DNS: a lookup kills it), so
+# a lost connection is made anew to the address the first connect resolved
+# (store/postgresql_conn.c), and libpq reads the password file again: the server's
+# sandbox lets it read the file of the URL it connects to, here [store] server_store's
+# passfile= (no [server] passfile).
+# reconnect_run NAME: lancre run; the database ends both connections; a certificate
+# added then must be served by the same two processes, with no error in the log.
+reconnect_run() {
+	start_run
+	if [ -n "$server" ] && [ -n "$signer" ]; then ok "$1: lancre run"; else not_ok "$1: lancre run: server '$server', signer '$signer'"; sed 's/^/#   /' "$T/run.err"; fi
+	admin "select pg_terminate_backend(pid) from pg_stat_activity where datname = '$db' and client_addr is not null" >/dev/null
+	mkleaf "$1" e1
+	expect 0 "$1: cert add after the connections were cut" env PGPASSFILE="$T/root.pgpass" "$LANCRE" cert add -d "$D" "$T/$1.pem"
+	for _ in $(seq 1 $((150 * TF))); do [ "$(ocsp_of "$1")" = good ] && break; sleep 0.1; done
+	same "$1: both connected again from their sandboxes, and the new certificate is served" "$(ocsp_of "$1")" good
+	same "$1: by the same two processes" "$(child_pid "$pid" server) $(child_pid "$pid" signer)" "$server $signer"
+	kill "$pid"
+	wait_gone "$pid" 30
+	pid=""
+	if grep -q 'password\|sandbox' "$T/run.err"; then not_ok "$1: $(grep -m1 'password\|sandbox' "$T/run.err")"; else ok "$1: no error in the log"; fi
+}
+printf 'localhost:%s:%s:%s:%s\n' "$port" "$db" "$role" "$pw" >>"$T/root.pgpass"
+printf 'localhost:%s:%s:%s:%s\n' "$port" "$db" "$role" "$pw" >"$T/server_store.pgpass"
+chown lancre-server "$T/server_store.pgpass"
+chmod 600 "$T/server_store.pgpass"
+conf_set "$D/lancre.conf" server passfile ""
+conf_set "$D/lancre.conf" store server_store "postgresql://$role@localhost:$port/$db?passfile=$T/server_store.pgpass"
+reconnect_run serverstore
+# And the store itself by host name, for both processes.
+for f in server signer; do printf 'localhost:%s:%s:%s:%s\n' "$port" "$db" "$role" "$pw" >>"$T/$f.pgpass"; done
+conf_set "$D/lancre.conf" store server_store ""
+conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
+conf_set "$D/lancre.conf" store store "postgresql://$role@localhost:$port/$db"
+reconnect_run byname
 echo "1..$n"

@@ -5,6 +5,9 @@
 #   pg_wrap.sh init ARGS...   CREATE DATABASE lancre_e2e_<pid>_<n> (a new, empty
 #                             one for each init), then exec the real lancre as
 #                             `init --store URL ARGS...`
+#   pg_wrap.sh demo ARGS...   the same for a demo that makes its directory
+#                             (`demo --store URL ARGS...`); one that reuses a
+#                             directory (DIR/lancre.conf exists) is left alone
 #   pg_wrap.sh ARGS...        exec the real lancre as is (same PID: scripts that
 #                             wait for or signal $! see lancre itself)
 #   pg_wrap.sh --drop-all     drop every lancre_e2e_* database (after each script)
@@ -23,8 +26,13 @@ set -u
 : "${LANCRE_TEST_PG:?pg_wrap.sh: no PostgreSQL server (LANCRE_TEST_PG)}"
 : "${LANCRE_TEST_PG_DIR:?pg_wrap.sh: no PostgreSQL server (LANCRE_TEST_PG_DIR)}"
 
+port=${LANCRE_TEST_PG#*@*:}
+port=${port%%/*}
+# By the unix socket too: a script may run lancre as another user (procs.sh runs
+# init as lancre-signer), who cannot read the run's password file.
 psql_admin() {
-	psql "$LANCRE_TEST_PG" -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+	psql "postgresql://postgres@/postgres?host=$LANCRE_TEST_PG_DIR/sock&port=$port" \
+		-X -q -A -t -v ON_ERROR_STOP=1 "$@"
 }
 
 if [ "${1:-}" = --drop-all ]; then
@@ -35,19 +43,24 @@ if [ "${1:-}" = --drop-all ]; then
 fi
 
 real=${LANCRE_PG_REAL:?pg_wrap.sh: set LANCRE_PG_REAL to the lancre binary}
-if [ "${1:-}" != init ]; then
-	exec "$real" "$@"
-fi
+cmd=${1:-}
+case $cmd in init | demo) ;; *) exec "$real" "$@" ;; esac
+dir=./lancre-demo # demo's default (init's is never left to it by the scripts)
+prev=""
 for a in "$@"; do
 	case $a in --store | --store=* | --help | -h) exec "$real" "$@" ;; esac
+	case $prev in -d | --dir) dir=$a ;; esac
+	case $a in --dir=*) dir=${a#--dir=} ;; -d?*) dir=${a#-d} ;; esac
+	prev=$a
 done
+if [ "$cmd" = demo ] && [ -e "$dir/lancre.conf" ]; then
+	exec "$real" "$@"
+fi
 
-port=${LANCRE_TEST_PG#*@*:}
-port=${port%%/*}
 db=lancre_e2e_$$_$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 psql_admin -c "create database $db" >/dev/null || {
 	echo "pg_wrap.sh: cannot create database $db" >&2
 	exit 1
 }
 shift
-exec "$real" init --store "postgresql://postgres@/$db?host=$LANCRE_TEST_PG_DIR/sock&port=$port" "$@"
+exec "$real" "$cmd" --store "postgresql://postgres@/$db?host=$LANCRE_TEST_PG_DIR/sock&port=$port" "$@"

@@ -26,11 +26,22 @@ fds() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null; }
 # status_of PID FIELD: a field of /proc/PID/status (Uid and Gid: real, effective, saved, fs).
 status_of() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "/proc/$1/status"; }
 
+# The store's descriptors: lancre.db; in PostgreSQL (tests/run.sh's second pass, by the
+# server's unix socket), a socket whose peer is PostgreSQL's (ss: the peers of the
+# sockets bound to .s.PGSQL.PORT are the clients connected to the database).
+PG_URL=$(store_pg_url "$D")
+store_fds() {
+	if [ -n "$PG_URL" ]; then
+		fds "$1" | grep -xFf <(ss -x | awk '$5 ~ /\.s\.PGSQL\./ { print "socket:[" $8 "]" }')
+	else
+		fds "$1" | grep 'lancre\.db$'
+	fi
+}
 # The descriptors of non-dumpable processes (the supervisor and its children, which
 # inherit it) are only readable by root.
 if [ "$(id -u)" -eq 0 ]; then
-	if fds "$pid" | grep -q 'lancre\.db'; then not_ok "the supervisor holds the store: $(fds "$pid" | grep lancre.db | tr '\n' ' ')"; else ok "the supervisor ($pid) holds no store descriptor"; fi
-	if fds "$server" | grep -q 'lancre\.db$'; then ok "(the server holds one: the check sees store descriptors)"; else not_ok "the server holds no lancre.db descriptor: the check is blind"; fi
+	if store_fds "$pid" | grep -q .; then not_ok "the supervisor holds the store: $(store_fds "$pid" | tr '\n' ' ')"; else ok "the supervisor ($pid) holds no store descriptor${PG_URL:+ (no connection to PostgreSQL)}"; fi
+	if store_fds "$server" | grep -q .; then ok "(the server holds one: the check sees store descriptors)"; else not_ok "the server holds no store descriptor: the check is blind"; fi
 else
 	ok "# SKIP not root: the processes' descriptors are only readable by root"
 fi
@@ -55,7 +66,10 @@ if [ "$(id -u)" -eq 0 ]; then
 	if as_user lancre-server cat "/proc/$signer/environ" >/dev/null 2>&1; then not_ok "the server's user reads the signer's environment"; else ok "and as lancre-server"; fi
 	if as_user lancre-signer cat "/proc/$pid/environ" >/dev/null 2>&1; then not_ok "the supervisor is dumpable"; else ok "the supervisor is not dumpable either"; fi
 	same "the signer may not dump core" "$(awk '/^Max core file size/ { print $5 $6 }' "/proc/$signer/limits")" "00"
-	if as_user lancre-server cat "$D/lancre.db" >/dev/null 2>&1 && ! as_user lancre-server sh -c "echo >> '$D/lancre.db'" 2>/dev/null; then ok "lancre-server may read lancre.db, not write it"; else not_ok "lancre-server's access to lancre.db"; fi
+	if [ -n "$PG_URL" ]; then
+		# No file: what keeps the server from writing is its session (and its role, OPERATOR.md).
+		same "lancre-server reaches the store in PostgreSQL" "$(as_user lancre-server psql "$PG_URL" -X -A -t -c 'select count(*) from issuers')" 1
+	elif as_user lancre-server cat "$D/lancre.db" >/dev/null 2>&1 && ! as_user lancre-server sh -c "echo >> '$D/lancre.db'" 2>/dev/null; then ok "lancre-server may read lancre.db, not write it"; else not_ok "lancre-server's access to lancre.db"; fi
 else
 	ok "# SKIP not root: users and capabilities are checked when the tests run as root"
 fi
@@ -181,6 +195,8 @@ if [ "$(stat -c %i "$O1/lancre.conf")" != "$ino" ] && [ "$(about)" = 0 ]; then o
 kill -HUP "$opid"
 for _ in $(seq 1 $((40 * TF))); do [ "$(about)" != 0 ] && break; sleep 0.05; done
 if [ "$(about)" != 0 ]; then ok "one user: after SIGHUP the about page names the new [about] ca_name"; else not_ok "one user: the replaced lancre.conf's ca_name is not served after SIGHUP"; fi
+# (the signer may say so a moment after the server serves the new name)
+for _ in $(seq 1 $((40 * TF))); do [ "$(grep -c "Settings reloaded from $O1/lancre.conf" "$T/one.out")" = 2 ] && break; sleep 0.05; done
 same "one user: the server and the signer say they reloaded" "$(grep -c "Settings reloaded from $O1/lancre.conf" "$T/one.out")" 2
 same "one user: and nothing is logged as an error" "$(cat "$T/one.err")" ""
 # A server that dies after that SIGHUP starts again with the settings then read, not
@@ -205,7 +221,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	O=$T/owners
 	"$LANCRE" init -d "$O" >/dev/null
 	same "init as root: DIR" "$(stat -c '%U:%G %a' "$O")" "lancre-signer:lancre-server 2750"
-	same "init as root: lancre.db" "$(stat -c '%U:%G %a' "$O/lancre.db")" "lancre-signer:lancre-server 640"
+	if [ -n "$PG_URL" ]; then
+		if [ ! -e "$O/lancre.db" ]; then ok "init as root: no lancre.db (the store is in PostgreSQL)"; else not_ok "init as root made a lancre.db beside a PostgreSQL store"; fi
+	else
+		same "init as root: lancre.db" "$(stat -c '%U:%G %a' "$O/lancre.db")" "lancre-signer:lancre-server 640"
+	fi
 	same "init as root: lancre.conf" "$(stat -c '%U:%G %a' "$O/lancre.conf")" "lancre-signer:lancre-server 640"
 	same "init as root: private/" "$(stat -c '%U:%G %a' "$O/private")" "lancre-signer:lancre-signer 700"
 	same "init as root: public/" "$(stat -c '%U:%G %a' "$O/public")" "lancre-signer:lancre-server 2750"
@@ -231,10 +251,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	kill -TERM "$spid"
 	wait_gone "$spid" 10
 	same "and it stops with 0" "$st" 0
-	chown root:root "$O/lancre.db"
-	expect 1 "a store owned by root: revoke as root is refused" "$LANCRE" revoke -d "$O" "$T/b.pem"
+	# The store's file, or with PostgreSQL the directory (its lancre.conf, private/, public/).
+	owned=$O/lancre.db what="a store"
+	[ -n "$PG_URL" ] && owned=$O what="a data directory"
+	chown root:root "$owned"
+	expect 1 "$what owned by root: revoke as root is refused" "$LANCRE" revoke -d "$O" "$T/b.pem"
 	one_line_error "in one line"
-	has "$ERR" "lancre.db belongs to uid 0, gid 0, not to \[signer\] user lancre-signer .*chown -R lancre-signer:$(id -g lancre-server) $O" "naming the fix"
+	has "$ERR" "^lancre revoke: $owned belongs to uid 0, gid 0, not to \[signer\] user lancre-signer .*chown -R lancre-signer:$(id -g lancre-server) $O" "naming the fix"
 	expect 1 "and lancre run too" "$LANCRE" run -d "$O" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
 	has "$ERR" "chown -R lancre-signer" "naming the fix"
 	chown -R "lancre-signer:lancre-server" "$O"
