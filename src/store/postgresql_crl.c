@@ -76,22 +76,27 @@ scope_max(struct store_pg *s, int64_t issuer_id, int key, int64_t *max, struct e
 }
 
 /*
- * The counter first (THE CURSOR RULE): its row lock makes CRL writers take
- * turns, and the statements after it see every CRL committed before, so
- * the number check below cannot race with another signer's.
+ * The counter's row locked first (THE CURSOR RULE): CRL writers take turns,
+ * and the statements after it see every CRL committed before, so the number
+ * check below cannot race with another signer's.  The number is taken only
+ * once the CRL passes it: a refusal in a caller's transaction that commits
+ * anyway moves no counter (and tells the servers of no change).
  */
 static int
 crl_put(struct store_pg *s, struct crl_record *r, struct err *e)
 {
 	int64_t max = -1;
 
-	if (pg_counter_take(s, "crl_seq", 1, &r->seq, e) != 0 ||
+	if (pg_run(s, "SELECT value FROM meta WHERE key = 'crl_seq' FOR UPDATE", NULL,
+		"locking the CRL sequence", NULL, e) != 0 ||
 	    scope_max(s, r->issuer_id, r->shard, &max, e) != 0)
 		return -1;
 	if (r->number <= max)
 		return err_set(e, "store: CRL number %lld of shard %d is not above the %lld stored: "
 				  "a CRL number never repeats or goes back; not stored",
 		    (long long)r->number, crl_key_shard(r->shard), (long long)max);
+	if (pg_counter_take(s, "crl_seq", 1, &r->seq, e) != 0)
+		return -1;
 	return pg_crl_write(s, r, "storing a CRL", e);
 }
 

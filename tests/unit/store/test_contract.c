@@ -1613,6 +1613,14 @@ test_crl_numbers_only_go_up(void **state)
 	assert_int_equal(store_rollback(s, &e), 0);
 	assert_int_equal(store_crl_get(s, iss, 1, &got, &e), 1);
 	assert_int_equal(got.number, 52);
+	/* A caller that commits anyway: the refusal took no CRL sequence number (nothing
+	 * was stored, and the servers are told of no change). */
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &seq0, &e), 0);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(put_crl(iss, 2, 1, &e), -1);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_seq(s, STORE_SEQ_CRL, &seq1, &e), 0);
+	assert_int_equal(seq1, seq0);
 }
 
 struct entry_seen {
