@@ -589,6 +589,15 @@ sqlite_ocsp_get(struct store *base, int64_t issuer_id, enum ocsp_hash hash,
 
 	if (len == 0 || len > STORE_SERIAL_MAX)
 		return 0;
+	/*
+	 * A read-only handle opened immutable, or on -wal/-shm files a tool
+	 * has since removed, reads a store that is no longer the one written:
+	 * look first, as the server's poll does (sqlite_readonly.c; two or
+	 * three stat() calls).  A lookup server asks nothing else, so without
+	 * this a revocation could be answered from before it, and cached.
+	 */
+	if (!s->in_txn && sqlite_readonly_refresh(s, e) != 0)
+		return -1;
 	/* Two unique indexes: certificates (issuer_id, serial), responses (cert_id, hash_alg). */
 	st = sqlite_stmt(s, STMT_OCSP_GET,
 	    "SELECT r.cert_id, r.der, r.this_update, r.next_update, r.due_at, r.cert_seq, r.id"

@@ -581,7 +581,9 @@ int store_ocsp_each(struct store *s, int64_t after_seq,
  * every response in memory.  1: found, cb called once with the row as
  * store_ocsp_each gives it (seq included; der borrowed for the call); 0: no
  * such certificate or no response for it yet; -1 error.  cb's return is
- * ignored.
+ * ignored.  Outside a transaction it reads what was committed before the
+ * call, on every handle: a cache filled from it (ocsp/cache.h) is only as
+ * fresh as this read.
  */
 int store_ocsp_get(struct store *s, int64_t issuer_id, enum ocsp_hash hash, const uint8_t *serial,
     size_t len, int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e);

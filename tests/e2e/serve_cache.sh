@@ -131,6 +131,42 @@ same "and neither is ever served good again (40 asks)" "$stale" 0
 same "the other $((N - 2)) still answer the stored bytes" "$(differ "$T/reqs.txt")" 2
 same "the revoked ones too, still revoked" "$(status "$held" "$hb64") $(status "$cold" "$cb64")" "revoked revoked"
 
+# A stored response whose signature is damaged (one byte flipped; through `sqlite3`, which the
+# PostgreSQL pass answers from the database) is never served, however many lookups came
+# before: each looked-up response is checked, not a sample of them.
+read -r bad bb64 < <(sed -n 2p "$T/reqs.txt")
+where="hash_alg = 1 and cert_id = (select id from certificates where serial = x'$bad')"
+row=$(sqlite3 "$D/lancre.db" "select cert_id, hex(der) from ocsp_responses where $where")
+hex=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-5] ^= 0x40; print(b.hex())' "${row#*|}")
+sqlite3 "$D/lancre.db" "update ocsp_responses set der = x'$hex' where cert_id = ${row%%|*} and hash_alg = 1"
+served=0
+for i in $(seq 1 20); do
+	curl -s -o "$T/st.der" "http://127.0.0.1:$P/ocsp/$bb64"
+	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>&1 | grep -q 'Responder Error: unauthorized' ||
+		served=$((served + 1))
+done
+same "a response with a damaged signature is never served (20 asks)" "$served" 0
+
+# SQLite: a tool that closes the store last while no writer has it open (the sqlite3 shell)
+# removes the -wal and -shm the node's lookup handles read; the next writer makes new ones.
+# A lookup must still read the new store: a revocation made then is served revoked.
+if [ -z "${LANCRE_PG_REAL:-}" ]; then
+	read -r late lb64 < <(sed -n 3p "$T/reqs.txt")
+	sqlite3 "$D/lancre.db" "pragma journal_mode" >/dev/null
+	if [ -e "$D/lancre.db-wal" ]; then
+		not_ok "the sqlite3 shell was to remove the -wal, the case checked here"
+	else
+		"$LANCRE" revoke -d "$D" --issuer e1 --serial "$late" --reason keyCompromise >/dev/null
+		"$LANCRE" sign -d "$D" --once >/dev/null
+		for i in $(seq 1 40); do
+			[ "$(status "$late" "$lb64")" = revoked ] && break
+			sleep 0.05
+		done
+		same "after the sqlite3 shell closed the store, a revocation is still served" \
+			"$(status "$late" "$lb64")" revoked
+	fi
+fi
+
 kill -TERM "$pid"
 wait "$pid"
 same "lancre serve exits 0" "$?" 0
