@@ -122,8 +122,8 @@ worker_main(void *arg)
 	for (;;) {
 		while (lk->head == NULL && !lk->stopping)
 			pthread_cond_wait(&lk->cv, &lk->mu);
-		if (lk->head == NULL)
-			break;
+		if (lk->head == NULL || lk->stopping)
+			break; /* stopping: the loops are gone, lookup_stop frees what is left */
 		j = lk->head;
 		lk->head = j->next;
 		if (lk->head == NULL)
@@ -179,6 +179,13 @@ lookup_stop(struct lookup *lk)
 			pthread_join(lk->w[i].tid, NULL);
 		store_close(lk->w[i].store);
 	}
+	/* Jobs never run: their loops have stopped (and answered nothing more). */
+	while (lk->head != NULL) {
+		struct lookup_job *j = lk->head;
+
+		lk->head = j->next;
+		job_free(j);
+	}
 	pthread_cond_destroy(&lk->cv);
 	pthread_mutex_destroy(&lk->mu);
 	free(lk);
@@ -225,24 +232,25 @@ lookup_port_init(struct lookup_port *p, h2o_loop_t *loop,
 	return 0;
 }
 
-void
+int
 lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop)
 {
 	struct timespec t0, t;
 
 	if (p->queue == NULL)
-		return;
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (atomic_load(&p->out) > 0) {
 		h2o_evloop_run(loop, 10);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >
 		    LOOKUP_DRAIN_MS)
-			return; /* a lookup that never came back: the process is exiting, leave it */
+			return -1; /* a lookup that never came back: see lookup.h */
 	}
 	h2o_multithread_unregister_receiver(p->queue, &p->receiver);
 	h2o_multithread_destroy_queue(p->queue);
 	p->queue = NULL;
+	return 0;
 }
 
 static void

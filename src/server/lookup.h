@@ -89,8 +89,13 @@ void lookup_counts(const struct lookup *lk, uint64_t *done, uint64_t *checked, u
 /* A loop's port (on that loop's thread); 0, or -1 if the queue cannot be made. */
 int lookup_port_init(struct lookup_port *p, h2o_loop_t *loop,
     void (*done)(void *arg, h2o_req_t *req, struct lookup_job *job), void *arg);
-/* Run loop until every job of p is back (at most LOOKUP_DRAIN_MS), then free p's queue. */
-void lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop);
+/*
+ * Run loop until every job of p is back (at most LOOKUP_DRAIN_MS), then free
+ * p's queue: 0.  -1 when a job is still out (a store that does not answer):
+ * its lookup thread will send it to p's queue, so p, its queue and loop must
+ * then be left alone, never freed (the process is exiting).
+ */
+int lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop);
 
 /*
  * Suspend req (on p's loop) and ask the store for miss; the answer so far

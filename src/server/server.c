@@ -232,21 +232,30 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *sv = w->sv;
-	struct server_loop lp;
-	struct conns *cs = &lp.conns;
+	/*
+	 * On the heap, not this thread's stack: a lookup still out when the
+	 * loop gives up waiting (lookup_port_dispose) sends its job to lp->port
+	 * after this function returned.  Then lp and the loop are left to the
+	 * OS, as is a loop whose connections would not close.
+	 */
+	struct server_loop *lp = calloc(1, sizeof(*lp));
+	struct conns *cs = lp != NULL ? &lp->conns : NULL;
 	struct listener pub = {.sv = sv, .conns = cs}, adm = {.sv = sv, .conns = cs, .admin = 1};
-	h2o_evloop_t *loop = h2o_evloop_create();
+	h2o_evloop_t *loop;
 
+	if (lp == NULL)
+		return NULL; /* out of memory: as a loop that never started, the others serve */
+	loop = h2o_evloop_create();
 	conns_init(cs, loop, &sv->write_stalls);
-	h2o_context_init(&lp.ctx, loop, &sv->config);
+	h2o_context_init(&lp->ctx, loop, &sv->config);
 	/* Without a queue (no pipe left) a miss is answered tryLater (lookup_submit). */
-	(void)lookup_port_init(&lp.port, loop, handle_lookup_done, sv);
-	pub.actx.ctx = &lp.ctx;
+	(void)lookup_port_init(&lp->port, loop, handle_lookup_done, sv);
+	pub.actx.ctx = &lp->ctx;
 	pub.actx.hosts = sv->config.hosts;
 	watch(loop, w->fd, &pub);
 	if (w->admin_fd >= 0) {
-		h2o_context_init(&lp.admin_ctx, loop, &sv->admin_config);
-		adm.actx.ctx = &lp.admin_ctx;
+		h2o_context_init(&lp->admin_ctx, loop, &sv->admin_config);
+		adm.actx.ctx = &lp->admin_ctx;
 		adm.actx.hosts = sv->admin_config.hosts;
 		watch(loop, w->admin_fd, &adm);
 	}
@@ -259,17 +268,19 @@ worker_main(void *arg)
 	}
 	unwatch(loop, &pub);
 	unwatch(loop, &adm);
-	if (drain(loop, cs, &lp.port, &lp.ctx, adm.sock != NULL ? &lp.admin_ctx : NULL) != 0) {
+	if (drain(loop, cs, &lp->port, &lp->ctx, adm.sock != NULL ? &lp->admin_ctx : NULL) != 0) {
 		/* A connection h2o would not close: disposing would abort on its
 		 * timers.  The process is exiting; leave the loop to the OS. */
 		return NULL;
 	}
-	lookup_port_dispose(&lp.port, loop);
+	if (lookup_port_dispose(&lp->port, loop) != 0)
+		return NULL; /* a lookup still out will send to lp->port: leave lp and loop */
 	conns_dispose(cs);
 	if (adm.sock != NULL)
-		h2o_context_dispose(&lp.admin_ctx);
-	h2o_context_dispose(&lp.ctx);
+		h2o_context_dispose(&lp->admin_ctx);
+	h2o_context_dispose(&lp->ctx);
 	h2o_evloop_destroy(loop);
+	free(lp);
 	return NULL;
 }
 

@@ -24,6 +24,19 @@
 
 /* Seconds libpq waits to connect unless the URL says (connect_timeout=). */
 #define PG_CONNECT_TIMEOUT "10"
+/*
+ * A database host that vanishes without a reset (a black-holed route, a
+ * frozen VM) would leave a query waiting for the kernel's retransmission
+ * limit, about 15 minutes, and with it a request the server holds or a
+ * signer's pass.  Unless the URL says otherwise: a write unacknowledged for
+ * PG_TCP_USER_TIMEOUT ms, or an idle connection unanswered after keepalive
+ * probes for about 25 s, fails the connection (TCP only; ignored on a unix
+ * socket), and the caller's reconnect takes over.
+ */
+#define PG_TCP_USER_TIMEOUT "30000"
+#define PG_KEEPALIVES_IDLE "10"
+#define PG_KEEPALIVES_INTERVAL "5"
+#define PG_KEEPALIVES_COUNT "3"
 
 /* libpq prints the server's notices on stderr by default; library code never prints. */
 static void
@@ -37,10 +50,12 @@ ignore_notice(void *arg, const char *message)
 static PGconn *
 open_conn(const char *location, const char *hostaddr, char *why, size_t len)
 {
-	/* connect_timeout before the URL (which may override it), hostaddr after (it wins). */
-	const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
+	/* The timeouts before the URL (which may override them), hostaddr after (it wins). */
+	const char *const keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "fallback_application_name", "dbname",
 	    hostaddr != NULL ? "hostaddr" : NULL, NULL};
-	const char *const values[] = {PG_CONNECT_TIMEOUT, "lancre", location, hostaddr, NULL};
+	const char *const values[] = {PG_CONNECT_TIMEOUT, PG_TCP_USER_TIMEOUT, PG_KEEPALIVES_IDLE,
+	    PG_KEEPALIVES_INTERVAL, PG_KEEPALIVES_COUNT, "lancre", location, hostaddr, NULL};
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 
 	if (conn == NULL) {

@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include "pgtest.h"
 #include "store/store.h"
+#include "store/postgresql_int.h"
 
 #include <sys/wait.h>
 
@@ -282,6 +283,46 @@ test_reconnects(void **state)
 	store_close(s);
 }
 
+/* The connection option key as libpq used it for s's connection ("" if unset). */
+static void
+conn_option(struct store *s, const char *key, char *out, size_t len)
+{
+	PQconninfoOption *opts = PQconninfo(((struct store_pg *)s)->conn);
+
+	out[0] = '\0';
+	assert_non_null(opts);
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, key) == 0 && o->val != NULL)
+			snprintf(out, len, "%s", o->val);
+	PQconninfoFree(opts);
+}
+
+/*
+ * A database that vanishes without a reset fails a query in about 30 s
+ * (tcp_user_timeout, keepalives), not the kernel's 15 minutes; the URL may
+ * say otherwise.
+ */
+static void
+test_dead_peer_timeouts(void **state)
+{
+	char u[PGTEST_URL_MAX + 64], v[32];
+	struct store *s;
+	struct err e;
+
+	(void)state;
+	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	conn_option(s, "tcp_user_timeout", v, sizeof(v));
+	assert_string_equal(v, "30000");
+	conn_option(s, "keepalives_idle", v, sizeof(v));
+	assert_string_equal(v, "10");
+	store_close(s);
+	snprintf(u, sizeof(u), "%s%stcp_user_timeout=5000", url, strchr(url, '?') ? "&" : "?");
+	assert_non_null(s = open_url(u, STORE_READ, &e));
+	conn_option(s, "tcp_user_timeout", v, sizeof(v));
+	assert_string_equal(v, "5000");
+	store_close(s);
+}
+
 #define PG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -294,6 +335,7 @@ main(void)
 	    PG_TEST(test_read_only_connection),
 	    PG_TEST(test_create_concurrently),
 	    PG_TEST(test_reconnects),
+	    PG_TEST(test_dead_peer_timeouts),
 	};
 
 	if (pgtest_url() == NULL) {
