@@ -292,6 +292,9 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	/* Read the sequence before the entries: a revocation after this makes it dirty again. */
 	if (store_seq(sg->store, STORE_SEQ_CHANGE, &built_seq, e) != 0)
 		return -1;
+	/* Renewed before each CRL and before its fence: a pass of many CRLs outlasts a lease. */
+	if (signer_lease_tick(sg, signer_now(sg), e) != 0)
+		return -1;
 	b = crl_builder_new(&p, e);
 	if (b == NULL)
 		return -1;
@@ -305,6 +308,8 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		rc = signer_key_failed(sg, is, e->msg, st) != 0 ? err_set(e, "out of memory") : 1;
 		goto out;
 	}
+	if (signer_lease_tick(sg, signer_now(sg), e) != 0)
+		goto out;
 	*made = (struct crl_record){.issuer_id = is->id,
 	    .shard = base != NULL ? crl_key(shard, 1) : shard, .number = p.number,
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,

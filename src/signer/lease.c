@@ -357,7 +357,7 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	sg->lease.wanted = wanted;
 	sg->lease.look = 0;
 	if (renew)
-		sg->lease.renew_at = now + (secs / 3 > 0 ? secs / 3 : 1);
+		sg->lease.renew_at = sg->lease.tick_at = now + (secs / 3 > 0 ? secs / 3 : 1);
 	return 0;
 }
 
@@ -366,12 +366,29 @@ signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
 {
 	int64_t secs = sg->conf->signer_lease, live;
 
-	if (now < sg->lease.renew_at && now >= sg->lease.renew_at - secs)
+	if (now < sg->lease.tick_at && now >= sg->lease.tick_at - secs)
 		return 0;
 	if (store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e) != 0)
 		return err_prefix(e, "the signer's leases");
-	sg->lease.renew_at = now + (secs / 3 > 0 ? secs / 3 : 1);
+	/* Not renew_at: a signer always busy still looks (takes, gives back) every third. */
+	sg->lease.tick_at = now + (secs / 3 > 0 ? secs / 3 : 1);
 	return 0;
+}
+
+/*
+ * In a long batch (a slow HSM: 4096 signatures may outlast a lease) the
+ * leases are renewed as it goes.  Never inside a read or a transaction of
+ * sg->store: the renewal would only commit at its end (SQLite commits an
+ * implicit transaction when its last statement ends; PostgreSQL walks
+ * inside one), so a single CRL's read is not renewed within (DESIGN.md).
+ */
+int
+signer_lease_keep(struct signer *sg, size_t every, struct err *e)
+{
+	if (++sg->lease.kept < every)
+		return 0;
+	sg->lease.kept = 0;
+	return signer_lease_tick(sg, signer_now(sg), e);
 }
 
 static int

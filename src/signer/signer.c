@@ -464,6 +464,21 @@ signer_new(struct store *s, const struct conf *c, const char *dir, int threads, 
 	return sg;
 }
 
+int64_t
+signer_now(const struct signer *sg)
+{
+	if (sg->clock != NULL)
+		return sg->clock(sg->clock_arg);
+	return sg->pass_now + ((int64_t)time(NULL) - sg->pass_wall);
+}
+
+void
+signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg)
+{
+	sg->clock = clock;
+	sg->clock_arg = arg;
+}
+
 void
 signer_free(struct signer *sg)
 {
@@ -627,10 +642,22 @@ pool_start(struct pool *p, const struct signer *sg, struct batch *b, int n)
 	}
 }
 
+#define SIGNER_KEEP_EVERY 64 /* signatures of the main thread between two looks at the clock */
+
+/*
+ * The main thread signs too; a batch that runs long (a slow HSM: 4096
+ * signatures may outlast a lease) renews the leases as it goes (lease.c).
+ */
 static void
-pool_finish(struct pool *p)
+pool_finish(struct pool *p, struct signer *sg)
 {
-	pool_work(&p->w[p->sg->threads]);
+	struct err e;
+
+	for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->b->n;) {
+		sign_job(sg, sg->threads, p->b, &p->b->jobs[i]);
+		(void)signer_lease_keep(sg, SIGNER_KEEP_EVERY, &e); /* failed: the fence tells */
+	}
+	ERR_clear_error();
 	for (int t = 0; t < p->started; t++)
 		pthread_join(p->tid[t], NULL);
 }
@@ -668,7 +695,7 @@ static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
 	size_t n = 0, slow = 0, failed = 0, lost = 0;
-	int64_t now = sg->pass_now + ((int64_t)time(NULL) - sg->pass_wall);
+	int64_t now = signer_now(sg);
 	int rc = -1;
 
 	/* Renewed in a long pass; fenced: only the units still held are written (lease.c). */
@@ -806,7 +833,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct pager *p, size_t *ne
 	rc = batch_flush(sg, st, e); /* the unsaved batch, if any, is the other one */
 	if (rc == 0 && p != NULL)
 		rc = p->read(sg, p, now, other->work, next, e);
-	pool_finish(pool);
+	pool_finish(pool, sg);
 	free(pool);
 	sg->unsaved = b;
 	sg->cur ^= 1;

@@ -107,6 +107,8 @@ struct signer_stats {
 struct signer *signer_new(struct store *s, const struct conf *c, const char *dir, int threads,
     struct err *e);
 void signer_free(struct signer *sg); /* accepts NULL */
+/* Tests: the clock a long pass reads to renew its leases (default: the pass's now + time elapsed). */
+void signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg);
 
 struct key_file;
 /*

@@ -54,11 +54,13 @@ struct signer_leases {
 	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "host:pid:random" */
 	char host[64];    /* this host's name, as in holder */
 	int64_t renew_at; /* when to renew and look again (0: at the next pass) */
+	int64_t tick_at;  /* when a long pass renews again (never moves renew_at: looks go on) */
 	int64_t live;     /* signers alive at the last look, this one included */
 	int64_t gave_at;  /* when units were last given back for a newcomer */
 	size_t held, wanted; /* units held; units of the issuers it signs for */
 	int rescan;       /* units taken: the scan of changed certificates starts from their marks */
 	int look;         /* look at the leases at the next pass (issuers reloaded, a unit lost) */
+	size_t kept;      /* signatures since the clock was last looked at (signer_lease_keep) */
 };
 
 struct signer_issuer {
@@ -167,6 +169,8 @@ struct signer {
 	struct signer_hooks hooks; /* [crl] hooks started, waited for by PID (hook.c) */
 	struct signer_leases lease; /* the units this signer works on (lease.c) */
 	int64_t pass_now, pass_wall; /* the pass's now, and the clock when it began */
+	int64_t (*clock)(void *arg); /* now in a long pass, if set (signer_set_clock) */
+	void *clock_arg;
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
@@ -229,7 +233,10 @@ int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, str
 /*
  * Leases (lease.c; see its top).  _init names the holder; _step renews and
  * takes or gives back units, every third of [signer] lease (and looks at
- * once when lease.look is set); _tick only renews, in a long pass; _fence, inside the
+ * once when lease.look is set); _tick only renews, in a long pass (before
+ * each CRL, each batch written); _keep, called by the main thread after each
+ * signature of a batch (no read or transaction open), looks at the clock
+ * every `every` calls and renews when due (a slow HSM); _fence, inside the
  * write's transaction, drops the units taken by another; _scan_start moves
  * sg->seen back to the lowest mark of units just taken; _marks sets the
  * marks of the units held to sg->seen; _release gives every unit back (a
@@ -238,6 +245,8 @@ int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, str
 void signer_lease_init(struct signer *sg);
 int signer_lease_step(struct signer *sg, int64_t now, struct err *e);
 int signer_lease_tick(struct signer *sg, int64_t now, struct err *e);
+int signer_lease_keep(struct signer *sg, size_t every, struct err *e);
+int64_t signer_now(const struct signer *sg);
 int signer_lease_fence(struct signer *sg, struct err *e);
 void signer_lease_scan_start(struct signer *sg);
 int signer_lease_marks(struct signer *sg, struct err *e);
