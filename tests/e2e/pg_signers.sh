@@ -136,13 +136,17 @@ same "each response signed exactly once: A $sa + B $sb" "$((sa + sb))" $want
 same "no response is older than its certificate's change" \
 	"$(sql 'SELECT count(*) FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id WHERE r.cert_seq < c.change_seq')" 0
 
-# revoke_in HOLDER_PID: revoke one certificate in each CRL shard the signer PID holds;
-# sets nv (how many) and t0 (when, ns).
-revoke_in() {
-	local v
+# pick_in HOLDER_PID: one good certificate in each CRL shard the signer PID holds now
+# (sets victims).  Picked before that signer is stopped or killed: a signer that sees
+# the other's process gone takes its units at once, and they are no longer its own.
+pick_in() {
 	mapfile -t victims < <(sql "SELECT i.name, encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
 		JOIN LATERAL (SELECT serial FROM certificates WHERE issuer_id = l.issuer_id AND shard = l.shard
 		AND status = 0 LIMIT 1) c ON true WHERE l.holder LIKE '%:$1:%' AND l.shard > 0")
+}
+# revoke_picked: revoke the victims pick_in chose; sets nv (how many) and t0 (when, ns).
+revoke_picked() {
+	local v
 	nv=${#victims[@]}
 	t0=$(date +%s%N)
 	for v in "${victims[@]}"; do
@@ -174,8 +178,9 @@ limit=$(((LEASE + 2 * (LEASE / 3) + 3) * 1000 * TF))
 revoked=0
 
 # B stalls (SIGSTOP: alive, silent): once its leases expire, A takes its shards over.
+pick_in "$sign_b"
 kill -STOP "$sign_b"
-revoke_in "$sign_b"
+revoke_picked
 [ "$nv" -gt 0 ] && ok "certificates revoked in $nv of B's shards" || not_ok "certificates revoked in B's shards"
 revoked=$((revoked + nv))
 taken_over "B stalled, A took its shards over after the lease" $revoked $limit
@@ -187,9 +192,10 @@ sleep 2
 same "B, awake, wrote nothing more (its units are A's)" "$(signed "$T/b.out")" "$sb_before"
 
 # A dies (SIGKILL): B, on the same host, sees its process gone and takes over at once.
+pick_in "$sign_a"
 kill -9 "$sign_a"
 wait "$sign_a" 2>/dev/null
-revoke_in "$sign_a"
+revoke_picked
 [ "$nv" -gt 0 ] && ok "certificates revoked in $nv of A's shards" || not_ok "certificates revoked in A's shards"
 revoked=$((revoked + nv))
 taken_over "A killed, B took its shards over" $revoked $limit
