@@ -531,6 +531,33 @@ sqlite_ocsp_purge(struct store *base, int64_t expired_before, int64_t *deleted, 
 	return sqlite_txn_leave(s, own, ocsp_purge(s, expired_before, deleted, e), e);
 }
 
+/* The columns ocsp_row() reads, r: ocsp_responses, c: certificates. */
+#define OCSP_ROW_COLUMNS                                                                 \
+	"r.cert_id, c.issuer_id, c.serial, r.hash_alg, r.der, r.this_update, r.next_update," \
+	" r.due_at, r.cert_seq, r.id"
+
+/* A row of OCSP_ROW_COLUMNS as a record (der borrowed from st); -1: its serial is too long. */
+static int
+ocsp_row(sqlite3_stmt *st, struct ocsp_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->cert_id = sqlite3_column_int64(st, 0);
+	r->issuer_id = sqlite3_column_int64(st, 1);
+	r->serial_len = (size_t)sqlite3_column_bytes(st, 2);
+	if (r->serial_len > STORE_SERIAL_MAX)
+		return -1;
+	memcpy(r->serial, sqlite3_column_blob(st, 2), r->serial_len);
+	r->hash = sqlite3_column_int(st, 3) == OCSP_HASH_SHA256 ? OCSP_HASH_SHA256 : OCSP_HASH_SHA1;
+	r->der = sqlite3_column_blob(st, 4);
+	r->der_len = (size_t)sqlite3_column_bytes(st, 4);
+	r->this_update = sqlite3_column_int64(st, 5);
+	r->next_update = sqlite3_column_int64(st, 6);
+	r->due_at = sqlite3_column_int64(st, 7);
+	r->cert_seq = sqlite3_column_int64(st, 8);
+	r->seq = sqlite3_column_int64(st, 9);
+	return 0;
+}
+
 int
 sqlite_ocsp_each(struct store *base, int64_t after_seq,
     int (*cb)(void *arg, const struct ocsp_record *r), void *arg, struct err *e)
@@ -541,29 +568,14 @@ sqlite_ocsp_each(struct store *base, int64_t after_seq,
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT r.cert_id, c.issuer_id, c.serial, r.hash_alg, r.der, r.this_update,"
-		" r.next_update, r.due_at, r.cert_seq, r.id"
+		"SELECT " OCSP_ROW_COLUMNS
 		" FROM ocsp_responses r JOIN certificates c ON c.id = r.cert_id"
 		" WHERE r.id > ? ORDER BY r.id", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_db_err(s, e, "reading OCSP responses");
 	sqlite3_bind_int64(st, 1, after_seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.cert_id = sqlite3_column_int64(st, 0);
-		r.issuer_id = sqlite3_column_int64(st, 1);
-		r.serial_len = (size_t)sqlite3_column_bytes(st, 2);
-		if (r.serial_len > STORE_SERIAL_MAX)
+		if (ocsp_row(st, &r) != 0)
 			continue;
-		memcpy(r.serial, sqlite3_column_blob(st, 2), r.serial_len);
-		r.hash = sqlite3_column_int(st, 3) == OCSP_HASH_SHA256 ? OCSP_HASH_SHA256
-								      : OCSP_HASH_SHA1;
-		r.der = sqlite3_column_blob(st, 4);
-		r.der_len = (size_t)sqlite3_column_bytes(st, 4);
-		r.this_update = sqlite3_column_int64(st, 5);
-		r.next_update = sqlite3_column_int64(st, 6);
-		r.due_at = sqlite3_column_int64(st, 7);
-		r.cert_seq = sqlite3_column_int64(st, 8);
-		r.seq = sqlite3_column_int64(st, 9);
 		if (cb(arg, &r) != 0) {
 			sqlite3_finalize(st);
 			if (e != NULL && e->msg[0] == '\0')
@@ -600,7 +612,7 @@ sqlite_ocsp_get(struct store *base, int64_t issuer_id, enum ocsp_hash hash,
 		return -1;
 	/* Two unique indexes: certificates (issuer_id, serial), responses (cert_id, hash_alg). */
 	st = sqlite_stmt(s, STMT_OCSP_GET,
-	    "SELECT r.cert_id, r.der, r.this_update, r.next_update, r.due_at, r.cert_seq, r.id"
+	    "SELECT " OCSP_ROW_COLUMNS
 	    " FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id AND r.hash_alg = ?"
 	    " WHERE c.issuer_id = ? AND c.serial = ?", e);
 	if (st == NULL)
@@ -610,19 +622,7 @@ sqlite_ocsp_get(struct store *base, int64_t issuer_id, enum ocsp_hash hash,
 	sqlite3_bind_blob(st, 3, serial, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.cert_id = sqlite3_column_int64(st, 0);
-		r.issuer_id = issuer_id;
-		memcpy(r.serial, serial, len);
-		r.serial_len = len;
-		r.hash = hash;
-		r.der = sqlite3_column_blob(st, 1);
-		r.der_len = (size_t)sqlite3_column_bytes(st, 1);
-		r.this_update = sqlite3_column_int64(st, 2);
-		r.next_update = sqlite3_column_int64(st, 3);
-		r.due_at = sqlite3_column_int64(st, 4);
-		r.cert_seq = sqlite3_column_int64(st, 5);
-		r.seq = sqlite3_column_int64(st, 6);
+		(void)ocsp_row(st, &r); /* its serial is the one asked for: not too long */
 		(void)cb(arg, &r);
 	} else if (rc != SQLITE_DONE) {
 		sqlite_db_err(s, e, "looking up an OCSP response");
