@@ -86,7 +86,29 @@ bench_stop() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "$pgdir" ] || "$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
 	rm -rf "$work"
+}
+# bench_pg_start: a throwaway PostgreSQL 15 for the run (scripts/pg.sh: initdb in
+# a temporary directory, a free loopback port, the test settings), stopped by its
+# PID in bench_stop, after the servers.  Call after bench_stop_on_exit.  Sets
+# pgdir and pgport; pg_url and psql_admin reach it through its unix socket, with
+# no password: a benchmark measures the store, not authentication.
+pgdir=
+bench_pg_start() {
+	pgdir=$(mktemp -d /tmp/lancre-bench-pg.XXXXXX)
+	"$root/scripts/pg.sh" start "$pgdir" >/dev/null || die "cannot start PostgreSQL"
+	. "$pgdir/env"
+	pgport=$(cat "$pgdir/port")
+}
+# pg_url DB: the URL of database DB of bench_pg_start's server.
+pg_url() {
+	echo "postgresql://postgres@/$1?host=$pgdir/sock&port=$pgport"
+}
+# psql_admin ARG...: psql as the superuser on database postgres, stopping at the
+# first error.
+psql_admin() {
+	psql -q -X -v ON_ERROR_STOP=1 "$(pg_url postgres)" "$@"
 }
 # bench_root: a P-256 root CA in root.key and root.pem (in the work directory).
 bench_root() {

@@ -48,18 +48,9 @@ chmod 755 "$work" # started as root, lancre runs as lancre-signer and lancre-ser
 bench_stop_on_exit
 lancre=$work/bin/lancre
 
-pgdir=$(mktemp -d /tmp/lancre-bench-pg.XXXXXX)
-stop_all() {
-	bench_stop
-	"$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
-}
-trap stop_all EXIT
-"$root/scripts/pg.sh" start "$pgdir" >/dev/null || die "cannot start PostgreSQL"
-. "$pgdir/env"
-pgport=$(cat "$pgdir/port")
-url="postgresql://postgres@/nodes?host=$pgdir/sock&port=$pgport"
-psql -q -X -v ON_ERROR_STOP=1 "postgresql://postgres@/postgres?host=$pgdir/sock&port=$pgport" \
-	-c "CREATE DATABASE nodes" || die "cannot create the database"
+bench_pg_start
+url=$(pg_url nodes)
+psql_admin -c "CREATE DATABASE nodes" || die "cannot create the database"
 
 say "making the root, the intermediate and $N certificates"
 bench_root

@@ -53,23 +53,7 @@ gencerts=$work/bin/lancre-gencerts
 ocspbench=$work/bin/lancre-ocspbench
 
 # --- PostgreSQL, stopped by its PID whatever happens. ------------------------
-pgdir=$(mktemp -d /tmp/lancre-bench-pg.XXXXXX)
-stop_all() {
-	bench_stop
-	"$root/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
-}
-trap stop_all EXIT
-"$root/scripts/pg.sh" start "$pgdir" >/dev/null || die "cannot start PostgreSQL"
-. "$pgdir/env"
-pgport=${LANCRE_TEST_PG##*:}
-pgport=${pgport%%/*}
-# pg_url DB: the URL of database DB through the server's unix socket.
-pg_url() {
-	echo "postgresql://postgres@/$1?host=$pgdir/sock&port=$pgport"
-}
-psql_admin() {
-	psql -q -X -v ON_ERROR_STOP=1 "$(pg_url postgres)" "$@"
-}
+bench_pg_start
 # pg_ticks: CPU clock ticks the PostgreSQL server has used so far: the postmaster's
 # own and its reaped children's, and those of its children still running.
 pg_ticks() {
