@@ -8,24 +8,10 @@
 # comes back after.
 . "$(dirname "$0")/lib.sh"
 
-BUILD_DIR=${LANCRE_BUILD:-$(dirname "$LANCRE")}
-GEN=$BUILD_DIR/lancre-gencerts
-OB=$BUILD_DIR/lancre-ocspbench
 N=10000
 CACHE=1048576
 OVERHEAD_KB=$((64 * 1024)) # OPERATOR.md: RSS within [server] cache + 64 MB
-mkca root
-mkca e1 root ec
-D=$T/data
-"$LANCRE" init -d "$D" >/dev/null
-"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
-conf_set "$D/lancre.conf" ocsp sha256 no
-"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$N" --out "$T/certs.der" 2>/dev/null
-"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
-expect 0 "lancre sign --once signs the $N certificates" "$LANCRE" sign -d "$D" --once
-mkdir "$T/files"
-expect 0 "a request for each of the $N, with the bytes the store holds" \
-	"$OB" requests -d "$D" --out "$T/reqs.txt" --requests "$N" --responses "$T/files" --seed 3
+signed_store "$N" "$N" 3 # a request for each of the N
 same "all of them, once each" "$(cut -d' ' -f1 "$T/reqs.txt" | sort -u | wc -l)" "$N"
 
 # Bad sizes are refused with one line.
@@ -39,7 +25,6 @@ has "$ERR" "'lots' is not a size" "and says so"
 cp -a "$T/good.conf" "$D/lancre.conf"
 conf_set "$D/lancre.conf" server cache 1M
 
-metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status"; }
 
 # differ LINES: GET each "<serial> <b64>" line of LINES, over 4 keep-alive connections,

@@ -8,25 +8,9 @@
 # "not loaded yet" does not depend on the machine's speed.
 . "$(dirname "$0")/lib.sh"
 
-BUILD_DIR=${LANCRE_BUILD:-$(dirname "$LANCRE")}
-GEN=$BUILD_DIR/lancre-gencerts
-OB=$BUILD_DIR/lancre-ocspbench
 N=20000
 K=300
-mkca root
-mkca e1 root ec
-D=$T/data
-"$LANCRE" init -d "$D" >/dev/null
-"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
-conf_set "$D/lancre.conf" ocsp sha256 no
-"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$N" --out "$T/certs.der" 2>/dev/null
-"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
-expect 0 "lancre sign --once signs the $N certificates" "$LANCRE" sign -d "$D" --once
-mkdir "$T/files"
-expect 0 "$K requests drawn from all $N, with the bytes the store holds" \
-	"$OB" requests -d "$D" --out "$T/reqs.txt" --requests "$K" --responses "$T/files" --seed 7
-
-metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
+signed_store "$N" "$K" 7
 
 # fetch FILE-OF-LINES OUTDIR: GET each "<serial> <b64>" line over one keep-alive
 # connection; OUTDIR/<serial>.der, and each answer's seconds in OUTDIR/times.

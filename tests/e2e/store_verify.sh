@@ -32,7 +32,6 @@ flip() {
 		sqlite3 "$D/lancre.db" "update $table set der = x'$hex' where $keycol = $key and $where"
 	fi
 }
-metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
 serve() {
 	"$LANCRE" serve -d "$D" --admin "127.0.0.1:$A" >"$T/serve.log" 2>&1 &
 	spid=$!
