@@ -8,6 +8,11 @@
 #   scripts/pg.sh down DIR    stop the server (a fast shutdown: its clients are
 #                             cut off), keeping DIR: a database gone away
 #   scripts/pg.sh up DIR      start it again, on the same port
+#   scripts/pg.sh standby PRIMARY DIR
+#                             a streaming replica of the server in PRIMARY
+#                             (pg_basebackup over its unix socket), a hot
+#                             standby started on a free loopback port in DIR;
+#                             stop, down and up take DIR as for any server
 #
 # DIR/env sets LANCRE_TEST_PG (a postgresql:// URL of the superuser's
 # maintenance database, no password in it) and PGPASSFILE (DIR/passfile,
@@ -100,6 +105,32 @@ EOF
 	cat "$dir/env"
 }
 
+# standby PRIMARY DIR: a copy of PRIMARY's cluster taken with pg_basebackup -R (its
+# replication settings written for it), started as a hot standby that streams
+# from PRIMARY.  The copy keeps PRIMARY's users and passwords; DIR/env reaches it.
+standby() {
+	local primary=$1 dir=$2 port
+	primary=$(cd "$primary" && pwd)
+	mkdir -p "$dir/sock"
+	dir=$(cd "$dir" && pwd)
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	chmod 711 "$dir"
+	as_owner "$PGBIN/pg_basebackup" -D "$dir/data" -R -X stream -c fast -U postgres \
+		-h "$primary/sock" -p "$(cat "$primary/port")" >"$dir/basebackup.log" 2>&1 ||
+		{ cat "$dir/basebackup.log" >&2; exit 1; }
+	port=$(free_port)
+	echo "$port" >"$dir/port"
+	run_server "$dir" "$port"
+	cp "$primary/passfile" "$dir/passfile"
+	sed -i "s/^127.0.0.1:[0-9]*:/127.0.0.1:$port:/" "$dir/passfile"
+	cat >"$dir/env" <<EOF
+export LANCRE_TEST_PG=postgresql://postgres@127.0.0.1:$port/postgres
+export PGPASSFILE=$dir/passfile
+export LANCRE_TEST_PG_DIR=$dir
+EOF
+	cat "$dir/env"
+}
+
 stop() {
 	local dir=$1
 	[ -f "$dir/pid" ] && halt "$dir" TERM
@@ -111,8 +142,9 @@ start) start "${2:?usage: pg.sh start DIR}" ;;
 stop) stop "${2:?usage: pg.sh stop DIR}" ;;
 down) halt "${2:?usage: pg.sh down DIR}" INT ;;
 up) run_server "${2:?usage: pg.sh up DIR}" "$(cat "$2/port")" ;;
+standby) standby "${2:?usage: pg.sh standby PRIMARY DIR}" "${3:?usage: pg.sh standby PRIMARY DIR}" ;;
 *)
-	echo "usage: scripts/pg.sh start|stop|down|up DIR" >&2
+	echo "usage: scripts/pg.sh start|stop|down|up DIR, or standby PRIMARY DIR" >&2
 	exit 2
 	;;
 esac
