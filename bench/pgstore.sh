@@ -22,7 +22,9 @@
 #     times its start-up (until /healthz answers and /metrics counts N
 #     responses), and loads it with h2load (GET, 100,000 stored serials drawn
 #     at random, 64 connections) after a warm-up; the two stores' req/s and
-#     p99 are printed side by side (goal: within 5%).
+#     p99 are printed side by side (goal: within 5%).  SERVE=no skips this
+#     part: bench/startup.sh measures a node's first answer and its GET rate
+#     over all the responses, on both stores (pg:SIZE).
 # Each run checks the counts: N certificates and N responses in the store.
 #
 # The PostgreSQL store is reached through the server's unix socket (no
@@ -34,6 +36,7 @@ set -euo pipefail
 N=${N:-1000000}
 RUNS=${RUNS:-3}
 GET_N=${GET_N:-300000}
+SERVE=${SERVE:-yes}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 posint N "$N"
@@ -149,6 +152,10 @@ awk -v n="$N" -v si="$si" -v pi="$pi" -v ss="$ss" -v ps="$ps" -v r="$RUNS" -v sc
 	    "as signing threads)\n", sc, pc, sc / pc }'
 
 # --- The server on each store: start-up and GET. --------------------------------
+if [ "$SERVE" = no ]; then
+	echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages)"
+	exit 0
+fi
 say "lancre-ocspbench requests: 100000 stored serials"
 "$ocspbench" requests -d "d-sqlite-$RUNS" --requests 100000 --out reqs.txt ||
 	die "lancre-ocspbench failed"
