@@ -62,7 +62,7 @@ signed_yet(struct store *s, const struct store_signed_upto *u, const struct cert
 
 	if (store_cursor_passed(s, &u->at, rec))
 		return 1;
-	if (store_lease_each(s, unit_row, &m, &e) != 0)
+	if (store_lease_each(s, (int64_t)time(NULL), unit_row, &m, &e) != 0)
 		return 0; /* a store whose leases this user may not read: the single mark only */
 	return m.found && store_cursor_passed(s, &m.at, rec);
 }

@@ -111,6 +111,9 @@ static const struct {
     {"/dev/random", LANDLOCK_ACCESS_FS_READ_FILE},
     {"/dev/zero", LANDLOCK_ACCESS_FS_READ_FILE},
     {"/sys/devices/system/cpu", LL_READ}, /* the CPU count (glibc's malloc arenas) */
+    /* Files only, no listing: another signer's start time (/proc/PID/stat), whether a
+     * lease holder of this host is gone (signer/holder.c). */
+    {"/proc", LANDLOCK_ACCESS_FS_READ_FILE},
 };
 
 /* The SoftHSM2 configuration key naming its token directory. */

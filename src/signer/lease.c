@@ -4,8 +4,8 @@
  *
  * The unit is an issuer's CRL shard: shard n (1..N) is its certificates
  * of that shard (fixed at intake, a range of serials), their OCSP responses
- * and the shard's CRL and delta; shard 0 is the full CRL.  A signer (holder
- * "host:pid:random") signs, writes and publishes only for the units it
+ * and the shard's CRL and delta; shard 0 is the full CRL.  A signer (a
+ * holder, named by holder.c) signs, writes and publishes only for the units it
  * holds, of the issuers whose keys it has: signers with different HSMs
  * split the issuers by themselves.
  *
@@ -18,10 +18,12 @@
  * started, or two that started together and raced) and this one holds more,
  * it gives the excess back: at once the first time, then at most once per
  * SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
- * for (no key here, or down) it gives back.  A holder of this host whose
- * process is gone (kill(pid, 0): ESRCH; a signer restarted after a crash,
- * by `lancre run`'s supervisor or by hand) is dead for certain: its units
- * are freed at once instead of after its lease (a reused pid only waits).
+ * for (no key here, or down) it gives back.  A holder of this host (same
+ * boot, same PID namespace) whose process is gone (holder.c: a signer
+ * restarted after a crash, by `lancre run`'s supervisor or by hand) is dead
+ * for certain: its units are freed at once instead of after its lease,
+ * unless it renewed after the look (store_lease_evict).  Lease times are
+ * the store's (store.h): this signer's clock decides nothing on PostgreSQL.
  *
  * Every write is fenced: the batch's transaction first asks the store which
  * units the holder still holds (store_lease_fence, which keeps them from
@@ -38,17 +40,10 @@
  */
 #include "signer/signer_int.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <openssl/rand.h>
-
-#define SIGNER_LEASE_RANDOM 8     /* random bytes in a holder's name */
 #define SIGNER_LEASE_PEERS_MAX 64 /* other holders told apart when counting */
 #define SIGNER_LEASE_REBALANCE 10 /* leases between two gifts of units to a newcomer */
 #define SIGNER_LEASE_DEAD_MAX 8   /* dead holders of this host freed per look */
@@ -56,19 +51,8 @@
 void
 signer_lease_init(struct signer *sg)
 {
-	unsigned char r[SIGNER_LEASE_RANDOM] = {0};
-	char host[64] = "", hex[2 * SIGNER_LEASE_RANDOM + 1];
-
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "?");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(sg->lease.host, sizeof(sg->lease.host), "%s", host);
-	if (RAND_bytes(r, sizeof(r)) != 1) /* the pid still tells it apart on this host */
-		memset(r, 0, sizeof(r));
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	snprintf(sg->lease.holder, sizeof(sg->lease.holder), "%s:%ld:%s", host, (long)getpid(),
-	    hex);
+	signer_holder_hostid(sg->lease.host, sizeof(sg->lease.host));
+	signer_holder_name(sg->lease.holder, sizeof(sg->lease.holder), sg->lease.host);
 	sg->lease.renew_at = 0;
 	sg->lease.look = 1;
 }
@@ -94,27 +78,9 @@ struct look {
 	size_t npeers, units[SIGNER_LEASE_PEERS_MAX]; /* and how many each holds */
 	int stray; /* this holder holds units it does not want (an issuer it cannot sign for) */
 	char dead[SIGNER_LEASE_DEAD_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* of this host, gone */
+	int64_t dead_seen[SIGNER_LEASE_DEAD_MAX]; /* the latest expiry seen of each */
 	size_t ndead;
 };
-
-/* Whether holder ("host:pid:random") is a process of this host that is gone. */
-static int
-holder_dead(const struct signer *sg, const char *holder)
-{
-	const char *r = strrchr(holder, ':'), *p;
-	size_t hlen = strlen(sg->lease.host);
-	char *end;
-	long pid;
-
-	if (r == NULL || strncmp(holder, sg->lease.host, hlen) != 0 || holder[hlen] != ':')
-		return 0;
-	p = holder + hlen + 1;
-	errno = 0;
-	pid = strtol(p, &end, 10);
-	if (end != r || errno != 0 || pid <= 0)
-		return 0;
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
 
 static void
 look_peer(struct look *k, const char *holder)
@@ -131,6 +97,23 @@ look_peer(struct look *k, const char *holder)
 	}
 }
 
+/* A holder of this host whose process is gone: freed after the look, unless it renewed since. */
+static void
+look_dead(struct look *k, const struct store_lease *l)
+{
+	for (size_t i = 0; i < k->ndead; i++) {
+		if (strcmp(k->dead[i], l->holder) == 0) {
+			if (l->expires_at > k->dead_seen[i])
+				k->dead_seen[i] = l->expires_at;
+			return;
+		}
+	}
+	if (k->ndead < SIGNER_LEASE_DEAD_MAX) {
+		k->dead_seen[k->ndead] = l->expires_at;
+		snprintf(k->dead[k->ndead++], sizeof(k->dead[0]), "%s", l->holder);
+	}
+}
+
 static int
 look_row(void *arg, const struct store_lease *l, struct err *e)
 {
@@ -141,13 +124,9 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 	struct signer_unit *u;
 
 	(void)e;
-	if (!mine && l->holder[0] != '\0' && l->expires_at >= k->now) {
-		if (holder_dead(sg, l->holder)) {
-			for (size_t i = 0; i < k->ndead; i++)
-				if (strcmp(k->dead[i], l->holder) == 0)
-					return 0;
-			if (k->ndead < SIGNER_LEASE_DEAD_MAX)
-				snprintf(k->dead[k->ndead++], sizeof(k->dead[0]), "%s", l->holder);
+	if (!mine && l->holder[0] != '\0' && !l->expired) {
+		if (signer_holder_dead(sg->lease.host, l->holder)) {
+			look_dead(k, l);
 			return 0;
 		}
 		look_peer(k, l->holder);
@@ -161,7 +140,7 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 	u->held = mine;
 	if (mine)
 		u->upto = l->upto; /* held across a reload: its mark as stored */
-	u->free = !mine && (l->holder[0] == '\0' || l->expires_at < k->now);
+	u->free = !mine && (l->holder[0] == '\0' || l->expired);
 	return 0;
 }
 
@@ -212,7 +191,7 @@ signer_lease_mine(struct signer *sg, struct store_lease **v, size_t *n, struct e
 {
 	struct mine m = {sg->lease.holder, NULL, 0};
 
-	if (store_lease_each(sg->store, mine_row, &m, e) != 0) {
+	if (store_lease_each(sg->store, signer_now(sg), mine_row, &m, e) != 0) {
 		free(m.v);
 		return -1;
 	}
@@ -283,15 +262,14 @@ take_free(struct signer *sg, int64_t now, size_t *held, size_t target, struct er
 		struct signer_issuer *is = &sg->issuers[i];
 		for (int sh = first_unit(sg); sh <= is->crl_shards && !is->broken; sh++) {
 			struct signer_unit *u = &is->units[sh];
-			struct store_lease l = {.issuer_id = is->id, .shard = sh,
-			    .expires_at = now + sg->conf->signer_lease};
+			struct store_lease l = {.issuer_id = is->id, .shard = sh};
 			int free_now = !u->held && (u->free || !u->row), rc;
 			if (!free_now || (*held >= target && !u->free_seen)) {
 				u->free_seen = free_now;
 				continue;
 			}
 			memcpy(l.holder, sg->lease.holder, sizeof(l.holder));
-			if ((rc = store_lease_take(sg->store, &l, now, e)) < 0)
+			if ((rc = store_lease_take(sg->store, &l, now, sg->conf->signer_lease, e)) < 0)
 				return -1;
 			u->free_seen = 0;
 			if (rc == 0)
@@ -323,18 +301,20 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	k->now = now;
 	/* A look without a renewal (issuers reloaded, a unit lost) only reads, unless it takes. */
 	if (renew)
-		rc = store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e);
+		rc = store_lease_renew(sg->store, sg->lease.holder, now, secs, &live, e);
 	if (rc == 0)
-		rc = store_lease_each(sg->store, look_row, k, e);
+		rc = store_lease_each(sg->store, now, look_row, k, e);
 	if (rc == 0 && k->ndead > 0) { /* freed, and looked at again */
-		for (size_t i = 0; rc == 0 && i < k->ndead; i++)
-			rc = store_lease_release(sg->store, k->dead[i], 0, 0, e);
-		live -= (int64_t)k->ndead; /* counted alive by the renewal: forgotten now */
+		for (size_t i = 0; rc == 0 && i < k->ndead; i++) {
+			int64_t n = 0;
+			rc = store_lease_evict(sg->store, k->dead[i], k->dead_seen[i], &n, e);
+			live -= n > 0; /* counted alive by the renewal: forgotten now */
+		}
 		k->ndead = k->npeers = 0;
 		if (rc == 0 && units_reset(sg, &wanted) != 0)
 			rc = err_set(e, "out of memory");
 		if (rc == 0)
-			rc = store_lease_each(sg->store, look_row, k, e);
+			rc = store_lease_each(sg->store, now, look_row, k, e);
 	}
 	if (rc == 0 && k->stray)
 		rc = release_strays(sg, e);
@@ -368,7 +348,7 @@ signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
 
 	if (now < sg->lease.tick_at && now >= sg->lease.tick_at - secs)
 		return 0;
-	if (store_lease_renew(sg->store, sg->lease.holder, now, now + secs, &live, e) != 0)
+	if (store_lease_renew(sg->store, sg->lease.holder, now, secs, &live, e) != 0)
 		return err_prefix(e, "the signer's leases");
 	/* Not renew_at: a signer always busy still looks (takes, gives back) every third. */
 	sg->lease.tick_at = now + (secs / 3 > 0 ? secs / 3 : 1);

@@ -51,8 +51,8 @@ struct signer_unit {
 
 /* This signer's leases (lease.c). */
 struct signer_leases {
-	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "host:pid:random" */
-	char host[64];    /* this host's name, as in holder */
+	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* holder.c: "name:hostid:pid:start:random" */
+	char host[64];    /* this host's id (boot id, PID namespace), as in holder */
 	int64_t renew_at; /* when to renew and look again (0: at the next pass) */
 	int64_t tick_at;  /* when a long pass renews again (never moves renew_at: looks go on) */
 	int64_t live;     /* signers alive at the last look, this one included */
@@ -243,6 +243,18 @@ int signer_crl_pass(struct signer *sg, int64_t now, struct signer_stats *st, str
  * clean exit).  _mine: the rows this holder holds (free *v).
  */
 void signer_lease_init(struct signer *sg);
+
+/*
+ * A lease holder's name (holder.c, see there).  _hostid: this host's id
+ * (boot id and PID namespace), read before the sandbox; _name: this
+ * process's holder name; _start: a process's start time (1, 0 when there is
+ * no such process, -1 unreadable); _dead: whether holder is a process of
+ * this host (hostid) that is gone for certain.
+ */
+void signer_holder_hostid(char *out, size_t len);
+void signer_holder_name(char *out, size_t len, const char *hostid);
+int signer_holder_start(long pid, unsigned long long *start);
+int signer_holder_dead(const char *hostid, const char *holder);
 int signer_lease_step(struct signer *sg, int64_t now, struct err *e);
 int signer_lease_tick(struct signer *sg, int64_t now, struct err *e);
 int signer_lease_keep(struct signer *sg, size_t every, struct err *e);

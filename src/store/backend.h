@@ -75,12 +75,15 @@
 	    (s, u, e))                                                                            \
 	X(signed_upto_set, (struct store *s, const struct store_signed_upto *u, struct err *e),   \
 	    (s, u, e))                                                                            \
-	X(lease_take, (struct store *s, struct store_lease *l, int64_t now, struct err *e),      \
-	    (s, l, now, e))                                                                       \
-	X(lease_renew, (struct store *s, const char *holder, int64_t now, int64_t until,         \
-	    int64_t *live, struct err *e), (s, holder, now, until, live, e))                      \
-	X(lease_each, (struct store *s, int (*cb)(void *arg, const struct store_lease *l,        \
-	    struct err *e), void *arg, struct err *e), (s, cb, arg, e))                           \
+	X(lease_take, (struct store *s, struct store_lease *l, int64_t now, int64_t secs,        \
+	    struct err *e), (s, l, now, secs, e))                                                 \
+	X(lease_renew, (struct store *s, const char *holder, int64_t now, int64_t secs,          \
+	    int64_t *live, struct err *e), (s, holder, now, secs, live, e))                       \
+	X(lease_each, (struct store *s, int64_t now, int (*cb)(void *arg,                        \
+	    const struct store_lease *l, struct err *e), void *arg, struct err *e),               \
+	    (s, now, cb, arg, e))                                                                 \
+	X(lease_evict, (struct store *s, const char *holder, int64_t seen, int64_t *n,           \
+	    struct err *e), (s, holder, seen, n, e))                                              \
 	X(lease_release, (struct store *s, const char *holder, int64_t issuer_id, int shard,     \
 	    struct err *e), (s, holder, issuer_id, shard, e))                                     \
 	X(lease_fence, (struct store *s, const char *holder, int (*cb)(void *arg,                \

@@ -12,11 +12,19 @@
  * transaction to end, and a fence after a take no longer finds the row.
  * The mark of a unit never leased before comes from the single signer's
  * mark (meta signed_*), read in C through pg_signed_upto_get.
+ *
+ * Time is the database server's (PG_LEASE_NOW, clock_timestamp(): not the
+ * transaction's start), never the signers': they pass only a lease's
+ * length, so one whose clock runs ahead does not see the others' leases
+ * expired (store.h).  The callers' now is ignored.
  */
 #include "store/postgresql_int.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* The database server's clock, in whole seconds, now (not at the transaction's start). */
+#define PG_LEASE_NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
 
 #define PG_LEASE_COLUMNS                                                                     \
 	"issuer_id, shard, holder, expires_at, mark_issuer_seq, mark0, mark1, mark2"
@@ -42,7 +50,8 @@ lease_row(const PGresult *r, int row, struct store_lease *l)
 }
 
 int
-pg_lease_take(struct store *base, struct store_lease *l, int64_t now, struct err *e)
+pg_lease_take(struct store *base, struct store_lease *l, int64_t now, int64_t secs,
+    struct err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	struct store_signed_upto first;
@@ -55,24 +64,26 @@ pg_lease_take(struct store *base, struct store_lease *l, int64_t now, struct err
 		return -1;
 	pg_param_int(&p, l->issuer_id);
 	pg_param_int(&p, l->shard);
+	(void)now;
 	pg_param_text(&p, l->holder);
-	pg_param_int(&p, l->expires_at);
+	pg_param_int(&p, secs);
 	pg_param_int(&p, first.issuer_seq);
 	for (int i = 0; i < STORE_CURSOR_WORDS; i++)
 		pg_param_int(&p, first.at.pos[i]);
-	pg_param_int(&p, now);
 	r = pg_exec(s,
 	    "INSERT INTO leases AS l (" PG_LEASE_COLUMNS ") VALUES ($1::bigint, $2::integer,"
-	    " $3::text, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint)"
+	    " $3::text, " PG_LEASE_NOW " + $4::bigint, $5::bigint, $6::bigint, $7::bigint,"
+	    " $8::bigint)"
 	    " ON CONFLICT (issuer_id, shard) DO UPDATE SET holder = EXCLUDED.holder,"
 	    "  expires_at = EXCLUDED.expires_at"
-	    " WHERE l.holder = EXCLUDED.holder OR l.holder = '' OR l.expires_at < $9::bigint"
+	    " WHERE l.holder = EXCLUDED.holder OR l.holder = '' OR l.expires_at < " PG_LEASE_NOW
 	    " RETURNING " PG_LEASE_COLUMNS, &p, "taking a lease", e);
 	if (r == NULL)
 		return -1;
 	taken = PQntuples(r) == 1;
 	if (taken) {
 		lease_row(r, 0, &got);
+		l->expires_at = got.expires_at;
 		l->upto = got.upto;
 	}
 	PQclear(r);
@@ -80,30 +91,26 @@ pg_lease_take(struct store *base, struct store_lease *l, int64_t now, struct err
 }
 
 static int
-renew(struct store_pg *s, const char *holder, int64_t now, int64_t until, int64_t *live,
-    struct err *e)
+renew(struct store_pg *s, const char *holder, int64_t secs, int64_t *live, struct err *e)
 {
 	struct pg_params p = {0};
 	PGresult *r;
 
 	pg_param_text(&p, holder);
-	pg_param_int(&p, until);
-	if (pg_run(s, "INSERT INTO lease_holders (holder, expires_at) VALUES ($1::text,"
-		" $2::bigint) ON CONFLICT (holder) DO UPDATE SET expires_at = EXCLUDED.expires_at",
-		&p, "renewing leases", NULL, e) != 0 ||
-	    pg_run(s, "UPDATE leases SET expires_at = $2::bigint WHERE holder = $1::text", &p,
-		"renewing leases", NULL, e) != 0)
+	pg_param_int(&p, secs);
+	if (pg_run(s, "INSERT INTO lease_holders (holder, expires_at) VALUES ($1::text, "
+		PG_LEASE_NOW " + $2::bigint) ON CONFLICT (holder) DO UPDATE SET"
+		" expires_at = EXCLUDED.expires_at", &p, "renewing leases", NULL, e) != 0 ||
+	    pg_run(s, "UPDATE leases SET expires_at = " PG_LEASE_NOW " + $2::bigint"
+		" WHERE holder = $1::text", &p, "renewing leases", NULL, e) != 0)
 		return -1;
 	p = (struct pg_params){0};
 	pg_param_text(&p, holder);
-	pg_param_int(&p, now);
-	if (pg_run(s, "DELETE FROM lease_holders WHERE expires_at < $2::bigint"
+	if (pg_run(s, "DELETE FROM lease_holders WHERE expires_at < " PG_LEASE_NOW
 		" AND holder <> $1::text", &p, "renewing leases", NULL, e) != 0)
 		return -1;
-	p = (struct pg_params){0};
-	pg_param_int(&p, now);
-	r = pg_exec(s, "SELECT count(*) FROM lease_holders WHERE expires_at >= $1::bigint", &p,
-	    "counting the signers", e);
+	r = pg_exec(s, "SELECT count(*) FROM lease_holders WHERE expires_at >= " PG_LEASE_NOW,
+	    NULL, "counting the signers", e);
 	if (r == NULL)
 		return -1;
 	*live = pg_int(r, 0, 0);
@@ -112,15 +119,16 @@ renew(struct store_pg *s, const char *holder, int64_t now, int64_t until, int64_
 }
 
 int
-pg_lease_renew(struct store *base, const char *holder, int64_t now, int64_t until,
+pg_lease_renew(struct store *base, const char *holder, int64_t now, int64_t secs,
     int64_t *live, struct err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	int own;
 
+	(void)now;
 	if (pg_txn_enter(s, &own, e) != 0)
 		return -1;
-	return pg_txn_leave(s, own, renew(s, holder, now, until, live, e), e);
+	return pg_txn_leave(s, own, renew(s, holder, secs, live, e), e);
 }
 
 struct each {
@@ -135,17 +143,50 @@ each_row(void *arg, const PGresult *r, int i, struct err *e)
 	struct store_lease l;
 
 	lease_row(r, i, &l);
+	l.expired = pg_int(r, i, 8) != 0;
 	return w->cb(w->arg, &l, e);
 }
 
 int
-pg_lease_each(struct store *base,
+pg_lease_each(struct store *base, int64_t now,
     int (*cb)(void *arg, const struct store_lease *l, struct err *e), void *arg, struct err *e)
 {
 	struct each w = {cb, arg};
 
-	return pg_walk((struct store_pg *)base, "SELECT " PG_LEASE_COLUMNS " FROM leases"
-	    " ORDER BY issuer_id, shard", NULL, "reading the leases", each_row, &w, e);
+	(void)now;
+	return pg_walk((struct store_pg *)base, "SELECT " PG_LEASE_COLUMNS ","
+	    " (expires_at < " PG_LEASE_NOW ")::integer FROM leases ORDER BY issuer_id, shard",
+	    NULL, "reading the leases", each_row, &w, e);
+}
+
+static int
+evict(struct store_pg *s, const char *holder, int64_t seen, int64_t *n, struct err *e)
+{
+	struct pg_params p = {0};
+
+	pg_param_text(&p, holder);
+	pg_param_int(&p, seen);
+	/* Renewed since seen: its presence moved past it, and it is alive after all. */
+	if (pg_run(s, "UPDATE leases SET holder = '', expires_at = 0 WHERE holder = $1::text"
+		" AND expires_at <= $2::bigint AND NOT EXISTS (SELECT 1 FROM lease_holders h"
+		"  WHERE h.holder = $1::text AND h.expires_at > $2::bigint)", &p,
+		"freeing a dead signer's leases", n, e) != 0)
+		return -1;
+	return pg_run(s, "DELETE FROM lease_holders WHERE holder = $1::text"
+	    " AND expires_at <= $2::bigint", &p, "freeing a dead signer's leases", NULL, e);
+}
+
+int
+pg_lease_evict(struct store *base, const char *holder, int64_t seen, int64_t *n,
+    struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int own;
+
+	*n = 0;
+	if (pg_txn_enter(s, &own, e) != 0)
+		return -1;
+	return pg_txn_leave(s, own, evict(s, holder, seen, n, e), e);
 }
 
 static int

@@ -5,7 +5,8 @@
  * holders alive.  Every write runs in a BEGIN IMMEDIATE transaction (the
  * caller's or its own), which no other writer can interleave with: a take
  * reads the row and writes it with the file locked, and a fence holds the
- * lock until the caller commits, so no take can come in between.
+ * lock until the caller commits, so no take can come in between.  Time is
+ * the callers' clock (one host: store.h).
  */
 #include "store/sqlite_int.h"
 
@@ -77,7 +78,7 @@ lease_write(struct store_sqlite *s, const struct store_lease *l, struct err *e)
 
 /* The take, in a transaction: 1 taken, 0 held by another. */
 static int
-take(struct store_sqlite *s, struct store_lease *l, int64_t now, struct err *e)
+take(struct store_sqlite *s, struct store_lease *l, int64_t now, int64_t secs, struct err *e)
 {
 	struct store_lease row;
 	int found = lease_get(s, l->issuer_id, l->shard, &row, e);
@@ -95,22 +96,24 @@ take(struct store_sqlite *s, struct store_lease *l, int64_t now, struct err *e)
 	row.issuer_id = l->issuer_id;
 	row.shard = l->shard;
 	memcpy(row.holder, l->holder, sizeof(row.holder));
-	row.expires_at = l->expires_at;
+	row.expires_at = now + secs;
 	if (lease_write(s, &row, e) != 0)
 		return -1;
+	l->expires_at = row.expires_at;
 	l->upto = row.upto;
 	return 1;
 }
 
 int
-sqlite_lease_take(struct store *base, struct store_lease *l, int64_t now, struct err *e)
+sqlite_lease_take(struct store *base, struct store_lease *l, int64_t now, int64_t secs,
+    struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int own, rc;
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	rc = take(s, l, now, e);
+	rc = take(s, l, now, secs, e);
 	if (sqlite_txn_leave(s, own, rc < 0 ? -1 : 0, e) != 0)
 		return -1;
 	return rc;
@@ -151,9 +154,11 @@ count_live(struct store_sqlite *s, int64_t now, int64_t *live, struct err *e)
 }
 
 static int
-renew(struct store_sqlite *s, const char *holder, int64_t now, int64_t until, int64_t *live,
+renew(struct store_sqlite *s, const char *holder, int64_t now, int64_t secs, int64_t *live,
     struct err *e)
 {
+	int64_t until = now + secs;
+
 	if (run_holder(s, "INSERT OR REPLACE INTO lease_holders (holder, expires_at)"
 		" VALUES (?1, ?2)", holder, &until, 1, "renewing leases", e) != 0 ||
 	    run_holder(s, "UPDATE leases SET expires_at = ?2 WHERE holder = ?1", holder, &until,
@@ -165,7 +170,7 @@ renew(struct store_sqlite *s, const char *holder, int64_t now, int64_t until, in
 }
 
 int
-sqlite_lease_renew(struct store *base, const char *holder, int64_t now, int64_t until,
+sqlite_lease_renew(struct store *base, const char *holder, int64_t now, int64_t secs,
     int64_t *live, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -173,11 +178,11 @@ sqlite_lease_renew(struct store *base, const char *holder, int64_t now, int64_t 
 
 	if (sqlite_txn_enter(s, &own, e) != 0)
 		return -1;
-	return sqlite_txn_leave(s, own, renew(s, holder, now, until, live, e), e);
+	return sqlite_txn_leave(s, own, renew(s, holder, now, secs, live, e), e);
 }
 
 int
-sqlite_lease_each(struct store *base,
+sqlite_lease_each(struct store *base, int64_t now,
     int (*cb)(void *arg, const struct store_lease *l, struct err *e), void *arg, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -190,6 +195,7 @@ sqlite_lease_each(struct store *base,
 		return sqlite_db_err(s, e, "reading the leases");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		lease_row(st, &l);
+		l.expired = l.expires_at < now;
 		if (cb(arg, &l, e) != 0) {
 			sqlite3_finalize(st);
 			return -1;
@@ -217,6 +223,28 @@ sqlite_lease_release(struct store *base, const char *holder, int64_t issuer_id, 
 		rc = run_holder(s, "UPDATE leases SET holder = '', expires_at = 0"
 		    " WHERE holder = ?1 AND issuer_id = ?2 AND shard = ?3", holder,
 		    (const int64_t[]){issuer_id, shard}, 2, "releasing a lease", e);
+	return sqlite_txn_leave(s, own, rc, e);
+}
+
+int
+sqlite_lease_evict(struct store *base, const char *holder, int64_t seen, int64_t *n,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int own, rc;
+
+	*n = 0;
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	/* Renewed since seen: its presence moved past it, and it is alive after all. */
+	rc = run_holder(s, "UPDATE leases SET holder = '', expires_at = 0 WHERE holder = ?1"
+	    " AND NOT EXISTS (SELECT 1 FROM lease_holders WHERE holder = ?1 AND expires_at > ?2)"
+	    " AND expires_at <= ?2", holder, &seen, 1, "freeing a dead signer's leases", e);
+	if (rc == 0)
+		*n = sqlite3_changes(s->db);
+	if (rc == 0)
+		rc = run_holder(s, "DELETE FROM lease_holders WHERE holder = ?1 AND expires_at <= ?2",
+		    holder, &seen, 1, "freeing a dead signer's leases", e);
 	return sqlite_txn_leave(s, own, rc, e);
 }
 

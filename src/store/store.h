@@ -413,48 +413,65 @@ int store_signed_upto_set(struct store *s, const struct store_signed_upto *u, st
  * signers").  The unit of work is an issuer's CRL shard: shard 1..N stands
  * for that shard's certificates (cert_record.shard, fixed at intake: a
  * range of serials), their OCSP responses and the shard's CRL and delta;
- * shard 0 for the issuer's full CRL.  A signer (a holder: "host:pid:random")
- * signs and writes only for the units it holds; a lease lasts until
- * expires_at (seconds), renewed by its holder, and once expired anyone may
- * take it.  Each unit keeps its own mark in the changed certificates (struct
- * store_signed_upto), so a signer that takes a unit over resumes where the
- * last holder stopped.  Times are the callers' clocks: the lease must
- * outlast their skew.
+ * shard 0 for the issuer's full CRL.  A signer (a holder, named by the
+ * signer: signer/lease.c) signs and writes only for the units it holds; a
+ * lease lasts `secs` seconds from its take or last renewal, and once
+ * expired anyone may take it.  Each unit keeps its own mark in the changed
+ * certificates (struct store_signed_upto), so a signer that takes a unit
+ * over resumes where the last holder stopped.
+ *
+ * Whose clock: the caller passes its own (now), which a store on one host
+ * (SQLite) keeps time by; a store shared by several hosts (PostgreSQL)
+ * ignores it and keeps time by its own (the database server's), so a signer
+ * whose clock runs ahead cannot see the others' leases expired.  expires_at
+ * is always in the store's time; a length of 0 or less makes a lease that
+ * has expired already (tests).
  */
 #define STORE_LEASE_HOLDER_MAX 127
 struct store_lease {
 	int64_t issuer_id;
 	int shard;                               /* 1..N, or 0: the full CRL */
 	char holder[STORE_LEASE_HOLDER_MAX + 1]; /* "": nobody */
-	int64_t expires_at;
+	int64_t expires_at;                      /* the store's time */
+	int expired; /* store_lease_each: the lease expired before now (the store's clock) */
 	struct store_signed_upto upto; /* the unit's mark ({0}: none) */
 };
 
 /*
- * Take unit (l->issuer_id, l->shard) for l->holder until l->expires_at if
- * nobody holds it, its lease expired before now, or l->holder holds it
- * already: 1, and l->upto is the unit's mark; else 0, nothing written.  A
- * unit never leased before is made, its mark the store's (store_signed_upto:
- * what a single signer before leases had signed).
+ * Take unit (l->issuer_id, l->shard) for l->holder for secs if nobody
+ * holds it, its lease expired, or l->holder holds it already: 1,
+ * l->expires_at its new expiry and l->upto the unit's mark; else 0,
+ * nothing written.  A unit never leased before is made, its mark the
+ * store's (store_signed_upto: what a single signer before leases had
+ * signed).
  */
-int store_lease_take(struct store *s, struct store_lease *l, int64_t now, struct err *e);
+int store_lease_take(struct store *s, struct store_lease *l, int64_t now, int64_t secs,
+    struct err *e);
 
 /*
- * The holder is alive until `until`, and so are the leases it holds (those
- * expired that nobody took included).  *live: the holders alive at now, it
+ * The holder is alive for secs more, and so are the leases it holds (those
+ * expired that nobody took included).  *live: the holders alive now, it
  * among them; holders long dead are forgotten.
  */
-int store_lease_renew(struct store *s, const char *holder, int64_t now, int64_t until,
+int store_lease_renew(struct store *s, const char *holder, int64_t now, int64_t secs,
     int64_t *live, struct err *e);
 
-/* Every unit ever leased, to cb (non-zero stops the walk, an error). */
-int store_lease_each(struct store *s,
+/* Every unit ever leased, to cb (non-zero stops the walk, an error); expired as of now. */
+int store_lease_each(struct store *s, int64_t now,
     int (*cb)(void *arg, const struct store_lease *l, struct err *e), void *arg, struct err *e);
 
 /*
+ * A holder another signer knows to be dead (its process is gone): free
+ * its units and forget it, unless it renewed after `seen` (the latest
+ * expires_at the caller saw of it): then nothing changes.  *n: the units
+ * freed.
+ */
+int store_lease_evict(struct store *s, const char *holder, int64_t seen, int64_t *n,
+    struct err *e);
+
+/*
  * Give back holder's unit (issuer_id, shard), or with issuer_id 0 all its
- * units, and forget the holder (a clean exit, or a holder another signer
- * knows to be dead): free at once, marks kept.
+ * units, and forget the holder (a clean exit): free at once, marks kept.
  */
 int store_lease_release(struct store *s, const char *holder, int64_t issuer_id, int shard,
     struct err *e);

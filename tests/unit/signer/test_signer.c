@@ -1103,7 +1103,7 @@ test_long_crl_keeps_its_units(void **state)
 	w.f.s->ops = real;
 	assert_true(slow.fired);             /* b looked in the middle of a's read */
 	assert_true(st.crls >= 2);           /* a's full CRL and its shard's: published */
-	assert_int_equal(store_lease_each(w.f.s, holders_row, &h, &e), 0);
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
 	assert_true(h.first[0] != '\0');
 	assert_int_equal(h.others, 0);       /* b took nothing */
 	signer_free(a);

@@ -16,6 +16,8 @@
 #include "pgtest.h"
 #include "store/store.h"
 
+#include <time.h>
+
 struct backend {
 	const char *name;
 	struct store *(*open)(const char *dir, enum store_mode mode, struct err *e);
@@ -1752,12 +1754,19 @@ fenced(struct store *st, int64_t iss, const char *holder)
 }
 
 static struct store_lease
-lease(int64_t iss, int shard, const char *holder, int64_t until)
+lease(int64_t iss, int shard, const char *holder)
 {
-	struct store_lease l = {.issuer_id = iss, .shard = shard, .expires_at = until};
+	struct store_lease l = {.issuer_id = iss, .shard = shard};
 
 	snprintf(l.holder, sizeof(l.holder), "%s", holder);
 	return l;
+}
+
+/* An expiry the store set for a lease of secs taken at t, by its clock or the caller's. */
+static void
+assert_expires(int64_t at, int64_t t, int64_t secs)
+{
+	assert_true(at >= t + secs - 5 && at <= t + secs + 5);
 }
 
 /*
@@ -1766,34 +1775,40 @@ lease(int64_t iss, int shard, const char *holder, int64_t until)
  * its last holder left (the first take of a unit starts from the single
  * signer's mark: a store from before leases).  Renewing keeps only what
  * the holder still holds; the fence gives each holder its own units, and
- * no longer the ones taken from it; a release frees them at once.
+ * no longer the ones taken from it; a release frees them at once.  Time
+ * passing is a renewal of a negative length (the leases ran out), so the
+ * test holds whichever clock the store keeps.
  */
 static void
 test_leases(void **state)
 {
 	const struct store_signed_upto old = {7, {{3, 4, 0}}}, left = {9, {{10, 11, 0}}};
-	int64_t iss = add_issuer("l1"), live;
-	struct store_lease a = lease(iss, 1, "host:1:a", 100), b = lease(iss, 1, "host:2:b", 130);
-	struct store_lease a2 = lease(iss, 2, "host:1:a", 100);
+	int64_t iss = add_issuer("l1"), live, t = (int64_t)time(NULL);
+	struct store_lease a = lease(iss, 1, "host:1:a"), b = lease(iss, 1, "host:2:b");
+	struct store_lease a2 = lease(iss, 2, "host:1:a");
 	struct lease_seen v = {.issuer = iss};
 	struct err e;
 
 	(void)state;
 	assert_int_equal(store_signed_upto_set(s, &old, &e), 0);
-	assert_int_equal(store_lease_take(s, &a, 50, &e), 1);
+	assert_int_equal(store_lease_take(s, &a, t, 100, &e), 1);
+	assert_expires(a.expires_at, t, 100);
 	assert_int_equal(a.upto.issuer_seq, 7);
 	assert_true(store_cursor_same(&a.upto.at, &old.at));
-	assert_int_equal(store_lease_take(s, &a2, 50, &e), 1);
-	assert_int_equal(store_lease_take(s, &b, 60, &e), 0); /* A's until 100 */
-	assert_int_equal(store_lease_take(s, &b, 100, &e), 0); /* expires at 100, not before */
-	assert_int_equal(store_lease_take(s, &a, 60, &e), 1);  /* its own again */
+	assert_int_equal(store_lease_take(s, &a2, t, 100, &e), 1);
+	assert_int_equal(store_lease_take(s, &b, t, 100, &e), 0); /* A's for 100 s */
+	assert_int_equal(store_lease_take(s, &a, t, 100, &e), 1); /* its own again */
 	assert_int_equal(store_lease_mark(s, "host:1:a", iss, &left, &e), 0);
 	v = fenced(s, iss, "host:1:a");
 	assert_int_equal(v.n, 2);
 	assert_true(v.held[1] && v.held[2]);
 
 	/* A stalls past its lease: B takes shard 1 over, from A's mark. */
-	assert_int_equal(store_lease_take(s, &b, 101, &e), 1);
+	assert_int_equal(store_lease_renew(s, "host:1:a", t, -5, &live, &e), 0);
+	v = (struct lease_seen){.issuer = iss};
+	assert_int_equal(store_lease_each(s, t, note_lease, &v, &e), 0);
+	assert_true(v.n == 2 && v.row[1].expired && v.row[2].expired);
+	assert_int_equal(store_lease_take(s, &b, t, 100, &e), 1);
 	assert_int_equal(b.upto.issuer_seq, 9);
 	assert_true(store_cursor_same(&b.upto.at, &left.at));
 	v = fenced(s, iss, "host:1:a");
@@ -1803,19 +1818,21 @@ test_leases(void **state)
 	assert_int_equal(v.n, 1);
 	assert_true(v.held[1]);
 	/* A renewing does not get shard 1 back; its mark is no longer A's to set. */
-	assert_int_equal(store_lease_renew(s, "host:1:a", 102, 200, &live, &e), 0);
+	assert_int_equal(store_lease_renew(s, "host:1:a", t, 200, &live, &e), 0);
 	assert_int_equal(live, 1); /* B has not said it is alive yet */
 	assert_int_equal(store_lease_mark(s, "host:1:a", iss, &old, &e), 0);
-	assert_int_equal(store_lease_renew(s, "host:2:b", 103, 230, &live, &e), 0);
+	assert_int_equal(store_lease_renew(s, "host:2:b", t, 230, &live, &e), 0);
 	assert_int_equal(live, 2);
 	v = (struct lease_seen){.issuer = iss};
-	assert_int_equal(store_lease_each(s, note_lease, &v, &e), 0);
+	assert_int_equal(store_lease_each(s, t, note_lease, &v, &e), 0);
 	assert_int_equal(v.n, 2);
 	assert_string_equal(v.row[1].holder, "host:2:b");
-	assert_int_equal(v.row[1].expires_at, 230);
+	assert_expires(v.row[1].expires_at, t, 230);
+	assert_false(v.row[1].expired);
 	assert_int_equal(v.row[1].upto.issuer_seq, 9); /* A's later mark was not written */
 	assert_string_equal(v.row[2].holder, "host:1:a");
-	assert_int_equal(v.row[2].expires_at, 200);
+	assert_expires(v.row[2].expires_at, t, 200);
+	assert_false(v.row[2].expired);
 	assert_int_equal(v.row[2].upto.issuer_seq, 7); /* A's own unit: its mark moved */
 
 	/* The fence needs the writer's transaction. */
@@ -1823,15 +1840,15 @@ test_leases(void **state)
 
 	/* B leaves cleanly: shard 1 is free at once, its mark kept; B is no longer alive. */
 	assert_int_equal(store_lease_release(s, "host:2:b", 0, 0, &e), 0);
-	a = lease(iss, 1, "host:1:a", 300);
-	assert_int_equal(store_lease_take(s, &a, 104, &e), 1);
+	a = lease(iss, 1, "host:1:a");
+	assert_int_equal(store_lease_take(s, &a, t, 300, &e), 1);
 	assert_int_equal(a.upto.issuer_seq, 9);
-	assert_int_equal(store_lease_renew(s, "host:1:a", 105, 300, &live, &e), 0);
+	assert_int_equal(store_lease_renew(s, "host:1:a", t, 300, &live, &e), 0);
 	assert_int_equal(live, 1);
 	/* One unit given back: free for another, the other unit still A's. */
 	assert_int_equal(store_lease_release(s, "host:1:a", iss, 2, &e), 0);
-	b = lease(iss, 2, "host:2:b", 300);
-	assert_int_equal(store_lease_take(s, &b, 106, &e), 1);
+	b = lease(iss, 2, "host:2:b");
+	assert_int_equal(store_lease_take(s, &b, t, 300, &e), 1);
 	v = fenced(s, iss, "host:1:a");
 	assert_true(v.n == 1 && v.held[1]);
 }
@@ -1843,24 +1860,100 @@ test_leases(void **state)
 static void
 test_leases_two_handles(void **state)
 {
-	int64_t iss = add_issuer("l2"), live;
-	struct store_lease a = lease(iss, 3, "a", 20), b = lease(iss, 3, "b", 40);
+	int64_t iss = add_issuer("l2"), live, t = (int64_t)time(NULL);
+	struct store_lease a = lease(iss, 3, "a"), b = lease(iss, 3, "b");
 	struct store *other;
 	struct err e;
 
 	(void)state;
 	assert_non_null(other = cur->open(dir, STORE_WRITE, &e));
-	assert_int_equal(store_lease_renew(s, "a", 10, 20, &live, &e), 0);
-	assert_int_equal(store_lease_renew(other, "b", 10, 40, &live, &e), 0);
+	assert_int_equal(store_lease_renew(s, "a", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_renew(other, "b", t, 100, &live, &e), 0);
 	assert_int_equal(live, 2);
-	assert_int_equal(store_lease_take(s, &a, 10, &e), 1);
-	assert_int_equal(store_lease_take(other, &b, 11, &e), 0);
-	assert_int_equal(store_lease_renew(other, "b", 21, 40, &live, &e), 0);
-	assert_int_equal(live, 1); /* a's presence ended at 20 */
-	assert_int_equal(store_lease_take(other, &b, 21, &e), 1);
+	assert_int_equal(store_lease_take(s, &a, t, 100, &e), 1);
+	assert_int_equal(store_lease_take(other, &b, t, 100, &e), 0);
+	assert_int_equal(store_lease_renew(s, "a", t, -5, &live, &e), 0); /* a stops */
+	assert_int_equal(store_lease_renew(other, "b", t, 100, &live, &e), 0);
+	assert_int_equal(live, 1); /* a's presence ended */
+	assert_int_equal(store_lease_take(other, &b, t, 100, &e), 1);
 	assert_int_equal(fenced(s, iss, "a").n, 0);
 	assert_int_equal(fenced(other, iss, "b").n, 1);
 	store_close(other);
+}
+
+/*
+ * Whose clock decides (review of the leases, item 3): SQLite, on one host,
+ * keeps the caller's; PostgreSQL, shared by hosts, keeps the database's and
+ * ignores the caller's, so a signer whose clock runs 1000 s ahead neither
+ * takes a live lease nor sees it expired, and one whose clock is behind
+ * does not outlive its lease.
+ */
+static void
+test_lease_clock(void **state)
+{
+	int64_t iss = add_issuer("lc"), live, t = (int64_t)time(NULL);
+	struct store_lease a = lease(iss, 1, "a"), b = lease(iss, 1, "b");
+	struct lease_seen v = {.issuer = iss};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_lease_take(s, &a, t, 30, &e), 1);
+	if (strcmp(cur->name, "postgresql") == 0) {
+		assert_int_equal(store_lease_take(s, &b, t + 1000, 30, &e), 0);
+		assert_int_equal(store_lease_each(s, t + 1000, note_lease, &v, &e), 0);
+		assert_true(v.n == 1 && !v.row[1].expired);
+		assert_int_equal(store_lease_take(s, &a, t + 1000, 30, &e), 1);
+		assert_expires(a.expires_at, t, 30); /* the database's time, not the caller's */
+		assert_int_equal(store_lease_renew(s, "b", t - 1000, 30, &live, &e), 0);
+		assert_int_equal(store_lease_renew(s, "c", t + 1000, 30, &live, &e), 0);
+		assert_int_equal(live, 2); /* b is alive for the database */
+		return;
+	}
+	assert_int_equal(store_lease_take(s, &b, t + 30, 30, &e), 0); /* expires at t + 30 */
+	assert_int_equal(store_lease_each(s, t + 31, note_lease, &v, &e), 0);
+	assert_true(v.n == 1 && v.row[1].expired);
+	assert_int_equal(store_lease_take(s, &b, t + 31, 30, &e), 1);
+	assert_int_equal(b.expires_at, t + 61);
+}
+
+/*
+ * A holder known dead (store_lease_evict, review item 2) loses its units
+ * and its presence, unless it renewed after the caller looked: then it is
+ * alive after all, and nothing changes.
+ */
+static void
+test_lease_evict(void **state)
+{
+	int64_t iss = add_issuer("le"), live, n = -1, t = (int64_t)time(NULL), seen = 0;
+	struct store_lease a1 = lease(iss, 1, "a"), a2 = lease(iss, 2, "a");
+	struct lease_seen v = {.issuer = iss};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_lease_renew(s, "a", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_take(s, &a1, t, 100, &e), 1);
+	assert_int_equal(store_lease_take(s, &a2, t, 100, &e), 1);
+	assert_int_equal(store_lease_each(s, t, note_lease, &v, &e), 0);
+	for (int sh = 1; sh <= 2; sh++)
+		seen = v.row[sh].expires_at > seen ? v.row[sh].expires_at : seen;
+	/* a renews after the look (by either clock, later than seen): it stays. */
+	assert_int_equal(store_lease_renew(s, "a", t, 110, &live, &e), 0);
+	assert_int_equal(store_lease_evict(s, "a", seen, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fenced(s, iss, "a").n, 2);
+	assert_int_equal(store_lease_renew(s, "b", t, 100, &live, &e), 0);
+	assert_int_equal(live, 2);
+	/* Looked at again, and dead: its units are free, and it is forgotten. */
+	v = (struct lease_seen){.issuer = iss};
+	assert_int_equal(store_lease_each(s, t, note_lease, &v, &e), 0);
+	seen = v.row[1].expires_at > v.row[2].expires_at ? v.row[1].expires_at : v.row[2].expires_at;
+	assert_int_equal(store_lease_evict(s, "a", seen, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fenced(s, iss, "a").n, 0);
+	assert_int_equal(store_lease_renew(s, "b", t, 100, &live, &e), 0);
+	assert_int_equal(live, 1);
+	a1 = lease(iss, 1, "b");
+	assert_int_equal(store_lease_take(s, &a1, t, 100, &e), 1);
 }
 
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1900,6 +1993,8 @@ main(void)
 	    CONTRACT_TEST(test_cert_insert_many),
 	    CONTRACT_TEST(test_leases),
 	    CONTRACT_TEST(test_leases_two_handles),
+	    CONTRACT_TEST(test_lease_clock),
+	    CONTRACT_TEST(test_lease_evict),
 	};
 	int failed = 0;
 
