@@ -309,21 +309,22 @@ metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
 # from lancre-gencerts and the response of each, signed by `lancre sign --once` with
 # [ocsp] sha256 = no (one response a certificate); then K requests for them drawn with
 # SEED by lancre-ocspbench: "<serial> <base64>" lines in $T/reqs.txt, each one's stored
-# response in $T/files/<serial>.der.  Two checks: the signing and the requests.
+# response in $T/files/<serial>.der.  Two checks: the signing and the requests (counted
+# in the script's n: no local here may be named n).
 signed_store() {
-	local n=$1 k=$2 seed=$3 build=${LANCRE_BUILD:-$(dirname "$LANCRE")}
+	local certs=$1 k=$2 seed=$3 build=${LANCRE_BUILD:-$(dirname "$LANCRE")}
 	mkca root
 	mkca e1 root ec
 	D=$T/data
 	"$LANCRE" init -d "$D" >/dev/null
 	"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 	conf_set "$D/lancre.conf" ocsp sha256 no
-	"$build/lancre-gencerts" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$n" \
+	"$build/lancre-gencerts" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$certs" \
 		--out "$T/certs.der" 2>/dev/null
 	"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
-	expect 0 "lancre sign --once signs the $n certificates" "$LANCRE" sign -d "$D" --once
+	expect 0 "lancre sign --once signs the $certs certificates" "$LANCRE" sign -d "$D" --once
 	mkdir "$T/files"
-	expect 0 "$k requests drawn from all $n, with the bytes the store holds" \
+	expect 0 "$k requests drawn from all $certs, with the bytes the store holds" \
 		"$build/lancre-ocspbench" requests -d "$D" --out "$T/reqs.txt" --requests "$k" \
 		--responses "$T/files" --seed "$seed"
 }
