@@ -278,11 +278,18 @@ static int64_t mono_ns(void);
 
 enum miss_outcome { MISS_SENT, MISS_SUSPENDED, MISS_TRY_LATER };
 
+/* ocsp_cache_get's buffer for a hit: the request's pool. */
+static void *
+pool_alloc(void *pool, size_t len)
+{
+	return h2o_mem_alloc_pool(pool, len ? len : 1);
+}
+
 /*
- * A miss of a partial snapshot: answered from the bounded cache (sent
- * here, while its bytes are on the stack: reply_ocsp copies them), else
- * suspended while the store is asked, else (the lookups are full: *a is
- * made tryLater) left to the caller.
+ * A miss of a partial snapshot: answered from the bounded cache (a response
+ * held, or the store known to hold none), else suspended while the store is
+ * asked, else (the lookups are full: *a is made tryLater) left to the
+ * caller.
  */
 static enum miss_outcome
 answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
@@ -290,19 +297,21 @@ answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 {
 	struct ocsp_cache_key k = {miss->issuer_id, miss->q.hash, miss->q.serial,
 	    miss->q.serial_len};
-	uint8_t buf[SERVER_CACHED_MAX];
+	enum ocsp_cache_got got = OCSP_CACHE_UNRESERVED;
 	struct ocsp_entry en;
 
-	if (sv->cache != NULL && ocsp_cache_get(sv->cache, &k, buf, sizeof(buf), &en)) {
-		ocsp_answer_entry(&en, now, a);
+	if (sv->cache != NULL)
+		got = ocsp_cache_get(sv->cache, &k, now, pool_alloc, &req->pool, &en);
+	if (got == OCSP_CACHE_HIT || got == OCSP_CACHE_ABSENT) {
+		ocsp_answer_entry(got == OCSP_CACHE_HIT ? &en : NULL, now, a);
 		reply_ocsp(sv, snap, req, a);
 		return MISS_SENT;
 	}
 	if (lookup_submit(sv->lookup, server_loop_port(req), req, miss, a, snap->catalog,
-		sv->cache, mono_ns()) == 0)
+		got == OCSP_CACHE_MISS ? sv->cache : NULL, mono_ns()) == 0)
 		return MISS_SUSPENDED;
-	if (sv->cache != NULL)
-		ocsp_cache_fill(sv->cache, &k, NULL); /* the reservation the miss made */
+	if (got == OCSP_CACHE_MISS)
+		ocsp_cache_release(sv->cache, &k); /* the reservation the miss made */
 	ocsp_answer_fail(a, OCSP_OUT_TRY_LATER);
 	return MISS_TRY_LATER;
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "ocsp/index.h"
@@ -31,6 +32,7 @@ struct lookup {
 	int n;
 	struct lookup_worker w[LOOKUP_THREADS_MAX];
 	atomic_ulong done, checked, bad;
+	char hold[LOOKUP_HOLD_PATH_MAX]; /* lookup_set_hold's file, or "" */
 };
 
 /* Lives in the request's pool: its disposal means the request is gone. */
@@ -87,6 +89,44 @@ check_signature(struct lookup *lk, const struct lookup_job *j)
 	return 1;
 }
 
+/*
+ * The test hook (lookup_set_hold): while the file is there the lookup,
+ * its store read done, waits before it fills the cache (at most
+ * LOOKUP_HOLD_MAX_MS), so a test can change the store meanwhile.
+ */
+static void
+hold_if_asked(const struct lookup *lk)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	struct stat st;
+
+	for (int ms = 0; lk->hold[0] != '\0' && ms < LOOKUP_HOLD_MAX_MS; ms += 10) {
+		if (stat(lk->hold, &st) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* The end of j's miss in the cache: what the store holds, that none is to be served, or nothing learnt. */
+static void
+end_miss(struct lookup_job *j)
+{
+	const struct ocsp_query *q = &j->miss.q;
+	struct ocsp_cache_key k = {j->miss.issuer_id, q->hash, q->serial, q->serial_len};
+	struct ocsp_record r = {.issuer_id = j->miss.issuer_id, .hash = q->hash,
+	    .serial_len = q->serial_len, .der = j->der, .der_len = j->entry.der_len,
+	    .this_update = j->entry.this_update, .next_update = j->entry.next_update,
+	    .seq = j->seq};
+
+	memcpy(r.serial, q->serial, q->serial_len);
+	if (j->found == 1)
+		ocsp_cache_fill(j->cache, &k, &r);
+	else if (j->found == 0)
+		ocsp_cache_fill_absent(j->cache, &k, j->seq); /* seq 0: none; else the bad one's */
+	else
+		ocsp_cache_release(j->cache, &k);
+}
+
 static void
 run_job(struct lookup_worker *w, struct lookup_job *j)
 {
@@ -100,15 +140,9 @@ run_job(struct lookup_worker *w, struct lookup_job *j)
 		j->found = -1; /* out of memory: as if the store had failed */
 	if (j->found == 1 && !check_signature(w->lk, j))
 		j->found = 0; /* never served, as a snapshot leaves it out */
-	if (j->cache != NULL) {
-		struct ocsp_cache_key k = {j->miss.issuer_id, q->hash, q->serial, q->serial_len};
-		struct ocsp_record r = {.issuer_id = j->miss.issuer_id, .hash = q->hash,
-		    .serial_len = q->serial_len, .der = j->der, .der_len = j->entry.der_len,
-		    .this_update = j->entry.this_update, .next_update = j->entry.next_update,
-		    .seq = j->seq};
-		memcpy(r.serial, q->serial, q->serial_len);
-		ocsp_cache_fill(j->cache, &k, j->found == 1 ? &r : NULL);
-	}
+	hold_if_asked(w->lk);
+	if (j->cache != NULL)
+		end_miss(j);
 }
 
 static void *
@@ -189,6 +223,13 @@ lookup_stop(struct lookup *lk)
 	pthread_cond_destroy(&lk->cv);
 	pthread_mutex_destroy(&lk->mu);
 	free(lk);
+}
+
+void
+lookup_set_hold(struct lookup *lk, const char *path)
+{
+	if (lk != NULL && path != NULL && strlen(path) < sizeof(lk->hold))
+		memcpy(lk->hold, path, strlen(path) + 1);
 }
 
 void

@@ -38,6 +38,8 @@
 #define LOOKUP_QUEUE_MAX 10000
 /* How long a stopping loop waits for its jobs out to come back. */
 #define LOOKUP_DRAIN_MS 2000
+#define LOOKUP_HOLD_PATH_MAX 256  /* lookup_set_hold's path */
+#define LOOKUP_HOLD_MAX_MS 30000  /* the longest a held lookup waits */
 
 struct lookup;
 struct lookup_job;
@@ -66,7 +68,10 @@ struct lookup_job {
 	struct ocsp_miss miss;
 	struct ocsp_answer answer; /* what the view answered (its serial) */
 	int64_t started_ns;        /* when the request arrived (monotonic) */
-	/* The store's word: 1 found (entry, its der owned here), 0 none, -1 the store failed. */
+	/*
+	 * The store's word: 1 found (entry, its der owned here), 0 none to serve
+	 * (seq: 0, or that of one whose signature failed), -1 the store failed.
+	 */
 	int found;
 	struct ocsp_entry entry;
 	uint8_t *der;
@@ -82,6 +87,13 @@ struct lookup *lookup_start(struct store **stores, int n, struct err *e);
 
 /* Stop the threads once the jobs queued are done, close their stores. Accepts NULL. */
 void lookup_stop(struct lookup *lk);
+
+/*
+ * A test hook (server.h's SERVER_LOOKUP_HOLD_ENV): from now on, while a file
+ * is at path, each lookup waits between its store read and its cache fill.
+ * Set before the first request; NULL or a path too long: no hold.
+ */
+void lookup_set_hold(struct lookup *lk, const char *path);
 
 /* Lookups done, and signatures they checked and that failed (those were not served). */
 void lookup_counts(const struct lookup *lk, uint64_t *done, uint64_t *checked, uint64_t *bad);

@@ -339,7 +339,9 @@ reload(struct server *sv, int force, struct err *e)
 	if (sv->builder != NULL && (how.fresh = builder_take(sv->builder, &failed, e)) == NULL &&
 	    failed)
 		return err_prefix(e, "loading the responses"); /* asked for again below, next time */
-	next = snapshot_update_ex(sv->store, force && sv->builder == NULL ? NULL : cur, &sv->conf,
+	/* Forced without a builder: a new base is read here (bounded: none, the feed goes on from cur). */
+	next = snapshot_update_ex(sv->store,
+	    force && sv->builder == NULL && sv->cache == NULL ? NULL : cur, &sv->conf,
 	    sv->opts->dir, now, &how, &changed, e);
 	if (next == NULL)
 		return -1;
@@ -424,7 +426,7 @@ reload_conf(struct server *sv)
 		return;
 	}
 	restart = strcmp(c.listen, sv->conf.listen) != 0 || strcmp(c.admin, sv->conf.admin) != 0 ||
-	    strcmp(c.store, sv->conf.store) != 0;
+	    strcmp(c.store, sv->conf.store) != 0 || c.cache != sv->conf.cache;
 	sv->conf = c;
 	if (ev->on_settings != NULL)
 		ev->on_settings(ev->arg, sv->opts->conf_path, restart);
@@ -478,13 +480,19 @@ start_helpers(struct server *sv, struct store **helpers, struct err *e)
 {
 	if (helpers[0] == NULL)
 		return 0;
-	sv->builder = builder_start(helpers[0], load_delay_ms(), e);
-	helpers[0] = NULL;
-	if (sv->builder == NULL)
-		return -1;
+	if (sv->cache != NULL) {
+		store_close(helpers[0]); /* bounded, no base is ever loaded: no builder */
+		helpers[0] = NULL;
+	} else {
+		sv->builder = builder_start(helpers[0], load_delay_ms(), e);
+		helpers[0] = NULL;
+		if (sv->builder == NULL)
+			return -1;
+	}
 	sv->lookup = lookup_start(helpers + 1, SERVER_LOOKUP_THREADS, e);
 	for (int i = 1; i < 1 + SERVER_LOOKUP_THREADS; i++)
 		helpers[i] = NULL;
+	lookup_set_hold(sv->lookup, getenv(SERVER_LOOKUP_HOLD_ENV));
 	return sv->lookup != NULL ? 0 : -1;
 }
 
@@ -619,7 +627,8 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	}
 	how.defer_base = helpers[0] != NULL;
 	if (helpers[0] != NULL && c->cache > 0 &&
-	    (sv.cache = how.cache = ocsp_cache_new((size_t)c->cache, e)) == NULL) {
+	    (sv.cache = how.cache = ocsp_cache_new((size_t)c->cache, SERVER_CACHED_MAX, e)) ==
+	        NULL) {
 		close_helper_stores(helpers);
 		server_listeners_close(l);
 		return -1;

@@ -49,6 +49,13 @@
  */
 #define SERVER_LOAD_DELAY_ENV "LANCRE_TEST_LOAD_DELAY_MS"
 #define SERVER_LOAD_DELAY_MAX_MS 60000
+/*
+ * For tests only: a file name; while that file exists, each lookup of a
+ * miss waits between its store read and its cache fill (lookup.h), so that
+ * a test can change the store meanwhile (tests/e2e/serve_cache.sh).  Unset
+ * in service.
+ */
+#define SERVER_LOOKUP_HOLD_ENV "LANCRE_TEST_LOOKUP_HOLD"
 
 struct server_opts {
 	const char *listen; /* HOST:PORT */

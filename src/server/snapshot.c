@@ -305,6 +305,13 @@ view_newest(const struct snapshot *snap, int64_t *this_update, int64_t *next_upd
 		*this_update = t;
 	if (n > *next_update)
 		*next_update = n;
+	if (snap->cache != NULL) { /* bounded: what the lookups and the feed have seen */
+		ocsp_cache_newest(snap->cache, &t, &n);
+		if (t > *this_update)
+			*this_update = t;
+		if (n > *next_update)
+			*next_update = n;
+	}
 }
 
 const char *
@@ -447,6 +454,7 @@ feed_cache(struct store *s, const struct snapshot *prev, struct snapshot *snap,
 	struct cache_feed f = {cache, sm};
 
 	snap->partial = 1;
+	snap->cache = cache;
 	snap->base_seq = snap->ocsp_seq;
 	snap->base_built = now;
 	if (prev != NULL && prev->catalog == snap->catalog) {
@@ -454,6 +462,12 @@ feed_cache(struct store *s, const struct snapshot *prev, struct snapshot *snap,
 		atomic_fetch_add(&snap->base->refs, 1);
 	} else if ((snap->base = shared_index_of(empty_base(snap->catalog, e), e)) == NULL) {
 		return -1;
+	}
+	if (prev != NULL && snap->ocsp_seq < prev->ocsp_seq) {
+		/* The store went back (a restore, a promoted standby): what the cache holds,
+		 * and the feed's cursor, may be ahead of it.  The feed starts again here. */
+		ocsp_cache_flush(cache);
+		return 0;
 	}
 	return prev != NULL ? store_ocsp_each(s, prev->ocsp_seq, feed_one, &f, e) : 0;
 }

@@ -104,6 +104,11 @@ struct snapshot {
 	 * request it misses (ocsp_answer_der_miss) is asked of the store.
 	 */
 	int partial;
+	/*
+	 * Bounded ([server] cache): the cache the change feed tells; its newest
+	 * thisUpdate and nextUpdate count as the view's (snapshot_unhealthy).
+	 */
+	struct ocsp_cache *cache;
 	int64_t base_built; /* when (seconds) */
 	int64_t ocsp_seq, issuer_seq, crl_seq;
 	/*

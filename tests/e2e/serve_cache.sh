@@ -5,12 +5,14 @@
 # within the bound while it serves them all (/proc VmRSS), and it never
 # serves a stale response: a revocation made after start-up is served at
 # once, for a response it holds and for one it does not, and nothing older
-# comes back after.
+# comes back after, even from a lookup that read the store just before the
+# revocation (held by a test hook until the change feed has passed); an
+# unknown serial is read from the store once, and answered once added; and
+# /healthz sees responses past their nextUpdate as a node holding them all.
 . "$(dirname "$0")/lib.sh"
 
 N=10000
 CACHE=1048576
-OVERHEAD_KB=$((64 * 1024)) # OPERATOR.md: RSS within [server] cache + 64 MB
 signed_store "$N" "$N" 3 # a request for each of the N
 same "all of them, once each" "$(cut -d' ' -f1 "$T/reqs.txt" | sort -u | wc -l)" "$N"
 
@@ -52,9 +54,12 @@ PYEOF
 status() {
 	curl -s -o "$T/st.der" "http://127.0.0.1:$P/ocsp/$2"
 	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>/dev/null |
-		sed -n 's/^ *Cert Status: //p; s/^OCSP Response Status: \([a-zA-Z]*\) .*/\1/p' | tail -1
+		sed -n 's/^ *Cert Status: //p; s/^Responder Error: \([a-zA-Z]*\) .*/\1/p' | tail -1
 }
 
+# The test hook (server.h): while $T/hold exists, a lookup waits between its store read
+# and its cache fill.
+export LANCRE_TEST_LOOKUP_HOLD=$T/hold
 start_serve || not_ok "lancre serve starts"
 same "it loads no response" "$(metric lancre_ocsp_responses)" 0
 same "its cache's bound is 1M" "$(metric lancre_ocsp_cache_limit_bytes)" "$CACHE"
@@ -73,11 +78,10 @@ echo "# RSS ${rss0} kB at start, ${rss1} kB after all $N ($((sum / 1024)) kB of 
 # quarantine (ASan: up to 256 MB): its RSS measures the sanitizer, not what lancre holds.
 if [ "$TF" != 1 ]; then
 	n=$((n + 1))
-	echo "ok $n # SKIP RSS under a sanitizer's allocator (the plain build checks it)"
-	n=$((n + 1))
 	echo "ok $n # SKIP RSS growth under a sanitizer's allocator"
 else
-	if [ "$rss1" -le $((CACHE / 1024 + OVERHEAD_KB)) ]; then ok "RSS ${rss1} kB is within the cache + 64 MB"; else not_ok "RSS ${rss1} kB is over the cache + 64 MB"; fi
+	# (Whether RSS stays within the cache + 64 MB cannot be seen with 3 MB of responses:
+	# bench/startup.sh measures it at 1M, docs/BENCHMARKS.md.)
 	if [ "$grow" -le $((CACHE / 1024 + sum / 1024 / 2)) ]; then
 		ok "serving all $N grew RSS by ${grow} kB: the cache, not the $((sum / 1024)) kB of responses"
 	else
@@ -152,7 +156,87 @@ if [ -z "${LANCRE_PG_REAL:-}" ]; then
 	fi
 fi
 
+# lookups: the store reads the node has made.
+lookups() { metric lancre_ocsp_lookups_total; }
+# wait_until 'TEST': up to 5 s for the shell test TEST (run again each time) to succeed.
+wait_until() {
+	for i in $(seq 1 100); do
+		eval "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The race: a lookup reads a good response, and before it fills the cache the certificate
+# is revoked, signed, and the change feed tells the cache.  The older good response must not
+# be kept: the next answer is revoked.  A held sentinel shows when the feed has passed.
+read -r race rb64 < <(sed -n 5p "$T/reqs.txt")
+read -r sent sb64 < <(sed -n 6p "$T/reqs.txt")
+status "$sent" "$sb64" >/dev/null
+lk=$(lookups)
+touch "$T/hold"
+curl -s -o "$T/race.der" "http://127.0.0.1:$P/ocsp/$rb64" &
+curl_pid=$!
+if wait_until '[ "$(lookups)" -gt "$lk" ]'; then ok "a lookup of $race started"; else not_ok "no lookup of $race"; fi
+sleep 0.3
+if kill -0 "$curl_pid" 2>/dev/null; then ok "and is held, its store read done (the test hook)"; else not_ok "the lookup was not held"; fi
+"$LANCRE" revoke -d "$D" --issuer e1 --serial "$race" --serial "$sent" --reason keyCompromise >/dev/null
+"$LANCRE" sign -d "$D" --once >/dev/null
+if wait_until '[ "$(status "$sent" "$sb64")" = revoked ]'; then
+	ok "the change feed told the cache (a held response turned revoked)"
+else
+	not_ok "the change feed never told the cache"
+fi
+sleep 0.3
+rm -f "$T/hold"
+wait "$curl_pid"
+first=$(openssl ocsp -respin "$T/race.der" -resp_text -noverify 2>/dev/null | sed -n 's/^ *Cert Status: //p')
+echo "# the held lookup answered: $first (read before the revocation: good or revoked are both right)"
+stale=0
+for i in $(seq 1 10); do
+	[ "$(status "$race" "$rb64")" = revoked ] || stale=$((stale + 1))
+done
+same "after the held lookup's fill, the answer is revoked, never the older good (10 asks)" "$stale" 0
+
+# An unknown serial reaches the store once; it is then known absent (counted in the
+# cache), until the certificate is added and signed: then it is answered.
+unk=7e57ab1e5e71a1
+openssl ocsp -issuer "$T/e1.pem" -serial "0x$unk" -no_nonce -reqout "$T/unk.req" 2>/dev/null
+ub64=$("$PY" -c 'import base64, sys, urllib.parse; print(urllib.parse.quote(base64.b64encode(open(sys.argv[1], "rb").read()).decode(), safe=""))' "$T/unk.req")
+lk=$(lookups)
+for i in $(seq 1 5); do
+	s=$(status "$unk" "$ub64")
+	[ "$s" = unauthorized ] || break
+done
+same "an unknown serial is answered unauthorized, 5 times" "$s" unauthorized
+same "and read from the store once" "$(($(lookups) - lk))" 1
+mkleaf unk e1 "$unk"
+"$LANCRE" cert add -d "$D" "$T/unk.pem" >/dev/null
+"$LANCRE" sign -d "$D" --once >/dev/null
+if wait_until '[ "$(status "$unk" "$ub64")" = good ]'; then
+	ok "once added and signed, it is answered good"
+else
+	not_ok "added and signed, it is still answered $(status "$unk" "$ub64")"
+fi
+
 kill -TERM "$pid"
 wait "$pid"
 same "lancre serve exits 0" "$?" 0
+
+# /healthz sees what the lookups and the feed brought: a node whose clock is 30 days on
+# (libfaketime), so that every response is past its nextUpdate, is healthy until it has
+# seen one, then unhealthy as a node holding them all would be.  (Without its shared
+# memory: libfaketime would unlink it in the sandbox.)
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+health() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/healthz"; }
+unset LANCRE_TEST_LOOKUP_HOLD
+FAKETIME="+30d" FAKETIME_DISABLE_SHM=1 LD_PRELOAD=$FT ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	start_serve || not_ok "lancre serve starts, 30 days on"
+same "30 days on, /healthz is 200 before any response is seen" "$(health)" 200
+same "a response asked for is answered tryLater" "$(status "$held" "$hb64")" trylater
+same "then /healthz is 503" "$(health)" 503
+curl -s -o "$T/health.txt" "http://127.0.0.1:$A/healthz"
+has "$T/health.txt" "past its nextUpdate" "saying every response is past its nextUpdate"
+kill -KILL "$pid" # not TERM: libfaketime's exit unlinks a file, which the sandbox forbids
+wait "$pid" 2>/dev/null
 lib_exit
