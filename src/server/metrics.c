@@ -43,7 +43,7 @@ metrics_requests(FILE *f, struct server *sv)
 		    ocsp_outcome_name((enum ocsp_outcome)o), atomic_load(&sv->ocsp_outcomes[o]));
 }
 
-/* The bounded cache ([server] cache): what it holds against its bound, hits, misses. */
+/* The bounded cache ([server] cache): what it holds against its bound, hits, misses, absent serials. */
 static void
 metrics_cache(FILE *f, struct ocsp_cache *c)
 {
@@ -56,9 +56,13 @@ metrics_cache(FILE *f, struct ocsp_cache *c)
 		   "# TYPE lancre_ocsp_cache_hits_total counter\nlancre_ocsp_cache_hits_total %llu\n"
 		   "# TYPE lancre_ocsp_cache_misses_total counter\nlancre_ocsp_cache_misses_total %llu\n"
 		   "# TYPE lancre_ocsp_cache_evictions_total counter\n"
-		   "lancre_ocsp_cache_evictions_total %llu\n",
+		   "lancre_ocsp_cache_evictions_total %llu\n"
+		   "# TYPE lancre_ocsp_cache_absent gauge\nlancre_ocsp_cache_absent %zu\n"
+		   "# TYPE lancre_ocsp_cache_absent_hits_total counter\n"
+		   "lancre_ocsp_cache_absent_hits_total %llu\n",
 	    st.bytes, st.max_bytes, st.count, (unsigned long long)st.hits,
-	    (unsigned long long)st.misses, (unsigned long long)st.evictions);
+	    (unsigned long long)st.misses, (unsigned long long)st.evictions, st.absent,
+	    (unsigned long long)st.absent_hits);
 }
 
 /* What the snapshot holds and what loading it found. */

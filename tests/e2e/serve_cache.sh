@@ -7,7 +7,8 @@
 # once, for a response it holds and for one it does not, and nothing older
 # comes back after, even from a lookup that read the store just before the
 # revocation (held by a test hook until the change feed has passed); an
-# unknown serial is read from the store once, and answered once added; and
+# unknown serial is read from the store once, and answered once added; a
+# store restored from an older backup is answered as it now is; and
 # /healthz sees responses past their nextUpdate as a node holding them all.
 . "$(dirname "$0")/lib.sh"
 
@@ -120,42 +121,6 @@ same "and neither is ever served good again (40 asks)" "$stale" 0
 same "the other $((N - 2)) still answer the stored bytes" "$(differ "$T/reqs.txt")" 2
 same "the revoked ones too, still revoked" "$(status "$held" "$hb64") $(status "$cold" "$cb64")" "revoked revoked"
 
-# A stored response whose signature is damaged (one byte flipped; through `sqlite3`, which the
-# PostgreSQL pass answers from the database) is never served, however many lookups came
-# before: each looked-up response is checked, not a sample of them.
-read -r bad bb64 < <(sed -n 2p "$T/reqs.txt")
-where="hash_alg = 1 and cert_id = (select id from certificates where serial = x'$bad')"
-row=$(sqlite3 "$D/lancre.db" "select cert_id, hex(der) from ocsp_responses where $where")
-hex=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-5] ^= 0x40; print(b.hex())' "${row#*|}")
-sqlite3 "$D/lancre.db" "update ocsp_responses set der = x'$hex' where cert_id = ${row%%|*} and hash_alg = 1"
-served=0
-for i in $(seq 1 20); do
-	curl -s -o "$T/st.der" "http://127.0.0.1:$P/ocsp/$bb64"
-	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>&1 | grep -q 'Responder Error: unauthorized' ||
-		served=$((served + 1))
-done
-same "a response with a damaged signature is never served (20 asks)" "$served" 0
-
-# SQLite: a tool that closes the store last while no writer has it open (the sqlite3 shell)
-# removes the -wal and -shm the node's lookup handles read; the next writer makes new ones.
-# A lookup must still read the new store: a revocation made then is served revoked.
-if [ -z "${LANCRE_PG_REAL:-}" ]; then
-	read -r late lb64 < <(sed -n 3p "$T/reqs.txt")
-	sqlite3 "$D/lancre.db" "pragma journal_mode" >/dev/null
-	if [ -e "$D/lancre.db-wal" ]; then
-		not_ok "the sqlite3 shell was to remove the -wal, the case checked here"
-	else
-		"$LANCRE" revoke -d "$D" --issuer e1 --serial "$late" --reason keyCompromise >/dev/null
-		"$LANCRE" sign -d "$D" --once >/dev/null
-		for i in $(seq 1 40); do
-			[ "$(status "$late" "$lb64")" = revoked ] && break
-			sleep 0.05
-		done
-		same "after the sqlite3 shell closed the store, a revocation is still served" \
-			"$(status "$late" "$lb64")" revoked
-	fi
-fi
-
 # lookups: the store reads the node has made.
 lookups() { metric lancre_ocsp_lookups_total; }
 # wait_until 'TEST': up to 5 s for the shell test TEST (run again each time) to succeed.
@@ -204,12 +169,14 @@ unk=7e57ab1e5e71a1
 openssl ocsp -issuer "$T/e1.pem" -serial "0x$unk" -no_nonce -reqout "$T/unk.req" 2>/dev/null
 ub64=$("$PY" -c 'import base64, sys, urllib.parse; print(urllib.parse.quote(base64.b64encode(open(sys.argv[1], "rb").read()).decode(), safe=""))' "$T/unk.req")
 lk=$(lookups)
+ab=$(metric lancre_ocsp_cache_absent)
 for i in $(seq 1 5); do
 	s=$(status "$unk" "$ub64")
 	[ "$s" = unauthorized ] || break
 done
 same "an unknown serial is answered unauthorized, 5 times" "$s" unauthorized
 same "and read from the store once" "$(($(lookups) - lk))" 1
+same "one more absent serial in the cache" "$(metric lancre_ocsp_cache_absent)" $((ab + 1))
 mkleaf unk e1 "$unk"
 "$LANCRE" cert add -d "$D" "$T/unk.pem" >/dev/null
 "$LANCRE" sign -d "$D" --once >/dev/null
@@ -217,6 +184,75 @@ if wait_until '[ "$(status "$unk" "$ub64")" = good ]'; then
 	ok "once added and signed, it is answered good"
 else
 	not_ok "added and signed, it is still answered $(status "$unk" "$ub64")"
+fi
+
+# The store goes back in time (SQLite: a backup restored with the sqlite3 shell; the
+# PostgreSQL pass has no such shell): the node forgets what it holds and answers what
+# the restored store holds, not the revocation the restore undid.
+# A connection kept open meanwhile, so that the shell, closing, does not remove the -wal
+# and -shm (a case of its own, further down).
+if [ -z "${LANCRE_PG_REAL:-}" ]; then
+	read -r back bkb64 < <(sed -n 7p "$T/reqs.txt")
+	touch "$T/keep"
+	"$PY" -c 'import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1]); c.execute("begin"); c.execute("select count(*) from meta").fetchall(); c.commit()
+c.execute("select count(*) from meta").fetchall()
+while os.path.exists(sys.argv[2]): time.sleep(0.05)' "$D/lancre.db" "$T/keep" &
+	keeper=$!
+	sleep 0.3
+	sqlite3 "$D/lancre.db" ".backup '$T/backup.db'"
+	status "$back" "$bkb64" >/dev/null
+	"$LANCRE" revoke -d "$D" --issuer e1 --serial "$back" --reason keyCompromise >/dev/null
+	"$LANCRE" sign -d "$D" --once >/dev/null
+	if wait_until '[ "$(status "$back" "$bkb64")" = revoked ]'; then
+		ok "a held response is revoked"
+	else
+		not_ok "a held response was never revoked"
+	fi
+	sqlite3 "$D/lancre.db" ".restore '$T/backup.db'"
+	if wait_until '[ "$(status "$back" "$bkb64")" = good ]'; then
+		ok "after the store is restored from an older backup, its answer (good) is served"
+	else
+		not_ok "after a restore the node still answers $(status "$back" "$bkb64")"
+	fi
+	rm -f "$T/keep"
+	wait "$keeper"
+fi
+
+# A stored response whose signature is damaged (one byte flipped; through `sqlite3`, which the
+# PostgreSQL pass answers from the database) is never served, however many lookups came
+# before: each looked-up response is checked, not a sample of them.
+read -r bad bb64 < <(sed -n 2p "$T/reqs.txt")
+where="hash_alg = 1 and cert_id = (select id from certificates where serial = x'$bad')"
+row=$(sqlite3 "$D/lancre.db" "select cert_id, hex(der) from ocsp_responses where $where")
+hex=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-5] ^= 0x40; print(b.hex())' "${row#*|}")
+sqlite3 "$D/lancre.db" "update ocsp_responses set der = x'$hex' where cert_id = ${row%%|*} and hash_alg = 1"
+served=0
+for i in $(seq 1 20); do
+	curl -s -o "$T/st.der" "http://127.0.0.1:$P/ocsp/$bb64"
+	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>&1 | grep -q 'Responder Error: unauthorized' ||
+		served=$((served + 1))
+done
+same "a response with a damaged signature is never served (20 asks)" "$served" 0
+
+# SQLite: a tool that closes the store last while no writer has it open (the sqlite3 shell)
+# removes the -wal and -shm the node's lookup handles read; the next writer makes new ones.
+# A lookup must still read the new store: a revocation made then is served revoked.
+if [ -z "${LANCRE_PG_REAL:-}" ]; then
+	read -r late lb64 < <(sed -n 3p "$T/reqs.txt")
+	sqlite3 "$D/lancre.db" "pragma journal_mode" >/dev/null
+	if [ -e "$D/lancre.db-wal" ]; then
+		not_ok "the sqlite3 shell was to remove the -wal, the case checked here"
+	else
+		"$LANCRE" revoke -d "$D" --issuer e1 --serial "$late" --reason keyCompromise >/dev/null
+		"$LANCRE" sign -d "$D" --once >/dev/null
+		for i in $(seq 1 40); do
+			[ "$(status "$late" "$lb64")" = revoked ] && break
+			sleep 0.05
+		done
+		same "after the sqlite3 shell closed the store, a revocation is still served" \
+			"$(status "$late" "$lb64")" revoked
+	fi
 fi
 
 kill -TERM "$pid"
