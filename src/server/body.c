@@ -67,6 +67,12 @@ body_send(h2o_req_t *req, struct conns *cs, const struct body_src *src)
 		free(src->owned);
 		return;
 	}
+	if (src->pooled) {
+		h2o_iovec_t buf = h2o_iovec_init(src->p, src->len);
+		h2o_start_response(req, &headers_only);
+		h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+		return;
+	}
 	if (src->len <= BODY_INLINE_MAX || (src->cat == NULL && src->owned == NULL)) {
 		h2o_send_inline(req, src->p, src->len);
 		free(src->owned);

@@ -22,6 +22,9 @@
  *
  * Bodies up to BODY_INLINE_MAX are copied all the same (h2o_send_inline):
  * for a few kilobytes a copy costs less than a generator and a reference.
+ * Bytes already in the request's pool (a bounded cache's hit, copied there
+ * under the cache's lock) are sent as they are: h2o_send_inline's copy
+ * without the copy.
  */
 #ifndef LANCRE_SERVER_BODY_H
 #define LANCRE_SERVER_BODY_H
@@ -42,6 +45,7 @@ struct body_src {
 	size_t len;
 	struct shared_catalog *cat; /* p lies in it: held while the body is in flight; or NULL */
 	void *owned;                /* malloc()ed, freed once sent (p lies in it); or NULL */
+	int pooled; /* p lies in the request's pool, which outlives the response: never copied */
 };
 
 /*

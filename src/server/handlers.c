@@ -236,10 +236,14 @@ add_cache_tag(h2o_req_t *req, const struct conf *c, const struct ocsp_answer *a)
 	    h2o_strdup(&req->pool, hex, 2 * a->serial_len).base, 2 * a->serial_len);
 }
 
-/* The answer a to an OCSP request, with its cache headers (RFC 5019 6). */
+/*
+ * The answer a to an OCSP request, with its cache headers (RFC 5019 6).
+ * pooled: a's bytes lie in req's pool (a hit of the bounded cache), sent
+ * as they are instead of copied again.
+ */
 static int
-reply_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
-    const struct ocsp_answer *ans)
+reply_ocsp_from(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct ocsp_answer *ans, int pooled)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct ocsp_answer a = *ans;
@@ -267,8 +271,15 @@ reply_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	add_cache_tag(req, &snap->conf, &a);
 	/* Copied: a few hundred bytes, cheaper than a reference (and the index has no count). */
 	send_body(sv, req, ROUTE_OCSP, "application/ocsp-response",
-	    &(struct body_src){.p = a.der, .len = a.len}, &ci);
+	    &(struct body_src){.p = a.der, .len = a.len, .pooled = pooled}, &ci);
 	return 0;
+}
+
+static int
+reply_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
+    const struct ocsp_answer *ans)
+{
+	return reply_ocsp_from(sv, snap, req, ans, 0);
 }
 
 static int64_t mono_ns(void);
@@ -278,7 +289,7 @@ static int64_t mono_ns(void);
 
 enum miss_outcome { MISS_SENT, MISS_SUSPENDED, MISS_TRY_LATER };
 
-/* ocsp_cache_get's buffer for a hit: the request's pool. */
+/* ocsp_cache_get's buffer for a hit: the request's pool, sent from there (body.h). */
 static void *
 pool_alloc(void *pool, size_t len)
 {
@@ -304,7 +315,7 @@ answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 		got = ocsp_cache_get(sv->cache, &k, now, pool_alloc, &req->pool, &en);
 	if (got == OCSP_CACHE_HIT || got == OCSP_CACHE_ABSENT) {
 		ocsp_answer_entry(got == OCSP_CACHE_HIT ? &en : NULL, now, a);
-		reply_ocsp(sv, snap, req, a);
+		reply_ocsp_from(sv, snap, req, a, got == OCSP_CACHE_HIT);
 		return MISS_SENT;
 	}
 	if (lookup_submit(sv->lookup, server_loop_port(req), req, miss, a, snap->catalog,
