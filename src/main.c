@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "create a data directory (lancre.conf and the store)"},
     {"issuer", cmd_issuer, "register an issuing CA and its signing key; list issuers"},
     {"cert", cmd_cert, "record issued certificates (PEM, DER, PKCS#7, directories, stdin); list them"},
+    {"import", cmd_import, "take what `openssl ca` issued and revoked (index.txt, newcerts/); --follow"},
     {"revoke", cmd_revoke, "revoke a certificate (by file, or by issuer and serial)"},
     {"status", cmd_status, "what lancre knows about a certificate: good, revoked or unknown"},
     {"urls", cmd_urls, "the AIA and CRL Distribution Point URLs to put in a certificate"},

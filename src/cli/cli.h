@@ -130,6 +130,7 @@ int cmd_issuer(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_cert_list(int argc, char **argv); /* `cert list`, reached through cmd_cert */
 int cmd_revoke(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_urls(int argc, char **argv);
