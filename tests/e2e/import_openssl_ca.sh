@@ -208,6 +208,9 @@ osslca -revoke "$CA/new1.pem" -crl_reason removeFromCRL
 refused "-crl_reason removeFromCRL is refused" "index.txt:$line: serial [0-9A-F]+: removeFromCRL"
 import
 has "$OUT" ': 15 lines: 0 certificates recorded \(0 expired\), 1 revoked, 14 unchanged\.$' "the CA directory as it was imports again: only late's revocation"
+expect 0 "import --help exits 0" "$LANCRE" import openssl-ca --help
+has "$OUT" '^usage: lancre import openssl-ca ' "and prints its usage"
+expect 2 "--issuer is required" "$LANCRE" import openssl-ca -d "$D" "$CA"
 expect 2 "an unknown source is a usage error" "$LANCRE" import pkcs12 -d "$D" --issuer myca "$CA"
 expect 1 "an unknown issuer is refused" "$LANCRE" import openssl-ca -d "$D" --issuer nosuch "$CA"
 one_line_error "an unknown issuer: one line"
