@@ -134,11 +134,13 @@ struct signer *
 cli_signer_new(const char *cmd, struct cli_dir *d, int threads, struct err *e)
 {
 	struct signer *sg = signer_new(d->store, &d->conf, d->path, threads, e);
-	const char *why, *issuer;
+	const char *why, *issuer, *delay = getenv(SIGNER_SIGN_DELAY_ENV);
 
 	if (sg != NULL && (why = signer_template_warning(sg, &issuer)) != NULL)
 		fprintf(stderr, "lancre %s: warning: issuer %s: OCSP responses built the slow way: %s\n",
 		    cmd, issuer, why);
+	if (sg != NULL && delay != NULL && delay[0] != '\0')
+		signer_set_sign_delay_file(sg, delay); /* tests only: a slow HSM */
 	if (sg != NULL)
 		cli_signer_report(cmd, sg, d);
 	return sg;
@@ -148,17 +150,22 @@ static void
 log_pass(void *arg, const struct signer_stats *before, const struct signer_stats *after)
 {
 	struct signer_log *l = arg;
+	size_t dropped;
 
 	reload_settings(l);
 	if (!l->log_passes)
 		return;
 	if (after->certs == before->certs && after->purged == before->purged &&
 	    after->crls == before->crls && after->republished == before->republished &&
-	    after->tmp_removed == before->tmp_removed)
+	    after->tmp_removed == before->tmp_removed && after->signatures == before->signatures)
 		return;
 	log_stamp(stdout);
 	printf("signed %zu responses for %zu certificates",
 	    after->responses - before->responses, after->certs - before->certs);
+	dropped = (after->signatures - before->signatures) - (after->responses - before->responses);
+	if (after->signatures - before->signatures > after->responses - before->responses)
+		printf(", %zu responses signed but not written (their units were another signer's"
+		       " by then)", dropped);
 	if (after->crls != before->crls)
 		printf(", %zu CRLs", after->crls - before->crls);
 	if (after->purged != before->purged)

@@ -114,6 +114,26 @@ look_dead(struct look *k, const struct store_lease *l)
 	}
 }
 
+/* An issuer left out here (no key, or down) that a signer alive works for. */
+static void
+look_served(struct signer *sg, int64_t issuer_id)
+{
+	for (size_t i = 0; i < sg->ndown; i++)
+		if (sg->down[i].id == issuer_id)
+			sg->down[i].served = 1;
+}
+
+/* The issuers left out here that a signer alive works for, as a look found them. */
+static uint64_t
+served_digest(const struct signer *sg)
+{
+	uint64_t h = 0;
+
+	for (size_t i = 0; i < sg->ndown; i++)
+		h = h * 31 + (uint64_t)sg->down[i].id * (uint64_t)(sg->down[i].served + 1);
+	return h;
+}
+
 static int
 look_row(void *arg, const struct store_lease *l, struct err *e)
 {
@@ -130,6 +150,7 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 			return 0;
 		}
 		look_peer(k, l->holder);
+		look_served(sg, l->issuer_id);
 	}
 	if (is == NULL || is->broken || l->shard < first_unit(sg) || l->shard > is->crl_shards) {
 		k->stray |= mine;
@@ -205,6 +226,8 @@ static int
 units_reset(struct signer *sg, size_t *wanted)
 {
 	*wanted = 0;
+	for (size_t i = 0; i < sg->ndown; i++)
+		sg->down[i].served = 0;
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
 		if (is->units == NULL &&
@@ -283,6 +306,26 @@ take_free(struct signer *sg, int64_t now, size_t *held, size_t target, struct er
 	return 0;
 }
 
+/*
+ * The responses of an issuer this signer works for that another held while
+ * no signer alive held its units (signer.c, sign_due): due again.  One read
+ * per issuer when none are held (store_ocsp_release).
+ */
+static int
+release_held(struct signer *sg, struct err *e)
+{
+	int64_t n;
+
+	for (size_t i = 0; i < sg->nissuers; i++) {
+		int any = 0;
+		for (int sh = 0; sh <= sg->issuers[i].crl_shards; sh++)
+			any |= sg->issuers[i].units[sh].held;
+		if (any && store_ocsp_release(sg->store, sg->issuers[i].id, &n, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 {
@@ -290,6 +333,7 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	int renew = now >= sg->lease.renew_at || now < sg->lease.renew_at - secs, rc = 0;
 	struct look *k;
 	size_t wanted, held = 0, target;
+	uint64_t served;
 
 	if (!renew && !sg->lease.look)
 		return 0; /* not yet (and the clock did not go back) */
@@ -299,6 +343,7 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	}
 	k->sg = sg;
 	k->now = now;
+	served = served_digest(sg);
 	/* A look without a renewal (issuers reloaded, a unit lost) only reads, unless it takes. */
 	if (renew)
 		rc = store_lease_renew(sg->store, sg->lease.holder, now, secs, &live, e);
@@ -330,6 +375,10 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	}
 	if (rc == 0)
 		rc = take_free(sg, now, &held, target, e);
+	if (rc == 0 && renew)
+		rc = release_held(sg, e);
+	if (served_digest(sg) != served)
+		sg->keystate_dirty = 1; /* an issuer left out here found served, or no longer */
 	free(k);
 	if (rc != 0)
 		return err_prefix(e, "the signer's leases");
@@ -413,7 +462,7 @@ signer_lease_scan_start(struct signer *sg)
 	struct store_cursor low = {{0}};
 	int any = 0;
 
-	if (!sg->lease.rescan)
+	if (!sg->lease.rescan && !sg->lease.resume)
 		return;
 	for (size_t i = 0; i < sg->nissuers; i++) {
 		struct signer_issuer *is = &sg->issuers[i];
@@ -428,9 +477,11 @@ signer_lease_scan_start(struct signer *sg)
 			any = 1;
 		}
 	}
-	if (any && store_cursor_before(&low, &sg->seen))
+	/* After a reload, from the units' marks: the store's single mark is only kept by a
+	 * signer alone with every issuer, and older than them with several. */
+	if (any && (sg->lease.resume || store_cursor_before(&low, &sg->seen)))
 		sg->seen = low;
-	sg->lease.rescan = 0;
+	sg->lease.rescan = sg->lease.resume = 0;
 }
 
 int

@@ -146,6 +146,10 @@ slabs_alloc(struct signer *sg)
  * Resume the scan of changed certificates where the store's mark says it
  * got, if the mark was made with the issuers just loaded; else start over
  * (certificates skipped for an issuer that had no key may have one now).
+ * With units held, the scan starts instead from the lowest of their marks
+ * made with these issuers (signer_lease_scan_start()): the single mark is
+ * not kept by several signers, nor by one with an issuer left out, and an
+ * issuer retried every minute would read the whole scan again each time.
  */
 static int
 resume_changed(struct signer *sg, struct err *e)
@@ -155,6 +159,7 @@ resume_changed(struct signer *sg, struct err *e)
 	if (store_signed_upto_get(sg->store, &u, e) != 0)
 		return -1;
 	sg->seen = u.issuer_seq == sg->issuer_seq ? u.at : (struct store_cursor){{0}};
+	sg->lease.resume = 1; /* or from the marks of the units held, once looked at (lease.c) */
 	return 0;
 }
 
@@ -480,6 +485,31 @@ signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg)
 }
 
 void
+signer_set_sign_delay_file(struct signer *sg, const char *path)
+{
+	sg->delay_file = path;
+}
+
+#define SIGNER_SIGN_DELAY_MAX 1000000 /* microseconds: a test's delay per signature, at most */
+
+/* The test's delay for the next batch (signer_set_sign_delay_file), or 0. */
+static long
+sign_delay(const struct signer *sg)
+{
+	char buf[32] = "";
+	FILE *f;
+	long us;
+
+	if (sg->delay_file == NULL || (f = fopen(sg->delay_file, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	us = strtol(buf, NULL, 10);
+	return us > 0 && us < SIGNER_SIGN_DELAY_MAX ? us : 0;
+}
+
+void
 signer_free(struct signer *sg)
 {
 	if (sg == NULL)
@@ -588,6 +618,9 @@ sign_job(const struct signer *sg, int slot, const struct batch *b, struct job *j
 	for (int k = 0; k < 1 + (sg->conf->ocsp_sha256 != 0); k++) {
 		if (sign_one(sg, b, j, sc, k, &st, &e) != 0)
 			goto fail;
+		if (sg->delay_us > 0) /* tests: a slow HSM */
+			nanosleep(&(struct timespec){sg->delay_us / 1000000,
+			    sg->delay_us % 1000000 * 1000}, NULL);
 	}
 	return;
 fail:
@@ -694,7 +727,7 @@ batch_discard(struct signer *sg)
 static int
 batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct err *e)
 {
-	size_t n = 0, slow = 0, failed = 0, lost = 0;
+	size_t n = 0, slow = 0, failed = 0, lost = 0, signed_n = 0;
 	int64_t now = signer_now(sg);
 	int rc = -1;
 
@@ -705,6 +738,8 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 		goto rollback;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct job *j = &b->jobs[i];
+		for (int k = 0; k < 2 && !j->failed; k++)
+			signed_n += j->der[k] != NULL; /* key operations, written or not */
 		if (!signer_unit_held(j->issuer, j->cert->shard)) {
 			lost++; /* taken by another signer meanwhile: its work now */
 			continue;
@@ -736,6 +771,7 @@ batch_write(struct signer *sg, struct batch *b, struct signer_stats *st, struct 
 	}
 	if (store_commit(sg->store, e) != 0)
 		goto out;
+	st->signatures += signed_n;
 	st->certs += b->n - failed - lost;
 	st->responses += n;
 	st->slow += slow;
@@ -828,6 +864,7 @@ sign_batch(struct signer *sg, size_t n, int64_t now, struct pager *p, size_t *ne
 		return err_set(e, "out of memory");
 	}
 	batch_prepare(sg, b, n, now, st);
+	sg->delay_us = sign_delay(sg);
 	/* With nothing else to do, the main thread is one of the signers from the start. */
 	pool_start(pool, sg, b, busy ? sg->threads : sg->threads - 1);
 	rc = batch_flush(sg, st, e); /* the unsaved batch, if any, is the other one */
@@ -915,9 +952,12 @@ sign_due(struct signer *sg, int64_t now, struct signer_stats *st, struct err *e)
 		return 0;
 	if (sign_pages(sg, &p, now, st, e) != 0 || batch_flush(sg, st, e) != 0)
 		return -1;
-	/* Another signer alive may have the key this one lacks: nothing held for it. */
-	for (size_t i = 0; sg->lease.live <= 1 && i < sg->ndown; i++) {
-		if (store_ocsp_hold(sg->store, sg->down[i].id, now, &n, e) != 0)
+	/*
+	 * Another signer alive may have the key this one lacks: held only when none
+	 * holds a unit of the issuer; its holder releases them when it looks (lease.c).
+	 */
+	for (size_t i = 0; i < sg->ndown; i++) {
+		if (!sg->down[i].served && store_ocsp_hold(sg->store, sg->down[i].id, now, &n, e) != 0)
 			return -1;
 	}
 	return store_ocsp_refresh_done(sg->store, now, now, e);
@@ -942,7 +982,11 @@ clock_check(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 /*
  * Tell the store which issuers the signer can sign for, and which not
  * (store_key_state_set: the server's lancre_signing_key_available), after
- * a load or a key that stopped signing.  The store writes only changes.
+ * a load, a key that stopped signing, or a look at the leases that found
+ * another signer working for an issuer left out here, or no longer: such
+ * an issuer is not said unavailable (its key is on the other's HSM; each
+ * signer would otherwise overwrite the other's state).  The store writes
+ * only changes.
  */
 static int
 keystate_sync(struct signer *sg, struct err *e)
@@ -954,11 +998,21 @@ keystate_sync(struct signer *sg, struct err *e)
 		    store_key_state_set(sg->store, sg->issuers[i].id, 1, e) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < sg->ndown; i++) {
-		if (store_key_state_set(sg->store, sg->down[i].id, 0, e) != 0)
+	for (size_t i = 0; i < sg->ndown; i++) { /* not an issuer another signer works for */
+		if (!sg->down[i].served && store_key_state_set(sg->store, sg->down[i].id, 0, e) != 0)
 			return -1;
 	}
 	sg->keystate_dirty = 0;
+	return 0;
+}
+
+/* Whether an issuer is left out here that no other signer alive works for. */
+static int
+down_unserved(const struct signer *sg)
+{
+	for (size_t i = 0; i < sg->ndown; i++)
+		if (!sg->down[i].served)
+			return 1;
 	return 0;
 }
 
@@ -970,8 +1024,8 @@ signer_pass(struct signer *sg, int64_t now, struct signer_stats *st, struct err 
 	if (clock_check(sg, now, st, e) != 0 ||
 	    store_seq(sg->store, STORE_SEQ_ISSUER, &issuer_seq, e) != 0)
 		return -1;
-	/* The issuers changed, or keys that failed may load now. */
-	if ((issuer_seq != sg->issuer_seq || (sg->ndown > 0 && now >= sg->down_retry_at)) &&
+	/* The issuers changed, or keys that failed may load now (those another signs: no need). */
+	if ((issuer_seq != sg->issuer_seq || (down_unserved(sg) && now >= sg->down_retry_at)) &&
 	    issuers_load(sg, e) != 0)
 		return -1;
 	sg->pass_now = now;

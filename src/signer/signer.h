@@ -72,6 +72,8 @@ struct signer;
 struct signer_stats {
 	size_t certs;     /* certificates signed for */
 	size_t responses; /* responses written */
+	size_t signatures; /* responses signed (key operations), written or not: one whose unit
+			    * another signer took meanwhile is dropped at the fence (lease.c) */
 	int64_t purged;   /* responses deleted for expired certificates */
 	size_t crls;      /* CRLs signed */
 	size_t slow;      /* responses built by ocsp_sign(), the issuer's template having failed */
@@ -109,6 +111,14 @@ struct signer *signer_new(struct store *s, const struct conf *c, const char *dir
 void signer_free(struct signer *sg); /* accepts NULL */
 /* Tests: the clock a long pass reads to renew its leases (default: the pass's now + time elapsed). */
 void signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg);
+/*
+ * Tests (SIGNER_SIGN_DELAY_ENV names it for `lancre sign`): a file read at
+ * each batch, whose number is the microseconds each signature then waits
+ * (a slow HSM), so that a test can stop a signer in the middle of a batch;
+ * no file, no wait.  path is kept, not copied.
+ */
+#define SIGNER_SIGN_DELAY_ENV "LANCRE_TEST_SIGN_DELAY_FILE"
+void signer_set_sign_delay_file(struct signer *sg, const char *path);
 
 struct key_file;
 /*

@@ -59,6 +59,7 @@ struct signer_leases {
 	int64_t gave_at;  /* when units were last given back for a newcomer */
 	size_t held, wanted; /* units held; units of the issuers it signs for */
 	int rescan;       /* units taken: the scan of changed certificates starts from their marks */
+	int resume;       /* issuers reloaded: the scan starts from the lowest mark of the units held */
 	int look;         /* look at the leases at the next pass (issuers reloaded, a unit lost) */
 	size_t kept;      /* signatures since the clock was last looked at (signer_lease_keep) */
 };
@@ -95,6 +96,7 @@ struct signer_down {
 	char name[STORE_ISSUER_NAME_MAX + 1];
 	char why[ERR_MSG_MAX];
 	int reported;
+	int served; /* another signer alive holds a unit of it (lease.c's last look) */
 };
 
 /* A set of 64-bit keys of (issuer, serial) (revoked.c). */
@@ -171,6 +173,8 @@ struct signer {
 	int64_t pass_now, pass_wall; /* the pass's now, and the clock when it began */
 	int64_t (*clock)(void *arg); /* now in a long pass, if set (signer_set_clock) */
 	void *clock_arg;
+	const char *delay_file; /* tests: signer_set_sign_delay_file() */
+	long delay_us;          /* read from it at the batch's start: each signature waits */
 };
 
 struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);

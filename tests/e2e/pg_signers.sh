@@ -6,11 +6,17 @@
 # then are signed by one of them only: the responses they say they signed
 # add up to exactly one per certificate and hash, and each signed some.  A
 # sampler reads every stored CRL number during the run: none goes down and
-# none repeats for another CRL.  Then signer B stalls (SIGSTOP) and
-# certificates of its shards are revoked: A takes its leases over once they
-# expire ([signer] lease = 3s here), signs the revocations and publishes
-# those shards' CRLs, within the lease and a few renewals; B, woken, writes
-# nothing (fenced).  Then A is SIGKILLed: B, on the same host, sees the
+# none repeats for another CRL; and every CRL file either signer publishes
+# (both data directories, read with `openssl crl -crlnumber`): its number
+# never goes down, and one number is one CRL.  Signatures are counted (key
+# operations, from the signers' logs: written, or signed and then dropped
+# at the fence), not only the responses stored.  Then signer B stalls
+# (SIGSTOP) in the middle of a batch (its signatures slowed by a test hook)
+# while certificates are added and others of its shards revoked: A takes
+# its leases over once they expire ([signer] lease = 3s here), signs B's
+# share and the revocations and publishes those shards' CRLs, within the
+# lease and a few renewals; B, woken, finishes its batch and the fence
+# refuses its write.  Then A is SIGKILLed: B, on the same host, sees the
 # process gone and takes over at once, and signs revocations in A's shards.
 # Each response is still signed once.  A signer that stops cleanly gives
 # its leases back.
@@ -56,21 +62,24 @@ for i in e1 e2; do
 	expect 0 "issuer add $i" "$LANCRE" issuer add -d "$DA" "$i" "$T/$i.pem" "$T/$i.key"
 done
 
-# Leaves for both issuers, made in one Python process (openssl per leaf is slow).
+# Leaves for both issuers, made in one Python process (openssl per leaf is slow): NCERT
+# for the start, NMORE added while B stalls.
 NCERT=1000
-"$PY" - "$T" "$NCERT" <<'PYEOF'
+NMORE=200
+"$PY" - "$T" "$NCERT" "$NMORE" <<'PYEOF'
 import sys, datetime, os
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-t, n = sys.argv[1], int(sys.argv[2])
+t, n, more = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 key = ec.generate_private_key(ec.SECP256R1())
 now = datetime.datetime.now(datetime.timezone.utc)
 for iss in ("e1", "e2"):
     ca = x509.load_pem_x509_certificate(open(f"{t}/{iss}.pem", "rb").read())
     cakey = serialization.load_pem_private_key(open(f"{t}/{iss}.key", "rb").read(), None)
-    with open(f"{t}/{iss}-leaves.pem", "wb") as out:
-        for i in range(n):
+    for name, lo, hi in (("leaves", 0, n), ("more", n, n + more)):
+      with open(f"{t}/{iss}-{name}.pem", "wb") as out:
+        for i in range(lo, hi):
             c = (x509.CertificateBuilder().subject_name(
                 x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"{iss}-{i}.test")]))
                 .issuer_name(ca.subject).public_key(key.public_key())
@@ -83,23 +92,40 @@ for iss in ("e1", "e2"):
                 .sign(cakey, hashes.SHA256()))
             out.write(c.public_bytes(serialization.Encoding.PEM))
 PYEOF
+[ "$(grep -c BEGIN "$T/e2-more.pem")" = $NMORE ] || not_ok "the leaves are made"
 
 # Signer A first, then B: each holds leases before any certificate is added.
 "$LANCRE" sign -d "$DA" >"$T/a.out" 2>"$T/a.err" &
 sign_a=$!
 pids+=("$sign_a")
-"$LANCRE" sign -d "$DB" >"$T/b.out" 2>"$T/b.err" &
+# B's signatures wait as long as $DB/delay says (microseconds), read at each batch.
+LANCRE_TEST_SIGN_DELAY_FILE=$DB/delay "$LANCRE" sign -d "$DB" >"$T/b.out" 2>"$T/b.err" &
 sign_b=$!
 pids+=("$sign_b")
-# The CRL sampler: every stored CRL's (issuer, shard, number, digest), five times a second.
+# The CRL samplers, five times a second: every stored CRL's (issuer, shard, number,
+# digest); and every CRL file of both data directories that changed since the last look
+# (path, number as openssl reads it, digest).
+declare -A fseen
+sample_files() {
+	local f m num
+	while read -r f m; do
+		[ "${fseen[$f]-}" = "$m" ] && continue
+		fseen[$f]=$m
+		num=$(openssl crl -inform DER -noout -crlnumber -in "$f" 2>/dev/null) || continue
+		echo "${f#$T/}|${num#*=}|$(md5sum <"$f" | cut -c1-32)"
+	done < <(find "$DA/public/crl" "$DB/public/crl" -name '*.crl' -printf '%p %T@.%s.%i\n' 2>/dev/null)
+}
 (while :; do
 	sql "SELECT issuer_id, shard, number, md5(der) FROM crls ORDER BY 1, 2" >>"$T/crls.log"
+	sample_files >>"$T/files.log"
 	sleep 0.2
 done) &
 pids+=("$!")
 units=10 # two issuers, four shards and the full CRL each
+# by PID: the SQL that a lease's holder is the signer PID ("name:hostid:PID:start:random").
+by() { echo "split_part(holder, ':', 3) = '$1'"; }
 # held PID: how many units the signer PID holds.
-held() { sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$1:%'"; }
+held() { sql "SELECT count(*) FROM leases WHERE $(by "$1")"; }
 for i in $(seq 1 $((40 * TF))); do # until the shares settle (two that start together may race)
 	[ "$(sql "SELECT count(DISTINCT holder), count(*) FROM leases WHERE holder <> ''")" = "2|$units" ] &&
 		[ "$(held "$sign_a") $(held "$sign_b")" = "5 5" ] && break
@@ -121,15 +147,19 @@ sleep 1 # a pass that would sign something twice would have logged by now
 for who in "$sign_a" "$sign_b"; do
 	c=$(sql "SELECT i.name || ' ' || encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
 		JOIN certificates c ON c.issuer_id = l.issuer_id AND c.shard = l.shard
-		WHERE l.holder LIKE '%:$who:%' ORDER BY c.id LIMIT 1")
+		WHERE $(by "$who") ORDER BY c.id LIMIT 1")
 	expect 0 "lancre status of a certificate signed by $who" "$LANCRE" status -d "$DA" --issuer "${c%% *}" "${c##* }"
 	has "$OUT" '^ocsp: good' "says it is signed and served good"
 done
-# signed RESPONSES: the responses a signer's log says it signed, all passes.
-signed() { awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "responses" && $i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' "$1"; }
-sa=$(signed "$T/a.out")
-sb=$(signed "$T/b.out")
-same "each response signed exactly once: A $sa + B $sb" "$((sa + sb))" $want
+# count LOG WORD: what a signer's log says, all passes: "signed N responses for" (written:
+# WORD for) or "N responses signed but not written" (dropped at the fence: WORD signed).
+count() { awk -v w="$2" '{ for (i = 1; i + 2 <= NF; i++) if ($(i + 1) == "responses" && $(i + 2) == w && $i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' "$1"; }
+signed() { count "$1" for; }
+# signatures LOG: the signer's key operations for responses, written or dropped.
+signatures() { echo $(($(count "$1" for) + $(count "$1" signed))); }
+sa=$(signatures "$T/a.out")
+sb=$(signatures "$T/b.out")
+same "each response signed exactly once (signatures, not only writes): A $sa + B $sb" "$((sa + sb))" $want
 [ "$sa" -gt 0 ] && [ "$sb" -gt 0 ] && ok "both signers signed some ($sa and $sb)" ||
 	not_ok "both signers signed some ($sa and $sb)"
 # Every certificate of B's units was signed by B, which the responses' shards tell apart from A's.
@@ -142,7 +172,7 @@ same "no response is older than its certificate's change" \
 pick_in() {
 	mapfile -t victims < <(sql "SELECT i.name, encode(c.serial, 'hex') FROM leases l JOIN issuers i ON i.id = l.issuer_id
 		JOIN LATERAL (SELECT serial FROM certificates WHERE issuer_id = l.issuer_id AND shard = l.shard
-		AND status = 0 LIMIT 1) c ON true WHERE l.holder LIKE '%:$1:%' AND l.shard > 0")
+		AND status = 0 LIMIT 1) c ON true WHERE $(by "$1") AND l.shard > 0")
 }
 # revoke_picked: revoke the victims pick_in chose; sets nv (how many) and t0 (when, ns).
 revoke_picked() {
@@ -177,18 +207,37 @@ taken_over() {
 limit=$(((LEASE + 2 * (LEASE / 3) + 3) * 1000 * TF))
 revoked=0
 
-# B stalls (SIGSTOP: alive, silent): once its leases expire, A takes its shards over.
+# B stalls (SIGSTOP: alive, silent) in the middle of a batch: its signatures slowed to
+# 20 ms, NMORE leaves of each issuer added (B's share, ~NMORE, takes it ~4 s), stopped 1 s
+# in.  Once its leases expire, A takes its shards over: it signs B's share of the leaves
+# and revocations in B's shards.
 pick_in "$sign_b"
+sb_before=$(signed "$T/b.out")
+echo 20000 >"$DB/delay"
+expect 0 "cert add on A: $NMORE more leaves of each issuer" "$LANCRE" cert add -d "$DA" -q "$T/e1-more.pem" "$T/e2-more.pem"
+sleep 1
 kill -STOP "$sign_b"
+rm -f "$DB/delay" # its next batches are fast again; the one stopped keeps its pace
+want=$((want + 2 * NMORE * 2))
 revoke_picked
 [ "$nv" -gt 0 ] && ok "certificates revoked in $nv of B's shards" || not_ok "certificates revoked in B's shards"
 revoked=$((revoked + nv))
-taken_over "B stalled, A took its shards over after the lease" $revoked $limit
-same "A holds every unit now" "$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_a:%'")" $units
-# B wakes up: whatever it was doing, its writes are fenced off (its units are A's now).
-sb_before=$(signed "$T/b.out")
+taken_over "B stalled mid-batch, A took its shards over after the lease" $revoked $limit
+same "A holds every unit now" "$(held "$sign_a")" $units
+for i in $(seq 1 $((40 * TF))); do
+	[ "$(sql 'SELECT count(*) FROM ocsp_responses')" = $want ] && break
+	sleep 0.25
+done
+same "A signed B's share of the new leaves too" "$(sql 'SELECT count(*) FROM ocsp_responses')" $want
+# B wakes up: it finishes its batch, and the fence refuses its write (its units are A's).
 kill -CONT "$sign_b"
-sleep 2
+for i in $(seq 1 $((60 * TF))); do
+	[ "$(count "$T/b.out" signed)" -gt 0 ] && break
+	sleep 0.25
+done
+dropped=$(count "$T/b.out" signed)
+[ "$dropped" -gt 0 ] && ok "B's batch signed across the stop was dropped at the fence ($dropped responses)" ||
+	not_ok "B's batch signed across the stop was dropped at the fence (its log: $(tail -n 3 "$T/b.out" | tr '\n' ' '))"
 same "B, awake, wrote nothing more (its units are A's)" "$(signed "$T/b.out")" "$sb_before"
 
 # A dies (SIGKILL): B, on the same host, sees its process gone and takes over at once.
@@ -199,11 +248,15 @@ revoke_picked
 [ "$nv" -gt 0 ] && ok "certificates revoked in $nv of A's shards" || not_ok "certificates revoked in A's shards"
 revoked=$((revoked + nv))
 taken_over "A killed, B took its shards over" $revoked $limit
-same "B holds every unit now" "$(sql "SELECT count(*) FROM leases WHERE holder LIKE '%:$sign_b:%'")" $units
+same "B holds every unit now" "$(held "$sign_b")" $units
 has "$T/b.out" ', [0-9]* CRLs' "B's log says it signed CRLs"
 sa=$(signed "$T/a.out")
 sb=$(signed "$T/b.out")
-same "still each response signed once: A $sa + B $sb (2 per revocation)" "$((sa + sb))" $((want + 2 * revoked))
+same "still each response written once: A $sa + B $sb (2 per revocation)" "$((sa + sb))" $((want + 2 * revoked))
+sa=$(signatures "$T/a.out")
+sb=$(signatures "$T/b.out")
+same "and signed once, but for B's batch dropped at the fence: A $sa + B $sb - $dropped" \
+	"$((sa + sb - dropped))" $((want + 2 * revoked))
 same "no revoked certificate's response says otherwise" \
 	"$(sql 'SELECT count(*) FROM certificates c JOIN ocsp_responses r ON r.cert_id = c.id WHERE r.cert_seq < c.change_seq')" 0
 
@@ -222,6 +275,20 @@ same "no CRL number went down or named two CRLs ($(wc -l <"$T/crls.log") samples
 crls_seen=$(awk -F'|' 'NF == 4 { s[$1 "|" $2 "|" $3] = 1 } END { print length(s) }' "$T/crls.log")
 [ "$crls_seen" -gt "$units" ] && ok "the sampler saw $crls_seen CRLs (more than one per unit)" ||
 	not_ok "the sampler saw $crls_seen CRLs"
+# The published files, as openssl reads them: in each directory a file's number never goes
+# down, and one number of one file name is one CRL in both directories.
+bad=$(awk -F'|' 'NF == 3 {
+	num = sprintf("%40s", $2); gsub(/ /, "0", num)
+	if ($1 in last && num < last[$1]) { print "down " $1 " " last[$1] " -> " num; n++ }
+	last[$1] = num
+	name = $1; sub(/^[ab]\//, "", name)
+	if ((name "|" num) in dig && dig[name "|" num] != $3) { print "repeat " name " " num; n++ }
+	dig[name "|" num] = $3
+	} END { print n + 0 }' "$T/files.log" | tail -n 1)
+same "no published CRL file's number went down or named two CRLs ($(wc -l <"$T/files.log") changes seen)" "$bad" 0
+files_seen=$(awk -F'|' 'NF == 3 { if ($1 ~ /^a\//) a++; else b++ } END { print (a > 0 && b > 0) ? a + b : 0 }' "$T/files.log")
+[ "$files_seen" -gt "$units" ] && ok "CRL files of both directories sampled ($files_seen versions)" ||
+	not_ok "CRL files of both directories sampled ($files_seen)"
 
 # A clean stop gives the leases back at once.
 kill -TERM "$sign_b"

@@ -299,6 +299,16 @@ pass_expect(struct signer *sg, int64_t now, uint64_t responses)
 	assert_int_equal(st.responses, responses);
 }
 
+/* A pass that succeeds, whatever it signs. */
+static void
+pass_any(struct signer *sg, int64_t now)
+{
+	struct signer_stats st = {0};
+	struct err e;
+
+	assert_int_equal(signer_pass(sg, now, &st, &e), 0);
+}
+
 /*
  * More certificates than two pages: the signer reads each page while the one
  * before it is signed, and none is lost at the seams: every certificate is
@@ -906,7 +916,7 @@ test_clock_step_back_without_newest(void **state)
 /* A store that counts the due responses it hands out (failing issuer tests). */
 static const struct store_ops *counted_real;
 static struct store_ops counted_ops;
-static size_t due_rows;
+static size_t due_rows, due_r1; /* due_r1: those of issuer 2 (r1) */
 
 static int
 counted_due(struct store *s, int64_t now, int64_t min_not_after,
@@ -916,6 +926,8 @@ counted_due(struct store *s, int64_t now, int64_t min_not_after,
 	int rc = counted_real->ocsp_due(s, now, min_not_after, after, out, max, n, e);
 
 	due_rows += rc == 0 ? *n : 0;
+	for (size_t i = 0; rc == 0 && i < *n; i++)
+		due_r1 += out[i].issuer_id == 2;
 	return rc;
 }
 
@@ -1179,6 +1191,151 @@ test_failing_issuer_costs_nothing(void **state)
 	world_free(&w);
 }
 
+/* Where a scan of changed certificates started (the first read after scan_first is set). */
+static struct store_cursor scan_from;
+static int scan_first;
+static size_t key_loads; /* issuers' key references read: a reload */
+
+static int
+counted_changed(struct store *s, struct store_cursor *after, int64_t min_not_after,
+    struct cert_record *out, size_t max, size_t *n, struct err *e)
+{
+	if (scan_first) {
+		scan_from = *after;
+		scan_first = 0;
+	}
+	return counted_real->certs_changed(s, after, min_not_after, out, max, n, e);
+}
+
+static int
+counted_keys(struct store *s, int64_t issuer_id, struct store_issuer_keys *out,
+    struct err *e)
+{
+	key_loads++;
+	return counted_real->issuer_keys(s, issuer_id, out, e);
+}
+
+/* Count the due rows, scans and reloads of every store given. */
+static void
+counting(struct store *a, struct store *b)
+{
+	counted_real = a->ops;
+	counted_ops = *counted_real;
+	counted_ops.ocsp_due = counted_due;
+	counted_ops.certs_changed = counted_changed;
+	counted_ops.issuer_keys = counted_keys;
+	a->ops = &counted_ops;
+	if (b != NULL)
+		b->ops = &counted_ops;
+}
+
+/* r1's key file out of the way (1) or back (0). */
+static void
+r1_key_away(const struct world *w, int away)
+{
+	char path[400], moved[400];
+
+	snprintf(path, sizeof(path), "%s/r1.key", w->f.dir);
+	snprintf(moved, sizeof(moved), "%s/r1-moved.key", w->f.dir);
+	assert_int_equal(away ? rename(path, moved) : rename(moved, path), 0);
+}
+
+/*
+ * Leases review item 4: an issuer left out (its key missing) is retried
+ * every minute at most, each time a reload of the issuers.  The scan of
+ * changed certificates then resumes from the marks of the units held, not
+ * from the store's single mark, which a signer with an issuer left out (or
+ * several signers) does not keep: before, every retry read the whole scan
+ * again from the start.
+ */
+static void
+test_reload_resumes_from_unit_marks(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct store_cursor got;
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	r1_key_away(&w, 1);
+	counting(w.f.s, NULL);
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	pass_expect(sg, now, 8); /* e1's four certificates; r1 left out */
+	assert_int_equal(store_cert_revoke(w.f.s, 3, now, 1, &e), 0);
+	pass_expect(sg, now + 1, 2);
+	scan_first = 1;
+	pass_expect(sg, now + 1, 0);
+	got = scan_from; /* where the scan got to */
+	assert_false(store_cursor_same(&got, &(struct store_cursor){{0}}));
+	key_loads = 0;
+	scan_first = 1;
+	pass_expect(sg, now + 3600, 0); /* r1 retried: the issuers reloaded */
+	assert_true(key_loads > 0);
+	assert_true(store_cursor_same(&scan_from, &got));
+	signer_free(sg);
+	w.f.s->ops = counted_real;
+	world_free(&w);
+}
+
+/*
+ * Leases review items 4 and 5, with two signers and r1's key on b only.
+ * While b works for r1, a does not retry loading it (a reload, and before
+ * item 4 a whole scan, every minute), nor writes r1's key state as
+ * unavailable over b's (item 6).  Once b is gone, and signers without
+ * the key (c, x) are alive, nobody can sign r1: c holds its due responses
+ * once, instead of reading them again at every pass (before, only a signer
+ * alone held them).
+ */
+static void
+test_issuer_of_another_signer(void **state)
+{
+	int64_t now = (int64_t)time(NULL), later, live, seq;
+	struct signer *a, *b, *c;
+	int avail;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	later = now + conf.ocsp_validity; /* every response due */
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e)); /* b has r1's key */
+	r1_key_away(&w, 1);
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e)); /* a has not */
+	counting(w.f.s, s2);
+	pass_expect(b, now, 12); /* b first: every unit b's */
+	pass_expect(a, now, 0);
+	pass_expect(b, now + 100, 0); /* b renews */
+	key_loads = 0;
+	pass_expect(a, now + 100, 0); /* r1's retry is due, but b works for it */
+	pass_expect(a, now + 101, 0);
+	assert_int_equal(key_loads, 0);
+	/* Nor does a say r1's key is unavailable (item 6): b's state stands. */
+	assert_int_equal(store_key_state_get(w.f.s, 2, &avail, &seq, &e), 0);
+	assert_int_equal(avail, 1);
+
+	signer_free(b); /* gone: nobody can sign r1 */
+	signer_free(a);
+	/* Another signer alive, "x", without r1's key either. */
+	assert_int_equal(store_lease_renew(w.f.s, "x", later, conf.signer_lease, &live, &e), 0);
+	assert_non_null(c = signer_new(s2, &conf, w.f.dir, 1, &e));
+	pass_any(c, later); /* e1's due responses of the unit it takes: signed */
+	due_r1 = 0;
+	pass_any(c, later + 1);
+	assert_int_equal(due_r1, 0); /* r1's two certificates: held, not read again */
+	signer_free(c);
+	store_close(s2);
+	w.f.s->ops = counted_real;
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1199,6 +1356,8 @@ main(void)
 	    cmocka_unit_test(test_stalled_signer_is_fenced),
 	    cmocka_unit_test(test_long_crl_keeps_its_units),
 	    cmocka_unit_test(test_refuses_good_after_revoked),
+	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
+	    cmocka_unit_test(test_issuer_of_another_signer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
