@@ -132,7 +132,7 @@ log_settings(void *arg, const char *conf_path, int needs_restart)
 	const struct serving *o = arg;
 
 	if (needs_restart)
-		fprintf(stderr, "lancre serve: SIGHUP: listen, admin and store changes need a "
+		fprintf(stderr, "lancre serve: SIGHUP: listen, admin, store and cache changes need a "
 				"restart\n");
 	if (!o->quiet)
 		printf("Settings reloaded from %s\n", conf_path);

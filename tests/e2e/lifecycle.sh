@@ -116,7 +116,7 @@ for _ in $(seq 1 $((40 * TF))); do
 	sleep 0.05
 done
 if [ "$found" = yes ] && kill -0 "$pid"; then ok "serve >file: 'Settings reloaded' is in the file while it runs"; else not_ok "serve >file: no 'Settings reloaded' line yet"; fi
-has "$T/serve.err" '^lancre serve: SIGHUP: listen, admin and store changes need a restart$' \
+has "$T/serve.err" '^lancre serve: SIGHUP: listen, admin, store and cache changes need a restart$' \
 	"serve: SIGHUP with a new listen address says it needs a restart"
 cp "$T/conf.before-hup" "$D/lancre.conf"
 kill "$pid"

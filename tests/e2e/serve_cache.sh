@@ -65,6 +65,17 @@ start_serve || not_ok "lancre serve starts"
 same "it loads no response" "$(metric lancre_ocsp_responses)" 0
 same "its cache's bound is 1M" "$(metric lancre_ocsp_cache_limit_bytes)" "$CACHE"
 same "and it is not 'loading' (bounded, it never loads them all)" "$(metric lancre_ocsp_loading)" 0
+# A SIGHUP that changes the size says it needs a restart, and keeps the size.
+conf_set "$D/lancre.conf" server cache 2M
+kill -HUP "$pid"
+wait_file_has() { for i in $(seq 1 100); do grep -q "$2" "$1" && return 0; sleep 0.05; done; return 1; }
+if wait_file_has "$T/serve.err" 'cache changes need a restart'; then
+	ok "changing [server] cache on SIGHUP says a restart is needed"
+else
+	not_ok "changing [server] cache on SIGHUP is silently ignored"
+fi
+same "and the cache keeps its bound" "$(metric lancre_ocsp_cache_limit_bytes)" "$CACHE"
+conf_set "$D/lancre.conf" server cache 1M
 rss0=$(rss_kb)
 same "each of the $N answers is the stored response" "$(differ "$T/reqs.txt")" 0
 rss1=$(rss_kb)
