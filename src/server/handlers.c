@@ -282,7 +282,14 @@ reply_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 	return reply_ocsp_from(sv, snap, req, ans, 0);
 }
 
-static int64_t mono_ns(void);
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* route_and_answer's return for a request suspended until its lookup comes back. */
 #define HANDLE_SUSPENDED 1
@@ -304,7 +311,7 @@ pool_alloc(void *pool, size_t len)
  */
 static enum miss_outcome
 answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
-    const struct ocsp_miss *miss, struct ocsp_answer *a, int64_t now)
+    const struct ocsp_miss *miss, struct ocsp_answer *a, int64_t now, int64_t start_ns)
 {
 	struct ocsp_cache_key k = {miss->issuer_id, miss->q.hash, miss->q.serial,
 	    miss->q.serial_len};
@@ -319,7 +326,7 @@ answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 		return MISS_SENT;
 	}
 	if (lookup_submit(sv->lookup, server_loop_port(req), req, miss, a, snap->catalog,
-		got == OCSP_CACHE_MISS ? sv->cache : NULL, mono_ns()) == 0)
+		got == OCSP_CACHE_MISS ? sv->cache : NULL, start_ns) == 0)
 		return MISS_SUSPENDED;
 	if (got == OCSP_CACHE_MISS)
 		ocsp_cache_release(sv->cache, &k); /* the reservation the miss made */
@@ -335,7 +342,7 @@ answer_miss(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
  */
 static int
 handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
-    const struct route *r)
+    const struct route *r, int64_t start_ns)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct ocsp_miss miss = {0}, *mp = snap->partial ? &miss : NULL;
@@ -353,7 +360,7 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
 		return method_not_allowed(sv, req, ROUTE_OCSP, "GET, HEAD, POST");
 	}
 	if (miss.issuer_id != 0) {
-		switch (answer_miss(sv, snap, req, &miss, &a, now)) {
+		switch (answer_miss(sv, snap, req, &miss, &a, now, start_ns)) {
 		case MISS_SENT:
 			return 0;
 		case MISS_SUSPENDED:
@@ -450,15 +457,6 @@ handle_about(struct server *sv, const struct snapshot *snap, h2o_req_t *req, enu
 	return 0;
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 observe(struct server *sv, int64_t ns)
 {
@@ -471,7 +469,7 @@ observe(struct server *sv, int64_t ns)
 	atomic_fetch_add_explicit(&sv->latency_sum_ns, (unsigned long)ns, memory_order_relaxed);
 }
 
-static int route_and_answer(struct server *sv, h2o_req_t *req);
+static int route_and_answer(struct server *sv, h2o_req_t *req, int64_t start_ns);
 
 /*
  * The request line and headers, in bytes, as HTTP/1.1 would send them
@@ -494,7 +492,7 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct server *sv = ((struct server_handler *)self)->sv;
 	int64_t start = mono_ns();
-	int rc = route_and_answer(sv, req);
+	int rc = route_and_answer(sv, req, start);
 
 	if (rc == HANDLE_SUSPENDED)
 		return 0; /* observed when answered (handle_lookup_done) */
@@ -503,15 +501,16 @@ handle_public(h2o_handler_t *self, h2o_req_t *req)
 }
 
 void
-handle_lookup_done(void *arg, h2o_req_t *req, struct lookup_job *job)
+handle_lookup_done(void *arg, h2o_req_t *req, const struct lookup_job *job, int late)
 {
 	struct server *sv = arg;
 	/* The loop holds the current snapshot until it goes round (server.h). */
 	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
 	struct ocsp_answer a = job->answer;
 
-	if (job->found < 0)
-		ocsp_answer_fail(&a, OCSP_OUT_TRY_LATER); /* the store is away: clients retry */
+	/* The store is away, or too slow (the job is still out: its word is not read). */
+	if (late || job->found < 0)
+		ocsp_answer_fail(&a, OCSP_OUT_TRY_LATER); /* clients retry */
 	else
 		ocsp_answer_entry(job->found ? &job->entry : NULL, (int64_t)time(NULL), &a);
 	reply_ocsp(sv, snap, req, &a);
@@ -519,7 +518,7 @@ handle_lookup_done(void *arg, h2o_req_t *req, struct lookup_job *job)
 }
 
 static int
-route_and_answer(struct server *sv, h2o_req_t *req)
+route_and_answer(struct server *sv, h2o_req_t *req, int64_t start_ns)
 {
 	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
 	struct route r;
@@ -532,7 +531,7 @@ route_and_answer(struct server *sv, h2o_req_t *req)
 	if (r.kind == ROUTE_OCSP_ROOT && is_method(req, "POST"))
 		r.kind = ROUTE_OCSP; /* POST / on an OCSP host is a request */
 	if (r.kind == ROUTE_OCSP)
-		return handle_ocsp(sv, snap, req, &r);
+		return handle_ocsp(sv, snap, req, &r, start_ns);
 	if (!is_method(req, "GET") && !is_method(req, "HEAD"))
 		return method_not_allowed(sv, req, r.kind, "GET, HEAD");
 	switch (r.kind) {
@@ -575,13 +574,32 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 	return 0;
 }
 
-/* 503 with the reason while the snapshot is unfit to serve (snapshot_unhealthy). */
+/*
+ * NULL when the node is fit to serve; else why not: the snapshot
+ * (snapshot_unhealthy), or, while it misses responses it then asks the
+ * store for (partial), the store failing those lookups (lookup.h).
+ */
+static const char *
+server_unhealthy(struct server *sv, const struct snapshot *snap, int64_t now)
+{
+	const char *why = snapshot_unhealthy(snap, now);
+	struct lookup_stats ls;
+
+	if (why != NULL || !snap->partial)
+		return why;
+	lookup_counts(sv->lookup, &ls);
+	if (ls.failing)
+		return "lookups in the store are failing (what is not loaded is answered tryLater)";
+	return NULL;
+}
+
+/* 503 with the reason while the node is unfit to serve (server_unhealthy). */
 static int
 handle_healthz(struct server *sv, h2o_req_t *req)
 {
 	const struct snapshot *snap = atomic_load_explicit(&sv->current, memory_order_acquire);
-	const char *why = snapshot_unhealthy(snap, (int64_t)time(NULL));
-	char msg[128];
+	const char *why = server_unhealthy(sv, snap, (int64_t)time(NULL));
+	char msg[160];
 
 	if (why == NULL)
 		return send_plain(req, 200, "OK", "ok\n");

@@ -4,6 +4,8 @@
  * The threads share one FIFO of jobs under a mutex (a job is a few hundred
  * bytes and a lookup tens of microseconds: the lock is never the cost).  A
  * thread takes one job at a time, so n threads keep n lookups in flight.
+ * A thread counts itself busy (under the mutex) while it runs a job, so
+ * that a stop can tell a thread stuck inside the store from an idle one.
  */
 #include "server/lookup.h"
 
@@ -21,19 +23,33 @@ struct lookup_worker {
 	struct store *store;
 	pthread_t tid;
 	int started;
+	int running; /* still in worker_main (under mu) */
 };
 
 struct lookup {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;      /* a job queued, or stopping */
+	pthread_cond_t exited;  /* a thread left worker_main */
 	struct lookup_job *head, *tail;
 	long queued;
 	int stopping;
 	int n;
 	struct lookup_worker w[LOOKUP_THREADS_MAX];
-	atomic_ulong done, checked, bad;
 	char hold[LOOKUP_HOLD_PATH_MAX]; /* lookup_set_hold's file, or "" */
+	struct lookup_test test;
+	atomic_ulong done, checked, bad, failed, late, full;
+	/* Monotonic ns of the last lookup the store answered, and of the last that failed. */
+	atomic_llong last_ok_ns, last_fail_ns;
 };
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* Lives in the request's pool: its disposal means the request is gone. */
 struct lookup_ticket {
@@ -134,12 +150,26 @@ run_job(struct lookup_worker *w, struct lookup_job *j)
 	const struct ocsp_query *q = &j->miss.q;
 
 	atomic_fetch_add_explicit(&w->lk->done, 1, memory_order_relaxed);
-	j->found = store_ocsp_get(w->store, j->miss.issuer_id, q->hash, q->serial, q->serial_len,
-	    take_row, j, &e);
+	if (w->lk->test.delay_ms > 0) { /* a store slow to answer (tests only) */
+		struct timespec d = {w->lk->test.delay_ms / 1000,
+		    (w->lk->test.delay_ms % 1000) * 1000000L};
+		nanosleep(&d, NULL);
+	}
+	if (w->lk->test.fail)
+		j->found = -1;
+	else
+		j->found = store_ocsp_get(w->store, j->miss.issuer_id, q->hash, q->serial,
+		    q->serial_len, take_row, j, &e);
 	if (j->found == 1 && j->der == NULL)
 		j->found = -1; /* out of memory: as if the store had failed */
 	if (j->found == 1 && !check_signature(w->lk, j))
 		j->found = 0; /* never served, as a snapshot leaves it out */
+	if (j->found < 0) {
+		atomic_fetch_add(&w->lk->failed, 1);
+		atomic_store(&w->lk->last_fail_ns, mono_ns());
+	} else {
+		atomic_store(&w->lk->last_ok_ns, mono_ns());
+	}
 	hold_if_asked(w->lk);
 	if (j->cache != NULL)
 		end_miss(j);
@@ -168,12 +198,14 @@ worker_main(void *arg)
 		h2o_multithread_send_message(&j->port->receiver, &j->msg);
 		pthread_mutex_lock(&lk->mu);
 	}
+	w->running = 0;
+	pthread_cond_signal(&lk->exited);
 	pthread_mutex_unlock(&lk->mu);
 	return NULL;
 }
 
 struct lookup *
-lookup_start(struct store **stores, int n, struct err *e)
+lookup_start(struct store **stores, int n, const struct lookup_test *t, struct err *e)
 {
 	struct lookup *lk = calloc(1, sizeof(*lk));
 
@@ -186,12 +218,20 @@ lookup_start(struct store **stores, int n, struct err *e)
 	}
 	pthread_mutex_init(&lk->mu, NULL);
 	pthread_cond_init(&lk->cv, NULL);
+	pthread_cond_init(&lk->exited, NULL);
+	if (t != NULL)
+		lk->test = *t;
+	if (lk->test.queue_max <= 0 || lk->test.queue_max > LOOKUP_QUEUE_MAX)
+		lk->test.queue_max = LOOKUP_QUEUE_MAX;
 	lk->n = n;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		lk->w[i] = (struct lookup_worker){.lk = lk, .store = stores[i]};
+	for (int i = 0; i < n; i++) {
+		lk->w[i].running = 1;
 		if (pthread_create(&lk->w[i].tid, NULL, worker_main, &lk->w[i]) != 0) {
+			lk->w[i].running = 0;
 			err_set(e, "cannot start a lookup thread");
-			lookup_stop(lk);
+			lookup_stop(lk); /* closes every store, those of threads never started too */
 			return NULL;
 		}
 		lk->w[i].started = 1;
@@ -199,20 +239,43 @@ lookup_start(struct store **stores, int n, struct err *e)
 	return lk;
 }
 
-void
+static int
+threads_running(const struct lookup *lk)
+{
+	int n = 0;
+
+	for (int i = 0; i < lk->n; i++)
+		n += lk->w[i].running;
+	return n;
+}
+
+/* Wait (under lk->mu) until every thread left worker_main, at most LOOKUP_STOP_MS: 1 if all did. */
+static int
+wait_exited(struct lookup *lk)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)LOOKUP_STOP_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (threads_running(lk) > 0) {
+		if (pthread_cond_timedwait(&lk->exited, &lk->mu, &until) != 0)
+			break;
+	}
+	return threads_running(lk) == 0;
+}
+
+int
 lookup_stop(struct lookup *lk)
 {
+	int all;
+
 	if (lk == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&lk->mu);
 	lk->stopping = 1;
 	pthread_cond_broadcast(&lk->cv);
-	pthread_mutex_unlock(&lk->mu);
-	for (int i = 0; i < lk->n; i++) {
-		if (lk->w[i].started)
-			pthread_join(lk->w[i].tid, NULL);
-		store_close(lk->w[i].store);
-	}
 	/* Jobs never run: their loops have stopped (and answered nothing more). */
 	while (lk->head != NULL) {
 		struct lookup_job *j = lk->head;
@@ -220,9 +283,22 @@ lookup_stop(struct lookup *lk)
 		lk->head = j->next;
 		job_free(j);
 	}
+	lk->tail = NULL;
+	lk->queued = 0;
+	all = wait_exited(lk);
+	pthread_mutex_unlock(&lk->mu);
+	if (!all)
+		return -1; /* a thread inside a store that does not answer: see lookup.h */
+	for (int i = 0; i < lk->n; i++) {
+		if (lk->w[i].started)
+			pthread_join(lk->w[i].tid, NULL);
+		store_close(lk->w[i].store);
+	}
+	pthread_cond_destroy(&lk->exited);
 	pthread_cond_destroy(&lk->cv);
 	pthread_mutex_destroy(&lk->mu);
 	free(lk);
+	return 0;
 }
 
 void
@@ -233,11 +309,34 @@ lookup_set_hold(struct lookup *lk, const char *path)
 }
 
 void
-lookup_counts(const struct lookup *lk, uint64_t *done, uint64_t *checked, uint64_t *bad)
+lookup_counts(struct lookup *lk, struct lookup_stats *st)
 {
-	*done = lk != NULL ? atomic_load(&lk->done) : 0;
-	*checked = lk != NULL ? atomic_load(&lk->checked) : 0;
-	*bad = lk != NULL ? atomic_load(&lk->bad) : 0;
+	int64_t ok, fail;
+
+	memset(st, 0, sizeof(*st));
+	if (lk == NULL)
+		return;
+	st->done = atomic_load(&lk->done);
+	st->checked = atomic_load(&lk->checked);
+	st->bad = atomic_load(&lk->bad);
+	st->failed = atomic_load(&lk->failed);
+	st->late = atomic_load(&lk->late);
+	st->full = atomic_load(&lk->full);
+	ok = atomic_load(&lk->last_ok_ns);
+	fail = atomic_load(&lk->last_fail_ns);
+	st->failing = fail != 0 && fail > ok &&
+	    mono_ns() - fail < (int64_t)LOOKUP_FAILING_WINDOW_MS * 1000000;
+}
+
+/* The loop is done with j's request (answered, or gone): unhook them. */
+static void
+unhook(struct lookup_job *j)
+{
+	if (h2o_timeout_is_linked(&j->deadline))
+		h2o_timeout_unlink(&j->deadline);
+	j->ticket->job = NULL;
+	j->req = NULL;
+	j->port->waiting--;
 }
 
 /* Jobs back on the loop: answer the requests still there, free every job. */
@@ -252,24 +351,46 @@ on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 		h2o_linklist_unlink(&j->msg.link);
 		atomic_fetch_sub(&p->out, 1);
 		if (j->req != NULL) {
-			j->ticket->job = NULL;
-			p->done(p->arg, j->req, j);
+			h2o_req_t *req = j->req;
+			unhook(j);
+			p->done(p->arg, req, j, 0);
 		}
 		job_free(j);
 	}
 }
 
+/*
+ * A request's deadline passed before its lookup came back: answer it now
+ * (tryLater) and unhook it; the job, still out, is freed when it comes back.
+ */
+static void
+on_deadline(h2o_timeout_entry_t *entry)
+{
+	struct lookup_job *j = H2O_STRUCT_FROM_MEMBER(struct lookup_job, deadline, entry);
+	struct lookup_port *p = j->port;
+	h2o_req_t *req = j->req;
+
+	unhook(j);
+	if (p->lk != NULL) {
+		atomic_fetch_add(&p->lk->late, 1);
+		atomic_store(&p->lk->last_fail_ns, mono_ns());
+	}
+	p->done(p->arg, req, j, 1);
+}
+
 int
-lookup_port_init(struct lookup_port *p, h2o_loop_t *loop,
-    void (*done)(void *arg, h2o_req_t *req, struct lookup_job *job), void *arg)
+lookup_port_init(struct lookup_port *p, struct lookup *lk, h2o_loop_t *loop,
+    void (*done)(void *arg, h2o_req_t *req, const struct lookup_job *job, int late), void *arg)
 {
 	memset(p, 0, sizeof(*p));
+	p->lk = lk;
 	p->done = done;
 	p->arg = arg;
 	atomic_init(&p->out, 0);
 	if ((p->queue = h2o_multithread_create_queue(loop)) == NULL)
 		return -1;
 	h2o_multithread_register_receiver(p->queue, &p->receiver, on_messages);
+	h2o_timeout_init(loop, &p->deadline, LOOKUP_DEADLINE_MS);
 	return 0;
 }
 
@@ -288,6 +409,7 @@ lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop)
 		    LOOKUP_DRAIN_MS)
 			return -1; /* a lookup that never came back: see lookup.h */
 	}
+	h2o_timeout_dispose(loop, &p->deadline);
 	h2o_multithread_unregister_receiver(p->queue, &p->receiver);
 	h2o_multithread_destroy_queue(p->queue);
 	p->queue = NULL;
@@ -300,7 +422,7 @@ ticket_dispose(void *arg)
 	struct lookup_ticket *t = arg;
 
 	if (t->job != NULL)
-		t->job->req = NULL; /* the request is gone: its job's return is dropped */
+		unhook(t->job); /* the request is gone: its job's return is dropped */
 }
 
 int
@@ -313,8 +435,9 @@ lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
 	if (lk == NULL || p->queue == NULL)
 		return -1;
 	pthread_mutex_lock(&lk->mu);
-	if (lk->queued >= LOOKUP_QUEUE_MAX || lk->stopping) {
+	if (lk->queued >= lk->test.queue_max || lk->stopping) {
 		pthread_mutex_unlock(&lk->mu);
+		atomic_fetch_add(&lk->full, 1);
 		return -1;
 	}
 	pthread_mutex_unlock(&lk->mu);
@@ -328,6 +451,9 @@ lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
 	j->started_ns = started_ns;
 	j->ticket = h2o_mem_alloc_shared(&req->pool, sizeof(*j->ticket), ticket_dispose);
 	j->ticket->job = j;
+	j->deadline.cb = on_deadline;
+	h2o_timeout_link(req->conn->ctx->loop, &p->deadline, &j->deadline);
+	p->waiting++;
 	snapshot_catalog_hold(cat);
 	j->cat = cat;
 	atomic_fetch_add(&p->out, 1);

@@ -18,6 +18,15 @@
  * Both happen on the loop's thread, so neither needs a lock.  The queue is
  * bounded (LOOKUP_QUEUE_MAX jobs waiting): past it a request is answered
  * tryLater at once, as it is when the store fails, rather than left to wait.
+ *
+ * A store that does not answer (a database black-holed: PostgreSQL's
+ * dead-peer timeouts take ~30 s) must not hold requests that long: each job
+ * has a deadline on its loop (an h2o timeout, LOOKUP_DEADLINE_MS from the
+ * turn of the loop the request arrived in).  When it passes first, the request is answered
+ * tryLater there and unhooked from the job as a gone request is; the
+ * lookup thread's answer, whenever it comes, is dropped.  A stop waits for
+ * threads stuck in the store only LOOKUP_STOP_MS, then leaves them to the
+ * OS (the process is exiting).
  */
 #ifndef LANCRE_SERVER_LOOKUP_H
 #define LANCRE_SERVER_LOOKUP_H
@@ -36,10 +45,39 @@
 
 #define LOOKUP_THREADS_MAX 4
 #define LOOKUP_QUEUE_MAX 10000
-/* How long a stopping loop waits for its jobs out to come back. */
-#define LOOKUP_DRAIN_MS 2000
 #define LOOKUP_HOLD_PATH_MAX 256  /* lookup_set_hold's path */
 #define LOOKUP_HOLD_MAX_MS 30000  /* the longest a held lookup waits */
+/* A suspended request is answered tryLater this long after it arrived, its lookup or not. */
+#define LOOKUP_DEADLINE_MS 1500
+/* How long a stopping loop waits for its jobs out (all answered by then) to come back. */
+#define LOOKUP_DRAIN_MS 500
+/* How long lookup_stop waits for threads inside the store before it leaves them. */
+#define LOOKUP_STOP_MS 500
+/* Lookups are failing (/healthz) while the last failure is newer than the last success and this recent. */
+#define LOOKUP_FAILING_WINDOW_MS 10000
+
+/*
+ * For tests only (server.c reads them from SERVER_LOOKUP_*_ENV; all 0 in
+ * service): each lookup first sleeps delay_ms, not cut short by a stop (a
+ * store that does not answer); queue_max (0: LOOKUP_QUEUE_MAX) jobs wait at
+ * most; fail: every lookup fails as if the store had.
+ */
+struct lookup_test {
+	int delay_ms;
+	long queue_max;
+	int fail;
+};
+
+/* What the lookups did since the start (lookup_counts). */
+struct lookup_stats {
+	uint64_t done;     /* lookups run */
+	uint64_t checked;  /* signatures they checked */
+	uint64_t bad;      /* ... that failed (not served) */
+	uint64_t failed;   /* the store failed: answered tryLater */
+	uint64_t late;     /* the deadline passed first: answered tryLater */
+	uint64_t full;     /* the queue was full: answered tryLater at once */
+	int failing;       /* 1: the store is failing now (LOOKUP_FAILING_WINDOW_MS) */
+};
 
 struct lookup;
 struct lookup_job;
@@ -49,11 +87,15 @@ struct lookup_job;
  * with a job that comes back (on the loop's thread; the job is freed after).
  */
 struct lookup_port {
+	struct lookup *lk;
 	h2o_multithread_queue_t *queue;
 	h2o_multithread_receiver_t receiver;
-	void (*done)(void *arg, h2o_req_t *req, struct lookup_job *job);
+	/* late: the deadline passed, only job->answer and started_ns may be read. */
+	void (*done)(void *arg, h2o_req_t *req, const struct lookup_job *job, int late);
 	void *arg;
 	atomic_long out; /* jobs sent and not back yet */
+	long waiting;    /* requests suspended and not answered yet (the loop's thread only) */
+	h2o_timeout_t deadline; /* LOOKUP_DEADLINE_MS */
 };
 
 /* What a job asked and what the store said. */
@@ -61,7 +103,9 @@ struct lookup_job {
 	h2o_multithread_message_t msg; /* first: the receiver hands back this */
 	struct lookup_job *next;       /* in the lookup threads' queue */
 	struct lookup_port *port;
-	h2o_req_t *req;              /* NULL once the request is gone */
+	/* The loop's fields: the request (NULL once gone or answered late) and its deadline. */
+	h2o_req_t *req;
+	h2o_timeout_entry_t deadline;
 	struct lookup_ticket *ticket; /* in req's pool */
 	struct shared_catalog *cat;  /* held: its issuer certificates check the signature */
 	struct ocsp_cache *cache;    /* bounded: the miss reserved its key there, the lookup fills it */
@@ -69,7 +113,8 @@ struct lookup_job {
 	struct ocsp_answer answer; /* what the view answered (its serial) */
 	int64_t started_ns;        /* when the request arrived (monotonic) */
 	/*
-	 * The store's word: 1 found (entry, its der owned here), 0 none to serve
+	 * The lookup thread's fields, read on the loop only when the job is back:
+	 * the store's word, 1 found (entry, its der owned here), 0 none to serve
 	 * (seq: 0, or that of one whose signature failed), -1 the store failed.
 	 */
 	int found;
@@ -81,12 +126,18 @@ struct lookup_job {
 /*
  * Start n lookup threads (1..LOOKUP_THREADS_MAX), each owning one of
  * stores[0..n-1] (read-only handles; closed by lookup_stop, or here on
- * failure).  NULL with e set on failure.
+ * failure).  t: test hooks (NULL in service).  NULL with e set on failure.
  */
-struct lookup *lookup_start(struct store **stores, int n, struct err *e);
+struct lookup *lookup_start(struct store **stores, int n, const struct lookup_test *t,
+    struct err *e);
 
-/* Stop the threads once the jobs queued are done, close their stores. Accepts NULL. */
-void lookup_stop(struct lookup *lk);
+/*
+ * Stop the threads, free the jobs still queued, close the stores; accepts
+ * NULL.  0; or -1 when a thread was still inside the store after
+ * LOOKUP_STOP_MS: it, lk and what its job holds (the cache it fills) are
+ * then left alone, never freed (the process is exiting).
+ */
+int lookup_stop(struct lookup *lk);
 
 /*
  * A test hook (server.h's SERVER_LOOKUP_HOLD_ENV): from now on, while a file
@@ -95,12 +146,12 @@ void lookup_stop(struct lookup *lk);
  */
 void lookup_set_hold(struct lookup *lk, const char *path);
 
-/* Lookups done, and signatures they checked and that failed (those were not served). */
-void lookup_counts(const struct lookup *lk, uint64_t *done, uint64_t *checked, uint64_t *bad);
+/* What the lookups did (zeros for NULL). */
+void lookup_counts(struct lookup *lk, struct lookup_stats *st);
 
-/* A loop's port (on that loop's thread); 0, or -1 if the queue cannot be made. */
-int lookup_port_init(struct lookup_port *p, h2o_loop_t *loop,
-    void (*done)(void *arg, h2o_req_t *req, struct lookup_job *job), void *arg);
+/* A loop's port (on that loop's thread), for lk's jobs; 0, or -1 if the queue cannot be made. */
+int lookup_port_init(struct lookup_port *p, struct lookup *lk, h2o_loop_t *loop,
+    void (*done)(void *arg, h2o_req_t *req, const struct lookup_job *job, int late), void *arg);
 /*
  * Run loop until every job of p is back (at most LOOKUP_DRAIN_MS), then free
  * p's queue: 0.  -1 when a job is still out (a store that does not answer):
@@ -113,9 +164,10 @@ int lookup_port_dispose(struct lookup_port *p, h2o_loop_t *loop);
  * Suspend req (on p's loop) and ask the store for miss; the answer so far
  * (a) and cat (held for the job) go with it.  cache (or NULL): where the
  * miss reserved its key, filled by the lookup (ocsp/cache.h); on -1 the
- * caller releases it.  0: req is suspended and
- * p->done will be called for it; -1: the queue is full (or lk is NULL),
- * answer req now.
+ * caller releases it.  started_ns: when req arrived (monotonic), which its
+ * deadline counts from.  0: req is suspended and p->done will be called for
+ * it, at the latest at its deadline (late); -1: the queue is full (or lk is
+ * NULL), answer req now.
  */
 int lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
     const struct ocsp_miss *miss, const struct ocsp_answer *a, struct shared_catalog *cat,

@@ -69,10 +69,10 @@ metrics_cache(FILE *f, struct ocsp_cache *c)
 static void
 metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 {
-	uint64_t lookups, checked, bad;
+	struct lookup_stats ls;
 	size_t held;
 
-	lookup_counts(sv->lookup, &lookups, &checked, &bad);
+	lookup_counts(sv->lookup, &ls);
 	held = ocsp_index_count(snap->view.base) +
 	       (snap->view.recent ? ocsp_index_count(snap->view.recent) : 0);
 	fprintf(f, "# TYPE lancre_ocsp_responses gauge\nlancre_ocsp_responses %zu\n", held);
@@ -88,12 +88,19 @@ metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 		   "# TYPE lancre_ocsp_signature_failures_total counter\n"
 		   "lancre_ocsp_signature_failures_total %llu\n",
 	    (unsigned long long)snap->crl_bad_total,
-	    (unsigned long long)(snap->ocsp_checked_total + checked),
-	    (unsigned long long)(snap->ocsp_bad_total + bad));
+	    (unsigned long long)(snap->ocsp_checked_total + ls.checked),
+	    (unsigned long long)(snap->ocsp_bad_total + ls.bad));
 	/* 1 while the responses load (snapshot.h): a miss is then looked up in the store. */
 	fprintf(f, "# TYPE lancre_ocsp_loading gauge\nlancre_ocsp_loading %d\n"
 		   "# TYPE lancre_ocsp_lookups_total counter\nlancre_ocsp_lookups_total %llu\n",
-	    snap->partial && sv->cache == NULL, (unsigned long long)lookups);
+	    snap->partial && sv->cache == NULL, (unsigned long long)ls.done);
+	/* Lookups answered tryLater (lookup.h): the store failed, too slow, the queue full. */
+	fprintf(f, "# TYPE lancre_ocsp_lookup_failures_total counter\n"
+		   "lancre_ocsp_lookup_failures_total{reason=\"store\"} %llu\n"
+		   "lancre_ocsp_lookup_failures_total{reason=\"deadline\"} %llu\n"
+		   "lancre_ocsp_lookup_failures_total{reason=\"queue_full\"} %llu\n",
+	    (unsigned long long)ls.failed, (unsigned long long)ls.late,
+	    (unsigned long long)ls.full);
 	if (sv->cache != NULL)
 		metrics_cache(f, sv->cache);
 	fprintf(f, "# TYPE lancre_signing_key_available gauge\n"); /* the signer's word, via the store */

@@ -206,11 +206,14 @@ drain(h2o_evloop_t *loop, struct conns *cs, struct lookup_port *port, h2o_contex
 	if (admin_ctx != NULL)
 		h2o_context_request_shutdown(admin_ctx);
 	h2o_evloop_run(loop, 0); /* send the GOAWAYs before reading sides close */
-	/* A request waiting for its lookup owes a response but no body yet: answer it first. */
-	while (atomic_load(&port->out) > 0 && h2o_now(loop) < deadline)
-		h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
+	/*
+	 * A request waiting for its lookup owes a response but no body yet, so
+	 * conns_close_idle would take its connection for idle: none is closed
+	 * while one waits (each is answered by its deadline, lookup.h).
+	 */
 	while (cs->n > 0 && h2o_now(loop) < deadline) {
-		conns_close_idle(cs);
+		if (port->waiting == 0)
+			conns_close_idle(cs);
 		h2o_evloop_run(loop, SERVER_DRAIN_TICK_MS);
 	}
 	if (cs->n > 0) {
@@ -249,7 +252,7 @@ worker_main(void *arg)
 	conns_init(cs, loop, &sv->write_stalls);
 	h2o_context_init(&lp->ctx, loop, &sv->config);
 	/* Without a queue (no pipe left) a miss is answered tryLater (lookup_submit). */
-	(void)lookup_port_init(&lp->port, loop, handle_lookup_done, sv);
+	(void)lookup_port_init(&lp->port, sv->lookup, loop, handle_lookup_done, sv);
 	pub.actx.ctx = &lp->ctx;
 	pub.actx.hosts = sv->config.hosts;
 	watch(loop, w->fd, &pub);
@@ -457,18 +460,18 @@ open_helper_stores(const struct server_opts *o, struct store **helpers, struct e
 	return 0;
 }
 
-/* SERVER_LOAD_DELAY_ENV's milliseconds (0 when unset or not a number in range). */
-static int
-load_delay_ms(void)
+/* A test hook's number (server.h): 0 when name is unset or not a number in 1..max. */
+static long
+test_env(const char *name, long max)
 {
-	const char *v = getenv(SERVER_LOAD_DELAY_ENV);
+	const char *v = getenv(name);
 	char *end;
-	long ms;
+	long n;
 
 	if (v == NULL || *v == '\0')
 		return 0;
-	ms = strtol(v, &end, 10);
-	return *end == '\0' && ms > 0 && ms <= SERVER_LOAD_DELAY_MAX_MS ? (int)ms : 0;
+	n = strtol(v, &end, 10);
+	return *end == '\0' && n > 0 && n <= max ? n : 0;
 }
 
 /*
@@ -478,18 +481,24 @@ load_delay_ms(void)
 static int
 start_helpers(struct server *sv, struct store **helpers, struct err *e)
 {
+	struct lookup_test t = {
+	    .delay_ms = (int)test_env(SERVER_LOOKUP_DELAY_ENV, SERVER_LOAD_DELAY_MAX_MS),
+	    .queue_max = test_env(SERVER_LOOKUP_QUEUE_ENV, LOOKUP_QUEUE_MAX),
+	    .fail = test_env(SERVER_LOOKUP_FAIL_ENV, 1) != 0};
+
 	if (helpers[0] == NULL)
 		return 0;
 	if (sv->cache != NULL) {
 		store_close(helpers[0]); /* bounded, no base is ever loaded: no builder */
 		helpers[0] = NULL;
 	} else {
-		sv->builder = builder_start(helpers[0], load_delay_ms(), e);
+		sv->builder = builder_start(helpers[0],
+		    (int)test_env(SERVER_LOAD_DELAY_ENV, SERVER_LOAD_DELAY_MAX_MS), e);
 		helpers[0] = NULL;
 		if (sv->builder == NULL)
 			return -1;
 	}
-	sv->lookup = lookup_start(helpers + 1, SERVER_LOOKUP_THREADS, e);
+	sv->lookup = lookup_start(helpers + 1, SERVER_LOOKUP_THREADS, &t, e);
 	for (int i = 1; i < 1 + SERVER_LOOKUP_THREADS; i++)
 		helpers[i] = NULL;
 	lookup_set_hold(sv->lookup, getenv(SERVER_LOOKUP_HOLD_ENV));
@@ -608,7 +617,7 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	static const struct server_events silent = {0};
 	struct worker w[SERVER_THREADS_MAX];
 	struct snapshot *first;
-	int changed, started = 0, configured = 0, rc = -1;
+	int changed, started = 0, configured = 0, rc = -1, stuck;
 	struct fd_watch fw = {0};
 	struct store *helpers[1 + SERVER_LOOKUP_THREADS] = {0};
 	struct snapshot_how how = {0};
@@ -679,9 +688,10 @@ out:
 	}
 	server_listeners_close(l); /* if start_workers() failed before taking them */
 	/* After the loops: a job out comes back to its loop's port (lookup_port_dispose). */
-	lookup_stop(sv.lookup);
+	stuck = lookup_stop(sv.lookup) != 0;
 	builder_stop(sv.builder);
-	ocsp_cache_free(sv.cache); /* after the lookups, which fill it */
+	if (!stuck) /* a lookup thread left inside the store would fill it (lookup.h) */
+		ocsp_cache_free(sv.cache); /* after the lookups, which fill it */
 	close_helper_stores(helpers); /* those no thread took over */
 	if (configured) {
 		h2o_config_dispose(&sv.config);

@@ -56,6 +56,16 @@
  * in service.
  */
 #define SERVER_LOOKUP_HOLD_ENV "LANCRE_TEST_LOOKUP_HOLD"
+/*
+ * For tests only, unset in service (lookup.h's struct lookup_test;
+ * tests/e2e/serve_lookup.sh): each store lookup first sleeps this many
+ * milliseconds, and a stop does not cut it short (a store that does not
+ * answer); at most this many lookups wait in the queue; 1: every lookup
+ * fails as if the store had.
+ */
+#define SERVER_LOOKUP_DELAY_ENV "LANCRE_TEST_LOOKUP_DELAY_MS"
+#define SERVER_LOOKUP_QUEUE_ENV "LANCRE_TEST_LOOKUP_QUEUE_MAX"
+#define SERVER_LOOKUP_FAIL_ENV "LANCRE_TEST_LOOKUP_FAIL"
 
 struct server_opts {
 	const char *listen; /* HOST:PORT */

@@ -91,6 +91,6 @@ struct server_handler {
 int handle_public(h2o_handler_t *self, h2o_req_t *req);
 int handle_admin(h2o_handler_t *self, h2o_req_t *req);
 /* A suspended OCSP request's lookup came back (lookup_port's done; arg: the server). */
-void handle_lookup_done(void *arg, h2o_req_t *req, struct lookup_job *job);
+void handle_lookup_done(void *arg, h2o_req_t *req, const struct lookup_job *job, int late);
 
 #endif

@@ -1,0 +1,152 @@
+#!/bin/bash
+# A request waiting for a store lookup is never left waiting on the store
+# (issue 18, review of the serve start-up): a node still loading its
+# responses (LANCRE_TEST_LOAD_DELAY_MS) looks each request up in the store,
+# and the test hooks of server.h make that store slow
+# (LANCRE_TEST_LOOKUP_DELAY_MS: each lookup sleeps first, and a stop does not
+# cut it short), its queue small (LANCRE_TEST_LOOKUP_QUEUE_MAX) or failing
+# (LANCRE_TEST_LOOKUP_FAIL).  Checked: a lookup past its deadline is answered
+# tryLater (within LOOKUP_DEADLINE_MS, 1.5 s) and its late answer dropped; a
+# full queue is answered tryLater at once; a failing store too, and /healthz
+# then says 503; clients that reset their connection while their lookup is
+# out leave the server sound (run it under ASan too); SIGTERM with lookups
+# stuck in the store exits promptly and cleanly.
+. "$(dirname "$0")/lib.sh"
+
+BUILD_DIR=${LANCRE_BUILD:-$(dirname "$LANCRE")}
+GEN=$BUILD_DIR/lancre-gencerts
+OB=$BUILD_DIR/lancre-ocspbench
+N=40
+TRYLATER=30030a0103
+mkca root
+mkca e1 root ec
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+conf_set "$D/lancre.conf" ocsp sha256 no
+"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$N" --out "$T/certs.der" 2>/dev/null
+"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
+"$LANCRE" sign -d "$D" --once >/dev/null
+mkdir "$T/files"
+expect 0 "10 requests drawn from the $N responses" \
+	"$OB" requests -d "$D" --out "$T/reqs.txt" --requests 10 --responses "$T/files" --seed 3
+b64() { sed -n "${1}p" "$T/reqs.txt" | cut -d' ' -f2; }
+
+metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
+
+# ask LINE OUT: GET request LINE; OUT gets the body's hex and OUT.t the seconds it took.
+ask() {
+	"$PY" - "$P" "$(b64 "$1")" "$2" <<'PYEOF'
+import http.client, sys, time
+port, b64, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+t = time.monotonic()
+try:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    c.request("GET", "/ocsp/" + b64)
+    body = c.getresponse().read().hex()
+except Exception as e:
+    body = "error: %s" % e
+open(out + ".t", "w").write("%.3f\n" % (time.monotonic() - t))
+open(out, "w").write(body + "\n")
+PYEOF
+}
+# reset LINE: send request LINE and cut the connection (RST) before the answer.
+reset() {
+	"$PY" - "$P" "$(b64 "$1")" <<'PYEOF'
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("GET /ocsp/%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2]).encode())
+time.sleep(0.1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PYEOF
+}
+within() { awk -v s="$(cat "$1")" -v lo="$2" -v hi="$3" 'BEGIN { exit !(s >= lo && s < hi) }'; }
+
+# serve ENV...: start lancre serve, still loading (for a minute), with ENV.
+serve() {
+	P=$(free_port)
+	A=$(free_port)
+	env LANCRE_TEST_LOAD_DELAY_MS=60000 "$@" "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" \
+		--admin "127.0.0.1:$A" --threads 2 >>"$T/serve.out" 2>>"$T/serve.err" &
+	pid=$!
+	wait_http "http://127.0.0.1:$A/healthz" 10
+}
+
+# --- A slow store: the deadline, a full queue, clients that go away. ---------------
+serve LANCRE_TEST_LOOKUP_DELAY_MS=2500 LANCRE_TEST_LOOKUP_QUEUE_MAX=1
+same "the node is loading (every request is looked up)" "$(metric lancre_ocsp_loading)" 1
+# Two lookup threads take two jobs, one more waits in the queue: the fourth finds it full.
+asks=()
+for i in 1 2 3; do
+	ask "$i" "$T/slow$i" &
+	asks+=($!)
+	sleep 0.1
+done
+ask 4 "$T/full"
+same "a full queue is answered tryLater" "$(cat "$T/full")" "$TRYLATER"
+if within "$T/full.t" 0 0.5; then ok "at once ($(cat "$T/full.t")s)"; else not_ok "after $(cat "$T/full.t")s"; fi
+wait "${asks[@]}"
+for i in 1 2 3; do
+	same "a lookup slower than its deadline is answered tryLater ($i)" "$(cat "$T/slow$i")" "$TRYLATER"
+	if within "$T/slow$i.t" 1.2 2.3; then ok "at its deadline ($(cat "$T/slow$i.t")s)"; else not_ok "after $(cat "$T/slow$i.t")s"; fi
+done
+same "counted as past the deadline" "$(metric 'lancre_ocsp_lookup_failures_total{reason="deadline"}')" 3
+same "and as a full queue" "$(metric 'lancre_ocsp_lookup_failures_total{reason="queue_full"}')" 1
+# Clients that cut their connection (HTTP/1.1 reset, HTTP/2 closed) while their lookup is out.
+until_lookups() { # N SECS: until N lookups have started
+	for i in $(seq 1 $(($2 * 20))); do
+		[ "$(metric lancre_ocsp_lookups_total)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+until_lookups 3 5
+sleep 2.6 # the late lookups are back (and dropped): both threads idle, the queue empty
+reset 5
+curl -s -o /dev/null --http2-prior-knowledge --max-time 0.3 "http://127.0.0.1:$P/ocsp/$(b64 6)"
+reset 7
+if until_lookups 5 2; then ok "their lookups are out"; else not_ok "$(metric lancre_ocsp_lookups_total) lookups"; fi
+if until_lookups 6 5; then ok "the queued one too"; else not_ok "$(metric lancre_ocsp_lookups_total) lookups"; fi
+sleep 2.6 # and back, to requests gone
+same "the node still answers (healthz)" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/healthz")" 200
+ask 8 "$T/after"
+same "and OCSP (tryLater: the store is still slow)" "$(cat "$T/after")" "$TRYLATER"
+kill -TERM "$pid"
+wait "$pid"
+same "lancre serve exits 0" "$?" 0
+
+# --- SIGTERM with lookups stuck in the store: a prompt, clean exit. ----------------
+serve LANCRE_TEST_LOOKUP_DELAY_MS=20000
+asks=()
+for i in 1 2 3; do
+	ask "$i" "$T/stuck$i" &
+	asks+=($!)
+done
+sleep 0.3
+t0=$(date +%s.%N)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+same "SIGTERM with lookups stuck in the store: lancre serve exits 0" "$rc" 0
+if awk -v s="$secs" 'BEGIN { exit !(s < 4) }'; then ok "within ${secs}s"; else not_ok "after ${secs}s"; fi
+wait "${asks[@]}"
+for i in 1 2 3; do
+	same "the waiting request was answered tryLater ($i)" "$(cat "$T/stuck$i")" "$TRYLATER"
+done
+
+# --- A failing store: tryLater at once, /healthz 503. -----------------------------
+serve LANCRE_TEST_LOOKUP_FAIL=1
+same "a healthy node before" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/healthz")" 200
+ask 1 "$T/fail"
+same "a lookup the store fails is answered tryLater" "$(cat "$T/fail")" "$TRYLATER"
+if within "$T/fail.t" 0 0.5; then ok "at once ($(cat "$T/fail.t")s)"; else not_ok "after $(cat "$T/fail.t")s"; fi
+same "counted" "$(metric 'lancre_ocsp_lookup_failures_total{reason="store"}')" 1
+curl -s -o "$T/health" -w '%{http_code}' "http://127.0.0.1:$A/healthz" >"$T/health.code"
+same "/healthz says 503 while lookups fail" "$(cat "$T/health.code")" 503
+has "$T/health" "lookups in the store are failing" "with the reason"
+kill -TERM "$pid"
+wait "$pid"
+same "lancre serve exits 0" "$?" 0
+lib_exit
