@@ -13,26 +13,10 @@
 # stuck in the store exits promptly and cleanly.
 . "$(dirname "$0")/lib.sh"
 
-BUILD_DIR=${LANCRE_BUILD:-$(dirname "$LANCRE")}
-GEN=$BUILD_DIR/lancre-gencerts
-OB=$BUILD_DIR/lancre-ocspbench
 N=40
 TRYLATER=30030a0103
-mkca root
-mkca e1 root ec
-D=$T/data
-"$LANCRE" init -d "$D" >/dev/null
-"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
-conf_set "$D/lancre.conf" ocsp sha256 no
-"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count "$N" --out "$T/certs.der" 2>/dev/null
-"$LANCRE" cert add -q -d "$D" "$T/certs.der" >/dev/null
-"$LANCRE" sign -d "$D" --once >/dev/null
-mkdir "$T/files"
-expect 0 "10 requests drawn from the $N responses" \
-	"$OB" requests -d "$D" --out "$T/reqs.txt" --requests 10 --responses "$T/files" --seed 3
+signed_store "$N" 10 3
 b64() { sed -n "${1}p" "$T/reqs.txt" | cut -d' ' -f2; }
-
-metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
 
 # ask LINE OUT: GET request LINE; OUT gets the body's hex and OUT.t the seconds it took.
 ask() {
