@@ -26,7 +26,20 @@ struct builder {
 	struct err err;
 	atomic_int stop;
 	int delay_ms;
+	int fail; /* tests: every load fails */
+	int failures;           /* in a row, counted when taken */
+	unsigned long failures_total;
+	int64_t retry_at_ms;    /* monotonic: no load starts before (after a failure) */
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* delay_ms, cut short by a stop. */
 static void
@@ -56,7 +69,12 @@ builder_main(void *arg)
 		b->cat = NULL;
 		pthread_mutex_unlock(&b->mu);
 		pause_ms(b);
-		base = snapshot_base_load(b->s, cat, b->now, &b->stop, &e);
+		if (b->fail) {
+			base = NULL;
+			err_set(&e, "a test hook failed the load (LANCRE_TEST_LOAD_FAIL)");
+		} else {
+			base = snapshot_base_load(b->s, cat, b->now, &b->stop, &e);
+		}
 		snapshot_catalog_release(cat);
 		pthread_mutex_lock(&b->mu);
 		b->done = base;
@@ -70,7 +88,7 @@ builder_main(void *arg)
 }
 
 struct builder *
-builder_start(struct store *s, int delay_ms, struct err *e)
+builder_start(struct store *s, int delay_ms, int fail, struct err *e)
 {
 	struct builder *b = calloc(1, sizeof(*b));
 
@@ -81,6 +99,7 @@ builder_start(struct store *s, int delay_ms, struct err *e)
 	}
 	b->s = s;
 	b->delay_ms = delay_ms;
+	b->fail = fail;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	atomic_init(&b->stop, 0);
@@ -117,7 +136,7 @@ void
 builder_request(struct builder *b, struct shared_catalog *cat, int64_t now)
 {
 	pthread_mutex_lock(&b->mu);
-	if (!b->busy) {
+	if (!b->busy && (b->failures == 0 || mono_ms() >= b->retry_at_ms)) {
 		b->busy = 1;
 		snapshot_catalog_hold(cat);
 		b->cat = cat;
@@ -137,12 +156,19 @@ builder_take(struct builder *b, int *failed, struct err *e)
 	base = b->done;
 	b->done = NULL;
 	if (b->failed) {
+		int shift = b->failures < 20 ? b->failures : 20;
+		int64_t wait = (int64_t)BUILDER_RETRY_MIN_MS << shift;
+
 		*failed = 1;
 		*e = b->err;
 		b->failed = 0;
 		b->busy = 0;
+		b->failures++;
+		b->failures_total++;
+		b->retry_at_ms = mono_ms() + (wait < BUILDER_RETRY_MAX_MS ? wait : BUILDER_RETRY_MAX_MS);
 	} else if (base != NULL) {
 		b->busy = 0;
+		b->failures = 0;
 	}
 	pthread_mutex_unlock(&b->mu);
 	return base;
@@ -157,4 +183,28 @@ builder_ready(struct builder *b)
 	ready = b->done != NULL || b->failed;
 	pthread_mutex_unlock(&b->mu);
 	return ready;
+}
+
+int
+builder_retry_due(struct builder *b)
+{
+	int due;
+
+	pthread_mutex_lock(&b->mu);
+	due = !b->busy && b->failures > 0 && mono_ms() >= b->retry_at_ms;
+	pthread_mutex_unlock(&b->mu);
+	return due;
+}
+
+void
+builder_failures(struct builder *b, int *in_a_row, unsigned long *total)
+{
+	*in_a_row = 0;
+	*total = 0;
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	*in_a_row = b->failures;
+	*total = b->failures_total;
+	pthread_mutex_unlock(&b->mu);
 }

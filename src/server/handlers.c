@@ -577,16 +577,22 @@ handle_metrics(struct server *sv, h2o_req_t *req)
 /*
  * NULL when the node is fit to serve; else why not: the snapshot
  * (snapshot_unhealthy), or, while it misses responses it then asks the
- * store for (partial), the store failing those lookups (lookup.h).
+ * store for (partial), its base failing to load (builder.h) or the store
+ * failing those lookups (lookup.h).
  */
 static const char *
 server_unhealthy(struct server *sv, const struct snapshot *snap, int64_t now)
 {
 	const char *why = snapshot_unhealthy(snap, now);
 	struct lookup_stats ls;
+	unsigned long total;
+	int failures;
 
 	if (why != NULL || !snap->partial)
 		return why;
+	builder_failures(sv->builder, &failures, &total);
+	if (failures > 0 && sv->cache == NULL)
+		return "loading the responses failed (retrying; requests are looked up meanwhile)";
 	lookup_counts(sv->lookup, &ls);
 	if (ls.failing)
 		return "lookups in the store are failing (what is not loaded is answered tryLater)";

@@ -38,6 +38,7 @@ struct lookup {
 	char hold[LOOKUP_HOLD_PATH_MAX]; /* lookup_set_hold's file, or "" */
 	struct lookup_test test;
 	atomic_ulong done, checked, bad, failed, late, full;
+	atomic_long waiting; /* requests suspended, not answered yet (all loops) */
 	/* Monotonic ns of the last lookup the store answered, and of the last that failed. */
 	atomic_llong last_ok_ns, last_fail_ns;
 };
@@ -322,6 +323,7 @@ lookup_counts(struct lookup *lk, struct lookup_stats *st)
 	st->failed = atomic_load(&lk->failed);
 	st->late = atomic_load(&lk->late);
 	st->full = atomic_load(&lk->full);
+	st->waiting = atomic_load(&lk->waiting);
 	ok = atomic_load(&lk->last_ok_ns);
 	fail = atomic_load(&lk->last_fail_ns);
 	st->failing = fail != 0 && fail > ok &&
@@ -337,6 +339,7 @@ unhook(struct lookup_job *j)
 	j->ticket->job = NULL;
 	j->req = NULL;
 	j->port->waiting--;
+	atomic_fetch_sub(&j->port->lk->waiting, 1);
 }
 
 /* Jobs back on the loop: answer the requests still there, free every job. */
@@ -371,10 +374,8 @@ on_deadline(h2o_timeout_entry_t *entry)
 	h2o_req_t *req = j->req;
 
 	unhook(j);
-	if (p->lk != NULL) {
-		atomic_fetch_add(&p->lk->late, 1);
-		atomic_store(&p->lk->last_fail_ns, mono_ns());
-	}
+	atomic_fetch_add(&p->lk->late, 1);
+	atomic_store(&p->lk->last_fail_ns, mono_ns());
 	p->done(p->arg, req, j, 1);
 }
 
@@ -454,6 +455,7 @@ lookup_submit(struct lookup *lk, struct lookup_port *p, h2o_req_t *req,
 	j->deadline.cb = on_deadline;
 	h2o_timeout_link(req->conn->ctx->loop, &p->deadline, &j->deadline);
 	p->waiting++;
+	atomic_fetch_add(&lk->waiting, 1);
 	snapshot_catalog_hold(cat);
 	j->cat = cat;
 	atomic_fetch_add(&p->out, 1);

@@ -77,6 +77,7 @@ struct lookup_stats {
 	uint64_t late;     /* the deadline passed first: answered tryLater */
 	uint64_t full;     /* the queue was full: answered tryLater at once */
 	int failing;       /* 1: the store is failing now (LOOKUP_FAILING_WINDOW_MS) */
+	long waiting;      /* requests waiting for their lookup now */
 };
 
 struct lookup;

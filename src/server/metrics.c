@@ -70,6 +70,8 @@ static void
 metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 {
 	struct lookup_stats ls;
+	unsigned long load_failures_total;
+	int load_failures;
 	size_t held;
 
 	lookup_counts(sv->lookup, &ls);
@@ -101,6 +103,11 @@ metrics_snapshot(FILE *f, struct server *sv, const struct snapshot *snap)
 		   "lancre_ocsp_lookup_failures_total{reason=\"queue_full\"} %llu\n",
 	    (unsigned long long)ls.failed, (unsigned long long)ls.late,
 	    (unsigned long long)ls.full);
+	fprintf(f, "# TYPE lancre_ocsp_lookups_waiting gauge\nlancre_ocsp_lookups_waiting %ld\n",
+	    ls.waiting);
+	builder_failures(sv->builder, &load_failures, &load_failures_total);
+	fprintf(f, "# TYPE lancre_ocsp_load_failures_total counter\n"
+		   "lancre_ocsp_load_failures_total %lu\n", load_failures_total);
 	if (sv->cache != NULL)
 		metrics_cache(f, sv->cache);
 	fprintf(f, "# TYPE lancre_signing_key_available gauge\n"); /* the signer's word, via the store */

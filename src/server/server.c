@@ -339,13 +339,15 @@ reload(struct server *sv, int force, struct err *e)
 	int64_t now = (int64_t)time(NULL);
 	int changed, failed = 0;
 
-	if (sv->builder != NULL && (how.fresh = builder_take(sv->builder, &failed, e)) == NULL &&
-	    failed)
+	if (sv->builder != NULL && sv->fresh == NULL &&
+	    (sv->fresh = builder_take(sv->builder, &failed, e)) == NULL && failed)
 		return err_prefix(e, "loading the responses"); /* asked for again below, next time */
+	how.fresh = sv->fresh;
 	/* Forced without a builder: a new base is read here (bounded: none, the feed goes on from cur). */
 	next = snapshot_update_ex(sv->store,
 	    force && sv->builder == NULL && sv->cache == NULL ? NULL : cur, &sv->conf,
 	    sv->opts->dir, now, &how, &changed, e);
+	sv->fresh = how.fresh; /* NULL once taken; kept when the reload failed */
 	if (next == NULL)
 		return -1;
 	if (how.want_base)
@@ -493,7 +495,8 @@ start_helpers(struct server *sv, struct store **helpers, struct err *e)
 		helpers[0] = NULL;
 	} else {
 		sv->builder = builder_start(helpers[0],
-		    (int)test_env(SERVER_LOAD_DELAY_ENV, SERVER_LOAD_DELAY_MAX_MS), e);
+		    (int)test_env(SERVER_LOAD_DELAY_ENV, SERVER_LOAD_DELAY_MAX_MS),
+		    test_env(SERVER_LOAD_FAIL_ENV, 1) != 0, e);
 		helpers[0] = NULL;
 		if (sv->builder == NULL)
 			return -1;
@@ -595,7 +598,9 @@ serve_loop(struct server *sv, struct fd_watch *fw, volatile sig_atomic_t *stop,
 			reload_conf(sv);
 			force = 1; /* settings, about pages: everything is read again, until it succeeds */
 		}
-		if (maybe == 0 && !force && (sv->builder == NULL || !builder_ready(sv->builder)))
+		if (maybe == 0 && !force && sv->fresh == NULL &&
+		    (sv->builder == NULL ||
+			(!builder_ready(sv->builder) && !builder_retry_due(sv->builder))))
 			continue;
 		if (reload(sv, force, e) != 0) {
 			if (strcmp(failure, e->msg) != 0 && sv->ev->on_reload_error != NULL)
@@ -690,6 +695,7 @@ out:
 	/* After the loops: a job out comes back to its loop's port (lookup_port_dispose). */
 	stuck = lookup_stop(sv.lookup) != 0;
 	builder_stop(sv.builder);
+	snapshot_base_free(sv.fresh);
 	if (!stuck) /* a lookup thread left inside the store would fill it (lookup.h) */
 		ocsp_cache_free(sv.cache); /* after the lookups, which fill it */
 	close_helper_stores(helpers); /* those no thread took over */

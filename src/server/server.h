@@ -49,6 +49,8 @@
  */
 #define SERVER_LOAD_DELAY_ENV "LANCRE_TEST_LOAD_DELAY_MS"
 #define SERVER_LOAD_DELAY_MAX_MS 60000
+/* For tests only, unset in service: 1, every base load fails (builder.h's back-off). */
+#define SERVER_LOAD_FAIL_ENV "LANCRE_TEST_LOAD_FAIL"
 /*
  * For tests only: a file name; while that file exists, each lookup of a
  * miss waits between its store read and its cache fill (lookup.h), so that

@@ -56,6 +56,8 @@ struct server {
 	 */
 	struct lookup *lookup;
 	struct builder *builder;
+	/* A base the builder finished, held until a reload takes it (reload() in server.c). */
+	struct snapshot_base *fresh;
 	/* [server] cache: the bounded cache of responses (ocsp/cache.h), or NULL (all loaded). */
 	struct ocsp_cache *cache;
 };

@@ -408,7 +408,12 @@ snapshot_base_free(struct snapshot_base *b)
 	free(b);
 }
 
-/* snap serves fresh from now on, with the responses written since it was read. */
+/*
+ * snap serves fresh from now on, with the responses written since it was
+ * read.  snap takes a reference of its own: fresh keeps its one until the
+ * new snapshot is complete (a failure later in the same reload must not
+ * lose a load that took minutes).
+ */
 static int
 take_fresh(struct store *s, struct snapshot *snap, struct snapshot_base *fresh,
     struct ocsp_sample *sm, struct err *e)
@@ -416,7 +421,7 @@ take_fresh(struct store *s, struct snapshot *snap, struct snapshot_base *fresh,
 	struct ocsp_index_check check = {check_response, sm};
 
 	snap->base = fresh->base;
-	fresh->base = NULL;
+	atomic_fetch_add(&snap->base->refs, 1);
 	snap->base_seq = fresh->seq;
 	snap->base_built = fresh->built;
 	sm->checked += fresh->checked;
@@ -566,7 +571,7 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	    store_seq(s, STORE_SEQ_ISSUER, &issuer_seq, e) != 0 ||
 	    store_seq(s, STORE_SEQ_CRL, &crl_seq, e) != 0 ||
 	    store_key_state_get(s, 0, &any, &key_seq, e) != 0)
-		goto fail_fresh;
+		return NULL;
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
 	full = base_due(prev, issuer_seq, now, stale);
 	if (how != NULL) /* a fresh base is as new as a base gets: the next is due from it */
@@ -579,7 +584,7 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	snap = calloc(1, sizeof(*snap));
 	if (snap == NULL) {
 		err_set(e, "out of memory");
-		goto fail_fresh;
+		return NULL;
 	}
 	snap->conf = *c;
 	snap->ocsp_seq = ocsp_seq;
@@ -617,11 +622,6 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	}
 	return snap;
 fail:
-	snapshot_free(snap);
-fail_fresh:
-	if (how != NULL) {
-		snapshot_base_free(how->fresh);
-		how->fresh = NULL;
-	}
+	snapshot_free(snap); /* how->fresh, if any, is kept for the caller's next try */
 	return NULL;
 }

@@ -173,7 +173,9 @@ struct snapshot_how {
 /*
  * snapshot_update, the base as how says (how NULL: snapshot_update).  With
  * defer_base a snapshot's base is prev's, or how->fresh, or (the first)
- * an empty one; never loaded here.  how->fresh is taken over even on error.
+ * an empty one; never loaded here.  how->fresh is taken over (NULL after)
+ * when a snapshot is returned; on error it is left in how->fresh, for the
+ * caller to pass again (a store blip must not lose a long load).
  */
 struct snapshot *snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
     const char *dir, int64_t now, struct snapshot_how *how, int *changed, struct err *e);

@@ -10,7 +10,9 @@
 # full queue is answered tryLater at once; a failing store too, and /healthz
 # then says 503; clients that reset their connection while their lookup is
 # out leave the server sound (run it under ASan too); SIGTERM with lookups
-# stuck in the store exits promptly and cleanly.
+# stuck in the store exits promptly and cleanly.  A base load that fails
+# (LANCRE_TEST_LOAD_FAIL) is retried after a growing back-off, not every tick,
+# and /healthz says 503 meanwhile.
 . "$(dirname "$0")/lib.sh"
 
 N=40
@@ -61,12 +63,20 @@ serve() {
 serve LANCRE_TEST_LOOKUP_DELAY_MS=2500 LANCRE_TEST_LOOKUP_QUEUE_MAX=1
 same "the node is loading (every request is looked up)" "$(metric lancre_ocsp_loading)" 1
 # Two lookup threads take two jobs, one more waits in the queue: the fourth finds it full.
+waiting() { # N: until N requests wait for their lookups (5 s at most)
+	for i in $(seq 1 100); do
+		[ "$(metric lancre_ocsp_lookups_waiting)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 asks=()
 for i in 1 2 3; do
 	ask "$i" "$T/slow$i" &
 	asks+=($!)
-	sleep 0.1
+	waiting "$i"
 done
+same "three requests wait for their lookups" "$(metric lancre_ocsp_lookups_waiting)" 3
 ask 4 "$T/full"
 same "a full queue is answered tryLater" "$(cat "$T/full")" "$TRYLATER"
 if within "$T/full.t" 0 0.5; then ok "at once ($(cat "$T/full.t")s)"; else not_ok "after $(cat "$T/full.t")s"; fi
@@ -107,7 +117,8 @@ for i in 1 2 3; do
 	ask "$i" "$T/stuck$i" &
 	asks+=($!)
 done
-sleep 0.3
+waiting 3
+same "three requests wait for their lookups" "$(metric lancre_ocsp_lookups_waiting)" 3
 t0=$(date +%s.%N)
 kill -TERM "$pid"
 wait "$pid"
@@ -130,6 +141,20 @@ same "counted" "$(metric 'lancre_ocsp_lookup_failures_total{reason="store"}')" 1
 curl -s -o "$T/health" -w '%{http_code}' "http://127.0.0.1:$A/healthz" >"$T/health.code"
 same "/healthz says 503 while lookups fail" "$(cat "$T/health.code")" 503
 has "$T/health" "lookups in the store are failing" "with the reason"
+kill -TERM "$pid"
+wait "$pid"
+same "lancre serve exits 0" "$?" 0
+
+# --- A base load that fails (LANCRE_TEST_LOAD_FAIL): retried after 1 s, 2 s, 4 s... ---
+serve LANCRE_TEST_LOAD_DELAY_MS=0 LANCRE_TEST_LOAD_FAIL=1
+sleep 3.5
+loads=$(metric lancre_ocsp_load_failures_total)
+if [ "${loads:-0}" -ge 2 ] && [ "${loads:-0}" -le 4 ]; then ok "a failing load is retried with a growing back-off ($loads in 3.5 s)"; else not_ok "${loads:-no} failed loads in 3.5 s"; fi
+curl -s -o "$T/health" -w '%{http_code}' "http://127.0.0.1:$A/healthz" >"$T/health.code"
+same "/healthz says 503 meanwhile" "$(cat "$T/health.code")" 503
+has "$T/health" "loading the responses failed" "with the reason"
+ask 1 "$T/noload"
+same "and the node answers by lookups" "$(cat "$T/noload")" "$(od -An -tx1 -v "$T/files/$(sed -n 1p "$T/reqs.txt" | cut -d' ' -f1).der" | tr -d ' \n')"
 kill -TERM "$pid"
 wait "$pid"
 same "lancre serve exits 0" "$?" 0

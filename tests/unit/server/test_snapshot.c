@@ -19,6 +19,8 @@
 #include "conf/conf.h"
 #include "server/snapshot.h"
 
+#include <sqlite3.h>
+
 #define CRL_MAX 1024
 static uint8_t crl1[CRL_MAX], crl2[CRL_MAX];
 static size_t crl1_len, crl2_len;
@@ -124,6 +126,19 @@ static void
 add_response(struct store *s, int64_t issuer_id, uint8_t sn)
 {
 	add_response_as(s, issuer_id, sn, 0);
+}
+
+/* Run sql on the store in dir through a connection of its own. */
+static void
+store_sql(const char *dir, const char *sql)
+{
+	char path[512];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/lancre.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 
 static void
@@ -354,6 +369,55 @@ test_deferred_base(void **state)
 	test_rmdir(dir);
 }
 
+/*
+ * A base loaded apart is kept when the reload that takes it fails (a store
+ * blip after a load of minutes): the caller passes it again, and the next
+ * reload serves it.
+ */
+static void
+test_fresh_base_survives_failure(void **state)
+{
+	struct snapshot_how how = {.defer_base = 1};
+	struct snapshot *a, *b;
+	struct snapshot_base *base;
+	struct ocsp_query q = query_of(0x42);
+	struct ocsp_entry en;
+	struct store *s;
+	struct conf conf;
+	struct err e;
+	char dir[256];
+	int64_t iss;
+	int changed;
+
+	(void)state;
+	s = store_with_crl(dir, sizeof(dir), &iss);
+	conf_defaults(&conf);
+	add_response(s, iss, 0x42);
+	assert_non_null(a = snapshot_update_ex(s, NULL, &conf, NULL, 1000, &how, &changed, &e));
+	assert_non_null(base = snapshot_base_load(s, a->catalog, 1001, NULL, &e));
+	/* The store's counters cannot be read: the reload fails, the base stays. */
+	store_sql(dir, "ALTER TABLE meta RENAME TO meta_away");
+	how.fresh = base;
+	assert_null(snapshot_update_ex(s, a, &conf, NULL, 1002, &how, &changed, &e));
+	assert_ptr_equal(how.fresh, base);
+	/* The CRLs cannot be read (a forced reload reads the catalog again): the same. */
+	store_sql(dir, "ALTER TABLE meta_away RENAME TO meta; ALTER TABLE crls RENAME TO crls_away");
+	how.force = 1;
+	assert_null(snapshot_update_ex(s, a, &conf, NULL, 1003, &how, &changed, &e));
+	assert_ptr_equal(how.fresh, base);
+	/* Back: the next reload takes it. */
+	store_sql(dir, "ALTER TABLE crls_away RENAME TO crls");
+	assert_non_null(b = snapshot_update_ex(s, a, &conf, NULL, 1004, &how, &changed, &e));
+	assert_null(how.fresh);
+	assert_int_equal(b->partial, 0);
+	assert_int_equal(b->base_built, 1001);
+	assert_int_equal(ocsp_index_find(b->view.base, &q, &en), OCSP_FOUND);
+	snapshot_free(a);
+	snapshot_free(b);
+	store_close(s);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -362,6 +426,7 @@ main(void)
 	    cmocka_unit_test(test_corrupted_store),
 	    cmocka_unit_test(test_unhealthy),
 	    cmocka_unit_test(test_deferred_base),
+	    cmocka_unit_test(test_fresh_base_survives_failure),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
