@@ -478,6 +478,33 @@ feed_cache(struct store *s, const struct snapshot *prev, struct snapshot *snap,
 }
 
 /*
+ * A partial snap whose recent layer grew past the bound while its base
+ * loads (23 s at 10M, the changes streaming in): the layer is dropped
+ * instead of copied again.  What it held is then missed, and looked up in
+ * the store, which has it or something newer (lookup.h); the new layer
+ * holds what was written since prev.  The empty base is made again from
+ * snap's catalog, since prev's recent layer may have been the one that
+ * knew a newer issuer.
+ */
+static int
+restart_recent(struct store *s, const struct snapshot *prev, struct snapshot *snap,
+    struct ocsp_sample *sm, struct err *e)
+{
+	struct ocsp_index_check check = {check_response, sm};
+
+	if ((snap->base = shared_index_of(empty_base(snap->catalog, e), e)) == NULL ||
+	    (snap->recent = ocsp_index_new(e)) == NULL)
+		return -1;
+	return ocsp_index_load_checked(snap->recent, s, prev->ocsp_seq, &check, e);
+}
+
+static size_t
+recent_max(const struct snapshot_how *how)
+{
+	return how != NULL && how->recent_max > 0 ? how->recent_max : SNAPSHOT_RECENT_MAX;
+}
+
+/*
  * snap's responses: a new base read whole (full), else prev's base shared
  * and the responses written since added to recent.  sm counts the signature
  * checks.  snap->ocsp_seq is read before the load: anything written during it
@@ -513,11 +540,14 @@ load_responses(struct store *s, const struct snapshot *prev, struct snapshot *sn
 		snap->base = shared_index_of(empty_base(snap->catalog, e), e);
 		return snap->base != NULL ? 0 : -1;
 	}
-	snap->base = prev->base;
-	atomic_fetch_add(&snap->base->refs, 1);
 	snap->base_seq = prev->base_seq;
 	snap->base_built = prev->base_built;
 	snap->partial = prev->partial;
+	if (prev->partial && prev->recent != NULL &&
+	    ocsp_index_count(prev->recent) > recent_max(how))
+		return restart_recent(s, prev, snap, sm, e);
+	snap->base = prev->base;
+	atomic_fetch_add(&snap->base->refs, 1);
 	return extend_recent(s, prev, snap, sm, e);
 }
 
@@ -547,11 +577,12 @@ snapshot_update(struct store *s, struct snapshot *prev, const struct conf *c, co
 
 /* Whether prev's base is due to be read again (snapshot.h's top). */
 static int
-base_due(const struct snapshot *prev, int64_t issuer_seq, int64_t now, int stale)
+base_due(const struct snapshot *prev, int64_t issuer_seq, int64_t now, int stale,
+    const struct snapshot_how *how)
 {
 	return prev == NULL || prev->partial || prev->issuer_seq != issuer_seq ||
 	       now - prev->base_built >= SNAPSHOT_BASE_MAX_AGE ||
-	       (prev->recent != NULL && ocsp_index_count(prev->recent) > SNAPSHOT_RECENT_MAX) ||
+	       (prev->recent != NULL && ocsp_index_count(prev->recent) > recent_max(how)) ||
 	       stale;
 }
 
@@ -573,7 +604,7 @@ snapshot_update_ex(struct store *s, struct snapshot *prev, const struct conf *c,
 	    store_key_state_get(s, 0, &any, &key_seq, e) != 0)
 		return NULL;
 	stale = prev != NULL && future_stale(prev, ocsp_seq, now);
-	full = base_due(prev, issuer_seq, now, stale);
+	full = base_due(prev, issuer_seq, now, stale, how);
 	if (how != NULL) /* a fresh base is as new as a base gets: the next is due from it */
 		how->want_base = defer && !bounded && !fresh && (full || force);
 	if (prev != NULL && !force && !fresh && prev->ocsp_seq == ocsp_seq &&

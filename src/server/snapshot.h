@@ -167,6 +167,12 @@ struct snapshot_how {
 	 * cache (ocsp_cache_update) instead, so that it holds nothing stale.
 	 */
 	struct ocsp_cache *cache;
+	/*
+	 * The recent layer's bound (0: SNAPSHOT_RECENT_MAX; tests set less):
+	 * past it a base is due, and a partial snapshot's layer is dropped
+	 * rather than copied again (its misses are looked up).
+	 */
+	size_t recent_max;
 	int want_base; /* set: a base is due (none yet, issuers changed, too old, stale) */
 };
 

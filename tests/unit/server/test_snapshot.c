@@ -418,6 +418,53 @@ test_fresh_base_survives_failure(void **state)
 	test_rmdir(dir);
 }
 
+/*
+ * A partial snapshot's recent layer past its bound (the base still loading,
+ * changes streaming in) is dropped instead of copied on: the next holds
+ * only what was written since, the rest is missed (and looked up in the
+ * store), and its empty base still knows the issuer.
+ */
+static void
+test_partial_recent_bounded(void **state)
+{
+	struct snapshot_how how = {.defer_base = 1, .recent_max = 2};
+	struct snapshot *a, *b, *c;
+	struct ocsp_query q = query_of(0x41);
+	struct ocsp_entry en;
+	struct store *s;
+	struct conf conf;
+	struct err e;
+	char dir[256];
+	int64_t iss;
+	int changed;
+
+	(void)state;
+	s = store_with_crl(dir, sizeof(dir), &iss);
+	conf_defaults(&conf);
+	assert_non_null(a = snapshot_update_ex(s, NULL, &conf, NULL, 1000, &how, &changed, &e));
+	assert_int_equal(a->partial, 1);
+	add_response(s, iss, 0x41);
+	add_response(s, iss, 0x42);
+	add_response(s, iss, 0x43);
+	assert_non_null(b = snapshot_update_ex(s, a, &conf, NULL, 1001, &how, &changed, &e));
+	assert_int_equal(ocsp_index_count(b->recent), 3); /* copied on while within the bound */
+	add_response(s, iss, 0x44);
+	assert_non_null(c = snapshot_update_ex(s, b, &conf, NULL, 1002, &how, &changed, &e));
+	assert_int_equal(c->partial, 1);
+	assert_int_equal(ocsp_index_count(c->recent), 1); /* 0x44 only */
+	assert_int_equal(ocsp_index_find(c->recent, &q, &en), OCSP_UNKNOWN_SERIAL);
+	/* 0x41 is now missed, with its issuer known: a lookup asks the store. */
+	assert_int_equal(ocsp_index_find(c->view.base, &q, &en), OCSP_UNKNOWN_SERIAL);
+	assert_int_equal(ocsp_index_issuer_of(c->view.base, &q), iss);
+	q = query_of(0x44);
+	assert_int_equal(ocsp_index_find(c->recent, &q, &en), OCSP_FOUND);
+	snapshot_free(a);
+	snapshot_free(b);
+	snapshot_free(c);
+	store_close(s);
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -427,6 +474,7 @@ main(void)
 	    cmocka_unit_test(test_unhealthy),
 	    cmocka_unit_test(test_deferred_base),
 	    cmocka_unit_test(test_fresh_base_survives_failure),
+	    cmocka_unit_test(test_partial_recent_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
