@@ -10,7 +10,8 @@
 # full queue is answered tryLater at once; a failing store too, and /healthz
 # then says 503; clients that reset their connection while their lookup is
 # out leave the server sound (run it under ASan too); SIGTERM with lookups
-# stuck in the store exits promptly and cleanly.  A base load that fails
+# stuck in the store exits promptly and cleanly; a response past its
+# nextUpdate is looked up and answered tryLater.  A base load that fails
 # (LANCRE_TEST_LOAD_FAIL) is retried after a growing back-off, not every tick,
 # and /healthz says 503 meanwhile.
 . "$(dirname "$0")/lib.sh"
@@ -58,7 +59,7 @@ STOP_HI=$((4 * TF))
 serve() {
 	P=$(free_port)
 	A=$(free_port)
-	env LANCRE_TEST_LOAD_DELAY_MS=60000 "$@" "$LANCRE" serve -d "$D" --listen "127.0.0.1:$P" \
+	env LANCRE_TEST_LOAD_DELAY_MS=60000 "$@" "$LANCRE" serve -d "${SD:-$D}" --listen "127.0.0.1:$P" \
 		--admin "127.0.0.1:$A" --threads 2 >>"$T/serve.out" 2>>"$T/serve.err" &
 	pid=$!
 	wait_http "http://127.0.0.1:$A/healthz" 10
@@ -149,6 +150,24 @@ has "$T/health" "lookups in the store are failing" "with the reason"
 kill -TERM "$pid"
 wait "$pid"
 same "lancre serve exits 0" "$?" 0
+
+# --- A response past its nextUpdate, looked up: tryLater, as from a loaded node. -------
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+SD=$T/old
+"$LANCRE" init -d "$SD" >/dev/null
+"$LANCRE" issuer add -d "$SD" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+conf_set "$SD/lancre.conf" ocsp sha256 no
+"$LANCRE" cert add -q -d "$SD" "$T/certs.der" >/dev/null
+expect 0 "the same certificates signed 60 days ago, in another store" env FAKETIME="-60d" \
+	LD_PRELOAD=$FT ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$LANCRE" sign -d "$SD" --once
+serve
+ask 1 "$T/stale"
+same "a response past its nextUpdate, looked up, is answered tryLater" "$(cat "$T/stale")" "$TRYLATER"
+same "after a lookup" "$(metric lancre_ocsp_lookups_total)" 1
+kill -TERM "$pid"
+wait "$pid"
+SD=
 
 # --- A base load that fails (LANCRE_TEST_LOAD_FAIL): retried after 1 s, 2 s, 4 s... ---
 serve LANCRE_TEST_LOAD_DELAY_MS=0 LANCRE_TEST_LOAD_FAIL=1
