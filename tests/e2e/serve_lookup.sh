@@ -70,17 +70,28 @@ serve LANCRE_TEST_LOOKUP_DELAY_MS=2500 LANCRE_TEST_LOOKUP_QUEUE_MAX=1
 same "the node is loading (every request is looked up)" "$(metric lancre_ocsp_loading)" 1
 # Two lookup threads take two jobs, one more waits in the queue: the fourth finds it full.
 waiting() { # N: until N requests wait for their lookups (5 s at most)
-	for i in $(seq 1 100); do
+	local k
+	for k in $(seq 1 100); do
 		[ "$(metric lancre_ocsp_lookups_waiting)" = "$1" ] && return 0
 		sleep 0.05
 	done
 	return 1
 }
+until_lookups() { # N SECS: until N lookups have started
+	local k
+	for k in $(seq 1 $(($2 * 20))); do
+		[ "$(metric lancre_ocsp_lookups_total)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# Each of the first two taken by a thread before the next comes, so the third is queued.
 asks=()
 for i in 1 2 3; do
 	ask "$i" "$T/slow$i" &
 	asks+=($!)
 	waiting "$i"
+	[ "$i" -gt 2 ] || until_lookups "$i" 5
 done
 same "three requests wait for their lookups" "$(metric lancre_ocsp_lookups_waiting)" 3
 ask 4 "$T/full"
@@ -94,13 +105,6 @@ done
 same "counted as past the deadline" "$(metric 'lancre_ocsp_lookup_failures_total{reason="deadline"}')" 3
 same "and as a full queue" "$(metric 'lancre_ocsp_lookup_failures_total{reason="queue_full"}')" 1
 # Clients that cut their connection (HTTP/1.1 reset, HTTP/2 closed) while their lookup is out.
-until_lookups() { # N SECS: until N lookups have started
-	for i in $(seq 1 $(($2 * 20))); do
-		[ "$(metric lancre_ocsp_lookups_total)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 until_lookups 3 5
 sleep 2.6 # the late lookups are back (and dropped): both threads idle, the queue empty
 reset 5
