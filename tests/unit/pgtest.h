@@ -8,9 +8,17 @@
  * failed test may leave a connection open).  Unset, PostgreSQL tests are
  * not run (pgtest_url() is NULL) and say so in one line.  Header-only, like
  * testutil.h.
+ *
+ * A test file whose every test gets a fresh database takes the fixture at the
+ * end: pgtest_unit_test(f) runs f with the database pgtest_db (its URL; its
+ * name in pgtest_db_name) and testutil.h's test_dir made before it and both
+ * removed after, and its main runs them with pgtest_run_group(), which runs
+ * none without LANCRE_TEST_PG and says so in one line.
  */
 #ifndef LANCRE_PGTEST_H
 #define LANCRE_PGTEST_H
+
+#include "testutil.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -113,5 +121,34 @@ pgtest_drop(const char *name)
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
 	return pgtest_admin(sql);
 }
+
+/* The fixture: the test's database (name and URL), made and dropped around each test. */
+static char pgtest_db_name[64] __attribute__((unused));
+static char pgtest_db[PGTEST_URL_MAX] __attribute__((unused));
+
+static inline int
+pgtest_db_setup(void **state)
+{
+	test_dir_setup(state);
+	if (pgtest_create(pgtest_db_name, sizeof(pgtest_db_name), pgtest_db, sizeof(pgtest_db)) != 0)
+		fail_msg("cannot create a test database");
+	return 0;
+}
+
+static inline int
+pgtest_db_teardown(void **state)
+{
+	assert_int_equal(pgtest_drop(pgtest_db_name), 0);
+	return test_dir_teardown(state);
+}
+
+/* A unit test f run with a fresh database pgtest_db and a fresh test_dir of its own. */
+#define pgtest_unit_test(f) cmocka_unit_test_setup_teardown(f, pgtest_db_setup, pgtest_db_teardown)
+
+/* main's: run the group's tests, or none, saying so, when LANCRE_TEST_PG is unset. */
+#define pgtest_run_group(group, tests)                                                   \
+	(pgtest_url() == NULL                                                                \
+		? (printf("# %s: not run: LANCRE_TEST_PG is not set\n", group), 0)              \
+		: cmocka_run_group_tests_name(group, tests, NULL, NULL))
 
 #endif

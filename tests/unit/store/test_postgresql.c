@@ -15,31 +15,10 @@
 
 #include <sys/wait.h>
 
-static char name[64], url[PGTEST_URL_MAX], dir[256];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	if (pgtest_create(name, sizeof(name), url, sizeof(url)) != 0)
-		fail_msg("cannot create a test database");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(pgtest_drop(name), 0);
-	test_rmdir(dir);
-	return 0;
-}
-
 static struct store *
 open_url(const char *u, enum store_mode mode, struct err *e)
 {
-	return store_open(dir, u, mode, e);
+	return store_open(test_dir, u, mode, e);
 }
 
 /* A password in the URL or its parameters is refused before connecting. */
@@ -83,26 +62,26 @@ test_which_databases(void **state)
 	char msg[256];
 
 	(void)state;
-	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_null(open_url(pgtest_db, STORE_WRITE, &e));
 	assert_non_null(strstr(e.msg, "not a lancre store: run lancre init"));
-	assert_null(open_url(url, STORE_READ, &e));
+	assert_null(open_url(pgtest_db, STORE_READ, &e));
 	assert_non_null(strstr(e.msg, "not a lancre store"));
-	assert_int_equal(pgtest_exec(url, "CREATE TABLE other (x int)", msg, sizeof(msg)), 0);
-	assert_null(open_url(url, STORE_CREATE, &e));
+	assert_int_equal(pgtest_exec(pgtest_db, "CREATE TABLE other (x int)", msg, sizeof(msg)), 0);
+	assert_null(open_url(pgtest_db, STORE_CREATE, &e));
 	assert_non_null(strstr(e.msg, "not empty"));
-	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_null(open_url(pgtest_db, STORE_WRITE, &e));
 	assert_non_null(strstr(e.msg, "not a lancre store"));
-	assert_int_equal(pgtest_exec(url, "DROP TABLE other", msg, sizeof(msg)), 0);
-	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	assert_int_equal(pgtest_exec(pgtest_db, "DROP TABLE other", msg, sizeof(msg)), 0);
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
 	store_close(s);
-	assert_null(open_url(url, STORE_CREATE, &e));
+	assert_null(open_url(pgtest_db, STORE_CREATE, &e));
 	assert_non_null(strstr(e.msg, "already holds a lancre store"));
-	assert_non_null(s = open_url(url, STORE_WRITE, &e));
+	assert_non_null(s = open_url(pgtest_db, STORE_WRITE, &e));
 	store_close(s);
 	/* A schema newer than this lancre is refused, not guessed at. */
-	assert_int_equal(pgtest_exec(url, "INSERT INTO lancre_schema VALUES (999, 0)", msg,
+	assert_int_equal(pgtest_exec(pgtest_db, "INSERT INTO lancre_schema VALUES (999, 0)", msg,
 			     sizeof(msg)), 0);
-	assert_null(open_url(url, STORE_WRITE, &e));
+	assert_null(open_url(pgtest_db, STORE_WRITE, &e));
 	assert_non_null(strstr(e.msg, "newer than this lancre"));
 }
 
@@ -119,7 +98,7 @@ test_revocation_final_in_sql(void **state)
 	char msg[512];
 
 	(void)state;
-	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
 	snprintf(r.name, sizeof(r.name), "f1");
 	r.cert_der = der;
 	r.cert_len = sizeof(der);
@@ -135,18 +114,18 @@ test_revocation_final_in_sql(void **state)
 	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
 	assert_int_equal(store_cert_revoke(s, c.id, 170, 1, &e), 0);
 	store_close(s);
-	assert_int_equal(pgtest_exec(url, "UPDATE certificates SET status = 0", msg, sizeof(msg)),
+	assert_int_equal(pgtest_exec(pgtest_db, "UPDATE certificates SET status = 0", msg, sizeof(msg)),
 	    -1);
 	assert_non_null(strstr(msg, "revocation is final"));
-	assert_int_equal(pgtest_exec(url, "DELETE FROM certificates WHERE status = 1", msg,
+	assert_int_equal(pgtest_exec(pgtest_db, "DELETE FROM certificates WHERE status = 1", msg,
 			     sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "cannot be deleted"));
-	assert_int_equal(pgtest_exec(url, "TRUNCATE certificates CASCADE", msg, sizeof(msg)), -1);
+	assert_int_equal(pgtest_exec(pgtest_db, "TRUNCATE certificates CASCADE", msg, sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "stays revoked"));
 	/* A good certificate may still be changed or removed by hand. */
-	assert_int_equal(pgtest_exec(url, "UPDATE certificates SET reason = 4 WHERE status = 1",
+	assert_int_equal(pgtest_exec(pgtest_db, "UPDATE certificates SET reason = 4 WHERE status = 1",
 			     msg, sizeof(msg)), 0);
-	assert_int_equal(pgtest_exec(url, "DELETE FROM certificates WHERE status = 0", msg,
+	assert_int_equal(pgtest_exec(pgtest_db, "DELETE FROM certificates WHERE status = 0", msg,
 			     sizeof(msg)), 0);
 }
 
@@ -166,9 +145,9 @@ test_read_only_connection(void **state)
 	struct err e;
 
 	(void)state;
-	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
 	store_close(s);
-	assert_non_null(ro = open_url(url, STORE_READ, &e));
+	assert_non_null(ro = open_url(pgtest_db, STORE_READ, &e));
 	snprintf(r.name, sizeof(r.name), "ro1");
 	r.cert_der = der;
 	r.cert_len = sizeof(der);
@@ -205,7 +184,7 @@ test_create_concurrently(void **state)
 		if (pid[i] == 0) {
 			struct err e;
 
-			s = open_url(url, STORE_CREATE, &e);
+			s = open_url(pgtest_db, STORE_CREATE, &e);
 			_exit(s != NULL ? 0 : strstr(e.msg, "already holds") != NULL ? 3 : 4);
 		}
 	}
@@ -216,7 +195,7 @@ test_create_concurrently(void **state)
 		made += WEXITSTATUS(status) == 0;
 	}
 	assert_int_equal(made, 1);
-	assert_int_equal(pgtest_exec(url, "DO $$ BEGIN IF (SELECT count(*) FROM lancre_schema)"
+	assert_int_equal(pgtest_exec(pgtest_db, "DO $$ BEGIN IF (SELECT count(*) FROM lancre_schema)"
 					  " <> (SELECT max(version) FROM lancre_schema) THEN"
 					  " RAISE EXCEPTION 'a version twice'; END IF; END $$",
 			     msg, sizeof(msg)), 0);
@@ -229,8 +208,8 @@ cut_connections(void)
 	char sql[256], msg[256];
 
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-				   " WHERE datname = '%s' AND pid <> pg_backend_pid()", name);
-	assert_int_equal(pgtest_exec(url, sql, msg, sizeof(msg)), 0);
+				   " WHERE datname = '%s' AND pid <> pg_backend_pid()", pgtest_db_name);
+	assert_int_equal(pgtest_exec(pgtest_db, sql, msg, sizeof(msg)), 0);
 }
 
 /*
@@ -251,8 +230,8 @@ test_reconnects(void **state)
 	int64_t v;
 
 	(void)state;
-	assert_non_null(s = open_url(url, STORE_CREATE, &e));
-	assert_non_null(ro = open_url(url, STORE_READ, &e));
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
+	assert_non_null(ro = open_url(pgtest_db, STORE_READ, &e));
 	snprintf(r.name, sizeof(r.name), "rc1");
 	r.cert_der = der;
 	r.cert_len = sizeof(der);
@@ -310,37 +289,31 @@ test_dead_peer_timeouts(void **state)
 	struct err e;
 
 	(void)state;
-	assert_non_null(s = open_url(url, STORE_CREATE, &e));
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
 	conn_option(s, "tcp_user_timeout", v, sizeof(v));
 	assert_string_equal(v, "30000");
 	conn_option(s, "keepalives_idle", v, sizeof(v));
 	assert_string_equal(v, "10");
 	store_close(s);
-	snprintf(u, sizeof(u), "%s%stcp_user_timeout=5000", url, strchr(url, '?') ? "&" : "?");
+	snprintf(u, sizeof(u), "%s%stcp_user_timeout=5000", pgtest_db, strchr(pgtest_db, '?') ? "&" : "?");
 	assert_non_null(s = open_url(u, STORE_READ, &e));
 	conn_option(s, "tcp_user_timeout", v, sizeof(v));
 	assert_string_equal(v, "5000");
 	store_close(s);
 }
 
-#define PG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    PG_TEST(test_password_refused),
-	    PG_TEST(test_which_databases),
-	    PG_TEST(test_revocation_final_in_sql),
-	    PG_TEST(test_read_only_connection),
-	    PG_TEST(test_create_concurrently),
-	    PG_TEST(test_reconnects),
-	    PG_TEST(test_dead_peer_timeouts),
+	    pgtest_unit_test(test_password_refused),
+	    pgtest_unit_test(test_which_databases),
+	    pgtest_unit_test(test_revocation_final_in_sql),
+	    pgtest_unit_test(test_read_only_connection),
+	    pgtest_unit_test(test_create_concurrently),
+	    pgtest_unit_test(test_reconnects),
+	    pgtest_unit_test(test_dead_peer_timeouts),
 	};
 
-	if (pgtest_url() == NULL) {
-		printf("# postgresql: not run: LANCRE_TEST_PG is not set\n");
-		return 0;
-	}
-	return cmocka_run_group_tests_name("postgresql", tests, NULL, NULL);
+	return pgtest_run_group("postgresql", tests);
 }

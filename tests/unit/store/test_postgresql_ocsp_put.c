@@ -18,27 +18,6 @@
 /* postgresql_ocsp_put.c's PG_OCSP_UPSERT_RUN. */
 #define UPSERT_RUN 16
 
-static char name[64], url[PGTEST_URL_MAX], dir[256];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	test_mkdtemp(dir, sizeof(dir));
-	if (pgtest_create(name, sizeof(name), url, sizeof(url)) != 0)
-		fail_msg("cannot create a test database");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	assert_int_equal(pgtest_drop(name), 0);
-	test_rmdir(dir);
-	return 0;
-}
-
 /* A store with one issuer and CERTS certificates, ids in id[]. */
 static struct store *
 store_with_certs(int64_t *id)
@@ -49,7 +28,7 @@ store_with_certs(int64_t *id)
 	struct store *s;
 	struct err e;
 
-	assert_non_null(s = store_open(dir, url, STORE_CREATE, &e));
+	assert_non_null(s = store_open(test_dir, pgtest_db, STORE_CREATE, &e));
 	snprintf(r.name, sizeof(r.name), "put1");
 	r.cert_der = der;
 	r.cert_len = sizeof(der);
@@ -207,19 +186,13 @@ test_in_transaction(void **state)
 	store_close(s);
 }
 
-#define PG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    PG_TEST(test_new_rows_plain_then_upsert),
-	    PG_TEST(test_in_transaction),
+	    pgtest_unit_test(test_new_rows_plain_then_upsert),
+	    pgtest_unit_test(test_in_transaction),
 	};
 
-	if (pgtest_url() == NULL) {
-		printf("# postgresql_ocsp_put: not run: LANCRE_TEST_PG is not set\n");
-		return 0;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pgtest_run_group("postgresql_ocsp_put", tests);
 }
