@@ -18,19 +18,25 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 failures=()
-log=$(mktemp)
+tmp=$(mktemp -d)
+log=$tmp/log
 pgdir=""
-test_pid=""
+jobs=${LANCRE_TEST_JOBS:-$(nproc)}
+declare -A job_name=() job_log=() job_t0=()
+job_seq=0
 cleanup() {
-	rm -f "$log"
+	rm -rf "$tmp"
 	[ -n "$pgdir" ] && scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
 }
 trap cleanup EXIT
-# Interrupted: stop the running test (its own EXIT trap cleans up its processes),
+# Interrupted: stop the running tests (their own EXIT traps clean up their processes),
 # then exit, which stops the server.
 interrupted() {
+	local p
 	trap - INT TERM
-	[ -n "$test_pid" ] && kill -TERM "$test_pid" 2>/dev/null && wait "$test_pid" 2>/dev/null
+	for p in "${!job_name[@]}"; do
+		kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	echo "tests/run.sh: interrupted" >&2
 	exit "$1"
 }
@@ -54,22 +60,52 @@ count() {
 	done
 }
 
-run_one() { # NAME CMD...
-	local name=$1 rc
+# Each test runs in the background, its output in a file of its own, and is counted
+# when it ends: its TAP printed whole, then its wall-clock seconds.  Up to $jobs run
+# at once (run_bg: the fuzzers, and the e2e scripts not marked "alone" in
+# tests/e2e/postgresql.txt); run_one runs one by itself.  In the background also so
+# that a signal to this script is handled at once (wait returns).
+run_bg() { # NAME CMD...
+	local name=$1
 	shift
-	echo "# $name"
-	# In the background, so that a signal to this script is handled at once (wait returns).
-	"$@" >"$log" 2>&1 &
-	test_pid=$!
-	wait "$test_pid"
+	while [ ${#job_name[@]} -ge "$jobs" ]; do reap; done
+	job_seq=$((job_seq + 1))
+	"$@" >"$tmp/job.$job_seq" 2>&1 &
+	job_name[$!]=$name
+	job_log[$!]=$tmp/job.$job_seq
+	job_t0[$!]=$SECONDS
+}
+reap() { # wait for one test to end, and count it
+	local pid="" rc
+	wait -n -p pid "${!job_name[@]}"
 	rc=$?
-	test_pid=""
-	count "$name" <"$log"
-	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+	[ -n "$pid" ] || return 0
+	report "${job_name[$pid]}" "${job_log[$pid]}" "$rc" "${job_t0[$pid]}"
+	rm -f "${job_log[$pid]}"
+	unset "job_name[$pid]" "job_log[$pid]" "job_t0[$pid]"
+}
+reap_all() {
+	while [ ${#job_name[@]} -gt 0 ]; do reap; done
+}
+# pass_end NAME START: the wall-clock seconds of a pass (CI's time is bounded).
+pass_end() {
+	echo "# pass $1: $((SECONDS - $2)) s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+}
+run_one() { # NAME CMD...
+	reap_all
+	run_bg "$@"
+	reap_all
+}
+report() { # NAME LOG STATUS START
+	local name=$1 lg=$2 rc=$3
+	echo "# $name"
+	count "$name" <"$lg"
+	echo "# $name: $((SECONDS - $4)) s"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$lg"; then
 		# A crash or a sanitizer report with no failing TAP line still fails.
 		failed=$((failed + 1))
 		failures+=("$name: exited with status $rc")
-		tail -n 30 "$log" | sed 's/^/#   /'
+		tail -n 30 "$lg" | sed 's/^/#   /'
 	fi
 }
 
@@ -113,17 +149,53 @@ pg_start() {
 	fi
 }
 
-# pg_e2e BUILD: the e2e scripts tests/e2e/postgresql.txt marks "pg", with every
-# `lancre init` given a fresh database (tests/e2e/pg_wrap.sh as $LANCRE) and the
-# scripts' `sqlite3 DIR/lancre.db SQL` asked of that database (tests/e2e/pg_bin/sqlite3
-# first in PATH); each script's databases are dropped after it.
+# E2E scripts run two (LANCRE_TEST_JOBS) at a time: most of a script's time is one
+# process at once (openssl, python3, one lancre command), which leaves a core idle.
+# These run by themselves, after the others: they hold lancre to a time bound that a
+# neighbour's load could break.
+alone=" crl_memory serve_startup pg_signers "
+later=()
+e2e() { # SCRIPT NAME CMD...
+	local s=$1
+	shift
+	case $alone in
+	*" $s "*) later+=("$(printf '%q ' "$@")") ;;
+	*) run_bg "$@" ;;
+	esac
+}
+e2e_end() { # the scripts that run alone, once the others have ended
+	local c
+	reap_all
+	for c in "${later[@]}"; do
+		eval "run_one $c"
+	done
+	later=()
+}
+
+# pg_script NAME: tests/e2e/NAME.sh with every `lancre init` given a fresh database
+# (tests/e2e/pg_wrap.sh as $LANCRE, its databases named after the script) and the
+# script's `sqlite3 DIR/lancre.db SQL` asked of that database (tests/e2e/pg_bin/sqlite3
+# first in PATH); its databases are dropped after it.  A TERM stops the script first.
+pg_script() {
+	local s=$1 pid rc
+	export LANCRE_PG_E2E_TAG=$s
+	LANCRE_PG_REAL=$LANCRE LANCRE=$PWD/tests/e2e/pg_wrap.sh PATH=$PWD/tests/e2e/pg_bin:$PATH \
+		bash "tests/e2e/$s.sh" &
+	pid=$!
+	trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 143' TERM
+	wait "$pid"
+	rc=$?
+	tests/e2e/pg_wrap.sh --drop-all >/dev/null 2>&1
+	return "$rc"
+}
+
+# pg_e2e BUILD: the e2e scripts tests/e2e/postgresql.txt marks "pg", on PostgreSQL.
 pg_e2e() {
 	local build=$1 s
 	for s in $(awk '!/^#/ && $2 == "pg" { print $1 }' tests/e2e/postgresql.txt); do
-		LANCRE_PG_REAL=$LANCRE LANCRE=$PWD/tests/e2e/pg_wrap.sh PATH=$PWD/tests/e2e/pg_bin:$PATH \
-			run_one "[$build/postgresql] e2e $s" bash "tests/e2e/$s.sh"
-		tests/e2e/pg_wrap.sh --drop-all >/dev/null 2>&1
+		e2e "$s" "[$build/postgresql] e2e $s" pg_script "$s"
 	done
+	e2e_end
 }
 
 if [ $# -gt 0 ]; then
@@ -140,13 +212,16 @@ for t in tests/e2e/*.sh; do
 done
 
 for build in "$@"; do
+	t0=$SECONDS
 	if [ -d "$build/fuzz" ] && [ ! -x "$build/lancre" ]; then
 		export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 		for f in "$build"/fuzz/fuzz_*; do
 			case $f in *.d | *.o) continue ;; esac
 			n=$(basename "$f")
-			run_one "[$build] $n" fuzz_one "${n#fuzz_}" "$f"
+			run_bg "[$build] $n" fuzz_one "${n#fuzz_}" "$f"
 		done
+		reap_all
+		pass_end "[$build] fuzz" "$t0"
 		continue
 	fi
 	if [ ! -x "$build/lancre" ]; then
@@ -167,14 +242,20 @@ for build in "$@"; do
 	for t in $(find "$build/tests" -type f -perm -u+x | sort); do
 		run_one "[$build] unit ${t#"$build"/tests/}" "$t"
 	done
+	pass_end "[$build] unit" "$t0"
+	t0=$SECONDS
 	for t in tests/e2e/*.sh; do
 		case $(basename "$t") in lib.sh | lib_*.sh | pg_wrap.sh) continue ;; esac # helpers
-		run_one "[$build] e2e $(basename "$t" .sh)" bash "$t"
+		e2e "$(basename "$t" .sh)" "[$build] e2e $(basename "$t" .sh)" bash "$t"
 	done
+	e2e_end
+	pass_end "[$build] e2e" "$t0"
 	# On PostgreSQL: the plain build only (the sanitizers find nothing new there, and
 	# CI's time is bounded).
 	if [ -n "$pgdir" ] && [ "$LANCRE_TIME_FACTOR" = 1 ]; then
+		t0=$SECONDS
 		pg_e2e "$build"
+		pass_end "[$build/postgresql] e2e" "$t0"
 	fi
 done
 

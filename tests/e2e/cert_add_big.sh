@@ -31,6 +31,8 @@ has "$OUT" "added, [0-9]+ already present, 0 refused" "the re-run refuses nothin
 same "every certificate is recorded exactly once" "$(sqlite3 "$D/lancre.db" 'select count(*), count(distinct serial) from certificates')" "$N|$N"
 expect 0 "a third run adds nothing" "$LANCRE" cert add -d "$D" "$T/certs.pem"
 has "$OUT" "^0 added, $N already present, 0 refused" "everything is already present"
+# That run had no terminal, and its input is past the bar's size (PROGRESS_MIN_BYTES).
+if grep -q '%' "$OUT" "$ERR"; then not_ok "no progress bar without a terminal"; else ok "no progress bar without a terminal"; fi
 
 # On a terminal, a large import shows a progress bar (script(1) provides the TTY).
 "$LANCRE" init -d "$T/tty" >/dev/null
@@ -38,5 +40,3 @@ has "$OUT" "^0 added, $N already present, 0 refused" "everything is already pres
 expect 0 "an import on a terminal" script -qec "'$LANCRE' cert add -d '$T/tty' '$T/certs.pem'" /dev/null
 has "$OUT" '\[#+ *\] +[0-9]+%' "shows a progress bar"
 has "$OUT" "\[##############################\] 100%" "that reaches 100%"
-expect 0 "without a terminal" "$LANCRE" cert add -d "$T/tty" "$T/certs.pem"
-if grep -q '%' "$OUT" "$ERR"; then not_ok "no progress bar without a terminal"; else ok "no progress bar without a terminal"; fi

@@ -2,16 +2,19 @@
 # pg_wrap.sh - $LANCRE for tests/run.sh's PostgreSQL pass: the e2e scripts run
 # unchanged with their stores in the run's PostgreSQL server.
 #
-#   pg_wrap.sh init ARGS...   CREATE DATABASE lancre_e2e_<pid>_<n> (a new, empty
-#                             one for each init), then exec the real lancre as
+#   pg_wrap.sh init ARGS...   CREATE DATABASE lancre_e2e_<tag>__<pid>_<n> (a new,
+#                             empty one for each init), then exec the real lancre as
 #                             `init --store URL ARGS...`
 #   pg_wrap.sh demo ARGS...   the same for a demo that makes its directory
 #                             (`demo --store URL ARGS...`); one that reuses a
 #                             directory (DIR/lancre.conf exists) is left alone
 #   pg_wrap.sh ARGS...        exec the real lancre as is (same PID: scripts that
 #                             wait for or signal $! see lancre itself)
-#   pg_wrap.sh --drop-all     drop every lancre_e2e_* database (after each script)
+#   pg_wrap.sh --drop-all     drop every lancre_e2e_<tag>__* database (after each
+#                             script)
 #
+# <tag> is $LANCRE_PG_E2E_TAG, the script's name (tests/run.sh sets it): two scripts
+# that run at once each drop only their own databases.
 # The real lancre is $LANCRE_PG_REAL; the server is $LANCRE_TEST_PG (scripts/pg.sh).
 # lancre reads no variable of its own for this: the store's location is
 # lancre.conf's, written by `lancre init --store`, as an operator would.
@@ -35,8 +38,14 @@ psql_admin() {
 		-X -q -A -t -v ON_ERROR_STOP=1 "$@"
 }
 
+tag=${LANCRE_PG_E2E_TAG:-}
+case $tag in *[!a-z0-9_]*) echo "pg_wrap.sh: LANCRE_PG_E2E_TAG '$tag' is not a script's name" >&2; exit 1 ;; esac
+
 if [ "${1:-}" = --drop-all ]; then
-	for db in $(psql_admin -c "select datname from pg_database where datname like 'lancre\_e2e\_%'"); do
+	# The LIKE pattern of the tag's databases ('_' escaped; "__" ends the tag, so that
+	# serve's pattern is not also serve_cache's).
+	prefix=$(printf 'lancre_e2e_%s__' "$tag" | sed 's/_/\\_/g')
+	for db in $(psql_admin -c "select datname from pg_database where datname like '$prefix%'"); do
 		psql_admin -c "drop database \"$db\" with (force)" || exit 1
 	done
 	exit 0
@@ -57,7 +66,7 @@ if [ "$cmd" = demo ] && [ -e "$dir/lancre.conf" ]; then
 	exec "$real" "$@"
 fi
 
-db=lancre_e2e_$$_$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+db=lancre_e2e_${tag}__$$_$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 psql_admin -c "create database $db" >/dev/null || {
 	echo "pg_wrap.sh: cannot create database $db" >&2
 	exit 1
