@@ -11,7 +11,11 @@
 # build's e2e scripts run a second time with their stores in it (the pass
 # "[BUILD/postgresql]", tests/e2e/pg_wrap.sh; which scripts: tests/e2e/postgresql.txt).
 # The server is stopped by its PID on every exit: the end, a failed test,
-# Ctrl-C or a TERM to this script (which then stops the test it was running).
+# Ctrl-C or a TERM to this script (which then stops the tests it was running).
+#
+# E2E scripts and fuzzers run as many at a time as there are cores
+# (LANCRE_TEST_JOBS; 1: one at a time), and each test's seconds and each
+# pass's are printed: CI (.ci/run) must stay within 25 minutes.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -62,8 +66,8 @@ count() {
 
 # Each test runs in the background, its output in a file of its own, and is counted
 # when it ends: its TAP printed whole, then its wall-clock seconds.  Up to $jobs run
-# at once (run_bg: the fuzzers, and the e2e scripts not marked "alone" in
-# tests/e2e/postgresql.txt); run_one runs one by itself.  In the background also so
+# at once (run_bg: the fuzzers, and the e2e scripts but those in $alone below);
+# run_one runs one by itself.  In the background also so
 # that a signal to this script is handled at once (wait returns).
 run_bg() { # NAME CMD...
 	local name=$1

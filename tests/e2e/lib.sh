@@ -198,10 +198,11 @@ free_port() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_http URL [SECONDS]: until URL answers (any status), or fail after SECONDS (default 10).
+# wait_http URL [SECONDS]: until URL answers (any status), or fail after SECONDS (default
+# 10; times LANCRE_TIME_FACTOR: a sanitized lancre starts several times slower).
 wait_http() {
 	local i
-	for i in $(seq 1 $((${2:-10} * 20))); do
+	for i in $(seq 1 $((${2:-10} * 20 * TF))); do
 		curl -s -o /dev/null "$1" && return 0
 		sleep 0.05
 	done
