@@ -156,8 +156,10 @@ pg_start() {
 # E2E scripts run two (LANCRE_TEST_JOBS) at a time: most of a script's time is one
 # process at once (openssl, python3, one lancre command), which leaves a core idle.
 # These run by themselves, after the others: they hold lancre to a time bound that a
-# neighbour's load could break.
-alone=" crl_memory serve_startup pg_signers "
+# neighbour's load could break (ocsp: a revocation re-signed within 1 s; crl_memory:
+# stalled clients cut within write_timeout; serve_startup: the first answer within 1 s;
+# pg_signers: a lease taken over within its length).
+alone=" crl_memory ocsp serve_startup pg_signers "
 later=()
 e2e() { # SCRIPT NAME CMD...
 	local s=$1
