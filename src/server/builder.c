@@ -4,7 +4,9 @@
  * The main thread and the builder share four fields under a mutex: a
  * request (cat, now), the result (done or a failure), and stop.  A load in
  * progress looks at stop once per response (snapshot_base_load's cancel), so
- * a server stopping during a long load does not wait for it.
+ * a server stopping during a long load does not wait for it.  Idle, the
+ * thread looks at its store every BUILDER_IDLE_LOOK_MS (store_idle), so its
+ * SQLite connection does not keep removed files mapped for the others.
  */
 #include "server/builder.h"
 
@@ -12,6 +14,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "util/condwait.h"
+
+#define BUILDER_IDLE_LOOK_MS 250 /* between two looks at the store while idle */
 
 struct builder {
 	struct store *s;
@@ -61,8 +67,13 @@ builder_main(void *arg)
 
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
-		while (b->cat == NULL && !atomic_load(&b->stop))
-			pthread_cond_wait(&b->cv, &b->mu);
+		while (b->cat == NULL && !atomic_load(&b->stop)) {
+			if (condwait_ms(&b->cv, &b->mu, BUILDER_IDLE_LOOK_MS)) {
+				pthread_mutex_unlock(&b->mu);
+				(void)store_idle(b->s, &e); /* its error is the next load's */
+				pthread_mutex_lock(&b->mu);
+			}
+		}
 		if (atomic_load(&b->stop))
 			break;
 		cat = b->cat;

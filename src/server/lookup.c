@@ -6,6 +6,8 @@
  * thread takes one job at a time, so n threads keep n lookups in flight.
  * A thread counts itself busy (under the mutex) while it runs a job, so
  * that a stop can tell a thread stuck inside the store from an idle one.
+ * Idle, a thread looks at its store every LOOKUP_IDLE_LOOK_MS (store_idle),
+ * so its SQLite connection does not keep removed files mapped for the others.
  */
 #include "server/lookup.h"
 
@@ -17,6 +19,9 @@
 
 #include "ocsp/index.h"
 #include "server/verify.h"
+#include "util/condwait.h"
+
+#define LOOKUP_IDLE_LOOK_MS 250 /* between two looks at the store while idle */
 
 struct lookup_worker {
 	struct lookup *lk;
@@ -182,11 +187,17 @@ worker_main(void *arg)
 	struct lookup_worker *w = arg;
 	struct lookup *lk = w->lk;
 	struct lookup_job *j;
+	struct err e;
 
 	pthread_mutex_lock(&lk->mu);
 	for (;;) {
-		while (lk->head == NULL && !lk->stopping)
-			pthread_cond_wait(&lk->cv, &lk->mu);
+		while (lk->head == NULL && !lk->stopping) {
+			if (condwait_ms(&lk->cv, &lk->mu, LOOKUP_IDLE_LOOK_MS)) {
+				pthread_mutex_unlock(&lk->mu);
+				(void)store_idle(w->store, &e); /* its error is the next lookup's */
+				pthread_mutex_lock(&lk->mu);
+			}
+		}
 		if (lk->head == NULL || lk->stopping)
 			break; /* stopping: the loops are gone, lookup_stop frees what is left */
 		j = lk->head;

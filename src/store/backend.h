@@ -57,6 +57,7 @@
 	    struct err *e), (s, issuer_id, only_revoked, cb, arg, e))                             \
 	X(seq, (struct store *s, enum store_seq which, int64_t *v, struct err *e),                \
 	    (s, which, v, e))                                                                     \
+	X(idle, (struct store *s, struct err *e), (s, e))                                         \
 	X(set_intent, (struct store *s, enum store_intent intent, struct err *e),                 \
 	    (s, intent, e))                                                                       \
 	X(certs_changed, (struct store *s, struct store_cursor *after,                           \

@@ -509,6 +509,8 @@ sqlite_close(struct store *base)
 
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	if (s->readonly && s->db != NULL)
+		sqlite_readonly_leave(s);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -900,6 +902,13 @@ sqlite_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
 	return sqlite_counter((struct store_sqlite *)base, key, v, e);
 }
 
+/* A read-only handle's look at the files (sqlite_readonly.c); a writer holds nothing stale. */
+int
+sqlite_idle(struct store *base, struct err *e)
+{
+	return sqlite_readonly_refresh((struct store_sqlite *)base, e);
+}
+
 /*
  * Another process's commit to a file cannot be announced to this one: wait
  * the time out and let the caller read the counters, which costs a few
@@ -1040,6 +1049,7 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 		return NULL;
 	}
 	s->base.ops = &sqlite_ops;
+	s->ro_slot = s->ro_wait_db = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (mode == STORE_READ) {
 		s->readonly = 1;
@@ -1047,6 +1057,8 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 		if (stat(path, &s->db_seen) != 0)
 			memset(&s->db_seen, 0, sizeof(s->db_seen));
 		rc = sqlite_open_readonly(path, &s->db, &s->immutable, e);
+		if (rc == 0)
+			sqlite_readonly_join(s);
 	} else if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		err_set(e, "cannot open the store %s: %s", path,
 		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");

@@ -49,6 +49,10 @@ struct store_sqlite {
 	int immutable; /* a read-only handle opened immutable (sqlite_readonly.c) */
 	ino_t files[2]; /* a read-only handle's -wal and -shm when opened (0: none) */
 	struct stat db_seen; /* and the database file's (an immutable handle watches it) */
+	int ro_slot;         /* its database in sqlite_readonly.c's table (-1: not counted) */
+	unsigned long ro_gen; /* the files' generation it opened at */
+	int ro_lost;         /* let go of its connection: db is an empty stand-in until reopened */
+	int ro_wait_db;      /* and the database in that table whose connections it waits on */
 	int keys;      /* the key store is attached as lancre_keys (sqlite_keys.c) */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
@@ -169,6 +173,10 @@ int sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct 
  * it opened (an immutable one: once a writer has made a -wal); else nothing.
  */
 int sqlite_readonly_refresh(struct store_sqlite *s, struct err *e);
+/* A read-only handle's connection opened (join) or about to close (leave): counted per
+ * database in this process (sqlite_readonly.c). */
+void sqlite_readonly_join(struct store_sqlite *s);
+void sqlite_readonly_leave(struct store_sqlite *s);
 /* The inodes of path's -wal and -shm (0: missing). */
 void sqlite_readonly_files(const char *path, ino_t id[2]);
 

@@ -40,6 +40,20 @@
  * and the next writer makes new ones the server would never see: so every
  * read-only handle compares, at each poll, the files' inodes with those it
  * opened (two stat() calls) and reopens itself when they changed.
+ *
+ * One catch in that reopening: SQLite's unix layer shares one mapping of a
+ * database's -shm among all the connections of a process to that file (it
+ * keys it by the file's inode), for as long as one of them is open.  A
+ * connection opened while another one of this process still maps a -shm
+ * that was removed since joins that dead mapping, which no writer updates:
+ * it would read the store as it was, forever (a revocation answered good).
+ * So this file counts the read-only connections of the process per database
+ * (a table, process-wide as SQLite's own sharing is) and the generation of
+ * its files: when any handle sees them changed, every connection then open
+ * is "older", and a handle that reopens while an older one is still open
+ * is unsettled and reopens again at its next look, until none is left.
+ * The other handles let go of theirs at their next look: each use, and the
+ * server's helper threads also look while idle (server/lookup.c, builder.c).
  */
 #include "store/sqlite_int.h"
 
@@ -156,6 +170,98 @@ sqlite_open_readonly(const char *path, sqlite3 **db, int *immutable, struct err 
 	return -1;
 }
 
+#define SQLITE_READONLY_DBS 16 /* databases whose read-only connections are counted */
+
+/* A database file's read-only connections in this process. */
+struct readonly_db {
+	dev_t dev;
+	ino_t ino;
+	ino_t files[2];         /* its -wal and -shm as a connection last saw them */
+	unsigned long gen;      /* moved on each time they changed */
+	unsigned long clear;    /* the last generation at which none was left open */
+	size_t live;            /* connections open */
+};
+
+static pthread_mutex_t readonly_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct readonly_db readonly_dbs[SQLITE_READONLY_DBS];
+
+void
+sqlite_readonly_join(struct store_sqlite *s)
+{
+	struct readonly_db *d = NULL;
+
+	s->ro_slot = -1;
+	pthread_mutex_lock(&readonly_mu);
+	for (int i = 0; i < SQLITE_READONLY_DBS && s->ro_slot < 0; i++) {
+		d = &readonly_dbs[i];
+		if (d->live > 0 && d->dev == s->db_seen.st_dev && d->ino == s->db_seen.st_ino)
+			s->ro_slot = i;
+	}
+	for (int i = 0; i < SQLITE_READONLY_DBS && s->ro_slot < 0; i++) {
+		d = &readonly_dbs[i];
+		if (d->live == 0) {
+			*d = (struct readonly_db){.dev = s->db_seen.st_dev, .ino = s->db_seen.st_ino,
+			    .files = {s->files[0], s->files[1]}};
+			s->ro_slot = i;
+		}
+	}
+	if (s->ro_slot >= 0) { /* else not counted: a reopen cannot tell, as before */
+		d = &readonly_dbs[s->ro_slot];
+		d->live++;
+		s->ro_gen = d->gen;
+	}
+	pthread_mutex_unlock(&readonly_mu);
+}
+
+void
+sqlite_readonly_leave(struct store_sqlite *s)
+{
+	if (s->ro_slot < 0)
+		return;
+	pthread_mutex_lock(&readonly_mu);
+	struct readonly_db *d = &readonly_dbs[s->ro_slot];
+	if (--d->live == 0)
+		d->clear = d->gen; /* every connection let go: a new one maps the files afresh */
+	pthread_mutex_unlock(&readonly_mu);
+	s->ro_slot = -1;
+}
+
+/* Whether s's connection is older than its database's files, as any connection saw them. */
+static int
+readonly_moved(struct store_sqlite *s, const ino_t now[2])
+{
+	int moved;
+
+	if (s->ro_slot < 0)
+		return 0;
+	pthread_mutex_lock(&readonly_mu);
+	struct readonly_db *d = &readonly_dbs[s->ro_slot];
+	if (now[0] != d->files[0] || now[1] != d->files[1]) {
+		d->files[0] = now[0];
+		d->files[1] = now[1];
+		d->gen++;
+	}
+	moved = s->ro_gen != d->gen;
+	s->ro_wait_db = (int)(d - readonly_dbs);
+	pthread_mutex_unlock(&readonly_mu);
+	return moved;
+}
+
+/* Whether a handle that let go may open again: no connection of the old files is left. */
+static int
+readonly_clear(struct store_sqlite *s)
+{
+	int clear;
+
+	if (s->ro_wait_db < 0)
+		return 1;
+	pthread_mutex_lock(&readonly_mu);
+	struct readonly_db *d = &readonly_dbs[s->ro_wait_db];
+	clear = d->live == 0 || d->clear == d->gen;
+	pthread_mutex_unlock(&readonly_mu);
+	return clear;
+}
+
 void
 sqlite_readonly_files(const char *path, ino_t id[2])
 {
@@ -169,40 +275,73 @@ sqlite_readonly_files(const char *path, ino_t id[2])
 	}
 }
 
+/*
+ * A handle between two connections: an empty stand-in fails every statement
+ * (and SQLite's checks refuse a NULL one) until a look reopens the store.
+ * why (may be NULL: e says already) is the error.
+ */
+static int
+lost(struct store_sqlite *s, struct err *e, const char *why)
+{
+	if (s->db == NULL && sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READONLY, NULL) !=
+				 SQLITE_OK) {
+		sqlite3_close(s->db);
+		s->db = NULL; /* out of memory */
+	}
+	return why != NULL ? err_set(e, "%s", why) : -1;
+}
+
 int
 sqlite_readonly_refresh(struct store_sqlite *s, struct err *e)
 {
 	struct stat db_now;
 	ino_t now[2];
 	sqlite3 *db;
-	int immutable;
+	int immutable, moved;
 
-	if (!s->readonly)
+	if (!s->readonly || s->in_txn)
 		return 0;
 	sqlite_readonly_files(s->path, now);
 	if (stat(s->path, &db_now) != 0)
 		memset(&db_now, 0, sizeof(db_now));
+	moved = !s->ro_lost && readonly_moved(s, now);
 	/* Immutable: SQLite caches the file as never changing; a writer that came and went
 	 * (its WAL checkpointed into the file and removed since) changed it. */
-	if (s->immutable && now[0] == 0 && db_now.st_ino == s->db_seen.st_ino &&
-	    db_now.st_size == s->db_seen.st_size &&
+	if (!s->ro_lost && !moved && s->immutable && now[0] == 0 &&
+	    db_now.st_ino == s->db_seen.st_ino && db_now.st_size == s->db_seen.st_size &&
 	    db_now.st_mtim.tv_sec == s->db_seen.st_mtim.tv_sec &&
 	    db_now.st_mtim.tv_nsec == s->db_seen.st_mtim.tv_nsec)
 		return 0; /* still no writer since: the main file is the store */
-	if (!s->immutable && now[0] == s->files[0] && now[1] == s->files[1])
+	if (!s->ro_lost && !moved && !s->immutable && now[0] == s->files[0] &&
+	    now[1] == s->files[1])
 		return 0; /* the files this connection reads are still the store's */
-	if (sqlite_open_readonly(s->path, &db, &immutable, e) != 0)
-		return -1;
-	for (int i = 0; i < STMT_COUNT; i++) {
-		sqlite3_finalize(s->stmt[i]);
-		s->stmt[i] = NULL;
+	if (!s->ro_lost) { /* let go first, and of the mapping of a -shm removed since */
+		for (int i = 0; i < STMT_COUNT; i++) {
+			sqlite3_finalize(s->stmt[i]);
+			s->stmt[i] = NULL;
+		}
+		sqlite_readonly_leave(s);
+		sqlite3_close(s->db);
+		s->db = NULL;
+		s->ro_lost = 1;
 	}
-	sqlite3_close(s->db);
+	if (!readonly_clear(s))
+		return lost(s, e, "the store's files changed: waiting for this process's other "
+				  "connections to let go of the old ones");
+	if (s->db != NULL) {
+		sqlite3_close(s->db); /* the stand-in */
+		s->db = NULL;
+	}
+	if (sqlite_open_readonly(s->path, &db, &immutable, e) != 0)
+		return lost(s, e, NULL);
+	s->ro_lost = 0;
+	s->ro_wait_db = -1;
 	s->db = db;
 	s->immutable = immutable;
 	s->files[0] = now[0]; /* as found before this open: a change since is seen next time */
 	s->files[1] = now[1];
 	s->db_seen = db_now;
+	sqlite_readonly_join(s);
 	sqlite3_extended_result_codes(s->db, 0);
 	return sqlite_exec(s, "PRAGMA temp_store = MEMORY", e);
 }

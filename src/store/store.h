@@ -350,6 +350,17 @@ enum store_seq {
 int store_seq(struct store *s, enum store_seq which, int64_t *v, struct err *e);
 
 /*
+ * A reader with nothing to do for a while (the server's lookup and builder
+ * threads, every 250 ms they wait): let go of what a waiting reader should
+ * not hold.  SQLite: a read-only handle looks at the store's files as its next
+ * use would, and reopens if they changed, so that an idle connection does not
+ * keep a removed WAL index mapped under the process's other connections
+ * (sqlite_readonly.c).  PostgreSQL: nothing, no round trip.  Its error is what
+ * the handle's next use would meet.
+ */
+int store_idle(struct store *s, struct err *e);
+
+/*
  * Certificates whose OCSP responses are missing or older than the
  * certificate (new, or revoked since), after *after in (change_seq, id)
  * order, not expired before min_not_after: at most max into out, count in

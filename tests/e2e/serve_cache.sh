@@ -241,29 +241,58 @@ sqlite3 "$D/lancre.db" "update ocsp_responses set der = x'$hex' where cert_id = 
 served=0
 for i in $(seq 1 20); do
 	curl -s -o "$T/st.der" "http://127.0.0.1:$P/ocsp/$bb64"
-	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>&1 | grep -q 'Responder Error: unauthorized' ||
-		served=$((served + 1))
+	# Served: a successful answer (the damaged one).  Refused: unauthorized; or tryLater
+	# while the node reopens the store after the sqlite3 shell removed its -wal.
+	openssl ocsp -respin "$T/st.der" -resp_text -noverify 2>&1 |
+		grep -q 'OCSP Response Status: successful' && served=$((served + 1))
 done
 same "a response with a damaged signature is never served (20 asks)" "$served" 0
 
 # SQLite: a tool that closes the store last while no writer has it open (the sqlite3 shell)
 # removes the -wal and -shm the node's lookup handles read; the next writer makes new ones.
-# A lookup must still read the new store: a revocation made then is served revoked.
+# A lookup must still read the new store: a revocation made then is served revoked.  And
+# the change feed too, for a response the cache holds: SQLite shares one mapping of the
+# -shm among a process's connections, so the feed's handle, reopened while an idle lookup
+# handle still mapped the removed -shm, read the old store for ever (sqlite_readonly.c).
+# Three rounds, each on a node started afresh (once it has reopened the store, a node keeps
+# a read lock that stops the shell from removing the -wal again): on the old code each
+# round failed about one time in three.
 if [ -z "${LANCRE_PG_REAL:-}" ]; then
 	read -r late lb64 < <(sed -n 3p "$T/reqs.txt")
-	sqlite3 "$D/lancre.db" "pragma journal_mode" >/dev/null
-	if [ -e "$D/lancre.db-wal" ]; then
-		not_ok "the sqlite3 shell was to remove the -wal, the case checked here"
-	else
-		"$LANCRE" revoke -d "$D" --issuer e1 --serial "$late" --reason keyCompromise >/dev/null
+	stale=0
+	for round in 4 5 6; do
+		if [ "$round" != 4 ]; then
+			kill -TERM "$pid"
+			wait "$pid"
+			start_serve || not_ok "lancre serve starts again"
+		fi
+		read -r held hb64 < <(sed -n "${round}p" "$T/reqs.txt")
+		status "$held" "$hb64" >/dev/null # now held by the cache
+		# The shell removes them only when no connection is reading at its close: retried.
+		for i in $(seq 1 20); do
+			sqlite3 "$D/lancre.db" "pragma journal_mode" >/dev/null
+			[ -e "$D/lancre.db-wal" ] || break
+			sleep 0.1
+		done
+		if [ -e "$D/lancre.db-wal" ]; then
+			not_ok "the sqlite3 shell was to remove the -wal, the case checked here"
+			break
+		fi
+		revoke=("$held")
+		[ "$round" != 4 ] || revoke+=("$late")
+		for serial in "${revoke[@]}"; do
+			"$LANCRE" revoke -d "$D" --issuer e1 --serial "$serial" --reason keyCompromise >/dev/null
+		done
 		"$LANCRE" sign -d "$D" --once >/dev/null
 		for i in $(seq 1 40); do
-			[ "$(status "$late" "$lb64")" = revoked ] && break
+			[ "$(status "$held" "$hb64")" = revoked ] && break
 			sleep 0.05
 		done
-		same "after the sqlite3 shell closed the store, a revocation is still served" \
+		[ "$(status "$held" "$hb64")" = revoked ] || stale=$((stale + 1))
+		[ "$round" != 4 ] || same "after the sqlite3 shell closed the store, a revocation is still served" \
 			"$(status "$late" "$lb64")" revoked
-	fi
+	done
+	same "and a held response revoked after it is served revoked (3 rounds: stale in none)" "$stale" 0
 fi
 
 kill -TERM "$pid"

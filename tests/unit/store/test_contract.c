@@ -170,6 +170,14 @@ test_open_read_only(void **state)
 	r.crl_shards = 1;
 	assert_int_equal(store_issuer_add(ro, &r, NULL, &e), -1);
 	assert_true(e.msg[0] != '\0');
+	/* An idle reader's look holds nothing up: it reads as before, the writer writes. */
+	assert_int_equal(store_idle(ro, &e), 0);
+	assert_int_equal(store_idle(s, &e), 0);
+	add_issuer("k2");
+	assert_int_equal(store_idle(ro, &e), 0);
+	assert_int_equal(store_issuer_list(ro, &list, &n, &e), 0);
+	assert_int_equal(n, 2);
+	issuer_records_free(list, n);
 	store_close(ro);
 	/* A PIN is never stored. */
 	snprintf(k.key_ref, sizeof(k.key_ref), "pkcs11:token=t;object=k?pin-value=4321");
