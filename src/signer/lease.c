@@ -82,6 +82,16 @@ struct look {
 	size_t ndead;
 };
 
+/* Whether holder is among the n of v (the peers alive, or dead, this look found so far). */
+static int
+look_known(const char (*v)[STORE_LEASE_HOLDER_MAX + 1], size_t n, const char *holder)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], holder) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 look_peer(struct look *k, const char *holder)
 {
@@ -145,7 +155,10 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 
 	(void)e;
 	if (!mine && l->holder[0] != '\0' && !l->expired) {
-		if (signer_holder_dead(sg->lease.host, l->holder)) {
+		/* Asked once per holder and look (a read of /proc), not per unit. */
+		if (look_known(k->dead, k->ndead, l->holder) ||
+		    (!look_known(k->peers, k->npeers, l->holder) &&
+			signer_holder_dead(sg->lease.host, l->holder))) {
 			look_dead(k, l);
 			return 0;
 		}

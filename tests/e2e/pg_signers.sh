@@ -208,14 +208,20 @@ limit=$(((LEASE + 2 * (LEASE / 3) + 3) * 1000 * TF))
 revoked=0
 
 # B stalls (SIGSTOP: alive, silent) in the middle of a batch: its signatures slowed to
-# 20 ms, NMORE leaves of each issuer added (B's share, ~NMORE, takes it ~4 s), stopped 1 s
-# in.  Once its leases expire, A takes its shards over: it signs B's share of the leaves
+# 20 ms, NMORE leaves of each issuer added (B's share, ~NMORE, takes it ~4 s), stopped
+# 0.5 s after its signing threads start.  Once its leases expire, A takes its shards over: it signs B's share of the leaves
 # and revocations in B's shards.
 pick_in "$sign_b"
 sb_before=$(signed "$T/b.out")
 echo 20000 >"$DB/delay"
+idle_tasks=$(ls "/proc/$sign_b/task" | wc -l)
 expect 0 "cert add on A: $NMORE more leaves of each issuer" "$LANCRE" cert add -d "$DA" -q "$T/e1-more.pem" "$T/e2-more.pem"
-sleep 1
+# Stopped once its signing threads run (a batch has begun), a few signatures in.
+for i in $(seq 1 $((50 * TF))); do
+	[ "$(ls "/proc/$sign_b/task" | wc -l)" -gt "$idle_tasks" ] && break
+	sleep 0.1
+done
+sleep 0.5
 kill -STOP "$sign_b"
 rm -f "$DB/delay" # its next batches are fast again; the one stopped keeps its pace
 want=$((want + 2 * NMORE * 2))
