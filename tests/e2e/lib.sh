@@ -226,6 +226,24 @@ child_pid() {
 	ps -o pid=,comm= --ppid "$1" | awk -v c="lancre-$2" '$2 == c { print $1 }'
 }
 
+# e1_status PORT NAME: what the server on PORT answers for $T/NAME.pem, a leaf of e1
+# (good, revoked, ...; nothing for an error), as openssl ocsp verifies it.
+e1_status() {
+	openssl ocsp -issuer "$T/e1.pem" -cert "$T/$2.pem" -url "http://127.0.0.1:$1/ocsp" \
+		-VAfile "$T/e1.pem" -no_nonce 2>/dev/null | sed -n "s|^$T/$2.pem: ||p"
+}
+# until_e1_status PORT NAME WANT SECONDS: poll e1_status until it is WANT; prints the ms
+# it took, or returns 1 after SECONDS (scaled by TF).
+until_e1_status() {
+	local t0 i
+	t0=$(date +%s%N)
+	for i in $(seq 1 $(($4 * 20 * TF))); do
+		[ "$(e1_status "$1" "$2")" = "$3" ] && { echo $((($(date +%s%N) - t0) / 1000000)); return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
 # start_serve [SECONDS]: `lancre serve -d $D` in the background on fresh ports, output
 # in $T/serve.out and $T/serve.err; sets $pid, $P and $A; returns once /healthz answers
 # (0), or after SECONDS (default 10) without it (1).

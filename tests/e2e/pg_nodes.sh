@@ -65,30 +65,15 @@ pids+=("$pid")
 serve_b=$pid
 mv "$T/serve.err" "$T/b.err" # B keeps writing there; node C's start_serve reuses serve.err
 
-# status PORT NAME: what the server on PORT answers for $T/NAME.pem (good, revoked, ...).
-status() {
-	openssl ocsp -issuer "$T/e1.pem" -cert "$T/$2.pem" -url "http://127.0.0.1:$1/ocsp" \
-		-VAfile "$T/e1.pem" -no_nonce 2>/dev/null | sed -n "s|^$T/$2.pem: ||p"
-}
-# until_status PORT NAME WANT SECONDS: poll until the answer is WANT; prints the ms it took.
-until_status() {
-	local t0 i
-	t0=$(date +%s%N)
-	for i in $(seq 1 $(($4 * 20 * TF))); do
-		[ "$(status "$1" "$2")" = "$3" ] && { echo $((($(date +%s%N) - t0) / 1000000)); return 0; }
-		sleep 0.05
-	done
-	return 1
-}
 
-ms=$(until_status "$PB" c1 good 10) && ok "B serves A's signed response for c1: good (${ms} ms)" ||
-	not_ok "B serves c1 good (now: $(status "$PB" c1))"
-[ "$(status "$PA" c1)" = good ] && ok "A too" || not_ok "A serves c1 good"
+ms=$(until_e1_status "$PB" c1 good 10) && ok "B serves A's signed response for c1: good (${ms} ms)" ||
+	not_ok "B serves c1 good (now: $(e1_status "$PB" c1))"
+[ "$(e1_status "$PA" c1)" = good ] && ok "A too" || not_ok "A serves c1 good"
 
 # A revocation on A, served revoked by B within 2 s.
 "$LANCRE" revoke -d "$DA" --reason keyCompromise "$T/c1.pem" >/dev/null || not_ok "revoke c1 on A"
-ms=$(until_status "$PB" c1 revoked 2) && ok "revoked on A, served revoked by B within 2 s (${ms} ms)" ||
-	not_ok "B serves c1 revoked within 2 s (now: $(status "$PB" c1))"
+ms=$(until_e1_status "$PB" c1 revoked 2) && ok "revoked on A, served revoked by B within 2 s (${ms} ms)" ||
+	not_ok "B serves c1 revoked within 2 s (now: $(e1_status "$PB" c1))"
 
 # What B's role may do: read what it serves, nothing else.  In the catalog, for every
 # table (partitions too) and sequence of the database: no write of any kind, no SELECT
@@ -130,23 +115,23 @@ has "$ERR" 'permission denied' "B's role cannot move a counter"
 # The database stops: both nodes keep answering what they have.
 "$ROOT/scripts/pg.sh" down "$PGD" || not_ok "stop PostgreSQL"
 sleep 1
-[ "$(status "$PB" c1)" = revoked ] && ok "database down: B still answers c1 revoked" ||
-	not_ok "database down: B answers c1: $(status "$PB" c1)"
-[ "$(status "$PA" c2)" = good ] && ok "database down: A still answers c2 good" ||
-	not_ok "database down: A answers c2: $(status "$PA" c2)"
+[ "$(e1_status "$PB" c1)" = revoked ] && ok "database down: B still answers c1 revoked" ||
+	not_ok "database down: B answers c1: $(e1_status "$PB" c1)"
+[ "$(e1_status "$PA" c2)" = good ] && ok "database down: A still answers c2 good" ||
+	not_ok "database down: A answers c2: $(e1_status "$PA" c2)"
 kill -0 "$serve_b" 2>/dev/null && ok "B's server is still running" || not_ok "B's server is running"
 
 # It comes back; a revocation made now reaches B (the nodes reconnect and catch up).
 "$ROOT/scripts/pg.sh" up "$PGD" || not_ok "restart PostgreSQL"
 "$LANCRE" revoke -d "$DA" --reason superseded "$T/c2.pem" >/dev/null 2>"$T/revoke2.err" ||
 	not_ok "revoke c2 on A after the restart: $(cat "$T/revoke2.err")"
-ms=$(until_status "$PB" c2 revoked 15) && ok "after the restart: c2 revoked on A, served by B (${ms} ms)" ||
-	not_ok "after the restart B serves c2 revoked (now: $(status "$PB" c2))"
-[ "$(status "$PA" c2)" = revoked ] && ok "and by A" || not_ok "A serves c2 revoked"
+ms=$(until_e1_status "$PB" c2 revoked 15) && ok "after the restart: c2 revoked on A, served by B (${ms} ms)" ||
+	not_ok "after the restart B serves c2 revoked (now: $(e1_status "$PB" c2))"
+[ "$(e1_status "$PA" c2)" = revoked ] && ok "and by A" || not_ok "A serves c2 revoked"
 
 # A node started late loads everything.
 expect 0 "cert add c3 on A" "$LANCRE" cert add -d "$DA" "$T/c3.pem"
-until_status "$PA" c3 good 10 >/dev/null || not_ok "A serves c3 good"
+until_e1_status "$PA" c3 good 10 >/dev/null || not_ok "A serves c3 good"
 DC=$T/c
 mkdir -p "$DC"
 cp "$DA/lancre.conf" "$DC/lancre.conf"
@@ -154,9 +139,9 @@ chown -R "$(stat -c %u:%g "$DA")" "$DC"
 D=$DC
 start_serve 20 || not_ok "node C's lancre serve answers /healthz: $(tail -n 3 "$T/serve.err")"
 pids+=("$pid")
-[ "$(status "$P" c1)" = revoked ] && [ "$(status "$P" c2)" = revoked ] && [ "$(status "$P" c3)" = good ] &&
+[ "$(e1_status "$P" c1)" = revoked ] && [ "$(e1_status "$P" c2)" = revoked ] && [ "$(e1_status "$P" c3)" = good ] &&
 	ok "a node started late serves everything: c1, c2 revoked, c3 good" ||
-	not_ok "late node C: c1 $(status "$P" c1), c2 $(status "$P" c2), c3 $(status "$P" c3)"
+	not_ok "late node C: c1 $(e1_status "$P" c1), c2 $(e1_status "$P" c2), c3 $(e1_status "$P" c3)"
 # The CRL that lists c1 is served by B as A's signer stored it.
 curl -s -o "$T/b.crl" "http://127.0.0.1:$PB/crl/e1/1.crl"
 curl -s -o "$T/a.crl" "http://127.0.0.1:$PA/crl/e1/1.crl"

@@ -52,21 +52,6 @@ expect 0 "cert add c1 c2" "$LANCRE" cert add -d "$DA" "$T/c1.pem" "$T/c2.pem"
 expect 0 "sign --once on the primary" "$LANCRE" sign -d "$DA" --once
 same "the standby is one (pg_is_in_recovery)" "$(sql "$PGS" 'select pg_is_in_recovery()')" t
 
-# status PORT NAME: what the server on PORT answers for $T/NAME.pem.
-status() {
-	openssl ocsp -issuer "$T/e1.pem" -cert "$T/$2.pem" -url "http://127.0.0.1:$1/ocsp" \
-		-VAfile "$T/e1.pem" -no_nonce 2>/dev/null | sed -n "s|^$T/$2.pem: ||p"
-}
-# until_status PORT NAME WANT SECONDS: poll until the answer is WANT; prints the ms it took.
-until_status() {
-	local t0 i
-	t0=$(date +%s%N)
-	for i in $(seq 1 $(($4 * 20 * TF))); do
-		[ "$(status "$1" "$2")" = "$3" ] && { echo $((($(date +%s%N) - t0) / 1000000)); return 0; }
-		sleep 0.05
-	done
-	return 1
-}
 # backends DIR: client connections to database nodes on the server in DIR, but ours.
 backends() {
 	sql "$1" "select count(*) from pg_stat_activity where datname = 'nodes'
@@ -79,8 +64,8 @@ PB=$P
 pids+=("$pid")
 serve_b=$pid
 mv "$T/serve.err" "$T/b.err"
-ms=$(until_status "$PB" c1 good 10) && ok "B serves c1 good, signed on the primary, read from the standby (${ms} ms)" ||
-	not_ok "B serves c1 good (now: $(status "$PB" c1))"
+ms=$(until_e1_status "$PB" c1 good 10) && ok "B serves c1 good, signed on the primary, read from the standby (${ms} ms)" ||
+	not_ok "B serves c1 good (now: $(e1_status "$PB" c1))"
 same "B has no connection to the primary" "$(backends "$PGP")" 0
 [ "$(backends "$PGS")" -ge 1 ] && ok "B reads from the standby ($(backends "$PGS") connections)" ||
 	not_ok "B reads from the standby: $(backends "$PGS") connections"
@@ -89,16 +74,16 @@ same "B has no connection to the primary" "$(backends "$PGP")" 0
 # LISTEN (refused in recovery): its tick.
 "$LANCRE" revoke -d "$DA" --reason keyCompromise "$T/c1.pem" >/dev/null || not_ok "revoke c1"
 expect 0 "sign --once" "$LANCRE" sign -d "$DA" --once
-ms=$(until_status "$PB" c1 revoked 5) && ok "revoked on the primary, served revoked by B within 5 s (${ms} ms)" ||
-	not_ok "B serves c1 revoked within 5 s (now: $(status "$PB" c1))"
+ms=$(until_e1_status "$PB" c1 revoked 5) && ok "revoked on the primary, served revoked by B within 5 s (${ms} ms)" ||
+	not_ok "B serves c1 revoked within 5 s (now: $(e1_status "$PB" c1))"
 same "B still has no connection to the primary" "$(backends "$PGP")" 0
 
 # The standby stops: B answers what it has.  Meanwhile the primary changes.
 "$ROOT/scripts/pg.sh" down "$PGS" || not_ok "stop the standby"
 sleep 1
-[ "$(status "$PB" c1)" = revoked ] && [ "$(status "$PB" c2)" = good ] &&
+[ "$(e1_status "$PB" c1)" = revoked ] && [ "$(e1_status "$PB" c2)" = good ] &&
 	ok "standby down: B still answers c1 revoked, c2 good" ||
-	not_ok "standby down: B answers c1 $(status "$PB" c1), c2 $(status "$PB" c2)"
+	not_ok "standby down: B answers c1 $(e1_status "$PB" c1), c2 $(e1_status "$PB" c2)"
 "$LANCRE" revoke -d "$DA" --reason superseded "$T/c2.pem" >/dev/null || not_ok "revoke c2"
 expect 0 "cert add c3 while the standby is down" "$LANCRE" cert add -d "$DA" "$T/c3.pem"
 expect 0 "sign --once" "$LANCRE" sign -d "$DA" --once
@@ -106,10 +91,10 @@ kill -0 "$serve_b" 2>/dev/null && ok "B's server is still running" || not_ok "B'
 
 # It comes back and catches up from the primary's WAL; B reconnects and catches up too.
 "$ROOT/scripts/pg.sh" up "$PGS" || not_ok "restart the standby"
-ms=$(until_status "$PB" c2 revoked 15) && ok "standby back: B serves c2 revoked (${ms} ms)" ||
-	not_ok "standby back: B serves c2 revoked (now: $(status "$PB" c2))"
-ms=$(until_status "$PB" c3 good 5) && ok "and c3, added meanwhile, good (${ms} ms)" ||
-	not_ok "standby back: B serves c3 good (now: $(status "$PB" c3))"
+ms=$(until_e1_status "$PB" c2 revoked 15) && ok "standby back: B serves c2 revoked (${ms} ms)" ||
+	not_ok "standby back: B serves c2 revoked (now: $(e1_status "$PB" c2))"
+ms=$(until_e1_status "$PB" c3 good 5) && ok "and c3, added meanwhile, good (${ms} ms)" ||
+	not_ok "standby back: B serves c3 good (now: $(e1_status "$PB" c3))"
 same "B still has no connection to the primary" "$(backends "$PGP")" 0
 
 # A node started late on the standby serves everything.
@@ -120,9 +105,9 @@ chown -R "$(stat -c %u:%g "$DA")" "$DC"
 D=$DC
 start_serve 20 || not_ok "node C's lancre serve answers /healthz: $(tail -n 3 "$T/serve.err")"
 pids+=("$pid")
-[ "$(status "$P" c1)" = revoked ] && [ "$(status "$P" c2)" = revoked ] && [ "$(status "$P" c3)" = good ] &&
+[ "$(e1_status "$P" c1)" = revoked ] && [ "$(e1_status "$P" c2)" = revoked ] && [ "$(e1_status "$P" c3)" = good ] &&
 	ok "a node started late on the standby: c1, c2 revoked, c3 good" ||
-	not_ok "late node C: c1 $(status "$P" c1), c2 $(status "$P" c2), c3 $(status "$P" c3)"
+	not_ok "late node C: c1 $(e1_status "$P" c1), c2 $(e1_status "$P" c2), c3 $(e1_status "$P" c3)"
 # What B serves is what the primary stored: the full CRL the signer published.
 curl -s -o "$T/b.crl" "http://127.0.0.1:$PB/crl/e1.crl"
 expect 0 "B's full CRL verifies (openssl crl)" openssl crl -inform DER -in "$T/b.crl" -CAfile "$T/e1.pem" -noout
