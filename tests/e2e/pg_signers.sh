@@ -111,8 +111,11 @@ sample_files() {
 	while read -r f m; do
 		[ "${fseen[$f]-}" = "$m" ] && continue
 		fseen[$f]=$m
-		num=$(openssl crl -inform DER -noout -crlnumber -in "$f" 2>/dev/null) || continue
-		echo "${f#$T/}|${num#*=}|$(md5sum <"$f" | cut -c1-32)"
+		# One read of the file: the signer may replace it between two (a number of one
+		# CRL with another's digest would look like two CRLs with one number).
+		cp "$f" "$T/sample.crl" 2>/dev/null || continue
+		num=$(openssl crl -inform DER -noout -crlnumber -in "$T/sample.crl" 2>/dev/null) || continue
+		echo "${f#$T/}|${num#*=}|$(md5sum <"$T/sample.crl" | cut -c1-32)"
 	done < <(find "$DA/public/crl" "$DB/public/crl" -name '*.crl' -printf '%p %T@.%s.%i\n' 2>/dev/null)
 }
 (while :; do
@@ -292,6 +295,7 @@ bad=$(awk -F'|' 'NF == 3 {
 	dig[name "|" num] = $3
 	} END { print n + 0 }' "$T/files.log" | tail -n 1)
 same "no published CRL file's number went down or named two CRLs ($(wc -l <"$T/files.log") changes seen)" "$bad" 0
+[ "$bad" = 0 ] || awk -F'|' 'NF == 3' "$T/files.log" | sort -s -t'|' -k1,1 | sed 's/^/# /' | head -n 80
 files_seen=$(awk -F'|' 'NF == 3 { if ($1 ~ /^a\//) a++; else b++ } END { print (a > 0 && b > 0) ? a + b : 0 }' "$T/files.log")
 [ "$files_seen" -gt "$units" ] && ok "CRL files of both directories sampled ($files_seen versions)" ||
 	not_ok "CRL files of both directories sampled ($files_seen)"
