@@ -51,6 +51,21 @@ for i in 1 2 3; do mkleaf "c$i" e1; done
 expect 0 "cert add c1 c2" "$LANCRE" cert add -d "$DA" "$T/c1.pem" "$T/c2.pem"
 expect 0 "sign --once on the primary" "$LANCRE" sign -d "$DA" --once
 same "the standby is one (pg_is_in_recovery)" "$(sql "$PGS" 'select pg_is_in_recovery()')" t
+# replayed: until the standby has replayed everything the primary has written so far (a
+# node started on a standby still behind lancre's schema refuses it: it cannot migrate a
+# read-only store); prints the primary's position.
+replayed() {
+	local lsn i
+	lsn=$(sql "$PGP" 'select pg_current_wal_lsn()')
+	for i in $(seq 1 $((200 * TF))); do
+		[ "$(sql "$PGS" "select pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+		sleep 0.05
+	done
+	echo "primary at $lsn, standby replayed to $(sql "$PGS" 'select pg_last_wal_replay_lsn()')"
+	return 1
+}
+why=$(replayed) && ok "the standby replayed what the primary wrote" ||
+	not_ok "the standby replayed what the primary wrote: $why"
 
 # backends DIR: client connections to database nodes on the server in DIR, but ours.
 backends() {
