@@ -242,7 +242,6 @@ readonly_moved(struct store_sqlite *s, const ino_t now[2])
 		d->gen++;
 	}
 	moved = s->ro_gen != d->gen;
-	s->ro_wait_db = (int)(d - readonly_dbs);
 	pthread_mutex_unlock(&readonly_mu);
 	return moved;
 }
@@ -320,6 +319,7 @@ sqlite_readonly_refresh(struct store_sqlite *s, struct err *e)
 			sqlite3_finalize(s->stmt[i]);
 			s->stmt[i] = NULL;
 		}
+		s->ro_wait_db = s->ro_slot; /* the others of its database: waited on below */
 		sqlite_readonly_leave(s);
 		sqlite3_close(s->db);
 		s->db = NULL;
