@@ -361,6 +361,22 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int
+cli_subcommand(int argc, char **argv, const char *cmd, const char *sub, const char *usage,
+    const char *kind, const char *hint)
+{
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc >= 2 && strcmp(argv[1], sub) == 0)
+		return -1;
+	if (argc >= 2)
+		return cli_usage_error(cmd, "unknown %s '%s'%s", kind, argv[1], hint);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
 void
 cli_log_lines(void)
 {

@@ -88,6 +88,15 @@ int cli_fail(const char *cmd, const struct err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * A command whose first word says what it does (`store copy`, `import
+ * openssl-ca`): -1 when argv[1] is sub (the caller goes on past it), else what
+ * to return at once: EXIT_OK after --help or -h (usage on stdout); EXIT_USAGE
+ * with usage on stderr when there is no word, or "unknown <kind> '<word>'<hint>".
+ */
+int cli_subcommand(int argc, char **argv, const char *cmd, const char *sub, const char *usage,
+    const char *kind, const char *hint);
+
+/*
  * The usage error for what getopt_long() returned instead of an option, ch:
  * '?', "unknown option '--x'" (or "option '--once=x' takes no value"), or
  * ':', "option '-d' needs a value".  Every command's option string starts

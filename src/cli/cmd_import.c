@@ -218,18 +218,10 @@ cmd_import(int argc, char **argv)
 	struct import_args a = {0};
 	const char *dir = cli_default_dir();
 	struct err e;
-	int ch;
+	int ch, rc;
 
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 2 || strcmp(argv[1], "openssl-ca") != 0) {
-		if (argc >= 2)
-			return cli_usage_error("import", "unknown source '%s' (openssl-ca)", argv[1]);
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = cli_subcommand(argc, argv, "import", "openssl-ca", usage_text, "source", " (openssl-ca)")) >= 0)
+		return rc;
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {

@@ -165,18 +165,10 @@ cmd_store(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = cli_default_dir(), *to = NULL;
-	int ch;
+	int ch, rc;
 
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 2 || strcmp(argv[1], "copy") != 0) {
-		if (argc >= 2)
-			return cli_usage_error("store", "unknown subcommand '%s'", argv[1]);
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = cli_subcommand(argc, argv, "store", "copy", usage_text, "subcommand", "")) >= 0)
+		return rc;
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
