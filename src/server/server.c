@@ -667,17 +667,22 @@ server_run(struct store *s, const struct conf *c, const struct server_opts *o,
 	setup_config(&sv.config, &sv, handle_public);
 	setup_config(&sv.admin_config, &sv, handle_admin);
 	configured = 1;
-	for (; started < sv.nthreads; started++) {
-		if (pthread_create(&w[started].tid, NULL, worker_main, &w[started]) != 0) {
-			err_set(e, "cannot start a server thread");
-			goto out;
-		}
-	}
+	/*
+	 * Said before the threads start: the ports listen already (connections
+	 * wait in the backlog), and a client that got an answer, /healthz in the
+	 * tests, must find the line written.
+	 */
 	if (sv.ev->on_start != NULL) {
 		struct server_started st = {.listen = o->listen, .admin = o->admin,
 		    .threads = sv.nthreads, .fd_limit_was = (unsigned long long)fw.was,
 		    .fd_limit = (unsigned long long)fw.limit};
 		sv.ev->on_start(sv.ev->arg, &st);
+	}
+	for (; started < sv.nthreads; started++) {
+		if (pthread_create(&w[started].tid, NULL, worker_main, &w[started]) != 0) {
+			err_set(e, "cannot start a server thread");
+			goto out;
+		}
 	}
 	serve_loop(&sv, &fw, stop, reload_flag, e);
 	rc = 0;
