@@ -26,10 +26,11 @@
  * its notAfter: entries are those with notAfter >= the previous CRL's
  * thisUpdate.  Each signed CRL is also written to DIR/public/crl/ (atomic
  * rename) with the issuer's JSON list of shard URLs, and [crl] hook, if set,
- * runs with each file's absolute path (hook.c).  The file is written before the store: if
- * either fails (a full disk) or the signer dies between them, the store
- * does not have the new CRL, still finds the shard due, and the next pass
- * signs and publishes a newer one.  Stored first, a failed publish would
+ * runs with each file's absolute path (hook.c).  The file is written after
+ * the store has accepted its number and before the store commits: if either
+ * fails (a full disk) or the signer dies between them, the store does not
+ * have the new CRL, still finds the shard due, and the next pass signs and
+ * publishes a newer one.  Committed first, a failed publish would
  * have left the file behind the store until the next [crl] period.
  */
 #include "signer/signer_int.h"
@@ -315,9 +316,12 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	    .this_update = p.this_update, .next_update = p.next_update, .der = der, .der_len = len,
 	    .built_seq = built_seq};
 	/*
-	 * Published first (see the top of this file), and both fenced: only while
-	 * this signer still holds the shard (lease.c), which no other can take
-	 * until the commit.  Lost meanwhile: nothing published or stored (2).
+	 * Published before the commit (see the top of this file), and both
+	 * fenced: only while this signer still holds the shard (lease.c), which
+	 * no other can take until the commit.  Lost meanwhile: nothing published
+	 * or stored (2).  Put in the transaction before the file is written: a
+	 * number the store refuses (not above every number stored for the scope,
+	 * by whichever signer, since `last` was read) never reaches public/.
 	 */
 	if (store_begin(sg->store, e) != 0)
 		goto out;
@@ -326,8 +330,9 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		rc = signer_unit_held(is, shard) ? -1 : 2;
 		goto out;
 	}
-	if (publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
-	    store_crl_put(sg->store, made, e) != 0 || store_commit(sg->store, e) != 0) {
+	if (store_crl_put(sg->store, made, e) != 0 ||
+	    publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
+	    store_commit(sg->store, e) != 0) {
 		store_rollback(sg->store, NULL);
 		goto out;
 	}

@@ -694,6 +694,81 @@ test_crl_publish_failure_is_retried(void **state)
 }
 
 /*
+ * Another signer stores a CRL for the scope while this one reads its
+ * entries (a unit given back and taken again): the number this signer
+ * chose is then not above the stored one, the store refuses it, and the
+ * file never reaches public/ (it did when the file was written before the
+ * store's check).  File-static, as slow below: the store's callbacks have no
+ * room for the test's context.
+ */
+static struct overtake {
+	const struct store_ops *real;
+	struct store_ops ops;
+	struct store *other;
+	int64_t issuer_id;
+	int shard, done;
+} overtake;
+
+static int
+overtaken_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
+    int64_t after_seq, int (*cb)(void *, const struct cert_record *, struct err *), void *arg,
+    struct err *e)
+{
+	static const uint8_t der[] = {0x30, 0x00};
+	struct crl_record r = {.issuer_id = issuer_id, .shard = shard, .number = INT64_MAX / 2,
+	    .der = der, .der_len = sizeof(der)};
+
+	if (!overtake.done) {
+		overtake.done = 1;
+		overtake.issuer_id = issuer_id;
+		overtake.shard = shard;
+		r.this_update = (int64_t)time(NULL);
+		r.next_update = r.this_update + 3600;
+		if (store_crl_put(overtake.other, &r, e) != 0)
+			return -1;
+	}
+	return overtake.real->crl_entries(s, issuer_id, shard, min_not_after, after_seq, cb, arg,
+	    e);
+}
+
+static void
+test_crl_number_refused_is_not_published(void **state)
+{
+	struct signer_stats st = {0};
+	struct crl_record got;
+	struct signer *sg;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	char path[400];
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	memset(&overtake, 0, sizeof(overtake));
+	assert_non_null(overtake.other = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	overtake.real = w.f.s->ops;
+	overtake.ops = *overtake.real;
+	overtake.ops.crl_entries = overtaken_entries;
+	w.f.s->ops = &overtake.ops;
+	assert_non_null(sg = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	assert_int_equal(signer_pass(sg, now, &st, &e), -1);
+	assert_int_equal(overtake.done, 1);
+	assert_int_equal(store_crl_get(w.f.s, overtake.issuer_id, overtake.shard, &got, &e), 1);
+	assert_true(got.number == INT64_MAX / 2); /* the other's, not replaced */
+	if (overtake.shard == 0)
+		snprintf(path, sizeof(path), "%s/public/crl/e1.crl", w.f.dir);
+	else
+		snprintf(path, sizeof(path), "%s/public/crl/e1/%d.crl", w.f.dir, overtake.shard);
+	assert_int_equal(access(path, F_OK), -1);
+	w.f.s->ops = overtake.real;
+	signer_free(sg);
+	store_close(overtake.other);
+	world_free(&w);
+}
+
+/*
  * A restarted signer resumes the scan of changed certificates at the store's
  * mark, made with the same issuers: a response deleted behind the mark is
  * not looked for (a full rescan would find it), while a revocation made
@@ -1350,6 +1425,7 @@ main(void)
 	    cmocka_unit_test(test_retry_delay),
 	    cmocka_unit_test(test_loop_retries_a_failed_step),
 	    cmocka_unit_test(test_crl_publish_failure_is_retried),
+	    cmocka_unit_test(test_crl_number_refused_is_not_published),
 	    cmocka_unit_test(test_clock_step_back),
 	    cmocka_unit_test(test_clock_step_back_without_newest),
 	    cmocka_unit_test(test_failing_issuer_costs_nothing),
