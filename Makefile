@@ -12,7 +12,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp libcurl
+PKGS     = libcrypto libssl sqlite3 inih libh2o-evloop libseccomp libcurl jansson
 SAN     ?=
 # libpq (Debian libpq-dev): its headers only; pkg-config's --cflags would also add
 # -I/usr/include/<triplet>, turning system headers into warned-about ones.

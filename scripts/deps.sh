@@ -7,7 +7,7 @@
 set -eu
 
 build="build-essential pkg-config libssl-dev libsqlite3-dev libinih-dev libh2o-dev libh2o-evloop-dev \
-libp11-kit-dev libseccomp-dev libcurl4-openssl-dev libpq-dev openssl"
+libp11-kit-dev libseccomp-dev libcurl4-openssl-dev libpq-dev libjansson-dev openssl"
 test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
 libengine-pkcs11-openssl softhsm2 opensc strace clang libclang-rt-14-dev faketime libfaketime util-linux \
 iproute2 chromium python3-html5lib python3-pil nginx-light postgresql-15"
