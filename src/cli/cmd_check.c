@@ -204,7 +204,8 @@ check_staple(const char *path, const struct check_result *r, struct err *e)
 	if (r->ocsp_response == NULL)
 		return err_set(e, "--staple: no verified, fresh OCSP response (%s); %s left as it was",
 		    r->why, path);
-	return fs_write_atomic(path, r->ocsp_response, r->ocsp_response_len, CHECK_STAPLE_MODE, e);
+	/* As `answer -o`: a device, a FIFO or "-" is written in place, never replaced (fsutil.h). */
+	return fs_write_output(path, r->ocsp_response, r->ocsp_response_len, CHECK_STAPLE_MODE, e);
 }
 
 struct check_args {

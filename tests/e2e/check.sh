@@ -222,6 +222,17 @@ has "$ERR" 'no verified, fresh OCSP response' "saying why"
 same "the file is left as it was" "$(cat "$T/kept.der")" keep
 expect 1 "--staple of a badly signed response: exit 1" "$LANCRE" check --staple "$T/kept.der" "$T/badsig.pem"
 same "the file is left as it was" "$(cat "$T/kept.der")" keep
+# A FIFO (as /dev/null or /dev/stdout would be) is written in place, never
+# replaced by a regular file: run as root, the atomic rename would have
+# turned /dev/null into a file (issue 16).
+mkfifo "$T/staple.fifo"
+cat "$T/staple.fifo" >"$T/fifo.der" &
+reader=$!
+expect 0 "--staple to a FIFO: exit 0" "$LANCRE" check --staple "$T/staple.fifo" "$good"
+if [ -p "$T/staple.fifo" ]; then ok "the FIFO is still a FIFO"; else not_ok "the FIFO was replaced"; kill "$reader"; fi
+wait "$reader"
+run sh -c "openssl ocsp -respin '$T/fifo.der' -issuer '$C/e1.pem' -cert '$good' -noverify 2>&1"
+has "$OUT" "$(basename "$good"): good" "and its reader got the staple: good"
 
 # Usage and bad input.
 expect 0 "--help" "$LANCRE" check --help
