@@ -272,8 +272,8 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	struct crl_builder *b;
 	const unsigned char *der = NULL;
 	size_t len, count;
-	int64_t built_seq, ns = now_ns();
-	int rc = -1;
+	int64_t built_seq, ns = now_ns(), read_at;
+	int rc = -1, walked;
 
 	if (shard > 0) {
 		urls_crl_shard(sg->conf, is->name, shard, idp, sizeof(idp));
@@ -293,15 +293,21 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	/* Read the sequence before the entries: a revocation after this makes it dirty again. */
 	if (store_seq(sg->store, STORE_SEQ_CHANGE, &built_seq, e) != 0)
 		return -1;
-	/* Renewed before each CRL and before its fence: a pass of many CRLs outlasts a lease. */
-	if (signer_lease_tick(sg, signer_now(sg), e) != 0)
+	/*
+	 * Renewed before each CRL and before its fence: a pass of many CRLs
+	 * outlasts a lease; and before the read for as long as it may take, as
+	 * nothing renews within it (lease.c).
+	 */
+	if (signer_lease_read_start(sg, is, shard, base != NULL, prev, &read_at, e) != 0)
 		return -1;
 	b = crl_builder_new(&p, e);
 	if (b == NULL)
 		return -1;
-	if (store_crl_entries(sg->store, is->id, shard,
-		base != NULL ? 0 : prev != NULL ? (prev->this_update < now ? prev->this_update : now) : 0,
-		base != NULL ? base->built_seq : 0, add_entry, b, e) != 0) {
+	walked = store_crl_entries(sg->store, is->id, shard,
+	    base != NULL ? 0 : prev != NULL ? (prev->this_update < now ? prev->this_update : now) : 0,
+	    base != NULL ? base->built_seq : 0, add_entry, b, e);
+	signer_lease_read_end(sg, is, shard, base != NULL, read_at);
+	if (walked != 0) {
 		err_prefix(e, "issuer %s CRL %d", is->name, shard);
 		goto out;
 	}

@@ -46,6 +46,7 @@ struct signer_unit {
 	int free;      /* scratch of a look: nobody holds it (released, or expired) */
 	int free_seen; /* free at the last look and not taken: taken at the next, share or not */
 	int fenced;    /* scratch of a write: the fence found it still held */
+	int64_t read_secs[2]; /* how long its last CRL read took: [0] base, [1] delta (lease.c) */
 	struct store_signed_upto upto; /* its mark when taken, then as set */
 };
 
@@ -261,6 +262,16 @@ int signer_holder_start(long pid, unsigned long long *start);
 int signer_holder_dead(const char *hostid, const char *holder);
 int signer_lease_step(struct signer *sg, int64_t now, struct err *e);
 int signer_lease_tick(struct signer *sg, int64_t now, struct err *e);
+/*
+ * Around a CRL's entries read (crls.c), which nothing renews within:
+ * _read_start renews every unit for as long as that read may take (the
+ * last read of the unit's base or delta, or prev's size), _read_end
+ * remembers how long it took (started: _read_start's time).
+ */
+int signer_lease_read_start(struct signer *sg, const struct signer_issuer *is, int shard,
+    int delta, const struct crl_record *prev, int64_t *started, struct err *e);
+void signer_lease_read_end(struct signer *sg, struct signer_issuer *is, int shard, int delta,
+    int64_t started);
 int signer_lease_keep(struct signer *sg, size_t every, struct err *e);
 int64_t signer_now(const struct signer *sg);
 int signer_lease_fence(struct signer *sg, struct err *e);

@@ -1141,7 +1141,7 @@ holders_row(void *arg, const struct store_lease *l, struct err *e)
  * 2,000 a second: the pass (4 s) outlasts the 3 s lease; b looks in the
  * middle of the second read, when a's lease of the pass's start is over.
  * a renewed before each CRL and its fence: b takes nothing and a publishes.
- * (A single CRL read longer than a lease is not renewed within: DESIGN.md.)
+ * (A single CRL read longer than a lease: test_long_crl_read_keeps_its_unit.)
  */
 static void
 test_long_crl_keeps_its_units(void **state)
@@ -1193,6 +1193,89 @@ test_long_crl_keeps_its_units(void **state)
 	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
 	assert_true(h.first[0] != '\0');
 	assert_int_equal(h.others, 0);       /* b took nothing */
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	world_free(&w);
+}
+
+/* A CRL of issuer 1's shard 1 with n entries: n revocations behind the change feed's mark. */
+static void
+revoke_behind(struct world *w, int64_t now, int n)
+{
+	char path[300], sql[1024];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/lancre.db", w->f.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	    " INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
+	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq)"
+	    " SELECT 1, CAST(printf('%%08d', i) AS BLOB), %lld, %lld, 1, %lld, 1, 1,"
+	    " zeroblob(32), %lld, %lld, 1 FROM n",
+	    n, (long long)(now - 60), (long long)(now + 30 * 86400), (long long)(now - 30),
+	    (long long)(now - 60), (long long)(now - 30));
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * Issue 18 leases, session 13 item 1: ONE CRL whose read outlasts the lease
+ * keeps its unit.  Shard 1's CRL (no full CRL) has 8,000 entries read at
+ * 2,000 a second: 4 s, with a 3 s lease.  The first slow pass, nobody
+ * looking, tells a how long that read takes; at the second, a renews its
+ * units for twice that plus a lease before reading, and b, looking 4 s into
+ * the read (every lease renewed before it would have ended by then), takes
+ * nothing: a publishes the CRL.  Before, a renewed for one lease, b took the
+ * units, and a's CRL was fenced away.
+ */
+static void
+test_long_crl_read_keeps_its_unit(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct holders h = {{0}, 0};
+	struct signer_stats st = {0};
+	const struct store_ops *real;
+	struct crl_record got;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	conf.signer_lease = 3;
+	conf.crl_full = 0;
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12); /* every unit a's */
+	revoke_behind(&w, now, 8000);
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	real = w.f.s->ops;
+	now += conf.crl_period; /* the CRLs are due, no response is */
+	slow = (struct slow_read){.real = w.f.s->ops->crl_entries, .ops = *w.f.s->ops, .t = now};
+	slow.ops.crl_entries = slow_entries;
+	w.f.s->ops = &slow.ops;
+	signer_set_clock(a, slow_clock_read, NULL);
+	assert_int_equal(signer_pass(a, now, &st, &e), 0); /* nobody looks: a learns */
+	assert_true(slow.t >= now + 4);
+	now = slow.t + conf.crl_period;
+	slow.t = now;
+	slow.fire_at = now + conf.signer_lease + 1;
+	slow.other = b;
+	st = (struct signer_stats){0};
+	assert_int_equal(signer_pass(a, now, &st, &e), 0);
+	w.f.s->ops = real;
+	assert_true(slow.fired);   /* b looked in the middle of a's read */
+	assert_true(st.crls >= 1); /* a's shard 1 CRL: published */
+	assert_int_equal(store_crl_get(w.f.s, 1, 1, &got, &e), 1);
+	assert_true(got.this_update == now);
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	assert_true(h.first[0] != '\0');
+	assert_int_equal(h.others, 0); /* b took nothing */
 	signer_free(a);
 	signer_free(b);
 	store_close(s2);
@@ -1431,6 +1514,7 @@ main(void)
 	    cmocka_unit_test(test_failing_issuer_costs_nothing),
 	    cmocka_unit_test(test_stalled_signer_is_fenced),
 	    cmocka_unit_test(test_long_crl_keeps_its_units),
+	    cmocka_unit_test(test_long_crl_read_keeps_its_unit),
 	    cmocka_unit_test(test_refuses_good_after_revoked),
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
 	    cmocka_unit_test(test_issuer_of_another_signer),
