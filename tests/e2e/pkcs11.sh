@@ -22,6 +22,15 @@ p11_ca r1 root
 p11_pin_files
 p11_chown
 
+# As laid out for a root start (the signer's user owns the PIN files and the
+# token), the server's user can read neither (issue 16: tried as that user).
+if [ "$(id -u)" -eq 0 ] && id lancre-server >/dev/null 2>&1; then
+	run as_user lancre-server cat "$T/pin.nl"
+	if [ "$rc" -ne 0 ] && grep -q "Permission denied" "$ERR"; then ok "as lancre-server, the PIN file cannot be read"; else not_ok "as lancre-server, the PIN file is readable (exit $rc)"; fi
+	run as_user lancre-server find "$TOKENS" -type f -exec cat {} +
+	if [ "$rc" -ne 0 ] && grep -q "Permission denied" "$ERR" && ! grep -q . "$OUT"; then ok "nor the token's files ($TOKENS)"; else not_ok "as lancre-server, the token's files are readable (exit $rc)"; fi
+fi
+
 D=$T/data
 "$LANCRE" init -d "$D" >/dev/null
 KEY_E1="pkcs11:token=lancre;object=e1;type=private?module-path=$MODULE&pin-source=file:$T/pin.nl"
