@@ -10,7 +10,7 @@ build="build-essential pkg-config libssl-dev libsqlite3-dev libinih-dev libh2o-d
 libp11-kit-dev libseccomp-dev libcurl4-openssl-dev libpq-dev libjansson-dev openssl"
 test_pkgs="$build libcmocka-dev python3 python3-cryptography gnutls-bin curl sqlite3 \
 libengine-pkcs11-openssl softhsm2 opensc strace clang libclang-rt-14-dev faketime libfaketime util-linux \
-iproute2 chromium python3-html5lib python3-pil nginx-light postgresql-15"
+iproute2 chromium python3-html5lib python3-pil python3-asn1crypto nginx-light postgresql-15"
 bench_pkgs="$build time sqlite3 curl python3 python3-cryptography nghttp2-client nginx-light wrk util-linux softhsm2 postgresql-15"
 
 list=0

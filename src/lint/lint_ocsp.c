@@ -7,7 +7,9 @@
  * Sources: RFC 6960; RFC 9919 (2026, the successor of RFC 5019's
  * lightweight profile: 3.2.1 one SingleResponse, 3.2.4 nextUpdate always
  * present, 3.2.2 ResponderID byKey); BR 4.9.10 (validity interval from 8
- * hours to 10 days); Microsoft's program requirements 3.2.2 (at most 7
+ * hours to 10 days); BR 7.3.2 (no reasonCode among a SingleResponse's
+ * singleExtensions: the reason belongs in revokedInfo); Microsoft's program
+ * requirements 3.2.2 (at most 7
  * days); Mozilla Root Store Policy 6 (nextUpdate no later than the expiry of
  * the certificates the response carries).
  *
@@ -47,7 +49,9 @@ struct ocsp_facts {
 	int64_t first_expiry;      /* the earliest notAfter of the certificates carried */
 	int have_certs;
 	int unspecified, hold;     /* revoked with these reasons */
+	int single_reason;         /* SingleResponses with reasonCode in singleExtensions */
 	char first_unspecified[LINT_HEX_MAX], first_hold[LINT_HEX_MAX];
+	char first_single_reason[LINT_HEX_MAX];
 };
 
 struct ocsp_rule {
@@ -71,6 +75,8 @@ read_single(OCSP_SINGLERESP *s, struct ocsp_facts *f)
 	if (status == V_OCSP_CERTSTATUS_REVOKED && reason == REASON_CERTIFICATE_HOLD &&
 	    f->hold++ == 0)
 		lint_hex(serial, f->first_hold, sizeof(f->first_hold));
+	if (OCSP_SINGLERESP_get_ext_by_NID(s, NID_crl_reason, -1) >= 0 && f->single_reason++ == 0)
+		lint_hex(serial, f->first_single_reason, sizeof(f->first_single_reason));
 	if (nextu == NULL) {
 		f->no_next++;
 		return;
@@ -199,6 +205,13 @@ hold(const struct ocsp_facts *f, const struct lint_def *d, struct lint_report *r
 }
 
 static void
+single_reason(const struct ocsp_facts *f, const struct lint_def *d, struct lint_report *r)
+{
+	if (f->single_reason > 0)
+		lint_add(r, d, "serial %s", f->first_single_reason);
+}
+
+static void
 after_cert_expiry(const struct ocsp_facts *f, const struct lint_def *d, struct lint_report *r)
 {
 	if (f->have_span && f->have_certs && f->latest_next > f->first_expiry)
@@ -233,6 +246,9 @@ static const struct ocsp_rule ocsp_rules[] = {
     {OCSP("e_ocsp_reason_certificate_hold",
 	 "The OCSP response gives the revocation reason certificateHold.",
 	 "Mozilla Root Store Policy 6.1.1; BR 7.2.2"), hold},
+    {OCSP("e_ocsp_single_extension_reason_code",
+	 "The OCSP response carries the reasonCode CRL entry extension in a SingleResponse's "
+	 "singleExtensions (the reason belongs in revokedInfo).", "BR 7.3.2"), single_reason},
     {OCSP("e_ocsp_next_update_after_cert_expiry",
 	 "The OCSP response's nextUpdate is after the expiry of a certificate it carries (the "
 	 "delegated responder's).", "Mozilla Root Store Policy 6"), after_cert_expiry},

@@ -212,6 +212,23 @@ write("e_ocsp_reason_unspecified", response(ocsp.OCSPCertStatus.REVOKED,
                                             reason=x509.ReasonFlags.unspecified))
 write("e_ocsp_reason_certificate_hold", response(ocsp.OCSPCertStatus.REVOKED,
                                                  reason=x509.ReasonFlags.certificate_hold))
+def with_single_reason(der):
+    """der with the reasonCode CRL entry extension also in its SingleResponse's
+    singleExtensions (cryptography's builder cannot write singleExtensions;
+    asn1crypto can), signed again."""
+    from asn1crypto import ocsp as aocsp
+    r = aocsp.OCSPResponse.load(der)
+    basic = r["response_bytes"]["response"].parsed
+    basic["tbs_response_data"]["responses"][0]["single_extensions"] = [
+        {"extn_id": "crl_reason", "critical": False, "extn_value": "key_compromise"}]
+    tbs = basic["tbs_response_data"].dump(force=True)
+    basic["signature"] = KEY.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    r["response_bytes"]["response"] = basic
+    return r.dump(force=True)
+
+
+write("e_ocsp_single_extension_reason_code", with_single_reason(
+    response(ocsp.OCSPCertStatus.REVOKED, reason=x509.ReasonFlags.key_compromise)))
 with open(f"{OUT}/ca.pem", "wb") as f:
     f.write(CA.public_bytes(serialization.Encoding.PEM))
 with open(f"{OUT}/ca.key", "wb") as f:
