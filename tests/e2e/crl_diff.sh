@@ -39,6 +39,17 @@ diff_case 3 date-changed "a revocation date moved, same reason"
 diff_case 3 scope "the IssuingDistributionPoint changed"
 has "$OUT" '^scope changed: yes' "says the scope changed"
 
+# The same removals judged from -d DIR's store instead of --issuer: the certificates
+# are recorded there (the diff CA an issuer), not given on the command line.
+DD=$T/diffdir
+"$LANCRE" init -d "$DD" >/dev/null
+"$LANCRE" issuer add -d "$DD" diff "$O/ca.pem" "$O/ca.key" >/dev/null || not_ok "issuer add of the diff CA"
+"$LANCRE" cert add -d "$DD" "$O/leaf-expired.pem" "$O/leaf-valid.pem" >/dev/null 2>&1 || not_ok "cert add of the two leaves"
+diff_case 0 removed-expired "-d: a removal of a certificate the store says expired before the older CRL" -d "$DD"
+has "$OUT" '^  - 20 \(ok: expired ' "the removal is allowed, from the store"
+diff_case 3 removed-valid "-d: a removal of a certificate the store says is still valid" -d "$DD"
+has "$OUT" '^  - 21 \(problem: still valid' "the removal is not allowed, from the store"
+
 run "$LANCRE" explain --json --issuer "$O/leaf-valid.pem" "$O/removed-valid-old.der" "$O/removed-valid-new.der"
 if [ "$rc" -eq 3 ] && "$PY" -c '
 import json, sys

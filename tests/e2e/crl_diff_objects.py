@@ -79,6 +79,9 @@ pair("date-changed", {**BASE, 0x11: (SUP, R - DAY)})
 pair("scope", BASE, urls=("http://c.example/1.crl", "http://c.example/2.crl"))
 with open(f"{OUT}/ca.pem", "wb") as f:
     f.write(cert(1, NOW - 30 * DAY, NOW + 365 * DAY, ca=True))
+with open(f"{OUT}/ca.key", "wb") as f:  # for `lancre issuer add` (crl_diff.sh's -d case)
+    f.write(KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
 with open(f"{OUT}/leaf-expired.pem", "wb") as f:
     f.write(cert(0x20, NOW - 30 * DAY, T0 - HOUR))
 with open(f"{OUT}/leaf-valid.pem", "wb") as f:
