@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/sandboxing.h"
 #include "proc/drop.h"
+#include "proc/procs.h"
 #include "signer/signer.h"
 #include "util/num.h"
 
@@ -97,6 +98,7 @@ cmd_sign(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	const struct proc *p = proc_get(PROC_SIGNER);
 	const char *dir = cli_default_dir();
 	int ch, once = 0, threads = cli_cpus(), rc, lock;
 	struct sigaction sa;
@@ -127,10 +129,12 @@ cmd_sign(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("sign", "unexpected argument '%s'", argv[optind]);
-	if (cli_dir_open(&d, dir, &e) != 0)
+	/* The signer row of the process table (proc/procs.h), as `lancre run` starts it. */
+	if (cli_dir_open_as(&d, dir, (p->opens & PROC_OPENS_STORE_WRITE) ? STORE_WRITE : STORE_READ,
+		&e) != 0)
 		return cli_fail("sign", &e);
 	/* Keys will be in this process: no core file, no ptrace by our own user. */
-	if (proc_protect(&e) != 0) {
+	if ((p->opens & PROC_OPENS_KEYS) && proc_protect(&e) != 0) {
 		cli_dir_close(&d);
 		return cli_fail("sign", &e);
 	}
@@ -139,7 +143,8 @@ cmd_sign(int argc, char **argv)
 	sg = lock >= 0 ? cli_signer_new("sign", &d, threads, &e) : NULL;
 	/* Keys loaded, store open and locked: narrow before the signing threads start. */
 	cli_sandbox_trap_says("sign");
-	if (sg != NULL && cli_sandbox_signer("sign", &d, sg, &e) != 0) {
+	if (sg != NULL && p->sandbox == PROC_SANDBOX_SIGNER &&
+	    cli_sandbox_signer("sign", &d, sg, &e) != 0) {
 		signer_free(sg);
 		sg = NULL;
 	}
