@@ -107,9 +107,12 @@ seen_json(const struct signer_issuer *is)
 }
 
 static int
-publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
-    const unsigned char *der, size_t len, struct err *e)
+publish(struct signer *sg, const struct signer_issuer *is, const struct crl_record *crl,
+    struct err *e)
 {
+	int shard = crl_key_shard(crl->shard), delta = crl->shard < 0;
+	const unsigned char *der = crl->der;
+	size_t len = crl->der_len;
 	char path[PATH_MAX];
 	char *json;
 	size_t jlen;
@@ -119,7 +122,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 	    signer_public_write(sg->dir, path, der, len, e) != 0)
 		return -1;
 	signer_public_seen(sg->dir, path, &is->seen[seen_index(is, crl_key(shard, delta))]);
-	signer_run_hook(sg, path);
+	signer_run_hook(sg, path, crl);
 	json = crl_list_json(sg->conf, is->name, is->crl_shards, &jlen);
 	if (json == NULL)
 		return err_set(e, "out of memory");
@@ -129,7 +132,7 @@ publish(struct signer *sg, const struct signer_issuer *is, int shard, int delta,
 	free(json);
 	if (rc == 0) {
 		signer_public_seen(sg->dir, path, &is->seen[seen_json(is)]);
-		signer_run_hook(sg, path);
+		signer_run_hook(sg, path, NULL);
 	}
 	return rc;
 }
@@ -166,7 +169,7 @@ recheck_crl(void *arg, const struct crl_record *r, struct err *e)
 		return -1;
 	if (rewritten) {
 		rc->st->republished++;
-		signer_run_hook(rc->sg, path);
+		signer_run_hook(rc->sg, path, r);
 	}
 	return 0;
 }
@@ -211,7 +214,7 @@ recheck_json(struct signer *sg, struct signer_issuer *is, struct signer_stats *s
 	free(json);
 	if (rc == 0 && rewritten) {
 		st->republished++;
-		signer_run_hook(sg, path);
+		signer_run_hook(sg, path, NULL);
 	}
 	return rc;
 }
@@ -337,7 +340,7 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 		goto out;
 	}
 	if (store_crl_put(sg->store, made, e) != 0 ||
-	    publish(sg, is, shard, base != NULL, der, len, e) != 0 ||
+	    publish(sg, is, made, e) != 0 ||
 	    store_commit(sg->store, e) != 0) {
 		store_rollback(sg->store, NULL);
 		goto out;

@@ -7,6 +7,16 @@
  * directory makes sense of.  A slow upload must not hold up signing, so the
  * signer does not wait for it.
  *
+ * A CRL's hook has the CRL's number and thisUpdate in its environment
+ * (LANCRE_CRL_NUMBER, decimal; LANCRE_CRL_THIS_UPDATE, Unix seconds; unset
+ * for the other files): with several signers, a unit taken over while its
+ * former holder's hook for CRL N still runs may see the new holder's hook
+ * for N + 1 finish first, so an uploader must refuse to put a lower number
+ * over a higher one (docs/OPERATOR.md), and needs the number without
+ * parsing the file.  A signer that gives a unit back (lease.c) first waits,
+ * bounded, for its hooks of that unit, so that in the ordinary hand-over
+ * the order is kept as well; one whose unit was taken (it stalled) cannot.
+ *
  * The signer keeps the PID of each hook it started (sg->hooks) and waits only
  * for those, with WNOHANG, at the start of each CRL pass: the process it runs
  * in may have children of its own (`lancre run`, a test) that are not its to
@@ -23,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/fsutil.h"
@@ -59,7 +70,7 @@ hook_slot(struct signer *sg)
  * parse whatever the command line holds.  Returns 0 or an errno.
  */
 static int
-spawn(const struct conf *c, const char *path, pid_t *pid)
+spawn(const struct conf *c, const char *path, char *const *envp, pid_t *pid)
 {
 	char words[CONF_STR_MAX], *argv[SIGNER_HOOK_ARGS_MAX + 2], *save = NULL, *w;
 	size_t n = 0;
@@ -67,7 +78,7 @@ spawn(const struct conf *c, const char *path, pid_t *pid)
 	if (c->crl_hook_shell) {
 		char *sh[] = {"sh", "-c", (char *)c->crl_hook, "lancre-crl-hook", (char *)path,
 		    NULL};
-		return posix_spawn(pid, "/bin/sh", NULL, NULL, sh, environ);
+		return posix_spawn(pid, "/bin/sh", NULL, NULL, sh, envp);
 	}
 	snprintf(words, sizeof(words), "%s", c->crl_hook);
 	for (w = strtok_r(words, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
@@ -79,20 +90,68 @@ spawn(const struct conf *c, const char *path, pid_t *pid)
 		return ENOENT;
 	argv[n++] = (char *)path;
 	argv[n] = NULL;
-	return posix_spawnp(pid, argv[0], NULL, NULL, argv, environ);
+	return posix_spawnp(pid, argv[0], NULL, NULL, argv, envp);
+}
+
+#define HOOK_ENV_NUMBER "LANCRE_CRL_NUMBER="
+#define HOOK_ENV_THIS_UPDATE "LANCRE_CRL_THIS_UPDATE="
+
+/* Whether an inherited variable is one the signer sets for a CRL (never passed on as is). */
+static int
+hook_env_ours(const char *v)
+{
+	return strncmp(v, HOOK_ENV_NUMBER, strlen(HOOK_ENV_NUMBER)) == 0 ||
+	       strncmp(v, HOOK_ENV_THIS_UPDATE, strlen(HOOK_ENV_THIS_UPDATE)) == 0;
+}
+
+/*
+ * The hook's environment: the signer's, and for a CRL its number and
+ * thisUpdate (in number and date, which must outlive the spawn).  NULL when
+ * out of memory; free the array only.
+ */
+static char **
+hook_env(const struct crl_record *crl, char *number, char *date, size_t len)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	if ((v = calloc(n + 3, sizeof(*v))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!hook_env_ours(environ[i]))
+			v[k++] = environ[i];
+	if (crl != NULL) {
+		snprintf(number, len, HOOK_ENV_NUMBER "%lld", (long long)crl->number);
+		snprintf(date, len, HOOK_ENV_THIS_UPDATE "%lld", (long long)crl->this_update);
+		v[k++] = number;
+		v[k++] = date;
+	}
+	v[k] = NULL;
+	return v;
 }
 
 void
-signer_run_hook(struct signer *sg, const char *path)
+signer_run_hook(struct signer *sg, const char *path, const struct crl_record *crl)
 {
 	char abs[2 * PATH_MAX], cwd[PATH_MAX]; /* abs: cwd, '/', path */
+	char number[64], date[64];
 	struct signer_hook *hk;
+	char **envp = NULL;
 
 	if (sg->conf->crl_hook[0] == '\0')
 		return;
-	if ((hk = hook_slot(sg)) == NULL) {
+	if ((hk = hook_slot(sg)) == NULL ||
+	    (envp = hook_env(crl, number, date, sizeof(number))) == NULL) {
+		if (hk != NULL)
+			sg->hooks.n--; /* the slot just taken */
 		sg->hooks.nomem++;
 		return;
+	}
+	if (crl != NULL) {
+		hk->issuer_id = crl->issuer_id;
+		hk->shard = crl_key_shard(crl->shard);
 	}
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
 	    fs_path(abs, sizeof(abs), NULL, "%s/%s", cwd, path) == 0)
@@ -104,30 +163,69 @@ signer_run_hook(struct signer *sg, const char *path)
 	 * reached exec, and a `lancre sign` started just after this one exited
 	 * could be refused as "already running".
 	 */
-	hk->spawn_errno = spawn(sg->conf, path, &hk->pid);
+	hk->spawn_errno = spawn(sg->conf, path, envp, &hk->pid);
+	free(envp);
 	if (hk->spawn_errno != 0)
 		hk->pid = 0;
+}
+
+/* Reap hk if it has finished, without blocking: 1 when it has (now or before). */
+static int
+hook_reap(struct signer_hook *hk)
+{
+	int status;
+	pid_t got;
+
+	if (hk->pid <= 0 || hk->done)
+		return 1;
+	got = waitpid(hk->pid, &status, WNOHANG);
+	if (got == hk->pid) {
+		hk->done = 1;
+		hk->status = hook_status(status);
+	} else if (got < 0 && errno == ECHILD) { /* reaped by someone else: nothing to say */
+		hk->done = 1;
+		hk->status = 0;
+	}
+	return hk->done;
 }
 
 void
 signer_hooks_reap(struct signer *sg)
 {
-	struct signer_hook *hk;
-	int status;
-	pid_t got;
+	for (size_t i = 0; i < sg->hooks.n; i++)
+		(void)hook_reap(&sg->hooks.v[i]);
+}
 
-	for (size_t i = 0; i < sg->hooks.n; i++) {
-		hk = &sg->hooks.v[i];
-		if (hk->pid <= 0 || hk->done)
-			continue;
-		got = waitpid(hk->pid, &status, WNOHANG);
-		if (got == hk->pid) {
-			hk->done = 1;
-			hk->status = hook_status(status);
-		} else if (got < 0 && errno == ECHILD) { /* reaped by someone else: nothing to say */
-			hk->done = 1;
-			hk->status = 0;
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+signer_hooks_wait(struct signer *sg, int64_t issuer_id, int shard, int64_t *deadline)
+{
+	struct timespec tick = {0, SIGNER_HOOK_POLL_MS * 1000000L};
+	int running;
+
+	for (;;) {
+		running = 0;
+		for (size_t i = 0; i < sg->hooks.n; i++) {
+			struct signer_hook *hk = &sg->hooks.v[i];
+			if (hk->issuer_id != 0 &&
+			    (issuer_id == 0 || (hk->issuer_id == issuer_id && hk->shard == shard)))
+				running |= !hook_reap(hk);
 		}
+		if (!running)
+			return;
+		if (*deadline == 0)
+			*deadline = monotonic_ms() + SIGNER_HOOK_WAIT_MS;
+		if (monotonic_ms() >= *deadline)
+			return; /* a hook stuck: the unit goes all the same */
+		nanosleep(&tick, NULL);
 	}
 }
 

@@ -183,6 +183,7 @@ static int
 release_strays(struct signer *sg, struct err *e)
 {
 	struct store_lease *v = NULL;
+	int64_t deadline = 0;
 	size_t n = 0;
 	int rc = 0;
 
@@ -190,10 +191,12 @@ release_strays(struct signer *sg, struct err *e)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct signer_issuer *is = signer_issuer_by_id(sg, v[i].issuer_id);
-		if (is == NULL || is->broken || v[i].shard < first_unit(sg) ||
-		    v[i].shard > is->crl_shards)
-			rc = store_lease_release(sg->store, sg->lease.holder, v[i].issuer_id,
-			    v[i].shard, e);
+		if (is != NULL && !is->broken && v[i].shard >= first_unit(sg) &&
+		    v[i].shard <= is->crl_shards)
+			continue;
+		signer_hooks_wait(sg, v[i].issuer_id, v[i].shard, &deadline); /* hook.c */
+		rc = store_lease_release(sg->store, sg->lease.holder, v[i].issuer_id, v[i].shard,
+		    e);
 	}
 	free(v);
 	return rc;
@@ -276,11 +279,15 @@ short_peer(const struct look *k, int64_t live, size_t target)
 static int
 give_back(struct signer *sg, size_t *held, size_t target, struct err *e)
 {
+	int64_t deadline = 0;
+
 	for (size_t i = sg->nissuers; i-- > 0 && *held > target;) {
 		struct signer_issuer *is = &sg->issuers[i];
 		for (int sh = is->crl_shards; sh >= 0 && *held > target; sh--) {
 			if (!is->units[sh].held)
 				continue;
+			/* Its CRL hooks first: the next holder's for a newer CRL come after (hook.c). */
+			signer_hooks_wait(sg, is->id, sh, &deadline);
 			if (store_lease_release(sg->store, sg->lease.holder, is->id, sh, e) != 0)
 				return -1;
 			is->units[sh].held = 0;
@@ -581,8 +588,11 @@ signer_lease_marks(struct signer *sg, struct err *e)
 void
 signer_lease_release(struct signer *sg)
 {
+	int64_t deadline = 0;
 	struct err e;
 
-	if (sg->store != NULL && sg->lease.holder[0] != '\0')
-		(void)store_lease_release(sg->store, sg->lease.holder, 0, 0, &e);
+	if (sg->store == NULL || sg->lease.holder[0] == '\0')
+		return;
+	signer_hooks_wait(sg, 0, 0, &deadline); /* its CRL hooks, before another's (hook.c) */
+	(void)store_lease_release(sg->store, sg->lease.holder, 0, 0, &e);
 }

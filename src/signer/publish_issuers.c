@@ -47,7 +47,7 @@ issuer_file(struct signer *sg, struct signer_issuer *is, int pem, struct err *e)
 	}
 	rc = signer_public_sync(sg->dir, path, data, (size_t)len, &is->cert_seen[pem], &rewritten, e);
 	if (rc == 0 && rewritten)
-		signer_run_hook(sg, path);
+		signer_run_hook(sg, path, NULL);
 out:
 	BIO_free(b);
 	OPENSSL_free(der);

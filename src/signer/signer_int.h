@@ -28,11 +28,15 @@ struct signer_hook {
 	int spawn_errno;
 	int done;        /* reaped: status is its exit code, or 128 + the signal that killed it */
 	int status;
+	int64_t issuer_id; /* a CRL's: its unit (lease.c), waited for when given back; else 0 */
+	int shard;
 };
 
 /* The hooks started and not yet reported: a list that grows as needed. */
 #define SIGNER_HOOKS_INITIAL 16
 #define SIGNER_HOOK_ARGS_MAX 32 /* words of [crl] hook (without hook_shell) */
+#define SIGNER_HOOK_WAIT_MS 5000 /* the longest a look waits for hooks of units given back */
+#define SIGNER_HOOK_POLL_MS 10
 struct signer_hooks {
 	struct signer_hook *v;
 	size_t n, cap;
@@ -190,8 +194,18 @@ struct signer_issuer *signer_issuer_by_id(const struct signer *sg, int64_t id);
 int signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
     struct signer_stats *st);
 
-/* The operator's [crl] hook for a file just published, in the background (hook.c). */
-void signer_run_hook(struct signer *sg, const char *path);
+/*
+ * The operator's [crl] hook for a file just published, in the background
+ * (hook.c); crl: the CRL it is (its number and thisUpdate go in the hook's
+ * environment), NULL for another file.
+ */
+void signer_run_hook(struct signer *sg, const char *path, const struct crl_record *crl);
+/*
+ * Wait until the hooks this signer started for the CRLs of unit (issuer_id,
+ * shard; issuer_id 0: every CRL's) have finished, or *deadline (a
+ * CLOCK_MONOTONIC time in ms, set at the first call when 0) has passed.
+ */
+void signer_hooks_wait(struct signer *sg, int64_t issuer_id, int shard, int64_t *deadline);
 /* Wait, without blocking, for the hooks this signer started, and only those. */
 void signer_hooks_reap(struct signer *sg);
 /* Tell ev->on_hook of each hook that could not start or failed; forget those finished. */

@@ -3,13 +3,18 @@
 # public/issuer/ as the server serves them (DER and .pem), and [crl] hook runs
 # for every published file (CRLs, the JSON list, the issuer certificates) with
 # absolute paths, even when `lancre sign -d` was given a relative directory.
+# A CRL's hook has its number and thisUpdate in LANCRE_CRL_NUMBER and
+# LANCRE_CRL_THIS_UPDATE (issue 18: an uploader compares numbers), through
+# the sandbox; the other files' hooks have neither.
 . "$(dirname "$0")/lib.sh"
 
 cd "$T" || exit 1
 "$LANCRE" init -d data --shards 2 >/dev/null
 # The hook runs in the signer's sandbox: it may write under public/ (and private/), not $T.
 H=$T/data/public/hook.log
-printf '\n[crl]\nhook = cd / && echo "$1" >> %s\n' "$H" >>data/lancre.conf
+N=$T/data/public/hook-numbers.log
+printf '\n[crl]\nhook = cd / && echo "$1 ${LANCRE_CRL_NUMBER:-none} ${LANCRE_CRL_THIS_UPDATE:-none}" >> %s && echo "$1" >> %s\n' \
+	"$N" "$H" >>data/lancre.conf
 conf_set data/lancre.conf crl hook_shell yes
 mkca root
 mkca e1 root ec
@@ -20,6 +25,12 @@ sort -u "$H" >"$T/hooked"
 for f in crl/e1.crl crl/e1/1.crl crl/e1/2.crl crl/e1.json issuer/e1 issuer/e1.pem; do
 	has "$T/hooked" "^$T/data/public/$f\$" "the hook ran for $f with its absolute path"
 done
+num=$(openssl crl -inform DER -noout -crlnumber -in data/public/crl/e1/1.crl | sed 's/^crlNumber=//')
+tu=$(date -d "$(openssl crl -inform DER -noout -lastupdate -in data/public/crl/e1/1.crl |
+	sed 's/^lastUpdate=//')" +%s)
+has "$N" "^$T/data/public/crl/e1/1.crl $((num)) $tu\$" \
+	"the CRL's hook has its number and thisUpdate (LANCRE_CRL_NUMBER, LANCRE_CRL_THIS_UPDATE)"
+has "$N" "^$T/data/public/crl/e1.json none none\$" "the JSON list's hook has neither"
 openssl x509 -in "$T/e1.pem" -outform DER -out "$T/e1.der"
 expect 0 "public/issuer/e1 is the issuer certificate in DER" cmp data/public/issuer/e1 "$T/e1.der"
 openssl x509 -in "$T/e1.pem" -out "$T/e1.norm.pem"

@@ -211,6 +211,91 @@ test_other_children_are_not_reaped(void **state)
 	fixture_free(&f);
 }
 
+/* Lines of path that contain word (0 when there is no such file). */
+static int
+lines_with(const char *path, const char *word)
+{
+	char line[1024];
+	int n = 0;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		n += strstr(line, word) != NULL;
+	fclose(fp);
+	return n;
+}
+
+/*
+ * Issue 18, CRL hooks across signers: a CRL's hook has its number and
+ * thisUpdate in LANCRE_CRL_NUMBER and LANCRE_CRL_THIS_UPDATE (as stored),
+ * so that an uploader can refuse to put an older CRL over a newer one; the
+ * other files' hooks have neither, even when the signer's environment does.
+ * The CRL hooks take a second: the signer, stopping, gives its units back
+ * only once they have finished (a stopped signer's unit taken over: the new
+ * holder's hook comes after).
+ */
+static void
+test_crl_hook_gets_number(void **state)
+{
+	struct hook_fixture f;
+	struct signer_stats st = {0};
+	struct crl_record r;
+	struct signer *sg;
+	struct err e;
+	char hook[600], log[400], line[1024], path[400], want[400];
+	long long number, this_update;
+	int crls = 0, json = 0;
+	FILE *fp;
+
+	(void)state;
+	fixture_make(&f, "", 1);
+	snprintf(log, sizeof(log), "%s/hooks.log", f.dir);
+	snprintf(hook, sizeof(hook),
+	    "case \"$1\" in *.crl) sleep 1;; esac;"
+	    " echo \"$1 ${LANCRE_CRL_NUMBER-none} ${LANCRE_CRL_THIS_UPDATE-none}\" >> %s", log);
+	snprintf(f.conf.crl_hook, sizeof(f.conf.crl_hook), "%s", hook);
+	assert_int_equal(setenv("LANCRE_CRL_NUMBER", "999", 1), 0); /* never passed on */
+	assert_non_null(sg = signer_new(f.s, &f.conf, f.dir, 1, &e));
+	assert_int_equal(signer_pass(sg, (int64_t)time(NULL), &st, &e), 0);
+	assert_true(st.crls >= 2); /* the full CRL and shard 1's */
+	signer_free(sg);           /* waits for the CRL hooks before giving the units back */
+	assert_int_equal(lines_with(log, ".crl "), (int)st.crls);
+	for (int ms = 0; ms < HOOK_WAIT_MS && lines_with(log, ".json ") == 0; ms += 10)
+		nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+	assert_non_null(fp = fopen(log, "r"));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *sp = strchr(line, ' ');
+		assert_non_null(sp);
+		*sp = '\0';
+		snprintf(path, sizeof(path), "%s", line);
+		if (strstr(path, ".crl") == NULL) {
+			assert_string_equal(sp + 1, "none none\n");
+			json += strstr(path, ".json") != NULL;
+			continue;
+		}
+		assert_int_equal(sscanf(sp + 1, "%lld %lld", &number, &this_update), 2);
+		for (int shard = 0; shard <= 1; shard++) {
+			if (shard == 0)
+				snprintf(want, sizeof(want), "%s/public/crl/e1.crl", f.dir);
+			else
+				snprintf(want, sizeof(want), "%s/public/crl/e1/1.crl", f.dir);
+			if (strcmp(path, want) != 0)
+				continue;
+			assert_int_equal(store_crl_get(f.s, 1, shard, &r, &e), 1);
+			assert_true(r.number == number);
+			assert_true(r.this_update == this_update);
+			crls++;
+		}
+	}
+	fclose(fp);
+	assert_int_equal(unsetenv("LANCRE_CRL_NUMBER"), 0);
+	assert_int_equal(crls, 2);
+	assert_true(json >= 1);
+	fixture_free(&f);
+}
+
 int
 main(void)
 {
@@ -219,6 +304,7 @@ main(void)
 	    cmocka_unit_test(test_killed_hook_is_told),
 	    cmocka_unit_test(test_other_children_are_not_reaped),
 	    cmocka_unit_test(test_hook_without_shell),
+	    cmocka_unit_test(test_crl_hook_gets_number),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

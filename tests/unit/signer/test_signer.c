@@ -1282,6 +1282,83 @@ test_long_crl_read_keeps_its_unit(void **state)
 	world_free(&w);
 }
 
+/* The units nobody holds, and whether path names each one's base CRL in log. */
+struct freed {
+	const char *dir, *log;
+	int n, logged;
+};
+
+static int
+freed_row(void *arg, const struct store_lease *l, struct err *e)
+{
+	struct freed *f = arg;
+	char path[600], line[700];
+	FILE *fp;
+
+	(void)e;
+	if (l->holder[0] != '\0')
+		return 0;
+	f->n++;
+	if (l->shard == 0)
+		snprintf(path, sizeof(path), "%s/public/crl/%s.crl\n", f->dir,
+		    l->issuer_id == 1 ? "e1" : "r1");
+	else
+		snprintf(path, sizeof(path), "%s/public/crl/%s/%d.crl\n", f->dir,
+		    l->issuer_id == 1 ? "e1" : "r1", l->shard);
+	if ((fp = fopen(f->log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strcmp(line, path) == 0) {
+			f->logged++;
+			break;
+		}
+	}
+	fclose(fp);
+	return 0;
+}
+
+/*
+ * Issue 18, CRL hooks across signers: a signer giving units back to a
+ * newcomer first waits for its hooks of those units' CRLs (here a second
+ * each), so the newcomer's hooks of newer CRLs come after.  Without the
+ * wait, the units were free while the hooks still ran.
+ */
+static void
+test_give_back_waits_for_hooks(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	char log[400];
+	struct freed f = {0};
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	snprintf(log, sizeof(log), "%s/hooks.log", w.f.dir);
+	snprintf(conf.crl_hook, sizeof(conf.crl_hook),
+	    "case \"$1\" in *.crl) sleep 1; echo \"$1\" >> %s;; esac", log);
+	conf.crl_hook_shell = 1;
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12); /* every unit a's; its CRLs' hooks start */
+	pass_expect(b, now, 0);  /* b alive, holding nothing */
+	pass_any(a, now + conf.signer_lease); /* a looks: gives b its share */
+	f.dir = w.f.dir;
+	f.log = log;
+	assert_int_equal(store_lease_each(w.f.s, now, freed_row, &f, &e), 0);
+	assert_true(f.n >= 1);
+	assert_int_equal(f.logged, f.n); /* their hooks were over when they went */
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	world_free(&w);
+}
+
 /*
  * Issue 15 issuer item 1, what an idle signer does for an issuer whose key
  * fails: its responses that come due are read once and held; the passes
@@ -1515,6 +1592,7 @@ main(void)
 	    cmocka_unit_test(test_stalled_signer_is_fenced),
 	    cmocka_unit_test(test_long_crl_keeps_its_units),
 	    cmocka_unit_test(test_long_crl_read_keeps_its_unit),
+	    cmocka_unit_test(test_give_back_waits_for_hooks),
 	    cmocka_unit_test(test_refuses_good_after_revoked),
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
 	    cmocka_unit_test(test_issuer_of_another_signer),
