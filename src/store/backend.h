@@ -139,7 +139,25 @@
 	    (s, which, v, e))                                                                     \
 	X(copy_mark_get, (struct store *s, struct store_copy_mark *m, struct err *e), (s, m, e))  \
 	X(copy_mark_set, (struct store *s, const struct store_copy_mark *m, struct err *e),       \
-	    (s, m, e))
+	    (s, m, e))                                                                            \
+	X(token_put, (struct store *s, const struct token_record *t, struct err *e), (s, t, e))   \
+	X(token_find, (struct store *s, const uint8_t hash[32], struct token_record *out,        \
+	    struct err *e), (s, hash, out, e))                                                    \
+	X(token_revoke, (struct store *s, const char *name, int64_t now, struct err *e),         \
+	    (s, name, now, e))                                                                    \
+	X(token_each, (struct store *s, int (*cb)(void *arg, const struct token_record *t,       \
+	    struct err *e), void *arg, struct err *e), (s, cb, arg, e))                           \
+	X(audit_append, (struct store *s, const struct audit_event *ev, struct err *e),          \
+	    (s, ev, e))                                                                           \
+	X(audit_append_many, (struct store *s, const struct audit_event *ev, size_t n,           \
+	    struct err *e), (s, ev, n, e))                                                        \
+	X(audit_each, (struct store *s, const struct audit_filter *f, int (*cb)(void *arg,       \
+	    const struct audit_record *r, struct err *e), void *arg, struct err *e),              \
+	    (s, f, cb, arg, e))                                                                   \
+	X(audit_head, (struct store *s, int64_t *id, uint8_t hash[32], struct err *e),           \
+	    (s, id, hash, e))                                                                     \
+	X(audit_import, (struct store *s, const struct audit_record *r, size_t n,                \
+	    struct err *e), (s, r, n, e))
 /* clang-format on */
 
 /* A backend: its name, close, and one field per operation of STORE_OPS. */

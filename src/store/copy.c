@@ -6,7 +6,8 @@
  * Design:
  *  - Steps in a fixed order: issuers (with key references; one
  *    transaction), certificates (by id), OCSP responses (by seq), CRLs (in
- *    crl_each's order), the signer's signed-revoked record, then the
+ *    crl_each's order), the signer's signed-revoked record, the tokens (one
+ *    transaction), the audit trail (by number, its head with each batch), then the
  *    counters, the signer's mark, key states and refusal counts (one
  *    transaction), which makes the copy finished.  The records are written
  *    exactly (store_*_import: same ids, change_seq, seqs, due times), so that
@@ -49,6 +50,7 @@
 #define COPY_OCSP_BATCH 2048
 #define COPY_OCSP_BYTES (8u << 20) /* and at most this much DER in one batch */
 #define COPY_REVOKED_BATCH 4096
+#define COPY_AUDIT_BATCH 4096
 
 /* Where a copy stands (store_copy_mark.step). */
 enum copy_step {
@@ -59,6 +61,16 @@ enum copy_step {
 	COPY_STEP_REVOKED, /* written whole again */
 	COPY_STEP_FINISH,
 	COPY_STEP_DONE,
+	/* After REVOKED, before FINISH: numbered after DONE so that older marks keep their meaning. */
+	COPY_STEP_TOKENS, /* one transaction */
+	COPY_STEP_AUDIT,  /* done: the last audit row number copied */
+};
+
+/* One audit row, its strings and serial copied (the walk's are borrowed). */
+struct copy_audit {
+	struct audit_record r;
+	char *text; /* actor, origin, action, detail, each NUL-ended, one after the other */
+	uint8_t serial[STORE_SERIAL_MAX];
 };
 
 struct copy_rev {
@@ -79,6 +91,8 @@ struct copy {
 	uint8_t *der; /* the DER of ocsp[], COPY_OCSP_BYTES */
 	size_t der_len;
 	struct copy_rev *rev;
+	struct copy_audit *audit;
+	struct audit_record *audit_rows;
 	size_t n;
 	const struct crl_record *crl; /* the CRL being written */
 	int64_t crl_index;
@@ -91,6 +105,8 @@ static const char *const table_names[COPY_T_COUNT] = {
     [COPY_T_OCSP] = "ocsp responses",
     [COPY_T_CRLS] = "crls",
     [COPY_T_REVOKED] = "signed revoked",
+    [COPY_T_TOKENS] = "tokens",
+    [COPY_T_AUDIT] = "audit trail",
     [COPY_T_STATE] = "counters and marks",
 };
 
@@ -354,6 +370,125 @@ step_revoked(struct copy *c, struct err *e)
 	}
 	if (rev_flush(c, e) != 0)
 		return err_prefix(e, "copying the signed revocations");
+	return copy_commit(c, NULL, COPY_STEP_TOKENS, 0, e);
+}
+
+/* ---- the tokens: few, one transaction ---- */
+
+static int
+token_add(void *arg, const struct token_record *t, struct err *e)
+{
+	struct copy *c = arg;
+
+	if (store_token_put(c->dst, t, e) != 0)
+		return -1;
+	c->n++;
+	return 0;
+}
+
+static int
+tokens_write(struct copy *c, struct err *e)
+{
+	c->n = 0;
+	return store_token_each(c->src, token_add, c, e);
+}
+
+static int
+step_tokens(struct copy *c, struct err *e)
+{
+	if (copy_commit(c, tokens_write, COPY_STEP_AUDIT, 0, e) != 0)
+		return err_prefix(e, "copying the tokens");
+	progress(c, COPY_T_TOKENS, (int64_t)c->n); /* once committed, as every batch */
+	c->n = 0;
+	return 0;
+}
+
+/* ---- the audit trail, by number, as stored (hashes and head included) ---- */
+
+static int
+audit_write(struct copy *c, struct err *e)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->audit_rows[i] = c->audit[i].r;
+	return store_audit_import(c->dst, c->audit_rows, c->n, e);
+}
+
+static void
+audit_batch_free(struct copy *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->audit[i].text);
+	c->n = 0;
+}
+
+static int
+audit_flush(struct copy *c, struct err *e)
+{
+	int rc;
+
+	if (c->n == 0)
+		return 0;
+	rc = copy_commit(c, audit_write, COPY_STEP_AUDIT, c->audit[c->n - 1].r.id, e);
+	if (rc == 0)
+		progress(c, COPY_T_AUDIT, (int64_t)c->n);
+	audit_batch_free(c);
+	return rc;
+}
+
+static const char *
+text_at(char **at, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+	char *p = *at;
+
+	memcpy(p, s != NULL ? s : "", len);
+	p[len] = '\0';
+	*at += len + 1;
+	return p;
+}
+
+static int
+audit_add(void *arg, const struct audit_record *r, struct err *e)
+{
+	struct copy *c = arg;
+	struct copy_audit *a = &c->audit[c->n];
+	size_t len = 4;
+	char *at;
+
+	if (r->ev.serial_len > STORE_SERIAL_MAX)
+		return err_set(e, "audit row %lld: a serial of %zu bytes", (long long)r->id,
+		    r->ev.serial_len);
+	len += (r->ev.actor ? strlen(r->ev.actor) : 0) + (r->ev.origin ? strlen(r->ev.origin) : 0) +
+	       (r->ev.action ? strlen(r->ev.action) : 0) + (r->ev.detail ? strlen(r->ev.detail) : 0);
+	if ((a->text = at = malloc(len)) == NULL)
+		return err_set(e, "out of memory");
+	a->r = *r;
+	a->r.ev.actor = text_at(&at, r->ev.actor);
+	a->r.ev.origin = text_at(&at, r->ev.origin);
+	a->r.ev.action = text_at(&at, r->ev.action);
+	a->r.ev.detail = text_at(&at, r->ev.detail);
+	if (r->ev.serial != NULL && r->ev.serial_len > 0)
+		memcpy(a->serial, r->ev.serial, r->ev.serial_len);
+	a->r.ev.serial = a->serial;
+	a->r.ev.serial_len = r->ev.serial != NULL ? r->ev.serial_len : 0;
+	c->n++;
+	return c->n == COPY_AUDIT_BATCH ? audit_flush(c, e) : 0;
+}
+
+static int
+step_audit(struct copy *c, struct err *e)
+{
+	struct audit_filter f = {.after_id = c->mark.done};
+
+	c->n = 0;
+	c->audit = malloc(COPY_AUDIT_BATCH * sizeof(*c->audit));
+	c->audit_rows = malloc(COPY_AUDIT_BATCH * sizeof(*c->audit_rows));
+	if (c->audit == NULL || c->audit_rows == NULL)
+		return err_set(e, "out of memory");
+	if (store_audit_each(c->src, &f, audit_add, c, e) != 0 || audit_flush(c, e) != 0) {
+		audit_batch_free(c);
+		return err_prefix(e, "copying the audit trail");
+	}
 	return copy_commit(c, NULL, COPY_STEP_FINISH, 0, e);
 }
 
@@ -465,7 +600,7 @@ copy_start(struct copy *c, int64_t source, struct err *e)
 	if (c->mark.source != source)
 		return err_set(e, "the target store holds a copy of another store (or of this one "
 				  "before its issuers changed): copy into a new, empty store");
-	if (c->mark.step < COPY_STEP_CERTS || c->mark.step > COPY_STEP_DONE)
+	if (c->mark.step < COPY_STEP_CERTS || c->mark.step > COPY_STEP_AUDIT)
 		return err_set(e, "the target store's copy mark is not one this lancre wrote "
 				  "(step %lld)", (long long)c->mark.step);
 	c->rep->resumed = c->mark.step != COPY_STEP_DONE;
@@ -493,6 +628,12 @@ copy_steps(struct copy *c, struct err *e)
 			break;
 		case COPY_STEP_REVOKED:
 			rc = step_revoked(c, e);
+			break;
+		case COPY_STEP_TOKENS:
+			rc = step_tokens(c, e);
+			break;
+		case COPY_STEP_AUDIT:
+			rc = step_audit(c, e);
 			break;
 		default:
 			rc = copy_commit(c, state_write, COPY_STEP_DONE, 0, e);
@@ -522,6 +663,8 @@ copy_run(struct store *src, struct store *dst, copy_progress_fn progress_fn, voi
 	free(c.ocsp);
 	free(c.der);
 	free(c.rev);
+	free(c.audit);
+	free(c.audit_rows);
 	if (rc != 0)
 		return -1;
 	if (copy_checksum(src, rep->src, progress_fn, arg, e) != 0)

@@ -25,6 +25,8 @@ enum copy_table {
 	COPY_T_OCSP,
 	COPY_T_CRLS,
 	COPY_T_REVOKED, /* the signer's signed-revoked record */
+	COPY_T_TOKENS,  /* the admin API's tokens (their hashes) */
+	COPY_T_AUDIT,   /* the audit trail, rows and chain head */
 	COPY_T_STATE,   /* counters, the signer's mark, key states, refusal counts */
 	COPY_T_COUNT,
 };

@@ -9,7 +9,8 @@
  * then the SHA-256 of the table's name, its row count and that sum.  The
  * sum does not depend on the order rows come in (the contract fixes none
  * for some walks), and any changed, missing or extra row changes it.
- * COPY_T_STATE is one row: the four counters, the signer's mark, each
+ * The audit trail's rows are summed with their numbers and hashes, and its
+ * head is one more row of it.  COPY_T_STATE is one row: the four counters, the signer's mark, each
  * issuer's key state (by name) and the refusal counts.
  */
 #include "store/copy.h"
@@ -216,6 +217,64 @@ sum_revoked(void *arg, int64_t issuer_id, const uint8_t *serial, size_t len)
 }
 
 static int
+sum_token(void *arg, const struct token_record *t, struct err *e)
+{
+	struct sum *s = arg;
+
+	(void)e;
+	row_begin(s);
+	put_blob(s, t->name, strlen(t->name));
+	put_i64(s, t->scopes);
+	put_blob(s, t->hash, sizeof(t->hash));
+	put_i64(s, t->created);
+	put_i64(s, t->revoked);
+	row_end(s);
+	return 0;
+}
+
+static void
+put_str(struct sum *s, const char *v)
+{
+	put_blob(s, v, v != NULL ? strlen(v) : 0);
+}
+
+static int
+sum_audit_row(void *arg, const struct audit_record *r, struct err *e)
+{
+	struct sum *s = arg;
+
+	(void)e;
+	row_begin(s);
+	put_i64(s, r->id);
+	put_i64(s, r->ev.at);
+	put_str(s, r->ev.actor);
+	put_str(s, r->ev.origin);
+	put_str(s, r->ev.action);
+	put_i64(s, r->ev.issuer_id);
+	put_blob(s, r->ev.serial, r->ev.serial != NULL ? r->ev.serial_len : 0);
+	put_str(s, r->ev.detail);
+	put_blob(s, r->hash, sizeof(r->hash));
+	row_end(s);
+	return 0;
+}
+
+static int
+sum_audit(struct store *st, struct sum *s, struct err *e)
+{
+	uint8_t hash[32];
+	int64_t id;
+
+	if (store_audit_each(st, NULL, sum_audit_row, s, e) != 0 ||
+	    store_audit_head(st, &id, hash, e) != 0)
+		return -1;
+	row_begin(s);
+	put_i64(s, id);
+	put_blob(s, hash, sizeof(hash));
+	row_end(s);
+	return 0;
+}
+
+static int
 sum_state(struct store *st, struct sum *s, struct err *e)
 {
 	struct store_signed_upto u;
@@ -265,6 +324,10 @@ sum_table(struct store *st, struct sum *s, struct err *e)
 		return store_crl_each(st, sum_crl, s, e);
 	case COPY_T_REVOKED:
 		return store_revoked_signed_each(st, sum_revoked, s, e);
+	case COPY_T_TOKENS:
+		return store_token_each(st, sum_token, s, e);
+	case COPY_T_AUDIT:
+		return sum_audit(st, s, e);
 	default:
 		return sum_state(st, s, e);
 	}

@@ -284,6 +284,43 @@ static const char *const migrations[] = {
     "  holder TEXT PRIMARY KEY,"
     "  expires_at INTEGER NOT NULL"
     ");",
+    /*
+     * 9: who may change what, and what was changed (issue 19; sqlite_audit.c,
+     * store.h's tokens and audit trail).  tokens: the admin API's bearer
+     * tokens, by the SHA-256 of their text (never the text); one active
+     * token per name, a revoked one kept.  audit: one row per change,
+     * numbered in commit order, each hash chained to the one before
+     * (store/audit.h); audit_head, one row: the last number and hash, taken
+     * and moved by every append in its transaction.  No index on audit
+     * but its number: the listing's filters scan (a rare command), intake
+     * writes a row per certificate and pays no index for it.
+     */
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  scopes INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL UNIQUE," /* SHA-256 of the token's text */
+    "  created INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0" /* 0: active */
+    ");"
+    "CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked = 0;"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY," /* 1, 2, ...: the chain's order */
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  origin TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  issuer_id INTEGER NOT NULL DEFAULT 0," /* 0: none */
+    "  serial BLOB NOT NULL DEFAULT x''," /* empty: none */
+    "  detail TEXT NOT NULL DEFAULT ''," /* JSON */
+    "  hash BLOB NOT NULL"
+    ");"
+    "CREATE TABLE audit_head ("
+    "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  id INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL"
+    ");"
+    "INSERT INTO audit_head (one, id, hash) VALUES (1, 0, zeroblob(32));",
 };
 
 /* The schema version that moved key references out (migrations[6]). */

@@ -38,6 +38,7 @@ enum sqlite_stmt {
 	STMT_SEQ_NEXT,
 	STMT_CRL_GET,
 	STMT_OCSP_GET,
+	STMT_AUDIT_INSERT,
 	STMT_COUNT
 };
 

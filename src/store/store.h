@@ -652,6 +652,100 @@ int store_revoked_since(struct store *s, int64_t after_seq,
     struct err *e);
 
 /*
+ * Tokens (issue 19, "Who may do it"): bearer tokens of the admin API, each
+ * with a name and scopes.  The secret is never stored: hash is the SHA-256
+ * of the token's whole text (`lct_` + 43 base64url characters, 32 random
+ * bytes; admin/token.h), and a token is found by that hash, so the lookup
+ * key is a hash of the secret, not the secret: how long it takes tells an
+ * attacker nothing about the secret's bytes.  A name belongs to one active
+ * token at a time; a revoked token keeps its row (and its name may be given
+ * to a new one).
+ */
+#define TOKEN_SCOPE_INTAKE 1u
+#define TOKEN_SCOPE_REVOKE 2u
+#define TOKEN_SCOPE_READ 4u
+#define TOKEN_SCOPE_ALL (TOKEN_SCOPE_INTAKE | TOKEN_SCOPE_REVOKE | TOKEN_SCOPE_READ)
+#define STORE_TOKEN_NAME_MAX 63
+
+struct token_record {
+	int64_t id;
+	char name[64];
+	unsigned scopes; /* TOKEN_SCOPE_* bits */
+	uint8_t hash[32]; /* SHA-256 of the secret */
+	int64_t created, revoked; /* revoked: 0 while active */
+};
+
+/*
+ * Record a token as given (created and revoked included: `lancre store
+ * copy` writes revoked ones too).  Refused: an active token of that name
+ * exists already, or the same hash is stored.
+ */
+int store_token_put(struct store *s, const struct token_record *t, struct err *e);
+/* The active token whose hash is hash: 1 found (into *out), 0 none (or revoked), -1 error. */
+int store_token_find(struct store *s, const uint8_t hash[32], struct token_record *out,
+    struct err *e);
+/* Revoke the active token named name at now: 1 revoked, 0 no active token of that name. */
+int store_token_revoke(struct store *s, const char *name, int64_t now, struct err *e);
+/* Every token, revoked ones included, by name then id; cb non-zero stops the walk (-1). */
+int store_token_each(struct store *s,
+    int (*cb)(void *arg, const struct token_record *t, struct err *e), void *arg, struct err *e);
+
+/*
+ * The audit trail (issue 19, "An audit trail you can check"): one row per
+ * change, appended in the same transaction as the change it records (the
+ * caller's; its own when none is open).  Rows are numbered 1, 2, ... in
+ * commit order and hash-chained: row n's hash is SHA-256 over row n-1's
+ * hash (32 zero bytes for row 1) and a canonical, length-prefixed encoding
+ * of row n's fields, its number included (store/audit.h, audit_hash()).
+ * The store keeps the chain's head (the last number and hash) beside the
+ * rows, taken and moved inside the writing transaction, so concurrent
+ * writers chain in the order they commit (PostgreSQL: THE CURSOR RULE).
+ */
+struct audit_event {
+	int64_t at;
+	const char *actor;  /* "token:NAME", "tls:SUBJECT", "cli:USER" */
+	const char *origin; /* "127.0.0.1:5555", "cli" */
+	const char *action; /* "cert.add", "cert.revoke", "issuer.add", "issuer.change",
+			       "issuer.retire", "token.add", "token.revoke" */
+	int64_t issuer_id;  /* 0: none */
+	const uint8_t *serial; /* NULL (serial_len 0): none */
+	size_t serial_len;
+	const char *detail; /* JSON ("" or NULL: none) */
+};
+
+int store_audit_append(struct store *s, const struct audit_event *ev, struct err *e);
+/* ev[0..n-1] in that order, one head taken for all (a batch of intake). */
+int store_audit_append_many(struct store *s, const struct audit_event *ev, size_t n,
+    struct err *e);
+
+/* A stored row: the event (strings and serial borrowed for the call), its number and hash. */
+struct audit_record {
+	int64_t id;
+	struct audit_event ev;
+	uint8_t hash[32];
+};
+
+/* Which rows store_audit_each gives: every field 0 / NULL matches all. */
+struct audit_filter {
+	int64_t after_id;  /* rows numbered above it */
+	int64_t issuer_id;
+	const uint8_t *serial;
+	size_t serial_len;
+	int64_t since; /* at >= since */
+};
+
+/* The rows that f lets through (NULL: all), in number order, to cb (non-zero stops: -1). */
+int store_audit_each(struct store *s, const struct audit_filter *f,
+    int (*cb)(void *arg, const struct audit_record *r, struct err *e), void *arg, struct err *e);
+/* The chain's head: the last row's number (0: none yet) and hash (zeros: none). */
+int store_audit_head(struct store *s, int64_t *id, uint8_t hash[32], struct err *e);
+/*
+ * Record r[0..n-1] exactly, numbers and hashes as given (`lancre store
+ * copy`), after every row imported before; the head moves to the last.
+ */
+int store_audit_import(struct store *s, const struct audit_record *r, size_t n, struct err *e);
+
+/*
  * Copying a store to another one, of any backend (store/copy.c, `lancre
  * store copy`).  The operations above give new ids and take new sequence
  * numbers; these write records exactly as another store holds them, ids,

@@ -85,7 +85,8 @@ SELECT c.relname || ' ' || p FROM pg_class c JOIN pg_namespace n ON n.oid = c.re
     unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege(:'r', c.oid, p)
 UNION ALL SELECT c.relname || ' SELECT' FROM pg_class c
-  WHERE c.relname IN ('issuer_keys', 'signed_revoked') AND has_table_privilege(:'r', c.oid, 'SELECT')
+  WHERE c.relname IN ('issuer_keys', 'signed_revoked', 'tokens', 'audit', 'audit_head')
+    AND has_table_privilege(:'r', c.oid, 'SELECT')
 UNION ALL SELECT c.relname || ' ' || p FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
     unnest(ARRAY['USAGE', 'UPDATE']) p
   WHERE n.nspname = 'public' AND c.relkind = 'S' AND has_sequence_privilege(:'r', c.oid, p)
@@ -94,7 +95,7 @@ UNION ALL SELECT 'database ' || p FROM unnest(ARRAY['CREATE', 'TEMPORARY']) p
   WHERE has_database_privilege(:'r', 'nodes', p);
 SQL
 }
-same "B's role (OPERATOR.md's GRANTs) can write nothing, nor read issuer_keys or signed_revoked" \
+same "B's role (OPERATOR.md's GRANTs) can write nothing, nor read issuer_keys, signed_revoked, tokens or the audit trail" \
 	"$(role_can lancre_server | tr '\n' ',')" ""
 # The control: the owner's role has every kind, on every table (partitions too).
 tables=$(psql -X -q -A -t "${LANCRE_TEST_PG%/postgres}/nodes" -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
@@ -109,6 +110,10 @@ run psql -X -q "$RO" -c "UPDATE certificates SET status = 0"
 has "$ERR" 'permission denied' "B's role cannot change a certificate"
 run psql -X -q "$RO" -c "SELECT key_ref FROM issuer_keys"
 has "$ERR" 'permission denied' "B's role cannot read where the keys are"
+run psql -X -q "$RO" -c "SELECT hash FROM tokens"
+has "$ERR" 'permission denied' "B's role cannot read the tokens' hashes"
+run psql -X -q "$RO" -c "SELECT actor FROM audit"
+has "$ERR" 'permission denied' "B's role cannot read the audit trail"
 run psql -X -q "$RO" -c "UPDATE meta SET value = value + 1 WHERE key = 'ocsp_seq'"
 has "$ERR" 'permission denied' "B's role cannot move a counter"
 

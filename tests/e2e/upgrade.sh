@@ -37,6 +37,9 @@ keyref=$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")
 rm -f "$D/private/keys.db"
 run sqlite3 "$DB" "
 BEGIN;
+DROP TABLE tokens;
+DROP TABLE audit;
+DROP TABLE audit_head;
 DROP TABLE leases;
 DROP TABLE lease_holders;
 DROP TRIGGER issuers_no_key_refs;
@@ -68,7 +71,7 @@ same "with CRLs WITHOUT ROWID" "$(has_sql 'WITHOUT ROWID')" 1
 
 expect 0 "lancre issuer list upgrades it" "$LANCRE" issuer list -d "$D"
 has "$OUT" '^e1' "and lists the issuer"
-same "the store is at schema 8" "$(sq 'PRAGMA user_version')" 8
+same "the store is at schema 9" "$(sq 'PRAGMA user_version')" 9
 same "the key reference moved to private/keys.db" "$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")" "$keyref"
 same "and left lancre.db" "$(sq "select count(*) from issuers where key_ref != ''")" 0
 if grep -qF "$keyref" "$DB" "$DB-wal"; then not_ok "its text is gone from lancre.db and its WAL"; else ok "its text is gone from lancre.db and its WAL"; fi

@@ -511,7 +511,8 @@ test_keys_migration(void **state)
 	assert_null(store_notice(s));
 	store_close(s);
 	/* Back to schema 6, as an older lancre left it. */
-	sql("lancre.db", "DROP TABLE leases; DROP TABLE lease_holders;" /* schema 8 */
+	sql("lancre.db", "DROP TABLE tokens; DROP TABLE audit; DROP TABLE audit_head;" /* 9 */
+			 "DROP TABLE leases; DROP TABLE lease_holders;" /* schema 8 */
 			 "DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"
 			 "DROP TRIGGER certificates_revocation_final;"
 			 "DROP TRIGGER certificates_revoked_kept;"

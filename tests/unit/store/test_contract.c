@@ -14,7 +14,10 @@
  */
 #include "testutil.h"
 #include "pgtest.h"
+#include "store/audit.h"
 #include "store/store.h"
+
+#include <pthread.h>
 
 #include <time.h>
 
@@ -1964,6 +1967,222 @@ test_lease_evict(void **state)
 	assert_int_equal(store_lease_take(s, &a1, t, 100, &e), 1);
 }
 
+/* ---- tokens and the audit trail (issue 19) ---- */
+
+static struct token_record
+token(const char *name, unsigned scopes, uint8_t fill)
+{
+	struct token_record t = {.scopes = scopes, .created = 1700000000};
+
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	memset(t.hash, fill, sizeof(t.hash));
+	return t;
+}
+
+struct tokens_seen {
+	int n;
+	char names[8][64];
+	int64_t revoked[8];
+	unsigned scopes[8];
+};
+
+static int
+token_seen(void *arg, const struct token_record *t, struct err *e)
+{
+	struct tokens_seen *v = arg;
+
+	(void)e;
+	if (v->n < 8) {
+		snprintf(v->names[v->n], sizeof(v->names[0]), "%s", t->name);
+		v->revoked[v->n] = t->revoked;
+		v->scopes[v->n] = t->scopes;
+	}
+	v->n++;
+	return 0;
+}
+
+static void
+test_tokens(void **state)
+{
+	struct token_record a = token("ci", TOKEN_SCOPE_INTAKE, 0xa1),
+			    b = token("admin", TOKEN_SCOPE_ALL, 0xb2), got, again;
+	struct tokens_seen seen = {0};
+	uint8_t unknown[32];
+	struct err e;
+
+	(void)state;
+	memset(unknown, 0xa1, sizeof(unknown));
+	unknown[31] = 0; /* one byte off a's */
+	assert_int_equal(store_token_put(s, &a, &e), 0);
+	assert_int_equal(store_token_put(s, &b, &e), 0);
+	assert_int_equal(store_token_find(s, a.hash, &got, &e), 1);
+	assert_string_equal(got.name, "ci");
+	assert_int_equal(got.scopes, TOKEN_SCOPE_INTAKE);
+	assert_int_equal(got.created, 1700000000);
+	assert_int_equal(got.revoked, 0);
+	assert_memory_equal(got.hash, a.hash, 32);
+	assert_int_equal(store_token_find(s, unknown, &got, &e), 0);
+	/* One active token per name; the same hash twice is refused too. */
+	again = token("ci", TOKEN_SCOPE_READ, 0xc3);
+	assert_int_equal(store_token_put(s, &again, &e), -1);
+	assert_non_null(strstr(e.msg, "already exists"));
+	/* A put rolled back leaves nothing. */
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_token_put(s, &(struct token_record){.name = "gone", .scopes = 1,
+					       .hash = {9}, .created = 5}, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	/* Revoked: not found any more, its name free for a new token, its row kept. */
+	assert_int_equal(store_token_revoke(s, "ci", 1700000100, &e), 1);
+	assert_int_equal(store_token_revoke(s, "ci", 1700000200, &e), 0);
+	assert_int_equal(store_token_revoke(s, "nobody", 1700000200, &e), 0);
+	assert_int_equal(store_token_find(s, a.hash, &got, &e), 0);
+	assert_int_equal(store_token_put(s, &again, &e), 0);
+	assert_int_equal(store_token_find(s, again.hash, &got, &e), 1);
+	assert_int_equal(got.scopes, TOKEN_SCOPE_READ);
+	assert_int_equal(store_token_each(s, token_seen, &seen, &e), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.names[0], "admin");
+	assert_string_equal(seen.names[1], "ci");
+	assert_int_equal(seen.revoked[1], 1700000100);
+	assert_string_equal(seen.names[2], "ci");
+	assert_int_equal(seen.revoked[2], 0);
+	assert_int_equal(seen.scopes[0], TOKEN_SCOPE_ALL);
+}
+
+struct audit_seen {
+	int n;
+	int64_t ids[16];
+	char actions[16][32];
+	uint8_t prev[32];
+	int chain_ok;
+};
+
+/* Collects the rows and computes the chain again as it goes (rows in number order). */
+static int
+audit_seen(void *arg, const struct audit_record *r, struct err *e)
+{
+	struct audit_seen *v = arg;
+	uint8_t h[32];
+
+	(void)e;
+	if (audit_hash(v->prev, r->id, &r->ev, h) != 0 || memcmp(h, r->hash, 32) != 0)
+		v->chain_ok = 0;
+	memcpy(v->prev, r->hash, 32);
+	if (v->n < 16) {
+		v->ids[v->n] = r->id;
+		snprintf(v->actions[v->n], sizeof(v->actions[0]), "%s", r->ev.action);
+	}
+	v->n++;
+	return 0;
+}
+
+static struct audit_seen
+audit_walk(struct store *st, const struct audit_filter *f)
+{
+	struct audit_seen v = {.chain_ok = 1};
+	struct err e;
+
+	assert_int_equal(store_audit_each(st, f, audit_seen, &v, &e), 0);
+	return v;
+}
+
+static void
+test_audit_chain(void **state)
+{
+	static const uint8_t ser1[] = {0x01, 0x02}, ser2[] = {0x00, 0x80};
+	struct audit_event ev[3] = {
+	    {.at = 100, .actor = "cli:root", .origin = "cli", .action = "issuer.add",
+		.issuer_id = 7, .detail = "{\"name\":\"e1\"}"},
+	    {.at = 200, .actor = "cli:root", .origin = "cli", .action = "cert.add", .issuer_id = 7,
+		.serial = ser1, .serial_len = sizeof(ser1)},
+	    {.at = 300, .actor = "token:ci \"q\" \\", .origin = "127.0.0.1:5555",
+		.action = "cert.revoke", .issuer_id = 8, .serial = ser2, .serial_len = sizeof(ser2),
+		.detail = "{\"reason\":\"keyCompromise\",\"x\":\"a,b{}\"}"},
+	};
+	struct audit_seen v;
+	uint8_t head[32], zero[32] = {0};
+	int64_t head_id;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_audit_head(s, &head_id, head, &e), 0);
+	assert_int_equal(head_id, 0);
+	assert_memory_equal(head, zero, 32);
+	/* One alone (its own transaction), then two in the caller's, then one rolled back. */
+	assert_int_equal(store_audit_append(s, &ev[0], &e), 0);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_audit_append_many(s, &ev[1], 2, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_audit_append(s, &ev[0], &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	v = audit_walk(s, NULL);
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.ids[0], 1);
+	assert_int_equal(v.ids[2], 3);
+	assert_string_equal(v.actions[2], "cert.revoke");
+	assert_true(v.chain_ok);
+	assert_int_equal(store_audit_head(s, &head_id, head, &e), 0);
+	assert_int_equal(head_id, 3);
+	assert_memory_equal(head, v.prev, 32);
+	/* Each field is stored as given: the chain computed from the rows read back holds. */
+	assert_int_equal(audit_walk(s, &(struct audit_filter){.issuer_id = 7}).n, 2);
+	v = audit_walk(s, &(struct audit_filter){.serial = ser2, .serial_len = sizeof(ser2)});
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.ids[0], 3);
+	assert_int_equal(audit_walk(s, &(struct audit_filter){.serial = ser2, .serial_len = 1}).n, 0);
+	assert_int_equal(audit_walk(s, &(struct audit_filter){.since = 200}).n, 2);
+	v = audit_walk(s, &(struct audit_filter){.after_id = 1});
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.ids[0], 2);
+}
+
+struct appender {
+	struct store *st;
+	int rc;
+};
+
+static void *
+append_other(void *arg)
+{
+	struct appender *a = arg;
+	struct audit_event ev = {.at = 2, .actor = "cli:b", .origin = "cli", .action = "token.add"};
+	struct err e;
+
+	a->rc = store_audit_append(a->st, &ev, &e);
+	return NULL;
+}
+
+/*
+ * Two writers: the second appends while the first's transaction holds the
+ * head; it waits, and chains after the first's row once that commits (the
+ * chain in commit order, THE CURSOR RULE).
+ */
+static void
+test_audit_two_writers(void **state)
+{
+	struct audit_event ev = {.at = 1, .actor = "cli:a", .origin = "cli", .action = "token.add"};
+	struct appender a = {.rc = -1};
+	struct audit_seen v;
+	pthread_t t;
+	struct err e;
+
+	(void)state;
+	assert_non_null(a.st = cur->open(dir, STORE_WRITE, &e));
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_audit_append(s, &ev, &e), 0);
+	assert_int_equal(pthread_create(&t, NULL, append_other, &a), 0);
+	usleep(200 * 1000); /* the other is waiting for the head now */
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(a.rc, 0);
+	store_close(a.st);
+	v = audit_walk(s, NULL);
+	assert_int_equal(v.n, 2);
+	assert_true(v.chain_ok);
+	assert_string_equal(v.actions[0], "token.add");
+}
+
 #define CONTRACT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2003,6 +2222,9 @@ main(void)
 	    CONTRACT_TEST(test_leases_two_handles),
 	    CONTRACT_TEST(test_lease_clock),
 	    CONTRACT_TEST(test_lease_evict),
+	    CONTRACT_TEST(test_tokens),
+	    CONTRACT_TEST(test_audit_chain),
+	    CONTRACT_TEST(test_audit_two_writers),
 	};
 	int failed = 0;
 

@@ -3,7 +3,8 @@
  * source store filled with every kind of record (issuers with keys, a
  * delegated responder, a retired one, good and revoked certificates,
  * responses rewritten and held, CRLs and a delta, the signed-revoked
- * record, the signer's mark, key states, refusals) is copied; the copy is
+ * record, the signer's mark, key states, refusals, tokens and an audit
+ * trail of more than one batch) is copied; the copy is
  * compared with the source through the contract, not only through the
  * checksums copy.c computes itself: the same records, the same counters,
  * the same work for the signer (none).  A copy killed after every batch
@@ -24,6 +25,7 @@
 
 #define N_E1 20000 /* more than one certificate batch (16384) */
 #define N_R1 300
+#define N_AUDIT 5000 /* more than one audit batch (4096) */
 #define NOW 1000000
 
 struct target {
@@ -191,6 +193,32 @@ sign_all(struct store *s)
 	assert_int_equal(store_refusals_add(s, add, &e), 0);
 }
 
+/* Two tokens (one revoked) and N_AUDIT audit rows, some with a serial. */
+static void
+tokens_and_audit(struct store *s)
+{
+	struct token_record t = {.name = "admin", .scopes = TOKEN_SCOPE_ALL, .created = 5};
+	struct audit_event *ev = calloc(N_AUDIT, sizeof(*ev));
+	static const uint8_t serial[] = {0x00, 0x99};
+	struct err e;
+
+	assert_non_null(ev);
+	memset(t.hash, 0x11, sizeof(t.hash));
+	assert_int_equal(store_token_put(s, &t, &e), 0);
+	snprintf(t.name, sizeof(t.name), "ci");
+	t.scopes = TOKEN_SCOPE_INTAKE;
+	memset(t.hash, 0x22, sizeof(t.hash));
+	assert_int_equal(store_token_put(s, &t, &e), 0);
+	assert_int_equal(store_token_revoke(s, "ci", 9, &e), 1);
+	for (int i = 0; i < N_AUDIT; i++)
+		ev[i] = (struct audit_event){.at = NOW + i, .actor = "cli:root", .origin = "cli",
+		    .action = i % 2 ? "cert.add" : "cert.revoke", .issuer_id = e1,
+		    .serial = i % 3 ? serial : NULL, .serial_len = i % 3 ? sizeof(serial) : 0,
+		    .detail = i % 2 ? "" : "{\"reason\":\"keyCompromise\"}"};
+	assert_int_equal(store_audit_append_many(s, ev, N_AUDIT, &e), 0);
+	free(ev);
+}
+
 static struct store *
 fill_source(void)
 {
@@ -211,6 +239,7 @@ fill_source(void)
 	certs(s, e1, N_E1, 97);
 	certs(s, r1, N_R1, 0);
 	sign_all(s);
+	tokens_and_audit(s);
 	return s;
 }
 
@@ -402,6 +431,57 @@ same_work(struct store *a, struct store *b)
 	}
 }
 
+static int
+count_token(void *arg, const struct token_record *t, struct err *e)
+{
+	(void)e;
+	*(int64_t *)arg += t->revoked != 0 ? 1000 : 1;
+	return 0;
+}
+
+/* Every audit row's number and hash, in order, folded into one hash-like value. */
+static int
+fold_audit(void *arg, const struct audit_record *r, struct err *e)
+{
+	uint64_t *h = arg;
+
+	(void)e;
+	*h = *h * 1099511628211ULL ^ (uint64_t)r->id;
+	for (int i = 0; i < 32; i++)
+		*h = *h * 1099511628211ULL ^ r->hash[i];
+	for (const char *p = r->ev.detail; p != NULL && *p != '\0'; p++)
+		*h = *h * 1099511628211ULL ^ (uint8_t)*p;
+	*h ^= r->ev.serial_len;
+	return 0;
+}
+
+static void
+same_tokens_and_audit(struct store *a, struct store *b)
+{
+	int64_t ta = 0, tb = 0, ha_id, hb_id;
+	uint64_t fa = 0, fb = 0;
+	uint8_t ha[32], hb[32];
+	struct token_record got;
+	uint8_t h[32];
+	struct err e;
+
+	assert_int_equal(store_token_each(a, count_token, &ta, &e), 0);
+	assert_int_equal(store_token_each(b, count_token, &tb, &e), 0);
+	assert_int_equal(ta, 1001);
+	assert_int_equal(ta, tb);
+	memset(h, 0x11, sizeof(h));
+	assert_int_equal(store_token_find(b, h, &got, &e), 1);
+	assert_string_equal(got.name, "admin");
+	assert_int_equal(store_audit_each(a, NULL, fold_audit, &fa, &e), 0);
+	assert_int_equal(store_audit_each(b, NULL, fold_audit, &fb, &e), 0);
+	assert_true(fa == fb);
+	assert_int_equal(store_audit_head(a, &ha_id, ha, &e), 0);
+	assert_int_equal(store_audit_head(b, &hb_id, hb, &e), 0);
+	assert_int_equal(ha_id, N_AUDIT);
+	assert_int_equal(hb_id, N_AUDIT);
+	assert_memory_equal(ha, hb, 32);
+}
+
 static void
 same_everything(struct store *a, struct store *b)
 {
@@ -446,6 +526,7 @@ same_everything(struct store *a, struct store *b)
 	assert_int_equal(store_refusals_get(b, rb, &e), 0);
 	assert_memory_equal(ra, rb, sizeof(ra));
 	same_work(a, b);
+	same_tokens_and_audit(a, b);
 }
 
 /* Copied: the same records, counters and work; new writes come after the copied ones. */
@@ -552,8 +633,11 @@ test_copy_resumed_after_every_batch(void **state)
 		assert_true(++runs < 200);
 	}
 	assert_int_equal(rc, 0);
-	/* The issuers, 2 certificate batches, 20 of responses, 7 CRLs, the signed revoked. */
-	assert_int_equal(runs, 1 + 2 + 20 + 7 + 1);
+	/*
+	 * The issuers, 2 certificate batches, 20 of responses, 7 CRLs, the signed
+	 * revoked, the tokens, 2 audit batches.
+	 */
+	assert_int_equal(runs, 1 + 2 + 20 + 7 + 1 + 1 + 2);
 	b = target(2, STORE_WRITE);
 	assert_int_equal(copy_run(src, b, NULL, NULL, &pieces, &e), 0);
 	assert_true(pieces.was_done);
@@ -617,6 +701,27 @@ test_copy_verify_finds_change(void **state)
 	store_close(dst);
 }
 
+/* The checksums cover the tokens and the audit trail: a change to either is found. */
+static void
+test_copy_verify_covers_audit(void **state)
+{
+	struct copy_report rep;
+	struct store *dst = target(6, STORE_CREATE);
+	struct audit_event ev = {.at = 1, .actor = "cli:x", .origin = "cli", .action = "token.add"};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(copy_run(src, dst, NULL, NULL, &rep, &e), 0);
+	assert_int_equal(store_token_revoke(src, "admin", 10, &e), 1);
+	assert_int_equal(copy_run(src, dst, NULL, NULL, &rep, &e), -1);
+	assert_int_equal(copy_mismatch(&rep), COPY_T_TOKENS);
+	assert_int_equal(store_token_revoke(dst, "admin", 10, &e), 1);
+	assert_int_equal(store_audit_append(src, &ev, &e), 0);
+	assert_int_equal(copy_run(src, dst, NULL, NULL, &rep, &e), -1);
+	assert_int_equal(copy_mismatch(&rep), COPY_T_AUDIT);
+	store_close(dst);
+}
+
 #define COPY_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -627,6 +732,7 @@ main(void)
 	    COPY_TEST(test_copy_resumed_after_every_batch),
 	    COPY_TEST(test_copy_refuses),
 	    COPY_TEST(test_copy_verify_finds_change),
+	    COPY_TEST(test_copy_verify_covers_audit),
 	};
 	int failed = 0;
 

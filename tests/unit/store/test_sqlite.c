@@ -58,9 +58,10 @@ exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
-/* Undoes schema 7 (key store, final revocations), then 6 (issuer management), for tests
- * that put a store back to an older version. */
+/* Undoes schemas 9 and 8, 7 (key store, final revocations), then 6 (issuer management),
+ * for tests that put a store back to an older version. */
 #define UNDO_SCHEMA_6                                                                        \
+	"DROP TABLE tokens; DROP TABLE audit; DROP TABLE audit_head;" /* schema 9 */          \
 	"DROP TABLE leases; DROP TABLE lease_holders;" /* schema 8 */                         \
 	"DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"          \
 	"DROP TRIGGER certificates_revocation_final; DROP TRIGGER certificates_revoked_kept;"  \
@@ -894,7 +895,7 @@ test_migration_keeps_responses(void **state)
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
 	query_row(dir, "PRAGMA user_version", got, sizeof(got));
-	assert_string_equal(got, "8");
+	assert_string_equal(got, "9");
 	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
 	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
 	    got, sizeof(got));
@@ -967,7 +968,7 @@ test_migration_crls(void **state)
 	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
 		       " instr(sql, 'WITHOUT ROWID') FROM sqlite_master WHERE name = 'crls'",
 	    row, sizeof(row));
-	assert_string_equal(row, "8|0");
+	assert_string_equal(row, "9|0");
 	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
 	assert_int_equal(got.number, 7);
 	assert_int_equal(got.this_update, 100);
