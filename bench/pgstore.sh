@@ -10,7 +10,9 @@
 # each store in turn (SQLite, then PostgreSQL, a fresh data directory and a
 # fresh database each run):
 #   - times `lancre cert add -q` of the N certificates (issue 18's goal for
-#     PostgreSQL: 1M in at most 60 s);
+#     PostgreSQL: 1M in at most 60 s), and counts its CPU as for signing
+#     below (the database server's share, per row, is the figure to compare
+#     between builds on a loaded machine);
 #   - times `lancre sign --once` with `[ocsp] sha256 = no` (N responses; goal:
 #     PostgreSQL's rate at least 0.8 of SQLite's), and counts the CPU it took:
 #     lancre's (user + system) and, on PostgreSQL, the database server's (its
@@ -118,9 +120,11 @@ for r in $(seq 1 "$RUNS"); do
 		d=d-$kind-$r
 		new_dir "$d" "$store"
 		sync
-		/usr/bin/time -f '%e %M' -o t.import "$lancre" cert add -q -d "$d" certs.der ||
-			die "run $r ($kind): lancre cert add failed"
 		[ "$kind" = pg ] && pg_idle "${store#pg:}" && p0=$(pg_ticks)
+		/usr/bin/time -f '%e %M %U %S' -o t.import "$lancre" cert add -q -d "$d" certs.der ||
+			die "run $r ($kind): lancre cert add failed"
+		pi=0
+		[ "$kind" = pg ] && pg_idle "${store#pg:}" && p1=$(pg_ticks) && pi=$((p1 - p0)) && p0=$p1
 		/usr/bin/time -f '%e %M %U %S' -o t.sign "$lancre" sign -d "$d" --once >sign.log 2>&1 ||
 			{ cat sign.log >&2; die "run $r ($kind): lancre sign failed"; }
 		pc=0
@@ -128,12 +132,15 @@ for r in $(seq 1 "$RUNS"); do
 		read -r nc nr <<<"$(counts "$d" "$kind")"
 		[ "$nc" = "$N" ] && [ "$nr" = "$N" ] ||
 			die "run $r ($kind): $nc certificates and $nr responses, expected $N of each"
-		read -r ti mi <<<"$(tail -1 t.import)"
+		read -r ti mi iu isy <<<"$(tail -1 t.import)"
 		read -r ts ms us ss <<<"$(tail -1 t.sign)"
 		cpu=$(awk -v u="$us" -v s="$ss" -v p="$pc" -v hz="$hz" 'BEGIN { printf "%.2f", u + s + p / hz }')
-		say "run $r/$RUNS $kind: import $ti s ($((mi / 1024)) MB), sign $ts s ($((ms / 1024)) MB," \
-			"CPU $cpu s of which the database's $(awk -v p="$pc" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }') s)"
-		echo "$kind $ti $ts $cpu" >>runs
+		icpu=$(awk -v u="$iu" -v s="$isy" -v p="$pi" -v hz="$hz" 'BEGIN { printf "%.2f", u + s + p / hz }')
+		dbi=$(awk -v p="$pi" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }')
+		dbs=$(awk -v p="$pc" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }')
+		say "run $r/$RUNS $kind: import $ti s ($((mi / 1024)) MB, CPU $icpu s of which the" \
+			"database's $dbi s), sign $ts s ($((ms / 1024)) MB, CPU $cpu s of which the database's $dbs s)"
+		echo "$kind $ti $ts $cpu $icpu $dbi $dbs" >>runs
 		[ "$r" -eq "$RUNS" ] || { [ "$kind" = sqlite ] && rm -rf "$d"; } || true
 	done
 done
@@ -150,6 +157,10 @@ awk -v n="$N" -v si="$si" -v pi="$pi" -v ss="$ss" -v ps="$ps" -v r="$RUNS" -v sc
 	printf "pgstore sign CPU (lancre + the database): SQLite %.2f s, PostgreSQL %.2f s; " \
 	    "SQLite / PostgreSQL %.2f (the wall-clock ratio on an idle machine with as many cores " \
 	    "as signing threads)\n", sc, pc, sc / pc }'
+awk -v n="$N" -v sic="$(med sqlite 5)" -v pic="$(med pg 5)" -v pid="$(med pg 6)" -v psd="$(med pg 7)" 'BEGIN {
+	printf "pgstore database CPU per row: import %.1f us (%.2f s), sign %.1f us (%.2f s); " \
+	    "import CPU (lancre + the database): SQLite %.2f s, PostgreSQL %.2f s\n",
+	    pid * 1e6 / n, pid, psd * 1e6 / n, psd, sic, pic }'
 
 # --- The server on each store: start-up and GET. --------------------------------
 if [ "$SERVE" = no ]; then

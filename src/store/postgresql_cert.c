@@ -13,12 +13,17 @@
  * final: the triggers of migration 1 refuse to make a revoked certificate
  * good or to delete it, whoever writes.  The listing streams through a
  * cursor in id order (the order certificates were recorded).  A batch of
- * intake (store_cert_insert_many) is sent in pipeline mode, PG_PIPELINE_ROWS
- * inserts at a time before reading their answers: the same statements in
- * the same order, without a round trip each.
+ * intake (store_cert_insert_many) is one statement, its columns sent as
+ * arrays (PG_CERTS_WRITE): the server plans and runs one INSERT for the
+ * batch instead of one per certificate, which took it about 2x the CPU
+ * per row (pipelined single-row inserts, docs/BENCHMARKS.md, session 13);
+ * the rows go in in the batch's order, the same ids and results as one
+ * insert after the other.
  */
 #include "store/postgresql_int.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,9 +33,6 @@
 	" VALUES ($1::bigint, $2::bytea, $3::bigint, $4::bigint, $5::smallint, $6::bigint,"     \
 	" $7::int, $8::int, $9::bytea, $10::bigint, $10::bigint, $11::bigint, $12::int <> 0)"  \
 	" ON CONFLICT (issuer_id, serial) DO NOTHING RETURNING id"
-
-/* Inserts sent in pipeline mode before waiting for their answers (store_cert_insert_many). */
-#define PG_PIPELINE_ROWS 256
 
 /* The parameters of PG_CERT_INSERT for r (borrowing its buffers). */
 static void
@@ -110,73 +112,222 @@ cert_insert(struct store_pg *s, struct cert_record *r, enum store_insert_result 
 }
 
 /*
- * The answers to n inserts sent in a pipeline, in order: inserted[i] says
- * whether the i-th inserted its row; the first failure goes to *e, and
- * every answer and the pipeline's sync are read whatever happens, so that
- * the connection leaves pipeline mode clean.
+ * A batch of intake in one statement: the batch's columns as binary arrays
+ * ($1..$11, postgresql_ocsp_put.c does the same for responses), unnested in
+ * step in the select list, $12 the transaction's change_seq.  The arrays
+ * carry no NULL: revoked_at and reason are sent for every row and kept only
+ * for a revoked one.  The identity gives ids in the order of the rows, as
+ * one insert after the other would.  RETURNING names each row written by
+ * its key (batch_match).  Two forms: PG_CERTS_INSERT
+ * (every row new) and PG_CERTS_ADD (ON CONFLICT DO NOTHING: what is there
+ * already is skipped, a key twice in the batch written once).
+ */
+enum {
+	CA_ISSUER,
+	CA_SERIAL,
+	CA_NOT_BEFORE,
+	CA_NOT_AFTER,
+	CA_STATUS,
+	CA_REVOKED_AT,
+	CA_REASON,
+	CA_SHARD,
+	CA_FINGERPRINT,
+	CA_ADDED_AT,
+	CA_IS_CA,
+	CA_COUNT
+};
+#define PG_CERTS_WRITE(conflict)                                                             \
+	"INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"            \
+	" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"     \
+	" SELECT u.issuer_id, u.serial, u.not_before, u.not_after, u.status::smallint,"         \
+	"  CASE WHEN u.status = 1 THEN u.revoked_at END,"                                      \
+	"  CASE WHEN u.status = 1 THEN u.reason::int END, u.shard::int, u.fingerprint,"        \
+	"  u.added_at, u.added_at, $12::bigint, u.is_ca <> 0"                                  \
+	" FROM (SELECT unnest($1::bigint[]) AS issuer_id, unnest($2::bytea[]) AS serial,"     \
+	"  unnest($3::bigint[]) AS not_before, unnest($4::bigint[]) AS not_after,"            \
+	"  unnest($5::bigint[]) AS status, unnest($6::bigint[]) AS revoked_at,"               \
+	"  unnest($7::bigint[]) AS reason, unnest($8::bigint[]) AS shard,"                    \
+	"  unnest($9::bytea[]) AS fingerprint, unnest($10::bigint[]) AS added_at,"            \
+	"  unnest($11::bigint[]) AS is_ca) u"                                                 \
+	conflict " RETURNING issuer_id, serial, id"
+#define PG_CERTS_INSERT PG_CERTS_WRITE("")
+#define PG_CERTS_ADD PG_CERTS_WRITE(" ON CONFLICT (issuer_id, serial) DO NOTHING")
+
+/* After a batch that met a stored certificate, this many more go straight to PG_CERTS_ADD. */
+#define PG_CERTS_ADD_RUN 16
+
+#define PG_CERTS_WHAT "adding certificates"
+
+/* The arrays of r[0..n-1]; -1 out of memory (the caller frees). */
+static int
+cert_arrays(struct pg_array *a, struct cert_record *const *r, size_t n)
+{
+	size_t serials = 20;
+
+	for (int k = 0; k < CA_COUNT; k++) {
+		if (k == CA_SERIAL || k == CA_FINGERPRINT)
+			continue;
+		if (pg_array_start(&a[k], 20 + n * 12, n, PG_OID_INT8) == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		serials += 4 + r[i]->serial_len;
+	if (pg_array_start(&a[CA_SERIAL], serials, n, PG_OID_BYTEA) == NULL ||
+	    pg_array_start(&a[CA_FINGERPRINT], 20 + n * (4 + STORE_FINGERPRINT_LEN), n,
+		PG_OID_BYTEA) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct cert_record *c = r[i];
+
+		pg_array_int(&a[CA_ISSUER], c->issuer_id);
+		pg_array_bytes(&a[CA_SERIAL], c->serial, c->serial_len);
+		pg_array_int(&a[CA_NOT_BEFORE], c->not_before);
+		pg_array_int(&a[CA_NOT_AFTER], c->not_after);
+		pg_array_int(&a[CA_STATUS], c->status == CERT_REVOKED);
+		pg_array_int(&a[CA_REVOKED_AT], c->revoked_at);
+		pg_array_int(&a[CA_REASON], c->reason);
+		pg_array_int(&a[CA_SHARD], c->shard);
+		pg_array_bytes(&a[CA_FINGERPRINT], c->fingerprint, STORE_FINGERPRINT_LEN);
+		pg_array_int(&a[CA_ADDED_AT], c->added_at);
+		pg_array_int(&a[CA_IS_CA], c->is_ca != 0);
+	}
+	return 0;
+}
+
+static uint64_t
+key_hash(int64_t issuer_id, const uint8_t *serial, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)issuer_id;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ serial[i]) * UINT64_C(1099511628211);
+	return h ^ (h >> 29);
+}
+
+/*
+ * The rows a batch statement wrote (res: issuer_id, serial, id) to the
+ * certificates sent: inserted[i] = 1 and r[i]->id for each.  A key is
+ * written at most once, for its first place in the batch (rows are
+ * inserted in array order), so each answer goes to the first r[i] with
+ * its key: an open-addressing table of those, 2n..4n slots.  A later r[j]
+ * with the same key stays not inserted: the caller then tells a duplicate
+ * from a conflict, as for a certificate stored before.
  */
 static int
-pipeline_answers(struct store_pg *s, struct cert_record **r, int n, int *inserted,
+batch_match(PGresult *res, struct cert_record *const *r, size_t n, uint8_t *inserted,
     struct err *e)
 {
-	PGresult *q;
-	int rc = 0;
+	size_t slots = 2, *slot;
+	int rows = PQntuples(res), rc = 0;
 
-	for (int i = 0; i < n; i++) {
+	while (slots < 2 * n)
+		slots *= 2;
+	if ((slot = malloc(slots * sizeof(*slot))) == NULL)
+		return err_set(e, "store: out of memory");
+	for (size_t k = 0; k < slots; k++)
+		slot[k] = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = key_hash(r[i]->issuer_id, r[i]->serial, r[i]->serial_len) & (slots - 1);
+
 		inserted[i] = 0;
-		while ((q = PQgetResult(s->conn)) != NULL) {
-			if (PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1) {
-				r[i]->id = pg_int(q, 0, 0);
-				inserted[i] = 1;
-			} else if (PQresultStatus(q) != PGRES_TUPLES_OK && rc == 0) {
-				rc = PQresultStatus(q) == PGRES_PIPELINE_ABORTED
-					 ? err_set(e, "store: adding certificates: the batch was aborted")
-					 : pg_err(s, q, "adding a certificate", e);
-			}
-			PQclear(q);
+		while (slot[k] != SIZE_MAX && !(r[slot[k]]->issuer_id == r[i]->issuer_id &&
+						 r[slot[k]]->serial_len == r[i]->serial_len &&
+						 memcmp(r[slot[k]]->serial, r[i]->serial,
+						     r[i]->serial_len) == 0))
+			k = (k + 1) & (slots - 1);
+		if (slot[k] == SIZE_MAX)
+			slot[k] = i;
+	}
+	for (int j = 0; j < rows && rc == 0; j++) {
+		int64_t issuer = pg_int(res, j, 0);
+		size_t len, k;
+		const uint8_t *serial = pg_bytes(res, j, 1, &len);
+
+		k = key_hash(issuer, serial, len) & (slots - 1);
+		while (slot[k] != SIZE_MAX && !(r[slot[k]]->issuer_id == issuer &&
+						 r[slot[k]]->serial_len == len &&
+						 memcmp(r[slot[k]]->serial, serial, len) == 0))
+			k = (k + 1) & (slots - 1);
+		if (slot[k] == SIZE_MAX || inserted[slot[k]])
+			rc = err_set(e, "store: adding certificates: the database wrote a row "
+					"that was not sent");
+		else {
+			inserted[slot[k]] = 1;
+			r[slot[k]]->id = pg_int(res, j, 2);
 		}
 	}
-	while ((q = PQgetResult(s->conn)) != NULL) {
-		ExecStatusType st = PQresultStatus(q);
-
-		PQclear(q);
-		if (st == PGRES_PIPELINE_SYNC)
-			break;
-	}
+	free(slot);
 	return rc;
 }
 
-/* Up to PG_PIPELINE_ROWS inserts sent at once, then their answers. */
+/*
+ * The batch as new rows (PG_CERTS_INSERT) inside a savepoint: *out its
+ * result and 1; 0 when a certificate was there already (unique_violation,
+ * the savepoint rolled back: the caller sends PG_CERTS_ADD); -1 on any
+ * other failure (*e; the caller's transaction must roll back).  A plain
+ * INSERT costs the server less than ON CONFLICT's speculative insertion of
+ * each row, and nearly every batch of intake is new certificates.
+ */
 static int
-insert_pipelined(struct store_pg *s, const char *name, struct cert_record **r, size_t n,
-    enum store_insert_result *res, struct err *e)
+certs_insert_new(struct store_pg *s, const struct pg_params *p, PGresult **out,
+    struct err *e)
 {
-	int inserted[PG_PIPELINE_ROWS], sent = 0, rc = 0;
+	const char *name;
+	PGresult *res;
 
-	if (PQenterPipelineMode(s->conn) != 1)
-		return pg_err(s, NULL, "adding certificates", e);
-	for (size_t i = 0; i < n; i++, sent++) {
-		struct pg_params p = {0};
+	if ((name = pg_prepared_name(s, PG_STMT_CERTS_INSERT, PG_CERTS_INSERT, PG_CERTS_WHAT,
+		 e)) == NULL ||
+	    pg_exec_simple(s, "SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) != 0)
+		return -1;
+	res = PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, 1);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*out = res;
+		return pg_exec_simple(s, "RELEASE SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) !=
+			       0 ? -1 : 1;
+	}
+	if (strcmp(pg_sqlstate(res), PG_UNIQUE_VIOLATION) == 0) {
+		PQclear(res);
+		return pg_exec_simple(s,
+			   "ROLLBACK TO SAVEPOINT lancre_certs_add; RELEASE SAVEPOINT lancre_certs_add",
+			   PG_CERTS_WHAT, e) != 0 ? -1 : 0;
+	}
+	pg_err(s, res, PG_CERTS_WHAT, e);
+	PQclear(res);
+	return -1;
+}
 
-		insert_params(r[i], &p);
-		if (PQsendQueryPrepared(s->conn, name, p.n, p.values, p.lengths, p.formats, 1) != 1) {
-			rc = pg_err(s, NULL, "adding certificates", e);
-			break;
-		}
+/* r[0..n-1] (n > 0) in one statement, in the open transaction; inserted[i] for each. */
+static int
+certs_write(struct store_pg *s, struct cert_record *const *r, size_t n, int64_t seq,
+    uint8_t *inserted, struct err *e)
+{
+	struct pg_array a[CA_COUNT] = {{0}};
+	struct pg_params p = {0};
+	PGresult *res = NULL;
+	int rc = -1, got = 0;
+
+	if (cert_arrays(a, r, n) != 0) {
+		err_set(e, "store: out of memory");
+		goto out;
 	}
-	if (PQpipelineSync(s->conn) != 1 && rc == 0)
-		rc = pg_err(s, NULL, "adding certificates", e);
-	if (pipeline_answers(s, r, sent, inserted, e) != 0 && rc == 0)
-		rc = -1;
-	if (PQexitPipelineMode(s->conn) != 1 && rc == 0)
-		rc = pg_err(s, NULL, "adding certificates", e);
-	/* What did not insert was there already: which kind, one by one (rare). */
-	for (int i = 0; i < sent && rc == 0; i++) {
-		if (inserted[i])
-			res[i] = STORE_INSERTED;
-		else
-			rc = insert_existing(s, r[i], &res[i], e);
-	}
+	for (int k = 0; k < CA_COUNT; k++)
+		pg_param_bytea(&p, a[k].buf, a[k].len);
+	pg_param_int(&p, seq);
+	if (s->cert_add_left > 0)
+		s->cert_add_left--;
+	else if ((got = certs_insert_new(s, &p, &res, e)) == 0)
+		s->cert_add_left = PG_CERTS_ADD_RUN;
+	if (got < 0)
+		goto out;
+	if (got == 0 &&
+	    (res = pg_exec_prepared(s, PG_STMT_CERTS_ADD, PG_CERTS_ADD, &p, PG_CERTS_WHAT, e)) ==
+		NULL)
+		goto out;
+	rc = batch_match(res, r, n, inserted, e);
+out:
+	PQclear(res);
+	for (int k = 0; k < CA_COUNT; k++)
+		free(a[k].buf);
 	return rc;
 }
 
@@ -184,24 +335,28 @@ static int
 cert_insert_many(struct store_pg *s, struct cert_record **r, size_t n,
     enum store_insert_result *res, struct err *e)
 {
-	const char *name;
+	uint8_t *inserted;
 	int64_t seq;
+	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if (pg_txn_change_seq(s, &seq, e) != 0 ||
-	    (name = pg_prepared_name(s, PG_STMT_CERT_INSERT, PG_CERT_INSERT,
-		 "adding a certificate", e)) == NULL)
+	if (pg_txn_change_seq(s, &seq, e) != 0)
 		return -1;
+	if ((inserted = malloc(n)) == NULL)
+		return err_set(e, "store: out of memory");
 	for (size_t i = 0; i < n; i++)
 		r[i]->change_seq = seq;
-	for (size_t at = 0; at < n; at += PG_PIPELINE_ROWS) {
-		size_t k = n - at < PG_PIPELINE_ROWS ? n - at : PG_PIPELINE_ROWS;
-
-		if (insert_pipelined(s, name, r + at, k, res + at, e) != 0)
-			return -1;
+	rc = certs_write(s, r, n, seq, inserted, e);
+	/* What did not insert was there already: which kind, one by one (rare). */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (inserted[i])
+			res[i] = STORE_INSERTED;
+		else
+			rc = insert_existing(s, r[i], &res[i], e);
 	}
-	return 0;
+	free(inserted);
+	return rc;
 }
 
 int

@@ -503,3 +503,43 @@ pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out)
 	out->added_at = pg_int(r, row, col + 2);
 	out->is_ca = (int)pg_int(r, row, col + 3);
 }
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+uint8_t *
+pg_array_start(struct pg_array *a, size_t size, size_t n, uint32_t oid)
+{
+	a->len = 20;
+	if ((a->buf = malloc(size)) == NULL)
+		return NULL;
+	put32(a->buf, 1);       /* dimensions */
+	put32(a->buf + 4, 0);   /* no NULL */
+	put32(a->buf + 8, oid); /* element type */
+	put32(a->buf + 12, (uint32_t)n);
+	put32(a->buf + 16, 1); /* lower bound */
+	return a->buf;
+}
+
+void
+pg_array_int(struct pg_array *a, int64_t v)
+{
+	uint64_t be = htobe64((uint64_t)v);
+
+	put32(a->buf + a->len, sizeof(be));
+	memcpy(a->buf + a->len + 4, &be, sizeof(be));
+	a->len += 4 + sizeof(be);
+}
+
+void
+pg_array_bytes(struct pg_array *a, const void *b, size_t len)
+{
+	put32(a->buf + a->len, (uint32_t)len);
+	if (len > 0)
+		memcpy(a->buf + a->len + 4, b, len);
+	a->len += 4 + len;
+}

@@ -49,6 +49,8 @@
 	X(PG_STMT_CERT_INSERT, "lancre_cert_insert")                                          \
 	X(PG_STMT_CERT_GET, "lancre_cert_get")                                                \
 	X(PG_STMT_CERT_FINGERPRINT, "lancre_cert_fingerprint")                                \
+	X(PG_STMT_CERTS_INSERT, "lancre_certs_insert")                                        \
+	X(PG_STMT_CERTS_ADD, "lancre_certs_add")                                              \
 	X(PG_STMT_COUNTER_TAKE, "lancre_counter_take")                                        \
 	X(PG_STMT_META_GET, "lancre_meta_get")                                                \
 	X(PG_STMT_OCSP_PUT, "lancre_ocsp_put")                                                \
@@ -80,6 +82,7 @@ struct store_pg {
 	int reconnect_backoff_ms;
 	int retrying; /* a statement is being run again after a reconnection (postgresql_exec.c) */
 	int ocsp_upsert_left; /* batches store_ocsp_put sends straight to its upsert (_ocsp_put.c) */
+	int cert_add_left; /* batches of intake sent straight to ON CONFLICT (postgresql_cert.c) */
 	/* A database named by a host name: its URL and the address the first connect reached,
 	 * which a reconnection uses (postgresql_conn.c); location NULL: PQreset instead. */
 	char *location;
@@ -90,6 +93,23 @@ struct store_pg {
 #define PG_OP_DECLARE(name, params, args) int pg_##name params;
 STORE_OPS(PG_OP_DECLARE)
 #undef PG_OP_DECLARE
+
+/*
+ * A one-dimensional array in PostgreSQL's binary format, no NULLs, lower
+ * bound 1: one parameter of a bulk statement (a column of a batch, unnested
+ * on the server), sent as bytea-like binary.  pg_array_start allocates size
+ * bytes (the 20-byte header and n elements of 4 + their length each) and
+ * returns NULL out of memory; the caller frees buf.
+ */
+#define PG_OID_INT8 20
+#define PG_OID_BYTEA 17
+struct pg_array {
+	uint8_t *buf;
+	size_t len;
+};
+uint8_t *pg_array_start(struct pg_array *a, size_t size, size_t n, uint32_t oid);
+void pg_array_int(struct pg_array *a, int64_t v);
+void pg_array_bytes(struct pg_array *a, const void *b, size_t len);
 
 /* Parameters of one statement, added in order ($1, $2, ...). */
 struct pg_params {

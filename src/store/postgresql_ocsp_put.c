@@ -41,14 +41,9 @@
  */
 #include "store/postgresql_int.h"
 
-#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Element type OIDs of PostgreSQL's binary array format (pg_type.dat). */
-#define PG_OID_INT8 20
-#define PG_OID_BYTEA 17
 
 /* The arrays of one batch: the integer columns (ord: 1-based place in r[]), then der. */
 enum {
@@ -96,44 +91,6 @@ enum {
 
 #define PG_OCSP_WHAT "storing OCSP responses"
 
-/* A one-dimensional binary array being built. */
-struct pg_array {
-	uint8_t *buf;
-	size_t len;
-};
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-/* The header of an array of n elements of type oid, no NULLs, lower bound 1. */
-static uint8_t *
-array_start(struct pg_array *a, size_t size, size_t n, uint32_t oid)
-{
-	a->len = 20;
-	if ((a->buf = malloc(size)) == NULL)
-		return NULL;
-	put32(a->buf, 1);       /* dimensions */
-	put32(a->buf + 4, 0);   /* no NULL */
-	put32(a->buf + 8, oid); /* element type */
-	put32(a->buf + 12, (uint32_t)n);
-	put32(a->buf + 16, 1); /* lower bound */
-	return a->buf;
-}
-
-static void
-array_int(struct pg_array *a, int64_t v)
-{
-	uint64_t be = htobe64((uint64_t)v);
-
-	put32(a->buf + a->len, sizeof(be));
-	memcpy(a->buf + a->len + 4, &be, sizeof(be));
-	a->len += 4 + sizeof(be);
-}
-
 /*
  * skip[i] = 1 for each r[i] whose (cert_id, hash) comes again later in
  * r[0..n-1]: open addressing over 2n..4n slots, walked from the end so that
@@ -177,27 +134,24 @@ arrays_build(struct pg_array *a, const struct ocsp_record *r, size_t n, const ui
 	size_t der = 20;
 
 	for (int k = 0; k < ARR_DER; k++) {
-		if (array_start(&a[k], 20 + m * 12, m, PG_OID_INT8) == NULL)
+		if (pg_array_start(&a[k], 20 + m * 12, m, PG_OID_INT8) == NULL)
 			return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		der += skip[i] ? 0 : 4 + r[i].der_len;
-	if (array_start(&a[ARR_DER], der, m, PG_OID_BYTEA) == NULL)
+	if (pg_array_start(&a[ARR_DER], der, m, PG_OID_BYTEA) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (skip[i])
 			continue;
-		array_int(&a[ARR_CERT], r[i].cert_id);
-		array_int(&a[ARR_HASH], r[i].hash);
-		array_int(&a[ARR_THIS], r[i].this_update);
-		array_int(&a[ARR_NEXT], r[i].next_update);
-		array_int(&a[ARR_DUE], r[i].due_at);
-		array_int(&a[ARR_CERT_SEQ], r[i].cert_seq);
-		array_int(&a[ARR_ORD], (int64_t)i + 1);
-		put32(a[ARR_DER].buf + a[ARR_DER].len, (uint32_t)r[i].der_len);
-		if (r[i].der_len > 0)
-			memcpy(a[ARR_DER].buf + a[ARR_DER].len + 4, r[i].der, r[i].der_len);
-		a[ARR_DER].len += 4 + r[i].der_len;
+		pg_array_int(&a[ARR_CERT], r[i].cert_id);
+		pg_array_int(&a[ARR_HASH], r[i].hash);
+		pg_array_int(&a[ARR_THIS], r[i].this_update);
+		pg_array_int(&a[ARR_NEXT], r[i].next_update);
+		pg_array_int(&a[ARR_DUE], r[i].due_at);
+		pg_array_int(&a[ARR_CERT_SEQ], r[i].cert_seq);
+		pg_array_int(&a[ARR_ORD], (int64_t)i + 1);
+		pg_array_bytes(&a[ARR_DER], r[i].der, r[i].der_len);
 	}
 	return 0;
 }
