@@ -115,6 +115,7 @@ decode_one(json_t *o, int64_t now, struct admin_revocation *r, const struct wher
 		return -1;
 	if (s != NULL && timefmt_parse(s, &r->date, e) != 0)
 		return err_prefix(e, "%s\"date\"", w->at);
+	r->has_date = s != NULL;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct admin_revocation {
 	size_t exact_len, canon_len;
 	int reason; /* enum crl_reason */
 	int64_t date;
+	int has_date; /* given: else date is the request's time */
 };
 
 struct admin_revocations {

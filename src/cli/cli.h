@@ -147,6 +147,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_answer(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_store(int argc, char **argv);

@@ -413,7 +413,7 @@ give_to_users(const struct cli_dir *d, struct err *e)
 
 	if (proc_users_resolve(&d->conf, &u, e) != 0)
 		return -1;
-	return proc_layout_apply(d->path, NULL, &u, e);
+	return proc_layout_apply(d->path, NULL, d->conf.store, &u, e);
 }
 
 /* Pre-sign everything, print what there is, then serve it (signer beside) unless told not to. */

@@ -31,7 +31,7 @@ static const char usage_text[] =
  * [signer] user, readable by the server's group (proc/layout.h).
  */
 static int
-give_to_users(const char *dir, const struct proc_users *u, struct err *e)
+give_to_users(const char *dir, const char *store, const struct proc_users *u, struct err *e)
 {
 	char path[PATH_MAX + 32];
 	static const char *const made[] = {"lancre.db", "lancre.db-wal", "lancre.db-shm",
@@ -42,7 +42,7 @@ give_to_users(const char *dir, const struct proc_users *u, struct err *e)
 	    fs_path(path, sizeof(path), e, "%s/public", dir) != 0 ||
 	    fs_mkdir_p(path, 0755, e) != 0)
 		return -1;
-	return proc_layout_apply(dir, made, u, e);
+	return proc_layout_apply(dir, made, store, u, e);
 }
 
 int
@@ -70,7 +70,7 @@ cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 		return err_set(e, "out of memory");
 	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
 	free(text);
-	return rc == 0 ? give_to_users(dir, &u, e) : -1;
+	return rc == 0 ? give_to_users(dir, c->store, &u, e) : -1;
 }
 
 int

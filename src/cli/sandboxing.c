@@ -206,3 +206,15 @@ cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e)
 	cli_sandbox_paths(&sb, d, 0);
 	return enter(cmd, d, SANDBOX_SUPERVISOR, &r, e);
 }
+
+int
+cli_sandbox_admin(const char *cmd, struct cli_dir *d, struct err *e)
+{
+	struct sandbox_report r;
+
+	cli_sandbox_paths(&sb, d, 0);
+	/* libpq reads the admin process's own password file again on a reconnection. */
+	if (sb.reach.sockets && d->conf.api_passfile[0] != '\0')
+		snprintf(sb.reach.passfile, sizeof(sb.reach.passfile), "%s", d->conf.api_passfile);
+	return enter(cmd, d, SANDBOX_ADMIN, &r, e);
+}

@@ -63,4 +63,10 @@ int cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, st
  */
 int cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e);
 
+/*
+ * The admin process (src/admin/), once its store is open and it runs as its
+ * user: SANDBOX_ADMIN, its store's files and nothing else.
+ */
+int cli_sandbox_admin(const char *cmd, struct cli_dir *d, struct err *e);
+
 #endif

@@ -15,8 +15,12 @@
  * as the supervisor read it (proc/confpass.h: its sandbox may not reach a
  * replaced file); SIGINT/SIGTERM stop both.
  *
+ * The admin API's process (src/admin/) is a third child when [admin]
+ * listen is not off: its port is bound by the supervisor too, before any
+ * fork, and only it keeps that socket; the server and the signer close it.
+ *
  * `lancre serve` runs the server row in its own process, without a
- * supervisor.
+ * supervisor, and `lancre admin` the admin row.
  */
 #include "cli/serving.h"
 
@@ -30,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/httpd.h"
+#include "admin/listen.h"
 #include "cli/sandboxing.h"
 #include "proc/confpass.h"
 #include "proc/drop.h"
@@ -86,6 +92,8 @@ struct serving_ctx {
 	int lock; /* the signer lock, held by the supervisor */
 	int conf_fd; /* `lancre run`: lancre.conf passed to the server on SIGHUP; else -1 */
 	struct proc_users users; /* started as root: whom each row becomes */
+	char api[CONF_STR_MAX]; /* the admin API's HOST:PORT; "": none */
+	int api_fd;             /* its listening socket, or -1 */
 };
 
 void
@@ -179,13 +187,26 @@ static int
 open_store(struct cli_dir *d, const struct proc *p, struct err *e)
 {
 	int write = (p->opens & PROC_OPENS_STORE_WRITE) != 0;
+	/* The admin process writes, but without the key store (store.h, STORE_INTAKE). */
+	int intake = p->id == PROC_ADMIN;
 
 	store_close(d->store);
 	cli_store_passfile(&d->conf, !write);
+	if (intake && d->conf.api_passfile[0] != '\0')
+		setenv("PGPASSFILE", d->conf.api_passfile, 1);
 	d->store = store_open(d->path,
 	    !write && d->conf.server_store[0] != '\0' ? d->conf.server_store : d->conf.store,
-	    write ? STORE_WRITE : STORE_READ, e);
+	    intake ? STORE_INTAKE : write ? STORE_WRITE : STORE_READ, e);
 	return d->store != NULL ? 0 : -1;
+}
+
+/* The admin API's port is the admin process's: every other process closes its copy. */
+static void
+close_api(struct serving_ctx *sc)
+{
+	if (sc->api_fd >= 0)
+		close(sc->api_fd);
+	sc->api_fd = -1;
 }
 
 /* SIGHUP in the server of `lancre run`: lancre.conf as the supervisor read it. */
@@ -218,6 +239,7 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 	/* The signer lock is the signer's: a server holding it would keep it past both. */
 	if (sc->lock >= 0)
 		close(sc->lock);
+	close_api(sc);
 	/* The ports are bound: leave root before reading anything from the network. */
 	if ((sc->users.as_root && proc_become(&sc->users.server, &e) != 0) ||
 	    open_store(sc->d, p, &e) != 0) {
@@ -260,6 +282,7 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	/* The ports are the server's: drop our copies before anything else (and lancre.conf's
 	 * memory file: the signer reads the file itself). */
 	server_listeners_close(&sc->ls);
+	close_api(sc);
 	close(sc->conf_fd);
 	lockfile_set_pid(sc->lock); /* the supervisor took the lock for us: name the signer */
 	if ((sc->users.as_root && proc_become(&sc->users.signer, &e) != 0) ||
@@ -278,12 +301,70 @@ signer_body(struct serving_ctx *sc, const struct proc_child *c)
 	return EXIT_OK;
 }
 
+static void
+log_api_start(void *arg)
+{
+	const struct serving_ctx *sc = arg;
+
+	if (sc->o->quiet)
+		return;
+	printf("Admin API on %s\n", sc->api);
+	fflush(stdout);
+}
+
+/*
+ * The admin row: the API on sc->api_fd until SIGTERM.  c is NULL for `lancre
+ * admin`.  It keeps no other socket, no lock, no key (its store handle is an
+ * intake one), and enters its sandbox before the first request.
+ */
+static int
+admin_body(struct serving_ctx *sc, const struct proc_child *c)
+{
+	const struct proc *p = proc_get(PROC_ADMIN);
+	struct admin_api api = {0};
+	struct err e;
+
+	server_listeners_close(&sc->ls);
+	if (sc->lock >= 0)
+		close(sc->lock);
+	if (sc->conf_fd >= 0)
+		close(sc->conf_fd);
+	if ((sc->users.as_root && proc_become(&sc->users.admin, &e) != 0) ||
+	    open_store(sc->d, p, &e) != 0) {
+		close_api(sc);
+		return cli_fail("admin", &e);
+	}
+	set_handlers(c == NULL);
+	if (c == NULL)
+		cli_sandbox_trap_says("admin");
+	if ((c != NULL && proc_child_ready(c, &e) != 0) ||
+	    (p->sandbox == PROC_SANDBOX_ADMIN && cli_sandbox_admin("admin", sc->d, &e) != 0)) {
+		close_api(sc);
+		return cli_fail("admin", &e);
+	}
+	api.store = sc->d->store;
+	api.conf = &sc->d->conf;
+	api.dir = sc->d->path;
+	api.started = (int64_t)time(NULL);
+	if (admin_httpd_run(&api, sc->api_fd, &stop, log_api_start, sc, &e) != 0)
+		return cli_fail("admin", &e);
+	sc->api_fd = -1; /* closed by admin_httpd_run */
+	return EXIT_OK;
+}
+
 static int
 child_body(void *arg, const struct proc_child *c)
 {
 	struct serving_ctx *sc = arg;
 
-	return c->p->id == PROC_SIGNER ? signer_body(sc, c) : server_body(sc, c);
+	switch (c->p->id) {
+	case PROC_SIGNER:
+		return signer_body(sc, c);
+	case PROC_ADMIN:
+		return admin_body(sc, c);
+	default:
+		return server_body(sc, c);
+	}
 }
 
 /* The supervisor's log: which child died, why, and when it starts again. */
@@ -325,6 +406,9 @@ reload_for_restarts(struct serving_ctx *sc)
 	memcpy(c.store, now->store, sizeof(c.store));
 	memcpy(c.user, now->user, sizeof(c.user));
 	memcpy(c.signer_user, now->signer_user, sizeof(c.signer_user));
+	memcpy(c.api_listen, now->api_listen, sizeof(c.api_listen));
+	memcpy(c.api_user, now->api_user, sizeof(c.api_user));
+	memcpy(c.api_passfile, now->api_passfile, sizeof(c.api_passfile));
 	c.sandbox_mode = now->sandbox_mode;
 	*now = c;
 }
@@ -370,10 +454,12 @@ lock_signer(struct cli_dir *d, const struct proc_users *u, struct err *e)
 static int
 supervise(struct serving_ctx *sc, struct err *e)
 {
-	static const enum proc_id ids[] = {PROC_SIGNER, PROC_SERVER};
+	static const enum proc_id ids[] = {PROC_SIGNER, PROC_SERVER, PROC_ADMIN};
 	struct proc_events ev = {.on_exit = log_child_exit,
 	    .on_start_error = log_child_start_error, .on_hup = pass_conf, .arg = sc};
-	struct proc_supervise_opts po = {.ids = ids, .n = sizeof(ids) / sizeof(ids[0]),
+	/* The admin row last: without an admin API, the first two only. */
+	struct proc_supervise_opts po = {.ids = ids,
+	    .n = sizeof(ids) / sizeof(ids[0]) - (sc->api_fd < 0),
 	    .body = child_body, .body_arg = sc, .ev = &ev};
 	int rc;
 
@@ -381,26 +467,50 @@ supervise(struct serving_ctx *sc, struct err *e)
 	store_close(sc->d->store);
 	sc->d->store = NULL;
 	/* Leave root too, keeping only what starting children as their users needs. */
-	if (sc->users.as_root ? proc_become_supervisor(&sc->users.signer, e) : proc_protect(e)) {
+	if ((sc->users.as_root ? proc_become_supervisor(&sc->users.signer, e) : proc_protect(e)) ||
+	    /* Then narrow: the children start inside the supervisor's sandbox and narrow further. */
+	    (proc_get(PROC_SUPERVISOR)->sandbox == PROC_SANDBOX_SUPERVISOR &&
+		cli_sandbox_supervisor(sc->cmd, sc->d, e) != 0)) {
 		server_listeners_close(&sc->ls);
-		return -1;
-	}
-	/* Then narrow: the children start inside the supervisor's sandbox and narrow further. */
-	if (proc_get(PROC_SUPERVISOR)->sandbox == PROC_SANDBOX_SUPERVISOR &&
-	    cli_sandbox_supervisor(sc->cmd, sc->d, e) != 0) {
-		server_listeners_close(&sc->ls);
+		close_api(sc);
 		return -1;
 	}
 	rc = proc_supervise(&po, e);
 	server_listeners_close(&sc->ls);
+	close_api(sc);
 	close(sc->conf_fd);
 	return rc;
+}
+
+/*
+ * The admin API's address (admin/listen.h: refused off loopback) and its
+ * socket, bound now like the others; nothing when it is off.  With an admin
+ * process started as root, its user must be able to write the store.
+ */
+static int
+bind_api(struct serving_ctx *sc, struct err *e)
+{
+	struct server_opts so = {0};
+	struct server_listeners ls;
+	int rc;
+
+	if ((rc = admin_listen_addr(&sc->d->conf, sc->so.listen, NULL, sc->api, sizeof(sc->api),
+		 e)) != 0)
+		return rc > 0 ? 0 : -1;
+	if (proc_layout_check_admin(sc->d->path, sc->d->conf.store, &sc->users, e) != 0)
+		return -1;
+	so.listen = sc->api;
+	if (server_listen(&so, &ls, e) != 0)
+		return err_prefix(e, "admin API");
+	sc->api_fd = ls.fd;
+	return 0;
 }
 
 int
 serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 {
-	struct serving_ctx sc = {.d = d, .o = o, .cmd = cmd, .lock = -1, .conf_fd = -1};
+	struct serving_ctx sc = {.d = d, .o = o, .cmd = cmd, .lock = -1, .conf_fd = -1,
+	    .api_fd = -1};
 	char admin[CONF_STR_MAX], conf_path[PATH_MAX + 32];
 	struct err e;
 	int rc;
@@ -412,6 +522,8 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	snprintf(conf_path, sizeof(conf_path), "%s/%s", d->path, CONF_FILE);
 	sc.so.conf_path = conf_path;
 	sc.so.dir = d->path;
+	if (o->api != NULL) /* --api: as if lancre.conf said it (the users follow it too) */
+		snprintf(d->conf.api_listen, sizeof(d->conf.api_listen), "%s", o->api);
 	signal(SIGPIPE, SIG_IGN);
 	/* Acquire everything before starting anything: the users and the owners of
 	 * the directory (a missing user or a wrong owner is one line now, not a
@@ -421,14 +533,24 @@ serving_run(struct cli_dir *d, const struct serving *o, const char *cmd)
 	if (proc_users_resolve(&d->conf, &sc.users, &e) != 0 ||
 	    proc_layout_check(d->path, d->conf.store, &sc.users, &e) != 0)
 		return cli_fail(cmd, &e);
+	if (o->only_admin) {
+		sc.ls.fd = sc.ls.admin_fd = -1;
+		if (bind_api(&sc, &e) != 0)
+			return cli_fail(cmd, &e);
+		if (sc.api_fd < 0)
+			return cli_usage_error(cmd, "[admin] listen is off: there is no admin API to "
+						    "run");
+		return admin_body(&sc, NULL);
+	}
 	if (o->with_signer && (sc.lock = lock_signer(d, &sc.users, &e)) < 0)
 		return cli_fail(cmd, &e);
 	if (server_listen(&sc.so, &sc.ls, &e) != 0)
 		return cli_fail(cmd, &e);
 	if (!o->with_signer)
 		return server_body(&sc, NULL);
-	if ((sc.conf_fd = proc_confpass_new(&e)) < 0) {
+	if (bind_api(&sc, &e) != 0 || (sc.conf_fd = proc_confpass_new(&e)) < 0) {
 		server_listeners_close(&sc.ls);
+		close_api(&sc);
 		return cli_fail(cmd, &e);
 	}
 	rc = supervise(&sc, &e);

@@ -11,7 +11,9 @@ struct serving {
 	const char *listen; /* NULL: lancre.conf [server] listen */
 	const char *admin;  /* NULL: lancre.conf [server] admin, else 127.0.0.1:<port + 1> */
 	int threads;
-	int with_signer; /* fork a signer process beside the server */
+	const char *api;    /* NULL: lancre.conf [admin] listen; "off": no admin process */
+	int with_signer; /* fork a signer process beside the server (and the admin API's) */
+	int only_admin;  /* `lancre admin`: the admin API's process alone */
 	int quiet;
 };
 

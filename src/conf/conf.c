@@ -77,6 +77,23 @@ static const struct key keys[] = {
       "; at least 1M), for a store that does not fit: a response not held is read\n"
       "; from the store when asked for, the least recently used go.  0: every\n"
       "; response, loaded at start (the default).  Read at start, not on SIGHUP."),
+    K("admin", "listen", KEY_STR, api_listen,
+      "The admin API (certificates and revocations in, over HTTP with a bearer token;\n"
+      "; docs/OPERATOR.md), in a process of its own.  HOST:PORT on loopback (TLS is\n"
+      "; not there yet: another address is refused).  Empty: 127.0.0.1 on the public\n"
+      "; port + 2.  off: no admin process.  Read at start."),
+    K("admin", "user", KEY_STR, api_user,
+      "Started as root, the admin process runs as this user, which may write the\n"
+      "; store but reads no key.  Empty: lancre-admin.  As a normal user: ignored."),
+    K("admin", "passfile", KEY_STR, api_passfile,
+      "With a postgresql:// store: the password file the admin process reads, owned\n"
+      "; by [admin] user, mode 0600.  Empty: PGPASSFILE, else the user's ~/.pgpass."),
+    K("admin", "max_body", KEY_SIZE, api_max_body,
+      "Bytes a request body may have (like 1M, 64M); a larger one is answered 413\n"
+      "; and nothing is read or changed."),
+    K("admin", "max_connections", KEY_INT, api_max_connections,
+      "Open admin API connections at once; beyond it a new one is closed as soon as\n"
+      "; it is accepted."),
     K("signer", "user", KEY_STR, signer_user,
       "Started as root, the signer (the only process with keys), and the commands\n"
       "; that write the store, run as this user; it owns the data directory.  Must\n"
@@ -190,6 +207,8 @@ conf_defaults(struct conf *c)
 	c->write_timeout = 30;
 	c->h2_max_streams = 32;
 	c->admin_max_connections = 64;
+	c->api_max_body = 1024 * 1024;
+	c->api_max_connections = 64;
 	snprintf(c->store, sizeof(c->store), "lancre.db");
 	c->url_style = URL_STYLE_PATH;
 	snprintf(c->base_url, sizeof(c->base_url), "http://127.0.0.1:8080");
@@ -379,6 +398,9 @@ check_addrs(struct conf *c, size_t *field, struct err *e)
 		return BAD_PREFIX(listen, "[server] listen");
 	if (c->admin[0] != '\0' && addr_check_listen(c->admin, e) != 0)
 		return BAD_PREFIX(admin, "[server] admin");
+	if (c->api_listen[0] != '\0' && strcmp(c->api_listen, CONF_API_OFF) != 0 &&
+	    addr_check_listen(c->api_listen, e) != 0)
+		return BAD_PREFIX(api_listen, "[admin] listen");
 	if (addr_check_base_url(c->base_url, e) != 0)
 		return BAD_PREFIX(base_url, "[urls] base");
 	if (c->domain[0] != '\0' && addr_check_domain(c->domain, e) != 0)
@@ -416,6 +438,13 @@ check_all(struct conf *c, size_t *field, struct err *e)
 		    CONF_H2_STREAMS_MAX);
 	if (c->admin_max_connections < 1)
 		return BAD(admin_max_connections, "[server] admin_max_connections must be at least 1");
+	if (c->api_max_connections < 1)
+		return BAD(api_max_connections, "[admin] max_connections must be at least 1");
+	if (c->api_max_body < 1 || c->api_max_body > CONF_API_MAX_BODY_MAX)
+		return BAD(api_max_body, "[admin] max_body must be between 1 and 1G");
+	if (c->api_passfile[0] != '\0' && c->api_passfile[0] != '/')
+		return BAD(api_passfile, "[admin] passfile: '%s' is not an absolute path",
+		    c->api_passfile);
 	if (c->pkcs11_sessions < 0 || c->pkcs11_sessions > CONF_PKCS11_SESSIONS_MAX)
 		return BAD(pkcs11_sessions, "[pkcs11] sessions must be between 0 and %d",
 		    CONF_PKCS11_SESSIONS_MAX);

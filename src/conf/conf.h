@@ -34,7 +34,9 @@
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
 #define CONF_REQUEST_TIMEOUT_MAX 300
-#define CONF_H2_STREAMS_MAX 100 /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
+#define CONF_H2_STREAMS_MAX 100
+#define CONF_API_OFF "off"           /* [admin] listen = off: no admin process */
+#define CONF_API_MAX_BODY_MAX (1024LL * 1024 * 1024) /* [admin] max_body at most 1G */ /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
@@ -57,6 +59,13 @@ struct conf {
 	int64_t ocsp_max_age;      /* Cache-Control max-age ceiling for OCSP; 0 = nextUpdate */
 	char cache_tag_header[CONF_STR_MAX]; /* e.g. "Edge-Cache-Tag": the serial, for CDN purges */
 	int64_t cache; /* bytes of OCSP responses the server holds at most; 0 = all (loaded at start) */
+
+	/* [admin]: the admin API's process (src/admin/, proc/procs.h's PROC_ADMIN) */
+	char api_listen[CONF_STR_MAX];   /* HOST:PORT; "": 127.0.0.1 on the public port + 2; "off" */
+	char api_user[CONF_STR_MAX];     /* started as root, it runs as this user; "": lancre-admin */
+	char api_passfile[CONF_STR_MAX]; /* PostgreSQL password file of the admin process */
+	int64_t api_max_body;            /* bytes of a request body; more gets 413 */
+	int api_max_connections;         /* open API connections at once; more are closed at once */
 
 	/* [signer] */
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */

@@ -8,6 +8,7 @@
  * fts(3), not nftw(): the walk state stays on the stack.
  */
 #include "proc/layout.h"
+#include "proc/acl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,9 +33,46 @@ is_private(const char *rel)
 	return 0;
 }
 
+/* Is rel (under DIR) the SQLite store file, its -wal or its -shm?  store: [store] store. */
+static int
+is_store(const char *rel, const char *store)
+{
+	size_t n = store != NULL ? strlen(store) : 0;
+
+	if (n == 0 || strncmp(store, "postgres", 8) == 0 || strchr(store, '/') != NULL ||
+	    strncmp(rel, store, n) != 0)
+		return 0;
+	return rel[n] == '\0' || strcmp(rel + n, "-wal") == 0 || strcmp(rel + n, "-shm") == 0;
+}
+
+/*
+ * [admin] user's ACLs (proc/acl.h), when there is an admin process: through
+ * DIR (x, no listing), the store's files read-write, and DIR's default ACL so
+ * that a -wal or -shm made later is both writers'.  After the chmod, which
+ * would narrow the mask.
+ */
+static int
+apply_admin(const FTSENT *f, const char *rel, const char *store, const struct proc_users *u,
+    struct err *e)
+{
+	struct proc_acl_user through = {u->admin.uid, PROC_ACL_X};
+	struct proc_acl_user rw = {u->admin.uid, PROC_ACL_R | PROC_ACL_W};
+	struct proc_acl_user writers[] = {{u->signer.uid, PROC_ACL_R | PROC_ACL_W}, rw};
+
+	if (u->admin.uid == 0)
+		return 0; /* [admin] listen = off */
+	if (rel[0] == '\0')
+		return proc_acl_set(f->fts_accpath, 0, &through, 1, e) != 0 ||
+			       proc_acl_set(f->fts_accpath, 1, writers, 2, e) != 0
+			   ? -1
+			   : 0;
+	return is_store(rel, store) ? proc_acl_set(f->fts_accpath, 0, &rw, 1, e) : 0;
+}
+
 /* One entry of the walk; rel is its path under DIR ("" for DIR itself). */
 static int
-apply_one(const FTSENT *f, const char *rel, const struct proc_users *u, struct err *e)
+apply_one(const FTSENT *f, const char *rel, const char *store, const struct proc_users *u,
+    struct err *e)
 {
 	int private = is_private(rel), dir = f->fts_info == FTS_D;
 	gid_t g = private ? u->signer.gid : u->server.gid;
@@ -50,7 +88,7 @@ apply_one(const FTSENT *f, const char *rel, const struct proc_users *u, struct e
 	    fchmodat(AT_FDCWD, f->fts_accpath, m, AT_SYMLINK_NOFOLLOW) != 0)
 		return err_set(e, "cannot give %s to %s: %s", f->fts_path, u->signer.name,
 		    strerror(errno));
-	return 0;
+	return private ? 0 : apply_admin(f, rel, store, u, e);
 }
 
 /* Is the top-level entry rel (under DIR) one of only (NULL: all)? */
@@ -68,8 +106,8 @@ wanted(const char *rel, const char *const *only)
 }
 
 int
-proc_layout_apply(const char *dir, const char *const *only, const struct proc_users *u,
-    struct err *e)
+proc_layout_apply(const char *dir, const char *const *only, const char *store,
+    const struct proc_users *u, struct err *e)
 {
 	char *const roots[] = {(char *)dir, NULL};
 	size_t len = strlen(dir);
@@ -91,7 +129,7 @@ proc_layout_apply(const char *dir, const char *const *only, const struct proc_us
 			continue;
 		}
 		if (f->fts_info == FTS_D || (f->fts_info == FTS_F && S_ISREG(f->fts_statp->st_mode)))
-			rc = apply_one(f, rel, u, e); /* links, sockets, FIFOs: left alone */
+			rc = apply_one(f, rel, store, u, e); /* links, sockets, FIFOs: left alone */
 		else if (f->fts_info == FTS_DNR || f->fts_info == FTS_ERR)
 			rc = err_set(e, "cannot walk %s: %s", f->fts_path, strerror(f->fts_errno));
 	}
@@ -131,4 +169,26 @@ proc_layout_check(const char *dir, const char *store, const struct proc_users *u
 	if (snprintf(path, sizeof(path), "%s/%s", dir, store) >= (int)sizeof(path))
 		return err_set(e, "%s/%s: path too long", dir, store);
 	return check_one(path, dir, u, e);
+}
+
+int
+proc_layout_check_admin(const char *dir, const char *store, const struct proc_users *u,
+    struct err *e)
+{
+	char path[PATH_MAX + 32];
+
+	if (!u->as_root || u->admin.uid == 0 || strncmp(store, "postgres", 8) == 0 ||
+	    strchr(store, '/') != NULL)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, store) >= (int)sizeof(path))
+		return err_set(e, "%s/%s: path too long", dir, store);
+	if (proc_acl_grants(dir, u->admin.uid, PROC_ACL_X) &&
+	    proc_acl_grants(path, u->admin.uid, PROC_ACL_R | PROC_ACL_W))
+		return 0;
+	return err_set(e, "[admin] user %s may not write %s: the admin process records "
+			  "certificates and revocations there; give it the ACLs `lancre init` "
+			  "gives (`setfacl -m u:%s:x,d:u:%s:rw,d:u:%s:rw %s && setfacl -m "
+			  "u:%s:rw %s*`), or set [admin] listen = off",
+	    u->admin.name, path, u->admin.name, u->admin.name, u->signer.name, dir,
+	    u->admin.name, path);
 }

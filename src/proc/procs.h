@@ -5,7 +5,7 @@
  * as whom, and what each may open: a reader (or an auditor) finds here who
  * holds what.  `lancre run` starts every child row under a supervisor
  * (proc/supervise.h); `lancre sign` and `lancre serve` run one row each in
- * their own process.  A later admin-API process is one more row.
+ * their own process, and `lancre admin` the admin row.
  *
  *   name        user            opens                                   sandbox
  *   supervisor  (see below)     listening sockets (bound, never read),  PROC_SANDBOX_SUPERVISOR
@@ -14,6 +14,10 @@
  *                               no store, no key
  *   server      [server] user   the store read-only, listening sockets  PROC_SANDBOX_SERVER
  *   signer      [signer] user   the store read-write, keys, public/     PROC_SANDBOX_SIGNER
+ *   admin       [admin] user    the store read-write (intake only: it   PROC_SANDBOX_ADMIN
+ *                               records certificates and revocations,
+ *                               never signs), its listening socket;
+ *                               no key, no public/
  *
  * The supervisor of a `lancre run` started as root leaves uid 0 for the
  * signer's user, keeping only CAP_SETUID, CAP_SETGID (to start children as
@@ -26,6 +30,7 @@ enum proc_id {
 	PROC_SUPERVISOR,
 	PROC_SERVER,
 	PROC_SIGNER,
+	PROC_ADMIN,
 	PROC_COUNT,
 };
 
@@ -34,6 +39,7 @@ enum proc_as {
 	PROC_AS_SIGNER_USER_WITH_CAPS, /* the supervisor: [signer] user + CAP_SETUID/SETGID/KILL */
 	PROC_AS_SERVER_USER,
 	PROC_AS_SIGNER_USER,
+	PROC_AS_ADMIN_USER,
 };
 
 /* What a process opens (bits). */
@@ -53,6 +59,7 @@ enum proc_sandbox {
 	PROC_SANDBOX_SERVER,
 	PROC_SANDBOX_SIGNER,
 	PROC_SANDBOX_SUPERVISOR, /* no-new-privs and the union of its children's allowlists */
+	PROC_SANDBOX_ADMIN,
 };
 
 struct proc {

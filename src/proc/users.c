@@ -1,5 +1,6 @@
 /*
- * users.c - resolving [server] user and [signer] user; see users.h.
+ * users.c - resolving [server] user, [signer] user and [admin] user; see
+ * users.h.
  *
  * Resolved once, before anything is forked or dropped: a missing user must
  * stop lancre at start-up with the command that creates it, not kill a child
@@ -52,11 +53,12 @@ proc_users_resolve(const struct conf *c, struct proc_users *u, struct err *e)
 {
 	const char *server = c->user[0] != '\0' ? c->user : PROC_SERVER_USER_DEFAULT;
 	const char *signer = c->signer_user[0] != '\0' ? c->signer_user : PROC_SIGNER_USER_DEFAULT;
+	const char *admin = c->api_user[0] != '\0' ? c->api_user : PROC_ADMIN_USER_DEFAULT;
 
 	memset(u, 0, sizeof(*u));
 	if (geteuid() != 0) {
 		current_user(&u->server);
-		u->signer = u->server;
+		u->signer = u->admin = u->server;
 		return 0;
 	}
 	u->as_root = 1;
@@ -71,5 +73,18 @@ proc_users_resolve(const struct conf *c, struct proc_users *u, struct err *e)
 		return err_set(e, "[server] user '%s' and [signer] user '%s' must be two users "
 				  "with their own groups: the server must not write what the "
 				  "signer owns", server, signer);
+	if (strcmp(c->api_listen, CONF_API_OFF) == 0)
+		return 0;
+	if (proc_user_lookup(admin, "[admin] user", &u->admin, e) != 0)
+		return -1;
+	if (u->admin.uid == 0)
+		return err_set(e, "[admin] user '%s' is root: lancre never stays root; name an "
+				  "unprivileged user", admin);
+	if (u->admin.uid == u->signer.uid || u->admin.gid == u->signer.gid ||
+	    u->admin.uid == u->server.uid || u->admin.gid == u->server.gid)
+		return err_set(e, "[admin] user '%s' must be a user of its own, with its own "
+				  "group, neither [server] user '%s' nor [signer] user '%s': it "
+				  "writes the store but must not read the signer's keys, and the "
+				  "server must not write", admin, server, signer);
 	return 0;
 }

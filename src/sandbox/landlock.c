@@ -26,7 +26,10 @@
  *           and the token directory of a SoftHSM2 module.  A hook inherits
  *           all of this.
  *
- * With ABI 4 the network is narrowed too: neither role may bind a TCP port
+ *   admin   reads and writes the store file, -wal and -shm; nothing else
+ *           (its listener is bound before, its settings read before).
+ *
+ * With ABI 4 the network is narrowed too: no role may bind a TCP port
  * (the server's are bound before entry); the server may not connect
  * anywhere, nor may the signer unless [signer] network = yes (a network HSM,
  * a hook that uploads; seccomp already refuses it a network socket, this is
@@ -344,6 +347,16 @@ server_rules(struct ll *l, const struct sandbox_paths *p)
 	return ll_allow_sanitizer(l);
 }
 
+/* The admin process: its store (a SQLite file, or a PostgreSQL server's ports). */
+static int
+admin_rules(struct ll *l, const struct sandbox_paths *p)
+{
+	if (ll_allow_db(l, p, l->net_connect) != 0 ||
+	    (!p->db_sockets && ll_allow_store(l, p, LL_READ | LL_WRITE_FILE) != 0))
+		return -1;
+	return ll_allow_sanitizer(l);
+}
+
 /* Called for each of the signer's read rules: path (may be relative), its rights. */
 typedef int (*ll_rule_fn)(void *arg, const char *path, uint64_t access);
 
@@ -480,7 +493,7 @@ sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, in
 	/* The server connects nowhere, the signer with [signer] network only; both to a
 	 * PostgreSQL store's ports (ll_allow_db). */
 	if (abi >= 4) {
-		l.net_connect = role == SANDBOX_SERVER || !p->network;
+		l.net_connect = role == SANDBOX_SERVER || role == SANDBOX_ADMIN || !p->network;
 		attr.handled_access_net = LL_NET_BIND_TCP | (l.net_connect ? LL_NET_CONNECT_TCP : 0);
 	}
 	if (abi >= 6) /* neither signals anyone: the supervisor does */
@@ -488,7 +501,9 @@ sandbox_landlock_enter(enum sandbox_role role, const struct sandbox_paths *p, in
 	l.fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (l.fd < 0)
 		return err_set(e, "cannot create a ruleset: %s", strerror(errno));
-	rc = role == SANDBOX_SERVER ? server_rules(&l, p) : signer_rules(&l, p);
+	rc = role == SANDBOX_SERVER  ? server_rules(&l, p)
+	    : role == SANDBOX_ADMIN ? admin_rules(&l, p)
+				    : signer_rules(&l, p);
 	if (rc == 0 && syscall(SYS_landlock_restrict_self, l.fd, 0) != 0)
 		rc = err_set(e, "cannot enforce the ruleset: %s", strerror(errno));
 	close(l.fd);

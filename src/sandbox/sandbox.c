@@ -66,6 +66,8 @@ sandbox_role_name(enum sandbox_role role)
 		return "signer";
 	case SANDBOX_SUPERVISOR:
 		return "supervisor";
+	case SANDBOX_ADMIN:
+		return "admin";
 	}
 	return "?";
 }

@@ -47,6 +47,7 @@ enum sandbox_role {
 	SANDBOX_SERVER,     /* the public server: reads its store, answers on accepted sockets */
 	SANDBOX_SIGNER,     /* the signer: reads keys, writes the store and public/, runs the hook */
 	SANDBOX_SUPERVISOR, /* a parent that only starts, signals and waits for its children */
+	SANDBOX_ADMIN,      /* the admin API: writes its store, answers on accepted sockets */
 };
 
 enum sandbox_mode {

@@ -74,7 +74,8 @@
 
 #define SV (1u << SANDBOX_SERVER)
 #define SG (1u << SANDBOX_SIGNER)
-#define ALL (SV | SG)
+#define AD (1u << SANDBOX_ADMIN) /* the admin API: the server's calls and the store's writes */
+#define ALL (SV | SG | AD)
 
 /* socket()'s type argument without SOCK_NONBLOCK and SOCK_CLOEXEC (the kernel's SOCK_TYPE_MASK). */
 #define SANDBOX_SOCK_TYPE_MASK 0xf
@@ -114,12 +115,13 @@ static const struct allow table[] = {
     A(epoll_create, ALL), A(epoll_create1, ALL), A(epoll_ctl, ALL), A(epoll_wait, ALL),
     A(epoll_pwait, ALL), A(pipe2, ALL), A(poll, ALL), A(ppoll, ALL),
     /* Connections: the server accepts on its listeners and talks on what it accepted. */
-    A(accept4, SV), A(recvfrom, ALL), A(recvmsg, ALL), A(sendto, ALL), A(sendmsg, ALL),
+    A(accept4, SV | AD), A(recvfrom, ALL), A(recvmsg, ALL), A(sendto, ALL), A(sendmsg, ALL),
     A(shutdown, ALL), A(setsockopt, ALL), A(getsockopt, ALL), A(getsockname, ALL),
     A(getpeername, ALL),
-    /* The signer's files: the store (WAL, checkpoints), public/, private/ (Landlock's paths). */
-    A(openat, SG), A(pwrite64, SG), A(fsync, SG), A(fdatasync, SG), A(ftruncate, SG),
-    A(fallocate, SG), A(rename, SG), A(renameat, SG), A(renameat2, SG), A(unlink, SG),
+    /* The signer's files: the store (WAL, checkpoints), public/, private/ (Landlock's paths);
+     * the admin process's: the store alone. */
+    A(openat, SG | AD), A(pwrite64, SG | AD), A(fsync, SG | AD), A(fdatasync, SG | AD),
+    A(ftruncate, SG | AD), A(fallocate, SG | AD), A(rename, SG), A(renameat, SG), A(renameat2, SG), A(unlink, SG),
     A(unlinkat, SG), A(mkdir, SG), A(mkdirat, SG), A(fchmod, SG), A(fchown, SG),
     /* Directory listings: public/'s walk for stale temporary files (signer), the about
      * page's languages in DIR/about/ read again on each reload (server). */
@@ -279,7 +281,7 @@ signer_db_sockets(scmp_filter_ctx ctx, struct err *e)
 /*
  * socket(): the signer and supervisor any family with network, else AF_UNIX
  * only and EACCES for the rest (with a database store: signer_db_sockets);
- * the server none, or a database's streams (and connect).
+ * the server and the admin process none, or a database's streams (and connect).
  */
 static int
 allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, struct err *e)
@@ -287,7 +289,7 @@ allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, s
 	struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
 	struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0);
 
-	if (role == SANDBOX_SERVER) {
+	if (role == SANDBOX_SERVER || role == SANDBOX_ADMIN) {
 		if (!db)
 			return 0;
 		return db_stream(ctx, SCMP_ACT_ALLOW, 1, e) != 0
@@ -341,6 +343,8 @@ allow_conditional(scmp_filter_ctx ctx, enum sandbox_role role, int network, int 
 		return -1;
 	if (role == SANDBOX_SIGNER)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &probe, e);
+	if (role == SANDBOX_ADMIN) /* intake's checking threads */
+		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &thread, e);
 	if (role != SANDBOX_SERVER)
 		return 0;
 	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, &rdonly, e) != 0 ||

@@ -20,8 +20,9 @@
 static int
 refuse_read_only(const struct store_pg *s, struct err *e)
 {
-	if (s->mode == STORE_READ)
-		return err_set(e, "store: key references are not open to a read-only handle");
+	if (s->mode == STORE_READ || s->mode == STORE_INTAKE)
+		return err_set(e, "store: key references are not open to a read-only or intake "
+				  "handle");
 	return 0;
 }
 
@@ -85,8 +86,8 @@ pg_revoked_signed_add(struct store *base, int64_t issuer_id, const uint8_t *seri
 	struct store_pg *s = (struct store_pg *)base;
 	struct pg_params p = {0};
 
-	if (s->mode == STORE_READ)
-		return err_set(e, "store: the key store is not open (read-only handle)");
+	if (s->mode == STORE_READ || s->mode == STORE_INTAKE)
+		return err_set(e, "store: the key store is not open (read-only or intake handle)");
 	pg_param_int(&p, issuer_id);
 	pg_param_bytea(&p, serial, len);
 	return pg_run(s, "INSERT INTO signed_revoked (issuer_id, serial) VALUES ($1::bigint,"
@@ -119,8 +120,8 @@ pg_revoked_signed_each(struct store *base,
 	struct store_pg *s = (struct store_pg *)base;
 	struct revoked_walk w = {cb, arg};
 
-	if (s->mode == STORE_READ)
-		return err_set(e, "store: the key store is not open (read-only handle)");
+	if (s->mode == STORE_READ || s->mode == STORE_INTAKE)
+		return err_set(e, "store: the key store is not open (read-only or intake handle)");
 	return pg_walk(s, "SELECT issuer_id, serial FROM signed_revoked", NULL,
 	    "reading the signed revocations", revoked_row, &w, e);
 }

@@ -1106,8 +1106,9 @@ store_sqlite_open(const char *path, enum store_mode mode, struct err *e)
 	}
 	sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
-	/* Writers reach the key store; the server's read-only handle never does. */
-	if (mode != STORE_READ && sqlite_keys_attach(s, path, e) != 0) {
+	/* Writers reach the key store; the server's read-only handle and the admin
+	 * process's intake handle never do. */
+	if (mode != STORE_READ && mode != STORE_INTAKE && sqlite_keys_attach(s, path, e) != 0) {
 		sqlite_close(&s->base);
 		return NULL;
 	}

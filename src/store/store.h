@@ -196,6 +196,10 @@ enum store_mode {
 	STORE_WRITE = 0,  /* an existing store, read and written (and upgraded if older) */
 	STORE_CREATE = 1, /* a new store: `lancre init` only; refuses an existing file */
 	STORE_READ = 2,   /* an existing store, only read: a user who may only read it can */
+	/* An existing store, read and written, without the issuers' key references (the
+	 * SQLite key store is not attached; PostgreSQL's key functions refuse): the admin
+	 * process, which records certificates and revocations and never signs. */
+	STORE_INTAKE = 3,
 };
 
 /*

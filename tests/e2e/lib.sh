@@ -257,17 +257,21 @@ start_serve() {
 }
 
 # start_run: `lancre run -d $D` in the background on fresh ports, output in
-# $T/run.out and $T/run.err; sets $pid (the supervisor), $server and $signer (its
-# children), $P and $A (public and admin ports) once /healthz answers.
+# $T/run.out and $T/run.err; sets $pid (the supervisor), $server, $signer and
+# $adminp (its children), $P, $A and $API (public, /healthz and admin API ports)
+# once /healthz answers.  The admin API gets a fresh port too (its default, the
+# public port + 2, could be another test's).
 start_run() {
 	P=$(free_port)
 	A=$(free_port)
+	API=$(free_port)
 	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-		>"$T/run.out" 2>"$T/run.err" &
+		--api "127.0.0.1:$API" >"$T/run.out" 2>"$T/run.err" &
 	pid=$!
 	wait_http "http://127.0.0.1:$A/healthz"
 	signer=$(child_pid "$pid" signer)
 	server=$(child_pid "$pid" server)
+	adminp=$(child_pid "$pid" admin)
 }
 
 # wait_file FILE [SECONDS]: until FILE exists.

@@ -125,9 +125,10 @@ wait_http "http://127.0.0.1:$A/healthz"
 # The pages where the children note a trapped call (MAP_SHARED anonymous: "/dev/zero
 # (deleted)" in maps): the supervisor holds one per child, each child only its own.
 pages() { grep -c '/dev/zero (deleted)' /proc/"$1"/maps; }
-same "the supervisor maps a trap page per child" "$(pages "$pid")" 2
+same "the supervisor maps a trap page per child (signer, server, admin)" "$(pages "$pid")" 3
 same "the signer only its own" "$(pages "$(child_pid "$pid" signer)")" 1
 same "the server only its own" "$(pages "$(child_pid "$pid" server)")" 1
+same "the admin process only its own" "$(pages "$(child_pid "$pid" admin)")" 1
 for who in signer server; do
 	victim=$(child_pid "$pid" $who)
 	sandboxed "lancre run's $who, the shim loaded" "$victim"

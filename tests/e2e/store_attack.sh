@@ -48,7 +48,7 @@ as_server() { setpriv --reuid=lancre-server --regid="$sgroup" --clear-groups "$@
 
 run_pid=
 trap 'kill $run_pid 2>/dev/null; wait $run_pid 2>/dev/null; lib_exit' EXIT
-"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" --threads 2 >"$T/run.out" 2>"$T/run.err" &
+"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" --threads 2 --api off >"$T/run.out" 2>"$T/run.err" &
 run_pid=$!
 wait_http "http://127.0.0.1:$A/healthz" $((30 * TF)) || { cat "$T/run.err" >&2; not_ok "lancre run starts"; }
 server=$(child_pid "$run_pid" server)

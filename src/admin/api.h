@@ -1,0 +1,55 @@
+/*
+ * api.h - the admin API's requests and answers, apart from HTTP.
+ *
+ * httpd.c turns each HTTP request (HTTP/1.1 or h2, libh2o) into a struct
+ * admin_request and sends back the struct admin_response this module makes:
+ * the routes, the bearer-token check and the JSON answers live here, where
+ * unit tests reach them without a socket.  Every answer is JSON, errors
+ * included: {"error": "one line"}.  Requests are handled one at a time, on
+ * the admin process's one event loop: a change is one store transaction,
+ * and the API is for a CA's issuance host, not for the world.
+ */
+#ifndef LANCRE_ADMIN_API_H
+#define LANCRE_ADMIN_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "store/store.h"
+
+#define ADMIN_API_PREFIX "/api/v1/"
+
+struct admin_api {
+	struct store *store; /* read-write */
+	const struct conf *conf;
+	const char *dir;     /* the data directory */
+	int64_t started;
+	unsigned long requests, changes; /* since start, for /api/v1/status */
+};
+
+struct admin_request {
+	const char *method, *path; /* path: normalised, without the query */
+	size_t method_len, path_len;
+	const char *query; /* after '?', or NULL */
+	size_t query_len;
+	const char *authorization; /* the header's value, or NULL */
+	size_t authorization_len;
+	const uint8_t *body;
+	size_t body_len;
+	const char *peer; /* "127.0.0.1:5555", "[::1]:5555" */
+};
+
+struct admin_response {
+	int status;
+	char *body; /* JSON, malloc'd (admin_response_free) */
+	size_t len;
+};
+
+/* Answer rq into *rs (always set, status 500 if even that failed). */
+void admin_api_handle(struct admin_api *api, const struct admin_request *rq,
+    struct admin_response *rs);
+
+void admin_response_free(struct admin_response *rs);
+
+#endif

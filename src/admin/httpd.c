@@ -1,0 +1,230 @@
+/*
+ * httpd.c - the admin API over libh2o; see httpd.h.  The connection
+ * bookkeeping (a set per loop, drained at the stop, write stalls cut) is the
+ * public server's (server/conns.h), for the same reasons.
+ */
+#include "admin/httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/conns.h"
+
+#define ADMIN_DRAIN_TICK_MS 10
+
+struct httpd {
+	struct admin_api *api;
+	h2o_globalconf_t config;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t actx;
+	struct conns conns;
+	atomic_long open; /* connections now */
+	atomic_ulong stalled;
+	h2o_socket_t *listener;
+};
+
+struct httpd_handler {
+	h2o_handler_t super;
+	struct httpd *h;
+};
+
+static const char *
+reason_of(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 503:
+		return "Service Unavailable";
+	}
+	return "Internal Server Error";
+}
+
+/* The peer's address as "127.0.0.1:5555" or "[::1]:5555", for the audit trail. */
+static void
+peer_of(h2o_req_t *req, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	snprintf(buf, len, "unknown");
+	if (sl == 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
+	}
+}
+
+static int
+on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	struct httpd *h = ((struct httpd_handler *)self)->h;
+	struct admin_request rq = {0};
+	struct admin_response rs;
+	char peer[64];
+	ssize_t i;
+
+	peer_of(req, peer, sizeof(peer));
+	rq.method = req->method.base;
+	rq.method_len = req->method.len;
+	rq.path = req->path_normalized.base;
+	rq.path_len = req->path_normalized.len;
+	if (req->query_at != SIZE_MAX) {
+		rq.query = req->path.base + req->query_at + 1;
+		rq.query_len = req->path.len - req->query_at - 1;
+	}
+	if ((i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1)) != -1) {
+		rq.authorization = req->headers.entries[i].value.base;
+		rq.authorization_len = req->headers.entries[i].value.len;
+	}
+	rq.body = (const uint8_t *)req->entity.base;
+	rq.body_len = req->entity.base != NULL ? req->entity.len : 0;
+	rq.peer = peer;
+	admin_api_handle(h->api, &rq, &rs);
+	req->res.status = rs.status;
+	req->res.reason = reason_of(rs.status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+	    H2O_STRLIT("application/json"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+	    H2O_STRLIT("no-store"));
+	if (rs.status == 401)
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		    H2O_STRLIT("Bearer realm=\"lancre\""));
+	req->res.content_length = rs.len;
+	h2o_send_inline(req, rs.body, rs.len); /* copied into the request's pool */
+	admin_response_free(&rs);
+	return 0;
+}
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	struct httpd *h = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
+		if (atomic_load(&h->open) >= h->api->conf->api_max_connections ||
+		    conns_add(&h->conns, sock, &h->open) != 0) {
+			h2o_socket_close(sock);
+			continue;
+		}
+		atomic_fetch_add(&h->open, 1);
+		h2o_accept(&h->actx, sock);
+	}
+}
+
+static void
+setup_config(struct httpd *h)
+{
+	const struct conf *c = h->api->conf;
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *path;
+	struct httpd_handler *hd;
+
+	h2o_config_init(&h->config);
+	h->config.server_name = h2o_iovec_init(H2O_STRLIT("lancre"));
+	h->config.max_request_entity_size = (size_t)c->api_max_body; /* larger: 413 */
+	h->config.http1.req_timeout = (uint64_t)c->request_timeout * 1000;
+	h->config.http2.idle_timeout = (uint64_t)c->h2_idle_timeout * 1000;
+	h->config.http2.max_concurrent_requests_per_connection = (size_t)c->h2_max_streams;
+	host = h2o_config_register_host(&h->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	path = h2o_config_register_path(host, "/", 0);
+	hd = (struct httpd_handler *)h2o_create_handler(path, sizeof(*hd));
+	hd->super.on_req = on_req;
+	hd->h = h;
+}
+
+/* As the public server's drain (server.c): GOAWAY, idle ones closed, the rest cut at the end. */
+static int
+drain(struct httpd *h, h2o_evloop_t *loop)
+{
+	uint64_t deadline = h2o_now(loop) + ADMIN_DRAIN_MS;
+
+	h2o_context_request_shutdown(&h->ctx);
+	h2o_evloop_run(loop, 0);
+	while (h->conns.n > 0 && h2o_now(loop) < deadline) {
+		conns_close_idle(&h->conns);
+		h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
+	}
+	if (h->conns.n > 0) {
+		conns_close_all(&h->conns);
+		for (int i = 0; i < 10 && h->conns.n > 0; i++)
+			h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
+	}
+	h2o_evloop_run(loop, 0);
+	if (h->conns.n > 0)
+		return -1;
+	/* h2o 2.2 leaves its GOAWAY timer linked (server.c, drop_shutdown_timer). */
+	if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+	return 0;
+}
+
+int
+admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
+    void (*on_start)(void *arg), void *arg, struct err *e)
+{
+	static struct httpd h; /* h2o keeps pointers into its config for the process lifetime */
+	h2o_evloop_t *loop;
+
+	(void)e;
+	memset(&h, 0, sizeof(h));
+	h.api = api;
+	setup_config(&h);
+	loop = h2o_evloop_create();
+	conns_init(&h.conns, loop, &h.stalled);
+	h.conns.write_timeout_ms = (uint64_t)api->conf->write_timeout * 1000;
+	h2o_context_init(&h.ctx, loop, &h.config);
+	h.actx.ctx = &h.ctx;
+	h.actx.hosts = h.config.hosts;
+	h.listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	h.listener->data = &h;
+	h2o_socket_read_start(h.listener, on_accept);
+	if (on_start != NULL)
+		on_start(arg);
+	while (!*stop)
+		h2o_evloop_run(loop, ADMIN_LOOP_WAKE_MS);
+	h2o_socket_read_stop(h.listener);
+	h2o_socket_close(h.listener);
+	if (drain(&h, loop) != 0)
+		return 0; /* a connection h2o would not close: leave the loop to the OS (server.c) */
+	conns_dispose(&h.conns);
+	h2o_context_dispose(&h.ctx);
+	h2o_evloop_destroy(loop);
+	h2o_config_dispose(&h.config);
+	return 0;
+}

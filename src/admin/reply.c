@@ -1,0 +1,78 @@
+/*
+ * reply.c - JSON answers; see reply.h.
+ */
+#include "admin/reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* When even the answer cannot be made (out of memory): a fixed one. */
+static void
+fallback(struct admin_response *rs)
+{
+	static const char oom[] = "{\"error\":\"out of memory\"}\n";
+
+	rs->status = 500;
+	rs->body = malloc(sizeof(oom));
+	rs->len = rs->body != NULL ? sizeof(oom) - 1 : 0;
+	if (rs->body != NULL)
+		memcpy(rs->body, oom, sizeof(oom));
+}
+
+void
+admin_reply_json(struct admin_response *rs, int status, json_t *body)
+{
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	size_t n;
+
+	json_decref(body);
+	if (text == NULL) {
+		fallback(rs);
+		return;
+	}
+	n = strlen(text);
+	rs->status = status;
+	rs->body = malloc(n + 2);
+	if (rs->body == NULL) {
+		free(text);
+		fallback(rs);
+		return;
+	}
+	memcpy(rs->body, text, n);
+	rs->body[n] = '\n';
+	rs->body[n + 1] = '\0';
+	rs->len = n + 1;
+	free(text);
+}
+
+void
+admin_reply_error(struct admin_response *rs, int status, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	json_t *v;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Not UTF-8 (a byte of a name, cut): the same line with '?' for what is not ASCII. */
+	if ((v = json_string(msg)) == NULL) {
+		for (char *p = msg; *p != '\0'; p++)
+			*p = (unsigned char)*p >= 0x80 ? '?' : *p;
+		v = json_string(msg);
+	}
+	admin_reply_json(rs, status, v != NULL ? json_pack("{s:o}", "error", v) : NULL);
+}
+
+void
+admin_response_free(struct admin_response *rs)
+{
+	free(rs->body);
+	rs->body = NULL;
+	rs->len = 0;
+}
