@@ -17,8 +17,9 @@
  * shares disagree); when a signer alive holds less than a share (one just
  * started, or two that started together and raced) and this one holds more,
  * it gives the excess back: at once the first time, then at most once per
- * SIGNER_LEASE_REBALANCE leases.  Units of issuers it cannot sign
- * for (no key here, or down) it gives back.  A holder of this host (same
+ * SIGNER_LEASE_REBALANCE leases, only to peers that can sign it (give_back).
+ * Units of issuers it cannot sign for (no key here, or down) it gives back
+ * when another signer is alive (release_strays).  A holder of this host (same
  * boot, same PID namespace) whose process is gone (holder.c: a signer
  * restarted after a crash, by `lancre run`'s supervisor or by hand) is dead
  * for certain: its units are freed at once instead of after its lease,
@@ -164,12 +165,16 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 		}
 		look_peer(k, l->holder);
 		look_served(sg, l->issuer_id);
+		if (is != NULL)
+			is->peers = 1; /* a peer alive signs it: it can take its units */
 	}
 	if (is == NULL || is->broken || l->shard < first_unit(sg) || l->shard > is->crl_shards) {
 		k->stray |= mine;
 		return 0;
 	}
 	u = &is->units[l->shard];
+	if (!mine && l->holder[0] != '\0' && !l->expired)
+		u->given = 0; /* given, and taken */
 	u->row = 1;
 	u->held = mine;
 	if (mine)
@@ -178,9 +183,27 @@ look_row(void *arg, const struct store_lease *l, struct err *e)
 	return 0;
 }
 
-/* Give back the units this holder holds and does not want: those of issuers it left out. */
+/* Whether is an issuer left out here (its key failed to load, or stopped signing). */
 static int
-release_strays(struct signer *sg, struct err *e)
+down_here(const struct signer *sg, int64_t issuer_id)
+{
+	for (size_t i = 0; i < sg->ndown; i++)
+		if (sg->down[i].id == issuer_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * Give back the units this holder holds and does not want: those of issuers
+ * it left out.  Those of an issuer whose key failed here are kept by a
+ * signer alone (live 1): nobody else could sign them, and held they stay
+ * with someone (its responses held, the issuer told as down: signer.c),
+ * where given back they would only be free; with another signer alive they
+ * go, for one that can sign them to take (at its first or second look: this
+ * one retries the key a lease later at the soonest, signer_key_failed).
+ */
+static int
+release_strays(struct signer *sg, int64_t live, struct err *e)
 {
 	struct store_lease *v = NULL;
 	int64_t deadline = 0;
@@ -194,6 +217,9 @@ release_strays(struct signer *sg, struct err *e)
 		if (is != NULL && !is->broken && v[i].shard >= first_unit(sg) &&
 		    v[i].shard <= is->crl_shards)
 			continue;
+		if (live <= 1 && down_here(sg, v[i].issuer_id) &&
+		    (is == NULL || (v[i].shard >= first_unit(sg) && v[i].shard <= is->crl_shards)))
+			continue; /* alone: kept */
 		signer_hooks_wait(sg, v[i].issuer_id, v[i].shard, &deadline); /* hook.c */
 		rc = store_lease_release(sg->store, sg->lease.holder, v[i].issuer_id, v[i].shard,
 		    e);
@@ -249,6 +275,7 @@ units_reset(struct signer *sg, size_t *wanted)
 		if (is->units == NULL &&
 		    (is->units = calloc((size_t)is->crl_shards + 1, sizeof(*is->units))) == NULL)
 			return -1;
+		is->peers = 0;
 		for (int sh = 0; sh <= is->crl_shards; sh++) {
 			is->units[sh].row = is->units[sh].held = is->units[sh].free = 0;
 			if (!is->broken && sh >= first_unit(sg))
@@ -275,23 +302,43 @@ short_peer(const struct look *k, int64_t live, size_t target)
 	return 0;
 }
 
-/* Give back held units beyond target, the last ones first. */
+/*
+ * Give back held units beyond target, the last ones first, only to peers
+ * that can sign them.  Which keys a signer has is not in the store; what a
+ * look shows is who holds what.  So first the units of issuers a peer alive
+ * holds units of (it signs them); then, for a signer alive holding nothing
+ * (just started: its keys unknown), those of the other issuers, unless a
+ * gift of them was refused before: left free, and taken back here (at the
+ * second look: take_free), which marks the issuer refused until the number
+ * of signers alive changes.  Without it, a signer with one HSM's keys was
+ * given another's issuer's units, which then stayed unsigned until taken
+ * back, every SIGNER_LEASE_REBALANCE leases.
+ */
 static int
-give_back(struct signer *sg, size_t *held, size_t target, struct err *e)
+give_back(struct signer *sg, const struct look *k, int64_t live, size_t *held, size_t target,
+    struct err *e)
 {
 	int64_t deadline = 0;
+	int newcomer = (int64_t)k->npeers + 1 < live;
 
-	for (size_t i = sg->nissuers; i-- > 0 && *held > target;) {
-		struct signer_issuer *is = &sg->issuers[i];
-		for (int sh = is->crl_shards; sh >= 0 && *held > target; sh--) {
-			if (!is->units[sh].held)
+	for (int round = 0; round < 2 && *held > target; round++) {
+		for (size_t i = sg->nissuers; i-- > 0 && *held > target;) {
+			struct signer_issuer *is = &sg->issuers[i];
+			if (round == 0 ? !is->peers : is->peers || is->refused || !newcomer)
 				continue;
-			/* Its CRL hooks first: the next holder's for a newer CRL come after (hook.c). */
-			signer_hooks_wait(sg, is->id, sh, &deadline);
-			if (store_lease_release(sg->store, sg->lease.holder, is->id, sh, e) != 0)
-				return -1;
-			is->units[sh].held = 0;
-			(*held)--;
+			for (int sh = is->crl_shards; sh >= 0 && *held > target; sh--) {
+				if (!is->units[sh].held)
+					continue;
+				/* Its CRL hooks first: the next holder's for a newer CRL come after
+				 * (hook.c). */
+				signer_hooks_wait(sg, is->id, sh, &deadline);
+				if (store_lease_release(sg->store, sg->lease.holder, is->id, sh, e) !=
+				    0)
+					return -1;
+				is->units[sh].held = 0;
+				is->units[sh].given = 1;
+				(*held)--;
+			}
 		}
 	}
 	return 0;
@@ -317,6 +364,11 @@ take_free(struct signer *sg, int64_t now, size_t *held, size_t target, struct er
 			u->free_seen = 0;
 			if (rc == 0)
 				continue; /* another signer was first */
+			if (u->given) { /* given back, and nobody took it: not given again */
+				is->refused = 1;
+				sg->lease.gave_at = 0; /* what else may go, at the next look */
+			}
+			u->given = 0;
 			u->held = 1;
 			u->upto = l.upto;
 			sg->lease.rescan = 1;
@@ -382,16 +434,21 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 			rc = store_lease_each(sg->store, now, look_row, k, e);
 	}
 	if (rc == 0 && k->stray)
-		rc = release_strays(sg, e);
+		rc = release_strays(sg, live, e);
 	for (size_t i = 0; rc == 0 && i < sg->nissuers; i++)
 		for (int sh = 0; sh <= sg->issuers[i].crl_shards; sh++)
 			held += sg->issuers[i].units[sh].held;
 	sg->lease.live = live < 1 ? 1 : live;
+	if (sg->lease.live != sg->lease.gave_live) { /* other signers: other keys, maybe */
+		for (size_t i = 0; i < sg->nissuers; i++)
+			sg->issuers[i].refused = 0;
+		sg->lease.gave_live = sg->lease.live;
+	}
 	target = (wanted + (size_t)sg->lease.live - 1) / (size_t)sg->lease.live;
 	if (rc == 0 && held > target && short_peer(k, sg->lease.live, target) &&
 	    (sg->lease.gave_at == 0 || now - sg->lease.gave_at >= SIGNER_LEASE_REBALANCE * secs)) {
 		sg->lease.gave_at = now; /* a signer alive holds less than its share: it gets it */
-		rc = give_back(sg, &held, target, e);
+		rc = give_back(sg, k, sg->lease.live, &held, target, e);
 	}
 	if (rc == 0)
 		rc = take_free(sg, now, &held, target, e);
@@ -399,6 +456,25 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 		rc = release_held(sg, e);
 	if (served_digest(sg) != served)
 		sg->keystate_dirty = 1; /* an issuer left out here found served, or no longer */
+	/*
+	 * An issuer left out here that a peer signed, and none alive has for a
+	 * lease (not a gift's moment: given back, taken back within two looks):
+	 * told again, with "no signer alive signs it" (signer_report).
+	 */
+	for (size_t i = 0; rc == 0 && i < sg->ndown; i++) {
+		struct signer_down *d = &sg->down[i];
+		if (d->served) {
+			d->was_served = 1;
+			d->unserved_since = 0;
+			d->unserved = 0;
+		} else if (d->was_served && d->unserved_since == 0) {
+			d->unserved_since = now;
+		} else if (d->was_served && now - d->unserved_since >= secs) {
+			d->was_served = 0;
+			d->unserved = 1;
+			d->reported = 0;
+		}
+	}
 	free(k);
 	if (rc != 0)
 		return err_prefix(e, "the signer's leases");

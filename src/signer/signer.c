@@ -219,6 +219,12 @@ down_add(struct signer_down **v, size_t *n, const struct signer_down *old, size_
 	for (size_t i = 0; i < nold; i++) {
 		if (strcmp(old[i].name, name) == 0 && old[i].why[0] != '\0')
 			d->reported = old[i].reported;
+		if (strcmp(old[i].name, name) == 0) { /* what the looks found, kept (lease.c) */
+			d->served = old[i].served;
+			d->was_served = old[i].was_served;
+			d->unserved_since = old[i].unserved_since;
+			d->unserved = old[i].unserved;
+		}
 	}
 	return 0;
 }
@@ -418,9 +424,16 @@ issuers_load(struct signer *sg, struct err *e)
 void
 signer_report(struct signer *sg, const struct signer_events *ev)
 {
+	char why[ERR_MSG_MAX + 80];
+
 	for (size_t i = 0; i < sg->ndown; i++) {
-		if (!sg->down[i].reported && ev->on_issuer != NULL)
-			ev->on_issuer(ev->arg, sg->down[i].name, sg->down[i].why);
+		const struct signer_down *d = &sg->down[i];
+		/* Another signer signed it, and none alive does now (lease.c): said, not silent. */
+		snprintf(why, sizeof(why), "%s%s", d->why,
+		    d->unserved ? " (and no signer alive signs it now: its responses and CRLs wait)"
+				: "");
+		if (!d->reported && ev->on_issuer != NULL)
+			ev->on_issuer(ev->arg, d->name, why);
 		sg->down[i].reported = 1;
 	}
 	signer_hooks_report(sg, ev);
@@ -558,6 +571,14 @@ signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
 		return -1;
 	sg->down_tries++;
 	sg->down_retry_at = (int64_t)time(NULL) + signer_retry_delay(sg->down_tries);
+	/*
+	 * With other signers alive, its units go back at the next look (lease.c)
+	 * for one that can sign them; a peer takes them at its first or second
+	 * look, within a lease.  Retried sooner, the key would load again here
+	 * and this signer take them back first, to fail again.
+	 */
+	if (sg->lease.live > 1 && sg->down_retry_at < (int64_t)time(NULL) + sg->conf->signer_lease + 1)
+		sg->down_retry_at = (int64_t)time(NULL) + sg->conf->signer_lease + 1;
 	return 0;
 }
 

@@ -50,6 +50,7 @@ struct signer_unit {
 	int free;      /* scratch of a look: nobody holds it (released, or expired) */
 	int free_seen; /* free at the last look and not taken: taken at the next, share or not */
 	int fenced;    /* scratch of a write: the fence found it still held */
+	int given;     /* given back to a peer at the last gift, and not seen taken since */
 	int64_t read_secs[2]; /* how long its last CRL read took: [0] base, [1] delta (lease.c) */
 	struct store_signed_upto upto; /* its mark when taken, then as set */
 };
@@ -62,6 +63,7 @@ struct signer_leases {
 	int64_t tick_at;  /* when a long pass renews again (never moves renew_at: looks go on) */
 	int64_t live;     /* signers alive at the last look, this one included */
 	int64_t gave_at;  /* when units were last given back for a newcomer */
+	int64_t gave_live; /* signers alive then: refused gifts are forgotten when it changes */
 	size_t held, wanted; /* units held; units of the issuers it signs for */
 	int rescan;       /* units taken: the scan of changed certificates starts from their marks */
 	int resume;       /* issuers reloaded: the scan starts from the lowest mark of the units held */
@@ -89,6 +91,8 @@ struct signer_issuer {
 	struct signer_seen *seen;
 	struct signer_seen cert_seen[2]; /* public/issuer/<name>, <name>.pem (publish_issuers.c) */
 	struct signer_unit *units; /* [shard], 0..crl_shards (lease.c); NULL before the first look */
+	int peers;   /* scratch of a look: a peer alive holds units of it (so it can sign it) */
+	int refused; /* its units given back were left free: not given again (lease.c) */
 };
 
 /*
@@ -102,6 +106,9 @@ struct signer_down {
 	char why[ERR_MSG_MAX];
 	int reported;
 	int served; /* another signer alive holds a unit of it (lease.c's last look) */
+	int was_served; /* served at a look since last told: served no more is told */
+	int64_t unserved_since; /* when a look first found it served no more (lease.c) */
+	int unserved;   /* told with "no signer alive signs it" (signer_report) */
 };
 
 /* A set of 64-bit keys of (issuer, serial) (revoked.c). */

@@ -1571,6 +1571,97 @@ test_issuer_of_another_signer(void **state)
 	world_free(&w);
 }
 
+/* Who holds r1's units (issuer 2) and e1's (issuer 1): b (by name), another, or nobody. */
+struct r1_units {
+	char b[STORE_LEASE_HOLDER_MAX + 1];
+	int r1_b, r1_other, r1_free, e1_other;
+};
+
+static int
+r1_row(void *arg, const struct store_lease *l, struct err *e)
+{
+	struct r1_units *u = arg;
+	int free_ = l->holder[0] == '\0' || l->expired, b = strcmp(l->holder, u->b) == 0;
+
+	(void)e;
+	if (l->issuer_id == 2) {
+		u->r1_free += free_;
+		u->r1_b += !free_ && b;
+		u->r1_other += !free_ && !b;
+	} else {
+		u->e1_other += !free_ && !b;
+	}
+	return 0;
+}
+
+/*
+ * Issue 18 leases, session 13 item 2: units go back only to peers that can
+ * sign them.  b has both issuers' keys, a only e1's (r1's key is on another
+ * HSM).  b, holding every unit, gives a its share: e1's units, which a
+ * takes; r1's, which a cannot sign, stay with b.  At most one first gift to
+ * a (holding nothing then: its keys unknown) may be r1's, taken back at b's
+ * second look after it, and never given again: over 15 leases no r1 unit
+ * is free after the first lease, none is ever a's, and a holds e1's units.
+ * Before, b gave the last units first, r1's, every 10 leases: a never got
+ * any, and r1's went unsigned each time until b took them back.  Then b
+ * stops: nobody alive can sign r1, and a says so (told again, not silent).
+ */
+static void
+test_units_go_to_peers_that_can_sign(void **state)
+{
+	struct issuer_news news = {0};
+	struct signer_events ev = {.on_issuer = on_issuer_news, .arg = &news};
+	int64_t now = (int64_t)time(NULL), t, step;
+	struct holders h = {{0}, 0};
+	struct r1_units u;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+	int r1_free_late = 0, r1_a = 0;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	step = conf.signer_lease / 3 + 1;
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e)); /* both keys */
+	r1_key_away(&w, 1);
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e)); /* e1's only */
+	pass_expect(b, now, 12); /* every unit b's */
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	assert_int_equal(h.others, 0);
+	for (t = now; t < now + 15 * conf.signer_lease; t += step) {
+		pass_any(b, t);
+		pass_any(a, t + 1);
+		signer_report(a, &ev);
+		memset(&u, 0, sizeof(u));
+		memcpy(u.b, h.first, sizeof(u.b));
+		assert_int_equal(store_lease_each(w.f.s, t + 1, r1_row, &u, &e), 0);
+		r1_a += u.r1_other;
+		r1_free_late += t >= now + conf.signer_lease && u.r1_free > 0;
+	}
+	assert_int_equal(r1_a, 0);         /* a never held r1's units */
+	assert_int_equal(r1_free_late, 0); /* nor were they left free, after the first lease */
+	assert_int_equal(u.r1_b, 2);       /* b's */
+	assert_true(u.e1_other >= 1);      /* a signs its share of e1's */
+	assert_int_equal(news.n, 1);       /* r1 down here, told once */
+	assert_null(strstr(news.why, "no signer alive"));
+	signer_free(b); /* its units given back: nobody alive signs r1 */
+	for (int i = 1; i <= 5; i++) { /* for a lease: then told */
+		pass_any(a, t + i * step);
+		signer_report(a, &ev);
+		assert_int_equal(news.n, i < 4 ? 1 : 2);
+	}
+	assert_string_equal(news.name, "r1");
+	assert_non_null(strstr(news.why, "no signer alive signs it now"));
+	signer_free(a);
+	store_close(s2);
+	r1_key_away(&w, 0);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1596,6 +1687,7 @@ main(void)
 	    cmocka_unit_test(test_refuses_good_after_revoked),
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
 	    cmocka_unit_test(test_issuer_of_another_signer),
+	    cmocka_unit_test(test_units_go_to_peers_that_can_sign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
