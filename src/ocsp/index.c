@@ -2,13 +2,22 @@
  * index.c - see index.h.
  *
  * Arena entry: struct entry (aligned to 8) followed by the serial bytes and
- * the response DER, padded to 8.  Table: power-of-two array of uint64_t, each
- * 0 (empty) or arena offset + 1; linear probing; kept at most half full.  The
- * hash is seeded per index from the OS RNG, so clients cannot aim requests at
- * one probe chain.
+ * the response DER, padded to 8, in chunks that never move.  Table:
+ * power-of-two array of entry addresses (NULL: empty); linear probing; kept
+ * at most half full.  The hash is seeded per index from the OS RNG, so
+ * clients cannot aim requests at one probe chain.
+ *
+ * One writer, readers on other threads at the same time (index.h): the
+ * writer only ever fills an empty slot or swaps a slot's address for a newer
+ * entry's, each after the entry is written (release), and replaces a table
+ * that grows whole, keeping the old one; nothing is removed, moved or freed
+ * before ocsp_index_free.  So a reader, without a lock, finds a response as
+ * it was put, or the one put after it.
  */
 #include "ocsp/index.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,20 +42,40 @@ struct index_issuer {
 	struct ocsp_issuer_hashes h;
 };
 
+/*
+ * The table readers probe.  Slots hold entry addresses (chunks never move),
+ * stored with release after the entry is written and loaded with acquire,
+ * so a reader sees a whole entry or the slot's previous one.  A table that
+ * grows is replaced by a bigger one; the old one stays (retired) until the
+ * index is freed, for readers still probing it.
+ */
+struct table {
+	size_t cap; /* power of two */
+	struct table *retired; /* the one it replaced */
+	_Atomic(const struct entry *) slot[];
+};
+
+/* One block of entries, never moved or grown once readers may see it. */
+struct chunk {
+	struct chunk *prev;
+	size_t used, cap;
+	_Alignas(8) uint8_t bytes[];
+};
+
 struct ocsp_index {
 	struct index_issuer issuers[OCSP_INDEX_ISSUERS_MAX];
-	size_t nissuers;
-	uint8_t *arena;
-	size_t arena_len, arena_cap;
-	uint64_t *table;
-	size_t table_cap; /* power of two */
-	size_t count;
+	atomic_size_t nissuers;
+	struct chunk *chunk; /* the newest, entries are added to; ->prev the older ones */
+	_Atomic(struct table *) table;
+	atomic_size_t count, memory;
 	uint64_t seed;
-	int64_t min_this_update, min_next_update;
-	int64_t max_this_update, max_next_update;
+	atomic_int_least64_t min_this_update, min_next_update;
+	atomic_int_least64_t max_this_update, max_next_update;
 };
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+#define CHUNK_MIN ((size_t)1 << 20)
+#define CHUNK_MAX ((size_t)64 << 20)
 
 static uint64_t
 mix(uint64_t h)
@@ -68,12 +97,6 @@ key_hash(uint64_t seed, unsigned issuer, unsigned hash, const uint8_t *serial, s
 	return mix(hash_fnv1a(h, serial, len) ^ len);
 }
 
-static const struct entry *
-entry_at(const struct ocsp_index *ix, uint64_t slot)
-{
-	return (const struct entry *)(const void *)(ix->arena + (slot - 1));
-}
-
 static int
 entry_is(const struct entry *en, unsigned issuer, unsigned hash, const uint8_t *serial,
     size_t len)
@@ -82,22 +105,52 @@ entry_is(const struct entry *en, unsigned issuer, unsigned hash, const uint8_t *
 	       memcmp((const uint8_t *)(en + 1), serial, len) == 0;
 }
 
+static size_t
+relaxed_size(const atomic_size_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static int64_t
+relaxed_i64(const atomic_int_least64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static struct table *
+table_new(size_t cap)
+{
+	struct table *t = calloc(1, sizeof(*t) + cap * sizeof(t->slot[0]));
+
+	if (t != NULL)
+		t->cap = cap;
+	return t;
+}
+
+static void
+table_free_all(struct table *t)
+{
+	while (t != NULL) {
+		struct table *next = t->retired;
+		free(t);
+		t = next;
+	}
+}
+
 struct ocsp_index *
 ocsp_index_new(struct err *e)
 {
 	struct ocsp_index *ix = calloc(1, sizeof(*ix));
+	struct table *t = table_new(1024);
 
-	if (ix == NULL) {
+	if (ix == NULL || t == NULL || RAND_bytes((unsigned char *)&ix->seed, sizeof(ix->seed)) != 1) {
+		free(ix);
+		free(t);
 		err_set(e, "out of memory");
 		return NULL;
 	}
-	ix->table_cap = 1024;
-	ix->table = calloc(ix->table_cap, sizeof(*ix->table));
-	if (ix->table == NULL || RAND_bytes((unsigned char *)&ix->seed, sizeof(ix->seed)) != 1) {
-		ocsp_index_free(ix);
-		err_set(e, "out of memory");
-		return NULL;
-	}
+	atomic_init(&ix->table, t);
+	atomic_init(&ix->memory, sizeof(*ix) + t->cap * sizeof(t->slot[0]));
 	return ix;
 }
 
@@ -106,109 +159,123 @@ ocsp_index_free(struct ocsp_index *ix)
 {
 	if (ix == NULL)
 		return;
-	free(ix->arena);
-	free(ix->table);
+	for (struct chunk *c = ix->chunk, *prev; c != NULL; c = prev) {
+		prev = c->prev;
+		free(c);
+	}
+	table_free_all(atomic_load_explicit(&ix->table, memory_order_relaxed));
 	free(ix);
-}
-
-struct ocsp_index *
-ocsp_index_copy(const struct ocsp_index *ix, struct err *e)
-{
-	struct ocsp_index *c = malloc(sizeof(*c));
-
-	if (c == NULL) {
-		err_set(e, "out of memory");
-		return NULL;
-	}
-	*c = *ix;
-	c->arena = ix->arena_cap > 0 ? malloc(ix->arena_cap) : NULL;
-	c->table = malloc(ix->table_cap * sizeof(*ix->table));
-	if ((ix->arena_cap > 0 && c->arena == NULL) || c->table == NULL) {
-		ocsp_index_free(c);
-		err_set(e, "out of memory");
-		return NULL;
-	}
-	if (ix->arena_len > 0)
-		memcpy(c->arena, ix->arena, ix->arena_len);
-	memcpy(c->table, ix->table, ix->table_cap * sizeof(*ix->table));
-	return c;
 }
 
 int
 ocsp_index_add_issuer(struct ocsp_index *ix, int64_t issuer_id, X509 *cert, struct err *e)
 {
-	if (ix->nissuers == OCSP_INDEX_ISSUERS_MAX)
+	size_t n = relaxed_size(&ix->nissuers);
+
+	if (n == OCSP_INDEX_ISSUERS_MAX)
 		return err_set(e, "more than %d issuers", OCSP_INDEX_ISSUERS_MAX);
-	ix->issuers[ix->nissuers].id = issuer_id;
-	if (ocsp_issuer_hashes(cert, &ix->issuers[ix->nissuers].h, e) != 0)
+	ix->issuers[n].id = issuer_id;
+	if (ocsp_issuer_hashes(cert, &ix->issuers[n].h, e) != 0)
 		return -1;
-	ix->nissuers++;
+	/* Published after it is written: a reader counting it reads it whole. */
+	atomic_store_explicit(&ix->nissuers, n + 1, memory_order_release);
 	return 0;
 }
 
 static int
 issuer_slot_by_id(const struct ocsp_index *ix, int64_t id)
 {
-	for (size_t i = 0; i < ix->nissuers; i++) {
+	size_t n = atomic_load_explicit(&ix->nissuers, memory_order_acquire);
+
+	for (size_t i = 0; i < n; i++) {
 		if (ix->issuers[i].id == id)
 			return (int)i;
 	}
 	return -1;
 }
 
-/* Where (issuer, hash, serial) lives in the table, or the empty slot it would take. */
+/* Where (issuer, hash, serial) lives in t, or the empty slot it would take. */
 static size_t
-probe(const struct ocsp_index *ix, unsigned issuer, unsigned hash, const uint8_t *serial,
-    size_t len)
+probe(const struct table *t, uint64_t seed, unsigned issuer, unsigned hash,
+    const uint8_t *serial, size_t len, const struct entry **found)
 {
-	size_t mask = ix->table_cap - 1;
-	size_t i = key_hash(ix->seed, issuer, hash, serial, len) & mask;
+	size_t mask = t->cap - 1;
+	size_t i = key_hash(seed, issuer, hash, serial, len) & mask;
+	const struct entry *en;
 
-	while (ix->table[i] != 0 && !entry_is(entry_at(ix, ix->table[i]), issuer, hash, serial, len))
+	while ((en = atomic_load_explicit(&t->slot[i], memory_order_acquire)) != NULL &&
+	    !entry_is(en, issuer, hash, serial, len))
 		i = (i + 1) & mask;
+	*found = en;
 	return i;
 }
 
+/*
+ * A table twice as big, filled from the current one, then published; the
+ * current one is retired (not freed: a reader may still be probing it).
+ */
 static int
 grow_table(struct ocsp_index *ix, struct err *e)
 {
-	uint64_t *old = ix->table;
-	size_t old_cap = ix->table_cap;
+	struct table *old = atomic_load_explicit(&ix->table, memory_order_relaxed), *t;
+	const struct entry *en, *dup;
 
-	ix->table_cap *= 2;
-	ix->table = calloc(ix->table_cap, sizeof(*ix->table));
-	if (ix->table == NULL) {
-		ix->table = old;
-		ix->table_cap = old_cap;
+	if ((t = table_new(old->cap * 2)) == NULL)
 		return err_set(e, "out of memory");
-	}
-	for (size_t i = 0; i < old_cap; i++) {
-		if (old[i] == 0)
+	for (size_t i = 0; i < old->cap; i++) {
+		if ((en = atomic_load_explicit(&old->slot[i], memory_order_relaxed)) == NULL)
 			continue;
-		const struct entry *en = entry_at(ix, old[i]);
-		ix->table[probe(ix, en->issuer, en->hash, (const uint8_t *)(en + 1),
-		    en->serial_len)] = old[i];
+		atomic_store_explicit(&t->slot[probe(t, ix->seed, en->issuer, en->hash,
+		    (const uint8_t *)(en + 1), en->serial_len, &dup)], en, memory_order_relaxed);
 	}
-	free(old);
+	t->retired = old;
+	atomic_store_explicit(&ix->table, t, memory_order_release);
+	atomic_fetch_add_explicit(&ix->memory, t->cap * sizeof(t->slot[0]), memory_order_relaxed);
 	return 0;
 }
 
-static int
-arena_reserve(struct ocsp_index *ix, size_t need, struct err *e)
+/*
+ * Room for size bytes in the newest chunk, or a new chunk: an eighth of
+ * what the index holds (1 to 64 MiB), so that a big base is a few thousand
+ * blocks and a small recent layer one.  Entries never move.
+ */
+static uint8_t *
+arena_reserve(struct ocsp_index *ix, size_t size, struct err *e)
 {
-	size_t cap = ix->arena_cap ? ix->arena_cap : 1 << 20;
-	uint8_t *na;
+	struct chunk *c = ix->chunk;
+	size_t cap = relaxed_size(&ix->memory) / 8;
 
-	if (ix->arena_len + need <= ix->arena_cap)
-		return 0;
-	while (cap < ix->arena_len + need)
-		cap *= 2;
-	na = realloc(ix->arena, cap);
-	if (na == NULL)
-		return err_set(e, "out of memory (%zu bytes of OCSP responses)", cap);
-	ix->arena = na;
-	ix->arena_cap = cap;
-	return 0;
+	if (c != NULL && c->cap - c->used >= size)
+		return c->bytes + c->used;
+	cap = cap < CHUNK_MIN ? CHUNK_MIN : cap > CHUNK_MAX ? CHUNK_MAX : cap;
+	if (cap < size)
+		cap = size;
+	if ((c = malloc(sizeof(*c) + cap)) == NULL) {
+		err_set(e, "out of memory (%zu bytes of OCSP responses)", cap);
+		return NULL;
+	}
+	c->prev = ix->chunk;
+	c->used = 0;
+	c->cap = cap;
+	ix->chunk = c;
+	atomic_fetch_add_explicit(&ix->memory, sizeof(*c) + cap, memory_order_relaxed);
+	return c->bytes;
+}
+
+static void
+lower(atomic_int_least64_t *v, int64_t x)
+{
+	int64_t cur = relaxed_i64(v);
+
+	if (cur == 0 || x < cur)
+		atomic_store_explicit(v, x, memory_order_relaxed);
+}
+
+static void
+raise_to(atomic_int_least64_t *v, int64_t x)
+{
+	if (x > relaxed_i64(v))
+		atomic_store_explicit(v, x, memory_order_relaxed);
 }
 
 int
@@ -216,36 +283,40 @@ ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e
 {
 	int issuer = issuer_slot_by_id(ix, r->issuer_id);
 	size_t size = ALIGN8(sizeof(struct entry) + r->serial_len + r->der_len), i;
+	struct table *t = atomic_load_explicit(&ix->table, memory_order_relaxed);
+	const struct entry *old;
 	struct entry en;
+	uint8_t *at;
 
 	if (issuer < 0)
 		return 0;
 	if (r->serial_len == 0 || r->serial_len > STORE_SERIAL_MAX || r->der_len > UINT32_MAX)
 		return err_set(e, "bad OCSP record");
-	if ((ix->count + 1) * 2 > ix->table_cap && grow_table(ix, e) != 0)
-		return -1;
-	if (arena_reserve(ix, size, e) != 0)
+	if ((relaxed_size(&ix->count) + 1) * 2 > t->cap) {
+		if (grow_table(ix, e) != 0)
+			return -1;
+		t = atomic_load_explicit(&ix->table, memory_order_relaxed);
+	}
+	if ((at = arena_reserve(ix, size, e)) == NULL)
 		return -1;
 	en = (struct entry){.this_update = r->this_update, .next_update = r->next_update,
 	    .etag = ocsp_index_etag(r->der, r->der_len),
 	    .der_len = (uint32_t)r->der_len, .issuer = (uint16_t)issuer, .hash = (uint8_t)r->hash,
 	    .serial_len = (uint8_t)r->serial_len};
-	memcpy(ix->arena + ix->arena_len, &en, sizeof(en));
-	memcpy(ix->arena + ix->arena_len + sizeof(en), r->serial, r->serial_len);
-	memcpy(ix->arena + ix->arena_len + sizeof(en) + r->serial_len, r->der, r->der_len);
-	i = probe(ix, (unsigned)issuer, r->hash, r->serial, r->serial_len);
-	if (ix->table[i] == 0)
-		ix->count++;
-	if (ix->min_this_update == 0 || r->this_update < ix->min_this_update)
-		ix->min_this_update = r->this_update;
-	if (ix->min_next_update == 0 || r->next_update < ix->min_next_update)
-		ix->min_next_update = r->next_update;
-	if (r->this_update > ix->max_this_update)
-		ix->max_this_update = r->this_update;
-	if (r->next_update > ix->max_next_update)
-		ix->max_next_update = r->next_update;
-	ix->table[i] = ix->arena_len + 1;
-	ix->arena_len += size;
+	memcpy(at, &en, sizeof(en));
+	memcpy(at + sizeof(en), r->serial, r->serial_len);
+	memcpy(at + sizeof(en) + r->serial_len, r->der, r->der_len);
+	ix->chunk->used += size;
+	i = probe(t, ix->seed, (unsigned)issuer, r->hash, r->serial, r->serial_len, &old);
+	lower(&ix->min_this_update, r->this_update);
+	lower(&ix->min_next_update, r->next_update);
+	raise_to(&ix->max_this_update, r->this_update);
+	raise_to(&ix->max_next_update, r->next_update);
+	/* The entry's bytes before its address: a reader that finds it reads it whole. */
+	atomic_store_explicit(&t->slot[i], (const struct entry *)(const void *)at,
+	    memory_order_release);
+	if (old == NULL)
+		atomic_fetch_add_explicit(&ix->count, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -255,15 +326,16 @@ ocsp_index_etag(const uint8_t *der, size_t len)
 	return key_hash(0, 0, 0, der, len);
 }
 
-/* The slot of the issuer q names, or ix->nissuers when none. */
+/* The slot of the issuer q names, or *n (the issuers known) when none. */
 static unsigned
-issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q)
+issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q, size_t *n)
 {
 	int k = ocsp_hash_index(q->hash);
 	size_t hlen = ocsp_hash_len(q->hash);
 	unsigned issuer;
 
-	for (issuer = 0; issuer < ix->nissuers; issuer++) {
+	*n = atomic_load_explicit(&ix->nissuers, memory_order_acquire);
+	for (issuer = 0; issuer < *n; issuer++) {
 		const struct ocsp_issuer_hashes *h = &ix->issuers[issuer].h;
 		if (memcmp(h->key[k], q->key_hash, hlen) == 0 &&
 		    memcmp(h->name[k], q->name_hash, hlen) == 0)
@@ -275,24 +347,26 @@ issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q)
 int64_t
 ocsp_index_issuer_of(const struct ocsp_index *ix, const struct ocsp_query *q)
 {
-	unsigned issuer = issuer_of(ix, q);
+	size_t n;
+	unsigned issuer = issuer_of(ix, q, &n);
 
-	return issuer < ix->nissuers ? ix->issuers[issuer].id : 0;
+	return issuer < n ? ix->issuers[issuer].id : 0;
 }
 
 enum ocsp_find_result
 ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q, struct ocsp_entry *out)
 {
-	unsigned issuer = issuer_of(ix, q);
+	size_t n;
+	unsigned issuer = issuer_of(ix, q, &n);
+	const struct table *t;
 	const struct entry *en;
-	size_t i;
 
-	if (issuer == ix->nissuers)
+	if (issuer == n)
 		return OCSP_UNKNOWN_ISSUER;
-	i = probe(ix, issuer, q->hash, q->serial, q->serial_len);
-	if (ix->table[i] == 0)
+	t = atomic_load_explicit(&ix->table, memory_order_acquire);
+	probe(t, ix->seed, issuer, q->hash, q->serial, q->serial_len, &en);
+	if (en == NULL)
 		return OCSP_UNKNOWN_SERIAL;
-	en = entry_at(ix, ix->table[i]);
 	out->der = (const uint8_t *)(en + 1) + en->serial_len;
 	out->der_len = en->der_len;
 	out->this_update = en->this_update;
@@ -337,7 +411,7 @@ ocsp_index_load_checked(struct ocsp_index *ix, struct store *s, int64_t after_se
 	if (issuer_set_load(s, &set, e) != 0)
 		return -1;
 	for (size_t i = 0; rc == 0 && i < set.n; i++) {
-		if (issuer_slot_by_id(ix, set.v[i].rec.id) < 0) /* known: a copy's */
+		if (issuer_slot_by_id(ix, set.v[i].rec.id) < 0) /* known: a layer extended again */
 			rc = ocsp_index_add_issuer(ix, set.v[i].rec.id, set.v[i].cert, e);
 	}
 	issuer_set_free(&set);
@@ -349,40 +423,67 @@ ocsp_index_load_checked(struct ocsp_index *ix, struct store *s, int64_t after_se
 void
 ocsp_index_oldest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update)
 {
-	*this_update = ix->min_this_update;
-	*next_update = ix->min_next_update;
+	*this_update = relaxed_i64(&ix->min_this_update);
+	*next_update = relaxed_i64(&ix->min_next_update);
 }
 
 void
 ocsp_index_newest(const struct ocsp_index *ix, int64_t *this_update, int64_t *next_update)
 {
-	*this_update = ix->max_this_update;
-	*next_update = ix->max_next_update;
+	*this_update = relaxed_i64(&ix->max_this_update);
+	*next_update = relaxed_i64(&ix->max_next_update);
 }
 
 size_t
 ocsp_index_count(const struct ocsp_index *ix)
 {
-	return ix->count;
+	return relaxed_size(&ix->count);
 }
 
+/*
+ * The newest chunk shrunk to what it holds.  Before any reader sees the
+ * index (index.h), so a chunk realloc moves has its entries' addresses
+ * rewritten in the table; the retired tables, which nobody reads yet, are
+ * dropped.
+ */
 void
 ocsp_index_trim(struct ocsp_index *ix)
 {
-	uint8_t *na;
+	struct chunk *c = ix->chunk, *nc;
+	struct table *t = atomic_load_explicit(&ix->table, memory_order_relaxed);
+	uintptr_t from;
+	size_t freed;
 
-	if (ix->arena_len == 0 || ix->arena_len == ix->arena_cap)
+	for (struct table *r = t->retired; r != NULL; r = r->retired)
+		atomic_fetch_sub_explicit(&ix->memory, r->cap * sizeof(r->slot[0]),
+		    memory_order_relaxed);
+	table_free_all(t->retired);
+	t->retired = NULL;
+	if (c == NULL || c->used == c->cap)
 		return;
-	/* glibc moves the pages of a large block (mremap): no copy. */
-	na = realloc(ix->arena, ix->arena_len);
-	if (na == NULL)
+	/* glibc shrinks a large block in place (or moves its pages: mremap). */
+	from = (uintptr_t)c->bytes;
+	if ((nc = realloc(c, sizeof(*c) + c->used)) == NULL)
 		return; /* keeps the larger block, which is as good */
-	ix->arena = na;
-	ix->arena_cap = ix->arena_len;
+	if ((uintptr_t)nc->bytes != from) {
+		uintptr_t to = from + nc->used;
+		for (size_t i = 0; i < t->cap; i++) {
+			uintptr_t a = (uintptr_t)atomic_load_explicit(&t->slot[i],
+			    memory_order_relaxed);
+			if (a >= from && a < to)
+				atomic_store_explicit(&t->slot[i],
+				    (const struct entry *)(const void *)(nc->bytes + (a - from)),
+				    memory_order_relaxed);
+		}
+	}
+	freed = nc->cap - nc->used;
+	nc->cap = nc->used;
+	ix->chunk = nc;
+	atomic_fetch_sub_explicit(&ix->memory, freed, memory_order_relaxed);
 }
 
 size_t
 ocsp_index_memory(const struct ocsp_index *ix)
 {
-	return sizeof(*ix) + ix->arena_cap + ix->table_cap * sizeof(*ix->table);
+	return relaxed_size(&ix->memory);
 }

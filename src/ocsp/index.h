@@ -6,13 +6,18 @@
  * (issuer, hash algorithm, serial) in an open-addressing hash table.  Lookups
  * allocate nothing and touch two cache lines in the common case.
  *
- * Memory layout: responses live back to back in one growing arena, each
- * behind a small fixed header; the table holds arena offsets only, so a
- * million responses cost their bytes plus about 40 bytes each.  A response
- * replaced by a newer one leaves its old bytes in the arena until the index
- * is rebuilt (the server builds a fresh index beside the old one and swaps).
+ * Memory layout: responses live back to back in chunks that never move,
+ * each behind a small fixed header; the table holds their addresses only,
+ * so a million responses cost their bytes plus about 40 bytes each.  A
+ * response replaced by a newer one leaves its old bytes in the arena until
+ * the index is rebuilt (the server builds a fresh index beside the old one
+ * and swaps).
  *
- * An index is built by one thread and then only read; readers need no locks.
+ * One thread adds to an index while any number of others look it up,
+ * without locks: a reader finds what was put before its look, or something
+ * put since (never a half-written entry).  So the server's snapshots share
+ * one recent layer that the reloads extend, instead of each copying it
+ * (server/snapshot.h).  ocsp_index_trim is the exception: before readers.
  */
 #ifndef LANCRE_OCSP_INDEX_H
 #define LANCRE_OCSP_INDEX_H
@@ -47,13 +52,13 @@ enum ocsp_find_result {
 struct ocsp_index *ocsp_index_new(struct err *e);
 void ocsp_index_free(struct ocsp_index *ix); /* accepts NULL */
 
-/* A copy of ix to add to (its issuers, responses and hash seed), leaving ix as it is. */
-struct ocsp_index *ocsp_index_copy(const struct ocsp_index *ix, struct err *e);
-
 /* Make an issuer known to the index (its CertID hashes are computed here). */
 int ocsp_index_add_issuer(struct ocsp_index *ix, int64_t issuer_id, X509 *cert, struct err *e);
 
-/* Add or replace a response.  One of an issuer the index does not know is skipped. */
+/*
+ * Add or replace a response.  One of an issuer the index does not know is
+ * skipped.  Readers of the index may be looking it up meanwhile (above).
+ */
 int ocsp_index_put(struct ocsp_index *ix, const struct ocsp_record *r, struct err *e);
 
 enum ocsp_find_result ocsp_index_find(const struct ocsp_index *ix, const struct ocsp_query *q,
@@ -84,9 +89,10 @@ int ocsp_index_load_checked(struct ocsp_index *ix, struct store *s, int64_t afte
     const struct ocsp_index_check *check, struct err *e);
 
 /*
- * Give back the room the arena grew into and did not use (it doubles as it
- * grows: up to half of it).  For an index that is done growing, such as the
- * server's base; an index that grows again pays for it with a copy.
+ * Give back the room the arena holds and did not use (the newest chunk's
+ * tail, and the tables it outgrew).  For an index that is done growing,
+ * such as the server's base, before any other thread looks it up: it may
+ * move entries.  It can still grow afterwards.
  */
 void ocsp_index_trim(struct ocsp_index *ix);
 

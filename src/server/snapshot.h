@@ -94,7 +94,13 @@ struct shared_catalog {
 struct snapshot {
 	struct conf conf; /* the settings requests are answered with (SIGHUP replaces them) */
 	struct shared_index *base;
-	struct ocsp_index *recent; /* may be NULL */
+	/*
+	 * The recent layer, shared with the snapshots before and after this one
+	 * while the base stays (each reload adds what was written since to it:
+	 * ocsp/index.h), or NULL; recent is its index.
+	 */
+	struct shared_index *layer;
+	struct ocsp_index *recent;
 	struct ocsp_view view;
 	struct shared_catalog *catalog;
 	struct about_pages *about; /* built with this snapshot (about.h), never NULL */
@@ -170,7 +176,7 @@ struct snapshot_how {
 	/*
 	 * The recent layer's bound (0: SNAPSHOT_RECENT_MAX; tests set less):
 	 * past it a base is due, and a partial snapshot's layer is dropped
-	 * rather than copied again (its misses are looked up).
+	 * rather than grown on (its misses are looked up).
 	 */
 	size_t recent_max;
 	int want_base; /* set: a base is due (none yet, issuers changed, too old, stale) */
