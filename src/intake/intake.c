@@ -520,6 +520,10 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 		return err_set(e, "serial %s is already recorded for a different certificate of the "
 				  "same issuer", serial);
 	}
+	if (res == STORE_INSERTED)
+		in->added++;
+	else
+		in->present++;
 	*out = it.rec;
 	return 0;
 }

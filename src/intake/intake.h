@@ -101,8 +101,9 @@ int intake_flush(struct intake *in, struct err *e);
  * Check one certificate as intake_add() does and insert it inside the
  * caller's open transaction (in: store, conf, issuers and now set; nothing
  * queued).  0 with the recorded row in *out (also when it was already
- * there), or -1 saying why it is refused.  For `lancre revoke CERTFILE` of a
- * certificate not recorded yet: recorded and revoked in one transaction.
+ * there), or -1 saying why it is refused; in->added or in->present counts it.
+ * For `lancre revoke CERTFILE` of a certificate not recorded yet: recorded
+ * and revoked in one transaction; for the admin API, a bundle in one.
  */
 int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert_record *out,
     struct err *e);

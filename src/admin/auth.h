@@ -1,0 +1,41 @@
+/*
+ * auth.h - who is asking: the bearer token of an admin API request.
+ *
+ * `Authorization: Bearer lct_<43 base64url characters>` (store/store.h,
+ * struct token_record).  The token's text is hashed (SHA-256 of the whole
+ * text, as stored) and looked up by that hash, so what the lookup's timing
+ * could tell an attacker is about the hash of what they sent, never about a
+ * stored secret; the hash found is compared again with CRYPTO_memcmp.  No
+ * token, a malformed one or one lancre does not know (or that was revoked)
+ * is 401; a known token without the scope the endpoint needs is 403.
+ * Either way nothing is changed and the answer says which.
+ */
+#ifndef LANCRE_ADMIN_AUTH_H
+#define LANCRE_ADMIN_AUTH_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+#define ADMIN_TOKEN_PREFIX "lct_"
+#define ADMIN_TOKEN_LEN (4 + 43) /* the prefix and 32 bytes in base64url, unpadded */
+
+struct admin_caller {
+	char actor[8 + STORE_TOKEN_NAME_MAX + 1]; /* "token:NAME", for the audit trail */
+	unsigned scopes;
+};
+
+/*
+ * Check header (the Authorization value, len bytes; NULL: none) for the
+ * scopes need (TOKEN_SCOPE_* bits; 0: any known token).  0 with *who filled;
+ * else the HTTP status (401, 403, or 500 when the store failed) with e
+ * saying why.
+ */
+int admin_auth(struct store *s, const char *header, size_t len, unsigned need,
+    struct admin_caller *who, struct err *e);
+
+/* "intake, revoke" for scope bits, into buf. */
+const char *admin_scopes_text(unsigned scopes, char *buf, size_t len);
+
+#endif

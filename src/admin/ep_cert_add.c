@@ -1,0 +1,188 @@
+/*
+ * ep_cert_add.c - POST /api/v1/certificates; see endpoints.h.
+ *
+ * The body is what `lancre cert add` reads from a file (pki/cert.h): one
+ * DER certificate, or PEM text with CERTIFICATE blocks (a bundle; other
+ * blocks skipped).  Every certificate gets `cert add`'s checks
+ * (intake_record_one) inside one transaction: one refused, none is
+ * recorded, and the answer names it.  The same certificate again is
+ * "present", not an error (idempotent).  Each one added is a "cert.add" row
+ * of the audit trail, in the same transaction.
+ */
+#include "admin/endpoints.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin/reply.h"
+#include "intake/intake.h"
+#include "pki/cert.h"
+#include "pki/serial.h"
+
+#define ADMIN_BUNDLE_MAX 10000
+
+/* The certificates of the body, copied (the reader's bytes change at each call). */
+struct bundle {
+	uint8_t **der;
+	size_t *len;
+	size_t n;
+};
+
+static void
+bundle_free(struct bundle *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->der[i]);
+	free(b->der);
+	free(b->len);
+}
+
+/* Split the body; 0, or the HTTP status with e saying why. */
+static int
+split(const struct admin_request *rq, struct bundle *b, struct err *e)
+{
+	struct cert_reader r;
+	const uint8_t *der;
+	size_t len;
+	int rc, status = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (rq->body_len == 0) {
+		err_set(e, "an empty body: send a PEM bundle or one DER certificate");
+		return 400;
+	}
+	b->der = calloc(ADMIN_BUNDLE_MAX, sizeof(*b->der));
+	b->len = calloc(ADMIN_BUNDLE_MAX, sizeof(*b->len));
+	if (b->der == NULL || b->len == NULL) {
+		err_set(e, "out of memory");
+		return 500;
+	}
+	cert_reader_init(&r, rq->body, rq->body_len);
+	if (!cert_reader_may_hold_certs(&r)) {
+		cert_reader_free(&r);
+		err_set(e, "the body is neither PEM nor DER");
+		return 400;
+	}
+	while ((rc = cert_reader_next(&r, &der, &len, e)) != 0) {
+		if (rc < 0) {
+			err_prefix(e, "certificate %zu", r.index);
+			status = 400;
+			break;
+		}
+		if (b->n == ADMIN_BUNDLE_MAX) {
+			err_set(e, "more than %d certificates in one request", ADMIN_BUNDLE_MAX);
+			status = 413;
+			break;
+		}
+		if ((b->der[b->n] = malloc(len)) == NULL) {
+			err_set(e, "out of memory");
+			status = 500;
+			break;
+		}
+		memcpy(b->der[b->n], der, len);
+		b->len[b->n++] = len;
+	}
+	cert_reader_free(&r);
+	if (status == 0 && b->n == 0) {
+		err_set(e, "no certificate in the body (PEM without a CERTIFICATE block)");
+		status = 400;
+	}
+	return status;
+}
+
+/* Record b in the open transaction; 0, or the status with e.  out: one JSON object each. */
+static int
+record_all(struct admin_api *api, const struct issuer_set *set, const struct bundle *b,
+    const struct admin_request *rq, const struct admin_caller *who, json_t *out,
+    size_t *added, struct err *e)
+{
+	struct audit_event *ev = calloc(b->n, sizeof(*ev));
+	struct cert_record *recs = calloc(b->n, sizeof(*recs));
+	int64_t now = (int64_t)time(NULL);
+	struct intake in;
+	size_t nev = 0;
+	int status = 0;
+
+	if (ev == NULL || recs == NULL) {
+		free(ev);
+		free(recs);
+		err_set(e, "out of memory");
+		return 500;
+	}
+	intake_init(&in);
+	in.store = api->store;
+	in.conf = api->conf;
+	in.issuers = set;
+	in.now = now;
+	for (size_t i = 0; i < b->n && status == 0; i++) {
+		size_t before = in.added;
+		const struct issuer *is = NULL;
+		json_t *o;
+		if (intake_record_one(&in, b->der[i], b->len[i], &recs[i], e) != 0) {
+			err_prefix(e, "certificate %zu", i + 1);
+			status = 422;
+			break;
+		}
+		for (size_t k = 0; k < set->n; k++)
+			if (set->v[k].rec.id == recs[i].issuer_id)
+				is = &set->v[k];
+		o = admin_cert_json(is != NULL ? is->rec.name : "?", &recs[i]);
+		json_object_set_new(o, "result", json_string(in.added > before ? "added" : "present"));
+		json_array_append_new(out, o);
+		if (in.added > before)
+			ev[nev++] = (struct audit_event){.at = now, .actor = who->actor,
+			    .origin = rq->peer, .action = "cert.add", .issuer_id = recs[i].issuer_id,
+			    .serial = recs[i].serial, .serial_len = recs[i].serial_len};
+	}
+	if (status == 0 && nev > 0 && store_audit_append_many(api->store, ev, nev, e) != 0)
+		status = 500;
+	*added = in.added;
+	intake_free(&in);
+	free(ev);
+	free(recs);
+	return status;
+}
+
+void
+admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
+    const struct admin_caller *who, struct admin_response *rs)
+{
+	struct issuer_set set = {0};
+	struct bundle b;
+	size_t added = 0;
+	struct err e;
+	json_t *list;
+	int status;
+
+	if ((status = split(rq, &b, &e)) != 0) {
+		bundle_free(&b);
+		admin_reply_error(rs, status, "%s", e.msg);
+		return;
+	}
+	if (issuer_set_load(api->store, &set, &e) != 0) {
+		bundle_free(&b);
+		admin_reply_error(rs, 500, "reading the issuers: %s", e.msg);
+		return;
+	}
+	list = json_array();
+	if (store_begin(api->store, &e) != 0) {
+		status = 500;
+	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &e)) != 0 ||
+		   store_commit(api->store, &e) != 0) {
+		status = status != 0 ? status : 500;
+		store_rollback(api->store, NULL);
+	}
+	issuer_set_free(&set);
+	if (status != 0) {
+		json_decref(list);
+		admin_reply_error(rs, status, "%s%s", e.msg,
+		    b.n > 1 ? " (nothing was recorded)" : "");
+		bundle_free(&b);
+		return;
+	}
+	api->changes += added;
+	admin_reply_json(rs, 200, json_pack("{s:I, s:I, s:o}", "added", (json_int_t)added,
+				      "present", (json_int_t)(b.n - added), "certificates", list));
+	bundle_free(&b);
+}

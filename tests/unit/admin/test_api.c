@@ -1,0 +1,339 @@
+/*
+ * Unit tests for admin/api: the admin API's routes, tokens and endpoints,
+ * on a real SQLite store opened as the admin process opens it (STORE_INTAKE),
+ * without HTTP.
+ */
+#include "testutil.h"
+#include "admin/api.h"
+#include "admin/auth.h"
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#define TOKEN_ALL "lct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define TOKEN_READ "lct_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define TOKEN_GONE "lct_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+
+struct fixture {
+	char dir[256];
+	struct conf conf;
+	struct store *s; /* intake handle */
+	struct admin_api api;
+	struct test_ca root, ca;
+	unsigned char *leaf[3];
+	int leaf_len[3];
+};
+
+static void
+put_token(struct store *s, const char *name, const char *text, unsigned scopes, int revoked)
+{
+	struct token_record t = {0};
+	struct err e;
+
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	t.scopes = scopes;
+	SHA256((const unsigned char *)text, strlen(text), t.hash);
+	t.created = 1;
+	t.revoked = revoked ? 2 : 0;
+	assert_int_equal(store_token_put(s, &t, &e), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct store *w;
+	struct err e;
+
+	assert_non_null(f);
+	test_mkdtemp(f->dir, sizeof(f->dir));
+	conf_defaults(&f->conf);
+	w = store_open(f->dir, "lancre.db", STORE_CREATE, &e);
+	assert_non_null(w);
+	test_ca_make(&f->root, "Root", NULL, MINT_P256);
+	test_ca_make(&f->ca, "Issuing CA", &f->root, MINT_P256);
+	test_issuer_add(w, "e1", &f->ca, "/nonexistent/e1.key", 1);
+	put_token(w, "ci", TOKEN_ALL, TOKEN_SCOPE_ALL, 0);
+	put_token(w, "reader", TOKEN_READ, TOKEN_SCOPE_READ, 0);
+	put_token(w, "old", TOKEN_GONE, TOKEN_SCOPE_ALL, 1);
+	store_close(w);
+	for (int i = 0; i < 3; i++) {
+		uint8_t serial[] = {0x10, (uint8_t)(0xa0 + i)};
+		f->leaf[i] = test_leaf_der(&f->ca, serial, sizeof(serial), &f->leaf_len[i]);
+	}
+	f->s = store_open(f->dir, "lancre.db", STORE_INTAKE, &e);
+	if (f->s == NULL)
+		fail_msg("%s", e.msg);
+	f->api = (struct admin_api){.store = f->s, .conf = &f->conf, .dir = f->dir};
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	for (int i = 0; i < 3; i++)
+		OPENSSL_free(f->leaf[i]);
+	test_ca_free(&f->ca);
+	test_ca_free(&f->root);
+	test_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static const char *body_text;
+
+/* One request: its status, and the body in body_text (freed by the next call). */
+static int
+call(struct fixture *f, const char *method, const char *path, const char *token,
+    const void *body, size_t len)
+{
+	static struct admin_response rs;
+	static char auth[128];
+	struct admin_request rq = {.method = method, .method_len = strlen(method), .path = path,
+	    .path_len = strcspn(path, "?"), .body = body, .body_len = len, .peer = "127.0.0.1:5555"};
+
+	if (path[rq.path_len] == '?') {
+		rq.query = path + rq.path_len + 1;
+		rq.query_len = strlen(rq.query);
+	}
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Bearer %s", token);
+		rq.authorization = auth;
+		rq.authorization_len = strlen(auth);
+	}
+	admin_response_free(&rs);
+	admin_api_handle(&f->api, &rq, &rs);
+	assert_non_null(rs.body);
+	assert_int_equal(rs.body[rs.len - 1], '\n');
+	body_text = rs.body;
+	return rs.status;
+}
+
+#define CALL_JSON(f, m, p, t, json) call(f, m, p, t, json, strlen(json))
+#define HAS(s) \
+	do { \
+		if (strstr(body_text, s) == NULL) \
+			fail_msg("'%s' not in %s", s, body_text); \
+	} while (0)
+
+static int64_t
+count_certs(struct fixture *f, int64_t *revoked)
+{
+	int64_t total = 0;
+	struct err e;
+
+	assert_int_equal(store_cert_count(f->s, 1, &total, revoked, &e), 0);
+	return total;
+}
+
+static int
+count_cb(void *arg, const struct audit_record *r, struct err *e)
+{
+	(void)r;
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+audit_rows(struct fixture *f)
+{
+	struct audit_filter flt = {0};
+	struct err e;
+	int n = 0;
+
+	assert_int_equal(store_audit_each(f->s, &flt, count_cb, &n, &e), 0);
+	return n;
+}
+
+static void
+test_who_may(void **state)
+{
+	struct fixture *f = *state;
+	int64_t revoked;
+
+	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 401);
+	HAS("a bearer token is needed");
+	assert_int_equal(call(f, "GET", "/api/v1/status", "lct_short", NULL, 0), 401);
+	HAS("not a lancre token");
+	assert_int_equal(call(f, "GET", "/api/v1/status",
+			     "lct_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD", NULL, 0),
+	    401);
+	HAS("unknown or revoked token");
+	assert_int_equal(call(f, "GET", "/api/v1/status", TOKEN_GONE, NULL, 0), 401);
+	assert_int_equal(call(f, "GET", "/api/v1/status", TOKEN_READ, NULL, 0), 200);
+	HAS("\"caller\":\"token:reader\"");
+	HAS("\"name\":\"e1\"");
+	/* A reader may not add nor revoke: 403, and nothing changes. */
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_READ, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    403);
+	HAS("token 'reader' may read; this needs intake");
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_READ,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\"}"),
+	    403);
+	assert_int_equal(count_certs(f, &revoked), 0);
+	assert_int_equal(audit_rows(f), 0);
+}
+
+static void
+test_routes(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(call(f, "GET", "/api/v2/status", TOKEN_ALL, NULL, 0), 404);
+	assert_int_equal(call(f, "GET", "/", TOKEN_ALL, NULL, 0), 404);
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1", TOKEN_ALL, NULL, 0), 404);
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1/10/x", TOKEN_ALL, NULL, 0), 404);
+	assert_int_equal(call(f, "DELETE", "/api/v1/revocations", TOKEN_ALL, NULL, 0), 405);
+	HAS("this endpoint takes POST");
+	assert_int_equal(call(f, "GET", "/api/v1/certificates", TOKEN_ALL, NULL, 0), 405);
+	assert_int_equal(call(f, "POST", "/api/v1/revocations?wait=served", TOKEN_ALL, "{}", 2),
+	    400);
+	HAS("no query parameter");
+}
+
+static void
+test_add_and_get(void **state)
+{
+	struct fixture *f = *state;
+	int64_t revoked;
+
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1/10a0", TOKEN_ALL, NULL, 0), 404);
+	HAS("e1 has no certificate with serial 10a0");
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    200);
+	HAS("\"added\":1");
+	HAS("\"result\":\"added\"");
+	/* The same again: present, not an error. */
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    200);
+	HAS("\"added\":0");
+	HAS("\"result\":\"present\"");
+	assert_int_equal(count_certs(f, &revoked), 1);
+	assert_int_equal(audit_rows(f), 1); /* one cert.add: the second was no change */
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1/10:A0", TOKEN_READ, NULL, 0), 200);
+	HAS("\"status\":\"good\"");
+	HAS("\"ocsp\":{\"signed\":false}");
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e9/10a0", TOKEN_READ, NULL, 0), 404);
+	HAS("no issuer named 'e9'");
+	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1/zz", TOKEN_READ, NULL, 0), 400);
+}
+
+/* A bundle with one refused certificate records none of them. */
+static void
+test_bundle_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct test_ca other;
+	uint8_t serial[] = {0x77};
+	unsigned char *stray;
+	int stray_len;
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *m;
+	int64_t revoked;
+	X509 *x;
+
+	test_ca_make(&other, "Unknown CA", NULL, MINT_P256);
+	stray = test_leaf_der(&other, serial, sizeof(serial), &stray_len);
+	for (int i = 0; i < 3; i++) {
+		const unsigned char *p = i == 1 ? stray : f->leaf[i];
+		x = d2i_X509(NULL, &p, i == 1 ? stray_len : f->leaf_len[i]);
+		assert_non_null(x);
+		PEM_write_bio_X509(b, x);
+		X509_free(x);
+	}
+	BIO_get_mem_ptr(b, &m);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, m->data, m->length),
+	    422);
+	HAS("certificate 2: ");
+	HAS("(nothing was recorded)");
+	assert_int_equal(count_certs(f, &revoked), 0);
+	assert_int_equal(audit_rows(f), 0);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, "hello", 5), 400);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, "", 0), 400);
+	BIO_free(b);
+	OPENSSL_free(stray);
+	test_ca_free(&other);
+}
+
+static void
+test_revoke(void **state)
+{
+	struct fixture *f = *state;
+	int64_t revoked;
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[i],
+				     (size_t)f->leaf_len[i]),
+		    200);
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\", \"reason\": \"superseded\"}"),
+	    200);
+	HAS("\"status\":\"revoked\"");
+	HAS("\"reason\":\"superseded\"");
+	HAS("\"result\":\"revoked\"");
+	assert_int_equal(audit_rows(f), 3);
+	/* Idempotent: the same again changes nothing and adds no audit row. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\", \"reason\": \"superseded\"}"),
+	    200);
+	HAS("\"result\":\"unchanged\"");
+	assert_int_equal(audit_rows(f), 3);
+	/* Another reason but keyCompromise: refused (409), nothing changed. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\", \"reason\": \"unspecified\"}"),
+	    409);
+	HAS("e1 serial 10a0: already revoked at");
+	/* keyCompromise replaces it. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\", \"reason\": "
+			     "\"keyCompromise\"}"),
+	    200);
+	HAS("\"result\":\"changed\"");
+	HAS("\"reason\":\"keyCompromise\"");
+	assert_int_equal(audit_rows(f), 4);
+	/* A list with one unknown serial: 404, and the other is not revoked either. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "[{\"issuer\": \"e1\", \"serial\": \"10a1\"}, {\"issuer\": \"e1\", "
+			     "\"serial\": \"99\"}]"),
+	    404);
+	HAS("revocation 2: e1 has no certificate with serial 99");
+	HAS("(nothing was revoked)");
+	assert_int_equal(count_certs(f, &revoked), 2);
+	assert_int_equal(revoked, 1);
+	/* Malformed: 400, one line naming the member. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a1\", \"reson\": \"x\"}"),
+	    400);
+	HAS("unknown member \\\"reson\\\"");
+	/* The list form answers a list; the same certificate twice is revoked once. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "[{\"issuer\": \"e1\", \"serial\": \"10a1\"}, {\"issuer\": \"e1\", "
+			     "\"serial\": \"0x10A1\"}]"),
+	    200);
+	HAS("{\"revocations\":[");
+	HAS("\"result\":\"duplicate\"");
+	assert_int_equal(count_certs(f, &revoked), 2);
+	assert_int_equal(revoked, 2);
+	assert_int_equal(audit_rows(f), 5);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
