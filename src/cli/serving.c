@@ -184,7 +184,8 @@ log_sandbox(void *arg, const struct sandbox_report *r)
  * at [store] server_store if set (a role that may only read, or a replica).
  */
 static int
-open_store(struct cli_dir *d, const struct proc *p, struct err *e)
+open_store_as(struct cli_dir *d, const struct proc *p, struct store_open_state *st,
+    struct err *e)
 {
 	int write = (p->opens & PROC_OPENS_STORE_WRITE) != 0;
 	/* The admin process writes, but without the key store (store.h, STORE_INTAKE). */
@@ -194,10 +195,56 @@ open_store(struct cli_dir *d, const struct proc *p, struct err *e)
 	cli_store_passfile(&d->conf, !write);
 	if (intake && d->conf.api_passfile[0] != '\0')
 		setenv("PGPASSFILE", d->conf.api_passfile, 1);
-	d->store = store_open(d->path,
+	d->store = store_open_ex(d->path,
 	    !write && d->conf.server_store[0] != '\0' ? d->conf.server_store : d->conf.store,
-	    intake ? STORE_INTAKE : write ? STORE_WRITE : STORE_READ, e);
+	    intake ? STORE_INTAKE : write ? STORE_WRITE : STORE_READ, st, e);
 	return d->store != NULL ? 0 : -1;
+}
+
+static int
+open_store(struct cli_dir *d, const struct proc *p, struct err *e)
+{
+	return open_store_as(d, p, NULL, e);
+}
+
+/*
+ * The server's store, waited for while it is a hot standby that has not
+ * yet replayed the schema migration this lancre needs (store_open_state):
+ * it cannot be migrated from here, and refusing to start left a node down
+ * until someone started it again after the replay.  Said once, on stderr;
+ * tried again after SERVE_STANDBY_RETRY_MIN_MS, doubling to
+ * SERVE_STANDBY_RETRY_MAX_MS (a connection to the standby each time).
+ * 0: open; 1: stopped (SIGTERM) while waiting; -1: e says why not.
+ */
+#define SERVE_STANDBY_RETRY_MIN_MS 250
+#define SERVE_STANDBY_RETRY_MAX_MS 2000
+
+static int
+open_server_store(struct serving_ctx *sc, const struct proc *p, struct err *e)
+{
+	struct timespec tick = {0, 50 * 1000000L};
+	struct store_open_state st;
+	long wait_ms = SERVE_STANDBY_RETRY_MIN_MS;
+	int said = 0;
+
+	while (open_store_as(sc->d, p, &st, e) != 0) {
+		if (!st.behind)
+			return -1;
+		if (!said) {
+			fprintf(stderr, "lancre %s: waiting for the standby to replay the schema "
+					"migration: it has schema version %d, this lancre needs %d "
+					"(trying again every %d s at most)\n",
+			    sc->cmd, st.have, st.need, SERVE_STANDBY_RETRY_MAX_MS / 1000);
+			said = 1;
+		}
+		for (long waited = 0; waited < wait_ms && !stop; waited += 50)
+			nanosleep(&tick, NULL);
+		if (stop)
+			return 1;
+		wait_ms = wait_ms * 2 < SERVE_STANDBY_RETRY_MAX_MS ? wait_ms * 2
+								   : SERVE_STANDBY_RETRY_MAX_MS;
+	}
+	return 0;
 }
 
 /* The admin API's port is the admin process's: every other process closes its copy. */
@@ -235,23 +282,29 @@ server_body(struct serving_ctx *sc, const struct proc_child *c)
 	const struct proc *p = proc_get(PROC_SERVER);
 	struct cli_sandbox sb;
 	struct err e;
+	int rc;
 
 	/* The signer lock is the signer's: a server holding it would keep it past both. */
 	if (sc->lock >= 0)
 		close(sc->lock);
 	close_api(sc);
 	/* The ports are bound: leave root before reading anything from the network. */
-	if ((sc->users.as_root && proc_become(&sc->users.server, &e) != 0) ||
-	    open_store(sc->d, p, &e) != 0) {
+	if (sc->users.as_root && proc_become(&sc->users.server, &e) != 0) {
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
 	}
+	/* Handlers and signals before the store: a stop must end a wait for a standby. */
 	set_handlers(c == NULL);
 	if (c == NULL)
 		cli_sandbox_trap_says(sc->cmd);
-	if (c != NULL && proc_child_ready(c, &e) != 0) {
+	if ((c != NULL && proc_child_ready(c, &e) != 0) ||
+	    (rc = open_server_store(sc, p, &e)) < 0) {
 		server_listeners_close(&sc->ls);
 		return cli_fail(sc->cmd, &e);
+	}
+	if (rc > 0) { /* stopped while waiting: nothing served yet */
+		server_listeners_close(&sc->ls);
+		return EXIT_OK;
 	}
 	/* Its lookup threads and base loader open the store as open_store() did. */
 	sc->so.store_location = sc->d->conf.server_store[0] != '\0' ? sc->d->conf.server_store

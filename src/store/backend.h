@@ -186,8 +186,10 @@ struct store *store_sqlite_open(const char *path, enum store_mode mode, struct e
 /*
  * The shared PostgreSQL store (postgresql.c): location is a postgresql://
  * or postgres:// URL, given to libpq as is; one carrying a password is
- * refused (the password goes in a password file).
+ * refused (the password goes in a password file).  st (may be NULL): a
+ * standby behind this lancre's schema (store_open_state).
  */
-struct store *store_pg_open(const char *location, enum store_mode mode, struct err *e);
+struct store *store_pg_open(const char *location, enum store_mode mode,
+    struct store_open_state *st, struct err *e);
 
 #endif

@@ -193,13 +193,42 @@ refuse_password(const char *location, struct err *e)
 	return 0;
 }
 
+/*
+ * A handle that only reads, on a hot standby whose schema is older than
+ * this lancre's (st says so): the standby cannot be migrated (it is read
+ * only), and has only to replay the primary's migration, which may be
+ * held up (replication lag, a paused replay).  Not a store to refuse for
+ * good, then, but one to wait for.  0: not so (on a primary, the usual
+ * rules).
+ */
+static int
+standby_behind(struct store_pg *s, int version, struct store_open_state *st, struct err *e)
+{
+	PGresult *r;
+	int recovering;
+
+	if (s->mode != STORE_READ || version >= pg_schema_newest)
+		return 0;
+	if ((r = pg_exec(s, "SELECT pg_is_in_recovery()", NULL,
+		 "asking whether the database is a standby", e)) == NULL)
+		return -1;
+	recovering = pg_int(r, 0, 0) != 0;
+	PQclear(r);
+	if (!recovering)
+		return 0;
+	if (st != NULL)
+		*st = (struct store_open_state){.behind = 1, .have = version, .need = pg_schema_newest};
+	return err_set(e, "store: the standby's schema is version %d, this lancre needs %d: "
+			  "it has not replayed the primary's migration yet", version, pg_schema_newest);
+}
+
 /* The database is what mode asks: empty to create, lancre's otherwise; migrated. */
 static int
-check_and_migrate(struct store_pg *s, struct err *e)
+check_and_migrate(struct store_pg *s, struct store_open_state *st, struct err *e)
 {
 	int version, tables;
 
-	if (pg_schema_version(s, &version, e) != 0)
+	if (pg_schema_version(s, &version, e) != 0 || standby_behind(s, version, st, e) != 0)
 		return -1;
 	if (s->mode == STORE_CREATE) {
 		if (version > 0)
@@ -216,7 +245,8 @@ check_and_migrate(struct store_pg *s, struct err *e)
 }
 
 struct store *
-store_pg_open(const char *location, enum store_mode mode, struct err *e)
+store_pg_open(const char *location, enum store_mode mode, struct store_open_state *st,
+    struct err *e)
 {
 	struct store_pg *s;
 
@@ -236,7 +266,7 @@ store_pg_open(const char *location, enum store_mode mode, struct err *e)
 	/* Times are numbers and names bytes: nothing depends on the session's settings. */
 	if (pg_conn_pin(s, location, e) != 0 ||
 	    pg_exec_simple(s, "SET client_min_messages = warning", "setting up", e) != 0 ||
-	    check_and_migrate(s, e) != 0 ||
+	    check_and_migrate(s, st, e) != 0 ||
 	    (mode == STORE_READ &&
 		pg_exec_simple(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
 		    "setting up a read-only handle", e) != 0)) {

@@ -16,12 +16,21 @@
 struct store *
 store_open(const char *dir, const char *location, enum store_mode mode, struct err *e)
 {
+	return store_open_ex(dir, location, mode, NULL, e);
+}
+
+struct store *
+store_open_ex(const char *dir, const char *location, enum store_mode mode,
+    struct store_open_state *st, struct err *e)
+{
 	char path[PATH_MAX];
 
+	if (st != NULL)
+		*st = (struct store_open_state){0};
 	if (strncmp(location, STORE_SCHEME_SQLITE, strlen(STORE_SCHEME_SQLITE)) == 0)
 		location += strlen(STORE_SCHEME_SQLITE); /* the default said outright */
 	if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
-		return store_pg_open(location, mode, e);
+		return store_pg_open(location, mode, st, e);
 	if (strchr(location, '/') != NULL || strcmp(location, "..") == 0 || location[0] == '\0') {
 		err_set(e, "[store] store must be a file name inside the data directory or a "
 			   "postgresql:// URL, not '%s'", location);

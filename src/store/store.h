@@ -214,6 +214,22 @@ enum store_mode {
  */
 struct store *store_open(const char *dir, const char *location, enum store_mode mode,
     struct err *e);
+
+/*
+ * What store_open_ex tells besides its error.  behind: the store is a
+ * read-only replica (a PostgreSQL hot standby) whose schema, version have,
+ * is older than the version need this lancre needs.  Nobody can upgrade it
+ * there; it catches up when it replays the primary's migration, so a
+ * caller that only reads may wait and open it again (lancre serve does).
+ */
+struct store_open_state {
+	int behind;
+	int have, need;
+};
+
+/* store_open, and st (may be NULL) says why it failed. */
+struct store *store_open_ex(const char *dir, const char *location, enum store_mode mode,
+    struct store_open_state *st, struct err *e);
 void store_close(struct store *s); /* accepts NULL */
 
 int store_begin(struct store *s, struct err *e);

@@ -127,4 +127,77 @@ pids+=("$pid")
 curl -s -o "$T/b.crl" "http://127.0.0.1:$PB/crl/e1.crl"
 expect 0 "B's full CRL verifies (openssl crl)" openssl crl -inform DER -in "$T/b.crl" -CAfile "$T/e1.pem" -noout
 expect 0 "B serves the full CRL the signer published" cmp "$T/b.crl" "$DA/public/crl/e1.crl"
+
+# A node started on a standby that has not replayed lancre's schema yet (its replay held
+# with pg_wal_replay_pause() while the primary migrates: here a store made after the
+# pause) waits for it, says once what it waits for, and serves as soon as the replay
+# goes on.  It used to refuse to start: it cannot migrate a read-only store.
+# psql_on DIR DB SQL: one value from database DB of the server in DIR.
+psql_on() { psql -X -q -A -t "$(url "$1" "$2")" -c "$3"; }
+psql_on "$PGP" postgres "create database late" >/dev/null || not_ok "create database late"
+why=$(replayed) || not_ok "the standby has database late: $why"
+psql_on "$PGS" postgres "select pg_wal_replay_pause()" >/dev/null
+DL=$T/late
+expect 0 "with the standby's replay paused, lancre init --store on the primary (migrates)" \
+	"$LANCRE" init -d "$DL" --store "$(url "$PGP" late)"
+need=$(psql_on "$PGP" late "select max(version) from lancre_schema")
+DM=$T/m
+mkdir -p "$DM"
+cp "$DL/lancre.conf" "$DM/lancre.conf"
+chown -R "$(stat -c %u:%g "$DL")" "$DM"
+conf_set "$DM/lancre.conf" store server_store "$(url "$PGS" late)"
+P=$(free_port)
+A=$(free_port)
+"$LANCRE" serve -d "$DM" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+	>"$T/m.out" 2>"$T/m.err" &
+pid_m=$!
+pids+=("$pid_m")
+sleep $((3 * TF))
+kill -0 "$pid_m" 2>/dev/null && ok "node M on the paused standby is still running after 3 s" ||
+	not_ok "node M on the paused standby is running: $(cat "$T/m.err")"
+# Bound but not accepting yet: a request waits in the kernel's queue, hence the time limit.
+curl -s -m 1 -o /dev/null "http://127.0.0.1:$A/healthz" &&
+	not_ok "node M answers before the standby has its schema" ||
+	ok "node M does not answer before the standby has its schema"
+same "node M says once what it waits for (the standby's schema version vs the one it needs)" \
+	"$(cat "$T/m.err")" \
+	"lancre serve: waiting for the standby to replay the schema migration: it has schema version 0, this lancre needs $need (trying again every 2 s at most)"
+psql_on "$PGS" postgres "select pg_wal_replay_resume()" >/dev/null
+t0=$(date +%s%N)
+for i in $(seq 1 $((200 * TF))); do
+	curl -s -m 1 -o /dev/null "http://127.0.0.1:$A/healthz" && break
+	sleep 0.05
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/healthz")" = 200 ] &&
+	ok "replay resumed: node M answers /healthz 200 (${ms} ms; it tries every 2 s at most)" ||
+	not_ok "replay resumed: node M answers /healthz: $(cat "$T/m.err")"
+same "and said nothing more" "$(grep -c 'waiting for the standby' "$T/m.err")" 1
+kill -TERM "$pid_m"
+wait "$pid_m"
+same "node M exits 0 on SIGTERM" "$?" 0
+# A stop while it waits ends the wait.
+psql_on "$PGP" postgres "create database later" >/dev/null || not_ok "create database later"
+why=$(replayed) || not_ok "the standby has database later: $why"
+psql_on "$PGS" postgres "select pg_wal_replay_pause()" >/dev/null
+DL=$T/later
+"$LANCRE" init -d "$DL" --store "$(url "$PGP" later)" >/dev/null || not_ok "init later"
+conf_set "$DM/lancre.conf" store server_store "$(url "$PGS" later)"
+# (The ports first: a command substitution on the line would leave a shell between us and
+# lancre, which the SIGTERM would reach instead.)
+P=$(free_port)
+A=$(free_port)
+"$LANCRE" serve -d "$DM" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+	>"$T/m.out" 2>"$T/m.err" &
+pid_m=$!
+pids+=("$pid_m")
+for i in $(seq 1 $((100 * TF))); do
+	[ -s "$T/m.err" ] && break
+	sleep 0.05
+done
+kill -TERM "$pid_m"
+wait_gone "$pid_m" 5
+[ "$st" = 0 ] && ok "SIGTERM while node M waits for the standby: it exits 0 at once" ||
+	not_ok "SIGTERM while node M waits for the standby: it exits 0 at once ($st): $(cat "$T/m.err")"
+psql_on "$PGS" postgres "select pg_wal_replay_resume()" >/dev/null
 echo "1..$n"
