@@ -55,12 +55,46 @@ test_resolve(void **state)
 	assert_non_null(strstr(e.msg, "is root"));
 }
 
+/* [admin] user: its own user, or none at all with [admin] listen = off. */
+static void
+test_resolve_admin(void **state)
+{
+	struct proc_users u;
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	conf_defaults(&c);
+	if (geteuid() != 0) { /* a normal user: the admin process runs as that user too */
+		assert_int_equal(proc_users_resolve(&c, &u, &e), 0);
+		assert_int_equal(u.admin.uid, geteuid());
+		return;
+	}
+	assert_int_equal(proc_users_resolve(&c, &u, &e), 0);
+	assert_string_equal(u.admin.name, PROC_ADMIN_USER_DEFAULT);
+	assert_int_not_equal(u.admin.uid, 0);
+	assert_int_not_equal(u.admin.uid, u.signer.uid);
+	assert_int_not_equal(u.admin.uid, u.server.uid);
+	snprintf(c.api_user, sizeof(c.api_user), PROC_SIGNER_USER_DEFAULT);
+	assert_int_equal(proc_users_resolve(&c, &u, &e), -1);
+	assert_non_null(strstr(e.msg, "must be a user of its own"));
+	snprintf(c.api_user, sizeof(c.api_user), "root");
+	assert_int_equal(proc_users_resolve(&c, &u, &e), -1);
+	assert_non_null(strstr(e.msg, "[admin] user 'root' is root"));
+	/* Off: not looked up, a missing one is no error. */
+	snprintf(c.api_user, sizeof(c.api_user), "lancre-no-such-user");
+	snprintf(c.api_listen, sizeof(c.api_listen), CONF_API_OFF);
+	assert_int_equal(proc_users_resolve(&c, &u, &e), 0);
+	assert_int_equal(u.admin.uid, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_resolve_admin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
