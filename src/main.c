@@ -31,6 +31,8 @@ static const struct command commands[] = {
     {"explain", cmd_explain, "say what a captured OCSP URL, request, response, CRL or certificate is; lint it"},
     {"demo", cmd_demo, "make a demo CA universe: root, two intermediates, 1,000 leaves"},
     {"check", cmd_check, "is a certificate revoked? ask its OCSP responder and CRL, as a client does"},
+    {"token", cmd_token, "bearer tokens of the admin API: add (printed once), list, revoke"},
+    {"audit", cmd_audit, "the audit trail of every change: list it, --verify its hash chain"},
     {"store", cmd_store, "copy the store into another (SQLite or PostgreSQL), resumable and verified"},
 };
 

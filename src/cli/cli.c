@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -274,6 +275,28 @@ cli_store_passfile(const struct conf *c, int server)
 		setenv("PGPASSFILE", f, 1);
 }
 
+void
+cli_actor(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(out, len, "cli:%s", pw->pw_name);
+	else
+		snprintf(out, len, "cli:%lu", (unsigned long)getuid());
+}
+
+int
+cli_audit(struct cli_dir *d, const char *action, int64_t issuer_id, const uint8_t *serial,
+    size_t serial_len, const char *detail, struct err *e)
+{
+	struct audit_event ev = {.at = (int64_t)time(NULL), .actor = d->actor, .origin = "cli",
+	    .action = action, .issuer_id = issuer_id, .serial = serial, .serial_len = serial_len,
+	    .detail = detail};
+
+	return store_audit_append(d->store, &ev, e);
+}
+
 /* lancre.conf of dir, and its store in mode; as [signer] user first if become_signer. */
 static int
 dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_signer,
@@ -282,6 +305,7 @@ dir_open(struct cli_dir *d, const char *dir, enum store_mode mode, int become_si
 	char conf[PATH_MAX + 32];
 
 	memset(d, 0, sizeof(*d));
+	cli_actor(d->actor, sizeof(d->actor)); /* before becoming the signer's user */
 	if (fs_path(d->path, sizeof(d->path), e, "%s", dir) != 0 ||
 	    fs_path(conf, sizeof(conf), e, "%s/%s", dir, CONF_FILE) != 0)
 		return -1;

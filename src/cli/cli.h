@@ -16,11 +16,26 @@
 #include "store/store.h"
 #include "util/err.h"
 
+#define CLI_ACTOR_MAX 96
+
 struct cli_dir {
 	char path[PATH_MAX];
 	struct conf conf;
 	struct store *store;
+	/* Who runs the command, for the audit trail: "cli:USER", the user it was started as. */
+	char actor[CLI_ACTOR_MAX];
 };
+
+/* "cli:USER" for the real user running this process (its name, else its uid). */
+void cli_actor(char *out, size_t len);
+
+/*
+ * One row of the audit trail for a change this command makes (store.h:
+ * in the caller's transaction, as the change), as d->actor from "cli", at
+ * the current time.  detail: JSON ("" or NULL: none).
+ */
+int cli_audit(struct cli_dir *d, const char *action, int64_t issuer_id, const uint8_t *serial,
+    size_t serial_len, const char *detail, struct err *e);
 
 struct signer;
 
@@ -151,6 +166,17 @@ int cmd_admin(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+/*
+ * The first token of a new data directory (`lancre init`): CLI_FIRST_TOKEN,
+ * every scope, recorded in s with its audit row (as actor); its text into
+ * out (TOKEN_TEXT_LEN + 1 bytes, store/token.h).
+ */
+#define CLI_FIRST_TOKEN "admin"
+#define CLI_FIRST_TOKEN_FILE "admin.token"
+int cli_token_first(struct store *s, const char *actor, char *out, struct err *e);
 
 /* The signer's upkeep of DIR/public/, as ", rewrote N ..." parts of a summary line. */
 void cli_print_public(size_t republished, size_t tmp_removed);

@@ -328,6 +328,8 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 	in.issuers = &set;
 	in.threads = cli_cpus();
 	in.now = (int64_t)time(NULL);
+	in.actor = d->actor;
+	in.origin = "cli";
 	in.on_reject = on_reject;
 	in.on_progress = on_progress;
 	in.on_present = on_present;

@@ -131,6 +131,8 @@ import_once(struct cli_dir *d, const struct issuer_set *set, const struct issuer
 	im.newcerts = a->newcerts;
 	im.allow_foreign_urls = a->allow_foreign;
 	im.now = (int64_t)time(NULL);
+	im.actor = d->actor;
+	im.origin = "cli";
 	rc = openssl_ca_import(&im, (const char *)data, len, &e);
 	free(data);
 	if (rc == 0)

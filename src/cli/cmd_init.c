@@ -1,13 +1,21 @@
 /*
  * cmd_init.c - `lancre init`: a new data directory.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
 #include "cli/cli.h"
 #include "conf/addr.h"
+#include "store/token.h"
 #include "proc/layout.h"
 #include "util/num.h"
 #include "util/fsutil.h"
@@ -15,7 +23,9 @@
 static const char usage_text[] =
     "usage: lancre init [-d DIR] [--store URL] [--listen HOST:PORT] [--base-url URL]\n"
     "                   [--domain DOMAIN] [--shards N]\n\n"
-    "Create a lancre data directory: a commented lancre.conf and an empty store.\n\n"
+    "Create a lancre data directory: a commented lancre.conf, an empty store, and\n"
+    "DIR/admin.token, the admin API's first token (every scope; mode 0600, the\n"
+    "user who runs init its owner: see `lancre token`).\n\n"
     "  -d, --dir DIR        the directory (default $LANCRE_DIR, else .); created if absent\n"
     "      --store URL      postgresql://... for a shared store; default: the embedded\n"
     "                       SQLite file DIR/lancre.db\n"
@@ -45,10 +55,40 @@ give_to_users(const char *dir, const char *store, const struct proc_users *u, st
 	return proc_layout_apply(dir, made, store, u, e);
 }
 
+/*
+ * DIR/admin.token: the first token's text and a newline, mode 0600, made
+ * by this process (O_EXCL: never over another file, nor through a link).
+ */
+static int
+write_token(const char *dir, const char *token, struct err *e)
+{
+	char path[PATH_MAX + 32], line[TOKEN_TEXT_LEN + 2];
+	size_t len = (size_t)snprintf(line, sizeof(line), "%s\n", token);
+	int fd, saved;
+
+	if (fs_path(path, sizeof(path), e, "%s/%s", dir, CLI_FIRST_TOKEN_FILE) != 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(e, "cannot create %s: %s (the token '%s' is in the store: "
+				  "`lancre token revoke %s`, then `lancre token add`)", path,
+		    strerror(errno), CLI_FIRST_TOKEN, CLI_FIRST_TOKEN);
+	/* 0600 whatever the umask. */
+	if (fchmod(fd, 0600) != 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(path);
+		OPENSSL_cleanse(line, sizeof(line));
+		return err_set(e, "cannot write %s: %s", path, strerror(saved));
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	return close(fd) == 0 ? 0 : err_set(e, "cannot write %s: %s", path, strerror(errno));
+}
+
 int
 cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], token[TOKEN_TEXT_LEN + 1], actor[CLI_ACTOR_MAX];
 	char *text;
 	struct proc_users u;
 	struct store *s;
@@ -64,13 +104,23 @@ cli_init_data_dir(const char *dir, const struct conf *c, struct err *e)
 	s = store_open(dir, c->store, STORE_CREATE, e);
 	if (s == NULL)
 		return -1;
+	cli_actor(actor, sizeof(actor));
+	rc = cli_token_first(s, actor, token, e);
 	store_close(s);
+	if (rc != 0)
+		return -1;
 	text = conf_template(c);
 	if (text == NULL)
 		return err_set(e, "out of memory");
 	rc = fs_write_atomic(path, text, strlen(text), 0644, e);
 	free(text);
-	return rc == 0 ? give_to_users(dir, c->store, &u, e) : -1;
+	if (rc == 0)
+		rc = give_to_users(dir, c->store, &u, e);
+	/* After give_to_users, which leaves it alone: its owner is who ran init. */
+	if (rc == 0)
+		rc = write_token(dir, token, e);
+	OPENSSL_cleanse(token, sizeof(token));
+	return rc;
 }
 
 int
@@ -135,7 +185,9 @@ cmd_init(int argc, char **argv)
 	if (cli_init_data_dir(dir, &c, &e) != 0)
 		return cli_fail("init", &e);
 	printf("Created %s: lancre.conf and the %s store.\n"
+	       "The admin API's first token (every scope) is in %s/%s, readable by you only.\n"
 	       "Next: lancre issuer add -d %s NAME CERT KEY\n",
-	    dir, strncmp(c.store, "postgres", 8) == 0 ? "PostgreSQL" : "SQLite", dir);
+	    dir, strncmp(c.store, "postgres", 8) == 0 ? "PostgreSQL" : "SQLite", dir,
+	    CLI_FIRST_TOKEN_FILE, dir);
 	return EXIT_OK;
 }

@@ -18,6 +18,7 @@
 #include "cli/lookup.h"
 #include "intake/issuer_add.h"
 #include "intake/issuer_manage.h"
+#include "store/audit.h"
 #include "pki/cert.h"
 #include "pki/issuer.h"
 #include "signer/key.h"
@@ -82,11 +83,33 @@ key_reference(const char *dir, const char *key, char *out, size_t len, struct er
 	return fs_path(out, len, e, "%s", abs);
 }
 
+/*
+ * A change made since store_begin (rc its outcome) and its audit row (an
+ * "issuer.*" action, detail: the issuer's name as JSON and what changed):
+ * committed together, or rolled back together.
+ */
+static int
+issuer_commit(struct cli_dir *d, int rc, const char *action, int64_t issuer_id,
+    const char *name, const char *what, struct err *e)
+{
+	char qname[2 * STORE_ISSUER_NAME_MAX + 8], detail[1024];
+
+	audit_json_str(name, qname, sizeof(qname));
+	snprintf(detail, sizeof(detail), "{\"name\":%s%s%s}", qname, what[0] != '\0' ? "," : "",
+	    what);
+	if (rc == 0 && cli_audit(d, action, issuer_id, NULL, 0, detail, e) == 0 &&
+	    store_commit(d->store, e) == 0)
+		return 0;
+	store_rollback(d->store, NULL);
+	return -1;
+}
+
 static int
 issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const char *key,
     const char *pass_file, int shards, struct err *e)
 {
 	char ref[STORE_KEY_REF_MAX + 1], pass[STORE_KEY_REF_MAX + 1], subject[256], kind[64];
+	char qsubject[600], what[700];
 	uint8_t *data = NULL;
 	size_t len;
 	int64_t id;
@@ -103,11 +126,18 @@ issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const cha
 	if (rc == 0 && pass_file != NULL)
 		rc = key_reference(d->path, pass_file, pass, sizeof(pass), e);
 	if (rc == 0)
+		rc = store_begin(d->store, e);
+	if (rc == 0) {
 		rc = issuer_register(d->store, &d->conf, d->path, name, x, ref,
 		    pass_file != NULL ? pass : NULL, shards, &id, kind, sizeof(kind), e);
+		cert_name_line(X509_get_subject_name(x), subject, sizeof(subject));
+		audit_json_str(subject, qsubject, sizeof(qsubject));
+		snprintf(what, sizeof(what), "\"subject\":%s,\"key\":\"%s\",\"shards\":%d",
+		    qsubject, rc == 0 ? kind : "", shards > 0 ? shards : d->conf.crl_shards);
+		rc = issuer_commit(d, rc, "issuer.add", rc == 0 ? id : 0, name, what, e);
+	}
 	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
 	if (rc == 0) {
-		cert_name_line(X509_get_subject_name(x), subject, sizeof(subject));
 		printf("Added issuer %s: %s, %s key, %d CRL shard%s.\n", name, subject, kind,
 		    shards > 0 ? shards : d->conf.crl_shards,
 		    (shards > 0 ? shards : d->conf.crl_shards) == 1 ? "" : "s");
@@ -140,7 +170,11 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 	if ((is = issuer_load_named(d, &set, name, e)) == NULL)
 		goto out;
 	if (remove) {
+		if (store_begin(d->store, e) != 0)
+			goto out;
 		rc = store_issuer_set_ocsp_signer(d->store, is->rec.id, NULL, 0, NULL, e);
+		rc = issuer_commit(d, rc, "issuer.change", is->rec.id, name,
+		    "\"change\":\"responder removed\"", e);
 		if (rc == 0)
 			printf("Issuer %s signs its own OCSP responses again.\n", name);
 		goto out;
@@ -154,7 +188,12 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 	}
 	if (key_reference(d->path, key, ref, sizeof(ref), e) != 0)
 		goto out;
-	rc = issuer_set_responder(d->store, &d->conf, d->path, is->rec.id, is->cert, x, ref, e);
+	if (store_begin(d->store, e) == 0) {
+		rc = issuer_set_responder(d->store, &d->conf, d->path, is->rec.id, is->cert, x, ref,
+		    e);
+		rc = issuer_commit(d, rc, "issuer.change", is->rec.id, name,
+		    "\"change\":\"responder\"", e);
+	}
 	OPENSSL_cleanse(ref, sizeof(ref));
 	if (rc == 0)
 		printf("Issuer %s: OCSP responses are now signed by the delegated responder.\n",
@@ -177,9 +216,13 @@ issuer_set_key_cmd(struct cli_dir *d, const char *name, const char *key, const c
 
 	is = issuer_load_named(d, &set, name, e);
 	if (is != NULL && key_reference(d->path, key, ref, sizeof(ref), e) == 0 &&
-	    (pass_file == NULL || key_reference(d->path, pass_file, pass, sizeof(pass), e) == 0))
+	    (pass_file == NULL || key_reference(d->path, pass_file, pass, sizeof(pass), e) == 0) &&
+	    store_begin(d->store, e) == 0) {
 		rc = issuer_set_key(d->store, &d->conf, d->path, is, ref,
 		    pass_file != NULL ? pass : NULL, e);
+		rc = issuer_commit(d, rc, "issuer.change", is->rec.id, name, "\"change\":\"key\"",
+		    e);
+	}
 	OPENSSL_cleanse(ref, sizeof(ref)); /* a PKCS#11 URI may carry a PIN */
 	if (rc == 0)
 		printf("Issuer %s: key set to %s; a running signer uses it from its next pass.\n",
@@ -198,7 +241,9 @@ issuer_retire_cmd(struct cli_dir *d, const char *name, struct err *e)
 	int rc = -1;
 
 	is = issuer_load_named(d, &set, name, e);
-	if (is != NULL && issuer_retire(d->store, is, (int64_t)time(NULL), e) == 0 &&
+	if (is != NULL && store_begin(d->store, e) == 0 &&
+	    issuer_commit(d, issuer_retire(d->store, is, (int64_t)time(NULL), e), "issuer.retire",
+		is->rec.id, name, "", e) == 0 &&
 	    store_issuer_certs(d->store, is->rec.id, 1, &k, e) == 0)
 		rc = 0;
 	if (rc == 0 && k.last_not_after > (int64_t)time(NULL)) {

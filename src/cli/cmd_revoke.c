@@ -89,6 +89,7 @@ revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_
     int64_t now, struct revoke_log *log, struct err *e)
 {
 	struct revoke_done *r = &log->v[log->n];
+	char detail[REVOKE_DETAIL_MAX];
 
 	serial_to_hex(m->rec.serial, m->rec.serial_len, r->serial, sizeof(r->serial));
 	if (!m->found)
@@ -100,6 +101,11 @@ revoke_one(struct cli_dir *d, const struct lookup_match *m, const struct revoke_
 	}
 	if (revoke_apply(d->store, &m->rec, a->date, a->reason, now, &r->at, &r->reason, e) != 0)
 		return err_prefix(e, "%s serial %s", m->issuer->rec.name, r->serial);
+	/* The audit trail's row, in the same transaction. */
+	revoke_detail(&m->rec, r->at, r->reason, detail, sizeof(detail));
+	if (cli_audit(d, "cert.revoke", m->rec.issuer_id, m->rec.serial, m->rec.serial_len, detail,
+		e) != 0)
+		return -1;
 	r->id = m->rec.id;
 	r->issuer = m->issuer->rec.name;
 	log->n++;
@@ -135,6 +141,8 @@ record_file(struct cli_dir *d, const struct issuer_set *set, const char *path, i
 	in.conf = &d->conf;
 	in.issuers = set;
 	in.now = now;
+	in.actor = d->actor;
+	in.origin = "cli";
 	rc = intake_record_one(&in, der, (size_t)derlen, &m->rec, e);
 	intake_free(&in);
 	OPENSSL_free(der);

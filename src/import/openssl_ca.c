@@ -162,6 +162,8 @@ record(struct openssl_ca_import *im, const struct openssl_index_entry *ent,
 	in.issuers = im->issuers;
 	in.now = im->now;
 	in.allow_foreign_urls = im->allow_foreign_urls;
+	in.actor = im->actor;
+	in.origin = im->origin;
 	rc = intake_record_one(&in, der, (size_t)derlen, cur, e);
 	intake_free(&in);
 	OPENSSL_free(der);
@@ -217,6 +219,17 @@ apply_revocation(struct openssl_ca_import *im, const struct openssl_index_entry 
 	if (revoke_apply(im->store, cur, at, reason, im->now, &ch->at, &ch->reason, e) != 0)
 		return err_prefix(e, "serial %s", ent->serial_hex);
 	ch->revoked = 1;
+	if (im->actor != NULL) {
+		char detail[REVOKE_DETAIL_MAX];
+		struct audit_event ev = {.at = im->now, .actor = im->actor,
+		    .origin = im->origin != NULL ? im->origin : "", .action = "cert.revoke",
+		    .issuer_id = cur->issuer_id, .serial = cur->serial, .serial_len = cur->serial_len,
+		    .detail = detail};
+
+		revoke_detail(cur, ch->at, ch->reason, detail, sizeof(detail));
+		if (store_audit_append(im->store, &ev, e) != 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -67,6 +67,8 @@ struct openssl_ca_import {
 	const char *newcerts;        /* the directory of <SERIAL>.pem files */
 	int allow_foreign_urls;      /* as `cert add --allow-foreign-urls` */
 	int64_t now;
+	/* Who imports, for the audit trail (intake.h): a row per change; NULL: none. */
+	const char *actor, *origin;
 
 	/* Results. */
 	size_t entries;   /* lines read (comments aside) */

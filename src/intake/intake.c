@@ -16,6 +16,7 @@
 #include "intake/intake.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "pki/serial.h"
 #include "pki/urls.h"
 #include "intake/urlcheck.h"
+#include "store/audit.h"
 
 struct intake_batch {
 	struct intake_item *items;
@@ -312,6 +314,66 @@ insert_batch(struct intake *in, struct intake_batch *b, enum store_insert_result
 	return rc;
 }
 
+/* The detail of a "cert.add" row: the certificate's SHA-256, which names it exactly. */
+#define AUDIT_ADD_DETAIL_MAX 96
+
+static void
+add_detail(const struct cert_record *r, char out[AUDIT_ADD_DETAIL_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	char fp[2 * STORE_FINGERPRINT_LEN + 1];
+
+	for (int i = 0; i < STORE_FINGERPRINT_LEN; i++) {
+		fp[2 * i] = hex[r->fingerprint[i] >> 4];
+		fp[2 * i + 1] = hex[r->fingerprint[i] & 15];
+	}
+	fp[2 * STORE_FINGERPRINT_LEN] = '\0';
+	snprintf(out, AUDIT_ADD_DETAIL_MAX, "{\"sha256\":\"%s\"}", fp);
+}
+
+/*
+ * The audit rows of the batch's added certificates (in->actor set), in the
+ * batch's transaction: one append for them all (store_audit_append_many).
+ */
+static int
+audit_batch(struct intake *in, const struct intake_batch *b, struct err *e)
+{
+	struct audit_event *ev;
+	char (*detail)[AUDIT_ADD_DETAIL_MAX];
+	size_t n = 0;
+	int rc;
+
+	if (in->actor == NULL)
+		return 0;
+	for (size_t i = 0; i < b->nitems; i++)
+		n += b->items[i].ok && b->items[i].added;
+	if (n == 0)
+		return 0;
+	ev = malloc(n * sizeof(*ev));
+	detail = malloc(n * sizeof(*detail));
+	if (ev == NULL || detail == NULL) {
+		free(ev);
+		free(detail);
+		return err_set(e, "out of memory");
+	}
+	n = 0;
+	for (size_t i = 0; i < b->nitems; i++) {
+		const struct intake_item *it = &b->items[i];
+		if (!it->ok || !it->added)
+			continue;
+		add_detail(&it->rec, detail[n]);
+		ev[n] = (struct audit_event){.at = in->now, .actor = in->actor,
+		    .origin = in->origin != NULL ? in->origin : "", .action = "cert.add",
+		    .issuer_id = it->rec.issuer_id, .serial = it->rec.serial,
+		    .serial_len = it->rec.serial_len, .detail = detail[n]};
+		n++;
+	}
+	rc = store_audit_append_many(in->store, ev, n, e);
+	free(ev);
+	free(detail);
+	return rc;
+}
+
 static int
 write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 {
@@ -353,7 +415,7 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 		}
 	}
 	free(all);
-	if (store_commit(in->store, e) != 0) {
+	if (audit_batch(in, b, e) != 0 || store_commit(in->store, e) != 0) {
 		store_rollback(in->store, NULL);
 		return -1;
 	}
@@ -524,6 +586,17 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 		in->added++;
 	else
 		in->present++;
+	if (res == STORE_INSERTED && in->actor != NULL) {
+		char detail[AUDIT_ADD_DETAIL_MAX];
+		struct audit_event ev = {.at = in->now, .actor = in->actor,
+		    .origin = in->origin != NULL ? in->origin : "", .action = "cert.add",
+		    .issuer_id = it.rec.issuer_id, .serial = it.rec.serial,
+		    .serial_len = it.rec.serial_len, .detail = detail};
+
+		add_detail(&it.rec, detail);
+		if (store_audit_append(in->store, &ev, e) != 0)
+			return -1;
+	}
 	*out = it.rec;
 	return 0;
 }

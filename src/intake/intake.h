@@ -69,6 +69,13 @@ struct intake {
 	 */
 	int allow_foreign_urls;
 	void (*on_foreign)(void *arg, const char *source, size_t index, const char *why);
+	/*
+	 * Optional: who adds the certificates, for the audit trail (store.h):
+	 * when actor is set, each certificate added (not one already present)
+	 * gets a "cert.add" row from actor and origin, in its batch's
+	 * transaction (one append for the batch).  NULL: no rows (tests).
+	 */
+	const char *actor, *origin;
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;

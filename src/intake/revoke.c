@@ -3,6 +3,8 @@
  */
 #include "intake/revoke.h"
 
+#include <stdio.h>
+
 #include "pki/reason.h"
 #include "pki/revtime.h"
 #include "util/timefmt.h"
@@ -52,4 +54,20 @@ revoke_apply(struct store *s, const struct cert_record *cur, int64_t date, int r
 	if (revoke_decide(cur, date, reason, now, at, reason_out, e) != 0)
 		return -1;
 	return store_cert_revoke(s, cur->id, *at, *reason_out, e);
+}
+
+void
+revoke_detail(const struct cert_record *cur, int64_t at, int reason, char *out, size_t len)
+{
+	char when[TIMEFMT_LEN], was[TIMEFMT_LEN];
+
+	timefmt_format(at, when, sizeof(when));
+	if (cur->status != CERT_REVOKED) {
+		snprintf(out, len, "{\"reason\":\"%s\",\"date\":\"%s\"}", reason_name(reason), when);
+		return;
+	}
+	timefmt_format(cur->revoked_at, was, sizeof(was));
+	snprintf(out, len,
+	    "{\"reason\":\"%s\",\"date\":\"%s\",\"was\":{\"reason\":\"%s\",\"date\":\"%s\"}}",
+	    reason_name(reason), when, reason_name(cur->reason), was);
 }

@@ -38,4 +38,12 @@ int revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64
 int revoke_apply(struct store *s, const struct cert_record *cur, int64_t date, int reason,
     int64_t now, int64_t *at, int *reason_out, struct err *e);
 
+/*
+ * The detail of a "cert.revoke" audit row (JSON into out, len bytes): the
+ * reason and date recorded, and, when cur was revoked already (a reason or
+ * date changed), what they were.
+ */
+#define REVOKE_DETAIL_MAX 192
+void revoke_detail(const struct cert_record *cur, int64_t at, int reason, char *out, size_t len);
+
 #endif

@@ -3,6 +3,7 @@
  */
 #include "store/audit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -59,4 +60,41 @@ audit_hash(const uint8_t prev[AUDIT_HASH_LEN], int64_t id, const struct audit_ev
 	     len == AUDIT_HASH_LEN;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
+}
+
+void
+audit_json_str(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (len < 3) {
+		if (len > 0)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+		char esc[8];
+		size_t n;
+
+		if (*p == '"' || *p == '\\')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\%c", *p);
+		else if (*p < 0x20)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		else
+			n = (size_t)snprintf(esc, sizeof(esc), "%c", *p);
+		/* Room for it, the closing quote and the terminator; a UTF-8 sequence fits whole or
+		 * not at all (its lead byte checks for all of it). */
+		if (o + n + 2 > len)
+			break;
+		if (*p >= 0xc0) {
+			size_t seq = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+			if (o + seq + 2 > len)
+				break;
+		}
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
 }

@@ -26,4 +26,11 @@
 int audit_hash(const uint8_t prev[AUDIT_HASH_LEN], int64_t id, const struct audit_event *ev,
     uint8_t out[AUDIT_HASH_LEN]);
 
+/*
+ * s as a JSON string, quoted and escaped (", \\ and control characters),
+ * into out (len bytes, always terminated; a string too long is cut at a
+ * character boundary, closing quote kept).  For the rows' detail.
+ */
+void audit_json_str(const char *s, char *out, size_t len);
+
 #endif

@@ -2,7 +2,9 @@
  * libFuzzer target: the short texts lancre parses from outside -- an
  * Accept-Language header and a ?lang= query (from any HTTP client), an
  * about-page template (DIR/about/<tag>.html, from the operator), and a
- * PKCS#11 URI (RFC 7512, from `issuer add` and the store).
+ * PKCS#11 URI (RFC 7512, from `issuer add` and the store), an admin API token
+ * (a bearer header's value), a token's name and scopes (`lancre token add`) and
+ * the JSON string of an audit row's detail.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,8 @@
 
 #include "server/about_lang.h"
 #include "server/about_tpl.h"
+#include "store/audit.h"
+#include "store/token.h"
 #include "util/pkcs11_uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,6 +47,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (stripped != NULL && pkcs11_uri_strip_pin(s, stripped, size + 1) > 0 &&
 	    pkcs11_uri_has_pin(stripped))
 		abort(); /* a PIN left in what the migration stores */
+	(void)token_text_valid(s, size);
+	{
+		char scopes[TOKEN_SCOPES_TEXT_MAX], q[64];
+		unsigned bits = 0;
+		struct err e;
+
+		(void)token_name_check(s, &e);
+		if (token_scopes_parse(s, &bits, &e) == 0) {
+			unsigned again = 0;
+			token_scopes_format(bits, scopes);
+			if (token_scopes_parse(scopes, &again, &e) != 0 || again != bits)
+				abort(); /* what format writes, parse reads back */
+		}
+		audit_json_str(s, q, sizeof(q));
+		if (strlen(q) < 2 || q[0] != '"' || q[strlen(q) - 1] != '"')
+			abort(); /* always a whole, quoted string */
+	}
 	free(stripped);
 	free(s);
 	return 0;

@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include "intake/intake.h"
 #include "pki/serial.h"
+#include "store/audit.h"
 
 #include <openssl/pem.h>
 
@@ -116,6 +117,60 @@ test_good_certificates_in_batches(void **state)
 	assert_int_equal(in.present, 20);
 	assert_int_equal(store_cert_count(s, 0, &total, &revoked, &e), 0);
 	assert_int_equal(total, 20);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
+struct audit_rows {
+	int n, adds, ok;
+	uint8_t prev[32];
+};
+
+static int
+audit_row(void *arg, const struct audit_record *r, struct err *e)
+{
+	struct audit_rows *v = arg;
+	uint8_t h[32];
+
+	(void)e;
+	v->n++;
+	v->adds += strcmp(r->ev.action, "cert.add") == 0 && strcmp(r->ev.actor, "token:ci") == 0 &&
+		   strcmp(r->ev.origin, "10.0.0.1:4000") == 0 && r->ev.at == 42 &&
+		   r->ev.serial_len == 4 && strncmp(r->ev.detail, "{\"sha256\":\"", 11) == 0;
+	if (audit_hash(v->prev, r->id, &r->ev, h) != 0 || memcmp(h, r->hash, 32) != 0)
+		v->ok = 0;
+	memcpy(v->prev, r->hash, 32);
+	return 0;
+}
+
+/* With an actor, each certificate added (not one already present) is one audit row. */
+static void
+test_audit_rows_for_added(void **state)
+{
+	static uint8_t buf[64 * 1024];
+	struct audit_rows v = {.ok = 1};
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	size_t off = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 7; i++)
+		off = append_leaf(buf, off, &e1, 100 + i);
+	off = append_leaf(buf, off, &stranger, 999); /* refused: no row */
+	intake_setup(&in, &set);
+	in.actor = "token:ci";
+	in.origin = "10.0.0.1:4000";
+	assert_int_equal(intake_add(&in, "bundle", buf, off, &e), 0);
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(in.added, 7);
+	assert_int_equal(in.rejected, 1);
+	assert_int_equal(intake_add(&in, "bundle", buf, off, &e), 0); /* present: no rows */
+	assert_int_equal(intake_flush(&in, &e), 0);
+	assert_int_equal(store_audit_each(s, NULL, audit_row, &v, &e), 0);
+	assert_int_equal(v.n, 7);
+	assert_int_equal(v.adds, 7);
+	assert_true(v.ok);
 	intake_free(&in);
 	issuer_set_free(&set);
 }
@@ -299,6 +354,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_certificates_in_batches),
+	    cmocka_unit_test(test_audit_rows_for_added),
 	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
 	    cmocka_unit_test(test_shard_from_serial),
 	    cmocka_unit_test(test_damaged_pem_blocks_cost_only_themselves),
