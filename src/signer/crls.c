@@ -46,7 +46,7 @@
 #include "util/fsutil.h"
 
 static int
-mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e)
 {
 	struct signer *sg = arg;
 	struct signer_issuer *is = signer_issuer_by_id(sg, issuer_id);
@@ -58,10 +58,17 @@ mark_dirty(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
 		if (is->crl_dirty == NULL)
 			return err_set(e, "out of memory");
 	}
+	if (is->crl_new == NULL &&
+	    (is->crl_new = calloc((size_t)is->crl_shards + 1, sizeof(*is->crl_new))) == NULL)
+		return err_set(e, "out of memory");
 	if (shard >= 1 && shard <= is->crl_shards && seq > is->crl_dirty[shard])
 		is->crl_dirty[shard] = seq;
 	if (seq > is->crl_dirty[0])
 		is->crl_dirty[0] = seq;
+	/* Counted for the next read's length (lease.c): a mass revocation grows the CRL. */
+	if (shard >= 1 && shard <= is->crl_shards)
+		is->crl_new[shard] += n;
+	is->crl_new[0] += n;
 	return 0;
 }
 
@@ -348,6 +355,8 @@ sign_crl(struct signer *sg, struct signer_issuer *is, int shard, const struct cr
 	made->der = NULL; /* freed with the builder */
 	if (is->crl_dirty != NULL && is->crl_dirty[shard] <= built_seq)
 		is->crl_dirty[shard] = 0;
+	if (is->crl_new != NULL && base == NULL)
+		is->crl_new[shard] = 0; /* in prev's size from now on */
 	rc = 0;
 out:
 	crl_builder_free(b);

@@ -48,12 +48,16 @@
 #define SIGNER_LEASE_PEERS_MAX 64 /* other holders told apart when counting */
 #define SIGNER_LEASE_REBALANCE 10 /* leases between two gifts of units to a newcomer */
 #define SIGNER_LEASE_DEAD_MAX 8   /* dead holders of this host freed per look */
+#define SIGNER_CRL_ENTRY_BYTES 32   /* fewer than a CRL entry takes: entries overestimated */
+#define SIGNER_CRL_READ_RATE 200000 /* entries read a second, at the least (measured: 600k) */
+#define SIGNER_CRL_READ_MAX 86400   /* the longest renewal for a read */
 
 void
 signer_lease_init(struct signer *sg)
 {
 	signer_holder_hostid(sg->lease.host, sizeof(sg->lease.host));
 	signer_holder_name(sg->lease.holder, sizeof(sg->lease.holder), sg->lease.host);
+	sg->lease.read_rate = SIGNER_CRL_READ_RATE;
 	sg->lease.renew_at = 0;
 	sg->lease.look = 1;
 }
@@ -508,35 +512,37 @@ signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
  * renewals is a second connection on PostgreSQL and, on SQLite, broke the
  * sandboxed signer (DESIGN.md).  So the leases are renewed before the read
  * for as long as it may take: twice the unit's last read of that CRL (kept
- * per unit and kind, in memory), or of what prev's size says (a signer just
- * started: SIGNER_CRL_ENTRY_BYTES an entry at SIGNER_CRL_READ_RATE entries
- * a second, a third of what was measured at 50M), plus a lease; never less
- * than a lease.  The same two calls on both backends, committed before the
+ * per unit and kind, in memory), or of the entries it should have, the more
+ * of prev's size (SIGNER_CRL_ENTRY_BYTES an entry) and the revocations of
+ * the shard seen since this signer last built it (crls.c: all of them
+ * before its first build; a mass revocation since), at SIGNER_CRL_READ_RATE
+ * entries a second (a third of what was measured at 50M), plus a lease;
+ * never less than a lease.  The same two calls on both backends, committed before the
  * read starts.  Every unit of the holder is renewed (store_lease_renew), not
  * only the one read: its other units would expire meanwhile just the same,
  * and a peer would take them from a signer that is busy, not dead.  The
  * renewal after the read (crls.c, before the fence) brings them back to
  * [signer] lease, so only a signer that dies mid-read keeps its units
  * longer than a lease (after that read's length, or at once on this host:
- * store_lease_evict).  A read much longer than the last one (a mass
- * revocation) may still lose its unit once; that read's time is kept even
- * then, and the next read of the unit here is renewed for it.
+ * store_lease_evict).  A read slower than its entries say (a store much
+ * slower than measured) may still lose its unit once; that read's time is
+ * kept even then, and the next read of the unit here is renewed for it.
  */
-#define SIGNER_CRL_ENTRY_BYTES 32    /* fewer than a CRL entry takes: entries overestimated */
-#define SIGNER_CRL_READ_RATE 200000  /* entries read a second, at the least (measured: 600k) */
-#define SIGNER_CRL_READ_MAX 86400    /* the longest renewal for a read */
 
 int
 signer_lease_read_start(struct signer *sg, const struct signer_issuer *is, int shard,
     int delta, const struct crl_record *prev, int64_t *started, struct err *e)
 {
 	int64_t secs = sg->conf->signer_lease, expect = 0, live, now = signer_now(sg), need;
+	int64_t entries = prev != NULL ? (int64_t)(prev->der_len / SIGNER_CRL_ENTRY_BYTES) : 0;
 
 	if (is->units != NULL && shard >= 0 && shard <= is->crl_shards)
 		expect = is->units[shard].read_secs[delta != 0];
-	if (prev != NULL && (int64_t)(prev->der_len / SIGNER_CRL_ENTRY_BYTES /
-				 SIGNER_CRL_READ_RATE) > expect)
-		expect = (int64_t)(prev->der_len / SIGNER_CRL_ENTRY_BYTES / SIGNER_CRL_READ_RATE);
+	if (is->crl_new != NULL && shard >= 0 && shard <= is->crl_shards &&
+	    is->crl_new[shard] > entries)
+		entries = is->crl_new[shard];
+	if (entries / sg->lease.read_rate > expect)
+		expect = entries / sg->lease.read_rate;
 	if (expect > SIGNER_CRL_READ_MAX)
 		expect = SIGNER_CRL_READ_MAX;
 	need = 2 * expect + secs < SIGNER_CRL_READ_MAX ? 2 * expect + secs : SIGNER_CRL_READ_MAX;

@@ -62,6 +62,7 @@ issuer_clear(struct signer_issuer *is)
 	EVP_PKEY_free(is->ocsp_key);
 	ocsp_template_clear(&is->tmpl);
 	free(is->crl_dirty);
+	free(is->crl_new);
 	free(is->seen);
 	free(is->units);
 	memset(is, 0, sizeof(*is));
@@ -495,6 +496,12 @@ signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg)
 {
 	sg->clock = clock;
 	sg->clock_arg = arg;
+}
+
+void
+signer_set_crl_read_rate(struct signer *sg, int64_t entries_per_sec)
+{
+	sg->lease.read_rate = entries_per_sec > 0 ? entries_per_sec : 1;
 }
 
 void

@@ -112,6 +112,11 @@ void signer_free(struct signer *sg); /* accepts NULL */
 /* Tests: the clock a long pass reads to renew its leases (default: the pass's now + time elapsed). */
 void signer_set_clock(struct signer *sg, int64_t (*clock)(void *arg), void *arg);
 /*
+ * Tests: how many CRL entries a second a read is expected to take at least,
+ * when no read of the CRL was timed yet (lease.c; default 200,000).
+ */
+void signer_set_crl_read_rate(struct signer *sg, int64_t entries_per_sec);
+/*
  * Tests (SIGNER_SIGN_DELAY_ENV names it for `lancre sign`): a file read at
  * each batch, whose number is the microseconds each signature then waits
  * (a slow HSM), so that a test can stop a signer in the middle of a batch;

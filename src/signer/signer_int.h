@@ -69,6 +69,7 @@ struct signer_leases {
 	int resume;       /* issuers reloaded: the scan starts from the lowest mark of the units held */
 	int look;         /* look at the leases at the next pass (issuers reloaded, a unit lost) */
 	size_t kept;      /* signatures since the clock was last looked at (signer_lease_keep) */
+	int64_t read_rate; /* CRL entries a read is expected to take a second at least (lease.c) */
 };
 
 struct signer_issuer {
@@ -85,6 +86,8 @@ struct signer_issuer {
 	EVP_PKEY *ocsp_key; /* the delegated responder's key, or NULL */
 	/* CRLs waiting to be re-signed after a revocation: [0] full, [1..shards] shards. */
 	int64_t *crl_dirty; /* the newest change_seq not yet in that CRL, or 0 */
+	/* Revocations seen since this signer last built that base (all, at its first build). */
+	int64_t *crl_new;
 	/* Retired (`lancre issuer retire`): when, and its last certificate's notAfter. */
 	int64_t retired_at, last_not_after;
 	/* Its published files: [shard] bases, [shards + 1 + shard] deltas, [2 * (shards + 1)] JSON. */

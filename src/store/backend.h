@@ -123,7 +123,7 @@
 	    int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e),  \
 	    void *arg, struct err *e), (s, issuer_id, shard, min_not_after, after_seq, cb, arg, e)) \
 	X(revoked_since, (struct store *s, int64_t after_seq, int (*cb)(void *arg,                \
-	    int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,                 \
+	    int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e), void *arg,      \
 	    struct err *e), (s, after_seq, cb, arg, e))                                           \
 	X(issuer_import, (struct store *s, const struct issuer_record *r,                         \
 	    const struct store_issuer_keys *keys, struct err *e), (s, r, keys, e))                \

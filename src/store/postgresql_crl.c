@@ -261,7 +261,7 @@ pg_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min_not
  */
 int
 pg_revoked_since(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e), void *arg,
     struct err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
@@ -271,14 +271,15 @@ pg_revoked_since(struct store *base, int64_t after_seq,
 
 	pg_param_int(&p, after_seq);
 	r = pg_exec(s,
-	    "SELECT issuer_id, shard, max(change_seq) FROM certificates"
+	    "SELECT issuer_id, shard, max(change_seq), count(*) FROM certificates"
 	    " WHERE change_seq > $1::bigint AND status = 1 GROUP BY issuer_id, shard",
 	    &p, "finding revocations", e);
 	if (r == NULL)
 		return -1;
 	rows = PQntuples(r);
 	for (int i = 0; i < rows && rc == 0; i++) {
-		if (cb(arg, pg_int(r, i, 0), (int)pg_int(r, i, 1), pg_int(r, i, 2), e) != 0)
+		if (cb(arg, pg_int(r, i, 0), (int)pg_int(r, i, 1), pg_int(r, i, 2), pg_int(r, i, 3),
+			e) != 0)
 			rc = -1;
 	}
 	PQclear(r);

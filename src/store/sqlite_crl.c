@@ -203,7 +203,7 @@ sqlite_crl_entries(struct store *base, int64_t issuer_id, int shard, int64_t min
 
 int
 sqlite_revoked_since(struct store *base, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg, struct err *e)
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e), void *arg, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st;
@@ -216,7 +216,7 @@ sqlite_revoked_since(struct store *base, int64_t after_seq,
 		sqlite3_bind_int64(st, 1, after_seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-			sqlite3_column_int64(st, 2), e) != 0) {
+			sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), e) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}

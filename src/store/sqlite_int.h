@@ -211,11 +211,11 @@ void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
  * against 3 ms.  From the start: that index, all revoked and nothing else.
  */
 #define SQLITE_REVOKED_SINCE                                                                 \
-	"SELECT issuer_id, shard, max(change_seq) FROM certificates"                          \
+	"SELECT issuer_id, shard, max(change_seq), count(*) FROM certificates"                \
 	" INDEXED BY certificates_change_seq WHERE change_seq > ? AND status = 1"             \
 	" GROUP BY issuer_id, shard"
 #define SQLITE_REVOKED_ALL                                                                   \
-	"SELECT issuer_id, shard, max(change_seq) FROM certificates WHERE status = 1"         \
+	"SELECT issuer_id, shard, max(change_seq), count(*) FROM certificates WHERE status = 1" \
 	" GROUP BY issuer_id, shard"
 
 /* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */

@@ -666,9 +666,12 @@ int store_crl_each(struct store *s, int (*cb)(void *arg, const struct crl_record
 int store_crl_entries(struct store *s, int64_t issuer_id, int shard, int64_t min_not_after,
     int64_t after_seq, int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
 
-/* For each (issuer, shard) with a revocation whose change_seq > after_seq: the highest seq. */
+/*
+ * For each (issuer, shard) with a revocation whose change_seq > after_seq:
+ * the highest seq, and n, how many (the signer's guess at a CRL's growth).
+ */
 int store_revoked_since(struct store *s, int64_t after_seq,
-    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e), void *arg,
+    int (*cb)(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e), void *arg,
     struct err *e);
 
 /*

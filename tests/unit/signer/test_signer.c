@@ -1282,6 +1282,61 @@ test_long_crl_read_keeps_its_unit(void **state)
 	world_free(&w);
 }
 
+/*
+ * Item 1 again, for a signer just started after a mass revocation: no read
+ * of the CRL timed yet, and the previous CRL small; the 8,000 revocations
+ * it sees in shard 1 say how long the read will be (at the rate it expects,
+ * here the slow read's 2,000 a second): renewed for that, a keeps its units
+ * while b looks 4 s in, and publishes.
+ */
+static void
+test_mass_revocation_keeps_its_unit(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct holders h = {{0}, 0};
+	struct signer_stats st = {0};
+	const struct store_ops *real;
+	struct crl_record got;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	conf.signer_lease = 3;
+	conf.crl_full = 0;
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12); /* small CRLs */
+	signer_free(a);          /* its units given back */
+	revoke_behind(&w, now, 8000);
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	signer_set_crl_read_rate(a, SLOW_ENTRIES);
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	real = w.f.s->ops;
+	now += conf.crl_period;
+	slow = (struct slow_read){.real = w.f.s->ops->crl_entries, .ops = *w.f.s->ops, .t = now,
+	    .fire_at = now + conf.signer_lease + 1, .other = b};
+	slow.ops.crl_entries = slow_entries;
+	w.f.s->ops = &slow.ops;
+	signer_set_clock(a, slow_clock_read, NULL);
+	assert_int_equal(signer_pass(a, now, &st, &e), 0);
+	w.f.s->ops = real;
+	assert_true(slow.fired);
+	assert_true(st.crls >= 1);
+	assert_int_equal(store_crl_get(w.f.s, 1, 1, &got, &e), 1);
+	assert_true(got.this_update == now);
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	assert_int_equal(h.others, 0);
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	world_free(&w);
+}
+
 /* The units nobody holds, and whether path names each one's base CRL in log. */
 struct freed {
 	const char *dir, *log;
@@ -1683,6 +1738,7 @@ main(void)
 	    cmocka_unit_test(test_stalled_signer_is_fenced),
 	    cmocka_unit_test(test_long_crl_keeps_its_units),
 	    cmocka_unit_test(test_long_crl_read_keeps_its_unit),
+	    cmocka_unit_test(test_mass_revocation_keeps_its_unit),
 	    cmocka_unit_test(test_give_back_waits_for_hooks),
 	    cmocka_unit_test(test_refuses_good_after_revoked),
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),

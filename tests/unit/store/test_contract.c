@@ -501,9 +501,9 @@ note_walked(void *arg, const struct cert_record *c, struct err *e)
 }
 
 static int
-note_since(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+note_since(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e)
 {
-	(void)issuer_id, (void)seq, (void)e;
+	(void)issuer_id, (void)seq, (void)n, (void)e;
 	((struct revoked_seen *)arg)->since++;
 	((struct revoked_seen *)arg)->shard = shard;
 	return 0;
@@ -1655,13 +1655,14 @@ note_entries(void *arg, const struct cert_record *c, struct err *e)
 }
 
 static int
-note_shards(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+note_shards(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e)
 {
 	int64_t *v = arg;
 
 	(void)issuer_id, (void)e;
 	assert_true(shard >= 1 && shard <= 2);
 	v[shard] = seq;
+	v[3 + shard] = n; /* how many */
 	return 0;
 }
 
@@ -1685,7 +1686,7 @@ test_crl_entries_and_since(void **state)
 {
 	struct cert_record c[4];
 	struct entry_seen v;
-	int64_t iss = add_issuer("ce1"), seq1, since[3] = {0};
+	int64_t iss = add_issuer("ce1"), seq1, since[6] = {0};
 	enum store_insert_result res;
 	struct err e;
 
@@ -1713,9 +1714,11 @@ test_crl_entries_and_since(void **state)
 	assert_int_equal(entries(iss + 1000, 0, 0, &v), 0);
 	assert_int_equal(store_revoked_since(s, 0, note_shards, since, &e), 0);
 	assert_true(since[1] > seq1 && since[2] == seq1);
-	since[1] = since[2] = 0;
+	assert_true(since[4] == 2 && since[5] == 1); /* c0 and c2; c1 */
+	memset(since, 0, sizeof(since));
 	assert_int_equal(store_revoked_since(s, seq1, note_shards, since, &e), 0);
 	assert_true(since[1] > seq1 && since[2] == 0);
+	assert_true(since[4] == 1 && since[5] == 0); /* c2 */
 }
 
 /* What a walk of the leases or a fence found, by shard of one issuer. */

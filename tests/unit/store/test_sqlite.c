@@ -533,9 +533,9 @@ struct revoked_seen {
 };
 
 static int
-note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e)
 {
-	(void)e;
+	(void)e, (void)n;
 	struct revoked_seen *r = arg;
 
 	assert_true(r->n < 4);
@@ -546,9 +546,9 @@ note_revoked(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e
 }
 
 static int
-stop_walk(void *arg, int64_t issuer_id, int shard, int64_t seq, struct err *e)
+stop_walk(void *arg, int64_t issuer_id, int shard, int64_t seq, int64_t n, struct err *e)
 {
-	(void)arg, (void)issuer_id, (void)shard, (void)seq;
+	(void)arg, (void)issuer_id, (void)shard, (void)seq, (void)n;
 	return err_set(e, "stopped by the callback");
 }
 
