@@ -265,7 +265,7 @@ store_pg_open(const char *location, enum store_mode mode, struct store_open_stat
 	}
 	/* Times are numbers and names bytes: nothing depends on the session's settings. */
 	if (pg_conn_pin(s, location, e) != 0 ||
-	    pg_exec_simple(s, "SET client_min_messages = warning", "setting up", e) != 0 ||
+	    pg_exec_simple(s, PG_SESSION_SETUP, "setting up", e) != 0 ||
 	    check_and_migrate(s, st, e) != 0 ||
 	    (mode == STORE_READ &&
 		pg_exec_simple(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",

@@ -111,6 +111,17 @@ uint8_t *pg_array_start(struct pg_array *a, size_t size, size_t n, uint32_t oid)
 void pg_array_int(struct pg_array *a, int64_t v);
 void pg_array_bytes(struct pg_array *a, const void *b, size_t len);
 
+/*
+ * Every session's settings, at open and after a reconnection
+ * (postgresql_notify.c).  JIT off: lancre's statements are short, and the
+ * planner's cost estimates of several (the signer's scan of changed
+ * certificates) pass jit_above_cost as the tables grow, and an execution
+ * so planned compiles its expressions first: 40-75 ms for a 2 ms page of
+ * 4,096 certificates (EXPLAIN ANALYZE at 200,000), 0.77 s of the server's
+ * time in the 245 pages of signing 1M (docs/BENCHMARKS.md, session 13).
+ */
+#define PG_SESSION_SETUP "SET client_min_messages = warning; SET jit = off"
+
 /* Parameters of one statement, added in order ($1, $2, ...). */
 struct pg_params {
 	int n;

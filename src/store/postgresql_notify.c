@@ -54,7 +54,7 @@ pg_conn_lost(const struct store_pg *s)
 static int
 restore_session(struct store_pg *s, struct err *e)
 {
-	if (pg_exec_simple(s, "SET client_min_messages = warning", "setting up", e) != 0)
+	if (pg_exec_simple(s, PG_SESSION_SETUP, "setting up", e) != 0)
 		return -1;
 	if (s->mode == STORE_READ &&
 	    pg_exec_simple(s, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
