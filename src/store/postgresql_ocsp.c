@@ -47,7 +47,12 @@ pg_changed_cursor(int64_t change_seq, int64_t cert_id)
  * response (postgresql_ocsp_put.c): a certificate changed after it has no
  * response that reflects it, and needs no look into the responses (new
  * certificates and revocations, nearly all of the signer's work).  The OR
- * is evaluated in order, so the probe runs only below that seam.
+ * is evaluated in order, so the probe runs only below that seam.  The
+ * probe's hash_alg + 0 keeps the partial due index (WHERE hash_alg = 1, on
+ * (due_at, cert_id)) out of it: on partitions without statistics yet (a new
+ * store's first signing) the planner chose that index for cert_id = c.id
+ * and read it whole for every probe (8-67 us each at 200,000 responses,
+ * growing with the partition), where the primary key finds the row.
  */
 #define PG_CERTS_CHANGED                                                                     \
 	"SELECT m.value, c.* FROM meta m LEFT JOIN LATERAL ("                                  \
@@ -55,7 +60,7 @@ pg_changed_cursor(int64_t change_seq, int64_t cert_id)
 	"  WHERE (c.change_seq, c.id) > ($1::bigint, $2::bigint) AND c.not_after >= $3::bigint" \
 	"  AND (c.change_seq > (SELECT value FROM meta WHERE key = 'ocsp_cert_seq')"          \
 	"   OR NOT EXISTS (SELECT 1 FROM ocsp_responses r WHERE r.cert_id = c.id"              \
-	"    AND r.hash_alg = 1 AND r.cert_seq >= c.change_seq))"                              \
+	"    AND r.hash_alg + 0 = 1 AND r.cert_seq >= c.change_seq))"                          \
 	"  ORDER BY c.change_seq, c.id LIMIT $4::bigint) c ON true"                            \
 	" WHERE m.key = 'change_seq'"
 
