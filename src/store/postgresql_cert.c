@@ -89,13 +89,68 @@ insert_existing(struct store_pg *s, struct cert_record *r, enum store_insert_res
 }
 
 static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The issuers of r[0..n-1] exist, or an error: what a foreign key checked
+ * for each row until migration 5 (postgresql_schema.c), once per batch
+ * here, for its distinct issuers.  Issuers are never deleted: checked in
+ * the writing transaction, one stays there until it commits.
+ */
+static int
+issuers_exist(struct store_pg *s, struct cert_record *const *r, size_t n, struct err *e)
+{
+	struct pg_array a = {0};
+	struct pg_params p = {0};
+	int64_t *ids = malloc((n > 0 ? n : 1) * sizeof(*ids));
+	size_t k = 0;
+	PGresult *out = NULL;
+	int rc = -1;
+
+	if (ids == NULL)
+		return err_set(e, "store: out of memory");
+	for (size_t i = 0; i < n; i++)
+		ids[i] = r[i]->issuer_id;
+	qsort(ids, n, sizeof(*ids), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || ids[i] != ids[k - 1])
+			ids[k++] = ids[i];
+	if (pg_array_start(&a, 20 + k * 12, k, PG_OID_INT8) == NULL) {
+		err_set(e, "store: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		pg_array_int(&a, ids[i]);
+	pg_param_bytea(&p, a.buf, a.len);
+	out = pg_exec(s, "SELECT x FROM unnest($1::bigint[]) x"
+			 " WHERE NOT EXISTS (SELECT 1 FROM issuers i WHERE i.id = x) LIMIT 1",
+	    &p, "adding certificates", e);
+	if (out == NULL)
+		goto out;
+	if (PQntuples(out) > 0)
+		err_set(e, "store: adding a certificate: no issuer %lld", (long long)pg_int(out, 0, 0));
+	else
+		rc = 0;
+out:
+	PQclear(out);
+	free(a.buf);
+	free(ids);
+	return rc;
+}
+
+static int
 cert_insert(struct store_pg *s, struct cert_record *r, enum store_insert_result *res,
     struct err *e)
 {
 	struct pg_params p = {0};
 	PGresult *out;
 
-	if (pg_txn_change_seq(s, &r->change_seq, e) != 0)
+	if (issuers_exist(s, &r, 1, e) != 0 || pg_txn_change_seq(s, &r->change_seq, e) != 0)
 		return -1;
 	insert_params(r, &p);
 	out = pg_exec_prepared(s, PG_STMT_CERT_INSERT, PG_CERT_INSERT, &p, "adding a certificate", e);
@@ -341,7 +396,7 @@ cert_insert_many(struct store_pg *s, struct cert_record **r, size_t n,
 
 	if (n == 0)
 		return 0;
-	if (pg_txn_change_seq(s, &seq, e) != 0)
+	if (issuers_exist(s, r, n, e) != 0 || pg_txn_change_seq(s, &seq, e) != 0)
 		return -1;
 	if ((inserted = malloc(n)) == NULL)
 		return err_set(e, "store: out of memory");

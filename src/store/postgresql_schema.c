@@ -229,6 +229,16 @@ static const char *const migrations[] = {
     "  hash bytea NOT NULL"
     ");"
     "INSERT INTO audit_head (one, id, hash) VALUES (true, 0, decode(repeat('00', 32), 'hex'));",
+    /*
+     * 5: no foreign key from certificates to issuers (issue 18).  Its check
+     * was a trigger run for every certificate written, about a third of the
+     * database's CPU per certificate of a bulk import (docs/BENCHMARKS.md,
+     * session 13).  Issuers are never deleted, so the writers check instead
+     * that a batch's issuers exist, once per batch, in the writing
+     * transaction (postgresql_cert.c), as the responses' writers need no
+     * foreign key to certificates (migration 1).
+     */
+    "ALTER TABLE certificates DROP CONSTRAINT certificates_issuer_id_fkey;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
