@@ -1,0 +1,124 @@
+#!/bin/bash
+# The admin API (issue 19, "The admin API, in its own process") on a running
+# `lancre run`: curl records a certificate and revokes it, and `openssl ocsp`
+# against the public port sees it revoked after the signer's pass; no token, a
+# wrong token, a wrong scope, an oversized and a malformed body are refused
+# (401/403/413/400) and change nothing in the store; the process, seen from
+# /proc, runs as lancre-admin (started as root), holds the admin listening
+# socket that the public server does not hold, holds no key file, and is
+# restarted by the supervisor when killed.  HTTP/2 (prior knowledge) too.
+. "$(dirname "$0")/lib.sh"
+
+D=$T/data
+"$LANCRE" init -d "$D" >/dev/null
+mkca root
+mkca e1 root ec
+"$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
+mkleaf a e1
+mkleaf b e1
+# The bearer tokens: every scope, and read only.
+"$LANCRE" token add -d "$D" ci --scope intake,revoke,read >"$T/ci.token"
+"$LANCRE" token add -d "$D" reader --scope read >"$T/reader.token"
+TOK=$(cat "$T/ci.token") RTOK=$(cat "$T/reader.token")
+case $TOK in lct_*) ok "lancre token add printed a token" ;; *) not_ok "lancre token add printed '$TOK'" ;; esac
+
+start_run
+[ -n "$adminp" ] && ok "lancre run started an admin process ($adminp)" || not_ok "no admin child of $pid"
+U=http://127.0.0.1:$API/api/v1
+
+# api STATUS-FILE METHOD PATH [CURL ARGS...]: the body in $T/body, the status in $code.
+api() {
+	local path=$2 method=$1
+	shift 2
+	code=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$method" "$@" "$U/$path")
+}
+changes() { sqlite3 "$D/lancre.db" "select (select count(*) from certificates) || '/' || (select count(*) from certificates where status = 1) || '/' || (select count(*) from audit)"; }
+before=$(changes)
+
+# Refused, and nothing changed.
+api POST certificates --data-binary @"$T/a.pem"
+same "no token: 401" "$code" 401
+has "$T/body" '^\{"error":"a bearer token is needed' "the answer is JSON saying why"
+api POST certificates -H "Authorization: Bearer lct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" --data-binary @"$T/a.pem"
+same "an unknown token: 401" "$code" 401
+api POST certificates -H "Authorization: Bearer $RTOK" --data-binary @"$T/a.pem"
+same "a read-only token adding: 403" "$code" 403
+has "$T/body" "token 'reader' may read; this needs intake" "the answer names the token and the scope"
+api POST revocations -H "Authorization: Bearer $RTOK" -d '{"issuer": "e1", "serial": "01"}'
+same "a read-only token revoking: 403" "$code" 403
+head -c 1100000 /dev/zero | tr '\0' 'A' >"$T/huge"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/huge"
+same "a body over [admin] max_body (1M): 413" "$code" 413
+api POST revocations -H "Authorization: Bearer $TOK" -d '{"issuer": "e1", "serial": "01", "reson": "keyCompromise"}'
+same "a malformed revocation: 400" "$code" 400
+has "$T/body" 'unknown member \\"reson\\"' "the answer names the member"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary 'not a certificate'
+same "a body that is no certificate: 400" "$code" 400
+same "nothing changed in the store (certificates/revoked/audit rows)" "$(changes)" "$before"
+
+# Recorded, then revoked, over the API; the public server answers revoked after a pass.
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/a.pem"
+same "a certificate recorded: 200" "$code" 200
+has "$T/body" '"added":1' "added 1"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/a.pem"
+has "$T/body" '"added":0,"present":1' "the same again: present, no error"
+wait_for() { local i; for i in $(seq 1 $((100 * TF))); do [ "$(e1_status "$P" "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+wait_for a good && ok "the public server answers good for it" || not_ok "no good answer for a: '$(e1_status "$P" a)'"
+sa=$(serial_of "$T/a.pem")
+api POST revocations -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	-d "{\"issuer\": \"e1\", \"serial\": \"$sa\", \"reason\": \"keyCompromise\"}"
+same "revoked: 200" "$code" 200
+has "$T/body" '"result":"revoked"' "the answer says revoked"
+api POST revocations -H "Authorization: Bearer $TOK" -d "{\"issuer\": \"e1\", \"serial\": \"$sa\", \"reason\": \"keyCompromise\"}"
+has "$T/body" '"result":"unchanged"' "the same revocation again: unchanged"
+api POST revocations -H "Authorization: Bearer $TOK" -d "{\"issuer\": \"e1\", \"serial\": \"$sa\", \"reason\": \"superseded\"}"
+same "another reason after keyCompromise: 409" "$code" 409
+wait_for a revoked && ok "openssl ocsp against the public port: revoked" || not_ok "a is '$(e1_status "$P" a)'"
+api GET "certificates/e1/$sa" -H "Authorization: Bearer $RTOK"
+same "GET the certificate with a read token: 200" "$code" 200
+has "$T/body" '"status":"revoked".*"reason":"keyCompromise"' "it says revoked, keyCompromise"
+same "the audit trail has a row for each change, by the token" \
+	"$(sqlite3 "$D/lancre.db" "select action || ' ' || actor from audit where actor like 'token:%' order by id" | tr '\n' ',')" \
+	"cert.add token:ci,cert.revoke token:ci,"
+origin=$(sqlite3 "$D/lancre.db" "select origin from audit where actor = 'token:ci' limit 1")
+case $origin in 127.0.0.1:[0-9]*) ok "with the client's address ($origin)" ;; *) not_ok "origin '$origin'" ;; esac
+
+# HTTP/2 with prior knowledge, on the same listener.
+code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code} %{http_version}' -H "Authorization: Bearer $RTOK" "$U/status")
+same "HTTP/2: GET /api/v1/status" "$code" "200 2"
+
+# The process, from /proc: its user, its socket, no key.
+inode_of_port() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp; }
+sockets_of() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'; }
+if [ "$(id -u)" -eq 0 ]; then
+	au=$(id -u lancre-admin)
+	same "the admin process runs as lancre-admin" "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' /proc/"$adminp"/status)" "$au $au $au $au"
+	ino=$(inode_of_port "$API")
+	if sockets_of "$adminp" | grep -qx "$ino"; then ok "the admin process holds the admin API's listening socket"; else not_ok "the admin process does not hold socket $ino"; fi
+	if sockets_of "$server" | grep -qx "$ino"; then not_ok "the public server holds the admin API's socket"; else ok "the public server does not"; fi
+	if sockets_of "$signer" | grep -qx "$ino"; then not_ok "the signer holds the admin API's socket"; else ok "nor does the signer"; fi
+	if for f in /proc/"$adminp"/fd/*; do readlink "$f"; done | grep -q '\.key$\|/private/'; then not_ok "the admin process has a key file open"; else ok "the admin process has no key file open (nor private/)"; fi
+	if store_pg_url "$D" >/dev/null; then
+		ok "# SKIP the store is in PostgreSQL: no file for an ACL"
+	else
+		same "it may write lancre.db (ACL), the server's group only read" \
+			"$(as_user lancre-admin sh -c "test -w '$D/lancre.db' && echo w"),$(as_user lancre-server sh -c "test -w '$D/lancre.db' && echo w || echo r")" "w,r"
+	fi
+else
+	ok "# SKIP not root: users and other processes' descriptors are checked as root"
+fi
+
+# Killed, it is restarted, and answers again.
+kill -9 "$adminp"
+new=
+for i in $(seq 1 $((60 * TF))); do new=$(child_pid "$pid" admin); [ -n "$new" ] && [ "$new" != "$adminp" ] && break; sleep 0.05; done
+if [ -n "$new" ] && [ "$new" != "$adminp" ]; then ok "the admin process killed: restarted ($new)"; else not_ok "no new admin process"; fi
+has "$T/run.err" "the admin process \\(pid $adminp\\) was killed by signal 9" "the supervisor says so"
+for i in $(seq 1 $((40 * TF))); do api GET status -H "Authorization: Bearer $TOK"; [ "$code" = 200 ] && break; sleep 0.05; done
+same "and it answers again" "$code" 200
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/b.pem"
+same "the restarted process records a certificate" "$code" 200
+
+kill -TERM "$pid"
+wait_gone "$pid" 15
+same "SIGTERM: lancre run exits 0" "$st" 0
