@@ -584,8 +584,8 @@ signer_key_failed(struct signer *sg, struct signer_issuer *is, const char *why,
 	 * look, within a lease.  Retried sooner, the key would load again here
 	 * and this signer take them back first, to fail again.
 	 */
-	if (sg->lease.live > 1 && sg->down_retry_at < (int64_t)time(NULL) + sg->conf->signer_lease + 1)
-		sg->down_retry_at = (int64_t)time(NULL) + sg->conf->signer_lease + 1;
+	if (sg->lease.live > 1 && sg->down_retry_at < signer_now(sg) + sg->conf->signer_lease + 1)
+		sg->down_retry_at = signer_now(sg) + sg->conf->signer_lease + 1; /* the pass's clock */
 	return 0;
 }
 

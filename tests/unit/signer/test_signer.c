@@ -7,6 +7,7 @@
 #include "store/backend.h"
 #include "ocsp/sign.h"
 #include "signer/signer.h"
+#include "signer/signer_int.h" /* signer_key_failed: a key that stops signing */
 #include "util/fsutil.h"
 
 #include <openssl/ocsp.h>
@@ -1629,7 +1630,7 @@ test_issuer_of_another_signer(void **state)
 /* Who holds r1's units (issuer 2) and e1's (issuer 1): b (by name), another, or nobody. */
 struct r1_units {
 	char b[STORE_LEASE_HOLDER_MAX + 1];
-	int r1_b, r1_other, r1_free, e1_other;
+	int r1_b, r1_other, r1_free, e1_other, e1_a;
 };
 
 static int
@@ -1645,6 +1646,7 @@ r1_row(void *arg, const struct store_lease *l, struct err *e)
 		u->r1_other += !free_ && !b;
 	} else {
 		u->e1_other += !free_ && !b;
+		u->e1_a += !free_ && b; /* b here: the name given, a's in a test about a */
 	}
 	return 0;
 }
@@ -1717,6 +1719,112 @@ test_units_go_to_peers_that_can_sign(void **state)
 	world_free(&w);
 }
 
+/* issuer's key stops signing in sg (a token removed), as a failed signature says it. */
+static void
+key_fails(struct signer *sg, int64_t issuer)
+{
+	struct signer_stats st = {0};
+
+	assert_non_null(signer_issuer_by_id(sg, issuer));
+	assert_int_equal(signer_key_failed(sg, signer_issuer_by_id(sg, issuer), "token gone", &st),
+	    0);
+}
+
+/*
+ * Item 2: a signer whose key for e1 stops signing, with another signer
+ * alive that can sign e1, gives e1's units back at its next look and does
+ * not take them back: it tries the key again a lease later at the soonest,
+ * by which time the peer holds them (and then not at all).  Before, it
+ * retried the key a second later, found it loading, and took e1's units
+ * back ahead of the peer (which takes units beyond its share only at its
+ * second look), to fail again.  a and b first split the units: r1's b's.
+ */
+static void
+test_failed_key_units_go_to_a_peer(void **state)
+{
+	int64_t now = (int64_t)time(NULL), step, t;
+	struct holders h = {{0}, 0};
+	struct r1_units u;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	step = conf.signer_lease / 3 + 1;
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12); /* every unit a's */
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	pass_expect(b, now, 0);    /* alive, holding nothing */
+	pass_any(a, now + step);   /* gives b its share: r1's units */
+	pass_any(b, now + step + 1);
+	memset(&u, 0, sizeof(u));
+	memcpy(u.b, h.first, sizeof(u.b)); /* here: a's name */
+	assert_int_equal(store_lease_each(w.f.s, now + step + 1, r1_row, &u, &e), 0);
+	assert_int_equal(u.r1_other, 2); /* b's */
+	assert_int_equal(u.e1_other, 0); /* a's */
+	signer_set_clock(a, slow_clock_read, NULL);
+	slow.t = now + step + 1;
+	key_fails(a, 1);
+	for (int i = 2; i <= 7; i++) {
+		t = now + i * step;
+		slow.t = t;
+		pass_any(a, t);
+		pass_any(b, t + 1);
+		memset(&u, 0, sizeof(u));
+		memcpy(u.b, h.first, sizeof(u.b));
+		assert_int_equal(store_lease_each(w.f.s, t + 1, r1_row, &u, &e), 0);
+		assert_int_equal(u.e1_a, 0); /* a gave them back, and did not take them again */
+		if (i >= 3)
+			assert_int_equal(u.e1_other, 2); /* b's, at its second look */
+	}
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	world_free(&w);
+}
+
+/*
+ * Item 2: alone, a signer whose key for r1 stops signing keeps r1's units
+ * (nobody else could take them); they stay with it, not free.
+ */
+static void
+test_failed_key_units_stay_when_alone(void **state)
+{
+	int64_t now = (int64_t)time(NULL), step;
+	struct holders h = {{0}, 0};
+	struct r1_units u;
+	struct signer *a;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	step = conf.signer_lease / 3 + 1;
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e));
+	pass_expect(a, now, 12);
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	key_fails(a, 2);
+	r1_key_away(&w, 1); /* and it does not load again */
+	for (int i = 1; i <= 3; i++) {
+		pass_any(a, now + i * step);
+		memset(&u, 0, sizeof(u));
+		memcpy(u.b, h.first, sizeof(u.b));
+		assert_int_equal(store_lease_each(w.f.s, now + i * step, r1_row, &u, &e), 0);
+		assert_int_equal(u.r1_b, 2); /* still a's */
+	}
+	signer_free(a);
+	r1_key_away(&w, 0);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1744,6 +1852,8 @@ main(void)
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
 	    cmocka_unit_test(test_issuer_of_another_signer),
 	    cmocka_unit_test(test_units_go_to_peers_that_can_sign),
+	    cmocka_unit_test(test_failed_key_units_go_to_a_peer),
+	    cmocka_unit_test(test_failed_key_units_stay_when_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
