@@ -69,6 +69,7 @@ struct ocsp_index {
 	_Atomic(struct table *) table;
 	atomic_size_t count, memory;
 	uint64_t seed;
+	int unshared; /* no reader before it is done (ocsp_index_new_unshared) */
 	atomic_int_least64_t min_this_update, min_next_update;
 	atomic_int_least64_t max_this_update, max_next_update;
 };
@@ -154,6 +155,16 @@ ocsp_index_new(struct err *e)
 	return ix;
 }
 
+struct ocsp_index *
+ocsp_index_new_unshared(struct err *e)
+{
+	struct ocsp_index *ix = ocsp_index_new(e);
+
+	if (ix != NULL)
+		ix->unshared = 1;
+	return ix;
+}
+
 void
 ocsp_index_free(struct ocsp_index *ix)
 {
@@ -228,9 +239,15 @@ grow_table(struct ocsp_index *ix, struct err *e)
 		atomic_store_explicit(&t->slot[probe(t, ix->seed, en->issuer, en->hash,
 		    (const uint8_t *)(en + 1), en->serial_len, &dup)], en, memory_order_relaxed);
 	}
-	t->retired = old;
 	atomic_store_explicit(&ix->table, t, memory_order_release);
 	atomic_fetch_add_explicit(&ix->memory, t->cap * sizeof(t->slot[0]), memory_order_relaxed);
+	if (ix->unshared) { /* nobody probes the old one: a 10M base's would add 256 MB */
+		atomic_fetch_sub_explicit(&ix->memory, old->cap * sizeof(old->slot[0]),
+		    memory_order_relaxed);
+		free(old);
+	} else {
+		t->retired = old;
+	}
 	return 0;
 }
 

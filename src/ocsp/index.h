@@ -50,6 +50,12 @@ enum ocsp_find_result {
 };
 
 struct ocsp_index *ocsp_index_new(struct err *e);
+/*
+ * An index no other thread looks up until it is done growing (the server's
+ * base, handed over once loaded): a table it outgrows is freed at once
+ * instead of kept for readers.
+ */
+struct ocsp_index *ocsp_index_new_unshared(struct err *e);
 void ocsp_index_free(struct ocsp_index *ix); /* accepts NULL */
 
 /* Make an issuer known to the index (its CertID hashes are computed here). */

@@ -259,7 +259,7 @@ check_response(void *arg, const struct ocsp_record *r)
 static struct ocsp_index *
 load_base(struct store *s, struct ocsp_sample *sm, struct err *e)
 {
-	struct ocsp_index *ix = ocsp_index_new(e);
+	struct ocsp_index *ix = ocsp_index_new_unshared(e);
 	struct ocsp_index_check check = {check_response, sm};
 
 	if (ix == NULL)
