@@ -31,18 +31,7 @@ mkca e2 root ec # many shards: a JSON list of CRLs past BODY_INLINE_MAX, built p
 mkleaf leaf e1
 "$LANCRE" cert add -q -d "$D" "$T/leaf.pem" >/dev/null
 
-# N revoked certificates straight into the store (as drain.sh does).
-now=$(date +%s)
-sqlite3 "$D/lancre.db" <<SQL
-BEGIN;
-WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $N)
-INSERT INTO certificates (issuer_id, serial, not_before, not_after, status, revoked_at, reason,
-    shard, fingerprint, added_at, changed_at, change_seq)
-SELECT 1, X'01' || randomblob(15), $now - 30 * 86400, $now - 86400, 1, $now - 2 * 86400, 1, 1,
-    randomblob(32), $now, $now, 1 FROM n;
-UPDATE meta SET value = (SELECT max(change_seq) FROM certificates) WHERE key = 'change_seq';
-COMMIT;
-SQL
+revoked_rows "$N"
 expect 0 "lancre sign --once signs a CRL of $N entries and the leaf's OCSP response" \
 	"$LANCRE" sign -d "$D" --once
 CRL=$D/public/crl/e1/1.crl

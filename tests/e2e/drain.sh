@@ -15,20 +15,7 @@ mkca root
 mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 
-# N revoked certificates straight into the store (as bench/crl.sh does): random
-# 16-byte serials, expired yesterday so that the signer signs no OCSP response for
-# them, while the first CRL after their revocation still lists them.
-now=$(date +%s)
-sqlite3 "$D/lancre.db" <<SQL
-BEGIN;
-WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $N)
-INSERT INTO certificates (issuer_id, serial, not_before, not_after, status, revoked_at, reason,
-    shard, fingerprint, added_at, changed_at, change_seq)
-SELECT 1, X'01' || randomblob(15), $now - 30 * 86400, $now - 86400, 1, $now - 2 * 86400, 1, 1,
-    randomblob(32), $now, $now, 1 FROM n;
-UPDATE meta SET value = 1 WHERE key = 'change_seq';
-COMMIT;
-SQL
+revoked_rows "$N"
 expect 0 "lancre sign --once signs a CRL of $N entries" "$LANCRE" sign -d "$D" --once
 CRL=$D/public/crl/e1/1.crl
 size=$(stat -c %s "$CRL" 2>/dev/null || echo 0)

@@ -328,6 +328,24 @@ store_integrity() {
 # metric NAME: the value of /metrics' NAME at the admin listener $A (nothing if absent).
 metric() { curl -s "http://127.0.0.1:$A/metrics" | sed -n "s/^$1 //p"; }
 
+# revoked_rows N: N revoked certificates of issuer 1 straight into $D's store (as
+# bench/crl.sh does): random 16-byte serials, expired yesterday so that the signer signs
+# no OCSP response for them, while the first CRL after their revocation still lists them.
+revoked_rows() {
+	local now
+	now=$(date +%s)
+	sqlite3 "$D/lancre.db" <<SQL
+BEGIN;
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $1)
+INSERT INTO certificates (issuer_id, serial, not_before, not_after, status, revoked_at, reason,
+    shard, fingerprint, added_at, changed_at, change_seq)
+SELECT 1, X'01' || randomblob(15), $now - 30 * 86400, $now - 86400, 1, $now - 2 * 86400, 1, 1,
+    randomblob(32), $now, $now, 1 FROM n;
+UPDATE meta SET value = (SELECT max(change_seq) FROM certificates) WHERE key = 'change_seq';
+COMMIT;
+SQL
+}
+
 # signed_store N K SEED: $D, a store of one issuer e1 (under root) with N certificates
 # from lancre-gencerts and the response of each, signed by `lancre sign --once` with
 # [ocsp] sha256 = no (one response a certificate); then K requests for them drawn with

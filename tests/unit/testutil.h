@@ -133,6 +133,30 @@ test_issuer_add(struct store *s, const char *name, const struct test_ca *ca,
 	return r.id;
 }
 
+/*
+ * Record issuer name in s with a placeholder certificate (an empty
+ * SEQUENCE: for store tests that never parse it), key_ref keys/NAME.key and
+ * 4 CRL shards; its id.
+ */
+static inline int64_t
+test_issuer_stub(struct store *s, const char *name)
+{
+	struct issuer_record r = {0};
+	struct store_issuer_keys k = {0};
+	uint8_t der[] = {0x30, 0x00};
+	struct err e;
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(k.key_ref, sizeof(k.key_ref), "keys/%s.key", name);
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 4;
+	r.added_at = 1;
+	assert_int_equal(store_issuer_add(s, &r, &k, &e), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
 /* A leaf under ca with the given serial bytes; returns its DER (caller frees). */
 static inline unsigned char *
 test_leaf_der(const struct test_ca *ca, const uint8_t *serial, size_t len, int *derlen)
