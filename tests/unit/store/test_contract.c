@@ -1286,6 +1286,40 @@ test_cert_insert_many(void **state)
 	assert_int_equal(res[0], STORE_INSERTED);
 }
 
+/*
+ * A certificate of an issuer the store does not have is refused, alone or
+ * in a batch with others of a known issuer, in a transaction of the
+ * operation's own: nothing of it is written (the PostgreSQL store checks a
+ * batch's issuers once, migration 5 having dropped the per-row foreign key).
+ */
+static void
+test_cert_unknown_issuer(void **state)
+{
+	int64_t iss = add_issuer("ui1"), total, revoked;
+	struct cert_record one = record(iss + 1000, (const uint8_t[]){0x73, 0x01}, 2, 1);
+	struct cert_record recs[3], *r[3];
+	enum store_insert_result res[3];
+	struct err e;
+
+	(void)state;
+	assert_int_equal(store_cert_insert(s, &one, &res[0], &e), -1);
+	assert_true(e.msg[0] != '\0');
+	for (int i = 0; i < 3; i++) {
+		recs[i] = record(i == 1 ? iss + 1000 : iss, (const uint8_t[]){0x74, (uint8_t)i}, 2, 1);
+		r[i] = &recs[i];
+	}
+	assert_int_equal(store_cert_insert_many(s, r, 3, res, &e), -1);
+	assert_true(e.msg[0] != '\0');
+	assert_int_equal(store_cert_count(s, iss, &total, &revoked, &e), 0);
+	assert_int_equal(total, 0);
+	assert_int_equal(store_cert_count(s, iss + 1000, &total, &revoked, &e), 0);
+	assert_int_equal(total, 0);
+	/* The handle carries on. */
+	r[1] = &recs[0];
+	assert_int_equal(store_cert_insert_many(s, r, 1, res, &e), 0);
+	assert_int_equal(res[0], STORE_INSERTED);
+}
+
 /* A response for c (hash h, due_at, this_update), der 30 02 00 tag. */
 static struct ocsp_record
 response(const struct cert_record *c, enum ocsp_hash h, int64_t due_at, int64_t this_update,
@@ -2209,6 +2243,7 @@ main(void)
 	    CONTRACT_TEST(test_crl_numbers_only_go_up),
 	    CONTRACT_TEST(test_crl_entries_and_since),
 	    CONTRACT_TEST(test_cert_insert_many),
+	    CONTRACT_TEST(test_cert_unknown_issuer),
 	    CONTRACT_TEST(test_leases),
 	    CONTRACT_TEST(test_leases_two_handles),
 	    CONTRACT_TEST(test_lease_clock),
