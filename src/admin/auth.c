@@ -4,10 +4,11 @@
 #include "admin/auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "store/token.h"
 
 const char *
 admin_scopes_text(unsigned scopes, char *buf, size_t len)
@@ -30,26 +31,11 @@ admin_scopes_text(unsigned scopes, char *buf, size_t len)
 	return buf;
 }
 
-/* lct_ and 43 base64url characters, nothing else (no padding, no space). */
-static int
-well_formed(const char *t, size_t len)
-{
-	if (len != ADMIN_TOKEN_LEN || memcmp(t, ADMIN_TOKEN_PREFIX, 4) != 0)
-		return 0;
-	for (size_t i = 4; i < len; i++) {
-		char c = t[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '-' || c == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 int
 admin_auth(struct store *s, const char *header, size_t len, unsigned need,
     struct admin_caller *who, struct err *e)
 {
-	uint8_t hash[SHA256_DIGEST_LENGTH];
+	uint8_t hash[32];
 	struct token_record t;
 	char have[64], want[64];
 	const char *tok;
@@ -69,12 +55,15 @@ admin_auth(struct store *s, const char *header, size_t len, unsigned need,
 	}
 	for (tok = header + 7, toklen = len - 7; toklen > 0 && *tok == ' '; tok++, toklen--)
 		;
-	if (!well_formed(tok, toklen)) {
+	if (!token_text_valid(tok, toklen)) {
 		err_set(e, "not a lancre token (lct_ and 43 base64url characters)");
 		return 401;
 	}
 	/* Looked up by the hash of the text: no stored secret meets a timing comparison. */
-	SHA256((const unsigned char *)tok, toklen, hash);
+	if (token_hash(tok, toklen, hash) != 0) {
+		err_set(e, "cannot hash the token");
+		return 500;
+	}
 	rc = store_token_find(s, hash, &t, e);
 	if (rc < 0) {
 		err_prefix(e, "looking up the token");

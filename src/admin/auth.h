@@ -1,8 +1,8 @@
 /*
  * auth.h - who is asking: the bearer token of an admin API request.
  *
- * `Authorization: Bearer lct_<43 base64url characters>` (store/store.h,
- * struct token_record).  The token's text is hashed (SHA-256 of the whole
+ * `Authorization: Bearer lct_<43 base64url characters>` (store/token.h,
+ * store/store.h's struct token_record).  The token's text is hashed (SHA-256 of the whole
  * text, as stored) and looked up by that hash, so what the lookup's timing
  * could tell an attacker is about the hash of what they sent, never about a
  * stored secret; the hash found is compared again with CRYPTO_memcmp.  No
@@ -17,9 +17,6 @@
 
 #include "store/store.h"
 #include "util/err.h"
-
-#define ADMIN_TOKEN_PREFIX "lct_"
-#define ADMIN_TOKEN_LEN (4 + 43) /* the prefix and 32 bytes in base64url, unpadded */
 
 struct admin_caller {
 	char actor[8 + STORE_TOKEN_NAME_MAX + 1]; /* "token:NAME", for the audit trail */
