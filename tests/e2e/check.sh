@@ -123,7 +123,7 @@ fake_pid=$!
 
 # Everything signed before the server starts, so no answer predates a revocation above.
 "$LANCRE" sign -d "$D" --once >/dev/null || not_ok "lancre sign --once"
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/run.log" 2>&1 &
+"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
 run_pid=$!
 for i in $(seq 1 $((100 * TF))); do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A/healthz")" = 200 ] && break

@@ -67,7 +67,7 @@ PYEOF
 proxy_pid=$!
 
 start() {
-	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >>"$T/run.log" 2>&1 &
+	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" >>"$T/run.log" 2>&1 &
 	run_pid=$!
 	wait_http "http://127.0.0.1:$A/healthz" 20 || not_ok "lancre run answers"
 }

@@ -26,7 +26,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -s
 run_pid=
 nginx_pid=
 trap 'kill $nginx_pid $run_pid 2>/dev/null; wait $nginx_pid $run_pid 2>/dev/null; lib_exit' EXIT
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/run.log" 2>&1 &
+"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
 run_pid=$!
 wait_http "http://127.0.0.1:$A/healthz" 20 || not_ok "lancre run answers"
 

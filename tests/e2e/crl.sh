@@ -107,7 +107,7 @@ num() { openssl crl -inform DER -in "$1" -noout -crlnumber | cut -d= -f2; }
 if openssl crl -inform DER -in "$C/e1.crl" -noout -text | grep -qi "Serial Number: 7E57ED"; then ok "a revoked, expired certificate is listed in the first CRL after its revocation"; else not_ok "the revoked, expired certificate is listed once"; fi
 
 # Serve, revoke, and watch the shard at the certificate's CRLDP URL.
-"$LANCRE" run -d "$D" --admin "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
+"$LANCRE" run -d "$D" --admin "127.0.0.1:$(free_port)" --api "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
 run_pid=$!
 wait_http "http://127.0.0.1:$P/" || not_ok "lancre run started"
 url=$(openssl x509 -in "$T/leaf2.pem" -noout -text | sed -n 's|.*URI:\(http://.*\.crl\)|\1|p')

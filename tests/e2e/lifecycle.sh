@@ -209,7 +209,7 @@ expect 1 "lancre sign beside run's signer is refused" timeout 5 "$LANCRE" sign -
 one_line_error "in one line"
 has "$ERR" "already running \(process $signer," "naming the signer's PID ($signer)"
 expect 1 "so is sign --once" timeout 5 "$LANCRE" sign -d "$D" --once
-expect 1 "and a second lancre run" timeout 5 "$LANCRE" run -d "$D" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)"
+expect 1 "and a second lancre run" timeout 5 "$LANCRE" run -d "$D" --listen "127.0.0.1:$(free_port)" --admin "127.0.0.1:$(free_port)" --api "127.0.0.1:$(free_port)"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/issuer/e1")
 same "the first server still answers" "$code" 200
 kill -TERM "$pid"
@@ -293,7 +293,7 @@ for taken in public admin; do
 	python3 "$T/holdport.py" "$port" "$T/portready" &
 	holder=$!
 	wait_file "$T/portready" 5
-	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 >"$OUT" 2>"$ERR" &
+	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" --threads 2 >"$OUT" 2>"$ERR" &
 	pid=$!
 	wait_gone "$pid" 10
 	same "lancre run with its $taken port held by another program exits 1" "$st" 1

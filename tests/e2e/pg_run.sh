@@ -134,7 +134,7 @@ if grep -q 'password\|no password' "$T/run.err"; then not_ok "no password error:
 
 # Each process needs its own setting: without [server] passfile the server has no password.
 conf_set "$D/lancre.conf" server passfile ""
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)" >"$T/run2.out" 2>"$T/run2.err" &
+"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$(free_port)" --api "127.0.0.1:$(free_port)" >"$T/run2.out" 2>"$T/run2.err" &
 pid=$!
 wait_file "$T/never" 3
 has "$T/run2.err" "server.*(no password supplied|password authentication failed)" "without [server] passfile the server cannot connect, and says so"

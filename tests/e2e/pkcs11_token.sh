@@ -33,7 +33,7 @@ p11_chown
 
 P=$(free_port)
 A=$(free_port)
-"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" --threads 2 \
 	>"$T/run.out" 2>"$T/run.err" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; lib_exit' EXIT

@@ -51,7 +51,7 @@ crl_has() { # crl_has SERIAL: the served shard lists it
 }
 
 # lancre run: the supervisor's children.
-"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" --threads 2 >"$T/run.out" 2>"$T/run.err" &
+"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" --threads 2 >"$T/run.out" 2>"$T/run.err" &
 pid=$!
 wait_http "http://127.0.0.1:$A/healthz"
 server=$(child_pid "$pid" server)
@@ -118,7 +118,7 @@ wait_log() {
 	return 1
 }
 P=$(free_port)
-"${preloaded[@]}" "$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
+"${preloaded[@]}" "$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" --threads 2 \
 	>"$T/run.out" 2>"$T/run.err" &
 pid=$!
 wait_http "http://127.0.0.1:$A/healthz"

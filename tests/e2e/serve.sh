@@ -11,7 +11,7 @@ D=$T/demo
 "$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" --no-serve >/dev/null
 C=$D/certs
 printf '\n[urls]\ndomain = pki.test\n' >>"$D/lancre.conf" # host-form routing too
-"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" >"$T/run.log" 2>&1 &
+"$LANCRE" run -d "$D" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
 run_pid=$!
 if wait_http "http://127.0.0.1:$A/healthz"; then ok "lancre run starts and answers /healthz"; else not_ok "lancre run starts"; cat "$T/run.log"; fi
 B="http://127.0.0.1:$P"
