@@ -2,7 +2,8 @@
 # lancre run as root on a PostgreSQL store over TCP, under its sandbox (issue 18,
 # "password from a file", and the sandbox with a database store): a role with a
 # password, the URL without it; each process reads its own password file
-# ([server] passfile as lancre-server, [signer] passfile as lancre-signer, 0600),
+# ([server] passfile as lancre-server, [signer] passfile as lancre-signer, [admin]
+# passfile as lancre-admin, 0600),
 # none from the environment.  OCSP and the CRL are served and a revocation reaches
 # both; nothing is killed by the sandbox (lib_exit); the two connections are TCP;
 # when the database ends them, both processes connect again from inside their
@@ -47,6 +48,7 @@ passfile() {
 passfile root "$T/root.pgpass"
 passfile lancre-server "$T/server.pgpass"
 passfile lancre-signer "$T/signer.pgpass"
+passfile lancre-admin "$T/admin.pgpass"
 
 D=$T/data
 P=$(free_port)
@@ -58,6 +60,7 @@ has "$D/lancre.conf" "^store = $URL\$" "lancre.conf names the URL, no password"
 if grep -q "$pw" "$D/lancre.conf"; then not_ok "the password is not in lancre.conf"; else ok "the password is not in lancre.conf"; fi
 conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
 conf_set "$D/lancre.conf" signer passfile "$T/signer.pgpass"
+conf_set "$D/lancre.conf" admin passfile "$T/admin.pgpass"
 conf_set "$D/lancre.conf" crl delay 1s
 # Until the PostgreSQL backend has every operation, what follows cannot run: say so.
 if ! "$LANCRE" sign -d "$D" --once >"$OUT" 2>"$ERR" &&
@@ -178,8 +181,8 @@ chmod 600 "$T/server_store.pgpass"
 conf_set "$D/lancre.conf" server passfile ""
 conf_set "$D/lancre.conf" store server_store "postgresql://$role@localhost:$port/$db?passfile=$T/server_store.pgpass"
 reconnect_run serverstore
-# And the store itself by host name, for both processes.
-for f in server signer; do printf 'localhost:%s:%s:%s:%s\n' "$port" "$db" "$role" "$pw" >>"$T/$f.pgpass"; done
+# And the store itself by host name, for every process.
+for f in server signer admin; do printf 'localhost:%s:%s:%s:%s\n' "$port" "$db" "$role" "$pw" >>"$T/$f.pgpass"; done
 conf_set "$D/lancre.conf" store server_store ""
 conf_set "$D/lancre.conf" server passfile "$T/server.pgpass"
 conf_set "$D/lancre.conf" store store "postgresql://$role@localhost:$port/$db"
