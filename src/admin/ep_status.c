@@ -7,7 +7,24 @@
 #include <time.h>
 
 #include "admin/reply.h"
+#include "pki/cert.h"
 #include "util/timefmt.h"
+
+/* The issuer certificate's subject, one line (as `lancre status` prints it); "" unreadable. */
+static json_t *
+subject_json(const struct issuer_record *r)
+{
+	const unsigned char *p = r->cert_der;
+	char line[256] = "";
+	X509 *x = d2i_X509(NULL, &p, (long)r->cert_len);
+	json_t *v;
+
+	if (x != NULL)
+		cert_name_line(X509_get_subject_name(x), line, sizeof(line));
+	X509_free(x);
+	v = json_string(line); /* NULL if not UTF-8 */
+	return v != NULL ? v : json_string("");
+}
 
 json_t *
 admin_time_json(int64_t t)
@@ -41,8 +58,9 @@ admin_ep_status(struct admin_api *api, const struct admin_caller *who,
 			admin_reply_error(rs, 500, "counting certificates: %s", e.msg);
 			return;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:b, s:b, s:i, s:I, s:I}", "name",
-						v[i].name, "signs", v[i].has_key, "retired",
+		json_array_append_new(list, json_pack("{s:s, s:o, s:b, s:b, s:i, s:I, s:I}",
+						"name", v[i].name, "subject", subject_json(&v[i]),
+						"signs", v[i].has_key, "retired",
 						v[i].retired_at != 0, "crl_shards", v[i].crl_shards,
 						"certificates", (json_int_t)total, "revoked",
 						(json_int_t)revoked));

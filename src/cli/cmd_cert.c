@@ -18,8 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
+#include "cli/api_client.h"
+#include "cli/api_cmds.h"
 #include "cli/cli.h"
 #include "intake/intake.h"
+#include "pki/cert.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
@@ -29,6 +34,7 @@
 
 static const char usage_text[] =
     "usage: lancre cert add [-d DIR] [-q] [--allow-foreign-urls] FILE|DIR|- ...\n"
+    "       lancre cert add --api URL --token-file F [-q] FILE|DIR|- ...\n"
     "       lancre cert list [-d DIR] [--issuer NAME] [--revoked] [--json]\n"
     "                        (see 'lancre cert list --help')\n\n"
     "Record certificates a CA issued, so that lancre signs their OCSP responses and\n"
@@ -46,6 +52,11 @@ static const char usage_text[] =
     "lancre serves for its issuer (see `lancre urls`) is refused.\n\n"
     "  -q, --quiet            no progress bar and no summary line\n"
     "  --allow-foreign-urls   record such certificates anyway, with a warning each\n"
+    API_CMDS_HELP("intake")
+    "\nOver the API the certificates go in bundles of up to 10,000 (under 1 MB), each\n"
+    "one transaction; a request that fails stops the command, saying from which\n"
+    "file and certificate on nothing was recorded.  --allow-foreign-urls is not\n"
+    "offered over the API.\n"
     "Exit status 1 if any certificate was refused.\n";
 
 struct source {
@@ -373,6 +384,283 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 	return rc;
 }
 
+/*
+ * `cert add --api`: each certificate is split out of its file here (so that
+ * refusals and "already recorded" are told per file, as above) and sent as
+ * PEM in bundles of at most API_BUNDLE_CERTS and about API_BUNDLE_BYTES, one
+ * transaction each.  The API refuses a whole bundle for one bad certificate
+ * (422 naming it): that one is reported and the rest sent again, so the
+ * outcome is `cert add`'s (the refused skipped, the others in).  A 413 (a
+ * server with a smaller max_body) halves the bundle.
+ */
+struct api_item {
+	size_t src;   /* index in sources */
+	size_t index; /* the certificate's number in its file, from 1 */
+	char *pem;
+	size_t len;
+};
+
+struct api_add {
+	struct api_client c;
+	struct sources *srcs;
+	struct api_item *v; /* the bundle being filled */
+	size_t n, bytes;
+	size_t added, present, rejected, skipped, expired;
+	int64_t now;
+	const struct api_item *failed_at; /* the first certificate of a request that failed */
+	char failed_src[PATH_MAX];
+	size_t failed_index;
+};
+
+static void
+api_reject(const char *path, size_t index, const char *why)
+{
+	if (index == 0)
+		fprintf(stderr, "lancre cert: %s: %s\n", source_name(path), why);
+	else
+		fprintf(stderr, "lancre cert: %s: certificate %zu: %s\n", source_name(path), index,
+		    why);
+}
+
+/* The answer of a bundle that went in: its certificates, in order. */
+static int
+api_added(struct api_add *r, const struct api_item *v, size_t n, const json_t *ans,
+    struct err *e)
+{
+	const json_t *list = json_object_get(ans, "certificates");
+	char when[TIMEFMT_LEN];
+	struct api_cert a;
+
+	if (!json_is_array(list) || json_array_size(list) != n)
+		return err_set(e, "the admin API at %s: an answer that does not list the %zu "
+				  "certificates sent", r->c.url, n);
+	for (size_t i = 0; i < n; i++) {
+		if (api_cert_from_json(json_array_get(list, i), &a, e) != 0)
+			return -1;
+		if (strcmp(a.result, "added") != 0) {
+			r->present++;
+			r->srcs->v[v[i].src].present++;
+			continue;
+		}
+		r->added++;
+		if (a.not_after <= r->now && r->expired++ < EXPIRED_NAMED_MAX) {
+			timefmt_format(a.not_after, when, sizeof(when));
+			fprintf(stderr, "lancre cert: %s: certificate %zu: warning: expired at %s; "
+					"recorded, but OCSP answers unauthorized for it\n",
+			    source_name(r->srcs->v[v[i].src].path), v[i].index, when);
+		}
+	}
+	return 0;
+}
+
+/* Send v[0..n) (the refused ones dropped and said); 0, or -1 with e when a request failed. */
+static int
+api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
+{
+	json_t *ans;
+	long status;
+	size_t len, k;
+	char *body;
+	int rc;
+
+	while (n > 0) {
+		len = 0;
+		for (size_t i = 0; i < n; i++)
+			len += v[i].len;
+		if ((body = malloc(len + 1)) == NULL)
+			return err_set(e, "out of memory");
+		len = 0;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(body + len, v[i].pem, v[i].len);
+			len += v[i].len;
+		}
+		rc = api_call(&r->c, "POST", "/certificates", body, len, "application/x-pem-file",
+		    &status, &ans, e);
+		free(body);
+		if (rc != 0) {
+			r->failed_at = &v[0];
+			return -1;
+		}
+		if (status == 200) {
+			rc = api_added(r, v, n, ans, e);
+			json_decref(ans);
+			return rc;
+		}
+		if (status == 413 && n > 1) {
+			json_decref(ans);
+			k = n / 2;
+			if (api_send(r, v, k, e) != 0)
+				return -1;
+			v += k;
+			n -= k;
+			continue;
+		}
+		k = status == 422 ? api_refused_index(api_error_text(ans)) : 0;
+		if (k == 0 || k > n) {
+			api_status_error(&r->c, status, ans, e);
+			json_decref(ans);
+			r->failed_at = &v[0];
+			return -1;
+		}
+		/* Certificate k refused, none recorded: say it, send the others again. */
+		{
+			char why[ERR_MSG_MAX];
+			const char *m = strchr(api_error_text(ans), ':') + 2;
+			size_t wl;
+			static const char tail[] = " (nothing was recorded)";
+			snprintf(why, sizeof(why), "%s", m);
+			wl = strlen(why);
+			if (wl >= sizeof(tail) && strcmp(why + wl - (sizeof(tail) - 1), tail) == 0)
+				why[wl - (sizeof(tail) - 1)] = '\0';
+			api_reject(r->srcs->v[v[k - 1].src].path, v[k - 1].index, why);
+		}
+		json_decref(ans);
+		r->rejected++;
+		if (api_send(r, v, k - 1, e) != 0)
+			return -1;
+		v += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+api_flush(struct api_add *r, struct err *e)
+{
+	int rc = api_send(r, r->v, r->n, e);
+
+	if (rc != 0 && r->failed_at != NULL) {
+		snprintf(r->failed_src, sizeof(r->failed_src), "%s",
+		    source_name(r->srcs->v[r->failed_at->src].path));
+		r->failed_index = r->failed_at->index;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].pem);
+	r->n = r->bytes = 0;
+	return rc;
+}
+
+static int
+api_queue(struct api_add *r, size_t src, size_t index, const uint8_t *der, size_t len,
+    struct err *e)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	if (r->n == API_BUNDLE_CERTS || (r->n > 0 && r->bytes + len * 2 > API_BUNDLE_BYTES)) {
+		if (api_flush(r, e) != 0) {
+			BIO_free(b);
+			return -1;
+		}
+	}
+	if (b == NULL || PEM_write_bio(b, "CERTIFICATE", "", der, (long)len) <= 0 ||
+	    (n = BIO_get_mem_data(b, &p)) <= 0 || (r->v[r->n].pem = malloc((size_t)n)) == NULL) {
+		BIO_free(b);
+		return err_set(e, "out of memory");
+	}
+	memcpy(r->v[r->n].pem, p, (size_t)n);
+	BIO_free(b);
+	r->v[r->n].len = (size_t)n;
+	r->v[r->n].src = src;
+	r->v[r->n].index = index;
+	r->bytes += (size_t)n;
+	r->n++;
+	return 0;
+}
+
+/* One source's certificates into the bundles, as intake_add() reads it. */
+static int
+api_source(struct api_add *r, size_t si, struct err *e)
+{
+	const struct source *src = &r->srcs->v[si];
+	struct cert_reader rd;
+	const uint8_t *der;
+	uint8_t *data = NULL;
+	size_t len = 0, dlen;
+	struct err why, ferr;
+	int rc = 0, st;
+
+	if (fs_read_all(src->path, CERT_STDIN_MAX, &data, &len, &ferr) != 0) {
+		r->rejected++;
+		fprintf(stderr, "lancre cert: %s\n", ferr.msg);
+		return 0;
+	}
+	cert_reader_init(&rd, data, len);
+	if (!cert_reader_may_hold_certs(&rd) && len > 0 && src->in_dir) {
+		r->skipped++;
+		goto out;
+	}
+	while (rc == 0 && (st = cert_reader_next(&rd, &der, &dlen, &why)) != 0) {
+		if (st < 0) {
+			r->rejected++;
+			api_reject(src->path, rd.index, why.msg);
+		} else {
+			rc = api_queue(r, si, rd.index, der, dlen, e);
+		}
+	}
+	if (rc == 0 && rd.index == 0) {
+		if (src->in_dir) {
+			r->skipped++;
+		} else {
+			r->rejected++;
+			api_reject(src->path, 0, "no certificate found");
+		}
+	}
+out:
+	cert_reader_free(&rd);
+	free(data);
+	return rc;
+}
+
+static int
+cert_add_api(const char *url, const char *token_file, struct sources *srcs, int quiet,
+    size_t *rejected, struct err *e)
+{
+	struct api_add r = {.srcs = srcs, .now = (int64_t)time(NULL)};
+	int rc;
+
+	if (api_client_open(&r.c, url, token_file, e) != 0) {
+		api_client_close(&r.c);
+		return -1;
+	}
+	if ((r.v = calloc(API_BUNDLE_CERTS, sizeof(*r.v))) == NULL) {
+		api_client_close(&r.c);
+		return err_set(e, "out of memory");
+	}
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < srcs->n; i++)
+		rc = api_source(&r, i, e);
+	if (rc == 0)
+		rc = api_flush(&r, e);
+	for (size_t i = 0; i < r.n; i++) /* left by a failure before its request */
+		free(r.v[i].pem);
+	if (!quiet) {
+		report_present(srcs);
+		printf("%zu added, %zu already present, %zu refused", r.added, r.present,
+		    r.rejected);
+		if (r.skipped > 0)
+			printf(", %zu file%s without certificates skipped", r.skipped,
+			    r.skipped == 1 ? "" : "s");
+		putchar('\n');
+		if (r.expired > EXPIRED_NAMED_MAX)
+			fprintf(stderr, "lancre cert: warning: %zu of the certificates added had "
+					"expired (the first %d are named above)\n", r.expired,
+			    EXPIRED_NAMED_MAX);
+	}
+	/* Say where it stopped: the requests before it are committed, it and the rest not. */
+	if (rc != 0 && r.failed_src[0] != '\0') {
+		char why[ERR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", e->msg);
+		err_set(e, "%s; nothing was recorded from %s certificate %zu on (the %zu added "
+			   "before it are)", why, r.failed_src, r.failed_index, r.added);
+	}
+	*rejected += r.rejected;
+	free(r.v);
+	api_client_close(&r.c);
+	return rc;
+}
+
 /* The subcommand word (add, list), past the options and their values; NULL if none. */
 static const char *
 subcommand(int argc, char **argv)
@@ -394,10 +682,13 @@ cmd_cert(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"allow-foreign-urls", no_argument, NULL, 'F'},
+	    {"api", required_argument, NULL, 'A'},
+	    {"token-file", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = cli_default_dir();
+	const char *dir = cli_default_dir(), *api = NULL, *token = NULL;
+	int dir_given = 0;
 	struct sources srcs = {0};
 	struct cli_dir d;
 	struct err e;
@@ -410,6 +701,13 @@ cmd_cert(int argc, char **argv)
 		switch (ch) {
 		case 'd':
 			dir = optarg;
+			dir_given = 1;
+			break;
+		case 'A':
+			api = optarg;
+			break;
+		case 'T':
+			token = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -428,6 +726,25 @@ cmd_cert(int argc, char **argv)
 		return cli_usage_error("cert", "expected 'add FILE...' or 'list'");
 	if (++optind >= argc)
 		return cli_usage_error("cert", "add needs at least one FILE, DIR or -");
+	if ((rc = cli_api_options("cert", api, token, dir_given)) != 0)
+		return rc;
+	if (api != NULL && allow_foreign)
+		return cli_usage_error("cert", "--allow-foreign-urls is not offered over the API");
+	if (api != NULL) {
+		rc = 0;
+		for (int i = optind; rc == 0 && i < argc; i++)
+			rc = collect(&srcs, argv[i], 0, &bad);
+		if (rc != 0)
+			err_set(&e, "out of memory");
+		else
+			rc = cert_add_api(api, token, &srcs, quiet, &rejected, &e);
+		for (size_t i = 0; i < srcs.n; i++)
+			free(srcs.v[i].path);
+		free(srcs.v);
+		if (rc != 0)
+			return cli_fail("cert", &e);
+		return rejected > 0 || bad > 0 ? EXIT_FAIL : EXIT_OK;
+	}
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("cert", &e);
 	rc = 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/api_cmds.h"
 #include "cli/lookup.h"
 #include "intake/intake.h"
 #include "intake/revoke.h"
@@ -28,7 +29,8 @@
 static const char usage_text[] =
     "usage: lancre revoke [-d DIR] [--reason NAME] [--date TIME] CERTFILE\n"
     "       lancre revoke [-d DIR] [--reason NAME] [--date TIME] --issuer NAME\n"
-    "                     --serial HEX [--serial HEX ...]\n\n"
+    "                     --serial HEX [--serial HEX ...]\n"
+    "       lancre revoke --api URL --token-file F ... (the same, through the API)\n\n"
     "Revoke certificates.  A running server publishes the change: OCSP within\n"
     "seconds, the CRL within lancre.conf's [crl] delay.  A CERTFILE that lancre\n"
     "has not recorded yet is recorded and revoked in one step (its issuer must be\n"
@@ -43,7 +45,10 @@ static const char usage_text[] =
     "                 certificate's notBefore unless it is not yet valid\n"
     "  --issuer NAME --serial HEX   revoke by serial without the certificate file\n\n"
     "A revocation is final.  Revoking again is refused, except with keyCompromise,\n"
-    "which replaces the reason and may move the date earlier.\n";
+    "which replaces the reason and may move the date earlier.\n\n"
+    API_CMDS_HELP("revoke")
+    "\nA CERTFILE lancre has not recorded is recorded first over the API, in a request\n"
+    "of its own (scope intake too).\n";
 
 struct revoke_args {
 	const char *issuer, *file;
@@ -218,18 +223,26 @@ cmd_revoke(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},    {"reason", required_argument, NULL, 'r'},
 	    {"date", required_argument, NULL, 't'},   {"issuer", required_argument, NULL, 'i'},
 	    {"serial", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+	    {"api", required_argument, NULL, 'A'},    {"token-file", required_argument, NULL, 'T'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct revoke_args a = {.reason = 0, .date = (int64_t)time(NULL)};
-	const char *dir = cli_default_dir();
+	const char *dir = cli_default_dir(), *api = NULL, *token = NULL;
 	struct cli_dir d;
 	struct err e;
-	int ch, rc;
+	int ch, rc, dir_given = 0;
 
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
+			dir_given = 1;
+			break;
+		case 'A':
+			api = optarg;
+			break;
+		case 'T':
+			token = optarg;
 			break;
 		case 'r':
 			if (reason_parse(optarg, &a.reason, &e) != 0)
@@ -267,6 +280,11 @@ cmd_revoke(int argc, char **argv)
 		return cli_usage_error("revoke", "give a CERTFILE or --issuer/--serial, not both");
 	if (a.nserials > 0 && a.issuer == NULL)
 		return cli_usage_error("revoke", "--serial needs --issuer NAME");
+	if ((rc = cli_api_options("revoke", api, token, dir_given)) != 0)
+		return rc;
+	if (api != NULL)
+		return api_cmd_revoke(api, token, a.issuer, a.serials, a.nserials, a.file, a.reason,
+		    a.date);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("revoke", &e);
 	rc = revoke_all(&d, &a, &e);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/api_cmds.h"
 #include "cli/lookup.h"
 #include "ocsp/expect.h"
 #include "pki/cert.h"
@@ -21,13 +22,15 @@
 #include "util/timefmt.h"
 
 static const char usage_text[] =
-    "usage: lancre status [-d DIR] [--issuer NAME] CERTFILE|SERIAL\n\n"
+    "usage: lancre status [-d DIR] [--issuer NAME] CERTFILE|SERIAL\n"
+    "       lancre status --api URL --token-file F [--issuer NAME] CERTFILE|SERIAL\n\n"
     "Show what lancre has recorded for a certificate, given as a file (PEM or DER)\n"
     "or as a hex serial number (searched under every issuer unless --issuer).\n"
     "Prints issuer, serial, validity, status (good, revoked, or unknown when lancre\n"
     "never saw it), what the OCSP server answers and why (ocsp: unauthorized for a\n"
     "certificate expired past the grace period or not signed yet), revocation time\n"
-    "and reason, and CRL shard.\n";
+    "and reason, and CRL shard.\n\n"
+    API_CMDS_HELP("read");
 
 /* The mark of rec's unit (issuer, CRL shard), when several signers lease the work. */
 struct unit_mark {
@@ -146,10 +149,13 @@ cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
 	    {"issuer", required_argument, NULL, 'i'},
+	    {"api", required_argument, NULL, 'A'},
+	    {"token-file", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = cli_default_dir(), *issuer = NULL;
+	const char *dir = cli_default_dir(), *issuer = NULL, *api = NULL, *token = NULL;
+	int dir_given = 0;
 	struct cli_dir d;
 	struct err e;
 	int ch, rc;
@@ -158,9 +164,16 @@ cmd_status(int argc, char **argv)
 		switch (ch) {
 		case 'd':
 			dir = optarg;
+			dir_given = 1;
 			break;
 		case 'i':
 			issuer = optarg;
+			break;
+		case 'A':
+			api = optarg;
+			break;
+		case 'T':
+			token = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -174,6 +187,10 @@ cmd_status(int argc, char **argv)
 	if (!fs_exists(argv[optind]) && strcmp(argv[optind], "-") != 0 &&
 	    lookup_check_serial(argv[optind], &e) != 0)
 		return cli_usage_error("status", "no such file, and %s", e.msg);
+	if ((rc = cli_api_options("status", api, token, dir_given)) != 0)
+		return rc;
+	if (api != NULL)
+		return api_cmd_status(api, token, issuer, argv[optind]);
 	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("status", &e);
 	rc = status(&d, issuer, argv[optind], &e);

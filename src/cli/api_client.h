@@ -1,0 +1,104 @@
+/*
+ * api_client.h - the CLI's client of the admin API (docs/OPERATOR.md "The
+ * admin API"): `lancre cert add`, `revoke` and `status` with `--api URL
+ * --token-file F` do their work through a running `lancre run` instead of a
+ * data directory, so a CA's issuance host needs none.
+ *
+ * Library code: every function returns an error (struct err), nothing is
+ * printed.  Requests go through libcurl with connect and total timeouts, a
+ * cap on the answer's size, no redirects (a bearer token must not follow one
+ * elsewhere) and http/https only.  TLS client options (--cacert, --cert,
+ * --key) come with the API's mutual TLS; struct api_client has room for them.
+ */
+#ifndef LANCRE_CLI_API_CLIENT_H
+#define LANCRE_CLI_API_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "util/err.h"
+
+#define API_TOKEN_MAX 128           /* "lct_" + 43 characters, with room to spare */
+#define API_URL_MAX 1024
+#define API_CONNECT_TIMEOUT_MS 5000L
+#define API_TIMEOUT_MS 300000L      /* a bundle of 10,000 certificates, checked one by one */
+#define API_ANSWER_MAX ((size_t)64 << 20) /* 10,000 certificates' JSON is ~3 MB */
+#define API_BUNDLE_CERTS 10000      /* the API's limit per POST /api/v1/certificates */
+#define API_BUNDLE_BYTES ((size_t)1000 << 10) /* under the API's default max_body, 1M */
+#define API_ISSUER_MAX 64
+
+struct api_client {
+	char url[API_URL_MAX];     /* the base, e.g. http://127.0.0.1:8082, no trailing '/' */
+	char token[API_TOKEN_MAX]; /* never printed or logged */
+	char token_file[API_URL_MAX];
+	void *curl;                /* one handle: keep-alive across a command's requests */
+};
+
+/*
+ * The token in path: its first line.  The file must not be readable by group
+ * or others (as PIN files), nor empty.
+ */
+int api_token_read(const char *path, char *out, size_t len, struct err *e);
+
+/* Check url (http or https), read the token file; 0 or -1 with e. */
+int api_client_open(struct api_client *c, const char *url, const char *token_file,
+    struct err *e);
+void api_client_close(struct api_client *c);
+
+/*
+ * One request: method and path (below /api/v1, e.g. "/status"), an optional
+ * body with its Content-Type.  0 with the HTTP status in *status and the
+ * parsed answer in *answer (the caller decrefs; an error answer too), or -1
+ * with e when there is no answer to read: the API unreachable, a timeout,
+ * an answer too big or not JSON.  An error status is not an error here:
+ * api_status_error() says it.
+ */
+int api_call(struct api_client *c, const char *method, const char *path, const void *body,
+    size_t len, const char *ctype, long *status, json_t **answer, struct err *e);
+
+/*
+ * One line for an error answer (status >= 400): 401 and 403 name the token
+ * file, 413 says too big, 5xx names the URL; the others give the API's own
+ * message ({"error": "..."}).  Returns -1.
+ */
+int api_status_error(const struct api_client *c, long status, const json_t *answer,
+    struct err *e);
+
+/* The message of an error answer {"error": "..."}, or NULL. */
+const char *api_error_text(const json_t *answer);
+
+/* A certificate as the API describes it (admin_cert_json, ep_cert_get.c). */
+struct api_cert {
+	char issuer[API_ISSUER_MAX + 1];
+	char serial[128]; /* hex as the API prints it */
+	int revoked;
+	int64_t not_before, not_after, added_at, revoked_at;
+	int reason; /* REASON_* when revoked */
+	int is_ca;
+	int shard;
+	char result[16]; /* "added", "present", "revoked", "unchanged", ...; "" if none */
+	int has_ocsp, ocsp_signed, ocsp_current;
+};
+
+/* Map one certificate object of an answer; -1 with e naming what is missing or wrong. */
+int api_cert_from_json(const json_t *o, struct api_cert *out, struct err *e);
+
+/* An issuer of GET /status. */
+struct api_issuer {
+	char name[API_ISSUER_MAX + 1];
+	char subject[256]; /* "" when the API does not say */
+};
+
+/* The issuers of a GET /status answer, into v[0..*n) (at most max). */
+int api_issuers_from_json(const json_t *o, struct api_issuer *v, size_t max, size_t *n,
+    struct err *e);
+
+/*
+ * The "certificate N: " a refused bundle's answer starts with (422): N, or 0
+ * when it names none.
+ */
+size_t api_refused_index(const char *msg);
+
+#endif
