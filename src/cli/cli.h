@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "conf/conf.h"
+#include "proc/layout.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -175,7 +176,7 @@ int cmd_audit(int argc, char **argv);
  * out (TOKEN_TEXT_LEN + 1 bytes, store/token.h).
  */
 #define CLI_FIRST_TOKEN "admin"
-#define CLI_FIRST_TOKEN_FILE "admin.token"
+#define CLI_FIRST_TOKEN_FILE PROC_LAYOUT_LEFT_ALONE /* proc/layout.h: never given the server's group */
 int cli_token_first(struct store *s, const char *actor, char *out, struct err *e);
 
 /* The signer's upkeep of DIR/public/, as ", rewrote N ..." parts of a summary line. */

@@ -57,7 +57,10 @@ apply_admin(const FTSENT *f, const char *rel, const char *store, const struct pr
 {
 	struct proc_acl_user through = {u->admin.uid, PROC_ACL_X};
 	struct proc_acl_user rw = {u->admin.uid, PROC_ACL_R | PROC_ACL_W};
-	struct proc_acl_user writers[] = {{u->signer.uid, PROC_ACL_R | PROC_ACL_W}, rw};
+	/* x: a directory made in DIR later (an operator's about/) is theirs to enter;
+	 * a file's mode takes x (and more) away through the mask. */
+	struct proc_acl_user writers[] = {{u->signer.uid, PROC_ACL_R | PROC_ACL_W | PROC_ACL_X},
+	    {u->admin.uid, PROC_ACL_R | PROC_ACL_W | PROC_ACL_X}};
 
 	if (u->admin.uid == 0)
 		return 0; /* [admin] listen = off */
@@ -69,12 +72,21 @@ apply_admin(const FTSENT *f, const char *rel, const char *store, const struct pr
 	return is_store(rel, store) ? proc_acl_set(f->fts_accpath, 0, &rw, 1, e) : 0;
 }
 
-/* One entry of the walk; rel is its path under DIR ("" for DIR itself). */
+/*
+ * One entry of the walk; rel is its path under DIR ("" for DIR itself).
+ * PROC_LAYOUT_LEFT_ALONE (init's first admin token, 0600, whoever ran init's)
+ * keeps its owner and mode: given the server's group and 0640 as the rest, the
+ * public server's user could read a token that writes the store through the
+ * admin API.
+ */
 static int
 apply_one(const FTSENT *f, const char *rel, const char *store, const struct proc_users *u,
     struct err *e)
 {
 	int private = is_private(rel), dir = f->fts_info == FTS_D;
+
+	if (strcmp(rel, PROC_LAYOUT_LEFT_ALONE) == 0)
+		return 0;
 	gid_t g = private ? u->signer.gid : u->server.gid;
 	/*
 	 * Shared directories are set-group-ID (02750): a file the signer creates

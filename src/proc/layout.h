@@ -9,6 +9,7 @@
  *   lancre.conf, public/...  signer:<server's group>  0640 files, 0750 directories
  *   private/ (keys.db, keys, PIN files), keys/, sign.lock
  *                            signer:<signer's group>  0600 files, 0700 directories
+ *   admin.token              left as `lancre init` made it: 0600, whoever ran init
  *
  * `lancre init` (and `lancre demo`) as root apply it; the commands started as
  * root check it before they switch users, so that a directory made by hand
@@ -20,6 +21,9 @@
 
 #include "proc/users.h"
 #include "util/err.h"
+
+/* Under DIR, the one name the walk leaves alone (cli.h's CLI_FIRST_TOKEN_FILE). */
+#define PROC_LAYOUT_LEFT_ALONE "admin.token"
 
 /*
  * Give dir, and the entries named in only (NULL-terminated; NULL: every

@@ -18,6 +18,20 @@ revoked=$(sqlite3 "$D/lancre.db" 'select count(*) from certificates where status
 if [ "$revoked" -ge 50 ] && [ "$revoked" -le 200 ]; then ok "a share is revoked ($revoked)"; else not_ok "a share is revoked ($revoked)"; fi
 same "with six different reasons" "$(sqlite3 "$D/lancre.db" 'select count(distinct reason) from certificates where status = 1')" 6
 if [ "$(stat -c %a "$D/keys")" = 700 ] && [ "$(stat -c %a "$D/keys/e1.key")" = 600 ]; then ok "keys are private"; else not_ok "keys are private"; fi
+# The admin API's first token stays 0600 (its ACL's mask empty), not the server's group's
+# to read as the rest of DIR is: with it, the public server's user could write through the
+# admin API.  Tried as each of lancre's users, where they exist (as root).
+same "admin.token is 0600" "$(stat -c %a "$D/admin.token")" 600
+if [ "$(id -u)" -eq 0 ]; then
+	for u in lancre-server lancre-admin lancre-signer; do
+		id "$u" >/dev/null 2>&1 || continue
+		if as_user "$u" cat "$D/admin.token" >/dev/null 2>&1; then not_ok "as $u, admin.token is readable"; else ok "as $u, admin.token cannot be read"; fi
+	done
+	# A directory an operator makes in DIR later (about/) can be entered by the writers.
+	mkdir "$D/opdir" && echo hello >"$D/opdir/f"
+	same "as lancre-signer, a directory made later in DIR by root can be read" "$(as_user lancre-signer cat "$D/opdir/f" 2>&1)" hello
+	rm -rf "$D/opdir"
+fi
 
 expect 0 "e1 is ECDSA P-256" sh -c "openssl x509 -in '$C/e1.pem' -noout -text | grep -q 'ASN1 OID: prime256v1'"
 expect 0 "r1 is RSA-2048" sh -c "openssl x509 -in '$C/r1.pem' -noout -text | grep -q 'Public-Key: (2048 bit)'"
