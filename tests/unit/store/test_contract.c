@@ -2120,7 +2120,7 @@ test_audit_chain(void **state)
 		.issuer_id = 7, .detail = "{\"name\":\"e1\"}"},
 	    {.at = 200, .actor = "cli:root", .origin = "cli", .action = "cert.add", .issuer_id = 7,
 		.serial = ser1, .serial_len = sizeof(ser1)},
-	    {.at = 300, .actor = "token:ci \"q\" \\", .origin = "127.0.0.1:5555",
+	    {.at = 300, .actor = "token:ci \"q\" \\ \t\n\r\\N", .origin = "127.0.0.1:5555",
 		.action = "cert.revoke", .issuer_id = 8, .serial = ser2, .serial_len = sizeof(ser2),
 		.detail = "{\"reason\":\"keyCompromise\",\"x\":\"a,b{}\"}"},
 	};
