@@ -355,6 +355,7 @@ api_issuers_from_json(const json_t *o, struct api_issuer *v, size_t max, size_t 
 		    get_string(it, "name", v[*n].name, sizeof(v[*n].name), 1, e) != 0 ||
 		    get_string(it, "subject", v[*n].subject, sizeof(v[*n].subject), 0, e) != 0)
 			return err_prefix(e, "issuer %zu", i + 1);
+		v[*n].signs = !json_is_false(json_object_get(it, "signs"));
 		(*n)++;
 	}
 	return 0;

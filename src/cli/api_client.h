@@ -89,6 +89,7 @@ int api_cert_from_json(const json_t *o, struct api_cert *out, struct err *e);
 struct api_issuer {
 	char name[API_ISSUER_MAX + 1];
 	char subject[256]; /* "" when the API does not say */
+	int signs;         /* it has a key: only such an issuer is matched to a certificate */
 };
 
 /* The issuers of a GET /status answer, into v[0..*n) (at most max). */

@@ -155,7 +155,10 @@ print_found(const struct api_issuer *is, const struct api_cert *a)
 	printf("crl shard: %d\n", a->shard);
 }
 
-/* The certificate in path and its issuer among v (by name, as issuer_set_match). */
+/*
+ * The certificate in path and its issuer among v: by name, among those that
+ * sign, as issuer_set_match() (which also checks the signature).
+ */
 static int
 file_lookup(const char *path, const struct api_issuer *v, size_t n, const struct api_issuer **is,
     struct cert_record *rec, struct err *e)
@@ -185,7 +188,7 @@ file_lookup(const char *path, const struct api_issuer *v, size_t n, const struct
 	cert_name_line(X509_get_issuer_name(x), name, sizeof(name));
 	*is = NULL;
 	for (size_t i = 0; i < n && *is == NULL; i++)
-		if (strcmp(v[i].subject, name) == 0)
+		if (v[i].signs && strcmp(v[i].subject, name) == 0)
 			*is = &v[i];
 	if (*is == NULL) {
 		err_set(e, "%s: unknown issuer (%s)", path, name);

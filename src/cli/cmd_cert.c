@@ -579,14 +579,31 @@ api_source(struct api_add *r, size_t si, struct err *e)
 	uint8_t *data = NULL;
 	size_t len = 0, dlen;
 	struct err why, ferr;
+	uint8_t *mapped = NULL;
 	int rc = 0, st;
 
-	if (fs_read_all(src->path, CERT_STDIN_MAX, &data, &len, &ferr) != 0) {
+	if (strcmp(src->path, "-") != 0 && src->size > 0) {
+		/* Mapped, as add_source() does: a file of a million certificates is not copied. */
+		int fd = open(src->path, O_RDONLY | O_CLOEXEC);
+		void *m = fd >= 0 ? mmap(NULL, src->size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+		if (fd >= 0)
+			close(fd);
+		if (m == MAP_FAILED) {
+			r->rejected++;
+			fprintf(stderr, "lancre cert: %s: %s\n", src->path, strerror(errno));
+			return 0;
+		}
+		madvise(m, src->size, MADV_SEQUENTIAL);
+		mapped = m;
+		len = src->size;
+	} else if (strcmp(src->path, "-") == 0 &&
+		   fs_read_all(src->path, CERT_STDIN_MAX, &data, &len, &ferr) != 0) {
 		r->rejected++;
 		fprintf(stderr, "lancre cert: %s\n", ferr.msg);
 		return 0;
 	}
-	cert_reader_init(&rd, data, len);
+	cert_reader_init(&rd, mapped != NULL ? mapped : data != NULL ? data : (const uint8_t *)"",
+	    len);
 	if (!cert_reader_may_hold_certs(&rd) && len > 0 && src->in_dir) {
 		r->skipped++;
 		goto out;
@@ -610,6 +627,8 @@ api_source(struct api_add *r, size_t si, struct err *e)
 out:
 	cert_reader_free(&rd);
 	free(data);
+	if (mapped != NULL)
+		munmap(mapped, len);
 	return rc;
 }
 

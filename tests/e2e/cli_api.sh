@@ -74,6 +74,9 @@ both "cert add a directory (a file without certificates skipped) and a refused c
 	cert add "$T/in" "$T/x.pem"
 same "exit 1: a certificate was refused" "$arc" 1
 has "$T/a.out" '^2 added, 0 already present, 1 refused, 1 file without certificates skipped$' "the summary counts each"
+: >"$T/empty.pem"
+both "cert add an empty file named on the command line (refused)" cert add "$T/empty.pem"
+has "$T/a.err" 'empty.pem: no certificate found' "no certificate found"
 both "cert add a bundle whose 2nd certificate is refused: the others recorded" cert add "$T/dxe.pem"
 has "$T/a.err" 'dxe.pem: certificate 2: unknown issuer' "the refused one named by its place in the file"
 has "$T/a.out" '^2 added' "the other two recorded"
