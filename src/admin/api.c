@@ -8,8 +8,9 @@
  *
  * The route is found first (404, or 405 naming the method it takes), then
  * the token (401, 403), then the endpoint runs.  A query string is refused
- * (400) until one means something (?wait=served comes later): a client
- * asking to wait must not get an answer that did not.
+ * (400) but on a change, where ?wait=served[&timeout=S] holds a committed
+ * change's answer until the public server serves it (admin/wait.h): a
+ * client asking for something unknown must not get an answer that did not.
  */
 #include "admin/api.h"
 
@@ -19,6 +20,7 @@
 #include "admin/auth.h"
 #include "admin/endpoints.h"
 #include "admin/reply.h"
+#include "admin/wait.h"
 
 enum route {
 	R_NONE,
@@ -74,6 +76,30 @@ route_of(const char *p, size_t n, char *issuer, size_t ilen, char *serial, size_
 	return R_CERT;
 }
 
+/* ?wait=served: the committed change's answer becomes a wait (rs->wait) for it. */
+static void
+hold(struct admin_api *api, struct admin_response *rs, int timeout_s)
+{
+	json_t *answer = json_loadb(rs->body, rs->len, 0, NULL);
+	struct admin_wait *w;
+	struct err e;
+
+	if (answer == NULL) {
+		admin_response_free(rs);
+		admin_reply_error(rs, 500, "recorded, but its answer does not parse to wait on");
+		return;
+	}
+	if ((w = admin_wait_new(api, answer, timeout_s, admin_now_ms(), &e)) == NULL) {
+		admin_response_free(rs);
+		admin_reply_error(rs, 500, "recorded, but cannot wait for it to be served: %s",
+		    e.msg);
+		return;
+	}
+	admin_response_free(rs);
+	rs->status = 0;
+	rs->wait = w;
+}
+
 void
 admin_api_handle(struct admin_api *api, const struct admin_request *rq,
     struct admin_response *rs)
@@ -83,7 +109,7 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 	struct admin_caller who;
 	enum route r = R_NONE;
 	struct err e;
-	int status;
+	int status, timeout_s = 0;
 
 	memset(rs, 0, sizeof(*rs));
 	api->requests++;
@@ -99,8 +125,12 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, 405, "this endpoint takes %s", defs[r].method);
 		return;
 	}
-	if (rq->query != NULL) {
-		admin_reply_error(rs, 400, "no query parameter is accepted yet");
+	if (rq->query != NULL && r != R_CERTS && r != R_REVOKE) {
+		admin_reply_error(rs, 400, "no query parameter is accepted here");
+		return;
+	}
+	if (rq->query != NULL && admin_wait_query(rq->query, rq->query_len, &timeout_s, &e) != 0) {
+		admin_reply_error(rs, 400, "%s", e.msg);
 		return;
 	}
 	if ((status = admin_auth(api->store, rq->authorization, rq->authorization_len,
@@ -124,4 +154,6 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 	case R_NONE:
 		break;
 	}
+	if (timeout_s > 0 && rs->status == 200)
+		hold(api, rs, timeout_s);
 }

@@ -24,6 +24,7 @@ struct admin_api {
 	struct store *store; /* read-write */
 	const struct conf *conf;
 	const char *dir;     /* the data directory */
+	const char *public_listen; /* HOST:PORT of the public server, asked by ?wait=served */
 	int64_t started;
 	unsigned long requests, changes; /* since start, for /api/v1/status */
 };
@@ -40,13 +41,17 @@ struct admin_request {
 	const char *peer; /* "127.0.0.1:5555", "[::1]:5555" */
 };
 
+struct admin_wait;
+
 struct admin_response {
 	int status;
 	char *body; /* JSON, malloc'd (admin_response_free) */
 	size_t len;
+	/* ?wait=served: no answer yet (status 0, no body); poll it (admin/wait.h) for one. */
+	struct admin_wait *wait;
 };
 
-/* Answer rq into *rs (always set, status 500 if even that failed). */
+/* Answer rq into *rs (always set, status 500 if even that failed; or a wait, see above). */
 void admin_api_handle(struct admin_api *api, const struct admin_request *rq,
     struct admin_response *rs);
 

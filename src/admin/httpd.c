@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin/wait.h"
 #include "server/conns.h"
 
 #define ADMIN_DRAIN_TICK_MS 10
@@ -26,6 +27,15 @@ struct httpd {
 	atomic_long open; /* connections now */
 	atomic_ulong stalled;
 	h2o_socket_t *listener;
+	h2o_timeout_t tick; /* ?wait=served: each held answer looks again at this pace */
+};
+
+/* A change's answer held until it is served (admin/wait.h); lives in the request's pool. */
+struct held {
+	h2o_timeout_entry_t te;
+	struct httpd *h;
+	h2o_req_t *req;
+	struct admin_wait *wait;
 };
 
 struct httpd_handler {
@@ -87,6 +97,48 @@ peer_of(h2o_req_t *req, char *buf, size_t len)
 	}
 }
 
+static void
+answer(h2o_req_t *req, struct admin_response *rs)
+{
+	req->res.status = rs->status;
+	req->res.reason = reason_of(rs->status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+	    H2O_STRLIT("application/json"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+	    H2O_STRLIT("no-store"));
+	if (rs->status == 401)
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		    H2O_STRLIT("Bearer realm=\"lancre\""));
+	req->res.content_length = rs->len;
+	h2o_send_inline(req, rs->body, rs->len); /* copied into the request's pool */
+}
+
+/* The request's pool is cleared (answered, or the client went away): stop looking. */
+static void
+held_dispose(void *p)
+{
+	struct held *x = p;
+
+	if (h2o_timeout_is_linked(&x->te))
+		h2o_timeout_unlink(&x->te);
+	admin_wait_free(x->wait);
+	x->wait = NULL;
+}
+
+static void
+held_tick(h2o_timeout_entry_t *te)
+{
+	struct held *x = H2O_STRUCT_FROM_MEMBER(struct held, te, te);
+	struct admin_response rs = {0};
+
+	if (admin_wait_poll(x->h->api, x->wait, admin_now_ms(), &rs)) {
+		answer(x->req, &rs);
+		admin_response_free(&rs);
+		return;
+	}
+	h2o_timeout_link(x->h->ctx.loop, &x->h->tick, &x->te);
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -113,17 +165,18 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	rq.body_len = req->entity.base != NULL ? req->entity.len : 0;
 	rq.peer = peer;
 	admin_api_handle(h->api, &rq, &rs);
-	req->res.status = rs.status;
-	req->res.reason = reason_of(rs.status);
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-	    H2O_STRLIT("application/json"));
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-	    H2O_STRLIT("no-store"));
-	if (rs.status == 401)
-		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
-		    H2O_STRLIT("Bearer realm=\"lancre\""));
-	req->res.content_length = rs.len;
-	h2o_send_inline(req, rs.body, rs.len); /* copied into the request's pool */
+	if (rs.wait != NULL) { /* looked at again on the loop's timer: other requests go on */
+		struct held *x = h2o_mem_alloc_shared(&req->pool, sizeof(*x), held_dispose);
+		memset(x, 0, sizeof(*x));
+		x->h = h;
+		x->req = req;
+		x->wait = rs.wait;
+		x->te.cb = held_tick;
+		rs.wait = NULL;
+		h2o_timeout_link(h->ctx.loop, &h->tick, &x->te);
+		return 0;
+	}
+	answer(req, &rs);
 	admin_response_free(&rs);
 	return 0;
 }
@@ -209,6 +262,7 @@ admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
 	conns_init(&h.conns, loop, &h.stalled);
 	h.conns.write_timeout_ms = (uint64_t)api->conf->write_timeout * 1000;
 	h2o_context_init(&h.ctx, loop, &h.config);
+	h2o_timeout_init(loop, &h.tick, ADMIN_WAIT_TICK_MS);
 	h.actx.ctx = &h.ctx;
 	h.actx.hosts = h.config.hosts;
 	h.listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -223,6 +277,7 @@ admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
 	if (drain(&h, loop) != 0)
 		return 0; /* a connection h2o would not close: leave the loop to the OS (server.c) */
 	conns_dispose(&h.conns);
+	h2o_timeout_dispose(loop, &h.tick);
 	h2o_context_dispose(&h.ctx);
 	h2o_evloop_destroy(loop);
 	h2o_config_dispose(&h.config);

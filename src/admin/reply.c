@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/wait.h"
 #include "util/err.h"
 
 /* When even the answer cannot be made (out of memory): a fixed one. */
@@ -73,6 +74,8 @@ void
 admin_response_free(struct admin_response *rs)
 {
 	free(rs->body);
+	admin_wait_free(rs->wait);
+	rs->wait = NULL;
 	rs->body = NULL;
 	rs->len = 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/served.h"
 #include "signer/key.h"
 #include "signer/signer.h"
 #include "util/fsutil.h"
@@ -198,21 +199,31 @@ cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, struct
 }
 
 int
-cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e)
+cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, const char *public_listen,
+    struct err *e)
 {
 	struct sandbox_report r;
+	struct admin_public pub;
 
 	cli_sandbox_trap_says(cmd);
 	cli_sandbox_paths(&sb, d, 0);
+	/* Its admin child's ?wait=served connects to the public listener: allowed here too. */
+	if (public_listen != NULL && admin_public_parse(public_listen, &pub, e) == 0)
+		sb.paths.public_port = pub.port;
 	return enter(cmd, d, SANDBOX_SUPERVISOR, &r, e);
 }
 
 int
-cli_sandbox_admin(const char *cmd, struct cli_dir *d, struct err *e)
+cli_sandbox_admin(const char *cmd, struct cli_dir *d, const char *public_listen,
+    struct err *e)
 {
 	struct sandbox_report r;
+	struct admin_public pub;
 
 	cli_sandbox_paths(&sb, d, 0);
+	/* ?wait=served connects to the public listener: its port only (admin/served.h). */
+	if (public_listen != NULL && admin_public_parse(public_listen, &pub, e) == 0)
+		sb.paths.public_port = pub.port;
 	/* libpq reads the admin process's own password file again on a reconnection. */
 	if (sb.reach.sockets && d->conf.api_passfile[0] != '\0')
 		snprintf(sb.reach.passfile, sizeof(sb.reach.passfile), "%s", d->conf.api_passfile);

@@ -61,12 +61,14 @@ int cli_sandbox_signer(const char *cmd, struct cli_dir *d, struct signer *sg, st
  * The supervisor's (`lancre run`'s parent), before it starts its children,
  * which start inside it and narrow to their own.
  */
-int cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, struct err *e);
+int cli_sandbox_supervisor(const char *cmd, struct cli_dir *d, const char *public_listen,
+    struct err *e);
 
 /*
  * The admin process (src/admin/), once its store is open and it runs as its
  * user: SANDBOX_ADMIN, its store's files and nothing else.
  */
-int cli_sandbox_admin(const char *cmd, struct cli_dir *d, struct err *e);
+int cli_sandbox_admin(const char *cmd, struct cli_dir *d, const char *public_listen,
+    struct err *e);
 
 #endif

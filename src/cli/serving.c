@@ -391,13 +391,14 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 	if (c == NULL)
 		cli_sandbox_trap_says("admin");
 	if ((c != NULL && proc_child_ready(c, &e) != 0) ||
-	    (p->sandbox == PROC_SANDBOX_ADMIN && cli_sandbox_admin("admin", sc->d, &e) != 0)) {
+	    (p->sandbox == PROC_SANDBOX_ADMIN && cli_sandbox_admin("admin", sc->d, sc->so.listen, &e) != 0)) {
 		close_api(sc);
 		return cli_fail("admin", &e);
 	}
 	api.store = sc->d->store;
 	api.conf = &sc->d->conf;
 	api.dir = sc->d->path;
+	api.public_listen = sc->so.listen;
 	api.started = (int64_t)time(NULL);
 	if (admin_httpd_run(&api, sc->api_fd, &stop, log_api_start, sc, &e) != 0)
 		return cli_fail("admin", &e);
@@ -523,7 +524,7 @@ supervise(struct serving_ctx *sc, struct err *e)
 	if ((sc->users.as_root ? proc_become_supervisor(&sc->users.signer, e) : proc_protect(e)) ||
 	    /* Then narrow: the children start inside the supervisor's sandbox and narrow further. */
 	    (proc_get(PROC_SUPERVISOR)->sandbox == PROC_SANDBOX_SUPERVISOR &&
-		cli_sandbox_supervisor(sc->cmd, sc->d, e) != 0)) {
+		cli_sandbox_supervisor(sc->cmd, sc->d, sc->api_fd >= 0 ? sc->so.listen : NULL, e) != 0)) {
 		server_listeners_close(&sc->ls);
 		close_api(sc);
 		return -1;

@@ -347,12 +347,32 @@ server_rules(struct ll *l, const struct sandbox_paths *p)
 	return ll_allow_sanitizer(l);
 }
 
+/*
+ * The admin process's ?wait=served asks the public listener what it serves:
+ * TCP connect to that port, and no other (the supervisor's ruleset, which
+ * its children start under, gets the same rule).
+ */
+static int
+ll_allow_public(struct ll *l, const struct sandbox_paths *p)
+{
+	struct ll_net_port_attr np = {.allowed_access = LL_NET_CONNECT_TCP, .port = p->public_port};
+
+	if (!l->net_connect || p->public_port == 0)
+		return 0;
+	if (syscall(SYS_landlock_add_rule, l->fd, LL_RULE_NET_PORT, &np, 0) != 0)
+		return err_set(l->e, "cannot allow TCP connect to port %u: %s",
+		    (unsigned)p->public_port, strerror(errno));
+	return 0;
+}
+
 /* The admin process: its store (a SQLite file, or a PostgreSQL server's ports). */
 static int
 admin_rules(struct ll *l, const struct sandbox_paths *p)
 {
 	if (ll_allow_db(l, p, l->net_connect) != 0 ||
 	    (!p->db_sockets && ll_allow_store(l, p, LL_READ | LL_WRITE_FILE) != 0))
+		return -1;
+	if (ll_allow_public(l, p) != 0)
 		return -1;
 	return ll_allow_sanitizer(l);
 }
@@ -432,7 +452,8 @@ signer_rules(struct ll *l, const struct sandbox_paths *p)
 	    ll_allow_in(l, p->dir, "public", "", l->fs) != 0 ||
 	    ll_allow_in(l, p->dir, "private", "", l->fs) != 0 ||
 	    ll_allow(l, "/dev/null", LL_READ | LL_WRITE_FILE) != 0 ||
-	    ll_allow(l, tokendir, l->fs) != 0 || ll_allow_db(l, p, l->net_connect) != 0)
+	    ll_allow(l, tokendir, l->fs) != 0 || ll_allow_db(l, p, l->net_connect) != 0 ||
+	    ll_allow_public(l, p) != 0)
 		return -1;
 	return ll_allow_sanitizer(l);
 }

@@ -81,6 +81,9 @@ struct sandbox_paths {
 	const unsigned short *db_ports;
 	int db_nports;
 	const char *db_passfile;
+	/* The admin process: TCP connect to the public listener's port (?wait=served asks it
+	 * what it serves); 0 none. */
+	unsigned short public_port;
 };
 
 #define SANDBOX_LACK_MAX 160

@@ -37,7 +37,10 @@
  *            for the signer without network, a datagram or raw AF_INET or
  *            AF_INET6 socket still fails with EACCES (no UDP out), and
  *            Landlock (ABI 4) lets TCP connect reach the database's ports
- *            only (landlock.c).
+ *            only (landlock.c).  The admin process opens TCP streams in any
+ *            case (?wait=served asks the public listener; Landlock keeps its
+ *            connect to that port), and so may the supervisor, whose filter
+ *            bounds its children's.
  *
  * The server has no execve, no fork, no socket (it accepts on the listeners
  * bound before entry; a database store's streams excepted), no ptrace, no
@@ -281,7 +284,8 @@ signer_db_sockets(scmp_filter_ctx ctx, struct err *e)
 /*
  * socket(): the signer and supervisor any family with network, else AF_UNIX
  * only and EACCES for the rest (with a database store: signer_db_sockets);
- * the server and the admin process none, or a database's streams (and connect).
+ * the server and the admin process none, or a database's streams (and connect); the
+ * admin process TCP streams at least (connect: Landlock keeps it to the public port).
  */
 static int
 allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, struct err *e)
@@ -289,6 +293,10 @@ allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, s
 	struct scmp_arg_cmp unix_only = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
 	struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0);
 
+	if (role == SANDBOX_ADMIN && !db) /* ?wait=served asks the public listener (TCP) */
+		return db_stream(ctx, SCMP_ACT_ALLOW, 0, e) != 0
+			   ? -1
+			   : add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0, NULL, e);
 	if (role == SANDBOX_SERVER || role == SANDBOX_ADMIN) {
 		if (!db)
 			return 0;
@@ -298,7 +306,9 @@ allow_socket(scmp_filter_ctx ctx, enum sandbox_role role, int network, int db, s
 	}
 	if (network)
 		return add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0, NULL, e);
-	if (db)
+	/* The supervisor's filter bounds its children's: the admin process's ?wait=served
+	 * opens TCP streams to the public listener (Landlock keeps connect to that port). */
+	if (db || role == SANDBOX_SUPERVISOR)
 		return signer_db_sockets(ctx, e);
 	if (add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only, e) != 0 ||
 	    add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, &not_unix, e) != 0)

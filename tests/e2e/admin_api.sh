@@ -16,12 +16,16 @@ mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 mkleaf a e1
 mkleaf b e1
+for i in 1 2 3 4 5; do mkleaf w$i e1; done
 # The bearer tokens: every scope, and read only.
 "$LANCRE" token add -d "$D" ci --scope intake,revoke,read >"$T/ci.token"
 "$LANCRE" token add -d "$D" reader --scope read >"$T/reader.token"
 TOK=$(cat "$T/ci.token") RTOK=$(cat "$T/reader.token")
 case $TOK in lct_*) ok "lancre token add printed a token" ;; *) not_ok "lancre token add printed '$TOK'" ;; esac
 
+# A revocation's wait=served waits for its CRL too: the signer builds one [crl] delay / 2
+# after the last at the earliest (60s by default).
+conf_set "$D/lancre.conf" crl delay 2s
 start_run
 [ -n "$adminp" ] && ok "lancre run started an admin process ($adminp)" || not_ok "no admin child of $pid"
 U=http://127.0.0.1:$API/api/v1
@@ -82,6 +86,60 @@ same "the audit trail has a row for each change, by the token" \
 	"cert.add token:ci,cert.revoke token:ci,"
 origin=$(sqlite3 "$D/lancre.db" "select origin from audit where actor = 'token:ci' limit 1")
 case $origin in 127.0.0.1:[0-9]*) ok "with the client's address ($origin)" ;; *) not_ok "origin '$origin'" ;; esac
+
+# ?wait=served: the answer comes once the public server answers the new status (and, for a
+# revocation, serves a CRL listing it), so the next openssl ocsp sees it with no sleep between.
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+times=
+for i in 1 2 3 4 5; do
+	t0=$(date +%s%N)
+	api POST "certificates?wait=served" -H "Authorization: Bearer $TOK" --data-binary @"$T/w$i.pem"
+	t=$(ms_since "$t0")
+	times="$times $t"
+	st=$(e1_status "$P" w$i)
+	[ "$code" = 200 ] && [ "$st" = good ] || break
+done
+echo "# wait=served, certificate added, ms from request to answer:$times"
+[ "$code" = 200 ] || sed "s/^/# /" "$T/body"
+same "wait=served add: 200 each time" "$code" 200
+has "$T/body" '"served":{"waited_ms":[0-9]*}' "the answer says it was served, and after how long"
+same "openssl ocsp right after the answer: good" "$st" good
+max=0; for t in $times; do [ "$t" -gt "$max" ] && max=$t; done
+[ "$max" -le $((3000 * TF)) ] && ok "the slowest of 5 waits: $max ms" || not_ok "a wait took $max ms"
+s1=$(serial_of "$T/w1.pem")
+t0=$(date +%s%N)
+api POST "revocations?wait=served&timeout=30" -H "Authorization: Bearer $TOK" \
+	-d "{\"issuer\": \"e1\", \"serial\": \"$s1\", \"reason\": \"keyCompromise\"}"
+t=$(ms_since "$t0")
+st=$(e1_status "$P" w1)
+curl -sS -o "$T/now.crl" "http://127.0.0.1:$P/crl/e1/1.crl"
+echo "# wait=served, revocation (OCSP and CRL): $t ms"
+[ "$code" = 200 ] || sed "s/^/# /" "$T/body"
+same "wait=served revocation: 200" "$code" 200
+same "openssl ocsp right after the answer: revoked" "$st" revoked
+if openssl crl -inform DER -in "$T/now.crl" -noout -text 2>/dev/null | tr -d ' :' | grep -qi "SerialNumber$(echo "$s1" | sed "s/^00//")"; then
+	ok "the CRL served right after the answer lists it"
+else
+	not_ok "the served CRL does not list $s1"
+fi
+# The signer stopped: nothing gets served, 504 after timeout=1, the change is kept.
+kill -STOP "$signer"
+c0=$(changes)
+t0=$(date +%s%N)
+mkleaf w6 e1
+api POST "certificates?wait=served&timeout=1" -H "Authorization: Bearer $TOK" --data-binary @"$T/w6.pem"
+t=$(ms_since "$t0")
+kill -CONT "$signer"
+same "not served within timeout=1: 504" "$code" 504
+has "$T/body" '"not_served":\[{"issuer":"e1","serial":"[0-9a-f]*","ocsp":false' "it names what was not served"
+[ "$t" -ge 1000 ] && [ "$t" -lt $((5000 * TF)) ] && ok "after the timeout ($t ms)" || not_ok "504 after $t ms"
+same "the certificate is recorded all the same" "$(changes | cut -d/ -f1)" $((${c0%%/*} + 1))
+before=$(changes)
+api POST "certificates?wait=later" -H "Authorization: Bearer $TOK" --data-binary @"$T/b.pem"
+same "an unknown wait=: 400" "$code" 400
+api POST "certificates?timeout=5" -H "Authorization: Bearer $TOK" --data-binary @"$T/b.pem"
+same "timeout= without wait=served: 400" "$code" 400
+same "and nothing changed" "$(changes)" "$before"
 
 # HTTP/2 with prior knowledge, on the same listener.
 code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code} %{http_version}' -H "Authorization: Bearer $RTOK" "$U/status")

@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 #include "admin/api.h"
+#include "admin/wait.h"
 #include "admin/auth.h"
 
 #include <openssl/pem.h>
@@ -192,9 +193,33 @@ test_routes(void **state)
 	assert_int_equal(call(f, "DELETE", "/api/v1/revocations", TOKEN_ALL, NULL, 0), 405);
 	HAS("this endpoint takes POST");
 	assert_int_equal(call(f, "GET", "/api/v1/certificates", TOKEN_ALL, NULL, 0), 405);
-	assert_int_equal(call(f, "POST", "/api/v1/revocations?wait=served", TOKEN_ALL, "{}", 2),
+	assert_int_equal(call(f, "POST", "/api/v1/revocations?wait=later", TOKEN_ALL, "{}", 2),
 	    400);
-	HAS("no query parameter");
+	HAS("unknown query parameter 'wait=later'");
+	assert_int_equal(call(f, "GET", "/api/v1/status?wait=served", TOKEN_ALL, NULL, 0), 400);
+	HAS("no query parameter is accepted here");
+}
+
+/* ?wait=served[&timeout=S]: the default, the cap, either order; anything else refused. */
+static void
+test_wait_query(void **state)
+{
+	struct err e;
+	int t;
+
+	(void)state;
+	assert_int_equal(admin_wait_query(NULL, 0, &t, &e), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(admin_wait_query("wait=served", 11, &t, &e), 0);
+	assert_int_equal(t, ADMIN_WAIT_DEFAULT_S);
+	assert_int_equal(admin_wait_query("timeout=3&wait=served", 21, &t, &e), 0);
+	assert_int_equal(t, 3);
+	assert_int_equal(admin_wait_query("wait=served&timeout=100000", 26, &t, &e), 0);
+	assert_int_equal(t, ADMIN_WAIT_MAX_S);
+	assert_int_equal(admin_wait_query("wait=served&timeout=0", 21, &t, &e), -1);
+	assert_int_equal(admin_wait_query("wait=served&timeout=2s", 22, &t, &e), -1);
+	assert_int_equal(admin_wait_query("timeout=5", 9, &t, &e), -1);
+	assert_int_equal(admin_wait_query("wait=served&x", 13, &t, &e), -1);
 }
 
 static void
@@ -330,6 +355,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
+	    cmocka_unit_test(test_wait_query),
 	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
