@@ -353,6 +353,7 @@ ocsp_import(struct store_pg *s, const struct ocsp_record *r, size_t n, struct er
 		return -1;
 	return meta_raise(s, "ocsp_seq", r[n - 1].seq, e) != 0 ||
 		       meta_raise(s, "ocsp_cert_seq", cert_seq, e) != 0 ||
+		       meta_raise(s, "ocsp_cert_id", INT64_MAX, e) != 0 || /* the seam: unsure */
 		       meta_raise(s, "ocsp_newest", newest, e) != 0
 		   ? -1
 		   : 0;

@@ -43,11 +43,13 @@ pg_changed_cursor(int64_t change_seq, int64_t cert_id)
  * Certificates changed after the cursor whose SHA-1 response is missing or
  * older than their change (ocsp_responses.cert_seq < change_seq), unexpired
  * at $3; the committed change_seq counter comes first, one row even when
- * no certificate does.  Meta ocsp_cert_seq is the highest cert_seq of any
- * response (postgresql_ocsp_put.c): a certificate changed after it has no
- * response that reflects it, and needs no look into the responses (new
- * certificates and revocations, nearly all of the signer's work).  The OR
- * is evaluated in order, so the probe runs only below that seam.  The
+ * no certificate does.  Meta (ocsp_cert_seq, ocsp_cert_id) is at least the
+ * highest (cert_seq, cert_id) of any response (postgresql_ocsp_put.c; no
+ * ocsp_cert_id: INT64_MAX): a certificate whose (change_seq, id) is above
+ * it has no response that reflects it, and needs no look into the
+ * responses (new certificates and revocations, nearly all of the signer's
+ * work).  The OR is evaluated in order, so the probe runs only below that
+ * seam.  The
  * probe's hash_alg + 0 keeps the partial due index (WHERE hash_alg = 1, on
  * (due_at, cert_id)) out of it: on partitions without statistics yet (a new
  * store's first signing) the planner chose that index for cert_id = c.id
@@ -58,7 +60,8 @@ pg_changed_cursor(int64_t change_seq, int64_t cert_id)
 	"SELECT m.value, c.* FROM meta m LEFT JOIN LATERAL ("                                  \
 	"  SELECT " PG_SIGN_COLUMNS " FROM certificates c"                                    \
 	"  WHERE (c.change_seq, c.id) > ($1::bigint, $2::bigint) AND c.not_after >= $3::bigint" \
-	"  AND (c.change_seq > (SELECT value FROM meta WHERE key = 'ocsp_cert_seq')"          \
+	"  AND ((c.change_seq, c.id) > ((SELECT value FROM meta WHERE key = 'ocsp_cert_seq'),"  \
+	"    coalesce((SELECT value FROM meta WHERE key = 'ocsp_cert_id'), 9223372036854775807))" \
 	"   OR NOT EXISTS (SELECT 1 FROM ocsp_responses r WHERE r.cert_id = c.id"              \
 	"    AND r.hash_alg + 0 = 1 AND r.cert_seq >= c.change_seq))"                          \
 	"  ORDER BY c.change_seq, c.id LIMIT $4::bigint) c ON true"                            \

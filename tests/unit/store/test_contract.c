@@ -1452,6 +1452,51 @@ test_changed_skips_signed(void **state)
 }
 
 /*
+ * Certificates sharing a change_seq (one batch of intake), some signed in
+ * the writer's transactions, some not: the scan offers only the unsigned,
+ * after each of the writes (the PostgreSQL store's seam is the
+ * highest (cert_seq, cert_id) written, kept by a second statement in the
+ * writer's transaction: too low, it would offer signed ones again).
+ */
+static void
+test_changed_skips_signed_in_batch(void **state)
+{
+	static const uint8_t der[4] = {0x30, 0x02, 0x00, 1};
+	struct store_cursor at = {{0}};
+	struct cert_record c[6], *r[6], page[6];
+	enum store_insert_result res[6];
+	struct ocsp_record o[3];
+	int64_t iss = add_issuer("cs2");
+	size_t n;
+	struct err e;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		c[i] = record(iss, (const uint8_t[]){0x75, (uint8_t)i}, 2, 1);
+		r[i] = &c[i];
+	}
+	assert_int_equal(store_cert_insert_many(s, r, 6, res, &e), 0);
+	assert_int_equal(c[5].change_seq, c[0].change_seq);
+	for (int i = 0; i < 3; i++)
+		o[i] = response(&c[i], OCSP_HASH_SHA1, 500, 10, der);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_ocsp_put(s, o, 3, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_certs_changed(s, &at, 0, page, 6, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(page[0].id, c[3].id);
+	at = (struct store_cursor){{0}};
+	o[0] = response(&c[4], OCSP_HASH_SHA1, 500, 10, der);
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_ocsp_put(s, o, 1, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_certs_changed(s, &at, 0, page, 6, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(page[0].id, c[3].id);
+	assert_int_equal(page[1].id, c[5].id);
+}
+
+/*
  * Holding and releasing move both of a certificate's responses; a purge
  * looks only at what expired since the last one.
  */
@@ -2237,6 +2282,7 @@ main(void)
 	    CONTRACT_TEST(test_change_seq_per_transaction),
 	    CONTRACT_TEST(test_ocsp_put_batch),
 	    CONTRACT_TEST(test_changed_skips_signed),
+	    CONTRACT_TEST(test_changed_skips_signed_in_batch),
 	    CONTRACT_TEST(test_hold_both_hashes),
 	    CONTRACT_TEST(test_future_due),
 	    CONTRACT_TEST(test_crls),
