@@ -25,6 +25,7 @@
 #define ADMIN_WAIT_DEFAULT_S 10
 #define ADMIN_WAIT_MAX_S 120 /* a larger timeout= is cut to this */
 #define ADMIN_WAIT_TICK_MS 20
+#define ADMIN_WAIT_TICK_BUDGET_MS 50 /* the most one tick spends asking the public server */
 
 /*
  * The query of a change: "" or NULL nothing, "wait=served[&timeout=S]" (in

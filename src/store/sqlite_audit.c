@@ -174,7 +174,9 @@ head_take(struct store_sqlite *s, int64_t n, int64_t *first, uint8_t prev[AUDIT_
 		return sqlite_db_err(s, e, "taking the audit trail's head");
 	sqlite3_bind_int64(st, 1, n);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == AUDIT_HASH_LEN) {
+	int bad = rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) != AUDIT_HASH_LEN;
+
+	if (rc == SQLITE_ROW && !bad) {
 		*first = sqlite3_column_int64(st, 0) - n + 1;
 		memcpy(prev, sqlite3_column_blob(st, 1), AUDIT_HASH_LEN);
 	}
@@ -182,6 +184,11 @@ head_take(struct store_sqlite *s, int64_t n, int64_t *first, uint8_t prev[AUDIT_
 		while (sqlite3_step(st) == SQLITE_ROW)
 			;
 	sqlite3_finalize(st);
+	/* Never chain from an unknown hash: the trail would fork without a word. */
+	if (bad)
+		return err_set(e, "store: the audit trail's head is damaged (its hash is not %d "
+				  "bytes): `lancre audit --verify`",
+		    AUDIT_HASH_LEN);
 	if (rc == SQLITE_DONE)
 		return err_set(e, "store: the audit trail has no head (audit_head is empty)");
 	if (rc != SQLITE_ROW)
