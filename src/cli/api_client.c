@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,14 +74,51 @@ api_token_read(const char *path, char *out, size_t len, struct err *e)
 	return 0;
 }
 
+/* The host of an http:// URL (after the scheme, up to the port, path or end). */
+static int
+http_host_is_loopback(const char *url)
+{
+	const char *h = url + 7, *end;
+	char host[256];
+	size_t n;
+
+	if (*h == '[') /* an IPv6 literal */
+		return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
+	end = h + strcspn(h, ":/?#");
+	n = (size_t)(end - h);
+	if (n == 0 || n >= sizeof(host) || memchr(h, '@', n) != NULL)
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	/* 127.x.y.z, each part digits: inet_pton would also take it, this says why. */
+	return strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n;
+}
+
+int
+api_url_check(const char *url, struct err *e)
+{
+	if (strncmp(url, "https://", 8) == 0)
+		return 0;
+	if (strncmp(url, "http://", 7) != 0)
+		return err_set(e, "--api %s: give an http:// or https:// URL", url);
+	if (!http_host_is_loopback(url))
+		return err_set(e, "--api %s: plain http:// only to this machine (127.0.0.1, [::1], "
+				  "localhost): the token would cross the network in clear text; use "
+				  "https://",
+		    url);
+	return 0;
+}
+
 int
 api_client_open(struct api_client *c, const char *url, const char *token_file, struct err *e)
 {
 	size_t n = strlen(url);
 
 	memset(c, 0, sizeof(*c));
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return err_set(e, "--api %s: give an http:// or https:// URL", url);
+	if (api_url_check(url, e) != 0)
+		return -1;
 	if (n >= sizeof(c->url) || strlen(token_file) >= sizeof(c->token_file))
 		return err_set(e, "--api: the URL or the token file's name is too long");
 	while (n > 0 && url[n - 1] == '/')

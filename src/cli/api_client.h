@@ -42,7 +42,15 @@ struct api_client {
  */
 int api_token_read(const char *path, char *out, size_t len, struct err *e);
 
-/* Check url (http or https), read the token file; 0 or -1 with e. */
+/*
+ * Is url one lancre sends a token to?  https:// anywhere; http:// only to a
+ * loopback host (127.0.0.0/8, [::1], localhost): the token would cross the
+ * network in clear text, and the admin listener itself refuses other
+ * addresses until it has TLS.  0, or -1 with the reason in e.
+ */
+int api_url_check(const char *url, struct err *e);
+
+/* Check url (api_url_check), read the token file; 0 or -1 with e. */
 int api_client_open(struct api_client *c, const char *url, const char *token_file,
     struct err *e);
 void api_client_close(struct api_client *c);

@@ -35,6 +35,8 @@
 int
 cli_api_options(const char *cmd, const char *api, const char *token_file, int dir_given)
 {
+	struct err e;
+
 	if (api != NULL && dir_given)
 		return cli_usage_error(cmd, "--api and -d: give one (the API's process has the "
 					    "data directory)");
@@ -42,8 +44,8 @@ cli_api_options(const char *cmd, const char *api, const char *token_file, int di
 		return cli_usage_error(cmd, "--api needs --token-file F");
 	if (api == NULL && token_file != NULL)
 		return cli_usage_error(cmd, "--token-file goes with --api URL");
-	if (api != NULL && strncmp(api, "http://", 7) != 0 && strncmp(api, "https://", 8) != 0)
-		return cli_usage_error(cmd, "--api %s: give an http:// or https:// URL", api);
+	if (api != NULL && api_url_check(api, &e) != 0)
+		return cli_usage_error(cmd, "%s", e.msg);
 	return 0;
 }
 

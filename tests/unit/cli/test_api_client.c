@@ -52,6 +52,29 @@ test_token_file(void **state)
 	assert_null(strstr(e.msg, "lct_a"));
 }
 
+/* A token goes over plain http:// only to this machine; https:// anywhere. */
+static void
+test_url_check(void **state)
+{
+	static const char *const ok_urls[] = {"http://127.0.0.1:8082", "http://127.1.2.3/api/v1",
+	    "http://localhost:8082/", "http://LOCALHOST", "http://[::1]:8082",
+	    "https://ca.example:8443", "https://10.0.0.5"};
+	static const char *const refused[] = {"http://ca.example:8082", "http://10.0.0.5:8082",
+	    "http://127.0.0.1.evil.example/", "http://127.0.0.1@evil.example/",
+	    "http://[::2]:8082", "http://", "ftp://127.0.0.1/", "127.0.0.1:8082"};
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok_urls) / sizeof(ok_urls[0]); i++)
+		assert_int_equal(api_url_check(ok_urls[i], &e), 0);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(api_url_check(refused[i], &e), -1);
+		assert_non_null(strstr(e.msg, refused[i]));
+	}
+	assert_int_equal(api_url_check("http://ca.example/", &e), -1);
+	assert_non_null(strstr(e.msg, "clear text"));
+}
+
 static void
 test_refused_index(void **state)
 {
@@ -152,6 +175,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    test_dir_unit_test(test_token_file),
+	    cmocka_unit_test(test_url_check),
 	    cmocka_unit_test(test_refused_index),
 	    cmocka_unit_test(test_cert_mapping),
 	    cmocka_unit_test(test_issuers_mapping),
