@@ -84,7 +84,8 @@ revoke_one(struct revoke_run *run, const struct admin_revocation *r, struct err 
 	const char *result = "revoked";
 	int64_t at;
 	int reason, status;
-	json_t *o, *d;
+	char detail[256];
+	json_t *o;
 
 	if ((status = find(run, r, &c, e)) != 0)
 		return status;
@@ -111,14 +112,13 @@ revoke_one(struct revoke_run *run, const struct admin_revocation *r, struct err 
 		}
 		if (c.status == CERT_REVOKED)
 			result = "changed";
+		/* The CLI's words (revoke.h): a changed revocation keeps what it "was". */
+		revoke_detail(&c, at, reason, detail, sizeof(detail));
+		run->details[run->nev] = strdup(detail);
 		c.status = CERT_REVOKED;
 		c.revoked_at = at;
 		c.reason = reason;
 		run->done[run->ndone++] = c.id;
-		d = json_pack("{s:s, s:o}", "reason", reason_name(reason), "date",
-		    admin_time_json(at));
-		run->details[run->nev] = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-		json_decref(d);
 		memcpy(run->serials[run->nev], c.serial, c.serial_len);
 		run->ev[run->nev] = (struct audit_event){.at = run->now, .actor = run->who->actor,
 		    .origin = run->rq->peer, .action = "cert.revoke", .issuer_id = c.issuer_id,
