@@ -126,7 +126,13 @@ mark_busy(struct conns *cs)
  * is in flight (an HTTP/2 stream waiting for window has no write pending).
  * Progress is the client acknowledging bytes (the kernel's count, so a slow
  * reader of one big write is not taken for a stalled one), or h2o handing the
- * socket a new write where the kernel cannot say.
+ * socket a new write ONLY where the kernel cannot say.  A write the kernel
+ * took is no sign of the client: a loopback socket's send buffer grows to
+ * tcp_wmem's 4 MB, and a loop short of CPU fills the buffers of hundreds of
+ * stalled connections a slice at a time for tens of seconds; counting those
+ * writes as progress kept such connections (crl_memory.sh's HTTP/2 clients,
+ * at load 10+) open for 25 s past the client's last byte instead of
+ * write_timeout.
  */
 static void
 sweep(h2o_timeout_entry_t *te)
@@ -145,7 +151,7 @@ sweep(h2o_timeout_entry_t *te)
 				continue;
 			}
 			acked = tcpstat_acked(h2o_socket_get_fd(c->sock));
-			if (acked != c->acked || c->sock->bytes_written != c->written) {
+			if (acked >= 0 ? acked != c->acked : c->sock->bytes_written != c->written) {
 				c->acked = acked;
 				c->written = c->sock->bytes_written;
 				c->quiet_ms = now;
