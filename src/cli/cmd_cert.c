@@ -253,6 +253,26 @@ report_present(const struct sources *s)
 	}
 }
 
+/*
+ * What `cert add` says at the end, the same with -d and with --api: the files
+ * whose certificates were recorded already, the counts, and the expired ones
+ * beyond those named.
+ */
+static void
+report_summary(const struct sources *s, size_t added, size_t present, size_t rejected,
+    size_t skipped, size_t expired)
+{
+	report_present(s);
+	printf("%zu added, %zu already present, %zu refused", added, present, rejected);
+	if (skipped > 0)
+		printf(", %zu file%s without certificates skipped", skipped, skipped == 1 ? "" : "s");
+	putchar('\n');
+	if (expired > EXPIRED_NAMED_MAX)
+		fprintf(stderr, "lancre cert: warning: %zu of the certificates added had expired "
+				"(the first %d are named above)\n",
+		    expired, EXPIRED_NAMED_MAX);
+}
+
 static void
 draw_progress(struct progress *p, size_t done)
 {
@@ -365,19 +385,8 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 		draw_progress(&prog, prog.total);
 		fputc('\n', stderr);
 	}
-	if (!quiet) {
-		report_present(srcs);
-		printf("%zu added, %zu already present, %zu refused", in.added, in.present,
-		    in.rejected);
-		if (in.skipped > 0)
-			printf(", %zu file%s without certificates skipped", in.skipped,
-			    in.skipped == 1 ? "" : "s");
-		putchar('\n');
-		if (in.expired > EXPIRED_NAMED_MAX)
-			fprintf(stderr, "lancre cert: warning: %zu of the certificates added had "
-					"expired (the first %d are named above)\n", in.expired,
-			    EXPIRED_NAMED_MAX);
-	}
+	if (!quiet)
+		report_summary(srcs, in.added, in.present, in.rejected, in.skipped, in.expired);
 	*rejected += in.rejected;
 	intake_free(&in);
 	issuer_set_free(&set);
@@ -654,19 +663,8 @@ cert_add_api(const char *url, const char *token_file, struct sources *srcs, int 
 		rc = api_flush(&r, e);
 	for (size_t i = 0; i < r.n; i++) /* left by a failure before its request */
 		free(r.v[i].pem);
-	if (!quiet) {
-		report_present(srcs);
-		printf("%zu added, %zu already present, %zu refused", r.added, r.present,
-		    r.rejected);
-		if (r.skipped > 0)
-			printf(", %zu file%s without certificates skipped", r.skipped,
-			    r.skipped == 1 ? "" : "s");
-		putchar('\n');
-		if (r.expired > EXPIRED_NAMED_MAX)
-			fprintf(stderr, "lancre cert: warning: %zu of the certificates added had "
-					"expired (the first %d are named above)\n", r.expired,
-			    EXPIRED_NAMED_MAX);
-	}
+	if (!quiet)
+		report_summary(srcs, r.added, r.present, r.rejected, r.skipped, r.expired);
 	/* Say where it stopped: the requests before it are committed, it and the rest not. */
 	if (rc != 0 && r.failed_src[0] != '\0') {
 		char why[ERR_MSG_MAX];
