@@ -294,21 +294,11 @@ record_file(struct api_client *c, const char *path, char *issuer, size_t ilen, c
 	unsigned char *der = NULL;
 	struct api_cert a;
 	json_t *ans = NULL;
-	uint8_t *data;
-	size_t len;
 	long status;
 	int derlen, rc = -1;
-	X509 *x;
 
-	if (fs_read_all(path, API_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(path, API_FILE_MAX, &der, &derlen, e) != 0)
 		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL || (derlen = i2d_X509(x, &der)) <= 0) {
-		X509_free(x);
-		return err_prefix(e, "%s", path);
-	}
-	X509_free(x);
 	rc = api_call(c, "POST", "/certificates", der, (size_t)derlen, "application/pkix-cert",
 	    &status, &ans, e);
 	OPENSSL_free(der);

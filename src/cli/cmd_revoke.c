@@ -127,20 +127,11 @@ record_file(struct cli_dir *d, const struct issuer_set *set, const char *path, i
     struct lookup_match *m, struct err *e)
 {
 	struct intake in;
-	uint8_t *data;
 	unsigned char *der = NULL;
-	size_t len;
 	int derlen, rc;
-	X509 *x;
 
-	if (fs_read_all(path, REVOKE_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(path, REVOKE_FILE_MAX, &der, &derlen, e) != 0)
 		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL || (derlen = i2d_X509(x, &der)) <= 0) {
-		X509_free(x);
-		return err_prefix(e, "%s", path);
-	}
 	intake_init(&in);
 	in.store = d->store;
 	in.conf = &d->conf;
@@ -151,7 +142,6 @@ record_file(struct cli_dir *d, const struct issuer_set *set, const char *path, i
 	rc = intake_record_one(&in, der, (size_t)derlen, &m->rec, e);
 	intake_free(&in);
 	OPENSSL_free(der);
-	X509_free(x);
 	if (rc != 0)
 		return err_prefix(e, "%s", path);
 	m->found = 1;

@@ -9,6 +9,7 @@
 #include "pki/cert.h"
 
 #include <langinfo.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki/serial.h"
+#include "util/fsutil.h"
 #include "util/timefmt.h"
 
 static const char pem_begin[] = "-----BEGIN ";
@@ -350,4 +352,24 @@ cert_parse(const uint8_t *data, size_t len, struct err *e)
 	}
 	cert_reader_free(&r);
 	return x;
+}
+
+int
+cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen, struct err *e)
+{
+	uint8_t *data;
+	size_t len;
+	X509 *x;
+
+	*der = NULL;
+	if (fs_read_all(path, max, &data, &len, e) != 0)
+		return -1;
+	x = cert_parse(data, len, e);
+	free(data);
+	if (x == NULL || (*derlen = i2d_X509(x, der)) <= 0) {
+		X509_free(x);
+		return err_prefix(e, "%s", path);
+	}
+	X509_free(x);
+	return 0;
 }

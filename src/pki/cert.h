@@ -78,4 +78,12 @@ void cert_name_line(const X509_NAME *n, char *buf, size_t len);
 /* Parse DER (or one PEM block) into an X509; NULL with a message on failure. */
 X509 *cert_parse(const uint8_t *data, size_t len, struct err *e);
 
+/*
+ * The one certificate in the file at path (DER or one PEM block, at most max
+ * bytes), as DER in *der (OPENSSL_free it) of *derlen bytes; -1 with the
+ * message prefixed by path.
+ */
+int cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen,
+    struct err *e);
+
 #endif
