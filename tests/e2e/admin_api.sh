@@ -23,6 +23,12 @@ for i in 1 2 3 4 5; do mkleaf w$i e1; done
 TOK=$(cat "$T/ci.token") RTOK=$(cat "$T/reader.token")
 case $TOK in lct_*) ok "lancre token add printed a token" ;; *) not_ok "lancre token add printed '$TOK'" ;; esac
 
+# 3,000 leaves for a list of revocations with wait=served (below), recorded before the run.
+"${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts" --issuer-cert "$T/e1.pem" \
+	--issuer-key "$T/e1.key" --count 3000 --out "$T/mass.der" 2>/dev/null
+"$LANCRE" cert add -q -d "$D" "$T/mass.der" >/dev/null
+"$LANCRE" cert list -d "$D" --json >"$T/mass.json"
+openssl x509 -inform DER -in "$T/mass.der" -out "$T/m1.pem" # the first of them
 # A revocation's wait=served waits for its CRL too: the signer builds one [crl] delay / 2
 # after the last at the earliest (60s by default).
 conf_set "$D/lancre.conf" crl delay 2s
@@ -122,6 +128,25 @@ if openssl crl -inform DER -in "$T/now.crl" -noout -text 2>/dev/null | tr -d ' :
 else
 	not_ok "the served CRL does not list $s1"
 fi
+# A list of 3,000 revocations with wait=served, the default timeout (10 s): each CRL is read
+# once a look for all of them, OCSP asked over one connection (a list of 10,000 timed out).
+"$PY" - "$T/mass.json" >"$T/mass.body" <<'PYEOF'
+import json, sys
+print(json.dumps([{"issuer": "e1", "serial": c["serial"], "reason": "superseded"}
+                  for c in json.load(open(sys.argv[1]))]))
+PYEOF
+t0=$(date +%s%N)
+api POST "revocations?wait=served" -H "Authorization: Bearer $TOK" --data-binary @"$T/mass.body"
+t=$(ms_since "$t0")
+echo "# wait=served, a list of 3,000 revocations: $t ms"
+[ "$code" = 200 ] || head -c 600 "$T/body" | sed "s/^/# /"
+same "wait=served, a list of 3,000 revocations: 200" "$code" 200
+same "each of them revoked, and served" \
+	"$("$PY" -c 'import json, sys; a = json.load(open(sys.argv[1])); print(sum(r["result"] == "revoked" for r in a.get("revocations", [])), "served" in a)' "$T/body")" "3000 True"
+same "openssl ocsp right after the answer: the first of them revoked" "$(e1_status "$P" m1)" revoked
+curl -sS -o "$T/now.crl" "http://127.0.0.1:$P/crl/e1/1.crl"
+same "the CRL served right after the answer lists the 3,000, a and w1" \
+	"$(openssl crl -inform DER -in "$T/now.crl" -noout -text | grep -c 'Serial Number:')" 3002
 # The signer stopped: nothing gets served, 504 after timeout=1, the change is kept.
 kill -STOP "$signer"
 c0=$(changes)
