@@ -100,6 +100,8 @@ extensions(struct der_reader *exts, struct cert_parsed *out)
 	static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};    /* keyUsage */
 	static const uint8_t oid_crldp[] = {0x55, 0x1d, 0x1f}; /* cRLDistributionPoints */
 	static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+	/* 1.3.6.1.4.1.11129.2.4.3, RFC 6962's precertificate poison */
+	static const uint8_t oid_poison[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x03};
 	struct der_tlv ext, oid, t, value;
 	struct der_reader e, v;
 
@@ -133,6 +135,8 @@ extensions(struct der_reader *exts, struct cert_parsed *out)
 		} else if (oid_is(&oid, oid_aia, sizeof(oid_aia))) { /* authorityInfoAccess */
 			out->aia = value.val;
 			out->aia_len = value.len;
+		} else if (oid_is(&oid, oid_poison, sizeof(oid_poison))) {
+			out->precert = 1;
 		}
 	}
 	return 0;

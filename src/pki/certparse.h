@@ -44,6 +44,7 @@ struct cert_parsed {
 	const uint8_t *sig; /* signature value (BIT STRING content after the unused-bits byte) */
 	size_t sig_len;
 	int is_ca;             /* basicConstraints cA, or keyUsage keyCertSign */
+	int precert;           /* the CT poison extension (precert.h): a precertificate */
 	const uint8_t *crldp;  /* CRLDistributionPoints DER, or NULL */
 	size_t crldp_len;
 	const uint8_t *aia;    /* AuthorityInfoAccessSyntax DER, or NULL */
