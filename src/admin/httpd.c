@@ -13,10 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin/reply.h"
 #include "admin/wait.h"
 #include "server/conns.h"
 
 #define ADMIN_DRAIN_TICK_MS 10
+
+/* Marks on each connection (server/conns.h's mark). */
+#define MARK_OVER 1u /* accepted beyond [admin] max_connections: every request gets 429 */
 
 struct httpd {
 	struct admin_api *api;
@@ -24,7 +28,8 @@ struct httpd {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t actx;
 	struct conns conns;
-	atomic_long open; /* connections now */
+	atomic_long open; /* connections now, within [admin] max_connections */
+	atomic_long over; /* connections now beyond it, answered 429 */
 	atomic_ulong stalled;
 	h2o_socket_t *listener;
 	h2o_timeout_t tick; /* ?wait=served: each held answer looks again at this pace */
@@ -69,8 +74,14 @@ reason_of(int status)
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 503:
 		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
 	}
 	return "Internal Server Error";
 }
@@ -109,6 +120,11 @@ answer(h2o_req_t *req, struct admin_response *rs)
 	if (rs->status == 401)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
 		    H2O_STRLIT("Bearer realm=\"lancre\""));
+	if (rs->status == 429)
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+		    H2O_STRLIT(ADMIN_RETRY_AFTER_TEXT));
+	if (rs->status == 429) /* an HTTP/1.1 connection over the limit is closed after it */
+		req->http1_is_persistent = 0;
 	req->res.content_length = rs->len;
 	h2o_send_inline(req, rs->body, rs->len); /* copied into the request's pool */
 }
@@ -139,15 +155,63 @@ held_tick(h2o_timeout_entry_t *te)
 	h2o_timeout_link(x->h->ctx.loop, &x->h->tick, &x->te);
 }
 
+/* The request line's and headers' bytes, as HTTP/1.1 would send them. */
+static size_t
+head_size(const h2o_req_t *req)
+{
+	size_t n = req->method.len + req->path.len + req->authority.len + 16;
+
+	for (size_t i = 0; i < req->headers.size; i++)
+		n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+	return n;
+}
+
+/*
+ * What the limits refuse before the request is looked at: a connection over
+ * [admin] max_connections (429), headers over ADMIN_HEADERS_MAX (431), a
+ * body over [admin] max_body (413; h2o's own limit, twice that, answers
+ * beyond it: see httpd.h).  0: none, go on.
+ */
+static int
+refused(struct httpd *h, h2o_req_t *req, const unsigned *mark, struct admin_response *rs)
+{
+	const struct conf *c = h->api->conf;
+	size_t n;
+
+	if (mark != NULL && (*mark & MARK_OVER) != 0) {
+		admin_reply_json(rs, 429, json_pack("{s:s, s:i}", "error",
+		    "too many connections to the admin API ([admin] max_connections): try again "
+		    "after the Retry-After seconds", "retry_after", ADMIN_RETRY_AFTER_S));
+		return 1;
+	}
+	if ((n = head_size(req)) > ADMIN_HEADERS_MAX) {
+		admin_reply_error(rs, 431, "the request line and headers are %zu bytes, more than "
+		    "%d", n, ADMIN_HEADERS_MAX);
+		return 1;
+	}
+	if (req->entity.base != NULL && req->entity.len > (size_t)c->api_max_body) {
+		admin_reply_error(rs, 413, "the body is %zu bytes, more than [admin] max_body (%lld)",
+		    req->entity.len, (long long)c->api_max_body);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct httpd *h = ((struct httpd_handler *)self)->h;
+	unsigned *mark = conns_mark_of_req(req);
 	struct admin_request rq = {0};
-	struct admin_response rs;
+	struct admin_response rs = {0};
 	char peer[64];
 	ssize_t i;
 
+	if (refused(h, req, mark, &rs)) {
+		answer(req, &rs);
+		admin_response_free(&rs);
+		return 0;
+	}
 	peer_of(req, peer, sizeof(peer));
 	rq.method = req->method.base;
 	rq.method_len = req->method.len;
@@ -190,12 +254,21 @@ on_accept(h2o_socket_t *listener, const char *err)
 	if (err != NULL)
 		return;
 	while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
-		if (atomic_load(&h->open) >= h->api->conf->api_max_connections ||
-		    conns_add(&h->conns, sock, &h->open) != 0) {
+		atomic_long *counter = &h->open;
+		unsigned mark = 0;
+
+		/* Full: the newcomer is let in to be answered 429, up to ADMIN_OVER_MAX of them. */
+		if (atomic_load(&h->open) >= h->api->conf->api_max_connections) {
+			counter = &h->over;
+			mark = MARK_OVER;
+		}
+		if ((mark == MARK_OVER && atomic_load(&h->over) >= ADMIN_OVER_MAX) ||
+		    conns_add(&h->conns, sock, counter) != 0) {
 			h2o_socket_close(sock);
 			continue;
 		}
-		atomic_fetch_add(&h->open, 1);
+		*conns_mark_of_sock(sock) = mark;
+		atomic_fetch_add(counter, 1);
 		h2o_accept(&h->actx, sock);
 	}
 }
@@ -210,7 +283,8 @@ setup_config(struct httpd *h)
 
 	h2o_config_init(&h->config);
 	h->config.server_name = h2o_iovec_init(H2O_STRLIT("lancre"));
-	h->config.max_request_entity_size = (size_t)c->api_max_body; /* larger: 413 */
+	/* Ours is max_body (refused(): a JSON 413); h2o's, beyond it, answers in text. */
+	h->config.max_request_entity_size = 2 * (size_t)c->api_max_body;
 	h->config.http1.req_timeout = (uint64_t)c->request_timeout * 1000;
 	h->config.http2.idle_timeout = (uint64_t)c->h2_idle_timeout * 1000;
 	h->config.http2.max_concurrent_requests_per_connection = (size_t)c->h2_max_streams;

@@ -4,13 +4,27 @@
  * knowledge), as the public server speaks them (server/server.c), each
  * request handed to admin/api.h whole.
  *
- * h2o reads a request's body before the handler runs and answers 413 to one
- * larger than [admin] max_body without handing it over; a connection beyond
- * [admin] max_connections is closed as soon as it is accepted; slow senders
- * are cut after [server] request_timeout, idle HTTP/2 connections after
- * [server] h2_idle_timeout.  A stop closes the connections not being answered
- * and lets the others finish for at most ADMIN_DRAIN_MS.  The caller binds
- * the socket, drops its user and enters the sandbox before calling.
+ * Limits, each answered in JSON where h2o 2.2 lets us:
+ *  - [admin] max_connections open at once.  Beyond it, the newcomer is let
+ *    in and each of its requests answered 429 with Retry-After (up to
+ *    ADMIN_OVER_MAX of those; more are closed at once).
+ *    An HTTP/1.1 connection answered 401 or 429 is closed after the answer.
+ *  - Request line and headers over ADMIN_HEADERS_MAX: 431.  Beyond h2o's
+ *    own limit, far above (H2O_MAX_REQLEN, about 400 KiB, or more than 100
+ *    headers), h2o answers 400 in text over HTTP/1.1 and drops the
+ *    connection over HTTP/2.
+ *  - A body over [admin] max_body: 413.  h2o reads the whole body before
+ *    the handler runs (2.2 has no hook between the headers and the body,
+ *    so neither the token nor the size can be looked at sooner), and its
+ *    own limit, set to twice max_body, answers a larger one itself: in text
+ *    and closing the connection over HTTP/1.1, by dropping the connection over
+ *    HTTP/2.
+ *  - Time: slow senders are cut after [server] request_timeout (the whole
+ *    request, HTTP/1.1), idle HTTP/2 connections after [server]
+ *    h2_idle_timeout.
+ * A stop closes the connections not being answered and lets the others
+ * finish for at most ADMIN_DRAIN_MS.  The caller binds the socket, drops
+ * its user and enters the sandbox before calling.
  */
 #ifndef LANCRE_ADMIN_HTTPD_H
 #define LANCRE_ADMIN_HTTPD_H
@@ -22,6 +36,10 @@
 
 #define ADMIN_LOOP_WAKE_MS 100
 #define ADMIN_DRAIN_MS 5000
+#define ADMIN_HEADERS_MAX 16384  /* request line and headers, bytes */
+#define ADMIN_OVER_MAX 16        /* connections answered 429 at once */
+#define ADMIN_RETRY_AFTER_S 1
+#define ADMIN_RETRY_AFTER_TEXT "1"
 
 /*
  * Serve api on the listening socket fd (taken over: closed by the time this

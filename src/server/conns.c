@@ -16,6 +16,7 @@ struct conn_entry {
 	int64_t acked;     /* bytes the client acknowledged, when last seen (tcpstat.h) */
 	size_t written;    /* sock->bytes_written, when last seen */
 	uint64_t quiet_ms; /* since when it has owed the client bytes and they took none */
+	unsigned mark;     /* the owner's (conns_mark_of_sock) */
 	unsigned busy : 1; /* owes a response body (mark_busy) */
 	unsigned cut : 1;  /* shut down for a stall (counted once) */
 };
@@ -78,6 +79,22 @@ entry_of(h2o_req_t *req)
 				 : NULL;
 
 	return sock != NULL && sock->on_close.cb == on_close ? sock->on_close.data : NULL;
+}
+
+unsigned *
+conns_mark_of_sock(h2o_socket_t *sock)
+{
+	return sock != NULL && sock->on_close.cb == on_close
+		   ? &((struct conn_entry *)sock->on_close.data)->mark
+		   : NULL;
+}
+
+unsigned *
+conns_mark_of_req(h2o_req_t *req)
+{
+	struct conn_entry *c = entry_of(req);
+
+	return c != NULL ? &c->mark : NULL;
 }
 
 void

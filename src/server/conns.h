@@ -65,6 +65,14 @@ void conns_dispose(struct conns *cs);
  */
 int conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter);
 
+/*
+ * A mark the loop's owner keeps on each connection (0 when added): the admin
+ * API notes there which connections showed a valid token and which were
+ * accepted over its limit (admin/httpd.c).  NULL: not one of cs's.
+ */
+unsigned *conns_mark_of_sock(h2o_socket_t *sock);
+unsigned *conns_mark_of_req(h2o_req_t *req);
+
 /* Watch b (b->req set by the caller) until conns_body_done(b). */
 void conns_body_start(struct conns *cs, struct conns_body *b);
 void conns_body_done(struct conns_body *b);

@@ -2,8 +2,9 @@
 # The admin API (issue 19, "The admin API, in its own process") on a running
 # `lancre run`: curl records a certificate and revokes it, and `openssl ocsp`
 # against the public port sees it revoked after the signer's pass; no token, a
-# wrong token, a wrong scope, an oversized and a malformed body are refused
-# (401/403/413/400) and change nothing in the store; the process, seen from
+# wrong token, a wrong scope, an oversized and a malformed body, oversized
+# headers and a connection over [admin] max_connections are refused
+# (401/403/413/400/431/429, in JSON) and change nothing in the store; the process, seen from
 # /proc, runs as lancre-admin (started as root), holds the admin listening
 # socket that the public server does not hold, holds no key file, and is
 # restarted by the supervisor when killed.  HTTP/2 (prior knowledge) too.
@@ -32,6 +33,8 @@ openssl x509 -inform DER -in "$T/mass.der" -out "$T/m1.pem" # the first of them
 # A revocation's wait=served waits for its CRL too: the signer builds one [crl] delay / 2
 # after the last at the earliest (60s by default).
 conf_set "$D/lancre.conf" crl delay 2s
+# Few connections, so that the limit is reached by a handful (below).
+conf_set "$D/lancre.conf" admin max_connections 4
 start_run
 [ -n "$adminp" ] && ok "lancre run started an admin process ($adminp)" || not_ok "no admin child of $pid"
 U=http://127.0.0.1:$API/api/v1
@@ -59,6 +62,20 @@ same "a read-only token revoking: 403" "$code" 403
 head -c 1100000 /dev/zero | tr '\0' 'A' >"$T/huge"
 api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/huge"
 same "a body over [admin] max_body (1M): 413" "$code" 413
+has "$T/body" '^\{"error":"the body is 1100000 bytes, more than \[admin\] max_body \(1048576\)"}$' "in JSON, saying why"
+code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code} %{http_version}' -H "Authorization: Bearer $TOK" --data-binary @"$T/huge" "$U/certificates")
+same "over HTTP/2 too: 413" "$code" "413 2"
+has "$T/body" '^\{"error":"the body is 1100000 bytes' "in JSON"
+# Beyond twice max_body h2o answers itself (docs/OPERATOR.md): 413 still, in text.
+head -c 2200000 /dev/zero | tr '\0' 'A' >"$T/huger"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/huger"
+same "a body over twice max_body: 413 (h2o's own)" "$code" 413
+big=$(head -c 20000 /dev/zero | tr '\0' 'h')
+api GET status -H "Authorization: Bearer $TOK" -H "X-Big: $big"
+same "headers over 16 KiB: 431" "$code" 431
+has "$T/body" '^\{"error":"the request line and headers are [0-9]* bytes, more than 16384"}$' "in JSON"
+code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H "X-Big: $big" --data-binary @"$T/a.pem" "$U/certificates")
+same "over HTTP/2 too: 431" "$code" 431
 api POST revocations -H "Authorization: Bearer $TOK" -d '{"issuer": "e1", "serial": "01", "reson": "keyCompromise"}'
 same "a malformed revocation: 400" "$code" 400
 has "$T/body" 'unknown member \\"reson\\"' "the answer names the member"
@@ -169,6 +186,29 @@ same "and nothing changed" "$(changes)" "$before"
 # HTTP/2 with prior knowledge, on the same listener.
 code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code} %{http_version}' -H "Authorization: Bearer $RTOK" "$U/status")
 same "HTTP/2: GET /api/v1/status" "$code" "200 2"
+
+# [admin] max_connections (4 here): four clients that showed a valid token stay connected
+# (keep-alive, idle); a fifth is answered 429 in JSON with Retry-After, and changes nothing.
+held=()
+for k in 1 2 3 4; do
+	exec {fd}<>/dev/tcp/127.0.0.1/"$API"
+	held+=("$fd")
+	printf 'GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n' "$RTOK" >&"$fd"
+	line=
+	read -r -t $((5 * TF)) -u "$fd" line
+	case $line in "HTTP/1.1 200"*) ;; *) not_ok "held connection $k: '$line'" ;; esac
+done
+before=$(changes)
+code=$(curl -sS -D "$T/hdr" -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" --data-binary @"$T/b.pem" "$U/certificates")
+same "a fifth connection over max_connections = 4: 429" "$code" 429
+has "$T/hdr" '^[Rr]etry-[Aa]fter: 1' "with Retry-After"
+has "$T/body" '^\{"error":"too many connections.*","retry_after":1}$' "and a JSON body"
+code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$U/status")
+same "over HTTP/2 too: 429" "$code" 429
+same "nothing changed" "$(changes)" "$before"
+for fd in "${held[@]}"; do exec {fd}>&-; done
+for i in $(seq 1 $((40 * TF))); do api GET status -H "Authorization: Bearer $TOK"; [ "$code" = 200 ] && break; sleep 0.05; done
+same "the four gone, the API answers again" "$code" 200
 
 # The process, from /proc: its user, its socket, no key.
 inode_of_port() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp; }
