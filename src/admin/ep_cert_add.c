@@ -5,12 +5,16 @@
  * DER certificate, or PEM text with CERTIFICATE blocks (a bundle; other
  * blocks skipped).  Every certificate gets `cert add`'s checks
  * (intake_record_one) inside one transaction: one refused, none is
- * recorded, and the answer names it.  The same certificate again is
+ * recorded, and the answer names it: 422 with {"error": "certificate N:
+ * why (nothing was recorded)", "index": N, "reason": why}, N counted from 1
+ * in the body's order, so that a client resends the others without parsing
+ * the message.  The same certificate again is
  * "present", not an error (idempotent).  Each one added is a "cert.add" row
  * of the audit trail, in the same transaction.
  */
 #include "admin/endpoints.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -91,11 +95,15 @@ split(const struct admin_request *rq, struct bundle *b, struct err *e)
 	return status;
 }
 
-/* Record b in the open transaction; 0, or the status with e.  out: one JSON object each. */
+/*
+ * Record b in the open transaction; 0, or the status with e.  out: one JSON
+ * object each.  A certificate refused: *failed is its index (from 1), why
+ * the reason without it.
+ */
 static int
 record_all(struct admin_api *api, const struct issuer_set *set, const struct bundle *b,
     const struct admin_request *rq, const struct admin_caller *who, json_t *out,
-    size_t *added, struct err *e)
+    size_t *added, size_t *failed, char *why, size_t whylen, struct err *e)
 {
 	struct audit_event *ev = calloc(b->n, sizeof(*ev));
 	struct cert_record *recs = calloc(b->n, sizeof(*recs));
@@ -120,6 +128,8 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 		const struct issuer *is = NULL;
 		json_t *o;
 		if (intake_record_one(&in, b->der[i], b->len[i], &recs[i], e) != 0) {
+			snprintf(why, whylen, "%s", e->msg);
+			*failed = i + 1;
 			err_prefix(e, "certificate %zu", i + 1);
 			status = 422;
 			break;
@@ -144,13 +154,31 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 	return status;
 }
 
+/* The 422's error object gets "index" and "reason" (rs stays as it is if that fails). */
+static void
+refused_fields(struct admin_response *rs, size_t index, const char *why)
+{
+	json_t *o = json_loadb(rs->body, rs->len, 0, NULL), *r = json_string(why);
+
+	if (o == NULL || r == NULL) { /* why not UTF-8: the message alone, as the error has it */
+		json_decref(o);
+		json_decref(r);
+		return;
+	}
+	json_object_set_new(o, "index", json_integer((json_int_t)index));
+	json_object_set_new(o, "reason", r);
+	admin_response_free(rs);
+	admin_reply_json(rs, 422, o);
+}
+
 void
 admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
     const struct admin_caller *who, struct admin_response *rs)
 {
 	struct issuer_set set = {0};
 	struct bundle b;
-	size_t added = 0;
+	size_t added = 0, failed = 0;
+	char why[ERR_MSG_MAX];
 	struct err e;
 	json_t *list;
 	int status;
@@ -168,7 +196,8 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 	list = json_array();
 	if (store_begin(api->store, &e) != 0) {
 		status = 500;
-	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &e)) != 0 ||
+	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &failed, why,
+			sizeof(why), &e)) != 0 ||
 		   store_commit(api->store, &e) != 0) {
 		status = status != 0 ? status : 500;
 		store_rollback(api->store, NULL);
@@ -178,6 +207,8 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 		json_decref(list);
 		admin_reply_error(rs, status, "%s%s", e.msg,
 		    b.n > 1 ? " (nothing was recorded)" : "");
+		if (status == 422 && failed > 0)
+			refused_fields(rs, failed, why);
 		bundle_free(&b);
 		return;
 	}

@@ -414,3 +414,27 @@ api_refused_index(const char *msg)
 		k = k * 10 + (unsigned long long)(*p++ - '0');
 	return *p == ':' ? (size_t)k : 0;
 }
+
+size_t
+api_refused(const json_t *answer, char *why, size_t len)
+{
+	static const char tail[] = " (nothing was recorded)";
+	const json_t *k = json_is_object(answer) ? json_object_get(answer, "index") : NULL;
+	const json_t *r = json_is_object(answer) ? json_object_get(answer, "reason") : NULL;
+	const char *m = api_error_text(answer);
+	size_t n, wl;
+
+	if (json_is_integer(k) && json_integer_value(k) > 0 && json_is_string(r)) {
+		snprintf(why, len, "%s", json_string_value(r));
+		return (size_t)json_integer_value(k);
+	}
+	if ((n = api_refused_index(m)) == 0)
+		return 0;
+	for (m = strchr(m, ':') + 1; *m == ' '; m++) /* "certificate 3:" alone is no overrun */
+		;
+	snprintf(why, len, "%s", m);
+	wl = strlen(why);
+	if (wl >= sizeof(tail) - 1 && strcmp(why + wl - (sizeof(tail) - 1), tail) == 0)
+		why[wl - (sizeof(tail) - 1)] = '\0';
+	return n;
+}

@@ -110,4 +110,12 @@ int api_issuers_from_json(const json_t *o, struct api_issuer *v, size_t max, siz
  */
 size_t api_refused_index(const char *msg);
 
+/*
+ * A 422 refusing one certificate of a bundle: its index (from 1; 0 when the
+ * answer names none) and the reason into why, from the answer's "index"
+ * and "reason", else (a lancre before them) from the message
+ * ("certificate N: why (nothing was recorded)").
+ */
+size_t api_refused(const json_t *answer, char *why, size_t len);
+
 #endif

@@ -306,11 +306,10 @@ record_file(struct api_client *c, const char *path, char *issuer, size_t ilen, c
 		return -1;
 	rc = -1;
 	if (status == 422 && api_error_text(ans) != NULL) {
-		const char *m = api_error_text(ans);
+		char why[ERR_MSG_MAX];
 		/* "certificate 1: why", as `lancre revoke FILE` says it: "FILE: why". */
-		if (api_refused_index(m) == 1)
-			m = strchr(m, ':') + 2;
-		err_set(e, "%s: %s", path, m);
+		err_set(e, "%s: %s", path,
+		    api_refused(ans, why, sizeof(why)) == 1 ? why : api_error_text(ans));
 	} else if (status != 200) {
 		api_status_error(c, status, ans, e);
 	} else if (api_cert_from_json(json_array_get(json_object_get(ans, "certificates"), 0), &a,

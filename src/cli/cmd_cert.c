@@ -466,6 +466,7 @@ api_added(struct api_add *r, const struct api_item *v, size_t n, const json_t *a
 static int
 api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 {
+	char why[ERR_MSG_MAX];
 	json_t *ans;
 	long status;
 	size_t len, k;
@@ -504,7 +505,7 @@ api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 			n -= k;
 			continue;
 		}
-		k = status == 422 ? api_refused_index(api_error_text(ans)) : 0;
+		k = status == 422 ? api_refused(ans, why, sizeof(why)) : 0;
 		if (k == 0 || k > n) {
 			api_status_error(&r->c, status, ans, e);
 			json_decref(ans);
@@ -512,17 +513,7 @@ api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 			return -1;
 		}
 		/* Certificate k refused, none recorded: say it, send the others again. */
-		{
-			char why[ERR_MSG_MAX];
-			const char *m = strchr(api_error_text(ans), ':') + 2;
-			size_t wl;
-			static const char tail[] = " (nothing was recorded)";
-			snprintf(why, sizeof(why), "%s", m);
-			wl = strlen(why);
-			if (wl >= sizeof(tail) && strcmp(why + wl - (sizeof(tail) - 1), tail) == 0)
-				why[wl - (sizeof(tail) - 1)] = '\0';
-			api_reject(r->srcs->v[v[k - 1].src].path, v[k - 1].index, why);
-		}
+		api_reject(r->srcs->v[v[k - 1].src].path, v[k - 1].index, why);
 		json_decref(ans);
 		r->rejected++;
 		if (api_send(r, v, k - 1, e) != 0)

@@ -17,6 +17,9 @@ mkca e1 root ec
 "$LANCRE" issuer add -d "$D" e1 "$T/e1.pem" "$T/e1.key" >/dev/null
 mkleaf a e1
 mkleaf b e1
+mkleaf c e1
+mkca r2
+mkleaf x r2 # issued by a CA lancre does not know
 for i in 1 2 3 4 5; do mkleaf w$i e1; done
 # The bearer tokens: every scope, and read only.
 "$LANCRE" token add -d "$D" ci --scope intake,revoke,read >"$T/ci.token"
@@ -81,6 +84,14 @@ same "a malformed revocation: 400" "$code" 400
 has "$T/body" 'unknown member \\"reson\\"' "the answer names the member"
 api POST certificates -H "Authorization: Bearer $TOK" --data-binary 'not a certificate'
 same "a body that is no certificate: 400" "$code" 400
+cat "$T/c.pem" "$T/x.pem" >"$T/bundle.pem"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/bundle.pem"
+same "a bundle whose second certificate has an unknown issuer: 422" "$code" 422
+has "$T/body" '^\{"error":"certificate 2: [^"]* \(nothing was recorded\)","index":2,"reason":"[^"]*"}$' \
+	"the answer gives its index in the bundle and the reason, as fields"
+same "the reason is the message's, without the index" \
+	"$(sed 's/.*"error":"certificate 2: \(.*\) (nothing was recorded)".*/\1/' "$T/body")" \
+	"$(sed 's/.*"reason":"\(.*\)"}$/\1/' "$T/body")"
 same "nothing changed in the store (certificates/revoked/audit rows)" "$(changes)" "$before"
 
 # Recorded, then revoked, over the API; the public server answers revoked after a pass.

@@ -17,6 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct api_issuer is[8];
 	struct api_cert c;
+	char why[64]; /* small: a long reason is cut */
 	json_error_t jerr;
 	struct err e;
 	json_t *root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
@@ -28,6 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)api_cert_from_json(root, &c, &e);
 	(void)api_issuers_from_json(root, is, 8, &n, &e);
 	(void)api_refused_index(api_error_text(root));
+	(void)api_refused(root, why, sizeof(why));
 	json_array_foreach(json_object_get(root, "certificates"), i, it)
 		(void)api_cert_from_json(it, &c, &e);
 	json_array_foreach(json_object_get(root, "revocations"), i, it)

@@ -88,6 +88,44 @@ test_refused_index(void **state)
 	assert_int_equal(api_refused_index(NULL), 0);
 }
 
+static json_t *load(const char *text);
+
+/* A 422's "index" and "reason" fields; the message alone from a lancre before them. */
+static void
+test_refused(void **state)
+{
+	char why[256];
+	json_t *o;
+
+	(void)state;
+	o = load("{\"error\": \"certificate 2: not issued by x (nothing was recorded)\", "
+		 "\"index\": 2, \"reason\": \"not issued by x\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 2);
+	assert_string_equal(why, "not issued by x");
+	json_decref(o);
+	/* The fields win over the message's wording. */
+	o = load("{\"error\": \"refused\", \"index\": 7, \"reason\": \"r\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 7);
+	assert_string_equal(why, "r");
+	json_decref(o);
+	o = load("{\"error\": \"certificate 3: bad (nothing was recorded)\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 3);
+	assert_string_equal(why, "bad");
+	json_decref(o);
+	o = load("{\"error\": \"certificate 1: bad\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 1);
+	assert_string_equal(why, "bad");
+	json_decref(o);
+	o = load("{\"error\": \"no certificate in the body\", \"index\": 0, \"reason\": \"x\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 0);
+	json_decref(o);
+	o = load("{\"error\": \"certificate 4:\"}");
+	assert_int_equal(api_refused(o, why, sizeof(why)), 4);
+	assert_string_equal(why, "");
+	json_decref(o);
+	assert_int_equal(api_refused(NULL, why, sizeof(why)), 0);
+}
+
 static json_t *
 load(const char *text)
 {
@@ -177,6 +215,7 @@ main(void)
 	    test_dir_unit_test(test_token_file),
 	    cmocka_unit_test(test_url_check),
 	    cmocka_unit_test(test_refused_index),
+	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cert_mapping),
 	    cmocka_unit_test(test_issuers_mapping),
 	};
