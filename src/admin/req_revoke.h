@@ -26,7 +26,7 @@
 #include "store/store.h"
 #include "util/err.h"
 
-#define ADMIN_REVOCATIONS_MAX 10000
+#define ADMIN_REVOCATIONS_MAX 100000 /* a mass revocation (issue 19): [admin] max_body must allow ~75 bytes each */
 
 struct admin_revocation {
 	char issuer[STORE_ISSUER_NAME_MAX + 1];

@@ -85,7 +85,7 @@ test_list(void **state)
 	admin_revocations_free(&r);
 }
 
-/* 10,000 elements decode; 10,001 are refused, by count, before any element is read. */
+/* 100,000 elements decode; 100,001 are refused, by count, before any element is read. */
 static void
 test_list_limit(void **state)
 {
@@ -103,7 +103,7 @@ test_list_limit(void **state)
 	p[-1] = ']';
 	*p = '\0';
 	assert_int_equal(decode(s, &r, &e), -1);
-	assert_string_equal(e.msg, "10001 revocations in one request; at most 10000");
+	assert_string_equal(e.msg, "100001 revocations in one request; at most 100000");
 	p -= sizeof(one) - 1; /* drop the last element */
 	p[-1] = ']';
 	*p = '\0';

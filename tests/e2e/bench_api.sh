@@ -1,0 +1,21 @@
+#!/bin/bash
+# bench/api.sh (issue 19: the admin API's intake and mass revocation, in `make bench`)
+# at a tiny size, so that the benchmark keeps working between the lead's long runs:
+# every phase runs (bundles, one certificate a request, ?wait=served, the mass
+# revocation with its checks over the public port, the CLI competitor), prints its
+# result line and its goal line, and the script exits 0 (a failed check in it, a 504,
+# a served answer the public server contradicts, would exit 1).  Goals are not checked
+# here: at this size they say nothing.
+. "$(dirname "$0")/lib.sh"
+
+B=${LANCRE_BUILD:-$(dirname "$LANCRE")}
+run env N=300 SINGLE=20 WAITS=3 RUNS=1 SHARDS=2 bash "$(dirname "$0")/../../bench/api.sh" "$B"
+[ "$rc" -eq 0 ] && ok "bench/api.sh at N=300 exits 0" || not_ok "bench/api.sh exits $rc"
+has "$OUT" '^api bundles: 300 certs, 1000 a request over keep-alive, in [0-9.]+ s' "the bundles' rate"
+has "$OUT" '^cli import \(lancre cert add -q, the competitor\): [0-9.]+ s' "the competitor's"
+has "$OUT" '^api bundles / cli import: rate [0-9.]+, CPU per cert [0-9.]+$' "and the ratio"
+has "$OUT" '^api single: 20 certs, one a request' "one certificate a request"
+has "$OUT" '^api \?wait=served, one certificate added \(signer idle\): 3 requests: median [0-9]+ ms' "?wait=served's latency"
+has "$OUT" '^api mass revocation: 300 in one request, \?wait=served answered in [0-9.]+ s .* 2 shards re-published listing all' "the mass revocation, checked over OCSP and the CRLs"
+same "a goal line for each of the four" "$(grep -c '^goal: .*: \(met\|MISSED\) (' "$OUT")" 4
+has "$OUT" '^load: ' "the load"
