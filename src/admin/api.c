@@ -7,7 +7,9 @@
  *   POST /api/v1/revocations                     scope revoke
  *
  * The route is found first (404, or 405 naming the method it takes), then
- * the token (401, 403), then the endpoint runs.  A query string is refused
+ * the caller (401, 403): the bearer token when the request has an
+ * Authorization header, else the client certificate of a mutual TLS
+ * connection (its [admin] client line, auth.h); then the endpoint runs.  A query string is refused
  * (400) but on a change, where ?wait=served[&timeout=S] holds a committed
  * change's answer until the public server serves it (admin/wait.h): a
  * client asking for something unknown must not get an answer that did not.
@@ -133,8 +135,13 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, 400, "%s", e.msg);
 		return;
 	}
-	if ((status = admin_auth(api->store, rq->authorization, rq->authorization_len,
-		 defs[r].need, &who, &e)) != 0) {
+	/* A bearer token decides when there is one; else a client certificate, if any. */
+	if (rq->authorization == NULL && rq->tls_subject != NULL)
+		status = admin_auth_client(api->conf, rq->tls_subject, defs[r].need, &who, &e);
+	else
+		status = admin_auth(api->store, rq->authorization, rq->authorization_len,
+		    defs[r].need, &who, &e);
+	if (status != 0) {
 		admin_reply_error(rs, status, "%s", e.msg);
 		return;
 	}

@@ -39,6 +39,8 @@ struct admin_request {
 	const uint8_t *body;
 	size_t body_len;
 	const char *peer; /* "127.0.0.1:5555", "[::1]:5555" */
+	/* The verified client certificate's subject (RFC 2253, admin/tls.h), or NULL. */
+	const char *tls_subject;
 };
 
 struct admin_wait;

@@ -83,3 +83,29 @@ admin_auth(struct store *s, const char *header, size_t len, unsigned need,
 	who->scopes = t.scopes;
 	return 0;
 }
+
+int
+admin_auth_client(const struct conf *c, const char *subject, unsigned need,
+    struct admin_caller *who, struct err *e)
+{
+	char have[64], want[64];
+
+	memset(who, 0, sizeof(*who));
+	for (int i = 0; i < c->api_nclients; i++) {
+		const struct conf_client *cl = &c->api_clients[i];
+		if (strcmp(cl->subject, subject) != 0)
+			continue;
+		if ((cl->scopes & need) != need) {
+			err_set(e, "client certificate '%s' may %s; this needs %s", subject,
+			    admin_scopes_text(cl->scopes, have, sizeof(have)),
+			    admin_scopes_text(need, want, sizeof(want)));
+			return 403;
+		}
+		snprintf(who->actor, sizeof(who->actor), "tls:%s", subject);
+		who->scopes = cl->scopes;
+		return 0;
+	}
+	err_set(e, "client certificate '%s' is not listed in [admin] client lines (or send a "
+		   "bearer token)", subject);
+	return 403;
+}

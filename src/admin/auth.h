@@ -15,11 +15,13 @@
 
 #include <stddef.h>
 
+#include "conf/conf.h"
 #include "store/store.h"
 #include "util/err.h"
 
 struct admin_caller {
-	char actor[8 + STORE_TOKEN_NAME_MAX + 1]; /* "token:NAME", for the audit trail */
+	/* "token:NAME" or "tls:SUBJECT", for the audit trail */
+	char actor[8 + (STORE_TOKEN_NAME_MAX > CONF_STR_MAX ? STORE_TOKEN_NAME_MAX : CONF_STR_MAX)];
 	unsigned scopes;
 };
 
@@ -30,6 +32,16 @@ struct admin_caller {
  * saying why.
  */
 int admin_auth(struct store *s, const char *header, size_t len, unsigned need,
+    struct admin_caller *who, struct err *e);
+
+/*
+ * A request without an Authorization header over a connection whose client
+ * certificate was verified (admin/tls.h): subject is that certificate's,
+ * RFC 2253.  Listed in c's [admin] client lines with the scopes need: 0 with
+ * *who ("tls:SUBJECT"); listed without them, or not listed: 403 with e.
+ * The subject is compared whole, byte for byte.
+ */
+int admin_auth_client(const struct conf *c, const char *subject, unsigned need,
     struct admin_caller *who, struct err *e);
 
 /* "intake, revoke" for scope bits, into buf. */

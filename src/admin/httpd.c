@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin/reply.h"
+#include "admin/tls.h"
 #include "admin/wait.h"
 #include "server/conns.h"
 
@@ -33,7 +34,22 @@ struct httpd {
 	atomic_ulong stalled;
 	h2o_socket_t *listener;
 	h2o_timeout_t tick; /* ?wait=served: each held answer looks again at this pace */
+	SSL_CTX *tls;       /* [admin] tls_cert: the accept ctx's; NULL: plain HTTP */
 };
+
+/*
+ * h2o 2.2 has no accessor for a connection's SSL: its socket's ssl member
+ * (lib/common/socket.c, struct st_h2o_socket_ssl_t) starts with the SSL_CTX
+ * it was made from, then the SSL.  Read through this prefix only after the
+ * first member is seen to be our own context, else no client is named.
+ */
+struct h2o_ssl_prefix {
+	SSL_CTX *ssl_ctx;
+	SSL *ossl;
+};
+
+/* ALPN: HTTP/2, else HTTP/1.1 (h2o takes any protocol but h2 as HTTP/1.1). */
+static const h2o_iovec_t alpn[] = {{H2O_STRLIT("h2")}, {H2O_STRLIT("http/1.1")}, {NULL, 0}};
 
 /* A change's answer held until it is served (admin/wait.h); lives in the request's pool. */
 struct held {
@@ -106,6 +122,23 @@ peer_of(h2o_req_t *req, char *buf, size_t len)
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, len, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
 	}
+}
+
+/* The verified client certificate's subject of req's connection into buf: 0, or -1. */
+static int
+tls_subject_of(const struct httpd *h, h2o_req_t *req, char *buf, size_t len)
+{
+	h2o_socket_t *sock;
+	const struct h2o_ssl_prefix *p;
+
+	buf[0] = '\0';
+	if (h->tls == NULL || req->conn->callbacks->get_socket == NULL ||
+	    (sock = req->conn->callbacks->get_socket(req->conn)) == NULL || sock->ssl == NULL)
+		return -1;
+	p = (const struct h2o_ssl_prefix *)(const void *)sock->ssl;
+	if (p->ssl_ctx != h->tls || p->ossl == NULL || SSL_get_SSL_CTX(p->ossl) != h->tls)
+		return -1;
+	return admin_tls_peer_subject(p->ossl, buf, len);
 }
 
 static void
@@ -204,7 +237,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	unsigned *mark = conns_mark_of_req(req);
 	struct admin_request rq = {0};
 	struct admin_response rs = {0};
-	char peer[64];
+	char peer[64], subject[ADMIN_TLS_SUBJECT_MAX];
 	ssize_t i;
 
 	if (refused(h, req, mark, &rs)) {
@@ -213,6 +246,8 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		return 0;
 	}
 	peer_of(req, peer, sizeof(peer));
+	if (tls_subject_of(h, req, subject, sizeof(subject)) == 0)
+		rq.tls_subject = subject;
 	rq.method = req->method.base;
 	rq.method_len = req->method.len;
 	rq.path = req->path_normalized.base;
@@ -322,7 +357,7 @@ drain(struct httpd *h, h2o_evloop_t *loop)
 }
 
 int
-admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
+admin_httpd_run(struct admin_api *api, int fd, SSL_CTX *tls, volatile sig_atomic_t *stop,
     void (*on_start)(void *arg), void *arg, struct err *e)
 {
 	static struct httpd h; /* h2o keeps pointers into its config for the process lifetime */
@@ -339,6 +374,11 @@ admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
 	h2o_timeout_init(loop, &h.tick, ADMIN_WAIT_TICK_MS);
 	h.actx.ctx = &h.ctx;
 	h.actx.hosts = h.config.hosts;
+	if (tls != NULL) { /* h2o does the handshake on accept, then HTTP/2 or HTTP/1.1 */
+		h.tls = tls;
+		h.actx.ssl_ctx = tls;
+		h2o_ssl_register_alpn_protocols(tls, alpn);
+	}
 	h.listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
 	h.listener->data = &h;
 	h2o_socket_read_start(h.listener, on_accept);

@@ -1,8 +1,9 @@
 /*
  * httpd.h - the admin API's HTTP server: one libh2o event loop on one
  * listening socket, HTTP/1.1 (keep-alive) and HTTP/2 over cleartext (prior
- * knowledge), as the public server speaks them (server/server.c), each
- * request handed to admin/api.h whole.
+ * knowledge), as the public server speaks them (server/server.c), or both
+ * over TLS ([admin] tls_cert: ALPN h2, else HTTP/1.1), each request handed
+ * to admin/api.h whole.
  *
  * Limits, each answered in JSON where h2o 2.2 lets us:
  *  - [admin] max_connections open at once.  Beyond it, the newcomer is let
@@ -31,6 +32,8 @@
 
 #include <signal.h>
 
+#include <openssl/ssl.h>
+
 #include "admin/api.h"
 #include "util/err.h"
 
@@ -43,10 +46,11 @@
 
 /*
  * Serve api on the listening socket fd (taken over: closed by the time this
- * returns) until *stop.  on_start (may be NULL) is called once the loop
+ * returns) until *stop; over TLS with tls (admin/tls.h; NULL: plain HTTP),
+ * each request then carrying its client certificate's subject, if any.  on_start (may be NULL) is called once the loop
  * accepts.  Returns 0, or -1 on a setup error.
  */
-int admin_httpd_run(struct admin_api *api, int fd, volatile sig_atomic_t *stop,
+int admin_httpd_run(struct admin_api *api, int fd, SSL_CTX *tls, volatile sig_atomic_t *stop,
     void (*on_start)(void *arg), void *arg, struct err *e);
 
 #endif

@@ -36,19 +36,14 @@ admin_listen_is_loopback(const char *hostport, struct err *e)
 	int rc, all = 1;
 
 	if (server_parse_addr(hostport, host, sizeof(host), port, sizeof(port), e) != 0)
-		return 0;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		err_set(e, "cannot resolve %s: %s", hostport, gai_strerror(rc));
-		return 0;
-	}
+		return -1;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return err_set(e, "cannot resolve %s: %s", hostport, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 		all = all && is_loopback(ai->ai_addr);
 	freeaddrinfo(res);
 	if (!all)
-		err_set(e, "[admin] listen %s is not a loopback address: the admin API has no TLS "
-			   "yet, and its bearer tokens must not cross a network in the clear; "
-			   "listen on 127.0.0.1 or [::1] (reach it through an SSH tunnel or a "
-			   "TLS proxy on this machine)", hostport);
+		err_set(e, "[admin] listen %s is not a loopback address", hostport);
 	return all;
 }
 
@@ -59,6 +54,7 @@ admin_listen_addr(const struct conf *c, const char *public_listen, const char *g
 	const char *colon = strrchr(public_listen, ':');
 	long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
 	const char *set = given != NULL ? given : c->api_listen;
+	int rc;
 
 	out[0] = '\0';
 	if (strcmp(set, CONF_API_OFF) == 0)
@@ -70,5 +66,18 @@ admin_listen_addr(const struct conf *c, const char *public_listen, const char *g
 	else
 		return err_set(e, "[admin] listen is empty and the public port %s + 2 is no port: "
 				  "set [admin] listen (or off)", colon != NULL ? colon + 1 : "?");
-	return admin_listen_is_loopback(out, e) ? 0 : -1;
+	if ((rc = admin_listen_is_loopback(out, e)) != 0)
+		return rc > 0 ? 0 : -1;
+	/* Off loopback, mutual TLS or nothing: see listen.h. */
+	if (c->api_tls_cert[0] == '\0')
+		return err_set(e, "[admin] listen %s is not a loopback address and the admin API "
+				  "has no TLS: its bearer tokens would cross the network in the "
+				  "clear; set [admin] tls_cert, tls_key and client_ca (mutual TLS), or "
+				  "listen on 127.0.0.1 or [::1]", out);
+	if (c->api_client_ca[0] == '\0')
+		return err_set(e, "[admin] listen %s is not a loopback address and [admin] "
+				  "client_ca is not set: off loopback the admin API takes only "
+				  "clients with a certificate (mutual TLS); set client_ca, or listen "
+				  "on 127.0.0.1 or [::1]", out);
+	return 0;
 }

@@ -111,16 +111,51 @@ api_url_check(const char *url, struct err *e)
 	return 0;
 }
 
-int
-api_client_open(struct api_client *c, const char *url, const char *token_file, struct err *e)
+/* A client key file, refused (as a token file) if group or others may read it. */
+static int
+key_file_check(const char *path, struct err *e)
 {
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return err_set(e, "--key %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, "--key %s: not a regular file", path);
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		return err_set(e, "--key %s: group or others may read it (mode %04o): chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+static int
+copy_opt(char *dst, size_t len, const char *src, const char *name, struct err *e)
+{
+	if (src == NULL) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(src) >= len)
+		return err_set(e, "%s: the file's name is too long", name);
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+int
+api_client_open(struct api_client *c, const struct api_opts *o, struct err *e)
+{
+	const char *url = o->url;
 	size_t n = strlen(url);
 
 	memset(c, 0, sizeof(*c));
 	if (api_url_check(url, e) != 0)
 		return -1;
-	if (n >= sizeof(c->url) || strlen(token_file) >= sizeof(c->token_file))
-		return err_set(e, "--api: the URL or the token file's name is too long");
+	if (n >= sizeof(c->url))
+		return err_set(e, "--api: the URL is too long");
+	if (copy_opt(c->token_file, sizeof(c->token_file), o->token_file, "--token-file", e) != 0 ||
+	    copy_opt(c->cacert, sizeof(c->cacert), o->cacert, "--cacert", e) != 0 ||
+	    copy_opt(c->cert, sizeof(c->cert), o->cert, "--cert", e) != 0 ||
+	    copy_opt(c->key, sizeof(c->key), o->key, "--key", e) != 0)
+		return -1;
 	while (n > 0 && url[n - 1] == '/')
 		n--;
 	/* The base only: the paths are /api/v1/...; a base given with it works too. */
@@ -128,8 +163,13 @@ api_client_open(struct api_client *c, const char *url, const char *token_file, s
 		n -= 7;
 	memcpy(c->url, url, n);
 	c->url[n] = '\0';
-	snprintf(c->token_file, sizeof(c->token_file), "%s", token_file);
-	if (api_token_read(token_file, c->token, sizeof(c->token), e) != 0)
+	if (o->wait && o->wait_timeout > 0)
+		snprintf(c->wait, sizeof(c->wait), "?wait=served&timeout=%d", o->wait_timeout);
+	else if (o->wait)
+		snprintf(c->wait, sizeof(c->wait), "?wait=served");
+	if (o->token_file != NULL && api_token_read(o->token_file, c->token, sizeof(c->token), e) != 0)
+		return -1;
+	if (o->key != NULL && key_file_check(o->key, e) != 0)
 		return -1;
 	pthread_once(&api_once, api_global_init);
 	if ((c->curl = curl_easy_init()) == NULL)
@@ -198,9 +238,12 @@ api_call(struct api_client *c, const char *method, const char *path, const void 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
 	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype != NULL ? ctype : "application/json");
 	/* No "Expect: 100-continue": the API answers a body too big with 413 anyway. */
-	hdrs = curl_slist_append(NULL, auth);
-	if (hdrs != NULL && (h = curl_slist_append(hdrs, "Expect:")) != NULL)
+	hdrs = curl_slist_append(NULL, "Expect:");
+	/* No token: the client certificate is the caller (the API's [admin] client lines). */
+	if (hdrs != NULL && c->token[0] != '\0' && (h = curl_slist_append(hdrs, auth)) != NULL)
 		hdrs = h;
+	else if (c->token[0] != '\0')
+		bad = 1;
 	if (hdrs != NULL && body != NULL && (h = curl_slist_append(hdrs, ct)) != NULL)
 		hdrs = h;
 	memset(auth, 0, sizeof(auth));
@@ -219,6 +262,14 @@ api_call(struct api_client *c, const char *method, const char *path, const void 
 	bad |= curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
 	bad |= hdrs == NULL || curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
 	bad |= curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK;
+	/* https://: the admin listener speaks TLS 1.2 and 1.3 only (admin/tls.h). */
+	bad |= curl_easy_setopt(cu, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
+	if (c->cacert[0] != '\0')
+		bad |= curl_easy_setopt(cu, CURLOPT_CAINFO, c->cacert) != CURLE_OK;
+	if (c->cert[0] != '\0') {
+		bad |= curl_easy_setopt(cu, CURLOPT_SSLCERT, c->cert) != CURLE_OK;
+		bad |= curl_easy_setopt(cu, CURLOPT_SSLKEY, c->key) != CURLE_OK;
+	}
 	if (body != NULL) {
 		bad |= curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body) != CURLE_OK;
 		bad |= curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) !=
@@ -270,9 +321,15 @@ api_status_error(const struct api_client *c, long status, const json_t *answer,
 {
 	const char *msg = api_error_text(answer);
 
+	if (status == 401 && c->token[0] == '\0')
+		return err_set(e, "the admin API at %s wants a token (--token-file): %s", c->url,
+		    msg != NULL ? msg : "401");
 	if (status == 401)
 		return err_set(e, "the admin API at %s refused the token of %s: %s", c->url,
 		    c->token_file, msg != NULL ? msg : "401");
+	if (status == 403 && c->token[0] == '\0')
+		return err_set(e, "the client certificate of %s may not do this: %s", c->cert,
+		    msg != NULL ? msg : "403");
 	if (status == 403)
 		return err_set(e, "the token of %s may not do this: %s", c->token_file,
 		    msg != NULL ? msg : "403");
@@ -285,6 +342,47 @@ api_status_error(const struct api_client *c, long status, const json_t *answer,
 	if (msg != NULL)
 		return err_set(e, "%s", msg);
 	return err_set(e, "the admin API at %s answered %ld", c->url, status);
+}
+
+const char *
+api_change_path(const struct api_client *c, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", path, c->wait);
+	return buf;
+}
+
+const json_t *
+api_unserved(struct api_client *c, long status, const json_t *ans)
+{
+	const json_t *inner = json_is_object(ans) ? json_object_get(ans, "answer") : NULL;
+	const json_t *left = json_is_object(ans) ? json_object_get(ans, "not_served") : NULL;
+	const json_t *it;
+	size_t i;
+
+	if (status != 504 || c->wait[0] == '\0' || !json_is_object(inner) || !json_is_array(left))
+		return NULL;
+	json_array_foreach(left, i, it) {
+		const json_t *is = json_object_get(it, "issuer"), *se = json_object_get(it, "serial");
+		if (c->not_served++ > 0 || !json_is_string(is) || !json_is_string(se))
+			continue;
+		/* What is still missing: "OCSP", "CRL" or both. */
+		snprintf(c->first_not_served, sizeof(c->first_not_served), "%.64s serial %.80s (%s%s%s)",
+		    json_string_value(is), json_string_value(se),
+		    json_is_true(json_object_get(it, "ocsp")) ? "" : "OCSP",
+		    !json_is_true(json_object_get(it, "ocsp")) &&
+			    !json_is_true(json_object_get(it, "crl")) ? ", " : "",
+		    json_is_true(json_object_get(it, "crl")) ? "" : "CRL");
+	}
+	return inner;
+}
+
+int
+api_unserved_error(const struct api_client *c, struct err *e)
+{
+	return err_set(e, "recorded, but not served within the --wait timeout: %zu certificate%s, "
+			  "the first %s not served yet (nothing is undone; ask again to wait "
+			  "again)", c->not_served, c->not_served == 1 ? "" : "s",
+	    c->first_not_served[0] != '\0' ? c->first_not_served : "?");
 }
 
 static int

@@ -7,8 +7,15 @@
  * Library code: every function returns an error (struct err), nothing is
  * printed.  Requests go through libcurl with connect and total timeouts, a
  * cap on the answer's size, no redirects (a bearer token must not follow one
- * elsewhere) and http/https only.  TLS client options (--cacert, --cert,
- * --key) come with the API's mutual TLS; struct api_client has room for them.
+ * elsewhere) and http/https only.  Over https:// (the admin listener's TLS,
+ * admin/tls.h): TLS 1.2 at least, the server verified against --cacert (else
+ * the system's CAs), and a client certificate (--cert, --key) for mutual
+ * TLS; with one the API lists, no token is needed.
+ *
+ * --wait asks a change (cert add, revoke) to be answered only once the
+ * public server serves it (?wait=served&timeout=S, docs/OPERATOR.md): a
+ * 504 then means recorded but not served in time, which the commands
+ * report with API_EXIT_NOT_SERVED.
  */
 #ifndef LANCRE_CLI_API_CLIENT_H
 #define LANCRE_CLI_API_CLIENT_H
@@ -28,11 +35,27 @@
 #define API_BUNDLE_CERTS 10000      /* the API's limit per POST /api/v1/certificates */
 #define API_BUNDLE_BYTES ((size_t)1000 << 10) /* under the API's default max_body, 1M */
 #define API_ISSUER_MAX 64
+#define API_WAIT_MAX_S 120 /* the API's own cap on timeout= (admin/wait.h) */
+#define API_EXIT_NOT_SERVED 3 /* --wait: recorded, but not served within the timeout */
+
+/* What the command line says about the API (--api and the options that go with it). */
+struct api_opts {
+	const char *url;        /* --api URL; NULL: not over the API */
+	const char *token_file; /* --token-file F, or NULL (then a client certificate) */
+	const char *cacert;     /* --cacert F: the CA(s) the API's certificate chains to */
+	const char *cert, *key; /* --cert F --key F: a client certificate and its key (PEM) */
+	int wait;               /* --wait: changes answered once served */
+	int wait_timeout;       /* --wait-timeout S (1 to API_WAIT_MAX_S); 0: the API's 10 s */
+};
 
 struct api_client {
 	char url[API_URL_MAX];     /* the base, e.g. http://127.0.0.1:8082, no trailing '/' */
-	char token[API_TOKEN_MAX]; /* never printed or logged */
+	char token[API_TOKEN_MAX]; /* never printed or logged; "" with a client certificate */
 	char token_file[API_URL_MAX];
+	char cacert[API_URL_MAX], cert[API_URL_MAX], key[API_URL_MAX]; /* "" when not given */
+	char wait[48];             /* "?wait=served[&timeout=S]" for a change, or "" */
+	size_t not_served;         /* certificates a --wait's 504 said were not served */
+	char first_not_served[256]; /* the first of them, "e1 serial 1a2b (OCSP, CRL)" */
 	void *curl;                /* one handle: keep-alive across a command's requests */
 };
 
@@ -50,9 +73,11 @@ int api_token_read(const char *path, char *out, size_t len, struct err *e);
  */
 int api_url_check(const char *url, struct err *e);
 
-/* Check url (api_url_check), read the token file; 0 or -1 with e. */
-int api_client_open(struct api_client *c, const char *url, const char *token_file,
-    struct err *e);
+/*
+ * Check o's URL (api_url_check), read the token file if any, check the
+ * client key file's mode (as a token file's); 0 or -1 with e.
+ */
+int api_client_open(struct api_client *c, const struct api_opts *o, struct err *e);
 void api_client_close(struct api_client *c);
 
 /*
@@ -67,8 +92,29 @@ int api_call(struct api_client *c, const char *method, const char *path, const v
     size_t len, const char *ctype, long *status, json_t **answer, struct err *e);
 
 /*
+ * The path of a change (e.g. "/certificates") with --wait's query into buf;
+ * buf.
+ */
+const char *api_change_path(const struct api_client *c, const char *path, char *buf,
+    size_t len);
+
+/*
+ * A --wait's 504 (status, ans): the change is recorded but not served in
+ * time.  Counts what was not served into c and returns the change's own
+ * answer (inside ans: the caller reads it as a 200's); NULL when status and
+ * ans are not such an answer.
+ */
+const json_t *api_unserved(struct api_client *c, long status, const json_t *ans);
+
+/*
+ * The error line of a command whose changes were recorded but not all
+ * served (c->not_served > 0); returns -1.
+ */
+int api_unserved_error(const struct api_client *c, struct err *e);
+
+/*
  * One line for an error answer (status >= 400): 401 and 403 name the token
- * file, 413 says too big, 5xx names the URL; the others give the API's own
+ * file (or the client certificate), 413 says too big, 5xx names the URL; the others give the API's own
  * message ({"error": "..."}).  Returns -1.
  */
 int api_status_error(const struct api_client *c, long status, const json_t *answer,

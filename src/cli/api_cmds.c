@@ -27,24 +27,73 @@
 #include "pki/serial.h"
 #include "signer/signer.h"
 #include "util/fsutil.h"
+#include "util/num.h"
 #include "util/timefmt.h"
 
 #define API_ISSUERS_MAX 4096
 #define API_FILE_MAX (1 << 20) /* a certificate file, as lookup.c reads it */
 
 int
-cli_api_options(const char *cmd, const char *api, const char *token_file, int dir_given)
+cli_api_option(const char *cmd, int ch, const char *arg, struct api_opts *o)
+{
+	switch (ch) {
+	case 'A':
+		o->url = arg;
+		return 0;
+	case 'T':
+		o->token_file = arg;
+		return 0;
+	case API_OPT_CACERT:
+		o->cacert = arg;
+		return 0;
+	case API_OPT_CERT:
+		o->cert = arg;
+		return 0;
+	case API_OPT_KEY:
+		o->key = arg;
+		return 0;
+	case API_OPT_WAIT:
+		o->wait = 1;
+		return 0;
+	case API_OPT_WAIT_TIMEOUT:
+		if (num_parse_int(arg, 1, API_WAIT_MAX_S, &o->wait_timeout) != 0)
+			return cli_usage_error(cmd, "--wait-timeout: '%s' is not a number of seconds "
+						    "from 1 to %d", arg, API_WAIT_MAX_S);
+		return 0;
+	}
+	return -1;
+}
+
+int
+cli_api_options(const char *cmd, const struct api_opts *o, int dir_given)
 {
 	struct err e;
 
-	if (api != NULL && dir_given)
+	if (o->url != NULL && dir_given)
 		return cli_usage_error(cmd, "--api and -d: give one (the API's process has the "
 					    "data directory)");
-	if (api != NULL && token_file == NULL)
-		return cli_usage_error(cmd, "--api needs --token-file F");
-	if (api == NULL && token_file != NULL)
-		return cli_usage_error(cmd, "--token-file goes with --api URL");
-	if (api != NULL && api_url_check(api, &e) != 0)
+	if (o->url == NULL) {
+		if (o->token_file != NULL)
+			return cli_usage_error(cmd, "--token-file goes with --api URL");
+		if (o->cacert != NULL || o->cert != NULL || o->key != NULL)
+			return cli_usage_error(cmd, "--cacert, --cert and --key go with --api "
+						    "https://...");
+		if (o->wait || o->wait_timeout > 0)
+			return cli_usage_error(cmd, "--wait goes with --api URL (with -d, the "
+						    "running server serves the change within "
+						    "seconds: see `lancre status`)");
+		return 0;
+	}
+	if (o->token_file == NULL && o->cert == NULL)
+		return cli_usage_error(cmd, "--api needs --token-file F (or --cert F --key F, a "
+					    "client certificate the API lists)");
+	if ((o->cert != NULL) != (o->key != NULL))
+		return cli_usage_error(cmd, "--cert and --key go together");
+	if ((o->cacert != NULL || o->cert != NULL) && strncmp(o->url, "https://", 8) != 0)
+		return cli_usage_error(cmd, "--cacert, --cert and --key go with an https:// URL");
+	if (o->wait_timeout > 0 && !o->wait)
+		return cli_usage_error(cmd, "--wait-timeout goes with --wait");
+	if (api_url_check(o->url, &e) != 0)
 		return cli_usage_error(cmd, "%s", e.msg);
 	return 0;
 }
@@ -267,13 +316,13 @@ status_run(struct api_client *c, const char *issuer, const char *what, struct er
 }
 
 int
-api_cmd_status(const char *url, const char *token_file, const char *issuer, const char *what)
+api_cmd_status(const struct api_opts *o, const char *issuer, const char *what)
 {
 	struct api_client c;
 	struct err e;
 	int rc;
 
-	if (api_client_open(&c, url, token_file, &e) != 0) {
+	if (api_client_open(&c, o, &e) != 0) {
 		api_client_close(&c);
 		return cli_fail("status", &e);
 	}
@@ -386,9 +435,9 @@ static int
 revoke_run(struct api_client *c, const char *issuer, const char *const *serials, size_t n,
     const char *file, int reason, int64_t date, struct err *e)
 {
-	char fissuer[API_ISSUER_MAX + 1], fserial[SERIAL_HEX_MAX], t[TIMEFMT_LEN];
+	char fissuer[API_ISSUER_MAX + 1], fserial[SERIAL_HEX_MAX], t[TIMEFMT_LEN], path[96];
 	json_t *body, *ans = NULL, *list;
-	const json_t *it, *first_unchanged = NULL;
+	const json_t *it, *first_unchanged = NULL, *done;
 	struct api_cert a;
 	int recorded = 0, rc = -1;
 	size_t nreq = file != NULL ? 1 : n, i;
@@ -411,12 +460,19 @@ revoke_run(struct api_client *c, const char *issuer, const char *const *serials,
 	json_decref(body);
 	if (text == NULL)
 		return err_set(e, "out of memory");
-	rc = api_call(c, "POST", "/revocations", text, strlen(text), "application/json", &status,
-	    &ans, e);
+	rc = api_call(c, "POST", api_change_path(c, "/revocations", path, sizeof(path)), text,
+	    strlen(text), "application/json", &status, &ans, e);
 	free(text);
 	if (rc != 0)
 		return -1;
 	rc = -1;
+	/* --wait's 504: revoked, not served yet; said as revoked, then the exit code says it. */
+	if ((done = api_unserved(c, status, ans)) != NULL) {
+		json_incref((json_t *)done);
+		json_decref(ans);
+		ans = (json_t *)done;
+		status = 200;
+	}
 	if (status != 200) {
 		revoke_refused(c, status, ans, file != NULL ? NULL : serials,
 		    file != NULL ? fissuer : issuer, n, e);
@@ -466,18 +522,24 @@ revoke_run(struct api_client *c, const char *issuer, const char *const *serials,
 }
 
 int
-api_cmd_revoke(const char *url, const char *token_file, const char *issuer,
-    const char *const *serials, size_t nserials, const char *file, int reason, int64_t date)
+api_cmd_revoke(const struct api_opts *o, const char *issuer, const char *const *serials,
+    size_t nserials, const char *file, int reason, int64_t date)
 {
 	struct api_client c;
 	struct err e;
 	int rc;
 
-	if (api_client_open(&c, url, token_file, &e) != 0) {
+	if (api_client_open(&c, o, &e) != 0) {
 		api_client_close(&c);
 		return cli_fail("revoke", &e);
 	}
 	rc = revoke_run(&c, issuer, serials, nserials, file, reason, date, &e);
+	if (rc == 0 && c.not_served > 0) {
+		api_unserved_error(&c, &e);
+		api_client_close(&c);
+		cli_fail("revoke", &e);
+		return API_EXIT_NOT_SERVED;
+	}
 	api_client_close(&c);
 	return rc == 0 ? EXIT_OK : cli_fail("revoke", &e);
 }

@@ -9,25 +9,64 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/api_client.h"
+
+/* getopt_long values of the options below (--api and --token-file are 'A' and 'T'). */
+#define API_OPT_CACERT 0x101
+#define API_OPT_CERT 0x102
+#define API_OPT_KEY 0x103
+#define API_OPT_WAIT 0x104
+#define API_OPT_WAIT_TIMEOUT 0x105
+
+/* Entries of a command's getopt_long table: the API, its TLS client options. */
+#define API_CMDS_OPTIONS                                                                  \
+	{"api", required_argument, NULL, 'A'}, {"token-file", required_argument, NULL, 'T'}, \
+	    {"cacert", required_argument, NULL, API_OPT_CACERT},                            \
+	    {"cert", required_argument, NULL, API_OPT_CERT},                                \
+	    {"key", required_argument, NULL, API_OPT_KEY}
+/* And --wait, for the commands that change something (cert add, revoke). */
+#define API_CMDS_WAIT_OPTIONS                                                             \
+	{"wait", no_argument, NULL, API_OPT_WAIT},                                           \
+	    {"wait-timeout", required_argument, NULL, API_OPT_WAIT_TIMEOUT}
+
 /* The options' help, shared by the three commands; scope: what the token needs. */
 #define API_CMDS_HELP(scope)                                                              \
 	"  --api URL         through the admin API of a running `lancre run`\n"              \
-	"                    (http://127.0.0.1:PORT, see OPERATOR.md); not with -d\n"        \
+	"                    (http://127.0.0.1:PORT, or https://HOST:PORT with TLS; see\n"  \
+	"                    OPERATOR.md); not with -d\n"                                    \
 	"  --token-file F    the API token (`lancre token add`, scope " scope "):\n"        \
-	"                    its first line; the file must be mode 0600.  TLS client\n"      \
-	"                    options (--cacert, --cert, --key) come with mutual TLS\n"
+	"                    its first line; the file must be mode 0600\n"                   \
+	"  --cacert F        https://: the CA certificate(s) (PEM) the API's certificate\n"  \
+	"                    chains to (default: the system's)\n"                           \
+	"  --cert F --key F  https://: a client certificate and its key (PEM; the key\n"    \
+	"                    mode 0600), for the API's mutual TLS; without --token-file\n"  \
+	"                    it is the caller (the API's [admin] client lines)\n"
+#define API_CMDS_WAIT_HELP                                                                \
+	"  --wait            answer only once the public server serves the change (OCSP,\n" \
+	"                    and the CRL for a revocation); not served in time: exit 3,\n"  \
+	"                    the change recorded all the same\n"                            \
+	"  --wait-timeout S  how long --wait waits, 1 to 120 seconds (default 10)\n"
 
 /*
- * The options' checks: --api and --token-file together, and not with -d
- * (dir_given).  0, or EXIT_USAGE having said why.
+ * One option of API_CMDS_OPTIONS or API_CMDS_WAIT_OPTIONS (ch, its argument
+ * arg) into o: 0 taken, -1 not one of them, or EXIT_USAGE having said why
+ * its value is bad.
  */
-int cli_api_options(const char *cmd, const char *api, const char *token_file, int dir_given);
+int cli_api_option(const char *cmd, int ch, const char *arg, struct api_opts *o);
 
-/* Each returns the command's exit code, having printed what -d DIR would. */
-int api_cmd_status(const char *url, const char *token_file, const char *issuer,
-    const char *what);
-int api_cmd_revoke(const char *url, const char *token_file, const char *issuer,
-    const char *const *serials, size_t nserials, const char *file, int reason,
-    int64_t date);
+/*
+ * The options' checks: --api with --token-file or --cert, the others only
+ * with --api (the TLS ones with https://), not with -d (dir_given).  0, or
+ * EXIT_USAGE having said why.
+ */
+int cli_api_options(const char *cmd, const struct api_opts *o, int dir_given);
+
+/*
+ * Each returns the command's exit code, having printed what -d DIR would;
+ * API_EXIT_NOT_SERVED when --wait timed out on a change otherwise done.
+ */
+int api_cmd_status(const struct api_opts *o, const char *issuer, const char *what);
+int api_cmd_revoke(const struct api_opts *o, const char *issuer, const char *const *serials,
+    size_t nserials, const char *file, int reason, int64_t date);
 
 #endif

@@ -34,7 +34,7 @@
 
 static const char usage_text[] =
     "usage: lancre cert add [-d DIR] [-q] [--allow-foreign-urls] FILE|DIR|- ...\n"
-    "       lancre cert add --api URL --token-file F [-q] FILE|DIR|- ...\n"
+    "       lancre cert add --api URL --token-file F [--wait] [-q] FILE|DIR|- ...\n"
     "       lancre cert list [-d DIR] [--issuer NAME] [--revoked] [--json]\n"
     "                        (see 'lancre cert list --help')\n\n"
     "Record certificates a CA issued, so that lancre signs their OCSP responses and\n"
@@ -53,6 +53,7 @@ static const char usage_text[] =
     "  -q, --quiet            no progress bar and no summary line\n"
     "  --allow-foreign-urls   record such certificates anyway, with a warning each\n"
     API_CMDS_HELP("intake")
+    API_CMDS_WAIT_HELP
     "\nOver the API the certificates go in bundles of up to 10,000 (under 1 MB), each\n"
     "one transaction; a request that fails stops the command, saying from which\n"
     "file and certificate on nothing was recorded.  --allow-foreign-urls is not\n"
@@ -466,7 +467,8 @@ api_added(struct api_add *r, const struct api_item *v, size_t n, const json_t *a
 static int
 api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 {
-	char why[ERR_MSG_MAX];
+	const json_t *done = NULL;
+	char why[ERR_MSG_MAX], path[96];
 	json_t *ans;
 	long status;
 	size_t len, k;
@@ -484,15 +486,17 @@ api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 			memcpy(body + len, v[i].pem, v[i].len);
 			len += v[i].len;
 		}
-		rc = api_call(&r->c, "POST", "/certificates", body, len, "application/x-pem-file",
-		    &status, &ans, e);
+		rc = api_call(&r->c, "POST",
+		    api_change_path(&r->c, "/certificates", path, sizeof(path)), body, len,
+		    "application/x-pem-file", &status, &ans, e);
 		free(body);
 		if (rc != 0) {
 			r->failed_at = &v[0];
 			return -1;
 		}
-		if (status == 200) {
-			rc = api_added(r, v, n, ans, e);
+		/* --wait's 504: recorded, not served yet; counted, and the others go on. */
+		if (status == 200 || (done = api_unserved(&r->c, status, ans)) != NULL) {
+			rc = api_added(r, v, n, status == 200 ? ans : done, e);
 			json_decref(ans);
 			return rc;
 		}
@@ -632,14 +636,18 @@ out:
 	return rc;
 }
 
+/*
+ * 0, -1 with e, or 1 with e saying that --wait timed out: everything was
+ * recorded, not all of it served in time.
+ */
 static int
-cert_add_api(const char *url, const char *token_file, struct sources *srcs, int quiet,
-    size_t *rejected, struct err *e)
+cert_add_api(const struct api_opts *o, struct sources *srcs, int quiet, size_t *rejected,
+    struct err *e)
 {
 	struct api_add r = {.srcs = srcs, .now = (int64_t)time(NULL)};
 	int rc;
 
-	if (api_client_open(&r.c, url, token_file, e) != 0) {
+	if (api_client_open(&r.c, o, e) != 0) {
 		api_client_close(&r.c);
 		return -1;
 	}
@@ -664,6 +672,10 @@ cert_add_api(const char *url, const char *token_file, struct sources *srcs, int 
 			   "before it are)", why, r.failed_src, r.failed_index, r.added);
 	}
 	*rejected += r.rejected;
+	if (rc == 0 && r.c.not_served > 0) {
+		api_unserved_error(&r.c, e);
+		rc = 1;
+	}
 	free(r.v);
 	api_client_close(&r.c);
 	return rc;
@@ -690,12 +702,13 @@ cmd_cert(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"allow-foreign-urls", no_argument, NULL, 'F'},
-	    {"api", required_argument, NULL, 'A'},
-	    {"token-file", required_argument, NULL, 'T'},
+	    API_CMDS_OPTIONS,
+	    API_CMDS_WAIT_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = cli_default_dir(), *api = NULL, *token = NULL;
+	const char *dir = cli_default_dir();
+	struct api_opts ao = {0};
 	int dir_given = 0;
 	struct sources srcs = {0};
 	struct cli_dir d;
@@ -711,12 +724,6 @@ cmd_cert(int argc, char **argv)
 			dir = optarg;
 			dir_given = 1;
 			break;
-		case 'A':
-			api = optarg;
-			break;
-		case 'T':
-			token = optarg;
-			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -727,31 +734,40 @@ cmd_cert(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("cert", argv, ch);
+			if ((rc = cli_api_option("cert", ch, optarg, &ao)) < 0)
+				return cli_bad_option("cert", argv, ch);
+			if (rc > 0)
+				return rc;
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "add") != 0)
 		return cli_usage_error("cert", "expected 'add FILE...' or 'list'");
 	if (++optind >= argc)
 		return cli_usage_error("cert", "add needs at least one FILE, DIR or -");
-	if ((rc = cli_api_options("cert", api, token, dir_given)) != 0)
+	if ((rc = cli_api_options("cert", &ao, dir_given)) != 0)
 		return rc;
-	if (api != NULL && allow_foreign)
+	if (ao.url != NULL && allow_foreign)
 		return cli_usage_error("cert", "--allow-foreign-urls is not offered over the API");
-	if (api != NULL) {
+	if (ao.url != NULL) {
 		rc = 0;
 		for (int i = optind; rc == 0 && i < argc; i++)
 			rc = collect(&srcs, argv[i], 0, &bad);
 		if (rc != 0)
 			err_set(&e, "out of memory");
 		else
-			rc = cert_add_api(api, token, &srcs, quiet, &rejected, &e);
+			rc = cert_add_api(&ao, &srcs, quiet, &rejected, &e);
 		for (size_t i = 0; i < srcs.n; i++)
 			free(srcs.v[i].path);
 		free(srcs.v);
-		if (rc != 0)
+		if (rc < 0)
 			return cli_fail("cert", &e);
-		return rejected > 0 || bad > 0 ? EXIT_FAIL : EXIT_OK;
+		if (rejected > 0 || bad > 0)
+			return EXIT_FAIL;
+		if (rc > 0) { /* --wait: all in, not all served in time */
+			cli_fail("cert", &e);
+			return API_EXIT_NOT_SERVED;
+		}
+		return EXIT_OK;
 	}
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("cert", &e);

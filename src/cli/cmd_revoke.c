@@ -30,7 +30,8 @@ static const char usage_text[] =
     "usage: lancre revoke [-d DIR] [--reason NAME] [--date TIME] CERTFILE\n"
     "       lancre revoke [-d DIR] [--reason NAME] [--date TIME] --issuer NAME\n"
     "                     --serial HEX [--serial HEX ...]\n"
-    "       lancre revoke --api URL --token-file F ... (the same, through the API)\n\n"
+    "       lancre revoke --api URL --token-file F [--wait] ... (the same, through\n"
+    "                     the API)\n\n"
     "Revoke certificates.  A running server publishes the change: OCSP within\n"
     "seconds, the CRL within lancre.conf's [crl] delay.  A CERTFILE that lancre\n"
     "has not recorded yet is recorded and revoked in one step (its issuer must be\n"
@@ -47,6 +48,7 @@ static const char usage_text[] =
     "A revocation is final.  Revoking again is refused, except with keyCompromise,\n"
     "which replaces the reason and may move the date earlier.\n\n"
     API_CMDS_HELP("revoke")
+    API_CMDS_WAIT_HELP
     "\nA CERTFILE lancre has not recorded is recorded first over the API, in a request\n"
     "of its own (scope intake too).\n";
 
@@ -213,11 +215,13 @@ cmd_revoke(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},    {"reason", required_argument, NULL, 'r'},
 	    {"date", required_argument, NULL, 't'},   {"issuer", required_argument, NULL, 'i'},
 	    {"serial", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-	    {"api", required_argument, NULL, 'A'},    {"token-file", required_argument, NULL, 'T'},
+	    API_CMDS_OPTIONS,
+	    API_CMDS_WAIT_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct revoke_args a = {.reason = 0, .date = (int64_t)time(NULL)};
-	const char *dir = cli_default_dir(), *api = NULL, *token = NULL;
+	struct api_opts ao = {0};
+	const char *dir = cli_default_dir();
 	struct cli_dir d;
 	struct err e;
 	int ch, rc, dir_given = 0;
@@ -227,12 +231,6 @@ cmd_revoke(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			dir_given = 1;
-			break;
-		case 'A':
-			api = optarg;
-			break;
-		case 'T':
-			token = optarg;
 			break;
 		case 'r':
 			if (reason_parse(optarg, &a.reason, &e) != 0)
@@ -257,7 +255,10 @@ cmd_revoke(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("revoke", argv, ch);
+			if ((rc = cli_api_option("revoke", ch, optarg, &ao)) < 0)
+				return cli_bad_option("revoke", argv, ch);
+			if (rc > 0)
+				return rc;
 		}
 	}
 	if (argc - optind > 1)
@@ -270,10 +271,10 @@ cmd_revoke(int argc, char **argv)
 		return cli_usage_error("revoke", "give a CERTFILE or --issuer/--serial, not both");
 	if (a.nserials > 0 && a.issuer == NULL)
 		return cli_usage_error("revoke", "--serial needs --issuer NAME");
-	if ((rc = cli_api_options("revoke", api, token, dir_given)) != 0)
+	if ((rc = cli_api_options("revoke", &ao, dir_given)) != 0)
 		return rc;
-	if (api != NULL)
-		return api_cmd_revoke(api, token, a.issuer, a.serials, a.nserials, a.file, a.reason,
+	if (ao.url != NULL)
+		return api_cmd_revoke(&ao, a.issuer, a.serials, a.nserials, a.file, a.reason,
 		    a.date);
 	if (cli_dir_open(&d, dir, &e) != 0)
 		return cli_fail("revoke", &e);

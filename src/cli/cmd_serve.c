@@ -33,8 +33,9 @@ static const char run_usage[] =
 static const char admin_usage[] =
     "usage: lancre admin [-d DIR] [--api HOST:PORT]\n\n"
     "Serve the admin API alone: certificates and revocations recorded over HTTP/1.1\n"
-    "and HTTP/2 (cleartext, loopback only), each request with a bearer token\n"
-    "(docs/OPERATOR.md).  This process writes the store but never reads a key.\n"
+    "and HTTP/2 (cleartext on loopback, or TLS with [admin] tls_cert), each request\n"
+    "with a bearer token or a client certificate (docs/OPERATOR.md).  This process\n"
+    "writes the store but never reads a CA key.\n"
     "Runs until SIGINT/SIGTERM.\n\n"
     "  --api H:P      where (default: lancre.conf [admin] listen, else 127.0.0.1 on\n"
     "                 the public port + 2)\n";

@@ -149,12 +149,12 @@ cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
 	    {"issuer", required_argument, NULL, 'i'},
-	    {"api", required_argument, NULL, 'A'},
-	    {"token-file", required_argument, NULL, 'T'},
+	    API_CMDS_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = cli_default_dir(), *issuer = NULL, *api = NULL, *token = NULL;
+	const char *dir = cli_default_dir(), *issuer = NULL;
+	struct api_opts ao = {0};
 	int dir_given = 0;
 	struct cli_dir d;
 	struct err e;
@@ -169,17 +169,14 @@ cmd_status(int argc, char **argv)
 		case 'i':
 			issuer = optarg;
 			break;
-		case 'A':
-			api = optarg;
-			break;
-		case 'T':
-			token = optarg;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("status", argv, ch);
+			if ((rc = cli_api_option("status", ch, optarg, &ao)) < 0)
+				return cli_bad_option("status", argv, ch);
+			if (rc > 0)
+				return rc;
 		}
 	}
 	if (argc - optind != 1)
@@ -187,10 +184,10 @@ cmd_status(int argc, char **argv)
 	if (!fs_exists(argv[optind]) && strcmp(argv[optind], "-") != 0 &&
 	    lookup_check_serial(argv[optind], &e) != 0)
 		return cli_usage_error("status", "no such file, and %s", e.msg);
-	if ((rc = cli_api_options("status", api, token, dir_given)) != 0)
+	if ((rc = cli_api_options("status", &ao, dir_given)) != 0)
 		return rc;
-	if (api != NULL)
-		return api_cmd_status(api, token, issuer, argv[optind]);
+	if (ao.url != NULL)
+		return api_cmd_status(&ao, issuer, argv[optind]);
 	if (cli_dir_open_as(&d, dir, STORE_READ, &e) != 0)
 		return cli_fail("status", &e);
 	rc = status(&d, issuer, argv[optind], &e);

@@ -36,6 +36,7 @@
 
 #include "admin/httpd.h"
 #include "admin/listen.h"
+#include "admin/tls.h"
 #include "cli/sandboxing.h"
 #include "proc/confpass.h"
 #include "proc/drop.h"
@@ -94,6 +95,7 @@ struct serving_ctx {
 	struct proc_users users; /* started as root: whom each row becomes */
 	char api[CONF_STR_MAX]; /* the admin API's HOST:PORT; "": none */
 	int api_fd;             /* its listening socket, or -1 */
+	SSL_CTX *api_tls;       /* [admin] tls_cert's context (its key read as root), or NULL */
 };
 
 void
@@ -247,13 +249,20 @@ open_server_store(struct serving_ctx *sc, const struct proc *p, struct err *e)
 	return 0;
 }
 
-/* The admin API's port is the admin process's: every other process closes its copy. */
+/*
+ * The admin API's port is the admin process's: every other process closes
+ * its copy, and frees its copy of the TLS context (OpenSSL clears the
+ * private key it frees: the public server, the one facing the world, must
+ * not hold the admin listener's key).
+ */
 static void
 close_api(struct serving_ctx *sc)
 {
 	if (sc->api_fd >= 0)
 		close(sc->api_fd);
 	sc->api_fd = -1;
+	SSL_CTX_free(sc->api_tls);
+	sc->api_tls = NULL;
 }
 
 /* SIGHUP in the server of `lancre run`: lancre.conf as the supervisor read it. */
@@ -400,9 +409,11 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 	api.dir = sc->d->path;
 	api.public_listen = sc->so.listen;
 	api.started = (int64_t)time(NULL);
-	if (admin_httpd_run(&api, sc->api_fd, &stop, log_api_start, sc, &e) != 0)
+	if (admin_httpd_run(&api, sc->api_fd, sc->api_tls, &stop, log_api_start, sc, &e) != 0)
 		return cli_fail("admin", &e);
 	sc->api_fd = -1; /* closed by admin_httpd_run */
+	SSL_CTX_free(sc->api_tls);
+	sc->api_tls = NULL;
 	return EXIT_OK;
 }
 
@@ -463,6 +474,12 @@ reload_for_restarts(struct serving_ctx *sc)
 	memcpy(c.api_listen, now->api_listen, sizeof(c.api_listen));
 	memcpy(c.api_user, now->api_user, sizeof(c.api_user));
 	memcpy(c.api_passfile, now->api_passfile, sizeof(c.api_passfile));
+	/* The TLS context was made at start (its key read as root): its settings stay. */
+	memcpy(c.api_tls_cert, now->api_tls_cert, sizeof(c.api_tls_cert));
+	memcpy(c.api_tls_key, now->api_tls_key, sizeof(c.api_tls_key));
+	memcpy(c.api_client_ca, now->api_client_ca, sizeof(c.api_client_ca));
+	memcpy(c.api_clients, now->api_clients, sizeof(c.api_clients));
+	c.api_nclients = now->api_nclients;
 	c.sandbox_mode = now->sandbox_mode;
 	*now = c;
 }
@@ -553,9 +570,20 @@ bind_api(struct serving_ctx *sc, struct err *e)
 		return rc > 0 ? 0 : -1;
 	if (proc_layout_check_admin(sc->d->path, sc->d->conf.store, &sc->users, e) != 0)
 		return -1;
+	/* The TLS key now, as the user who started lancre: the admin user cannot read it. */
+	if (sc->users.as_root) {
+		uid_t deny[2] = {sc->users.admin.uid, sc->users.server.uid};
+		if (admin_tls_ctx_new(&sc->d->conf, deny, 2, &sc->api_tls, e) != 0)
+			return -1;
+	} else if (admin_tls_ctx_new(&sc->d->conf, NULL, 0, &sc->api_tls, e) != 0) {
+		return -1;
+	}
 	so.listen = sc->api;
-	if (server_listen(&so, &ls, e) != 0)
+	if (server_listen(&so, &ls, e) != 0) {
+		SSL_CTX_free(sc->api_tls);
+		sc->api_tls = NULL;
 		return err_prefix(e, "admin API");
+	}
 	sc->api_fd = ls.fd;
 	return 0;
 }

@@ -15,9 +15,19 @@
 #include <string.h>
 
 #include "conf/addr.h"
+#include "store/token.h"
 #include "util/num.h"
 
-enum key_type { KEY_STR, KEY_DURATION, KEY_INT, KEY_BOOL, KEY_URL_STYLE, KEY_SANDBOX_MODE, KEY_SIZE };
+enum key_type {
+	KEY_STR,
+	KEY_DURATION,
+	KEY_INT,
+	KEY_BOOL,
+	KEY_URL_STYLE,
+	KEY_SANDBOX_MODE,
+	KEY_SIZE,
+	KEY_CLIENT, /* [admin] client: the one key that may be given more than once */
+};
 
 struct key {
 	const char *section, *name;
@@ -78,10 +88,11 @@ static const struct key keys[] = {
       "; from the store when asked for, the least recently used go.  0: every\n"
       "; response, loaded at start (the default).  Read at start, not on SIGHUP."),
     K("admin", "listen", KEY_STR, api_listen,
-      "The admin API (certificates and revocations in, over HTTP with a bearer token;\n"
-      "; docs/OPERATOR.md), in a process of its own.  HOST:PORT on loopback (TLS is\n"
-      "; not there yet: another address is refused).  Empty: 127.0.0.1 on the public\n"
-      "; port + 2.  off: no admin process.  Read at start."),
+      "The admin API (certificates and revocations in, over HTTP with a bearer token\n"
+      "; or a client certificate; docs/OPERATOR.md), in a process of its own.\n"
+      "; HOST:PORT on loopback; another address only with mutual TLS (tls_cert,\n"
+      "; tls_key and client_ca below).  Empty: 127.0.0.1 on the public port + 2.\n"
+      "; off: no admin process.  Read at start."),
     K("admin", "user", KEY_STR, api_user,
       "Started as root, the admin process runs as this user, which may write the\n"
       "; store but reads no key.  Empty: lancre-admin.  As a normal user: ignored."),
@@ -94,6 +105,25 @@ static const struct key keys[] = {
     K("admin", "max_connections", KEY_INT, api_max_connections,
       "Open admin API connections at once; beyond it a new one is closed as soon as\n"
       "; it is accepted."),
+    K("admin", "tls_cert", KEY_STR, api_tls_cert,
+      "TLS on the admin listener (1.2 and 1.3; HTTP/2 and HTTP/1.1 by ALPN): the\n"
+      "; absolute path of its PEM certificate, then its chain.  Empty: plain HTTP\n"
+      "; (loopback only).  Read at start."),
+    K("admin", "tls_key", KEY_STR, api_tls_key,
+      "The absolute path of tls_cert's PEM private key (not encrypted), mode 0600 and,\n"
+      "; started as root, owned by root: it is read at start, before the admin\n"
+      "; process becomes [admin] user, which cannot read it."),
+    K("admin", "client_ca", KEY_STR, api_client_ca,
+      "Mutual TLS: the absolute path of the PEM CA certificate(s) a client\n"
+      "; certificate must chain to; a connection without one is refused in the\n"
+      "; handshake.  Needed to listen off loopback.  Read at start."),
+    K("admin", "client", KEY_CLIENT, api_clients,
+      "With client_ca: a client certificate allowed to act without a bearer token,\n"
+      "; as SUBJECT : SCOPES, e.g.\n"
+      ";   client = CN=issuance,O=Example CA : intake,revoke\n"
+      "; the subject as `openssl x509 -noout -subject -nameopt RFC2253` prints it\n"
+      "; (without \"subject=\"), the scopes among intake, revoke, read.  One line per\n"
+      "; client; a certificate not listed is answered 403.  Read at start."),
     K("signer", "user", KEY_STR, signer_user,
       "Started as root, the signer (the only process with keys), and the commands\n"
       "; that write the store, run as this user; it owns the data directory.  Must\n"
@@ -296,6 +326,55 @@ bad:
 	return err_set(e, "'%s' is not a size (like 512M, 2G, or 0)", s);
 }
 
+/*
+ * [admin] client = SUBJECT : SCOPES, appended to c's clients.  The scopes
+ * follow the last ':' (an RFC 2253 subject may hold one, a scope never).
+ */
+static int
+conf_parse_client(struct conf *c, const char *value, struct err *e)
+{
+	const char *colon = strrchr(value, ':');
+	struct conf_client *cl;
+	char scopes[64];
+	size_t n, k = 0;
+
+	if (colon == NULL)
+		return err_set(e, "'%s' is not SUBJECT : SCOPES (like CN=issuance,O=Example CA : "
+				  "intake,revoke)", value);
+	if (c->api_nclients == CONF_API_CLIENTS_MAX)
+		return err_set(e, "more than %d clients", CONF_API_CLIENTS_MAX);
+	cl = &c->api_clients[c->api_nclients];
+	for (n = (size_t)(colon - value); n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t');)
+		n--;
+	if (n == 0 || memchr(value, '=', n) == NULL)
+		return err_set(e, "'%.*s' is not a certificate subject (like CN=issuance,O=Example "
+				  "CA, as `openssl x509 -noout -subject -nameopt RFC2253` prints it)",
+		    (int)n, value);
+	if (n >= sizeof(cl->subject))
+		return err_set(e, "the subject is longer than %zu bytes", sizeof(cl->subject) - 1);
+	/* "intake, revoke" as well as "intake,revoke". */
+	for (const char *p = colon + 1; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t')
+			continue;
+		if (k + 1 == sizeof(scopes))
+			return err_set(e, "the scopes are too long (intake, revoke, read)");
+		scopes[k++] = *p;
+	}
+	scopes[k] = '\0';
+	if (k == 0)
+		return err_set(e, "no scope after ':' (intake, revoke, read)");
+	if (token_scopes_parse(scopes, &cl->scopes, e) != 0)
+		return -1;
+	memcpy(cl->subject, value, n);
+	cl->subject[n] = '\0';
+	for (int i = 0; i < c->api_nclients; i++) {
+		if (strcmp(c->api_clients[i].subject, cl->subject) == 0)
+			return err_set(e, "'%s' is listed twice", cl->subject);
+	}
+	c->api_nclients++;
+	return 0;
+}
+
 struct parse_state {
 	struct conf *c;
 	struct err *e;
@@ -353,6 +432,8 @@ set_key(struct conf *c, const struct key *k, const char *value, struct err *e)
 		return 0;
 	case KEY_SIZE:
 		return conf_parse_size(value, (int64_t *)(void *)field, e);
+	case KEY_CLIENT:
+		return conf_parse_client(c, value, e);
 	}
 	return err_set(e, "bad key type");
 }
@@ -367,13 +448,15 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
 			continue;
-		if (st->lines[i] != 0) { /* which one would win is anyone's guess: refuse both */
+		if (st->lines[i] != 0 && keys[i].type != KEY_CLIENT) {
+			/* which one would win is anyone's guess: refuse both */
 			err_set(st->e, "[%s] %s is set twice (first on line %d)", section, name,
 			    st->lines[i]);
 			st->failed = 1;
 			return 0;
 		}
-		st->lines[i] = st->line;
+		if (st->lines[i] == 0)
+			st->lines[i] = st->line;
 		if (set_key(st->c, &keys[i], value, st->e) != 0) {
 			err_prefix(st->e, "[%s] %s", section, name);
 			st->failed = 1;
@@ -405,6 +488,32 @@ check_addrs(struct conf *c, size_t *field, struct err *e)
 		return BAD_PREFIX(base_url, "[urls] base");
 	if (c->domain[0] != '\0' && addr_check_domain(c->domain, e) != 0)
 		return BAD_PREFIX(domain, "[urls] domain");
+	return 0;
+}
+
+/* [admin] tls_cert, tls_key, client_ca and client lines: what goes with what. */
+static int
+check_admin_tls(const struct conf *c, size_t *field, struct err *e)
+{
+	if (c->api_tls_cert[0] != '\0' && c->api_tls_cert[0] != '/')
+		return BAD(api_tls_cert, "[admin] tls_cert: '%s' is not an absolute path",
+		    c->api_tls_cert);
+	if (c->api_tls_key[0] != '\0' && c->api_tls_key[0] != '/')
+		return BAD(api_tls_key, "[admin] tls_key: '%s' is not an absolute path",
+		    c->api_tls_key);
+	if (c->api_client_ca[0] != '\0' && c->api_client_ca[0] != '/')
+		return BAD(api_client_ca, "[admin] client_ca: '%s' is not an absolute path",
+		    c->api_client_ca);
+	if (c->api_tls_cert[0] != '\0' && c->api_tls_key[0] == '\0')
+		return BAD(api_tls_cert, "[admin] tls_cert needs tls_key (its private key)");
+	if (c->api_tls_key[0] != '\0' && c->api_tls_cert[0] == '\0')
+		return BAD(api_tls_key, "[admin] tls_key needs tls_cert (its certificate)");
+	if (c->api_client_ca[0] != '\0' && c->api_tls_cert[0] == '\0')
+		return BAD(api_client_ca, "[admin] client_ca needs tls_cert and tls_key (client "
+					  "certificates are asked for in a TLS handshake)");
+	if (c->api_nclients > 0 && c->api_client_ca[0] == '\0')
+		return BAD(api_clients, "[admin] client lines need client_ca (the CA their "
+					"certificates are verified against)");
 	return 0;
 }
 
@@ -445,6 +554,8 @@ check_all(struct conf *c, size_t *field, struct err *e)
 	if (c->api_passfile[0] != '\0' && c->api_passfile[0] != '/')
 		return BAD(api_passfile, "[admin] passfile: '%s' is not an absolute path",
 		    c->api_passfile);
+	if (check_admin_tls(c, field, e) != 0)
+		return -1;
 	if (c->pkcs11_sessions < 0 || c->pkcs11_sessions > CONF_PKCS11_SESSIONS_MAX)
 		return BAD(pkcs11_sessions, "[pkcs11] sessions must be between 0 and %d",
 		    CONF_PKCS11_SESSIONS_MAX);
@@ -589,6 +700,9 @@ format_value(const struct conf *c, const struct key *k, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%lld", (long long)d);
 		break;
+	case KEY_CLIENT: /* conf_template writes each line */
+		buf[0] = '\0';
+		break;
 	case KEY_DURATION:
 		d = *(const int64_t *)(const void *)field;
 		if (d != 0 && d % 86400 == 0)
@@ -621,6 +735,17 @@ conf_template(const struct conf *c)
 		if (strcmp(section, keys[i].section) != 0) {
 			section = keys[i].section;
 			fprintf(f, "\n[%s]\n", section);
+		}
+		if (keys[i].type == KEY_CLIENT) {
+			fprintf(f, "; %s\n", keys[i].help);
+			if (c->api_nclients == 0)
+				fprintf(f, ";%s = \n", keys[i].name);
+			for (int k = 0; k < c->api_nclients; k++) {
+				token_scopes_format(c->api_clients[k].scopes, value);
+				fprintf(f, "%s = %s : %s\n", keys[i].name, c->api_clients[k].subject,
+				    value);
+			}
+			continue;
 		}
 		format_value(c, &keys[i], value, sizeof(value));
 		fprintf(f, "; %s\n%s%s = %s\n", keys[i].help, value[0] == '\0' ? ";" : "",

@@ -36,7 +36,14 @@
 #define CONF_REQUEST_TIMEOUT_MAX 300
 #define CONF_H2_STREAMS_MAX 100
 #define CONF_API_OFF "off"           /* [admin] listen = off: no admin process */
-#define CONF_API_MAX_BODY_MAX (1024LL * 1024 * 1024) /* [admin] max_body at most 1G */ /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
+#define CONF_API_MAX_BODY_MAX (1024LL * 1024 * 1024) /* [admin] max_body at most 1G */
+#define CONF_API_CLIENTS_MAX 32      /* [admin] client lines */ /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
+
+/* One [admin] client line: a client certificate's subject and what it may do. */
+struct conf_client {
+	char subject[CONF_STR_MAX]; /* RFC 2253, as `openssl x509 -subject -nameopt RFC2253` */
+	unsigned scopes;            /* TOKEN_SCOPE_* bits (store/store.h) */
+};
 
 enum url_style {
 	URL_STYLE_PATH, /* one host: http://host/ocsp, /crl/<issuer>/<n>.crl, /issuer/<issuer> */
@@ -66,6 +73,11 @@ struct conf {
 	char api_passfile[CONF_STR_MAX]; /* PostgreSQL password file of the admin process */
 	int64_t api_max_body;            /* bytes of a request body; more gets 413 */
 	int api_max_connections;         /* open API connections at once; more are closed at once */
+	char api_tls_cert[CONF_STR_MAX]; /* PEM certificate (and chain) of the listener; "": no TLS */
+	char api_tls_key[CONF_STR_MAX];  /* its PEM key, read at start before the privilege drop */
+	char api_client_ca[CONF_STR_MAX]; /* PEM CAs of client certificates; "": none asked for */
+	struct conf_client api_clients[CONF_API_CLIENTS_MAX]; /* [admin] client = SUBJECT : SCOPES */
+	int api_nclients;
 
 	/* [signer] */
 	char signer_user[CONF_STR_MAX]; /* started as root, the signer runs as it; "": lancre-signer */

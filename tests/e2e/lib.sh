@@ -260,13 +260,13 @@ start_serve() {
 # $T/run.out and $T/run.err; sets $pid (the supervisor), $server, $signer and
 # $adminp (its children), $P, $A and $API (public, /healthz and admin API ports)
 # once /healthz answers.  The admin API gets a fresh port too (its default, the
-# public port + 2, could be another test's).
+# public port + 2, could be another test's), on $API_HOST (default 127.0.0.1).
 start_run() {
 	P=$(free_port)
 	A=$(free_port)
 	API=$(free_port)
 	"$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --threads 2 \
-		--api "127.0.0.1:$API" >"$T/run.out" 2>"$T/run.err" &
+		--api "${API_HOST:-127.0.0.1}:$API" >"$T/run.out" 2>"$T/run.err" &
 	pid=$!
 	wait_http "http://127.0.0.1:$A/healthz"
 	signer=$(child_pid "$pid" signer)

@@ -3,7 +3,8 @@
  * (cli/api_client.h: `cert add`, `revoke` and `status` with --api).  jansson
  * parses; what is fuzzed is the mapping of the parsed objects: a
  * certificate (alone, in "certificates" or "revocations"), the issuers of a
- * status answer, an error's text and the index a refused bundle names.
+ * status answer, an error's text, the index a refused bundle names, and
+ * a --wait's 504 (what was not served, the change's own answer inside).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct api_issuer is[8];
+	struct api_client cl = {.wait = "?wait=served"};
 	struct api_cert c;
 	char why[64]; /* small: a long reason is cut */
 	json_error_t jerr;
@@ -34,6 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)api_cert_from_json(it, &c, &e);
 	json_array_foreach(json_object_get(root, "revocations"), i, it)
 		(void)api_cert_from_json(it, &c, &e);
+	if ((it = api_unserved(&cl, 504, root)) != NULL) {
+		(void)api_cert_from_json(it, &c, &e);
+		(void)api_unserved_error(&cl, &e);
+	}
 	json_decref(root);
 	return 0;
 }

@@ -86,6 +86,7 @@ teardown(void **state)
 }
 
 static const char *body_text;
+static const char *call_subject; /* the client certificate's subject of the next calls */
 
 /* One request: its status, and the body in body_text (freed by the next call). */
 static int
@@ -95,7 +96,8 @@ call(struct fixture *f, const char *method, const char *path, const char *token,
 	static struct admin_response rs;
 	static char auth[128];
 	struct admin_request rq = {.method = method, .method_len = strlen(method), .path = path,
-	    .path_len = strcspn(path, "?"), .body = body, .body_len = len, .peer = "127.0.0.1:5555"};
+	    .path_len = strcspn(path, "?"), .body = body, .body_len = len, .peer = "127.0.0.1:5555",
+	    .tls_subject = call_subject};
 
 	if (path[rq.path_len] == '?') {
 		rq.query = path + rq.path_len + 1;
@@ -179,6 +181,87 @@ test_who_may(void **state)
 	    403);
 	assert_int_equal(count_certs(f, &revoked), 0);
 	assert_int_equal(audit_rows(f), 0);
+}
+
+static int
+last_actor_cb(void *arg, const struct audit_record *r, struct err *e)
+{
+	(void)e;
+	snprintf(arg, 600, "%s", r->ev.actor);
+	return 0;
+}
+
+/* The actor of the last audit row. */
+static const char *
+last_actor(struct fixture *f)
+{
+	static char actor[600];
+	struct audit_filter flt = {0};
+	struct err e;
+
+	actor[0] = '\0';
+	assert_int_equal(store_audit_each(f->s, &flt, last_actor_cb, actor, &e), 0);
+	return actor;
+}
+
+/*
+ * Mutual TLS: a request without a token over a connection with a verified
+ * client certificate is that certificate's [admin] client line; a token,
+ * when there is one, decides instead.
+ */
+static void
+test_client_certificate(void **state)
+{
+	struct fixture *f = *state;
+	int64_t revoked;
+
+	snprintf(f->conf.api_clients[0].subject, sizeof(f->conf.api_clients[0].subject),
+	    "CN=issuance,O=Example CA");
+	f->conf.api_clients[0].scopes = TOKEN_SCOPE_INTAKE | TOKEN_SCOPE_READ;
+	f->conf.api_nclients = 1;
+	call_subject = "CN=elsewhere,O=Example CA";
+	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 403);
+	HAS("client certificate 'CN=elsewhere,O=Example CA' is not listed in [admin] client");
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", NULL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    403);
+	/* Compared whole: a prefix or another case is another subject. */
+	call_subject = "CN=issuance";
+	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 403);
+	call_subject = "cn=issuance,O=Example CA";
+	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 403);
+	assert_int_equal(count_certs(f, &revoked), 0);
+	assert_int_equal(audit_rows(f), 0);
+
+	call_subject = "CN=issuance,O=Example CA";
+	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 200);
+	HAS("\"caller\":\"tls:CN=issuance,O=Example CA\"");
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", NULL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    200);
+	assert_int_equal(audit_rows(f), 1);
+	assert_string_equal(last_actor(f), "tls:CN=issuance,O=Example CA");
+	/* Its scopes are its line's: no revoke. */
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", NULL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\"}"),
+	    403);
+	HAS("client certificate 'CN=issuance,O=Example CA' may intake, read; this needs revoke");
+	assert_int_equal(count_certs(f, &revoked), 1);
+	assert_int_equal(revoked, 0);
+
+	/* With a token, the token decides: a bad one is 401, whatever the certificate. */
+	assert_int_equal(call(f, "GET", "/api/v1/status", TOKEN_GONE, NULL, 0), 401);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_READ, f->leaf[1],
+			     (size_t)f->leaf_len[1]),
+	    403);
+	HAS("token 'reader' may read; this needs intake");
+	assert_int_equal(CALL_JSON(f, "POST", "/api/v1/revocations", TOKEN_ALL,
+			     "{\"issuer\": \"e1\", \"serial\": \"10a0\"}"),
+	    200);
+	assert_string_equal(last_actor(f), "token:ci");
+	assert_int_equal(count_certs(f, &revoked), 1);
+	assert_int_equal(revoked, 1);
+	call_subject = NULL;
 }
 
 static void
@@ -355,6 +438,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_certificate, setup, teardown),
 	    cmocka_unit_test(test_wait_query),
 	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),

@@ -71,6 +71,14 @@ test_template_round_trips(void **state)
 	c.cache = 3LL * 1024 * 1024 * 1024 + 1024; /* written in K */
 	snprintf(c.domain, sizeof(c.domain), "pki.example");
 	snprintf(c.pkcs11_module, sizeof(c.pkcs11_module), "/usr/lib/softhsm/libsofthsm2.so");
+	snprintf(c.api_tls_cert, sizeof(c.api_tls_cert), "/etc/lancre/admin.pem");
+	snprintf(c.api_tls_key, sizeof(c.api_tls_key), "/etc/lancre/admin.key");
+	snprintf(c.api_client_ca, sizeof(c.api_client_ca), "/etc/lancre/clients.pem");
+	snprintf(c.api_clients[0].subject, sizeof(c.api_clients[0].subject), "CN=a,O=Example\\, Inc.");
+	c.api_clients[0].scopes = 1 | 2; /* intake, revoke */
+	snprintf(c.api_clients[1].subject, sizeof(c.api_clients[1].subject), "CN=host:443");
+	c.api_clients[1].scopes = 4; /* read */
+	c.api_nclients = 2;
 	text = conf_template(&c);
 	assert_non_null(text);
 	assert_int_equal(write_conf(text, &back, &e), 0);
@@ -161,6 +169,57 @@ test_rejections(void **state)
 	}
 }
 
+/* [admin] TLS: client lines (the one repeated key), and what goes with what. */
+static void
+test_admin_tls(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+	    {"[admin]\ntls_cert = admin.pem\ntls_key = /k\n", "tls_cert: 'admin.pem' is not an absolute"},
+	    {"[admin]\ntls_cert = /c\n", "lancre.conf:2: [admin] tls_cert needs tls_key"},
+	    {"[admin]\ntls_key = /k\n", "[admin] tls_key needs tls_cert"},
+	    {"[admin]\nclient_ca = /ca\n", "[admin] client_ca needs tls_cert and tls_key"},
+	    {"[admin]\ntls_cert = /c\ntls_key = /k\nclient = CN=a : intake\n",
+		"lancre.conf:4: [admin] client lines need client_ca"},
+	    {"[admin]\nclient = CN=a intake\n", "[admin] client: 'CN=a intake' is not SUBJECT : SCOPES"},
+	    {"[admin]\nclient = issuance : intake\n", "'issuance' is not a certificate subject"},
+	    {"[admin]\nclient = : intake\n", "'' is not a certificate subject"},
+	    {"[admin]\nclient = CN=a :\n", "no scope after ':'"},
+	    {"[admin]\nclient = CN=a : intake,write\n", "unknown scope 'write'"},
+	    {"[admin]\nclient = CN=a : intake\nclient = CN=a : read\n",
+		"lancre.conf:3: [admin] client: 'CN=a' is listed twice"},
+	};
+	struct conf c;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(write_conf("[admin]\ntls_cert = /etc/l/admin.pem\ntls_key = /etc/l/admin.key\n"
+				    "client_ca = /etc/l/clients.pem\n"
+				    "client = CN=issuance,O=Example CA : intake, revoke\n"
+				    "client=CN=reader:read\n"
+				    "client = CN=host:443,O=X : read,intake\n",
+			     &c, &e),
+	    0);
+	assert_int_equal(c.api_nclients, 3);
+	assert_string_equal(c.api_clients[0].subject, "CN=issuance,O=Example CA");
+	assert_int_equal(c.api_clients[0].scopes, 1 | 2);
+	assert_string_equal(c.api_clients[1].subject, "CN=reader");
+	assert_int_equal(c.api_clients[1].scopes, 4);
+	/* The scopes follow the last ':' */
+	assert_string_equal(c.api_clients[2].subject, "CN=host:443,O=X");
+	assert_int_equal(c.api_clients[2].scopes, 1 | 4);
+	assert_string_equal(c.api_client_ca, "/etc/l/clients.pem");
+	/* TLS without client certificates is fine (on loopback: admin/listen.h). */
+	assert_int_equal(write_conf("[admin]\ntls_cert = /c\ntls_key = /k\n", &c, &e), 0);
+	assert_int_equal(c.api_nclients, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(write_conf(bad[i].text, &c, &e), -1);
+		if (strstr(e.msg, bad[i].msg) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].msg);
+	}
+}
+
 /* Out-of-range values and duplicate keys name their line (issue 15 item 19). */
 static void
 test_errors_name_the_line(void **state)
@@ -198,6 +257,7 @@ main(void)
 	    cmocka_unit_test(test_store_sqlite_scheme),
 	    cmocka_unit_test(test_empty_file_is_defaults),
 	    cmocka_unit_test(test_template_round_trips),
+	    cmocka_unit_test(test_admin_tls),
 	    cmocka_unit_test(test_rejections),
 	    cmocka_unit_test(test_errors_name_the_line),
 	};

@@ -1,0 +1,225 @@
+/*
+ * tls.c - the admin listener's TLS context and its client's name; see tls.h.
+ */
+#include "admin/tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* TLS 1.2: ECDHE (forward secrecy) with an AEAD only; 1.3's suites are all of that kind. */
+#define ADMIN_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+/* Never a prompt: an encrypted key is refused (read unattended, at start). */
+static int
+no_pass(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/*
+ * The key file's bytes into *data (*len), read with read(2) into one buffer
+ * the caller cleanses: no stdio buffer or realloc'd copy of a key is left in
+ * freed memory that the processes forked later would inherit.
+ */
+static int
+read_key_file(const char *path, const uid_t *deny, size_t ndeny, uint8_t **data, size_t *len,
+    struct err *e)
+{
+	struct stat st;
+	size_t got = 0;
+	uint8_t *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, "[admin] tls_key %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, "[admin] tls_key %s: not a regular file", path);
+	}
+	/* Refused, not warned of: a key others can read is a key others hold. */
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		close(fd);
+		return err_set(e, "[admin] tls_key %s: group or others may read it (mode %04o): "
+				  "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+	}
+	for (size_t i = 0; i < ndeny; i++) {
+		if (st.st_uid == deny[i]) {
+			close(fd);
+			return err_set(e, "[admin] tls_key %s is owned by uid %u, a user lancre's "
+					  "processes run as (which could then read it): chown root it",
+			    path, (unsigned)st.st_uid);
+		}
+	}
+	if (st.st_size <= 0 || st.st_size > ADMIN_TLS_FILE_MAX) {
+		close(fd);
+		return err_set(e, "[admin] tls_key %s: %s", path,
+		    st.st_size <= 0 ? "empty" : "larger than a key file");
+	}
+	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return err_set(e, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			OPENSSL_cleanse(p, got);
+			free(p);
+			close(fd);
+			return err_set(e, "[admin] tls_key %s: %s", path,
+			    n < 0 ? strerror(errno) : "shorter than its size");
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	p[got] = '\0';
+	*data = p;
+	*len = got;
+	return 0;
+}
+
+static int
+use_key(SSL_CTX *ctx, const char *path, const uid_t *deny, size_t ndeny, struct err *e)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	EVP_PKEY *k = NULL;
+	BIO *bio;
+	int encrypted;
+
+	if (read_key_file(path, deny, ndeny, &data, &len, e) != 0)
+		return -1;
+	encrypted = strstr((const char *)data, "ENCRYPTED") != NULL;
+	if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL)
+		k = PEM_read_bio_PrivateKey(bio, NULL, no_pass, NULL);
+	BIO_free(bio);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	if (k == NULL) {
+		ERR_clear_error();
+		if (encrypted)
+			return err_set(e, "[admin] tls_key %s is encrypted: lancre reads it at start, "
+					  "unattended; give it unencrypted (mode 0600, owned by root)",
+			    path);
+		return err_set(e, "[admin] tls_key %s is not a PEM private key", path);
+	}
+	if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), k) != 1) {
+		EVP_PKEY_free(k);
+		ERR_clear_error();
+		return err_set(e, "[admin] tls_key %s is not the key of tls_cert's certificate",
+		    path);
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, k) != 1) {
+		EVP_PKEY_free(k);
+		return err_ossl(e, "[admin] tls_key %s", path);
+	}
+	EVP_PKEY_free(k);
+	return 0;
+}
+
+/* client_ca: what a client certificate must chain to, and the names sent to clients. */
+static int
+use_client_ca(SSL_CTX *ctx, const char *path, struct err *e)
+{
+	STACK_OF(X509_NAME) *names;
+
+	if (SSL_CTX_load_verify_locations(ctx, path, NULL) != 1)
+		return err_ossl(e, "[admin] client_ca %s: no PEM CA certificate read", path);
+	names = SSL_load_client_CA_file(path);
+	if (names == NULL || sk_X509_NAME_num(names) == 0) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		ERR_clear_error();
+		return err_set(e, "[admin] client_ca %s: no PEM CA certificate read", path);
+	}
+	SSL_CTX_set_client_CA_list(ctx, names); /* takes names */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* A client certificate, not a server's: with an extendedKeyUsage, clientAuth in it. */
+	if (SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1)
+		return err_ossl(e, "[admin] client_ca");
+	return 0;
+}
+
+int
+admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX **out,
+    struct err *e)
+{
+	SSL_CTX *ctx;
+
+	*out = NULL;
+	if (c->api_tls_cert[0] == '\0')
+		return 0;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return err_ossl(e, "admin API: cannot make a TLS context");
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, ADMIN_TLS12_CIPHERS) != 1 ||
+	    SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+		err_ossl(e, "admin API: cannot set up TLS");
+		goto fail;
+	}
+	/* No resumption: each connection's certificate is verified in its own handshake.
+	 * No renegotiation either: h2o 2.2 closes a connection that asks for one. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+				     SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->api_tls_cert) != 1) {
+		err_ossl(e, "[admin] tls_cert %s: no PEM certificate read", c->api_tls_cert);
+		goto fail;
+	}
+	if (use_key(ctx, c->api_tls_key, deny, ndeny, e) != 0)
+		goto fail;
+	if (c->api_client_ca[0] != '\0' && use_client_ca(ctx, c->api_client_ca, e) != 0)
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return -1;
+}
+
+int
+admin_tls_name_text(const X509_NAME *name, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+	int rc = -1;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return -1;
+	/* RFC 2253: escaped, so the text is printable ASCII (no control character, no NUL). */
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0 && (size_t)n < len) {
+		memcpy(buf, p, (size_t)n);
+		buf[n] = '\0';
+		rc = strlen(buf) == (size_t)n ? 0 : -1;
+	}
+	BIO_free(b);
+	if (rc != 0)
+		buf[0] = '\0';
+	return rc;
+}
+
+int
+admin_tls_peer_subject(SSL *ssl, char *buf, size_t len)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+
+	buf[0] = '\0';
+	if (x == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		return -1;
+	return admin_tls_name_text(X509_get_subject_name(x), buf, len);
+}

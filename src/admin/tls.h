@@ -1,0 +1,56 @@
+/*
+ * tls.h - TLS on the admin listener ([admin] tls_cert, tls_key, client_ca)
+ * and the client certificate as the caller.
+ *
+ * The context is made once, at start, by the process that binds the
+ * listener (`lancre run`'s, before its users change; `lancre admin`'s):
+ * the key is read then, while the file can be read, and never again, so
+ * the admin process ([admin] user) does not need to, and should not be
+ * able to, open it.  The supervisor keeps the context for the admin
+ * processes it restarts; the server and signer children free their copy
+ * at once (OpenSSL clears a freed private key).
+ *
+ * TLS 1.2 and 1.3 only, forward-secret AEAD suites for 1.2, no session
+ * resumption (no cache, no tickets: every connection is a full handshake,
+ * its client certificate verified; the admin API is not a busy site).
+ * With client_ca, a client certificate chaining to it is required in the
+ * handshake (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, purpose
+ * sslclient): a connection without one, or with one from another CA, never
+ * reaches HTTP.  Its subject, in RFC 2253's one-line form, is the caller's
+ * name ("tls:SUBJECT" in the audit trail) and its scopes are those of its
+ * [admin] client line (auth.h).
+ */
+#ifndef LANCRE_ADMIN_TLS_H
+#define LANCRE_ADMIN_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "util/err.h"
+
+#define ADMIN_TLS_FILE_MAX (1 << 20) /* a PEM key file */
+#define ADMIN_TLS_SUBJECT_MAX CONF_STR_MAX
+
+/*
+ * The context for c's [admin] TLS settings into *out (NULL when tls_cert is
+ * empty: plain HTTP).  The key file must not be readable by group or others,
+ * nor owned by one of deny[0..ndeny) (the users the admin and public
+ * processes run as, when started as root).  0, or -1 with e naming the file.
+ */
+int admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX **out,
+    struct err *e);
+
+/*
+ * The subject of ssl's verified client certificate, RFC 2253 (as `openssl
+ * x509 -noout -subject -nameopt RFC2253` prints it), into buf.  0, or -1
+ * when there is none, it was not verified, or it does not fit.
+ */
+int admin_tls_peer_subject(SSL *ssl, char *buf, size_t len);
+
+/* The subject of name, RFC 2253, into buf: 0, or -1 if it does not fit. */
+int admin_tls_name_text(const X509_NAME *name, char *buf, size_t len);
+
+#endif
