@@ -154,7 +154,8 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 	if (rc == 0)
 		rc = check_retired(is, &e);
 	if (rc != 0 || c.not_after < c.not_before ||
-	    sigverify_sha256(sv, der, it->der_len, it->rec.fingerprint) != 0) {
+	    sigverify_sha256(sv, der, it->der_len, it->rec.fingerprint) != 0 ||
+	    sigverify_sha256(sv, c.spki, c.spki_len, it->rec.spki_sha256) != 0) {
 		if (rc == 0)
 			err_set(&e, "notAfter is before notBefore");
 		reject_item(it, &e);
@@ -164,6 +165,7 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 	it->rec.serial_len = c.serial_len;
 	it->rec.not_before = c.not_before;
 	it->rec.not_after = c.not_after;
+	it->rec.has_spki = 1;
 	it->rec.status = CERT_GOOD;
 	if (urlcheck_der(in->conf, &is->rec, c.crldp, c.crldp_len, c.aia, c.aia_len, &e) != 0 &&
 	    !foreign_ok(in, it, &e)) {

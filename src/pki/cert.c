@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "pki/certparse.h"
 #include "pki/serial.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
@@ -322,7 +323,34 @@ cert_record_from_x509(X509 *x, const uint8_t *der, size_t len, struct cert_recor
 		return err_set(e, "notAfter is before notBefore");
 	if (EVP_Digest(der, len, out->fingerprint, NULL, EVP_sha256(), NULL) != 1)
 		return err_ossl(e, "hashing the certificate");
+	if (cert_spki_sha256(der, len, out->spki_sha256, e) != 0) {
+		/* Framing beyond the DER walker (util/der.h): OpenSSL's own encoding of the key. */
+		unsigned char *spki = NULL;
+		int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+
+		if (n <= 0 || EVP_Digest(spki, (size_t)n, out->spki_sha256, NULL, EVP_sha256(),
+				  NULL) != 1) {
+			OPENSSL_free(spki);
+			return err_ossl(e, "hashing the public key");
+		}
+		OPENSSL_free(spki);
+	}
+	out->has_spki = 1;
 	out->status = CERT_GOOD;
+	return 0;
+}
+
+int
+cert_spki_sha256(const uint8_t *der, size_t len, uint8_t out[STORE_SPKI_HASH_LEN],
+    struct err *e)
+{
+	const uint8_t *spki;
+	size_t spki_len;
+
+	if (certparse_spki(der, len, &spki, &spki_len) != 0)
+		return err_set(e, "cannot find the certificate's public key (SubjectPublicKeyInfo)");
+	if (EVP_Digest(spki, spki_len, out, NULL, EVP_sha256(), NULL) != 1)
+		return err_ossl(e, "hashing the public key");
 	return 0;
 }
 

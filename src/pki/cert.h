@@ -62,6 +62,10 @@ size_t cert_reader_offset(const struct cert_reader *r);
 int cert_record_from_x509(X509 *x, const uint8_t *der, size_t len, struct cert_record *out,
     struct err *e);
 
+/* The SHA-256 of a DER certificate's SubjectPublicKeyInfo (certparse_spki), into out. */
+int cert_spki_sha256(const uint8_t *der, size_t len, uint8_t out[STORE_SPKI_HASH_LEN],
+    struct err *e);
+
 /* 1 if x is a CA certificate (basicConstraints cA true), else 0. */
 int cert_is_ca(X509 *x);
 

@@ -183,8 +183,10 @@ certparse(const uint8_t *der, size_t len, struct cert_parsed *out)
 	    der_time(&nb, &out->not_before) != 0 || der_time(&na, &out->not_after) != 0)
 		return -1;
 	if (der_expect(&tbs, 0x30, &t, NULL) != 0 || /* subject */
-	    der_expect(&tbs, 0x30, &t, NULL) != 0)   /* subjectPublicKeyInfo: not needed */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0)   /* subjectPublicKeyInfo: framed, not read */
 		return -1;
+	out->spki = t.start;
+	out->spki_len = t.total;
 	if (tbs.p < tbs.end && (tbs.p[0] == 0x81 || tbs.p[0] == 0x82))
 		return -1; /* unique identifiers: rare enough to leave to OpenSSL */
 	if (tbs.p < tbs.end) {
@@ -194,4 +196,34 @@ certparse(const uint8_t *der, size_t len, struct cert_parsed *out)
 			return -1;
 	}
 	return tbs.p == tbs.end ? 0 : -1;
+}
+
+/*
+ * Only the framing down to the SubjectPublicKeyInfo, whatever the rest: the
+ * version is optional here (v1 certificates), the fields before it any
+ * SEQUENCEs, so that every certificate OpenSSL takes (intake's slow path)
+ * and every one a by-key request names are hashed from the same bytes as
+ * certparse() points at.
+ */
+int
+certparse_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *spki_len)
+{
+	struct der_reader top = der_reader(der, len), cert, tbs;
+	struct der_tlv t;
+
+	if (der_expect(&top, 0x30, &t, &cert) != 0 || top.p != top.end ||
+	    der_expect(&cert, 0x30, &t, &tbs) != 0)
+		return -1;
+	if (tbs.p < tbs.end && tbs.p[0] == 0xa0 && der_next(&tbs, &t) != 0)
+		return -1;
+	if (der_expect(&tbs, 0x02, &t, NULL) != 0 ||  /* serialNumber */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0 ||  /* signature */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0 ||  /* issuer */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0 ||  /* validity */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0 ||  /* subject */
+	    der_expect(&tbs, 0x30, &t, NULL) != 0)    /* subjectPublicKeyInfo */
+		return -1;
+	*spki = t.start;
+	*spki_len = t.total;
+	return 0;
 }

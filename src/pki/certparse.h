@@ -49,9 +49,19 @@ struct cert_parsed {
 	size_t crldp_len;
 	const uint8_t *aia;    /* AuthorityInfoAccessSyntax DER, or NULL */
 	size_t aia_len;
+	const uint8_t *spki;   /* SubjectPublicKeyInfo, tag and length included */
+	size_t spki_len;
 };
 
 /* 0 and *out filled, or -1: not a certificate this reader handles. */
 int certparse(const uint8_t *der, size_t len, struct cert_parsed *out);
+
+/*
+ * The SubjectPublicKeyInfo of a DER certificate, tag and length included,
+ * as the certificate carries it (what cert_parsed.spki points at too), for
+ * any version: 0, or -1 when the DER does not frame.  Its SHA-256 is the
+ * key a certificate is found by when its key is compromised (store.h).
+ */
+int certparse_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *spki_len);
 
 #endif

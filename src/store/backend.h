@@ -50,6 +50,9 @@
 	    struct cert_record *out, struct err *e), (s, issuer_id, serial, len, out, e))         \
 	X(cert_revoke, (struct store *s, int64_t cert_id, int64_t revoked_at, int reason,         \
 	    struct err *e), (s, cert_id, revoked_at, reason, e))                                  \
+	X(cert_by_spki, (struct store *s, const uint8_t spki[STORE_SPKI_HASH_LEN],               \
+	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,          \
+	    int64_t *unkeyed, struct err *e), (s, spki, cb, arg, unkeyed, e))                     \
 	X(cert_count, (struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,      \
 	    struct err *e), (s, issuer_id, total, revoked, e))                                    \
 	X(cert_each, (struct store *s, int64_t issuer_id, int only_revoked,                       \

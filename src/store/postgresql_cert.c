@@ -29,9 +29,11 @@
 
 #define PG_CERT_INSERT                                                                       \
 	"INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"            \
-	" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"     \
+	" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca,"     \
+	" spki_sha256, precert, precert_tbs)"                                                  \
 	" VALUES ($1::bigint, $2::bytea, $3::bigint, $4::bigint, $5::smallint, $6::bigint,"     \
-	" $7::int, $8::int, $9::bytea, $10::bigint, $10::bigint, $11::bigint, $12::int <> 0)"  \
+	" $7::int, $8::int, $9::bytea, $10::bigint, $10::bigint, $11::bigint, $12::int <> 0,"  \
+	" $13::bytea, $14::int, $15::bytea)"                                                               \
 	" ON CONFLICT (issuer_id, serial) DO NOTHING RETURNING id"
 
 /* The parameters of PG_CERT_INSERT for r (borrowing its buffers). */
@@ -55,6 +57,15 @@ insert_params(const struct cert_record *r, struct pg_params *p)
 	pg_param_int(p, r->added_at);
 	pg_param_int(p, r->change_seq);
 	pg_param_int(p, r->is_ca != 0);
+	if (r->has_spki)
+		pg_param_bytea(p, r->spki_sha256, STORE_SPKI_HASH_LEN);
+	else
+		pg_param_null(p);
+	pg_param_int(p, r->precert != 0);
+	if (r->has_precert_tbs)
+		pg_param_bytea(p, r->precert_tbs, STORE_FINGERPRINT_LEN);
+	else
+		pg_param_null(p);
 }
 
 /* An insert that did nothing: the same certificate again, or a serial reused for another. */
@@ -168,10 +179,11 @@ cert_insert(struct store_pg *s, struct cert_record *r, enum store_insert_result 
 
 /*
  * A batch of intake in one statement: the batch's columns as binary arrays
- * ($1..$11, postgresql_ocsp_put.c does the same for responses), unnested in
- * step in the select list, $12 the transaction's change_seq.  The arrays
+ * ($1..$14, postgresql_ocsp_put.c does the same for responses), unnested in
+ * step in the select list, $15 the transaction's change_seq.  The arrays
  * carry no NULL: revoked_at and reason are sent for every row and kept only
- * for a revoked one.  The identity gives ids in the order of the rows, as
+ * for a revoked one; an unknown SPKI hash (and a precert_tbs not given) is
+ * sent empty and stored NULL.  The identity gives ids in the order of the rows, as
  * one insert after the other would.  RETURNING names each row written by
  * its key (batch_match).  Two forms: PG_CERTS_INSERT
  * (every row new) and PG_CERTS_ADD (ON CONFLICT DO NOTHING: what is there
@@ -189,21 +201,27 @@ enum {
 	CA_FINGERPRINT,
 	CA_ADDED_AT,
 	CA_IS_CA,
+	CA_SPKI,
+	CA_PRECERT,
+	CA_PRECERT_TBS,
 	CA_COUNT
 };
 #define PG_CERTS_WRITE(conflict)                                                             \
 	"INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"            \
-	" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"     \
+	" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca,"     \
+	" spki_sha256, precert, precert_tbs)"                                                  \
 	" SELECT u.issuer_id, u.serial, u.not_before, u.not_after, u.status::smallint,"         \
 	"  CASE WHEN u.status = 1 THEN u.revoked_at END,"                                      \
 	"  CASE WHEN u.status = 1 THEN u.reason::int END, u.shard::int, u.fingerprint,"        \
-	"  u.added_at, u.added_at, $12::bigint, u.is_ca <> 0"                                  \
+	"  u.added_at, u.added_at, $15::bigint, u.is_ca <> 0, nullif(u.spki, ''::bytea),"      \
+	"  u.precert::int, nullif(u.precert_tbs, ''::bytea)"                                   \
 	" FROM (SELECT unnest($1::bigint[]) AS issuer_id, unnest($2::bytea[]) AS serial,"     \
 	"  unnest($3::bigint[]) AS not_before, unnest($4::bigint[]) AS not_after,"            \
 	"  unnest($5::bigint[]) AS status, unnest($6::bigint[]) AS revoked_at,"               \
 	"  unnest($7::bigint[]) AS reason, unnest($8::bigint[]) AS shard,"                    \
 	"  unnest($9::bytea[]) AS fingerprint, unnest($10::bigint[]) AS added_at,"            \
-	"  unnest($11::bigint[]) AS is_ca) u"                                                 \
+	"  unnest($11::bigint[]) AS is_ca, unnest($12::bytea[]) AS spki,"                     \
+	"  unnest($13::bigint[]) AS precert, unnest($14::bytea[]) AS precert_tbs) u"          \
 	conflict " RETURNING issuer_id, serial, id"
 #define PG_CERTS_INSERT PG_CERTS_WRITE("")
 #define PG_CERTS_ADD PG_CERTS_WRITE(" ON CONFLICT (issuer_id, serial) DO NOTHING")
@@ -220,7 +238,7 @@ cert_arrays(struct pg_array *a, struct cert_record *const *r, size_t n)
 	size_t serials = 20;
 
 	for (int k = 0; k < CA_COUNT; k++) {
-		if (k == CA_SERIAL || k == CA_FINGERPRINT)
+		if (k == CA_SERIAL || k == CA_FINGERPRINT || k == CA_SPKI || k == CA_PRECERT_TBS)
 			continue;
 		if (pg_array_start(&a[k], 20 + n * 12, n, PG_OID_INT8) == NULL)
 			return -1;
@@ -229,6 +247,10 @@ cert_arrays(struct pg_array *a, struct cert_record *const *r, size_t n)
 		serials += 4 + r[i]->serial_len;
 	if (pg_array_start(&a[CA_SERIAL], serials, n, PG_OID_BYTEA) == NULL ||
 	    pg_array_start(&a[CA_FINGERPRINT], 20 + n * (4 + STORE_FINGERPRINT_LEN), n,
+		PG_OID_BYTEA) == NULL ||
+	    pg_array_start(&a[CA_SPKI], 20 + n * (4 + STORE_SPKI_HASH_LEN), n, PG_OID_BYTEA) ==
+		NULL ||
+	    pg_array_start(&a[CA_PRECERT_TBS], 20 + n * (4 + STORE_FINGERPRINT_LEN), n,
 		PG_OID_BYTEA) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -245,6 +267,11 @@ cert_arrays(struct pg_array *a, struct cert_record *const *r, size_t n)
 		pg_array_bytes(&a[CA_FINGERPRINT], c->fingerprint, STORE_FINGERPRINT_LEN);
 		pg_array_int(&a[CA_ADDED_AT], c->added_at);
 		pg_array_int(&a[CA_IS_CA], c->is_ca != 0);
+		/* The arrays carry no NULL: an empty hash is an unknown one (nullif above). */
+		pg_array_bytes(&a[CA_SPKI], c->spki_sha256, c->has_spki ? STORE_SPKI_HASH_LEN : 0);
+		pg_array_int(&a[CA_PRECERT], c->precert != 0);
+		pg_array_bytes(&a[CA_PRECERT_TBS], c->precert_tbs,
+		    c->has_precert_tbs ? STORE_FINGERPRINT_LEN : 0);
 	}
 	return 0;
 }
@@ -549,4 +576,32 @@ pg_cert_each(struct store *base, int64_t issuer_id, int only_revoked,
 	    " WHERE ($1::bigint = 0 OR c.issuer_id = $1::bigint)"
 	    " AND ($2::int = 0 OR c.status = 1) ORDER BY c.id",
 	    &p, "listing certificates", cert_row, &w, e);
+}
+
+/* Both through the index on spki_sha256 (migration 6): the key's rows, then its NULLs. */
+int
+pg_cert_by_spki(struct store *base, const uint8_t spki[STORE_SPKI_HASH_LEN],
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,
+    int64_t *unkeyed, struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	struct cert_walk w = {cb, arg};
+	struct pg_params p = {0};
+	PGresult *r;
+
+	pg_param_bytea(&p, spki, STORE_SPKI_HASH_LEN);
+	if (pg_walk(s,
+		"SELECT " PG_CERT_COLUMNS " FROM certificates c WHERE c.spki_sha256 = $1::bytea"
+		" ORDER BY c.id",
+		&p, "finding certificates by key", cert_row, &w, e) != 0)
+		return -1;
+	if (unkeyed == NULL)
+		return 0;
+	r = pg_exec(s, "SELECT count(*) FROM certificates WHERE spki_sha256 IS NULL", NULL,
+	    "counting certificates without a key hash", e);
+	if (r == NULL)
+		return -1;
+	*unkeyed = pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
 }

@@ -262,8 +262,17 @@ cert_line(struct pg_copybuf *c, const struct cert_record *r)
 	cb_reserve(c, 2);
 	if (!c->failed) {
 		c->b[c->len++] = r->is_ca ? 't' : 'f';
-		c->b[c->len++] = '\n';
+		c->b[c->len++] = '\t';
 	}
+	if (r->has_spki)
+		cb_bytea(c, r->spki_sha256, STORE_SPKI_HASH_LEN, '\t');
+	else
+		cb_null(c, '\t');
+	cb_int(c, r->precert != 0, '\t');
+	if (r->has_precert_tbs)
+		cb_bytea(c, r->precert_tbs, STORE_FINGERPRINT_LEN, '\n');
+	else
+		cb_null(c, '\n');
 }
 
 static int
@@ -281,8 +290,8 @@ cert_import(struct store_pg *s, const struct cert_record *r, size_t n, struct er
 			top = r[i].id;
 	}
 	rc = copy_in(s, "COPY certificates (id, issuer_id, serial, not_before, not_after, status,"
-			" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"
-			" FROM STDIN", &c, "importing certificates", e);
+			" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca,"
+			" spki_sha256, precert, precert_tbs) FROM STDIN", &c, "importing certificates", e);
 	free(c.b);
 	return rc == 0 ? id_raise(s, "certificates", top, e) : -1;
 }

@@ -502,6 +502,17 @@ pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out)
 		memcpy(out->fingerprint, b, STORE_FINGERPRINT_LEN);
 	out->added_at = pg_int(r, row, col + 2);
 	out->is_ca = (int)pg_int(r, row, col + 3);
+	b = pg_bytes(r, row, col + 4, &len);
+	if (b != NULL && len == STORE_SPKI_HASH_LEN) {
+		memcpy(out->spki_sha256, b, STORE_SPKI_HASH_LEN);
+		out->has_spki = 1;
+	}
+	out->precert = (int)pg_int(r, row, col + 5);
+	b = pg_bytes(r, row, col + 6, &len);
+	if (b != NULL && len == STORE_FINGERPRINT_LEN) {
+		memcpy(out->precert_tbs, b, STORE_FINGERPRINT_LEN);
+		out->has_precert_tbs = 1;
+	}
 }
 
 static void

@@ -223,7 +223,8 @@ int pg_walk(struct store_pg *s, const char *sql, const struct pg_params *p, cons
 	" c.shard"
 #define PG_SIGN_NCOLUMNS 10
 #define PG_CERT_COLUMNS                                                                      \
-	PG_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca"
+	PG_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca, c.spki_sha256,"   \
+	" c.precert, c.precert_tbs"
 void pg_sign_row(const PGresult *r, int row, int col, struct cert_record *out);
 void pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out);
 

@@ -239,6 +239,23 @@ static const char *const migrations[] = {
      * foreign key to certificates (migration 1).
      */
     "ALTER TABLE certificates DROP CONSTRAINT certificates_issuer_id_fkey;",
+    /*
+     * 6: what a key-compromise revocation and a precertificate need (issue
+     * 19), as SQLite's schema 10.  spki_sha256: the SHA-256 of the
+     * certificate's DER SubjectPublicKeyInfo, filled at intake; NULL for
+     * the rows recorded before (their DER was never kept), which
+     * store_cert_by_spki counts.  The index leaves the issuer out (one key,
+     * several issuers) and holds the NULLs, which the count reads.  Adding
+     * a nullable column and one with a constant default rewrites no row
+     * (PostgreSQL 11 and later); the index is built under the migration's
+     * lock, one scan of the table.  precert: 1 while only a precertificate
+     * has been recorded for the serial; precert_tbs, its TBSCertificate's
+     * SHA-256 without the CT extensions, which the final certificate is
+     * matched against (NULL otherwise).
+     */
+    "ALTER TABLE certificates ADD COLUMN spki_sha256 bytea,"
+    "  ADD COLUMN precert integer NOT NULL DEFAULT 0, ADD COLUMN precert_tbs bytea;"
+    "CREATE INDEX certificates_spki ON certificates (spki_sha256);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

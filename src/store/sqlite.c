@@ -321,6 +321,24 @@ static const char *const migrations[] = {
     "  hash BLOB NOT NULL"
     ");"
     "INSERT INTO audit_head (one, id, hash) VALUES (1, 0, zeroblob(32));",
+    /*
+     * 10: what a key-compromise revocation and a precertificate need (issue
+     * 19).  spki_sha256: the SHA-256 of the certificate's DER
+     * SubjectPublicKeyInfo, filled at intake; NULL for the rows recorded
+     * before, whose DER was never kept (store_cert_by_spki counts them, so
+     * that a search by key says it could not see them).  Its index leaves
+     * the issuer out: one compromised key may have certificates under
+     * several issuers.  NULLs are in it too, so counting them reads the
+     * index, not the table.  precert: 1 while only a precertificate has
+     * been recorded for the serial; precert_tbs, a precertificate's
+     * SHA-256 of its TBSCertificate without the CT extensions (RFC 6962
+     * 3.1), which the final certificate is matched against (NULL
+     * otherwise; the store keeps no DER).
+     */
+    "ALTER TABLE certificates ADD COLUMN spki_sha256 BLOB;"
+    "ALTER TABLE certificates ADD COLUMN precert INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE certificates ADD COLUMN precert_tbs BLOB;"
+    "CREATE INDEX certificates_spki ON certificates (spki_sha256);",
 };
 
 /* The schema version that moved key references out (migrations[6]). */
@@ -482,6 +500,15 @@ sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
 		memcpy(out->fingerprint, sqlite3_column_blob(st, col + 1), STORE_FINGERPRINT_LEN);
 	out->added_at = sqlite3_column_int64(st, col + 2);
 	out->is_ca = sqlite3_column_int(st, col + 3);
+	if (sqlite3_column_bytes(st, col + 4) == STORE_SPKI_HASH_LEN) {
+		memcpy(out->spki_sha256, sqlite3_column_blob(st, col + 4), STORE_SPKI_HASH_LEN);
+		out->has_spki = 1;
+	}
+	out->precert = sqlite3_column_int(st, col + 5);
+	if (sqlite3_column_bytes(st, col + 6) == STORE_FINGERPRINT_LEN) {
+		memcpy(out->precert_tbs, sqlite3_column_blob(st, col + 6), STORE_FINGERPRINT_LEN);
+		out->has_precert_tbs = 1;
+	}
 }
 
 static int
@@ -668,8 +695,9 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 		return -1;
 	st = sqlite_stmt(s, STMT_CERT_INSERT,
 	    "INSERT INTO certificates (issuer_id, serial, not_before, not_after, status,"
-	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca,"
+	    " spki_sha256, precert, precert_tbs)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (issuer_id, serial) DO NOTHING", e);
 	if (st == NULL)
 		return -1;
@@ -688,6 +716,11 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 	sqlite3_bind_int64(st, 11, r->added_at);
 	sqlite3_bind_int64(st, 12, r->change_seq);
 	sqlite3_bind_int(st, 13, r->is_ca != 0);
+	if (r->has_spki)
+		sqlite3_bind_blob(st, 14, r->spki_sha256, STORE_SPKI_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 15, r->precert != 0);
+	if (r->has_precert_tbs)
+		sqlite3_bind_blob(st, 16, r->precert_tbs, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding a certificate");
 	if (sqlite3_changes(s->db) == 1) {

@@ -122,6 +122,15 @@ cert_bind(sqlite3_stmt *st, const struct cert_record *r)
 	sqlite3_bind_int64(st, 12, revoked ? r->revoked_at : r->added_at);
 	sqlite3_bind_int64(st, 13, r->change_seq);
 	sqlite3_bind_int(st, 14, r->is_ca != 0);
+	if (r->has_spki)
+		sqlite3_bind_blob(st, 15, r->spki_sha256, STORE_SPKI_HASH_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 15);
+	sqlite3_bind_int(st, 16, r->precert != 0);
+	if (r->has_precert_tbs)
+		sqlite3_bind_blob(st, 17, r->precert_tbs, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
 }
 
 static int
@@ -132,8 +141,10 @@ cert_import(struct store_sqlite *s, const struct cert_record *r, size_t n, struc
 
 	if (sqlite3_prepare_v2(s->db,
 		"INSERT INTO certificates (id, issuer_id, serial, not_before, not_after, status,"
-		" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		" revoked_at, reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca,"
+		" spki_sha256, precert, precert_tbs)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return sqlite_db_err(s, e, "importing certificates");
 	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
 		sqlite3_reset(st);

@@ -220,7 +220,8 @@ void sqlite_sign_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /* All of a certificate: the signer's columns, then the rest; sqlite_cert_row() reads them. */
 #define SQLITE_CERT_COLUMNS                                                                  \
-	SQLITE_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca"
+	SQLITE_SIGN_COLUMNS ", c.not_before, c.fingerprint, c.added_at, c.is_ca, c.spki_sha256,"  \
+	" c.precert, c.precert_tbs"
 void sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out);
 
 /* A CRL's row as given, replacing the one with its key: store_crl_put's write, a copy's import. */

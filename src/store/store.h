@@ -31,6 +31,7 @@
 #define STORE_ISSUER_NAME_MAX 64
 #define STORE_KEY_REF_MAX 1024
 #define STORE_FINGERPRINT_LEN 32 /* SHA-256 of the certificate DER */
+#define STORE_SPKI_HASH_LEN 32   /* SHA-256 of the DER SubjectPublicKeyInfo */
 
 enum cert_status {
 	CERT_GOOD = 0,
@@ -93,6 +94,24 @@ struct cert_record {
 	 * store_ocsp_due), which refuse to sign for a row without one.
 	 */
 	int has_fingerprint;
+	/*
+	 * The SHA-256 of the certificate's DER SubjectPublicKeyInfo, the bytes
+	 * the certificate carries (pki/certparse.h, certparse_spki): how every
+	 * certificate of a compromised key is found.  has_spki 0: not known, a
+	 * row recorded before SQLite schema 10 / PostgreSQL migration 6 (whose
+	 * DER was never kept), stored as NULL.  Not filled by the signer's reads.
+	 */
+	uint8_t spki_sha256[STORE_SPKI_HASH_LEN];
+	int has_spki;
+	/* 1: only a precertificate has been recorded for this serial so far. */
+	int precert;
+	/*
+	 * A precertificate's SHA-256 of its TBSCertificate without the CT poison
+	 * and SCT list (RFC 6962 3.1), which the final certificate is matched
+	 * against; has_precert_tbs 0: none (NULL), every other row.
+	 */
+	uint8_t precert_tbs[STORE_FINGERPRINT_LEN];
+	int has_precert_tbs;
 };
 
 /* What an issuer's recorded certificates are (store_issuer_certs). */
@@ -307,6 +326,19 @@ int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int 
  */
 int store_cert_each(struct store *s, int64_t issuer_id, int only_revoked,
     int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg, struct err *e);
+
+/*
+ * Every certificate whose key hash (cert_record.spki_sha256) is spki, of
+ * every issuer (one compromised key may have certificates under several),
+ * revoked or not, whole, in id order, one at a time to cb (cb non-zero
+ * stops the walk: -1 with cb's message).  Then *unkeyed (NULL: not asked):
+ * how many certificates have no key hash (recorded before SQLite schema 10
+ * / PostgreSQL migration 6), which no search by key can find, so that the
+ * caller can say its search was incomplete.  An index lookup each.
+ */
+int store_cert_by_spki(struct store *s, const uint8_t spki[STORE_SPKI_HASH_LEN],
+    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,
+    int64_t *unkeyed, struct err *e);
 
 /* Number of certificates, and of revoked ones, for an issuer (issuer_id 0: all). */
 int store_cert_count(struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,

@@ -6,7 +6,7 @@ D=$T/data
 expect 0 "init creates a data dir" "$LANCRE" init -d "$D"
 if [ -f "$D/lancre.conf" ] && [ -f "$D/lancre.db" ]; then ok "lancre.conf and lancre.db exist"; else not_ok "lancre.conf and lancre.db exist"; fi
 same "the store is in WAL mode" "$(sqlite3 "$D/lancre.db" 'PRAGMA journal_mode')" wal
-same "the schema is versioned" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version')" 9
+same "the schema is versioned" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version')" 10
 same "a new store has 8 KiB pages" "$(sqlite3 "$D/lancre.db" 'PRAGMA page_size')" 8192
 same "the store passes integrity_check" "$(sqlite3 "$D/lancre.db" 'PRAGMA integrity_check')" ok
 has "$D/lancre.conf" '^; ' "lancre.conf is commented"
@@ -16,7 +16,7 @@ has "$D/lancre.conf" '^base = http://127.0.0.1:8080' "lancre.conf has the base U
 
 expect 1 "init refuses an existing data dir" "$LANCRE" init -d "$D"
 one_line_error "with one line"
-same "and leaves the store alone" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version')" 9
+same "and leaves the store alone" "$(sqlite3 "$D/lancre.db" 'PRAGMA user_version')" 10
 
 expect 0 "init takes --listen, --shards and --domain" "$LANCRE" init -d "$T/d2" --listen 127.0.0.1:9090 --shards 128 --domain pki.example
 has "$T/d2/lancre.conf" '^shards = 128' "--shards is written"

@@ -37,6 +37,10 @@ keyref=$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")
 rm -f "$D/private/keys.db"
 run sqlite3 "$DB" "
 BEGIN;
+DROP INDEX certificates_spki;
+ALTER TABLE certificates DROP COLUMN spki_sha256;
+ALTER TABLE certificates DROP COLUMN precert;
+ALTER TABLE certificates DROP COLUMN precert_tbs;
 DROP TABLE tokens;
 DROP TABLE audit;
 DROP TABLE audit_head;
@@ -71,7 +75,9 @@ same "with CRLs WITHOUT ROWID" "$(has_sql 'WITHOUT ROWID')" 1
 
 expect 0 "lancre issuer list upgrades it" "$LANCRE" issuer list -d "$D"
 has "$OUT" '^e1' "and lists the issuer"
-same "the store is at schema 9" "$(sq 'PRAGMA user_version')" 9
+same "the store is at schema 10" "$(sq 'PRAGMA user_version')" 10
+same "the certificates recorded before have no key hash (NULL: their DER was not kept)" \
+	"$(sq 'select count(*), sum(precert) from certificates where spki_sha256 is null')" "12|0"
 same "the key reference moved to private/keys.db" "$(sqlite3 "$D/private/keys.db" "select key_ref from issuer_keys")" "$keyref"
 same "and left lancre.db" "$(sq "select count(*) from issuers where key_ref != ''")" 0
 if grep -qF "$keyref" "$DB" "$DB-wal"; then not_ok "its text is gone from lancre.db and its WAL"; else ok "its text is gone from lancre.db and its WAL"; fi
@@ -126,5 +132,14 @@ has "$OUT" "Serial Number: $serial" "which lists the new revocation"
 n2=$(openssl crl -inform DER -in "$f" -noout -crlnumber | cut -d= -f2)
 same "with a higher CRL number" "$([ $((n2)) -gt $((n1)) ] && echo higher)" higher
 same "one row per (issuer, shard) still" "$(sq 'select count(*), count(distinct shard) from crls')" "3|3"
+
+# A certificate recorded after the upgrade carries the SHA-256 of its SubjectPublicKeyInfo.
+"$GEN" --issuer-cert "$T/e1.pem" --issuer-key "$T/e1.key" --count 1 --format pem \
+	--out "$T/new.pem" --crl-url-prefix "http://127.0.0.1:$P/crl/e1/" --crl-shards 2 2>/dev/null
+"$LANCRE" cert add -d "$D" "$T/new.pem" >/dev/null
+want=$(openssl x509 -in "$T/new.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
+nserial=$(openssl x509 -in "$T/new.pem" -noout -serial | cut -d= -f2)
+same "a certificate added after the upgrade has its key's hash" \
+	"$(sq "select lower(hex(spki_sha256)) from certificates where hex(serial) = '$nserial' or hex(serial) = '00$nserial'")" "$want"
 
 echo "1..$n"

@@ -1286,6 +1286,154 @@ test_cert_insert_many(void **state)
 	assert_int_equal(res[0], STORE_INSERTED);
 }
 
+static int
+note_export(void *arg, const struct cert_record *c, struct err *e)
+{
+	struct cert_record *out = arg;
+
+	(void)e;
+	out[c->id % 8] = *c;
+	return 0;
+}
+
+/*
+ * A certificate's key hash, precert flag and precert TBS hash (SQLite
+ * schema 10, PostgreSQL migration 6) as written, alone or in a batch
+ * (PostgreSQL: arrays, which carry no NULL), and read back by lookup and
+ * by the copy's export; a certificate without a known key hash keeps none.
+ */
+static void
+test_cert_spki_precert(void **state)
+{
+	struct cert_record recs[4], *r[4], got, seen[8];
+	enum store_insert_result res[4];
+	int64_t iss = add_issuer("spk1");
+	struct err e;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		recs[i] = record(iss, (const uint8_t[]){0x74, (uint8_t)i}, 2, (uint8_t)(i + 1));
+		recs[i].has_spki = i % 2 == 0;
+		if (recs[i].has_spki)
+			memset(recs[i].spki_sha256, 0x30 + i, STORE_SPKI_HASH_LEN);
+		recs[i].precert = i >= 2;
+		recs[i].has_precert_tbs = i == 1 || i == 2;
+		if (recs[i].has_precert_tbs)
+			memset(recs[i].precert_tbs, 0x50 + i, STORE_FINGERPRINT_LEN);
+		r[i] = &recs[i];
+	}
+	assert_int_equal(store_cert_insert(s, &recs[0], &res[0], &e), 0);
+	assert_int_equal(store_cert_insert(s, &recs[1], &res[1], &e), 0);
+	assert_int_equal(store_cert_insert_many(s, r + 2, 2, res + 2, &e), 0);
+	memset(seen, 0, sizeof(seen));
+	assert_int_equal(store_cert_export(s, 0, note_export, seen, &e), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(res[i], STORE_INSERTED);
+		assert_int_equal(store_cert_get(s, iss, recs[i].serial, 2, &got, &e), 1);
+		for (int k = 0; k < 2; k++) {
+			const struct cert_record *c = k == 0 ? &got : &seen[recs[i].id % 8];
+
+			assert_int_equal(c->id, recs[i].id);
+			assert_int_equal(c->has_spki, i % 2 == 0);
+			assert_int_equal(c->spki_sha256[0], i % 2 == 0 ? 0x30 + i : 0);
+			assert_int_equal(c->spki_sha256[31], i % 2 == 0 ? 0x30 + i : 0);
+			assert_int_equal(c->precert, i >= 2);
+			assert_int_equal(c->has_precert_tbs, i == 1 || i == 2);
+			assert_int_equal(c->precert_tbs[7], i == 1 || i == 2 ? 0x50 + i : 0);
+		}
+	}
+}
+
+struct by_key {
+	int64_t id[8];
+	int status[8];
+	int n;
+};
+
+static int
+note_by_key(void *arg, const struct cert_record *c, struct err *e)
+{
+	struct by_key *k = arg;
+
+	if (k->n == 8)
+		return err_set(e, "too many");
+	k->status[k->n] = c->status;
+	k->id[k->n++] = c->id;
+	return 0;
+}
+
+static int
+stop_by_key(void *arg, const struct cert_record *c, struct err *e)
+{
+	(void)arg;
+	(void)c;
+	return err_set(e, "stopped here");
+}
+
+/*
+ * Certificates by key hash: those of every issuer with that hash, revoked
+ * or not, in id order, none of another key; and the count of those without
+ * a key hash (recorded before the schema had one), which a search by key
+ * cannot see.  Inside a transaction too, where it sees the transaction's
+ * own writes.
+ */
+static void
+test_cert_by_spki(void **state)
+{
+	int64_t a = add_issuer("bk1"), b = add_issuer("bk2"), unkeyed = -1;
+	uint8_t key[STORE_SPKI_HASH_LEN], other[STORE_SPKI_HASH_LEN], none[STORE_SPKI_HASH_LEN];
+	struct cert_record r[5];
+	enum store_insert_result res;
+	struct by_key k = {0};
+	struct err e;
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	memset(other, 0x42, sizeof(other));
+	other[31] = 0x43; /* one byte apart */
+	memset(none, 0x44, sizeof(none));
+	for (int i = 0; i < 5; i++) {
+		r[i] = record(i == 1 ? b : a, (const uint8_t[]){0x75, (uint8_t)i}, 2, (uint8_t)(i + 1));
+		r[i].has_spki = i != 4;
+		memcpy(r[i].spki_sha256, i == 3 ? other : key, STORE_SPKI_HASH_LEN);
+		if (i == 4)
+			memset(r[i].spki_sha256, 0, STORE_SPKI_HASH_LEN);
+		assert_int_equal(store_cert_insert(s, &r[i], &res, &e), 0);
+		assert_int_equal(res, STORE_INSERTED);
+	}
+	assert_int_equal(store_cert_revoke(s, r[2].id, 160, 1, &e), 0);
+	assert_int_equal(store_cert_by_spki(s, key, note_by_key, &k, &unkeyed, &e), 0);
+	assert_int_equal(k.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(k.id[i], r[i].id); /* two issuers, in id order */
+	assert_int_equal(k.status[0], CERT_GOOD);
+	assert_int_equal(k.status[2], CERT_REVOKED);
+	assert_int_equal(unkeyed, 1);
+	k.n = 0;
+	assert_int_equal(store_cert_by_spki(s, other, note_by_key, &k, NULL, &e), 0);
+	assert_int_equal(k.n, 1);
+	assert_int_equal(k.id[0], r[3].id);
+	k.n = 0;
+	assert_int_equal(store_cert_by_spki(s, none, note_by_key, &k, &unkeyed, &e), 0);
+	assert_int_equal(k.n, 0);
+	assert_int_equal(unkeyed, 1);
+	assert_int_equal(store_cert_by_spki(s, key, stop_by_key, NULL, NULL, &e), -1);
+	assert_string_equal(e.msg, "stopped here");
+	/* In a transaction: its own new row is found, and gone after the rollback. */
+	assert_int_equal(store_begin(s, &e), 0);
+	r[4] = record(b, (const uint8_t[]){0x76}, 1, 9);
+	r[4].has_spki = 1;
+	memcpy(r[4].spki_sha256, none, STORE_SPKI_HASH_LEN);
+	assert_int_equal(store_cert_insert(s, &r[4], &res, &e), 0);
+	k.n = 0;
+	assert_int_equal(store_cert_by_spki(s, none, note_by_key, &k, &unkeyed, &e), 0);
+	assert_int_equal(k.n, 1);
+	assert_int_equal(store_rollback(s, &e), 0);
+	k.n = 0;
+	assert_int_equal(store_cert_by_spki(s, none, note_by_key, &k, &unkeyed, &e), 0);
+	assert_int_equal(k.n, 0);
+}
+
 /*
  * A certificate of an issuer the store does not have is refused, alone or
  * in a batch with others of a known issuer, in a transaction of the
@@ -2290,6 +2438,8 @@ main(void)
 	    CONTRACT_TEST(test_crl_entries_and_since),
 	    CONTRACT_TEST(test_cert_insert_many),
 	    CONTRACT_TEST(test_cert_unknown_issuer),
+	    CONTRACT_TEST(test_cert_spki_precert),
+	    CONTRACT_TEST(test_cert_by_spki),
 	    CONTRACT_TEST(test_leases),
 	    CONTRACT_TEST(test_leases_two_handles),
 	    CONTRACT_TEST(test_lease_clock),

@@ -302,6 +302,67 @@ test_dead_peer_timeouts(void **state)
 	store_close(s);
 }
 
+/*
+ * Migration 5 -> 6 on a store with a certificate: the old row has no key
+ * hash (NULL) and is not precert; one recorded after has both, and the
+ * key hash is indexed alone (one key, several issuers).
+ */
+static void
+test_migration_spki(void **state)
+{
+	struct issuer_record r = {0};
+	struct cert_record c = {0}, got;
+	enum store_insert_result res;
+	uint8_t der[] = {0x30, 0x00};
+	struct store *s;
+	struct err e;
+	char msg[512];
+
+	(void)state;
+	assert_non_null(s = open_url(pgtest_db, STORE_CREATE, &e));
+	snprintf(r.name, sizeof(r.name), "k1");
+	r.cert_der = der;
+	r.cert_len = sizeof(der);
+	r.crl_shards = 1;
+	assert_int_equal(store_issuer_add(s, &r, NULL, &e), 0);
+	c.issuer_id = r.id;
+	c.serial[0] = 7;
+	c.serial_len = 1;
+	c.shard = 1;
+	c.not_after = 200;
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	store_close(s);
+	assert_int_equal(pgtest_exec(pgtest_db,
+			     "DROP INDEX certificates_spki; ALTER TABLE certificates"
+			     " DROP COLUMN spki_sha256, DROP COLUMN precert, DROP COLUMN precert_tbs;"
+			     " DELETE FROM lancre_schema WHERE version = 6", msg, sizeof(msg)), 0);
+	assert_non_null(s = open_url(pgtest_db, STORE_WRITE, &e));
+	assert_int_equal(pgtest_exec(pgtest_db,
+			     "DO $$ BEGIN IF (SELECT max(version) FROM lancre_schema) <> 6"
+			     " OR (SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_spki')"
+			     " NOT LIKE '%(spki_sha256)'"
+			     " OR (SELECT count(*) FROM certificates WHERE spki_sha256 IS NULL"
+			     " AND precert = 0 AND precert_tbs IS NULL) <> 1 THEN RAISE EXCEPTION 'not migrated'; END IF; END $$",
+			     msg, sizeof(msg)), 0);
+	assert_int_equal(store_cert_get(s, r.id, c.serial, 1, &got, &e), 1);
+	assert_int_equal(got.has_spki, 0);
+	assert_int_equal(got.precert, 0);
+	c.serial[0] = 8;
+	c.has_spki = 1;
+	memset(c.spki_sha256, 0xcd, sizeof(c.spki_sha256));
+	c.precert = 1;
+	c.has_precert_tbs = 1;
+	memset(c.precert_tbs, 0xef, sizeof(c.precert_tbs));
+	assert_int_equal(store_cert_insert(s, &c, &res, &e), 0);
+	assert_int_equal(store_cert_get(s, r.id, c.serial, 1, &got, &e), 1);
+	assert_int_equal(got.has_spki, 1);
+	assert_int_equal(got.spki_sha256[0], 0xcd);
+	assert_int_equal(got.precert, 1);
+	assert_int_equal(got.has_precert_tbs, 1);
+	assert_int_equal(got.precert_tbs[31], 0xef);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -313,6 +374,7 @@ main(void)
 	    pgtest_unit_test(test_create_concurrently),
 	    pgtest_unit_test(test_reconnects),
 	    pgtest_unit_test(test_dead_peer_timeouts),
+	    pgtest_unit_test(test_migration_spki),
 	};
 
 	return pgtest_run_group("postgresql", tests);

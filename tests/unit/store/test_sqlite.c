@@ -46,9 +46,16 @@ exec_sql(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
-/* Undoes schemas 9 and 8, 7 (key store, final revocations), then 6 (issuer management),
- * for tests that put a store back to an older version. */
+/* Undoes schema 10 (a certificate's key hash, precert): back to schema 9. */
+#define UNDO_SCHEMA_10                                                                       \
+	"DROP INDEX certificates_spki; ALTER TABLE certificates DROP COLUMN spki_sha256;"     \
+	"ALTER TABLE certificates DROP COLUMN precert;"                                       \
+	"ALTER TABLE certificates DROP COLUMN precert_tbs;"
+
+/* Undoes schemas 10, 9 and 8, 7 (key store, final revocations), then 6 (issuer
+ * management), for tests that put a store back to an older version. */
 #define UNDO_SCHEMA_6                                                                        \
+	UNDO_SCHEMA_10                                                                       \
 	"DROP TABLE tokens; DROP TABLE audit; DROP TABLE audit_head;" /* schema 9 */          \
 	"DROP TABLE leases; DROP TABLE lease_holders;" /* schema 8 */                         \
 	"DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"          \
@@ -883,7 +890,7 @@ test_migration_keeps_responses(void **state)
 	s = store_open(dir, "lancre.db", 0, &e);
 	assert_non_null(s);
 	query_row(dir, "PRAGMA user_version", got, sizeof(got));
-	assert_string_equal(got, "9");
+	assert_string_equal(got, "10");
 	/* Schema 4: the two responses are one range (count, first id, last id, due time). */
 	query_row(dir, "SELECT count(*), min(first_id), max(last_id), min(due_at) FROM ocsp_due",
 	    got, sizeof(got));
@@ -956,7 +963,7 @@ test_migration_crls(void **state)
 	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
 		       " instr(sql, 'WITHOUT ROWID') FROM sqlite_master WHERE name = 'crls'",
 	    row, sizeof(row));
-	assert_string_equal(row, "9|0");
+	assert_string_equal(row, "10|0");
 	assert_int_equal(store_crl_get(s, iss, 0, &got, &e), 1);
 	assert_int_equal(got.number, 7);
 	assert_int_equal(got.this_update, 100);
@@ -981,6 +988,51 @@ test_migration_crls(void **state)
 	own_store_end(shared, own);
 }
 
+/*
+ * Schema 9 -> 10: a store of schema 9 with a certificate opens at 10; the
+ * old row has no key hash (NULL: its DER was never kept) and is not
+ * precert, a certificate recorded after has both columns as given, and
+ * the key hash is indexed without the issuer (one key, several issuers).
+ */
+static void
+test_migration_spki(void **state)
+{
+	struct cert_record r, got;
+	enum store_insert_result res;
+	struct err e;
+	char own[256], row[256];
+	struct store *shared = own_store_begin(own, sizeof(own));
+	int64_t iss;
+
+	(void)state;
+	iss = add_issuer("spki9");
+	r = record(iss, (const uint8_t[]){0x61}, 1, 7);
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	sqlite3_close(store_rewind(own, UNDO_SCHEMA_10 "PRAGMA user_version = 9;"));
+	query_row(own, "SELECT count(*) FROM pragma_table_info('certificates')"
+		       " WHERE name IN ('spki_sha256', 'precert', 'precert_tbs')", row, sizeof(row));
+	assert_string_equal(row, "0");
+	assert_non_null(s = store_open(own, "lancre.db", 0, &e));
+	query_row(own, "SELECT (SELECT user_version FROM pragma_user_version),"
+		       " (SELECT group_concat(name) FROM pragma_index_info('certificates_spki')),"
+		       " quote(spki_sha256), precert, quote(precert_tbs) FROM certificates",
+	    row, sizeof(row));
+	assert_string_equal(row, "10|spki_sha256|NULL|0|NULL");
+	assert_int_equal(store_cert_get(s, iss, r.serial, 1, &got, &e), 1);
+	assert_int_equal(got.has_spki, 0);
+	assert_int_equal(got.precert, 0);
+	r = record(iss, (const uint8_t[]){0x62}, 1, 8);
+	memset(r.spki_sha256, 0xab, sizeof(r.spki_sha256));
+	r.has_spki = 1;
+	r.precert = 1;
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, r.serial, 1, &got, &e), 1);
+	assert_int_equal(got.has_spki, 1);
+	assert_int_equal(got.spki_sha256[31], 0xab);
+	assert_int_equal(got.precert, 1);
+	own_store_end(shared, own);
+}
+
 int
 main(void)
 {
@@ -999,6 +1051,7 @@ main(void)
 	    cmocka_unit_test(test_ocsp_put_many),
 	    cmocka_unit_test(test_migration_keeps_responses),
 	    cmocka_unit_test(test_migration_crls),
+	    cmocka_unit_test(test_migration_spki),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
