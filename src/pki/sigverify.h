@@ -5,6 +5,14 @@
  * OpenSSL 3 looks a digest up by name, under a lock, each time a legacy
  * EVP_sha256() pointer is used; a sigverify context fetches SHA-256/384/512
  * once and reuses its EVP_MD_CTX.  One context per thread.
+ *
+ * For ECDSA and RSA it also keeps, per key and algorithm (up to
+ * SIGVERIFY_KEYS pairs; more are checked the slow way), an EVP_PKEY_CTX set
+ * up for verification once: each check hashes the signed bytes and verifies
+ * the digest, what EVP_DigestVerify does inside, without the per-call
+ * EVP_DigestVerifyInit (fetches by name under locks, new provider contexts:
+ * as for signing, sigctx.h).  The context holds a reference to each key it
+ * saw until sigverify_free.
  */
 #ifndef LANCRE_PKI_SIGVERIFY_H
 #define LANCRE_PKI_SIGVERIFY_H
@@ -17,6 +25,9 @@
 #include "pki/certparse.h"
 
 struct sigverify;
+
+/* The (key, algorithm) pairs a context keeps set up: an import's issuers, a few. */
+#define SIGVERIFY_KEYS 8
 
 struct sigverify *sigverify_new(void);
 void sigverify_free(struct sigverify *sv); /* accepts NULL */

@@ -175,6 +175,98 @@ test_refuses_what_it_does_not_handle(void **state)
 	assert_int_equal(certparse((const uint8_t *)"\x30\x03\x02\x01\x00", 5, &c), -1);
 }
 
+/* A DER signature by key over msg with md (a digest the key's default need not be). */
+static size_t
+sign_with(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t len, uint8_t *sig)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	size_t n = 1024;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_DigestSignInit(c, NULL, md, NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(c, sig, &n, msg, len), 1);
+	EVP_MD_CTX_free(c);
+	return n;
+}
+
+/*
+ * One sigverify checks many signatures with the contexts it keeps per key
+ * and algorithm: each answer must be the one a fresh EVP_DigestVerify gives,
+ * whatever came before it (another key, the same key with another digest,
+ * a signature that failed, the wrong key type), and past SIGVERIFY_KEYS
+ * pairs (the slow path).
+ */
+static void
+test_sigverify_keys_and_algorithms_interleaved(void **state)
+{
+	static const uint8_t msg[] = "a TBSCertificate", other[] = "another one";
+	struct test_ca ec, ec2, rsa;
+	struct sigverify *sv = sigverify_new();
+	EVP_PKEY *extra[SIGVERIFY_KEYS];
+	uint8_t s256[1024], s384[1024], s512[1024], r256[1024], r384[1024], e2[1024], x[1024];
+	size_t l256, l384, l512, lr256, lr384, le2, lx;
+
+/* sigverify_check of m (an array) with key under alg: want (1 verifies, 0 not). */
+#define CHECK(key, alg, m, sig, len, want)                                                     \
+	assert_int_equal(sigverify_check(sv, key, alg, m, sizeof(m), sig, len), want)
+
+	(void)state;
+	assert_non_null(sv);
+	test_ca_make(&ec, "ec", NULL, MINT_P256);
+	test_ca_make(&ec2, "ec2", NULL, MINT_P256);
+	test_ca_make(&rsa, "rsa", NULL, MINT_RSA2048);
+	l256 = sign_with(ec.key, EVP_sha256(), msg, sizeof(msg), s256);
+	l384 = sign_with(ec.key, EVP_sha384(), msg, sizeof(msg), s384);
+	l512 = sign_with(ec.key, EVP_sha512(), msg, sizeof(msg), s512);
+	lr256 = sign_with(rsa.key, EVP_sha256(), msg, sizeof(msg), r256);
+	lr384 = sign_with(rsa.key, EVP_sha384(), msg, sizeof(msg), r384);
+	le2 = sign_with(ec2.key, EVP_sha256(), msg, sizeof(msg), e2);
+	EVP_PKEY *pec = X509_get0_pubkey(ec.cert), *pec2 = X509_get0_pubkey(ec2.cert),
+		 *prsa = X509_get0_pubkey(rsa.cert);
+	for (int round = 0; round < 3; round++) {
+		/* Each digest with its own algorithm only: the context is per algorithm. */
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, s256, l256, 1);
+		CHECK(pec, CERT_SIG_ECDSA_SHA384, msg, s256, l256, 0);
+		CHECK(pec, CERT_SIG_ECDSA_SHA384, msg, s384, l384, 1);
+		CHECK(pec, CERT_SIG_ECDSA_SHA512, msg, s512, l512, 1);
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, s384, l384, 0);
+		/* Another key: its own signature, not the first key's. */
+		CHECK(pec2, CERT_SIG_ECDSA_SHA256, msg, e2, le2, 1);
+		CHECK(pec2, CERT_SIG_ECDSA_SHA256, msg, s256, l256, 0);
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, e2, le2, 0);
+		/* Other bytes, a truncated signature, then the good one again. */
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, other, s256, l256, 0);
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, s256, l256 - 1, 0);
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, s256, l256, 1);
+		/* RSA (PKCS#1 v1.5): the digest in the DigestInfo must be the algorithm's. */
+		CHECK(prsa, CERT_SIG_RSA_SHA256, msg, r256, lr256, 1);
+		CHECK(prsa, CERT_SIG_RSA_SHA384, msg, r256, lr256, 0);
+		CHECK(prsa, CERT_SIG_RSA_SHA384, msg, r384, lr384, 1);
+		/* The wrong key type for the algorithm, either way round. */
+		CHECK(prsa, CERT_SIG_ECDSA_SHA256, msg, s256, l256, 0);
+		CHECK(pec, CERT_SIG_RSA_SHA256, msg, r256, lr256, 0);
+		CHECK(pec, CERT_SIG_ED25519, msg, s256, l256, 0);
+	}
+	/* More pairs than it keeps: the rest through the slow path, the same answers. */
+	for (int i = 0; i < SIGVERIFY_KEYS; i++) {
+		extra[i] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		assert_non_null(extra[i]);
+		lx = sign_with(extra[i], EVP_sha256(), other, sizeof(other), x);
+		CHECK(extra[i], CERT_SIG_ECDSA_SHA256, other, x, lx, 1);
+		CHECK(extra[i], CERT_SIG_ECDSA_SHA256, msg, x, lx, 0);
+		CHECK(pec, CERT_SIG_ECDSA_SHA256, msg, s256, l256, 1);
+	}
+	/* The context holds its keys: freed by the caller first, still checked right. */
+	for (int i = 0; i < SIGVERIFY_KEYS; i++)
+		EVP_PKEY_free(extra[i]);
+	CHECK(pec2, CERT_SIG_ECDSA_SHA256, msg, e2, le2, 1);
+	sigverify_free(sv);
+	test_ca_free(&ec);
+	test_ca_free(&ec2);
+	test_ca_free(&rsa);
+#undef CHECK
+}
+
 int
 main(void)
 {
@@ -182,6 +274,7 @@ main(void)
 	    cmocka_unit_test(test_matches_openssl_for_each_key_type),
 	    cmocka_unit_test(test_crldp_is_found),
 	    cmocka_unit_test(test_refuses_what_it_does_not_handle),
+	    cmocka_unit_test(test_sigverify_keys_and_algorithms_interleaved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
