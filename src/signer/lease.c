@@ -17,7 +17,9 @@
  * shares disagree); when a signer alive holds less than a share (one just
  * started, or two that started together and raced) and this one holds more,
  * it gives the excess back: at once the first time, then at most once per
- * SIGNER_LEASE_REBALANCE leases, only to peers that can sign it (give_back).
+ * SIGNER_LEASE_REBALANCE leases, only to peers that can sign it (give_back:
+ * each signer publishes the issuers it can sign with its renewal,
+ * store_lease_signs).
  * Units of issuers it cannot sign for (no key here, or down) it gives back
  * when another signer is alive (release_strays).  A holder of this host (same
  * boot, same PID namespace) whose process is gone (holder.c: a signer
@@ -85,6 +87,10 @@ struct look {
 	char dead[SIGNER_LEASE_DEAD_MAX][STORE_LEASE_HOLDER_MAX + 1]; /* of this host, gone */
 	int64_t dead_seen[SIGNER_LEASE_DEAD_MAX]; /* the latest expiry seen of each */
 	size_t ndead;
+	/* At a gift (give_back): the peers short of a share that published what they sign. */
+	char known[SIGNER_LEASE_PEERS_MAX][STORE_LEASE_HOLDER_MAX + 1];
+	size_t nknown, known_new; /* and how many of them hold nothing */
+	size_t target;
 };
 
 /* Whether holder is among the n of v (the peers alive, or dead, this look found so far). */
@@ -279,7 +285,7 @@ units_reset(struct signer *sg, size_t *wanted)
 		if (is->units == NULL &&
 		    (is->units = calloc((size_t)is->crl_shards + 1, sizeof(*is->units))) == NULL)
 			return -1;
-		is->peers = 0;
+		is->peers = is->wanted = 0;
 		for (int sh = 0; sh <= is->crl_shards; sh++) {
 			is->units[sh].row = is->units[sh].held = is->units[sh].free = 0;
 			if (!is->broken && sh >= first_unit(sg))
@@ -306,29 +312,75 @@ short_peer(const struct look *k, int64_t live, size_t target)
 	return 0;
 }
 
+/* The units peer holds, as the look counted them (0: none, a signer just started). */
+static size_t
+peer_units(const struct look *k, const char *holder)
+{
+	for (size_t i = 0; i < k->npeers; i++)
+		if (strcmp(k->peers[i], holder) == 0)
+			return k->units[i];
+	return 0;
+}
+
+/* A peer's published issuer (store_lease_signers): wanted, if the peer is short of a share. */
+static int
+signers_row(void *arg, const char *holder, int64_t issuer_id, struct err *e)
+{
+	struct look *k = arg;
+	struct signer_issuer *is;
+	size_t units;
+
+	(void)e;
+	if (strcmp(holder, k->sg->lease.holder) == 0 || look_known(k->dead, k->ndead, holder) ||
+	    (units = peer_units(k, holder)) >= k->target)
+		return 0; /* this one, one gone, or a peer with its share */
+	if (!look_known(k->known, k->nknown, holder) && k->nknown < SIGNER_LEASE_PEERS_MAX) {
+		snprintf(k->known[k->nknown++], sizeof(k->known[0]), "%s", holder);
+		k->known_new += units == 0;
+	}
+	if (issuer_id > 0 && (is = signer_issuer_by_id(k->sg, issuer_id)) != NULL)
+		is->wanted = 1;
+	return 0;
+}
+
 /*
  * Give back held units beyond target, the last ones first, only to peers
- * that can sign them.  Which keys a signer has is not in the store; what a
- * look shows is who holds what.  So first the units of issuers a peer alive
- * holds units of (it signs them); then, for a signer alive holding nothing
- * (just started: its keys unknown), those of the other issuers, unless a
- * gift of them was refused before: left free, and taken back here (at the
- * second look: take_free), which marks the issuer refused until the number
- * of signers alive changes.  Without it, a signer with one HSM's keys was
- * given another's issuer's units, which then stayed unsigned until taken
- * back, every SIGNER_LEASE_REBALANCE leases.
+ * that can sign them.  Each signer publishes the issuers it can sign
+ * (store_lease_signs, with its renewal): first, and with peers that all
+ * published only, the units of issuers a peer short of its share signs
+ * (wanted).  A peer that never published (an older lancre) is judged by
+ * who holds what, as before: then the units of issuers a peer alive holds
+ * units of (it signs them); then, for a signer alive holding nothing
+ * and not published (its keys unknown), those of the other issuers,
+ * unless a gift of them was refused before: left free, and taken back
+ * here (at the second look: take_free), which marks the issuer refused
+ * until the number of signers alive changes.  Before the signers
+ * published, a newcomer (holding nothing, keys unknown) was given the
+ * units of an issuer it could not sign, which stayed unsigned until
+ * taken back (test_newcomer_gets_only_what_it_signs).
  */
 static int
-give_back(struct signer *sg, const struct look *k, int64_t live, size_t *held, size_t target,
+give_back(struct signer *sg, struct look *k, int64_t live, size_t *held, size_t target,
     struct err *e)
 {
 	int64_t deadline = 0;
-	int newcomer = (int64_t)k->npeers + 1 < live;
+	size_t nothing = live > (int64_t)k->npeers + 1 ? (size_t)live - k->npeers - 1 : 0, shorts;
+	int unknown, unknown_new;
 
-	for (int round = 0; round < 2 && *held > target; round++) {
+	k->target = target;
+	if (store_lease_signers(sg->store, k->now, signers_row, k, e) != 0)
+		return -1;
+	shorts = nothing;
+	for (size_t i = 0; i < k->npeers; i++)
+		shorts += k->units[i] < target;
+	unknown = shorts > k->nknown;          /* a peer short of a share that did not publish */
+	unknown_new = nothing > k->known_new; /* one of them holding nothing */
+	for (int round = 0; round < 3 && *held > target; round++) {
 		for (size_t i = sg->nissuers; i-- > 0 && *held > target;) {
 			struct signer_issuer *is = &sg->issuers[i];
-			if (round == 0 ? !is->peers : is->peers || is->refused || !newcomer)
+			if (round == 0 ? !is->wanted
+			    : round == 1 ? !unknown || !is->peers
+					 : !unknown_new || is->peers || is->refused)
 				continue;
 			for (int sh = is->crl_shards; sh >= 0 && *held > target; sh--) {
 				if (!is->units[sh].held)
@@ -402,6 +454,40 @@ release_held(struct signer *sg, struct err *e)
 	return 0;
 }
 
+/*
+ * Publish what this signer can sign (the issuers loaded whose keys have not
+ * failed: store_lease_signs, written only when it changed), with a renewal
+ * for secs when renew (in its transaction: peers never see this holder
+ * alive without it), *live the holders alive.
+ */
+static int
+renew_publish(struct signer *sg, int renew, int64_t now, int64_t secs, int64_t *live,
+    struct err *e)
+{
+	int64_t *ids = calloc(sg->nissuers + 1, sizeof(*ids));
+	size_t n = 0;
+	struct err e2;
+	int rc;
+
+	if (ids == NULL)
+		return err_set(e, "out of memory");
+	for (size_t i = 0; i < sg->nissuers; i++)
+		if (!sg->issuers[i].broken)
+			ids[n++] = sg->issuers[i].id;
+	if (!renew) {
+		rc = store_lease_signs(sg->store, sg->lease.holder, ids, n, e);
+	} else if ((rc = store_begin(sg->store, e)) == 0) {
+		if (store_lease_renew(sg->store, sg->lease.holder, now, secs, live, e) != 0 ||
+		    store_lease_signs(sg->store, sg->lease.holder, ids, n, e) != 0 ||
+		    store_commit(sg->store, e) != 0) {
+			(void)store_rollback(sg->store, &e2);
+			rc = -1;
+		}
+	}
+	free(ids);
+	return rc;
+}
+
 int
 signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 {
@@ -420,9 +506,11 @@ signer_lease_step(struct signer *sg, int64_t now, struct err *e)
 	k->sg = sg;
 	k->now = now;
 	served = served_digest(sg);
-	/* A look without a renewal (issuers reloaded, a unit lost) only reads, unless it takes. */
-	if (renew)
-		rc = store_lease_renew(sg->store, sg->lease.holder, now, secs, &live, e);
+	/*
+	 * A look without a renewal (issuers reloaded, a unit lost) only reads,
+	 * unless it takes, or what this signer can sign changed (a key failed).
+	 */
+	rc = renew_publish(sg, renew, now, secs, &live, e);
 	if (rc == 0)
 		rc = store_lease_each(sg->store, now, look_row, k, e);
 	if (rc == 0 && k->ndead > 0) { /* freed, and looked at again */
@@ -497,7 +585,7 @@ signer_lease_tick(struct signer *sg, int64_t now, struct err *e)
 
 	if (now < sg->lease.tick_at && now >= sg->lease.tick_at - secs)
 		return 0;
-	if (store_lease_renew(sg->store, sg->lease.holder, now, secs, &live, e) != 0)
+	if (renew_publish(sg, 1, now, secs, &live, e) != 0)
 		return err_prefix(e, "the signer's leases");
 	/* Not renew_at: a signer always busy still looks (takes, gives back) every third. */
 	sg->lease.tick_at = now + (secs / 3 > 0 ? secs / 3 : 1);

@@ -95,6 +95,7 @@ struct signer_issuer {
 	struct signer_seen cert_seen[2]; /* public/issuer/<name>, <name>.pem (publish_issuers.c) */
 	struct signer_unit *units; /* [shard], 0..crl_shards (lease.c); NULL before the first look */
 	int peers;   /* scratch of a look: a peer alive holds units of it (so it can sign it) */
+	int wanted;  /* scratch of a gift: a peer alive short of its share can sign it (lease.c) */
 	int refused; /* its units given back were left free: not given again (lease.c) */
 };
 

@@ -94,6 +94,10 @@
 	    int64_t issuer_id, int shard), void *arg, struct err *e), (s, holder, cb, arg, e))    \
 	X(lease_mark, (struct store *s, const char *holder, int64_t issuer_id,                   \
 	    const struct store_signed_upto *u, struct err *e), (s, holder, issuer_id, u, e))      \
+	X(lease_signs, (struct store *s, const char *holder, const int64_t *issuer_ids,          \
+	    size_t n, struct err *e), (s, holder, issuer_ids, n, e))                              \
+	X(lease_signers, (struct store *s, int64_t now, int (*cb)(void *arg, const char *holder,  \
+	    int64_t issuer_id, struct err *e), void *arg, struct err *e), (s, now, cb, arg, e))   \
 	X(ocsp_purge, (struct store *s, int64_t expired_before, int64_t *deleted,                 \
 	    struct err *e), (s, expired_before, deleted, e))                                      \
 	X(ocsp_future_due, (struct store *s, int64_t after, int64_t *newest, int64_t *n,          \
@@ -162,6 +166,17 @@
 	X(audit_import, (struct store *s, const struct audit_record *r, size_t n,                \
 	    struct err *e), (s, r, n, e))
 /* clang-format on */
+
+/*
+ * store_lease_signs's set as both backends keep it (meta rows
+ * STORE_SIGNS_PREFIX "<issuer id>:<holder>", one with id 0 saying that
+ * the holder published): issuer_ids and 0, sorted, each once, into *out
+ * (malloc'd, *n of them).  -1 out of memory.
+ */
+#define STORE_SIGNS_PREFIX "signs:"
+int store_signs_set(const int64_t *issuer_ids, size_t n, int64_t **out, size_t *len);
+/* qsort/bsearch's order of two int64_t. */
+int store_signs_cmp(const void *a, const void *b);
 
 /* A backend: its name, close, and one field per operation of STORE_OPS. */
 struct store_ops {

@@ -17,11 +17,29 @@
  * transaction's start), never the signers': they pass only a lease's
  * length, so one whose clock runs ahead does not see the others' leases
  * expired (store.h).  The callers' now is ignored.
+ *
+ * What each holder can sign (store_lease_signs) is kept in meta, as the
+ * SQLite store keeps it (sqlite_lease.c): a row "signs:<issuer id>:<holder>"
+ * per issuer and one with id 0, gone with the holder's row of
+ * lease_holders (PG_SIGNS_FORGET).  Meta's trigger notifies the servers of
+ * an insert: only when what a signer signs changes (its start, a key
+ * failing), never at a renewal that changes nothing.
  */
+#include "store/backend.h"
 #include "store/postgresql_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The holder of a meta row of store_lease_signs: what follows "signs:<id>:". */
+#define PG_SIGNS_HOLDER(k) "substr(" k ", 7 + strpos(substr(" k ", 7), ':'))"
+#define PG_SIGNS_ROW(k) "left(" k ", 6) = '" STORE_SIGNS_PREFIX "'"
+/* What holders no longer in lease_holders published: forgotten with them. */
+#define PG_SIGNS_FORGET                                                                      \
+	"DELETE FROM meta WHERE " PG_SIGNS_ROW("key") " AND NOT EXISTS (SELECT 1"            \
+	" FROM lease_holders h WHERE h.holder = " PG_SIGNS_HOLDER("key") ")"
+#define PG_SIGNS_KEY_MAX (sizeof(STORE_SIGNS_PREFIX) + 21 + STORE_LEASE_HOLDER_MAX + 1)
 
 /* The database server's clock, in whole seconds, now (not at the transaction's start). */
 #define PG_LEASE_NOW "floor(extract(epoch FROM clock_timestamp()))::bigint"
@@ -107,7 +125,8 @@ renew(struct store_pg *s, const char *holder, int64_t secs, int64_t *live, struc
 	p = (struct pg_params){0};
 	pg_param_text(&p, holder);
 	if (pg_run(s, "DELETE FROM lease_holders WHERE expires_at < " PG_LEASE_NOW
-		" AND holder <> $1::text", &p, "renewing leases", NULL, e) != 0)
+		" AND holder <> $1::text", &p, "renewing leases", NULL, e) != 0 ||
+	    pg_run(s, PG_SIGNS_FORGET, NULL, "renewing leases", NULL, e) != 0)
 		return -1;
 	r = pg_exec(s, "SELECT count(*) FROM lease_holders WHERE expires_at >= " PG_LEASE_NOW,
 	    NULL, "counting the signers", e);
@@ -172,8 +191,10 @@ evict(struct store_pg *s, const char *holder, int64_t seen, int64_t *n, struct e
 		"  WHERE h.holder = $1::text AND h.expires_at > $2::bigint)", &p,
 		"freeing a dead signer's leases", n, e) != 0)
 		return -1;
-	return pg_run(s, "DELETE FROM lease_holders WHERE holder = $1::text"
-	    " AND expires_at <= $2::bigint", &p, "freeing a dead signer's leases", NULL, e);
+	if (pg_run(s, "DELETE FROM lease_holders WHERE holder = $1::text"
+		" AND expires_at <= $2::bigint", &p, "freeing a dead signer's leases", NULL, e) != 0)
+		return -1;
+	return pg_run(s, PG_SIGNS_FORGET, NULL, "freeing a dead signer's leases", NULL, e);
 }
 
 int
@@ -199,7 +220,9 @@ release(struct store_pg *s, const char *holder, int64_t issuer_id, int shard, st
 		return pg_run(s, "UPDATE leases SET holder = '', expires_at = 0"
 			       " WHERE holder = $1::text", &p, "releasing leases", NULL, e) != 0 ||
 			       pg_run(s, "DELETE FROM lease_holders WHERE holder = $1::text", &p,
-				   "releasing leases", NULL, e) != 0 ? -1 : 0;
+				   "releasing leases", NULL, e) != 0 ||
+			       pg_run(s, PG_SIGNS_FORGET, NULL, "releasing leases", NULL, e) != 0
+			   ? -1 : 0;
 	pg_param_int(&p, issuer_id);
 	pg_param_int(&p, shard);
 	return pg_run(s, "UPDATE leases SET holder = '', expires_at = 0 WHERE holder = $1::text"
@@ -258,4 +281,119 @@ pg_lease_mark(struct store *base, const char *holder, int64_t issuer_id,
 	    " mark0 = $4::bigint, mark1 = $5::bigint, mark2 = $6::bigint"
 	    " WHERE holder = $1::text AND issuer_id = $2::bigint", &p, "setting a lease's mark",
 	    NULL, e);
+}
+
+/* The issuer id of a meta key of store_lease_signs (len bytes), or -1 if it is not one. */
+static int64_t
+signs_id(const uint8_t *key, size_t len)
+{
+	char buf[PG_SIGNS_KEY_MAX], *end;
+	long long id;
+
+	if (key == NULL || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, key, len);
+	buf[len] = '\0';
+	if (strncmp(buf, STORE_SIGNS_PREFIX, strlen(STORE_SIGNS_PREFIX)) != 0)
+		return -1;
+	id = strtoll(buf + strlen(STORE_SIGNS_PREFIX), &end, 10);
+	return *end == ':' && id >= 0 ? (int64_t)id : -1;
+}
+
+/* 1 when holder's rows are the ids of want (sorted, n), 0 when not, -1 error. */
+static int
+signs_same(struct store_pg *s, const char *holder, const int64_t *want, size_t n,
+    struct err *e)
+{
+	struct pg_params p = {0};
+	PGresult *r;
+	int same;
+
+	pg_param_text(&p, holder);
+	r = pg_exec(s, "SELECT key FROM meta WHERE " PG_SIGNS_ROW("key") " AND "
+	    PG_SIGNS_HOLDER("key") " = $1::text", &p, "reading what a signer signs", e);
+	if (r == NULL)
+		return -1;
+	same = (size_t)PQntuples(r) == n;
+	for (int i = 0; i < PQntuples(r) && same; i++) {
+		size_t len;
+		const uint8_t *k = pg_bytes(r, i, 0, &len);
+		int64_t id = signs_id(k, len);
+		same = id >= 0 && bsearch(&id, want, n, sizeof(*want), store_signs_cmp) != NULL;
+	}
+	PQclear(r);
+	return same;
+}
+
+static int
+signs_write(struct store_pg *s, const char *holder, const int64_t *want, size_t n,
+    struct err *e)
+{
+	struct pg_params p = {0};
+	char key[PG_SIGNS_KEY_MAX];
+
+	pg_param_text(&p, holder);
+	if (pg_run(s, "DELETE FROM meta WHERE " PG_SIGNS_ROW("key") " AND " PG_SIGNS_HOLDER("key")
+		" = $1::text", &p, "publishing what a signer signs", NULL, e) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), STORE_SIGNS_PREFIX "%lld:%s", (long long)want[i], holder);
+		if (pg_meta_set(s, key, 1, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+pg_lease_signs(struct store *base, const char *holder, const int64_t *issuer_ids, size_t n,
+    struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int64_t *want;
+	size_t len;
+	int own, rc;
+
+	if (store_signs_set(issuer_ids, n, &want, &len) != 0)
+		return err_set(e, "out of memory");
+	if ((rc = signs_same(s, holder, want, len, e)) != 0) {
+		free(want);
+		return rc < 0 ? -1 : 0; /* unchanged: nothing written, nobody notified */
+	}
+	if (pg_txn_enter(s, &own, e) != 0) {
+		free(want);
+		return -1;
+	}
+	rc = pg_txn_leave(s, own, signs_write(s, holder, want, len, e), e);
+	free(want);
+	return rc;
+}
+
+int
+pg_lease_signers(struct store *base, int64_t now,
+    int (*cb)(void *arg, const char *holder, int64_t issuer_id, struct err *e), void *arg,
+    struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	PGresult *r;
+	int rc = 0;
+
+	(void)now;
+	r = pg_exec(s, "SELECT h.holder, m.key FROM meta m JOIN lease_holders h"
+	    " ON " PG_SIGNS_HOLDER("m.key") " = h.holder WHERE " PG_SIGNS_ROW("m.key")
+	    " AND h.expires_at >= " PG_LEASE_NOW " ORDER BY h.holder", NULL,
+	    "reading what the signers sign", e);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		char holder[STORE_LEASE_HOLDER_MAX + 1] = "";
+		size_t hlen, klen;
+		const uint8_t *h = pg_bytes(r, i, 0, &hlen), *k = pg_bytes(r, i, 1, &klen);
+		int64_t id = signs_id(k, klen);
+		if (id < 0 || h == NULL || hlen > STORE_LEASE_HOLDER_MAX)
+			continue;
+		memcpy(holder, h, hlen);
+		rc = cb(arg, holder, id, e) != 0 ? -1 : 0;
+	}
+	PQclear(r);
+	return rc;
 }

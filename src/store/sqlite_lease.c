@@ -7,11 +7,28 @@
  * reads the row and writes it with the file locked, and a fence holds the
  * lock until the caller commits, so no take can come in between.  Time is
  * the callers' clock (one host: store.h).
+ *
+ * What each holder can sign (store_lease_signs) is kept in meta, a row
+ * "signs:<issuer id>:<holder>" per issuer and one with id 0 (it published),
+ * so that no schema version was needed; they go with the holder's row of
+ * lease_holders (SQLITE_SIGNS_FORGET).  Meta is a few dozen rows: the
+ * holder is matched by scanning them, not by an index.
  */
+#include "store/backend.h"
 #include "store/sqlite_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The holder of a meta row of store_lease_signs: what follows "signs:<id>:". */
+#define SQLITE_SIGNS_HOLDER(k) "substr(" k ", 7 + instr(substr(" k ", 7), ':'))"
+#define SQLITE_SIGNS_ROW(k) "substr(" k ", 1, 6) = '" STORE_SIGNS_PREFIX "'"
+/* What holders no longer in lease_holders published: forgotten with them. */
+#define SQLITE_SIGNS_FORGET                                                                  \
+	"DELETE FROM meta WHERE " SQLITE_SIGNS_ROW("key") " AND " SQLITE_SIGNS_HOLDER("key")  \
+	" NOT IN (SELECT holder FROM lease_holders)"
+#define SQLITE_SIGNS_KEY_MAX (sizeof(STORE_SIGNS_PREFIX) + 21 + STORE_LEASE_HOLDER_MAX + 1)
 
 #define SQLITE_LEASE_COLUMNS                                                                 \
 	"issuer_id, shard, holder, expires_at, mark_issuer_seq, mark0, mark1, mark2"
@@ -164,7 +181,8 @@ renew(struct store_sqlite *s, const char *holder, int64_t now, int64_t secs, int
 	    run_holder(s, "UPDATE leases SET expires_at = ?2 WHERE holder = ?1", holder, &until,
 		1, "renewing leases", e) != 0 ||
 	    run_holder(s, "DELETE FROM lease_holders WHERE expires_at < ?2 AND holder != ?1",
-		holder, &now, 1, "renewing leases", e) != 0)
+		holder, &now, 1, "renewing leases", e) != 0 ||
+	    sqlite_run(s, SQLITE_SIGNS_FORGET, NULL, 0, "renewing leases", e) != 0)
 		return -1;
 	return count_live(s, now, live, e);
 }
@@ -218,7 +236,8 @@ sqlite_lease_release(struct store *base, const char *holder, int64_t issuer_id, 
 		rc = run_holder(s, "UPDATE leases SET holder = '', expires_at = 0 WHERE holder = ?1",
 			 holder, NULL, 0, "releasing leases", e) != 0 ||
 		     run_holder(s, "DELETE FROM lease_holders WHERE holder = ?1", holder, NULL, 0,
-			 "releasing leases", e) != 0 ? -1 : 0;
+			 "releasing leases", e) != 0 ||
+		     sqlite_run(s, SQLITE_SIGNS_FORGET, NULL, 0, "releasing leases", e) != 0 ? -1 : 0;
 	else
 		rc = run_holder(s, "UPDATE leases SET holder = '', expires_at = 0"
 		    " WHERE holder = ?1 AND issuer_id = ?2 AND shard = ?3", holder,
@@ -245,6 +264,8 @@ sqlite_lease_evict(struct store *base, const char *holder, int64_t seen, int64_t
 	if (rc == 0)
 		rc = run_holder(s, "DELETE FROM lease_holders WHERE holder = ?1 AND expires_at <= ?2",
 		    holder, &seen, 1, "freeing a dead signer's leases", e);
+	if (rc == 0)
+		rc = sqlite_run(s, SQLITE_SIGNS_FORGET, NULL, 0, "freeing a dead signer's leases", e);
 	return sqlite_txn_leave(s, own, rc, e);
 }
 
@@ -282,4 +303,109 @@ sqlite_lease_mark(struct store *base, const char *holder, int64_t issuer_id,
 	    " mark2 = ?6 WHERE holder = ?1 AND issuer_id = ?2", holder,
 	    (const int64_t[]){issuer_id, u->issuer_seq, u->at.pos[0], u->at.pos[1], u->at.pos[2]},
 	    5, "setting a lease's mark", e);
+}
+
+/* The issuer id of a meta key of store_lease_signs, or -1 if it is not one. */
+static int64_t
+signs_id(const char *key)
+{
+	char *end;
+	long long id;
+
+	if (key == NULL || strncmp(key, STORE_SIGNS_PREFIX, strlen(STORE_SIGNS_PREFIX)) != 0)
+		return -1;
+	id = strtoll(key + strlen(STORE_SIGNS_PREFIX), &end, 10);
+	return *end == ':' && id >= 0 ? (int64_t)id : -1;
+}
+
+/* 1 when holder's rows are the ids of want (sorted, n), 0 when not, -1 error. */
+static int
+signs_same(struct store_sqlite *s, const char *holder, const int64_t *want, size_t n,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t rows = 0;
+	int rc, same = 1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT key FROM meta WHERE " SQLITE_SIGNS_ROW("key")
+		" AND " SQLITE_SIGNS_HOLDER("key") " = ?1", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading what a signer signs");
+	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = signs_id((const char *)sqlite3_column_text(st, 0));
+		rows++;
+		if (id < 0 || bsearch(&id, want, n, sizeof(*want), store_signs_cmp) == NULL)
+			same = 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, "reading what a signer signs");
+	return same && rows == n;
+}
+
+static int
+signs_write(struct store_sqlite *s, const char *holder, const int64_t *want, size_t n,
+    struct err *e)
+{
+	char key[SQLITE_SIGNS_KEY_MAX];
+
+	if (run_holder(s, "DELETE FROM meta WHERE " SQLITE_SIGNS_ROW("key") " AND "
+		SQLITE_SIGNS_HOLDER("key") " = ?1", holder, NULL, 0, "publishing what a signer signs",
+		e) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), STORE_SIGNS_PREFIX "%lld:%s", (long long)want[i], holder);
+		if (sqlite_meta_set(s, key, 1, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sqlite_lease_signs(struct store *base, const char *holder, const int64_t *issuer_ids, size_t n,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int64_t *want;
+	size_t len;
+	int own, rc;
+
+	if (store_signs_set(issuer_ids, n, &want, &len) != 0)
+		return err_set(e, "out of memory");
+	if ((rc = signs_same(s, holder, want, len, e)) != 0) {
+		free(want);
+		return rc < 0 ? -1 : 0; /* unchanged: nothing written */
+	}
+	if (sqlite_txn_enter(s, &own, e) != 0) {
+		free(want);
+		return -1;
+	}
+	rc = sqlite_txn_leave(s, own, signs_write(s, holder, want, len, e), e);
+	free(want);
+	return rc;
+}
+
+int
+sqlite_lease_signers(struct store *base, int64_t now,
+    int (*cb)(void *arg, const char *holder, int64_t issuer_id, struct err *e), void *arg,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT h.holder, m.key FROM meta m JOIN lease_holders h"
+		" ON " SQLITE_SIGNS_HOLDER("m.key") " = h.holder WHERE " SQLITE_SIGNS_ROW("m.key")
+		" AND h.expires_at >= ?1 ORDER BY h.holder", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_db_err(s, e, "reading what the signers sign");
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = signs_id((const char *)sqlite3_column_text(st, 1));
+		if (id >= 0 && cb(arg, (const char *)sqlite3_column_text(st, 0), id, e) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "reading what the signers sign");
 }

@@ -74,3 +74,31 @@ issuer_records_free(struct issuer_record *v, size_t n)
 	}
 STORE_OPS(STORE_FORWARD)
 #undef STORE_FORWARD
+
+int
+store_signs_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+store_signs_set(const int64_t *issuer_ids, size_t n, int64_t **out, size_t *len)
+{
+	int64_t *v = malloc((n + 1) * sizeof(*v));
+	size_t k = 0;
+
+	if (v == NULL)
+		return -1;
+	v[0] = 0;
+	if (n > 0)
+		memcpy(v + 1, issuer_ids, n * sizeof(*v));
+	qsort(v, n + 1, sizeof(*v), store_signs_cmp);
+	for (size_t i = 0; i <= n; i++)
+		if (k == 0 || v[i] != v[k - 1])
+			v[k++] = v[i];
+	*out = v;
+	*len = k;
+	return 0;
+}

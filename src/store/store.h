@@ -556,6 +556,30 @@ int store_lease_mark(struct store *s, const char *holder, int64_t issuer_id,
     const struct store_signed_upto *u, struct err *e);
 
 /*
+ * What holder can sign: the n issuers of issuer_ids (ids > 0), those whose
+ * keys it has and that sign, so that peers give it only units it can sign
+ * (signer/lease.c).  Replaces what it published before; nothing is written
+ * when that is unchanged.  Publishing none is published too (a holder that
+ * signs nothing), unlike never publishing (an older signer: its keys
+ * unknown).  Forgotten with the holder (its renewal expired and a renewal
+ * forgot it, store_lease_evict, store_lease_release of all its units).
+ * Called in the transaction of holder's renewal (store_begin), peers never
+ * see it alive without what it signs.
+ */
+int store_lease_signs(struct store *s, const char *holder, const int64_t *issuer_ids, size_t n,
+    struct err *e);
+
+/*
+ * What the holders alive as of now (the store's clock) published with
+ * store_lease_signs: cb(holder, issuer_id) for each issuer of each, and
+ * once cb(holder, 0) for each holder that published, even nothing.
+ * cb returning non-zero stops the walk (an error).
+ */
+int store_lease_signers(struct store *s, int64_t now,
+    int (*cb)(void *arg, const char *holder, int64_t issuer_id, struct err *e), void *arg,
+    struct err *e);
+
+/*
  * Whether a changed-certificates cursor (store_certs_changed) is behind
  * another: every backend's are ordered by their words in turn.
  */

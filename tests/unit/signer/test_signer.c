@@ -4,6 +4,7 @@
  * builder, which must agree byte for byte apart from the signatures.
  */
 #include "testutil.h"
+#include "pgtest.h"
 #include "store/backend.h"
 #include "ocsp/sign.h"
 #include "signer/signer.h"
@@ -127,6 +128,9 @@ fixture_issuer(struct pass_fixture *f, const char *name, const struct test_ca *c
 	test_issuer_add(f->s, name, ca, key_ref, 1);
 }
 
+/* Where fixture_make makes its store: SQLite's file, or a PostgreSQL database (pgtest.h). */
+static const char *fixture_location = "lancre.db";
+
 static void
 fixture_make(struct pass_fixture *f, const struct test_ca *e1, const struct test_ca *r1,
     int64_t now)
@@ -139,7 +143,7 @@ fixture_make(struct pass_fixture *f, const struct test_ca *e1, const struct test
 	struct err e;
 
 	test_mkdtemp(f->dir, sizeof(f->dir));
-	assert_non_null(f->s = store_open(f->dir, "lancre.db", 1, &e));
+	assert_non_null(f->s = store_open(f->dir, fixture_location, STORE_CREATE, &e));
 	fixture_issuer(f, "e1", e1);
 	fixture_issuer(f, "r1", r1);
 	for (int i = 0; i < 6; i++) {
@@ -1719,6 +1723,85 @@ test_units_go_to_peers_that_can_sign(void **state)
 	world_free(&w);
 }
 
+/*
+ * Issue 18, session 14 item 1: a newcomer is given only units it can sign.
+ * b holds every unit (both keys); a starts with e1's key only (r1's is on
+ * another HSM) and publishes that with its renewal (store_lease_signs).  b
+ * then gives a its share, e1's units, and never r1's: at no look of either
+ * is an r1 unit free or a's, and a ends with e1's two.  Before, signers did
+ * not say what they sign: a newcomer holding nothing had unknown keys, b
+ * gave it the last issuer's units first, r1's, which nobody signed until b
+ * took them back two looks later.  On location's store (SQLite, or
+ * PostgreSQL, whose leases run on the database's clock: the test's passes
+ * take a few seconds of it, well within a lease).
+ */
+static void
+newcomer_gets_only_what_it_signs(const char *location)
+{
+	int64_t now = (int64_t)time(NULL), t, step;
+	struct holders h = {{0}, 0};
+	struct r1_units u;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	fixture_location = location;
+	world_make(&w, MINT_P256, now);
+	fixture_location = "lancre.db";
+	conf_defaults(&conf);
+	step = conf.signer_lease / 3 + 1;
+	assert_non_null(s2 = store_open(w.f.dir, location, STORE_WRITE, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e)); /* both keys */
+	pass_expect(b, now, 12);                                      /* every unit b's */
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	assert_int_equal(h.others, 0);
+	r1_key_away(&w, 1);
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e)); /* e1's only */
+	for (int i = 1; i <= 4; i++) {
+		t = now + i * step;
+		for (int who = 0; who < 2; who++) {
+			pass_any(who == 0 ? a : b, t + who);
+			memset(&u, 0, sizeof(u));
+			memcpy(u.b, h.first, sizeof(u.b));
+			assert_int_equal(store_lease_each(w.f.s, t + who, r1_row, &u, &e), 0);
+			assert_int_equal(u.r1_free, 0);  /* never given back */
+			assert_int_equal(u.r1_other, 0); /* never a's */
+			assert_int_equal(u.r1_b, 2);
+		}
+	}
+	assert_int_equal(u.e1_other, 2); /* a's share: e1's units */
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	r1_key_away(&w, 0);
+	world_free(&w);
+}
+
+static void
+test_newcomer_gets_only_what_it_signs(void **state)
+{
+	(void)state;
+	newcomer_gets_only_what_it_signs("lancre.db");
+}
+
+/* The same on PostgreSQL (LANCRE_TEST_PG, pgtest.h), the test's own database. */
+static void
+test_newcomer_gets_only_what_it_signs_pg(void **state)
+{
+	char name[64], url[PGTEST_URL_MAX];
+
+	(void)state;
+	if (pgtest_url() == NULL) {
+		printf("# postgresql: not run: LANCRE_TEST_PG is not set\n");
+		return;
+	}
+	assert_int_equal(pgtest_create(name, sizeof(name), url, sizeof(url)), 0);
+	newcomer_gets_only_what_it_signs(url);
+	assert_int_equal(pgtest_drop(name), 0);
+}
+
 /* issuer's key stops signing in sg (a token removed), as a failed signature says it. */
 static void
 key_fails(struct signer *sg, int64_t issuer)
@@ -1852,6 +1935,8 @@ main(void)
 	    cmocka_unit_test(test_reload_resumes_from_unit_marks),
 	    cmocka_unit_test(test_issuer_of_another_signer),
 	    cmocka_unit_test(test_units_go_to_peers_that_can_sign),
+	    cmocka_unit_test(test_newcomer_gets_only_what_it_signs),
+	    cmocka_unit_test(test_newcomer_gets_only_what_it_signs_pg),
 	    cmocka_unit_test(test_failed_key_units_go_to_a_peer),
 	    cmocka_unit_test(test_failed_key_units_stay_when_alone),
 	};

@@ -2110,6 +2110,102 @@ test_leases_two_handles(void **state)
 	store_close(other);
 }
 
+/* What store_lease_signers gave: per holder a (by its first letter), the issuers. */
+struct signers_seen {
+	int published[3]; /* a, b, c: cb(holder, 0) seen */
+	int64_t ids[3][4];
+	size_t n[3];
+};
+
+static int
+note_signer(void *arg, const char *holder, int64_t issuer_id, struct err *e)
+{
+	struct signers_seen *v = arg;
+	int h = holder[strlen(holder) - 1] - 'a';
+
+	(void)e;
+	assert_true(h >= 0 && h < 3);
+	if (issuer_id == 0)
+		v->published[h]++;
+	else if (v->n[h] < 4)
+		v->ids[h][v->n[h]++] = issuer_id;
+	return 0;
+}
+
+static struct signers_seen
+signers(struct store *st, int64_t t)
+{
+	struct signers_seen v;
+	struct err e;
+
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_lease_signers(st, t, note_signer, &v, &e), 0);
+	return v;
+}
+
+/*
+ * What each signer can sign (store_lease_signs, issue 18 session 14): given
+ * in its renewal's transaction, seen by the other handle with the holders
+ * alive only; an empty set published too (not an unknown one); replaced,
+ * not added to; forgotten with the holder: released, evicted, or expired
+ * and forgotten by another's renewal.  Holder names with colons (as
+ * signers' are) are told apart from each other's prefixes.
+ */
+static void
+test_lease_signs(void **state)
+{
+	int64_t i1 = add_issuer("s1"), i2 = add_issuer("s2"), live, n, t = (int64_t)time(NULL);
+	struct store_lease l = lease(i1, 1, "h:1:b");
+	struct signers_seen v;
+	struct store *other;
+	struct err e;
+
+	(void)state;
+	assert_non_null(other = cur->open(dir, STORE_WRITE, &e));
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_lease_renew(s, "h:1:a", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_signs(s, "h:1:a", (const int64_t[]){i2, i1, i2}, 3, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(store_lease_renew(other, "h:1:b", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_signs(other, "h:1:b", NULL, 0, &e), 0);
+	/* Published, but not alive: not given. */
+	assert_int_equal(store_lease_signs(other, "h:1:c", (const int64_t[]){i1}, 1, &e), 0);
+	v = signers(other, t);
+	assert_int_equal(v.published[0], 1);
+	assert_int_equal(v.n[0], 2);
+	assert_true((v.ids[0][0] == i1 && v.ids[0][1] == i2) ||
+		    (v.ids[0][0] == i2 && v.ids[0][1] == i1));
+	assert_int_equal(v.published[1], 1); /* b signs nothing: said */
+	assert_int_equal(v.n[1], 0);
+	assert_int_equal(v.published[2], 0);
+	/* Replaced, and the same again changes nothing. */
+	assert_int_equal(store_lease_signs(s, "h:1:a", (const int64_t[]){i2}, 1, &e), 0);
+	assert_int_equal(store_lease_signs(s, "h:1:a", (const int64_t[]){i2}, 1, &e), 0);
+	v = signers(other, t);
+	assert_true(v.n[0] == 1 && v.ids[0][0] == i2);
+	/* b holds a unit and leaves cleanly: forgotten. */
+	assert_int_equal(store_lease_take(other, &l, t, 100, &e), 1);
+	assert_int_equal(store_lease_release(other, "h:1:b", 0, 0, &e), 0);
+	v = signers(s, t);
+	assert_true(v.published[0] == 1 && v.published[1] == 0);
+	/* b back, then evicted (dead): forgotten. */
+	assert_int_equal(store_lease_renew(other, "h:1:b", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_signs(other, "h:1:b", (const int64_t[]){i1}, 1, &e), 0);
+	assert_int_equal(signers(s, t).published[1], 1);
+	assert_int_equal(store_lease_renew(other, "h:1:b", t, -5, &live, &e), 0);
+	assert_int_equal(signers(s, t).published[1], 0); /* expired: not alive */
+	assert_int_equal(store_lease_evict(s, "h:1:b", t + 100000, &n, &e), 0);
+	assert_int_equal(store_lease_renew(other, "h:1:b", t, 100, &live, &e), 0);
+	assert_int_equal(signers(s, t).published[1], 0); /* alive again, its issuers gone */
+	/* a expires and another's renewal forgets it, and what it published. */
+	assert_int_equal(store_lease_renew(s, "h:1:a", t, -5, &live, &e), 0);
+	assert_int_equal(store_lease_renew(other, "h:1:b", t, 100, &live, &e), 0);
+	assert_int_equal(store_lease_renew(s, "h:1:a", t, 100, &live, &e), 0);
+	v = signers(other, t);
+	assert_int_equal(v.published[0], 0);
+	store_close(other);
+}
+
 /*
  * Whose clock decides (review of the leases, item 3): SQLite, on one host,
  * keeps the caller's; PostgreSQL, shared by hosts, keeps the database's and
@@ -2444,6 +2540,7 @@ main(void)
 	    CONTRACT_TEST(test_leases_two_handles),
 	    CONTRACT_TEST(test_lease_clock),
 	    CONTRACT_TEST(test_lease_evict),
+	    CONTRACT_TEST(test_lease_signs),
 	    CONTRACT_TEST(test_tokens),
 	    CONTRACT_TEST(test_audit_chain),
 	    CONTRACT_TEST(test_audit_two_writers),
