@@ -51,6 +51,8 @@ struct admin_response {
 	size_t len;
 	/* ?wait=served: no answer yet (status 0, no body); poll it (admin/wait.h) for one. */
 	struct admin_wait *wait;
+	/* The request's token was valid (its scope may still have been short: 403). */
+	int authenticated;
 };
 
 /* Answer rq into *rs (always set, status 500 if even that failed; or a wait, see above). */

@@ -21,7 +21,9 @@
 #define ADMIN_DRAIN_TICK_MS 10
 
 /* Marks on each connection (server/conns.h's mark). */
-#define MARK_OVER 1u /* accepted beyond [admin] max_connections: every request gets 429 */
+#define MARK_OVER 1u  /* accepted beyond [admin] max_connections: every request gets 429 */
+#define MARK_KNOWN 2u /* a request on it showed a valid token: never cut to make room */
+#define MARK_CUT 4u   /* cut to make room for a newer one */
 
 struct httpd {
 	struct admin_api *api;
@@ -156,7 +158,8 @@ answer(h2o_req_t *req, struct admin_response *rs)
 	if (rs->status == 429)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
 		    H2O_STRLIT(ADMIN_RETRY_AFTER_TEXT));
-	if (rs->status == 429) /* an HTTP/1.1 connection over the limit is closed after it */
+	/* An HTTP/1.1 connection that showed no valid token, or is over the limit, keeps no slot. */
+	if (rs->status == 401 || rs->status == 429)
 		req->http1_is_persistent = 0;
 	req->res.content_length = rs->len;
 	h2o_send_inline(req, rs->body, rs->len); /* copied into the request's pool */
@@ -264,6 +267,8 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	rq.body_len = req->entity.base != NULL ? req->entity.len : 0;
 	rq.peer = peer;
 	admin_api_handle(h->api, &rq, &rs);
+	if (rs.authenticated && mark != NULL)
+		*mark |= MARK_KNOWN;
 	if (rs.wait != NULL) { /* looked at again on the loop's timer: other requests go on */
 		struct held *x = h2o_mem_alloc_shared(&req->pool, sizeof(*x), held_dispose);
 		memset(x, 0, sizeof(*x));
@@ -292,8 +297,16 @@ on_accept(h2o_socket_t *listener, const char *err)
 		atomic_long *counter = &h->open;
 		unsigned mark = 0;
 
-		/* Full: the newcomer is let in to be answered 429, up to ADMIN_OVER_MAX of them. */
-		if (atomic_load(&h->open) >= h->api->conf->api_max_connections) {
+		/*
+		 * Full: room is made by cutting the oldest connection that never showed
+		 * a valid token (a client sending its request slowly: h2o reads the
+		 * whole body before the token can be looked at), once it has had
+		 * ADMIN_EVICT_MIN_MS; else the newcomer is let in to be answered 429,
+		 * up to ADMIN_OVER_MAX of them.
+		 */
+		if (atomic_load(&h->open) >= h->api->conf->api_max_connections &&
+		    !conns_cut_oldest(&h->conns, MARK_KNOWN | MARK_OVER | MARK_CUT, MARK_CUT,
+			ADMIN_EVICT_MIN_MS)) {
 			counter = &h->over;
 			mark = MARK_OVER;
 		}

@@ -6,9 +6,14 @@
  * to admin/api.h whole.
  *
  * Limits, each answered in JSON where h2o 2.2 lets us:
- *  - [admin] max_connections open at once.  Beyond it, the newcomer is let
- *    in and each of its requests answered 429 with Retry-After (up to
- *    ADMIN_OVER_MAX of those; more are closed at once).
+ *  - [admin] max_connections open at once.  Beyond it, room is made by
+ *    cutting the oldest connection that has never shown a valid token and is
+ *    at least ADMIN_EVICT_MIN_MS old (a client that sends its request slowly
+ *    holds a slot no longer than that once the API is full: see the body
+ *    below); else the newcomer is let in and each of its requests answered
+ *    429 with Retry-After (up to ADMIN_OVER_MAX of those; more are closed at
+ *    once).  An HTTP/1.1 connection answered 401 or 429 is closed after the
+ *    answer.
  *    An HTTP/1.1 connection answered 401 or 429 is closed after the answer.
  *  - Request line and headers over ADMIN_HEADERS_MAX: 431.  Beyond h2o's
  *    own limit, far above (H2O_MAX_REQLEN, about 400 KiB, or more than 100
@@ -40,6 +45,7 @@
 #define ADMIN_LOOP_WAKE_MS 100
 #define ADMIN_DRAIN_MS 5000
 #define ADMIN_HEADERS_MAX 16384  /* request line and headers, bytes */
+#define ADMIN_EVICT_MIN_MS 500   /* a connection may be cut to make room once this old */
 #define ADMIN_OVER_MAX 16        /* connections answered 429 at once */
 #define ADMIN_RETRY_AFTER_S 1
 #define ADMIN_RETRY_AFTER_TEXT "1"

@@ -16,6 +16,7 @@ struct conn_entry {
 	int64_t acked;     /* bytes the client acknowledged, when last seen (tcpstat.h) */
 	size_t written;    /* sock->bytes_written, when last seen */
 	uint64_t quiet_ms; /* since when it has owed the client bytes and they took none */
+	uint64_t added_ms; /* accepted */
 	unsigned mark;     /* the owner's (conns_mark_of_sock) */
 	unsigned busy : 1; /* owes a response body (mark_busy) */
 	unsigned cut : 1;  /* shut down for a stall (counted once) */
@@ -62,7 +63,7 @@ conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter)
 	if (c == NULL)
 		return -1;
 	*c = (struct conn_entry){.sock = sock, .set = cs, .counter = counter,
-	    .acked = -1, .quiet_ms = h2o_now(cs->loop)};
+	    .acked = -1, .quiet_ms = h2o_now(cs->loop), .added_ms = h2o_now(cs->loop)};
 	h2o_linklist_insert(&cs->open, &c->link);
 	cs->n++;
 	sock->on_close.cb = on_close;
@@ -95,6 +96,25 @@ conns_mark_of_req(h2o_req_t *req)
 	struct conn_entry *c = entry_of(req);
 
 	return c != NULL ? &c->mark : NULL;
+}
+
+/* The list is in accept order (conns_add appends): the first match is the oldest. */
+int
+conns_cut_oldest(struct conns *cs, unsigned skip, unsigned set, uint64_t min_age_ms)
+{
+	uint64_t now = h2o_now(cs->loop);
+
+	for (h2o_linklist_t *l = cs->open.next; l != &cs->open; l = l->next) {
+		struct conn_entry *c = H2O_STRUCT_FROM_MEMBER(struct conn_entry, link, l);
+		if (now - c->added_ms < min_age_ms)
+			return 0; /* the rest are younger still */
+		if ((c->mark & skip) != 0)
+			continue;
+		c->mark |= set;
+		shutdown(h2o_socket_get_fd(c->sock), SHUT_RDWR);
+		return 1;
+	}
+	return 0;
 }
 
 void

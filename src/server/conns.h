@@ -73,6 +73,15 @@ int conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter);
 unsigned *conns_mark_of_sock(h2o_socket_t *sock);
 unsigned *conns_mark_of_req(h2o_req_t *req);
 
+/*
+ * Shut down both ways (h2o closes it through its own path on the next turn
+ * of the loop) the oldest connection (the first added) open for at least
+ * min_age_ms whose mark has none of the bits of skip, and add set to its
+ * mark (so that, with set in skip, it is not picked twice).  1: one was
+ * cut; 0: none.
+ */
+int conns_cut_oldest(struct conns *cs, unsigned skip, unsigned set, uint64_t min_age_ms);
+
 /* Watch b (b->req set by the caller) until conns_body_done(b). */
 void conns_body_start(struct conns *cs, struct conns_body *b);
 void conns_body_done(struct conns_body *b);

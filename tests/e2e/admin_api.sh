@@ -221,6 +221,29 @@ for fd in "${held[@]}"; do exec {fd}>&-; done
 for i in $(seq 1 $((40 * TF))); do api GET status -H "Authorization: Bearer $TOK"; [ "$code" = 200 ] && break; sleep 0.05; done
 same "the four gone, the API answers again" "$code" 200
 
+# Four clients that never show a token take every slot, sending their requests slowly
+# (libh2o reads a whole body before lancre sees the token): a client with a token still
+# gets in, by the oldest of them being cut once it is 0.5 s old; the ones that showed a
+# valid token (above) are never cut.
+slow=()
+for k in 1 2 3 4; do
+	exec {fd}<>/dev/tcp/127.0.0.1/"$API"
+	slow+=("$fd")
+	printf 'POST /api/v1/certificates HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nAAAA' >&"$fd"
+done
+sleep 0.7
+code=$(curl -sS -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$U/status")
+same "four slow clients without a token hold every slot: a client with one gets in (200)" "$code" 200
+read -r -t $((3 * TF)) -u "${slow[0]}" line
+rc=$?
+[ "$rc" -gt 128 ] && not_ok "the oldest slow client is still connected" || ok "the oldest slow client was cut (read: $rc, EOF)"
+read -r -t 1 -u "${slow[3]}" line
+[ $? -gt 128 ] && ok "the youngest is still connected" || not_ok "the youngest slow client was cut too"
+for fd in "${slow[@]}"; do exec {fd}>&-; done
+code=$(curl -sS -D "$T/hdr" -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer lct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$U/status")
+same "an unknown token: 401" "$code" 401
+has "$T/hdr" '^[Cc]onnection: close' "and the connection is closed after it (it keeps no slot)"
+
 # The process, from /proc: its user, its socket, no key.
 inode_of_port() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp; }
 sockets_of() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'; }
