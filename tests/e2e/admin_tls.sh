@@ -7,7 +7,8 @@
 # adds and revokes (audit actor tls:SUBJECT), the unlisted one is 403, a
 # certificate from another CA and no certificate are refused in the handshake,
 # HTTP/2 over TLS (ALPN), TLS 1.2 and 1.3 but nothing older, a bearer token over
-# TLS decides when there is one; --wait and its 504 (exit 3).  At start: a
+# TLS decides when there is one; --wait and its 504 (exit 3); a silent client is cut
+# after the handshake timeout.  At start: a
 # non-loopback listen without TLS, or without client_ca, refuses to start in one
 # line, and so does a key file others may read.  From /proc: with the admin
 # process's credentials after its drop, tls_key cannot be opened.
@@ -304,6 +305,16 @@ else
 	ok "# SKIP not root"
 	ok "# SKIP not root"
 fi
+# A client that connects and never finishes its handshake holds its connection slot only
+# until libh2o's handshake timeout (10 s).
+t0=$(date +%s%N)
+"$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(30)
+print(len(s.recv(1)))' "$API" >"$T/hs.out" 2>&1
+t=$((($(date +%s%N) - t0) / 1000000))
+same "a silent client is closed before any byte" "$(cat "$T/hs.out")" 0
+[ "$t" -ge 9000 ] && [ "$t" -le $((15000 * TF)) ] && ok "after the 10 s handshake timeout ($t ms)" || not_ok "closed after $t ms"
 # Killed, the admin process is restarted with the context read at start, and answers over TLS.
 kill -9 "$adminp"
 for i in $(seq 1 $((60 * TF))); do new=$(child_pid "$pid" admin); [ -n "$new" ] && [ "$new" != "$adminp" ] && break; sleep 0.05; done
