@@ -189,6 +189,11 @@ def cmd_mass(port, token, listfile, certs, issuer_pem, pubport, shards, sample, 
     if revoked != len(rows):
         sys.exit(f"api_client: {revoked} of {len(rows)} revoked")
     waited = a["served"]["waited_ms"] / 1000
+    print(f"api_client: {len(rows)} revoked, answered in {t:.2f} s (waited {waited:.2f} s), "
+          f"{len(answer)} bytes", file=sys.stderr)
+    # A new connection: the one above sat idle through the wait, the server may have cut it.
+    pub.close()
+    pub = http.client.HTTPConnection("127.0.0.1", int(pubport), timeout=60)
     # Right after the answer: the sample answers revoked, every shard's CRL moved and lists all.
     bad = [c for c in picks if ocsp_status(pub, c, issuer) != ocsp.OCSPCertStatus.REVOKED]
     if bad:

@@ -602,3 +602,80 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 	*out = it.rec;
 	return 0;
 }
+
+/* Fewer certificates than this are checked on the calling thread: a thread costs more. */
+#define INTAKE_MANY_THREADED 16
+
+int
+intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
+    struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e)
+{
+	struct intake_batch b = {0};
+	enum store_insert_result *res = calloc(n > 0 ? n : 1, sizeof(*res));
+	struct checking *c = malloc(sizeof(*c));
+	size_t total = 0, i;
+	int rc = -1;
+
+	*bad = SIZE_MAX;
+	for (i = 0; i < n; i++)
+		total += len[i];
+	b.items = calloc(n > 0 ? n : 1, sizeof(*b.items));
+	b.arena = malloc(total > 0 ? total : 1);
+	if (res == NULL || c == NULL || b.items == NULL || b.arena == NULL) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		b.items[i] = (struct intake_item){.index = i + 1, .der_off = b.arena_len,
+		    .der_len = len[i]};
+		memcpy(b.arena + b.arena_len, der[i], len[i]);
+		b.arena_len += len[i];
+	}
+	b.nitems = n;
+	/* The expensive part (parsing, the signature) on the workers, as `cert add` does it;
+	 * a few certificates here, with no thread to start. */
+	if (in->threads > 1 && n >= INTAKE_MANY_THREADED) {
+		check_start(in, &b, c);
+		check_wait(c);
+	} else {
+		atomic_init(&c->next, 0);
+		c->w[0] = (struct worker){in, &b, &c->next};
+		worker_main(&c->w[0]);
+	}
+	for (i = 0; i < n; i++) {
+		if (!b.items[i].ok) {
+			*bad = i;
+			err_set(e, "%s", b.items[i].why);
+			goto out;
+		}
+	}
+	if (insert_batch(in, &b, res, e) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct intake_item *it = &b.items[i];
+		if (res[i] == STORE_CONFLICT) {
+			/* What only the one-at-a-time path decides: the same serial again. */
+			size_t before = in->added;
+			if (intake_record_one(in, der[i], len[i], &out[i], e) != 0) {
+				*bad = i;
+				goto out;
+			}
+			result[i] = in->added > before ? INTAKE_ADDED : INTAKE_PRESENT;
+			continue;
+		}
+		it->added = res[i] == STORE_INSERTED;
+		in->added += it->added;
+		in->present += !it->added;
+		result[i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
+		out[i] = it->rec;
+	}
+	if (audit_batch(in, &b, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(b.items);
+	free(b.arena);
+	free(res);
+	free(c);
+	return rc;
+}

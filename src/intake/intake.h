@@ -115,4 +115,22 @@ int intake_flush(struct intake *in, struct err *e);
 int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert_record *out,
     struct err *e);
 
+/* What recording a certificate did. */
+enum intake_result {
+	INTAKE_PRESENT = 0, /* already recorded: nothing changed */
+	INTAKE_ADDED = 1,
+};
+
+/*
+ * intake_record_one() for n certificates at once, inside the caller's open
+ * transaction (the admin API's bundle): checked on in->threads workers as
+ * intake_add() checks a batch, inserted in one store call, their "cert.add"
+ * rows (in->actor set) appended together.  0 with each recorded row in
+ * out[i] and what was done in result[i]; or -1 with e
+ * saying why and *bad the index of the certificate refused (SIZE_MAX when
+ * the store failed), the transaction to be rolled back.
+ */
+int intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
+    struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e);
+
 #endif

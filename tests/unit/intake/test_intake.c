@@ -175,6 +175,96 @@ test_audit_rows_for_added(void **state)
 	issuer_set_free(&set);
 }
 
+static int
+count_row(void *arg, const struct audit_record *r, struct err *e)
+{
+	(void)e;
+	*(int *)arg += strcmp(r->ev.action, "cert.add") == 0 &&
+		       strcmp(r->ev.actor, "token:many") == 0 &&
+		       strncmp(r->ev.detail, "{\"sha256\":\"", 11) == 0;
+	return 0;
+}
+
+/*
+ * intake_record_many (the admin API's bundle): checked on the threads, inserted
+ * in the caller's transaction, one row each with the CLI's detail; again, all
+ * present; one refused (an unknown issuer, a serial taken by another
+ * certificate) names its index and leaves the rest to the caller's rollback.
+ */
+static void
+test_record_many(void **state)
+{
+	enum { N = 40 };
+	const uint8_t *der[N + 1];
+	size_t len[N + 1], bad;
+	unsigned char *owned[N + 1];
+	struct cert_record out[N + 1];
+	enum intake_result res[N + 1];
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	int64_t before, after, revoked;
+	int rows = 0, n;
+
+	(void)state;
+	for (int i = 0; i <= N; i++) {
+		uint8_t sn[4] = {0x20, 0, 0, (uint8_t)i};
+		owned[i] = test_leaf_der(i == N ? &stranger : i % 2 ? &r1 : &e1, sn, sizeof(sn), &n);
+		der[i] = owned[i];
+		len[i] = (size_t)n;
+	}
+	assert_int_equal(store_cert_count(s, 0, &before, &revoked, &e), 0);
+	intake_setup(&in, &set);
+	in.actor = "token:many";
+	in.origin = "10.0.0.1:4000";
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(in.added, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(res[i], INTAKE_ADDED);
+		assert_int_equal(out[i].serial_len, 4);
+		assert_int_equal(out[i].serial[3], i);
+		assert_true(out[i].id > 0);
+	}
+	assert_int_equal(store_audit_each(s, NULL, count_row, &rows, &e), 0);
+	assert_int_equal(rows, N);
+	/* Again: every one present, nothing written. */
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(in.present, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(res[i], INTAKE_PRESENT);
+	/* The stranger's: refused, by its index. */
+	der[0] = der[N];
+	len[0] = len[N];
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, 1, out, res, &bad, &e), -1);
+	store_rollback(s, NULL);
+	assert_int_equal(bad, 0);
+	assert_non_null(strstr(e.msg, "issuer"));
+	/* Another certificate of e1 with serial 20000002's: a conflict, at its index. */
+	{
+		uint8_t sn[4] = {0x20, 0, 0, 2};
+		OPENSSL_free(owned[0]);
+		owned[0] = test_leaf_der(&e1, sn, sizeof(sn), &n);
+		der[5] = owned[0];
+		len[5] = (size_t)n;
+	}
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der + 1, len + 1, N - 1, out, res, &bad, &e), -1);
+	store_rollback(s, NULL);
+	assert_int_equal(bad, 4);
+	assert_non_null(strstr(e.msg, "already recorded for a different certificate"));
+	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
+	assert_int_equal(after, before + N);
+	for (int i = 0; i <= N; i++)
+		OPENSSL_free(owned[i]);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
 static void
 test_refusals_are_reported_and_change_nothing(void **state)
 {
@@ -355,6 +445,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_certificates_in_batches),
 	    cmocka_unit_test(test_audit_rows_for_added),
+	    cmocka_unit_test(test_record_many),
 	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
 	    cmocka_unit_test(test_shard_from_serial),
 	    cmocka_unit_test(test_damaged_pem_blocks_cost_only_themselves),
