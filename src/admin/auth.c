@@ -95,14 +95,14 @@ admin_auth_client(const struct conf *c, const char *subject, unsigned need,
 		const struct conf_client *cl = &c->api_clients[i];
 		if (strcmp(cl->subject, subject) != 0)
 			continue;
+		snprintf(who->actor, sizeof(who->actor), "tls:%s", subject);
+		who->scopes = cl->scopes;
 		if ((cl->scopes & need) != need) {
 			err_set(e, "client certificate '%s' may %s; this needs %s", subject,
 			    admin_scopes_text(cl->scopes, have, sizeof(have)),
 			    admin_scopes_text(need, want, sizeof(want)));
 			return 403;
 		}
-		snprintf(who->actor, sizeof(who->actor), "tls:%s", subject);
-		who->scopes = cl->scopes;
 		return 0;
 	}
 	err_set(e, "client certificate '%s' is not listed in [admin] client lines (or send a "

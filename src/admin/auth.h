@@ -38,7 +38,8 @@ int admin_auth(struct store *s, const char *header, size_t len, unsigned need,
  * A request without an Authorization header over a connection whose client
  * certificate was verified (admin/tls.h): subject is that certificate's,
  * RFC 2253.  Listed in c's [admin] client lines with the scopes need: 0 with
- * *who ("tls:SUBJECT"); listed without them, or not listed: 403 with e.
+ * *who ("tls:SUBJECT"); listed without them: 403 with e and *who set (a
+ * known caller); not listed: 403 with e and who->actor "".
  * The subject is compared whole, byte for byte.
  */
 int admin_auth_client(const struct conf *c, const char *subject, unsigned need,

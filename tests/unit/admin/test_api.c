@@ -87,6 +87,7 @@ teardown(void **state)
 
 static const char *body_text;
 static const char *call_subject; /* the client certificate's subject of the next calls */
+static int call_known;           /* the last answer's authenticated */
 
 /* One request: its status, and the body in body_text (freed by the next call). */
 static int
@@ -110,6 +111,7 @@ call(struct fixture *f, const char *method, const char *path, const char *token,
 	}
 	admin_response_free(&rs);
 	admin_api_handle(&f->api, &rq, &rs);
+	call_known = rs.authenticated;
 	assert_non_null(rs.body);
 	assert_int_equal(rs.body[rs.len - 1], '\n');
 	body_text = rs.body;
@@ -222,6 +224,7 @@ test_client_certificate(void **state)
 	call_subject = "CN=elsewhere,O=Example CA";
 	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 403);
 	HAS("client certificate 'CN=elsewhere,O=Example CA' is not listed in [admin] client");
+	assert_false(call_known); /* not listed: no known caller (its connection may be cut) */
 	assert_int_equal(call(f, "POST", "/api/v1/certificates", NULL, f->leaf[0],
 			     (size_t)f->leaf_len[0]),
 	    403);
@@ -235,6 +238,7 @@ test_client_certificate(void **state)
 
 	call_subject = "CN=issuance,O=Example CA";
 	assert_int_equal(call(f, "GET", "/api/v1/status", NULL, NULL, 0), 200);
+	assert_true(call_known);
 	HAS("\"caller\":\"tls:CN=issuance,O=Example CA\"");
 	assert_int_equal(call(f, "POST", "/api/v1/certificates", NULL, f->leaf[0],
 			     (size_t)f->leaf_len[0]),
@@ -246,6 +250,7 @@ test_client_certificate(void **state)
 			     "{\"issuer\": \"e1\", \"serial\": \"10a0\"}"),
 	    403);
 	HAS("client certificate 'CN=issuance,O=Example CA' may intake, read; this needs revoke");
+	assert_true(call_known); /* listed, only short of the scope: known */
 	assert_int_equal(count_certs(f, &revoked), 1);
 	assert_int_equal(revoked, 0);
 
