@@ -15,9 +15,10 @@
 #include "util/fsutil.h"
 
 /*
- * [store] server_store's ports join the store's: the supervisor's filters
- * and Landlock domain are its children's too, so every process of one
- * lancre run may reach both (the server uses the one, the signer the other).
+ * [store] server_store's and admin_store's ports join the store's: the
+ * supervisor's filters and Landlock domain are its children's too, so every
+ * process of one lancre run may reach them all (the server uses the one,
+ * the admin process another, the signer the store).
  */
 static void
 add_server_store(struct store_reach *r, const char *location)
@@ -52,8 +53,10 @@ cli_sandbox_paths(struct cli_sandbox *sb, const struct cli_dir *d, int server)
 	sb->paths.pkcs11_module = d->conf.pkcs11_module;
 	sb->paths.network = d->conf.signer_network;
 	/* The store is open by now, so its URL parses; were it not to, no sockets at all. */
-	if (store_reach(d->conf.store, &sb->reach, &e) == 0)
+	if (store_reach(d->conf.store, &sb->reach, &e) == 0) {
 		add_server_store(&sb->reach, d->conf.server_store);
+		add_server_store(&sb->reach, d->conf.admin_store);
+	}
 	/* libpq reads it again when a reconnection is a new connection (postgresql_conn.c). */
 	if (server && d->conf.server_store[0] != '\0' &&
 	    store_reach(d->conf.server_store, &own, &e) == 0 && own.sockets)
@@ -219,12 +222,17 @@ cli_sandbox_admin(const char *cmd, struct cli_dir *d, const char *public_listen,
 {
 	struct sandbox_report r;
 	struct admin_public pub;
+	struct store_reach own;
+	struct err ignored;
 
 	cli_sandbox_paths(&sb, d, 0);
 	/* ?wait=served connects to the public listener: its port only (admin/served.h). */
 	if (public_listen != NULL && admin_public_parse(public_listen, &pub, e) == 0)
 		sb.paths.public_port = pub.port;
 	/* libpq reads the admin process's own password file again on a reconnection. */
+	if (sb.reach.sockets && d->conf.admin_store[0] != '\0' &&
+	    store_reach(d->conf.admin_store, &own, &ignored) == 0 && own.sockets)
+		snprintf(sb.reach.passfile, sizeof(sb.reach.passfile), "%s", own.passfile);
 	if (sb.reach.sockets && d->conf.api_passfile[0] != '\0')
 		snprintf(sb.reach.passfile, sizeof(sb.reach.passfile), "%s", d->conf.api_passfile);
 	return enter(cmd, d, SANDBOX_ADMIN, &r, e);

@@ -183,7 +183,8 @@ log_sandbox(void *arg, const struct sandbox_report *r)
 
 /*
  * Open d's store as row p says: the signer read-write, the server read-only,
- * at [store] server_store if set (a role that may only read, or a replica).
+ * at [store] server_store if set (a role that may only read, or a replica),
+ * the admin process for intake, at [store] admin_store if set (its own role).
  */
 static int
 open_store_as(struct cli_dir *d, const struct proc *p, struct store_open_state *st,
@@ -198,7 +199,9 @@ open_store_as(struct cli_dir *d, const struct proc *p, struct store_open_state *
 	if (intake && d->conf.api_passfile[0] != '\0')
 		setenv("PGPASSFILE", d->conf.api_passfile, 1);
 	d->store = store_open_ex(d->path,
-	    !write && d->conf.server_store[0] != '\0' ? d->conf.server_store : d->conf.store,
+	    intake && d->conf.admin_store[0] != '\0'   ? d->conf.admin_store
+	    : !write && d->conf.server_store[0] != '\0' ? d->conf.server_store
+							: d->conf.store,
 	    intake ? STORE_INTAKE : write ? STORE_WRITE : STORE_READ, st, e);
 	return d->store != NULL ? 0 : -1;
 }
@@ -469,6 +472,7 @@ reload_for_restarts(struct serving_ctx *sc)
 	memcpy(c.listen, now->listen, sizeof(c.listen));
 	memcpy(c.admin, now->admin, sizeof(c.admin));
 	memcpy(c.store, now->store, sizeof(c.store));
+	memcpy(c.admin_store, now->admin_store, sizeof(c.admin_store));
 	memcpy(c.user, now->user, sizeof(c.user));
 	memcpy(c.signer_user, now->signer_user, sizeof(c.signer_user));
 	memcpy(c.api_listen, now->api_listen, sizeof(c.api_listen));

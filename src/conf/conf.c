@@ -157,6 +157,11 @@ static const struct key keys[] = {
       "With a postgresql:// store: where the public server reads, if not there: the\n"
       "; same database as a role that may only read what it serves (the GRANTs are in\n"
       "; docs/OPERATOR.md), or a streaming replica.  Empty: [store] store."),
+    K("store", "admin_store", KEY_STR, admin_store,
+      "With a postgresql:// store: where the admin API's process records what it is\n"
+      "; sent: the same database as a role that may write certificates, revocations and\n"
+      "; the audit trail but not read where the keys are or write what the signer signs\n"
+      "; (the GRANTs are in docs/OPERATOR.md).  Empty: [store] store."),
     K("urls", "style", KEY_URL_STYLE, url_style,
       "Which URL form `lancre urls` and the demo put into certificates:\n"
       ";   path - one host: <base>/ocsp, <base>/crl/<issuer>/<n>.crl, <base>/issuer/<issuer>\n"
@@ -585,6 +590,10 @@ check_all(struct conf *c, size_t *field, struct err *e)
 	    strncmp(c->server_store, "postgres://", 11) != 0)
 		return BAD(server_store, "[store] server_store must be a postgresql:// URL (a SQLite "
 					 "store is one file, which the server reads read-only)");
+	if (c->admin_store[0] != '\0' && strncmp(c->admin_store, "postgresql://", 13) != 0 &&
+	    strncmp(c->admin_store, "postgres://", 11) != 0)
+		return BAD(admin_store, "[store] admin_store must be a postgresql:// URL (a SQLite "
+					"store has no roles: file permissions say who writes it)");
 	if (c->url_style == URL_STYLE_HOST && c->domain[0] == '\0')
 		return BAD(url_style, "[urls] style = host needs [urls] domain");
 	return check_addrs(c, field, e);

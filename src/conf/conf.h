@@ -89,6 +89,7 @@ struct conf {
 	/* [store] */
 	char store[CONF_STR_MAX]; /* file name in the data dir, or postgresql://... */
 	char server_store[CONF_STR_MAX]; /* where the server reads (a read-only role, a replica); "": store */
+	char admin_store[CONF_STR_MAX];  /* where the admin process writes intake (its own role); "": store */
 
 	/* [urls] */
 	enum url_style url_style;

@@ -124,6 +124,13 @@ test_store_sqlite_scheme(void **state)
 	assert_int_equal(write_conf("[store]\nstore = postgresql://db/ca\n"
 				    "server_store = postgresql://reader@replica/ca\n", &c, &e), 0);
 	assert_string_equal(c.server_store, "postgresql://reader@replica/ca");
+	assert_string_equal(c.admin_store, "");
+	assert_int_equal(write_conf("[store]\nstore = postgresql://db/ca\n"
+				    "admin_store = postgresql://lancre_admin@db/ca\n", &c, &e), 0);
+	assert_string_equal(c.admin_store, "postgresql://lancre_admin@db/ca");
+	/* A SQLite store has no roles: admin_store is a PostgreSQL URL or nothing. */
+	assert_int_equal(write_conf("[store]\nadmin_store = ca.db\n", &c, &e), -1);
+	assert_non_null(strstr(e.msg, "admin_store must be a postgresql:// URL"));
 }
 
 static void
