@@ -82,7 +82,9 @@ route_of(const char *p, size_t n, char *issuer, size_t ilen, char *serial, size_
 static void
 hold(struct admin_api *api, struct admin_response *rs, int timeout_s)
 {
-	json_t *answer = json_loadb(rs->body, rs->len, 0, NULL);
+	/* The answer as the endpoint made it (rs->keep_json); from its text if it came as text. */
+	json_t *answer = rs->json != NULL ? json_incref(rs->json)
+					  : json_loadb(rs->body, rs->len, 0, NULL);
 	struct admin_wait *w;
 	struct err e;
 
@@ -148,6 +150,7 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, status, "%s", e.msg);
 		return;
 	}
+	rs->keep_json = timeout_s > 0;
 	switch (r) {
 	case R_STATUS:
 		admin_ep_status(api, &who, rs);

@@ -53,6 +53,13 @@ struct admin_response {
 	struct admin_wait *wait;
 	/* The request's token was valid (its scope may still have been short: 403). */
 	int authenticated;
+	/*
+	 * ?wait=served: set before the endpoint runs, a 200's JSON is kept in json
+	 * as it is (admin_reply_json), not written out as text, for the wait to
+	 * start from: a list of 100,000 was written (30 MB) and parsed back.
+	 */
+	int keep_json;
+	struct json_t *json;
 };
 
 /* Answer rq into *rs (always set, status 500 if even that failed; or a wait, see above). */

@@ -27,9 +27,16 @@ fallback(struct admin_response *rs)
 void
 admin_reply_json(struct admin_response *rs, int status, json_t *body)
 {
-	char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text;
 	size_t n;
 
+	if (rs->keep_json && status == 200 && body != NULL) { /* for ?wait=served (api.h) */
+		json_decref(rs->json);
+		rs->json = body;
+		rs->status = status;
+		return;
+	}
+	text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(body);
 	if (text == NULL) {
 		fallback(rs);
@@ -76,6 +83,8 @@ admin_response_free(struct admin_response *rs)
 	free(rs->body);
 	admin_wait_free(rs->wait);
 	rs->wait = NULL;
+	json_decref(rs->json);
+	rs->json = NULL;
 	rs->body = NULL;
 	rs->len = 0;
 }

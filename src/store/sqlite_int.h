@@ -39,6 +39,7 @@ enum sqlite_stmt {
 	STMT_CRL_GET,
 	STMT_OCSP_GET,
 	STMT_AUDIT_INSERT,
+	STMT_CERT_REVOKE,
 	STMT_COUNT
 };
 
