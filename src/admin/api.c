@@ -5,6 +5,7 @@
  *   POST /api/v1/certificates                    scope intake
  *   GET  /api/v1/certificates/<issuer>/<serial>  scope read
  *   POST /api/v1/revocations                     scope revoke
+ *   POST /api/v1/revocations/by-key              scope revoke
  *
  * The route is found first (404, or 405 naming the method it takes), then
  * the caller (401, 403): the bearer token when the request has an
@@ -30,6 +31,7 @@ enum route {
 	R_CERTS,
 	R_CERT,
 	R_REVOKE,
+	R_BYKEY,
 };
 
 struct route_def {
@@ -43,6 +45,7 @@ static const struct route_def defs[] = {
     [R_CERTS] = {R_CERTS, "POST", TOKEN_SCOPE_INTAKE},
     [R_CERT] = {R_CERT, "GET", TOKEN_SCOPE_READ},
     [R_REVOKE] = {R_REVOKE, "POST", TOKEN_SCOPE_REVOKE},
+    [R_BYKEY] = {R_BYKEY, "POST", TOKEN_SCOPE_REVOKE},
 };
 
 static int
@@ -66,6 +69,8 @@ route_of(const char *p, size_t n, char *issuer, size_t ilen, char *serial, size_
 		return R_CERTS;
 	if (is(p, n, "revocations"))
 		return R_REVOKE;
+	if (is(p, n, "revocations/by-key"))
+		return R_BYKEY;
 	if (n <= 13 || memcmp(p, "certificates/", 13) != 0)
 		return R_NONE;
 	a = p + 13;
@@ -129,7 +134,7 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, 405, "this endpoint takes %s", defs[r].method);
 		return;
 	}
-	if (rq->query != NULL && r != R_CERTS && r != R_REVOKE) {
+	if (rq->query != NULL && r != R_CERTS && r != R_REVOKE && r != R_BYKEY) {
 		admin_reply_error(rs, 400, "no query parameter is accepted here");
 		return;
 	}
@@ -163,6 +168,9 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		break;
 	case R_REVOKE:
 		admin_ep_revoke(api, rq, &who, rs);
+		break;
+	case R_BYKEY:
+		admin_ep_bykey(api, rq, &who, rs);
 		break;
 	case R_NONE:
 		break;

@@ -29,6 +29,13 @@ void admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 void admin_ep_revoke(struct admin_api *api, const struct admin_request *rq,
     const struct admin_caller *who, struct admin_response *rs);
 
+/*
+ * POST /api/v1/revocations/by-key: every certificate of a key revoked
+ * keyCompromise (admin/req_bykey.h, intake/bykey.h), all or nothing.
+ */
+void admin_ep_bykey(struct admin_api *api, const struct admin_request *rq,
+    const struct admin_caller *who, struct admin_response *rs);
+
 /* The JSON of a certificate's record (issuer name, serial, state, dates, shard). */
 json_t *admin_cert_json(const char *issuer, const struct cert_record *c);
 

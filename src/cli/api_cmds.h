@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli/api_client.h"
+#include "store/store.h"
 
 /* getopt_long values of the options below (--api and --token-file are 'A' and 'T'). */
 #define API_OPT_CACERT 0x101
@@ -68,5 +69,28 @@ int cli_api_options(const char *cmd, const struct api_opts *o, int dir_given);
 int api_cmd_status(const struct api_opts *o, const char *issuer, const char *what);
 int api_cmd_revoke(const struct api_opts *o, const char *issuer, const char *const *serials,
     size_t nserials, const char *file, int reason, int64_t date);
+
+/*
+ * `lancre revoke --by-key FILE` (intake/bykey.h): the key's SPKI SHA-256,
+ * read from FILE by the command (pki/spki.h), and the date when has_date.
+ */
+int api_cmd_revoke_bykey(const struct api_opts *o, const uint8_t spki[STORE_SPKI_HASH_LEN],
+    int has_date, int64_t date);
+
+/* One certificate of a by-key revocation, as both paths print it. */
+struct revoke_bykey_line {
+	char issuer[STORE_ISSUER_NAME_MAX + 1];
+	char serial[128];
+	int64_t at;
+	int unchanged; /* revoked keyCompromise already */
+};
+
+/*
+ * What `lancre revoke --by-key` says, -d or --api: a line per certificate,
+ * a summary on stdout; on stderr, a warning when unkeyed certificates (no
+ * key hash: recorded before schema 10) could not be searched.
+ */
+void revoke_bykey_print(const uint8_t spki[STORE_SPKI_HASH_LEN],
+    const struct revoke_bykey_line *v, size_t n, int64_t unkeyed);
 
 #endif

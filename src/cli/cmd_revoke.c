@@ -15,11 +15,13 @@
 
 #include "cli/api_cmds.h"
 #include "cli/lookup.h"
+#include "intake/bykey.h"
 #include "intake/intake.h"
 #include "intake/revoke.h"
 #include "pki/cert.h"
 #include "pki/reason.h"
 #include "pki/serial.h"
+#include "pki/spki.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
@@ -30,6 +32,7 @@ static const char usage_text[] =
     "usage: lancre revoke [-d DIR] [--reason NAME] [--date TIME] CERTFILE\n"
     "       lancre revoke [-d DIR] [--reason NAME] [--date TIME] --issuer NAME\n"
     "                     --serial HEX [--serial HEX ...]\n"
+    "       lancre revoke [-d DIR] [--date TIME] --by-key KEYFILE\n"
     "       lancre revoke --api URL --token-file F [--wait] ... (the same, through\n"
     "                     the API)\n\n"
     "Revoke certificates.  A running server publishes the change: OCSP within\n"
@@ -44,7 +47,14 @@ static const char usage_text[] =
     "  --date TIME    when it was revoked, RFC 3339 (default: now); not in the\n"
     "                 future (5 minutes of clock skew allowed), not before the\n"
     "                 certificate's notBefore unless it is not yet valid\n"
-    "  --issuer NAME --serial HEX   revoke by serial without the certificate file\n\n"
+    "  --issuer NAME --serial HEX   revoke by serial without the certificate file\n"
+    "  --by-key KEYFILE  a compromised key: every certificate recorded with it, of\n"
+    "                 every issuer, is revoked keyCompromise.  KEYFILE: its public\n"
+    "                 key or one of its certificates, PEM or DER.  --date: when the\n"
+    "                 key is known to be compromised (a certificate issued later is\n"
+    "                 revoked at its notBefore).  Those revoked keyCompromise already\n"
+    "                 are left as they are; certificates recorded before lancre kept\n"
+    "                 key hashes (schema 10) cannot be found, and a warning counts them.\n\n"
     "A revocation is final.  Revoking again is refused, except with keyCompromise,\n"
     "which replaces the reason and may move the date earlier.\n\n"
     API_CMDS_HELP("revoke")
@@ -53,7 +63,8 @@ static const char usage_text[] =
     "of its own (scope intake too).\n";
 
 struct revoke_args {
-	const char *issuer, *file;
+	const char *issuer, *file, *key_file;
+	int has_date;
 	const char *serials[REVOKE_SERIALS_MAX];
 	size_t nserials;
 	int reason;
@@ -208,6 +219,67 @@ out:
 	return rc;
 }
 
+/* The hash of the key in path (pki/spki.h), read the same way for -d and --api. */
+static int
+key_file_spki(const char *path, uint8_t spki[STORE_SPKI_HASH_LEN], struct err *e)
+{
+	uint8_t *data;
+	size_t len;
+	int rc;
+
+	if (fs_read_all(path, SPKI_INPUT_MAX, &data, &len, e) != 0)
+		return -1;
+	rc = spki_hash_input(data, len, spki, e);
+	free(data);
+	return rc != 0 ? err_prefix(e, "%s", path) : 0;
+}
+
+/* --by-key with -d: one transaction, printed once committed. */
+static int
+revoke_by_key(struct cli_dir *d, const uint8_t spki[STORE_SPKI_HASH_LEN], int64_t date,
+    struct err *e)
+{
+	struct issuer_record *iss = NULL;
+	struct revoke_bykey_line *v = NULL;
+	struct bykey b = {0};
+	size_t niss = 0;
+	int rc = -1;
+
+	if (store_issuer_list(d->store, &iss, &niss, e) != 0)
+		return -1;
+	if (store_begin(d->store, e) != 0)
+		goto out;
+	rc = bykey_revoke(d->store, spki, date, (int64_t)time(NULL), d->actor, "cli", &b, e);
+	if (rc == 0 && (v = calloc(b.n + 1, sizeof(*v))) == NULL)
+		rc = err_set(e, "out of memory");
+	if (rc == 0)
+		rc = store_commit(d->store, e);
+	if (rc != 0) {
+		store_rollback(d->store, NULL);
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		const struct bykey_hit *h = &b.v[i];
+		const char *name = "?";
+
+		for (size_t k = 0; k < niss; k++)
+			if (iss[k].id == h->rec.issuer_id)
+				name = iss[k].name;
+		snprintf(v[i].issuer, sizeof(v[i].issuer), "%s", name);
+		serial_to_hex(h->rec.serial, h->rec.serial_len, v[i].serial, sizeof(v[i].serial));
+		v[i].at = h->rec.revoked_at;
+		v[i].unchanged = h->result == BYKEY_UNCHANGED;
+	}
+	revoke_bykey_print(spki, v, b.n, b.unkeyed); /* only now is it true */
+	rc = 0;
+out:
+	free(v);
+	bykey_free(&b);
+	issuer_records_free(iss, niss);
+	return rc;
+}
+
 int
 cmd_revoke(int argc, char **argv)
 {
@@ -215,6 +287,7 @@ cmd_revoke(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},    {"reason", required_argument, NULL, 'r'},
 	    {"date", required_argument, NULL, 't'},   {"issuer", required_argument, NULL, 'i'},
 	    {"serial", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+	    {"by-key", required_argument, NULL, 'K'},
 	    API_CMDS_OPTIONS,
 	    API_CMDS_WAIT_OPTIONS,
 	    {NULL, 0, NULL, 0},
@@ -222,9 +295,10 @@ cmd_revoke(int argc, char **argv)
 	struct revoke_args a = {.reason = 0, .date = (int64_t)time(NULL)};
 	struct api_opts ao = {0};
 	const char *dir = cli_default_dir();
+	uint8_t spki[STORE_SPKI_HASH_LEN];
 	struct cli_dir d;
 	struct err e;
-	int ch, rc, dir_given = 0;
+	int ch, rc, dir_given = 0, reason_given = 0;
 
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -235,10 +309,15 @@ cmd_revoke(int argc, char **argv)
 		case 'r':
 			if (reason_parse(optarg, &a.reason, &e) != 0)
 				return cli_usage_error("revoke", "%s", e.msg);
+			reason_given = 1;
 			break;
 		case 't':
 			if (timefmt_parse(optarg, &a.date, &e) != 0)
 				return cli_usage_error("revoke", "--date: %s", e.msg);
+			a.has_date = 1;
+			break;
+		case 'K':
+			a.key_file = optarg;
 			break;
 		case 'i':
 			a.issuer = optarg;
@@ -265,6 +344,25 @@ cmd_revoke(int argc, char **argv)
 		return cli_usage_error("revoke", "one CERTFILE at a time (or --serial, repeated)");
 	if (argc - optind == 1)
 		a.file = argv[optind];
+	if (a.key_file != NULL) {
+		if (a.file != NULL || a.nserials > 0 || a.issuer != NULL)
+			return cli_usage_error("revoke", "--by-key revokes every certificate of the "
+							 "key: not with a CERTFILE or --issuer/--serial");
+		if (reason_given && a.reason != REASON_KEY_COMPROMISE)
+			return cli_usage_error("revoke", "--by-key revokes keyCompromise: no other "
+							 "--reason");
+		if ((rc = cli_api_options("revoke", &ao, dir_given)) != 0)
+			return rc;
+		if (key_file_spki(a.key_file, spki, &e) != 0)
+			return cli_fail("revoke", &e);
+		if (ao.url != NULL)
+			return api_cmd_revoke_bykey(&ao, spki, a.has_date, a.date);
+		if (cli_dir_open(&d, dir, &e) != 0)
+			return cli_fail("revoke", &e);
+		rc = revoke_by_key(&d, spki, a.date, &e);
+		cli_dir_close(&d);
+		return rc == 0 ? EXIT_OK : cli_fail("revoke", &e);
+	}
 	if (a.file == NULL && a.nserials == 0)
 		return cli_usage_error("revoke", "give a CERTFILE, or --issuer NAME --serial HEX");
 	if (a.file != NULL && (a.nserials > 0 || a.issuer != NULL))

@@ -111,6 +111,17 @@ both "revoke two serials" revoke --issuer e1 --serial "$sb" --serial "0x$sc" --r
 both "revoke a certificate file lancre has not recorded: recorded, then revoked" revoke "$T/f.pem" --date "$DATE"
 has "$T/a.out" '^Recorded e1 serial .* \(it was not recorded yet\)\.$' "it says it recorded it first"
 both "revoke under an unknown issuer" revoke --issuer nosuch --serial 01
+# By key (intake/bykey.h): the file is read by the command either way, the key's hash sent.
+both "revoke --by-key a certificate: every certificate of its key, keyCompromise" revoke --by-key "$T/d.pem" --date "$DATE"
+has "$T/a.out" "^Revoked e1 serial $(serial_of "$T/d.pem") at $DATE \\(keyCompromise\\)\\.$" "it says what was revoked"
+both "revoke --by-key again: already revoked, nothing to do" revoke --by-key "$T/d.pem"
+has "$T/a.out" "^Already revoked e1 serial $(serial_of "$T/d.pem") at $DATE" "it says so"
+same "exit 0" "$arc" 0
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out "$T/lonely.pub"
+both "revoke --by-key of a key without certificates" revoke --by-key "$T/lonely.pub"
+both "revoke --by-key of a file that holds no key (refused)" revoke --by-key "$T/in/notes.txt"
+both "revoke --by-key with a date in the future (refused)" revoke --by-key "$T/d.pem" --date 2099-01-01T00:00:00Z
+both "revoke --by-key with another reason (usage)" revoke --by-key "$T/d.pem" --reason superseded
 
 # status, both ways on the store behind the API, once the signer has signed it all.
 for i in $(seq 1 $((100 * TF))); do
@@ -186,10 +197,10 @@ expect 2 "--allow-foreign-urls is not offered over the API" "$LANCRE" cert add -
 expect 0 "--help names --api" "$LANCRE" cert add --help
 has "$OUT" '--token-file F' "and --token-file"
 
-# The audit trail of D: the API's changes by token:cli.
+# The audit trail of D: the API's changes by token:cli (the by-key revocation one more).
 same "the audit trail of D has the API's rows, by token:cli" \
 	"$(sqlite3 "$D/lancre.db" "select action || ' ' || count(*) from audit where actor = 'token:cli' group by action order by action" | tr '\n' ',')" \
-	"cert.add 20,cert.revoke 4,"
+	"cert.add 20,cert.revoke 5,"
 
 kill -TERM "$pid"
 wait_gone "$pid" 15
