@@ -143,7 +143,11 @@ pg_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
  * hundred milliseconds of them (never corrupt anything), and an import is
  * rerun safely (a certificate already there is a duplicate).  The other
  * intents keep the server's setting: a revocation or a signed response is
- * durable when its commit returns.
+ * durable when its commit returns.  Not even the signer's response batches
+ * go asynchronous (docs/DESIGN.md, "Intents"): the servers load a committed
+ * batch at once, before its WAL is flushed, and follow ocsp_seq past it; a
+ * crash that lost it would hand its numbers to other responses, which those
+ * servers then skip, and lose the signed_revoked evidence written with it.
  */
 int
 pg_set_intent(struct store *base, enum store_intent intent, struct err *e)
