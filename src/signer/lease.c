@@ -21,7 +21,7 @@
  * each signer publishes the issuers it can sign with its renewal,
  * store_lease_signs).
  * Units of issuers it cannot sign for (no key here, or down) it gives back
- * when another signer is alive (release_strays).  A holder of this host (same
+ * when another signer alive can sign them (release_strays).  A holder of this host (same
  * boot, same PID namespace) whose process is gone (holder.c: a signer
  * restarted after a crash, by `lancre run`'s supervisor or by hand) is dead
  * for certain: its units are freed at once instead of after its lease,
@@ -203,38 +203,95 @@ down_here(const struct signer *sg, int64_t issuer_id)
 	return 0;
 }
 
+/* What the peers alive published they sign (store_lease_signers), for release_strays. */
+struct peer_signs {
+	const char *me;
+	int64_t *ids; /* the issuers some peer signs */
+	size_t n, cap;
+	char last[STORE_LEASE_HOLDER_MAX + 1];
+	int64_t holders; /* peers that published (the rows come by holder) */
+};
+
+static int
+peer_signs_row(void *arg, const char *holder, int64_t issuer_id, struct err *e)
+{
+	struct peer_signs *p = arg;
+
+	if (strcmp(holder, p->me) == 0)
+		return 0;
+	if (strcmp(holder, p->last) != 0) {
+		p->holders++;
+		snprintf(p->last, sizeof(p->last), "%s", holder);
+	}
+	if (issuer_id <= 0)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		int64_t *v = realloc(p->ids, cap * sizeof(*v));
+		if (v == NULL)
+			return err_set(e, "out of memory");
+		p->ids = v;
+		p->cap = cap;
+	}
+	p->ids[p->n++] = issuer_id;
+	return 0;
+}
+
+/* Whether a peer alive may sign issuer_id: it said so, or one did not say what it signs. */
+static int
+peer_may_sign(const struct peer_signs *p, int64_t live, int64_t issuer_id)
+{
+	if (live - 1 > p->holders)
+		return 1;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ids[i] == issuer_id)
+			return 1;
+	return 0;
+}
+
 /*
  * Give back the units this holder holds and does not want: those of issuers
- * it left out.  Those of an issuer whose key failed here are kept by a
- * signer alone (live 1): nobody else could sign them, and held they stay
- * with someone (its responses held, the issuer told as down: signer.c),
- * where given back they would only be free; with another signer alive they
- * go, for one that can sign them to take (at its first or second look: this
- * one retries the key a lease later at the soonest, signer_key_failed).
+ * it left out.  Those of an issuer whose key failed here are kept when no
+ * other signer alive can sign them (alone, live 1, or the peers published
+ * issuers without it, store_lease_signs): nobody else could take them, and
+ * held they stay with someone (its responses held, the issuer told as
+ * down: signer.c), where given back they would only be free; with another
+ * signer alive that can sign them (or has not said what it signs) they go,
+ * for it to take (at its first or second look: this one retries the key a
+ * lease later at the soonest, signer_key_failed).
  */
 static int
 release_strays(struct signer *sg, int64_t live, struct err *e)
 {
+	struct peer_signs ps = {.me = sg->lease.holder};
 	struct store_lease *v = NULL;
 	int64_t deadline = 0;
 	size_t n = 0;
 	int rc = 0;
 
-	if (signer_lease_mine(sg, &v, &n, e) != 0)
+	if (live > 1 && store_lease_signers(sg->store, signer_now(sg), peer_signs_row, &ps, e) != 0) {
+		free(ps.ids);
 		return -1;
+	}
+	if (signer_lease_mine(sg, &v, &n, e) != 0) {
+		free(ps.ids);
+		return -1;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct signer_issuer *is = signer_issuer_by_id(sg, v[i].issuer_id);
 		if (is != NULL && !is->broken && v[i].shard >= first_unit(sg) &&
 		    v[i].shard <= is->crl_shards)
 			continue;
-		if (live <= 1 && down_here(sg, v[i].issuer_id) &&
+		if ((live <= 1 || !peer_may_sign(&ps, live, v[i].issuer_id)) &&
+		    down_here(sg, v[i].issuer_id) &&
 		    (is == NULL || (v[i].shard >= first_unit(sg) && v[i].shard <= is->crl_shards)))
-			continue; /* alone: kept */
+			continue; /* nobody else can sign it: kept */
 		signer_hooks_wait(sg, v[i].issuer_id, v[i].shard, &deadline); /* hook.c */
 		rc = store_lease_release(sg->store, sg->lease.holder, v[i].issuer_id, v[i].shard,
 		    e);
 	}
 	free(v);
+	free(ps.ids);
 	return rc;
 }
 

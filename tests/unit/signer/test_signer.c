@@ -1908,6 +1908,53 @@ test_failed_key_units_stay_when_alone(void **state)
 	world_free(&w);
 }
 
+/*
+ * Session 14, with what signers publish: a signer whose key for r1 stops
+ * signing, with a peer alive that cannot sign r1 (b publishes e1's key
+ * only), keeps r1's units as when alone: given back they would only be
+ * free, nobody alive able to take them.  Before, any peer alive made it
+ * give them back.
+ */
+static void
+test_failed_key_units_stay_when_no_peer_signs(void **state)
+{
+	int64_t now = (int64_t)time(NULL), step;
+	struct holders h = {{0}, 0};
+	struct r1_units u;
+	struct signer *a, *b;
+	struct store *s2;
+	struct world w;
+	struct conf conf;
+	struct err e;
+
+	(void)state;
+	world_make(&w, MINT_P256, now);
+	conf_defaults(&conf);
+	step = conf.signer_lease / 3 + 1;
+	assert_non_null(a = signer_new(w.f.s, &conf, w.f.dir, 1, &e)); /* both keys */
+	pass_expect(a, now, 12);
+	assert_int_equal(store_lease_each(w.f.s, now, holders_row, &h, &e), 0);
+	r1_key_away(&w, 1); /* b has e1's key only; and r1's does not load again in a */
+	assert_non_null(s2 = store_open(w.f.dir, "lancre.db", STORE_WRITE, &e));
+	assert_non_null(b = signer_new(s2, &conf, w.f.dir, 1, &e));
+	pass_any(b, now + 1); /* alive, publishes e1 */
+	key_fails(a, 2);
+	for (int i = 1; i <= 4; i++) {
+		pass_any(a, now + i * step);
+		pass_any(b, now + i * step + 1);
+		memset(&u, 0, sizeof(u));
+		memcpy(u.b, h.first, sizeof(u.b));
+		assert_int_equal(store_lease_each(w.f.s, now + i * step + 1, r1_row, &u, &e), 0);
+		assert_int_equal(u.r1_free, 0);
+		assert_int_equal(u.r1_b, 2); /* still a's */
+	}
+	signer_free(a);
+	signer_free(b);
+	store_close(s2);
+	r1_key_away(&w, 0);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1939,6 +1986,7 @@ main(void)
 	    cmocka_unit_test(test_newcomer_gets_only_what_it_signs_pg),
 	    cmocka_unit_test(test_failed_key_units_go_to_a_peer),
 	    cmocka_unit_test(test_failed_key_units_stay_when_alone),
+	    cmocka_unit_test(test_failed_key_units_stay_when_no_peer_signs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
