@@ -511,7 +511,11 @@ test_keys_migration(void **state)
 	assert_null(store_notice(s));
 	store_close(s);
 	/* Back to schema 6, as an older lancre left it. */
-	sql("lancre.db", "DROP TABLE tokens; DROP TABLE audit; DROP TABLE audit_head;" /* 9 */
+	sql("lancre.db", "DROP INDEX certificates_spki;" /* schema 10 */
+			 "ALTER TABLE certificates DROP COLUMN spki_sha256;"
+			 "ALTER TABLE certificates DROP COLUMN precert;"
+			 "ALTER TABLE certificates DROP COLUMN precert_tbs;"
+			 "DROP TABLE tokens; DROP TABLE audit; DROP TABLE audit_head;" /* 9 */
 			 "DROP TABLE leases; DROP TABLE lease_holders;" /* schema 8 */
 			 "DROP TRIGGER issuers_no_key_refs; DROP TRIGGER issuers_no_key_refs_update;"
 			 "DROP TRIGGER certificates_revocation_final;"
