@@ -130,6 +130,7 @@ import_once(struct cli_dir *d, const struct issuer_set *set, const struct issuer
 	im.issuer = is;
 	im.newcerts = a->newcerts;
 	im.allow_foreign_urls = a->allow_foreign;
+	im.threads = cli_cpus();
 	im.now = (int64_t)time(NULL);
 	im.actor = d->actor;
 	im.origin = "cli";

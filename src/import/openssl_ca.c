@@ -8,10 +8,22 @@
  * only a difference does any work: reading and checking a certificate file,
  * or a revocation decided by intake/revoke.c's rules.  What changed is
  * logged in im->changes and becomes true only with the commit.
+ *
+ * The second pass goes IMPORT_CHUNK lines at a time: the chunk's lines are
+ * looked up, the certificates it lacks read from newcerts/ and recorded
+ * together (intake_record_many: checked on threads, one insert, one audit
+ * append), then its lines are applied in order.  A first import of a large
+ * index.txt had recorded one certificate at a time, each checked on this
+ * thread, inserted and audited alone.  Errors are still reported at the
+ * first line that fails, in line order: a chunk's lines before a refused
+ * certificate are applied first.  In the audit trail a chunk's "cert.add"
+ * rows come before its "cert.revoke" rows (the same rows as before, in that
+ * order within a chunk).
  */
 #include "import/openssl_ca.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +37,9 @@
 #include "pki/serial.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
+
+/* Lines looked up, and their missing certificates recorded, together (see above). */
+#define IMPORT_CHUNK 2048
 
 struct parsed {
 	struct openssl_index_entry *v;
@@ -145,36 +160,18 @@ read_cert(const struct openssl_ca_import *im, const struct openssl_index_entry *
 	return 0;
 }
 
-/* Record the line's certificate (not in the store yet); *cur gets its row. */
+/*
+ * The line's certificate was recorded (it was not in the store) as *cur:
+ * the line's serial was not recorded under this issuer, and the file holds
+ * that serial, so a certificate of this issuer was inserted now, and *cur
+ * is its row (id, notBefore, is_ca; good), with no second read.  One
+ * recorded under another issuer (inserted there, or already present) is
+ * refused.
+ */
 static int
-record(struct openssl_ca_import *im, const struct openssl_index_entry *ent,
-    struct cert_record *cur, struct err *e)
+check_recorded(const struct openssl_ca_import *im, const struct openssl_index_entry *ent,
+    const struct cert_record *cur, struct err *e)
 {
-	struct intake in;
-	unsigned char *der;
-	int derlen, rc;
-
-	if (read_cert(im, ent, &der, &derlen, e) != 0)
-		return -1;
-	intake_init(&in);
-	in.store = im->store;
-	in.conf = im->conf;
-	in.issuers = im->issuers;
-	in.now = im->now;
-	in.allow_foreign_urls = im->allow_foreign_urls;
-	in.actor = im->actor;
-	in.origin = im->origin;
-	rc = intake_record_one(&in, der, (size_t)derlen, cur, e);
-	intake_free(&in);
-	OPENSSL_free(der);
-	if (rc != 0)
-		return err_prefix(e, "%s/%s.pem", im->newcerts, ent->serial_hex);
-	/*
-	 * The line's serial was not recorded under this issuer, and the file holds
-	 * that serial: a certificate of this issuer was inserted now, and *cur is
-	 * its row (id, notBefore, is_ca; good), with no second read.  One recorded
-	 * under another issuer came back as already present: refused.
-	 */
 	if (cur->issuer_id != im->issuer->rec.id)
 		return err_set(e, "%s/%s.pem is not issued by %s", im->newcerts, ent->serial_hex,
 		    im->issuer->rec.name);
@@ -233,32 +230,119 @@ apply_revocation(struct openssl_ca_import *im, const struct openssl_index_entry 
 	return 0;
 }
 
+/*
+ * Apply the line: cur is the store's row for its serial (found, or just
+ * recorded when *added).
+ */
 static int
 apply_line(struct openssl_ca_import *im, const struct openssl_index_entry *ent,
-    struct openssl_ca_change *ch, struct err *e)
+    const struct cert_record *cur, int added, struct openssl_ca_change *ch, struct err *e)
 {
-	struct cert_record cur;
 	char when[TIMEFMT_LEN];
-	int rc;
 
-	rc = store_cert_get(im->store, im->issuer->rec.id, ent->serial, ent->serial_len, &cur, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
-		if (record(im, ent, &cur, e) != 0)
+	if (added) {
+		if (check_recorded(im, ent, cur, e) != 0)
 			return -1;
 		ch->added = 1;
-		ch->expired = cur.not_after < im->now;
+		ch->expired = cur->not_after < im->now;
 	}
 	if (ent->status == 'R')
-		return apply_revocation(im, ent, &cur, ch, e);
-	if (cur.status == CERT_REVOKED) {
-		timefmt_format(cur.revoked_at, when, sizeof(when));
+		return apply_revocation(im, ent, cur, ch, e);
+	if (cur->status == CERT_REVOKED) {
+		timefmt_format(cur->revoked_at, when, sizeof(when));
 		return err_set(e, "serial %s is revoked in lancre (at %s, %s) but %s here: a "
 				  "revocation is final, lancre does not un-revoke",
-		    ent->serial_hex, when, reason_name(cur.reason),
+		    ent->serial_hex, when, reason_name(cur->reason),
 		    ent->status == 'V' ? "valid" : "expired");
 	}
+	return 0;
+}
+
+/* One chunk's lines, from the store and newcerts/. */
+struct chunk {
+	struct cert_record cur[IMPORT_CHUNK];
+	int missing[IMPORT_CHUNK];   /* not in the store: recorded from its file */
+	size_t miss_at[IMPORT_CHUNK]; /* the lines (chunk positions) of the missing ones */
+	unsigned char *der[IMPORT_CHUNK];
+	size_t len[IMPORT_CHUNK];
+	struct cert_record rec[IMPORT_CHUNK];
+	enum intake_result result[IMPORT_CHUNK];
+};
+
+/*
+ * Look up lines [from, to) of p and record the certificates the store lacks.
+ * *stop: the chunk position of the first line that failed (to - from: none),
+ * its error in stop_e.  -1 only when the store failed (e).
+ */
+static int
+chunk_record(struct openssl_ca_import *im, const struct parsed *p, size_t from, size_t to,
+    struct chunk *c, size_t *stop, struct err *stop_e, struct err *e)
+{
+	size_t n = to - from, nmiss = 0, failed, failed2;
+	struct intake in;
+	struct err why;
+	int rc;
+
+	*stop = n;
+	for (size_t k = 0; k < n; k++) {
+		const struct openssl_index_entry *ent = &p->v[from + k];
+		int derlen = 0;
+
+		rc = store_cert_get(im->store, im->issuer->rec.id, ent->serial, ent->serial_len,
+		    &c->cur[k], e);
+		if (rc < 0)
+			return -1;
+		c->missing[k] = rc == 0;
+		if (rc != 0)
+			continue;
+		if (read_cert(im, ent, &c->der[nmiss], &derlen, stop_e) != 0) {
+			*stop = k; /* the lines after it are not needed */
+			break;
+		}
+		c->len[nmiss] = (size_t)derlen;
+		c->miss_at[nmiss++] = k;
+	}
+	if (nmiss == 0)
+		return 0;
+	intake_init(&in);
+	in.store = im->store;
+	in.conf = im->conf;
+	in.issuers = im->issuers;
+	in.now = im->now;
+	in.threads = im->threads;
+	in.allow_foreign_urls = im->allow_foreign_urls;
+	in.actor = im->actor;
+	in.origin = im->origin;
+	rc = intake_record_many(&in, (const uint8_t *const *)c->der, c->len, nmiss, c->rec,
+	    c->result, &failed, &why);
+	/*
+	 * One refused: the lines before it are applied first (one of them may fail
+	 * first), so they need their rows: the ones before it recorded again (the
+	 * transaction is rolled back in the end whatever happens).
+	 */
+	if (rc != 0 && failed != SIZE_MAX && failed > 0 &&
+	    intake_record_many(&in, (const uint8_t *const *)c->der, c->len, failed, c->rec,
+		c->result, &failed2, e) != 0) {
+		rc = -2;
+	}
+	intake_free(&in);
+	for (size_t i = 0; i < nmiss; i++)
+		OPENSSL_free(c->der[i]);
+	if (rc == -2) /* cannot happen but by the store: they were just checked */
+		return -1;
+	if (rc != 0 && failed == SIZE_MAX) { /* the store */
+		*e = why;
+		return -1;
+	}
+	if (rc != 0) { /* before any file that could not be read: the first failure */
+		const struct openssl_index_entry *ent = &p->v[from + c->miss_at[failed]];
+		*stop_e = why;
+		err_prefix(stop_e, "%s/%s.pem", im->newcerts, ent->serial_hex);
+		*stop = c->miss_at[failed];
+		nmiss = failed;
+	}
+	for (size_t i = 0; i < nmiss; i++)
+		c->cur[c->miss_at[i]] = c->rec[i];
 	return 0;
 }
 
@@ -266,24 +350,46 @@ static int
 apply_all(struct openssl_ca_import *im, const struct parsed *p, struct err *e)
 {
 	struct openssl_ca_change ch;
+	struct chunk *c = malloc(sizeof(*c));
+	struct err stop_e;
+	size_t stop;
 
-	for (size_t i = 0; i < p->n; i++) {
-		memset(&ch, 0, sizeof(ch));
-		ch.line = p->lines[i];
-		memcpy(ch.serial_hex, p->v[i].serial_hex, sizeof(ch.serial_hex));
-		if (apply_line(im, &p->v[i], &ch, e) != 0) {
-			im->err_line = p->lines[i];
+	if (c == NULL)
+		return err_set(e, "out of memory");
+	for (size_t from = 0; from < p->n; from += IMPORT_CHUNK) {
+		size_t to = from + IMPORT_CHUNK < p->n ? from + IMPORT_CHUNK : p->n;
+
+		if (chunk_record(im, p, from, to, c, &stop, &stop_e, e) != 0) {
+			free(c);
 			return -1;
 		}
-		if (!ch.added && !ch.revoked) {
-			im->unchanged++;
-			continue;
+		for (size_t k = 0; k < to - from; k++) {
+			size_t i = from + k;
+			if (k == stop) { /* every line before it applied: its error is the first */
+				im->err_line = p->lines[i];
+				*e = stop_e;
+				free(c);
+				return -1;
+			}
+			memset(&ch, 0, sizeof(ch));
+			ch.line = p->lines[i];
+			memcpy(ch.serial_hex, p->v[i].serial_hex, sizeof(ch.serial_hex));
+			if (apply_line(im, &p->v[i], &c->cur[k], c->missing[k], &ch, e) != 0) {
+				im->err_line = p->lines[i];
+				free(c);
+				return -1;
+			}
+			if (!ch.added && !ch.revoked) {
+				im->unchanged++;
+				continue;
+			}
+			im->added += (size_t)ch.added;
+			im->expired += (size_t)ch.expired;
+			im->revoked += (size_t)ch.revoked;
+			im->changes[im->nchanges++] = ch;
 		}
-		im->added += (size_t)ch.added;
-		im->expired += (size_t)ch.expired;
-		im->revoked += (size_t)ch.revoked;
-		im->changes[im->nchanges++] = ch;
 	}
+	free(c);
 	return 0;
 }
 

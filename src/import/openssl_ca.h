@@ -66,6 +66,7 @@ struct openssl_ca_import {
 	const struct issuer *issuer; /* every certificate must be this issuer's */
 	const char *newcerts;        /* the directory of <SERIAL>.pem files */
 	int allow_foreign_urls;      /* as `cert add --allow-foreign-urls` */
+	int threads;                 /* checking certificates (intake.h); 0: one */
 	int64_t now;
 	/* Who imports, for the audit trail (intake.h): a row per change; NULL: none. */
 	const char *actor, *origin;
