@@ -8,7 +8,8 @@
 # three with reason keyCompromise (openssl crl -text).  Again with one of the
 # certificates as the body: a no-op (200, nothing new in `lancre audit`).  A
 # token without the revoke scope (403) and a malformed key (400) change
-# nothing.  The CLI, -d, on a key of its own.
+# nothing.  The CLI, -d, on a key of its own, and over the API with --wait.  A
+# certificate without a key hash (recorded before schema 10) is counted and warned about.
 . "$(dirname "$0")/lib.sh"
 
 D=$T/data
@@ -152,6 +153,16 @@ chmod 600 "$T/ci.token"
 expect 0 "lancre revoke --by-key --api --wait" "$LANCRE" revoke --api "http://127.0.0.1:$API" \
 	--token-file "$T/ci.token" --wait --by-key "$T/o1.pem"
 has "$OUT" "^Already revoked e1 serial $(serial_of "$T/o1.pem") at .* \\(keyCompromise\\)\\.$" "it says o1 is revoked already"
+
+# A certificate without a key hash (as rows recorded before schema 10 are: c2 made so by
+# hand): the search cannot see it, and both the API and the CLI say how many there are.
+sqlite3 "$D/lancre.db" "update certificates set spki_sha256 = NULL where id = (select max(id) from certificates)"
+api POST revocations/by-key -H "Authorization: Bearer $TOK" --data-binary @"$T/c1.pem"
+has "$T/body" '"unchanged":1,"unkeyed":1' "the API: c1 only, and one certificate not searched"
+has "$T/body" '"warning":"1 certificates were recorded before lancre kept key hashes' "with a warning"
+expect 0 "lancre revoke --by-key -d with a certificate not searched" "$LANCRE" revoke -d "$D" --by-key "$T/c1.pem"
+has "$ERR" '^lancre revoke: warning: 1 certificates were recorded before lancre kept key hashes \(schema 10\)' "the CLI warns on stderr"
+has "$OUT" "1 certificate, 0 revoked now, 1 revoked \\(keyCompromise\\) already\\.$" "and counts what it found"
 
 kill -TERM "$pid"
 wait_gone "$pid" 15
