@@ -194,6 +194,31 @@ api POST "certificates?timeout=5" -H "Authorization: Bearer $TOK" --data-binary 
 same "timeout= without wait=served: 400" "$code" 400
 same "and nothing changed" "$(changes)" "$before"
 
+# docs/OPERATOR.md's hook ("delivering a certificate only once it is served"), as written
+# there: its `deliver` asks the public server at once, and must hear good.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$T/bin"
+awk '/^#!\/bin\/sh$/,/^```$/' "$ROOT/docs/OPERATOR.md" | sed '$d' >"$T/bin/lancre-deliver"
+grep -q 'wait=served' "$T/bin/lancre-deliver" || not_ok "docs/OPERATOR.md has no lancre-deliver hook"
+cat >"$T/bin/deliver" <<EOF
+#!/bin/sh
+openssl ocsp -issuer "$T/e1.pem" -cert "\$1" -url "http://127.0.0.1:$P/ocsp" -VAfile "$T/e1.pem" \\
+	-no_nonce 2>/dev/null | sed -n 's|^.*: ||p' | head -n 1 >"$T/delivered"
+EOF
+chmod 755 "$T/bin/lancre-deliver" "$T/bin/deliver"
+( umask 077; printf 'Authorization: Bearer %s\n' "$TOK" >"$T/auth" )
+mkleaf h1 e1
+PATH=$T/bin:$PATH LANCRE_API=$U LANCRE_AUTH=$T/auth lancre-deliver "$T/h1.pem" 2>"$T/hook.err"
+same "the hook delivers a new certificate (exit 0)" "$?" 0
+same "and at delivery the public server already answered good" "$(cat "$T/delivered" 2>/dev/null)" good
+kill -STOP "$signer"
+mkleaf h2 e1
+PATH=$T/bin:$PATH LANCRE_API=$U LANCRE_AUTH=$T/auth LANCRE_WAIT=1 lancre-deliver "$T/h2.pem" 2>"$T/hook.err"
+st=$?
+kill -CONT "$signer"
+same "the signer stopped: the hook keeps it back (exit 75)" "$st" 75
+has "$T/hook.err" "recorded, not served within 1 s" "and says so"
+
 # HTTP/2 with prior knowledge, on the same listener.
 code=$(curl -sS --http2-prior-knowledge -o "$T/body" -w '%{http_code} %{http_version}' -H "Authorization: Bearer $RTOK" "$U/status")
 same "HTTP/2: GET /api/v1/status" "$code" "200 2"
