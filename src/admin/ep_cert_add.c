@@ -11,6 +11,11 @@
  * the message.  The same certificate again is
  * "present", not an error (idempotent).  Each one added is a "cert.add" row
  * of the audit trail, in the same transaction.
+ *
+ * A precertificate (pki/precert.h) is recorded like a certificate, marked
+ * "precert" in the answer; its final certificate, sent later, completes the
+ * record ("result": "completed", a "cert.complete" row).  A precertificate
+ * of a certificate recorded already is "present" with a note saying so.
  */
 #include "admin/endpoints.h"
 
@@ -120,8 +125,12 @@ cpus(void)
 static int
 record_all(struct admin_api *api, const struct issuer_set *set, const struct bundle *b,
     const struct admin_request *rq, const struct admin_caller *who, json_t *out,
-    size_t *added, size_t *failed, char *why, size_t whylen, struct err *e)
+    size_t *added, size_t *completed, size_t *failed, char *why, size_t whylen,
+    struct err *e)
 {
+	static const char *const result[] = {[INTAKE_ADDED] = "added",
+	    [INTAKE_PRESENT] = "present", [INTAKE_COMPLETED] = "completed",
+	    [INTAKE_PRESENT_FINAL] = "present"};
 	struct cert_record *recs = calloc(b->n, sizeof(*recs));
 	enum intake_result *res = calloc(b->n, sizeof(*res));
 	struct intake in;
@@ -160,11 +169,14 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 			if (set->v[k].rec.id == recs[i].issuer_id)
 				is = &set->v[k];
 		o = admin_cert_json(is != NULL ? is->rec.name : "?", &recs[i]);
-		json_object_set_new(o, "result",
-		    json_string(res[i] == INTAKE_ADDED ? "added" : "present"));
+		json_object_set_new(o, "result", json_string(result[res[i]]));
+		if (res[i] == INTAKE_PRESENT_FINAL)
+			json_object_set_new(o, "note", json_string("a precertificate of a certificate "
+								   "recorded already: nothing changed"));
 		json_array_append_new(out, o);
 	}
 	*added = in.added;
+	*completed = in.completed;
 	intake_free(&in);
 	free(recs);
 	free(res);
@@ -194,7 +206,7 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 {
 	struct issuer_set set = {0};
 	struct bundle b;
-	size_t added = 0, failed = 0;
+	size_t added = 0, completed = 0, failed = 0;
 	char why[ERR_MSG_MAX];
 	struct err e;
 	json_t *list;
@@ -213,8 +225,8 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 	list = json_array();
 	if (store_begin(api->store, &e) != 0) {
 		status = 500;
-	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &failed, why,
-			sizeof(why), &e)) != 0 ||
+	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &completed, &failed,
+			why, sizeof(why), &e)) != 0 ||
 		   store_commit(api->store, &e) != 0) {
 		status = status != 0 ? status : 500;
 		store_rollback(api->store, NULL);
@@ -229,8 +241,9 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 		bundle_free(&b);
 		return;
 	}
-	api->changes += added;
-	admin_reply_json(rs, 200, json_pack("{s:I, s:I, s:o}", "added", (json_int_t)added,
-				      "present", (json_int_t)(b.n - added), "certificates", list));
+	api->changes += added + completed;
+	admin_reply_json(rs, 200, json_pack("{s:I, s:I, s:I, s:o}", "added", (json_int_t)added,
+				      "present", (json_int_t)(b.n - added - completed), "completed",
+				      (json_int_t)completed, "certificates", list));
 	bundle_free(&b);
 }

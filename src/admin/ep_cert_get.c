@@ -20,10 +20,12 @@ admin_cert_json(const char *issuer, const struct cert_record *c)
 	json_t *o;
 
 	serial_to_hex(c->serial, c->serial_len, serial, sizeof(serial));
-	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i}", "issuer", issuer, "serial",
+	/* precert: only a precertificate is recorded for the serial yet (pki/precert.h). */
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i, s:b}", "issuer", issuer, "serial",
 	    serial, "status", c->status == CERT_REVOKED ? "revoked" : "good", "not_before",
 	    admin_time_json(c->not_before), "not_after", admin_time_json(c->not_after),
-	    "added_at", admin_time_json(c->added_at), "is_ca", c->is_ca, "crl_shard", c->shard);
+	    "added_at", admin_time_json(c->added_at), "is_ca", c->is_ca, "crl_shard", c->shard,
+	    "precert", c->precert != 0);
 	if (o != NULL && c->status == CERT_REVOKED) {
 		const char *r = reason_name(c->reason);
 		json_object_set_new(o, "revoked_at", admin_time_json(c->revoked_at));

@@ -453,6 +453,8 @@ api_cert_from_json(const json_t *o, struct api_cert *out, struct err *e)
 	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
 		return err_set(e, "the answer's \"crl_shard\" is missing or out of range");
 	out->shard = (int)json_integer_value(v);
+	if ((v = json_object_get(o, "precert")) != NULL && get_bool(o, "precert", &out->precert, e) != 0)
+		return -1;
 	if (strcmp(status, "revoked") == 0) {
 		out->revoked = 1;
 		if (get_time(o, "revoked_at", &out->revoked_at, e) != 0 ||

@@ -132,6 +132,7 @@ struct api_cert {
 	int reason; /* REASON_* when revoked */
 	int is_ca;
 	int shard;
+	int precert; /* only a precertificate is recorded (an older API does not say: 0) */
 	char result[16]; /* "added", "present", "revoked", "unchanged", ...; "" if none */
 	int has_ocsp, ocsp_signed, ocsp_current;
 };

@@ -197,6 +197,8 @@ print_found(const struct api_issuer *is, const struct api_cert *a)
 	timefmt_format(a->not_after, t, sizeof(t));
 	printf("not after: %s\n", t);
 	printf("status: %s\n", a->revoked ? "revoked" : "good");
+	if (a->precert)
+		printf("recorded: a precertificate only (its final certificate completes the record)\n");
 	/* The API's "current": the response on file reflects the last change. */
 	print_ocsp(&r, a->ocsp_signed && a->ocsp_current);
 	if (a->revoked) {

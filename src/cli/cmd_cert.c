@@ -259,12 +259,26 @@ report_present(const struct sources *s)
  * whose certificates were recorded already, the counts, and the expired ones
  * beyond those named.
  */
+struct summary {
+	size_t added, present, rejected, skipped, expired;
+	size_t precerts;  /* of added */
+	size_t completed; /* precertificates' records completed by their final certificates */
+};
+
 static void
-report_summary(const struct sources *s, size_t added, size_t present, size_t rejected,
-    size_t skipped, size_t expired)
+report_summary(const struct sources *s, const struct summary *n)
 {
+	size_t added = n->added, present = n->present, rejected = n->rejected,
+	       skipped = n->skipped, expired = n->expired;
+
 	report_present(s);
-	printf("%zu added, %zu already present, %zu refused", added, present, rejected);
+	printf("%zu added", added);
+	if (n->precerts > 0)
+		printf(" (%zu precertificate%s)", n->precerts, n->precerts == 1 ? "" : "s");
+	printf(", %zu already present, %zu refused", present, rejected);
+	if (n->completed > 0)
+		printf(", %zu precertificate%s completed by the final certificate", n->completed,
+		    n->completed == 1 ? "" : "s");
 	if (skipped > 0)
 		printf(", %zu file%s without certificates skipped", skipped, skipped == 1 ? "" : "s");
 	putchar('\n');
@@ -387,7 +401,8 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 		fputc('\n', stderr);
 	}
 	if (!quiet)
-		report_summary(srcs, in.added, in.present, in.rejected, in.skipped, in.expired);
+		report_summary(srcs, &(struct summary){in.added, in.present, in.rejected, in.skipped,
+					 in.expired, in.precerts, in.completed});
 	*rejected += in.rejected;
 	intake_free(&in);
 	issuer_set_free(&set);
@@ -415,7 +430,7 @@ struct api_add {
 	struct sources *srcs;
 	struct api_item *v; /* the bundle being filled */
 	size_t n, bytes;
-	size_t added, present, rejected, skipped, expired;
+	size_t added, present, rejected, skipped, expired, precerts, completed;
 	int64_t now;
 	const struct api_item *failed_at; /* the first certificate of a request that failed */
 	char failed_src[PATH_MAX];
@@ -447,12 +462,17 @@ api_added(struct api_add *r, const struct api_item *v, size_t n, const json_t *a
 	for (size_t i = 0; i < n; i++) {
 		if (api_cert_from_json(json_array_get(list, i), &a, e) != 0)
 			return -1;
+		if (strcmp(a.result, "completed") == 0) {
+			r->completed++;
+			continue;
+		}
 		if (strcmp(a.result, "added") != 0) {
 			r->present++;
 			r->srcs->v[v[i].src].present++;
 			continue;
 		}
 		r->added++;
+		r->precerts += a.precert != 0;
 		if (a.not_after <= r->now && r->expired++ < EXPIRED_NAMED_MAX) {
 			timefmt_format(a.not_after, when, sizeof(when));
 			fprintf(stderr, "lancre cert: %s: certificate %zu: warning: expired at %s; "
@@ -663,7 +683,8 @@ cert_add_api(const struct api_opts *o, struct sources *srcs, int quiet, size_t *
 	for (size_t i = 0; i < r.n; i++) /* left by a failure before its request */
 		free(r.v[i].pem);
 	if (!quiet)
-		report_summary(srcs, r.added, r.present, r.rejected, r.skipped, r.expired);
+		report_summary(srcs, &(struct summary){r.added, r.present, r.rejected, r.skipped,
+					 r.expired, r.precerts, r.completed});
 	/* Say where it stopped: the requests before it are committed, it and the rest not. */
 	if (rc != 0 && r.failed_src[0] != '\0') {
 		char why[ERR_MSG_MAX];

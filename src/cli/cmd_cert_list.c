@@ -23,11 +23,13 @@ static const char list_usage[] =
     "List the recorded certificates, in the order they were recorded: serial,\n"
     "issuer, notAfter, status (good, revoked, or expired: past notAfter, OCSP\n"
     "answers unauthorized once the grace period is over), and for revoked ones the\n"
-    "revocation time and reason.\n\n"
+    "revocation time and reason; a serial for which only a precertificate is\n"
+    "recorded so far (RFC 6962) ends with \"(precertificate only)\".\n\n"
     "  --issuer NAME  only this issuer's certificates\n"
     "  --revoked      only revoked certificates: the revocations\n"
     "  --json         a JSON array of objects (serial, issuer, not_before,\n"
-    "                 not_after, status, and revoked_at and reason when revoked)\n";
+    "                 not_after, status, and revoked_at and reason when revoked,\n"
+    "                 precert: true for a precertificate only)\n";
 
 struct lister {
 	struct issuer_record *issuers;
@@ -67,12 +69,15 @@ print_row(void *arg, const struct cert_record *c, struct err *e)
 		if (c->status == CERT_REVOKED)
 			printf(", \"revoked_at\": \"%s\", \"reason\": \"%s\"", at,
 			    reason_name(c->reason));
+		if (c->precert)
+			printf(", \"precert\": true");
 		putchar('}');
 	} else if (c->status == CERT_REVOKED) {
-		printf("%s %s %s %s %s %s\n", serial, issuer_name(l, c->issuer_id), na, status, at,
-		    reason_name(c->reason));
+		printf("%s %s %s %s %s %s%s\n", serial, issuer_name(l, c->issuer_id), na, status, at,
+		    reason_name(c->reason), c->precert ? " (precertificate only)" : "");
 	} else {
-		printf("%s %s %s %s\n", serial, issuer_name(l, c->issuer_id), na, status);
+		printf("%s %s %s %s%s\n", serial, issuer_name(l, c->issuer_id), na, status,
+		    c->precert ? " (precertificate only)" : "");
 	}
 	l->rows++;
 	if (ferror(stdout))

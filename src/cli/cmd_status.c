@@ -102,6 +102,8 @@ print_match(struct store *s, const struct lookup_match *m, const struct store_si
 		return;
 	}
 	printf("status: %s\n", m->rec.status == CERT_REVOKED ? "revoked" : "good");
+	if (m->rec.precert)
+		printf("recorded: a precertificate only (its final certificate completes the record)\n");
 	print_ocsp(s, &m->rec, u);
 	if (m->rec.status == CERT_REVOKED) {
 		timefmt_format(m->rec.revoked_at, t, sizeof(t));

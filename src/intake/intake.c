@@ -25,6 +25,7 @@
 
 #include "pki/cert.h"
 #include "pki/certparse.h"
+#include "pki/precert.h"
 #include "pki/sigverify.h"
 #include "pki/serial.h"
 #include "pki/urls.h"
@@ -46,6 +47,8 @@ struct intake_item {
 	int unread; /* the reader could not frame it: why is already set */
 	int added;  /* written as a new certificate (not already present) */
 	int foreign; /* names URLs lancre does not serve (why says which): warn */
+	int completed; /* completed a precertificate's record (replaced: its fingerprint) */
+	uint8_t replaced[STORE_FINGERPRINT_LEN];
 	struct cert_record rec;
 	char why[ERR_MSG_MAX];
 };
@@ -148,6 +151,8 @@ check_fast(struct intake *in, const struct intake_batch *b, struct intake_item *
 		return 0;
 	if (c.is_ca)
 		return 0; /* CA certificates are few: the full parse's checks (check_ca()) */
+	if (c.precert)
+		return 0; /* precertificates: the full parse checks the poison, hashes the TBS */
 	rc = issuer_set_match_parsed(in->issuers, &c, sv, &is, &e);
 	if (rc == -2)
 		return 0;
@@ -207,6 +212,7 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 	const uint8_t *der = b->arena + it->der_off, *p = der;
 	const struct issuer *is;
 	struct err e;
+	int pre;
 	X509 *x;
 
 	memset(&it->rec, 0, sizeof(it->rec));
@@ -221,13 +227,28 @@ check_item(struct intake *in, const struct intake_batch *b, struct intake_item *
 		err_ossl(&e, "not a valid X.509 certificate");
 		goto bad;
 	}
+	if ((pre = precert_poisoned(x, &e)) < 0)
+		goto bad;
 	if (cert_is_ca(x) && check_ca(in, x, &e) != 0)
 		goto bad;
-	if (issuer_set_match(in->issuers, x, &is, &e) != 0 || check_retired(is, &e) != 0)
+	if (issuer_set_match(in->issuers, x, &is, &e) != 0) {
+		if (pre) /* precert.h: why this one is not supported */
+			err_set(&e, "%.200s: a precertificate is recorded when its issuer signed it "
+				    "itself (one signed by a precertificate signing certificate, RFC "
+				    "6962 3.1, is not supported: record the final certificate)", e.msg);
+		goto bad;
+	}
+	if (check_retired(is, &e) != 0)
 		goto bad;
 	if (cert_record_from_x509(x, der, it->der_len, &it->rec, &e) != 0)
 		goto bad;
 	it->rec.is_ca = cert_is_ca(x);
+	if (pre) {
+		if (precert_tbs_sha256(x, it->rec.precert_tbs, &e) != 0)
+			goto bad;
+		it->rec.precert = 1;
+		it->rec.has_precert_tbs = 1;
+	}
 	if (urlcheck_x509(in->conf, &is->rec, x, &e) != 0 && !foreign_ok(in, it, &e))
 		goto bad;
 	set_shard(in, is, urls_shard_from_crldp(in->conf, is->rec.name, is->rec.crl_shards, x), it);
@@ -316,21 +337,110 @@ insert_batch(struct intake *in, struct intake_batch *b, enum store_insert_result
 	return rc;
 }
 
-/* The detail of a "cert.add" row: the certificate's SHA-256, which names it exactly. */
-#define AUDIT_ADD_DETAIL_MAX 96
-
 static void
-add_detail(const struct cert_record *r, char out[AUDIT_ADD_DETAIL_MAX])
+fp_hex(const uint8_t fp[STORE_FINGERPRINT_LEN], char out[2 * STORE_FINGERPRINT_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	char fp[2 * STORE_FINGERPRINT_LEN + 1];
 
 	for (int i = 0; i < STORE_FINGERPRINT_LEN; i++) {
-		fp[2 * i] = hex[r->fingerprint[i] >> 4];
-		fp[2 * i + 1] = hex[r->fingerprint[i] & 15];
+		out[2 * i] = hex[fp[i] >> 4];
+		out[2 * i + 1] = hex[fp[i] & 15];
 	}
-	fp[2 * STORE_FINGERPRINT_LEN] = '\0';
-	snprintf(out, AUDIT_ADD_DETAIL_MAX, "{\"sha256\":\"%s\"}", fp);
+	out[2 * STORE_FINGERPRINT_LEN] = '\0';
+}
+
+void
+intake_detail(const struct cert_record *r, const uint8_t *replaced, char out[INTAKE_DETAIL_MAX])
+{
+	char fp[2 * STORE_FINGERPRINT_LEN + 1], old[2 * STORE_FINGERPRINT_LEN + 1];
+
+	fp_hex(r->fingerprint, fp);
+	if (replaced != NULL) {
+		fp_hex(replaced, old);
+		snprintf(out, INTAKE_DETAIL_MAX, "{\"sha256\":\"%s\",\"precert_sha256\":\"%s\"}", fp,
+		    old);
+	} else {
+		snprintf(out, INTAKE_DETAIL_MAX, "{\"sha256\":\"%s\"%s}", fp,
+		    r->precert ? ",\"precert\":true" : "");
+	}
+}
+
+/* How a certificate whose serial is recorded for another one fares (resolve_conflict). */
+enum conflict {
+	CONFLICT_REFUSED,
+	CONFLICT_SAME,      /* a precertificate of the recorded certificate: nothing to do */
+	CONFLICT_COMPLETED, /* the final certificate of the recorded precertificate */
+};
+
+/*
+ * rec (its DER: der) has an issuer and serial recorded for another
+ * certificate: the final certificate of a recorded precertificate completes
+ * the record (the row keeps its status: a revoked precertificate's serial
+ * stays revoked), a precertificate of the recorded certificate changes
+ * nothing, anything else is refused, why says why (precert.h decides).  On
+ * CONFLICT_SAME and CONFLICT_COMPLETED *rec becomes the row as it is now,
+ * replaced the precertificate's fingerprint.  -1 only when the store fails.
+ */
+static int
+resolve_conflict(struct intake *in, const uint8_t *der, size_t len, struct cert_record *rec,
+    enum conflict *res, uint8_t replaced[STORE_FINGERPRINT_LEN], char why[ERR_MSG_MAX],
+    struct err *e)
+{
+	struct precert_facts was, now;
+	struct cert_record old;
+	char serial[SERIAL_HEX_MAX];
+	struct err pe;
+	int rc;
+
+	*res = CONFLICT_REFUSED;
+	serial_to_hex(rec->serial, rec->serial_len, serial, sizeof(serial));
+	if ((rc = store_cert_get(in->store, rec->issuer_id, rec->serial, rec->serial_len, &old,
+		 e)) <= 0)
+		return rc < 0 ? -1 : err_set(e, "store: serial %s vanished while it was added", serial);
+	was = (struct precert_facts){.precert = old.precert, .has_tbs = old.has_precert_tbs};
+	memcpy(was.tbs, old.precert_tbs, PRECERT_TBS_LEN);
+	/* A final certificate's hash is needed only here, where a precertificate is recorded. */
+	if (!rec->has_precert_tbs && old.precert) {
+		if (precert_tbs_sha256_der(der, len, rec->precert_tbs, &pe) != 0) {
+			ERR_clear_error();
+			snprintf(why, ERR_MSG_MAX, "%s", pe.msg);
+			return 0;
+		}
+		rec->has_precert_tbs = 1;
+	}
+	now = (struct precert_facts){.precert = rec->precert, .has_tbs = rec->has_precert_tbs};
+	memcpy(now.tbs, rec->precert_tbs, PRECERT_TBS_LEN);
+	switch (precert_decide(&was, &now)) {
+	case PRECERT_SAME:
+		*rec = old;
+		*res = CONFLICT_SAME;
+		return 0;
+	case PRECERT_COMPLETES:
+		if (store_cert_complete(in->store, old.id, rec->fingerprint, e) != 0)
+			return -1;
+		memcpy(replaced, old.fingerprint, STORE_FINGERPRINT_LEN);
+		memcpy(old.fingerprint, rec->fingerprint, STORE_FINGERPRINT_LEN);
+		old.precert = 0;
+		*rec = old;
+		*res = CONFLICT_COMPLETED;
+		return 0;
+	case PRECERT_DIFFERENT:
+		break;
+	}
+	if (old.precert && !rec->precert)
+		snprintf(why, ERR_MSG_MAX, "serial %s is recorded for a precertificate that this "
+		    "certificate does not match (RFC 6962 3.1: the same TBSCertificate but for the "
+		    "poison and SCT list extensions): refused", serial);
+	else if (old.precert)
+		snprintf(why, ERR_MSG_MAX, "serial %s is already recorded for a different "
+		    "precertificate of the same issuer", serial);
+	else if (rec->precert)
+		snprintf(why, ERR_MSG_MAX, "a precertificate that does not match the certificate "
+		    "recorded for serial %s", serial);
+	else
+		snprintf(why, ERR_MSG_MAX, "serial %s is already recorded for a different "
+		    "certificate of the same issuer", serial);
+	return 0;
 }
 
 /*
@@ -341,14 +451,14 @@ static int
 audit_batch(struct intake *in, const struct intake_batch *b, struct err *e)
 {
 	struct audit_event *ev;
-	char (*detail)[AUDIT_ADD_DETAIL_MAX];
+	char (*detail)[INTAKE_DETAIL_MAX];
 	size_t n = 0;
 	int rc;
 
 	if (in->actor == NULL)
 		return 0;
 	for (size_t i = 0; i < b->nitems; i++)
-		n += b->items[i].ok && b->items[i].added;
+		n += b->items[i].ok && (b->items[i].added || b->items[i].completed);
 	if (n == 0)
 		return 0;
 	ev = malloc(n * sizeof(*ev));
@@ -361,11 +471,12 @@ audit_batch(struct intake *in, const struct intake_batch *b, struct err *e)
 	n = 0;
 	for (size_t i = 0; i < b->nitems; i++) {
 		const struct intake_item *it = &b->items[i];
-		if (!it->ok || !it->added)
+		if (!it->ok || (!it->added && !it->completed))
 			continue;
-		add_detail(&it->rec, detail[n]);
+		intake_detail(&it->rec, it->completed ? it->replaced : NULL, detail[n]);
 		ev[n] = (struct audit_event){.at = in->now, .actor = in->actor,
-		    .origin = in->origin != NULL ? in->origin : "", .action = "cert.add",
+		    .origin = in->origin != NULL ? in->origin : "",
+		    .action = it->completed ? "cert.complete" : "cert.add",
 		    .issuer_id = it->rec.issuer_id, .serial = it->rec.serial,
 		    .serial_len = it->rec.serial_len, .detail = detail[n]};
 		n++;
@@ -380,8 +491,8 @@ static int
 write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 {
 	enum store_insert_result res, *all;
-	char serial[SERIAL_HEX_MAX], why[ERR_MSG_MAX];
-	size_t added = 0, present = 0, expired = 0;
+	enum conflict c;
+	size_t added = 0, present = 0, expired = 0, precerts = 0, completed = 0;
 
 	all = malloc((b->nitems > 0 ? b->nitems : 1) * sizeof(*all));
 	if (all == NULL)
@@ -401,19 +512,28 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 			continue;
 		res = all[i];
 		it->added = res == STORE_INSERTED;
+		it->completed = 0;
+		c = CONFLICT_SAME;
+		if (res == STORE_CONFLICT &&
+		    resolve_conflict(in, b->arena + it->der_off, it->der_len, &it->rec, &c,
+			it->replaced, it->why, e) != 0) {
+			store_rollback(in->store, NULL);
+			free(all);
+			return -1;
+		}
 		if (res == STORE_INSERTED) {
 			added++;
+			precerts += it->rec.precert != 0;
 			expired += it->rec.not_after <= in->now;
-		} else if (res == STORE_DUPLICATE) {
+		} else if (c == CONFLICT_SAME) { /* the same again, or a known final's precertificate */
 			present++;
 			if (in->on_present != NULL)
 				in->on_present(in->arg, it->source);
+		} else if (c == CONFLICT_COMPLETED) {
+			completed++;
+			it->completed = 1;
 		} else {
-			serial_to_hex(it->rec.serial, it->rec.serial_len, serial, sizeof(serial));
-			snprintf(why, sizeof(why), "serial %s is already recorded for a different "
-			    "certificate of the same issuer", serial);
 			it->ok = 0;
-			memcpy(it->why, why, sizeof(why));
 		}
 	}
 	free(all);
@@ -424,6 +544,8 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 	in->added += added;
 	in->present += present;
 	in->expired += expired;
+	in->precerts += precerts;
+	in->completed += completed;
 	/* Report refusals (and expired additions) in input order, once the batch is written. */
 	for (size_t i = 0; i < b->nitems; i++) {
 		const struct intake_item *it = &b->items[i];
@@ -431,6 +553,8 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 			reject(in, it->source, it->index, it->why);
 			continue;
 		}
+		if (it->completed && in->on_complete != NULL)
+			in->on_complete(in->arg, it->source, it->index);
 		if (it->added && it->foreign && in->on_foreign != NULL)
 			in->on_foreign(in->arg, it->source, it->index, it->why);
 		if (it->added && it->rec.not_after <= in->now && in->on_expired != NULL)
@@ -571,7 +695,7 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 	struct intake_item it = {.der_len = len};
 	struct intake_batch b = {.items = &it, .nitems = 1, .arena = (uint8_t *)(uintptr_t)der};
 	enum store_insert_result res;
-	char serial[SERIAL_HEX_MAX];
+	enum conflict c = CONFLICT_SAME;
 
 	check_item(in, &b, &it, NULL);
 	ERR_clear_error();
@@ -580,22 +704,32 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 	if (store_cert_insert(in->store, &it.rec, &res, e) != 0)
 		return -1;
 	if (res == STORE_CONFLICT) {
-		serial_to_hex(it.rec.serial, it.rec.serial_len, serial, sizeof(serial));
-		return err_set(e, "serial %s is already recorded for a different certificate of the "
-				  "same issuer", serial);
+		if (resolve_conflict(in, der, len, &it.rec, &c, in->last_replaced, it.why, e) != 0)
+			return -1;
+		if (c == CONFLICT_REFUSED)
+			return err_set(e, "%s", it.why);
 	}
-	if (res == STORE_INSERTED)
+	in->last = res == STORE_INSERTED	  ? INTAKE_ADDED
+		   : res == STORE_DUPLICATE	  ? INTAKE_PRESENT
+		   : c == CONFLICT_COMPLETED ? INTAKE_COMPLETED
+					     : INTAKE_PRESENT_FINAL;
+	if (in->last == INTAKE_ADDED) {
 		in->added++;
-	else
+		in->precerts += it.rec.precert != 0;
+	} else if (in->last == INTAKE_COMPLETED) {
+		in->completed++;
+	} else {
 		in->present++;
-	if (res == STORE_INSERTED && in->actor != NULL) {
-		char detail[AUDIT_ADD_DETAIL_MAX];
+	}
+	if ((in->last == INTAKE_ADDED || in->last == INTAKE_COMPLETED) && in->actor != NULL) {
+		char detail[INTAKE_DETAIL_MAX];
+		int done = in->last == INTAKE_COMPLETED;
 		struct audit_event ev = {.at = in->now, .actor = in->actor,
-		    .origin = in->origin != NULL ? in->origin : "", .action = "cert.add",
-		    .issuer_id = it.rec.issuer_id, .serial = it.rec.serial,
-		    .serial_len = it.rec.serial_len, .detail = detail};
+		    .origin = in->origin != NULL ? in->origin : "",
+		    .action = done ? "cert.complete" : "cert.add", .issuer_id = it.rec.issuer_id,
+		    .serial = it.rec.serial, .serial_len = it.rec.serial_len, .detail = detail};
 
-		add_detail(&it.rec, detail);
+		intake_detail(&it.rec, done ? in->last_replaced : NULL, detail);
 		if (store_audit_append(in->store, &ev, e) != 0)
 			return -1;
 	}
@@ -654,17 +788,20 @@ intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *l
 	for (i = 0; i < n; i++) {
 		struct intake_item *it = &b.items[i];
 		if (res[i] == STORE_CONFLICT) {
-			/* What only the one-at-a-time path decides: the same serial again. */
-			size_t before = in->added;
+			/*
+			 * What only the one-at-a-time path decides: the same serial again
+			 * (a precertificate's final certificate completes its record).
+			 */
 			if (intake_record_one(in, der[i], len[i], &out[i], e) != 0) {
 				*bad = i;
 				goto out;
 			}
-			result[i] = in->added > before ? INTAKE_ADDED : INTAKE_PRESENT;
+			result[i] = in->last;
 			continue;
 		}
 		it->added = res[i] == STORE_INSERTED;
 		in->added += it->added;
+		in->precerts += it->added && it->rec.precert;
 		in->present += !it->added;
 		result[i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
 		out[i] = it->rec;

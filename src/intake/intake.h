@@ -13,6 +13,14 @@
  * what is there (an identical certificate is "already present", not an error)
  * and completes the rest.
  *
+ * Precertificates (RFC 6962 3.1, pki/precert.h) are recorded like
+ * certificates, marked precert: OCSP answers good for their serial before
+ * the final certificate exists.  The final certificate, when it comes,
+ * completes the record (its fingerprint replaces the precertificate's, one
+ * "cert.complete" audit row) if it matches the precertificate; any other
+ * certificate with a recorded serial is refused as before.  A precertificate
+ * of a certificate already recorded changes nothing.
+ *
  * Certificates are taken one by one: a bad one is reported through on_reject
  * with its source and position and changes nothing; the others go in.  That
  * includes a certificate whose bytes cannot be read (bad base64, a PEM block
@@ -36,6 +44,15 @@
 
 struct intake_item;
 struct intake_batch;
+
+/* What recording a certificate did (intake_record_one's in->last, intake_record_many's). */
+enum intake_result {
+	INTAKE_PRESENT,   /* recorded already, nothing changed */
+	INTAKE_ADDED,     /* a new record: a certificate, or a precertificate (precert set) */
+	INTAKE_COMPLETED, /* the final certificate of a recorded precertificate */
+	/* A precertificate whose final certificate is recorded already: nothing changed. */
+	INTAKE_PRESENT_FINAL,
+};
 
 struct intake {
 	/* Set by the caller before the first intake_add(). */
@@ -76,6 +93,11 @@ struct intake {
 	 * transaction (one append for the batch).  NULL: no rows (tests).
 	 */
 	const char *actor, *origin;
+	/*
+	 * Optional: a final certificate completed a recorded precertificate
+	 * (counted in completed, not in added or present).
+	 */
+	void (*on_complete)(void *arg, const char *source, size_t index);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;
@@ -84,6 +106,11 @@ struct intake {
 	size_t added, present, rejected;
 	size_t skipped; /* sources without certificates that on_empty skipped */
 	size_t expired; /* of added: already past notAfter */
+	size_t precerts;  /* of added: precertificates */
+	size_t completed; /* final certificates that completed a precertificate's record */
+	enum intake_result last; /* intake_record_one's */
+	/* INTAKE_COMPLETED: the fingerprint of the precertificate it replaced. */
+	uint8_t last_replaced[STORE_FINGERPRINT_LEN];
 
 	/* Internal: the batch being filled, and the checked one waiting to be written. */
 	struct intake_batch *filling, *checked;
@@ -108,18 +135,13 @@ int intake_flush(struct intake *in, struct err *e);
  * Check one certificate as intake_add() does and insert it inside the
  * caller's open transaction (in: store, conf, issuers and now set; nothing
  * queued).  0 with the recorded row in *out (also when it was already
- * there), or -1 saying why it is refused; in->added or in->present counts it.
+ * there), or -1 saying why it is refused; in->added, in->present or
+ * in->completed counts it and in->last says which.
  * For `lancre revoke CERTFILE` of a certificate not recorded yet: recorded
  * and revoked in one transaction; for the admin API, a bundle in one.
  */
 int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert_record *out,
     struct err *e);
-
-/* What recording a certificate did. */
-enum intake_result {
-	INTAKE_PRESENT = 0, /* already recorded: nothing changed */
-	INTAKE_ADDED = 1,
-};
 
 /*
  * intake_record_one() for n certificates at once, inside the caller's open
@@ -132,5 +154,15 @@ enum intake_result {
  */
 int intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
     struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e);
+
+/*
+ * The detail of an audit row of intake (JSON): "cert.add" (replaced NULL)
+ * {"sha256": the certificate's, "precert": true for a precertificate};
+ * "cert.complete" {"sha256": the final certificate's, "precert_sha256":
+ * replaced, the precertificate's}.
+ */
+#define INTAKE_DETAIL_MAX 192
+void intake_detail(const struct cert_record *r, const uint8_t *replaced,
+    char out[INTAKE_DETAIL_MAX]);
 
 #endif

@@ -53,6 +53,8 @@
 	X(cert_by_spki, (struct store *s, const uint8_t spki[STORE_SPKI_HASH_LEN],               \
 	    int (*cb)(void *arg, const struct cert_record *c, struct err *e), void *arg,          \
 	    int64_t *unkeyed, struct err *e), (s, spki, cb, arg, unkeyed, e))                     \
+	X(cert_complete, (struct store *s, int64_t cert_id, const uint8_t *fingerprint,          \
+	    struct err *e), (s, cert_id, fingerprint, e))                                         \
 	X(cert_count, (struct store *s, int64_t issuer_id, int64_t *total, int64_t *revoked,      \
 	    struct err *e), (s, issuer_id, total, revoked, e))                                    \
 	X(cert_each, (struct store *s, int64_t issuer_id, int only_revoked,                       \

@@ -526,6 +526,38 @@ pg_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int reas
 	return pg_txn_leave(s, own, cert_revoke(s, cert_id, revoked_at, reason, e), e);
 }
 
+/* No change_seq: what is signed for the serial does not change (store.h). */
+static int
+cert_complete(struct store_pg *s, int64_t cert_id, const uint8_t *fingerprint, struct err *e)
+{
+	struct pg_params p = {0};
+	int64_t changed;
+
+	pg_param_bytea(&p, fingerprint, STORE_FINGERPRINT_LEN);
+	pg_param_int(&p, (int64_t)time(NULL));
+	pg_param_int(&p, cert_id);
+	if (pg_run(s, "UPDATE certificates SET fingerprint = $1::bytea, precert = 0,"
+		      " changed_at = $2::bigint WHERE id = $3::bigint AND precert = 1",
+		&p, "completing a precertificate's record", &changed, e) != 0)
+		return -1;
+	if (changed != 1)
+		return err_set(e, "store: certificate %lld is no precertificate's record",
+		    (long long)cert_id);
+	return 0;
+}
+
+int
+pg_cert_complete(struct store *base, int64_t cert_id, const uint8_t *fingerprint,
+    struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int own;
+
+	if (pg_txn_enter(s, &own, e) != 0)
+		return -1;
+	return pg_txn_leave(s, own, cert_complete(s, cert_id, fingerprint, e), e);
+}
+
 int
 pg_cert_count(struct store *base, int64_t issuer_id, int64_t *total, int64_t *revoked,
     struct err *e)

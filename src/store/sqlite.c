@@ -846,6 +846,36 @@ sqlite_cert_revoke(struct store *base, int64_t cert_id, int64_t revoked_at, int 
 	return sqlite_txn_leave(s, own, cert_revoke(s, cert_id, revoked_at, reason, e), e);
 }
 
+/* No change_seq: what is signed for the serial does not change (store.h). */
+int
+sqlite_cert_complete(struct store *base, int64_t cert_id, const uint8_t *fingerprint,
+    struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int own, rc = 0;
+
+	if (sqlite_txn_enter(s, &own, e) != 0)
+		return -1;
+	st = sqlite_stmt(s, STMT_CERT_COMPLETE,
+	    "UPDATE certificates SET fingerprint = ?, precert = 0, changed_at = ?"
+	    " WHERE id = ? AND precert = 1", e);
+	if (st == NULL) {
+		rc = -1;
+	} else {
+		sqlite3_bind_blob(st, 1, fingerprint, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+		sqlite3_bind_int64(st, 3, cert_id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sqlite_db_err(s, e, "completing a precertificate's record");
+		else if (sqlite3_changes(s->db) != 1)
+			rc = err_set(e, "store: certificate %lld is no precertificate's record",
+			    (long long)cert_id);
+		sqlite3_reset(st);
+	}
+	return sqlite_txn_leave(s, own, rc, e);
+}
+
 static int
 set_ocsp_signer(struct store_sqlite *s, int64_t issuer_id, const uint8_t *der, size_t len,
     const char *key_ref, struct err *e)

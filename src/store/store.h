@@ -106,9 +106,11 @@ struct cert_record {
 	/* 1: only a precertificate has been recorded for this serial so far. */
 	int precert;
 	/*
-	 * A precertificate's SHA-256 of its TBSCertificate without the CT poison
-	 * and SCT list (RFC 6962 3.1), which the final certificate is matched
-	 * against; has_precert_tbs 0: none (NULL), every other row.
+	 * The SHA-256 of a precertificate's TBSCertificate without its poison
+	 * and SCT list (pki/precert.h): what its final certificate must match.
+	 * Kept once the final certificate completed the record (the same hash
+	 * for both); has_precert_tbs 0 (NULL) for certificates that came
+	 * without a precertificate.
 	 */
 	uint8_t precert_tbs[STORE_FINGERPRINT_LEN];
 	int has_precert_tbs;
@@ -316,6 +318,17 @@ int store_cert_get(struct store *s, int64_t issuer_id, const uint8_t *serial, si
 
 /* Set status revoked with this time and reason (policy is the caller's: see revoke.h). */
 int store_cert_revoke(struct store *s, int64_t cert_id, int64_t revoked_at, int reason,
+    struct err *e);
+
+/*
+ * A precertificate's record (precert 1) completed by its final certificate
+ * (intake.h checked it matches): the row's fingerprint becomes the final
+ * certificate's and precert 0; nothing else changes (status, revocation,
+ * change_seq: the OCSP responses and CRLs signed for the serial stay right,
+ * they name the serial, not the certificate).  -1 if the row is no
+ * precertificate's (any more).
+ */
+int store_cert_complete(struct store *s, int64_t cert_id, const uint8_t *fingerprint,
     struct err *e);
 
 /*

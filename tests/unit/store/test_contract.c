@@ -326,6 +326,64 @@ test_duplicates_and_conflicts(void **state)
 	assert_int_equal(revoked, 0);
 }
 
+/*
+ * A precertificate's record (precert, its TBS hash) completed by its final
+ * certificate (store_cert_complete): the fingerprint replaced, precert 0,
+ * the rest kept (a revocation, change_seq, the TBS hash); only once, only a
+ * precertificate's, undone by a rollback.
+ */
+static void
+test_cert_complete(void **state)
+{
+	static const uint8_t sn[] = {0x7c};
+	struct cert_record r, got, plain;
+	enum store_insert_result res;
+	uint8_t fp[STORE_FINGERPRINT_LEN];
+	struct err e;
+	int64_t iss = add_issuer("p1");
+
+	(void)state;
+	r = record(iss, sn, 1, 9);
+	r.precert = 1;
+	r.has_precert_tbs = 1;
+	memset(r.precert_tbs, 0x33, sizeof(r.precert_tbs));
+	assert_int_equal(store_cert_insert(s, &r, &res, &e), 0);
+	assert_int_equal(res, STORE_INSERTED);
+	plain = insert(iss, 0x7d, 0x00);
+	assert_int_equal(store_cert_revoke(s, r.id, 170, 1, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, sn, 1, &got, &e), 1);
+	assert_int_equal(got.precert, 1);
+	assert_int_equal(got.has_precert_tbs, 1);
+	assert_int_equal(got.precert_tbs[31], 0x33);
+
+	/* Rolled back: nothing changed. */
+	memset(fp, 10, sizeof(fp));
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(store_cert_complete(s, r.id, fp, &e), 0);
+	assert_int_equal(store_rollback(s, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, sn, 1, &r, &e), 1);
+	assert_int_equal(r.precert, 1);
+	assert_int_equal(r.fingerprint[0], 9);
+
+	assert_int_equal(store_cert_complete(s, r.id, fp, &e), 0);
+	assert_int_equal(store_cert_get(s, iss, sn, 1, &r, &e), 1);
+	assert_int_equal(r.precert, 0);
+	assert_memory_equal(r.fingerprint, fp, sizeof(fp));
+	assert_int_equal(r.status, CERT_REVOKED);
+	assert_int_equal(r.reason, 1);
+	assert_int_equal(r.change_seq, got.change_seq);
+	assert_int_equal(r.has_precert_tbs, 1);
+	assert_int_equal(r.precert_tbs[0], 0x33);
+	/* Once only, and only for a precertificate's record. */
+	assert_int_equal(store_cert_complete(s, r.id, fp, &e), -1);
+	assert_int_equal(store_cert_complete(s, plain.id, fp, &e), -1);
+	assert_int_equal(store_cert_complete(s, plain.id + 1000, fp, &e), -1);
+	assert_int_equal(store_cert_get(s, iss, plain.serial, plain.serial_len, &got, &e), 1);
+	assert_int_equal(got.precert, 0);
+	assert_int_equal(got.has_precert_tbs, 0);
+	assert_memory_equal(got.fingerprint, plain.fingerprint, STORE_FINGERPRINT_LEN);
+}
+
 static void
 test_revoke_and_rollback(void **state)
 {
@@ -2510,6 +2568,7 @@ main(void)
 	    CONTRACT_TEST(test_serials_are_exact_bytes),
 	    CONTRACT_TEST(test_duplicates_and_conflicts),
 	    CONTRACT_TEST(test_revoke_and_rollback),
+	    CONTRACT_TEST(test_cert_complete),
 	    CONTRACT_TEST(test_transactions_and_readers),
 	    CONTRACT_TEST(test_revocation_is_final),
 	    CONTRACT_TEST(test_changed_cursor_never_skips),
