@@ -18,12 +18,14 @@
 #include "admin/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin/auth.h"
 #include "admin/endpoints.h"
 #include "admin/reply.h"
 #include "admin/wait.h"
+#include "pki/issuer.h"
 
 enum route {
 	R_NONE,
@@ -177,4 +179,39 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 	}
 	if (timeout_s > 0 && rs->status == 200)
 		hold(api, rs, timeout_s);
+}
+
+const struct issuer_set *
+admin_api_issuers(struct admin_api *api, struct err *e)
+{
+	struct issuer_set *set;
+	int64_t seq;
+
+	/* The counter first: a change after it makes the next request load again. */
+	if (store_seq(api->store, STORE_SEQ_ISSUER, &seq, e) != 0)
+		return NULL;
+	if (api->issuers != NULL && api->issuers_seq == seq)
+		return api->issuers;
+	if ((set = calloc(1, sizeof(*set))) == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	if (issuer_set_load(api->store, set, e) != 0) {
+		free(set);
+		return NULL;
+	}
+	admin_api_dispose(api);
+	api->issuers = set;
+	api->issuers_seq = seq;
+	return set;
+}
+
+void
+admin_api_dispose(struct admin_api *api)
+{
+	if (api->issuers != NULL) {
+		issuer_set_free(api->issuers);
+		free(api->issuers);
+	}
+	api->issuers = NULL;
 }

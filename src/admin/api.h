@@ -20,6 +20,8 @@
 
 #define ADMIN_API_PREFIX "/api/v1/"
 
+struct issuer_set;
+
 struct admin_api {
 	struct store *store; /* read-write */
 	const struct conf *conf;
@@ -27,6 +29,14 @@ struct admin_api {
 	const char *public_listen; /* HOST:PORT of the public server, asked by ?wait=served */
 	int64_t started;
 	unsigned long requests, changes; /* since start, for /api/v1/status */
+	/*
+	 * The issuers as intake checks against them, read again only when
+	 * STORE_SEQ_ISSUER moves (admin_api_issuers): parsing every issuer's
+	 * certificate and key was a third of a one-certificate request's CPU.
+	 * Freed by admin_api_dispose.
+	 */
+	struct issuer_set *issuers;
+	int64_t issuers_seq;
 };
 
 struct admin_request {
@@ -67,5 +77,11 @@ void admin_api_handle(struct admin_api *api, const struct admin_request *rq,
     struct admin_response *rs);
 
 void admin_response_free(struct admin_response *rs);
+
+/* The issuers now (api->issuers, loaded again when they changed), or NULL with e. */
+const struct issuer_set *admin_api_issuers(struct admin_api *api, struct err *e);
+
+/* What api holds beyond its caller's fields (the issuers). */
+void admin_api_dispose(struct admin_api *api);
 
 #endif

@@ -204,7 +204,7 @@ void
 admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
     const struct admin_caller *who, struct admin_response *rs)
 {
-	struct issuer_set set = {0};
+	const struct issuer_set *set;
 	struct bundle b;
 	size_t added = 0, completed = 0, failed = 0;
 	char why[ERR_MSG_MAX];
@@ -217,7 +217,7 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, status, "%s", e.msg);
 		return;
 	}
-	if (issuer_set_load(api->store, &set, &e) != 0) {
+	if ((set = admin_api_issuers(api, &e)) == NULL) {
 		bundle_free(&b);
 		admin_reply_error(rs, 500, "reading the issuers: %s", e.msg);
 		return;
@@ -225,13 +225,12 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 	list = json_array();
 	if (store_begin(api->store, &e) != 0) {
 		status = 500;
-	} else if ((status = record_all(api, &set, &b, rq, who, list, &added, &completed, &failed,
+	} else if ((status = record_all(api, set, &b, rq, who, list, &added, &completed, &failed,
 			why, sizeof(why), &e)) != 0 ||
 		   store_commit(api->store, &e) != 0) {
 		status = status != 0 ? status : 500;
 		store_rollback(api->store, NULL);
 	}
-	issuer_set_free(&set);
 	if (status != 0) {
 		json_decref(list);
 		admin_reply_error(rs, status, "%s%s", e.msg,

@@ -412,8 +412,11 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 	api.dir = sc->d->path;
 	api.public_listen = sc->so.listen;
 	api.started = (int64_t)time(NULL);
-	if (admin_httpd_run(&api, sc->api_fd, sc->api_tls, &stop, log_api_start, sc, &e) != 0)
+	if (admin_httpd_run(&api, sc->api_fd, sc->api_tls, &stop, log_api_start, sc, &e) != 0) {
+		admin_api_dispose(&api);
 		return cli_fail("admin", &e);
+	}
+	admin_api_dispose(&api);
 	sc->api_fd = -1; /* closed by admin_httpd_run */
 	SSL_CTX_free(sc->api_tls);
 	sc->api_tls = NULL;

@@ -75,6 +75,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	admin_api_dispose(&f->api);
 	store_close(f->s);
 	for (int i = 0; i < 3; i++)
 		OPENSSL_free(f->leaf[i]);
@@ -339,6 +340,39 @@ test_add_and_get(void **state)
 	assert_int_equal(call(f, "GET", "/api/v1/certificates/e1/zz", TOKEN_READ, NULL, 0), 400);
 }
 
+/*
+ * The issuers are kept between requests (admin_api_issuers) but read again once
+ * they change: a certificate of an issuer added after the first request is taken.
+ */
+static void
+test_issuers_read_again(void **state)
+{
+	struct fixture *f = *state;
+	struct test_ca ca2;
+	struct store *w;
+	struct err e;
+	uint8_t serial[] = {0x20, 0x01};
+	unsigned char *leaf;
+	int len;
+
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    200);
+	test_ca_make(&ca2, "Second CA", &f->root, MINT_P256);
+	leaf = test_leaf_der(&ca2, serial, sizeof(serial), &len);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, leaf, (size_t)len),
+	    422);
+	w = store_open(f->dir, "lancre.db", STORE_WRITE, &e);
+	assert_non_null(w);
+	test_issuer_add(w, "e2", &ca2, "/nonexistent/e2.key", 1);
+	store_close(w);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, leaf, (size_t)len),
+	    200);
+	HAS("\"issuer\":\"e2\"");
+	OPENSSL_free(leaf);
+	test_ca_free(&ca2);
+}
+
 /* A bundle with one refused certificate records none of them. */
 static void
 test_bundle_all_or_nothing(void **state)
@@ -447,6 +481,7 @@ main(void)
 	    cmocka_unit_test(test_wait_query),
 	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issuers_read_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 	};
