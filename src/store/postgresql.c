@@ -136,18 +136,17 @@ pg_seq(struct store *base, enum store_seq which, int64_t *v, struct err *e)
 }
 
 /*
- * An intent is how durable each commit must be.  A bulk import commits
- * with synchronous_commit off for the session: a commit returns before its
- * WAL is flushed, so thousands of small transactions do not each wait for
- * a disk flush; a crash of the database server may lose the last few
- * hundred milliseconds of them (never corrupt anything), and an import is
- * rerun safely (a certificate already there is a duplicate).  The other
- * intents keep the server's setting: a revocation or a signed response is
- * durable when its commit returns.  Not even the signer's response batches
- * go asynchronous (docs/DESIGN.md, "Intents"): the servers load a committed
- * batch at once, before its WAL is flushed, and follow ocsp_seq past it; a
- * crash that lost it would hand its numbers to other responses, which those
- * servers then skip, and lose the signed_revoked evidence written with it.
+ * An intent is what the handle is about to do.  On PostgreSQL every intent
+ * keeps the server's synchronous_commit: a commit is durable when it
+ * returns, whoever writes.  A bulk import ran with synchronous_commit off
+ * until session 14; that was dropped because such a commit is visible, and
+ * its NOTIFY delivered, before its WAL is flushed: a crash of the database
+ * server (any backend's: the WAL buffers are shared memory) then loses
+ * certificates `cert add` had reported added, and hands their change_seq
+ * values to later rows, which readers that moved past them skip.  The
+ * signer's response batches stay synchronous for the same reason
+ * (docs/DESIGN.md, "Intents").  The import's writer commits while its
+ * workers check the next batch, so the flush mostly overlaps their work.
  */
 int
 pg_set_intent(struct store *base, enum store_intent intent, struct err *e)
@@ -157,8 +156,7 @@ pg_set_intent(struct store *base, enum store_intent intent, struct err *e)
 
 	if ((unsigned)intent >= STORE_INTENT_COUNT)
 		return err_set(e, "store: unknown intent %d", (int)intent);
-	sql = intent == STORE_INTENT_BULK_IMPORT ? "SET synchronous_commit = off"
-						 : "SET synchronous_commit TO DEFAULT";
+	sql = "SET synchronous_commit TO DEFAULT";
 	if (pg_exec_simple(s, sql, "setting the intent", e) != 0)
 		return -1;
 	s->intent = intent;

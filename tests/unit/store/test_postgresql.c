@@ -164,6 +164,36 @@ test_read_only_connection(void **state)
 }
 
 /*
+ * A bulk import is as durable as any write: its commits keep the session's
+ * synchronous_commit (on here, through PGOPTIONS; the test server's own
+ * setting is off), never turned off for speed.
+ */
+static void
+test_import_commits_durable(void **state)
+{
+	struct store *s;
+	struct err e;
+	PGresult *res;
+	int i;
+	static const enum store_intent intents[] = {STORE_INTENT_BULK_IMPORT, STORE_INTENT_SIGN,
+						    STORE_INTENT_DEFAULT};
+
+	(void)state;
+	setenv("PGOPTIONS", "-c synchronous_commit=on", 1);
+	s = open_url(pgtest_db, STORE_CREATE, &e);
+	unsetenv("PGOPTIONS");
+	assert_non_null(s);
+	for (i = 0; i < (int)(sizeof(intents) / sizeof(intents[0])); i++) {
+		assert_int_equal(store_set_intent(s, intents[i], &e), 0);
+		res = PQexec(((struct store_pg *)s)->conn, "SHOW synchronous_commit");
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		assert_string_equal(PQgetvalue(res, 0, 0), "on");
+		PQclear(res);
+	}
+	store_close(s);
+}
+
+/*
  * Two `lancre init` of one database at once (the migrations under their
  * advisory lock): one makes the store, the other is refused, and every
  * version is applied once.
@@ -371,6 +401,7 @@ main(void)
 	    pgtest_unit_test(test_which_databases),
 	    pgtest_unit_test(test_revocation_final_in_sql),
 	    pgtest_unit_test(test_read_only_connection),
+	    pgtest_unit_test(test_import_commits_durable),
 	    pgtest_unit_test(test_create_concurrently),
 	    pgtest_unit_test(test_reconnects),
 	    pgtest_unit_test(test_dead_peer_timeouts),
