@@ -375,6 +375,38 @@ record_file(struct api_client *c, const char *path, char *issuer, size_t ilen, c
 	return rc;
 }
 
+/*
+ * POST body (taken: freed here) as JSON to the revocation endpoint, with
+ * --wait's query: 0 and the answer's status and JSON, or -1.  --wait's 504
+ * (revoked, not served yet) comes back as the 200 it carries, said as
+ * revoked; api_unserved_error then gives the exit code.
+ */
+static int
+post_revocation(struct api_client *c, const char *endpoint, json_t *body, long *status,
+    json_t **ans, struct err *e)
+{
+	char path[96], *text;
+	const json_t *done;
+	int rc;
+
+	text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		return err_set(e, "out of memory");
+	rc = api_call(c, "POST", api_change_path(c, endpoint, path, sizeof(path)), text,
+	    strlen(text), "application/json", status, ans, e);
+	free(text);
+	if (rc != 0)
+		return -1;
+	if ((done = api_unserved(c, *status, *ans)) != NULL) {
+		json_incref((json_t *)done);
+		json_decref(*ans);
+		*ans = (json_t *)done;
+		*status = 200;
+	}
+	return 0;
+}
+
 /* The API's error for a refused revocation, as `lancre revoke` words it. */
 static void
 revoke_refused(struct api_client *c, long status, const json_t *ans, const char *const *serials,
@@ -438,13 +470,12 @@ static int
 revoke_run(struct api_client *c, const char *issuer, const char *const *serials, size_t n,
     const char *file, int reason, int64_t date, struct err *e)
 {
-	char fissuer[API_ISSUER_MAX + 1], fserial[SERIAL_HEX_MAX], t[TIMEFMT_LEN], path[96];
+	char fissuer[API_ISSUER_MAX + 1], fserial[SERIAL_HEX_MAX], t[TIMEFMT_LEN];
 	json_t *body, *ans = NULL, *list;
-	const json_t *it, *first_unchanged = NULL, *done;
+	const json_t *it, *first_unchanged = NULL;
 	struct api_cert a;
-	int recorded = 0, rc = -1;
+	int recorded = 0;
 	size_t nreq = file != NULL ? 1 : n, i;
-	char *text;
 	long status;
 
 	if (file != NULL) {
@@ -459,23 +490,8 @@ revoke_run(struct api_client *c, const char *issuer, const char *const *serials,
 		for (i = 0; i < n; i++)
 			json_array_append_new(body, revocation_json(issuer, serials[i], reason, date));
 	}
-	text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (text == NULL)
-		return err_set(e, "out of memory");
-	rc = api_call(c, "POST", api_change_path(c, "/revocations", path, sizeof(path)), text,
-	    strlen(text), "application/json", &status, &ans, e);
-	free(text);
-	if (rc != 0)
+	if (post_revocation(c, "/revocations", body, &status, &ans, e) != 0)
 		return -1;
-	rc = -1;
-	/* --wait's 504: revoked, not served yet; said as revoked, then the exit code says it. */
-	if ((done = api_unserved(c, status, ans)) != NULL) {
-		json_incref((json_t *)done);
-		json_decref(ans);
-		ans = (json_t *)done;
-		status = 200;
-	}
 	if (status != 200) {
 		revoke_refused(c, status, ans, file != NULL ? NULL : serials,
 		    file != NULL ? fissuer : issuer, n, e);
@@ -576,13 +592,11 @@ static int
 bykey_run(struct api_client *c, const uint8_t spki[STORE_SPKI_HASH_LEN], int has_date,
     int64_t date, struct err *e)
 {
-	char hex[SPKI_HEX_LEN + 1], t[TIMEFMT_LEN], path[96];
+	char hex[SPKI_HEX_LEN + 1], t[TIMEFMT_LEN];
 	struct revoke_bykey_line *v = NULL;
 	json_t *body, *ans = NULL, *list, *unkeyed;
-	const json_t *done;
 	struct api_cert a;
 	size_t n = 0;
-	char *text;
 	long status;
 	int rc;
 
@@ -590,23 +604,9 @@ bykey_run(struct api_client *c, const uint8_t spki[STORE_SPKI_HASH_LEN], int has
 	timefmt_format(date, t, sizeof(t));
 	body = has_date ? json_pack("{s:s, s:s}", "spki_sha256", hex, "date", t)
 			: json_pack("{s:s}", "spki_sha256", hex);
-	text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (text == NULL)
-		return err_set(e, "out of memory");
-	rc = api_call(c, "POST", api_change_path(c, "/revocations/by-key", path, sizeof(path)),
-	    text, strlen(text), "application/json", &status, &ans, e);
-	free(text);
-	if (rc != 0)
+	if (post_revocation(c, "/revocations/by-key", body, &status, &ans, e) != 0)
 		return -1;
 	rc = -1;
-	/* --wait's 504: revoked, not served yet; said as revoked, then the exit code says it. */
-	if ((done = api_unserved(c, status, ans)) != NULL) {
-		json_incref((json_t *)done);
-		json_decref(ans);
-		ans = (json_t *)done;
-		status = 200;
-	}
 	list = json_object_get(ans, "revocations");
 	unkeyed = json_object_get(ans, "unkeyed");
 	if (status != 200) {
