@@ -74,6 +74,7 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
 fi
 
 client=$(cd "$(dirname "$0")" && pwd)/api_client.py
+conf_py=$(cd "$(dirname "$0")/../scripts" && pwd)/conf_set.py
 bench_setup api "$1" lancre lancre-gencerts
 chmod 755 "$work" # started as root, lancre runs as lancre-signer, lancre-server, lancre-admin
 bench_stop_on_exit
@@ -84,29 +85,8 @@ bench_root
 bench_int int p256 "lancre bench E1"
 if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then chown lancre-signer int.key; fi
 
-# conf_set FILE SECTION KEY VALUE: KEY = VALUE in SECTION (as tests/e2e/lib.sh does it).
-conf_set() {
-	python3 - "$@" <<'EOF'
-import re, sys
-path, sec, key, val = sys.argv[1:5]
-lines = open(path).read().split('\n')
-cur, hdr = None, None
-for i, line in enumerate(lines):
-    m = re.match(r'\[(.*)\]\s*$', line)
-    if m:
-        cur = m.group(1)
-        hdr = i if cur == sec else hdr
-    elif cur == sec and re.match(';?' + re.escape(key) + r'\s*=', line):
-        lines[i] = f'{key} = {val}'
-        break
-else:
-    if hdr is None:
-        lines += [f'[{sec}]', f'{key} = {val}', '']
-    else:
-        lines.insert(hdr + 1, f'{key} = {val}')
-open(path, 'w').write('\n'.join(lines))
-EOF
-}
+# conf_set FILE SECTION KEY VALUE: KEY = VALUE in SECTION (scripts/conf_set.py).
+conf_set() { python3 "$conf_py" "$@"; }
 new_dir() {
 	"$lancre" init -d "$1" >/dev/null
 	"$lancre" issuer add -d "$1" --shards "$SHARDS" e1 int.pem int.key >/dev/null
