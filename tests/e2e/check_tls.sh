@@ -29,6 +29,9 @@ trap 'kill $nginx_pid $run_pid 2>/dev/null; wait $nginx_pid $run_pid 2>/dev/null
 "$LANCRE" run -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" --api "127.0.0.1:$(free_port)" >"$T/run.log" 2>&1 &
 run_pid=$!
 wait_http "http://127.0.0.1:$A/healthz" 20 || not_ok "lancre run answers"
+# Until its load is done a node looks up what it has not loaded yet, and answers tryLater
+# when those lookups are full (a loaded machine): the checks below want OCSP's answer.
+wait_loaded "$A" 20 || not_ok "lancre run loads its responses"
 
 # The staple files nginx serves in (c) and (d), written by lancre check itself.
 expect 0 "--staple for localhost (file mode): good" "$LANCRE" check --staple "$T/staple.der" "$C/localhost-chain.pem"
