@@ -275,18 +275,6 @@ has "$T/a.err" "^lancre revoke: recorded, but not served within the --wait timeo
 same "and the store says revoked (a, d, w1, w3)" "$(sqlite3 "$D/lancre.db" "select count(*) from certificates where status = 1")" 4
 
 # From /proc: the admin process's own credentials cannot open tls_key (read as root at start).
-as_running() {
-	local pid=$1 uid gid groups
-	shift
-	uid=$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)
-	gid=$(awk '/^Gid:/ {print $2}' /proc/"$pid"/status)
-	groups=$(awk '/^Groups:/ {$1 = ""; gsub(/^ +| +$/, ""); gsub(/ +/, ","); print}' /proc/"$pid"/status)
-	if [ -n "$groups" ]; then
-		setpriv --reuid="$uid" --regid="$gid" --groups="$groups" "$@"
-	else
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"
-	fi
-}
 if [ "$(id -u)" -eq 0 ]; then
 	same "the admin process runs as lancre-admin" "$(awk '/^Uid:/ {print $2}' /proc/"$adminp"/status)" "$(id -u lancre-admin)"
 	run as_running "$adminp" cat "$T/tls/server.key"

@@ -87,6 +87,21 @@ as_user() {
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
 }
 
+# as_running PID CMD...: run CMD with a running process's own credentials, read from
+# /proc/PID/status: its real uid, gid and supplementary groups (what it can open).
+as_running() {
+	local pid=$1 uid gid groups
+	shift
+	uid=$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)
+	gid=$(awk '/^Gid:/ {print $2}' /proc/"$pid"/status)
+	groups=$(awk '/^Groups:/ {$1 = ""; gsub(/^ +| +$/, ""); gsub(/ +/, ","); print}' /proc/"$pid"/status)
+	if [ -n "$groups" ]; then
+		setpriv --reuid="$uid" --regid="$gid" --groups="$groups" "$@"
+	else
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"
+	fi
+}
+
 # as_signer CMD...: as root, CMD as lancre-signer (the user lancre's signer runs as);
 # otherwise CMD as is.
 as_signer() {

@@ -88,18 +88,6 @@ same "the store still says revoked" "$(sqlite3 "$DB" "select status from certifi
 # The key file outside private/ (where an operator may keep it: key_ref names
 # it), tried with the running server's own credentials, read from /proc: its
 # real uid, gid and supplementary groups.
-as_running() {
-	local pid=$1 uid gid groups
-	shift
-	uid=$(awk '/^Uid:/ {print $2}' /proc/"$pid"/status)
-	gid=$(awk '/^Gid:/ {print $2}' /proc/"$pid"/status)
-	groups=$(awk '/^Groups:/ {$1 = ""; gsub(/^ +| +$/, ""); gsub(/ +/, ","); print}' /proc/"$pid"/status)
-	if [ -n "$groups" ]; then
-		setpriv --reuid="$uid" --regid="$gid" --groups="$groups" "$@"
-	else
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"
-	fi
-}
 run as_running "$server" cat "$T/e1.key"
 if [ "$rc" -ne 0 ] && grep -q "Permission denied" "$ERR"; then ok "with the server's credentials (/proc/$server/status), the issuer's key file outside private/ cannot be read"; else not_ok "the server's credentials read $T/e1.key (exit $rc)"; fi
 run as_running "$server" ls "$D/private"
