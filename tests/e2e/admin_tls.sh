@@ -200,19 +200,8 @@ same "as tls:SUBJECT" "$(sqlite3 "$D/lancre.db" "select actor from audit order b
 CLI_TLS=(--api "https://127.0.0.1:$API" --cacert "$T/tls/serverca.pem" --cert "$T/tls/issuance.pem" --key "$T/tls/issuance.key")
 API_EXTRA=() # options for the --api side only (--wait)
 both() { # both DESC ARGS...: -d $D2 and --api (TLS, client certificate) print and exit the same
-	local desc=$1
-	shift
-	"$LANCRE" "$@" -d "$D2" >"$T/d.out" 2>"$T/d.err"
-	drc=$?
-	"$LANCRE" "$@" "${CLI_TLS[@]}" ${API_EXTRA[@]+"${API_EXTRA[@]}"} >"$T/a.out" 2>"$T/a.err"
-	arc=$?
-	if cmp -s "$T/d.out" "$T/a.out" && cmp -s "$T/d.err" "$T/a.err" && [ "$drc" = "$arc" ]; then
-		ok "$desc: the same output and exit status ($arc) over TLS as with -d"
-	else
-		not_ok "$desc: -d exit $drc, --api exit $arc"
-		diff "$T/d.out" "$T/a.out" | sed 's/^/#   stdout: /' | head -n 20
-		diff "$T/d.err" "$T/a.err" | sed 's/^/#   stderr: /' | head -n 20
-	fi
+	local tls_api=("${CLI_TLS[@]}" ${API_EXTRA[@]+"${API_EXTRA[@]}"})
+	cli_same "$1" "over TLS" "$D2" tls_api "${@:2}"
 }
 both "cert add" cert add "$T/d.pem"
 has "$T/a.out" '^1 added, 0 already present, 0 refused$' "1 added"

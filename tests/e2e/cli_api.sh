@@ -50,21 +50,8 @@ URL=http://127.0.0.1:$API
 
 # both DESC ARGS...: `lancre ARGS -d $D2` and `lancre ARGS --api ...` (on $D) print the
 # same (stdout, stderr) and exit the same.
-both() {
-	local desc=$1
-	shift
-	"$LANCRE" "$@" -d "$D2" >"$T/d.out" 2>"$T/d.err"
-	drc=$?
-	"$LANCRE" "$@" --api "$URL" --token-file "$T/cli.token" >"$T/a.out" 2>"$T/a.err"
-	arc=$?
-	if cmp -s "$T/d.out" "$T/a.out" && cmp -s "$T/d.err" "$T/a.err" && [ "$drc" = "$arc" ]; then
-		ok "$desc: the same output and exit status ($arc) with --api as with -d"
-	else
-		not_ok "$desc: -d exit $drc, --api exit $arc"
-		diff "$T/d.out" "$T/a.out" | sed 's/^/#   stdout: /' | head -n 20
-		diff "$T/d.err" "$T/a.err" | sed 's/^/#   stderr: /' | head -n 20
-	fi
-}
+CLI_API=(--api "$URL" --token-file "$T/cli.token")
+both() { cli_same "$1" "with --api" "$D2" CLI_API "${@:2}"; }
 
 both "cert add one file" cert add "$T/a.pem"
 has "$T/a.out" '^1 added, 0 already present, 0 refused$' "it says 1 added"
@@ -129,21 +116,8 @@ for i in $(seq 1 $((100 * TF))); do
 		"$LANCRE" status -d "$D" "$T/g.pem" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-status_both() {
-	local desc=$1
-	shift
-	"$LANCRE" status -d "$D" "$@" >"$T/d.out" 2>"$T/d.err"
-	drc=$?
-	"$LANCRE" status --api "$URL" --token-file "$T/reader.token" "$@" >"$T/a.out" 2>"$T/a.err"
-	arc=$?
-	if cmp -s "$T/d.out" "$T/a.out" && cmp -s "$T/d.err" "$T/a.err" && [ "$drc" = "$arc" ]; then
-		ok "status $desc: the same output and exit status ($arc) with --api as with -d"
-	else
-		not_ok "status $desc: -d exit $drc, --api exit $arc"
-		diff "$T/d.out" "$T/a.out" | sed 's/^/#   stdout: /' | head -n 20
-		diff "$T/d.err" "$T/a.err" | sed 's/^/#   stderr: /' | head -n 20
-	fi
-}
+READ_API=(--api "$URL" --token-file "$T/reader.token")
+status_both() { cli_same "status $1" "with --api" "$D" READ_API status "${@:2}"; }
 status_both "of a revoked serial" "$sa"
 has "$T/a.out" '^reason: keyCompromise$' "it shows the reason"
 status_both "of a serial under --issuer" --issuer e1 "$sc"

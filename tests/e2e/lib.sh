@@ -87,6 +87,26 @@ as_user() {
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
 }
 
+# cli_same DESC HOW DIR API ARGS...: `lancre ARGS -d DIR` and `lancre ARGS ${API[@]}` (API
+# names an array: --api URL and its credentials) print the same (stdout, stderr) and exit
+# the same (drc, arc); HOW names the second way in the line ("with --api", "over TLS").
+cli_same() {
+	local desc=$1 how=$2 dir=$3
+	local -n cli_same_api=$4
+	shift 4
+	"$LANCRE" "$@" -d "$dir" >"$T/d.out" 2>"$T/d.err"
+	drc=$?
+	"$LANCRE" "$@" "${cli_same_api[@]}" >"$T/a.out" 2>"$T/a.err"
+	arc=$?
+	if cmp -s "$T/d.out" "$T/a.out" && cmp -s "$T/d.err" "$T/a.err" && [ "$drc" = "$arc" ]; then
+		ok "$desc: the same output and exit status ($arc) $how as with -d"
+	else
+		not_ok "$desc: -d exit $drc, --api exit $arc"
+		diff "$T/d.out" "$T/a.out" | sed 's/^/#   stdout: /' | head -n 20
+		diff "$T/d.err" "$T/a.err" | sed 's/^/#   stderr: /' | head -n 20
+	fi
+}
+
 # as_running PID CMD...: run CMD with a running process's own credentials, read from
 # /proc/PID/status: its real uid, gid and supplementary groups (what it can open).
 as_running() {
