@@ -540,6 +540,28 @@ revoke_run(struct api_client *c, const char *issuer, const char *const *serials,
 	return 0;
 }
 
+/*
+ * A revocation command's end, the client closed: its exit status, and the
+ * error line if any.  rc 0 with a change --wait saw unserved is kept (the
+ * API recorded it) but says so and exits API_EXIT_NOT_SERVED.
+ */
+static int
+revoke_exit(struct api_client *c, int rc, struct err *e)
+{
+	int unserved = rc == 0 && c->not_served > 0;
+
+	if (unserved)
+		api_unserved_error(c, e);
+	api_client_close(c);
+	if (rc != 0)
+		return cli_fail("revoke", e);
+	if (unserved) {
+		cli_fail("revoke", e);
+		return API_EXIT_NOT_SERVED;
+	}
+	return EXIT_OK;
+}
+
 int
 api_cmd_revoke(const struct api_opts *o, const char *issuer, const char *const *serials,
     size_t nserials, const char *file, int reason, int64_t date)
@@ -548,19 +570,10 @@ api_cmd_revoke(const struct api_opts *o, const char *issuer, const char *const *
 	struct err e;
 	int rc;
 
-	if (api_client_open(&c, o, &e) != 0) {
-		api_client_close(&c);
-		return cli_fail("revoke", &e);
-	}
-	rc = revoke_run(&c, issuer, serials, nserials, file, reason, date, &e);
-	if (rc == 0 && c.not_served > 0) {
-		api_unserved_error(&c, &e);
-		api_client_close(&c);
-		cli_fail("revoke", &e);
-		return API_EXIT_NOT_SERVED;
-	}
-	api_client_close(&c);
-	return rc == 0 ? EXIT_OK : cli_fail("revoke", &e);
+	rc = api_client_open(&c, o, &e) == 0
+		 ? revoke_run(&c, issuer, serials, nserials, file, reason, date, &e)
+		 : -1;
+	return revoke_exit(&c, rc, &e);
 }
 
 void
@@ -650,17 +663,6 @@ api_cmd_revoke_bykey(const struct api_opts *o, const uint8_t spki[STORE_SPKI_HAS
 	struct err e;
 	int rc;
 
-	if (api_client_open(&c, o, &e) != 0) {
-		api_client_close(&c);
-		return cli_fail("revoke", &e);
-	}
-	rc = bykey_run(&c, spki, has_date, date, &e);
-	if (rc == 0 && c.not_served > 0) {
-		api_unserved_error(&c, &e);
-		api_client_close(&c);
-		cli_fail("revoke", &e);
-		return API_EXIT_NOT_SERVED;
-	}
-	api_client_close(&c);
-	return rc == 0 ? EXIT_OK : cli_fail("revoke", &e);
+	rc = api_client_open(&c, o, &e) == 0 ? bykey_run(&c, spki, has_date, date, &e) : -1;
+	return revoke_exit(&c, rc, &e);
 }
