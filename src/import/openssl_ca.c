@@ -266,7 +266,6 @@ struct chunk {
 	unsigned char *der[IMPORT_CHUNK];
 	size_t len[IMPORT_CHUNK];
 	struct cert_record rec[IMPORT_CHUNK];
-	enum intake_result result[IMPORT_CHUNK];
 };
 
 /*
@@ -278,10 +277,10 @@ static int
 chunk_record(struct openssl_ca_import *im, const struct parsed *p, size_t from, size_t to,
     struct chunk *c, size_t *stop, struct err *stop_e, struct err *e)
 {
-	size_t n = to - from, nmiss = 0, failed, failed2;
+	size_t n = to - from, nmiss = 0, failed, again;
 	struct intake in;
 	struct err why;
-	int rc;
+	int rc, rc_again = 0;
 
 	*stop = n;
 	for (size_t k = 0; k < n; k++) {
@@ -313,22 +312,21 @@ chunk_record(struct openssl_ca_import *im, const struct parsed *p, size_t from, 
 	in.allow_foreign_urls = im->allow_foreign_urls;
 	in.actor = im->actor;
 	in.origin = im->origin;
-	rc = intake_record_many(&in, (const uint8_t *const *)c->der, c->len, nmiss, c->rec,
-	    c->result, &failed, &why);
+	rc = intake_record_many(&in, (const uint8_t *const *)c->der, c->len, nmiss, c->rec, NULL,
+	    &failed, &why);
 	/*
 	 * One refused: the lines before it are applied first (one of them may fail
 	 * first), so they need their rows: the ones before it recorded again (the
-	 * transaction is rolled back in the end whatever happens).
+	 * transaction is rolled back in the end whatever happens).  Only the store
+	 * can fail them: they were just checked.
 	 */
-	if (rc != 0 && failed != SIZE_MAX && failed > 0 &&
-	    intake_record_many(&in, (const uint8_t *const *)c->der, c->len, failed, c->rec,
-		c->result, &failed2, e) != 0) {
-		rc = -2;
-	}
+	if (rc != 0 && failed != SIZE_MAX && failed > 0)
+		rc_again = intake_record_many(&in, (const uint8_t *const *)c->der, c->len, failed,
+		    c->rec, NULL, &again, e);
 	intake_free(&in);
 	for (size_t i = 0; i < nmiss; i++)
 		OPENSSL_free(c->der[i]);
-	if (rc == -2) /* cannot happen but by the store: they were just checked */
+	if (rc_again != 0)
 		return -1;
 	if (rc != 0 && failed == SIZE_MAX) { /* the store */
 		*e = why;

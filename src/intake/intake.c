@@ -796,14 +796,16 @@ intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *l
 				*bad = i;
 				goto out;
 			}
-			result[i] = in->last;
+			if (result != NULL)
+				result[i] = in->last;
 			continue;
 		}
 		it->added = res[i] == STORE_INSERTED;
 		in->added += it->added;
 		in->precerts += it->added && it->rec.precert;
 		in->present += !it->added;
-		result[i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
+		if (result != NULL)
+			result[i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
 		out[i] = it->rec;
 	}
 	if (audit_batch(in, &b, e) != 0)

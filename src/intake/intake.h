@@ -148,7 +148,7 @@ int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct 
  * transaction (the admin API's bundle): checked on in->threads workers as
  * intake_add() checks a batch, inserted in one store call, their "cert.add"
  * rows (in->actor set) appended together.  0 with each recorded row in
- * out[i] and what was done in result[i]; or -1 with e
+ * out[i] and what was done in result[i] (result may be NULL); or -1 with e
  * saying why and *bad the index of the certificate refused (SIZE_MAX when
  * the store failed), the transaction to be rolled back.
  */
