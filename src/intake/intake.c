@@ -789,15 +789,26 @@ intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *l
 		struct intake_item *it = &b.items[i];
 		if (res[i] == STORE_CONFLICT) {
 			/*
-			 * What only the one-at-a-time path decides: the same serial again
-			 * (a precertificate's final certificate completes its record).
+			 * The same serial again, decided as write_batch decides it (a
+			 * precertificate's final certificate completes its record); its
+			 * "cert.complete" row goes with the batch's, in input order.
 			 */
-			if (intake_record_one(in, der[i], len[i], &out[i], e) != 0) {
+			enum conflict cf;
+
+			if (resolve_conflict(in, b.arena + it->der_off, it->der_len, &it->rec, &cf,
+				it->replaced, it->why, e) != 0)
+				goto out;
+			if (cf == CONFLICT_REFUSED) {
 				*bad = i;
+				err_set(e, "%s", it->why);
 				goto out;
 			}
+			it->completed = cf == CONFLICT_COMPLETED;
+			in->completed += it->completed;
+			in->present += !it->completed;
 			if (result != NULL)
-				result[i] = in->last;
+				result[i] = it->completed ? INTAKE_COMPLETED : INTAKE_PRESENT_FINAL;
+			out[i] = it->rec;
 			continue;
 		}
 		it->added = res[i] == STORE_INSERTED;

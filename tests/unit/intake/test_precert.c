@@ -119,6 +119,7 @@ struct audit_find {
 	uint8_t serial;
 	char detail[512];
 	int n;
+	int64_t id; /* the last such row's */
 };
 
 static int
@@ -130,6 +131,7 @@ audit_row(void *arg, const struct audit_record *r, struct err *e)
 	if (strcmp(r->ev.action, f->action) == 0 && r->ev.serial_len == 2 &&
 	    r->ev.serial[1] == f->serial) {
 		f->n++;
+		f->id = r->id;
 		snprintf(f->detail, sizeof(f->detail), "%s", r->ev.detail);
 	}
 	return 0;
@@ -300,6 +302,8 @@ test_record_many(void **state)
 	assert_int_equal(r.precert, 0);
 	assert_memory_equal(r.fingerprint, fin.sha, 32);
 	assert_int_equal(audit("cert.complete", 8).n, 1);
+	/* The trail in input order: the serial added, then completed. */
+	assert_true(audit("cert.add", 8).id < audit("cert.complete", 8).id);
 	/* The precertificate and a tampered final certificate: the second refused. */
 	der[1] = bad.der;
 	len[1] = (size_t)bad.len;
