@@ -9,16 +9,23 @@
 
 #include <openssl/err.h>
 
+/*
+ * Formatted into a buffer of its own first: a caller may pass e->msg as an
+ * argument ("%s: more", e->msg), and vsnprintf with its destination among
+ * its sources is undefined.
+ */
 int
 err_set(struct err *e, const char *fmt, ...)
 {
+	char msg[ERR_MSG_MAX];
 	va_list ap;
 
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(e->msg, msg, sizeof(e->msg));
 	return -1;
 }
 
@@ -27,7 +34,7 @@ err_ossl(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 	unsigned long code;
-	char reason[256];
+	char reason[256], msg[ERR_MSG_MAX];
 	size_t len;
 
 	/* The oldest error is usually the root cause; the rest is call-chain noise. */
@@ -36,8 +43,9 @@ err_ossl(struct err *e, const char *fmt, ...)
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* as err_set: e->msg may be an argument */
 	va_end(ap);
+	memcpy(e->msg, msg, sizeof(e->msg));
 	if (code != 0) {
 		ERR_error_string_n(code, reason, sizeof(reason));
 		len = strlen(e->msg);
