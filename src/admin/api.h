@@ -28,6 +28,7 @@ struct admin_api {
 	const char *dir;     /* the data directory */
 	const char *public_listen; /* HOST:PORT of the public server, asked by ?wait=served */
 	int64_t started;
+	int threads; /* the workers that check a bundle (cli_cpus(), set once); 0: 1 */
 	unsigned long requests, changes; /* since start, for /api/v1/status */
 	/*
 	 * The issuers as intake checks against them, read again only when

@@ -19,7 +19,6 @@
  */
 #include "admin/endpoints.h"
 
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,18 +101,6 @@ split(const struct admin_request *rq, struct bundle *b, struct err *e)
 	return status;
 }
 
-/* The CPUs this process may run on: the workers that check a bundle. */
-static int
-cpus(void)
-{
-	cpu_set_t set;
-
-	/* sched_getaffinity, not sysconf: the sandbox lets it read no /sys file. */
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	return 1;
-}
-
 /*
  * Record b in the open transaction; 0, or the status with e.  out: one JSON
  * object each.  A certificate refused: *failed is its index (from 1), why
@@ -148,7 +135,7 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 	in.conf = api->conf;
 	in.issuers = set;
 	in.now = (int64_t)time(NULL);
-	in.threads = cpus();
+	in.threads = api->threads > 0 ? api->threads : 1;
 	in.actor = who->actor;
 	in.origin = rq->peer;
 	if (intake_record_many(&in, (const uint8_t *const *)b->der, b->len, b->n, recs, res, &bad,

@@ -388,6 +388,7 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 	const struct proc *p = proc_get(PROC_ADMIN);
 	struct admin_api api = {0};
 	struct err e;
+	int rc;
 
 	server_listeners_close(&sc->ls);
 	if (sc->lock >= 0)
@@ -412,15 +413,12 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 	api.dir = sc->d->path;
 	api.public_listen = sc->so.listen;
 	api.started = (int64_t)time(NULL);
-	if (admin_httpd_run(&api, sc->api_fd, sc->api_tls, &stop, log_api_start, sc, &e) != 0) {
-		admin_api_dispose(&api);
-		return cli_fail("admin", &e);
-	}
+	api.threads = cli_cpus();
+	rc = admin_httpd_run(&api, sc->api_fd, sc->api_tls, &stop, log_api_start, sc, &e);
+	sc->api_fd = -1; /* closed by admin_httpd_run, whatever it returns */
 	admin_api_dispose(&api);
-	sc->api_fd = -1; /* closed by admin_httpd_run */
-	SSL_CTX_free(sc->api_tls);
-	sc->api_tls = NULL;
-	return EXIT_OK;
+	close_api(sc);
+	return rc != 0 ? cli_fail("admin", &e) : EXIT_OK;
 }
 
 static int
@@ -578,13 +576,9 @@ bind_api(struct serving_ctx *sc, struct err *e)
 	if (proc_layout_check_admin(sc->d->path, sc->d->conf.store, &sc->users, e) != 0)
 		return -1;
 	/* The TLS key now, as the user who started lancre: the admin user cannot read it. */
-	if (sc->users.as_root) {
-		uid_t deny[2] = {sc->users.admin.uid, sc->users.server.uid};
-		if (admin_tls_ctx_new(&sc->d->conf, deny, 2, &sc->api_tls, e) != 0)
-			return -1;
-	} else if (admin_tls_ctx_new(&sc->d->conf, NULL, 0, &sc->api_tls, e) != 0) {
+	uid_t deny[2] = {sc->users.admin.uid, sc->users.server.uid};
+	if (admin_tls_ctx_new(&sc->d->conf, deny, sc->users.as_root ? 2 : 0, &sc->api_tls, e) != 0)
 		return -1;
-	}
 	so.listen = sc->api;
 	if (server_listen(&so, &ls, e) != 0) {
 		SSL_CTX_free(sc->api_tls);
