@@ -14,7 +14,6 @@
  *    429 with Retry-After (up to ADMIN_OVER_MAX of those; more are closed at
  *    once).  An HTTP/1.1 connection answered 401 or 429 is closed after the
  *    answer.
- *    An HTTP/1.1 connection answered 401 or 429 is closed after the answer.
  *  - Request line and headers over ADMIN_HEADERS_MAX: 431.  Beyond h2o's
  *    own limit, far above (H2O_MAX_REQLEN, about 400 KiB, or more than 100
  *    headers), h2o answers 400 in text over HTTP/1.1 and drops the

@@ -101,10 +101,10 @@ static const struct key keys[] = {
       "; by [admin] user, mode 0600.  Empty: PGPASSFILE, else the user's ~/.pgpass."),
     K("admin", "max_body", KEY_SIZE, api_max_body,
       "Bytes a request body may have (like 1M, 64M); a larger one is answered 413\n"
-      "; and nothing is read or changed."),
+      "; in JSON and nothing is changed (libh2o reads up to twice this first)."),
     K("admin", "max_connections", KEY_INT, api_max_connections,
-      "Open admin API connections at once; beyond it a new one is closed as soon as\n"
-      "; it is accepted."),
+      "Open admin API connections at once; beyond it the oldest one that never\n"
+      "; showed a valid token is cut, else the newcomer is answered 429."),
     K("admin", "tls_cert", KEY_STR, api_tls_cert,
       "TLS on the admin listener (1.2 and 1.3; HTTP/2 and HTTP/1.1 by ALPN): the\n"
       "; absolute path of its PEM certificate, then its chain.  Empty: plain HTTP\n"

@@ -34,10 +34,10 @@
 #define CONF_HEADER_SIZE_MIN 1024
 #define CONF_HEADER_SIZE_MAX 65536
 #define CONF_REQUEST_TIMEOUT_MAX 300
-#define CONF_H2_STREAMS_MAX 100
+#define CONF_H2_STREAMS_MAX 100 /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
 #define CONF_API_OFF "off"           /* [admin] listen = off: no admin process */
 #define CONF_API_MAX_BODY_MAX (1024LL * 1024 * 1024) /* [admin] max_body at most 1G */
-#define CONF_API_CLIENTS_MAX 32      /* [admin] client lines */ /* h2o 2.2 refuses streams past 100 open (its SETTINGS) */
+#define CONF_API_CLIENTS_MAX 32      /* [admin] client lines */
 
 /* One [admin] client line: a client certificate's subject and what it may do. */
 struct conf_client {
@@ -72,7 +72,7 @@ struct conf {
 	char api_user[CONF_STR_MAX];     /* started as root, it runs as this user; "": lancre-admin */
 	char api_passfile[CONF_STR_MAX]; /* PostgreSQL password file of the admin process */
 	int64_t api_max_body;            /* bytes of a request body; more gets 413 */
-	int api_max_connections;         /* open API connections at once; more are closed at once */
+	int api_max_connections;         /* open API connections at once; then 429 (admin/httpd.h) */
 	char api_tls_cert[CONF_STR_MAX]; /* PEM certificate (and chain) of the listener; "": no TLS */
 	char api_tls_key[CONF_STR_MAX];  /* its PEM key, read at start before the privilege drop */
 	char api_client_ca[CONF_STR_MAX]; /* PEM CAs of client certificates; "": none asked for */
