@@ -337,26 +337,21 @@ insert_batch(struct intake *in, struct intake_batch *b, enum store_insert_result
 	return rc;
 }
 
+/*
+ * The detail of an audit row of intake (JSON): "cert.add" (replaced NULL)
+ * {"sha256": the certificate's, "precert": true for a precertificate};
+ * "cert.complete" {"sha256": the final certificate's, "precert_sha256":
+ * replaced, the precertificate's}.
+ */
+#define INTAKE_DETAIL_MAX 192
 static void
-fp_hex(const uint8_t fp[STORE_FINGERPRINT_LEN], char out[2 * STORE_FINGERPRINT_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < STORE_FINGERPRINT_LEN; i++) {
-		out[2 * i] = hex[fp[i] >> 4];
-		out[2 * i + 1] = hex[fp[i] & 15];
-	}
-	out[2 * STORE_FINGERPRINT_LEN] = '\0';
-}
-
-void
 intake_detail(const struct cert_record *r, const uint8_t *replaced, char out[INTAKE_DETAIL_MAX])
 {
 	char fp[2 * STORE_FINGERPRINT_LEN + 1], old[2 * STORE_FINGERPRINT_LEN + 1];
 
-	fp_hex(r->fingerprint, fp);
+	serial_to_hex(r->fingerprint, STORE_FINGERPRINT_LEN, fp, sizeof(fp));
 	if (replaced != NULL) {
-		fp_hex(replaced, old);
+		serial_to_hex(replaced, STORE_FINGERPRINT_LEN, old, sizeof(old));
 		snprintf(out, INTAKE_DETAIL_MAX, "{\"sha256\":\"%s\",\"precert_sha256\":\"%s\"}", fp,
 		    old);
 	} else {
@@ -553,8 +548,6 @@ write_batch(struct intake *in, struct intake_batch *b, struct err *e)
 			reject(in, it->source, it->index, it->why);
 			continue;
 		}
-		if (it->completed && in->on_complete != NULL)
-			in->on_complete(in->arg, it->source, it->index);
 		if (it->added && it->foreign && in->on_foreign != NULL)
 			in->on_foreign(in->arg, it->source, it->index, it->why);
 		if (it->added && it->rec.not_after <= in->now && in->on_expired != NULL)

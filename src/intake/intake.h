@@ -93,11 +93,6 @@ struct intake {
 	 * transaction (one append for the batch).  NULL: no rows (tests).
 	 */
 	const char *actor, *origin;
-	/*
-	 * Optional: a final certificate completed a recorded precertificate
-	 * (counted in completed, not in added or present).
-	 */
-	void (*on_complete)(void *arg, const char *source, size_t index);
 	/* Called after each written batch with the bytes of the current source done. */
 	void (*on_progress)(void *arg, size_t done);
 	void *arg;
@@ -154,15 +149,5 @@ int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct 
  */
 int intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
     struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e);
-
-/*
- * The detail of an audit row of intake (JSON): "cert.add" (replaced NULL)
- * {"sha256": the certificate's, "precert": true for a precertificate};
- * "cert.complete" {"sha256": the final certificate's, "precert_sha256":
- * replaced, the precertificate's}.
- */
-#define INTAKE_DETAIL_MAX 192
-void intake_detail(const struct cert_record *r, const uint8_t *replaced,
-    char out[INTAKE_DETAIL_MAX]);
 
 #endif

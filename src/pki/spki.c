@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "pki/cert.h"
+#include "pki/serial.h"
 
 static int
 hash(const uint8_t *p, size_t n, uint8_t out[STORE_SPKI_HASH_LEN], struct err *e)
@@ -168,13 +169,7 @@ spki_hash_input(const uint8_t *data, size_t len, uint8_t out[STORE_SPKI_HASH_LEN
 void
 spki_hex(const uint8_t h[STORE_SPKI_HASH_LEN], char out[SPKI_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < STORE_SPKI_HASH_LEN; i++) {
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 15];
-	}
-	out[SPKI_HEX_LEN] = '\0';
+	serial_to_hex(h, STORE_SPKI_HASH_LEN, out, SPKI_HEX_LEN + 1);
 }
 
 static int
