@@ -13,10 +13,8 @@
 
 #include "intake/revoke.h"
 #include "pki/reason.h"
-#include "pki/revtime.h"
 #include "pki/serial.h"
 #include "pki/spki.h"
-#include "util/timefmt.h"
 
 /* {"by_key": hex, and revoke_detail()'s members}: room for both. */
 #define BYKEY_DETAIL_MAX (REVOKE_DETAIL_MAX + SPKI_HEX_LEN + 16)
@@ -78,18 +76,14 @@ int
 bykey_revoke(struct store *s, const uint8_t spki[STORE_SPKI_HASH_LEN], int64_t date,
     int64_t now, const char *actor, const char *origin, struct bykey *out, struct err *e)
 {
-	char hex[SPKI_HEX_LEN + 1], when[TIMEFMT_LEN];
+	char hex[SPKI_HEX_LEN + 1];
 	char (*detail)[BYKEY_DETAIL_MAX] = NULL;
 	struct audit_event *ev = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (date > now + REVTIME_CLOCK_SKEW) {
-		timefmt_format(date, when, sizeof(when));
-		err_set(e, "revocation date %s is in the future (more than %d s ahead of this "
-			   "machine's clock)", when, REVTIME_CLOCK_SKEW);
+	if (revoke_check_date(date, now, e) != 0)
 		return -2;
-	}
 	spki_hex(spki, hex);
 	if (store_cert_by_spki(s, spki, collect, out, &out->unkeyed, e) != 0)
 		return -1;

@@ -10,6 +10,18 @@
 #include "util/timefmt.h"
 
 int
+revoke_check_date(int64_t date, int64_t now, struct err *e)
+{
+	char when[TIMEFMT_LEN];
+
+	if (date <= now + REVTIME_CLOCK_SKEW)
+		return 0;
+	timefmt_format(date, when, sizeof(when));
+	return err_set(e, "revocation date %s is in the future (more than %d s ahead of this "
+			  "machine's clock)", when, REVTIME_CLOCK_SKEW);
+}
+
+int
 revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t now,
     int64_t *at, int *reason_out, struct err *e)
 {
@@ -18,11 +30,8 @@ revoke_decide(const struct cert_record *cur, int64_t date, int reason, int64_t n
 	if (reason == REASON_CA_COMPROMISE && !cur->is_ca)
 		return err_set(e, "cACompromise applies to CA certificates; this is a subscriber "
 				  "certificate (RFC 5280 5.3.1, BR 7.2.2)");
-	if (date > now + REVTIME_CLOCK_SKEW) {
-		timefmt_format(date, when, sizeof(when));
-		return err_set(e, "revocation date %s is in the future (more than %d s ahead of "
-				  "this machine's clock)", when, REVTIME_CLOCK_SKEW);
-	}
+	if (revoke_check_date(date, now, e) != 0)
+		return -1;
 	/* A certificate not yet valid (mis-issued, future-dated) is revocable now. */
 	if (date < cur->not_before && cur->not_before <= now) {
 		timefmt_format(date, when, sizeof(when));

@@ -23,6 +23,12 @@
 #include "util/err.h"
 
 /*
+ * The rule every revocation date meets, whatever the certificate: not in the
+ * future beyond REVTIME_CLOCK_SKEW.  0, or -1 with e.
+ */
+int revoke_check_date(int64_t date, int64_t now, struct err *e);
+
+/*
  * Decide what revoking cur at date with reason means.  Returns 0 with the
  * time and reason to record in *at and *reason_out, or -1 with the rule that
  * refuses it.  now is the current time.
