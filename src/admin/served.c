@@ -3,8 +3,10 @@
  */
 #include "admin/served.h"
 
+#include "ocsp/certid.h"
 #include "pki/revtime.h"
 #include "pki/serial.h"
+#include "util/der.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -325,83 +327,64 @@ admin_served_issuer_init(const uint8_t *der, size_t len, struct admin_served_iss
 {
 	const uint8_t *q = der;
 	X509 *x = d2i_X509(NULL, &q, (long)len);
-	const ASN1_BIT_STRING *key;
-	unsigned int n = 0;
-	int ok;
+	struct ocsp_issuer_hashes h;
+	int sha1 = ocsp_hash_index(OCSP_HASH_SHA1), rc;
 
 	if (x == NULL)
 		return err_set(e, "the issuer's certificate does not parse");
-	key = X509_get0_pubkey_bitstr(x);
-	/* As OCSP_cert_id_new hashes them: the DER subject name, the key's BIT STRING bytes. */
-	ok = key != NULL &&
-	     X509_NAME_digest(X509_get_subject_name(x), EVP_sha1(), out->name_hash, &n) == 1 &&
-	     n == 20 &&
-	     EVP_Digest(key->data, (size_t)key->length, out->key_hash, &n, EVP_sha1(), NULL) == 1 &&
-	     n == 20;
+	rc = ocsp_issuer_hashes(x, &h, e); /* as the server and the signer hash them */
 	X509_free(x);
-	return ok ? 0 : err_set(e, "cannot hash the issuer's name and key");
-}
-
-/* DER: tag, length (short or long form) of n content bytes, at out; the bytes written. */
-static size_t
-der_head(uint8_t *out, uint8_t tag, size_t n)
-{
-	out[0] = tag;
-	if (n < 128) {
-		out[1] = (uint8_t)n;
-		return 2;
-	}
-	out[1] = 0x81;
-	out[2] = (uint8_t)n; /* every length here is under 256 */
-	return 3;
+	if (rc != 0)
+		return -1;
+	memcpy(out->name_hash, h.name[sha1], sizeof(out->name_hash));
+	memcpy(out->key_hash, h.key[sha1], sizeof(out->key_hash));
+	return 0;
 }
 
 #define CERTID_DER_MAX (3 + 11 + 22 + 22 + 2 + STORE_SERIAL_MAX)
-#define OCSP_REQ_DER_MAX (9 + 3 + CERTID_DER_MAX)
+
+static const uint8_t sha1_alg[] = {0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
+    0x00}; /* AlgorithmIdentifier { sha1, NULL } */
+
+/* The content of w's CertID: hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber. */
+static size_t
+certid_content_len(const struct admin_served_want *w)
+{
+	return sizeof(sha1_alg) + 22 + 22 + der_header_len(w->serial_len) + w->serial_len;
+}
 
 /* w's CertID (SHA-1) into out: its length. */
 static size_t
 certid_der(const struct admin_served_want *w, uint8_t *out)
 {
-	static const uint8_t sha1_alg[] = {0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a,
-	    0x05, 0x00};
-	uint8_t body[CERTID_DER_MAX];
-	size_t n = 0, h;
+	uint8_t *p = der_put_header(out, DER_SEQUENCE, certid_content_len(w));
 
-	memcpy(body, sha1_alg, sizeof(sha1_alg));
-	n = sizeof(sha1_alg);
-	body[n++] = 0x04;
-	body[n++] = 20;
-	memcpy(body + n, w->issuer->name_hash, 20);
-	n += 20;
-	body[n++] = 0x04;
-	body[n++] = 20;
-	memcpy(body + n, w->issuer->key_hash, 20);
-	n += 20;
+	memcpy(p, sha1_alg, sizeof(sha1_alg));
+	p = der_put_header(p + sizeof(sha1_alg), DER_OCTET_STRING, 20);
+	memcpy(p, w->issuer->name_hash, 20);
+	p = der_put_header(p + 20, DER_OCTET_STRING, 20);
+	memcpy(p, w->issuer->key_hash, 20);
 	/* The serial's exact bytes, as a client's CertID carries them (pki/serial.h). */
-	body[n++] = 0x02;
-	body[n++] = (uint8_t)w->serial_len;
-	memcpy(body + n, w->serial, w->serial_len);
-	n += w->serial_len;
-	h = der_head(out, 0x30, n);
-	memcpy(out + h, body, n);
-	return h + n;
+	p = der_put_header(p + 20, DER_INTEGER, w->serial_len);
+	memcpy(p, w->serial, w->serial_len);
+	return (size_t)(p + w->serial_len - out);
 }
 
-/* OCSPRequest { tbsRequest { requestList { Request { reqCert } } } } into out. */
-static size_t
-request_der(const struct admin_served_want *w, uint8_t out[OCSP_REQ_DER_MAX])
+size_t
+admin_served_request_der(const struct admin_served_want *w,
+    uint8_t out[ADMIN_SERVED_REQUEST_MAX])
 {
-	uint8_t in[OCSP_REQ_DER_MAX];
-	size_t n = certid_der(w, in), h;
+	/* OCSPRequest { tbsRequest { requestList { Request { reqCert } } } }: four
+	 * SEQUENCEs around the CertID, their lengths worked out from the inside. */
+	size_t len[5];
+	uint8_t *p = out;
 
-	for (int i = 0; i < 4; i++) { /* each SEQUENCE around the one inside */
-		h = der_head(out, 0x30, n);
-		memcpy(out + h, in, n);
-		n += h;
-		memcpy(in, out, n);
-	}
-	return n;
+	len[4] = der_header_len(certid_content_len(w)) + certid_content_len(w);
+	for (int i = 3; i >= 0; i--)
+		len[i] = der_header_len(len[i + 1]) + len[i + 1];
+	for (int i = 0; i < 4; i++)
+		p = der_put_header(p, DER_SEQUENCE, len[i + 1]);
+	return (size_t)(p - out) + certid_der(w, p);
 }
 
 static int64_t
@@ -449,7 +432,7 @@ int
 admin_served_ocsp_many(struct admin_public_conn *c, const struct admin_served_want *w,
     size_t n, int *served, struct err *e)
 {
-	size_t cap = n * (OCSP_REQ_DER_MAX + 160), k = 0, sent, body;
+	size_t cap = n * (ADMIN_SERVED_REQUEST_MAX + 160), k = 0, sent, body;
 	uint8_t *out = malloc(cap > 0 ? cap : 1);
 	struct admin_http_head h;
 	int count = 0;
@@ -462,8 +445,8 @@ admin_served_ocsp_many(struct admin_public_conn *c, const struct admin_served_wa
 	}
 	/* Every request first, in one write: the server answers them in order (pipelining). */
 	for (size_t i = 0; i < n; i++) {
-		uint8_t der[OCSP_REQ_DER_MAX];
-		size_t len = request_der(&w[i], der);
+		uint8_t der[ADMIN_SERVED_REQUEST_MAX];
+		size_t len = admin_served_request_der(&w[i], der);
 		k += (size_t)snprintf((char *)out + k, cap - k,
 		    "POST /ocsp HTTP/1.1\r\nHost: localhost\r\n"
 		    "Content-Type: application/ocsp-request\r\nContent-Length: %zu\r\n\r\n", len);

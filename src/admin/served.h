@@ -79,6 +79,16 @@ struct admin_served_want {
 };
 
 /*
+ * The OCSP GET request for w's certificate (one SHA-1 CertID, no nonce, as a
+ * browser sends it), DER into out: its length.  Written by hand, because it
+ * is made for every waiting certificate on every look; test_served checks it
+ * byte for byte against OpenSSL's i2d_OCSP_REQUEST.
+ */
+#define ADMIN_SERVED_REQUEST_MAX (9 + 3 + 3 + 11 + 22 + 22 + 2 + STORE_SERIAL_MAX)
+size_t admin_served_request_der(const struct admin_served_want *w,
+    uint8_t out[ADMIN_SERVED_REQUEST_MAX]);
+
+/*
  * Ask the public server for the OCSP status of w[0..n), the n requests
  * pipelined on c: served[i] is set to 1 where the answer says w[i] (and
  * left alone elsewhere: unauthorized, the old status, not answered yet).
