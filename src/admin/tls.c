@@ -16,6 +16,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "util/fsutil.h"
+
 /* TLS 1.2: ECDHE (forward secrecy) with an AEAD only; 1.3's suites are all of that kind. */
 #define ADMIN_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
@@ -39,20 +41,10 @@ read_key_file(const char *path, const uid_t *deny, size_t ndeny, uint8_t **data,
 	struct stat st;
 	size_t got = 0;
 	uint8_t *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = fs_open_private(path, "[admin] tls_key", NULL, &st, e);
 
 	if (fd < 0)
-		return err_set(e, "[admin] tls_key %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, "[admin] tls_key %s: not a regular file", path);
-	}
-	/* Refused, not warned of: a key others can read is a key others hold. */
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		close(fd);
-		return err_set(e, "[admin] tls_key %s: group or others may read it (mode %04o): "
-				  "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
-	}
+		return -1;
 	for (size_t i = 0; i < ndeny; i++) {
 		if (st.st_uid == deny[i]) {
 			close(fd);

@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "pki/reason.h"
+#include "util/fsutil.h"
 #include "util/timefmt.h"
 
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
@@ -38,19 +39,8 @@ api_token_read(const char *path, char *out, size_t len, struct err *e)
 	size_t k;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return err_set(e, "token file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, "token file %s: not a regular file", path);
-	}
-	/* Refused, not warned of: a token others can read is a token others hold. */
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		close(fd);
-		return err_set(e, "token file %s: group or others may read it (mode %04o): "
-				  "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
-	}
+	if ((fd = fs_open_private(path, "token file", NULL, &st, e)) < 0)
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0)
@@ -116,14 +106,11 @@ static int
 key_file_check(const char *path, struct err *e)
 {
 	struct stat st;
+	int fd = fs_open_private(path, "--key", NULL, &st, e);
 
-	if (stat(path, &st) != 0)
-		return err_set(e, "--key %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return err_set(e, "--key %s: not a regular file", path);
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		return err_set(e, "--key %s: group or others may read it (mode %04o): chmod 600 it",
-		    path, (unsigned)(st.st_mode & 07777));
+	if (fd < 0)
+		return -1;
+	close(fd); /* libcurl reads it */
 	return 0;
 }
 

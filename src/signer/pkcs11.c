@@ -63,6 +63,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "util/fsutil.h"
 #include "util/pkcs11_uri.h"
 
 #define PKCS11_PIN_MAX 256     /* bytes of a PIN file read; a PIN is far shorter */
@@ -114,20 +115,10 @@ pkcs11_pin_read(const char *path, char *out, size_t len, struct err *e)
 	struct stat st;
 	ssize_t got;
 	size_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = fs_open_private(path, "PIN file", "(owned by the signer's user)", &st, e);
 
 	if (fd < 0)
-		return err_set(e, "PIN file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, "PIN file %s: not a regular file", path);
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		close(fd);
-		return err_set(e, "PIN file %s: group or others may read it (mode %04o): "
-				  "chmod 600 it (owned by the signer's user)",
-		    path, (unsigned)(st.st_mode & 07777));
-	}
+		return -1;
 	got = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (got < 0)

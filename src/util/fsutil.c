@@ -295,6 +295,27 @@ fs_write_output(const char *path, const void *data, size_t len, mode_t mode, str
 	return fs_write_atomic(path, data, len, mode, e);
 }
 
+int
+fs_open_private(const char *path, const char *label, const char *hint, struct stat *st,
+    struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, "%s %s: %s", label, path, strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(e, "%s %s: not a regular file", label, path);
+	}
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		close(fd);
+		return err_set(e, "%s %s: group or others may read it (mode %04o): chmod 600 it%s%s",
+		    label, path, (unsigned)(st->st_mode & 07777), hint != NULL ? " " : "",
+		    hint != NULL ? hint : "");
+	}
+	return fd;
+}
+
 /* Read fd (path, for messages) whole as fs_read_all() says; closed unless is_stdin. */
 static int
 read_fd(int fd, int is_stdin, const char *path, size_t max, uint8_t **data, size_t *len,

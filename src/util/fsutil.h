@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "util/err.h"
@@ -64,6 +65,15 @@ int fs_read_beneath(const char *root, const char *path, size_t max, uint8_t **da
  * /dev/stdout) is written in place, never replaced; "-" is standard output.
  */
 int fs_write_output(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+
+/*
+ * Open a secret for reading (a key, a token, a PIN): a regular file that group
+ * and others cannot read, refused, not warned of (a secret others can read is
+ * a secret others hold).  The descriptor (O_CLOEXEC) with *st, or -1 with e as
+ * "LABEL PATH: why"; hint, when not NULL, follows "chmod 600 it".
+ */
+int fs_open_private(const char *path, const char *label, const char *hint, struct stat *st,
+    struct err *e);
 
 /*
  * Read a whole file ("-" reads standard input) into a malloc'd buffer, with a

@@ -133,6 +133,35 @@ test_read_beneath(void **state)
 	assert_int_equal(fs_read_beneath(root, path, 100, &data, &len, &e), -1);
 }
 
+/* A secret is a regular file only its owner may read: else refused, saying why. */
+static void
+test_open_private(void **state)
+{
+	char path[512], want[700];
+	struct stat st;
+	struct err e;
+	int fd;
+
+	(void)state;
+	test_path(path, sizeof(path), "pin");
+	assert_int_equal(fs_write_atomic(path, "1234\n", 5, 0600, &e), 0);
+	fd = fs_open_private(path, "PIN file", NULL, &st, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_size, 5);
+	close(fd);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(fs_open_private(path, "PIN file", "(owned by the signer's user)", &st, &e),
+	    -1);
+	snprintf(want, sizeof(want), "PIN file %s: group or others may read it (mode 0640): "
+				     "chmod 600 it (owned by the signer's user)", path);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(fs_open_private(test_dir, "token file", NULL, &st, &e), -1);
+	assert_non_null(strstr(e.msg, ": not a regular file"));
+	test_path(path, sizeof(path), "none");
+	assert_int_equal(fs_open_private(path, "--key", NULL, &st, &e), -1);
+	assert_non_null(strstr(e.msg, "No such file"));
+}
+
 int
 main(void)
 {
@@ -140,6 +169,7 @@ main(void)
 	    test_dir_unit_test(test_output_in_place),
 	    test_dir_unit_test(test_write_beneath),
 	    test_dir_unit_test(test_read_beneath),
+	    test_dir_unit_test(test_open_private),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
