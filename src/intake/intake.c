@@ -280,12 +280,14 @@ struct checking {
 	atomic_size_t next;
 };
 
-/* Start checking b on n threads; with no thread (or none started), check it here. */
+/*
+ * Start checking b on threads workers (at most INTAKE_THREADS_MAX); with
+ * none asked (0) or none started, check it here, before returning.
+ */
 static void
-check_start(struct intake *in, struct intake_batch *b, struct checking *c)
+check_start(struct intake *in, struct intake_batch *b, struct checking *c, int threads)
 {
-	int n = in->threads < 1 ? 1 : in->threads > INTAKE_THREADS_MAX ? INTAKE_THREADS_MAX
-									: in->threads;
+	int n = threads > INTAKE_THREADS_MAX ? INTAKE_THREADS_MAX : threads;
 
 	atomic_init(&c->next, 0);
 	c->started = 0;
@@ -295,8 +297,10 @@ check_start(struct intake *in, struct intake_batch *b, struct checking *c)
 			break;
 		c->started++;
 	}
-	if (c->started == 0)
+	if (c->started == 0) {
+		c->w[0] = (struct worker){in, b, &c->next};
 		worker_main(&c->w[0]);
+	}
 }
 
 static void
@@ -576,7 +580,7 @@ advance(struct intake *in, struct err *e)
 	struct intake_batch *full = in->filling;
 	int rc;
 
-	check_start(in, full, &c);
+	check_start(in, full, &c, in->threads < 1 ? 1 : in->threads);
 	rc = drain(in, e);
 	check_wait(&c);
 	in->checked = full;
@@ -761,14 +765,8 @@ intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *l
 	b.nitems = n;
 	/* The expensive part (parsing, the signature) on the workers, as `cert add` does it;
 	 * a few certificates here, with no thread to start. */
-	if (in->threads > 1 && n >= INTAKE_MANY_THREADED) {
-		check_start(in, &b, c);
-		check_wait(c);
-	} else {
-		atomic_init(&c->next, 0);
-		c->w[0] = (struct worker){in, &b, &c->next};
-		worker_main(&c->w[0]);
-	}
+	check_start(in, &b, c, in->threads > 1 && n >= INTAKE_MANY_THREADED ? in->threads : 0);
+	check_wait(c);
 	for (i = 0; i < n; i++) {
 		if (!b.items[i].ok) {
 			*bad = i;
