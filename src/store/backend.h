@@ -179,6 +179,8 @@
 int store_signs_set(const int64_t *issuer_ids, size_t n, int64_t **out, size_t *len);
 /* qsort/bsearch's order of two int64_t. */
 int store_signs_cmp(const void *a, const void *b);
+/* The issuer id of such a meta key (len bytes, no NUL needed), or -1 if it is not one. */
+int64_t store_signs_id(const char *key, size_t len);
 
 /* A backend: its name, close, and one field per operation of STORE_OPS. */
 struct store_ops {

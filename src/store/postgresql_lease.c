@@ -35,6 +35,7 @@
 /* The holder of a meta row of store_lease_signs: what follows "signs:<id>:". */
 #define PG_SIGNS_HOLDER(k) "substr(" k ", 7 + strpos(substr(" k ", 7), ':'))"
 #define PG_SIGNS_ROW(k) "left(" k ", 6) = '" STORE_SIGNS_PREFIX "'"
+_Static_assert(sizeof(STORE_SIGNS_PREFIX) == 7, "PG_SIGNS_*'s offsets are the prefix's length");
 /* What holders no longer in lease_holders published: forgotten with them. */
 #define PG_SIGNS_FORGET                                                                      \
 	"DELETE FROM meta WHERE " PG_SIGNS_ROW("key") " AND NOT EXISTS (SELECT 1"            \
@@ -283,23 +284,6 @@ pg_lease_mark(struct store *base, const char *holder, int64_t issuer_id,
 	    NULL, e);
 }
 
-/* The issuer id of a meta key of store_lease_signs (len bytes), or -1 if it is not one. */
-static int64_t
-signs_id(const uint8_t *key, size_t len)
-{
-	char buf[PG_SIGNS_KEY_MAX], *end;
-	long long id;
-
-	if (key == NULL || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, key, len);
-	buf[len] = '\0';
-	if (strncmp(buf, STORE_SIGNS_PREFIX, strlen(STORE_SIGNS_PREFIX)) != 0)
-		return -1;
-	id = strtoll(buf + strlen(STORE_SIGNS_PREFIX), &end, 10);
-	return *end == ':' && id >= 0 ? (int64_t)id : -1;
-}
-
 /* 1 when holder's rows are the ids of want (sorted, n), 0 when not, -1 error. */
 static int
 signs_same(struct store_pg *s, const char *holder, const int64_t *want, size_t n,
@@ -318,7 +302,7 @@ signs_same(struct store_pg *s, const char *holder, const int64_t *want, size_t n
 	for (int i = 0; i < PQntuples(r) && same; i++) {
 		size_t len;
 		const uint8_t *k = pg_bytes(r, i, 0, &len);
-		int64_t id = signs_id(k, len);
+		int64_t id = store_signs_id((const char *)k, len);
 		same = id >= 0 && bsearch(&id, want, n, sizeof(*want), store_signs_cmp) != NULL;
 	}
 	PQclear(r);
@@ -388,7 +372,7 @@ pg_lease_signers(struct store *base, int64_t now,
 		char holder[STORE_LEASE_HOLDER_MAX + 1] = "";
 		size_t hlen, klen;
 		const uint8_t *h = pg_bytes(r, i, 0, &hlen), *k = pg_bytes(r, i, 1, &klen);
-		int64_t id = signs_id(k, klen);
+		int64_t id = store_signs_id((const char *)k, klen);
 		if (id < 0 || h == NULL || hlen > STORE_LEASE_HOLDER_MAX)
 			continue;
 		memcpy(holder, h, hlen);

@@ -24,6 +24,7 @@
 /* The holder of a meta row of store_lease_signs: what follows "signs:<id>:". */
 #define SQLITE_SIGNS_HOLDER(k) "substr(" k ", 7 + instr(substr(" k ", 7), ':'))"
 #define SQLITE_SIGNS_ROW(k) "substr(" k ", 1, 6) = '" STORE_SIGNS_PREFIX "'"
+_Static_assert(sizeof(STORE_SIGNS_PREFIX) == 7, "SQLITE_SIGNS_*'s offsets are the prefix's length");
 /* What holders no longer in lease_holders published: forgotten with them. */
 #define SQLITE_SIGNS_FORGET                                                                  \
 	"DELETE FROM meta WHERE " SQLITE_SIGNS_ROW("key") " AND " SQLITE_SIGNS_HOLDER("key")  \
@@ -305,19 +306,6 @@ sqlite_lease_mark(struct store *base, const char *holder, int64_t issuer_id,
 	    5, "setting a lease's mark", e);
 }
 
-/* The issuer id of a meta key of store_lease_signs, or -1 if it is not one. */
-static int64_t
-signs_id(const char *key)
-{
-	char *end;
-	long long id;
-
-	if (key == NULL || strncmp(key, STORE_SIGNS_PREFIX, strlen(STORE_SIGNS_PREFIX)) != 0)
-		return -1;
-	id = strtoll(key + strlen(STORE_SIGNS_PREFIX), &end, 10);
-	return *end == ':' && id >= 0 ? (int64_t)id : -1;
-}
-
 /* 1 when holder's rows are the ids of want (sorted, n), 0 when not, -1 error. */
 static int
 signs_same(struct store_sqlite *s, const char *holder, const int64_t *want, size_t n,
@@ -332,7 +320,8 @@ signs_same(struct store_sqlite *s, const char *holder, const int64_t *want, size
 		return sqlite_db_err(s, e, "reading what a signer signs");
 	sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = signs_id((const char *)sqlite3_column_text(st, 0));
+		const char *k = (const char *)sqlite3_column_text(st, 0); /* then its length */
+		int64_t id = store_signs_id(k, (size_t)sqlite3_column_bytes(st, 0));
 		rows++;
 		if (id < 0 || bsearch(&id, want, n, sizeof(*want), store_signs_cmp) == NULL)
 			same = 0;
@@ -400,7 +389,8 @@ sqlite_lease_signers(struct store *base, int64_t now,
 		return sqlite_db_err(s, e, "reading what the signers sign");
 	sqlite3_bind_int64(st, 1, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = signs_id((const char *)sqlite3_column_text(st, 1));
+		const char *k = (const char *)sqlite3_column_text(st, 1); /* then its length */
+		int64_t id = store_signs_id(k, (size_t)sqlite3_column_bytes(st, 1));
 		if (id >= 0 && cb(arg, (const char *)sqlite3_column_text(st, 0), id, e) != 0) {
 			sqlite3_finalize(st);
 			return -1;

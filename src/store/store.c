@@ -83,6 +83,22 @@ store_signs_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int64_t
+store_signs_id(const char *key, size_t len)
+{
+	size_t p = sizeof(STORE_SIGNS_PREFIX) - 1, i;
+	int64_t id = 0;
+
+	if (key == NULL || len <= p || memcmp(key, STORE_SIGNS_PREFIX, p) != 0)
+		return -1;
+	for (i = p; i < len && key[i] >= '0' && key[i] <= '9'; i++) {
+		if (id > (INT64_MAX - 9) / 10)
+			return -1;
+		id = id * 10 + (key[i] - '0');
+	}
+	return i > p && i < len && key[i] == ':' ? id : -1;
+}
+
 int
 store_signs_set(const int64_t *issuer_ids, size_t n, int64_t **out, size_t *len)
 {
