@@ -151,8 +151,7 @@ admin_api_handle(struct admin_api *api, const struct admin_request *rq,
 		status = admin_auth(api->store, rq->authorization, rq->authorization_len,
 		    defs[r].need, &who, &e);
 	/* Known: a valid token, or a listed client certificate (who names it even on 403). */
-	rs->authenticated = status == 0 ||
-	    (status == 403 && (rq->authorization != NULL || who.actor[0] != '\0'));
+	rs->authenticated = who.actor[0] != '\0';
 	if (status != 0) {
 		admin_reply_error(rs, status, "%s", e.msg);
 		return;

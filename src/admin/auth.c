@@ -73,14 +73,14 @@ admin_auth(struct store *s, const char *header, size_t len, unsigned need,
 		err_set(e, "unknown or revoked token");
 		return 401;
 	}
+	snprintf(who->actor, sizeof(who->actor), "token:%s", t.name);
+	who->scopes = t.scopes;
 	if ((t.scopes & need) != need) {
 		err_set(e, "token '%s' may %s; this needs %s", t.name,
 		    admin_scopes_text(t.scopes, have, sizeof(have)),
 		    admin_scopes_text(need, want, sizeof(want)));
 		return 403;
 	}
-	snprintf(who->actor, sizeof(who->actor), "token:%s", t.name);
-	who->scopes = t.scopes;
 	return 0;
 }
 

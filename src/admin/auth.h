@@ -29,7 +29,8 @@ struct admin_caller {
  * Check header (the Authorization value, len bytes; NULL: none) for the
  * scopes need (TOKEN_SCOPE_* bits; 0: any known token).  0 with *who filled;
  * else the HTTP status (401, 403, or 500 when the store failed) with e
- * saying why.
+ * saying why; on 403 (a known token short of the scopes) *who is filled too,
+ * as admin_auth_client fills it: who->actor "" means no known caller.
  */
 int admin_auth(struct store *s, const char *header, size_t len, unsigned need,
     struct admin_caller *who, struct err *e);
