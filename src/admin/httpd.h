@@ -47,7 +47,9 @@
 #define ADMIN_EVICT_MIN_MS 500   /* a connection may be cut to make room once this old */
 #define ADMIN_OVER_MAX 16        /* connections answered 429 at once */
 #define ADMIN_RETRY_AFTER_S 1
-#define ADMIN_RETRY_AFTER_TEXT "1"
+#define ADMIN_STR_(x) #x
+#define ADMIN_STR(x) ADMIN_STR_(x)
+#define ADMIN_RETRY_AFTER_TEXT ADMIN_STR(ADMIN_RETRY_AFTER_S) /* the header's, from the number */
 
 /*
  * Serve api on the listening socket fd (taken over: closed by the time this
