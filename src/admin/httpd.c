@@ -311,11 +311,10 @@ on_accept(h2o_socket_t *listener, const char *err)
 			mark = MARK_OVER;
 		}
 		if ((mark == MARK_OVER && atomic_load(&h->over) >= ADMIN_OVER_MAX) ||
-		    conns_add(&h->conns, sock, counter) != 0) {
+		    conns_add(&h->conns, sock, counter, mark) != 0) {
 			h2o_socket_close(sock);
 			continue;
 		}
-		*conns_mark_of_sock(sock) = mark;
 		atomic_fetch_add(counter, 1);
 		h2o_accept(&h->actx, sock);
 	}

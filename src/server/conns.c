@@ -17,7 +17,7 @@ struct conn_entry {
 	size_t written;    /* sock->bytes_written, when last seen */
 	uint64_t quiet_ms; /* since when it has owed the client bytes and they took none */
 	uint64_t added_ms; /* accepted */
-	unsigned mark;     /* the owner's (conns_mark_of_sock) */
+	unsigned mark;     /* the owner's (conns_add, conns_mark_of_req) */
 	unsigned busy : 1; /* owes a response body (mark_busy) */
 	unsigned cut : 1;  /* shut down for a stall (counted once) */
 };
@@ -56,13 +56,13 @@ on_close(void *data)
 }
 
 int
-conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter)
+conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter, unsigned mark)
 {
 	struct conn_entry *c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		return -1;
-	*c = (struct conn_entry){.sock = sock, .set = cs, .counter = counter,
+	*c = (struct conn_entry){.sock = sock, .set = cs, .counter = counter, .mark = mark,
 	    .acked = -1, .quiet_ms = h2o_now(cs->loop), .added_ms = h2o_now(cs->loop)};
 	h2o_linklist_insert(&cs->open, &c->link);
 	cs->n++;
@@ -80,14 +80,6 @@ entry_of(h2o_req_t *req)
 				 : NULL;
 
 	return sock != NULL && sock->on_close.cb == on_close ? sock->on_close.data : NULL;
-}
-
-unsigned *
-conns_mark_of_sock(h2o_socket_t *sock)
-{
-	return sock != NULL && sock->on_close.cb == on_close
-		   ? &((struct conn_entry *)sock->on_close.data)->mark
-		   : NULL;
 }
 
 unsigned *

@@ -60,17 +60,17 @@ void conns_init(struct conns *cs, h2o_evloop_t *loop, atomic_ulong *stalled);
 void conns_dispose(struct conns *cs);
 
 /*
- * Record sock in cs until it closes; when it does, *counter (may be NULL)
- * is decremented.  Returns -1 (sock untouched, not recorded) when out of memory.
+ * Record sock in cs until it closes, with its first mark (below); when it
+ * closes, *counter (may be NULL) is decremented.  Returns -1 (sock untouched,
+ * not recorded) when out of memory.
  */
-int conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter);
+int conns_add(struct conns *cs, h2o_socket_t *sock, atomic_long *counter, unsigned mark);
 
 /*
- * A mark the loop's owner keeps on each connection (0 when added): the admin
- * API notes there which connections showed a valid token and which were
- * accepted over its limit (admin/httpd.c).  NULL: not one of cs's.
+ * A mark the loop's owner keeps on each connection: the admin API notes
+ * there which connections showed a valid token and which were accepted over
+ * its limit (admin/httpd.c).  NULL: req did not come on one of cs's.
  */
-unsigned *conns_mark_of_sock(h2o_socket_t *sock);
 unsigned *conns_mark_of_req(h2o_req_t *req);
 
 /*

@@ -161,7 +161,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 						 : &sv->connections_refused;
 		long max = l->admin ? snap->conf.admin_max_connections : snap->conf.max_connections;
 		if (atomic_load_explicit(counter, memory_order_relaxed) >= max ||
-		    conns_add(l->conns, sock, counter) != 0) {
+		    conns_add(l->conns, sock, counter, 0) != 0) {
 			atomic_fetch_add(refused, 1);
 			h2o_socket_close(sock);
 			continue;

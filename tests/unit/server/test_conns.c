@@ -112,7 +112,7 @@ serve(size_t read_per_turn)
 	cs.write_timeout_ms = WRITE_TIMEOUT_MS;
 	the_sock = h2o_evloop_socket_create(loop, p.server, H2O_SOCKET_FLAG_DONT_READ);
 	the_sock->data = &r;
-	assert_int_equal(conns_add(&cs, the_sock, NULL), 0);
+	assert_int_equal(conns_add(&cs, the_sock, NULL, 0), 0);
 	memset(&body, 0, sizeof(body));
 	body.req = &req;
 	conns_body_start(&cs, &body); /* it owes a body: watched while no write is pending */
