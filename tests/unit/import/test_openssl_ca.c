@@ -63,6 +63,7 @@ setup(void **state)
 	}
 	write_leaf(&r1, 7, "1007"); /* another registered issuer's */
 	write_leaf(&e1, 9, "1008"); /* holds serial 1009, not 1008 */
+	write_leaf(&root, 10, "100A"); /* an issuer lancre does not know: intake refuses it */
 	return 0;
 }
 
@@ -241,6 +242,18 @@ test_refusals(void **state)
 	expect_refused(text, 2, "serial 1006 is also on line 1");
 	snprintf(text, sizeof(text), "%sV\t%s\t\t1006\n", line1, exp); /* malformed, last */
 	expect_refused(text, 2, "tab-separated fields");
+	/* Refused by intake, in one batch with a new line before it: named by its file. */
+	snprintf(text, sizeof(text), "%sV\t%s\t\t100A\tunknown\t/CN=j\n", line1, exp);
+	expect_refused(text, 2, "newcerts/100A.pem: ");
+	/* ... after a new line that revokes: that one is applied to its row first (recorded
+	 * again, chunk_record), so the error is still the refused file's. */
+	snprintf(text, sizeof(text), "R\t%s\t%s,keyCompromise\t1006\tunknown\t/CN=f\n"
+				     "V\t%s\t\t100A\tunknown\t/CN=j\n", exp, t1, exp);
+	expect_refused(text, 2, "newcerts/100A.pem: ");
+	/* ... or one that fails itself: that earlier line is the error. */
+	snprintf(text, sizeof(text), "R\t%s\t%s,CACompromise\t1006\tunknown\t/CN=f\n"
+				     "V\t%s\t\t100A\tunknown\t/CN=j\n", exp, t1, exp);
+	expect_refused(text, 1, "cACompromise applies to CA certificates");
 }
 
 int
