@@ -28,18 +28,17 @@ static const char *const result_name[] = {
     [BYKEY_UNCHANGED] = "unchanged",
 };
 
+/* The name of the issuer of that id ("?": none, which the store does not allow). */
 static const char *
-issuer_name(const struct issuer_record *v, size_t n, int64_t id)
+issuer_name(const struct issuer_set *set, int64_t id)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].id == id)
-			return v[i].name;
-	return "?";
+	const struct issuer *is = issuer_set_by_id(set, id);
+
+	return is != NULL ? is->rec.name : "?";
 }
 
 static json_t *
-answer(const struct bykey *b, const uint8_t spki[STORE_SPKI_HASH_LEN],
-    const struct issuer_record *iss, size_t niss)
+answer(const struct bykey *b, const uint8_t spki[STORE_SPKI_HASH_LEN], const struct issuer_set *set)
 {
 	char hex[SPKI_HEX_LEN + 1];
 	json_t *list = json_array(), *o;
@@ -49,7 +48,7 @@ answer(const struct bykey *b, const uint8_t spki[STORE_SPKI_HASH_LEN],
 	for (size_t i = 0; i < b->n && list != NULL; i++) {
 		const struct bykey_hit *h = &b->v[i];
 
-		o = admin_cert_json(issuer_name(iss, niss, h->rec.issuer_id), &h->rec);
+		o = admin_cert_json(issuer_name(set, h->rec.issuer_id), &h->rec);
 		json_object_set_new(o, "result", json_string(result_name[h->result]));
 		json_array_append_new(list, o);
 		count[h->result]++;
@@ -71,11 +70,10 @@ void
 admin_ep_bykey(struct admin_api *api, const struct admin_request *rq,
     const struct admin_caller *who, struct admin_response *rs)
 {
-	struct issuer_record *iss = NULL;
+	const struct issuer_set *set = NULL;
 	struct admin_bykey req;
 	struct bykey b = {0};
 	int64_t now = (int64_t)time(NULL);
-	size_t niss = 0;
 	struct err e;
 	int status = 0, rc;
 
@@ -83,7 +81,7 @@ admin_ep_bykey(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, 400, "%s", e.msg);
 		return;
 	}
-	if (store_issuer_list(api->store, &iss, &niss, &e) != 0 || store_begin(api->store, &e) != 0) {
+	if ((set = admin_api_issuers(api, &e)) == NULL || store_begin(api->store, &e) != 0) {
 		status = 500;
 	} else {
 		rc = bykey_revoke(api->store, req.spki, req.date, now, who->actor, rq->peer, &b, &e);
@@ -98,8 +96,7 @@ admin_ep_bykey(struct admin_api *api, const struct admin_request *rq,
 		admin_reply_error(rs, status, "%s (nothing was revoked)", e.msg);
 	} else {
 		api->changes += b.changed;
-		admin_reply_json(rs, 200, answer(&b, req.spki, iss, niss));
+		admin_reply_json(rs, 200, answer(&b, req.spki, set));
 	}
 	bykey_free(&b);
-	issuer_records_free(iss, niss);
 }

@@ -150,11 +150,9 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 		}
 	}
 	for (size_t i = 0; status == 0 && i < b->n; i++) {
-		const struct issuer *is = NULL;
+		const struct issuer *is;
 		json_t *o;
-		for (size_t k = 0; k < set->n; k++)
-			if (set->v[k].rec.id == recs[i].issuer_id)
-				is = &set->v[k];
+		is = issuer_set_by_id(set, recs[i].issuer_id);
 		o = admin_cert_json(is != NULL ? is->rec.name : "?", &recs[i]);
 		json_object_set_new(o, "result", json_string(result[res[i]]));
 		if (res[i] == INTAKE_PRESENT_FINAL)

@@ -70,6 +70,16 @@ issuer_set_by_name(const struct issuer_set *set, const char *name)
 	return NULL;
 }
 
+const struct issuer *
+issuer_set_by_id(const struct issuer_set *set, int64_t id)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->v[i].rec.id == id)
+			return &set->v[i];
+	}
+	return NULL;
+}
+
 int
 issuer_set_match(const struct issuer_set *set, X509 *x, const struct issuer **out,
     struct err *e)

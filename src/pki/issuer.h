@@ -36,6 +36,8 @@ int issuer_set_load(struct store *s, struct issuer_set *set, struct err *e);
 void issuer_set_free(struct issuer_set *set);
 
 const struct issuer *issuer_set_by_name(const struct issuer_set *set, const char *name);
+/* The issuer of that store id, or NULL. */
+const struct issuer *issuer_set_by_id(const struct issuer_set *set, int64_t id);
 
 /*
  * The issuer (with a signing key: published-only entries never issue) whose
