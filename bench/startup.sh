@@ -7,6 +7,9 @@
 #   N="1000000 10000000 pg:1000000" RUNS=3 bench/startup.sh build
 #       # 10M next to 1M, and 1M from PostgreSQL
 #   N=20000 RUNS=1 GET_SECS=3 bench/startup.sh build # quick
+#   DATA=/work/bench-data PREPARE_ONLY=1 N="1000000 10000000" bench/startup.sh build
+#       # prepare the SQLite cases once (slow: 10M takes most of an hour), keep them
+#       # in DATA, and measure later, on a quiet machine, with the same DATA and N
 #
 # N is one case or several: a size (a SQLite store) or pg:SIZE (a PostgreSQL
 # store on a throwaway server, bench_pg_start). For each, one data directory: a P-256
@@ -30,6 +33,10 @@
 # against CACHE + 64 MiB (OPERATOR.md's bound, CRLs aside: there are none here);
 # with several cases, each one's GET rate against the first's (issue 18's goals:
 # 10M within 10% of 1M, PostgreSQL within 5% of SQLite on the same size).
+# DATA=DIR keeps each SQLite case's prepared data directory, request paths and
+# first answer in DIR/CASE (PostgreSQL cases live on a throwaway server and are
+# always prepared afresh), and a later run with the same DATA reuses them;
+# PREPARE_ONLY=1 stops once every case is prepared.
 # Progress goes to stderr, results to stdout; work files in bench/out/ are
 # removed; servers are stopped by PID.
 set -euo pipefail
@@ -41,6 +48,8 @@ URIS=${URIS:-999999999999}
 GET_SECS=${GET_SECS:-10}
 GET_WARM=${GET_WARM:-2}
 CACHE=${CACHE:-64M}
+DATA=${DATA:-}
+PREPARE_ONLY=${PREPARE_ONLY:-0}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 for v in RUNS URIS GET_SECS GET_WARM; do posint "$v" "${!v}"; done
@@ -81,8 +90,15 @@ EOF
 # drawn from all of them), first-C.b64 and first-C.want (the first request,
 # and lancre answer's bytes for it).
 prepare_case() {
-	local c=$1 n=${1#pg:} d=d-${1/:/-} f=${1/:/-} uris=$URIS nresp bytes first_b64
+	local c=$1 n=${1#pg:} d=d-${1/:/-} f=${1/:/-} uris=$URIS nresp bytes first_b64 kept
 	[ "$uris" -le "$n" ] || uris=$n
+	kept=$DATA/$f
+	if [ -n "$DATA" ] && [ "$c" = "$n" ] && [ -e "$kept/ready" ]; then
+		say "$c: reusing the case prepared in $kept"
+		link_kept "$c" "$kept"
+		echo "$c $(cat "$kept/bytes")" >>cases
+		return
+	fi
 	say "$c: making $n certificates, importing and signing them"
 	"$gencerts" --issuer-cert int.pem --issuer-key int.key --count "$n" --out certs.der \
 		2>gen.log || { cat gen.log >&2; die "lancre-gencerts failed"; }
@@ -115,9 +131,28 @@ prepare_case() {
 	rm -f reqs.txt
 	"$lancre" answer -d "$d" --get "$first_b64" -o "first-$f.want" 2>/dev/null ||
 		die "lancre answer failed"
+	if [ -n "$DATA" ] && [ "$c" = "$n" ]; then
+		# Kept for a later run: moved, not copied (10M is gigabytes), and
+		# marked ready last, so a run killed while moving prepares it again.
+		rm -rf "$kept"
+		mkdir -p "$kept"
+		chmod 755 "$DATA" "$kept"
+		mv "$d" "$kept/d"
+		mv "paths-$f.txt" "first-$f.b64" "first-$f.want" "$kept/"
+		echo "$bytes" >"$kept/bytes"
+		touch "$kept/ready"
+		link_kept "$c" "$kept"
+	fi
+}
+# link_kept C DIR: the case C prepared in DIR (DATA), linked into the work directory.
+link_kept() {
+	local f=${1/:/-}
+	ln -s "$2/d" "d-$f"
+	ln -s "$2/paths-$f.txt" "$2/first-$f.b64" "$2/first-$f.want" .
 }
 : >cases
 for c in $N; do prepare_case "$c"; done
+[ "$PREPARE_ONLY" = 0 ] || { say "prepared: $N"; exit 0; }
 
 metric() {
 	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
