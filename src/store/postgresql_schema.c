@@ -256,6 +256,35 @@ static const char *const migrations[] = {
     "ALTER TABLE certificates ADD COLUMN spki_sha256 bytea,"
     "  ADD COLUMN precert integer NOT NULL DEFAULT 0, ADD COLUMN precert_tbs bytea;"
     "CREATE INDEX certificates_spki ON certificates (spki_sha256);",
+    /*
+     * 7: the servers' role reads only the meta rows a server needs (issue
+     * 18).  meta also holds the signers' bookkeeping: what each holder
+     * signs (signs:<issuer>:<holder>, the holder naming its host), their
+     * marks (signed_*), the purge's and the hold's marks, a copy's
+     * progress.  PostgreSQL grants by table; row-level security narrows a
+     * grant to rows.  Its policies apply to every role but the tables'
+     * owner (the role `lancre init` ran as, which the signer and the
+     * commands connect as) and superusers: any other role granted SELECT on
+     * meta (docs/OPERATOR.md's lancre_server and lancre_admin) sees the
+     * counters a server reads (ocsp_seq, crl_seq, issuer_seq, key_seq), the
+     * key states and refusal counts it shows (key_ok_*, refused_*), and
+     * change_seq, which the admin role moves (UPDATE ... RETURNING needs
+     * the row visible); granted UPDATE, it may move change_seq and nothing
+     * else.  No INSERT or DELETE policy: such a role can add or remove no
+     * row.  The notification names only the four counters a server
+     * follows, no longer every key: LISTEN needs no grant, so the old
+     * trigger told any role that could connect the holders' names.  A key
+     * state and a refusal count move key_seq in the same transaction.
+     */
+    "ALTER TABLE meta ENABLE ROW LEVEL SECURITY;"
+    "CREATE POLICY meta_served ON meta FOR SELECT USING (key IN ('ocsp_seq', 'crl_seq',"
+    "  'issuer_seq', 'key_seq', 'change_seq') OR starts_with(key, 'key_ok_')"
+    "  OR starts_with(key, 'refused_'));"
+    "CREATE POLICY meta_change_seq ON meta FOR UPDATE USING (key = 'change_seq');"
+    "DROP TRIGGER meta_notify ON meta;"
+    "CREATE TRIGGER meta_notify AFTER INSERT OR UPDATE ON meta FOR EACH ROW"
+    "  WHEN (NEW.key IN ('ocsp_seq', 'crl_seq', 'issuer_seq', 'key_seq'))"
+    "  EXECUTE FUNCTION lancre_meta_notify();",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

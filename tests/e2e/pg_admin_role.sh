@@ -100,6 +100,12 @@ run psql -X -q "$ADM" -c "DELETE FROM certificates WHERE status = 0"
 has "$ERR" 'permission denied' "nor delete a certificate"
 run psql -X -q "$ADM" -c "INSERT INTO tokens (name, scopes, hash, created) VALUES ('x', 7, '\\x00', 0)"
 has "$ERR" 'permission denied' "nor make itself a token"
+# meta (migration 7's row-level security): it reads none of the signer's rows, and of
+# the rows it reads it moves change_seq only (an UPDATE of another row finds none).
+same "nor read the signer's rows in meta (the owner sees $(psql -X -q -A -t "$OWNER" -c "SELECT count(*) FROM meta WHERE key LIKE 'signs:%' OR key LIKE 'signed\\_%'"))" \
+	"$(psql -X -q -A -t "$ADM" -c "SELECT count(*) FROM meta WHERE key LIKE 'signs:%' OR key LIKE 'signed\\_%'" 2>&1)" 0
+same "nor move a counter but change_seq" \
+	"$(psql -X -q -A -t "$ADM" -c "WITH u AS (UPDATE meta SET value = value + 1 WHERE key IN ('ocsp_seq', 'key_seq', 'signed_change_seq') RETURNING key) SELECT count(*) FROM u" 2>&1)" 0
 # In the catalog: every privilege the role holds on lancre's tables and sequences, exactly
 # the GRANT's (a table a newer lancre adds gets nothing until granted).
 got=$(psql -X -q -A -t -v ON_ERROR_STOP=1 "$OWNER" <<'SQL' | tr '\n' ' '

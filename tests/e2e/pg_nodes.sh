@@ -116,6 +116,25 @@ run psql -X -q "$RO" -c "SELECT actor FROM audit"
 has "$ERR" 'permission denied' "B's role cannot read the audit trail"
 run psql -X -q "$RO" -c "UPDATE meta SET value = value + 1 WHERE key = 'ocsp_seq'"
 has "$ERR" 'permission denied' "B's role cannot move a counter"
+# meta's rows (migration 7's row-level security): the owner sees the signer's bookkeeping
+# (what each holder signs, its name, its marks), B's role only what a server reads.
+OWN="${LANCRE_TEST_PG%/postgres}/nodes"
+signer_rows="key LIKE 'signs:%' OR key LIKE 'signed\\_%'"
+n_own=$(psql -X -q -A -t "$OWN" -c "SELECT count(*) FROM meta WHERE $signer_rows")
+[ "${n_own:-0}" -gt 0 ] && ok "the owner sees the signer's rows in meta ($n_own)" ||
+	not_ok "the owner sees the signer's rows in meta: '$n_own'"
+same "B's role sees none of them" "$(psql -X -q -A -t "$RO" -c "SELECT count(*) FROM meta WHERE $signer_rows" 2>&1)" 0
+same "B's role sees only the counters, key states and refusal counts a server reads" \
+	"$(psql -X -q -A -t "$RO" -c "SELECT string_agg(DISTINCT regexp_replace(key, '_[0-9]+$', '_N'), ' ' ORDER BY regexp_replace(key, '_[0-9]+$', '_N')) FROM meta" 2>&1)" \
+	"change_seq crl_seq issuer_seq key_ok_N key_seq ocsp_seq"
+# The notification names only what a server follows (LISTEN needs no grant: the holders'
+# names were told to any role that could connect).  psql prints what its own session was
+# sent, after each statement; every row of meta is written as it is.
+psql -X -q "$OWN" -c "LISTEN lancre_changes" -c "UPDATE meta SET value = value" -c "SELECT 1" \
+	>"$T/notify.out" 2>&1
+same "a write of every row of meta notifies only the counters a server follows" \
+	"$(grep -o 'payload "[^"]*"' "$T/notify.out" | sort | tr '\n' ' ')" \
+	'payload "crl_seq" payload "issuer_seq" payload "key_seq" payload "ocsp_seq" '
 
 # The database stops: both nodes keep answering what they have.
 "$ROOT/scripts/pg.sh" down "$PGD" || not_ok "stop PostgreSQL"

@@ -333,9 +333,11 @@ test_dead_peer_timeouts(void **state)
 }
 
 /*
- * Migration 5 -> 6 on a store with a certificate: the old row has no key
+ * Migrations 5 -> 7 on a store with a certificate: the old row has no key
  * hash (NULL) and is not precert; one recorded after has both, and the
- * key hash is indexed alone (one key, several issuers).
+ * key hash is indexed alone (one key, several issuers).  Migration 7's
+ * row-level security on meta is back (its own test: tests/e2e/pg_nodes.sh
+ * and pg_admin_role.sh, as the roles it narrows).
  */
 static void
 test_migration_spki(void **state)
@@ -365,10 +367,14 @@ test_migration_spki(void **state)
 	assert_int_equal(pgtest_exec(pgtest_db,
 			     "DROP INDEX certificates_spki; ALTER TABLE certificates"
 			     " DROP COLUMN spki_sha256, DROP COLUMN precert, DROP COLUMN precert_tbs;"
-			     " DELETE FROM lancre_schema WHERE version = 6", msg, sizeof(msg)), 0);
+			     " DROP POLICY meta_served ON meta; DROP POLICY meta_change_seq ON meta;"
+			     " ALTER TABLE meta DISABLE ROW LEVEL SECURITY;"
+			     " DELETE FROM lancre_schema WHERE version IN (6, 7)", msg, sizeof(msg)), 0);
 	assert_non_null(s = open_url(pgtest_db, STORE_WRITE, &e));
 	assert_int_equal(pgtest_exec(pgtest_db,
-			     "DO $$ BEGIN IF (SELECT max(version) FROM lancre_schema) <> 6"
+			     "DO $$ BEGIN IF (SELECT max(version) FROM lancre_schema) <> 7"
+			     " OR NOT (SELECT relrowsecurity FROM pg_class WHERE relname = 'meta')"
+			     " OR (SELECT count(*) FROM pg_policies WHERE tablename = 'meta') <> 2"
 			     " OR (SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_spki')"
 			     " NOT LIKE '%(spki_sha256)'"
 			     " OR (SELECT count(*) FROM certificates WHERE spki_sha256 IS NULL"
