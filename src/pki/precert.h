@@ -33,9 +33,11 @@
 
 #include <openssl/x509.h>
 
+#include "store/store.h"
 #include "util/err.h"
 
-#define PRECERT_TBS_LEN 32 /* SHA-256 */
+/* SHA-256; what the store keeps of it (store_cert.precert_tbs) is the same bytes. */
+#define PRECERT_TBS_LEN STORE_PRECERT_TBS_LEN
 
 /*
  * 1 if x carries the CT poison extension (a precertificate), 0 if not; -1

@@ -165,7 +165,7 @@ sum_cert(void *arg, const struct cert_record *c, struct err *e)
 	put_blob(s, c->spki_sha256, c->has_spki ? STORE_SPKI_HASH_LEN : 0);
 	put_i64(s, c->precert != 0);
 	put_i64(s, c->has_precert_tbs);
-	put_blob(s, c->precert_tbs, c->has_precert_tbs ? STORE_FINGERPRINT_LEN : 0);
+	put_blob(s, c->precert_tbs, c->has_precert_tbs ? STORE_PRECERT_TBS_LEN : 0);
 	row_end(s);
 	return 0;
 }

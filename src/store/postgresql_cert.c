@@ -63,7 +63,7 @@ insert_params(const struct cert_record *r, struct pg_params *p)
 		pg_param_null(p);
 	pg_param_int(p, r->precert != 0);
 	if (r->has_precert_tbs)
-		pg_param_bytea(p, r->precert_tbs, STORE_FINGERPRINT_LEN);
+		pg_param_bytea(p, r->precert_tbs, STORE_PRECERT_TBS_LEN);
 	else
 		pg_param_null(p);
 }
@@ -271,7 +271,7 @@ cert_arrays(struct pg_array *a, struct cert_record *const *r, size_t n)
 		pg_array_bytes(&a[CA_SPKI], c->spki_sha256, c->has_spki ? STORE_SPKI_HASH_LEN : 0);
 		pg_array_int(&a[CA_PRECERT], c->precert != 0);
 		pg_array_bytes(&a[CA_PRECERT_TBS], c->precert_tbs,
-		    c->has_precert_tbs ? STORE_FINGERPRINT_LEN : 0);
+		    c->has_precert_tbs ? STORE_PRECERT_TBS_LEN : 0);
 	}
 	return 0;
 }

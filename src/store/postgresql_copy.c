@@ -270,7 +270,7 @@ cert_line(struct pg_copybuf *c, const struct cert_record *r)
 		cb_null(c, '\t');
 	cb_int(c, r->precert != 0, '\t');
 	if (r->has_precert_tbs)
-		cb_bytea(c, r->precert_tbs, STORE_FINGERPRINT_LEN, '\n');
+		cb_bytea(c, r->precert_tbs, STORE_PRECERT_TBS_LEN, '\n');
 	else
 		cb_null(c, '\n');
 }

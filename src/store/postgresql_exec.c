@@ -509,8 +509,8 @@ pg_cert_row(const PGresult *r, int row, int col, struct cert_record *out)
 	}
 	out->precert = (int)pg_int(r, row, col + 5);
 	b = pg_bytes(r, row, col + 6, &len);
-	if (b != NULL && len == STORE_FINGERPRINT_LEN) {
-		memcpy(out->precert_tbs, b, STORE_FINGERPRINT_LEN);
+	if (b != NULL && len == STORE_PRECERT_TBS_LEN) {
+		memcpy(out->precert_tbs, b, STORE_PRECERT_TBS_LEN);
 		out->has_precert_tbs = 1;
 	}
 }

@@ -505,8 +505,8 @@ sqlite_cert_row(sqlite3_stmt *st, int col, struct cert_record *out)
 		out->has_spki = 1;
 	}
 	out->precert = sqlite3_column_int(st, col + 5);
-	if (sqlite3_column_bytes(st, col + 6) == STORE_FINGERPRINT_LEN) {
-		memcpy(out->precert_tbs, sqlite3_column_blob(st, col + 6), STORE_FINGERPRINT_LEN);
+	if (sqlite3_column_bytes(st, col + 6) == STORE_PRECERT_TBS_LEN) {
+		memcpy(out->precert_tbs, sqlite3_column_blob(st, col + 6), STORE_PRECERT_TBS_LEN);
 		out->has_precert_tbs = 1;
 	}
 }
@@ -720,7 +720,7 @@ cert_insert(struct store_sqlite *s, struct cert_record *r, enum store_insert_res
 		sqlite3_bind_blob(st, 14, r->spki_sha256, STORE_SPKI_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, r->precert != 0);
 	if (r->has_precert_tbs)
-		sqlite3_bind_blob(st, 16, r->precert_tbs, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 16, r->precert_tbs, STORE_PRECERT_TBS_LEN, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlite_db_err(s, e, "adding a certificate");
 	if (sqlite3_changes(s->db) == 1) {

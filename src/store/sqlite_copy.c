@@ -128,7 +128,7 @@ cert_bind(sqlite3_stmt *st, const struct cert_record *r)
 		sqlite3_bind_null(st, 15);
 	sqlite3_bind_int(st, 16, r->precert != 0);
 	if (r->has_precert_tbs)
-		sqlite3_bind_blob(st, 17, r->precert_tbs, STORE_FINGERPRINT_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 17, r->precert_tbs, STORE_PRECERT_TBS_LEN, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 17);
 }

@@ -32,6 +32,7 @@
 #define STORE_KEY_REF_MAX 1024
 #define STORE_FINGERPRINT_LEN 32 /* SHA-256 of the certificate DER */
 #define STORE_SPKI_HASH_LEN 32   /* SHA-256 of the DER SubjectPublicKeyInfo */
+#define STORE_PRECERT_TBS_LEN 32 /* SHA-256 of a precertificate's TBS (pki/precert.h) */
 
 enum cert_status {
 	CERT_GOOD = 0,
@@ -112,7 +113,7 @@ struct cert_record {
 	 * for both); has_precert_tbs 0 (NULL) for certificates that came
 	 * without a precertificate.
 	 */
-	uint8_t precert_tbs[STORE_FINGERPRINT_LEN];
+	uint8_t precert_tbs[STORE_PRECERT_TBS_LEN];
 	int has_precert_tbs;
 };
 

@@ -1377,7 +1377,7 @@ test_cert_spki_precert(void **state)
 		recs[i].precert = i >= 2;
 		recs[i].has_precert_tbs = i == 1 || i == 2;
 		if (recs[i].has_precert_tbs)
-			memset(recs[i].precert_tbs, 0x50 + i, STORE_FINGERPRINT_LEN);
+			memset(recs[i].precert_tbs, 0x50 + i, STORE_PRECERT_TBS_LEN);
 		r[i] = &recs[i];
 	}
 	assert_int_equal(store_cert_insert(s, &recs[0], &res[0], &e), 0);
