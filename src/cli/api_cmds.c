@@ -217,21 +217,14 @@ static int
 file_lookup(const char *path, const struct api_issuer *v, size_t n, const struct api_issuer **is,
     struct cert_record *rec, struct err *e)
 {
-	unsigned char *der = NULL;
+	unsigned char *der;
 	char name[256];
-	uint8_t *data;
-	size_t len;
 	int derlen, rc = -1;
 	X509 *x;
 
-	if (fs_read_all(path, API_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(path, API_FILE_MAX, &der, &derlen, &x, e) != 0)
 		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL)
-		return err_prefix(e, "%s", path);
-	derlen = i2d_X509(x, &der);
-	if (derlen <= 0 || cert_record_from_x509(x, der, (size_t)derlen, rec, e) != 0) {
+	if (cert_record_from_x509(x, der, (size_t)derlen, rec, e) != 0) {
 		err_prefix(e, "%s", path);
 		goto out;
 	}
@@ -349,7 +342,7 @@ record_file(struct api_client *c, const char *path, char *issuer, size_t ilen, c
 	long status;
 	int derlen, rc = -1;
 
-	if (cert_file_der(path, API_FILE_MAX, &der, &derlen, e) != 0)
+	if (cert_file_der(path, API_FILE_MAX, &der, &derlen, NULL, e) != 0)
 		return -1;
 	rc = api_call(c, "POST", "/certificates", der, (size_t)derlen, "application/pkix-cert",
 	    &status, &ans, e);

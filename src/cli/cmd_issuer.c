@@ -110,18 +110,12 @@ issuer_add(struct cli_dir *d, const char *name, const char *cert_path, const cha
 {
 	char ref[STORE_KEY_REF_MAX + 1], pass[STORE_KEY_REF_MAX + 1], subject[256], kind[64];
 	char qsubject[600], what[700];
-	uint8_t *data = NULL;
-	size_t len;
 	int64_t id;
 	X509 *x;
 	int rc;
 
-	if (fs_read_all(cert_path, ISSUER_CERT_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(cert_path, ISSUER_CERT_FILE_MAX, NULL, NULL, &x, e) != 0)
 		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL)
-		return err_prefix(e, "%s", cert_path);
 	rc = key_reference(d->path, key, ref, sizeof(ref), e);
 	if (rc == 0 && pass_file != NULL)
 		rc = key_reference(d->path, pass_file, pass, sizeof(pass), e);
@@ -162,8 +156,6 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 	struct issuer_set set;
 	const struct issuer *is;
 	char ref[STORE_KEY_REF_MAX + 1];
-	uint8_t *data = NULL;
-	size_t len;
 	X509 *x = NULL;
 	int rc = -1;
 
@@ -179,13 +171,8 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 			printf("Issuer %s signs its own OCSP responses again.\n", name);
 		goto out;
 	}
-	if (fs_read_all(cert_path, ISSUER_CERT_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(cert_path, ISSUER_CERT_FILE_MAX, NULL, NULL, &x, e) != 0)
 		goto out;
-	x = cert_parse(data, len, e);
-	if (x == NULL) {
-		err_prefix(e, "%s", cert_path);
-		goto out;
-	}
 	if (key_reference(d->path, key, ref, sizeof(ref), e) != 0)
 		goto out;
 	if (store_begin(d->store, e) == 0) {
@@ -200,7 +187,6 @@ issuer_responder(struct cli_dir *d, const char *name, const char *cert_path, con
 		    name);
 out:
 	X509_free(x);
-	free(data);
 	issuer_set_free(&set);
 	return rc;
 }

@@ -143,7 +143,7 @@ record_file(struct cli_dir *d, const struct issuer_set *set, const char *path, i
 	unsigned char *der = NULL;
 	int derlen, rc;
 
-	if (cert_file_der(path, REVOKE_FILE_MAX, &der, &derlen, e) != 0)
+	if (cert_file_der(path, REVOKE_FILE_MAX, &der, &derlen, NULL, e) != 0)
 		return -1;
 	intake_init(&in);
 	in.store = d->store;

@@ -16,22 +16,15 @@ int
 lookup_by_file(struct cli_dir *d, const struct issuer_set *set, const char *path,
     struct lookup_match *m, struct err *e)
 {
-	uint8_t *data;
-	size_t len;
 	struct cert_record rec;
-	unsigned char *der = NULL;
+	unsigned char *der;
 	int derlen, rc = -1;
 	X509 *x;
 
 	memset(m, 0, sizeof(*m));
-	if (fs_read_all(path, LOOKUP_FILE_MAX, &data, &len, e) != 0)
+	if (cert_file_der(path, LOOKUP_FILE_MAX, &der, &derlen, &x, e) != 0)
 		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL)
-		return err_prefix(e, "%s", path);
-	derlen = i2d_X509(x, &der);
-	if (derlen <= 0 || issuer_set_match(set, x, &m->issuer, e) != 0 ||
+	if (issuer_set_match(set, x, &m->issuer, e) != 0 ||
 	    cert_record_from_x509(x, der, (size_t)derlen, &rec, e) != 0) {
 		err_prefix(e, "%s", path);
 		goto out;

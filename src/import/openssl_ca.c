@@ -133,21 +133,18 @@ read_cert(const struct openssl_ca_import *im, const struct openssl_index_entry *
     unsigned char **der, int *derlen, struct err *e)
 {
 	char path[PATH_MAX], hex[SERIAL_HEX_MAX];
-	uint8_t *data, serial[STORE_SERIAL_MAX];
-	size_t len, slen;
+	uint8_t serial[STORE_SERIAL_MAX];
+	size_t slen;
 	X509 *x;
 
-	if (fs_path(path, sizeof(path), e, "%s/%s.pem", im->newcerts, ent->serial_hex) != 0 ||
-	    fs_read_all(path, OPENSSL_CA_CERT_FILE_MAX, &data, &len, e) != 0)
-		return -1;
-	x = cert_parse(data, len, e);
-	free(data);
-	if (x == NULL)
-		return err_prefix(e, "%s", path);
 	*der = NULL;
-	if (serial_from_asn1(X509_get0_serialNumber(x), serial, sizeof(serial), &slen, e) != 0 ||
-	    (*derlen = i2d_X509(x, der)) <= 0) {
+	if (fs_path(path, sizeof(path), e, "%s/%s.pem", im->newcerts, ent->serial_hex) != 0 ||
+	    cert_file_der(path, OPENSSL_CA_CERT_FILE_MAX, der, derlen, &x, e) != 0)
+		return -1;
+	if (serial_from_asn1(X509_get0_serialNumber(x), serial, sizeof(serial), &slen, e) != 0) {
 		X509_free(x);
+		OPENSSL_free(*der);
+		*der = NULL;
 		ERR_clear_error();
 		return err_prefix(e, "%s", path);
 	}

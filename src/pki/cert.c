@@ -383,21 +383,32 @@ cert_parse(const uint8_t *data, size_t len, struct err *e)
 }
 
 int
-cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen, struct err *e)
+cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen, X509 **keep,
+    struct err *e)
 {
 	uint8_t *data;
 	size_t len;
 	X509 *x;
 
-	*der = NULL;
+	if (der != NULL)
+		*der = NULL;
+	if (keep != NULL)
+		*keep = NULL;
 	if (fs_read_all(path, max, &data, &len, e) != 0)
 		return -1;
 	x = cert_parse(data, len, e);
 	free(data);
-	if (x == NULL || (*derlen = i2d_X509(x, der)) <= 0) {
+	if (x == NULL)
+		return err_prefix(e, "%s", path);
+	if (der != NULL && (*derlen = i2d_X509(x, der)) <= 0) {
 		X509_free(x);
+		*der = NULL;
+		err_ossl(e, "encoding the certificate");
 		return err_prefix(e, "%s", path);
 	}
-	X509_free(x);
+	if (keep != NULL)
+		*keep = x;
+	else
+		X509_free(x);
 	return 0;
 }

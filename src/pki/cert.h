@@ -85,9 +85,11 @@ X509 *cert_parse(const uint8_t *data, size_t len, struct err *e);
 /*
  * The one certificate in the file at path (DER or one PEM block, at most max
  * bytes), as DER in *der (OPENSSL_free it) of *derlen bytes; -1 with the
- * message prefixed by path.
+ * message prefixed by path.  der NULL: not encoded.  keep not NULL: the
+ * parsed certificate in *keep (X509_free it; NULL on failure), for a caller
+ * that reads it too, instead of parsing the file twice.
  */
-int cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen,
+int cert_file_der(const char *path, size_t max, unsigned char **der, int *derlen, X509 **keep,
     struct err *e);
 
 #endif
