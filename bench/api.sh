@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/api.sh BUILD_DIR - the admin API's intake and mass revocation (issue 19).
 #
-#   N=100000 SINGLE=2000 WAITS=100 RUNS=3 bench/api.sh build
+#   N=100000 SINGLE=2000 WAITS=100 RUNS=3 CONNS=2 bench/api.sh build
 #
 # Makes a P-256 root and intermediate (SHARDS CRL shards, default 4) and
 # N + SINGLE + WAITS leaves with lancre-gencerts (carrying the URLs lancre
@@ -28,8 +28,17 @@
 #     wait apart), then at once, over the public port, a sample of 100 must
 #     answer revoked (OCSP) and every shard's CRL must have a new number and
 #     list all N; the CPU of the admin process, the signer and the server;
-#  6. the competitor: `lancre cert add -q` of the same N certificates into a
-#     fresh data directory (the CLI import, issue 2), its rate and CPU.
+#  6. the competitor: `lancre cert add -q` of the same N certificates into the
+#     store of a fresh `lancre run`, the signer signing each committed batch as it
+#     signs the API's bundles (the fair comparison: both pay for the signer),
+#     and into a fresh data directory with no `lancre run` (the CLI import alone,
+#     issue 2, as earlier sessions measured it); their rate and CPU;
+#  7. with CONNS > 1 (default 2), the bundles again into a fresh `lancre run`
+#     over CONNS keep-alive connections (an issuing host has several workers).
+#
+# Bundles and the CLI beside `lancre run` are timed twice: recorded (the last
+# answer, the CLI's exit) and signed (the server holds every certificate's
+# responses), and their CPU counts the signer's and the server's to that point.
 #
 # Medians of RUNS; the wait latencies of every run together.  Goals (issue
 # 19): bundles >= 20,000 certificates/s (the CLI import's goal), one a
@@ -50,6 +59,7 @@ WAITS=${WAITS:-100}
 RUNS=${RUNS:-3}
 SHARDS=${SHARDS:-4}
 CRL_DELAY=${CRL_DELAY:-2s}
+CONNS=${CONNS:-2}
 BUNDLE=1000
 GOAL_BUNDLES=20000 # certificates/s
 GOAL_SINGLE=2000   # certificates/s
@@ -63,6 +73,7 @@ posint SINGLE "$SINGLE"
 posint WAITS "$WAITS"
 posint RUNS "$RUNS"
 posint SHARDS "$SHARDS"
+posint CONNS "$CONNS"
 
 need openssl openssl
 need curl curl
@@ -125,23 +136,17 @@ cpu_of() {
 	awk -v t="$t" -v h="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / h }'
 }
 
-: >bundles.runs
-: >single.runs
-: >waits.ms
-: >mass.runs
-: >cli.runs
-for r in $(seq 1 "$RUNS"); do
-	d=$work/d$r
-	new_dir "$d"
-	tok=$("$lancre" token add -d "$d" bench --scope intake,revoke,read)
+# start_lancre DIR: `lancre run` on DIR (ports port, aport, api); sets run_pid, admin, signer, server.
+start_lancre() {
+	local i
 	read -r port aport api <<<"$(free_ports 3)"
-	"$lancre" run -d "$d" --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" \
-		--api "127.0.0.1:$api" --threads 2 >"run$r.log" 2>&1 &
+	"$lancre" run -d "$1" --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" \
+		--api "127.0.0.1:$api" --threads 2 >"$1.log" 2>&1 &
 	run_pid=$!
 	pids+=("$run_pid")
 	for i in $(seq 1 200); do
 		curl -s -o /dev/null "http://127.0.0.1:$aport/healthz" && break
-		kill -0 "$run_pid" 2>/dev/null || { cat "run$r.log" >&2; die "lancre run died"; }
+		kill -0 "$run_pid" 2>/dev/null || { cat "$1.log" >&2; die "lancre run died"; }
 		sleep 0.05
 	done
 	child() { ps -o pid=,comm= --ppid "$run_pid" | awk -v c="lancre-$1" '$2 == c { print $1 }'; }
@@ -151,12 +156,52 @@ for r in $(seq 1 "$RUNS"); do
 		curl -s -o /dev/null "http://127.0.0.1:$api/api/v1/status" && break
 		sleep 0.05
 	done
+}
+stop_lancre() {
+	kill "$run_pid"
+	wait "$run_pid" || true
+}
+# wait_signed COUNT: until the server holds 2 * COUNT responses (both CertID hashes: [ocsp]
+# sha256 = yes), every certificate recorded signed and served; dies after 5 minutes.
+wait_signed() {
+	local i want=$((2 * $1))
+	for i in $(seq 1 6000); do
+		[ "$(metric lancre_ocsp_responses "$aport")" = "$want" ] && return 0
+		sleep 0.05
+	done
+	die "the server holds $(metric lancre_ocsp_responses "$aport") responses, expected $want"
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+# bundles_run CONNS OUT: POST the N certificates in bundles over CONNS keep-alive connections
+# into the running lancre; OUT gets: recorded s, signed s (every one served), admin CPU,
+# signer + server CPU (to signed), load.
+bundles_run() {
+	local t0 c0 cnt secs acpu scpu rest
+	c0=$(cpu_of "$signer" "$server")
+	t0=$(now)
+	python3 "$client" bundles "$api" "$tok" bundles.der "$BUNDLE" "$admin,$signer,$server" "$1" >out.txt
+	read -r cnt secs acpu rest <out.txt
+	wait_signed "$N"
+	echo "$secs $(since "$t0") $acpu $(awk -v a="$c0" -v b="$(cpu_of "$signer" "$server")" \
+		'BEGIN { printf "%.2f", b - a }') $(cut -d' ' -f1 /proc/loadavg)" >>"$2"
+}
 
+: >bundles.runs
+: >bundles_conns.runs
+: >cli_run.runs
+: >single.runs
+: >waits.ms
+: >mass.runs
+: >cli.runs
+for r in $(seq 1 "$RUNS"); do
+	d=$work/d$r
+	new_dir "$d"
+	tok=$("$lancre" token add -d "$d" bench --scope intake,revoke,read)
+	start_lancre "$d"
 	say "run $r/$RUNS: $N certificates in bundles of $BUNDLE (load $(cut -d' ' -f1 /proc/loadavg))"
-	python3 "$client" bundles "$api" "$tok" bundles.der "$BUNDLE" "$admin" >out.txt
-	read -r cnt secs cpu <out.txt
-	echo "$secs $cpu $(cut -d' ' -f1 /proc/loadavg)" >>bundles.runs
-	say "run $r/$RUNS: bundles $secs s, admin CPU $cpu s"
+	bundles_run 1 bundles.runs
+	say "run $r/$RUNS: bundles $(tail -1 bundles.runs | awk '{ print $1 " s, all signed at " $2 " s, admin CPU " $3 " s, signer + server " $4 " s" }')"
 	"$lancre" cert list -d "$d" --json >mass.json
 	say "run $r/$RUNS: $SINGLE certificates one a request"
 	python3 "$client" single "$api" "$tok" single.der "$admin" >out.txt
@@ -165,13 +210,7 @@ for r in $(seq 1 "$RUNS"); do
 	say "run $r/$RUNS: single $secs s, admin CPU $cpu s"
 
 	# Every certificate signed (both CertID hashes: [ocsp] sha256 = yes) and each shard's CRL out.
-	want=$((2 * (N + SINGLE)))
-	for i in $(seq 1 6000); do
-		[ "$(metric lancre_ocsp_responses "$aport")" = "$want" ] && break
-		sleep 0.05
-	done
-	[ "$(metric lancre_ocsp_responses "$aport")" = "$want" ] ||
-		die "run $r: the server holds $(metric lancre_ocsp_responses "$aport") responses, expected $want"
+	wait_signed $((N + SINGLE))
 	for s in $(seq 1 "$SHARDS"); do
 		for i in $(seq 1 600); do
 			curl -sf -o /dev/null "http://127.0.0.1:$port/crl/e1/$s.crl" && break
@@ -192,9 +231,19 @@ for r in $(seq 1 "$RUNS"); do
 	read -r cnt secs waited blen sample moved listed cpu <out.txt
 	echo "$secs $waited $cpu $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') $blen $(cut -d' ' -f1 /proc/loadavg)" >>mass.runs
 	say "run $r/$RUNS: mass $secs s (waited $waited s), $sample sampled revoked, $moved shards moved, $listed listed"
-	kill "$run_pid"
-	wait "$run_pid" || true
+	stop_lancre
 	rm -rf "$d"
+
+	if [ "$CONNS" -gt 1 ]; then
+		d=$work/b$r
+		new_dir "$d"
+		tok=$("$lancre" token add -d "$d" bench --scope intake)
+		start_lancre "$d"
+		say "run $r/$RUNS: $N certificates in bundles of $BUNDLE over $CONNS connections"
+		bundles_run "$CONNS" bundles_conns.runs
+		stop_lancre
+		rm -rf "$d"
+	fi
 
 	# The competitor: the CLI import of the same certificates.
 	new_dir "$work/cli$r"
@@ -205,6 +254,24 @@ for r in $(seq 1 "$RUNS"); do
 	echo "$secs $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') $(cut -d' ' -f1 /proc/loadavg)" >>cli.runs
 	say "run $r/$RUNS: cli import $secs s"
 	rm -rf "$work/cli$r"
+
+	# The fair competitor: the CLI import into the store of a running `lancre run`, whose
+	# signer signs what each committed batch brings, as it signs the API's bundles.
+	d=$work/clirun$r
+	new_dir "$d"
+	start_lancre "$d"
+	c0=$(cpu_of "$signer" "$server")
+	t0=$(now)
+	/usr/bin/time -f '%e %U %S' -o cli.time "$lancre" cert add -q -d "$d" bundles.der ||
+		die "run $r: lancre cert add beside lancre run failed"
+	wait_signed "$N"
+	read -r secs u s <<<"$(tail -1 cli.time)"
+	echo "$secs $(since "$t0") $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') \
+$(awk -v a="$c0" -v b="$(cpu_of "$signer" "$server")" 'BEGIN { printf "%.2f", b - a }') \
+$(cut -d' ' -f1 /proc/loadavg)" >>cli_run.runs
+	say "run $r/$RUNS: cli import beside lancre run $(tail -1 cli_run.runs | awk '{ print $1 " s, all signed at " $2 " s" }')"
+	stop_lancre
+	rm -rf "$d"
 done
 
 # --- Results. ------------------------------------------------------------------
@@ -213,18 +280,41 @@ loads() { awk '{ print $NF }' "$1" | runs_list; }
 pct() { # pct P: the P-th percentile (nearest rank) of waits.ms
 	sort -g waits.ms | awk -v p="$1" '{ v[NR] = $1 } END { r = int(NR * p / 100 + 0.999999); print v[r < 1 ? 1 : r] }'
 }
-b_s=$(col 1 bundles.runs) b_cpu=$(col 2 bundles.runs)
+b_s=$(col 1 bundles.runs) b_sig=$(col 2 bundles.runs) b_cpu=$(col 3 bundles.runs) b_scpu=$(col 4 bundles.runs)
 c_s=$(col 1 cli.runs) c_cpu=$(col 2 cli.runs)
+r_s=$(col 1 cli_run.runs) r_sig=$(col 2 cli_run.runs) r_cpu=$(col 3 cli_run.runs) r_scpu=$(col 4 cli_run.runs)
 s_s=$(col 1 single.runs) s_cpu=$(col 2 single.runs)
 m_s=$(col 1 mass.runs) m_wait=$(col 2 mass.runs) m_acpu=$(col 3 mass.runs) m_scpu=$(col 4 mass.runs)
-awk -v n="$N" -v b="$b_s" -v bc="$b_cpu" -v c="$c_s" -v cc="$c_cpu" -v r="$RUNS" \
-    -v g="$GOAL_BUNDLES" -v l="$(loads bundles.runs)" -v lc="$(loads cli.runs)" 'BEGIN {
-	printf "api bundles: %d certs, %d a request over keep-alive, in %.2f s (%.0f/s), median of %d; " \
-	    "admin CPU %.2f s (%.1f us/cert); load %s\n", n, 1000, b, n / b, r, bc, bc * 1e6 / n, l
-	printf "cli import (lancre cert add -q, the competitor): %.2f s (%.0f/s); CPU %.2f s " \
-	    "(%.1f us/cert); load %s\n", c, n / c, cc, cc * 1e6 / n, lc
-	printf "api bundles / cli import: rate %.2f, CPU per cert %.2f\n", c / b, bc / cc
-	printf "goal: bundles >= %d certs/s: %s (%.0f/s)\n", g, (n / b >= g ? "met" : "MISSED"), n / b }'
+# bundle_line WHAT RECORDED SIGNED CPU SIGNER_CPU LOADS
+bundle_line() {
+	awk -v w="$1" -v n="$N" -v b="$2" -v sg="$3" -v c="$4" -v sc="$5" -v r="$RUNS" -v l="$6" 'BEGIN {
+	printf "%s: %d certs recorded in %.2f s (%.0f/s), all signed and served at %.2f s (%.0f/s), " \
+	    "median of %d; CPU %.1f us/cert, signer + server %.1f us/cert; load %s\n",
+	    w, n, b, n / b, sg, n / sg, r, c * 1e6 / n, sc * 1e6 / n, l }'
+}
+bundle_line "api bundles, $BUNDLE a request over 1 keep-alive connection" "$b_s" "$b_sig" "$b_cpu" \
+	"$b_scpu" "$(loads bundles.runs)"
+if [ "$CONNS" -gt 1 ]; then
+	k_s=$(col 1 bundles_conns.runs) k_sig=$(col 2 bundles_conns.runs)
+	bundle_line "api bundles, $BUNDLE a request over $CONNS keep-alive connections" "$k_s" \
+		"$k_sig" "$(col 3 bundles_conns.runs)" "$(col 4 bundles_conns.runs)" \
+		"$(loads bundles_conns.runs)"
+else
+	k_s=$b_s k_sig=$b_sig
+fi
+bundle_line "cli import beside lancre run (lancre cert add -q into its store, the signer signing meanwhile: the competitor)" \
+	"$r_s" "$r_sig" "$r_cpu" "$r_scpu" "$(loads cli_run.runs)"
+awk -v n="$N" -v c="$c_s" -v cc="$c_cpu" -v r="$RUNS" -v lc="$(loads cli.runs)" 'BEGIN {
+	printf "cli import alone (no signer running): %.2f s (%.0f/s), median of %d; CPU %.2f s " \
+	    "(%.1f us/cert); load %s\n", c, n / c, r, cc, cc * 1e6 / n, lc }'
+awk -v n="$N" -v b="$b_s" -v bg="$b_sig" -v k="$k_s" -v kg="$k_sig" -v bc="$b_cpu" -v rs="$r_s" \
+    -v rg="$r_sig" -v rc="$r_cpu" -v c="$c_s" -v cc="$c_cpu" -v conns="$CONNS" -v g="$GOAL_BUNDLES" 'BEGIN {
+	printf "api bundles / cli import beside lancre run: recorded rate %.2f (%d connection%s: %.2f), " \
+	    "signed rate %.2f (%.2f), CPU per cert %.2f\n", rs / b, conns, (conns > 1 ? "s" : ""), rs / k,
+	    rg / bg, rg / kg, bc / rc
+	printf "api bundles / cli import alone: rate %.2f, CPU per cert %.2f\n", c / b, bc / cc
+	best = b < k ? b : k
+	printf "goal: bundles >= %d certs/s: %s (%.0f/s)\n", g, (n / best >= g ? "met" : "MISSED"), n / best }'
 awk -v n="$SINGLE" -v s="$s_s" -v sc="$s_cpu" -v r="$RUNS" -v g="$GOAL_SINGLE" \
     -v l="$(loads single.runs)" 'BEGIN {
 	printf "api single: %d certs, one a request over keep-alive, in %.2f s (%.0f/s), median of %d; " \

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """bench/api_client.py - the admin API's client for bench/api.sh (issue 19).
 
-One keep-alive HTTP/1.1 connection (http.client), so that what is timed is
-lancre's side and not a client's start-up per request (curl per request
-would measure curl).  Each command prints one line of figures on stdout;
+Keep-alive HTTP/1.1 connections (http.client; one, or several for bundles),
+so that what is timed is lancre's side and not a client's start-up per
+request (curl per request would measure curl).  Each command prints one line of figures on stdout;
 CPU times are read from /proc/PID/stat of the processes given (user +
 system, in seconds), before and after the timed part.
 
-  bundles PORT TOKEN CERTS.der SIZE PIDS       POST the certificates, SIZE a request (PEM)
+  bundles PORT TOKEN CERTS.der SIZE PIDS [CONNS]  POST the certificates, SIZE a request (PEM),
+                                               over CONNS connections (default 1) at once
   single  PORT TOKEN CERTS.der PIDS            POST them one per request (DER)
   waits   PORT TOKEN CERTS.der PUBPORT ISSUER.pem  one per request with ?wait=served, a random
                                                pause of 0-200 ms before each; the ms of each
@@ -25,6 +26,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -89,20 +91,35 @@ def need(status, body, what):
         sys.exit(f"api_client: {what}: HTTP {status}: {body[:300]!r}")
 
 
-def cmd_bundles(port, token, certs, size, pids):
+def cmd_bundles(port, token, certs, size, pids, conns=1):
     ders = split_der(open(certs, "rb").read())
     bodies = ["".join(pem(d) for d in ders[i:i + size]).encode()
               for i in range(0, len(ders), size)]
-    api = Api(int(port), token)
+    added = [0] * conns
+    failed = []
+
+    def send(k):
+        # Connection k sends bundles k, k + conns, ...: as an issuing host's workers would.
+        try:
+            api = Api(int(port), token)
+            for b in bodies[k::conns]:
+                st, body = api.post("/api/v1/certificates", b, "application/x-pem-file")
+                need(st, body, "a bundle")
+                added[k] += json.loads(body)["added"]
+        except BaseException as ex:  # need() exits: the reason, for the main thread
+            failed.append(str(ex))
+
+    workers = [threading.Thread(target=send, args=(k,)) for k in range(conns)]
     c0, t0 = cpu(pids), time.monotonic()
-    added = 0
-    for b in bodies:
-        st, body = api.post("/api/v1/certificates", b, "application/x-pem-file")
-        need(st, body, "a bundle")
-        added += json.loads(body)["added"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
     t, c1 = time.monotonic() - t0, cpu(pids)
-    if added != len(ders):
-        sys.exit(f"api_client: {added} of {len(ders)} certificates added")
+    if failed:
+        sys.exit(failed[0])
+    if sum(added) != len(ders):
+        sys.exit(f"api_client: {sum(added)} of {len(ders)} certificates added")
     print(f"{len(ders)} {t:.3f} " + " ".join(f"{b - a:.2f}" for a, b in zip(c0, c1)))
 
 
@@ -211,7 +228,8 @@ def cmd_mass(port, token, listfile, certs, issuer_pem, pubport, shards, sample, 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "bundles":
-        cmd_bundles(args[0], args[1], args[2], int(args[3]), pids_of(args[4]))
+        cmd_bundles(args[0], args[1], args[2], int(args[3]), pids_of(args[4]),
+                    int(args[5]) if len(args) > 5 else 1)
     elif cmd == "single":
         cmd_single(args[0], args[1], args[2], pids_of(args[3]))
     elif cmd == "waits":
