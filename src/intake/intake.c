@@ -736,16 +736,82 @@ intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct cert
 
 /* Fewer certificates than this are checked on the calling thread: a thread costs more. */
 #define INTAKE_MANY_THREADED 16
+/*
+ * A bundle is checked and written in chunks of this many, pipelined as
+ * intake_add() pipelines its batches: the workers check chunk k+1 while this
+ * thread inserts chunk k and appends its audit rows, so that the cores do not
+ * sit idle during the writes (bundles of 1,000: four chunks).
+ */
+#define INTAKE_MANY_CHUNK 250
+
+/*
+ * Write the checked chunk v of intake_record_many (items base .. base +
+ * v->nitems - 1 of its input) into the open transaction: as write_batch
+ * writes a batch, but all or nothing: -1 at the first refused (*bad its
+ * index) or when the store fails (*bad stays SIZE_MAX).
+ */
+static int
+many_write(struct intake *in, struct intake_batch *v, size_t base, enum store_insert_result *res,
+    struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < v->nitems; i++) {
+		if (!v->items[i].ok) {
+			*bad = base + i;
+			return err_set(e, "%s", v->items[i].why);
+		}
+	}
+	if (insert_batch(in, v, res, e) != 0)
+		return -1;
+	for (i = 0; i < v->nitems; i++) {
+		struct intake_item *it = &v->items[i];
+		if (res[i] == STORE_CONFLICT) {
+			/*
+			 * The same serial again, decided as write_batch decides it (a
+			 * precertificate's final certificate completes its record); its
+			 * "cert.complete" row goes with the batch's, in input order.
+			 */
+			enum conflict cf;
+
+			if (resolve_conflict(in, v->arena + it->der_off, it->der_len, &it->rec, &cf,
+				it->replaced, it->why, e) != 0)
+				return -1;
+			if (cf == CONFLICT_REFUSED) {
+				*bad = base + i;
+				return err_set(e, "%s", it->why);
+			}
+			it->completed = cf == CONFLICT_COMPLETED;
+			in->completed += it->completed;
+			in->present += !it->completed;
+			if (result != NULL)
+				result[base + i] = it->completed ? INTAKE_COMPLETED : INTAKE_PRESENT_FINAL;
+			out[base + i] = it->rec;
+			continue;
+		}
+		it->added = res[i] == STORE_INSERTED;
+		in->added += it->added;
+		in->precerts += it->added && it->rec.precert;
+		in->present += !it->added;
+		if (result != NULL)
+			result[base + i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
+		out[base + i] = it->rec;
+	}
+	return audit_batch(in, v, e);
+}
 
 int
 intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
     struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e)
 {
-	struct intake_batch b = {0};
+	struct intake_batch b = {0}, chunk[2];
 	enum store_insert_result *res = calloc(n > 0 ? n : 1, sizeof(*res));
 	struct checking *c = malloc(sizeof(*c));
-	size_t total = 0, i;
-	int rc = -1;
+	size_t total = 0, i, at;
+	int rc = -1, threads = in->threads > 1 && n >= INTAKE_MANY_THREADED ? in->threads : 0;
+	/* The counts as they were: a refused bundle counts nothing (its chunks are rolled back). */
+	size_t added = in->added, present = in->present, completed = in->completed,
+	       precerts = in->precerts;
 
 	*bad = SIZE_MAX;
 	for (i = 0; i < n; i++)
@@ -763,57 +829,42 @@ intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *l
 		b.arena_len += len[i];
 	}
 	b.nitems = n;
-	/* The expensive part (parsing, the signature) on the workers, as `cert add` does it;
-	 * a few certificates here, with no thread to start. */
-	check_start(in, &b, c, in->threads > 1 && n >= INTAKE_MANY_THREADED ? in->threads : 0);
+	/*
+	 * The expensive part (parsing, the signature) on the workers, as `cert add` does it
+	 * (a few certificates here, with no thread to start); each chunk written while the
+	 * next one is checked.  chunk[k % 2] views the items at, with b's arena.
+	 */
+	at = 0;
+	chunk[0] = (struct intake_batch){.items = b.items, .arena = b.arena,
+	    .nitems = n < INTAKE_MANY_CHUNK ? n : INTAKE_MANY_CHUNK};
+	check_start(in, &chunk[0], c, threads);
 	check_wait(c);
-	for (i = 0; i < n; i++) {
-		if (!b.items[i].ok) {
-			*bad = i;
-			err_set(e, "%s", b.items[i].why);
-			goto out;
-		}
-	}
-	if (insert_batch(in, &b, res, e) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct intake_item *it = &b.items[i];
-		if (res[i] == STORE_CONFLICT) {
-			/*
-			 * The same serial again, decided as write_batch decides it (a
-			 * precertificate's final certificate completes its record); its
-			 * "cert.complete" row goes with the batch's, in input order.
-			 */
-			enum conflict cf;
+	for (int k = 0; at < n; k ^= 1) {
+		struct intake_batch *v = &chunk[k], *next = &chunk[k ^ 1];
+		size_t after = at + v->nitems;
+		int checking = 0, wrc;
 
-			if (resolve_conflict(in, b.arena + it->der_off, it->der_len, &it->rec, &cf,
-				it->replaced, it->why, e) != 0)
-				goto out;
-			if (cf == CONFLICT_REFUSED) {
-				*bad = i;
-				err_set(e, "%s", it->why);
-				goto out;
-			}
-			it->completed = cf == CONFLICT_COMPLETED;
-			in->completed += it->completed;
-			in->present += !it->completed;
-			if (result != NULL)
-				result[i] = it->completed ? INTAKE_COMPLETED : INTAKE_PRESENT_FINAL;
-			out[i] = it->rec;
-			continue;
+		if (after < n) {
+			*next = (struct intake_batch){.items = b.items + after, .arena = b.arena,
+			    .nitems = n - after < INTAKE_MANY_CHUNK ? n - after : INTAKE_MANY_CHUNK};
+			check_start(in, next, c, threads);
+			checking = 1;
 		}
-		it->added = res[i] == STORE_INSERTED;
-		in->added += it->added;
-		in->precerts += it->added && it->rec.precert;
-		in->present += !it->added;
-		if (result != NULL)
-			result[i] = it->added ? INTAKE_ADDED : INTAKE_PRESENT;
-		out[i] = it->rec;
+		wrc = many_write(in, v, at, res + at, out, result, bad, e);
+		if (checking)
+			check_wait(c);
+		if (wrc != 0)
+			goto out;
+		at = after;
 	}
-	if (audit_batch(in, &b, e) != 0)
-		goto out;
 	rc = 0;
 out:
+	if (rc != 0) {
+		in->added = added;
+		in->present = present;
+		in->completed = completed;
+		in->precerts = precerts;
+	}
 	free(b.items);
 	free(b.arena);
 	free(res);

@@ -141,11 +141,13 @@ int intake_record_one(struct intake *in, const uint8_t *der, size_t len, struct 
 /*
  * intake_record_one() for n certificates at once, inside the caller's open
  * transaction (the admin API's bundle): checked on in->threads workers as
- * intake_add() checks a batch, inserted in one store call, their "cert.add"
- * rows (in->actor set) appended together.  0 with each recorded row in
+ * intake_add() checks a batch, inserted with one store call per chunk of
+ * them, their "cert.add" rows (in->actor set) appended together; each chunk
+ * is written while the workers check the next.  0 with each recorded row in
  * out[i] and what was done in result[i] (result may be NULL); or -1 with e
- * saying why and *bad the index of the certificate refused (SIZE_MAX when
- * the store failed), the transaction to be rolled back.
+ * saying why and *bad the index of the first certificate refused in input
+ * order (SIZE_MAX when the store failed), the transaction to be rolled back
+ * and in's counts as they were.
  */
 int intake_record_many(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
     struct cert_record *out, enum intake_result *result, size_t *bad, struct err *e);

@@ -265,6 +265,94 @@ test_record_many(void **state)
 	issuer_set_free(&set);
 }
 
+/*
+ * A bundle of more than one chunk (INTAKE_MANY_CHUNK, 250): chunk k+1 is
+ * checked while chunk k is written, and each row lands at its own index;
+ * all or nothing: an unknown issuer's certificate in the last chunk, or a
+ * serial conflict in the first with that one later, is refused at the first
+ * such index in input order, whatever chunk the workers were checking.
+ */
+static void
+test_record_many_chunks(void **state)
+{
+	enum { N = 620 };
+	static const uint8_t *der[N];
+	static size_t len[N];
+	static unsigned char *owned[N];
+	static struct cert_record out[N];
+	static enum intake_result res[N];
+	unsigned char *stranger_der, *conflict_der;
+	struct issuer_set set;
+	struct intake in;
+	struct err e;
+	int64_t before, after, revoked;
+	size_t bad, keep;
+	int rows = 0, rows_before = 0, n, sn_n, cf_n;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		uint8_t sn[4] = {0x21, 0, (uint8_t)(i >> 8), (uint8_t)i};
+		owned[i] = test_leaf_der(i % 3 ? &e1 : &r1, sn, sizeof(sn), &n);
+		der[i] = owned[i];
+		len[i] = (size_t)n;
+	}
+	{
+		uint8_t sn[4] = {0x22, 0, 0, 1}, taken[4] = {0x21, 0, 0, 1}; /* 1 % 3: e1's */
+		stranger_der = test_leaf_der(&stranger, sn, sizeof(sn), &sn_n);
+		conflict_der = test_leaf_der(&e1, taken, sizeof(taken), &cf_n);
+	}
+	assert_int_equal(store_cert_count(s, 0, &before, &revoked, &e), 0);
+	assert_int_equal(store_audit_each(s, NULL, count_row, &rows_before, &e), 0);
+	intake_setup(&in, &set);
+	in.threads = 2;
+	in.actor = "token:many";
+	/* The stranger at 570 (the third chunk): refused by its index, nothing recorded. */
+	keep = len[570];
+	der[570] = stranger_der;
+	len[570] = (size_t)sn_n;
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), -1);
+	store_rollback(s, NULL);
+	assert_int_equal(bad, 570);
+	assert_non_null(strstr(e.msg, "issuer"));
+	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
+	assert_int_equal(after, before);
+	/* All of them: each row at its index, one audit row each. */
+	der[570] = owned[570];
+	len[570] = keep;
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	assert_int_equal(in.added, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(res[i], INTAKE_ADDED);
+		assert_int_equal(out[i].serial[2] << 8 | out[i].serial[3], i);
+		assert_int_equal(out[i].issuer_id, out[i % 3 ? 1 : 0].issuer_id);
+		assert_true(out[i].id > 0);
+	}
+	assert_true(out[0].issuer_id != out[1].issuer_id);
+	assert_int_equal(store_audit_each(s, NULL, count_row, &rows, &e), 0);
+	assert_int_equal(rows, rows_before + N);
+	/* Again with a conflict at 1 and the stranger at 600: the conflict's index, first. */
+	der[1] = conflict_der;
+	len[1] = (size_t)cf_n;
+	der[600] = stranger_der;
+	len[600] = (size_t)sn_n;
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), -1);
+	store_rollback(s, NULL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(e.msg, "already recorded for a different certificate"));
+	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
+	assert_int_equal(after, before + N);
+	for (int i = 0; i < N; i++)
+		OPENSSL_free(owned[i]);
+	OPENSSL_free(stranger_der);
+	OPENSSL_free(conflict_der);
+	intake_free(&in);
+	issuer_set_free(&set);
+}
+
 static void
 test_refusals_are_reported_and_change_nothing(void **state)
 {
@@ -446,6 +534,7 @@ main(void)
 	    cmocka_unit_test(test_good_certificates_in_batches),
 	    cmocka_unit_test(test_audit_rows_for_added),
 	    cmocka_unit_test(test_record_many),
+	    cmocka_unit_test(test_record_many_chunks),
 	    cmocka_unit_test(test_refusals_are_reported_and_change_nothing),
 	    cmocka_unit_test(test_shard_from_serial),
 	    cmocka_unit_test(test_damaged_pem_blocks_cost_only_themselves),
