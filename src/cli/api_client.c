@@ -503,13 +503,20 @@ api_refused_index(const char *msg)
 }
 
 size_t
+api_sans_tail(const char *s, const char *tail)
+{
+	size_t len = strlen(s), tl = strlen(tail);
+
+	return len > tl && strcmp(s + len - tl, tail) == 0 ? len - tl : len;
+}
+
+size_t
 api_refused(const json_t *answer, char *why, size_t len)
 {
-	static const char tail[] = " (nothing was recorded)";
 	const json_t *k = json_is_object(answer) ? json_object_get(answer, "index") : NULL;
 	const json_t *r = json_is_object(answer) ? json_object_get(answer, "reason") : NULL;
 	const char *m = api_error_text(answer);
-	size_t n, wl;
+	size_t n;
 
 	if (json_is_integer(k) && json_integer_value(k) > 0 && json_is_string(r)) {
 		snprintf(why, len, "%s", json_string_value(r));
@@ -520,8 +527,6 @@ api_refused(const json_t *answer, char *why, size_t len)
 	for (m = strchr(m, ':') + 1; *m == ' '; m++) /* "certificate 3:" alone is no overrun */
 		;
 	snprintf(why, len, "%s", m);
-	wl = strlen(why);
-	if (wl >= sizeof(tail) - 1 && strcmp(why + wl - (sizeof(tail) - 1), tail) == 0)
-		why[wl - (sizeof(tail) - 1)] = '\0';
+	why[api_sans_tail(why, " (nothing was recorded)")] = '\0';
 	return n;
 }

@@ -158,6 +158,13 @@ int api_issuers_from_json(const json_t *o, struct api_issuer *v, size_t max, siz
 size_t api_refused_index(const char *msg);
 
 /*
+ * The length of s without tail, when s ends with it after at least one
+ * character (an API error's " (nothing was revoked)", which the CLI's own
+ * words leave out); strlen(s) when not.
+ */
+size_t api_sans_tail(const char *s, const char *tail);
+
+/*
  * A 422 refusing one certificate of a bundle: its index (from 1; 0 when the
  * answer names none) and the reason into why, from the answer's "index"
  * and "reason", else (a lancre before them) from the message

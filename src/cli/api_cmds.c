@@ -33,6 +33,7 @@
 
 #define API_ISSUERS_MAX 4096
 #define API_FILE_MAX (1 << 20) /* a certificate file, as lookup.c reads it */
+#define API_NOTHING_REVOKED " (nothing was revoked)" /* the API's refusals end so */
 
 int
 cli_api_option(const char *cmd, int ch, const char *arg, struct api_opts *o)
@@ -407,7 +408,7 @@ revoke_refused(struct api_client *c, long status, const json_t *ans, const char 
 {
 	const char *m = api_error_text(ans);
 	char buf[ERR_MSG_MAX];
-	size_t k = 0, len;
+	size_t k = 0;
 	const char *p;
 
 	if (m == NULL || (status != 404 && status != 409 && status != 422)) {
@@ -420,9 +421,7 @@ revoke_refused(struct api_client *c, long status, const json_t *ans, const char 
 		k = strtoul(buf + 11, NULL, 10);
 		memmove(buf, p + 2, strlen(p + 2) + 1);
 	}
-	len = strlen(buf);
-	if (len > 22 && strcmp(buf + len - 22, " (nothing was revoked)") == 0)
-		buf[len - 22] = '\0';
+	buf[api_sans_tail(buf, API_NOTHING_REVOKED)] = '\0';
 	if (strncmp(buf, "no issuer named", 15) == 0)
 		err_set(e, "%s (see `lancre issuer list`)", buf);
 	else if (status == 404 && strstr(buf, "has no certificate with serial") != NULL)
@@ -617,12 +616,11 @@ bykey_run(struct api_client *c, const uint8_t spki[STORE_SPKI_HASH_LEN], int has
 	unkeyed = json_object_get(ans, "unkeyed");
 	if (status != 200) {
 		const char *m = api_error_text(ans);
-		size_t len = m != NULL ? strlen(m) : 0;
+		size_t keep = m != NULL ? api_sans_tail(m, API_NOTHING_REVOKED) : 0;
 
 		/* The API's "... (nothing was revoked)": the CLI's -d words have no such tail. */
-		if ((status == 422 || status == 400) && m != NULL && len > 22 &&
-		    strcmp(m + len - 22, " (nothing was revoked)") == 0)
-			err_set(e, "%.*s", (int)(len - 22), m);
+		if ((status == 422 || status == 400) && m != NULL && keep < strlen(m))
+			err_set(e, "%.*s", (int)keep, m);
 		else
 			api_status_error(c, status, ans, e);
 	} else if (!json_is_array(list) || !json_is_integer(unkeyed)) {

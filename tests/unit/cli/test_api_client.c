@@ -88,6 +88,21 @@ test_refused_index(void **state)
 	assert_int_equal(api_refused_index(NULL), 0);
 }
 
+/* A known tail cut off, only when something comes before it. */
+static void
+test_sans_tail(void **state)
+{
+	static const char tail[] = " (nothing was revoked)";
+
+	(void)state;
+	assert_int_equal(api_sans_tail("bad date (nothing was revoked)", tail), 8);
+	assert_int_equal(api_sans_tail("x (nothing was revoked)", tail), 1);
+	assert_int_equal(api_sans_tail(" (nothing was revoked)", tail), 22);
+	assert_int_equal(api_sans_tail("bad date (nothing was revoked).", tail), 31);
+	assert_int_equal(api_sans_tail("bad", tail), 3);
+	assert_int_equal(api_sans_tail("", tail), 0);
+}
+
 static json_t *load(const char *text);
 
 /* A 422's "index" and "reason" fields; the message alone from a lancre before them. */
@@ -215,6 +230,7 @@ main(void)
 	    test_dir_unit_test(test_token_file),
 	    cmocka_unit_test(test_url_check),
 	    cmocka_unit_test(test_refused_index),
+	    cmocka_unit_test(test_sans_tail),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cert_mapping),
 	    cmocka_unit_test(test_issuers_mapping),
