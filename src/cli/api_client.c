@@ -343,14 +343,18 @@ api_unserved(struct api_client *c, long status, const json_t *ans)
 {
 	const json_t *inner = json_is_object(ans) ? json_object_get(ans, "answer") : NULL;
 	const json_t *left = json_is_object(ans) ? json_object_get(ans, "not_served") : NULL;
-	const json_t *it;
+	const json_t *asking, *it;
 	size_t i;
 
 	if (status != 504 || c->wait[0] == '\0' || !json_is_object(inner) || !json_is_array(left))
 		return NULL;
+	asking = json_object_get(ans, "asking");
+	if (c->asking[0] == '\0' && json_is_string(asking))
+		snprintf(c->asking, sizeof(c->asking), "%s", json_string_value(asking));
 	json_array_foreach(left, i, it) {
 		const json_t *is = json_object_get(it, "issuer"), *se = json_object_get(it, "serial");
-		if (c->not_served++ > 0 || !json_is_string(is) || !json_is_string(se))
+		c->not_served++;
+		if (c->first_not_served[0] != '\0' || !json_is_string(is) || !json_is_string(se))
 			continue;
 		/* What is still missing: "OCSP", "CRL" or both. */
 		snprintf(c->first_not_served, sizeof(c->first_not_served), "%.64s serial %.80s (%s%s%s)",
@@ -367,9 +371,10 @@ int
 api_unserved_error(const struct api_client *c, struct err *e)
 {
 	return err_set(e, "recorded, but not served within the --wait timeout: %zu certificate%s, "
-			  "the first %s not served yet (nothing is undone; ask again to wait "
+			  "the first %s not served yet%s%s (nothing is undone; ask again to wait "
 			  "again)", c->not_served, c->not_served == 1 ? "" : "s",
-	    c->first_not_served[0] != '\0' ? c->first_not_served : "?");
+	    c->first_not_served[0] != '\0' ? c->first_not_served : "?",
+	    c->asking[0] != '\0' ? "; asking the public server: " : "", c->asking);
 }
 
 static int

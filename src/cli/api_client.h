@@ -56,6 +56,8 @@ struct api_client {
 	char wait[48];             /* "?wait=served[&timeout=S]" for a change, or "" */
 	size_t not_served;         /* certificates a --wait's 504 said were not served */
 	char first_not_served[256]; /* the first of them, "e1 serial 1a2b (OCSP, CRL)" */
+	char asking[128];          /* the 504's "asking": why the admin process could not ask the
+	                              public server (it may never be served), or "" */
 	void *curl;                /* one handle: keep-alive across a command's requests */
 };
 
@@ -100,15 +102,16 @@ const char *api_change_path(const struct api_client *c, const char *path, char *
 
 /*
  * A --wait's 504 (status, ans): the change is recorded but not served in
- * time.  Counts what was not served into c and returns the change's own
- * answer (inside ans: the caller reads it as a 200's); NULL when status and
+ * time.  Counts what was not served into c (the first well-formed entry
+ * named, the first "asking" kept) and returns the change's own answer (inside ans: the caller reads it as a 200's); NULL when status and
  * ans are not such an answer.
  */
 const json_t *api_unserved(struct api_client *c, long status, const json_t *ans);
 
 /*
  * The error line of a command whose changes were recorded but not all
- * served (c->not_served > 0); returns -1.
+ * served (c->not_served > 0), with why the admin process could not ask the
+ * public server when it said; returns -1.
  */
 int api_unserved_error(const struct api_client *c, struct err *e);
 

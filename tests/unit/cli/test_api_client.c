@@ -141,6 +141,49 @@ test_refused(void **state)
 	assert_int_equal(api_refused(NULL, why, sizeof(why)), 0);
 }
 
+/*
+ * A --wait's 504: every entry counted, the first well-formed one named, and
+ * the admin process's "asking" (why it could not ask the public server) in
+ * the line; nothing for another status or without --wait.
+ */
+static void
+test_unserved(void **state)
+{
+	static const char answer[] =
+	    "{\"error\": \"not served within the timeout\", \"answer\": {\"certificates\": []},"
+	    " \"not_served\": [{\"issuer\": 1}, {\"issuer\": \"e1\", \"serial\": \"1A\","
+	    " \"ocsp\": false, \"crl\": true}, {\"issuer\": \"e1\", \"serial\": \"2B\","
+	    " \"ocsp\": false, \"crl\": false}], \"asking\": \"127.0.0.1:8080: connection refused\"}";
+	struct api_client c = {.wait = "?wait=served"};
+	struct err e;
+	json_t *o = load(answer);
+
+	(void)state;
+	assert_non_null(api_unserved(&c, 504, o));
+	assert_int_equal(c.not_served, 3);
+	assert_string_equal(c.first_not_served, "e1 serial 1A (OCSP)");
+	assert_string_equal(c.asking, "127.0.0.1:8080: connection refused");
+	assert_int_equal(api_unserved_error(&c, &e), -1);
+	assert_string_equal(e.msg, "recorded, but not served within the --wait timeout: 3 certificates, "
+				   "the first e1 serial 1A (OCSP) not served yet; asking the public "
+				   "server: 127.0.0.1:8080: connection refused (nothing is undone; "
+				   "ask again to wait again)");
+	assert_null(api_unserved(&c, 200, o));
+	c.wait[0] = '\0';
+	assert_null(api_unserved(&c, 504, o));
+	json_decref(o);
+	/* Without "asking" (the server was asked, and had not signed yet): as before. */
+	o = load("{\"answer\": {}, \"not_served\": [{\"issuer\": \"e1\", \"serial\": \"03\","
+		 " \"ocsp\": true, \"crl\": false}]}");
+	c = (struct api_client){.wait = "?wait=served"};
+	assert_non_null(api_unserved(&c, 504, o));
+	assert_int_equal(api_unserved_error(&c, &e), -1);
+	assert_string_equal(e.msg, "recorded, but not served within the --wait timeout: 1 certificate, "
+				   "the first e1 serial 03 (CRL) not served yet (nothing is undone; ask "
+				   "again to wait again)");
+	json_decref(o);
+}
+
 static json_t *
 load(const char *text)
 {
@@ -231,6 +274,7 @@ main(void)
 	    cmocka_unit_test(test_url_check),
 	    cmocka_unit_test(test_refused_index),
 	    cmocka_unit_test(test_sans_tail),
+	    cmocka_unit_test(test_unserved),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cert_mapping),
 	    cmocka_unit_test(test_issuers_mapping),
