@@ -268,24 +268,22 @@ struct summary {
 static void
 report_summary(const struct sources *s, const struct summary *n)
 {
-	size_t added = n->added, present = n->present, rejected = n->rejected,
-	       skipped = n->skipped, expired = n->expired;
-
 	report_present(s);
-	printf("%zu added", added);
+	printf("%zu added", n->added);
 	if (n->precerts > 0)
 		printf(" (%zu precertificate%s)", n->precerts, n->precerts == 1 ? "" : "s");
-	printf(", %zu already present, %zu refused", present, rejected);
+	printf(", %zu already present, %zu refused", n->present, n->rejected);
 	if (n->completed > 0)
 		printf(", %zu precertificate%s completed by the final certificate", n->completed,
 		    n->completed == 1 ? "" : "s");
-	if (skipped > 0)
-		printf(", %zu file%s without certificates skipped", skipped, skipped == 1 ? "" : "s");
+	if (n->skipped > 0)
+		printf(", %zu file%s without certificates skipped", n->skipped,
+		    n->skipped == 1 ? "" : "s");
 	putchar('\n');
-	if (expired > EXPIRED_NAMED_MAX)
+	if (n->expired > EXPIRED_NAMED_MAX)
 		fprintf(stderr, "lancre cert: warning: %zu of the certificates added had expired "
 				"(the first %d are named above)\n",
-		    expired, EXPIRED_NAMED_MAX);
+		    n->expired, EXPIRED_NAMED_MAX);
 }
 
 static void
@@ -401,8 +399,10 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 		fputc('\n', stderr);
 	}
 	if (!quiet)
-		report_summary(srcs, &(struct summary){in.added, in.present, in.rejected, in.skipped,
-					 in.expired, in.precerts, in.completed});
+		report_summary(srcs, &(struct summary){.added = in.added, .present = in.present,
+					 .rejected = in.rejected, .skipped = in.skipped,
+					 .expired = in.expired, .precerts = in.precerts,
+					 .completed = in.completed});
 	*rejected += in.rejected;
 	intake_free(&in);
 	issuer_set_free(&set);
@@ -430,7 +430,7 @@ struct api_add {
 	struct sources *srcs;
 	struct api_item *v; /* the bundle being filled */
 	size_t n, bytes;
-	size_t added, present, rejected, skipped, expired, precerts, completed;
+	struct summary sum; /* what report_summary says */
 	int64_t now;
 	const struct api_item *failed_at; /* the first certificate of a request that failed */
 	char failed_src[PATH_MAX];
@@ -463,17 +463,17 @@ api_added(struct api_add *r, const struct api_item *v, size_t n, const json_t *a
 		if (api_cert_from_json(json_array_get(list, i), &a, e) != 0)
 			return -1;
 		if (strcmp(a.result, "completed") == 0) {
-			r->completed++;
+			r->sum.completed++;
 			continue;
 		}
 		if (strcmp(a.result, "added") != 0) {
-			r->present++;
+			r->sum.present++;
 			r->srcs->v[v[i].src].present++;
 			continue;
 		}
-		r->added++;
-		r->precerts += a.precert != 0;
-		if (a.not_after <= r->now && r->expired++ < EXPIRED_NAMED_MAX) {
+		r->sum.added++;
+		r->sum.precerts += a.precert != 0;
+		if (a.not_after <= r->now && r->sum.expired++ < EXPIRED_NAMED_MAX) {
 			timefmt_format(a.not_after, when, sizeof(when));
 			fprintf(stderr, "lancre cert: %s: certificate %zu: warning: expired at %s; "
 					"recorded, but OCSP answers unauthorized for it\n",
@@ -539,7 +539,7 @@ api_send(struct api_add *r, struct api_item *v, size_t n, struct err *e)
 		/* Certificate k refused, none recorded: say it, send the others again. */
 		api_reject(r->srcs->v[v[k - 1].src].path, v[k - 1].index, why);
 		json_decref(ans);
-		r->rejected++;
+		r->sum.rejected++;
 		if (api_send(r, v, k - 1, e) != 0)
 			return -1;
 		v += k;
@@ -613,7 +613,7 @@ api_source(struct api_add *r, size_t si, struct err *e)
 		if (fd >= 0)
 			close(fd);
 		if (m == MAP_FAILED) {
-			r->rejected++;
+			r->sum.rejected++;
 			fprintf(stderr, "lancre cert: %s: %s\n", src->path, strerror(errno));
 			return 0;
 		}
@@ -622,19 +622,19 @@ api_source(struct api_add *r, size_t si, struct err *e)
 		len = src->size;
 	} else if (strcmp(src->path, "-") == 0 &&
 		   fs_read_all(src->path, CERT_STDIN_MAX, &data, &len, &ferr) != 0) {
-		r->rejected++;
+		r->sum.rejected++;
 		fprintf(stderr, "lancre cert: %s\n", ferr.msg);
 		return 0;
 	}
 	cert_reader_init(&rd, mapped != NULL ? mapped : data != NULL ? data : (const uint8_t *)"",
 	    len);
 	if (!cert_reader_may_hold_certs(&rd) && len > 0 && src->in_dir) {
-		r->skipped++;
+		r->sum.skipped++;
 		goto out;
 	}
 	while (rc == 0 && (st = cert_reader_next(&rd, &der, &dlen, &why)) != 0) {
 		if (st < 0) {
-			r->rejected++;
+			r->sum.rejected++;
 			api_reject(src->path, rd.index, why.msg);
 		} else {
 			rc = api_queue(r, si, rd.index, der, dlen, e);
@@ -642,9 +642,9 @@ api_source(struct api_add *r, size_t si, struct err *e)
 	}
 	if (rc == 0 && rd.index == 0) {
 		if (src->in_dir) {
-			r->skipped++;
+			r->sum.skipped++;
 		} else {
-			r->rejected++;
+			r->sum.rejected++;
 			api_reject(src->path, 0, "no certificate found");
 		}
 	}
@@ -683,16 +683,15 @@ cert_add_api(const struct api_opts *o, struct sources *srcs, int quiet, size_t *
 	for (size_t i = 0; i < r.n; i++) /* left by a failure before its request */
 		free(r.v[i].pem);
 	if (!quiet)
-		report_summary(srcs, &(struct summary){r.added, r.present, r.rejected, r.skipped,
-					 r.expired, r.precerts, r.completed});
+		report_summary(srcs, &r.sum);
 	/* Say where it stopped: the requests before it are committed, it and the rest not. */
 	if (rc != 0 && r.failed_src[0] != '\0') {
 		char why[ERR_MSG_MAX];
 		snprintf(why, sizeof(why), "%s", e->msg);
 		err_set(e, "%s; nothing was recorded from %s certificate %zu on (the %zu added "
-			   "before it are)", why, r.failed_src, r.failed_index, r.added);
+			   "before it are)", why, r.failed_src, r.failed_index, r.sum.added);
 	}
-	*rejected += r.rejected;
+	*rejected += r.sum.rejected;
 	if (rc == 0 && r.c.not_served > 0) {
 		api_unserved_error(&r.c, e);
 		rc = 1;
