@@ -89,9 +89,8 @@ route_of(const char *p, size_t n, char *issuer, size_t ilen, char *serial, size_
 static void
 hold(struct admin_api *api, struct admin_response *rs, int timeout_s)
 {
-	/* The answer as the endpoint made it (rs->keep_json); from its text if it came as text. */
-	json_t *answer = rs->json != NULL ? json_incref(rs->json)
-					  : json_loadb(rs->body, rs->len, 0, NULL);
+	/* The answer as the endpoint made it (rs->keep_json: every 200 is kept as JSON). */
+	json_t *answer = json_incref(rs->json);
 	struct admin_wait *w;
 	struct err e;
 

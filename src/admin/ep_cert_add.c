@@ -103,17 +103,20 @@ split(const struct admin_request *rq, struct bundle *b, struct err *e)
 
 /*
  * Record b in the open transaction; 0, or the status with e.  out: one JSON
- * object each.  A certificate refused: *failed is its index (from 1), why
- * the reason without it.  The bundle goes through intake as `cert add`
+ * object each.  A certificate refused (422): ref says which and why.  The bundle goes through intake as `cert add`
  * writes a batch (intake_record_many: checked on every CPU, one insert, one
  * append of the "cert.add" rows, each with the certificate's SHA-256 as the
  * CLI writes it): one at a time, a bundle took 3 times the CLI's CPU.
  */
+struct refused {
+	size_t index;            /* from 1; 0: none */
+	char why[ERR_MSG_MAX]; /* the reason, without "certificate N: " */
+};
+
 static int
 record_all(struct admin_api *api, const struct issuer_set *set, const struct bundle *b,
     const struct admin_request *rq, const struct admin_caller *who, json_t *out,
-    size_t *added, size_t *completed, size_t *failed, char *why, size_t whylen,
-    struct err *e)
+    size_t *added, size_t *completed, struct refused *ref, struct err *e)
 {
 	static const char *const result[] = {[INTAKE_ADDED] = "added",
 	    [INTAKE_PRESENT] = "present", [INTAKE_COMPLETED] = "completed",
@@ -143,8 +146,8 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 		if (bad == SIZE_MAX) {
 			status = 500;
 		} else {
-			snprintf(why, whylen, "%s", e->msg);
-			*failed = bad + 1;
+			snprintf(ref->why, sizeof(ref->why), "%s", e->msg);
+			ref->index = bad + 1;
 			err_prefix(e, "certificate %zu", bad + 1);
 			status = 422;
 		}
@@ -168,21 +171,14 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 	return status;
 }
 
-/* The 422's error object gets "index" and "reason" (rs stays as it is if that fails). */
-static void
-refused_fields(struct admin_response *rs, size_t index, const char *why)
+/* A 422's "index" and "reason", after its "error"; NULL (the message alone): why not UTF-8. */
+static json_t *
+refused_fields(const struct refused *ref)
 {
-	json_t *o = json_loadb(rs->body, rs->len, 0, NULL), *r = json_string(why);
+	json_t *r = json_string(ref->why);
 
-	if (o == NULL || r == NULL) { /* why not UTF-8: the message alone, as the error has it */
-		json_decref(o);
-		json_decref(r);
-		return;
-	}
-	json_object_set_new(o, "index", json_integer((json_int_t)index));
-	json_object_set_new(o, "reason", r);
-	admin_response_free(rs);
-	admin_reply_json(rs, 422, o);
+	return r != NULL ? json_pack("{s:I, s:o}", "index", (json_int_t)ref->index, "reason", r)
+			 : NULL;
 }
 
 void
@@ -191,8 +187,8 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 {
 	const struct issuer_set *set;
 	struct bundle b;
-	size_t added = 0, completed = 0, failed = 0;
-	char why[ERR_MSG_MAX];
+	size_t added = 0, completed = 0;
+	struct refused ref = {0};
 	struct err e;
 	json_t *list;
 	int status;
@@ -210,18 +206,17 @@ admin_ep_cert_add(struct admin_api *api, const struct admin_request *rq,
 	list = json_array();
 	if (store_begin(api->store, &e) != 0) {
 		status = 500;
-	} else if ((status = record_all(api, set, &b, rq, who, list, &added, &completed, &failed,
-			why, sizeof(why), &e)) != 0 ||
+	} else if ((status = record_all(api, set, &b, rq, who, list, &added, &completed, &ref,
+			&e)) != 0 ||
 		   store_commit(api->store, &e) != 0) {
 		status = status != 0 ? status : 500;
 		store_rollback(api->store, NULL);
 	}
 	if (status != 0) {
 		json_decref(list);
-		admin_reply_error(rs, status, "%s%s", e.msg,
+		admin_reply_error_with(rs, status,
+		    status == 422 && ref.index > 0 ? refused_fields(&ref) : NULL, "%s%s", e.msg,
 		    b.n > 1 ? " (nothing was recorded)" : "");
-		if (status == 422 && failed > 0)
-			refused_fields(rs, failed, why);
 		bundle_free(&b);
 		return;
 	}

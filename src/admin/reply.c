@@ -57,24 +57,48 @@ admin_reply_json(struct admin_response *rs, int status, json_t *body)
 	free(text);
 }
 
-void
-admin_reply_error(struct admin_response *rs, int status, const char *fmt, ...)
+static void
+reply_error(struct admin_response *rs, int status, json_t *fields, const char *fmt, va_list ap)
 {
 	char msg[ERR_MSG_MAX];
-	va_list ap;
+	json_t *v, *o;
 
-	json_t *v;
-
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* Not UTF-8 (a byte of a name, cut): the same line with '?' for what is not ASCII. */
 	if ((v = json_string(msg)) == NULL) {
 		for (char *p = msg; *p != '\0'; p++)
 			*p = (unsigned char)*p >= 0x80 ? '?' : *p;
 		v = json_string(msg);
 	}
-	admin_reply_json(rs, status, v != NULL ? json_pack("{s:o}", "error", v) : NULL);
+	/* "error" first: the fields follow it in the answer's text. */
+	o = v != NULL ? json_pack("{s:o}", "error", v) : NULL;
+	if (o != NULL && fields != NULL && json_object_update(o, fields) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(fields);
+	admin_reply_json(rs, status, o);
+}
+
+void
+admin_reply_error(struct admin_response *rs, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error(rs, status, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+admin_reply_error_with(struct admin_response *rs, int status, json_t *fields, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error(rs, status, fields, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -7,6 +7,7 @@
 #include "admin/api.h"
 #include "admin/wait.h"
 #include "admin/auth.h"
+#include "admin/reply.h"
 
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -289,6 +290,30 @@ test_routes(void **state)
 	HAS("no query parameter is accepted here");
 }
 
+/*
+ * An error answer with fields, made once: "error" first, then the fields
+ * in their order; the message's non-UTF-8 bytes as '?'; no fields, the
+ * error alone.
+ */
+static void
+test_reply_error_with(void **state)
+{
+	struct admin_response rs = {0};
+
+	(void)state;
+	admin_reply_error_with(&rs, 422, json_pack("{s:i, s:s}", "index", 2, "reason", "bad"),
+	    "certificate %d: %s (nothing was recorded)", 2, "bad");
+	assert_int_equal(rs.status, 422);
+	assert_string_equal(rs.body, "{\"error\":\"certificate 2: bad (nothing was recorded)\","
+				     "\"index\":2,\"reason\":\"bad\"}\n");
+	admin_response_free(&rs);
+	rs = (struct admin_response){0};
+	admin_reply_error_with(&rs, 400, NULL, "name \xff%s", "x");
+	assert_int_equal(rs.status, 400);
+	assert_string_equal(rs.body, "{\"error\":\"name ?x\"}\n");
+	admin_response_free(&rs);
+}
+
 /* ?wait=served[&timeout=S]: the default, the cap, either order; anything else refused. */
 static void
 test_wait_query(void **state)
@@ -479,6 +504,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_certificate, setup, teardown),
 	    cmocka_unit_test(test_wait_query),
+	    cmocka_unit_test(test_reply_error_with),
 	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issuers_read_again, setup, teardown),
