@@ -2,6 +2,7 @@
 # bench/api.sh BUILD_DIR - the admin API's intake and mass revocation (issue 19).
 #
 #   N=100000 SINGLE=2000 WAITS=100 RUNS=3 CONNS=2 bench/api.sh build
+#   PARTS=single SINGLE=2000 RUNS=3 bench/api.sh build   (step 3 alone)
 #
 # Makes a P-256 root and intermediate (SHARDS CRL shards, default 4) and
 # N + SINGLE + WAITS leaves with lancre-gencerts (carrying the URLs lancre
@@ -18,7 +19,10 @@
 #  2. bundles: POST /api/v1/certificates of the N certificates, 1,000 a
 #     request (PEM), over one keep-alive connection (bench/api_client.py,
 #     python3 http.client): certificates/s, and the admin process's CPU;
-#  3. single: the SINGLE others, one a request (DER), same connection;
+#  3. single: the SINGLE others, one a request (DER), over SINGLE_CONNS
+#     keep-alive connections at once (default 4: an issuance system runs
+#     several workers), then SINGLE more over one: the rate and the admin
+#     process's CPU per certificate of each;
 #  4. the signer done with every certificate, WAITS more, one a
 #     request with ?wait=served, each after a random pause of 0-200 ms (the
 #     signer's cycle): the time from request to answer, median and p99, and
@@ -40,6 +44,9 @@
 # answer, the CLI's exit) and signed (the server holds every certificate's
 # responses), and their CPU counts the signer's and the server's to that point.
 #
+# PARTS=single runs step 3 alone (no bundles, waits, mass revocation or
+# competitor): the quick measure of one certificate a request.
+#
 # Medians of RUNS; the wait latencies of every run together.  Goals (issue
 # 19): bundles >= 20,000 certificates/s (the CLI import's goal), one a
 # request >= 2,000/s, ?wait=served p99 <= 1 s with the signer idle, and
@@ -60,6 +67,8 @@ RUNS=${RUNS:-3}
 SHARDS=${SHARDS:-4}
 CRL_DELAY=${CRL_DELAY:-2s}
 CONNS=${CONNS:-2}
+SINGLE_CONNS=${SINGLE_CONNS:-4}
+PARTS=${PARTS:-all}
 BUNDLE=1000
 GOAL_BUNDLES=20000 # certificates/s
 GOAL_SINGLE=2000   # certificates/s
@@ -74,6 +83,9 @@ posint WAITS "$WAITS"
 posint RUNS "$RUNS"
 posint SHARDS "$SHARDS"
 posint CONNS "$CONNS"
+posint SINGLE_CONNS "$SINGLE_CONNS"
+case $PARTS in all | single) ;; *) die "PARTS must be all or single" ;; esac
+all() { [ "$PARTS" = all ]; }
 
 need openssl openssl
 need curl curl
@@ -91,7 +103,8 @@ chmod 755 "$work" # started as root, lancre runs as lancre-signer, lancre-server
 bench_stop_on_exit
 lancre=$work/bin/lancre
 
-say "making the root, the intermediate and $((N + SINGLE + WAITS)) certificates"
+all || N=0 WAITS=0
+say "making the root, the intermediate and $((N + 2 * SINGLE + WAITS)) certificates"
 bench_root
 bench_int int p256 "lancre bench E1"
 if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then chown lancre-signer int.key; fi
@@ -120,9 +133,11 @@ gen() { # gen COUNT FILE
 		--out "$2" --ocsp-url "$ocsp" --ca-issuers-url "$cai" --crl-url-prefix "$crl_prefix" \
 		--crl-shards "$SHARDS" 2>gen.log || { cat gen.log >&2; die "lancre-gencerts failed"; }
 }
-gen "$N" bundles.der
+all && gen "$N" bundles.der
+# The single part twice (SINGLE_CONNS connections, then one): certificates not recorded yet.
 gen "$SINGLE" single.der
-gen "$WAITS" waits.der
+gen "$SINGLE" single1.der
+all && gen "$WAITS" waits.der
 
 metric() { # metric NAME PORT: a value of the server's /metrics
 	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
@@ -191,6 +206,7 @@ bundles_run() {
 : >bundles_conns.runs
 : >cli_run.runs
 : >single.runs
+: >single1.runs
 : >waits.ms
 : >mass.runs
 : >cli.runs
@@ -199,18 +215,30 @@ for r in $(seq 1 "$RUNS"); do
 	new_dir "$d"
 	tok=$("$lancre" token add -d "$d" bench --scope intake,revoke,read)
 	start_lancre "$d"
-	say "run $r/$RUNS: $N certificates in bundles of $BUNDLE (load $(cut -d' ' -f1 /proc/loadavg))"
-	bundles_run 1 bundles.runs
-	say "run $r/$RUNS: bundles $(tail -1 bundles.runs | awk '{ print $1 " s, all signed at " $2 " s, admin CPU " $3 " s, signer + server " $4 " s" }')"
-	"$lancre" cert list -d "$d" --json >mass.json
-	say "run $r/$RUNS: $SINGLE certificates one a request"
-	python3 "$client" single "$api" "$tok" single.der "$admin" >out.txt
+	if all; then
+		say "run $r/$RUNS: $N certificates in bundles of $BUNDLE (load $(cut -d' ' -f1 /proc/loadavg))"
+		bundles_run 1 bundles.runs
+		say "run $r/$RUNS: bundles $(tail -1 bundles.runs | awk '{ print $1 " s, all signed at " $2 " s, admin CPU " $3 " s, signer + server " $4 " s" }')"
+		"$lancre" cert list -d "$d" --json >mass.json
+	fi
+	say "run $r/$RUNS: $SINGLE certificates one a request, $SINGLE_CONNS connections (load $(cut -d' ' -f1 /proc/loadavg))"
+	python3 "$client" single "$api" "$tok" single.der "$admin" "$SINGLE_CONNS" >out.txt
 	read -r cnt secs cpu <out.txt
 	echo "$secs $cpu $(cut -d' ' -f1 /proc/loadavg)" >>single.runs
-	say "run $r/$RUNS: single $secs s, admin CPU $cpu s"
+	say "run $r/$RUNS: single ($SINGLE_CONNS connections) $secs s, admin CPU $cpu s"
+	say "run $r/$RUNS: $SINGLE certificates one a request, 1 connection (load $(cut -d' ' -f1 /proc/loadavg))"
+	python3 "$client" single "$api" "$tok" single1.der "$admin" 1 >out.txt
+	read -r cnt secs cpu <out.txt
+	echo "$secs $cpu $(cut -d' ' -f1 /proc/loadavg)" >>single1.runs
+	say "run $r/$RUNS: single (1 connection) $secs s, admin CPU $cpu s"
+	if ! all; then
+		stop_lancre
+		rm -rf "$d"
+		continue
+	fi
 
 	# Every certificate signed (both CertID hashes: [ocsp] sha256 = yes) and each shard's CRL out.
-	wait_signed $((N + SINGLE))
+	wait_signed $((N + 2 * SINGLE))
 	for s in $(seq 1 "$SHARDS"); do
 		for i in $(seq 1 600); do
 			curl -sf -o /dev/null "http://127.0.0.1:$port/crl/e1/$s.crl" && break
@@ -280,10 +308,26 @@ loads() { awk '{ print $NF }' "$1" | runs_list; }
 pct() { # pct P: the P-th percentile (nearest rank) of waits.ms
 	sort -g waits.ms | awk -v p="$1" '{ v[NR] = $1 } END { r = int(NR * p / 100 + 0.999999); print v[r < 1 ? 1 : r] }'
 }
+s_s=$(col 1 single.runs) s_cpu=$(col 2 single.runs)
+s1_s=$(col 1 single1.runs) s1_cpu=$(col 2 single1.runs)
+single_line() { # single_line CONNS SECS CPU RUNSFILE
+	awk -v n="$SINGLE" -v k="$1" -v s="$2" -v sc="$3" -v r="$RUNS" -v g="$GOAL_SINGLE" \
+	    -v l="$(loads "$4")" 'BEGIN {
+		printf "api single, %d connection%s: %d certs, one a request over keep-alive, in %.2f s " \
+		    "(%.0f/s), median of %d; admin CPU %.2f s (%.0f us/cert); load %s\n", k,
+		    k == 1 ? "" : "s", n, s, n / s, r, sc, sc * 1e6 / n, l
+		printf "goal: one a request >= %d certs/s (%d connection%s): %s (%.0f/s)\n", g, k,
+		    k == 1 ? "" : "s", (n / s >= g ? "met" : "MISSED"), n / s }'
+}
+single_line "$SINGLE_CONNS" "$s_s" "$s_cpu" single.runs
+single_line 1 "$s1_s" "$s1_cpu" single1.runs
+if ! all; then
+	echo "load: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min averages); $cores cores"
+	exit 0
+fi
 b_s=$(col 1 bundles.runs) b_sig=$(col 2 bundles.runs) b_cpu=$(col 3 bundles.runs) b_scpu=$(col 4 bundles.runs)
 c_s=$(col 1 cli.runs) c_cpu=$(col 2 cli.runs)
 r_s=$(col 1 cli_run.runs) r_sig=$(col 2 cli_run.runs) r_cpu=$(col 3 cli_run.runs) r_scpu=$(col 4 cli_run.runs)
-s_s=$(col 1 single.runs) s_cpu=$(col 2 single.runs)
 m_s=$(col 1 mass.runs) m_wait=$(col 2 mass.runs) m_acpu=$(col 3 mass.runs) m_scpu=$(col 4 mass.runs)
 # bundle_line WHAT RECORDED SIGNED CPU SIGNER_CPU LOADS
 bundle_line() {
@@ -315,11 +359,6 @@ awk -v n="$N" -v b="$b_s" -v bg="$b_sig" -v k="$k_s" -v kg="$k_sig" -v bc="$b_cp
 	printf "api bundles / cli import alone: rate %.2f, CPU per cert %.2f\n", c / b, bc / cc
 	best = b < k ? b : k
 	printf "goal: bundles >= %d certs/s: %s (%.0f/s)\n", g, (n / best >= g ? "met" : "MISSED"), n / best }'
-awk -v n="$SINGLE" -v s="$s_s" -v sc="$s_cpu" -v r="$RUNS" -v g="$GOAL_SINGLE" \
-    -v l="$(loads single.runs)" 'BEGIN {
-	printf "api single: %d certs, one a request over keep-alive, in %.2f s (%.0f/s), median of %d; " \
-	    "admin CPU %.2f s (%.0f us/cert); load %s\n", n, s, n / s, r, sc, sc * 1e6 / n, l
-	printf "goal: one a request >= %d certs/s: %s (%.0f/s)\n", g, (n / s >= g ? "met" : "MISSED"), n / s }'
 awk -v n="$(wc -l <waits.ms)" -v m="$(pct 50)" -v p90="$(pct 90)" -v p99="$(pct 99)" \
     -v max="$(pct 100)" -v g="$GOAL_WAIT_P99" 'BEGIN {
 	printf "api ?wait=served, one certificate added (signer idle): %d requests: median %.0f ms, " \

@@ -9,7 +9,9 @@ system, in seconds), before and after the timed part.
 
   bundles PORT TOKEN CERTS.der SIZE PIDS [CONNS]  POST the certificates, SIZE a request (PEM),
                                                over CONNS connections (default 1) at once
-  single  PORT TOKEN CERTS.der PIDS            POST them one per request (DER)
+  single  PORT TOKEN CERTS.der PIDS [CONNS]    POST them one per request (DER), over CONNS
+                                               keep-alive connections at once (default 1),
+                                               each sending its share in turn
   waits   PORT TOKEN CERTS.der PUBPORT ISSUER.pem  one per request with ?wait=served, a random
                                                pause of 0-200 ms before each; the ms of each
   mass    PORT TOKEN LIST.json CERTS.der ISSUER.pem PUBPORT SHARDS SAMPLE PIDS
@@ -123,14 +125,34 @@ def cmd_bundles(port, token, certs, size, pids, conns=1):
     print(f"{len(ders)} {t:.3f} " + " ".join(f"{b - a:.2f}" for a, b in zip(c0, c1)))
 
 
-def cmd_single(port, token, certs, pids):
+def cmd_single(port, token, certs, pids, conns=1):
+    import threading
     ders = split_der(open(certs, "rb").read())
-    api = Api(int(port), token)
+    apis = [Api(int(port), token) for _ in range(conns)]
+    failed = []
+
+    def run(api, part):
+        try:
+            for d in part:
+                st, body = api.post("/api/v1/certificates", d, "application/pkix-cert")
+                if st != 200:
+                    failed.append(f"HTTP {st}: {body[:300]!r}")
+                    return
+        except Exception as x:  # noqa: BLE001 - reported below, the run fails
+            failed.append(repr(x))
+
+    # Connected before the clock starts, as one connection was.
+    for a in apis:
+        a.conn.connect()
+    threads = [threading.Thread(target=run, args=(apis[i], ders[i::conns])) for i in range(conns)]
     c0, t0 = cpu(pids), time.monotonic()
-    for d in ders:
-        st, body = api.post("/api/v1/certificates", d, "application/pkix-cert")
-        need(st, body, "one certificate")
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     t, c1 = time.monotonic() - t0, cpu(pids)
+    if failed:
+        sys.exit(f"api_client: one certificate: {failed[0]}")
     print(f"{len(ders)} {t:.3f} " + " ".join(f"{b - a:.2f}" for a, b in zip(c0, c1)))
 
 
@@ -231,7 +253,7 @@ if __name__ == "__main__":
         cmd_bundles(args[0], args[1], args[2], int(args[3]), pids_of(args[4]),
                     int(args[5]) if len(args) > 5 else 1)
     elif cmd == "single":
-        cmd_single(args[0], args[1], args[2], pids_of(args[3]))
+        cmd_single(args[0], args[1], args[2], pids_of(args[3]), int(args[4]) if len(args) > 4 else 1)
     elif cmd == "waits":
         cmd_waits(args[0], args[1], args[2], args[3], args[4])
     elif cmd == "mass":
