@@ -420,13 +420,33 @@ sqlite_txn_seq(struct store_sqlite *s, const char *name, int64_t *cache, int64_t
 	return 0;
 }
 
+/*
+ * BEGIN, COMMIT or ROLLBACK from its statement prepared once (sqlite3_exec
+ * parses the text each time: a tenth of a one-certificate admin request),
+ * reset at once so that it holds nothing between transactions.
+ */
+static int
+txn_stmt(struct store_sqlite *s, enum sqlite_stmt id, const char *sql, struct err *e)
+{
+	sqlite3_stmt *st = sqlite_stmt(s, id, sql, e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, "store: %s", sqlite3_errmsg(s->db));
+	return 0;
+}
+
 int
 sqlite_begin(struct store *base, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
 	/* IMMEDIATE takes the write lock now, so a transaction never fails half-way on BUSY. */
-	if (sqlite_exec(s, "BEGIN IMMEDIATE", e) != 0)
+	if (txn_stmt(s, STMT_BEGIN, "BEGIN IMMEDIATE", e) != 0)
 		return -1;
 	s->in_txn = 1;
 	s->change_seq = s->crl_seq = 0;
@@ -438,7 +458,7 @@ sqlite_commit(struct store *base, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
-	if (sqlite_exec(s, "COMMIT", e) != 0)
+	if (txn_stmt(s, STMT_COMMIT, "COMMIT", e) != 0)
 		return -1;
 	s->in_txn = 0;
 	return 0;
@@ -450,7 +470,10 @@ sqlite_rollback(struct store *base, struct err *e)
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
 	s->in_txn = 0;
-	return sqlite_exec(s, "ROLLBACK", e);
+	/* Not in a transaction (COMMIT failed after ending it, or none began): as exec did. */
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return txn_stmt(s, STMT_ROLLBACK, "ROLLBACK", e);
 }
 
 int
@@ -942,20 +965,28 @@ sqlite_set_intent(struct store *base, enum store_intent intent, struct err *e)
 int
 sqlite_meta_get(struct store_sqlite *s, const char *name, int64_t *v, struct err *e)
 {
-	sqlite3_stmt *st;
+	static const char sql[] = "SELECT value FROM meta WHERE key = ?";
+	sqlite3_stmt *st = NULL;
 	int rc;
 
 	*v = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* A writer keeps it prepared (the admin API reads issuer_seq each request). */
+	if (!s->readonly) {
+		if ((st = sqlite_stmt(s, STMT_META_GET, sql, e)) == NULL)
+			return -1;
+	} else if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		return sqlite_db_err(s, e, "reading a stored counter");
+	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
 		sqlite_db_err(s, e, "reading a stored counter");
-	sqlite3_finalize(st);
+	if (s->readonly)
+		sqlite3_finalize(st);
+	else
+		sqlite3_reset(st); /* its read of the database ends here */
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 

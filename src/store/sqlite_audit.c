@@ -70,14 +70,15 @@ sqlite_token_find(struct store *base, const uint8_t hash[32], struct token_recor
 	int rc;
 
 	/* Looked up by the hash of the secret: the index's timing is about the hash only. */
-	if (sqlite3_prepare_v2(s->db, "SELECT " TOKEN_COLUMNS " FROM tokens"
-		" WHERE hash = ? AND revoked = 0", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "looking up a token");
+	/* Prepared once: every admin API request looks its token up. */
+	if ((st = sqlite_stmt(s, STMT_TOKEN_FIND, "SELECT " TOKEN_COLUMNS " FROM tokens"
+		" WHERE hash = ? AND revoked = 0", e)) == NULL)
+		return -1;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		token_row(st, out);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
@@ -169,9 +170,9 @@ head_take(struct store_sqlite *s, int64_t n, int64_t *first, uint8_t prev[AUDIT_
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "UPDATE audit_head SET id = id + ? WHERE one = 1"
-		" RETURNING id, hash", -1, &st, NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "taking the audit trail's head");
+	if ((st = sqlite_stmt(s, STMT_AUDIT_HEAD_TAKE, "UPDATE audit_head SET id = id + ?"
+		" WHERE one = 1 RETURNING id, hash", e)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, n);
 	rc = sqlite3_step(st);
 	int bad = rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) != AUDIT_HASH_LEN;
@@ -183,7 +184,7 @@ head_take(struct store_sqlite *s, int64_t n, int64_t *first, uint8_t prev[AUDIT_
 	if (rc == SQLITE_ROW)
 		while (sqlite3_step(st) == SQLITE_ROW)
 			;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	/* Never chain from an unknown hash: the trail would fork without a word. */
 	if (bad)
 		return err_set(e, "store: the audit trail's head is damaged (its hash is not %d "
@@ -202,13 +203,13 @@ head_set(struct store_sqlite *s, int64_t id, const uint8_t hash[AUDIT_HASH_LEN],
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "UPDATE audit_head SET id = ?, hash = ? WHERE one = 1", -1, &st,
-		NULL) != SQLITE_OK)
-		return sqlite_db_err(s, e, "moving the audit trail's head");
+	if ((st = sqlite_stmt(s, STMT_AUDIT_HEAD_SET,
+		 "UPDATE audit_head SET id = ?, hash = ? WHERE one = 1", e)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_blob(st, 2, hash, AUDIT_HASH_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : sqlite_db_err(s, e, "moving the audit trail's head");
 }
 

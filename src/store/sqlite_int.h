@@ -41,6 +41,14 @@ enum sqlite_stmt {
 	STMT_OCSP_GET,
 	STMT_AUDIT_INSERT,
 	STMT_CERT_REVOKE,
+	/* Each admin API request ran these through the parser (issue 19's single rate). */
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_TOKEN_FIND,
+	STMT_META_GET, /* a writer's only: a read-only handle's db may be a stand-in */
+	STMT_AUDIT_HEAD_TAKE,
+	STMT_AUDIT_HEAD_SET,
 	STMT_COUNT
 };
 
