@@ -26,6 +26,7 @@
 #include "admin/reply.h"
 #include "admin/wait.h"
 #include "pki/issuer.h"
+#include "pki/sigverify.h"
 
 enum route {
 	R_NONE,
@@ -201,6 +202,7 @@ admin_api_issuers(struct admin_api *api, struct err *e)
 	admin_api_dispose(api);
 	api->issuers = set;
 	api->issuers_seq = seq;
+	api->verify = sigverify_new(); /* its keys are this set's: dropped with it */
 	return set;
 }
 
@@ -212,4 +214,6 @@ admin_api_dispose(struct admin_api *api)
 		free(api->issuers);
 	}
 	api->issuers = NULL;
+	sigverify_free(api->verify);
+	api->verify = NULL;
 }

@@ -36,8 +36,34 @@
 struct bundle {
 	uint8_t **der;
 	size_t *len;
-	size_t n;
+	size_t n, cap;
 };
+
+/*
+ * Room for one more; 0, or -1.  Grown as they come: both arrays made for
+ * ADMIN_BUNDLE_MAX and zeroed up front were 160 KB a request, a tenth of
+ * a one-certificate request's instructions.
+ */
+static int
+bundle_room(struct bundle *b)
+{
+	size_t cap = b->cap == 0 ? 16 : 2 * b->cap;
+	uint8_t **der;
+	size_t *len;
+
+	if (b->n < b->cap)
+		return 0;
+	if (cap > ADMIN_BUNDLE_MAX)
+		cap = ADMIN_BUNDLE_MAX;
+	if ((der = realloc(b->der, cap * sizeof(*der))) == NULL)
+		return -1;
+	b->der = der;
+	if ((len = realloc(b->len, cap * sizeof(*len))) == NULL)
+		return -1;
+	b->len = len;
+	b->cap = cap;
+	return 0;
+}
 
 static void
 bundle_free(struct bundle *b)

@@ -58,6 +58,7 @@ struct worker {
 	struct intake *in;
 	struct intake_batch *b;
 	atomic_size_t *next;
+	struct sigverify *sv; /* the caller's (in->sv), on the calling thread; NULL: its own */
 };
 
 void
@@ -263,11 +264,13 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct sigverify *sv = sigverify_new(); /* NULL: every item takes the slow path */
+	/* NULL: every item takes the slow path */
+	struct sigverify *own = w->sv == NULL ? sigverify_new() : NULL;
+	struct sigverify *sv = w->sv != NULL ? w->sv : own;
 
 	for (size_t i; (i = atomic_fetch_add(w->next, 1)) < w->b->nitems;)
 		check_item(w->in, w->b, &w->b->items[i], sv);
-	sigverify_free(sv);
+	sigverify_free(own);
 	ERR_clear_error();
 	return NULL;
 }
@@ -292,13 +295,13 @@ check_start(struct intake *in, struct intake_batch *b, struct checking *c, int t
 	atomic_init(&c->next, 0);
 	c->started = 0;
 	for (int t = 0; t < n; t++) {
-		c->w[t] = (struct worker){in, b, &c->next};
+		c->w[t] = (struct worker){in, b, &c->next, NULL};
 		if (pthread_create(&c->tid[t], NULL, worker_main, &c->w[t]) != 0)
 			break;
 		c->started++;
 	}
 	if (c->started == 0) {
-		c->w[0] = (struct worker){in, b, &c->next};
+		c->w[0] = (struct worker){in, b, &c->next, in->sv};
 		worker_main(&c->w[0]);
 	}
 }
