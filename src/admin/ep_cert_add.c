@@ -88,12 +88,6 @@ split(const struct admin_request *rq, struct bundle *b, struct err *e)
 		err_set(e, "an empty body: send a PEM bundle or one DER certificate");
 		return 400;
 	}
-	b->der = calloc(ADMIN_BUNDLE_MAX, sizeof(*b->der));
-	b->len = calloc(ADMIN_BUNDLE_MAX, sizeof(*b->len));
-	if (b->der == NULL || b->len == NULL) {
-		err_set(e, "out of memory");
-		return 500;
-	}
 	cert_reader_init(&r, rq->body, rq->body_len);
 	if (!cert_reader_may_hold_certs(&r)) {
 		cert_reader_free(&r);
@@ -111,7 +105,7 @@ split(const struct admin_request *rq, struct bundle *b, struct err *e)
 			status = 413;
 			break;
 		}
-		if ((b->der[b->n] = malloc(len)) == NULL) {
+		if (bundle_room(b) != 0 || (b->der[b->n] = malloc(len)) == NULL) {
 			err_set(e, "out of memory");
 			status = 500;
 			break;
@@ -163,6 +157,7 @@ record_all(struct admin_api *api, const struct issuer_set *set, const struct bun
 	in.store = api->store;
 	in.conf = api->conf;
 	in.issuers = set;
+	in.sv = api->verify; /* kept with set (api.h) */
 	in.now = (int64_t)time(NULL);
 	in.threads = api->threads > 0 ? api->threads : 1;
 	in.actor = who->actor;
