@@ -311,6 +311,34 @@ else
 	ok "# SKIP not root: users and other processes' descriptors are checked as root"
 fi
 
+# Kept between requests (issue 19's single rate): the issuers and their verifier, the token's
+# lookup.  A token revoked while a client holds a keep-alive connection: its next request on
+# that same connection is 401; an issuer added while the admin process runs is used at once.
+"$LANCRE" token add -d "$D" ka --scope intake,read >"$T/ka.token"
+python3 - "$API" "$(cat "$T/ka.token")" "$LANCRE" "$D" "$T/x.pem" >"$T/ka.out" 2>&1 <<'PY'
+import http.client, subprocess, sys
+port, tok, lancre, d, xpem = sys.argv[1:]
+c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+def get():
+    c.request("GET", "/api/v1/status", headers={"Authorization": "Bearer " + tok})
+    port = c.sock.getsockname()[1]  # a 401 closes the connection after its answer
+    r = c.getresponse()
+    r.read()
+    return r.status, port
+s1, p1 = get()
+s2, p2 = get()
+subprocess.run([lancre, "token", "revoke", "-d", d, "ka"], check=True, stdout=subprocess.DEVNULL)
+s3, p3 = get()
+print(s1, s2, s3, "same" if p1 == p2 == p3 else "reconnected")
+PY
+same "a token revoked while its keep-alive connection is open: 200, 200, then 401 on that connection" \
+	"$(tail -1 "$T/ka.out")" "200 200 401 same"
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/x.pem"
+same "a certificate of an issuer lancre does not know yet: 422" "$code" 422
+"$LANCRE" issuer add -d "$D" r2 "$T/r2.pem" "$T/r2.key" >/dev/null
+api POST certificates -H "Authorization: Bearer $TOK" --data-binary @"$T/x.pem"
+same "the issuer added while the admin process runs: the next request records it (200)" "$code" 200
+
 # Killed, it is restarted, and answers again.
 kill -9 "$adminp"
 new=

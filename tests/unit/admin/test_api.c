@@ -398,6 +398,37 @@ test_issuers_read_again(void **state)
 	test_ca_free(&ca2);
 }
 
+/*
+ * The token's lookup is kept prepared between requests (sqlite store): a
+ * token revoked by another process (`lancre token revoke`) while the API
+ * runs is refused from the next request on, and one added is accepted.
+ */
+static void
+test_token_revoked_while_running(void **state)
+{
+	struct fixture *f = *state;
+	const char *fresh = "lct_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE";
+	struct store *w;
+	struct err e;
+
+	assert_int_equal(call(f, "GET", "/api/v1/status", TOKEN_ALL, NULL, 0), 200);
+	assert_int_equal(call(f, "GET", "/api/v1/status", fresh, NULL, 0), 401);
+	w = store_open(f->dir, "lancre.db", STORE_WRITE, &e);
+	assert_non_null(w);
+	assert_int_equal(store_token_revoke(w, "ci", 5, &e), 1);
+	put_token(w, "fresh", fresh, TOKEN_SCOPE_ALL, 0);
+	store_close(w);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    401);
+	HAS("unknown or revoked token");
+	assert_int_equal(call(f, "GET", "/api/v1/status", TOKEN_ALL, NULL, 0), 401);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", fresh, f->leaf[0],
+			     (size_t)f->leaf_len[0]),
+	    200);
+	HAS("\"added\":1");
+}
+
 /* A bundle with one refused certificate records none of them. */
 static void
 test_bundle_all_or_nothing(void **state)
@@ -508,6 +539,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issuers_read_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_token_revoked_while_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 	};
