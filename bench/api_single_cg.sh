@@ -5,6 +5,8 @@
 #
 #   N=200 bench/api_single_cg.sh build
 #
+# CG_KEEP=PREFIX keeps the callgrind files as PREFIX.0 and PREFIX.N (callgrind_annotate).
+#
 # Starts `lancre admin` alone (LANCRE_SANDBOX=off: valgrind cannot run under its
 # seccomp filter) under `valgrind --tool=callgrind` on a fresh SQLite store with
 # one P-256 issuer, twice: once with no request, once with N certificates sent one a
@@ -70,6 +72,7 @@ run() {
 	kill -TERM "$v"
 	wait "$v" || true
 	awk '/^(summary|totals):/ { print $2; exit }' "$work/cg/$k"
+	if [ -n "${CG_KEEP:-}" ]; then cp "$work/cg/$k" "$CG_KEEP.$k"; fi
 }
 say "callgrind: lancre admin with no request, then with $N (load $(cut -d' ' -f1 /proc/loadavg))"
 i0=$(run 0)
