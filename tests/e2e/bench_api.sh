@@ -17,8 +17,15 @@ has "$OUT" '^cli import beside lancre run .*: 300 certs recorded in [0-9.]+ s .*
 has "$OUT" '^cli import alone \(no signer running\): [0-9.]+ s' "the CLI import alone"
 has "$OUT" '^api bundles / cli import beside lancre run: recorded rate [0-9.]+ \(2 connections: [0-9.]+\), signed rate [0-9.]+ \([0-9.]+\), CPU per cert [0-9.]+$' "and the ratios"
 has "$OUT" '^api bundles / cli import alone: rate [0-9.]+, CPU per cert [0-9.]+$' "and to the CLI alone"
-has "$OUT" '^api single: 20 certs, one a request' "one certificate a request"
+has "$OUT" '^api single, 4 connections: 20 certs, one a request over keep-alive, in [0-9.]+ s .*admin CPU [0-9.]+ s \([0-9]+ us/cert\)' "one certificate a request, over 4 connections (the default SINGLE_CONNS)"
+has "$OUT" '^api single, 1 connection: 20 certs, one a request' "and over one"
 has "$OUT" '^api \?wait=served, one certificate added \(signer idle\): 3 requests: median [0-9]+ ms' "?wait=served's latency"
 has "$OUT" '^api mass revocation: 300 in one request, \?wait=served answered in [0-9.]+ s .* 2 shards re-published listing all' "the mass revocation, checked over OCSP and the CRLs"
-same "a goal line for each of the four" "$(grep -c '^goal: .*: \(met\|MISSED\) (' "$OUT")" 4
+same "a goal line for each of the four (one a request twice)" "$(grep -c '^goal: .*: \(met\|MISSED\) (' "$OUT")" 5
 has "$OUT" '^load: ' "the load"
+
+# PARTS=single: the one-certificate part alone (the quick measure), its two lines and no other.
+run env PARTS=single SINGLE=20 RUNS=1 SHARDS=2 bash "$(dirname "$0")/../../bench/api.sh" "$B"
+[ "$rc" -eq 0 ] && ok "PARTS=single exits 0" || not_ok "PARTS=single exits $rc"
+same "PARTS=single: the two single lines, nothing else measured" \
+	"$(grep -c '^api single, [0-9]* connections\{0,1\}: 20 certs' "$OUT"),$(grep -c '^api \(bundles\|mass\|?wait\)' "$OUT")" "2,0"
