@@ -1344,6 +1344,53 @@ test_cert_insert_many(void **state)
 	assert_int_equal(res[0], STORE_INSERTED);
 }
 
+/*
+ * Every field of a batch's rows as given, read back: a revoked certificate
+ * (its time and reason kept), a CA, a good one (no revocation time or
+ * reason), each with its own dates, shard and added_at (PostgreSQL sends
+ * a batch's columns as arrays and keeps a revocation's fields only for a
+ * revoked row: PG_CERTS_WRITE).
+ */
+static void
+test_cert_insert_many_fields(void **state)
+{
+	struct cert_record recs[3], *r[3], got;
+	enum store_insert_result res[3];
+	int64_t iss = add_issuer("imf1");
+	struct err e;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		recs[i] = record(iss, (const uint8_t[]){0x75, (uint8_t)i}, 2, (uint8_t)(0x40 + i));
+		recs[i].not_before = 1000000000000LL + i;
+		recs[i].not_after = 2000000000000LL + i;
+		recs[i].shard = 2 + i;
+		recs[i].added_at = 1700000000 + i;
+		r[i] = &recs[i];
+	}
+	recs[0].status = CERT_REVOKED;
+	recs[0].revoked_at = 1600000000;
+	recs[0].reason = 4;
+	recs[1].is_ca = 1;
+	assert_int_equal(store_cert_insert_many(s, r, 3, res, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(res[i], STORE_INSERTED);
+		assert_int_equal(store_cert_get(s, iss, recs[i].serial, 2, &got, &e), 1);
+		assert_int_equal(got.id, recs[i].id);
+		assert_int_equal(got.issuer_id, iss);
+		assert_int_equal(got.not_before, 1000000000000LL + i);
+		assert_int_equal(got.not_after, 2000000000000LL + i);
+		assert_int_equal(got.shard, 2 + i);
+		assert_int_equal(got.added_at, 1700000000 + i);
+		assert_int_equal(got.change_seq, recs[0].change_seq);
+		assert_int_equal(got.status, i == 0 ? CERT_REVOKED : CERT_GOOD);
+		assert_int_equal(got.revoked_at, i == 0 ? 1600000000 : 0);
+		assert_int_equal(got.reason, i == 0 ? 4 : 0);
+		assert_int_equal(got.is_ca, i == 1);
+		assert_memory_equal(got.fingerprint, recs[i].fingerprint, STORE_FINGERPRINT_LEN);
+	}
+}
+
 static int
 note_export(void *arg, const struct cert_record *c, struct err *e)
 {
@@ -2592,6 +2639,7 @@ main(void)
 	    CONTRACT_TEST(test_crl_numbers_only_go_up),
 	    CONTRACT_TEST(test_crl_entries_and_since),
 	    CONTRACT_TEST(test_cert_insert_many),
+	    CONTRACT_TEST(test_cert_insert_many_fields),
 	    CONTRACT_TEST(test_cert_unknown_issuer),
 	    CONTRACT_TEST(test_cert_spki_precert),
 	    CONTRACT_TEST(test_cert_by_spki),
