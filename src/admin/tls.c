@@ -4,6 +4,7 @@
 #include "admin/tls.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,192 @@ use_key(SSL_CTX *ctx, const char *path, const uid_t *deny, size_t ndeny, struct 
 	return 0;
 }
 
-/* client_ca: what a client certificate must chain to, and the names sent to clients. */
+int
+admin_tls_crls_parse(const uint8_t *data, size_t len, STACK_OF(X509_CRL) **out, struct err *e)
+{
+	STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
+	X509_CRL *crl;
+	BIO *bio = NULL;
+
+	*out = NULL;
+	if (sk == NULL || len > ADMIN_TLS_CRL_MAX ||
+	    (bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
+		sk_X509_CRL_free(sk);
+		return err_set(e, len > ADMIN_TLS_CRL_MAX ? "larger than %d bytes" : "out of memory",
+		    ADMIN_TLS_CRL_MAX);
+	}
+	/* PEM: one or more "X509 CRL" blocks (other blocks are skipped); else one DER CRL, whole. */
+	if (memmem(data, len, "-----BEGIN X509 CRL-----", 24) != NULL) {
+		while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+			if (sk_X509_CRL_push(sk, crl) <= 0) {
+				X509_CRL_free(crl);
+				break;
+			}
+		}
+	} else {
+		const unsigned char *p = data;
+		if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+		    (p != data + len || sk_X509_CRL_push(sk, crl) <= 0))
+			X509_CRL_free(crl);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (sk_X509_CRL_num(sk) == 0) {
+		sk_X509_CRL_free(sk);
+		return err_set(e, "no CRL read (PEM \"X509 CRL\" blocks, or one DER CRL)");
+	}
+	*out = sk;
+	return 0;
+}
+
+/* t as "2026-12-07 10:12:00 UTC" into buf. */
+static void
+time_text(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+/* The CA certificate of cas whose subject is name, or NULL. */
+static X509 *
+ca_named(STACK_OF(X509_OBJECT) *cas, const X509_NAME *name)
+{
+	for (int i = 0; i < sk_X509_OBJECT_num(cas); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(cas, i));
+		if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), name) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+/*
+ * client_crl: each CRL current (thisUpdate past, nextUpdate to come), signed
+ * by its issuer when that is in client_ca, and one from every CA certificate
+ * of client_ca that is not self-signed (an intermediate, the anchor by itself:
+ * without its CRL every client it issued would be refused); then into the
+ * store, checked for every client (the leaf), and for the whole chain when a
+ * self-signed client_ca certificate (a root) gave its own: its CRL revokes
+ * intermediates, which are then checked too (each needs its CRL in the file).
+ */
+static int
+use_client_crl(SSL_CTX *ctx, const char *path, struct err *e)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	STACK_OF(X509_OBJECT) *cas = X509_STORE_get0_objects(store);
+	STACK_OF(X509_CRL) *crls = NULL;
+	unsigned long flags = X509_V_FLAG_CRL_CHECK;
+	char when[64], name[ADMIN_TLS_SUBJECT_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (fs_read_all(path, ADMIN_TLS_CRL_MAX, &data, &len, e) != 0)
+		return err_prefix(e, "[admin] client_crl");
+	if (admin_tls_crls_parse(data, len, &crls, e) != 0) {
+		free(data);
+		return err_prefix(e, "[admin] client_crl %s", path);
+	}
+	free(data);
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+		X509 *by = ca_named(cas, X509_CRL_get_issuer(crl));
+		EVP_PKEY *k;
+
+		admin_tls_name_text(X509_CRL_get_issuer(crl), name, sizeof(name));
+		if (X509_cmp_current_time(X509_CRL_get0_lastUpdate(crl)) >= 0) {
+			time_text(X509_CRL_get0_lastUpdate(crl), when, sizeof(when));
+			err_set(e, "[admin] client_crl %s: the CRL of %s is not valid before %s", path,
+			    name, when);
+			goto out;
+		}
+		if (next == NULL || X509_cmp_current_time(next) <= 0) {
+			time_text(next, when, sizeof(when));
+			err_set(e, "[admin] client_crl %s: the CRL of %s expired (nextUpdate %s): "
+				   "every client would be refused; install a current one", path, name,
+			    next != NULL ? when : "missing");
+			goto out;
+		}
+		if (by != NULL && ((k = X509_get0_pubkey(by)) == NULL || X509_CRL_verify(crl, k) != 1)) {
+			err_set(e, "[admin] client_crl %s: the CRL of %s is not signed by client_ca's "
+				   "certificate of that name", path, name);
+			goto out;
+		}
+		if (by != NULL && X509_check_issued(by, by) == X509_V_OK)
+			flags |= X509_V_FLAG_CRL_CHECK_ALL; /* a root's own CRL: the whole chain */
+		if (X509_STORE_add_crl(store, crl) != 1) {
+			err_ossl(e, "[admin] client_crl %s", path);
+			goto out;
+		}
+	}
+	for (int i = 0; i < sk_X509_OBJECT_num(cas); i++) {
+		X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(cas, i));
+		int found = 0;
+
+		if (ca == NULL || X509_check_issued(ca, ca) == X509_V_OK)
+			continue;
+		for (int j = 0; j < sk_X509_CRL_num(crls) && !found; j++)
+			found = X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(crls, j)),
+				    X509_get_subject_name(ca)) == 0;
+		if (!found) {
+			admin_tls_name_text(X509_get_subject_name(ca), name, sizeof(name));
+			err_set(e, "[admin] client_crl %s has no CRL of %s, a CA of client_ca: every "
+				   "client certificate it issued would be refused", path, name);
+			goto out;
+		}
+	}
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), flags);
+	rc = 0;
+out:
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * A client certificate refused because a CRL of client_crl passed its
+ * nextUpdate: said once (admin_tls_on_notice), then every client is refused
+ * until the file is replaced (fail closed: OpenSSL's answer, left as it is).
+ */
+static void (*notice_fn)(const char *msg);
+static atomic_int crl_expired_said;
+
+void
+admin_tls_on_notice(void (*fn)(const char *msg))
+{
+	notice_fn = fn;
+}
+
+static int
+verify_cb(int ok, X509_STORE_CTX *sctx)
+{
+	int err = X509_STORE_CTX_get_error(sctx);
+	X509_CRL *crl;
+	char name[ADMIN_TLS_SUBJECT_MAX], msg[ADMIN_TLS_SUBJECT_MAX + 200];
+
+	if (ok || err != X509_V_ERR_CRL_HAS_EXPIRED || notice_fn == NULL ||
+	    atomic_exchange(&crl_expired_said, 1) != 0)
+		return ok;
+	crl = X509_STORE_CTX_get0_current_crl(sctx);
+	if (crl == NULL || admin_tls_name_text(X509_CRL_get_issuer(crl), name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "a CA");
+	snprintf(msg, sizeof(msg), "[admin] client_crl: the CRL of %s passed its nextUpdate: "
+				   "every client certificate is refused until a current one is "
+				   "installed (then SIGHUP)", name);
+	notice_fn(msg);
+	return ok;
+}
+
+/*
+ * client_ca: what a client certificate must chain to, and the names sent to
+ * clients.  Each of its certificates is a trust anchor by itself
+ * (X509_V_FLAG_PARTIAL_CHAIN): an intermediate alone admits the clients it
+ * issued, not those of a sibling under the same root (whose chain would have
+ * to reach the root, which is not in the file).
+ */
 static int
 use_client_ca(SSL_CTX *ctx, const char *path, struct err *e)
 {
@@ -129,6 +315,7 @@ use_client_ca(SSL_CTX *ctx, const char *path, struct err *e)
 
 	if (SSL_CTX_load_verify_locations(ctx, path, NULL) != 1)
 		return err_ossl(e, "[admin] client_ca %s: no PEM CA certificate read", path);
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
 	names = SSL_load_client_CA_file(path);
 	if (names == NULL || sk_X509_NAME_num(names) == 0) {
 		sk_X509_NAME_pop_free(names, X509_NAME_free);
@@ -136,7 +323,7 @@ use_client_ca(SSL_CTX *ctx, const char *path, struct err *e)
 		return err_set(e, "[admin] client_ca %s: no PEM CA certificate read", path);
 	}
 	SSL_CTX_set_client_CA_list(ctx, names); /* takes names */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	/* A client certificate, not a server's: with an extendedKeyUsage, clientAuth in it. */
 	if (SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1)
 		return err_ossl(e, "[admin] client_ca");
@@ -173,6 +360,9 @@ admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX
 		goto fail;
 	if (c->api_client_ca[0] != '\0' && use_client_ca(ctx, c->api_client_ca, e) != 0)
 		goto fail;
+	if (c->api_client_crl[0] != '\0' && use_client_crl(ctx, c->api_client_crl, e) != 0)
+		goto fail;
+	atomic_store(&crl_expired_said, 0); /* a new context: its own notice */
 	*out = ctx;
 	return 0;
 fail:

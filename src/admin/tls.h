@@ -24,6 +24,7 @@
 #define LANCRE_ADMIN_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/ssl.h>
@@ -33,6 +34,7 @@
 
 #define ADMIN_TLS_FILE_MAX (1 << 20) /* a PEM key file */
 #define ADMIN_TLS_SUBJECT_MAX CONF_STR_MAX
+#define ADMIN_TLS_CRL_MAX (16 << 20) /* [admin] client_crl */
 
 /*
  * The context for c's [admin] TLS settings into *out (NULL when tls_cert is
@@ -42,6 +44,21 @@
  */
 int admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX **out,
     struct err *e);
+
+/*
+ * The CRLs of a client_crl file's bytes into *out (to be freed with
+ * sk_X509_CRL_pop_free): PEM "X509 CRL" blocks, one or more, or one DER CRL
+ * that is the whole file.  0, or -1 with e saying why (no CRL read).
+ */
+int admin_tls_crls_parse(const uint8_t *data, size_t len, STACK_OF(X509_CRL) **out,
+    struct err *e);
+
+/*
+ * Where the one line goes when a CRL of client_crl is found past its
+ * nextUpdate in a handshake (every client is refused from then on: fail
+ * closed); said once per context.  Set by the admin process before serving.
+ */
+void admin_tls_on_notice(void (*fn)(const char *msg));
 
 /*
  * The subject of ssl's verified client certificate, RFC 2253 (as `openssl

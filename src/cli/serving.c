@@ -377,6 +377,13 @@ log_api_start(void *arg)
 	fflush(stdout);
 }
 
+/* A CRL of [admin] client_crl passed its nextUpdate in a handshake (admin/tls.h). */
+static void
+log_tls_notice(const char *msg)
+{
+	fprintf(stderr, "lancre admin: %s\n", msg);
+}
+
 /*
  * The admin row: the API on sc->api_fd until SIGTERM.  c is NULL for `lancre
  * admin`.  It keeps no other socket, no lock, no key (its store handle is an
@@ -408,6 +415,7 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 		close_api(sc);
 		return cli_fail("admin", &e);
 	}
+	admin_tls_on_notice(log_tls_notice);
 	api.store = sc->d->store;
 	api.conf = &sc->d->conf;
 	api.dir = sc->d->path;
@@ -483,6 +491,7 @@ reload_for_restarts(struct serving_ctx *sc)
 	memcpy(c.api_tls_cert, now->api_tls_cert, sizeof(c.api_tls_cert));
 	memcpy(c.api_tls_key, now->api_tls_key, sizeof(c.api_tls_key));
 	memcpy(c.api_client_ca, now->api_client_ca, sizeof(c.api_client_ca));
+	memcpy(c.api_client_crl, now->api_client_crl, sizeof(c.api_client_crl));
 	memcpy(c.api_clients, now->api_clients, sizeof(c.api_clients));
 	c.api_nclients = now->api_nclients;
 	c.sandbox_mode = now->sandbox_mode;

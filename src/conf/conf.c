@@ -116,7 +116,16 @@ static const struct key keys[] = {
     K("admin", "client_ca", KEY_STR, api_client_ca,
       "Mutual TLS: the absolute path of the PEM CA certificate(s) a client\n"
       "; certificate must chain to; a connection without one is refused in the\n"
-      "; handshake.  Needed to listen off loopback.  Read at start."),
+      "; handshake.  Needed to listen off loopback.  Each certificate in it is a\n"
+      "; trust anchor by itself: an intermediate alone admits the clients it issued,\n"
+      "; not those of another intermediate under the same root.  Read at start."),
+    K("admin", "client_crl", KEY_STR, api_client_crl,
+      "With client_ca: the absolute path of the CRL(s) of the client CAs, PEM (one\n"
+      "; or more) or DER (one); a revoked client certificate is refused in the\n"
+      "; handshake.  One from each CA of client_ca that is not a root; a root's own\n"
+      "; CRL turns on checking of the whole chain.  Missing, unreadable or past its\n"
+      "; nextUpdate: lancre does not start; passing nextUpdate while running, every\n"
+      "; client is refused (one line logged) until a new file and SIGHUP."),
     K("admin", "client", KEY_CLIENT, api_clients,
       "With client_ca: a client certificate allowed to act without a bearer token,\n"
       "; as SUBJECT : SCOPES, e.g.\n"
@@ -496,7 +505,7 @@ check_addrs(struct conf *c, size_t *field, struct err *e)
 	return 0;
 }
 
-/* [admin] tls_cert, tls_key, client_ca and client lines: what goes with what. */
+/* [admin] tls_cert, tls_key, client_ca, client_crl and client lines: what goes with what. */
 static int
 check_admin_tls(const struct conf *c, size_t *field, struct err *e)
 {
@@ -509,6 +518,12 @@ check_admin_tls(const struct conf *c, size_t *field, struct err *e)
 	if (c->api_client_ca[0] != '\0' && c->api_client_ca[0] != '/')
 		return BAD(api_client_ca, "[admin] client_ca: '%s' is not an absolute path",
 		    c->api_client_ca);
+	if (c->api_client_crl[0] != '\0' && c->api_client_crl[0] != '/')
+		return BAD(api_client_crl, "[admin] client_crl: '%s' is not an absolute path",
+		    c->api_client_crl);
+	if (c->api_client_crl[0] != '\0' && c->api_client_ca[0] == '\0')
+		return BAD(api_client_crl, "[admin] client_crl needs client_ca (the CAs whose "
+					   "certificates it revokes)");
 	if (c->api_tls_cert[0] != '\0' && c->api_tls_key[0] == '\0')
 		return BAD(api_tls_cert, "[admin] tls_cert needs tls_key (its private key)");
 	if (c->api_tls_key[0] != '\0' && c->api_tls_cert[0] == '\0')

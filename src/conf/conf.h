@@ -76,6 +76,7 @@ struct conf {
 	char api_tls_cert[CONF_STR_MAX]; /* PEM certificate (and chain) of the listener; "": no TLS */
 	char api_tls_key[CONF_STR_MAX];  /* its PEM key, read at start before the privilege drop */
 	char api_client_ca[CONF_STR_MAX]; /* PEM CAs of client certificates; "": none asked for */
+	char api_client_crl[CONF_STR_MAX]; /* their CRLs, PEM or DER; "": none checked */
 	struct conf_client api_clients[CONF_API_CLIENTS_MAX]; /* [admin] client = SUBJECT : SCOPES */
 	int api_nclients;
 

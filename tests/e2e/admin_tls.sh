@@ -301,4 +301,82 @@ same "the restarted admin process answers the listed client over TLS" "$code" 20
 kill -TERM "$pid"
 wait_gone "$pid" 15
 same "SIGTERM: lancre run exits 0" "$st" 0
+
+# client_crl and an intermediate as client_ca (the anchor by itself): a client CA root
+# with two intermediates; int1 is client_ca.  Clients under int1: ok (listed), gone
+# (listed, revoked in int1's CRL); under int2: sibling (listed: the same subject as ok).
+mkcca() { # mkcca NAME PARENT|-: a CA that may sign CRLs (cRLSign)
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/tls/$1.key" 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$T/tls/$1.ext"
+	openssl req -new -key "$T/tls/$1.key" -subj "/O=lancre test/CN=$1" -out "$T/tls/$1.csr" 2>/dev/null
+	if [ "$2" = - ]; then
+		openssl x509 -req -in "$T/tls/$1.csr" -signkey "$T/tls/$1.key" -days 30 -extfile "$T/tls/$1.ext" \
+			-out "$T/tls/$1.pem" 2>/dev/null
+	else
+		openssl x509 -req -in "$T/tls/$1.csr" -CA "$T/tls/$2.pem" -CAkey "$T/tls/$2.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$T/tls/$1.ext" -out "$T/tls/$1.pem" 2>/dev/null
+	fi
+}
+mkcrl() { # mkcrl CA OUT NEXTUPDATE|"" [REVOKED.pem...]: OUT, CA's CRL revoking those
+	local ca=$1 out=$2 next=$3
+	shift 3
+	: >"$T/tls/$ca.db"
+	printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s\ndefault_md=sha256\ndefault_crl_days=30\n' "$T/tls/$ca.db" >"$T/tls/$ca.cnf"
+	for c in "$@"; do
+		openssl ca -config "$T/tls/$ca.cnf" -keyfile "$T/tls/$ca.key" -cert "$T/tls/$ca.pem" -revoke "$c" 2>/dev/null
+	done
+	openssl ca -config "$T/tls/$ca.cnf" -gencrl -keyfile "$T/tls/$ca.key" -cert "$T/tls/$ca.pem" \
+		${next:+-crl_nextupdate "$next"} -out "$out" 2>/dev/null
+}
+mkcca croot -
+mkcca int1 croot
+mkcca int2 croot
+mktls ok int1 clientAuth "/O=lancre test/CN=ok"
+mktls gone int1 clientAuth "/O=lancre test/CN=gone"
+mktls sibling int2 clientAuth "/O=lancre test/CN=ok"
+cat "$T/tls/sibling.pem" "$T/tls/int2.pem" >"$T/tls/sibling-chain.pem" # it sends its intermediate
+mkcrl int1 "$T/tls/int1.crl" "" "$T/tls/gone.pem"
+mkcrl int2 "$T/tls/int2.crl" ""
+printf 'not a CRL\n' >"$T/tls/junk.crl"
+mkcrl int1 "$T/tls/old.crl" ""
+openssl ca -config "$T/tls/int1.cnf" -gencrl -keyfile "$T/tls/int1.key" -cert "$T/tls/int1.pem" \
+	-crl_lastupdate "$(date -u -d '-2 hour' +%Y%m%d%H%M%SZ)" -crl_nextupdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" \
+	-out "$T/tls/old.crl" 2>/dev/null
+conf_set "$D2/lancre.conf" admin client_ca "$T/tls/int1.pem"
+conf_set "$D2/lancre.conf" admin client "CN=ok,O=lancre test : read"
+"$PY" - "$D2/lancre.conf" "CN=gone,O=lancre test : read" <<'PYEOF'
+import sys
+p, line = sys.argv[1], sys.argv[2]
+text = open(p).read().replace("[admin]\n", "[admin]\nclient = " + line + "\n", 1)
+open(p, "w").write(text)
+PYEOF
+conf_set "$D2/lancre.conf" admin client_crl "$T/tls/nonexistent.crl"
+refuse_start "a client_crl that is missing" "\\[admin\\] client_crl: cannot open $T/tls/nonexistent.crl: No such file" \
+	"$D2" "127.0.0.1:$(free_port)"
+conf_set "$D2/lancre.conf" admin client_crl "$T/tls/junk.crl"
+refuse_start "a client_crl that is no CRL" "\\[admin\\] client_crl $T/tls/junk.crl: no CRL read" \
+	"$D2" "127.0.0.1:$(free_port)"
+conf_set "$D2/lancre.conf" admin client_crl "$T/tls/old.crl"
+refuse_start "a client_crl past its nextUpdate" "\\[admin\\] client_crl $T/tls/old.crl: the CRL of CN=int1,O=lancre test expired" \
+	"$D2" "127.0.0.1:$(free_port)"
+conf_set "$D2/lancre.conf" admin client_crl "$T/tls/int2.crl"
+refuse_start "a client_crl without client_ca's intermediate's CRL" "client_crl $T/tls/int2.crl has no CRL of CN=int1,O=lancre test, a CA of client_ca" \
+	"$D2" "127.0.0.1:$(free_port)"
+# DER works as PEM does.
+openssl crl -in "$T/tls/int1.crl" -outform DER -out "$T/tls/clients.crl"
+conf_set "$D2/lancre.conf" admin client_crl "$T/tls/clients.crl"
+D=$D2 API_HOST=127.0.0.1 start_run
+[ -n "$adminp" ] && ok "client_ca an intermediate, client_crl its CRL (DER): started" || not_ok "no admin child of $pid"
+U=https://127.0.0.1:$API/api/v1
+api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+same "an unrevoked client of the intermediate: 200" "$code" 200
+api GET status --cert "$T/tls/gone.pem" --key "$T/tls/gone.key"
+[ "$cx" -ne 0 ] && [ "$code" = 000 ] && ok "a revoked client (listed): refused in the handshake (curl exit $cx)" ||
+	not_ok "a revoked client: curl exit $cx, HTTP $code"
+api GET status --cert "$T/tls/sibling-chain.pem" --key "$T/tls/sibling.key"
+[ "$cx" -ne 0 ] && [ "$code" = 000 ] && ok "a client of a sibling intermediate (same root, listed subject): refused in the handshake" ||
+	not_ok "a sibling intermediate's client: curl exit $cx, HTTP $code"
+kill -TERM "$pid"
+wait_gone "$pid" 15
+same "SIGTERM: lancre run exits 0" "$st" 0
 echo "1..$n"

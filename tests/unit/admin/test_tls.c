@@ -5,8 +5,11 @@
  */
 #include "testutil.h"
 #include "admin/tls.h"
+#include "util/fsutil.h"
 
 #include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +145,146 @@ test_ctx(void **state)
 	free_files(&fs);
 }
 
+/* A CRL of ca (signed with key, ca's own when NULL), its times from now, written PEM or DER. */
+static void
+write_crl(const char *path, const struct test_ca *ca, EVP_PKEY *key, long last, long next,
+    int der)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t1 = X509_time_adj_ex(NULL, 0, last, NULL), *t2 = X509_time_adj_ex(NULL, 0, next, NULL);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(crl);
+	assert_non_null(f);
+	assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)), 1);
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, t1), 1);
+	assert_int_equal(X509_CRL_set1_nextUpdate(crl, t2), 1);
+	assert_true(X509_CRL_sign(crl, key != NULL ? key : ca->key, EVP_sha256()) > 0);
+	assert_int_equal(der ? i2d_X509_CRL_fp(f, crl) : PEM_write_X509_CRL(f, crl), 1);
+	fclose(f);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	X509_CRL_free(crl);
+}
+
+static void
+set_crl(struct conf *c, const struct files *fs, const char *ca, const char *crl)
+{
+	set(c, fs->cert, fs->key, ca);
+	snprintf(c->api_client_crl, sizeof(c->api_client_crl), "%s", crl);
+}
+
+static void
+test_client_crl(void **state)
+{
+	struct files fs;
+	struct test_ca inter, other_inter;
+	struct conf c;
+	struct err e;
+	SSL_CTX *ctx;
+	char crl[300], der[300], both[300], inter_pem[300], want[600];
+	unsigned long flags;
+	uint8_t *data;
+	size_t len;
+	STACK_OF(X509_CRL) *sk;
+
+	(void)state;
+	make_files(&fs);
+	test_ca_make(&inter, "Client intermediate", &fs.ca_, MINT_P256);
+	test_ca_make(&other_inter, "Client intermediate", NULL, MINT_P256); /* same name, other key */
+	test_path(crl, sizeof(crl), "clients.crl");
+	test_path(der, sizeof(der), "clients.der");
+	test_path(both, sizeof(both), "both.crl");
+	test_path(inter_pem, sizeof(inter_pem), "inter.pem");
+	write_pem(inter_pem, inter.cert, NULL, NULL, 0644);
+
+	/* client_ca alone: each certificate an anchor by itself, no CRL checked. */
+	set(&c, fs.cert, fs.key, fs.ca);
+	assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &ctx, &e), 0);
+	flags = X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx));
+	assert_true(flags & X509_V_FLAG_PARTIAL_CHAIN);
+	assert_false(flags & X509_V_FLAG_CRL_CHECK);
+	SSL_CTX_free(ctx);
+	/* An intermediate with its CRL (DER): the leaf checked, not the chain. */
+	write_crl(der, &inter, NULL, -60, 3600, 1);
+	set_crl(&c, &fs, inter_pem, der);
+	assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &ctx, &e), 0);
+	flags = X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx));
+	assert_true(flags & X509_V_FLAG_CRL_CHECK);
+	assert_false(flags & X509_V_FLAG_CRL_CHECK_ALL);
+	SSL_CTX_free(ctx);
+	/* A root with its own CRL: the whole chain. */
+	write_crl(crl, &fs.ca_, NULL, -60, 3600, 0);
+	set_crl(&c, &fs, fs.ca, crl);
+	assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &ctx, &e), 0);
+	flags = X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx));
+	assert_true((flags & (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)) ==
+		    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL));
+	SSL_CTX_free(ctx);
+
+	/* Two PEM CRLs in one file parse as two; the DER one as one; junk and a DER with
+	 * bytes after it as none. */
+	{
+		FILE *f = fopen(both, "w"), *g;
+		char line[256];
+		assert_non_null(f);
+		assert_non_null(g = fopen(crl, "r"));
+		while (fgets(line, sizeof(line), g) != NULL)
+			fputs(line, f);
+		fclose(g);
+		write_crl(inter_pem, &inter, NULL, -60, 3600, 0); /* briefly: inter's CRL, PEM */
+		assert_non_null(g = fopen(inter_pem, "r"));
+		while (fgets(line, sizeof(line), g) != NULL)
+			fputs(line, f);
+		fclose(g);
+		fclose(f);
+		write_pem(inter_pem, inter.cert, NULL, NULL, 0644);
+	}
+	assert_int_equal(fs_read_all(both, ADMIN_TLS_CRL_MAX, &data, &len, &e), 0);
+	assert_int_equal(admin_tls_crls_parse(data, len, &sk, &e), 0);
+	assert_int_equal(sk_X509_CRL_num(sk), 2);
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	free(data);
+	assert_int_equal(fs_read_all(der, ADMIN_TLS_CRL_MAX, &data, &len, &e), 0);
+	assert_int_equal(admin_tls_crls_parse(data, len, &sk, &e), 0);
+	assert_int_equal(sk_X509_CRL_num(sk), 1);
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	assert_int_equal(admin_tls_crls_parse(data, len - 1, &sk, &e), -1);
+	data = realloc(data, len + 1);
+	data[len] = 0;
+	assert_int_equal(admin_tls_crls_parse(data, len + 1, &sk, &e), -1);
+	assert_null(sk);
+	assert_non_null(strstr(e.msg, "no CRL read"));
+	free(data);
+	assert_int_equal(admin_tls_crls_parse((const uint8_t *)"junk", 4, &sk, &e), -1);
+	assert_int_equal(admin_tls_crls_parse((const uint8_t *)"", 0, &sk, &e), -1);
+
+	/* Refusals, each one line naming the file. */
+	set_crl(&c, &fs, fs.ca, "/nonexistent/clients.crl");
+	refused(&c, NULL, 0, "[admin] client_crl: cannot open /nonexistent/clients.crl");
+	set_crl(&c, &fs, fs.ca, fs.empty);
+	snprintf(want, sizeof(want), "[admin] client_crl %s: no CRL read", fs.empty);
+	refused(&c, NULL, 0, want);
+	write_crl(crl, &fs.ca_, NULL, -7200, -3600, 0);
+	set_crl(&c, &fs, fs.ca, crl);
+	snprintf(want, sizeof(want), "[admin] client_crl %s: the CRL of CN=Client CA expired "
+				     "(nextUpdate ", crl);
+	refused(&c, NULL, 0, want);
+	write_crl(crl, &fs.ca_, NULL, 3600, 7200, 0);
+	refused(&c, NULL, 0, "the CRL of CN=Client CA is not valid before ");
+	write_crl(crl, &inter, other_inter.key, -60, 3600, 0);
+	set_crl(&c, &fs, inter_pem, crl);
+	refused(&c, NULL, 0, "the CRL of CN=Client intermediate is not signed by client_ca's");
+	write_crl(crl, &fs.ca_, NULL, -60, 3600, 0); /* the root's, not the intermediate's */
+	snprintf(want, sizeof(want), "[admin] client_crl %s has no CRL of CN=Client intermediate, a "
+				     "CA of client_ca", crl);
+	refused(&c, NULL, 0, want);
+	test_ca_free(&inter);
+	test_ca_free(&other_inter);
+	free_files(&fs);
+}
+
 static void
 test_subject_text(void **state)
 {
@@ -171,6 +314,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ctx),
+	    cmocka_unit_test(test_client_crl),
 	    cmocka_unit_test(test_subject_text),
 	};
 	return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);

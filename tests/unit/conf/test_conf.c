@@ -74,6 +74,7 @@ test_template_round_trips(void **state)
 	snprintf(c.api_tls_cert, sizeof(c.api_tls_cert), "/etc/lancre/admin.pem");
 	snprintf(c.api_tls_key, sizeof(c.api_tls_key), "/etc/lancre/admin.key");
 	snprintf(c.api_client_ca, sizeof(c.api_client_ca), "/etc/lancre/clients.pem");
+	snprintf(c.api_client_crl, sizeof(c.api_client_crl), "/etc/lancre/clients.crl");
 	snprintf(c.api_clients[0].subject, sizeof(c.api_clients[0].subject), "CN=a,O=Example\\, Inc.");
 	c.api_clients[0].scopes = 1 | 2; /* intake, revoke */
 	snprintf(c.api_clients[1].subject, sizeof(c.api_clients[1].subject), "CN=host:443");
@@ -187,6 +188,10 @@ test_admin_tls(void **state)
 	    {"[admin]\ntls_cert = /c\n", "lancre.conf:2: [admin] tls_cert needs tls_key"},
 	    {"[admin]\ntls_key = /k\n", "[admin] tls_key needs tls_cert"},
 	    {"[admin]\nclient_ca = /ca\n", "[admin] client_ca needs tls_cert and tls_key"},
+	    {"[admin]\ntls_cert = /c\ntls_key = /k\nclient_ca = /ca\nclient_crl = ca.crl\n",
+		"lancre.conf:5: [admin] client_crl: 'ca.crl' is not an absolute path"},
+	    {"[admin]\ntls_cert = /c\ntls_key = /k\nclient_crl = /ca.crl\n",
+		"lancre.conf:4: [admin] client_crl needs client_ca"},
 	    {"[admin]\ntls_cert = /c\ntls_key = /k\nclient = CN=a : intake\n",
 		"lancre.conf:4: [admin] client lines need client_ca"},
 	    {"[admin]\nclient = CN=a intake\n", "[admin] client: 'CN=a intake' is not SUBJECT : SCOPES"},
