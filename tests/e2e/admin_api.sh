@@ -250,39 +250,54 @@ same "the four gone, the API answers again" "$code" 200
 # (libh2o reads a whole body before lancre sees the token): a client with a token still
 # gets in, by the oldest of them being cut once it is 0.5 s old; the ones that showed a
 # valid token (above) are never cut.
-slow=()
-for k in 1 2 3 4; do
-	exec {fd}<>/dev/tcp/127.0.0.1/"$API"
-	slow+=("$fd")
-	printf 'POST /api/v1/certificates HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nAAAA' >&"$fd"
-done
+# slow_attempt: open the four slow clients, then ask with a token until it is let in;
+# sets slow (their descriptors), code, and cut (the index of the one cut, if any).
 # A slow client is cut only once it is 0.5 s old, counted from when the server accepted
 # it: on a loaded machine that can come later than this script's connect, and until then
-# a client with a token is answered 429 and cuts nobody; so it tries again for a while.
-sleep 0.7
-for _ in $(seq 1 $((20 * TF))); do
-	code=$(curl -sS -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$U/status")
-	[ "$code" = 429 ] || break
-	sleep 0.25
+# a client with a token is answered 429 and cuts nobody; so it asks again for a while.
+slow_attempt() {
+	local k _
+	slow=() cut=
+	for k in 1 2 3 4; do
+		exec {fd}<>/dev/tcp/127.0.0.1/"$API"
+		slow+=("$fd")
+		printf 'POST /api/v1/certificates HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nAAAA' >&"$fd"
+	done
+	sleep 0.7
+	for _ in $(seq 1 $((20 * TF))); do
+		code=$(curl -sS -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" "$U/status")
+		[ "$code" = 429 ] || break
+		sleep 0.25
+	done
+	# The one cut gets an EOF, within 3 s.
+	for _ in $(seq 1 $((30 * TF))); do
+		for k in 0 1 2 3; do
+			read -r -t 0.02 -u "${slow[$k]}" line
+			[ $? -gt 128 ] || { cut=$k; return; }
+		done
+		sleep 0.08
+	done
+}
+# The four held above may not all be gone on the server's side yet (it learns of a close
+# when its loop reads it): a slow client that came while the API was still full counts
+# as one over the limit (answered 429 once its body is in), holds no slot, and then the
+# client with a token gets in with no cut. That run proves nothing either way: the four
+# are closed and it is tried again.
+for try in 1 2 3; do
+	slow_attempt
+	[ -z "$cut" ] && [ "$code" = 200 ] && [ "$try" -lt 3 ] || break
+	for fd in "${slow[@]}"; do exec {fd}>&-; done
+	sleep 1
 done
 same "four slow clients without a token hold every slot: a client with one gets in (200)" "$code" 200
-# Which of the four the server holds oldest is its accept order, and its two threads
-# accept each on its own, so the one cut need not be the first this script opened:
-# one of the four, whichever, is cut (EOF), within 3 s.
-cut=
-for _ in $(seq 1 $((30 * TF))); do
-	for k in 0 1 2 3; do
-		read -r -t 0.02 -u "${slow[$k]}" line
-		[ $? -gt 128 ] || { cut=$k; break 2; }
-	done
-	sleep 0.08
-done
-[ -n "$cut" ] && ok "the oldest slow client was cut (number $((cut + 1)) of the 4 opened, EOF)" || not_ok "no slow client was cut"
+[ "$cut" = 0 ] && ok "the oldest slow client was cut (EOF; try $try)" ||
+	not_ok "the oldest slow client is still connected (cut: '${cut:-none}')"
 left=0
-for k in 0 1 2 3; do
-	[ "$k" != "$cut" ] || continue
+for k in 1 2 3; do
 	read -r -t 0.3 -u "${slow[$k]}" line
-	[ $? -le 128 ] || left=$((left + 1))
+	rc=$?
+	[ $rc -le 128 ] && echo "# slow client $((k + 1)): read $rc '$line' ($SECONDS s into the script)" ||
+		left=$((left + 1))
 done
 same "the other three are still connected (one cut to make room, not more)" "$left" 3
 for fd in "${slow[@]}"; do exec {fd}>&-; done
