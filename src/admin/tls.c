@@ -371,6 +371,44 @@ fail:
 	return -1;
 }
 
+/* 1 if every object (CA certificate, CRL) of a's store is in b's, as many of each. */
+static int
+same_store(X509_STORE *a, X509_STORE *b)
+{
+	STACK_OF(X509_OBJECT) *oa = X509_STORE_get0_objects(a), *ob = X509_STORE_get0_objects(b);
+
+	if (sk_X509_OBJECT_num(oa) != sk_X509_OBJECT_num(ob))
+		return 0;
+	for (int i = 0; i < sk_X509_OBJECT_num(oa); i++) {
+		if (X509_OBJECT_retrieve_match(ob, sk_X509_OBJECT_value(oa, i)) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+int
+admin_tls_ctx_same(SSL_CTX *a, SSL_CTX *b)
+{
+	STACK_OF(X509) *ca = NULL, *cb = NULL;
+	X509 *xa = SSL_CTX_get0_certificate(a), *xb = SSL_CTX_get0_certificate(b);
+
+	if (xa == NULL || xb == NULL || X509_cmp(xa, xb) != 0 ||
+	    EVP_PKEY_eq(SSL_CTX_get0_privatekey(a), SSL_CTX_get0_privatekey(b)) != 1)
+		return 0;
+	SSL_CTX_get0_chain_certs(a, &ca);
+	SSL_CTX_get0_chain_certs(b, &cb);
+	if (sk_X509_num(ca) != sk_X509_num(cb))
+		return 0;
+	for (int i = 0; i < sk_X509_num(ca); i++) {
+		if (X509_cmp(sk_X509_value(ca, i), sk_X509_value(cb, i)) != 0)
+			return 0;
+	}
+	return SSL_CTX_get_verify_mode(a) == SSL_CTX_get_verify_mode(b) &&
+	       X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(a)) ==
+		   X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(b)) &&
+	       same_store(SSL_CTX_get_cert_store(a), SSL_CTX_get_cert_store(b));
+}
+
 int
 admin_tls_name_text(const X509_NAME *name, char *buf, size_t len)
 {

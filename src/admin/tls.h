@@ -2,13 +2,14 @@
  * tls.h - TLS on the admin listener ([admin] tls_cert, tls_key, client_ca)
  * and the client certificate as the caller.
  *
- * The context is made once, at start, by the process that binds the
- * listener (`lancre run`'s, before its users change; `lancre admin`'s):
- * the key is read then, while the file can be read, and never again, so
- * the admin process ([admin] user) does not need to, and should not be
- * able to, open it.  The supervisor keeps the context for the admin
- * processes it restarts; the server and signer children free their copy
- * at once (OpenSSL clears a freed private key).
+ * The context is made at start by the process that binds the listener
+ * (`lancre run`'s, before its users change; `lancre admin`'s), so the admin
+ * process ([admin] user) never needs to, and cannot, open the key.  The
+ * supervisor keeps the context for the admin processes it restarts; the
+ * server and signer children free their copy at once (OpenSSL clears a
+ * freed private key).  On SIGHUP, `lancre run`'s supervisor makes a new one
+ * from the same files and, if it differs, replaces the admin process
+ * (cli/serving.c says why a restart and not a hand-over).
  *
  * TLS 1.2 and 1.3 only, forward-secret AEAD suites for 1.2, no session
  * resumption (no cache, no tickets: every connection is a full handshake,
@@ -44,6 +45,13 @@
  */
 int admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX **out,
     struct err *e);
+
+/*
+ * 1 if a and b (admin_tls_ctx_new's) hold the same certificate and chain,
+ * key, client CAs, CRLs and checks; else 0 (a SIGHUP that changed none of
+ * the files replaces nothing).
+ */
+int admin_tls_ctx_same(SSL_CTX *a, SSL_CTX *b);
 
 /*
  * The CRLs of a client_crl file's bytes into *out (to be freed with

@@ -451,8 +451,9 @@ log_child_exit(void *arg, const struct proc *p, const struct proc_exit *x)
 	const struct serving_ctx *sc = arg;
 	char how[192];
 
-	if (x->restart_ms < 0 && WIFEXITED(x->status) && WEXITSTATUS(x->status) == 0)
-		return; /* stopped as asked */
+	if ((x->restart_ms < 0 || x->replaced) && WIFEXITED(x->status) &&
+	    WEXITSTATUS(x->status) == 0)
+		return; /* stopped as asked (or replaced: pass_conf said why) */
 	proc_describe_exit(x, how, sizeof(how));
 	if (x->restart_ms >= 0)
 		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s; restarting it in %ld ms\n",
@@ -487,7 +488,14 @@ reload_for_restarts(struct serving_ctx *sc)
 	memcpy(c.api_listen, now->api_listen, sizeof(c.api_listen));
 	memcpy(c.api_user, now->api_user, sizeof(c.api_user));
 	memcpy(c.api_passfile, now->api_passfile, sizeof(c.api_passfile));
-	/* The TLS context was made at start (its key read as root): its settings stay. */
+	/* The TLS files are read again at the paths of the start (reload_api_tls). */
+	if (strcmp(c.api_tls_cert, now->api_tls_cert) != 0 ||
+	    strcmp(c.api_tls_key, now->api_tls_key) != 0 ||
+	    strcmp(c.api_client_ca, now->api_client_ca) != 0 ||
+	    strcmp(c.api_client_crl, now->api_client_crl) != 0)
+		fprintf(stderr, "lancre %s: SIGHUP: a change of [admin] tls_cert, tls_key, "
+				"client_ca or client_crl (a path) needs a restart; their files are "
+				"read again where they were\n", sc->cmd);
 	memcpy(c.api_tls_cert, now->api_tls_cert, sizeof(c.api_tls_cert));
 	memcpy(c.api_tls_key, now->api_tls_key, sizeof(c.api_tls_key));
 	memcpy(c.api_client_ca, now->api_client_ca, sizeof(c.api_client_ca));
@@ -498,8 +506,80 @@ reload_for_restarts(struct serving_ctx *sc)
 	*now = c;
 }
 
+/*
+ * SIGHUP: the admin listener's TLS files (tls_cert, tls_key, client_ca,
+ * client_crl, at the paths read at start) made into a new context here, in
+ * the supervisor, and the admin process replaced to use it.  1: replace it;
+ * 0: nothing changed, or a file is bad (said in one line; the current
+ * context and process stay).
+ *
+ * Why the supervisor and a restart.  The admin process runs as [admin] user,
+ * which may not read the key (refused at start if it owns it; mode 0600), and
+ * inside Landlock; giving it the key's bytes over a channel would leave key
+ * material in a second place (a memory file, a pipe) and need a context
+ * swapped under libh2o's accept loop, whose connections are named by their
+ * context (admin/httpd.c).  The supervisor already holds the context for the
+ * admin processes it restarts and has no Landlock rule; as root it ran as
+ * [signer] user after start, with no capability to read another user's
+ * file, so the key must be that user's (mode 0600: the user that holds the
+ * CA's keys anyway) to be read again; root's is read at start only, and a
+ * SIGHUP then says so and keeps the current one.  Keeping CAP_DAC_READ_SEARCH
+ * for this would let the supervisor read every file on the host.  The
+ * admin process is then stopped as on SIGTERM (the requests being answered
+ * finish under the old certificate, up to ADMIN_DRAIN_MS; idle connections
+ * are closed) and started again at once with the new context, while the
+ * port stays bound (new connections wait in its backlog) and the public
+ * server, which gets SIGHUP as usual, keeps answering.
+ */
+static int
+reload_api_tls(struct serving_ctx *sc)
+{
+	uid_t deny[2] = {sc->users.admin.uid, sc->users.server.uid};
+	char serial[128] = "?";
+	SSL_CTX *ctx;
+	struct err e;
+
+	if (sc->api_fd < 0 || sc->api_tls == NULL)
+		return 0;
+	if (admin_tls_ctx_new(&sc->d->conf, deny, sc->users.as_root ? 2 : 0, &ctx, &e) != 0) {
+		fprintf(stderr, "lancre %s: SIGHUP: %s%s%s%s; the admin API keeps its current TLS "
+				"settings\n", sc->cmd, e.msg,
+		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
+			? " (after start lancre reads it as [signer] user "
+			: "",
+		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
+			? sc->users.signer.name
+			: "",
+		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
+			? ": chown it to that user, mode 0600, to reload it on SIGHUP)"
+			: "");
+		return 0;
+	}
+	if (ctx == NULL || admin_tls_ctx_same(ctx, sc->api_tls)) {
+		SSL_CTX_free(ctx);
+		return 0;
+	}
+	{
+		const ASN1_INTEGER *sn = X509_get0_serialNumber(SSL_CTX_get0_certificate(ctx));
+		BIGNUM *bn = sn != NULL ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+		char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+		if (hex != NULL)
+			snprintf(serial, sizeof(serial), "%s", hex);
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	SSL_CTX_free(sc->api_tls);
+	sc->api_tls = ctx;
+	if (!sc->o->quiet) {
+		printf("Admin API TLS files read again (certificate serial %s): its process "
+		       "restarts to use them\n", serial);
+		fflush(stdout);
+	}
+	return 1;
+}
+
 /* SIGHUP: read lancre.conf for the server, whose sandbox may not reach a replaced file. */
-static void
+static unsigned
 pass_conf(void *arg)
 {
 	struct serving_ctx *sc = arg;
@@ -508,6 +588,7 @@ pass_conf(void *arg)
 	if (proc_confpass_put(sc->conf_fd, sc->so.conf_path, &e) != 0)
 		fprintf(stderr, "lancre %s: SIGHUP: %s\n", sc->cmd, e.msg);
 	reload_for_restarts(sc);
+	return reload_api_tls(sc) ? 1u << PROC_ADMIN : 0;
 }
 
 static void

@@ -108,11 +108,13 @@ static const struct key keys[] = {
     K("admin", "tls_cert", KEY_STR, api_tls_cert,
       "TLS on the admin listener (1.2 and 1.3; HTTP/2 and HTTP/1.1 by ALPN): the\n"
       "; absolute path of its PEM certificate, then its chain.  Empty: plain HTTP\n"
-      "; (loopback only).  Read at start."),
+      "; (loopback only).  Read at start; `lancre run` reads the TLS files again on\n"
+      "; SIGHUP (and replaces the admin process if they changed)."),
     K("admin", "tls_key", KEY_STR, api_tls_key,
       "The absolute path of tls_cert's PEM private key (not encrypted), mode 0600 and,\n"
       "; started as root, owned by root: it is read at start, before the admin\n"
-      "; process becomes [admin] user, which cannot read it."),
+      "; process becomes [admin] user, which cannot read it.  To have SIGHUP read it\n"
+      "; again, own it by [signer] user (the supervisor's after start) instead."),
     K("admin", "client_ca", KEY_STR, api_client_ca,
       "Mutual TLS: the absolute path of the PEM CA certificate(s) a client\n"
       "; certificate must chain to; a connection without one is refused in the\n"

@@ -29,6 +29,7 @@ struct child {
 	long backoff_ms;      /* the next death's delay, if it follows a short run */
 	int status;           /* the last wait status */
 	int killed;           /* SIGKILLed at the stop deadline */
+	int replacing;        /* sent SIGTERM by on_hup's answer: started again once exited */
 	struct sandbox_trap *trap; /* its own shared page (MAP_SHARED), or NULL */
 };
 
@@ -135,7 +136,12 @@ exited(struct supervisor *sv, struct child *k, int status)
 		x.trap_nr = -1;
 	k->pid = 0;
 	k->status = status;
-	if (!sv->stopping) {
+	k->replacing = 0;
+	if (!sv->stopping && k->replacing) { /* asked to stop for a new one: no back-off */
+		delay = 0;
+		k->restart_at_ms = t;
+		x.replaced = 1;
+	} else if (!sv->stopping) {
 		if (t - k->started_ms >= sv->reset_ms)
 			k->backoff_ms = PROC_RESTART_MIN_MS;
 		delay = k->backoff_ms;
@@ -201,9 +207,20 @@ static void
 on_signal(struct supervisor *sv, int sig)
 {
 	if (sig == SIGHUP && !sv->stopping) {
+		unsigned replace = 0;
 		if (sv->o->ev != NULL && sv->o->ev->on_hup != NULL)
-			sv->o->ev->on_hup(sv->o->ev->arg);
-		signal_all(sv, SIGHUP);
+			replace = sv->o->ev->on_hup(sv->o->ev->arg);
+		for (size_t i = 0; i < sv->n; i++) {
+			struct child *k = &sv->kids[i];
+			if (k->pid <= 0)
+				continue; /* not running: it starts with what on_hup changed */
+			if ((replace & (1u << k->p->id)) != 0) {
+				k->replacing = 1;
+				kill(k->pid, SIGTERM);
+			} else {
+				kill(k->pid, SIGHUP);
+			}
+		}
 	} else if ((sig == SIGTERM || sig == SIGINT) && !sv->stopping) {
 		sv->stopping = 1;
 		sv->stop_deadline_ms = now_ms() + sv->stop_kill_ms;

@@ -13,7 +13,8 @@
  * A child that dies is restarted after a back-off: PROC_RESTART_MIN_MS,
  * doubled at each death that follows a short run, up to PROC_RESTART_MAX_MS;
  * a child that ran PROC_RESTART_RESET_MS or more starts again from the
- * minimum.  SIGHUP is passed to every child; SIGTERM and SIGINT become a
+ * minimum.  SIGHUP is passed to every child (or replaces those on_hup
+ * names); SIGTERM and SIGINT become a
  * SIGTERM to every child, and the supervisor returns once all have exited
  * (SIGKILL after PROC_STOP_KILL_MS).  Library code: events go to callbacks,
  * nothing is printed, and only the children it started are waited for.
@@ -55,6 +56,7 @@ struct proc_exit {
 	int trap_nr;      /* killed by its sandbox: the system call it noted (sandbox.h); else -1 */
 	uint32_t trap_arch;
 	long restart_ms;  /* >= 0: started again in that many ms; -1: not (stopping) */
+	int replaced;     /* stopped for on_hup's replacement (started again at once) */
 };
 
 /*
@@ -71,8 +73,15 @@ struct proc_events {
 	void (*on_exit)(void *arg, const struct proc *p, const struct proc_exit *x);
 	/* Child p could not be forked (e says why); tried again after the back-off. */
 	void (*on_start_error)(void *arg, const struct proc *p, const struct err *e);
-	/* SIGHUP came: called before it is passed to the children. */
-	void (*on_hup)(void *arg);
+	/*
+	 * SIGHUP came: called before it is passed to the children.  Returns the
+	 * rows (bits 1u << enum proc_id) to replace instead: their child gets
+	 * SIGTERM, not SIGHUP, and is started again as soon as it has exited
+	 * (no back-off; on_exit's x->replaced says so), with what the callback
+	 * changed in the parent (`lancre run`: the admin process, for TLS files
+	 * read again, admin/tls.h).
+	 */
+	unsigned (*on_hup)(void *arg);
 	void *arg;
 };
 

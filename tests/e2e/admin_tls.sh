@@ -376,6 +376,96 @@ api GET status --cert "$T/tls/gone.pem" --key "$T/tls/gone.key"
 api GET status --cert "$T/tls/sibling-chain.pem" --key "$T/tls/sibling.key"
 [ "$cx" -ne 0 ] && [ "$code" = 000 ] && ok "a client of a sibling intermediate (same root, listed subject): refused in the handshake" ||
 	not_ok "a sibling intermediate's client: curl exit $cx, HTTP $code"
+
+# SIGHUP: the supervisor reads the TLS files again and replaces the admin process
+# (cli/serving.c: reload_api_tls).  As root, after start it is [signer] user: the new
+# key is that user's (mode 0600), never [admin] user's.
+serial_seen() { # the serial of the certificate a new `openssl s_client` connection gets
+	timeout 10 openssl s_client -connect "127.0.0.1:$API" -CAfile "$T/tls/serverca.pem" \
+		-cert "$T/tls/ok.pem" -key "$T/tls/ok.key" </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
+}
+put_key() { # put_key FROM: FROM's bytes as server.key (the supervisor's user's, as root)
+	if [ "$(id -u)" -eq 0 ]; then
+		install -m 600 -o lancre-signer "$1" "$T/tls/server.key"
+	else
+		install -m 600 "$1" "$T/tls/server.key"
+	fi
+}
+until_serial() { # until_serial WANT: poll serial_seen for up to 10 s
+	local i
+	for i in $(seq 1 $((100 * TF))); do [ "$(serial_seen)" = "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+s1=$(openssl x509 -noout -serial -in "$T/tls/server.pem" | sed 's/^serial=//')
+same "before SIGHUP: a new connection gets tls_cert's serial" "$(serial_seen)" "$s1"
+mktls server2 serverca serverAuth "/O=lancre test/CN=admin.lancre.test" "IP:127.0.0.1,DNS:localhost"
+s2=$(openssl x509 -noout -serial -in "$T/tls/server2.pem" | sed 's/^serial=//')
+cp "$T/tls/server2.pem" "$T/tls/server.pem"
+put_key "$T/tls/server2.key"
+old_admin=$adminp
+: >"$T/hz.log"
+( while [ ! -e "$T/hz.stop" ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 2 "http://127.0.0.1:$A/healthz" >>"$T/hz.log"
+	sleep 0.02
+done ) &
+hz=$!
+sleep 0.3
+kill -HUP "$pid"
+if until_serial "$s2"; then ok "after SIGHUP: a new s_client connection gets the new certificate's serial ($s2)"; else not_ok "after SIGHUP: serial $(serial_seen), not $s2"; fi
+sleep 0.3
+touch "$T/hz.stop"
+wait "$hz"
+[ "$(grep -c . "$T/hz.log")" -gt 5 ] && [ "$(grep -vc '^200$' "$T/hz.log")" -eq 0 ] &&
+	ok "the public server answered all along ($(grep -c . "$T/hz.log") /healthz, all 200)" ||
+	not_ok "the public server during the reload: $(sort "$T/hz.log" | uniq -c | tr '\n' ' ')"
+has "$T/run.out" "^Admin API TLS files read again \\(certificate serial $s2\\): its process restarts to use them$" "it says so"
+adminp=$(child_pid "$pid" admin)
+[ -n "$adminp" ] && [ "$adminp" != "$old_admin" ] && ok "the admin process was replaced ($old_admin, now $adminp)" ||
+	not_ok "the admin process: $old_admin, now '$adminp'"
+same "the server process was not" "$(child_pid "$pid" server)" "$server"
+api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+same "the new admin process answers the client: 200" "$code" 200
+# A corrupt new key: the old certificate stays, one line says why, nothing restarted.
+mktls server3 serverca serverAuth "/O=lancre test/CN=admin.lancre.test" "IP:127.0.0.1,DNS:localhost"
+cp "$T/tls/server3.pem" "$T/tls/server.pem"
+printf 'not a key\n' >"$T/tls/bad.key"
+put_key "$T/tls/bad.key"
+errs=$(wc -l <"$T/run.err")
+kill -HUP "$pid"
+for i in $(seq 1 $((100 * TF))); do [ "$(wc -l <"$T/run.err")" -gt "$errs" ] && break; sleep 0.05; done
+sleep 0.3
+same "a corrupt key: one line" "$(tail -n +$((errs + 1)) "$T/run.err" | grep -c .)" 1
+has "$T/run.err" "^lancre run: SIGHUP: \\[admin\\] tls_key $T/tls/server.key is not a PEM private key; the admin API keeps its current TLS settings$" "saying which file and that the settings stay"
+same "a new connection still gets the last good certificate" "$(serial_seen)" "$s2"
+same "and the admin process is the same" "$(child_pid "$pid" admin)" "$adminp"
+# A new client_crl: revoking ok now; then one revoking nobody that expires while running.
+cp "$T/tls/server2.pem" "$T/tls/server.pem"
+put_key "$T/tls/server2.key"
+mkcrl int1 "$T/tls/clients.crl" "" "$T/tls/gone.pem" "$T/tls/ok.pem"
+kill -HUP "$pid"
+for i in $(seq 1 $((100 * TF))); do
+	api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+	[ "$code" = 000 ] && break
+	sleep 0.1
+done
+[ "$cx" -ne 0 ] && [ "$code" = 000 ] && ok "SIGHUP with a CRL revoking ok: ok is refused in the handshake" ||
+	not_ok "ok after its revocation: curl exit $cx, HTTP $code"
+mkcrl int1 "$T/tls/clients.crl" "$(date -u -d '+4 sec' +%Y%m%d%H%M%SZ)"
+kill -HUP "$pid"
+for i in $(seq 1 $((30 * TF))); do
+	api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+	[ "$code" = 200 ] && break
+	sleep 0.1
+done
+same "SIGHUP with a CRL revoking nobody: ok answered again" "$code" 200
+sleep 5
+api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+[ "$cx" -ne 0 ] && [ "$code" = 000 ] && ok "its CRL past nextUpdate: every client refused (fail closed)" ||
+	not_ok "past nextUpdate: curl exit $cx, HTTP $code"
+api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
+sleep 0.3
+same "one line logged, however many are refused" "$(grep -c 'lancre admin: \[admin\] client_crl: the CRL of CN=int1,O=lancre test passed its nextUpdate: every client certificate is refused' "$T/run.err")" 1
 kill -TERM "$pid"
 wait_gone "$pid" 15
 same "SIGTERM: lancre run exits 0" "$st" 0

@@ -260,6 +260,26 @@ test_client_crl(void **state)
 	assert_int_equal(admin_tls_crls_parse((const uint8_t *)"junk", 4, &sk, &e), -1);
 	assert_int_equal(admin_tls_crls_parse((const uint8_t *)"", 0, &sk, &e), -1);
 
+	/* admin_tls_ctx_same: the same files make the same context; a new CRL does not. */
+	{
+		SSL_CTX *a, *b;
+		write_crl(crl, &fs.ca_, NULL, -60, 3600, 0);
+		set_crl(&c, &fs, fs.ca, crl);
+		assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &a, &e), 0);
+		assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &b, &e), 0);
+		assert_int_equal(admin_tls_ctx_same(a, b), 1);
+		SSL_CTX_free(b);
+		write_crl(crl, &fs.ca_, NULL, -120, 3600, 0);
+		assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &b, &e), 0);
+		assert_int_equal(admin_tls_ctx_same(a, b), 0);
+		SSL_CTX_free(b);
+		set(&c, fs.cert, fs.key, fs.ca); /* no client_crl */
+		assert_int_equal(admin_tls_ctx_new(&c, NULL, 0, &b, &e), 0);
+		assert_int_equal(admin_tls_ctx_same(a, b), 0);
+		SSL_CTX_free(b);
+		SSL_CTX_free(a);
+	}
+
 	/* Refusals, each one line naming the file. */
 	set_crl(&c, &fs, fs.ca, "/nonexistent/clients.crl");
 	refused(&c, NULL, 0, "[admin] client_crl: cannot open /nonexistent/clients.crl");
