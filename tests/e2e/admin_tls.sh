@@ -283,7 +283,8 @@ else
 	ok "# SKIP not root"
 fi
 # A client that connects and never finishes its handshake holds its connection slot only
-# until libh2o's handshake timeout (10 s).
+# until libh2o's handshake timeout (10 s): closed at 9-25 s (a loaded machine runs the timer
+# late; the client itself gives up at 30 s, so a slot held for good still fails).
 t0=$(date +%s%N)
 "$PY" -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -291,7 +292,7 @@ s.settimeout(30)
 print(len(s.recv(1)))' "$API" >"$T/hs.out" 2>&1
 t=$((($(date +%s%N) - t0) / 1000000))
 same "a silent client is closed before any byte" "$(cat "$T/hs.out")" 0
-[ "$t" -ge 9000 ] && [ "$t" -le $((15000 * TF)) ] && ok "after the 10 s handshake timeout ($t ms)" || not_ok "closed after $t ms"
+[ "$t" -ge 9000 ] && [ "$t" -le $((25000 * TF)) ] && ok "after the 10 s handshake timeout ($t ms)" || not_ok "closed after $t ms"
 # Killed, the admin process is restarted with the context read at start, and answers over TLS.
 kill -9 "$adminp"
 for i in $(seq 1 $((60 * TF))); do new=$(child_pid "$pid" admin); [ -n "$new" ] && [ "$new" != "$adminp" ] && break; sleep 0.05; done
