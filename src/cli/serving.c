@@ -506,6 +506,19 @@ reload_for_restarts(struct serving_ctx *sc)
 	*now = c;
 }
 
+/* The serial of ctx's certificate as openssl x509 -serial prints it (upper-case hex), or "?". */
+static void
+ctx_serial_hex(SSL_CTX *ctx, char *buf, size_t len)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(SSL_CTX_get0_certificate(ctx));
+	BIGNUM *bn = sn != NULL ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+
+	snprintf(buf, len, "%s", hex != NULL ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
 /*
  * SIGHUP: the admin listener's TLS files (tls_cert, tls_key, client_ca,
  * client_crl, at the paths read at start) made into a new context here, in
@@ -535,39 +548,28 @@ static int
 reload_api_tls(struct serving_ctx *sc)
 {
 	uid_t deny[2] = {sc->users.admin.uid, sc->users.server.uid};
-	char serial[128] = "?";
+	char serial[128];
 	SSL_CTX *ctx;
 	struct err e;
 
 	if (sc->api_fd < 0 || sc->api_tls == NULL)
 		return 0;
 	if (admin_tls_ctx_new(&sc->d->conf, deny, sc->users.as_root ? 2 : 0, &ctx, &e) != 0) {
-		fprintf(stderr, "lancre %s: SIGHUP: %s%s%s%s; the admin API keeps its current TLS "
-				"settings\n", sc->cmd, e.msg,
-		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
-			? " (after start lancre reads it as [signer] user "
-			: "",
-		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
-			? sc->users.signer.name
-			: "",
-		    sc->users.as_root && strstr(e.msg, "Permission denied") != NULL
-			? ": chown it to that user, mode 0600, to reload it on SIGHUP)"
-			: "");
+		char hint[160] = "";
+
+		if (sc->users.as_root && strstr(e.msg, "Permission denied") != NULL)
+			snprintf(hint, sizeof(hint), " (after start lancre reads it as [signer] user %s: "
+			    "chown it to that user, mode 0600, to reload it on SIGHUP)",
+			    sc->users.signer.name);
+		fprintf(stderr, "lancre %s: SIGHUP: %s%s; the admin API keeps its current TLS "
+				"settings\n", sc->cmd, e.msg, hint);
 		return 0;
 	}
 	if (ctx == NULL || admin_tls_ctx_same(ctx, sc->api_tls)) {
 		SSL_CTX_free(ctx);
 		return 0;
 	}
-	{
-		const ASN1_INTEGER *sn = X509_get0_serialNumber(SSL_CTX_get0_certificate(ctx));
-		BIGNUM *bn = sn != NULL ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
-		char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
-		if (hex != NULL)
-			snprintf(serial, sizeof(serial), "%s", hex);
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
+	ctx_serial_hex(ctx, serial, sizeof(serial));
 	SSL_CTX_free(sc->api_tls);
 	sc->api_tls = ctx;
 	if (!sc->o->quiet) {
