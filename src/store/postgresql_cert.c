@@ -13,15 +13,17 @@
  * final: the triggers of migration 1 refuse to make a revoked certificate
  * good or to delete it, whoever writes.  The listing streams through a
  * cursor in id order (the order certificates were recorded).  A batch of
- * intake (store_cert_insert_many) is one statement, its columns sent as
- * arrays (PG_CERTS_WRITE): the server plans and runs one INSERT for the
- * batch instead of one per certificate, which took it about 2x the CPU
- * per row (pipelined single-row inserts, docs/BENCHMARKS.md, session 13);
- * the rows go in in the batch's order, the same ids and results as one
- * insert after the other.
+ * intake (store_cert_insert_many) is one COPY of new rows (PG_CERTS_COPY),
+ * or, when one was there already, one statement, its columns sent as
+ * arrays (PG_CERTS_WRITE): the server runs one statement for the batch
+ * instead of one per certificate, which took it about 2x the CPU per row
+ * (pipelined single-row inserts, docs/BENCHMARKS.md, session 13); the rows
+ * go in in the batch's order, the same ids and results as one insert after
+ * the other.
  */
 #include "store/postgresql_int.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,9 +187,10 @@ cert_insert(struct store_pg *s, struct cert_record *r, enum store_insert_result 
  * for a revoked one; an unknown SPKI hash (and a precert_tbs not given) is
  * sent empty and stored NULL.  The identity gives ids in the order of the rows, as
  * one insert after the other would.  RETURNING names each row written by
- * its key (batch_match).  Two forms: PG_CERTS_INSERT
- * (every row new) and PG_CERTS_ADD (ON CONFLICT DO NOTHING: what is there
- * already is skipped, a key twice in the batch written once).
+ * its key (batch_match).  It is PG_CERTS_ADD (ON CONFLICT DO NOTHING: what
+ * is there already is skipped, a key twice in the batch written once),
+ * sent when the COPY of every row as new (PG_CERTS_COPY, below) met a
+ * certificate already stored.
  */
 enum {
 	CA_ISSUER,
@@ -223,7 +226,6 @@ enum {
 	"  unnest($11::bigint[]) AS is_ca, unnest($12::bytea[]) AS spki,"                     \
 	"  unnest($13::bigint[]) AS precert, unnest($14::bytea[]) AS precert_tbs) u"          \
 	conflict " RETURNING issuer_id, serial, id"
-#define PG_CERTS_INSERT PG_CERTS_WRITE("")
 #define PG_CERTS_ADD PG_CERTS_WRITE(" ON CONFLICT (issuer_id, serial) DO NOTHING")
 
 /* After a batch that met a stored certificate, this many more go straight to PG_CERTS_ADD. */
@@ -343,42 +345,272 @@ batch_match(PGresult *res, struct cert_record *const *r, size_t n, uint8_t *inse
 }
 
 /*
- * The batch as new rows (PG_CERTS_INSERT) inside a savepoint: *out its
- * result and 1; 0 when a certificate was there already (unique_violation,
- * the savepoint rolled back: the caller sends PG_CERTS_ADD); -1 on any
- * other failure (*e; the caller's transaction must roll back).  A plain
- * INSERT costs the server less than ON CONFLICT's speculative insertion of
- * each row, and nearly every batch of intake is new certificates.
+ * A batch of new rows goes in with COPY ... FROM STDIN in binary format
+ * (the PostgreSQL manual's "Binary Format": a header; per row a field
+ * count, then each field's length, -1 for NULL, and its bytes in network
+ * order; -1 at the end), each field in its column's own type.  COPY
+ * writes the heap a page of rows at a time and evaluates no statement over
+ * unnested arrays, and nothing comes back: 15-25% less of the server's CPU
+ * for the certificates' rows than the INSERT it replaces, most of the rest
+ * the indexes (docs/BENCHMARKS.md, session 15).  COPY returns no ids, so
+ * the batch's ids are taken first (id_reserve).
  */
-static int
-certs_insert_new(struct store_pg *s, const struct pg_params *p, PGresult **out,
-    struct err *e)
-{
-	const char *name;
-	PGresult *res;
+#define PG_CERTS_COPY                                                                        \
+	"COPY certificates (id, issuer_id, serial, not_before, not_after, status, revoked_at,"  \
+	" reason, shard, fingerprint, added_at, changed_at, change_seq, is_ca, spki_sha256,"   \
+	" precert, precert_tbs) FROM STDIN (FORMAT binary)"
+#define PG_CERTS_COPY_FIELDS 17
 
-	if ((name = pg_prepared_name(s, PG_STMT_CERTS_INSERT, PG_CERTS_INSERT, PG_CERTS_WHAT,
-		 e)) == NULL ||
-	    pg_exec_simple(s, "SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) != 0)
-		return -1;
-	res = PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, 1);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		*out = res;
-		return pg_exec_simple(s, "RELEASE SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) !=
-			       0 ? -1 : 1;
+/* A binary COPY's data, built a batch at a time. */
+struct pg_bin {
+	uint8_t *b;
+	size_t len, cap;
+	int failed; /* out of memory */
+};
+
+static uint8_t *
+bin_room(struct pg_bin *c, size_t more)
+{
+	uint8_t *nb;
+	size_t cap;
+
+	if (c->failed)
+		return NULL;
+	if (c->len + more > c->cap) {
+		cap = c->cap ? c->cap : 65536;
+		while (cap < c->len + more)
+			cap *= 2;
+		if ((nb = realloc(c->b, cap)) == NULL) {
+			c->failed = 1;
+			return NULL;
+		}
+		c->b = nb;
+		c->cap = cap;
 	}
-	if (strcmp(pg_sqlstate(res), PG_UNIQUE_VIOLATION) == 0) {
-		PQclear(res);
-		return pg_exec_simple(s,
-			   "ROLLBACK TO SAVEPOINT lancre_certs_add; RELEASE SAVEPOINT lancre_certs_add",
-			   PG_CERTS_WHAT, e) != 0 ? -1 : 0;
-	}
-	pg_err(s, res, PG_CERTS_WHAT, e);
-	PQclear(res);
-	return -1;
+	c->len += more;
+	return c->b + c->len - more;
 }
 
-/* r[0..n-1] (n > 0) in one statement, in the open transaction; inserted[i] for each. */
+/* v in size bytes, network order, at p. */
+static void
+bin_be(uint8_t *p, uint64_t v, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
+}
+
+/* A field of size bytes (8: bigint, 4: integer, 2: smallint, 1: boolean). */
+static void
+bin_int(struct pg_bin *c, int64_t v, size_t size)
+{
+	uint8_t *p = bin_room(c, 4 + size);
+
+	if (p != NULL) {
+		bin_be(p, size, 4);
+		bin_be(p + 4, (uint64_t)v, size);
+	}
+}
+
+/* A bytea field; NULL when p is NULL. */
+static void
+bin_bytes(struct pg_bin *c, const uint8_t *p, size_t n)
+{
+	uint8_t *q = bin_room(c, 4 + (p != NULL ? n : 0));
+
+	if (q == NULL)
+		return;
+	bin_be(q, p != NULL ? n : UINT32_MAX, 4);
+	if (p != NULL)
+		memcpy(q + 4, p, n);
+}
+
+/* The rows of r[0..n-1], ids[i] each, as PG_CERTS_WRITE would write them. */
+static void
+certs_copy_data(struct pg_bin *c, struct cert_record *const *r, size_t n, const int64_t *ids,
+    int64_t seq)
+{
+	/* "PGCOPY\n\377\r\n\0", flags 0, no header extension. */
+	static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+	uint8_t *p;
+
+	if ((p = bin_room(c, sizeof(header))) != NULL)
+		memcpy(p, header, sizeof(header));
+	for (size_t i = 0; i < n; i++) {
+		const struct cert_record *x = r[i];
+		int revoked = x->status == CERT_REVOKED;
+
+		if ((p = bin_room(c, 2)) != NULL)
+			bin_be(p, PG_CERTS_COPY_FIELDS, 2);
+		bin_int(c, ids[i], 8);
+		bin_int(c, x->issuer_id, 8);
+		bin_bytes(c, x->serial, x->serial_len);
+		bin_int(c, x->not_before, 8);
+		bin_int(c, x->not_after, 8);
+		bin_int(c, revoked, 2);
+		if (revoked) {
+			bin_int(c, x->revoked_at, 8);
+			bin_int(c, x->reason, 4);
+		} else {
+			bin_bytes(c, NULL, 0);
+			bin_bytes(c, NULL, 0);
+		}
+		bin_int(c, x->shard, 4);
+		bin_bytes(c, x->fingerprint, STORE_FINGERPRINT_LEN);
+		bin_int(c, x->added_at, 8);
+		bin_int(c, x->added_at, 8); /* changed_at */
+		bin_int(c, seq, 8);
+		bin_int(c, x->is_ca != 0, 1);
+		bin_bytes(c, x->has_spki ? x->spki_sha256 : NULL, STORE_SPKI_HASH_LEN);
+		bin_int(c, x->precert != 0, 4);
+		bin_bytes(c, x->has_precert_tbs ? x->precert_tbs : NULL, STORE_FINGERPRINT_LEN);
+	}
+	if ((p = bin_room(c, 2)) != NULL)
+		bin_be(p, 0xffff, 2);
+}
+
+/*
+ * n ids of certificates, in ids[0..n-1], ascending.  A role that may
+ * update the identity's sequence (the owner: `lancre cert add`, the
+ * signer) takes them as one range, one round trip: nextval, then the
+ * sequence set past the range.  The two steps are not one atomic change,
+ * but every writer of certificates holds the transaction's change_seq (a
+ * row lock on meta until it commits) before it writes, so none runs
+ * between them; were one to, an id taken twice would fail the primary key
+ * (an error, nothing written), never be shared.  A role granted only USAGE
+ * on the sequence (docs/OPERATOR.md's lancre_admin) takes one nextval
+ * each, as the column's default would.  A nextval costs the server about
+ * as much CPU as the rest of a row's insert but its indexes
+ * (docs/BENCHMARKS.md, session 15).
+ */
+static int
+id_reserve(struct store_pg *s, size_t n, int64_t *ids, struct err *e)
+{
+	struct pg_params p = {0};
+	PGresult *r;
+	int64_t first;
+
+	if (s->ids_by_range == 0) {
+		r = pg_exec(s, "SELECT has_sequence_privilege(pg_get_serial_sequence('certificates',"
+			       " 'id'), 'UPDATE')::int::bigint", NULL, PG_CERTS_WHAT, e);
+		if (r == NULL)
+			return -1;
+		s->ids_by_range = pg_int(r, 0, 0) ? 1 : -1;
+		PQclear(r);
+	}
+	pg_param_int(&p, (int64_t)n);
+	if (s->ids_by_range > 0) {
+		r = pg_exec(s, "SELECT setval(q.seq, nextval(q.seq) + $1::bigint - 1) FROM (SELECT"
+			       " pg_get_serial_sequence('certificates', 'id')::regclass AS seq) q",
+		    &p, PG_CERTS_WHAT, e);
+		if (r == NULL)
+			return -1;
+		first = pg_int(r, 0, 0) - (int64_t)n + 1;
+		PQclear(r);
+		for (size_t i = 0; i < n; i++)
+			ids[i] = first + (int64_t)i;
+		return 0;
+	}
+	r = pg_exec(s, "SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence('certificates',"
+		       " 'id')::regclass AS seq) q, generate_series(1, $1::bigint)",
+	    &p, PG_CERTS_WHAT, e);
+	if (r == NULL)
+		return -1;
+	if ((size_t)PQntuples(r) != n) {
+		PQclear(r);
+		return err_set(e, "store: %s: no ids for them", PG_CERTS_WHAT);
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = pg_int(r, (int)i, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* The COPY of c (PG_CERTS_COPY): its final result, or NULL on a broken connection (*e). */
+static PGresult *
+certs_copy_run(struct store_pg *s, const struct pg_bin *c, struct err *e)
+{
+	PGresult *r = PQexec(s->conn, PG_CERTS_COPY), *last = NULL;
+	int sent;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		pg_err(s, r, PG_CERTS_WHAT, e);
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	sent = PQputCopyData(s->conn, (const char *)c->b, (int)c->len) == 1 &&
+	       PQputCopyEnd(s->conn, NULL) == 1;
+	/* Every result read, whatever happens: the connection leaves COPY mode clean. */
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		PQclear(last);
+		last = r;
+	}
+	if (!sent || last == NULL) {
+		PQclear(last);
+		pg_err(s, NULL, PG_CERTS_WHAT, e);
+		return NULL;
+	}
+	return last;
+}
+
+/*
+ * The batch as new rows (PG_CERTS_COPY) inside a savepoint: 1 and each
+ * r[i]->id, inserted[i] = 1; 0 when a certificate was there already
+ * (unique_violation, the savepoint rolled back: the caller sends
+ * PG_CERTS_ADD); -1 on any other failure (*e; the caller's transaction
+ * must roll back).  COPY (and before it a plain INSERT) costs the server
+ * less than ON CONFLICT's speculative insertion of each row, and nearly
+ * every batch of intake is new certificates.
+ */
+static int
+certs_copy_new(struct store_pg *s, struct cert_record *const *r, size_t n, int64_t seq,
+    uint8_t *inserted, struct err *e)
+{
+	struct pg_bin c = {0};
+	PGresult *res = NULL;
+	int64_t *ids = malloc(n * sizeof(*ids));
+	int rc = -1;
+
+	if (ids == NULL) {
+		err_set(e, "store: out of memory");
+		goto out;
+	}
+	if (pg_exec_simple(s, "SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) != 0 ||
+	    id_reserve(s, n, ids, e) != 0)
+		goto out;
+	certs_copy_data(&c, r, n, ids, seq);
+	if (c.failed || c.len > INT_MAX) {
+		err_set(e, "store: %s: out of memory", PG_CERTS_WHAT);
+		goto out;
+	}
+	if ((res = certs_copy_run(s, &c, e)) == NULL)
+		goto out;
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		for (size_t i = 0; i < n; i++) {
+			inserted[i] = 1;
+			r[i]->id = ids[i];
+		}
+		rc = pg_exec_simple(s, "RELEASE SAVEPOINT lancre_certs_add", PG_CERTS_WHAT, e) != 0
+			 ? -1 : 1;
+	} else if (strcmp(pg_sqlstate(res), PG_UNIQUE_VIOLATION) == 0) {
+		rc = pg_exec_simple(s,
+			 "ROLLBACK TO SAVEPOINT lancre_certs_add; RELEASE SAVEPOINT lancre_certs_add",
+			 PG_CERTS_WHAT, e) != 0 ? -1 : 0;
+	} else {
+		pg_err(s, res, PG_CERTS_WHAT, e);
+	}
+out:
+	PQclear(res);
+	free(c.b);
+	free(ids);
+	return rc;
+}
+
+/*
+ * r[0..n-1] (n > 0) in one statement, in the open transaction; inserted[i]
+ * for each: one COPY of new rows, or after a batch that met a stored
+ * certificate, PG_CERTS_ADD (what is there already skipped).
+ */
 static int
 certs_write(struct store_pg *s, struct cert_record *const *r, size_t n, int64_t seq,
     uint8_t *inserted, struct err *e)
@@ -386,8 +618,15 @@ certs_write(struct store_pg *s, struct cert_record *const *r, size_t n, int64_t 
 	struct pg_array a[CA_COUNT] = {{0}};
 	struct pg_params p = {0};
 	PGresult *res = NULL;
-	int rc = -1, got = 0;
+	int rc = -1, got;
 
+	if (s->cert_add_left > 0) {
+		s->cert_add_left--;
+	} else {
+		if ((got = certs_copy_new(s, r, n, seq, inserted, e)) != 0)
+			return got > 0 ? 0 : -1;
+		s->cert_add_left = PG_CERTS_ADD_RUN;
+	}
 	if (cert_arrays(a, r, n) != 0) {
 		err_set(e, "store: out of memory");
 		goto out;
@@ -395,15 +634,8 @@ certs_write(struct store_pg *s, struct cert_record *const *r, size_t n, int64_t 
 	for (int k = 0; k < CA_COUNT; k++)
 		pg_param_bytea(&p, a[k].buf, a[k].len);
 	pg_param_int(&p, seq);
-	if (s->cert_add_left > 0)
-		s->cert_add_left--;
-	else if ((got = certs_insert_new(s, &p, &res, e)) == 0)
-		s->cert_add_left = PG_CERTS_ADD_RUN;
-	if (got < 0)
-		goto out;
-	if (got == 0 &&
-	    (res = pg_exec_prepared(s, PG_STMT_CERTS_ADD, PG_CERTS_ADD, &p, PG_CERTS_WHAT, e)) ==
-		NULL)
+	if ((res = pg_exec_prepared(s, PG_STMT_CERTS_ADD, PG_CERTS_ADD, &p, PG_CERTS_WHAT, e)) ==
+	    NULL)
 		goto out;
 	rc = batch_match(res, r, n, inserted, e);
 out:

@@ -49,7 +49,6 @@
 	X(PG_STMT_CERT_INSERT, "lancre_cert_insert")                                          \
 	X(PG_STMT_CERT_GET, "lancre_cert_get")                                                \
 	X(PG_STMT_CERT_FINGERPRINT, "lancre_cert_fingerprint")                                \
-	X(PG_STMT_CERTS_INSERT, "lancre_certs_insert")                                        \
 	X(PG_STMT_CERTS_ADD, "lancre_certs_add")                                              \
 	X(PG_STMT_COUNTER_TAKE, "lancre_counter_take")                                        \
 	X(PG_STMT_META_GET, "lancre_meta_get")                                                \
@@ -83,6 +82,7 @@ struct store_pg {
 	int retrying; /* a statement is being run again after a reconnection (postgresql_exec.c) */
 	int ocsp_upsert_left; /* batches store_ocsp_put sends straight to its upsert (_ocsp_put.c) */
 	int cert_add_left; /* batches of intake sent straight to ON CONFLICT (postgresql_cert.c) */
+	int ids_by_range; /* 0 not known yet, 1 may setval the certificates' ids, -1 may not */
 	/* A database named by a host name: its URL and the address the first connect reached,
 	 * which a reconnection uses (postgresql_conn.c); location NULL: PQreset instead. */
 	char *location;
