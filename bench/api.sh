@@ -153,24 +153,16 @@ cpu_of() {
 
 # start_lancre DIR: `lancre run` on DIR (ports port, aport, api); sets run_pid, admin, signer, server.
 start_lancre() {
-	local i
 	read -r port aport api <<<"$(free_ports 3)"
 	"$lancre" run -d "$1" --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" \
 		--api "127.0.0.1:$api" --threads 2 >"$1.log" 2>&1 &
 	run_pid=$!
 	pids+=("$run_pid")
-	for i in $(seq 1 200); do
-		curl -s -o /dev/null "http://127.0.0.1:$aport/healthz" && break
-		kill -0 "$run_pid" 2>/dev/null || { cat "$1.log" >&2; die "lancre run died"; }
-		sleep 0.05
-	done
+	bench_await 0.05 10 "$run_pid" "$1.log" "lancre run" curl -s -o /dev/null "http://127.0.0.1:$aport/healthz"
 	child() { ps -o pid=,comm= --ppid "$run_pid" | awk -v c="lancre-$1" '$2 == c { print $1 }'; }
 	admin=$(child admin) signer=$(child signer) server=$(child server)
 	[ -n "$admin" ] && [ -n "$signer" ] && [ -n "$server" ] || die "lancre run has no admin, signer or server child"
-	for i in $(seq 1 200); do
-		curl -s -o /dev/null "http://127.0.0.1:$api/api/v1/status" && break
-		sleep 0.05
-	done
+	bench_await 0.05 10 "$run_pid" "$1.log" "lancre run" curl -s -o /dev/null "http://127.0.0.1:$api/api/v1/status"
 }
 stop_lancre() {
 	kill "$run_pid"

@@ -61,11 +61,7 @@ run() {
 		"$lancre" admin -d "$d" --api "127.0.0.1:$port" >"run$k.log" 2>&1 &
 	v=$!
 	pids+=("$v")
-	for i in $(seq 1 600); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/status" && break
-		kill -0 "$v" 2>/dev/null || { cat "run$k.log" >&2; die "lancre admin died"; }
-		sleep 0.1
-	done
+	bench_await 0.1 60 "$v" "run$k.log" "lancre admin" curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/status"
 	if [ "$k" -gt 0 ]; then
 		python3 "$client" single "$port" "$tok" certs.der "" 1 >/dev/null || die "the requests failed"
 	fi

@@ -39,6 +39,18 @@ runs_list() {
 machine_busy() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat
 }
+# bench_await STEP SECS PID LOG WHAT CMD...: run CMD every STEP seconds until it
+# succeeds; die with LOG's text when PID (WHAT: "lancre serve") ends meanwhile, or
+# after SECS seconds.
+bench_await() {
+	local step=$1 secs=$2 pid=$3 log=$4 what=$5 t0=$SECONDS
+	shift 5
+	until "$@"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$what died"; }
+		[ $((SECONDS - t0)) -lt "$secs" ] || { cat "$log" >&2; die "$what: not ready after $secs s"; }
+		sleep "$step"
+	done
+}
 # free_ports N: N free loopback TCP ports, on one line.
 free_ports() {
 	python3 -c 'import socket, sys
@@ -93,11 +105,15 @@ bench_stop() {
 # a temporary directory, a free loopback port, the test settings), stopped by its
 # PID in bench_stop, after the servers.  Call after bench_stop_on_exit.  Sets
 # pgdir and pgport; pg_url and psql_admin reach it through its unix socket, with
-# no password: a benchmark measures the store, not authentication.
+# no password: a benchmark measures the store, not authentication.  Its
+# shared_buffers (BENCH_PG_BUFFERS, default 1GB; PostgreSQL's own default is 128MB)
+# hold 1M certificates with their indexes (~700 MB), as a server sized for the
+# store would, and as SQLite's page cache for a bulk import does.
 pgdir=
 bench_pg_start() {
 	pgdir=$(mktemp -d /tmp/lancre-bench-pg.XXXXXX)
-	"$root/scripts/pg.sh" start "$pgdir" >/dev/null || die "cannot start PostgreSQL"
+	LANCRE_PG_OPTS="-c shared_buffers=${BENCH_PG_BUFFERS:-1GB}" "$root/scripts/pg.sh" start "$pgdir" >/dev/null ||
+		die "cannot start PostgreSQL"
 	. "$pgdir/env"
 	pgport=$(cat "$pgdir/port")
 }

@@ -76,6 +76,8 @@ chown -R "$(stat -c %u:%g "$da")" "$db"
 metric() {
 	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+# has_all PORT: the node whose /metrics are on PORT holds all N responses.
+has_all() { [ "$(metric lancre_ocsp_responses "$1")" = "$N" ]; }
 # serve_node NAME DIR: start `lancre serve` on DIR; sets port_NAME once it serves all N.
 serve_node() {
 	local name=$1 d=$2 port admin pid
@@ -84,10 +86,7 @@ serve_node() {
 		--threads 1 >"serve-$name.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	until [ "$(metric lancre_ocsp_responses "$admin")" = "$N" ]; do
-		kill -0 "$pid" 2>/dev/null || { cat "serve-$name.log" >&2; die "lancre serve ($name) died"; }
-		sleep 0.05
-	done
+	bench_await 0.05 600 "$pid" "serve-$name.log" "lancre serve ($name)" has_all "$admin"
 	printf -v "port_$name" '%s' "$port"
 }
 "$lancre" sign -d "$da" >signer.log 2>&1 &

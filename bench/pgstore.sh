@@ -173,6 +173,8 @@ say "lancre-ocspbench requests: 100000 stored serials"
 metric() {
 	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+# has_all PORT: the node whose /metrics are on PORT holds all N responses.
+has_all() { [ "$(metric lancre_ocsp_responses "$1")" = "$N" ]; }
 serve_on() {
 	local kind=$1 d=$2 port admin t0 pid st
 	read -r port admin <<<"$(free_ports 2)"
@@ -181,10 +183,7 @@ serve_on() {
 		--threads 2 >"serve-$kind.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	until [ "$(metric lancre_ocsp_responses "$admin")" = "$N" ]; do
-		kill -0 "$pid" 2>/dev/null || { cat "serve-$kind.log" >&2; die "lancre serve ($kind) died"; }
-		sleep 0.05
-	done
+	bench_await 0.05 600 "$pid" "serve-$kind.log" "lancre serve ($kind)" has_all "$admin"
 	st=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	awk -v p="$port" '{ print "http://127.0.0.1:" p "/ocsp/" $2 }' reqs.txt >"uris-$kind.txt"
 	h2load --h1 -c 64 -t 1 -n 20000 -i "uris-$kind.txt" >/dev/null 2>&1 || true

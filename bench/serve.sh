@@ -181,10 +181,7 @@ pids+=("$lancre_pid")
 # Start-up: until the first OCSP answer (the node answers while it loads, issue 18),
 # then until every response is loaded (/metrics lancre_ocsp_loading 0).
 first_uri=$(head -1 uris-lancre.txt)
-until curl -sf -o first.der "$first_uri"; do
-	kill -0 "$lancre_pid" 2>/dev/null || { cat lancre.log >&2; die "lancre serve died"; }
-	sleep 0.01
-done
+bench_await 0.01 600 "$lancre_pid" lancre.log "lancre serve" curl -sf -o first.der "$first_uri"
 startup=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 cmp -s first.der "files/$(head -1 reqs.txt | cut -d' ' -f1).der" ||
 	die "lancre serve's first answer is not the stored response"

@@ -173,10 +173,7 @@ one_run() {
 		>"serve-$f-$mode-$r.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	until curl -sf -o first.got "$uri"; do
-		kill -0 "$pid" 2>/dev/null || { cat "serve-$f-$mode-$r.log" >&2; die "lancre serve died"; }
-		sleep 0.005
-	done
+	bench_await 0.005 600 "$pid" "serve-$f-$mode-$r.log" "lancre serve" curl -sf -o first.got "$uri"
 	first=$(since "$t0")
 	cmp -s first.got "first-$f.want" || die "$c $mode run $r: the first answer is not lancre answer's"
 	loaded=-

@@ -23,6 +23,8 @@
 # password (DIR is 0711 so that every user reaches it: lancre's own users,
 # lancre-server and lancre-signer, when the tests start lancre as root).
 # fsync is off: a test server's data need not survive the machine.
+# LANCRE_PG_OPTS adds postgres options ("-c NAME=VALUE ..."; the benchmarks size
+# shared_buffers with it) to start and up.
 #
 # initdb and postgres refuse to run as root: as root they run as the
 # Debian package's user "postgres" (DIR is given to it); as anyone else, as
@@ -50,7 +52,7 @@ run_server() {
 	local dir=$1 port=$2 i
 	set -- "$PGBIN/postgres" -D "$dir/data" -p "$port" -k "$dir/sock" \
 		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-		-c full_page_writes=off -c max_connections=200
+		-c full_page_writes=off -c max_connections=200 ${LANCRE_PG_OPTS:-}
 	if [ "$(id -u)" -eq 0 ]; then
 		setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=-all -- "$@" \
 			>>"$dir/server.log" 2>&1 &
