@@ -131,13 +131,14 @@ exited(struct supervisor *sv, struct child *k, int status)
 	int64_t t = now_ms();
 	long delay = -1;
 	struct proc_exit x = {.pid = k->pid, .status = status, .trap_nr = -1};
+	int replaced = k->replacing;
 
 	if (k->trap == NULL || sandbox_trap_read(k->trap, k->pid, &x.trap_nr, &x.trap_arch) != 0)
 		x.trap_nr = -1;
 	k->pid = 0;
 	k->status = status;
 	k->replacing = 0;
-	if (!sv->stopping && k->replacing) { /* asked to stop for a new one: no back-off */
+	if (!sv->stopping && replaced) { /* asked to stop for a new one: no back-off */
 		delay = 0;
 		k->restart_at_ms = t;
 		x.replaced = 1;

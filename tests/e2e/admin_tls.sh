@@ -425,6 +425,9 @@ adminp=$(child_pid "$pid" admin)
 [ -n "$adminp" ] && [ "$adminp" != "$old_admin" ] && ok "the admin process was replaced ($old_admin, now $adminp)" ||
 	not_ok "the admin process: $old_admin, now '$adminp'"
 same "the server process was not" "$(child_pid "$pid" server)" "$server"
+grep -q "the admin process (pid $old_admin)" "$T/run.err" &&
+	not_ok "the replaced admin process's exit reported as a death: $(grep "pid $old_admin" "$T/run.err")" ||
+	ok "the replaced admin process's exit is not reported as a death (no back-off)"
 api GET status --cert "$T/tls/ok.pem" --key "$T/tls/ok.key"
 same "the new admin process answers the client: 200" "$code" 200
 # A corrupt new key: the old certificate stays, one line says why, nothing restarted.
