@@ -38,6 +38,9 @@ openssl x509 -inform DER -in "$T/mass.der" -out "$T/m1.pem" # the first of them
 conf_set "$D/lancre.conf" crl delay 2s
 # Few connections, so that the limit is reached by a handful (below).
 conf_set "$D/lancre.conf" admin max_connections 4
+# Slow clients (below) must outlive their check: libh2o closes a request not read whole
+# within request_timeout (10 s by default), which a slow build under load can reach.
+conf_set "$D/lancre.conf" server request_timeout 60s
 start_run
 [ -n "$adminp" ] && ok "lancre run started an admin process ($adminp)" || not_ok "no admin child of $pid"
 U=http://127.0.0.1:$API/api/v1
