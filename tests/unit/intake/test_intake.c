@@ -266,6 +266,29 @@ test_record_many(void **state)
 }
 
 /*
+ * intake_record_many of der[0..n-1] in a transaction refused at index
+ * want_bad with why in its message, rolled back: the store still holds
+ * count certificates.
+ */
+static void
+many_refused(struct intake *in, const uint8_t *const *der, const size_t *len, size_t n,
+    struct cert_record *out, enum intake_result *res, size_t want_bad, const char *why,
+    int64_t count)
+{
+	struct err e;
+	int64_t after, revoked;
+	size_t bad;
+
+	assert_int_equal(store_begin(s, &e), 0);
+	assert_int_equal(intake_record_many(in, der, len, n, out, res, &bad, &e), -1);
+	store_rollback(s, NULL);
+	assert_int_equal(bad, want_bad);
+	assert_non_null(strstr(e.msg, why));
+	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
+	assert_int_equal(after, count);
+}
+
+/*
  * A bundle of more than one chunk (INTAKE_MANY_CHUNK, 250): chunk k+1 is
  * checked while chunk k is written, and each row lands at its own index;
  * all or nothing: an unknown issuer's certificate in the last chunk, or a
@@ -285,7 +308,7 @@ test_record_many_chunks(void **state)
 	struct issuer_set set;
 	struct intake in;
 	struct err e;
-	int64_t before, after, revoked;
+	int64_t before, revoked;
 	size_t bad, keep;
 	int rows = 0, rows_before = 0, n, sn_n, cf_n;
 
@@ -310,13 +333,7 @@ test_record_many_chunks(void **state)
 	keep = len[570];
 	der[570] = stranger_der;
 	len[570] = (size_t)sn_n;
-	assert_int_equal(store_begin(s, &e), 0);
-	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), -1);
-	store_rollback(s, NULL);
-	assert_int_equal(bad, 570);
-	assert_non_null(strstr(e.msg, "issuer"));
-	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
-	assert_int_equal(after, before);
+	many_refused(&in, der, len, N, out, res, 570, "issuer", before);
 	/* All of them: each row at its index, one audit row each. */
 	der[570] = owned[570];
 	len[570] = keep;
@@ -338,13 +355,8 @@ test_record_many_chunks(void **state)
 	len[1] = (size_t)cf_n;
 	der[600] = stranger_der;
 	len[600] = (size_t)sn_n;
-	assert_int_equal(store_begin(s, &e), 0);
-	assert_int_equal(intake_record_many(&in, der, len, N, out, res, &bad, &e), -1);
-	store_rollback(s, NULL);
-	assert_int_equal(bad, 1);
-	assert_non_null(strstr(e.msg, "already recorded for a different certificate"));
-	assert_int_equal(store_cert_count(s, 0, &after, &revoked, &e), 0);
-	assert_int_equal(after, before + N);
+	many_refused(&in, der, len, N, out, res, 1, "already recorded for a different certificate",
+	    before + N);
 	for (int i = 0; i < N; i++)
 		OPENSSL_free(owned[i]);
 	OPENSSL_free(stranger_der);
