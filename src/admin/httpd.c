@@ -19,6 +19,7 @@
 #include "server/conns.h"
 
 #define ADMIN_DRAIN_TICK_MS 10
+#define ADMIN_DRAIN_FLUSH_MS 1000 /* after the held answers are given at the deadline */
 
 /* Marks on each connection (server/conns.h's mark). */
 #define MARK_OVER 1u  /* accepted beyond [admin] max_connections: every request gets 429 */
@@ -36,15 +37,36 @@ struct httpd {
 	atomic_ulong stalled;
 	h2o_socket_t *listener;
 	h2o_timeout_t tick; /* ?wait=served: each held answer looks again at this pace */
+	h2o_linklist_t held; /* of struct held: answers not given yet (the drain gives them) */
+	int stopping;        /* draining: HTTP/1.1 answers close their connection */
 	SSL_CTX *tls;       /* [admin] tls_cert: the accept ctx's; NULL: plain HTTP */
 };
 
 /*
- * h2o 2.2 has no accessor for a connection's SSL: its socket's ssl member
- * (lib/common/socket.c, struct st_h2o_socket_ssl_t) starts with the SSL_CTX
- * it was made from, then the SSL.  Read through this prefix only after the
- * first member is seen to be our own context, else no client is named.
+ * The connection's SSL, to name its client: h2o 2.2 has no public way to it,
+ * so this reads a prefix of h2o's private struct, checked.  Looked for in
+ * Debian 12's libh2o-dev 2.2.5 (/usr/include/h2o/socket.h): struct
+ * st_h2o_socket_ssl_t is declared there but not defined (h2o_socket_t.ssl is
+ * an opaque pointer); the socket's SSL accessors (h2o_socket_get_ssl_protocol_
+ * version, _session_reused, _cipher, _cipher_bits, _session_id,
+ * h2o_socket_ssl_get_selected_protocol) return strings, none the SSL or the
+ * peer's certificate; h2o_conn_callbacks_t has no certificate either; and
+ * h2o_socket_ssl_handshake()'s callback, the only public hook of the
+ * handshake, gets the socket, not the SSL.  An h2o_socket_get_ssl() is not in
+ * 2.2.  OpenSSL's verify callback (tls.c) sees the SSL but nothing public
+ * ties it to the socket that later carries the request.
+ *
+ * So: lib/common/socket.c's struct begins with the SSL_CTX it was made from,
+ * then the SSL.  Its first member is read only, and the second used only
+ * when the first is our own context, the SSL was made from it, and its BIO
+ * (h2o's, whose data is the socket: setup_bio()) is this socket's: a layout
+ * that changed fails these and names no client (a 403 for a certificate
+ * alone, never another's name).  The build is pinned to the library version
+ * the layout was read from: a new libh2o must be looked at again.
  */
+#if H2O_LIBRARY_VERSION_MAJOR != 0 || H2O_LIBRARY_VERSION_MINOR != 13
+#error "libh2o other than 0.13 (h2o 2.2): check struct st_h2o_socket_ssl_t's first members (tls_subject_of)"
+#endif
 struct h2o_ssl_prefix {
 	SSL_CTX *ssl_ctx;
 	SSL *ossl;
@@ -56,6 +78,7 @@ static const h2o_iovec_t alpn[] = {{H2O_STRLIT("h2")}, {H2O_STRLIT("http/1.1")},
 /* A change's answer held until it is served (admin/wait.h); lives in the request's pool. */
 struct held {
 	h2o_timeout_entry_t te;
+	h2o_linklist_t link; /* in h->held */
 	struct httpd *h;
 	h2o_req_t *req;
 	struct admin_wait *wait;
@@ -138,13 +161,14 @@ tls_subject_of(const struct httpd *h, h2o_req_t *req, char *buf, size_t len)
 	    (sock = req->conn->callbacks->get_socket(req->conn)) == NULL || sock->ssl == NULL)
 		return -1;
 	p = (const struct h2o_ssl_prefix *)(const void *)sock->ssl;
-	if (p->ssl_ctx != h->tls || p->ossl == NULL || SSL_get_SSL_CTX(p->ossl) != h->tls)
+	if (p->ssl_ctx != h->tls || p->ossl == NULL || SSL_get_SSL_CTX(p->ossl) != h->tls ||
+	    SSL_get_rbio(p->ossl) == NULL || BIO_get_data(SSL_get_rbio(p->ossl)) != sock)
 		return -1;
 	return admin_tls_peer_subject(p->ossl, buf, len);
 }
 
 static void
-answer(h2o_req_t *req, struct admin_response *rs)
+answer(struct httpd *h, h2o_req_t *req, struct admin_response *rs)
 {
 	req->res.status = rs->status;
 	req->res.reason = reason_of(rs->status);
@@ -161,6 +185,9 @@ answer(h2o_req_t *req, struct admin_response *rs)
 	/* An HTTP/1.1 connection that showed no valid token, or is over the limit, keeps no slot. */
 	if (rs->status == 401 || rs->status == 429)
 		req->http1_is_persistent = 0;
+	/* Stopping: the client learns with this answer not to send another here. */
+	if (h->stopping)
+		req->http1_is_persistent = 0;
 	req->res.content_length = rs->len;
 	h2o_send_inline(req, rs->body, rs->len); /* copied into the request's pool */
 }
@@ -173,6 +200,8 @@ held_dispose(void *p)
 
 	if (h2o_timeout_is_linked(&x->te))
 		h2o_timeout_unlink(&x->te);
+	if (h2o_linklist_is_linked(&x->link))
+		h2o_linklist_unlink(&x->link);
 	admin_wait_free(x->wait);
 	x->wait = NULL;
 }
@@ -184,7 +213,8 @@ held_tick(h2o_timeout_entry_t *te)
 	struct admin_response rs = {0};
 
 	if (admin_wait_poll(x->h->api, x->wait, admin_now_ms(), &rs)) {
-		answer(x->req, &rs);
+		h2o_linklist_unlink(&x->link);
+		answer(x->h, x->req, &rs);
 		admin_response_free(&rs);
 		return;
 	}
@@ -243,8 +273,9 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	char peer[64], subject[ADMIN_TLS_SUBJECT_MAX];
 	ssize_t i;
 
+	conns_request_seen(req);
 	if (refused(h, req, mark, &rs)) {
-		answer(req, &rs);
+		answer(h, req, &rs);
 		admin_response_free(&rs);
 		return 0;
 	}
@@ -277,10 +308,11 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 		x->wait = rs.wait;
 		x->te.cb = held_tick;
 		rs.wait = NULL;
+		h2o_linklist_insert(&h->held, &x->link);
 		h2o_timeout_link(h->ctx.loop, &h->tick, &x->te);
 		return 0;
 	}
-	answer(req, &rs);
+	answer(h, req, &rs);
 	admin_response_free(&rs);
 	return 0;
 }
@@ -342,15 +374,60 @@ setup_config(struct httpd *h)
 	hd->h = h;
 }
 
-/* As the public server's drain (server.c): GOAWAY, idle ones closed, the rest cut at the end. */
+/* The drain's held answers: each one's connection left open by the next close (conns_keep). */
+static void
+keep_held(struct httpd *h)
+{
+	for (h2o_linklist_t *l = h->held.next; l != &h->held; l = l->next)
+		conns_keep(H2O_STRUCT_FROM_MEMBER(struct held, link, l)->req);
+}
+
+/* The drain's deadline: every held answer given now, served (200) or not yet (504). */
+static void
+give_held(struct httpd *h)
+{
+	while (!h2o_linklist_is_empty(&h->held)) {
+		struct held *x = H2O_STRUCT_FROM_MEMBER(struct held, link, h->held.next);
+		struct admin_response rs = {0};
+		int64_t now = admin_now_ms();
+
+		h2o_linklist_unlink(&x->link);
+		if (h2o_timeout_is_linked(&x->te))
+			h2o_timeout_unlink(&x->te);
+		if (!admin_wait_poll(h->api, x->wait, now, &rs))
+			admin_wait_stop(x->wait, now, &rs);
+		answer(h, x->req, &rs);
+		admin_response_free(&rs);
+	}
+}
+
+/*
+ * The stop (SIGTERM: lancre run stops, or replaces this process on SIGHUP,
+ * a new one already accepting on the same socket): nothing begun is cut.
+ * GOAWAY over HTTP/2, `Connection: close` on the HTTP/1.1 answers; a
+ * connection is closed once quiet (conns_close_quiet: no request being
+ * read, no answer owed or held); the held ones (?wait=served) go on being
+ * looked at until served or ADMIN_DRAIN_MS, when each is given its answer,
+ * 504 with what is not served yet if need be (the change is committed: its
+ * client learns it rather than seeing the connection cut); the rest are cut
+ * ADMIN_DRAIN_FLUSH_MS later.
+ */
 static int
 drain(struct httpd *h, h2o_evloop_t *loop)
 {
-	uint64_t deadline = h2o_now(loop) + ADMIN_DRAIN_MS;
+	uint64_t deadline = h2o_now(loop) + ADMIN_DRAIN_MS, flushed;
 
+	h->stopping = 1;
 	h2o_context_request_shutdown(&h->ctx);
 	h2o_evloop_run(loop, 0);
 	while (h->conns.n > 0 && h2o_now(loop) < deadline) {
+		keep_held(h);
+		conns_close_quiet(&h->conns, ADMIN_DRAIN_GRACE_MS);
+		h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
+	}
+	give_held(h);
+	flushed = h2o_now(loop) + ADMIN_DRAIN_FLUSH_MS;
+	while (h->conns.n > 0 && h2o_now(loop) < flushed) {
 		conns_close_idle(&h->conns);
 		h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
 	}
@@ -378,6 +455,7 @@ admin_httpd_run(struct admin_api *api, int fd, SSL_CTX *tls, volatile sig_atomic
 	(void)e;
 	memset(&h, 0, sizeof(h));
 	h.api = api;
+	h2o_linklist_init_anchor(&h.held);
 	setup_config(&h);
 	loop = h2o_evloop_create();
 	conns_init(&h.conns, loop, &h.stalled);

@@ -27,9 +27,13 @@
  *  - Time: slow senders are cut after [server] request_timeout (the whole
  *    request, HTTP/1.1), idle HTTP/2 connections after [server]
  *    h2_idle_timeout.
- * A stop closes the connections not being answered and lets the others
- * finish for at most ADMIN_DRAIN_MS.  The caller binds the socket, drops
- * its user and enters the sandbox before calling.
+ * A stop (SIGTERM, also when `lancre run` replaces this process on SIGHUP
+ * while a new one accepts on the same socket) stops accepting and lets every
+ * request already begun finish: a connection is closed once it is quiet (no
+ * request being read, no answer owed or held); a ?wait=served answer still
+ * held at ADMIN_DRAIN_MS is given then, 504 if not served yet (committed,
+ * nothing undone, its client told rather than cut).  The caller binds the
+ * socket, drops its user and enters the sandbox before calling.
  */
 #ifndef LANCRE_ADMIN_HTTPD_H
 #define LANCRE_ADMIN_HTTPD_H
@@ -39,10 +43,13 @@
 #include <openssl/ssl.h>
 
 #include "admin/api.h"
+#include "admin/wait.h"
 #include "util/err.h"
 
 #define ADMIN_LOOP_WAKE_MS 100
-#define ADMIN_DRAIN_MS 5000
+/* The default ?wait=served timeout and a margin: such a wait begun before the stop ends in it. */
+#define ADMIN_DRAIN_MS (ADMIN_WAIT_DEFAULT_S * 1000 + 2000)
+#define ADMIN_DRAIN_GRACE_MS 2000 /* a connection with no request yet: its handshake and request */
 #define ADMIN_HEADERS_MAX 16384  /* request line and headers, bytes */
 #define ADMIN_EVICT_MIN_MS 500   /* a connection may be cut to make room once this old */
 #define ADMIN_OVER_MAX 16        /* connections answered 429 at once */

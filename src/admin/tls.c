@@ -269,27 +269,33 @@ out:
 
 /*
  * A client certificate refused because a CRL of client_crl passed its
- * nextUpdate: said once (admin_tls_on_notice), then every client is refused
- * until the file is replaced (fail closed: OpenSSL's answer, left as it is).
+ * nextUpdate: said once through the context's notice (admin_tls_set_notice,
+ * its app data: the process serving it owns the notice, so no state is kept
+ * here and a new context, in a new process, says it again), then every
+ * client is refused until the file is replaced (fail closed: OpenSSL's
+ * answer, left as it is).
  */
-static void (*notice_fn)(const char *msg);
-static atomic_int crl_expired_said;
-
 void
-admin_tls_on_notice(void (*fn)(const char *msg))
+admin_tls_set_notice(SSL_CTX *ctx, struct admin_tls_notice *n)
 {
-	notice_fn = fn;
+	atomic_store(&n->crl_expired_said, 0);
+	SSL_CTX_set_app_data(ctx, n);
 }
 
 static int
 verify_cb(int ok, X509_STORE_CTX *sctx)
 {
 	int err = X509_STORE_CTX_get_error(sctx);
+	SSL *ssl;
+	struct admin_tls_notice *n;
 	X509_CRL *crl;
 	char name[ADMIN_TLS_SUBJECT_MAX], msg[ADMIN_TLS_SUBJECT_MAX + 200];
 
-	if (ok || err != X509_V_ERR_CRL_HAS_EXPIRED || notice_fn == NULL ||
-	    atomic_exchange(&crl_expired_said, 1) != 0)
+	if (ok || err != X509_V_ERR_CRL_HAS_EXPIRED)
+		return ok;
+	ssl = X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	n = ssl != NULL ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+	if (n == NULL || n->fn == NULL || atomic_exchange(&n->crl_expired_said, 1) != 0)
 		return ok;
 	crl = X509_STORE_CTX_get0_current_crl(sctx);
 	if (crl == NULL || admin_tls_name_text(X509_CRL_get_issuer(crl), name, sizeof(name)) != 0)
@@ -297,7 +303,7 @@ verify_cb(int ok, X509_STORE_CTX *sctx)
 	snprintf(msg, sizeof(msg), "[admin] client_crl: the CRL of %s passed its nextUpdate: "
 				   "every client certificate is refused until a current one is "
 				   "installed (then SIGHUP)", name);
-	notice_fn(msg);
+	n->fn(n->arg, msg);
 	return ok;
 }
 
@@ -362,7 +368,6 @@ admin_tls_ctx_new(const struct conf *c, const uid_t *deny, size_t ndeny, SSL_CTX
 		goto fail;
 	if (c->api_client_crl[0] != '\0' && use_client_crl(ctx, c->api_client_crl, e) != 0)
 		goto fail;
-	atomic_store(&crl_expired_said, 0); /* a new context: its own notice */
 	*out = ctx;
 	return 0;
 fail:

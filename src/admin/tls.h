@@ -24,6 +24,7 @@
 #ifndef LANCRE_ADMIN_TLS_H
 #define LANCRE_ADMIN_TLS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,9 +65,18 @@ int admin_tls_crls_parse(const uint8_t *data, size_t len, STACK_OF(X509_CRL) **o
 /*
  * Where the one line goes when a CRL of client_crl is found past its
  * nextUpdate in a handshake (every client is refused from then on: fail
- * closed); said once per context.  Set by the admin process before serving.
+ * closed): fn(arg, msg), once per notice.  Owned by the admin process that
+ * serves the context (its app data, SSL_CTX_set_app_data: h2o's own slots
+ * are other indexes), for as long as it serves it.
  */
-void admin_tls_on_notice(void (*fn)(const char *msg));
+struct admin_tls_notice {
+	void (*fn)(void *arg, const char *msg);
+	void *arg;
+	atomic_int crl_expired_said;
+};
+
+/* Give ctx's handshakes n (set before serving; n outlives them). */
+void admin_tls_set_notice(SSL_CTX *ctx, struct admin_tls_notice *n);
 
 /*
  * The subject of ssl's verified client certificate, RFC 2253 (as `openssl

@@ -330,12 +330,36 @@ static void ocsp_look(struct admin_api *api, struct admin_wait *w, struct admin_
 	}
 }
 
+/* 504: the change committed, not (all) served yet; why says why the answer is given now. */
+static void not_served(struct admin_wait *w, int64_t waited, const char *why,
+                       struct admin_response *rs)
+{
+	json_t *left, *o;
+
+	left = json_array();
+	for (size_t k = 0; k < w->n; k++) {
+		const struct wait_cert *c = &w->v[k];
+		char hex[SERIAL_HEX_MAX];
+		if (c->ocsp_ok && c->crl_ok)
+			continue;
+		serial_to_hex(c->c.serial, c->c.serial_len, hex, sizeof(hex));
+		json_array_append_new(left, json_pack("{s:s, s:s, s:b, s:b}", "issuer",
+		                                      w->issuers[c->issuer].name, "serial", hex,
+		                                      "ocsp", c->ocsp_ok, "crl", c->crl_ok));
+	}
+	o = json_pack("{s:s, s:I, s:o, s:O}", "error", why, "waited_ms", (json_int_t)waited,
+	              "not_served", left, "answer", w->answer);
+	/* The last failure asking the public server, if any: why it may never come. */
+	if (o != NULL && w->why[0] != '\0')
+		json_object_set_new(o, "asking", json_string(w->why));
+	admin_reply_json(rs, 504, o);
+}
+
 int admin_wait_poll(struct admin_api *api, struct admin_wait *w, int64_t now_ms,
                     struct admin_response *rs)
 {
 	int64_t waited = now_ms - w->started_ms;
 	struct admin_public_conn conn;
-	json_t *left, *o;
 
 	/*
 	 * The asking is blocking and on the admin loop, so a look stops after
@@ -361,25 +385,19 @@ int admin_wait_poll(struct admin_api *api, struct admin_wait *w, int64_t now_ms,
 	}
 	if (waited < (int64_t)w->timeout_s * 1000)
 		return 0;
-	left = json_array();
-	for (size_t k = 0; k < w->n; k++) {
-		const struct wait_cert *c = &w->v[k];
-		char hex[SERIAL_HEX_MAX];
-		if (c->ocsp_ok && c->crl_ok)
-			continue;
-		serial_to_hex(c->c.serial, c->c.serial_len, hex, sizeof(hex));
-		json_array_append_new(left, json_pack("{s:s, s:s, s:b, s:b}", "issuer",
-		                                      w->issuers[c->issuer].name, "serial", hex,
-		                                      "ocsp", c->ocsp_ok, "crl", c->crl_ok));
-	}
-	o = json_pack("{s:s, s:I, s:o, s:O}", "error",
-	              "not served within the timeout; the change is recorded (nothing undone)",
-	              "waited_ms", (json_int_t)waited, "not_served", left, "answer", w->answer);
-	/* The last failure asking the public server, if any: why it may never come. */
-	if (o != NULL && w->why[0] != '\0')
-		json_object_set_new(o, "asking", json_string(w->why));
-	admin_reply_json(rs, 504, o);
+	not_served(w, waited, "not served within the timeout; the change is recorded (nothing undone)",
+	           rs);
 	return 1;
+}
+
+void admin_wait_stop(struct admin_wait *w, int64_t now_ms, struct admin_response *rs)
+{
+	not_served(w, now_ms - w->started_ms,
+	           "the admin process is stopping (lancre run reloaded its TLS files, or stops) "
+	           "before this was served; the change is recorded (nothing undone): ask for its "
+	           "state (GET /api/v1/certificates/ISSUER/SERIAL) or send it again (the same "
+	           "change twice is one)",
+	           rs);
 }
 
 int64_t admin_now_ms(void)

@@ -48,6 +48,13 @@ struct admin_wait *admin_wait_new(struct admin_api *api, json_t *answer, int tim
 int admin_wait_poll(struct admin_api *api, struct admin_wait *w, int64_t now_ms,
                     struct admin_response *rs);
 
+/*
+ * The answer now, served or not: the admin process stops (admin/httpd.h's
+ * drain) before the wait could end.  504 as for a timeout, the change
+ * committed, with what is not served yet and why the answer came early.
+ */
+void admin_wait_stop(struct admin_wait *w, int64_t now_ms, struct admin_response *rs);
+
 void admin_wait_free(struct admin_wait *w);
 
 /* Milliseconds of a monotonic clock, for the polls. */

@@ -379,8 +379,9 @@ log_api_start(void *arg)
 
 /* A CRL of [admin] client_crl passed its nextUpdate in a handshake (admin/tls.h). */
 static void
-log_tls_notice(const char *msg)
+log_tls_notice(void *arg, const char *msg)
 {
+	(void)arg;
 	fprintf(stderr, "lancre admin: %s\n", msg);
 }
 
@@ -394,6 +395,7 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 {
 	const struct proc *p = proc_get(PROC_ADMIN);
 	struct admin_api api = {0};
+	struct admin_tls_notice notice = {.fn = log_tls_notice};
 	struct err e;
 	int rc;
 
@@ -415,7 +417,8 @@ admin_body(struct serving_ctx *sc, const struct proc_child *c)
 		close_api(sc);
 		return cli_fail("admin", &e);
 	}
-	admin_tls_on_notice(log_tls_notice);
+	if (sc->api_tls != NULL)
+		admin_tls_set_notice(sc->api_tls, &notice); /* this process's copy of the context */
 	api.store = sc->d->store;
 	api.conf = &sc->d->conf;
 	api.dir = sc->d->path;
@@ -455,7 +458,10 @@ log_child_exit(void *arg, const struct proc *p, const struct proc_exit *x)
 	    WEXITSTATUS(x->status) == 0)
 		return; /* stopped as asked (or replaced: pass_conf said why) */
 	proc_describe_exit(x, how, sizeof(how));
-	if (x->restart_ms >= 0)
+	if (x->replaced) /* its successor already runs: nothing to restart */
+		fprintf(stderr, "lancre %s: the replaced %s process (pid %ld) %s while finishing\n",
+		    sc->cmd, p->name, (long)x->pid, how);
+	else if (x->restart_ms >= 0)
 		fprintf(stderr, "lancre %s: the %s process (pid %ld) %s; restarting it in %ld ms\n",
 		    sc->cmd, p->name, (long)x->pid, how, x->restart_ms);
 	else
@@ -537,12 +543,13 @@ ctx_serial_hex(SSL_CTX *ctx, char *buf, size_t len)
  * file, so the key must be that user's (mode 0600: the user that holds the
  * CA's keys anyway) to be read again; root's is read at start only, and a
  * SIGHUP then says so and keeps the current one.  Keeping CAP_DAC_READ_SEARCH
- * for this would let the supervisor read every file on the host.  The
- * admin process is then stopped as on SIGTERM (the requests being answered
- * finish under the old certificate, up to ADMIN_DRAIN_MS; idle connections
- * are closed) and started again at once with the new context, while the
- * port stays bound (new connections wait in its backlog) and the public
- * server, which gets SIGHUP as usual, keeps answering.
+ * for this would let the supervisor read every file on the host.  A new
+ * admin process is then started at once with the new context, on the same
+ * bound port (proc/supervise.h: the replacement overlaps), while the old one
+ * stops as on SIGTERM: it stops accepting, answers what it began under the
+ * old certificate (admin/httpd.h: held answers up to ADMIN_DRAIN_MS),
+ * closes its idle connections and exits; no connection is refused, and the
+ * public server, which gets SIGHUP as usual, keeps answering.
  */
 static int
 reload_api_tls(struct serving_ctx *sc)

@@ -7,6 +7,12 @@
  * SIGHUP on, and on SIGTERM/SIGINT stop.  The timeout is the next restart
  * (or, stopping, the kill deadline), at most PROC_WAIT_TICK_MS, so neither is
  * ever late by more than a tick.
+ *
+ * A child replaced on SIGHUP (on_hup) is retired, not awaited: its PID moves
+ * to a slot of its own (struct retiree) with its SIGTERM and a kill deadline,
+ * and its row is free to start the new child at once, so the two overlap
+ * (the old one finishing its answers, the new one accepting on the same
+ * inherited socket) and no moment is left with nobody to accept.
  */
 #include "proc/supervise.h"
 #include "sandbox/sandbox.h"
@@ -33,9 +39,18 @@ struct child {
 	struct sandbox_trap *trap; /* its own shared page (MAP_SHARED), or NULL */
 };
 
+/* A child replaced on SIGHUP, finishing its work while its row's new child runs. */
+struct retiree {
+	struct child *k;      /* its row; NULL: the slot is free */
+	pid_t pid;
+	int64_t kill_at_ms;   /* SIGKILL if still running then (stop_kill_ms after its SIGTERM) */
+	int killed;
+};
+
 struct supervisor {
 	const struct proc_supervise_opts *o;
 	struct child kids[PROC_COUNT];
+	struct retiree retired[PROC_RETIRING_MAX];
 	size_t n;
 	sigset_t set, old;
 	int stopping;
@@ -155,6 +170,23 @@ exited(struct supervisor *sv, struct child *k, int status)
 		sv->o->ev->on_exit(sv->o->ev->arg, k->p, &x);
 }
 
+/* A retired child exited: told as replaced, never started again (its row already was). */
+static void
+retiree_exited(struct supervisor *sv, struct retiree *r, int status)
+{
+	struct proc_exit x = {.pid = r->pid, .status = status, .trap_nr = -1, .restart_ms = -1,
+	    .replaced = 1};
+	const struct proc *p = r->k->p;
+
+	/* The page is its row's: read only if it still names this PID (sandbox_trap_read). */
+	if (r->k->trap == NULL ||
+	    sandbox_trap_read(r->k->trap, r->pid, &x.trap_nr, &x.trap_arch) != 0)
+		x.trap_nr = -1;
+	r->k = NULL;
+	if (sv->o->ev != NULL && sv->o->ev->on_exit != NULL)
+		sv->o->ev->on_exit(sv->o->ev->arg, p, &x);
+}
+
 static void
 reap(struct supervisor *sv)
 {
@@ -165,6 +197,54 @@ reap(struct supervisor *sv)
 		if (k->pid > 0 && waitpid(k->pid, &status, WNOHANG) == k->pid)
 			exited(sv, k, status);
 	}
+	for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+		struct retiree *r = &sv->retired[i];
+		if (r->k != NULL && waitpid(r->pid, &status, WNOHANG) == r->pid)
+			retiree_exited(sv, r, status);
+	}
+}
+
+/*
+ * on_hup's replacement of k: SIGTERM to its child, moved to a free retiree
+ * slot, and the row started again at once (start_due()).  -1: no free slot
+ * (PROC_RETIRING_MAX replaced children still finishing): the caller waits for
+ * this one's exit instead.
+ */
+static int
+retire(struct supervisor *sv, struct child *k)
+{
+	for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+		struct retiree *r = &sv->retired[i];
+		if (r->k != NULL)
+			continue;
+		*r = (struct retiree){.k = k, .pid = k->pid,
+		    .kill_at_ms = now_ms() + sv->stop_kill_ms};
+		kill(r->pid, SIGTERM);
+		k->pid = 0;
+		k->restart_at_ms = now_ms();
+		return 0;
+	}
+	return -1;
+}
+
+/* Retired children past their deadline are killed; returns ms until the next deadline. */
+static long
+retirees_due(struct supervisor *sv, long wait)
+{
+	int64_t t = now_ms();
+
+	for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+		struct retiree *r = &sv->retired[i];
+		if (r->k == NULL || r->killed)
+			continue;
+		if (r->kill_at_ms <= t) {
+			kill(r->pid, SIGKILL);
+			r->killed = 1;
+		} else if (r->kill_at_ms - t < wait) {
+			wait = (long)(r->kill_at_ms - t);
+		}
+	}
+	return wait;
 }
 
 static void
@@ -173,6 +253,10 @@ signal_all(struct supervisor *sv, int sig)
 	for (size_t i = 0; i < sv->n; i++) {
 		if (sv->kids[i].pid > 0)
 			kill(sv->kids[i].pid, sig);
+	}
+	for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+		if (sv->retired[i].k != NULL && !sv->retired[i].killed)
+			kill(sv->retired[i].pid, sig);
 	}
 }
 
@@ -201,6 +285,10 @@ running(const struct supervisor *sv)
 		if (sv->kids[i].pid > 0)
 			return 1;
 	}
+	for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+		if (sv->retired[i].k != NULL)
+			return 1;
+	}
 	return 0;
 }
 
@@ -216,8 +304,10 @@ on_signal(struct supervisor *sv, int sig)
 			if (k->pid <= 0)
 				continue; /* not running: it starts with what on_hup changed */
 			if ((replace & (1u << k->p->id)) != 0) {
-				k->replacing = 1;
-				kill(k->pid, SIGTERM);
+				if (retire(sv, k) != 0) { /* no slot: the new one after the old */
+					k->replacing = 1;
+					kill(k->pid, SIGTERM);
+				}
 			} else {
 				kill(k->pid, SIGHUP);
 			}
@@ -280,6 +370,14 @@ loop(struct supervisor *sv)
 					sv->kids[i].killed = 1;
 				}
 			}
+			for (size_t i = 0; i < PROC_RETIRING_MAX; i++) {
+				if (sv->retired[i].k != NULL && !sv->retired[i].killed) {
+					kill(sv->retired[i].pid, SIGKILL);
+					sv->retired[i].killed = 1;
+				}
+			}
+		} else if (!sv->stopping) {
+			wait = retirees_due(sv, wait);
 		}
 		ts.tv_sec = wait / 1000;
 		ts.tv_nsec = (wait % 1000) * 1000000L;

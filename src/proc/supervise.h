@@ -14,8 +14,8 @@
  * doubled at each death that follows a short run, up to PROC_RESTART_MAX_MS;
  * a child that ran PROC_RESTART_RESET_MS or more starts again from the
  * minimum.  SIGHUP is passed to every child (or replaces those on_hup
- * names); SIGTERM and SIGINT become a
- * SIGTERM to every child, and the supervisor returns once all have exited
+ * names, the old and the new child overlapping); SIGTERM and SIGINT become
+ * a SIGTERM to every child, and the supervisor returns once all have exited
  * (SIGKILL after PROC_STOP_KILL_MS).  Library code: events go to callbacks,
  * nothing is printed, and only the children it started are waited for.
  *
@@ -41,6 +41,7 @@
 #define PROC_RESTART_RESET_MS 10000 /* a child that ran this long was healthy */
 #define PROC_STOP_KILL_MS 30000     /* after SIGTERM: the server drains for SERVER_DRAIN_MS */
 #define PROC_WAIT_TICK_MS 1000      /* the longest sigtimedwait() between checks */
+#define PROC_RETIRING_MAX 4         /* replaced children finishing at once (on_hup) */
 
 /* What a child gets from the supervisor, for proc_child_ready(). */
 struct proc_child {
@@ -55,8 +56,8 @@ struct proc_exit {
 	int status;       /* its wait status */
 	int trap_nr;      /* killed by its sandbox: the system call it noted (sandbox.h); else -1 */
 	uint32_t trap_arch;
-	long restart_ms;  /* >= 0: started again in that many ms; -1: not (stopping) */
-	int replaced;     /* stopped for on_hup's replacement (started again at once) */
+	long restart_ms;  /* >= 0: started again in that many ms; -1: not (stopping, or replaced) */
+	int replaced;     /* stopped for on_hup's replacement (its row already started again) */
 };
 
 /*
@@ -75,11 +76,18 @@ struct proc_events {
 	void (*on_start_error)(void *arg, const struct proc *p, const struct err *e);
 	/*
 	 * SIGHUP came: called before it is passed to the children.  Returns the
-	 * rows (bits 1u << enum proc_id) to replace instead: their child gets
-	 * SIGTERM, not SIGHUP, and is started again as soon as it has exited
-	 * (no back-off; on_exit's x->replaced says so), with what the callback
-	 * changed in the parent (`lancre run`: the admin process, for TLS files
-	 * read again, admin/tls.h).
+	 * rows (bits 1u << enum proc_id) to replace instead, gracefully, the way
+	 * nginx replaces its workers: the row's child gets SIGTERM, not SIGHUP,
+	 * and a new one is started at once, with what the callback changed in
+	 * the parent (`lancre run`: the admin process, for TLS files read
+	 * again, admin/tls.h), while the old one finishes (it has stop_kill_ms,
+	 * then SIGKILL).  Both hold the listening sockets they inherited, so a
+	 * connection is never refused: the old child stops accepting on the
+	 * SIGTERM and the kernel's backlog keeps what comes until the new one
+	 * accepts.  The old child's exit is told with x->replaced and
+	 * restart_ms -1 (not a death: no back-off, nothing started for it).
+	 * With PROC_RETIRING_MAX replaced children still finishing, the new one
+	 * starts only once the old one has exited.
 	 */
 	unsigned (*on_hup)(void *arg);
 	void *arg;

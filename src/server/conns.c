@@ -18,8 +18,11 @@ struct conn_entry {
 	uint64_t quiet_ms; /* since when it has owed the client bytes and they took none */
 	uint64_t added_ms; /* accepted */
 	unsigned mark;     /* the owner's (conns_add, conns_mark_of_req) */
+	size_t read_at_req; /* sock->bytes_read when its last request was handed over */
 	unsigned busy : 1; /* owes a response body (mark_busy) */
 	unsigned cut : 1;  /* shut down for a stall (counted once) */
+	unsigned had_req : 1; /* a request was handed over (conns_request_seen) */
+	unsigned keep : 1;    /* conns_keep: left by the next conns_close_quiet */
 };
 
 static void sweep(h2o_timeout_entry_t *te);
@@ -107,6 +110,26 @@ conns_cut_oldest(struct conns *cs, unsigned skip, unsigned set, uint64_t min_age
 		return 1;
 	}
 	return 0;
+}
+
+void
+conns_request_seen(h2o_req_t *req)
+{
+	struct conn_entry *c = entry_of(req);
+
+	if (c != NULL) {
+		c->read_at_req = c->sock->bytes_read;
+		c->had_req = 1;
+	}
+}
+
+void
+conns_keep(h2o_req_t *req)
+{
+	struct conn_entry *c = entry_of(req);
+
+	if (c != NULL)
+		c->keep = 1;
 }
 
 void
@@ -211,6 +234,23 @@ conns_close_idle(struct conns *cs)
 {
 	mark_busy(cs);
 	shut(cs, SHUT_RD, 1);
+}
+
+void
+conns_close_quiet(struct conns *cs, uint64_t grace_ms)
+{
+	uint64_t now = h2o_now(cs->loop);
+
+	mark_busy(cs);
+	for (h2o_linklist_t *l = cs->open.next; l != &cs->open; l = l->next) {
+		struct conn_entry *c = H2O_STRUCT_FROM_MEMBER(struct conn_entry, link, l);
+		int quiet = !h2o_socket_is_writing(c->sock) && !c->busy && !c->keep &&
+			    (c->had_req ? c->sock->bytes_read == c->read_at_req
+					: c->sock->bytes_read == 0 && now - c->added_ms >= grace_ms);
+		c->keep = 0;
+		if (quiet)
+			shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
+	}
 }
 
 void

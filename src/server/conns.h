@@ -89,6 +89,26 @@ void conns_body_done(struct conns_body *b);
 /* Half-close (reading side) every connection neither writing nor owing a body. */
 void conns_close_idle(struct conns *cs);
 
+/*
+ * For a drain that lets every request already begun be answered (the admin
+ * API's: admin/httpd.h).  conns_request_seen(): req, complete, was handed to
+ * the owner (bytes its connection reads after this are a next request);
+ * conns_keep(): req's connection is left by the next conns_close_quiet()
+ * (an answer the owner holds: nothing is written yet, so it looks idle).
+ */
+void conns_request_seen(h2o_req_t *req);
+void conns_keep(h2o_req_t *req);
+
+/*
+ * As conns_close_idle(), but leaving also the connections that read bytes
+ * since their last request was handed over (a request arriving, a large body
+ * still coming), those kept (conns_keep, then forgotten), and those with no
+ * request yet that read a byte or were accepted less than grace_ms ago (a
+ * client that connected just before the stop: its TLS handshake, then its
+ * request).  h2o's bytes_read counts above TLS, so a handshake reads none.
+ */
+void conns_close_quiet(struct conns *cs, uint64_t grace_ms);
+
 /* Shut down both sides of every connection, writing or not (the drain timed out). */
 void conns_close_all(struct conns *cs);
 

@@ -10,6 +10,8 @@
 #include "sandbox/sandbox.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -298,6 +300,126 @@ test_names_the_forbidden_call(void **state)
 	assert_string_equal(got, want);
 }
 
+/* The replacement test's children write their start ("s PID") and end ("e PID") here. */
+static int events_fd = -1;
+
+static void
+note(char what)
+{
+	char line[32];
+	int len = snprintf(line, sizeof(line), "%c %ld\n", what, (long)getpid());
+
+	assert_true(write(events_fd, line, (size_t)len) == len);
+}
+
+/* Notes its start; on SIGTERM (blocked at start: supervise.h) works 300 ms more, notes its end. */
+static int
+body_finishes(void *arg, const struct proc_child *c)
+{
+	struct timespec t = {0, 300 * 1000000L};
+	sigset_t term;
+	int sig;
+
+	(void)arg;
+	(void)c;
+	note('s');
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigwait(&term, &sig);
+	nanosleep(&t, NULL);
+	note('e');
+	return 0;
+}
+
+struct hup_seen {
+	int hups, replaced, stopped;
+	long replaced_restart_ms;
+	pid_t replaced_pid;
+	int replaced_status;
+};
+
+static unsigned
+on_hup_replace(void *arg)
+{
+	((struct hup_seen *)arg)->hups++;
+	return 1u << PROC_ADMIN;
+}
+
+static void
+on_exit_hup(void *arg, const struct proc *p, const struct proc_exit *x)
+{
+	struct hup_seen *h = arg;
+
+	assert_int_equal(p->id, PROC_ADMIN);
+	if (x->replaced) {
+		h->replaced++;
+		h->replaced_restart_ms = x->restart_ms;
+		h->replaced_pid = x->pid;
+		h->replaced_status = x->status;
+	} else {
+		h->stopped++;
+	}
+}
+
+/*
+ * on_hup's replacement overlaps the two children (nginx's way): the new one
+ * starts at once, while the old one, sent SIGTERM, still finishes its 300 ms
+ * of work; the old one's exit is told as replaced, not restarted; the stop
+ * then ends the new one.  The order the children wrote: start A, start B,
+ * end A, end B (waiting for A before starting B would give s A, e A, s B).
+ */
+static void
+test_hup_replaces_overlapping(void **state)
+{
+	static const enum proc_id ids[] = {PROC_ADMIN};
+	struct hup_seen h = {0};
+	struct proc_events ev = {.on_exit = on_exit_hup, .on_hup = on_hup_replace, .arg = &h};
+	struct proc_supervise_opts o = {.ids = ids, .n = 1, .body = body_finishes, .ev = &ev};
+	char buf[256], what[4];
+	long pids[4];
+	int fds[2], status, got = 0, off = 0;
+	ssize_t r;
+	struct err e;
+	pid_t killer, me = getpid();
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	events_fd = fds[1];
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		struct timespec t = {0, 200 * 1000000L}, u = {0, 600 * 1000000L};
+		nanosleep(&t, NULL);
+		kill(me, SIGHUP);
+		nanosleep(&u, NULL);
+		kill(me, SIGTERM);
+		_exit(0);
+	}
+	alarm(10);
+	assert_int_equal(proc_supervise(&o, &e), 0);
+	alarm(0);
+	assert_int_equal(waitpid(killer, &status, 0), killer);
+	close(fds[1]);
+	while ((r = read(fds[0], buf + off, sizeof(buf) - 1 - (size_t)off)) > 0)
+		off += (int)r;
+	close(fds[0]);
+	buf[off] = '\0';
+	for (char *line = strtok(buf, "\n"); line != NULL && got < 4; line = strtok(NULL, "\n")) {
+		assert_int_equal(sscanf(line, "%c %ld", &what[got], &pids[got]), 2);
+		got++;
+	}
+	assert_int_equal(got, 4);
+	assert_true(what[0] == 's' && what[1] == 's' && what[2] == 'e' && what[3] == 'e');
+	assert_true(pids[0] != pids[1]);
+	assert_true(pids[2] == pids[0] && pids[3] == pids[1]); /* A ended after B started */
+	assert_int_equal(h.hups, 1);
+	assert_int_equal(h.replaced, 1);
+	assert_int_equal(h.replaced_pid, pids[0]);
+	assert_int_equal(h.replaced_restart_ms, -1);
+	assert_true(WIFEXITED(h.replaced_status) && WEXITSTATUS(h.replaced_status) == 0);
+	assert_int_equal(h.stopped, 1);
+}
+
 int
 main(void)
 {
@@ -308,6 +430,7 @@ main(void)
 	    cmocka_unit_test(test_backoff_reset_after_a_healthy_run),
 	    cmocka_unit_test(test_stop_deadline_kills),
 	    cmocka_unit_test(test_names_the_forbidden_call),
+	    cmocka_unit_test(test_hup_replaces_overlapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

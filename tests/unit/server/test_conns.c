@@ -11,7 +11,8 @@
  * socket.  The old sweep took each write as progress and never cut such a
  * connection: test_stall_counts_acked_bytes fails with it every time (no
  * timing is involved: a write precedes every sweep), where crl_memory.sh
- * caught it only under load.
+ * caught it only under load.  test_close_quiet: the admin drain's closing
+ * of quiet connections only.
  */
 #include "testutil.h"
 #include "server/conns.h"
@@ -182,12 +183,89 @@ test_reader_is_not_cut(void **state)
 	assert_true(r.read > 0);
 }
 
+/* 1 if the server side of p was shut down for reading (a read sees EOF at once), else 0. */
+static int
+shut_rd(const struct pair *p)
+{
+	char c;
+	ssize_t n = recv(p->server, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0;
+}
+
+/*
+ * conns_close_quiet (the admin API's drain): a connection is closed once
+ * quiet, never while a request may be arriving on it, an answer is held for
+ * it, or it is new and has read nothing yet.  Each case on a fresh pair:
+ * the socket's bytes_read (h2o's count above TLS) stands in for a client's
+ * bytes.
+ */
+static void
+test_close_quiet(void **state)
+{
+	h2o_evloop_t *loop = h2o_evloop_create();
+	h2o_conn_t conn = {.callbacks = &conn_callbacks};
+	h2o_req_t req = {.conn = &conn};
+	struct conns cs;
+	struct pair p;
+
+	(void)state;
+	conns_init(&cs, loop, NULL);
+	for (int c = 0; c < 5; c++) {
+		p = pair_open();
+		the_sock = h2o_evloop_socket_create(loop, p.server, H2O_SOCKET_FLAG_DONT_READ);
+		assert_int_equal(conns_add(&cs, the_sock, NULL, 0), 0);
+		switch (c) {
+		case 0: /* new, nothing read: left within the grace, closed after it */
+			conns_close_quiet(&cs, 60000);
+			assert_int_equal(shut_rd(&p), 0);
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 1);
+			break;
+		case 1: /* no request yet, some bytes read (a request arriving): left */
+			the_sock->bytes_read = 10;
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 0);
+			break;
+		case 2: /* a request handed over, more bytes since (the next one coming): left */
+			the_sock->bytes_read = 100;
+			conns_request_seen(&req);
+			the_sock->bytes_read = 150;
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 0);
+			break;
+		case 3: /* a request handed over, nothing since: quiet, closed */
+			the_sock->bytes_read = 100;
+			conns_request_seen(&req);
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 1);
+			break;
+		case 4: /* kept (an answer held): left once, closed by the next call */
+			the_sock->bytes_read = 100;
+			conns_request_seen(&req);
+			conns_keep(&req);
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 0);
+			conns_close_quiet(&cs, 0);
+			assert_int_equal(shut_rd(&p), 1);
+			break;
+		}
+		h2o_socket_close(the_sock);
+		h2o_evloop_run(loop, 0);
+		close(p.client);
+	}
+	assert_int_equal(cs.n, 0);
+	conns_dispose(&cs);
+	h2o_evloop_destroy(loop);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stall_counts_acked_bytes),
 	    cmocka_unit_test(test_reader_is_not_cut),
+	    cmocka_unit_test(test_close_quiet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
