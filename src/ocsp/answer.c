@@ -63,7 +63,7 @@ ocsp_answer_der_miss(const struct ocsp_view *v, const uint8_t *req, size_t len, 
 {
 	struct ocsp_query q;
 	struct ocsp_entry en;
-	int found;
+	int found, trusted;
 
 	out->serial_len = 0;
 	if (miss != NULL)
@@ -80,8 +80,9 @@ ocsp_answer_der_miss(const struct ocsp_view *v, const uint8_t *req, size_t len, 
 		fail(out, OCSP_OUT_MALFORMED);
 		return;
 	}
-	found = v->recent != NULL && ocsp_index_find(v->recent, &q, &en) == OCSP_FOUND;
-	if (!found)
+	trusted = miss == NULL || !miss->always;
+	found = trusted && v->recent != NULL && ocsp_index_find(v->recent, &q, &en) == OCSP_FOUND;
+	if (trusted && !found)
 		found = v->base != NULL && ocsp_index_find(v->base, &q, &en) == OCSP_FOUND;
 	if (!found && miss != NULL) {
 		/* The recent layer knows the newest issuers (index.h: it learns them as it loads). */

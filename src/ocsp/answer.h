@@ -67,6 +67,12 @@ void ocsp_answer_get(const struct ocsp_view *v, const char *path, size_t len, in
 struct ocsp_miss {
 	int64_t issuer_id; /* 0: no miss, the answer is final */
 	struct ocsp_query q;
+	/*
+	 * Set by the caller: the view is not to be trusted even where it holds
+	 * a response (it is older than an answer the store gave already), so
+	 * every request naming an issuer it knows is a miss.
+	 */
+	int always;
 };
 
 /* ocsp_answer_der and ocsp_answer_get, telling a miss (miss->issuer_id != 0). */

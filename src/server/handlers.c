@@ -304,7 +304,8 @@ pool_alloc(void *pool, size_t len)
 }
 
 /*
- * A miss of a partial snapshot: answered from the bounded cache (a response
+ * A miss of a partial snapshot, or any request while the snapshot is behind
+ * a lookup's answer (handle_ocsp): answered from the bounded cache (a response
  * held, or the store known to hold none), else suspended while the store is
  * asked, else (the lookups are full: *a is made tryLater) left to the
  * caller.
@@ -345,7 +346,9 @@ handle_ocsp(struct server *sv, const struct snapshot *snap, h2o_req_t *req,
     const struct route *r, int64_t start_ns)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct ocsp_miss miss = {0}, *mp = snap->partial ? &miss : NULL;
+	/* Older than an answer a lookup gave (lookup.h): every request to the store, until a reload. */
+	int behind = !snap->partial && snap->ocsp_seq < lookup_served_seq(sv->lookup);
+	struct ocsp_miss miss = {.always = behind}, *mp = snap->partial || behind ? &miss : NULL;
 	struct ocsp_answer a;
 
 	if (is_method(req, "POST")) {

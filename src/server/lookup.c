@@ -46,6 +46,7 @@ struct lookup {
 	atomic_long waiting; /* requests suspended, not answered yet (all loops) */
 	/* Monotonic ns of the last lookup the store answered, and of the last that failed. */
 	atomic_llong last_ok_ns, last_fail_ns;
+	atomic_llong served_seq; /* lookup_served_seq */
 };
 
 static int64_t
@@ -150,6 +151,16 @@ end_miss(struct lookup_job *j)
 }
 
 static void
+served_raise(struct lookup *lk, int64_t seq)
+{
+	long long was = atomic_load_explicit(&lk->served_seq, memory_order_relaxed);
+
+	while (seq > was && !atomic_compare_exchange_weak_explicit(&lk->served_seq, &was, seq,
+				memory_order_release, memory_order_relaxed))
+		;
+}
+
+static void
 run_job(struct lookup_worker *w, struct lookup_job *j)
 {
 	struct err e;
@@ -176,6 +187,8 @@ run_job(struct lookup_worker *w, struct lookup_job *j)
 	} else {
 		atomic_store(&w->lk->last_ok_ns, mono_ns());
 	}
+	if (j->found == 1) /* before the answer leaves: a later request must see it (lookup.h) */
+		served_raise(w->lk, j->seq);
 	hold_if_asked(w->lk);
 	if (j->cache != NULL)
 		end_miss(j);
@@ -311,6 +324,19 @@ lookup_stop(struct lookup *lk)
 	pthread_mutex_destroy(&lk->mu);
 	free(lk);
 	return 0;
+}
+
+int64_t
+lookup_served_seq(struct lookup *lk)
+{
+	return lk != NULL ? atomic_load_explicit(&lk->served_seq, memory_order_acquire) : 0;
+}
+
+void
+lookup_served_forget(struct lookup *lk)
+{
+	if (lk != NULL)
+		atomic_store(&lk->served_seq, 0);
 }
 
 void

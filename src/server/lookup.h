@@ -150,6 +150,21 @@ void lookup_set_hold(struct lookup *lk, const char *path);
 /* What the lookups did (zeros for NULL). */
 void lookup_counts(struct lookup *lk, struct lookup_stats *st);
 
+/*
+ * The highest store seq (the store's write order) of a response a lookup
+ * found, raised before its answer leaves (0: none yet, or lk NULL).  A
+ * snapshot whose ocsp_seq is below it is older than an answer already
+ * given: it was read before that response was written, and taken after
+ * the lookup read it (the first full snapshot, whose base loaded while the
+ * partial one sent misses to the store).  Answered from, it would take the
+ * answer back: a certificate just served good, unauthorized; one just
+ * served revoked, good.  The server asks the store instead until a reload
+ * catches up (server/handlers.c).  lookup_served_forget: the store's
+ * counter went back (a restore, a promoted standby), and so does this.
+ */
+int64_t lookup_served_seq(struct lookup *lk);
+void lookup_served_forget(struct lookup *lk);
+
 /* A loop's port (on that loop's thread), for lk's jobs; 0, or -1 if the queue cannot be made. */
 int lookup_port_init(struct lookup_port *p, struct lookup *lk, h2o_loop_t *loop,
     void (*done)(void *arg, h2o_req_t *req, const struct lookup_job *job, int late), void *arg);

@@ -372,6 +372,12 @@ reload(struct server *sv, int force, struct err *e)
 		builder_request(sv->builder, next->catalog, now);
 	if (!changed)
 		return 0;
+	if (next->ocsp_seq < cur->ocsp_seq) /* the store went back: so does what lookups served */
+		lookup_served_forget(sv->lookup);
+	if (cur->partial && !next->partial && sv->swap_delay_ms > 0) { /* tests only (server.h) */
+		struct timespec d = {sv->swap_delay_ms / 1000, (sv->swap_delay_ms % 1000) * 1000000L};
+		nanosleep(&d, NULL);
+	}
 	atomic_store_explicit(&sv->current, next, memory_order_release);
 	atomic_fetch_add(&sv->reloads, 1);
 	wait_quiescent(sv);
@@ -523,6 +529,7 @@ start_helpers(struct server *sv, struct store **helpers, struct err *e)
 	for (int i = 1; i < 1 + SERVER_LOOKUP_THREADS; i++)
 		helpers[i] = NULL;
 	lookup_set_hold(sv->lookup, getenv(SERVER_LOOKUP_HOLD_ENV));
+	sv->swap_delay_ms = (int)test_env(SERVER_SWAP_DELAY_ENV, SERVER_LOAD_DELAY_MAX_MS);
 	return sv->lookup != NULL ? 0 : -1;
 }
 

@@ -49,6 +49,14 @@
  */
 #define SERVER_LOAD_DELAY_ENV "LANCRE_TEST_LOAD_DELAY_MS"
 #define SERVER_LOAD_DELAY_MAX_MS 60000
+/*
+ * For tests only, unset in service: milliseconds the reload that takes the
+ * first loaded base waits between reading the store and swapping the new
+ * snapshot in, so that a test can write to the store and have a lookup
+ * answer from it meanwhile (lookup.h, lookup_served_seq;
+ * tests/e2e/serve_startup.sh).
+ */
+#define SERVER_SWAP_DELAY_ENV "LANCRE_TEST_SWAP_DELAY_MS"
 /* For tests only, unset in service: 1, every base load fails (builder.h's back-off). */
 #define SERVER_LOAD_FAIL_ENV "LANCRE_TEST_LOAD_FAIL"
 /*

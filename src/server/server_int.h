@@ -60,6 +60,7 @@ struct server {
 	struct snapshot_base *fresh;
 	/* [server] cache: the bounded cache of responses (ocsp/cache.h), or NULL (all loaded). */
 	struct ocsp_cache *cache;
+	int swap_delay_ms; /* a test hook (server.h, SERVER_SWAP_DELAY_ENV), 0 in service */
 };
 
 /* One event loop's state (worker_main in server.c). */
