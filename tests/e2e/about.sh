@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
+A=$(free_port) # not the default, P + 1, which another test may hold
 B=http://127.0.0.1:$P
 D=$T/demo
 "$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" --leaves 20 --no-serve >/dev/null 2>&1
@@ -36,9 +37,9 @@ echo 'not a template name' >"$D/about/bad name.html"
 # run in the background would be a subshell, and the demo would outlive the test)
 if [ "$(id -u)" -eq 0 ]; then
 	setpriv --reuid=lancre-signer --regid="$(id -g lancre-signer)" --clear-groups \
-		"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" >"$T/demo.log" 2>&1 &
+		"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/demo.log" 2>&1 &
 else
-	"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" >"$T/demo.log" 2>&1 &
+	"$LANCRE" demo -d "$D" --listen "127.0.0.1:$P" --admin "127.0.0.1:$A" >"$T/demo.log" 2>&1 &
 fi
 demo_pid=$!
 trap 'kill $demo_pid 2>/dev/null; wait $demo_pid 2>/dev/null; lib_exit' EXIT
@@ -91,7 +92,7 @@ same "the same page there as on /" "$(sed '/id="directory"/q' "$T/host.html" | s
 etag=$(grep -i '^etag:' "$T/fr.h" | cut -d' ' -f2 | tr -d '\r')
 run curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Language: fr' -H "If-None-Match: $etag" "$B/"
 same "If-None-Match with its ETag: 304" "$(cat "$OUT")" 304
-run curl -s "http://127.0.0.1:$((P + 1))/metrics"
+run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_about_templates_skipped 1$' "/metrics counts the template that could not be used (bad name.html)"
 if cmp -s "$T/en.html" "$T/fr.html" || cmp -s "$T/en.html" "$T/de.html"; then not_ok "en, fr and de differ"; else ok "en, fr and de differ"; fi
 
