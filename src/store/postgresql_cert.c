@@ -361,111 +361,41 @@ batch_match(PGresult *res, struct cert_record *const *r, size_t n, uint8_t *inse
 	" precert, precert_tbs) FROM STDIN (FORMAT binary)"
 #define PG_CERTS_COPY_FIELDS 17
 
-/* A binary COPY's data, built a batch at a time. */
-struct pg_bin {
-	uint8_t *b;
-	size_t len, cap;
-	int failed; /* out of memory */
-};
-
-static uint8_t *
-bin_room(struct pg_bin *c, size_t more)
-{
-	uint8_t *nb;
-	size_t cap;
-
-	if (c->failed)
-		return NULL;
-	if (c->len + more > c->cap) {
-		cap = c->cap ? c->cap : 65536;
-		while (cap < c->len + more)
-			cap *= 2;
-		if ((nb = realloc(c->b, cap)) == NULL) {
-			c->failed = 1;
-			return NULL;
-		}
-		c->b = nb;
-		c->cap = cap;
-	}
-	c->len += more;
-	return c->b + c->len - more;
-}
-
-/* v in size bytes, network order, at p. */
-static void
-bin_be(uint8_t *p, uint64_t v, size_t size)
-{
-	for (size_t i = 0; i < size; i++)
-		p[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
-}
-
-/* A field of size bytes (8: bigint, 4: integer, 2: smallint, 1: boolean). */
-static void
-bin_int(struct pg_bin *c, int64_t v, size_t size)
-{
-	uint8_t *p = bin_room(c, 4 + size);
-
-	if (p != NULL) {
-		bin_be(p, size, 4);
-		bin_be(p + 4, (uint64_t)v, size);
-	}
-}
-
-/* A bytea field; NULL when p is NULL. */
-static void
-bin_bytes(struct pg_bin *c, const uint8_t *p, size_t n)
-{
-	uint8_t *q = bin_room(c, 4 + (p != NULL ? n : 0));
-
-	if (q == NULL)
-		return;
-	bin_be(q, p != NULL ? n : UINT32_MAX, 4);
-	if (p != NULL)
-		memcpy(q + 4, p, n);
-}
-
 /* The rows of r[0..n-1], ids[i] each, as PG_CERTS_WRITE would write them. */
 static void
 certs_copy_data(struct pg_bin *c, struct cert_record *const *r, size_t n, const int64_t *ids,
     int64_t seq)
 {
-	/* "PGCOPY\n\377\r\n\0", flags 0, no header extension. */
-	static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
-	uint8_t *p;
-
-	if ((p = bin_room(c, sizeof(header))) != NULL)
-		memcpy(p, header, sizeof(header));
+	pg_bin_header(c);
 	for (size_t i = 0; i < n; i++) {
 		const struct cert_record *x = r[i];
 		int revoked = x->status == CERT_REVOKED;
 
-		if ((p = bin_room(c, 2)) != NULL)
-			bin_be(p, PG_CERTS_COPY_FIELDS, 2);
-		bin_int(c, ids[i], 8);
-		bin_int(c, x->issuer_id, 8);
-		bin_bytes(c, x->serial, x->serial_len);
-		bin_int(c, x->not_before, 8);
-		bin_int(c, x->not_after, 8);
-		bin_int(c, revoked, 2);
+		pg_bin_row(c, PG_CERTS_COPY_FIELDS);
+		pg_bin_int(c, ids[i], 8);
+		pg_bin_int(c, x->issuer_id, 8);
+		pg_bin_bytes(c, x->serial, x->serial_len);
+		pg_bin_int(c, x->not_before, 8);
+		pg_bin_int(c, x->not_after, 8);
+		pg_bin_int(c, revoked, 2);
 		if (revoked) {
-			bin_int(c, x->revoked_at, 8);
-			bin_int(c, x->reason, 4);
+			pg_bin_int(c, x->revoked_at, 8);
+			pg_bin_int(c, x->reason, 4);
 		} else {
-			bin_bytes(c, NULL, 0);
-			bin_bytes(c, NULL, 0);
+			pg_bin_bytes(c, NULL, 0);
+			pg_bin_bytes(c, NULL, 0);
 		}
-		bin_int(c, x->shard, 4);
-		bin_bytes(c, x->fingerprint, STORE_FINGERPRINT_LEN);
-		bin_int(c, x->added_at, 8);
-		bin_int(c, x->added_at, 8); /* changed_at */
-		bin_int(c, seq, 8);
-		bin_int(c, x->is_ca != 0, 1);
-		bin_bytes(c, x->has_spki ? x->spki_sha256 : NULL, STORE_SPKI_HASH_LEN);
-		bin_int(c, x->precert != 0, 4);
-		bin_bytes(c, x->has_precert_tbs ? x->precert_tbs : NULL, STORE_FINGERPRINT_LEN);
+		pg_bin_int(c, x->shard, 4);
+		pg_bin_bytes(c, x->fingerprint, STORE_FINGERPRINT_LEN);
+		pg_bin_int(c, x->added_at, 8);
+		pg_bin_int(c, x->added_at, 8); /* changed_at */
+		pg_bin_int(c, seq, 8);
+		pg_bin_int(c, x->is_ca != 0, 1);
+		pg_bin_bytes(c, x->has_spki ? x->spki_sha256 : NULL, STORE_SPKI_HASH_LEN);
+		pg_bin_int(c, x->precert != 0, 4);
+		pg_bin_bytes(c, x->has_precert_tbs ? x->precert_tbs : NULL, STORE_FINGERPRINT_LEN);
 	}
-	if ((p = bin_room(c, 2)) != NULL)
-		bin_be(p, 0xffff, 2);
+	pg_bin_end(c);
 }
 
 /*
@@ -525,34 +455,6 @@ id_reserve(struct store_pg *s, size_t n, int64_t *ids, struct err *e)
 	return 0;
 }
 
-/* The COPY of c (PG_CERTS_COPY): its final result, or NULL on a broken connection (*e). */
-static PGresult *
-certs_copy_run(struct store_pg *s, const struct pg_bin *c, struct err *e)
-{
-	PGresult *r = PQexec(s->conn, PG_CERTS_COPY), *last = NULL;
-	int sent;
-
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		pg_err(s, r, PG_CERTS_WHAT, e);
-		PQclear(r);
-		return NULL;
-	}
-	PQclear(r);
-	sent = PQputCopyData(s->conn, (const char *)c->b, (int)c->len) == 1 &&
-	       PQputCopyEnd(s->conn, NULL) == 1;
-	/* Every result read, whatever happens: the connection leaves COPY mode clean. */
-	while ((r = PQgetResult(s->conn)) != NULL) {
-		PQclear(last);
-		last = r;
-	}
-	if (!sent || last == NULL) {
-		PQclear(last);
-		pg_err(s, NULL, PG_CERTS_WHAT, e);
-		return NULL;
-	}
-	return last;
-}
-
 /*
  * The batch as new rows (PG_CERTS_COPY) inside a savepoint: 1 and each
  * r[i]->id, inserted[i] = 1; 0 when a certificate was there already
@@ -583,7 +485,7 @@ certs_copy_new(struct store_pg *s, struct cert_record *const *r, size_t n, int64
 		err_set(e, "store: %s: out of memory", PG_CERTS_WHAT);
 		goto out;
 	}
-	if ((res = certs_copy_run(s, &c, e)) == NULL)
+	if ((res = pg_copy_in(s, PG_CERTS_COPY, &c, PG_CERTS_WHAT, e)) == NULL)
 		goto out;
 	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 		for (size_t i = 0; i < n; i++) {

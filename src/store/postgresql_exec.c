@@ -554,3 +554,114 @@ pg_array_bytes(struct pg_array *a, const void *b, size_t len)
 		memcpy(a->buf + a->len + 4, b, len);
 	a->len += 4 + len;
 }
+
+uint8_t *
+pg_bin_room(struct pg_bin *c, size_t more)
+{
+	uint8_t *nb;
+	size_t cap;
+
+	if (c->failed)
+		return NULL;
+	if (c->len + more > c->cap) {
+		cap = c->cap ? c->cap : 65536;
+		while (cap < c->len + more)
+			cap *= 2;
+		if ((nb = realloc(c->b, cap)) == NULL) {
+			c->failed = 1;
+			return NULL;
+		}
+		c->b = nb;
+		c->cap = cap;
+	}
+	c->len += more;
+	return c->b + c->len - more;
+}
+
+/* v in size bytes, network order, at p. */
+static void
+bin_be(uint8_t *p, uint64_t v, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
+}
+
+void
+pg_bin_header(struct pg_bin *c)
+{
+	/* "PGCOPY\n\377\r\n\0", flags 0, no header extension. */
+	static const uint8_t header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+	uint8_t *p = pg_bin_room(c, sizeof(header));
+
+	if (p != NULL)
+		memcpy(p, header, sizeof(header));
+}
+
+void
+pg_bin_row(struct pg_bin *c, int fields)
+{
+	uint8_t *p = pg_bin_room(c, 2);
+
+	if (p != NULL)
+		bin_be(p, (uint64_t)fields, 2);
+}
+
+void
+pg_bin_int(struct pg_bin *c, int64_t v, size_t size)
+{
+	uint8_t *p = pg_bin_room(c, 4 + size);
+
+	if (p != NULL) {
+		bin_be(p, size, 4);
+		bin_be(p + 4, (uint64_t)v, size);
+	}
+}
+
+void
+pg_bin_bytes(struct pg_bin *c, const uint8_t *p, size_t n)
+{
+	uint8_t *q = pg_bin_room(c, 4 + (p != NULL ? n : 0));
+
+	if (q == NULL)
+		return;
+	bin_be(q, p != NULL ? n : UINT32_MAX, 4);
+	if (p != NULL)
+		memcpy(q + 4, p, n);
+}
+
+void
+pg_bin_end(struct pg_bin *c)
+{
+	uint8_t *p = pg_bin_room(c, 2);
+
+	if (p != NULL)
+		bin_be(p, 0xffff, 2);
+}
+
+PGresult *
+pg_copy_in(struct store_pg *s, const char *sql, const struct pg_bin *c, const char *what,
+    struct err *e)
+{
+	PGresult *r = PQexec(s->conn, sql), *last = NULL;
+	int sent;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		pg_err(s, r, what, e);
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	sent = PQputCopyData(s->conn, (const char *)c->b, (int)c->len) == 1 &&
+	       PQputCopyEnd(s->conn, NULL) == 1;
+	/* Every result read, whatever happens: the connection leaves COPY mode clean. */
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		PQclear(last);
+		last = r;
+	}
+	if (!sent || last == NULL) {
+		PQclear(last);
+		pg_err(s, NULL, what, e);
+		return NULL;
+	}
+	return last;
+}

@@ -112,6 +112,32 @@ void pg_array_int(struct pg_array *a, int64_t v);
 void pg_array_bytes(struct pg_array *a, const void *b, size_t len);
 
 /*
+ * COPY ... FROM STDIN (FORMAT binary) data, built a batch at a time (the
+ * PostgreSQL manual's "Binary Format": a header; per row a field count,
+ * then each field's length, -1 for NULL, and its bytes in network order;
+ * -1 at the end), each field in its column's own type.  Out of memory,
+ * failed is set and the rest is not written; the caller frees b.
+ */
+struct pg_bin {
+	uint8_t *b;
+	size_t len, cap;
+	int failed;
+};
+uint8_t *pg_bin_room(struct pg_bin *c, size_t more); /* more bytes at the end, or NULL */
+void pg_bin_header(struct pg_bin *c);
+void pg_bin_row(struct pg_bin *c, int fields);
+void pg_bin_int(struct pg_bin *c, int64_t v, size_t size); /* 8 bigint, 4 int, 2 smallint, 1 bool */
+void pg_bin_bytes(struct pg_bin *c, const uint8_t *p, size_t n); /* bytea; NULL when p is NULL */
+void pg_bin_end(struct pg_bin *c);
+/*
+ * Run the COPY sql and send c: its final result (to PQclear: PGRES_COMMAND_OK,
+ * or the failure, whose SQLSTATE the caller reads), or NULL on a broken
+ * connection (*e).
+ */
+PGresult *pg_copy_in(struct store_pg *s, const char *sql, const struct pg_bin *c, const char *what,
+    struct err *e);
+
+/*
  * Every session's settings, at open and after a reconnection
  * (postgresql_notify.c).  JIT off: lancre's statements are short, and the
  * planner's cost estimates of several (the signer's scan of changed

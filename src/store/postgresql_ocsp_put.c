@@ -10,6 +10,10 @@
  * doubles it).  They are unnested in the select list, in step: unnest() in
  * FROM puts every row in a tuplestore first (18% slower on PostgreSQL 15).
  *
+ * In the caller's transaction (the signer's), new rows go in by a binary
+ * COPY instead (PG_OCSP_COPY, below), the statements around it doing what
+ * the INSERT's other parts do.
+ *
  * The INSERT is tried first as it is, the rows new (the signing of new
  * certificates, most of the work), and is written again as an upsert, ON
  * CONFLICT (cert_id, hash_alg) DO UPDATE (a rewritten response replaces the
@@ -52,6 +56,7 @@
  */
 #include "store/postgresql_int.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +123,31 @@ enum {
 #define PG_OCSP_SEAM_SAME                                                                    \
 	"UPDATE meta SET value = $2::bigint WHERE key = 'ocsp_cert_id' AND value < $2::bigint"  \
 	" AND (SELECT value FROM meta WHERE key = 'ocsp_cert_seq') = $1::bigint"
+
+/*
+ * In a transaction (the signer's), a batch of new rows goes in with one
+ * binary COPY instead of PG_OCSP_INSERT: no arrays to unnest, and COPY
+ * writes each partition's heap a page of rows at a time (one WAL record a
+ * page) and its indexes a partition's rows at a time (docs/BENCHMARKS.md,
+ * session 16).  COPY computes nothing, so the statements around it do what
+ * PG_OCSP_WRITE's parts did: the batch's numbers are taken from ocsp_seq
+ * first (pg_counter_take, THE CURSOR RULE: held until commit), then, after
+ * the COPY, PG_OCSP_META raises ocsp_cert_seq and ocsp_newest.  Its
+ * snapshot is taken after ocsp_seq was: it sees every writer before this
+ * one committed, and none writes meanwhile, so it knows whether this batch
+ * raised ocsp_cert_seq, which the seam statement then needs (as
+ * PG_OCSP_WRITE's m and its count).
+ */
+#define PG_OCSP_COPY                                                                         \
+	"COPY ocsp_responses (cert_id, hash_alg, this_update, next_update, due_at, cert_seq,"  \
+	" seq, der) FROM STDIN (FORMAT binary)"
+#define PG_OCSP_COPY_FIELDS 8
+#define PG_OCSP_META                                                                         \
+	"WITH m AS (UPDATE meta SET value = CASE key WHEN 'ocsp_cert_seq' THEN $1::bigint"     \
+	"  ELSE $2::bigint END"                                                               \
+	"  WHERE (key = 'ocsp_cert_seq' AND value < $1::bigint)"                              \
+	"  OR (key = 'ocsp_newest' AND value < $2::bigint) RETURNING key)"                     \
+	" SELECT count(*) FROM m WHERE key = 'ocsp_cert_seq'"
 
 /* After a batch that met a stored row, this many more go straight to the upsert. */
 #define PG_OCSP_UPSERT_RUN 16
@@ -228,21 +258,92 @@ ocsp_insert_new(struct store_pg *s, const struct pg_params *p, PGresult **out, s
 	return -1;
 }
 
+/* The m rows of r[0..n-1] not skipped as COPY data, r[i]'s seq last - n + 1 + i. */
+static void
+copy_data(struct pg_bin *c, const struct ocsp_record *r, size_t n, const uint8_t *skip,
+    int64_t last)
+{
+	pg_bin_header(c);
+	for (size_t i = 0; i < n; i++) {
+		if (skip[i])
+			continue;
+		pg_bin_row(c, PG_OCSP_COPY_FIELDS);
+		pg_bin_int(c, r[i].cert_id, 8);
+		pg_bin_int(c, r[i].hash, 2);
+		pg_bin_int(c, r[i].this_update, 8);
+		pg_bin_int(c, r[i].next_update, 8);
+		pg_bin_int(c, r[i].due_at, 8);
+		pg_bin_int(c, r[i].cert_seq, 8);
+		pg_bin_int(c, last - (int64_t)n + 1 + (int64_t)i, 8);
+		pg_bin_bytes(c, r[i].der, r[i].der_len);
+	}
+	pg_bin_end(c);
+}
+
 /*
- * Run the batch's statement: as new rows first, unless a batch lately met
- * a stored row; then, if that did not write it, as the upsert.  A row
+ * The batch as new rows, in the caller's transaction, inside a savepoint
+ * (PG_OCSP_COPY; see above): 1, *last the highest number taken and *raised
+ * whether ocsp_cert_seq was; 0 when a row was there already
+ * (unique_violation: the savepoint rolled back, ocsp_seq with it, so that
+ * the caller upserts); -1 on any other failure (*e; the caller's
+ * transaction must roll back).
+ */
+static int
+ocsp_copy_new(struct store_pg *s, const struct ocsp_record *r, size_t n, const uint8_t *skip,
+    int64_t cert_seq, int64_t newest, int64_t *last, int *raised, struct err *e)
+{
+	struct pg_bin c = {0};
+	struct pg_params p = {0};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (pg_conn_lost(s))
+		return 0; /* the upsert says what failed */
+	if (pg_exec_simple(s, "SAVEPOINT lancre_ocsp_put", PG_OCSP_WHAT, e) != 0 ||
+	    pg_counter_take(s, "ocsp_seq", (int64_t)n, last, e) != 0)
+		return -1;
+	copy_data(&c, r, n, skip, *last);
+	if (c.failed || c.len > INT_MAX) {
+		err_set(e, "store: %s: out of memory", PG_OCSP_WHAT);
+		goto out;
+	}
+	if ((res = pg_copy_in(s, PG_OCSP_COPY, &c, PG_OCSP_WHAT, e)) == NULL)
+		goto out;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (strcmp(pg_sqlstate(res), PG_UNIQUE_VIOLATION) == 0)
+			rc = pg_exec_simple(s,
+				 "ROLLBACK TO SAVEPOINT lancre_ocsp_put; RELEASE SAVEPOINT lancre_ocsp_put",
+				 PG_OCSP_WHAT, e) != 0 ? -1 : 0;
+		else
+			pg_err(s, res, PG_OCSP_WHAT, e);
+		goto out;
+	}
+	PQclear(res);
+	pg_param_int(&p, cert_seq);
+	pg_param_int(&p, newest);
+	if ((res = pg_exec(s, PG_OCSP_META, &p, PG_OCSP_WHAT, e)) == NULL)
+		goto out;
+	*raised = PQntuples(res) == 1 && pg_int(res, 0, 0) > 0;
+	rc = pg_exec_simple(s, "RELEASE SAVEPOINT lancre_ocsp_put", PG_OCSP_WHAT, e) != 0 ? -1 : 1;
+out:
+	PQclear(res);
+	free(c.b);
+	return rc;
+}
+
+/*
+ * Run the batch's statement: as new rows first if try_new; then, if that
+ * did not write it, as the upsert.  A row
  * written meanwhile by another writer is a unique_violation like any
  * other: the upsert then writes the batch, as it always did.
  */
 static PGresult *
-ocsp_write(struct store_pg *s, const struct pg_params *p, struct err *e)
+ocsp_write(struct store_pg *s, const struct pg_params *p, int try_new, struct err *e)
 {
 	PGresult *res = NULL;
 	int rc = 0;
 
-	if (s->ocsp_upsert_left > 0)
-		s->ocsp_upsert_left--;
-	else if ((rc = ocsp_insert_new(s, p, &res, e)) == 0)
+	if (try_new && (rc = ocsp_insert_new(s, p, &res, e)) == 0)
 		s->ocsp_upsert_left = PG_OCSP_UPSERT_RUN;
 	if (rc < 0) {
 		PQclear(res);
@@ -261,11 +362,11 @@ ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
 	    ARR_DUE, ARR_CERT_SEQ, ARR_ORD}; /* $1..$8 */
 	struct pg_array a[ARR_COUNT] = {{0}};
 	struct pg_params p = {0};
-	int64_t cert_seq = 0, cert_id = 0, newest = 0, last;
+	int64_t cert_seq = 0, cert_id = 0, newest = 0, last = 0;
 	uint8_t *skip = malloc(n);
 	PGresult *res = NULL;
 	size_t m;
-	int rc = -1, txn = s->in_txn;
+	int rc = -1, txn = s->in_txn, try_new = 1, got = 0, raised = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].cert_seq > cert_seq || (r[i].cert_seq == cert_seq && r[i].cert_id > cert_id)) {
@@ -275,32 +376,48 @@ ocsp_put(struct store_pg *s, struct ocsp_record *r, size_t n, struct err *e)
 		if (r[i].this_update > newest)
 			newest = r[i].this_update;
 	}
-	if (skip == NULL || (m = batch_dedupe(r, n, skip)) == 0 ||
-	    arrays_build(a, r, n, skip, m) != 0) {
+	if (skip == NULL || (m = batch_dedupe(r, n, skip)) == 0) {
 		err_set(e, "store: out of memory");
 		goto out;
 	}
-	for (int k = 0; k < ARR_COUNT; k++)
-		pg_param_bytea(&p, a[order[k]].buf, a[order[k]].len);
-	pg_param_int(&p, (int64_t)n);
-	pg_param_int(&p, cert_seq);
-	pg_param_int(&p, newest);
-	pg_param_int(&p, !txn);
-	res = ocsp_write(s, &p, e);
-	if (res == NULL)
-		goto out;
-	if (PQntuples(res) != 1) {
-		err_set(e, "store: storing OCSP responses: no ocsp_seq counter");
-		goto out;
+	if (s->ocsp_upsert_left > 0) {
+		s->ocsp_upsert_left--;
+		try_new = 0;
+	} else if (txn) {
+		if ((got = ocsp_copy_new(s, r, n, skip, cert_seq, newest, &last, &raised, e)) < 0)
+			goto out;
+		if (got == 0) {
+			s->ocsp_upsert_left = PG_OCSP_UPSERT_RUN;
+			try_new = 0;
+		}
 	}
-	last = pg_int(res, 0, 0);
+	if (got == 0) {
+		if (arrays_build(a, r, n, skip, m) != 0) {
+			err_set(e, "store: out of memory");
+			goto out;
+		}
+		for (int k = 0; k < ARR_COUNT; k++)
+			pg_param_bytea(&p, a[order[k]].buf, a[order[k]].len);
+		pg_param_int(&p, (int64_t)n);
+		pg_param_int(&p, cert_seq);
+		pg_param_int(&p, newest);
+		pg_param_int(&p, !txn);
+		if ((res = ocsp_write(s, &p, try_new, e)) == NULL)
+			goto out;
+		if (PQntuples(res) != 1) {
+			err_set(e, "store: storing OCSP responses: no ocsp_seq counter");
+			goto out;
+		}
+		last = pg_int(res, 0, 0);
+		raised = pg_int(res, 0, 1) > 0;
+	}
 	if (txn) {
 		struct pg_params q = {0};
 
 		pg_param_int(&q, cert_seq);
 		pg_param_int(&q, cert_id);
-		if (pg_run(s, pg_int(res, 0, 1) > 0 ? PG_OCSP_SEAM_RAISED : PG_OCSP_SEAM_SAME, &q,
-			PG_OCSP_WHAT, NULL, e) != 0)
+		if (pg_run(s, raised ? PG_OCSP_SEAM_RAISED : PG_OCSP_SEAM_SAME, &q, PG_OCSP_WHAT,
+			NULL, e) != 0)
 			goto out;
 	}
 	for (size_t i = 0; i < n; i++)

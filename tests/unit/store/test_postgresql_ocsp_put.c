@@ -2,10 +2,11 @@
  * test_postgresql_ocsp_put.c - how the PostgreSQL store writes a batch of
  * OCSP responses (postgresql_ocsp_put.c), beside the contract that
  * test_contract.c checks on both backends: new rows go in by a plain INSERT
- * (the cheap statement), a batch that meets a stored row is written by the
- * upsert instead and replaces it, inside a caller's transaction too (a
- * savepoint), and the next batches after such a one go to the upsert at
- * once.  Which statement ran is read from pg_prepared_statements on the
+ * (the cheap statement), or in a caller's transaction (the signer's) by a
+ * binary COPY, with the numbers and meta rows the INSERT would give them;
+ * a batch that meets a stored row is written by the upsert instead and
+ * replaces it, inside a caller's transaction too (a savepoint), and the
+ * next batches after such a one go to the upsert at once.  Which statement ran is read from pg_prepared_statements on the
  * store's own connection (its execution counts).  Each test gets a fresh
  * database (pgtest.h); without LANCRE_TEST_PG the tests are not run.
  */
@@ -186,12 +187,81 @@ test_in_transaction(void **state)
 	store_close(s);
 }
 
+/* meta.key of s's store. */
+static int64_t
+meta(struct store *s, const char *key)
+{
+	struct err e;
+	int64_t v;
+
+	assert_int_equal(pg_meta_get((struct store_pg *)s, key, &v, &e), 1);
+	return v;
+}
+
+/*
+ * In a transaction, new rows go in by COPY (neither prepared statement
+ * runs) with ocsp_seq's next numbers in array order, a duplicate
+ * (cert_id, hash) written once (the later), and meta ocsp_cert_seq,
+ * ocsp_newest and the seam's ocsp_cert_id raised as PG_OCSP_INSERT does.
+ * A batch meeting a stored row: the COPY is refused, its savepoint rolls
+ * the numbers it took back, and the upsert takes them (no gap in seq).
+ */
+static void
+test_copy_in_transaction(void **state)
+{
+	static uint8_t der[3][2] = {{0x30, 7}, {0x30, 8}, {0x30, 9}};
+	int64_t id[CERTS];
+	struct ocsp_record r[3];
+	struct store *s;
+	struct err e;
+	struct seen w;
+
+	(void)state;
+	s = store_with_certs(id);
+	assert_int_equal(store_begin(s, &e), 0);
+	put(s, id, 0, 10, 1);
+	for (int i = 0; i < 3; i++) /* id[10] twice: the later one is kept */
+		r[i] = (struct ocsp_record){.cert_id = id[10 + (i == 2)], .hash = OCSP_HASH_SHA1,
+		    .der = der[i], .der_len = 2, .this_update = 300, .next_update = 400,
+		    .due_at = 350, .cert_seq = 2};
+	r[1].cert_id = id[10];
+	r[2].cert_id = id[11];
+	assert_int_equal(store_ocsp_put(s, r, 3, &e), 0);
+	assert_int_equal(r[2].seq, 13);
+	assert_int_equal(runs(s, "lancre_ocsp_insert") + runs(s, "lancre_ocsp_put"), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	w = stored(s);
+	assert_int_equal(w.n, 12);
+	assert_int_equal(w.tag[9], 1);
+	assert_int_equal(w.tag[10], 8); /* id[10]: the later of its two */
+	assert_int_equal(w.tag[11], 9);
+	assert_int_equal(w.last_seq, 13);
+	assert_int_equal(meta(s, "ocsp_seq"), 13);
+	assert_int_equal(meta(s, "ocsp_cert_seq"), 2);
+	assert_int_equal(meta(s, "ocsp_cert_id"), id[11]);
+	assert_int_equal(meta(s, "ocsp_newest"), 300);
+	assert_int_equal(store_begin(s, &e), 0);
+	put(s, id, 11, 20, 2); /* id[11] is stored: COPY refused, then the upsert */
+	assert_int_equal(runs(s, "lancre_ocsp_put"), 1);
+	assert_int_equal(store_commit(s, &e), 0);
+	w = stored(s);
+	assert_int_equal(w.n, 20);
+	assert_int_equal(w.tag[10], 8);
+	for (int i = 11; i < 20; i++)
+		assert_int_equal(w.tag[i], 2); /* id[11] replaced, rewritten last */
+	assert_int_equal(w.last_seq, 22); /* 14..22: the refused COPY's numbers taken again */
+	assert_int_equal(meta(s, "ocsp_cert_seq"), 2); /* not lowered by cert_seq 1 */
+	assert_int_equal(meta(s, "ocsp_newest"), 300);
+	store_close(s);
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
 	    pgtest_unit_test(test_new_rows_plain_then_upsert),
 	    pgtest_unit_test(test_in_transaction),
+	    pgtest_unit_test(test_copy_in_transaction),
 	};
 
 	return pgtest_run_group("postgresql_ocsp_put", tests);
