@@ -25,14 +25,20 @@
 #     against `lancre answer`): the goal is at most 1 s, whatever N;
 #   - unbounded, to the end of its load (/metrics lancre_ocsp_loading 0);
 # then wrk (HTTP/1.1, 64 connections, one thread) sends GETs for GET_SECS
-# seconds (default 10), each drawn at random from the URI list, after a
-# warm-up of GET_WARM seconds; its req/s and p99 are kept; lancre's VmRSS is
-# read after.  Reported: medians over
-# the RUNS, each run's figures, the load averages before and after (the
-# machine is shared: a crowded run is suspect), and the bounded mode's RSS
-# against CACHE + 64 MiB (OPERATOR.md's bound, CRLs aside: there are none here);
-# with several cases, each one's GET rate against the first's (issue 18's goals:
-# 10M within 10% of 1M, PostgreSQL within 5% of SQLite on the same size).
+# seconds (default 10), each drawn at random from the URI list (kept packed,
+# rand.lua, so that wrk's own cost does not grow with N), after a warm-up of
+# GET_WARM seconds; its req/s and p99 are kept, and the CPU (user + system)
+# lancre and wrk spent per request while it ran, with how busy the whole
+# machine was (/proc/stat, every tenant); lancre's VmRSS and AnonHugePages are
+# read after.  In the first run of each case, 16 requests drawn as the runs
+# draw them are answered "good" by the node, checked by openssl ocsp.
+# Reported: medians over the RUNS, each run's figures, the load averages
+# before and after (the machine is shared: a crowded run is suspect), and the
+# bounded mode's RSS against CACHE + 64 MiB (OPERATOR.md's bound, CRLs aside:
+# there are none here); with several cases, each one's GET rate against the
+# first's (issue 18's goals: 10M within 10% of 1M, PostgreSQL within 5% of
+# SQLite on the same size), and lancre's and wrk's CPU per request likewise
+# (a ratio a busy machine disturbs less than the rates').
 # DATA=DIR keeps each SQLite case's prepared data directory, request paths and
 # first answer in DIR/CASE (PostgreSQL cases live on a throwaway server and are
 # always prepared afresh), and a later run with the same DATA reuses them;
@@ -75,13 +81,51 @@ bench_int int p256 "lancre bench E1"
 if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then chown lancre-signer int.key; fi
 # wrk's one thread draws each request at random from every path (h2load -i would
 # have each connection walk the list from its start: a few thousand of them).
+# The requests are kept whole, one per fixed-width record (length byte first), in
+# one block outside Lua's heap with huge pages asked for, and request() copies one
+# out: a Lua table of 10M path strings (2 GB, 4 KiB pages) made wrk's own cost grow
+# with N, and wrk shares the 2 cores with the node (BENCHMARKS.md, session 16).
+# args: the paths file, its line count, its longest line; with a fourth, SAMPLE,
+# the first 16 requests sent are also written to the file SAMPLE (check_sample).
 cat >rand.lua <<'EOF'
-local paths = {}
+local ffi = require "ffi"
+ffi.cdef [[
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
+int madvise(void *addr, size_t len, int advice);
+]]
+local buf, width, n, sample, sampled = nil, 0, 0, nil, 0
 init = function(args)
-	for line in io.lines(args[1]) do paths[#paths + 1] = line end
+	local count, longest = tonumber(args[2]), tonumber(args[3])
+	local probe = wrk.format("GET", "/\1")
+	local at = probe:find("/\1", 1, true)
+	local head, tail = probe:sub(1, at - 1), probe:sub(at + 2)
+	width = 1 + #head + longest + #tail
+	assert(width <= 256, "requests longer than 255 bytes")
+	-- PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS; then MADV_HUGEPAGE
+	local p = ffi.C.mmap(nil, count * width, 3, 0x22, -1, 0)
+	assert(ffi.cast("intptr_t", p) ~= -1, "mmap failed")
+	ffi.C.madvise(p, count * width, 14)
+	buf = ffi.cast("uint8_t *", p)
+	for line in io.lines(args[1]) do
+		assert(n < count and #line <= longest, "more or longer paths than said")
+		local r, rec = head .. line .. tail, buf + n * width
+		rec[0] = #r
+		ffi.copy(rec + 1, r, #r)
+		n = n + 1
+	end
+	assert(n == count, "fewer paths than said")
+	if args[4] then sample = io.open(args[4], "w") end
+	collectgarbage()
 end
 request = function()
-	return wrk.format("GET", paths[math.random(#paths)])
+	local rec = buf + (math.random(n) - 1) * width
+	local r = ffi.string(rec + 1, rec[0])
+	if sample and sampled < 16 then
+		sample:write(r)
+		sampled = sampled + 1
+		if sampled == 16 then sample:close() end
+	end
+	return r
 end
 EOF
 
@@ -153,16 +197,53 @@ link_kept() {
 : >cases
 for c in $N; do prepare_case "$c"; done
 [ "$PREPARE_ONLY" = 0 ] || { say "prepared: $N"; exit 0; }
+# rand.lua's arguments for each case: its paths file, line count and longest line.
+for c in $N; do
+	f=${c/:/-}
+	echo "paths-$f.txt $(awk '{ if (length($0) > m) m = length($0) } END { print NR, m }' \
+		"paths-$f.txt")" >"lua-$f.args"
+done
 
 metric() {
 	curl -s "http://127.0.0.1:$2/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+# ticks PID: the CPU ticks (user + system, every thread) PID has used.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# check_sample C PORT: the first requests rand.lua sends (it writes them to a
+# file when asked) are for stored serials, and the node answers each "good",
+# verified by openssl with the issuer's certificate: the packed request records
+# still carry exactly the paths lancre-ocspbench wrote.
+check_sample() {
+	local c=$1 f=${1/:/-} port=$2 d=d-${1/:/-} path der hex k=0 largs
+	read -ra largs <"lua-$f.args"
+	rm -f sample.txt
+	wrk -t1 -c 1 -d 1s -s rand.lua "http://127.0.0.1:$port" -- "${largs[@]}" sample.txt \
+		>/dev/null 2>&1 || die "$c: wrk failed drawing the sample"
+	while read -r path; do
+		curl -sf -o sample.der "http://127.0.0.1:$port$path" || die "$c: no answer for $path"
+		der=${path#/ocsp/}
+		printf '%b' "${der//%/\\x}" | base64 -d >sample.req 2>/dev/null ||
+			die "$c: the sampled path $path is not base64"
+		hex=$(openssl ocsp -reqin sample.req -req_text 2>/dev/null |
+			awk '$1 == "Serial" && $2 == "Number:" { print $3; exit }')
+		[ -n "$hex" ] || die "$c: no serial in the sampled request $path"
+		openssl ocsp -respin sample.der -issuer "$d/public/issuer/e1.pem" \
+			-VAfile "$d/public/issuer/e1.pem" -serial "0x$hex" -no_nonce >sample.out 2>&1 &&
+			grep -q "^0x$hex: good\$" sample.out ||
+			{ cat sample.out >&2; die "$c: serial $hex of the sample not answered good"; }
+		k=$((k + 1))
+	done < <(tr -d '\r' <sample.txt | awk '$1 == "GET" { print $2 }')
+	[ "$k" -eq 16 ] || die "$c: the sample holds $k requests, not 16"
+	say "$c: 16 requests drawn as the GET runs draw them answered good (openssl ocsp)"
+}
 
 # one_run C MODE R: start over d-C, time, load, measure, stop; appends
-# "C MODE first loaded rps p99 rss_kb" to runs.
+# "C MODE first loaded rps p99 rss_kb lancre_us wrk_us busy%" to runs.
 one_run() {
 	local c=$1 n=${1#pg:} f=${1/:/-} d=d-${1/:/-} mode=$2 r=$3 port admin t0 pid first loaded rps p99 rss uri
+	local wpid w0 w1 l0 l1 b0 b1 tw win lus wus busy huge largs
 	read -r port admin <<<"$(free_ports 2)"
 	sed -i '/^cache = /d' "$d/lancre.conf"
 	[ "$mode" = unbounded ] || sed -i "s/^\[server\]\$/[server]\ncache = $CACHE/" "$d/lancre.conf"
@@ -182,9 +263,25 @@ one_run() {
 		loaded=$(since "$t0")
 		[ "$(metric lancre_ocsp_responses "$admin")" = "$n" ] || die "unbounded: not all $n loaded"
 	fi
-	wrk -t1 -c 64 -d "${GET_WARM}s" -s rand.lua "http://127.0.0.1:$port" -- "paths-$f.txt" >/dev/null 2>&1 || true
-	wrk -t1 -c 64 -d "${GET_SECS}s" --latency -s rand.lua "http://127.0.0.1:$port" -- "paths-$f.txt" \
-		>wrk.out 2>&1 || { cat wrk.out >&2; die "$c $mode run $r: wrk failed"; }
+	[ "$r" != 1 ] || [ "$mode" != unbounded ] || check_sample "$c" "$port"
+	read -ra largs <"lua-$f.args"
+	wrk -t1 -c 64 -d "${GET_WARM}s" -s rand.lua "http://127.0.0.1:$port" -- "${largs[@]}" \
+		>/dev/null 2>&1 || true
+	# The CPU lancre and wrk use per request, over GET_SECS - 1 seconds of the
+	# run (from when wrk says "Running", its paths loaded): what the work costs,
+	# whatever else the shared machine did meanwhile.
+	: >wrk.out
+	stdbuf -oL wrk -t1 -c 64 -d "${GET_SECS}s" --latency -s rand.lua "http://127.0.0.1:$port" \
+		-- "${largs[@]}" >wrk.out 2>&1 &
+	wpid=$!
+	until grep -q '^Running' wrk.out; do
+		kill -0 "$wpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	w0=$(ticks "$wpid" 2>/dev/null || echo 0) l0=$(ticks "$pid") b0=$(machine_busy) tw=$(date +%s.%N)
+	sleep $((GET_SECS > 1 ? GET_SECS - 1 : 1))
+	w1=$(ticks "$wpid" 2>/dev/null || echo 0) l1=$(ticks "$pid") b1=$(machine_busy) win=$(since "$tw")
+	wait "$wpid" || { cat wrk.out >&2; die "$c $mode run $r: wrk failed"; }
 	! grep -Eq 'Non-2xx|Socket errors' wrk.out || { cat wrk.out >&2; die "$c $mode run $r: errors"; }
 	read -r rps p99 <<<"$(awk 'function ms(v) {
 		if (v ~ /us$/) return v / 1000
@@ -194,13 +291,19 @@ one_run() {
 		$1 == "99%" { p99 = ms($2) }
 		$1 == "Requests/sec:" { rps = $2 }
 		END { printf "%.0f %.3f\n", rps, p99 }' wrk.out)"
+	read -r lus wus busy <<<"$(awk -v l="$((l1 - l0))" -v w="$((w1 - w0))" -v b="$((b1 - b0))" \
+	    -v hz="$(getconf CLK_TCK)" -v s="$win" -v r="$rps" -v c="$cores" 'BEGIN {
+		printf "%.2f %.2f %.0f\n", l / hz / s / r * 1e6, w / hz / s / r * 1e6, b / hz / s / c * 100 }')"
 	rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status")
+	huge=$(awk '$1 == "AnonHugePages:" { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
 	[ "$mode" = unbounded ] || say "$c $mode run $r: cache $(metric lancre_ocsp_cache_bytes "$admin") bytes," \
 		"hits $(metric lancre_ocsp_cache_hits_total "$admin"), misses $(metric lancre_ocsp_cache_misses_total "$admin")"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-	say "$c $mode run $r/$RUNS: first answer $first s, loaded $loaded s, $rps req/s, p99 $p99 ms, RSS $((rss / 1024)) MiB"
-	echo "$c $mode $first $loaded $rps $p99 $rss" >>runs
+	say "$c $mode run $r/$RUNS: first answer $first s, loaded $loaded s, $rps req/s, p99 $p99 ms," \
+		"RSS $((rss / 1024)) MiB (huge pages $((huge / 1024)) MiB), CPU per request: lancre $lus us," \
+		"wrk $wus us; machine busy $busy%"
+	echo "$c $mode $first $loaded $rps $p99 $rss $lus $wus $busy" >>runs
 }
 
 # The sizes' runs interleave, so that a busy spell of the shared machine falls
@@ -226,11 +329,14 @@ while read -r c bytes; do
 		awk -v n="$c" -v m="$mode" -v f="$(med "$c" "$mode" 3)" -v l="$(med "$c" "$mode" 4 || echo -)" \
 		    -v r="$(med "$c" "$mode" 5)" -v p="$(med "$c" "$mode" 6)" -v s="$(med "$c" "$mode" 7)" \
 		    -v fl="$(list "$c" "$mode" 3)" -v rl="$(list "$c" "$mode" 5)" -v c="$CACHE" \
+		    -v lu="$(med "$c" "$mode" 8)" -v lul="$(list "$c" "$mode" 8)" \
+		    -v wu="$(med "$c" "$mode" 9)" -v bu="$(list "$c" "$mode" 10)" \
 		    -v cb="$cache_bytes" 'BEGIN {
 			printf "startup %s %s%s: first answer %.2f s (runs %s; goal <= 1 s: %s), all loaded %s s, " \
-			    "GET %.0f req/s (runs %s), p99 %.2f ms, RSS %.0f MiB", n, m,
-			    m == "bounded" ? " (cache = " c ")" : "", f, fl, f <= 1 ? "met" : "MISSED", l, r, rl,
-			    p, s / 1024
+			    "GET %.0f req/s (runs %s), p99 %.2f ms, RSS %.0f MiB, CPU per request: " \
+			    "lancre %.2f us (runs %s), wrk %.2f us; machine busy %% (runs) %s",
+			    n, m, m == "bounded" ? " (cache = " c ")" : "", f, fl, f <= 1 ? "met" : "MISSED", l,
+			    r, rl, p, s / 1024, lu, lul, wu, bu
 			if (m == "bounded")
 				printf " (bound %s + 64 MiB = %.0f MiB: %s)", c, cb / 1048576 + 64,
 				    s * 1024 <= cb + 64 * 1048576 ? "met" : "MISSED"
@@ -244,9 +350,12 @@ while read -r c _; do
 	[ "$c" != "$first_n" ] || continue
 	for mode in unbounded bounded; do
 		awk -v n="$c" -v f="$first_n" -v m="$mode" -v a="$(med "$c" "$mode" 5)" \
-		    -v b="$(med "$first_n" "$mode" 5)" 'BEGIN {
+		    -v b="$(med "$first_n" "$mode" 5)" -v la="$(med "$c" "$mode" 8)" \
+		    -v lb="$(med "$first_n" "$mode" 8)" -v wa="$(med "$c" "$mode" 9)" \
+		    -v wb="$(med "$first_n" "$mode" 9)" 'BEGIN {
 			g = (n ~ /^pg:/) ? 0.95 : 0.90
-			printf "startup %s: GET at %s is %.3f of the rate at %s (goal >= %.2f: %s)\n",
-			    m, n, a / b, f, g, (a / b >= g) ? "met" : "MISSED" }'
+			printf "startup %s: GET at %s is %.3f of the rate at %s (goal >= %.2f: %s); " \
+			    "CPU per request at %s against %s: lancre %.2f, wrk %.2f\n",
+			    m, n, a / b, f, g, (a / b >= g) ? "met" : "MISSED", n, f, la / lb, wa / wb }'
 	done
 done <cases
