@@ -17,9 +17,11 @@
 #     PostgreSQL's rate at least 0.8 of SQLite's), and counts the CPU it took:
 #     lancre's (user + system) and, on PostgreSQL, the database server's (its
 #     processes' and its reaped children's, /proc/PID/stat, the backend that
-#     served lancre included).  On a shared machine the CPU ratio is the
-#     figure to trust: under load the backend gets a CPU share of its own and
-#     the wall-clock ratio says little (docs/BENCHMARKS.md);
+#     served lancre included; the part of it that the backends and autovacuum
+#     workers took, and how many times autovacuum ran meanwhile, apart).  On a
+#     shared machine the CPU ratio is the figure to trust: under load the
+#     backend gets a CPU share of its own and the wall-clock ratio says little
+#     (docs/BENCHMARKS.md);
 #   - on the last run only, starts `lancre serve --threads 2` on each store,
 #     times its start-up (until /healthz answers and /metrics counts N
 #     responses), and loads it with h2load (GET, 100,000 stored serials drawn
@@ -69,6 +71,17 @@ pg_ticks() {
 		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$t"
+}
+# pg_reaped: of pg_ticks, those of the server's children that have exited and been
+# reaped: the backends (the one that served lancre) and the autovacuum workers; the
+# rest is the server's own processes (WAL writer, checkpointer, background writer).
+pg_reaped() {
+	awk '{ print $16 + $17 }' "/proc/$(cat "$pgdir/pid")/stat"
+}
+# autovac DB: "vacuums analyzes" autovacuum has run so far on DB's tables.
+autovac() {
+	psql -X -A -t -F ' ' "$(pg_url "$1")" -c "select coalesce(sum(autovacuum_count), 0),
+		coalesce(sum(autoanalyze_count), 0) from pg_stat_user_tables"
 }
 # pg_idle DB: wait (at most 10 s) until no backend is connected to DB: the one that
 # served lancre has exited and been reaped, its CPU counted in the postmaster's.
@@ -125,10 +138,13 @@ for r in $(seq 1 "$RUNS"); do
 			die "run $r ($kind): lancre cert add failed"
 		pi=0
 		[ "$kind" = pg ] && pg_idle "${store#pg:}" && p1=$(pg_ticks) && pi=$((p1 - p0)) && p0=$p1
+		[ "$kind" = pg ] && read -r av0 aa0 <<<"$(autovac "${store#pg:}")" && r0=$(pg_reaped)
 		/usr/bin/time -f '%e %M %U %S' -o t.sign "$lancre" sign -d "$d" --once >sign.log 2>&1 ||
 			{ cat sign.log >&2; die "run $r ($kind): lancre sign failed"; }
-		pc=0
-		[ "$kind" = pg ] && pg_idle "${store#pg:}" && pc=$(($(pg_ticks) - p0))
+		pc=0 rc=0 av=0 aa=0
+		[ "$kind" = pg ] && pg_idle "${store#pg:}" && pc=$(($(pg_ticks) - p0)) &&
+			rc=$(($(pg_reaped) - r0)) && read -r av aa <<<"$(autovac "${store#pg:}")" &&
+			av=$((av - av0)) aa=$((aa - aa0))
 		read -r nc nr <<<"$(counts "$d" "$kind")"
 		[ "$nc" = "$N" ] && [ "$nr" = "$N" ] ||
 			die "run $r ($kind): $nc certificates and $nr responses, expected $N of each"
@@ -138,9 +154,11 @@ for r in $(seq 1 "$RUNS"); do
 		icpu=$(awk -v u="$iu" -v s="$isy" -v p="$pi" -v hz="$hz" 'BEGIN { printf "%.2f", u + s + p / hz }')
 		dbi=$(awk -v p="$pi" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }')
 		dbs=$(awk -v p="$pc" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }')
+		dbr=$(awk -v p="$rc" -v hz="$hz" 'BEGIN { printf "%.2f", p / hz }')
 		say "run $r/$RUNS $kind: import $ti s ($((mi / 1024)) MB, CPU $icpu s of which the" \
-			"database's $dbi s), sign $ts s ($((ms / 1024)) MB, CPU $cpu s of which the database's $dbs s)"
-		echo "$kind $ti $ts $cpu $icpu $dbi $dbs" >>runs
+			"database's $dbi s), sign $ts s ($((ms / 1024)) MB, CPU $cpu s of which the database's $dbs s:" \
+			"its backends and autovacuum workers $dbr s, autovacuum runs $av vacuums and $aa analyzes)"
+		echo "$kind $ti $ts $cpu $icpu $dbi $dbs $dbr $av $aa" >>runs
 		[ "$r" -eq "$RUNS" ] || { [ "$kind" = sqlite ] && rm -rf "$d"; } || true
 	done
 done
@@ -161,6 +179,10 @@ awk -v n="$N" -v sic="$(med sqlite 5)" -v pic="$(med pg 5)" -v pid="$(med pg 6)"
 	printf "pgstore database CPU per row: import %.1f us (%.2f s), sign %.1f us (%.2f s); " \
 	    "import CPU (lancre + the database): SQLite %.2f s, PostgreSQL %.2f s\n",
 	    pid * 1e6 / n, pid, psd * 1e6 / n, psd, sic, pic }'
+awk -v n="$N" -v r="$(med pg 8)" -v d="$(med pg 7)" -v av="$(med pg 9)" -v aa="$(med pg 10)" 'BEGIN {
+	printf "pgstore sign database CPU: backends and autovacuum workers %.1f us a row (%.2f s), " \
+	    "the server'"'"'s own processes (WAL writer, checkpointer, ...) %.2f s; autovacuum runs " \
+	    "while signing: %d vacuums, %d analyzes (medians)\n", r * 1e6 / n, r, d - r, av, aa }'
 
 # --- The server on each store: start-up and GET. --------------------------------
 if [ "$SERVE" = no ]; then
