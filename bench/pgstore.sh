@@ -13,6 +13,12 @@
 #     PostgreSQL: 1M in at most 60 s), and counts its CPU as for signing
 #     below (the database server's share, per row, is the figure to compare
 #     between builds on a loaded machine);
+#   - on PostgreSQL, runs `VACUUM (ANALYZE)` on the new database, untimed
+#     (VACUUM=no skips it): PostgreSQL's own advice after a bulk load, which
+#     docs/OPERATOR.md repeats.  Without it autovacuum's first visit to the
+#     new tables lands inside the signing or not, depending on the minute
+#     (session 16: ~7 s of the database's CPU per 1M when it does, as much
+#     as the whole gap to the goal);
 #   - times `lancre sign --once` with `[ocsp] sha256 = no` (N responses; goal:
 #     PostgreSQL's rate at least 0.8 of SQLite's), and counts the CPU it took:
 #     lancre's (user + system) and, on PostgreSQL, the database server's (its
@@ -41,6 +47,7 @@ N=${N:-1000000}
 RUNS=${RUNS:-3}
 GET_N=${GET_N:-300000}
 SERVE=${SERVE:-yes}
+VACUUM=${VACUUM:-yes}
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 posint N "$N"
@@ -127,6 +134,7 @@ if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then chown la
 	2>gen.log || { cat gen.log >&2; die "lancre-gencerts failed"; }
 
 : >runs
+[ "$VACUUM" = yes ] && say "PostgreSQL: VACUUM (ANALYZE) after each import, untimed (VACUUM=no: none)"
 for r in $(seq 1 "$RUNS"); do
 	for store in sqlite pg:lancre_bench_$r; do
 		kind=${store%%:*}
@@ -138,6 +146,10 @@ for r in $(seq 1 "$RUNS"); do
 			die "run $r ($kind): lancre cert add failed"
 		pi=0
 		[ "$kind" = pg ] && pg_idle "${store#pg:}" && p1=$(pg_ticks) && pi=$((p1 - p0)) && p0=$p1
+		if [ "$kind" = pg ] && [ "$VACUUM" = yes ]; then
+			psql -X -q "$(pg_url "${store#pg:}")" -c "VACUUM (ANALYZE)" || die "run $r: VACUUM failed"
+			pg_idle "${store#pg:}" && p0=$(pg_ticks)
+		fi
 		[ "$kind" = pg ] && read -r av0 aa0 <<<"$(autovac "${store#pg:}")" && r0=$(pg_reaped)
 		/usr/bin/time -f '%e %M %U %S' -o t.sign "$lancre" sign -d "$d" --once >sign.log 2>&1 ||
 			{ cat sign.log >&2; die "run $r ($kind): lancre sign failed"; }
