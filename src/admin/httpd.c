@@ -18,6 +18,8 @@
 #include "admin/wait.h"
 #include "server/conns.h"
 
+#include <h2o/http2.h>
+
 #define ADMIN_DRAIN_TICK_MS 10
 #define ADMIN_DRAIN_FLUSH_MS 1000 /* after the held answers are given at the deadline */
 
@@ -374,12 +376,35 @@ setup_config(struct httpd *h)
 	hd->h = h;
 }
 
-/* The drain's held answers: each one's connection left open by the next close (conns_keep). */
+/*
+ * An HTTP/2 stream, in any state (its request arriving, held, or its answer
+ * given and not all written): its connection is not quiet.  h2o writes an
+ * HTTP/2 answer on the loop's next turn (the zero timeout): until then the
+ * socket is not writing and owes no body we know of, yet the answer's DATA
+ * is only in the stream.  Closed then (a read EOF), h2o writes what its
+ * connection buffer holds, the HEADERS, and drops the DATA (lib/http2/
+ * connection.c: close_connection waits for a pending write, do_emit_writereq
+ * pushes no DATA once closing): a 200 without its body.  The stream is gone
+ * only once its last DATA is written.  What the connection read while it
+ * had a stream was that stream's (its body, WINDOW_UPDATE...): a new request
+ * is what it reads after (conns_request_seen).
+ */
+static int
+keep_stream(h2o_req_t *req, void *arg)
+{
+	(void)arg;
+	conns_request_seen(req);
+	conns_keep(req);
+	return 0;
+}
+
+/* The connections the drain's next close leaves (conns_keep): held answers, HTTP/2 streams. */
 static void
-keep_held(struct httpd *h)
+keep_busy(struct httpd *h)
 {
 	for (h2o_linklist_t *l = h->held.next; l != &h->held; l = l->next)
 		conns_keep(H2O_STRUCT_FROM_MEMBER(struct held, link, l)->req);
+	H2O_HTTP2_CALLBACKS.foreach_request(&h->ctx, keep_stream, NULL);
 }
 
 /* The drain's deadline: every held answer given now, served (200) or not yet (504). */
@@ -406,11 +431,20 @@ give_held(struct httpd *h)
  * a new one already accepting on the same socket): nothing begun is cut.
  * GOAWAY over HTTP/2, `Connection: close` on the HTTP/1.1 answers; a
  * connection is closed once quiet (conns_close_quiet: no request being
- * read, no answer owed or held); the held ones (?wait=served) go on being
- * looked at until served or ADMIN_DRAIN_MS, when each is given its answer,
- * 504 with what is not served yet if need be (the change is committed: its
- * client learns it rather than seeing the connection cut); the rest are cut
- * ADMIN_DRAIN_FLUSH_MS later.
+ * read, no answer owed or held, no HTTP/2 stream: keep_busy); the held ones
+ * (?wait=served) go on being looked at until served or ADMIN_DRAIN_MS, when
+ * each is given its answer, 504 with what is not served yet if need be (the
+ * change is committed: its client learns it rather than seeing the
+ * connection cut); the rest are cut ADMIN_DRAIN_FLUSH_MS later.
+ *
+ * h2o's own HTTP/2 graceful close is not relied on: in h2o's source of
+ * that era (lib/http2/connection.c) its timer sends a second GOAWAY a second
+ * after the first, after which a connection is closed at its next write once
+ * no answer is owed (a request body still arriving or not), and a second
+ * later every HTTP/2 connection, streams or not (graceful_shutdown_close_
+ * stragglers).  So the timer is unlinked after the first GOAWAY (its
+ * callback left set: h2o starts it only once), and HTTP/2 connections are
+ * closed here, as HTTP/1.1 ones, once quiet (keep_busy).
  */
 static int
 drain(struct httpd *h, h2o_evloop_t *loop)
@@ -419,16 +453,19 @@ drain(struct httpd *h, h2o_evloop_t *loop)
 
 	h->stopping = 1;
 	h2o_context_request_shutdown(&h->ctx);
+	if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
 	h2o_evloop_run(loop, 0);
 	while (h->conns.n > 0 && h2o_now(loop) < deadline) {
-		keep_held(h);
+		keep_busy(h);
 		conns_close_quiet(&h->conns, ADMIN_DRAIN_GRACE_MS);
 		h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
 	}
 	give_held(h);
 	flushed = h2o_now(loop) + ADMIN_DRAIN_FLUSH_MS;
 	while (h->conns.n > 0 && h2o_now(loop) < flushed) {
-		conns_close_idle(&h->conns);
+		keep_busy(h); /* the answers just given: HTTP/2 writes them on the next turn */
+		conns_close_quiet(&h->conns, 0);
 		h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
 	}
 	if (h->conns.n > 0) {

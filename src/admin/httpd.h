@@ -30,10 +30,11 @@
  * A stop (SIGTERM, also when `lancre run` replaces this process on SIGHUP
  * while a new one accepts on the same socket) stops accepting and lets every
  * request already begun finish: a connection is closed once it is quiet (no
- * request being read, no answer owed or held); a ?wait=served answer still
- * held at ADMIN_DRAIN_MS is given then, 504 if not served yet (committed,
- * nothing undone, its client told rather than cut).  The caller binds the
- * socket, drops its user and enters the sandbox before calling.
+ * request being read, no answer owed or held, no HTTP/2 stream); a
+ * ?wait=served answer still held at ADMIN_DRAIN_MS is given then, 504 if not
+ * served yet (committed, nothing undone, its client told rather than cut).
+ * The caller binds the socket, drops its user and enters the sandbox before
+ * calling.
  */
 #ifndef LANCRE_ADMIN_HTTPD_H
 #define LANCRE_ADMIN_HTTPD_H

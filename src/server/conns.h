@@ -94,7 +94,8 @@ void conns_close_idle(struct conns *cs);
  * API's: admin/httpd.h).  conns_request_seen(): req, complete, was handed to
  * the owner (bytes its connection reads after this are a next request);
  * conns_keep(): req's connection is left by the next conns_close_quiet()
- * (an answer the owner holds: nothing is written yet, so it looks idle).
+ * (an answer the owner holds, or an HTTP/2 stream whose answer h2o writes on
+ * the loop's next turn: nothing is written yet, so it looks idle).
  */
 void conns_request_seen(h2o_req_t *req);
 void conns_keep(h2o_req_t *req);
