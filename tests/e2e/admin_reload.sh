@@ -25,29 +25,8 @@ for l in w1 w2 w3 w4 w5; do mkleaf "$l" e1; done
 "${LANCRE_BUILD:-$(dirname "$LANCRE")}/lancre-gencerts" --issuer-cert "$T/e1.pem" \
 	--issuer-key "$T/e1.key" --count 1000 --format pem --out "$T/bundle.pem" 2>/dev/null
 
-# TLS: a server certificate from one CA, a client from another (as admin_tls.sh makes them).
+# TLS: a server certificate from one CA, a client from another (lib.sh's mktls).
 mkdir -p "$T/tls"
-mktls() { # mktls NAME CA|- EKU SUBJECT [SAN]
-	local name=$1 ca=$2 eku=$3 subj=$4 san=${5:-}
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/tls/$name.key" 2>/dev/null
-	chmod 600 "$T/tls/$name.key"
-	if [ "$ca" = - ]; then
-		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$T/tls/$name.ext"
-	else
-		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n%s' \
-			"$eku" "${san:+subjectAltName=$san
-}" >"$T/tls/$name.ext"
-	fi
-	openssl req -new -key "$T/tls/$name.key" -subj "$subj" -out "$T/tls/$name.csr" 2>/dev/null
-	if [ "$ca" = - ]; then
-		openssl x509 -req -in "$T/tls/$name.csr" -signkey "$T/tls/$name.key" -days 30 \
-			-extfile "$T/tls/$name.ext" -out "$T/tls/$name.pem" 2>/dev/null
-	else
-		openssl x509 -req -in "$T/tls/$name.csr" -CA "$T/tls/$ca.pem" -CAkey "$T/tls/$ca.key" \
-			-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$T/tls/$name.ext" \
-			-out "$T/tls/$name.pem" 2>/dev/null
-	fi
-}
 mktls serverca - - "/O=lancre test/CN=admin server CA"
 mktls clientca - - "/O=lancre test/CN=admin client CA"
 mktls issuance clientca clientAuth "/O=lancre test/CN=issuance"

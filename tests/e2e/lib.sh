@@ -290,6 +290,31 @@ start_run() {
 	adminp=$(child_pid "$pid" admin)
 }
 
+# mktls NAME CA EKU SUBJECT [SAN]: $T/tls/NAME.pem and NAME.key (mode 0600, the running
+# user's: root's as root), signed by CA (self-signed when CA is -), for the admin
+# listener's TLS (admin_tls.sh, admin_reload.sh); the caller makes $T/tls.
+mktls() {
+	local name=$1 ca=$2 eku=$3 subj=$4 san=${5:-}
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/tls/$name.key" 2>/dev/null
+	chmod 600 "$T/tls/$name.key"
+	if [ "$ca" = - ]; then
+		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$T/tls/$name.ext"
+	else
+		printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n%s' \
+			"$eku" "${san:+subjectAltName=$san
+}" >"$T/tls/$name.ext"
+	fi
+	openssl req -new -key "$T/tls/$name.key" -subj "$subj" -out "$T/tls/$name.csr" 2>/dev/null
+	if [ "$ca" = - ]; then
+		openssl x509 -req -in "$T/tls/$name.csr" -signkey "$T/tls/$name.key" -days 30 \
+			-extfile "$T/tls/$name.ext" -out "$T/tls/$name.pem" 2>/dev/null
+	else
+		openssl x509 -req -in "$T/tls/$name.csr" -CA "$T/tls/$ca.pem" -CAkey "$T/tls/$ca.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$T/tls/$name.ext" \
+			-out "$T/tls/$name.pem" 2>/dev/null
+	fi
+}
+
 # wait_file FILE [SECONDS]: until FILE exists.
 wait_file() {
 	local i
