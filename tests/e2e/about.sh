@@ -89,8 +89,15 @@ get host -H 'Host: pki.test' -H 'Accept-Language: fr' "$B/"
 lang_is host fr "the bare domain (Host: pki.test) serves it"
 # (up to the directory, whose ages may have moved on between the two requests)
 same "the same page there as on /" "$(sed '/id="directory"/q' "$T/host.html" | sha256sum)" "$(sed '/id="directory"/q' "$T/fr.html" | sha256sum)"
-etag=$(grep -i '^etag:' "$T/fr.h" | cut -d' ' -f2 | tr -d '\r')
-run curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Language: fr' -H "If-None-Match: $etag" "$B/"
+# The page shows the CRLs' ages and is built again at each reload (the demo's signer
+# writes): a reload between the two requests gives a new ETag and a 200, rightly; so the
+# pair is asked again, up to 3 times (seen once in an ASan run).
+for _ in 1 2 3; do
+	get etag -H 'Accept-Language: fr' "$B/"
+	etag=$(grep -i '^etag:' "$T/etag.h" | cut -d' ' -f2 | tr -d '\r')
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Language: fr' -H "If-None-Match: $etag" "$B/"
+	[ "$(cat "$OUT")" = 304 ] && break
+done
 same "If-None-Match with its ETag: 304" "$(cat "$OUT")" 304
 run curl -s "http://127.0.0.1:$A/metrics"
 has "$OUT" '^lancre_about_templates_skipped 1$' "/metrics counts the template that could not be used (bad name.html)"
