@@ -46,6 +46,8 @@ interrupted() {
 }
 trap 'interrupted 130' INT
 trap 'interrupted 143' TERM
+# libfaketime's semaphores and shared memory already in /dev/shm, to tell them from new ones.
+shm_before=$(ls /dev/shm 2>/dev/null | grep faketime_ | sort)
 # As root the tests start lancre as root: it needs its two users (lancre-server, lancre-signer).
 scripts/users.sh || exit 2
 
@@ -278,6 +280,19 @@ else
 	failed=$((failed + 1))
 	failures+=("/dev/null is no longer a character device: restore it (rm -f /dev/null; mknod -m 666 /dev/null c 1 3) and find the test that replaced it")
 	echo "not ok - /dev/null is no longer a character device" >&2
+fi
+
+# A test that left libfaketime's per-PID semaphore in /dev/shm (a faked process
+# killed with SIGKILL) makes the `faketime` wrapper fail later, for whichever process
+# gets that PID again: tests/e2e/lib.sh's `faked` preloads it without shared memory.
+litter=$(comm -13 <(printf '%s\n' "$shm_before") <(ls /dev/shm 2>/dev/null | grep faketime_ | sort) | grep -c .)
+if [ "$litter" -eq 0 ]; then
+	passed=$((passed + 1))
+	echo "ok - no libfaketime semaphore left in /dev/shm"
+else
+	failed=$((failed + 1))
+	failures+=("$litter libfaketime files left in /dev/shm: a test ran libfaketime with its shared memory (use faked in tests/e2e/lib.sh)")
+	echo "not ok - $litter libfaketime files left in /dev/shm" >&2
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

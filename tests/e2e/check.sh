@@ -7,9 +7,6 @@
 # short-lived and noRevAvail certificates, --json, --help, bad input.
 . "$(dirname "$0")/lib.sh"
 
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-[ -f "$FT" ] || { echo "not ok 1 - libfaketime is not installed (scripts/deps.sh test installs it)"; exit 1; }
-later() { local d=$1; shift; FAKETIME="+$d" LD_PRELOAD=$FT ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
 
 P=$(free_port)
 A=$(free_port)
@@ -166,13 +163,13 @@ expect 3 "OCSP down, revoked on the CRL: exit 3" "$LANCRE" check "$T/downrev.pem
 has "$OUT" '^reason: cessationOfOperation$' "with the CRL's reason"
 
 # Stale answers.  5 days on, OCSP responses (4d) are stale, the CRL (7d) is not.
-expect 0 "5 days on: the stale OCSP response is refused, the CRL decides" later 5d "$LANCRE" check --verbose "$good"
+expect 0 "5 days on: the stale OCSP response is refused, the CRL decides" faked 5d "$LANCRE" check --verbose "$good"
 has "$OUT" '^ocsp: .*stale: past its nextUpdate' "verbose: OCSP stale"
 has "$OUT" '^from: crl$' "the CRL decided"
-expect 4 "8 days on: the CRL is past its nextUpdate: cannot decide (exit 4)" later 8d "$LANCRE" check "$T/down.pem"
+expect 4 "8 days on: the CRL is past its nextUpdate: cannot decide (exit 4)" faked 8d "$LANCRE" check "$T/down.pem"
 has "$OUT" '^status: could not decide$' "it says it could not decide"
 has "$OUT" '^why: .*CRL.*stale: past its nextUpdate' "because the CRL is stale"
-expect 4 "8 days on, a leaf with both: cannot decide" later 8d "$LANCRE" check "$good"
+expect 4 "8 days on, a leaf with both: cannot decide" faked 8d "$LANCRE" check "$good"
 has "$OUT" '^why: OCSP: .*stale.*; CRL: .*stale' "naming both reasons"
 
 # Responses the client must refuse.

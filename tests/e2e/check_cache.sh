@@ -9,9 +9,6 @@
 # directory is $XDG_CACHE_HOME/lancre, 0700, entries 0600.
 . "$(dirname "$0")/lib.sh"
 
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-[ -f "$FT" ] || { echo "not ok 1 - libfaketime is not installed (scripts/deps.sh test installs it)"; exit 1; }
-later() { local d=$1; shift; FAKETIME="+$d" LD_PRELOAD=$FT ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
 
 D=$T/demo
 P=$(free_port)
@@ -199,7 +196,7 @@ PYEOF
 expect 0 "an entry holding another issuer's CRL: still good" "$LANCRE" check --verbose "$T/crlonly.pem"
 has "$OUT" "^crl: .*not used \(the CRL's issuer is not the certificate's issuer" "verbose: re-verified and refused"
 has "$OUT" '^crl: http://.*\(HTTP 200' "it is fetched again"
-expect 4 "8 days on: the CRL entry expired, and the CRL is stale" later 8d "$LANCRE" check --verbose "$T/crlonly.pem"
+expect 4 "8 days on: the CRL entry expired, and the CRL is stale" faked 8d "$LANCRE" check --verbose "$T/crlonly.pem"
 has "$OUT" '^crl: .*not used \(expired at' "verbose: the entry expired"
 expect 0 "--no-cache: the CRL fetched, not read from the cache" "$LANCRE" check --verbose --no-cache "$T/crlonly.pem"
 has "$OUT" '^crl: http://.*\(HTTP 200' "fetched"
@@ -208,7 +205,7 @@ stop
 # Expiry.  5 days on the OCSP response (4 days) is past its nextUpdate: never served.
 start
 "$LANCRE" check "$c" >/dev/null || not_ok "c is good"
-expect 0 "5 days on: the expired entry is not served (the CRL decides)" later 5d "$LANCRE" check --verbose "$c"
+expect 0 "5 days on: the expired entry is not served (the CRL decides)" faked 5d "$LANCRE" check --verbose "$c"
 has "$OUT" '^ocsp: .*from cache.*not used \(expired at' "verbose: the entry expired"
 has "$OUT" '^ocsp: http://.*\(HTTP 200' "it is fetched again"
 # Without max-age, nextUpdate bounds the entry; no-store keeps nothing.
@@ -232,7 +229,7 @@ expect 0 "with max-age=2: good" "$LANCRE" check "$a"
 exp=$((10#$(sed -n 's/^expires //p' "$(ocsp_entry)")))
 now=$(date +%s)
 if [ "$exp" -le $((now + 2)) ] && [ "$exp" -ge $((now - 2)) ]; then ok "the entry expires at max-age, not nextUpdate"; else not_ok "the entry expires at max-age ($exp, now $now)"; fi
-expect 0 "10 s on: refetched" later 10s "$LANCRE" check --verbose "$a"
+expect 0 "10 s on: refetched" faked 10s "$LANCRE" check --verbose "$a"
 has "$OUT" 'not used \(expired at' "verbose: the entry expired"
 has "$OUT" '^ocsp: http://.*\(HTTP 200' "it is fetched again"
 

@@ -6,10 +6,7 @@
 # the server's /healthz fails while it serves anything dated in the future.
 . "$(dirname "$0")/lib.sh"
 
-FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-[ -f "$FT" ] || { echo "not ok 1 - libfaketime is not installed (scripts/deps.sh test installs it)"; exit 1; }
-# Under ASan, libfaketime preloaded ahead of the ASan runtime is allowed.
-ahead() { FAKETIME="+10d" LD_PRELOAD=$FT ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
+ahead() { faked +10d "$@"; }
 P=$(free_port)
 A=$(free_port)
 D=$T/data

@@ -128,6 +128,21 @@ as_signer() {
 	if [ "$(id -u)" -eq 0 ] && getent passwd lancre-signer >/dev/null; then as_user lancre-signer "$@"; else "$@"; fi
 }
 
+# faked OFFSET CMD...: CMD with its clock moved by OFFSET (libfaketime's "+3d", "-60d",
+# "+10d"; a bare "3d" means "+3d").  libfaketime is preloaded directly, without its
+# shared memory: the `faketime` wrapper refuses to start ("sem_open: File exists") when a
+# faked process that a test killed with SIGKILL, under the same PID, left its semaphore in
+# /dev/shm, and a sandboxed process cannot unlink it at exit.  Under ASan, libfaketime
+# preloaded ahead of the ASan runtime is allowed.
+FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+faked() {
+	local off=$1; shift
+	case $off in [+-]*) ;; *) off="+$off" ;; esac
+	[ -f "$FT" ] || { echo "libfaketime is not installed (scripts/deps.sh test installs it)" >&2; return 127; }
+	FAKETIME="$off" FAKETIME_DISABLE_SHM=1 LD_PRELOAD=$FT \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
 # Make a CA hierarchy with the openssl CLI (independent of lancre's own minting).
 # mkca NAME [ISSUER] [KEYTYPE: ec|p384|rsa|ed25519]: writes $T/NAME.pem, $T/NAME.key.
 mkca() {
