@@ -437,14 +437,9 @@ give_held(struct httpd *h)
  * change is committed: its client learns it rather than seeing the
  * connection cut); the rest are cut ADMIN_DRAIN_FLUSH_MS later.
  *
- * h2o's own HTTP/2 graceful close is not relied on: in h2o's source of
- * that era (lib/http2/connection.c) its timer sends a second GOAWAY a second
- * after the first, after which a connection is closed at its next write once
- * no answer is owed (a request body still arriving or not), and a second
- * later every HTTP/2 connection, streams or not (graceful_shutdown_close_
- * stragglers).  So the timer is unlinked after the first GOAWAY (its
- * callback left set: h2o starts it only once), and HTTP/2 connections are
- * closed here, as HTTP/1.1 ones, once quiet (keep_busy).
+ * h2o's own HTTP/2 close is kept from running (conns_request_shutdown):
+ * HTTP/2 connections are closed here, as HTTP/1.1 ones, once quiet
+ * (keep_busy).
  */
 static int
 drain(struct httpd *h, h2o_evloop_t *loop)
@@ -452,9 +447,7 @@ drain(struct httpd *h, h2o_evloop_t *loop)
 	uint64_t deadline = h2o_now(loop) + ADMIN_DRAIN_MS, flushed;
 
 	h->stopping = 1;
-	h2o_context_request_shutdown(&h->ctx);
-	if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
-		h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+	conns_request_shutdown(&h->ctx);
 	h2o_evloop_run(loop, 0);
 	while (h->conns.n > 0 && h2o_now(loop) < deadline) {
 		keep_busy(h);
@@ -474,12 +467,7 @@ drain(struct httpd *h, h2o_evloop_t *loop)
 			h2o_evloop_run(loop, ADMIN_DRAIN_TICK_MS);
 	}
 	h2o_evloop_run(loop, 0);
-	if (h->conns.n > 0)
-		return -1;
-	/* h2o 2.2 leaves its GOAWAY timer linked (server.c, drop_shutdown_timer). */
-	if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
-		h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
-	return 0;
+	return h->conns.n > 0 ? -1 : 0;
 }
 
 int

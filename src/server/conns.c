@@ -258,3 +258,16 @@ conns_close_all(struct conns *cs)
 {
 	shut(cs, SHUT_RDWR, 0);
 }
+
+/*
+ * The first GOAWAY is written at once; the timer would send the second one
+ * and switch each connection to closing after its last stream.  Unlinked
+ * with its callback left set, it is never started again (h2o starts it once).
+ */
+void
+conns_request_shutdown(h2o_context_t *ctx)
+{
+	h2o_context_request_shutdown(ctx);
+	if (h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout))
+		h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
+}

@@ -110,6 +110,18 @@ void conns_keep(h2o_req_t *req);
  */
 void conns_close_quiet(struct conns *cs, uint64_t grace_ms);
 
+/*
+ * The start of a drain: HTTP/1.1 answers say `Connection: close`, every
+ * HTTP/2 connection gets a GOAWAY, and h2o 2.2's own HTTP/2 closing is
+ * kept from running, so that the connections close only through this set
+ * (conns_close_idle, conns_close_quiet, conns_close_all).  h2o's timer sends
+ * a second GOAWAY a second later, after which it closes a connection in the
+ * same call that hands its last stream's final bytes to the socket
+ * (lib/http2/connection.c, do_emit_writereq): what the kernel had not taken
+ * yet was lost, the end of a CRL sent to a client whose window was full.
+ */
+void conns_request_shutdown(h2o_context_t *ctx);
+
 /* Shut down both sides of every connection, writing or not (the drain timed out). */
 void conns_close_all(struct conns *cs);
 

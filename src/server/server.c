@@ -197,18 +197,6 @@ unwatch(h2o_evloop_t *loop, struct listener *l)
 }
 
 /*
- * h2o 2.2's HTTP/2 shutdown leaves a one-second timer on the context (to
- * send GOAWAY again) that h2o_context_dispose() does not unlink; with every
- * connection closed it has nothing left to do.
- */
-static void
-drop_shutdown_timer(h2o_context_t *ctx)
-{
-	if (ctx != NULL && h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout))
-		h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
-}
-
-/*
  * The stop: no new connections; HTTP/2 clients get GOAWAY; every connection
  * that is not writing a response is closed, the others once they have
  * written it, for at most SERVER_DRAIN_MS; then whatever is left is cut.
@@ -220,9 +208,9 @@ drain(h2o_evloop_t *loop, struct conns *cs, struct lookup_port *port, h2o_contex
 {
 	uint64_t deadline = h2o_now(loop) + SERVER_DRAIN_MS;
 
-	h2o_context_request_shutdown(ctx);
+	conns_request_shutdown(ctx);
 	if (admin_ctx != NULL)
-		h2o_context_request_shutdown(admin_ctx);
+		conns_request_shutdown(admin_ctx);
 	h2o_evloop_run(loop, 0); /* send the GOAWAYs before reading sides close */
 	/*
 	 * A request waiting for its lookup owes a response but no body yet, so
@@ -241,11 +229,7 @@ drain(h2o_evloop_t *loop, struct conns *cs, struct lookup_port *port, h2o_contex
 	}
 	/* Run what the closes queued (h2o frees some objects on the next turn). */
 	h2o_evloop_run(loop, 0);
-	if (cs->n > 0)
-		return -1;
-	drop_shutdown_timer(ctx);
-	drop_shutdown_timer(admin_ctx);
-	return 0;
+	return cs->n > 0 ? -1 : 0;
 }
 
 static void *

@@ -126,7 +126,8 @@ except OSError:
     pass
 open(out, "wb").write(body)
 PYEOF
-h2_attempt() {
+# h2_run: one HTTP/2 client during a drain; sets $st and $ms.
+h2_run() {
 	rm -f "$T/h2ready" "$T/h2.body"
 	start_serve 30
 	python3 "$T/h2client.py" "$P" "$T/h2ready" "$T/h2.body" &
@@ -137,17 +138,44 @@ h2_attempt() {
 	wait "$client"
 	exit_ms "$pid" "$t0"
 }
-h2_attempt
-# A KNOWN BUG, open (session 16's closing note): now and then the server exits ~1.6 s
-# after SIGTERM with this response's last 32,528 bytes unsent (the client gets
-# 10,747,769 bytes, the same count each time).  Until it is fixed the failure is shown
-# here and the scenario run once more; the check below fails only if both runs lose bytes.
-if ! cmp -s "$T/h2.body" "$CRL"; then
-	echo "# KNOWN BUG: HTTP/2 drain cut the response: got $(stat -c %s "$T/h2.body" 2>/dev/null) of $size bytes, server exit after $ms ms; once more"
-	h2_attempt
-fi
+h2_run
 if cmp -s "$T/h2.body" "$CRL"; then ok "HTTP/2: a stream waiting for window when SIGTERM comes gets the whole CRL"; else not_ok "HTTP/2: got $(stat -c %s "$T/h2.body" 2>/dev/null) of $size bytes"; fi
 same "then the server exits 0 (after $ms ms)" "$st" 0
+
+# The same with every write to a socket cut to 4 KB (a preloaded writev, as a send
+# buffer the client keeps full would): each of h2o's writes, the stream's last among
+# them, waits for the socket to be writable again.  h2o 2.2 closes an HTTP/2 connection
+# after its second GOAWAY (1 s after the first) in the same call that hands its last
+# stream's final bytes to the socket, dropping what the kernel did not take: this lost
+# the CRL's last 48,911 bytes every time (and in session 16's CI, without the preload,
+# the last 32,528 now and then) before conns_request_shutdown (server/conns.h).
+cat >"$T/shortwrite.c" <<'CEOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	static ssize_t (*real)(int, const struct iovec *, int);
+	struct stat st;
+	if (real == NULL)
+		real = (ssize_t (*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
+	if (n > 0 && iov[0].iov_len > 4096 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		struct iovec one = {iov[0].iov_base, 4096};
+		return real(fd, &one, 1);
+	}
+	return real(fd, iov, n);
+}
+CEOF
+if ${CC:-cc} -shared -fPIC -o "$T/shortwrite.so" "$T/shortwrite.c" -ldl 2>"$T/cc.err"; then
+	LD_PRELOAD=$T/shortwrite.so ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" h2_run
+	if cmp -s "$T/h2.body" "$CRL"; then ok "HTTP/2, 4 KB a write: the whole CRL (server exit after $ms ms)"; else not_ok "HTTP/2, 4 KB a write: got $(stat -c %s "$T/h2.body" 2>/dev/null) of $size bytes (server exit after $ms ms)"; fi
+	same "then the server exits 0" "$st" 0
+else
+	not_ok "cannot build the short-write preload: $(head -1 "$T/cc.err")"
+fi
 
 # A client that never reads is cut after SERVER_DRAIN_MS; the server exits 0 all the same.
 start_serve 30
