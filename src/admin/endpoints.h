@@ -11,6 +11,7 @@
 
 #include "admin/api.h"
 #include "admin/auth.h"
+#include "admin/reply.h"
 #include "pki/issuer.h"
 
 /* GET /api/v1/status: lancre, its issuers, this process's counters. */
@@ -38,6 +39,15 @@ void admin_ep_bykey(struct admin_api *api, const struct admin_request *rq,
 
 /* The JSON of a certificate's record (issuer name, serial, state, dates, shard). */
 json_t *admin_cert_json(const char *issuer, const struct cert_record *c);
+
+/*
+ * The same object appended to t as text, byte for byte what json_dumps(o,
+ * JSON_COMPACT | JSON_ENSURE_ASCII) writes but without the closing brace (the
+ * caller adds members, then closes it): 0, or -1 with nothing written when
+ * issuer would need escaping (never for a registered name: a-z, 0-9 and
+ * '-', issuer_name_check in pki/issuer.h).
+ */
+int admin_cert_text(struct admin_text *t, const char *issuer, const struct cert_record *c);
 
 /* An RFC 3339 string for t (a JSON value). */
 json_t *admin_time_json(int64_t t);

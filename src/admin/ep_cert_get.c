@@ -12,6 +12,7 @@
 #include "admin/reply.h"
 #include "pki/reason.h"
 #include "pki/serial.h"
+#include "util/timefmt.h"
 
 json_t *
 admin_cert_json(const char *issuer, const struct cert_record *c)
@@ -32,6 +33,43 @@ admin_cert_json(const char *issuer, const struct cert_record *c)
 		json_object_set_new(o, "reason", json_string(r != NULL ? r : "unknown"));
 	}
 	return o;
+}
+
+/* Written as it is by json_dumps: printable ASCII but for '"' and '\\'. */
+static int
+plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+int
+admin_cert_text(struct admin_text *t, const char *issuer, const struct cert_record *c)
+{
+	char serial[SERIAL_HEX_MAX], nb[TIMEFMT_LEN], na[TIMEFMT_LEN], at[TIMEFMT_LEN];
+
+	if (!plain(issuer))
+		return -1;
+	/* The members and their order as admin_cert_json packs them; dates as admin_time_json. */
+	serial_to_hex(c->serial, c->serial_len, serial, sizeof(serial));
+	timefmt_format(c->not_before, nb, sizeof(nb));
+	timefmt_format(c->not_after, na, sizeof(na));
+	timefmt_format(c->added_at, at, sizeof(at));
+	admin_text_put(t,
+	    "{\"issuer\":\"%s\",\"serial\":\"%s\",\"status\":\"%s\",\"not_before\":\"%s\","
+	    "\"not_after\":\"%s\",\"added_at\":\"%s\",\"is_ca\":%s,\"crl_shard\":%d,"
+	    "\"precert\":%s",
+	    issuer, serial, c->status == CERT_REVOKED ? "revoked" : "good", nb, na, at,
+	    c->is_ca ? "true" : "false", c->shard, c->precert != 0 ? "true" : "false");
+	if (c->status == CERT_REVOKED) {
+		const char *r = reason_name(c->reason);
+		timefmt_format(c->revoked_at, at, sizeof(at));
+		admin_text_put(t, ",\"revoked_at\":\"%s\",\"reason\":\"%s\"", at,
+		    r != NULL ? r : "unknown");
+	}
+	return 0;
 }
 
 struct ocsp_seen {

@@ -57,6 +57,58 @@ admin_reply_json(struct admin_response *rs, int status, json_t *body)
 	free(text);
 }
 
+void
+admin_text_put(struct admin_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = t->cap - t->len;
+	int n;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->p != NULL ? t->p + t->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = 1;
+		return;
+	}
+	if ((size_t)n >= room) { /* +2: the newline and terminator admin_reply_text adds */
+		size_t cap = t->cap == 0 ? 4096 : t->cap;
+		char *p;
+
+		while (cap < t->len + (size_t)n + 2)
+			cap *= 2;
+		if ((p = realloc(t->p, cap)) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+		va_start(ap, fmt);
+		vsnprintf(t->p + t->len, cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
+}
+
+void
+admin_reply_text(struct admin_response *rs, int status, struct admin_text *t)
+{
+	if (t->failed || t->cap < t->len + 2) {
+		free(t->p);
+		*t = (struct admin_text){0};
+		fallback(rs);
+		return;
+	}
+	t->p[t->len] = '\n';
+	t->p[t->len + 1] = '\0';
+	rs->status = status;
+	rs->body = t->p;
+	rs->len = t->len + 1;
+	*t = (struct admin_text){0};
+}
+
 static void
 reply_error(struct admin_response *rs, int status, json_t *fields, const char *fmt, va_list ap)
 {

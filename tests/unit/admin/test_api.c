@@ -8,6 +8,8 @@
 #include "admin/wait.h"
 #include "admin/auth.h"
 #include "admin/reply.h"
+#include "admin/endpoints.h"
+#include "pki/reason.h"
 
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -528,6 +530,103 @@ test_revoke(void **state)
 	assert_int_equal(audit_rows(f), 5);
 }
 
+/* admin_cert_text writes what json_dumps writes of admin_cert_json, byte for byte. */
+static void
+test_cert_text(void **state)
+{
+	static const int64_t times[] = {0, -86400, 1767225600, 253402300799};
+	static const char *const issuers[] = {"e1", "a-9", "x"};
+	struct cert_record c;
+	(void)state;
+
+	for (int k = 0; k < 48; k++) {
+		struct admin_text t = {0};
+		json_t *o;
+		char *want;
+
+		memset(&c, 0, sizeof(c));
+		c.serial_len = (size_t)(k % 3 == 0 ? 1 : k % 3 == 1 ? 8 : 20);
+		for (size_t i = 0; i < c.serial_len; i++)
+			c.serial[i] = (uint8_t)(0x7f - 13 * i - (size_t)k);
+		c.not_before = times[k % 4];
+		c.not_after = times[(k + 1) % 4];
+		c.added_at = times[(k + 2) % 4];
+		c.is_ca = k % 5 == 0 ? 0 : k % 5;
+		c.precert = k % 7 == 0 ? 0 : k % 7;
+		c.shard = k * 37 - 100;
+		if (k % 2) {
+			c.status = CERT_REVOKED;
+			c.revoked_at = times[(k + 3) % 4];
+			c.reason = k % 12 == 11 ? 99 : k % 12; /* 7 and 99: no name, "unknown" */
+		}
+		o = admin_cert_json(issuers[k % 3], &c);
+		assert_non_null(o);
+		want = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		assert_int_equal(admin_cert_text(&t, issuers[k % 3], &c), 0);
+		admin_text_put(&t, "}");
+		assert_false(t.failed);
+		assert_int_equal(t.len, strlen(want));
+		assert_memory_equal(t.p, want, t.len);
+		free(want);
+		free(t.p);
+		json_decref(o);
+	}
+	/* A name json_dumps would escape: the caller goes the JSON way. */
+	{
+		struct admin_text t = {0};
+		assert_int_equal(admin_cert_text(&t, "e\"1", &c), -1);
+		assert_int_equal(admin_cert_text(&t, "\xc3\xa9", &c), -1);
+		assert_int_equal(t.len, 0);
+		free(t.p);
+	}
+}
+
+/*
+ * A bundle's answer, written as text: what jansson writes of it (parsed and
+ * dumped again: the same bytes), each certificate with its result.
+ */
+static void
+test_bundle_answer_text(void **state)
+{
+	struct fixture *f = *state;
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *m;
+	json_t *j, *list;
+	char *again;
+	X509 *x;
+
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[1],
+			     (size_t)f->leaf_len[1]),
+	    200);
+	for (int i = 0; i < 3; i++) {
+		const unsigned char *p = f->leaf[i];
+		x = d2i_X509(NULL, &p, f->leaf_len[i]);
+		assert_non_null(x);
+		PEM_write_bio_X509(b, x);
+		X509_free(x);
+	}
+	BIO_get_mem_ptr(b, &m);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, m->data, m->length),
+	    200);
+	j = json_loads(body_text, 0, NULL);
+	assert_non_null(j);
+	again = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	assert_non_null(again);
+	assert_int_equal(strlen(body_text), strlen(again) + 1);
+	assert_memory_equal(body_text, again, strlen(again));
+	HAS("{\"added\":2,\"present\":1,\"completed\":0,\"certificates\":[{\"issuer\":\"e1\","
+	    "\"serial\":\"10a0\",");
+	list = json_object_get(j, "certificates");
+	assert_int_equal(json_array_size(list), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "result")),
+	    "present");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 2), "result")),
+	    "added");
+	free(again);
+	json_decref(j);
+	BIO_free(b);
+}
+
 int
 main(void)
 {
@@ -542,6 +641,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_token_revoked_while_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+	    cmocka_unit_test(test_cert_text),
+	    cmocka_unit_test_setup_teardown(test_bundle_answer_text, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
