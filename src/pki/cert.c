@@ -18,6 +18,7 @@
 
 #include "pki/certparse.h"
 #include "pki/serial.h"
+#include "util/base64.h"
 #include "util/fsutil.h"
 #include "util/timefmt.h"
 
@@ -131,6 +132,8 @@ pem_decode(struct cert_reader *r, const uint8_t *body, const uint8_t *stop, size
 		return err_set(e, "malformed PEM block");
 	OPENSSL_free(r->buf);
 	r->buf = OPENSSL_malloc((size_t)(stop - body));
+	if (r->buf != NULL && base64_decode_plain(body, (size_t)(stop - body), r->buf, len) == 0)
+		return 0; /* the usual form (util/base64.h); anything else as OpenSSL reads it */
 	ctx = EVP_ENCODE_CTX_new();
 	if (r->buf == NULL || ctx == NULL) {
 		EVP_ENCODE_CTX_free(ctx);
