@@ -199,6 +199,7 @@ admin_api_issuers(struct admin_api *api, struct err *e)
 		free(set);
 		return NULL;
 	}
+	issuer_set_prepare_tables(set); /* kept until the issuers change: bundles pay it once */
 	admin_api_dispose(api);
 	api->issuers = set;
 	api->issuers_seq = seq;

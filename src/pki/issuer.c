@@ -53,11 +53,22 @@ issuer_set_free(struct issuer_set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		X509_free(set->v[i].cert);
 		OPENSSL_free(set->v[i].subject_der);
+		ecverify_key_free(set->v[i].table);
 		free(set->v[i].rec.cert_der);
 		free(set->v[i].rec.ocsp_cert_der);
 	}
 	free(set->v);
 	memset(set, 0, sizeof(*set));
+}
+
+void
+issuer_set_prepare_tables(struct issuer_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct issuer *is = &set->v[i];
+		if (is->rec.has_key && is->pub != NULL && is->table == NULL)
+			is->table = ecverify_key_new(is->pub);
+	}
 }
 
 const struct issuer *
@@ -119,8 +130,8 @@ issuer_set_match_parsed(const struct issuer_set *set, const struct cert_parsed *
 		    memcmp(is->subject_der, c->issuer, c->issuer_len) != 0)
 			continue;
 		named = is;
-		if (sigverify_check(sv, is->pub, c->sig_alg, c->tbs, c->tbs_len, c->sig,
-			c->sig_len)) {
+		if (sigverify_check_table(sv, is->table, is->pub, c->sig_alg, c->tbs, c->tbs_len,
+			c->sig, c->sig_len)) {
 			*out = is;
 			return 0;
 		}

@@ -26,6 +26,7 @@ struct sigverify {
 	EVP_MD *sha256, *sha384, *sha512;
 	struct sv_key keys[SIGVERIFY_KEYS];
 	size_t nkeys;
+	BN_CTX *bn; /* sigverify_check_table's arithmetic */
 };
 
 struct sigverify *
@@ -40,8 +41,9 @@ sigverify_new(void)
 	sv->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	sv->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
 	sv->sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+	sv->bn = BN_CTX_new();
 	if (sv->ctx == NULL || sv->hash == NULL || sv->sha256 == NULL || sv->sha384 == NULL ||
-	    sv->sha512 == NULL) {
+	    sv->sha512 == NULL || sv->bn == NULL) {
 		sigverify_free(sv);
 		return NULL;
 	}
@@ -62,6 +64,7 @@ sigverify_free(struct sigverify *sv)
 	EVP_MD_free(sv->sha256);
 	EVP_MD_free(sv->sha384);
 	EVP_MD_free(sv->sha512);
+	BN_CTX_free(sv->bn);
 	free(sv);
 }
 
@@ -163,6 +166,20 @@ sigverify_check(struct sigverify *sv, EVP_PKEY *pub, enum cert_sig_alg alg, cons
 	     EVP_DigestVerify(sv->ctx, sig, sig_len, tbs, tbs_len) == 1;
 	ERR_clear_error();
 	return ok;
+}
+
+int
+sigverify_check_table(struct sigverify *sv, const struct ecverify_key *table, EVP_PKEY *pub,
+    enum cert_sig_alg alg, const uint8_t *tbs, size_t tbs_len, const uint8_t *sig,
+    size_t sig_len)
+{
+	uint8_t dgst[32];
+
+	if (table != NULL && alg == CERT_SIG_ECDSA_SHA256 &&
+	    sigverify_sha256(sv, tbs, tbs_len, dgst) == 0 &&
+	    ecverify_check(table, sv->bn, dgst, sig, sig_len) == 1)
+		return 1;
+	return sigverify_check(sv, pub, alg, tbs, tbs_len, sig, sig_len);
 }
 
 int

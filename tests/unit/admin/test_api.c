@@ -9,6 +9,7 @@
 #include "admin/auth.h"
 #include "admin/reply.h"
 #include "admin/endpoints.h"
+#include "pki/issuer.h"
 #include "pki/reason.h"
 
 #include <openssl/pem.h>
@@ -431,6 +432,35 @@ test_token_revoked_while_running(void **state)
 	HAS("\"added\":1");
 }
 
+/*
+ * The issuer's P-256 key has a table (issuer_set_prepare_tables): a
+ * certificate whose issuer name matches but whose signature is another
+ * key's is still refused, and the issuer's own are taken.
+ */
+static void
+test_signature_with_table(void **state)
+{
+	struct fixture *f = *state;
+	struct test_ca twin;
+	uint8_t serial[] = {0x66};
+	unsigned char *forged;
+	int len;
+
+	test_ca_make(&twin, "Issuing CA", &f->root, MINT_P256); /* same name, another key */
+	forged = test_leaf_der(&twin, serial, sizeof(serial), &len);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, forged, (size_t)len),
+	    422);
+	HAS("signature does not verify with the key of issuer e1");
+	assert_non_null(f->api.issuers);
+	assert_non_null(f->api.issuers->v[0].table);
+	assert_int_equal(call(f, "POST", "/api/v1/certificates", TOKEN_ALL, f->leaf[2],
+			     (size_t)f->leaf_len[2]),
+	    200);
+	HAS("\"added\":1");
+	OPENSSL_free(forged);
+	test_ca_free(&twin);
+}
+
 /* A bundle with one refused certificate records none of them. */
 static void
 test_bundle_all_or_nothing(void **state)
@@ -642,6 +672,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bundle_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 	    cmocka_unit_test(test_cert_text),
+	    cmocka_unit_test_setup_teardown(test_signature_with_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_answer_text, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,160 @@
+/*
+ * Unit tests for pki/ecverify: the same answer as OpenSSL's EVP_PKEY_verify
+ * for valid signatures, tampered digests, r and s out of range or moved,
+ * high s, encodings that are not DER, and another key.
+ */
+#include "testutil.h"
+#include "pki/ecverify.h"
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+/* OpenSSL's answer: 1 valid, 0 not (errors included). */
+static int
+openssl_says(EVP_PKEY *key, const uint8_t dgst[32], const uint8_t *sig, size_t len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+	int ok;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_PKEY_verify_init(c), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()), 1);
+	ok = EVP_PKEY_verify(c, sig, len, dgst, 32) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
+static size_t
+sign(EVP_PKEY *key, const uint8_t dgst[32], uint8_t *sig, size_t cap)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+	size_t len = cap;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_PKEY_sign_init(c), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()), 1);
+	assert_int_equal(EVP_PKEY_sign(c, sig, &len, dgst, 32), 1);
+	EVP_PKEY_CTX_free(c);
+	return len;
+}
+
+/* sig with (r, s) made by how: 0 as is, 1 r+1, 2 s+1, 3 s = n-s, 4 r = 0, 5 r = n, 6 s = n, 7 r = r+n. */
+static size_t
+moved(const uint8_t *sig, size_t len, int how, uint8_t *out)
+{
+	const unsigned char *p = sig;
+	ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	const BIGNUM *n = EC_GROUP_get0_order(g), *r0, *s0;
+	BIGNUM *r = NULL, *ss = NULL;
+	unsigned char *o = out;
+	int olen;
+
+	assert_non_null(s);
+	ECDSA_SIG_get0(s, &r0, &s0);
+	r = BN_dup(r0);
+	ss = BN_dup(s0);
+	switch (how) {
+	case 1: BN_add_word(r, 1); break;
+	case 2: BN_add_word(ss, 1); break;
+	case 3: BN_sub(ss, n, ss); break;
+	case 4: BN_zero(r); break;
+	case 5: BN_copy(r, n); break;
+	case 6: BN_copy(ss, n); break;
+	case 7: BN_add(r, r, n); break;
+	}
+	assert_int_equal(ECDSA_SIG_set0(s, r, ss), 1);
+	olen = i2d_ECDSA_SIG(s, &o);
+	assert_true(olen > 0);
+	ECDSA_SIG_free(s);
+	EC_GROUP_free(g);
+	return (size_t)olen;
+}
+
+static void
+test_as_openssl(void **state)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct ecverify_key *k, *ko;
+	BN_CTX *bn = BN_CTX_new();
+	uint8_t dgst[32], bad[32], sig[80], m[80], odd[90];
+	size_t len, mlen;
+	int valid = 0;
+
+	(void)state;
+	assert_non_null(key);
+	assert_non_null(other);
+	k = ecverify_key_new(key);
+	ko = ecverify_key_new(other);
+	assert_non_null(k);
+	assert_non_null(ko);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(RAND_bytes(dgst, sizeof(dgst)), 1);
+		if (i < 8)
+			memset(dgst, i < 4 ? 0xff : 0, sizeof(dgst)); /* e above n; e = 0 */
+		len = sign(key, dgst, sig, sizeof(sig));
+		for (int how = 0; how < 8; how++) {
+			mlen = moved(sig, len, how, m);
+			int want = openssl_says(key, dgst, m, mlen);
+			assert_int_equal(ecverify_check(k, bn, dgst, m, mlen), want);
+			valid += want;
+			if (how == 0 || how == 3) /* as signed, and with the other s: both valid */
+				assert_int_equal(want, 1);
+		}
+		memcpy(bad, dgst, sizeof(bad));
+		bad[i % 32] ^= (uint8_t)(1u << (i % 8));
+		assert_int_equal(ecverify_check(k, bn, bad, sig, len), 0);
+		assert_int_equal(openssl_says(key, bad, sig, len), 0);
+		assert_int_equal(ecverify_check(ko, bn, dgst, sig, len), 0);
+		/* Not DER: a byte after it, the length in long form, truncated. */
+		memcpy(odd, sig, len);
+		odd[len] = 0;
+		assert_int_equal(ecverify_check(k, bn, dgst, odd, len + 1), 0);
+		assert_int_equal(openssl_says(key, dgst, odd, len + 1), 0);
+		odd[0] = 0x30;
+		odd[1] = 0x81;
+		odd[2] = sig[1];
+		memcpy(odd + 3, sig + 2, len - 2);
+		assert_int_equal(ecverify_check(k, bn, dgst, odd, len + 1),
+		    openssl_says(key, dgst, odd, len + 1));
+		assert_int_equal(ecverify_check(k, bn, dgst, sig, len - 1), 0);
+	}
+	assert_int_equal(valid, 400);
+	ecverify_key_free(k);
+	ecverify_key_free(ko);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+	BN_CTX_free(bn);
+}
+
+/* Other keys get no table: they are checked the usual way. */
+static void
+test_p256_only(void **state)
+{
+	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+	(void)state;
+	assert_null(ecverify_key_new(p384));
+	assert_null(ecverify_key_new(rsa));
+	assert_null(ecverify_key_new(ed));
+	ecverify_key_free(NULL);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ed);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_as_openssl),
+	    cmocka_unit_test(test_p256_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
