@@ -30,6 +30,13 @@
 
 #define CERT_STDIN_MAX ((size_t)4 << 30)
 #define PROGRESS_MIN_BYTES (4 << 20) /* smaller imports finish before a bar helps */
+/*
+ * From this much input on, each P-256 issuer key gets its table of multiples
+ * (issuer_set_prepare_tables: ~20 ms a key, then ~27 us less per signature
+ * checked): ~1,500 certificates, past the ~700 where it pays.  stdin's size
+ * is not known: checked the usual way.
+ */
+#define TABLES_MIN_BYTES (1 << 20)
 #define EXPIRED_NAMED_MAX 10           /* expired certificates named one by one */
 
 static const char usage_text[] =
@@ -366,6 +373,8 @@ cert_add(struct cli_dir *d, struct sources *srcs, int quiet, int allow_foreign, 
 		issuer_set_free(&set);
 		return -1;
 	}
+	if (srcs->total >= TABLES_MIN_BYTES)
+		issuer_set_prepare_tables(&set);
 	intake_init(&in);
 	in.store = d->store;
 	in.conf = &d->conf;
