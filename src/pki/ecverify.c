@@ -84,25 +84,17 @@ sig_read(const uint8_t *sig, size_t sig_len)
 }
 
 /*
- * s^-1 mod n, by the binary extended Euclid on four 64-bit limbs (least
- * significant first).  BN_mod_inverse takes its constant-time path for a
- * group's order (flagged so), 9-12 us, a third of a check; this takes ~2.
- * s is public: no need for constant time.  n odd and prime, 0 < s < n, both
- * 256 bits at most; 0, or -1 if not (never for P-256's order).
+ * s^-1 mod n, by Kaliski's "almost inverse" (a binary extended Euclid) on
+ * four 64-bit limbs, least significant first.  BN_mod_inverse takes its
+ * constant-time path for a group's order (flagged so): 9-12 us, a third of
+ * a check.  s is public: no need for constant time.  Each round subtracts
+ * the smaller of u and v from the larger and shifts out all its trailing
+ * zeros at once, doubling the other coefficient as often (a shift); the
+ * result, s^-1 * 2^k, is divided by 2^k at the end, 63 bits at a time as
+ * Montgomery reduction divides (num_div2t).  n odd and prime, 0 < s < n,
+ * 256 bits at most.
  */
 typedef uint64_t ecv_num[4];
-
-static int
-num_is_even(const ecv_num a)
-{
-	return (a[0] & 1) == 0;
-}
-
-static int
-num_is_one(const ecv_num a)
-{
-	return a[0] == 1 && a[1] == 0 && a[2] == 0 && a[3] == 0;
-}
 
 /* a >= b */
 static int
@@ -114,108 +106,150 @@ num_ge(const ecv_num a, const ecv_num b)
 	return 1;
 }
 
-/* a -= b (a >= b) */
-static void
+/* a -= b, the borrow out */
+static uint64_t
 num_sub(ecv_num a, const ecv_num b)
 {
 	uint64_t borrow = 0;
 
 	for (int i = 0; i < 4; i++) {
-		uint64_t d = a[i] - b[i] - borrow;
-		borrow = (a[i] < b[i]) || (a[i] == b[i] && borrow);
-		a[i] = d;
+		unsigned __int128 d = (unsigned __int128)a[i] - b[i] - borrow;
+		a[i] = (uint64_t)d;
+		borrow = (uint64_t)(d >> 64) & 1;
 	}
+	return borrow;
 }
 
-/* a += b; the carry out */
-static uint64_t
+/* a += b (no carry out: the callers' sums stay below n) */
+static void
 num_add(ecv_num a, const ecv_num b)
 {
-	uint64_t carry = 0;
+	unsigned __int128 t = 0;
 
 	for (int i = 0; i < 4; i++) {
-		uint64_t t = a[i] + carry;
-		uint64_t c1 = t < carry;
-		a[i] = t + b[i];
-		carry = c1 + (a[i] < t);
+		t += (unsigned __int128)a[i] + b[i];
+		a[i] = (uint64_t)t;
+		t >>= 64;
 	}
-	return carry;
 }
 
-/* a = (a + top * 2^256) / 2 */
-static void
-num_half(ecv_num a, uint64_t top)
+/* a >>= t until a is odd (a != 0); how many bits */
+static int
+num_strip(ecv_num a)
 {
-	for (int i = 0; i < 3; i++)
-		a[i] = a[i] >> 1 | a[i + 1] << 63;
-	a[3] = a[3] >> 1 | top << 63;
+	int t = 0, b;
+
+	while (a[0] == 0) { /* a whole limb of zeros: once in 2^64 */
+		a[0] = a[1], a[1] = a[2], a[2] = a[3], a[3] = 0;
+		t += 64;
+	}
+	if ((b = __builtin_ctzll(a[0])) > 0) {
+		for (int i = 0; i < 3; i++)
+			a[i] = a[i] >> b | a[i + 1] << (64 - b);
+		a[3] >>= b;
+	}
+	return t + b;
 }
 
-/* x / 2 mod n (x < n) */
+/* a <<= t (the callers' values stay below n: nothing shifts out) */
 static void
-num_half_mod(ecv_num x, const ecv_num n)
+num_shl(ecv_num a, int t)
 {
-	num_half(x, num_is_even(x) ? 0 : num_add(x, n));
+	for (; t >= 64; t -= 64)
+		a[3] = a[2], a[2] = a[1], a[1] = a[0], a[0] = 0;
+	if (t > 0) {
+		for (int i = 3; i > 0; i--)
+			a[i] = a[i] << t | a[i - 1] >> (64 - t);
+		a[0] <<= t;
+	}
 }
 
-/* x = x - y mod n (both < n) */
+/*
+ * x = x / 2^t mod n, 0 < t < 64 (x < n): with m = -x / n mod 2^t, x + m*n is a
+ * multiple of 2^t below 2^(256+t) + n, and (x + m*n) / 2^t is below 2n.
+ * ninv = -n^-1 mod 2^64.
+ */
 static void
-num_sub_mod(ecv_num x, const ecv_num y, const ecv_num n)
+num_div2t(ecv_num x, int t, const ecv_num n, uint64_t ninv)
 {
-	if (!num_ge(x, y))
-		(void)num_add(x, n); /* wraps past 2^256; the subtraction brings it back below n */
-	num_sub(x, y);
+	uint64_t m = (x[0] * ninv) & ((UINT64_C(1) << t) - 1), y[5];
+	unsigned __int128 acc = 0;
+
+	for (int i = 0; i < 4; i++) {
+		acc += (unsigned __int128)m * n[i] + x[i];
+		y[i] = (uint64_t)acc;
+		acc >>= 64;
+	}
+	y[4] = (uint64_t)acc;
+	for (int i = 0; i < 4; i++)
+		x[i] = y[i] >> t | y[i + 1] << (64 - t);
+	if (y[4] >> t != 0 || num_ge(x, n))
+		(void)num_sub(x, n); /* wraps back below 2^256 when the top bit was set */
 }
 
 static void
-num_from_bn(ecv_num a, const uint8_t be[32])
+num_from_be(ecv_num a, const uint8_t be[32])
 {
 	for (int i = 0; i < 4; i++) {
 		a[i] = 0;
 		for (int j = 0; j < 8; j++)
-			a[i] = a[i] << 8 | be[31 - 8 * i - 7 + j];
+			a[i] = a[i] << 8 | be[24 - 8 * i + j];
 	}
 }
 
-static int
-inverse_mod(BIGNUM *w, const BIGNUM *s, const BIGNUM *n)
+int
+ecverify_inverse(BIGNUM *w, const BIGNUM *s, const BIGNUM *n)
 {
 	uint8_t buf[32];
-	ecv_num u, v, x1 = {1}, x2 = {0}, nn;
+	ecv_num u, v, r = {0}, c = {1}, nn;
+	uint64_t ninv;
+	int k, t;
 
 	if (BN_num_bytes(n) > 32 || !BN_is_odd(n) || BN_bn2binpad(n, buf, 32) != 32)
 		return -1;
-	num_from_bn(nn, buf);
-	memcpy(v, nn, sizeof(v));
+	num_from_be(nn, buf);
+	memcpy(u, nn, sizeof(u));
 	if (BN_bn2binpad(s, buf, 32) != 32)
 		return -1;
-	num_from_bn(u, buf);
-	/* x1 * s = u and x2 * s = v (mod n); each round halves or shrinks u or v: 512 at most. */
-	for (int round = 0; !num_is_one(u) && !num_is_one(v); round++) {
-		if (round > 1024 || (u[0] | u[1] | u[2] | u[3]) == 0)
-			return -1; /* s and n not coprime */
-		while (num_is_even(u)) {
-			num_half(u, 0);
-			num_half_mod(x1, nn);
-		}
-		while (num_is_even(v)) {
-			num_half(v, 0);
-			num_half_mod(x2, nn);
-		}
+	num_from_be(v, buf);
+	if ((v[0] | v[1] | v[2] | v[3]) == 0)
+		return -1;
+	/*
+	 * s * r = -u * 2^k and s * c = v * 2^k (mod n), with n = u*c + v*r: r + c
+	 * stays at most n.  u = n, v = s, r = 0, c = 1, k = 0 to start; u and v
+	 * odd at each round's start; both 1 (the gcd) at the end.
+	 */
+	k = num_strip(v);
+	for (int round = 0; memcmp(u, v, sizeof(u)) != 0; round++) {
+		if (round > 1024)
+			return -1; /* cannot happen for 0 < s < n, n prime */
 		if (num_ge(u, v)) {
-			num_sub(u, v);
-			num_sub_mod(x1, x2, nn);
+			(void)num_sub(u, v);
+			num_add(r, c);
+			t = num_strip(u);
+			num_shl(c, t);
 		} else {
-			num_sub(v, u);
-			num_sub_mod(x2, x1, nn);
+			(void)num_sub(v, u);
+			num_add(c, r);
+			t = num_strip(v);
+			num_shl(r, t);
 		}
+		k += t;
 	}
-	{
-		const uint64_t *x = num_is_one(u) ? x1 : x2;
-		for (int i = 0; i < 4; i++)
-			for (int j = 0; j < 8; j++)
-				buf[31 - 8 * i - j] = (uint8_t)(x[i] >> (8 * j));
-	}
+	if (u[0] != 1 || (u[1] | u[2] | u[3]) != 0)
+		return -1; /* the gcd is not 1: n is not prime */
+	/* s^-1 = -r / 2^k = (n - r) / 2^k (0 < r < n). */
+	memcpy(c, nn, sizeof(c));
+	(void)num_sub(c, r);
+	ninv = nn[0]; /* -n^-1 mod 2^64 by Newton's iteration: each step doubles the good bits */
+	for (int i = 0; i < 6; i++)
+		ninv *= 2 - nn[0] * ninv;
+	ninv = 0 - ninv;
+	for (; k > 0; k -= t)
+		num_div2t(c, t = k < 63 ? k : 63, nn, ninv);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 8; j++)
+			buf[31 - 8 * i - j] = (uint8_t)(c[i] >> (8 * j));
 	return BN_bin2bn(buf, 32, w) != NULL ? 0 : -1;
 }
 
@@ -247,7 +281,7 @@ ecverify_check(const struct ecverify_key *k, BN_CTX *bn, const uint8_t dgst[32],
 	x = BN_CTX_get(bn);
 	/* The order has 256 bits, as the digest: e is the digest whole, as OpenSSL takes it. */
 	ok = x != NULL && in_range(r, n) && in_range(s, n) &&
-	     inverse_mod(w, s, n) == 0 && BN_bin2bn(dgst, 32, e) != NULL &&
+	     ecverify_inverse(w, s, n) == 0 && BN_bin2bn(dgst, 32, e) != NULL &&
 	     BN_mod_mul(u1, e, w, n, bn) == 1 && BN_mod_mul(u2, r, w, n, bn) == 1 &&
 	     (r1 = EC_POINT_new(k->g)) != NULL && (r2 = EC_POINT_new(k->gq)) != NULL &&
 	     EC_POINT_mul(k->g, r1, u1, NULL, NULL, bn) == 1 &&  /* u1*G: G's table */

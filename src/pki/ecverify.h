@@ -40,4 +40,11 @@ void ecverify_key_free(struct ecverify_key *k); /* accepts NULL */
 int ecverify_check(const struct ecverify_key *k, BN_CTX *bn, const uint8_t dgst[32],
     const uint8_t *sig, size_t sig_len);
 
+/*
+ * w = s^-1 mod n for an odd prime n of at most 256 bits and 0 < s < n, in
+ * variable time (for public values): 0, or -1 if not so.  The check's own
+ * inverse, for the tests.
+ */
+int ecverify_inverse(BIGNUM *w, const BIGNUM *s, const BIGNUM *n);
+
 #endif

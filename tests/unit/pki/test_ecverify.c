@@ -131,6 +131,49 @@ test_as_openssl(void **state)
 	BN_CTX_free(bn);
 }
 
+/* The inverse: small values, values just below n, powers of 2, random ones; what is refused. */
+static void
+test_inverse(void **state)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BIGNUM *n = BN_dup(EC_GROUP_get0_order(g)), *s = BN_new(), *w = BN_new(), *c = BN_new();
+	BN_CTX *bn = BN_CTX_new();
+
+	(void)state;
+	for (int i = 0; i < 2400; i++) {
+		if (i < 64) {
+			BN_set_word(s, (BN_ULONG)i + 1);
+		} else if (i < 128) {
+			BN_copy(s, n);
+			BN_sub_word(s, (BN_ULONG)i - 63);
+		} else if (i < 384) {
+			BN_one(s);
+			BN_lshift(s, s, i - 128);
+			if (BN_cmp(s, n) >= 0)
+				continue;
+		} else {
+			BN_rand_range(s, n);
+			if (BN_is_zero(s))
+				continue;
+		}
+		assert_int_equal(ecverify_inverse(w, s, n), 0);
+		assert_int_equal(BN_mod_mul(c, w, s, n, bn), 1);
+		assert_true(BN_is_one(c));
+		assert_true(BN_cmp(w, n) < 0);
+	}
+	BN_zero(s);
+	assert_int_equal(ecverify_inverse(w, s, n), -1);
+	BN_set_word(n, 15); /* not prime: 6 has no inverse */
+	BN_set_word(s, 6);
+	assert_int_equal(ecverify_inverse(w, s, n), -1);
+	BN_free(n);
+	BN_free(s);
+	BN_free(w);
+	BN_free(c);
+	BN_CTX_free(bn);
+	EC_GROUP_free(g);
+}
+
 /* Other keys get no table: they are checked the usual way. */
 static void
 test_p256_only(void **state)
@@ -154,6 +197,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_as_openssl),
+	    cmocka_unit_test(test_inverse),
 	    cmocka_unit_test(test_p256_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
