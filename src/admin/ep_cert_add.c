@@ -222,9 +222,13 @@ answer_text(struct admin_response *rs, const struct issuer_set *set,
 			free(t.p);
 			return -1;
 		}
-		admin_text_put(&t, ",\"result\":\"%s\"%s}%s", result_name[res[i]],
-		    res[i] == INTAKE_PRESENT_FINAL ? ",\"note\":\"" PRESENT_FINAL_NOTE "\"" : "",
-		    i + 1 < n ? "," : "");
+		static const char note[] = ",\"note\":\"" PRESENT_FINAL_NOTE "\"";
+		admin_text_add(&t, ",\"result\":\"", 11);
+		admin_text_add(&t, result_name[res[i]], strlen(result_name[res[i]]));
+		admin_text_add(&t, "\"", 1);
+		if (res[i] == INTAKE_PRESENT_FINAL)
+			admin_text_add(&t, note, sizeof(note) - 1);
+		admin_text_add(&t, i + 1 < n ? "}," : "}", i + 1 < n ? 2 : 1);
 	}
 	admin_text_put(&t, "]}");
 	admin_reply_text(rs, 200, &t);

@@ -45,29 +45,66 @@ plain(const char *s)
 	return 1;
 }
 
+static void
+put(struct admin_text *t, const char *s)
+{
+	admin_text_add(t, s, strlen(s));
+}
+
+/* v in decimal, as jansson writes an integer. */
+static void
+put_int(struct admin_text *t, int v)
+{
+	char buf[16], *p = buf + sizeof(buf);
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	admin_text_add(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void
+put_time(struct admin_text *t, int64_t v)
+{
+	char buf[TIMEFMT_LEN];
+
+	timefmt_format(v, buf, sizeof(buf));
+	put(t, buf);
+}
+
 int
 admin_cert_text(struct admin_text *t, const char *issuer, const struct cert_record *c)
 {
-	char serial[SERIAL_HEX_MAX], nb[TIMEFMT_LEN], na[TIMEFMT_LEN], at[TIMEFMT_LEN];
+	char serial[SERIAL_HEX_MAX];
 
 	if (!plain(issuer))
 		return -1;
 	/* The members and their order as admin_cert_json packs them; dates as admin_time_json. */
 	serial_to_hex(c->serial, c->serial_len, serial, sizeof(serial));
-	timefmt_format(c->not_before, nb, sizeof(nb));
-	timefmt_format(c->not_after, na, sizeof(na));
-	timefmt_format(c->added_at, at, sizeof(at));
-	admin_text_put(t,
-	    "{\"issuer\":\"%s\",\"serial\":\"%s\",\"status\":\"%s\",\"not_before\":\"%s\","
-	    "\"not_after\":\"%s\",\"added_at\":\"%s\",\"is_ca\":%s,\"crl_shard\":%d,"
-	    "\"precert\":%s",
-	    issuer, serial, c->status == CERT_REVOKED ? "revoked" : "good", nb, na, at,
-	    c->is_ca ? "true" : "false", c->shard, c->precert != 0 ? "true" : "false");
+	put(t, "{\"issuer\":\"");
+	put(t, issuer);
+	put(t, "\",\"serial\":\"");
+	put(t, serial);
+	put(t, c->status == CERT_REVOKED ? "\",\"status\":\"revoked" : "\",\"status\":\"good");
+	put(t, "\",\"not_before\":\"");
+	put_time(t, c->not_before);
+	put(t, "\",\"not_after\":\"");
+	put_time(t, c->not_after);
+	put(t, "\",\"added_at\":\"");
+	put_time(t, c->added_at);
+	put(t, c->is_ca ? "\",\"is_ca\":true,\"crl_shard\":" : "\",\"is_ca\":false,\"crl_shard\":");
+	put_int(t, c->shard);
+	put(t, c->precert != 0 ? ",\"precert\":true" : ",\"precert\":false");
 	if (c->status == CERT_REVOKED) {
 		const char *r = reason_name(c->reason);
-		timefmt_format(c->revoked_at, at, sizeof(at));
-		admin_text_put(t, ",\"revoked_at\":\"%s\",\"reason\":\"%s\"", at,
-		    r != NULL ? r : "unknown");
+		put(t, ",\"revoked_at\":\"");
+		put_time(t, c->revoked_at);
+		put(t, "\",\"reason\":\"");
+		put(t, r != NULL ? r : "unknown");
+		put(t, "\"");
 	}
 	return 0;
 }

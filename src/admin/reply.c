@@ -93,6 +93,28 @@ admin_text_put(struct admin_text *t, const char *fmt, ...)
 }
 
 void
+admin_text_add(struct admin_text *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 2 > t->cap) { /* +2: the newline and terminator admin_reply_text adds */
+		size_t cap = t->cap == 0 ? 4096 : t->cap;
+		char *p;
+
+		while (cap < t->len + n + 2)
+			cap *= 2;
+		if ((p = realloc(t->p, cap)) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+}
+
+void
 admin_reply_text(struct admin_response *rs, int status, struct admin_text *t)
 {
 	if (t->failed || t->cap < t->len + 2) {

@@ -38,6 +38,9 @@ struct admin_text {
 void admin_text_put(struct admin_text *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* n bytes of s, as they are (admin_text_put's formatting was a bundle answer's main cost). */
+void admin_text_add(struct admin_text *t, const char *s, size_t n);
+
 /* rs = status with t's text and a newline, as admin_reply_json writes it; t is taken (emptied). */
 void admin_reply_text(struct admin_response *rs, int status, struct admin_text *t);
 

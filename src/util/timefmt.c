@@ -56,22 +56,44 @@ timefmt_to_civil(int64_t t, struct timefmt_civil *out)
 	out->sec = (int)(rem % 60);
 }
 
-void
-timefmt_format(int64_t t, char *buf, size_t len)
-{
-	struct timefmt_civil c;
-
-	timefmt_to_civil(t, &c);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.mon, c.day, c.hour, c.min,
-	    c.sec);
-}
-
 static char *
 put2(char *p, int v)
 {
 	p[0] = (char)('0' + v / 10 % 10);
 	p[1] = (char)('0' + v % 10);
 	return p + 2;
+}
+
+/*
+ * Years 0000-9999 by hand (what "%04d" writes for them): a bundle's answer
+ * through the admin API writes three a certificate.  Others through snprintf.
+ */
+void
+timefmt_format(int64_t t, char *buf, size_t len)
+{
+	struct timefmt_civil c;
+	char *p = buf;
+
+	timefmt_to_civil(t, &c);
+	if (c.year < 0 || c.year > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SSZ")) {
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.mon, c.day, c.hour,
+		    c.min, c.sec);
+		return;
+	}
+	p = put2(p, c.year / 100);
+	p = put2(p, c.year % 100);
+	*p++ = '-';
+	p = put2(p, c.mon);
+	*p++ = '-';
+	p = put2(p, c.day);
+	*p++ = 'T';
+	p = put2(p, c.hour);
+	*p++ = ':';
+	p = put2(p, c.min);
+	*p++ = ':';
+	p = put2(p, c.sec);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 /*

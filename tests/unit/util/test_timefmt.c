@@ -111,10 +111,48 @@ test_http_date(void **state)
 	}
 }
 
+/* timefmt_format by hand for years 0000-9999: what "%04d-%02d-..." writes, at every edge. */
+static void
+test_format_as_printf(void **state)
+{
+	static const int64_t edges[] = {-62167219201, -62167219200, -86401, -1, 0, 59, 86399,
+	    951782400, 1767225599, 1767225600, 4102444800, 253402300799, 253402300800,
+	    INT64_C(400000000000)};
+	uint64_t x = 88172645463325252u;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		struct timefmt_civil c;
+		char got[TIMEFMT_LEN], want[TIMEFMT_LEN];
+		int64_t t;
+
+		if (i < (int)(sizeof(edges) / sizeof(edges[0]))) {
+			t = edges[i];
+		} else { /* xorshift over 0000-9999 and a little around */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = (int64_t)(x % UINT64_C(320000000000)) - INT64_C(63000000000);
+		}
+		timefmt_to_civil(t, &c);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.mon, c.day,
+		    c.hour, c.min, c.sec);
+		memset(got, 'x', sizeof(got));
+		timefmt_format(t, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+	{ /* a short buffer: cut as snprintf cuts */
+		char got[8];
+		timefmt_format(0, got, sizeof(got));
+		assert_string_equal(got, "1970-01");
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_format_as_printf),
 	    cmocka_unit_test(test_format_epoch_and_leap_day),
 	    cmocka_unit_test(test_parse_forms),
 	    cmocka_unit_test(test_parse_rejects),
