@@ -62,6 +62,13 @@ done
 same "/healthz is ok once everything is re-signed" "$code" 200
 curl -s "http://127.0.0.1:$A/metrics" >"$T/metrics"
 has "$T/metrics" '^lancre_ocsp_oldest_response_age_seconds [0-9]' "oldest_response_age_seconds is not negative"
+if [ "$code" != 200 ]; then # what the server said, and what the store holds (now $(date +%s))
+	sed 's/^/#   healthz: /' "$T/health"
+	grep -E '^lancre_(ocsp_(oldest|earliest|responses|loading|load_failures|lookup)|snapshot|reloads|uptime)' "$T/metrics" | sed 's/^/#   metrics: /'
+	sed 's/^/#   serve: /' "$T/serve.log"
+	q "select seq, this_update, next_update from ocsp_responses" | sed 's/^/#   store: /'
+	q "select name, value from meta" | sed 's/^/#   meta: /'
+fi
 
 # A revocation now reaches the CRLs (the delta within [crl] delay).
 "$LANCRE" revoke -d "$D" --reason keyCompromise "$T/b.pem" >/dev/null
