@@ -57,6 +57,29 @@ admin_reply_json(struct admin_response *rs, int status, json_t *body)
 	free(text);
 }
 
+/*
+ * Room in t for n more bytes, and 2 past them (the newline and terminator
+ * admin_reply_text adds): 0, or -1 with t failed.
+ */
+static int
+text_reserve(struct admin_text *t, size_t n)
+{
+	size_t cap = t->cap == 0 ? 4096 : t->cap;
+	char *p;
+
+	if (t->len + n + 2 <= t->cap)
+		return 0;
+	while (cap < t->len + n + 2)
+		cap *= 2;
+	if ((p = realloc(t->p, cap)) == NULL) {
+		t->failed = 1;
+		return -1;
+	}
+	t->p = p;
+	t->cap = cap;
+	return 0;
+}
+
 void
 admin_text_put(struct admin_text *t, const char *fmt, ...)
 {
@@ -73,20 +96,11 @@ admin_text_put(struct admin_text *t, const char *fmt, ...)
 		t->failed = 1;
 		return;
 	}
-	if ((size_t)n >= room) { /* +2: the newline and terminator admin_reply_text adds */
-		size_t cap = t->cap == 0 ? 4096 : t->cap;
-		char *p;
-
-		while (cap < t->len + (size_t)n + 2)
-			cap *= 2;
-		if ((p = realloc(t->p, cap)) == NULL) {
-			t->failed = 1;
+	if ((size_t)n >= room) {
+		if (text_reserve(t, (size_t)n) != 0)
 			return;
-		}
-		t->p = p;
-		t->cap = cap;
 		va_start(ap, fmt);
-		vsnprintf(t->p + t->len, cap - t->len, fmt, ap);
+		vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
 	}
 	t->len += (size_t)n;
@@ -95,21 +109,8 @@ admin_text_put(struct admin_text *t, const char *fmt, ...)
 void
 admin_text_add(struct admin_text *t, const char *s, size_t n)
 {
-	if (t->failed)
+	if (t->failed || text_reserve(t, n) != 0)
 		return;
-	if (t->len + n + 2 > t->cap) { /* +2: the newline and terminator admin_reply_text adds */
-		size_t cap = t->cap == 0 ? 4096 : t->cap;
-		char *p;
-
-		while (cap < t->len + n + 2)
-			cap *= 2;
-		if ((p = realloc(t->p, cap)) == NULL) {
-			t->failed = 1;
-			return;
-		}
-		t->p = p;
-		t->cap = cap;
-	}
 	memcpy(t->p + t->len, s, n);
 	t->len += n;
 }
