@@ -129,17 +129,19 @@ as_signer() {
 }
 
 # faked OFFSET CMD...: CMD with its clock moved by OFFSET (libfaketime's "+3d", "-60d",
-# "+10d"; a bare "3d" means "+3d").  libfaketime is preloaded directly, without its
-# shared memory: the `faketime` wrapper refuses to start ("sem_open: File exists") when a
-# faked process that a test killed with SIGKILL, under the same PID, left its semaphore in
-# /dev/shm, and a sandboxed process cannot unlink it at exit.  Under ASan, libfaketime
-# preloaded ahead of the ASan runtime is allowed.
+# "+10d"; a bare "3d" means "+3d"), libfaketime preloaded directly.  Not the `faketime`
+# wrapper: libfaketime 0.9.10 makes a semaphore and a shared memory object in /dev/shm
+# for each faked process (faketime_sem_PID, faketime_shm_PID), which one killed with
+# SIGKILL, or sandboxed (the sandbox forbids the unlink at exit), leaves behind; the
+# wrapper then refuses to start under a PID that was used before ("sem_open: File
+# exists"), where the library goes on.  tests/run.sh removes what a run left.  Under
+# ASan, libfaketime preloaded ahead of the ASan runtime is allowed.
 FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 faked() {
 	local off=$1; shift
 	case $off in [+-]*) ;; *) off="+$off" ;; esac
 	[ -f "$FT" ] || { echo "libfaketime is not installed (scripts/deps.sh test installs it)" >&2; return 127; }
-	FAKETIME="$off" FAKETIME_DISABLE_SHM=1 LD_PRELOAD=$FT \
+	FAKETIME="$off" LD_PRELOAD=$FT \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
 }
 
