@@ -226,17 +226,7 @@ sqlite_readonly_leave(struct store_sqlite *s)
 	s->ro_slot = -1;
 }
 
-/*
- * Whether s's connection is older than its database's files, as any
- * connection saw them.  Its own files count too: a handle samples the files
- * before it opens and joins at the generation it finds after, so files
- * changed in between (and seen by another handle, which moved the
- * generation on) leave it at the newest generation on older files.  Then it
- * moves the generation on itself; else it would let go alone and wait for
- * the others, none of which would ever move (clock.sh, session 17: the
- * server's reloads failed until it stopped, "waiting for this process's
- * other connections to let go", serving the snapshot from before).
- */
+/* Whether s's connection is older than its database's files, as any connection saw them. */
 static int
 readonly_moved(struct store_sqlite *s, const ino_t now[2])
 {
@@ -246,8 +236,7 @@ readonly_moved(struct store_sqlite *s, const ino_t now[2])
 		return 0;
 	pthread_mutex_lock(&readonly_mu);
 	struct readonly_db *d = &readonly_dbs[s->ro_slot];
-	if (now[0] != d->files[0] || now[1] != d->files[1] ||
-	    (s->ro_gen == d->gen && (now[0] != s->files[0] || now[1] != s->files[1]))) {
+	if (now[0] != d->files[0] || now[1] != d->files[1]) {
 		d->files[0] = now[0];
 		d->files[1] = now[1];
 		d->gen++;
